@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian 12 packages Tandem builds, runs and tests with. Idempotent: does nothing
+# when everything is present. Usage: scripts/deps.sh [build|test|bench]...
+set -euo pipefail
+
+build=(build-essential cmake ninja-build pkg-config libsodium-dev libinih-dev)
+test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl)
+bench=(wrk nginx-light)
+
+want=("${build[@]}")
+for set in "$@"; do
+  case "$set" in
+    build) ;;
+    test) want+=("${test[@]}") ;;
+    bench) want+=("${bench[@]}") ;;
+    *) echo "deps.sh: unknown set '$set' (build|test|bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"

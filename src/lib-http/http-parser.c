@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/* Strict request-head parser: anything ambiguous is rejected, never guessed at. */
+#include "http-parser.h"
+
+#include <string.h>
+
+#define MAX_METHOD_LEN          64
+#define MAX_LEADING_EMPTY_LINES 2
+
+void http_limits_default(struct http_limits *l)
+{
+	l->max_line = 8 * 1024;
+	l->max_header_bytes = 32 * 1024;
+	l->max_headers = 100;
+	l->max_body = 1024ull * 1024 * 1024;
+	l->max_buffered_body = 1024 * 1024;
+	l->idle_timeout_ms = 60000;
+	l->header_timeout_ms = 10000;
+	l->body_timeout_ms = 30000;
+}
+
+bool http_is_tchar(unsigned char c)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return true;
+	return c != '\0' && memchr(extra, c, sizeof(extra) - 1) != NULL;
+}
+
+void http_request_parser_init(struct http_request_parser *p, const struct http_limits *limits)
+{
+	memset(p, 0, sizeof(*p));
+	p->limits = limits;
+}
+
+struct strv http_request_head_header(const struct http_request_head *head, const char *name)
+{
+	for (size_t i = 0; i < head->header_count; i++) {
+		if (strv_eq_ci_cstr(head->headers[i].name, name))
+			return head->headers[i].value;
+	}
+	return STRV_NULL;
+}
+
+#define FAIL(status, msg)                                                                          \
+	do {                                                                                       \
+		*status_r = (status);                                                              \
+		*error_r = (msg);                                                                  \
+		return HTTP_PARSE_ERROR;                                                           \
+	} while (0)
+
+/* Checks framing bytes as they arrive so that bare CR/LF, control bytes and over-long lines are
+   refused at once instead of after a timeout. Returns OK with *end_r just past the empty line. */
+static enum http_parse_status scan(struct http_request_parser *p, const char *buf, size_t len,
+                                   size_t *end_r, int *status_r, const char **error_r)
+{
+	const struct http_limits *lim = p->limits;
+
+	for (size_t i = p->scanned; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (p->prev_cr) {
+			if (c != '\n')
+				FAIL(400, "bare CR in request head");
+			p->prev_cr = false;
+			if (p->line_len > 0) {
+				p->lines++;
+				p->line_len = 0;
+			} else if (p->lines == 0) {
+				/* RFC 9112 2.2: ignore empty lines before the request line, a few.
+				 */
+				if (i + 1 > 2 * MAX_LEADING_EMPTY_LINES)
+					FAIL(400, "empty line where the request line was expected");
+				p->head_start = i + 1;
+			} else {
+				p->scanned = i + 1;
+				*end_r = i + 1;
+				return HTTP_PARSE_OK;
+			}
+			continue;
+		}
+		if (c == '\r') {
+			p->prev_cr = true;
+		} else if (c == '\n') {
+			FAIL(400, "bare LF in request head");
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			FAIL(400, "control character in request head");
+		} else if (++p->line_len > lim->max_line) {
+			FAIL(400, "request line or header line too long");
+		}
+		if (i + 1 - p->head_start > lim->max_header_bytes)
+			FAIL(431, "request head too large");
+	}
+	p->scanned = len;
+	return HTTP_PARSE_AGAIN;
+}
+
+static bool take_line(const char *buf, size_t end, size_t *pos, struct strv *line_r)
+{
+	const char *start = buf + *pos;
+	const char *cr = memchr(start, '\r', end - *pos);
+	if (cr == NULL)
+		return false;
+	*line_r = strv_make(start, (size_t)(cr - start));
+	*pos = (size_t)(cr - buf) + 2;
+	return true;
+}
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* host = IP-literal / IPv4 / reg-name, optional ":" port: a conservative character check
+   that keeps spaces, commas, slashes and @ out. */
+static bool valid_authority(struct strv s)
+{
+	if (s.len == 0)
+		return false;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      strchr("-._~!$&'()*+;=:[]%", c) != NULL) ||
+		    c == '\0')
+			return false;
+	}
+	return true;
+}
+
+static enum http_parse_status parse_target(struct http_request_head *head, int *status_r,
+                                           const char **error_r)
+{
+	struct strv t = head->target;
+
+	for (size_t i = 0; i < t.len; i++) {
+		unsigned char c = (unsigned char)t.ptr[i];
+		if (c <= 0x20 || c >= 0x7f)
+			FAIL(400, "invalid byte in request target");
+		if (c == '#')
+			FAIL(400, "fragment in request target");
+	}
+
+	struct strv rest = t;
+	bool connect = strv_eq_cstr(head->method, "CONNECT");
+	if (t.ptr[0] == '/' && !connect) {
+		/* origin-form */
+	} else if (t.len == 1 && t.ptr[0] == '*') {
+		if (!strv_eq_cstr(head->method, "OPTIONS"))
+			FAIL(400, "asterisk-form target is only valid for OPTIONS");
+		head->path = t;
+		return HTTP_PARSE_OK;
+	} else if (connect) {
+		if (!valid_authority(t))
+			FAIL(400, "invalid authority-form target");
+		head->path = t;
+		head->host = t;
+		return HTTP_PARSE_OK;
+	} else {
+		size_t skip;
+		if (t.len > 7 && strv_eq_ci(strv_make(t.ptr, 7), STRV_LIT("http://")))
+			skip = 7;
+		else if (t.len > 8 && strv_eq_ci(strv_make(t.ptr, 8), STRV_LIT("https://")))
+			skip = 8;
+		else
+			FAIL(400, "request target is neither origin-form nor absolute-form");
+		struct strv auth = strv_make(t.ptr + skip, t.len - skip);
+		size_t alen = 0;
+		while (alen < auth.len && auth.ptr[alen] != '/' && auth.ptr[alen] != '?')
+			alen++;
+		struct strv authority = strv_make(auth.ptr, alen);
+		if (!valid_authority(authority) || strv_find_char(authority, '@') >= 0)
+			FAIL(400, "invalid authority in absolute-form target");
+		head->host = authority;
+		rest = strv_make(auth.ptr + alen, auth.len - alen);
+		if (rest.len == 0 || rest.ptr[0] == '?') {
+			/* "http://h?q" has an empty path: it means "/". */
+			head->path = STRV_LIT("/");
+			head->query =
+			    rest.len > 0 ? strv_make(rest.ptr + 1, rest.len - 1) : STRV_NULL;
+			return HTTP_PARSE_OK;
+		}
+	}
+	struct strv query;
+	if (strv_split(rest, '?', &head->path, &query))
+		head->query = query;
+	return HTTP_PARSE_OK;
+}
+
+static enum http_parse_status parse_request_line(struct strv line, struct http_request_head *head,
+                                                 int *status_r, const char **error_r)
+{
+	size_t i = 0;
+	while (i < line.len && http_is_tchar((unsigned char)line.ptr[i]))
+		i++;
+	if (i == 0)
+		FAIL(400, "missing or invalid method");
+	if (i > MAX_METHOD_LEN)
+		FAIL(400, "method too long");
+	if (i == line.len || line.ptr[i] != ' ')
+		FAIL(400, "invalid character in method");
+	head->method = strv_make(line.ptr, i);
+
+	size_t tstart = ++i;
+	while (i < line.len && line.ptr[i] != ' ')
+		i++;
+	if (i == tstart)
+		FAIL(400, "missing request target");
+	if (i == line.len)
+		FAIL(400, "missing HTTP version");
+	head->target = strv_make(line.ptr + tstart, i - tstart);
+
+	struct strv version = strv_make(line.ptr + i + 1, line.len - i - 1);
+	if (strv_eq_cstr(version, "HTTP/1.1"))
+		head->version_minor = 1;
+	else if (strv_eq_cstr(version, "HTTP/1.0"))
+		head->version_minor = 0;
+	else
+		FAIL(400, "unsupported or malformed HTTP version");
+
+	return parse_target(head, status_r, error_r);
+}
+
+/* Applies what a framing-relevant header means; duplicates of these are always an error. */
+static enum http_parse_status apply_header(struct http_request_head *head,
+                                           const struct http_header *h, bool *seen_cl,
+                                           bool *seen_te, bool *seen_host, int *status_r,
+                                           const char **error_r)
+{
+	struct strv name = h->name;
+	struct strv value = h->value;
+
+	if (strv_eq_ci_cstr(name, "Content-Length")) {
+		if (*seen_cl)
+			FAIL(400, "duplicate Content-Length");
+		*seen_cl = true;
+		if (value.len == 0 || value.len > 19)
+			FAIL(400, "invalid Content-Length");
+		for (size_t i = 0; i < value.len; i++) {
+			if (!is_digit((unsigned char)value.ptr[i]))
+				FAIL(400, "invalid Content-Length");
+		}
+		uint64_t n;
+		if (strv_to_u64(value, &n) < 0)
+			FAIL(400, "invalid Content-Length");
+		head->content_length = n;
+	} else if (strv_eq_ci_cstr(name, "Transfer-Encoding")) {
+		if (*seen_te)
+			FAIL(400, "duplicate Transfer-Encoding");
+		*seen_te = true;
+		if (!strv_eq_ci_cstr(value, "chunked"))
+			FAIL(400, "unsupported transfer coding (only chunked is accepted)");
+	} else if (strv_eq_ci_cstr(name, "Host")) {
+		if (*seen_host)
+			FAIL(400, "duplicate Host");
+		*seen_host = true;
+		if (!valid_authority(value))
+			FAIL(400, "invalid Host");
+		if (head->host.ptr == NULL)
+			head->host = value;
+	} else if (strv_eq_ci_cstr(name, "Connection")) {
+		struct strv rest = value, token;
+		while (rest.len > 0) {
+			strv_split(rest, ',', &token, &rest);
+			token = strv_trim(token);
+			if (strv_eq_ci_cstr(token, "close"))
+				head->keep_alive = false;
+			else if (strv_eq_ci_cstr(token, "keep-alive") && head->version_minor == 0)
+				head->keep_alive = true;
+		}
+	} else if (strv_eq_ci_cstr(name, "Expect")) {
+		if (!strv_eq_ci_cstr(value, "100-continue"))
+			FAIL(417, "unsupported expectation");
+		head->expect_continue = true;
+	}
+	return HTTP_PARSE_OK;
+}
+
+static enum http_parse_status parse_head(struct http_request_parser *p, const char *buf,
+                                         size_t start, size_t end, struct http_header *headers,
+                                         struct http_request_head *head, int *status_r,
+                                         const char **error_r)
+{
+	size_t pos = start;
+	struct strv line;
+	bool seen_cl = false, seen_te = false, seen_host = false;
+
+	memset(head, 0, sizeof(*head));
+	head->headers = headers;
+	if (!take_line(buf, end, &pos, &line))
+		FAIL(400, "missing request line");
+	if (parse_request_line(line, head, status_r, error_r) != HTTP_PARSE_OK)
+		return HTTP_PARSE_ERROR;
+	head->keep_alive = head->version_minor == 1;
+
+	while (take_line(buf, end, &pos, &line) && line.len > 0) {
+		unsigned char first = (unsigned char)line.ptr[0];
+		if (first == ' ' || first == '\t')
+			FAIL(400, "obsolete line folding in header");
+		size_t i = 0;
+		while (i < line.len && http_is_tchar((unsigned char)line.ptr[i]))
+			i++;
+		if (i == line.len)
+			FAIL(400, "header line without colon");
+		if (line.ptr[i] == ' ' || line.ptr[i] == '\t')
+			FAIL(400, "whitespace before header colon");
+		if (line.ptr[i] != ':' || i == 0)
+			FAIL(400, "invalid header name");
+		if (head->header_count == p->limits->max_headers)
+			FAIL(431, "too many header fields");
+
+		struct http_header *h = &headers[head->header_count++];
+		h->name = strv_make(line.ptr, i);
+		h->value = strv_trim(strv_make(line.ptr + i + 1, line.len - i - 1));
+		if (apply_header(head, h, &seen_cl, &seen_te, &seen_host, status_r, error_r) !=
+		    HTTP_PARSE_OK)
+			return HTTP_PARSE_ERROR;
+	}
+
+	if (seen_cl && seen_te)
+		FAIL(400, "both Content-Length and Transfer-Encoding");
+	if (seen_te && head->version_minor == 0)
+		FAIL(400, "Transfer-Encoding in an HTTP/1.0 request");
+	if (!seen_host && head->version_minor == 1)
+		FAIL(400, "missing Host header");
+	if (seen_te)
+		head->body_kind = HTTP_BODY_CHUNKED;
+	else if (seen_cl && head->content_length > 0)
+		head->body_kind = HTTP_BODY_LENGTH;
+	if (head->body_kind == HTTP_BODY_NONE)
+		head->expect_continue = false;
+	return HTTP_PARSE_OK;
+}
+
+enum http_parse_status http_request_parser_parse(struct http_request_parser *p, const char *buf,
+                                                 size_t len, struct http_header *headers,
+                                                 struct http_request_head *head_r,
+                                                 size_t *head_len_r, int *status_r,
+                                                 const char **error_r)
+{
+	size_t end;
+	enum http_parse_status ret = scan(p, buf, len, &end, status_r, error_r);
+	if (ret != HTTP_PARSE_OK)
+		return ret;
+	ret = parse_head(p, buf, p->head_start, end, headers, head_r, status_r, error_r);
+	if (ret == HTTP_PARSE_OK)
+		*head_len_r = end;
+	return ret;
+}

@@ -1,0 +1,1422 @@
+/* SPDX-License-Identifier: MIT */
+/* Connection state machine driven by one epoll loop per thread; handlers may answer from any
+   thread, the loop owns all socket I/O. */
+#include "http-server.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "http-chunked.h"
+#include "ioloop.h"
+#include "log.h"
+#include "mem.h"
+#include "pool.h"
+#include "random.h"
+
+#define MAX_LISTENERS    16
+#define IN_BUF_INITIAL   4096
+#define IN_BUF_BODY      (64 * 1024)
+#define STREAM_CHUNK     (16 * 1024)
+#define LINGER_MS        2000
+#define LINGER_MAX_BYTES (1024 * 1024)
+#define SWEEP_MS         250
+
+enum conn_state {
+	CS_HEAD,     /* waiting for / reading a request head */
+	CS_BODY,     /* reading the request body */
+	CS_HANDLING, /* the application owns the request */
+	CS_WRITING,  /* sending the response */
+	CS_LINGER,   /* response sent, write side shut, draining input before close */
+	CS_CLOSED,
+};
+
+struct listen_spec {
+	char host[64];
+	uint16_t port;
+	char bound[80];
+};
+
+struct loop_thread;
+
+struct http_request {
+	struct conn *conn;
+	struct pool *pool;
+	struct http_request_head head;
+	char id[17];
+
+	http_body_sink_fn *sink;
+	void *sink_ctx;
+	bool sink_failed;
+	struct buf body;
+	uint64_t body_received;
+	uint64_t body_remaining; /* Content-Length framing */
+	struct http_chunked_decoder chunked;
+	bool body_done;
+
+	int status;
+	struct buf resp_headers;
+	struct buf resp_body;
+	int file_fd;
+	off_t file_off;
+	uint64_t file_left;
+	http_body_producer_fn *producer;
+	void *producer_ctx;
+	bool close_after;
+	bool responded;
+	bool head_only;
+	bool chunked_out;
+	http_abort_fn *abort_fn;
+	void *abort_ctx;
+	void *app_ctx;
+};
+
+struct conn {
+	struct loop_thread *lt;
+	struct conn *prev, *next;
+	int fd;
+	struct io *io;
+	char peer[64];
+	enum conn_state state;
+
+	char *in;
+	size_t in_off, in_len, in_cap;
+	struct http_request_parser parser;
+	struct http_header *headers;
+	struct http_request req;
+	bool keep_alive;
+	bool in_callback;
+	bool waiting_write;
+	bool stream_blocked;
+	bool stream_eof;
+	/* Set on the loop thread only, when the handler's response has reached the loop: a
+	   worker's req->responded is never read by the loop, which would race with its post. */
+	bool response_ready;
+
+	struct buf out;
+	size_t out_sent;
+	size_t body_sent;
+	uint64_t deadline_ms;
+	uint64_t linger_bytes;
+};
+
+struct loop_thread {
+	struct http_server *server;
+	unsigned index;
+	pthread_t thread;
+	struct ioloop *loop;
+	int listen_fds[MAX_LISTENERS];
+	struct io *listen_ios[MAX_LISTENERS];
+	struct conn *conns;
+	unsigned conn_count;
+	struct timer *sweep;
+	bool draining;
+	bool stopped;
+	char date[32];
+	time_t date_sec;
+	uint32_t id_prefix;
+	uint32_t id_counter;
+	_Atomic uint64_t accepted, requests, parse_errors, timeouts, open;
+};
+
+struct http_server {
+	struct http_server_settings set;
+	struct listen_spec specs[MAX_LISTENERS];
+	int first_fds[MAX_LISTENERS]; /* thread 0's sockets, bound in http_server_listen */
+	unsigned spec_count;
+	struct loop_thread *threads;
+	unsigned thread_count;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned threads_running;
+};
+
+static __thread struct loop_thread *current_lt;
+
+static void conn_run(struct conn *c);
+static void conn_fail(struct conn *c, int status, const char *message);
+
+static void counter_inc(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- listeners */
+
+static int bind_socket(const char *host, uint16_t port, bool reuseport, int *fd_r, uint16_t *port_r,
+                       const char **error_r)
+{
+	static __thread char err[160];
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sslen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sslen = sizeof(*sin6);
+	} else {
+		snprintf(err, sizeof(err), "%s: not a numeric IPv4 or IPv6 address", host);
+		*error_r = err;
+		return -1;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, sizeof(err), "socket: %s", strerror(errno));
+		*error_r = err;
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
+		snprintf(err, sizeof(err), "bind %s:%u: %s", host, port, strerror(errno));
+		*error_r = err;
+		close(fd);
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
+		*port_r = ntohs(ss.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port);
+	*fd_r = fd;
+	return 0;
+}
+
+int http_server_listen(struct http_server *server, const char *address, const char **error_r)
+{
+	static __thread char err[200];
+	if (server->spec_count == MAX_LISTENERS) {
+		*error_r = "too many listen addresses";
+		return -1;
+	}
+	struct listen_spec *spec = &server->specs[server->spec_count];
+	const char *perr;
+	if (config_parse_address(address, spec->host, sizeof(spec->host), &spec->port, &perr) < 0) {
+		snprintf(err, sizeof(err), "listen %s: %s", address, perr);
+		*error_r = err;
+		return -1;
+	}
+	/* SO_REUSEPORT would let us silently share a port with another running server, so first
+	   prove the address is free with a plain bind. */
+	int probe, fd;
+	uint16_t port;
+	if (bind_socket(spec->host, spec->port, false, &probe, &port, error_r) < 0)
+		return -1;
+	close(probe);
+	if (bind_socket(spec->host, port, true, &fd, &port, error_r) < 0)
+		return -1;
+	if (listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, sizeof(err), "listen %s: %s", address, strerror(errno));
+		*error_r = err;
+		close(fd);
+		return -1;
+	}
+	spec->port = port;
+	/* Formatted in a local buffer: gcc's -Wrestrict cannot tell two members apart. */
+	char bound[sizeof(spec->bound)];
+	bool v6 = strchr(spec->host, ':') != NULL;
+	snprintf(bound, sizeof(bound), "%s%s%s:%u", v6 ? "[" : "", spec->host, v6 ? "]" : "", port);
+	memcpy(spec->bound, bound, sizeof(bound));
+	server->first_fds[server->spec_count++] = fd;
+	return 0;
+}
+
+const char *http_server_address(struct http_server *server, unsigned i)
+{
+	return i < server->spec_count ? server->specs[i].bound : NULL;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static void conn_set_deadline(struct conn *c, uint64_t ms)
+{
+	c->deadline_ms = ms == 0 ? 0 : ioloop_now_ms(c->lt->loop) + ms;
+}
+
+static void request_reset(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	struct pool *pool = req->pool;
+
+	pool_clear(pool);
+	buf_free(&req->body);
+	buf_free(&req->resp_headers);
+	buf_free(&req->resp_body);
+	memset(req, 0, sizeof(*req));
+	req->conn = c;
+	req->pool = pool;
+	req->file_fd = -1;
+	http_request_parser_init(&c->parser, &c->lt->server->set.limits);
+	buf_reset(&c->out);
+	c->out_sent = 0;
+	c->body_sent = 0;
+	c->stream_blocked = false;
+	c->stream_eof = false;
+	c->response_ready = false;
+}
+
+static void conn_free(struct conn *c)
+{
+	struct loop_thread *lt = c->lt;
+
+	if (c->req.abort_fn != NULL && c->req.producer != NULL && !c->stream_eof)
+		c->req.abort_fn(c->req.abort_ctx);
+	io_remove(&c->io);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->req.file_fd >= 0)
+		close(c->req.file_fd);
+	pool_destroy(&c->req.pool);
+	buf_free(&c->req.body);
+	buf_free(&c->req.resp_headers);
+	buf_free(&c->req.resp_body);
+	buf_free(&c->out);
+	mem_free(&c->in);
+	mem_free(&c->headers);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		lt->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	lt->conn_count--;
+	atomic_store_explicit(&lt->open, lt->conn_count, memory_order_relaxed);
+	mem_free(&c);
+	if (lt->draining && lt->conn_count == 0)
+		ioloop_stop(lt->loop);
+}
+
+static void conn_io(void *ctx, unsigned events)
+{
+	struct conn *c = ctx;
+	if ((events & IO_ERROR) && c->state != CS_HANDLING) {
+		c->state = CS_CLOSED;
+	}
+	conn_run(c);
+}
+
+static void accept_ready(void *ctx, unsigned events)
+{
+	struct loop_thread *lt = ctx;
+	struct http_server *server = lt->server;
+
+	for (unsigned i = 0; i < server->spec_count; i++) {
+		for (;;) {
+			struct sockaddr_storage ss;
+			socklen_t sslen = sizeof(ss);
+			int fd = accept4(lt->listen_fds[i], (struct sockaddr *)&ss, &sslen,
+			                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0) {
+				if (errno == EINTR || errno == ECONNABORTED)
+					continue;
+				if (errno != EAGAIN)
+					log_error("http", "accept: %m");
+				break;
+			}
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+			struct conn *c = mem_calloc(1, sizeof(*c));
+			c->lt = lt;
+			c->fd = fd;
+			char ip[INET6_ADDRSTRLEN] = "?";
+			uint16_t port = 0;
+			if (ss.ss_family == AF_INET) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+				inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+				port = ntohs(sin->sin_port);
+			} else if (ss.ss_family == AF_INET6) {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+				inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+				port = ntohs(sin6->sin6_port);
+			}
+			snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, port);
+			c->req.pool = pool_create(4096);
+			c->headers =
+			    mem_calloc(server->set.limits.max_headers, sizeof(*c->headers));
+			buf_init(&c->out, 64 * 1024 * 1024);
+			request_reset(c);
+			c->state = CS_HEAD;
+			conn_set_deadline(c, server->set.limits.idle_timeout_ms);
+			c->next = lt->conns;
+			if (lt->conns != NULL)
+				lt->conns->prev = c;
+			lt->conns = c;
+			lt->conn_count++;
+			counter_inc(&lt->accepted);
+			atomic_store_explicit(&lt->open, lt->conn_count, memory_order_relaxed);
+			c->io = io_add(lt->loop, fd, IO_READ, conn_io, c);
+			conn_run(c);
+		}
+	}
+}
+
+/* Reads once into the input buffer. Returns 1 on data, 0 on EAGAIN (wait), -1 when the
+   connection is finished (EOF or error; state set to CS_CLOSED). */
+static int conn_read(struct conn *c)
+{
+	const struct http_limits *lim = &c->lt->server->set.limits;
+
+	if (c->in_off > 0 && c->in_off == c->in_len) {
+		c->in_off = c->in_len = 0;
+	}
+	size_t want = c->state == CS_BODY ? IN_BUF_BODY : IN_BUF_INITIAL;
+	if (c->in_cap < want) {
+		c->in = mem_realloc(c->in, want);
+		c->in_cap = want;
+	}
+	if (c->in_len == c->in_cap) {
+		if (c->in_off > 0) {
+			memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+			c->in_len -= c->in_off;
+			c->in_off = 0;
+		} else {
+			/* Only a head can fill the buffer; the parser caps it at
+			   max_header_bytes, plus a little for leading empty lines. */
+			size_t cap = c->in_cap * 2;
+			size_t max = lim->max_header_bytes + 8;
+			if (cap > max)
+				cap = max;
+			if (cap <= c->in_cap) {
+				conn_fail(c, 431, "request head too large");
+				return -1;
+			}
+			c->in = mem_realloc(c->in, cap);
+			c->in_cap = cap;
+		}
+	}
+	ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (n > 0) {
+		c->in_len += (size_t)n;
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	/* EOF or error: a partial request is abandoned. */
+	c->state = CS_CLOSED;
+	return -1;
+}
+
+static void rebase(struct strv *v, const char *old_base, const char *new_base)
+{
+	if (v->ptr != NULL && v->ptr >= old_base)
+		v->ptr = new_base + (v->ptr - old_base);
+}
+
+/* The head's views point into the input buffer, which body reads will overwrite: move the
+   head into the request pool. */
+static void keep_head(struct http_request *req, const char *base, size_t len)
+{
+	char *copy = pool_alloc(req->pool, len);
+	memcpy(copy, base, len);
+	struct http_request_head *h = &req->head;
+	struct strv *views[] = {&h->method, &h->target, &h->path, &h->query, &h->host};
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		/* Static strings ("/" for absolute-form) lie outside the buffer. */
+		if (views[i]->ptr >= base && views[i]->ptr < base + len)
+			rebase(views[i], base, copy);
+	}
+	struct http_header *hdrs = pool_alloc(req->pool, (h->header_count + 1) * sizeof(*hdrs));
+	for (size_t i = 0; i < h->header_count; i++) {
+		hdrs[i] = h->headers[i];
+		rebase(&hdrs[i].name, base, copy);
+		rebase(&hdrs[i].value, base, copy);
+	}
+	h->headers = hdrs;
+}
+
+static void make_request_id(struct loop_thread *lt, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t v = ((uint64_t)lt->id_prefix << 32) | ++lt->id_counter;
+	for (int i = 15; i >= 0; i--) {
+		out[i] = hex[v & 0xf];
+		v >>= 4;
+	}
+	out[16] = '\0';
+}
+
+static void call_handler(struct conn *c, bool head)
+{
+	struct http_server *server = c->lt->server;
+	c->in_callback = true;
+	if (head)
+		server->set.on_head(&c->req, server->set.ctx);
+	else
+		server->set.on_request(&c->req, server->set.ctx);
+	c->in_callback = false;
+}
+
+static void send_continue(struct conn *c)
+{
+	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	/* The socket's send buffer is empty at this point (the previous response was fully
+	   written), so a short write cannot happen in practice; treat it as fatal if it does. */
+	ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof(msg) - 1)
+		c->state = CS_CLOSED;
+}
+
+/* Returns true if the state machine should continue, false to wait for input. */
+static bool handle_head(struct conn *c)
+{
+	struct loop_thread *lt = c->lt;
+	struct http_server *server = lt->server;
+	const struct http_limits *lim = &server->set.limits;
+	struct http_request *req = &c->req;
+	size_t head_len;
+	int status;
+	const char *error;
+
+	if (c->in_len > c->in_off && c->parser.scanned == 0)
+		conn_set_deadline(c, lim->header_timeout_ms);
+	enum http_parse_status ret =
+	    http_request_parser_parse(&c->parser, c->in + c->in_off, c->in_len - c->in_off,
+	                              c->headers, &req->head, &head_len, &status, &error);
+	if (ret == HTTP_PARSE_AGAIN)
+		return false;
+	if (ret == HTTP_PARSE_ERROR) {
+		counter_inc(&lt->parse_errors);
+		log_debug("http", "%s: refused request: %s", c->peer, error);
+		conn_fail(c, status, error);
+		return true;
+	}
+
+	counter_inc(&lt->requests);
+	keep_head(req, c->in + c->in_off, head_len);
+	c->in_off += head_len;
+	make_request_id(lt, req->id);
+	req->head_only = strv_eq_cstr(req->head.method, "HEAD");
+	c->keep_alive = req->head.keep_alive;
+
+	if (req->head.body_kind == HTTP_BODY_LENGTH && req->head.content_length > lim->max_body) {
+		counter_inc(&lt->parse_errors);
+		conn_fail(c, 413, "request body too large");
+		return true;
+	}
+	req->body_remaining = req->head.content_length;
+	http_chunked_decoder_init(&req->chunked, lim);
+
+	c->state = CS_BODY;
+	if (server->set.on_head != NULL) {
+		call_handler(c, true);
+		if (c->response_ready) {
+			if (req->head.body_kind != HTTP_BODY_NONE)
+				req->close_after = true;
+			c->state = CS_HANDLING;
+			return true;
+		}
+	}
+	if (req->head.body_kind == HTTP_BODY_NONE) {
+		req->body_done = true;
+	} else {
+		if (req->sink == NULL)
+			buf_init(&req->body, lim->max_buffered_body);
+		if (req->head.expect_continue && req->head.version_minor == 1)
+			send_continue(c);
+		conn_set_deadline(c, lim->body_timeout_ms);
+	}
+	return true;
+}
+
+static int deliver_body(struct conn *c, const char *data, size_t len)
+{
+	struct http_request *req = &c->req;
+
+	req->body_received += len;
+	if (req->sink_failed)
+		return 0;
+	if (req->sink != NULL) {
+		if (req->sink(req->sink_ctx, data, len) < 0)
+			req->sink_failed = true;
+		return 0;
+	}
+	if (len > 0) {
+		buf_append(&req->body, data, len);
+		if (buf_overflowed(&req->body)) {
+			conn_fail(c, 413, "request body too large to buffer");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Consumes buffered input as body. Returns true when the body is complete or the connection
+   failed, false when more input is needed. */
+static bool handle_body(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	const struct http_limits *lim = &c->lt->server->set.limits;
+
+	while (!req->body_done) {
+		size_t avail = c->in_len - c->in_off;
+		if (req->head.body_kind == HTTP_BODY_LENGTH) {
+			if (avail == 0)
+				return false;
+			size_t n =
+			    avail < req->body_remaining ? avail : (size_t)req->body_remaining;
+			req->body_remaining -= n;
+			const char *data = c->in + c->in_off;
+			c->in_off += n;
+			if (deliver_body(c, data, n) < 0 || req->sink_failed)
+				return true;
+			if (req->body_remaining == 0)
+				req->body_done = true;
+		} else {
+			size_t consumed;
+			const char *data;
+			size_t data_len;
+			int status;
+			const char *error;
+			enum http_parse_status ret =
+			    http_chunked_decode(&req->chunked, c->in + c->in_off, avail, &consumed,
+			                        &data, &data_len, &status, &error);
+			if (ret == HTTP_PARSE_ERROR) {
+				counter_inc(&c->lt->parse_errors);
+				conn_fail(c, status, error);
+				return true;
+			}
+			c->in_off += consumed;
+			if (ret == HTTP_PARSE_AGAIN)
+				return false;
+			if (data_len > 0) {
+				if (deliver_body(c, data, data_len) < 0 || req->sink_failed)
+					return true;
+			} else {
+				req->body_done = true;
+			}
+		}
+		conn_set_deadline(c, lim->body_timeout_ms);
+	}
+	if (deliver_body(c, NULL, 0) < 0)
+		return true;
+	return true;
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static const char *cached_date(struct loop_thread *lt)
+{
+	time_t now = time(NULL);
+	if (now != lt->date_sec) {
+		lt->date_sec = now;
+		clock_format_http_date(now, lt->date, sizeof(lt->date));
+	}
+	return lt->date;
+}
+
+static bool status_has_body(int status)
+{
+	return !(status < 200 || status == 204 || status == 304);
+}
+
+/* Serialises the status line and headers into c->out and decides keep-alive. */
+static void begin_response(struct conn *c)
+{
+	struct loop_thread *lt = c->lt;
+	struct http_request *req = &c->req;
+	struct buf *out = &c->out;
+	bool v10 = req->head.method.ptr != NULL && req->head.version_minor == 0;
+
+	if (req->status == 0)
+		req->status = 200;
+	bool has_body = status_has_body(req->status);
+	if (req->producer != NULL && has_body && !req->head_only) {
+		if (v10)
+			req->close_after = true; /* close-delimited */
+		else
+			req->chunked_out = true;
+	}
+	bool keep = c->keep_alive && !req->close_after && !lt->draining &&
+	            (req->body_done || req->head.body_kind == HTTP_BODY_NONE) && !req->sink_failed;
+	c->keep_alive = keep;
+
+	buf_reset(out);
+	buf_append_str(out, v10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	buf_append_u64(out, (uint64_t)req->status);
+	buf_append_char(out, ' ');
+	buf_append_str(out, http_status_reason(req->status));
+	buf_append_str(out, "\r\nDate: ");
+	buf_append_str(out, cached_date(lt));
+	buf_append_str(out, "\r\n");
+	if (lt->server->set.server_name != NULL) {
+		buf_append_str(out, "Server: ");
+		buf_append_str(out, lt->server->set.server_name);
+		buf_append_str(out, "\r\n");
+	}
+	buf_append_strv(out, buf_strv(&req->resp_headers));
+	if (has_body) {
+		if (req->chunked_out) {
+			buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+		} else if (req->producer == NULL) {
+			uint64_t len = req->file_fd >= 0 ? req->file_left : req->resp_body.len;
+			buf_append_str(out, "Content-Length: ");
+			buf_append_u64(out, len);
+			buf_append_str(out, "\r\n");
+		}
+	}
+	if (!keep)
+		buf_append_str(out, "Connection: close\r\n");
+	else if (v10)
+		buf_append_str(out, "Connection: keep-alive\r\n");
+	buf_append_str(out, "\r\n");
+	assert(!buf_overflowed(out));
+
+	if (req->head_only || !has_body) {
+		/* Nothing after the head. */
+		buf_reset(&req->resp_body);
+		if (req->file_fd >= 0) {
+			close(req->file_fd);
+			req->file_fd = -1;
+		}
+		req->file_left = 0;
+		req->producer = NULL;
+	}
+	c->out_sent = 0;
+	c->body_sent = 0;
+	c->state = CS_WRITING;
+	conn_set_deadline(c, lt->server->set.limits.body_timeout_ms);
+}
+
+/* Fills c->out with the next framed piece of a streamed body. */
+static int produce(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	char data[STREAM_CHUNK];
+
+	ssize_t n = req->producer(req->producer_ctx, data, sizeof(data));
+	if (n == HTTP_PRODUCER_AGAIN) {
+		c->stream_blocked = true;
+		return 0;
+	}
+	if (n < 0)
+		return -1;
+	buf_reset(&c->out);
+	c->out_sent = 0;
+	if (n == 0) {
+		c->stream_eof = true;
+		if (req->chunked_out)
+			buf_append(&c->out, "0\r\n\r\n", 5);
+		return 0;
+	}
+	if (req->chunked_out) {
+		char line[24];
+		buf_append(&c->out, line, http_chunked_format_size(line, (size_t)n));
+	}
+	buf_append(&c->out, data, (size_t)n);
+	if (req->chunked_out)
+		buf_append(&c->out, "\r\n", 2);
+	return 0;
+}
+
+/* Returns 1 when the response is fully written, 0 when blocked, -1 on error. */
+static int write_response(struct conn *c)
+{
+	struct http_request *req = &c->req;
+
+	for (;;) {
+		size_t head_left = c->out.len - c->out_sent;
+		size_t body_left = req->resp_body.len - c->body_sent;
+		if (head_left > 0 || body_left > 0) {
+			struct iovec iov[2];
+			int n_iov = 0;
+			if (head_left > 0)
+				iov[n_iov++] = (struct iovec){c->out.data + c->out_sent, head_left};
+			if (body_left > 0)
+				iov[n_iov++] =
+				    (struct iovec){req->resp_body.data + c->body_sent, body_left};
+			struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n_iov};
+			ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EAGAIN)
+					return 0;
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			size_t w = (size_t)n;
+			size_t from_head = w < head_left ? w : head_left;
+			c->out_sent += from_head;
+			c->body_sent += w - from_head;
+			conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+			continue;
+		}
+		if (req->file_fd >= 0 && req->file_left > 0) {
+			size_t chunk =
+			    req->file_left > (1u << 30) ? (1u << 30) : (size_t)req->file_left;
+			ssize_t n = sendfile(c->fd, req->file_fd, &req->file_off, chunk);
+			if (n < 0) {
+				if (errno == EAGAIN)
+					return 0;
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			if (n == 0)
+				return -1; /* file shrank under us: the length was promised */
+			req->file_left -= (uint64_t)n;
+			conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+			continue;
+		}
+		if (req->producer != NULL && !c->stream_eof) {
+			if (produce(c) < 0)
+				return -1;
+			if (c->stream_blocked)
+				return 0;
+			continue;
+		}
+		return 1;
+	}
+}
+
+/* Moves to lingering close: shut our side, then read and discard until the peer closes, so the
+   kernel never answers unread input with a RST that would destroy the response in flight. */
+static void start_linger(struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	c->state = CS_LINGER;
+	c->deadline_ms = ioloop_now_ms(c->lt->loop) + LINGER_MS;
+}
+
+static void finish_response(struct conn *c)
+{
+	bool keep = c->keep_alive;
+	const struct http_limits *lim = &c->lt->server->set.limits;
+
+	request_reset(c);
+	if (!keep) {
+		start_linger(c);
+		return;
+	}
+	c->state = CS_HEAD;
+	conn_set_deadline(c, c->in_len > c->in_off ? lim->header_timeout_ms : lim->idle_timeout_ms);
+}
+
+static void linger(struct conn *c)
+{
+	char scratch[4096];
+	for (;;) {
+		ssize_t n = read(c->fd, scratch, sizeof(scratch));
+		if (n > 0) {
+			c->linger_bytes += (uint64_t)n;
+			if (c->linger_bytes > LINGER_MAX_BYTES) {
+				c->state = CS_CLOSED;
+				return;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		c->state = CS_CLOSED;
+		return;
+	}
+}
+
+/* Drives the connection until it has to wait for I/O or the application; the only place that
+   frees a connection. */
+static void conn_run(struct conn *c)
+{
+	for (;;) {
+		switch (c->state) {
+		case CS_HEAD:
+			if (c->lt->draining && c->in_len == c->in_off) {
+				c->state = CS_CLOSED;
+				break;
+			}
+			if (handle_head(c))
+				break;
+			if (conn_read(c) == 0)
+				return;
+			break;
+		case CS_BODY:
+			if (handle_body(c)) {
+				if (c->state == CS_BODY) {
+					c->state = CS_HANDLING;
+					c->deadline_ms = 0;
+					call_handler(c, false);
+				}
+				break;
+			}
+			if (conn_read(c) == 0)
+				return;
+			break;
+		case CS_HANDLING:
+			if (!c->response_ready)
+				return;
+			begin_response(c);
+			break;
+		case CS_WRITING: {
+			int ret = write_response(c);
+			if (ret < 0) {
+				c->state = CS_CLOSED;
+				break;
+			}
+			if (ret == 0) {
+				bool want = !c->stream_blocked;
+				if (want != c->waiting_write) {
+					c->waiting_write = want;
+					io_set_events(c->io, want ? IO_READ | IO_WRITE : IO_READ);
+				}
+				return;
+			}
+			if (c->waiting_write) {
+				c->waiting_write = false;
+				io_set_events(c->io, IO_READ);
+			}
+			finish_response(c);
+			break;
+		}
+		case CS_LINGER:
+			linger(c);
+			if (c->state == CS_LINGER)
+				return;
+			break;
+		case CS_CLOSED:
+			conn_free(c);
+			return;
+		}
+	}
+}
+
+/* Server-generated error response; always closes the connection afterwards. */
+static void conn_fail(struct conn *c, int status, const char *message)
+{
+	struct http_request *req = &c->req;
+	const char *code = status == 400   ? "HTTP-0400"
+	                   : status == 413 ? "HTTP-0413"
+	                   : status == 417 ? "HTTP-0417"
+	                   : status == 431 ? "HTTP-0431"
+	                                   : "HTTP-0408";
+
+	buf_free(&req->resp_headers);
+	buf_free(&req->resp_body);
+	req->producer = NULL;
+	if (req->file_fd >= 0) {
+		close(req->file_fd);
+		req->file_fd = -1;
+	}
+	/* The head may be half-parsed garbage: answer as HTTP/1.1 to a request we don't know. */
+	memset(&req->head, 0, sizeof(req->head));
+	req->head_only = false;
+	req->status = status;
+	req->close_after = true;
+	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
+	struct buf *body = http_response_body(req);
+	buf_append_str(body, "{\"error\":{\"code\":\"");
+	buf_append_str(body, code);
+	buf_append_str(body, "\",\"message\":\"");
+	buf_append_json_escaped(body, strv_from_cstr(message));
+	buf_append_str(body, "\"}}\n");
+	req->responded = true;
+	c->response_ready = true;
+	c->keep_alive = false;
+	begin_response(c);
+}
+
+static void sweep(void *ctx)
+{
+	struct loop_thread *lt = ctx;
+	uint64_t now = ioloop_now_ms(lt->loop);
+
+	lt->sweep = timer_add(lt->loop, SWEEP_MS, sweep, lt);
+	struct conn *c = lt->conns;
+	while (c != NULL) {
+		struct conn *next = c->next;
+		if (c->deadline_ms != 0 && now >= c->deadline_ms) {
+			c->deadline_ms = 0;
+			switch (c->state) {
+			case CS_HEAD:
+				if (c->in_len > c->in_off) {
+					counter_inc(&lt->timeouts);
+					conn_fail(c, 408, "timed out reading the request head");
+				} else {
+					c->state = CS_CLOSED; /* idle keep-alive */
+				}
+				break;
+			case CS_BODY:
+				counter_inc(&lt->timeouts);
+				conn_fail(c, 408, "timed out reading the request body");
+				break;
+			case CS_WRITING:
+			case CS_LINGER:
+				counter_inc(&lt->timeouts);
+				c->state = CS_CLOSED;
+				break;
+			default:
+				break;
+			}
+			conn_run(c);
+		}
+		c = next;
+	}
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static void *loop_main(void *arg)
+{
+	struct loop_thread *lt = arg;
+	struct http_server *server = lt->server;
+
+	current_lt = lt;
+	char name[16];
+	snprintf(name, sizeof(name), "http-%u", lt->index);
+	pthread_setname_np(pthread_self(), name);
+	for (unsigned i = 0; i < server->spec_count; i++)
+		lt->listen_ios[i] = io_add(lt->loop, lt->listen_fds[i], IO_READ, accept_ready, lt);
+	lt->sweep = timer_add(lt->loop, SWEEP_MS, sweep, lt);
+	ioloop_run(lt->loop);
+
+	/* Stopped: whatever is left (a forced shutdown) is cut. */
+	timer_remove(&lt->sweep);
+	for (unsigned i = 0; i < server->spec_count; i++) {
+		io_remove(&lt->listen_ios[i]);
+		if (lt->listen_fds[i] >= 0) {
+			close(lt->listen_fds[i]);
+			lt->listen_fds[i] = -1;
+		}
+	}
+	struct conn *c = lt->conns;
+	while (c != NULL) {
+		struct conn *next = c->next;
+		if (c->state != CS_HANDLING)
+			conn_free(c);
+		c = next;
+	}
+	pthread_mutex_lock(&server->lock);
+	server->threads_running--;
+	pthread_cond_broadcast(&server->cond);
+	pthread_mutex_unlock(&server->lock);
+	return NULL;
+}
+
+struct http_server *http_server_create(const struct http_server_settings *settings)
+{
+	assert(settings->on_request != NULL);
+	struct http_server *server = mem_calloc(1, sizeof(*server));
+	server->set = *settings;
+	pthread_mutex_init(&server->lock, NULL);
+	pthread_cond_init(&server->cond, NULL);
+	return server;
+}
+
+int http_server_start(struct http_server *server, const char **error_r)
+{
+	unsigned n = server->set.threads;
+	if (n == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	if (server->spec_count == 0) {
+		*error_r = "no listen address";
+		return -1;
+	}
+	server->thread_count = n;
+	server->threads = mem_calloc(n, sizeof(*server->threads));
+	for (unsigned t = 0; t < n; t++) {
+		struct loop_thread *lt = &server->threads[t];
+		lt->server = server;
+		lt->index = t;
+		lt->loop = ioloop_create();
+		random_bytes(&lt->id_prefix, sizeof(lt->id_prefix));
+		for (unsigned i = 0; i < server->spec_count; i++) {
+			if (t == 0) {
+				lt->listen_fds[i] = server->first_fds[i];
+				continue;
+			}
+			uint16_t port;
+			if (bind_socket(server->specs[i].host, server->specs[i].port, true,
+			                &lt->listen_fds[i], &port, error_r) < 0)
+				return -1;
+			if (listen(lt->listen_fds[i], SOMAXCONN) < 0) {
+				*error_r = "listen failed";
+				return -1;
+			}
+		}
+	}
+	server->started = true;
+	server->threads_running = n;
+	for (unsigned t = 0; t < n; t++) {
+		if (pthread_create(&server->threads[t].thread, NULL, loop_main,
+		                   &server->threads[t]) != 0) {
+			*error_r = "pthread_create failed";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void begin_drain(void *ctx)
+{
+	struct loop_thread *lt = ctx;
+	lt->draining = true;
+	for (unsigned i = 0; i < lt->server->spec_count; i++) {
+		io_remove(&lt->listen_ios[i]);
+		close(lt->listen_fds[i]);
+		lt->listen_fds[i] = -1;
+	}
+	struct conn *c = lt->conns;
+	while (c != NULL) {
+		struct conn *next = c->next;
+		if (c->state == CS_HEAD && c->in_len == c->in_off) {
+			c->state = CS_CLOSED;
+			conn_run(c);
+		}
+		c = next;
+	}
+	if (lt->conn_count == 0)
+		ioloop_stop(lt->loop);
+}
+
+unsigned http_server_shutdown(struct http_server *server, uint64_t timeout_ms)
+{
+	if (!server->started)
+		return 0;
+	for (unsigned t = 0; t < server->thread_count; t++)
+		ioloop_post(server->threads[t].loop, begin_drain, &server->threads[t]);
+
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)(timeout_ms / 1000);
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&server->lock);
+	while (server->threads_running > 0) {
+		if (pthread_cond_timedwait(&server->cond, &server->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&server->lock);
+
+	unsigned cut = 0;
+	for (unsigned t = 0; t < server->thread_count; t++) {
+		struct loop_thread *lt = &server->threads[t];
+		cut += (unsigned)atomic_load(&lt->open);
+		ioloop_stop(lt->loop);
+		pthread_join(lt->thread, NULL);
+	}
+	server->started = false;
+	return cut;
+}
+
+void http_server_destroy(struct http_server **serverp)
+{
+	struct http_server *server = *serverp;
+	if (server == NULL)
+		return;
+	if (server->started)
+		http_server_shutdown(server, 0);
+	for (unsigned t = 0; t < server->thread_count; t++)
+		ioloop_destroy(&server->threads[t].loop);
+	if (server->threads == NULL) {
+		for (unsigned i = 0; i < server->spec_count; i++)
+			close(server->first_fds[i]);
+	}
+	mem_free(&server->threads);
+	pthread_cond_destroy(&server->cond);
+	pthread_mutex_destroy(&server->lock);
+	mem_free(serverp);
+}
+
+void http_server_get_stats(struct http_server *server, struct http_server_stats *stats_r)
+{
+	memset(stats_r, 0, sizeof(*stats_r));
+	for (unsigned t = 0; t < server->thread_count; t++) {
+		struct loop_thread *lt = &server->threads[t];
+		stats_r->connections_accepted += atomic_load(&lt->accepted);
+		stats_r->connections_open += atomic_load(&lt->open);
+		stats_r->requests += atomic_load(&lt->requests);
+		stats_r->parse_errors += atomic_load(&lt->parse_errors);
+		stats_r->timeouts += atomic_load(&lt->timeouts);
+	}
+}
+
+/* ---------------------------------------------------------------- request API */
+
+const struct http_request_head *http_request_head(const struct http_request *req)
+{
+	return &req->head;
+}
+
+struct strv http_request_header(const struct http_request *req, const char *name)
+{
+	return http_request_head_header(&req->head, name);
+}
+
+struct pool *http_request_pool(struct http_request *req)
+{
+	return req->pool;
+}
+
+const char *http_request_id(const struct http_request *req)
+{
+	return req->id;
+}
+
+const char *http_request_peer(const struct http_request *req)
+{
+	return req->conn->peer;
+}
+
+struct ioloop *http_request_loop(struct http_request *req)
+{
+	return req->conn->lt->loop;
+}
+
+void http_request_set_body_sink(struct http_request *req, http_body_sink_fn *sink, void *ctx)
+{
+	req->sink = sink;
+	req->sink_ctx = ctx;
+}
+
+void http_request_set_context(struct http_request *req, void *ctx)
+{
+	req->app_ctx = ctx;
+}
+
+void *http_request_get_context(const struct http_request *req)
+{
+	return req->app_ctx;
+}
+
+struct strv http_request_body(const struct http_request *req)
+{
+	return buf_strv(&req->body);
+}
+
+uint64_t http_request_body_size(const struct http_request *req)
+{
+	return req->body_received;
+}
+
+void http_response_status(struct http_request *req, int status)
+{
+	req->status = status;
+}
+
+static bool header_safe(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\r' || *s == '\n')
+			return false;
+	}
+	return true;
+}
+
+void http_response_header(struct http_request *req, const char *name, const char *value)
+{
+	assert(header_safe(name) && header_safe(value));
+	if (req->resp_headers.data == NULL)
+		buf_init(&req->resp_headers, 64 * 1024);
+	buf_append_str(&req->resp_headers, name);
+	buf_append_str(&req->resp_headers, ": ");
+	buf_append_str(&req->resp_headers, value);
+	buf_append_str(&req->resp_headers, "\r\n");
+}
+
+void http_response_headerf(struct http_request *req, const char *name, const char *fmt, ...)
+{
+	char value[1024];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(value, sizeof(value), fmt, args);
+	va_end(args);
+	http_response_header(req, name, value);
+}
+
+struct buf *http_response_body(struct http_request *req)
+{
+	if (req->resp_body.data == NULL)
+		buf_init(&req->resp_body, req->conn->lt->server->set.limits.max_buffered_body * 16);
+	return &req->resp_body;
+}
+
+void http_response_file(struct http_request *req, int fd, off_t offset, uint64_t len)
+{
+	if (req->file_fd >= 0)
+		close(req->file_fd);
+	req->file_fd = fd;
+	req->file_off = offset;
+	req->file_left = len;
+}
+
+void http_response_stream(struct http_request *req, http_body_producer_fn *producer, void *ctx)
+{
+	req->producer = producer;
+	req->producer_ctx = ctx;
+}
+
+void http_response_close(struct http_request *req)
+{
+	req->close_after = true;
+}
+
+static void response_posted(void *ctx)
+{
+	struct conn *c = ctx;
+	c->response_ready = true;
+	conn_run(c);
+}
+
+void http_response_send(struct http_request *req)
+{
+	struct conn *c = req->conn;
+	assert(!req->responded);
+	req->responded = true;
+	if (current_lt == c->lt) {
+		c->response_ready = true;
+		if (!c->in_callback)
+			conn_run(c);
+	} else {
+		ioloop_post(c->lt->loop, response_posted, c);
+	}
+}
+
+void http_response_resume(struct http_request *req)
+{
+	struct conn *c = req->conn;
+	assert(current_lt == c->lt);
+	if (c->state == CS_WRITING && c->stream_blocked) {
+		c->stream_blocked = false;
+		conn_run(c);
+	}
+}
+
+void http_request_set_abort_handler(struct http_request *req, http_abort_fn *fn, void *ctx)
+{
+	req->abort_fn = fn;
+	req->abort_ctx = ctx;
+}
+
+void http_response_simple(struct http_request *req, int status, const char *content_type,
+                          const char *body, size_t body_len)
+{
+	http_response_status(req, status);
+	if (content_type != NULL)
+		http_response_header(req, "Content-Type", content_type);
+	if (body_len > 0)
+		buf_append(http_response_body(req), body, body_len);
+	http_response_send(req);
+}
+
+void http_response_error(struct http_request *req, int status, const char *code,
+                         const char *message)
+{
+	struct buf *body = http_response_body(req);
+	http_response_status(req, status);
+	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
+	buf_reset(body);
+	buf_append_str(body, "{\"error\":{\"code\":\"");
+	buf_append_json_escaped(body, strv_from_cstr(code));
+	buf_append_str(body, "\",\"message\":\"");
+	buf_append_json_escaped(body, strv_from_cstr(message));
+	buf_append_str(body, "\"}}\n");
+	http_response_send(req);
+}
+
+const char *http_status_reason(int status)
+{
+	switch (status) {
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 207:
+		return "Multi-Status";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 416:
+		return "Range Not Satisfiable";
+	case 417:
+		return "Expectation Failed";
+	case 423:
+		return "Locked";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 507:
+		return "Insufficient Storage";
+	default:
+		return "Unknown";
+	}
+}

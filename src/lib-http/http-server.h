@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* HTTP/1.1 server: listeners, one epoll loop per thread, connections, request/response API. */
+#ifndef TANDEM_HTTP_SERVER_H
+#define TANDEM_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "http-parser.h"
+#include "strv.h"
+
+struct http_server;
+struct http_request;
+struct ioloop;
+struct pool;
+
+/* Called on the loop thread when a request head has been parsed, before its body is read. May
+   attach a body sink, or answer at once (http_response_send) to refuse the request; then the
+   body is never read and the connection closes after the response. Optional. */
+typedef void http_head_fn(struct http_request *req, void *ctx);
+/* Called on the loop thread once the request (and its body) is complete. The handler answers
+   inline, or hands req to another thread that calls http_response_send() later. */
+typedef void http_request_fn(struct http_request *req, void *ctx);
+/* Receives body bytes on the loop thread; len == 0 marks the end of the body. Returns 0, or
+   -1 to stop reading (the request still reaches http_request_fn, whose handler knows why). */
+typedef int http_body_sink_fn(void *ctx, const char *data, size_t len);
+
+/* Produces streamed response body bytes into buf[0..size). Returns the count (> 0), 0 at the
+   end, HTTP_PRODUCER_AGAIN when nothing is ready yet (call http_response_resume() later), or
+   -1 on failure (the connection is closed). Runs on the loop thread. */
+typedef ssize_t http_body_producer_fn(void *ctx, char *buf, size_t size);
+#define HTTP_PRODUCER_AGAIN (-2)
+
+struct http_server_settings {
+	struct http_limits limits;
+	unsigned threads;        /* loop threads; 0 = one per CPU */
+	const char *server_name; /* Server: header value, NULL = none */
+	http_head_fn *on_head;
+	http_request_fn *on_request;
+	void *ctx;
+};
+
+struct http_server_stats {
+	uint64_t connections_accepted;
+	uint64_t connections_open;
+	uint64_t requests;
+	uint64_t parse_errors; /* requests refused by the parser (400/417/431/413) */
+	uint64_t timeouts;
+};
+
+/* settings->on_request is required; the settings are copied. */
+struct http_server *http_server_create(const struct http_server_settings *settings);
+/* Binds "host:port" (repeatable; port 0 picks a free port). Before http_server_start(). */
+int http_server_listen(struct http_server *server, const char *address, const char **error_r);
+/* The bound address of listener i ("127.0.0.1:8009"), or NULL. */
+const char *http_server_address(struct http_server *server, unsigned i);
+/* Starts the loop threads. */
+int http_server_start(struct http_server *server, const char **error_r);
+/* Graceful stop: close listeners, answer in-flight requests with Connection: close, close idle
+   connections; waits until all connections are gone or timeout_ms has passed, then stops the
+   loops. Returns the number of connections that had to be cut. */
+unsigned http_server_shutdown(struct http_server *server, uint64_t timeout_ms);
+void http_server_destroy(struct http_server **server);
+void http_server_get_stats(struct http_server *server, struct http_server_stats *stats_r);
+
+/* --- request (valid until the response is sent) --- */
+const struct http_request_head *http_request_head(const struct http_request *req);
+struct strv http_request_header(const struct http_request *req, const char *name);
+/* Request-scoped memory, freed after the response is sent. */
+struct pool *http_request_pool(struct http_request *req);
+/* 16 hex digits, unique per process; for logs and X-Request-Id. */
+const char *http_request_id(const struct http_request *req);
+/* Peer address as "ip:port". */
+const char *http_request_peer(const struct http_request *req);
+/* The loop the request's connection lives on. */
+struct ioloop *http_request_loop(struct http_request *req);
+/* Only from http_head_fn: deliver the body to sink instead of buffering it in memory. */
+void http_request_set_body_sink(struct http_request *req, http_body_sink_fn *sink, void *ctx);
+/* An application pointer carried from http_head_fn to http_request_fn (NULL by default). */
+void http_request_set_context(struct http_request *req, void *ctx);
+void *http_request_get_context(const struct http_request *req);
+/* The buffered body (no sink set), complete when http_request_fn runs. */
+struct strv http_request_body(const struct http_request *req);
+/* Total body bytes received so far. */
+uint64_t http_request_body_size(const struct http_request *req);
+
+/* --- response: build it from the thread that owns req, then send it exactly once --- */
+void http_response_status(struct http_request *req, int status);
+/* name and value must not contain CR or LF (asserted: handlers never copy raw input here). */
+void http_response_header(struct http_request *req, const char *name, const char *value);
+void http_response_headerf(struct http_request *req, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* In-memory body; append with buf_* (its cap is limits.max_buffered_body * 16). */
+struct buf *http_response_body(struct http_request *req);
+/* Sends len bytes of fd from offset with sendfile(); the server closes fd when done. */
+void http_response_file(struct http_request *req, int fd, off_t offset, uint64_t len);
+/* Streams the body from producer (chunked for HTTP/1.1, close-delimited for 1.0). */
+void http_response_stream(struct http_request *req, http_body_producer_fn *producer, void *ctx);
+/* Asks to close the connection after this response. */
+void http_response_close(struct http_request *req);
+/* Hands the response to the connection. Thread-safe; req must not be used afterwards. */
+void http_response_send(struct http_request *req);
+/* A stream producer that returned HTTP_PRODUCER_AGAIN has data again. Loop thread only. */
+void http_response_resume(struct http_request *req);
+/* fn(ctx) runs on the loop thread if the connection dies while a streamed response is still
+   unfinished; req is invalid once it returns (so a producer's data source can let go of it). */
+typedef void http_abort_fn(void *ctx);
+void http_request_set_abort_handler(struct http_request *req, http_abort_fn *fn, void *ctx);
+
+/* Convenience: status + Content-Type + body, then send. */
+void http_response_simple(struct http_request *req, int status, const char *content_type,
+                          const char *body, size_t body_len);
+/* JSON error in the house format {"error":{"code":…,"message":…}}, then send. */
+void http_response_error(struct http_request *req, int status, const char *code,
+                         const char *message);
+
+/* Reason phrase for a status ("Not Found"); "Unknown" if none. */
+const char *http_status_reason(int status);
+
+#endif

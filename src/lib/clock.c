@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Monotonic and wall clocks and the two timestamp formats the server emits. */
+#include "clock.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t clock_mono_ms(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000000u;
+}
+
+uint64_t clock_mono_us(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000u;
+}
+
+uint64_t clock_wall_ms(void)
+{
+	return clock_ns(CLOCK_REALTIME) / 1000000u;
+}
+
+void clock_format_rfc3339(uint64_t wall_ms, char *out, unsigned out_size)
+{
+	time_t secs = (time_t)(wall_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(wall_ms % 1000));
+}
+
+void clock_format_http_date(int64_t unix_seconds, char *out, unsigned out_size)
+{
+	/* Spelled out rather than strftime() because HTTP dates must ignore the locale. */
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	time_t secs = (time_t)unix_seconds;
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(out, out_size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+		 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec);
+}

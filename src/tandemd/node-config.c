@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* tandemd's configuration schema (DESIGN §13) and its translation into settings. */
+#include "node-config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+static const struct config_key schema[] = {
+    {"server", "name", CONFIG_STRING, "tandem", false},
+    {"server", "route", CONFIG_STRING, "OX-1", false},
+    {"server", "listen", CONFIG_ADDRESS, "127.0.0.1:8009", true},
+    {"server", "workers", CONFIG_UINT, "16", false},
+    {"server", "io_threads", CONFIG_UINT, "0", false},
+    {"server", "data_dir", CONFIG_STRING, "./tandem-data", false},
+    {"server", "drain_timeout", CONFIG_DURATION, "30s", false},
+    {"http", "max_header_bytes", CONFIG_SIZE, "32K", false},
+    {"http", "max_line", CONFIG_SIZE, "8K", false},
+    {"http", "max_headers", CONFIG_UINT, "100", false},
+    {"http", "max_body", CONFIG_SIZE, "1G", false},
+    {"http", "max_buffered_body", CONFIG_SIZE, "1M", false},
+    {"http", "idle_timeout", CONFIG_DURATION, "60s", false},
+    {"http", "header_timeout", CONFIG_DURATION, "10s", false},
+    {"http", "body_timeout", CONFIG_DURATION, "30s", false},
+    {"log", "level", CONFIG_STRING, "info", false},
+    {"log", "file", CONFIG_STRING, NULL, false},
+    {NULL, NULL, CONFIG_STRING, NULL, false},
+};
+
+static int check_route(const char *route, const char **error_r)
+{
+	/* The route travels in a cookie value after a '.', so keep it to token-ish bytes. */
+	if (route[0] == '\0') {
+		*error_r = "[server] route must not be empty";
+		return -1;
+	}
+	for (const char *p = route; *p != '\0'; p++) {
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
+		           *p) == NULL) {
+			*error_r = "[server] route may only contain letters, digits, '-' and '_'";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int node_config_load(const char *path, struct node_config *nc, struct config **config_r,
+                     const char **error_r)
+{
+	struct config *cfg;
+
+	if (path == NULL)
+		cfg = config_defaults(schema);
+	else if (config_load(path, schema, &cfg, error_r) < 0)
+		return -1;
+
+	memset(nc, 0, sizeof(*nc));
+	nc->name = config_get_str(cfg, "server", "name");
+	nc->route = config_get_str(cfg, "server", "route");
+	nc->listen = config_get_all(cfg, "server", "listen", &nc->listen_count);
+	nc->workers = (unsigned)config_get_uint(cfg, "server", "workers");
+	nc->io_threads = (unsigned)config_get_uint(cfg, "server", "io_threads");
+	nc->data_dir = config_get_str(cfg, "server", "data_dir");
+	nc->drain_timeout_ms = config_get_duration_ms(cfg, "server", "drain_timeout");
+
+	http_limits_default(&nc->limits);
+	nc->limits.max_header_bytes = config_get_size(cfg, "http", "max_header_bytes");
+	nc->limits.max_line = config_get_size(cfg, "http", "max_line");
+	nc->limits.max_headers = config_get_uint(cfg, "http", "max_headers");
+	nc->limits.max_body = config_get_size(cfg, "http", "max_body");
+	nc->limits.max_buffered_body = config_get_size(cfg, "http", "max_buffered_body");
+	nc->limits.idle_timeout_ms = config_get_duration_ms(cfg, "http", "idle_timeout");
+	nc->limits.header_timeout_ms = config_get_duration_ms(cfg, "http", "header_timeout");
+	nc->limits.body_timeout_ms = config_get_duration_ms(cfg, "http", "body_timeout");
+	nc->log_file = config_get_str(cfg, "log", "file");
+
+	const char *section = NULL, *key = NULL, *problem = NULL;
+#define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))
+	if (check_route(nc->route, &problem) < 0)
+		PROBLEM("server", "route", problem);
+	else if (log_parse_level(config_get_str(cfg, "log", "level"), &nc->log_level) < 0)
+		PROBLEM("log", "level", "[log] level must be debug, info, warn or error");
+	else if (nc->workers == 0 || nc->workers > 1024)
+		PROBLEM("server", "workers", "[server] workers must be between 1 and 1024");
+	else if (nc->io_threads > 256)
+		PROBLEM("server", "io_threads", "[server] io_threads must be at most 256");
+	else if (nc->limits.max_headers == 0 || nc->limits.max_headers > 10000)
+		PROBLEM("http", "max_headers", "[http] max_headers must be between 1 and 10000");
+	else if (nc->limits.max_header_bytes > 1024 * 1024)
+		PROBLEM("http", "max_header_bytes", "[http] max_header_bytes must be at most 1M");
+	else if (nc->limits.max_line < 256 || nc->limits.max_line > nc->limits.max_header_bytes)
+		PROBLEM("http", "max_line",
+		        "[http] max_line must be at least 256 and at most max_header_bytes");
+#undef PROBLEM
+	if (problem != NULL) {
+		static __thread char msg[512];
+		const char *where = config_where(cfg, section, key);
+		snprintf(msg, sizeof(msg), "%s%s%s", where != NULL ? where : "",
+		         where != NULL ? ": " : "", problem);
+		*error_r = msg;
+		config_free(&cfg);
+		return -1;
+	}
+	*config_r = cfg;
+	return 0;
+}

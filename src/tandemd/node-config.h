@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* tandemd's configuration: the schema of its INI file and the settings derived from it. */
+#ifndef TANDEMD_NODE_CONFIG_H
+#define TANDEMD_NODE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http-parser.h"
+#include "log.h"
+
+struct config;
+
+struct node_config {
+	const char *name;  /* registered server name */
+	const char *route; /* JSESSIONID route suffix of this node */
+	const char *const *listen;
+	size_t listen_count;
+	unsigned workers;    /* handler threads */
+	unsigned io_threads; /* event-loop threads; 0 = one per CPU */
+	const char *data_dir;
+	uint64_t drain_timeout_ms;
+	struct http_limits limits;
+	enum log_level log_level;
+	const char *log_file; /* NULL = stderr */
+};
+
+/* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */
+int node_config_load(const char *path, struct node_config *nc, struct config **config_r,
+                     const char **error_r);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Node lifecycle and request dispatch: inline routes on the loop, the rest on workers. */
+#include "node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "http-server.h"
+#include "pool.h"
+#include "log.h"
+#include "routes.h"
+#include "router.h"
+#include "worker-pool.h"
+
+struct job {
+	struct node *node;
+	const struct route *route;
+	struct http_request *req;
+};
+
+const char *node_state_name(enum node_state state)
+{
+	switch (state) {
+	case NODE_STARTING:
+		return "starting";
+	case NODE_READY:
+		return "ready";
+	case NODE_DRAINING:
+		return "draining";
+	}
+	return "unknown";
+}
+
+static void run_job(void *ctx)
+{
+	struct job *job = ctx;
+	log_set_request_id(http_request_id(job->req));
+	job->route->handler(job->node, job->req);
+	log_set_request_id(NULL);
+}
+
+static void on_request(struct http_request *req, void *ctx)
+{
+	struct node *node = ctx;
+	http_response_header(req, "X-Request-Id", http_request_id(req));
+	const struct route *route = router_match(node_routes, req);
+	if (route == NULL)
+		return; /* router answered 404/405 */
+	if (route->flags & ROUTE_INLINE) {
+		route->handler(node, req);
+		return;
+	}
+	struct job *job = pool_alloc(http_request_pool(req), sizeof(*job));
+	job->node = node;
+	job->route = route;
+	job->req = req;
+	if (worker_pool_submit(node->workers, run_job, job) < 0)
+		http_response_error(req, 503, "SRV-0001", "server is shutting down");
+}
+
+static int make_dir(const char *path, const char **error_r)
+{
+	static __thread char err[300];
+	if (mkdir(path, 0750) == 0 || errno == EEXIST)
+		return 0;
+	snprintf(err, sizeof(err), "data_dir %s: %s", path, strerror(errno));
+	*error_r = err;
+	return -1;
+}
+
+int node_init(struct node *node, const char **error_r)
+{
+	struct http_server_settings set = {
+	    .limits = node->cfg.limits,
+	    .threads = node->cfg.io_threads,
+	    .server_name = NULL,
+	    .on_request = on_request,
+	    .ctx = node,
+	};
+
+	atomic_store(&node->state, NODE_STARTING);
+	node->start_wall_ms = clock_wall_ms();
+	if (make_dir(node->cfg.data_dir, error_r) < 0)
+		return -1;
+	node->http = http_server_create(&set);
+	for (size_t i = 0; i < node->cfg.listen_count; i++) {
+		if (http_server_listen(node->http, node->cfg.listen[i], error_r) < 0)
+			return -1;
+	}
+	node->workers = worker_pool_create(node->cfg.workers, "worker");
+	return 0;
+}
+
+int node_start(struct node *node, const char **error_r)
+{
+	if (http_server_start(node->http, error_r) < 0)
+		return -1;
+	atomic_store(&node->state, NODE_READY);
+	for (unsigned i = 0; http_server_address(node->http, i) != NULL; i++)
+		log_info("node", "listening on http://%s/ (route %s, version %s)",
+		         http_server_address(node->http, i), node->cfg.route, TANDEM_VERSION);
+	return 0;
+}
+
+void node_drain(struct node *node)
+{
+	atomic_store(&node->state, NODE_DRAINING);
+	log_info("node", "draining: finishing in-flight requests (up to %llu ms)",
+	         (unsigned long long)node->cfg.drain_timeout_ms);
+	unsigned cut = http_server_shutdown(node->http, node->cfg.drain_timeout_ms);
+	if (cut > 0)
+		log_warn("node", "drain timed out: %u connections cut", cut);
+	/* Handlers still queued finish before the pool is gone. */
+	worker_pool_destroy(&node->workers);
+}
+
+void node_deinit(struct node *node)
+{
+	worker_pool_destroy(&node->workers);
+	http_server_destroy(&node->http);
+}
