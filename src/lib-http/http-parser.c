@@ -19,12 +19,59 @@ void http_limits_default(struct http_limits *l)
 	l->body_timeout_ms = 30000;
 }
 
+/* Byte classes, one table lookup per byte on the hot path. */
+enum {
+	C_TCHAR = 0x01, /* RFC 9110 token character */
+	C_HOST = 0x02,  /* may appear in a Host / authority (reg-name, IP literal, port) */
+	C_CTL = 0x04,   /* control byte other than HTAB, or DEL: never valid in a head */
+};
+
+static const unsigned char byte_class[256] = {
+#define R3(c, v) [c] = (v), [c + 1] = (v), [c + 2] = (v)
+#define DIGITS(v) R3('0', v), R3('3', v), R3('6', v), ['9'] = (v)
+#define LOWER(v)                                                                                   \
+	R3('a', v), R3('d', v), R3('g', v), R3('j', v), R3('m', v), R3('p', v), R3('s', v),       \
+		R3('v', v), ['y'] = (v), ['z'] = (v)
+#define UPPER(v)                                                                                   \
+	R3('A', v), R3('D', v), R3('G', v), R3('J', v), R3('M', v), R3('P', v), R3('S', v),       \
+		R3('V', v), ['Y'] = (v), ['Z'] = (v)
+	DIGITS(C_TCHAR | C_HOST),
+	LOWER(C_TCHAR | C_HOST),
+	UPPER(C_TCHAR | C_HOST),
+	['!'] = C_TCHAR | C_HOST,
+	['#'] = C_TCHAR,
+	['$'] = C_TCHAR | C_HOST,
+	['%'] = C_TCHAR | C_HOST,
+	['&'] = C_TCHAR | C_HOST,
+	['\''] = C_TCHAR | C_HOST,
+	['*'] = C_TCHAR | C_HOST,
+	['+'] = C_TCHAR | C_HOST,
+	['-'] = C_TCHAR | C_HOST,
+	['.'] = C_TCHAR | C_HOST,
+	['^'] = C_TCHAR,
+	['_'] = C_TCHAR | C_HOST,
+	['`'] = C_TCHAR,
+	['|'] = C_TCHAR,
+	['~'] = C_TCHAR | C_HOST,
+	['('] = C_HOST,
+	[')'] = C_HOST,
+	[';'] = C_HOST,
+	['='] = C_HOST,
+	[':'] = C_HOST,
+	['['] = C_HOST,
+	[']'] = C_HOST,
+	R3(0x00, C_CTL), R3(0x03, C_CTL), R3(0x06, C_CTL), [0x0b] = C_CTL, [0x0c] = C_CTL,
+	R3(0x0e, C_CTL), R3(0x11, C_CTL), R3(0x14, C_CTL), R3(0x17, C_CTL), R3(0x1a, C_CTL),
+	R3(0x1d, C_CTL), [0x7f] = C_CTL,
+#undef R3
+#undef DIGITS
+#undef LOWER
+#undef UPPER
+};
+
 bool http_is_tchar(unsigned char c)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && memchr(extra, c, sizeof(extra) - 1) != NULL;
+	return byte_class[c] & C_TCHAR;
 }
 
 void http_request_parser_init(struct http_request_parser *p, const struct http_limits *limits)
@@ -56,6 +103,8 @@ static enum http_parse_status scan(struct http_request_parser *p, const char *bu
 {
 	const struct http_limits *lim = p->limits;
 
+	/* CR, LF, 0x09 (HTAB, allowed) and 0x0a/0x0d are excluded from C_CTL above; CR and LF
+	   are handled here, everything else ordinary is one table lookup. */
 	for (size_t i = p->scanned; i < len; i++) {
 		unsigned char c = (unsigned char)buf[i];
 
@@ -67,8 +116,7 @@ static enum http_parse_status scan(struct http_request_parser *p, const char *bu
 				p->lines++;
 				p->line_len = 0;
 			} else if (p->lines == 0) {
-				/* RFC 9112 2.2: ignore empty lines before the request line, a few.
-				 */
+				/* RFC 9112 2.2: ignore empty lines before the request line, a few. */
 				if (i + 1 > 2 * MAX_LEADING_EMPTY_LINES)
 					FAIL(400, "empty line where the request line was expected");
 				p->head_start = i + 1;
@@ -83,7 +131,7 @@ static enum http_parse_status scan(struct http_request_parser *p, const char *bu
 			p->prev_cr = true;
 		} else if (c == '\n') {
 			FAIL(400, "bare LF in request head");
-		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+		} else if (byte_class[c] & C_CTL) {
 			FAIL(400, "control character in request head");
 		} else if (++p->line_len > lim->max_line) {
 			FAIL(400, "request line or header line too long");
@@ -118,10 +166,7 @@ static bool valid_authority(struct strv s)
 	if (s.len == 0)
 		return false;
 	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      strchr("-._~!$&'()*+;=:[]%", c) != NULL) ||
-		    c == '\0')
+		if (!(byte_class[(unsigned char)s.ptr[i]] & C_HOST))
 			return false;
 	}
 	return true;
@@ -229,7 +274,18 @@ static enum http_parse_status apply_header(struct http_request_head *head,
 	struct strv name = h->name;
 	struct strv value = h->value;
 
-	if (strv_eq_ci_cstr(name, "Content-Length")) {
+	/* Most headers are none of these: reject them on length before comparing text. */
+	switch (name.len) {
+	case 4:  /* Host */
+	case 6:  /* Expect */
+	case 10: /* Connection */
+	case 14: /* Content-Length */
+	case 17: /* Transfer-Encoding */
+		break;
+	default:
+		return HTTP_PARSE_OK;
+	}
+	if (strv_eq_ci(name, STRV_LIT("Content-Length"))) {
 		if (*seen_cl)
 			FAIL(400, "duplicate Content-Length");
 		*seen_cl = true;
@@ -243,13 +299,13 @@ static enum http_parse_status apply_header(struct http_request_head *head,
 		if (strv_to_u64(value, &n) < 0)
 			FAIL(400, "invalid Content-Length");
 		head->content_length = n;
-	} else if (strv_eq_ci_cstr(name, "Transfer-Encoding")) {
+	} else if (strv_eq_ci(name, STRV_LIT("Transfer-Encoding"))) {
 		if (*seen_te)
 			FAIL(400, "duplicate Transfer-Encoding");
 		*seen_te = true;
 		if (!strv_eq_ci_cstr(value, "chunked"))
 			FAIL(400, "unsupported transfer coding (only chunked is accepted)");
-	} else if (strv_eq_ci_cstr(name, "Host")) {
+	} else if (strv_eq_ci(name, STRV_LIT("Host"))) {
 		if (*seen_host)
 			FAIL(400, "duplicate Host");
 		*seen_host = true;
@@ -257,7 +313,7 @@ static enum http_parse_status apply_header(struct http_request_head *head,
 			FAIL(400, "invalid Host");
 		if (head->host.ptr == NULL)
 			head->host = value;
-	} else if (strv_eq_ci_cstr(name, "Connection")) {
+	} else if (strv_eq_ci(name, STRV_LIT("Connection"))) {
 		struct strv rest = value, token;
 		while (rest.len > 0) {
 			strv_split(rest, ',', &token, &rest);
@@ -267,7 +323,7 @@ static enum http_parse_status apply_header(struct http_request_head *head,
 			else if (strv_eq_ci_cstr(token, "keep-alive") && head->version_minor == 0)
 				head->keep_alive = true;
 		}
-	} else if (strv_eq_ci_cstr(name, "Expect")) {
+	} else if (strv_eq_ci(name, STRV_LIT("Expect"))) {
 		if (!strv_eq_ci_cstr(value, "100-continue"))
 			FAIL(417, "unsupported expectation");
 		head->expect_continue = true;

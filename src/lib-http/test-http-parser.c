@@ -233,7 +233,7 @@ static void test_bad_corpus(void)
 			continue;
 		char path[2048];
 		snprintf(path, sizeof(path), "%s/%s", dir_path, de->d_name);
-		size_t len;
+		size_t len = 0;
 		char *data = read_file(path, &len);
 		test_assert(data != NULL);
 		if (data == NULL)

@@ -31,6 +31,8 @@ void buf_reset(struct buf *b); /* len = 0, overflow = false, storage kept */
 
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_append_str(struct buf *b, const char *s);
+/* For string literals: no strlen at run time. */
+#define buf_append_lit(b, lit) buf_append((b), "" lit, sizeof(lit) - 1)
 void buf_append_strv(struct buf *b, struct strv v);
 void buf_append_char(struct buf *b, char c);
 void buf_append_u64(struct buf *b, uint64_t v);

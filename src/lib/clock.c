@@ -35,8 +35,8 @@ void clock_format_rfc3339(uint64_t wall_ms, char *out, unsigned out_size)
 
 	gmtime_r(&secs, &tm);
 	snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(wall_ms % 1000));
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         (unsigned)(wall_ms % 1000));
 }
 
 void clock_format_http_date(int64_t unix_seconds, char *out, unsigned out_size)
@@ -44,12 +44,11 @@ void clock_format_http_date(int64_t unix_seconds, char *out, unsigned out_size)
 	/* Spelled out rather than strftime() because HTTP dates must ignore the locale. */
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t secs = (time_t)unix_seconds;
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
-	snprintf(out, out_size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-		 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec);
+	snprintf(out, out_size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

@@ -19,8 +19,8 @@
 /* inih truncates section names to this many bytes minus one (MAX_SECTION in ini.c). */
 #define INIH_MAX_SECTION 50
 /* Longest raw line we buffer; anything longer is an error anyway. */
-#define READ_LINE_MAX	 4096
-#define ERROR_BUF_SIZE	 4096
+#define READ_LINE_MAX  4096
+#define ERROR_BUF_SIZE 4096
 
 struct config_slot {
 	const char *section;
@@ -56,7 +56,7 @@ struct load_ctx {
 	struct array errors; /* struct load_error */
 	int line;
 	bool in_section; /* a valid [section] header has been seen */
-	bool skip;	 /* the current section is unknown or broken: its keys are not checked */
+	bool skip;       /* the current section is unknown or broken: its keys are not checked */
 	char raw[READ_LINE_MAX];
 };
 
@@ -86,7 +86,7 @@ static bool section_matches(const char *pattern, const char *section)
 }
 
 static const struct config_key *schema_find(const struct config *config, const char *section,
-					    const char *key)
+                                            const char *key)
 {
 	for (size_t i = 0; i < config->schema_count; i++) {
 		const struct config_key *k = &config->schema[i];
@@ -107,7 +107,7 @@ static bool schema_has_section(const struct config *config, const char *section)
 }
 
 static struct config_slot *slot_find(const struct config *config, const char *section,
-				     const char *key)
+                                     const char *key)
 {
 	for (size_t i = 0; i < config->slots.count; i++) {
 		struct config_slot *slot = array_idx(&config->slots, i);
@@ -146,7 +146,7 @@ static int check_value(enum config_type type, const char *value, const char **er
 struct config *config_defaults(const struct config_key *schema)
 {
 	struct config *config = mem_calloc(1, sizeof(*config));
-	const char *error;
+	const char *error __attribute__((unused));
 
 	config->pool = pool_create(0);
 	array_init(&config->slots, sizeof(struct config_slot));
@@ -164,17 +164,20 @@ struct config *config_defaults(const struct config_key *schema)
 		k->key = pool_strdup(config->pool, src->key);
 		k->type = src->type;
 		k->repeatable = src->repeatable;
-		k->default_value =
-			src->default_value == NULL ? NULL : pool_strdup(config->pool, src->default_value);
+		k->default_value = src->default_value == NULL
+		                       ? NULL
+		                       : pool_strdup(config->pool, src->default_value);
 		/* A bad default is a bug in the program, not in the operator's file. */
-		assert(k->default_value == NULL || check_value(k->type, k->default_value, &error) == 0);
+		assert(k->default_value == NULL ||
+		       check_value(k->type, k->default_value, &error) == 0);
 
 		if (!family_pattern(k->section, &plen))
 			continue;
 		for (size_t j = 0; j < config->families.count && !known; j++) {
 			struct config_family *f = array_idx(&config->families, j);
 
-			known = strncmp(f->prefix, k->section, plen) == 0 && f->prefix[plen] == '\0';
+			known =
+			    strncmp(f->prefix, k->section, plen) == 0 && f->prefix[plen] == '\0';
 		}
 		if (!known) {
 			struct config_family *f = array_push(&config->families);
@@ -203,7 +206,7 @@ void config_free(struct config **configp)
 }
 
 static void add_error(struct load_ctx *ctx, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void add_error(struct load_ctx *ctx, int line, const char *fmt, ...)
 {
@@ -287,7 +290,7 @@ static bool check_line(struct load_ctx *ctx, const char *s)
 	len = (size_t)(end - (s + 1));
 	if (len >= INIH_MAX_SECTION) {
 		add_error(ctx, ctx->line, "section name longer than %d characters",
-			  INIH_MAX_SECTION - 1);
+		          INIH_MAX_SECTION - 1);
 		return false;
 	}
 	memcpy(name, s + 1, len);
@@ -378,7 +381,7 @@ static int handle_entry(void *user, const char *section, const char *name, const
 	slot = slot_find(config, section, name);
 	if (slot != NULL && !k->repeatable) {
 		add_error(ctx, ctx->line, "[%s] %s: already set on line %d", section, name,
-			  slot->first_line);
+		          slot->first_line);
 		return 1;
 	}
 	if (slot == NULL) {
@@ -406,7 +409,8 @@ static const char *format_errors(struct load_ctx *ctx)
 	struct buf b;
 	size_t n = ctx->errors.count;
 
-	/* Stable order within a line: the index breaks ties because qsort is not stable. */
+	/* Insertion sort: errors arrive in line order except the rare safety-net entry, and
+	   messages for one line keep the order in which they were found. */
 	for (size_t i = 1; i < n; i++) {
 		for (size_t j = i; j > 0; j--) {
 			struct load_error *x = array_idx(&ctx->errors, j - 1);
@@ -435,7 +439,7 @@ static const char *format_errors(struct load_ctx *ctx)
 			/* The reserved tail of the buffer holds this note. */
 			b.len = before;
 			snprintf(config_error_buf + b.len, sizeof(config_error_buf) - b.len,
-				 "\n(%zu more errors)", n - i);
+			         "\n(%zu more errors)", n - i);
 			break;
 		}
 	}
@@ -443,7 +447,7 @@ static const char *format_errors(struct load_ctx *ctx)
 }
 
 int config_load(const char *path, const struct config_key *schema, struct config **config_r,
-		const char **error_r)
+                const char **error_r)
 {
 	struct load_ctx *ctx = mem_calloc(1, sizeof(*ctx));
 	int ret = -1, first_error;
@@ -456,7 +460,7 @@ int config_load(const char *path, const struct config_key *schema, struct config
 	ctx->file = fopen(path, "re");
 	if (ctx->file == NULL) {
 		snprintf(config_error_buf, sizeof(config_error_buf), "%s: %s", path,
-			 strerror(errno));
+		         strerror(errno));
 		*error_r = config_error_buf;
 		goto out;
 	}
@@ -493,7 +497,7 @@ out:
 }
 
 static const struct config_key *key_lookup(const struct config *config, const char *section,
-					   const char *key)
+                                           const char *key)
 {
 	const struct config_key *k = schema_find(config, section, key);
 
@@ -512,13 +516,14 @@ const char *config_get_str(const struct config *config, const char *section, con
 	return k->default_value;
 }
 
-static const char *typed_value(const struct config *config, const char *section,
-			       const char *key, enum config_type type)
+static const char *typed_value(const struct config *config, const char *section, const char *key,
+                               enum config_type type)
 {
 	const struct config_key *k = key_lookup(config, section, key);
 
 	assert(k->type == type);
 	(void)k;
+	(void)type;
 	return config_get_str(config, section, key);
 }
 
@@ -542,8 +547,7 @@ uint64_t config_get_uint(const struct config *config, const char *section, const
 	return v;
 }
 
-uint64_t config_get_duration_ms(const struct config *config, const char *section,
-				const char *key)
+uint64_t config_get_duration_ms(const struct config *config, const char *section, const char *key)
 {
 	const char *s = typed_value(config, section, key, CONFIG_DURATION), *error;
 	uint64_t v = 0;
@@ -569,8 +573,8 @@ bool config_is_set(const struct config *config, const char *section, const char 
 	return slot_find(config, section, key) != NULL;
 }
 
-const char *const *config_get_all(const struct config *config, const char *section,
-				  const char *key, size_t *count_r)
+const char *const *config_get_all(const struct config *config, const char *section, const char *key,
+                                  size_t *count_r)
 {
 	static const char *const none[1] = {NULL};
 	const struct config_key *k = key_lookup(config, section, key);
@@ -581,7 +585,8 @@ const char *const *config_get_all(const struct config *config, const char *secti
 		return slot->values.data;
 	}
 	if (k->default_value != NULL) {
-		/* The schema copy belongs to the config, so this one-element array lives as long. */
+		/* The schema copy belongs to the config, so this one-element array lives as long.
+		 */
 		*count_r = 1;
 		return &k->default_value;
 	}
@@ -589,8 +594,7 @@ const char *const *config_get_all(const struct config *config, const char *secti
 	return none;
 }
 
-const char *const *config_sections(const struct config *config, const char *family,
-				   size_t *count_r)
+const char *const *config_sections(const struct config *config, const char *family, size_t *count_r)
 {
 	static const char *const none[1] = {NULL};
 
@@ -618,7 +622,7 @@ const char *config_where(const struct config *config, const char *section, const
 /* Splits s into leading digits and the rest; fails when there are no digits or they
    overflow. */
 static int parse_number_prefix(const char *s, uint64_t *value_r, const char **rest_r,
-			       bool *overflow_r)
+                               bool *overflow_r)
 {
 	size_t n = 0;
 
@@ -653,8 +657,13 @@ int config_parse_duration_ms(const char *s, uint64_t *ms_r, const char **error_r
 		const char *unit;
 		uint64_t ms;
 	} units[] = {
-		{"", 1000},	{"ms", 1},	   {"s", 1000},		{"m", 60 * 1000},
-		{"h", 3600 * 1000}, {"d", 86400 * 1000}, {"w", 7 * 86400 * 1000},
+	    {"", 1000},
+	    {"ms", 1},
+	    {"s", 1000},
+	    {"m", 60 * 1000},
+	    {"h", 3600 * 1000},
+	    {"d", 86400 * 1000},
+	    {"w", 7 * 86400 * 1000},
 	};
 	const char *rest;
 	uint64_t v;
@@ -662,7 +671,7 @@ int config_parse_duration_ms(const char *s, uint64_t *ms_r, const char **error_r
 
 	if (parse_number_prefix(s, &v, &rest, &overflow) < 0) {
 		*error_r = overflow ? "duration too large"
-				    : "expected a duration such as 500ms, 30s, 5m, 2h, 1d or 1w";
+		                    : "expected a duration such as 500ms, 30s, 5m, 2h, 1d or 1w";
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -674,9 +683,8 @@ int config_parse_duration_ms(const char *s, uint64_t *ms_r, const char **error_r
 		}
 		return 0;
 	}
-	*error_r = *rest == '.' || *rest == ','
-			   ? "expected a whole number of ms, s, m, h, d or w"
-			   : "unknown duration unit (use ms, s, m, h, d or w)";
+	*error_r = *rest == '.' || *rest == ',' ? "expected a whole number of ms, s, m, h, d or w"
+	                                        : "unknown duration unit (use ms, s, m, h, d or w)";
 	return -1;
 }
 
@@ -687,7 +695,8 @@ int config_parse_size(const char *s, uint64_t *bytes_r, const char **error_r)
 	bool overflow;
 
 	if (parse_number_prefix(s, &v, &rest, &overflow) < 0) {
-		*error_r = overflow ? "size too large" : "expected a size such as 4096, 64K, 16M or 1G";
+		*error_r =
+		    overflow ? "size too large" : "expected a size such as 4096, 64K, 16M or 1G";
 		return -1;
 	}
 	if (*rest != '\0') {
@@ -740,7 +749,7 @@ int config_parse_bool(const char *s, bool *value_r, const char **error_r)
 }
 
 int config_parse_address(const char *s, char *host, size_t host_size, uint16_t *port_r,
-			 const char **error_r)
+                         const char **error_r)
 {
 	const char *host_start, *host_end, *port;
 	uint64_t v;

@@ -12,15 +12,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct config_key schema[] = {
-	{"server", "listen", CONFIG_ADDRESS, "0.0.0.0:8080", false},
-	{"server", "workers", CONFIG_UINT, "4", false},
-	{"server", "timeout", CONFIG_DURATION, "30s", false},
-	{"server", "max_body", CONFIG_SIZE, "1M", false},
-	{"server", "tls", CONFIG_BOOL, "no", false},
-	{"server", "alias", CONFIG_STRING, NULL, true},
-	{"member *", "host", CONFIG_ADDRESS, NULL, false},
-	{"member *", "weight", CONFIG_UINT, "1", false},
-	{NULL, NULL, CONFIG_STRING, NULL, false},
+    {"server", "listen", CONFIG_ADDRESS, "0.0.0.0:8080", false},
+    {"server", "workers", CONFIG_UINT, "4", false},
+    {"server", "timeout", CONFIG_DURATION, "30s", false},
+    {"server", "max_body", CONFIG_SIZE, "1M", false},
+    {"server", "tls", CONFIG_BOOL, "no", false},
+    {"server", "alias", CONFIG_STRING, NULL, true},
+    {"member *", "host", CONFIG_ADDRESS, NULL, false},
+    {"member *", "weight", CONFIG_UINT, "1", false},
+    {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -18,7 +18,7 @@
 #define LOG_LINE_MAX 8192
 /* Kept free at the end of a line for the ellipsis, closing quote and newline. */
 #define LOG_TAIL_RESERVE 8
-#define LOG_NODE_MAX	 64
+#define LOG_NODE_MAX     64
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -27,13 +27,13 @@ static struct {
 	   onto it, so writers need no lock and always hit either the old or the new file. */
 	atomic_int fd;
 	atomic_int level;
-	char node[LOG_NODE_MAX];
+	char node[LOG_NODE_MAX]; /* read unlocked: log_init runs before threads start */
 	char *path;
 	pthread_mutex_t lock; /* serialises init/reopen/deinit, never taken by writers */
 } log_state = {
-	.fd = STDERR_FILENO,
-	.level = LOG_INFO,
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+    .fd = STDERR_FILENO,
+    .level = LOG_INFO,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 static __thread const char *log_request_id;
@@ -78,6 +78,7 @@ void log_deinit(void)
 {
 	int old_fd;
 
+	/* Only for shutdown: a thread still logging could write to the closed fd number. */
 	pthread_mutex_lock(&log_state.lock);
 	old_fd = atomic_exchange(&log_state.fd, STDERR_FILENO);
 	if (old_fd != STDERR_FILENO)

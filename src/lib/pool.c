@@ -10,8 +10,8 @@
 
 #include "mem.h"
 
-#define POOL_ALIGN	   alignof(max_align_t)
-#define ALIGN_UP(n)	   (((n) + POOL_ALIGN - 1) & ~(POOL_ALIGN - 1))
+#define POOL_ALIGN         alignof(max_align_t)
+#define ALIGN_UP(n)        (((n) + POOL_ALIGN - 1) & ~(POOL_ALIGN - 1))
 #define DEFAULT_BLOCK_SIZE 4096
 
 struct pool_block {
@@ -21,8 +21,8 @@ struct pool_block {
 };
 
 /* Block payload starts after the header, rounded so it keeps malloc's alignment. */
-#define BLOCK_HDR	   ALIGN_UP(sizeof(struct pool_block))
-#define BLOCK_DATA(b)	   ((unsigned char *)(b) + BLOCK_HDR)
+#define BLOCK_HDR     ALIGN_UP(sizeof(struct pool_block))
+#define BLOCK_DATA(b) ((unsigned char *)(b) + BLOCK_HDR)
 
 struct pool_cleanup {
 	pool_cleanup_fn *fn;
@@ -166,9 +166,8 @@ void *pool_calloc(struct pool *pool, size_t count, size_t size)
 	return p;
 }
 
-char *pool_strndup(struct pool *pool, const char *s, size_t n)
+static char *dup_len(struct pool *pool, const char *s, size_t len)
 {
-	size_t len = strnlen(s, n);
 	char *p = pool_alloc(pool, len + 1);
 
 	memcpy(p, s, len);
@@ -176,9 +175,14 @@ char *pool_strndup(struct pool *pool, const char *s, size_t n)
 	return p;
 }
 
+char *pool_strndup(struct pool *pool, const char *s, size_t n)
+{
+	return dup_len(pool, s, strnlen(s, n));
+}
+
 char *pool_strdup(struct pool *pool, const char *s)
 {
-	return pool_strndup(pool, s, SIZE_MAX);
+	return dup_len(pool, s, strlen(s));
 }
 
 char *pool_vprintf(struct pool *pool, const char *fmt, va_list args)

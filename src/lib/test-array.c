@@ -59,9 +59,9 @@ static void test_delete_clear(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"push and index", test_push_idx},
-		{"delete and clear", test_delete_clear},
-		{NULL, NULL},
+	    {"push and index", test_push_idx},
+	    {"delete and clear", test_delete_clear},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

@@ -124,13 +124,13 @@ static void test_consume(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"growth", test_growth},
-		{"cap truncates and flags overflow", test_cap},
-		{"fixed storage", test_fixed},
-		{"printf grows", test_printf_grows},
-		{"json escaping", test_json},
-		{"consume", test_consume},
-		{NULL, NULL},
+	    {"growth", test_growth},
+	    {"cap truncates and flags overflow", test_cap},
+	    {"fixed storage", test_fixed},
+	    {"printf grows", test_printf_grows},
+	    {"json escaping", test_json},
+	    {"consume", test_consume},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

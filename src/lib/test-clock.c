@@ -46,10 +46,10 @@ static void test_http_date(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"monotonic clocks advance", test_monotonic},
-		{"rfc3339", test_rfc3339},
-		{"http date", test_http_date},
-		{NULL, NULL},
+	    {"monotonic clocks advance", test_monotonic},
+	    {"rfc3339", test_rfc3339},
+	    {"http date", test_http_date},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

@@ -9,18 +9,18 @@
 #include "test.h"
 
 static const struct config_key schema[] = {
-	{"server", "listen", CONFIG_ADDRESS, "0.0.0.0:8080", false},
-	{"server", "workers", CONFIG_UINT, "4", false},
-	{"server", "name", CONFIG_STRING, NULL, false},
-	{"server", "timeout", CONFIG_DURATION, "30s", false},
-	{"server", "max_body", CONFIG_SIZE, "16M", false},
-	{"server", "tls", CONFIG_BOOL, "off", false},
-	{"server", "alias", CONFIG_STRING, NULL, true},
-	{"server", "peer", CONFIG_ADDRESS, "127.0.0.1:9000", true},
-	{"member *", "host", CONFIG_ADDRESS, NULL, false},
-	{"member *", "weight", CONFIG_UINT, "1", false},
-	{"log", "level", CONFIG_STRING, "info", false},
-	{NULL, NULL, CONFIG_STRING, NULL, false},
+    {"server", "listen", CONFIG_ADDRESS, "0.0.0.0:8080", false},
+    {"server", "workers", CONFIG_UINT, "4", false},
+    {"server", "name", CONFIG_STRING, NULL, false},
+    {"server", "timeout", CONFIG_DURATION, "30s", false},
+    {"server", "max_body", CONFIG_SIZE, "16M", false},
+    {"server", "tls", CONFIG_BOOL, "off", false},
+    {"server", "alias", CONFIG_STRING, NULL, true},
+    {"server", "peer", CONFIG_ADDRESS, "127.0.0.1:9000", true},
+    {"member *", "host", CONFIG_ADDRESS, NULL, false},
+    {"member *", "weight", CONFIG_UINT, "1", false},
+    {"log", "level", CONFIG_STRING, "info", false},
+    {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
 static char path[64];
@@ -85,17 +85,17 @@ static void expect_error_len(int line, const char *data, size_t len, const char 
 static void test_good_load(void)
 {
 	struct config *config = load_ok("# Tandem node\n"
-					"[server]\n"
-					"listen = [::1]:8443\n"
-					"workers = 16 ; inline comment\n"
-					"name = OX 1;not a comment\n"
-					"timeout = 500ms\n"
-					"max_body = 64K\n"
-					"tls = Yes\n"
-					"\n"
-					"[log]\n"
-					"; comment\n"
-					"level: debug\n");
+	                                "[server]\n"
+	                                "listen = [::1]:8443\n"
+	                                "workers = 16 ; inline comment\n"
+	                                "name = OX 1;not a comment\n"
+	                                "timeout = 500ms\n"
+	                                "max_body = 64K\n"
+	                                "tls = Yes\n"
+	                                "\n"
+	                                "[log]\n"
+	                                "; comment\n"
+	                                "level: debug\n");
 	char where[80];
 
 	if (config == NULL)
@@ -167,12 +167,12 @@ static void test_defaults(void)
 static void test_repeatable(void)
 {
 	struct config *config = load_ok("[server]\n"
-					"alias = a\n"
-					"peer = 10.0.0.1:1\n"
-					"alias = b\n"
-					"[log]\n"
-					"[server]\n"
-					"alias = c\n");
+	                                "alias = a\n"
+	                                "peer = 10.0.0.1:1\n"
+	                                "alias = b\n"
+	                                "[log]\n"
+	                                "[server]\n"
+	                                "alias = c\n");
 	const char *const *all;
 	size_t count = 0;
 	char where[80];
@@ -200,12 +200,12 @@ static void test_repeatable(void)
 static void test_families(void)
 {
 	struct config *config = load_ok("[member OX-1]\n"
-					"host = db1:3306\n"
-					"weight = 3\n"
-					"[member OX-2]\n"
-					"[member OX-1]\n"
-					"[member a b]\n"
-					"host = [fe80::1]:1\n");
+	                                "host = db1:3306\n"
+	                                "weight = 3\n"
+	                                "[member OX-2]\n"
+	                                "[member OX-1]\n"
+	                                "[member a b]\n"
+	                                "host = [fe80::1]:1\n");
 	const char *const *names;
 	size_t count = 0;
 
@@ -235,10 +235,10 @@ static void test_layout(void)
 {
 	/* indented lines are plain keys, never continuations of the previous value */
 	struct config *config = load_ok("\xef\xbb\xbf[server]\r\n"
-					"  workers = 3\r\n"
-					"\ttls = on\r\n"
-					"    [log]\r\n"
-					"level=warn");
+	                                "  workers = 3\r\n"
+	                                "\ttls = on\r\n"
+	                                "    [log]\r\n"
+	                                "level=warn");
 
 	if (config == NULL)
 		return;
@@ -268,9 +268,9 @@ static void test_structure_errors(void)
 	expect_error("[server]\n = 4\n", "@:2: [server] : unknown key");
 	expect_error("workers = 1\n[server]\n", "@:1: workers: key outside any section");
 	expect_error("[server]\nworkers = 1\n\nworkers = 2\n",
-		     "@:4: [server] workers: already set on line 2");
+	             "@:4: [server] workers: already set on line 2");
 	expect_error("[server]\nworkers = 1\n[log]\n[server]\nworkers = 1\n",
-		     "@:5: [server] workers: already set on line 2");
+	             "@:5: [server] workers: already set on line 2");
 	expect_error("[server]\nworkers\n", "@:2: expected \"key = value\" or \"[section]\"");
 	expect_error("[server]\nworkers ; = 3\n", "@:2: expected \"key = value\" or \"[section]\"");
 	expect_error("[server\nworkers = 1\nbogus = 2\n", "@:1: section header is missing ']'");
@@ -279,8 +279,8 @@ static void test_structure_errors(void)
 
 	n = (size_t)snprintf(data, sizeof(data), "[server]\nname = %0250d\nworkers = x\n", 0);
 	expect_error_len(__LINE__, data, n,
-			 "@:2: line longer than 198 characters\n"
-			 "@:3: [server] workers: expected a whole number, got \"x\"");
+	                 "@:2: line longer than 198 characters\n"
+	                 "@:3: [server] workers: expected a whole number, got \"x\"");
 	/* the longest line that fits is accepted */
 	n = (size_t)snprintf(data, sizeof(data), "[server]\nname = %0191d\n", 0);
 	test_assert_int_eq(n, 9 + 198 + 1);
@@ -292,50 +292,53 @@ static void test_structure_errors(void)
 	n = (size_t)snprintf(data, sizeof(data), "[member %050d]\nhost = x\n", 0);
 	expect_error_len(__LINE__, data, n, "@:1: section name longer than 49 characters");
 	expect_error_len(__LINE__, nul_data, sizeof(nul_data) - 1,
-			 "@:2: line contains a NUL byte\n"
-			 "@:4: [server] workers: already set on line 3");
+	                 "@:2: line contains a NUL byte\n"
+	                 "@:4: [server] workers: already set on line 3");
 }
 
 static void test_value_errors(void)
 {
 	expect_error("[server]\nworkers = abc\n",
-		     "@:2: [server] workers: expected a whole number, got \"abc\"");
+	             "@:2: [server] workers: expected a whole number, got \"abc\"");
 	expect_error("[server]\nworkers = -1\n",
-		     "@:2: [server] workers: expected a whole number, got \"-1\"");
-	expect_error("[server]\nworkers =\n", "@:2: [server] workers: expected a whole number, got \"\"");
+	             "@:2: [server] workers: expected a whole number, got \"-1\"");
+	expect_error("[server]\nworkers =\n",
+	             "@:2: [server] workers: expected a whole number, got \"\"");
 	expect_error("[server]\nworkers = 18446744073709551616\n",
-		     "@:2: [server] workers: number too large, got \"18446744073709551616\"");
-	expect_error("[server]\ntls = maybe\n",
-		     "@:2: [server] tls: expected true, false, yes, no, on, off, 1 or 0, got \"maybe\"");
+	             "@:2: [server] workers: number too large, got \"18446744073709551616\"");
+	expect_error(
+	    "[server]\ntls = maybe\n",
+	    "@:2: [server] tls: expected true, false, yes, no, on, off, 1 or 0, got \"maybe\"");
 	expect_error("[server]\ntimeout = 1.5s\n",
-		     "@:2: [server] timeout: expected a whole number of ms, s, m, h, d or w, "
-		     "got \"1.5s\"");
+	             "@:2: [server] timeout: expected a whole number of ms, s, m, h, d or w, "
+	             "got \"1.5s\"");
 	expect_error("[server]\ntimeout = 5y\n",
-		     "@:2: [server] timeout: unknown duration unit (use ms, s, m, h, d or w), "
-		     "got \"5y\"");
+	             "@:2: [server] timeout: unknown duration unit (use ms, s, m, h, d or w), "
+	             "got \"5y\"");
 	expect_error("[server]\ntimeout = -5s\n",
-		     "@:2: [server] timeout: expected a duration such as 500ms, 30s, 5m, 2h, 1d or "
-		     "1w, got \"-5s\"");
+	             "@:2: [server] timeout: expected a duration such as 500ms, 30s, 5m, 2h, 1d or "
+	             "1w, got \"-5s\"");
 	expect_error("[server]\nmax_body = 1T\n",
-		     "@:2: [server] max_body: unknown size unit (use K, M or G), got \"1T\"");
+	             "@:2: [server] max_body: unknown size unit (use K, M or G), got \"1T\"");
 	expect_error("[server]\nlisten = localhost\n",
-		     "@:2: [server] listen: expected host:port or [v6]:port, got \"localhost\"");
+	             "@:2: [server] listen: expected host:port or [v6]:port, got \"localhost\"");
 	expect_error("[member a]\nhost = ::1:80\n",
-		     "@:2: [member a] host: IPv6 addresses need brackets, e.g. [::1]:8080, "
-		     "got \"::1:80\"");
+	             "@:2: [member a] host: IPv6 addresses need brackets, e.g. [::1]:8080, "
+	             "got \"::1:80\"");
 	/* several problems come back together, in line order */
-	expect_error("[server]\n"
-		     "workers = many\n"
-		     "tls = 2\n"
-		     "[bogus]\n"
-		     "x = 1\n"
-		     "[server]\n"
-		     "workers = 2\n"
-		     "junk\n",
-		     "@:2: [server] workers: expected a whole number, got \"many\"\n"
-		     "@:3: [server] tls: expected true, false, yes, no, on, off, 1 or 0, got \"2\"\n"
-		     "@:4: unknown section [bogus]\n"
-		     "@:8: expected \"key = value\" or \"[section]\"");
+	expect_error(
+	    "[server]\n"
+	    "workers = many\n"
+	    "tls = 2\n"
+	    "[bogus]\n"
+	    "x = 1\n"
+	    "[server]\n"
+	    "workers = 2\n"
+	    "junk\n",
+	    "@:2: [server] workers: expected a whole number, got \"many\"\n"
+	    "@:3: [server] tls: expected true, false, yes, no, on, off, 1 or 0, got \"2\"\n"
+	    "@:4: unknown section [bogus]\n"
+	    "@:8: expected \"key = value\" or \"[section]\"");
 }
 
 static void test_many_errors(void)
@@ -375,19 +378,24 @@ static void test_parse_duration(void)
 		const char *s;
 		uint64_t ms;
 	} good[] = {
-		{"0", 0},
-		{"5", 5000},
-		{"500ms", 500},
-		{"5s", 5000},
-		{"2m", 120000},
-		{"1h", 3600000},
-		{"1d", 86400000},
-		{"1w", 604800000},
-		{"18446744073709551615ms", UINT64_MAX},
+	    {"0", 0},         {"5", 5000},       {"500ms", 500},
+	    {"5s", 5000},     {"2m", 120000},    {"1h", 3600000},
+	    {"1d", 86400000}, {"1w", 604800000}, {"18446744073709551615ms", UINT64_MAX},
 	};
 	static const char *const bad[] = {
-		"",	    "ms",	  "-1s",	   "1.5s", "1 s", "5S", "5sec", " 5s",
-		"1e3", "+5", "18446744073709551616ms", "18446744073709551615s", "30500000000000w",
+	    "",
+	    "ms",
+	    "-1s",
+	    "1.5s",
+	    "1 s",
+	    "5S",
+	    "5sec",
+	    " 5s",
+	    "1e3",
+	    "+5",
+	    "18446744073709551616ms",
+	    "18446744073709551615s",
+	    "30500000000000w",
 	};
 	const char *error;
 	uint64_t ms;
@@ -455,17 +463,17 @@ static void test_parse_address(void)
 		const char *s, *host;
 		unsigned port;
 	} good[] = {
-		{"127.0.0.1:80", "127.0.0.1", 80},
-		{"example.org:0", "example.org", 0},
-		{"h:65535", "h", 65535},
-		{"[::1]:8443", "::1", 8443},
-		{"[fe80::1%eth0]:1", "fe80::1%eth0", 1},
-		{"*:25", "*", 25},
+	    {"127.0.0.1:80", "127.0.0.1", 80},
+	    {"example.org:0", "example.org", 0},
+	    {"h:65535", "h", 65535},
+	    {"[::1]:8443", "::1", 8443},
+	    {"[fe80::1%eth0]:1", "fe80::1%eth0", 1},
+	    {"*:25", "*", 25},
 	};
 	static const char *const bad[] = {
-		"",	 "host",    ":80",     "host:",	   "host:65536", "host:123456",
-		"host:-1", "host:8a", "host: 80", "::1:80",	   "[::1]80",	 "[::1]",
-		"[]:80",   "[::1:80", "a b:80",   "host:+80", "a/b:1",
+	    "",        "host",    ":80",      "host:",    "host:65536", "host:123456",
+	    "host:-1", "host:8a", "host: 80", "::1:80",   "[::1]80",    "[::1]",
+	    "[]:80",   "[::1:80", "a b:80",   "host:+80", "a/b:1",
 	};
 	char host[64];
 	char longhost[128];
@@ -474,7 +482,8 @@ static void test_parse_address(void)
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		test_set_context(good[i].s);
-		test_assert(config_parse_address(good[i].s, host, sizeof(host), &port, &error) == 0);
+		test_assert(config_parse_address(good[i].s, host, sizeof(host), &port, &error) ==
+		            0);
 		test_assert_str_eq(host, good[i].host);
 		test_assert_int_eq(port, good[i].port);
 	}
@@ -494,19 +503,19 @@ static void test_parse_address(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"good load", test_good_load},
-		{"defaults", test_defaults},
-		{"repeatable keys", test_repeatable},
-		{"section families", test_families},
-		{"layout: BOM, CRLF, indentation, comments", test_layout},
-		{"structure errors", test_structure_errors},
-		{"value errors", test_value_errors},
-		{"many errors are capped", test_many_errors},
-		{"missing file", test_missing_file},
-		{"parse duration", test_parse_duration},
-		{"parse size, bool, uint", test_parse_size_bool_uint},
-		{"parse address", test_parse_address},
-		{NULL, NULL},
+	    {"good load", test_good_load},
+	    {"defaults", test_defaults},
+	    {"repeatable keys", test_repeatable},
+	    {"section families", test_families},
+	    {"layout: BOM, CRLF, indentation, comments", test_layout},
+	    {"structure errors", test_structure_errors},
+	    {"value errors", test_value_errors},
+	    {"many errors are capped", test_many_errors},
+	    {"missing file", test_missing_file},
+	    {"parse duration", test_parse_duration},
+	    {"parse size, bool, uint", test_parse_size_bool_uint},
+	    {"parse address", test_parse_address},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

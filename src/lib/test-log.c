@@ -102,11 +102,14 @@ static void test_format(void)
 	slurp(log_path);
 	test_assert_int_eq(line_count, 3);
 	if (line_count == 3) {
-		test_assert_str_eq(after_ts(lines[0]),
-				   "level=info node=OX-1 comp=http msg=\"listening on 0.0.0.0:8080\"");
-		test_assert_str_eq(after_ts(lines[1]),
-				   "level=error node=OX-1 comp=dav req=5f3a-9 msg=\"PUT failed: 507\"");
-		test_assert_str_eq(after_ts(lines[2]), "level=warn node=OX-1 comp=- msg=\"no component\"");
+		test_assert_str_eq(
+		    after_ts(lines[0]),
+		    "level=info node=OX-1 comp=http msg=\"listening on 0.0.0.0:8080\"");
+		test_assert_str_eq(
+		    after_ts(lines[1]),
+		    "level=error node=OX-1 comp=dav req=5f3a-9 msg=\"PUT failed: 507\"");
+		test_assert_str_eq(after_ts(lines[2]),
+		                   "level=warn node=OX-1 comp=- msg=\"no component\"");
 	}
 	close_temp_log();
 
@@ -168,10 +171,11 @@ static void test_escaping(void)
 	slurp(log_path);
 	test_assert_int_eq(line_count, 1);
 	if (line_count == 1)
-		test_assert_str_eq(after_ts(lines[0]),
-				   "level=info node=\"node one\" comp=comp "
-				   "req=\"evil\\\" req=forged\\n\" "
-				   "msg=\"quote\\\" back\\\\slash\\nnew\\rret\\ttab\\x01\\x7f end \xc3\xa9\"");
+		test_assert_str_eq(
+		    after_ts(lines[0]),
+		    "level=info node=\"node one\" comp=comp "
+		    "req=\"evil\\\" req=forged\\n\" "
+		    "msg=\"quote\\\" back\\\\slash\\nnew\\rret\\ttab\\x01\\x7f end \xc3\xa9\"");
 	close_temp_log();
 }
 
@@ -185,7 +189,7 @@ static void test_errno(void)
 	test_assert_int_eq(line_count, 1);
 	if (line_count == 1)
 		test_assert_str_eq(after_ts(lines[0]),
-				   "level=info comp=io msg=\"open: No such file or directory\"");
+		                   "level=info comp=io msg=\"open: No such file or directory\"");
 	close_temp_log();
 }
 
@@ -261,7 +265,7 @@ static void test_reopen(void)
 	test_assert(error != NULL && strstr(error, "/nonexistent-dir/x.log") != NULL);
 }
 
-#define THREADS		 8
+#define THREADS          8
 #define LINES_PER_THREAD 400
 
 static void *log_thread(void *arg)
@@ -282,8 +286,9 @@ static void check_thread_lines(int *per_thread)
 	for (size_t i = 0; i < line_count; i++) {
 		int id = -1, id2 = -2, n = -1;
 
-		if (sscanf(after_ts(lines[i]), "level=info comp=thr req=t%d msg=\"thread %d line %d",
-			   &id, &id2, &n) != 3 ||
+		if (sscanf(after_ts(lines[i]),
+		           "level=info comp=thr req=t%d msg=\"thread %d line %d", &id, &id2,
+		           &n) != 3 ||
 		    id != id2 || id < 0 || id >= THREADS) {
 			test__fail(__FILE__, __LINE__, lines[i]);
 			continue;
@@ -319,14 +324,14 @@ static void test_threads(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"line format", test_format},
-		{"levels", test_levels},
-		{"escaping keeps one line", test_escaping},
-		{"errno and %m", test_errno},
-		{"long messages are truncated", test_truncation},
-		{"reopen after rotation", test_reopen},
-		{"threads and rotation", test_threads},
-		{NULL, NULL},
+	    {"line format", test_format},
+	    {"levels", test_levels},
+	    {"escaping keeps one line", test_escaping},
+	    {"errno and %m", test_errno},
+	    {"long messages are truncated", test_truncation},
+	    {"reopen after rotation", test_reopen},
+	    {"threads and rotation", test_threads},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

@@ -116,12 +116,12 @@ static void test_many_blocks(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"alignment and reuse", test_alignment_and_reuse},
-		{"large and zero-size allocations", test_large_and_zero},
-		{"strings", test_strings},
-		{"cleanups run in reverse", test_cleanups},
-		{"many blocks", test_many_blocks},
-		{NULL, NULL},
+	    {"alignment and reuse", test_alignment_and_reuse},
+	    {"large and zero-size allocations", test_large_and_zero},
+	    {"strings", test_strings},
+	    {"cleanups run in reverse", test_cleanups},
+	    {"many blocks", test_many_blocks},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

@@ -54,10 +54,10 @@ static void test_uniform(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"bytes", test_bytes},
-		{"hex", test_hex},
-		{"uniform", test_uniform},
-		{NULL, NULL},
+	    {"bytes", test_bytes},
+	    {"hex", test_hex},
+	    {"uniform", test_uniform},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

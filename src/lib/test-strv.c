@@ -66,10 +66,10 @@ static void test_numbers(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-		{"compare", test_compare},
-		{"trim, find, split", test_trim_find_split},
-		{"numbers", test_numbers},
-		{NULL, NULL},
+	    {"compare", test_compare},
+	    {"trim, find, split", test_trim_find_split},
+	    {"numbers", test_numbers},
+	    {NULL, NULL},
 	};
 
 	return test_run(cases);

@@ -24,8 +24,7 @@ void test__fail(const char *file, int line, const char *what)
 	case_failed = true;
 }
 
-void test__assert_str_eq(const char *file, int line, const char *expr, const char *a,
-			 const char *b)
+void test__assert_str_eq(const char *file, int line, const char *expr, const char *a, const char *b)
 {
 	if (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0))
 		return;
