@@ -33,40 +33,40 @@ clang-format --dry-run --Werror "${sources[@]}"; record "clang-format" $?
 stage "build (ASan+UBSan, -Werror)"
 if ! scripts/build.sh asan; then record "build asan" 1; finish; fi
 
+# junit_count FILE LABEL: adds a JUnit report's passes and failures to the totals.
+junit_count() {
+  local p f
+  read -r p f < <(/usr/bin/python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1)
+    sys.exit()
+suites = [root] if root.tag == "testsuite" else list(root)
+t = sum(int(s.get("tests", 0)) for s in suites)
+f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+sk = sum(int(s.get("skipped", 0)) + int(s.get("disabled", 0)) for s in suites)
+print(t - f - sk, f if t else 1)
+PY
+)
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" -gt 0 ] && failures+=("$2: $f failing")
+  rm -f "$1"
+}
+
 stage "unit tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest_log=$(mktemp)
-(cd build/asan && ctest --output-on-failure --timeout 300) 2>&1 | tee "$ctest_log"
-while read -r line; do
-  case "$line" in
-    *"Test #"*" Passed"*) passed=$((passed + 1)) ;;
-    *"Test #"*"***"*|*"Test #"*"Failed"*|*"Test #"*"Timeout"*)
-      failed=$((failed + 1)); failures+=("unit: ${line#*: }") ;;
-  esac
-done < "$ctest_log"
-rm -f "$ctest_log"
+junit=$(mktemp --suffix=.xml)
+(cd build/asan && ctest --output-on-failure --timeout 300 --output-junit "$junit")
+junit_count "$junit" unit
 
 stage "integration tests"
 junit=$(mktemp --suffix=.xml)
 TANDEM_BUILD_DIR="$root/build/asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   --junitxml="$junit" ${TEST_FILTER:+-k "$TEST_FILTER"} tests/integration
-read -r ip if_ < <(/usr/bin/python3 - "$junit" <<'PY'
-import sys, xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except Exception:
-    print(0, 1); sys.exit()
-suites = [root] if root.tag == "testsuite" else list(root)
-t = sum(int(s.get("tests", 0)) for s in suites)
-f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-sk = sum(int(s.get("skipped", 0)) for s in suites)
-print(t - f - sk, f if t else 1)
-PY
-)
-rm -f "$junit"
-passed=$((passed + ip)); failed=$((failed + if_))
-[ "$if_" -gt 0 ] && failures+=("integration: $if_ failing")
+junit_count "$junit" integration
 
 stage "fuzzing (${FUZZ_SECONDS:-20}s per target)"
 if scripts/build.sh fuzz; then

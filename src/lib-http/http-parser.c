@@ -24,45 +24,31 @@ enum {
 	C_TCHAR = 0x01, /* RFC 9110 token character */
 	C_HOST = 0x02,  /* may appear in a Host / authority (reg-name, IP literal, port) */
 	C_CTL = 0x04,   /* control byte other than HTAB, or DEL: never valid in a head */
+	C_EOL = 0x08,   /* CR or LF */
 };
 
 static const unsigned char byte_class[256] = {
-#define R3(c, v) [c] = (v), [c + 1] = (v), [c + 2] = (v)
+#define R3(c, v)  [c] = (v), [c + 1] = (v), [c + 2] = (v)
 #define DIGITS(v) R3('0', v), R3('3', v), R3('6', v), ['9'] = (v)
 #define LOWER(v)                                                                                   \
-	R3('a', v), R3('d', v), R3('g', v), R3('j', v), R3('m', v), R3('p', v), R3('s', v),       \
-		R3('v', v), ['y'] = (v), ['z'] = (v)
+	R3('a', v), R3('d', v), R3('g', v), R3('j', v), R3('m', v), R3('p', v), R3('s', v),        \
+	    R3('v', v), ['y'] = (v), ['z'] = (v)
 #define UPPER(v)                                                                                   \
-	R3('A', v), R3('D', v), R3('G', v), R3('J', v), R3('M', v), R3('P', v), R3('S', v),       \
-		R3('V', v), ['Y'] = (v), ['Z'] = (v)
-	DIGITS(C_TCHAR | C_HOST),
-	LOWER(C_TCHAR | C_HOST),
-	UPPER(C_TCHAR | C_HOST),
-	['!'] = C_TCHAR | C_HOST,
-	['#'] = C_TCHAR,
-	['$'] = C_TCHAR | C_HOST,
-	['%'] = C_TCHAR | C_HOST,
-	['&'] = C_TCHAR | C_HOST,
-	['\''] = C_TCHAR | C_HOST,
-	['*'] = C_TCHAR | C_HOST,
-	['+'] = C_TCHAR | C_HOST,
-	['-'] = C_TCHAR | C_HOST,
-	['.'] = C_TCHAR | C_HOST,
-	['^'] = C_TCHAR,
-	['_'] = C_TCHAR | C_HOST,
-	['`'] = C_TCHAR,
-	['|'] = C_TCHAR,
-	['~'] = C_TCHAR | C_HOST,
-	['('] = C_HOST,
-	[')'] = C_HOST,
-	[';'] = C_HOST,
-	['='] = C_HOST,
-	[':'] = C_HOST,
-	['['] = C_HOST,
-	[']'] = C_HOST,
-	R3(0x00, C_CTL), R3(0x03, C_CTL), R3(0x06, C_CTL), [0x0b] = C_CTL, [0x0c] = C_CTL,
-	R3(0x0e, C_CTL), R3(0x11, C_CTL), R3(0x14, C_CTL), R3(0x17, C_CTL), R3(0x1a, C_CTL),
-	R3(0x1d, C_CTL), [0x7f] = C_CTL,
+	R3('A', v), R3('D', v), R3('G', v), R3('J', v), R3('M', v), R3('P', v), R3('S', v),        \
+	    R3('V', v), ['Y'] = (v), ['Z'] = (v)
+    DIGITS(C_TCHAR | C_HOST), LOWER(C_TCHAR | C_HOST),  UPPER(C_TCHAR | C_HOST),
+    ['!'] = C_TCHAR | C_HOST, ['#'] = C_TCHAR,          ['$'] = C_TCHAR | C_HOST,
+    ['%'] = C_TCHAR | C_HOST, ['&'] = C_TCHAR | C_HOST, ['\''] = C_TCHAR | C_HOST,
+    ['*'] = C_TCHAR | C_HOST, ['+'] = C_TCHAR | C_HOST, ['-'] = C_TCHAR | C_HOST,
+    ['.'] = C_TCHAR | C_HOST, ['^'] = C_TCHAR,          ['_'] = C_TCHAR | C_HOST,
+    ['`'] = C_TCHAR,          ['|'] = C_TCHAR,          ['~'] = C_TCHAR | C_HOST,
+    ['('] = C_HOST,           [')'] = C_HOST,           [';'] = C_HOST,
+    ['='] = C_HOST,           [':'] = C_HOST,           ['['] = C_HOST,
+    [']'] = C_HOST,           R3(0x00, C_CTL),          R3(0x03, C_CTL),
+    R3(0x06, C_CTL),          [0x0b] = C_CTL,           [0x0c] = C_CTL,
+    R3(0x0e, C_CTL),          R3(0x11, C_CTL),          R3(0x14, C_CTL),
+    R3(0x17, C_CTL),          R3(0x1a, C_CTL),          R3(0x1d, C_CTL),
+    [0x7f] = C_CTL,           ['\r'] = C_EOL,           ['\n'] = C_EOL,
 #undef R3
 #undef DIGITS
 #undef LOWER
@@ -103,41 +89,52 @@ static enum http_parse_status scan(struct http_request_parser *p, const char *bu
 {
 	const struct http_limits *lim = p->limits;
 
-	/* CR, LF, 0x09 (HTAB, allowed) and 0x0a/0x0d are excluded from C_CTL above; CR and LF
-	   are handled here, everything else ordinary is one table lookup. */
-	for (size_t i = p->scanned; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
+	size_t i = p->scanned;
+	while (i < len) {
 		if (p->prev_cr) {
-			if (c != '\n')
+			if (buf[i++] != '\n')
 				FAIL(400, "bare CR in request head");
+			if (i - p->head_start > lim->max_header_bytes)
+				FAIL(431, "request head too large");
 			p->prev_cr = false;
 			if (p->line_len > 0) {
 				p->lines++;
 				p->line_len = 0;
 			} else if (p->lines == 0) {
-				/* RFC 9112 2.2: ignore empty lines before the request line, a few. */
-				if (i + 1 > 2 * MAX_LEADING_EMPTY_LINES)
+				/* RFC 9112 2.2: ignore empty lines before the request line, a few.
+				 */
+				if (i > 2 * MAX_LEADING_EMPTY_LINES)
 					FAIL(400, "empty line where the request line was expected");
-				p->head_start = i + 1;
+				p->head_start = i;
 			} else {
-				p->scanned = i + 1;
-				*end_r = i + 1;
+				p->scanned = i;
+				*end_r = i;
 				return HTTP_PARSE_OK;
 			}
 			continue;
 		}
-		if (c == '\r') {
-			p->prev_cr = true;
-		} else if (c == '\n') {
-			FAIL(400, "bare LF in request head");
-		} else if (byte_class[c] & C_CTL) {
-			FAIL(400, "control character in request head");
-		} else if (++p->line_len > lim->max_line) {
+		/* Fast path over ordinary bytes: CR, LF and control bytes carry C_EOL or C_CTL, so
+		   one table lookup per byte decides. */
+		size_t run = i;
+		while (run < len && !(byte_class[(unsigned char)buf[run]] & (C_CTL | C_EOL)))
+			run++;
+		p->line_len += run - i;
+		if (p->line_len > lim->max_line)
 			FAIL(400, "request line or header line too long");
-		}
-		if (i + 1 - p->head_start > lim->max_header_bytes)
+		if (run - p->head_start > lim->max_header_bytes)
 			FAIL(431, "request head too large");
+		i = run;
+		if (i == len)
+			break;
+		unsigned char c = (unsigned char)buf[i++];
+		if (i - p->head_start > lim->max_header_bytes)
+			FAIL(431, "request head too large");
+		if (c == '\r')
+			p->prev_cr = true;
+		else if (c == '\n')
+			FAIL(400, "bare LF in request head");
+		else
+			FAIL(400, "control character in request head");
 	}
 	p->scanned = len;
 	return HTTP_PARSE_AGAIN;
