@@ -6,5 +6,6 @@
 
 const struct route node_routes[] = {
     {"GET", "/health", api_health_get, ROUTE_INLINE},
+    {"GET", "/metrics", api_metrics_get, 0},
     {NULL, NULL, NULL, 0},
 };

@@ -299,3 +299,32 @@ def test_defaults_without_config(workdir):
         assert os.path.isdir(os.path.join(workdir, "tandem-data"))
     finally:
         assert p.stop() == 0
+
+
+def metrics(port):
+    r = get(port, "/metrics")
+    assert r.status == 200 and r.header("content-type").startswith("text/plain; version=0.0.4")
+    values = {}
+    for line in r.body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def test_metrics_counts_requests_and_refusals(start_tandemd):
+    node = start_tandemd("route = OX-5\n")
+    m0 = metrics(node.port)
+    for _ in range(5):
+        get(node.port, "/health")
+    with connect(node.port) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+        recv_until_closed(s)
+    m1 = metrics(node.port)
+    # 5 health checks + the refused request + this /metrics call itself
+    assert m1["tandem_http_requests_total"] - m0["tandem_http_requests_total"] == 6
+    assert m1["tandem_http_parse_errors_total"] - m0["tandem_http_parse_errors_total"] == 1
+    assert m1['tandem_node_state{state="ready"}'] == 1
+    assert m1['tandem_node_state{state="draining"}'] == 0
+    assert m1['tandem_build_info{version="0.1.0",route="OX-5"}'] == 1
+    assert m1["tandem_http_connections_open"] >= 1

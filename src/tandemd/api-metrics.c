@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* GET /metrics: Prometheus text exposition of the node's counters. */
+#include <inttypes.h>
+
+#include "clock.h"
+#include "http-server.h"
+#include "node.h"
+#include "routes.h"
+#include "worker-pool.h"
+
+static void metric(struct buf *b, const char *name, const char *type, const char *help,
+                   uint64_t value)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name,
+	           value);
+}
+
+void api_metrics_get(struct node *node, struct http_request *req)
+{
+	struct http_server_stats st;
+	struct buf *b = http_response_body(req);
+	enum node_state state = atomic_load(&node->state);
+
+	http_server_get_stats(node->http, &st);
+	metric(b, "tandem_http_connections_accepted_total", "counter",
+	       "Connections accepted since start.", st.connections_accepted);
+	metric(b, "tandem_http_connections_open", "gauge", "Connections open now.",
+	       st.connections_open);
+	metric(b, "tandem_http_requests_total", "counter", "Request heads parsed since start.",
+	       st.requests);
+	metric(b, "tandem_http_parse_errors_total", "counter",
+	       "Requests refused as malformed or over a limit (400, 413, 417, 431).",
+	       st.parse_errors);
+	metric(b, "tandem_http_timeouts_total", "counter",
+	       "Connections timed out reading a request or writing a response.", st.timeouts);
+	metric(b, "tandem_worker_jobs_pending", "gauge", "Handler jobs queued or running.",
+	       worker_pool_pending(node->workers));
+	metric(b, "tandem_node_start_time_seconds", "gauge", "Start time, seconds since the epoch.",
+	       node->start_wall_ms / 1000);
+	buf_append_lit(b, "# HELP tandem_node_state 1 for the node's current lifecycle state.\n"
+	                  "# TYPE tandem_node_state gauge\n");
+	for (int s = NODE_STARTING; s <= NODE_DRAINING; s++)
+		buf_printf(b, "tandem_node_state{state=\"%s\"} %d\n", node_state_name(s),
+		           s == (int)state);
+	buf_printf(b,
+	           "# HELP tandem_build_info Version and route of this node.\n"
+	           "# TYPE tandem_build_info gauge\n"
+	           "tandem_build_info{version=\"%s\",route=\"%s\"} 1\n",
+	           TANDEM_VERSION, node->cfg.route);
+	http_response_status(req, 200);
+	http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	http_response_send(req);
+}
