@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The main job: install what is needed, build, and run a Tandem node on embedded defaults
-# (SQLite-free for now: data under ./tandem-data), printing where it listens. Ctrl-C stops it.
+# (data under ./tandem-data), printing where it listens. Ctrl-C drains and stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
 scripts/build.sh release
 listen=${TANDEM_LISTEN:-127.0.0.1:8009}
-conf=$(mktemp /tmp/tandemd-XXXXXX.ini)
-trap 'rm -f "$conf"' EXIT
+conf=build/release/tandemd-local.ini
 cat >"$conf" <<INI
 [server]
 listen = $listen
