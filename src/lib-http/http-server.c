@@ -667,13 +667,7 @@ static char *put(char *p, const char *s, size_t len)
 
 static char *put_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	size_t i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return put(p, tmp + i, sizeof(tmp) - i);
+	return p + buf_format_u64(p, v);
 }
 
 #define PUT_LIT(p, lit) put((p), "" lit, sizeof(lit) - 1)
@@ -802,19 +796,6 @@ static int write_response(struct conn *c)
 	for (;;) {
 		size_t head_left = c->out.len - c->out_sent;
 		size_t body_left = req->resp_body.len - c->body_sent;
-		if (head_left > 0 && body_left == 0) {
-			ssize_t n = send(c->fd, c->out.data + c->out_sent, head_left, MSG_NOSIGNAL);
-			if (n < 0) {
-				if (errno == EAGAIN)
-					return 0;
-				if (errno == EINTR)
-					continue;
-				return -1;
-			}
-			c->out_sent += (size_t)n;
-			conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
-			continue;
-		}
 		if (head_left > 0 || body_left > 0) {
 			struct iovec iov[2];
 			int n_iov = 0;

@@ -99,7 +99,7 @@ void buf_append_char(struct buf *b, char c)
 	buf_append(b, &c, 1);
 }
 
-void buf_append_u64(struct buf *b, uint64_t v)
+size_t buf_format_u64(char *out, uint64_t v)
 {
 	char tmp[20];
 	size_t i = sizeof(tmp);
@@ -108,7 +108,14 @@ void buf_append_u64(struct buf *b, uint64_t v)
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	buf_append(b, tmp + i, sizeof(tmp) - i);
+	memcpy(out, tmp + i, sizeof(tmp) - i);
+	return sizeof(tmp) - i;
+}
+
+void buf_append_u64(struct buf *b, uint64_t v)
+{
+	char tmp[20];
+	buf_append(b, tmp, buf_format_u64(tmp, v));
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list args)

@@ -36,6 +36,8 @@ void buf_append_str(struct buf *b, const char *s);
 void buf_append_strv(struct buf *b, struct strv v);
 void buf_append_char(struct buf *b, char c);
 void buf_append_u64(struct buf *b, uint64_t v);
+/* Writes v in decimal to out (room for 20 bytes, no NUL); returns the digit count. */
+size_t buf_format_u64(char *out, uint64_t v);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list args)
     __attribute__((format(printf, 2, 0)));
