@@ -23,6 +23,8 @@ static const struct config_key schema[] = {
     {"http", "idle_timeout", CONFIG_DURATION, "60s", false},
     {"http", "header_timeout", CONFIG_DURATION, "10s", false},
     {"http", "body_timeout", CONFIG_DURATION, "30s", false},
+    {"configdb", "url", CONFIG_STRING, NULL, false},
+    {"configdb", "read_url", CONFIG_STRING, NULL, false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -74,6 +76,13 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->limits.header_timeout_ms = config_get_duration_ms(cfg, "http", "header_timeout");
 	nc->limits.body_timeout_ms = config_get_duration_ms(cfg, "http", "body_timeout");
 	nc->log_file = config_get_str(cfg, "log", "file");
+	const char *cdb = config_get_str(cfg, "configdb", "url");
+	if (cdb != NULL)
+		snprintf(nc->configdb_url, sizeof(nc->configdb_url), "%s", cdb);
+	else
+		snprintf(nc->configdb_url, sizeof(nc->configdb_url), "sqlite://%s/configdb.sqlite",
+		         nc->data_dir);
+	nc->configdb_read_url = config_get_str(cfg, "configdb", "read_url");
 
 	const char *section = NULL, *key = NULL, *problem = NULL;
 #define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))

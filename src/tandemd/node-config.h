@@ -22,7 +22,9 @@ struct node_config {
 	uint64_t drain_timeout_ms;
 	struct http_limits limits;
 	enum log_level log_level;
-	const char *log_file; /* NULL = stderr */
+	const char *log_file;   /* NULL = stderr */
+	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
+	const char *configdb_read_url;
 };
 
 /* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */

@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin-auth.h"
 #include "clock.h"
 #include "http-server.h"
-#include "pool.h"
 #include "log.h"
+#include "pool.h"
+#include "provision.h"
 #include "routes.h"
 #include "router.h"
 #include "worker-pool.h"
@@ -91,7 +93,24 @@ int node_init(struct node *node, const char **error_r)
 			return -1;
 	}
 	node->workers = worker_pool_create(node->cfg.workers, "worker");
+	node->admin_auth = admin_auth_create();
+	pthread_mutex_init(&node->prov_lock, NULL);
+	/* The configdb may not exist yet (a fresh node before initconfigdb): report, keep going. */
+	struct prov_error perr;
+	if (node_provision(node, &perr) == NULL)
+		log_warn("node", "configdb not available yet: %s", perr.message);
 	return 0;
+}
+
+struct provision *node_provision(struct node *node, struct prov_error *err)
+{
+	pthread_mutex_lock(&node->prov_lock);
+	struct provision *prov = node->prov;
+	if (prov == NULL &&
+	    provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url, &prov, err) == 0)
+		node->prov = prov;
+	pthread_mutex_unlock(&node->prov_lock);
+	return prov;
 }
 
 int node_start(struct node *node, const char **error_r)
@@ -121,4 +140,9 @@ void node_deinit(struct node *node)
 {
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
+	if (node->admin_auth != NULL) {
+		provision_close(&node->prov);
+		admin_auth_destroy(&node->admin_auth);
+		pthread_mutex_destroy(&node->prov_lock);
+	}
 }

@@ -3,6 +3,7 @@
 #ifndef TANDEMD_NODE_H
 #define TANDEMD_NODE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -22,7 +23,15 @@ struct node {
 	struct worker_pool *workers;
 	_Atomic int state;
 	uint64_t start_wall_ms;
+	struct admin_auth *admin_auth;
+	pthread_mutex_t prov_lock;
+	struct provision *prov; /* opened on first use, so a node starts before its configdb */
 };
+
+struct prov_error;
+/* The provisioning handle, opening the configdb on first use; NULL with err set (503) while
+   the configdb is unreachable or not initialised. Thread-safe. */
+struct provision *node_provision(struct node *node, struct prov_error *err);
 
 int node_init(struct node *node, const char **error_r);
 /* Starts serving and logs where. */

@@ -9,5 +9,6 @@ extern const struct route node_routes[];
 
 void api_health_get(struct node *node, struct http_request *req);
 void api_metrics_get(struct node *node, struct http_request *req);
+void api_admin(struct node *node, struct http_request *req);
 
 #endif

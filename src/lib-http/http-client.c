@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: MIT */
+/* Blocking HTTP/1.1 client: one connection per request, poll()-bounded by one deadline. */
+#include "http-client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "http-chunked.h"
+#include "http-parser.h"
+#include "mem.h"
+
+#define READ_CHUNK 65536
+
+/* Errors name the origin the user typed, so "which server?" is never a question. */
+static __thread char error_buf[512];
+
+struct url {
+	char origin[300];    /* "http://" + authority, for messages */
+	char authority[260]; /* Host header value */
+	char host[256];      /* without brackets */
+	char port[6];
+	const char *prefix; /* path prefix without trailing '/', points into the base URL */
+	size_t prefix_len;
+};
+
+struct exchange {
+	const struct url *url;
+	int fd;
+	uint64_t deadline; /* 0 = none */
+	unsigned timeout_ms;
+};
+
+static int fail(const char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(const char **error_r, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(error_buf, sizeof(error_buf), fmt, args);
+	va_end(args);
+	*error_r = error_buf;
+	return -1;
+}
+
+static bool has_prefix_ci(const char *s, const char *prefix)
+{
+	return strv_eq_ci(strv_make(s, strnlen(s, strlen(prefix))), strv_from_cstr(prefix));
+}
+
+static int parse_url(const char *base_url, struct url *url_r, const char **error_r)
+{
+	if (has_prefix_ci(base_url, "https://"))
+		return fail(error_r, "%s: https is not supported yet (use http://)", base_url);
+	if (!has_prefix_ci(base_url, "http://"))
+		return fail(error_r, "%s: not an http:// URL", base_url);
+
+	const char *auth = base_url + 7;
+	size_t auth_len = strcspn(auth, "/?#");
+	const char *rest = auth + auth_len;
+	if (*rest == '?' || *rest == '#')
+		return fail(error_r, "%s: the URL must not have a query or fragment", base_url);
+	if (auth_len == 0 || auth_len >= sizeof(url_r->authority))
+		return fail(error_r, "%s: missing or overlong host", base_url);
+	if (memchr(auth, '@', auth_len) != NULL)
+		return fail(error_r, "%s: user information in the URL is not supported", base_url);
+
+	struct strv a = strv_make(auth, auth_len), host, port = STRV_NULL;
+	bool have_port;
+	if (auth[0] == '[') {
+		ptrdiff_t close = strv_find_char(a, ']');
+		if (close < 0)
+			return fail(error_r, "%s: unterminated IPv6 address", base_url);
+		host = strv_make(auth + 1, (size_t)close - 1);
+		struct strv after = strv_make(auth + close + 1, auth_len - (size_t)close - 1);
+		have_port = after.len > 0;
+		if (have_port && after.ptr[0] != ':')
+			return fail(error_r, "%s: junk after the IPv6 address", base_url);
+		if (have_port)
+			port = strv_make(after.ptr + 1, after.len - 1);
+	} else {
+		have_port = strv_split(a, ':', &host, &port);
+	}
+	uint64_t portnum = 80;
+	if (have_port && (port.len == 0 || port.len > 5 || strv_to_u64(port, &portnum) < 0 ||
+	                  portnum == 0 || portnum > 65535))
+		return fail(error_r, "%s: invalid port '%.*s'", base_url, STRV_FMT(port));
+	if (host.len == 0 || host.len >= sizeof(url_r->host))
+		return fail(error_r, "%s: missing or overlong host", base_url);
+
+	memcpy(url_r->host, host.ptr, host.len);
+	url_r->host[host.len] = '\0';
+	snprintf(url_r->port, sizeof(url_r->port), "%u", (unsigned)portnum);
+	memcpy(url_r->authority, auth, auth_len);
+	url_r->authority[auth_len] = '\0';
+	snprintf(url_r->origin, sizeof(url_r->origin), "http://%s", url_r->authority);
+	url_r->prefix = rest;
+	url_r->prefix_len = strlen(rest);
+	while (url_r->prefix_len > 0 && rest[url_r->prefix_len - 1] == '/')
+		url_r->prefix_len--;
+	return 0;
+}
+
+/* Milliseconds left before the deadline for poll(): -1 = no deadline, 0 = expired. */
+static int remaining_ms(const struct exchange *x)
+{
+	if (x->deadline == 0)
+		return -1;
+	uint64_t now = clock_mono_ms();
+	if (now >= x->deadline)
+		return 0;
+	uint64_t left = x->deadline - now;
+	return left > 60000 ? 60000 : (int)left;
+}
+
+/* Waits until fd is ready for events; 0, or -1 on timeout (errno ETIMEDOUT) or poll error. */
+static int wait_fd(struct exchange *x, short events)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = x->fd, .events = events};
+		int ms = remaining_ms(x);
+		if (ms == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		int n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int connect_one(struct exchange *x, const struct addrinfo *ai, int *errno_r)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	                ai->ai_protocol);
+	if (fd < 0) {
+		*errno_r = errno;
+		return -1;
+	}
+	x->fd = fd;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS) {
+			*errno_r = errno;
+			goto fail;
+		}
+		if (wait_fd(x, POLLOUT) < 0) {
+			*errno_r = errno;
+			goto fail;
+		}
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+		if (soerr != 0) {
+			*errno_r = soerr;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	close(fd);
+	x->fd = -1;
+	return -1;
+}
+
+static int connect_url(struct exchange *x, const char **error_r)
+{
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	int gai = getaddrinfo(x->url->host, x->url->port, &hints, &res);
+	if (gai != 0)
+		return fail(error_r, "cannot connect to %s: cannot resolve '%s': %s", x->url->origin,
+		            x->url->host,
+		            gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+	int err = ECONNREFUSED;
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		if (connect_one(x, ai, &err) == 0)
+			break;
+		if (err == ETIMEDOUT)
+			break;
+	}
+	freeaddrinfo(res);
+	if (x->fd >= 0)
+		return 0;
+	if (err == ETIMEDOUT && x->timeout_ms > 0)
+		return fail(error_r, "cannot connect to %s: timed out after %u ms", x->url->origin,
+		            x->timeout_ms);
+	return fail(error_r, "cannot connect to %s: %s", x->url->origin, strerror(err));
+}
+
+/* Sends all of data; -1 with errno on failure (ETIMEDOUT when the deadline passed). */
+static int send_all(struct exchange *x, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(x->fd, data, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_fd(x, POLLOUT) < 0)
+				return -1;
+			continue;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads what is available into out (READ_CHUNK bytes); returns the count, 0 at EOF, -1 with
+   errno on error or timeout. */
+static ssize_t recv_some(struct exchange *x, char *out)
+{
+	for (;;) {
+		ssize_t n = recv(x->fd, out, READ_CHUNK, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (wait_fd(x, POLLIN) < 0)
+			return -1;
+	}
+}
+
+static int read_error(struct exchange *x, const char *what, const char **error_r)
+{
+	if (errno == ETIMEDOUT)
+		return fail(error_r, "timed out after %u ms waiting for %s from %s", x->timeout_ms,
+		            what, x->url->origin);
+	return fail(error_r, "error reading %s from %s: %s", what, x->url->origin, strerror(errno));
+}
+
+static ptrdiff_t find_head_end(const struct buf *in)
+{
+	const char *p = memmem(in->data, in->len, "\r\n\r\n", 4);
+	return p == NULL ? -1 : p - in->data + 4;
+}
+
+static bool is_field_vchar(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* Parses "HTTP/1.x NNN reason" (the line without CRLF). */
+static int parse_status_line(struct strv line, unsigned *status_r, struct strv *reason_r,
+                             const char **what_r)
+{
+	if (line.len < 12 || memcmp(line.ptr, "HTTP/1.", 7) != 0 || line.ptr[7] < '0' ||
+	    line.ptr[7] > '9' || line.ptr[8] != ' ') {
+		*what_r = "bad status line";
+		return -1;
+	}
+	unsigned status = 0;
+	for (size_t i = 9; i < 12; i++) {
+		if (line.ptr[i] < '0' || line.ptr[i] > '9') {
+			*what_r = "bad status code";
+			return -1;
+		}
+		status = status * 10 + (unsigned)(line.ptr[i] - '0');
+	}
+	if (status < 100 || status > 599) {
+		*what_r = "status code out of range";
+		return -1;
+	}
+	/* RFC 9112 wants "SP reason"; an absent reason with no SP is common enough to allow. */
+	struct strv reason = STRV_LIT("");
+	if (line.len > 12) {
+		if (line.ptr[12] != ' ') {
+			*what_r = "bad status line";
+			return -1;
+		}
+		reason = strv_make(line.ptr + 13, line.len - 13);
+	}
+	for (size_t i = 0; i < reason.len; i++) {
+		if (!is_field_vchar((unsigned char)reason.ptr[i])) {
+			*what_r = "control character in the reason phrase";
+			return -1;
+		}
+	}
+	*status_r = status;
+	*reason_r = reason;
+	return 0;
+}
+
+/* Splits resp->head into the status line and header fields. */
+static int parse_head(struct http_client_response *resp, const char **what_r)
+{
+	struct strv rest = buf_strv(&resp->head), line;
+
+	/* The head ends with an empty line: drop the final CRLF pair. */
+	rest.len -= 2;
+	const char *eol = memmem(rest.ptr, rest.len, "\r\n", 2);
+	line = strv_make(rest.ptr, (size_t)(eol - rest.ptr));
+	if (parse_status_line(line, &resp->status, &resp->reason, what_r) < 0)
+		return -1;
+	rest = strv_make(eol + 2, rest.len - line.len - 2);
+	resp->header_count = 0;
+	while (rest.len > 0) {
+		eol = memmem(rest.ptr, rest.len, "\r\n", 2);
+		line = strv_make(rest.ptr, (size_t)(eol - rest.ptr));
+		rest = strv_make(eol + 2, rest.len - line.len - 2);
+		ptrdiff_t colon = strv_find_char(line, ':');
+		if (colon <= 0) {
+			*what_r = line.len > 0 && (line.ptr[0] == ' ' || line.ptr[0] == '\t')
+			              ? "folded header line"
+			              : "header line without a name";
+			return -1;
+		}
+		struct strv name = strv_make(line.ptr, (size_t)colon);
+		struct strv value = strv_make(line.ptr + colon + 1, line.len - (size_t)colon - 1);
+		for (size_t i = 0; i < name.len; i++) {
+			if (!http_is_tchar((unsigned char)name.ptr[i])) {
+				*what_r = "invalid header name";
+				return -1;
+			}
+		}
+		for (size_t i = 0; i < value.len; i++) {
+			if (!is_field_vchar((unsigned char)value.ptr[i])) {
+				*what_r = "control character in a header value";
+				return -1;
+			}
+		}
+		if (resp->header_count == HTTP_CLIENT_MAX_HEADERS) {
+			*what_r = "too many header fields";
+			return -1;
+		}
+		resp->headers[resp->header_count].name = name;
+		resp->headers[resp->header_count].value = strv_trim(value);
+		resp->header_count++;
+	}
+	return 0;
+}
+
+enum framing { FRAME_NONE, FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE };
+
+static int body_framing(const struct http_client_response *resp, const char *method,
+                        enum framing *framing_r, uint64_t *length_r, const char **what_r)
+{
+	bool have_length = false, chunked = false;
+	uint64_t length = 0;
+
+	for (size_t i = 0; i < resp->header_count; i++) {
+		const struct http_client_header *h = &resp->headers[i];
+		if (strv_eq_ci_cstr(h->name, "Content-Length")) {
+			uint64_t v;
+			if (strv_to_u64(h->value, &v) < 0) {
+				*what_r = "invalid Content-Length";
+				return -1;
+			}
+			if (have_length && v != length) {
+				*what_r = "conflicting Content-Length headers";
+				return -1;
+			}
+			have_length = true;
+			length = v;
+		} else if (strv_eq_ci_cstr(h->name, "Transfer-Encoding")) {
+			if (chunked || !strv_eq_ci_cstr(h->value, "chunked")) {
+				*what_r = "unsupported Transfer-Encoding";
+				return -1;
+			}
+			chunked = true;
+		}
+	}
+	if (strcmp(method, "HEAD") == 0 || resp->status == 204 || resp->status == 304) {
+		*framing_r = FRAME_NONE;
+		return 0;
+	}
+	if (chunked && have_length) {
+		*what_r = "both Content-Length and Transfer-Encoding";
+		return -1;
+	}
+	if (have_length && length > HTTP_CLIENT_MAX_BODY) {
+		*what_r = "body larger than 64 MiB";
+		return -1;
+	}
+	*framing_r = chunked ? FRAME_CHUNKED : have_length ? FRAME_LENGTH : FRAME_CLOSE;
+	*length_r = length;
+	return 0;
+}
+
+/* Reads the response head into resp->head, skipping interim 1xx responses. Bytes read past the
+   head are left in in. */
+static int read_head(struct exchange *x, struct buf *in, char *chunk,
+                     struct http_client_response *resp, const char **error_r)
+{
+	const char *what;
+	for (;;) {
+		ptrdiff_t end = find_head_end(in);
+		if (end < 0) {
+			if (in->len > HTTP_CLIENT_MAX_HEAD)
+				return fail(error_r, "malformed response from %s: head larger than %u bytes",
+				            x->url->origin, HTTP_CLIENT_MAX_HEAD);
+			ssize_t n = recv_some(x, chunk);
+			if (n < 0)
+				return read_error(x, "the response", error_r);
+			if (n == 0) {
+				if (in->len == 0)
+					return fail(error_r,
+					            "%s closed the connection without answering",
+					            x->url->origin);
+				return fail(error_r,
+				            "malformed response from %s: connection closed inside the "
+				            "response head",
+				            x->url->origin);
+			}
+			buf_append(in, chunk, (size_t)n);
+			continue;
+		}
+		buf_reset(&resp->head);
+		buf_append(&resp->head, in->data, (size_t)end);
+		buf_consume(in, (size_t)end);
+		if (parse_head(resp, &what) < 0)
+			return fail(error_r, "malformed response from %s: %s", x->url->origin, what);
+		if (resp->status >= 200)
+			return 0;
+		if (resp->status == 101)
+			return fail(error_r, "malformed response from %s: unexpected protocol switch",
+			            x->url->origin);
+	}
+}
+
+static int read_body(struct exchange *x, const char *method, struct buf *in, char *chunk,
+                     struct http_client_response *resp, const char **error_r)
+{
+	enum framing framing;
+	uint64_t length = 0;
+	const char *what;
+
+	if (body_framing(resp, method, &framing, &length, &what) < 0)
+		return fail(error_r, "malformed response from %s: %s", x->url->origin, what);
+	if (framing == FRAME_NONE)
+		return 0;
+
+	struct http_limits limits;
+	struct http_chunked_decoder dec;
+	http_limits_default(&limits);
+	limits.max_body = HTTP_CLIENT_MAX_BODY;
+	http_chunked_decoder_init(&dec, &limits);
+
+	/* in holds what arrived with the head; after that, each read lands in chunk. */
+	const char *data = in->data;
+	size_t len = in->len;
+	for (;;) {
+		if (framing == FRAME_LENGTH) {
+			size_t want = (size_t)length - resp->body.len;
+			buf_append(&resp->body, data, len < want ? len : want);
+			if (resp->body.len == length)
+				return 0;
+		} else if (framing == FRAME_CHUNKED) {
+			while (len > 0 || http_chunked_decoder_done(&dec)) {
+				size_t used, out_len;
+				const char *out;
+				int status;
+				enum http_parse_status st = http_chunked_decode(
+				    &dec, data, len, &used, &out, &out_len, &status, &what);
+				if (st == HTTP_PARSE_ERROR) {
+					if (status == 413)
+						what = "body larger than 64 MiB";
+					return fail(error_r, "malformed response from %s: %s",
+					            x->url->origin, what);
+				}
+				buf_append(&resp->body, out, out_len);
+				data += used;
+				len -= used;
+				if (http_chunked_decoder_done(&dec))
+					return 0;
+				if (st == HTTP_PARSE_AGAIN)
+					break;
+			}
+		} else {
+			buf_append(&resp->body, data, len);
+			if (buf_overflowed(&resp->body))
+				return fail(error_r, "malformed response from %s: body larger than 64 MiB",
+				            x->url->origin);
+		}
+
+		ssize_t n = recv_some(x, chunk);
+		if (n < 0)
+			return read_error(x, "the response body", error_r);
+		if (n == 0) {
+			if (framing == FRAME_CLOSE)
+				return 0;
+			if (framing == FRAME_LENGTH)
+				return fail(error_r,
+				            "malformed response from %s: connection closed after %zu of "
+				            "%llu body bytes",
+				            x->url->origin, resp->body.len, (unsigned long long)length);
+			return fail(error_r,
+			            "malformed response from %s: connection closed inside the chunked "
+			            "body",
+			            x->url->origin);
+		}
+		data = chunk;
+		len = (size_t)n;
+	}
+}
+
+static bool method_has_body(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	       strcmp(method, "PATCH") == 0;
+}
+
+int http_client_request(const char *base_url, const char *method, const char *path,
+                        const char *const *headers, const char *body, size_t body_len,
+                        unsigned timeout_ms, struct http_client_response *resp_r,
+                        const char **error_r)
+{
+	struct url url;
+	struct exchange x = {.url = &url, .fd = -1, .timeout_ms = timeout_ms};
+	struct buf req, in;
+	char *chunk = NULL;
+	int ret = -1;
+
+	memset(resp_r, 0, sizeof(*resp_r));
+	buf_init(&resp_r->head, HTTP_CLIENT_MAX_HEAD);
+	buf_init(&resp_r->body, HTTP_CLIENT_MAX_BODY);
+	buf_init(&req, HTTP_CLIENT_MAX_HEAD);
+	buf_init(&in, HTTP_CLIENT_MAX_HEAD + READ_CHUNK);
+
+	if (parse_url(base_url, &url, error_r) < 0)
+		goto out;
+	if (timeout_ms > 0)
+		x.deadline = clock_mono_ms() + timeout_ms;
+
+	buf_printf(&req, "%s %.*s%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method,
+	           (int)url.prefix_len, url.prefix, path, url.authority);
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
+		buf_append_str(&req, headers[i]);
+		buf_append_lit(&req, "\r\n");
+	}
+	if (body != NULL || method_has_body(method))
+		buf_printf(&req, "Content-Length: %zu\r\n", body != NULL ? body_len : 0);
+	buf_append_lit(&req, "\r\n");
+	if (buf_overflowed(&req)) {
+		fail(error_r, "request head for %s%s too large", url.origin, path);
+		goto out;
+	}
+
+	if (connect_url(&x, error_r) < 0)
+		goto out;
+
+	/* A server may answer (401, 413) and close before reading the whole body: if sending
+	   fails, its answer is still the best thing to report. */
+	int send_errno = 0;
+	if (send_all(&x, req.data, req.len) < 0 ||
+	    (body != NULL && send_all(&x, body, body_len) < 0)) {
+		send_errno = errno;
+		if (send_errno == ETIMEDOUT) {
+			fail(error_r, "timed out after %u ms sending the request to %s", timeout_ms,
+			     url.origin);
+			goto out;
+		}
+	}
+	chunk = mem_alloc(READ_CHUNK);
+	if (read_head(&x, &in, chunk, resp_r, error_r) < 0) {
+		if (send_errno != 0)
+			fail(error_r, "error sending the request to %s: %s", url.origin,
+			     strerror(send_errno));
+		goto out;
+	}
+	if (read_body(&x, method, &in, chunk, resp_r, error_r) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (x.fd >= 0)
+		close(x.fd);
+	mem_free(&chunk);
+	buf_free(&req);
+	buf_free(&in);
+	return ret;
+}
+
+struct strv http_client_response_header(const struct http_client_response *resp, const char *name)
+{
+	for (size_t i = 0; i < resp->header_count; i++) {
+		if (strv_eq_ci_cstr(resp->headers[i].name, name))
+			return resp->headers[i].value;
+	}
+	return STRV_NULL;
+}
+
+void http_client_response_free(struct http_client_response *resp)
+{
+	buf_free(&resp->head);
+	buf_free(&resp->body);
+	resp->header_count = 0;
+}

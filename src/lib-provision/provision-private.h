@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared internals of the provisioning modules (provision*.c). */
+#ifndef TANDEM_PROVISION_PRIVATE_H
+#define TANDEM_PROVISION_PRIVATE_H
+
+#include <pthread.h>
+
+#include "array.h"
+#include "provision.h"
+#include "sql.h"
+
+#define CONTEXTS_PER_SCHEMA 1000
+
+struct provision {
+	struct sql_db *cdb;      /* configdb, writes */
+	struct sql_db *cdb_read; /* configdb reads (= cdb without read_url) */
+	pthread_mutex_t lock;    /* guards userdbs */
+	struct array userdbs;    /* struct userdb_entry */
+	int64_t contexts_per_schema;
+};
+
+/* Where a context's data lives. */
+struct ctx_location {
+	int64_t cid;
+	int64_t db_cluster;
+	char schema[96];
+	int64_t filestore_id;
+	char filestore_uri[512];
+};
+
+void prov_error_set(struct prov_error *err, enum prov_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps an SQL failure onto a provisioning status (connection -> UNAVAILABLE, constraint ->
+   CONFLICT, else INTERNAL), prefixing what. */
+void prov_error_sql(struct prov_error *err, const char *what, const struct sql_error *sql_err);
+
+/* Looks up cid: 1 found, 0 unknown (NOT_FOUND set), -1 error. */
+int prov_locate(struct provision *prov, int64_t cid, struct ctx_location *loc,
+                struct prov_error *err);
+/* The pool for a context's schema; creates the schema and applies migrations first when
+   create is set. The pool stays cached in prov. */
+struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const char *schema,
+                           bool create, struct prov_error *err);
+/* Inserts users into an open userdb transaction; checks logins; fills ids_r. */
+int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user *users,
+                      size_t count, bool is_admin, int64_t *ids_r, struct prov_error *err);
+/* Validates and hashes (or checks the given hash) into hash_r. */
+int prov_user_password(const struct prov_user *u, char *hash_r, size_t size,
+                       struct prov_error *err);
+const char *prov_check_user(const struct prov_user *u);
+/* Local path of a file:// filestore URI, or NULL. */
+const char *prov_filestore_path(const char *uri);
+
+#endif

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+/* Users in the context schemas: create (one or a batch, all or nothing), list, change, delete. */
+#include "provision-private.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mem.h"
+#include "password.h"
+
+static bool text_ok(const char *s, size_t max)
+{
+	return s != NULL && s[0] != '\0' && strlen(s) <= max;
+}
+
+const char *prov_check_user(const struct prov_user *u)
+{
+	const char *problem = provision_check_login(u->login);
+	if (problem != NULL)
+		return problem;
+	if (!text_ok(u->display_name, 256))
+		return "display_name must be 1-256 characters";
+	if (!text_ok(u->given_name, 128))
+		return "given_name must be 1-128 characters";
+	if (!text_ok(u->sur_name, 128))
+		return "sur_name must be 1-128 characters";
+	if (!text_ok(u->email, 256) || strchr(u->email, '@') == NULL)
+		return "email must be an address with '@' (at most 256 characters)";
+	if (u->password != NULL && u->password_hash != NULL)
+		return "give either password or password_hash, not both";
+	if (u->password == NULL && u->password_hash == NULL)
+		return "password is required";
+	if (u->password != NULL && !text_ok(u->password, 256))
+		return "password must be 1-256 characters";
+	if (u->password_hash != NULL && !password_hash_valid(u->password_hash))
+		return "password_hash must be an argon2id string ($argon2id$v=19$...)";
+	return NULL;
+}
+
+int prov_user_password(const struct prov_user *u, char *hash_r, size_t size, struct prov_error *err)
+{
+	if (u->password_hash != NULL) {
+		snprintf(hash_r, size, "%s", u->password_hash);
+		return 0;
+	}
+	if (password_hash(u->password, hash_r) < 0) {
+		prov_error_set(err, PROV_INTERNAL, "hashing the password failed");
+		return -1;
+	}
+	return 0;
+}
+
+static int cmp_login(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user *users,
+                      size_t count, bool is_admin, int64_t *ids_r, struct prov_error *err)
+{
+	struct sql_error sql_err;
+	int ret = -1;
+
+	/* Duplicates inside the batch, found by sorting the logins. */
+	const char **sorted = mem_calloc(count, sizeof(*sorted));
+	for (size_t i = 0; i < count; i++)
+		sorted[i] = users[i].login;
+	qsort(sorted, count, sizeof(*sorted), cmp_login);
+	for (size_t i = 1; i < count; i++) {
+		if (strcmp(sorted[i], sorted[i - 1]) == 0) {
+			prov_error_set(err, PROV_CONFLICT, "login \"%s\" appears twice", sorted[i]);
+			mem_free(&sorted);
+			return -1;
+		}
+	}
+	mem_free(&sorted);
+
+	/* Ids for the whole batch in one step of the context's sequence. */
+	int64_t next = 0;
+	if (sql_run(conn, &sql_err, "UPDATE ctx_sequence SET next_id=next_id+? WHERE cid=?", "ii",
+	            (int64_t)count, cid) < 0 ||
+	    sql_query_int64(conn, &sql_err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?",
+	                    "i", cid) <= 0)
+		goto sql_fail;
+	int64_t first = next - (int64_t)count;
+	int64_t now = (int64_t)time(NULL);
+	struct sql_stmt *exists = NULL, *ins = NULL;
+	for (size_t i = 0; i < count; i++) {
+		const struct prov_user *u = &users[i];
+		exists =
+		    sql_prepare(conn, "SELECT id FROM users WHERE cid=? AND login=?", &sql_err);
+		if (exists == NULL)
+			goto sql_fail;
+		sql_bind_int64(exists, 1, cid);
+		sql_bind_text(exists, 2, u->login);
+		int r = sql_step(exists, &sql_err);
+		sql_stmt_done(&exists);
+		if (r < 0)
+			goto sql_fail;
+		if (r > 0) {
+			prov_error_set(err, PROV_CONFLICT,
+			               "login \"%s\" already exists in context %lld", u->login,
+			               (long long)cid);
+			return -1;
+		}
+		char hash[PASSWORD_HASH_MAX];
+		if (prov_user_password(u, hash, sizeof(hash), err) < 0)
+			return -1;
+		ins = sql_prepare(
+		    conn,
+		    "INSERT INTO users (cid, id, login, display_name, given_name, "
+		    "sur_name, email, password_hash, enabled, disabled_reason, is_admin, "
+		    "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?, ?)",
+		    &sql_err);
+		if (ins == NULL)
+			goto sql_fail;
+		int64_t id = first + (int64_t)i;
+		sql_bind_int64(ins, 1, cid);
+		sql_bind_int64(ins, 2, id);
+		sql_bind_text(ins, 3, u->login);
+		sql_bind_text(ins, 4, u->display_name);
+		sql_bind_text(ins, 5, u->given_name);
+		sql_bind_text(ins, 6, u->sur_name);
+		sql_bind_text(ins, 7, u->email);
+		sql_bind_text(ins, 8, hash);
+		sql_bind_int64(ins, 9, is_admin ? 1 : 0);
+		sql_bind_int64(ins, 10, now);
+		sql_bind_int64(ins, 11, now);
+		r = sql_step(ins, &sql_err);
+		sql_stmt_done(&ins);
+		if (r < 0)
+			goto sql_fail;
+		ids_r[i] = id;
+	}
+	return 0;
+sql_fail:
+	prov_error_sql(err, "user schema", &sql_err);
+	return ret;
+}
+
+static struct sql_db *context_db(struct provision *prov, int64_t cid, struct prov_error *err)
+{
+	struct ctx_location loc;
+	if (prov_locate(prov, cid, &loc, err) <= 0)
+		return NULL;
+	return prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
+}
+
+struct create_ctx {
+	int64_t cid;
+	const struct prov_user *users;
+	size_t count;
+	int64_t *ids;
+	struct prov_error *err;
+};
+
+static int create_users_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct create_ctx *cc = ctx;
+	return prov_insert_users(conn, cc->cid, cc->users, cc->count, false, cc->ids, cc->err);
+}
+
+json_t *provision_create_users(struct provision *prov, int64_t cid, const struct prov_user *users,
+                               size_t count, struct prov_error *err)
+{
+	if (count == 0 || count > 1000) {
+		prov_error_set(err, PROV_INVALID, "a batch holds 1 to 1000 users (got %zu)", count);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *problem = prov_check_user(&users[i]);
+		if (problem != NULL) {
+			prov_error_set(err, PROV_INVALID, "user %zu (%s): %s", i + 1,
+			               users[i].login != NULL ? users[i].login : "?", problem);
+			return NULL;
+		}
+	}
+	struct sql_db *db = context_db(prov, cid, err);
+	if (db == NULL)
+		return NULL;
+	int64_t *ids = mem_calloc(count, sizeof(*ids));
+	struct create_ctx cc = {.cid = cid, .users = users, .count = count, .ids = ids, .err = err};
+	struct sql_error sql_err;
+	err->status = PROV_OK;
+	json_t *res = NULL;
+	if (sql_transaction(db, true, create_users_txn, &cc, &sql_err) < 0) {
+		if (err->status == PROV_OK)
+			prov_error_sql(err, "user schema", &sql_err);
+	} else if (count == 1) {
+		res = provision_get_user(prov, cid, ids[0], err);
+	} else {
+		json_t *list = json_array();
+		for (size_t i = 0; i < count; i++)
+			json_array_append_new(list, json_pack("{sIss}", "id", (json_int_t)ids[i],
+			                                      "login", users[i].login));
+		res = json_pack("{sIso}", "created", (json_int_t)count, "users", list);
+	}
+	mem_free(&ids);
+	return res;
+}
+
+#define USER_COLUMNS                                                                               \
+	"SELECT id, login, display_name, given_name, sur_name, email, enabled, disabled_reason, "  \
+	"is_admin FROM users WHERE cid=? "
+
+static json_t *user_row(struct sql_stmt *s)
+{
+	json_t *u = json_pack("{sIsssssssssssbsb}", "id", (json_int_t)sql_col_int64(s, 0), "login",
+	                      sql_col_text(s, 1), "display_name", sql_col_text(s, 2), "given_name",
+	                      sql_col_text(s, 3), "sur_name", sql_col_text(s, 4), "email",
+	                      sql_col_text(s, 5), "enabled", sql_col_int64(s, 6) != 0, "is_admin",
+	                      sql_col_int64(s, 8) != 0);
+	json_object_set_new(u, "disabled_reason",
+	                    sql_col_is_null(s, 7) ? json_null() : json_string(sql_col_text(s, 7)));
+	return u;
+}
+
+static json_t *query_users(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err)
+{
+	struct sql_db *db = context_db(prov, cid, err);
+	if (db == NULL)
+		return NULL;
+	struct sql_conn *conn;
+	struct sql_error sql_err;
+	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+		prov_error_sql(err, "user schema", &sql_err);
+		return NULL;
+	}
+	struct sql_stmt *s = sql_prepare(
+	    conn, uid > 0 ? USER_COLUMNS "AND id=?" : USER_COLUMNS "ORDER BY id", &sql_err);
+	json_t *list = json_array();
+	int r = -1;
+	if (s != NULL) {
+		sql_bind_int64(s, 1, cid);
+		if (uid > 0)
+			sql_bind_int64(s, 2, uid);
+		while ((r = sql_step(s, &sql_err)) > 0)
+			json_array_append_new(list, user_row(s));
+		sql_stmt_done(&s);
+	}
+	sql_conn_put(&conn);
+	if (r < 0) {
+		json_decref(list);
+		prov_error_sql(err, "user schema", &sql_err);
+		return NULL;
+	}
+	return list;
+}
+
+json_t *provision_list_users(struct provision *prov, int64_t cid, struct prov_error *err)
+{
+	json_t *list = query_users(prov, cid, 0, err);
+	return list == NULL ? NULL : json_pack("{so}", "users", list);
+}
+
+json_t *provision_get_user(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err)
+{
+	json_t *list = uid > 0 ? query_users(prov, cid, uid, err) : NULL;
+	if (uid <= 0)
+		prov_error_set(err, PROV_NOT_FOUND, "user %lld does not exist", (long long)uid);
+	if (list == NULL)
+		return NULL;
+	if (json_array_size(list) == 0) {
+		json_decref(list);
+		prov_error_set(err, PROV_NOT_FOUND, "user %lld does not exist in context %lld",
+		               (long long)uid, (long long)cid);
+		return NULL;
+	}
+	json_t *u = json_incref(json_array_get(list, 0));
+	json_decref(list);
+	return u;
+}
+
+struct change_user_ctx {
+	int64_t cid, uid;
+	const struct prov_user_change *ch;
+	const char *hash;
+	bool delete;
+	struct prov_error *err;
+};
+
+static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct change_user_ctx *cu = ctx;
+	int64_t is_admin = 0;
+	int r =
+	    sql_query_int64(conn, err, &is_admin, "SELECT is_admin FROM users WHERE cid=? AND id=?",
+	                    "ii", cu->cid, cu->uid);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		prov_error_set(cu->err, PROV_NOT_FOUND, "user %lld does not exist in context %lld",
+		               (long long)cu->uid, (long long)cu->cid);
+		return -1;
+	}
+	int64_t now = (int64_t)time(NULL);
+	if (cu->delete) {
+		if (is_admin) {
+			prov_error_set(cu->err, PROV_CONFLICT,
+			               "user %lld is the context admin and cannot be deleted",
+			               (long long)cu->uid);
+			return -1;
+		}
+		return sql_run(conn, err, "DELETE FROM users WHERE cid=? AND id=?", "ii", cu->cid,
+		               cu->uid) < 0 ||
+		               sql_run(conn, err,
+		                       "DELETE FROM group_member WHERE cid=? AND user_id=?", "ii",
+		                       cu->cid, cu->uid) < 0 ||
+		               sql_run(
+		                   conn, err,
+		                   "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, "
+		                   "'user', ?, ?)",
+		                   "iii", cu->cid, cu->uid, now) < 0
+		           ? -1
+		           : 0;
+	}
+	const struct prov_user_change *ch = cu->ch;
+	static const char *const columns[] = {"display_name", "given_name", "sur_name", "email"};
+	const char *values[] = {ch->display_name, ch->given_name, ch->sur_name, ch->email};
+	for (size_t i = 0; i < 4; i++) {
+		if (values[i] == NULL)
+			continue;
+		char sql[96];
+		snprintf(sql, sizeof(sql), "UPDATE users SET %s=? WHERE cid=? AND id=?",
+		         columns[i]);
+		if (sql_run(conn, err, sql, "sii", values[i], cu->cid, cu->uid) < 0)
+			return -1;
+	}
+	if (cu->hash != NULL &&
+	    sql_run(conn, err, "UPDATE users SET password_hash=? WHERE cid=? AND id=?", "sii",
+	            cu->hash, cu->cid, cu->uid) < 0)
+		return -1;
+	if (ch->enabled >= 0 &&
+	    sql_run(conn, err, "UPDATE users SET enabled=?, disabled_reason=? WHERE cid=? AND id=?",
+	            "isii", (int64_t)ch->enabled, ch->enabled ? NULL : ch->disabled_reason, cu->cid,
+	            cu->uid) < 0)
+		return -1;
+	return sql_run(conn, err, "UPDATE users SET modified=? WHERE cid=? AND id=?", "iii", now,
+	               cu->cid, cu->uid);
+}
+
+static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
+                           struct prov_error *err)
+{
+	struct sql_db *db = context_db(prov, cu->cid, err);
+	if (db == NULL)
+		return -1;
+	struct sql_error sql_err;
+	cu->err = err;
+	err->status = PROV_OK;
+	if (sql_transaction(db, true, change_user_txn, cu, &sql_err) < 0) {
+		if (err->status == PROV_OK)
+			prov_error_sql(err, "user schema", &sql_err);
+		return -1;
+	}
+	return 0;
+}
+
+json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
+                              const struct prov_user_change *ch, struct prov_error *err)
+{
+	const char *checks[][3] = {{ch->display_name, "display_name", "256"},
+	                           {ch->given_name, "given_name", "128"},
+	                           {ch->sur_name, "sur_name", "128"},
+	                           {ch->email, "email", "256"},
+	                           {ch->password, "password", "256"}};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		const char *v = checks[i][0];
+		if (v != NULL && !text_ok(v, (size_t)strtoul(checks[i][2], NULL, 10))) {
+			prov_error_set(err, PROV_INVALID, "%s must be 1-%s characters",
+			               checks[i][1], checks[i][2]);
+			return NULL;
+		}
+	}
+	if (ch->email != NULL && strchr(ch->email, '@') == NULL) {
+		prov_error_set(err, PROV_INVALID, "email must be an address with '@'");
+		return NULL;
+	}
+	struct prov_user_change copy = *ch;
+	if (copy.enabled == 0 && (copy.disabled_reason == NULL || copy.disabled_reason[0] == '\0'))
+		copy.disabled_reason = "disabled by the administrator";
+	if (copy.disabled_reason != NULL && strlen(copy.disabled_reason) > 255) {
+		prov_error_set(err, PROV_INVALID, "disabled_reason must be at most 255 characters");
+		return NULL;
+	}
+	char hash[PASSWORD_HASH_MAX];
+	if (ch->password != NULL && password_hash(ch->password, hash) < 0) {
+		prov_error_set(err, PROV_INTERNAL, "hashing the password failed");
+		return NULL;
+	}
+	struct change_user_ctx cu = {
+	    .cid = cid, .uid = uid, .ch = &copy, .hash = ch->password != NULL ? hash : NULL};
+	if (run_user_change(prov, &cu, err) < 0)
+		return NULL;
+	return provision_get_user(prov, cid, uid, err);
+}
+
+int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err)
+{
+	struct prov_user_change none = {.enabled = -1};
+	struct change_user_ctx cu = {.cid = cid, .uid = uid, .ch = &none, .delete = true};
+	return run_user_change(prov, &cu, err);
+}

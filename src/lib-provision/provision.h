@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* Provisioning: the configdb directory (servers, filestores, databases, contexts, mappings)
+   and the users in the per-context schemas. Every operation is all-or-nothing. */
+#ifndef TANDEM_PROVISION_H
+#define TANDEM_PROVISION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct provision;
+
+/* Maps onto HTTP statuses in the admin API (docs/admin-api.md). */
+enum prov_status {
+	PROV_OK = 0,
+	PROV_INVALID,     /* 400: bad field value */
+	PROV_NOT_FOUND,   /* 404 */
+	PROV_CONFLICT,    /* 409: duplicate */
+	PROV_UNPLACEABLE, /* 422: nowhere to put it */
+	PROV_UNAVAILABLE, /* 503: a database is unreachable or not initialised */
+	PROV_INTERNAL,    /* 500 */
+};
+
+struct prov_error {
+	enum prov_status status;
+	char message[300];
+};
+
+/* Creates the configdb at url (tables, version row, master admin). Fails with CONFLICT if it
+   already holds a configdb. For sqlite the file is created. */
+int provision_init_configdb(const char *url, const char *master_user, const char *master_pass,
+                            struct prov_error *err);
+
+/* Opens an initialised configdb (read_url may be NULL). Checks the schema version: an older
+   one fails with UNAVAILABLE naming the upgrade to run; it is never migrated silently. */
+int provision_open(const char *url, const char *read_url, struct provision **prov_r,
+                   struct prov_error *err);
+void provision_close(struct provision **prov);
+
+/* 1 = valid, 0 = wrong credentials, -1 = error. */
+int provision_auth_master(struct provision *prov, const char *login, const char *password,
+                          struct prov_error *err);
+int provision_auth_context_admin(struct provision *prov, int64_t cid, const char *login,
+                                 const char *password, struct prov_error *err);
+
+/* Listings and registrations return new JSON objects shaped as in docs/admin-api.md, or NULL
+   with err set. */
+json_t *provision_list_servers(struct provision *prov, struct prov_error *err);
+json_t *provision_register_server(struct provision *prov, const char *name, struct prov_error *err);
+json_t *provision_list_filestores(struct provision *prov, struct prov_error *err);
+json_t *provision_register_filestore(struct provision *prov, const char *uri, int64_t size_mb,
+                                     int64_t max_contexts, struct prov_error *err);
+json_t *provision_list_databases(struct provision *prov, struct prov_error *err);
+/* master_id < 0 for a primary. */
+json_t *provision_register_database(struct provision *prov, const char *name, const char *url,
+                                    bool primary, int64_t master_id, int64_t max_units,
+                                    struct prov_error *err);
+
+struct prov_user {
+	const char *login;
+	const char *display_name;
+	const char *given_name;
+	const char *sur_name;
+	const char *email;
+	const char *password;      /* hashed with argon2id here */
+	const char *password_hash; /* or an argon2id string given by the caller */
+};
+
+struct prov_context {
+	int64_t cid;
+	const char *name; /* NULL = "<cid>" */
+	int64_t quota_mb;
+	const char *const *mappings;
+	size_t mapping_count;
+	struct prov_user admin;
+};
+
+json_t *provision_create_context(struct provision *prov, const struct prov_context *spec,
+                                 struct prov_error *err);
+json_t *provision_get_context(struct provision *prov, int64_t cid, struct prov_error *err);
+/* search NULL = all; otherwise a substring of the name. */
+json_t *provision_list_contexts(struct provision *prov, const char *search, struct prov_error *err);
+/* name NULL, quota_mb < 0, mappings NULL leave that field unchanged. */
+json_t *provision_change_context(struct provision *prov, int64_t cid, const char *name,
+                                 int64_t quota_mb, const char *const *mappings,
+                                 size_t mapping_count, struct prov_error *err);
+/* reason may be NULL when enabling. */
+json_t *provision_set_context_enabled(struct provision *prov, int64_t cid, bool enabled,
+                                      const char *reason, struct prov_error *err);
+int provision_delete_context(struct provision *prov, int64_t cid, struct prov_error *err);
+
+json_t *provision_create_users(struct provision *prov, int64_t cid, const struct prov_user *users,
+                               size_t count, struct prov_error *err);
+json_t *provision_list_users(struct provision *prov, int64_t cid, struct prov_error *err);
+json_t *provision_get_user(struct provision *prov, int64_t cid, int64_t uid,
+                           struct prov_error *err);
+
+struct prov_user_change {
+	const char *display_name, *given_name, *sur_name, *email, *password; /* NULL = keep */
+	int enabled; /* -1 keep, 0 disable (reason required), 1 enable */
+	const char *disabled_reason;
+};
+json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
+                              const struct prov_user_change *change, struct prov_error *err);
+int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err);
+
+/* Field rules shared with the admin API and tandemctl (docs/admin-api.md). Each returns NULL
+   if valid, else a message naming the field. */
+const char *provision_check_login(const char *login);
+const char *provision_check_mapping(const char *mapping);
+
+#endif

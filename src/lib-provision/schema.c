@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* DDL for the configdb and the user schemas, one entry per schema version. The same SQL serves
+   SQLite and MariaDB where the dialects agree; ids come from sequence rows, not AUTOINCREMENT. */
+#include "schema.h"
+
+#define CONFIGDB_V1                                                                                \
+	"CREATE TABLE sequence (name VARCHAR(64) NOT NULL PRIMARY KEY, value BIGINT NOT NULL);"    \
+	"INSERT INTO sequence (name, value) VALUES ('server', 0), ('filestore', 0), "              \
+	"('db_pool', 0), ('db_cluster', 0), ('provision', 0);"                                     \
+	"CREATE TABLE server (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL UNIQUE);" \
+	"CREATE TABLE filestore (id BIGINT NOT NULL PRIMARY KEY, uri VARCHAR(512) NOT NULL "       \
+	"UNIQUE, size_mb BIGINT NOT NULL, max_contexts BIGINT NOT NULL);"                          \
+	"CREATE TABLE db_pool (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL "        \
+	"UNIQUE, url VARCHAR(512) NOT NULL, role VARCHAR(16) NOT NULL, master_id BIGINT NULL, "    \
+	"max_units BIGINT NOT NULL);"                                                              \
+	"CREATE TABLE db_cluster (id BIGINT NOT NULL PRIMARY KEY, write_pool BIGINT NOT NULL "     \
+	"UNIQUE, max_units BIGINT NOT NULL);"                                                      \
+	"CREATE TABLE context (cid BIGINT NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL "       \
+	"UNIQUE, enabled INT NOT NULL, disabled_reason VARCHAR(255) NULL, filestore_id BIGINT "    \
+	"NOT NULL, quota_mb BIGINT NOT NULL);"                                                     \
+	"CREATE TABLE login2context (mapping VARCHAR(128) NOT NULL PRIMARY KEY, cid BIGINT NOT "   \
+	"NULL);"                                                                                   \
+	"CREATE INDEX login2context_cid ON login2context (cid);"                                   \
+	"CREATE TABLE context_location (cid BIGINT NOT NULL PRIMARY KEY, db_cluster BIGINT NOT "   \
+	"NULL, schema_name VARCHAR(64) NOT NULL);"                                                 \
+	"CREATE TABLE contexts_per_pool (db_cluster BIGINT NOT NULL PRIMARY KEY, contexts BIGINT " \
+	"NOT NULL);"                                                                               \
+	"CREATE TABLE contexts_per_schema (schema_name VARCHAR(64) NOT NULL PRIMARY KEY, "         \
+	"db_cluster BIGINT NOT NULL, contexts BIGINT NOT NULL);"                                   \
+	"CREATE TABLE contexts_per_filestore (filestore_id BIGINT NOT NULL PRIMARY KEY, "          \
+	"contexts BIGINT NOT NULL);"                                                               \
+	"CREATE TABLE master_admin (login VARCHAR(128) NOT NULL PRIMARY KEY, password_hash "       \
+	"VARCHAR(255) NOT NULL)"
+
+const struct migration schema_configdb[] = {
+    {1, CONFIGDB_V1, CONFIGDB_V1},
+};
+const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_configdb[0]);
+
+/* Every row is keyed (cid, id); ids come from ctx_sequence; deletions leave tombstones so
+   that clients can sync changes. */
+#define USERDB_V1                                                                                  \
+	"CREATE TABLE ctx_sequence (cid BIGINT NOT NULL PRIMARY KEY, next_id BIGINT NOT NULL);"    \
+	"CREATE TABLE users (cid BIGINT NOT NULL, id BIGINT NOT NULL, login VARCHAR(128) NOT "     \
+	"NULL, display_name VARCHAR(256) NOT NULL, given_name VARCHAR(128) NOT NULL, sur_name "    \
+	"VARCHAR(128) NOT NULL, email VARCHAR(256) NOT NULL, password_hash VARCHAR(255) NOT "      \
+	"NULL, enabled INT NOT NULL, disabled_reason VARCHAR(255) NULL, is_admin INT NOT NULL, "   \
+	"created BIGINT NOT NULL, modified BIGINT NOT NULL, PRIMARY KEY (cid, id), UNIQUE (cid, "  \
+	"login));"                                                                                 \
+	"CREATE TABLE user_group (cid BIGINT NOT NULL, id BIGINT NOT NULL, name VARCHAR(128) NOT " \
+	"NULL, display_name VARCHAR(256) NOT NULL, modified BIGINT NOT NULL, PRIMARY KEY (cid, "   \
+	"id), UNIQUE (cid, name));"                                                                \
+	"CREATE TABLE group_member (cid BIGINT NOT NULL, group_id BIGINT NOT NULL, user_id "       \
+	"BIGINT NOT NULL, PRIMARY KEY (cid, group_id, user_id));"                                  \
+	"CREATE TABLE tombstone (cid BIGINT NOT NULL, module VARCHAR(16) NOT NULL, id BIGINT NOT " \
+	"NULL, deleted BIGINT NOT NULL, PRIMARY KEY (cid, module, id));"                           \
+	"CREATE TABLE filestore_usage (cid BIGINT NOT NULL PRIMARY KEY, used_bytes BIGINT NOT "    \
+	"NULL)"
+
+const struct migration schema_userdb[] = {
+    {1, USERDB_V1, USERDB_V1 ""},
+};
+const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

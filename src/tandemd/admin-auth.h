@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Admin API authentication: HTTP Basic, a short-lived cache of verified credentials, and
+   throttling of failed logins per source address. */
+#ifndef TANDEMD_ADMIN_AUTH_H
+#define TANDEMD_ADMIN_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct http_request;
+struct provision;
+struct admin_auth;
+
+#define ADMIN_THROTTLE_FAILURES 10
+#define ADMIN_THROTTLE_WINDOW_S 300
+
+struct admin_auth *admin_auth_create(void);
+void admin_auth_destroy(struct admin_auth **auth);
+
+enum admin_identity {
+	ADMIN_NONE,
+	ADMIN_MASTER,
+	ADMIN_CONTEXT, /* admin of the context given as cid */
+};
+
+/* Checks the request's credentials. Returns the identity, or ADMIN_NONE after answering the
+   request itself (401, 429 or 503). cid > 0 lets a context admin of that context in. */
+enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,
+                                     struct http_request *req, int64_t cid);
+
+#endif
