@@ -29,9 +29,9 @@ fi
 
 # Calls only: the name must not be part of a longer identifier (snprintf, fgets, mem_free,
 # freeaddrinfo) and must be followed by "(".
-banned='(^|[^A-Za-z0-9_])(strcpy|strncpy|sprintf|vsprintf|strcat|strncat|gets|atoi|atol|atoll)[ \t]*\('
+banned='(^|[^A-Za-z0-9_])(strcpy|strncpy|sprintf|vsprintf|strcat|strncat|gets|atoi|atol|atoll)[ \t]*[(]'
 # Also not a member call such as ops->free( or vtable.free(.
-alloc='(^|[^A-Za-z0-9_.>])(malloc|calloc|realloc|free|strdup|strndup)[ \t]*\('
+alloc='(^|[^A-Za-z0-9_.>])(malloc|calloc|realloc|free|strdup|strndup)[ \t]*[(]'
 
 status=0
 awk -v banned="$banned" -v alloc="$alloc" '

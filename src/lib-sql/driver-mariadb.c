@@ -150,6 +150,7 @@ static int mdb_connect(const struct sql_url *url, const struct sql_settings *set
 	char init_cmd[64];
 	const char *host = url->host;
 	my_bool off = 0, on = 1;
+	int ret = -1;
 
 	/* create is ignored: databases are created by callers with CREATE DATABASE. */
 	(void)create;
@@ -187,28 +188,24 @@ static int mdb_connect(const struct sql_url *url, const struct sql_settings *set
 	if (mysql_real_connect(mc->mysql, host, url->user, url->password,
 	                       url->database[0] != '\0' ? url->database : NULL,
 	                       url->port != 0 ? url->port : DEFAULT_PORT, NULL,
-	                       CLIENT_FOUND_ROWS) == NULL) {
+	                       CLIENT_FOUND_ROWS) == NULL ||
+	    mysql_autocommit(mc->mysql, 1) != 0) {
 		unsigned code = mysql_errno(mc->mysql);
 
 		/* Whatever the cause (refused, access denied, unknown database), the database named
 		   by the URL cannot be used. */
 		sql_error_set(err, SQL_ERR_CONNECTION, (int)code, "mariadb: %s (%u)",
 		              mysql_error(mc->mysql), code);
-		mysql_close(mc->mysql);
-		mem_free(&mc);
-		return -1;
-	}
-	if (mysql_autocommit(mc->mysql, 1) != 0) {
-		unsigned code = mysql_errno(mc->mysql);
-
-		sql_error_set(err, SQL_ERR_CONNECTION, (int)code, "mariadb: %s (%u)",
-		              mysql_error(mc->mysql), code);
-		mysql_close(mc->mysql);
-		mem_free(&mc);
-		return -1;
+		goto out;
 	}
 	*conn_r = &mc->conn;
-	return 0;
+	ret = 0;
+out:
+	if (ret < 0) {
+		mysql_close(mc->mysql);
+		mem_free(&mc);
+	}
+	return ret;
 }
 
 static void mdb_finalize(struct sql_stmt *stmt);

@@ -355,8 +355,13 @@ void sql_conn_put(struct sql_conn **connp)
 	struct sql_db *db = c->db;
 	if (c->in_transaction && !c->broken)
 		sql_rollback(c);
-	for (struct sql_stmt *s = c->stmt_cache; s != NULL; s = s->next_cached)
+	/* A statement left half-read would keep its read snapshot (SQLite) into the next user's
+	   transactions: reset every one still in use. */
+	for (struct sql_stmt *s = c->stmt_cache; s != NULL; s = s->next_cached) {
+		if (s->in_use && !c->broken)
+			db->driver->reset(s);
 		s->in_use = false;
+	}
 	pthread_mutex_lock(&db->lock);
 	if (c->broken) {
 		db->open_count--;

@@ -891,6 +891,35 @@ static void test_stmt_cache(void)
 	sql_db_close(&db);
 }
 
+/* A statement abandoned in the middle of its result must not outlive the connection's return
+   to the pool: with SQLite an unfinished SELECT keeps its read snapshot, so later reads on
+   that connection would not see other connections' commits. */
+static void test_stmt_left_open(void)
+{
+	struct sql_db *db = open_db();
+	struct sql_conn *c1 = get_conn(db);
+	struct sql_conn *c2 = get_conn(db);
+	struct sql_conn *again;
+	struct sql_error err = {0};
+	struct sql_stmt *stmt;
+
+	create_table(db, c1, "t", T_COLUMNS);
+	insert_t(c1, 1, "one", NULL);
+	insert_t(c1, 2, "two", NULL);
+	stmt = sql_prepare(c1, "SELECT id FROM t ORDER BY id", &err);
+	test_assert(stmt != NULL);
+	if (stmt != NULL)
+		test_assert_int_eq(sql_step(stmt, &err), 1);
+	sql_conn_put(&c1); /* without sql_stmt_done */
+	insert_t(c2, 3, "three", NULL);
+	again = get_conn(db);
+	test_assert_int_eq(count_rows(again, "t"), 3);
+	test_assert_int_eq(count_rows(c2, "t"), 3);
+	sql_conn_put(&again);
+	sql_conn_put(&c2);
+	sql_db_close(&db);
+}
+
 /* ---------------------------------------------------------------- pool */
 
 #define THREADS            4
@@ -1052,6 +1081,7 @@ int main(void)
 	    {"transaction helper", test_transaction_helper},
 	    {"one-shot helpers", test_helpers},
 	    {"statement cache", test_stmt_cache},
+	    {"statement left open when the connection is returned", test_stmt_left_open},
 	    {"concurrency through the pool", test_concurrency},
 	    {"lost connection", test_lost_connection},
 	    {NULL, NULL},

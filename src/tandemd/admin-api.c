@@ -28,13 +28,14 @@ struct call {
 
 static void reply_json(struct http_request *req, int status, json_t *value)
 {
-	char *text = json_dumps(value, JSON_COMPACT);
+	size_t len = json_dumpb(value, NULL, 0, JSON_COMPACT);
+	char *text = pool_alloc(http_request_pool(req), len + 1);
+	json_dumpb(value, text, len, JSON_COMPACT);
 	json_decref(value);
 	http_response_status(req, status);
 	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
-	buf_append_str(http_response_body(req), text);
+	buf_append(http_response_body(req), text, len);
 	buf_append_char(http_response_body(req), '\n');
-	free(text); /* allocated by jansson */
 	http_response_send(req);
 }
 

@@ -55,6 +55,16 @@ class Process:
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
+    def wait_stderr(self, text, timeout=10.0):
+        """Waits until text appears in the process's stderr and returns that line."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.stderr().splitlines():
+                if text in line:
+                    return line
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not logged within {timeout}s:\n{self.stderr()[-2000:]}")
+
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Signals the process and returns its exit code."""
         if self.proc.poll() is None:

@@ -203,6 +203,9 @@ def test_sigterm_drains_and_exits_zero(start_tandemd):
 def test_sighup_reopens_log_file(start_tandemd, workdir):
     log = os.path.join(workdir, "tandemd.log")
     node = start_tandemd(f"[log]\nfile = {log}\n")
+    deadline = time.monotonic() + 10
+    while "listening on" not in open(log).read() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "listening on" in open(log).read()
     os.rename(log, log + ".1")
     node.proc.send_signal(signal.SIGHUP)
@@ -214,7 +217,7 @@ def test_sighup_reopens_log_file(start_tandemd, workdir):
 
 def test_log_lines_are_structured(start_tandemd):
     node = start_tandemd("route = OX-3\n")
-    line = [l for l in node.stderr().splitlines() if "listening on" in l][0]
+    line = node.wait_stderr("listening on")
     for field in ("ts=", "level=info", "node=OX-3", "comp=node", 'msg="listening on http://'):
         assert field in line
 
