@@ -55,6 +55,19 @@ static bool has_prefix_ci(const char *s, const char *prefix)
 	return strv_eq_ci(strv_make(s, strnlen(s, strlen(prefix))), strv_from_cstr(prefix));
 }
 
+/* Bytes that may not appear in the authority or path we put on the request line and in Host:
+   whitespace, controls and non-ASCII (which would need encoding first). */
+static bool has_bad_byte(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+		    c == '^' || c == '`' || c == '{' || c == '|' || c == '}')
+			return true;
+	}
+	return false;
+}
+
 static int parse_url(const char *base_url, struct url *url_r, const char **error_r)
 {
 	if (has_prefix_ci(base_url, "https://"))
@@ -69,6 +82,8 @@ static int parse_url(const char *base_url, struct url *url_r, const char **error
 		return fail(error_r, "%s: the URL must not have a query or fragment", base_url);
 	if (auth_len == 0 || auth_len >= sizeof(url_r->authority))
 		return fail(error_r, "%s: missing or overlong host", base_url);
+	if (has_bad_byte(auth, strlen(auth)))
+		return fail(error_r, "%s: invalid character in the URL", base_url);
 	if (memchr(auth, '@', auth_len) != NULL)
 		return fail(error_r, "%s: user information in the URL is not supported", base_url);
 
@@ -140,8 +155,8 @@ static int wait_fd(struct exchange *x, short events)
 
 static int connect_one(struct exchange *x, const struct addrinfo *ai, int *errno_r)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	                ai->ai_protocol);
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0) {
 		*errno_r = errno;
 		return -1;
@@ -181,8 +196,8 @@ static int connect_url(struct exchange *x, const char **error_r)
 	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
 	int gai = getaddrinfo(x->url->host, x->url->port, &hints, &res);
 	if (gai != 0)
-		return fail(error_r, "cannot connect to %s: cannot resolve '%s': %s", x->url->origin,
-		            x->url->host,
+		return fail(error_r, "cannot connect to %s: cannot resolve '%s': %s",
+		            x->url->origin, x->url->host,
 		            gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 	int err = ECONNREFUSED;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
@@ -405,7 +420,8 @@ static int read_head(struct exchange *x, struct buf *in, char *chunk,
 		ptrdiff_t end = find_head_end(in);
 		if (end < 0) {
 			if (in->len > HTTP_CLIENT_MAX_HEAD)
-				return fail(error_r, "malformed response from %s: head larger than %u bytes",
+				return fail(error_r,
+				            "malformed response from %s: head larger than %u bytes",
 				            x->url->origin, HTTP_CLIENT_MAX_HEAD);
 			ssize_t n = recv_some(x, chunk);
 			if (n < 0)
@@ -415,10 +431,11 @@ static int read_head(struct exchange *x, struct buf *in, char *chunk,
 					return fail(error_r,
 					            "%s closed the connection without answering",
 					            x->url->origin);
-				return fail(error_r,
-				            "malformed response from %s: connection closed inside the "
-				            "response head",
-				            x->url->origin);
+				return fail(
+				    error_r,
+				    "malformed response from %s: connection closed inside the "
+				    "response head",
+				    x->url->origin);
 			}
 			buf_append(in, chunk, (size_t)n);
 			continue;
@@ -427,11 +444,13 @@ static int read_head(struct exchange *x, struct buf *in, char *chunk,
 		buf_append(&resp->head, in->data, (size_t)end);
 		buf_consume(in, (size_t)end);
 		if (parse_head(resp, &what) < 0)
-			return fail(error_r, "malformed response from %s: %s", x->url->origin, what);
+			return fail(error_r, "malformed response from %s: %s", x->url->origin,
+			            what);
 		if (resp->status >= 200)
 			return 0;
 		if (resp->status == 101)
-			return fail(error_r, "malformed response from %s: unexpected protocol switch",
+			return fail(error_r,
+			            "malformed response from %s: unexpected protocol switch",
 			            x->url->origin);
 	}
 }
@@ -487,7 +506,8 @@ static int read_body(struct exchange *x, const char *method, struct buf *in, cha
 		} else {
 			buf_append(&resp->body, data, len);
 			if (buf_overflowed(&resp->body))
-				return fail(error_r, "malformed response from %s: body larger than 64 MiB",
+				return fail(error_r,
+				            "malformed response from %s: body larger than 64 MiB",
 				            x->url->origin);
 		}
 
@@ -498,14 +518,16 @@ static int read_body(struct exchange *x, const char *method, struct buf *in, cha
 			if (framing == FRAME_CLOSE)
 				return 0;
 			if (framing == FRAME_LENGTH)
-				return fail(error_r,
-				            "malformed response from %s: connection closed after %zu of "
-				            "%llu body bytes",
-				            x->url->origin, resp->body.len, (unsigned long long)length);
-			return fail(error_r,
-			            "malformed response from %s: connection closed inside the chunked "
-			            "body",
-			            x->url->origin);
+				return fail(
+				    error_r,
+				    "malformed response from %s: connection closed after %zu of "
+				    "%llu body bytes",
+				    x->url->origin, resp->body.len, (unsigned long long)length);
+			return fail(
+			    error_r,
+			    "malformed response from %s: connection closed inside the chunked "
+			    "body",
+			    x->url->origin);
 		}
 		data = chunk;
 		len = (size_t)n;
@@ -537,6 +559,10 @@ int http_client_request(const char *base_url, const char *method, const char *pa
 
 	if (parse_url(base_url, &url, error_r) < 0)
 		goto out;
+	if (path[0] != '/' || has_bad_byte(path, strlen(path))) {
+		fail(error_r, "invalid request path '%s'", path);
+		goto out;
+	}
 	if (timeout_ms > 0)
 		x.deadline = clock_mono_ms() + timeout_ms;
 

@@ -19,12 +19,13 @@ struct http_client_header {
 
 /* Filled by http_client_request(). The views point into head, which the response owns. */
 struct http_client_response {
-	unsigned status;   /* 100..599 (never 1xx: interim responses are skipped) */
+	unsigned status;    /* 100..599 (never 1xx: interim responses are skipped) */
 	struct strv reason; /* may be empty */
 	struct http_client_header headers[HTTP_CLIENT_MAX_HEADERS];
 	size_t header_count;
 	struct buf head; /* the raw response head */
-	struct buf body; /* decoded body (chunked removed), NUL-terminated, <= HTTP_CLIENT_MAX_BODY */
+	/* The decoded body (no chunk framing), NUL-terminated, at most HTTP_CLIENT_MAX_BODY. */
+	struct buf body;
 };
 
 /* Sends one request and reads the whole response.

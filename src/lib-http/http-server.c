@@ -739,11 +739,11 @@ static void begin_response(struct conn *c)
 	    req->resp_body.len <= SMALL_BODY) {
 		/* One buffer, one send(): cheaper in the kernel than a two-part sendmsg. */
 		buf_append(out, req->resp_body.data, req->resp_body.len);
-		buf_reset(&req->resp_body);
+		recycle(&req->resp_body);
 	}
 	if (req->head_only || !has_body) {
 		/* Nothing after the head. */
-		buf_reset(&req->resp_body);
+		recycle(&req->resp_body);
 		if (req->file_fd >= 0) {
 			close(req->file_fd);
 			req->file_fd = -1;

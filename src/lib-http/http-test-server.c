@@ -111,7 +111,13 @@ static void slow_job(void *ctx)
 {
 	struct http_request *req = ctx;
 	usleep((useconds_t)query_u64(req, "ms", 100) * 1000);
-	http_response_simple(req, 200, "text/plain", "slow\n", 5);
+	int status = (int)query_u64(req, "status", 200);
+	if (status == 204) {
+		http_response_status(req, 204);
+		http_response_send(req);
+		return;
+	}
+	http_response_simple(req, status, "text/plain", "slow\n", 5);
 }
 
 static void on_request(struct http_request *req, void *ctx)

@@ -17,6 +17,7 @@
 
 struct place_ctx {
 	const struct prov_context *spec;
+	int64_t per_schema;
 	char name[160];
 	struct ctx_location loc;
 	bool new_schema;
@@ -186,7 +187,7 @@ static int reserve_context(struct sql_conn *conn, void *ctx, struct sql_error *e
 {
 	struct place_ctx *pc = ctx;
 	const struct prov_context *spec = pc->spec;
-	if (check_free(conn, pc, err) < 0 || place(conn, pc, err, CONTEXTS_PER_SCHEMA) < 0)
+	if (check_free(conn, pc, err) < 0 || place(conn, pc, err, pc->per_schema) < 0)
 		return -1;
 	pc->loc.cid = spec->cid;
 	if (sql_run(conn, err,
@@ -274,7 +275,7 @@ static int context_dir(const char *filestore_uri, int64_t cid, char *out, size_t
 json_t *provision_create_context(struct provision *prov, const struct prov_context *spec,
                                  struct prov_error *err)
 {
-	struct place_ctx pc = {.spec = spec, .err = err};
+	struct place_ctx pc = {.spec = spec, .per_schema = prov->contexts_per_schema, .err = err};
 	struct sql_error sql_err;
 	const char *problem;
 

@@ -336,6 +336,16 @@ json_t *provision_register_database(struct provision *prov, const char *name, co
 		               "a replica needs the id of its primary (masterid)");
 		return NULL;
 	}
+	/* Schemas on a MariaDB server are named <name>_<n>: a database in the URL means nothing,
+	   so the server URL is what gets probed and stored. */
+	char server_url[520];
+	snprintf(server_url, sizeof(server_url), "%s", url);
+	if (strncmp(url, "sqlite:", 7) != 0) {
+		char *slash = strrchr(server_url, '/');
+		if (slash != NULL && slash > strstr(server_url, "://") + 2)
+			slash[1] = '\0';
+		url = server_url;
+	}
 	if (probe_database(url, primary, err) < 0)
 		return NULL;
 	struct reg_ctx r = {

@@ -247,6 +247,11 @@ void provision_close(struct provision **provp)
 	mem_free(provp);
 }
 
+void provision_set_contexts_per_schema(struct provision *prov, int64_t n)
+{
+	prov->contexts_per_schema = n > 0 ? n : CONTEXTS_PER_SCHEMA;
+}
+
 static struct sql_db *reader(struct provision *prov)
 {
 	return prov->cdb_read != NULL ? prov->cdb_read : prov->cdb;

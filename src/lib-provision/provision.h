@@ -37,6 +37,8 @@ int provision_init_configdb(const char *url, const char *master_user, const char
 int provision_open(const char *url, const char *read_url, struct provision **prov_r,
                    struct prov_error *err);
 void provision_close(struct provision **prov);
+/* Contexts per user schema before a new schema is started (default 1000). */
+void provision_set_contexts_per_schema(struct provision *prov, int64_t n);
 
 /* 1 = valid, 0 = wrong credentials, -1 = error. */
 int provision_auth_master(struct provision *prov, const char *login, const char *password,

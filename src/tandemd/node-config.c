@@ -25,6 +25,7 @@ static const struct config_key schema[] = {
     {"http", "body_timeout", CONFIG_DURATION, "30s", false},
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
+    {"configdb", "contexts_per_schema", CONFIG_UINT, "1000", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -83,6 +84,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		snprintf(nc->configdb_url, sizeof(nc->configdb_url), "sqlite://%s/configdb.sqlite",
 		         nc->data_dir);
 	nc->configdb_read_url = config_get_str(cfg, "configdb", "read_url");
+	nc->contexts_per_schema = config_get_uint(cfg, "configdb", "contexts_per_schema");
 
 	const char *section = NULL, *key = NULL, *problem = NULL;
 #define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))

@@ -25,6 +25,7 @@ struct node_config {
 	const char *log_file;   /* NULL = stderr */
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
+	uint64_t contexts_per_schema;
 };
 
 /* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */

@@ -107,8 +107,10 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 	pthread_mutex_lock(&node->prov_lock);
 	struct provision *prov = node->prov;
 	if (prov == NULL &&
-	    provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url, &prov, err) == 0)
+	    provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url, &prov, err) == 0) {
+		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
 		node->prov = prov;
+	}
 	pthread_mutex_unlock(&node->prov_lock);
 	return prov;
 }

@@ -253,3 +253,15 @@ def test_many_concurrent_connections(start_test_server):
     finally:
         for s in socks:
             s.close()
+
+
+def test_empty_response_from_worker_thread(start_test_server):
+    srv = start_test_server()
+    with connect(srv.port) as s:
+        rd = Reader(s)
+        for _ in range(3):
+            s.sendall(b"DELETE /slow?ms=1&status=204 HTTP/1.1\r\nHost: t\r\n\r\n")
+            r = rd.read()
+            assert r.status == 204 and r.body == b"" and r.header("content-length") is None
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert rd.read().body == b"hello\n"
