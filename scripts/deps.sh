@@ -4,7 +4,7 @@
 # when everything is present. Usage: scripts/deps.sh [build|test|bench]...
 set -euo pipefail
 
-build=(build-essential cmake ninja-build pkg-config libsodium-dev libinih-dev libsqlite3-dev
+build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
        libmariadb-dev libjansson-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
       mariadb-client)
