@@ -105,6 +105,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* A shell starting us in the background may have set SIGINT to "ignore", and an ignored
+	   signal never reaches sigwait: take the defaults back first. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	/* Block the signals in every thread; the main thread takes them with sigwait. */
 	sigset_t set;
 	sigemptyset(&set);
