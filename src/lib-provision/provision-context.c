@@ -81,13 +81,11 @@ static int check_free(struct sql_conn *conn, struct place_ctx *pc, struct sql_er
 }
 
 /* Least-filled database cluster under max_units; a schema in it with room, else a new
-   <pool name>_<n>; least-filled filestore under max_contexts. The provision sequence row is
-   updated first so that concurrent placements (other processes, MariaDB) serialise on it. */
+   <pool name>_<n>; least-filled filestore under max_contexts. The caller holds the provision
+   lock row, so concurrent placements (other processes, MariaDB) run one after another. */
 static int place(struct sql_conn *conn, struct place_ctx *pc, struct sql_error *err,
                  int64_t per_schema)
 {
-	if (sql_run(conn, err, "UPDATE sequence SET value=value+1 WHERE name='provision'", "") < 0)
-		return -1;
 	struct sql_stmt *s = sql_prepare(conn,
 	                                 "SELECT c.id, p.name FROM db_cluster c JOIN db_pool p ON "
 	                                 "p.id=c.write_pool LEFT JOIN contexts_per_pool n ON "
@@ -187,6 +185,10 @@ static int reserve_context(struct sql_conn *conn, void *ctx, struct sql_error *e
 {
 	struct place_ctx *pc = ctx;
 	const struct prov_context *spec = pc->spec;
+	/* The lock row comes first, before any read: on MariaDB (REPEATABLE READ) the first read
+	   fixes the snapshot, which must not predate the previous placement's commit. */
+	if (sql_run(conn, err, "UPDATE sequence SET value=value+1 WHERE name='provision'", "") < 0)
+		return -1;
 	if (check_free(conn, pc, err) < 0 || place(conn, pc, err, pc->per_schema) < 0)
 		return -1;
 	pc->loc.cid = spec->cid;

@@ -401,3 +401,31 @@ def test_hashpassword_output_is_accepted_as_password_hash(sqlite_cluster, workdi
     # The context admin now authenticates with the password behind the hash.
     assert admin_call(c, "GET", "/admin/v1/contexts/9/users", user=("boss", "s3cret"))[0] == 200
     assert admin_call(c, "GET", "/admin/v1/contexts/9/users", user=("boss", "wrong"))[0] == 401
+
+
+def test_concurrent_createcontext_on_mariadb_never_overfills(workdir, mariadb_pair):  # noqa: F811
+    primary, _ = mariadb_pair
+    c = Cluster(workdir, primary.url("configdb_race"))
+    c.start_node("OX-1")
+    c.start_node("OX-2")
+    try:
+        c.ok("registerfilestore", "-t", f"file://{workdir}/fs")
+        c.ok("registerdatabase", "-n", "race1", "--url", primary.url(""), "-m", "true",
+             "--max-units", "4")
+        c.ok("registerdatabase", "-n", "race2", "--url", primary.url(""), "-m", "true",
+             "--max-units", "2")
+        urls = [f"http://127.0.0.1:{n.port}" for n in c.nodes]
+
+        def create(cid):
+            return run_ctl(urls[cid % 2], "createcontext", "-c", str(cid), "-q", "5",
+                           *ADMIN).returncode
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+            codes = list(pool.map(create, range(1, 11)))
+        assert codes.count(0) == 6 and codes.count(1) == 4
+        assert primary.sql("SELECT db_cluster, contexts FROM configdb_race.contexts_per_pool "
+                           "ORDER BY db_cluster") == [["1", "4"], ["2", "2"]]
+        assert primary.sql("SELECT COUNT(*) FROM configdb_race.context") == [["6"]]
+        assert primary.sql("SELECT COUNT(*) FROM race1_1.users") == [["4"]]
+    finally:
+        c.stop()
