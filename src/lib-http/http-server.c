@@ -93,6 +93,7 @@ struct conn {
 	int fd;
 	struct io *io;
 	char peer[64];
+	char peer_ip[INET6_ADDRSTRLEN];
 	enum conn_state state;
 
 	char *in;
@@ -375,6 +376,7 @@ static void accept_ready(void *ctx, unsigned events)
 				port = ntohs(sin6->sin6_port);
 			}
 			snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, port);
+			memcpy(c->peer_ip, ip, sizeof(c->peer_ip));
 			c->req.pool = pool_create(4096);
 			c->headers =
 			    mem_calloc(server->set.limits.max_headers, sizeof(*c->headers));
@@ -1239,6 +1241,11 @@ const char *http_request_id(const struct http_request *req)
 const char *http_request_peer(const struct http_request *req)
 {
 	return req->conn->peer;
+}
+
+const char *http_request_peer_ip(const struct http_request *req)
+{
+	return req->conn->peer_ip;
 }
 
 struct ioloop *http_request_loop(struct http_request *req)

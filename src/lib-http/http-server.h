@@ -73,8 +73,9 @@ struct strv http_request_header(const struct http_request *req, const char *name
 struct pool *http_request_pool(struct http_request *req);
 /* 16 hex digits, unique per process; for logs and X-Request-Id. */
 const char *http_request_id(const struct http_request *req);
-/* Peer address as "ip:port". */
+/* Peer address as "ip:port", and its address alone. */
 const char *http_request_peer(const struct http_request *req);
+const char *http_request_peer_ip(const struct http_request *req);
 /* The loop the request's connection lives on. */
 struct ioloop *http_request_loop(struct http_request *req);
 /* Only from http_head_fn: deliver the body to sink instead of buffering it in memory. */

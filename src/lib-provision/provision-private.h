@@ -4,6 +4,7 @@
 #define TANDEM_PROVISION_PRIVATE_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "array.h"
 #include "provision.h"
@@ -16,7 +17,15 @@ struct provision {
 	struct sql_db *cdb_read; /* configdb reads (= cdb without read_url) */
 	pthread_mutex_t lock;    /* guards userdbs */
 	struct array userdbs;    /* struct userdb_entry */
+	struct array locations;  /* struct cached_location (provision-lookup.c) */
 	int64_t contexts_per_schema;
+};
+
+/* A cached context location (provision-lookup.c). */
+struct cached_location {
+	struct prov_location loc;
+	struct sql_db *db;
+	time_t expires;
 };
 
 /* Where a context's data lives. */

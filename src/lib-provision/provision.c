@@ -209,6 +209,7 @@ int provision_open(const char *url, const char *read_url, struct provision **pro
 	struct provision *prov = mem_calloc(1, sizeof(*prov));
 	pthread_mutex_init(&prov->lock, NULL);
 	array_init(&prov->userdbs, sizeof(struct userdb_entry));
+	array_init(&prov->locations, sizeof(struct cached_location));
 	prov->contexts_per_schema = CONTEXTS_PER_SCHEMA;
 	if (sql_db_open(url, NULL, false, &prov->cdb, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
@@ -241,6 +242,7 @@ void provision_close(struct provision **provp)
 		mem_free(&e->url);
 	}
 	array_free(&prov->userdbs);
+	array_free(&prov->locations);
 	sql_db_close(&prov->cdb_read);
 	sql_db_close(&prov->cdb);
 	pthread_mutex_destroy(&prov->lock);

@@ -107,6 +107,29 @@ json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
                               const struct prov_user_change *change, struct prov_error *err);
 int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err);
 
+/* Where a context lives, for the groupware API. */
+struct prov_location {
+	int64_t cid;
+	char name[160];
+	bool enabled;
+	char disabled_reason[256];
+	int64_t quota_mb;         /* 0 = unlimited */
+	char filestore_root[512]; /* local path of the filestore (no trailing '/') */
+	int64_t db_cluster;
+	char schema[96];
+};
+
+/* The user database of cid, with its location. Locations are cached for a few seconds and
+   dropped at once when this process changes the context; pools stay open. NULL with err set
+   (NOT_FOUND for an unknown context). Thread-safe. */
+struct sql_db *provision_context_db(struct provision *prov, int64_t cid,
+                                    struct prov_location *loc_r, struct prov_error *err);
+/* The context a login mapping ("defaultcontext", "1", "acme.example") belongs to. */
+int provision_lookup_mapping(struct provision *prov, const char *mapping, int64_t *cid_r,
+                             struct prov_error *err);
+/* Drops cached data about cid (after a change made elsewhere). */
+void provision_invalidate_context(struct provision *prov, int64_t cid);
+
 /* Field rules shared with the admin API and tandemctl (docs/admin-api.md). Each returns NULL
    if valid, else a message naming the field. */
 const char *provision_check_login(const char *login);

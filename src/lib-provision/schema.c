@@ -57,7 +57,33 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"CREATE TABLE filestore_usage (cid BIGINT NOT NULL PRIMARY KEY, used_bytes BIGINT NOT "    \
 	"NULL)"
 
+/* Folders with OX permission bits, and the infostore (files with versions). System folders
+   have fixed ids per context (1 private, 2 public, 3 shared, 4 files); type is derived, not
+   stored. File contents live in the filestore at filestore_location. */
+#define USERDB_V2                                                                                  \
+	"CREATE TABLE folder (cid BIGINT NOT NULL, id BIGINT NOT NULL, parent BIGINT NOT NULL, "   \
+	"owner BIGINT NOT NULL, module VARCHAR(16) NOT NULL, title VARCHAR(256) NOT NULL, "        \
+	"is_system INT NOT NULL, default_for VARCHAR(16) NULL, created BIGINT NOT NULL, "          \
+	"modified BIGINT NOT NULL, PRIMARY KEY (cid, id));"                                        \
+	"CREATE INDEX folder_parent ON folder (cid, parent);"                                      \
+	"CREATE TABLE folder_permission (cid BIGINT NOT NULL, folder BIGINT NOT NULL, entity "     \
+	"BIGINT NOT NULL, is_group INT NOT NULL, bits BIGINT NOT NULL, PRIMARY KEY (cid, folder, " \
+	"entity, is_group));"                                                                      \
+	"CREATE INDEX folder_permission_entity ON folder_permission (cid, entity, is_group);"      \
+	"CREATE TABLE infostore (cid BIGINT NOT NULL, id BIGINT NOT NULL, folder BIGINT NOT "      \
+	"NULL, "                                                                                   \
+	"name VARCHAR(255) NOT NULL, version INT NOT NULL, size BIGINT NOT NULL, md5 CHAR(32) "    \
+	"NOT "                                                                                     \
+	"NULL, content_type VARCHAR(128) NOT NULL, created BIGINT NOT NULL, modified BIGINT NOT "  \
+	"NULL, created_by BIGINT NOT NULL, modified_by BIGINT NOT NULL, PRIMARY KEY (cid, id), "   \
+	"UNIQUE (cid, folder, name));"                                                             \
+	"CREATE TABLE infostore_version (cid BIGINT NOT NULL, file BIGINT NOT NULL, version INT "  \
+	"NOT NULL, size BIGINT NOT NULL, md5 CHAR(32) NOT NULL, content_type VARCHAR(128) NOT "    \
+	"NULL, filestore_location VARCHAR(255) NOT NULL, created BIGINT NOT NULL, created_by "     \
+	"BIGINT NOT NULL, PRIMARY KEY (cid, file, version))"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
+    {2, USERDB_V2, USERDB_V2 ""},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

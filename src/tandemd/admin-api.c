@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin-auth.h"
+#include "api-common.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
@@ -25,19 +26,6 @@ struct call {
 	size_t nseg;
 	json_t *body;
 };
-
-static void reply_json(struct http_request *req, int status, json_t *value)
-{
-	size_t len = json_dumpb(value, NULL, 0, JSON_COMPACT);
-	char *text = pool_alloc(http_request_pool(req), len + 1);
-	json_dumpb(value, text, len, JSON_COMPACT);
-	json_decref(value);
-	http_response_status(req, status);
-	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
-	buf_append(http_response_body(req), text, len);
-	buf_append_char(http_response_body(req), '\n');
-	http_response_send(req);
-}
 
 static void reply_error(struct http_request *req, int status, const char *message)
 {
@@ -71,7 +59,7 @@ static int status_of(enum prov_status s)
 static void reply_result(struct call *c, int ok_status, json_t *value, const struct prov_error *err)
 {
 	if (value != NULL) {
-		reply_json(c->req, ok_status, value);
+		api_reply_json(c->req, ok_status, value);
 		return;
 	}
 	int status = status_of(err->status);

@@ -12,6 +12,7 @@
 #include "http-server.h"
 #include "mem.h"
 #include "provision.h"
+#include "throttle.h"
 
 #define CACHE_SLOTS    64
 #define CACHE_TTL_S    60
@@ -24,18 +25,12 @@ struct cached {
 	time_t expires;
 };
 
-struct failures {
-	char addr[64];
-	unsigned count;
-	time_t window_start;
-};
-
 struct admin_auth {
 	pthread_mutex_t lock;
 	unsigned char key[crypto_generichash_KEYBYTES]; /* per process: digests never leak */
 	struct cached cache[CACHE_SLOTS];
 	unsigned next_slot;
-	struct failures failures[THROTTLE_SLOTS];
+	struct throttle *failures; /* per source address */
 };
 
 struct admin_auth *admin_auth_create(void)
@@ -43,6 +38,8 @@ struct admin_auth *admin_auth_create(void)
 	struct admin_auth *auth = mem_calloc(1, sizeof(*auth));
 	pthread_mutex_init(&auth->lock, NULL);
 	randombytes_buf(auth->key, sizeof(auth->key));
+	auth->failures =
+	    throttle_create(ADMIN_THROTTLE_FAILURES, ADMIN_THROTTLE_WINDOW_S, THROTTLE_SLOTS);
 	return auth;
 }
 
@@ -52,35 +49,9 @@ void admin_auth_destroy(struct admin_auth **authp)
 	if (auth == NULL)
 		return;
 	sodium_memzero(auth->cache, sizeof(auth->cache));
+	throttle_destroy(&auth->failures);
 	pthread_mutex_destroy(&auth->lock);
 	mem_free(authp);
-}
-
-/* Address without the port: "127.0.0.1:5678" -> "127.0.0.1". */
-static void peer_addr(struct http_request *req, char *out, size_t size)
-{
-	const char *peer = http_request_peer(req);
-	const char *colon = strrchr(peer, ':');
-	size_t len = colon != NULL ? (size_t)(colon - peer) : strlen(peer);
-	snprintf(out, size, "%.*s", (int)len, peer);
-}
-
-static struct failures *failure_slot(struct admin_auth *auth, const char *addr, bool create)
-{
-	unsigned h = 2166136261u;
-	for (const char *p = addr; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	struct failures *f = &auth->failures[h % THROTTLE_SLOTS];
-	if (strcmp(f->addr, addr) == 0)
-		return f;
-	if (!create)
-		return NULL;
-	/* A collision evicts the older address: throttling is best effort, never a lock-out
-	   of someone else. */
-	snprintf(f->addr, sizeof(f->addr), "%s", addr);
-	f->count = 0;
-	f->window_start = time(NULL);
-	return f;
 }
 
 static void unauthorized(struct http_request *req, const char *message)
@@ -113,20 +84,13 @@ static bool parse_basic(struct strv header, char *buf, size_t size, char **user_
 enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,
                                      struct http_request *req, int64_t cid)
 {
-	char addr[64], creds[600];
+	char creds[600];
 	char *user, *pass;
 	time_t now = time(NULL);
 
-	peer_addr(req, addr, sizeof(addr));
-	pthread_mutex_lock(&auth->lock);
-	struct failures *f = failure_slot(auth, addr, false);
-	if (f != NULL && now - f->window_start >= ADMIN_THROTTLE_WINDOW_S) {
-		f->count = 0;
-		f->window_start = now;
-	}
-	bool throttled = f != NULL && f->count >= ADMIN_THROTTLE_FAILURES;
-	time_t retry = f != NULL ? f->window_start + ADMIN_THROTTLE_WINDOW_S - now : 0;
-	pthread_mutex_unlock(&auth->lock);
+	const char *addr = http_request_peer_ip(req);
+	time_t retry = throttle_check(auth->failures, addr, now);
+	bool throttled = retry > 0;
 	if (throttled) {
 		http_response_headerf(req, "Retry-After", "%lld", (long long)retry);
 		http_response_error(req, 429, "ADM-0429",
@@ -173,18 +137,17 @@ enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *
 			http_response_error(req, 503, "ADM-0503", err.message);
 			return ADMIN_NONE;
 		}
-		pthread_mutex_lock(&auth->lock);
 		if (id != ADMIN_NONE) {
+			pthread_mutex_lock(&auth->lock);
 			struct cached *c = &auth->cache[auth->next_slot++ % CACHE_SLOTS];
 			memcpy(c->digest, digest, sizeof(digest));
 			c->identity = id;
 			c->cid = cid;
 			c->expires = now + CACHE_TTL_S;
+			pthread_mutex_unlock(&auth->lock);
 		} else {
-			f = failure_slot(auth, addr, true);
-			f->count++;
+			throttle_fail(auth->failures, addr, now);
 		}
-		pthread_mutex_unlock(&auth->lock);
 	}
 	sodium_memzero(creds, sizeof(creds));
 	if (id == ADMIN_NONE)

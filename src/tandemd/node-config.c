@@ -26,6 +26,11 @@ static const struct config_key schema[] = {
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
     {"configdb", "contexts_per_schema", CONFIG_UINT, "1000", false},
+    {"session", "lifetime", CONFIG_DURATION, "1h", false},
+    {"session", "long_lifetime", CONFIG_DURATION, "1w", false},
+    {"session", "max_per_user", CONFIG_UINT, "100", false},
+    {"session", "ip_check", CONFIG_STRING, "none", false},
+    {"session", "cookie_salt", CONFIG_STRING, NULL, false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -85,6 +90,11 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		         nc->data_dir);
 	nc->configdb_read_url = config_get_str(cfg, "configdb", "read_url");
 	nc->contexts_per_schema = config_get_uint(cfg, "configdb", "contexts_per_schema");
+	nc->session_lifetime_ms = config_get_duration_ms(cfg, "session", "lifetime");
+	nc->session_long_lifetime_ms = config_get_duration_ms(cfg, "session", "long_lifetime");
+	nc->session_max_per_user = (unsigned)config_get_uint(cfg, "session", "max_per_user");
+	nc->session_ip_check = config_get_str(cfg, "session", "ip_check");
+	nc->session_cookie_salt = config_get_str(cfg, "session", "cookie_salt");
 
 	const char *section = NULL, *key = NULL, *problem = NULL;
 #define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))
@@ -96,6 +106,14 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("server", "workers", "[server] workers must be between 1 and 1024");
 	else if (nc->io_threads > 256)
 		PROBLEM("server", "io_threads", "[server] io_threads must be at most 256");
+	else if (strcmp(nc->session_ip_check, "none") != 0 &&
+	         strcmp(nc->session_ip_check, "strict") != 0 &&
+	         strcmp(nc->session_ip_check, "subnet") != 0)
+		PROBLEM("session", "ip_check", "[session] ip_check must be none, strict or subnet");
+	else if (nc->session_max_per_user > 1000)
+		PROBLEM("session", "max_per_user", "[session] max_per_user must be at most 1000");
+	else if (nc->session_lifetime_ms < 1000)
+		PROBLEM("session", "lifetime", "[session] lifetime must be at least 1s");
 	else if (nc->limits.max_headers == 0 || nc->limits.max_headers > 10000)
 		PROBLEM("http", "max_headers", "[http] max_headers must be between 1 and 10000");
 	else if (nc->limits.max_header_bytes > 1024 * 1024)

@@ -26,6 +26,11 @@ struct node_config {
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
 	uint64_t contexts_per_schema;
+	uint64_t session_lifetime_ms;
+	uint64_t session_long_lifetime_ms;
+	unsigned session_max_per_user;
+	const char *session_ip_check; /* none|strict|subnet */
+	const char *session_cookie_salt;
 };
 
 /* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */

@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "provision.h"
 #include "routes.h"
+#include "sessions.h"
 #include "router.h"
 #include "worker-pool.h"
 
@@ -44,11 +45,21 @@ static void run_job(void *ctx)
 	log_set_request_id(NULL);
 }
 
+/* Routes with on_head take their body as a stream (uploads go to disk, not memory); the
+   route is found again in on_request, which answers as usual. */
+static void on_head(struct http_request *req, void *ctx)
+{
+	struct node *node = ctx;
+	const struct route *route = router_find(node_route_tables, req);
+	if (route != NULL && route->on_head != NULL)
+		route->on_head(node, req);
+}
+
 static void on_request(struct http_request *req, void *ctx)
 {
 	struct node *node = ctx;
 	http_response_header(req, "X-Request-Id", http_request_id(req));
-	const struct route *route = router_match(node_routes, req);
+	const struct route *route = router_match(node_route_tables, req);
 	if (route == NULL)
 		return; /* router answered 404/405 */
 	if (route->flags & ROUTE_INLINE) {
@@ -79,6 +90,7 @@ int node_init(struct node *node, const char **error_r)
 	    .limits = node->cfg.limits,
 	    .threads = node->cfg.io_threads,
 	    .server_name = NULL,
+	    .on_head = on_head,
 	    .on_request = on_request,
 	    .ctx = node,
 	};
@@ -94,6 +106,18 @@ int node_init(struct node *node, const char **error_r)
 	}
 	node->workers = worker_pool_create(node->cfg.workers, "worker");
 	node->admin_auth = admin_auth_create();
+	const char *ipc = node->cfg.session_ip_check;
+	struct sessions_settings sset = {
+	    .lifetime_ms = node->cfg.session_lifetime_ms,
+	    .long_lifetime_ms = node->cfg.session_long_lifetime_ms,
+	    .max_per_user = node->cfg.session_max_per_user,
+	    .ip_check = strcmp(ipc, "strict") == 0   ? IP_CHECK_STRICT
+	                : strcmp(ipc, "subnet") == 0 ? IP_CHECK_SUBNET
+	                                             : IP_CHECK_NONE,
+	    .cookie_salt = node->cfg.session_cookie_salt,
+	    .route = node->cfg.route,
+	};
+	node->sessions = sessions_create(&sset);
 	pthread_mutex_init(&node->prov_lock, NULL);
 	/* The configdb may not exist yet (a fresh node before initconfigdb): report, keep going. */
 	struct prov_error perr;
@@ -145,6 +169,7 @@ void node_deinit(struct node *node)
 	if (node->admin_auth != NULL) {
 		provision_close(&node->prov);
 		admin_auth_destroy(&node->admin_auth);
+		sessions_destroy(&node->sessions);
 		pthread_mutex_destroy(&node->prov_lock);
 	}
 }

@@ -26,6 +26,7 @@ struct node {
 	struct admin_auth *admin_auth;
 	pthread_mutex_t prov_lock;
 	struct provision *prov; /* opened on first use, so a node starts before its configdb */
+	struct sessions *sessions;
 };
 
 struct prov_error;

@@ -22,25 +22,40 @@ static bool method_matches(const struct route *r, struct strv method)
 	return strv_eq_cstr(method, "HEAD") && strcmp(r->method, "GET") == 0;
 }
 
-const struct route *router_match(const struct route *routes, struct http_request *req)
+const struct route *router_find(const struct route *const *tables, struct http_request *req)
 {
+	const struct http_request_head *head = http_request_head(req);
+	for (size_t t = 0; tables[t] != NULL; t++) {
+		for (const struct route *r = tables[t]; r->method != NULL; r++) {
+			if (path_matches(r, head->path) && method_matches(r, head->method))
+				return r;
+		}
+	}
+	return NULL;
+}
+
+const struct route *router_match(const struct route *const *tables, struct http_request *req)
+{
+	const struct route *found = router_find(tables, req);
+	if (found != NULL)
+		return found;
+
 	const struct http_request_head *head = http_request_head(req);
 	char allow[256];
 	struct buf allowed;
 	bool path_found = false;
-
 	buf_init_fixed(&allowed, allow, sizeof(allow));
-	for (const struct route *r = routes; r->method != NULL; r++) {
-		if (!path_matches(r, head->path))
-			continue;
-		if (method_matches(r, head->method))
-			return r;
-		path_found = true;
-		if (allowed.len > 0)
-			buf_append_str(&allowed, ", ");
-		buf_append_str(&allowed, r->method);
-		if (strcmp(r->method, "GET") == 0)
-			buf_append_str(&allowed, ", HEAD");
+	for (size_t t = 0; tables[t] != NULL; t++) {
+		for (const struct route *r = tables[t]; r->method != NULL; r++) {
+			if (!path_matches(r, head->path))
+				continue;
+			path_found = true;
+			if (allowed.len > 0)
+				buf_append_str(&allowed, ", ");
+			buf_append_str(&allowed, r->method);
+			if (strcmp(r->method, "GET") == 0)
+				buf_append_str(&allowed, ", HEAD");
+		}
 	}
 	if (path_found) {
 		http_response_header(req, "Allow", allowed.data);

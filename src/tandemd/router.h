@@ -19,15 +19,23 @@ enum route_flags {
 	ROUTE_PREFIX = 0x2,
 };
 
+/* Runs on the event-loop thread when the request head has arrived, before the body: it may
+   attach a body sink (http_request_set_body_sink) or refuse at once. It must not block. */
+typedef void route_head_fn(struct node *node, struct http_request *req);
+
 struct route {
 	const char *method; /* "GET"; GET routes also answer HEAD */
 	const char *path;
 	route_handler_fn *handler;
 	unsigned flags;
+	route_head_fn *on_head; /* optional: streamed request bodies (uploads) */
 };
 
-/* Looks up req's method and path in routes (terminated by {NULL}). On a match returns the
-   route; otherwise answers 404 or 405 itself and returns NULL. */
-const struct route *router_match(const struct route *routes, struct http_request *req);
+/* Looks up req's method and path in tables (a NULL-terminated list of route tables, each
+   terminated by {NULL}; one table per API module). On a match returns the route; otherwise
+   answers 404 or 405 itself and returns NULL. */
+const struct route *router_match(const struct route *const *tables, struct http_request *req);
+/* The same lookup without answering: NULL when nothing matches. */
+const struct route *router_find(const struct route *const *tables, struct http_request *req);
 
 #endif

@@ -5,11 +5,17 @@
 #include <stddef.h>
 
 const struct route node_routes[] = {
-    {"GET", "/health", api_health_get, ROUTE_INLINE},
-    {"GET", "/metrics", api_metrics_get, 0},
-    {"GET", "/admin/v1/", api_admin, ROUTE_PREFIX},
-    {"POST", "/admin/v1/", api_admin, ROUTE_PREFIX},
-    {"PATCH", "/admin/v1/", api_admin, ROUTE_PREFIX},
-    {"DELETE", "/admin/v1/", api_admin, ROUTE_PREFIX},
-    {NULL, NULL, NULL, 0},
+    {"GET", "/health", api_health_get, ROUTE_INLINE, NULL},
+    {"GET", "/metrics", api_metrics_get, 0, NULL},
+    {"GET", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
+    {"POST", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
+    {"PATCH", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
+    {"DELETE", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+const struct route *const node_route_tables[] = {
+    node_routes,
+    api_session_routes,
+    NULL,
 };

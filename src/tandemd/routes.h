@@ -5,7 +5,10 @@
 
 #include "router.h"
 
+/* One table per module; node_route_tables lists them all (NULL-terminated). */
+extern const struct route *const node_route_tables[];
 extern const struct route node_routes[];
+extern const struct route api_session_routes[];
 
 void api_health_get(struct node *node, struct http_request *req);
 void api_metrics_get(struct node *node, struct http_request *req);

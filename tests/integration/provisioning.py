@@ -87,3 +87,52 @@ def sqlite_dump(path):
                 for t in tables}
     finally:
         con.close()
+
+
+class ApiClient:
+    """A browser-like client of /api/v1: keeps cookies, sends the session id as X-Session."""
+
+    def __init__(self, port, user_agent="tandem-tests/1", source="127.0.0.1"):
+        self.port = port
+        self.user_agent = user_agent
+        self.source = source
+        self.cookies = {}
+        self.session = None
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60,
+                                          source_address=(self.source, 0))
+        h = {"User-Agent": self.user_agent}
+        if self.session:
+            h["X-Session"] = self.session
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if headers:
+            h.update(headers)
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None
+                                            else None)
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        payload = resp.read()
+        for k, v in resp.getheaders():
+            if k.lower() == "set-cookie":
+                name, _, rest = v.partition("=")
+                value = rest.split(";", 1)[0]
+                if "Max-Age=0" in v:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+        conn.close()
+        ctype = resp.getheader("Content-Type") or ""
+        parsed = json.loads(payload) if payload and ctype.startswith("application/json") \
+            else payload
+        return resp.status, parsed, resp
+
+    def login(self, login, password, client="test", stay=False):
+        status, body, resp = self.request("POST", "/api/v1/login",
+                                          {"login": login, "password": password,
+                                           "client": client, "staySignedIn": stay})
+        if status == 200:
+            self.session = body["session"]
+        return status, body, resp

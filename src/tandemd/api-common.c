@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared plumbing of the /api/v1 modules (the session check itself lives in sessions.c). */
+#include "api-common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http-server.h"
+#include "node.h"
+#include "pool.h"
+
+struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t cid,
+                          struct prov_location *loc_r)
+{
+	struct prov_error err;
+	struct provision *prov = node_provision(node, &err);
+	struct sql_db *db = prov != NULL ? provision_context_db(prov, cid, loc_r, &err) : NULL;
+	if (db == NULL)
+		api_error(req, err.status == PROV_NOT_FOUND ? 404 : 503,
+		          err.status == PROV_NOT_FOUND ? "API-0404" : "API-0503", "%s",
+		          err.message);
+	return db;
+}
+
+void api_reply_json(struct http_request *req, int status, json_t *value)
+{
+	size_t len = json_dumpb(value, NULL, 0, JSON_COMPACT);
+	char *text = pool_alloc(http_request_pool(req), len + 1);
+	json_dumpb(value, text, len, JSON_COMPACT);
+	json_decref(value);
+	http_response_status(req, status);
+	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
+	struct buf *body = http_response_body(req);
+	buf_append(body, text, len);
+	buf_append_char(body, '\n');
+	http_response_send(req);
+}
+
+void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
+{
+	char msg[400];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	http_response_error(req, status, code, msg);
+}
+
+json_t *api_body_object(struct http_request *req)
+{
+	struct strv body = http_request_body(req);
+	json_error_t jerr;
+	if (body.len == 0) {
+		api_error(req, 400, "API-0400", "a JSON object body is required");
+		return NULL;
+	}
+	json_t *v = json_loadb(body.ptr, body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (v == NULL || !json_is_object(v)) {
+		api_error(req, 400, "API-0400", "request body is not a JSON object: %s",
+		          v == NULL ? jerr.text : "wrong type");
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *api_query(struct http_request *req, const char *name)
+{
+	struct strv q = http_request_head(req)->query, pair;
+	size_t nlen = strlen(name);
+	while (q.len > 0) {
+		strv_split(q, '&', &pair, &q);
+		if (pair.len < nlen || memcmp(pair.ptr, name, nlen) != 0 ||
+		    (pair.len > nlen && pair.ptr[nlen] != '='))
+			continue;
+		struct strv v = pair.len > nlen
+		                    ? strv_make(pair.ptr + nlen + 1, pair.len - nlen - 1)
+		                    : STRV_LIT("");
+		char *out = pool_alloc(http_request_pool(req), v.len + 1);
+		size_t o = 0;
+		for (size_t i = 0; i < v.len; i++) {
+			char c = v.ptr[i];
+			if (c == '+') {
+				c = ' ';
+			} else if (c == '%' && i + 2 < v.len) {
+				int hi = hexval(v.ptr[i + 1]);
+				int lo = hexval(v.ptr[i + 2]);
+				/* %00 stays as it is: a NUL would cut the string short. */
+				if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
+					c = (char)(hi * 16 + lo);
+					i += 2;
+				}
+			}
+			out[o++] = c;
+		}
+		out[o] = '\0';
+		return out;
+	}
+	return NULL;
+}
+
+static bool parse_id(const char *s, size_t len, int64_t *id_r)
+{
+	uint64_t v;
+	if (strv_to_u64(strv_make(s, len), &v) < 0 || v == 0 || v > INT64_MAX)
+		return false;
+	*id_r = (int64_t)v;
+	return true;
+}
+
+int api_query_id(struct http_request *req, const char *name, int64_t *id_r)
+{
+	const char *v = api_query(req, name);
+	if (v == NULL)
+		return 0;
+	if (!parse_id(v, strlen(v), id_r)) {
+		api_error(req, 400, "API-0400", "query parameter \"%s\" must be a positive id",
+		          name);
+		return -1;
+	}
+	return 1;
+}
+
+int api_path_id(struct http_request *req, const char *prefix, int64_t *id_r, const char **rest_r)
+{
+	struct strv path = http_request_head(req)->path;
+	size_t plen = strlen(prefix);
+	if (rest_r != NULL)
+		*rest_r = "";
+	if (path.len <= plen || memcmp(path.ptr, prefix, plen) != 0)
+		return 0;
+	struct strv tail = strv_make(path.ptr + plen, path.len - plen);
+	struct strv id, rest;
+	if (!strv_split(tail, '/', &id, &rest))
+		rest = STRV_LIT("");
+	if (id.len == 0 && rest.len == 0)
+		return 0;
+	if (!parse_id(id.ptr, id.len, id_r)) {
+		api_error(req, 404, "API-0404", "no such resource");
+		return -1;
+	}
+	if (rest_r != NULL)
+		*rest_r = pool_strndup(http_request_pool(req), rest.ptr, rest.len);
+	return 1;
+}

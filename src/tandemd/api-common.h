@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* What every /api/v1 module shares: session authentication, the context's database, JSON
+   replies and request parsing. */
+#ifndef TANDEMD_API_COMMON_H
+#define TANDEMD_API_COMMON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "provision.h"
+
+struct http_request;
+struct node;
+struct sql_db;
+
+/* The authenticated caller of an /api/v1 request. */
+struct api_user {
+	int64_t cid;
+	int64_t uid;
+	char login[130]; /* without @mapping */
+	char session[33];
+};
+
+/* Validates req's session: id from the `session` query parameter or the X-Session header,
+   secret from the tandem-secret-<hash> cookie, optional IP check; refreshes its idle time.
+   On failure answers 401 (SES-…) and returns false. No SQL and no hashing when the session
+   is known: safe on the loop thread (on_head) and on workers. */
+bool api_auth(struct node *node, struct http_request *req, struct api_user *user_r);
+
+/* The user database of cid and where the context lives (filestore root, quota). NULL after
+   answering the request (503 when a database is unreachable). Cached; thread-safe. */
+struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t cid,
+                          struct prov_location *loc_r);
+
+/* Sends value (reference taken) as JSON with status. */
+void api_reply_json(struct http_request *req, int status, json_t *value);
+/* Sends {"error":{"code":code,"message":…}}. */
+void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The request body as a JSON object; NULL after answering 400 (empty, malformed, not an
+   object). The caller json_decref()s it. */
+json_t *api_body_object(struct http_request *req);
+/* A query parameter, percent-decoded, in request memory; NULL when absent. */
+const char *api_query(struct http_request *req, const char *name);
+/* A query parameter as a positive id: 1 found, 0 absent, -1 after answering 400. */
+int api_query_id(struct http_request *req, const char *name, int64_t *id_r);
+/* The path segment after prefix as a positive id ("/api/v1/folders/12" → 12): 1 found,
+   0 no segment, -1 after answering 404. rest_r (may be NULL) gets what follows the id. */
+int api_path_id(struct http_request *req, const char *prefix, int64_t *id_r, const char **rest_r);
+
+#endif

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/* Login checks the password once (argon2id) and creates a session: a random id the client
+   sends with every call and a random secret that only travels in an HttpOnly cookie named
+   after the client (User-Agent, client name, salt), so a stolen id alone is useless. */
+#include "sessions.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api-common.h"
+#include "clock.h"
+#include "http-server.h"
+#include "log.h"
+#include "mem.h"
+#include "node.h"
+#include "password.h"
+#include "pool.h"
+#include "random.h"
+#include "sql.h"
+#include "throttle.h"
+
+#define TOUCH_INTERVAL_MS          60000
+#define LOGIN_FAILURES_PER_LOGIN   5
+#define LOGIN_FAILURES_PER_ADDRESS 20
+#define LOGIN_WINDOW_S             300
+#define MAX_PER_USER_CAP           1000
+
+struct sessions {
+	struct sessions_settings set;
+	char salt[65];
+	char route[64];
+	struct session_store *store;
+	struct throttle *by_login;
+	struct throttle *by_address;
+};
+
+struct sessions *sessions_create(const struct sessions_settings *set)
+{
+	struct sessions *s = mem_calloc(1, sizeof(*s));
+	s->set = *set;
+	if (set->cookie_salt != NULL && set->cookie_salt[0] != '\0')
+		snprintf(s->salt, sizeof(s->salt), "%s", set->cookie_salt);
+	else
+		random_hex(s->salt, 16);
+	snprintf(s->route, sizeof(s->route), "%s", set->route);
+	s->set.cookie_salt = s->salt;
+	s->set.route = s->route;
+	s->store = session_store_memory_create();
+	s->by_login = throttle_create(LOGIN_FAILURES_PER_LOGIN, LOGIN_WINDOW_S, 4096);
+	s->by_address = throttle_create(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_S, 4096);
+	return s;
+}
+
+void sessions_destroy(struct sessions **sp)
+{
+	struct sessions *s = *sp;
+	if (s == NULL)
+		return;
+	session_store_destroy(&s->store);
+	throttle_destroy(&s->by_login);
+	throttle_destroy(&s->by_address);
+	mem_free(sp);
+}
+
+size_t sessions_count(struct sessions *s)
+{
+	return s->store->ops->count(s->store);
+}
+
+/* hex(BLAKE2b-128(User-Agent \0 client \0 salt)): names the secret cookie. */
+static void cookie_hash(const struct sessions *s, struct strv ua, const char *client, char out[33])
+{
+	unsigned char h[16];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)ua.ptr, ua.len);
+	crypto_generichash_update(&st, (const unsigned char *)"", 1);
+	crypto_generichash_update(&st, (const unsigned char *)client, strlen(client) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)s->salt, strlen(s->salt));
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+/* Value of cookie name in the Cookie header(s), or STRV_NULL. */
+static struct strv find_cookie(const struct http_request *req, const char *name)
+{
+	const struct http_request_head *head = http_request_head(req);
+	size_t nlen = strlen(name);
+	for (size_t i = 0; i < head->header_count; i++) {
+		if (!strv_eq_ci_cstr(head->headers[i].name, "Cookie"))
+			continue;
+		struct strv rest = head->headers[i].value, part;
+		while (rest.len > 0) {
+			strv_split(rest, ';', &part, &rest);
+			part = strv_trim(part);
+			if (part.len > nlen && memcmp(part.ptr, name, nlen) == 0 &&
+			    part.ptr[nlen] == '=')
+				return strv_make(part.ptr + nlen + 1, part.len - nlen - 1);
+		}
+	}
+	return STRV_NULL;
+}
+
+static bool same_subnet(const char *a, const char *b)
+{
+	/* IPv4: the /24; IPv6: the /64 (first four groups). */
+	bool v6 = strchr(a, ':') != NULL;
+	int want = v6 ? 4 : 3, seen = 0;
+	char sep = v6 ? ':' : '.';
+	for (size_t i = 0;; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (a[i] == '\0')
+			return true;
+		if (a[i] == sep && ++seen == want)
+			return true;
+	}
+}
+
+static bool ip_ok(const struct sessions *s, const struct session *sess, const char *ip)
+{
+	switch (s->set.ip_check) {
+	case IP_CHECK_NONE:
+		return true;
+	case IP_CHECK_STRICT:
+		return strcmp(sess->ip, ip) == 0;
+	case IP_CHECK_SUBNET:
+		return same_subnet(sess->ip, ip);
+	}
+	return false;
+}
+
+static struct strv session_id_of(struct http_request *req)
+{
+	struct strv v = http_request_header(req, "X-Session");
+	if (v.ptr != NULL)
+		return v;
+	struct strv q = http_request_head(req)->query, pair;
+	while (q.len > 0) {
+		strv_split(q, '&', &pair, &q);
+		if (strv_starts_with(pair, STRV_LIT("session=")))
+			return strv_make(pair.ptr + 8, pair.len - 8);
+	}
+	return STRV_NULL;
+}
+
+int sessions_validate(struct sessions *s, struct http_request *req, struct session *s_r,
+                      const char **why_r)
+{
+	struct strv idv = session_id_of(req);
+	char id[SESSION_ID_LEN + 1];
+	if (idv.len != SESSION_ID_LEN) {
+		*why_r = idv.ptr == NULL ? "no session given" : "malformed session id";
+		return 0;
+	}
+	memcpy(id, idv.ptr, SESSION_ID_LEN);
+	id[SESSION_ID_LEN] = '\0';
+	uint64_t now = clock_wall_ms();
+	int r = s->store->ops->get(s->store, id, now, s_r);
+	if (r <= 0) {
+		*why_r = r < 0 ? "session store unavailable" : "session expired or unknown";
+		return 0;
+	}
+	/* The secret must come back in the cookie named for this client: a mismatch is treated
+	   as an expired session, never as a different error an attacker could probe. */
+	char name[64], hash[33];
+	cookie_hash(s, http_request_header(req, "User-Agent"), s_r->client, hash);
+	snprintf(name, sizeof(name), "tandem-secret-%s", hash);
+	struct strv secret = find_cookie(req, name);
+	if (secret.len != SESSION_ID_LEN ||
+	    sodium_memcmp(secret.ptr, s_r->secret, SESSION_ID_LEN) != 0) {
+		*why_r = "session expired or unknown";
+		return 0;
+	}
+	if (!ip_ok(s, s_r, http_request_peer_ip(req))) {
+		*why_r = "session expired or unknown";
+		return 0;
+	}
+	if (now - s_r->last_ms > TOUCH_INTERVAL_MS)
+		s->store->ops->touch(s->store, id, now);
+	return 1;
+}
+
+bool api_auth(struct node *node, struct http_request *req, struct api_user *user_r)
+{
+	struct session sess;
+	const char *why;
+	if (sessions_validate(node->sessions, req, &sess, &why) <= 0) {
+		api_error(req, 401, "SES-0203", "%s: log in again", why);
+		return false;
+	}
+	user_r->cid = sess.cid;
+	user_r->uid = sess.uid;
+	snprintf(user_r->login, sizeof(user_r->login), "%s", sess.login);
+	memcpy(user_r->session, sess.id, sizeof(user_r->session));
+	return true;
+}
+
+/* --- login --- */
+
+static void set_cookies(struct sessions *s, struct http_request *req, const struct session *sess)
+{
+	char cookie[200];
+	if (sess->stay_signed_in)
+		snprintf(cookie, sizeof(cookie),
+		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%llu",
+		         sess->cookie_hash, sess->secret,
+		         (unsigned long long)(sess->lifetime_ms / 1000));
+	else
+		snprintf(cookie, sizeof(cookie),
+		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax", sess->cookie_hash,
+		         sess->secret);
+	http_response_header(req, "Set-Cookie", cookie);
+	/* The routing cookie only steers balancers (route after the first '.'): not auth. */
+	char jsid[20];
+	random_hex(jsid, 8);
+	snprintf(cookie, sizeof(cookie), "JSESSIONID=%s.%s; Path=/; HttpOnly", jsid, s->route);
+	http_response_header(req, "Set-Cookie", cookie);
+}
+
+struct login_user {
+	int64_t uid;
+	char hash[PASSWORD_HASH_MAX];
+	bool enabled;
+	char reason[256];
+};
+
+/* 1 found, 0 no such login, -1 database error (answered). */
+static int load_user(struct node *node, struct http_request *req, int64_t cid, const char *login,
+                     struct login_user *u, struct prov_location *loc)
+{
+	struct sql_db *db = api_userdb(node, req, cid, loc);
+	if (db == NULL)
+		return -1;
+	struct sql_conn *conn;
+	struct sql_error err;
+	if (sql_conn_get(db, &conn, &err) < 0) {
+		api_error(req, 503, "SES-0503", "user database unavailable: %s", err.message);
+		return -1;
+	}
+	struct sql_stmt *st = sql_prepare(conn,
+	                                  "SELECT id, password_hash, enabled, disabled_reason FROM "
+	                                  "users WHERE cid=? AND login=?",
+	                                  &err);
+	int r = -1;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, cid);
+		sql_bind_text(st, 2, login);
+		r = sql_step(st, &err);
+		if (r > 0) {
+			u->uid = sql_col_int64(st, 0);
+			snprintf(u->hash, sizeof(u->hash), "%s", sql_col_text(st, 1));
+			u->enabled = sql_col_int64(st, 2) != 0;
+			snprintf(u->reason, sizeof(u->reason), "%s",
+			         sql_col_is_null(st, 3) ? "" : sql_col_text(st, 3));
+		}
+		sql_stmt_done(&st);
+	}
+	sql_conn_put(&conn);
+	if (r < 0)
+		api_error(req, 503, "SES-0503", "user database unavailable: %s", err.message);
+	return r;
+}
+
+/* Enforces max_per_user by ending the oldest sessions. */
+static void make_room(struct sessions *s, int64_t cid, int64_t uid, uint64_t now)
+{
+	unsigned max = s->set.max_per_user;
+	if (max == 0)
+		return;
+	char(*ids)[SESSION_ID_LEN + 1] = mem_calloc(MAX_PER_USER_CAP + 1, sizeof(*ids));
+	int n = s->store->ops->list_user(s->store, cid, uid, now, ids, MAX_PER_USER_CAP);
+	for (int i = 0; i + (int)max <= n; i++)
+		s->store->ops->remove(s->store, ids[i]);
+	mem_free(&ids);
+}
+
+void sessions_login(struct node *node, struct http_request *req)
+{
+	struct sessions *s = node->sessions;
+	json_t *body = api_body_object(req);
+	if (body == NULL)
+		return;
+	const char *login = json_string_value(json_object_get(body, "login"));
+	const char *password = json_string_value(json_object_get(body, "password"));
+	const char *client = json_string_value(json_object_get(body, "client"));
+	json_t *stay = json_object_get(body, "staySignedIn");
+	if (login == NULL || password == NULL) {
+		api_error(req, 400, "SES-0400",
+		          "fields \"login\" and \"password\" are required strings");
+		goto out;
+	}
+	if (client == NULL)
+		client = "default";
+	if (stay != NULL && !json_is_boolean(stay)) {
+		api_error(req, 400, "SES-0400", "field \"staySignedIn\" must be true or false");
+		goto out;
+	}
+	if (strlen(login) > 257 || strlen(password) > 256 || strlen(client) > 63) {
+		api_error(req, 400, "SES-0400", "login, password or client too long");
+		goto out;
+	}
+
+	time_t now_s = time(NULL);
+	const char *ip = http_request_peer_ip(req);
+	char key[300];
+	snprintf(key, sizeof(key), "%s", login);
+	time_t wait = throttle_check(s->by_address, ip, now_s);
+	if (wait == 0)
+		wait = throttle_check(s->by_login, key, now_s);
+	if (wait > 0) {
+		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
+		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
+		          (long long)wait);
+		goto out;
+	}
+
+	/* user@mapping; without '@' the mapping is defaultcontext. */
+	/* Logins are at most 128 characters (provisioning enforces it): a longer one cannot exist
+	   and is refused like any unknown login below. */
+	char user[130], mapping[260];
+	const char *at = strrchr(login, '@');
+	size_t user_len = at != NULL ? (size_t)(at - login) : strlen(login);
+	if (user_len > 128)
+		user_len = 129;
+	memcpy(user, login, user_len);
+	user[user_len] = '\0';
+	snprintf(mapping, sizeof(mapping), "%s", at != NULL ? at + 1 : "defaultcontext");
+	struct prov_error perr;
+	struct provision *prov = node_provision(node, &perr);
+	if (prov == NULL) {
+		api_error(req, 503, "SES-0503", "%s", perr.message);
+		goto out;
+	}
+	int64_t cid = 0;
+	struct login_user u = {0};
+	struct prov_location loc;
+	int found = 0;
+	if (user_len > 128) {
+		/* fall through to the refusal */
+	} else if (provision_lookup_mapping(prov, mapping, &cid, &perr) < 0) {
+		if (perr.status != PROV_NOT_FOUND) {
+			api_error(req, 503, "SES-0503", "%s", perr.message);
+			goto out;
+		}
+	} else {
+		found = load_user(node, req, cid, user, &u, &loc);
+		if (found < 0)
+			goto out;
+	}
+	/* Unknown context, unknown user and wrong password look the same from outside. */
+	if (found == 0 || !password_verify(u.hash, password)) {
+		throttle_fail(s->by_login, key, now_s);
+		throttle_fail(s->by_address, ip, now_s);
+		log_info("session", "login failed for %s from %s", login, ip);
+		api_error(req, 401, "SES-0401", "wrong login or password");
+		goto out;
+	}
+	if (!loc.enabled) {
+		api_error(req, 403, "SES-0403", "context disabled: %s", loc.disabled_reason);
+		goto out;
+	}
+	if (!u.enabled) {
+		api_error(req, 403, "SES-0403", "account disabled: %s",
+		          u.reason[0] != '\0' ? u.reason : "no reason given");
+		goto out;
+	}
+
+	struct session sess;
+	memset(&sess, 0, sizeof(sess));
+	random_hex(sess.id, 16);
+	random_hex(sess.secret, 16);
+	sess.cid = cid;
+	sess.uid = u.uid;
+	memcpy(sess.login, user, sizeof(sess.login));
+	snprintf(sess.client, sizeof(sess.client), "%s", client);
+	cookie_hash(s, http_request_header(req, "User-Agent"), client, sess.cookie_hash);
+	snprintf(sess.ip, sizeof(sess.ip), "%s", ip);
+	snprintf(sess.route, sizeof(sess.route), "%s", s->route);
+	sess.stay_signed_in = json_is_true(stay);
+	sess.lifetime_ms = sess.stay_signed_in ? s->set.long_lifetime_ms : s->set.lifetime_ms;
+	sess.created_ms = sess.last_ms = clock_wall_ms();
+	make_room(s, cid, u.uid, sess.created_ms);
+	if (s->store->ops->put(s->store, &sess) < 0) {
+		api_error(req, 503, "SES-0503", "session store unavailable");
+		goto out;
+	}
+	log_info("session", "login %s@%lld (user %lld) from %s", user, (long long)cid,
+	         (long long)u.uid, ip);
+	set_cookies(s, req, &sess);
+	api_reply_json(req, 200,
+	               json_pack("{sssIsIss}", "session", sess.id, "context_id", (json_int_t)cid,
+	                         "user_id", (json_int_t)u.uid, "route", s->route));
+out:
+	json_decref(body);
+}
+
+void sessions_logout(struct node *node, struct http_request *req)
+{
+	struct sessions *s = node->sessions;
+	struct session sess;
+	const char *why;
+	if (sessions_validate(s, req, &sess, &why) <= 0) {
+		api_error(req, 401, "SES-0203", "%s", why);
+		return;
+	}
+	const char *all = api_query(req, "all");
+	int ended = 0;
+	if (all != NULL && (strcmp(all, "1") == 0 || strcmp(all, "true") == 0)) {
+		/* log out everywhere */
+		char(*ids)[SESSION_ID_LEN + 1] = mem_calloc(MAX_PER_USER_CAP, sizeof(*ids));
+		int n = s->store->ops->list_user(s->store, sess.cid, sess.uid, clock_wall_ms(), ids,
+		                                 MAX_PER_USER_CAP);
+		for (int i = 0; i < n; i++)
+			ended += s->store->ops->remove(s->store, ids[i]);
+		mem_free(&ids);
+	} else {
+		ended = s->store->ops->remove(s->store, sess.id);
+	}
+	char cookie[120];
+	snprintf(cookie, sizeof(cookie), "tandem-secret-%s=; Path=/; HttpOnly; Max-Age=0",
+	         sess.cookie_hash);
+	http_response_header(req, "Set-Cookie", cookie);
+	api_reply_json(req, 200, json_pack("{si}", "ended", ended));
+}
+
+void sessions_whoami(struct node *node, struct http_request *req)
+{
+	struct session sess;
+	const char *why;
+	if (sessions_validate(node->sessions, req, &sess, &why) <= 0) {
+		api_error(req, 401, "SES-0203", "%s: log in again", why);
+		return;
+	}
+	uint64_t now = clock_wall_ms();
+	uint64_t left =
+	    sess.last_ms + sess.lifetime_ms > now ? sess.last_ms + sess.lifetime_ms - now : 0;
+	api_reply_json(req, 200,
+	               json_pack("{sssIsIsssssssbsI}", "session", sess.id, "context_id",
+	                         (json_int_t)sess.cid, "user_id", (json_int_t)sess.uid, "login",
+	                         sess.login, "client", sess.client, "route", node->sessions->route,
+	                         "staySignedIn", sess.stay_signed_in, "expires_in",
+	                         (json_int_t)(left / 1000)));
+}

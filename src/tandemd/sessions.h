@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Sessions of the /api/v1 users (DESIGN §4): login, validation, logout, routing cookie. */
+#ifndef TANDEMD_SESSIONS_H
+#define TANDEMD_SESSIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session-store.h"
+
+struct http_request;
+struct node;
+struct sessions;
+
+enum ip_check { IP_CHECK_NONE, IP_CHECK_STRICT, IP_CHECK_SUBNET };
+
+struct sessions_settings {
+	uint64_t lifetime_ms;
+	uint64_t long_lifetime_ms;
+	unsigned max_per_user;
+	enum ip_check ip_check;
+	const char *cookie_salt; /* NULL = random per process */
+	const char *route;
+};
+
+struct sessions *sessions_create(const struct sessions_settings *set);
+void sessions_destroy(struct sessions **s);
+size_t sessions_count(struct sessions *s);
+
+/* Finds and checks req's session (id, secret cookie, IP); refreshes its idle time (at most
+   once a minute). 1 valid, 0 missing/expired/mismatched (*why_r says which). */
+int sessions_validate(struct sessions *s, struct http_request *req, struct session *s_r,
+                      const char **why_r);
+
+/* POST /api/v1/login, /logout, GET /api/v1/session handlers (workers). */
+void sessions_login(struct node *node, struct http_request *req);
+void sessions_logout(struct node *node, struct http_request *req);
+void sessions_whoami(struct node *node, struct http_request *req);
+
+#endif
