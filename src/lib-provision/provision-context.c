@@ -571,7 +571,6 @@ static int change_context(struct sql_conn *conn, void *ctx, struct sql_error *er
 static json_t *run_change(struct provision *prov, struct change_ctx *cc, struct prov_error *err)
 {
 	struct sql_error sql_err;
-	provision_invalidate_context(prov, cc->cid);
 	cc->err = err;
 	err->status = PROV_OK;
 	if (sql_transaction(prov->cdb, true, change_context, cc, &sql_err) < 0) {
@@ -579,6 +578,7 @@ static json_t *run_change(struct provision *prov, struct change_ctx *cc, struct 
 			prov_error_sql(err, "configdb", &sql_err);
 		return NULL;
 	}
+	provision_context_changed(prov, cc->cid);
 	return provision_get_context(prov, cc->cid, err);
 }
 
@@ -633,7 +633,7 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 		prov_error_sql(err, "configdb", &sql_err);
 		return -1;
 	}
-	provision_invalidate_context(prov, cid);
+	provision_context_changed(prov, cid);
 	struct sql_db *udb = prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
 	if (udb == NULL)
 		return -1;

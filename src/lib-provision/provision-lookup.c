@@ -18,6 +18,20 @@ static struct cached_location *find(struct provision *prov, int64_t cid)
 	return NULL;
 }
 
+void provision_set_change_hook(struct provision *prov, provision_change_fn *fn, void *ctx)
+{
+	prov->on_change = fn;
+	prov->on_change_ctx = ctx;
+}
+
+void provision_context_changed(struct provision *prov, int64_t cid)
+{
+	if (prov->on_change != NULL)
+		prov->on_change(cid, prov->on_change_ctx);
+	else
+		provision_invalidate_context(prov, cid);
+}
+
 void provision_invalidate_context(struct provision *prov, int64_t cid)
 {
 	pthread_mutex_lock(&prov->lock);

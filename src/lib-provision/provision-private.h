@@ -19,6 +19,8 @@ struct provision {
 	struct array userdbs;    /* struct userdb_entry */
 	struct array locations;  /* struct cached_location (provision-lookup.c) */
 	int64_t contexts_per_schema;
+	provision_change_fn *on_change;
+	void *on_change_ctx;
 };
 
 /* A cached context location (provision-lookup.c). */

@@ -129,6 +129,13 @@ int provision_lookup_mapping(struct provision *prov, const char *mapping, int64_
                              struct prov_error *err);
 /* Drops cached data about cid (after a change made elsewhere). */
 void provision_invalidate_context(struct provision *prov, int64_t cid);
+/* Called after every committed change to a context (name, quota, mappings, enabled,
+   deletion) instead of dropping the local cache directly: the node routes it through its
+   invalidation bus, whose subscriber calls provision_invalidate_context on every node. */
+typedef void provision_change_fn(int64_t cid, void *ctx);
+void provision_set_change_hook(struct provision *prov, provision_change_fn *fn, void *ctx);
+/* Announces a change to cid: the hook if set, else the local cache is dropped. */
+void provision_context_changed(struct provision *prov, int64_t cid);
 
 /* Field rules shared with the admin API and tandemctl (docs/admin-api.md). Each returns NULL
    if valid, else a message naming the field. */

@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "provision.h"
 #include "routes.h"
+#include "invalidation.h"
 #include "sessions.h"
 #include "router.h"
 #include "worker-pool.h"
@@ -84,6 +85,20 @@ static int make_dir(const char *path, const char **error_r)
 	return -1;
 }
 
+static void context_changed(int64_t cid, void *ctx)
+{
+	struct node *node = ctx;
+	inval_publish(node->inval, INVAL_CONTEXT, cid, 0);
+}
+
+static void drop_context(const struct inval_event *ev, void *ctx)
+{
+	struct node *node = ctx;
+	/* prov is set once and never replaced, so reading it here needs no lock. */
+	if (node->prov != NULL)
+		provision_invalidate_context(node->prov, ev->cid);
+}
+
 int node_init(struct node *node, const char **error_r)
 {
 	struct http_server_settings set = {
@@ -106,6 +121,8 @@ int node_init(struct node *node, const char **error_r)
 	}
 	node->workers = worker_pool_create(node->cfg.workers, "worker");
 	node->admin_auth = admin_auth_create();
+	node->inval = inval_bus_create();
+	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
 	const char *ipc = node->cfg.session_ip_check;
 	struct sessions_settings sset = {
 	    .lifetime_ms = node->cfg.session_lifetime_ms,
@@ -133,6 +150,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 	if (prov == NULL &&
 	    provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url, &prov, err) == 0) {
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
+		provision_set_change_hook(prov, context_changed, node);
 		node->prov = prov;
 	}
 	pthread_mutex_unlock(&node->prov_lock);
@@ -170,6 +188,7 @@ void node_deinit(struct node *node)
 		provision_close(&node->prov);
 		admin_auth_destroy(&node->admin_auth);
 		sessions_destroy(&node->sessions);
+		inval_bus_destroy(&node->inval);
 		pthread_mutex_destroy(&node->prov_lock);
 	}
 }

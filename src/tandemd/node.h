@@ -27,6 +27,7 @@ struct node {
 	pthread_mutex_t prov_lock;
 	struct provision *prov; /* opened on first use, so a node starts before its configdb */
 	struct sessions *sessions;
+	struct inval_bus *inval; /* cache invalidation (in-process; Redis stream later) */
 };
 
 struct prov_error;
