@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
-       libmariadb-dev libjansson-dev)
+       libmariadb-dev libjansson-dev libssl-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
       mariadb-client)
 bench=(wrk nginx-light)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "folder.h"
 #include "mem.h"
 #include "password.h"
 
@@ -256,6 +257,10 @@ static int init_context_data(struct sql_conn *conn, void *ctx, struct sql_error 
 	            ui->cid) < 0 ||
 	    sql_run(conn, err, "INSERT INTO filestore_usage (cid, used_bytes) VALUES (?, 0)", "i",
 	            ui->cid) < 0)
+		return -1;
+	/* The context's system folders come before its first user, whose default folders
+	   prov_insert_users creates. */
+	if (folder_create_context_roots(conn, ui->cid, err) < 0)
 		return -1;
 	return prov_insert_users(conn, ui->cid, ui->admin, 1, true, &id, ui->err);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "folder.h"
 #include "mem.h"
 #include "password.h"
 
@@ -129,7 +130,7 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 		sql_bind_int64(ins, 11, now);
 		r = sql_step(ins, &sql_err);
 		sql_stmt_done(&ins);
-		if (r < 0)
+		if (r < 0 || folder_create_user_defaults(conn, cid, id, &sql_err) < 0)
 			goto sql_fail;
 		ids_r[i] = id;
 	}

@@ -15,7 +15,10 @@ const struct route node_routes[] = {
 };
 
 const struct route *const node_route_tables[] = {
+    api_consistency_routes, /* before node_routes' "/admin/v1/" prefix */
     node_routes,
     api_session_routes,
+    api_folder_routes,
+    api_file_routes,
     NULL,
 };

@@ -9,6 +9,10 @@
 extern const struct route *const node_route_tables[];
 extern const struct route node_routes[];
 extern const struct route api_session_routes[];
+extern const struct route api_folder_routes[];
+extern const struct route api_file_routes[];
+/* Before node_routes: its "/admin/v1/" prefix would take these paths. */
+extern const struct route api_consistency_routes[];
 
 void api_health_get(struct node *node, struct http_request *req);
 void api_metrics_get(struct node *node, struct http_request *req);

@@ -61,7 +61,11 @@ def test_seed_sequence_on_sqlite(sqlite_cluster, workdir):
     udb = f"{workdir}/userdb/db1_1.sqlite"
     users = sqlite_rows(udb, "SELECT cid, id, login, is_admin, enabled, password_hash FROM "
                              "users ORDER BY id")
-    assert [u[:5] for u in users] == [(1, 1, "oxadmin", 1, 1), (1, 2, "testuser", 0, 1)]
+    # Ids share the context's sequence: system folders 1-4, the admin's default folders 5-8.
+    assert [u[:5] for u in users] == [(1, 1, "oxadmin", 1, 1), (1, 9, "testuser", 0, 1)]
+    folders = sqlite_rows(udb, "SELECT id, owner, module, is_system FROM folder ORDER BY id")
+    assert [f[0] for f in folders] == [1, 2, 3, 4, 5, 6, 7, 8, 9 + 1, 9 + 2, 9 + 3, 9 + 4]
+    assert sum(1 for f in folders if f[3] == 1) == 4
     assert all(u[5].startswith("$argon2id$v=19$") for u in users)
     assert sqlite_rows(udb, "SELECT cid, used_bytes FROM filestore_usage") == [(1, 0)]
     assert os.path.isdir(f"{workdir}/filestore/1_ctx_store")
@@ -99,7 +103,7 @@ def test_seed_sequence_on_mariadb_primary_and_replica(workdir, mariadb_pair):  #
         assert sorted(primary.sql("SELECT mapping FROM configdb.login2context")) == \
             [["1"], ["defaultcontext"]]
         rows = primary.sql("SELECT id, login, is_admin FROM mdb_1.users ORDER BY id")
-        assert rows == [["1", "oxadmin", "1"], ["2", "testuser", "0"]]
+        assert rows == [["1", "oxadmin", "1"], ["9", "testuser", "0"]]
         # The user schema reached the replica through replication.
         replica.wait_replica_caught_up()
         assert replica.sql("SELECT login FROM mdb_1.users ORDER BY id") == \
@@ -317,7 +321,7 @@ def test_change_and_delete(sqlite_cluster, workdir):
     c.ok("deleteuser", "-c", "1", "-u", "alice")
     assert [u["login"] for u in c.json("listuser", "-c", "1")["users"]] == ["oxadmin"]
     assert sqlite_rows(f"{workdir}/userdb/db1_1.sqlite",
-                       "SELECT module, id FROM tombstone") == [("user", 2)]
+                       "SELECT module, id FROM tombstone") == [("user", 9)]
     r = c.ctl("deleteuser", "-c", "1", "-u", "oxadmin")
     assert r.returncode == 1 and "context admin" in r.stderr
 

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/* infostore_check_consistency: the context's rows against its filestore, with repairs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "infostore.h"
+#include "sql.h"
+
+/* A version row as the check sees it. */
+struct row {
+	char location[FILESTORE_LOCATION_SIZE];
+	int64_t file;
+	int64_t version;
+	int64_t size;
+	bool seen; /* the walk found its file */
+};
+
+struct check {
+	struct sql_conn *conn;
+	int64_t cid;
+	const char *root;
+	bool repair;
+	struct sql_error *err;
+	struct array rows;    /* struct row, sorted by location */
+	struct array orphans; /* char[FILESTORE_LOCATION_SIZE] candidates */
+	struct array temps;   /* char[FILESTORE_PATH_SIZE] candidates */
+	json_t *report;
+	json_t *unknown;
+	int64_t problems;
+	int64_t repaired;
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->location, ((const struct row *)b)->location);
+}
+
+static int load_rows(struct check *c)
+{
+	struct sql_stmt *s = sql_prepare(c->conn,
+	                                 "SELECT filestore_location, file, version, size FROM "
+	                                 "infostore_version WHERE cid=?",
+	                                 c->err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 1, c->cid);
+	int r;
+	while ((r = sql_step(s, c->err)) > 0) {
+		struct row *row = array_push(&c->rows);
+		const char *loc = sql_col_text(s, 0);
+		snprintf(row->location, sizeof(row->location), "%s", loc != NULL ? loc : "");
+		row->file = sql_col_int64(s, 1);
+		row->version = sql_col_int64(s, 2);
+		row->size = sql_col_int64(s, 3);
+	}
+	sql_stmt_done(&s);
+	if (r < 0)
+		return -1;
+	if (c->rows.count > 0)
+		qsort(c->rows.data, c->rows.count, sizeof(struct row), cmp_row);
+	return 0;
+}
+
+static struct row *find_row(struct check *c, const char *location)
+{
+	struct row key;
+	snprintf(key.location, sizeof(key.location), "%s", location);
+	if (c->rows.count == 0)
+		return NULL;
+	return bsearch(&key, c->rows.data, c->rows.count, sizeof(struct row), cmp_row);
+}
+
+static int on_entry(void *ctx, enum filestore_entry kind, const char *relpath,
+                    const struct stat *st)
+{
+	struct check *c = ctx;
+	struct row *row;
+	switch (kind) {
+	case FILESTORE_ENTRY_FILE:
+		/* several rows may share a location only through corruption; any one marks it */
+		if ((row = find_row(c, relpath)) != NULL) {
+			struct row *first = c->rows.data;
+			struct row *end = first + c->rows.count;
+			while (row > first && strcmp(row[-1].location, relpath) == 0)
+				row--;
+			for (; row < end && strcmp(row->location, relpath) == 0; row++)
+				row->seen = true;
+		} else {
+			snprintf(array_push(&c->orphans), FILESTORE_LOCATION_SIZE, "%s", relpath);
+		}
+		break;
+	case FILESTORE_ENTRY_TEMP:
+		snprintf(array_push(&c->temps), FILESTORE_PATH_SIZE, "%s", relpath);
+		break;
+	case FILESTORE_ENTRY_OTHER:
+		json_array_append_new(c->unknown, json_string(relpath));
+		c->problems++;
+		break;
+	}
+	return 0;
+}
+
+static void fs_error(struct check *c, int err, const char *what, const char *path)
+{
+	sql_error_set(c->err, SQL_ERR_OTHER, err, "%s %s: %s", what, path, strerror(err));
+}
+
+static void add_busy(struct check *c, const char *relpath)
+{
+	json_array_append_new(json_object_get(c->report, "in_progress"), json_string(relpath));
+}
+
+/* An orphan candidate is a real orphan only if no upload holds it and, with its lock taken, no
+   row refers to it: an upload keeps the lock until after its commit, so a file published after
+   we loaded the rows shows up in the second look. */
+static int check_orphans(struct check *c)
+{
+	json_t *list = json_object_get(c->report, "orphan_files");
+	for (size_t i = 0; i < c->orphans.count; i++) {
+		const char *loc = array_idx(&c->orphans, i);
+		int fd;
+		int r = filestore_claim(c->root, c->cid, loc, &fd);
+		if (r < 0) {
+			fs_error(c, -r, "cannot open", loc);
+			return -1;
+		}
+		if (r == FILESTORE_BUSY)
+			add_busy(c, loc);
+		if (r != FILESTORE_CLAIMED)
+			continue;
+		int64_t refs = 0;
+		if (sql_query_int64(c->conn, c->err, &refs,
+		                    "SELECT COUNT(*) FROM infostore_version WHERE cid=? AND "
+		                    "filestore_location=?",
+		                    "is", c->cid, loc) < 0) {
+			filestore_release(&fd);
+			return -1;
+		}
+		if (refs > 0) {
+			filestore_release(&fd);
+			continue;
+		}
+		json_array_append_new(list, json_string(loc));
+		c->problems++;
+		if (!c->repair) {
+			filestore_release(&fd);
+			continue;
+		}
+		if ((r = filestore_claim_remove(c->root, c->cid, loc, &fd)) < 0) {
+			fs_error(c, -r, "cannot remove", loc);
+			return -1;
+		}
+		c->repaired++;
+	}
+	return 0;
+}
+
+/* Temp files nobody holds the lock of belong to crashed or killed uploads. */
+static int check_temps(struct check *c)
+{
+	json_t *list = json_object_get(c->report, "stale_temp_files");
+	for (size_t i = 0; i < c->temps.count; i++) {
+		const char *rel = array_idx(&c->temps, i);
+		int fd;
+		int r = filestore_claim(c->root, c->cid, rel, &fd);
+		if (r < 0) {
+			fs_error(c, -r, "cannot open", rel);
+			return -1;
+		}
+		if (r == FILESTORE_BUSY)
+			add_busy(c, rel);
+		if (r != FILESTORE_CLAIMED)
+			continue;
+		json_array_append_new(list, json_string(rel));
+		c->problems++;
+		if (!c->repair) {
+			filestore_release(&fd);
+			continue;
+		}
+		if ((r = filestore_claim_remove(c->root, c->cid, rel, &fd)) < 0) {
+			fs_error(c, -r, "cannot remove", rel);
+			return -1;
+		}
+		c->repaired++;
+	}
+	return 0;
+}
+
+/* Runs fn(c, arg) in a write transaction on c->conn, retrying a few times when the database is
+   busy (as sql_transaction does for a pool). */
+static int in_transaction(struct check *c, int (*fn)(struct check *c, void *arg), void *arg)
+{
+	for (int attempt = 0;; attempt++) {
+		c->err->kind = SQL_ERR_NONE;
+		if (sql_begin(c->conn, true, c->err) == 0) {
+			if (fn(c, arg) == 0 && sql_commit(c->conn, c->err) == 0)
+				return 0;
+			sql_rollback(c->conn);
+		}
+		if (c->err->kind != SQL_ERR_BUSY || attempt == 4)
+			return -1;
+		usleep((useconds_t)(20000 << attempt));
+	}
+}
+
+/* Drops a version row whose file is gone; the file falls back to its newest remaining
+   version, or is deleted (with a tombstone) when none is left. Usage is fixed afterwards. */
+static int drop_version(struct check *c, void *arg)
+{
+	const struct row *row = arg;
+	struct sql_conn *conn = c->conn;
+	struct sql_error *err = c->err;
+	int64_t cid = c->cid, left = 0, current = 0, newest = 0;
+
+	if (sql_run(conn, err,
+	            "DELETE FROM infostore_version WHERE cid=? AND file=? AND version=? AND "
+	            "filestore_location=?",
+	            "iiis", cid, row->file, row->version, row->location) < 0 ||
+	    sql_query_int64(conn, err, &left,
+	                    "SELECT COUNT(*) FROM infostore_version WHERE cid=? AND file=?", "ii",
+	                    cid, row->file) < 0)
+		return -1;
+	if (left == 0) {
+		int64_t n = sql_run_changes(conn, err, "DELETE FROM infostore WHERE cid=? AND id=?",
+		                            "ii", cid, row->file);
+		if (n < 0)
+			return -1;
+		if (n > 0 &&
+		    sql_run(conn, err,
+		            "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, ?, ?, ?)",
+		            "isii", cid, INFOSTORE_TOMBSTONE_MODULE, row->file,
+		            (int64_t)time(NULL)) < 0)
+			return -1;
+		return 0;
+	}
+	int r = sql_query_int64(conn, err, &current,
+	                        "SELECT version FROM infostore WHERE cid=? AND id=?", "ii", cid,
+	                        row->file);
+	if (r <= 0 || current != row->version)
+		return r < 0 ? -1 : 0;
+	struct infostore_version v;
+	if (sql_query_int64(conn, err, &newest,
+	                    "SELECT MAX(version) FROM infostore_version WHERE cid=? AND file=?",
+	                    "ii", cid, row->file) < 0 ||
+	    infostore_get_version(conn, cid, row->file, newest, &v, err) < 0)
+		return -1;
+	return sql_run(conn, err,
+	               "UPDATE infostore SET version=?, size=?, md5=?, content_type=? WHERE cid=? "
+	               "AND id=?",
+	               "iissii", v.version, v.size, v.md5, v.content_type, cid, row->file);
+}
+
+/* Rows whose file the walk did not see: look again (a delete may have removed the row and
+   then the file meanwhile) before calling the file missing. */
+static int check_missing(struct check *c)
+{
+	json_t *list = json_object_get(c->report, "missing_files");
+	for (size_t i = 0; i < c->rows.count; i++) {
+		struct row *row = array_idx(&c->rows, i);
+		if (row->seen)
+			continue;
+		char path[FILESTORE_PATH_SIZE];
+		struct stat st;
+		int64_t still = 0;
+		if (sql_query_int64(
+		        c->conn, c->err, &still,
+		        "SELECT COUNT(*) FROM infostore_version WHERE cid=? AND file=? AND "
+		        "version=? AND filestore_location=?",
+		        "iiis", c->cid, row->file, row->version, row->location) < 0)
+			return -1;
+		if (still == 0)
+			continue;
+		if (filestore_path(c->root, c->cid, row->location, path, sizeof(path)) == 0 &&
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			continue;
+		json_array_append_new(
+		    list, json_pack("{s:I, s:I, s:s, s:I}", "file", (json_int_t)row->file,
+		                    "version", (json_int_t)row->version, "location", row->location,
+		                    "size", (json_int_t)row->size));
+		c->problems++;
+		if (!c->repair)
+			continue;
+		if (in_transaction(c, drop_version, row) < 0)
+			return -1;
+		c->repaired++;
+	}
+	return 0;
+}
+
+struct usage {
+	bool have_row;
+	int64_t recorded;
+	int64_t actual;
+};
+
+static int read_usage(struct check *c, struct usage *u)
+{
+	int r = infostore_usage(c->conn, c->cid, &u->recorded, c->err);
+	if (r < 0 || sql_query_int64(c->conn, c->err, &u->actual,
+	                             "SELECT COALESCE(SUM(size), 0) FROM infostore_version WHERE "
+	                             "cid=?",
+	                             "i", c->cid) < 0)
+		return -1;
+	u->have_row = r > 0;
+	return 0;
+}
+
+static int fix_usage(struct check *c, void *arg)
+{
+	struct usage *u = arg;
+	/* the UPDATE first, for the row lock (as in uploads); then the sum cannot move */
+	int64_t n = sql_run_changes(c->conn, c->err,
+	                            "UPDATE filestore_usage SET used_bytes=used_bytes WHERE cid=?",
+	                            "i", c->cid);
+	if (n < 0 || read_usage(c, u) < 0)
+		return -1;
+	if (!u->have_row)
+		return sql_run(c->conn, c->err,
+		               "INSERT INTO filestore_usage (cid, used_bytes) VALUES (?, ?)", "ii",
+		               c->cid, u->actual);
+	if (u->recorded == u->actual)
+		return 0;
+	return sql_run(c->conn, c->err, "UPDATE filestore_usage SET used_bytes=? WHERE cid=?", "ii",
+	               u->actual, c->cid);
+}
+
+static int check_usage(struct check *c)
+{
+	struct usage u = {0};
+	if (c->repair) {
+		if (in_transaction(c, fix_usage, &u) < 0)
+			return -1;
+	} else {
+		/* one read transaction: both numbers from the same snapshot */
+		if (sql_begin(c->conn, false, c->err) < 0)
+			return -1;
+		int r = read_usage(c, &u);
+		sql_rollback(c->conn);
+		if (r < 0)
+			return -1;
+	}
+	bool ok = u.have_row && u.recorded == u.actual;
+	json_object_set_new(c->report, "usage",
+	                    json_pack("{s:o, s:I, s:b}", "recorded",
+	                              u.have_row ? json_integer(u.recorded) : json_null(), "actual",
+	                              (json_int_t)u.actual, "ok", ok));
+	if (!ok) {
+		c->problems++;
+		if (c->repair)
+			c->repaired++;
+	}
+	return 0;
+}
+
+int infostore_check_consistency(struct sql_conn *conn, int64_t cid, const char *filestore_root,
+                                bool repair, json_t **report_r, struct sql_error *err)
+{
+	struct check c = {
+	    .conn = conn, .cid = cid, .root = filestore_root, .repair = repair, .err = err};
+	const char *error = NULL;
+	int ret = -1;
+
+	err->kind = SQL_ERR_NONE;
+	array_init(&c.rows, sizeof(struct row));
+	array_init(&c.orphans, FILESTORE_LOCATION_SIZE);
+	array_init(&c.temps, FILESTORE_PATH_SIZE);
+	c.unknown = json_array();
+	c.report = json_pack("{s:I, s:b, s:[], s:[], s:[], s:[], s:O}", "cid", (json_int_t)cid,
+	                     "repair", repair, "orphan_files", "missing_files", "stale_temp_files",
+	                     "in_progress", "unknown_entries", c.unknown);
+
+	/* Rows before files: an upload publishes its file before it commits the row, so every
+	   row loaded here has its file on disk by the time the walk looks (unless it is
+	   missing, or deleted meanwhile - check_missing looks again). */
+	if (load_rows(&c) < 0)
+		goto out;
+	int r = filestore_walk(filestore_root, cid, on_entry, &c, &error);
+	if (r < 0) {
+		sql_error_set(err, SQL_ERR_OTHER, -r, "%s", error);
+		goto out;
+	}
+	if (check_orphans(&c) < 0 || check_temps(&c) < 0 || check_missing(&c) < 0 ||
+	    check_usage(&c) < 0)
+		goto out;
+	json_object_set_new(c.report, "problems", json_integer(c.problems));
+	json_object_set_new(c.report, "repaired", json_integer(c.repaired));
+	*report_r = c.report;
+	c.report = NULL;
+	ret = 0;
+out:
+	json_decref(c.report);
+	json_decref(c.unknown);
+	array_free(&c.rows);
+	array_free(&c.orphans);
+	array_free(&c.temps);
+	return ret;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* The infostore in a user schema: files with versions (`infostore`, `infostore_version`), the
+   context's usage row and its quota, tombstones; and the consistency check against the
+   filestore. SQL only: callers own connections and transactions unless a function says. */
+#ifndef TANDEM_INFOSTORE_H
+#define TANDEM_INFOSTORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "array.h"
+#include "filestore.h"
+#include "strv.h"
+
+struct sql_conn;
+struct sql_error;
+
+#define INFOSTORE_NAME_MAX         255 /* bytes of UTF-8 */
+#define INFOSTORE_TYPE_MAX         128
+#define INFOSTORE_DEFAULT_TYPE     "application/octet-stream"
+#define INFOSTORE_TOMBSTONE_MODULE "file"
+
+/* One row of `infostore`: the file and the state of its current version. */
+struct infostore_file {
+	int64_t id;
+	int64_t folder;
+	char name[INFOSTORE_NAME_MAX + 1];
+	int64_t version;
+	int64_t size;
+	char md5[33];
+	char content_type[INFOSTORE_TYPE_MAX + 1];
+	int64_t created, modified; /* unix seconds */
+	int64_t created_by, modified_by;
+};
+
+/* One row of `infostore_version`. */
+struct infostore_version {
+	int64_t file;
+	int64_t version;
+	int64_t size;
+	char md5[33];
+	char content_type[INFOSTORE_TYPE_MAX + 1];
+	char location[FILESTORE_LOCATION_SIZE];
+	int64_t created, created_by;
+};
+
+/* NULL if name[0..len) may name a file, else a static message: empty, longer than 255 bytes,
+   not UTF-8, containing '/', NUL or another control character, or "." / "..". Names are only
+   ever stored in the database; they never become paths. */
+const char *infostore_check_name(const char *name, size_t len);
+/* NULL if type is an acceptable Content-Type to store (1-128 bytes, "x/y", printable ASCII;
+   parameters allowed), else a static message. */
+const char *infostore_check_content_type(struct strv type);
+
+/* Adds size bytes to the context's usage and checks the quota (quota_bytes 0 = unlimited).
+   Run it first in the write transaction: the usage row's lock serialises concurrent uploads of
+   a context, so two of them cannot both slip under the quota. Returns 0, 1 when the quota
+   would be exceeded (the caller rolls back; *used_r is the usage before), -1 on SQL error. */
+int infostore_charge(struct sql_conn *conn, int64_t cid, int64_t size, int64_t quota_bytes,
+                     int64_t *used_r, struct sql_error *err);
+/* The usage row: 1 found, 0 none, -1 error. */
+int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, struct sql_error *err);
+
+/* Rows of a file: 1 found (*file_r set), 0 none, -1 error. */
+int infostore_get(struct sql_conn *conn, int64_t cid, int64_t id, struct infostore_file *file_r,
+                  struct sql_error *err);
+int infostore_find(struct sql_conn *conn, int64_t cid, int64_t folder, const char *name,
+                   struct infostore_file *file_r, struct sql_error *err);
+int infostore_get_version(struct sql_conn *conn, int64_t cid, int64_t id, int64_t version,
+                          struct infostore_version *version_r, struct sql_error *err);
+
+/* What a published upload becomes. */
+struct infostore_upload {
+	int64_t cid, folder, uid;
+	const char *name; /* checked with infostore_check_name */
+	int64_t size;
+	const char *md5;
+	const char *content_type;
+	const char *location; /* where filestore_temp_publish put it */
+	int64_t now;          /* unix seconds */
+};
+
+/* Adds the upload as version 1 of a new file (existing == NULL; the id comes from the
+   context's sequence) or as the next version of existing. Usage is not touched (see
+   infostore_charge). Returns 0 with *id_r and *version_r, -1 on SQL error (a constraint error
+   means another upload created the same name meanwhile). */
+int infostore_add_version(struct sql_conn *conn, const struct infostore_upload *up,
+                          const struct infostore_file *existing, int64_t *id_r, int64_t *version_r,
+                          struct sql_error *err);
+
+/* Deletes a file with all its versions in the caller's write transaction: takes their sizes
+   off the usage and leaves a tombstone. The versions' locations (char[FILESTORE_LOCATION_SIZE])
+   are appended to locations, for filestore_remove() after the commit. Returns 1 deleted,
+   0 no such file, -1 error. */
+int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now,
+                     struct array *locations, struct sql_error *err);
+
+/* JSON shapes of docs/api.md: a file object, the files of a folder sorted by name (only those
+   created by creator when creator > 0), a file's versions (newest first). New references;
+   NULL with err on error. */
+json_t *infostore_file_json(const struct infostore_file *file);
+json_t *infostore_list(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t creator,
+                       struct sql_error *err);
+json_t *infostore_versions_json(struct sql_conn *conn, int64_t cid, int64_t id,
+                                struct sql_error *err);
+
+/* Compares the context's rows with its filestore: files nobody references (orphans), rows
+   whose file is missing, temp files left by crashed uploads, entries that do not belong, and
+   the usage row against the sum of all version sizes. Files an upload still holds (writing,
+   or published and committing) are left alone and listed as in progress. With repair: removes
+   orphans and stale temp files, drops version rows whose file is missing (a file left without
+   versions is deleted with a tombstone; one that lost its current version falls back to the
+   newest remaining one), and sets the usage row to the sum; unknown entries are only listed.
+   Runs its own short transactions on conn (none may be open). Returns 0 with *report_r (see
+   docs/internals/filestore.md), or -1 with err (SQL errors, and filesystem errors as
+   SQL_ERR_OTHER with native = errno). */
+int infostore_check_consistency(struct sql_conn *conn, int64_t cid, const char *filestore_root,
+                                bool repair, json_t **report_r, struct sql_error *err);
+
+#endif

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for infostore.c and infostore-check.c on a SQLite user schema and a temp dir. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "infostore.h"
+#include "random.h"
+#include "schema.h"
+#include "sql.h"
+#include "test.h"
+
+#define CID 5
+
+static char dir[256], root[300];
+static struct sql_db *db;
+static struct sql_conn *conn;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	return remove(path);
+}
+
+/* A fresh context: SQLite in a temp dir, or the database TANDEM_TEST_SQL_URL names (a MariaDB
+   one is emptied of this context's rows first). The filestore is always a temp dir. */
+static void setup(void)
+{
+	static const char *const tables[] = {"ctx_sequence", "tombstone", "filestore_usage",
+	                                     "infostore", "infostore_version"};
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
+	struct sql_error err;
+	char url[400], ctx[400];
+
+	if (conn != NULL)
+		sql_conn_put(&conn);
+	sql_db_close(&db);
+	if (dir[0] != '\0')
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	snprintf(dir, sizeof(dir), "/tmp/test-infostore-XXXXXX");
+	test_assert(mkdtemp(dir) != NULL);
+	snprintf(root, sizeof(root), "%s/fs", dir);
+	snprintf(ctx, sizeof(ctx), "%s/%d_ctx_store", root, CID);
+	test_assert(mkdir(root, 0750) == 0 && mkdir(ctx, 0750) == 0);
+	if (env != NULL)
+		snprintf(url, sizeof(url), "%s", env);
+	else
+		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
+	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
+	test_assert(sql_conn_get(db, &conn, &err) == 0);
+	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cid=?", tables[i]);
+		test_assert(sql_run(conn, &err, sql, "i", (int64_t)CID) == 0);
+	}
+	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence (cid, next_id) VALUES (?, 10)",
+	                    "i", (int64_t)CID) == 0);
+	test_assert(sql_run(conn, &err,
+	                    "INSERT INTO filestore_usage (cid, used_bytes) VALUES (?, 0)", "i",
+	                    (int64_t)CID) == 0);
+}
+
+/* Stores text as a file the way the API does: publish, then one transaction. Returns the id. */
+static int64_t upload(int64_t folder, const char *name, const char *text, int64_t quota,
+                      int *status_r)
+{
+	struct filestore_temp *t;
+	const char *error;
+	struct sql_error err;
+	char md5[33], loc[FILESTORE_LOCATION_SIZE];
+	int64_t used, id = 0, version = 0;
+
+	test_assert(filestore_temp_create(root, CID, &t, &error) == 0);
+	test_assert(filestore_temp_write(t, text, strlen(text)) == 0);
+	filestore_temp_md5(t, md5);
+	test_assert(filestore_temp_publish(t, loc, &error) == 0);
+	struct infostore_upload up = {.cid = CID,
+	                              .folder = folder,
+	                              .uid = 3,
+	                              .name = name,
+	                              .size = (int64_t)strlen(text),
+	                              .md5 = md5,
+	                              .content_type = "text/plain",
+	                              .location = loc,
+	                              .now = time(NULL)};
+	struct infostore_file existing;
+	test_assert(sql_begin(conn, true, &err) == 0);
+	int r = infostore_charge(conn, CID, up.size, quota, &used, &err);
+	if (r == 0) {
+		int found = infostore_find(conn, CID, folder, name, &existing, &err);
+		test_assert(found >= 0);
+		r = infostore_add_version(conn, &up, found > 0 ? &existing : NULL, &id, &version,
+		                          &err);
+	}
+	if (r == 0) {
+		test_assert(sql_commit(conn, &err) == 0);
+	} else {
+		sql_rollback(conn);
+		filestore_temp_unpublish(t);
+	}
+	filestore_temp_destroy(&t);
+	*status_r = r;
+	return id;
+}
+
+static int64_t usage(void)
+{
+	struct sql_error err;
+	int64_t used = -1;
+	test_assert(infostore_usage(conn, CID, &used, &err) == 1);
+	return used;
+}
+
+static void test_names(void)
+{
+	static const char *const good[] = {"a",          "report.pdf",  "..a",
+	                                   "a..",        "...",         "ünïcødé €",
+	                                   "with space", "back\\slash", "日本語.txt"};
+	static const struct {
+		const char *name;
+		size_t len;
+	} bad[] = {
+	    {"", 0},         {".", 1},        {"..", 2},        {"a/b", 3},
+	    {"/", 1},        {"a\0b", 3},     {"tab\there", 8}, {"nl\n", 3},
+	    {"del\x7f", 4},  {"\xc0\xaf", 2}, {"\xff", 1},      {"\xed\xa0\x80", 3},
+	    {"\xc2\x85", 2}, {"\xe2\x82", 2},
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		test_set_context(good[i]);
+		test_assert(infostore_check_name(good[i], strlen(good[i])) == NULL);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		test_set_context(bad[i].name);
+		test_assert(infostore_check_name(bad[i].name, bad[i].len) != NULL);
+	}
+	test_set_context(NULL);
+	char longname[300];
+	memset(longname, 'x', sizeof(longname));
+	test_assert(infostore_check_name(longname, 255) == NULL);
+	test_assert(infostore_check_name(longname, 256) != NULL);
+
+	test_assert(infostore_check_content_type(STRV_LIT("text/plain")) == NULL);
+	test_assert(infostore_check_content_type(STRV_LIT("text/plain; charset=utf-8")) == NULL);
+	test_assert(infostore_check_content_type(STRV_LIT("text")) != NULL);
+	test_assert(infostore_check_content_type(STRV_LIT("/plain")) != NULL);
+	test_assert(infostore_check_content_type(STRV_LIT("text/")) != NULL);
+	test_assert(infostore_check_content_type(STRV_LIT("text/plain\r\nX: y")) != NULL);
+	test_assert(infostore_check_content_type(STRV_LIT("")) != NULL);
+}
+
+static void test_versions_and_quota(void)
+{
+	struct sql_error err;
+	struct infostore_file f;
+	int status;
+
+	setup();
+	int64_t id = upload(20, "a.txt", "hello", 0, &status);
+	test_assert_int_eq(status, 0);
+	test_assert_int_eq(id, 10); /* from ctx_sequence */
+	test_assert_int_eq(upload(20, "a.txt", "hello world", 0, &status), id);
+	test_assert_int_eq(usage(), 16);
+	test_assert(infostore_get(conn, CID, id, &f, &err) == 1);
+	test_assert_int_eq(f.version, 2);
+	test_assert_int_eq(f.size, 11);
+	test_assert_str_eq(f.name, "a.txt");
+	json_t *versions = infostore_versions_json(conn, CID, id, &err);
+	test_assert(json_array_size(versions) == 2);
+	test_assert_int_eq(
+	    json_integer_value(json_object_get(json_array_get(versions, 0), "version")), 2);
+	json_decref(versions);
+
+	/* a quota of 20 bytes: 16 used, 5 more would exceed it, 4 fit */
+	upload(20, "b.txt", "12345", 20, &status);
+	test_assert_int_eq(status, 1);
+	test_assert_int_eq(usage(), 16);
+	test_assert(infostore_find(conn, CID, 20, "b.txt", &f, &err) == 0);
+	int64_t id2 = upload(20, "b.txt", "1234", 20, &status);
+	test_assert_int_eq(status, 0);
+	test_assert_int_eq(usage(), 20);
+
+	json_t *list = infostore_list(conn, CID, 20, 0, &err);
+	test_assert(json_array_size(list) == 2);
+	json_decref(list);
+	list = infostore_list(conn, CID, 20, 99, &err);
+	test_assert(json_array_size(list) == 0);
+	json_decref(list);
+
+	struct array locs;
+	array_init(&locs, FILESTORE_LOCATION_SIZE);
+	test_assert(sql_begin(conn, true, &err) == 0);
+	test_assert_int_eq(infostore_delete(conn, CID, id, time(NULL), &locs, &err), 1);
+	test_assert(sql_commit(conn, &err) == 0);
+	test_assert_int_eq(locs.count, 2);
+	for (size_t i = 0; i < locs.count; i++)
+		test_assert(filestore_remove(root, CID, array_idx(&locs, i)) == 0);
+	test_assert_int_eq(usage(), 4);
+	test_assert(infostore_get(conn, CID, id, &f, &err) == 0);
+	int64_t tomb = 0;
+	test_assert(sql_query_int64(conn, &err, &tomb,
+	                            "SELECT COUNT(*) FROM tombstone WHERE cid=? AND module='file' "
+	                            "AND id=?",
+	                            "ii", (int64_t)CID, id) == 1);
+	test_assert_int_eq(tomb, 1);
+	test_assert(sql_begin(conn, true, &err) == 0);
+	test_assert_int_eq(infostore_delete(conn, CID, id, time(NULL), &locs, &err), 0);
+	sql_rollback(conn);
+	array_free(&locs);
+
+	/* nothing wrong so far */
+	json_t *report;
+	test_assert(infostore_check_consistency(conn, CID, root, false, &report, &err) == 0);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "problems")), 0);
+	json_decref(report);
+	(void)id2;
+}
+
+static void plant(const char *rel, const char *text)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%d_ctx_store/%s", root, CID, rel);
+	for (char *p = path + strlen(root) + 1; *p != '\0'; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0750);
+			*p = '/';
+		}
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	test_assert(fd >= 0);
+	if (fd >= 0) {
+		test_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+		close(fd);
+	}
+}
+
+static size_t list_size(json_t *report, const char *key)
+{
+	return json_array_size(json_object_get(report, key));
+}
+
+static void test_consistency(void)
+{
+	struct sql_error err;
+	struct infostore_file f;
+	struct infostore_version v;
+	json_t *report;
+	int status;
+
+	setup();
+	int64_t a = upload(20, "a.txt", "version one", 0, &status);
+	upload(20, "a.txt", "version two!", 0, &status);
+	int64_t b = upload(20, "b.txt", "only version", 0, &status);
+	test_assert_int_eq(usage(), 11 + 12 + 12);
+
+	/* damage: a's current version and b's only version lose their files, an orphan and a
+	   crashed upload's temp appear, a stray file, and the usage row is off */
+	test_assert(infostore_get_version(conn, CID, a, 2, &v, &err) == 1);
+	test_assert(filestore_remove(root, CID, v.location) == 0);
+	test_assert(infostore_get_version(conn, CID, b, 1, &v, &err) == 1);
+	test_assert(filestore_remove(root, CID, v.location) == 0);
+	plant("hashed/ab/cd/ef/abcdef00000000000000000000000000", "orphan");
+	plant("tmp/0123.part", "partial");
+	plant("README", "stray");
+	test_assert(sql_run(conn, &err, "UPDATE filestore_usage SET used_bytes=999 WHERE cid=?",
+	                    "i", (int64_t)CID) == 0);
+
+	/* an upload in progress is left alone */
+	struct filestore_temp *live;
+	const char *error;
+	test_assert(filestore_temp_create(root, CID, &live, &error) == 0);
+
+	test_assert(infostore_check_consistency(conn, CID, root, false, &report, &err) == 0);
+	test_assert_int_eq(list_size(report, "orphan_files"), 1);
+	test_assert_int_eq(list_size(report, "missing_files"), 2);
+	test_assert_int_eq(list_size(report, "stale_temp_files"), 1);
+	test_assert_int_eq(list_size(report, "in_progress"), 1);
+	test_assert_int_eq(list_size(report, "unknown_entries"), 1);
+	json_t *u = json_object_get(report, "usage");
+	test_assert_int_eq(json_integer_value(json_object_get(u, "recorded")), 999);
+	test_assert_int_eq(json_integer_value(json_object_get(u, "actual")), 35);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "problems")), 6);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "repaired")), 0);
+	json_decref(report);
+	test_assert_int_eq(usage(), 999); /* a check changes nothing */
+
+	test_assert(infostore_check_consistency(conn, CID, root, true, &report, &err) == 0);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "problems")), 6);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "repaired")), 5);
+	json_decref(report);
+
+	/* a fell back to version 1, b is gone with a tombstone, usage is the sum */
+	test_assert(infostore_get(conn, CID, a, &f, &err) == 1);
+	test_assert_int_eq(f.version, 1);
+	test_assert_int_eq(f.size, 11);
+	test_assert(infostore_get(conn, CID, b, &f, &err) == 0);
+	test_assert_int_eq(usage(), 11);
+	int64_t tomb = 0;
+	sql_query_int64(conn, &err, &tomb, "SELECT COUNT(*) FROM tombstone WHERE id=?", "i", b);
+	test_assert_int_eq(tomb, 1);
+
+	/* only the stray file (never touched) and the live upload remain */
+	test_assert(infostore_check_consistency(conn, CID, root, false, &report, &err) == 0);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "problems")), 1);
+	test_assert_int_eq(list_size(report, "unknown_entries"), 1);
+	test_assert_int_eq(list_size(report, "in_progress"), 1);
+	json_decref(report);
+	filestore_temp_destroy(&live);
+
+	/* the next upload to a follows its newest remaining version */
+	upload(20, "a.txt", "three", 0, &status);
+	test_assert(infostore_get(conn, CID, a, &f, &err) == 1);
+	test_assert_int_eq(f.version, 2);
+	test_assert_int_eq(usage(), 16);
+}
+
+/* Eight connections charge 300 bytes each against a quota of 1000 at the same time: exactly
+   three may commit, and the usage is their sum (the usage row serialises them). */
+struct racer {
+	int64_t quota;
+	int result;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct sql_conn *c;
+	struct sql_error err;
+	int64_t used;
+	r->result = -1;
+	if (sql_conn_get(db, &c, &err) < 0)
+		return NULL;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		if (sql_begin(c, true, &err) < 0) {
+			if (err.kind == SQL_ERR_BUSY)
+				continue;
+			break;
+		}
+		int x = infostore_charge(c, CID, 300, r->quota, &used, &err);
+		if (x == 0 && sql_commit(c, &err) == 0) {
+			r->result = 0;
+			break;
+		}
+		sql_rollback(c);
+		if (x == 1) {
+			r->result = 1;
+			break;
+		}
+		if (err.kind != SQL_ERR_BUSY)
+			break;
+	}
+	sql_conn_put(&c);
+	return NULL;
+}
+
+static void test_concurrent_charges(void)
+{
+	pthread_t threads[8];
+	struct racer racers[8];
+	int ok = 0, over = 0;
+
+	setup();
+	sql_conn_put(&conn); /* the racers need the pool's connections */
+	for (int i = 0; i < 8; i++) {
+		racers[i].quota = 1000;
+		test_assert(pthread_create(&threads[i], NULL, race, &racers[i]) == 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(threads[i], NULL);
+		ok += racers[i].result == 0;
+		over += racers[i].result == 1;
+	}
+	struct sql_error err;
+	test_assert(sql_conn_get(db, &conn, &err) == 0);
+	test_assert_int_eq(ok, 3);
+	test_assert_int_eq(over, 5);
+	test_assert_int_eq(usage(), 900);
+}
+
+int main(void)
+{
+	static const struct test_case cases[] = {
+	    {"names", test_names},
+	    {"versions_and_quota", test_versions_and_quota},
+	    {"consistency", test_consistency},
+	    {"concurrent_charges", test_concurrent_charges},
+	    {NULL, NULL},
+	};
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
+	char redacted[400];
+	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
+	printf("# database %s\n", env != NULL ? redacted : "sqlite (temp file)");
+	random_init();
+	int ret = test_run(cases);
+	if (conn != NULL)
+		sql_conn_put(&conn);
+	sql_db_close(&db);
+	if (dir[0] != '\0')
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return ret;
+}
