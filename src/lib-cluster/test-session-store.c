@@ -10,7 +10,7 @@ static struct session make(const char *id, int64_t uid, uint64_t created)
 {
 	struct session s;
 	memset(&s, 0, sizeof(s));
-	snprintf(s.id, sizeof(s.id), "%s", id);
+	snprintf(s.id, sizeof(s.id), "%.32s", id);
 	s.cid = 1;
 	s.uid = uid;
 	s.created_ms = s.last_ms = created;

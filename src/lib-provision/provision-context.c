@@ -642,8 +642,9 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	struct sql_db *udb = prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
 	if (udb == NULL)
 		return -1;
-	static const char *const tables[] = {"users",     "user_group",      "group_member",
-	                                     "tombstone", "filestore_usage", "ctx_sequence"};
+	static const char *const tables[] = {
+	    "users",        "user_group", "group_member",      "tombstone", "filestore_usage",
+	    "ctx_sequence", "folder",     "folder_permission", "infostore", "infostore_version"};
 	struct sql_conn *conn;
 	if (sql_conn_get(udb, &conn, &sql_err) < 0 || sql_begin(conn, true, &sql_err) < 0) {
 		prov_error_sql(err, "user schema", &sql_err);

@@ -45,7 +45,8 @@ void filestore_temp_md5(struct filestore_temp *temp, char md5_r[33]);
 /* Makes the upload durable and visible under a new location: fsync(file), create the hashed
    directories as needed, rename(), fsync(directory). The lock stays held (it follows the
    inode), so a concurrent check does not take the not-yet-committed file for an orphan.
-   Returns 0 with *location_r, or -errno with *error_r; the temp file is still there then. */
+   Returns 0 with *location_r, or -errno with *error_r; then nothing is published (what is
+   left, filestore_temp_destroy removes). */
 int filestore_temp_publish(struct filestore_temp *temp, char location_r[FILESTORE_LOCATION_SIZE],
                            const char **error_r);
 /* Takes back a publish whose database transaction failed: unlinks the published file. */

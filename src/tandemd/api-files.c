@@ -148,8 +148,9 @@ static bool files_folder(struct sql_conn *conn, const struct api_user *user, int
 	return true;
 }
 
-/* Loads file id if the caller may see it: true with *file_r and *perm_r, or false after
-   answering (404 also when its folder is not visible, so existence does not leak). */
+/* Loads file id if the caller may see it (its folder is visible and the caller may read it):
+   true with *file_r and *perm_r, or false after answering 404 (the same as for a file that
+   does not exist, so ids of others' files reveal nothing). */
 static bool visible_file(struct http_request *req, struct sql_conn *conn,
                          const struct api_user *user, int64_t id, struct infostore_file *file_r,
                          struct folder_perm *perm_r)
@@ -166,12 +167,9 @@ static bool visible_file(struct http_request *req, struct sql_conn *conn,
 		sql_failed(req, "folder lookup", &err);
 		return false;
 	}
-	if (r == 0) {
+	/* a file I may not read is hidden, as in listings: its id reveals nothing either */
+	if (r == 0 || !folder_perm_may_read(perm_r, file_r->created_by == user->uid)) {
 		api_error(req, 404, "FIL-0404", "file %lld not found", (long long)id);
-		return false;
-	}
-	if (!folder_perm_may_read(perm_r, file_r->created_by == user->uid)) {
-		api_error(req, 403, "FIL-0403", "no permission to read file %lld", (long long)id);
 		return false;
 	}
 	return true;

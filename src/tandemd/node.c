@@ -159,9 +159,11 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 
 int node_start(struct node *node, const char **error_r)
 {
+	/* Ready before the loops run: the listeners already queue connections, and the first
+	   /health a balancer sends must not see "starting" for a node that is up. */
+	atomic_store(&node->state, NODE_READY);
 	if (http_server_start(node->http, error_r) < 0)
 		return -1;
-	atomic_store(&node->state, NODE_READY);
 	for (unsigned i = 0; http_server_address(node->http, i) != NULL; i++)
 		log_info("node", "listening on http://%s/ (route %s, version %s)",
 		         http_server_address(node->http, i), node->cfg.route, TANDEM_VERSION);
