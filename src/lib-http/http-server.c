@@ -279,6 +279,8 @@ static void request_reset(struct conn *c)
 	struct pool *pool = req->pool;
 	struct buf body = req->body, resp_headers = req->resp_headers, resp_body = req->resp_body;
 
+	if (req->file_fd >= 0)
+		close(req->file_fd); /* a sendfile() response is done with its file */
 	pool_clear(pool);
 	recycle(&body);
 	recycle(&resp_headers);
@@ -378,6 +380,7 @@ static void accept_ready(void *ctx, unsigned events)
 			snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, port);
 			memcpy(c->peer_ip, ip, sizeof(c->peer_ip));
 			c->req.pool = pool_create(4096);
+			c->req.file_fd = -1;
 			c->headers =
 			    mem_calloc(server->set.limits.max_headers, sizeof(*c->headers));
 			buf_init(&c->out, 64 * 1024 * 1024);

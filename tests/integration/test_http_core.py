@@ -265,3 +265,22 @@ def test_empty_response_from_worker_thread(start_test_server):
             assert r.status == 204 and r.body == b"" and r.header("content-length") is None
         s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         assert rd.read().body == b"hello\n"
+
+
+def test_file_responses_do_not_leak_descriptors(start_test_server):
+    srv = start_test_server()
+    data = os.urandom(10000)
+    r = request(srv.port, b"PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
+                % len(data) + data)
+    assert r.status == 200
+    fds = lambda: len(os.listdir(f"/proc/{srv.pid}/fd"))  # noqa: E731
+    before = fds()
+    with connect(srv.port) as s:
+        rd = Reader(s)
+        for _ in range(300):
+            s.sendall(b"GET /file HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert rd.read().body == data
+        s.sendall(b"HEAD /file HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert rd.read(head_request=True).status == 200
+    time.sleep(0.2)
+    assert fds() <= before + 2
