@@ -33,17 +33,6 @@ bool http_chunked_decoder_done(const struct http_chunked_decoder *d)
 	return d->state == ST_DONE;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 #define FAIL(status, msg)                                                                          \
 	do {                                                                                       \
 		*status_r = (status);                                                              \
@@ -64,7 +53,7 @@ enum http_parse_status http_chunked_decode(struct http_chunked_decoder *d, const
 
 		switch (d->state) {
 		case ST_SIZE: {
-			int v = hexval(c);
+			int v = strv_hex_digit(c);
 			if (v >= 0) {
 				if (++d->size_digits > MAX_SIZE_DIGITS)
 					FAIL(400, "chunk size too long");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "strv.h"
 
 struct sql_db {
 	const struct sql_driver *driver;
@@ -61,17 +62,6 @@ const char *sql_error_kind_name(enum sql_error_kind kind)
 
 /* ---------------------------------------------------------------- URLs */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Copies s[0..len) into out decoding %XX; fails on bad escapes or overflow. */
 static int unescape(const char *s, size_t len, char *out, size_t out_size)
 {
@@ -81,8 +71,8 @@ static int unescape(const char *s, size_t len, char *out, size_t out_size)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			int hi = hexval(s[i + 1]);
-			int lo = hexval(s[i + 2]);
+			int hi = strv_hex_digit(s[i + 1]);
+			int lo = strv_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);

@@ -104,3 +104,14 @@ int strv_hex_to_u64(struct strv s, uint64_t *value_r)
 	*value_r = v;
 	return 0;
 }
+
+int strv_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

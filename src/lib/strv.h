@@ -51,6 +51,8 @@ ptrdiff_t strv_find_char(struct strv s, char c);
 bool strv_split(struct strv s, char c, struct strv *head_r, struct strv *tail_r);
 /* Strict unsigned decimal: digits only, no sign or space, no overflow. */
 int strv_to_u64(struct strv s, uint64_t *value_r);
+/* Value of one hex digit (0-9a-fA-F), or -1. */
+int strv_hex_digit(char c);
 /* Strict hexadecimal (0-9a-fA-F), at most 16 digits. */
 int strv_hex_to_u64(struct strv s, uint64_t *value_r);
 

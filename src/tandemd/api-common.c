@@ -65,17 +65,6 @@ json_t *api_body_object(struct http_request *req)
 	return v;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *api_query(struct http_request *req, const char *name)
 {
 	struct strv q = http_request_head(req)->query, pair;
@@ -95,8 +84,8 @@ const char *api_query(struct http_request *req, const char *name)
 			if (c == '+') {
 				c = ' ';
 			} else if (c == '%' && i + 2 < v.len) {
-				int hi = hexval(v.ptr[i + 1]);
-				int lo = hexval(v.ptr[i + 2]);
+				int hi = strv_hex_digit(v.ptr[i + 1]);
+				int lo = strv_hex_digit(v.ptr[i + 2]);
 				/* %00 stays as it is: a NUL would cut the string short. */
 				if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
 					c = (char)(hi * 16 + lo);
