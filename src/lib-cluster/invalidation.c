@@ -18,7 +18,7 @@ struct subscriber {
 struct inval_bus {
 	struct subscriber subs[INVAL_REGION_COUNT][MAX_SUBSCRIBERS];
 	unsigned count[INVAL_REGION_COUNT];
-	_Atomic uint64_t published;
+	_Atomic uint64_t published[INVAL_REGION_COUNT];
 };
 
 struct inval_bus *inval_bus_create(void)
@@ -42,12 +42,27 @@ void inval_subscribe(struct inval_bus *bus, enum inval_region region, inval_hand
 void inval_publish(struct inval_bus *bus, enum inval_region region, int64_t cid, int64_t key)
 {
 	struct inval_event ev = {region, cid, key};
-	atomic_fetch_add(&bus->published, 1);
+	atomic_fetch_add(&bus->published[region], 1);
 	for (unsigned i = 0; i < bus->count[region]; i++)
 		bus->subs[region][i].handler(&ev, bus->subs[region][i].ctx);
 }
 
 uint64_t inval_published(struct inval_bus *bus)
 {
-	return atomic_load(&bus->published);
+	uint64_t sum = 0;
+	for (int r = 0; r < INVAL_REGION_COUNT; r++)
+		sum += atomic_load(&bus->published[r]);
+	return sum;
+}
+
+uint64_t inval_published_region(struct inval_bus *bus, enum inval_region region)
+{
+	return atomic_load(&bus->published[region]);
+}
+
+const char *inval_region_name(enum inval_region region)
+{
+	static const char *const names[INVAL_REGION_COUNT] = {"context", "user", "group", "folder",
+	                                                      "session"};
+	return region < INVAL_REGION_COUNT ? names[region] : "unknown";
 }

@@ -11,7 +11,7 @@ enum inval_region {
 	INVAL_CONTEXT, /* key = 0: the whole context (enabled, quota, location, mappings) */
 	INVAL_USER,    /* key = user id */
 	INVAL_GROUP,   /* key = group id */
-	INVAL_FOLDER,  /* key = folder id (tree and permissions) */
+	INVAL_FOLDER,  /* key = folder id (tree and permissions); 0 = every folder of the context */
 	INVAL_SESSION, /* key = 0, id in the session store */
 	INVAL_REGION_COUNT,
 };
@@ -36,5 +36,8 @@ void inval_subscribe(struct inval_bus *bus, enum inval_region region, inval_hand
 void inval_publish(struct inval_bus *bus, enum inval_region region, int64_t cid, int64_t key);
 /* Events published so far (metrics, tests). */
 uint64_t inval_published(struct inval_bus *bus);
+uint64_t inval_published_region(struct inval_bus *bus, enum inval_region region);
+/* "context", "user", "group", "folder", "session". */
+const char *inval_region_name(enum inval_region region);
 
 #endif

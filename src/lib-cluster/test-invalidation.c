@@ -33,6 +33,9 @@ static void test_regions(void)
 	test_assert_int_eq(folder_hits, 2);
 	test_assert_int_eq(last_key, 42);
 	test_assert_int_eq(inval_published(bus), 3);
+	test_assert_int_eq(inval_published_region(bus, INVAL_FOLDER), 1);
+	test_assert_int_eq(inval_published_region(bus, INVAL_GROUP), 0);
+	test_assert_str_eq(inval_region_name(INVAL_FOLDER), "folder");
 	inval_bus_destroy(&bus);
 	test_assert(bus == NULL);
 }

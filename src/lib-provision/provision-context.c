@@ -662,6 +662,8 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	}
 	r = sql_commit(conn, &sql_err);
 	sql_conn_put(&conn);
+	/* Again now that its rows are gone: whatever was cached from them in between goes. */
+	provision_context_changed(prov, cid);
 	if (r < 0) {
 		prov_error_sql(err, "user schema", &sql_err);
 		return -1;

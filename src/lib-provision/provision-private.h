@@ -21,6 +21,8 @@ struct provision {
 	int64_t contexts_per_schema;
 	provision_change_fn *on_change;
 	void *on_change_ctx;
+	provision_user_change_fn *on_user_change;
+	void *on_user_change_ctx;
 };
 
 /* A cached context location (provision-lookup.c). */

@@ -52,6 +52,19 @@ int prov_user_password(const struct prov_user *u, char *hash_r, size_t size, str
 	return 0;
 }
 
+void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn, void *ctx)
+{
+	prov->on_user_change = fn;
+	prov->on_user_change_ctx = ctx;
+}
+
+/* After the commit only: a login in between would cache the old row again. */
+static void user_changed(struct provision *prov, int64_t cid, int64_t uid)
+{
+	if (prov->on_user_change != NULL)
+		prov->on_user_change(cid, uid, prov->on_user_change_ctx);
+}
+
 static int cmp_login(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -188,7 +201,12 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 	if (sql_transaction(db, true, create_users_txn, &cc, &sql_err) < 0) {
 		if (err->status == PROV_OK)
 			prov_error_sql(err, "user schema", &sql_err);
-	} else if (count == 1) {
+		mem_free(&ids);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++)
+		user_changed(prov, cid, ids[i]);
+	if (count == 1) {
 		res = provision_get_user(prov, cid, ids[0], err);
 	} else {
 		json_t *list = json_array();
@@ -350,7 +368,10 @@ static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
 	struct sql_error sql_err;
 	cu->err = err;
 	err->status = PROV_OK;
-	if (sql_transaction(db, true, change_user_txn, cu, &sql_err) < 0) {
+	int r = sql_transaction(db, true, change_user_txn, cu, &sql_err);
+	/* Also after a failure: a commit that lost its connection may still have happened. */
+	user_changed(prov, cu->cid, cu->uid);
+	if (r < 0) {
 		if (err->status == PROV_OK)
 			prov_error_sql(err, "user schema", &sql_err);
 		return -1;

@@ -136,6 +136,13 @@ typedef void provision_change_fn(int64_t cid, void *ctx);
 void provision_set_change_hook(struct provision *prov, provision_change_fn *fn, void *ctx);
 /* Announces a change to cid: the hook if set, else the local cache is dropped. */
 void provision_context_changed(struct provision *prov, int64_t cid);
+/* Called after every committed change to a user (creation, any field, enabled, password,
+   deletion) with its id, for the node to publish on its invalidation bus: the receivers drop
+   the user's cached login row and group memberships. This library caches no users, so
+   without a hook nothing happens. Set before threads use prov. */
+typedef void provision_user_change_fn(int64_t cid, int64_t uid, void *ctx);
+void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn,
+                                    void *ctx);
 
 /* Field rules shared with the admin API and tandemctl (docs/admin-api.md). Each returns NULL
    if valid, else a message naming the field. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "array.h"
+#include "cache.h"
 #include "filestore.h"
 #include "infostore.h"
 #include "pool.h"
@@ -37,6 +38,10 @@ struct op {
 	struct sql_conn *conn;
 	struct pool *pool;
 	int64_t cid, uid;
+	/* Read through the caches (folder_access, folder_module only): nodes then hold just
+	   what rights need, no title, dates or default_for. */
+	bool cached;
+	struct folder_changes *changes;
 	int64_t *groups;
 	size_t group_count;
 	bool groups_loaded;
@@ -48,6 +53,27 @@ struct op {
 	unsigned mark_serial;
 	struct folder_error *err;
 };
+
+/* The folder cache's value: what compute_rights() and folder_module() need. Stored up to the
+   last used acl entry. */
+struct cached_folder {
+	int64_t owner;
+	bool is_system;
+	char module[FOLDER_MODULE_MAX];
+	uint32_t acl_count;
+	struct folder_permission acl[FOLDER_CACHE_ACL_MAX];
+};
+
+/* The group cache's value: one user's groups. */
+struct cached_groups {
+	uint32_t count;
+	int64_t ids[FOLDER_CACHE_GROUPS_MAX];
+};
+
+/* Set once before threads start (folder_set_caches, folder_set_change_hook). */
+static struct cache *folder_cache, *group_cache;
+static folder_change_fn *change_hook;
+static void *change_hook_ctx;
 
 static const struct {
 	int64_t id;
@@ -179,6 +205,51 @@ bool folder_module_valid(const char *module)
 	        strcmp(module, "calendar") == 0 || strcmp(module, "tasks") == 0);
 }
 
+/* --- caches and announcements --- */
+
+void folder_set_caches(struct cache *folders, struct cache *groups)
+{
+	folder_cache = folders;
+	group_cache = groups;
+}
+
+size_t folder_cache_folder_size(void)
+{
+	return sizeof(struct cached_folder);
+}
+
+size_t folder_cache_groups_size(void)
+{
+	return sizeof(struct cached_groups);
+}
+
+void folder_set_change_hook(folder_change_fn *fn, void *ctx)
+{
+	change_hook = fn;
+	change_hook_ctx = ctx;
+}
+
+static void announce(int64_t cid, int64_t folder_id)
+{
+	if (change_hook != NULL)
+		change_hook(cid, folder_id, change_hook_ctx);
+	else if (folder_cache != NULL && folder_id == 0)
+		cache_drop_context(folder_cache, cid);
+	else if (folder_cache != NULL)
+		cache_drop(folder_cache, cid, folder_id);
+}
+
+void folder_changes_announce(struct folder_changes *ch)
+{
+	if (ch->whole_context)
+		announce(ch->cid, 0);
+	else
+		for (size_t i = 0; i < ch->count; i++)
+			announce(ch->cid, ch->ids[i]);
+	ch->count = 0;
+	ch->whole_context = false;
+}
+
 /* --- errors and small helpers --- */
 
 static int fail(struct op *op, enum folder_status status, const char *field, const char *fmt, ...)
@@ -237,6 +308,25 @@ static void *grow(struct pool *pool, void *old, size_t count, size_t *cap, size_
 	return n;
 }
 
+/* Records that folder id changed (its row, its permissions or its children). */
+static void changed(struct op *op, int64_t id)
+{
+	struct folder_changes *ch = op->changes;
+	ch->cid = op->cid;
+	if (ch->whole_context)
+		return;
+	for (size_t i = 0; i < ch->count; i++) {
+		if (ch->ids[i] == id)
+			return;
+	}
+	if (ch->count == FOLDER_CHANGES_MAX) {
+		ch->whole_context = true;
+		return;
+	}
+	ch->ids = grow(op->pool, ch->ids, ch->count, &ch->cap, sizeof(*ch->ids));
+	ch->ids[ch->count++] = id;
+}
+
 static char *col_text(struct pool *pool, struct sql_stmt *st, unsigned col)
 {
 	const char *s = sql_col_text(st, col);
@@ -269,15 +359,40 @@ static int select_ids(struct op *op, const char *sql, const int64_t *params, uns
 
 /* --- loading folders and computing rights --- */
 
+static bool cached_groups(struct op *op)
+{
+	struct cached_groups g;
+	size_t size;
+	if (cache_get(group_cache, op->cid, op->uid, &g, &size) == 0)
+		return false;
+	op->group_count = g.count;
+	op->groups = pool_alloc(op->pool, (g.count + 1) * sizeof(*op->groups));
+	memcpy(op->groups, g.ids, g.count * sizeof(*op->groups));
+	return true;
+}
+
 static int load_groups(struct op *op)
 {
 	if (op->groups_loaded)
 		return 0;
+	bool use_cache = op->cached && group_cache != NULL;
+	if (use_cache && cached_groups(op)) {
+		op->groups_loaded = true;
+		return 0;
+	}
+	uint64_t gen = use_cache ? cache_generation(group_cache) : 0;
 	int64_t params[] = {op->cid, op->uid};
 	if (select_ids(op, "SELECT group_id FROM group_member WHERE cid=? AND user_id=?", params, 2,
 	               &op->groups, &op->group_count) < 0)
 		return -1;
 	op->groups_loaded = true;
+	if (use_cache && op->group_count <= FOLDER_CACHE_GROUPS_MAX) {
+		struct cached_groups g = {.count = (uint32_t)op->group_count};
+		if (op->group_count > 0)
+			memcpy(g.ids, op->groups, op->group_count * sizeof(*g.ids));
+		cache_put(group_cache, op->cid, op->uid, &g,
+		          offsetof(struct cached_groups, ids) + g.count * sizeof(*g.ids), gen);
+	}
 	return 0;
 }
 
@@ -337,21 +452,43 @@ static int load_acl(struct op *op, struct node *n)
 	return r < 0 ? sql_failed(op) : 0;
 }
 
-/* 1 and *node_r set, 0 no such folder (*node_r NULL), -1 error. */
-static int load_node(struct op *op, int64_t id, struct node **node_r)
+/* Fills n from the folder cache; false on a miss. */
+static bool cached_node(struct op *op, struct node *n)
 {
-	size_t b = (size_t)((uint64_t)id % NODE_BUCKETS);
-	*node_r = NULL;
-	for (struct node *n = op->buckets[b]; n != NULL; n = n->next) {
-		if (n->id == id) {
-			*node_r = n->exists ? n : NULL;
-			return n->exists ? 1 : 0;
-		}
-	}
-	if (load_groups(op) < 0)
-		return -1;
-	struct node *n = pool_calloc(op->pool, 1, sizeof(*n));
-	n->id = id;
+	struct cached_folder cf;
+	size_t size;
+	if (cache_get(folder_cache, op->cid, n->id, &cf, &size) == 0)
+		return false;
+	n->exists = true;
+	n->owner = cf.owner;
+	n->is_system = cf.is_system;
+	n->module = pool_strdup(op->pool, cf.module);
+	n->title = "";
+	n->acl_count = cf.acl_count;
+	n->acl = pool_alloc(op->pool, (cf.acl_count + 1) * sizeof(*n->acl));
+	memcpy(n->acl, cf.acl, cf.acl_count * sizeof(*n->acl));
+	return true;
+}
+
+static void cache_node(const struct node *n, int64_t cid, uint64_t gen)
+{
+	struct cached_folder cf;
+	if (n->acl_count > FOLDER_CACHE_ACL_MAX || strlen(n->module) >= sizeof(cf.module))
+		return;
+	memset(&cf, 0, sizeof(cf));
+	cf.owner = n->owner;
+	cf.is_system = n->is_system;
+	snprintf(cf.module, sizeof(cf.module), "%s", n->module);
+	cf.acl_count = (uint32_t)n->acl_count;
+	if (n->acl_count > 0)
+		memcpy(cf.acl, n->acl, n->acl_count * sizeof(*cf.acl));
+	cache_put(folder_cache, cid, n->id, &cf,
+	          offsetof(struct cached_folder, acl) + n->acl_count * sizeof(*cf.acl), gen);
+}
+
+/* Reads n's row and permissions from SQL; n->exists tells whether there is one. */
+static int read_node(struct op *op, struct node *n)
+{
 	struct sql_stmt *st = sql_prepare(op->conn,
 	                                  "SELECT parent, owner, module, title, is_system, "
 	                                  "default_for, created, modified FROM folder WHERE cid=? "
@@ -360,7 +497,7 @@ static int load_node(struct op *op, int64_t id, struct node **node_r)
 	if (st == NULL)
 		return sql_failed(op);
 	sql_bind_int64(st, 1, op->cid);
-	sql_bind_int64(st, 2, id);
+	sql_bind_int64(st, 2, n->id);
 	int r = sql_step(st, &op->err->sql);
 	if (r > 0) {
 		n->exists = true;
@@ -376,15 +513,42 @@ static int load_node(struct op *op, int64_t id, struct node **node_r)
 	sql_stmt_done(&st);
 	if (r < 0)
 		return sql_failed(op);
-	if (n->exists) {
-		if (n->module == NULL)
-			n->module = "";
-		if (n->title == NULL)
-			n->title = "";
-		if (load_acl(op, n) < 0)
-			return -1;
-		compute_rights(op, n);
+	if (!n->exists)
+		return 0;
+	if (n->module == NULL)
+		n->module = "";
+	if (n->title == NULL)
+		n->title = "";
+	return load_acl(op, n);
+}
+
+/* 1 and *node_r set, 0 no such folder (*node_r NULL), -1 error. */
+static int load_node(struct op *op, int64_t id, struct node **node_r)
+{
+	size_t b = (size_t)((uint64_t)id % NODE_BUCKETS);
+	*node_r = NULL;
+	for (struct node *n = op->buckets[b]; n != NULL; n = n->next) {
+		if (n->id == id) {
+			*node_r = n->exists ? n : NULL;
+			return n->exists ? 1 : 0;
+		}
 	}
+	if (load_groups(op) < 0)
+		return -1;
+	struct node *n = pool_calloc(op->pool, 1, sizeof(*n));
+	n->id = id;
+	bool use_cache = op->cached && folder_cache != NULL;
+	if (!use_cache || !cached_node(op, n)) {
+		/* Taken before the reads: a change that commits after them drops after this, so
+		   cache_put() refuses what they return. Unknown folders are not cached. */
+		uint64_t gen = use_cache ? cache_generation(folder_cache) : 0;
+		if (read_node(op, n) < 0)
+			return -1;
+		if (use_cache && n->exists)
+			cache_node(n, op->cid, gen);
+	}
+	if (n->exists)
+		compute_rights(op, n);
 	n->next = op->buckets[b];
 	op->buckets[b] = n;
 	*node_r = n->exists ? n : NULL;
@@ -665,6 +829,7 @@ int folder_access(struct sql_conn *conn, int64_t cid, int64_t uid, int64_t folde
 	struct node *n;
 	struct pool *pool = pool_create(0);
 	op_init(&op, conn, pool, cid, uid, &ferr);
+	op.cached = true;
 	memset(perm_r, 0, sizeof(*perm_r));
 	int r = load_node(&op, folder_id, &n);
 	if (r > 0 && visible(n))
@@ -680,6 +845,12 @@ int folder_access(struct sql_conn *conn, int64_t cid, int64_t uid, int64_t folde
 int folder_module(struct sql_conn *conn, int64_t cid, int64_t folder_id,
                   char module_r[FOLDER_MODULE_MAX], struct sql_error *err)
 {
+	struct cached_folder cf;
+	size_t size;
+	if (folder_cache != NULL && cache_get(folder_cache, cid, folder_id, &cf, &size) > 0) {
+		snprintf(module_r, FOLDER_MODULE_MAX, "%s", cf.module);
+		return 1;
+	}
 	struct sql_stmt *st =
 	    sql_prepare(conn, "SELECT module FROM folder WHERE cid=? AND id=?", err);
 	if (st == NULL)
@@ -1040,7 +1211,7 @@ int folder_create_user_defaults(struct sql_conn *conn, int64_t cid, int64_t uid,
 
 int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid,
                   int64_t parent, const char *title, const char *module, struct folder **folder_r,
-                  struct folder_error *err)
+                  struct folder_changes *changes, struct folder_error *err)
 {
 	struct op op;
 	struct node *p, *n;
@@ -1048,6 +1219,7 @@ int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 	int64_t root, id, now = (int64_t)time(NULL);
 	int depth;
 	op_init(&op, conn, pool, cid, uid, err);
+	op.changes = changes;
 	if (load_node(&op, parent, &p) < 0)
 		return -1;
 	if (!visible(p))
@@ -1074,6 +1246,8 @@ int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 	if (next_id(conn, cid, &id, &err->sql) < 0 ||
 	    insert_folder(conn, cid, id, parent, uid, m, title, false, NULL, now, &err->sql) < 0)
 		return sql_failed(&op);
+	changed(&op, id);
+	changed(&op, parent);
 	struct folder_permission owner = {uid, false, FOLDER_BITS_OWNER};
 	if (insert_permission(conn, cid, id, &owner, &err->sql) < 0)
 		return sql_failed(&op);
@@ -1236,13 +1410,14 @@ static int check_move(struct op *op, struct node *n, int64_t parent)
 
 int folder_update(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid, int64_t id,
                   const struct folder_change *change, struct folder **folder_r,
-                  struct folder_error *err)
+                  struct folder_changes *changes, struct folder_error *err)
 {
 	struct op op;
 	struct node *n;
 	const char *why;
 	int64_t now = (int64_t)time(NULL);
 	op_init(&op, conn, pool, cid, uid, err);
+	op.changes = changes;
 	if (load_node(&op, id, &n) < 0)
 		return -1;
 	if (!visible(n))
@@ -1267,14 +1442,18 @@ int folder_update(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 
 	int64_t parent = move ? change->parent : n->parent;
 	const char *title = rename ? change->title : n->title;
-	if (rename || move) {
-		if (check_title_free(&op, parent, n->owner, title, n->id, now) < 0)
-			return -1;
-		if (move &&
-		    sql_run(conn, &err->sql, "UPDATE folder SET modified=? WHERE cid=? AND id=?",
-		            "iii", now, cid, n->parent) < 0)
-			return sql_failed(&op);
+	if ((rename || move) && check_title_free(&op, parent, n->owner, title, n->id, now) < 0)
+		return -1;
+	/* Checks passed: from here on rows change. */
+	if (rename || move || change->set_permissions)
+		changed(&op, id);
+	if (move) {
+		changed(&op, n->parent);
+		changed(&op, parent);
 	}
+	if (move && sql_run(conn, &err->sql, "UPDATE folder SET modified=? WHERE cid=? AND id=?",
+	                    "iii", now, cid, n->parent) < 0)
+		return sql_failed(&op);
 	if (change->set_permissions &&
 	    replace_permissions(&op, n, change->permissions, change->permission_count) < 0)
 		return -1;
@@ -1330,7 +1509,8 @@ static int delete_files(struct op *op, int64_t folder, int64_t now, struct array
 }
 
 int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid, int64_t id,
-                  const char ***locations_r, size_t *count_r, struct folder_error *err)
+                  const char ***locations_r, size_t *count_r, struct folder_changes *changes,
+                  struct folder_error *err)
 {
 	struct op op;
 	struct node *n;
@@ -1339,6 +1519,7 @@ int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 	size_t nids;
 	int height, ret = -1;
 	op_init(&op, conn, pool, cid, uid, err);
+	op.changes = changes;
 	array_init(&locations, FILESTORE_LOCATION_SIZE);
 	*locations_r = NULL;
 	*count_r = 0;
@@ -1381,6 +1562,9 @@ int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < nids; i++)
+		changed(&op, ids[i]);
+	changed(&op, n->parent);
 	for (size_t i = nids; i-- > 0;) {
 		if (delete_files(&op, ids[i], now, &locations) < 0)
 			goto out;

@@ -10,6 +10,7 @@
 
 #include "sql.h"
 
+struct cache;
 struct pool;
 
 /* System roots: the same fixed ids in every context. 3 is virtual: its children are one node
@@ -126,6 +127,43 @@ struct folder_error {
 	struct sql_error sql;
 };
 
+/* --- caches and change announcements (docs/internals/cluster.md "Caches and invalidation") */
+
+/* Caches for folder_access() and folder_module(), made with lib-cluster's cache_create() and
+   value sizes folder_cache_folder_size() / folder_cache_groups_size(); NULL = none (every call
+   reads SQL). folders is keyed by (cid, folder id) and holds what rights need: owner, system
+   flag, module and the permission entries (a folder with more than FOLDER_CACHE_ACL_MAX
+   entries is not cached); groups is keyed by (cid, user id) and holds the user's group ids
+   (not cached beyond FOLDER_CACHE_GROUPS_MAX). Only those two functions read the caches:
+   listings and changes always read SQL, inside their transactions. Set once before threads
+   use this module; the caches must outlive every call. */
+#define FOLDER_CACHE_ACL_MAX    32
+#define FOLDER_CACHE_GROUPS_MAX 64
+void folder_set_caches(struct cache *folders, struct cache *groups);
+size_t folder_cache_folder_size(void);
+size_t folder_cache_groups_size(void);
+
+/* Folders a change touched. folder_create(), folder_update() and folder_delete() add to it
+   (memory from their pool), including retried attempts of a transaction; one context per
+   struct. Zero it before use. */
+#define FOLDER_CHANGES_MAX 256
+struct folder_changes {
+	int64_t cid;
+	int64_t *ids;
+	size_t count, cap;
+	bool whole_context; /* more than FOLDER_CHANGES_MAX: every folder of cid */
+};
+/* Where announcements go; folder_id 0 = every folder of cid. The node routes them through its
+   invalidation bus, whose subscribers drop the cache entries on every node. */
+typedef void folder_change_fn(int64_t cid, int64_t folder_id, void *ctx);
+/* Set once before threads use this module. */
+void folder_set_change_hook(folder_change_fn *fn, void *ctx);
+/* Announces changes (the hook per folder, or without a hook drops them from the caches set
+   here) and empties it. Call it only after the transaction that made them has committed,
+   never before: a reader in between would cache the old rows again. After a rollback,
+   calling it is harmless. */
+void folder_changes_announce(struct folder_changes *changes);
+
 /* Provisioning hooks. Both run inside the caller's write transaction on the user schema and
    are idempotent (what exists is left alone). The roots need no ids; the context's
    ctx_sequence row must exist before the first user's defaults are made. Return 0 / -1. */
@@ -135,16 +173,21 @@ int folder_create_user_defaults(struct sql_conn *conn, int64_t cid, int64_t uid,
                                 struct sql_error *err);
 
 /* uid's effective rights on folder_id: 1 visible (perm_r set), 0 unknown or not visible
-   (perm_r zeroed), -1 on SQL error. For other modules: "may uid write in folder X". */
+   (perm_r zeroed), -1 on SQL error. For other modules: "may uid write in folder X". Uses the
+   caches (folder_set_caches()): do not call it inside a transaction that changed folders or
+   group memberships, or it may cache rows that are then rolled back. */
 int folder_access(struct sql_conn *conn, int64_t cid, int64_t uid, int64_t folder_id,
                   struct folder_perm *perm_r, struct sql_error *err);
-/* The folder's module ("infostore" …) into module_r: 1 found, 0 no such folder, -1 error. */
+/* The folder's module ("infostore" …) into module_r: 1 found, 0 no such folder, -1 error.
+   Answered from the folder cache when it holds the folder (a module never changes). */
 int folder_module(struct sql_conn *conn, int64_t cid, int64_t folder_id,
                   char module_r[FOLDER_MODULE_MAX], struct sql_error *err);
 /* "infostore", "contacts", "calendar", "tasks": what users may create. */
 bool folder_module_valid(const char *module);
 
-/* Everything below returns 0, or -1 with err set; results live in pool. uid is the viewer. */
+/* Everything below returns 0, or -1 with err set; results live in pool. uid is the viewer.
+   The changing calls record what they touched in changes (not NULL): announce it with
+   folder_changes_announce() after the commit. */
 
 /* One folder; FOLDER_NOT_FOUND unless visible to uid. */
 int folder_get(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid, int64_t id,
@@ -168,7 +211,7 @@ int folder_list_shared_by(struct sql_conn *conn, struct pool *pool, int64_t cid,
    user folder it also inherits the parent's other permission entries. */
 int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid,
                   int64_t parent, const char *title, const char *module, struct folder **folder_r,
-                  struct folder_error *err);
+                  struct folder_changes *changes, struct folder_error *err);
 
 /* One PATCH: any of rename, move and replacing the permissions, all or nothing. */
 struct folder_change {
@@ -185,7 +228,7 @@ struct folder_change {
    or NULL when the change took away uid's own right to see the folder. */
 int folder_update(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid, int64_t id,
                   const struct folder_change *change, struct folder **folder_r,
-                  struct folder_error *err);
+                  struct folder_changes *changes, struct folder_error *err);
 
 /* Deletes id with all its subfolders and their files. Needs the admin flag on every folder of
    the subtree and, where it holds files, delete rights on them. System and default folders
@@ -194,6 +237,7 @@ int folder_update(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
    the commit, with filestore_remove()), count_r how many. Takes the context's usage row lock
    first, as uploads do, so call it before anything else in its transaction. */
 int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid, int64_t id,
-                  const char ***locations_r, size_t *count_r, struct folder_error *err);
+                  const char ***locations_r, size_t *count_r, struct folder_changes *changes,
+                  struct folder_error *err);
 
 #endif

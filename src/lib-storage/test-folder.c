@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "folder.h"
 #include "pool.h"
 #include "schema.h"
@@ -27,6 +28,10 @@ static char dir[256];
 static struct sql_db *db;
 static struct sql_conn *conn;
 static struct pool *pool;
+/* What the changes of the current transaction touched; announced by end() after the commit. */
+static struct folder_changes changes;
+/* Set for the second run of every case, which must pass the same with folder_access cached. */
+static struct cache *folders_cache, *groups_cache;
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
@@ -69,6 +74,12 @@ static void setup(void)
 
 	teardown();
 	pool = pool_create(0);
+	memset(&changes, 0, sizeof(changes));
+	/* a fresh schema reuses ids: as after deleting and creating a context again */
+	if (folders_cache != NULL) {
+		cache_clear(folders_cache);
+		cache_clear(groups_cache);
+	}
 	if (env != NULL) {
 		snprintf(url, sizeof(url), "%s", env);
 	} else {
@@ -128,6 +139,14 @@ static void end(int ret)
 		test_assert(sql_commit(conn, &err) == 0);
 	else
 		sql_rollback(conn);
+	folder_changes_announce(&changes);
+}
+
+/* What the node does on a group event: there is no API for memberships yet. */
+static void groups_changed(void)
+{
+	if (groups_cache != NULL)
+		cache_drop_context(groups_cache, CID);
 }
 
 static enum folder_status create(int64_t uid, int64_t parent, const char *title, const char *module,
@@ -136,7 +155,7 @@ static enum folder_status create(int64_t uid, int64_t parent, const char *title,
 	struct folder_error err;
 	struct folder *f = NULL;
 	begin();
-	int r = folder_create(conn, pool, CID, uid, parent, title, module, &f, &err);
+	int r = folder_create(conn, pool, CID, uid, parent, title, module, &f, &changes, &err);
 	end(r);
 	if (id_r != NULL)
 		*id_r = r == 0 ? f->id : 0;
@@ -157,7 +176,7 @@ static enum folder_status update(int64_t uid, int64_t id, const struct folder_ch
 	struct folder_error err;
 	struct folder *f;
 	begin();
-	int r = folder_update(conn, pool, CID, uid, id, ch, &f, &err);
+	int r = folder_update(conn, pool, CID, uid, id, ch, &f, &changes, &err);
 	end(r);
 	if (err_r != NULL)
 		*err_r = err;
@@ -197,7 +216,7 @@ static enum folder_status del(int64_t uid, int64_t id, size_t *nlocs_r)
 	const char **locs;
 	size_t n = 0;
 	begin();
-	int r = folder_delete(conn, pool, CID, uid, id, &locs, &n, &err);
+	int r = folder_delete(conn, pool, CID, uid, id, &locs, &n, &changes, &err);
 	end(r);
 	if (nlocs_r != NULL)
 		*nlocs_r = n;
@@ -464,6 +483,7 @@ static void test_groups_and_admin(void)
 	struct sql_error se;
 	test_assert(sql_run(conn, &se, "DELETE FROM group_member WHERE cid=? AND user_id=?", "ii",
 	                    (int64_t)CID, (int64_t)ERIN) == 0);
+	groups_changed();
 	test_assert(access_of(ERIN, proj, NULL) == 0);
 
 	/* the admin flag lets bob share further, but never lower the owner */
@@ -661,7 +681,7 @@ static void test_permission_input(void)
 	struct folder_change ch = {.set_permissions = true, .permissions = NULL};
 	struct folder *f = (struct folder *)1;
 	begin();
-	int r = folder_update(conn, pool, CID, BOB, proj, &ch, &f, &err);
+	int r = folder_update(conn, pool, CID, BOB, proj, &ch, &f, &changes, &err);
 	end(r);
 	test_assert(r == 0 && f == NULL);
 	test_assert(access_of(BOB, proj, NULL) == 0);
@@ -803,6 +823,125 @@ static void test_delete(void)
 	test_assert_int_eq(nlocs, 1);
 }
 
+/* --- the caches --- */
+
+struct announced {
+	int64_t cid, ids[16];
+	size_t count;
+};
+
+static void record(int64_t cid, int64_t folder_id, void *ctx)
+{
+	struct announced *a = ctx;
+	a->cid = cid;
+	if (a->count < 16)
+		a->ids[a->count++] = folder_id;
+}
+
+static bool was_announced(const struct announced *a, int64_t id)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		if (a->ids[i] == id)
+			return true;
+	}
+	return false;
+}
+
+static uint64_t hits(struct cache *c)
+{
+	struct cache_stats st;
+	cache_get_stats(c, &st);
+	return st.hits;
+}
+
+/* Rights come from the caches until a change is announced, and every change in this module
+   announces its folders, only when end() says so (after the commit). */
+static void test_cache(void)
+{
+	struct sql_error se;
+	struct folder_perm p;
+	struct announced ann = {0};
+	char module[FOLDER_MODULE_MAX];
+	setup();
+	struct cache *fc = cache_create("folder", 64, folder_cache_folder_size(), 60000);
+	struct cache *gc = cache_create("group", 64, folder_cache_groups_size(), 60000);
+	folder_set_caches(fc, gc);
+	int64_t proj = mk(ALICE, FOLDER_ID_PUBLIC, "Projects", "infostore");
+	test_assert_int_eq(share1(ALICE, proj, BOB, false, 257), FOLDER_OK);
+	test_assert(access_of(BOB, proj, &p) == 1 && p.read == 2);
+	uint64_t h = hits(fc), gh = hits(gc);
+	test_assert(access_of(BOB, proj, &p) == 1 && p.read == 2);
+	test_assert(folder_module(conn, CID, proj, module, &se) == 1);
+	test_assert_str_eq(module, "infostore");
+	test_assert_int_eq(hits(fc), h + 2);
+	test_assert_int_eq(hits(gc), gh + 1);
+
+	/* a change nobody announces is not seen: the answer really comes from the cache */
+	test_assert(sql_run(conn, &se, "DELETE FROM folder_permission WHERE cid=? AND folder=?",
+	                    "ii", (int64_t)CID, proj) == 0);
+	test_assert(access_of(BOB, proj, NULL) == 1);
+	test_assert_int_eq(share1(ALICE, proj, BOB, false, 257), FOLDER_OK);
+
+	/* revoking through the module: the next access sees it */
+	test_assert(access_of(BOB, proj, NULL) == 1);
+	test_assert_int_eq(share(ALICE, proj, NULL, 0), FOLDER_OK);
+	test_assert(access_of(BOB, proj, NULL) == 0);
+	test_assert(access_of(ALICE, proj, &p) == 1 && p.admin);
+
+	/* group memberships are cached per user */
+	test_assert_int_eq(share1(ALICE, proj, TEAM, true, 257), FOLDER_OK);
+	test_assert(access_of(ERIN, proj, NULL) == 1);
+	test_assert(sql_run(conn, &se, "DELETE FROM group_member WHERE cid=? AND user_id=?", "ii",
+	                    (int64_t)CID, (int64_t)ERIN) == 0);
+	test_assert(access_of(ERIN, proj, NULL) == 1);
+	cache_drop(gc, CID, ERIN);
+	test_assert(access_of(ERIN, proj, NULL) == 0);
+
+	/* the hook gets the folder, its old and new parents, and a deleted subtree, but only
+	   when the transaction is over */
+	folder_set_change_hook(record, &ann);
+	int64_t sub = mk(ALICE, proj, "Sub", NULL);
+	test_assert(was_announced(&ann, sub) && was_announced(&ann, proj));
+	int64_t other = mk(ALICE, FOLDER_ID_PUBLIC, "Other", "infostore");
+	ann.count = 0;
+	test_assert_int_eq(move_to(ALICE, sub, other), FOLDER_OK);
+	test_assert(was_announced(&ann, sub) && was_announced(&ann, proj) &&
+	            was_announced(&ann, other));
+	int64_t leaf = mk(ALICE, sub, "Leaf", NULL);
+	ann.count = 0;
+	struct folder_error err;
+	const char **locs;
+	size_t n;
+	begin();
+	test_assert(folder_delete(conn, pool, CID, ALICE, sub, &locs, &n, &changes, &err) == 0);
+	test_assert_int_eq(ann.count, 0);
+	end(0);
+	test_assert_int_eq(ann.cid, CID);
+	test_assert_int_eq(ann.count, 3);
+	test_assert(was_announced(&ann, sub) && was_announced(&ann, leaf) &&
+	            was_announced(&ann, other));
+	/* a subtree too large to list is announced as the whole context */
+	int64_t big = mk(ALICE, proj, "Big", NULL);
+	for (int i = 0; i < FOLDER_CHANGES_MAX; i++) {
+		char title[16];
+		snprintf(title, sizeof(title), "f%d", i);
+		mk(ALICE, big, title, NULL);
+	}
+	ann.count = 0;
+	test_assert_int_eq(del(ALICE, big, NULL), FOLDER_OK);
+	test_assert_int_eq(ann.count, 1);
+	test_assert_int_eq(ann.ids[0], 0);
+	/* refused changes announce nothing */
+	ann.count = 0;
+	test_assert_int_eq(rename_to(BOB, proj, "Mine"), FOLDER_NOT_FOUND);
+	test_assert_int_eq(ann.count, 0);
+
+	folder_set_change_hook(NULL, NULL);
+	folder_set_caches(folders_cache, groups_cache);
+	cache_destroy(&fc);
+	cache_destroy(&gc);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -817,6 +956,7 @@ int main(void)
 	    {"permission_input", test_permission_input},
 	    {"moves", test_moves},
 	    {"delete", test_delete},
+	    {"cache", test_cache},
 	    {NULL, NULL},
 	};
 	const char *env = getenv("TANDEM_TEST_SQL_URL");
@@ -824,6 +964,15 @@ int main(void)
 	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
 	printf("# database %s\n", env != NULL ? redacted : "sqlite (temp file)");
 	int ret = test_run(cases);
+	/* once more with the caches on: every case must pass the same */
+	printf("# with folder_access cached\n");
+	folders_cache = cache_create("folder", 32, folder_cache_folder_size(), 60000);
+	groups_cache = cache_create("group", 8, folder_cache_groups_size(), 60000);
+	folder_set_caches(folders_cache, groups_cache);
+	ret |= test_run(cases);
+	folder_set_caches(NULL, NULL);
+	cache_destroy(&folders_cache);
+	cache_destroy(&groups_cache);
 	teardown();
 	return ret;
 }

@@ -49,6 +49,7 @@ struct call {
 	struct folder_sharer *sharers, sharer;
 	const char **locations;
 	size_t location_count;
+	struct folder_changes changes; /* announced after the transaction */
 	struct folder_error ferr;
 };
 
@@ -256,12 +257,12 @@ static int run_action(struct sql_conn *conn, struct call *c)
 		return folder_get(conn, c->pool, u->cid, u->uid, c->id, &c->folder, fe);
 	case CREATE:
 		if (folder_create(conn, c->pool, u->cid, u->uid, c->id, c->title, c->module,
-		                  &c->folder, fe) < 0)
+		                  &c->folder, &c->changes, fe) < 0)
 			return -1;
 		if (!c->change.set_permissions)
 			return 0;
 		return folder_update(conn, c->pool, u->cid, u->uid, c->folder->id, &c->change,
-		                     &c->folder, fe);
+		                     &c->folder, &c->changes, fe);
 	case UPDATE:
 		if (c->parent_node_user != 0) {
 			/* Only the parent the caller was shown: "unchanged". */
@@ -290,10 +291,10 @@ static int run_action(struct sql_conn *conn, struct call *c)
 			}
 		}
 		return folder_update(conn, c->pool, u->cid, u->uid, c->id, &c->change, &c->folder,
-		                     fe);
+		                     &c->changes, fe);
 	case DELETE:
 		return folder_delete(conn, c->pool, u->cid, u->uid, c->id, &c->locations,
-		                     &c->location_count, fe);
+		                     &c->location_count, &c->changes, fe);
 	}
 	return -1;
 }
@@ -355,7 +356,11 @@ static void run(struct node *node, struct call *c)
 	struct sql_db *db = api_userdb(node, c->req, c->user.cid, &loc);
 	if (db == NULL)
 		return;
-	if (sql_transaction(db, writes(c->action), txn, c, &err) < 0) {
+	int done = sql_transaction(db, writes(c->action), txn, c, &err);
+	/* Only now that it is over: also after a failure, since a commit that lost its
+	   connection may still have happened (dropping too much costs one reload). */
+	folder_changes_announce(&c->changes);
+	if (done < 0) {
 		reply_failure(c, &err);
 		return;
 	}

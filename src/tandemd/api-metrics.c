@@ -2,8 +2,10 @@
 /* GET /metrics: Prometheus text exposition of the node's counters. */
 #include <inttypes.h>
 
+#include "cache.h"
 #include "clock.h"
 #include "http-server.h"
+#include "invalidation.h"
 #include "node.h"
 #include "routes.h"
 #include "worker-pool.h"
@@ -13,6 +15,61 @@ static void metric(struct buf *b, const char *name, const char *type, const char
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name,
 	           value);
+}
+
+#define CACHE_COUNT 3
+
+/* One labelled family, name{cache="…"}, over the caches' stats. */
+static void cache_family(struct buf *b, struct cache *const *caches,
+                         const struct cache_stats *stats, const char *name, const char *type,
+                         const char *help, uint64_t (*field)(const struct cache_stats *))
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (size_t i = 0; i < CACHE_COUNT; i++)
+		buf_printf(b, "%s{cache=\"%s\"} %" PRIu64 "\n", name, cache_name(caches[i]),
+		           field(&stats[i]));
+}
+
+static uint64_t hits(const struct cache_stats *st)
+{
+	return st->hits;
+}
+
+static uint64_t misses(const struct cache_stats *st)
+{
+	return st->misses;
+}
+
+static uint64_t evictions(const struct cache_stats *st)
+{
+	return st->evictions;
+}
+
+static uint64_t entries(const struct cache_stats *st)
+{
+	return st->entries;
+}
+
+static void cache_metrics(struct buf *b, struct node *node)
+{
+	struct cache *const caches[CACHE_COUNT] = {node->folder_cache, node->group_cache,
+	                                           node->login_cache};
+	struct cache_stats st[CACHE_COUNT];
+	for (size_t i = 0; i < CACHE_COUNT; i++)
+		cache_get_stats(caches[i], &st[i]);
+	cache_family(b, caches, st, "tandem_cache_hits_total", "counter",
+	             "Cache lookups answered without SQL.", hits);
+	cache_family(b, caches, st, "tandem_cache_misses_total", "counter",
+	             "Cache lookups that went to SQL (absent, dropped or expired).", misses);
+	cache_family(b, caches, st, "tandem_cache_evictions_total", "counter",
+	             "Entries pushed out to make room.", evictions);
+	cache_family(b, caches, st, "tandem_cache_entries", "gauge", "Entries held now.", entries);
+	buf_append_lit(b, "# HELP tandem_invalidations_published_total Changes announced on the "
+	                  "invalidation bus.\n"
+	                  "# TYPE tandem_invalidations_published_total counter\n");
+	for (int r = 0; r < INVAL_REGION_COUNT; r++)
+		buf_printf(b, "tandem_invalidations_published_total{region=\"%s\"} %" PRIu64 "\n",
+		           inval_region_name(r), inval_published_region(node->inval, r));
 }
 
 void api_metrics_get(struct node *node, struct http_request *req)
@@ -47,6 +104,7 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	           "# TYPE tandem_build_info gauge\n"
 	           "tandem_build_info{version=\"%s\",route=\"%s\"} 1\n",
 	           TANDEM_VERSION, node->cfg.route);
+	cache_metrics(b, node);
 	http_response_status(req, 200);
 	http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_response_send(req);

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 
 #include "admin-auth.h"
+#include "cache.h"
 #include "clock.h"
+#include "folder.h"
 #include "http-server.h"
 #include "log.h"
 #include "pool.h"
@@ -85,11 +87,34 @@ static int make_dir(const char *path, const char **error_r)
 	return -1;
 }
 
+/* Cache sizes: entries are a few hundred bytes each (a few MB in all); the TTL is only a
+   safety net, correctness comes from the drops. */
+#define FOLDER_CACHE_ENTRIES 8192
+#define GROUP_CACHE_ENTRIES  4096
+#define LOGIN_CACHE_ENTRIES  4096
+#define CACHE_TTL_MS         60000
+
+/* --- publishers: the libraries call these after their commits --- */
+
 static void context_changed(int64_t cid, void *ctx)
 {
 	struct node *node = ctx;
 	inval_publish(node->inval, INVAL_CONTEXT, cid, 0);
 }
+
+static void user_changed(int64_t cid, int64_t uid, void *ctx)
+{
+	struct node *node = ctx;
+	inval_publish(node->inval, INVAL_USER, cid, uid);
+}
+
+static void folder_changed(int64_t cid, int64_t folder_id, void *ctx)
+{
+	struct node *node = ctx;
+	inval_publish(node->inval, INVAL_FOLDER, cid, folder_id);
+}
+
+/* --- subscribers: drop, never update (the next reader loads from SQL) --- */
 
 static void drop_context(const struct inval_event *ev, void *ctx)
 {
@@ -97,6 +122,61 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 	/* prov is set once and never replaced, so reading it here needs no lock. */
 	if (node->prov != NULL)
 		provision_invalidate_context(node->prov, ev->cid);
+	/* a deleted context's ids come back if the cid is used again */
+	cache_drop_context(node->folder_cache, ev->cid);
+	cache_drop_context(node->group_cache, ev->cid);
+	cache_drop_context(node->login_cache, ev->cid);
+}
+
+static void drop_user(const struct inval_event *ev, void *ctx)
+{
+	struct node *node = ctx;
+	sessions_forget_user(node->login_cache, ev->cid, ev->key);
+	cache_drop(node->group_cache, ev->cid, ev->key);
+}
+
+/* A group's members changed: which users' lists hold it (or should) is not known here. */
+static void drop_group(const struct inval_event *ev, void *ctx)
+{
+	struct node *node = ctx;
+	cache_drop_context(node->group_cache, ev->cid);
+}
+
+static void drop_folder(const struct inval_event *ev, void *ctx)
+{
+	struct node *node = ctx;
+	if (ev->key == 0)
+		cache_drop_context(node->folder_cache, ev->cid);
+	else
+		cache_drop(node->folder_cache, ev->cid, ev->key);
+}
+
+static void caches_init(struct node *node)
+{
+	node->inval = inval_bus_create();
+	node->folder_cache =
+	    cache_create("folder", FOLDER_CACHE_ENTRIES, folder_cache_folder_size(), CACHE_TTL_MS);
+	node->group_cache =
+	    cache_create("group", GROUP_CACHE_ENTRIES, folder_cache_groups_size(), CACHE_TTL_MS);
+	node->login_cache =
+	    cache_create("login", LOGIN_CACHE_ENTRIES, sessions_login_entry_size(), CACHE_TTL_MS);
+	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
+	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
+	inval_subscribe(node->inval, INVAL_GROUP, drop_group, node);
+	inval_subscribe(node->inval, INVAL_FOLDER, drop_folder, node);
+	/* lib-storage's settings are process-wide: one node per process */
+	folder_set_caches(node->folder_cache, node->group_cache);
+	folder_set_change_hook(folder_changed, node);
+}
+
+static void caches_deinit(struct node *node)
+{
+	folder_set_change_hook(NULL, NULL);
+	folder_set_caches(NULL, NULL);
+	cache_destroy(&node->folder_cache);
+	cache_destroy(&node->group_cache);
+	cache_destroy(&node->login_cache);
+	inval_bus_destroy(&node->inval);
 }
 
 int node_init(struct node *node, const char **error_r)
@@ -121,8 +201,7 @@ int node_init(struct node *node, const char **error_r)
 	}
 	node->workers = worker_pool_create(node->cfg.workers, "worker");
 	node->admin_auth = admin_auth_create();
-	node->inval = inval_bus_create();
-	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
+	caches_init(node);
 	const char *ipc = node->cfg.session_ip_check;
 	struct sessions_settings sset = {
 	    .lifetime_ms = node->cfg.session_lifetime_ms,
@@ -151,6 +230,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 	    provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url, &prov, err) == 0) {
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
 		provision_set_change_hook(prov, context_changed, node);
+		provision_set_user_change_hook(prov, user_changed, node);
 		node->prov = prov;
 	}
 	pthread_mutex_unlock(&node->prov_lock);
@@ -190,7 +270,7 @@ void node_deinit(struct node *node)
 		provision_close(&node->prov);
 		admin_auth_destroy(&node->admin_auth);
 		sessions_destroy(&node->sessions);
-		inval_bus_destroy(&node->inval);
+		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);
 	}
 }

@@ -28,6 +28,11 @@ struct node {
 	struct provision *prov; /* opened on first use, so a node starts before its configdb */
 	struct sessions *sessions;
 	struct inval_bus *inval; /* cache invalidation (in-process; Redis stream later) */
+	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
+	   invalidation"). */
+	struct cache *folder_cache; /* (cid, folder id): owner, module, permissions */
+	struct cache *group_cache;  /* (cid, user id): the user's groups */
+	struct cache *login_cache;  /* (cid, login hash): the login row (sessions.c) */
 };
 
 struct prov_error;

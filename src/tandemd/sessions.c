@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api-common.h"
+#include "cache.h"
 #include "clock.h"
 #include "http-server.h"
 #include "log.h"
@@ -227,13 +228,65 @@ struct login_user {
 	char reason[256];
 };
 
-/* 1 found, 0 no such login, -1 database error (answered). */
+/* The login cache's value: keys are hashes of the login, so the login itself is kept and
+   compared on a hit. */
+struct cached_login {
+	char login[130];
+	struct login_user user;
+};
+
+size_t sessions_login_entry_size(void)
+{
+	return sizeof(struct cached_login);
+}
+
+static bool login_of_user(const void *value, size_t size, void *ctx)
+{
+	const struct cached_login *cl = value;
+	return size == sizeof(*cl) && cl->user.uid == *(const int64_t *)ctx;
+}
+
+void sessions_forget_user(struct cache *logins, int64_t cid, int64_t uid)
+{
+	cache_drop_if(logins, cid, login_of_user, &uid);
+}
+
+static bool cached_user(struct cache *logins, int64_t cid, const char *login, struct login_user *u)
+{
+	struct cached_login cl;
+	size_t size;
+	if (cache_get(logins, cid, cache_key_str(login), &cl, &size) == 0 || size != sizeof(cl) ||
+	    strcmp(cl.login, login) != 0)
+		return false;
+	*u = cl.user;
+	return true;
+}
+
+static void cache_user(struct cache *logins, int64_t cid, const char *login,
+                       const struct login_user *u, uint64_t generation)
+{
+	struct cached_login cl;
+	memset(&cl, 0, sizeof(cl));
+	if (strlen(login) >= sizeof(cl.login))
+		return;
+	snprintf(cl.login, sizeof(cl.login), "%s", login);
+	cl.user = *u;
+	cache_put(logins, cid, cache_key_str(login), &cl, sizeof(cl), generation);
+}
+
+/* 1 found, 0 no such login, -1 database error (answered). Only found rows are cached: a
+   login that does not exist yet must work the moment it is created. */
 static int load_user(struct node *node, struct http_request *req, int64_t cid, const char *login,
                      struct login_user *u, struct prov_location *loc)
 {
 	struct sql_db *db = api_userdb(node, req, cid, loc);
 	if (db == NULL)
 		return -1;
+	if (cached_user(node->login_cache, cid, login, u))
+		return 1;
+	/* Taken before the read: a change that commits after it drops after this, and then
+	   cache_put() refuses the row read here. */
+	uint64_t gen = cache_generation(node->login_cache);
 	struct sql_conn *conn;
 	struct sql_error err;
 	if (sql_conn_get(db, &conn, &err) < 0) {
@@ -261,6 +314,8 @@ static int load_user(struct node *node, struct http_request *req, int64_t cid, c
 	sql_conn_put(&conn);
 	if (r < 0)
 		api_error(req, 503, "SES-0503", "user database unavailable: %s", err.message);
+	if (r > 0)
+		cache_user(node->login_cache, cid, login, u, gen);
 	return r;
 }
 
