@@ -259,22 +259,26 @@ static struct sql_db *reader(struct provision *prov)
 	return prov->cdb_read != NULL ? prov->cdb_read : prov->cdb;
 }
 
-int provision_auth_master(struct provision *prov, const char *login, const char *password,
-                          struct prov_error *err)
+/* Verifies password against the hash that sql selects (parameters: cid if > 0, then login).
+   1 valid, 0 wrong or unknown, -1 database error. */
+static int check_password(struct sql_db *db, const char *what, const char *sql, int64_t cid,
+                          const char *login, const char *password, struct prov_error *err)
 {
 	struct sql_conn *conn;
 	struct sql_error sql_err;
 	char hash[PASSWORD_HASH_MAX] = "";
 
-	if (sql_conn_get(reader(prov), &conn, &sql_err) < 0) {
-		prov_error_sql(err, "configdb", &sql_err);
+	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+		prov_error_sql(err, what, &sql_err);
 		return -1;
 	}
-	struct sql_stmt *s =
-	    sql_prepare(conn, "SELECT password_hash FROM master_admin WHERE login=?", &sql_err);
+	struct sql_stmt *s = sql_prepare(conn, sql, &sql_err);
 	int r = -1;
 	if (s != NULL) {
-		sql_bind_text(s, 1, login);
+		unsigned idx = 1;
+		if (cid > 0)
+			sql_bind_int64(s, idx++, cid);
+		sql_bind_text(s, idx, login);
 		r = sql_step(s, &sql_err);
 		if (r > 0)
 			snprintf(hash, sizeof(hash), "%s", sql_col_text(s, 0));
@@ -282,10 +286,18 @@ int provision_auth_master(struct provision *prov, const char *login, const char 
 	}
 	sql_conn_put(&conn);
 	if (r < 0) {
-		prov_error_sql(err, "configdb", &sql_err);
+		prov_error_sql(err, what, &sql_err);
 		return -1;
 	}
 	return r > 0 && password_verify(hash, password) ? 1 : 0;
+}
+
+int provision_auth_master(struct provision *prov, const char *login, const char *password,
+                          struct prov_error *err)
+{
+	return check_password(reader(prov), "configdb",
+	                      "SELECT password_hash FROM master_admin WHERE login=?", 0, login,
+	                      password, err);
 }
 
 /* ---------------------------------------------------------------- user schemas */
@@ -497,30 +509,8 @@ int provision_auth_context_admin(struct provision *prov, int64_t cid, const char
 	struct sql_db *db = prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
 	if (db == NULL)
 		return -1;
-	struct sql_conn *conn;
-	struct sql_error sql_err;
-	char hash[PASSWORD_HASH_MAX] = "";
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
-		prov_error_sql(err, "user schema", &sql_err);
-		return -1;
-	}
-	struct sql_stmt *s = sql_prepare(conn,
-	                                 "SELECT password_hash FROM users WHERE cid=? AND login=? "
-	                                 "AND is_admin=1 AND enabled=1",
-	                                 &sql_err);
-	r = -1;
-	if (s != NULL) {
-		sql_bind_int64(s, 1, cid);
-		sql_bind_text(s, 2, login);
-		r = sql_step(s, &sql_err);
-		if (r > 0)
-			snprintf(hash, sizeof(hash), "%s", sql_col_text(s, 0));
-		sql_stmt_done(&s);
-	}
-	sql_conn_put(&conn);
-	if (r < 0) {
-		prov_error_sql(err, "user schema", &sql_err);
-		return -1;
-	}
-	return r > 0 && password_verify(hash, password) ? 1 : 0;
+	return check_password(db, "user schema",
+	                      "SELECT password_hash FROM users WHERE cid=? AND login=? AND "
+	                      "is_admin=1 AND enabled=1",
+	                      cid, login, password, err);
 }
