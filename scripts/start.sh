@@ -54,7 +54,9 @@ cat <<EOT
 Tandem is running on http://$listen/  (data in $data)
   health:          curl http://$listen/health
   demo users:      alice@defaultcontext / alice_password, bob@defaultcontext / bob_password
-                   (provisioned now; the session login API comes with the groupware issue)
+  log in:          curl -c alice.jar -H 'Content-Type: application/json' \\
+                     -d '{"login":"alice","password":"alice_password"}' http://$listen/api/v1/login
+  walk-through:    docs/quickstart.md (folders, sharing, files with curl)
   context admin:   oxadmin / admin_password (context 1, "demo")
   master admin:    $master_user / $master_pass
   provisioning:    $bin/tandemctl/tandemctl -A $master_user -P $master_pass listuser -c 1
