@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http-params.h"
 #include "http-server.h"
 #include "node.h"
 #include "pool.h"
@@ -67,37 +68,12 @@ json_t *api_body_object(struct http_request *req)
 
 const char *api_query(struct http_request *req, const char *name)
 {
-	struct strv q = http_request_head(req)->query, pair;
-	size_t nlen = strlen(name);
-	while (q.len > 0) {
-		strv_split(q, '&', &pair, &q);
-		if (pair.len < nlen || memcmp(pair.ptr, name, nlen) != 0 ||
-		    (pair.len > nlen && pair.ptr[nlen] != '='))
-			continue;
-		struct strv v = pair.len > nlen
-		                    ? strv_make(pair.ptr + nlen + 1, pair.len - nlen - 1)
-		                    : STRV_LIT("");
-		char *out = pool_alloc(http_request_pool(req), v.len + 1);
-		size_t o = 0;
-		for (size_t i = 0; i < v.len; i++) {
-			char c = v.ptr[i];
-			if (c == '+') {
-				c = ' ';
-			} else if (c == '%' && i + 2 < v.len) {
-				int hi = strv_hex_digit(v.ptr[i + 1]);
-				int lo = strv_hex_digit(v.ptr[i + 2]);
-				/* %00 stays as it is: a NUL would cut the string short. */
-				if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
-					c = (char)(hi * 16 + lo);
-					i += 2;
-				}
-			}
-			out[o++] = c;
-		}
-		out[o] = '\0';
-		return out;
-	}
-	return NULL;
+	struct strv raw;
+	if (!http_query_get(http_request_head(req)->query, name, &raw))
+		return NULL;
+	char *out = pool_alloc(http_request_pool(req), raw.len + 1);
+	http_url_decode(raw, out);
+	return out;
 }
 
 static bool parse_id(const char *s, size_t len, int64_t *id_r)

@@ -12,6 +12,7 @@
 #include "api-common.h"
 #include "cache.h"
 #include "clock.h"
+#include "http-params.h"
 #include "http-server.h"
 #include "log.h"
 #include "mem.h"
@@ -84,26 +85,6 @@ static void cookie_hash(const struct sessions *s, struct strv ua, const char *cl
 	sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
-/* Value of cookie name in the Cookie header(s), or STRV_NULL. */
-static struct strv find_cookie(const struct http_request *req, const char *name)
-{
-	const struct http_request_head *head = http_request_head(req);
-	size_t nlen = strlen(name);
-	for (size_t i = 0; i < head->header_count; i++) {
-		if (!strv_eq_ci_cstr(head->headers[i].name, "Cookie"))
-			continue;
-		struct strv rest = head->headers[i].value, part;
-		while (rest.len > 0) {
-			strv_split(rest, ';', &part, &rest);
-			part = strv_trim(part);
-			if (part.len > nlen && memcmp(part.ptr, name, nlen) == 0 &&
-			    part.ptr[nlen] == '=')
-				return strv_make(part.ptr + nlen + 1, part.len - nlen - 1);
-		}
-	}
-	return STRV_NULL;
-}
-
 static bool same_subnet(const char *a, const char *b)
 {
 	/* IPv4: the /24; IPv6: the /64 (first four groups). */
@@ -136,15 +117,9 @@ static bool ip_ok(const struct sessions *s, const struct session *sess, const ch
 static struct strv session_id_of(struct http_request *req)
 {
 	struct strv v = http_request_header(req, "X-Session");
-	if (v.ptr != NULL)
-		return v;
-	struct strv q = http_request_head(req)->query, pair;
-	while (q.len > 0) {
-		strv_split(q, '&', &pair, &q);
-		if (strv_starts_with(pair, STRV_LIT("session=")))
-			return strv_make(pair.ptr + 8, pair.len - 8);
-	}
-	return STRV_NULL;
+	if (v.ptr == NULL && !http_query_get(http_request_head(req)->query, "session", &v))
+		return STRV_NULL;
+	return v;
 }
 
 int sessions_validate(struct sessions *s, struct http_request *req, struct session *s_r,
@@ -169,7 +144,7 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 	char name[64], hash[33];
 	cookie_hash(s, http_request_header(req, "User-Agent"), s_r->client, hash);
 	snprintf(name, sizeof(name), "tandem-secret-%s", hash);
-	struct strv secret = find_cookie(req, name);
+	struct strv secret = http_cookie_get(http_request_head(req), name);
 	if (secret.len != SESSION_ID_LEN ||
 	    sodium_memcmp(secret.ptr, s_r->secret, SESSION_ID_LEN) != 0) {
 		*why_r = "session expired or unknown";
