@@ -545,13 +545,11 @@ int sql_query_int64(struct sql_conn *conn, struct sql_error *err, int64_t *value
 	return r;
 }
 
-int sql_transaction(struct sql_db *db, bool write, sql_txn_fn *fn, void *ctx, struct sql_error *err)
+int sql_conn_transaction(struct sql_conn *conn, bool write, sql_txn_fn *fn, void *ctx,
+                         struct sql_error *err)
 {
 	for (unsigned attempt = 0;; attempt++) {
-		struct sql_conn *conn;
 		memset(err, 0, sizeof(*err));
-		if (sql_conn_get(db, &conn, err) < 0)
-			return -1;
 		int ret = sql_begin(conn, write, err);
 		if (ret == 0) {
 			ret = fn(conn, ctx, err);
@@ -560,12 +558,22 @@ int sql_transaction(struct sql_db *db, bool write, sql_txn_fn *fn, void *ctx, st
 			else
 				sql_rollback(conn);
 		}
-		sql_conn_put(&conn);
 		if (ret == 0)
 			return 0;
-		if (err->kind != SQL_ERR_BUSY || attempt >= 5)
+		if (err->kind != SQL_ERR_BUSY || attempt >= 5 || conn->broken)
 			return -1;
 		/* Back off a little, growing, so that contending writers spread out. */
 		usleep((useconds_t)(5000u << attempt));
 	}
+}
+
+int sql_transaction(struct sql_db *db, bool write, sql_txn_fn *fn, void *ctx, struct sql_error *err)
+{
+	struct sql_conn *conn;
+	memset(err, 0, sizeof(*err));
+	if (sql_conn_get(db, &conn, err) < 0)
+		return -1;
+	int ret = sql_conn_transaction(conn, write, fn, ctx, err);
+	sql_conn_put(&conn);
+	return ret;
 }

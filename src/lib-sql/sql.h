@@ -121,6 +121,9 @@ int sql_query_int64(struct sql_conn *conn, struct sql_error *err, int64_t *value
 typedef int sql_txn_fn(struct sql_conn *conn, void *ctx, struct sql_error *err);
 int sql_transaction(struct sql_db *db, bool write, sql_txn_fn *fn, void *ctx,
                     struct sql_error *err);
+/* The same on a connection the caller already holds (it stays the caller's). */
+int sql_conn_transaction(struct sql_conn *conn, bool write, sql_txn_fn *fn, void *ctx,
+                         struct sql_error *err);
 
 /* Sets err from a format (kind SQL_ERR_OTHER unless given). */
 void sql_error_set(struct sql_error *err, enum sql_error_kind kind, int native, const char *fmt,

@@ -190,21 +190,23 @@ static int check_temps(struct check *c)
 	return 0;
 }
 
-/* Runs fn(c, arg) in a write transaction on c->conn, retrying a few times when the database is
-   busy (as sql_transaction does for a pool). */
+struct check_txn {
+	struct check *c;
+	int (*fn)(struct check *c, void *arg);
+	void *arg;
+};
+
+static int run_check_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct check_txn *t = ctx;
+	return t->fn(t->c, t->arg);
+}
+
+/* Runs fn(c, arg) in a write transaction on c->conn (retried while the database is busy). */
 static int in_transaction(struct check *c, int (*fn)(struct check *c, void *arg), void *arg)
 {
-	for (int attempt = 0;; attempt++) {
-		c->err->kind = SQL_ERR_NONE;
-		if (sql_begin(c->conn, true, c->err) == 0) {
-			if (fn(c, arg) == 0 && sql_commit(c->conn, c->err) == 0)
-				return 0;
-			sql_rollback(c->conn);
-		}
-		if (c->err->kind != SQL_ERR_BUSY || attempt == 4)
-			return -1;
-		usleep((useconds_t)(20000 << attempt));
-	}
+	struct check_txn t = {c, fn, arg};
+	return sql_conn_transaction(c->conn, true, run_check_txn, &t, c->err);
 }
 
 /* Drops a version row whose file is gone; the file falls back to its newest remaining

@@ -746,6 +746,21 @@ static void file_content(struct node *node, struct http_request *req, const stru
 
 /* --------------------------------------------------------------- delete */
 
+struct delete_txn {
+	int64_t cid, id;
+	struct array *locations;
+	int found; /* infostore_delete's answer: 1 deleted, 0 no such file */
+};
+
+static int delete_file_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct delete_txn *dt = ctx;
+	array_clear(dt->locations); /* a retried attempt starts over */
+	dt->found =
+	    infostore_delete(conn, dt->cid, dt->id, (int64_t)time(NULL), dt->locations, err);
+	return dt->found < 0 ? -1 : 0;
+}
+
 static void file_delete(struct node *node, struct http_request *req, const struct api_user *user,
                         int64_t id)
 {
@@ -770,20 +785,8 @@ static void file_delete(struct node *node, struct http_request *req, const struc
 		api_error(req, 403, "FIL-0403", "no permission to delete file %lld", (long long)id);
 		goto out;
 	}
-	int r = -1;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		array_clear(&locations);
-		if (sql_begin(conn, true, &err) < 0)
-			break;
-		r = infostore_delete(conn, user->cid, id, (int64_t)time(NULL), &locations, &err);
-		if (r >= 0 && sql_commit(conn, &err) < 0)
-			r = -1;
-		if (r < 0)
-			sql_rollback(conn);
-		if (r >= 0 || err.kind != SQL_ERR_BUSY)
-			break;
-		usleep((useconds_t)(20000 << attempt));
-	}
+	struct delete_txn dt = {.cid = user->cid, .id = id, .locations = &locations};
+	int r = sql_conn_transaction(conn, true, delete_file_txn, &dt, &err) < 0 ? -1 : dt.found;
 	if (r < 0) {
 		sql_failed(req, "delete", &err);
 		goto out;
