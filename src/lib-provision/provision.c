@@ -74,6 +74,32 @@ const char *prov_filestore_path(const char *uri)
 
 /* ---------------------------------------------------------------- configdb */
 
+/* CREATE DATABASE name on the MariaDB server at server_url (idempotent). */
+static int create_mariadb_database(const char *server_url, const char *name, const char *what,
+                                   struct prov_error *err)
+{
+	struct sql_db *db;
+	struct sql_conn *conn;
+	struct sql_error sql_err;
+	char ddl[200];
+	if (sql_db_open(server_url, NULL, false, &db, &sql_err) < 0) {
+		prov_error_sql(err, what, &sql_err);
+		return -1;
+	}
+	/* name is a validated identifier ([A-Za-z0-9_-]), never raw input. */
+	snprintf(ddl, sizeof(ddl), "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
+	         name);
+	int ret = sql_conn_get(db, &conn, &sql_err);
+	if (ret == 0) {
+		ret = sql_exec(conn, ddl, &sql_err);
+		sql_conn_put(&conn);
+	}
+	sql_db_close(&db);
+	if (ret < 0)
+		prov_error_sql(err, what, &sql_err);
+	return ret;
+}
+
 /* For MariaDB the configdb database is created on the server first. */
 static int ensure_database(const char *url, struct prov_error *err)
 {
@@ -92,25 +118,8 @@ static int ensure_database(const char *url, struct prov_error *err)
 	char server_url[700];
 	const char *slash = strrchr(url, '/');
 	snprintf(server_url, sizeof(server_url), "%.*s/", (int)(slash - url), url);
-	struct sql_db *db;
-	struct sql_error sql_err;
-	if (sql_db_open(server_url, NULL, false, &db, &sql_err) < 0) {
-		prov_error_sql(err, "configdb", &sql_err);
-		return -1;
-	}
-	char ddl[200];
-	snprintf(ddl, sizeof(ddl), "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
-	         u.database);
-	struct sql_conn *conn;
-	int ret = sql_conn_get(db, &conn, &sql_err);
-	if (ret == 0) {
-		ret = sql_exec(conn, ddl, &sql_err);
-		sql_conn_put(&conn);
-	}
-	sql_db_close(&db);
-	if (ret < 0)
-		prov_error_sql(err, "creating the configdb database", &sql_err);
-	return ret;
+	return create_mariadb_database(server_url, u.database, "creating the configdb database",
+	                               err);
 }
 
 struct init_ctx {
@@ -314,29 +323,6 @@ static int schema_url(const char *pool_url, const char *schema, char *out, size_
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-static int create_mariadb_schema(const char *pool_url, const char *schema, struct prov_error *err)
-{
-	struct sql_db *db;
-	struct sql_conn *conn;
-	struct sql_error sql_err;
-	char ddl[160];
-	if (sql_db_open(pool_url, NULL, false, &db, &sql_err) < 0) {
-		prov_error_sql(err, "user database", &sql_err);
-		return -1;
-	}
-	snprintf(ddl, sizeof(ddl), "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
-	         schema);
-	int ret = sql_conn_get(db, &conn, &sql_err);
-	if (ret == 0) {
-		ret = sql_exec(conn, ddl, &sql_err);
-		sql_conn_put(&conn);
-	}
-	sql_db_close(&db);
-	if (ret < 0)
-		prov_error_sql(err, "creating a user schema", &sql_err);
-	return ret;
-}
-
 static int migrate_userdb(struct sql_db *db, bool create, struct prov_error *err)
 {
 	struct sql_conn *conn;
@@ -415,7 +401,7 @@ struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const cha
 		return db;
 	if (db == NULL) {
 		if (create && strncmp(pool_url, "sqlite:", 7) != 0 &&
-		    create_mariadb_schema(pool_url, schema, err) < 0)
+		    create_mariadb_database(pool_url, schema, "creating a user schema", err) < 0)
 			return NULL;
 		struct sql_settings set;
 		sql_settings_default(&set);
