@@ -5,9 +5,9 @@
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
-       libmariadb-dev libjansson-dev libssl-dev)
+       libmariadb-dev libjansson-dev libssl-dev libhiredis-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
-      mariadb-client)
+      mariadb-client redis-server redis-sentinel redis-tools)
 bench=(wrk nginx-light)
 
 want=("${build[@]}")

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* One interface for announcing changes to cached data (DESIGN §5): in-process now; the cluster
-   layer plugs a Redis stream in behind the same calls. Events carry what changed, never values:
-   receivers drop their entries and reload from SQL. */
+/* One interface for announcing changes to cached data (DESIGN §5): handlers run in-process at
+   once, and the cluster layer (inval-stream.c) carries each event to the other nodes. Events
+   carry what changed, never values: receivers drop their entries and reload from SQL. */
 #ifndef TANDEM_INVALIDATION_H
 #define TANDEM_INVALIDATION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum inval_region {
@@ -28,16 +29,32 @@ struct inval_bus;
 
 struct inval_bus *inval_bus_create(void);
 void inval_bus_destroy(struct inval_bus **bus);
-/* handler(ev, ctx) runs for every event of region, on the publishing thread (later: on the
-   stream reader's thread). Subscribe before publishing starts. */
+/* handler(ev, ctx) runs for every event of region: on the publishing thread for this node's
+   events, on the stream reader's thread for other nodes'. Subscribe before publishing starts. */
 void inval_subscribe(struct inval_bus *bus, enum inval_region region, inval_handler_fn *handler,
                      void *ctx);
-/* Announces a committed change. Thread-safe. */
+/* handler(ctx) runs when every cache may be stale (a gap in the stream, a lost connection, a
+   flush announced by another node): drop everything. Subscribe before publishing starts. */
+typedef void inval_flush_fn(void *ctx);
+void inval_subscribe_flush(struct inval_bus *bus, inval_flush_fn *handler, void *ctx);
+/* Announces a committed change: runs this node's handlers, then the forwarder (if any).
+   Thread-safe. */
 void inval_publish(struct inval_bus *bus, enum inval_region region, int64_t cid, int64_t key);
+/* The cluster layer's hook: called on the publishing thread after the local handlers, for
+   every event published on this node. Set before publishing starts. */
+typedef void inval_forward_fn(const struct inval_event *ev, void *ctx);
+void inval_set_forwarder(struct inval_bus *bus, inval_forward_fn *forward, void *ctx);
+/* Runs the handlers for an event another node published (never forwarded). */
+void inval_deliver(struct inval_bus *bus, const struct inval_event *ev);
+/* Runs every flush handler. */
+void inval_flush_all(struct inval_bus *bus);
+uint64_t inval_flushes(struct inval_bus *bus);
 /* Events published so far (metrics, tests). */
 uint64_t inval_published(struct inval_bus *bus);
 uint64_t inval_published_region(struct inval_bus *bus, enum inval_region region);
 /* "context", "user", "group", "folder", "session". */
 const char *inval_region_name(enum inval_region region);
+/* The region of a name, or -1. */
+int inval_region_parse(const char *name, size_t len);
 
 #endif

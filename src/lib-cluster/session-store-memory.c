@@ -125,11 +125,11 @@ static int mem_get(struct session_store *store, const char *id, uint64_t now, st
 	return ret;
 }
 
-static int mem_touch(struct session_store *store, const char *id, uint64_t now)
+static int mem_touch(struct session_store *store, const struct session *sess, uint64_t now)
 {
 	struct memory_store *ms = (struct memory_store *)store;
 	pthread_mutex_lock(&ms->lock);
-	struct entry **pp = find(ms, id);
+	struct entry **pp = find(ms, sess->id);
 	if (*pp != NULL)
 		(*pp)->s.last_ms = now;
 	pthread_mutex_unlock(&ms->lock);
@@ -227,12 +227,4 @@ struct session_store *session_store_memory_create(void)
 	ms->nbuckets = INITIAL_BUCKETS;
 	ms->buckets = mem_calloc(ms->nbuckets, sizeof(*ms->buckets));
 	return &ms->store;
-}
-
-void session_store_destroy(struct session_store **store)
-{
-	if (*store == NULL)
-		return;
-	(*store)->ops->destroy(*store);
-	*store = NULL;
 }

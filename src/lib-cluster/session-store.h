@@ -33,14 +33,15 @@ struct session_store_ops {
 	/* 1 found and not expired (copied to *s_r), 0 unknown or expired, -1 store error. */
 	int (*get)(struct session_store *store, const char *id, uint64_t now_ms,
 	           struct session *s_r);
-	/* Marks the session used at now_ms. */
-	int (*touch)(struct session_store *store, const char *id, uint64_t now_ms);
-	/* Removes one session: 1 removed, 0 unknown. */
+	/* Marks the session s (as returned by get) used at now_ms. */
+	int (*touch)(struct session_store *store, const struct session *s, uint64_t now_ms);
+	/* Removes one session: 1 removed, 0 unknown, -1 store error. */
 	int (*remove)(struct session_store *store, const char *id);
-	/* The ids of a user's live sessions, oldest first, into ids (up to max); returns count. */
+	/* The ids of a user's live sessions, oldest first, into ids (up to max); returns count,
+	   or -1 on a store error. */
 	int (*list_user)(struct session_store *store, int64_t cid, int64_t uid, uint64_t now_ms,
 	                 char (*ids)[SESSION_ID_LEN + 1], size_t max);
-	/* Sessions held (for metrics). */
+	/* Live sessions created on this node (metrics, membership). */
 	size_t (*count)(struct session_store *store);
 	void (*destroy)(struct session_store *store);
 };
@@ -48,6 +49,10 @@ struct session_store_ops {
 struct session_store {
 	const struct session_store_ops *ops;
 };
+
+/* Every op returning -1 leaves the reason here (per thread, until the next failure). */
+const char *session_store_error(void);
+void session_store_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Memory store: a hash table guarded by one mutex; expired sessions are dropped lazily. */
 struct session_store *session_store_memory_create(void);

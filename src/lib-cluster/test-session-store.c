@@ -30,7 +30,7 @@ static void test_basic(void)
 	test_assert_int_eq(st->ops->get(st, "aa", 1101, &got), 0);
 	s = make("cc", 1, 100);
 	st->ops->put(st, &s);
-	st->ops->touch(st, "cc", 1000);
+	st->ops->touch(st, &s, 1000);
 	test_assert_int_eq(st->ops->get(st, "cc", 1900, &got), 1);
 	test_assert_int_eq(st->ops->remove(st, "cc"), 1);
 	test_assert_int_eq(st->ops->remove(st, "cc"), 0);

@@ -45,6 +45,13 @@ void provision_invalidate_context(struct provision *prov, int64_t cid)
 	pthread_mutex_unlock(&prov->lock);
 }
 
+void provision_invalidate_all(struct provision *prov)
+{
+	pthread_mutex_lock(&prov->lock);
+	array_clear(&prov->locations);
+	pthread_mutex_unlock(&prov->lock);
+}
+
 static int load_location(struct provision *prov, int64_t cid, struct prov_location *loc,
                          struct prov_error *err)
 {

@@ -129,6 +129,8 @@ int provision_lookup_mapping(struct provision *prov, const char *mapping, int64_
                              struct prov_error *err);
 /* Drops cached data about cid (after a change made elsewhere). */
 void provision_invalidate_context(struct provision *prov, int64_t cid);
+/* Drops every cached location (the cluster lost track of changes). */
+void provision_invalidate_all(struct provision *prov);
 /* Called after every committed change to a context (name, quota, mappings, enabled,
    deletion) instead of dropping the local cache directly: the node routes it through its
    invalidation bus, whose subscriber calls provision_invalidate_context on every node. */

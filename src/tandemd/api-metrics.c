@@ -5,9 +5,13 @@
 #include "cache.h"
 #include "clock.h"
 #include "http-server.h"
+#include "inval-stream.h"
 #include "invalidation.h"
 #include "node.h"
+#include "redis.h"
 #include "routes.h"
+#include "session-store-redis.h"
+#include "sessions.h"
 #include "worker-pool.h"
 
 static void metric(struct buf *b, const char *name, const char *type, const char *help,
@@ -72,6 +76,62 @@ static void cache_metrics(struct buf *b, struct node *node)
 		           inval_region_name(r), inval_published_region(node->inval, r));
 }
 
+/* The Redis pool, the invalidation stream and the Redis session store: only with a Redis
+   store (node->stream is set with node->redis, and the store is the Redis one). */
+static void cluster_metrics(struct buf *b, struct node *node)
+{
+	struct redis_pool_stats ps;
+	struct inval_stream_stats ss;
+	struct session_store_redis_stats st;
+
+	redis_pool_stats(node->redis, &ps);
+	metric(b, "tandem_redis_connects_total", "counter", "Redis connections opened.",
+	       ps.connects);
+	metric(b, "tandem_redis_connect_failures_total", "counter",
+	       "Redis connects that failed (unreachable, or not the master).", ps.connect_fails);
+	metric(b, "tandem_redis_fast_failures_total", "counter",
+	       "Redis calls refused at once while backing off after a failed connect.",
+	       ps.fast_fails);
+	metric(b, "tandem_redis_broken_connections_total", "counter",
+	       "Redis connections closed after an I/O error or timeout.", ps.broken);
+
+	inval_stream_stats(node->stream, &ss);
+	metric(b, "tandem_inval_stream_connected", "gauge",
+	       "1 while the invalidation stream reader is connected to Redis.", ss.connected);
+	metric(b, "tandem_inval_stream_appended_total", "counter",
+	       "This node's invalidations appended to the stream.", ss.appended);
+	metric(b, "tandem_inval_stream_append_failures_total", "counter",
+	       "Appends that failed (each makes every node flush once Redis answers).",
+	       ss.append_failures);
+	metric(b, "tandem_inval_stream_received_total", "counter",
+	       "Other nodes' invalidations applied from the stream.", ss.received);
+	metric(b, "tandem_inval_stream_gaps_total", "counter",
+	       "Times the stream could not vouch for every event (trimmed, gone, went back): "
+	       "full cache flushes.",
+	       ss.gaps);
+	metric(b, "tandem_inval_stream_reconnects_total", "counter",
+	       "Reader reconnects (each flushes every cache).", ss.reconnects);
+	metric(b, "tandem_inval_stream_fence_waits_total", "counter",
+	       "Requests that waited for the reader to apply the stream head.", ss.fence_waits);
+	buf_printf(b,
+	           "# HELP tandem_inval_stream_fence_wait_seconds_total Time requests spent "
+	           "waiting for the reader.\n"
+	           "# TYPE tandem_inval_stream_fence_wait_seconds_total counter\n"
+	           "tandem_inval_stream_fence_wait_seconds_total %" PRIu64 ".%06" PRIu64 "\n",
+	           ss.fence_wait_us / 1000000, ss.fence_wait_us % 1000000);
+	metric(b, "tandem_inval_stream_fence_timeouts_total", "counter",
+	       "Fences that flushed every cache instead (reader disconnected or too slow).",
+	       ss.fence_timeouts);
+
+	session_store_redis_stats(sessions_store(node->sessions), &st);
+	metric(b, "tandem_session_wait_shortfalls_total", "counter",
+	       "Session writes that fewer replicas than backup_count acknowledged in time.",
+	       st.wait_shortfalls);
+	metric(b, "tandem_session_store_errors_total", "counter",
+	       "Session store operations that failed (Redis unreachable or an error reply).",
+	       st.errors);
+}
+
 void api_metrics_get(struct node *node, struct http_request *req)
 {
 	struct http_server_stats st;
@@ -105,6 +165,15 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	           "tandem_build_info{version=\"%s\",route=\"%s\"} 1\n",
 	           TANDEM_VERSION, node->cfg.route);
 	cache_metrics(b, node);
+	metric(b, "tandem_cache_flushes_total", "counter",
+	       "Times every cache was dropped at once (stream gaps, reconnects, fences, flushes "
+	       "asked for by other nodes).",
+	       inval_flushes(node->inval));
+	/* with the Redis store a round trip (bounded by its timeouts; the last count on error) */
+	metric(b, "tandem_sessions_local", "gauge", "Live sessions created on this node.",
+	       sessions_count(node->sessions));
+	if (node->redis != NULL && node->stream != NULL)
+		cluster_metrics(b, node);
 	http_response_status(req, 200);
 	http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_response_send(req);

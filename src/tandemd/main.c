@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "node.h"
@@ -24,22 +26,38 @@ static void usage(FILE *out)
 	      "  -V, --version       print the version and exit\n"
 	      "  -h, --help          print this help and exit\n"
 	      "\n"
-	      "Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reopens the log file.\n",
+	      "Signals: SIGTERM/SIGINT drain and exit 0 (a second one cuts [server] drain_grace\n"
+	      "short), SIGHUP reopens the log file.\n",
 	      out);
 }
 
-/* Waits for signals on the main thread; returns when asked to stop. */
-static void wait_for_stop(void)
+/* Takes signals on the main thread: SIGHUP reopens the log; returns true at SIGTERM or SIGINT,
+   false once timeout_ms have passed (UINT64_MAX: never). The admin API's drain call wakes this
+   thread with a SIGTERM of the process's own (api-node.c); with ignore_own such a signal is
+   skipped, so during the grace only an operator's second signal cuts it short. */
+static bool wait_for_stop(uint64_t timeout_ms, bool ignore_own)
 {
+	uint64_t end = timeout_ms == UINT64_MAX ? UINT64_MAX : clock_mono_ms() + timeout_ms;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	for (;;) {
+		siginfo_t info;
 		int sig;
-		if (sigwait(&set, &sig) != 0)
-			continue;
+		if (end == UINT64_MAX) {
+			sig = sigwaitinfo(&set, &info);
+		} else {
+			uint64_t now = clock_mono_ms();
+			if (now >= end)
+				return false;
+			struct timespec left = {(time_t)((end - now) / 1000),
+			                        (long)((end - now) % 1000) * 1000000L};
+			sig = sigtimedwait(&set, &info, &left);
+		}
+		if (sig < 0)
+			continue; /* EINTR, or EAGAIN at the deadline: the clock decides above */
 		if (sig == SIGHUP) {
 			const char *error;
 			if (log_reopen(&error) < 0)
@@ -48,8 +66,14 @@ static void wait_for_stop(void)
 				log_info("main", "log reopened");
 			continue;
 		}
-		log_info("main", "received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		return;
+		bool own = info.si_code == SI_USER && info.si_pid == getpid();
+		if (own && ignore_own)
+			continue;
+		if (own)
+			log_info("main", "woken for the drain asked for through the admin API");
+		else
+			log_info("main", "received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return true;
 	}
 }
 
@@ -130,7 +154,13 @@ int main(int argc, char **argv)
 		log_error("main", "startup failed: %s", error);
 		goto out;
 	}
-	wait_for_stop();
+	wait_for_stop(UINT64_MAX, false);
+	/* Draining but still serving for drain_grace, so balancers see /health's 503 before the
+	   listeners close; a second signal cuts the grace short (in-flight requests still
+	   finish). */
+	node_drain_begin(&node);
+	if (node.cfg.drain_grace_ms > 0 && wait_for_stop(node.cfg.drain_grace_ms, true))
+		log_info("main", "drain grace cut short");
 	node_drain(&node);
 	log_info("main", "stopped");
 	ret = 0;

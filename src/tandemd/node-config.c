@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "announce.h"
 #include "config.h"
+#include "redis.h"
 
 static const struct config_key schema[] = {
     {"server", "name", CONFIG_STRING, "tandem", false},
@@ -15,6 +17,7 @@ static const struct config_key schema[] = {
     {"server", "io_threads", CONFIG_UINT, "0", false},
     {"server", "data_dir", CONFIG_STRING, "./tandem-data", false},
     {"server", "drain_timeout", CONFIG_DURATION, "30s", false},
+    {"server", "drain_grace", CONFIG_DURATION, "0s", false},
     {"http", "max_header_bytes", CONFIG_SIZE, "32K", false},
     {"http", "max_line", CONFIG_SIZE, "8K", false},
     {"http", "max_headers", CONFIG_UINT, "100", false},
@@ -31,6 +34,19 @@ static const struct config_key schema[] = {
     {"session", "max_per_user", CONFIG_UINT, "100", false},
     {"session", "ip_check", CONFIG_STRING, "none", false},
     {"session", "cookie_salt", CONFIG_STRING, NULL, false},
+    {"cluster", "name", CONFIG_STRING, "tandem", false},
+    {"cluster", "store", CONFIG_STRING, "memory", false},
+    {"cluster", "backup_count", CONFIG_UINT, "0", false},
+    {"cluster", "async_backup_count", CONFIG_UINT, "0", false},
+    {"cluster", "strict", CONFIG_BOOL, "false", false},
+    {"cluster", "backup_timeout", CONFIG_DURATION, "200ms", false},
+    {"cluster", "timeout", CONFIG_DURATION, "1s", false},
+    {"cluster", "heartbeat", CONFIG_DURATION, "1s", false},
+    {"cluster", "member_ttl", CONFIG_DURATION, "5s", false},
+    {"cluster", "stream_maxlen", CONFIG_UINT, "100000", false},
+    {"cluster", "announce", CONFIG_ADDRESS, NULL, false},
+    {"cluster", "announce_interface", CONFIG_STRING, NULL, false},
+    {"cluster", "announce_interval", CONFIG_DURATION, "1s", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -39,8 +55,8 @@ static const struct config_key schema[] = {
 static int check_route(const char *route, const char **error_r)
 {
 	/* The route travels in a cookie value after a '.', so keep it to token-ish bytes. */
-	if (route[0] == '\0') {
-		*error_r = "[server] route must not be empty";
+	if (route[0] == '\0' || strlen(route) > 48) {
+		*error_r = "[server] route must be 1 to 48 characters";
 		return -1;
 	}
 	for (const char *p = route; *p != '\0'; p++) {
@@ -49,6 +65,51 @@ static int check_route(const char *route, const char **error_r)
 			*error_r = "[server] route may only contain letters, digits, '-' and '_'";
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* Cluster names go into Redis key names and announce datagrams. */
+static int check_cluster_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789-_") != n)
+		return -1;
+	return 0;
+}
+
+static int check_announce(const struct node_config *nc, const char **problem_r)
+{
+	static __thread char msg[200];
+	struct announce_settings set = {nc->announce, nc->announce_interface,
+	                                nc->announce_interval_ms};
+	const char *error;
+	if (announce_settings_check(&set, &error) < 0) {
+		snprintf(msg, sizeof(msg), "[cluster] announce: %s", error);
+		*problem_r = msg;
+		return -1;
+	}
+	return 0;
+}
+
+static int check_store(const char *store, const char **problem_r)
+{
+	static __thread char msg[200];
+	struct redis_url url;
+	const char *error;
+	if (strcmp(store, "memory") == 0)
+		return 0;
+	if (strncmp(store, "redis", 5) != 0) {
+		*problem_r = "[cluster] store must be memory, redis://host:port/db or "
+		             "redis-sentinel://host:port,.../mastername";
+		return -1;
+	}
+	if (redis_url_parse(store, &url, &error) < 0) {
+		snprintf(msg, sizeof(msg), "[cluster] store: %s", error);
+		*problem_r = msg;
+		return -1;
 	}
 	return 0;
 }
@@ -71,6 +132,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->io_threads = (unsigned)config_get_uint(cfg, "server", "io_threads");
 	nc->data_dir = config_get_str(cfg, "server", "data_dir");
 	nc->drain_timeout_ms = config_get_duration_ms(cfg, "server", "drain_timeout");
+	nc->drain_grace_ms = config_get_duration_ms(cfg, "server", "drain_grace");
 
 	http_limits_default(&nc->limits);
 	nc->limits.max_header_bytes = config_get_size(cfg, "http", "max_header_bytes");
@@ -95,6 +157,19 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->session_max_per_user = (unsigned)config_get_uint(cfg, "session", "max_per_user");
 	nc->session_ip_check = config_get_str(cfg, "session", "ip_check");
 	nc->session_cookie_salt = config_get_str(cfg, "session", "cookie_salt");
+	nc->cluster_name = config_get_str(cfg, "cluster", "name");
+	nc->cluster_store = config_get_str(cfg, "cluster", "store");
+	nc->backup_count = (unsigned)config_get_uint(cfg, "cluster", "backup_count");
+	nc->async_backup_count = (unsigned)config_get_uint(cfg, "cluster", "async_backup_count");
+	nc->backup_strict = config_get_bool(cfg, "cluster", "strict");
+	nc->backup_timeout_ms = config_get_duration_ms(cfg, "cluster", "backup_timeout");
+	nc->cluster_timeout_ms = config_get_duration_ms(cfg, "cluster", "timeout");
+	nc->heartbeat_ms = config_get_duration_ms(cfg, "cluster", "heartbeat");
+	nc->member_ttl_ms = config_get_duration_ms(cfg, "cluster", "member_ttl");
+	nc->stream_maxlen = config_get_uint(cfg, "cluster", "stream_maxlen");
+	nc->announce = config_get_str(cfg, "cluster", "announce");
+	nc->announce_interface = config_get_str(cfg, "cluster", "announce_interface");
+	nc->announce_interval_ms = config_get_duration_ms(cfg, "cluster", "announce_interval");
 
 	const char *section = NULL, *key = NULL, *problem = NULL;
 #define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))
@@ -114,6 +189,27 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("session", "max_per_user", "[session] max_per_user must be at most 1000");
 	else if (nc->session_lifetime_ms < 1000)
 		PROBLEM("session", "lifetime", "[session] lifetime must be at least 1s");
+	else if (check_cluster_name(nc->cluster_name) < 0)
+		PROBLEM("cluster", "name",
+		        "[cluster] name must be 1-64 letters, digits, '-' or '_'");
+	else if (check_store(nc->cluster_store, &problem) < 0)
+		PROBLEM("cluster", "store", problem);
+	else if (nc->backup_count > 16)
+		PROBLEM("cluster", "backup_count", "[cluster] backup_count must be at most 16");
+	else if (nc->cluster_timeout_ms < 10 || nc->cluster_timeout_ms > 60000)
+		PROBLEM("cluster", "timeout", "[cluster] timeout must be between 10ms and 60s");
+	else if (nc->heartbeat_ms < 100 || nc->member_ttl_ms < 2 * nc->heartbeat_ms)
+		PROBLEM(
+		    "cluster", "member_ttl",
+		    "[cluster] heartbeat must be at least 100ms and member_ttl at least twice it");
+	else if (nc->stream_maxlen < 1000)
+		PROBLEM("cluster", "stream_maxlen",
+		        "[cluster] stream_maxlen must be at least 1000");
+	else if (nc->announce != NULL && check_announce(nc, &problem) < 0)
+		PROBLEM("cluster", "announce", problem);
+	else if (nc->announce_interval_ms < 100)
+		PROBLEM("cluster", "announce_interval",
+		        "[cluster] announce_interval must be at least 100ms");
 	else if (nc->limits.max_headers == 0 || nc->limits.max_headers > 10000)
 		PROBLEM("http", "max_headers", "[http] max_headers must be between 1 and 10000");
 	else if (nc->limits.max_header_bytes > 1024 * 1024)

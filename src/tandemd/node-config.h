@@ -3,6 +3,7 @@
 #ifndef TANDEMD_NODE_CONFIG_H
 #define TANDEMD_NODE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct node_config {
 	unsigned io_threads; /* event-loop threads; 0 = one per CPU */
 	const char *data_dir;
 	uint64_t drain_timeout_ms;
+	uint64_t drain_grace_ms; /* draining but still serving, so balancers notice */
 	struct http_limits limits;
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */
@@ -31,6 +33,20 @@ struct node_config {
 	unsigned session_max_per_user;
 	const char *session_ip_check; /* none|strict|subnet */
 	const char *session_cookie_salt;
+	/* [cluster] */
+	const char *cluster_name;  /* Redis namespace tandem:<name>:v1: and announce filter */
+	const char *cluster_store; /* memory | redis://… | redis-sentinel://… */
+	unsigned backup_count;     /* WAIT for this many replicas after a session write */
+	unsigned async_backup_count;
+	bool backup_strict; /* a WAIT shortfall fails the login */
+	uint64_t backup_timeout_ms;
+	uint64_t cluster_timeout_ms; /* Redis connect and command timeout */
+	uint64_t heartbeat_ms;
+	uint64_t member_ttl_ms;
+	uint64_t stream_maxlen;
+	const char *announce;           /* group:port or NULL */
+	const char *announce_interface; /* address of the sending interface or NULL */
+	uint64_t announce_interval_ms;
 };
 
 /* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */

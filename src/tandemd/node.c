@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 
 #include "admin-auth.h"
+#include "announce.h"
 #include "cache.h"
 #include "clock.h"
 #include "folder.h"
 #include "http-server.h"
 #include "log.h"
+#include "node-cluster.h"
 #include "pool.h"
 #include "provision.h"
 #include "routes.h"
@@ -151,6 +153,17 @@ static void drop_folder(const struct inval_event *ev, void *ctx)
 		cache_drop(node->folder_cache, ev->cid, ev->key);
 }
 
+/* Every cache may be stale (the cluster lost track of changes): drop everything. */
+static void flush_caches(void *ctx)
+{
+	struct node *node = ctx;
+	if (node->prov != NULL)
+		provision_invalidate_all(node->prov);
+	cache_clear(node->folder_cache);
+	cache_clear(node->group_cache);
+	cache_clear(node->login_cache);
+}
+
 static void caches_init(struct node *node)
 {
 	node->inval = inval_bus_create();
@@ -164,6 +177,7 @@ static void caches_init(struct node *node)
 	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
 	inval_subscribe(node->inval, INVAL_GROUP, drop_group, node);
 	inval_subscribe(node->inval, INVAL_FOLDER, drop_folder, node);
+	inval_subscribe_flush(node->inval, flush_caches, node);
 	/* lib-storage's settings are process-wide: one node per process */
 	folder_set_caches(node->folder_cache, node->group_cache);
 	folder_set_change_hook(folder_changed, node);
@@ -213,6 +227,8 @@ int node_init(struct node *node, const char **error_r)
 	    .cookie_salt = node->cfg.session_cookie_salt,
 	    .route = node->cfg.route,
 	};
+	if (node_cluster_init(node, &sset.store, error_r) < 0)
+		return -1;
 	node->sessions = sessions_create(&sset);
 	pthread_mutex_init(&node->prov_lock, NULL);
 	/* The configdb may not exist yet (a fresh node before initconfigdb): report, keep going. */
@@ -237,6 +253,23 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 	return prov;
 }
 
+/* The announce sender's view of the node, read afresh before every datagram on its thread.
+   The HTTP server's counters stay valid until node_deinit() has stopped the sender. */
+static void announce_fill(struct announce_msg *msg, void *ctx)
+{
+	struct node *node = ctx;
+	struct http_server_stats st;
+	http_server_get_stats(node->http, &st);
+	announce_field_set(msg->cluster, sizeof(msg->cluster), node->cfg.cluster_name);
+	announce_field_set(msg->route, sizeof(msg->route), node->cfg.route);
+	announce_field_set(msg->address, sizeof(msg->address), http_server_address(node->http, 0));
+	announce_field_set(msg->version, sizeof(msg->version), TANDEM_VERSION);
+	bool draining = atomic_load(&node->state) == NODE_DRAINING;
+	msg->state = draining ? ANNOUNCE_DRAINING : ANNOUNCE_READY;
+	msg->load = st.connections_open;
+	msg->started_ms = node->start_wall_ms;
+}
+
 int node_start(struct node *node, const char **error_r)
 {
 	/* Ready before the loops run: the listeners already queue connections, and the first
@@ -247,12 +280,37 @@ int node_start(struct node *node, const char **error_r)
 	for (unsigned i = 0; http_server_address(node->http, i) != NULL; i++)
 		log_info("node", "listening on http://%s/ (route %s, version %s)",
 		         http_server_address(node->http, i), node->cfg.route, TANDEM_VERSION);
+	node_cluster_start(node);
+	if (node->cfg.announce != NULL) {
+		struct announce_settings aset = {node->cfg.announce, node->cfg.announce_interface,
+		                                 node->cfg.announce_interval_ms};
+		struct announce_sender **sender = &node->announcer;
+		if (announce_sender_start(&aset, announce_fill, node, sender, error_r) < 0)
+			return -1;
+		log_info("node", "announcing on %s every %llu ms", node->cfg.announce,
+		         (unsigned long long)node->cfg.announce_interval_ms);
+	}
 	return 0;
+}
+
+bool node_drain_begin(struct node *node)
+{
+	int state = atomic_load(&node->state);
+	do {
+		if (state == NODE_DRAINING)
+			return false;
+	} while (!atomic_compare_exchange_weak(&node->state, &state, NODE_DRAINING));
+	atomic_store(&node->drain_wall_ms, clock_wall_ms());
+	node_cluster_state_changed(node);
+	if (node->cfg.drain_grace_ms > 0)
+		log_info("node", "draining: /health 503, logins refused; still serving for %llu ms",
+		         (unsigned long long)node->cfg.drain_grace_ms);
+	return true;
 }
 
 void node_drain(struct node *node)
 {
-	atomic_store(&node->state, NODE_DRAINING);
+	node_drain_begin(node);
 	log_info("node", "draining: finishing in-flight requests (up to %llu ms)",
 	         (unsigned long long)node->cfg.drain_timeout_ms);
 	unsigned cut = http_server_shutdown(node->http, node->cfg.drain_timeout_ms);
@@ -260,16 +318,22 @@ void node_drain(struct node *node)
 		log_warn("node", "drain timed out: %u connections cut", cut);
 	/* Handlers still queued finish before the pool is gone. */
 	worker_pool_destroy(&node->workers);
+	/* Leave the cluster only now: until here the node was a (draining) member. */
+	node_cluster_stop(node);
 }
 
 void node_deinit(struct node *node)
 {
+	announce_sender_stop(&node->announcer); /* its fill reads node->http */
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
 	if (node->admin_auth != NULL) {
+		/* the stream reader calls into the caches and provisioning: stop it first */
+		node_cluster_stop(node);
 		provision_close(&node->prov);
 		admin_auth_destroy(&node->admin_auth);
 		sessions_destroy(&node->sessions);
+		node_cluster_deinit(node);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);
 	}

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "node-config.h"
@@ -23,11 +24,20 @@ struct node {
 	struct worker_pool *workers;
 	_Atomic int state;
 	uint64_t start_wall_ms;
+	_Atomic uint64_t drain_wall_ms; /* when draining began; 0 before */
 	struct admin_auth *admin_auth;
 	pthread_mutex_t prov_lock;
 	struct provision *prov; /* opened on first use, so a node starts before its configdb */
 	struct sessions *sessions;
-	struct inval_bus *inval; /* cache invalidation (in-process; Redis stream later) */
+	struct inval_bus *inval; /* cache invalidation: handlers here, the stream to the others */
+	/* [cluster] store = redis…: NULL with the memory store (node-cluster.c) */
+	struct redis_pool *redis;
+	struct inval_stream *stream;
+	struct membership *membership;
+	/* multicast announce ([cluster] announce set), else NULL */
+	struct announce_sender *announcer;
+	char node_id[64];         /* route-<random>: origin of events, membership id */
+	char cluster_prefix[100]; /* tandem:<cluster>:v1: */
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
 	   invalidation"). */
 	struct cache *folder_cache; /* (cid, folder id): owner, module, permissions */
@@ -43,7 +53,12 @@ struct provision *node_provision(struct node *node, struct prov_error *err);
 int node_init(struct node *node, const char **error_r);
 /* Starts serving and logs where. */
 int node_start(struct node *node, const char **error_r);
-/* Marks the node draining (health answers 503) and stops the HTTP server gracefully. */
+/* Marks the node draining: /health answers 503, new logins are refused, everything else is
+   still served. Returns true if this call made the change, false if it was draining already.
+   Thread-safe (the admin API's drain call and the main thread both call it). */
+bool node_drain_begin(struct node *node);
+/* Marks the node draining (if not yet) and stops the HTTP server gracefully: listeners close,
+   in-flight requests finish within drain_timeout, idle connections close. Main thread. */
 void node_drain(struct node *node);
 void node_deinit(struct node *node);
 

@@ -16,6 +16,8 @@ const struct route node_routes[] = {
 
 const struct route *const node_route_tables[] = {
     api_consistency_routes, /* before node_routes' "/admin/v1/" prefix */
+    api_node_routes,        /* the same */
+    api_cluster_routes,     /* the same */
     node_routes,
     api_session_routes,
     api_folder_routes,

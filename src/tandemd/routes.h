@@ -13,6 +13,8 @@ extern const struct route api_folder_routes[];
 extern const struct route api_file_routes[];
 /* Before node_routes: its "/admin/v1/" prefix would take these paths. */
 extern const struct route api_consistency_routes[];
+extern const struct route api_node_routes[];
+extern const struct route api_cluster_routes[];
 
 void api_health_get(struct node *node, struct http_request *req);
 void api_metrics_get(struct node *node, struct http_request *req);

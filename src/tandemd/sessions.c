@@ -49,7 +49,8 @@ struct sessions *sessions_create(const struct sessions_settings *set)
 	snprintf(s->route, sizeof(s->route), "%s", set->route);
 	s->set.cookie_salt = s->salt;
 	s->set.route = s->route;
-	s->store = session_store_memory_create();
+	s->store = set->store != NULL ? set->store : session_store_memory_create();
+	s->set.store = NULL;
 	s->by_login = throttle_create(LOGIN_FAILURES_PER_LOGIN, LOGIN_WINDOW_S, 4096);
 	s->by_address = throttle_create(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_S, 4096);
 	return s;
@@ -69,6 +70,11 @@ void sessions_destroy(struct sessions **sp)
 size_t sessions_count(struct sessions *s)
 {
 	return s->store->ops->count(s->store);
+}
+
+struct session_store *sessions_store(struct sessions *s)
+{
+	return s->store;
 }
 
 /* hex(BLAKE2b-128(User-Agent \0 client \0 salt)): names the secret cookie. */
@@ -135,8 +141,12 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 	id[SESSION_ID_LEN] = '\0';
 	uint64_t now = clock_wall_ms();
 	int r = s->store->ops->get(s->store, id, now, s_r);
-	if (r <= 0) {
-		*why_r = r < 0 ? "session store unavailable" : "session expired or unknown";
+	if (r < 0) {
+		*why_r = session_store_error();
+		return -1;
+	}
+	if (r == 0) {
+		*why_r = "session expired or unknown";
 		return 0;
 	}
 	/* The secret must come back in the cookie named for this client: a mismatch is treated
@@ -155,18 +165,28 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 		return 0;
 	}
 	if (now - s_r->last_ms > TOUCH_INTERVAL_MS)
-		s->store->ops->touch(s->store, id, now);
+		s->store->ops->touch(s->store, s_r, now);
 	return 1;
+}
+
+/* Validates req's session and answers the refusal itself: 401 for a session that does not
+   exist (any kind of mismatch), 503 when the store could not be asked. */
+static bool session_check(struct sessions *s, struct http_request *req, struct session *sess_r)
+{
+	const char *why;
+	int r = sessions_validate(s, req, sess_r, &why);
+	if (r < 0)
+		api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
+	else if (r == 0)
+		api_error(req, 401, "SES-0203", "%s: log in again", why);
+	return r > 0;
 }
 
 bool api_auth(struct node *node, struct http_request *req, struct api_user *user_r)
 {
 	struct session sess;
-	const char *why;
-	if (sessions_validate(node->sessions, req, &sess, &why) <= 0) {
-		api_error(req, 401, "SES-0203", "%s: log in again", why);
+	if (!session_check(node->sessions, req, &sess))
 		return false;
-	}
 	user_r->cid = sess.cid;
 	user_r->uid = sess.uid;
 	snprintf(user_r->login, sizeof(user_r->login), "%s", sess.login);
@@ -294,22 +314,32 @@ static int load_user(struct node *node, struct http_request *req, int64_t cid, c
 	return r;
 }
 
-/* Enforces max_per_user by ending the oldest sessions. */
-static void make_room(struct sessions *s, int64_t cid, int64_t uid, uint64_t now)
+/* Enforces max_per_user by ending the oldest sessions. 0, or -1 when the store failed. */
+static int make_room(struct sessions *s, int64_t cid, int64_t uid, uint64_t now)
 {
 	unsigned max = s->set.max_per_user;
 	if (max == 0)
-		return;
+		return 0;
 	char(*ids)[SESSION_ID_LEN + 1] = mem_calloc(MAX_PER_USER_CAP + 1, sizeof(*ids));
 	int n = s->store->ops->list_user(s->store, cid, uid, now, ids, MAX_PER_USER_CAP);
-	for (int i = 0; i + (int)max <= n; i++)
-		s->store->ops->remove(s->store, ids[i]);
+	int ret = n < 0 ? -1 : 0;
+	for (int i = 0; i + (int)max <= n && ret == 0; i++) {
+		if (s->store->ops->remove(s->store, ids[i]) < 0)
+			ret = -1;
+	}
 	mem_free(&ids);
+	return ret;
 }
 
 void sessions_login(struct node *node, struct http_request *req)
 {
 	struct sessions *s = node->sessions;
+	/* A draining node is on its way out: new sessions belong on another node, the ones it
+	   has keep working until it stops. */
+	if (atomic_load(&node->state) == NODE_DRAINING) {
+		api_error(req, 503, "SRV-0503", "this node is draining; log in on another node");
+		return;
+	}
 	json_t *body = api_body_object(req);
 	if (body == NULL)
 		return;
@@ -412,9 +442,10 @@ void sessions_login(struct node *node, struct http_request *req)
 	sess.stay_signed_in = json_is_true(stay);
 	sess.lifetime_ms = sess.stay_signed_in ? s->set.long_lifetime_ms : s->set.lifetime_ms;
 	sess.created_ms = sess.last_ms = clock_wall_ms();
-	make_room(s, cid, u.uid, sess.created_ms);
-	if (s->store->ops->put(s->store, &sess) < 0) {
-		api_error(req, 503, "SES-0503", "session store unavailable");
+	if (make_room(s, cid, u.uid, sess.created_ms) < 0 ||
+	    s->store->ops->put(s->store, &sess) < 0) {
+		api_error(req, 503, "SES-0503", "session store unavailable: %s",
+		          session_store_error());
 		goto out;
 	}
 	log_info("session", "login %s@%lld (user %lld) from %s", user, (long long)cid,
@@ -431,11 +462,8 @@ void sessions_logout(struct node *node, struct http_request *req)
 {
 	struct sessions *s = node->sessions;
 	struct session sess;
-	const char *why;
-	if (sessions_validate(s, req, &sess, &why) <= 0) {
-		api_error(req, 401, "SES-0203", "%s", why);
+	if (!session_check(s, req, &sess))
 		return;
-	}
 	const char *all = api_query(req, "all");
 	int ended = 0;
 	if (all != NULL && (strcmp(all, "1") == 0 || strcmp(all, "true") == 0)) {
@@ -443,11 +471,20 @@ void sessions_logout(struct node *node, struct http_request *req)
 		char(*ids)[SESSION_ID_LEN + 1] = mem_calloc(MAX_PER_USER_CAP, sizeof(*ids));
 		int n = s->store->ops->list_user(s->store, sess.cid, sess.uid, clock_wall_ms(), ids,
 		                                 MAX_PER_USER_CAP);
-		for (int i = 0; i < n; i++)
-			ended += s->store->ops->remove(s->store, ids[i]);
+		if (n < 0)
+			ended = -1;
+		for (int i = 0; i < n && ended >= 0; i++) {
+			int r = s->store->ops->remove(s->store, ids[i]);
+			ended = r < 0 ? -1 : ended + r;
+		}
 		mem_free(&ids);
 	} else {
 		ended = s->store->ops->remove(s->store, sess.id);
+	}
+	if (ended < 0) {
+		api_error(req, 503, "SES-0503", "session store unavailable: %s",
+		          session_store_error());
+		return;
 	}
 	char cookie[120];
 	snprintf(cookie, sizeof(cookie), "tandem-secret-%s=; Path=/; HttpOnly; Max-Age=0",
@@ -459,11 +496,8 @@ void sessions_logout(struct node *node, struct http_request *req)
 void sessions_whoami(struct node *node, struct http_request *req)
 {
 	struct session sess;
-	const char *why;
-	if (sessions_validate(node->sessions, req, &sess, &why) <= 0) {
-		api_error(req, 401, "SES-0203", "%s: log in again", why);
+	if (!session_check(node->sessions, req, &sess))
 		return;
-	}
 	uint64_t now = clock_wall_ms();
 	uint64_t left =
 	    sess.last_ms + sess.lifetime_ms > now ? sess.last_ms + sess.lifetime_ms - now : 0;

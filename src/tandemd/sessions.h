@@ -21,14 +21,18 @@ struct sessions_settings {
 	enum ip_check ip_check;
 	const char *cookie_salt; /* NULL = random per process */
 	const char *route;
+	struct session_store *store; /* taken over; NULL = a memory store */
 };
 
 struct sessions *sessions_create(const struct sessions_settings *set);
 void sessions_destroy(struct sessions **s);
 size_t sessions_count(struct sessions *s);
+/* The store the sessions live in (for its own statistics); owned by s. */
+struct session_store *sessions_store(struct sessions *s);
 
 /* Finds and checks req's session (id, secret cookie, IP); refreshes its idle time (at most
-   once a minute). 1 valid, 0 missing/expired/mismatched (*why_r says which). */
+   once a minute). 1 valid, 0 missing/expired/mismatched (*why_r says which), -1 the store
+   failed (*why_r says why; answer 503). */
 int sessions_validate(struct sessions *s, struct http_request *req, struct session *s_r,
                       const char **why_r);
 

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* clusterstats: the members and shared data of the cluster, as the node at --url sees them. */
+#include <stdio.h>
+
+#include "ctl.h"
+
+static const struct ctl_option no_options[] = {CTL_END};
+
+/* "<n> ms<suffix>" for an integer member, "-" when it is null or missing. */
+static const char *millis(struct buf *b, const json_t *obj, const char *key, const char *suffix)
+{
+	json_t *v = json_object_get(obj, key);
+	buf_reset(b);
+	if (json_is_integer(v))
+		buf_printf(b, "%" JSON_INTEGER_FORMAT " ms%s", json_integer_value(v), suffix);
+	else
+		buf_append_lit(b, "-");
+	return b->data;
+}
+
+static void print_members(const json_t *members, struct buf *b)
+{
+	static const char *const titles[] = {"route",    "address", "state",    "load",
+	                                     "sessions", "lag",     "heartbeat"};
+	struct ctl_table table;
+	const json_t *m;
+	size_t i;
+
+	ctl_table_init(&table, titles, sizeof(titles) / sizeof(titles[0]));
+	json_array_foreach(members, i, m)
+	{
+		ctl_table_add_json(&table, m, "route");
+		ctl_table_add_json(&table, m, "address");
+		ctl_table_add_json(&table, m, "state");
+		ctl_table_add_json(&table, m, "load");
+		ctl_table_add_json(&table, m, "sessions");
+		ctl_table_add(&table, millis(b, m, "lag_ms", ""));
+		ctl_table_add(&table, millis(b, m, "heartbeat_age_ms", " ago"));
+	}
+	ctl_table_print(&table, stdout);
+}
+
+static void print_sessions(const json_t *sessions)
+{
+	static const char *const titles[] = {"route", "sessions"};
+	struct ctl_table table;
+	const char *route;
+	json_t *n;
+
+	printf("\nsessions: %" JSON_INTEGER_FORMAT " in total\n",
+	       ctl_json_int(sessions, "total", 0));
+	ctl_table_init(&table, titles, 2);
+	json_object_foreach((json_t *)json_object_get(sessions, "by_route"), route, n)
+	{
+		struct buf b;
+		buf_init(&b, 64);
+		ctl_table_add(&table, route);
+		ctl_table_add(&table, ctl_json_text(&b, n));
+		buf_free(&b);
+	}
+	ctl_table_print(&table, stdout);
+}
+
+static void print_stream_and_redis(const json_t *answer, struct buf *b)
+{
+	const json_t *stream = json_object_get(answer, "stream");
+	const json_t *redis = json_object_get(answer, "redis");
+
+	putchar('\n');
+	if (json_is_object(stream))
+		printf("%-8s %s: %" JSON_INTEGER_FORMAT " entries, last id %s, first id %s\n",
+		       "stream", ctl_json_str(stream, "key", "-"),
+		       ctl_json_int(stream, "length", 0), ctl_json_str(stream, "last_id", "-"),
+		       ctl_json_str(stream, "first_id", "-"));
+	else
+		printf("%-8s none (memory store: a single node)\n", "stream");
+	if (!json_is_object(redis)) {
+		printf("%-8s none\n", "redis");
+		return;
+	}
+	json_t *replicas = json_object_get(redis, "replicas");
+	printf("%-8s master %s, replicas connected: %s (backup_count %" JSON_INTEGER_FORMAT
+	       ", async_backup_count %" JSON_INTEGER_FORMAT ")\n",
+	       "redis", ctl_json_str(redis, "address", "-"),
+	       json_is_integer(replicas) ? ctl_json_text(b, replicas) : "unknown",
+	       ctl_json_int(redis, "backup_count", 0),
+	       ctl_json_int(redis, "async_backup_count", 0));
+}
+
+int cmd_clusterstats(int argc, char **argv)
+{
+	static const struct ctl_command cmd = {
+	    "clusterstats", "",
+	    "Shows the cluster as the node at --url sees it: every member (route, HTTP address,\n"
+	    "state, load, sessions made on it, how far its invalidation reader is behind the\n"
+	    "stream, how old its heartbeat is), the live sessions in total and per route, the\n"
+	    "invalidation stream's length and newest id, and the Redis master and replicas.\n"
+	    "With the memory store the node is a cluster of one. Fails (exit 1) when Redis is\n"
+	    "unreachable. Needs the master admin.",
+	    no_options};
+	struct ctl_args args;
+	json_t *answer;
+	struct buf b;
+	int ret;
+
+	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
+		return ret;
+	if (ctl_call("GET", "/admin/v1/cluster", NULL, &answer) != 0)
+		return CTL_EXIT_FAIL;
+	if (ctl_json_output()) {
+		ctl_print_json(answer);
+		json_decref(answer);
+		return CTL_EXIT_OK;
+	}
+	const json_t *members = json_object_get(answer, "members");
+	if (!json_is_array(members)) {
+		json_decref(answer);
+		return ctl_error("unexpected answer: no \"members\" list");
+	}
+	buf_init(&b, 1024);
+	printf("cluster %s, store %s, asked node %s\n\n", ctl_json_str(answer, "cluster", "-"),
+	       ctl_json_str(answer, "store", "-"),
+	       ctl_json_str(json_object_get(answer, "node"), "route", "-"));
+	print_members(members, &b);
+	print_sessions(json_object_get(answer, "sessions"));
+	print_stream_and_redis(answer, &b);
+	buf_free(&b);
+	json_decref(answer);
+	return CTL_EXIT_OK;
+}

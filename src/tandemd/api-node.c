@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* /admin/v1/node and /admin/v1/drain: this node's lifecycle for operators (master admin only). */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin-auth.h"
+#include "api-common.h"
+#include "clock.h"
+#include "http-server.h"
+#include "log.h"
+#include "node.h"
+#include "routes.h"
+
+/* True for the master admin; otherwise the request has been answered (401, 403, 429, 503). */
+static bool master_only(struct node *node, struct http_request *req)
+{
+	struct prov_error perr = {0};
+	struct provision *prov = node_provision(node, &perr);
+	if (prov == NULL) {
+		http_response_error(req, 503, "ADM-0503", perr.message);
+		return false;
+	}
+	enum admin_identity who = admin_auth_check(node->admin_auth, prov, req, 0);
+	if (who == ADMIN_NONE)
+		return false;
+	if (who != ADMIN_MASTER) {
+		http_response_error(req, 403, "ADM-0403", "only the master admin manages nodes");
+		return false;
+	}
+	return true;
+}
+
+static void node_status(struct node *node, struct http_request *req)
+{
+	if (!master_only(node, req))
+		return;
+	struct http_server_stats st;
+	char started[32];
+	uint64_t now = clock_wall_ms();
+	enum node_state state = atomic_load(&node->state);
+
+	http_server_get_stats(node->http, &st);
+	clock_format_rfc3339(node->start_wall_ms, started, sizeof(started));
+	json_t *v = json_object();
+	json_object_set_new(v, "name", json_string(node->cfg.name));
+	json_object_set_new(v, "route", json_string(node->cfg.route));
+	json_object_set_new(v, "cluster", json_string(node->cfg.cluster_name));
+	json_object_set_new(v, "state", json_string(node_state_name(state)));
+	json_object_set_new(v, "version", json_string(TANDEM_VERSION));
+	json_object_set_new(v, "started", json_string(started));
+	uint64_t up = now > node->start_wall_ms ? now - node->start_wall_ms : 0;
+	json_object_set_new(v, "uptime_ms", json_integer((json_int_t)up));
+	/* this call's own connection included */
+	json_object_set_new(v, "connections_open", json_integer((json_int_t)st.connections_open));
+	json_object_set_new(v, "requests", json_integer((json_int_t)st.requests));
+	json_object_set_new(v, "drain_grace_ms",
+	                    json_integer((json_int_t)node->cfg.drain_grace_ms));
+	json_object_set_new(v, "drain_timeout_ms",
+	                    json_integer((json_int_t)node->cfg.drain_timeout_ms));
+	uint64_t drain_ms = atomic_load(&node->drain_wall_ms);
+	if (state == NODE_DRAINING && drain_ms != 0) {
+		char since[32];
+		clock_format_rfc3339(drain_ms, since, sizeof(since));
+		json_object_set_new(v, "draining_since", json_string(since));
+	}
+	api_reply_json(req, 200, v);
+}
+
+static void drain(struct node *node, struct http_request *req)
+{
+	if (!master_only(node, req))
+		return;
+	/* The main thread runs the drain, exactly as for an operator's SIGTERM: it sits in
+	   sigwaitinfo() with the signal blocked in every thread, so a process-directed SIGTERM is
+	   the one wake-up it already waits for, and there is no second path to keep in step. Only
+	   the call that flips the state sends it: a repeated call (or one racing an operator's
+	   SIGTERM) must not look like the operator's second signal, which cuts the grace short;
+	   main.c also ignores our own SIGTERM during the grace for that reason. */
+	log_info("node", "drain asked for through the admin API by %s", http_request_peer_ip(req));
+	if (node_drain_begin(node)) {
+		if (kill(getpid(), SIGTERM) < 0)
+			log_error("node", "waking the main thread: kill: %s", strerror(errno));
+	}
+	json_t *v = json_object();
+	json_object_set_new(v, "route", json_string(node->cfg.route));
+	json_object_set_new(v, "state", json_string(node_state_name(NODE_DRAINING)));
+	json_object_set_new(v, "grace_ms", json_integer((json_int_t)node->cfg.drain_grace_ms));
+	json_object_set_new(v, "timeout_ms", json_integer((json_int_t)node->cfg.drain_timeout_ms));
+	api_reply_json(req, 202, v);
+}
+
+const struct route api_node_routes[] = {
+    {"GET", "/admin/v1/node", node_status, 0, NULL},
+    {"POST", "/admin/v1/drain", drain, 0, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};

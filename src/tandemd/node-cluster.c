@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* Wires Redis into the node: pool, session store with the stream fence, stream, membership. */
+#include "node-cluster.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http-server.h"
+#include "inval-stream.h"
+#include "log.h"
+#include "membership.h"
+#include "node.h"
+#include "random.h"
+#include "redis.h"
+#include "session-store-redis.h"
+#include "sessions.h"
+
+/* The stream's newest id comes back with every session lookup: wait until this node's
+   reader has applied it, so a change any node committed before this request started is
+   never hidden by a local cache. */
+static void on_stream_head(void *ctx, const char *id)
+{
+	struct node *node = ctx;
+	inval_stream_fence(node->stream, id);
+}
+
+int node_cluster_init(struct node *node, struct session_store **store_r, const char **error_r)
+{
+	const struct node_config *cfg = &node->cfg;
+	*store_r = NULL;
+	snprintf(node->cluster_prefix, sizeof(node->cluster_prefix),
+	         "tandem:%s:v1:", cfg->cluster_name);
+	char suffix[9];
+	random_hex(suffix, 4);
+	snprintf(node->node_id, sizeof(node->node_id), "%.48s-%s", cfg->route, suffix);
+	if (strcmp(cfg->cluster_store, "memory") == 0)
+		return 0;
+
+	struct redis_url url;
+	if (redis_url_parse(cfg->cluster_store, &url, error_r) < 0)
+		return -1;
+	struct redis_settings rset;
+	redis_settings_default(&rset);
+	rset.timeout_ms = (unsigned)cfg->cluster_timeout_ms;
+	if (rset.connect_timeout_ms > rset.timeout_ms)
+		rset.connect_timeout_ms = rset.timeout_ms;
+	/* every worker may hold one, plus the stream's appends and the heartbeat */
+	rset.max_connections = cfg->workers + 4;
+	snprintf(rset.client_name, sizeof(rset.client_name), "tandem-%s", node->node_id);
+	node->redis = redis_pool_create(&url, &rset);
+
+	char key[256];
+	snprintf(key, sizeof(key), "%sinval", node->cluster_prefix);
+	struct inval_stream_settings sset = {
+	    .pool = node->redis,
+	    .key = key,
+	    .node_id = node->node_id,
+	    .maxlen = cfg->stream_maxlen,
+	};
+	node->stream = inval_stream_start(node->inval, &sset);
+
+	struct session_store_redis_settings set = {
+	    .pool = node->redis,
+	    .prefix = node->cluster_prefix,
+	    .route = cfg->route,
+	    .backup_count = cfg->backup_count,
+	    .backup_timeout_ms = (unsigned)cfg->backup_timeout_ms,
+	    .strict = cfg->backup_strict,
+	    .stream_key = key,
+	    .on_stream_head = on_stream_head,
+	    .ctx = node,
+	};
+	*store_r = session_store_redis_create(&set);
+	if (*store_r == NULL) {
+		*error_r = session_store_error();
+		return -1;
+	}
+	log_info("cluster", "cluster %s on %s (node id %s)", cfg->cluster_name, cfg->cluster_store,
+	         node->node_id);
+	return 0;
+}
+
+static void member_info(struct member_info *info, void *ctx)
+{
+	struct node *node = ctx;
+	struct http_server_stats hs;
+	http_server_get_stats(node->http, &hs);
+	snprintf(info->id, sizeof(info->id), "%s", node->node_id);
+	snprintf(info->route, sizeof(info->route), "%s", node->cfg.route);
+	const char *address = http_server_address(node->http, 0);
+	snprintf(info->address, sizeof(info->address), "%s", address != NULL ? address : "");
+	snprintf(info->version, sizeof(info->version), "%s", TANDEM_VERSION);
+	snprintf(info->cluster, sizeof(info->cluster), "%s", node->cfg.cluster_name);
+	snprintf(info->state, sizeof(info->state), "%s",
+	         node_state_name(atomic_load(&node->state)));
+	info->started_ms = node->start_wall_ms;
+	info->load = hs.connections_open;
+	info->sessions = sessions_count(node->sessions);
+	if (node->stream != NULL) {
+		struct inval_stream_stats st;
+		inval_stream_stats(node->stream, &st);
+		snprintf(info->stream_id, sizeof(info->stream_id), "%s", st.applied_id);
+	}
+}
+
+void node_cluster_start(struct node *node)
+{
+	if (node->redis == NULL)
+		return;
+	struct membership_settings set = {
+	    .pool = node->redis,
+	    .prefix = node->cluster_prefix,
+	    .heartbeat_ms = node->cfg.heartbeat_ms,
+	    .ttl_ms = node->cfg.member_ttl_ms,
+	    .want_replicas = node->cfg.backup_count + node->cfg.async_backup_count,
+	};
+	node->membership = membership_start(&set, member_info, node);
+}
+
+void node_cluster_state_changed(struct node *node)
+{
+	if (node->membership != NULL)
+		membership_beat_now(node->membership);
+}
+
+void node_cluster_stop(struct node *node)
+{
+	membership_stop(&node->membership);
+	inval_stream_stop(&node->stream);
+}
+
+void node_cluster_deinit(struct node *node)
+{
+	node_cluster_stop(node);
+	redis_pool_destroy(&node->redis);
+}
