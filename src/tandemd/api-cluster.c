@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "admin-auth.h"
 #include "api-common.h"
 #include "clock.h"
 #include "http-server.h"
@@ -27,25 +26,6 @@ struct stream_view {
 	char first_id[48], last_id[48]; /* "" when the stream is empty or missing */
 	char address[300];              /* the Redis server the pool talks to */
 };
-
-/* True for the master admin; otherwise the request has been answered (401, 403, 429, 503). */
-static bool master_only(struct node *node, struct http_request *req)
-{
-	struct prov_error perr = {0};
-	struct provision *prov = node_provision(node, &perr);
-	if (prov == NULL) {
-		http_response_error(req, 503, "ADM-0503", perr.message);
-		return false;
-	}
-	enum admin_identity who = admin_auth_check(node->admin_auth, prov, req, 0);
-	if (who == ADMIN_NONE)
-		return false;
-	if (who != ADMIN_MASTER) {
-		http_response_error(req, 403, "ADM-0403", "only the master admin sees the cluster");
-		return false;
-	}
-	return true;
-}
 
 /* A string that came from Redis or the config: null rather than a missing member when it is
    not valid UTF-8. */
@@ -107,7 +87,7 @@ static int read_stream(struct redis_pool *pool, const char *key, struct stream_v
 			goto out;
 		}
 		if (r[i]->type == REDIS_REPLY_ERROR) {
-			snprintf(err, err_size, "Redis %s: %s: %.160s", v->address, what[i],
+			snprintf(err, err_size, "Redis %.100s: %s: %.120s", v->address, what[i],
 			         r[i]->str);
 			goto out;
 		}
@@ -227,7 +207,7 @@ static void unavailable(struct http_request *req, const char *what, const char *
 
 static void cluster_get(struct node *node, struct http_request *req)
 {
-	if (!master_only(node, req))
+	if (!api_master_only(node, req, "sees the cluster"))
 		return;
 	uint64_t now = clock_wall_ms();
 	if (node->redis == NULL) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin-auth.h"
 #include "http-params.h"
 #include "http-server.h"
 #include "node.h"
@@ -22,6 +23,24 @@ struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t c
 		          err.status == PROV_NOT_FOUND ? "API-0404" : "API-0503", "%s",
 		          err.message);
 	return db;
+}
+
+bool api_master_only(struct node *node, struct http_request *req, const char *what)
+{
+	struct prov_error perr = {0};
+	struct provision *prov = node_provision(node, &perr);
+	if (prov == NULL) {
+		http_response_error(req, 503, "ADM-0503", perr.message);
+		return false;
+	}
+	enum admin_identity who = admin_auth_check(node->admin_auth, prov, req, 0);
+	if (who == ADMIN_NONE)
+		return false;
+	if (who != ADMIN_MASTER) {
+		api_error(req, 403, "ADM-0403", "only the master admin %s", what);
+		return false;
+	}
+	return true;
 }
 
 void api_reply_json(struct http_request *req, int status, json_t *value)

@@ -33,6 +33,11 @@ bool api_auth(struct node *node, struct http_request *req, struct api_user *user
 struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t cid,
                           struct prov_location *loc_r);
 
+/* For /admin/v1 operations calls: true when req carries the master admin's credentials;
+   otherwise answers it (401, 429, 403 "only the master admin <what>", 503 without a configdb)
+   and returns false. */
+bool api_master_only(struct node *node, struct http_request *req, const char *what);
+
 /* Sends value (reference taken) as JSON with status. */
 void api_reply_json(struct http_request *req, int status, json_t *value);
 /* Sends {"error":{"code":code,"message":…}}. */

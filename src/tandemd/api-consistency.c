@@ -22,19 +22,9 @@ static void consistency(struct node *node, struct http_request *req)
 	uint64_t cid;
 	json_t *report;
 
+	if (!api_master_only(node, req, "checks consistency"))
+		return;
 	struct provision *prov = node_provision(node, &perr);
-	if (prov == NULL) {
-		http_response_error(req, 503, "ADM-0503", perr.message);
-		return;
-	}
-	enum admin_identity who = admin_auth_check(node->admin_auth, prov, req, 0);
-	if (who == ADMIN_NONE)
-		return; /* answered */
-	if (who != ADMIN_MASTER) {
-		http_response_error(req, 403, "ADM-0403",
-		                    "only the master admin checks consistency");
-		return;
-	}
 	bool post = strv_eq_cstr(http_request_head(req)->method, "POST");
 	const char *cid_text = api_query(req, "cid");
 	const char *repair_text = api_query(req, "repair");

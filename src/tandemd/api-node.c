@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admin-auth.h"
 #include "api-common.h"
 #include "clock.h"
 #include "http-server.h"
@@ -13,28 +12,9 @@
 #include "node.h"
 #include "routes.h"
 
-/* True for the master admin; otherwise the request has been answered (401, 403, 429, 503). */
-static bool master_only(struct node *node, struct http_request *req)
-{
-	struct prov_error perr = {0};
-	struct provision *prov = node_provision(node, &perr);
-	if (prov == NULL) {
-		http_response_error(req, 503, "ADM-0503", perr.message);
-		return false;
-	}
-	enum admin_identity who = admin_auth_check(node->admin_auth, prov, req, 0);
-	if (who == ADMIN_NONE)
-		return false;
-	if (who != ADMIN_MASTER) {
-		http_response_error(req, 403, "ADM-0403", "only the master admin manages nodes");
-		return false;
-	}
-	return true;
-}
-
 static void node_status(struct node *node, struct http_request *req)
 {
-	if (!master_only(node, req))
+	if (!api_master_only(node, req, "manages nodes"))
 		return;
 	struct http_server_stats st;
 	char started[32];
@@ -70,7 +50,7 @@ static void node_status(struct node *node, struct http_request *req)
 
 static void drain(struct node *node, struct http_request *req)
 {
-	if (!master_only(node, req))
+	if (!api_master_only(node, req, "manages nodes"))
 		return;
 	/* The main thread runs the drain, exactly as for an operator's SIGTERM: it sits in
 	   sigwaitinfo() with the signal blocked in every thread, so a process-directed SIGTERM is

@@ -22,6 +22,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def parse_metrics(text):
+    """Prometheus text → {"name{labels}": value}."""
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def scrape_metrics(port):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        return parse_metrics(r.read().decode())
+
+
 def wait_listening(port, proc, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -39,13 +55,15 @@ class Process:
     """A daemon under test: started with its own temp dir, stopped by PID."""
 
     def __init__(self, argv, port, workdir):
+        """port None: the caller finds out itself when the process is ready."""
         self.port = port
         self.workdir = workdir
         self.log_path = os.path.join(workdir, "stderr.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, cwd=workdir, stdout=subprocess.PIPE,
                                      stderr=self.log)
-        wait_listening(port, self.proc)
+        if port is not None:
+            wait_listening(port, self.proc)
 
     @property
     def pid(self):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import TANDEMD, write_config
+from conftest import TANDEMD, Process, write_config
 from provisioning import TANDEMCTL
 
 GROUP = "239.255.67.80"
@@ -86,7 +86,7 @@ def netns():
         subprocess.run(["ip", "netns", "delete", name], check=False)
 
 
-class NsNode:
+class NsNode(Process):
     """tandemd inside the namespace, on an ephemeral port read back from its log."""
 
     def __init__(self, ns, workdir, route, cluster, extra=""):
@@ -105,42 +105,12 @@ announce = {GROUP}:{PORT}
 announce_interface = 127.0.0.1
 announce_interval = 200ms
 """)
-        self.log_path = os.path.join(self.dir, "stderr.log")
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, TANDEMD, "--config", conf],
-                                     cwd=self.dir, stdout=subprocess.DEVNULL, stderr=self.log)
-        line = self.wait_log("announcing on")
+        super().__init__(["ip", "netns", "exec", ns, TANDEMD, "--config", conf], None, self.dir)
+        line = self.wait_stderr("announcing on", timeout=15)
         assert f"{GROUP}:{PORT}" in line
-        listening = self.wait_log("listening on http://")
+        listening = self.wait_stderr("listening on http://", timeout=15)
         self.address = listening.split("http://", 1)[1].split("/", 1)[0]
         assert self.address.startswith("127.0.0.1:") and not self.address.endswith(":0")
-
-    def stderr(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def wait_log(self, text, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.stderr().splitlines():
-                if text in line:
-                    return line
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} not logged by {self.route}:\n{self.stderr()[-3000:]}")
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise
-        self.log.close()
-        return self.proc.returncode
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 # on /metrics), and dropped through the invalidation bus by every change, so that revoking a
 # share, disabling a user, changing a password, deleting folders or a whole context take
 # effect at the very next request although the old answer was cached.
-import urllib.request
 
 import pytest
 
+from conftest import scrape_metrics
 from provisioning import ApiClient, Cluster
 
 ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
@@ -32,14 +32,7 @@ def cluster(workdir):
 
 
 def metrics(c):
-    with urllib.request.urlopen(f"{c.url}/metrics", timeout=30) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = int(float(value))
-    return values
+    return scrape_metrics(c.nodes[0].port)
 
 
 def hits(m, cache):

@@ -4,6 +4,7 @@
 # cluster-wide, a killed node loses nobody's session, Redis outages answer 503 and heal by
 # themselves, a trimmed stream makes a node flush, and a Sentinel failover keeps every
 # session made with backup_count = 1.
+import json
 import os
 import signal
 import threading
@@ -13,35 +14,9 @@ import urllib.request
 import pytest
 
 from fixtures_redis import redis_sentinel, redis_server  # noqa: F401  (pytest fixtures)
-from provisioning import ApiClient, Cluster
-
-ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
-         "-e", "a@example.com"]
-
-
-def cluster_config(store, extra="", session=""):
-    return (f"[session]\ncookie_salt = shared-salt\n{session}"
-            f"[cluster]\nname = t\nstore = {store}\ntimeout = 500ms\n"
-            f"heartbeat = 500ms\nmember_ttl = 2s\n{extra}")
-
-
-def provision(c, workdir):
-    c.ok("registerfilestore", "-t", f"file://{workdir}/fs")
-    c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
-    c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-    for login in ("alice", "bob"):
-        c.ok("createuser", "-c", "1", "-u", login, "-d", login, "-g", "G", "-s", "S",
-             "-p", f"{login}_pw", "-e", f"{login}@example.com")
-
-
-def start_cluster(workdir, store, nodes=2, extra="", session=""):
-    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
-                extra=cluster_config(store, extra, session))
-    for i in range(nodes):
-        c.start_node(f"OX-{i + 1}")
-    provision(c, workdir)
-    return c
-
+from conftest import scrape_metrics
+from cluster_setup import login, start_cluster
+from provisioning import ApiClient, run_ctl
 
 @pytest.fixture
 def cluster(workdir, redis_server):  # noqa: F811
@@ -49,14 +24,6 @@ def cluster(workdir, redis_server):  # noqa: F811
     c.redis = redis_server
     yield c
     c.stop()
-
-
-def login(c, name, node=0):
-    api = ApiClient(c.nodes[node].port)
-    status, body, _ = api.login(name, f"{name}_pw")
-    assert status == 200, body
-    api.uid = body["user_id"]
-    return api
 
 
 def on(api, node):
@@ -81,14 +48,7 @@ def share(api, folder, perms):
 
 
 def metrics(node):
-    with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=30) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
+    return scrape_metrics(node.port)
 
 
 def test_a_session_made_on_one_node_works_on_the_other(cluster):
@@ -290,5 +250,29 @@ def test_sentinel_failover_keeps_sessions_made_with_backup_count_1(workdir, redi
         old.wait_synced(new.port)
         st, body = eventually_login(c.nodes[1], "alice")
         assert st == 200, body
+    finally:
+        c.stop()
+
+
+def test_a_draining_node_shows_in_membership_and_then_leaves(workdir, redis_server):  # noqa: F811
+    c = start_cluster(workdir, redis_server.url, server="drain_grace = 3s\n")
+    try:
+        alice = login(c, "alice", node=1)
+
+        def states():
+            r = c.ctl("--json", "clusterstats")
+            assert r.returncode == 0, r.stderr
+            return {m["route"]: m["state"] for m in json.loads(r.stdout)["members"]}
+
+        assert states() == {"OX-1": "ready", "OX-2": "ready"}
+        r = run_ctl(f"http://127.0.0.1:{c.nodes[1].port}", "drainnode")
+        assert r.returncode == 0, r.stderr
+        # at once, not at the next heartbeat
+        assert states() == {"OX-1": "ready", "OX-2": "draining"}
+        ok(on(alice, c.nodes[1]), "GET", "/api/v1/session")  # still served meanwhile
+        assert c.nodes[1].proc.wait(timeout=30) == 0
+        assert states() == {"OX-1": "ready"}
+        ok(on(alice, c.nodes[0]), "GET", "/api/v1/session")
+        c.nodes.pop(1)
     finally:
         c.stop()

@@ -14,29 +14,11 @@ import urllib.request
 import pytest
 
 from fixtures_redis import redis_server, start_redis  # noqa: F401  (pytest fixtures)
-from provisioning import ApiClient, Cluster, run_ctl
+from cluster_setup import cluster_config, create_user, login, provision, wait_for
+from conftest import scrape_metrics
+from provisioning import Cluster, run_ctl
 
-ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
-         "-e", "a@example.com"]
 STREAM_KEY = "tandem:t:v1:inval"
-
-
-def cluster_config(store):
-    return (f"[session]\ncookie_salt = x\n[cluster]\nname = t\nstore = {store}\n"
-            "heartbeat = 500ms\nmember_ttl = 2s\ntimeout = 500ms\n")
-
-
-def create_user(c, login):
-    c.ok("createuser", "-c", "1", "-u", login, "-d", login, "-g", "G", "-s", "S",
-         "-p", f"{login}_pw", "-e", f"{login}@example.com")
-
-
-def provision(c, workdir):
-    c.ok("registerfilestore", "-t", f"file://{workdir}/fs")
-    c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
-    c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-    for login in ("alice", "bob", "carol"):
-        create_user(c, login)
 
 
 @pytest.fixture
@@ -45,7 +27,7 @@ def cluster(workdir, redis_server):  # noqa: F811
                 extra=cluster_config(redis_server.url))
     c.start_node("OX-1")
     c.start_node("OX-2")
-    provision(c, workdir)
+    provision(c, workdir, ("alice", "bob", "carol"))
     c.redis = redis_server
     yield c
     c.stop()
@@ -69,35 +51,6 @@ def stream_id(text):
 
 def routes(s):
     return [m["route"] for m in s["members"]]
-
-
-def wait_for(what, check, timeout=10.0):
-    """Polls check() until it returns something truthy; returns that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = check()
-        if v:
-            return v
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
-def login(c, name, node):
-    api = ApiClient(c.nodes[node].port)
-    status, body, _ = api.login(name, f"{name}_pw")
-    assert status == 200, body
-    return api
-
-
-def metrics(node):
-    with urllib.request.urlopen(f"{url_of(node)}/metrics", timeout=30) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
 
 
 def test_members_sessions_stream_and_lag(cluster, start_redis):  # noqa: F811
@@ -219,7 +172,7 @@ def test_memory_store_is_a_cluster_of_one(workdir):
         assert s["sessions"] == {"total": 2, "by_route": {"OX-1": 2}}
         out = c.ok("clusterstats").stdout
         assert "OX-1" in out and "2 in total" in out and "memory" in out
-        m = metrics(c.nodes[0])
+        m = scrape_metrics(c.nodes[0].port)
         assert m["tandem_sessions_local"] == 2
         assert "tandem_cache_flushes_total" in m
         assert "tandem_redis_connects_total" not in m
@@ -254,7 +207,7 @@ def test_redis_down_fails_with_clu_0503_and_counts_connect_failures(cluster):
     assert time.monotonic() - t0 < 5
     r = cluster.ctl("--json", "clusterstats")
     assert r.returncode == 1 and "CLU-0503" in r.stderr and r.stdout == ""
-    m = metrics(cluster.nodes[0])
+    m = scrape_metrics(cluster.nodes[0].port)
     assert m["tandem_redis_connect_failures_total"] > 0
     assert m["tandem_inval_stream_connected"] == 0
     # back by itself once Redis is

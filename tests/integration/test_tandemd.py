@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from conftest import (CORPUS, TANDEMD, Process, Reader, connect, free_port, recv_until_closed,
-                      request, write_config)
+from conftest import (CORPUS, TANDEMD, Process, Reader, connect, free_port, parse_metrics,
+                      recv_until_closed, request, write_config)
 
 
 def get(port, path, extra=b""):
@@ -307,12 +307,7 @@ def test_defaults_without_config(workdir):
 def metrics(port):
     r = get(port, "/metrics")
     assert r.status == 200 and r.header("content-type").startswith("text/plain; version=0.0.4")
-    values = {}
-    for line in r.body.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
+    return parse_metrics(r.body.decode())
 
 
 def test_metrics_counts_requests_and_refusals(start_tandemd):
