@@ -272,7 +272,8 @@ int membership_list(struct redis_pool *pool, const char *prefix, struct member_i
 	if (conn == NULL)
 		return -1;
 	int ret = -1;
-	redisReply *ids = redis_commandf(conn, "ZRANGE %s 0 %d", index, MAX_MEMBERS - 1);
+	/* newest heartbeats first: records of dead nodes cannot crowd out live ones */
+	redisReply *ids = redis_commandf(conn, "ZREVRANGE %s 0 %d", index, MAX_MEMBERS - 1);
 	if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
 		snprintf(err, err_size, "%s",
 		         ids == NULL ? redis_conn_error(conn) : "ZRANGE: unexpected reply");
@@ -298,7 +299,9 @@ int membership_list(struct redis_pool *pool, const char *prefix, struct member_i
 			freeReplyObject(h);
 	}
 	if (!ok) {
-		snprintf(err, err_size, "%s", redis_conn_error(conn));
+		snprintf(err, err_size, "%s",
+		         redis_conn_error(conn)[0] != '\0' ? redis_conn_error(conn)
+		                                           : "HGETALL: unexpected reply");
 		goto out;
 	}
 	/* Tidy the index: a member whose heartbeat is older than any live record could be. */

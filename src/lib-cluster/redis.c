@@ -167,6 +167,16 @@ int redis_url_parse(const char *url, struct redis_url *url_r, const char **error
 	return 0;
 }
 
+void redis_url_redact(const char *url, char *out, size_t out_size)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *at = scheme_end != NULL ? strchr(scheme_end + 3, '@') : NULL;
+	if (at == NULL)
+		snprintf(out, out_size, "%s", url);
+	else
+		snprintf(out, out_size, "%.*s:***%s", (int)(scheme_end + 3 - url), url, at);
+}
+
 void redis_settings_default(struct redis_settings *set)
 {
 	set->connect_timeout_ms = 500;

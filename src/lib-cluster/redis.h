@@ -27,6 +27,10 @@ struct redis_url {
 	unsigned db;
 };
 
+/* The URL for logs and listings: a password becomes "***" (redis://:***@host…). The parser
+   takes the credentials up to the first '@', so that is where they end here too. */
+void redis_url_redact(const char *url, char *out, size_t out_size);
+
 /* Returns 0, or -1 with a static message naming what is wrong. */
 int redis_url_parse(const char *url, struct redis_url *url_r, const char **error_r);
 

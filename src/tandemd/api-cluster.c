@@ -40,18 +40,6 @@ static json_t *u64(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
-/* The store URL for display: redis://:***@host… when it carries a password. The URL parser
-   takes the credentials up to the first '@', so that is where they end here too. */
-static void redact_store(const char *url, char *out, size_t size)
-{
-	const char *scheme_end = strstr(url, "://");
-	const char *at = scheme_end != NULL ? strchr(scheme_end + 3, '@') : NULL;
-	if (at == NULL)
-		snprintf(out, size, "%s", url);
-	else
-		snprintf(out, size, "%.*s:***%s", (int)(scheme_end + 3 - url), url, at);
-}
-
 /* The id of an XRANGE/XREVRANGE COUNT 1 reply's entry into out ("" when there is none). */
 static void entry_id(const redisReply *r, char *out, size_t size)
 {
@@ -218,15 +206,14 @@ static void cluster_get(struct node *node, struct http_request *req)
 	struct member_info *members = pool_calloc(pool, MAX_MEMBERS, sizeof(*members));
 	struct session_route_count *routes = pool_calloc(pool, MAX_ROUTES, sizeof(*routes));
 	struct stream_view sv;
-	char key[256], err[256], store[600];
+	char err[256], store[600];
 	uint64_t total;
 
 	/* The head once, before the members: a member whose record was written after it never
 	   shows a lag from entries appended meanwhile (a record is up to one heartbeat old, so
 	   a lag shows until the member's next beat). Each step is one pool connection within
 	   the pool's connect and command timeouts; the first failure answers. */
-	snprintf(key, sizeof(key), "%sinval", node->cluster_prefix);
-	if (read_stream(node->redis, key, &sv, err, sizeof(err)) < 0) {
+	if (read_stream(node->redis, node->stream_key, &sv, err, sizeof(err)) < 0) {
 		unavailable(req, "reading the stream", err);
 		return;
 	}
@@ -243,7 +230,7 @@ static void cluster_get(struct node *node, struct http_request *req)
 		return;
 	}
 
-	redact_store(node->cfg.cluster_store, store, sizeof(store));
+	redis_url_redact(node->cfg.cluster_store, store, sizeof(store));
 	json_t *v = base_reply(node, store);
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++)
@@ -258,7 +245,7 @@ static void cluster_get(struct node *node, struct http_request *req)
 	json_object_set_new(v, "sessions", sessions);
 
 	json_t *stream = json_object();
-	json_object_set_new(stream, "key", str_or_null(key));
+	json_object_set_new(stream, "key", str_or_null(node->stream_key));
 	json_object_set_new(stream, "length", json_integer(sv.length));
 	json_object_set_new(stream, "last_id",
 	                    sv.last_id[0] != '\0' ? json_string(sv.last_id) : json_null());

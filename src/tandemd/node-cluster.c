@@ -49,11 +49,10 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 	snprintf(rset.client_name, sizeof(rset.client_name), "tandem-%s", node->node_id);
 	node->redis = redis_pool_create(&url, &rset);
 
-	char key[256];
-	snprintf(key, sizeof(key), "%sinval", node->cluster_prefix);
+	snprintf(node->stream_key, sizeof(node->stream_key), "%sinval", node->cluster_prefix);
 	struct inval_stream_settings sset = {
 	    .pool = node->redis,
-	    .key = key,
+	    .key = node->stream_key,
 	    .node_id = node->node_id,
 	    .maxlen = cfg->stream_maxlen,
 	};
@@ -66,7 +65,7 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 	    .backup_count = cfg->backup_count,
 	    .backup_timeout_ms = (unsigned)cfg->backup_timeout_ms,
 	    .strict = cfg->backup_strict,
-	    .stream_key = key,
+	    .stream_key = node->stream_key,
 	    .on_stream_head = on_stream_head,
 	    .ctx = node,
 	};
@@ -75,7 +74,9 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 		*error_r = session_store_error();
 		return -1;
 	}
-	log_info("cluster", "cluster %s on %s (node id %s)", cfg->cluster_name, cfg->cluster_store,
+	char shown[300];
+	redis_url_redact(cfg->cluster_store, shown, sizeof(shown));
+	log_info("cluster", "cluster %s on %s (node id %s)", cfg->cluster_name, shown,
 	         node->node_id);
 	return 0;
 }

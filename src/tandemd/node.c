@@ -275,12 +275,13 @@ int node_start(struct node *node, const char **error_r)
 	/* Ready before the loops run: the listeners already queue connections, and the first
 	   /health a balancer sends must not see "starting" for a node that is up. */
 	atomic_store(&node->state, NODE_READY);
+	/* Membership before the loops run: handlers read node->membership without a lock. */
+	node_cluster_start(node);
 	if (http_server_start(node->http, error_r) < 0)
 		return -1;
 	for (unsigned i = 0; http_server_address(node->http, i) != NULL; i++)
 		log_info("node", "listening on http://%s/ (route %s, version %s)",
 		         http_server_address(node->http, i), node->cfg.route, TANDEM_VERSION);
-	node_cluster_start(node);
 	if (node->cfg.announce != NULL) {
 		struct announce_settings aset = {node->cfg.announce, node->cfg.announce_interface,
 		                                 node->cfg.announce_interval_ms};

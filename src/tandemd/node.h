@@ -38,6 +38,7 @@ struct node {
 	struct announce_sender *announcer;
 	char node_id[64];         /* route-<random>: origin of events, membership id */
 	char cluster_prefix[100]; /* tandem:<cluster>:v1: */
+	char stream_key[110];     /* <prefix>inval: the invalidation stream */
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
 	   invalidation"). */
 	struct cache *folder_cache; /* (cid, folder id): owner, module, permissions */

@@ -193,6 +193,8 @@ def test_the_store_password_is_not_shown(workdir, redis_server):  # noqa: F811
         assert s["store"] == f"redis://:***@127.0.0.1:{redis_server.port}/0"
         assert routes(s) == ["OX-1"]
         assert "s3cret" not in c.ok("clusterstats").stdout
+        log = c.nodes[0].stderr()
+        assert "s3cret" not in log and f"redis://:***@127.0.0.1:{redis_server.port}" in log
     finally:
         c.stop()
 
