@@ -272,7 +272,7 @@ static int prepare(redisContext *c, const struct redis_url *url, const struct re
 	if (url->password[0] != '\0') {
 		r = redisCommand(c, "AUTH %s", url->password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, err_size, "%s: AUTH failed: %s", address,
+			snprintf(err, err_size, "Redis %s: AUTH failed: %s", address,
 			         r != NULL ? r->str : c->errstr);
 			goto fail;
 		}
@@ -281,7 +281,7 @@ static int prepare(redisContext *c, const struct redis_url *url, const struct re
 	if (url->db != 0) {
 		r = redisCommand(c, "SELECT %u", url->db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, err_size, "%s: SELECT %u failed: %s", address, url->db,
+			snprintf(err, err_size, "Redis %s: SELECT %u failed: %s", address, url->db,
 			         r != NULL ? r->str : c->errstr);
 			goto fail;
 		}
@@ -291,7 +291,7 @@ static int prepare(redisContext *c, const struct redis_url *url, const struct re
 		/* operators see which node a connection belongs to in CLIENT LIST */
 		r = redisCommand(c, "CLIENT SETNAME %s", set->client_name);
 		if (r == NULL) {
-			snprintf(err, err_size, "%s: %s", address, c->errstr);
+			snprintf(err, err_size, "Redis %s: %s", address, c->errstr);
 			goto fail;
 		}
 		freeReplyObject(r);
@@ -299,14 +299,15 @@ static int prepare(redisContext *c, const struct redis_url *url, const struct re
 	r = redisCommand(c, "ROLE");
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 	    r->element[0]->type != REDIS_REPLY_STRING) {
-		snprintf(err, err_size, "%s: ROLE failed: %s", address,
+		snprintf(err, err_size, "Redis %s: ROLE failed: %s", address,
 		         r == NULL                      ? c->errstr
 		         : r->type == REDIS_REPLY_ERROR ? r->str
 		                                        : "bad reply");
 		goto fail;
 	}
 	if (strcmp(r->element[0]->str, "master") != 0) {
-		snprintf(err, err_size, "%s is a %s, not the master", address, r->element[0]->str);
+		snprintf(err, err_size, "Redis %s is a %s, not the master", address,
+		         r->element[0]->str);
 		goto fail;
 	}
 	freeReplyObject(r);

@@ -19,114 +19,13 @@
 #include "clock.h"
 #include "redis.h"
 #include "session-store-redis.h"
+#include "test-redis-server.h"
 #include "test.h"
 
-static pid_t redis_pid = -1;
-static uint16_t redis_port;
-static redisContext *admin;
 static struct redis_pool *pool;
 
-/* ---------------------------------------------------------------- redis-server */
-
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		printf("Bail out! cannot find a free port: %s\n", strerror(errno));
-		exit(1);
-	}
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static void redis_start(void)
-{
-	char port[16];
-	snprintf(port, sizeof(port), "%u", redis_port);
-	fflush(stdout);
-	redis_pid = fork();
-	if (redis_pid < 0) {
-		printf("Bail out! fork: %s\n", strerror(errno));
-		exit(1);
-	}
-	if (redis_pid == 0) {
-		/* dies with the test, even when the test crashes */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0)
-			dup2(devnull, STDOUT_FILENO);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--save", "", "--appendonly", "no", "--daemonize", "no", (char *)NULL);
-		fprintf(stderr, "cannot run redis-server: %s\n", strerror(errno));
-		_exit(127);
-	}
-	uint64_t deadline = clock_mono_ms() + 10000;
-	while (clock_mono_ms() < deadline) {
-		int status;
-		if (waitpid(redis_pid, &status, WNOHANG) == redis_pid) {
-			redis_pid = -1;
-			printf("Bail out! redis-server did not start (exit %d): is it installed? "
-			       "Run scripts/deps.sh\n",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-			exit(1);
-		}
-		struct timeval tv = {0, 200000};
-		redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-		if (c != NULL && c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK) {
-			redisReply *r = redisCommand(c, "PING");
-			bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-			if (r != NULL)
-				freeReplyObject(r);
-			if (ok) {
-				struct timeval cmd_tv = {5, 0};
-				redisSetTimeout(c, cmd_tv);
-				if (admin != NULL)
-					redisFree(admin);
-				admin = c;
-				return;
-			}
-		}
-		if (c != NULL)
-			redisFree(c);
-		sleep_ms(20);
-	}
-	printf("Bail out! redis-server on port %u does not answer PING\n", redis_port);
-	kill(redis_pid, SIGKILL);
-	exit(1);
-}
-
-static void redis_kill(int sig)
-{
-	if (redis_pid <= 0)
-		return;
-	kill(redis_pid, sig);
-	waitpid(redis_pid, NULL, 0);
-	redis_pid = -1;
-}
-
-/* A command on the test's own connection; the reply must be freed. */
-static redisReply *admin_cmd(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	redisReply *r = redisvCommand(admin, fmt, ap);
-	va_end(ap);
-	if (r == NULL) {
-		printf("Bail out! admin connection: %s\n", admin->errstr);
-		exit(1);
-	}
-	return r;
-}
+#define admin_cmd test_redis_cmd
+#define sleep_ms  test_sleep_ms
 
 static long long admin_int(const char *fmt, const char *arg1, const char *arg2)
 {
@@ -709,7 +608,7 @@ static void test_redis_frozen(void)
 	uint64_t now = clock_wall_ms();
 	struct session s = make("OX-1", 1, 1, now, 60000), got;
 	test_assert_int_eq(st->ops->put(st, &s), 0);
-	kill(redis_pid, SIGSTOP);
+	test_redis_signal(SIGSTOP);
 	uint64_t t0 = clock_mono_ms();
 	test_assert_int_eq(st->ops->get(st, s.id, now, &got), -1);
 	uint64_t took = clock_mono_ms() - t0;
@@ -719,7 +618,7 @@ static void test_redis_frozen(void)
 	t0 = clock_mono_ms();
 	test_assert_int_eq(st->ops->put(st, &s), -1);
 	test_assert(clock_mono_ms() - t0 < 2000);
-	kill(redis_pid, SIGCONT);
+	test_redis_signal(SIGCONT);
 	uint64_t deadline = clock_mono_ms() + 6000;
 	int r;
 	while ((r = st->ops->get(st, s.id, now, &got)) < 0 && clock_mono_ms() < deadline)
@@ -739,7 +638,7 @@ static void test_redis_down(void)
 	uint64_t total;
 	test_assert_int_eq(st->ops->put(st, &s), 0);
 	test_assert_int_eq(st->ops->count(st), 1);
-	redis_kill(SIGKILL);
+	test_redis_signal(SIGKILL);
 	uint64_t start = clock_mono_ms();
 	for (int round = 0; round < 3; round++) {
 		struct {
@@ -787,7 +686,7 @@ static void test_redis_down(void)
 	test_assert(pst.fast_fails > 0);
 
 	/* back on the same port (empty): the same store works again by itself */
-	redis_start();
+	test_redis_start();
 	uint64_t deadline = clock_mono_ms() + 6000;
 	int r;
 	while ((r = st->ops->put(st, &s)) < 0 && clock_mono_ms() < deadline)
@@ -820,25 +719,10 @@ int main(void)
 	    {"redis down", test_redis_down},
 	    {NULL, NULL},
 	};
-	redis_port = free_port();
-	redis_start();
-	char url[64];
-	snprintf(url, sizeof(url), "redis://127.0.0.1:%u", redis_port);
-	struct redis_url u;
-	const char *error;
-	if (redis_url_parse(url, &u, &error) < 0) {
-		printf("Bail out! %s\n", error);
-		redis_kill(SIGKILL);
-		return 1;
-	}
-	struct redis_settings set;
-	redis_settings_default(&set);
-	set.timeout_ms = 500;
-	pool = redis_pool_create(&u, &set);
+	test_redis_start();
+	pool = test_redis_pool(500);
 	int ret = test_run(cases);
 	redis_pool_destroy(&pool);
-	if (admin != NULL)
-		redisFree(admin);
-	redis_kill(SIGTERM);
+	test_redis_stop();
 	return ret;
 }
