@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Measures Redis memory per session: puts N realistic sessions through the Redis store and
    compares INFO memory before and after. Usage: bench-session-memory PORT [N]. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-session-memory: bad port or count\n");
 		return 2;
 	}
+	signal(SIGPIPE, SIG_IGN);
 	random_init();
 	struct redis_settings set;
 	redis_settings_default(&set);

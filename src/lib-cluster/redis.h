@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Redis access for the cluster layer (DESIGN §4, §5): URL parsing, Sentinel master resolution
    with a ROLE check on every connect, bounded timeouts, a connection pool that fails fast with
-   backoff while Redis is down, and pipelines. Built on hiredis's synchronous API. */
+   backoff while Redis is down, and pipelines. Built on hiredis's synchronous API, which writes
+   with write(): the process must ignore SIGPIPE (the daemons do). */
 #ifndef TANDEM_REDIS_H
 #define TANDEM_REDIS_H
 
