@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+# tandem-lb's command line: --check-config on good and bad files, --help, --version.
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BUILD
+
+TANDEM_LB = os.path.join(BUILD, "src", "tandem-lb", "tandem-lb")
+
+GOOD = """\
+[listen]
+address = 127.0.0.1:18080
+address = [::1]:18080
+[balancer]
+sticky_cookie = JSESSIONID
+sticky_separator = .
+method = bybusyness
+retry = 5s
+health_uri = /health
+trusted_proxies = 10.0.0.0/8, fd00::/8
+[member OX-1]
+url = http://127.0.0.1:8009
+loadfactor = 75
+[member OX-2]
+url = http://127.0.0.1:8010
+loadfactor = 25
+state = drain
+[admin]
+listen = 127.0.0.1:8081
+allow = 127.0.0.1/32
+user = admin
+password = secret
+[cluster]
+name = alpha
+announce = 239.255.67.80:6780
+member_ttl = 3s
+"""
+
+
+def run(*args):
+    return subprocess.run([TANDEM_LB, *args], capture_output=True, text=True, timeout=30)
+
+
+def write(workdir, text):
+    path = os.path.join(workdir, "lb.ini")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_check_config_accepts_valid_file(workdir):
+    conf = write(workdir, GOOD)
+    r = run("--check-config", "--config", conf)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{conf}: configuration OK (2 static members, bybusyness, " \
+                       "discovery by announce)\n"
+    assert r.stderr == ""
+
+
+def test_discovery_only_is_valid(workdir):
+    conf = write(workdir, "[cluster]\nannounce = 239.255.67.80:6780\n")
+    r = run("--check-config", "--config", conf)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("text,line,message", [
+    ("[member OX-1]\nurl = http://a:1\n[balancer]\nbogus = 1\n", 4,
+     "[balancer] bogus: unknown key"),
+    ("[member OX-1]\nurl = https://a:1\n", 2,
+     "[member OX-1] url: https:// members are not supported yet"),
+    ("[member OX-1]\nurl = http://a:1\nloadfactor = 0\n", 3,
+     "[member OX-1] loadfactor must be between 1 and 100"),
+    ("[member OX-1]\nurl = http://a:1\nstate = paused\n", 3,
+     "[member OX-1] state must be ready, drain, maint, disabled or standby"),
+    ("\n\n[member OX-1]\n", 3, "[member OX-1] url is required"),
+    ("[member OX-1]\nurl = http://a:1\n[member OX-1]\n", 3,
+     "[member OX-1] already defined on line 1"),
+    ("[member bad.route]\nurl = http://a:1\n", 1,
+     "the route must be 1 to 48 letters, digits, '-' or '_'"),
+    ("[member OX-1]\nurl = http://a:1\n[balancer]\nmethod = random\n", 4,
+     "[balancer] method must be byrequests or bybusyness"),
+    ("[member OX-1]\nurl = http://a:1\n[admin]\nallow = 10.0.0.1/8\n", 4,
+     "host bits set"),
+    ("[member OX-1]\nurl = http://a:1\n[cluster]\nannounce = 10.1.1.1:6780\n", 4,
+     "not an IPv4 multicast address"),
+])
+def test_check_config_reports_file_and_line(workdir, text, line, message):
+    conf = write(workdir, text)
+    r = run("--check-config", "--config", conf)
+    assert r.returncode == 1
+    assert f"{conf}:{line}: " in r.stderr, r.stderr
+    assert message in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
+def test_nothing_to_balance_names_the_file(workdir):
+    conf = write(workdir, "[balancer]\nretry = 1s\n")
+    r = run("--check-config", "--config", conf)
+    assert r.returncode == 1
+    assert f"{conf}: no [member ROUTE] section and no [cluster] announce" in r.stderr
+
+
+def test_all_problems_are_reported(workdir):
+    conf = write(workdir, "[member OX-1]\nurl = ftp://x\nloadfactor = 500\n")
+    r = run("--check-config", "--config", conf)
+    assert r.returncode == 1
+    assert f"{conf}:2: [member OX-1] url: expected http://host:port" in r.stderr
+    assert f"{conf}:3: [member OX-1] loadfactor" in r.stderr
+
+
+def test_missing_file(workdir):
+    conf = os.path.join(workdir, "none.ini")
+    r = run("--check-config", "--config", conf)
+    assert r.returncode == 1 and "none.ini" in r.stderr
+
+
+def test_running_says_proxying_is_not_there_yet(workdir):
+    conf = write(workdir, GOOD)
+    r = run("--config", conf)
+    assert r.returncode == 1
+    assert "proxying is not implemented yet" in r.stderr
+
+
+def test_version_help_and_usage_errors():
+    r = run("--version")
+    assert r.returncode == 0 and re.fullmatch(r"tandem-lb \d+\.\d+\.\d+\n", r.stdout)
+    r = run("--help")
+    assert r.returncode == 0
+    assert "--check-config" in r.stdout and "--config FILE" in r.stdout
+    assert "not implemented yet" in r.stdout
+    assert run("--bogus").returncode == 2
+    r = run("--check-config")
+    assert r.returncode == 2 and "--config FILE is required" in r.stderr
+    assert run("--config", "x.ini", "extra").returncode == 2
