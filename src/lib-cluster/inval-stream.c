@@ -357,11 +357,7 @@ static void set_conn(struct inval_stream *st, struct redis_conn *conn, bool conn
 /* Sleeps up to ms unless stopped. */
 static void pause_ms(struct inval_stream *st, unsigned ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)ms * 1000000;
-	until.tv_sec += (time_t)(ns / 1000000000);
-	until.tv_nsec = (long)(ns % 1000000000);
+	struct timespec until = clock_realtime_deadline(ms);
 	pthread_mutex_lock(&st->lock);
 	while (!st->stop && pthread_cond_timedwait(&st->cond, &st->lock, &until) != ETIMEDOUT)
 		;
@@ -480,11 +476,7 @@ void inval_stream_fence(struct inval_stream *st, const char *head)
 		return;
 	}
 	uint64_t t0 = clock_mono_us();
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)st->set.fence_timeout_ms * 1000000;
-	until.tv_sec += (time_t)(ns / 1000000000);
-	until.tv_nsec = (long)(ns % 1000000000);
+	struct timespec until = clock_realtime_deadline(st->set.fence_timeout_ms);
 	while (st->connected && !st->stop && stream_id_cmp(st->applied, want) < 0) {
 		if (pthread_cond_timedwait(&st->cond, &st->lock, &until) == ETIMEDOUT)
 			break;

@@ -118,11 +118,7 @@ static void *heartbeat(void *arg)
 		pthread_mutex_unlock(&m->lock);
 		beat(m);
 		pthread_mutex_lock(&m->lock);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		uint64_t ns = (uint64_t)until.tv_nsec + m->set.heartbeat_ms * 1000000;
-		until.tv_sec += (time_t)(ns / 1000000000);
-		until.tv_nsec = (long)(ns % 1000000000);
+		struct timespec until = clock_realtime_deadline(m->set.heartbeat_ms);
 		while (!m->stop && !m->beat_now &&
 		       pthread_cond_timedwait(&m->cond, &m->lock, &until) != ETIMEDOUT)
 			;

@@ -556,11 +556,7 @@ struct redis_conn *redis_pool_get(struct redis_pool *pool, char *err, size_t err
 		if (pool->open < pool->set.max_connections)
 			break;
 		/* All handed out: wait a bounded time for one to come back. */
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)pool->set.timeout_ms * 1000000;
-		until.tv_sec += (time_t)(ns / 1000000000);
-		until.tv_nsec = (long)(ns % 1000000000);
+		struct timespec until = clock_realtime_deadline(pool->set.timeout_ms);
 		if (pthread_cond_timedwait(&pool->cond, &pool->lock, &until) == ETIMEDOUT &&
 		    pool->idle == NULL) {
 			pthread_mutex_unlock(&pool->lock);

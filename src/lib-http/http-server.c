@@ -1161,14 +1161,7 @@ unsigned http_server_shutdown(struct http_server *server, uint64_t timeout_ms)
 	for (unsigned t = 0; t < server->thread_count; t++)
 		ioloop_post(server->threads[t].loop, begin_drain, &server->threads[t]);
 
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (time_t)(timeout_ms / 1000);
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	struct timespec deadline = clock_realtime_deadline(timeout_ms);
 	pthread_mutex_lock(&server->lock);
 	while (server->threads_running > 0) {
 		if (pthread_cond_timedwait(&server->cond, &server->lock, &deadline) == ETIMEDOUT)
