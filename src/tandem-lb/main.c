@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tandem-lb, the session-aware balancer: for now it only loads and checks its configuration. */
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 
+#include "daemon-args.h"
 #include "lb-config.h"
 
 static void usage(FILE *out)
@@ -26,51 +25,23 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"check-config", no_argument, NULL, 'C'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL, *error;
+	struct daemon_args args;
 	struct lb_config *lc;
-	bool check_only = false;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'C':
-			check_only = true;
-			break;
-		case 'V':
-			printf("tandem-lb %s\n", TANDEM_LB_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc || config_path == NULL) {
-		if (optind < argc)
-			fprintf(stderr, "tandem-lb: unexpected argument '%s'\n", argv[optind]);
-		else
-			fputs("tandem-lb: --config FILE is required\n", stderr);
+	const char *error;
+	int code = daemon_args_parse(argc, argv, "tandem-lb", TANDEM_LB_VERSION, usage, &args);
+	if (code >= 0)
+		return code;
+	if (args.config_path == NULL) {
+		fputs("tandem-lb: --config FILE is required\n", stderr);
 		usage(stderr);
 		return 2;
 	}
-	if (lb_config_load(config_path, &lc, &error) < 0) {
+	if (lb_config_load(args.config_path, &lc, &error) < 0) {
 		fprintf(stderr, "tandem-lb: configuration invalid:\n%s\n", error);
 		return 1;
 	}
-	if (check_only) {
-		printf("%s: configuration OK (%zu static member%s, %s%s)\n", config_path,
+	if (args.check_only) {
+		printf("%s: configuration OK (%zu static member%s, %s%s)\n", args.config_path,
 		       lc->member_count, lc->member_count == 1 ? "" : "s",
 		       balancer_method_name(lc->method),
 		       lc->announce != NULL ? ", discovery by announce" : "");

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* tandemd: the groupware node. Parse options and config, init, run until a signal, deinit. */
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "daemon-args.h"
 #include "log.h"
 #include "node.h"
 #include "random.h"
@@ -79,52 +79,22 @@ static bool wait_for_stop(uint64_t timeout_ms, bool ignore_own)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"check-config", no_argument, NULL, 'C'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
-	bool check_only = false;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'C':
-			check_only = true;
-			break;
-		case 'V':
-			printf("tandemd %s\n", TANDEM_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tandemd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	struct daemon_args args;
+	int code = daemon_args_parse(argc, argv, "tandemd", TANDEM_VERSION, usage, &args);
+	if (code >= 0)
+		return code;
 
 	struct node node;
 	struct config *cfg = NULL;
 	memset(&node, 0, sizeof(node));
 	const char *error;
-	if (node_config_load(config_path, &node.cfg, &cfg, &error) < 0) {
+	if (node_config_load(args.config_path, &node.cfg, &cfg, &error) < 0) {
 		fprintf(stderr, "tandemd: configuration invalid:\n%s\n", error);
 		return 1;
 	}
-	if (check_only) {
-		printf("%s: configuration OK\n", config_path != NULL ? config_path : "(defaults)");
+	if (args.check_only) {
+		printf("%s: configuration OK\n",
+		       args.config_path != NULL ? args.config_path : "(defaults)");
 		config_free(&cfg);
 		return 0;
 	}
