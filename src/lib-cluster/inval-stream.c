@@ -71,24 +71,29 @@ static void format_id(struct stream_id id, char *out, size_t size)
 
 /* ---------------------------------------------------------------- publishing */
 
+/* Appends one entry on conn. Returns 0, or -1 with err set. */
+static int xadd(struct inval_stream *st, struct redis_conn *conn, const char *region, int64_t cid,
+                int64_t key, char *err, size_t err_size)
+{
+	redisReply *r = redis_commandf(conn, "XADD %s MAXLEN ~ %llu * o %s r %s c %lld k %lld",
+	                               st->key, (unsigned long long)st->set.maxlen, st->node_id,
+	                               region, (long long)cid, (long long)key);
+	int ret = r != NULL && r->type == REDIS_REPLY_STRING ? 0 : -1;
+	if (r == NULL)
+		snprintf(err, err_size, "%s", redis_conn_error(conn));
+	else if (ret < 0)
+		snprintf(err, err_size, "XADD: %s",
+		         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	if (r != NULL)
+		freeReplyObject(r);
+	return ret;
+}
+
 static void append_event(struct inval_stream *st, const char *region, int64_t cid, int64_t key)
 {
 	char err[256];
 	struct redis_conn *conn = redis_pool_get(st->set.pool, err, sizeof(err));
-	redisReply *r = NULL;
-	if (conn != NULL) {
-		r = redis_commandf(conn, "XADD %s MAXLEN ~ %llu * o %s r %s c %lld k %lld", st->key,
-		                   (unsigned long long)st->set.maxlen, st->node_id, region,
-		                   (long long)cid, (long long)key);
-		if (r == NULL)
-			snprintf(err, sizeof(err), "%s", redis_conn_error(conn));
-		else if (r->type != REDIS_REPLY_STRING)
-			snprintf(err, sizeof(err), "XADD: %s",
-			         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-	}
-	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
-	if (r != NULL)
-		freeReplyObject(r);
+	bool ok = conn != NULL && xadd(st, conn, region, cid, key, err, sizeof(err)) == 0;
 	redis_pool_put(st->set.pool, &conn);
 	if (ok) {
 		atomic_fetch_add(&st->appended, 1);
@@ -331,18 +336,14 @@ static void send_pending_flush(struct inval_stream *st, struct redis_conn *conn)
 	pthread_mutex_unlock(&st->lock);
 	if (!pending)
 		return;
-	redisReply *r =
-	    redis_commandf(conn, "XADD %s MAXLEN ~ %llu * o %s r " FLUSH_REGION " c 0 k 0", st->key,
-	                   (unsigned long long)st->set.maxlen, st->node_id);
-	if (r != NULL && r->type == REDIS_REPLY_STRING) {
-		pthread_mutex_lock(&st->lock);
-		st->flush_pending = false;
-		pthread_mutex_unlock(&st->lock);
-		log_info("cluster", "asked every node to flush its caches (an invalidation had "
-		                    "failed to go out)");
-	}
-	if (r != NULL)
-		freeReplyObject(r);
+	char err[256];
+	if (xadd(st, conn, FLUSH_REGION, 0, 0, err, sizeof(err)) < 0)
+		return; /* the connection is broken or Redis refused: the next round tries again */
+	pthread_mutex_lock(&st->lock);
+	st->flush_pending = false;
+	pthread_mutex_unlock(&st->lock);
+	log_info("cluster", "asked every node to flush its caches (an invalidation had failed to "
+	                    "go out)");
 }
 
 static void set_conn(struct inval_stream *st, struct redis_conn *conn, bool connected)
