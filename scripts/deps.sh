@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Tandem builds, runs and tests with. Idempotent: does nothing
-# when everything is present. Usage: scripts/deps.sh [build|test|bench]...
+# when everything is present. Usage: scripts/deps.sh [build|run|test|bench]...
+# (build is always included; run adds what scripts/start.sh runs besides Tandem itself)
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
        libmariadb-dev libjansson-dev libssl-dev libhiredis-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
-      mariadb-client redis-server redis-sentinel redis-tools)
-bench=(wrk nginx-light)
+      mariadb-client redis-server redis-sentinel redis-tools apache2 haproxy)
+run=(redis-server)
+bench=(wrk nginx-light haproxy apache2)
 
 want=("${build[@]}")
 for set in "$@"; do
   case "$set" in
     build) ;;
+    run) want+=("${run[@]}") ;;
     test) want+=("${test[@]}") ;;
     bench) want+=("${bench[@]}") ;;
-    *) echo "deps.sh: unknown set '$set' (build|test|bench)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown set '$set' (build|run|test|bench)" >&2; exit 2 ;;
   esac
 done
 

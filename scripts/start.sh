@@ -1,43 +1,263 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The main job: install what is needed, build, and run a Tandem node on embedded defaults
-# (SQLite configdb and user database, local filestore, all under ./tandem-data), provisioned
-# with a demo context and users on first start. Prints where to log in. Ctrl-C drains and stops.
+# The main job: install what is needed, build, and run a local Tandem cluster on embedded
+# defaults: a private Redis, two tandemd nodes (OX-1, OX-2) sharing one SQLite configdb, one
+# filestore and their sessions, and tandem-lb in front of them, all under ./tandem-data. The
+# first start provisions a demo context and users. Prints where to log in. Ctrl-C (or SIGTERM)
+# stops the balancer, drains the nodes, then stops Redis.
+#
+# Environment (all optional; the defaults are what the README describes):
+#   TANDEM_DATA        data directory                      (./tandem-data)
+#   TANDEM_BIN         directory with tandemd/, tandem-lb/, tandemctl/   (build/release/src)
+#   TANDEM_SKIP_BUILD  1: do not install packages or build (use TANDEM_BIN as it is)
+#   TANDEM_LISTEN      the balancer's address               (127.0.0.1:8009)
+#   TANDEM_ADMIN_PORT  the balancer manager's port on 127.0.0.1   (8010)
+#   TANDEM_NODE_PORTS  the nodes' ports on 127.0.0.1, one node per port ("8011 8012");
+#                      or TANDEM_NODE1_PORT / TANDEM_NODE2_PORT
+#   TANDEM_REDIS_PORT  the private Redis's port on 127.0.0.1   (6390)
+#   TANDEM_MASTER_PASS the master admin's password on first start (admin_master_password)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh build
-scripts/build.sh release
-bin=build/release/src
+
+if [ "${TANDEM_SKIP_BUILD:-}" != 1 ]; then
+  scripts/deps.sh build run
+  scripts/build.sh release
+fi
+
+bin=${TANDEM_BIN:-build/release/src}
+data=${TANDEM_DATA:-tandem-data}
 listen=${TANDEM_LISTEN:-127.0.0.1:8009}
-data=$PWD/tandem-data
+admin_port=${TANDEM_ADMIN_PORT:-8010}
+redis_port=${TANDEM_REDIS_PORT:-6390}
+read -r -a node_ports <<<"${TANDEM_NODE_PORTS:-${TANDEM_NODE1_PORT:-8011} ${TANDEM_NODE2_PORT:-8012}}"
 master_user=oxadminmaster
 master_pass=${TANDEM_MASTER_PASS:-admin_master_password}
-mkdir -p "$data"
+lb_user=lbadmin
+host=127.0.0.1
 
+die() { echo "start.sh: $*" >&2; exit 1; }
+for p in "$admin_port" "$redis_port" "${node_ports[@]}" "${listen##*:}"; do
+  if ! [[ "$p" =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then die "bad port '$p'"; fi
+done
+[ ${#node_ports[@]} -ge 1 ] || die "TANDEM_NODE_PORTS names no port"
+for b in tandemd/tandemd tandem-lb/tandem-lb tandemctl/tandemctl; do
+  [ -x "$bin/$b" ] || die "$bin/$b not found (build with scripts/build.sh release, or set TANDEM_BIN)"
+done
+redis_server=$(command -v redis-server) || die "redis-server not found (scripts/deps.sh run)"
+bin=$(cd "$bin" && pwd)
+mkdir -p "$data"
+data=$(cd "$data" && pwd)
+logs=$data/logs
+mkdir -p "$logs" "$data/redis" "$data/conf"
+
+# One start.sh per data directory. The daemons do not inherit the lock (9>&- below).
+exec 9>"$data/start.lock"
+flock -n 9 || die "another scripts/start.sh is running on $data"
+
+# shellcheck disable=SC2016 # expanded by the inner bash
+listening() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
+for p in "$redis_port" "${node_ports[@]}" "$admin_port"; do
+  ! listening "$host" "$p" || die "port $host:$p is already in use (set the TANDEM_*_PORT variables)"
+done
+! listening "${listen%:*}" "${listen##*:}" || die "$listen is already in use (set TANDEM_LISTEN)"
+
+# Secrets made on first start and kept: every node must use the same cookie salt.
+secret() {
+  [ -s "$1" ] || (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$1")
+  cat "$1"
+}
+cookie_salt=$(secret "$data/cookie_salt")
+lb_pass=$(secret "$data/lb_admin_password")
+
+# --- processes: started in their own process groups (a terminal's Ctrl-C reaches only this
+# script, which stops them in order), stopped by PID.
+declare -A pid=() log=() log_start=()
+order=()
+hurry=0
+
+alive() {
+  local s
+  { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
+  s=${s##*) }
+  [ "${s%% *}" != Z ]
+}
+
+tail_log() { # the lines this run wrote
+  echo "--- last lines of ${log[$1]}:" >&2
+  tail -c "+$((log_start[$1] + 1))" "${log[$1]}" | tail -n 25 >&2 || true
+  echo "---" >&2
+}
+
+launch() { # name logfile argv...
+  local name=$1
+  log[$name]=$2
+  log_start[$name]=$(stat -c %s "$2" 2>/dev/null || echo 0)
+  shift 2
+  set -m
+  "$@" </dev/null >>"${log[$name]}" 2>&1 9>&- &
+  pid[$name]=$!
+  set +m
+  order+=("$name")
+}
+
+# Fails the start when name has exited.
+check_alive() {
+  local name=$1 rc=0
+  alive "${pid[$name]}" && return 0
+  wait "${pid[$name]}" || rc=$?
+  unset "pid[$name]"
+  echo "start.sh: $name exited at start with status $rc" >&2
+  tail_log "$name"
+  exit 1
+}
+
+# Waits up to 30 s for `cmd...` to succeed while name is running.
+wait_ready() { # name what cmd...
+  local name=$1 what=$2
+  shift 2
+  for _ in $(seq 300); do
+    check_alive "$name"
+    "$@" && return 0
+    sleep 0.1
+  done
+  echo "start.sh: $name: $what not ready after 30s" >&2
+  tail_log "$name"
+  exit 1
+}
+
+# SIGTERM to each, then waits (up to 40 s, more than tandemd's drain_timeout) and reaps.
+stop() {
+  local name p rc deadline=$((SECONDS + 40))
+  for name in "$@"; do
+    [ -n "${pid[$name]:-}" ] && kill -TERM "${pid[$name]}" 2>/dev/null
+  done
+  for name in "$@"; do
+    p=${pid[$name]:-}
+    [ -n "$p" ] || continue
+    while alive "$p" && [ $SECONDS -lt $deadline ] && [ $hurry = 0 ]; do sleep 0.1; done
+    if alive "$p"; then
+      echo "start.sh: $name (pid $p) still running: killing it" >&2
+      kill -KILL "$p" 2>/dev/null
+    fi
+    rc=0
+    wait "$p" || rc=$?
+    unset "pid[$name]"
+    if [ $rc != 0 ]; then
+      echo "start.sh: $name exited with status $rc" >&2
+      tail_log "$name"
+      failed=1
+    fi
+  done
+}
+
+failed=0
+cleanup() {
+  local code=$? nodes=() name
+  set +e
+  trap 'hurry=1' INT TERM HUP
+  [ ${#pid[@]} -gt 0 ] || exit $code
+  echo "stopping: balancer, then nodes (draining), then Redis"
+  for name in "${order[@]}"; do
+    [[ "$name" == OX-* ]] && nodes+=("$name")
+  done
+  stop lb
+  stop "${nodes[@]}"
+  stop redis
+  [ $failed = 0 ] || [ $code != 0 ] || code=1
+  [ $code != 0 ] || echo "stopped"
+  exit $code
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM HUP
+
+# --- Redis: sessions, the invalidation stream and membership for the nodes.
+cat >"$data/redis/redis.conf" <<CONF
+# Generated by scripts/start.sh on every start.
+bind $host
+port $redis_port
+protected-mode yes
+daemonize no
+save ""
+appendonly no
+dir $data/redis
+logfile ""
+CONF
+launch redis "$logs/redis.log" "$redis_server" "$data/redis/redis.conf"
+redis_ping() {
+  (exec 3<>"/dev/tcp/$host/$redis_port" && printf 'PING\r\n' >&3 && IFS= read -r -t 2 r <&3 &&
+   [ "${r%$'\r'}" = +PONG ]) 2>/dev/null
+}
+wait_ready redis "PING" redis_ping
+
+# --- the nodes.
 if [ ! -e "$data/configdb.sqlite" ]; then
   "$bin/tandemctl/tandemctl" initconfigdb --configdb-url "sqlite://$data/configdb.sqlite" \
     --master-user "$master_user" --master-pass "$master_pass"
 fi
-
-conf=build/release/tandemd-local.ini
-cat >"$conf" <<INI
+i=0
+for port in "${node_ports[@]}"; do
+  i=$((i + 1))
+  route=OX-$i
+  mkdir -p "$data/$route"
+  conf=$data/conf/$route.ini
+  (umask 077 && cat >"$conf") <<INI
+; Generated by scripts/start.sh on every start.
 [server]
-listen = $listen
-data_dir = $data
+route = $route
+listen = $host:$port
+data_dir = $data/$route
 [configdb]
 url = sqlite://$data/configdb.sqlite
+[session]
+cookie_salt = $cookie_salt
+[cluster]
+name = local
+store = redis://$host:$redis_port/0
+[log]
+file = $logs/$route.log
 INI
-
-"$bin/tandemd/tandemd" --config "$conf" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
-for _ in $(seq 100); do
-  curl -sf "http://$listen/health" >/dev/null && break
-  sleep 0.1
+  launch "$route" "$logs/$route.log" "$bin/tandemd/tandemd" --config "$conf"
+done
+i=0
+for port in "${node_ports[@]}"; do
+  i=$((i + 1))
+  wait_ready "OX-$i" "/health" curl -sf -m 2 -o /dev/null "http://$host:$port/health"
 done
 
+# --- the balancer, with its manager when this tandem-lb accepts an [admin] section.
+lb_conf=$data/conf/tandem-lb.ini
+lb_config() { # with_admin
+  echo "; Generated by scripts/start.sh on every start."
+  printf '[listen]\naddress = %s\n[balancer]\nsticky_cookie = JSESSIONID\nhealth_uri = /health\n' \
+    "$listen"
+  i=0
+  for port in "${node_ports[@]}"; do
+    i=$((i + 1))
+    printf '[member OX-%d]\nurl = http://%s:%s\nloadfactor = 50\n' "$i" "$host" "$port"
+  done
+  [ "$1" = 0 ] ||
+    printf '[admin]\nlisten = %s:%s\nuser = %s\npassword = %s\n' "$host" "$admin_port" \
+      "$lb_user" "$lb_pass"
+  printf '[log]\nfile = %s\n' "$logs/tandem-lb.log"
+}
+manager=1
+(umask 077 && lb_config 1 >"$lb_conf")
+if ! check=$("$bin/tandem-lb/tandem-lb" --config "$lb_conf" --check-config 2>&1); then
+  manager=0
+  (umask 077 && lb_config 0 >"$lb_conf")
+  check=$("$bin/tandem-lb/tandem-lb" --config "$lb_conf" --check-config 2>&1) ||
+    die "tandem-lb rejects $lb_conf:"$'\n'"$check"
+fi
+launch lb "$logs/tandem-lb.log" "$bin/tandem-lb/tandem-lb" --config "$lb_conf"
+wait_ready lb "/health through the balancer" curl -sf -m 2 -o /dev/null "http://$listen/health"
+# The manager listener comes up with the balancer; a tandem-lb that only checks [admin]
+# serves none.
+[ $manager = 0 ] || listening "$host" "$admin_port" || manager=0
+
+# --- first start: the demo context, through the balancer like any client.
 ctl() { "$bin/tandemctl/tandemctl" --url "http://$listen" -A "$master_user" -P "$master_pass" "$@"; }
-if ! ctl listcontext | grep -q defaultcontext; then
+contexts=$(ctl listcontext)
+if ! grep -q defaultcontext <<<"$contexts"; then
   echo "provisioning the demo context (first start)"
   ctl registerserver -n tandem
   ctl registerfilestore -t "file://$data/filestore" -s 10000
@@ -49,6 +269,17 @@ if ! ctl listcontext | grep -q defaultcontext; then
   ctl createuser -c 1 -u bob -d "Bob Brown" -g Bob -s Brown -p bob_password -e bob@example.com
 fi
 
+nodes_text=""
+i=0
+for port in "${node_ports[@]}"; do
+  i=$((i + 1))
+  nodes_text+="OX-$i http://$host:$port/, "
+done
+if [ $manager = 1 ]; then
+  manager_text="http://$host:$admin_port/manager/  ($lb_user / $lb_pass)"
+else
+  manager_text="not served by this tandem-lb build"
+fi
 cat <<EOT
 
 Tandem is running on http://$listen/  (data in $data)
@@ -59,8 +290,25 @@ Tandem is running on http://$listen/  (data in $data)
   walk-through:    docs/quickstart.md (folders, sharing, files with curl)
   context admin:   oxadmin / admin_password (context 1, "demo")
   master admin:    $master_user / $master_pass
-  provisioning:    $bin/tandemctl/tandemctl -A $master_user -P $master_pass listuser -c 1
-  stop:            Ctrl-C (drains in-flight requests, then exits)
+  provisioning:    $bin/tandemctl/tandemctl --url http://$listen -A $master_user -P $master_pass listuser -c 1
+  nodes:           ${nodes_text%, } (sessions shared through Redis on $host:$redis_port)
+  balancer:        manager $manager_text
+  logs:            $logs/
+  stop:            Ctrl-C or kill -TERM $$ (stops the balancer, drains the nodes, stops Redis)
 
 EOT
-wait $pid
+
+# Runs until a signal (the trap stops everything) or until a process dies on its own.
+while :; do
+  rc=0
+  died=""
+  wait -n -p died "${pid[@]}" || rc=$?
+  [ -n "$died" ] || continue
+  for name in "${!pid[@]}"; do
+    [ "${pid[$name]}" = "$died" ] || continue
+    unset "pid[$name]"
+    echo "start.sh: $name (pid $died) exited on its own with status $rc" >&2
+    tail_log "$name"
+  done
+  exit 1
+done

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "http-parser-private.h"
+
 #define MAX_METHOD_LEN          64
 #define MAX_LEADING_EMPTY_LINES 2
 
@@ -66,13 +68,19 @@ void http_request_parser_init(struct http_request_parser *p, const struct http_l
 	p->limits = limits;
 }
 
-struct strv http_request_head_header(const struct http_request_head *head, const char *name)
+struct strv http_parser__find_header(const struct http_header *headers, size_t count,
+                                     const char *name)
 {
-	for (size_t i = 0; i < head->header_count; i++) {
-		if (strv_eq_ci_cstr(head->headers[i].name, name))
-			return head->headers[i].value;
+	for (size_t i = 0; i < count; i++) {
+		if (strv_eq_ci_cstr(headers[i].name, name))
+			return headers[i].value;
 	}
 	return STRV_NULL;
+}
+
+struct strv http_request_head_header(const struct http_request_head *head, const char *name)
+{
+	return http_parser__find_header(head->headers, head->header_count, name);
 }
 
 #define FAIL(status, msg)                                                                          \
@@ -82,32 +90,39 @@ struct strv http_request_head_header(const struct http_request_head *head, const
 		return HTTP_PARSE_ERROR;                                                           \
 	} while (0)
 
-/* Checks framing bytes as they arrive so that bare CR/LF, control bytes and over-long lines are
-   refused at once instead of after a timeout. Returns OK with *end_r just past the empty line. */
-static enum http_parse_status scan(struct http_request_parser *p, const char *buf, size_t len,
-                                   size_t *end_r, int *status_r, const char **error_r)
-{
-	const struct http_limits *lim = p->limits;
+#define SCAN_FAIL(code)                                                                            \
+	do {                                                                                       \
+		*error_r = (code);                                                                 \
+		return HTTP_PARSE_ERROR;                                                           \
+	} while (0)
 
-	size_t i = p->scanned;
+/* Checks framing bytes as they arrive so that bare CR/LF, control bytes and over-long lines are
+   refused at once instead of after a timeout. */
+enum http_parse_status http_parser__scan(struct http_head_scan *s, unsigned max_leading_empty_lines,
+                                         const char *buf, size_t len, size_t *end_r,
+                                         enum http_parser__scan_error *error_r)
+{
+	const struct http_limits *lim = s->limits;
+
+	size_t i = s->scanned;
 	while (i < len) {
-		if (p->prev_cr) {
+		if (s->prev_cr) {
 			if (buf[i++] != '\n')
-				FAIL(400, "bare CR in request head");
-			if (i - p->head_start > lim->max_header_bytes)
-				FAIL(431, "request head too large");
-			p->prev_cr = false;
-			if (p->line_len > 0) {
-				p->lines++;
-				p->line_len = 0;
-			} else if (p->lines == 0) {
-				/* RFC 9112 2.2: ignore empty lines before the request line, a few.
-				 */
-				if (i > 2 * MAX_LEADING_EMPTY_LINES)
-					FAIL(400, "empty line where the request line was expected");
-				p->head_start = i;
+				SCAN_FAIL(HTTP_PARSER__BARE_CR);
+			if (i - s->head_start > lim->max_header_bytes)
+				SCAN_FAIL(HTTP_PARSER__HEAD_TOO_LARGE);
+			s->prev_cr = false;
+			if (s->line_len > 0) {
+				s->lines++;
+				s->line_len = 0;
+			} else if (s->lines == 0) {
+				/* RFC 9112 2.2 lets a server skip a few empty lines before a
+				   request; a response gets none (max 0). */
+				if (i > 2 * (size_t)max_leading_empty_lines)
+					SCAN_FAIL(HTTP_PARSER__LEADING_EMPTY_LINES);
+				s->head_start = i;
 			} else {
-				p->scanned = i;
+				s->scanned = i;
 				*end_r = i;
 				return HTTP_PARSE_OK;
 			}
@@ -118,29 +133,67 @@ static enum http_parse_status scan(struct http_request_parser *p, const char *bu
 		size_t run = i;
 		while (run < len && !(byte_class[(unsigned char)buf[run]] & (C_CTL | C_EOL)))
 			run++;
-		p->line_len += run - i;
-		if (p->line_len > lim->max_line)
-			FAIL(400, "request line or header line too long");
-		if (run - p->head_start > lim->max_header_bytes)
-			FAIL(431, "request head too large");
+		s->line_len += run - i;
+		if (s->line_len > lim->max_line)
+			SCAN_FAIL(HTTP_PARSER__LINE_TOO_LONG);
+		if (run - s->head_start > lim->max_header_bytes)
+			SCAN_FAIL(HTTP_PARSER__HEAD_TOO_LARGE);
 		i = run;
 		if (i == len)
 			break;
 		unsigned char c = (unsigned char)buf[i++];
-		if (i - p->head_start > lim->max_header_bytes)
-			FAIL(431, "request head too large");
+		if (i - s->head_start > lim->max_header_bytes)
+			SCAN_FAIL(HTTP_PARSER__HEAD_TOO_LARGE);
 		if (c == '\r')
-			p->prev_cr = true;
+			s->prev_cr = true;
 		else if (c == '\n')
-			FAIL(400, "bare LF in request head");
+			SCAN_FAIL(HTTP_PARSER__BARE_LF);
 		else
-			FAIL(400, "control character in request head");
+			SCAN_FAIL(HTTP_PARSER__CONTROL_BYTE);
 	}
-	p->scanned = len;
+	s->scanned = len;
 	return HTTP_PARSE_AGAIN;
 }
 
-static bool take_line(const char *buf, size_t end, size_t *pos, struct strv *line_r)
+static const struct {
+	int status;
+	const char *message;
+} request_scan_errors[] = {
+    [HTTP_PARSER__BARE_CR] = {400, "bare CR in request head"},
+    [HTTP_PARSER__BARE_LF] = {400, "bare LF in request head"},
+    [HTTP_PARSER__CONTROL_BYTE] = {400, "control character in request head"},
+    [HTTP_PARSER__LINE_TOO_LONG] = {400, "request line or header line too long"},
+    [HTTP_PARSER__HEAD_TOO_LARGE] = {431, "request head too large"},
+    [HTTP_PARSER__LEADING_EMPTY_LINES] = {400, "empty line where the request line was expected"},
+};
+
+/* struct http_request_parser predates struct http_head_scan and keeps its fields flat (see
+   http-parser.h), so they are copied in and out around the shared scanner. */
+static enum http_parse_status scan(struct http_request_parser *p, const char *buf, size_t len,
+                                   size_t *end_r, int *status_r, const char **error_r)
+{
+	struct http_head_scan s = {
+	    .limits = p->limits,
+	    .scanned = p->scanned,
+	    .head_start = p->head_start,
+	    .line_len = p->line_len,
+	    .lines = p->lines,
+	    .prev_cr = p->prev_cr,
+	};
+	enum http_parser__scan_error err;
+	enum http_parse_status ret =
+	    http_parser__scan(&s, MAX_LEADING_EMPTY_LINES, buf, len, end_r, &err);
+	p->scanned = s.scanned;
+	p->head_start = s.head_start;
+	p->line_len = s.line_len;
+	p->lines = s.lines;
+	p->prev_cr = s.prev_cr;
+	if (ret == HTTP_PARSE_ERROR)
+		FAIL(request_scan_errors[err].status, request_scan_errors[err].message);
+	return ret;
+}
+
+bool http_parser__take_line(const char *buf, size_t end, size_t *pos, struct strv *line_r)
 {
 	const char *start = buf + *pos;
 	const char *cr = memchr(start, '\r', end - *pos);
@@ -264,9 +317,9 @@ static enum http_parse_status parse_request_line(struct strv line, struct http_r
 
 /* Applies what a framing-relevant header means; duplicates of these are always an error. */
 static enum http_parse_status apply_header(struct http_request_head *head,
-                                           const struct http_header *h, bool *seen_cl,
-                                           bool *seen_te, bool *seen_host, int *status_r,
-                                           const char **error_r)
+                                           const struct http_header *h,
+                                           struct http_parser__framing *framing, bool *seen_host,
+                                           int *status_r, const char **error_r)
 {
 	struct strv name = h->name;
 	struct strv value = h->value;
@@ -282,27 +335,14 @@ static enum http_parse_status apply_header(struct http_request_head *head,
 	default:
 		return HTTP_PARSE_OK;
 	}
-	if (strv_eq_ci(name, STRV_LIT("Content-Length"))) {
-		if (*seen_cl)
-			FAIL(400, "duplicate Content-Length");
-		*seen_cl = true;
-		if (value.len == 0 || value.len > 19)
-			FAIL(400, "invalid Content-Length");
-		for (size_t i = 0; i < value.len; i++) {
-			if (!is_digit((unsigned char)value.ptr[i]))
-				FAIL(400, "invalid Content-Length");
-		}
-		uint64_t n;
-		if (strv_to_u64(value, &n) < 0)
-			FAIL(400, "invalid Content-Length");
-		head->content_length = n;
-	} else if (strv_eq_ci(name, STRV_LIT("Transfer-Encoding"))) {
-		if (*seen_te)
-			FAIL(400, "duplicate Transfer-Encoding");
-		*seen_te = true;
-		if (!strv_eq_ci_cstr(value, "chunked"))
-			FAIL(400, "unsupported transfer coding (only chunked is accepted)");
-	} else if (strv_eq_ci(name, STRV_LIT("Host"))) {
+	int framing_ret = http_parser__framing_field(framing, h, error_r);
+	if (framing_ret < 0) {
+		*status_r = 400;
+		return HTTP_PARSE_ERROR;
+	}
+	if (framing_ret > 0)
+		return HTTP_PARSE_OK;
+	if (strv_eq_ci(name, STRV_LIT("Host"))) {
 		if (*seen_host)
 			FAIL(400, "duplicate Host");
 		*seen_host = true;
@@ -311,15 +351,7 @@ static enum http_parse_status apply_header(struct http_request_head *head,
 		if (head->host.ptr == NULL)
 			head->host = value;
 	} else if (strv_eq_ci(name, STRV_LIT("Connection"))) {
-		struct strv rest = value, token;
-		while (rest.len > 0) {
-			strv_split(rest, ',', &token, &rest);
-			token = strv_trim(token);
-			if (strv_eq_ci_cstr(token, "close"))
-				head->keep_alive = false;
-			else if (strv_eq_ci_cstr(token, "keep-alive") && head->version_minor == 0)
-				head->keep_alive = true;
-		}
+		http_parser__connection(value, head->version_minor == 0, &head->keep_alive);
 	} else if (strv_eq_ci(name, STRV_LIT("Expect"))) {
 		if (!strv_eq_ci_cstr(value, "100-continue"))
 			FAIL(417, "unsupported expectation");
@@ -335,46 +367,42 @@ static enum http_parse_status parse_head(struct http_request_parser *p, const ch
 {
 	size_t pos = start;
 	struct strv line;
-	bool seen_cl = false, seen_te = false, seen_host = false;
+	struct http_parser__framing framing = {0};
+	bool seen_host = false;
 
 	memset(head, 0, sizeof(*head));
 	head->headers = headers;
-	if (!take_line(buf, end, &pos, &line))
+	if (!http_parser__take_line(buf, end, &pos, &line))
 		FAIL(400, "missing request line");
 	if (parse_request_line(line, head, status_r, error_r) != HTTP_PARSE_OK)
 		return HTTP_PARSE_ERROR;
 	head->keep_alive = head->version_minor == 1;
 
-	while (take_line(buf, end, &pos, &line) && line.len > 0) {
-		unsigned char first = (unsigned char)line.ptr[0];
-		if (first == ' ' || first == '\t')
-			FAIL(400, "obsolete line folding in header");
-		size_t i = 0;
-		while (i < line.len && http_is_tchar((unsigned char)line.ptr[i]))
-			i++;
-		if (i == line.len)
-			FAIL(400, "header line without colon");
-		if (line.ptr[i] == ' ' || line.ptr[i] == '\t')
-			FAIL(400, "whitespace before header colon");
-		if (line.ptr[i] != ':' || i == 0)
-			FAIL(400, "invalid header name");
-		if (head->header_count == p->limits->max_headers)
+	for (;;) {
+		enum http_parser__field_status field = http_parser__next_field(
+		    buf, end, &pos, headers, &head->header_count, p->limits->max_headers, error_r);
+		if (field == HTTP_PARSER__END)
+			break;
+		if (field == HTTP_PARSER__TOO_MANY)
 			FAIL(431, "too many header fields");
-
-		struct http_header *h = &headers[head->header_count++];
-		h->name = strv_make(line.ptr, i);
-		h->value = strv_trim(strv_make(line.ptr + i + 1, line.len - i - 1));
-		if (apply_header(head, h, &seen_cl, &seen_te, &seen_host, status_r, error_r) !=
-		    HTTP_PARSE_OK)
+		if (field == HTTP_PARSER__BAD) {
+			*status_r = 400;
+			return HTTP_PARSE_ERROR;
+		}
+		if (apply_header(head, &headers[head->header_count - 1], &framing, &seen_host,
+		                 status_r, error_r) != HTTP_PARSE_OK)
 			return HTTP_PARSE_ERROR;
 	}
 
+	bool seen_cl = framing.seen_content_length, seen_te = framing.seen_transfer_encoding;
 	if (seen_cl && seen_te)
 		FAIL(400, "both Content-Length and Transfer-Encoding");
 	if (seen_te && head->version_minor == 0)
 		FAIL(400, "Transfer-Encoding in an HTTP/1.0 request");
 	if (!seen_host && head->version_minor == 1)
 		FAIL(400, "missing Host header");
+	if (seen_cl)
+		head->content_length = framing.content_length;
 	if (seen_te)
 		head->body_kind = HTTP_BODY_CHUNKED;
 	else if (seen_cl && head->content_length > 0)
@@ -398,4 +426,97 @@ enum http_parse_status http_request_parser_parse(struct http_request_parser *p, 
 	if (ret == HTTP_PARSE_OK)
 		*head_len_r = end;
 	return ret;
+}
+
+enum http_parser__field_status http_parser__next_field(const char *buf, size_t end, size_t *pos,
+                                                       struct http_header *headers, size_t *count,
+                                                       size_t max, const char **error_r)
+{
+	struct strv line;
+	if (!http_parser__take_line(buf, end, pos, &line) || line.len == 0)
+		return HTTP_PARSER__END;
+
+	unsigned char first = (unsigned char)line.ptr[0];
+	if (first == ' ' || first == '\t') {
+		*error_r = "obsolete line folding in header";
+		return HTTP_PARSER__BAD;
+	}
+	size_t i = 0;
+	while (i < line.len && http_is_tchar((unsigned char)line.ptr[i]))
+		i++;
+	if (i == line.len) {
+		*error_r = "header line without colon";
+		return HTTP_PARSER__BAD;
+	}
+	if (line.ptr[i] == ' ' || line.ptr[i] == '\t') {
+		*error_r = "whitespace before header colon";
+		return HTTP_PARSER__BAD;
+	}
+	if (line.ptr[i] != ':' || i == 0) {
+		*error_r = "invalid header name";
+		return HTTP_PARSER__BAD;
+	}
+	if (*count == max)
+		return HTTP_PARSER__TOO_MANY;
+
+	struct http_header *h = &headers[(*count)++];
+	h->name = strv_make(line.ptr, i);
+	h->value = strv_trim(strv_make(line.ptr + i + 1, line.len - i - 1));
+	return HTTP_PARSER__FIELD;
+}
+
+int http_parser__framing_field(struct http_parser__framing *f, const struct http_header *h,
+                               const char **error_r)
+{
+	struct strv value = h->value;
+
+	if (strv_eq_ci(h->name, STRV_LIT("Content-Length"))) {
+		if (f->seen_content_length) {
+			*error_r = "duplicate Content-Length";
+			return -1;
+		}
+		f->seen_content_length = true;
+		/* 19 digits always fit in 64 bits; a list ("5, 5") fails the digit check. */
+		bool valid = value.len > 0 && value.len <= 19;
+		for (size_t i = 0; valid && i < value.len; i++)
+			valid = is_digit((unsigned char)value.ptr[i]);
+		if (!valid || strv_to_u64(value, &f->content_length) < 0) {
+			*error_r = "invalid Content-Length";
+			return -1;
+		}
+		return 1;
+	}
+	if (strv_eq_ci(h->name, STRV_LIT("Transfer-Encoding"))) {
+		if (f->seen_transfer_encoding) {
+			*error_r = "duplicate Transfer-Encoding";
+			return -1;
+		}
+		f->seen_transfer_encoding = true;
+		/* Only a lone "chunked": any other coding, or chunked twice or not last, would
+		   leave the body length to a guess. */
+		if (!strv_eq_ci_cstr(value, "chunked")) {
+			*error_r = "unsupported transfer coding (only chunked is accepted)";
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+bool http_parser__connection(struct strv value, bool honour_keep_alive, bool *keep_alive)
+{
+	struct strv rest = value, token;
+	bool close = false;
+
+	while (rest.len > 0) {
+		strv_split(rest, ',', &token, &rest);
+		token = strv_trim(token);
+		if (strv_eq_ci_cstr(token, "close")) {
+			*keep_alive = false;
+			close = true;
+		} else if (strv_eq_ci_cstr(token, "keep-alive") && honour_keep_alive) {
+			*keep_alive = true;
+		}
+	}
+	return close;
 }

@@ -57,7 +57,20 @@ enum http_parse_status {
 	HTTP_PARSE_ERROR,
 };
 
-/* Scanning state kept between calls while a head arrives in pieces. */
+/* Framing-scan state of a head arriving in pieces, shared by the request and the response parser
+   (http-response-parser.h). Owners embed it and never read or write its fields themselves. */
+struct http_head_scan {
+	const struct http_limits *limits;
+	size_t scanned;    /* bytes of the buffer already checked */
+	size_t head_start; /* after any leading empty lines */
+	size_t line_len;
+	unsigned lines;
+	bool prev_cr;
+};
+
+/* Scanning state kept between calls while a head arrives in pieces. The same fields as
+   struct http_head_scan, kept flat because http-server.c reads scanned (0 = nothing of a
+   request seen yet). */
 struct http_request_parser {
 	const struct http_limits *limits;
 	size_t scanned;    /* bytes of the buffer already checked */

@@ -64,6 +64,7 @@ struct http_request {
 	http_body_sink_fn *sink;
 	void *sink_ctx;
 	bool sink_failed;
+	bool body_paused; /* the sink said HTTP_SINK_PAUSE: no body reads until resumed */
 	struct buf body;
 	uint64_t body_received;
 	uint64_t body_remaining; /* Content-Length framing */
@@ -82,6 +83,8 @@ struct http_request {
 	bool responded;
 	bool head_only;
 	bool chunked_out;
+	bool stream_sized;    /* http_response_stream_sized(): Content-Length, no chunks */
+	uint64_t stream_left; /* sized stream: bytes the producer still owes */
 	http_abort_fn *abort_fn;
 	void *abort_ctx;
 	void *app_ctx;
@@ -301,12 +304,22 @@ static void request_reset(struct conn *c)
 	c->response_ready = false;
 }
 
+/* The request ends without the application's response completing: tell the application
+   once, so it lets go of req. */
+static void request_abort(struct http_request *req)
+{
+	http_abort_fn *fn = req->abort_fn;
+	if (fn == NULL)
+		return;
+	req->abort_fn = NULL;
+	fn(req->abort_ctx);
+}
+
 static void conn_free(struct conn *c)
 {
 	struct loop_thread *lt = c->lt;
 
-	if (c->req.abort_fn != NULL && c->req.producer != NULL && !c->stream_eof)
-		c->req.abort_fn(c->req.abort_ctx);
+	request_abort(&c->req);
 	io_remove(&c->io);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -581,8 +594,11 @@ static int deliver_body(struct conn *c, const char *data, size_t len)
 	if (req->sink_failed)
 		return 0;
 	if (req->sink != NULL) {
-		if (req->sink(req->sink_ctx, data, len) < 0)
+		int ret = req->sink(req->sink_ctx, data, len);
+		if (ret < 0)
 			req->sink_failed = true;
+		else if (ret == HTTP_SINK_PAUSE && len > 0)
+			req->body_paused = true;
 		return 0;
 	}
 	if (len > 0) {
@@ -603,6 +619,12 @@ static bool handle_body(struct conn *c)
 	const struct http_limits *lim = &c->lt->server->set.limits;
 
 	while (!req->body_done) {
+		if (req->body_paused) {
+			/* The consumer is full: the client waits (TCP back-pressure), and the
+			   consumer's own write timeout bounds the wait instead of ours. */
+			c->deadline_ms = 0;
+			return false;
+		}
 		size_t avail = c->in_len - c->in_off;
 		if (req->head.body_kind == HTTP_BODY_LENGTH) {
 			if (avail == 0)
@@ -693,7 +715,9 @@ static void begin_response(struct conn *c)
 	if (req->status == 0)
 		req->status = 200;
 	bool has_body = status_has_body(req->status);
-	if (req->producer != NULL && has_body && !req->head_only) {
+	if (req->producer == NULL)
+		req->abort_fn = NULL; /* the application is done with req */
+	if (req->producer != NULL && has_body && !req->head_only && !req->stream_sized) {
 		if (v10)
 			req->close_after = true; /* close-delimited */
 		else
@@ -725,8 +749,10 @@ static void begin_response(struct conn *c)
 	if (has_body) {
 		if (req->chunked_out) {
 			p = PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
-		} else if (req->producer == NULL) {
-			uint64_t len = req->file_fd >= 0 ? req->file_left : req->resp_body.len;
+		} else if (req->producer == NULL || req->stream_sized) {
+			uint64_t len = req->stream_sized   ? req->stream_left
+			               : req->file_fd >= 0 ? req->file_left
+			                                   : req->resp_body.len;
 			p = PUT_LIT(p, "Content-Length: ");
 			p = put_u64(p, len);
 			p = PUT_LIT(p, "\r\n");
@@ -754,7 +780,12 @@ static void begin_response(struct conn *c)
 			req->file_fd = -1;
 		}
 		req->file_left = 0;
-		req->producer = NULL;
+		if (req->producer != NULL) {
+			/* The producer is never called: its owner learns it through the abort
+			   handler, as when the client goes away. */
+			req->producer = NULL;
+			request_abort(req);
+		}
 	}
 	c->out_sent = 0;
 	c->body_sent = 0;
@@ -768,17 +799,26 @@ static int produce(struct conn *c)
 	struct http_request *req = &c->req;
 	char data[STREAM_CHUNK];
 
-	ssize_t n = req->producer(req->producer_ctx, data, sizeof(data));
+	size_t want = sizeof(data);
+	if (req->stream_sized && req->stream_left < want)
+		want = (size_t)req->stream_left;
+	ssize_t n = want == 0 ? 0 : req->producer(req->producer_ctx, data, want);
 	if (n == HTTP_PRODUCER_AGAIN) {
 		c->stream_blocked = true;
 		return 0;
 	}
-	if (n < 0)
+	if (n < 0 || (size_t)n > want)
 		return -1;
 	buf_reset(&c->out);
 	c->out_sent = 0;
+	if (req->stream_sized) {
+		if (n == 0 && req->stream_left > 0)
+			return -1; /* the promised length cannot be kept: cut the connection */
+		req->stream_left -= (uint64_t)n;
+	}
 	if (n == 0) {
 		c->stream_eof = true;
+		req->abort_fn = NULL; /* the producer finished: the application let go */
 		if (req->chunked_out)
 			buf_append(&c->out, "0\r\n\r\n", 5);
 		return 0;
@@ -923,7 +963,7 @@ static void conn_run(struct conn *c)
 				}
 				break;
 			}
-			if (conn_read(c) == 0)
+			if (c->req.body_paused || conn_read(c) == 0)
 				return;
 			break;
 		case CS_HANDLING:
@@ -974,6 +1014,7 @@ static void conn_fail(struct conn *c, int status, const char *message)
 	                   : status == 431 ? "HTTP-0431"
 	                                   : "HTTP-0408";
 
+	request_abort(req);
 	recycle(&req->resp_headers);
 	recycle(&req->resp_body);
 	req->producer = NULL;
@@ -1051,6 +1092,8 @@ static void *loop_main(void *arg)
 	for (unsigned i = 0; i < server->spec_count; i++)
 		lt->listen_ios[i] = io_add(lt->loop, lt->listen_fds[i], IO_READ, accept_ready, lt);
 	lt->sweep = timer_add(lt->loop, SWEEP_MS, sweep, lt);
+	if (server->set.on_thread_start != NULL)
+		server->set.on_thread_start(lt->loop, server->set.ctx);
 	ioloop_run(lt->loop);
 
 	/* Stopped: whatever is left (a forced shutdown) is cut. */
@@ -1069,6 +1112,8 @@ static void *loop_main(void *arg)
 			conn_free(c);
 		c = next;
 	}
+	if (server->set.on_thread_stop != NULL)
+		server->set.on_thread_stop(lt->loop, server->set.ctx);
 	pthread_mutex_lock(&server->lock);
 	server->threads_running--;
 	pthread_cond_broadcast(&server->cond);
@@ -1280,21 +1325,24 @@ void http_response_status(struct http_request *req, int status)
 	req->status = status;
 }
 
-static bool header_safe(const char *s, size_t len)
-{
-	return strcspn(s, "\r\n") == len;
-}
-
 void http_response_header(struct http_request *req, const char *name, const char *value)
 {
-	size_t name_len = strlen(name), value_len = strlen(value);
-	assert(header_safe(name, name_len) && header_safe(value, value_len));
+	http_response_header_strv(req, strv_from_cstr(name), strv_from_cstr(value));
+}
+
+void http_response_header_strv(struct http_request *req, struct strv name, struct strv value)
+{
+	const char *n = name.ptr, *value_p = value.ptr;
+	size_t name_len = name.len, value_len = value.len;
+	assert(memchr(n, '\r', name_len) == NULL && memchr(n, '\n', name_len) == NULL &&
+	       memchr(value_p, '\r', value_len) == NULL &&
+	       memchr(value_p, '\n', value_len) == NULL);
 	if (req->resp_headers.data == NULL)
 		buf_init(&req->resp_headers, 64 * 1024);
 	struct buf *b = &req->resp_headers;
-	buf_append(b, name, name_len);
+	buf_append(b, n, name_len);
 	buf_append(b, ": ", 2);
-	buf_append(b, value, value_len);
+	buf_append(b, value_p, value_len);
 	buf_append(b, "\r\n", 2);
 }
 
@@ -1328,6 +1376,28 @@ void http_response_stream(struct http_request *req, http_body_producer_fn *produ
 {
 	req->producer = producer;
 	req->producer_ctx = ctx;
+}
+
+void http_response_stream_sized(struct http_request *req, http_body_producer_fn *producer,
+                                void *ctx, uint64_t length)
+{
+	http_response_stream(req, producer, ctx);
+	req->stream_sized = true;
+	req->stream_left = length;
+}
+
+void http_request_resume_body(struct http_request *req)
+{
+	struct conn *c = req->conn;
+	assert(current_lt == c->lt);
+	if (!req->body_paused)
+		return;
+	req->body_paused = false;
+	if (c->state != CS_BODY)
+		return;
+	conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+	if (!c->in_callback)
+		conn_run(c);
 }
 
 void http_response_close(struct http_request *req)

@@ -24,9 +24,13 @@ typedef void http_head_fn(struct http_request *req, void *ctx);
 /* Called on the loop thread once the request (and its body) is complete. The handler answers
    inline, or hands req to another thread that calls http_response_send() later. */
 typedef void http_request_fn(struct http_request *req, void *ctx);
-/* Receives body bytes on the loop thread; len == 0 marks the end of the body. Returns 0, or
-   -1 to stop reading (the request still reaches http_request_fn, whose handler knows why). */
+/* Receives body bytes on the loop thread; len == 0 marks the end of the body. Returns 0;
+   HTTP_SINK_PAUSE when it took the bytes but can take no more for now (no body is read until
+   http_request_resume_body(); the client waits on TCP back-pressure and the body timeout does
+   not run meanwhile); or -1 to stop reading (the request still reaches http_request_fn, whose
+   handler knows why). */
 typedef int http_body_sink_fn(void *ctx, const char *data, size_t len);
+#define HTTP_SINK_PAUSE 1
 
 /* Produces streamed response body bytes into buf[0..size). Returns the count (> 0), 0 at the
    end, HTTP_PRODUCER_AGAIN when nothing is ready yet (call http_response_resume() later), or
@@ -34,12 +38,18 @@ typedef int http_body_sink_fn(void *ctx, const char *data, size_t len);
 typedef ssize_t http_body_producer_fn(void *ctx, char *buf, size_t size);
 #define HTTP_PRODUCER_AGAIN (-2)
 
+/* Runs on each loop thread: on_thread_start before it serves anything, on_thread_stop after
+   its loop stopped (the loop still exists: ios and timers added there can be removed). */
+typedef void http_thread_fn(struct ioloop *loop, void *ctx);
+
 struct http_server_settings {
 	struct http_limits limits;
 	unsigned threads;        /* loop threads; 0 = one per CPU */
 	const char *server_name; /* Server: header value, NULL = none */
 	http_head_fn *on_head;
 	http_request_fn *on_request;
+	http_thread_fn *on_thread_start; /* optional */
+	http_thread_fn *on_thread_stop;  /* optional */
 	void *ctx;
 };
 
@@ -78,8 +88,13 @@ const char *http_request_peer(const struct http_request *req);
 const char *http_request_peer_ip(const struct http_request *req);
 /* The loop the request's connection lives on. */
 struct ioloop *http_request_loop(struct http_request *req);
-/* Only from http_head_fn: deliver the body to sink instead of buffering it in memory. */
+/* From http_head_fn: deliver the body to sink instead of buffering it in memory. Later
+   (loop thread) only to switch to another sink, e.g. one that discards the rest. */
 void http_request_set_body_sink(struct http_request *req, http_body_sink_fn *sink, void *ctx);
+/* The sink that returned HTTP_SINK_PAUSE can take bytes again. Loop thread only. May run the
+   request's callbacks (sink, http_request_fn, abort handler) before it returns: call it as the
+   last thing that touches the caller's own request state. */
+void http_request_resume_body(struct http_request *req);
 /* An application pointer carried from http_head_fn to http_request_fn (NULL by default). */
 void http_request_set_context(struct http_request *req, void *ctx);
 void *http_request_get_context(const struct http_request *req);
@@ -92,6 +107,8 @@ uint64_t http_request_body_size(const struct http_request *req);
 void http_response_status(struct http_request *req, int status);
 /* name and value must not contain CR or LF (asserted: handlers never copy raw input here). */
 void http_response_header(struct http_request *req, const char *name, const char *value);
+/* The same from views (a proxy passing a member's fields on; the parser let no CR/LF in). */
+void http_response_header_strv(struct http_request *req, struct strv name, struct strv value);
 void http_response_headerf(struct http_request *req, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* In-memory body; append with buf_* (its cap is limits.max_buffered_body * 16). */
@@ -100,14 +117,25 @@ struct buf *http_response_body(struct http_request *req);
 void http_response_file(struct http_request *req, int fd, off_t offset, uint64_t len);
 /* Streams the body from producer (chunked for HTTP/1.1, close-delimited for 1.0). */
 void http_response_stream(struct http_request *req, http_body_producer_fn *producer, void *ctx);
+/* Streams exactly length bytes with Content-Length (a proxy passing a backend's body on). The
+   producer is never asked for more than it still owes; ending early or failing cuts the
+   connection, since the length was promised. For HEAD the length is sent and the producer is
+   never called (its owner hears of it through the abort handler). */
+void http_response_stream_sized(struct http_request *req, http_body_producer_fn *producer,
+                                void *ctx, uint64_t length);
 /* Asks to close the connection after this response. */
 void http_response_close(struct http_request *req);
 /* Hands the response to the connection. Thread-safe; req must not be used afterwards. */
 void http_response_send(struct http_request *req);
-/* A stream producer that returned HTTP_PRODUCER_AGAIN has data again. Loop thread only. */
+/* A stream producer that returned HTTP_PRODUCER_AGAIN has data again. Loop thread only. Like
+   http_request_resume_body(), it may run the request's callbacks before it returns. */
 void http_response_resume(struct http_request *req);
-/* fn(ctx) runs on the loop thread if the connection dies while a streamed response is still
-   unfinished; req is invalid once it returns (so a producer's data source can let go of it). */
+/* fn(ctx) runs once on the loop thread when the request ends before the application is done
+   with it: the connection dies (while the body is read, the handler works, or a streamed
+   response is unfinished), the server answers it itself (a body timeout or a malformed chunk
+   while a sink reads it), or a streamed response turns out to need no body (HEAD, 204, 304).
+   It does not run once a response without a producer was handed over, or after the producer
+   returned 0. req is invalid once fn returns. For handlers on the loop thread only. */
 typedef void http_abort_fn(void *ctx);
 void http_request_set_abort_handler(struct http_request *req, http_abort_fn *fn, void *ctx);
 

@@ -30,6 +30,7 @@ struct balancer_member {
 
 	/* Atomics (__atomic builtins), so that begin/end take no lock. */
 	uint64_t refs; /* the table holds one while the member is in it */
+	bool removed;  /* out of the table (set once) */
 	uint64_t in_flight;
 	uint64_t requests;
 	uint64_t bytes_in;
@@ -124,6 +125,17 @@ struct balancer *balancer_create(const struct balancer_settings *set)
 static struct balancer_member *member_at(const struct balancer *b, size_t i)
 {
 	return *ARRAY_IDX(&b->members, struct balancer_member *, i);
+}
+
+struct balancer_member *balancer_member_ref(struct balancer_member *m)
+{
+	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+	return m;
+}
+
+bool balancer_member_removed(const struct balancer_member *m)
+{
+	return __atomic_load_n(&m->removed, __ATOMIC_ACQUIRE);
 }
 
 void balancer_member_unref(struct balancer_member **mp)
@@ -251,6 +263,7 @@ int balancer_remove(struct balancer *b, struct strv route)
 	i = table_find(b, route);
 	if (i >= 0) {
 		m = member_at(b, (size_t)i);
+		__atomic_store_n(&m->removed, true, __ATOMIC_RELEASE);
 		array_delete(&b->members, (size_t)i);
 		reset_weights(b);
 	}
@@ -272,6 +285,7 @@ int balancer_remove_member(struct balancer *b, const struct balancer_member *m)
 			found = (ptrdiff_t)i;
 	}
 	if (found >= 0) {
+		__atomic_store_n(&member_at(b, (size_t)found)->removed, true, __ATOMIC_RELEASE);
 		array_delete(&b->members, (size_t)found);
 		reset_weights(b);
 	}

@@ -123,6 +123,10 @@ size_t balancer_count(struct balancer *b);
    balancer_member_unref(); NULL if unknown. For health checkers and discovery. */
 struct balancer_member *balancer_find(struct balancer *b, struct strv route);
 void balancer_member_unref(struct balancer_member **m);
+/* Another reference to m, which the caller already holds one of. */
+struct balancer_member *balancer_member_ref(struct balancer_member *m);
+/* True once m has been taken out of the table (a holder of a reference drops its caches). */
+bool balancer_member_removed(const struct balancer_member *m);
 /* The member's route and address; constant for its lifetime, NUL-terminated. */
 const char *balancer_member_route(const struct balancer_member *m);
 const char *balancer_member_address(const struct balancer_member *m);

@@ -13,6 +13,7 @@
 #include "array.h"
 #include "buf.h"
 #include "config.h"
+#include "http-config.h"
 #include "mem.h"
 #include "redis.h"
 
@@ -22,6 +23,8 @@
 
 static const struct config_key schema[] = {
     {"listen", "address", CONFIG_ADDRESS, "127.0.0.1:8080", true},
+    {"listen", "threads", CONFIG_UINT, "0", false},
+    HTTP_CONFIG_KEYS,
     {"balancer", "sticky_cookie", CONFIG_STRING, "JSESSIONID", false},
     {"balancer", "sticky_separator", CONFIG_STRING, ".", false},
     {"balancer", "sticky_param", CONFIG_STRING, "jsessionid", false},
@@ -47,6 +50,7 @@ static const struct config_key schema[] = {
     {"admin", "user", CONFIG_STRING, NULL, false},
     {"admin", "password", CONFIG_STRING, NULL, false},
     {"admin", "password_hash", CONFIG_STRING, NULL, false},
+    {"admin", "state_file", CONFIG_STRING, "tandem-lb.state", false},
     {"cluster", "name", CONFIG_STRING, "tandem", false},
     {"cluster", "store", CONFIG_STRING, NULL, false},
     {"cluster", "announce", CONFIG_ADDRESS, NULL, false},
@@ -503,6 +507,23 @@ static bool argon2id_string(const char *s)
 	return len > 30 && len < 128 && strncmp(s, "$argon2id$v=19$", 15) == 0;
 }
 
+/* A relative state_file lies beside the configuration file, not in whatever directory the
+   daemon happened to be started from. */
+static void state_path(struct problems *p, struct lb_config *lc, const char *config_path)
+{
+	const char *file = config_get_str(lc->config, "admin", "state_file");
+	const char *slash = strrchr(config_path, '/');
+	int n;
+	if (file[0] == '/' || slash == NULL)
+		n = snprintf(lc->state_file, sizeof(lc->state_file), "%s", file);
+	else
+		n = snprintf(lc->state_file, sizeof(lc->state_file), "%.*s/%s",
+		             (int)(slash - config_path), config_path, file);
+	if (file[0] == '\0' || n < 0 || (size_t)n >= sizeof(lc->state_file))
+		problem(p, config_where(lc->config, "admin", "state_file"),
+		        "[admin] state_file is empty or too long");
+}
+
 static void check_admin(struct problems *p, struct lb_config *lc)
 {
 	const struct config *cfg = lc->config;
@@ -582,9 +603,12 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 	buf_init_fixed(&p.b, msg, sizeof(msg));
 
 	lc->listen = config_get_all(cfg, "listen", "address", &lc->listen_count);
+	lc->threads = uint_key(&p, cfg, "listen", "threads", 0, 256);
+	http_config_limits(cfg, &lc->limits);
 	check_balancer(&p, lc);
 	check_members(&p, lc);
 	check_admin(&p, lc);
+	state_path(&p, lc, path);
 	check_cluster(&p, lc);
 	if (lc->member_count == 0 && lc->announce == NULL)
 		problem(&p, NULL,

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "balancer.h"
+#include "http-parser.h"
 #include "log.h"
 
 struct config;
@@ -36,6 +37,9 @@ struct lb_config {
 	/* [listen] */
 	const char *const *listen;
 	size_t listen_count;
+	unsigned threads; /* loop threads, 0 = one per CPU */
+	/* [http] */
+	struct http_limits limits;
 	/* [balancer] */
 	const char *sticky_cookie; /* "" = no cookie stickiness */
 	char sticky_separator;
@@ -65,6 +69,7 @@ struct lb_config {
 	const char *admin_user;
 	const char *admin_password;      /* exactly one of these two when admin_listen is set */
 	const char *admin_password_hash; /* argon2id string */
+	char state_file[4096]; /* manager changes; relative paths resolved beside the config */
 	/* [cluster] */
 	const char *cluster_name;
 	const char *cluster_store; /* NULL = state not shared */

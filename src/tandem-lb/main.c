@@ -1,32 +1,226 @@
 /* SPDX-License-Identifier: MIT */
-/* tandem-lb, the session-aware balancer: for now it only loads and checks its configuration. */
+/* tandem-lb, the session-aware balancer: parse options and config, init, run until a signal,
+   deinit. */
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "balancer.h"
 #include "daemon-args.h"
+#include "discovery-listener.h"
+#include "health.h"
+#include "http-server.h"
 #include "lb-config.h"
+#include "lb-metrics.h"
+#include "lb-state.h"
+#include "log.h"
+#include "manager.h"
+#include "proxy.h"
+
+#define SHUTDOWN_TIMEOUT_MS 30000
 
 static void usage(FILE *out)
 {
-	fputs(
-	    "Usage: tandem-lb --config FILE [--check-config] [--version] [--help]\n"
-	    "\n"
-	    "The Tandem load balancer: sticky by the JSESSIONID route, weighted by loadfactor,\n"
-	    "with health checks and members from [member ROUTE] sections or multicast announce.\n"
-	    "\n"
-	    "  -c, --config FILE   read settings from FILE (INI; see docs/internals/balancer.md)\n"
-	    "      --check-config  validate the configuration, print problems, exit 0 or 1\n"
-	    "  -V, --version       print the version and exit\n"
-	    "  -h, --help          print this help and exit\n"
-	    "\n"
-	    "Proxying is not implemented yet: without --check-config, tandem-lb checks the\n"
-	    "configuration, says that it cannot serve yet and exits 1.\n",
-	    out);
+	fputs("Usage: tandem-lb --config FILE [--check-config] [--version] [--help]\n"
+	      "\n"
+	      "The Tandem load balancer: sticky by the JSESSIONID route, weighted by loadfactor,\n"
+	      "with health checks and members from [member ROUTE] sections or multicast announce.\n"
+	      "\n"
+	      "  -c, --config FILE   read settings from FILE (INI; see docs/balancer.md)\n"
+	      "      --check-config  validate the configuration, print problems, exit 0 or 1\n"
+	      "  -V, --version       print the version and exit\n"
+	      "  -h, --help          print this help and exit\n"
+	      "\n"
+	      "Signals: SIGTERM or SIGINT stop gracefully (in-flight requests finish), SIGHUP\n"
+	      "reopens the log file.\n",
+	      out);
+}
+
+struct lb {
+	struct lb_config *lc;
+	struct balancer *b;
+	struct proxy *proxy;
+	struct http_server *server;
+	struct discovery_listener *discovery;
+	struct health_checker *health;
+	struct lb_state *state;
+	struct manager *manager;
+};
+
+/* Takes signals on the main thread until SIGTERM or SIGINT; SIGHUP reopens the log. */
+static void wait_for_stop(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		int sig;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			const char *error;
+			if (log_reopen(&error) < 0)
+				log_error("main", "reopening log: %s", error);
+			else
+				log_info("main", "log reopened");
+			continue;
+		}
+		log_info("main", "received %s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return;
+	}
+}
+
+static int add_members(struct lb *lb, const char **error_r)
+{
+	static __thread char msg[256];
+	for (size_t i = 0; i < lb->lc->member_count; i++) {
+		const struct lb_member_config *mc = &lb->lc->members[i];
+		struct balancer_member_settings ms = {
+		    .route = mc->route,
+		    .address = mc->address,
+		    .loadfactor = mc->loadfactor,
+		    .state = mc->state,
+		};
+		const char *error;
+		if (balancer_add(lb->b, &ms, NULL, &error) < 0) {
+			snprintf(msg, sizeof(msg), "member %.64s: %s", mc->route, error);
+			*error_r = msg;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void metrics(struct buf *out, void *ctx)
+{
+	struct lb *lb = ctx;
+	struct lb_metrics_sources src = {.b = lb->b, .proxy = lb->proxy, .server = lb->server};
+	struct health_checker_stats hs;
+	health_checker_get_stats(lb->health, &hs);
+	src.health_checks = hs.checks;
+	src.health_check_failures = hs.checks_failed;
+	lb_metrics_format(out, &src);
+}
+
+static int start_manager(struct lb *lb, const char **error_r)
+{
+	const struct lb_config *lc = lb->lc;
+	struct manager_settings ms = {
+	    .user = lc->admin_user,
+	    .password = lc->admin_password,
+	    .password_hash = lc->admin_password_hash,
+	    .allow = lc->admin_allow,
+	    .allow_count = lc->admin_allow_count,
+	    .metrics = metrics,
+	    .ctx = lb,
+	};
+	lb->manager = manager_create(&ms, lb->b, lb->state);
+	if (manager_start(lb->manager, lc->admin_listen, error_r) < 0)
+		return -1;
+	log_info("main", "manager on http://%s/manager/ (state in %s)",
+	         manager_address(lb->manager), lc->state_file);
+	return 0;
+}
+
+static int start(struct lb *lb, const char **error_r)
+{
+	const struct lb_config *lc = lb->lc;
+	struct balancer_settings bs = {
+	    .method = lc->method,
+	    .retry_ms = lc->retry_ms,
+	    .health_rise = lc->health_rise,
+	    .health_fall = lc->health_fall,
+	};
+	lb->b = balancer_create(&bs);
+	if (add_members(lb, error_r) < 0)
+		return -1;
+	/* The operator's changes from the manager win over the file, and come before discovery
+	   can add members. A corrupt state file stops the start: silently forgetting that a node
+	   is in maintenance would send it traffic. */
+	if (lb_state_load(lc->state_file, &lb->state, error_r) < 0 ||
+	    lb_state_apply(lb->state, lb->b, error_r) < 0)
+		return -1;
+
+	struct health_settings hs = {.uri = lc->health_uri,
+	                             .interval_ms = lc->health_interval_ms,
+	                             .timeout_ms = lc->health_timeout_ms};
+	lb->health = health_checker_create(lb->b, &hs);
+	if (health_checker_start(lb->health, error_r) < 0)
+		return -1;
+
+	if (lc->announce != NULL) {
+		struct announce_settings as = {.group = lc->announce,
+		                               .interface = lc->announce_interface};
+		struct discovery_settings ds = {.cluster = lc->cluster_name,
+		                                .member_ttl_ms = lc->member_ttl_ms};
+		if (discovery_listener_start(lb->b, &as, &ds, &lb->discovery, error_r) < 0)
+			return -1;
+	}
+
+	unsigned threads = lc->threads;
+	if (threads == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	struct proxy_settings ps = {
+	    .sticky = {.cookie = strv_from_cstr(lc->sticky_cookie),
+	               .separator = lc->sticky_separator,
+	               .param = strv_from_cstr(lc->sticky_param)},
+	    .upstream = {.connect_timeout_ms = lc->connect_timeout_ms,
+	                 /* the caps are per member; each loop thread has its own pool */
+	                 .pool_min = (lc->pool_min + threads - 1) / threads,
+	                 .pool_max = (lc->pool_max + threads - 1) / threads,
+	                 .idle_ttl_ms = lc->pool_idle_ttl_ms},
+	    .read_timeout_ms = lc->read_timeout_ms,
+	    .write_timeout_ms = lc->write_timeout_ms,
+	    .trusted_proxies = lc->trusted_proxies,
+	    .trusted_proxy_count = lc->trusted_proxy_count,
+	    .proto = "http",
+	};
+	lb->proxy = proxy_create(lb->b, &ps);
+
+	struct http_server_settings ss = {.limits = lc->limits, .threads = threads};
+	proxy_server_settings(lb->proxy, &ss);
+	lb->server = http_server_create(&ss);
+	for (size_t i = 0; i < lc->listen_count; i++) {
+		if (http_server_listen(lb->server, lc->listen[i], error_r) < 0)
+			return -1;
+	}
+	if (http_server_start(lb->server, error_r) < 0)
+		return -1;
+	if (lc->admin_listen != NULL && start_manager(lb, error_r) < 0)
+		return -1;
+	for (unsigned i = 0; i < lc->listen_count; i++)
+		log_info("main", "tandem-lb %s listening on %s (%zu member%s, %s)",
+		         TANDEM_LB_VERSION, http_server_address(lb->server, i),
+		         balancer_count(lb->b), balancer_count(lb->b) == 1 ? "" : "s",
+		         balancer_method_name(lc->method));
+	return 0;
+}
+
+static void stop(struct lb *lb)
+{
+	manager_destroy(&lb->manager);
+	if (lb->server != NULL) {
+		unsigned cut = http_server_shutdown(lb->server, SHUTDOWN_TIMEOUT_MS);
+		if (cut > 0)
+			log_warn("main", "%u connection(s) cut at shutdown", cut);
+		http_server_destroy(&lb->server);
+	}
+	proxy_destroy(&lb->proxy);
+	discovery_listener_stop(&lb->discovery);
+	health_checker_destroy(&lb->health);
+	balancer_destroy(&lb->b);
+	lb_state_free(&lb->state);
 }
 
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
-	struct lb_config *lc;
+	struct lb lb;
 	const char *error;
 	int code = daemon_args_parse(argc, argv, "tandem-lb", TANDEM_LB_VERSION, usage, &args);
 	if (code >= 0)
@@ -36,19 +230,52 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (lb_config_load(args.config_path, &lc, &error) < 0) {
+	memset(&lb, 0, sizeof(lb));
+	if (lb_config_load(args.config_path, &lb.lc, &error) < 0) {
 		fprintf(stderr, "tandem-lb: configuration invalid:\n%s\n", error);
 		return 1;
 	}
 	if (args.check_only) {
+		struct lb_state *state;
+		if (lb_state_load(lb.lc->state_file, &state, &error) < 0) {
+			fprintf(stderr, "tandem-lb: %s\n", error);
+			lb_config_free(&lb.lc);
+			return 1;
+		}
+		lb_state_free(&state);
 		printf("%s: configuration OK (%zu static member%s, %s%s)\n", args.config_path,
-		       lc->member_count, lc->member_count == 1 ? "" : "s",
-		       balancer_method_name(lc->method),
-		       lc->announce != NULL ? ", discovery by announce" : "");
-		lb_config_free(&lc);
+		       lb.lc->member_count, lb.lc->member_count == 1 ? "" : "s",
+		       balancer_method_name(lb.lc->method),
+		       lb.lc->announce != NULL ? ", discovery by announce" : "");
+		lb_config_free(&lb.lc);
 		return 0;
 	}
-	fputs("tandem-lb: configuration OK, but proxying is not implemented yet\n", stderr);
-	lb_config_free(&lc);
-	return 1;
+	if (log_init("lb", lb.lc->log_level, lb.lc->log_file, &error) < 0) {
+		fprintf(stderr, "tandem-lb: %s\n", error);
+		lb_config_free(&lb.lc);
+		return 1;
+	}
+
+	/* Signals are taken by the main thread only; a closed client socket is an error return. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	code = 0;
+	if (start(&lb, &error) < 0) {
+		log_error("main", "cannot start: %s", error);
+		fprintf(stderr, "tandem-lb: cannot start: %s\n", error);
+		code = 1;
+	} else {
+		wait_for_stop();
+	}
+	stop(&lb);
+	lb_config_free(&lb.lc);
+	if (code == 0)
+		log_info("main", "stopped");
+	return code;
 }

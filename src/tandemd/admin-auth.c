@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http-basic.h"
 #include "http-server.h"
 #include "mem.h"
 #include "provision.h"
@@ -60,27 +61,6 @@ static void unauthorized(struct http_request *req, const char *message)
 	http_response_error(req, 401, "ADM-0401", message);
 }
 
-/* Splits "Basic base64(user:pass)" into user and pass (both NUL-terminated in buf). */
-static bool parse_basic(struct strv header, char *buf, size_t size, char **user_r, char **pass_r)
-{
-	if (header.len < 7 || !strv_eq_ci(strv_make(header.ptr, 6), STRV_LIT("Basic ")))
-		return false;
-	size_t len;
-	if (sodium_base642bin((unsigned char *)buf, size - 1, header.ptr + 6, header.len - 6, NULL,
-	                      &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-		return false;
-	buf[len] = '\0';
-	if (strlen(buf) != len)
-		return false; /* NUL inside */
-	char *colon = strchr(buf, ':');
-	if (colon == NULL)
-		return false;
-	*colon = '\0';
-	*user_r = buf;
-	*pass_r = colon + 1;
-	return true;
-}
-
 enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,
                                      struct http_request *req, int64_t cid)
 {
@@ -97,8 +77,8 @@ enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *
 		                    "too many failed admin logins from this address; try later");
 		return ADMIN_NONE;
 	}
-	if (!parse_basic(http_request_header(req, "Authorization"), creds, sizeof(creds), &user,
-	                 &pass)) {
+	if (!http_basic_parse(http_request_header(req, "Authorization"), creds, sizeof(creds),
+	                      &user, &pass)) {
 		unauthorized(req, "admin credentials required (HTTP Basic)");
 		return ADMIN_NONE;
 	}

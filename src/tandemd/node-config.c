@@ -7,6 +7,7 @@
 
 #include "announce.h"
 #include "config.h"
+#include "http-config.h"
 #include "redis.h"
 
 static const struct config_key schema[] = {
@@ -18,14 +19,7 @@ static const struct config_key schema[] = {
     {"server", "data_dir", CONFIG_STRING, "./tandem-data", false},
     {"server", "drain_timeout", CONFIG_DURATION, "30s", false},
     {"server", "drain_grace", CONFIG_DURATION, "0s", false},
-    {"http", "max_header_bytes", CONFIG_SIZE, "32K", false},
-    {"http", "max_line", CONFIG_SIZE, "8K", false},
-    {"http", "max_headers", CONFIG_UINT, "100", false},
-    {"http", "max_body", CONFIG_SIZE, "1G", false},
-    {"http", "max_buffered_body", CONFIG_SIZE, "1M", false},
-    {"http", "idle_timeout", CONFIG_DURATION, "60s", false},
-    {"http", "header_timeout", CONFIG_DURATION, "10s", false},
-    {"http", "body_timeout", CONFIG_DURATION, "30s", false},
+    HTTP_CONFIG_KEYS,
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
     {"configdb", "contexts_per_schema", CONFIG_UINT, "1000", false},
@@ -134,15 +128,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->drain_timeout_ms = config_get_duration_ms(cfg, "server", "drain_timeout");
 	nc->drain_grace_ms = config_get_duration_ms(cfg, "server", "drain_grace");
 
-	http_limits_default(&nc->limits);
-	nc->limits.max_header_bytes = config_get_size(cfg, "http", "max_header_bytes");
-	nc->limits.max_line = config_get_size(cfg, "http", "max_line");
-	nc->limits.max_headers = config_get_uint(cfg, "http", "max_headers");
-	nc->limits.max_body = config_get_size(cfg, "http", "max_body");
-	nc->limits.max_buffered_body = config_get_size(cfg, "http", "max_buffered_body");
-	nc->limits.idle_timeout_ms = config_get_duration_ms(cfg, "http", "idle_timeout");
-	nc->limits.header_timeout_ms = config_get_duration_ms(cfg, "http", "header_timeout");
-	nc->limits.body_timeout_ms = config_get_duration_ms(cfg, "http", "body_timeout");
+	http_config_limits(cfg, &nc->limits);
 	nc->log_file = config_get_str(cfg, "log", "file");
 	const char *cdb = config_get_str(cfg, "configdb", "url");
 	if (cdb != NULL)

@@ -2,6 +2,7 @@
 # tandem-lb's command line: --check-config on good and bad files, --help, --version.
 import os
 import re
+import socket
 import subprocess
 
 import pytest
@@ -117,11 +118,17 @@ def test_missing_file(workdir):
     assert r.returncode == 1 and "none.ini" in r.stderr
 
 
-def test_running_says_proxying_is_not_there_yet(workdir):
-    conf = write(workdir, GOOD)
-    r = run("--config", conf)
+def test_a_taken_port_fails_at_start_with_a_clear_error(workdir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        conf = write(workdir, GOOD.replace("127.0.0.1:18080", f"127.0.0.1:{port}")
+                     .replace("address = [::1]:18080\n", "")
+                     .replace("announce = 239.255.67.80:6780\n", ""))
+        r = run("--config", conf)
     assert r.returncode == 1
-    assert "proxying is not implemented yet" in r.stderr
+    assert "cannot start" in r.stderr and str(port) in r.stderr, r.stderr
 
 
 def test_version_help_and_usage_errors():
@@ -130,7 +137,7 @@ def test_version_help_and_usage_errors():
     r = run("--help")
     assert r.returncode == 0
     assert "--check-config" in r.stdout and "--config FILE" in r.stdout
-    assert "not implemented yet" in r.stdout
+    assert "SIGTERM" in r.stdout
     assert run("--bogus").returncode == 2
     r = run("--check-config")
     assert r.returncode == 2 and "--config FILE is required" in r.stderr

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* Strict incremental HTTP/1.1 response-head parser (RFC 9112) for the proxy's client side. */
+#ifndef TANDEM_HTTP_RESPONSE_PARSER_H
+#define TANDEM_HTTP_RESPONSE_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http-parser.h" /* struct http_limits, struct http_header, enum http_parse_status */
+#include "strv.h"
+
+enum http_response_body_kind {
+	HTTP_RESPONSE_BODY_NONE,    /* 1xx, 204, 304, or the answer to a HEAD request */
+	HTTP_RESPONSE_BODY_LENGTH,  /* Content-Length (may be 0) */
+	HTTP_RESPONSE_BODY_CHUNKED, /* Transfer-Encoding: chunked */
+	HTTP_RESPONSE_BODY_CLOSE,   /* neither: the body ends when the server closes */
+};
+
+/* All views point into the caller's input buffer and are valid while it is (and does not
+   move). */
+struct http_response_head {
+	unsigned version_minor; /* HTTP/1.<n>: 0 or 1 */
+	int status;             /* 100..599 */
+	struct strv reason;     /* as received, may be empty (never NULL ptr) */
+	struct http_header *headers;
+	size_t header_count;
+	enum http_response_body_kind body_kind;
+	uint64_t content_length; /* HTTP_RESPONSE_BODY_LENGTH only, else 0 */
+	/* The connection may carry the next request after this response's body: HTTP/1.1 unless a
+	   Connection field has a "close" token, HTTP/1.0 only with a "keep-alive" token and no
+	   "close". Always false for BODY_CLOSE, and for a 1xx or 204 that carries a non-zero
+	   Content-Length or a Transfer-Encoding (a server that sends those may also send a body
+	   nobody reads, which must not be taken for the next response). */
+	bool keep_alive;
+};
+
+/* Scanning state kept between calls while a head arrives in pieces; fields are private. */
+struct http_response_parser {
+	struct http_head_scan scan;
+};
+
+/* Prepares p for one response head. limits (max_line, max_header_bytes, max_headers) must
+   outlive p. Call again before parsing the next response on the connection, including the
+   final response after a 1xx. */
+void http_response_parser_init(struct http_response_parser *p, const struct http_limits *limits);
+
+/* Same calling convention as http_request_parser_parse(): buf holds everything received for
+   this response so far, starting at its first byte (len grows between calls; buf may move, but
+   the bytes already passed must not change). Returns AGAIN until the empty line ending the head
+   arrives, then parses it into *head_r using headers[0..limits->max_headers) as storage and sets
+   *head_len_r to the bytes used by the head (the body, if any, starts there). On ERROR *error_r
+   is a static description; the proxy answers its client 502 and closes the backend connection.
+   After OK or ERROR, call http_response_parser_init() before parsing again.
+
+   request_was_head: the request was HEAD, so the body kind is NONE whatever the headers say.
+
+   Accepted: exactly "HTTP/1.0" or "HTTP/1.1", SP, three digits 100..599, then either CRLF
+   or SP, a reason phrase (possibly empty) and CRLF; "HTTP/1.1 200\r\n" without the SP is taken
+   because many servers send it. No empty line before the status line. Header lines as for
+   requests: a token name directly followed by ':', no obs-fold, no bare CR or LF, no control
+   byte but HTAB, line, head and field count within limits.
+
+   Framing, checked for every status (also where the body kind is NONE): Content-Length is 1-19
+   digits and appears once (a list, sign, space or repeat is an error); Transfer-Encoding
+   appears once and is exactly "chunked" (any case); not both; no Transfer-Encoding in an
+   HTTP/1.0 response. The body kind is NONE for 1xx, 204, 304 and HEAD answers, then CHUNKED,
+   LENGTH or CLOSE by the fields.
+
+   1xx: returned as OK with body kind NONE so the caller can drop the head (head_len bytes),
+   call http_response_parser_init() and parse the final response that follows; the caller
+   skips 100, 102 and 103 that way but must treat 101 (Switching Protocols) as an error, since
+   it never asks for an upgrade. */
+enum http_parse_status http_response_parser_parse(struct http_response_parser *p, const char *buf,
+                                                  size_t len, struct http_header *headers,
+                                                  bool request_was_head,
+                                                  struct http_response_head *head_r,
+                                                  size_t *head_len_r, const char **error_r);
+
+/* First value of a header (case-insensitive name), or STRV_NULL. */
+struct strv http_response_head_header(const struct http_response_head *head, const char *name);
+
+#endif

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: MIT */
+/* The balancer's request path: pick a member, forward the request over a pooled connection,
+   stream both bodies, retry where nothing was sent, answer 502/503/504 otherwise. */
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "balancer.h"
+#include "clock.h"
+#include "forward.h"
+#include "http-chunked.h"
+#include "http-response-parser.h"
+#include "ioloop.h"
+#include "log.h"
+#include "mem.h"
+
+#define OUT_HIGH        (256 * 1024) /* request bytes buffered before the client is paused */
+#define OUT_LOW         (64 * 1024)  /* ... and resumed */
+#define IN_INITIAL      (16 * 1024)
+#define FAST_BODY_MAX   (64 * 1024) /* smaller answers are collected and sent in one piece */
+#define COOKIES_MAX     8
+#define ATTEMPTS_MAX    BALANCER_EXCLUDE_MAX
+#define STALE_RETRY_MAX 2
+
+struct proxy_thread {
+	struct proxy *p;
+	struct ioloop *loop;
+	struct upstream_thread *ut;
+	struct proxy_thread *next; /* all threads, under p->lock */
+};
+
+struct proxy {
+	struct balancer *b;
+	struct proxy_settings set;
+	struct http_limits response_limits;
+	pthread_mutex_t lock;
+	struct proxy_thread *threads;
+	struct upstream_counters gone; /* counters of stopped threads */
+	_Atomic uint64_t forwarded, retries, no_member, bad_gateway, gateway_timeout, client_aborts;
+};
+
+static __thread struct proxy_thread *current_pt;
+
+/* One client request on its way through a member. Lives from on_head until the answer is
+   handed over (detach) or the request is aborted. */
+struct proxy_req {
+	struct proxy *p;
+	struct proxy_thread *pt;
+	struct http_request *req;
+	struct balancer_member *member; /* reserved by balancer_pick() */
+	struct balancer_exclude exclude;
+	struct strv route;
+	struct upstream_conn *uc;
+	unsigned attempts, stale_retries;
+	bool begun; /* balancer_begin() done for member */
+
+	/* towards the member */
+	struct buf out;
+	size_t out_sent;
+	bool out_trimmed; /* sent bytes were dropped: no resend possible */
+	enum forward_body body;
+	bool body_done;   /* the whole client body is in out */
+	bool body_paused; /* the sink said HTTP_SINK_PAUSE */
+	bool need_resume;
+	bool write_failed;
+	bool idempotent;
+	bool head_request;
+	uint64_t bytes_in, bytes_out;
+
+	/* from the member */
+	char *in;
+	size_t in_off, in_len, in_cap;
+	struct http_response_parser rp;
+	struct http_header *rheaders;
+	struct http_response_head rh;
+	size_t rhead_len;
+	bool got_any;
+	bool head_done;
+	bool streaming;
+	bool blocked; /* the producer is waiting for member input */
+	bool failed;  /* the exchange failed: the member counts an error */
+	uint64_t rest;
+	struct http_chunked_decoder dec;
+};
+
+static void counter_inc(_Atomic uint64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static int discard_sink(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
+static void pr_free(struct proxy_req *pr, bool reusable)
+{
+	upstream_release(&pr->uc, reusable);
+	if (pr->member != NULL)
+		balancer_end(&pr->member, pr->bytes_in, pr->bytes_out, pr->failed);
+	buf_free(&pr->out);
+	mem_free(&pr->in);
+	mem_free(&pr->rheaders);
+	mem_free(&pr);
+}
+
+/* The request no longer needs pr: no callback will reach it again. */
+static void detach(struct proxy_req *pr, bool reusable)
+{
+	struct http_request *req = pr->req;
+	http_request_set_abort_handler(req, NULL, NULL);
+	http_request_set_context(req, NULL);
+	if (pr->body != FORWARD_BODY_NONE)
+		http_request_set_body_sink(req, discard_sink, NULL);
+	pr_free(pr, reusable);
+}
+
+/* Answers the client with an error of our own; pr is gone afterwards. */
+static void fail(struct proxy_req *pr, int status, const char *code, const char *message)
+{
+	struct http_request *req = pr->req;
+	if (status == 503)
+		counter_inc(&pr->p->no_member);
+	else if (status == 504)
+		counter_inc(&pr->p->gateway_timeout);
+	else
+		counter_inc(&pr->p->bad_gateway);
+	log_info("proxy", "%s %.*s %.*s: %d %s", http_request_id(req),
+	         (int)http_request_head(req)->method.len, http_request_head(req)->method.ptr,
+	         (int)(http_request_head(req)->target.len > 200
+	                   ? 200
+	                   : http_request_head(req)->target.len),
+	         http_request_head(req)->target.ptr, status, message);
+	detach(pr, false);
+	http_response_close(req);
+	http_response_error(req, status, code, message);
+}
+
+static void on_abort(void *ctx)
+{
+	struct proxy_req *pr = ctx;
+	if (!pr->failed)
+		counter_inc(&pr->p->client_aborts);
+	http_request_set_context(pr->req, NULL);
+	pr_free(pr, false);
+}
+
+/* ---------------------------------------------------------------- attempts */
+
+static void on_upstream(void *ctx, struct upstream_conn *uc, enum upstream_event ev);
+static void connected(struct proxy_req *pr);
+
+static uint64_t now_ms(struct proxy_req *pr)
+{
+	return ioloop_now_ms(pr->pt->loop);
+}
+
+/* Picks a member and gets a connection to it, moving on after connect failures. Nothing has
+   been sent on any of them, so any method may go elsewhere. */
+static void attempt(struct proxy_req *pr)
+{
+	for (;;) {
+		enum balancer_pick_kind kind;
+		pr->member = balancer_pick(pr->p->b, pr->route, &pr->exclude, now_ms(pr), &kind);
+		if (pr->member == NULL) {
+			fail(pr, 503, "LB-0503",
+			     pr->attempts == 0 ? "no member is available"
+			                       : "no member could be reached");
+			return;
+		}
+		pr->begun = false;
+		int err = 0;
+		enum upstream_acquire_result res =
+		    upstream_acquire(pr->pt->ut, pr->member, false, on_upstream, pr, &pr->uc, &err);
+		if (res == UPSTREAM_ACQ_READY) {
+			connected(pr);
+			return;
+		}
+		if (res == UPSTREAM_ACQ_PENDING)
+			return;
+		log_warn("proxy", "%s: cannot connect to %s (%s): %s", http_request_id(pr->req),
+		         balancer_member_route(pr->member), balancer_member_address(pr->member),
+		         strerror(err));
+		balancer_member_failed(pr->member, now_ms(pr));
+		bool room = balancer_exclude_add(&pr->exclude, pr->member);
+		balancer_end(&pr->member, 0, 0, false);
+		if (!room || ++pr->attempts >= ATTEMPTS_MAX) {
+			fail(pr, 503, "LB-0503", "no member could be reached");
+			return;
+		}
+		counter_inc(&pr->p->retries);
+	}
+}
+
+static void connect_failed(struct proxy_req *pr)
+{
+	int err = upstream_conn_error(pr->uc);
+	upstream_release(&pr->uc, false);
+	log_warn("proxy", "%s: cannot connect to %s (%s): %s", http_request_id(pr->req),
+	         balancer_member_route(pr->member), balancer_member_address(pr->member),
+	         err == ETIMEDOUT ? "timed out"
+	         : err == EBUSY   ? "all pool_max connections stayed busy"
+	                          : strerror(err));
+	if (err != EBUSY)
+		balancer_member_failed(pr->member, now_ms(pr));
+	bool room = balancer_exclude_add(&pr->exclude, pr->member);
+	balancer_end(&pr->member, 0, 0, false);
+	if (!room || ++pr->attempts >= ATTEMPTS_MAX) {
+		fail(pr, 503, "LB-0503", "no member could be reached");
+		return;
+	}
+	counter_inc(&pr->p->retries);
+	attempt(pr);
+}
+
+/* Writes what is pending. Never answers the client or resumes its body (callers may be inside
+   the server's own body delivery): a failure only marks write_failed, and the member's EOF or
+   answer, read next, decides. */
+static void flush(struct proxy_req *pr)
+{
+	int fd = upstream_conn_fd(pr->uc);
+
+	while (pr->out_sent < pr->out.len && !pr->write_failed) {
+		ssize_t n =
+		    send(fd, pr->out.data + pr->out_sent, pr->out.len - pr->out_sent, MSG_NOSIGNAL);
+		if (n > 0) {
+			pr->out_sent += (size_t)n;
+			pr->bytes_in += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			upstream_conn_want_write(pr->uc, true);
+			upstream_conn_deadline(pr->uc, pr->p->set.write_timeout_ms);
+			return;
+		}
+		pr->write_failed = true;
+	}
+	upstream_conn_want_write(pr->uc, false);
+	if (pr->write_failed) {
+		buf_reset(&pr->out);
+		pr->out_sent = 0;
+		pr->out_trimmed = true;
+	} else if (pr->body != FORWARD_BODY_NONE && pr->out_sent == pr->out.len) {
+		/* A request without a body keeps its head for a resend on a fresh connection. */
+		buf_reset(&pr->out);
+		pr->out_sent = 0;
+		pr->out_trimmed = true;
+	}
+	if (pr->body_paused && pr->out.len - pr->out_sent <= OUT_LOW) {
+		pr->body_paused = false;
+		pr->need_resume = true;
+	}
+	if ((pr->body_done || pr->body == FORWARD_BODY_NONE) && pr->out_sent == pr->out.len &&
+	    !pr->head_done)
+		upstream_conn_deadline(pr->uc, pr->p->set.read_timeout_ms);
+}
+
+static void connected(struct proxy_req *pr)
+{
+	if (!pr->begun) {
+		balancer_begin(pr->member);
+		pr->begun = true;
+	}
+	flush(pr);
+}
+
+/* ---------------------------------------------------------------- the answer */
+
+static bool all_sent(const struct proxy_req *pr)
+{
+	return !pr->write_failed && (pr->body_done || pr->body == FORWARD_BODY_NONE) &&
+	       pr->out_sent == pr->out.len;
+}
+
+/* The member's connection can serve another request: the answer was read exactly and the
+   request sent completely. */
+static bool reusable(const struct proxy_req *pr)
+{
+	return pr->rh.keep_alive && all_sent(pr) && pr->in_off == pr->in_len && !pr->failed;
+}
+
+static void finished(struct proxy_req *pr)
+{
+	counter_inc(&pr->p->forwarded);
+}
+
+static ssize_t produce(void *ctx, char *buf, size_t size);
+
+static void pass_head(struct proxy_req *pr)
+{
+	struct http_request *req = pr->req;
+	http_response_status(req, pr->rh.status);
+	for (size_t i = 0; i < pr->rh.header_count; i++) {
+		const struct http_header *h = &pr->rh.headers[i];
+		if (!forward_response_field_dropped(pr->rh.headers, pr->rh.header_count, h->name))
+			http_response_header_strv(req, h->name, h->value);
+	}
+}
+
+/* The head is parsed: answer in one piece when the body is small and here, else stream.
+   Returns false when pr is (or may be) gone. */
+static bool deliver(struct proxy_req *pr)
+{
+	struct http_request *req = pr->req;
+	size_t avail = pr->in_len - pr->in_off;
+
+	if (pr->rh.body_kind == HTTP_RESPONSE_BODY_LENGTH &&
+	    pr->rh.content_length <= FAST_BODY_MAX) {
+		if (avail < pr->rh.content_length)
+			return true; /* read on: the rest fits the buffer */
+		pass_head(pr);
+		buf_append(http_response_body(req), pr->in + pr->in_off,
+		           (size_t)pr->rh.content_length);
+		pr->in_off += (size_t)pr->rh.content_length;
+		finished(pr);
+		detach(pr, reusable(pr));
+		http_response_send(req);
+		return false;
+	}
+	pass_head(pr);
+	if (pr->rh.body_kind == HTTP_RESPONSE_BODY_NONE) {
+		finished(pr);
+		detach(pr, reusable(pr));
+		http_response_send(req);
+		return false;
+	}
+	pr->streaming = true;
+	upstream_conn_deadline(pr->uc, 0);
+	if (pr->rh.body_kind == HTTP_RESPONSE_BODY_LENGTH) {
+		pr->rest = pr->rh.content_length;
+		http_response_stream_sized(req, produce, pr, pr->rh.content_length);
+	} else {
+		if (pr->rh.body_kind == HTTP_RESPONSE_BODY_CHUNKED)
+			http_chunked_decoder_init(&pr->dec, &pr->p->response_limits);
+		http_response_stream(req, produce, pr);
+	}
+	http_response_send(req);
+	return false;
+}
+
+static void rebase(struct strv *v, uintptr_t old_base, char *new_base)
+{
+	if (v->ptr != NULL)
+		v->ptr = new_base + ((uintptr_t)v->ptr - old_base);
+}
+
+/* Room for at least want more bytes in the input buffer. While a small answer is collected
+   (head parsed, not streaming), the head's views point into the buffer: nothing is dropped
+   then, and a grown buffer takes the views along. */
+static void in_reserve(struct proxy_req *pr, size_t want)
+{
+	bool views = pr->head_done && !pr->streaming;
+	if (!views && pr->in_off > 0) {
+		memmove(pr->in, pr->in + pr->in_off, pr->in_len - pr->in_off);
+		pr->in_len -= pr->in_off;
+		pr->in_off = 0;
+	}
+	if (pr->in_cap - pr->in_len >= want)
+		return;
+	size_t cap = pr->in_cap == 0 ? IN_INITIAL : pr->in_cap;
+	while (cap - pr->in_len < want)
+		cap *= 2;
+	uintptr_t old_base = (uintptr_t)pr->in;
+	pr->in = mem_realloc(pr->in, cap);
+	pr->in_cap = cap;
+	if (views) {
+		rebase(&pr->rh.reason, old_base, pr->in);
+		for (size_t i = 0; i < pr->rh.header_count; i++) {
+			rebase(&pr->rh.headers[i].name, old_base, pr->in);
+			rebase(&pr->rh.headers[i].value, old_base, pr->in);
+		}
+	}
+}
+
+/* A reused connection that ends before any answer was most likely closed by the member while
+   idle: an idempotent request whose bytes are all still here goes again, on a new connection
+   to the same member. Returns true if it did. */
+static bool stale_retry(struct proxy_req *pr)
+{
+	if (pr->got_any || !upstream_conn_reused(pr->uc) || !pr->idempotent || pr->out_trimmed ||
+	    pr->stale_retries >= STALE_RETRY_MAX)
+		return false;
+	pr->stale_retries++;
+	counter_inc(&pr->p->retries);
+	upstream_release(&pr->uc, false);
+	pr->out_sent = 0;
+	pr->write_failed = false;
+	int err = 0;
+	enum upstream_acquire_result res =
+	    upstream_acquire(pr->pt->ut, pr->member, true, on_upstream, pr, &pr->uc, &err);
+	if (res == UPSTREAM_ACQ_READY) {
+		connected(pr);
+	} else if (res == UPSTREAM_ACQ_FAILED) {
+		balancer_member_failed(pr->member, now_ms(pr));
+		bool room = balancer_exclude_add(&pr->exclude, pr->member);
+		balancer_end(&pr->member, 0, 0, false);
+		if (!room) {
+			fail(pr, 503, "LB-0503", "no member could be reached");
+			return true;
+		}
+		attempt(pr);
+	}
+	return true;
+}
+
+/* Reads and parses the answer's head. Returns false when pr is (or may be) gone. */
+static bool read_head(struct proxy_req *pr)
+{
+	int fd = upstream_conn_fd(pr->uc);
+
+	for (;;) {
+		if (pr->head_done) {
+			if (!deliver(pr))
+				return false;
+		} else if (pr->in_len > pr->in_off) {
+			const char *error;
+			enum http_parse_status st = http_response_parser_parse(
+			    &pr->rp, pr->in + pr->in_off, pr->in_len - pr->in_off, pr->rheaders,
+			    pr->head_request, &pr->rh, &pr->rhead_len, &error);
+			if (st == HTTP_PARSE_ERROR) {
+				pr->failed = true;
+				fail(pr, 502, "LB-0502", error);
+				return false;
+			}
+			if (st == HTTP_PARSE_OK) {
+				pr->in_off += pr->rhead_len;
+				if (pr->rh.status == 101) {
+					pr->failed = true;
+					fail(pr, 502, "LB-0502", "the member switched protocols");
+					return false;
+				}
+				if (pr->rh.status < 200) {
+					/* 100 Continue and friends: the server talks to the client
+					   itself; wait for the final answer. */
+					http_response_parser_init(&pr->rp, &pr->p->response_limits);
+					continue;
+				}
+				pr->head_done = true;
+				upstream_conn_deadline(pr->uc, pr->p->set.read_timeout_ms);
+				continue;
+			}
+		}
+		size_t want = pr->head_done ? pr->rh.content_length - (pr->in_len - pr->in_off)
+		                            : IN_INITIAL / 2;
+		in_reserve(pr, want);
+		ssize_t n = read(fd, pr->in + pr->in_len, pr->in_cap - pr->in_len);
+		if (n > 0) {
+			pr->got_any = true;
+			pr->in_len += (size_t)n;
+			pr->bytes_out += (uint64_t)n;
+			if (!pr->head_done &&
+			    pr->in_len - pr->in_off > pr->p->response_limits.max_header_bytes + 8) {
+				pr->failed = true;
+				fail(pr, 502, "LB-0502", "the member's answer head is too large");
+				return false;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		/* EOF or reset before a complete answer. */
+		if (stale_retry(pr))
+			return false;
+		pr->failed = true;
+		balancer_member_failed(pr->member, now_ms(pr));
+		fail(pr, 502, "LB-0502",
+		     pr->got_any ? "the member closed the connection in the middle of its answer"
+		                 : "the member closed the connection without answering");
+		return false;
+	}
+}
+
+/* Streams the member's body to the client (called by the server when the client can take
+   bytes). Reads the member's socket directly: no bytes wait in between. */
+static ssize_t produce(void *ctx, char *buf, size_t size)
+{
+	struct proxy_req *pr = ctx;
+
+	if (pr->failed)
+		return -1;
+	for (;;) {
+		size_t avail = pr->in_len - pr->in_off;
+		if (avail > 0) {
+			const char *src = pr->in + pr->in_off;
+			size_t n = avail < size ? avail : size;
+			switch (pr->rh.body_kind) {
+			case HTTP_RESPONSE_BODY_LENGTH:
+				if (n > pr->rest)
+					n = (size_t)pr->rest;
+				memcpy(buf, src, n);
+				pr->in_off += n;
+				pr->rest -= n;
+				if (pr->rest == 0) {
+					/* The server asks no more of a sized stream. */
+					finished(pr);
+					detach(pr, reusable(pr));
+				}
+				return (ssize_t)n;
+			case HTTP_RESPONSE_BODY_CHUNKED: {
+				size_t consumed, data_len;
+				const char *data;
+				int status;
+				const char *error;
+				enum http_parse_status st = http_chunked_decode(
+				    &pr->dec, src, n, &consumed, &data, &data_len, &status, &error);
+				if (st == HTTP_PARSE_ERROR) {
+					log_warn("proxy", "%s: member %s: bad chunked body: %s",
+					         http_request_id(pr->req),
+					         balancer_member_route(pr->member), error);
+					pr->failed = true;
+					return -1;
+				}
+				pr->in_off += consumed;
+				if (st == HTTP_PARSE_AGAIN)
+					continue;
+				if (data_len == 0) {
+					finished(pr);
+					detach(pr, reusable(pr));
+					return 0;
+				}
+				memmove(buf, data, data_len);
+				return (ssize_t)data_len;
+			}
+			default:
+				memcpy(buf, src, n);
+				pr->in_off += n;
+				return (ssize_t)n;
+			}
+		}
+		pr->in_off = pr->in_len = 0;
+		in_reserve(pr, IN_INITIAL);
+		ssize_t r = read(upstream_conn_fd(pr->uc), pr->in, pr->in_cap);
+		if (r > 0) {
+			pr->in_len = (size_t)r;
+			pr->bytes_out += (uint64_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			pr->blocked = true;
+			upstream_conn_deadline(pr->uc, pr->p->set.read_timeout_ms);
+			return HTTP_PRODUCER_AGAIN;
+		}
+		if (pr->rh.body_kind == HTTP_RESPONSE_BODY_CLOSE && r == 0) {
+			finished(pr);
+			detach(pr, false);
+			return 0;
+		}
+		log_warn("proxy", "%s: member %s closed the connection in the middle of a body",
+		         http_request_id(pr->req), balancer_member_route(pr->member));
+		pr->failed = true;
+		return -1;
+	}
+}
+
+/* ---------------------------------------------------------------- member events */
+
+static void on_upstream(void *ctx, struct upstream_conn *uc, enum upstream_event ev)
+{
+	struct proxy_req *pr = ctx;
+	(void)uc;
+
+	switch (ev) {
+	case UPSTREAM_READY:
+		connected(pr);
+		break;
+	case UPSTREAM_FAILED:
+		connect_failed(pr);
+		return;
+	case UPSTREAM_TIMEOUT:
+		if (pr->streaming) {
+			log_warn("proxy", "%s: member %s stopped sending its body",
+			         http_request_id(pr->req), balancer_member_route(pr->member));
+			pr->failed = true;
+			if (pr->blocked) {
+				pr->blocked = false;
+				http_response_resume(pr->req);
+			}
+			return;
+		}
+		pr->failed = true;
+		balancer_member_failed(pr->member, now_ms(pr));
+		fail(pr, 504, "LB-0504",
+		     all_sent(pr) ? "the member did not answer in time"
+		                  : "the member did not take the request in time");
+		return;
+	case UPSTREAM_IO:
+		if (pr->streaming) {
+			if (pr->blocked) {
+				pr->blocked = false;
+				http_response_resume(pr->req);
+			}
+			return;
+		}
+		if (pr->out_sent < pr->out.len)
+			flush(pr);
+		break;
+	}
+	if (!read_head(pr))
+		return;
+	if (pr->need_resume) {
+		pr->need_resume = false;
+		http_request_resume_body(pr->req);
+	}
+}
+
+/* ---------------------------------------------------------------- the request */
+
+static int body_sink(void *ctx, const char *data, size_t len)
+{
+	struct proxy_req *pr = ctx;
+
+	if (len == 0) {
+		if (pr->body == FORWARD_BODY_CHUNKED && !pr->write_failed)
+			buf_append_lit(&pr->out, "0\r\n\r\n");
+		pr->body_done = true;
+	} else if (!pr->write_failed) {
+		if (pr->body == FORWARD_BODY_CHUNKED) {
+			char line[24];
+			buf_append(&pr->out, line, http_chunked_format_size(line, len));
+		}
+		buf_append(&pr->out, data, len);
+		if (pr->body == FORWARD_BODY_CHUNKED)
+			buf_append_lit(&pr->out, "\r\n");
+	}
+	if (pr->uc != NULL && pr->begun)
+		flush(pr);
+	if (pr->out.len - pr->out_sent > OUT_HIGH) {
+		pr->body_paused = true;
+		return HTTP_SINK_PAUSE;
+	}
+	return 0;
+}
+
+static bool peer_trusted(const struct proxy *p, const char *ip)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	if (p->set.trusted_proxy_count == 0)
+		return false;
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		return false;
+	return lb_cidr_match(p->set.trusted_proxies, p->set.trusted_proxy_count,
+	                     (struct sockaddr *)&ss);
+}
+
+static void on_head(struct http_request *req, void *ctx)
+{
+	struct proxy *p = ctx;
+	const struct http_request_head *head = http_request_head(req);
+
+	if (strv_eq_cstr(head->method, "CONNECT")) {
+		http_response_header(req, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+		http_response_error(req, 405, "LB-0405", "CONNECT is not proxied");
+		return;
+	}
+	struct proxy_req *pr = mem_calloc(1, sizeof(*pr));
+	pr->p = p;
+	pr->pt = current_pt;
+	pr->req = req;
+	pr->idempotent = forward_method_idempotent(head->method);
+	pr->head_request = strv_eq_cstr(head->method, "HEAD");
+	pr->body = head->body_kind == HTTP_BODY_NONE     ? FORWARD_BODY_NONE
+	           : head->body_kind == HTTP_BODY_LENGTH ? FORWARD_BODY_LENGTH
+	                                                 : FORWARD_BODY_CHUNKED;
+	buf_init(&pr->out, SIZE_MAX / 2);
+	pr->rheaders = mem_calloc(p->response_limits.max_headers, sizeof(*pr->rheaders));
+	http_response_parser_init(&pr->rp, &p->response_limits);
+
+	struct strv cookies[COOKIES_MAX];
+	size_t ncookies = 0;
+	for (size_t i = 0; i < head->header_count && ncookies < COOKIES_MAX; i++) {
+		if (strv_eq_ci_cstr(head->headers[i].name, "Cookie"))
+			cookies[ncookies++] = head->headers[i].value;
+	}
+	sticky_route(&p->set.sticky, head->path, head->query, cookies, ncookies, &pr->route);
+
+	const char *ip = http_request_peer_ip(req);
+	struct forward_client client = {
+	    .ip = ip,
+	    .trusted = peer_trusted(p, ip),
+	    .proto = p->set.proto,
+	    .authority = "localhost",
+	};
+	forward_request_head(&pr->out, head, &client, pr->body);
+
+	http_request_set_context(req, pr);
+	http_request_set_abort_handler(req, on_abort, pr);
+	if (pr->body != FORWARD_BODY_NONE)
+		http_request_set_body_sink(req, body_sink, pr);
+	attempt(pr);
+}
+
+static void on_request(struct http_request *req, void *ctx)
+{
+	/* Everything happens from on_head on; the answer goes out when the member gives it. */
+	(void)req;
+	(void)ctx;
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static void thread_start(struct ioloop *loop, void *ctx)
+{
+	struct proxy *p = ctx;
+	struct proxy_thread *pt = mem_calloc(1, sizeof(*pt));
+	pt->p = p;
+	pt->loop = loop;
+	pt->ut = upstream_thread_create(loop, &p->set.upstream);
+	pthread_mutex_lock(&p->lock);
+	pt->next = p->threads;
+	p->threads = pt;
+	pthread_mutex_unlock(&p->lock);
+	current_pt = pt;
+}
+
+static void thread_stop(struct ioloop *loop, void *ctx)
+{
+	struct proxy *p = ctx;
+	struct proxy_thread *pt = current_pt;
+	(void)loop;
+
+	pthread_mutex_lock(&p->lock);
+	for (struct proxy_thread **link = &p->threads; *link != NULL; link = &(*link)->next) {
+		if (*link == pt) {
+			*link = pt->next;
+			break;
+		}
+	}
+	upstream_thread_counters(pt->ut, &p->gone);
+	p->gone.idle = p->gone.busy = 0;
+	pthread_mutex_unlock(&p->lock);
+	upstream_thread_destroy(&pt->ut);
+	mem_free(&pt);
+	current_pt = NULL;
+}
+
+struct proxy *proxy_create(struct balancer *b, const struct proxy_settings *set)
+{
+	struct proxy *p = mem_calloc(1, sizeof(*p));
+	p->b = b;
+	p->set = *set;
+	http_limits_default(&p->response_limits);
+	/* Members are trusted more than clients, but their heads still have a bound. */
+	p->response_limits.max_line = 16 * 1024;
+	p->response_limits.max_header_bytes = 64 * 1024;
+	p->response_limits.max_headers = 200;
+	p->response_limits.max_body = UINT64_MAX;
+	pthread_mutex_init(&p->lock, NULL);
+	return p;
+}
+
+void proxy_destroy(struct proxy **pp)
+{
+	struct proxy *p = *pp;
+	if (p == NULL)
+		return;
+	pthread_mutex_destroy(&p->lock);
+	mem_free(pp);
+}
+
+void proxy_server_settings(struct proxy *p, struct http_server_settings *set)
+{
+	set->on_head = on_head;
+	set->on_request = on_request;
+	set->on_thread_start = thread_start;
+	set->on_thread_stop = thread_stop;
+	set->ctx = p;
+}
+
+void proxy_get_stats(struct proxy *p, struct proxy_stats *stats_r)
+{
+	memset(stats_r, 0, sizeof(*stats_r));
+	stats_r->forwarded = atomic_load(&p->forwarded);
+	stats_r->retries = atomic_load(&p->retries);
+	stats_r->no_member = atomic_load(&p->no_member);
+	stats_r->bad_gateway = atomic_load(&p->bad_gateway);
+	stats_r->gateway_timeout = atomic_load(&p->gateway_timeout);
+	stats_r->client_aborts = atomic_load(&p->client_aborts);
+	pthread_mutex_lock(&p->lock);
+	stats_r->upstream = p->gone;
+	for (struct proxy_thread *pt = p->threads; pt != NULL; pt = pt->next)
+		upstream_thread_counters(pt->ut, &stats_r->upstream);
+	pthread_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/* Connections from one loop thread to the members: non-blocking connects, keep-alive pools
+   with a per-member cap and a wait queue, deadlines. */
+#include "upstream.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "balancer.h"
+#include "ioloop.h"
+#include "log.h"
+#include "mem.h"
+
+#define SWEEP_MS 100
+
+enum conn_state {
+	UC_WAITING,    /* queued for a slot: no socket yet */
+	UC_CONNECTING, /* connect() in progress */
+	UC_BUSY,       /* the caller's */
+	UC_IDLE,       /* in the pool */
+};
+
+struct upstream_pool;
+
+struct upstream_conn {
+	struct upstream_pool *pool;
+	struct upstream_conn *prev, *next; /* the pool's idle list, wait queue or busy list */
+	enum conn_state state;
+	int fd;
+	struct io *io;
+	int error;
+	bool reused;
+	bool want_write;
+	bool fresh;
+	uint64_t deadline_ms; /* 0 = none */
+	uint64_t idle_since_ms;
+	upstream_event_fn *cb;
+	void *ctx;
+};
+
+struct conn_list {
+	struct upstream_conn *head, *tail;
+	unsigned count;
+};
+
+/* One member as seen from this thread. */
+struct upstream_pool {
+	struct upstream_thread *ut;
+	struct upstream_pool *next;
+	struct balancer_member *member; /* a reference */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	bool resolved;
+	unsigned open; /* sockets: connecting + busy + idle */
+	struct conn_list idle, waiting, busy;
+};
+
+struct upstream_thread {
+	struct ioloop *loop;
+	struct upstream_settings set;
+	struct upstream_pool *pools;
+	struct timer *sweep;
+	bool dispatch_posted;
+	/* Written by the loop thread, read by any (__atomic builtins); idle and busy are
+	   recounted by each sweep. */
+	struct upstream_counters counters;
+};
+
+#define COUNT(ut, field) __atomic_add_fetch(&(ut)->counters.field, 1, __ATOMIC_RELAXED)
+
+static void list_push(struct conn_list *l, struct upstream_conn *c)
+{
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->count++;
+}
+
+static void list_unlink(struct conn_list *l, struct upstream_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	l->count--;
+}
+
+static struct conn_list *list_of(struct upstream_conn *c)
+{
+	switch (c->state) {
+	case UC_WAITING:
+		return &c->pool->waiting;
+	case UC_IDLE:
+		return &c->pool->idle;
+	default:
+		return &c->pool->busy;
+	}
+}
+
+static void conn_close_socket(struct upstream_conn *c)
+{
+	io_remove(&c->io);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+		c->pool->open--;
+	}
+}
+
+static void conn_destroy(struct upstream_conn *c)
+{
+	list_unlink(list_of(c), c);
+	conn_close_socket(c);
+	mem_free(&c);
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+static int resolve(struct upstream_pool *p)
+{
+	const char *address = balancer_member_address(p->member);
+	char host[BALANCER_ADDRESS_MAX + 1];
+	const char *colon = strrchr(address, ':');
+	if (colon == NULL)
+		return -1;
+	size_t hlen = (size_t)(colon - address);
+	if (hlen >= 2 && address[0] == '[' && address[hlen - 1] == ']') {
+		address++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -1;
+	memcpy(host, address, hlen);
+	host[hlen] = '\0';
+
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *res;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL)
+		return -1;
+	memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
+	p->addr_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	p->resolved = true;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void conn_io(void *ctx, unsigned events);
+
+static void set_events(struct upstream_conn *c)
+{
+	io_set_events(c->io,
+	              c->want_write || c->state == UC_CONNECTING ? IO_READ | IO_WRITE : IO_READ);
+}
+
+/* Starts a non-blocking connect on c (which holds a slot). Returns 0 when under way or done,
+   -1 with c->error set when it failed at once. */
+static int start_connect(struct upstream_conn *c)
+{
+	struct upstream_pool *p = c->pool;
+	struct upstream_thread *ut = p->ut;
+
+	if (!p->resolved && resolve(p) < 0) {
+		c->error = EADDRNOTAVAIL;
+		return -1;
+	}
+	int fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		c->error = errno;
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&p->addr, p->addr_len) < 0 && errno != EINPROGRESS) {
+		c->error = errno;
+		close(fd);
+		COUNT(ut, connect_fails);
+		return -1;
+	}
+	c->fd = fd;
+	p->open++;
+	c->state = UC_CONNECTING;
+	c->deadline_ms = ioloop_now_ms(ut->loop) + ut->set.connect_timeout_ms;
+	c->io = io_add(ut->loop, fd, IO_READ | IO_WRITE, conn_io, c);
+	return 0;
+}
+
+static void connect_done(struct upstream_conn *c)
+{
+	struct upstream_thread *ut = c->pool->ut;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	c->deadline_ms = 0;
+	if (err != 0) {
+		c->error = err;
+		COUNT(ut, connect_fails);
+		conn_close_socket(c);
+		c->state = UC_BUSY; /* a dead handle the caller releases */
+		c->cb(c->ctx, c, UPSTREAM_FAILED);
+		return;
+	}
+	COUNT(ut, connects);
+	c->state = UC_BUSY;
+	set_events(c);
+	c->cb(c->ctx, c, UPSTREAM_READY);
+}
+
+static void conn_io(void *ctx, unsigned events)
+{
+	struct upstream_conn *c = ctx;
+
+	switch (c->state) {
+	case UC_CONNECTING:
+		connect_done(c);
+		return;
+	case UC_IDLE:
+		/* An idle connection has nothing to say: this is the member closing it. */
+		conn_destroy(c);
+		return;
+	case UC_BUSY:
+		(void)events; /* the owner tries what it has to do; EAGAIN tells the rest */
+		c->cb(c->ctx, c, UPSTREAM_IO);
+		return;
+	case UC_WAITING:
+		return;
+	}
+}
+
+/* An idle connection that the member closed (or wrote to) since it went idle is not handed
+   out: one poll() without waiting, as the Redis pool does. */
+static bool idle_alive(const struct upstream_conn *c)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/* Hands slots that came free to waiters, from a clean stack (see upstream_release). */
+static void dispatch(void *ctx)
+{
+	struct upstream_thread *ut = ctx;
+
+	ut->dispatch_posted = false;
+	for (struct upstream_pool *p = ut->pools; p != NULL; p = p->next) {
+		while (p->waiting.head != NULL) {
+			struct upstream_conn *w = p->waiting.head;
+			struct upstream_conn *idle = w->fresh ? NULL : p->idle.head;
+			while (idle != NULL && !idle_alive(idle)) {
+				conn_destroy(idle);
+				idle = p->idle.head;
+			}
+			if (idle == NULL && p->open >= ut->set.pool_max && p->idle.head != NULL) {
+				/* A fresh waiter and only idle connections: make room. */
+				conn_destroy(p->idle.head);
+			}
+			if (idle == NULL && p->open >= ut->set.pool_max)
+				break;
+			list_unlink(&p->waiting, w);
+			if (idle != NULL) {
+				list_unlink(&p->idle, idle);
+				w->fd = idle->fd;
+				w->reused = true;
+				idle->fd = -1;
+				io_remove(&idle->io);
+				mem_free(&idle);
+				w->state = UC_BUSY;
+				w->deadline_ms = 0;
+				w->io = io_add(ut->loop, w->fd, IO_READ, conn_io, w);
+				list_push(&p->busy, w);
+				COUNT(ut, reuses);
+				w->cb(w->ctx, w, UPSTREAM_READY);
+				continue;
+			}
+			w->state = UC_BUSY;
+			list_push(&p->busy, w);
+			if (start_connect(w) < 0) {
+				w->cb(w->ctx, w, UPSTREAM_FAILED);
+				continue;
+			}
+		}
+	}
+}
+
+static void post_dispatch(struct upstream_thread *ut)
+{
+	if (ut->dispatch_posted)
+		return;
+	ut->dispatch_posted = true;
+	ioloop_post(ut->loop, dispatch, ut);
+}
+
+static void drop_pool(struct upstream_thread *ut, struct upstream_pool **link)
+{
+	struct upstream_pool *p = *link;
+	while (p->idle.head != NULL)
+		conn_destroy(p->idle.head);
+	if (p->busy.count != 0 || p->waiting.count != 0)
+		return; /* requests still use it; the next sweep comes back */
+	*link = p->next;
+	balancer_member_unref(&p->member);
+	mem_free(&p);
+	(void)ut;
+}
+
+static void sweep(void *ctx)
+{
+	struct upstream_thread *ut = ctx;
+	uint64_t now = ioloop_now_ms(ut->loop);
+	uint64_t idle = 0, busy = 0;
+
+	ut->sweep = timer_add(ut->loop, SWEEP_MS, sweep, ut);
+	for (struct upstream_pool *p = ut->pools; p != NULL; p = p->next) {
+		idle += p->idle.count;
+		busy += p->busy.count;
+	}
+	__atomic_store_n(&ut->counters.idle, idle, __ATOMIC_RELAXED);
+	__atomic_store_n(&ut->counters.busy, busy, __ATOMIC_RELAXED);
+	struct upstream_pool **link = &ut->pools;
+	while (*link != NULL) {
+		struct upstream_pool *p = *link;
+		if (balancer_member_removed(p->member)) {
+			drop_pool(ut, link);
+			if (*link == p)
+				link = &p->next;
+			continue;
+		}
+		/* Oldest idle first (released connections are appended). */
+		while (p->idle.count > ut->set.pool_min &&
+		       now - p->idle.head->idle_since_ms >= ut->set.idle_ttl_ms)
+			conn_destroy(p->idle.head);
+		for (int i = 0; i < 2; i++) {
+			struct upstream_conn *c = i == 0 ? p->waiting.head : p->busy.head;
+			while (c != NULL) {
+				struct upstream_conn *next = c->next;
+				if (c->deadline_ms != 0 && now >= c->deadline_ms) {
+					c->deadline_ms = 0;
+					if (c->state == UC_CONNECTING) {
+						COUNT(ut, connect_fails);
+						c->error = ETIMEDOUT;
+						conn_close_socket(c);
+						c->state = UC_BUSY;
+						c->cb(c->ctx, c, UPSTREAM_FAILED);
+					} else if (c->state == UC_WAITING) {
+						c->error = EBUSY;
+						list_unlink(&p->waiting, c);
+						c->state = UC_BUSY;
+						list_push(&p->busy, c);
+						c->cb(c->ctx, c, UPSTREAM_FAILED);
+					} else {
+						c->cb(c->ctx, c, UPSTREAM_TIMEOUT);
+					}
+					/* The callback may have released connections after c:
+					   the rest wait for the next sweep rather than follow a
+					   stale next. */
+					next = NULL;
+				}
+				c = next;
+			}
+		}
+		link = &p->next;
+	}
+}
+
+/* ---------------------------------------------------------------- API */
+
+struct upstream_thread *upstream_thread_create(struct ioloop *loop,
+                                               const struct upstream_settings *set)
+{
+	struct upstream_thread *ut = mem_calloc(1, sizeof(*ut));
+	ut->loop = loop;
+	ut->set = *set;
+	if (ut->set.pool_max == 0)
+		ut->set.pool_max = 1;
+	ut->sweep = timer_add(loop, SWEEP_MS, sweep, ut);
+	return ut;
+}
+
+void upstream_thread_destroy(struct upstream_thread **utp)
+{
+	struct upstream_thread *ut = *utp;
+	if (ut == NULL)
+		return;
+	timer_remove(&ut->sweep);
+	while (ut->pools != NULL) {
+		struct upstream_pool *p = ut->pools;
+		while (p->idle.head != NULL)
+			conn_destroy(p->idle.head);
+		/* Busy or waiting handles left by a forced stop are cut. */
+		while (p->busy.head != NULL)
+			conn_destroy(p->busy.head);
+		while (p->waiting.head != NULL)
+			conn_destroy(p->waiting.head);
+		ut->pools = p->next;
+		balancer_member_unref(&p->member);
+		mem_free(&p);
+	}
+	mem_free(utp);
+}
+
+void upstream_thread_set_settings(struct upstream_thread *ut, const struct upstream_settings *set)
+{
+	ut->set = *set;
+	if (ut->set.pool_max == 0)
+		ut->set.pool_max = 1;
+}
+
+void upstream_thread_counters(struct upstream_thread *ut, struct upstream_counters *c)
+{
+	c->connects += __atomic_load_n(&ut->counters.connects, __ATOMIC_RELAXED);
+	c->connect_fails += __atomic_load_n(&ut->counters.connect_fails, __ATOMIC_RELAXED);
+	c->reuses += __atomic_load_n(&ut->counters.reuses, __ATOMIC_RELAXED);
+	c->queued += __atomic_load_n(&ut->counters.queued, __ATOMIC_RELAXED);
+	c->idle += __atomic_load_n(&ut->counters.idle, __ATOMIC_RELAXED);
+	c->busy += __atomic_load_n(&ut->counters.busy, __ATOMIC_RELAXED);
+}
+
+static struct upstream_pool *pool_for(struct upstream_thread *ut, struct balancer_member *m)
+{
+	for (struct upstream_pool *p = ut->pools; p != NULL; p = p->next) {
+		if (p->member == m)
+			return p;
+	}
+	struct upstream_pool *p = mem_calloc(1, sizeof(*p));
+	p->ut = ut;
+	p->member = balancer_member_ref(m);
+	p->next = ut->pools;
+	ut->pools = p;
+	return p;
+}
+
+enum upstream_acquire_result upstream_acquire(struct upstream_thread *ut, struct balancer_member *m,
+                                              bool fresh, upstream_event_fn *cb, void *ctx,
+                                              struct upstream_conn **conn_r, int *errno_r)
+{
+	struct upstream_pool *p = pool_for(ut, m);
+	struct upstream_conn *c;
+
+	*conn_r = NULL;
+	if (!fresh && p->waiting.count == 0) {
+		while ((c = p->idle.head) != NULL) {
+			list_unlink(&p->idle, c);
+			if (!idle_alive(c)) {
+				conn_close_socket(c);
+				mem_free(&c);
+				continue;
+			}
+			c->state = UC_BUSY;
+			c->reused = true;
+			c->cb = cb;
+			c->ctx = ctx;
+			c->deadline_ms = 0;
+			list_push(&p->busy, c);
+			COUNT(ut, reuses);
+			*conn_r = c;
+			return UPSTREAM_ACQ_READY;
+		}
+	}
+	c = mem_calloc(1, sizeof(*c));
+	c->pool = p;
+	c->fd = -1;
+	c->cb = cb;
+	c->ctx = ctx;
+	c->fresh = fresh;
+	if (p->open >= ut->set.pool_max && fresh && p->idle.head != NULL)
+		conn_destroy(p->idle.head);
+	if (p->open >= ut->set.pool_max || p->waiting.count > 0) {
+		c->state = UC_WAITING;
+		c->deadline_ms = ioloop_now_ms(ut->loop) + ut->set.connect_timeout_ms;
+		list_push(&p->waiting, c);
+		COUNT(ut, queued);
+		*conn_r = c;
+		return UPSTREAM_ACQ_PENDING;
+	}
+	c->state = UC_BUSY;
+	list_push(&p->busy, c);
+	if (start_connect(c) < 0) {
+		*errno_r = c->error;
+		conn_destroy(c);
+		return UPSTREAM_ACQ_FAILED;
+	}
+	*conn_r = c;
+	return UPSTREAM_ACQ_PENDING;
+}
+
+void upstream_release(struct upstream_conn **connp, bool reusable)
+{
+	struct upstream_conn *c = *connp;
+	if (c == NULL)
+		return;
+	*connp = NULL;
+	struct upstream_pool *p = c->pool;
+	struct upstream_thread *ut = p->ut;
+
+	if (reusable && c->state == UC_BUSY && c->fd >= 0 && !balancer_member_removed(p->member)) {
+		list_unlink(&p->busy, c);
+		c->state = UC_IDLE;
+		c->want_write = false;
+		c->deadline_ms = 0;
+		c->idle_since_ms = ioloop_now_ms(ut->loop);
+		c->cb = NULL;
+		c->ctx = NULL;
+		set_events(c);
+		list_push(&p->idle, c);
+	} else {
+		conn_destroy(c);
+	}
+	if (p->waiting.count > 0)
+		post_dispatch(ut);
+}
+
+int upstream_conn_fd(const struct upstream_conn *conn)
+{
+	return conn->fd;
+}
+
+int upstream_conn_error(const struct upstream_conn *conn)
+{
+	return conn->error;
+}
+
+bool upstream_conn_reused(const struct upstream_conn *conn)
+{
+	return conn->reused;
+}
+
+void upstream_conn_deadline(struct upstream_conn *conn, uint64_t ms)
+{
+	conn->deadline_ms = ms == 0 ? 0 : ioloop_now_ms(conn->pool->ut->loop) + ms;
+}
+
+void upstream_conn_want_write(struct upstream_conn *conn, bool on)
+{
+	if (conn->want_write == on || conn->io == NULL)
+		return;
+	conn->want_write = on;
+	set_events(conn);
+}

@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: MIT
+# tandem-lb's proxy in front of recording backends: what a member gets (headers re-serialised,
+# X-Forwarded-*, bodies streamed both ways), sticky routes, weights, states, failover,
+# and that malformed or smuggling requests never reach a member.
+import http.client
+import json
+import os
+import socket
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from conftest import CORPUS, free_port
+from lb_setup import Recorder, raw_exchange, start_lb, stop_lb
+
+
+@pytest.fixture
+def recorders():
+    recs = []
+
+    def make(n=2):
+        for i in range(n):
+            recs.append(Recorder(f"OX-{len(recs) + 1}"))
+        return recs
+
+    yield make
+    for r in recs:
+        r.stop()
+
+
+def get(port, path="/x", headers=None, method="GET", body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+
+
+def route_of(port, **kw):
+    status, headers, body = get(port, **kw)
+    assert status == 200, (status, body)
+    return json.loads(body)["route"]
+
+
+def test_a_request_reaches_a_member_with_forwarded_headers(workdir, recorders):
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")])
+    try:
+        status, headers, body = get(lb.port, "/api/v1/x?a=1", headers={
+            "Host": "groupware.example", "X-Forwarded-For": "6.6.6.6",
+            "X-Forwarded-Proto": "https", "Connection": "X-Secret", "X-Secret": "hop",
+            "Keep-Alive": "timeout=5", "X-End-To-End": "kept"})
+        assert status == 200 and json.loads(body)["route"] == "OX-1"
+        assert headers["x-backend"] == "OX-1"  # member fields come back
+        assert "keep-alive" not in headers
+        method, path, _, _ = rec.requests[-1]
+        assert (method, path) == ("GET", "/api/v1/x?a=1")
+        h = rec.headers_of(-1)
+        assert h["host"] == "groupware.example"
+        assert h["x-forwarded-for"] == "127.0.0.1"  # the client's claim is not trusted
+        assert h["x-forwarded-proto"] == "http"
+        assert h["x-end-to-end"] == "kept"
+        assert "x-secret" not in h and "keep-alive" not in h
+    finally:
+        stop_lb(lb)
+
+
+def test_trusted_proxies_keep_their_forwarded_for(workdir, recorders):
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")],
+                  balancer="trusted_proxies = 127.0.0.0/8\n")
+    try:
+        get(lb.port, headers={"X-Forwarded-For": "192.0.2.7", "X-Forwarded-Proto": "https"})
+        h = rec.headers_of(-1)
+        assert h["x-forwarded-for"] == "192.0.2.7, 127.0.0.1"
+        assert h["x-forwarded-proto"] == "https"
+    finally:
+        stop_lb(lb)
+
+
+def test_bodies_are_streamed_both_ways(workdir, recorders):
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")])
+    try:
+        payload = os.urandom(5 * 1024 * 1024)
+        status, _, body = get(lb.port, "/upload", method="POST", body=payload)
+        assert status == 200 and json.loads(body)["len"] == len(payload)
+        assert rec.requests[-1][3] == payload
+
+        # A chunked request body arrives whole (the proxy re-chunks what it decoded).
+        c = http.client.HTTPConnection("127.0.0.1", lb.port, timeout=30)
+        c.request("PUT", "/chunked", body=iter([b"hello ", b"chunked ", b"world"]),
+                  encode_chunked=True)
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read())["len"] == 19
+        c.close()
+        assert rec.requests[-1][3] == b"hello chunked world"
+    finally:
+        stop_lb(lb)
+
+
+def test_keep_alive_connections_to_members_are_reused(workdir, recorders):
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")], balancer="health_uri = /health\n")
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", lb.port, timeout=30)
+        for _ in range(50):
+            c.request("GET", "/k")
+            r = c.getresponse()
+            assert r.status == 200
+            r.read()
+        c.close()
+        # health checks use their own connections; requests share few pooled ones
+        time.sleep(0.3)
+        with rec.lock:
+            n = rec.connections
+        assert n < 20, f"{n} backend connections for 50 requests"
+    finally:
+        stop_lb(lb)
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(CORPUS)))
+def test_malformed_requests_get_400_and_never_reach_a_member(workdir, recorders, name):
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")])
+    try:
+        with open(os.path.join(CORPUS, name), "rb") as f:
+            raw = f.read()
+        data, closed = raw_exchange(lb.port, raw)
+        assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n"), data[:200]
+        assert data.count(b"HTTP/1.1 ") == 1, "a smuggled second request was answered"
+        assert closed
+        time.sleep(0.05)
+        assert rec.requests == [], f"the member got {rec.requests}"
+        assert route_of(lb.port) == "OX-1"  # and the balancer still works
+    finally:
+        stop_lb(lb)
+
+
+def test_sticky_routes_from_cookie_path_and_query(workdir, recorders):
+    recs = recorders(2)
+    lb = start_lb(workdir, [("OX-1", recs[0].port, 50, "ready"),
+                            ("OX-2", recs[1].port, 50, "ready")])
+    try:
+        for route in ("OX-1", "OX-2"):
+            for _ in range(5):
+                assert route_of(lb.port, headers={"Cookie": f"JSESSIONID=abc.{route}"}) == route
+            assert route_of(lb.port, path=f"/app;jsessionid=abc.{route}") == route
+            assert route_of(lb.port, path=f"/app?x=1&jsessionid=abc.{route}") == route
+    finally:
+        stop_lb(lb)
+
+
+def split(port, n, threads=4):
+    counts = Counter()
+    lock = threading.Lock()
+
+    def work(k):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(k):
+            c.request("GET", "/new")
+            r = c.getresponse()
+            route = json.loads(r.read())["route"]
+            with lock:
+                counts[route] += 1
+        c.close()
+
+    ts = [threading.Thread(target=work, args=(n // threads,)) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return counts
+
+
+@pytest.mark.parametrize("factors,expect", [((50, 50), 0.5), ((75, 25), 0.75)])
+def test_new_sessions_split_by_loadfactor(workdir, recorders, factors, expect):
+    recs = recorders(2)
+    lb = start_lb(workdir, [("OX-1", recs[0].port, factors[0], "ready"),
+                            ("OX-2", recs[1].port, factors[1], "ready")])
+    try:
+        # sticky traffic to OX-2 in between must not skew the weights
+        for _ in range(50):
+            route_of(lb.port, headers={"Cookie": "JSESSIONID=s.OX-2"})
+        counts = split(lb.port, 1000)
+        share = counts["OX-1"] / 1000
+        assert abs(share - expect) <= 0.1 * expect, counts
+    finally:
+        stop_lb(lb)
+
+
+def test_a_dead_member_costs_no_failed_request(workdir, recorders):
+    rec, = recorders(1)
+    dead = free_port()  # nothing listens there
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready"), ("OX-2", dead, 50, "ready")],
+                  balancer="health_interval = 10s\n")  # passive detection alone
+    try:
+        for _ in range(40):
+            assert route_of(lb.port) == "OX-1"
+        # sticky to the dead member: served elsewhere, no error
+        assert route_of(lb.port, headers={"Cookie": "JSESSIONID=s.OX-2"}) == "OX-1"
+    finally:
+        stop_lb(lb)
+
+
+def test_no_usable_member_is_503_with_a_code(workdir):
+    lb = start_lb(workdir, [("OX-1", free_port(), 50, "ready")],
+                  balancer="health_interval = 10s\n")
+    try:
+        status, headers, body = get(lb.port)
+        assert status == 503
+        assert json.loads(body)["error"]["code"] == "LB-0503"
+    finally:
+        stop_lb(lb)
+
+
+def test_drain_takes_only_sticky_traffic_and_maint_none(workdir, recorders):
+    recs = recorders(3)
+    lb = start_lb(workdir, [("OX-1", recs[0].port, 50, "ready"),
+                            ("OX-2", recs[1].port, 50, "drain"),
+                            ("OX-3", recs[2].port, 50, "maint")])
+    try:
+        assert set(split(lb.port, 100)) == {"OX-1"}
+        assert route_of(lb.port, headers={"Cookie": "JSESSIONID=s.OX-2"}) == "OX-2"
+        assert route_of(lb.port, headers={"Cookie": "JSESSIONID=s.OX-3"}) == "OX-1"
+    finally:
+        stop_lb(lb)
+
+
+def test_standby_serves_only_when_no_ready_member_is_left(workdir, recorders):
+    recs = recorders(2)
+    lb = start_lb(workdir, [("OX-1", recs[0].port, 50, "ready"),
+                            ("OX-2", recs[1].port, 50, "standby")])
+    try:
+        assert set(split(lb.port, 40)) == {"OX-1"}
+        recs[0].stop()
+        deadline = time.monotonic() + 5
+        while route_of(lb.port) != "OX-2":
+            assert time.monotonic() < deadline
+    finally:
+        stop_lb(lb)
+
+
+def test_sigterm_stops_cleanly(workdir, recorders):
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")])
+    assert route_of(lb.port) == "OX-1"
+    assert lb.stop() == 0
+    assert "stopped" in lb.stderr()

@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: MIT
+# scripts/start.sh for real, against the ASan build on ports chosen at run time: Redis, two
+# nodes and the balancer come up, alice logs in through the balancer and her session works on
+# both nodes, SIGTERM to the script stops every process it started, and a second start reuses
+# the data without provisioning again.
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from conftest import BUILD, ROOT, free_port
+from provisioning import ApiClient
+from redis_harness import require_redis
+
+START = os.path.join(ROOT, "scripts", "start.sh")
+
+
+class StartScript:
+    """scripts/start.sh in the background; its output is collected line by line."""
+
+    def __init__(self, env):
+        self.lines = []
+        self.proc = subprocess.Popen([START], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.children = {}
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    def output(self):
+        return "\n".join(self.lines)
+
+    def wait_line(self, text, timeout=180.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if text in line:
+                    return line
+            assert self.proc.poll() is None, \
+                f"start.sh exited with {self.proc.returncode}:\n{self.output()[-6000:]}"
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} not printed within {timeout}s:\n{self.output()[-6000:]}")
+
+    def find_children(self):
+        """{pid: argv} of the processes the script started (its direct children)."""
+        found = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                found[int(entry)] = argv
+        self.children = found
+        return found
+
+    def stop(self, timeout=120):
+        """SIGTERM to the script alone (it stops its processes itself); its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise
+        self.reader.join(timeout=10)
+        return self.proc.returncode
+
+    def kill(self):
+        """After a failure: the script's own stop first, then every process left by its PID."""
+        if self.proc.poll() is None:
+            self.find_children()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+        for pid in list(self.children) + [self.proc.pid]:
+            if alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.proc.wait()
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def manager_get(port, path, password):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    req.add_header("Authorization",
+                   "Basic " + base64.b64encode(f"lbadmin:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def run_and_stop(env, ports, check):
+    """Starts the script, runs check(script) once it printed its URL, stops it and checks
+    that nothing it started is left."""
+    s = StartScript(env)
+    try:
+        s.wait_line(f"Tandem is running on http://127.0.0.1:{ports['lb']}/")
+        children = s.find_children()
+        names = sorted(os.path.basename(argv[0].split()[0]) for argv in children.values())
+        assert names == ["redis-server", "tandem-lb", "tandemd", "tandemd"], children
+        check(s)
+        code = s.stop()
+        assert code == 0, f"start.sh exited with {code}:\n{s.output()[-6000:]}"
+    except BaseException:
+        s.kill()
+        raise
+    out = s.output()
+    assert "stopped" in out.splitlines()[-1], out[-3000:]
+    left = [pid for pid in children if alive(pid)]
+    assert not left, f"still running after the stop: {left}"
+    busy = [name for name, port in ports.items() if listening(port)]
+    assert not busy, f"still listening after the stop: {busy}"
+    return out
+
+
+def login_alice(lb_port):
+    api = ApiClient(lb_port)
+    status, body, _ = api.login("alice", "alice_password")
+    assert status == 200, body
+    return api, body
+
+
+def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
+    require_redis()
+    ports = {name: free_port() for name in ("lb", "admin", "ox1", "ox2", "redis")}
+    assert len(set(ports.values())) == len(ports)
+    data = os.path.join(workdir, "data")
+    env = dict(os.environ, TANDEM_SKIP_BUILD="1", TANDEM_BIN=os.path.join(BUILD, "src"),
+               TANDEM_DATA=data, TANDEM_LISTEN=f"127.0.0.1:{ports['lb']}",
+               TANDEM_ADMIN_PORT=str(ports["admin"]),
+               TANDEM_NODE_PORTS=f"{ports['ox1']} {ports['ox2']}",
+               TANDEM_REDIS_PORT=str(ports["redis"]))
+    first = {}
+
+    def check_first(s):
+        out = s.output()
+        assert "provisioning the demo context (first start)" in out
+        assert f"OX-1 http://127.0.0.1:{ports['ox1']}/" in out
+        assert f"OX-2 http://127.0.0.1:{ports['ox2']}/" in out
+        api, body = login_alice(ports["lb"])
+        first["user_id"] = body["user_id"]
+        status, me, _ = api.request("GET", "/api/v1/session")
+        assert status == 200 and me["login"] == "alice", me
+        # The session lives in the private Redis: each node takes it directly.
+        for route, port in (("OX-1", ports["ox1"]), ("OX-2", ports["ox2"])):
+            node = ApiClient(port)
+            node.session, node.cookies = api.session, dict(api.cookies)
+            status, me, _ = node.request("GET", "/api/v1/session")
+            assert status == 200, me
+            assert me["user_id"] == body["user_id"] and me["route"] == route, me
+        # A session id alone, without the secret cookie, is not enough.
+        bare = ApiClient(ports["lb"])
+        bare.session = api.session
+        assert bare.request("GET", "/api/v1/session")[0] == 401
+        with open(os.path.join(data, "lb_admin_password")) as f:
+            password = f.read().strip()
+        if f"http://127.0.0.1:{ports['admin']}/manager/" in out:
+            assert f"(lbadmin / {password})" in out
+            status, raw = manager_get(ports["admin"], "/manager/v1/members", password)
+            assert status == 200, raw
+            routes = {m["route"] for m in json.loads(raw)["members"]}
+            assert routes == {"OX-1", "OX-2"}, raw
+            assert manager_get(ports["admin"], "/manager/v1/members", "wrong")[0] == 401
+        else:
+            assert "manager not served by this tandem-lb build" in out
+
+    run_and_stop(env, ports, check_first)
+    with open(os.path.join(data, "cookie_salt")) as f:
+        salt = f.read()
+    for name in ("OX-1.log", "OX-2.log", "tandem-lb.log", "redis.log"):
+        assert os.path.getsize(os.path.join(data, "logs", name)) > 0, name
+
+    def check_second(s):
+        assert "provisioning the demo context" not in s.output()
+        _, body = login_alice(ports["lb"])
+        assert body["user_id"] == first["user_id"]
+
+    run_and_stop(env, ports, check_second)
+    with open(os.path.join(data, "cookie_salt")) as f:
+        assert f.read() == salt
