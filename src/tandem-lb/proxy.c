@@ -23,14 +23,21 @@
 
 #define OUT_HIGH        (256 * 1024) /* request bytes buffered before the client is paused */
 #define OUT_LOW         (64 * 1024)  /* ... and resumed */
+#define OUT_KEEP        (64 * 1024)  /* requests up to this size stay whole for a resend */
 #define IN_INITIAL      (16 * 1024)
 #define FAST_BODY_MAX   (64 * 1024) /* smaller answers are collected and sent in one piece */
 #define COOKIES_MAX     8
 #define ATTEMPTS_MAX    BALANCER_EXCLUDE_MAX
 #define STALE_RETRY_MAX 2
+#define SPARES_MAX      64
+#define SPARE_BUF_MAX   (64 * 1024)
+
+struct proxy_req;
 
 struct proxy_thread {
 	struct proxy *p;
+	struct proxy_req *spare; /* finished requests kept with their buffers for the next ones */
+	unsigned spare_count;
 	struct ioloop *loop;
 	struct upstream_thread *ut;
 	struct proxy_thread *next; /* all threads, under p->lock */
@@ -88,6 +95,7 @@ struct proxy_req {
 	bool failed;  /* the exchange failed: the member counts an error */
 	uint64_t rest;
 	struct http_chunked_decoder dec;
+	struct proxy_req *spare_next;
 };
 
 static void counter_inc(_Atomic uint64_t *c)
@@ -105,15 +113,57 @@ static int discard_sink(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
-static void pr_free(struct proxy_req *pr, bool reusable)
+static void pr_destroy(struct proxy_req *pr)
 {
-	upstream_release(&pr->uc, reusable);
-	if (pr->member != NULL)
-		balancer_end(&pr->member, pr->bytes_in, pr->bytes_out, pr->failed);
 	buf_free(&pr->out);
 	mem_free(&pr->in);
 	mem_free(&pr->rheaders);
 	mem_free(&pr);
+}
+
+/* A request's state with its buffers, from the thread's spares when there is one: most
+   requests look alike, and the allocations and zeroing are a measurable share of the
+   balancer's own CPU time per request. */
+static struct proxy_req *pr_new(struct proxy_thread *pt)
+{
+	struct proxy_req *pr = pt->spare;
+	if (pr == NULL) {
+		pr = mem_calloc(1, sizeof(*pr));
+		buf_init(&pr->out, SIZE_MAX / 2);
+		pr->rheaders =
+		    mem_alloc(pt->p->response_limits.max_headers * sizeof(*pr->rheaders));
+		return pr;
+	}
+	pt->spare = pr->spare_next;
+	pt->spare_count--;
+	struct buf out = pr->out;
+	char *in = pr->in;
+	size_t in_cap = pr->in_cap;
+	struct http_header *rheaders = pr->rheaders;
+	memset(pr, 0, sizeof(*pr));
+	pr->out = out;
+	pr->in = in;
+	pr->in_cap = in_cap;
+	pr->rheaders = rheaders;
+	return pr;
+}
+
+static void pr_free(struct proxy_req *pr, bool reusable)
+{
+	struct proxy_thread *pt = pr->pt;
+
+	upstream_release(&pr->uc, reusable);
+	if (pr->member != NULL)
+		balancer_end(&pr->member, pr->bytes_in, pr->bytes_out, pr->failed);
+	if (pt->spare_count >= SPARES_MAX || pr->out.cap > SPARE_BUF_MAX ||
+	    pr->in_cap > SPARE_BUF_MAX) {
+		pr_destroy(pr);
+		return;
+	}
+	buf_reset(&pr->out);
+	pr->spare_next = pt->spare;
+	pt->spare = pr;
+	pt->spare_count++;
 }
 
 /* The request no longer needs pr: no callback will reach it again. */
@@ -250,12 +300,8 @@ static void flush(struct proxy_req *pr)
 		pr->write_failed = true;
 	}
 	upstream_conn_want_write(pr->uc, false);
-	if (pr->write_failed) {
-		buf_reset(&pr->out);
-		pr->out_sent = 0;
-		pr->out_trimmed = true;
-	} else if (pr->body != FORWARD_BODY_NONE && pr->out_sent == pr->out.len) {
-		/* A request without a body keeps its head for a resend on a fresh connection. */
+	if (!pr->write_failed && pr->out_sent == pr->out.len && pr->out.len > OUT_KEEP) {
+		/* Small requests stay whole, for a resend elsewhere (refusal, stale connection). */
 		buf_reset(&pr->out);
 		pr->out_sent = 0;
 		pr->out_trimmed = true;
@@ -417,6 +463,30 @@ static bool stale_retry(struct proxy_req *pr)
 	return true;
 }
 
+/* The member answered that it did not act on the request (a draining node refusing a login,
+   src/tandemd/sessions.c): mark it draining at once, without waiting for the next health
+   check, and send the request, still whole, to another member. */
+static void refused_retry(struct proxy_req *pr)
+{
+	log_info("proxy", "%s: member %s is draining: the request goes to another member",
+	         http_request_id(pr->req), balancer_member_route(pr->member));
+	balancer_set_draining(pr->member, true);
+	upstream_release(&pr->uc, false);
+	bool room = balancer_exclude_add(&pr->exclude, pr->member);
+	balancer_end(&pr->member, pr->bytes_in, pr->bytes_out, false);
+	pr->bytes_in = pr->bytes_out = 0;
+	pr->in_off = pr->in_len = 0;
+	pr->head_done = pr->got_any = pr->write_failed = false;
+	pr->out_sent = 0;
+	http_response_parser_init(&pr->rp, &pr->p->response_limits);
+	if (!room || ++pr->attempts >= ATTEMPTS_MAX) {
+		fail(pr, 503, "LB-0503", "no member could take the request");
+		return;
+	}
+	counter_inc(&pr->p->retries);
+	attempt(pr);
+}
+
 /* Reads and parses the answer's head. Returns false when pr is (or may be) gone. */
 static bool read_head(struct proxy_req *pr)
 {
@@ -448,6 +518,12 @@ static bool read_head(struct proxy_req *pr)
 					   itself; wait for the final answer. */
 					http_response_parser_init(&pr->rp, &pr->p->response_limits);
 					continue;
+				}
+				if (pr->rh.status == 503 && !pr->out_trimmed &&
+				    http_response_head_header(&pr->rh, "X-Tandem-Refused").ptr !=
+				        NULL) {
+					refused_retry(pr);
+					return false;
 				}
 				pr->head_done = true;
 				upstream_conn_deadline(pr->uc, pr->p->set.read_timeout_ms);
@@ -628,10 +704,10 @@ static int body_sink(void *ctx, const char *data, size_t len)
 	struct proxy_req *pr = ctx;
 
 	if (len == 0) {
-		if (pr->body == FORWARD_BODY_CHUNKED && !pr->write_failed)
+		if (pr->body == FORWARD_BODY_CHUNKED)
 			buf_append_lit(&pr->out, "0\r\n\r\n");
 		pr->body_done = true;
-	} else if (!pr->write_failed) {
+	} else {
 		if (pr->body == FORWARD_BODY_CHUNKED) {
 			char line[24];
 			buf_append(&pr->out, line, http_chunked_format_size(line, len));
@@ -639,6 +715,16 @@ static int body_sink(void *ctx, const char *data, size_t len)
 		buf_append(&pr->out, data, len);
 		if (pr->body == FORWARD_BODY_CHUNKED)
 			buf_append_lit(&pr->out, "\r\n");
+	}
+	if (pr->write_failed) {
+		/* The member stopped taking bytes; its answer decides. Keep a small request for a
+		   resend elsewhere, drop the rest of a large one. */
+		if (pr->out.len > OUT_KEEP || pr->out_trimmed) {
+			buf_reset(&pr->out);
+			pr->out_sent = 0;
+			pr->out_trimmed = true;
+		}
+		return 0;
 	}
 	if (pr->uc != NULL && pr->begun)
 		flush(pr);
@@ -675,7 +761,7 @@ static void on_head(struct http_request *req, void *ctx)
 		http_response_error(req, 405, "LB-0405", "CONNECT is not proxied");
 		return;
 	}
-	struct proxy_req *pr = mem_calloc(1, sizeof(*pr));
+	struct proxy_req *pr = pr_new(current_pt);
 	pr->p = p;
 	pr->pt = current_pt;
 	pr->req = req;
@@ -684,8 +770,6 @@ static void on_head(struct http_request *req, void *ctx)
 	pr->body = head->body_kind == HTTP_BODY_NONE     ? FORWARD_BODY_NONE
 	           : head->body_kind == HTTP_BODY_LENGTH ? FORWARD_BODY_LENGTH
 	                                                 : FORWARD_BODY_CHUNKED;
-	buf_init(&pr->out, SIZE_MAX / 2);
-	pr->rheaders = mem_calloc(p->response_limits.max_headers, sizeof(*pr->rheaders));
 	http_response_parser_init(&pr->rp, &p->response_limits);
 
 	struct strv cookies[COOKIES_MAX];
@@ -752,6 +836,11 @@ static void thread_stop(struct ioloop *loop, void *ctx)
 	p->gone.idle = p->gone.busy = 0;
 	pthread_mutex_unlock(&p->lock);
 	upstream_thread_destroy(&pt->ut);
+	while (pt->spare != NULL) {
+		struct proxy_req *pr = pt->spare;
+		pt->spare = pr->spare_next;
+		pr_destroy(pr);
+	}
 	mem_free(&pt);
 	current_pt = NULL;
 }

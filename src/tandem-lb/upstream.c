@@ -7,7 +7,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -248,14 +247,6 @@ static void conn_io(void *ctx, unsigned events)
 	}
 }
 
-/* An idle connection that the member closed (or wrote to) since it went idle is not handed
-   out: one poll() without waiting, as the Redis pool does. */
-static bool idle_alive(const struct upstream_conn *c)
-{
-	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-	return poll(&pfd, 1, 0) == 0;
-}
-
 /* Hands slots that came free to waiters, from a clean stack (see upstream_release). */
 static void dispatch(void *ctx)
 {
@@ -266,10 +257,6 @@ static void dispatch(void *ctx)
 		while (p->waiting.head != NULL) {
 			struct upstream_conn *w = p->waiting.head;
 			struct upstream_conn *idle = w->fresh ? NULL : p->idle.head;
-			while (idle != NULL && !idle_alive(idle)) {
-				conn_destroy(idle);
-				idle = p->idle.head;
-			}
 			if (idle == NULL && p->open >= ut->set.pool_max && p->idle.head != NULL) {
 				/* A fresh waiter and only idle connections: make room. */
 				conn_destroy(p->idle.head);
@@ -457,14 +444,13 @@ enum upstream_acquire_result upstream_acquire(struct upstream_thread *ut, struct
 	struct upstream_conn *c;
 
 	*conn_r = NULL;
+	/* An idle connection the member closed is gone already: its epoll event (conn_io) ends
+	   it, so no syscall checks it here. The rest of the race is the stale retry's. The most
+	   recently used one is taken, so that surplus connections age out (sweep). */
 	if (!fresh && p->waiting.count == 0) {
-		while ((c = p->idle.head) != NULL) {
+		c = p->idle.tail;
+		if (c != NULL) {
 			list_unlink(&p->idle, c);
-			if (!idle_alive(c)) {
-				conn_close_socket(c);
-				mem_free(&c);
-				continue;
-			}
 			c->state = UC_BUSY;
 			c->reused = true;
 			c->cb = cb;

@@ -337,6 +337,9 @@ void sessions_login(struct node *node, struct http_request *req)
 	/* A draining node is on its way out: new sessions belong on another node, the ones it
 	   has keep working until it stops. */
 	if (atomic_load(&node->state) == NODE_DRAINING) {
+		/* Tells a balancer that nothing was done, so it may send the login elsewhere
+		   (docs/internals/proxy.md). */
+		http_response_header(req, "X-Tandem-Refused", "draining");
 		api_error(req, 503, "SRV-0503", "this node is draining; log in on another node");
 		return;
 	}
