@@ -319,7 +319,7 @@ static enum http_parse_status parse_request_line(struct strv line, struct http_r
 static enum http_parse_status apply_header(struct http_request_head *head,
                                            const struct http_header *h,
                                            struct http_parser__framing *framing, bool *seen_host,
-                                           int *status_r, const char **error_r)
+                                           bool *seen_close, int *status_r, const char **error_r)
 {
 	struct strv name = h->name;
 	struct strv value = h->value;
@@ -351,7 +351,9 @@ static enum http_parse_status apply_header(struct http_request_head *head,
 		if (head->host.ptr == NULL)
 			head->host = value;
 	} else if (strv_eq_ci(name, STRV_LIT("Connection"))) {
-		http_parser__connection(value, head->version_minor == 0, &head->keep_alive);
+		/* "close" wins over "keep-alive" in any order and any field (RFC 9112 9.3). */
+		if (http_parser__connection(value, head->version_minor == 0, &head->keep_alive))
+			*seen_close = true;
 	} else if (strv_eq_ci(name, STRV_LIT("Expect"))) {
 		if (!strv_eq_ci_cstr(value, "100-continue"))
 			FAIL(417, "unsupported expectation");
@@ -368,7 +370,7 @@ static enum http_parse_status parse_head(struct http_request_parser *p, const ch
 	size_t pos = start;
 	struct strv line;
 	struct http_parser__framing framing = {0};
-	bool seen_host = false;
+	bool seen_host = false, seen_close = false;
 
 	memset(head, 0, sizeof(*head));
 	head->headers = headers;
@@ -390,7 +392,7 @@ static enum http_parse_status parse_head(struct http_request_parser *p, const ch
 			return HTTP_PARSE_ERROR;
 		}
 		if (apply_header(head, &headers[head->header_count - 1], &framing, &seen_host,
-		                 status_r, error_r) != HTTP_PARSE_OK)
+		                 &seen_close, status_r, error_r) != HTTP_PARSE_OK)
 			return HTTP_PARSE_ERROR;
 	}
 
@@ -401,6 +403,8 @@ static enum http_parse_status parse_head(struct http_request_parser *p, const ch
 		FAIL(400, "Transfer-Encoding in an HTTP/1.0 request");
 	if (!seen_host && head->version_minor == 1)
 		FAIL(400, "missing Host header");
+	if (seen_close)
+		head->keep_alive = false;
 	if (seen_cl)
 		head->content_length = framing.content_length;
 	if (seen_te)
