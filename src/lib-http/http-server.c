@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "config.h"
 #include "http-chunked.h"
+#include "http-tls.h"
 #include "ioloop.h"
 #include "log.h"
 #include "mem.h"
@@ -37,13 +38,15 @@
 #define SWEEP_MS         250
 #define RECYCLE_MAX      (64 * 1024)
 #define SMALL_BODY       (8 * 1024)
+#define TLS_FILE_CHUNK   (64 * 1024) /* pread() + SSL_write() in place of sendfile() */
 
 enum conn_state {
-	CS_HEAD,     /* waiting for / reading a request head */
-	CS_BODY,     /* reading the request body */
-	CS_HANDLING, /* the application owns the request */
-	CS_WRITING,  /* sending the response */
-	CS_LINGER,   /* response sent, write side shut, draining input before close */
+	CS_HANDSHAKE, /* TLS listener: the handshake runs before anything is read */
+	CS_HEAD,      /* waiting for / reading a request head */
+	CS_BODY,      /* reading the request body */
+	CS_HANDLING,  /* the application owns the request */
+	CS_WRITING,   /* sending the response */
+	CS_LINGER,    /* response sent, write side shut, draining input before close */
 	CS_CLOSED,
 };
 
@@ -51,6 +54,8 @@ struct listen_spec {
 	char host[64];
 	uint16_t port;
 	char bound[80];
+	struct http_tls_ctx *tls; /* a reference; NULL = plain */
+	bool https_redirect;
 };
 
 struct loop_thread;
@@ -95,6 +100,8 @@ struct conn {
 	struct conn *prev, *next;
 	int fd;
 	struct io *io;
+	struct http_tls_conn *tls; /* NULL on plain listeners */
+	http_head_fn *on_head;     /* the application's, or the HTTPS redirect */
 	char peer[64];
 	char peer_ip[INET6_ADDRSTRLEN];
 	enum conn_state state;
@@ -138,7 +145,7 @@ struct loop_thread {
 	time_t date_sec;
 	uint32_t id_prefix;
 	uint32_t id_counter;
-	_Atomic uint64_t accepted, requests, parse_errors, timeouts, open;
+	_Atomic uint64_t accepted, requests, parse_errors, timeouts, open, tls_failures;
 };
 
 struct http_server {
@@ -146,6 +153,7 @@ struct http_server {
 	struct listen_spec specs[MAX_LISTENERS];
 	int first_fds[MAX_LISTENERS]; /* thread 0's sockets, bound in http_server_listen */
 	unsigned spec_count;
+	uint16_t https_port; /* the first TLS listener's, for redirects */
 	struct loop_thread *threads;
 	unsigned thread_count;
 	bool started;
@@ -213,7 +221,8 @@ static int bind_socket(const char *host, uint16_t port, bool reuseport, int *fd_
 	return 0;
 }
 
-int http_server_listen(struct http_server *server, const char *address, const char **error_r)
+static int listen_add(struct http_server *server, const char *address, struct http_tls_ctx *tls,
+                      bool https_redirect, const char **error_r)
 {
 	static __thread char err[200];
 	if (server->spec_count == MAX_LISTENERS) {
@@ -248,8 +257,33 @@ int http_server_listen(struct http_server *server, const char *address, const ch
 	bool v6 = strchr(spec->host, ':') != NULL;
 	snprintf(bound, sizeof(bound), "%s%s%s:%u", v6 ? "[" : "", spec->host, v6 ? "]" : "", port);
 	memcpy(spec->bound, bound, sizeof(bound));
+	spec->https_redirect = https_redirect;
+	if (tls != NULL) {
+		http_tls_ctx_ref(tls);
+		spec->tls = tls;
+		if (server->https_port == 0)
+			server->https_port = port;
+	}
 	server->first_fds[server->spec_count++] = fd;
 	return 0;
+}
+
+int http_server_listen(struct http_server *server, const char *address, const char **error_r)
+{
+	return listen_add(server, address, NULL, false, error_r);
+}
+
+int http_server_listen_tls(struct http_server *server, const char *address,
+                           struct http_tls_ctx *tls, const char **error_r)
+{
+	assert(tls != NULL);
+	return listen_add(server, address, tls, false, error_r);
+}
+
+int http_server_listen_https_redirect(struct http_server *server, const char *address,
+                                      const char **error_r)
+{
+	return listen_add(server, address, NULL, true, error_r);
 }
 
 const char *http_server_address(struct http_server *server, unsigned i)
@@ -321,6 +355,7 @@ static void conn_free(struct conn *c)
 
 	request_abort(&c->req);
 	io_remove(&c->io);
+	http_tls__conn_free(&c->tls);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->req.file_fd >= 0)
@@ -350,9 +385,75 @@ static void conn_io(void *ctx, unsigned events)
 	struct conn *c = ctx;
 	if (events & IO_READ)
 		c->read_drained = false;
-	if ((events & IO_ERROR) && c->state != CS_HANDLING)
+	if ((events & IO_ERROR) && c->state != CS_HANDLING) {
+		if (c->state == CS_HANDSHAKE)
+			counter_inc(&c->lt->tls_failures);
 		c->state = CS_CLOSED;
+	}
 	conn_run(c);
+}
+
+/* The address the client connected to, for a request without Host (HTTP/1.0). */
+static void local_host(int fd, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN] = "localhost";
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 && ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		snprintf(out, size, "[%s]", ip);
+		return;
+	}
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+	snprintf(out, size, "%s", ip);
+}
+
+/* on_head of an HTTPS-redirect listener: 301 to the same host and target on the TLS port.
+   The parser has checked Host's characters (no '/', '@', blanks or controls), so it cannot
+   redirect anywhere but to a host of that name. */
+static void https_redirect(struct http_request *req, void *ctx)
+{
+	const struct http_request_head *h = &req->head;
+	struct conn *c = req->conn;
+	uint16_t port = c->lt->server->https_port;
+	char local[INET6_ADDRSTRLEN + 2];
+	struct strv host = h->host, target = h->target;
+	(void)ctx;
+
+	if (host.len == 0) {
+		local_host(c->fd, local, sizeof(local));
+		host = strv_from_cstr(local);
+	} else if (host.ptr[0] == '[') {
+		ptrdiff_t end = strv_find_char(host, ']');
+		if (end > 0)
+			host.len = (size_t)end + 1;
+	} else {
+		ptrdiff_t colon = strv_find_char(host, ':');
+		if (colon >= 0)
+			host.len = (size_t)colon;
+	}
+	/* Absolute-form: only the path and query; "*" and CONNECT's authority: the root. */
+	if (target.len == 0 || target.ptr[0] != '/')
+		target = h->path.len > 0 && h->path.ptr[0] == '/' ? h->path : STRV_LIT("/");
+	size_t size = host.len + target.len + h->query.len + 32;
+	struct buf loc;
+	buf_init_fixed(&loc, pool_alloc(req->pool, size), size);
+	buf_append_lit(&loc, "https://");
+	buf_append_strv(&loc, host);
+	if (port != 443) {
+		buf_append_char(&loc, ':');
+		buf_append_u64(&loc, port);
+	}
+	buf_append_strv(&loc, target);
+	if (target.ptr != h->target.ptr && h->query.len > 0) {
+		buf_append_char(&loc, '?');
+		buf_append_strv(&loc, h->query);
+	}
+	http_response_status(req, 301);
+	http_response_header_strv(req, STRV_LIT("Location"), buf_strv(&loc));
+	http_response_send(req);
 }
 
 static void accept_ready(void *ctx, unsigned events)
@@ -398,8 +499,16 @@ static void accept_ready(void *ctx, unsigned events)
 			    mem_calloc(server->set.limits.max_headers, sizeof(*c->headers));
 			buf_init(&c->out, 64 * 1024 * 1024);
 			request_reset(c);
-			c->state = CS_HEAD;
-			conn_set_deadline(c, server->set.limits.idle_timeout_ms);
+			const struct listen_spec *spec = &server->specs[i];
+			c->on_head = spec->https_redirect ? https_redirect : server->set.on_head;
+			if (spec->tls != NULL) {
+				c->tls = http_tls__conn_create(spec->tls, fd);
+				c->state = CS_HANDSHAKE;
+				conn_set_deadline(c, server->set.limits.header_timeout_ms);
+			} else {
+				c->state = CS_HEAD;
+				conn_set_deadline(c, server->set.limits.idle_timeout_ms);
+			}
 			c->next = lt->conns;
 			if (lt->conns != NULL)
 				lt->conns->prev = c;
@@ -411,6 +520,107 @@ static void accept_ready(void *ctx, unsigned events)
 			conn_run(c);
 		}
 	}
+}
+
+/* ---------------------------------------------------------------- TLS */
+
+/* OpenSSL may need to write while we read (or the reverse): watch for writability only for as
+   long as it says so. The same flag as a blocked response write, which cannot coincide. */
+static void tls_want_write(struct conn *c, bool want)
+{
+	if (want != c->waiting_write) {
+		c->waiting_write = want;
+		io_set_events(c->io, want ? IO_READ | IO_WRITE : IO_READ);
+	}
+}
+
+/* Returns 1 when the handshake is done or failed (the state says which), 0 to wait. */
+static int tls_handshake(struct conn *c)
+{
+	const char *error;
+	int ret = http_tls__handshake(c->tls, &error);
+	if (ret == HTTP_TLS_WANT_READ || ret == HTTP_TLS_WANT_WRITE) {
+		tls_want_write(c, ret == HTTP_TLS_WANT_WRITE);
+		return 0;
+	}
+	if (ret < 0) {
+		counter_inc(&c->lt->tls_failures);
+		log_debug("http", "%s: TLS handshake failed: %s", c->peer, error);
+		c->state = CS_CLOSED;
+		return 1;
+	}
+	tls_want_write(c, false);
+	/* Without a new edge: the client's first request may already wait in the socket. */
+	c->read_drained = false;
+	c->state = CS_HEAD;
+	conn_set_deadline(c, c->lt->server->set.limits.idle_timeout_ms);
+	return 1;
+}
+
+/* conn_read() over TLS. A record can hold more than room, and OpenSSL keeps the rest: so the
+   connection counts as drained only when OpenSSL itself found the socket empty (WANT_READ),
+   never after a short read as on a plain socket. */
+static int tls_read(struct conn *c, size_t room)
+{
+	ssize_t n = http_tls__read(c->tls, c->in + c->in_len, room);
+	if (n > 0) {
+		c->in_len += (size_t)n;
+		if (c->waiting_write && c->state != CS_WRITING)
+			tls_want_write(c, false);
+		return 1;
+	}
+	if (n == HTTP_TLS_WANT_READ) {
+		c->read_drained = true;
+		return 0;
+	}
+	if (n == HTTP_TLS_WANT_WRITE) {
+		tls_want_write(c, true);
+		return 0;
+	}
+	c->state = CS_CLOSED;
+	return -1;
+}
+
+/* write_response()'s in-memory part over TLS: the head, then the body, one SSL_write() each.
+   Returns 1 on progress, 0 when blocked, -1 on error. */
+static int tls_write(struct conn *c, size_t head_left, size_t body_left)
+{
+	struct http_request *req = &c->req;
+	bool head = head_left > 0;
+	const char *p = head ? c->out.data + c->out_sent : req->resp_body.data + c->body_sent;
+	ssize_t n = http_tls__write(c->tls, p, head ? head_left : body_left);
+	if (n == HTTP_TLS_WANT_READ || n == HTTP_TLS_WANT_WRITE)
+		return 0;
+	if (n < 0)
+		return -1;
+	if (head)
+		c->out_sent += (size_t)n;
+	else
+		c->body_sent += (size_t)n;
+	conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+	return 1;
+}
+
+/* sendfile() cannot encrypt: the next piece of the file goes through c->out instead (its head
+   is sent by now), the way produce() stages a streamed body. */
+static int tls_file_chunk(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	size_t want = req->file_left < TLS_FILE_CHUNK ? (size_t)req->file_left : TLS_FILE_CHUNK;
+	char data[TLS_FILE_CHUNK];
+	ssize_t n;
+
+	do
+		n = pread(req->file_fd, data, want, req->file_off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1; /* a read error, or the file shrank: the length was promised */
+	req->file_off += n;
+	req->file_left -= (uint64_t)n;
+	buf_reset(&c->out);
+	buf_append(&c->out, data, (size_t)n);
+	c->out_sent = 0;
+	return 0;
 }
 
 /* Reads once into the input buffer. Returns 1 on data, 0 on EAGAIN (wait), -1 when the
@@ -451,6 +661,8 @@ static int conn_read(struct conn *c)
 		}
 	}
 	size_t room = c->in_cap - c->in_len;
+	if (c->tls != NULL)
+		return tls_read(c, room);
 	ssize_t n = read(c->fd, c->in + c->in_len, room);
 	if (n > 0) {
 		c->in_len += (size_t)n;
@@ -508,7 +720,7 @@ static void call_handler(struct conn *c, bool head)
 	struct http_server *server = c->lt->server;
 	c->in_callback = true;
 	if (head)
-		server->set.on_head(&c->req, server->set.ctx);
+		c->on_head(&c->req, server->set.ctx);
 	else
 		server->set.on_request(&c->req, server->set.ctx);
 	c->in_callback = false;
@@ -519,7 +731,8 @@ static void send_continue(struct conn *c)
 	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	/* The socket's send buffer is empty at this point (the previous response was fully
 	   written), so a short write cannot happen in practice; treat it as fatal if it does. */
-	ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+	ssize_t n = c->tls != NULL ? http_tls__write(c->tls, msg, sizeof(msg) - 1)
+	                           : send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
 	if (n != (ssize_t)sizeof(msg) - 1)
 		c->state = CS_CLOSED;
 }
@@ -565,7 +778,7 @@ static bool handle_head(struct conn *c)
 	http_chunked_decoder_init(&req->chunked, lim);
 
 	c->state = CS_BODY;
-	if (server->set.on_head != NULL) {
+	if (c->on_head != NULL) {
 		call_handler(c, true);
 		if (c->response_ready) {
 			if (req->head.body_kind != HTTP_BODY_NONE)
@@ -842,6 +1055,12 @@ static int write_response(struct conn *c)
 		size_t head_left = c->out.len - c->out_sent;
 		size_t body_left = req->resp_body.len - c->body_sent;
 		if (head_left > 0 || body_left > 0) {
+			if (c->tls != NULL) {
+				int ret = tls_write(c, head_left, body_left);
+				if (ret <= 0)
+					return ret;
+				continue;
+			}
 			struct iovec iov[2];
 			int n_iov = 0;
 			if (head_left > 0)
@@ -866,6 +1085,11 @@ static int write_response(struct conn *c)
 			continue;
 		}
 		if (req->file_fd >= 0 && req->file_left > 0) {
+			if (c->tls != NULL) {
+				if (tls_file_chunk(c) < 0)
+					return -1;
+				continue;
+			}
 			size_t chunk =
 			    req->file_left > (1u << 30) ? (1u << 30) : (size_t)req->file_left;
 			ssize_t n = sendfile(c->fd, req->file_fd, &req->file_off, chunk);
@@ -897,6 +1121,8 @@ static int write_response(struct conn *c)
    kernel never answers unread input with a RST that would destroy the response in flight. */
 static void start_linger(struct conn *c)
 {
+	if (c->tls != NULL)
+		http_tls__shutdown(c->tls); /* then the rest of the peer's records are discarded */
 	shutdown(c->fd, SHUT_WR);
 	c->state = CS_LINGER;
 	c->deadline_ms = ioloop_now_ms(c->lt->loop) + LINGER_MS;
@@ -944,6 +1170,10 @@ static void conn_run(struct conn *c)
 {
 	for (;;) {
 		switch (c->state) {
+		case CS_HANDSHAKE:
+			if (tls_handshake(c) == 0)
+				return;
+			break;
 		case CS_HEAD:
 			if (c->lt->draining && c->in_len == c->in_off) {
 				c->state = CS_CLOSED;
@@ -1052,6 +1282,11 @@ static void sweep(void *ctx)
 		if (c->deadline_ms != 0 && now >= c->deadline_ms) {
 			c->deadline_ms = 0;
 			switch (c->state) {
+			case CS_HANDSHAKE:
+				counter_inc(&lt->timeouts);
+				counter_inc(&lt->tls_failures);
+				c->state = CS_CLOSED;
+				break;
 			case CS_HEAD:
 				if (c->in_len > c->in_off) {
 					counter_inc(&lt->timeouts);
@@ -1142,6 +1377,12 @@ int http_server_start(struct http_server *server, const char **error_r)
 		*error_r = "no listen address";
 		return -1;
 	}
+	for (unsigned i = 0; i < server->spec_count; i++) {
+		if (server->specs[i].https_redirect && server->https_port == 0) {
+			*error_r = "an HTTPS redirect needs a TLS listener";
+			return -1;
+		}
+	}
 	server->thread_count = n;
 	server->threads = mem_calloc(n, sizeof(*server->threads));
 	for (unsigned t = 0; t < n; t++) {
@@ -1189,7 +1430,7 @@ static void begin_drain(void *ctx)
 	struct conn *c = lt->conns;
 	while (c != NULL) {
 		struct conn *next = c->next;
-		if (c->state == CS_HEAD && c->in_len == c->in_off) {
+		if ((c->state == CS_HEAD && c->in_len == c->in_off) || c->state == CS_HANDSHAKE) {
 			c->state = CS_CLOSED;
 			conn_run(c);
 		}
@@ -1238,6 +1479,8 @@ void http_server_destroy(struct http_server **serverp)
 		for (unsigned i = 0; i < server->spec_count; i++)
 			close(server->first_fds[i]);
 	}
+	for (unsigned i = 0; i < server->spec_count; i++)
+		http_tls_ctx_unref(&server->specs[i].tls);
 	mem_free(&server->threads);
 	pthread_cond_destroy(&server->cond);
 	pthread_mutex_destroy(&server->lock);
@@ -1254,6 +1497,7 @@ void http_server_get_stats(struct http_server *server, struct http_server_stats 
 		stats_r->requests += atomic_load(&lt->requests);
 		stats_r->parse_errors += atomic_load(&lt->parse_errors);
 		stats_r->timeouts += atomic_load(&lt->timeouts);
+		stats_r->tls_handshake_failures += atomic_load(&lt->tls_failures);
 	}
 }
 
@@ -1287,6 +1531,11 @@ const char *http_request_peer(const struct http_request *req)
 const char *http_request_peer_ip(const struct http_request *req)
 {
 	return req->conn->peer_ip;
+}
+
+bool http_request_is_tls(const struct http_request *req)
+{
+	return req->conn->tls != NULL;
 }
 
 struct ioloop *http_request_loop(struct http_request *req)

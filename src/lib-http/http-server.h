@@ -14,6 +14,7 @@
 
 struct http_server;
 struct http_request;
+struct http_tls_ctx;
 struct ioloop;
 struct pool;
 
@@ -59,12 +60,23 @@ struct http_server_stats {
 	uint64_t requests;
 	uint64_t parse_errors; /* requests refused by the parser (400/417/431/413) */
 	uint64_t timeouts;
+	uint64_t tls_handshake_failures; /* TLS handshakes refused, broken off or timed out */
 };
 
 /* settings->on_request is required; the settings are copied. */
 struct http_server *http_server_create(const struct http_server_settings *settings);
 /* Binds "host:port" (repeatable; port 0 picks a free port). Before http_server_start(). */
 int http_server_listen(struct http_server *server, const char *address, const char **error_r);
+/* The same for a TLS listener (docs/internals/tls.md): every connection starts with a TLS
+   handshake under limits.header_timeout_ms with tls's certificate; a failed handshake just
+   closes. The server takes a reference on tls. Listeners keep the order they were added in. */
+int http_server_listen_tls(struct http_server *server, const char *address,
+                           struct http_tls_ctx *tls, const char **error_r);
+/* A plain listener that answers every request itself with 301 to https://<Host without
+   port>[:port]<target> (the port of the first TLS listener, left out when 443), never calling
+   the application. http_server_start() fails when the server has no TLS listener. */
+int http_server_listen_https_redirect(struct http_server *server, const char *address,
+                                      const char **error_r);
 /* The bound address of listener i ("127.0.0.1:8009"), or NULL. */
 const char *http_server_address(struct http_server *server, unsigned i);
 /* Starts the loop threads. */
@@ -86,6 +98,8 @@ const char *http_request_id(const struct http_request *req);
 /* Peer address as "ip:port", and its address alone. */
 const char *http_request_peer(const struct http_request *req);
 const char *http_request_peer_ip(const struct http_request *req);
+/* True when the request came over a TLS listener (X-Forwarded-Proto: https). */
+bool http_request_is_tls(const struct http_request *req);
 /* The loop the request's connection lives on. */
 struct ioloop *http_request_loop(struct http_request *req);
 /* From http_head_fn: deliver the body to sink instead of buffering it in memory. Later

@@ -56,6 +56,10 @@ static const struct config_key schema[] = {
     {"cluster", "announce", CONFIG_ADDRESS, NULL, false},
     {"cluster", "announce_interface", CONFIG_STRING, NULL, false},
     {"cluster", "member_ttl", CONFIG_DURATION, "3s", false},
+    {"tls", "listen", CONFIG_ADDRESS, NULL, true},
+    {"tls", "certificate", CONFIG_STRING, NULL, false},
+    {"tls", "key", CONFIG_STRING, NULL, false},
+    {"tls", "redirect", CONFIG_BOOL, "false", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -587,6 +591,64 @@ static void check_cluster(struct problems *p, struct lb_config *lc)
 	    duration(p, cfg, "cluster", "member_ttl", 100, 3600000, "between 100ms and 1h");
 }
 
+/* A [tls] file name, relative to the configuration's directory unless absolute. */
+static void tls_path(struct problems *p, struct lb_config *lc, const char *config_path,
+                     const char *key, char *out, size_t size)
+{
+	const char *file = config_get_str(lc->config, "tls", key);
+	const char *slash = strrchr(config_path, '/');
+	int n;
+
+	if (file == NULL)
+		return;
+	if (file[0] == '/' || slash == NULL)
+		n = snprintf(out, size, "%s", file);
+	else
+		n = snprintf(out, size, "%.*s/%s", (int)(slash - config_path), config_path, file);
+	if (file[0] == '\0' || n < 0 || (size_t)n >= size) {
+		problem(p, config_where(lc->config, "tls", key), "[tls] %s is empty or too long",
+		        key);
+		out[0] = '\0';
+	}
+}
+
+/* Whether the files load is --check-config's and the start's business (http_tls_ctx_create);
+   here only what belongs together. */
+static void check_tls(struct problems *p, struct lb_config *lc, const char *config_path)
+{
+	const struct config *cfg = lc->config;
+	bool cert = config_is_set(cfg, "tls", "certificate"),
+	     key = config_is_set(cfg, "tls", "key");
+
+	lc->tls_listen = config_get_all(cfg, "tls", "listen", &lc->tls_listen_count);
+	lc->tls_redirect = config_get_bool(cfg, "tls", "redirect");
+	tls_path(p, lc, config_path, "certificate", lc->tls_certificate,
+	         sizeof(lc->tls_certificate));
+	tls_path(p, lc, config_path, "key", lc->tls_key, sizeof(lc->tls_key));
+	if (cert && !key)
+		problem(p, config_where(cfg, "tls", "certificate"), "[tls] certificate needs key");
+	if (key && !cert)
+		problem(p, config_where(cfg, "tls", "key"), "[tls] key needs certificate");
+	if (lc->tls_listen_count > 0 && !cert && !key)
+		problem(p, config_where(cfg, "tls", "listen"),
+		        "[tls] listen needs certificate and key");
+	if (lc->tls_listen_count == 0 && (cert || key))
+		problem(p, config_where(cfg, "tls", cert ? "certificate" : "key"),
+		        "[tls] %s is set but there is no [tls] listen address",
+		        cert ? "certificate" : "key");
+	if (lc->tls_listen_count == 0 && lc->tls_redirect)
+		problem(p, config_where(cfg, "tls", "redirect"),
+		        "[tls] redirect needs a [tls] listen address to redirect to");
+	for (size_t i = 0; i < lc->tls_listen_count; i++) {
+		for (size_t j = 0; j < lc->listen_count; j++) {
+			if (strcmp(lc->tls_listen[i], lc->listen[j]) == 0)
+				problem(p, config_where(cfg, "tls", "listen"),
+				        "[tls] listen %s is also a [listen] address",
+				        lc->tls_listen[i]);
+		}
+	}
+}
+
 int lb_config_load(const char *path, struct lb_config **lc_r, const char **error_r)
 {
 	static __thread char msg[8192];
@@ -610,6 +672,7 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 	check_admin(&p, lc);
 	state_path(&p, lc, path);
 	check_cluster(&p, lc);
+	check_tls(&p, lc, path);
 	if (lc->member_count == 0 && lc->announce == NULL)
 		problem(&p, NULL,
 		        "no [member ROUTE] section and no [cluster] announce: nothing to balance "

@@ -76,6 +76,13 @@ struct lb_config {
 	const char *announce;      /* group:port, NULL = no discovery */
 	const char *announce_interface;
 	uint64_t member_ttl_ms;
+	/* [tls]; tls_listen_count 0 = no TLS. Relative file names are resolved beside the
+	   config; the files are only read by http_tls_ctx_create(). */
+	const char *const *tls_listen;
+	size_t tls_listen_count;
+	char tls_certificate[4096];
+	char tls_key[4096];
+	bool tls_redirect; /* the [listen] addresses answer 301 to https:// and never proxy */
 	/* [log] */
 	enum log_level log_level;
 	const char *log_file; /* NULL = stderr */

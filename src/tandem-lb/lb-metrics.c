@@ -88,6 +88,9 @@ void lb_metrics_format(struct buf *out, const struct lb_metrics_sources *src)
 		       s.parse_errors);
 		metric(out, "tandem_lb_http_timeouts_total", "counter",
 		       "Client connections timed out.", s.timeouts);
+		metric(out, "tandem_lb_tls_handshake_failures_total", "counter",
+		       "TLS handshakes that failed (bad client, old protocol, garbage).",
+		       s.tls_handshake_failures);
 	}
 	if (src->proxy != NULL) {
 		struct proxy_stats p;

@@ -602,3 +602,155 @@ int lb_state_apply(const struct lb_state *s, struct balancer *b, const char **er
 	}
 	return 0;
 }
+
+/* ---------------------------------------------------------------- follow a peer */
+
+static bool member_eq(const struct lb_state_member *a, const struct lb_state_member *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->removed == b->removed && a->has_state == b->has_state &&
+	       (!a->has_state || a->state == b->state) && a->has_loadfactor == b->has_loadfactor &&
+	       (!a->has_loadfactor || a->loadfactor == b->loadfactor) &&
+	       strcmp(a->url, b->url) == 0;
+}
+
+static const struct lb_member_config *configured_of(const struct lb_member_config *configured,
+                                                    size_t count, const char *route)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(configured[i].route, route) == 0)
+			return &configured[i];
+	}
+	return NULL;
+}
+
+static bool member_info(struct balancer *b, const char *route, struct balancer_member_info *info_r)
+{
+	struct balancer_member *m = balancer_find(b, strv_from_cstr(route));
+	if (m == NULL)
+		return false;
+	balancer_member_get_info(m, clock_mono_ms(), info_r);
+	balancer_member_unref(&m);
+	return true;
+}
+
+static void follow_add(struct balancer *b, const char *route, const char *address,
+                       unsigned loadfactor, enum balancer_state state, const char *why)
+{
+	const char *error;
+	struct balancer_member_settings ms = {
+	    .route = route,
+	    .address = address,
+	    .loadfactor = loadfactor,
+	    .state = state,
+	};
+	if (balancer_add(b, &ms, NULL, &error) < 0)
+		log_error("lb-state", "member %s: cannot add %s (shared state): %s", route, address,
+		          error);
+	else
+		log_info("lb-state", "member %s: added %s, state %s, loadfactor %u (%s)", route,
+		         address, balancer_state_name(state), loadfactor, why);
+}
+
+/* Brings one route from record o to record n (either may be NULL; they differ). Records for
+   routes that are not in the table and need not be are left as they are, as at start. */
+static void follow_route(struct balancer *b, const char *route, const struct lb_state_member *o,
+                         const struct lb_state_member *n, const struct lb_member_config *cfg)
+{
+	struct strv rv = strv_from_cstr(route);
+	struct balancer_member_info info;
+	bool present = member_info(b, route, &info);
+
+	if (n != NULL && n->removed) {
+		if (present && balancer_remove(b, rv) == 0)
+			log_info("lb-state", "member %s: removed (shared state)", route);
+		return;
+	}
+	bool has_state = n != NULL && n->has_state, has_lf = n != NULL && n->has_loadfactor;
+	enum balancer_state state = has_state ? n->state : cfg != NULL ? cfg->state : info.state;
+	unsigned lf = has_lf ? n->loadfactor : cfg != NULL ? cfg->loadfactor : info.loadfactor;
+
+	if (cfg != NULL) {
+		if (!present) {
+			/* its tombstone went (the peer added it back, or won over a removal) */
+			follow_add(b, route, cfg->address, lf, state, "configured; shared state");
+			return;
+		}
+	} else if (n != NULL && n->url[0] != '\0') {
+		char address[BALANCER_ADDRESS_MAX + 1];
+		const char *error;
+		if (lb_member_url_parse(n->url, address, sizeof(address), &error) < 0) {
+			log_error("lb-state", "member %s: %s: %s", route, n->url, error);
+			return;
+		}
+		if (present && !info.discovered && strcmp(info.address, address) != 0 &&
+		    balancer_remove(b, rv) == 0) {
+			log_info("lb-state", "member %s: moves from %s (shared state)", route,
+			         info.address);
+			present = false;
+		}
+		if (!present) {
+			follow_add(b, route, address, lf, state, "added on a peer; shared state");
+			return;
+		}
+	} else if (o != NULL && o->url[0] != '\0' && present && !info.discovered) {
+		if (balancer_remove(b, rv) == 0)
+			log_info("lb-state", "member %s: removed (shared state)", route);
+		return;
+	}
+	if (!present) {
+		if (n != NULL)
+			log_info("lb-state",
+			         "member %s: no such member now; its shared record is kept", route);
+		return;
+	}
+	if (state != info.state) {
+		(void)balancer_set_state(b, rv, state);
+		log_info("lb-state", "member %s: state %s (shared state)", route,
+		         balancer_state_name(state));
+	}
+	if (lf != info.loadfactor) {
+		(void)balancer_set_loadfactor(b, rv, lf);
+		log_info("lb-state", "member %s: loadfactor %u (shared state)", route, lf);
+	}
+}
+
+int lb_state_follow(struct lb_state *s, struct strv text, const char *name, struct balancer *b,
+                    const struct lb_member_config *configured, size_t configured_count,
+                    const char **error_r)
+{
+	struct lb_state *next = lb_state_create(NULL);
+	const char *error;
+
+	if (lb_state_parse(next, text, name, error_r) < 0) {
+		lb_state_free(&next);
+		return -1;
+	}
+	/* both arrays are sorted by route: walk them side by side */
+	bool changed = false;
+	size_t i = 0, j = 0;
+	while (i < s->members.count || j < next->members.count) {
+		const struct lb_state_member *o = lb_state_at(s, i), *n = lb_state_at(next, j);
+		int cmp = o == NULL ? 1 : n == NULL ? -1 : strcmp(o->route, n->route);
+		const char *route = cmp <= 0 ? o->route : n->route;
+		if (cmp < 0)
+			n = NULL;
+		else if (cmp > 0)
+			o = NULL;
+		i += o != NULL;
+		j += n != NULL;
+		if (member_eq(o, n))
+			continue;
+		changed = true;
+		follow_route(b, route, o, n, configured_of(configured, configured_count, route));
+	}
+	if (changed) {
+		lb_state_copy(s, next);
+		if (lb_state_save(s, &error) < 0)
+			log_error("lb-state", "%s (the balancer follows the shared state anyway)",
+			          error);
+	}
+	lb_state_free(&next);
+	return changed ? 1 : 0;
+}

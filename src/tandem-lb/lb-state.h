@@ -33,6 +33,7 @@ struct lb_state_member {
 };
 
 struct lb_state;
+struct lb_member_config;
 
 /* An empty state that lb_state_save() writes to path (copied); path NULL = memory only, save
    is then a no-op. */
@@ -87,5 +88,25 @@ void lb_state_remove(struct lb_state *s, const char *route, bool tombstone);
    Returns 0, or -1 when an added member cannot be added (table full), with a message naming
    the file and the route. */
 int lb_state_apply(const struct lb_state *s, struct balancer *b, const char **error_r);
+
+/* Makes s and b follow a peer balancer's state (text in the state file format; name is used
+   in messages), at run time. Only routes whose record differs between s and text are
+   touched, so discovery and health checks keep their say over the others. For each:
+   - a tombstone removes the member;
+   - a configured route (in configured) that has no member any more is added back from its
+     [member] section; an added member's record adds it where the route has no member (at
+     another address than the one it has: removed and added again), except that a configured
+     route keeps its configured address, as at start;
+   - a member the manager had added whose record went away (the peer removed it) is removed
+     unless the route is configured or discovered;
+   - state and loadfactor are the record's overrides, else the configured values; a
+     discovered member without an override keeps what it has.
+   Then s takes text's members and is saved (a failed save is logged: the balancer follows
+   anyway and the file catches up with the next change). configured may be NULL with count 0.
+   Returns 1 when something changed, 0 when s already had this content, or -1 when text
+   cannot be read (nothing changed; *error_r as for lb_state_parse()). */
+int lb_state_follow(struct lb_state *s, struct strv text, const char *name, struct balancer *b,
+                    const struct lb_member_config *configured, size_t configured_count,
+                    const char **error_r);
 
 #endif

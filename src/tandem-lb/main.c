@@ -11,8 +11,10 @@
 #include "discovery-listener.h"
 #include "health.h"
 #include "http-server.h"
+#include "http-tls.h"
 #include "lb-config.h"
 #include "lb-metrics.h"
+#include "lb-share.h"
 #include "lb-state.h"
 #include "log.h"
 #include "manager.h"
@@ -46,6 +48,7 @@ struct lb {
 	struct health_checker *health;
 	struct lb_state *state;
 	struct manager *manager;
+	struct lb_share *share; /* [cluster] store set: the manager state is shared */
 };
 
 /* Takes signals on the main thread until SIGTERM or SIGINT; SIGHUP reopens the log. */
@@ -105,6 +108,48 @@ static void metrics(struct buf *out, void *ctx)
 	lb_metrics_format(out, &src);
 }
 
+/* ---------------------------------------------------------------- shared manager state
+   (lb-share.c; docs/internals/lb-manager.md, "Sharing between balancers") */
+
+/* on_change, on the manager's thread (which owns the state): the change goes to the peers. */
+static void share_changed(void *ctx)
+{
+	struct lb *lb = ctx;
+	lb_share_changed(lb->share, lb->state, manager_changes(lb->manager));
+}
+
+/* A peer's state, on the share's thread. The manager owns the state while it runs, so it
+   goes through the manager; without one, the share's thread is the state's only user. */
+static void share_apply(struct strv text, uint64_t changes, void *ctx)
+{
+	struct lb *lb = ctx;
+	const char *error;
+	if (lb->manager != NULL)
+		manager_apply_shared(lb->manager, text, changes);
+	else if (lb_state_follow(lb->state, text, "shared state", lb->b, lb->lc->members,
+	                         lb->lc->member_count, &error) < 0)
+		log_error("main", "%s", error);
+}
+
+/* Before the state is applied: a shared state in Redis wins over the local file, and the
+   local one is published when Redis has none. The thread starts after the manager. */
+static int start_share(struct lb *lb, const char **error_r)
+{
+	struct lb_share_settings set = {
+	    .store = lb->lc->cluster_store,
+	    .cluster = lb->lc->cluster_name,
+	    .apply = share_apply,
+	    .ctx = lb,
+	};
+	lb->share = lb_share_create(&set, error_r);
+	if (lb->share == NULL)
+		return -1;
+	(void)lb_share_load(lb->share, lb->state);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- end of shared state */
+
 static int start_manager(struct lb *lb, const char **error_r)
 {
 	const struct lb_config *lc = lb->lc;
@@ -116,6 +161,9 @@ static int start_manager(struct lb *lb, const char **error_r)
 	    .allow_count = lc->admin_allow_count,
 	    .metrics = metrics,
 	    .ctx = lb,
+	    .on_change = lb->share != NULL ? share_changed : NULL,
+	    .configured = lc->members,
+	    .configured_count = lc->member_count,
 	};
 	lb->manager = manager_create(&ms, lb->b, lb->state);
 	if (manager_start(lb->manager, lc->admin_listen, error_r) < 0)
@@ -124,6 +172,52 @@ static int start_manager(struct lb *lb, const char **error_r)
 	         manager_address(lb->manager), lc->state_file);
 	return 0;
 }
+
+/* ---------------------------------------------------------------- TLS termination
+   (docs/internals/tls.md): the [tls] listeners, and the [listen] ones as redirects to them. */
+
+/* Loads [tls] certificate and key if TLS is configured (else *ctx_r = NULL): 0, or -1 with a
+   reason naming the file. */
+static int tls_context(const struct lb_config *lc, struct http_tls_ctx **ctx_r,
+                       const char **error_r)
+{
+	*ctx_r = NULL;
+	if (lc->tls_listen_count == 0)
+		return 0;
+	return http_tls_ctx_create(lc->tls_certificate, lc->tls_key, ctx_r, error_r);
+}
+
+/* Binds the [listen] addresses first, so that listener i < listen_count is [listen] i, then
+   the [tls] ones. */
+static int listen_all(struct lb *lb, const char **error_r)
+{
+	const struct lb_config *lc = lb->lc;
+	struct http_tls_ctx *tls;
+	int ret = -1;
+
+	if (tls_context(lc, &tls, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < lc->listen_count; i++) {
+		if ((lc->tls_redirect
+		         ? http_server_listen_https_redirect(lb->server, lc->listen[i], error_r)
+		         : http_server_listen(lb->server, lc->listen[i], error_r)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < lc->tls_listen_count; i++) {
+		if (http_server_listen_tls(lb->server, lc->tls_listen[i], tls, error_r) < 0)
+			goto out;
+		log_info("main", "TLS on %s (certificate %s)%s",
+		         http_server_address(lb->server, (unsigned)(lc->listen_count + i)),
+		         lc->tls_certificate,
+		         lc->tls_redirect && i == 0 ? "; [listen] addresses redirect here" : "");
+	}
+	ret = 0;
+out:
+	http_tls_ctx_unref(&tls);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- end of TLS termination */
 
 static int start(struct lb *lb, const char **error_r)
 {
@@ -141,6 +235,7 @@ static int start(struct lb *lb, const char **error_r)
 	   can add members. A corrupt state file stops the start: silently forgetting that a node
 	   is in maintenance would send it traffic. */
 	if (lb_state_load(lc->state_file, &lb->state, error_r) < 0 ||
+	    (lc->cluster_store != NULL && start_share(lb, error_r) < 0) ||
 	    lb_state_apply(lb->state, lb->b, error_r) < 0)
 		return -1;
 
@@ -185,13 +280,13 @@ static int start(struct lb *lb, const char **error_r)
 	struct http_server_settings ss = {.limits = lc->limits, .threads = threads};
 	proxy_server_settings(lb->proxy, &ss);
 	lb->server = http_server_create(&ss);
-	for (size_t i = 0; i < lc->listen_count; i++) {
-		if (http_server_listen(lb->server, lc->listen[i], error_r) < 0)
-			return -1;
-	}
+	if (listen_all(lb, error_r) < 0)
+		return -1;
 	if (http_server_start(lb->server, error_r) < 0)
 		return -1;
 	if (lc->admin_listen != NULL && start_manager(lb, error_r) < 0)
+		return -1;
+	if (lb->share != NULL && lb_share_start(lb->share, error_r) < 0)
 		return -1;
 	for (unsigned i = 0; i < lc->listen_count; i++)
 		log_info("main", "tandem-lb %s listening on %s (%zu member%s, %s)",
@@ -203,6 +298,7 @@ static int start(struct lb *lb, const char **error_r)
 
 static void stop(struct lb *lb)
 {
+	lb_share_destroy(&lb->share); /* before the manager it hands peers' states to */
 	manager_destroy(&lb->manager);
 	if (lb->server != NULL) {
 		unsigned cut = http_server_shutdown(lb->server, SHUTDOWN_TIMEOUT_MS);
@@ -243,6 +339,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		lb_state_free(&state);
+		struct http_tls_ctx *tls;
+		if (tls_context(lb.lc, &tls, &error) < 0) {
+			fprintf(stderr, "tandem-lb: %s\n", error);
+			lb_config_free(&lb.lc);
+			return 1;
+		}
+		http_tls_ctx_unref(&tls);
 		printf("%s: configuration OK (%zu static member%s, %s%s)\n", args.config_path,
 		       lb.lc->member_count, lb.lc->member_count == 1 ? "" : "s",
 		       balancer_method_name(lb.lc->method),

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "http-params.h"
 #include "http-basic.h"
 #include "http-server.h"
+#include "ioloop.h"
 #include "lb-state.h"
 #include "log.h"
 #include "mem.h"
@@ -79,6 +81,17 @@ struct manager {
 	struct fail_slot fails[FAIL_SLOTS];
 
 	struct http_server *server;
+	uint64_t changes; /* successful changes so far */
+
+	/* A peer's state on its way to the manager's thread (manager_apply_shared()). */
+	pthread_mutex_t shared_lock;
+	struct ioloop *loop; /* the manager's loop while it runs, else NULL */
+	struct buf shared;   /* the text */
+	uint64_t shared_changes;
+	bool shared_pending; /* shared holds a text not applied yet */
+	bool shared_posted;  /* a post to loop is on its way */
+	const struct lb_member_config *configured;
+	size_t configured_count;
 };
 
 /* Outcome of one operation, rendered as JSON for the API and as HTML for the form. */
@@ -132,6 +145,10 @@ struct manager *manager_create(const struct manager_settings *set, struct balanc
 	m->on_change = set->on_change;
 	m->metrics = set->metrics;
 	m->ctx = set->ctx;
+	m->configured = set->configured;
+	m->configured_count = set->configured_count;
+	pthread_mutex_init(&m->shared_lock, NULL);
+	buf_init(&m->shared, LB_STATE_FILE_MAX);
 	randombytes_buf(m->hash_key, sizeof(m->hash_key));
 	crypto_auth_keygen(m->csrf_key);
 	digest(m, m->user, NULL, m->user_digest);
@@ -161,6 +178,8 @@ void manager_destroy(struct manager **mp)
 		return;
 	manager_stop(m);
 	lb_state_free(&m->backup);
+	buf_free(&m->shared);
+	pthread_mutex_destroy(&m->shared_lock);
 	sodium_memzero(m->hash_key, sizeof(m->hash_key));
 	sodium_memzero(m->csrf_key, sizeof(m->csrf_key));
 	sodium_memzero(m->password_digest, sizeof(m->password_digest));
@@ -365,6 +384,7 @@ static bool csrf_valid(const struct manager *m, const char *user, struct strv to
 
 static void changed(struct manager *m)
 {
+	m->changes++;
 	if (m->on_change != NULL)
 		m->on_change(m->ctx);
 }
@@ -966,6 +986,89 @@ static void on_request(struct http_request *req, void *ctx)
 	log_set_request_id(NULL);
 }
 
+/* ---------------------------------------------------------------- shared state */
+
+uint64_t manager_changes(const struct manager *m)
+{
+	return m->changes;
+}
+
+/* On the manager's thread: applies the latest text handed over, if any. */
+static void apply_shared(void *ctx)
+{
+	struct manager *m = ctx;
+	struct buf text;
+	uint64_t changes;
+	const char *error;
+
+	buf_init(&text, LB_STATE_FILE_MAX);
+	pthread_mutex_lock(&m->shared_lock);
+	m->shared_posted = false;
+	bool pending = m->shared_pending;
+	if (pending) {
+		buf_append(&text, m->shared.data, m->shared.len);
+		changes = m->shared_changes;
+		m->shared_pending = false;
+		buf_reset(&m->shared);
+	}
+	pthread_mutex_unlock(&m->shared_lock);
+	if (!pending) {
+		buf_free(&text);
+		return;
+	}
+	if (changes != m->changes) {
+		/* a change made here since is not shared yet; once it is, it wins (it is newer) */
+		log_debug("manager",
+		          "a peer's state is dropped: this manager's change %llu is "
+		          "newer",
+		          (unsigned long long)m->changes);
+	} else if (lb_state_follow(m->state, buf_strv(&text), "shared state", m->b, m->configured,
+	                           m->configured_count, &error) < 0) {
+		log_error("manager", "%s", error);
+	}
+	buf_free(&text);
+}
+
+/* Under shared_lock: has loop run apply_shared() unless it is on its way already. */
+static void post_shared(struct manager *m)
+{
+	if (m->loop != NULL && m->shared_pending && !m->shared_posted) {
+		m->shared_posted = true;
+		ioloop_post(m->loop, apply_shared, m);
+	}
+}
+
+void manager_apply_shared(struct manager *m, struct strv text, uint64_t changes)
+{
+	pthread_mutex_lock(&m->shared_lock);
+	buf_reset(&m->shared);
+	buf_append(&m->shared, text.ptr, text.len);
+	m->shared_changes = changes;
+	m->shared_pending = true;
+	post_shared(m);
+	pthread_mutex_unlock(&m->shared_lock);
+}
+
+static void on_thread_start(struct ioloop *loop, void *ctx)
+{
+	struct manager *m = ctx;
+	pthread_mutex_lock(&m->shared_lock);
+	m->loop = loop;
+	post_shared(m);
+	pthread_mutex_unlock(&m->shared_lock);
+}
+
+/* Posts still queued die with the loop (they hold no memory of their own). */
+static void on_thread_stop(struct ioloop *loop, void *ctx)
+{
+	struct manager *m = ctx;
+	(void)loop;
+	pthread_mutex_lock(&m->shared_lock);
+	m->loop = NULL;
+	m->shared_posted = false;
+	pthread_mutex_unlock(&m->shared_lock);
+}
+
 /* ---------------------------------------------------------------- server */
 
 int manager_start(struct manager *m, const char *listen, const char **error_r)
@@ -982,6 +1085,8 @@ int manager_start(struct manager *m, const char *listen, const char **error_r)
 	hs.server_name = "tandem-lb";
 	hs.on_head = on_head;
 	hs.on_request = on_request;
+	hs.on_thread_start = on_thread_start;
+	hs.on_thread_stop = on_thread_stop;
 	hs.ctx = m;
 	m->server = http_server_create(&hs);
 	if (http_server_listen(m->server, listen, &error) < 0 ||

@@ -31,6 +31,9 @@ struct manager_settings {
 	manager_change_fn *on_change; /* optional */
 	manager_metrics_fn *metrics;  /* optional: GET /metrics, allow list only, no credentials */
 	void *ctx;
+	/* The [member] sections (borrowed), for manager_apply_shared(); may be NULL with 0. */
+	const struct lb_member_config *configured;
+	size_t configured_count;
 };
 
 /* Creates a stopped manager. The settings are copied. b and state are borrowed and must
@@ -48,6 +51,17 @@ const char *manager_address(struct manager *m);
 void manager_stop(struct manager *m);
 /* Stops if needed and frees; NULL is a no-op. */
 void manager_destroy(struct manager **m);
+
+/* How many changes this manager has made so far (0 at start). On the manager's thread, e.g.
+   in on_change. */
+uint64_t manager_changes(const struct manager *m);
+/* Thread-safe: hands a peer balancer's state (the state file's JSON; copied) to the manager's
+   thread, which makes its state, the balancer and the state file follow it
+   (lb_state_follow()); on_change is not called for it. It is dropped when this manager made
+   more than `changes` changes by then: the newer one is still on its way to the peers and
+   supersedes text. A call replaces one not applied yet. Before manager_start() the text
+   waits for the manager's thread; one still waiting at manager_destroy() is dropped. */
+void manager_apply_shared(struct manager *m, struct strv text, uint64_t changes);
 
 /* --- internal: shared by manager.c and manager-html.c --- */
 

@@ -784,7 +784,7 @@ static void on_head(struct http_request *req, void *ctx)
 	struct forward_client client = {
 	    .ip = ip,
 	    .trusted = peer_trusted(p, ip),
-	    .proto = p->set.proto,
+	    .proto = http_request_is_tls(req) ? "https" : p->set.proto,
 	    .authority = "localhost",
 	};
 	forward_request_head(&pr->out, head, &client, pr->body);

@@ -5,7 +5,6 @@
 import http.client
 import json
 import os
-import socket
 import threading
 import time
 from collections import Counter

@@ -6,12 +6,11 @@ import hashlib
 import os
 import signal
 import threading
-import time
 from collections import Counter
 
 import pytest
 
-from cluster_setup import start_cluster, wait_for
+from cluster_setup import start_cluster
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from lb_setup import start_lb, stop_lb
 from provisioning import ApiClient
