@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "config.h"
 #include "http-config.h"
+#include "lb-access.h"
 #include "mem.h"
 #include "redis.h"
 
@@ -45,6 +46,7 @@ static const struct config_key schema[] = {
     {"member *", "url", CONFIG_STRING, NULL, false},
     {"member *", "loadfactor", CONFIG_UINT, "50", false},
     {"member *", "state", CONFIG_STRING, "ready", false},
+    {"access *", "allow", CONFIG_STRING, NULL, true},
     {"admin", "listen", CONFIG_ADDRESS, NULL, false},
     {"admin", "allow", CONFIG_STRING, "127.0.0.1/32, ::1/128", true},
     {"admin", "user", CONFIG_STRING, NULL, false},
@@ -561,6 +563,42 @@ static void check_admin(struct problems *p, struct lb_config *lc)
 		        "[admin] allow lists no network: nobody could use the manager");
 }
 
+/* [access /path] sections: the path must be what lb_access_check() compares against, so a
+   rule can never miss because of how it was written. */
+static void check_access(struct problems *p, struct lb_config *lc)
+{
+	const struct config *cfg = lc->config;
+	size_t n;
+	const char *const *sections = config_sections(cfg, "access", &n);
+
+	lc->access = mem_calloc(n > 0 ? n : 1, sizeof(*lc->access));
+	lc->access_count = n;
+	for (size_t i = 0; i < n; i++) {
+		struct lb_access_rule *rule = &lc->access[i];
+		const char *sec = sections[i], *prefix = sec + strlen("access ");
+		char norm[LB_ACCESS_PATH_MAX];
+		struct lb_cidr *allow;
+		size_t count;
+
+		rule->prefix = prefix;
+		if (!lb_access_normalise(strv_from_cstr(prefix), norm, sizeof(norm)) ||
+		    strcmp(norm, prefix) != 0 ||
+		    (prefix[1] != '\0' && norm[strlen(norm) - 1] == '/'))
+			problem(p, config_where(cfg, sec, "allow"),
+			        "[%s]: the path must look like /admin (absolute, no '.' or '..' "
+			        "segments, no escapes, parameters, double or trailing '/')",
+			        sec);
+		cidr_key(p, cfg, sec, "allow", &allow, &count);
+		rule->allow = allow;
+		rule->allow_count = count;
+		if (count == 0)
+			problem(p, config_where(cfg, sec, "allow"),
+			        "[%s] allow lists no network (give 127.0.0.1/32 to keep everybody "
+			        "else out)",
+			        sec);
+	}
+}
+
 static void check_cluster(struct problems *p, struct lb_config *lc)
 {
 	const struct config *cfg = lc->config;
@@ -672,6 +710,7 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 	check_admin(&p, lc);
 	state_path(&p, lc, path);
 	check_cluster(&p, lc);
+	check_access(&p, lc);
 	check_tls(&p, lc, path);
 	if (lc->member_count == 0 && lc->announce == NULL)
 		problem(&p, NULL,
@@ -698,6 +737,9 @@ void lb_config_free(struct lb_config **lcp)
 	if (lc == NULL)
 		return;
 	mem_free(&lc->members);
+	for (size_t i = 0; i < lc->access_count; i++)
+		mem_free(&lc->access[i].allow);
+	mem_free(&lc->access);
 	mem_free(&lc->trusted_proxies);
 	mem_free(&lc->admin_allow);
 	config_free(&lc->config);

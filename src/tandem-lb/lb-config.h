@@ -14,6 +14,7 @@
 #include "log.h"
 
 struct config;
+struct lb_access_rule;
 
 #define LB_CONFIG_ROUTE_MAX 48 /* like tandemd's [server] route */
 
@@ -59,6 +60,9 @@ struct lb_config {
 	uint64_t pool_idle_ttl_ms;
 	struct lb_cidr *trusted_proxies;
 	size_t trusted_proxy_count;
+	/* [access PATH], file order */
+	struct lb_access_rule *access;
+	size_t access_count;
 	/* [member ROUTE], file order */
 	struct lb_member_config *members;
 	size_t member_count;

@@ -273,6 +273,8 @@ static int start(struct lb *lb, const char **error_r)
 	    .write_timeout_ms = lc->write_timeout_ms,
 	    .trusted_proxies = lc->trusted_proxies,
 	    .trusted_proxy_count = lc->trusted_proxy_count,
+	    .access = lc->access,
+	    .access_count = lc->access_count,
 	    .proto = "http",
 	};
 	lb->proxy = proxy_create(lb->b, &ps);

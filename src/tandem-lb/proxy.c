@@ -17,6 +17,7 @@
 #include "forward.h"
 #include "http-chunked.h"
 #include "http-response-parser.h"
+#include "lb-access.h"
 #include "ioloop.h"
 #include "log.h"
 #include "mem.h"
@@ -735,20 +736,44 @@ static int body_sink(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
+/* The peer's address as a sockaddr for network lists; NULL if it is not an IP address. */
+static const struct sockaddr *peer_addr(const char *ip, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)ss)->sin_addr) == 1)
+		ss->ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
+		ss->ss_family = AF_INET6;
+	else
+		return NULL;
+	return (const struct sockaddr *)ss;
+}
+
 static bool peer_trusted(const struct proxy *p, const char *ip)
 {
 	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	if (p->set.trusted_proxy_count == 0)
-		return false;
-	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
-		ss.ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
-		ss.ss_family = AF_INET6;
+	return p->set.trusted_proxy_count > 0 &&
+	       lb_cidr_match(p->set.trusted_proxies, p->set.trusted_proxy_count,
+	                     peer_addr(ip, &ss));
+}
+
+/* [access PATH] rules; answers and returns false when the request may not pass. */
+static bool access_allowed(const struct proxy *p, struct http_request *req)
+{
+	struct sockaddr_storage ss;
+	const char *ip = http_request_peer_ip(req);
+	enum lb_access_result r = lb_access_check(p->set.access, p->set.access_count,
+	                                          http_request_head(req)->path, peer_addr(ip, &ss));
+	if (r == LB_ACCESS_ALLOWED)
+		return true;
+	log_info("proxy", "%s: refused for %s: %s", http_request_id(req), ip,
+	         r == LB_ACCESS_DENIED ? "path not allowed from this network" : "malformed path");
+	if (r == LB_ACCESS_DENIED)
+		http_response_error(req, 403, "LB-0403",
+		                    "this path is not available from your network");
 	else
-		return false;
-	return lb_cidr_match(p->set.trusted_proxies, p->set.trusted_proxy_count,
-	                     (struct sockaddr *)&ss);
+		http_response_error(req, 400, "LB-0400", "malformed path");
+	return false;
 }
 
 static void on_head(struct http_request *req, void *ctx)
@@ -761,6 +786,8 @@ static void on_head(struct http_request *req, void *ctx)
 		http_response_error(req, 405, "LB-0405", "CONNECT is not proxied");
 		return;
 	}
+	if (p->set.access_count > 0 && !access_allowed(p, req))
+		return;
 	struct proxy_req *pr = pr_new(current_pt);
 	pr->p = p;
 	pr->pt = current_pt;

@@ -22,6 +22,8 @@ struct proxy_settings {
 	uint64_t write_timeout_ms; /* a member not taking request bytes */
 	const struct lb_cidr *trusted_proxies; /* kept by the caller */
 	size_t trusted_proxy_count;
+	const struct lb_access_rule *access; /* [access PATH] rules, kept by the caller */
+	size_t access_count;
 	const char *proto; /* "http" | "https": X-Forwarded-Proto for untrusted peers */
 };
 

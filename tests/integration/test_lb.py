@@ -249,3 +249,23 @@ def test_sigterm_stops_cleanly(workdir, recorders):
     assert route_of(lb.port) == "OX-1"
     assert lb.stop() == 0
     assert "stopped" in lb.stderr()
+
+
+def test_access_rules_keep_paths_to_their_networks(workdir, recorders):
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")],
+                  extra="[access /admin]\nallow = 192.0.2.0/24\n"
+                        "[access /admin/v1/public]\nallow = 127.0.0.0/8\n")
+    try:
+        for path in ("/admin", "/admin/v1/x", "/%61dmin/v1", "//admin", "/x/../admin",
+                     "/admin;jsessionid=a.OX-1/v1", "/admin/./v1"):
+            status, _, body = get(lb.port, path)
+            assert status == 403, (path, status, body)
+            assert json.loads(body)["error"]["code"] == "LB-0403"
+        status, _, body = get(lb.port, "/admin%2fv1")
+        assert status == 400, body
+        assert rec.requests == [], "a refused request reached the member"
+        for path in ("/administrator", "/api/v1/x", "/admin/v1/public/y"):
+            assert route_of(lb.port, path=path) == "OX-1", path
+    finally:
+        stop_lb(lb)

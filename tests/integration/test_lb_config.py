@@ -87,6 +87,12 @@ def test_discovery_only_is_valid(workdir):
      "host bits set"),
     ("[member OX-1]\nurl = http://a:1\n[cluster]\nannounce = 10.1.1.1:6780\n", 4,
      "not an IPv4 multicast address"),
+    ("[member OX-1]\nurl = http://a:1\n[access admin]\nallow = 10.0.0.0/8\n", 4,
+     "[access admin]: the path must look like /admin"),
+    ("[member OX-1]\nurl = http://a:1\n[access /a/../admin]\nallow = 10.0.0.0/8\n", 4,
+     "the path must look like /admin"),
+    ("[member OX-1]\nurl = http://a:1\n[access /admin]\nallow = 10.0.0.0/33\n", 4,
+     "[access /admin] allow"),
 ])
 def test_check_config_reports_file_and_line(workdir, text, line, message):
     conf = write(workdir, text)
