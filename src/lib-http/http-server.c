@@ -38,6 +38,7 @@
 #define SWEEP_MS         250
 #define RECYCLE_MAX      (64 * 1024)
 #define SMALL_BODY       (8 * 1024)
+#define OUT_BUF_MAX      (64 * 1024 * 1024)
 #define TLS_FILE_CHUNK   (64 * 1024) /* pread() + SSL_write() in place of sendfile() */
 
 enum conn_state {
@@ -114,6 +115,7 @@ struct conn {
 	bool keep_alive;
 	bool in_callback;
 	bool read_drained; /* the last read was short: wait for the next epoll edge */
+	bool busy;         /* a request arrived since the last sweep */
 	bool waiting_write;
 	bool stream_blocked;
 	bool stream_eof;
@@ -318,7 +320,8 @@ static void request_reset(struct conn *c)
 
 	if (req->file_fd >= 0)
 		close(req->file_fd); /* a sendfile() response is done with its file */
-	pool_clear(pool);
+	if (pool != NULL)
+		pool_clear(pool);
 	recycle(&body);
 	recycle(&resp_headers);
 	recycle(&resp_body);
@@ -330,7 +333,8 @@ static void request_reset(struct conn *c)
 	req->pool = pool;
 	req->file_fd = -1;
 	http_request_parser_init(&c->parser, &c->lt->server->set.limits);
-	buf_reset(&c->out);
+	if (c->out.data != NULL)
+		buf_reset(&c->out);
 	c->out_sent = 0;
 	c->body_sent = 0;
 	c->stream_blocked = false;
@@ -439,7 +443,7 @@ static void https_redirect(struct http_request *req, void *ctx)
 		target = h->path.len > 0 && h->path.ptr[0] == '/' ? h->path : STRV_LIT("/");
 	size_t size = host.len + target.len + h->query.len + 32;
 	struct buf loc;
-	buf_init_fixed(&loc, pool_alloc(req->pool, size), size);
+	buf_init_fixed(&loc, pool_alloc(http_request_pool(req), size), size);
 	buf_append_lit(&loc, "https://");
 	buf_append_strv(&loc, host);
 	if (port != 443) {
@@ -493,11 +497,10 @@ static void accept_ready(void *ctx, unsigned events)
 			}
 			snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, port);
 			memcpy(c->peer_ip, ip, sizeof(c->peer_ip));
-			c->req.pool = pool_create(4096);
 			c->req.file_fd = -1;
-			c->headers =
-			    mem_calloc(server->set.limits.max_headers, sizeof(*c->headers));
-			buf_init(&c->out, 64 * 1024 * 1024);
+			/* Input buffer, header array, request pool and output buffer come with the
+			   first request and go again when the connection idles (sweep): an idle
+			   keep-alive connection costs little more than this struct. */
 			request_reset(c);
 			const struct listen_spec *spec = &server->specs[i];
 			c->on_head = spec->https_redirect ? https_redirect : server->set.on_head;
@@ -623,6 +626,40 @@ static int tls_file_chunk(struct conn *c)
 	return 0;
 }
 
+/* conn_read() without an input buffer (a new or idle connection): read onto the stack and
+   allocate only when bytes came, so a connection that waits costs no buffer. */
+static int first_read(struct conn *c)
+{
+	char scratch[IN_BUF_INITIAL];
+	ssize_t n = read(c->fd, scratch, sizeof(scratch));
+	if (n > 0) {
+		c->in = mem_alloc(IN_BUF_INITIAL);
+		c->in_cap = IN_BUF_INITIAL;
+		memcpy(c->in, scratch, (size_t)n);
+		c->in_len = (size_t)n;
+		c->read_drained = (size_t)n < sizeof(scratch);
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	c->state = CS_CLOSED;
+	return -1;
+}
+
+/* Gives back what an idle keep-alive connection does not need (see accept_ready). */
+static void conn_trim(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	mem_free(&c->in);
+	c->in_cap = c->in_off = c->in_len = 0;
+	mem_free(&c->headers);
+	pool_destroy(&req->pool);
+	buf_free(&c->out);
+	buf_free(&req->body);
+	buf_free(&req->resp_headers);
+	buf_free(&req->resp_body);
+}
+
 /* Reads once into the input buffer. Returns 1 on data, 0 on EAGAIN (wait), -1 when the
    connection is finished (EOF or error; state set to CS_CLOSED). */
 static int conn_read(struct conn *c)
@@ -635,6 +672,8 @@ static int conn_read(struct conn *c)
 		return 0;
 	if (c->in_off > 0 && c->in_off == c->in_len)
 		c->in_off = c->in_len = 0;
+	if (c->in == NULL && c->tls == NULL)
+		return first_read(c);
 	size_t want = c->state == CS_BODY ? IN_BUF_BODY : IN_BUF_INITIAL;
 	if (c->in_cap < want) {
 		c->in = mem_realloc(c->in, want);
@@ -686,7 +725,7 @@ static void rebase(struct strv *v, const char *old_base, const char *new_base)
    head into the request pool. */
 static void keep_head(struct http_request *req, const char *base, size_t len)
 {
-	char *copy = pool_alloc(req->pool, len);
+	char *copy = pool_alloc(http_request_pool(req), len);
 	memcpy(copy, base, len);
 	struct http_request_head *h = &req->head;
 	struct strv *views[] = {&h->method, &h->target, &h->path, &h->query, &h->host};
@@ -695,7 +734,8 @@ static void keep_head(struct http_request *req, const char *base, size_t len)
 		if (views[i]->ptr >= base && views[i]->ptr < base + len)
 			rebase(views[i], base, copy);
 	}
-	struct http_header *hdrs = pool_alloc(req->pool, (h->header_count + 1) * sizeof(*hdrs));
+	struct http_header *hdrs =
+	    pool_alloc(http_request_pool(req), (h->header_count + 1) * sizeof(*hdrs));
 	for (size_t i = 0; i < h->header_count; i++) {
 		hdrs[i] = h->headers[i];
 		rebase(&hdrs[i].name, base, copy);
@@ -748,8 +788,13 @@ static bool handle_head(struct conn *c)
 	int status;
 	const char *error;
 
-	if (c->in_len > c->in_off && c->parser.scanned == 0)
+	if (c->in_len == c->in_off)
+		return false; /* nothing yet (and maybe no buffer: first_read) */
+	if (c->parser.scanned == 0)
 		conn_set_deadline(c, lim->header_timeout_ms);
+	if (c->headers == NULL)
+		c->headers = mem_alloc(lim->max_headers * sizeof(*c->headers));
+	c->busy = true;
 	enum http_parse_status ret =
 	    http_request_parser_parse(&c->parser, c->in + c->in_off, c->in_len - c->in_off,
 	                              c->headers, &req->head, &head_len, &status, &error);
@@ -944,6 +989,8 @@ static void begin_response(struct conn *c)
 	   response, so it avoids a buffer append per field. */
 	char head[128], tail[128];
 	const char *reason = http_status_reason(req->status);
+	if (out->data == NULL)
+		buf_init(out, OUT_BUF_MAX);
 	char *p = put(head, v10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
 	p = put_u64(p, (uint64_t)(req->status % 1000));
 	*p++ = ' ';
@@ -1279,6 +1326,10 @@ static void sweep(void *ctx)
 	struct conn *c = lt->conns;
 	while (c != NULL) {
 		struct conn *next = c->next;
+		/* Idle for a whole sweep period with nothing buffered: let the buffers go. */
+		if (c->state == CS_HEAD && !c->busy && c->in_len == c->in_off && c->in != NULL)
+			conn_trim(c);
+		c->busy = false;
 		if (c->deadline_ms != 0 && now >= c->deadline_ms) {
 			c->deadline_ms = 0;
 			switch (c->state) {
@@ -1515,6 +1566,8 @@ struct strv http_request_header(const struct http_request *req, const char *name
 
 struct pool *http_request_pool(struct http_request *req)
 {
+	if (req->pool == NULL)
+		req->pool = pool_create(4096);
 	return req->pool;
 }
 
