@@ -18,6 +18,7 @@
 #include "lb-state.h"
 #include "log.h"
 #include "manager.h"
+#include "mem.h"
 #include "proxy.h"
 
 #define SHUTDOWN_TIMEOUT_MS 30000
@@ -35,7 +36,8 @@ static void usage(FILE *out)
 	      "  -h, --help          print this help and exit\n"
 	      "\n"
 	      "Signals: SIGTERM or SIGINT stop gracefully (in-flight requests finish), SIGHUP\n"
-	      "reopens the log file.\n",
+	      "reopens the log file and reloads the configuration (listeners, pools and the\n"
+	      "manager's state stay).\n",
 	      out);
 }
 
@@ -49,10 +51,17 @@ struct lb {
 	struct lb_state *state;
 	struct manager *manager;
 	struct lb_share *share; /* [cluster] store set: the manager state is shared */
+	unsigned threads;
+	const char *config_path;
+	struct lb_config **retired; /* configurations replaced by reloads, freed at exit */
+	size_t retired_count;
 };
 
-/* Takes signals on the main thread until SIGTERM or SIGINT; SIGHUP reopens the log. */
-static void wait_for_stop(void)
+static void reload(struct lb *lb, const char *path);
+
+/* Takes signals on the main thread until SIGTERM or SIGINT; SIGHUP reopens the log and
+   reloads the configuration. */
+static void wait_for_stop(struct lb *lb)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -69,6 +78,7 @@ static void wait_for_stop(void)
 				log_error("main", "reopening log: %s", error);
 			else
 				log_info("main", "log reopened");
+			reload(lb, lb->config_path);
 			continue;
 		}
 		log_info("main", "received %s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -219,15 +229,148 @@ out:
 
 /* ---------------------------------------------------------------- end of TLS termination */
 
+/* ---------------------------------------------------------------- settings from the file */
+
+static struct balancer_settings balancer_settings_of(const struct lb_config *lc)
+{
+	return (struct balancer_settings){.method = lc->method,
+	                                  .retry_ms = lc->retry_ms,
+	                                  .health_rise = lc->health_rise,
+	                                  .health_fall = lc->health_fall};
+}
+
+static struct health_settings health_settings_of(const struct lb_config *lc)
+{
+	return (struct health_settings){.uri = lc->health_uri,
+	                                .interval_ms = lc->health_interval_ms,
+	                                .timeout_ms = lc->health_timeout_ms};
+}
+
+static struct proxy_settings proxy_settings_of(const struct lb_config *lc, unsigned threads)
+{
+	return (struct proxy_settings){
+	    .sticky = {.cookie = strv_from_cstr(lc->sticky_cookie),
+	               .separator = lc->sticky_separator,
+	               .param = strv_from_cstr(lc->sticky_param)},
+	    .upstream = {.connect_timeout_ms = lc->connect_timeout_ms,
+	                 /* the caps are per member; each loop thread has its own pool */
+	                 .pool_min = (lc->pool_min + threads - 1) / threads,
+	                 .pool_max = (lc->pool_max + threads - 1) / threads,
+	                 .idle_ttl_ms = lc->pool_idle_ttl_ms},
+	    .read_timeout_ms = lc->read_timeout_ms,
+	    .write_timeout_ms = lc->write_timeout_ms,
+	    .trusted_proxies = lc->trusted_proxies,
+	    .trusted_proxy_count = lc->trusted_proxy_count,
+	    .access = lc->access,
+	    .access_count = lc->access_count,
+	    .proto = "http",
+	};
+}
+
+/* ---------------------------------------------------------------- reload (SIGHUP) */
+
+static const struct lb_member_config *member_in(const struct lb_config *lc, const char *route)
+{
+	for (size_t i = 0; i < lc->member_count; i++) {
+		if (strcmp(lc->members[i].route, route) == 0)
+			return &lc->members[i];
+	}
+	return NULL;
+}
+
+/* What changed in the file's [member] sections happens to the table: new sections are added,
+   removed ones removed, and a changed url, loadfactor or state is applied. What the file did
+   not change stays as the manager (or discovery) left it. */
+static void reload_members(struct lb *lb, const struct lb_config *old, const struct lb_config *nc)
+{
+	for (size_t i = 0; i < old->member_count; i++) {
+		if (member_in(nc, old->members[i].route) == NULL &&
+		    balancer_remove(lb->b, strv_from_cstr(old->members[i].route)) == 0)
+			log_info("main", "reload: member %s removed", old->members[i].route);
+	}
+	for (size_t i = 0; i < nc->member_count; i++) {
+		const struct lb_member_config *m = &nc->members[i], *was = member_in(old, m->route);
+		struct strv route = strv_from_cstr(m->route);
+		if (was != NULL && strcmp(was->address, m->address) != 0)
+			balancer_remove(lb->b, route);
+		if (was == NULL || strcmp(was->address, m->address) != 0) {
+			struct balancer_member_settings ms = {.route = m->route,
+			                                      .address = m->address,
+			                                      .loadfactor = m->loadfactor,
+			                                      .state = m->state};
+			const char *error;
+			if (balancer_add(lb->b, &ms, NULL, &error) < 0)
+				log_error("main", "reload: member %s: %s", m->route, error);
+			else
+				log_info("main", "reload: member %s at %s", m->route, m->address);
+			continue;
+		}
+		if (was->loadfactor != m->loadfactor)
+			balancer_set_loadfactor(lb->b, route, m->loadfactor);
+		if (was->state != m->state)
+			balancer_set_state(lb->b, route, m->state);
+	}
+}
+
+/* Names the first setting that needs a restart to change, or NULL. */
+static const char *needs_restart(const struct lb_config *a, const struct lb_config *b)
+{
+	bool same_listen = a->listen_count == b->listen_count;
+	for (size_t i = 0; same_listen && i < a->listen_count; i++)
+		same_listen = strcmp(a->listen[i], b->listen[i]) == 0;
+	if (!same_listen || a->threads != b->threads)
+		return "[listen]";
+	if (memcmp(&a->limits, &b->limits, sizeof(a->limits)) != 0)
+		return "[http]";
+	if (a->tls_listen_count != b->tls_listen_count || a->tls_redirect != b->tls_redirect)
+		return "[tls]";
+	if ((a->admin_listen == NULL) != (b->admin_listen == NULL) ||
+	    (a->admin_listen != NULL && strcmp(a->admin_listen, b->admin_listen) != 0))
+		return "[admin]";
+	if ((a->announce == NULL) != (b->announce == NULL) ||
+	    (a->cluster_store == NULL) != (b->cluster_store == NULL))
+		return "[cluster]";
+	return NULL;
+}
+
+/* SIGHUP: re-read the file and apply what can change while serving; listeners, pools, the
+   manager and its state, discovery and health history stay. An invalid file changes
+   nothing. */
+static void reload(struct lb *lb, const char *path)
+{
+	struct lb_config *nc;
+	const char *error;
+
+	if (lb_config_load(path, &nc, &error) < 0) {
+		log_error("main", "reload: %s is invalid, nothing changed:\n%s", path, error);
+		return;
+	}
+	const char *restart = needs_restart(lb->lc, nc);
+	if (restart != NULL)
+		log_warn("main", "reload: changes in %s take effect at the next restart", restart);
+	log_set_level(nc->log_level);
+	struct balancer_settings bs = balancer_settings_of(nc);
+	balancer_set_settings(lb->b, &bs);
+	struct health_settings hs = health_settings_of(nc);
+	health_checker_set_settings(lb->health, &hs);
+	reload_members(lb, lb->lc, nc);
+	struct proxy_settings ps = proxy_settings_of(nc, lb->threads);
+	proxy_set_settings(lb->proxy, &ps);
+	health_checker_check_now(lb->health);
+	/* Requests in flight and the manager may still use the old file's strings. */
+	lb->retired = mem_realloc(lb->retired, (lb->retired_count + 1) * sizeof(*lb->retired));
+	lb->retired[lb->retired_count++] = lb->lc;
+	lb->lc = nc;
+	log_info("main", "reloaded %s (%zu member%s, %s)", path, balancer_count(lb->b),
+	         balancer_count(lb->b) == 1 ? "" : "s", balancer_method_name(nc->method));
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
 static int start(struct lb *lb, const char **error_r)
 {
 	const struct lb_config *lc = lb->lc;
-	struct balancer_settings bs = {
-	    .method = lc->method,
-	    .retry_ms = lc->retry_ms,
-	    .health_rise = lc->health_rise,
-	    .health_fall = lc->health_fall,
-	};
+	struct balancer_settings bs = balancer_settings_of(lc);
 	lb->b = balancer_create(&bs);
 	if (add_members(lb, error_r) < 0)
 		return -1;
@@ -239,9 +382,7 @@ static int start(struct lb *lb, const char **error_r)
 	    lb_state_apply(lb->state, lb->b, error_r) < 0)
 		return -1;
 
-	struct health_settings hs = {.uri = lc->health_uri,
-	                             .interval_ms = lc->health_interval_ms,
-	                             .timeout_ms = lc->health_timeout_ms};
+	struct health_settings hs = health_settings_of(lc);
 	lb->health = health_checker_create(lb->b, &hs);
 	if (health_checker_start(lb->health, error_r) < 0)
 		return -1;
@@ -260,23 +401,8 @@ static int start(struct lb *lb, const char **error_r)
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = cpus > 0 ? (unsigned)cpus : 1;
 	}
-	struct proxy_settings ps = {
-	    .sticky = {.cookie = strv_from_cstr(lc->sticky_cookie),
-	               .separator = lc->sticky_separator,
-	               .param = strv_from_cstr(lc->sticky_param)},
-	    .upstream = {.connect_timeout_ms = lc->connect_timeout_ms,
-	                 /* the caps are per member; each loop thread has its own pool */
-	                 .pool_min = (lc->pool_min + threads - 1) / threads,
-	                 .pool_max = (lc->pool_max + threads - 1) / threads,
-	                 .idle_ttl_ms = lc->pool_idle_ttl_ms},
-	    .read_timeout_ms = lc->read_timeout_ms,
-	    .write_timeout_ms = lc->write_timeout_ms,
-	    .trusted_proxies = lc->trusted_proxies,
-	    .trusted_proxy_count = lc->trusted_proxy_count,
-	    .access = lc->access,
-	    .access_count = lc->access_count,
-	    .proto = "http",
-	};
+	lb->threads = threads;
+	struct proxy_settings ps = proxy_settings_of(lc, threads);
 	lb->proxy = proxy_create(lb->b, &ps);
 
 	struct http_server_settings ss = {.limits = lc->limits, .threads = threads};
@@ -329,6 +455,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(&lb, 0, sizeof(lb));
+	lb.config_path = args.config_path;
 	if (lb_config_load(args.config_path, &lb.lc, &error) < 0) {
 		fprintf(stderr, "tandem-lb: configuration invalid:\n%s\n", error);
 		return 1;
@@ -376,10 +503,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tandem-lb: cannot start: %s\n", error);
 		code = 1;
 	} else {
-		wait_for_stop();
+		wait_for_stop(&lb);
 	}
 	stop(&lb);
 	lb_config_free(&lb.lc);
+	for (size_t i = 0; i < lb.retired_count; i++)
+		lb_config_free(&lb.retired[i]);
+	mem_free(&lb.retired);
 	if (code == 0)
 		log_info("main", "stopped");
 	return code;

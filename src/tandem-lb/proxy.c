@@ -37,6 +37,7 @@ struct proxy_req;
 
 struct proxy_thread {
 	struct proxy *p;
+	unsigned generation;     /* of the settings its upstream pools run with */
 	struct proxy_req *spare; /* finished requests kept with their buffers for the next ones */
 	unsigned spare_count;
 	struct ioloop *loop;
@@ -44,9 +45,17 @@ struct proxy_thread {
 	struct proxy_thread *next; /* all threads, under p->lock */
 };
 
+/* One generation of settings. A reload publishes a new one; requests keep the one they
+   started with, so old generations stay until the proxy is destroyed (reloads are rare). */
+struct proxy_generation {
+	struct proxy_settings set;
+	unsigned number;
+	struct proxy_generation *older;
+};
+
 struct proxy {
 	struct balancer *b;
-	struct proxy_settings set;
+	struct proxy_generation *_Atomic current;
 	struct http_limits response_limits;
 	pthread_mutex_t lock;
 	struct proxy_thread *threads;
@@ -60,6 +69,7 @@ static __thread struct proxy_thread *current_pt;
    handed over (detach) or the request is aborted. */
 struct proxy_req {
 	struct proxy *p;
+	const struct proxy_settings *set; /* the generation current when the request came */
 	struct proxy_thread *pt;
 	struct http_request *req;
 	struct balancer_member *member; /* reserved by balancer_pick() */
@@ -295,7 +305,7 @@ static void flush(struct proxy_req *pr)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
 			upstream_conn_want_write(pr->uc, true);
-			upstream_conn_deadline(pr->uc, pr->p->set.write_timeout_ms);
+			upstream_conn_deadline(pr->uc, pr->set->write_timeout_ms);
 			return;
 		}
 		pr->write_failed = true;
@@ -313,7 +323,7 @@ static void flush(struct proxy_req *pr)
 	}
 	if ((pr->body_done || pr->body == FORWARD_BODY_NONE) && pr->out_sent == pr->out.len &&
 	    !pr->head_done)
-		upstream_conn_deadline(pr->uc, pr->p->set.read_timeout_ms);
+		upstream_conn_deadline(pr->uc, pr->set->read_timeout_ms);
 }
 
 static void connected(struct proxy_req *pr)
@@ -527,7 +537,7 @@ static bool read_head(struct proxy_req *pr)
 					return false;
 				}
 				pr->head_done = true;
-				upstream_conn_deadline(pr->uc, pr->p->set.read_timeout_ms);
+				upstream_conn_deadline(pr->uc, pr->set->read_timeout_ms);
 				continue;
 			}
 		}
@@ -632,7 +642,7 @@ static ssize_t produce(void *ctx, char *buf, size_t size)
 			continue;
 		if (r < 0 && errno == EAGAIN) {
 			pr->blocked = true;
-			upstream_conn_deadline(pr->uc, pr->p->set.read_timeout_ms);
+			upstream_conn_deadline(pr->uc, pr->set->read_timeout_ms);
 			return HTTP_PRODUCER_AGAIN;
 		}
 		if (pr->rh.body_kind == HTTP_RESPONSE_BODY_CLOSE && r == 0) {
@@ -749,20 +759,19 @@ static const struct sockaddr *peer_addr(const char *ip, struct sockaddr_storage 
 	return (const struct sockaddr *)ss;
 }
 
-static bool peer_trusted(const struct proxy *p, const char *ip)
+static bool peer_trusted(const struct proxy_settings *set, const char *ip)
 {
 	struct sockaddr_storage ss;
-	return p->set.trusted_proxy_count > 0 &&
-	       lb_cidr_match(p->set.trusted_proxies, p->set.trusted_proxy_count,
-	                     peer_addr(ip, &ss));
+	return set->trusted_proxy_count > 0 &&
+	       lb_cidr_match(set->trusted_proxies, set->trusted_proxy_count, peer_addr(ip, &ss));
 }
 
 /* [access PATH] rules; answers and returns false when the request may not pass. */
-static bool access_allowed(const struct proxy *p, struct http_request *req)
+static bool access_allowed(const struct proxy_settings *set, struct http_request *req)
 {
 	struct sockaddr_storage ss;
 	const char *ip = http_request_peer_ip(req);
-	enum lb_access_result r = lb_access_check(p->set.access, p->set.access_count,
+	enum lb_access_result r = lb_access_check(set->access, set->access_count,
 	                                          http_request_head(req)->path, peer_addr(ip, &ss));
 	if (r == LB_ACCESS_ALLOWED)
 		return true;
@@ -786,9 +795,18 @@ static void on_head(struct http_request *req, void *ctx)
 		http_response_error(req, 405, "LB-0405", "CONNECT is not proxied");
 		return;
 	}
-	if (p->set.access_count > 0 && !access_allowed(p, req))
+	const struct proxy_generation *gen =
+	    atomic_load_explicit(&p->current, memory_order_acquire);
+	const struct proxy_settings *set = &gen->set;
+	if (set->access_count > 0 && !access_allowed(set, req))
 		return;
-	struct proxy_req *pr = pr_new(current_pt);
+	struct proxy_thread *pt = current_pt;
+	if (pt->generation != gen->number) {
+		upstream_thread_set_settings(pt->ut, &set->upstream);
+		pt->generation = gen->number;
+	}
+	struct proxy_req *pr = pr_new(pt);
+	pr->set = set;
 	pr->p = p;
 	pr->pt = current_pt;
 	pr->req = req;
@@ -805,13 +823,13 @@ static void on_head(struct http_request *req, void *ctx)
 		if (strv_eq_ci_cstr(head->headers[i].name, "Cookie"))
 			cookies[ncookies++] = head->headers[i].value;
 	}
-	sticky_route(&p->set.sticky, head->path, head->query, cookies, ncookies, &pr->route);
+	sticky_route(&set->sticky, head->path, head->query, cookies, ncookies, &pr->route);
 
 	const char *ip = http_request_peer_ip(req);
 	struct forward_client client = {
 	    .ip = ip,
-	    .trusted = peer_trusted(p, ip),
-	    .proto = http_request_is_tls(req) ? "https" : p->set.proto,
+	    .trusted = peer_trusted(set, ip),
+	    .proto = http_request_is_tls(req) ? "https" : set->proto,
 	    .authority = "localhost",
 	};
 	forward_request_head(&pr->out, head, &client, pr->body);
@@ -838,7 +856,9 @@ static void thread_start(struct ioloop *loop, void *ctx)
 	struct proxy_thread *pt = mem_calloc(1, sizeof(*pt));
 	pt->p = p;
 	pt->loop = loop;
-	pt->ut = upstream_thread_create(loop, &p->set.upstream);
+	const struct proxy_generation *gen = atomic_load(&p->current);
+	pt->ut = upstream_thread_create(loop, &gen->set.upstream);
+	pt->generation = gen->number;
 	pthread_mutex_lock(&p->lock);
 	pt->next = p->threads;
 	p->threads = pt;
@@ -876,7 +896,9 @@ struct proxy *proxy_create(struct balancer *b, const struct proxy_settings *set)
 {
 	struct proxy *p = mem_calloc(1, sizeof(*p));
 	p->b = b;
-	p->set = *set;
+	struct proxy_generation *gen = mem_calloc(1, sizeof(*gen));
+	gen->set = *set;
+	atomic_store(&p->current, gen);
 	http_limits_default(&p->response_limits);
 	/* Members are trusted more than clients, but their heads still have a bound. */
 	p->response_limits.max_line = 16 * 1024;
@@ -892,8 +914,24 @@ void proxy_destroy(struct proxy **pp)
 	struct proxy *p = *pp;
 	if (p == NULL)
 		return;
+	struct proxy_generation *gen = atomic_load(&p->current);
+	while (gen != NULL) {
+		struct proxy_generation *older = gen->older;
+		mem_free(&gen);
+		gen = older;
+	}
 	pthread_mutex_destroy(&p->lock);
 	mem_free(pp);
+}
+
+void proxy_set_settings(struct proxy *p, const struct proxy_settings *set)
+{
+	struct proxy_generation *old = atomic_load(&p->current);
+	struct proxy_generation *gen = mem_calloc(1, sizeof(*gen));
+	gen->set = *set;
+	gen->number = old->number + 1;
+	gen->older = old;
+	atomic_store_explicit(&p->current, gen, memory_order_release);
 }
 
 void proxy_server_settings(struct proxy *p, struct http_server_settings *set)

@@ -40,6 +40,10 @@ struct proxy_stats {
 /* b outlives the proxy. settings are copied (the views in them must stay valid). */
 struct proxy *proxy_create(struct balancer *b, const struct proxy_settings *set);
 void proxy_destroy(struct proxy **p);
+/* Reload: requests from now on use set (copied; its views must stay valid as long as the
+   proxy, since requests in flight may still use the previous ones). Upstream pool caps and
+   timeouts apply on each loop thread from its next request. Any thread. */
+void proxy_set_settings(struct proxy *p, const struct proxy_settings *set);
 /* Sets on_head, on_request, on_thread_start/stop and ctx in *set for the HTTP server that
    carries client traffic; the rest of *set is the caller's. */
 void proxy_server_settings(struct proxy *p, struct http_server_settings *set);

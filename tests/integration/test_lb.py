@@ -5,6 +5,7 @@
 import http.client
 import json
 import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -267,5 +268,45 @@ def test_access_rules_keep_paths_to_their_networks(workdir, recorders):
         assert rec.requests == [], "a refused request reached the member"
         for path in ("/administrator", "/api/v1/x", "/admin/v1/public/y"):
             assert route_of(lb.port, path=path) == "OX-1", path
+    finally:
+        stop_lb(lb)
+
+
+def test_sighup_reloads_members_and_settings_keeping_connections(workdir, recorders):
+    recs = recorders(2)
+    lb = start_lb(workdir, [("OX-1", recs[0].port, 50, "ready")])
+    conf = os.path.join(workdir, "lb", "tandem-lb.ini")
+    try:
+        client = http.client.HTTPConnection("127.0.0.1", lb.port, timeout=30)
+        client.request("GET", "/before")
+        assert json.loads(client.getresponse().read())["route"] == "OX-1"
+        original = open(conf).read()
+
+        def reload(text, expect):
+            with open(conf, "w") as f:
+                f.write(text)
+            n = lb.stderr().count(expect)
+            lb.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while lb.stderr().count(expect) == n:
+                assert time.monotonic() < deadline, lb.stderr()[-2000:]
+                time.sleep(0.05)
+
+        member2 = f"[member OX-2]\nurl = http://127.0.0.1:{recs[1].port}\nloadfactor = 50\n"
+        reload(original + member2, "reloaded")
+        assert set(split(lb.port, 40)) == {"OX-1", "OX-2"}
+        # the client's keep-alive connection survived the reload
+        client.request("GET", "/after")
+        assert json.loads(client.getresponse().read())["route"] in ("OX-1", "OX-2")
+        client.close()
+
+        reload(original.replace("state = ready", "state = maint") + member2, "reloaded")
+        assert set(split(lb.port, 40)) == {"OX-2"}
+
+        reload("[balancer]\nbogus = 1\n", "nothing changed")
+        assert set(split(lb.port, 40)) == {"OX-2"}  # still the last good configuration
+
+        reload(original.replace("threads = 2", "threads = 1") + member2, "next restart")
+        assert lb.proc.poll() is None
     finally:
         stop_lb(lb)
