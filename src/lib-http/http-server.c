@@ -39,6 +39,7 @@
 #define RECYCLE_MAX      (64 * 1024)
 #define SMALL_BODY       (8 * 1024)
 #define OUT_BUF_MAX      (64 * 1024 * 1024)
+#define SPARES_MAX       256         /* parked workspaces per loop thread */
 #define TLS_FILE_CHUNK   (64 * 1024) /* pread() + SSL_write() in place of sendfile() */
 
 enum conn_state {
@@ -130,8 +131,22 @@ struct conn {
 	uint64_t linger_bytes;
 };
 
+/* The buffers a connection needs only while it has a request. They are parked on the loop
+   thread while the connection idles and lent to the next connection that gets a request, so
+   thousands of idle keep-alive connections cost little more than their struct conn. */
+struct workspace {
+	struct workspace *next;
+	char *in; /* IN_BUF_INITIAL bytes */
+	struct http_header *headers;
+	struct pool *pool;
+	struct buf out, body, resp_headers, resp_body;
+};
+
 struct loop_thread {
 	struct http_server *server;
+	struct workspace *spare; /* parked, with buffers */
+	struct workspace *empty; /* lent out: the structs alone */
+	unsigned spare_count;
 	unsigned index;
 	pthread_t thread;
 	struct ioloop *loop;
@@ -626,15 +641,100 @@ static int tls_file_chunk(struct conn *c)
 	return 0;
 }
 
+static void conn_trim(struct conn *c);
+
+/* Gives the connection a parked workspace, or a new input buffer (the rest comes lazily). */
+static void conn_borrow(struct conn *c)
+{
+	struct loop_thread *lt = c->lt;
+	struct workspace *w = lt->spare;
+	struct http_request *req = &c->req;
+
+	c->in_cap = IN_BUF_INITIAL;
+	if (w == NULL) {
+		c->in = mem_alloc(IN_BUF_INITIAL);
+		return;
+	}
+	lt->spare = w->next;
+	lt->spare_count--;
+	c->in = w->in;
+	c->headers = w->headers;
+	req->pool = w->pool;
+	c->out = w->out;
+	req->body = w->body;
+	req->resp_headers = w->resp_headers;
+	req->resp_body = w->resp_body;
+	w->next = lt->empty;
+	lt->empty = w;
+}
+
+/* The connection waits for its next request with nothing buffered: park its buffers. */
+static void conn_park(struct conn *c)
+{
+	struct loop_thread *lt = c->lt;
+	struct http_request *req = &c->req;
+
+	if (c->in == NULL || c->tls != NULL)
+		return;
+	if (lt->spare_count >= SPARES_MAX || c->in_cap != IN_BUF_INITIAL) {
+		conn_trim(c);
+		return;
+	}
+	struct workspace *w = lt->empty;
+	if (w != NULL)
+		lt->empty = w->next;
+	else
+		w = mem_alloc(sizeof(*w));
+	*w = (struct workspace){.in = c->in,
+	                        .headers = c->headers,
+	                        .pool = req->pool,
+	                        .out = c->out,
+	                        .body = req->body,
+	                        .resp_headers = req->resp_headers,
+	                        .resp_body = req->resp_body,
+	                        .next = lt->spare};
+	lt->spare = w;
+	lt->spare_count++;
+	c->in = NULL;
+	c->in_cap = c->in_off = c->in_len = 0;
+	c->headers = NULL;
+	req->pool = NULL;
+	memset(&c->out, 0, sizeof(c->out));
+	memset(&req->body, 0, sizeof(req->body));
+	memset(&req->resp_headers, 0, sizeof(req->resp_headers));
+	memset(&req->resp_body, 0, sizeof(req->resp_body));
+}
+
+static void spares_free(struct loop_thread *lt)
+{
+	while (lt->spare != NULL) {
+		struct workspace *w = lt->spare;
+		lt->spare = w->next;
+		mem_free(&w->in);
+		mem_free(&w->headers);
+		pool_destroy(&w->pool);
+		buf_free(&w->out);
+		buf_free(&w->body);
+		buf_free(&w->resp_headers);
+		buf_free(&w->resp_body);
+		mem_free(&w);
+	}
+	while (lt->empty != NULL) {
+		struct workspace *w = lt->empty;
+		lt->empty = w->next;
+		mem_free(&w);
+	}
+	lt->spare_count = 0;
+}
+
 /* conn_read() without an input buffer (a new or idle connection): read onto the stack and
-   allocate only when bytes came, so a connection that waits costs no buffer. */
+   take buffers only when bytes came, so a connection that waits holds none. */
 static int first_read(struct conn *c)
 {
 	char scratch[IN_BUF_INITIAL];
 	ssize_t n = read(c->fd, scratch, sizeof(scratch));
 	if (n > 0) {
-		c->in = mem_alloc(IN_BUF_INITIAL);
-		c->in_cap = IN_BUF_INITIAL;
+		conn_borrow(c);
 		memcpy(c->in, scratch, (size_t)n);
 		c->in_len = (size_t)n;
 		c->read_drained = (size_t)n < sizeof(scratch);
@@ -1186,6 +1286,8 @@ static void finish_response(struct conn *c)
 		return;
 	}
 	c->state = CS_HEAD;
+	if (c->in_len == c->in_off)
+		conn_park(c);
 	conn_set_deadline(c, c->in_len > c->in_off ? lim->header_timeout_ms : lim->idle_timeout_ms);
 }
 
@@ -1400,6 +1502,7 @@ static void *loop_main(void *arg)
 	}
 	if (server->set.on_thread_stop != NULL)
 		server->set.on_thread_stop(lt->loop, server->set.ctx);
+	spares_free(lt);
 	pthread_mutex_lock(&server->lock);
 	server->threads_running--;
 	pthread_cond_broadcast(&server->cond);
