@@ -5,10 +5,9 @@
 
 #include <string.h>
 
-static bool name_is(struct strv name, const char *lit)
-{
-	return strv_eq_ci_cstr(name, lit);
-}
+/* Literal field names as views: their lengths are known at compile time, so a compare of
+   names of another length costs one branch (this runs for every field of every request). */
+#define NAME_IS(name, lit) strv_eq_ci((name), STRV_LIT(lit))
 
 /* True if the comma-separated token list value contains token (case-insensitive). */
 static bool list_has(struct strv value, struct strv token)
@@ -28,18 +27,30 @@ static bool list_has(struct strv value, struct strv token)
 	return false;
 }
 
-/* Hop-by-hop: meaningful for one connection only (RFC 9110 7.6.1). */
-static bool hop_by_hop(const struct http_header *headers, size_t count, struct strv name)
+/* Hop-by-hop: meaningful for one connection only (RFC 9110 7.6.1). connection: the head has
+   a Connection field (which may name more). */
+static bool hop_by_hop(const struct http_header *headers, size_t count, bool connection,
+                       struct strv name)
 {
-	static const char *const fixed[] = {"Connection", "Keep-Alive", "Proxy-Connection",
-	                                    "TE",         "Trailer",    "Transfer-Encoding",
-	                                    "Upgrade"};
+	static const struct strv fixed[] = {
+	    STRV_LIT("Connection"), STRV_LIT("Keep-Alive"),        STRV_LIT("Proxy-Connection"),
+	    STRV_LIT("TE"),         STRV_LIT("Transfer-Encoding"), STRV_LIT("Trailer"),
+	    STRV_LIT("Upgrade")};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		if (name_is(name, fixed[i]))
+		if (strv_eq_ci(name, fixed[i]))
 			return true;
 	}
+	for (size_t i = 0; connection && i < count; i++) {
+		if (NAME_IS(headers[i].name, "Connection") && list_has(headers[i].value, name))
+			return true;
+	}
+	return false;
+}
+
+static bool has_connection(const struct http_header *headers, size_t count)
+{
 	for (size_t i = 0; i < count; i++) {
-		if (name_is(headers[i].name, "Connection") && list_has(headers[i].value, name))
+		if (NAME_IS(headers[i].name, "Connection"))
 			return true;
 	}
 	return false;
@@ -57,6 +68,7 @@ void forward_request_head(struct buf *out, const struct http_request_head *head,
                           const struct forward_client *client, enum forward_body body)
 {
 	bool has_host = false, has_proto = false;
+	bool connection = has_connection(head->headers, head->header_count);
 
 	buf_append_strv(out, head->method);
 	buf_append_char(out, ' ');
@@ -74,20 +86,20 @@ void forward_request_head(struct buf *out, const struct http_request_head *head,
 
 	for (size_t i = 0; i < head->header_count; i++) {
 		const struct http_header *h = &head->headers[i];
-		if (hop_by_hop(head->headers, head->header_count, h->name) ||
-		    name_is(h->name, "Content-Length") || name_is(h->name, "Expect"))
+		if (hop_by_hop(head->headers, head->header_count, connection, h->name) ||
+		    NAME_IS(h->name, "Content-Length") || NAME_IS(h->name, "Expect"))
 			continue;
-		if (name_is(h->name, "X-Forwarded-For")) {
+		if (NAME_IS(h->name, "X-Forwarded-For")) {
 			if (!client->trusted)
 				continue;
 			continue; /* merged into one field below */
 		}
-		if (name_is(h->name, "X-Forwarded-Proto")) {
+		if (NAME_IS(h->name, "X-Forwarded-Proto")) {
 			if (!client->trusted || has_proto)
 				continue;
 			has_proto = true;
 		}
-		if (name_is(h->name, "Host")) {
+		if (NAME_IS(h->name, "Host")) {
 			if (head->host.len > 0 && head->host.ptr != h->value.ptr) {
 				/* absolute-form authority wins over Host (RFC 9112 3.2.2) */
 				append_field(out, h->name, head->host);
@@ -111,7 +123,7 @@ void forward_request_head(struct buf *out, const struct http_request_head *head,
 	if (client->trusted) {
 		for (size_t i = 0; i < head->header_count; i++) {
 			const struct http_header *h = &head->headers[i];
-			if (!name_is(h->name, "X-Forwarded-For") || h->value.len == 0)
+			if (!NAME_IS(h->name, "X-Forwarded-For") || h->value.len == 0)
 				continue;
 			buf_append_strv(out, h->value);
 			buf_append_lit(out, ", ");
@@ -137,8 +149,8 @@ void forward_request_head(struct buf *out, const struct http_request_head *head,
 bool forward_response_field_dropped(const struct http_header *headers, size_t count,
                                     struct strv name)
 {
-	return hop_by_hop(headers, count, name) || name_is(name, "Content-Length") ||
-	       name_is(name, "Date");
+	return hop_by_hop(headers, count, has_connection(headers, count), name) ||
+	       NAME_IS(name, "Content-Length") || NAME_IS(name, "Date");
 }
 
 bool forward_method_idempotent(struct strv method)
