@@ -173,6 +173,9 @@ struct http_server {
 	uint16_t https_port; /* the first TLS listener's, for redirects */
 	struct loop_thread *threads;
 	unsigned thread_count;
+	/* Loop threads whose counters other threads may read (http_server_get_stats() runs on
+	   e.g. a heartbeat thread while the server starts or goes away). */
+	_Atomic unsigned stats_threads;
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -1561,6 +1564,7 @@ int http_server_start(struct http_server *server, const char **error_r)
 		}
 	}
 	server->started = true;
+	atomic_store_explicit(&server->stats_threads, n, memory_order_release);
 	server->threads_running = n;
 	for (unsigned t = 0; t < n; t++) {
 		if (pthread_create(&server->threads[t].thread, NULL, loop_main,
@@ -1627,6 +1631,7 @@ void http_server_destroy(struct http_server **serverp)
 		return;
 	if (server->started)
 		http_server_shutdown(server, 0);
+	atomic_store(&server->stats_threads, 0);
 	for (unsigned t = 0; t < server->thread_count; t++)
 		ioloop_destroy(&server->threads[t].loop);
 	if (server->threads == NULL) {
@@ -1644,7 +1649,8 @@ void http_server_destroy(struct http_server **serverp)
 void http_server_get_stats(struct http_server *server, struct http_server_stats *stats_r)
 {
 	memset(stats_r, 0, sizeof(*stats_r));
-	for (unsigned t = 0; t < server->thread_count; t++) {
+	unsigned n = atomic_load_explicit(&server->stats_threads, memory_order_acquire);
+	for (unsigned t = 0; t < n; t++) {
 		struct loop_thread *lt = &server->threads[t];
 		stats_r->connections_accepted += atomic_load(&lt->accepted);
 		stats_r->connections_open += atomic_load(&lt->open);
