@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "http-tls.h"
 #include "ioloop.h"
 #include "log.h"
+#include "prom.h"
 #include "mem.h"
 #include "pool.h"
 #include "random.h"
@@ -1658,6 +1660,36 @@ void http_server_get_stats(struct http_server *server, struct http_server_stats 
 		stats_r->parse_errors += atomic_load(&lt->parse_errors);
 		stats_r->timeouts += atomic_load(&lt->timeouts);
 		stats_r->tls_handshake_failures += atomic_load(&lt->tls_failures);
+	}
+}
+
+void http_server_stats_format(struct buf *out, const char *prefix,
+                              const struct http_server_stats *st)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+	} fields[] = {
+	    {"connections_accepted_total", "counter", "Connections accepted since start.",
+	     offsetof(struct http_server_stats, connections_accepted)},
+	    {"connections_open", "gauge", "Connections open now.",
+	     offsetof(struct http_server_stats, connections_open)},
+	    {"requests_total", "counter", "Request heads parsed since start.",
+	     offsetof(struct http_server_stats, requests)},
+	    {"parse_errors_total", "counter",
+	     "Requests refused as malformed or over a limit (400, 413, 417, 431).",
+	     offsetof(struct http_server_stats, parse_errors)},
+	    {"timeouts_total", "counter",
+	     "Connections timed out reading a request or writing a response.",
+	     offsetof(struct http_server_stats, timeouts)},
+	    {"tls_handshake_failures_total", "counter", "TLS handshakes that failed.",
+	     offsetof(struct http_server_stats, tls_handshake_failures)},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%.64s%s", prefix, fields[i].name);
+		prom_metric(out, name, fields[i].type, fields[i].help,
+		            *(const uint64_t *)((const char *)st + fields[i].offset));
 	}
 }
 

@@ -87,6 +87,11 @@ int http_server_start(struct http_server *server, const char **error_r);
 unsigned http_server_shutdown(struct http_server *server, uint64_t timeout_ms);
 void http_server_destroy(struct http_server **server);
 void http_server_get_stats(struct http_server *server, struct http_server_stats *stats_r);
+/* Appends the stats as Prometheus metrics named <prefix>connections_accepted_total,
+   <prefix>connections_open, <prefix>requests_total, <prefix>parse_errors_total,
+   <prefix>timeouts_total and <prefix>tls_handshake_failures_total. */
+void http_server_stats_format(struct buf *out, const char *prefix,
+                              const struct http_server_stats *st);
 
 /* --- request (valid until the response is sent) --- */
 const struct http_request_head *http_request_head(const struct http_request *req);

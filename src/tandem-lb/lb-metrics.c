@@ -6,19 +6,8 @@
 #include "clock.h"
 #include "http-server.h"
 #include "mem.h"
+#include "prom.h"
 #include "proxy.h"
-
-static void metric(struct buf *out, const char *name, const char *type, const char *help,
-                   uint64_t value)
-{
-	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
-	           (unsigned long long)value);
-}
-
-static void family(struct buf *out, const char *name, const char *type, const char *help)
-{
-	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
 
 static void members(struct buf *out, struct balancer *b)
 {
@@ -42,7 +31,7 @@ static void members(struct buf *out, struct balancer *b)
 	     offsetof(struct balancer_member_info, errors)},
 	};
 	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-		family(out, fields[f].name, fields[f].type, fields[f].help);
+		prom_family(out, fields[f].name, fields[f].type, fields[f].help);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t v =
 			    *(const uint64_t *)((const char *)&infos[i] + fields[f].offset);
@@ -50,22 +39,22 @@ static void members(struct buf *out, struct balancer *b)
 			           (unsigned long long)v);
 		}
 	}
-	family(out, "tandem_lb_member_healthy", "gauge",
-	       "1 while active health checks find the member up.");
+	prom_family(out, "tandem_lb_member_healthy", "gauge",
+	            "1 while active health checks find the member up.");
 	for (size_t i = 0; i < n; i++)
 		buf_printf(out, "tandem_lb_member_healthy{route=\"%s\"} %d\n", infos[i].route,
 		           infos[i].healthy ? 1 : 0);
-	family(out, "tandem_lb_member_usable", "gauge",
-	       "1 unless the member is in passive error state (retry).");
+	prom_family(out, "tandem_lb_member_usable", "gauge",
+	            "1 unless the member is in passive error state (retry).");
 	for (size_t i = 0; i < n; i++)
 		buf_printf(out, "tandem_lb_member_usable{route=\"%s\"} %d\n", infos[i].route,
 		           infos[i].in_error ? 0 : 1);
-	family(out, "tandem_lb_member_loadfactor", "gauge", "The member's loadfactor.");
+	prom_family(out, "tandem_lb_member_loadfactor", "gauge", "The member's loadfactor.");
 	for (size_t i = 0; i < n; i++)
 		buf_printf(out, "tandem_lb_member_loadfactor{route=\"%s\"} %u\n", infos[i].route,
 		           infos[i].loadfactor);
-	family(out, "tandem_lb_member_state", "gauge",
-	       "1 for the member's effective state (ready, drain, maint, disabled, standby).");
+	prom_family(out, "tandem_lb_member_state", "gauge",
+	            "1 for the member's effective state (ready, drain, maint, disabled, standby).");
 	for (size_t i = 0; i < n; i++)
 		buf_printf(out, "tandem_lb_member_state{route=\"%s\",state=\"%s\"} 1\n",
 		           infos[i].route, balancer_state_name(infos[i].effective));
@@ -77,56 +66,45 @@ void lb_metrics_format(struct buf *out, const struct lb_metrics_sources *src)
 	if (src->server != NULL) {
 		struct http_server_stats s;
 		http_server_get_stats(src->server, &s);
-		metric(out, "tandem_lb_http_connections_accepted_total", "counter",
-		       "Client connections accepted.", s.connections_accepted);
-		metric(out, "tandem_lb_http_connections_open", "gauge", "Client connections open.",
-		       s.connections_open);
-		metric(out, "tandem_lb_http_requests_total", "counter", "Client requests received.",
-		       s.requests);
-		metric(out, "tandem_lb_http_parse_errors_total", "counter",
-		       "Client requests refused by the strict parser (never forwarded).",
-		       s.parse_errors);
-		metric(out, "tandem_lb_http_timeouts_total", "counter",
-		       "Client connections timed out.", s.timeouts);
-		metric(out, "tandem_lb_tls_handshake_failures_total", "counter",
-		       "TLS handshakes that failed (bad client, old protocol, garbage).",
-		       s.tls_handshake_failures);
+		http_server_stats_format(out, "tandem_lb_http_", &s);
 	}
 	if (src->proxy != NULL) {
 		struct proxy_stats p;
 		proxy_get_stats(src->proxy, &p);
-		metric(out, "tandem_lb_forwarded_total", "counter", "Requests a member answered.",
-		       p.forwarded);
-		metric(out, "tandem_lb_retries_total", "counter",
-		       "Attempts after a connect failure or a stale pooled connection.", p.retries);
-		family(out, "tandem_lb_errors_total", "counter",
-		       "Answers of the balancer's own, by status.");
+		prom_metric(out, "tandem_lb_forwarded_total", "counter",
+		            "Requests a member answered.", p.forwarded);
+		prom_metric(out, "tandem_lb_retries_total", "counter",
+		            "Attempts after a connect failure or a stale pooled connection.",
+		            p.retries);
+		prom_family(out, "tandem_lb_errors_total", "counter",
+		            "Answers of the balancer's own, by status.");
 		buf_printf(out, "tandem_lb_errors_total{status=\"502\"} %llu\n",
 		           (unsigned long long)p.bad_gateway);
 		buf_printf(out, "tandem_lb_errors_total{status=\"503\"} %llu\n",
 		           (unsigned long long)p.no_member);
 		buf_printf(out, "tandem_lb_errors_total{status=\"504\"} %llu\n",
 		           (unsigned long long)p.gateway_timeout);
-		metric(out, "tandem_lb_client_aborts_total", "counter",
-		       "Requests whose client went away before the answer.", p.client_aborts);
-		metric(out, "tandem_lb_upstream_connects_total", "counter",
-		       "Connections opened to members.", p.upstream.connects);
-		metric(out, "tandem_lb_upstream_connect_failures_total", "counter",
-		       "Connects to members refused, unreachable or timed out.",
-		       p.upstream.connect_fails);
-		metric(out, "tandem_lb_upstream_reuses_total", "counter",
-		       "Requests sent on a pooled keep-alive connection.", p.upstream.reuses);
-		metric(out, "tandem_lb_upstream_queued_total", "counter",
-		       "Requests that waited for a connection slot (pool_max).", p.upstream.queued);
-		metric(out, "tandem_lb_upstream_idle", "gauge", "Idle pooled member connections.",
-		       p.upstream.idle);
-		metric(out, "tandem_lb_upstream_busy", "gauge", "Member connections in use.",
-		       p.upstream.busy);
+		prom_metric(out, "tandem_lb_client_aborts_total", "counter",
+		            "Requests whose client went away before the answer.", p.client_aborts);
+		prom_metric(out, "tandem_lb_upstream_connects_total", "counter",
+		            "Connections opened to members.", p.upstream.connects);
+		prom_metric(out, "tandem_lb_upstream_connect_failures_total", "counter",
+		            "Connects to members refused, unreachable or timed out.",
+		            p.upstream.connect_fails);
+		prom_metric(out, "tandem_lb_upstream_reuses_total", "counter",
+		            "Requests sent on a pooled keep-alive connection.", p.upstream.reuses);
+		prom_metric(out, "tandem_lb_upstream_queued_total", "counter",
+		            "Requests that waited for a connection slot (pool_max).",
+		            p.upstream.queued);
+		prom_metric(out, "tandem_lb_upstream_idle", "gauge",
+		            "Idle pooled member connections.", p.upstream.idle);
+		prom_metric(out, "tandem_lb_upstream_busy", "gauge", "Member connections in use.",
+		            p.upstream.busy);
 	}
-	metric(out, "tandem_lb_health_checks_total", "counter", "Active health checks run.",
-	       src->health_checks);
-	metric(out, "tandem_lb_health_check_failures_total", "counter",
-	       "Active health checks that failed.", src->health_check_failures);
+	prom_metric(out, "tandem_lb_health_checks_total", "counter", "Active health checks run.",
+	            src->health_checks);
+	prom_metric(out, "tandem_lb_health_check_failures_total", "counter",
+	            "Active health checks that failed.", src->health_check_failures);
 	if (src->b != NULL)
 		members(out, src->b);
 }

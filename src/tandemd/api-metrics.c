@@ -12,14 +12,8 @@
 #include "routes.h"
 #include "session-store-redis.h"
 #include "sessions.h"
+#include "prom.h"
 #include "worker-pool.h"
-
-static void metric(struct buf *b, const char *name, const char *type, const char *help,
-                   uint64_t value)
-{
-	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name,
-	           value);
-}
 
 #define CACHE_COUNT 3
 
@@ -85,51 +79,53 @@ static void cluster_metrics(struct buf *b, struct node *node)
 	struct session_store_redis_stats st;
 
 	redis_pool_stats(node->redis, &ps);
-	metric(b, "tandem_redis_connects_total", "counter", "Redis connections opened.",
-	       ps.connects);
-	metric(b, "tandem_redis_connect_failures_total", "counter",
-	       "Redis connects that failed (unreachable, or not the master).", ps.connect_fails);
-	metric(b, "tandem_redis_fast_failures_total", "counter",
-	       "Redis calls refused at once while backing off after a failed connect.",
-	       ps.fast_fails);
-	metric(b, "tandem_redis_broken_connections_total", "counter",
-	       "Redis connections closed after an I/O error or timeout.", ps.broken);
+	prom_metric(b, "tandem_redis_connects_total", "counter", "Redis connections opened.",
+	            ps.connects);
+	prom_metric(b, "tandem_redis_connect_failures_total", "counter",
+	            "Redis connects that failed (unreachable, or not the master).",
+	            ps.connect_fails);
+	prom_metric(b, "tandem_redis_fast_failures_total", "counter",
+	            "Redis calls refused at once while backing off after a failed connect.",
+	            ps.fast_fails);
+	prom_metric(b, "tandem_redis_broken_connections_total", "counter",
+	            "Redis connections closed after an I/O error or timeout.", ps.broken);
 
 	inval_stream_stats(node->stream, &ss);
-	metric(b, "tandem_inval_stream_connected", "gauge",
-	       "1 while the invalidation stream reader is connected to Redis.", ss.connected);
-	metric(b, "tandem_inval_stream_appended_total", "counter",
-	       "This node's invalidations appended to the stream.", ss.appended);
-	metric(b, "tandem_inval_stream_append_failures_total", "counter",
-	       "Appends that failed (each makes every node flush once Redis answers).",
-	       ss.append_failures);
-	metric(b, "tandem_inval_stream_received_total", "counter",
-	       "Other nodes' invalidations applied from the stream.", ss.received);
-	metric(b, "tandem_inval_stream_gaps_total", "counter",
-	       "Times the stream could not vouch for every event (trimmed, gone, went back): "
-	       "full cache flushes.",
-	       ss.gaps);
-	metric(b, "tandem_inval_stream_reconnects_total", "counter",
-	       "Reader reconnects (each flushes every cache).", ss.reconnects);
-	metric(b, "tandem_inval_stream_fence_waits_total", "counter",
-	       "Requests that waited for the reader to apply the stream head.", ss.fence_waits);
+	prom_metric(b, "tandem_inval_stream_connected", "gauge",
+	            "1 while the invalidation stream reader is connected to Redis.", ss.connected);
+	prom_metric(b, "tandem_inval_stream_appended_total", "counter",
+	            "This node's invalidations appended to the stream.", ss.appended);
+	prom_metric(b, "tandem_inval_stream_append_failures_total", "counter",
+	            "Appends that failed (each makes every node flush once Redis answers).",
+	            ss.append_failures);
+	prom_metric(b, "tandem_inval_stream_received_total", "counter",
+	            "Other nodes' invalidations applied from the stream.", ss.received);
+	prom_metric(b, "tandem_inval_stream_gaps_total", "counter",
+	            "Times the stream could not vouch for every event (trimmed, gone, went back): "
+	            "full cache flushes.",
+	            ss.gaps);
+	prom_metric(b, "tandem_inval_stream_reconnects_total", "counter",
+	            "Reader reconnects (each flushes every cache).", ss.reconnects);
+	prom_metric(b, "tandem_inval_stream_fence_waits_total", "counter",
+	            "Requests that waited for the reader to apply the stream head.",
+	            ss.fence_waits);
 	buf_printf(b,
 	           "# HELP tandem_inval_stream_fence_wait_seconds_total Time requests spent "
 	           "waiting for the reader.\n"
 	           "# TYPE tandem_inval_stream_fence_wait_seconds_total counter\n"
 	           "tandem_inval_stream_fence_wait_seconds_total %" PRIu64 ".%06" PRIu64 "\n",
 	           ss.fence_wait_us / 1000000, ss.fence_wait_us % 1000000);
-	metric(b, "tandem_inval_stream_fence_timeouts_total", "counter",
-	       "Fences that flushed every cache instead (reader disconnected or too slow).",
-	       ss.fence_timeouts);
+	prom_metric(b, "tandem_inval_stream_fence_timeouts_total", "counter",
+	            "Fences that flushed every cache instead (reader disconnected or too slow).",
+	            ss.fence_timeouts);
 
 	session_store_redis_stats(sessions_store(node->sessions), &st);
-	metric(b, "tandem_session_wait_shortfalls_total", "counter",
-	       "Session writes that fewer replicas than backup_count acknowledged in time.",
-	       st.wait_shortfalls);
-	metric(b, "tandem_session_store_errors_total", "counter",
-	       "Session store operations that failed (Redis unreachable or an error reply).",
-	       st.errors);
+	prom_metric(b, "tandem_session_wait_shortfalls_total", "counter",
+	            "Session writes that fewer replicas than backup_count acknowledged in time.",
+	            st.wait_shortfalls);
+	prom_metric(b, "tandem_session_store_errors_total", "counter",
+	            "Session store operations that failed (Redis unreachable or an error reply).",
+	            st.errors);
 }
 
 void api_metrics_get(struct node *node, struct http_request *req)
@@ -139,21 +135,11 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	enum node_state state = atomic_load(&node->state);
 
 	http_server_get_stats(node->http, &st);
-	metric(b, "tandem_http_connections_accepted_total", "counter",
-	       "Connections accepted since start.", st.connections_accepted);
-	metric(b, "tandem_http_connections_open", "gauge", "Connections open now.",
-	       st.connections_open);
-	metric(b, "tandem_http_requests_total", "counter", "Request heads parsed since start.",
-	       st.requests);
-	metric(b, "tandem_http_parse_errors_total", "counter",
-	       "Requests refused as malformed or over a limit (400, 413, 417, 431).",
-	       st.parse_errors);
-	metric(b, "tandem_http_timeouts_total", "counter",
-	       "Connections timed out reading a request or writing a response.", st.timeouts);
-	metric(b, "tandem_worker_jobs_pending", "gauge", "Handler jobs queued or running.",
-	       worker_pool_pending(node->workers));
-	metric(b, "tandem_node_start_time_seconds", "gauge", "Start time, seconds since the epoch.",
-	       node->start_wall_ms / 1000);
+	http_server_stats_format(b, "tandem_http_", &st);
+	prom_metric(b, "tandem_worker_jobs_pending", "gauge", "Handler jobs queued or running.",
+	            worker_pool_pending(node->workers));
+	prom_metric(b, "tandem_node_start_time_seconds", "gauge",
+	            "Start time, seconds since the epoch.", node->start_wall_ms / 1000);
 	buf_append_lit(b, "# HELP tandem_node_state 1 for the node's current lifecycle state.\n"
 	                  "# TYPE tandem_node_state gauge\n");
 	for (int s = NODE_STARTING; s <= NODE_DRAINING; s++)
@@ -165,13 +151,14 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	           "tandem_build_info{version=\"%s\",route=\"%s\"} 1\n",
 	           TANDEM_VERSION, node->cfg.route);
 	cache_metrics(b, node);
-	metric(b, "tandem_cache_flushes_total", "counter",
-	       "Times every cache was dropped at once (stream gaps, reconnects, fences, flushes "
-	       "asked for by other nodes).",
-	       inval_flushes(node->inval));
+	prom_metric(
+	    b, "tandem_cache_flushes_total", "counter",
+	    "Times every cache was dropped at once (stream gaps, reconnects, fences, flushes "
+	    "asked for by other nodes).",
+	    inval_flushes(node->inval));
 	/* with the Redis store a round trip (bounded by its timeouts; the last count on error) */
-	metric(b, "tandem_sessions_local", "gauge", "Live sessions created on this node.",
-	       sessions_count(node->sessions));
+	prom_metric(b, "tandem_sessions_local", "gauge", "Live sessions created on this node.",
+	            sessions_count(node->sessions));
 	if (node->redis != NULL && node->stream != NULL)
 		cluster_metrics(b, node);
 	http_response_status(req, 200);
