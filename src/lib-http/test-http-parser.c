@@ -97,25 +97,6 @@ static void run(const char *data, size_t len, size_t (*split)(size_t left), stru
 	o->status = HTTP_PARSE_OK;
 }
 
-static size_t split_whole(size_t left)
-{
-	return left;
-}
-
-static size_t split_bytes(size_t left)
-{
-	return left > 0 ? 1 : 0;
-}
-
-static size_t split_random(size_t left)
-{
-	size_t n = 1 + test_rand() % 7;
-	return n < left ? n : left;
-}
-
-static size_t (*const splits[])(size_t) = {split_whole, split_bytes, split_random, split_random,
-                                           split_random};
-
 struct good_case {
 	const char *name;
 	const char *raw;
@@ -176,9 +157,9 @@ static void test_good_requests(void)
 {
 	for (const struct good_case *g = good; g->name != NULL; g++) {
 		test_set_context(g->name);
-		for (size_t s = 0; s < sizeof(splits) / sizeof(splits[0]); s++) {
+		for (size_t s = 0; s < TEST_SPLITS; s++) {
 			struct outcome o;
-			run(g->raw, strlen(g->raw), splits[s], &o);
+			run(g->raw, strlen(g->raw), test_splits[s], &o);
 			test_assert_int_eq(o.status, HTTP_PARSE_OK);
 			if (o.status != HTTP_PARSE_OK)
 				continue;
@@ -201,7 +182,7 @@ static void test_header_values(void)
 {
 	const char *raw = "GET / HTTP/1.1\r\nHost: a\r\nX-A: \t v\xc3\xa9 \t\r\nx-b: 2\r\n\r\n";
 	struct outcome o;
-	run(raw, strlen(raw), split_whole, &o);
+	run(raw, strlen(raw), test_split_whole, &o);
 	test_assert_int_eq(o.status, HTTP_PARSE_OK);
 	struct strv v = http_request_head_header(&o.head, "x-a");
 	test_assert(strv_eq_cstr(v, "v\xc3\xa9"));
@@ -243,9 +224,9 @@ static void test_bad_corpus(void)
 			continue;
 		files++;
 		test_set_context(de->d_name);
-		for (size_t s = 0; s < sizeof(splits) / sizeof(splits[0]); s++) {
+		for (size_t s = 0; s < TEST_SPLITS; s++) {
 			struct outcome o;
-			run(data, len, splits[s], &o);
+			run(data, len, test_splits[s], &o);
 			test_assert_int_eq(o.status, HTTP_PARSE_ERROR);
 			test_assert_int_eq(o.http_status, 400);
 		}
@@ -258,9 +239,9 @@ static void test_bad_corpus(void)
 
 static void expect_status(const char *raw, size_t len, int status)
 {
-	for (size_t s = 0; s < sizeof(splits) / sizeof(splits[0]); s++) {
+	for (size_t s = 0; s < TEST_SPLITS; s++) {
 		struct outcome o;
-		run(raw, len, splits[s], &o);
+		run(raw, len, test_splits[s], &o);
 		test_assert_int_eq(o.status, HTTP_PARSE_ERROR);
 		test_assert_int_eq(o.http_status, status);
 	}
@@ -286,7 +267,7 @@ static void test_limits(void)
 		buf_printf(&b, "X-%zu: v\r\n", i);
 	buf_append_str(&b, "\r\n");
 	struct outcome o;
-	run(b.data, b.len, split_random, &o);
+	run(b.data, b.len, test_split_random, &o);
 	test_assert_int_eq(o.status, HTTP_PARSE_OK);
 	test_assert_int_eq(o.head.header_count, limits.max_headers);
 

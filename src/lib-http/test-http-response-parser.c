@@ -23,26 +23,6 @@ struct outcome {
 static struct http_limits limits;
 static struct http_header header_storage[256];
 
-static size_t split_whole(size_t left)
-{
-	return left;
-}
-
-static size_t split_bytes(size_t left)
-{
-	return left > 0 ? 1 : 0;
-}
-
-static size_t split_random(size_t left)
-{
-	size_t n = 1 + test_rand() % 7;
-	return n < left ? n : left;
-}
-
-static size_t (*const splits[])(size_t) = {split_whole, split_bytes, split_random, split_random,
-                                           split_random};
-#define N_SPLITS (sizeof(splits) / sizeof(splits[0]))
-
 static bool view_inside(struct strv v, const char *buf, size_t len)
 {
 	return v.ptr != NULL && v.ptr >= buf && v.len <= len &&
@@ -197,14 +177,14 @@ static void test_good_responses(void)
 		test_set_context(g->name);
 		size_t len = g->len;
 		size_t head_len = (size_t)(strstr(g->raw, "\r\n\r\n") - g->raw) + 4;
-		for (size_t s = 0; s < N_SPLITS; s++) {
+		for (size_t s = 0; s < TEST_SPLITS; s++) {
 			struct outcome o;
-			run(g->raw, len, splits[s], g->head_req, &o);
+			run(g->raw, len, test_splits[s], g->head_req, &o);
 			test_assert_int_eq(o.status, HTTP_PARSE_OK);
 			if (o.status == HTTP_PARSE_OK) {
 				test_assert_int_eq(o.head_len, head_len);
 				/* Fed a byte at a time, the head is complete exactly at its end. */
-				if (splits[s] == split_bytes)
+				if (test_splits[s] == test_split_bytes)
 					test_assert_int_eq(o.fed, head_len);
 				test_assert_int_eq(o.head.status, g->status);
 				test_assert_int_eq(o.head.version_minor, g->version_minor);
@@ -349,9 +329,9 @@ static void test_bad_responses(void)
 		char ctx[128];
 		snprintf(ctx, sizeof(ctx), "%.*s", (int)(len < 100 ? len : 100), b->raw);
 		test_set_context(ctx);
-		for (size_t s = 0; s < N_SPLITS; s++) {
+		for (size_t s = 0; s < TEST_SPLITS; s++) {
 			struct outcome o;
-			run(b->raw, len, splits[s], b->head_req, &o);
+			run(b->raw, len, test_splits[s], b->head_req, &o);
 			test_assert_int_eq(o.status, HTTP_PARSE_ERROR);
 			if (o.status == HTTP_PARSE_ERROR)
 				test_assert_str_eq(o.error, b->error);
@@ -375,9 +355,9 @@ static void test_early_errors(void)
 	    {RAW("HTTP/1.1 200 OK\r\nX: \x7f")},
 	};
 	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
-		for (size_t s = 0; s < N_SPLITS; s++) {
+		for (size_t s = 0; s < TEST_SPLITS; s++) {
 			struct outcome o;
-			run(partial[i].raw, partial[i].len, splits[s], false, &o);
+			run(partial[i].raw, partial[i].len, test_splits[s], false, &o);
 			test_assert_int_eq(o.status, HTTP_PARSE_ERROR);
 			mem_free(&o.buf);
 		}
@@ -388,9 +368,9 @@ static void test_early_errors(void)
 static void test_incomplete(void)
 {
 	const char *raw = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n";
-	for (size_t s = 0; s < N_SPLITS; s++) {
+	for (size_t s = 0; s < TEST_SPLITS; s++) {
 		struct outcome o;
-		run(raw, strlen(raw), splits[s], false, &o);
+		run(raw, strlen(raw), test_splits[s], false, &o);
 		test_assert_int_eq(o.status, HTTP_PARSE_AGAIN);
 		test_assert_int_eq(o.fed, strlen(raw));
 		mem_free(&o.buf);
@@ -402,7 +382,7 @@ static void test_header_lookup(void)
 	const char *raw = "HTTP/1.1 200 OK\r\nX-A: \t v\xc3\xa9 \t\r\nx-b: 2\r\nX-B: 3\r\n"
 	                  "Content-Length: 0\r\n\r\n";
 	struct outcome o;
-	run(raw, strlen(raw), split_whole, false, &o);
+	run(raw, strlen(raw), test_split_whole, false, &o);
 	test_assert_int_eq(o.status, HTTP_PARSE_OK);
 	test_assert(strv_eq_cstr(http_response_head_header(&o.head, "x-a"), "v\xc3\xa9"));
 	test_assert(strv_eq_cstr(http_response_head_header(&o.head, "X-B"), "2"));
@@ -414,9 +394,9 @@ static void test_header_lookup(void)
 static void expect_error(const char *data, size_t len, const struct http_limits *lim,
                          const char *error)
 {
-	for (size_t s = 0; s < N_SPLITS; s++) {
+	for (size_t s = 0; s < TEST_SPLITS; s++) {
 		struct outcome o;
-		run_lim(data, len, splits[s], false, lim, &o);
+		run_lim(data, len, test_splits[s], false, lim, &o);
 		test_assert_int_eq(o.status, HTTP_PARSE_ERROR);
 		if (o.status == HTTP_PARSE_ERROR)
 			test_assert_str_eq(o.error, error);
@@ -436,7 +416,7 @@ static void test_limits(void)
 	for (size_t i = 0; i < limits.max_headers; i++)
 		buf_printf(&b, "X-%zu: v\r\n", i);
 	buf_append_str(&b, "\r\n");
-	run(b.data, b.len, split_random, false, &o);
+	run(b.data, b.len, test_split_random, false, &o);
 	test_assert_int_eq(o.status, HTTP_PARSE_OK);
 	test_assert_int_eq(o.head.header_count, limits.max_headers);
 	mem_free(&o.buf);
@@ -475,7 +455,7 @@ static void test_limits(void)
 	small.max_header_bytes = 64;
 	small.max_headers = 2;
 	const char *fits = "HTTP/1.1 200 OK\r\nA: 12345678901234567\r\nB: 1\r\n\r\n";
-	run_lim(fits, strlen(fits), split_bytes, false, &small, &o);
+	run_lim(fits, strlen(fits), test_split_bytes, false, &small, &o);
 	test_assert_int_eq(o.status, HTTP_PARSE_OK);
 	mem_free(&o.buf);
 	const char *line = "HTTP/1.1 200 OK\r\nA: 123456789012345678\r\n\r\n";
@@ -485,7 +465,7 @@ static void test_limits(void)
 	const char *exact =
 	    "HTTP/1.1 200 abcde\r\nA: 1234567890123456\r\nB: 1234567890123456\r\n\r\n";
 	test_assert_int_eq(strlen(exact), 64);
-	run_lim(exact, strlen(exact), split_random, false, &small, &o);
+	run_lim(exact, strlen(exact), test_split_random, false, &small, &o);
 	test_assert_int_eq(o.status, HTTP_PARSE_OK);
 	mem_free(&o.buf);
 	const char *large =
@@ -505,7 +485,7 @@ static void test_interim_sequence(void)
 	                  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	size_t len = strlen(raw);
 
-	for (size_t s = 0; s < N_SPLITS; s++) {
+	for (size_t s = 0; s < TEST_SPLITS; s++) {
 		struct http_response_parser p;
 		struct http_response_head head = {0};
 		size_t have = 0, off = 0, head_len = 0;
@@ -524,7 +504,7 @@ static void test_interim_sequence(void)
 			if (ret == HTTP_PARSE_AGAIN) {
 				if (have == len)
 					break;
-				have += splits[s](len - have);
+				have += test_splits[s](len - have);
 				continue;
 			}
 			if (n < 4)

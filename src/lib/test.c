@@ -102,3 +102,22 @@ int test_run(const struct test_case *cases)
 	fflush(stdout);
 	return failed == 0 ? 0 : 1;
 }
+
+size_t test_split_whole(size_t left)
+{
+	return left;
+}
+
+size_t test_split_bytes(size_t left)
+{
+	return left > 0 ? 1 : 0;
+}
+
+size_t test_split_random(size_t left)
+{
+	size_t n = 1 + test_rand() % 7;
+	return n < left ? n : left;
+}
+
+test_split_fn *const test_splits[TEST_SPLITS] = {
+    test_split_whole, test_split_bytes, test_split_random, test_split_random, test_split_random};

@@ -35,4 +35,13 @@ int test_run(const struct test_case *cases);
 /* Deterministic PRNG for random splits in tests (seed from TANDEM_TEST_SEED or fixed). */
 unsigned test_rand(void);
 
+/* How a parser test cuts its input: each returns the size of the next piece given the bytes
+   left. test_splits[] holds whole, byte by byte and three random-split runs. */
+typedef size_t test_split_fn(size_t left);
+size_t test_split_whole(size_t left);
+size_t test_split_bytes(size_t left);
+size_t test_split_random(size_t left); /* 1-7 bytes */
+extern test_split_fn *const test_splits[];
+#define TEST_SPLITS 5
+
 #endif
