@@ -8,6 +8,7 @@
 
 #include "balancer.h"
 #include "daemon-args.h"
+#include "daemon-signals.h"
 #include "discovery-listener.h"
 #include "health.h"
 #include "http-server.h"
@@ -57,20 +58,17 @@ struct lb {
 	size_t retired_count;
 };
 
+static sigset_t signals; /* daemon_signals_block() */
+
 static void reload(struct lb *lb, const char *path);
 
 /* Takes signals on the main thread until SIGTERM or SIGINT; SIGHUP reopens the log and
    reloads the configuration. */
 static void wait_for_stop(struct lb *lb)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	for (;;) {
 		int sig;
-		if (sigwait(&set, &sig) != 0)
+		if (sigwait(&signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
 			const char *error;
@@ -488,14 +486,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Signals are taken by the main thread only; a closed client socket is an error return. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_signals_block(&signals);
 
 	code = 0;
 	if (start(&lb, &error) < 0) {

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon-args.h"
+#include "daemon-signals.h"
 #include "log.h"
 #include "node.h"
 #include "random.h"
@@ -31,6 +32,8 @@ static void usage(FILE *out)
 	      out);
 }
 
+static sigset_t signals; /* daemon_signals_block() */
+
 /* Takes signals on the main thread: SIGHUP reopens the log; returns true at SIGTERM or SIGINT,
    false once timeout_ms have passed (UINT64_MAX: never). The admin API's drain call wakes this
    thread with a SIGTERM of the process's own (api-node.c); with ignore_own such a signal is
@@ -38,23 +41,18 @@ static void usage(FILE *out)
 static bool wait_for_stop(uint64_t timeout_ms, bool ignore_own)
 {
 	uint64_t end = timeout_ms == UINT64_MAX ? UINT64_MAX : clock_mono_ms() + timeout_ms;
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	for (;;) {
 		siginfo_t info;
 		int sig;
 		if (end == UINT64_MAX) {
-			sig = sigwaitinfo(&set, &info);
+			sig = sigwaitinfo(&signals, &info);
 		} else {
 			uint64_t now = clock_mono_ms();
 			if (now >= end)
 				return false;
 			struct timespec left = {(time_t)((end - now) / 1000),
 			                        (long)((end - now) % 1000) * 1000000L};
-			sig = sigtimedwait(&set, &info, &left);
+			sig = sigtimedwait(&signals, &info, &left);
 		}
 		if (sig < 0)
 			continue; /* EINTR, or EAGAIN at the deadline: the clock decides above */
@@ -99,19 +97,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	/* A shell starting us in the background may have set SIGINT to "ignore", and an ignored
-	   signal never reaches sigwait: take the defaults back first. */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	/* Block the signals in every thread; the main thread takes them with sigwait. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_signals_block(&signals);
 
 	random_init();
 	if (log_init(node.cfg.route, node.cfg.log_level, node.cfg.log_file, &error) < 0) {
