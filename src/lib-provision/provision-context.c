@@ -323,7 +323,8 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 
 	/* 1. reserve the places in the configdb (one serialised transaction) */
 	err->status = PROV_OK;
-	if (sql_transaction(prov->cdb, true, reserve_context, &pc, &sql_err) < 0) {
+	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, reserve_context, &pc, &sql_err) <
+	    0) {
 		if (err->status == PROV_OK)
 			prov_error_sql(err, "configdb", &sql_err);
 		return NULL;
@@ -336,7 +337,8 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 	int ok = udb != NULL;
 	if (ok) {
 		err->status = PROV_OK;
-		if (sql_transaction(udb, true, init_context_data, &ui, &sql_err) < 0) {
+		if (sql_transaction(udb, SQL_WRITE, spec->cid, init_context_data, &ui, &sql_err) <
+		    0) {
 			if (err->status == PROV_OK)
 				prov_error_sql(err, "user schema", &sql_err);
 			ok = 0;
@@ -348,7 +350,7 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 		               dir, strerror(errno));
 		struct sql_conn *conn;
 		struct sql_error ignored;
-		if (sql_conn_get(udb, &conn, &ignored) == 0) {
+		if (sql_conn_get(udb, SQL_WRITE, spec->cid, &conn, &ignored) == 0) {
 			sql_run(conn, &ignored, "DELETE FROM users WHERE cid=?", "i", spec->cid);
 			sql_run(conn, &ignored, "DELETE FROM ctx_sequence WHERE cid=?", "i",
 			        spec->cid);
@@ -360,7 +362,8 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 	}
 	if (!ok) {
 		struct sql_error undo_err;
-		if (sql_transaction(prov->cdb, true, release_context, &pc.loc, &undo_err) < 0) {
+		if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, release_context, &pc.loc,
+		                    &undo_err) < 0) {
 			size_t len = strlen(err->message);
 			snprintf(err->message + len, sizeof(err->message) - len,
 			         "; undoing the configdb reservation also failed: %s",
@@ -399,7 +402,7 @@ static int64_t count_users(struct provision *prov, const char *schema, int64_t c
 	struct sql_conn *conn;
 	struct sql_error sql_err;
 	int64_t n = -1;
-	if (udb == NULL || sql_conn_get(udb, &conn, &sql_err) < 0)
+	if (udb == NULL || sql_conn_get(udb, SQL_READ, cid, &conn, &sql_err) < 0)
 		return -1;
 	if (sql_query_int64(conn, &sql_err, &n, "SELECT COUNT(*) FROM users WHERE cid=?", "i",
 	                    cid) <= 0)
@@ -414,7 +417,6 @@ static json_t *query_contexts(struct provision *prov, const char *where, const c
 {
 	struct sql_conn *conn;
 	struct sql_error sql_err;
-	struct sql_db *db = prov->cdb_read != NULL ? prov->cdb_read : prov->cdb;
 	char sql[600];
 	snprintf(sql, sizeof(sql),
 	         "SELECT c.cid, c.name, c.enabled, c.disabled_reason, c.quota_mb, "
@@ -422,7 +424,7 @@ static json_t *query_contexts(struct provision *prov, const char *where, const c
 	         "context_location l ON l.cid=c.cid JOIN filestore f ON f.id=c.filestore_id %s "
 	         "ORDER BY c.cid",
 	         where);
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		return NULL;
 	}
@@ -578,7 +580,7 @@ static json_t *run_change(struct provision *prov, struct change_ctx *cc, struct 
 	struct sql_error sql_err;
 	cc->err = err;
 	err->status = PROV_OK;
-	if (sql_transaction(prov->cdb, true, change_context, cc, &sql_err) < 0) {
+	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, change_context, cc, &sql_err) < 0) {
 		if (err->status == PROV_OK)
 			prov_error_sql(err, "configdb", &sql_err);
 		return NULL;
@@ -634,7 +636,8 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 		return -1;
 	/* The configdb rows go first: from then on nobody can log in to the context, and a
 	   failure later leaves only orphans that checkconsistency reports. */
-	if (sql_transaction(prov->cdb, true, release_context, &loc, &sql_err) < 0) {
+	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, release_context, &loc, &sql_err) <
+	    0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		return -1;
 	}
@@ -646,7 +649,8 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	    "users",        "user_group", "group_member",      "tombstone", "filestore_usage",
 	    "ctx_sequence", "folder",     "folder_permission", "infostore", "infostore_version"};
 	struct sql_conn *conn;
-	if (sql_conn_get(udb, &conn, &sql_err) < 0 || sql_begin(conn, true, &sql_err) < 0) {
+	if (sql_conn_get(udb, SQL_WRITE, cid, &conn, &sql_err) < 0 ||
+	    sql_begin(conn, true, &sql_err) < 0) {
 		prov_error_sql(err, "user schema", &sql_err);
 		sql_conn_put(&conn);
 		return -1;

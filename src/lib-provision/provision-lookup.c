@@ -57,8 +57,7 @@ static int load_location(struct provision *prov, int64_t cid, struct prov_locati
 {
 	struct sql_conn *conn;
 	struct sql_error sql_err;
-	struct sql_db *db = prov->cdb_read != NULL ? prov->cdb_read : prov->cdb;
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		return -1;
 	}
@@ -141,8 +140,7 @@ int provision_lookup_mapping(struct provision *prov, const char *mapping, int64_
 {
 	struct sql_conn *conn;
 	struct sql_error sql_err;
-	struct sql_db *db = prov->cdb_read != NULL ? prov->cdb_read : prov->cdb;
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		return -1;
 	}

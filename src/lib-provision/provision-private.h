@@ -11,19 +11,23 @@
 #include "sql.h"
 
 #define CONTEXTS_PER_SCHEMA 1000
+#define PROV_MAX_POOLS      16 /* a primary and its replicas */
 
 struct provision {
-	struct sql_db *cdb;      /* configdb, writes */
-	struct sql_db *cdb_read; /* configdb reads (= cdb without read_url) */
-	pthread_mutex_t lock;    /* guards userdbs */
-	struct array userdbs;    /* struct userdb_entry */
-	struct array locations;  /* struct cached_location (provision-lookup.c) */
+	struct sql_db *cdb;          /* configdb: writes to url, reads also to read_url */
+	struct sql_settings sql_set; /* for every database opened (positions, timeouts) */
+	pthread_mutex_t lock;        /* guards userdbs */
+	struct array userdbs;        /* struct userdb_entry */
+	struct array locations;      /* struct cached_location (provision-lookup.c) */
 	int64_t contexts_per_schema;
 	provision_change_fn *on_change;
 	void *on_change_ctx;
 	provision_user_change_fn *on_user_change;
 	void *on_user_change_ctx;
 };
+
+/* The configdb's consistency key: all of it is one unit for read-your-writes. */
+#define CONFIGDB_KEY 0
 
 /* A cached context location (provision-lookup.c). */
 struct cached_location {

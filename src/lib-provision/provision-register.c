@@ -28,8 +28,7 @@ static json_t *list_rows(struct provision *prov, const char *sql, const char *co
 {
 	struct sql_conn *conn;
 	struct sql_error sql_err;
-	struct sql_db *db = prov->cdb_read != NULL ? prov->cdb_read : prov->cdb;
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		return NULL;
 	}
@@ -97,7 +96,7 @@ static json_t *run_registration(struct provision *prov, sql_txn_fn *fn, struct r
 	struct sql_error sql_err;
 	r->err = err;
 	err->status = PROV_OK;
-	if (sql_transaction(prov->cdb, true, fn, r, &sql_err) < 0) {
+	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, fn, r, &sql_err) < 0) {
 		if (err->status != PROV_OK)
 			return NULL; /* fn reported a logical failure itself */
 		if (sql_err.kind == SQL_ERR_CONSTRAINT)

@@ -198,7 +198,7 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 	struct sql_error sql_err;
 	err->status = PROV_OK;
 	json_t *res = NULL;
-	if (sql_transaction(db, true, create_users_txn, &cc, &sql_err) < 0) {
+	if (sql_transaction(db, SQL_WRITE, cid, create_users_txn, &cc, &sql_err) < 0) {
 		if (err->status == PROV_OK)
 			prov_error_sql(err, "user schema", &sql_err);
 		mem_free(&ids);
@@ -242,7 +242,7 @@ static json_t *query_users(struct provision *prov, int64_t cid, int64_t uid, str
 		return NULL;
 	struct sql_conn *conn;
 	struct sql_error sql_err;
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "user schema", &sql_err);
 		return NULL;
 	}
@@ -368,7 +368,7 @@ static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
 	struct sql_error sql_err;
 	cu->err = err;
 	err->status = PROV_OK;
-	int r = sql_transaction(db, true, change_user_txn, cu, &sql_err);
+	int r = sql_transaction(db, SQL_WRITE, cu->cid, change_user_txn, cu, &sql_err);
 	/* Also after a failure: a commit that lost its connection may still have happened. */
 	user_changed(prov, cu->cid, cu->uid);
 	if (r < 0) {

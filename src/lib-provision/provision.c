@@ -15,6 +15,7 @@
 
 struct userdb_entry {
 	char *url;
+	char schema[96];
 	struct sql_db *db;
 };
 
@@ -32,6 +33,8 @@ void prov_error_sql(struct prov_error *err, const char *what, const struct sql_e
 	enum prov_status status = PROV_INTERNAL;
 	if (sql_err->kind == SQL_ERR_CONNECTION)
 		status = PROV_UNAVAILABLE;
+	else if (sql_err->kind == SQL_ERR_READ_ONLY)
+		status = PROV_READ_ONLY;
 	else if (sql_err->kind == SQL_ERR_CONSTRAINT)
 		status = PROV_CONFLICT;
 	prov_error_set(err, status, "%s: %s", what, sql_err->message);
@@ -89,7 +92,7 @@ static int create_mariadb_database(const char *server_url, const char *name, con
 	/* name is a validated identifier ([A-Za-z0-9_-]), never raw input. */
 	snprintf(ddl, sizeof(ddl), "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
 	         name);
-	int ret = sql_conn_get(db, &conn, &sql_err);
+	int ret = sql_conn_get(db, SQL_WRITE, CONFIGDB_KEY, &conn, &sql_err);
 	if (ret == 0) {
 		ret = sql_exec(conn, ddl, &sql_err);
 		sql_conn_put(&conn);
@@ -152,7 +155,7 @@ int provision_init_configdb(const char *url, const char *master_user, const char
 	struct sql_conn *conn = NULL;
 	int ret = -1, version;
 	char hash[PASSWORD_HASH_MAX];
-	if (sql_conn_get(db, &conn, &sql_err) < 0 ||
+	if (sql_conn_get(db, SQL_WRITE, CONFIGDB_KEY, &conn, &sql_err) < 0 ||
 	    migrate_current(conn, "configdb", &version, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		goto out;
@@ -185,7 +188,7 @@ static int check_version(struct sql_db *db, struct prov_error *err)
 	struct sql_conn *conn;
 	struct sql_error sql_err;
 	int version = 0;
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(db, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		return -1;
 	}
@@ -211,8 +214,8 @@ static int check_version(struct sql_db *db, struct prov_error *err)
 	return 0;
 }
 
-int provision_open(const char *url, const char *read_url, struct provision **prov_r,
-                   struct prov_error *err)
+int provision_open(const char *url, const char *read_url, const struct sql_settings *set,
+                   struct provision **prov_r, struct prov_error *err)
 {
 	struct sql_error sql_err;
 	struct provision *prov = mem_calloc(1, sizeof(*prov));
@@ -220,17 +223,17 @@ int provision_open(const char *url, const char *read_url, struct provision **pro
 	array_init(&prov->userdbs, sizeof(struct userdb_entry));
 	array_init(&prov->locations, sizeof(struct cached_location));
 	prov->contexts_per_schema = CONTEXTS_PER_SCHEMA;
-	if (sql_db_open(url, NULL, false, &prov->cdb, &sql_err) < 0) {
+	if (set != NULL)
+		prov->sql_set = *set;
+	else
+		sql_settings_default(&prov->sql_set);
+	struct sql_settings cset = prov->sql_set;
+	snprintf(cset.scope, sizeof(cset.scope), "configdb");
+	bool replica = read_url != NULL && read_url[0] != '\0';
+	if (sql_db_open_cluster(url, &read_url, replica ? 1 : 0, &cset, &prov->cdb, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		provision_close(&prov);
 		return -1;
-	}
-	if (read_url != NULL && read_url[0] != '\0') {
-		if (sql_db_open(read_url, NULL, false, &prov->cdb_read, &sql_err) < 0) {
-			prov_error_sql(err, "configdb read_url", &sql_err);
-			provision_close(&prov);
-			return -1;
-		}
 	}
 	if (check_version(prov->cdb, err) < 0) {
 		provision_close(&prov);
@@ -252,7 +255,6 @@ void provision_close(struct provision **provp)
 	}
 	array_free(&prov->userdbs);
 	array_free(&prov->locations);
-	sql_db_close(&prov->cdb_read);
 	sql_db_close(&prov->cdb);
 	pthread_mutex_destroy(&prov->lock);
 	mem_free(provp);
@@ -261,11 +263,6 @@ void provision_close(struct provision **provp)
 void provision_set_contexts_per_schema(struct provision *prov, int64_t n)
 {
 	prov->contexts_per_schema = n > 0 ? n : CONTEXTS_PER_SCHEMA;
-}
-
-static struct sql_db *reader(struct provision *prov)
-{
-	return prov->cdb_read != NULL ? prov->cdb_read : prov->cdb;
 }
 
 /* Verifies password against the hash that sql selects (parameters: cid if > 0, then login).
@@ -277,7 +274,7 @@ static int check_password(struct sql_db *db, const char *what, const char *sql, 
 	struct sql_error sql_err;
 	char hash[PASSWORD_HASH_MAX] = "";
 
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(db, SQL_READ, cid > 0 ? cid : CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, what, &sql_err);
 		return -1;
 	}
@@ -304,7 +301,7 @@ static int check_password(struct sql_db *db, const char *what, const char *sql, 
 int provision_auth_master(struct provision *prov, const char *login, const char *password,
                           struct prov_error *err)
 {
-	return check_password(reader(prov), "configdb",
+	return check_password(prov->cdb, "configdb",
 	                      "SELECT password_hash FROM master_admin WHERE login=?", 0, login,
 	                      password, err);
 }
@@ -328,7 +325,7 @@ static int migrate_userdb(struct sql_db *db, bool create, struct prov_error *err
 	struct sql_conn *conn;
 	struct sql_error sql_err;
 	int version = 0, ret;
-	if (sql_conn_get(db, &conn, &sql_err) < 0) {
+	if (sql_conn_get(db, create ? SQL_WRITE : SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "user schema", &sql_err);
 		return -1;
 	}
@@ -351,43 +348,62 @@ static int migrate_userdb(struct sql_db *db, bool create, struct prov_error *err
 	return 0;
 }
 
-struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const char *schema,
-                           bool create, struct prov_error *err)
+/* The URLs of a database cluster's pools for schema: the primary's first, then its
+   replicas' (or the other Galera nodes'); primary_r gets the primary's registered URL.
+   Returns the count (>= 1), or -1 with err set. */
+static int cluster_urls(struct provision *prov, int64_t db_cluster, const char *schema,
+                        char (*urls)[700], int max, char *primary_r, size_t primary_size,
+                        struct prov_error *err)
 {
 	struct sql_conn *conn;
 	struct sql_error sql_err;
-	char pool_url[600] = "", url[700];
-
-	if (sql_conn_get(reader(prov), &conn, &sql_err) < 0) {
+	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
-		return NULL;
+		return -1;
 	}
+	/* The primary sorts first: its id is the cluster's write_pool. */
 	struct sql_stmt *s = sql_prepare(conn,
 	                                 "SELECT p.url FROM db_cluster c JOIN db_pool p ON "
-	                                 "p.id=c.write_pool WHERE c.id=?",
+	                                 "p.id=c.write_pool OR p.master_id=c.write_pool WHERE "
+	                                 "c.id=? ORDER BY p.id<>c.write_pool, p.id",
 	                                 &sql_err);
-	int r = -1;
+	int r = -1, n = 0;
+	bool bad_url = false;
 	if (s != NULL) {
 		sql_bind_int64(s, 1, db_cluster);
-		r = sql_step(s, &sql_err);
-		if (r > 0)
-			snprintf(pool_url, sizeof(pool_url), "%s", sql_col_text(s, 0));
+		while ((r = sql_step(s, &sql_err)) > 0) {
+			if (n == 0)
+				snprintf(primary_r, primary_size, "%s", sql_col_text(s, 0));
+			if (n < max && schema_url(sql_col_text(s, 0), schema, urls[n], 700) < 0)
+				bad_url = true;
+			n += n < max;
+		}
 		sql_stmt_done(&s);
 	}
 	sql_conn_put(&conn);
-	if (r <= 0) {
-		if (r < 0)
-			prov_error_sql(err, "configdb", &sql_err);
-		else
-			prov_error_set(err, PROV_INTERNAL, "database cluster %lld is missing",
-			               (long long)db_cluster);
-		return NULL;
+	if (r < 0) {
+		prov_error_sql(err, "configdb", &sql_err);
+		return -1;
 	}
-	if (schema_url(pool_url, schema, url, sizeof(url)) < 0) {
-		prov_error_set(err, PROV_INTERNAL, "bad database URL for cluster %lld",
-		               (long long)db_cluster);
-		return NULL;
+	if (n == 0 || bad_url) {
+		prov_error_set(err, PROV_INTERNAL, "database cluster %lld is %s",
+		               (long long)db_cluster,
+		               n == 0 ? "missing" : "registered with a bad URL");
+		return -1;
 	}
+	return n;
+}
+
+struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const char *schema,
+                           bool create, struct prov_error *err)
+{
+	struct sql_error sql_err;
+	char urls[PROV_MAX_POOLS][700], pool_url[600];
+	int n = cluster_urls(prov, db_cluster, schema, urls, PROV_MAX_POOLS, pool_url,
+	                     sizeof(pool_url), err);
+	if (n < 0)
+		return NULL;
+	const char *url = urls[0];
 
 	pthread_mutex_lock(&prov->lock);
 	struct sql_db *db = NULL;
@@ -403,10 +419,18 @@ struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const cha
 		if (create && strncmp(pool_url, "sqlite:", 7) != 0 &&
 		    create_mariadb_database(pool_url, schema, "creating a user schema", err) < 0)
 			return NULL;
-		struct sql_settings set;
-		sql_settings_default(&set);
+		struct sql_settings set = prov->sql_set;
 		set.max_connections = 4;
-		if (sql_db_open(url, &set, create, &db, &sql_err) < 0) {
+		snprintf(set.scope, sizeof(set.scope), "db%lld", (long long)db_cluster);
+		const char *replicas[PROV_MAX_POOLS];
+		for (int i = 1; i < n; i++)
+			replicas[i - 1] = urls[i];
+		/* Only a SQLite file is created by opening it; a MariaDB schema exists by now. */
+		bool sqlite = strncmp(url, "sqlite:", 7) == 0;
+		int r = sqlite ? sql_db_open(url, &set, create, &db, &sql_err)
+		               : sql_db_open_cluster(url, replicas, (size_t)(n - 1), &set, &db,
+		                                     &sql_err);
+		if (r < 0) {
 			if (!create && sql_err.kind != SQL_ERR_CONNECTION)
 				sql_err.kind = SQL_ERR_CONNECTION;
 			prov_error_sql(err, "user schema", &sql_err);
@@ -440,6 +464,7 @@ struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const cha
 	if (!found) {
 		struct userdb_entry *e = array_push(&prov->userdbs);
 		e->url = mem_strdup(url);
+		snprintf(e->schema, sizeof(e->schema), "%s", schema);
 		e->db = db;
 	}
 	pthread_mutex_unlock(&prov->lock);
@@ -451,7 +476,7 @@ int prov_locate(struct provision *prov, int64_t cid, struct ctx_location *loc,
 {
 	struct sql_conn *conn;
 	struct sql_error sql_err;
-	if (sql_conn_get(reader(prov), &conn, &sql_err) < 0) {
+	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
 		prov_error_sql(err, "configdb", &sql_err);
 		return -1;
 	}
@@ -499,4 +524,19 @@ int provision_auth_context_admin(struct provision *prov, int64_t cid, const char
 	                      "SELECT password_hash FROM users WHERE cid=? AND login=? AND "
 	                      "is_admin=1 AND enabled=1",
 	                      cid, login, password, err);
+}
+
+void provision_foreach_db(struct provision *prov, provision_db_fn *fn, void *ctx)
+{
+	fn("configdb", prov->cdb, ctx);
+	/* Pools are never closed before prov is, so they outlive the lock. */
+	pthread_mutex_lock(&prov->lock);
+	size_t count = prov->userdbs.count;
+	pthread_mutex_unlock(&prov->lock);
+	for (size_t i = 0; i < count; i++) {
+		pthread_mutex_lock(&prov->lock);
+		struct userdb_entry e = *(struct userdb_entry *)array_idx(&prov->userdbs, i);
+		pthread_mutex_unlock(&prov->lock);
+		fn(e.schema, e.db, ctx);
+	}
 }

@@ -19,6 +19,7 @@ enum prov_status {
 	PROV_CONFLICT,    /* 409: duplicate */
 	PROV_UNPLACEABLE, /* 422: nowhere to put it */
 	PROV_UNAVAILABLE, /* 503: a database is unreachable or not initialised */
+	PROV_READ_ONLY,   /* 503: a write while the primary database is down (reads work) */
 	PROV_INTERNAL,    /* 500 */
 };
 
@@ -32,10 +33,14 @@ struct prov_error {
 int provision_init_configdb(const char *url, const char *master_user, const char *master_pass,
                             struct prov_error *err);
 
-/* Opens an initialised configdb (read_url may be NULL). Checks the schema version: an older
-   one fails with UNAVAILABLE naming the upgrade to run; it is never migrated silently. */
-int provision_open(const char *url, const char *read_url, struct provision **prov_r,
-                   struct prov_error *err);
+struct sql_settings;
+/* Opens an initialised configdb (read_url, its replica, may be NULL). Checks the schema
+   version: an older one fails with UNAVAILABLE naming the upgrade to run; it is never
+   migrated silently. set (NULL = defaults) applies to every database opened, the user
+   databases too: timeouts, replica waits, and the position store of the replication
+   monitor, which must outlive prov. */
+int provision_open(const char *url, const char *read_url, const struct sql_settings *set,
+                   struct provision **prov_r, struct prov_error *err);
 void provision_close(struct provision **prov);
 /* Contexts per user schema before a new schema is started (default 1000). */
 void provision_set_contexts_per_schema(struct provision *prov, int64_t n);
@@ -145,6 +150,12 @@ void provision_context_changed(struct provision *prov, int64_t cid);
 typedef void provision_user_change_fn(int64_t cid, int64_t uid, void *ctx);
 void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn,
                                     void *ctx);
+
+struct sql_db;
+/* Calls fn for the configdb (name "configdb") and for each user database opened so far
+   (named by schema), e.g. for status pages. Thread-safe. */
+typedef void provision_db_fn(const char *name, struct sql_db *db, void *ctx);
+void provision_foreach_db(struct provision *prov, provision_db_fn *fn, void *ctx);
 
 /* Field rules shared with the admin API and tandemctl (docs/admin-api.md). Each returns NULL
    if valid, else a message naming the field. */

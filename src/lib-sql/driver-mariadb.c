@@ -2,6 +2,7 @@
 /* MariaDB driver: libmariadb prepared statements, every value bound, every result fetched as
    text. */
 #include <assert.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #define ER_LOCK_DEADLOCK              1213
 #define ER_CONNECTION_KILLED          1927
 #define ER_CLIENT_INTERACTION_TIMEOUT 4031
+#define ER_UNKNOWN_COM_ERROR          1047 /* Galera: "WSREP has not yet prepared node" */
+#define ER_OPTION_PREVENTS_STATEMENT  1290 /* --read-only: the URL now leads to a replica */
 #define CR_CONNECTION_ERROR           2002
 #define CR_CONN_HOST_ERROR            2003
 #define CR_UNKNOWN_HOST               2005
@@ -36,7 +39,33 @@
 struct mdb_conn {
 	struct sql_conn conn;
 	MYSQL *mysql;
+	char last_gtid[sizeof(((struct sql_conn *)0)->commit_pos)];
 };
+
+/* The server reports @@last_gtid in the OK packet whenever it changes (session tracking set
+   up at connect): a change is a commit, whose position the replication monitor records. */
+static void track_commit(struct mdb_conn *mc)
+{
+	const char *data;
+	size_t len;
+	if (mysql_session_track_get_first(mc->mysql, SESSION_TRACK_SYSTEM_VARIABLES, &data, &len) !=
+	    0)
+		return;
+	do {
+		bool is_gtid = len == 9 && memcmp(data, "last_gtid", 9) == 0;
+		if (mysql_session_track_get_next(mc->mysql, SESSION_TRACK_SYSTEM_VARIABLES, &data,
+		                                 &len) != 0)
+			return;
+		if (is_gtid && len > 0 && len < sizeof(mc->last_gtid) &&
+		    (strlen(mc->last_gtid) != len || memcmp(mc->last_gtid, data, len) != 0)) {
+			memcpy(mc->last_gtid, data, len);
+			mc->last_gtid[len] = '\0';
+			memcpy(mc->conn.commit_pos, mc->last_gtid, len + 1);
+			mc->conn.commit_pending = true;
+		}
+	} while (mysql_session_track_get_next(mc->mysql, SESSION_TRACK_SYSTEM_VARIABLES, &data,
+	                                      &len) == 0);
+}
 
 enum param_type { PARAM_NULL, PARAM_INT64, PARAM_TEXT };
 
@@ -96,6 +125,8 @@ static enum sql_error_kind error_kind(unsigned code)
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
 		return SQL_ERR_BUSY;
+	case ER_OPTION_PREVENTS_STATEMENT:
+		return SQL_ERR_READ_ONLY;
 	case CR_CONNECTION_ERROR:
 	case CR_CONN_HOST_ERROR:
 	case CR_UNKNOWN_HOST:
@@ -104,6 +135,7 @@ static enum sql_error_kind error_kind(unsigned code)
 	case CR_SERVER_LOST_EXTENDED:
 	case ER_CONNECTION_KILLED:
 	case ER_CLIENT_INTERACTION_TIMEOUT:
+	case ER_UNKNOWN_COM_ERROR:
 		return SQL_ERR_CONNECTION;
 	default:
 		return SQL_ERR_OTHER;
@@ -147,7 +179,7 @@ static int mdb_connect(const struct sql_url *url, const struct sql_settings *set
 	unsigned connect_s = ms_to_seconds(set->connect_timeout_ms, 5000);
 	unsigned rw_s = ms_to_seconds(set->rw_timeout_ms, 30000);
 	unsigned lock_s = ms_to_seconds(set->busy_timeout_ms, 5000);
-	char init_cmd[64];
+	char init_cmd[128];
 	const char *host = url->host;
 	my_bool off = 0, on = 1;
 	int ret = -1;
@@ -172,7 +204,10 @@ static int mdb_connect(const struct sql_url *url, const struct sql_settings *set
 	if (host[0] == '\0' || strcmp(host, "localhost") == 0)
 		host = "127.0.0.1";
 	/* The lock wait is a session setting; re-applied by the server on every new session. */
-	snprintf(init_cmd, sizeof(init_cmd), "SET SESSION innodb_lock_wait_timeout=%u", lock_s);
+	snprintf(init_cmd, sizeof(init_cmd),
+	         "SET SESSION innodb_lock_wait_timeout=%u, "
+	         "session_track_system_variables='last_gtid'",
+	         lock_s);
 	mysql_options(mc->mysql, MYSQL_OPT_PROTOCOL, &protocol);
 	mysql_options(mc->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
 	mysql_options(mc->mysql, MYSQL_OPT_READ_TIMEOUT, &rw_s);
@@ -235,6 +270,19 @@ static int mdb_ping(struct sql_conn *conn)
 	return 0;
 }
 
+/* Whether the server closed the socket (restart, kill) while the connection sat idle: an
+   idle connection has nothing to read, so anything readable is EOF or an error packet. */
+static int mdb_peek(struct sql_conn *conn)
+{
+	struct mdb_conn *mc = (struct mdb_conn *)conn;
+	struct pollfd pfd = {.fd = (int)mysql_get_socket(mc->mysql), .events = POLLIN};
+	if (pfd.fd < 0 || poll(&pfd, 1, 0) != 0) {
+		conn->broken = true;
+		return -1;
+	}
+	return 0;
+}
+
 static int mdb_exec(struct sql_conn *conn, const char *sql, struct sql_error *err)
 {
 	struct mdb_conn *mc = (struct mdb_conn *)conn;
@@ -245,6 +293,7 @@ static int mdb_exec(struct sql_conn *conn, const char *sql, struct sql_error *er
 		conn_error(mc, err);
 		return -1;
 	}
+	track_commit(mc);
 	/* Drain anything the statement returned so the connection is ready for the next one. */
 	do {
 		res = mysql_store_result(mc->mysql);
@@ -261,6 +310,32 @@ static int mdb_exec(struct sql_conn *conn, const char *sql, struct sql_error *er
 		return -1;
 	}
 	return 0;
+}
+
+static int mdb_query_value(struct sql_conn *conn, const char *sql, char *out, size_t size,
+                           struct sql_error *err)
+{
+	struct mdb_conn *mc = (struct mdb_conn *)conn;
+	if (mysql_real_query(mc->mysql, sql, strlen(sql)) != 0) {
+		conn_error(mc, err);
+		return -1;
+	}
+	MYSQL_RES *res = mysql_store_result(mc->mysql);
+	if (res == NULL) {
+		if (mysql_field_count(mc->mysql) != 0) {
+			conn_error(mc, err);
+			return -1;
+		}
+		return 0;
+	}
+	MYSQL_ROW row = mysql_fetch_row(res);
+	int ret = 0;
+	if (row != NULL && mysql_num_fields(res) > 0) {
+		snprintf(out, size, "%s", row[0] != NULL ? row[0] : "");
+		ret = 1;
+	}
+	mysql_free_result(res);
+	return ret;
 }
 
 static int mdb_begin(struct sql_conn *conn, bool write, struct sql_error *err)
@@ -477,6 +552,7 @@ static int execute(struct mdb_stmt *st, struct sql_error *err)
 		stmt_error(st, err);
 		return -1;
 	}
+	track_commit((struct mdb_conn *)st->stmt.conn);
 	st->executed = true;
 	if (mysql_stmt_field_count(st->ms) == 0) {
 		st->changes = mysql_stmt_affected_rows(st->ms);
@@ -610,6 +686,8 @@ const struct sql_driver sql_driver_mariadb = {
     .connect = mdb_connect,
     .disconnect = mdb_disconnect,
     .ping = mdb_ping,
+    .peek = mdb_peek,
+    .query_value = mdb_query_value,
     .exec = mdb_exec,
     .begin = mdb_begin,
     .prepare = mdb_prepare,

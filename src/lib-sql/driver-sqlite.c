@@ -111,6 +111,7 @@ static void sqlite_disconnect(struct sql_conn *conn)
 
 static int sqlite_ping(struct sql_conn *conn)
 {
+	(void)conn;
 	return 0;
 }
 
@@ -215,6 +216,7 @@ const struct sql_driver sql_driver_sqlite = {
     .connect = sqlite_connect,
     .disconnect = sqlite_disconnect,
     .ping = sqlite_ping,
+    .peek = sqlite_ping,
     .exec = sqlite_exec,
     .begin = sqlite_begin,
     .prepare = sqlite_prepare,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Connection pools, URL parsing, statement cache and helpers shared by the SQL drivers. */
-#include "sql-private.h"
+#include "sql-route.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -11,26 +11,6 @@
 
 #include "mem.h"
 #include "strv.h"
-
-struct sql_db {
-	const struct sql_driver *driver;
-	struct sql_url url;
-	struct sql_settings set;
-	char redacted[600];
-	bool create;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct sql_conn *free_list;
-	unsigned open_count;
-};
-
-void sql_settings_default(struct sql_settings *set)
-{
-	set->max_connections = 8;
-	set->connect_timeout_ms = 5000;
-	set->busy_timeout_ms = 5000;
-	set->rw_timeout_ms = 30000;
-}
 
 void sql_error_set(struct sql_error *err, enum sql_error_kind kind, int native, const char *fmt,
                    ...)
@@ -54,6 +34,8 @@ const char *sql_error_kind_name(enum sql_error_kind kind)
 		return "busy";
 	case SQL_ERR_CONNECTION:
 		return "connection";
+	case SQL_ERR_READ_ONLY:
+		return "read_only";
 	case SQL_ERR_OTHER:
 		return "other";
 	}
@@ -226,157 +208,21 @@ void sql_url_redact(const char *url, char *out, size_t out_size)
 	snprintf(out, out_size, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
-/* ---------------------------------------------------------------- pools */
-
-static const struct sql_driver *driver_for(enum sql_driver_kind kind)
-{
-	return kind == SQL_DRIVER_SQLITE ? &sql_driver_sqlite : &sql_driver_mariadb;
-}
-
-int sql_db_open(const char *url, const struct sql_settings *set, bool create, struct sql_db **db_r,
-                struct sql_error *err)
-{
-	struct sql_url u;
-	const char *error;
-
-	if (sql_url_parse(url, &u, &error) < 0) {
-		sql_error_set(err, SQL_ERR_OTHER, 0, "%s", error);
-		return -1;
-	}
-	struct sql_db *db = mem_calloc(1, sizeof(*db));
-	db->driver = driver_for(u.driver);
-	db->url = u;
-	if (set != NULL)
-		db->set = *set;
-	else
-		sql_settings_default(&db->set);
-	if (db->set.max_connections == 0)
-		db->set.max_connections = 1;
-	db->create = create;
-	sql_url_redact(url, db->redacted, sizeof(db->redacted));
-	pthread_mutex_init(&db->lock, NULL);
-	pthread_cond_init(&db->cond, NULL);
-
-	/* Connect once now so that a wrong URL or a missing database fails at open. */
-	struct sql_conn *conn;
-	if (db->driver->connect(&db->url, &db->set, create, &conn, err) < 0) {
-		sql_db_close(&db);
-		return -1;
-	}
-	conn->db = db;
-	db->open_count = 1;
-	db->free_list = conn;
-	*db_r = db;
-	return 0;
-}
-
-void sql_db_close(struct sql_db **dbp)
-{
-	struct sql_db *db = *dbp;
-	if (db == NULL)
-		return;
-	while (db->free_list != NULL) {
-		struct sql_conn *c = db->free_list;
-		db->free_list = c->next_free;
-		db->driver->disconnect(c);
-	}
-	pthread_cond_destroy(&db->cond);
-	pthread_mutex_destroy(&db->lock);
-	mem_free(dbp);
-}
-
-enum sql_driver_kind sql_db_driver(const struct sql_db *db)
-{
-	return db->driver->kind;
-}
-
-enum sql_driver_kind sql_conn_driver(const struct sql_conn *conn)
-{
-	return conn->db->driver->kind;
-}
-
-const char *sql_db_url(const struct sql_db *db)
-{
-	return db->redacted;
-}
-
-int sql_conn_get(struct sql_db *db, struct sql_conn **conn_r, struct sql_error *err)
-{
-	pthread_mutex_lock(&db->lock);
-	for (;;) {
-		struct sql_conn *c = db->free_list;
-		if (c != NULL) {
-			db->free_list = c->next_free;
-			pthread_mutex_unlock(&db->lock);
-			/* An idle connection may have died (server restart): check and replace. */
-			if (db->driver->ping(c) == 0) {
-				*conn_r = c;
-				return 0;
-			}
-			db->driver->disconnect(c);
-			pthread_mutex_lock(&db->lock);
-			db->open_count--;
-			continue;
-		}
-		if (db->open_count < db->set.max_connections) {
-			db->open_count++;
-			pthread_mutex_unlock(&db->lock);
-			if (db->driver->connect(&db->url, &db->set, db->create, &c, err) < 0) {
-				pthread_mutex_lock(&db->lock);
-				db->open_count--;
-				pthread_cond_signal(&db->cond);
-				pthread_mutex_unlock(&db->lock);
-				return -1;
-			}
-			c->db = db;
-			*conn_r = c;
-			return 0;
-		}
-		pthread_cond_wait(&db->cond, &db->lock);
-	}
-}
-
-void sql_conn_put(struct sql_conn **connp)
-{
-	struct sql_conn *c = *connp;
-	if (c == NULL)
-		return;
-	*connp = NULL;
-	struct sql_db *db = c->db;
-	if (c->in_transaction && !c->broken)
-		sql_rollback(c);
-	/* A statement left half-read would keep its read snapshot (SQLite) into the next user's
-	   transactions: reset every one still in use. */
-	for (struct sql_stmt *s = c->stmt_cache; s != NULL; s = s->next_cached) {
-		if (s->in_use && !c->broken)
-			db->driver->reset(s);
-		s->in_use = false;
-	}
-	pthread_mutex_lock(&db->lock);
-	if (c->broken) {
-		db->open_count--;
-		pthread_mutex_unlock(&db->lock);
-		db->driver->disconnect(c);
-		pthread_mutex_lock(&db->lock);
-	} else {
-		c->next_free = db->free_list;
-		db->free_list = c;
-	}
-	pthread_cond_signal(&db->cond);
-	pthread_mutex_unlock(&db->lock);
-}
-
 /* ---------------------------------------------------------------- statements */
 
 int sql_exec(struct sql_conn *conn, const char *sql, struct sql_error *err)
 {
-	return conn->db->driver->exec(conn, sql, err);
+	if (conn->db->driver->exec(conn, sql, err) < 0)
+		return sql_conn_failed(conn, err);
+	if (!conn->in_transaction)
+		sql_route_committed(conn);
+	return 0;
 }
 
 int sql_begin(struct sql_conn *conn, bool write, struct sql_error *err)
 {
 	if (conn->db->driver->begin(conn, write, err) < 0)
-		return -1;
+		return sql_conn_failed(conn, err);
 	conn->in_transaction = true;
 	return 0;
 }
@@ -387,9 +233,10 @@ int sql_commit(struct sql_conn *conn, struct sql_error *err)
 	if (ret < 0) {
 		/* A failed COMMIT leaves the transaction rolled back (or the link dead). */
 		sql_rollback(conn);
-		return -1;
+		return sql_conn_failed(conn, err);
 	}
 	conn->in_transaction = false;
+	sql_route_committed(conn);
 	return 0;
 }
 
@@ -412,8 +259,10 @@ struct sql_stmt *sql_prepare(struct sql_conn *conn, const char *sql, struct sql_
 		}
 	}
 	struct sql_stmt *s = d->prepare(conn, sql, err);
-	if (s == NULL)
+	if (s == NULL) {
+		sql_conn_failed(conn, err);
 		return NULL;
+	}
 	s->conn = conn;
 	s->sql = mem_strdup(sql);
 	s->in_use = true;
@@ -442,7 +291,13 @@ void sql_bind_null(struct sql_stmt *stmt, unsigned idx)
 
 int sql_step(struct sql_stmt *stmt, struct sql_error *err)
 {
-	return stmt->conn->db->driver->step(stmt, err);
+	struct sql_conn *conn = stmt->conn;
+	int r = conn->db->driver->step(stmt, err);
+	if (r < 0)
+		return sql_conn_failed(conn, err);
+	if (!conn->in_transaction)
+		sql_route_committed(conn);
+	return r;
 }
 
 int64_t sql_col_int64(struct sql_stmt *stmt, unsigned col)
@@ -567,13 +422,20 @@ int sql_conn_transaction(struct sql_conn *conn, bool write, sql_txn_fn *fn, void
 	}
 }
 
-int sql_transaction(struct sql_db *db, bool write, sql_txn_fn *fn, void *ctx, struct sql_error *err)
+int sql_transaction(struct sql_db *db, enum sql_intent intent, int64_t key, sql_txn_fn *fn,
+                    void *ctx, struct sql_error *err)
 {
-	struct sql_conn *conn;
-	memset(err, 0, sizeof(*err));
-	if (sql_conn_get(db, &conn, err) < 0)
-		return -1;
-	int ret = sql_conn_transaction(conn, write, fn, ctx, err);
-	sql_conn_put(&conn);
-	return ret;
+	/* A read on a replica that turns out to be gone is run again elsewhere (the pool
+	   then knows the server is down), so a replica failing costs no request. */
+	for (unsigned attempt = 0;; attempt++) {
+		struct sql_conn *conn;
+		memset(err, 0, sizeof(*err));
+		if (sql_conn_get(db, intent, key, &conn, err) < 0)
+			return -1;
+		bool replica = sql_conn_on_replica(conn);
+		int ret = sql_conn_transaction(conn, intent == SQL_WRITE, fn, ctx, err);
+		sql_conn_put(&conn);
+		if (ret == 0 || !replica || err->kind != SQL_ERR_CONNECTION || attempt >= 2)
+			return ret;
+	}
 }

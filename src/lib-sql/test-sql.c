@@ -55,7 +55,7 @@ static struct sql_conn *get_conn(struct sql_db *db)
 	struct sql_conn *conn = NULL;
 	struct sql_error err = {0};
 
-	if (sql_conn_get(db, &conn, &err) < 0) {
+	if (sql_conn_get(db, SQL_WRITE, 0, &conn, &err) < 0) {
 		printf("FAIL cannot get a connection: %s\n", err.message);
 		exit(1);
 	}
@@ -695,29 +695,29 @@ static void test_transaction_helper(void)
 	sql_conn_put(&conn);
 
 	ctx = (struct txn_ctx){.id = 1};
-	check_ok(sql_transaction(db, true, txn_insert, &ctx, &err));
+	check_ok(sql_transaction(db, SQL_WRITE, 0, txn_insert, &ctx, &err));
 	test_assert_int_eq(ctx.calls, 1);
 
 	/* logical failure: rolled back, err left empty */
 	ctx = (struct txn_ctx){.id = 2, .logical_failure = true};
-	test_assert_int_eq(sql_transaction(db, true, txn_insert, &ctx, &err), -1);
+	test_assert_int_eq(sql_transaction(db, SQL_WRITE, 0, txn_insert, &ctx, &err), -1);
 	test_assert_int_eq(err.kind, SQL_ERR_NONE);
 	test_assert_int_eq(ctx.calls, 1);
 
 	/* SQL error: not retried */
 	ctx = (struct txn_ctx){.id = 1};
-	test_assert_int_eq(sql_transaction(db, true, txn_insert, &ctx, &err), -1);
+	test_assert_int_eq(sql_transaction(db, SQL_WRITE, 0, txn_insert, &ctx, &err), -1);
 	test_assert_int_eq(err.kind, SQL_ERR_CONSTRAINT);
 	test_assert_int_eq(ctx.calls, 1);
 
 	/* BUSY: retried, the failed attempts rolled back */
 	ctx = (struct txn_ctx){.id = 3, .busy_calls = 2};
-	check_ok(sql_transaction(db, true, txn_insert, &ctx, &err));
+	check_ok(sql_transaction(db, SQL_WRITE, 0, txn_insert, &ctx, &err));
 	test_assert_int_eq(ctx.calls, 3);
 
 	/* always BUSY: the first try and 5 retries, then the error */
 	ctx = (struct txn_ctx){.id = 4, .busy_calls = 1000};
-	test_assert_int_eq(sql_transaction(db, true, txn_insert, &ctx, &err), -1);
+	test_assert_int_eq(sql_transaction(db, SQL_WRITE, 0, txn_insert, &ctx, &err), -1);
 	test_assert_int_eq(err.kind, SQL_ERR_BUSY);
 	test_assert_int_eq(ctx.calls, 6);
 
@@ -960,7 +960,7 @@ static void *worker_main(void *context)
 	for (int64_t i = 0; i < INSERTS_PER_THREAD; i++) {
 		struct worker_txn t = {.id = w->index * 100000 + i, .worker = w->index};
 
-		if (sql_transaction(w->db, true, worker_txn, &t, &err) < 0) {
+		if (sql_transaction(w->db, SQL_WRITE, 0, worker_txn, &t, &err) < 0) {
 			w->failures++;
 			snprintf(w->last_error, sizeof(w->last_error), "%s", err.message);
 		}

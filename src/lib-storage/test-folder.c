@@ -88,7 +88,7 @@ static void setup(void)
 		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
 	}
 	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, &conn, &err) == 0);
+	test_assert(sql_conn_get(db, SQL_WRITE, 1, &conn, &err) == 0);
 	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char sql[64];

@@ -52,7 +52,7 @@ static void setup(void)
 	else
 		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
 	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, &conn, &err) == 0);
+	test_assert(sql_conn_get(db, SQL_WRITE, 1, &conn, &err) == 0);
 	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char sql[64];
@@ -334,7 +334,7 @@ static void *race(void *arg)
 	struct sql_error err;
 	int64_t used;
 	r->result = -1;
-	if (sql_conn_get(db, &c, &err) < 0)
+	if (sql_conn_get(db, SQL_WRITE, 1, &c, &err) < 0)
 		return NULL;
 	for (int attempt = 0; attempt < 20; attempt++) {
 		if (sql_begin(c, true, &err) < 0) {
@@ -377,7 +377,7 @@ static void test_concurrent_charges(void)
 		over += racers[i].result == 1;
 	}
 	struct sql_error err;
-	test_assert(sql_conn_get(db, &conn, &err) == 0);
+	test_assert(sql_conn_get(db, SQL_WRITE, 1, &conn, &err) == 0);
 	test_assert_int_eq(ok, 3);
 	test_assert_int_eq(over, 5);
 	test_assert_int_eq(usage(), 900);

@@ -48,6 +48,7 @@ static int status_of(enum prov_status s)
 	case PROV_UNPLACEABLE:
 		return 422;
 	case PROV_UNAVAILABLE:
+	case PROV_READ_ONLY:
 		return 503;
 	case PROV_INTERNAL:
 		break;
@@ -65,7 +66,10 @@ static void reply_result(struct call *c, int ok_status, json_t *value, const str
 	int status = status_of(err->status);
 	if (status >= 500)
 		log_error("admin", "%s", err->message);
-	reply_error(c->req, status, err->message);
+	if (err->status == PROV_READ_ONLY)
+		http_response_error(c->req, status, API_CODE_READ_ONLY, err->message);
+	else
+		reply_error(c->req, status, err->message);
 }
 
 /* --- body field access: each returns false after answering 400 naming the field --- */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api-database.h"
 #include "api-common.h"
 #include "clock.h"
 #include "http-server.h"
@@ -151,6 +152,7 @@ static json_t *base_reply(struct node *node, const char *store)
 	json_object_set_new(self, "id", str_or_null(node->node_id));
 	json_object_set_new(self, "route", str_or_null(node->cfg.route));
 	json_object_set_new(v, "node", self);
+	json_object_set_new(v, "databases", api_databases_json(node));
 	return v;
 }
 

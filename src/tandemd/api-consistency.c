@@ -54,8 +54,10 @@ static void consistency(struct node *node, struct http_request *req)
 		                    perr.message);
 		return;
 	}
-	if (sql_conn_get(db, &conn, &err) < 0) {
-		http_response_error(req, 503, "ADM-0503", err.message);
+	if (sql_conn_get(db, repair ? SQL_WRITE : SQL_READ, (int64_t)cid, &conn, &err) < 0) {
+		http_response_error(req, 503,
+		                    err.kind == SQL_ERR_READ_ONLY ? API_CODE_READ_ONLY : "ADM-0503",
+		                    err.message);
 		return;
 	}
 	int r = infostore_check_consistency(conn, (int64_t)cid, loc.filestore_root, repair, &report,

@@ -104,6 +104,10 @@ static void refuse(struct refusal *r, int status, const char *code, const char *
 
 static void refuse_sql(struct refusal *r, const char *what, const struct sql_error *err)
 {
+	if (err->kind == SQL_ERR_READ_ONLY) {
+		refuse(r, 503, API_CODE_READ_ONLY, "%s refused: %s", what, err->message);
+		return;
+	}
 	bool unavailable = err->kind == SQL_ERR_CONNECTION || err->kind == SQL_ERR_BUSY;
 	log_error("files", "%s: %s (%s)", what, err->message, sql_error_kind_name(err->kind));
 	refuse(r, unavailable ? 503 : 500, unavailable ? "FIL-0503" : "FIL-0500",
@@ -398,7 +402,7 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	struct sql_db *db = upload_db(node, up->user.cid, &loc, why);
 	if (db == NULL)
 		return NULL;
-	if (sql_conn_get(db, &conn, &err) < 0) {
+	if (sql_conn_get(db, SQL_WRITE, up->user.cid, &conn, &err) < 0) {
 		refuse_sql(why, "upload", &err);
 		return NULL;
 	}
@@ -441,7 +445,7 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	   this upload becomes its next version */
 	int r;
 	for (int attempt = 1;; attempt++) {
-		r = sql_transaction(db, true, publish_txn, &p, &err);
+		r = sql_transaction(db, SQL_WRITE, up->user.cid, publish_txn, &p, &err);
 		if (r == 0 || err.kind != SQL_ERR_CONSTRAINT || attempt == PUBLISH_ATTEMPTS)
 			break;
 	}
@@ -507,7 +511,7 @@ static void files_list(struct node *node, struct http_request *req)
 	struct sql_db *db = userdb(node, req, user.cid, &loc);
 	if (db == NULL)
 		return;
-	if (sql_conn_get(db, &conn, &err) < 0) {
+	if (sql_conn_get(db, SQL_READ, user.cid, &conn, &err) < 0) {
 		sql_failed(req, "listing", &err);
 		return;
 	}
@@ -545,7 +549,7 @@ static void file_metadata(struct node *node, struct http_request *req, const str
 	struct sql_db *db = userdb(node, req, user->cid, &loc);
 	if (db == NULL)
 		return;
-	if (sql_conn_get(db, &conn, &err) < 0) {
+	if (sql_conn_get(db, SQL_READ, user->cid, &conn, &err) < 0) {
 		sql_failed(req, "file lookup", &err);
 		return;
 	}
@@ -666,7 +670,7 @@ static void file_content(struct node *node, struct http_request *req, const stru
 	struct sql_db *db = userdb(node, req, user->cid, &loc);
 	if (db == NULL)
 		return;
-	if (sql_conn_get(db, &conn, &err) < 0) {
+	if (sql_conn_get(db, SQL_READ, user->cid, &conn, &err) < 0) {
 		sql_failed(req, "file lookup", &err);
 		return;
 	}
@@ -774,7 +778,7 @@ static void file_delete(struct node *node, struct http_request *req, const struc
 	struct sql_db *db = userdb(node, req, user->cid, &loc);
 	if (db == NULL)
 		return;
-	if (sql_conn_get(db, &conn, &err) < 0) {
+	if (sql_conn_get(db, SQL_WRITE, user->cid, &conn, &err) < 0) {
 		sql_failed(req, "delete", &err);
 		return;
 	}

@@ -333,6 +333,10 @@ static void reply_failure(struct call *c, const struct sql_error *err)
 	case FOLDER_SQL:
 		break;
 	}
+	if (err->kind == SQL_ERR_READ_ONLY) {
+		api_error(c->req, 503, API_CODE_READ_ONLY, "%s", err->message);
+		return;
+	}
 	const char *msg = err->kind != SQL_ERR_NONE ? err->message : fe->message;
 	bool unavailable = err->kind == SQL_ERR_BUSY || err->kind == SQL_ERR_CONNECTION;
 	log_error("folders", "context %" PRId64 " user %" PRId64 ": %s", c->user.cid, c->user.uid,
@@ -356,7 +360,8 @@ static void run(struct node *node, struct call *c)
 	struct sql_db *db = api_userdb(node, c->req, c->user.cid, &loc);
 	if (db == NULL)
 		return;
-	int done = sql_transaction(db, writes(c->action), txn, c, &err);
+	int done = sql_transaction(db, writes(c->action) ? SQL_WRITE : SQL_READ, c->user.cid, txn,
+	                           c, &err);
 	/* Only now that it is over: also after a failure, since a commit that lost its
 	   connection may still have happened (dropping too much costs one reload). */
 	folder_changes_announce(&c->changes);

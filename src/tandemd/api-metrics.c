@@ -2,6 +2,7 @@
 /* GET /metrics: Prometheus text exposition of the node's counters. */
 #include <inttypes.h>
 
+#include "api-database.h"
 #include "cache.h"
 #include "clock.h"
 #include "http-server.h"
@@ -161,6 +162,7 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	            sessions_count(node->sessions));
 	if (node->redis != NULL && node->stream != NULL)
 		cluster_metrics(b, node);
+	api_database_metrics(b, node);
 	http_response_status(req, 200);
 	http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_response_send(req);

@@ -8,8 +8,10 @@
 #include "http-server.h"
 #include "inval-stream.h"
 #include "log.h"
+#include "mem.h"
 #include "membership.h"
 #include "node.h"
+#include "node-positions.h"
 #include "random.h"
 #include "redis.h"
 #include "session-store-redis.h"
@@ -48,6 +50,8 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 	rset.max_connections = cfg->workers + 4;
 	snprintf(rset.client_name, sizeof(rset.client_name), "tandem-%s", node->node_id);
 	node->redis = redis_pool_create(&url, &rset);
+	node->positions = mem_calloc(1, sizeof(*node->positions));
+	node_positions_init(node->positions, node->redis, node->cluster_prefix);
 
 	snprintf(node->stream_key, sizeof(node->stream_key), "%sinval", node->cluster_prefix);
 	struct inval_stream_settings sset = {
@@ -133,5 +137,6 @@ void node_cluster_stop(struct node *node)
 void node_cluster_deinit(struct node *node)
 {
 	node_cluster_stop(node);
+	mem_free(&node->positions);
 	redis_pool_destroy(&node->redis);
 }

@@ -23,6 +23,11 @@ static const struct config_key schema[] = {
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
     {"configdb", "contexts_per_schema", CONFIG_UINT, "1000", false},
+    {"database", "replica_wait", CONFIG_DURATION, "50ms", false},
+    {"database", "idle_check", CONFIG_DURATION, "1s", false},
+    {"database", "down_backoff", CONFIG_DURATION, "1s", false},
+    {"database", "connect_timeout", CONFIG_DURATION, "2s", false},
+    {"database", "replica_reads", CONFIG_BOOL, "true", false},
     {"session", "lifetime", CONFIG_DURATION, "1h", false},
     {"session", "long_lifetime", CONFIG_DURATION, "1w", false},
     {"session", "max_per_user", CONFIG_UINT, "100", false},
@@ -138,6 +143,11 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		         nc->data_dir);
 	nc->configdb_read_url = config_get_str(cfg, "configdb", "read_url");
 	nc->contexts_per_schema = config_get_uint(cfg, "configdb", "contexts_per_schema");
+	nc->db_replica_wait_ms = config_get_duration_ms(cfg, "database", "replica_wait");
+	nc->db_idle_check_ms = config_get_duration_ms(cfg, "database", "idle_check");
+	nc->db_down_backoff_ms = config_get_duration_ms(cfg, "database", "down_backoff");
+	nc->db_connect_timeout_ms = config_get_duration_ms(cfg, "database", "connect_timeout");
+	nc->db_replica_reads = config_get_bool(cfg, "database", "replica_reads");
 	nc->session_lifetime_ms = config_get_duration_ms(cfg, "session", "lifetime");
 	nc->session_long_lifetime_ms = config_get_duration_ms(cfg, "session", "long_lifetime");
 	nc->session_max_per_user = (unsigned)config_get_uint(cfg, "session", "max_per_user");

@@ -28,6 +28,12 @@ struct node_config {
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
 	uint64_t contexts_per_schema;
+	/* [database]: replicas and failures (DESIGN §6) */
+	uint64_t db_replica_wait_ms; /* how long a read waits for a replica to catch up */
+	uint64_t db_idle_check_ms;   /* idle connections older than this are checked */
+	uint64_t db_down_backoff_ms; /* a failed database server is left alone this long */
+	uint64_t db_connect_timeout_ms;
+	bool db_replica_reads; /* false: reads on the primary too (replicas stand by) */
 	uint64_t session_lifetime_ms;
 	uint64_t session_long_lifetime_ms;
 	unsigned session_max_per_user;

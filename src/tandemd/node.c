@@ -15,8 +15,10 @@
 #include "http-server.h"
 #include "log.h"
 #include "node-cluster.h"
+#include "node-positions.h"
 #include "pool.h"
 #include "provision.h"
+#include "sql.h"
 #include "routes.h"
 #include "invalidation.h"
 #include "sessions.h"
@@ -242,8 +244,16 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 {
 	pthread_mutex_lock(&node->prov_lock);
 	struct provision *prov = node->prov;
-	if (prov == NULL &&
-	    provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url, &prov, err) == 0) {
+	struct sql_settings set;
+	sql_settings_default(&set);
+	set.replica_wait_ms = (unsigned)node->cfg.db_replica_wait_ms;
+	set.idle_check_ms = (unsigned)node->cfg.db_idle_check_ms;
+	set.down_backoff_ms = (unsigned)node->cfg.db_down_backoff_ms;
+	set.connect_timeout_ms = (unsigned)node->cfg.db_connect_timeout_ms;
+	set.primary_reads = !node->cfg.db_replica_reads;
+	set.positions = node->positions != NULL ? &node->positions->store : NULL;
+	if (prov == NULL && provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url,
+	                                   &set, &prov, err) == 0) {
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
 		provision_set_change_hook(prov, context_changed, node);
 		provision_set_user_change_hook(prov, user_changed, node);

@@ -32,6 +32,8 @@ struct node {
 	struct inval_bus *inval; /* cache invalidation: handlers here, the stream to the others */
 	/* [cluster] store = redis…: NULL with the memory store (node-cluster.c) */
 	struct redis_pool *redis;
+	/* where the replication monitor keeps write positions: Redis, else NULL (in-process) */
+	struct node_positions *positions;
 	struct inval_stream *stream;
 	struct membership *membership;
 	/* multicast announce ([cluster] announce set), else NULL */

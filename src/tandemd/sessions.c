@@ -284,7 +284,7 @@ static int load_user(struct node *node, struct http_request *req, int64_t cid, c
 	uint64_t gen = cache_generation(node->login_cache);
 	struct sql_conn *conn;
 	struct sql_error err;
-	if (sql_conn_get(db, &conn, &err) < 0) {
+	if (sql_conn_get(db, SQL_READ, cid, &conn, &err) < 0) {
 		api_error(req, 503, "SES-0503", "user database unavailable: %s", err.message);
 		return -1;
 	}

@@ -176,6 +176,14 @@ class MariaDB:
 
     def stop(self, timeout=30.0):
         """SIGTERM (clean shutdown), then SIGKILL if it takes longer than timeout."""
+        self.halt(timeout)
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def halt(self, timeout=30.0):
+        """Stops the server (SIGTERM, then SIGKILL after timeout) keeping its data, to
+        resume() later."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -183,9 +191,12 @@ class MariaDB:
             except subprocess.TimeoutExpired:
                 self.proc.send_signal(signal.SIGKILL)
                 self.proc.wait()
-        if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
+
+    def resume(self):
+        """Starts a halted server again on the same port and data."""
+        self._spawn()
+        self._wait_ready()
+        return self
 
     def __enter__(self):
         return self.start()
