@@ -87,6 +87,56 @@ static void print_stream_and_redis(const json_t *answer, struct buf *b)
 	       ctl_json_int(redis, "async_backup_count", 0));
 }
 
+/* "up", "DOWN" or "up, lagging". */
+static const char *server_state(const json_t *s)
+{
+	if (!json_is_true(json_object_get(s, "up")))
+		return "DOWN";
+	return json_is_true(json_object_get(s, "lagging")) ? "up, lagging" : "up";
+}
+
+static void print_database(const json_t *db)
+{
+	static const char *const titles[] = {"role",  "url",    "state",    "writer",    "conns",
+	                                     "reads", "writes", "position", "last error"};
+	const json_t *reads = json_object_get(db, "reads");
+	const json_t *failures = json_object_get(db, "write_failures");
+	json_int_t waits = ctl_json_int(db, "gtid_waits", 0);
+	json_int_t wait_us = ctl_json_int(db, "gtid_wait_us", 0);
+	struct ctl_table table;
+	const json_t *s;
+	size_t i;
+
+	printf("\ndatabase %s (%s): reads %" JSON_INTEGER_FORMAT
+	       " on replicas, %" JSON_INTEGER_FORMAT " on the primary (lag %" JSON_INTEGER_FORMAT
+	       ", errors %" JSON_INTEGER_FORMAT ", unknown %" JSON_INTEGER_FORMAT ")\n",
+	       ctl_json_str(db, "name", "-"), ctl_json_str(db, "mode", "-"),
+	       ctl_json_int(reads, "replica", 0), ctl_json_int(reads, "primary", 0),
+	       ctl_json_int(reads, "primary_lag", 0), ctl_json_int(reads, "primary_error", 0),
+	       ctl_json_int(reads, "primary_unknown", 0));
+	printf("  %" JSON_INTEGER_FORMAT " GTID waits (avg %.1f ms), writes %" JSON_INTEGER_FORMAT
+	       " (failed: primary down %" JSON_INTEGER_FORMAT ", lost %" JSON_INTEGER_FORMAT
+	       ", busy %" JSON_INTEGER_FORMAT ", other %" JSON_INTEGER_FORMAT ")\n",
+	       waits, waits > 0 ? (double)wait_us / (double)waits / 1000.0 : 0.0,
+	       ctl_json_int(db, "writes", 0), ctl_json_int(failures, "down", 0),
+	       ctl_json_int(failures, "lost", 0), ctl_json_int(failures, "busy", 0),
+	       ctl_json_int(failures, "other", 0));
+	ctl_table_init(&table, titles, sizeof(titles) / sizeof(titles[0]));
+	json_array_foreach(json_object_get(db, "servers"), i, s)
+	{
+		ctl_table_add_json(&table, s, "role");
+		ctl_table_add_json(&table, s, "url");
+		ctl_table_add(&table, server_state(s));
+		ctl_table_add(&table, json_is_true(json_object_get(s, "writer")) ? "yes" : "");
+		ctl_table_add_json(&table, s, "connections");
+		ctl_table_add_json(&table, s, "reads");
+		ctl_table_add_json(&table, s, "writes");
+		ctl_table_add(&table, ctl_json_str(s, "position", "-"));
+		ctl_table_add(&table, ctl_json_str(s, "last_error", "-"));
+	}
+	ctl_table_print(&table, stdout);
+}
+
 int cmd_clusterstats(int argc, char **argv)
 {
 	static const struct ctl_command cmd = {
@@ -94,7 +144,9 @@ int cmd_clusterstats(int argc, char **argv)
 	    "Shows the cluster as the node at --url sees it: every member (route, HTTP address,\n"
 	    "state, load, sessions made on it, how far its invalidation reader is behind the\n"
 	    "stream, how old its heartbeat is), the live sessions in total and per route, the\n"
-	    "invalidation stream's length and newest id, and the Redis master and replicas.\n"
+	    "invalidation stream's length and newest id, the Redis master and replicas, and the\n"
+	    "databases this node has open: each server (primary, replica, Galera node), whether\n"
+	    "it is up or lagging, where writes go, where reads were served (docs/database.md).\n"
 	    "With the memory store the node is a cluster of one. Fails (exit 1) when Redis is\n"
 	    "unreachable. Needs the master admin.",
 	    no_options};
@@ -124,6 +176,9 @@ int cmd_clusterstats(int argc, char **argv)
 	print_members(members, &b);
 	print_sessions(json_object_get(answer, "sessions"));
 	print_stream_and_redis(answer, &b);
+	const json_t *db;
+	size_t i;
+	json_array_foreach(json_object_get(answer, "databases"), i, db) print_database(db);
 	buf_free(&b);
 	json_decref(answer);
 	return CTL_EXIT_OK;

@@ -176,6 +176,18 @@ def test_memory_store_is_a_cluster_of_one(workdir):
         assert m["tandem_sessions_local"] == 2
         assert "tandem_cache_flushes_total" in m
         assert "tandem_redis_connects_total" not in m
+        # SQLite: single-server databases, the configdb and the user schema the logins opened
+        dbs = {d["name"]: d for d in s["databases"]}
+        assert set(dbs) == {"configdb", "db1_1"}, dbs
+        for d in dbs.values():
+            assert d["mode"] == "single", d
+            (server,) = d["servers"]
+            assert server["role"] == "primary" and server["up"] and server["writer"], server
+            assert server["last_error"] is None and server["position"] is None, server
+        assert dbs["db1_1"]["reads"]["primary"] >= 2 and dbs["db1_1"]["reads"]["replica"] == 0
+        assert "database db1_1 (single)" in out and "database configdb (single)" in out
+        assert m['tandem_db_server_up{db="configdb",server="sqlite://%s/configdb.sqlite",'
+                 'role="primary"}' % workdir] == 1
     finally:
         c.stop()
 

@@ -186,6 +186,19 @@ def test_replica_down_every_read_still_succeeds(rc):
     wait_for("reads on the replica again", replica_reads, timeout=15)
 
 
+def test_clusterstats_shows_each_server(rc):
+    client(rc, 1)
+    dbs = {d["name"]: d for d in cluster_databases(rc, 1)}
+    assert dbs["configdb"]["mode"] == "replication" and dbs["db1_1"]["mode"] == "replication"
+    primary, replica = dbs["db1_1"]["servers"]
+    assert (primary["role"], primary["writer"], replica["role"], replica["writer"]) == \
+        ("primary", True, "replica", False)
+    assert f":{rc.replica.port}/db1_1" in replica["url"] and "***" in replica["url"]
+    out = run_ctl(f"http://127.0.0.1:{rc.nodes[1].port}", "clusterstats").stdout
+    assert "database db1_1 (replication): reads" in out and "GTID waits" in out, out
+    assert "tandem-pw" not in out
+
+
 def cluster_databases(c, node):
     r = run_ctl(f"http://127.0.0.1:{c.nodes[node].port}", "--json", "clusterstats")
     assert r.returncode == 0, r.stderr
