@@ -458,6 +458,14 @@ static int get_write(struct sql_db *db, int64_t key, struct sql_conn **conn_r,
 	return -1;
 }
 
+/* c, from replica srv, is the one for a read. */
+static void replica_read(struct sql_db *db, struct sql_server *srv, struct sql_conn *c, int64_t key)
+{
+	take(c, SQL_READ, key);
+	count(&db->stats.reads_replica, 1);
+	count(&srv->reads, 1);
+}
+
 /* A read on the primary (or Galera writer), counted under why. */
 static int read_primary(struct sql_db *db, int64_t key, uint64_t *why, struct sql_conn **conn_r,
                         struct sql_error *err)
@@ -504,9 +512,7 @@ static int read_galera(struct sql_db *db, int64_t key, struct sql_conn **conn_r,
 	for (unsigned i = 0; i < n; i++) {
 		struct sql_error e;
 		if (route_pool_get(cand[i], conn_r, &e) == 0) {
-			take(*conn_r, SQL_READ, key);
-			count(&db->stats.reads_replica, 1);
-			count(&cand[i]->reads, 1);
+			replica_read(db, cand[i], *conn_r, key);
 			return 0;
 		}
 	}
@@ -518,11 +524,8 @@ static int read_replicated(struct sql_db *db, int64_t key, struct sql_conn **con
 {
 	struct sql_server *cand[ROUTE_MAX_SERVERS];
 	unsigned n = read_candidates(db, cand, ROUTE_MAX_SERVERS);
-	if (n == 0) {
-		bool any_replica = db->server_count > 1;
-		return read_primary(db, key, any_replica ? &db->stats.reads_primary_error : NULL,
-		                    conn_r, err);
-	}
+	if (n == 0) /* every replica is down */
+		return read_primary(db, key, &db->stats.reads_primary_error, conn_r, err);
 	struct sql_gtid_pos want;
 	int r = route_position_wanted(db, key, &want);
 	if (r < 0)
@@ -533,21 +536,18 @@ static int read_replicated(struct sql_db *db, int64_t key, struct sql_conn **con
 	   it has caught up (no wait), so a stopped replica costs reads no time. */
 	uint64_t now = clock_mono_ms();
 	int ready = -1;
-	bool lagging = false;
 	pthread_mutex_lock(&db->lock);
 	for (unsigned i = 0; i < n && ready < 0; i++) {
 		if (sql_gtid_covers(&cand[i]->applied, &want))
 			ready = (int)i;
 	}
-	lagging = now < cand[0]->lagging_until_ms;
+	bool lagging = now < cand[0]->lagging_until_ms;
 	pthread_mutex_unlock(&db->lock);
 
 	bool failed = false;
 	if (ready >= 0) {
 		if (route_pool_get(cand[ready], conn_r, err) == 0) {
-			take(*conn_r, SQL_READ, key);
-			count(&db->stats.reads_replica, 1);
-			count(&cand[ready]->reads, 1);
+			replica_read(db, cand[ready], *conn_r, key);
 			return 0;
 		}
 		failed = true;
@@ -558,9 +558,7 @@ static int read_replicated(struct sql_db *db, int64_t key, struct sql_conn **con
 			int w = route_wait_position(c, &want, lagging ? 0 : db->set.replica_wait_ms,
 			                            err);
 			if (w > 0) {
-				take(c, SQL_READ, key);
-				count(&db->stats.reads_replica, 1);
-				count(&srv->reads, 1);
+				replica_read(db, srv, c, key);
 				*conn_r = c;
 				return 0;
 			}
