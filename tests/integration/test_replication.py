@@ -11,7 +11,7 @@ import pytest
 
 from cluster_setup import ADMIN, cluster_config, wait_for
 from conftest import scrape_metrics
-from mariadb import start_pair, stop_pair
+from mariadb import MariaDB, start_pair, stop_pair
 from provisioning import ApiClient, Cluster, run_ctl
 from redis_harness import Redis, require_redis
 
@@ -235,3 +235,46 @@ def test_primary_down_writes_503_reads_work_then_recover(rc):
     wait_for("writes to succeed again", write_ok, timeout=20)
     on(api, rc, 0)
     assert call(api, "GET", f"/api/v1/folders/{folder}")["title"] == "back"
+
+
+def test_two_replicas_share_the_reads_on_a_single_node_with_the_memory_store(tmp_path):
+    """One node, no Redis: positions are kept in the process. Reads spread over both replicas
+    and still see every write."""
+    primary = MariaDB(server_id=1).start()
+    replicas = []
+    c = None
+    try:
+        for sid in (2, 3):
+            r = MariaDB(server_id=sid, read_only=True).start()
+            replicas.append(r)
+            r.replicate_from(primary)
+        d = str(tmp_path)
+        c = Cluster(d, primary.url("configdb"), extra="[session]\ncookie_salt = s\n")
+        c.start_node("OX-1")
+        c.ok("registerfilestore", "-t", f"file://{d}/fs")
+        db = c.json("registerdatabase", "-n", "db1", "--url", primary.url(""), "-m", "true")
+        for i, r in enumerate(replicas):
+            c.ok("registerdatabase", "-n", f"db1r{i}", "--url", r.url(""), "-m", "false",
+                 "--masterid", str(db["id"]))
+        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
+        c.ok("createuser", "-c", "1", "-u", "alice", "-d", "alice", "-g", "G", "-s", "S",
+             "-p", "alice_pw", "-e", "alice@example.com")
+        for r in replicas:
+            r.wait_replica_caught_up()
+        api = client(c)
+        folder = new_folder(c, api, "two")
+        for i in range(200):
+            if i % 10 == 0:
+                call(api, "PATCH", f"/api/v1/folders/{folder}", {"title": f"two-{i}"})
+            assert call(api, "GET", f"/api/v1/folders/{folder}")["title"] == \
+                f"two-{i - i % 10}"
+        (user_db,) = [x for x in cluster_databases(c, 0) if x["name"] != "configdb"]
+        reads = {s["url"].split("@")[1].split("/")[0]: s["reads"] for s in user_db["servers"]}
+        for r in replicas:
+            assert reads[f"127.0.0.1:{r.port}"] >= 40, reads
+    finally:
+        if c is not None:
+            c.stop()
+        for r in replicas:
+            r.stop()
+        primary.stop()
