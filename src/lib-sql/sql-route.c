@@ -62,14 +62,14 @@ static int server_init(struct sql_db *db, const char *url, bool replica, struct 
 		sql_error_set(err, SQL_ERR_OTHER, 0, "%s", error);
 		return -1;
 	}
+	sql_url_redact(url, srv->redacted, sizeof(srv->redacted));
 	if (db->server_count > 0 && srv->url.driver != db->driver->kind) {
 		sql_error_set(err, SQL_ERR_OTHER, 0,
-		              "replica %s: not the primary's kind of database", url);
+		              "replica %s: not the primary's kind of database", srv->redacted);
 		return -1;
 	}
 	srv->db = db;
 	srv->replica = replica;
-	sql_url_redact(url, srv->redacted, sizeof(srv->redacted));
 	db->server_count++;
 	return 0;
 }
