@@ -1700,6 +1700,15 @@ const struct http_request_head *http_request_head(const struct http_request *req
 	return &req->head;
 }
 
+void http_request_drop_path_params(struct http_request *req)
+{
+	struct strv *path = &req->head.path;
+	for (size_t i = path->len; i > 0 && path->ptr[i - 1] != '/'; i--) {
+		if (path->ptr[i - 1] == ';')
+			path->len = i - 1;
+	}
+}
+
 struct strv http_request_header(const struct http_request *req, const char *name)
 {
 	return http_request_head_header(&req->head, name);

@@ -95,6 +95,10 @@ void http_server_stats_format(struct buf *out, const char *prefix,
 
 /* --- request (valid until the response is sent) --- */
 const struct http_request_head *http_request_head(const struct http_request *req);
+/* Drops the parameters of the path's last segment from what the application sees as the path
+   ("/api/v1/session;jsessionid=x.OX-2" → "/api/v1/session"), as servlet URL rewriting appends
+   them; the target stays as received. */
+void http_request_drop_path_params(struct http_request *req);
 struct strv http_request_header(const struct http_request *req, const char *name);
 /* Request-scoped memory, freed after the response is sent. */
 struct pool *http_request_pool(struct http_request *req);

@@ -57,6 +57,8 @@ static void run_job(void *ctx)
 static void on_head(struct http_request *req, void *ctx)
 {
 	struct node *node = ctx;
+	/* ";jsessionid=…" steers balancers (docs/balancer.md); the resource is the path before. */
+	http_request_drop_path_params(req);
 	const struct route *route = router_find(node_route_tables, req);
 	if (route != NULL && route->on_head != NULL)
 		route->on_head(node, req);

@@ -41,6 +41,17 @@ def test_head_health_has_length_but_no_body(start_tandemd):
     assert int(head.header("content-length")) == len(full.body) > 0
 
 
+def test_path_parameters_of_the_last_segment_are_dropped(start_tandemd):
+    """URL rewriting appends ";jsessionid=…" (balancers steer by it): the resource is the path
+    before it. Parameters of other segments stay part of the path."""
+    node = start_tandemd()
+    for path in ("/health;jsessionid=abc.OX-1", "/health;a=1;b=2", "/health;"):
+        assert get(node.port, path).status == 200, path
+    assert get(node.port, "/health;jsessionid=x?y=1").status == 200
+    assert get(node.port, "/nope;jsessionid=x").status == 404
+    assert get(node.port, "/health;x/").status == 404
+
+
 def test_unknown_path_is_404_json(start_tandemd):
     node = start_tandemd()
     r = get(node.port, "/nope")
