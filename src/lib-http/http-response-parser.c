@@ -123,6 +123,8 @@ static enum http_parse_status parse_head(struct http_response_parser *p, const c
 
 	if (request_was_head || no_body_status(head->status)) {
 		head->body_kind = HTTP_RESPONSE_BODY_NONE;
+		if (request_was_head && seen_cl)
+			head->content_length = framing.content_length;
 		/* For 304 and HEAD answers the fields describe the body not sent; a 1xx or 204 must
 		   carry none (RFC 9110 8.6, RFC 9112 6.1), and a server that sends them anyway may
 		   send a body too. */

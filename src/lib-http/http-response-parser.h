@@ -26,7 +26,8 @@ struct http_response_head {
 	struct http_header *headers;
 	size_t header_count;
 	enum http_response_body_kind body_kind;
-	uint64_t content_length; /* HTTP_RESPONSE_BODY_LENGTH only, else 0 */
+	/* HTTP_RESPONSE_BODY_LENGTH, and the length a HEAD answer announced; else 0 */
+	uint64_t content_length;
 	/* The connection may carry the next request after this response's body: HTTP/1.1 unless a
 	   Connection field has a "close" token, HTTP/1.0 only with a "keep-alive" token and no
 	   "close". Always false for BODY_CLOSE, and for a 1xx or 204 that carries a non-zero

@@ -94,6 +94,8 @@ struct http_request {
 	bool chunked_out;
 	bool stream_sized;    /* http_response_stream_sized(): Content-Length, no chunks */
 	uint64_t stream_left; /* sized stream: bytes the producer still owes */
+	bool head_length_set; /* http_response_head_length() */
+	uint64_t head_length;
 	http_abort_fn *abort_fn;
 	void *abort_ctx;
 	void *app_ctx;
@@ -1115,9 +1117,10 @@ static void begin_response(struct conn *c)
 		if (req->chunked_out) {
 			p = PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
 		} else if (req->producer == NULL || req->stream_sized) {
-			uint64_t len = req->stream_sized   ? req->stream_left
-			               : req->file_fd >= 0 ? req->file_left
-			                                   : req->resp_body.len;
+			uint64_t len = req->head_only && req->head_length_set ? req->head_length
+			               : req->stream_sized                    ? req->stream_left
+			               : req->file_fd >= 0                    ? req->file_left
+			                                                      : req->resp_body.len;
 			p = PUT_LIT(p, "Content-Length: ");
 			p = put_u64(p, len);
 			p = PUT_LIT(p, "\r\n");
@@ -1836,6 +1839,12 @@ void http_response_stream_sized(struct http_request *req, http_body_producer_fn 
 	http_response_stream(req, producer, ctx);
 	req->stream_sized = true;
 	req->stream_left = length;
+}
+
+void http_response_head_length(struct http_request *req, uint64_t length)
+{
+	req->head_length_set = true;
+	req->head_length = length;
 }
 
 void http_request_resume_body(struct http_request *req)

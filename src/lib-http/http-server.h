@@ -140,6 +140,10 @@ struct buf *http_response_body(struct http_request *req);
 void http_response_file(struct http_request *req, int fd, off_t offset, uint64_t len);
 /* Streams the body from producer (chunked for HTTP/1.1, close-delimited for 1.0). */
 void http_response_stream(struct http_request *req, http_body_producer_fn *producer, void *ctx);
+/* The answer to a HEAD request announces length (what a GET would carry) instead of the
+   length of its (unsent) body: a proxy passing on a backend's HEAD answer. No effect on
+   other requests. */
+void http_response_head_length(struct http_request *req, uint64_t length);
 /* Streams exactly length bytes with Content-Length (a proxy passing a backend's body on). The
    producer is never asked for more than it still owes; ending early or failing cuts the
    connection, since the length was promised. For HEAD the length is sent and the producer is

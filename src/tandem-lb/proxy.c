@@ -390,6 +390,8 @@ static bool deliver(struct proxy_req *pr)
 	}
 	pass_head(pr);
 	if (pr->rh.body_kind == HTTP_RESPONSE_BODY_NONE) {
+		if (pr->head_request && pr->rh.content_length > 0)
+			http_response_head_length(req, pr->rh.content_length);
 		finished(pr);
 		detach(pr, reusable(pr));
 		http_response_send(req);

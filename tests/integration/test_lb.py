@@ -310,3 +310,23 @@ def test_sighup_reloads_members_and_settings_keeping_connections(workdir, record
         assert lb.proc.poll() is None
     finally:
         stop_lb(lb)
+
+
+def test_head_answer_keeps_the_members_content_length(workdir, recorders):
+    """A HEAD answer announces what a GET would carry, through the balancer too."""
+    rec, = recorders(1)
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")])
+    try:
+        get_answer, _ = raw_exchange(lb.port, b"GET /x HTTP/1.1\r\nHost: t\r\n"
+                                              b"Connection: close\r\n\r\n")
+        head_answer, closed = raw_exchange(lb.port, b"HEAD /x HTTP/1.1\r\nHost: t\r\n"
+                                                    b"Connection: close\r\n\r\n")
+        assert closed
+        get_head, _, get_body = get_answer.partition(b"\r\n\r\n")
+        head_head, _, head_body = head_answer.partition(b"\r\n\r\n")
+        assert head_body == b""
+        length = [h for h in head_head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
+        assert length == [f"Content-Length: {len(get_body)}".encode()], head_head
+        assert head_head.startswith(b"HTTP/1.1 200 ") and get_head.startswith(b"HTTP/1.1 200 ")
+    finally:
+        stop_lb(lb)
