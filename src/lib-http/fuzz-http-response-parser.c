@@ -95,7 +95,11 @@ static void check_ok(const struct result *r, const char *buf, size_t len, bool h
 	default:
 		check(false);
 	}
-	check(h->body_kind == HTTP_RESPONSE_BODY_LENGTH || h->content_length == 0);
+	uint64_t announced;
+	if (h->body_kind == HTTP_RESPONSE_BODY_NONE && head_req && cl.ptr != NULL)
+		check(strv_to_u64(cl, &announced) == 0 && announced == h->content_length);
+	else
+		check(h->body_kind == HTTP_RESPONSE_BODY_LENGTH || h->content_length == 0);
 }
 
 static void check_same(const struct result *a, const struct result *b)

@@ -41,10 +41,10 @@ class GaleraNode:
     def __init__(self, cluster, index):
         self.cluster = cluster
         self.index = index
-        self.port = _free_port()
-        self.gcomm_port = _free_port()
-        self.ist_port = _free_port()
-        self.sst_port = _free_port()
+        self.port = cluster.port()
+        self.gcomm_port = cluster.port()
+        self.ist_port = cluster.port()
+        self.sst_port = cluster.port()
         self.dir = os.path.join(cluster.dir, f"node{index}")
         self.datadir = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "mariadbd.log")
@@ -143,6 +143,16 @@ class GaleraCluster:
         self.name = f"tandem-test-{os.getpid()}"
         self.dir = None
         self.nodes = []
+        self._ports = set()
+
+    def port(self):
+        """A free loopback port no other node of this cluster was given: the kernel may hand
+        out a port again once its probe socket is closed."""
+        while True:
+            p = _free_port()
+            if p not in self._ports:
+                self._ports.add(p)
+                return p
 
     def start(self):
         uid, gid = pwd.getpwnam(RUN_AS).pw_uid, pwd.getpwnam(RUN_AS).pw_gid
