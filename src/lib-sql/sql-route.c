@@ -589,10 +589,13 @@ int sql_conn_get(struct sql_db *db, enum sql_intent intent, int64_t key, struct 
 			return -1;
 		}
 		take(*conn_r, intent, key);
-		if (intent == SQL_WRITE)
+		if (intent == SQL_WRITE) {
 			count(&db->stats.writes, 1);
-		else
+			count(&db->servers[0].writes, 1);
+		} else {
 			count(&db->stats.reads_primary, 1);
+			count(&db->servers[0].reads, 1);
+		}
 		return 0;
 	}
 	if (intent == SQL_WRITE)

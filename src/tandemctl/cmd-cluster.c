@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* clusterstats: the members and shared data of the cluster, as the node at --url sees them. */
 #include <stdio.h>
+#include <string.h>
 
 #include "ctl.h"
 
@@ -95,32 +96,84 @@ static const char *server_state(const json_t *s)
 	return json_is_true(json_object_get(s, "lagging")) ? "up, lagging" : "up";
 }
 
-static void print_database(const json_t *db)
+/* The write counters after "writes N": the failures by cause and the position store errors,
+   each only when there were any, so that a healthy database reads as one short line. down is
+   what a write refused for want of a writer is called ("primary down", "writer down"). */
+static const char *write_problems(struct buf *b, const json_t *db, const char *down)
+{
+	const struct {
+		const char *key, *label;
+	} causes[] = {
+	    {"down", down}, {"lost", "connection lost"}, {"busy", "busy"}, {"other", "other"}};
+	const json_t *failures = json_object_get(db, "write_failures");
+	json_int_t position_errors = ctl_json_int(db, "position_errors", 0);
+	const char *sep = " (failed: ";
+
+	buf_reset(b);
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+		json_int_t n = ctl_json_int(failures, causes[i].key, 0);
+		if (n == 0)
+			continue;
+		buf_printf(b, "%s%s %" JSON_INTEGER_FORMAT, sep, causes[i].label, n);
+		sep = ", ";
+	}
+	if (b->len > 0)
+		buf_append_char(b, ')');
+	if (position_errors > 0)
+		buf_printf(b, ", %" JSON_INTEGER_FORMAT " position store error%s", position_errors,
+		           position_errors == 1 ? "" : "s");
+	return b->data;
+}
+
+/* The header of one database: with a single server every read is on it, so only reads and
+   writes; in Galera also reads on the writer because the other nodes failed (no GTID waits, no
+   position store there); with replicas also why reads went to the primary, and the GTID waits
+   that preceded replica reads. */
+static void print_database_counters(const json_t *db, struct buf *b)
+{
+	const json_t *reads = json_object_get(db, "reads");
+	const char *mode = ctl_json_str(db, "mode", "-");
+	json_int_t waits = ctl_json_int(db, "gtid_waits", 0);
+
+	printf("\ndatabase %s (%s): ", ctl_json_str(db, "name", "-"), mode);
+	if (strcmp(mode, "single") == 0) {
+		printf("reads %" JSON_INTEGER_FORMAT ", writes %" JSON_INTEGER_FORMAT "%s\n",
+		       ctl_json_int(reads, "primary", 0), ctl_json_int(db, "writes", 0),
+		       write_problems(b, db, "primary down"));
+		return;
+	}
+	if (strcmp(mode, "galera") == 0) {
+		printf("reads %" JSON_INTEGER_FORMAT " on read nodes, %" JSON_INTEGER_FORMAT
+		       " on the writer (errors %" JSON_INTEGER_FORMAT
+		       "), writes %" JSON_INTEGER_FORMAT "%s\n",
+		       ctl_json_int(reads, "replica", 0), ctl_json_int(reads, "primary", 0),
+		       ctl_json_int(reads, "primary_error", 0), ctl_json_int(db, "writes", 0),
+		       write_problems(b, db, "writer down"));
+		return;
+	}
+	printf("reads %" JSON_INTEGER_FORMAT " on replicas, %" JSON_INTEGER_FORMAT
+	       " on the primary (lag %" JSON_INTEGER_FORMAT ", errors %" JSON_INTEGER_FORMAT
+	       ", unknown %" JSON_INTEGER_FORMAT ")\n",
+	       ctl_json_int(reads, "replica", 0), ctl_json_int(reads, "primary", 0),
+	       ctl_json_int(reads, "primary_lag", 0), ctl_json_int(reads, "primary_error", 0),
+	       ctl_json_int(reads, "primary_unknown", 0));
+	printf("  %" JSON_INTEGER_FORMAT " GTID waits", waits);
+	if (waits > 0)
+		printf(" (avg %.1f ms)",
+		       (double)ctl_json_int(db, "gtid_wait_us", 0) / (double)waits / 1000.0);
+	printf(", writes %" JSON_INTEGER_FORMAT "%s\n", ctl_json_int(db, "writes", 0),
+	       write_problems(b, db, "primary down"));
+}
+
+static void print_database(const json_t *db, struct buf *b)
 {
 	static const char *const titles[] = {"role",  "url",    "state",    "writer",    "conns",
 	                                     "reads", "writes", "position", "last error"};
-	const json_t *reads = json_object_get(db, "reads");
-	const json_t *failures = json_object_get(db, "write_failures");
-	json_int_t waits = ctl_json_int(db, "gtid_waits", 0);
-	json_int_t wait_us = ctl_json_int(db, "gtid_wait_us", 0);
 	struct ctl_table table;
 	const json_t *s;
 	size_t i;
 
-	printf("\ndatabase %s (%s): reads %" JSON_INTEGER_FORMAT
-	       " on replicas, %" JSON_INTEGER_FORMAT " on the primary (lag %" JSON_INTEGER_FORMAT
-	       ", errors %" JSON_INTEGER_FORMAT ", unknown %" JSON_INTEGER_FORMAT ")\n",
-	       ctl_json_str(db, "name", "-"), ctl_json_str(db, "mode", "-"),
-	       ctl_json_int(reads, "replica", 0), ctl_json_int(reads, "primary", 0),
-	       ctl_json_int(reads, "primary_lag", 0), ctl_json_int(reads, "primary_error", 0),
-	       ctl_json_int(reads, "primary_unknown", 0));
-	printf("  %" JSON_INTEGER_FORMAT " GTID waits (avg %.1f ms), writes %" JSON_INTEGER_FORMAT
-	       " (failed: primary down %" JSON_INTEGER_FORMAT ", lost %" JSON_INTEGER_FORMAT
-	       ", busy %" JSON_INTEGER_FORMAT ", other %" JSON_INTEGER_FORMAT ")\n",
-	       waits, waits > 0 ? (double)wait_us / (double)waits / 1000.0 : 0.0,
-	       ctl_json_int(db, "writes", 0), ctl_json_int(failures, "down", 0),
-	       ctl_json_int(failures, "lost", 0), ctl_json_int(failures, "busy", 0),
-	       ctl_json_int(failures, "other", 0));
+	print_database_counters(db, b);
 	ctl_table_init(&table, titles, sizeof(titles) / sizeof(titles[0]));
 	json_array_foreach(json_object_get(db, "servers"), i, s)
 	{
@@ -137,6 +190,21 @@ static void print_database(const json_t *db)
 	ctl_table_print(&table, stdout);
 }
 
+static void print_databases(const json_t *databases, struct buf *b)
+{
+	const json_t *db;
+	size_t i;
+
+	/* an older node has no such list: nothing to say */
+	if (!json_is_array(databases))
+		return;
+	if (json_array_size(databases) == 0) {
+		printf("\ndatabases: none open (the configdb is unavailable)\n");
+		return;
+	}
+	json_array_foreach(databases, i, db) print_database(db, b);
+}
+
 int cmd_clusterstats(int argc, char **argv)
 {
 	static const struct ctl_command cmd = {
@@ -145,10 +213,12 @@ int cmd_clusterstats(int argc, char **argv)
 	    "state, load, sessions made on it, how far its invalidation reader is behind the\n"
 	    "stream, how old its heartbeat is), the live sessions in total and per route, the\n"
 	    "invalidation stream's length and newest id, the Redis master and replicas, and the\n"
-	    "databases this node has open: each server (primary, replica, Galera node), whether\n"
-	    "it is up or lagging, where writes go, where reads were served (docs/database.md).\n"
-	    "With the memory store the node is a cluster of one. Fails (exit 1) when Redis is\n"
-	    "unreachable. Needs the master admin.",
+	    "databases this node has open (the configdb, then each user schema as it is first\n"
+	    "used): each server (primary, replica, Galera node), whether it is up or lagging,\n"
+	    "where writes go, its last error; where reads were served and why, the GTID waits,\n"
+	    "and writes with any failures by cause (docs/database.md). With the memory store the\n"
+	    "node is a cluster of one. Fails (exit 1) when Redis is unreachable. Needs the master\n"
+	    "admin.",
 	    no_options};
 	struct ctl_args args;
 	json_t *answer;
@@ -176,9 +246,7 @@ int cmd_clusterstats(int argc, char **argv)
 	print_members(members, &b);
 	print_sessions(json_object_get(answer, "sessions"));
 	print_stream_and_redis(answer, &b);
-	const json_t *db;
-	size_t i;
-	json_array_foreach(json_object_get(answer, "databases"), i, db) print_database(db);
+	print_databases(json_object_get(answer, "databases"), &b);
 	buf_free(&b);
 	json_decref(answer);
 	return CTL_EXIT_OK;

@@ -3,9 +3,11 @@
 # members with their addresses and state, sessions in total and per route as logins and
 # logouts happen, the stream growing with changes and every reader catching up, a node that
 # stops leaving at once and a killed one within member_ttl, the memory store as a cluster of
-# one, credentials, a redacted store password, and Redis down (CLU-0503, counted on /metrics).
+# one, the databases the node has opened, credentials, a redacted store password, and Redis
+# down (CLU-0503, counted on /metrics).
 import json
 import os
+import re
 import signal
 import time
 import urllib.error
@@ -176,18 +178,61 @@ def test_memory_store_is_a_cluster_of_one(workdir):
         assert m["tandem_sessions_local"] == 2
         assert "tandem_cache_flushes_total" in m
         assert "tandem_redis_connects_total" not in m
-        # SQLite: single-server databases, the configdb and the user schema the logins opened
-        dbs = {d["name"]: d for d in s["databases"]}
-        assert set(dbs) == {"configdb", "db1_1"}, dbs
-        for d in dbs.values():
-            assert d["mode"] == "single", d
+    finally:
+        c.stop()
+
+
+def assert_single_primary(db, url):
+    """db, an entry of "databases", is a one-server database on url, healthy."""
+    assert db["mode"] == "single", db
+    (server,) = db["servers"]
+    assert server["url"] == url, server
+    assert (server["role"], server["up"], server["writer"], server["lagging"]) == \
+        ("primary", True, True, False), server
+    assert server["position"] is None and server["last_error"] is None, server
+    assert db["reads"]["replica"] == 0 and db["gtid_waits"] == 0, db
+    assert db["write_failures"] == {"down": 0, "lost": 0, "busy": 0, "other": 0}, db
+
+
+def test_databases_the_node_has_opened(workdir):
+    urls = {"configdb": f"sqlite://{workdir}/configdb.sqlite",
+            "db1_1": f"sqlite://{workdir}/u/db1_1.sqlite"}
+    c = Cluster(workdir, urls["configdb"], extra="[session]\ncookie_salt = x\n")
+    c.start_node("OX-1")
+    try:
+        provision(c, workdir)
+        # provisioning opened the user schema in that process: a fresh one has only the configdb
+        c.nodes.pop().stop(signal.SIGTERM)
+        c.start_node("OX-1")
+        dbs = c.json("clusterstats")["databases"]
+        assert [d["name"] for d in dbs] == ["configdb"], dbs
+        assert_single_primary(dbs[0], urls["configdb"])
+
+        # a login opens the user schema, where the user's rows are read
+        login(c, "alice", 0)
+        dbs = {d["name"]: d for d in c.json("clusterstats")["databases"]}
+        assert list(dbs) == ["configdb", "db1_1"], dbs
+        for name, url in urls.items():
+            assert_single_primary(dbs[name], url)
+        assert dbs["db1_1"]["reads"]["primary"] >= 1, dbs["db1_1"]
+        for d in dbs.values():  # the one server counts what the database counts
             (server,) = d["servers"]
-            assert server["role"] == "primary" and server["up"] and server["writer"], server
-            assert server["last_error"] is None and server["position"] is None, server
-        assert dbs["db1_1"]["reads"]["primary"] >= 2 and dbs["db1_1"]["reads"]["replica"] == 0
-        assert "database db1_1 (single)" in out and "database configdb (single)" in out
-        assert m['tandem_db_server_up{db="configdb",server="sqlite://%s/configdb.sqlite",'
-                 'role="primary"}' % workdir] == 1
+            assert (server["reads"], server["writes"]) == (d["reads"]["primary"], d["writes"]), d
+        m = scrape_metrics(c.nodes[0].port)
+        for name, url in urls.items():
+            assert m[f'tandem_db_server_up{{db="{name}",server="{url}",role="primary"}}'] == 1
+
+        # the human section: per database a header, the table's titles, one row per server
+        out = c.ok("clusterstats").stdout
+        lines = out[out.index("\ndatabase configdb "):].strip("\n").split("\n")
+        assert len(lines) == 7 and lines[3] == "", out
+        for (header, titles, row), (name, url) in zip((lines[0:3], lines[4:7]), urls.items()):
+            assert re.fullmatch(rf"database {name} \(single\): reads \d+, writes \d+",
+                                header), out
+            assert titles.split() == ["role", "url", "state", "writer", "conns", "reads",
+                                      "writes", "position", "last", "error"], out
+            cells = row.split()
+            assert cells[:4] == ["primary", url, "up", "yes"] and cells[-2:] == ["-", "-"], out
     finally:
         c.stop()
 
