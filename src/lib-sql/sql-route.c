@@ -624,6 +624,14 @@ void sql_db_servers(struct sql_db *db, bool *galera_r, sql_server_info_fn *fn, v
 {
 	struct sql_server *writer = route_writer(db);
 	uint64_t now = clock_mono_ms();
+	/* In Galera a failed node whose backoff is over would be tried first, but writes go to
+	   the next node as long as it keeps failing: show that one. */
+	pthread_mutex_lock(&db->lock);
+	for (unsigned i = 0; db->galera && writer->down && i < db->server_count; i++) {
+		if (!db->servers[i].down)
+			writer = &db->servers[i];
+	}
+	pthread_mutex_unlock(&db->lock);
 	*galera_r = db->galera;
 	for (unsigned i = 0; i < db->server_count; i++) {
 		struct sql_server *srv = &db->servers[i];
