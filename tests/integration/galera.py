@@ -6,18 +6,20 @@
 # Usage:
 #     with GaleraCluster(3) as g:
 #         g.nodes[0].url("db")       # mariadb://tandem:tandem-pw@127.0.0.1:PORT/db
+#         g.nodes[1].query("SELECT 1")  # [["1"]], as root through the mariadb client
 #         g.stop_node(2); g.start_node(2)
 import atexit
 import os
 import pwd
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 
-from mariadb import APP_PASSWORD, APP_USER, CLIENT, LEAN, MARIADBD, SQLError, _free_port, \
-    _template
+from mariadb import APP_PASSWORD, APP_USER, CLIENT, LEAN, MARIADBD, SQLError, _template
 
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
 RUN_AS = "mysql"
@@ -37,14 +39,21 @@ def galera_available():
     return True, ""
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 class GaleraNode:
     def __init__(self, cluster, index):
         self.cluster = cluster
         self.index = index
         self.port = cluster.port()
         self.gcomm_port = cluster.port()
-        self.ist_port = cluster.port()
-        self.sst_port = cluster.port()
+        self.ist_port = self.sst_port = None  # chosen afresh at each start()
         self.dir = os.path.join(cluster.dir, f"node{index}")
         self.datadir = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "mariadbd.log")
@@ -76,11 +85,18 @@ class GaleraNode:
         return argv
 
     def start(self, bootstrap=False):
+        # The IST and SST listeners open only when a transfer begins, long after the port was
+        # chosen; a port of an earlier start may still be held by a TIME_WAIT socket.
+        self.ist_port, self.sst_port = self.cluster.port(), self.cluster.port()
         self.stopped = False
         log = open(self.log_path, "ab")
         try:
+            # Its own process group, led by mariadbd: the SST scripts and their rsync daemons
+            # are in it, so stop() can sweep them up, and wsrep_sst_rsync's own clean-up
+            # (kill -- -<mariadbd pid> when mariadbd dies under it) finds its group.
             self.proc = subprocess.Popen(self._argv(bootstrap), stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+                                         stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+                                         start_new_session=True)
         finally:
             log.close()
 
@@ -97,8 +113,10 @@ class GaleraNode:
             raise SQLError(r.stderr.decode(errors="replace").strip())
         return [line.split("\t") for line in r.stdout.decode().splitlines()]
 
+    query = sql
+
     def status(self, name):
-        rows = self.sql(f"SHOW STATUS LIKE '{name}'")
+        rows = self.sql(f"SHOW STATUS LIKE '{name}'", timeout=10)
         return rows[0][1] if rows else None
 
     def synced(self):
@@ -110,21 +128,43 @@ class GaleraNode:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout=30.0):
-        self.stopped = True
-        if self.running():
-            self.proc.send_signal(signal.SIGTERM)
+    def _exited(self, timeout):
+        """Waits up to timeout for mariadbd to exit without reaping it: while it is a zombie its
+        PID (= its process group's id) cannot be given to another process."""
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGKILL)
-                self.proc.wait()
+                if os.waitid(os.P_PID, self.proc.pid,
+                             os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                    return True
+            except ChildProcessError:
+                return True  # reaped already
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def _halt(self, sig, timeout):
+        self.stopped = True
+        if not self.running():
+            return
+        self.proc.send_signal(sig)
+        if not self._exited(timeout):
+            self.proc.send_signal(signal.SIGKILL)
+            self._exited(60)
+        if self.proc.returncode is None:  # not reaped yet: the group id is still ours
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # leftover SST scripts, rsync
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+
+    def stop(self, timeout=30.0):
+        """SIGTERM (a clean leave), then SIGKILL after timeout."""
+        self._halt(signal.SIGTERM, timeout)
 
     def kill(self):
-        self.stopped = True
-        if self.running():
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+        """SIGKILL: a crash."""
+        self._halt(signal.SIGKILL, 0)
 
     def log(self):
         try:
@@ -138,6 +178,7 @@ class GaleraCluster:
     """size nodes; start() returns once every node is Synced in one cluster of that size."""
 
     def __init__(self, size=3, start_timeout=120.0):
+        """start_timeout bounds the whole of start(): every node up and Synced."""
         self.size = size
         self.start_timeout = start_timeout
         self.name = f"tandem-test-{os.getpid()}"
@@ -146,15 +187,25 @@ class GaleraCluster:
         self._ports = set()
 
     def port(self):
-        """A free loopback port no other node of this cluster was given: the kernel may hand
-        out a port again once its probe socket is closed."""
+        """A free loopback port below the ephemeral range, never given out before by this
+        cluster. An ephemeral port (bind to port 0) can be taken meanwhile as the local end of
+        any outgoing connection, and a Galera node binds its IST and SST listeners only when a
+        transfer starts."""
+        low = _ephemeral_low()
         while True:
-            p = _free_port()
-            if p not in self._ports:
-                self._ports.add(p)
-                return p
+            p = random.randrange(low // 2, low)
+            if p in self._ports:
+                continue
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    continue
+            self._ports.add(p)
+            return p
 
     def start(self):
+        deadline = time.monotonic() + self.start_timeout
         uid, gid = pwd.getpwnam(RUN_AS).pw_uid, pwd.getpwnam(RUN_AS).pw_gid
         self.dir = tempfile.mkdtemp(prefix="tandem-galera-")
         atexit.register(self.stop)
@@ -170,7 +221,7 @@ class GaleraCluster:
                     for f in files:
                         os.chown(os.path.join(root, f), uid, gid)
             self.nodes[0].start(bootstrap=True)
-            self._wait(lambda: self.nodes[0].synced(), "the first node")
+            self._wait(self.nodes[0].synced, "the first node", deadline=deadline)
             self.nodes[0].sql(
                 "SET SESSION sql_log_bin=0; DELETE FROM mysql.global_priv WHERE User=''; "
                 "FLUSH PRIVILEGES; SET SESSION sql_log_bin=1; " + "; ".join(
@@ -180,15 +231,19 @@ class GaleraCluster:
             # One joiner at a time: two donating SSTs at once would only slow both down.
             for n in self.nodes[1:]:
                 n.start()
-                self._wait(n.synced, f"node {n.index} to join")
-            self._wait(lambda: self.cluster_size(0) == self.size, "the full cluster")
+                self._wait(n.synced, f"node {n.index} to join", deadline=deadline)
+            self._wait(lambda: self.cluster_size(0) == self.size, "the full cluster",
+                       deadline=deadline)
         except BaseException:
-            self.stop()
+            # No clean shutdown of a half-made cluster: a joiner in the middle of an SST can
+            # ignore SIGTERM for tens of seconds.
+            self.stop(timeout=1.0)
             raise
         return self
 
-    def _wait(self, check, what, timeout=None):
-        deadline = time.monotonic() + (timeout or self.start_timeout)
+    def _wait(self, check, what, timeout=None, deadline=None):
+        if deadline is None:
+            deadline = time.monotonic() + (timeout or self.start_timeout)
         while time.monotonic() < deadline:
             for n in self.nodes:
                 if not n.stopped and n.proc is not None and n.proc.poll() is not None:
@@ -206,12 +261,19 @@ class GaleraCluster:
         except (SQLError, subprocess.TimeoutExpired, ValueError):
             return 0
 
-    def stop_node(self, index):
-        """Stops one node (it leaves the cluster); the others shrink the cluster."""
-        self.nodes[index].stop()
-        alive = next(i for i, n in enumerate(self.nodes) if n.running())
-        want = sum(n.running() for n in self.nodes)
-        self._wait(lambda: self.cluster_size(alive) == want, "the cluster to shrink", 30)
+    def stop_node(self, index, kill=False):
+        """Stops one node (SIGTERM, or SIGKILL with kill=True: a crash) and returns once the
+        remaining nodes see the smaller cluster. A killed node rejoins by full SST."""
+        n = self.nodes[index]
+        if kill:
+            n.kill()
+        else:
+            n.stop()
+        alive = [i for i, m in enumerate(self.nodes) if m.running()]
+        if alive:
+            want = len(alive)
+            self._wait(lambda: all(self.cluster_size(i) == want for i in alive),
+                       "the cluster to shrink", 30)
 
     def start_node(self, index):
         """Starts a stopped node again; returns once it is Synced (IST or SST)."""
@@ -221,10 +283,12 @@ class GaleraCluster:
         want = sum(m.running() for m in self.nodes)
         self._wait(lambda: self.cluster_size(index) == want, "the cluster to grow", 30)
 
-    def stop(self):
+    def stop(self, timeout=10.0):
+        """Stops every node (SIGTERM, SIGKILL after timeout) and removes the temp dir.
+        Idempotent."""
         # Joiners first, the bootstrap node last: a clean shutdown of the whole cluster.
         for n in reversed(self.nodes):
-            n.stop()
+            n.stop(timeout)
         self.nodes = []
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
