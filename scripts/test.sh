@@ -68,6 +68,14 @@ TANDEM_BUILD_DIR="$root/build/asan" /usr/bin/python3 -m pytest -q -p no:cachepro
   --junitxml="$junit" ${TEST_FILTER:+-k "$TEST_FILTER"} tests/integration
 junit_count "$junit" integration
 
+# The same HTTP core without io_uring: the fallback on kernels or sandboxes that refuse a ring.
+stage "integration tests, HTTP core on epoll only (TANDEM_IOLOOP=epoll)"
+junit=$(mktemp --suffix=.xml)
+TANDEM_IOLOOP=epoll TANDEM_BUILD_DIR="$root/build/asan" /usr/bin/python3 -m pytest -q \
+  -p no:cacheprovider --junitxml="$junit" ${TEST_FILTER:+-k "$TEST_FILTER"} \
+  tests/integration/test_http_core.py tests/integration/test_lb.py
+junit_count "$junit" "integration (epoll only)"
+
 stage "fuzzing (${FUZZ_SECONDS:-20}s per target)"
 if scripts/build.sh fuzz; then
   for target in build/fuzz/src/*/fuzz-*; do

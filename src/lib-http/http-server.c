@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Connection state machine driven by one epoll loop per thread; handlers may answer from any
-   thread, the loop owns all socket I/O. */
+/* Connection state machine driven by one event loop per thread; handlers may answer from any
+   thread, the loop owns all socket I/O. Plain connections do their reads and writes as
+   io_uring operations when the loop has a ring, TLS ones by system calls on readiness. */
 #include "http-server.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -133,7 +136,23 @@ struct conn {
 	size_t body_sent;
 	uint64_t deadline_ms;
 	uint64_t linger_bytes;
+
+	/* Socket I/O as ring operations (plain connections on a loop with a ring): at most one
+	   recv, one send and one poll in flight, and the connection is freed only when none is. */
+	bool ring;
+	bool recv_busy, send_busy, poll_busy;
+	bool recv_direct; /* the recv in flight writes into in, not into a provided buffer */
+	bool recv_eof;    /* a recv found the end of the stream or failed */
+	bool cancelling;  /* freed while operations were in flight: they are being cancelled */
+	int rbuf;         /* provided buffer with received bytes not yet taken, or -1 */
+	const char *rbuf_data;
+	size_t rbuf_len;
+	struct ring_op recv_op, send_op, poll_op;
+	struct iovec iov[2];
+	struct msghdr msg;
 };
+
+#define CONN_OF(op, member) ((struct conn *)(void *)((char *)(op)-offsetof(struct conn, member)))
 
 /* The buffers a connection needs only while it has a request. They are parked on the loop
    thread while the connection idles and lent to the next connection that gets a request, so
@@ -379,6 +398,19 @@ static void conn_free(struct conn *c)
 {
 	struct loop_thread *lt = c->lt;
 
+	if (c->ring && ioloop_ring(lt->loop)) {
+		if (c->recv_busy || c->send_busy || c->poll_busy) {
+			/* Their completions come back here through conn_run(). */
+			if (!c->cancelling) {
+				c->cancelling = true;
+				struct io_uring_sqe *sqe = ioloop_ring_sqe(lt->loop, NULL);
+				io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
+			}
+			return;
+		}
+		if (c->rbuf >= 0)
+			ioloop_ring_buf_release(lt->loop, (unsigned)c->rbuf);
+	}
 	request_abort(&c->req);
 	io_remove(&c->io);
 	http_tls__conn_free(&c->tls);
@@ -541,7 +573,10 @@ static void accept_ready(void *ctx, unsigned events)
 			lt->conn_count++;
 			counter_inc(&lt->accepted);
 			atomic_store_explicit(&lt->open, lt->conn_count, memory_order_relaxed);
-			c->io = io_add(lt->loop, fd, IO_READ, conn_io, c);
+			c->rbuf = -1;
+			c->ring = c->tls == NULL && ioloop_ring(lt->loop);
+			if (!c->ring)
+				c->io = io_add(lt->loop, fd, IO_READ, conn_io, c);
 			conn_run(c);
 		}
 	}
@@ -681,7 +716,7 @@ static void conn_park(struct conn *c)
 	struct loop_thread *lt = c->lt;
 	struct http_request *req = &c->req;
 
-	if (c->in == NULL || c->tls != NULL)
+	if (c->in == NULL || c->tls != NULL || (c->recv_busy && c->recv_direct))
 		return;
 	if (lt->spare_count >= SPARES_MAX || c->in_cap != IN_BUF_INITIAL) {
 		conn_trim(c);
@@ -757,6 +792,8 @@ static int first_read(struct conn *c)
 static void conn_trim(struct conn *c)
 {
 	struct http_request *req = &c->req;
+	if (c->recv_busy && c->recv_direct)
+		return; /* the kernel writes into in */
 	mem_free(&c->in);
 	c->in_cap = c->in_off = c->in_len = 0;
 	mem_free(&c->headers);
@@ -767,11 +804,153 @@ static void conn_trim(struct conn *c)
 	buf_free(&req->resp_body);
 }
 
+/* ---------------------------------------------------------------- ring I/O */
+
+static void recv_done(struct ring_op *op, int res, unsigned flags);
+static void send_done(struct ring_op *op, int res, unsigned flags);
+static void poll_done(struct ring_op *op, int res, unsigned flags);
+
+/* Starts a recv: into the connection's input buffer when room > 0, else into a provided
+   buffer (a connection waiting for its next request holds none of its own). */
+static void ring_recv(struct conn *c, size_t room)
+{
+	struct ioloop *loop = c->lt->loop;
+	c->recv_busy = true;
+	c->recv_direct = room > 0;
+	c->recv_op.done = recv_done;
+	if (room == 0) {
+		ioloop_ring_recv(loop, &c->recv_op, c->fd);
+		return;
+	}
+	struct io_uring_sqe *sqe = ioloop_ring_sqe(loop, &c->recv_op);
+	io_uring_prep_recv(sqe, c->fd, c->in + c->in_len, room, 0);
+}
+
+/* conn_read() on a ring: takes what a completed recv left, else starts one and waits. */
+static int ring_read(struct conn *c, size_t room)
+{
+	if (c->rbuf >= 0) {
+		size_t n = c->rbuf_len < room ? c->rbuf_len : room;
+		memcpy(c->in + c->in_len, c->rbuf_data, n);
+		c->in_len += n;
+		c->rbuf_data += n;
+		c->rbuf_len -= n;
+		if (c->rbuf_len == 0) {
+			ioloop_ring_buf_release(c->lt->loop, (unsigned)c->rbuf);
+			c->rbuf = -1;
+		}
+		return 1;
+	}
+	if (c->recv_eof) {
+		c->state = CS_CLOSED;
+		return -1;
+	}
+	ring_recv(c, room);
+	return 0;
+}
+
+static void recv_done(struct ring_op *op, int res, unsigned flags)
+{
+	struct conn *c = CONN_OF(op, recv_op);
+	struct ioloop *loop = c->lt->loop;
+	bool direct = c->recv_direct;
+	unsigned bid;
+
+	c->recv_busy = false;
+	if (c->state == CS_CLOSED || c->state == CS_LINGER) {
+		if (flags & IORING_CQE_F_BUFFER)
+			ioloop_ring_buf_release(loop, (unsigned)(flags >> IORING_CQE_BUFFER_SHIFT));
+		if (res > 0)
+			c->linger_bytes += (uint64_t)res;
+		else
+			c->recv_eof = true;
+	} else if (res > 0 && direct) {
+		c->in_len += (size_t)res;
+	} else if (res > 0) {
+		c->rbuf_data = ioloop_ring_buf(loop, flags, &bid);
+		c->rbuf = (int)bid;
+		c->rbuf_len = (size_t)res;
+	} else if (res == -ENOBUFS || res == -EINTR || res == -EAGAIN) {
+		/* No provided buffer was free (or a spurious wake-up): use the connection's own. */
+		if (c->in == NULL)
+			conn_borrow(c);
+		ring_recv(c, c->in_cap - c->in_len);
+		return;
+	} else {
+		c->recv_eof = true; /* 0: the peer closed; < 0: the socket failed */
+	}
+	conn_run(c);
+}
+
+/* write_response()'s in-memory part on a ring: one send (or sendmsg for head and body) in
+   flight, its completion moves the counters on. */
+static void ring_send(struct conn *c, size_t head_left, size_t body_left)
+{
+	struct http_request *req = &c->req;
+	struct io_uring_sqe *sqe = ioloop_ring_sqe(c->lt->loop, &c->send_op);
+	c->send_op.done = send_done;
+	c->send_busy = true;
+	if (head_left == 0 || body_left == 0) {
+		const char *p =
+		    head_left > 0 ? c->out.data + c->out_sent : req->resp_body.data + c->body_sent;
+		io_uring_prep_send(sqe, c->fd, p, head_left + body_left, MSG_NOSIGNAL);
+		return;
+	}
+	c->iov[0] = (struct iovec){c->out.data + c->out_sent, head_left};
+	c->iov[1] = (struct iovec){req->resp_body.data + c->body_sent, body_left};
+	c->msg = (struct msghdr){.msg_iov = c->iov, .msg_iovlen = 2};
+	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
+}
+
+static void send_done(struct ring_op *op, int res, unsigned flags)
+{
+	struct conn *c = CONN_OF(op, send_op);
+	(void)flags;
+
+	c->send_busy = false;
+	if (c->state == CS_CLOSED) {
+		conn_run(c);
+		return;
+	}
+	if (res <= 0 && res != -EINTR && res != -EAGAIN) {
+		c->state = CS_CLOSED;
+	} else if (res > 0) {
+		size_t w = (size_t)res;
+		size_t head_left = c->out.len - c->out_sent;
+		size_t from_head = w < head_left ? w : head_left;
+		c->out_sent += from_head;
+		c->body_sent += w - from_head;
+		conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+	}
+	conn_run(c);
+}
+
+/* A sendfile() that would block: wait for room in the socket as a ring operation. */
+static void ring_poll_out(struct conn *c)
+{
+	struct io_uring_sqe *sqe = ioloop_ring_sqe(c->lt->loop, &c->poll_op);
+	c->poll_op.done = poll_done;
+	c->poll_busy = true;
+	io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
+}
+
+static void poll_done(struct ring_op *op, int res, unsigned flags)
+{
+	struct conn *c = CONN_OF(op, poll_op);
+	(void)res;
+	(void)flags;
+	c->poll_busy = false;
+	conn_run(c);
+}
+
 /* Reads once into the input buffer. Returns 1 on data, 0 on EAGAIN (wait), -1 when the
    connection is finished (EOF or error; state set to CS_CLOSED). */
 static int conn_read(struct conn *c)
 {
 	const struct http_limits *lim = &c->lt->server->set.limits;
+
+	if (c->recv_busy)
+		return 0; /* a ring recv is in flight: it may write into in */
 
 	/* A short read emptied the socket and edge-triggered epoll reports the next arrival, so
 	   the read that would only say EAGAIN is skipped: one syscall less per request. */
@@ -779,7 +958,13 @@ static int conn_read(struct conn *c)
 		return 0;
 	if (c->in_off > 0 && c->in_off == c->in_len)
 		c->in_off = c->in_len = 0;
-	if (c->in == NULL && c->tls == NULL)
+	if (c->in == NULL && c->ring && c->rbuf < 0 && !c->recv_eof) {
+		ring_recv(c, 0);
+		return 0;
+	}
+	if (c->in == NULL && c->ring)
+		conn_borrow(c); /* a recv brought bytes (or the end): take them */
+	else if (c->in == NULL && c->tls == NULL)
 		return first_read(c);
 	size_t want = c->state == CS_BODY ? IN_BUF_BODY : IN_BUF_INITIAL;
 	if (c->in_cap < want) {
@@ -809,6 +994,8 @@ static int conn_read(struct conn *c)
 	size_t room = c->in_cap - c->in_len;
 	if (c->tls != NULL)
 		return tls_read(c, room);
+	if (c->ring)
+		return ring_read(c, room);
 	ssize_t n = read(c->fd, c->in + c->in_len, room);
 	if (n > 0) {
 		c->in_len += (size_t)n;
@@ -1206,10 +1393,16 @@ static int write_response(struct conn *c)
 {
 	struct http_request *req = &c->req;
 
+	if (c->send_busy || c->poll_busy)
+		return 0;
 	for (;;) {
 		size_t head_left = c->out.len - c->out_sent;
 		size_t body_left = req->resp_body.len - c->body_sent;
 		if (head_left > 0 || body_left > 0) {
+			if (c->ring) {
+				ring_send(c, head_left, body_left);
+				return 0;
+			}
 			if (c->tls != NULL) {
 				int ret = tls_write(c, head_left, body_left);
 				if (ret <= 0)
@@ -1249,6 +1442,8 @@ static int write_response(struct conn *c)
 			    req->file_left > (1u << 30) ? (1u << 30) : (size_t)req->file_left;
 			ssize_t n = sendfile(c->fd, req->file_fd, &req->file_off, chunk);
 			if (n < 0) {
+				if (errno == EAGAIN && c->ring)
+					ring_poll_out(c);
 				if (errno == EAGAIN)
 					return 0;
 				if (errno == EINTR)
@@ -1302,6 +1497,18 @@ static void finish_response(struct conn *c)
 static void linger(struct conn *c)
 {
 	char scratch[4096];
+	if (c->ring) {
+		if (c->rbuf >= 0) {
+			c->linger_bytes += c->rbuf_len;
+			ioloop_ring_buf_release(c->lt->loop, (unsigned)c->rbuf);
+			c->rbuf = -1;
+		}
+		if (c->recv_eof || c->linger_bytes > LINGER_MAX_BYTES)
+			c->state = CS_CLOSED;
+		else if (!c->recv_busy)
+			ring_recv(c, 0);
+		return;
+	}
 	for (;;) {
 		ssize_t n = read(c->fd, scratch, sizeof(scratch));
 		if (n > 0) {
@@ -1364,6 +1571,8 @@ static void conn_run(struct conn *c)
 				c->state = CS_CLOSED;
 				break;
 			}
+			if (ret == 0 && c->ring)
+				return;
 			if (ret == 0) {
 				bool want = !c->stream_blocked;
 				if (want != c->waiting_write) {

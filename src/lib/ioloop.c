@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* epoll event loop with a timer heap and an eventfd for cross-thread posts. */
+/* epoll event loop with a timer heap and an eventfd for cross-thread posts; while it runs,
+   an io_uring that waits for the epoll set as one of its operations. */
 #include "ioloop.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <liburing.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -14,7 +20,11 @@
 #include "mem.h"
 #include <stdlib.h>
 
-#define MAX_EVENTS 256
+#define MAX_EVENTS   256
+#define RING_ENTRIES 1024
+#define RING_BUFS    256 /* provided receive buffers per loop: 1 MiB */
+#define RING_BGID    1
+#define EPOLL_TAG    1 /* user_data of the poll on the epoll fd (ops are aligned pointers) */
 
 struct io {
 	struct ioloop *loop;
@@ -57,6 +67,13 @@ struct ioloop {
 
 	pthread_mutex_t post_lock;
 	struct post *post_head, *post_tail;
+
+	bool ring_on;
+	bool epoll_armed;       /* the poll on epfd is in flight */
+	uint64_t ring_inflight; /* entries queued or in the kernel */
+	struct io_uring ring;
+	struct io_uring_buf_ring *bufring;
+	char *bufs;
 };
 
 static bool timer_before(const struct timer *a, const struct timer *b)
@@ -315,11 +332,31 @@ static int next_timeout(const struct ioloop *loop)
 	return wait > 60000 ? 60000 : (int)wait;
 }
 
-int ioloop_run(struct ioloop *loop)
+static void dispatch_epoll(struct ioloop *loop, const struct epoll_event *events, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct io *io = events[i].data.ptr;
+		if (io == NULL) {
+			run_posts(loop);
+			continue;
+		}
+		if (io->removed)
+			continue;
+		unsigned ev = 0;
+		if (events[i].events & (EPOLLIN | EPOLLRDHUP))
+			ev |= IO_READ;
+		if (events[i].events & EPOLLOUT)
+			ev |= IO_WRITE;
+		if (events[i].events & (EPOLLERR | EPOLLHUP))
+			ev |= IO_ERROR | IO_READ | IO_WRITE;
+		io->cb(io->ctx, ev);
+	}
+}
+
+static int run_epoll(struct ioloop *loop)
 {
 	struct epoll_event events[MAX_EVENTS];
 
-	atomic_store(&loop->stop, false);
 	while (!atomic_load(&loop->stop)) {
 		loop->now_ms = clock_mono_ms();
 		int n = epoll_wait(loop->epfd, events, MAX_EVENTS, next_timeout(loop));
@@ -330,25 +367,215 @@ int ioloop_run(struct ioloop *loop)
 			return -1;
 		}
 		loop->now_ms = clock_mono_ms();
-		for (int i = 0; i < n; i++) {
-			struct io *io = events[i].data.ptr;
-			if (io == NULL) {
-				run_posts(loop);
-				continue;
-			}
-			if (io->removed)
-				continue;
-			unsigned ev = 0;
-			if (events[i].events & (EPOLLIN | EPOLLRDHUP))
-				ev |= IO_READ;
-			if (events[i].events & EPOLLOUT)
-				ev |= IO_WRITE;
-			if (events[i].events & (EPOLLERR | EPOLLHUP))
-				ev |= IO_ERROR | IO_READ | IO_WRITE;
-			io->cb(io->ctx, ev);
+		dispatch_epoll(loop, events, n);
+		free_removed(loop);
+		run_timers(loop);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- io_uring */
+
+static bool ring_wanted(void)
+{
+	const char *mode = getenv("TANDEM_IOLOOP");
+	return mode == NULL || strcmp(mode, "epoll") != 0;
+}
+
+static bool bufs_setup(struct ioloop *loop)
+{
+	size_t ring_size = RING_BUFS * sizeof(struct io_uring_buf);
+	void *br =
+	    mmap(NULL, ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (br == MAP_FAILED)
+		return false;
+	struct io_uring_buf_reg reg = {
+	    .ring_addr = (unsigned long)br, .ring_entries = RING_BUFS, .bgid = RING_BGID};
+	if (io_uring_register_buf_ring(&loop->ring, &reg, 0) < 0) {
+		munmap(br, ring_size);
+		return false;
+	}
+	loop->bufring = br;
+	loop->bufs = mem_alloc((size_t)RING_BUFS * IOLOOP_RING_BUF_SIZE);
+	io_uring_buf_ring_init(loop->bufring);
+	int mask = io_uring_buf_ring_mask(RING_BUFS);
+	for (unsigned i = 0; i < RING_BUFS; i++)
+		io_uring_buf_ring_add(loop->bufring, loop->bufs + (size_t)i * IOLOOP_RING_BUF_SIZE,
+		                      IOLOOP_RING_BUF_SIZE, (unsigned short)i, mask, (int)i);
+	io_uring_buf_ring_advance(loop->bufring, RING_BUFS);
+	return true;
+}
+
+/* Called on the thread that runs the loop: with a single issuer, only it may submit. */
+static void ring_start(struct ioloop *loop)
+{
+	static atomic_bool told;
+	struct io_uring_params p = {.flags =
+	                                IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
+	const char *why = NULL;
+
+	if (!ring_wanted())
+		return;
+	int ret = io_uring_queue_init_params(RING_ENTRIES, &loop->ring, &p);
+	if (ret < 0) {
+		why = strerror(-ret);
+	} else if (!(p.features & IORING_FEAT_EXT_ARG)) {
+		why = "no IORING_FEAT_EXT_ARG";
+		io_uring_queue_exit(&loop->ring);
+	} else if (!bufs_setup(loop)) {
+		why = "no provided buffer rings";
+		io_uring_queue_exit(&loop->ring);
+	}
+	if (why != NULL) {
+		if (!atomic_exchange(&told, true))
+			log_info("ioloop", "io_uring unavailable (%s): socket I/O by system calls",
+			         why);
+		return;
+	}
+	loop->ring_on = true;
+	loop->epoll_armed = false;
+	loop->ring_inflight = 0;
+}
+
+/* Cancels whatever is in flight and waits for it (bounded), so no operation outlives the
+   memory its owner frees after ioloop_run() returns. */
+static void ring_stop(struct ioloop *loop)
+{
+	if (!loop->ring_on)
+		return;
+	struct io_uring_sqe *sqe = ioloop_ring_sqe(loop, NULL);
+	io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
+	uint64_t deadline = clock_mono_ms() + 1000;
+	while (loop->ring_inflight > 0 && clock_mono_ms() < deadline) {
+		struct __kernel_timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+		struct io_uring_cqe *cqe;
+		io_uring_submit_and_wait_timeout(&loop->ring, &cqe, 1, &ts, NULL);
+		while (io_uring_peek_cqe(&loop->ring, &cqe) == 0) {
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				loop->ring_inflight--;
+			io_uring_cqe_seen(&loop->ring, cqe);
+		}
+	}
+	if (loop->ring_inflight > 0)
+		log_error("ioloop", "%llu io_uring operations did not finish",
+		          (unsigned long long)loop->ring_inflight);
+	io_uring_unregister_buf_ring(&loop->ring, RING_BGID);
+	io_uring_queue_exit(&loop->ring);
+	munmap(loop->bufring, RING_BUFS * sizeof(struct io_uring_buf));
+	mem_free(&loop->bufs);
+	loop->bufring = NULL;
+	loop->ring_on = false;
+}
+
+bool ioloop_ring(const struct ioloop *loop)
+{
+	return loop->ring_on;
+}
+
+struct io_uring_sqe *ioloop_ring_sqe(struct ioloop *loop, struct ring_op *op)
+{
+	assert(loop->ring_on);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
+	if (sqe == NULL) {
+		/* The queue is full: hand it to the kernel now, not at the next wait. */
+		io_uring_submit(&loop->ring);
+		sqe = io_uring_get_sqe(&loop->ring);
+		assert(sqe != NULL);
+	}
+	io_uring_sqe_set_data(sqe, op);
+	loop->ring_inflight++;
+	return sqe;
+}
+
+void ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, int fd)
+{
+	struct io_uring_sqe *sqe = ioloop_ring_sqe(loop, op);
+	io_uring_prep_recv(sqe, fd, NULL, IOLOOP_RING_BUF_SIZE, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = RING_BGID;
+}
+
+char *ioloop_ring_buf(struct ioloop *loop, unsigned flags, unsigned *bid_r)
+{
+	assert(flags & IORING_CQE_F_BUFFER);
+	unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+	*bid_r = bid;
+	return loop->bufs + (size_t)bid * IOLOOP_RING_BUF_SIZE;
+}
+
+void ioloop_ring_buf_release(struct ioloop *loop, unsigned bid)
+{
+	io_uring_buf_ring_add(loop->bufring, loop->bufs + (size_t)bid * IOLOOP_RING_BUF_SIZE,
+	                      IOLOOP_RING_BUF_SIZE, (unsigned short)bid,
+	                      io_uring_buf_ring_mask(RING_BUFS), 0);
+	io_uring_buf_ring_advance(loop->bufring, 1);
+}
+
+static void ring_reap(struct ioloop *loop, bool *epoll_ready)
+{
+	struct io_uring_cqe *cqe;
+	while (io_uring_peek_cqe(&loop->ring, &cqe) == 0) {
+		uint64_t tag = cqe->user_data;
+		int res = cqe->res;
+		unsigned flags = cqe->flags;
+		io_uring_cqe_seen(&loop->ring, cqe);
+		if (!(flags & IORING_CQE_F_MORE))
+			loop->ring_inflight--;
+		if (tag == EPOLL_TAG) {
+			loop->epoll_armed = false;
+			*epoll_ready = true;
+		} else if (tag != 0) {
+			struct ring_op *op = (struct ring_op *)(uintptr_t)tag;
+			op->done(op, res, flags);
+		}
+	}
+}
+
+static int run_ring(struct ioloop *loop)
+{
+	struct epoll_event events[MAX_EVENTS];
+
+	while (!atomic_load(&loop->stop)) {
+		loop->now_ms = clock_mono_ms();
+		if (!loop->epoll_armed) {
+			/* One-shot, re-armed after each use: level-triggered on the epoll set. */
+			struct io_uring_sqe *sqe = ioloop_ring_sqe(loop, NULL);
+			io_uring_prep_poll_add(sqe, loop->epfd, POLLIN);
+			io_uring_sqe_set_data64(sqe, EPOLL_TAG);
+			loop->epoll_armed = true;
+		}
+		int timeout = next_timeout(loop);
+		struct __kernel_timespec ts = {.tv_sec = timeout / 1000,
+		                               .tv_nsec = (long long)(timeout % 1000) * 1000000};
+		struct io_uring_cqe *cqe;
+		int ret = io_uring_submit_and_wait_timeout(&loop->ring, &cqe, 1,
+		                                           timeout < 0 ? NULL : &ts, NULL);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			log_error("ioloop", "io_uring_enter: %s", strerror(-ret));
+			return -1;
+		}
+		loop->now_ms = clock_mono_ms();
+		bool epoll_ready = false;
+		ring_reap(loop, &epoll_ready);
+		if (epoll_ready) {
+			int n;
+			do {
+				n = epoll_wait(loop->epfd, events, MAX_EVENTS, 0);
+				if (n > 0)
+					dispatch_epoll(loop, events, n);
+			} while (n == MAX_EVENTS);
 		}
 		free_removed(loop);
 		run_timers(loop);
 	}
 	return 0;
+}
+
+int ioloop_run(struct ioloop *loop)
+{
+	atomic_store(&loop->stop, false);
+	ring_start(loop);
+	int ret = loop->ring_on ? run_ring(loop) : run_epoll(loop);
+	ring_stop(loop);
+	return ret;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* One epoll event loop per thread: fd watches, one-shot timers, cross-thread wakeups. */
+/* One event loop per thread: fd watches (epoll), one-shot timers, cross-thread wakeups, and
+   an io_uring for socket I/O issued as operations (see docs/decisions/0006-io-uring.md). */
 #ifndef TANDEM_IOLOOP_H
 #define TANDEM_IOLOOP_H
 
@@ -43,5 +44,35 @@ void timer_remove(struct timer **timer);
 
 /* Monotonic ms cached at the start of this loop iteration (cheap; for timeouts). */
 uint64_t ioloop_now_ms(const struct ioloop *loop);
+
+/* ---- io_uring operations
+   While ioloop_run() runs, the loop may also own an io_uring (Linux >= 6.1, created on the
+   running thread, single issuer, deferred task work; not when TANDEM_IOLOOP=epoll is set or
+   the kernel refuses). The loop then waits in io_uring_enter(), which also submits what was
+   queued since the last wait and watches the epoll set: one system call per loop iteration
+   for any number of operations. Without a ring, callers fall back to plain system calls and
+   io watches. */
+struct io_uring_sqe;
+struct ring_op;
+/* res: the CQE's result (-errno on failure); flags: the CQE's flags. */
+typedef void ring_done_fn(struct ring_op *op, int res, unsigned flags);
+struct ring_op {
+	ring_done_fn *done;
+};
+
+/* True while the loop runs with a ring. */
+bool ioloop_ring(const struct ioloop *loop);
+/* A submission entry whose completion calls op->done on the loop thread; op = NULL for a
+   fire-and-forget entry (e.g. a cancel). Fill it with an io_uring_prep_*() call, which keeps
+   the tag. It is submitted when the loop next waits. Only while ioloop_ring() is true. */
+struct io_uring_sqe *ioloop_ring_sqe(struct ioloop *loop, struct ring_op *op);
+/* A recv into one of the loop's provided buffers (IOLOOP_RING_BUF_SIZE bytes each); the completion
+   names it (ioloop_ring_buf()). res -ENOBUFS: none was free, receive into your own. */
+#define IOLOOP_RING_BUF_SIZE 4096
+void ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, int fd);
+/* The provided buffer a completion with IORING_CQE_F_BUFFER in flags filled, and its id. */
+char *ioloop_ring_buf(struct ioloop *loop, unsigned flags, unsigned *bid_r);
+/* Gives a provided buffer back to the kernel. */
+void ioloop_ring_buf_release(struct ioloop *loop, unsigned bid);
 
 #endif
