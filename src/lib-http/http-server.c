@@ -143,6 +143,7 @@ struct conn {
 	bool recv_busy, send_busy, poll_busy;
 	bool recv_direct; /* the recv in flight writes into in, not into a provided buffer */
 	bool recv_eof;    /* a recv found the end of the stream or failed */
+	bool received;    /* a recv brought bytes before */
 	bool cancelling;  /* freed while operations were in flight: they are being cancelled */
 	int rbuf;         /* provided buffer with received bytes not yet taken, or -1 */
 	const char *rbuf_data;
@@ -818,12 +819,18 @@ static void ring_recv(struct conn *c, size_t room)
 	c->recv_busy = true;
 	c->recv_direct = room > 0;
 	c->recv_op.done = recv_done;
+	struct io_uring_sqe *sqe;
 	if (room == 0) {
-		ioloop_ring_recv(loop, &c->recv_op, c->fd);
-		return;
+		sqe = ioloop_ring_recv(loop, &c->recv_op, c->fd);
+	} else {
+		sqe = ioloop_ring_sqe(loop, &c->recv_op);
+		io_uring_prep_recv(sqe, c->fd, c->in + c->in_len, room, 0);
 	}
-	struct io_uring_sqe *sqe = ioloop_ring_sqe(loop, &c->recv_op);
-	io_uring_prep_recv(sqe, c->fd, c->in + c->in_len, room, 0);
+	/* A new connection's first request usually came with the connection; afterwards (after a
+	   response, or a part of a request) the socket is almost always empty: wait for data
+	   first instead of trying a receive that would find nothing. */
+	if (c->received)
+		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
 }
 
 /* conn_read() on a ring: takes what a completed recv left, else starts one and waits. */
@@ -857,6 +864,7 @@ static void recv_done(struct ring_op *op, int res, unsigned flags)
 	unsigned bid;
 
 	c->recv_busy = false;
+	c->received = true;
 	if (c->state == CS_CLOSED || c->state == CS_LINGER) {
 		if (flags & IORING_CQE_F_BUFFER)
 			ioloop_ring_buf_release(loop, (unsigned)(flags >> IORING_CQE_BUFFER_SHIFT));

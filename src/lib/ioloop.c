@@ -487,12 +487,13 @@ struct io_uring_sqe *ioloop_ring_sqe(struct ioloop *loop, struct ring_op *op)
 	return sqe;
 }
 
-void ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, int fd)
+struct io_uring_sqe *ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, int fd)
 {
 	struct io_uring_sqe *sqe = ioloop_ring_sqe(loop, op);
 	io_uring_prep_recv(sqe, fd, NULL, IOLOOP_RING_BUF_SIZE, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = RING_BGID;
+	return sqe;
 }
 
 char *ioloop_ring_buf(struct ioloop *loop, unsigned flags, unsigned *bid_r)

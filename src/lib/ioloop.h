@@ -69,7 +69,7 @@ struct io_uring_sqe *ioloop_ring_sqe(struct ioloop *loop, struct ring_op *op);
 /* A recv into one of the loop's provided buffers (IOLOOP_RING_BUF_SIZE bytes each); the completion
    names it (ioloop_ring_buf()). res -ENOBUFS: none was free, receive into your own. */
 #define IOLOOP_RING_BUF_SIZE 4096
-void ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, int fd);
+struct io_uring_sqe *ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, int fd);
 /* The provided buffer a completion with IORING_CQE_F_BUFFER in flags filled, and its id. */
 char *ioloop_ring_buf(struct ioloop *loop, unsigned flags, unsigned *bid_r);
 /* Gives a provided buffer back to the kernel. */
