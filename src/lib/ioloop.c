@@ -20,11 +20,12 @@
 #include "mem.h"
 #include <stdlib.h>
 
-#define MAX_EVENTS   256
-#define RING_ENTRIES 1024
-#define RING_BUFS    256 /* provided receive buffers per loop: 1 MiB */
-#define RING_BGID    1
-#define EPOLL_TAG    1 /* user_data of the poll on the epoll fd (ops are aligned pointers) */
+#define MAX_EVENTS    256
+#define RING_ENTRIES  1024
+#define RING_BUFS     256 /* provided receive buffers per loop: 1 MiB */
+#define RING_BUFS_MAX 32768
+#define RING_BGID     1
+#define EPOLL_TAG     1 /* user_data of the poll on the epoll fd (ops are aligned pointers) */
 
 struct io {
 	struct ioloop *loop;
@@ -73,6 +74,7 @@ struct ioloop {
 	uint64_t ring_inflight; /* entries queued or in the kernel */
 	struct io_uring ring;
 	struct io_uring_buf_ring *bufring;
+	unsigned nbufs;
 	char *bufs;
 };
 
@@ -382,27 +384,39 @@ static bool ring_wanted(void)
 	return mode == NULL || strcmp(mode, "epoll") != 0;
 }
 
+/* RING_BUFS, or TANDEM_IOLOOP_BUFS (a power of two): tests make the kernel run out. */
+static unsigned bufs_wanted(void)
+{
+	const char *v = getenv("TANDEM_IOLOOP_BUFS");
+	unsigned long n = v != NULL ? strtoul(v, NULL, 10) : 0;
+	if (n == 0 || n > RING_BUFS_MAX || (n & (n - 1)) != 0)
+		return RING_BUFS;
+	return (unsigned)n;
+}
+
 static bool bufs_setup(struct ioloop *loop)
 {
-	size_t ring_size = RING_BUFS * sizeof(struct io_uring_buf);
+	unsigned nbufs = bufs_wanted();
+	size_t ring_size = nbufs * sizeof(struct io_uring_buf);
 	void *br =
 	    mmap(NULL, ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (br == MAP_FAILED)
 		return false;
 	struct io_uring_buf_reg reg = {
-	    .ring_addr = (unsigned long)br, .ring_entries = RING_BUFS, .bgid = RING_BGID};
+	    .ring_addr = (unsigned long)br, .ring_entries = nbufs, .bgid = RING_BGID};
 	if (io_uring_register_buf_ring(&loop->ring, &reg, 0) < 0) {
 		munmap(br, ring_size);
 		return false;
 	}
 	loop->bufring = br;
-	loop->bufs = mem_alloc((size_t)RING_BUFS * IOLOOP_RING_BUF_SIZE);
+	loop->nbufs = nbufs;
+	loop->bufs = mem_alloc((size_t)nbufs * IOLOOP_RING_BUF_SIZE);
 	io_uring_buf_ring_init(loop->bufring);
-	int mask = io_uring_buf_ring_mask(RING_BUFS);
-	for (unsigned i = 0; i < RING_BUFS; i++)
+	int mask = io_uring_buf_ring_mask(nbufs);
+	for (unsigned i = 0; i < nbufs; i++)
 		io_uring_buf_ring_add(loop->bufring, loop->bufs + (size_t)i * IOLOOP_RING_BUF_SIZE,
 		                      IOLOOP_RING_BUF_SIZE, (unsigned short)i, mask, (int)i);
-	io_uring_buf_ring_advance(loop->bufring, RING_BUFS);
+	io_uring_buf_ring_advance(loop->bufring, (int)nbufs);
 	return true;
 }
 
@@ -461,7 +475,7 @@ static void ring_stop(struct ioloop *loop)
 		          (unsigned long long)loop->ring_inflight);
 	io_uring_unregister_buf_ring(&loop->ring, RING_BGID);
 	io_uring_queue_exit(&loop->ring);
-	munmap(loop->bufring, RING_BUFS * sizeof(struct io_uring_buf));
+	munmap(loop->bufring, loop->nbufs * sizeof(struct io_uring_buf));
 	mem_free(&loop->bufs);
 	loop->bufring = NULL;
 	loop->ring_on = false;
@@ -508,7 +522,7 @@ void ioloop_ring_buf_release(struct ioloop *loop, unsigned bid)
 {
 	io_uring_buf_ring_add(loop->bufring, loop->bufs + (size_t)bid * IOLOOP_RING_BUF_SIZE,
 	                      IOLOOP_RING_BUF_SIZE, (unsigned short)bid,
-	                      io_uring_buf_ring_mask(RING_BUFS), 0);
+	                      io_uring_buf_ring_mask(loop->nbufs), 0);
 	io_uring_buf_ring_advance(loop->bufring, 1);
 }
 

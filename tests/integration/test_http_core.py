@@ -3,6 +3,7 @@
 # uploads in constant memory, sendfile, chunked responses, worker-thread answers, drain.
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -284,3 +285,56 @@ def test_file_responses_do_not_leak_descriptors(start_test_server):
         assert rd.read(head_request=True).status == 200
     time.sleep(0.2)
     assert fds() <= before + 2
+
+
+def test_more_waiting_connections_than_provided_buffers(start_test_server, monkeypatch):
+    # On io_uring every idle keep-alive connection has a receive waiting for one of the loop's
+    # provided buffers (256; 4 here). Connections whose next requests arrive together run out
+    # of them; the rest must receive into their own buffers, and every request is answered.
+    monkeypatch.setenv("TANDEM_IOLOOP_BUFS", "4")
+    srv = start_test_server("-t", "1")
+    socks = [connect(srv.port) for _ in range(300)]
+    try:
+        readers = [Reader(s) for s in socks]
+        for s, rd in zip(socks, readers):
+            s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert rd.read().body == b"hello\n"
+        for _ in range(3):
+            os.kill(srv.pid, signal.SIGSTOP)  # so that the requests arrive together
+            try:
+                for s in socks:
+                    s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            finally:
+                os.kill(srv.pid, signal.SIGCONT)
+            for rd in readers:
+                assert rd.read().body == b"hello\n"
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_sendfile_to_a_slow_reader_and_to_clients_that_leave(start_test_server):
+    # The socket fills up, so the file has to wait for room (a ring poll on io_uring); clients
+    # that close mid-download cost nothing that stays.
+    srv = start_test_server()
+    data = os.urandom(24 << 20)
+    r = request(srv.port, b"PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
+                % len(data) + data)
+    assert r.status == 200
+    fds = lambda: len(os.listdir(f"/proc/{srv.pid}/fd"))  # noqa: E731
+    before = fds()
+    for _ in range(20):
+        s = connect(srv.port)
+        s.sendall(b"GET /file HTTP/1.1\r\nHost: t\r\n\r\n")
+        s.recv(1000)
+        s.close()
+    with connect(srv.port) as s:
+        s.sendall(b"GET /file HTTP/1.1\r\nHost: t\r\n\r\n")
+        time.sleep(0.5)  # let the socket's buffers fill up
+        r = Reader(s).read()
+    assert r.status == 200 and fnv(r.body) == fnv(data)
+    deadline = time.monotonic() + 5
+    while fds() > before + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fds() <= before + 2
+    assert request(srv.port, b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n").body == b"hello\n"
