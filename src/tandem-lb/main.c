@@ -406,11 +406,12 @@ static int start(struct lb *lb, const char **error_r)
 	struct http_server_settings ss = {.limits = lc->limits, .threads = threads};
 	proxy_server_settings(lb->proxy, &ss);
 	lb->server = http_server_create(&ss);
+	/* The manager first: once the proxy's port accepts, the whole balancer is up. */
+	if (lc->admin_listen != NULL && start_manager(lb, error_r) < 0)
+		return -1;
 	if (listen_all(lb, error_r) < 0)
 		return -1;
 	if (http_server_start(lb->server, error_r) < 0)
-		return -1;
-	if (lc->admin_listen != NULL && start_manager(lb, error_r) < 0)
 		return -1;
 	if (lb->share != NULL && lb_share_start(lb->share, error_r) < 0)
 		return -1;

@@ -291,11 +291,9 @@ static void connect_failed(struct proxy_req *pr)
    answer, read next, decides. */
 static void flush(struct proxy_req *pr)
 {
-	int fd = upstream_conn_fd(pr->uc);
-
 	while (pr->out_sent < pr->out.len && !pr->write_failed) {
 		ssize_t n =
-		    send(fd, pr->out.data + pr->out_sent, pr->out.len - pr->out_sent, MSG_NOSIGNAL);
+		    upstream_send(pr->uc, pr->out.data + pr->out_sent, pr->out.len - pr->out_sent);
 		if (n > 0) {
 			pr->out_sent += (size_t)n;
 			pr->bytes_in += (uint64_t)n;
@@ -503,8 +501,6 @@ static void refused_retry(struct proxy_req *pr)
 /* Reads and parses the answer's head. Returns false when pr is (or may be) gone. */
 static bool read_head(struct proxy_req *pr)
 {
-	int fd = upstream_conn_fd(pr->uc);
-
 	for (;;) {
 		if (pr->head_done) {
 			if (!deliver(pr))
@@ -546,7 +542,7 @@ static bool read_head(struct proxy_req *pr)
 		size_t want = pr->head_done ? pr->rh.content_length - (pr->in_len - pr->in_off)
 		                            : IN_INITIAL / 2;
 		in_reserve(pr, want);
-		ssize_t n = read(fd, pr->in + pr->in_len, pr->in_cap - pr->in_len);
+		ssize_t n = upstream_recv(pr->uc, pr->in + pr->in_len, pr->in_cap - pr->in_len);
 		if (n > 0) {
 			pr->got_any = true;
 			pr->in_len += (size_t)n;
@@ -634,7 +630,7 @@ static ssize_t produce(void *ctx, char *buf, size_t size)
 		}
 		pr->in_off = pr->in_len = 0;
 		in_reserve(pr, IN_INITIAL);
-		ssize_t r = read(upstream_conn_fd(pr->uc), pr->in, pr->in_cap);
+		ssize_t r = upstream_recv(pr->uc, pr->in, pr->in_cap);
 		if (r > 0) {
 			pr->in_len = (size_t)r;
 			pr->bytes_out += (uint64_t)r;

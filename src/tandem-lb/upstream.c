@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Connections from one loop thread to the members: non-blocking connects, keep-alive pools
-   with a per-member cap and a wait queue, deadlines. */
+   with a per-member cap and a wait queue, deadlines; socket I/O as io_uring operations when
+   the loop has a ring. */
 #include "upstream.h"
 
 #include <errno.h>
+#include <liburing.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,6 +20,8 @@
 #include "mem.h"
 
 #define SWEEP_MS 100
+#define OUT_MAX  (64 * 1024) /* bytes queued for a ring send */
+#define OWN_BUF  4096        /* a recv's buffer when the loop's provided ones ran out */
 
 enum conn_state {
 	UC_WAITING,    /* queued for a slot: no socket yet */
@@ -27,6 +31,27 @@ enum conn_state {
 };
 
 struct upstream_pool;
+struct upstream_conn;
+
+/* A connected socket's I/O on a loop with a ring. It belongs to the socket, not to the handle:
+   a pooled socket moves to a waiter's handle, and when the socket closes while the kernel
+   still holds operations, it stays until their completions are back. */
+struct ring_sock {
+	struct upstream_conn *owner; /* NULL once the socket is closed */
+	struct ioloop *loop;
+	struct ring_op recv_op, send_op;
+	bool recv_busy, send_busy;
+	bool recv_own;  /* the recv in flight writes into own */
+	bool eof;       /* a recv found the end of the stream */
+	int recv_error; /* errno of a failed recv, else 0 */
+	int send_error; /* errno of a failed send, else 0 */
+	int rbuf;       /* provided buffer with bytes not yet taken, or -1 */
+	const char *rdata;
+	size_t rlen;
+	char *own; /* OWN_BUF bytes, made on first need */
+	char *out; /* queued: out[out_sent..out_len) is in flight or waits */
+	size_t out_len, out_sent, out_cap;
+};
 
 struct upstream_conn {
 	struct upstream_pool *pool;
@@ -34,6 +59,7 @@ struct upstream_conn {
 	enum conn_state state;
 	int fd;
 	struct io *io;
+	struct ring_sock *rs; /* connected, on a loop with a ring; then io is NULL */
 	int error;
 	bool reused;
 	bool want_write;
@@ -112,9 +138,12 @@ static struct conn_list *list_of(struct upstream_conn *c)
 	}
 }
 
+static void rs_close(struct ring_sock **rsp);
+
 static void conn_close_socket(struct upstream_conn *c)
 {
 	io_remove(&c->io);
+	rs_close(&c->rs);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -127,6 +156,216 @@ static void conn_destroy(struct upstream_conn *c)
 	list_unlink(list_of(c), c);
 	conn_close_socket(c);
 	mem_free(&c);
+}
+
+/* ---------------------------------------------------------------- ring I/O */
+
+static void rs_recv_done(struct ring_op *op, int res, unsigned flags);
+static void rs_send_done(struct ring_op *op, int res, unsigned flags);
+static void conn_destroy(struct upstream_conn *c);
+
+#define RS_OF(op, member)                                                                          \
+	((struct ring_sock *)(void *)((char *)(op)-offsetof(struct ring_sock, member)))
+
+static struct ring_sock *rs_create(struct upstream_conn *c)
+{
+	struct ring_sock *rs = mem_calloc(1, sizeof(*rs));
+	rs->owner = c;
+	rs->loop = c->pool->ut->loop;
+	rs->rbuf = -1;
+	rs->recv_op.done = rs_recv_done;
+	rs->send_op.done = rs_send_done;
+	return rs;
+}
+
+static void rs_free(struct ring_sock *rs)
+{
+	if (rs->rbuf >= 0 && ioloop_ring(rs->loop))
+		ioloop_ring_buf_release(rs->loop, (unsigned)rs->rbuf);
+	mem_free(&rs->own);
+	mem_free(&rs->out);
+	mem_free(&rs);
+}
+
+/* The socket is being closed (its fd may be closed right after: operations in flight keep
+   their own reference to it). Cancelled by their tags, which no other operation can have. */
+static void rs_close(struct ring_sock **rsp)
+{
+	struct ring_sock *rs = *rsp;
+	if (rs == NULL)
+		return;
+	*rsp = NULL;
+	rs->owner = NULL;
+	if (!ioloop_ring(rs->loop) || (!rs->recv_busy && !rs->send_busy)) {
+		rs_free(rs); /* after ioloop_run(), the ring cancelled everything */
+		return;
+	}
+	if (rs->recv_busy)
+		io_uring_prep_cancel(ioloop_ring_sqe(rs->loop, NULL), &rs->recv_op, 0);
+	if (rs->send_busy)
+		io_uring_prep_cancel(ioloop_ring_sqe(rs->loop, NULL), &rs->send_op, 0);
+}
+
+static void rs_start_recv(struct ring_sock *rs, int fd)
+{
+	struct io_uring_sqe *sqe;
+	rs->recv_busy = true;
+	if (rs->recv_own) {
+		if (rs->own == NULL)
+			rs->own = mem_alloc(OWN_BUF);
+		sqe = ioloop_ring_sqe(rs->loop, &rs->recv_op);
+		io_uring_prep_recv(sqe, fd, rs->own, OWN_BUF, 0);
+	} else {
+		sqe = ioloop_ring_recv(rs->loop, &rs->recv_op, fd);
+	}
+	/* Asked for after a request went out or into the pool: the answer is not there yet. */
+	sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+}
+
+static void rs_recv_done(struct ring_op *op, int res, unsigned flags)
+{
+	struct ring_sock *rs = RS_OF(op, recv_op);
+	struct upstream_conn *c = rs->owner;
+
+	rs->recv_busy = false;
+	if (c == NULL) {
+		if (flags & IORING_CQE_F_BUFFER)
+			ioloop_ring_buf_release(rs->loop, flags >> IORING_CQE_BUFFER_SHIFT);
+		if (!rs->send_busy)
+			rs_free(rs);
+		return;
+	}
+	if (res == -ENOBUFS) {
+		rs->recv_own = true; /* the provided buffers ran out: this one uses its own */
+		rs_start_recv(rs, c->fd);
+		return;
+	}
+	if (res > 0 && rs->recv_own) {
+		rs->rdata = rs->own;
+		rs->rlen = (size_t)res;
+		rs->recv_own = false;
+	} else if (res > 0) {
+		unsigned bid;
+		rs->rdata = ioloop_ring_buf(rs->loop, flags, &bid);
+		rs->rbuf = (int)bid;
+		rs->rlen = (size_t)res;
+	} else if (res == 0) {
+		rs->eof = true;
+	} else {
+		rs->recv_error = -res;
+	}
+	if (c->state == UC_IDLE)
+		conn_destroy(c); /* an idle connection has nothing to say: the member closed it */
+	else if (c->state == UC_BUSY)
+		c->cb(c->ctx, c, UPSTREAM_IO);
+}
+
+static void rs_start_send(struct ring_sock *rs, int fd)
+{
+	rs->send_busy = true;
+	io_uring_prep_send(ioloop_ring_sqe(rs->loop, &rs->send_op), fd, rs->out + rs->out_sent,
+	                   rs->out_len - rs->out_sent, MSG_NOSIGNAL);
+}
+
+static void rs_send_done(struct ring_op *op, int res, unsigned flags)
+{
+	struct ring_sock *rs = RS_OF(op, send_op);
+	struct upstream_conn *c = rs->owner;
+	(void)flags;
+
+	rs->send_busy = false;
+	if (c == NULL) {
+		if (!rs->recv_busy)
+			rs_free(rs);
+		return;
+	}
+	if (res > 0) {
+		rs->out_sent += (size_t)res;
+		if (rs->out_sent < rs->out_len) {
+			rs_start_send(rs, c->fd);
+			return;
+		}
+		rs->out_sent = rs->out_len = 0;
+	} else if (res != -EINTR && res != -EAGAIN) {
+		rs->send_error = res < 0 ? -res : EPIPE;
+	} else {
+		rs_start_send(rs, c->fd);
+		return;
+	}
+	if (c->state == UC_BUSY && (c->want_write || rs->send_error != 0))
+		c->cb(c->ctx, c, UPSTREAM_IO);
+}
+
+/* True if a connection going back to the pool left nothing behind on the ring: no unread
+   bytes (garbage from the member) and nothing unsent. Its recv (started if need be) then
+   notices the member closing it. */
+static bool rs_pool(struct ring_sock *rs, int fd)
+{
+	if (rs->rlen > 0 || rs->eof || rs->recv_error != 0 || rs->send_error != 0 ||
+	    rs->send_busy || rs->out_len > 0)
+		return false;
+	if (!rs->recv_busy)
+		rs_start_recv(rs, fd);
+	return true;
+}
+
+ssize_t upstream_send(struct upstream_conn *c, const void *data, size_t len)
+{
+	struct ring_sock *rs = c->rs;
+	if (rs == NULL)
+		return send(c->fd, data, len, MSG_NOSIGNAL);
+	if (rs->send_error != 0) {
+		errno = rs->send_error;
+		return -1;
+	}
+	size_t queued = rs->out_len - rs->out_sent;
+	size_t n = OUT_MAX - queued < len ? OUT_MAX - queued : len;
+	if (n > 0 && rs->out_len + n > rs->out_cap) {
+		if (rs->send_busy) {
+			n = rs->out_cap - rs->out_len; /* the kernel reads out: it cannot move */
+		} else {
+			/* Without a send in flight nothing is queued (out_len is 0). */
+			rs->out_cap = n < 1024 ? 1024 : n;
+			rs->out = mem_realloc(rs->out, rs->out_cap);
+		}
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	memcpy(rs->out + rs->out_len, data, n);
+	rs->out_len += n;
+	if (!rs->send_busy)
+		rs_start_send(rs, c->fd);
+	return (ssize_t)n;
+}
+
+ssize_t upstream_recv(struct upstream_conn *c, void *buf, size_t len)
+{
+	struct ring_sock *rs = c->rs;
+	if (rs == NULL)
+		return recv(c->fd, buf, len, 0);
+	if (rs->rlen > 0) {
+		size_t n = rs->rlen < len ? rs->rlen : len;
+		memcpy(buf, rs->rdata, n);
+		rs->rdata += n;
+		rs->rlen -= n;
+		if (rs->rlen == 0 && rs->rbuf >= 0) {
+			ioloop_ring_buf_release(rs->loop, (unsigned)rs->rbuf);
+			rs->rbuf = -1;
+		}
+		return (ssize_t)n;
+	}
+	if (rs->eof)
+		return 0;
+	if (rs->recv_error != 0) {
+		errno = rs->recv_error;
+		return -1;
+	}
+	if (!rs->recv_busy)
+		rs_start_recv(rs, c->fd);
+	errno = EAGAIN;
+	return -1;
 }
 
 /* ---------------------------------------------------------------- addresses */
@@ -222,7 +461,12 @@ static void connect_done(struct upstream_conn *c)
 	}
 	COUNT(ut, connects);
 	c->state = UC_BUSY;
-	set_events(c);
+	if (ioloop_ring(ut->loop)) {
+		io_remove(&c->io); /* from now on every event comes from the ring */
+		c->rs = rs_create(c);
+	} else {
+		set_events(c);
+	}
 	c->cb(c->ctx, c, UPSTREAM_READY);
 }
 
@@ -270,10 +514,14 @@ static void dispatch(void *ctx)
 				w->reused = true;
 				idle->fd = -1;
 				io_remove(&idle->io);
+				w->rs = idle->rs;
 				mem_free(&idle);
 				w->state = UC_BUSY;
 				w->deadline_ms = 0;
-				w->io = io_add(ut->loop, w->fd, IO_READ, conn_io, w);
+				if (w->rs != NULL)
+					w->rs->owner = w;
+				else
+					w->io = io_add(ut->loop, w->fd, IO_READ, conn_io, w);
 				list_push(&p->busy, w);
 				COUNT(ut, reuses);
 				w->cb(w->ctx, w, UPSTREAM_READY);
@@ -498,7 +746,8 @@ void upstream_release(struct upstream_conn **connp, bool reusable)
 	struct upstream_pool *p = c->pool;
 	struct upstream_thread *ut = p->ut;
 
-	if (reusable && c->state == UC_BUSY && c->fd >= 0 && !balancer_member_removed(p->member)) {
+	if (reusable && c->state == UC_BUSY && c->fd >= 0 && !balancer_member_removed(p->member) &&
+	    (c->rs == NULL || rs_pool(c->rs, c->fd))) {
 		list_unlink(&p->busy, c);
 		c->state = UC_IDLE;
 		c->want_write = false;
@@ -506,18 +755,14 @@ void upstream_release(struct upstream_conn **connp, bool reusable)
 		c->idle_since_ms = ioloop_now_ms(ut->loop);
 		c->cb = NULL;
 		c->ctx = NULL;
-		set_events(c);
+		if (c->io != NULL)
+			set_events(c);
 		list_push(&p->idle, c);
 	} else {
 		conn_destroy(c);
 	}
 	if (p->waiting.count > 0)
 		post_dispatch(ut);
-}
-
-int upstream_conn_fd(const struct upstream_conn *conn)
-{
-	return conn->fd;
 }
 
 int upstream_conn_error(const struct upstream_conn *conn)
@@ -537,8 +782,9 @@ void upstream_conn_deadline(struct upstream_conn *conn, uint64_t ms)
 
 void upstream_conn_want_write(struct upstream_conn *conn, bool on)
 {
-	if (conn->want_write == on || conn->io == NULL)
+	if (conn->want_write == on || (conn->io == NULL && conn->rs == NULL))
 		return;
 	conn->want_write = on;
-	set_events(conn);
+	if (conn->io != NULL)
+		set_events(conn);
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct ioloop;
 struct balancer_member;
@@ -67,7 +68,13 @@ enum upstream_acquire_result upstream_acquire(struct upstream_thread *ut, struct
    or unsent) and the member is still in the table, else it is closed. Sets *conn = NULL. */
 void upstream_release(struct upstream_conn **conn, bool reusable);
 
-int upstream_conn_fd(const struct upstream_conn *conn);
+/* The connection's socket I/O, with the results of send(2) and recv(2) on a non-blocking socket:
+   bytes, 0 at the end of the stream (recv), or -1 with errno (EAGAIN: wait for UPSTREAM_IO).
+   On a loop with an io_uring they are ring operations underneath: upstream_send() copies into
+   the connection's output (up to 64 KiB outstanding) and a ring send drains it; upstream_recv()
+   takes what a ring recv brought, or starts one. */
+ssize_t upstream_send(struct upstream_conn *conn, const void *data, size_t len);
+ssize_t upstream_recv(struct upstream_conn *conn, void *buf, size_t len);
 /* errno of a failed connect (ECONNREFUSED, ETIMEDOUT for the connect timeout, …), or EBUSY
    when no slot came free within the connect timeout (pool_max reached: not a member failure). */
 int upstream_conn_error(const struct upstream_conn *conn);
