@@ -153,8 +153,6 @@ struct conn {
 	struct msghdr msg;
 };
 
-#define CONN_OF(op, member) ((struct conn *)(void *)((char *)(op)-offsetof(struct conn, member)))
-
 /* The buffers a connection needs only while it has a request. They are parked on the loop
    thread while the connection idles and lent to the next connection that gets a request, so
    thousands of idle keep-alive connections cost little more than their struct conn. */
@@ -858,7 +856,7 @@ static int ring_read(struct conn *c, size_t room)
 
 static void recv_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct conn *c = CONN_OF(op, recv_op);
+	struct conn *c = RING_OP_OWNER(op, struct conn, recv_op);
 	struct ioloop *loop = c->lt->loop;
 	bool direct = c->recv_direct;
 	unsigned bid;
@@ -912,7 +910,7 @@ static void ring_send(struct conn *c, size_t head_left, size_t body_left)
 
 static void send_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct conn *c = CONN_OF(op, send_op);
+	struct conn *c = RING_OP_OWNER(op, struct conn, send_op);
 	(void)flags;
 
 	c->send_busy = false;
@@ -944,7 +942,7 @@ static void ring_poll_out(struct conn *c)
 
 static void poll_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct conn *c = CONN_OF(op, poll_op);
+	struct conn *c = RING_OP_OWNER(op, struct conn, poll_op);
 	(void)res;
 	(void)flags;
 	c->poll_busy = false;

@@ -5,6 +5,7 @@
 #define TANDEM_IOLOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ioloop;
@@ -59,6 +60,8 @@ typedef void ring_done_fn(struct ring_op *op, int res, unsigned flags);
 struct ring_op {
 	ring_done_fn *done;
 };
+/* The struct of type `type` that embeds op as its member `member`. */
+#define RING_OP_OWNER(op, type, member) ((type *)(void *)((char *)(op)-offsetof(type, member)))
 
 /* True while the loop runs with a ring. */
 bool ioloop_ring(const struct ioloop *loop);

@@ -142,8 +142,7 @@ struct ring_ctx {
 
 static void ring_recv_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct ring_ctx *r =
-	    (struct ring_ctx *)(void *)((char *)op - offsetof(struct ring_ctx, recv_op));
+	struct ring_ctx *r = RING_OP_OWNER(op, struct ring_ctx, recv_op);
 	r->recv_res = res;
 	if (res > 0) {
 		unsigned bid;
@@ -158,8 +157,7 @@ static void ring_recv_done(struct ring_op *op, int res, unsigned flags)
 
 static void ring_send_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct ring_ctx *r =
-	    (struct ring_ctx *)(void *)((char *)op - offsetof(struct ring_ctx, send_op));
+	struct ring_ctx *r = RING_OP_OWNER(op, struct ring_ctx, send_op);
 	(void)flags;
 	r->send_res = res;
 	if (r->recv_res != 0)
@@ -168,8 +166,7 @@ static void ring_send_done(struct ring_op *op, int res, unsigned flags)
 
 static void ring_idle_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct ring_ctx *r =
-	    (struct ring_ctx *)(void *)((char *)op - offsetof(struct ring_ctx, idle_op));
+	struct ring_ctx *r = RING_OP_OWNER(op, struct ring_ctx, idle_op);
 	(void)res;
 	(void)flags;
 	r->idle_done = true;

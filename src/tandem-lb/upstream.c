@@ -164,9 +164,6 @@ static void rs_recv_done(struct ring_op *op, int res, unsigned flags);
 static void rs_send_done(struct ring_op *op, int res, unsigned flags);
 static void conn_destroy(struct upstream_conn *c);
 
-#define RS_OF(op, member)                                                                          \
-	((struct ring_sock *)(void *)((char *)(op)-offsetof(struct ring_sock, member)))
-
 static struct ring_sock *rs_create(struct upstream_conn *c)
 {
 	struct ring_sock *rs = mem_calloc(1, sizeof(*rs));
@@ -224,7 +221,7 @@ static void rs_start_recv(struct ring_sock *rs, int fd)
 
 static void rs_recv_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct ring_sock *rs = RS_OF(op, recv_op);
+	struct ring_sock *rs = RING_OP_OWNER(op, struct ring_sock, recv_op);
 	struct upstream_conn *c = rs->owner;
 
 	rs->recv_busy = false;
@@ -269,7 +266,7 @@ static void rs_start_send(struct ring_sock *rs, int fd)
 
 static void rs_send_done(struct ring_op *op, int res, unsigned flags)
 {
-	struct ring_sock *rs = RS_OF(op, send_op);
+	struct ring_sock *rs = RING_OP_OWNER(op, struct ring_sock, send_op);
 	struct upstream_conn *c = rs->owner;
 	(void)flags;
 
