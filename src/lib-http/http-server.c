@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Connection state machine driven by one event loop per thread; handlers may answer from any
    thread, the loop owns all socket I/O. Plain connections do their reads and writes as
-   io_uring operations when the loop has a ring, TLS ones by system calls on readiness. */
+   io_uring operations when the loop has a ring (http-conn-ring.c), TLS ones through OpenSSL
+   (http-conn-tls.c). */
 #include "http-server.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -26,6 +25,7 @@
 #include "clock.h"
 #include "config.h"
 #include "http-chunked.h"
+#include "http-server-private.h"
 #include "http-tls.h"
 #include "ioloop.h"
 #include "log.h"
@@ -34,186 +34,9 @@
 #include "pool.h"
 #include "random.h"
 
-#define MAX_LISTENERS    16
-#define IN_BUF_INITIAL   4096
-#define IN_BUF_BODY      (64 * 1024)
-#define STREAM_CHUNK     (16 * 1024)
-#define LINGER_MS        2000
-#define LINGER_MAX_BYTES (1024 * 1024)
-#define SWEEP_MS         250
-#define RECYCLE_MAX      (64 * 1024)
-#define SMALL_BODY       (8 * 1024)
-#define OUT_BUF_MAX      (64 * 1024 * 1024)
-#define SPARES_MAX       256         /* parked workspaces per loop thread */
-#define TLS_FILE_CHUNK   (64 * 1024) /* pread() + SSL_write() in place of sendfile() */
-
-enum conn_state {
-	CS_HANDSHAKE, /* TLS listener: the handshake runs before anything is read */
-	CS_HEAD,      /* waiting for / reading a request head */
-	CS_BODY,      /* reading the request body */
-	CS_HANDLING,  /* the application owns the request */
-	CS_WRITING,   /* sending the response */
-	CS_LINGER,    /* response sent, write side shut, draining input before close */
-	CS_CLOSED,
-};
-
-struct listen_spec {
-	char host[64];
-	uint16_t port;
-	char bound[80];
-	struct http_tls_ctx *tls; /* a reference; NULL = plain */
-	bool https_redirect;
-};
-
-struct loop_thread;
-
-struct http_request {
-	struct conn *conn;
-	struct pool *pool;
-	struct http_request_head head;
-	char id[17];
-
-	http_body_sink_fn *sink;
-	void *sink_ctx;
-	bool sink_failed;
-	bool body_paused; /* the sink said HTTP_SINK_PAUSE: no body reads until resumed */
-	struct buf body;
-	uint64_t body_received;
-	uint64_t body_remaining; /* Content-Length framing */
-	struct http_chunked_decoder chunked;
-	bool body_done;
-
-	int status;
-	struct buf resp_headers;
-	struct buf resp_body;
-	int file_fd;
-	off_t file_off;
-	uint64_t file_left;
-	http_body_producer_fn *producer;
-	void *producer_ctx;
-	bool close_after;
-	bool responded;
-	bool head_only;
-	bool chunked_out;
-	bool stream_sized;    /* http_response_stream_sized(): Content-Length, no chunks */
-	uint64_t stream_left; /* sized stream: bytes the producer still owes */
-	bool head_length_set; /* http_response_head_length() */
-	uint64_t head_length;
-	http_abort_fn *abort_fn;
-	void *abort_ctx;
-	void *app_ctx;
-};
-
-struct conn {
-	struct loop_thread *lt;
-	struct conn *prev, *next;
-	int fd;
-	struct io *io;
-	struct http_tls_conn *tls; /* NULL on plain listeners */
-	http_head_fn *on_head;     /* the application's, or the HTTPS redirect */
-	char peer[64];
-	char peer_ip[INET6_ADDRSTRLEN];
-	enum conn_state state;
-
-	char *in;
-	size_t in_off, in_len, in_cap;
-	struct http_request_parser parser;
-	struct http_header *headers;
-	struct http_request req;
-	bool keep_alive;
-	bool in_callback;
-	bool read_drained; /* the last read was short: wait for the next epoll edge */
-	bool busy;         /* a request arrived since the last sweep */
-	bool waiting_write;
-	bool stream_blocked;
-	bool stream_eof;
-	/* Set on the loop thread only, when the handler's response has reached the loop: a
-	   worker's req->responded is never read by the loop, which would race with its post. */
-	bool response_ready;
-
-	struct buf out;
-	size_t out_sent;
-	size_t body_sent;
-	uint64_t deadline_ms;
-	uint64_t linger_bytes;
-
-	/* Socket I/O as ring operations (plain connections on a loop with a ring): at most one
-	   recv, one send and one poll in flight, and the connection is freed only when none is. */
-	bool ring;
-	bool recv_busy, send_busy, poll_busy;
-	bool recv_direct; /* the recv in flight writes into in, not into a provided buffer */
-	bool recv_eof;    /* a recv found the end of the stream or failed */
-	bool received;    /* a recv brought bytes before */
-	bool cancelling;  /* freed while operations were in flight: they are being cancelled */
-	int rbuf;         /* provided buffer with received bytes not yet taken, or -1 */
-	const char *rbuf_data;
-	size_t rbuf_len;
-	struct ring_op recv_op, send_op, poll_op;
-	struct iovec iov[2];
-	struct msghdr msg;
-};
-
-/* The buffers a connection needs only while it has a request. They are parked on the loop
-   thread while the connection idles and lent to the next connection that gets a request, so
-   thousands of idle keep-alive connections cost little more than their struct conn. */
-struct workspace {
-	struct workspace *next;
-	char *in; /* IN_BUF_INITIAL bytes */
-	struct http_header *headers;
-	struct pool *pool;
-	struct buf out, body, resp_headers, resp_body;
-};
-
-struct loop_thread {
-	struct http_server *server;
-	struct workspace *spare; /* parked, with buffers */
-	struct workspace *empty; /* lent out: the structs alone */
-	unsigned spare_count;
-	unsigned index;
-	pthread_t thread;
-	struct ioloop *loop;
-	int listen_fds[MAX_LISTENERS];
-	struct io *listen_ios[MAX_LISTENERS];
-	struct conn *conns;
-	unsigned conn_count;
-	struct timer *sweep;
-	bool draining;
-	bool stopped;
-	char date_line[48];
-	size_t date_line_len;
-	time_t date_sec;
-	uint32_t id_prefix;
-	uint32_t id_counter;
-	_Atomic uint64_t accepted, requests, parse_errors, timeouts, open, tls_failures;
-};
-
-struct http_server {
-	struct http_server_settings set;
-	struct listen_spec specs[MAX_LISTENERS];
-	int first_fds[MAX_LISTENERS]; /* thread 0's sockets, bound in http_server_listen */
-	unsigned spec_count;
-	uint16_t https_port; /* the first TLS listener's, for redirects */
-	struct loop_thread *threads;
-	unsigned thread_count;
-	/* Loop threads whose counters other threads may read (http_server_get_stats() runs on
-	   e.g. a heartbeat thread while the server starts or goes away). */
-	_Atomic unsigned stats_threads;
-	bool started;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned threads_running;
-};
-
 static __thread struct loop_thread *current_lt;
 
-static void conn_run(struct conn *c);
 static void conn_fail(struct conn *c, int status, const char *message);
-
-static void counter_inc(_Atomic uint64_t *c)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-	                      memory_order_relaxed);
-}
 
 /* ---------------------------------------------------------------- listeners */
 
@@ -335,7 +158,7 @@ const char *http_server_address(struct http_server *server, unsigned i)
 
 /* ---------------------------------------------------------------- connections */
 
-static void conn_set_deadline(struct conn *c, uint64_t ms)
+void http_conn__set_deadline(struct conn *c, uint64_t ms)
 {
 	c->deadline_ms = ms == 0 ? 0 : ioloop_now_ms(c->lt->loop) + ms;
 }
@@ -397,19 +220,8 @@ static void conn_free(struct conn *c)
 {
 	struct loop_thread *lt = c->lt;
 
-	if (c->ring && ioloop_ring(lt->loop)) {
-		if (c->recv_busy || c->send_busy || c->poll_busy) {
-			/* Their completions come back here through conn_run(). */
-			if (!c->cancelling) {
-				c->cancelling = true;
-				struct io_uring_sqe *sqe = ioloop_ring_sqe(lt->loop, NULL);
-				io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
-			}
-			return;
-		}
-		if (c->rbuf >= 0)
-			ioloop_ring_buf_release(lt->loop, (unsigned)c->rbuf);
-	}
+	if (c->ring && http_conn__ring_release(c))
+		return; /* operations are in flight: their completions come back here */
 	request_abort(&c->req);
 	io_remove(&c->io);
 	http_tls__conn_free(&c->tls);
@@ -447,7 +259,7 @@ static void conn_io(void *ctx, unsigned events)
 			counter_inc(&c->lt->tls_failures);
 		c->state = CS_CLOSED;
 	}
-	conn_run(c);
+	http_conn__run(c);
 }
 
 /* The address the client connected to, for a request without Host (HTTP/1.0). */
@@ -560,10 +372,10 @@ static void accept_ready(void *ctx, unsigned events)
 			if (spec->tls != NULL) {
 				c->tls = http_tls__conn_create(spec->tls, fd);
 				c->state = CS_HANDSHAKE;
-				conn_set_deadline(c, server->set.limits.header_timeout_ms);
+				http_conn__set_deadline(c, server->set.limits.header_timeout_ms);
 			} else {
 				c->state = CS_HEAD;
-				conn_set_deadline(c, server->set.limits.idle_timeout_ms);
+				http_conn__set_deadline(c, server->set.limits.idle_timeout_ms);
 			}
 			c->next = lt->conns;
 			if (lt->conns != NULL)
@@ -576,116 +388,15 @@ static void accept_ready(void *ctx, unsigned events)
 			c->ring = c->tls == NULL && ioloop_ring(lt->loop);
 			if (!c->ring)
 				c->io = io_add(lt->loop, fd, IO_READ, conn_io, c);
-			conn_run(c);
+			http_conn__run(c);
 		}
 	}
-}
-
-/* ---------------------------------------------------------------- TLS */
-
-/* OpenSSL may need to write while we read (or the reverse): watch for writability only for as
-   long as it says so. The same flag as a blocked response write, which cannot coincide. */
-static void tls_want_write(struct conn *c, bool want)
-{
-	if (want != c->waiting_write) {
-		c->waiting_write = want;
-		io_set_events(c->io, want ? IO_READ | IO_WRITE : IO_READ);
-	}
-}
-
-/* Returns 1 when the handshake is done or failed (the state says which), 0 to wait. */
-static int tls_handshake(struct conn *c)
-{
-	const char *error;
-	int ret = http_tls__handshake(c->tls, &error);
-	if (ret == HTTP_TLS_WANT_READ || ret == HTTP_TLS_WANT_WRITE) {
-		tls_want_write(c, ret == HTTP_TLS_WANT_WRITE);
-		return 0;
-	}
-	if (ret < 0) {
-		counter_inc(&c->lt->tls_failures);
-		log_debug("http", "%s: TLS handshake failed: %s", c->peer, error);
-		c->state = CS_CLOSED;
-		return 1;
-	}
-	tls_want_write(c, false);
-	/* Without a new edge: the client's first request may already wait in the socket. */
-	c->read_drained = false;
-	c->state = CS_HEAD;
-	conn_set_deadline(c, c->lt->server->set.limits.idle_timeout_ms);
-	return 1;
-}
-
-/* conn_read() over TLS. A record can hold more than room, and OpenSSL keeps the rest: so the
-   connection counts as drained only when OpenSSL itself found the socket empty (WANT_READ),
-   never after a short read as on a plain socket. */
-static int tls_read(struct conn *c, size_t room)
-{
-	ssize_t n = http_tls__read(c->tls, c->in + c->in_len, room);
-	if (n > 0) {
-		c->in_len += (size_t)n;
-		if (c->waiting_write && c->state != CS_WRITING)
-			tls_want_write(c, false);
-		return 1;
-	}
-	if (n == HTTP_TLS_WANT_READ) {
-		c->read_drained = true;
-		return 0;
-	}
-	if (n == HTTP_TLS_WANT_WRITE) {
-		tls_want_write(c, true);
-		return 0;
-	}
-	c->state = CS_CLOSED;
-	return -1;
-}
-
-/* write_response()'s in-memory part over TLS: the head, then the body, one SSL_write() each.
-   Returns 1 on progress, 0 when blocked, -1 on error. */
-static int tls_write(struct conn *c, size_t head_left, size_t body_left)
-{
-	struct http_request *req = &c->req;
-	bool head = head_left > 0;
-	const char *p = head ? c->out.data + c->out_sent : req->resp_body.data + c->body_sent;
-	ssize_t n = http_tls__write(c->tls, p, head ? head_left : body_left);
-	if (n == HTTP_TLS_WANT_READ || n == HTTP_TLS_WANT_WRITE)
-		return 0;
-	if (n < 0)
-		return -1;
-	if (head)
-		c->out_sent += (size_t)n;
-	else
-		c->body_sent += (size_t)n;
-	conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
-	return 1;
-}
-
-/* sendfile() cannot encrypt: the next piece of the file goes through c->out instead (its head
-   is sent by now), the way produce() stages a streamed body. */
-static int tls_file_chunk(struct conn *c)
-{
-	struct http_request *req = &c->req;
-	size_t want = req->file_left < TLS_FILE_CHUNK ? (size_t)req->file_left : TLS_FILE_CHUNK;
-	char data[TLS_FILE_CHUNK];
-	ssize_t n;
-
-	do
-		n = pread(req->file_fd, data, want, req->file_off);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1; /* a read error, or the file shrank: the length was promised */
-	req->file_off += n;
-	req->file_left -= (uint64_t)n;
-	buf_reset(&c->out);
-	buf_append(&c->out, data, (size_t)n);
-	c->out_sent = 0;
-	return 0;
 }
 
 static void conn_trim(struct conn *c);
 
 /* Gives the connection a parked workspace, or a new input buffer (the rest comes lazily). */
-static void conn_borrow(struct conn *c)
+void http_conn__borrow(struct conn *c)
 {
 	struct loop_thread *lt = c->lt;
 	struct workspace *w = lt->spare;
@@ -775,7 +486,7 @@ static int first_read(struct conn *c)
 	char scratch[IN_BUF_INITIAL];
 	ssize_t n = read(c->fd, scratch, sizeof(scratch));
 	if (n > 0) {
-		conn_borrow(c);
+		http_conn__borrow(c);
 		memcpy(c->in, scratch, (size_t)n);
 		c->in_len = (size_t)n;
 		c->read_drained = (size_t)n < sizeof(scratch);
@@ -803,152 +514,6 @@ static void conn_trim(struct conn *c)
 	buf_free(&req->resp_body);
 }
 
-/* ---------------------------------------------------------------- ring I/O */
-
-static void recv_done(struct ring_op *op, int res, unsigned flags);
-static void send_done(struct ring_op *op, int res, unsigned flags);
-static void poll_done(struct ring_op *op, int res, unsigned flags);
-
-/* Starts a recv: into the connection's input buffer when room > 0, else into a provided
-   buffer (a connection waiting for its next request holds none of its own). */
-static void ring_recv(struct conn *c, size_t room)
-{
-	struct ioloop *loop = c->lt->loop;
-	c->recv_busy = true;
-	c->recv_direct = room > 0;
-	c->recv_op.done = recv_done;
-	struct io_uring_sqe *sqe;
-	if (room == 0) {
-		sqe = ioloop_ring_recv(loop, &c->recv_op, c->fd);
-	} else {
-		sqe = ioloop_ring_sqe(loop, &c->recv_op);
-		io_uring_prep_recv(sqe, c->fd, c->in + c->in_len, room, 0);
-	}
-	/* A new connection's first request usually came with the connection; afterwards (after a
-	   response, or a part of a request) the socket is almost always empty: wait for data
-	   first instead of trying a receive that would find nothing. */
-	if (c->received)
-		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
-}
-
-/* conn_read() on a ring: takes what a completed recv left, else starts one and waits. */
-static int ring_read(struct conn *c, size_t room)
-{
-	if (c->rbuf >= 0) {
-		size_t n = c->rbuf_len < room ? c->rbuf_len : room;
-		memcpy(c->in + c->in_len, c->rbuf_data, n);
-		c->in_len += n;
-		c->rbuf_data += n;
-		c->rbuf_len -= n;
-		if (c->rbuf_len == 0) {
-			ioloop_ring_buf_release(c->lt->loop, (unsigned)c->rbuf);
-			c->rbuf = -1;
-		}
-		return 1;
-	}
-	if (c->recv_eof) {
-		c->state = CS_CLOSED;
-		return -1;
-	}
-	ring_recv(c, room);
-	return 0;
-}
-
-static void recv_done(struct ring_op *op, int res, unsigned flags)
-{
-	struct conn *c = RING_OP_OWNER(op, struct conn, recv_op);
-	struct ioloop *loop = c->lt->loop;
-	bool direct = c->recv_direct;
-	unsigned bid;
-
-	c->recv_busy = false;
-	c->received = true;
-	if (c->state == CS_CLOSED || c->state == CS_LINGER) {
-		if (flags & IORING_CQE_F_BUFFER)
-			ioloop_ring_buf_release(loop, (unsigned)(flags >> IORING_CQE_BUFFER_SHIFT));
-		if (res > 0)
-			c->linger_bytes += (uint64_t)res;
-		else
-			c->recv_eof = true;
-	} else if (res > 0 && direct) {
-		c->in_len += (size_t)res;
-	} else if (res > 0) {
-		c->rbuf_data = ioloop_ring_buf(loop, flags, &bid);
-		c->rbuf = (int)bid;
-		c->rbuf_len = (size_t)res;
-	} else if (res == -ENOBUFS || res == -EINTR || res == -EAGAIN) {
-		/* No provided buffer was free (or a spurious wake-up): use the connection's own. */
-		if (c->in == NULL)
-			conn_borrow(c);
-		ring_recv(c, c->in_cap - c->in_len);
-		return;
-	} else {
-		c->recv_eof = true; /* 0: the peer closed; < 0: the socket failed */
-	}
-	conn_run(c);
-}
-
-/* write_response()'s in-memory part on a ring: one send (or sendmsg for head and body) in
-   flight, its completion moves the counters on. */
-static void ring_send(struct conn *c, size_t head_left, size_t body_left)
-{
-	struct http_request *req = &c->req;
-	struct io_uring_sqe *sqe = ioloop_ring_sqe(c->lt->loop, &c->send_op);
-	c->send_op.done = send_done;
-	c->send_busy = true;
-	if (head_left == 0 || body_left == 0) {
-		const char *p =
-		    head_left > 0 ? c->out.data + c->out_sent : req->resp_body.data + c->body_sent;
-		io_uring_prep_send(sqe, c->fd, p, head_left + body_left, MSG_NOSIGNAL);
-		return;
-	}
-	c->iov[0] = (struct iovec){c->out.data + c->out_sent, head_left};
-	c->iov[1] = (struct iovec){req->resp_body.data + c->body_sent, body_left};
-	c->msg = (struct msghdr){.msg_iov = c->iov, .msg_iovlen = 2};
-	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
-}
-
-static void send_done(struct ring_op *op, int res, unsigned flags)
-{
-	struct conn *c = RING_OP_OWNER(op, struct conn, send_op);
-	(void)flags;
-
-	c->send_busy = false;
-	if (c->state == CS_CLOSED) {
-		conn_run(c);
-		return;
-	}
-	if (res <= 0 && res != -EINTR && res != -EAGAIN) {
-		c->state = CS_CLOSED;
-	} else if (res > 0) {
-		size_t w = (size_t)res;
-		size_t head_left = c->out.len - c->out_sent;
-		size_t from_head = w < head_left ? w : head_left;
-		c->out_sent += from_head;
-		c->body_sent += w - from_head;
-		conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
-	}
-	conn_run(c);
-}
-
-/* A sendfile() that would block: wait for room in the socket as a ring operation. */
-static void ring_poll_out(struct conn *c)
-{
-	struct io_uring_sqe *sqe = ioloop_ring_sqe(c->lt->loop, &c->poll_op);
-	c->poll_op.done = poll_done;
-	c->poll_busy = true;
-	io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
-}
-
-static void poll_done(struct ring_op *op, int res, unsigned flags)
-{
-	struct conn *c = RING_OP_OWNER(op, struct conn, poll_op);
-	(void)res;
-	(void)flags;
-	c->poll_busy = false;
-	conn_run(c);
-}
-
 /* Reads once into the input buffer. Returns 1 on data, 0 on EAGAIN (wait), -1 when the
    connection is finished (EOF or error; state set to CS_CLOSED). */
 static int conn_read(struct conn *c)
@@ -965,11 +530,11 @@ static int conn_read(struct conn *c)
 	if (c->in_off > 0 && c->in_off == c->in_len)
 		c->in_off = c->in_len = 0;
 	if (c->in == NULL && c->ring && c->rbuf < 0 && !c->recv_eof) {
-		ring_recv(c, 0);
+		http_conn__ring_recv(c, 0);
 		return 0;
 	}
 	if (c->in == NULL && c->ring)
-		conn_borrow(c); /* a recv brought bytes (or the end): take them */
+		http_conn__borrow(c); /* a recv brought bytes (or the end): take them */
 	else if (c->in == NULL && c->tls == NULL)
 		return first_read(c);
 	size_t want = c->state == CS_BODY ? IN_BUF_BODY : IN_BUF_INITIAL;
@@ -999,9 +564,9 @@ static int conn_read(struct conn *c)
 	}
 	size_t room = c->in_cap - c->in_len;
 	if (c->tls != NULL)
-		return tls_read(c, room);
+		return http_conn__tls_read(c, room);
 	if (c->ring)
-		return ring_read(c, room);
+		return http_conn__ring_read(c, room);
 	ssize_t n = read(c->fd, c->in + c->in_len, room);
 	if (n > 0) {
 		c->in_len += (size_t)n;
@@ -1091,7 +656,7 @@ static bool handle_head(struct conn *c)
 	if (c->in_len == c->in_off)
 		return false; /* nothing yet (and maybe no buffer: first_read) */
 	if (c->parser.scanned == 0)
-		conn_set_deadline(c, lim->header_timeout_ms);
+		http_conn__set_deadline(c, lim->header_timeout_ms);
 	if (c->headers == NULL)
 		c->headers = mem_alloc(lim->max_headers * sizeof(*c->headers));
 	c->busy = true;
@@ -1139,7 +704,7 @@ static bool handle_head(struct conn *c)
 			buf_init(&req->body, lim->max_buffered_body);
 		if (req->head.expect_continue && req->head.version_minor == 1)
 			send_continue(c);
-		conn_set_deadline(c, lim->body_timeout_ms);
+		http_conn__set_deadline(c, lim->body_timeout_ms);
 	}
 	return true;
 }
@@ -1220,7 +785,7 @@ static bool handle_body(struct conn *c)
 				req->body_done = true;
 			}
 		}
-		conn_set_deadline(c, lim->body_timeout_ms);
+		http_conn__set_deadline(c, lim->body_timeout_ms);
 	}
 	if (deliver_body(c, NULL, 0) < 0)
 		return true;
@@ -1351,7 +916,7 @@ static void begin_response(struct conn *c)
 	c->out_sent = 0;
 	c->body_sent = 0;
 	c->state = CS_WRITING;
-	conn_set_deadline(c, lt->server->set.limits.body_timeout_ms);
+	http_conn__set_deadline(c, lt->server->set.limits.body_timeout_ms);
 }
 
 /* Fills c->out with the next framed piece of a streamed body. */
@@ -1406,11 +971,11 @@ static int write_response(struct conn *c)
 		size_t body_left = req->resp_body.len - c->body_sent;
 		if (head_left > 0 || body_left > 0) {
 			if (c->ring) {
-				ring_send(c, head_left, body_left);
+				http_conn__ring_send(c, head_left, body_left);
 				return 0;
 			}
 			if (c->tls != NULL) {
-				int ret = tls_write(c, head_left, body_left);
+				int ret = http_conn__tls_write(c, head_left, body_left);
 				if (ret <= 0)
 					return ret;
 				continue;
@@ -1435,12 +1000,12 @@ static int write_response(struct conn *c)
 			size_t from_head = w < head_left ? w : head_left;
 			c->out_sent += from_head;
 			c->body_sent += w - from_head;
-			conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+			http_conn__set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
 			continue;
 		}
 		if (req->file_fd >= 0 && req->file_left > 0) {
 			if (c->tls != NULL) {
-				if (tls_file_chunk(c) < 0)
+				if (http_conn__tls_file_chunk(c) < 0)
 					return -1;
 				continue;
 			}
@@ -1449,7 +1014,7 @@ static int write_response(struct conn *c)
 			ssize_t n = sendfile(c->fd, req->file_fd, &req->file_off, chunk);
 			if (n < 0) {
 				if (errno == EAGAIN && c->ring)
-					ring_poll_out(c);
+					http_conn__ring_poll_out(c);
 				if (errno == EAGAIN)
 					return 0;
 				if (errno == EINTR)
@@ -1459,7 +1024,7 @@ static int write_response(struct conn *c)
 			if (n == 0)
 				return -1; /* file shrank under us: the length was promised */
 			req->file_left -= (uint64_t)n;
-			conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+			http_conn__set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
 			continue;
 		}
 		if (req->producer != NULL && !c->stream_eof) {
@@ -1497,22 +1062,15 @@ static void finish_response(struct conn *c)
 	c->state = CS_HEAD;
 	if (c->in_len == c->in_off)
 		conn_park(c);
-	conn_set_deadline(c, c->in_len > c->in_off ? lim->header_timeout_ms : lim->idle_timeout_ms);
+	http_conn__set_deadline(c, c->in_len > c->in_off ? lim->header_timeout_ms
+	                                                 : lim->idle_timeout_ms);
 }
 
 static void linger(struct conn *c)
 {
 	char scratch[4096];
 	if (c->ring) {
-		if (c->rbuf >= 0) {
-			c->linger_bytes += c->rbuf_len;
-			ioloop_ring_buf_release(c->lt->loop, (unsigned)c->rbuf);
-			c->rbuf = -1;
-		}
-		if (c->recv_eof || c->linger_bytes > LINGER_MAX_BYTES)
-			c->state = CS_CLOSED;
-		else if (!c->recv_busy)
-			ring_recv(c, 0);
+		http_conn__ring_linger(c);
 		return;
 	}
 	for (;;) {
@@ -1536,12 +1094,12 @@ static void linger(struct conn *c)
 
 /* Drives the connection until it has to wait for I/O or the application; the only place that
    frees a connection. */
-static void conn_run(struct conn *c)
+void http_conn__run(struct conn *c)
 {
 	for (;;) {
 		switch (c->state) {
 		case CS_HANDSHAKE:
-			if (tls_handshake(c) == 0)
+			if (http_conn__tls_handshake(c) == 0)
 				return;
 			break;
 		case CS_HEAD:
@@ -1683,7 +1241,7 @@ static void sweep(void *ctx)
 			default:
 				break;
 			}
-			conn_run(c);
+			http_conn__run(c);
 		}
 		c = next;
 	}
@@ -1810,7 +1368,7 @@ static void begin_drain(void *ctx)
 		struct conn *next = c->next;
 		if ((c->state == CS_HEAD && c->in_len == c->in_off) || c->state == CS_HANDSHAKE) {
 			c->state = CS_CLOSED;
-			conn_run(c);
+			http_conn__run(c);
 		}
 		c = next;
 	}
@@ -2071,9 +1629,9 @@ void http_request_resume_body(struct http_request *req)
 	req->body_paused = false;
 	if (c->state != CS_BODY)
 		return;
-	conn_set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+	http_conn__set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
 	if (!c->in_callback)
-		conn_run(c);
+		http_conn__run(c);
 }
 
 void http_response_close(struct http_request *req)
@@ -2085,7 +1643,7 @@ static void response_posted(void *ctx)
 {
 	struct conn *c = ctx;
 	c->response_ready = true;
-	conn_run(c);
+	http_conn__run(c);
 }
 
 void http_response_send(struct http_request *req)
@@ -2096,7 +1654,7 @@ void http_response_send(struct http_request *req)
 	if (current_lt == c->lt) {
 		c->response_ready = true;
 		if (!c->in_callback)
-			conn_run(c);
+			http_conn__run(c);
 	} else {
 		ioloop_post(c->lt->loop, response_posted, c);
 	}
@@ -2108,7 +1666,7 @@ void http_response_resume(struct http_request *req)
 	assert(current_lt == c->lt);
 	if (c->state == CS_WRITING && c->stream_blocked) {
 		c->stream_blocked = false;
-		conn_run(c);
+		http_conn__run(c);
 	}
 }
 

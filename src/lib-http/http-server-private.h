@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP server's state shared by its files (http-server.c: the connection state machine,
+   threads and API; http-conn-tls.c: TLS I/O; http-conn-ring.c: io_uring I/O). Not for
+   applications. */
+#ifndef TANDEM_HTTP_SERVER_PRIVATE_H
+#define TANDEM_HTTP_SERVER_PRIVATE_H
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "buf.h"
+#include "http-chunked.h"
+#include "http-parser.h"
+#include "http-server.h"
+#include "ioloop.h"
+
+#define MAX_LISTENERS    16
+#define IN_BUF_INITIAL   4096
+#define IN_BUF_BODY      (64 * 1024)
+#define STREAM_CHUNK     (16 * 1024)
+#define LINGER_MS        2000
+#define LINGER_MAX_BYTES (1024 * 1024)
+#define SWEEP_MS         250
+#define RECYCLE_MAX      (64 * 1024)
+#define SMALL_BODY       (8 * 1024)
+#define OUT_BUF_MAX      (64 * 1024 * 1024)
+#define SPARES_MAX       256         /* parked workspaces per loop thread */
+#define TLS_FILE_CHUNK   (64 * 1024) /* pread() + SSL_write() in place of sendfile() */
+
+enum conn_state {
+	CS_HANDSHAKE, /* TLS listener: the handshake runs before anything is read */
+	CS_HEAD,      /* waiting for / reading a request head */
+	CS_BODY,      /* reading the request body */
+	CS_HANDLING,  /* the application owns the request */
+	CS_WRITING,   /* sending the response */
+	CS_LINGER,    /* response sent, write side shut, draining input before close */
+	CS_CLOSED,
+};
+
+struct listen_spec {
+	char host[64];
+	uint16_t port;
+	char bound[80];
+	struct http_tls_ctx *tls; /* a reference; NULL = plain */
+	bool https_redirect;
+};
+
+struct loop_thread;
+
+struct http_request {
+	struct conn *conn;
+	struct pool *pool;
+	struct http_request_head head;
+	char id[17];
+
+	http_body_sink_fn *sink;
+	void *sink_ctx;
+	bool sink_failed;
+	bool body_paused; /* the sink said HTTP_SINK_PAUSE: no body reads until resumed */
+	struct buf body;
+	uint64_t body_received;
+	uint64_t body_remaining; /* Content-Length framing */
+	struct http_chunked_decoder chunked;
+	bool body_done;
+
+	int status;
+	struct buf resp_headers;
+	struct buf resp_body;
+	int file_fd;
+	off_t file_off;
+	uint64_t file_left;
+	http_body_producer_fn *producer;
+	void *producer_ctx;
+	bool close_after;
+	bool responded;
+	bool head_only;
+	bool chunked_out;
+	bool stream_sized;    /* http_response_stream_sized(): Content-Length, no chunks */
+	uint64_t stream_left; /* sized stream: bytes the producer still owes */
+	bool head_length_set; /* http_response_head_length() */
+	uint64_t head_length;
+	http_abort_fn *abort_fn;
+	void *abort_ctx;
+	void *app_ctx;
+};
+
+struct conn {
+	struct loop_thread *lt;
+	struct conn *prev, *next;
+	int fd;
+	struct io *io;
+	struct http_tls_conn *tls; /* NULL on plain listeners */
+	http_head_fn *on_head;     /* the application's, or the HTTPS redirect */
+	char peer[64];
+	char peer_ip[INET6_ADDRSTRLEN];
+	enum conn_state state;
+
+	char *in;
+	size_t in_off, in_len, in_cap;
+	struct http_request_parser parser;
+	struct http_header *headers;
+	struct http_request req;
+	bool keep_alive;
+	bool in_callback;
+	bool read_drained; /* the last read was short: wait for the next epoll edge */
+	bool busy;         /* a request arrived since the last sweep */
+	bool waiting_write;
+	bool stream_blocked;
+	bool stream_eof;
+	/* Set on the loop thread only, when the handler's response has reached the loop: a
+	   worker's req->responded is never read by the loop, which would race with its post. */
+	bool response_ready;
+
+	struct buf out;
+	size_t out_sent;
+	size_t body_sent;
+	uint64_t deadline_ms;
+	uint64_t linger_bytes;
+
+	/* Socket I/O as ring operations (plain connections on a loop with a ring): at most one
+	   recv, one send and one poll in flight, and the connection is freed only when none is. */
+	bool ring;
+	bool recv_busy, send_busy, poll_busy;
+	bool recv_direct; /* the recv in flight writes into in, not into a provided buffer */
+	bool recv_eof;    /* a recv found the end of the stream or failed */
+	bool received;    /* a recv brought bytes before */
+	bool cancelling;  /* freed while operations were in flight: they are being cancelled */
+	int rbuf;         /* provided buffer with received bytes not yet taken, or -1 */
+	const char *rbuf_data;
+	size_t rbuf_len;
+	struct ring_op recv_op, send_op, poll_op;
+	struct iovec iov[2];
+	struct msghdr msg;
+};
+
+/* The buffers a connection needs only while it has a request. They are parked on the loop
+   thread while the connection idles and lent to the next connection that gets a request, so
+   thousands of idle keep-alive connections cost little more than their struct conn. */
+struct workspace {
+	struct workspace *next;
+	char *in; /* IN_BUF_INITIAL bytes */
+	struct http_header *headers;
+	struct pool *pool;
+	struct buf out, body, resp_headers, resp_body;
+};
+
+struct loop_thread {
+	struct http_server *server;
+	struct workspace *spare; /* parked, with buffers */
+	struct workspace *empty; /* lent out: the structs alone */
+	unsigned spare_count;
+	unsigned index;
+	pthread_t thread;
+	struct ioloop *loop;
+	int listen_fds[MAX_LISTENERS];
+	struct io *listen_ios[MAX_LISTENERS];
+	struct conn *conns;
+	unsigned conn_count;
+	struct timer *sweep;
+	bool draining;
+	bool stopped;
+	char date_line[48];
+	size_t date_line_len;
+	time_t date_sec;
+	uint32_t id_prefix;
+	uint32_t id_counter;
+	_Atomic uint64_t accepted, requests, parse_errors, timeouts, open, tls_failures;
+};
+
+struct http_server {
+	struct http_server_settings set;
+	struct listen_spec specs[MAX_LISTENERS];
+	int first_fds[MAX_LISTENERS]; /* thread 0's sockets, bound in http_server_listen */
+	unsigned spec_count;
+	uint16_t https_port; /* the first TLS listener's, for redirects */
+	struct loop_thread *threads;
+	unsigned thread_count;
+	/* Loop threads whose counters other threads may read (http_server_get_stats() runs on
+	   e.g. a heartbeat thread while the server starts or goes away). */
+	_Atomic unsigned stats_threads;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned threads_running;
+};
+
+static inline void counter_inc(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+/* http-server.c */
+void http_conn__run(struct conn *c);
+void http_conn__borrow(struct conn *c);
+void http_conn__set_deadline(struct conn *c, uint64_t ms);
+
+/* http-conn-tls.c: each returns 1 on progress (done, for the handshake), 0 to wait, -1 on
+   failure (state set to CS_CLOSED where the caller expects it). */
+void http_conn__tls_want_write(struct conn *c, bool want);
+int http_conn__tls_handshake(struct conn *c);
+int http_conn__tls_read(struct conn *c, size_t room);
+int http_conn__tls_write(struct conn *c, size_t head_left, size_t body_left);
+int http_conn__tls_file_chunk(struct conn *c);
+
+/* http-conn-ring.c */
+void http_conn__ring_recv(struct conn *c, size_t room);
+int http_conn__ring_read(struct conn *c, size_t room);
+void http_conn__ring_send(struct conn *c, size_t head_left, size_t body_left);
+void http_conn__ring_poll_out(struct conn *c);
+void http_conn__ring_linger(struct conn *c);
+/* Before freeing c: true while its operations are in flight (they are being cancelled and
+   their completions free it), else gives back a provided buffer it held. */
+bool http_conn__ring_release(struct conn *c);
+
+#endif
