@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
-#include <string.h>
 #include <sys/socket.h>
 
 #include "http-server-private.h"
@@ -39,16 +38,8 @@ void http_conn__ring_recv(struct conn *c, size_t room)
 /* conn_read() on a ring: takes what a completed recv left, else starts one and waits. */
 int http_conn__ring_read(struct conn *c, size_t room)
 {
-	if (c->rbuf >= 0) {
-		size_t n = c->rbuf_len < room ? c->rbuf_len : room;
-		memcpy(c->in + c->in_len, c->rbuf_data, n);
-		c->in_len += n;
-		c->rbuf_data += n;
-		c->rbuf_len -= n;
-		if (c->rbuf_len == 0) {
-			ioloop_ring_buf_release(c->lt->loop, (unsigned)c->rbuf);
-			c->rbuf = -1;
-		}
+	if (c->rx.len > 0) {
+		c->in_len += ioloop_ring_rx_take(c->lt->loop, &c->rx, c->in + c->in_len, room);
 		return 1;
 	}
 	if (c->recv_eof) {
@@ -64,13 +55,11 @@ static void recv_done(struct ring_op *op, int res, unsigned flags)
 	struct conn *c = RING_OP_OWNER(op, struct conn, recv_op);
 	struct ioloop *loop = c->lt->loop;
 	bool direct = c->recv_direct;
-	unsigned bid;
 
 	c->recv_busy = false;
 	c->received = true;
 	if (c->state == CS_CLOSED || c->state == CS_LINGER) {
-		if (flags & IORING_CQE_F_BUFFER)
-			ioloop_ring_buf_release(loop, (unsigned)(flags >> IORING_CQE_BUFFER_SHIFT));
+		ioloop_ring_discard(loop, flags);
 		if (res > 0)
 			c->linger_bytes += (uint64_t)res;
 		else
@@ -78,9 +67,7 @@ static void recv_done(struct ring_op *op, int res, unsigned flags)
 	} else if (res > 0 && direct) {
 		c->in_len += (size_t)res;
 	} else if (res > 0) {
-		c->rbuf_data = ioloop_ring_buf(loop, flags, &bid);
-		c->rbuf = (int)bid;
-		c->rbuf_len = (size_t)res;
+		ioloop_ring_rx_set(loop, &c->rx, res, flags, NULL);
 	} else if (res == -ENOBUFS || res == -EINTR || res == -EAGAIN) {
 		/* No provided buffer was free (or a spurious wake-up): use the connection's own. */
 		if (c->in == NULL)
@@ -167,19 +154,13 @@ bool http_conn__ring_release(struct conn *c)
 		}
 		return true;
 	}
-	if (c->rbuf >= 0)
-		ioloop_ring_buf_release(loop, (unsigned)c->rbuf);
-	c->rbuf = -1;
+	ioloop_ring_rx_drop(loop, &c->rx);
 	return false;
 }
 
 void http_conn__ring_linger(struct conn *c)
 {
-	if (c->rbuf >= 0) {
-		c->linger_bytes += c->rbuf_len;
-		ioloop_ring_buf_release(c->lt->loop, (unsigned)c->rbuf);
-		c->rbuf = -1;
-	}
+	c->linger_bytes += ioloop_ring_rx_drop(c->lt->loop, &c->rx);
 	if (c->recv_eof || c->linger_bytes > LINGER_MAX_BYTES)
 		c->state = CS_CLOSED;
 	else if (!c->recv_busy)

@@ -126,13 +126,11 @@ struct conn {
 	   recv, one send and one poll in flight, and the connection is freed only when none is. */
 	bool ring;
 	bool recv_busy, send_busy, poll_busy;
-	bool recv_direct; /* the recv in flight writes into in, not into a provided buffer */
-	bool recv_eof;    /* a recv found the end of the stream or failed */
-	bool received;    /* a recv brought bytes before */
-	bool cancelling;  /* freed while operations were in flight: they are being cancelled */
-	int rbuf;         /* provided buffer with received bytes not yet taken, or -1 */
-	const char *rbuf_data;
-	size_t rbuf_len;
+	bool recv_direct;  /* the recv in flight writes into in, not into a provided buffer */
+	bool recv_eof;     /* a recv found the end of the stream or failed */
+	bool received;     /* a recv brought bytes before */
+	bool cancelling;   /* freed while operations were in flight: they are being cancelled */
+	struct ring_rx rx; /* received, not yet taken into in */
 	struct ring_op recv_op, send_op, poll_op;
 	struct iovec iov[2];
 	struct msghdr msg;

@@ -384,7 +384,6 @@ static void accept_ready(void *ctx, unsigned events)
 			lt->conn_count++;
 			counter_inc(&lt->accepted);
 			atomic_store_explicit(&lt->open, lt->conn_count, memory_order_relaxed);
-			c->rbuf = -1;
 			c->ring = c->tls == NULL && ioloop_ring(lt->loop);
 			if (!c->ring)
 				c->io = io_add(lt->loop, fd, IO_READ, conn_io, c);
@@ -529,7 +528,7 @@ static int conn_read(struct conn *c)
 		return 0;
 	if (c->in_off > 0 && c->in_off == c->in_len)
 		c->in_off = c->in_len = 0;
-	if (c->in == NULL && c->ring && c->rbuf < 0 && !c->recv_eof) {
+	if (c->in == NULL && c->ring && c->rx.len == 0 && !c->recv_eof) {
 		http_conn__ring_recv(c, 0);
 		return 0;
 	}

@@ -384,6 +384,18 @@ static bool ring_wanted(void)
 	return mode == NULL || strcmp(mode, "epoll") != 0;
 }
 
+static char *buf_at(struct ioloop *loop, unsigned bid)
+{
+	return loop->bufs + (size_t)bid * IOLOOP_RING_BUF_SIZE;
+}
+
+static void buf_release(struct ioloop *loop, unsigned bid)
+{
+	io_uring_buf_ring_add(loop->bufring, buf_at(loop, bid), IOLOOP_RING_BUF_SIZE,
+	                      (unsigned short)bid, io_uring_buf_ring_mask(loop->nbufs), 0);
+	io_uring_buf_ring_advance(loop->bufring, 1);
+}
+
 /* RING_BUFS, or TANDEM_IOLOOP_BUFS (a power of two): tests make the kernel run out. */
 static unsigned bufs_wanted(void)
 {
@@ -414,8 +426,8 @@ static bool bufs_setup(struct ioloop *loop)
 	io_uring_buf_ring_init(loop->bufring);
 	int mask = io_uring_buf_ring_mask(nbufs);
 	for (unsigned i = 0; i < nbufs; i++)
-		io_uring_buf_ring_add(loop->bufring, loop->bufs + (size_t)i * IOLOOP_RING_BUF_SIZE,
-		                      IOLOOP_RING_BUF_SIZE, (unsigned short)i, mask, (int)i);
+		io_uring_buf_ring_add(loop->bufring, buf_at(loop, i), IOLOOP_RING_BUF_SIZE,
+		                      (unsigned short)i, mask, (int)i);
 	io_uring_buf_ring_advance(loop->bufring, (int)nbufs);
 	return true;
 }
@@ -510,20 +522,44 @@ struct io_uring_sqe *ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, i
 	return sqe;
 }
 
-char *ioloop_ring_buf(struct ioloop *loop, unsigned flags, unsigned *bid_r)
+void ioloop_ring_rx_set(struct ioloop *loop, struct ring_rx *rx, int res, unsigned flags,
+                        const char *own)
 {
-	assert(flags & IORING_CQE_F_BUFFER);
-	unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-	*bid_r = bid;
-	return loop->bufs + (size_t)bid * IOLOOP_RING_BUF_SIZE;
+	assert(res > 0 && rx->len == 0);
+	if (flags & IORING_CQE_F_BUFFER) {
+		rx->bid = (int)(flags >> IORING_CQE_BUFFER_SHIFT);
+		rx->data = buf_at(loop, (unsigned)rx->bid);
+	} else {
+		rx->bid = -1;
+		rx->data = own;
+	}
+	rx->len = (size_t)res;
 }
 
-void ioloop_ring_buf_release(struct ioloop *loop, unsigned bid)
+size_t ioloop_ring_rx_take(struct ioloop *loop, struct ring_rx *rx, char *dst, size_t max)
 {
-	io_uring_buf_ring_add(loop->bufring, loop->bufs + (size_t)bid * IOLOOP_RING_BUF_SIZE,
-	                      IOLOOP_RING_BUF_SIZE, (unsigned short)bid,
-	                      io_uring_buf_ring_mask(loop->nbufs), 0);
-	io_uring_buf_ring_advance(loop->bufring, 1);
+	size_t n = rx->len < max ? rx->len : max;
+	memcpy(dst, rx->data, n);
+	rx->data += n;
+	rx->len -= n;
+	if (rx->len == 0 && rx->bid >= 0)
+		buf_release(loop, (unsigned)rx->bid);
+	return n;
+}
+
+size_t ioloop_ring_rx_drop(struct ioloop *loop, struct ring_rx *rx)
+{
+	size_t left = rx->len;
+	if (left > 0 && rx->bid >= 0 && loop->ring_on)
+		buf_release(loop, (unsigned)rx->bid);
+	rx->len = 0;
+	return left;
+}
+
+void ioloop_ring_discard(struct ioloop *loop, unsigned flags)
+{
+	if ((flags & IORING_CQE_F_BUFFER) && loop->ring_on)
+		buf_release(loop, flags >> IORING_CQE_BUFFER_SHIFT);
 }
 
 static void ring_reap(struct ioloop *loop, bool *epoll_ready)

@@ -69,13 +69,28 @@ bool ioloop_ring(const struct ioloop *loop);
    fire-and-forget entry (e.g. a cancel). Fill it with an io_uring_prep_*() call, which keeps
    the tag. It is submitted when the loop next waits. Only while ioloop_ring() is true. */
 struct io_uring_sqe *ioloop_ring_sqe(struct ioloop *loop, struct ring_op *op);
-/* A recv into one of the loop's provided buffers (IOLOOP_RING_BUF_SIZE bytes each); the completion
-   names it (ioloop_ring_buf()). res -ENOBUFS: none was free, receive into your own. */
+/* A recv into one of the loop's provided buffers (IOLOOP_RING_BUF_SIZE bytes each); keep what
+   it brings with ioloop_ring_rx_set(). res -ENOBUFS: none was free, receive into your own. */
 #define IOLOOP_RING_BUF_SIZE 4096
 struct io_uring_sqe *ioloop_ring_recv(struct ioloop *loop, struct ring_op *op, int fd);
-/* The provided buffer a completion with IORING_CQE_F_BUFFER in flags filled, and its id. */
-char *ioloop_ring_buf(struct ioloop *loop, unsigned flags, unsigned *bid_r);
-/* Gives a provided buffer back to the kernel. */
-void ioloop_ring_buf_release(struct ioloop *loop, unsigned bid);
+
+/* Bytes a recv brought that their owner has not taken yet. A provided buffer is held while
+   len > 0; a zeroed struct holds nothing. */
+struct ring_rx {
+	const char *data;
+	size_t len;
+	int bid; /* the provided buffer, or -1 for the owner's own */
+};
+/* Keeps a completion's res > 0 bytes: in the provided buffer its flags name, or else in own
+   (a recv into the owner's buffer). */
+void ioloop_ring_rx_set(struct ioloop *loop, struct ring_rx *rx, int res, unsigned flags,
+                        const char *own);
+/* Copies up to max bytes out; gives the provided buffer back once all are taken. */
+size_t ioloop_ring_rx_take(struct ioloop *loop, struct ring_rx *rx, char *dst, size_t max);
+/* Forgets what is left (the owner closes), giving its provided buffer back; also after
+   ioloop_run() returned. Returns how many bytes were left. */
+size_t ioloop_ring_rx_drop(struct ioloop *loop, struct ring_rx *rx);
+/* Gives back the provided buffer of a completion whose bytes nobody will take. */
+void ioloop_ring_discard(struct ioloop *loop, unsigned flags);
 
 #endif

@@ -145,11 +145,9 @@ static void ring_recv_done(struct ring_op *op, int res, unsigned flags)
 	struct ring_ctx *r = RING_OP_OWNER(op, struct ring_ctx, recv_op);
 	r->recv_res = res;
 	if (res > 0) {
-		unsigned bid;
-		const char *data = ioloop_ring_buf(r->loop, flags, &bid);
-		memcpy(r->got, data,
-		       (size_t)res < sizeof(r->got) ? (size_t)res : sizeof(r->got) - 1);
-		ioloop_ring_buf_release(r->loop, bid);
+		struct ring_rx rx = {0};
+		ioloop_ring_rx_set(r->loop, &rx, res, flags, NULL);
+		ioloop_ring_rx_take(r->loop, &rx, r->got, sizeof(r->got) - 1);
 	}
 	if (r->send_res != 0)
 		ioloop_stop(r->loop);

@@ -41,15 +41,13 @@ struct ring_sock {
 	struct ioloop *loop;
 	struct ring_op recv_op, send_op;
 	bool recv_busy, send_busy;
-	bool recv_own;  /* the recv in flight writes into own */
-	bool eof;       /* a recv found the end of the stream */
-	int recv_error; /* errno of a failed recv, else 0 */
-	int send_error; /* errno of a failed send, else 0 */
-	int rbuf;       /* provided buffer with bytes not yet taken, or -1 */
-	const char *rdata;
-	size_t rlen;
-	char *own; /* OWN_BUF bytes, made on first need */
-	char *out; /* queued: out[out_sent..out_len) is in flight or waits */
+	bool recv_own;     /* the recv in flight writes into own */
+	bool eof;          /* a recv found the end of the stream */
+	int recv_error;    /* errno of a failed recv, else 0 */
+	int send_error;    /* errno of a failed send, else 0 */
+	struct ring_rx rx; /* received, not yet taken */
+	char *own;         /* OWN_BUF bytes, made on first need */
+	char *out;         /* queued: out[out_sent..out_len) is in flight or waits */
 	size_t out_len, out_sent, out_cap;
 };
 
@@ -169,7 +167,6 @@ static struct ring_sock *rs_create(struct upstream_conn *c)
 	struct ring_sock *rs = mem_calloc(1, sizeof(*rs));
 	rs->owner = c;
 	rs->loop = c->pool->ut->loop;
-	rs->rbuf = -1;
 	rs->recv_op.done = rs_recv_done;
 	rs->send_op.done = rs_send_done;
 	return rs;
@@ -177,8 +174,7 @@ static struct ring_sock *rs_create(struct upstream_conn *c)
 
 static void rs_free(struct ring_sock *rs)
 {
-	if (rs->rbuf >= 0 && ioloop_ring(rs->loop))
-		ioloop_ring_buf_release(rs->loop, (unsigned)rs->rbuf);
+	ioloop_ring_rx_drop(rs->loop, &rs->rx);
 	mem_free(&rs->own);
 	mem_free(&rs->out);
 	mem_free(&rs);
@@ -226,8 +222,7 @@ static void rs_recv_done(struct ring_op *op, int res, unsigned flags)
 
 	rs->recv_busy = false;
 	if (c == NULL) {
-		if (flags & IORING_CQE_F_BUFFER)
-			ioloop_ring_buf_release(rs->loop, flags >> IORING_CQE_BUFFER_SHIFT);
+		ioloop_ring_discard(rs->loop, flags);
 		if (!rs->send_busy)
 			rs_free(rs);
 		return;
@@ -237,15 +232,9 @@ static void rs_recv_done(struct ring_op *op, int res, unsigned flags)
 		rs_start_recv(rs, c->fd);
 		return;
 	}
-	if (res > 0 && rs->recv_own) {
-		rs->rdata = rs->own;
-		rs->rlen = (size_t)res;
+	if (res > 0) {
+		ioloop_ring_rx_set(rs->loop, &rs->rx, res, flags, rs->own);
 		rs->recv_own = false;
-	} else if (res > 0) {
-		unsigned bid;
-		rs->rdata = ioloop_ring_buf(rs->loop, flags, &bid);
-		rs->rbuf = (int)bid;
-		rs->rlen = (size_t)res;
 	} else if (res == 0) {
 		rs->eof = true;
 	} else {
@@ -298,7 +287,7 @@ static void rs_send_done(struct ring_op *op, int res, unsigned flags)
    notices the member closing it. */
 static bool rs_pool(struct ring_sock *rs, int fd)
 {
-	if (rs->rlen > 0 || rs->eof || rs->recv_error != 0 || rs->send_error != 0 ||
+	if (rs->rx.len > 0 || rs->eof || rs->recv_error != 0 || rs->send_error != 0 ||
 	    rs->send_busy || rs->out_len > 0)
 		return false;
 	if (!rs->recv_busy)
@@ -342,17 +331,8 @@ ssize_t upstream_recv(struct upstream_conn *c, void *buf, size_t len)
 	struct ring_sock *rs = c->rs;
 	if (rs == NULL)
 		return recv(c->fd, buf, len, 0);
-	if (rs->rlen > 0) {
-		size_t n = rs->rlen < len ? rs->rlen : len;
-		memcpy(buf, rs->rdata, n);
-		rs->rdata += n;
-		rs->rlen -= n;
-		if (rs->rlen == 0 && rs->rbuf >= 0) {
-			ioloop_ring_buf_release(rs->loop, (unsigned)rs->rbuf);
-			rs->rbuf = -1;
-		}
-		return (ssize_t)n;
-	}
+	if (rs->rx.len > 0)
+		return (ssize_t)ioloop_ring_rx_take(rs->loop, &rs->rx, buf, len);
 	if (rs->eof)
 		return 0;
 	if (rs->recv_error != 0) {
