@@ -3,9 +3,11 @@
 # shows what reached a member byte for byte.
 import http.server
 import os
+import re
 import socket
 import socketserver
 import threading
+import time
 
 from conftest import BUILD, Process, free_port
 
@@ -54,7 +56,7 @@ def stop_lb(lb):
 class Recorder:
     """A tiny HTTP/1.1 keep-alive backend on loopback that records every request it gets
     (method, path, headers, body) and answers 200 with the route and the request count, or
-    /health with {"status":"ready"}."""
+    /health with {"status":"ready"}; a query "delay_ms=N" holds the answer back N ms."""
 
     def __init__(self, route="REC-1"):
         self.route = route
@@ -85,6 +87,9 @@ class Recorder:
                     with rec.lock:
                         rec.requests.append((self.command, self.path,
                                              list(self.headers.items()), body))
+                delay = re.search(r"[?&]delay_ms=(\d+)", self.path)
+                if delay:
+                    time.sleep(int(delay.group(1)) / 1000)
                 out = (b'{"status":"ready"}' if self.path == "/health"
                        else f'{{"route":"{rec.route}","n":{len(rec.requests)},'
                             f'"len":{len(body)}}}'.encode())

@@ -330,3 +330,39 @@ def test_head_answer_keeps_the_members_content_length(workdir, recorders):
         assert head_head.startswith(b"HTTP/1.1 200 ") and get_head.startswith(b"HTTP/1.1 200 ")
     finally:
         stop_lb(lb)
+
+
+def test_answers_arriving_together_beyond_the_provided_buffers(workdir, recorders, monkeypatch):
+    # On io_uring the balancer receives members' answers into the loop's provided buffers
+    # (256; 1 here). Answers that arrive together run out of them: those sockets receive into
+    # a buffer of their own, and every client still gets its own answer.
+    monkeypatch.setenv("TANDEM_IOLOOP_BUFS", "1")
+    rec, = recorders(1)
+    # Long enough that no health check, connect or read times out while it is stopped.
+    lb = start_lb(workdir, [("OX-1", rec.port, 50, "ready")],
+                  balancer="health_interval = 10s\nhealth_timeout = 5s\nconnect_timeout = 5s")
+    clients = [http.client.HTTPConnection("127.0.0.1", lb.port, timeout=30) for _ in range(40)]
+    try:
+        # Overlapping requests: each client gets a member connection of its own, kept alive,
+        # so that no connect (with its timeout) runs while the balancer is stopped below.
+        for c in clients:
+            c.request("GET", "/warm?delay_ms=300")
+        for c in clients:
+            assert c.getresponse().read()
+        for i, c in enumerate(clients):
+            c.request("GET", f"/n{i}?delay_ms=400")
+        time.sleep(0.2)  # forwarded, the member still holds the answers back
+        os.kill(lb.pid, signal.SIGSTOP)  # so that they all arrive while it waits
+        try:
+            time.sleep(0.6)
+        finally:
+            os.kill(lb.pid, signal.SIGCONT)
+        for c in clients:
+            r = c.getresponse()
+            assert r.status == 200 and json.loads(r.read())["route"] == "OX-1"
+        assert sorted(p for _, p, _, _ in rec.requests if p.startswith("/n")) == \
+            sorted(f"/n{i}?delay_ms=400" for i in range(40))
+    finally:
+        for c in clients:
+            c.close()
+        stop_lb(lb)
