@@ -378,10 +378,19 @@ static int run_epoll(struct ioloop *loop)
 
 /* ---------------------------------------------------------------- io_uring */
 
+/* TANDEM_IOLOOP: unset, empty or "io_uring" = a ring when the kernel allows, "epoll" = none. */
 static bool ring_wanted(void)
 {
+	static atomic_bool told;
 	const char *mode = getenv("TANDEM_IOLOOP");
-	return mode == NULL || strcmp(mode, "epoll") != 0;
+	if (mode != NULL && strcmp(mode, "epoll") == 0)
+		return false;
+	if (mode != NULL && mode[0] != '\0' && strcmp(mode, "io_uring") != 0 &&
+	    !atomic_exchange(&told, true))
+		log_warn("ioloop",
+		         "TANDEM_IOLOOP=%s: unknown, expected epoll or io_uring; using io_uring",
+		         mode);
+	return true;
 }
 
 static char *buf_at(struct ioloop *loop, unsigned bid)

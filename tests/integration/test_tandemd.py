@@ -30,6 +30,15 @@ def test_health_reports_ready_route_and_version(start_tandemd):
     assert len(r.header("x-request-id")) == 16
 
 
+def test_an_unknown_ioloop_mode_is_named_in_the_log_and_the_node_serves(start_tandemd,
+                                                                        monkeypatch):
+    monkeypatch.setenv("TANDEM_IOLOOP", "epol")
+    node = start_tandemd()
+    assert "TANDEM_IOLOOP=epol: unknown, expected epoll or io_uring" in \
+        node.wait_stderr("TANDEM_IOLOOP=epol")
+    assert get(node.port, "/health").status == 200
+
+
 def test_head_health_has_length_but_no_body(start_tandemd):
     node = start_tandemd()
     with connect(node.port) as s:
