@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 		struct session s;
 		memset(&s, 0, sizeof(s));
 		random_hex(s.id, 16);
-		random_hex(s.secret, 16);
+		random_hex(s.digest, 16);
 		random_hex(s.cookie_hash, 16);
 		s.cid = 1 + i % 1000;
 		s.uid = 3 + i;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* In-process session store: open hashing by id, one mutex, lazy expiry plus a small sweep on
-   every insert so that abandoned sessions do not accumulate. */
+   every insert so that abandoned sessions do not accumulate; revocation generations per
+   context beside it, under the same mutex so that put and revoke are ordered. */
 #include "session-store.h"
 
 #include <pthread.h>
@@ -12,6 +13,15 @@
 
 #define INITIAL_BUCKETS 1024
 #define SWEEP_PER_PUT   8
+#define GEN_BUCKETS     256
+
+/* A context's revocation generation: only contexts that had a revocation have one (a few
+   bytes each, kept for the life of the process like Redis keeps its counters). */
+struct gen_entry {
+	int64_t cid;
+	uint64_t gen;
+	struct gen_entry *next;
+};
 
 struct entry {
 	struct session s;
@@ -26,6 +36,7 @@ struct memory_store {
 	size_t count;
 	size_t sweep_pos;
 	uint64_t last_now;
+	struct gen_entry *gens[GEN_BUCKETS];
 };
 
 static size_t hash_id(const char *id, size_t n)
@@ -82,12 +93,30 @@ static void sweep(struct memory_store *ms, uint64_t now)
 	}
 }
 
+static struct gen_entry **gen_find(struct memory_store *ms, int64_t cid)
+{
+	struct gen_entry **pp = &ms->gens[(uint64_t)cid % GEN_BUCKETS];
+	while (*pp != NULL && (*pp)->cid != cid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static uint64_t gen_of(struct memory_store *ms, int64_t cid)
+{
+	struct gen_entry *g = *gen_find(ms, cid);
+	return g != NULL ? g->gen : 0;
+}
+
 static int mem_put(struct session_store *store, const struct session *s)
 {
 	struct memory_store *ms = (struct memory_store *)store;
+	pthread_mutex_lock(&ms->lock);
+	if (gen_of(ms, s->cid) != s->gen) {
+		pthread_mutex_unlock(&ms->lock);
+		return 1;
+	}
 	struct entry *e = mem_calloc(1, sizeof(*e));
 	e->s = *s;
-	pthread_mutex_lock(&ms->lock);
 	sweep(ms, s->created_ms);
 	if (ms->count >= ms->nbuckets)
 		grow(ms);
@@ -134,6 +163,42 @@ static int mem_touch(struct session_store *store, const struct session *sess, ui
 		(*pp)->s.last_ms = now;
 	pthread_mutex_unlock(&ms->lock);
 	return 0;
+}
+
+static int mem_generation(struct session_store *store, int64_t cid, uint64_t *gen_r)
+{
+	struct memory_store *ms = (struct memory_store *)store;
+	pthread_mutex_lock(&ms->lock);
+	*gen_r = gen_of(ms, cid);
+	pthread_mutex_unlock(&ms->lock);
+	return 0;
+}
+
+static int mem_revoke(struct session_store *store, int64_t cid, int64_t uid)
+{
+	struct memory_store *ms = (struct memory_store *)store;
+	int ended = 0;
+	pthread_mutex_lock(&ms->lock);
+	struct gen_entry **gp = gen_find(ms, cid);
+	if (*gp == NULL) {
+		*gp = mem_calloc(1, sizeof(**gp));
+		(*gp)->cid = cid;
+	}
+	(*gp)->gen++;
+	/* A full scan, like list_user: revocations are rare administrative acts. */
+	for (size_t b = 0; b < ms->nbuckets; b++) {
+		struct entry **pp = &ms->buckets[b];
+		while (*pp != NULL) {
+			if ((*pp)->s.cid == cid && (uid == 0 || (*pp)->s.uid == uid)) {
+				unlink_entry(ms, pp);
+				ended++;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ms->lock);
+	return ended;
 }
 
 static int mem_remove(struct session_store *store, const char *id)
@@ -205,12 +270,21 @@ static void mem_destroy(struct session_store *store)
 			unlink_entry(ms, &ms->buckets[b]);
 	}
 	mem_free(&ms->buckets);
+	for (size_t b = 0; b < GEN_BUCKETS; b++) {
+		while (ms->gens[b] != NULL) {
+			struct gen_entry *g = ms->gens[b];
+			ms->gens[b] = g->next;
+			mem_free(&g);
+		}
+	}
 	pthread_mutex_destroy(&ms->lock);
 	mem_free(&ms);
 }
 
 static const struct session_store_ops memory_ops = {
     .put = mem_put,
+    .generation = mem_generation,
+    .revoke = mem_revoke,
     .get = mem_get,
     .touch = mem_touch,
     .remove = mem_remove,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Session store on Redis: one small hash per session plus per-user and per-node indexes. */
+/* Session store on Redis: one small hash per session plus per-user, per-context and per-node
+   indexes, and a revocation generation per context. */
 #include "session-store-redis.h"
 
 #include <assert.h>
@@ -23,7 +24,7 @@
    hash-max-listpack-value) so that a session's hash stays a small listpack: a login longer
    than 64 bytes is split over l, m and o (docs/internals/sessions.md, "Redis store"). */
 enum field {
-	F_SECRET,              /* k */
+	F_DIGEST,              /* d: the secret's keyed digest (never the secret) */
 	F_CID,                 /* c */
 	F_UID,                 /* u */
 	F_LOGIN,               /* l: the login's first 64 bytes */
@@ -40,7 +41,7 @@ enum field {
 	F_LOGIN3,              /* o: login bytes 128-191, only when longer */
 	F_COUNT
 };
-#define HMGET_ALL   "HMGET %s k c u l a h i r t s x y m o"
+#define HMGET_ALL   "HMGET %s d c u l a h i r t s x y m o"
 #define LOGIN_CHUNK 64
 static const char login_fields[] = {'l', 'm', 'o'};
 
@@ -81,6 +82,16 @@ static void key_user(const char *prefix, int64_t cid, int64_t uid, char key[KEY_
 static void key_node(const char *prefix, const char *route, size_t route_len, char key[KEY_MAX])
 {
 	snprintf(key, KEY_MAX, "%sn:%.*s", prefix, (int)route_len, route);
+}
+
+static void key_context(const char *prefix, int64_t cid, char key[KEY_MAX])
+{
+	snprintf(key, KEY_MAX, "%sc:%lld", prefix, (long long)cid);
+}
+
+static void key_generation(const char *prefix, int64_t cid, char key[KEY_MAX])
+{
+	snprintf(key, KEY_MAX, "%sg:%lld", prefix, (long long)cid);
 }
 
 static void key_routes(const char *prefix, char key[KEY_MAX])
@@ -249,18 +260,30 @@ out:
 	return ret;
 }
 
-#define PUT_QUEUED 9
+#define PUT_QUEUED 12
+
+/* A generation from GET's reply: nil is 0 (no revocation yet). */
+static bool reply_gen(const redisReply *r, uint64_t *gen_r)
+{
+	if (r->type == REDIS_REPLY_NIL) {
+		*gen_r = 0;
+		return true;
+	}
+	return reply_u64(r, gen_r);
+}
 
 static int redis_put(struct session_store *store, const struct session *s)
 {
 	struct redis_store *rs = (struct redis_store *)store;
-	char skey[KEY_MAX], ukey[KEY_MAX], nkey[KEY_MAX], rkey[KEY_MAX];
-	redisReply *r[PUT_QUEUED + 3] = {NULL};
-	unsigned n = PUT_QUEUED + 2;
+	char skey[KEY_MAX], ukey[KEY_MAX], ckey[KEY_MAX], gkey[KEY_MAX], nkey[KEY_MAX], rkey[KEY_MAX];
+	redisReply *r[PUT_QUEUED + 4] = {NULL};
+	unsigned n = PUT_QUEUED + 3;
 	int ret = -1;
 
 	key_session(rs->prefix, s->id, skey);
 	key_user(rs->prefix, s->cid, s->uid, ukey);
+	key_context(rs->prefix, s->cid, ckey);
+	key_generation(rs->prefix, s->cid, gkey);
 	key_node(rs->prefix, s->route, strlen(s->route), nkey);
 	key_routes(rs->prefix, rkey);
 	unsigned long long lifetime = s->lifetime_ms;
@@ -269,16 +292,18 @@ static int redis_put(struct session_store *store, const struct session *s)
 	struct redis_conn *c = conn_get(rs->pool);
 	if (c == NULL)
 		goto out;
-	/* One round trip: the transaction, then WAIT on the same connection (WAIT counts only
-	   this connection's writes). The per-user and per-node keys get a TTL when created (NX)
-	   and keep the longest one (GT), so an index never outlives its sessions for long and
-	   never dies before them. */
+	/* One round trip: the transaction, the context's generation, then WAIT on the same
+	   connection (WAIT counts only this connection's writes). The index keys get a TTL when
+	   created (NX) and keep the longest one (GT), so an index never outlives its sessions
+	   for long and never dies before them. The generation is read after the transaction:
+	   a revocation that moved it before has to be answered by taking the session back, one
+	   that moves it after finds the session in the indexes and ends it. */
 	redis_appendf(c, "MULTI");
 	struct args hset = {0};
 	char num[5][24];
 	arg_str(&hset, "HSET");
 	arg_str(&hset, skey);
-	field(&hset, "k", s->secret);
+	field(&hset, "d", s->digest);
 	snprintf(num[0], sizeof(num[0]), "%lld", (long long)s->cid);
 	field(&hset, "c", num[0]);
 	snprintf(num[1], sizeof(num[1]), "%lld", (long long)s->uid);
@@ -308,8 +333,12 @@ static int redis_put(struct session_store *store, const struct session *s)
 	redis_appendf(c, "ZADD %s %llu %s", nkey, expiry, s->id);
 	redis_appendf(c, "PEXPIRE %s %llu NX", nkey, lifetime);
 	redis_appendf(c, "PEXPIRE %s %llu GT", nkey, lifetime);
+	redis_appendf(c, "SADD %s %s", ckey, num[1]);
+	redis_appendf(c, "PEXPIRE %s %llu NX", ckey, lifetime);
+	redis_appendf(c, "PEXPIRE %s %llu GT", ckey, lifetime);
 	redis_appendf(c, "SADD %s %s", rkey, s->route);
 	redis_appendf(c, "EXEC");
+	redis_appendf(c, "GET %s", gkey);
 	if (rs->backup_count > 0) {
 		redis_appendf(c, "WAIT %u %u", rs->backup_count, rs->wait_ms);
 		n++;
@@ -322,6 +351,16 @@ static int redis_put(struct session_store *store, const struct session *s)
 		snprintf(why, sizeof(why), "%s", session_store_error());
 		(void)drop_session(c, skey, ukey, nkey, s->id);
 		session_store_set_error("%s", why);
+		goto out;
+	}
+	uint64_t gen;
+	if (!reply_gen(r[PUT_QUEUED + 2], &gen)) {
+		reply_error(c, "GET generation", r[PUT_QUEUED + 2]);
+		(void)drop_session(c, skey, ukey, nkey, s->id);
+		goto out;
+	}
+	if (gen != s->gen) {
+		ret = drop_session(c, skey, ukey, nkey, s->id) < 0 ? -1 : 1;
 		goto out;
 	}
 	if (rs->backup_count > 0) {
@@ -389,8 +428,8 @@ static int parse_session(const redisReply *r, const char *id, struct session *s_
 	snprintf(s_r->id, sizeof(s_r->id), "%s", id);
 	uint64_t stay = 0;
 	const redisReply *const *e = (const redisReply *const *)r->element;
-	if (!reply_str(e[F_SECRET], s_r->secret, sizeof(s_r->secret)))
-		*bad_r = "secret";
+	if (!reply_str(e[F_DIGEST], s_r->digest, sizeof(s_r->digest)))
+		*bad_r = "digest";
 	else if (!reply_i64(e[F_CID], &s_r->cid))
 		*bad_r = "cid";
 	else if (!reply_i64(e[F_UID], &s_r->uid))
@@ -588,6 +627,94 @@ static int redis_remove(struct session_store *store, const char *id)
 	key_user(rs->prefix, cid, uid, ukey);
 	key_node(rs->prefix, route, strlen(route), nkey);
 	ret = drop_session(c, skey, ukey, nkey, id);
+out:
+	if (r != NULL)
+		freeReplyObject(r);
+	if (ret < 0)
+		count_error(rs);
+	redis_pool_put(rs->pool, &c);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- revocation */
+
+static int redis_generation(struct session_store *store, int64_t cid, uint64_t *gen_r)
+{
+	struct redis_store *rs = (struct redis_store *)store;
+	char gkey[KEY_MAX];
+	redisReply *r = NULL;
+	int ret = -1;
+	key_generation(rs->prefix, cid, gkey);
+	struct redis_conn *c = conn_get(rs->pool);
+	if (c == NULL)
+		goto out;
+	r = redis_commandf(c, "GET %s", gkey);
+	if (r == NULL) {
+		session_store_set_error("%s", redis_conn_error(c));
+		goto out;
+	}
+	if (!reply_gen(r, gen_r)) {
+		reply_error(c, "GET generation", r);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (r != NULL)
+		freeReplyObject(r);
+	if (ret < 0)
+		count_error(rs);
+	redis_pool_put(rs->pool, &c);
+	return ret;
+}
+
+/* One script, so that the generation moves and the sessions go in one step no put can come
+   between (a put reads the generation after its own transaction). ARGV: prefix, cid, uid
+   (0 = every user of the context, from the c: index). Keys are built in the script: they
+   all live under the prefix on the one Redis the store uses. */
+static const char revoke_script[] =
+    "local p, cid, uid = ARGV[1], ARGV[2], ARGV[3]\n"
+    "redis.call('INCR', p .. 'g:' .. cid)\n"
+    "local users = {uid}\n"
+    "if uid == '0' then\n"
+    "  users = redis.call('SMEMBERS', p .. 'c:' .. cid)\n"
+    "  redis.call('DEL', p .. 'c:' .. cid)\n"
+    "else\n"
+    "  redis.call('SREM', p .. 'c:' .. cid, uid)\n"
+    "end\n"
+    "local ended = 0\n"
+    "for _, u in ipairs(users) do\n"
+    "  local ukey = p .. 'u:' .. cid .. ':' .. u\n"
+    "  for _, id in ipairs(redis.call('ZRANGE', ukey, 0, -1)) do\n"
+    "    local route = redis.call('HGET', p .. 's:' .. id, 'r')\n"
+    "    ended = ended + redis.call('DEL', p .. 's:' .. id)\n"
+    "    if route then redis.call('ZREM', p .. 'n:' .. route, id) end\n"
+    "  end\n"
+    "  redis.call('DEL', ukey)\n"
+    "end\n"
+    "return ended\n";
+
+static int redis_revoke(struct session_store *store, int64_t cid, int64_t uid)
+{
+	struct redis_store *rs = (struct redis_store *)store;
+	redisReply *r = NULL;
+	int ret = -1;
+	char cids[24], uids[24];
+	snprintf(cids, sizeof(cids), "%lld", (long long)cid);
+	snprintf(uids, sizeof(uids), "%lld", (long long)uid);
+	struct redis_conn *c = conn_get(rs->pool);
+	if (c == NULL)
+		goto out;
+	const char *argv[] = {"EVAL", revoke_script, "0", rs->prefix, cids, uids};
+	r = redis_command(c, 6, argv, NULL);
+	if (r == NULL) {
+		session_store_set_error("%s", redis_conn_error(c));
+		goto out;
+	}
+	if (r->type != REDIS_REPLY_INTEGER) {
+		reply_error(c, "revoking sessions", r);
+		goto out;
+	}
+	ret = r->integer > INT32_MAX ? INT32_MAX : (int)r->integer;
 out:
 	if (r != NULL)
 		freeReplyObject(r);
@@ -834,6 +961,8 @@ static void redis_destroy(struct session_store *store)
 
 static const struct session_store_ops redis_ops = {
     .put = redis_put,
+    .generation = redis_generation,
+    .revoke = redis_revoke,
     .get = redis_get,
     .touch = redis_touch,
     .remove = redis_remove,

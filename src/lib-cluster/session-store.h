@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Session store interface (DESIGN §4): memory for a single node; Redis for clusters later. */
+/* Session store interface (DESIGN §4, §16): memory for a single node, Redis for clusters.
+   Stores never see a session's secret, only its keyed digest. */
 #ifndef TANDEM_SESSION_STORE_H
 #define TANDEM_SESSION_STORE_H
 
@@ -11,7 +12,9 @@
 
 struct session {
 	char id[SESSION_ID_LEN + 1];
-	char secret[SESSION_ID_LEN + 1];
+	/* hex of a keyed BLAKE2b-128 of the secret (sessions.c): whoever reads the store cannot
+	   present the secret, and without the key cannot make a digest for a secret of theirs */
+	char digest[SESSION_ID_LEN + 1];
 	int64_t cid;
 	int64_t uid;
 	char login[130];
@@ -23,13 +26,24 @@ struct session {
 	uint64_t last_ms;     /* last use, refreshed on access (throttled) */
 	uint64_t lifetime_ms; /* idle lifetime */
 	bool stay_signed_in;
+	/* The context's revocation generation read before the password was checked (put
+	   refuses the session when it has moved since); not stored. */
+	uint64_t gen;
 };
 
 struct session_store;
 
 struct session_store_ops {
-	/* Stores s (new id). Returns 0 or -1. */
+	/* Stores s (new id) unless a revocation in s->cid came after s->gen was read: 0 stored,
+	   1 revoked meanwhile (nothing stored), -1 store error. */
 	int (*put)(struct session_store *store, const struct session *s);
+	/* The revocation generation of cid (0 before the first revocation): read it before
+	   checking credentials and hand it to put in s->gen. 0 or -1. */
+	int (*generation)(struct session_store *store, int64_t cid, uint64_t *gen_r);
+	/* Ends every session of user uid in cid, or of the whole context when uid is 0, and
+	   moves cid's generation on, atomically: a login that checked credentials before
+	   cannot store its session after. Returns the sessions ended, or -1 (store error). */
+	int (*revoke)(struct session_store *store, int64_t cid, int64_t uid);
 	/* 1 found and not expired (copied to *s_r), 0 unknown or expired, -1 store error. */
 	int (*get)(struct session_store *store, const char *id, uint64_t now_ms,
 	           struct session *s_r);

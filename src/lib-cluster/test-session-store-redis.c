@@ -62,7 +62,7 @@ static struct session make(const char *route, int64_t cid, int64_t uid, uint64_t
 	memset(&s, 0, sizeof(s));
 	snprintf(s.id, sizeof(s.id), "%08x%08x%08x%08x", test_rand(), test_rand(), test_rand(),
 	         test_rand());
-	snprintf(s.secret, sizeof(s.secret), "%08x%08x%08x%08x", test_rand(), test_rand(),
+	snprintf(s.digest, sizeof(s.digest), "%08x%08x%08x%08x", test_rand(), test_rand(),
 	         test_rand(), test_rand());
 	s.cid = cid;
 	s.uid = uid;
@@ -107,7 +107,7 @@ static void test_round_trip(void)
 	memset(&got, 0xa5, sizeof(got));
 	test_assert_int_eq(st->ops->get(st, s.id, now, &got), 1);
 	test_assert_str_eq(got.id, s.id);
-	test_assert_str_eq(got.secret, s.secret);
+	test_assert_str_eq(got.digest, s.digest);
 	test_assert_int_eq(got.cid, 42);
 	test_assert_int_eq(got.uid, 1234567890123LL);
 	test_assert_str_eq(got.login, s.login);
@@ -493,11 +493,13 @@ static void test_bad_data(void)
 	freeReplyObject(admin_cmd("HSET %s c abc", sk));
 	test_assert_int_eq(st->ops->get(st, s.id, now, &got), -1);
 	test_assert(strstr(session_store_error(), "malformed (field cid)") != NULL);
-	freeReplyObject(admin_cmd("HSET %s c 3 k %b", sk, "0123456789abcdef0123456789abcdef0", 33));
+	freeReplyObject(admin_cmd("HSET %s c 3 d %b", sk, "0123456789abcdef0123456789abcdef0", 33));
 	test_assert_int_eq(st->ops->get(st, s.id, now, &got), -1);
-	test_assert(strstr(session_store_error(), "secret") != NULL);
-	/* a fragment (some fields only) is an unknown session */
-	freeReplyObject(admin_cmd("HDEL %s k", sk));
+	test_assert(strstr(session_store_error(), "digest") != NULL);
+	/* a fragment (some fields only) is an unknown session; so is a record of the layout
+	   before digests, which held the secret itself in k */
+	freeReplyObject(admin_cmd("HDEL %s d", sk));
+	freeReplyObject(admin_cmd("HSET %s k %s", sk, "0123456789abcdef0123456789abcdef"));
 	test_assert_int_eq(st->ops->get(st, s.id, now, &got), 0);
 
 	freeReplyObject(admin_cmd("DEL %s", uk));
@@ -567,7 +569,7 @@ static void *worker_run(void *arg)
 		s.created_ms = s.last_ms = now;
 		char ids[8][SESSION_ID_LEN + 1];
 		if (st->ops->put(st, &s) != 0 || st->ops->get(st, s.id, now, &got) != 1 ||
-		    strcmp(got.secret, s.secret) != 0 || st->ops->touch(st, &got, now + 1) != 0 ||
+		    strcmp(got.digest, s.digest) != 0 || st->ops->touch(st, &got, now + 1) != 0 ||
 		    st->ops->list_user(st, 1, w->uid, now, ids, 8) != 1 ||
 		    st->ops->remove(st, s.id) != 1)
 			w->failures++;
@@ -701,6 +703,60 @@ static void test_redis_down(void)
 	session_store_destroy(&st);
 }
 
+static void test_revoke(void)
+{
+	const char *prefix = "tandem:rv:v1:";
+	struct session_store *st = store_new(prefix, "OX-1");
+	struct session_store *st2 = store_new(prefix, "OX-2");
+	uint64_t now = clock_wall_ms(), gen = 99;
+	struct session got;
+	test_assert_int_eq(st->ops->generation(st, 5, &gen), 0);
+	test_assert_int_eq(gen, 0);
+	struct session a = make("OX-1", 5, 6, now, 60000), b = make("OX-2", 5, 6, now, 60000);
+	struct session c = make("OX-1", 5, 7, now, 60000), d = make("OX-1", 9, 6, now, 60000);
+	test_assert_int_eq(st->ops->put(st, &a), 0);
+	test_assert_int_eq(st2->ops->put(st2, &b), 0);
+	test_assert_int_eq(st->ops->put(st, &c), 0);
+	test_assert_int_eq(st->ops->put(st, &d), 0);
+	char ck[256], uk[256], nk[256];
+	key(ck, sizeof(ck), prefix, "c:", "5");
+	key(uk, sizeof(uk), prefix, "u:", "5:6");
+	key(nk, sizeof(nk), prefix, "n:", "OX-2");
+	test_assert_int_eq(admin_int("SCARD %s", ck, NULL), 2);
+	/* one user, sessions made on two nodes; the indexes lose them too */
+	test_assert_int_eq(st->ops->revoke(st, 5, 6), 2);
+	test_assert_int_eq(st2->ops->get(st2, a.id, now, &got), 0);
+	test_assert_int_eq(st->ops->get(st, b.id, now, &got), 0);
+	test_assert_int_eq(admin_int("EXISTS %s", uk, NULL), 0);
+	test_assert_int_eq(admin_zscore(nk, b.id), -1);
+	test_assert_int_eq(st->ops->get(st, c.id, now, &got), 1);
+	/* a put with the generation from before the revocation is taken back */
+	struct session late = make("OX-1", 5, 6, now, 60000);
+	test_assert_int_eq(st->ops->put(st, &late), 1);
+	test_assert_int_eq(st->ops->get(st, late.id, now, &got), 0);
+	test_assert_int_eq(admin_int("EXISTS %s", uk, NULL), 0);
+	test_assert_int_eq(st->ops->generation(st, 5, &gen), 0);
+	test_assert_int_eq(gen, 1);
+	late.gen = 1;
+	test_assert_int_eq(st->ops->put(st, &late), 0);
+	/* the context: every user, the other context untouched */
+	test_assert_int_eq(st2->ops->revoke(st2, 5, 0), 2);
+	test_assert_int_eq(st->ops->get(st, c.id, now, &got), 0);
+	test_assert_int_eq(st->ops->get(st, late.id, now, &got), 0);
+	test_assert_int_eq(st->ops->get(st, d.id, now, &got), 1);
+	test_assert_int_eq(admin_int("EXISTS %s", ck, NULL), 0);
+	test_assert_int_eq(st->ops->generation(st, 5, &gen), 0);
+	test_assert_int_eq(gen, 2);
+	test_assert_int_eq(st->ops->revoke(st, 77, 0), 0);
+	/* nothing in the store holds a secret's clear value: the record has a digest only */
+	char sk[256];
+	key(sk, sizeof(sk), prefix, "s:", d.id);
+	test_assert_int_eq(admin_int("HEXISTS %s %s", sk, "k"), 0);
+	test_assert_int_eq(admin_int("HEXISTS %s %s", sk, "d"), 1);
+	session_store_destroy(&st);
+	session_store_destroy(&st2);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -717,6 +773,7 @@ int main(void)
 	    {"threads", test_threads},
 	    {"redis frozen", test_redis_frozen},
 	    {"redis down", test_redis_down},
+	    {"revoke", test_revoke},
 	    {NULL, NULL},
 	};
 	test_redis_start();

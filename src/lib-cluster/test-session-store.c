@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Memory session store: put/get/touch/remove, expiry, per-user listing oldest first. */
+/* Memory session store: put/get/touch/remove, expiry, per-user listing oldest first,
+   revocation by user and by context with generations that refuse a late put. */
 #include <stdio.h>
 #include <string.h>
 
@@ -59,11 +60,51 @@ static void test_list_user_and_growth(void)
 	session_store_destroy(&st);
 }
 
+static void test_revoke(void)
+{
+	struct session_store *st = session_store_memory_create();
+	struct session got;
+	uint64_t gen = 99;
+	test_assert_int_eq(st->ops->generation(st, 1, &gen), 0);
+	test_assert_int_eq(gen, 0);
+	struct session a = make("a", 7, 100), b = make("b", 7, 100), c = make("c", 8, 100);
+	struct session other = make("d", 7, 100);
+	other.cid = 2;
+	test_assert_int_eq(st->ops->put(st, &a), 0);
+	test_assert_int_eq(st->ops->put(st, &b), 0);
+	test_assert_int_eq(st->ops->put(st, &c), 0);
+	test_assert_int_eq(st->ops->put(st, &other), 0);
+	/* one user: both of its sessions, nobody else's */
+	test_assert_int_eq(st->ops->revoke(st, 1, 7), 2);
+	test_assert_int_eq(st->ops->get(st, "a", 500, &got), 0);
+	test_assert_int_eq(st->ops->get(st, "b", 500, &got), 0);
+	test_assert_int_eq(st->ops->get(st, "c", 500, &got), 1);
+	test_assert_int_eq(st->ops->get(st, "d", 500, &got), 1);
+	/* a login that read generation 0 before the revocation cannot store its session */
+	test_assert_int_eq(st->ops->put(st, &a), 1);
+	test_assert_int_eq(st->ops->get(st, "a", 500, &got), 0);
+	test_assert_int_eq(st->ops->generation(st, 1, &gen), 0);
+	test_assert_int_eq(gen, 1);
+	a.gen = gen;
+	test_assert_int_eq(st->ops->put(st, &a), 0);
+	/* the whole context: every user, and the other context keeps its session */
+	test_assert_int_eq(st->ops->revoke(st, 1, 0), 2);
+	test_assert_int_eq(st->ops->get(st, "c", 500, &got), 0);
+	test_assert_int_eq(st->ops->get(st, "d", 500, &got), 1);
+	test_assert_int_eq(st->ops->generation(st, 1, &gen), 0);
+	test_assert_int_eq(gen, 2);
+	test_assert_int_eq(st->ops->generation(st, 2, &gen), 0);
+	test_assert_int_eq(gen, 0);
+	test_assert_int_eq(st->ops->revoke(st, 3, 0), 0);
+	session_store_destroy(&st);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"basic", test_basic},
 	    {"list user and growth", test_list_user_and_growth},
+	    {"revoke", test_revoke},
 	    {NULL, NULL},
 	};
 	return test_run(cases);

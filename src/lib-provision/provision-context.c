@@ -329,6 +329,9 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 			prov_error_sql(err, "configdb", &sql_err);
 		return NULL;
 	}
+	/* The id is ours now: sessions an earlier context of this id may have left end here,
+	   and logins into it that are still under way cannot store theirs. */
+	prov_revoke(prov, spec->cid, 0);
 	/* 2. the schema (created if new), the context's rows and its admin, the filestore
 	   directory; any failure gives the places back so nothing is left half-created */
 	struct userdb_init ui = {.cid = spec->cid, .admin = &spec->admin, .err = err};
@@ -581,11 +584,15 @@ static json_t *run_change(struct provision *prov, struct change_ctx *cc, struct 
 	cc->err = err;
 	err->status = PROV_OK;
 	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, change_context, cc, &sql_err) < 0) {
+		if (err->status == PROV_OK && cc->enabled == 0)
+			prov_revoke(prov, cc->cid, 0); /* the commit may have happened */
 		if (err->status == PROV_OK)
 			prov_error_sql(err, "configdb", &sql_err);
 		return NULL;
 	}
 	provision_context_changed(prov, cc->cid);
+	if (cc->enabled == 0)
+		prov_revoke(prov, cc->cid, 0);
 	return provision_get_context(prov, cc->cid, err);
 }
 
@@ -639,9 +646,11 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, release_context, &loc, &sql_err) <
 	    0) {
 		prov_error_sql(err, "configdb", &sql_err);
+		prov_revoke(prov, cid, 0); /* the commit may have happened */
 		return -1;
 	}
 	provision_context_changed(prov, cid);
+	prov_revoke(prov, cid, 0);
 	struct sql_db *udb = prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
 	if (udb == NULL)
 		return -1;
@@ -666,8 +675,10 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	}
 	r = sql_commit(conn, &sql_err);
 	sql_conn_put(&conn);
-	/* Again now that its rows are gone: whatever was cached from them in between goes. */
+	/* Again now that its rows are gone: whatever was cached from them in between goes, and
+	   a login that read them in between has its session ended. */
 	provision_context_changed(prov, cid);
+	prov_revoke(prov, cid, 0);
 	if (r < 0) {
 		prov_error_sql(err, "user schema", &sql_err);
 		return -1;

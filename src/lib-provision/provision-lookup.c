@@ -24,6 +24,18 @@ void provision_set_change_hook(struct provision *prov, provision_change_fn *fn, 
 	prov->on_change_ctx = ctx;
 }
 
+void provision_set_revoke_hook(struct provision *prov, provision_revoke_fn *fn, void *ctx)
+{
+	prov->on_revoke = fn;
+	prov->on_revoke_ctx = ctx;
+}
+
+void prov_revoke(struct provision *prov, int64_t cid, int64_t uid)
+{
+	if (prov->on_revoke != NULL)
+		prov->on_revoke(cid, uid, prov->on_revoke_ctx);
+}
+
 void provision_context_changed(struct provision *prov, int64_t cid)
 {
 	if (prov->on_change != NULL)
@@ -103,13 +115,13 @@ static int load_location(struct provision *prov, int64_t cid, struct prov_locati
 	return 0;
 }
 
-struct sql_db *provision_context_db(struct provision *prov, int64_t cid,
-                                    struct prov_location *loc_r, struct prov_error *err)
+static struct sql_db *context_db(struct provision *prov, int64_t cid, bool fresh,
+                                 struct prov_location *loc_r, struct prov_error *err)
 {
 	time_t now = time(NULL);
 	pthread_mutex_lock(&prov->lock);
 	struct cached_location *c = find(prov, cid);
-	if (c != NULL && c->expires > now) {
+	if (!fresh && c != NULL && c->expires > now) {
 		*loc_r = c->loc;
 		struct sql_db *db = c->db;
 		pthread_mutex_unlock(&prov->lock);
@@ -133,6 +145,18 @@ struct sql_db *provision_context_db(struct provision *prov, int64_t cid,
 	pthread_mutex_unlock(&prov->lock);
 	*loc_r = loc;
 	return db;
+}
+
+struct sql_db *provision_context_db(struct provision *prov, int64_t cid,
+                                    struct prov_location *loc_r, struct prov_error *err)
+{
+	return context_db(prov, cid, false, loc_r, err);
+}
+
+struct sql_db *provision_context_db_fresh(struct provision *prov, int64_t cid,
+                                          struct prov_location *loc_r, struct prov_error *err)
+{
+	return context_db(prov, cid, true, loc_r, err);
 }
 
 int provision_lookup_mapping(struct provision *prov, const char *mapping, int64_t *cid_r,

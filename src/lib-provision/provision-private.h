@@ -24,6 +24,8 @@ struct provision {
 	void *on_change_ctx;
 	provision_user_change_fn *on_user_change;
 	void *on_user_change_ctx;
+	provision_revoke_fn *on_revoke;
+	void *on_revoke_ctx;
 };
 
 /* The configdb's consistency key: all of it is one unit for read-your-writes. */
@@ -54,6 +56,8 @@ void prov_error_sql(struct prov_error *err, const char *what, const struct sql_e
 /* Looks up cid: 1 found, 0 unknown (NOT_FOUND set), -1 error. */
 int prov_locate(struct provision *prov, int64_t cid, struct ctx_location *loc,
                 struct prov_error *err);
+/* Ends the sessions of uid in cid (0: of the whole context) through the revoke hook. */
+void prov_revoke(struct provision *prov, int64_t cid, int64_t uid);
 /* The pool for a context's schema; creates the schema and applies migrations first when
    create is set. The pool stays cached in prov. */
 struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const char *schema,

@@ -371,6 +371,9 @@ static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
 	int r = sql_transaction(db, SQL_WRITE, cu->cid, change_user_txn, cu, &sql_err);
 	/* Also after a failure: a commit that lost its connection may still have happened. */
 	user_changed(prov, cu->cid, cu->uid);
+	bool refused = r < 0 && err->status != PROV_OK; /* by a check here: nothing committed */
+	if (!refused && (cu->delete || cu->hash != NULL || cu->ch->enabled == 0))
+		prov_revoke(prov, cu->cid, cu->uid);
 	if (r < 0) {
 		if (err->status == PROV_OK)
 			prov_error_sql(err, "user schema", &sql_err);

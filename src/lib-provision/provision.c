@@ -520,10 +520,47 @@ int provision_auth_context_admin(struct provision *prov, int64_t cid, const char
 	struct sql_db *db = prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
 	if (db == NULL)
 		return -1;
-	return check_password(db, "user schema",
-	                      "SELECT password_hash FROM users WHERE cid=? AND login=? AND "
-	                      "is_admin=1 AND enabled=1",
-	                      cid, login, password, err);
+	r = check_password(db, "user schema",
+	                   "SELECT password_hash FROM users WHERE cid=? AND login=? AND "
+	                   "is_admin=1 AND enabled=1",
+	                   cid, login, password, err);
+	if (r <= 0)
+		return r;
+	/* Read now, not from a cache: a context disabled a moment ago keeps its admin out. */
+	struct sql_conn *conn;
+	struct sql_error sql_err;
+	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
+		prov_error_sql(err, "configdb", &sql_err);
+		return -1;
+	}
+	struct sql_stmt *s = sql_prepare(
+	    conn, "SELECT enabled, disabled_reason FROM context WHERE cid=?", &sql_err);
+	int found = -1;
+	bool enabled = false;
+	char reason[256] = "";
+	if (s != NULL) {
+		sql_bind_int64(s, 1, cid);
+		found = sql_step(s, &sql_err);
+		if (found > 0) {
+			enabled = sql_col_int64(s, 0) != 0;
+			if (!sql_col_is_null(s, 1))
+				snprintf(reason, sizeof(reason), "%s", sql_col_text(s, 1));
+		}
+		sql_stmt_done(&s);
+	}
+	sql_conn_put(&conn);
+	if (found < 0) {
+		prov_error_sql(err, "configdb", &sql_err);
+		return -1;
+	}
+	if (found == 0)
+		return 0; /* deleted meanwhile */
+	if (!enabled) {
+		prov_error_set(err, PROV_FORBIDDEN, "context %lld is disabled: %s", (long long)cid,
+		               reason[0] != '\0' ? reason : "no reason given");
+		return -1;
+	}
+	return 1;
 }
 
 void provision_foreach_db(struct provision *prov, provision_db_fn *fn, void *ctx)

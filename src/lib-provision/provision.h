@@ -20,6 +20,7 @@ enum prov_status {
 	PROV_UNPLACEABLE, /* 422: nowhere to put it */
 	PROV_UNAVAILABLE, /* 503: a database is unreachable or not initialised */
 	PROV_READ_ONLY,   /* 503: a write while the primary database is down (reads work) */
+	PROV_FORBIDDEN,   /* 403: right credentials, but not allowed now (context disabled) */
 	PROV_INTERNAL,    /* 500 */
 };
 
@@ -45,7 +46,8 @@ void provision_close(struct provision **prov);
 /* Contexts per user schema before a new schema is started (default 1000). */
 void provision_set_contexts_per_schema(struct provision *prov, int64_t n);
 
-/* 1 = valid, 0 = wrong credentials, -1 = error. */
+/* 1 = valid, 0 = wrong credentials, -1 = error. A context admin of a disabled context with
+   the right password gets -1 with FORBIDDEN and the reason. */
 int provision_auth_master(struct provision *prov, const char *login, const char *password,
                           struct prov_error *err);
 int provision_auth_context_admin(struct provision *prov, int64_t cid, const char *login,
@@ -129,6 +131,10 @@ struct prov_location {
    (NOT_FOUND for an unknown context). Thread-safe. */
 struct sql_db *provision_context_db(struct provision *prov, int64_t cid,
                                     struct prov_location *loc_r, struct prov_error *err);
+/* The same with the location read from the configdb now (and cached for the others):
+   for logins, which must see a context disabled or deleted a moment ago. */
+struct sql_db *provision_context_db_fresh(struct provision *prov, int64_t cid,
+                                          struct prov_location *loc_r, struct prov_error *err);
 /* The context a login mapping ("defaultcontext", "1", "acme.example") belongs to. */
 int provision_lookup_mapping(struct provision *prov, const char *mapping, int64_t *cid_r,
                              struct prov_error *err);
@@ -150,6 +156,14 @@ void provision_context_changed(struct provision *prov, int64_t cid);
 typedef void provision_user_change_fn(int64_t cid, int64_t uid, void *ctx);
 void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn,
                                     void *ctx);
+
+/* Called when a context's or a user's sessions must end (DESIGN §16): after a password
+   change, a user disabled or deleted (uid), a context disabled or deleted (uid 0), and
+   before a context id is created (an earlier context with that id may have left sessions).
+   Also after a failed transaction: a commit that lost its connection may have happened.
+   Set before threads use prov. */
+typedef void provision_revoke_fn(int64_t cid, int64_t uid, void *ctx);
+void provision_set_revoke_hook(struct provision *prov, provision_revoke_fn *fn, void *ctx);
 
 struct sql_db;
 /* Calls fn for the configdb (name "configdb") and for each user database opened so far

@@ -47,6 +47,8 @@ static int status_of(enum prov_status s)
 		return 409;
 	case PROV_UNPLACEABLE:
 		return 422;
+	case PROV_FORBIDDEN:
+		return 403;
 	case PROV_UNAVAILABLE:
 	case PROV_READ_ONLY:
 		return 503;

@@ -61,6 +61,16 @@ static void unauthorized(struct http_request *req, const char *message)
 	http_response_error(req, 401, "ADM-0401", message);
 }
 
+void admin_auth_forget_context(struct admin_auth *auth, int64_t cid)
+{
+	pthread_mutex_lock(&auth->lock);
+	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+		if (auth->cache[i].cid == cid)
+			sodium_memzero(&auth->cache[i], sizeof(auth->cache[i]));
+	}
+	pthread_mutex_unlock(&auth->lock);
+}
+
 enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,
                                      struct http_request *req, int64_t cid)
 {
@@ -114,7 +124,10 @@ enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *
 		}
 		if (r < 0) {
 			sodium_memzero(creds, sizeof(creds));
-			http_response_error(req, 503, "ADM-0503", err.message);
+			if (err.status == PROV_FORBIDDEN)
+				http_response_error(req, 403, "ADM-0403", err.message);
+			else
+				http_response_error(req, 503, "ADM-0503", err.message);
 			return ADMIN_NONE;
 		}
 		if (id != ADMIN_NONE) {

@@ -23,6 +23,11 @@ enum admin_identity {
 	ADMIN_CONTEXT, /* admin of the context given as cid */
 };
 
+/* Forgets the verified credentials cached for cid (its admin's password changed, the admin
+   or the context was disabled or deleted): the next request checks them again. Called on
+   every node through the invalidation bus. Thread-safe. */
+void admin_auth_forget_context(struct admin_auth *auth, int64_t cid);
+
 /* Checks the request's credentials. Returns the identity, or ADMIN_NONE after answering the
    request itself (401, 429 or 503). cid > 0 lets a context admin of that context in. */
 enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,

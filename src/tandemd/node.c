@@ -114,6 +114,12 @@ static void user_changed(int64_t cid, int64_t uid, void *ctx)
 	inval_publish(node->inval, INVAL_USER, cid, uid);
 }
 
+static void sessions_end(int64_t cid, int64_t uid, void *ctx)
+{
+	struct node *node = ctx;
+	sessions_revoke(node->sessions, cid, uid);
+}
+
 static void folder_changed(int64_t cid, int64_t folder_id, void *ctx)
 {
 	struct node *node = ctx;
@@ -132,12 +138,14 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 	cache_drop_context(node->folder_cache, ev->cid);
 	cache_drop_context(node->group_cache, ev->cid);
 	cache_drop_context(node->login_cache, ev->cid);
+	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
 
 static void drop_user(const struct inval_event *ev, void *ctx)
 {
 	struct node *node = ctx;
 	sessions_forget_user(node->login_cache, ev->cid, ev->key);
+	admin_auth_forget_context(node->admin_auth, ev->cid);
 	cache_drop(node->group_cache, ev->cid, ev->key);
 }
 
@@ -259,6 +267,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
 		provision_set_change_hook(prov, context_changed, node);
 		provision_set_user_change_hook(prov, user_changed, node);
+		provision_set_revoke_hook(prov, sessions_end, node);
 		node->prov = prov;
 	}
 	pthread_mutex_unlock(&node->prov_lock);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Login checks the password once (argon2id) and creates a session: a random id the client
    sends with every call and a random secret that only travels in an HttpOnly cookie named
-   after the client (User-Agent, client name, salt), so a stolen id alone is useless. */
+   after the client (User-Agent, client name, salt), so a stolen id alone is useless. The
+   store keeps a keyed digest of the secret, never the secret; revocations (password
+   changed, user or context disabled or deleted) end sessions in the store itself. */
 #include "sessions.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +23,7 @@
 #include "node.h"
 #include "password.h"
 #include "pool.h"
+#include "provision.h"
 #include "random.h"
 #include "sql.h"
 #include "throttle.h"
@@ -28,14 +33,27 @@
 #define LOGIN_FAILURES_PER_ADDRESS 20
 #define LOGIN_WINDOW_S             300
 #define MAX_PER_USER_CAP           1000
+#define PENDING_REVOCATIONS_MAX    4096
+
+/* A revocation the store could not take yet (it was down): retried before any session is
+   answered again, so none of those sessions is honoured on this node meanwhile. */
+struct pending_revocation {
+	int64_t cid, uid;
+};
 
 struct sessions {
 	struct sessions_settings set;
 	char salt[65];
 	char route[64];
+	/* keys the digest of secrets in the store; derived from the cluster-wide salt, which
+	   never goes to the store */
+	unsigned char digest_key[crypto_generichash_KEYBYTES];
 	struct session_store *store;
 	struct throttle *by_login;
 	struct throttle *by_address;
+	pthread_mutex_t pending_lock;
+	struct pending_revocation pending[PENDING_REVOCATIONS_MAX];
+	_Atomic unsigned pending_count;
 };
 
 struct sessions *sessions_create(const struct sessions_settings *set)
@@ -49,6 +67,10 @@ struct sessions *sessions_create(const struct sessions_settings *set)
 	snprintf(s->route, sizeof(s->route), "%s", set->route);
 	s->set.cookie_salt = s->salt;
 	s->set.route = s->route;
+	static const char label[] = "tandem session secret digest v1";
+	crypto_generichash(s->digest_key, sizeof(s->digest_key), (const unsigned char *)label,
+	                   sizeof(label) - 1, (const unsigned char *)s->salt, strlen(s->salt));
+	pthread_mutex_init(&s->pending_lock, NULL);
 	s->store = set->store != NULL ? set->store : session_store_memory_create();
 	s->set.store = NULL;
 	s->by_login = throttle_create(LOGIN_FAILURES_PER_LOGIN, LOGIN_WINDOW_S, 4096);
@@ -64,6 +86,8 @@ void sessions_destroy(struct sessions **sp)
 	session_store_destroy(&s->store);
 	throttle_destroy(&s->by_login);
 	throttle_destroy(&s->by_address);
+	pthread_mutex_destroy(&s->pending_lock);
+	sodium_memzero(s->digest_key, sizeof(s->digest_key));
 	mem_free(sp);
 }
 
@@ -89,6 +113,63 @@ static void cookie_hash(const struct sessions *s, struct strv ua, const char *cl
 	crypto_generichash_update(&st, (const unsigned char *)s->salt, strlen(s->salt));
 	crypto_generichash_final(&st, h, sizeof(h));
 	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+/* hex(keyed BLAKE2b-128(secret)): what the store keeps instead of the secret. */
+static void secret_digest(const struct sessions *s, const char *secret, size_t len, char out[33])
+{
+	unsigned char h[16];
+	crypto_generichash(h, sizeof(h), (const unsigned char *)secret, len, s->digest_key,
+	                   sizeof(s->digest_key));
+	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+/* --- revocation --- */
+
+/* Runs the revocations the store could not take before. 0 when none are left, -1 when the
+   store still fails (session_store_error() says why). */
+static int flush_pending(struct sessions *s)
+{
+	int ret = 0;
+	pthread_mutex_lock(&s->pending_lock);
+	unsigned n = atomic_load(&s->pending_count);
+	unsigned done = 0;
+	while (done < n && s->store->ops->revoke(s->store, s->pending[done].cid,
+	                                         s->pending[done].uid) >= 0)
+		done++;
+	if (done < n)
+		ret = -1;
+	memmove(s->pending, s->pending + done, (n - done) * sizeof(s->pending[0]));
+	atomic_store(&s->pending_count, n - done);
+	pthread_mutex_unlock(&s->pending_lock);
+	if (done > 0)
+		log_info("session", "%u delayed revocation(s) done, %u left", done, n - done);
+	return ret;
+}
+
+void sessions_revoke(struct sessions *s, int64_t cid, int64_t uid)
+{
+	int ended = s->store->ops->revoke(s->store, cid, uid);
+	if (ended >= 0) {
+		log_info("session", "ended %d session(s) of %s %lld in context %lld", ended,
+		         uid != 0 ? "user" : "every user", (long long)uid, (long long)cid);
+		return;
+	}
+	log_warn("session",
+	         "ending the sessions of %s %lld in context %lld failed (%s): retried before "
+	         "any session is honoured again",
+	         uid != 0 ? "user" : "every user", (long long)uid, (long long)cid,
+	         session_store_error());
+	pthread_mutex_lock(&s->pending_lock);
+	unsigned n = atomic_load(&s->pending_count);
+	if (n == PENDING_REVOCATIONS_MAX) {
+		/* Widen the oldest to its whole context rather than forget one. */
+		s->pending[0].uid = 0;
+		n--;
+	}
+	s->pending[n] = (struct pending_revocation){.cid = cid, .uid = uid};
+	atomic_store(&s->pending_count, n + 1);
+	pthread_mutex_unlock(&s->pending_lock);
 }
 
 static bool same_subnet(const char *a, const char *b)
@@ -139,6 +220,10 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 	}
 	memcpy(id, idv.ptr, SESSION_ID_LEN);
 	id[SESSION_ID_LEN] = '\0';
+	if (atomic_load(&s->pending_count) > 0 && flush_pending(s) < 0) {
+		*why_r = session_store_error();
+		return -1;
+	}
 	uint64_t now = clock_wall_ms();
 	int r = s->store->ops->get(s->store, id, now, s_r);
 	if (r < 0) {
@@ -155,8 +240,10 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 	cookie_hash(s, http_request_header(req, "User-Agent"), s_r->client, hash);
 	snprintf(name, sizeof(name), "tandem-secret-%s", hash);
 	struct strv secret = http_cookie_get(http_request_head(req), name);
-	if (secret.len != SESSION_ID_LEN ||
-	    sodium_memcmp(secret.ptr, s_r->secret, SESSION_ID_LEN) != 0) {
+	char digest[33];
+	if (secret.len == SESSION_ID_LEN)
+		secret_digest(s, secret.ptr, secret.len, digest);
+	if (secret.len != SESSION_ID_LEN || sodium_memcmp(digest, s_r->digest, SESSION_ID_LEN) != 0) {
 		*why_r = "session expired or unknown";
 		return 0;
 	}
@@ -196,18 +283,18 @@ bool api_auth(struct node *node, struct http_request *req, struct api_user *user
 
 /* --- login --- */
 
-static void set_cookies(struct sessions *s, struct http_request *req, const struct session *sess)
+static void set_cookies(struct sessions *s, struct http_request *req, const struct session *sess,
+                        const char *secret)
 {
 	char cookie[200];
 	if (sess->stay_signed_in)
 		snprintf(cookie, sizeof(cookie),
 		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%llu",
-		         sess->cookie_hash, sess->secret,
-		         (unsigned long long)(sess->lifetime_ms / 1000));
+		         sess->cookie_hash, secret, (unsigned long long)(sess->lifetime_ms / 1000));
 	else
 		snprintf(cookie, sizeof(cookie),
 		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax", sess->cookie_hash,
-		         sess->secret);
+		         secret);
 	http_response_header(req, "Set-Cookie", cookie);
 	/* The routing cookie only steers balancers (route after the first '.'): not auth. */
 	char jsid[20];
@@ -224,9 +311,12 @@ struct login_user {
 };
 
 /* The login cache's value: keys are hashes of the login, so the login itself is kept and
-   compared on a hit. */
+   compared on a hit. gen is the context's revocation generation read before the row was:
+   a row cached before a revocation is not used after it, even on a node whose drop of it
+   (through the invalidation stream) is still on its way. */
 struct cached_login {
 	char login[130];
+	uint64_t gen;
 	struct login_user user;
 };
 
@@ -246,18 +336,19 @@ void sessions_forget_user(struct cache *logins, int64_t cid, int64_t uid)
 	cache_drop_if(logins, cid, login_of_user, &uid);
 }
 
-static bool cached_user(struct cache *logins, int64_t cid, const char *login, struct login_user *u)
+static bool cached_user(struct cache *logins, int64_t cid, const char *login, uint64_t gen,
+                        struct login_user *u)
 {
 	struct cached_login cl;
 	size_t size;
 	if (cache_get(logins, cid, cache_key_str(login), &cl, &size) == 0 || size != sizeof(cl) ||
-	    strcmp(cl.login, login) != 0)
+	    strcmp(cl.login, login) != 0 || cl.gen != gen)
 		return false;
 	*u = cl.user;
 	return true;
 }
 
-static void cache_user(struct cache *logins, int64_t cid, const char *login,
+static void cache_user(struct cache *logins, int64_t cid, const char *login, uint64_t gen,
                        const struct login_user *u, uint64_t generation)
 {
 	struct cached_login cl;
@@ -265,23 +356,32 @@ static void cache_user(struct cache *logins, int64_t cid, const char *login,
 	if (strlen(login) >= sizeof(cl.login))
 		return;
 	snprintf(cl.login, sizeof(cl.login), "%s", login);
+	cl.gen = gen;
 	cl.user = *u;
 	cache_put(logins, cid, cache_key_str(login), &cl, sizeof(cl), generation);
 }
 
 /* 1 found, 0 no such login, -1 database error (answered). Only found rows are cached: a
-   login that does not exist yet must work the moment it is created. */
-static int load_user(struct node *node, struct http_request *req, int64_t cid, const char *login,
-                     struct login_user *u, struct prov_location *loc)
+   login that does not exist yet must work the moment it is created. gen: the context's
+   revocation generation, read before. The context's location (enabled or not) is read
+   afresh, not from the few seconds' cache, for the same reason as gen. */
+static int load_user(struct node *node, struct provision *prov, struct http_request *req,
+                     int64_t cid, const char *login, uint64_t gen, struct login_user *u,
+                     struct prov_location *loc)
 {
-	struct sql_db *db = api_userdb(node, req, cid, loc);
-	if (db == NULL)
+	struct prov_error perr;
+	struct sql_db *db = provision_context_db_fresh(prov, cid, loc, &perr);
+	if (db == NULL) {
+		if (perr.status == PROV_NOT_FOUND)
+			return 0; /* deleted since the mapping was looked up */
+		api_error(req, 503, "SES-0503", "%s", perr.message);
 		return -1;
-	if (cached_user(node->login_cache, cid, login, u))
+	}
+	if (cached_user(node->login_cache, cid, login, gen, u))
 		return 1;
 	/* Taken before the read: a change that commits after it drops after this, and then
 	   cache_put() refuses the row read here. */
-	uint64_t gen = cache_generation(node->login_cache);
+	uint64_t cache_gen = cache_generation(node->login_cache);
 	struct sql_conn *conn;
 	struct sql_error err;
 	if (sql_conn_get(db, SQL_READ, cid, &conn, &err) < 0) {
@@ -310,7 +410,7 @@ static int load_user(struct node *node, struct http_request *req, int64_t cid, c
 	if (r < 0)
 		api_error(req, 503, "SES-0503", "user database unavailable: %s", err.message);
 	if (r > 0)
-		cache_user(node->login_cache, cid, login, u, gen);
+		cache_user(node->login_cache, cid, login, gen, u, cache_gen);
 	return r;
 }
 
@@ -398,6 +498,7 @@ void sessions_login(struct node *node, struct http_request *req)
 		goto out;
 	}
 	int64_t cid = 0;
+	uint64_t gen = 0;
 	struct login_user u = {0};
 	struct prov_location loc;
 	int found = 0;
@@ -408,8 +509,12 @@ void sessions_login(struct node *node, struct http_request *req)
 			api_error(req, 503, "SES-0503", "%s", perr.message);
 			goto out;
 		}
+	} else if (s->store->ops->generation(s->store, cid, &gen) < 0) {
+		api_error(req, 503, "SES-0503", "session store unavailable: %s",
+		          session_store_error());
+		goto out;
 	} else {
-		found = load_user(node, req, cid, user, &u, &loc);
+		found = load_user(node, prov, req, cid, user, gen, &u, &loc);
 		if (found < 0)
 			goto out;
 	}
@@ -432,9 +537,12 @@ void sessions_login(struct node *node, struct http_request *req)
 	}
 
 	struct session sess;
+	char secret[SESSION_ID_LEN + 1];
 	memset(&sess, 0, sizeof(sess));
 	random_hex(sess.id, 16);
-	random_hex(sess.secret, 16);
+	random_hex(secret, 16);
+	secret_digest(s, secret, SESSION_ID_LEN, sess.digest);
+	sess.gen = gen;
 	sess.cid = cid;
 	sess.uid = u.uid;
 	memcpy(sess.login, user, sizeof(sess.login));
@@ -445,15 +553,25 @@ void sessions_login(struct node *node, struct http_request *req)
 	sess.stay_signed_in = json_is_true(stay);
 	sess.lifetime_ms = sess.stay_signed_in ? s->set.long_lifetime_ms : s->set.lifetime_ms;
 	sess.created_ms = sess.last_ms = clock_wall_ms();
-	if (make_room(s, cid, u.uid, sess.created_ms) < 0 ||
-	    s->store->ops->put(s->store, &sess) < 0) {
+	int put = make_room(s, cid, u.uid, sess.created_ms);
+	if (put == 0)
+		put = s->store->ops->put(s->store, &sess);
+	if (put < 0) {
 		api_error(req, 503, "SES-0503", "session store unavailable: %s",
 		          session_store_error());
 		goto out;
 	}
+	if (put > 0) {
+		/* An administrator changed the context or one of its users meanwhile. */
+		http_response_header(req, "Retry-After", "1");
+		api_error(req, 503, "SES-0503",
+		          "the account changed while logging in; log in again");
+		goto out;
+	}
 	log_info("session", "login %s@%lld (user %lld) from %s", user, (long long)cid,
 	         (long long)u.uid, ip);
-	set_cookies(s, req, &sess);
+	set_cookies(s, req, &sess, secret);
+	sodium_memzero(secret, sizeof(secret));
 	api_reply_json(req, 200,
 	               json_pack("{sssIsIss}", "session", sess.id, "context_id", (json_int_t)cid,
 	                         "user_id", (json_int_t)u.uid, "route", s->route));
