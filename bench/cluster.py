@@ -14,10 +14,13 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release"))
 
 from api import wrk  # noqa: E402
+import provisioning  # noqa: E402
 from provisioning import ApiClient, Cluster  # noqa: E402
 from redis_harness import Redis  # noqa: E402
 
 BUILD = os.environ["TANDEM_BUILD_DIR"]
+# Optional: an earlier build (e.g. of the last release) measured side by side in (b).
+BASELINE = os.environ.get("TANDEM_BASELINE_BUILD_DIR")
 
 
 def provision(c, d):
@@ -82,16 +85,26 @@ def visibility(c, changes):
 
 
 def validation(d, redis, rounds, duration):
-    """The same GET /api/v1/session on a node with the memory store and one with Redis."""
+    """The same GET /api/v1/session on a node with the memory store and one with Redis (and
+    the same two of the baseline build, when one is given)."""
     results = {}
     nodes = {}
-    for store in ("memory", "redis"):
+    variants = [("memory", BUILD), ("redis", BUILD)]
+    if BASELINE:
+        variants += [("memory@base", BASELINE), ("redis@base", BASELINE)]
+    for store, build in variants:
         sd = os.path.join(d, store)
         os.makedirs(sd)
-        url = "memory" if store == "memory" else redis.url
+        url = redis.url if store.startswith("redis") else "memory"
         c = Cluster(sd, f"sqlite://{sd}/configdb.sqlite",
-                    extra=f"[log]\nlevel = warn\n[cluster]\nname = b{store}\nstore = {url}\n")
-        c.start_node("OX-1")
+                    extra=f"[log]\nlevel = warn\n[cluster]\nname = b{store.replace('@', '')}\n"
+                          f"store = {url}\n")
+        own = provisioning.TANDEMD
+        provisioning.TANDEMD = os.path.join(build, "src", "tandemd", "tandemd")
+        try:
+            c.start_node("OX-1")
+        finally:
+            provisioning.TANDEMD = own
         provision(c, sd)
         api = login(c.nodes[0].port, "alice")
         headers = [f"X-Session: {api.session}", "User-Agent: tandem-tests/1",
@@ -107,9 +120,9 @@ def validation(d, redis, rounds, duration):
                 rps, p99, us = wrk(url, headers, duration, 50, c.nodes[0].pid)
                 reqs = rps * float(duration.rstrip("s"))
                 rus = (redis_cpu(redis) - before) / os.sysconf("SC_CLK_TCK") * 1e6 / reqs \
-                    if store == "redis" else 0.0
+                    if store.startswith("redis") else 0.0
                 results[store].append((rps, p99, us, rus))
-                print(f"    {store:6s} round {r + 1}: {rps:8.0f} req/s  p99 {p99:6.2f} ms  "
+                print(f"    {store:11s} round {r + 1}: {rps:8.0f} req/s  p99 {p99:6.2f} ms  "
                       f"tandemd {us:5.1f} us/req  redis-server {rus:5.1f} us/req")
     finally:
         for c, _, _ in nodes.values():
@@ -117,10 +130,15 @@ def validation(d, redis, rounds, duration):
     med = {s: [statistics.median(x[i] for x in rows) for i in range(4)]
            for s, rows in results.items()}
     for s, (rps, p99, us, rus) in med.items():
-        print(f"    median {s:6s} {rps:8.0f} req/s  p99 {p99:6.2f} ms  tandemd {us:5.1f} us  "
+        print(f"    median {s:11s} {rps:8.0f} req/s  p99 {p99:6.2f} ms  tandemd {us:5.1f} us  "
               f"redis-server {rus:5.1f} us per request")
     print(f"    Redis store vs memory store: tandemd CPU {med['redis'][2] / med['memory'][2]:.2f}x,"
           f" p99 {med['redis'][1] / med['memory'][1]:.2f}x")
+    for store in ("memory", "redis") if BASELINE else ():
+        new, base = med[store], med[store + "@base"]
+        print(f"    {store} store, this build vs baseline: tandemd CPU {new[2] / base[2]:.2f}x, "
+              f"p99 {new[1] / base[1]:.2f}x, req/s {new[0] / base[0]:.2f}x"
+              + (f", redis-server CPU {new[3] / base[3]:.2f}x" if store == "redis" else ""))
 
 
 def redis_cpu(redis):
