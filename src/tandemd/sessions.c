@@ -588,17 +588,8 @@ void sessions_logout(struct node *node, struct http_request *req)
 	const char *all = api_query(req, "all");
 	int ended = 0;
 	if (all != NULL && (strcmp(all, "1") == 0 || strcmp(all, "true") == 0)) {
-		/* log out everywhere */
-		char(*ids)[SESSION_ID_LEN + 1] = mem_calloc(MAX_PER_USER_CAP, sizeof(*ids));
-		int n = s->store->ops->list_user(s->store, sess.cid, sess.uid, clock_wall_ms(), ids,
-		                                 MAX_PER_USER_CAP);
-		if (n < 0)
-			ended = -1;
-		for (int i = 0; i < n && ended >= 0; i++) {
-			int r = s->store->ops->remove(s->store, ids[i]);
-			ended = r < 0 ? -1 : ended + r;
-		}
-		mem_free(&ids);
+		/* log out everywhere: a revocation, so a login of the user under way ends too */
+		ended = s->store->ops->revoke(s->store, sess.cid, sess.uid);
 	} else {
 		ended = s->store->ops->remove(s->store, sess.id);
 	}
