@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,33 +12,12 @@
 #include <sodium.h>
 
 #include "random.h"
+#include "strv.h"
 
-#define KEY_FILE_MAX    1024 /* bytes in a key file; a key is at most 128 digits */
-#define DISTINCT_MIN    16   /* byte values a key must have, so placeholders are refused */
+#define KEY_FILE_MAX    1024         /* bytes in a key file; the messages say 1024 too */
+#define DISTINCT_MIN    16           /* byte values a key must have, so placeholders are refused */
+#define FILE_ERROR_MAX  (4096 + 160) /* a path and what is wrong with it */
 #define GENERATE_ADVICE "`openssl rand -hex 32` makes one"
-
-static __thread char err_buf[512];
-
-static const char *set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *set_error(const char *fmt, ...)
-{
-	va_list args;
-	va_start(args, fmt);
-	vsnprintf(err_buf, sizeof(err_buf), fmt, args);
-	va_end(args);
-	return err_buf;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Parses hex[0..len) (no NUL needed). Messages never show the key: they end up in logs. */
 static int parse_hex(const char *hex, size_t len, struct announce_key *key_r, const char **error_r)
@@ -50,7 +28,7 @@ static int parse_hex(const char *hex, size_t len, struct announce_key *key_r, co
 	random_init(); /* libsodium is initialised before any of its functions is used */
 	memset(key_r, 0, sizeof(*key_r));
 	for (size_t i = 0; i < len; i++) {
-		if (hex_value(hex[i]) < 0) {
+		if (strv_hex_digit(hex[i]) < 0) {
 			*error_r = "not hexadecimal: only the digits 0-9 a-f A-F may appear";
 			return -1;
 		}
@@ -69,7 +47,8 @@ static int parse_hex(const char *hex, size_t len, struct announce_key *key_r, co
 		return -1;
 	}
 	for (size_t i = 0; i < len / 2; i++) {
-		uint8_t b = (uint8_t)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+		uint8_t b =
+		    (uint8_t)(strv_hex_digit(hex[2 * i]) << 4 | strv_hex_digit(hex[2 * i + 1]));
 		key_r->bytes[i] = b;
 		if ((seen[b / 8] & (1u << (b % 8))) == 0)
 			distinct++;
@@ -97,30 +76,31 @@ static bool is_blank(char c)
 
 int announce_key_load_file(const char *path, struct announce_key *key_r, const char **error_r)
 {
-	char data[KEY_FILE_MAX + 1];
+	static __thread char msg[FILE_ERROR_MAX];
+	char data[KEY_FILE_MAX + 1], detail[128];
 	struct stat st;
 	size_t len = 0, start = 0;
-	int ret = -1;
-	const char *perr;
+	const char *why = NULL;
 
 	memset(key_r, 0, sizeof(*key_r));
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		*error_r = set_error("%s: %s", path, strerror(errno));
-		return -1;
+		why = strerror(errno);
+		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
-		*error_r = set_error("%s: %s", path, strerror(errno));
+		why = strerror(errno);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		*error_r = set_error("%s: not a regular file", path);
+		why = "not a regular file";
 		goto out;
 	}
 	if ((st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH)) != 0) {
-		*error_r = set_error("%s: other users may read or write it (mode %04o); "
-		                     "chmod o-rwx it",
-		                     path, (unsigned)(st.st_mode & 07777));
+		snprintf(detail, sizeof(detail),
+		         "other users may read or write it (mode %04o); chmod o-rwx it",
+		         (unsigned)(st.st_mode & 07777));
+		why = detail;
 		goto out;
 	}
 	for (;;) {
@@ -128,15 +108,14 @@ int announce_key_load_file(const char *path, struct announce_key *key_r, const c
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			*error_r = set_error("%s: %s", path, strerror(errno));
+			why = strerror(errno);
 			goto out;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == sizeof(data)) {
-			*error_r = set_error("%s: larger than %d bytes: not a key file", path,
-			                     KEY_FILE_MAX);
+			why = "larger than 1024 bytes: not a key file";
 			goto out;
 		}
 	}
@@ -144,28 +123,27 @@ int announce_key_load_file(const char *path, struct announce_key *key_r, const c
 		start++;
 	while (len > start && is_blank(data[len - 1]))
 		len--;
-	if (len == start) {
-		*error_r =
-		    set_error("%s: empty; put the hex key in it (%s)", path, GENERATE_ADVICE);
-		goto out;
-	}
-	if (parse_hex(data + start, len - start, key_r, &perr) < 0) {
-		*error_r = set_error("%s: %s", path, perr);
-		goto out;
-	}
-	ret = 0;
+	if (len == start)
+		why = "empty; put the hex key in it (" GENERATE_ADVICE ")";
+	else
+		(void)parse_hex(data + start, len - start, key_r, &why);
 out:
 	sodium_memzero(data, sizeof(data));
-	close(fd);
-	return ret;
+	if (fd >= 0)
+		close(fd);
+	if (why == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s: %s", path, why);
+	*error_r = msg;
+	return -1;
 }
 
 int announce_key_configure(const char *hex, const char *file, const char *config_path,
                            bool required, struct announce_key *key_r, const char **which_r,
                            const char **error_r)
 {
-	/* Not err_buf: the messages quoted here may be in it. */
-	static __thread char msg[sizeof(err_buf) + 64];
+	/* Not announce_key_load_file()'s buffer: its message is quoted here. */
+	static __thread char msg[FILE_ERROR_MAX + 64];
 	char path[4096];
 	const char *slash = config_path != NULL ? strrchr(config_path, '/') : NULL;
 	const char *perr;

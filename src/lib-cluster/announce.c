@@ -339,11 +339,7 @@ static int drop(enum announce_drop why, const char *message, enum announce_drop 
 
 static int lower_hex_value(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return c >= 'A' && c <= 'F' ? -1 : strv_hex_digit(c);
 }
 
 /* The mac line that ends p[0..len) (which ends in '\n'): the MAC into mac_r and where the line

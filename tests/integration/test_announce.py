@@ -38,9 +38,12 @@ def knows_announce_key(binary):
         with open(conf, "w") as f:
             f.write(f"[member P]\nurl = http://127.0.0.1:1\n"
                     f"[cluster]\nannounce_key = {ANNOUNCE_KEY}\n")
-        r = subprocess.run([binary, "--check-config", "--config", conf], capture_output=True,
-                           text=True, timeout=30)
-        return "unknown key" not in r.stderr
+        return "unknown key" not in check_config(binary, conf).stderr
+
+
+def check_config(binary, conf):
+    return subprocess.run([binary, "--check-config", "--config", conf], capture_output=True,
+                          text=True, timeout=30)
 
 
 def key_config(binary, key=ANNOUNCE_KEY):
@@ -426,6 +429,18 @@ announce_interface = {interface}
     assert "announce" in lines[0] and problem in lines[0], lines[0]
 
 
+def assert_refused(binary, conf, where, problem):
+    """binary does not accept conf: --check-config names where ("file:line: ") and problem, a
+    start exits 1 with problem, and the key is never printed."""
+    r = check_config(binary, conf)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert where in r.stderr and problem in r.stderr, r.stderr
+    assert ANNOUNCE_KEY not in r.stderr
+    code, err = run_briefly([binary, "--config", conf], os.path.dirname(conf))
+    assert code == 1, f"{binary} did not refuse to start:\n{err[-2000:]}"
+    assert problem in err and ANNOUNCE_KEY not in err, err
+
+
 def run_briefly(argv, cwd, timeout=15):
     """Runs a daemon that is expected to refuse to start: (exit code, stderr); a daemon still
     running after timeout is stopped and gives None."""
@@ -463,12 +478,5 @@ data_dir = {workdir}/data
 announce = {GROUP}:{PORT}
 announce_interface = 127.0.0.1
 {keys.replace("KEY", ANNOUNCE_KEY)}""")
-    r = subprocess.run([TANDEMD, "--check-config", "--config", conf], capture_output=True,
-                       text=True, timeout=30)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert f"{conf}:{line}: " in r.stderr and problem in r.stderr, r.stderr
-    assert ANNOUNCE_KEY not in r.stderr
-    code, err = run_briefly([TANDEMD, "--config", conf], workdir)
-    assert code == 1, f"tandemd did not refuse to start:\n{err[-2000:]}"
-    assert problem in err, err
+    assert_refused(TANDEMD, conf, f"{conf}:{line}: ", problem)
 

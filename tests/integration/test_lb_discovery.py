@@ -14,7 +14,7 @@ import pytest
 from conftest import Process, parse_metrics
 from lb_setup import TANDEM_LB
 from test_announce import (ANNOUNCE_KEY, GROUP, OTHER_KEY, PORT, Listener, announcement,
-                           knows_announce_key, netns, nodes, parse_announce, run_briefly,
+                           assert_refused, knows_announce_key, netns, nodes, parse_announce,
                            send_in, write_key_file)  # noqa: F401  (netns, nodes: fixtures)
 
 LB_PORT = 18080  # inside the namespace: nothing else listens there
@@ -228,10 +228,4 @@ def test_lb_refuses_announce_without_a_good_key(workdir, keys, problem):
     with open(conf, "w") as f:
         f.write(f"[listen]\naddress = 127.0.0.1:0\n[cluster]\nannounce = {GROUP}:{PORT}\n"
                 f"announce_interface = 127.0.0.1\n{keys}")
-    r = subprocess.run([TANDEM_LB, "--check-config", "--config", conf], capture_output=True,
-                       text=True, timeout=30)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert f"{conf}:" in r.stderr and problem in r.stderr, r.stderr
-    code, err = run_briefly([TANDEM_LB, "--config", conf], workdir)
-    assert code == 1, f"tandem-lb did not refuse to start:\n{err[-2000:]}"
-    assert problem in err, err
+    assert_refused(TANDEM_LB, conf, f"{conf}:", problem)
