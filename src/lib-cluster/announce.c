@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Multicast announce: a strict text datagram, the node's sender thread and a receiver. */
+/* Multicast announce: a strict, authenticated text datagram, the node's sender thread and a
+   receiver. */
 #include "announce.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "announce-replay.h"
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
@@ -35,6 +39,7 @@ enum field {
 	F_VERSION,
 	F_STARTED,
 	F_SEQ,
+	F_TIME,
 	F_COUNT,
 };
 
@@ -52,7 +57,28 @@ static const struct {
     {"version", "invalid version: 1-32 of A-Z a-z 0-9 . + - _", "missing key version"},
     {"started", "invalid started: a decimal number without leading zeros", "missing key started"},
     {"seq", "invalid seq: a decimal number without leading zeros", "missing key seq"},
+    {"time", "invalid time: a decimal number without leading zeros", "missing key time"},
 };
+
+/* The last line: "mac=", the HMAC-SHA256 of every byte before this line in lowercase hex,
+   '\n'. */
+#define MAC_PREFIX   "mac="
+#define MAC_LINE_LEN (sizeof(MAC_PREFIX) - 1 + 2 * ANNOUNCE_MAC_BYTES + 1)
+
+static const char *const drop_names[ANNOUNCE_DROP_COUNT] = {
+    [ANNOUNCE_DROP_MALFORMED] = "malformed",
+    [ANNOUNCE_DROP_VERSION] = "version",
+    [ANNOUNCE_DROP_BAD_MAC] = "bad_mac",
+    [ANNOUNCE_DROP_STALE] = "stale",
+    [ANNOUNCE_DROP_REPLAY] = "replay",
+    [ANNOUNCE_DROP_SENDERS] = "senders",
+    [ANNOUNCE_DROP_OTHER_CLUSTER] = "other_cluster",
+};
+
+const char *announce_drop_name(enum announce_drop drop)
+{
+	return drop < ANNOUNCE_DROP_COUNT ? drop_names[drop] : "unknown";
+}
 
 const char *announce_state_name(enum announce_state state)
 {
@@ -175,7 +201,7 @@ static bool key_valid(struct strv k)
 	return true;
 }
 
-/* Values of keys a later revision of version 1 may add: printable, no spaces. */
+/* Values of keys a later revision of version 2 may add: printable, no spaces. */
 static bool unknown_value_valid(struct strv v)
 {
 	if (v.len == 0 || v.len > ANNOUNCE_VALUE_MAX)
@@ -225,14 +251,16 @@ static bool field_set(enum field f, struct strv v, struct announce_msg *msg)
 		return number_parse(v, &msg->started_ms);
 	case F_SEQ:
 		return number_parse(v, &msg->seq);
+	case F_TIME:
+		return number_parse(v, &msg->time_ms);
 	case F_COUNT:
 		break;
 	}
 	return false;
 }
 
-int announce_format(const struct announce_msg *msg, char *out, size_t out_size, size_t *len_r,
-                    const char **error_r)
+int announce_format(const struct announce_msg *msg, const struct announce_key *key, char *out,
+                    size_t out_size, size_t *len_r, const char **error_r)
 {
 	/* Same checks as the parser, so nothing we send is dropped by a receiver. The fixed
 	   arrays may lack a NUL if a caller filled them carelessly: measure within bounds. */
@@ -240,9 +268,12 @@ int announce_format(const struct announce_msg *msg, char *out, size_t out_size, 
 	struct strv route = strv_make(msg->route, strnlen(msg->route, sizeof(msg->route)));
 	struct strv address = strv_make(msg->address, strnlen(msg->address, sizeof(msg->address)));
 	struct strv version = strv_make(msg->version, strnlen(msg->version, sizeof(msg->version)));
+	uint8_t mac[ANNOUNCE_MAC_BYTES];
+	char mac_hex[2 * ANNOUNCE_MAC_BYTES + 1];
 	struct buf b;
 
 	assert(out_size >= ANNOUNCE_DATAGRAM_MAX);
+	assert(key != NULL && key->len > 0);
 	if (!name_valid(cluster)) {
 		*error_r = fields[F_CLUSTER].bad;
 		return -1;
@@ -280,8 +311,15 @@ int announce_format(const struct announce_msg *msg, char *out, size_t out_size, 
 	buf_append_u64(&b, msg->started_ms);
 	buf_append_lit(&b, "\nseq=");
 	buf_append_u64(&b, msg->seq);
+	buf_append_lit(&b, "\ntime=");
+	buf_append_u64(&b, msg->time_ms);
 	buf_append_char(&b, '\n');
-	/* Cannot happen with the caps above (under 400 bytes); kept as a guard for new keys. */
+	announce_key_mac(key, b.data, b.len, mac);
+	sodium_bin2hex(mac_hex, sizeof(mac_hex), mac, sizeof(mac));
+	buf_append_lit(&b, MAC_PREFIX);
+	buf_append(&b, mac_hex, 2 * ANNOUNCE_MAC_BYTES);
+	buf_append_char(&b, '\n');
+	/* Cannot happen with the caps above (under 500 bytes); kept as a guard for new keys. */
 	if (buf_overflowed(&b)) {
 		*error_r = "announce datagram too large";
 		return -1;
@@ -290,94 +328,129 @@ int announce_format(const struct announce_msg *msg, char *out, size_t out_size, 
 	return 0;
 }
 
-int announce_parse(const void *data, size_t len, struct announce_msg *msg_r, const char **error_r)
+static int drop(enum announce_drop why, const char *message, enum announce_drop *drop_r,
+                const char **error_r)
+{
+	if (drop_r != NULL)
+		*drop_r = why;
+	*error_r = message;
+	return -1;
+}
+
+static int lower_hex_value(char c)
+{
+	return c >= 'A' && c <= 'F' ? -1 : strv_hex_digit(c);
+}
+
+/* The mac line that ends p[0..len) (which ends in '\n'): the MAC into mac_r and where the line
+   starts into *start_r, or false if the last line is not one. */
+static bool mac_line(const char *p, size_t len, uint8_t mac_r[ANNOUNCE_MAC_BYTES], size_t *start_r)
+{
+	if (len <= MAC_LINE_LEN)
+		return false;
+	size_t start = len - MAC_LINE_LEN;
+	const char *hex = p + start + sizeof(MAC_PREFIX) - 1;
+	if (p[start - 1] != '\n' || memcmp(p + start, MAC_PREFIX, sizeof(MAC_PREFIX) - 1) != 0)
+		return false;
+	for (size_t i = 0; i < ANNOUNCE_MAC_BYTES; i++) {
+		int hi = lower_hex_value(hex[2 * i]), lo = lower_hex_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		mac_r[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*start_r = start;
+	return true;
+}
+
+int announce_parse(const void *data, size_t len, const struct announce_key *key,
+                   struct announce_msg *msg_r, enum announce_drop *drop_r, const char **error_r)
 {
 	const char *p = data;
 	struct strv keys[ANNOUNCE_KEYS_MAX];
-	size_t key_count = 0;
+	size_t key_count = 0, body_end;
 	unsigned seen = 0;
 	struct strv rest, line;
+	uint8_t mac[ANNOUNCE_MAC_BYTES];
 
-	if (len == 0) {
-		*error_r = "empty datagram";
-		return -1;
-	}
-	if (len > ANNOUNCE_DATAGRAM_MAX) {
-		*error_r = "datagram too large";
-		return -1;
-	}
+	assert(key != NULL && key->len > 0);
+	if (len == 0)
+		return drop(ANNOUNCE_DROP_MALFORMED, "empty datagram", drop_r, error_r);
+	if (len > ANNOUNCE_DATAGRAM_MAX)
+		return drop(ANNOUNCE_DROP_MALFORMED, "datagram too large", drop_r, error_r);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
-		if (c != '\n' && (c < 0x20 || c > 0x7e)) {
-			*error_r = "control or non-ASCII byte";
-			return -1;
-		}
+		if (c != '\n' && (c < 0x20 || c > 0x7e))
+			return drop(ANNOUNCE_DROP_MALFORMED, "control or non-ASCII byte", drop_r,
+			            error_r);
 	}
 	/* Every line ends in '\n', the last one too: a datagram cut short anywhere is either
-	   missing it or missing keys. */
-	if (p[len - 1] != '\n') {
-		*error_r = "truncated: no final newline";
-		return -1;
-	}
+	   missing it or its mac line. */
+	if (p[len - 1] != '\n')
+		return drop(ANNOUNCE_DROP_MALFORMED, "truncated: no final newline", drop_r,
+		            error_r);
 	rest = strv_make(p, len);
 	strv_split(rest, '\n', &line, &rest);
 	if (!strv_eq_cstr(line, ANNOUNCE_MAGIC)) {
-		*error_r = strv_starts_with(line, STRV_LIT("TANDEM-ANNOUNCE/"))
-		               ? "unsupported announce version"
-		               : "not a Tandem announce datagram";
-		return -1;
+		if (strv_starts_with(line, STRV_LIT("TANDEM-ANNOUNCE/")))
+			return drop(ANNOUNCE_DROP_VERSION,
+			            "unsupported announce version (version 1 is unauthenticated: "
+			            "upgrade the sender)",
+			            drop_r, error_r);
+		return drop(ANNOUNCE_DROP_MALFORMED, "not a Tandem announce datagram", drop_r,
+		            error_r);
 	}
+	/* Nothing of the body is looked at before its MAC is checked. */
+	if (!mac_line(p, len, mac, &body_end) || body_end < line.len + 1)
+		return drop(ANNOUNCE_DROP_BAD_MAC,
+		            "no mac line at the end (mac= and 64 lowercase hex digits)", drop_r,
+		            error_r);
+	if (!announce_key_verify(key, p, body_end, mac))
+		return drop(ANNOUNCE_DROP_BAD_MAC, "wrong mac: not sent with this announce key",
+		            drop_r, error_r);
+	rest = strv_make(p + line.len + 1, body_end - line.len - 1);
 	memset(msg_r, 0, sizeof(*msg_r));
 	while (rest.len > 0) {
-		struct strv key, value;
+		struct strv name, value;
 		int f;
 
 		strv_split(rest, '\n', &line, &rest);
-		if (line.len == 0) {
-			*error_r = "empty line";
-			return -1;
-		}
-		if (key_count == ANNOUNCE_KEYS_MAX) {
-			*error_r = "too many lines";
-			return -1;
-		}
-		if (!strv_split(line, '=', &key, &value)) {
-			*error_r = "line without '='";
-			return -1;
-		}
-		if (!key_valid(key)) {
-			*error_r = "invalid key: 1-16 of a-z 0-9 _, starting with a letter";
-			return -1;
-		}
+		if (line.len == 0)
+			return drop(ANNOUNCE_DROP_MALFORMED, "empty line", drop_r, error_r);
+		if (key_count == ANNOUNCE_KEYS_MAX)
+			return drop(ANNOUNCE_DROP_MALFORMED, "too many lines", drop_r, error_r);
+		if (!strv_split(line, '=', &name, &value))
+			return drop(ANNOUNCE_DROP_MALFORMED, "line without '='", drop_r, error_r);
+		if (!key_valid(name))
+			return drop(ANNOUNCE_DROP_MALFORMED,
+			            "invalid key: 1-16 of a-z 0-9 _, starting with a letter",
+			            drop_r, error_r);
+		if (strv_eq_cstr(name, "mac"))
+			return drop(ANNOUNCE_DROP_MALFORMED, "mac is not the last line", drop_r,
+			            error_r);
 		for (size_t i = 0; i < key_count; i++) {
-			if (strv_eq(keys[i], key)) {
-				*error_r = "duplicate key";
-				return -1;
-			}
+			if (strv_eq(keys[i], name))
+				return drop(ANNOUNCE_DROP_MALFORMED, "duplicate key", drop_r,
+				            error_r);
 		}
-		keys[key_count++] = key;
-		for (f = 0; f < F_COUNT && !strv_eq_cstr(key, fields[f].key); f++)
+		keys[key_count++] = name;
+		for (f = 0; f < F_COUNT && !strv_eq_cstr(name, fields[f].key); f++)
 			;
 		if (f == F_COUNT) {
-			/* Newer senders of version 1 may add keys; old receivers skip them. */
-			if (!unknown_value_valid(value)) {
-				*error_r =
-				    "invalid value: 1-128 printable characters without spaces";
-				return -1;
-			}
+			/* Newer senders of version 2 may add keys; old receivers skip them. */
+			if (!unknown_value_valid(value))
+				return drop(
+				    ANNOUNCE_DROP_MALFORMED,
+				    "invalid value: 1-128 printable characters without spaces",
+				    drop_r, error_r);
 			continue;
 		}
-		if (!field_set((enum field)f, value, msg_r)) {
-			*error_r = fields[f].bad;
-			return -1;
-		}
+		if (!field_set((enum field)f, value, msg_r))
+			return drop(ANNOUNCE_DROP_MALFORMED, fields[f].bad, drop_r, error_r);
 		seen |= 1u << f;
 	}
 	for (int f = 0; f < F_COUNT; f++) {
-		if ((seen & (1u << f)) == 0) {
-			*error_r = fields[f].missing;
-			return -1;
-		}
+		if ((seen & (1u << f)) == 0)
+			return drop(ANNOUNCE_DROP_MALFORMED, fields[f].missing, drop_r, error_r);
 	}
 	return 0;
 }
@@ -451,6 +524,7 @@ struct announce_sender {
 	uint64_t interval_ms;
 	announce_fill_fn *fill;
 	void *ctx;
+	struct announce_key key;
 	uint64_t seq; /* sender thread only */
 	bool failing; /* sender thread only: a failure was logged, success not yet */
 	_Atomic uint64_t sent;
@@ -470,7 +544,8 @@ static void send_one(struct announce_sender *s)
 	memset(&msg, 0, sizeof(msg));
 	s->fill(&msg, s->ctx);
 	msg.seq = ++s->seq;
-	if (announce_format(&msg, out, sizeof(out), &len, &error) < 0) {
+	msg.time_ms = clock_wall_ms();
+	if (announce_format(&msg, &s->key, out, sizeof(out), &len, &error) < 0) {
 		if (!s->failing)
 			log_error("announce", "not sending: %s", error);
 		s->failing = true;
@@ -544,6 +619,10 @@ int announce_sender_start(const struct announce_settings *set, announce_fill_fn 
 
 	if (resolve(set, &group, &iface, error_r) < 0)
 		return -1;
+	if (set->key == NULL || set->key->len < ANNOUNCE_KEY_BYTES_MIN) {
+		*error_r = "announce: no key (announcements are authenticated)";
+		return -1;
+	}
 	if (set->interval_ms < 10) {
 		*error_r = "announce interval must be at least 10ms";
 		return -1;
@@ -552,7 +631,7 @@ int announce_sender_start(const struct announce_settings *set, announce_fill_fn 
 	   report it now rather than log it every interval. */
 	memset(&probe, 0, sizeof(probe));
 	fill(&probe, ctx);
-	if (announce_format(&probe, out, sizeof(out), &len, &ferr) < 0) {
+	if (announce_format(&probe, set->key, out, sizeof(out), &len, &ferr) < 0) {
 		*error_r = set_error("announce: %s", ferr);
 		return -1;
 	}
@@ -584,6 +663,7 @@ int announce_sender_start(const struct announce_settings *set, announce_fill_fn 
 	s->interval_ms = set->interval_ms;
 	s->fill = fill;
 	s->ctx = ctx;
+	s->key = *set->key;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
@@ -595,6 +675,7 @@ int announce_sender_start(const struct announce_settings *set, announce_fill_fn 
 		pthread_cond_destroy(&s->cond);
 		pthread_mutex_destroy(&s->lock);
 		close(fd);
+		announce_key_wipe(&s->key);
 		mem_free(&s);
 		return -1;
 	}
@@ -621,16 +702,27 @@ void announce_sender_stop(struct announce_sender **senderp)
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	close(s->fd);
+	announce_key_wipe(&s->key);
 	mem_free(senderp);
 }
 
 /* ---------------------------------------------------------------- receiver */
 
+#define DROP_LOG_INTERVAL_MS 10000
+
 struct announce_receiver {
 	int fd;
 	struct ip_mreq mreq;
 	char cluster[ANNOUNCE_NAME_MAX + 1];
-	struct announce_receiver_stats stats;
+	struct announce_key key;
+	struct announce_replay *replay;
+	bool log_drops;
+	uint64_t next_log_ms; /* receiving thread only: no drop is logged before */
+	uint64_t unlogged;    /* receiving thread only: drops not logged since the last line */
+	/* Read by other threads (announce_receiver_get_stats()). */
+	_Atomic uint64_t accepted;
+	_Atomic uint64_t dropped[ANNOUNCE_DROP_COUNT];
+	_Atomic(const char *) last_problem;
 };
 
 int announce_receiver_open(const struct announce_settings *set, const char *cluster,
@@ -645,6 +737,10 @@ int announce_receiver_open(const struct announce_settings *set, const char *clus
 		return -1;
 	if (!announce_name_valid(cluster)) {
 		*error_r = "cluster name must be 1-64 of A-Z a-z 0-9 - _";
+		return -1;
+	}
+	if (set->key == NULL || set->key->len < ANNOUNCE_KEY_BYTES_MIN) {
+		*error_r = "announce: no key (announcements are authenticated)";
 		return -1;
 	}
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -680,6 +776,9 @@ int announce_receiver_open(const struct announce_settings *set, const char *clus
 		goto fail;
 	}
 	snprintf(r->cluster, sizeof(r->cluster), "%s", cluster);
+	r->key = *set->key;
+	r->replay = announce_replay_create();
+	r->log_drops = set->log_drops;
 	*receiver_r = r;
 	return 0;
 fail:
@@ -692,6 +791,39 @@ int announce_receiver_fd(const struct announce_receiver *receiver)
 	return receiver->fd;
 }
 
+/* Counts a dropped datagram and logs it, at most one line per DROP_LOG_INTERVAL_MS: a flood of
+   forgeries must not flood the log as well. route is the sender's once it is authenticated,
+   else NULL. */
+static void dropped(struct announce_receiver *r, enum announce_drop why, const char *problem,
+                    const struct sockaddr_in *from, const char *route)
+{
+	char ip[INET_ADDRSTRLEN], more[96] = "";
+
+	atomic_fetch_add(&r->dropped[why], 1);
+	if (why == ANNOUNCE_DROP_OTHER_CLUSTER)
+		return; /* several clusters may share a group: nothing wrong */
+	atomic_store(&r->last_problem, problem);
+	if (!r->log_drops)
+		return;
+	uint64_t now = clock_mono_ms();
+	if (now < r->next_log_ms) {
+		r->unlogged++;
+		return;
+	}
+	if (inet_ntop(AF_INET, &from->sin_addr, ip, sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "?");
+	if (r->unlogged > 0)
+		snprintf(more, sizeof(more), "; %llu more dropped since the last such line",
+		         (unsigned long long)r->unlogged);
+	log_warn("announce",
+	         "dropped an announcement from %s%s%s%s: %s: %s%s (at most one such line per "
+	         "10 s; every drop is counted)",
+	         ip, route != NULL ? " (route " : "", route != NULL ? route : "",
+	         route != NULL ? ")" : "", announce_drop_name(why), problem, more);
+	r->next_log_ms = now + DROP_LOG_INTERVAL_MS;
+	r->unlogged = 0;
+}
+
 int announce_receiver_next(struct announce_receiver *r, uint64_t timeout_ms,
                            struct announce_msg *msg_r, struct sockaddr_in *from_r,
                            const char **error_r)
@@ -701,6 +833,7 @@ int announce_receiver_next(struct announce_receiver *r, uint64_t timeout_ms,
 	   recognised as such, not parsed in part. */
 	char data[ANNOUNCE_DATAGRAM_MAX + 1];
 	const char *perr;
+	enum announce_drop why;
 
 	for (;;) {
 		struct sockaddr_in from;
@@ -729,20 +862,23 @@ int announce_receiver_next(struct announce_receiver *r, uint64_t timeout_ms,
 			continue;
 		}
 		if ((size_t)n > ANNOUNCE_DATAGRAM_MAX) {
-			r->stats.invalid++;
-			r->stats.last_invalid = "datagram too large";
+			dropped(r, ANNOUNCE_DROP_MALFORMED, "datagram too large", &from, NULL);
 			continue;
 		}
-		if (announce_parse(data, (size_t)n, msg_r, &perr) < 0) {
-			r->stats.invalid++;
-			r->stats.last_invalid = perr;
+		if (announce_parse(data, (size_t)n, &r->key, msg_r, &why, &perr) < 0) {
+			dropped(r, why, perr, &from, NULL);
 			continue;
 		}
 		if (strcmp(msg_r->cluster, r->cluster) != 0) {
-			r->stats.other_cluster++;
+			dropped(r, ANNOUNCE_DROP_OTHER_CLUSTER, "another cluster", &from, NULL);
 			continue;
 		}
-		r->stats.accepted++;
+		if (announce_replay_check(r->replay, msg_r, clock_wall_ms(), clock_mono_ms(), &why,
+		                          &perr) < 0) {
+			dropped(r, why, perr, &from, msg_r->route);
+			continue;
+		}
+		atomic_fetch_add(&r->accepted, 1);
 		if (from_r != NULL)
 			*from_r = from;
 		return 1;
@@ -752,7 +888,10 @@ int announce_receiver_next(struct announce_receiver *r, uint64_t timeout_ms,
 void announce_receiver_get_stats(const struct announce_receiver *receiver,
                                  struct announce_receiver_stats *stats_r)
 {
-	*stats_r = receiver->stats;
+	stats_r->accepted = atomic_load(&receiver->accepted);
+	for (int i = 0; i < ANNOUNCE_DROP_COUNT; i++)
+		stats_r->dropped[i] = atomic_load(&receiver->dropped[i]);
+	stats_r->last_problem = atomic_load(&receiver->last_problem);
 }
 
 void announce_receiver_close(struct announce_receiver **receiverp)
@@ -762,6 +901,8 @@ void announce_receiver_close(struct announce_receiver **receiverp)
 		return;
 	(void)setsockopt(r->fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &r->mreq, sizeof(r->mreq));
 	close(r->fd);
+	announce_key_wipe(&r->key);
+	announce_replay_destroy(&r->replay);
 	mem_free(receiverp);
 }
 

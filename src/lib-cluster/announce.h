@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Multicast announce: the datagram format, a sender thread for nodes and a receiver socket. */
+/* Multicast announce: the authenticated datagram format, a sender thread for nodes and a
+   receiver socket. */
 #ifndef TANDEM_ANNOUNCE_H
 #define TANDEM_ANNOUNCE_H
 
@@ -9,10 +10,13 @@
 
 #include <netinet/in.h>
 
-/* The format is specified in docs/internals/cluster.md, "Multicast announce". */
-#define ANNOUNCE_MAGIC         "TANDEM-ANNOUNCE/1"
+#include "announce-key.h"
+
+/* The format is specified in docs/internals/cluster.md, "Multicast announce". Version 1 had
+   no MAC; its datagrams are dropped as ANNOUNCE_DROP_VERSION. */
+#define ANNOUNCE_MAGIC         "TANDEM-ANNOUNCE/2"
 #define ANNOUNCE_DATAGRAM_MAX  1024 /* bytes in one datagram, everything included */
-#define ANNOUNCE_KEYS_MAX      24   /* key=value lines after the magic line */
+#define ANNOUNCE_KEYS_MAX      24   /* key=value lines between the magic and the mac line */
 #define ANNOUNCE_KEY_MAX       16
 #define ANNOUNCE_VALUE_MAX     128 /* for keys this version does not know */
 #define ANNOUNCE_NAME_MAX      64  /* cluster and route */
@@ -36,7 +40,23 @@ struct announce_msg {
 	char version[ANNOUNCE_VERSION_MAX + 1]; /* 1-32 of A-Z a-z 0-9 . + - _ */
 	uint64_t started_ms;                    /* node start, ms since the epoch */
 	uint64_t seq;                           /* 1, 2, … per sender; restarts with started_ms */
+	uint64_t time_ms;                       /* when sent, ms since the epoch (sender's clock) */
 };
+
+/* Why a receiver dropped a datagram; each has a counter (announce_receiver_get_stats()). */
+enum announce_drop {
+	ANNOUNCE_DROP_MALFORMED,     /* not a well-formed datagram of this version */
+	ANNOUNCE_DROP_VERSION,       /* another format version, e.g. 1 (unauthenticated) */
+	ANNOUNCE_DROP_BAD_MAC,       /* no mac line or a wrong MAC: not sent with our key */
+	ANNOUNCE_DROP_STALE,         /* time outside the window (announce-replay.h) */
+	ANNOUNCE_DROP_REPLAY,        /* a sequence number its sender already used */
+	ANNOUNCE_DROP_SENDERS,       /* too many senders remembered */
+	ANNOUNCE_DROP_OTHER_CLUSTER, /* authenticated, but of another cluster name */
+	ANNOUNCE_DROP_COUNT,
+};
+
+/* "malformed", "version", "bad_mac", "stale", "replay", "senders", "other_cluster". */
+const char *announce_drop_name(enum announce_drop drop);
 
 /* "ready" | "draining". */
 const char *announce_state_name(enum announce_state state);
@@ -47,37 +67,48 @@ void announce_field_set(char *field, size_t field_size, const char *value);
 /* True if name is a valid cluster name or route (1-64 of A-Z a-z 0-9 - _); NULL is not. */
 bool announce_name_valid(const char *name);
 
-/* Writes msg as one datagram into out (out_size >= ANNOUNCE_DATAGRAM_MAX) and sets *len_r (no
-   NUL is counted or needed on the wire; out is NUL-terminated anyway). Fields are checked with
-   the parser's rules, so whatever this writes, announce_parse() accepts. Returns 0, or -1 with
-   *error_r a static message naming the bad field. */
-int announce_format(const struct announce_msg *msg, char *out, size_t out_size, size_t *len_r,
-                    const char **error_r);
-/* Parses one datagram strictly: wrong magic or version, bytes outside printable ASCII and
-   '\n', a missing final '\n', empty or malformed lines, duplicate keys, missing required keys,
-   values outside their character set or size, more than ANNOUNCE_KEYS_MAX lines or
-   ANNOUNCE_DATAGRAM_MAX bytes are all errors. Well-formed keys this version does not know are
-   skipped. Returns 0 with *msg_r filled, or -1 with *error_r a static message (*msg_r is then
-   unspecified). Never reads past data[len). */
-int announce_parse(const void *data, size_t len, struct announce_msg *msg_r, const char **error_r);
+/* Writes msg as one datagram into out (out_size >= ANNOUNCE_DATAGRAM_MAX), its last line the
+   MAC under key (key->len > 0) of everything before it, and sets *len_r (no NUL is counted or
+   needed on the wire; out is NUL-terminated anyway). Fields are checked with the parser's
+   rules, so whatever this writes, announce_parse() with the same key accepts. Returns 0, or -1
+   with *error_r a static message naming the bad field. */
+int announce_format(const struct announce_msg *msg, const struct announce_key *key, char *out,
+                    size_t out_size, size_t *len_r, const char **error_r);
+/* Checks one datagram's MAC under key, then parses it strictly. In this order: an empty
+   datagram or one over ANNOUNCE_DATAGRAM_MAX bytes, bytes outside printable ASCII and '\n', a
+   missing final '\n' (ANNOUNCE_DROP_MALFORMED); a first line other than ANNOUNCE_MAGIC
+   (_VERSION if it is "TANDEM-ANNOUNCE/…", else _MALFORMED); a last line that is not "mac="
+   and 64 lowercase hex digits, or a MAC that does not match (_BAD_MAC); then, on
+   authenticated bytes only, empty or malformed lines, duplicate keys, a "mac" key elsewhere,
+   missing required keys, values outside their character set or size, more than
+   ANNOUNCE_KEYS_MAX lines (_MALFORMED). Well-formed keys this version does not know are
+   skipped. Time and replays are the receiver's business (announce-replay.h). Returns 0 with
+   *msg_r filled, or -1 with *drop_r (if not NULL) the reason and *error_r a static message
+   (*msg_r is then unspecified). Never reads past data[len). */
+int announce_parse(const void *data, size_t len, const struct announce_key *key,
+                   struct announce_msg *msg_r, enum announce_drop *drop_r, const char **error_r);
 
-/* Where to send or listen. */
+/* Where to send or listen, and with which key. */
 struct announce_settings {
 	const char *group;     /* "239.255.67.80:6780": an IPv4 multicast group and a port > 0 */
 	const char *interface; /* IPv4 address of the interface to send on / join on; NULL = the
 	                          routing table's choice (sender) or INADDR_ANY (receiver) */
 	uint64_t interval_ms;  /* sender only: between datagrams, >= 10 */
+	const struct announce_key *key; /* signs (sender) or verifies (receiver); copied; a
+	                                   sender or receiver without one is refused */
+	bool log_drops; /* receiver only: log dropped datagrams (at most one line per 10 s) */
 };
 
-/* Checks group and interface without touching the network (for config checks; interval_ms is
-   the sender's business). Returns 0, or -1 with *error_r a message valid until the next call
-   on this thread. */
+/* Checks group and interface without touching the network (for config checks; interval_ms and
+   the key are the sender's and receiver's business). Returns 0, or -1 with *error_r a message
+   valid until the next call on this thread. */
 int announce_settings_check(const struct announce_settings *set, const char **error_r);
 
 /* ---------------------------------------------------------------- sender */
 
 /* Fills *msg with the node's current state; called on the sender's thread before every
-   datagram, so it must be thread-safe with respect to the node. seq is set by the sender. */
+   datagram, so it must be thread-safe with respect to the node. seq and time_ms are set by the
+   sender. */
 typedef void announce_fill_fn(struct announce_msg *msg, void *ctx);
 
 struct announce_sender;
@@ -98,31 +129,33 @@ void announce_sender_stop(struct announce_sender **sender);
 /* ---------------------------------------------------------------- receiver */
 
 struct announce_receiver_stats {
-	uint64_t accepted;        /* datagrams of our cluster returned to the caller */
-	uint64_t other_cluster;   /* well-formed datagrams of other clusters, ignored */
-	uint64_t invalid;         /* datagrams announce_parse() rejected, ignored */
-	const char *last_invalid; /* the parser's message for the last of those, or NULL */
+	uint64_t accepted;                     /* datagrams returned to the caller */
+	uint64_t dropped[ANNOUNCE_DROP_COUNT]; /* ignored ones, by reason */
+	const char *last_problem; /* why the last one other than _OTHER_CLUSTER was dropped (a
+	                             static message), or NULL */
 };
 
 struct announce_receiver;
 
 /* Opens a UDP socket bound to the group's address and port (SO_REUSEADDR, so several
    listeners can share a host) and joins the group on set->interface (or INADDR_ANY).
-   set->interval_ms is ignored. Only datagrams whose cluster equals cluster are returned.
-   Returns 0, or -1 with *error_r (valid until the next call on this thread). A receiver
-   belongs to one thread at a time. */
+   set->interval_ms is ignored. Only datagrams authenticated with set->key, of cluster, within
+   the time window and not replayed are returned (announce-replay.h). Returns 0, or -1 with
+   *error_r (valid until the next call on this thread). A receiver belongs to one thread at a
+   time; announce_receiver_get_stats() may be called from any. */
 int announce_receiver_open(const struct announce_settings *set, const char *cluster,
                            struct announce_receiver **receiver_r, const char **error_r);
 /* The socket (non-blocking), for callers that poll it in an event loop and then call
    announce_receiver_next() with timeout 0. */
 int announce_receiver_fd(const struct announce_receiver *receiver);
 /* Waits up to timeout_ms (0 = only what is already queued) for the next datagram of the
-   cluster; invalid datagrams and other clusters are counted and skipped. Returns 1 with
+   cluster; every other datagram is counted by reason and skipped. Returns 1 with
    *msg_r filled and, when from_r is not NULL, the sender's address in *from_r; 0 when the
    time is up; -1 on a socket error with *error_r. */
 int announce_receiver_next(struct announce_receiver *receiver, uint64_t timeout_ms,
                            struct announce_msg *msg_r, struct sockaddr_in *from_r,
                            const char **error_r);
+/* Thread-safe. */
 void announce_receiver_get_stats(const struct announce_receiver *receiver,
                                  struct announce_receiver_stats *stats_r);
 /* Leaves the group, closes, frees and sets *receiver = NULL; NULL is a no-op. */

@@ -96,3 +96,9 @@ size_t discovery_listener_count(struct discovery_listener *dl)
 {
 	return dl->count;
 }
+
+void discovery_listener_get_stats(struct discovery_listener *dl,
+                                  struct announce_receiver_stats *stats_r)
+{
+	announce_receiver_get_stats(dl->receiver, stats_r);
+}

@@ -8,8 +8,9 @@
 
 struct discovery_listener;
 
-/* Joins the group of announce (interval_ms ignored) and starts a thread that feeds every
-   datagram of set->cluster into a discovery over b and expires silent members. Returns 0,
+/* Joins the group of announce (interval_ms ignored; key required) and starts a thread that
+   feeds every authenticated datagram of set->cluster into a discovery over b and expires
+   silent members. Returns 0,
    or -1 with *error_r (valid until the next call on this thread) and nothing started. */
 int discovery_listener_start(struct balancer *b, const struct announce_settings *announce,
                              const struct discovery_settings *set, struct discovery_listener **dl_r,
@@ -19,5 +20,8 @@ int discovery_listener_start(struct balancer *b, const struct announce_settings 
 void discovery_listener_stop(struct discovery_listener **dl);
 /* Members learned now (thread-safe). */
 size_t discovery_listener_count(struct discovery_listener *dl);
+/* Datagrams accepted and dropped by reason (thread-safe, for /metrics). */
+void discovery_listener_get_stats(struct discovery_listener *dl,
+                                  struct announce_receiver_stats *stats_r);
 
 #endif

@@ -10,7 +10,7 @@
 
 struct balancer;
 
-#define DISCOVERY_MEMBERS_MAX        256 /* learned members; announcements are unauthenticated */
+#define DISCOVERY_MEMBERS_MAX        256 /* learned members, a bound even for key holders */
 #define DISCOVERY_DEFAULT_LOADFACTOR 50
 
 struct discovery_settings {

@@ -57,6 +57,8 @@ static const struct config_key schema[] = {
     {"cluster", "store", CONFIG_STRING, NULL, false},
     {"cluster", "announce", CONFIG_ADDRESS, NULL, false},
     {"cluster", "announce_interface", CONFIG_STRING, NULL, false},
+    {"cluster", "announce_key", CONFIG_STRING, NULL, false},
+    {"cluster", "announce_key_file", CONFIG_STRING, NULL, false},
     {"cluster", "member_ttl", CONFIG_DURATION, "3s", false},
     {"tls", "listen", CONFIG_ADDRESS, NULL, true},
     {"tls", "certificate", CONFIG_STRING, NULL, false},
@@ -599,11 +601,11 @@ static void check_access(struct problems *p, struct lb_config *lc)
 	}
 }
 
-static void check_cluster(struct problems *p, struct lb_config *lc)
+static void check_cluster(struct problems *p, struct lb_config *lc, const char *config_path)
 {
 	const struct config *cfg = lc->config;
 	struct redis_url url;
-	const char *error;
+	const char *error, *which;
 
 	lc->cluster_name = config_get_str(cfg, "cluster", "name");
 	if (!chars_ok(lc->cluster_name, 64, ALNUM "-_"))
@@ -621,10 +623,15 @@ static void check_cluster(struct problems *p, struct lb_config *lc)
 	lc->announce = config_get_str(cfg, "cluster", "announce");
 	lc->announce_interface = config_get_str(cfg, "cluster", "announce_interface");
 	if (lc->announce != NULL) {
-		struct announce_settings set = {lc->announce, lc->announce_interface, 1000};
+		struct announce_settings set = {.group = lc->announce,
+		                                .interface = lc->announce_interface};
 		if (announce_settings_check(&set, &error) < 0)
 			problem(p, config_where(cfg, "cluster", "announce"), "[cluster] %s", error);
 	}
+	if (announce_key_configure(config_get_str(cfg, "cluster", "announce_key"),
+	                           config_get_str(cfg, "cluster", "announce_key_file"), config_path,
+	                           lc->announce != NULL, &lc->announce_key, &which, &error) < 0)
+		problem(p, config_where(cfg, "cluster", which), "%s", error);
 	lc->member_ttl_ms =
 	    duration(p, cfg, "cluster", "member_ttl", 100, 3600000, "between 100ms and 1h");
 }
@@ -709,7 +716,7 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 	check_members(&p, lc);
 	check_admin(&p, lc);
 	state_path(&p, lc, path);
-	check_cluster(&p, lc);
+	check_cluster(&p, lc, path);
 	check_access(&p, lc);
 	check_tls(&p, lc, path);
 	if (lc->member_count == 0 && lc->announce == NULL)
@@ -742,6 +749,7 @@ void lb_config_free(struct lb_config **lcp)
 	mem_free(&lc->access);
 	mem_free(&lc->trusted_proxies);
 	mem_free(&lc->admin_allow);
+	announce_key_wipe(&lc->announce_key);
 	config_free(&lc->config);
 	mem_free(lcp);
 }

@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 
+#include "announce-key.h"
 #include "balancer.h"
 #include "http-parser.h"
 #include "log.h"
@@ -79,6 +80,7 @@ struct lb_config {
 	const char *cluster_store; /* NULL = state not shared */
 	const char *announce;      /* group:port, NULL = no discovery */
 	const char *announce_interface;
+	struct announce_key announce_key; /* announce_key or announce_key_file; len 0 = none */
 	uint64_t member_ttl_ms;
 	/* [tls]; tls_listen_count 0 = no TLS. Relative file names are resolved beside the
 	   config; the files are only read by http_tls_ctx_create(). */

@@ -61,6 +61,18 @@ static void members(struct buf *out, struct balancer *b)
 	mem_free(&infos);
 }
 
+static void announcements(struct buf *out, const struct announce_receiver_stats *st)
+{
+	prom_metric(out, "tandem_lb_announce_accepted_total", "counter",
+	            "Announcements that passed the key, time and replay checks.", st->accepted);
+	prom_family(out, "tandem_lb_announce_dropped_total", "counter",
+	            "Announcements ignored, by reason (bad_mac: not sent with the announce key).");
+	for (int i = 0; i < ANNOUNCE_DROP_COUNT; i++)
+		buf_printf(out, "tandem_lb_announce_dropped_total{reason=\"%s\"} %llu\n",
+		           announce_drop_name((enum announce_drop)i),
+		           (unsigned long long)st->dropped[i]);
+}
+
 void lb_metrics_format(struct buf *out, const struct lb_metrics_sources *src)
 {
 	if (src->server != NULL) {
@@ -105,6 +117,8 @@ void lb_metrics_format(struct buf *out, const struct lb_metrics_sources *src)
 	            src->health_checks);
 	prom_metric(out, "tandem_lb_health_check_failures_total", "counter",
 	            "Active health checks that failed.", src->health_check_failures);
+	if (src->announce != NULL)
+		announcements(out, src->announce);
 	if (src->b != NULL)
 		members(out, src->b);
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "announce.h"
 #include "buf.h"
 
 struct balancer;
@@ -17,6 +18,7 @@ struct lb_metrics_sources {
 	struct proxy *proxy;
 	struct http_server *server;
 	uint64_t health_checks, health_check_failures;
+	const struct announce_receiver_stats *announce; /* NULL = no discovery */
 };
 
 void lb_metrics_format(struct buf *out, const struct lb_metrics_sources *src);

@@ -110,9 +110,14 @@ static void metrics(struct buf *out, void *ctx)
 	struct lb *lb = ctx;
 	struct lb_metrics_sources src = {.b = lb->b, .proxy = lb->proxy, .server = lb->server};
 	struct health_checker_stats hs;
+	struct announce_receiver_stats as;
 	health_checker_get_stats(lb->health, &hs);
 	src.health_checks = hs.checks;
 	src.health_check_failures = hs.checks_failed;
+	if (lb->discovery != NULL) {
+		discovery_listener_get_stats(lb->discovery, &as);
+		src.announce = &as;
+	}
 	lb_metrics_format(out, &src);
 }
 
@@ -326,7 +331,8 @@ static const char *needs_restart(const struct lb_config *a, const struct lb_conf
 	    (a->admin_listen != NULL && strcmp(a->admin_listen, b->admin_listen) != 0))
 		return "[admin]";
 	if ((a->announce == NULL) != (b->announce == NULL) ||
-	    (a->cluster_store == NULL) != (b->cluster_store == NULL))
+	    (a->cluster_store == NULL) != (b->cluster_store == NULL) ||
+	    !announce_key_equal(&a->announce_key, &b->announce_key))
 		return "[cluster]";
 	return NULL;
 }
@@ -387,7 +393,9 @@ static int start(struct lb *lb, const char **error_r)
 
 	if (lc->announce != NULL) {
 		struct announce_settings as = {.group = lc->announce,
-		                               .interface = lc->announce_interface};
+		                               .interface = lc->announce_interface,
+		                               .key = &lc->announce_key,
+		                               .log_drops = true};
 		struct discovery_settings ds = {.cluster = lc->cluster_name,
 		                                .member_ttl_ms = lc->member_ttl_ms};
 		if (discovery_listener_start(lb->b, &as, &ds, &lb->discovery, error_r) < 0)

@@ -13,6 +13,8 @@
 
 static char path[64];
 
+#define KEY_HEX "9f3c0d6be2a14f87c53d1e0b7a6f2c48d9e1b3a5c7f0e2d4b6a8c0e2f4a6b8d0"
+
 static void write_ini(const char *data)
 {
 	snprintf(path, sizeof(path), "/tmp/tandem-test-lb-config-XXXXXX");
@@ -91,6 +93,7 @@ static void test_defaults(void)
 	test_assert(lc->admin_listen == NULL && lc->admin_allow_count == 2);
 	test_assert_str_eq(lc->cluster_name, "tandem");
 	test_assert(lc->cluster_store == NULL && lc->announce == NULL);
+	test_assert_int_eq(lc->announce_key.len, 0);
 	test_assert(lc->member_ttl_ms == 3000 && lc->log_level == LOG_INFO);
 	lb_config_free(&lc);
 	lb_config_free(&lc); /* NULL: no-op */
@@ -114,6 +117,7 @@ static void test_full(void)
 	    "password = secret\n"
 	    "[cluster]\nname = alpha\nstore = redis://127.0.0.1:6379/0\n"
 	    "announce = 239.255.67.80:6780\nannounce_interface = 127.0.0.1\nmember_ttl = 5s\n"
+	    "announce_key = " KEY_HEX "\n"
 	    "[log]\nlevel = debug\nfile = /tmp/lb.log\n");
 	if (lc == NULL)
 		return;
@@ -129,9 +133,12 @@ static void test_full(void)
 	test_assert_str_eq(lc->admin_listen, "127.0.0.1:8081");
 	test_assert_str_eq(lc->cluster_store, "redis://127.0.0.1:6379/0");
 	test_assert(lc->member_ttl_ms == 5000 && lc->log_level == LOG_DEBUG);
+	test_assert_int_eq(lc->announce_key.len, 32);
+	test_assert_int_eq(lc->announce_key.bytes[0], 0x9f);
 	lb_config_free(&lc);
 	/* Discovery alone is enough; store = memory means nothing shared. */
-	lc = load_ok(__LINE__, "[cluster]\nannounce = 239.255.67.80:6780\nstore = memory\n");
+	lc = load_ok(__LINE__, "[cluster]\nannounce = 239.255.67.80:6780\nstore = memory\n"
+	                       "announce_key = " KEY_HEX "\n");
 	if (lc != NULL)
 		test_assert(lc->member_count == 0 && lc->cluster_store == NULL);
 	lb_config_free(&lc);
@@ -235,9 +242,26 @@ static void test_admin_cluster_log_errors(void)
 	BAD(MEMBER "[cluster]\nstore = mysql://x\n",
 	    "@:4: [cluster] store must be memory, redis://host:port/db or "
 	    "redis-sentinel://host:port,.../mastername");
-	BAD(MEMBER "[cluster]\nannounce = 10.0.0.1:6780\n",
+	BAD(MEMBER "[cluster]\nannounce = 10.0.0.1:6780\nannounce_key = " KEY_HEX "\n",
 	    "@:4: [cluster] announce group 10.0.0.1:6780: not an IPv4 multicast address "
 	    "(224.0.0.0-239.255.255.255)");
+	/* announcements are authenticated: no discovery without a key */
+	BAD("[cluster]\nannounce = 239.255.67.80:6780\n",
+	    "@:2: [cluster] announce needs announce_key or announce_key_file: announcements are "
+	    "authenticated with a key shared by the nodes and balancers (docs/cluster.md, "
+	    "\"Announce key\")");
+	BAD(MEMBER "[cluster]\nannounce = 239.255.67.80:6780\nannounce_key = 00112233\n",
+	    "@:5: [cluster] announce_key: too short: at least 64 hex digits (32 bytes) are "
+	    "needed; `openssl rand -hex 32` makes one");
+	BAD(MEMBER "[cluster]\nannounce_key = secret-secret\n",
+	    "@:4: [cluster] announce_key: not hexadecimal: only the digits 0-9 a-f A-F may appear");
+	BAD(MEMBER "[cluster]\nannounce = 239.255.67.80:6780\nannounce_key = " KEY_HEX "\n"
+	           "announce_key_file = /etc/tandem/announce.key\n",
+	    "@:6: [cluster] announce_key and announce_key_file are both set: give one");
+	BAD(MEMBER "[cluster]\nannounce = 239.255.67.80:6780\n"
+	           "announce_key_file = /nonexistent/announce.key\n",
+	    "@:5: [cluster] announce_key_file: /nonexistent/announce.key: No such file or "
+	    "directory");
 	BAD(MEMBER "[cluster]\nmember_ttl = 10ms\n",
 	    "@:4: [cluster] member_ttl must be between 100ms and 1h");
 	BAD(MEMBER "[log]\nlevel = chatty\n",

@@ -16,18 +16,22 @@ static const struct ctl_option options[] = {
     CTL_OPT(0, "interface", "ADDR",
             "IPv4 address of the interface to join the group on (default: any)", 0),
     CTL_OPT(0, "cluster", "NAME", "list nodes of this cluster only (default tandem)", 0),
+    CTL_OPT(0, "key-file", "PATH",
+            "the announce key, in hex (the file [cluster] announce_key_file names, mode o-rwx)",
+            CTL_REQUIRED),
     CTL_NUM(0, "seconds", "N", "listen this long (default 3)", 0, 1, 3600),
     CTL_END,
 };
 
 static const struct ctl_command command = {
     "listannouncements",
-    "[--group ADDR:PORT] [--interface ADDR] [--cluster NAME] [--seconds N]",
+    "--key-file PATH [--group ADDR:PORT] [--interface ADDR] [--cluster NAME] [--seconds N]",
     "Listens to the multicast announce of the nodes ([cluster] announce in tandemd.ini) for N\n"
     "seconds and lists each node heard once: route, HTTP address, state, load (open HTTP\n"
-    "connections), version and when it was last heard. Datagrams of other clusters and\n"
-    "malformed ones are ignored and counted on stderr. Needs no node API and no admin; exits\n"
-    "0 also when nothing was heard.",
+    "connections), version and when it was last heard. Only announcements authenticated\n"
+    "with the cluster's announce key (--key-file) count; the others (wrong key, old or\n"
+    "replayed, other clusters, malformed) are ignored and counted on stderr. Needs no node\n"
+    "API and no admin; exits 0 also when nothing was heard.",
     options,
 };
 
@@ -58,6 +62,17 @@ static int by_route(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->address, y->address);
 }
 
+/* Datagrams dropped for any reason but another cluster's name. */
+static uint64_t dropped_invalid(const struct announce_receiver_stats *st)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < ANNOUNCE_DROP_COUNT; i++) {
+		if (i != ANNOUNCE_DROP_OTHER_CLUSTER)
+			n += st->dropped[i];
+	}
+	return n;
+}
+
 static void print_json(const struct array *nodes, const char *cluster, const char *group,
                        const struct announce_receiver_stats *st)
 {
@@ -84,8 +99,14 @@ static void print_json(const struct array *nodes, const char *cluster, const cha
 	json_object_set_new(out, "group", json_string(group));
 	json_object_set_new(out, "nodes", list);
 	json_object_set_new(out, "other_cluster_datagrams",
-	                    json_integer((json_int_t)st->other_cluster));
-	json_object_set_new(out, "invalid_datagrams", json_integer((json_int_t)st->invalid));
+	                    json_integer((json_int_t)st->dropped[ANNOUNCE_DROP_OTHER_CLUSTER]));
+	json_object_set_new(out, "invalid_datagrams",
+	                    json_integer((json_int_t)dropped_invalid(st)));
+	json_t *dropped = json_object();
+	for (int i = 0; i < ANNOUNCE_DROP_COUNT; i++)
+		json_object_set_new(dropped, announce_drop_name((enum announce_drop)i),
+		                    json_integer((json_int_t)st->dropped[i]));
+	json_object_set_new(out, "dropped", dropped);
 	ctl_print_json(out);
 	json_decref(out);
 }
@@ -115,6 +136,26 @@ static void print_table(const struct array *nodes)
 	ctl_table_print(&table, stdout);
 }
 
+static void print_dropped(const struct announce_receiver_stats *st)
+{
+	fprintf(stderr,
+	        "tandemctl: listannouncements: ignored %llu datagrams of other clusters and %llu "
+	        "invalid ones",
+	        (unsigned long long)st->dropped[ANNOUNCE_DROP_OTHER_CLUSTER],
+	        (unsigned long long)dropped_invalid(st));
+	const char *sep = " (";
+	for (int i = 0; i < ANNOUNCE_DROP_COUNT; i++) {
+		if (i == ANNOUNCE_DROP_OTHER_CLUSTER || st->dropped[i] == 0)
+			continue;
+		fprintf(stderr, "%s%s %llu", sep, announce_drop_name((enum announce_drop)i),
+		        (unsigned long long)st->dropped[i]);
+		sep = ", ";
+	}
+	fprintf(stderr, "%s%s%s\n", sep[0] == ',' ? ")" : "",
+	        st->last_problem != NULL ? "; last problem: " : "",
+	        st->last_problem != NULL ? st->last_problem : "");
+}
+
 int cmd_listannouncements(int argc, char **argv)
 {
 	struct ctl_args args;
@@ -125,7 +166,9 @@ int cmd_listannouncements(int argc, char **argv)
 	const char *group =
 	    ctl_has(&args, "group") ? ctl_arg(&args, "group") : ANNOUNCE_DEFAULT_GROUP;
 	const char *cluster = ctl_has(&args, "cluster") ? ctl_arg(&args, "cluster") : "tandem";
-	struct announce_settings set = {group, ctl_arg(&args, "interface"), 0};
+	struct announce_key key;
+	struct announce_settings set = {
+	    .group = group, .interface = ctl_arg(&args, "interface"), .key = &key};
 	uint64_t seconds = ctl_arg_number(&args, "seconds", 3);
 	const char *error;
 
@@ -133,9 +176,13 @@ int cmd_listannouncements(int argc, char **argv)
 		return ctl_usage_error("%s", error);
 	if (!announce_name_valid(cluster))
 		return ctl_usage_error("--cluster: 1-64 letters, digits, '-' or '_'");
+	if (announce_key_load_file(ctl_arg(&args, "key-file"), &key, &error) < 0)
+		return ctl_usage_error("--key-file %s", error);
 
 	struct announce_receiver *r;
-	if (announce_receiver_open(&set, cluster, &r, &error) < 0)
+	ret = announce_receiver_open(&set, cluster, &r, &error);
+	announce_key_wipe(&key); /* the receiver has its copy */
+	if (ret < 0)
 		return ctl_error("%s", error);
 
 	struct array nodes = ARRAY_INIT(struct heard);
@@ -179,14 +226,8 @@ int cmd_listannouncements(int argc, char **argv)
 			printf("no announcements heard\n");
 		else
 			print_table(&nodes);
-		if (st.other_cluster > 0 || st.invalid > 0)
-			fprintf(stderr,
-			        "tandemctl: listannouncements: ignored %llu datagrams of other "
-			        "clusters and %llu invalid ones%s%s\n",
-			        (unsigned long long)st.other_cluster,
-			        (unsigned long long)st.invalid,
-			        st.last_invalid != NULL ? "; last problem: " : "",
-			        st.last_invalid != NULL ? st.last_invalid : "");
+		if (st.dropped[ANNOUNCE_DROP_OTHER_CLUSTER] > 0 || dropped_invalid(&st) > 0)
+			print_dropped(&st);
 	}
 	array_free(&nodes);
 	return ret;

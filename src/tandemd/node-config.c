@@ -46,6 +46,8 @@ static const struct config_key schema[] = {
     {"cluster", "announce", CONFIG_ADDRESS, NULL, false},
     {"cluster", "announce_interface", CONFIG_STRING, NULL, false},
     {"cluster", "announce_interval", CONFIG_DURATION, "1s", false},
+    {"cluster", "announce_key", CONFIG_STRING, NULL, false},
+    {"cluster", "announce_key_file", CONFIG_STRING, NULL, false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -82,8 +84,9 @@ static int check_cluster_name(const char *name)
 static int check_announce(const struct node_config *nc, const char **problem_r)
 {
 	static __thread char msg[200];
-	struct announce_settings set = {nc->announce, nc->announce_interface,
-	                                nc->announce_interval_ms};
+	struct announce_settings set = {.group = nc->announce,
+	                                .interface = nc->announce_interface,
+	                                .interval_ms = nc->announce_interval_ms};
 	const char *error;
 	if (announce_settings_check(&set, &error) < 0) {
 		snprintf(msg, sizeof(msg), "[cluster] announce: %s", error);
@@ -206,6 +209,11 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	else if (nc->announce_interval_ms < 100)
 		PROBLEM("cluster", "announce_interval",
 		        "[cluster] announce_interval must be at least 100ms");
+	else if (announce_key_configure(config_get_str(cfg, "cluster", "announce_key"),
+	                                config_get_str(cfg, "cluster", "announce_key_file"), path,
+	                                nc->announce != NULL, &nc->announce_key, &key,
+	                                &problem) < 0)
+		PROBLEM("cluster", key, problem);
 	else if (nc->limits.max_headers == 0 || nc->limits.max_headers > 10000)
 		PROBLEM("http", "max_headers", "[http] max_headers must be between 1 and 10000");
 	else if (nc->limits.max_header_bytes > 1024 * 1024)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "announce-key.h"
 #include "http-parser.h"
 #include "log.h"
 
@@ -53,6 +54,7 @@ struct node_config {
 	const char *announce;           /* group:port or NULL */
 	const char *announce_interface; /* address of the sending interface or NULL */
 	uint64_t announce_interval_ms;
+	struct announce_key announce_key; /* announce_key or announce_key_file; len 0 = none */
 };
 
 /* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */

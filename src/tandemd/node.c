@@ -304,8 +304,10 @@ int node_start(struct node *node, const char **error_r)
 		log_info("node", "listening on http://%s/ (route %s, version %s)",
 		         http_server_address(node->http, i), node->cfg.route, TANDEM_VERSION);
 	if (node->cfg.announce != NULL) {
-		struct announce_settings aset = {node->cfg.announce, node->cfg.announce_interface,
-		                                 node->cfg.announce_interval_ms};
+		struct announce_settings aset = {.group = node->cfg.announce,
+		                                 .interface = node->cfg.announce_interface,
+		                                 .interval_ms = node->cfg.announce_interval_ms,
+		                                 .key = &node->cfg.announce_key};
 		struct announce_sender **sender = &node->announcer;
 		if (announce_sender_start(&aset, announce_fill, node, sender, error_r) < 0)
 			return -1;
@@ -347,6 +349,7 @@ void node_drain(struct node *node)
 void node_deinit(struct node *node)
 {
 	announce_sender_stop(&node->announcer); /* its fill reads node->http */
+	announce_key_wipe(&node->cfg.announce_key);
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
 	if (node->admin_auth != NULL) {

@@ -37,6 +37,7 @@ password = secret
 [cluster]
 name = alpha
 announce = 239.255.67.80:6780
+announce_key = 9f3c0d6be2a14f87c53d1e0b7a6f2c48d9e1b3a5c7f0e2d4b6a8c0e2f4a6b8d0
 member_ttl = 3s
 """
 
@@ -62,7 +63,11 @@ def test_check_config_accepts_valid_file(workdir):
 
 
 def test_discovery_only_is_valid(workdir):
-    conf = write(workdir, "[cluster]\nannounce = 239.255.67.80:6780\n")
+    conf = write(workdir, "[cluster]\nannounce = 239.255.67.80:6780\n"
+                          "announce_key_file = announce.key\n")
+    with open(os.path.join(workdir, "announce.key"), "w") as f:
+        f.write("9f3c0d6be2a14f87c53d1e0b7a6f2c48d9e1b3a5c7f0e2d4b6a8c0e2f4a6b8d0\n")
+    os.chmod(os.path.join(workdir, "announce.key"), 0o600)
     r = run("--check-config", "--config", conf)
     assert r.returncode == 0, r.stderr
 
