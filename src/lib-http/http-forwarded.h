@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* The client a request came from, through proxies the server trusts: X-Forwarded-For read
+   from the right, as far as trusted proxies wrote it (docs/internals/client-address.md). */
+#ifndef TANDEM_HTTP_FORWARDED_H
+#define TANDEM_HTTP_FORWARDED_H
+
+#include <stddef.h>
+
+#include "cidr.h"
+
+struct http_header;
+
+enum http_forwarded_source {
+	HTTP_FORWARDED_PEER,      /* the peer is the client: untrusted, or no X-Forwarded-For */
+	HTTP_FORWARDED_HEADER,    /* taken from X-Forwarded-For */
+	HTTP_FORWARDED_MALFORMED, /* a trusted peer sent an entry that is not an address */
+};
+
+/* The client address of a request from peer with these header fields. Unless peer lies in
+   one of the trusted networks, it is the peer. Otherwise every X-Forwarded-For field, in
+   order, makes one comma-separated list (empty elements are skipped) that is walked from the
+   right: each address in a trusted network is a proxy and is skipped, the first one that is
+   not is the client; if every address is trusted the left-most is. Entries left of the
+   client are never looked at. An entry walked over that is not a bare IPv4 or IPv6 address
+   (a port, brackets, "unknown", garbage) makes the whole header unusable: the result is
+   MALFORMED, *client_r is the peer and *error_r (static) says which entry. */
+enum http_forwarded_source http_forwarded_client(const struct http_header *headers, size_t count,
+                                                 const struct cidr_addr *peer,
+                                                 const struct cidr *trusted, size_t trusted_count,
+                                                 struct cidr_addr *client_r, const char **error_r);
+
+#endif
