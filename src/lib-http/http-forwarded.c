@@ -7,8 +7,11 @@
 #include "http-forwarded.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "http-parser.h"
+#include "http-server.h"
+#include "log.h"
 
 enum step { STEP_TRUSTED, STEP_CLIENT, STEP_BAD };
 
@@ -65,4 +68,23 @@ enum http_forwarded_source http_forwarded_client(const struct http_header *heade
 	}
 	/* All trusted: the left-most is where the request began. */
 	return walked ? HTTP_FORWARDED_HEADER : HTTP_FORWARDED_PEER;
+}
+
+void http_request_client_ip(const struct http_request *req, const struct cidr *trusted,
+                            size_t trusted_count, struct http_client_ip *ip_r)
+{
+	const char *peer = http_request_peer_ip(req);
+	const struct http_request_head *head = http_request_head(req);
+	struct cidr_addr peer_addr;
+	const char *error;
+	if (cidr_addr_parse(strv_from_cstr(peer), &peer_addr) < 0) {
+		memset(&ip_r->addr, 0, sizeof(ip_r->addr));
+		snprintf(ip_r->text, sizeof(ip_r->text), "%s", peer);
+		return;
+	}
+	if (http_forwarded_client(head->headers, head->header_count, &peer_addr, trusted,
+	                          trusted_count, &ip_r->addr, &error) == HTTP_FORWARDED_MALFORMED)
+		log_debug("http", "trusted proxy %s: %s; the client is taken to be the proxy", peer,
+		          error);
+	cidr_addr_format(&ip_r->addr, ip_r->text);
 }

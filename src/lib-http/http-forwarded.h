@@ -9,6 +9,8 @@
 #include "cidr.h"
 
 struct http_header;
+struct http_request;
+struct http_request;
 
 enum http_forwarded_source {
 	HTTP_FORWARDED_PEER,      /* the peer is the client: untrusted, or no X-Forwarded-For */
@@ -28,5 +30,16 @@ enum http_forwarded_source http_forwarded_client(const struct http_header *heade
                                                  const struct cidr_addr *peer,
                                                  const struct cidr *trusted, size_t trusted_count,
                                                  struct cidr_addr *client_r, const char **error_r);
+
+struct http_client_ip {
+	struct cidr_addr addr;
+	char text[CIDR_TEXT_MAX];
+};
+
+/* The client of req: http_forwarded_client() over its head fields and its peer; a malformed
+   header is logged at debug level. (A peer that is not an IP address, which TCP never gives,
+   is kept as text with an all-zero addr.) */
+void http_request_client_ip(const struct http_request *req, const struct cidr *trusted,
+                            size_t trusted_count, struct http_client_ip *ip_r);
 
 #endif

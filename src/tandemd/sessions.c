@@ -12,30 +12,27 @@
 #include "api-common.h"
 #include "cache.h"
 #include "clock.h"
+#include "http-forwarded.h"
 #include "http-params.h"
 #include "http-server.h"
 #include "log.h"
+#include "login-throttle.h"
 #include "mem.h"
 #include "node.h"
 #include "password.h"
 #include "pool.h"
 #include "random.h"
 #include "sql.h"
-#include "throttle.h"
 
-#define TOUCH_INTERVAL_MS          60000
-#define LOGIN_FAILURES_PER_LOGIN   5
-#define LOGIN_FAILURES_PER_ADDRESS 20
-#define LOGIN_WINDOW_S             300
-#define MAX_PER_USER_CAP           1000
+#define TOUCH_INTERVAL_MS 60000
+#define MAX_PER_USER_CAP  1000
 
 struct sessions {
 	struct sessions_settings set;
 	char salt[65];
 	char route[64];
 	struct session_store *store;
-	struct throttle *by_login;
-	struct throttle *by_address;
+	struct login_throttle *throttle;
 };
 
 struct sessions *sessions_create(const struct sessions_settings *set)
@@ -51,8 +48,14 @@ struct sessions *sessions_create(const struct sessions_settings *set)
 	s->set.route = s->route;
 	s->store = set->store != NULL ? set->store : session_store_memory_create();
 	s->set.store = NULL;
-	s->by_login = throttle_create(LOGIN_FAILURES_PER_LOGIN, LOGIN_WINDOW_S, 4096);
-	s->by_address = throttle_create(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_S, 4096);
+	static const struct login_throttle_limits limits = {
+	    .per_address = SESSIONS_FAILURES_PER_ADDRESS,
+	    .per_user_address = SESSIONS_FAILURES_PER_USER_ADDRESS,
+	    .per_user = SESSIONS_FAILURES_PER_USER,
+	    .window_s = SESSIONS_FAILURES_WINDOW_S,
+	    .capacity = 32768,
+	};
+	s->throttle = login_throttle_create(&limits);
 	return s;
 }
 
@@ -62,8 +65,7 @@ void sessions_destroy(struct sessions **sp)
 	if (s == NULL)
 		return;
 	session_store_destroy(&s->store);
-	throttle_destroy(&s->by_login);
-	throttle_destroy(&s->by_address);
+	login_throttle_destroy(&s->throttle);
 	mem_free(sp);
 }
 
@@ -366,19 +368,10 @@ void sessions_login(struct node *node, struct http_request *req)
 		goto out;
 	}
 
-	time_t now_s = time(NULL);
 	const char *ip = http_request_peer_ip(req);
-	char key[300];
-	snprintf(key, sizeof(key), "%s", login);
-	time_t wait = throttle_check(s->by_address, ip, now_s);
-	if (wait == 0)
-		wait = throttle_check(s->by_login, key, now_s);
-	if (wait > 0) {
-		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
-		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
-		          (long long)wait);
-		goto out;
-	}
+	struct http_client_ip from; /* behind the trusted proxies, for throttles and logs */
+	http_request_client_ip(req, node->cfg.trusted_proxies, node->cfg.trusted_proxy_count,
+	                       &from);
 
 	/* user@mapping; without '@' the mapping is defaultcontext. */
 	/* Logins are at most 128 characters (provisioning enforces it): a longer one cannot exist
@@ -408,16 +401,38 @@ void sessions_login(struct node *node, struct http_request *req)
 			api_error(req, 503, "SES-0503", "%s", perr.message);
 			goto out;
 		}
-	} else {
+		cid = 0;
+	}
+	/* bob, bob@defaultcontext and bob@1 are one user to the throttle */
+	char who[300];
+	time_t now_s = (time_t)(clock_mono_ms() / 1000);
+	login_throttle_user(who, sizeof(who), cid, mapping, user);
+	time_t wait = login_throttle_check(s->throttle, &from.addr, who, now_s);
+	if (wait > 0) {
+		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
+		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
+		          (long long)wait);
+		goto out;
+	}
+	if (cid > 0) {
 		found = load_user(node, req, cid, user, &u, &loc);
 		if (found < 0)
 			goto out;
 	}
-	/* Unknown context, unknown user and wrong password look the same from outside. */
-	if (found == 0 || !password_verify(u.hash, password)) {
-		throttle_fail(s->by_login, key, now_s);
-		throttle_fail(s->by_address, ip, now_s);
-		log_info("session", "login failed for %s from %s", login, ip);
+	/* Unknown context, unknown user and wrong password look the same from outside, and
+	   take the same time: password_check() verifies against a dummy hash without a user. */
+	enum password_status pw = password_check(found > 0 ? u.hash : NULL, password);
+	if (pw == PASSWORD_BUSY) {
+		http_response_header(req, "Retry-After", "1");
+		api_error(req, 503, "SES-0503", "too many logins in progress; try again");
+		goto out;
+	}
+	if (pw == PASSWORD_REFUSED)
+		log_warn("session", "login of %s@%lld (user %lld) refused: its stored %s", user,
+		         (long long)cid, (long long)u.uid, password_hash_problem(u.hash));
+	if (pw != PASSWORD_OK) {
+		login_throttle_fail(s->throttle, &from.addr, who, now_s);
+		log_info("session", "login failed for %s from %s", login, from.text);
 		api_error(req, 401, "SES-0401", "wrong login or password");
 		goto out;
 	}
