@@ -14,7 +14,8 @@ struct provision;
 struct admin_auth;
 
 /* Failed admin logins within ADMIN_THROTTLE_WINDOW_S: from one client address, for one user
-   from one address, for one user from all addresses (docs/security-auth.md). */
+   from one address, for one user from all addresses (docs/internals/sessions.md
+   "Throttles"). */
 #define ADMIN_THROTTLE_PER_ADDRESS      10
 #define ADMIN_THROTTLE_PER_USER_ADDRESS 10
 #define ADMIN_THROTTLE_PER_USER         50

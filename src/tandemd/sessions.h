@@ -14,9 +14,9 @@ struct sessions;
 
 enum ip_check { IP_CHECK_NONE, IP_CHECK_STRICT, IP_CHECK_SUBNET };
 
-/* Failed logins within SESSIONS_FAILURES_WINDOW_S (login-throttle.h; the numbers are
-   explained in docs/security-auth.md): from one client address, for one canonical user
-   from one address, for one user from all addresses together. */
+/* Failed logins within SESSIONS_FAILURES_WINDOW_S (login-throttle.h; docs/internals/sessions.md
+   "Throttles" explains the numbers): from one client address, for one canonical user from one
+   address, for one user from all addresses together. */
 #define SESSIONS_FAILURES_PER_ADDRESS      20
 #define SESSIONS_FAILURES_PER_USER_ADDRESS 5
 #define SESSIONS_FAILURES_PER_USER         100

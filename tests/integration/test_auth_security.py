@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-# Logins under attack (docs/security-auth.md): throttles count the client behind trusted
-# proxies and the canonical user, so one client cannot lock others out; an unknown user costs
-# what a wrong password does; tenants cannot choose what a login costs the server.
+# Logins under attack (docs/internals/sessions.md "Throttles", "Password hashing"): throttles
+# count the client behind trusted proxies and the canonical user, so one client cannot lock
+# others out; an unknown user costs what a wrong password does; tenants cannot choose what a
+# login costs the server.
 import base64
 import ctypes
 import ctypes.util
