@@ -10,7 +10,6 @@
 
 struct http_header;
 struct http_request;
-struct http_request;
 
 enum http_forwarded_source {
 	HTTP_FORWARDED_PEER,      /* the peer is the client: untrusted, or no X-Forwarded-For */

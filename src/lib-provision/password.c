@@ -50,6 +50,14 @@ void password_init(void)
 	pthread_once(&dummy_once, make_dummy);
 }
 
+bool password_get_stats(struct gate_stats *stats_r)
+{
+	struct gate *g = atomic_load(&gate);
+	if (g != NULL)
+		gate_get_stats(g, stats_r);
+	return g != NULL;
+}
+
 static bool enter(void)
 {
 	struct gate *g = atomic_load(&gate);

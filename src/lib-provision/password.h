@@ -38,6 +38,9 @@ void password_set_limits(unsigned max, uint64_t wait_ms);
 /* Makes the dummy hash that password_check() uses when there is no hash to check, so the
    first unknown login costs what the others do. Thread-safe; password_check() calls it. */
 void password_init(void);
+struct gate_stats;
+/* The bound's counters; false (nothing filled in) without a bound. */
+bool password_get_stats(struct gate_stats *stats_r);
 
 /* Hashes password (argon2id, t=2, m=19 MiB, p=1: OWASP's minimum for argon2id) into out:
    PASSWORD_OK, PASSWORD_BUSY or PASSWORD_FAILED. */

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from cluster_setup import provision
+from conftest import scrape_metrics
 from lb_setup import start_lb, stop_lb
 from provisioning import MASTER, ApiClient, Cluster, run_ctl
 
@@ -98,13 +99,17 @@ def userdb(workdir):
 # ---------------------------------------------------------------- throttles
 
 
+def attack(send):
+    """One client's failed logins, send(login, n) -> status: bob until refused, then other users
+    until its address is refused (20 failures in all)."""
+    assert [send("bob", n) for n in range(6)] == [401] * 5 + [429]
+    assert [send(f"nobody{n}", 10 + n) for n in range(40)] == [401] * 15 + [429] * 25
+
+
 def test_behind_the_balancer_one_client_does_not_lock_out_another(site):
     c, lb = site(BEHIND_LB, lb=True)
     attacker = ApiClient(lb.port, source=ATTACKER)
-    assert [attacker.login("bob", "wrong")[0] for _ in range(6)] == [401] * 5 + [429]
-    # 20 failures from one address, whatever the users, and it is refused
-    statuses = [attacker.login(f"nobody{i}", "wrong")[0] for i in range(40)]
-    assert statuses == [401] * 15 + [429] * 25
+    attack(lambda login, n: attacker.login(login, "wrong")[0])
     status, body, resp = attacker.login("alice", "alice_pw")
     assert status == 429 and body["error"]["code"] == "SES-0429"
     assert 0 < int(resp.getheader("Retry-After")) <= 300
@@ -120,13 +125,10 @@ def test_without_trusted_proxies_a_client_cannot_choose_its_address(site):
     c, _ = site()
     port = c.nodes[0].port
     attacker = ApiClient(port, source=ATTACKER)
-
-    def attempt(login, n):
-        return attacker.request("POST", "/api/v1/login", {"login": login, "password": "wrong"},
-                                headers={"X-Forwarded-For": f"198.51.100.{n}"})[0]
-
-    assert [attempt("bob", n) for n in range(6)] == [401] * 5 + [429]
-    assert [attempt(f"nobody{n}", 10 + n) for n in range(20)] == [401] * 15 + [429] * 5
+    # every attempt claims another address
+    attack(lambda login, n: attacker.request(
+        "POST", "/api/v1/login", {"login": login, "password": "wrong"},
+        headers={"X-Forwarded-For": f"198.51.100.{n}"})[0])
     # naming the attacker's address does not make the victim the attacker either
     status, body, _ = ApiClient(port, source=VICTIM).request(
         "POST", "/api/v1/login", {"login": "bob", "password": "bob_pw"},
@@ -274,6 +276,10 @@ def test_concurrent_hashing_is_bounded(site):
             assert body["error"] == {"code": "SES-0503",
                                      "message": "too many logins in progress; try again"}
             assert retry == "1"
+    m = scrape_metrics(node.port)
+    assert m["tandem_password_hashing_slots"] == 1
+    assert (m['tandem_password_hashing_refused_total{reason="timeout"}'] +
+            m['tandem_password_hashing_refused_total{reason="queue_full"}']) == statuses.count(503)
     # one argon2id at a time: no more memory at the peak than for one
     grown = peak_rss(node.pid) - before
     assert grown < 100 * MIB, f"peak RSS grew by {grown // MIB} MiB ({statuses})"
