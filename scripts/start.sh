@@ -206,6 +206,8 @@ for port in "${node_ports[@]}"; do
 route = $route
 listen = $host:$port
 data_dir = $data/$route
+; the balancer below connects from here: its X-Forwarded-For names the client
+trusted_proxies = $host/32
 [configdb]
 url = sqlite://$data/configdb.sqlite
 [session]

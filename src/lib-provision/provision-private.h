@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "array.h"
+#include "password.h"
 #include "provision.h"
 #include "sql.h"
 
@@ -67,6 +68,10 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
                       size_t count, bool is_admin, int64_t *ids_r, struct prov_error *err);
 /* Validates and hashes (or checks the given hash) into hash_r. */
 int prov_user_password(const struct prov_user *u, char *hash_r, size_t size,
+                       struct prov_error *err);
+/* password_hash() with its failures as errors: UNAVAILABLE when too many hashings are in
+   progress, INTERNAL when there was no memory for it. */
+int prov_hash_password(const char *password, char hash_r[PASSWORD_HASH_MAX],
                        struct prov_error *err);
 const char *prov_check_user(const struct prov_user *u);
 /* Local path of a file:// filestore URI, or NULL. */

@@ -34,8 +34,8 @@ const char *prov_check_user(const struct prov_user *u)
 		return "password is required";
 	if (u->password != NULL && !text_ok(u->password, 256))
 		return "password must be 1-256 characters";
-	if (u->password_hash != NULL && !password_hash_valid(u->password_hash))
-		return "password_hash must be an argon2id string ($argon2id$v=19$...)";
+	if (u->password_hash != NULL)
+		return password_hash_problem(u->password_hash);
 	return NULL;
 }
 
@@ -45,11 +45,7 @@ int prov_user_password(const struct prov_user *u, char *hash_r, size_t size, str
 		snprintf(hash_r, size, "%s", u->password_hash);
 		return 0;
 	}
-	if (password_hash(u->password, hash_r) < 0) {
-		prov_error_set(err, PROV_INTERNAL, "hashing the password failed");
-		return -1;
-	}
-	return 0;
+	return prov_hash_password(u->password, hash_r, err);
 }
 
 void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn, void *ctx)
@@ -410,10 +406,8 @@ json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
 		return NULL;
 	}
 	char hash[PASSWORD_HASH_MAX];
-	if (ch->password != NULL && password_hash(ch->password, hash) < 0) {
-		prov_error_set(err, PROV_INTERNAL, "hashing the password failed");
+	if (ch->password != NULL && prov_hash_password(ch->password, hash, err) < 0)
 		return NULL;
-	}
 	struct change_user_ctx cu = {
 	    .cid = cid, .uid = uid, .ch = &copy, .hash = ch->password != NULL ? hash : NULL};
 	if (run_user_change(prov, &cu, err) < 0)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "mem.h"
 #include "password.h"
 #include "schema.h"
@@ -166,10 +167,8 @@ int provision_init_configdb(const char *url, const char *master_user, const char
 		               sql_db_url(db), version);
 		goto out;
 	}
-	if (password_hash(master_pass, hash) < 0) {
-		prov_error_set(err, PROV_INTERNAL, "hashing the master password failed");
+	if (prov_hash_password(master_pass, hash, err) < 0)
 		goto out;
-	}
 	if (migrate_apply(conn, "configdb", schema_configdb, schema_configdb_count, &sql_err) < 0 ||
 	    sql_run(conn, &sql_err, "INSERT INTO master_admin (login, password_hash) VALUES (?, ?)",
 	            "ss", master_user, hash) < 0) {
@@ -265,8 +264,25 @@ void provision_set_contexts_per_schema(struct provision *prov, int64_t n)
 	prov->contexts_per_schema = n > 0 ? n : CONTEXTS_PER_SCHEMA;
 }
 
-/* Verifies password against the hash that sql selects (parameters: cid if > 0, then login).
-   1 valid, 0 wrong or unknown, -1 database error. */
+#define BUSY_MESSAGE "too many logins in progress; try again"
+
+int prov_hash_password(const char *password, char hash_r[PASSWORD_HASH_MAX], struct prov_error *err)
+{
+	switch (password_hash(password, hash_r)) {
+	case PASSWORD_OK:
+		return 0;
+	case PASSWORD_BUSY:
+		prov_error_set(err, PROV_UNAVAILABLE, "%s", BUSY_MESSAGE);
+		return -1;
+	default:
+		prov_error_set(err, PROV_INTERNAL, "hashing the password failed (out of memory)");
+		return -1;
+	}
+}
+
+/* Verifies password against the hash that sql selects (parameters: cid if > 0, then login),
+   with one argon2id verification whether the login exists or not (password_check()).
+   1 valid, 0 wrong or unknown, -1 database error or too many logins at once. */
 static int check_password(struct sql_db *db, const char *what, const char *sql, int64_t cid,
                           const char *login, const char *password, struct prov_error *err)
 {
@@ -295,7 +311,23 @@ static int check_password(struct sql_db *db, const char *what, const char *sql, 
 		prov_error_sql(err, what, &sql_err);
 		return -1;
 	}
-	return r > 0 && password_verify(hash, password) ? 1 : 0;
+	switch (password_check(r > 0 ? hash : NULL, password)) {
+	case PASSWORD_OK:
+		return 1;
+	case PASSWORD_BUSY:
+		prov_error_set(err, PROV_UNAVAILABLE, "%s", BUSY_MESSAGE);
+		return -1;
+	case PASSWORD_REFUSED: {
+		char where[40] = "";
+		if (cid > 0)
+			snprintf(where, sizeof(where), " in context %lld", (long long)cid);
+		log_warn("provision", "admin login %s%s refused: its stored %s", login, where,
+		         password_hash_problem(hash));
+		return 0;
+	}
+	default:
+		return 0;
+	}
 }
 
 int provision_auth_master(struct provision *prov, const char *login, const char *password,

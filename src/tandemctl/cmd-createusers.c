@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "csv.h"
 #include "ctl.h"
+#include "password.h"
 
 #define MAX_CSV_BYTES (2ull * 1024 * 1024 * 1024)
 #define BATCH_MAX     1000 /* the API's limit per batch */
@@ -82,7 +83,8 @@ static int parse_header(struct csv_file *f, const struct csv_record *rec)
 	return 0;
 }
 
-/* Checks a data record: field count, non-empty UTF-8 values. */
+/* Checks a data record: field count, non-empty UTF-8 values, password hashes the server
+   accepts (the same check as the admin API's, so a bad one is found before any batch). */
 static int check_record(const struct csv_file *f, const struct csv_record *rec)
 {
 	if (rec->count != f->field_count)
@@ -98,6 +100,17 @@ static int check_record(const struct csv_file *f, const struct csv_record *rec)
 		if (!ctl_utf8_valid(v.ptr, v.len))
 			return ctl_usage_error("%s:%zu: %s is not valid UTF-8", f->path, rec->line,
 			                       column_names[c]);
+		if (c == COL_HASH) {
+			char hash[PASSWORD_HASH_MAX];
+			const char *problem = "password_hash is longer than 127 characters";
+			if (v.len < sizeof(hash)) {
+				memcpy(hash, v.ptr, v.len);
+				hash[v.len] = '\0';
+				problem = password_hash_problem(hash);
+			}
+			if (problem != NULL)
+				return ctl_usage_error("%s:%zu: %s", f->path, rec->line, problem);
+		}
 	}
 	return 0;
 }

@@ -86,7 +86,7 @@ int cmd_hashpassword(int argc, char **argv)
 	if (password[0] == '\0' || strlen(password) > 256)
 		return ctl_usage_error("the password must be 1-256 characters");
 	char hash[PASSWORD_HASH_MAX];
-	if (password_hash(password, hash) < 0)
+	if (password_hash(password, hash) != PASSWORD_OK)
 		return ctl_error("hashing failed");
 	printf("%s\n", hash);
 	return CTL_EXIT_OK;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* argon2id verification is deliberately slow (~tens of ms, 19 MiB), so a verified credential
-   is remembered for a minute under a keyed hash; failures are counted per address. */
+   is remembered for a minute under a keyed hash; failures are counted per client address
+   and user, the address being the one behind the trusted proxies (a balancer's own address
+   would make every client one). */
 #include "admin-auth.h"
 
 #include <pthread.h>
@@ -9,15 +11,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "http-basic.h"
+#include "http-forwarded.h"
 #include "http-server.h"
+#include "login-throttle.h"
 #include "mem.h"
 #include "provision.h"
-#include "throttle.h"
 
-#define CACHE_SLOTS    64
-#define CACHE_TTL_S    60
-#define THROTTLE_SLOTS 1024
+#define CACHE_SLOTS       64
+#define CACHE_TTL_S       60
+#define THROTTLE_CAPACITY 4096
 
 struct cached {
 	unsigned char digest[32];
@@ -31,16 +35,26 @@ struct admin_auth {
 	unsigned char key[crypto_generichash_KEYBYTES]; /* per process: digests never leak */
 	struct cached cache[CACHE_SLOTS];
 	unsigned next_slot;
-	struct throttle *failures; /* per source address */
+	struct login_throttle *failures;
+	const struct cidr *trusted;
+	size_t trusted_count;
 };
 
-struct admin_auth *admin_auth_create(void)
+struct admin_auth *admin_auth_create(const struct cidr *trusted, size_t trusted_count)
 {
+	static const struct login_throttle_limits limits = {
+	    .per_address = ADMIN_THROTTLE_PER_ADDRESS,
+	    .per_user_address = ADMIN_THROTTLE_PER_USER_ADDRESS,
+	    .per_user = ADMIN_THROTTLE_PER_USER,
+	    .window_s = ADMIN_THROTTLE_WINDOW_S,
+	    .capacity = THROTTLE_CAPACITY,
+	};
 	struct admin_auth *auth = mem_calloc(1, sizeof(*auth));
 	pthread_mutex_init(&auth->lock, NULL);
 	randombytes_buf(auth->key, sizeof(auth->key));
-	auth->failures =
-	    throttle_create(ADMIN_THROTTLE_FAILURES, ADMIN_THROTTLE_WINDOW_S, THROTTLE_SLOTS);
+	auth->failures = login_throttle_create(&limits);
+	auth->trusted = trusted;
+	auth->trusted_count = trusted_count;
 	return auth;
 }
 
@@ -50,7 +64,7 @@ void admin_auth_destroy(struct admin_auth **authp)
 	if (auth == NULL)
 		return;
 	sodium_memzero(auth->cache, sizeof(auth->cache));
-	throttle_destroy(&auth->failures);
+	login_throttle_destroy(&auth->failures);
 	pthread_mutex_destroy(&auth->lock);
 	mem_free(authp);
 }
@@ -74,21 +88,25 @@ void admin_auth_forget_context(struct admin_auth *auth, int64_t cid)
 enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,
                                      struct http_request *req, int64_t cid)
 {
-	char creds[600];
+	char creds[600], who[300];
 	char *user, *pass;
-	time_t now = time(NULL);
+	time_t now = time(NULL), mono_s = (time_t)(clock_mono_ms() / 1000);
+	struct http_client_ip ip;
 
-	const char *addr = http_request_peer_ip(req);
-	time_t retry = throttle_check(auth->failures, addr, now);
-	bool throttled = retry > 0;
-	if (throttled) {
+	http_request_client_ip(req, auth->trusted, auth->trusted_count, &ip);
+	bool have_creds = http_basic_parse(http_request_header(req, "Authorization"), creds,
+	                                   sizeof(creds), &user, &pass);
+	/* the master is asked for on every call; a context admin only where cid is theirs */
+	login_throttle_user(who, sizeof(who), cid, "master", have_creds ? user : "");
+	time_t retry = login_throttle_check(auth->failures, &ip.addr, who, mono_s);
+	if (retry > 0) {
+		sodium_memzero(creds, sizeof(creds));
 		http_response_headerf(req, "Retry-After", "%lld", (long long)retry);
 		http_response_error(req, 429, "ADM-0429",
 		                    "too many failed admin logins from this address; try later");
 		return ADMIN_NONE;
 	}
-	if (!http_basic_parse(http_request_header(req, "Authorization"), creds, sizeof(creds),
-	                      &user, &pass)) {
+	if (!have_creds) {
 		unauthorized(req, "admin credentials required (HTTP Basic)");
 		return ADMIN_NONE;
 	}
@@ -139,7 +157,7 @@ enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *
 			c->expires = now + CACHE_TTL_S;
 			pthread_mutex_unlock(&auth->lock);
 		} else {
-			throttle_fail(auth->failures, addr, now);
+			login_throttle_fail(auth->failures, &ip.addr, who, mono_s);
 		}
 	}
 	sodium_memzero(creds, sizeof(creds));

@@ -1,20 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* Admin API authentication: HTTP Basic, a short-lived cache of verified credentials, and
-   throttling of failed logins per source address. */
+   throttling of failed logins per client address and user (login-throttle.h). */
 #ifndef TANDEMD_ADMIN_AUTH_H
 #define TANDEMD_ADMIN_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+struct cidr;
 struct http_request;
 struct provision;
 struct admin_auth;
 
-#define ADMIN_THROTTLE_FAILURES 10
-#define ADMIN_THROTTLE_WINDOW_S 300
+/* Failed admin logins within ADMIN_THROTTLE_WINDOW_S: from one client address, for one user
+   from one address, for one user from all addresses (docs/internals/sessions.md
+   "Throttles"). */
+#define ADMIN_THROTTLE_PER_ADDRESS      10
+#define ADMIN_THROTTLE_PER_USER_ADDRESS 10
+#define ADMIN_THROTTLE_PER_USER         50
+#define ADMIN_THROTTLE_WINDOW_S         300
 
-struct admin_auth *admin_auth_create(void);
+/* trusted: the proxies whose X-Forwarded-For names the client (kept by the caller). */
+struct admin_auth *admin_auth_create(const struct cidr *trusted, size_t trusted_count);
 void admin_auth_destroy(struct admin_auth **auth);
 
 enum admin_identity {

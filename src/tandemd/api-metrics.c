@@ -5,10 +5,12 @@
 #include "api-database.h"
 #include "cache.h"
 #include "clock.h"
+#include "gate.h"
 #include "http-server.h"
 #include "inval-stream.h"
 #include "invalidation.h"
 #include "node.h"
+#include "password.h"
 #include "redis.h"
 #include "routes.h"
 #include "session-store-redis.h"
@@ -129,6 +131,27 @@ static void cluster_metrics(struct buf *b, struct node *node)
 	            st.errors);
 }
 
+/* [server] max_concurrent_hashing: logins, admin logins and passwords set share it. */
+static void hashing_metrics(struct buf *b)
+{
+	struct gate_stats st;
+	if (!password_get_stats(&st))
+		return;
+	prom_metric(b, "tandem_password_hashing_slots", "gauge",
+	            "argon2id runs allowed at once (max_concurrent_hashing).", st.slots);
+	prom_metric(b, "tandem_password_hashing_running", "gauge", "argon2id runs in progress.",
+	            st.inside);
+	prom_metric(b, "tandem_password_hashing_waiting", "gauge",
+	            "Logins and hashings waiting for a turn.", st.waiting);
+	buf_printf(b,
+	           "# HELP tandem_password_hashing_refused_total Logins and hashings refused "
+	           "with 503: waited hashing_wait in vain, or the queue was full.\n"
+	           "# TYPE tandem_password_hashing_refused_total counter\n"
+	           "tandem_password_hashing_refused_total{reason=\"timeout\"} %" PRIu64 "\n"
+	           "tandem_password_hashing_refused_total{reason=\"queue_full\"} %" PRIu64 "\n",
+	           st.timeouts, st.turned_away);
+}
+
 void api_metrics_get(struct node *node, struct http_request *req)
 {
 	struct http_server_stats st;
@@ -163,6 +186,7 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	if (node->redis != NULL && node->stream != NULL)
 		cluster_metrics(b, node);
 	api_database_metrics(b, node);
+	hashing_metrics(b);
 	http_response_status(req, 200);
 	http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_response_send(req);

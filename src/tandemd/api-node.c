@@ -7,6 +7,7 @@
 
 #include "api-common.h"
 #include "clock.h"
+#include "http-forwarded.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
@@ -58,7 +59,10 @@ static void drain(struct node *node, struct http_request *req)
 	   the call that flips the state sends it: a repeated call (or one racing an operator's
 	   SIGTERM) must not look like the operator's second signal, which cuts the grace short;
 	   main.c also ignores our own SIGTERM during the grace for that reason. */
-	log_info("node", "drain asked for through the admin API by %s", http_request_peer_ip(req));
+	struct http_client_ip from;
+	http_request_client_ip(req, node->cfg.trusted_proxies, node->cfg.trusted_proxy_count,
+	                       &from);
+	log_info("node", "drain asked for through the admin API by %s", from.text);
 	if (node_drain_begin(node)) {
 		if (kill(getpid(), SIGTERM) < 0)
 			log_error("node", "waking the main thread: kill: %s", strerror(errno));

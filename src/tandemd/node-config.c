@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "announce.h"
 #include "config.h"
@@ -19,6 +20,9 @@ static const struct config_key schema[] = {
     {"server", "data_dir", CONFIG_STRING, "./tandem-data", false},
     {"server", "drain_timeout", CONFIG_DURATION, "30s", false},
     {"server", "drain_grace", CONFIG_DURATION, "0s", false},
+    {"server", "trusted_proxies", CONFIG_STRING, NULL, true},
+    {"server", "max_concurrent_hashing", CONFIG_UINT, "0", false},
+    {"server", "hashing_wait", CONFIG_DURATION, "2s", false},
     HTTP_CONFIG_KEYS,
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
@@ -81,6 +85,31 @@ static int check_cluster_name(const char *name)
 	return 0;
 }
 
+/* Every trusted_proxies line, each a list of networks. */
+static int load_trusted_proxies(const struct config *cfg, struct node_config *nc,
+                                const char **problem_r)
+{
+	static __thread char msg[240];
+	size_t n;
+	const char *const *values = config_get_all(cfg, "server", "trusted_proxies", &n);
+	const char *error;
+	for (size_t i = 0; i < n; i++) {
+		if (cidr_parse_list(values[i], nc->trusted_proxies, NODE_TRUSTED_PROXIES_MAX,
+		                    &nc->trusted_proxy_count, &error) < 0) {
+			snprintf(msg, sizeof(msg), "[server] trusted_proxies: %s", error);
+			*problem_r = msg;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n >= 2 ? (unsigned)(n > 256 ? 256 : n) : 2;
+}
+
 static int check_announce(const struct node_config *nc, const char **problem_r)
 {
 	static __thread char msg[200];
@@ -135,6 +164,11 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->data_dir = config_get_str(cfg, "server", "data_dir");
 	nc->drain_timeout_ms = config_get_duration_ms(cfg, "server", "drain_timeout");
 	nc->drain_grace_ms = config_get_duration_ms(cfg, "server", "drain_grace");
+	uint64_t hashing = config_get_uint(cfg, "server", "max_concurrent_hashing");
+	nc->max_concurrent_hashing = hashing == 0     ? online_cpus()
+	                             : hashing > 1024 ? 1025 /* refused below */
+	                                              : (unsigned)hashing;
+	nc->hashing_wait_ms = config_get_duration_ms(cfg, "server", "hashing_wait");
 
 	http_config_limits(cfg, &nc->limits);
 	nc->log_file = config_get_str(cfg, "log", "file");
@@ -180,6 +214,13 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("server", "workers", "[server] workers must be between 1 and 1024");
 	else if (nc->io_threads > 256)
 		PROBLEM("server", "io_threads", "[server] io_threads must be at most 256");
+	else if (load_trusted_proxies(cfg, nc, &problem) < 0)
+		PROBLEM("server", "trusted_proxies", problem);
+	else if (nc->max_concurrent_hashing > 1024)
+		PROBLEM("server", "max_concurrent_hashing",
+		        "[server] max_concurrent_hashing must be at most 1024 (0 = one per CPU)");
+	else if (nc->hashing_wait_ms > 60000)
+		PROBLEM("server", "hashing_wait", "[server] hashing_wait must be at most 60s");
 	else if (strcmp(nc->session_ip_check, "none") != 0 &&
 	         strcmp(nc->session_ip_check, "strict") != 0 &&
 	         strcmp(nc->session_ip_check, "subnet") != 0)

@@ -8,8 +8,11 @@
 #include <stdint.h>
 
 #include "announce-key.h"
+#include "cidr.h"
 #include "http-parser.h"
 #include "log.h"
+
+#define NODE_TRUSTED_PROXIES_MAX 64
 
 struct config;
 
@@ -23,6 +26,11 @@ struct node_config {
 	const char *data_dir;
 	uint64_t drain_timeout_ms;
 	uint64_t drain_grace_ms; /* draining but still serving, so balancers notice */
+	/* peers whose X-Forwarded-For is believed (docs/internals/client-address.md) */
+	struct cidr trusted_proxies[NODE_TRUSTED_PROXIES_MAX];
+	size_t trusted_proxy_count;
+	unsigned max_concurrent_hashing; /* argon2id runs at once; 0 in the file = CPUs */
+	uint64_t hashing_wait_ms;        /* how long a login waits for its turn, then 503 */
 	struct http_limits limits;
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */

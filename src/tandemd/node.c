@@ -16,6 +16,7 @@
 #include "log.h"
 #include "node-cluster.h"
 #include "node-positions.h"
+#include "password.h"
 #include "pool.h"
 #include "provision.h"
 #include "sql.h"
@@ -226,7 +227,11 @@ int node_init(struct node *node, const char **error_r)
 			return -1;
 	}
 	node->workers = worker_pool_create(node->cfg.workers, "worker");
-	node->admin_auth = admin_auth_create();
+	node->admin_auth =
+	    admin_auth_create(node->cfg.trusted_proxies, node->cfg.trusted_proxy_count);
+	/* before the workers hash: the bound, and the dummy hash of unknown logins */
+	password_set_limits(node->cfg.max_concurrent_hashing, node->cfg.hashing_wait_ms);
+	password_init();
 	caches_init(node);
 	const char *ipc = node->cfg.session_ip_check;
 	struct sessions_settings sset = {
@@ -238,6 +243,8 @@ int node_init(struct node *node, const char **error_r)
 	                                             : IP_CHECK_NONE,
 	    .cookie_salt = node->cfg.session_cookie_salt,
 	    .route = node->cfg.route,
+	    .trusted_proxies = node->cfg.trusted_proxies,
+	    .trusted_proxy_count = node->cfg.trusted_proxy_count,
 	};
 	if (node_cluster_init(node, &sset.store, error_r) < 0)
 		return -1;
@@ -357,6 +364,7 @@ void node_deinit(struct node *node)
 		node_cluster_stop(node);
 		provision_close(&node->prov);
 		admin_auth_destroy(&node->admin_auth);
+		password_set_limits(0, 0); /* the workers are gone */
 		sessions_destroy(&node->sessions);
 		node_cluster_deinit(node);
 		caches_deinit(node);

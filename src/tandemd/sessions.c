@@ -16,9 +16,11 @@
 #include "api-common.h"
 #include "cache.h"
 #include "clock.h"
+#include "http-forwarded.h"
 #include "http-params.h"
 #include "http-server.h"
 #include "log.h"
+#include "login-throttle.h"
 #include "mem.h"
 #include "node.h"
 #include "password.h"
@@ -26,14 +28,10 @@
 #include "provision.h"
 #include "random.h"
 #include "sql.h"
-#include "throttle.h"
 
-#define TOUCH_INTERVAL_MS          60000
-#define LOGIN_FAILURES_PER_LOGIN   5
-#define LOGIN_FAILURES_PER_ADDRESS 20
-#define LOGIN_WINDOW_S             300
-#define MAX_PER_USER_CAP           1000
-#define PENDING_REVOCATIONS_MAX    4096
+#define TOUCH_INTERVAL_MS       60000
+#define MAX_PER_USER_CAP        1000
+#define PENDING_REVOCATIONS_MAX 4096
 
 /* A revocation the store could not take yet (it was down): retried before any session is
    answered again, so none of those sessions is honoured on this node meanwhile. */
@@ -49,8 +47,7 @@ struct sessions {
 	   never goes to the store */
 	unsigned char digest_key[crypto_generichash_KEYBYTES];
 	struct session_store *store;
-	struct throttle *by_login;
-	struct throttle *by_address;
+	struct login_throttle *throttle;
 	pthread_mutex_t pending_lock;
 	struct pending_revocation pending[PENDING_REVOCATIONS_MAX];
 	_Atomic unsigned pending_count;
@@ -73,8 +70,14 @@ struct sessions *sessions_create(const struct sessions_settings *set)
 	pthread_mutex_init(&s->pending_lock, NULL);
 	s->store = set->store != NULL ? set->store : session_store_memory_create();
 	s->set.store = NULL;
-	s->by_login = throttle_create(LOGIN_FAILURES_PER_LOGIN, LOGIN_WINDOW_S, 4096);
-	s->by_address = throttle_create(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_S, 4096);
+	static const struct login_throttle_limits limits = {
+	    .per_address = SESSIONS_FAILURES_PER_ADDRESS,
+	    .per_user_address = SESSIONS_FAILURES_PER_USER_ADDRESS,
+	    .per_user = SESSIONS_FAILURES_PER_USER,
+	    .window_s = SESSIONS_FAILURES_WINDOW_S,
+	    .capacity = 32768,
+	};
+	s->throttle = login_throttle_create(&limits);
 	return s;
 }
 
@@ -84,8 +87,7 @@ void sessions_destroy(struct sessions **sp)
 	if (s == NULL)
 		return;
 	session_store_destroy(&s->store);
-	throttle_destroy(&s->by_login);
-	throttle_destroy(&s->by_address);
+	login_throttle_destroy(&s->throttle);
 	pthread_mutex_destroy(&s->pending_lock);
 	sodium_memzero(s->digest_key, sizeof(s->digest_key));
 	mem_free(sp);
@@ -134,8 +136,8 @@ static int flush_pending(struct sessions *s)
 	pthread_mutex_lock(&s->pending_lock);
 	unsigned n = atomic_load(&s->pending_count);
 	unsigned done = 0;
-	while (done < n && s->store->ops->revoke(s->store, s->pending[done].cid,
-	                                         s->pending[done].uid) >= 0)
+	while (done < n &&
+	       s->store->ops->revoke(s->store, s->pending[done].cid, s->pending[done].uid) >= 0)
 		done++;
 	if (done < n)
 		ret = -1;
@@ -243,11 +245,16 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 	char digest[33];
 	if (secret.len == SESSION_ID_LEN)
 		secret_digest(s, secret.ptr, secret.len, digest);
-	if (secret.len != SESSION_ID_LEN || sodium_memcmp(digest, s_r->digest, SESSION_ID_LEN) != 0) {
+	if (secret.len != SESSION_ID_LEN ||
+	    sodium_memcmp(digest, s_r->digest, SESSION_ID_LEN) != 0) {
 		*why_r = "session expired or unknown";
 		return 0;
 	}
-	if (!ip_ok(s, s_r, http_request_peer_ip(req))) {
+	struct http_client_ip from;
+	if (s->set.ip_check != IP_CHECK_NONE)
+		http_request_client_ip(req, s->set.trusted_proxies, s->set.trusted_proxy_count,
+		                       &from);
+	if (s->set.ip_check != IP_CHECK_NONE && !ip_ok(s, s_r, from.text)) {
 		*why_r = "session expired or unknown";
 		return 0;
 	}
@@ -287,14 +294,20 @@ static void set_cookies(struct sessions *s, struct http_request *req, const stru
                         const char *secret)
 {
 	char cookie[200];
+	/* Over HTTPS the secret must never travel in clear afterwards. */
+	const char *secure =
+	    http_request_forwarded_https(req, s->set.trusted_proxies, s->set.trusted_proxy_count)
+	        ? "; Secure"
+	        : "";
 	if (sess->stay_signed_in)
 		snprintf(cookie, sizeof(cookie),
-		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%llu",
-		         sess->cookie_hash, secret, (unsigned long long)(sess->lifetime_ms / 1000));
+		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax%s; Max-Age=%llu",
+		         sess->cookie_hash, secret, secure,
+		         (unsigned long long)(sess->lifetime_ms / 1000));
 	else
 		snprintf(cookie, sizeof(cookie),
-		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax", sess->cookie_hash,
-		         secret);
+		         "tandem-secret-%s=%s; Path=/; HttpOnly; SameSite=Lax%s", sess->cookie_hash,
+		         secret, secure);
 	http_response_header(req, "Set-Cookie", cookie);
 	/* The routing cookie only steers balancers (route after the first '.'): not auth. */
 	char jsid[20];
@@ -466,19 +479,8 @@ void sessions_login(struct node *node, struct http_request *req)
 		goto out;
 	}
 
-	time_t now_s = time(NULL);
-	const char *ip = http_request_peer_ip(req);
-	char key[300];
-	snprintf(key, sizeof(key), "%s", login);
-	time_t wait = throttle_check(s->by_address, ip, now_s);
-	if (wait == 0)
-		wait = throttle_check(s->by_login, key, now_s);
-	if (wait > 0) {
-		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
-		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
-		          (long long)wait);
-		goto out;
-	}
+	struct http_client_ip from; /* behind the trusted proxies */
+	http_request_client_ip(req, s->set.trusted_proxies, s->set.trusted_proxy_count, &from);
 
 	/* user@mapping; without '@' the mapping is defaultcontext. */
 	/* Logins are at most 128 characters (provisioning enforces it): a longer one cannot exist
@@ -509,20 +511,43 @@ void sessions_login(struct node *node, struct http_request *req)
 			api_error(req, 503, "SES-0503", "%s", perr.message);
 			goto out;
 		}
-	} else if (s->store->ops->generation(s->store, cid, &gen) < 0) {
-		api_error(req, 503, "SES-0503", "session store unavailable: %s",
-		          session_store_error());
+		cid = 0;
+	}
+	/* bob, bob@defaultcontext and bob@1 are one user to the throttle */
+	char who[300];
+	time_t now_s = (time_t)(clock_mono_ms() / 1000);
+	login_throttle_user(who, sizeof(who), cid, mapping, user);
+	time_t wait = login_throttle_check(s->throttle, &from.addr, who, now_s);
+	if (wait > 0) {
+		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
+		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
+		          (long long)wait);
 		goto out;
-	} else {
+	}
+	if (cid > 0) {
+		if (s->store->ops->generation(s->store, cid, &gen) < 0) {
+			api_error(req, 503, "SES-0503", "session store unavailable: %s",
+			          session_store_error());
+			goto out;
+		}
 		found = load_user(node, prov, req, cid, user, gen, &u, &loc);
 		if (found < 0)
 			goto out;
 	}
-	/* Unknown context, unknown user and wrong password look the same from outside. */
-	if (found == 0 || !password_verify(u.hash, password)) {
-		throttle_fail(s->by_login, key, now_s);
-		throttle_fail(s->by_address, ip, now_s);
-		log_info("session", "login failed for %s from %s", login, ip);
+	/* Unknown context, unknown user and wrong password look the same from outside, and
+	   take the same time: password_check() verifies against a dummy hash without a user. */
+	enum password_status pw = password_check(found > 0 ? u.hash : NULL, password);
+	if (pw == PASSWORD_BUSY) {
+		http_response_header(req, "Retry-After", "1");
+		api_error(req, 503, "SES-0503", "too many logins in progress; try again");
+		goto out;
+	}
+	if (pw == PASSWORD_REFUSED)
+		log_warn("session", "login of %s@%lld (user %lld) refused: its stored %s", user,
+		         (long long)cid, (long long)u.uid, password_hash_problem(u.hash));
+	if (pw != PASSWORD_OK) {
+		login_throttle_fail(s->throttle, &from.addr, who, now_s);
+		log_info("session", "login failed for %s from %s", login, from.text);
 		api_error(req, 401, "SES-0401", "wrong login or password");
 		goto out;
 	}
@@ -548,7 +573,7 @@ void sessions_login(struct node *node, struct http_request *req)
 	memcpy(sess.login, user, sizeof(sess.login));
 	snprintf(sess.client, sizeof(sess.client), "%s", client);
 	cookie_hash(s, http_request_header(req, "User-Agent"), client, sess.cookie_hash);
-	snprintf(sess.ip, sizeof(sess.ip), "%s", ip);
+	snprintf(sess.ip, sizeof(sess.ip), "%s", from.text);
 	snprintf(sess.route, sizeof(sess.route), "%s", s->route);
 	sess.stay_signed_in = json_is_true(stay);
 	sess.lifetime_ms = sess.stay_signed_in ? s->set.long_lifetime_ms : s->set.lifetime_ms;
@@ -569,7 +594,7 @@ void sessions_login(struct node *node, struct http_request *req)
 		goto out;
 	}
 	log_info("session", "login %s@%lld (user %lld) from %s", user, (long long)cid,
-	         (long long)u.uid, ip);
+	         (long long)u.uid, from.text);
 	set_cookies(s, req, &sess, secret);
 	sodium_memzero(secret, sizeof(secret));
 	api_reply_json(req, 200,

@@ -8,11 +8,21 @@
 
 #include "session-store.h"
 
+struct cidr;
+
 struct http_request;
 struct node;
 struct sessions;
 
 enum ip_check { IP_CHECK_NONE, IP_CHECK_STRICT, IP_CHECK_SUBNET };
+
+/* Failed logins within SESSIONS_FAILURES_WINDOW_S (login-throttle.h; docs/internals/sessions.md
+   "Throttles" explains the numbers): from one client address, for one canonical user from one
+   address, for one user from all addresses together. */
+#define SESSIONS_FAILURES_PER_ADDRESS      20
+#define SESSIONS_FAILURES_PER_USER_ADDRESS 5
+#define SESSIONS_FAILURES_PER_USER         100
+#define SESSIONS_FAILURES_WINDOW_S         300
 
 struct sessions_settings {
 	uint64_t lifetime_ms;
@@ -22,6 +32,11 @@ struct sessions_settings {
 	const char *cookie_salt; /* NULL = random per process */
 	const char *route;
 	struct session_store *store; /* taken over; NULL = a memory store */
+	/* [server] trusted_proxies (not copied: must outlive the sessions): the client address
+	   for ip_check and throttles, and whether the client used HTTPS (the cookie's Secure),
+	   come through these */
+	const struct cidr *trusted_proxies;
+	size_t trusted_proxy_count;
 };
 
 struct sessions *sessions_create(const struct sessions_settings *set);

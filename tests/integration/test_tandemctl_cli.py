@@ -345,6 +345,14 @@ def write(tmp_path, name, text):
 
 
 HEADER = "login,display_name,given_name,sur_name,password,email\n"
+HASH_HEADER = "login,display_name,given_name,sur_name,password_hash,email\n"
+# What `tandemctl hashpassword` prints (m=19456,t=2,p=1), and the same with other parameters.
+HASH = ("$argon2id$v=19$m=19456,t=2,p=1$Hq2at8Np4WK0MuwtUN0Ujg$"
+        "AsYAa2CZbBtOJN76/wFPlv9EHjGE4j1eC2DoB7vVe58")
+
+
+def with_params(params):
+    return HASH.replace("m=19456,t=2,p=1", params)
 
 
 @pytest.mark.parametrize("text,message", [
@@ -363,6 +371,15 @@ HEADER = "login,display_name,given_name,sur_name,password,email\n"
     (HEADER, "no users after the header line"),
     ("", "empty file"),
     (HEADER.encode() + b"a,\xff,A,A,pw,a@x\n", "users.csv:2: display_name is not valid UTF-8"),
+    (HASH_HEADER + f'a,A,A,A,"{HASH}",a@x\nb,B,B,B,"{with_params("m=1048576,t=2,p=1")}",b@x\n',
+     "users.csv:3: password_hash parameters m=1048576,t=2,p=1 are outside the allowed range: "
+     "argon2id v=19 with m=8192-65536 (KiB: 8-64 MiB), t=1-4 and p=1"),
+    (HASH_HEADER + f'a,A,A,A,"{with_params("m=19456,t=2,p=4")}",a@x\n',
+     "users.csv:2: password_hash parameters m=19456,t=2,p=4 are outside"),
+    (HASH_HEADER + "a,A,A,A,$argon2id$v=19$m=65536$x,a@x\n",
+     "users.csv:2: password_hash must be an argon2id string"),
+    (HASH_HEADER + f"a,A,A,A,{'x' * 200},a@x\n",
+     "users.csv:2: password_hash is longer than 127 characters"),
 ])
 def test_csv_errors_exit_2_naming_the_line(fake, tmp_path, text, message):
     path = write(tmp_path, "users.csv", text)
@@ -645,15 +662,15 @@ def test_createusers_password_hash_column_order_and_json(fake, tmp_path):
     fake.responder = lambda m, p, b: (201, {"created": len(b["users"]), "users": [
         {"id": 1, "login": u["login"]} for u in b["users"]]})
     text = ("email,login,password_hash,sur_name,given_name,display_name\n"
-            'a@x,alice,$argon2id$v=19$m=65536$x,A,"multi\nline",Alice\n\n'
-            "b@x,bob,$argon2id$v=19$m=65536$y,B,Bob,Bob\n")
+            f'a@x,alice,"{HASH}",A,"multi\nline",Alice\n\n'
+            f'b@x,bob,"{with_params("m=65536,t=4,p=1")}",B,Bob,Bob\n')
     path = write(tmp_path, "u.csv", text)
     r = ctl(fake, "createusers", "-c", "1", "--csv", path, "--batch", "1", "--json")
     assert r.returncode == 0, r.stderr
     assert [q["body"]["users"][0]["login"] for q in fake.requests] == ["alice", "bob"]
     assert fake.requests[0]["body"]["users"][0] == {
         "login": "alice", "display_name": "Alice", "given_name": "multi\nline", "sur_name": "A",
-        "password_hash": "$argon2id$v=19$m=65536$x", "email": "a@x"}
+        "password_hash": HASH, "email": "a@x"}
     assert json.loads(r.stdout) == {"created": 2, "users": [{"id": 1, "login": "alice"},
                                                             {"id": 1, "login": "bob"}]}
 

@@ -266,7 +266,10 @@ def test_two_nodes_cannot_share_a_port(start_tandemd, workdir):
 
 def test_check_config_accepts_valid_file(workdir):
     conf = write_config(workdir, "[server]\nname = tandem\nroute = OX-2\nlisten = 127.0.0.1:8009\n"
-                                 "listen = [::1]:8009\nworkers = 8\n[http]\nidle_timeout = 90s\n"
+                                 "listen = [::1]:8009\nworkers = 8\n"
+                                 "trusted_proxies = 127.0.0.1/32, 10.0.0.0/8\n"
+                                 "trusted_proxies = ::1 2001:db8::/32\nmax_concurrent_hashing = 4\n"
+                                 "hashing_wait = 500ms\n[http]\nidle_timeout = 90s\n"
                                  "max_body = 64M\n[log]\nlevel = debug\n")
     r = subprocess.run([TANDEMD, "--check-config", "--config", conf], capture_output=True,
                        text=True, timeout=30)
@@ -285,6 +288,14 @@ def test_check_config_accepts_valid_file(workdir):
     ("[server]\nroute = bad.route\n", "tandemd.ini:2:"),
     ("[server]\nworkers = 0\n", "tandemd.ini:2:"),
     ("[log]\nlevel = chatty\n", "tandemd.ini:2:"),
+    ("[server]\nworkers = 2\ntrusted_proxies = 10.0.0.1/8\n",
+     'tandemd.ini:3: [server] trusted_proxies: "10.0.0.1/8" has host bits set past the prefix'),
+    ("[server]\ntrusted_proxies = 127.0.0.1, lb.example\n",
+     'tandemd.ini:2: [server] trusted_proxies: "lb.example" is not an address or '
+     "address/prefix"),
+    ("[server]\nmax_concurrent_hashing = 5000\n",
+     "tandemd.ini:2: [server] max_concurrent_hashing must be at most 1024"),
+    ("[server]\nhashing_wait = 2m\n", "tandemd.ini:2: [server] hashing_wait must be at most 60s"),
 ])
 def test_check_config_reports_file_and_line(workdir, text, expect):
     conf = write_config(workdir, text)
