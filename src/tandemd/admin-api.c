@@ -267,7 +267,7 @@ static void context_call(struct call *c, int64_t cid)
 		    !get_string_list(c, b, "mappings", &maps, &nmaps))
 			return;
 		if (json_object_get(b, "quota_mb") != NULL && quota < 0) {
-			reply_error(c->req, 400, "quota_mb must not be negative");
+			reply_error(c->req, 400, PROV_QUOTA_RANGE);
 			return;
 		}
 		reply_result(c, 200,
