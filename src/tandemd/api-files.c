@@ -350,9 +350,10 @@ static void hold_run(void *ctx)
 		goto done;
 	}
 	if (job->open) {
-		/* an upload that announced its length must fit whole from the start */
+		/* an upload that announced its length must fit whole from the start, a chunked
+		   one needs room for a byte */
 		job->quota_bytes = loc.quota_bytes;
-		job->need = job->announced >= 0 ? job->announced : 0;
+		job->need = job->announced >= 0 ? job->announced : 1;
 		job->want = hold_target(0, job->announced);
 	}
 	if (job->quota_bytes > 0) {

@@ -170,6 +170,28 @@ def test_a_stalled_upload_times_out_and_gives_its_quota_back(tight):
     assert u.request("DELETE", f"/api/v1/files/{f['id']}")[0] == 204
 
 
+def test_expect_continue_comes_once_the_quota_is_held(tight):
+    """A client that waits for 100 Continue gets it after its hold is set, then its 201."""
+    c, workdir = tight
+    u = Files(c, workdir, "dave@tight")
+    data = os.urandom(2 * MIB + 5)
+    h = u.headers({"Host": "127.0.0.1", "Content-Length": str(len(data)),
+                   "Expect": "100-continue"})
+    head = "".join(f"{k}: {v}\r\n" for k, v in h.items())
+    with socket.create_connection(("127.0.0.1", u.api.port), timeout=30) as s:
+        s.sendall(f"PUT /api/v1/files?folder={u.folder}&name={unique('expect')} HTTP/1.1\r\n"
+                  f"{head}\r\n".encode())
+        reader = Reader(s)
+        assert reader.read().status == 100
+        assert holds(u) != []
+        s.sendall(data)
+        resp = reader.read()
+    assert resp.status == 201, resp.body
+    f = json.loads(resp.body)
+    assert f["size"] == len(data) and holds(u) == []
+    assert u.request("DELETE", f"/api/v1/files/{f['id']}")[0] == 204
+
+
 def test_holds_of_a_vanished_node_lapse(tight):
     """A node that dies with an upload in flight never drops its hold: it counts until it
     expires, then not at all; the next hold and checkconsistency --repair remove it."""

@@ -285,6 +285,9 @@ def test_check_config_accepts_valid_file(workdir):
     ("[server]\nroute = bad.route\n", "tandemd.ini:2:"),
     ("[server]\nworkers = 0\n", "tandemd.ini:2:"),
     ("[log]\nlevel = chatty\n", "tandemd.ini:2:"),
+    ("[limits]\nmax_objects_per_context = lots\n", "tandemd.ini:2:"),
+    ("[limits]\n\nmax_objects_per_context = 1000000001\n",
+     "tandemd.ini:3: [limits] max_objects_per_context must be at most 1000000000"),
 ])
 def test_check_config_reports_file_and_line(workdir, text, expect):
     conf = write_config(workdir, text)
