@@ -312,17 +312,7 @@ struct usage {
 
 static int read_usage(struct check *c, struct usage *u)
 {
-	struct sql_stmt *s = sql_prepare(
-	    c->conn, "SELECT used_bytes, objects FROM filestore_usage WHERE cid=?", c->err);
-	if (s == NULL)
-		return -1;
-	sql_bind_int64(s, 1, c->cid);
-	int r = sql_step(s, c->err);
-	if (r > 0) {
-		u->recorded = sql_col_int64(s, 0);
-		u->objects_recorded = sql_col_int64(s, 1);
-	}
-	sql_stmt_done(&s);
+	int r = infostore_usage(c->conn, c->cid, &u->recorded, &u->objects_recorded, c->err);
 	int64_t versions = 0, folders = 0;
 	if (r < 0 ||
 	    sql_query_int64(c->conn, c->err, &u->actual,

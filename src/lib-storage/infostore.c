@@ -94,10 +94,21 @@ static void copy_text(char *out, size_t size, const char *value)
 
 /* --------------------------------------------------------------- usage */
 
-int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, struct sql_error *err)
+int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, int64_t *objects_r,
+                    struct sql_error *err)
 {
-	return sql_query_int64(conn, err, used_r,
-	                       "SELECT used_bytes FROM filestore_usage WHERE cid=?", "i", cid);
+	struct sql_stmt *s =
+	    sql_prepare(conn, "SELECT used_bytes, objects FROM filestore_usage WHERE cid=?", err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 1, cid);
+	int r = sql_step(s, err);
+	if (r > 0) {
+		*used_r = sql_col_int64(s, 0);
+		*objects_r = sql_col_int64(s, 1);
+	}
+	sql_stmt_done(&s);
+	return r;
 }
 
 /* Takes the usage row's lock while adding to it (the row is made if missing), then reads the
@@ -117,17 +128,7 @@ static int lock_usage(struct sql_conn *conn, int64_t cid, int64_t bytes, int64_t
 	            "INSERT INTO filestore_usage (cid, used_bytes, objects) VALUES (?, ?, ?)",
 	            "iii", cid, bytes, objects) < 0)
 		return -1;
-	struct sql_stmt *s =
-	    sql_prepare(conn, "SELECT used_bytes, objects FROM filestore_usage WHERE cid=?", err);
-	if (s == NULL)
-		return -1;
-	sql_bind_int64(s, 1, cid);
-	int r = sql_step(s, err);
-	if (r > 0) {
-		*used_r = sql_col_int64(s, 0);
-		*objects_r = sql_col_int64(s, 1);
-	}
-	sql_stmt_done(&s);
+	int r = infostore_usage(conn, cid, used_r, objects_r, err);
 	if (r == 0)
 		sql_error_set(err, SQL_ERR_OTHER, 0, "context %lld has no usage row",
 		              (long long)cid);
@@ -157,7 +158,6 @@ int infostore_charge(struct sql_conn *conn, const struct infostore_charge *ch,
 	if (ch->bytes > 0 && ch->quota_bytes > 0) {
 		if (held_by_others(conn, ch->cid, ch->hold, ch->now, &held, err) < 0)
 			return -1;
-		/* both are below the quota (< 2^63): their sum cannot overflow */
 		if (used > ch->quota_bytes - held)
 			return INFOSTORE_OVER_QUOTA;
 	}

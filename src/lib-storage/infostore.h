@@ -76,8 +76,9 @@ struct infostore_charge {
    INFOSTORE_OVER_OBJECTS (the caller rolls back), -1 on SQL error. */
 int infostore_charge(struct sql_conn *conn, const struct infostore_charge *charge,
                      struct sql_error *err);
-/* The usage row: 1 found, 0 none, -1 error. */
-int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, struct sql_error *err);
+/* The usage row's bytes and object count: 1 found, 0 none, -1 error. */
+int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, int64_t *objects_r,
+                    struct sql_error *err);
 
 /* An upload's hold on its context's quota while its bytes arrive: one row per upload, grown
    as bytes come, that lapses at expires unless set again (so a crashed node's holds do not

@@ -124,8 +124,8 @@ static int64_t upload(int64_t folder, const char *name, const char *text, int64_
 static int64_t usage(void)
 {
 	struct sql_error err;
-	int64_t used = -1;
-	test_assert(infostore_usage(conn, CID, &used, &err) == 1);
+	int64_t used = -1, objects = -1;
+	test_assert(infostore_usage(conn, CID, &used, &objects, &err) == 1);
 	return used;
 }
 
@@ -252,10 +252,8 @@ static int64_t held(void)
 static int64_t objects(void)
 {
 	struct sql_error err;
-	int64_t n = -1;
-	test_assert(sql_query_int64(conn, &err, &n,
-	                            "SELECT objects FROM filestore_usage WHERE cid=?", "i",
-	                            (int64_t)CID) == 1);
+	int64_t used = -1, n = -1;
+	test_assert(infostore_usage(conn, CID, &used, &n, &err) == 1);
 	return n;
 }
 

@@ -240,8 +240,8 @@ static int64_t hold_target(int64_t size, int64_t announced)
 static int hold_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct hold_job *job = ctx;
-	/* a node's clock may lag the others' a little; the body timeout must pass before a live
-	   upload has not set its hold again */
+	/* a live upload sets its hold again within HOLD_REFRESH_S plus one body timeout (the
+	   longest its body may pause); the second HOLD_REFRESH_S is for clocks that disagree */
 	int64_t ttl = (int64_t)(job->node->cfg.limits.body_timeout_ms / 1000) + 2 * HOLD_REFRESH_S;
 	struct infostore_hold h = {.cid = job->cid,
 	                           .id = job->id,
