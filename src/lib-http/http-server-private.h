@@ -62,6 +62,8 @@ struct http_request {
 	void *sink_ctx;
 	bool sink_failed;
 	bool body_paused; /* the sink said HTTP_SINK_PAUSE: no body reads until resumed */
+	bool body_held;   /* http_request_pause_body(): not even the body's end until resumed */
+	bool continue_pending; /* 100 Continue is owed once the held body is resumed */
 	struct buf body;
 	uint64_t body_received;
 	uint64_t body_remaining; /* Content-Length framing */

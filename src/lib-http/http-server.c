@@ -701,8 +701,13 @@ static bool handle_head(struct conn *c)
 	} else {
 		if (req->sink == NULL && req->body.data == NULL)
 			buf_init(&req->body, lim->max_buffered_body);
-		if (req->head.expect_continue && req->head.version_minor == 1)
-			send_continue(c);
+		if (req->head.expect_continue && req->head.version_minor == 1) {
+			/* a held body may still be refused: the client must not send it yet */
+			if (req->body_held)
+				req->continue_pending = true;
+			else
+				send_continue(c);
+		}
 		http_conn__set_deadline(c, lim->body_timeout_ms);
 	}
 	return true;
@@ -740,13 +745,18 @@ static bool handle_body(struct conn *c)
 	struct http_request *req = &c->req;
 	const struct http_limits *lim = &c->lt->server->set.limits;
 
-	while (!req->body_done) {
-		if (req->body_paused) {
+	for (;;) {
+		if (req->sink_failed)
+			return true; /* http_request_stop_body() */
+		/* A sink's pause on the last bytes still lets the end through; a hold does not. */
+		if (req->body_held || (req->body_paused && !req->body_done)) {
 			/* The consumer is full: the client waits (TCP back-pressure), and the
 			   consumer's own write timeout bounds the wait instead of ours. */
 			c->deadline_ms = 0;
 			return false;
 		}
+		if (req->body_done)
+			break;
 		size_t avail = c->in_len - c->in_off;
 		if (req->head.body_kind == HTTP_BODY_LENGTH) {
 			if (avail == 0)
@@ -1120,7 +1130,7 @@ void http_conn__run(struct conn *c)
 				}
 				break;
 			}
-			if (c->req.body_paused || conn_read(c) == 0)
+			if (c->req.body_paused || c->req.body_held || conn_read(c) == 0)
 				return;
 			break;
 		case CS_HANDLING:
@@ -1619,17 +1629,37 @@ void http_response_head_length(struct http_request *req, uint64_t length)
 	req->head_length = length;
 }
 
+void http_request_pause_body(struct http_request *req)
+{
+	assert(current_lt == req->conn->lt);
+	req->body_held = true;
+}
+
 void http_request_resume_body(struct http_request *req)
 {
 	struct conn *c = req->conn;
 	assert(current_lt == c->lt);
-	if (!req->body_paused)
+	if (!req->body_paused && !req->body_held)
 		return;
-	req->body_paused = false;
+	req->body_paused = req->body_held = false;
 	if (c->state != CS_BODY)
 		return;
+	if (req->continue_pending) {
+		req->continue_pending = false;
+		send_continue(c);
+	}
 	http_conn__set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
 	if (!c->in_callback)
+		http_conn__run(c);
+}
+
+void http_request_stop_body(struct http_request *req)
+{
+	struct conn *c = req->conn;
+	assert(current_lt == c->lt);
+	req->sink_failed = true;
+	req->body_paused = req->body_held = req->continue_pending = false;
+	if (c->state == CS_BODY && !c->in_callback)
 		http_conn__run(c);
 }
 

@@ -114,10 +114,20 @@ struct ioloop *http_request_loop(struct http_request *req);
 /* From http_head_fn: deliver the body to sink instead of buffering it in memory. Later
    (loop thread) only to switch to another sink, e.g. one that discards the rest. */
 void http_request_set_body_sink(struct http_request *req, http_body_sink_fn *sink, void *ctx);
-/* The sink that returned HTTP_SINK_PAUSE can take bytes again. Loop thread only. May run the
-   request's callbacks (sink, http_request_fn, abort handler) before it returns: call it as the
-   last thing that touches the caller's own request state. */
+/* From http_head_fn or a body sink (loop thread): hold the body until
+   http_request_resume_body() or http_request_stop_body(). Nothing more is read, neither bytes
+   nor the body's end reach the sink, http_request_fn is not called, and a 100 Continue the
+   client asked for is sent only on resume: a handler can decide (on another thread) whether
+   to take the body at all. The body timeout does not run meanwhile. */
+void http_request_pause_body(struct http_request *req);
+/* The sink that returned HTTP_SINK_PAUSE, or a held body, can take bytes again. Loop thread
+   only. May run the request's callbacks (sink, http_request_fn, abort handler) before it
+   returns: call it as the last thing that touches the caller's own request state. */
 void http_request_resume_body(struct http_request *req);
+/* Loop thread: read no more of the body, as if the sink had returned -1 (a 100 Continue not
+   yet sent never is): the request goes to http_request_fn now, whose handler knows why, and
+   the connection closes after its response. Same caution as http_request_resume_body(). */
+void http_request_stop_body(struct http_request *req);
 /* An application pointer carried from http_head_fn to http_request_fn (NULL by default). */
 void http_request_set_context(struct http_request *req, void *ctx);
 void *http_request_get_context(const struct http_request *req);

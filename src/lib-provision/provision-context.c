@@ -279,6 +279,8 @@ static int context_dir(const char *filestore_uri, int64_t cid, char *out, size_t
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+_Static_assert(PROV_QUOTA_MB_MAX == INT64_C(8796093022207), "PROV_QUOTA_RANGE names the bound");
+
 json_t *provision_create_context(struct provision *prov, const struct prov_context *spec,
                                  struct prov_error *err)
 {
@@ -290,8 +292,9 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 		prov_error_set(err, PROV_INVALID, "context id must be between 1 and %lld", MAX_CID);
 		return NULL;
 	}
-	if (spec->quota_mb < 0) {
-		prov_error_set(err, PROV_INVALID, "quota_mb must not be negative");
+	if (spec->quota_mb < 0 || spec->quota_mb > PROV_QUOTA_MB_MAX) {
+		prov_error_set(err, PROV_INVALID, PROV_QUOTA_RANGE " (got %lld)",
+		               (long long)spec->quota_mb);
 		return NULL;
 	}
 	if (spec->name != NULL && (spec->name[0] == '\0' || strlen(spec->name) > 128)) {
@@ -600,6 +603,11 @@ json_t *provision_change_context(struct provision *prov, int64_t cid, const char
                                  int64_t quota_mb, const char *const *mappings,
                                  size_t mapping_count, struct prov_error *err)
 {
+	if (quota_mb > PROV_QUOTA_MB_MAX) {
+		prov_error_set(err, PROV_INVALID, PROV_QUOTA_RANGE " (got %lld)",
+		               (long long)quota_mb);
+		return NULL;
+	}
 	if (name != NULL && (name[0] == '\0' || strlen(name) > 128)) {
 		prov_error_set(err, PROV_INVALID, "context name must be 1-128 characters");
 		return NULL;
@@ -655,8 +663,10 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	if (udb == NULL)
 		return -1;
 	static const char *const tables[] = {
-	    "users",        "user_group", "group_member",      "tombstone", "filestore_usage",
-	    "ctx_sequence", "folder",     "folder_permission", "infostore", "infostore_version"};
+	    "users",        "user_group",       "group_member",
+	    "tombstone",    "filestore_usage",  "filestore_reservation",
+	    "ctx_sequence", "folder",           "folder_permission",
+	    "infostore",    "infostore_version"};
 	struct sql_conn *conn;
 	if (sql_conn_get(udb, SQL_WRITE, cid, &conn, &sql_err) < 0 ||
 	    sql_begin(conn, true, &sql_err) < 0) {

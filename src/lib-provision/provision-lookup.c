@@ -92,6 +92,11 @@ static int load_location(struct provision *prov, int64_t cid, struct prov_locati
 				snprintf(loc->disabled_reason, sizeof(loc->disabled_reason), "%s",
 				         sql_col_text(s, 2));
 			loc->quota_mb = sql_col_int64(s, 3);
+			/* rows from before the bound was checked: too large means no limit */
+			loc->quota_bytes = loc->quota_mb <= 0 ? 0
+			                   : loc->quota_mb > PROV_QUOTA_MB_MAX
+			                       ? INT64_MAX
+			                       : loc->quota_mb * 1048576;
 			const char *root = prov_filestore_path(sql_col_text(s, 4));
 			snprintf(loc->filestore_root, sizeof(loc->filestore_root), "%s",
 			         root != NULL ? root : "");

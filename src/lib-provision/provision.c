@@ -371,11 +371,20 @@ static int migrate_userdb(struct sql_db *db, bool create, struct prov_error *err
 		return -1;
 	}
 	int want = migrate_latest(schema_userdb, schema_userdb_count);
-	if (!create && version != want) {
+	if (!create && version > want) {
 		prov_error_set(err, PROV_UNAVAILABLE,
-		               "user schema version %d, this build needs %d: upgrade first",
+		               "user schema version %d is newer than this build's %d: upgrade this "
+		               "node",
 		               version, want);
 		return -1;
+	}
+	if (!create && version < want) {
+		/* Like OX's update tasks: a schema an earlier release made is brought forward the
+		   first time a node opens it (serialised by migrate_apply; steps only add), so an
+		   upgrade needs no separate step (docs/decisions/0007-security-hardening.md). */
+		log_info("provision", "user schema %s: version %d, upgrading to %d", sql_db_url(db),
+		         version, want);
+		return migrate_userdb(db, true, err);
 	}
 	return 0;
 }

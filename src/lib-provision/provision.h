@@ -76,10 +76,14 @@ struct prov_user {
 	const char *password_hash; /* or an argon2id string given by the caller */
 };
 
+/* The largest quota_mb (8 EiB - 1 MiB): its bytes still fit an int64_t. */
+#define PROV_QUOTA_MB_MAX (INT64_MAX / (1024 * 1024))
+#define PROV_QUOTA_RANGE  "quota_mb must be between 0 (unlimited) and 8796093022207 (MiB)"
+
 struct prov_context {
 	int64_t cid;
 	const char *name; /* NULL = "<cid>" */
-	int64_t quota_mb;
+	int64_t quota_mb; /* 0..PROV_QUOTA_MB_MAX, 0 = unlimited */
 	const char *const *mappings;
 	size_t mapping_count;
 	struct prov_user admin;
@@ -90,7 +94,8 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 json_t *provision_get_context(struct provision *prov, int64_t cid, struct prov_error *err);
 /* search NULL = all; otherwise a substring of the name. */
 json_t *provision_list_contexts(struct provision *prov, const char *search, struct prov_error *err);
-/* name NULL, quota_mb < 0, mappings NULL leave that field unchanged. */
+/* name NULL, quota_mb < 0, mappings NULL leave that field unchanged; quota_mb above
+   PROV_QUOTA_MB_MAX is refused. */
 json_t *provision_change_context(struct provision *prov, int64_t cid, const char *name,
                                  int64_t quota_mb, const char *const *mappings,
                                  size_t mapping_count, struct prov_error *err);
@@ -121,6 +126,7 @@ struct prov_location {
 	bool enabled;
 	char disabled_reason[256];
 	int64_t quota_mb;         /* 0 = unlimited */
+	int64_t quota_bytes;      /* the same in bytes, 0 = unlimited */
 	char filestore_root[512]; /* local path of the filestore (no trailing '/') */
 	int64_t db_cluster;
 	char schema[96];

@@ -82,8 +82,20 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"NULL, filestore_location VARCHAR(255) NOT NULL, created BIGINT NOT NULL, created_by "     \
 	"BIGINT NOT NULL, PRIMARY KEY (cid, file, version))"
 
+/* Quota held by uploads while their bytes arrive (one row per upload, expiring unless it is
+   refreshed: a crashed node's holds lapse), and the context's object count (file versions and
+   folders other than system and default ones) beside its usage, counted from the rows. */
+#define USERDB_V3                                                                                  \
+	"CREATE TABLE filestore_reservation (cid BIGINT NOT NULL, id VARCHAR(64) NOT NULL, bytes " \
+	"BIGINT NOT NULL, expires BIGINT NOT NULL, PRIMARY KEY (cid, id));"                        \
+	"ALTER TABLE filestore_usage ADD COLUMN objects BIGINT NOT NULL DEFAULT 0;"                \
+	"UPDATE filestore_usage SET objects=(SELECT COUNT(*) FROM infostore_version v WHERE "      \
+	"v.cid=filestore_usage.cid)+(SELECT COUNT(*) FROM folder f WHERE "                         \
+	"f.cid=filestore_usage.cid AND f.is_system=0 AND f.default_for IS NULL)"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
+    {3, USERDB_V3, USERDB_V3 ""},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

@@ -1210,8 +1210,9 @@ int folder_create_user_defaults(struct sql_conn *conn, int64_t cid, int64_t uid,
 }
 
 int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid,
-                  int64_t parent, const char *title, const char *module, struct folder **folder_r,
-                  struct folder_changes *changes, struct folder_error *err)
+                  int64_t parent, const char *title, const char *module, int64_t max_objects,
+                  struct folder **folder_r, struct folder_changes *changes,
+                  struct folder_error *err)
 {
 	struct op op;
 	struct node *p, *n;
@@ -1220,6 +1221,13 @@ int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 	int depth;
 	op_init(&op, conn, pool, cid, uid, err);
 	op.changes = changes;
+	/* the usage row first, before any read (the lock order of uploads and folder_delete);
+	   bad input is named before the limit */
+	struct infostore_charge one = {
+	    .cid = cid, .objects = 1, .max_objects = max_objects, .now = now};
+	int over = infostore_charge(conn, &one, &err->sql);
+	if (over < 0)
+		return sql_failed(&op);
 	if (load_node(&op, parent, &p) < 0)
 		return -1;
 	if (!visible(p))
@@ -1243,6 +1251,11 @@ int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 		            FOLDER_DEPTH_MAX);
 	if (check_title_free(&op, parent, uid, title, 0, now) < 0)
 		return -1;
+	if (over == INFOSTORE_OVER_OBJECTS)
+		return fail(&op, FOLDER_LIMIT, NULL,
+		            "the context holds its limit of %lld objects (file versions and "
+		            "folders)",
+		            (long long)max_objects);
 	if (next_id(conn, cid, &id, &err->sql) < 0 ||
 	    insert_folder(conn, cid, id, parent, uid, m, title, false, NULL, now, &err->sql) < 0)
 		return sql_failed(&op);
@@ -1581,7 +1594,9 @@ int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 		}
 	}
 	if (sql_run(conn, &err->sql, "UPDATE folder SET modified=? WHERE cid=? AND id=?", "iii",
-	            now, cid, n->parent) < 0) {
+	            now, cid, n->parent) < 0 ||
+	    sql_run(conn, &err->sql, "UPDATE filestore_usage SET objects=objects-? WHERE cid=?",
+	            "ii", (int64_t)nids, cid) < 0) {
 		sql_failed(&op);
 		goto out;
 	}

@@ -117,6 +117,7 @@ enum folder_status {
 	FOLDER_FORBIDDEN, /* visible to the user, but the action is not allowed */
 	FOLDER_NOT_FOUND, /* does not exist or is not visible (never told apart) */
 	FOLDER_CONFLICT,  /* a sibling has the same title */
+	FOLDER_LIMIT,     /* the context holds as many objects as it may */
 	FOLDER_SQL,       /* sql holds the database error (BUSY: retry the transaction) */
 };
 
@@ -208,10 +209,13 @@ int folder_list_shared_by(struct sql_conn *conn, struct pool *pool, int64_t cid,
 
 /* Creates title below parent. module NULL inherits the parent's (when it has one). Needs
    folder level >= 4 on parent. The new folder is owned by uid with full rights; below a
-   user folder it also inherits the parent's other permission entries. */
+   user folder it also inherits the parent's other permission entries. It counts as one of
+   the context's objects: FOLDER_LIMIT when that would make more than max_objects (0 = no
+   limit). Takes the context's usage row lock first, as uploads do. */
 int folder_create(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t uid,
-                  int64_t parent, const char *title, const char *module, struct folder **folder_r,
-                  struct folder_changes *changes, struct folder_error *err);
+                  int64_t parent, const char *title, const char *module, int64_t max_objects,
+                  struct folder **folder_r, struct folder_changes *changes,
+                  struct folder_error *err);
 
 /* One PATCH: any of rename, move and replacing the permissions, all or nothing. */
 struct folder_change {

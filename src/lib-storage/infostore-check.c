@@ -209,8 +209,9 @@ static int in_transaction(struct check *c, int (*fn)(struct check *c, void *arg)
 	return sql_conn_transaction(c->conn, true, run_check_txn, &t, c->err);
 }
 
-/* Drops a version row whose file is gone; the file falls back to its newest remaining
-   version, or is deleted (with a tombstone) when none is left. Usage is fixed afterwards. */
+/* Drops a version row whose file is gone, with its size and count off the usage row; the
+   file falls back to its newest remaining version, or is deleted (with a tombstone) when none
+   is left. */
 static int drop_version(struct check *c, void *arg)
 {
 	const struct row *row = arg;
@@ -218,10 +219,20 @@ static int drop_version(struct check *c, void *arg)
 	struct sql_error *err = c->err;
 	int64_t cid = c->cid, left = 0, current = 0, newest = 0;
 
-	if (sql_run(conn, err,
-	            "DELETE FROM infostore_version WHERE cid=? AND file=? AND version=? AND "
-	            "filestore_location=?",
-	            "iiis", cid, row->file, row->version, row->location) < 0 ||
+	/* the usage row first, for its lock (as in uploads and deletes) */
+	if (sql_run(conn, err, "UPDATE filestore_usage SET used_bytes=used_bytes WHERE cid=?", "i",
+	            cid) < 0)
+		return -1;
+	int64_t gone = sql_run_changes(conn, err,
+	                               "DELETE FROM infostore_version WHERE cid=? AND file=? AND "
+	                               "version=? AND filestore_location=?",
+	                               "iiis", cid, row->file, row->version, row->location);
+	if (gone < 0 ||
+	    (gone > 0 &&
+	     sql_run(conn, err,
+	             "UPDATE filestore_usage SET used_bytes=used_bytes-?, objects=objects-? WHERE "
+	             "cid=?",
+	             "iii", row->size * gone, gone, cid) < 0) ||
 	    sql_query_int64(conn, err, &left,
 	                    "SELECT COUNT(*) FROM infostore_version WHERE cid=? AND file=?", "ii",
 	                    cid, row->file) < 0)
@@ -295,18 +306,27 @@ static int check_missing(struct check *c)
 
 struct usage {
 	bool have_row;
-	int64_t recorded;
-	int64_t actual;
+	int64_t recorded, actual;                 /* bytes */
+	int64_t objects_recorded, objects_actual; /* file versions and user folders */
 };
 
 static int read_usage(struct check *c, struct usage *u)
 {
-	int r = infostore_usage(c->conn, c->cid, &u->recorded, c->err);
-	if (r < 0 || sql_query_int64(c->conn, c->err, &u->actual,
-	                             "SELECT COALESCE(SUM(size), 0) FROM infostore_version WHERE "
-	                             "cid=?",
-	                             "i", c->cid) < 0)
+	int r = infostore_usage(c->conn, c->cid, &u->recorded, &u->objects_recorded, c->err);
+	int64_t versions = 0, folders = 0;
+	if (r < 0 ||
+	    sql_query_int64(c->conn, c->err, &u->actual,
+	                    "SELECT COALESCE(SUM(size), 0) FROM infostore_version WHERE cid=?", "i",
+	                    c->cid) < 0 ||
+	    sql_query_int64(c->conn, c->err, &versions,
+	                    "SELECT COUNT(*) FROM infostore_version WHERE cid=?", "i",
+	                    c->cid) < 0 ||
+	    sql_query_int64(c->conn, c->err, &folders,
+	                    "SELECT COUNT(*) FROM folder WHERE cid=? AND is_system=0 AND "
+	                    "default_for IS NULL",
+	                    "i", c->cid) < 0)
 		return -1;
+	u->objects_actual = versions + folders;
 	u->have_row = r > 0;
 	return 0;
 }
@@ -314,20 +334,39 @@ static int read_usage(struct check *c, struct usage *u)
 static int fix_usage(struct check *c, void *arg)
 {
 	struct usage *u = arg;
-	/* the UPDATE first, for the row lock (as in uploads); then the sum cannot move */
+	/* the UPDATE first, for the row lock (as in uploads); then the sums cannot move */
 	int64_t n = sql_run_changes(c->conn, c->err,
 	                            "UPDATE filestore_usage SET used_bytes=used_bytes WHERE cid=?",
 	                            "i", c->cid);
 	if (n < 0 || read_usage(c, u) < 0)
 		return -1;
 	if (!u->have_row)
-		return sql_run(c->conn, c->err,
-		               "INSERT INTO filestore_usage (cid, used_bytes) VALUES (?, ?)", "ii",
-		               c->cid, u->actual);
-	if (u->recorded == u->actual)
+		return sql_run(
+		    c->conn, c->err,
+		    "INSERT INTO filestore_usage (cid, used_bytes, objects) VALUES (?, ?, "
+		    "?)",
+		    "iii", c->cid, u->actual, u->objects_actual);
+	if (u->recorded == u->actual && u->objects_recorded == u->objects_actual)
 		return 0;
-	return sql_run(c->conn, c->err, "UPDATE filestore_usage SET used_bytes=? WHERE cid=?", "ii",
-	               u->actual, c->cid);
+	return sql_run(c->conn, c->err,
+	               "UPDATE filestore_usage SET used_bytes=?, objects=? WHERE cid=?", "iii",
+	               u->actual, u->objects_actual, c->cid);
+}
+
+/* One finding per wrong total, as {"recorded", "actual", "ok"}. */
+static void usage_finding(struct check *c, const char *key, bool have_row, int64_t recorded,
+                          int64_t actual)
+{
+	bool ok = have_row && recorded == actual;
+	json_object_set_new(c->report, key,
+	                    json_pack("{s:o, s:I, s:b}", "recorded",
+	                              have_row ? json_integer(recorded) : json_null(), "actual",
+	                              (json_int_t)actual, "ok", ok));
+	if (!ok) {
+		c->problems++;
+		if (c->repair)
+			c->repaired++;
+	}
 }
 
 static int check_usage(struct check *c)
@@ -337,7 +376,7 @@ static int check_usage(struct check *c)
 		if (in_transaction(c, fix_usage, &u) < 0)
 			return -1;
 	} else {
-		/* one read transaction: both numbers from the same snapshot */
+		/* one read transaction: all numbers from the same snapshot */
 		if (sql_begin(c->conn, false, c->err) < 0)
 			return -1;
 		int r = read_usage(c, &u);
@@ -345,16 +384,50 @@ static int check_usage(struct check *c)
 		if (r < 0)
 			return -1;
 	}
-	bool ok = u.have_row && u.recorded == u.actual;
-	json_object_set_new(c->report, "usage",
-	                    json_pack("{s:o, s:I, s:b}", "recorded",
-	                              u.have_row ? json_integer(u.recorded) : json_null(), "actual",
-	                              (json_int_t)u.actual, "ok", ok));
-	if (!ok) {
-		c->problems++;
-		if (c->repair)
-			c->repaired++;
+	usage_finding(c, "usage", u.have_row, u.recorded, u.actual);
+	usage_finding(c, "objects", u.have_row, u.objects_recorded, u.objects_actual);
+	return 0;
+}
+
+/* Holds of uploads whose node went away before releasing them (they count for nothing once
+   expired; a repair drops them, as the next upload's hold does). */
+static int drop_expired_holds(struct check *c, void *arg)
+{
+	int64_t n = sql_run_changes(c->conn, c->err,
+	                            "DELETE FROM filestore_reservation WHERE cid=? AND expires<=?",
+	                            "ii", c->cid, *(const int64_t *)arg);
+	return n < 0 ? -1 : 0;
+}
+
+static int check_holds(struct check *c)
+{
+	json_t *list = json_object_get(c->report, "expired_holds");
+	int64_t now = (int64_t)time(NULL);
+	struct sql_stmt *s = sql_prepare(c->conn,
+	                                 "SELECT id, bytes, expires FROM filestore_reservation "
+	                                 "WHERE cid=? AND expires<=? ORDER BY id",
+	                                 c->err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 1, c->cid);
+	sql_bind_int64(s, 2, now);
+	int r;
+	while ((r = sql_step(s, c->err)) > 0) {
+		const char *id = sql_col_text(s, 0);
+		json_array_append_new(list, json_pack("{s:s, s:I, s:I}", "id", id != NULL ? id : "",
+		                                      "bytes", (json_int_t)sql_col_int64(s, 1),
+		                                      "expires", (json_int_t)sql_col_int64(s, 2)));
 	}
+	sql_stmt_done(&s);
+	if (r < 0)
+		return -1;
+	size_t n = json_array_size(list);
+	c->problems += (int64_t)n;
+	if (n == 0 || !c->repair)
+		return 0;
+	if (in_transaction(c, drop_expired_holds, &now) < 0)
+		return -1;
+	c->repaired += (int64_t)n;
 	return 0;
 }
 
@@ -371,9 +444,10 @@ int infostore_check_consistency(struct sql_conn *conn, int64_t cid, const char *
 	array_init(&c.orphans, FILESTORE_LOCATION_SIZE);
 	array_init(&c.temps, FILESTORE_PATH_SIZE);
 	c.unknown = json_array();
-	c.report = json_pack("{s:I, s:b, s:[], s:[], s:[], s:[], s:O}", "cid", (json_int_t)cid,
-	                     "repair", repair, "orphan_files", "missing_files", "stale_temp_files",
-	                     "in_progress", "unknown_entries", c.unknown);
+	c.report =
+	    json_pack("{s:I, s:b, s:[], s:[], s:[], s:[], s:[], s:O}", "cid", (json_int_t)cid,
+	              "repair", repair, "orphan_files", "missing_files", "stale_temp_files",
+	              "expired_holds", "in_progress", "unknown_entries", c.unknown);
 
 	/* Rows before files: an upload publishes its file before it commits the row, so every
 	   row loaded here has its file on disk by the time the walk looks (unless it is
@@ -386,7 +460,7 @@ int infostore_check_consistency(struct sql_conn *conn, int64_t cid, const char *
 		goto out;
 	}
 	if (check_orphans(&c) < 0 || check_temps(&c) < 0 || check_missing(&c) < 0 ||
-	    check_usage(&c) < 0)
+	    check_usage(&c) < 0 || check_holds(&c) < 0)
 		goto out;
 	json_object_set_new(c.report, "problems", json_integer(c.problems));
 	json_object_set_new(c.report, "repaired", json_integer(c.repaired));

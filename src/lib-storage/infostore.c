@@ -94,33 +94,117 @@ static void copy_text(char *out, size_t size, const char *value)
 
 /* --------------------------------------------------------------- usage */
 
-int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, struct sql_error *err)
+int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, int64_t *objects_r,
+                    struct sql_error *err)
 {
-	return sql_query_int64(conn, err, used_r,
-	                       "SELECT used_bytes FROM filestore_usage WHERE cid=?", "i", cid);
+	struct sql_stmt *s =
+	    sql_prepare(conn, "SELECT used_bytes, objects FROM filestore_usage WHERE cid=?", err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 1, cid);
+	int r = sql_step(s, err);
+	if (r > 0) {
+		*used_r = sql_col_int64(s, 0);
+		*objects_r = sql_col_int64(s, 1);
+	}
+	sql_stmt_done(&s);
+	return r;
 }
 
-int infostore_charge(struct sql_conn *conn, int64_t cid, int64_t size, int64_t quota_bytes,
-                     int64_t *used_r, struct sql_error *err)
+/* Takes the usage row's lock while adding to it (the row is made if missing), then reads the
+   new totals. On MariaDB the UPDATE comes before any read: it takes the row lock, so what is
+   read next includes every change that committed before ours. */
+static int lock_usage(struct sql_conn *conn, int64_t cid, int64_t bytes, int64_t objects,
+                      int64_t *used_r, int64_t *objects_r, struct sql_error *err)
 {
-	/* The UPDATE comes before any read: on MariaDB it takes the row lock, so the value read
-	   next includes every upload that committed before ours. */
 	int64_t changed = sql_run_changes(
-	    conn, err, "UPDATE filestore_usage SET used_bytes=used_bytes+? WHERE cid=?", "ii", size,
-	    cid);
+	    conn, err,
+	    "UPDATE filestore_usage SET used_bytes=used_bytes+?, objects=objects+? WHERE cid=?",
+	    "iii", bytes, objects, cid);
 	if (changed < 0)
 		return -1;
 	if (changed == 0 &&
-	    sql_run(conn, err, "INSERT INTO filestore_usage (cid, used_bytes) VALUES (?, ?)", "ii",
-	            cid, size) < 0)
+	    sql_run(conn, err,
+	            "INSERT INTO filestore_usage (cid, used_bytes, objects) VALUES (?, ?, ?)",
+	            "iii", cid, bytes, objects) < 0)
 		return -1;
-	int64_t used = 0;
-	if (infostore_usage(conn, cid, &used, err) < 0)
+	int r = infostore_usage(conn, cid, used_r, objects_r, err);
+	if (r == 0)
+		sql_error_set(err, SQL_ERR_OTHER, 0, "context %lld has no usage row",
+		              (long long)cid);
+	return r > 0 ? 0 : -1;
+}
+
+/* Bytes held by the context's live holds other than except's. */
+static int held_by_others(struct sql_conn *conn, int64_t cid, const char *except, int64_t now,
+                          int64_t *held_r, struct sql_error *err)
+{
+	return sql_query_int64(conn, err, held_r,
+	                       "SELECT COALESCE(SUM(bytes), 0) FROM filestore_reservation WHERE "
+	                       "cid=? AND id<>? AND expires>?",
+	                       "isi", cid, except != NULL ? except : "", now) < 0
+	           ? -1
+	           : 0;
+}
+
+int infostore_charge(struct sql_conn *conn, const struct infostore_charge *ch,
+                     struct sql_error *err)
+{
+	int64_t used, objects, held = 0;
+	if (lock_usage(conn, ch->cid, ch->bytes, ch->objects, &used, &objects, err) < 0)
 		return -1;
-	*used_r = used - size;
-	if (quota_bytes > 0 && used > quota_bytes)
-		return 1;
+	if (ch->objects > 0 && ch->max_objects > 0 && objects > ch->max_objects)
+		return INFOSTORE_OVER_OBJECTS;
+	if (ch->bytes > 0 && ch->quota_bytes > 0) {
+		if (held_by_others(conn, ch->cid, ch->hold, ch->now, &held, err) < 0)
+			return -1;
+		if (used > ch->quota_bytes - held)
+			return INFOSTORE_OVER_QUOTA;
+	}
+	if (ch->hold != NULL &&
+	    sql_run(conn, err, "DELETE FROM filestore_reservation WHERE cid=? AND id=?", "is",
+	            ch->cid, ch->hold) < 0)
+		return -1;
 	return 0;
+}
+
+int infostore_reserve(struct sql_conn *conn, const struct infostore_hold *h, int64_t *held_r,
+                      struct sql_error *err)
+{
+	int64_t used, objects, held;
+	if (lock_usage(conn, h->cid, 0, 0, &used, &objects, err) < 0 ||
+	    held_by_others(conn, h->cid, h->id, h->now, &held, err) < 0)
+		return -1;
+	/* each was below a quota (< 2^63) when it was set: no overflow */
+	int64_t room = h->quota_bytes - held - used;
+	if (h->need > room)
+		return INFOSTORE_OVER_QUOTA;
+	int64_t bytes = h->want < room ? h->want : room;
+	if (bytes < h->need)
+		bytes = h->need;
+	int64_t changed = sql_run_changes(
+	    conn, err, "UPDATE filestore_reservation SET bytes=?, expires=? WHERE cid=? AND id=?",
+	    "iiis", bytes, h->expires, h->cid, h->id);
+	if (changed < 0 ||
+	    (changed == 0 &&
+	     sql_run(conn, err,
+	             "INSERT INTO filestore_reservation (cid, id, bytes, expires) VALUES (?, ?, "
+	             "?, ?)",
+	             "isii", h->cid, h->id, bytes, h->expires) < 0))
+		return -1;
+	*held_r = bytes;
+	/* holds of crashed nodes: under the usage row's lock, like every change of holds */
+	return sql_run(conn, err, "DELETE FROM filestore_reservation WHERE cid=? AND expires<=?",
+	               "ii", h->cid, h->now);
+}
+
+int infostore_release(struct sql_conn *conn, int64_t cid, const char *id, struct sql_error *err)
+{
+	int64_t used, objects;
+	if (lock_usage(conn, cid, 0, 0, &used, &objects, err) < 0)
+		return -1;
+	return sql_run(conn, err, "DELETE FROM filestore_reservation WHERE cid=? AND id=?", "is",
+	               cid, id);
 }
 
 /* --------------------------------------------------------------- rows */
@@ -272,7 +356,7 @@ int infostore_add_version(struct sql_conn *conn, const struct infostore_upload *
 int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now,
                      struct array *locations, struct sql_error *err)
 {
-	int64_t total = 0;
+	int64_t total = 0, count = 0;
 	size_t first = locations->count;
 
 	err->kind = SQL_ERR_NONE;
@@ -294,6 +378,7 @@ int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now
 	int r;
 	while ((r = sql_step(s, err)) > 0) {
 		total += sql_col_int64(s, 0);
+		count++;
 		char *loc = array_push(locations);
 		copy_text(loc, FILESTORE_LOCATION_SIZE, sql_col_text(s, 1));
 	}
@@ -301,8 +386,10 @@ int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now
 	if (r < 0 ||
 	    sql_run(conn, err, "DELETE FROM infostore_version WHERE cid=? AND file=?", "ii", cid,
 	            id) < 0 ||
-	    sql_run(conn, err, "UPDATE filestore_usage SET used_bytes=used_bytes-? WHERE cid=?",
-	            "ii", total, cid) < 0 ||
+	    sql_run(conn, err,
+	            "UPDATE filestore_usage SET used_bytes=used_bytes-?, objects=objects-? WHERE "
+	            "cid=?",
+	            "iii", total, count, cid) < 0 ||
 	    sql_run(conn, err,
 	            "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, ?, ?, ?)", "isii",
 	            cid, INFOSTORE_TOMBSTONE_MODULE, id, now) < 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The infostore in a user schema: files with versions (`infostore`, `infostore_version`), the
-   context's usage row and its quota, tombstones; and the consistency check against the
+   context's usage row with its limits (quota, object count) and the holds of uploads in
+   progress, tombstones; and the consistency check against the
    filestore. SQL only: callers own connections and transactions unless a function says. */
 #ifndef TANDEM_INFOSTORE_H
 #define TANDEM_INFOSTORE_H
@@ -54,14 +55,51 @@ const char *infostore_check_name(const char *name, size_t len);
    parameters allowed), else a static message. */
 const char *infostore_check_content_type(struct strv type);
 
-/* Adds size bytes to the context's usage and checks the quota (quota_bytes 0 = unlimited).
-   Run it first in the write transaction: the usage row's lock serialises concurrent uploads of
-   a context, so two of them cannot both slip under the quota. Returns 0, 1 when the quota
-   would be exceeded (the caller rolls back; *used_r is the usage before), -1 on SQL error. */
-int infostore_charge(struct sql_conn *conn, int64_t cid, int64_t size, int64_t quota_bytes,
-                     int64_t *used_r, struct sql_error *err);
-/* The usage row: 1 found, 0 none, -1 error. */
-int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, struct sql_error *err);
+/* What a change adds to its context's usage row. The objects are file versions and folders
+   other than system and default ones (docs/internals/filestore.md "Limits"). */
+struct infostore_charge {
+	int64_t cid;
+	int64_t bytes;       /* added to the usage */
+	int64_t objects;     /* added to the object count */
+	int64_t quota_bytes; /* 0 = unlimited; checked when bytes > 0 */
+	int64_t max_objects; /* 0 = unlimited; checked when objects > 0 */
+	const char *hold;    /* the upload's hold (infostore_reserve), dropped here; or NULL */
+	int64_t now;         /* unix seconds: holds expired by then do not count */
+};
+#define INFOSTORE_OVER_QUOTA   1
+#define INFOSTORE_OVER_OBJECTS 2
+
+/* Adds to the usage row and checks the limits: the usage and every other live hold together
+   within the quota, the object count within max_objects. Run it first in the write
+   transaction: the usage row's lock serialises the context's uploads, holds and folder
+   changes, so two of them cannot both slip under a limit. Returns 0, INFOSTORE_OVER_QUOTA or
+   INFOSTORE_OVER_OBJECTS (the caller rolls back), -1 on SQL error. */
+int infostore_charge(struct sql_conn *conn, const struct infostore_charge *charge,
+                     struct sql_error *err);
+/* The usage row's bytes and object count: 1 found, 0 none, -1 error. */
+int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, int64_t *objects_r,
+                    struct sql_error *err);
+
+/* An upload's hold on its context's quota while its bytes arrive: one row per upload, grown
+   as bytes come, that lapses at expires unless set again (so a crashed node's holds do not
+   count for long) and that infostore_charge() drops when the upload commits. */
+#define INFOSTORE_HOLD_ID_MAX 64
+struct infostore_hold {
+	int64_t cid;
+	const char *id;      /* unique per upload, 1-64 characters */
+	int64_t need;        /* must fit beside the usage and the other holds */
+	int64_t want;        /* held if it fits, else as much as does (at least need) */
+	int64_t quota_bytes; /* > 0 */
+	int64_t now;         /* unix seconds: holds expired by then do not count */
+	int64_t expires;     /* unix seconds */
+};
+/* Sets the hold (first in a write transaction of its own, as infostore_charge) to what fits
+   between need and want, into *held_r, and drops the context's expired holds. Returns 0,
+   INFOSTORE_OVER_QUOTA when not even need fits (the caller rolls back), -1 on SQL error. */
+int infostore_reserve(struct sql_conn *conn, const struct infostore_hold *hold, int64_t *held_r,
+                      struct sql_error *err);
+/* Drops a hold in a write transaction of its own. 0 or -1. */
+int infostore_release(struct sql_conn *conn, int64_t cid, const char *id, struct sql_error *err);
 
 /* Rows of a file: 1 found (*file_r set), 0 none, -1 error. */
 int infostore_get(struct sql_conn *conn, int64_t cid, int64_t id, struct infostore_file *file_r,
@@ -83,17 +121,17 @@ struct infostore_upload {
 };
 
 /* Adds the upload as version 1 of a new file (existing == NULL; the id comes from the
-   context's sequence) or as the next version of existing. Usage is not touched (see
-   infostore_charge). Returns 0 with *id_r and *version_r, -1 on SQL error (a constraint error
-   means another upload created the same name meanwhile). */
+   context's sequence) or as the next version of existing. Usage and object count are not
+   touched (see infostore_charge). Returns 0 with *id_r and *version_r, -1 on SQL error (a
+   constraint error means another upload created the same name meanwhile). */
 int infostore_add_version(struct sql_conn *conn, const struct infostore_upload *up,
                           const struct infostore_file *existing, int64_t *id_r, int64_t *version_r,
                           struct sql_error *err);
 
 /* Deletes a file with all its versions in the caller's write transaction: takes their sizes
-   off the usage and leaves a tombstone. The versions' locations (char[FILESTORE_LOCATION_SIZE])
-   are appended to locations, for filestore_remove() after the commit. Returns 1 deleted,
-   0 no such file, -1 error. */
+   and count off the usage row and leaves a tombstone. The versions' locations
+   (char[FILESTORE_LOCATION_SIZE]) are appended to locations, for filestore_remove() after the
+   commit. Returns 1 deleted, 0 no such file, -1 error. */
 int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now,
                      struct array *locations, struct sql_error *err);
 

@@ -30,6 +30,7 @@ static struct sql_conn *conn;
 static struct pool *pool;
 /* What the changes of the current transaction touched; announced by end() after the commit. */
 static struct folder_changes changes;
+static int64_t max_objects; /* folder_create's limit (0 = none) */
 /* Set for the second run of every case, which must pass the same with folder_access cached. */
 static struct cache *folders_cache, *groups_cache;
 
@@ -155,7 +156,8 @@ static enum folder_status create(int64_t uid, int64_t parent, const char *title,
 	struct folder_error err;
 	struct folder *f = NULL;
 	begin();
-	int r = folder_create(conn, pool, CID, uid, parent, title, module, &f, &changes, &err);
+	int r = folder_create(conn, pool, CID, uid, parent, title, module, max_objects, &f,
+	                      &changes, &err);
 	end(r);
 	if (id_r != NULL)
 		*id_r = r == 0 ? f->id : 0;
@@ -306,8 +308,14 @@ static void add_file(int64_t id, int64_t folder, int64_t creator, int64_t size)
 	                    "1, ?, 'd41d8cd98f00b204e9800998ecf8427e', 'text/plain', ?, 0, ?)",
 	                    "iiisi", (int64_t)CID, id, size, loc, creator) == 0);
 	test_assert(sql_run(conn, &err,
-	                    "UPDATE filestore_usage SET used_bytes=used_bytes+? WHERE cid=?", "ii",
-	                    size, (int64_t)CID) == 0);
+	                    "UPDATE filestore_usage SET used_bytes=used_bytes+?, objects=objects+1 "
+	                    "WHERE cid=?",
+	                    "ii", size, (int64_t)CID) == 0);
+}
+
+static int64_t objects(void)
+{
+	return count_rows("SELECT objects FROM filestore_usage WHERE cid=? AND 0=?", CID, 0);
 }
 
 /* --- tests --- */
@@ -823,6 +831,39 @@ static void test_delete(void)
 	test_assert_int_eq(nlocs, 1);
 }
 
+/* Folders count among the context's objects (the default ones do not): a create beyond the
+   limit is refused with nothing changed, and deleting a subtree gives its folders back. */
+static void test_object_limit(void)
+{
+	setup();
+	test_assert_int_eq(objects(), 0);
+	int64_t a = mk(ALICE, FOLDER_ID_FILES, "A", NULL);
+	int64_t b = mk(ALICE, a, "B", NULL);
+	mk(ALICE, b, "C", NULL);
+	begin();
+	add_file(3001, b, ALICE, 10);
+	end(0);
+	test_assert_int_eq(objects(), 4);
+
+	max_objects = 5;
+	int64_t d = mk(BOB, FOLDER_ID_FILES, "D", NULL);
+	test_assert_int_eq(create(BOB, d, "E", NULL, NULL), FOLDER_LIMIT);
+	test_assert_int_eq(create(BOB, FOLDER_ID_PUBLIC, "F", "contacts", NULL), FOLDER_LIMIT);
+	test_assert_int_eq(objects(), 5);
+	test_assert_int_eq(
+	    count_rows("SELECT COUNT(*) FROM folder WHERE cid=? AND title IN ('E','F') AND 0=?",
+	               CID, 0),
+	    0);
+	/* a refusal for other reasons takes nothing either */
+	test_assert_int_eq(create(CAROL, d, "G", NULL, NULL), FOLDER_NOT_FOUND);
+
+	test_assert_int_eq(del(ALICE, a, NULL), FOLDER_OK); /* 3 folders, 1 file version */
+	test_assert_int_eq(objects(), 1);
+	mk(BOB, d, "E", NULL);
+	test_assert_int_eq(objects(), 2);
+	max_objects = 0;
+}
+
 /* --- the caches --- */
 
 struct announced {
@@ -956,6 +997,7 @@ int main(void)
 	    {"permission_input", test_permission_input},
 	    {"moves", test_moves},
 	    {"delete", test_delete},
+	    {"object_limit", test_object_limit},
 	    {"cache", test_cache},
 	    {NULL, NULL},
 	};

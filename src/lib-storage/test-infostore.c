@@ -31,8 +31,9 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
    one is emptied of this context's rows first). The filestore is always a temp dir. */
 static void setup(void)
 {
-	static const char *const tables[] = {"ctx_sequence", "tombstone", "filestore_usage",
-	                                     "infostore", "infostore_version"};
+	static const char *const tables[] = {"ctx_sequence",    "tombstone",
+	                                     "filestore_usage", "filestore_reservation",
+	                                     "infostore",       "infostore_version"};
 	const char *env = getenv("TANDEM_TEST_SQL_URL");
 	struct sql_error err;
 	char url[400], ctx[400];
@@ -66,6 +67,10 @@ static void setup(void)
 	                    (int64_t)CID) == 0);
 }
 
+/* What upload() passes to infostore_charge besides the size. */
+static int64_t max_objects;
+static const char *hold;
+
 /* Stores text as a file the way the API does: publish, then one transaction. Returns the id. */
 static int64_t upload(int64_t folder, const char *name, const char *text, int64_t quota,
                       int *status_r)
@@ -74,7 +79,7 @@ static int64_t upload(int64_t folder, const char *name, const char *text, int64_
 	const char *error;
 	struct sql_error err;
 	char md5[33], loc[FILESTORE_LOCATION_SIZE];
-	int64_t used, id = 0, version = 0;
+	int64_t id = 0, version = 0;
 
 	test_assert(filestore_temp_create(root, CID, &t, &error) == 0);
 	test_assert(filestore_temp_write(t, text, strlen(text)) == 0);
@@ -91,7 +96,14 @@ static int64_t upload(int64_t folder, const char *name, const char *text, int64_
 	                              .now = time(NULL)};
 	struct infostore_file existing;
 	test_assert(sql_begin(conn, true, &err) == 0);
-	int r = infostore_charge(conn, CID, up.size, quota, &used, &err);
+	struct infostore_charge ch = {.cid = CID,
+	                              .bytes = up.size,
+	                              .objects = 1,
+	                              .quota_bytes = quota,
+	                              .max_objects = max_objects,
+	                              .hold = hold,
+	                              .now = up.now};
+	int r = infostore_charge(conn, &ch, &err);
 	if (r == 0) {
 		int found = infostore_find(conn, CID, folder, name, &existing, &err);
 		test_assert(found >= 0);
@@ -109,12 +121,18 @@ static int64_t upload(int64_t folder, const char *name, const char *text, int64_
 	return id;
 }
 
-static int64_t usage(void)
+/* The usage row: bytes (objects false) or object count. */
+static int64_t total(bool objects)
 {
 	struct sql_error err;
-	int64_t used = -1;
-	test_assert(infostore_usage(conn, CID, &used, &err) == 1);
-	return used;
+	int64_t used = -1, count = -1;
+	test_assert(infostore_usage(conn, CID, &used, &count, &err) == 1);
+	return objects ? count : used;
+}
+
+static int64_t usage(void)
+{
+	return total(false);
 }
 
 static void test_names(void)
@@ -221,6 +239,160 @@ static void test_versions_and_quota(void)
 	(void)id2;
 }
 
+static size_t list_size(json_t *report, const char *key)
+{
+	return json_array_size(json_object_get(report, key));
+}
+
+static int64_t held(void)
+{
+	struct sql_error err;
+	int64_t n = -1;
+	test_assert(sql_query_int64(conn, &err, &n,
+	                            "SELECT COALESCE(SUM(bytes), 0) FROM filestore_reservation "
+	                            "WHERE cid=?",
+	                            "i", (int64_t)CID) == 1);
+	return n;
+}
+
+static int64_t objects(void)
+{
+	return total(true);
+}
+
+/* Sets a hold in a transaction of its own; returns infostore_reserve's answer, or what was
+   held when it is not want. */
+static int64_t reserve(const char *id, int64_t need, int64_t want, int64_t quota, int64_t now,
+                       int64_t expires)
+{
+	struct sql_error err;
+	struct infostore_hold h = {.cid = CID,
+	                           .id = id,
+	                           .need = need,
+	                           .want = want,
+	                           .quota_bytes = quota,
+	                           .now = now,
+	                           .expires = expires};
+	int64_t got = -1;
+	test_assert(sql_begin(conn, true, &err) == 0);
+	int r = infostore_reserve(conn, &h, &got, &err);
+	test_assert(r >= 0);
+	if (r == 0)
+		test_assert(sql_commit(conn, &err) == 0);
+	else
+		sql_rollback(conn);
+	return r == 0 && got != want ? got : r;
+}
+
+/* Holds count against the quota beside the usage, each upload's own excepted; expired ones
+   count for nothing and go; a commit turns the hold into usage. */
+static void test_holds(void)
+{
+	struct sql_error err;
+	int status;
+	int64_t now = time(NULL);
+
+	setup();
+	upload(20, "base", "0123456789", 0, &status); /* 10 bytes used */
+	test_assert_int_eq(reserve("a", 30, 30, 100, now, now + 60), 0);
+	test_assert_int_eq(reserve("b", 40, 40, 100, now, now + 60), 0);
+	/* 10 + 30 + 40 = 80: another 21 does not fit, 20 does; nor does an upload of 21 */
+	test_assert_int_eq(reserve("c", 21, 1, 100, now, now + 60), INFOSTORE_OVER_QUOTA);
+	test_assert_int_eq(held(), 70);
+	upload(20, "x", "123456789012345678901", 100, &status);
+	test_assert_int_eq(status, INFOSTORE_OVER_QUOTA);
+	/* wanting more than fits holds what does */
+	test_assert_int_eq(reserve("c", 5, 50, 100, now, now + 60), 20);
+	/* a hold may grow as far as the others leave room; it does not count against itself */
+	test_assert_int_eq(reserve("a", 31, 31, 100, now, now + 60), INFOSTORE_OVER_QUOTA);
+	test_assert_int_eq(reserve("a", 30, 30, 100, now, now + 60), 0);
+	test_assert_int_eq(held(), 90);
+
+	/* "b" commits 35 bytes: its hold goes, its bytes are usage now */
+	hold = "b";
+	upload(20, "b", "12345678901234567890123456789012345", 100, &status);
+	hold = NULL;
+	test_assert_int_eq(status, 0);
+	test_assert_int_eq(usage(), 45);
+	test_assert_int_eq(held(), 50);
+
+	/* "a" expires: it counts for nothing, and the next hold drops its row */
+	test_assert_int_eq(reserve("a", 30, 30, 100, now, now + 1), 0);
+	test_assert_int_eq(reserve("d", 35, 35, 100, now + 1, now + 60), 0);
+	int64_t rows = 0;
+	test_assert(sql_query_int64(conn, &err, &rows,
+	                            "SELECT COUNT(*) FROM filestore_reservation WHERE cid=? AND "
+	                            "id='a'",
+	                            "i", (int64_t)CID) == 1);
+	test_assert_int_eq(rows, 0);
+	test_assert_int_eq(held(), 55);
+
+	/* a lowered quota refuses any growth; a release drops the row */
+	test_assert_int_eq(reserve("c", 20, 20, 50, now + 1, now + 60), INFOSTORE_OVER_QUOTA);
+	test_assert(sql_begin(conn, true, &err) == 0);
+	test_assert(infostore_release(conn, CID, "c", &err) == 0);
+	test_assert(infostore_release(conn, CID, "nobody", &err) == 0);
+	test_assert(sql_commit(conn, &err) == 0);
+	test_assert_int_eq(held(), 35);
+
+	/* expired holds are listed by the check and dropped by a repair */
+	test_assert_int_eq(reserve("e", 5, 5, 100, now - 100, now - 50), 0);
+	json_t *report;
+	test_assert(infostore_check_consistency(conn, CID, root, false, &report, &err) == 0);
+	test_assert_int_eq(list_size(report, "expired_holds"), 1);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "problems")), 1);
+	json_decref(report);
+	test_assert(infostore_check_consistency(conn, CID, root, true, &report, &err) == 0);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "repaired")), 1);
+	json_decref(report);
+	test_assert_int_eq(held(), 35);
+}
+
+/* Every file version counts as an object; deleting a file gives its versions back. */
+static void test_object_limit(void)
+{
+	struct sql_error err;
+	int status;
+
+	setup();
+	max_objects = 3;
+	int64_t a = upload(20, "a", "1", 0, &status);
+	upload(20, "a", "12", 0, &status);
+	upload(20, "empty", "", 0, &status);
+	test_assert_int_eq(status, 0);
+	test_assert_int_eq(objects(), 3);
+	upload(20, "zero", "", 0, &status);
+	test_assert_int_eq(status, INFOSTORE_OVER_OBJECTS);
+	upload(20, "a", "123", 0, &status);
+	test_assert_int_eq(status, INFOSTORE_OVER_OBJECTS);
+	test_assert_int_eq(objects(), 3);
+
+	struct array locs;
+	array_init(&locs, FILESTORE_LOCATION_SIZE);
+	test_assert(sql_begin(conn, true, &err) == 0);
+	test_assert_int_eq(infostore_delete(conn, CID, a, time(NULL), &locs, &err), 1);
+	test_assert(sql_commit(conn, &err) == 0);
+	for (size_t i = 0; i < locs.count; i++)
+		test_assert(filestore_remove(root, CID, array_idx(&locs, i)) == 0);
+	array_free(&locs);
+	test_assert_int_eq(objects(), 1);
+	upload(20, "zero", "", 0, &status);
+	test_assert_int_eq(status, 0);
+	max_objects = 0;
+
+	/* a wrong count is found and fixed like the usage */
+	test_assert(sql_run(conn, &err, "UPDATE filestore_usage SET objects=77 WHERE cid=?", "i",
+	                    (int64_t)CID) == 0);
+	json_t *report;
+	test_assert(infostore_check_consistency(conn, CID, root, true, &report, &err) == 0);
+	json_t *o = json_object_get(report, "objects");
+	test_assert_int_eq(json_integer_value(json_object_get(o, "recorded")), 77);
+	test_assert_int_eq(json_integer_value(json_object_get(o, "actual")), 2);
+	test_assert_int_eq(json_integer_value(json_object_get(report, "repaired")), 1);
+	json_decref(report);
+	test_assert_int_eq(objects(), 2);
+}
+
 static void plant(const char *rel, const char *text)
 {
 	char path[600];
@@ -238,11 +410,6 @@ static void plant(const char *rel, const char *text)
 		test_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 		close(fd);
 	}
-}
-
-static size_t list_size(json_t *report, const char *key)
-{
-	return json_array_size(json_object_get(report, key));
 }
 
 static void test_consistency(void)
@@ -324,6 +491,7 @@ static void test_consistency(void)
    three may commit, and the usage is their sum (the usage row serialises them). */
 struct racer {
 	int64_t quota;
+	bool hold; /* infostore_reserve instead of infostore_charge */
 	int result;
 };
 
@@ -332,7 +500,6 @@ static void *race(void *arg)
 	struct racer *r = arg;
 	struct sql_conn *c;
 	struct sql_error err;
-	int64_t used;
 	r->result = -1;
 	if (sql_conn_get(db, SQL_WRITE, 1, &c, &err) < 0)
 		return NULL;
@@ -342,7 +509,24 @@ static void *race(void *arg)
 				continue;
 			break;
 		}
-		int x = infostore_charge(c, CID, 300, r->quota, &used, &err);
+		int x;
+		if (r->hold) {
+			char id[32];
+			snprintf(id, sizeof(id), "racer-%p", (void *)r);
+			struct infostore_hold h = {.cid = CID,
+			                           .id = id,
+			                           .need = 300,
+			                           .want = 300,
+			                           .quota_bytes = r->quota,
+			                           .now = time(NULL),
+			                           .expires = time(NULL) + 60};
+			int64_t got;
+			x = infostore_reserve(c, &h, &got, &err);
+		} else {
+			struct infostore_charge ch = {
+			    .cid = CID, .bytes = 300, .quota_bytes = r->quota, .now = time(NULL)};
+			x = infostore_charge(c, &ch, &err);
+		}
 		if (x == 0 && sql_commit(c, &err) == 0) {
 			r->result = 0;
 			break;
@@ -359,7 +543,7 @@ static void *race(void *arg)
 	return NULL;
 }
 
-static void test_concurrent_charges(void)
+static void run_racers(bool holds)
 {
 	pthread_t threads[8];
 	struct racer racers[8];
@@ -369,6 +553,7 @@ static void test_concurrent_charges(void)
 	sql_conn_put(&conn); /* the racers need the pool's connections */
 	for (int i = 0; i < 8; i++) {
 		racers[i].quota = 1000;
+		racers[i].hold = holds;
 		test_assert(pthread_create(&threads[i], NULL, race, &racers[i]) == 0);
 	}
 	for (int i = 0; i < 8; i++) {
@@ -380,7 +565,18 @@ static void test_concurrent_charges(void)
 	test_assert(sql_conn_get(db, SQL_WRITE, 1, &conn, &err) == 0);
 	test_assert_int_eq(ok, 3);
 	test_assert_int_eq(over, 5);
-	test_assert_int_eq(usage(), 900);
+	test_assert_int_eq(holds ? held() : usage(), 900);
+}
+
+static void test_concurrent_charges(void)
+{
+	run_racers(false);
+}
+
+/* The same race for holds: they count against each other as usage does. */
+static void test_concurrent_holds(void)
+{
+	run_racers(true);
 }
 
 int main(void)
@@ -390,6 +586,9 @@ int main(void)
 	    {"versions_and_quota", test_versions_and_quota},
 	    {"consistency", test_consistency},
 	    {"concurrent_charges", test_concurrent_charges},
+	    {"holds", test_holds},
+	    {"object_limit", test_object_limit},
+	    {"concurrent_holds", test_concurrent_holds},
 	    {NULL, NULL},
 	};
 	const char *env = getenv("TANDEM_TEST_SQL_URL");

@@ -11,6 +11,24 @@ static void finding(const char *kind, const char *what, const char *outcome)
 	       outcome != NULL ? outcome : "");
 }
 
+/* A wrong total of the usage row: "recorded N <unit>, <actual_what> M <unit>". */
+static void total_finding(struct buf *b, const json_t *total, const char *kind, const char *unit,
+                          const char *actual_what, bool repair)
+{
+	if (total == NULL || json_is_true(json_object_get(total, "ok")))
+		return;
+	buf_reset(b);
+	const json_t *recorded = json_object_get(total, "recorded");
+	if (json_is_integer(recorded))
+		buf_printf(b, "recorded %" JSON_INTEGER_FORMAT " %s, ",
+		           json_integer_value(recorded), unit);
+	else
+		buf_append_str(b, "no usage row, ");
+	buf_printf(b, "%s %" JSON_INTEGER_FORMAT " %s", actual_what,
+	           ctl_json_int(total, "actual", 0), unit);
+	finding(kind, b->data, repair ? "(fixed)" : NULL);
+}
+
 /* Prints one context's report; returns the problems left unrepaired. */
 static json_int_t print_report(const json_t *report, bool repair)
 {
@@ -48,18 +66,15 @@ static json_int_t print_report(const json_t *report, bool repair)
 	}
 	json_array_foreach(json_object_get(report, "unknown_entries"), i, item)
 	    finding("unknown entry", json_string_value(item), "(left alone)");
-	const json_t *usage = json_object_get(report, "usage");
-	if (usage != NULL && !json_is_true(json_object_get(usage, "ok"))) {
+	total_finding(&b, json_object_get(report, "usage"), "usage", "bytes", "files hold", repair);
+	total_finding(&b, json_object_get(report, "objects"), "objects", "objects", "there are",
+	              repair);
+	json_array_foreach(json_object_get(report, "expired_holds"), i, item)
+	{
 		buf_reset(&b);
-		const json_t *recorded = json_object_get(usage, "recorded");
-		if (json_is_integer(recorded))
-			buf_printf(&b, "recorded %" JSON_INTEGER_FORMAT " bytes, ",
-			           json_integer_value(recorded));
-		else
-			buf_append_str(&b, "no usage row, ");
-		buf_printf(&b, "files hold %" JSON_INTEGER_FORMAT " bytes",
-		           ctl_json_int(usage, "actual", 0));
-		finding("usage", b.data, repair ? "(fixed)" : NULL);
+		buf_printf(&b, "%s (%" JSON_INTEGER_FORMAT " bytes)", ctl_json_str(item, "id", "-"),
+		           ctl_json_int(item, "bytes", 0));
+		finding("expired hold", b.data, removed);
 	}
 	json_array_foreach(json_object_get(report, "in_progress"), i, item)
 	    finding("in progress", json_string_value(item), "(an upload holds it; skipped)");
@@ -93,17 +108,18 @@ int cmd_checkconsistency(int argc, char **argv)
 	    CTL_NUM('c', "contextid", "CID", "only this context (default: every context)", 0, 1,
 	            CTL_MAX_CID),
 	    CTL_OPT(0, "repair", NULL,
-	            "remove orphan and stale temp files, drop rows whose file is missing, fix "
-	            "usage totals",
+	            "remove orphan and stale temp files, drop rows whose file is missing and "
+	            "expired holds, fix usage and object totals",
 	            0),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
 	    "checkconsistency", "[-c CID] [--repair]",
 	    "Compares the file rows of contexts with their filestore: files no row refers to,\n"
-	    "temp files of crashed uploads, rows whose file is missing, stray entries and the\n"
-	    "usage total. Lists what it finds; --repair also fixes it (stray entries are only\n"
-	    "listed). Uploads in progress are left alone. Needs the master admin.\n"
+	    "temp files of crashed uploads, rows whose file is missing, stray entries, the\n"
+	    "usage and object totals, and expired quota holds of crashed nodes. Lists what it\n"
+	    "finds; --repair also fixes it (stray entries are only listed). Uploads in\n"
+	    "progress are left alone. Needs the master admin.\n"
 	    "Exit status 0 when nothing is left to fix, 1 when problems remain or a call failed.",
 	    options};
 	struct ctl_args args;

@@ -3,11 +3,12 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "provision.h"
 
 #define CID_OPTION                                                                                 \
 	CTL_NUM('c', "contextid", "CID", "context id, 1..2147483647", CTL_REQUIRED, 1, CTL_MAX_CID)
 #define QUOTA_OPTION(flags)                                                                        \
-	CTL_NUM('q', "quota", "MB", "quota in MiB (0 = unlimited)", flags, 0, INT64_MAX)
+	CTL_NUM('q', "quota", "MB", "quota in MiB (0 = unlimited)", flags, 0, PROV_QUOTA_MB_MAX)
 
 /* Splits "a,b" into a JSON array; an empty element is a usage error. */
 static int parse_mappings(const struct ctl_args *args, json_t **list_r)

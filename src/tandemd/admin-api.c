@@ -268,8 +268,9 @@ static void context_call(struct call *c, int64_t cid)
 		    !get_int(c, b, "quota_mb", false, -1, &quota) ||
 		    !get_string_list(c, b, "mappings", &maps, &nmaps))
 			return;
-		if (json_object_get(b, "quota_mb") != NULL && quota < 0) {
-			reply_error(c->req, 400, "quota_mb must not be negative");
+		/* absent or null: unchanged (-1); a negative number is no quota */
+		if (json_is_integer(json_object_get(b, "quota_mb")) && quota < 0) {
+			reply_error(c->req, 400, PROV_QUOTA_RANGE);
 			return;
 		}
 		reply_result(c, 200,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* /api/v1/files: streamed uploads into the filestore with versions and quota, listing,
-   metadata, downloads (sendfile, Range, ETag) and deletion (docs/api.md "Files"). */
+/* /api/v1/files: streamed uploads into the filestore with versions, quota holds and the
+   object limit, listing, metadata, downloads (sendfile, Range, ETag) and deletion (docs/api.md
+   "Files"). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,73 +12,28 @@
 #include <unistd.h>
 
 #include "api-common.h"
-#include "clock.h"
 #include "filestore.h"
 #include "folder.h"
 #include "http-server.h"
 #include "infostore.h"
+#include "ioloop.h"
 #include "log.h"
+#include "mem.h"
 #include "node.h"
 #include "pool.h"
+#include "random.h"
 #include "routes.h"
 #include "sql.h"
+#include "worker-pool.h"
 
 #define MIB              (INT64_C(1024) * 1024)
-#define ROOT_CACHE_SIZE  256
-#define QUOTA_FRESH_MS   10000
 #define PUBLISH_ATTEMPTS 2
-
-/* --------------------------------------------------------------- where contexts live */
-
-/* The loop thread must not wait for SQL, but an upload's head needs the context's filestore
-   root to open its temp file there (the final rename must stay on one filesystem). Roots never
-   change, so workers remember them here whenever they resolve a context; only a context's very
-   first upload on this process resolves it on the loop thread. The quota is kept too, as a
-   hint for cutting a too-large upload short; the worker checks the real one. */
-struct root_entry {
-	int64_t cid;
-	int64_t quota_bytes;
-	uint64_t quota_at_ms;
-	char root[sizeof(((struct prov_location *)0)->filestore_root)];
-};
-
-static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct root_entry root_cache[ROOT_CACHE_SIZE];
-
-static void remember_location(const struct prov_location *loc)
-{
-	struct root_entry *e = &root_cache[(uint64_t)loc->cid % ROOT_CACHE_SIZE];
-	pthread_mutex_lock(&root_lock);
-	e->cid = loc->cid;
-	e->quota_bytes = loc->quota_mb * MIB;
-	e->quota_at_ms = clock_mono_ms();
-	snprintf(e->root, sizeof(e->root), "%s", loc->filestore_root);
-	pthread_mutex_unlock(&root_lock);
-}
-
-static bool cached_location(int64_t cid, char *root, size_t size, int64_t *quota_r)
-{
-	const struct root_entry *e = &root_cache[(uint64_t)cid % ROOT_CACHE_SIZE];
-	bool found = false;
-	pthread_mutex_lock(&root_lock);
-	if (e->cid == cid) {
-		snprintf(root, size, "%s", e->root);
-		*quota_r = clock_mono_ms() - e->quota_at_ms < QUOTA_FRESH_MS ? e->quota_bytes : -1;
-		found = true;
-	}
-	pthread_mutex_unlock(&root_lock);
-	return found;
-}
-
-/* api_userdb that also refreshes the cache above. */
-static struct sql_db *userdb(struct node *node, struct http_request *req, int64_t cid,
-                             struct prov_location *loc)
-{
-	struct sql_db *db = api_userdb(node, req, cid, loc);
-	if (db != NULL)
-		remember_location(loc);
-	return db;
-}
+/* A hold grows by a quarter of what the upload has so far, within these bounds: few
+   transactions for a large upload, little held beyond the bytes of a small one. */
+#define HOLD_STEP_MIN MIB
+#define HOLD_STEP_MAX (64 * MIB)
+/* While bytes arrive, a hold is set again (its expiry pushed out) at least this often. */
+#define HOLD_REFRESH_S 20
 
 /* --------------------------------------------------------------- shared helpers */
 
@@ -196,22 +152,280 @@ static struct strv raw_query(struct http_request *req, const char *name)
 
 /* --------------------------------------------------------------- upload */
 
+/* An upload lives in its request's pool. Its body goes to a temp file as it arrives; with a
+   quota, only as far as the upload's hold on the quota reaches (docs/internals/filestore.md
+   "Quota holds"): bytes beyond it wait in the stash, the body is held, and a worker grows the
+   hold. Fields are the loop thread's, except that files_put (on a worker, once the body is
+   over) owns the upload until it answers. */
+struct hold_job;
+
 struct upload {
+	struct node *node;
+	struct http_request *req;
 	struct api_user user;
 	int64_t folder;
 	const char *name;
 	const char *content_type;
-	char root[sizeof(((struct prov_location *)0)->filestore_root)];
+	int64_t announced; /* Content-Length, or -1 for a chunked body */
 	struct filestore_temp *temp;
-	uint64_t cap; /* 0 = only the server's max_body */
-	bool over_cap;
 	int write_error;
+	int64_t quota_bytes; /* 0: no quota, so no hold */
+	char hold_id[INFOSTORE_HOLD_ID_MAX + 1];
+	bool holding;         /* a hold row may exist */
+	int64_t held;         /* bytes it covers */
+	int64_t held_at;      /* unix seconds it was last set */
+	struct hold_job *job; /* in flight (the body is held meanwhile), or NULL */
+	char *stash;          /* bytes beyond the hold, written once it has grown */
+	size_t stash_len, stash_cap;
+	bool refused; /* the hold was refused: refusal says why */
+	struct refusal refusal;
 };
 
+/* One trip to a worker for an upload's hold. The worker has its own copy of what it needs;
+   the loop thread takes the outcome over in hold_done(). The upload may end meanwhile (its
+   connection closes): whichever side comes second then cleans up (hold_abandon), so no
+   memory, temp file or hold outlives it. */
+enum job_state { JOB_RUNNING, JOB_DONE, JOB_DETACHED };
+
+struct hold_job {
+	_Atomic int state;
+	struct upload *up; /* loop thread only */
+	struct node *node;
+	struct ioloop *loop;
+	int64_t cid;
+	char id[INFOSTORE_HOLD_ID_MAX + 1];
+	bool open;           /* the upload's first: find its context, make the temp file */
+	int64_t announced;   /* open: the hold it starts with comes from this */
+	int64_t quota_bytes; /* the upload's (open: found here) */
+	int64_t need, want;  /* as in struct infostore_hold */
+	int64_t now;
+	/* outcome */
+	bool held;
+	int64_t held_bytes;
+	struct filestore_temp *temp; /* open */
+	bool refused;
+	struct refusal refusal;
+};
+
+/* The context's database without answering (api_userdb answers at once, but an upload has
+   its temp file to drop first). */
+static struct sql_db *upload_db(struct node *node, int64_t cid, struct prov_location *loc,
+                                struct refusal *why)
+{
+	struct prov_error err = {0};
+	struct provision *prov = node_provision(node, &err);
+	struct sql_db *db = prov != NULL ? provision_context_db(prov, cid, loc, &err) : NULL;
+	if (db == NULL)
+		refuse(why, err.status == PROV_NOT_FOUND ? 404 : 503,
+		       err.status == PROV_NOT_FOUND ? "API-0404" : "API-0503", "%s", err.message);
+	return db;
+}
+
+static void refuse_quota(struct refusal *why, const struct prov_location *loc)
+{
+	refuse(why, 413, "FIL-0413", "the upload exceeds the context's quota of %lld MiB",
+	       (long long)loc->quota_mb);
+}
+
+/* What to hold once size bytes have arrived: a step more, never beyond the announced length
+   (the HTTP layer lets no more through). */
+static int64_t hold_target(int64_t size, int64_t announced)
+{
+	int64_t step = size / 4;
+	step = step < HOLD_STEP_MIN ? HOLD_STEP_MIN : step > HOLD_STEP_MAX ? HOLD_STEP_MAX : step;
+	int64_t target = size + step;
+	return announced >= 0 && target > announced ? announced : target;
+}
+
+static int hold_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct hold_job *job = ctx;
+	/* a live upload sets its hold again within HOLD_REFRESH_S plus one body timeout (the
+	   longest its body may pause); the second HOLD_REFRESH_S is for clocks that disagree */
+	int64_t ttl = (int64_t)(job->node->cfg.limits.body_timeout_ms / 1000) + 2 * HOLD_REFRESH_S;
+	struct infostore_hold h = {.cid = job->cid,
+	                           .id = job->id,
+	                           .need = job->need,
+	                           .want = job->want,
+	                           .quota_bytes = job->quota_bytes,
+	                           .now = job->now,
+	                           .expires = job->now + ttl};
+	int r = infostore_reserve(conn, &h, &job->held_bytes, err);
+	if (r > 0)
+		err->kind = SQL_ERR_NONE; /* over the quota: roll back, nothing to retry */
+	return r == 0 ? 0 : -1;
+}
+
+struct hold_ref {
+	int64_t cid;
+	const char *id;
+};
+
+static int release_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	const struct hold_ref *ref = ctx;
+	return infostore_release(conn, ref->cid, ref->id, err);
+}
+
+/* Drops a hold (worker). False when it may still be there: it lapses by itself then. */
+static bool release_hold(struct node *node, int64_t cid, const char *id)
+{
+	struct prov_location loc;
+	struct refusal why;
+	struct sql_error err = {0};
+	struct hold_ref ref = {cid, id};
+	struct sql_db *db = upload_db(node, cid, &loc, &why);
+	if (db != NULL && sql_transaction(db, SQL_WRITE, cid, release_txn, &ref, &err) == 0)
+		return true;
+	log_warn("files", "cid=%lld: dropping quota hold %s failed (%s); it lapses by itself",
+	         (long long)cid, id, db != NULL ? err.message : why.message);
+	return false;
+}
+
+/* The upload ended while its job ran: drop what the job made and the hold (worker). */
+static void hold_abandon(void *ctx)
+{
+	struct hold_job *job = ctx;
+	filestore_temp_destroy(&job->temp);
+	if (job->quota_bytes > 0)
+		release_hold(job->node, job->cid, job->id);
+	mem_free(&job);
+}
+
+static void write_body(struct upload *up, const char *data, size_t len)
+{
+	int r = filestore_temp_write(up->temp, data, len);
+	if (r < 0)
+		up->write_error = -r;
+}
+
+/* Loop thread: the worker is done with job. */
+static void hold_done(void *ctx)
+{
+	struct hold_job *job = ctx;
+	if (atomic_load(&job->state) == JOB_DETACHED) {
+		/* the upload ended after the worker had finished */
+		if (worker_pool_submit(job->node->workers, hold_abandon, job) < 0) {
+			filestore_temp_destroy(&job->temp);
+			mem_free(&job); /* shutting down: the hold lapses */
+		}
+		return;
+	}
+	struct upload *up = job->up;
+	up->job = NULL;
+	if (job->open) {
+		up->temp = job->temp;
+		up->quota_bytes = job->quota_bytes;
+	}
+	if (job->held) {
+		up->holding = true;
+		up->held = job->held_bytes;
+		up->held_at = job->now;
+	}
+	up->refused = job->refused;
+	up->refusal = job->refusal;
+	mem_free(&job);
+	if (!up->refused && up->stash_len > 0) {
+		write_body(up, up->stash, up->stash_len);
+		up->stash_len = 0;
+	}
+	/* last: both may run the request on (sink, files_put) before they return */
+	if (up->refused || up->write_error != 0)
+		http_request_stop_body(up->req);
+	else
+		http_request_resume_body(up->req);
+}
+
+/* Worker: find the context (open), set the hold, make the temp file (open). */
+static void hold_run(void *ctx)
+{
+	struct hold_job *job = ctx;
+	struct prov_location loc;
+	struct sql_error err = {0};
+	const char *error;
+
+	struct sql_db *db = upload_db(job->node, job->cid, &loc, &job->refusal);
+	if (db == NULL) {
+		job->refused = true;
+		goto done;
+	}
+	if (job->open) {
+		/* an upload that announced its length must fit whole from the start, a chunked
+		   one needs room for a byte */
+		job->quota_bytes = loc.quota_bytes;
+		job->need = job->announced >= 0 ? job->announced : 1;
+		job->want = hold_target(0, job->announced);
+	}
+	if (job->quota_bytes > 0) {
+		job->now = (int64_t)time(NULL);
+		if (sql_transaction(db, SQL_WRITE, job->cid, hold_txn, job, &err) < 0) {
+			job->refused = true;
+			if (err.kind == SQL_ERR_NONE)
+				refuse_quota(&job->refusal, &loc);
+			else
+				refuse_sql(&job->refusal, "upload", &err);
+			goto done;
+		}
+		job->held = true;
+	}
+	if (job->open &&
+	    filestore_temp_create(loc.filestore_root, job->cid, &job->temp, &error) < 0) {
+		log_error("files", "cid=%lld: %s", (long long)job->cid, error);
+		refuse(&job->refusal, 507, "FIL-0507", "the file store cannot take the upload");
+		job->refused = true;
+	}
+done:
+	if (atomic_exchange(&job->state, JOB_DONE) == JOB_DETACHED)
+		hold_abandon(job);
+	else
+		ioloop_post(job->loop, hold_done, job);
+}
+
+/* Sends the upload's hold to a worker (open: the first, else between need and want). -1 when
+   the pool is shutting down. */
+static int start_hold(struct upload *up, bool open, int64_t need, int64_t want)
+{
+	struct hold_job *job = mem_calloc(1, sizeof(*job));
+	atomic_init(&job->state, JOB_RUNNING);
+	job->up = up;
+	job->node = up->node;
+	job->loop = http_request_loop(up->req);
+	job->cid = up->user.cid;
+	memcpy(job->id, up->hold_id, sizeof(job->id));
+	job->open = open;
+	job->announced = up->announced;
+	job->quota_bytes = up->quota_bytes;
+	job->need = need;
+	job->want = want;
+	if (worker_pool_submit(up->node->workers, hold_run, job) < 0) {
+		mem_free(&job);
+		return -1;
+	}
+	up->job = job;
+	return 0;
+}
+
+/* The request is over (answered, or its connection gone): loop thread. */
 static void upload_cleanup(void *ctx)
 {
 	struct upload *up = ctx;
+	mem_free(&up->stash);
 	filestore_temp_destroy(&up->temp);
+	if (up->job != NULL) {
+		/* the job's other side drops the hold and what the job made */
+		atomic_exchange(&up->job->state, JOB_DETACHED);
+		up->job = NULL;
+	} else if (up->holding) {
+		/* an upload cut off (client gone, body timeout): its hold goes now, not at expiry
+		 */
+		struct hold_job *job = mem_calloc(1, sizeof(*job));
+		job->node = up->node;
+		job->cid = up->user.cid;
+		job->quota_bytes = up->quota_bytes;
+		memcpy(job->id, up->hold_id, sizeof(job->id));
+		if (worker_pool_submit(up->node->workers, hold_abandon, job) < 0)
+			mem_free(&job);
+	}
 }
 
 static int upload_sink(void *ctx, const char *data, size_t len)
@@ -219,15 +433,35 @@ static int upload_sink(void *ctx, const char *data, size_t len)
 	struct upload *up = ctx;
 	if (len == 0)
 		return 0;
-	if (up->cap > 0 && filestore_temp_size(up->temp) + len > up->cap) {
-		up->over_cap = true;
+	if (up->quota_bytes == 0) {
+		write_body(up, data, len);
+		return up->write_error != 0 ? -1 : 0;
+	}
+	/* what the hold covers goes to disk now, the rest once it has grown */
+	int64_t size = (int64_t)filestore_temp_size(up->temp);
+	int64_t room = up->held > size ? up->held - size : 0;
+	size_t fits = (uint64_t)room < len ? (size_t)room : len;
+	if (fits > 0)
+		write_body(up, data, fits);
+	if (up->write_error != 0)
+		return -1;
+	if (fits == len && (int64_t)time(NULL) - up->held_at < HOLD_REFRESH_S)
+		return 0;
+	size_t rest = len - fits;
+	if (rest > up->stash_cap) {
+		up->stash = mem_realloc(up->stash, rest);
+		up->stash_cap = rest;
+	}
+	if (rest > 0)
+		memcpy(up->stash, data + fits, rest);
+	up->stash_len = rest;
+	int64_t need = size + (int64_t)len, want = hold_target(need, up->announced);
+	if (start_hold(up, false, need, want > up->held ? want : up->held) < 0) {
+		refuse(&up->refusal, 503, "FIL-0503", "the server is shutting down");
+		up->refused = true;
 		return -1;
 	}
-	int r = filestore_temp_write(up->temp, data, len);
-	if (r < 0) {
-		up->write_error = -r;
-		return -1;
-	}
+	http_request_pause_body(up->req);
 	return 0;
 }
 
@@ -270,73 +504,64 @@ static bool upload_params(struct http_request *req, struct upload *up)
 	return true;
 }
 
-static void quota_exceeded(struct http_request *req, int64_t quota_bytes)
-{
-	api_error(req, 413, "FIL-0413", "the upload exceeds the context's quota of %lld MiB",
-	          (long long)(quota_bytes / MIB));
-}
-
-/* Loop thread, before the body: authenticate, check what needs no SQL, open the temp file and
-   stream the body into it. */
+/* Loop thread, before the body: authenticate and check what needs no SQL; then hold the body
+   (no 100 Continue either) until a worker has found the context, held quota for the first
+   bytes (an announced length must fit whole) and made the temp file. */
 static void files_put_head(struct node *node, struct http_request *req)
 {
 	struct pool *pool = http_request_pool(req);
 	struct upload *up = pool_calloc(pool, 1, sizeof(*up));
-	int64_t quota = -1;
-	const char *error;
 
 	if (!api_auth(node, req, &up->user) || !upload_params(req, up))
 		return;
-	if (!cached_location(up->user.cid, up->root, sizeof(up->root), &quota)) {
-		/* first upload of this context on this process: resolve it here, once */
-		struct prov_location loc;
-		if (userdb(node, req, up->user.cid, &loc) == NULL)
-			return;
-		snprintf(up->root, sizeof(up->root), "%s", loc.filestore_root);
-		quota = loc.quota_mb * MIB;
-	}
+	up->node = node;
+	up->req = req;
+	random_hex(up->hold_id, 16);
 	const struct http_request_head *head = http_request_head(req);
-	if (quota > 0) {
-		up->cap = (uint64_t)quota;
-		if (head->body_kind == HTTP_BODY_LENGTH && head->content_length > up->cap) {
-			quota_exceeded(req, quota);
-			return;
-		}
-	}
-	int r = filestore_temp_create(up->root, up->user.cid, &up->temp, &error);
-	if (r < 0) {
-		log_error("files", "cid=%lld: %s", (long long)up->user.cid, error);
-		api_error(req, 507, "FIL-0507", "the file store cannot take the upload");
+	up->announced = head->body_kind == HTTP_BODY_CHUNKED ? -1 : (int64_t)head->content_length;
+	pool_add_cleanup(pool, upload_cleanup, up);
+	http_request_set_context(req, up);
+	if (head->body_kind == HTTP_BODY_NONE)
+		return; /* an empty file: files_put does it all */
+	if (start_hold(up, true, 0, 0) < 0) {
+		api_error(req, 503, "FIL-0503", "the server is shutting down");
 		return;
 	}
-	pool_add_cleanup(pool, upload_cleanup, up);
 	http_request_set_body_sink(req, upload_sink, up);
-	http_request_set_context(req, up);
+	http_request_pause_body(req);
 }
 
 struct publish {
 	const struct folder_perm *perm;
 	struct infostore_upload row;
-	int64_t quota_bytes;
-	int status; /* HTTP status of a refusal decided inside the transaction */
+	int64_t quota_bytes, max_objects;
+	const char *hold;
+	int status; /* a refusal decided inside the transaction: 403, or INFOSTORE_OVER_* */
 	bool created;
 	struct infostore_file file;
 };
 
 /* The one write transaction of an upload. The usage row is updated first, so concurrent
-   uploads to a context queue up here and each sees the others' sizes. */
+   uploads to a context queue up here and each sees the others' sizes and holds. */
 static int publish_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct publish *p = ctx;
 	struct infostore_file existing;
-	int64_t used, id, version;
+	int64_t id, version;
 
 	p->status = 0;
-	int r = infostore_charge(conn, p->row.cid, p->row.size, p->quota_bytes, &used, err);
+	struct infostore_charge ch = {.cid = p->row.cid,
+	                              .bytes = p->row.size,
+	                              .objects = 1,
+	                              .quota_bytes = p->quota_bytes,
+	                              .max_objects = p->max_objects,
+	                              .hold = p->hold,
+	                              .now = p->row.now};
+	int r = infostore_charge(conn, &ch, err);
 	if (r < 0)
 		return -1;
 	if (r > 0) {
-		p->status = 413;
+		p->status = r;
 		goto refuse;
 	}
 	if ((r = infostore_find(conn, p->row.cid, p->row.folder, p->row.name, &existing, err)) < 0)
@@ -360,22 +585,6 @@ refuse:
 	return -1;
 }
 
-/* The context's database without answering (api_userdb answers at once, but an upload has
-   its temp file to drop first). */
-static struct sql_db *upload_db(struct node *node, int64_t cid, struct prov_location *loc,
-                                struct refusal *why)
-{
-	struct prov_error err = {0};
-	struct provision *prov = node_provision(node, &err);
-	struct sql_db *db = prov != NULL ? provision_context_db(prov, cid, loc, &err) : NULL;
-	if (db == NULL)
-		refuse(why, err.status == PROV_NOT_FOUND ? 404 : 503,
-		       err.status == PROV_NOT_FOUND ? "API-0404" : "API-0503", "%s", err.message);
-	else
-		remember_location(loc);
-	return db;
-}
-
 /* Everything after the body: folder checks, publish (fsync + rename), then the rows. Returns
    the stored file's JSON, or NULL with the refusal. */
 static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
@@ -388,9 +597,8 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	char md5[33], location[FILESTORE_LOCATION_SIZE];
 	const char *error;
 
-	if (up->over_cap) {
-		refuse(why, 413, "FIL-0413", "the upload exceeds the context's quota of %lld MiB",
-		       (long long)(up->cap / MIB));
+	if (up->refused) {
+		*why = up->refusal;
 		return NULL;
 	}
 	if (up->write_error != 0) {
@@ -402,6 +610,12 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	struct sql_db *db = upload_db(node, up->user.cid, &loc, why);
 	if (db == NULL)
 		return NULL;
+	if (up->temp == NULL &&
+	    filestore_temp_create(loc.filestore_root, up->user.cid, &up->temp, &error) < 0) {
+		log_error("files", "cid=%lld: %s", (long long)up->user.cid, error);
+		refuse(why, 507, "FIL-0507", "the file store cannot take the upload");
+		return NULL;
+	}
 	if (sql_conn_get(db, SQL_WRITE, up->user.cid, &conn, &err) < 0) {
 		refuse_sql(why, "upload", &err);
 		return NULL;
@@ -439,7 +653,9 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	            .content_type = up->content_type,
 	            .location = location,
 	            .now = (int64_t)time(NULL)},
-	    .quota_bytes = loc.quota_mb * MIB,
+	    .quota_bytes = loc.quota_bytes,
+	    .max_objects = (int64_t)node->cfg.max_objects_per_context,
+	    .hold = up->holding ? up->hold_id : NULL,
 	};
 	/* a constraint error means a concurrent upload created the same name: run again, and
 	   this upload becomes its next version */
@@ -451,10 +667,13 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	}
 	if (r < 0) {
 		filestore_temp_unpublish(up->temp);
-		if (p.status == 413)
+		if (p.status == INFOSTORE_OVER_QUOTA)
+			refuse_quota(why, &loc);
+		else if (p.status == INFOSTORE_OVER_OBJECTS)
 			refuse(why, 413, "FIL-0413",
-			       "the upload exceeds the context's quota of %lld MiB",
-			       (long long)loc.quota_mb);
+			       "the context holds its limit of %lld objects (file versions and "
+			       "folders)",
+			       (long long)p.max_objects);
 		else if (p.status == 403)
 			refuse(why, 403, "FIL-0403", "no permission to store \"%s\" in folder %lld",
 			       up->name, (long long)up->folder);
@@ -462,6 +681,7 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 			refuse_sql(why, "upload", &err);
 		return NULL;
 	}
+	up->holding = false; /* the commit dropped it */
 	log_info("files", "cid=%lld uid=%lld stored file=%lld version=%lld size=%lld",
 	         (long long)up->user.cid, (long long)up->user.uid, (long long)p.file.id,
 	         (long long)p.file.version, (long long)p.file.size);
@@ -469,20 +689,23 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	return infostore_file_json(&p.file);
 }
 
-/* Worker, after the body. The temp file is closed (and unlinked unless published) before the
-   answer goes out: whoever reads the answer finds the store as it will stay. */
+/* Worker, after the body (or once a hold was refused). The temp file is closed (and unlinked
+   unless published) and the hold dropped before the answer goes out: whoever reads the answer
+   finds the store and the quota as they will stay. */
 static void files_put(struct node *node, struct http_request *req)
 {
 	struct upload *up = http_request_get_context(req);
 	struct refusal why;
 	int status = 0;
 
-	if (up == NULL || up->temp == NULL) {
+	if (up == NULL) {
 		api_error(req, 500, "FIL-0500", "upload was not prepared");
 		return;
 	}
 	json_t *file = store_upload(node, up, &status, &why);
 	filestore_temp_destroy(&up->temp);
+	if (up->holding && release_hold(node, up->user.cid, up->hold_id))
+		up->holding = false;
 	if (file == NULL)
 		send_refusal(req, &why);
 	else
@@ -508,7 +731,7 @@ static void files_list(struct node *node, struct http_request *req)
 			api_error(req, 400, "FIL-0400", "query parameter \"folder\" is required");
 		return;
 	}
-	struct sql_db *db = userdb(node, req, user.cid, &loc);
+	struct sql_db *db = api_userdb(node, req, user.cid, &loc);
 	if (db == NULL)
 		return;
 	if (sql_conn_get(db, SQL_READ, user.cid, &conn, &err) < 0) {
@@ -546,7 +769,7 @@ static void file_metadata(struct node *node, struct http_request *req, const str
 	struct sql_conn *conn;
 	struct sql_error err = {0};
 
-	struct sql_db *db = userdb(node, req, user->cid, &loc);
+	struct sql_db *db = api_userdb(node, req, user->cid, &loc);
 	if (db == NULL)
 		return;
 	if (sql_conn_get(db, SQL_READ, user->cid, &conn, &err) < 0) {
@@ -667,7 +890,7 @@ static void file_content(struct node *node, struct http_request *req, const stru
 	int r = api_query_id(req, "version", &version);
 	if (r < 0)
 		return;
-	struct sql_db *db = userdb(node, req, user->cid, &loc);
+	struct sql_db *db = api_userdb(node, req, user->cid, &loc);
 	if (db == NULL)
 		return;
 	if (sql_conn_get(db, SQL_READ, user->cid, &conn, &err) < 0) {
@@ -775,7 +998,7 @@ static void file_delete(struct node *node, struct http_request *req, const struc
 	struct sql_error err = {0};
 	struct array locations;
 
-	struct sql_db *db = userdb(node, req, user->cid, &loc);
+	struct sql_db *db = api_userdb(node, req, user->cid, &loc);
 	if (db == NULL)
 		return;
 	if (sql_conn_get(db, SQL_WRITE, user->cid, &conn, &err) < 0) {

@@ -11,6 +11,7 @@
 #include "folder.h"
 #include "http-server.h"
 #include "log.h"
+#include "node.h"
 #include "pool.h"
 #include "routes.h"
 #include "sql.h"
@@ -42,6 +43,7 @@ struct call {
 	int64_t parent_node_user; /* PATCH: "parent":"u:<uid>" (only allowed as "unchanged") */
 	bool module_given;
 	struct folder_change change;
+	int64_t max_objects; /* [limits] max_objects_per_context */
 	/* results */
 	struct folder *folder;
 	struct folder **folders;
@@ -257,7 +259,7 @@ static int run_action(struct sql_conn *conn, struct call *c)
 		return folder_get(conn, c->pool, u->cid, u->uid, c->id, &c->folder, fe);
 	case CREATE:
 		if (folder_create(conn, c->pool, u->cid, u->uid, c->id, c->title, c->module,
-		                  &c->folder, &c->changes, fe) < 0)
+		                  c->max_objects, &c->folder, &c->changes, fe) < 0)
 			return -1;
 		if (!c->change.set_permissions)
 			return 0;
@@ -329,6 +331,9 @@ static void reply_failure(struct call *c, const struct sql_error *err)
 	case FOLDER_CONFLICT:
 		api_error(c->req, 409, "FLD-0409", "%s", fe->message);
 		return;
+	case FOLDER_LIMIT:
+		api_error(c->req, 413, "FLD-0413", "%s", fe->message);
+		return;
 	case FOLDER_OK:
 	case FOLDER_SQL:
 		break;
@@ -360,6 +365,7 @@ static void run(struct node *node, struct call *c)
 	struct sql_db *db = api_userdb(node, c->req, c->user.cid, &loc);
 	if (db == NULL)
 		return;
+	c->max_objects = (int64_t)node->cfg.max_objects_per_context;
 	int done = sql_transaction(db, writes(c->action) ? SQL_WRITE : SQL_READ, c->user.cid, txn,
 	                           c, &err);
 	/* Only now that it is over: also after a failure, since a commit that lost its

@@ -52,6 +52,7 @@ static const struct config_key schema[] = {
     {"cluster", "announce_interval", CONFIG_DURATION, "1s", false},
     {"cluster", "announce_key", CONFIG_STRING, NULL, false},
     {"cluster", "announce_key_file", CONFIG_STRING, NULL, false},
+    {"limits", "max_objects_per_context", CONFIG_UINT, "100000", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -203,6 +204,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->announce = config_get_str(cfg, "cluster", "announce");
 	nc->announce_interface = config_get_str(cfg, "cluster", "announce_interface");
 	nc->announce_interval_ms = config_get_duration_ms(cfg, "cluster", "announce_interval");
+	nc->max_objects_per_context = config_get_uint(cfg, "limits", "max_objects_per_context");
 
 	const char *section = NULL, *key = NULL, *problem = NULL;
 #define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))
@@ -262,6 +264,10 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	else if (nc->limits.max_line < 256 || nc->limits.max_line > nc->limits.max_header_bytes)
 		PROBLEM("http", "max_line",
 		        "[http] max_line must be at least 256 and at most max_header_bytes");
+	else if (nc->max_objects_per_context > NODE_MAX_OBJECTS_LIMIT)
+		PROBLEM(
+		    "limits", "max_objects_per_context",
+		    "[limits] max_objects_per_context must be at most 1000000000 (0 = no limit)");
 #undef PROBLEM
 	if (problem != NULL) {
 		static __thread char msg[512];

@@ -63,7 +63,11 @@ struct node_config {
 	const char *announce_interface; /* address of the sending interface or NULL */
 	uint64_t announce_interval_ms;
 	struct announce_key announce_key; /* announce_key or announce_key_file; len 0 = none */
+	/* [limits]: what tenants may make the server hold (DESIGN §16) */
+	uint64_t max_objects_per_context; /* file versions and folders; 0 = no limit */
 };
+
+#define NODE_MAX_OBJECTS_LIMIT 1000000000
 
 /* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */
 int node_config_load(const char *path, struct node_config *nc, struct config **config_r,

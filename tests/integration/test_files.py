@@ -43,10 +43,10 @@ def provision(workdir):
 class Files:
     """One logged-in user of the files API, with their default files folder."""
 
-    def __init__(self, c, workdir, login):
+    def __init__(self, c, workdir, login, node=0):
         self.c = c
         self.workdir = workdir
-        self.api = ApiClient(c.nodes[0].port)
+        self.api = ApiClient(c.nodes[node].port)
         status, body, _ = self.api.login(login, login.split("@")[0] + "_pw")
         assert status == 200, body
         self.cid = body["context_id"]
@@ -328,7 +328,7 @@ def test_quota_exceeded_is_413_and_leaves_nothing(carol):
         assert carol.rows() == rows
         assert carol.stored_files() == files
 
-    # decided after the body (the quota row): Content-Length under the quota
+    # Content-Length under the quota, but more than is left of it: refused before the body
     status, body = carol.put(unique("too-much"), os.urandom(600 * 1024))
     assert status == 413 and body["error"]["code"] == "FIL-0413", body
     unchanged()
@@ -339,7 +339,7 @@ def test_quota_exceeded_is_413_and_leaves_nothing(carol):
         assert resp.status == 413, resp.body
         assert json.loads(resp.body)["error"]["code"] == "FIL-0413"
         unchanged()
-    # chunked: cut off while streaming, once it passes the quota
+    # chunked: cut off while streaming, once it passes what is left of the quota
     status, body = carol.put(unique("chunked"), (os.urandom(64 * 1024) for _ in range(20)),
                              chunked=True)
     assert status == 413 and body["error"]["code"] == "FIL-0413"

@@ -137,6 +137,11 @@ BAD_CASES = [
     ("unknown context", ["createuser", "-c", "99", *user_args("x")], 1,
      "context 99 does not exist"),
     ("negative quota", ["createcontext", "-c", "3", "-q", "-5", *ADMIN], 2, "-q"),
+    # 2^44+1 MiB is 2^64 + 1 MiB in bytes: it used to wrap to a quota of 1 MiB
+    ("quota beyond 64 bits of bytes", ["createcontext", "-c", "3", "-q", str(2**44 + 1), *ADMIN],
+     2, "between 0 and 8796093022207"),
+    ("changed quota beyond 64 bits of bytes", ["changecontext", "-c", "1", "-q", str(2**44 + 1)],
+     2, "between 0 and 8796093022207"),
     ("wrong master password", ["-P", "wrong", "createcontext", "-c", "4", "-q", "1", *ADMIN],
      1, "wrong admin credentials"),
     ("missing required option", ["createcontext", "-c", "5", *ADMIN], 2, "-q"),
@@ -177,6 +182,34 @@ def test_bad_input_is_refused_and_changes_nothing(sqlite_cluster, workdir, name,
              sqlite_dump(f"{workdir}/userdb/db1_1.sqlite"))
     assert after == before
     assert sorted(glob.glob(f"{workdir}/**", recursive=True)) == files
+
+
+def test_api_bounds_quota_mb(sqlite_cluster, workdir):
+    """quota_mb is bounded so that its bytes fit an int64_t (2^44+1 MiB wrapped to 1 MiB),
+    on create and on change; 0 is unlimited, a missing or null quota_mb leaves it alone."""
+    c = sqlite_cluster
+    seed_sqlite(c, workdir)
+    admin = {"login": "boss", "display_name": "B", "given_name": "B", "sur_name": "S",
+             "password": "pw", "email": "b@example.com"}
+    top = 2**63 // 2**20 - 1
+    for bad in (2**44 + 1, top + 1, -1):
+        status, body = admin_call(c, "POST", "/admin/v1/contexts",
+                                  {"id": 1, "quota_mb": bad, "admin": admin})
+        assert status == 400, (bad, body)
+        assert f"between 0 (unlimited) and {top}" in body["error"]["message"], body
+    assert sqlite_dump(f"{workdir}/configdb.sqlite")["context"] == []
+    status, body = admin_call(c, "POST", "/admin/v1/contexts",
+                              {"id": 1, "quota_mb": top, "admin": admin})
+    assert status == 201, body
+    before = sqlite_dump(f"{workdir}/configdb.sqlite")
+    for bad in (2**44 + 1, top + 1, -1):
+        status, body = admin_call(c, "PATCH", "/admin/v1/contexts/1", {"quota_mb": bad})
+        assert status == 400 and str(top) in body["error"]["message"], (bad, body)
+    assert sqlite_dump(f"{workdir}/configdb.sqlite") == before
+    status, body = admin_call(c, "PATCH", "/admin/v1/contexts/1", {"quota_mb": None})
+    assert status == 200 and body["quota_mb"] == top, body
+    status, body = admin_call(c, "PATCH", "/admin/v1/contexts/1", {"quota_mb": 0})
+    assert status == 200 and body["quota_mb"] == 0, body
 
 
 def test_api_rejects_malformed_bodies(sqlite_cluster, workdir):

@@ -296,6 +296,9 @@ def test_check_config_accepts_valid_file(workdir):
     ("[server]\nmax_concurrent_hashing = 5000\n",
      "tandemd.ini:2: [server] max_concurrent_hashing must be at most 1024"),
     ("[server]\nhashing_wait = 2m\n", "tandemd.ini:2: [server] hashing_wait must be at most 60s"),
+    ("[limits]\nmax_objects_per_context = lots\n", "tandemd.ini:2:"),
+    ("[limits]\n\nmax_objects_per_context = 1000000001\n",
+     "tandemd.ini:3: [limits] max_objects_per_context must be at most 1000000000"),
 ])
 def test_check_config_reports_file_and_line(workdir, text, expect):
     conf = write_config(workdir, text)
