@@ -43,6 +43,7 @@ struct redis_conn {
 	unsigned timeout_ms;
 	unsigned pending; /* pipelined replies not read yet */
 	bool tls;
+	bool client_cert; /* TLS with a client certificate */
 	bool broken;   /* an I/O or protocol error: every later call fails */
 	bool demoted;  /* a READONLY reply: the server is a replica now */
 	bool answered; /* the server has sent a reply on this connection */
@@ -84,9 +85,29 @@ static struct redis_conn *conn_connect(const char *kind, const char *host, uint1
 	buf_init(&conn->out, COMMAND_MAX);
 	conn->kind = kind;
 	conn->tls = url->tls;
+	conn->client_cert = url->tls && url->tls_config.cert_file[0] != '\0';
 	conn->timeout_ms = set->timeout_ms;
 	snprintf(conn->address, sizeof(conn->address), "%s:%u", host, port);
 	return conn;
+}
+
+/* A connection that breaks before the server ever answered was most likely refused for
+   how it was set up: say what to check. */
+static void io_failed(struct redis_conn *conn, const char *why)
+{
+	if (conn->answered)
+		fail(conn, "%s", why);
+	else if (!conn->tls) /* what a TLS-only port does with a plain command */
+		fail(conn, "%s before any answer (a TLS port? then use rediss://)", why);
+	else if (!conn->client_cert)
+		/* TLS 1.3: a server that wants a client certificate says so after the handshake,
+		   and its alert may be lost to the reset of the connection */
+		fail(conn,
+		     "%s before any answer (does the server want a client certificate? "
+		     "store_tls_cert and store_tls_key give one)",
+		     why);
+	else
+		fail(conn, "%s before any answer", why);
 }
 
 /* Sends what is queued, then reads until the reader has a whole reply; both within the
@@ -102,7 +123,7 @@ static redisReply *read_reply(struct redis_conn *conn)
 		if (w == REDIS_TRANSPORT_TIMEOUT)
 			fail(conn, "cannot send within %u ms", conn->timeout_ms);
 		else if (w < 0)
-			fail(conn, "%s", why);
+			io_failed(conn, why);
 	}
 	while (!conn->broken) {
 		void *reply = NULL;
@@ -123,11 +144,8 @@ static redisReply *read_reply(struct redis_conn *conn)
 		                                 sizeof(why));
 		if (n == REDIS_TRANSPORT_TIMEOUT)
 			fail(conn, "no answer within %u ms", conn->timeout_ms);
-		else if (n < 0 && !conn->answered && !conn->tls)
-			/* what a TLS-only port does with a plain command */
-			fail(conn, "%s before any answer (a TLS port? then use rediss://)", why);
 		else if (n < 0)
-			fail(conn, "%s", why);
+			io_failed(conn, why);
 		else if (redisReaderFeed(conn->reader, chunk, (size_t)n) != REDIS_OK)
 			fail(conn, "protocol error: %s", conn->reader->errstr);
 	}

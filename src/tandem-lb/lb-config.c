@@ -16,7 +16,7 @@
 #include "http-config.h"
 #include "lb-access.h"
 #include "mem.h"
-#include "redis.h"
+#include "redis-config.h"
 
 #define LB_CIDRS_MAX   256
 #define LINE_MAX_SCAN  4096
@@ -55,6 +55,7 @@ static const struct config_key schema[] = {
     {"admin", "state_file", CONFIG_STRING, "tandem-lb.state", false},
     {"cluster", "name", CONFIG_STRING, "tandem", false},
     {"cluster", "store", CONFIG_STRING, NULL, false},
+    REDIS_CONFIG_KEYS,
     {"cluster", "announce", CONFIG_ADDRESS, NULL, false},
     {"cluster", "announce_interface", CONFIG_STRING, NULL, false},
     {"cluster", "member_ttl", CONFIG_DURATION, "3s", false},
@@ -599,11 +600,10 @@ static void check_access(struct problems *p, struct lb_config *lc)
 	}
 }
 
-static void check_cluster(struct problems *p, struct lb_config *lc)
+static void check_cluster(struct problems *p, struct lb_config *lc, const char *config_path)
 {
 	const struct config *cfg = lc->config;
-	struct redis_url url;
-	const char *error;
+	const char *error, *key;
 
 	lc->cluster_name = config_get_str(cfg, "cluster", "name");
 	if (!chars_ok(lc->cluster_name, 64, ALNUM "-_"))
@@ -612,12 +612,15 @@ static void check_cluster(struct problems *p, struct lb_config *lc)
 	lc->cluster_store = config_get_str(cfg, "cluster", "store");
 	if (lc->cluster_store != NULL && strcmp(lc->cluster_store, "memory") == 0)
 		lc->cluster_store = NULL; /* nothing shared, as when unset */
-	else if (lc->cluster_store != NULL &&
-	         (strncmp(lc->cluster_store, "redis", 5) != 0 ||
-	          redis_url_parse(lc->cluster_store, &url, &error) < 0))
+	if (lc->cluster_store != NULL && strncmp(lc->cluster_store, "redis", 5) != 0)
 		problem(p, config_where(cfg, "cluster", "store"),
-		        "[cluster] store must be memory, redis://host:port/db or "
-		        "redis-sentinel://host:port,.../mastername");
+		        "[cluster] store must be memory, redis://host:port/db, rediss://host:port/db "
+		        "(TLS), redis-sentinel://host:port,.../mastername or "
+		        "rediss-sentinel://host:port,.../mastername (TLS)");
+	else if ((lc->cluster_store != NULL
+	              ? redis_config_load(cfg, config_path, &lc->store_url, &key, &error)
+	              : redis_config_unused(cfg, &key, &error)) < 0)
+		problem(p, config_where(cfg, "cluster", key), "%s", error);
 	lc->announce = config_get_str(cfg, "cluster", "announce");
 	lc->announce_interface = config_get_str(cfg, "cluster", "announce_interface");
 	if (lc->announce != NULL) {
@@ -709,7 +712,7 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 	check_members(&p, lc);
 	check_admin(&p, lc);
 	state_path(&p, lc, path);
-	check_cluster(&p, lc);
+	check_cluster(&p, lc, path);
 	check_access(&p, lc);
 	check_tls(&p, lc, path);
 	if (lc->member_count == 0 && lc->announce == NULL)

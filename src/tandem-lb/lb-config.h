@@ -12,6 +12,7 @@
 #include "balancer.h"
 #include "http-parser.h"
 #include "log.h"
+#include "redis-url.h"
 
 struct config;
 struct lb_access_rule;
@@ -77,6 +78,7 @@ struct lb_config {
 	/* [cluster] */
 	const char *cluster_name;
 	const char *cluster_store; /* NULL = state not shared */
+	struct redis_url store_url; /* the store with its store_* keys, when it is set */
 	const char *announce;      /* group:port, NULL = no discovery */
 	const char *announce_interface;
 	uint64_t member_ttl_ms;

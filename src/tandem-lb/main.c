@@ -145,6 +145,7 @@ static int start_share(struct lb *lb, const char **error_r)
 {
 	struct lb_share_settings set = {
 	    .store = lb->lc->cluster_store,
+	    .url = &lb->lc->store_url,
 	    .cluster = lb->lc->cluster_name,
 	    .apply = share_apply,
 	    .ctx = lb,

@@ -8,7 +8,7 @@
 #include "announce.h"
 #include "config.h"
 #include "http-config.h"
-#include "redis.h"
+#include "redis-config.h"
 
 static const struct config_key schema[] = {
     {"server", "name", CONFIG_STRING, "tandem", false},
@@ -35,6 +35,7 @@ static const struct config_key schema[] = {
     {"session", "cookie_salt", CONFIG_STRING, NULL, false},
     {"cluster", "name", CONFIG_STRING, "tandem", false},
     {"cluster", "store", CONFIG_STRING, "memory", false},
+    REDIS_CONFIG_KEYS,
     {"cluster", "backup_count", CONFIG_UINT, "0", false},
     {"cluster", "async_backup_count", CONFIG_UINT, "0", false},
     {"cluster", "strict", CONFIG_BOOL, "false", false},
@@ -93,24 +94,20 @@ static int check_announce(const struct node_config *nc, const char **problem_r)
 	return 0;
 }
 
-static int check_store(const char *store, const char **problem_r)
+/* memory, or a Redis URL with its store_* keys loaded into nc->store_url. */
+static int check_store(struct node_config *nc, const struct config *cfg, const char *path,
+                       const char **key_r, const char **problem_r)
 {
-	static __thread char msg[200];
-	struct redis_url url;
-	const char *error;
-	if (strcmp(store, "memory") == 0)
-		return 0;
-	if (strncmp(store, "redis", 5) != 0) {
-		*problem_r = "[cluster] store must be memory, redis://host:port/db or "
-		             "redis-sentinel://host:port,.../mastername";
+	if (strcmp(nc->cluster_store, "memory") == 0)
+		return redis_config_unused(cfg, key_r, problem_r);
+	if (strncmp(nc->cluster_store, "redis", 5) != 0) {
+		*key_r = "store";
+		*problem_r = "[cluster] store must be memory, redis://host:port/db, "
+		             "rediss://host:port/db (TLS), redis-sentinel://host:port,.../mastername "
+		             "or rediss-sentinel://host:port,.../mastername (TLS)";
 		return -1;
 	}
-	if (redis_url_parse(store, &url, &error) < 0) {
-		snprintf(msg, sizeof(msg), "[cluster] store: %s", error);
-		*problem_r = msg;
-		return -1;
-	}
-	return 0;
+	return redis_config_load(cfg, path, &nc->store_url, key_r, problem_r);
 }
 
 int node_config_load(const char *path, struct node_config *nc, struct config **config_r,
@@ -188,8 +185,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	else if (check_cluster_name(nc->cluster_name) < 0)
 		PROBLEM("cluster", "name",
 		        "[cluster] name must be 1-64 letters, digits, '-' or '_'");
-	else if (check_store(nc->cluster_store, &problem) < 0)
-		PROBLEM("cluster", "store", problem);
+	else if (check_store(nc, cfg, path, &key, &problem) < 0)
+		PROBLEM("cluster", key, problem);
 	else if (nc->backup_count > 16)
 		PROBLEM("cluster", "backup_count", "[cluster] backup_count must be at most 16");
 	else if (nc->cluster_timeout_ms < 10 || nc->cluster_timeout_ms > 60000)
