@@ -100,8 +100,8 @@ static int load_password(const struct config *cfg, const char *config_path,
 	}
 	if (url->user[0] != '\0' && url->password[0] == '\0')
 		return problem("store", key_r, error_r,
-		               "the URL names the user '%s' but no password (user:password@ in the "
-		               "URL, or store_password_file)",
+		               "the URL names the user '%s' but no password (a password in the URL, "
+		               "or store_password_file)",
 		               url->user);
 	return 0;
 }
