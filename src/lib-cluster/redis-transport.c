@@ -11,9 +11,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -161,6 +163,77 @@ fail:
 	return NULL;
 }
 
+/* Loading a context costs up to ~20 ms (the system's store is ~140 certificates): one per
+   TLS setting is kept for the process and reused by every connect, and loaded again when a
+   file it was loaded from changes (a renewed client certificate, a new CA bundle). */
+#define CTX_CACHE_MAX 8
+
+struct ctx_cache_entry {
+	struct redis_tls tls;
+	struct timespec mtimes[3]; /* ca, cert, key; zero when unset or missing */
+	SSL_CTX *ctx;
+};
+
+static pthread_mutex_t ctx_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ctx_cache_entry ctx_cache[CTX_CACHE_MAX];
+static unsigned ctx_cache_next; /* the slot to replace when all are taken */
+
+static bool same_files(const struct redis_tls *a, const struct redis_tls *b)
+{
+	return strcmp(a->ca_file, b->ca_file) == 0 && strcmp(a->cert_file, b->cert_file) == 0 &&
+	       strcmp(a->key_file, b->key_file) == 0;
+}
+
+static void file_mtimes(const struct redis_tls *tls, struct timespec mtimes[3])
+{
+	const char *files[3] = {tls->ca_file, tls->cert_file, tls->key_file};
+	for (int i = 0; i < 3; i++) {
+		struct stat st;
+		memset(&mtimes[i], 0, sizeof(mtimes[i]));
+		if (files[i][0] != '\0' && stat(files[i], &st) == 0)
+			mtimes[i] = st.st_mtim;
+	}
+}
+
+/* A context for tls with a reference for the caller. */
+static SSL_CTX *cached_ctx(const struct redis_tls *tls, char *err, size_t err_size)
+{
+	struct timespec mtimes[3];
+	const char *bad_file;
+	file_mtimes(tls, mtimes);
+	pthread_mutex_lock(&ctx_cache_lock);
+	for (unsigned i = 0; i < CTX_CACHE_MAX; i++) {
+		struct ctx_cache_entry *e = &ctx_cache[i];
+		if (e->ctx != NULL && same_files(&e->tls, tls) &&
+		    memcmp(e->mtimes, mtimes, sizeof(mtimes)) == 0) {
+			SSL_CTX *sc = e->ctx;
+			SSL_CTX_up_ref(sc);
+			pthread_mutex_unlock(&ctx_cache_lock);
+			return sc;
+		}
+	}
+	pthread_mutex_unlock(&ctx_cache_lock);
+
+	SSL_CTX *sc = client_ctx(tls, &bad_file, err, err_size); /* outside the lock: slow */
+	if (sc == NULL)
+		return NULL;
+	pthread_mutex_lock(&ctx_cache_lock);
+	struct ctx_cache_entry *slot = NULL;
+	for (unsigned i = 0; i < CTX_CACHE_MAX && slot == NULL; i++) {
+		if (ctx_cache[i].ctx == NULL || same_files(&ctx_cache[i].tls, tls))
+			slot = &ctx_cache[i];
+	}
+	if (slot == NULL)
+		slot = &ctx_cache[ctx_cache_next++ % CTX_CACHE_MAX];
+	SSL_CTX_free(slot->ctx); /* connections made with it hold their own references */
+	slot->tls = *tls;
+	memcpy(slot->mtimes, mtimes, sizeof(mtimes));
+	slot->ctx = sc;
+	SSL_CTX_up_ref(sc);
+	pthread_mutex_unlock(&ctx_cache_lock);
+	return sc;
+}
+
 int redis_transport_tls_check(const struct redis_tls *tls, const char **bad_file_r, char *err,
                               size_t err_size)
 {
@@ -263,9 +336,8 @@ static void handshake_error(struct redis_transport *t, int ret, const char *name
 static int tls_handshake(struct redis_transport *t, const char *host, const struct redis_tls *tls,
                          uint64_t deadline_ms, unsigned timeout_ms, char *err, size_t err_size)
 {
-	const char *bad_file;
 	const char *name = tls->server_name[0] != '\0' ? tls->server_name : host;
-	SSL_CTX *sc = client_ctx(tls, &bad_file, err, err_size);
+	SSL_CTX *sc = cached_ctx(tls, err, err_size);
 	if (sc == NULL)
 		return -1;
 	t->ssl = SSL_new(sc);

@@ -220,6 +220,36 @@ static void test_tls_refuses_an_untrusted_server(void)
 	assert_refused(&u, "TLS: the server's certificate is not trusted");
 }
 
+static void copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+	test_assert(in != NULL && out != NULL);
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	fwrite(buf, 1, n, out);
+	fclose(in);
+	fclose(out);
+}
+
+/* Contexts are reused between connects, but a changed file is loaded again. */
+static void test_tls_notices_a_new_ca_file(void)
+{
+	char path[128], err[400];
+	snprintf(path, sizeof(path), "%s/bundle.pem", dir);
+	copy_file(ca_path, path);
+	struct redis_url u = tls_url("");
+	snprintf(u.tls_config.ca_file, sizeof(u.tls_config.ca_file), "%s", path);
+	for (int i = 0; i < 2; i++) {
+		struct redis_conn *c = open_conn(&u, err, sizeof(err));
+		test_assert(c != NULL);
+		redis_conn_close(&c);
+	}
+	test_sleep_ms(20); /* a visibly different modification time */
+	copy_file(other_ca_path, path);
+	assert_refused(&u, "not trusted");
+	unlink(path);
+}
+
 static void test_tls_checks_the_name(void)
 {
 	struct redis_url u = tls_url("");
@@ -501,6 +531,7 @@ int main(void)
 	static const struct test_case cases[] = {
 	    {"tls round trip", test_tls_round_trip},
 	    {"tls refuses an untrusted server", test_tls_refuses_an_untrusted_server},
+	    {"tls notices a new ca file", test_tls_notices_a_new_ca_file},
 	    {"tls checks the name", test_tls_checks_the_name},
 	    {"plain and tls ports mixed up", test_plain_and_tls_ports_mixed_up},
 	    {"tls client certificate", test_tls_client_certificate},
