@@ -468,13 +468,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		lb_state_free(&state);
-		struct http_tls_ctx *tls;
-		if (tls_context(lb.lc, &tls, &error) < 0) {
-			fprintf(stderr, "tandem-lb: %s\n", error);
-			lb_config_free(&lb.lc);
-			return 1;
-		}
-		http_tls_ctx_unref(&tls);
 		printf("%s: configuration OK (%zu static member%s, %s%s)\n", args.config_path,
 		       lb.lc->member_count, lb.lc->member_count == 1 ? "" : "s",
 		       balancer_method_name(lb.lc->method),

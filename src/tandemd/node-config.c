@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "announce.h"
+#include "config-check.h"
 #include "config.h"
 #include "http-config.h"
 #include "redis-config.h"
+#include "sql.h"
 
 static const struct config_key schema[] = {
     {"server", "name", CONFIG_STRING, "tandem", false},
@@ -108,6 +110,38 @@ static int check_store(struct node_config *nc, const struct config *cfg, const c
 		return -1;
 	}
 	return redis_config_load(cfg, path, &nc->store_url, key_r, problem_r);
+}
+
+/* What the start would refuse on this host: listeners it cannot bind, a data_dir or log file
+   it cannot create, an announce interface that is not local; and database URLs that could
+   never open. Returns 0, or -1 with the key at fault (the value's index for listen). */
+static int check_host(const struct node_config *nc, const char **section_r, const char **key_r,
+                      size_t *index_r, const char **problem_r)
+{
+	static __thread char msg[800];
+	const char *error;
+	struct sql_url url;
+	*index_r = 0;
+#define HOST_PROBLEM(s, k, ...)                                                                    	do {                                                                                       		*section_r = (s);                                                                  		*key_r = (k);                                                                      		snprintf(msg, sizeof(msg), __VA_ARGS__);                                           		*problem_r = msg;                                                                  		return -1;                                                                         	} while (0)
+	if (nc->listen_count > 16)
+		HOST_PROBLEM("server", "listen", "[server] listen: at most 16 addresses");
+	if (config_check_listeners(nc->listen, nc->listen_count, index_r, &error) < 0)
+		HOST_PROBLEM("server", "listen", "[server] listen %s", error);
+	*index_r = 0;
+	if (config_check_dir(nc->data_dir, &error) < 0)
+		HOST_PROBLEM("server", "data_dir", "[server] data_dir: %s", error);
+	if (nc->log_file != NULL && config_check_writable_file(nc->log_file, &error) < 0)
+		HOST_PROBLEM("log", "file", "[log] file: %s", error);
+	if (nc->announce_interface != NULL &&
+	    config_check_local_host(nc->announce_interface, &error) < 0)
+		HOST_PROBLEM("cluster", "announce_interface", "[cluster] announce_interface: %s",
+		             error);
+	if (sql_url_parse(nc->configdb_url, &url, &error) < 0)
+		HOST_PROBLEM("configdb", "url", "[configdb] url: %s", error);
+	if (nc->configdb_read_url != NULL && sql_url_parse(nc->configdb_read_url, &url, &error) < 0)
+		HOST_PROBLEM("configdb", "read_url", "[configdb] read_url: %s", error);
+#undef HOST_PROBLEM
+	return 0;
 }
 
 int node_config_load(const char *path, struct node_config *nc, struct config **config_r,
@@ -211,9 +245,14 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("http", "max_line",
 		        "[http] max_line must be at least 256 and at most max_header_bytes");
 #undef PROBLEM
+	size_t index = 0; /* of the listen value at fault */
+	if (problem == NULL)
+		(void)check_host(nc, &section, &key, &index, &problem);
 	if (problem != NULL) {
-		static __thread char msg[512];
-		const char *where = config_where(cfg, section, key);
+		static __thread char msg[1024];
+		const char *where = strcmp(key, "listen") == 0
+		                        ? config_where_nth(cfg, section, key, index)
+		                        : config_where(cfg, section, key);
 		snprintf(msg, sizeof(msg), "%s%s%s", where != NULL ? where : "",
 		         where != NULL ? ": " : "", problem);
 		*error_r = msg;
