@@ -13,11 +13,10 @@
 
 static __thread char msg[MSG_SIZE];
 
-static int problem(const char *key, const char **key_r, const char **error_r, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
+static int problem(const char *key, const char **key_r, const char **error_r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static int problem(const char *key, const char **key_r, const char **error_r, const char *fmt,
-                   ...)
+static int problem(const char *key, const char **key_r, const char **error_r, const char *fmt, ...)
 {
 	int n = snprintf(msg, sizeof(msg), "[cluster] %s: ", key);
 	va_list ap;
@@ -38,8 +37,8 @@ static int resolve(const char *config_path, const char *file, char out[REDIS_PAT
 	if (file[0] == '/' || slash == NULL)
 		n = snprintf(out, REDIS_PATH_MAX, "%s", file);
 	else
-		n = snprintf(out, REDIS_PATH_MAX, "%.*s/%s", (int)(slash - config_path), config_path,
-		             file);
+		n = snprintf(out, REDIS_PATH_MAX, "%.*s/%s", (int)(slash - config_path),
+		             config_path, file);
 	return file[0] == '\0' || n < 0 || n >= REDIS_PATH_MAX ? -1 : 0;
 }
 
@@ -86,8 +85,8 @@ static int read_secret(const char *config_path, const char *key, const char *fil
 	return 0;
 }
 
-static int load_password(const struct config *cfg, const char *config_path,
-                         struct redis_url *url, const char **key_r, const char **error_r)
+static int load_password(const struct config *cfg, const char *config_path, struct redis_url *url,
+                         const char **key_r, const char **error_r)
 {
 	const char *file = config_get_str(cfg, "cluster", "store_password_file");
 	if (file != NULL) {
@@ -99,15 +98,16 @@ static int load_password(const struct config *cfg, const char *config_path,
 			return -1;
 	}
 	if (url->user[0] != '\0' && url->password[0] == '\0')
-		return problem("store", key_r, error_r,
-		               "the URL names the user '%s' but no password (a password in the URL, "
-		               "or store_password_file)",
-		               url->user);
+		return problem(
+		    "store", key_r, error_r,
+		    "the URL names the user '%s' but no password (a password in the URL, "
+		    "or store_password_file)",
+		    url->user);
 	return 0;
 }
 
-static int load_sentinel(const struct config *cfg, const char *config_path,
-                         struct redis_url *url, const char **key_r, const char **error_r)
+static int load_sentinel(const struct config *cfg, const char *config_path, struct redis_url *url,
+                         const char **key_r, const char **error_r)
 {
 	const char *user = config_get_str(cfg, "cluster", "store_sentinel_user");
 	const char *password = config_get_str(cfg, "cluster", "store_sentinel_password");
@@ -132,9 +132,8 @@ static int load_sentinel(const struct config *cfg, const char *config_path,
 			               "must be 1 to %d bytes without control characters",
 			               REDIS_SECRET_MAX - 1);
 		memcpy(url->sentinel_password, password, n + 1);
-	} else if (file != NULL &&
-	           read_secret(config_path, "store_sentinel_password_file", file,
-	                       url->sentinel_password, key_r, error_r) < 0) {
+	} else if (file != NULL && read_secret(config_path, "store_sentinel_password_file", file,
+	                                       url->sentinel_password, key_r, error_r) < 0) {
 		return -1;
 	}
 	if (user != NULL) {
@@ -145,8 +144,9 @@ static int load_sentinel(const struct config *cfg, const char *config_path,
 			               "must be 1 to %d bytes without spaces or control characters",
 			               REDIS_SECRET_MAX - 1);
 		if (url->sentinel_password[0] == '\0')
-			return problem("store_sentinel_user", key_r, error_r,
-			               "needs store_sentinel_password or store_sentinel_password_file");
+			return problem(
+			    "store_sentinel_user", key_r, error_r,
+			    "needs store_sentinel_password or store_sentinel_password_file");
 		memcpy(url->sentinel_user, user, n + 1);
 	}
 	return 0;
@@ -180,8 +180,8 @@ static int load_tls(const struct config *cfg, const char *config_path, struct re
 		}
 	}
 	if ((tls->cert_file[0] != '\0') != (tls->key_file[0] != '\0'))
-		return problem(tls->cert_file[0] != '\0' ? "store_tls_cert" : "store_tls_key", key_r,
-		               error_r, "store_tls_cert and store_tls_key go together");
+		return problem(tls->cert_file[0] != '\0' ? "store_tls_cert" : "store_tls_key",
+		               key_r, error_r, "store_tls_cert and store_tls_key go together");
 	if (!url->tls)
 		return 0;
 	const char *bad_file;
@@ -217,7 +217,8 @@ int redis_config_unused(const struct config *cfg, const char **key_r, const char
 	for (size_t i = 0; i < 8; i++) {
 		const char *key = i < 4 ? keys[i] : tls_keys[i - 4];
 		if (config_is_set(cfg, "cluster", key))
-			return problem(key, key_r, error_r, "is set but [cluster] store is not Redis");
+			return problem(key, key_r, error_r,
+			               "is set but [cluster] store is not Redis");
 	}
 	return 0;
 }

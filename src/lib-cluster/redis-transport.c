@@ -69,8 +69,8 @@ static const char *openssl_reason(const char *fallback)
 {
 	unsigned long e = ERR_peek_error();
 	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-	if (reason == NULL || (ERR_GET_LIB(e) == ERR_LIB_PEM &&
-	                       ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+	if (reason == NULL ||
+	    (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
 		return fallback;
 	return reason;
 }
@@ -246,8 +246,8 @@ int redis_transport_tls_check(const struct redis_tls *tls, const char **bad_file
 
 /* ---------------------------------------------------------------- connect */
 
-static int tcp_connect(const char *host, uint16_t port, uint64_t deadline_ms,
-                       unsigned timeout_ms, char *err, size_t err_size)
+static int tcp_connect(const char *host, uint16_t port, uint64_t deadline_ms, unsigned timeout_ms,
+                       char *err, size_t err_size)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
@@ -281,7 +281,8 @@ static int tcp_connect(const char *host, uint16_t port, uint64_t deadline_ms,
 					break; /* the deadline is shared by every address */
 				}
 				so_error = w < 0 ? errno : 0;
-				if (w > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
+				if (w > 0 &&
+				    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
 					so_error = errno;
 			}
 		}
@@ -324,13 +325,16 @@ static void handshake_error(struct redis_transport *t, int ret, const char *name
 		snprintf(err, err_size, "TLS: the server's certificate is not trusted: %s",
 		         X509_verify_cert_error_string(verify));
 	else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-		snprintf(err, err_size, "TLS: the server closed the connection in the handshake%s%s",
-		         errno != 0 ? ": " : " (not a TLS port?)", errno != 0 ? strerror(errno) : "");
+		snprintf(
+		    err, err_size, "TLS: the server closed the connection in the handshake%s%s",
+		    errno != 0 ? ": " : " (not a TLS port?)", errno != 0 ? strerror(errno) : "");
 	else if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_WRONG_VERSION_NUMBER)
-		snprintf(err, err_size, "TLS: the server does not speak TLS (wrong version number): "
-		                        "for a plain port use redis://");
+		snprintf(err, err_size,
+		         "TLS: the server does not speak TLS (wrong version number): "
+		         "for a plain port use redis://");
 	else
-		snprintf(err, err_size, "TLS: handshake failed: %s", openssl_reason("unknown error"));
+		snprintf(err, err_size, "TLS: handshake failed: %s",
+		         openssl_reason("unknown error"));
 }
 
 static int tls_handshake(struct redis_transport *t, const char *host, const struct redis_tls *tls,
@@ -356,7 +360,9 @@ static int tls_handshake(struct redis_transport *t, const char *host, const stru
 		if (ret == 1)
 			return 0;
 		int e = SSL_get_error(t->ssl, ret);
-		short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+		short events = e == SSL_ERROR_WANT_READ    ? POLLIN
+		               : e == SSL_ERROR_WANT_WRITE ? POLLOUT
+		                                           : 0;
 		if (events == 0) {
 			handshake_error(t, ret, name, err, err_size);
 			ERR_clear_error();
@@ -365,10 +371,11 @@ static int tls_handshake(struct redis_transport *t, const char *host, const stru
 		int w = wait_ready(t->fd, events, deadline_ms);
 		if (w <= 0) {
 			if (w == 0)
-				snprintf(err, err_size,
-				         "TLS: no handshake within %u ms (not a TLS port? for a plain "
-				         "port use redis://)",
-				         timeout_ms);
+				snprintf(
+				    err, err_size,
+				    "TLS: no handshake within %u ms (not a TLS port? for a plain "
+				    "port use redis://)",
+				    timeout_ms);
 			else
 				snprintf(err, err_size, "TLS: poll: %s", strerror(errno));
 			t->fatal = true;
@@ -378,8 +385,8 @@ static int tls_handshake(struct redis_transport *t, const char *host, const stru
 }
 
 struct redis_transport *redis_transport_connect(const char *host, uint16_t port,
-                                                const struct redis_tls *tls,
-                                                unsigned timeout_ms, char *err, size_t err_size)
+                                                const struct redis_tls *tls, unsigned timeout_ms,
+                                                char *err, size_t err_size)
 {
 	uint64_t deadline = clock_mono_ms() + timeout_ms;
 	int fd = tcp_connect(host, port, deadline, timeout_ms, err, err_size);
@@ -387,8 +394,7 @@ struct redis_transport *redis_transport_connect(const char *host, uint16_t port,
 		return NULL;
 	struct redis_transport *t = mem_calloc(1, sizeof(*t));
 	t->fd = fd;
-	if (tls != NULL &&
-	    tls_handshake(t, host, tls, deadline, timeout_ms, err, err_size) < 0)
+	if (tls != NULL && tls_handshake(t, host, tls, deadline, timeout_ms, err, err_size) < 0)
 		redis_transport_close(&t);
 	return t;
 }
@@ -454,8 +460,8 @@ static int plain_failed(ssize_t n, bool reading, char *err, size_t err_size)
 }
 
 /* One step of a read or write: bytes moved (> 0), or 0 to wait for *events_r, or -1. */
-static ssize_t step(struct redis_transport *t, bool reading, void *buf, size_t len,
-                    short *events_r, char *err, size_t err_size)
+static ssize_t step(struct redis_transport *t, bool reading, void *buf, size_t len, short *events_r,
+                    char *err, size_t err_size)
 {
 	int chunk = len > INT_MAX ? INT_MAX : (int)len;
 	*events_r = 0;
@@ -505,8 +511,8 @@ int redis_transport_write(struct redis_transport *t, const void *buf, size_t len
 	while (done < len) {
 		/* A TLS write that must be retried is retried with the same arguments: the
 		   chunk is the same as long as the remaining length is. */
-		ssize_t n = transfer(t, false, (char *)buf + done, len - done, deadline_ms, err,
-		                     err_size);
+		ssize_t n =
+		    transfer(t, false, (char *)buf + done, len - done, deadline_ms, err, err_size);
 		if (n < 0)
 			return (int)n;
 		done += (size_t)n;
@@ -514,8 +520,8 @@ int redis_transport_write(struct redis_transport *t, const void *buf, size_t len
 	return 0;
 }
 
-ssize_t redis_transport_read(struct redis_transport *t, void *buf, size_t len,
-                             uint64_t deadline_ms, char *err, size_t err_size)
+ssize_t redis_transport_read(struct redis_transport *t, void *buf, size_t len, uint64_t deadline_ms,
+                             char *err, size_t err_size)
 {
 	return transfer(t, true, buf, len, deadline_ms, err, err_size);
 }

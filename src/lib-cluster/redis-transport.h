@@ -28,8 +28,8 @@ int redis_transport_tls_check(const struct redis_tls *tls, const char **bad_file
    within timeout_ms. Returns NULL with err ("connect: Connection refused", "TLS: the
    server's certificate is not trusted: …"); no prefix naming the server. */
 struct redis_transport *redis_transport_connect(const char *host, uint16_t port,
-                                                const struct redis_tls *tls,
-                                                unsigned timeout_ms, char *err, size_t err_size);
+                                                const struct redis_tls *tls, unsigned timeout_ms,
+                                                char *err, size_t err_size);
 /* Closes (with a TLS close_notify when the stream is sound); NULL is a no-op. */
 void redis_transport_close(struct redis_transport **t);
 /* Writes all len bytes before deadline_ms (clock_mono_ms()): 0 or REDIS_TRANSPORT_*. */
@@ -37,8 +37,8 @@ int redis_transport_write(struct redis_transport *t, const void *buf, size_t len
                           uint64_t deadline_ms, char *err, size_t err_size);
 /* Reads at least one byte before deadline_ms: the count, or REDIS_TRANSPORT_* (the server
    closing the connection is an error). */
-ssize_t redis_transport_read(struct redis_transport *t, void *buf, size_t len,
-                             uint64_t deadline_ms, char *err, size_t err_size);
+ssize_t redis_transport_read(struct redis_transport *t, void *buf, size_t len, uint64_t deadline_ms,
+                             char *err, size_t err_size);
 /* From another thread: makes a read or write blocked on t fail at once (shutdown of the
    socket). t must stay open meanwhile. */
 void redis_transport_interrupt(struct redis_transport *t);

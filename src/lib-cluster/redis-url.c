@@ -87,7 +87,8 @@ static int parse_credentials(struct strv auth, struct redis_url *url_r, const ch
 	struct strv user, password;
 	bool has_password = strv_split(auth, ':', &user, &password);
 	if ((user.len == 0 && !has_password) || (has_password && password.len == 0)) {
-		*error_r = "Redis URL credentials must be 'user:password@', ':password@' or 'user@'";
+		*error_r =
+		    "Redis URL credentials must be 'user:password@', ':password@' or 'user@'";
 		return -1;
 	}
 	if (user.len >= sizeof(url_r->user) || password.len >= sizeof(url_r->password)) {

@@ -35,7 +35,7 @@ struct redis_url {
 	unsigned host_count;
 	char hosts[REDIS_MAX_HOSTS][256];
 	uint16_t ports[REDIS_MAX_HOSTS];
-	char master_name[128]; /* sentinel only */
+	char master_name[128];           /* sentinel only */
 	char user[REDIS_SECRET_MAX];     /* "" = AUTH with the password alone (user "default") */
 	char password[REDIS_SECRET_MAX]; /* "" = no AUTH */
 	unsigned db;

@@ -35,7 +35,7 @@ void redis_settings_default(struct redis_settings *set)
 struct redis_conn {
 	struct redis_transport *t;
 	redisReader *reader;
-	struct buf out; /* commands not sent yet */
+	struct buf out;   /* commands not sent yet */
 	const char *kind; /* "Redis" or "sentinel", for messages */
 	char address[300];
 	char error[360]; /* "<kind> <address>: <why>" */
@@ -43,14 +43,15 @@ struct redis_conn {
 	unsigned timeout_ms;
 	unsigned pending; /* pipelined replies not read yet */
 	bool tls;
-	bool client_cert; /* TLS with a client certificate */
-	bool broken;   /* an I/O or protocol error: every later call fails */
-	bool demoted;  /* a READONLY reply: the server is a replica now */
-	bool answered; /* the server has sent a reply on this connection */
+	bool client_cert;        /* TLS with a client certificate */
+	bool broken;             /* an I/O or protocol error: every later call fails */
+	bool demoted;            /* a READONLY reply: the server is a replica now */
+	bool answered;           /* the server has sent a reply on this connection */
 	struct redis_conn *next; /* pool's idle list */
 };
 
-static void fail(struct redis_conn *conn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct redis_conn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The first failure names the cause; what follows from it is not news. */
 static void fail(struct redis_conn *conn, const char *fmt, ...)
@@ -68,8 +69,7 @@ static void fail(struct redis_conn *conn, const char *fmt, ...)
 
 static struct redis_conn *conn_connect(const char *kind, const char *host, uint16_t port,
                                        const struct redis_url *url,
-                                       const struct redis_settings *set, char *err,
-                                       size_t err_size)
+                                       const struct redis_settings *set, char *err, size_t err_size)
 {
 	char why[256];
 	struct redis_transport *t =
@@ -140,8 +140,8 @@ static redisReply *read_reply(struct redis_conn *conn)
 			break;
 		}
 		char chunk[READ_CHUNK];
-		ssize_t n = redis_transport_read(conn->t, chunk, sizeof(chunk), deadline, why,
-		                                 sizeof(why));
+		ssize_t n =
+		    redis_transport_read(conn->t, chunk, sizeof(chunk), deadline, why, sizeof(why));
 		if (n == REDIS_TRANSPORT_TIMEOUT)
 			fail(conn, "no answer within %u ms", conn->timeout_ms);
 		else if (n < 0)
@@ -294,11 +294,12 @@ static int resolve_master(const struct redis_url *url, const struct redis_settin
 			return 0;
 		}
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
-			step_failed(c, r, "SENTINEL", " (set [cluster] store_sentinel_password)", last,
-			            sizeof(last));
+			step_failed(c, r, "SENTINEL", " (set [cluster] store_sentinel_password)",
+			            last, sizeof(last));
 		else
-			snprintf(last, sizeof(last), "sentinel %.100s does not know master '%.100s'",
-			         c->address, url->master_name);
+			snprintf(last, sizeof(last),
+			         "sentinel %.100s does not know master '%.100s'", c->address,
+			         url->master_name);
 		if (r != NULL)
 			freeReplyObject(r);
 		redis_conn_close(&c);

@@ -77,8 +77,8 @@ void test_redis_start(void)
 		int devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0)
 			dup2(devnull, STDOUT_FILENO);
-		const char *argv[64] = {"redis-server", "--port",       port, "--bind",
-		                        "127.0.0.1",    "--save",       "",   "--appendonly",
+		const char *argv[64] = {"redis-server", "--port",      port, "--bind",
+		                        "127.0.0.1",    "--save",      "",   "--appendonly",
 		                        "no",           "--daemonize", "no"};
 		size_t argc = 11;
 		for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && argc < 63; i++)

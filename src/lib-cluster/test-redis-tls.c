@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "clock.h"
+#include "mem.h"
 #include "redis-transport.h"
 #include "redis.h"
 #include "test-redis-server.h"
@@ -111,9 +112,9 @@ static void make_pki(void)
 
 static void remove_pki(void)
 {
-	static const char *const names[] = {"ca.pem",     "ca.key",     "other-ca.pem",
+	static const char *const names[] = {"ca.pem",       "ca.key",     "other-ca.pem",
 	                                    "other-ca.key", "server.pem", "server.key",
-	                                    "client.pem", "client.key"};
+	                                    "client.pem",   "client.key"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[128];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -186,7 +187,7 @@ static void test_tls_round_trip(void)
 		return;
 	/* more than one TLS record each way, and more than the reader's first chunk */
 	size_t big = (size_t)3 << 20;
-	char *value = malloc(big);
+	char *value = mem_alloc(big);
 	for (size_t i = 0; i < big; i++)
 		value[i] = (char)('a' + i % 23);
 	const char *set[] = {"SET", "tls:big", value};
@@ -198,7 +199,7 @@ static void test_tls_round_trip(void)
 	test_assert(r != NULL && r->type == REDIS_REPLY_STRING && r->len == big &&
 	            memcmp(r->str, value, big) == 0);
 	freeReplyObject(r);
-	free(value);
+	mem_free(&value);
 	/* a pipeline: every reply in order */
 	for (int i = 0; i < 200; i++)
 		redis_appendf(c, "INCR tls:n");
@@ -464,8 +465,9 @@ static void serve(struct fake_sentinel *fs, int fd)
 				char ans[100];
 				char port[8];
 				snprintf(port, sizeof(port), "%u", test_redis_port());
-				snprintf(ans, sizeof(ans), "*2\r\n$9\r\n127.0.0.1\r\n$%zu\r\n%s\r\n",
-				         strlen(port), port);
+				snprintf(ans, sizeof(ans),
+				         "*2\r\n$9\r\n127.0.0.1\r\n$%zu\r\n%s\r\n", strlen(port),
+				         port);
 				reply(fd, ans);
 			}
 			freeReplyObject(cmd);
@@ -546,9 +548,16 @@ int main(void)
 	make_pki();
 	tls_port = test_free_port();
 	snprintf(port, sizeof(port), "%u", tls_port);
-	const char *const args[] = {"--tls-port",       port,     "--tls-cert-file", srv_cert,
-	                            "--tls-key-file",   srv_key,  "--tls-ca-cert-file",
-	                            ca_path,            "--tls-auth-clients", "optional",
+	const char *const args[] = {"--tls-port",
+	                            port,
+	                            "--tls-cert-file",
+	                            srv_cert,
+	                            "--tls-key-file",
+	                            srv_key,
+	                            "--tls-ca-cert-file",
+	                            ca_path,
+	                            "--tls-auth-clients",
+	                            "optional",
 	                            NULL};
 	test_redis_set_args(args);
 	test_redis_start();

@@ -186,10 +186,11 @@ int config_check_listeners(const char *const *addresses, size_t count, size_t *b
 			return -1;
 		for (size_t j = 0; j < i; j++) {
 			if (clash(&eps[j], &eps[i])) {
-				snprintf(msg, sizeof(msg),
-				         "%s and %s cannot both be listened on (the same port on the "
-				         "same or the wildcard address)",
-				         addresses[j], addresses[i]);
+				snprintf(
+				    msg, sizeof(msg),
+				    "%s and %s cannot both be listened on (the same port on the "
+				    "same or the wildcard address)",
+				    addresses[j], addresses[i]);
 				*error_r = msg;
 				return -1;
 			}

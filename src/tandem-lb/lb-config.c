@@ -615,10 +615,11 @@ static void check_cluster(struct problems *p, struct lb_config *lc, const char *
 	if (lc->cluster_store != NULL && strcmp(lc->cluster_store, "memory") == 0)
 		lc->cluster_store = NULL; /* nothing shared, as when unset */
 	if (lc->cluster_store != NULL && strncmp(lc->cluster_store, "redis", 5) != 0)
-		problem(p, config_where(cfg, "cluster", "store"),
-		        "[cluster] store must be memory, redis://host:port/db, rediss://host:port/db "
-		        "(TLS), redis-sentinel://host:port,.../mastername or "
-		        "rediss-sentinel://host:port,.../mastername (TLS)");
+		problem(
+		    p, config_where(cfg, "cluster", "store"),
+		    "[cluster] store must be memory, redis://host:port/db, rediss://host:port/db "
+		    "(TLS), redis-sentinel://host:port,.../mastername or "
+		    "rediss-sentinel://host:port,.../mastername (TLS)");
 	else if ((lc->cluster_store != NULL
 	              ? redis_config_load(cfg, config_path, &lc->store_url, &key, &error)
 	              : redis_config_unused(cfg, &key, &error)) < 0)
@@ -727,10 +728,10 @@ static void check_host(struct problems *p, struct lb_config *lc)
 		if (http_tls_ctx_create(lc->tls_certificate, lc->tls_key, &tls, &error) < 0) {
 			/* "tls: <file>: why", the file being the key or the certificate */
 			size_t len = strlen(lc->tls_certificate);
-			const char *k =
-			    strncmp(error + 5, lc->tls_certificate, len) == 0 && error[5 + len] == ':'
-			        ? "certificate"
-			        : "key";
+			const char *k = strncmp(error + 5, lc->tls_certificate, len) == 0 &&
+			                        error[5 + len] == ':'
+			                    ? "certificate"
+			                    : "key";
 			problem(p, config_where(cfg, "tls", k), "[tls] %s: %s", k, error + 5);
 		}
 		http_tls_ctx_unref(&tls);

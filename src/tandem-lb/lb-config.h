@@ -77,9 +77,9 @@ struct lb_config {
 	char state_file[4096]; /* manager changes; relative paths resolved beside the config */
 	/* [cluster] */
 	const char *cluster_name;
-	const char *cluster_store; /* NULL = state not shared */
+	const char *cluster_store;  /* NULL = state not shared */
 	struct redis_url store_url; /* the store with its store_* keys, when it is set */
-	const char *announce;      /* group:port, NULL = no discovery */
+	const char *announce;       /* group:port, NULL = no discovery */
 	const char *announce_interface;
 	uint64_t member_ttl_ms;
 	/* [tls]; tls_listen_count 0 = no TLS. Relative file names are resolved beside the

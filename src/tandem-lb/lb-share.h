@@ -20,7 +20,7 @@ struct lb_share;
 typedef void lb_share_apply_fn(struct strv text, uint64_t changes, void *ctx);
 
 struct lb_share_settings {
-	const char *store;        /* the Redis URL ([cluster] store), for logs */
+	const char *store; /* the Redis URL ([cluster] store), for logs */
 	/* the store with its credentials and TLS settings (lb_config's store_url); NULL = parse
 	   store (then without the store_* keys) */
 	const struct redis_url *url;

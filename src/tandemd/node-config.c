@@ -104,9 +104,10 @@ static int check_store(struct node_config *nc, const struct config *cfg, const c
 		return redis_config_unused(cfg, key_r, problem_r);
 	if (strncmp(nc->cluster_store, "redis", 5) != 0) {
 		*key_r = "store";
-		*problem_r = "[cluster] store must be memory, redis://host:port/db, "
-		             "rediss://host:port/db (TLS), redis-sentinel://host:port,.../mastername "
-		             "or rediss-sentinel://host:port,.../mastername (TLS)";
+		*problem_r =
+		    "[cluster] store must be memory, redis://host:port/db, "
+		    "rediss://host:port/db (TLS), redis-sentinel://host:port,.../mastername "
+		    "or rediss-sentinel://host:port,.../mastername (TLS)";
 		return -1;
 	}
 	return redis_config_load(cfg, path, &nc->store_url, key_r, problem_r);
@@ -122,7 +123,14 @@ static int check_host(const struct node_config *nc, const char **section_r, cons
 	const char *error;
 	struct sql_url url;
 	*index_r = 0;
-#define HOST_PROBLEM(s, k, ...)                                                                    	do {                                                                                       		*section_r = (s);                                                                  		*key_r = (k);                                                                      		snprintf(msg, sizeof(msg), __VA_ARGS__);                                           		*problem_r = msg;                                                                  		return -1;                                                                         	} while (0)
+#define HOST_PROBLEM(s, k, ...)                                                                    \
+	do {                                                                                       \
+		*section_r = (s);                                                                  \
+		*key_r = (k);                                                                      \
+		snprintf(msg, sizeof(msg), __VA_ARGS__);                                           \
+		*problem_r = msg;                                                                  \
+		return -1;                                                                         \
+	} while (0)
 	if (nc->listen_count > 16)
 		HOST_PROBLEM("server", "listen", "[server] listen: at most 16 addresses");
 	if (config_check_listeners(nc->listen, nc->listen_count, index_r, &error) < 0)
