@@ -186,14 +186,22 @@ void redis_append(struct redis_conn *conn, int argc, const char **argv, const si
 	queue(conn, cmd, len);
 }
 
-void redis_appendf(struct redis_conn *conn, const char *fmt, ...)
+static void appendv(struct redis_conn *conn, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void appendv(struct redis_conn *conn, const char *fmt, va_list ap)
 {
 	char *cmd = NULL;
+	int len = redisvFormatCommand(&cmd, fmt, ap);
+	queue(conn, cmd, len);
+}
+
+void redis_appendf(struct redis_conn *conn, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	int len = redisvFormatCommand(&cmd, fmt, ap);
+	appendv(conn, fmt, ap);
 	va_end(ap);
-	queue(conn, cmd, len);
 }
 
 redisReply *redis_get_reply(struct redis_conn *conn)
@@ -215,12 +223,10 @@ redisReply *redis_command(struct redis_conn *conn, int argc, const char **argv, 
 redisReply *redis_commandf(struct redis_conn *conn, const char *fmt, ...)
 {
 	assert(conn->pending == 0);
-	char *cmd = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int len = redisvFormatCommand(&cmd, fmt, ap);
+	appendv(conn, fmt, ap);
 	va_end(ap);
-	queue(conn, cmd, len);
 	return redis_get_reply(conn);
 }
 

@@ -52,38 +52,34 @@ static int creatable(const char *path, const char **error_r)
 	return -1;
 }
 
-int config_check_writable_file(const char *path, const char **error_r)
+/* An existing path must be a directory or not (want_dir) and writable; a missing one must be
+   creatable. */
+static int writable(const char *path, bool want_dir, const char **error_r)
 {
 	struct stat st;
 	errno = 0;
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return creatable(path, error_r);
-	} else if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-	} else if (access(path, W_OK) == 0) {
+	} else if (S_ISDIR(st.st_mode) != want_dir) {
+		errno = want_dir ? ENOTDIR : EISDIR;
+	} else if (access(path, want_dir ? W_OK | X_OK : W_OK) == 0) {
 		return 0;
 	}
-	snprintf(msg, sizeof(msg), "%s is not writable: %s", path, strerror(errno));
+	snprintf(msg, sizeof(msg), "%s is not a writable %s: %s", path,
+	         want_dir ? "directory" : "file", strerror(errno));
 	*error_r = msg;
 	return -1;
 }
 
+int config_check_writable_file(const char *path, const char **error_r)
+{
+	return writable(path, false, error_r);
+}
+
 int config_check_dir(const char *path, const char **error_r)
 {
-	struct stat st;
-	errno = 0;
-	if (stat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return creatable(path, error_r);
-	} else if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-	} else if (access(path, W_OK | X_OK) == 0) {
-		return 0;
-	}
-	snprintf(msg, sizeof(msg), "%s is not a writable directory: %s", path, strerror(errno));
-	*error_r = msg;
-	return -1;
+	return writable(path, true, error_r);
 }
 
 struct endpoint {
