@@ -433,13 +433,14 @@ class Redis:
 
 class Sentinel(Redis):
     """One redis-server in sentinel mode with its own writable config file (Sentinel rewrites
-    it); monitors one master."""
+    it); monitors one master. password sets the sentinel's requirepass (sentinels of one set
+    share it to reach each other)."""
 
     kind = "sentinel"
 
     def __init__(self, master_name, master_port, quorum=2, down_after_ms=1000,
-                 failover_timeout_ms=3000, parallel_syncs=1, start_timeout=10.0):
-        super().__init__(start_timeout=start_timeout)
+                 failover_timeout_ms=3000, parallel_syncs=1, start_timeout=10.0, password=None):
+        super().__init__(start_timeout=start_timeout, password=password)
         self.master_name = master_name
         self.master_port = master_port
         self.quorum = quorum
@@ -460,7 +461,8 @@ class Sentinel(Redis):
                     f"sentinel monitor {n} {HOST} {self.master_port} {self.quorum}\n"
                     f"sentinel down-after-milliseconds {n} {self.down_after_ms}\n"
                     f"sentinel failover-timeout {n} {self.failover_timeout_ms}\n"
-                    f"sentinel parallel-syncs {n} {self.parallel_syncs}\n")
+                    f"sentinel parallel-syncs {n} {self.parallel_syncs}\n"
+                    + (f"requirepass {self.password}\n" if self.password else ""))
 
     def _argv(self):
         # A restart reads the config Sentinel rewrote (known master, replicas, peers, epoch).
@@ -488,14 +490,17 @@ class Sentinel(Redis):
 
 class SentinelSet:
     """A primary, `replicas` replicas and `sentinels` sentinels watching them (quorum 2 by
-    default, down-after 1000 ms, failover-timeout 3000 ms, parallel-syncs 1).
+    default, down-after 1000 ms, failover-timeout 3000 ms, parallel-syncs 1); with
+    sentinel_password the sentinels want AUTH (requirepass).
 
     start() returns once the replicas are synced and the sentinels answer; call wait_meshed()
     before provoking a failover (the `with` form and the pytest fixture do both)."""
 
     def __init__(self, master_name="tandem", replicas=1, sentinels=3, quorum=2,
-                 down_after_ms=1000, failover_timeout_ms=3000, parallel_syncs=1):
+                 down_after_ms=1000, failover_timeout_ms=3000, parallel_syncs=1,
+                 sentinel_password=None):
         self.master_name = master_name
+        self.sentinel_password = sentinel_password
         self.n_replicas = replicas
         self.n_sentinels = sentinels
         self.quorum = quorum
@@ -518,7 +523,8 @@ class SentinelSet:
             for _ in range(self.n_sentinels):
                 self.sentinels.append(Sentinel(
                     self.master_name, first.port, self.quorum, self.down_after_ms,
-                    self.failover_timeout_ms, self.parallel_syncs).start())
+                    self.failover_timeout_ms, self.parallel_syncs,
+                    password=self.sentinel_password).start())
         except BaseException:
             self.stop()
             raise

@@ -12,7 +12,7 @@ from conftest import free_port
 from fixtures_redis import start_redis  # noqa: F401  (pytest fixture)
 from lb_setup import start_lb, stop_lb
 from provisioning import ApiClient
-from redis_harness import Pki
+from redis_harness import Pki, SentinelSet
 from test_lb_manager import admin_section, members, two  # noqa: F401 (fixture)
 from test_lb_share import member, patch, wait_for
 
@@ -145,3 +145,23 @@ def test_balancers_share_their_state_over_tls_as_the_acl_user(workdir, pki, secu
     finally:
         stop_lb(lb1)
         stop_lb(lb2)
+
+
+def test_sentinels_with_a_password_are_asked_with_it(workdir):
+    with SentinelSet(replicas=0, sentinel_password="sentinel-pw") as sset:
+        d1 = os.path.join(workdir, "without")
+        os.makedirs(d1)
+        c = start_refusing(d1, sset.url, "")
+        try:
+            refused_login(c, "NOAUTH", "store_sentinel_password")
+        finally:
+            c.stop()
+        d2 = os.path.join(workdir, "with")
+        os.makedirs(d2)
+        pw_file = write(d2, "sentinel-password", "sentinel-pw\n")
+        c = start_cluster(d2, sset.url, nodes=1, users=("alice",),
+                          extra=f"store_sentinel_password_file = {pw_file}\n")
+        try:
+            login(c, "alice")
+        finally:
+            c.stop()
