@@ -327,7 +327,8 @@ static const char *needs_restart(const struct lb_config *a, const struct lb_conf
 	    (a->admin_listen != NULL && strcmp(a->admin_listen, b->admin_listen) != 0))
 		return "[admin]";
 	if ((a->announce == NULL) != (b->announce == NULL) ||
-	    (a->cluster_store == NULL) != (b->cluster_store == NULL))
+	    (a->cluster_store == NULL) != (b->cluster_store == NULL) ||
+	    memcmp(&a->store_url, &b->store_url, sizeof(a->store_url)) != 0)
 		return "[cluster]";
 	return NULL;
 }
