@@ -186,9 +186,7 @@ void redis_append(struct redis_conn *conn, int argc, const char **argv, const si
 	queue(conn, cmd, len);
 }
 
-static void appendv(struct redis_conn *conn, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
+/* hiredis's format (%b takes a pointer and a size_t): not printf's, so no format attribute. */
 static void appendv(struct redis_conn *conn, const char *fmt, va_list ap)
 {
 	char *cmd = NULL;
