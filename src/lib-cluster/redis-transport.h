@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The byte stream under a Redis connection: TCP, or TLS through OpenSSL with the server's
-   certificate verified, every call bounded by a deadline. For redis.c only, which speaks
-   RESP over it (hiredis's reader and formatter); only redis-transport.c includes OpenSSL. */
+   certificate verified, every call bounded by a deadline. Inside lib-cluster only: redis.c
+   speaks RESP over it (hiredis's reader and formatter), redis-config.c checks TLS files with
+   it; only redis-transport.c includes OpenSSL. */
 #ifndef TANDEM_REDIS_TRANSPORT_H
 #define TANDEM_REDIS_TRANSPORT_H
 
