@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Redis connections for the cluster layer: Sentinel resolution, ROLE check, pool with backoff. */
+/* Redis connections for the cluster layer: RESP over redis-transport.c, AUTH, Sentinel
+   resolution, ROLE check, pool with backoff. */
 #include "redis.h"
 
 #include <assert.h>
@@ -8,174 +9,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/socket.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "mem.h"
+#include "redis-transport.h"
 #include "strv.h"
-
-#define DEFAULT_REDIS_PORT    6379
-#define DEFAULT_SENTINEL_PORT 26379
-
-/* ---------------------------------------------------------------- URLs */
-
-static struct strv skip(struct strv s, size_t n)
-{
-	return strv_make(s.ptr + n, s.len - n);
-}
-
-static int parse_port(struct strv s, uint16_t *port_r)
-{
-	uint64_t v;
-	if (strv_to_u64(s, &v) < 0 || v == 0 || v > 65535)
-		return -1;
-	*port_r = (uint16_t)v;
-	return 0;
-}
-
-/* host[:port]; IPv6 as [addr]:port. */
-static int parse_host(struct strv s, uint16_t def_port, char host_r[256], uint16_t *port_r)
-{
-	struct strv host = s, port = STRV_NULL;
-	if (s.len > 0 && s.ptr[0] == '[') {
-		const char *close = memchr(s.ptr, ']', s.len);
-		if (close == NULL)
-			return -1;
-		host = strv_make(s.ptr + 1, (size_t)(close - s.ptr) - 1);
-		size_t rest = s.len - (size_t)(close - s.ptr) - 1;
-		if (rest > 0) {
-			if (close[1] != ':')
-				return -1;
-			port = strv_make(close + 2, rest - 1);
-		}
-	} else {
-		const char *colon = memchr(s.ptr, ':', s.len);
-		if (colon != NULL) {
-			host = strv_make(s.ptr, (size_t)(colon - s.ptr));
-			port = strv_make(colon + 1, s.len - host.len - 1);
-		}
-	}
-	if (host.len == 0 || host.len >= 256)
-		return -1;
-	for (size_t i = 0; i < host.len; i++) {
-		unsigned char c = (unsigned char)host.ptr[i];
-		if (c <= ' ' || c == '/' || c == '@' || c == ',' || c >= 0x7f)
-			return -1;
-	}
-	memcpy(host_r, host.ptr, host.len);
-	host_r[host.len] = '\0';
-	*port_r = def_port;
-	if (port.ptr != NULL && parse_port(port, port_r) < 0)
-		return -1;
-	return 0;
-}
-
-static int parse_db(struct strv s, unsigned *db_r)
-{
-	uint64_t v;
-	if (strv_to_u64(s, &v) < 0 || v > 99)
-		return -1;
-	*db_r = (unsigned)v;
-	return 0;
-}
-
-int redis_url_parse(const char *url, struct redis_url *url_r, const char **error_r)
-{
-	struct strv s = strv_from_cstr(url);
-	memset(url_r, 0, sizeof(*url_r));
-	if (strv_starts_with(s, strv_from_cstr("redis://"))) {
-		s = skip(s, 8);
-	} else if (strv_starts_with(s, strv_from_cstr("redis-sentinel://"))) {
-		url_r->sentinel = true;
-		s = skip(s, 17);
-	} else {
-		*error_r = "Redis URL must start with redis:// or redis-sentinel://";
-		return -1;
-	}
-	/* [:password@] */
-	const char *at = memchr(s.ptr, '@', s.len);
-	if (at != NULL) {
-		struct strv auth = strv_make(s.ptr, (size_t)(at - s.ptr));
-		if (auth.len < 2 || auth.ptr[0] != ':' || auth.len - 1 >= sizeof(url_r->password)) {
-			*error_r = "Redis URL credentials must be ':password@'";
-			return -1;
-		}
-		memcpy(url_r->password, auth.ptr + 1, auth.len - 1);
-		s = skip(s, auth.len + 1);
-	}
-	const char *slash = memchr(s.ptr, '/', s.len);
-	struct strv hosts = slash != NULL ? strv_make(s.ptr, (size_t)(slash - s.ptr)) : s;
-	struct strv path = slash != NULL ? skip(s, hosts.len + 1) : STRV_NULL;
-	uint16_t def_port = url_r->sentinel ? DEFAULT_SENTINEL_PORT : DEFAULT_REDIS_PORT;
-	while (hosts.len > 0 || url_r->host_count == 0) {
-		const char *comma = memchr(hosts.ptr, ',', hosts.len);
-		struct strv one =
-		    comma != NULL ? strv_make(hosts.ptr, (size_t)(comma - hosts.ptr)) : hosts;
-		if (url_r->host_count == REDIS_MAX_HOSTS) {
-			*error_r = "Redis URL names more than 8 hosts";
-			return -1;
-		}
-		if (parse_host(one, def_port, url_r->hosts[url_r->host_count],
-		               &url_r->ports[url_r->host_count]) < 0) {
-			*error_r = "Redis URL has a bad host:port";
-			return -1;
-		}
-		url_r->host_count++;
-		if (comma == NULL)
-			break;
-		hosts = skip(hosts, one.len + 1);
-		if (hosts.len == 0) {
-			*error_r = "Redis URL has a bad host:port";
-			return -1;
-		}
-	}
-	if (!url_r->sentinel) {
-		if (url_r->host_count != 1) {
-			*error_r = "redis:// names one host; use redis-sentinel:// for several";
-			return -1;
-		}
-		if (path.ptr != NULL && path.len > 0 && parse_db(path, &url_r->db) < 0) {
-			*error_r = "Redis URL database must be a number (0-99)";
-			return -1;
-		}
-		return 0;
-	}
-	/* sentinel: /mastername[/db] */
-	if (path.ptr == NULL || path.len == 0) {
-		*error_r = "redis-sentinel:// URL needs the master name: .../mymaster";
-		return -1;
-	}
-	const char *slash2 = memchr(path.ptr, '/', path.len);
-	struct strv name = slash2 != NULL ? strv_make(path.ptr, (size_t)(slash2 - path.ptr)) : path;
-	if (name.len == 0 || name.len >= sizeof(url_r->master_name)) {
-		*error_r = "redis-sentinel:// URL has a bad master name";
-		return -1;
-	}
-	for (size_t i = 0; i < name.len; i++) {
-		unsigned char c = (unsigned char)name.ptr[i];
-		if (c <= ' ' || c >= 0x7f) {
-			*error_r = "redis-sentinel:// URL has a bad master name";
-			return -1;
-		}
-	}
-	memcpy(url_r->master_name, name.ptr, name.len);
-	if (slash2 != NULL && parse_db(skip(path, name.len + 1), &url_r->db) < 0) {
-		*error_r = "Redis URL database must be a number (0-99)";
-		return -1;
-	}
-	return 0;
-}
-
-void redis_url_redact(const char *url, char *out, size_t out_size)
-{
-	const char *scheme_end = strstr(url, "://");
-	const char *at = scheme_end != NULL ? strchr(scheme_end + 3, '@') : NULL;
-	if (at == NULL)
-		snprintf(out, out_size, "%s", url);
-	else
-		snprintf(out, out_size, "%.*s:***%s", (int)(scheme_end + 3 - url), url, at);
-}
 
 void redis_settings_default(struct redis_settings *set)
 {
@@ -189,41 +28,246 @@ void redis_settings_default(struct redis_settings *set)
 
 /* ---------------------------------------------------------------- connections */
 
+#define READ_CHUNK  16384
+#define REPLY_MAX   ((size_t)64 << 20)  /* unparsed bytes from the server */
+#define COMMAND_MAX ((size_t)256 << 20) /* commands not sent yet */
+
 struct redis_conn {
-	redisContext *ctx;
+	struct redis_transport *t;
+	redisReader *reader;
+	struct buf out;   /* commands not sent yet */
+	const char *kind; /* "Redis" or "sentinel", for messages */
 	char address[300];
-	char error[256];
+	char error[360]; /* "<kind> <address>: <why>" */
+	char why[200];
 	unsigned timeout_ms;
-	unsigned pending;        /* pipelined replies not read yet */
+	unsigned pending; /* pipelined replies not read yet */
+	bool tls;
+	bool client_cert;        /* TLS with a client certificate */
+	bool broken;             /* an I/O or protocol error: every later call fails */
 	bool demoted;            /* a READONLY reply: the server is a replica now */
+	bool answered;           /* the server has sent a reply on this connection */
 	struct redis_conn *next; /* pool's idle list */
 };
 
-static struct timeval tv_of(unsigned ms)
+static void fail(struct redis_conn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The first failure names the cause; what follows from it is not news. */
+static void fail(struct redis_conn *conn, const char *fmt, ...)
 {
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-	return tv;
+	if (conn->broken)
+		return;
+	conn->broken = true;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(conn->why, sizeof(conn->why), fmt, ap);
+	va_end(ap);
+	snprintf(conn->error, sizeof(conn->error), "%s %.120s: %s", conn->kind, conn->address,
+	         conn->why);
 }
 
-static redisContext *connect_to(const char *host, uint16_t port, const struct redis_settings *set,
-                                char *err, size_t err_size)
+static struct redis_conn *conn_connect(const char *kind, const char *host, uint16_t port,
+                                       const struct redis_url *url,
+                                       const struct redis_settings *set, char *err, size_t err_size)
 {
-	redisContext *c = redisConnectWithTimeout(host, port, tv_of(set->connect_timeout_ms));
-	if (c == NULL) {
-		snprintf(err, err_size, "%s:%u: out of memory", host, port);
+	char why[256];
+	struct redis_transport *t =
+	    redis_transport_connect(host, port, url->tls ? &url->tls_config : NULL,
+	                            set->connect_timeout_ms, why, sizeof(why));
+	if (t == NULL) {
+		snprintf(err, err_size, "%s %.100s:%u: %s", kind, host, port, why);
 		return NULL;
 	}
-	if (c->err != 0) {
-		snprintf(err, err_size, "Redis %s:%u: %s", host, port, c->errstr);
-		redisFree(c);
-		return NULL;
+	struct redis_conn *conn = mem_calloc(1, sizeof(*conn));
+	conn->t = t;
+	conn->reader = redisReaderCreate();
+	buf_init(&conn->out, COMMAND_MAX);
+	conn->kind = kind;
+	conn->tls = url->tls;
+	conn->client_cert = url->tls && url->tls_config.cert_file[0] != '\0';
+	conn->timeout_ms = set->timeout_ms;
+	snprintf(conn->address, sizeof(conn->address), "%s:%u", host, port);
+	return conn;
+}
+
+/* A connection that breaks before the server ever answered was most likely refused for
+   how it was set up: say what to check. */
+static void io_failed(struct redis_conn *conn, const char *why)
+{
+	if (conn->answered)
+		fail(conn, "%s", why);
+	else if (!conn->tls) /* what a TLS-only port does with a plain command */
+		fail(conn, "%s before any answer (a TLS port? then use rediss://)", why);
+	else if (!conn->client_cert)
+		/* TLS 1.3: a server that wants a client certificate says so after the handshake,
+		   and its alert may be lost to the reset of the connection */
+		fail(conn,
+		     "%s before any answer (does the server want a client certificate? "
+		     "store_tls_cert and store_tls_key give one)",
+		     why);
+	else
+		fail(conn, "%s before any answer", why);
+}
+
+/* Sends what is queued, then reads until the reader has a whole reply; both within the
+   command timeout. NULL once the connection is broken. */
+static redisReply *read_reply(struct redis_conn *conn)
+{
+	char why[200];
+	uint64_t deadline = clock_mono_ms() + conn->timeout_ms;
+	if (conn->out.len > 0) {
+		int w = redis_transport_write(conn->t, conn->out.data, conn->out.len, deadline, why,
+		                              sizeof(why));
+		buf_reset(&conn->out);
+		if (w == REDIS_TRANSPORT_TIMEOUT)
+			fail(conn, "cannot send within %u ms", conn->timeout_ms);
+		else if (w < 0)
+			io_failed(conn, why);
 	}
-	if (redisSetTimeout(c, tv_of(set->timeout_ms)) != REDIS_OK) {
-		snprintf(err, err_size, "%s:%u: cannot set timeout", host, port);
-		redisFree(c);
-		return NULL;
+	while (!conn->broken) {
+		void *reply = NULL;
+		if (redisReaderGetReply(conn->reader, &reply) != REDIS_OK) {
+			fail(conn, "protocol error: %s", conn->reader->errstr);
+			break;
+		}
+		if (reply != NULL) {
+			conn->answered = true;
+			return reply;
+		}
+		if (conn->reader->len > REPLY_MAX) {
+			fail(conn, "a reply larger than %zu MiB", REPLY_MAX >> 20);
+			break;
+		}
+		char chunk[READ_CHUNK];
+		ssize_t n =
+		    redis_transport_read(conn->t, chunk, sizeof(chunk), deadline, why, sizeof(why));
+		if (n == REDIS_TRANSPORT_TIMEOUT)
+			fail(conn, "no answer within %u ms", conn->timeout_ms);
+		else if (n < 0)
+			io_failed(conn, why);
+		else if (redisReaderFeed(conn->reader, chunk, (size_t)n) != REDIS_OK)
+			fail(conn, "protocol error: %s", conn->reader->errstr);
 	}
-	return c;
+	return NULL;
+}
+
+/* A command formatted by hiredis joins the queue. It counts as pending even when it could
+   not be queued, so that the caller's reads stay in step (and return NULL). */
+static void queue(struct redis_conn *conn, char *cmd, int len)
+{
+	conn->pending++;
+	if (len < 0) {
+		fail(conn, "cannot format a command");
+		return;
+	}
+	buf_append(&conn->out, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	if (buf_overflowed(&conn->out))
+		fail(conn, "commands larger than %zu MiB queued", COMMAND_MAX >> 20);
+}
+
+/* A failover demoted the server under this connection: writes answer READONLY. The
+   connection must not go back to the pool (the next one re-resolves the master). */
+static redisReply *check_reply(struct redis_conn *conn, redisReply *r)
+{
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+		conn->demoted = true;
+		snprintf(conn->error, sizeof(conn->error), "Redis %.120s is no longer the master",
+		         conn->address);
+	}
+	return r;
+}
+
+void redis_append(struct redis_conn *conn, int argc, const char **argv, const size_t *lens)
+{
+	char *cmd = NULL;
+	int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+	queue(conn, cmd, len);
+}
+
+/* hiredis's format (%b takes a pointer and a size_t): not printf's, so no format attribute. */
+static void appendv(struct redis_conn *conn, const char *fmt, va_list ap)
+{
+	char *cmd = NULL;
+	int len = redisvFormatCommand(&cmd, fmt, ap);
+	queue(conn, cmd, len);
+}
+
+void redis_appendf(struct redis_conn *conn, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	appendv(conn, fmt, ap);
+	va_end(ap);
+}
+
+redisReply *redis_get_reply(struct redis_conn *conn)
+{
+	assert(conn->pending > 0);
+	conn->pending--;
+	if (conn->broken)
+		return NULL;
+	return check_reply(conn, read_reply(conn));
+}
+
+redisReply *redis_command(struct redis_conn *conn, int argc, const char **argv, const size_t *lens)
+{
+	assert(conn->pending == 0);
+	redis_append(conn, argc, argv, lens);
+	return redis_get_reply(conn);
+}
+
+redisReply *redis_commandf(struct redis_conn *conn, const char *fmt, ...)
+{
+	assert(conn->pending == 0);
+	va_list ap;
+	va_start(ap, fmt);
+	appendv(conn, fmt, ap);
+	va_end(ap);
+	return redis_get_reply(conn);
+}
+
+/* Why a step of the set-up failed: the error reply, or the broken connection's reason. An
+   AUTH the server wants but did not get is named with the setting that gives it. */
+static void step_failed(struct redis_conn *conn, const redisReply *r, const char *step,
+                        const char *hint, char *err, size_t err_size)
+{
+	const char *why = r == NULL                      ? conn->why
+	                  : r->type == REDIS_REPLY_ERROR ? r->str
+	                                                 : "unexpected reply";
+	bool noauth = strncmp(why, "NOAUTH", 6) == 0;
+	snprintf(err, err_size, "%s %.120s: %s failed: %.200s%s", conn->kind, conn->address, step,
+	         why, noauth ? hint : "");
+}
+
+static int auth(struct redis_conn *conn, const char *user, const char *password, char *err,
+                size_t err_size)
+{
+	const char *argv[3] = {"AUTH", user, password};
+	int argc = 3;
+	if (user[0] == '\0') {
+		argv[1] = password;
+		argc = 2;
+	}
+	redisReply *r = redis_command(conn, argc, argv, NULL);
+	int ret = 0;
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		step_failed(conn, r, "AUTH", "", err, err_size);
+		ret = -1;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return ret;
+}
+
+static int parse_port(const char *s, uint16_t *port_r)
+{
+	uint64_t v;
+	if (strv_to_u64(strv_from_cstr(s), &v) < 0 || v == 0 || v > 65535)
+		return -1;
+	*port_r = (uint16_t)v;
+	return 0;
 }
 
 /* Asks the sentinels in turn for the master's address. */
@@ -232,32 +276,37 @@ static int resolve_master(const struct redis_url *url, const struct redis_settin
 {
 	char last[256] = "no sentinel answered";
 	for (unsigned i = 0; i < url->host_count; i++) {
-		redisContext *c = connect_to(url->hosts[i], url->ports[i], set, last, sizeof(last));
+		struct redis_conn *c = conn_connect("sentinel", url->hosts[i], url->ports[i], url,
+		                                    set, last, sizeof(last));
 		if (c == NULL)
 			continue;
-		redisReply *r =
-		    redisCommand(c, "SENTINEL get-master-addr-by-name %s", url->master_name);
-		if (r == NULL) {
-			snprintf(last, sizeof(last), "sentinel %.100s:%u: %.100s", url->hosts[i],
-			         url->ports[i], c->errstr);
-		} else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-		           r->element[0]->type == REDIS_REPLY_STRING &&
-		           r->element[1]->type == REDIS_REPLY_STRING && r->element[0]->len < 256 &&
-		           parse_port(strv_make(r->element[1]->str, r->element[1]->len), port_r) ==
-		               0) {
+		if (url->sentinel_password[0] != '\0' &&
+		    auth(c, url->sentinel_user, url->sentinel_password, last, sizeof(last)) < 0) {
+			redis_conn_close(&c);
+			continue;
+		}
+		const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", url->master_name};
+		redisReply *r = redis_command(c, 3, argv, NULL);
+		if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[1]->type == REDIS_REPLY_STRING && r->element[0]->len < 256 &&
+		    parse_port(r->element[1]->str, port_r) == 0) {
 			memcpy(host_r, r->element[0]->str, r->element[0]->len);
 			host_r[r->element[0]->len] = '\0';
 			freeReplyObject(r);
-			redisFree(c);
+			redis_conn_close(&c);
 			return 0;
-		} else {
-			snprintf(last, sizeof(last),
-			         "sentinel %.100s:%u does not know master '%.100s'", url->hosts[i],
-			         url->ports[i], url->master_name);
 		}
+		if (r == NULL || r->type == REDIS_REPLY_ERROR)
+			step_failed(c, r, "SENTINEL", " (set [cluster] store_sentinel_password)",
+			            last, sizeof(last));
+		else
+			snprintf(last, sizeof(last),
+			         "sentinel %.100s does not know master '%.100s'", c->address,
+			         url->master_name);
 		if (r != NULL)
 			freeReplyObject(r);
-		redisFree(c);
+		redis_conn_close(&c);
 	}
 	snprintf(err, err_size, "cannot resolve Redis master '%s': %s", url->master_name, last);
 	return -1;
@@ -265,48 +314,39 @@ static int resolve_master(const struct redis_url *url, const struct redis_settin
 
 /* AUTH, SELECT and ROLE: a restarted old primary stays writable for a while until Sentinel
    demotes it, so a connection is only used when the server says it is the master. */
-static int prepare(redisContext *c, const struct redis_url *url, const struct redis_settings *set,
-                   const char *address, char *err, size_t err_size)
+static int prepare(struct redis_conn *c, const struct redis_url *url,
+                   const struct redis_settings *set, char *err, size_t err_size)
 {
-	redisReply *r;
-	if (url->password[0] != '\0') {
-		r = redisCommand(c, "AUTH %s", url->password);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, err_size, "Redis %s: AUTH failed: %s", address,
-			         r != NULL ? r->str : c->errstr);
-			goto fail;
-		}
-		freeReplyObject(r);
-	}
+	static const char noauth_hint[] =
+	    " (the server wants a password: give it in [cluster] store or store_password_file)";
+	redisReply *r = NULL;
+	if (url->password[0] != '\0' && auth(c, url->user, url->password, err, err_size) < 0)
+		return -1;
 	if (url->db != 0) {
-		r = redisCommand(c, "SELECT %u", url->db);
+		r = redis_commandf(c, "SELECT %u", url->db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, err_size, "Redis %s: SELECT %u failed: %s", address, url->db,
-			         r != NULL ? r->str : c->errstr);
+			step_failed(c, r, "SELECT", noauth_hint, err, err_size);
 			goto fail;
 		}
 		freeReplyObject(r);
 	}
 	if (set->client_name[0] != '\0') {
 		/* operators see which node a connection belongs to in CLIENT LIST */
-		r = redisCommand(c, "CLIENT SETNAME %s", set->client_name);
+		r = redis_commandf(c, "CLIENT SETNAME %s", set->client_name);
 		if (r == NULL) {
-			snprintf(err, err_size, "Redis %s: %s", address, c->errstr);
+			step_failed(c, r, "CLIENT SETNAME", "", err, err_size);
 			goto fail;
 		}
 		freeReplyObject(r);
 	}
-	r = redisCommand(c, "ROLE");
+	r = redis_commandf(c, "ROLE");
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 	    r->element[0]->type != REDIS_REPLY_STRING) {
-		snprintf(err, err_size, "Redis %s: ROLE failed: %s", address,
-		         r == NULL                      ? c->errstr
-		         : r->type == REDIS_REPLY_ERROR ? r->str
-		                                        : "bad reply");
+		step_failed(c, r, "ROLE", noauth_hint, err, err_size);
 		goto fail;
 	}
 	if (strcmp(r->element[0]->str, "master") != 0) {
-		snprintf(err, err_size, "Redis %s is a %s, not the master", address,
+		snprintf(err, err_size, "Redis %s is a %s, not the master", c->address,
 		         r->element[0]->str);
 		goto fail;
 	}
@@ -330,17 +370,9 @@ struct redis_conn *redis_conn_open(const struct redis_url *url, const struct red
 		snprintf(host, sizeof(host), "%s", url->hosts[0]);
 		port = url->ports[0];
 	}
-	redisContext *c = connect_to(host, port, set, err, err_size);
-	if (c == NULL)
-		return NULL;
-	struct redis_conn *conn = mem_calloc(1, sizeof(*conn));
-	conn->ctx = c;
-	conn->timeout_ms = set->timeout_ms;
-	snprintf(conn->address, sizeof(conn->address), "%s:%u", host, port);
-	if (prepare(c, url, set, conn->address, err, err_size) < 0) {
+	struct redis_conn *conn = conn_connect("Redis", host, port, url, set, err, err_size);
+	if (conn != NULL && prepare(conn, url, set, err, err_size) < 0)
 		redis_conn_close(&conn);
-		return NULL;
-	}
 	return conn;
 }
 
@@ -349,23 +381,20 @@ void redis_conn_close(struct redis_conn **connp)
 	struct redis_conn *conn = *connp;
 	if (conn == NULL)
 		return;
-	if (conn->ctx != NULL)
-		redisFree(conn->ctx);
+	redis_transport_close(&conn->t);
+	redisReaderFree(conn->reader);
+	buf_free(&conn->out);
 	mem_free(connp);
 }
 
 void redis_conn_set_timeout(struct redis_conn *conn, unsigned timeout_ms)
 {
-	if (conn->timeout_ms == timeout_ms || conn->ctx->err != 0)
-		return;
-	if (redisSetTimeout(conn->ctx, tv_of(timeout_ms)) == REDIS_OK)
-		conn->timeout_ms = timeout_ms;
+	conn->timeout_ms = timeout_ms;
 }
 
 void redis_conn_interrupt(struct redis_conn *conn)
 {
-	if (conn->ctx->fd >= 0)
-		shutdown(conn->ctx->fd, SHUT_RDWR);
+	redis_transport_interrupt(conn->t);
 }
 
 const char *redis_conn_address(const struct redis_conn *conn)
@@ -375,93 +404,12 @@ const char *redis_conn_address(const struct redis_conn *conn)
 
 bool redis_conn_ok(const struct redis_conn *conn)
 {
-	return conn->ctx->err == 0 && !conn->demoted;
+	return !conn->broken && !conn->demoted;
 }
 
 const char *redis_conn_error(const struct redis_conn *conn)
 {
 	return conn->error;
-}
-
-static void note_error(struct redis_conn *conn)
-{
-	if (conn->error[0] != '\0')
-		return;
-	/* hiredis reports a socket timeout as EAGAIN's text */
-	if (conn->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
-		snprintf(conn->error, sizeof(conn->error), "Redis %.120s: no answer within %u ms",
-		         conn->address, conn->timeout_ms);
-	else
-		snprintf(conn->error, sizeof(conn->error), "Redis %.120s: %.120s", conn->address,
-		         conn->ctx->err == REDIS_ERR_IO && conn->ctx->errstr[0] == '\0'
-		             ? strerror(errno)
-		             : conn->ctx->errstr);
-}
-
-/* A failover demoted the server under this connection: writes answer READONLY. The
-   connection must not go back to the pool (the next one re-resolves the master). */
-static redisReply *check_reply(struct redis_conn *conn, redisReply *r)
-{
-	if (r == NULL) {
-		note_error(conn);
-	} else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
-		conn->demoted = true;
-		snprintf(conn->error, sizeof(conn->error), "Redis %.120s is no longer the master",
-		         conn->address);
-	}
-	return r;
-}
-
-redisReply *redis_command(struct redis_conn *conn, int argc, const char **argv, const size_t *lens)
-{
-	assert(conn->pending == 0);
-	if (conn->ctx->err != 0)
-		return NULL;
-	return check_reply(conn, redisCommandArgv(conn->ctx, argc, argv, lens));
-}
-
-redisReply *redis_commandf(struct redis_conn *conn, const char *fmt, ...)
-{
-	assert(conn->pending == 0);
-	if (conn->ctx->err != 0)
-		return NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	redisReply *r = redisvCommand(conn->ctx, fmt, ap);
-	va_end(ap);
-	return check_reply(conn, r);
-}
-
-void redis_append(struct redis_conn *conn, int argc, const char **argv, const size_t *lens)
-{
-	if (redisAppendCommandArgv(conn->ctx, argc, argv, lens) == REDIS_OK)
-		conn->pending++;
-	else
-		note_error(conn);
-}
-
-void redis_appendf(struct redis_conn *conn, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int r = redisvAppendCommand(conn->ctx, fmt, ap);
-	va_end(ap);
-	if (r == REDIS_OK)
-		conn->pending++;
-	else
-		note_error(conn);
-}
-
-redisReply *redis_get_reply(struct redis_conn *conn)
-{
-	assert(conn->pending > 0);
-	conn->pending--;
-	if (conn->ctx->err != 0)
-		return NULL;
-	void *reply = NULL;
-	if (redisGetReply(conn->ctx, &reply) != REDIS_OK)
-		reply = NULL;
-	return check_reply(conn, reply);
 }
 
 long long redis_reply_int(const redisReply *r, long long def)
@@ -491,10 +439,9 @@ struct redis_pool {
 
 /* An idle connection has nothing to read: anything readable is the server closing it (EOF,
    reset) or an error, so it is not handed out. One poll() without waiting. */
-static bool idle_conn_alive(const struct redis_conn *c)
+static bool idle_conn_alive(struct redis_conn *c)
 {
-	struct pollfd pfd = {.fd = c->ctx->fd, .events = POLLIN};
-	return c->ctx->err == 0 && poll(&pfd, 1, 0) == 0;
+	return redis_conn_ok(c) && redis_transport_idle_ok(c->t);
 }
 
 struct redis_pool *redis_pool_create(const struct redis_url *url, const struct redis_settings *set)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Redis access for the cluster layer (DESIGN §4, §5): URL parsing, Sentinel master resolution
-   with a ROLE check on every connect, bounded timeouts, a connection pool that fails fast with
-   backoff while Redis is down, and pipelines. Built on hiredis's synchronous API, which writes
-   with write(): the process must ignore SIGPIPE (the daemons do). */
+/* Redis access for the cluster layer (DESIGN §4, §5): connections over TCP or TLS with AUTH
+   (password or ACL user), Sentinel master resolution with a ROLE check on every connect,
+   bounded timeouts, a connection pool that fails fast with backoff while Redis is down, and
+   pipelines. Replies are hiredis's redisReply (its reader and command formatter); the I/O is
+   redis-transport.c's. TLS writes go through OpenSSL's write(): the process must ignore
+   SIGPIPE (the daemons do). */
 #ifndef TANDEM_REDIS_H
 #define TANDEM_REDIS_H
 
@@ -12,28 +14,7 @@
 
 #include <hiredis/hiredis.h>
 
-#define REDIS_MAX_HOSTS 8
-
-/* redis://[:password@]host:port[/db]
-   redis-sentinel://[:password@]h1:p1,h2:p2,.../mastername[/db]
-   Ports default to 6379 (redis) and 26379 (sentinel); db defaults to 0. The password, when
-   given, is sent with AUTH to the data node (not to the sentinels). */
-struct redis_url {
-	bool sentinel;
-	unsigned host_count;
-	char hosts[REDIS_MAX_HOSTS][256];
-	uint16_t ports[REDIS_MAX_HOSTS];
-	char master_name[128]; /* sentinel only */
-	char password[128];
-	unsigned db;
-};
-
-/* The URL for logs and listings: a password becomes "***" (redis://:***@host…). The parser
-   takes the credentials up to the first '@', so that is where they end here too. */
-void redis_url_redact(const char *url, char *out, size_t out_size);
-
-/* Returns 0, or -1 with a static message naming what is wrong. */
-int redis_url_parse(const char *url, struct redis_url *url_r, const char **error_r);
+#include "redis-url.h"
 
 struct redis_settings {
 	unsigned connect_timeout_ms; /* per connect attempt (default 500) */
@@ -49,8 +30,11 @@ void redis_settings_default(struct redis_settings *set);
 /* One connection. Not thread-safe: a thread owns it while it holds it. */
 struct redis_conn;
 
-/* Connects (through the sentinels when the URL says so), selects the db and checks with ROLE
-   that the server is a master. Returns NULL with a message in err (at least 256 bytes). */
+/* Connects (through the sentinels when the URL says so; over TLS for rediss), sends AUTH when
+   the URL has credentials (to the sentinels too when sentinel_password is set), selects the
+   db and checks with ROLE that the server is a master. Returns NULL with a message in err (at
+   least 256 bytes) naming the server and the step that failed ("Redis h:p: AUTH failed:
+   WRONGPASS …"). */
 struct redis_conn *redis_conn_open(const struct redis_url *url, const struct redis_settings *set,
                                    char *err, size_t err_size);
 void redis_conn_close(struct redis_conn **conn);

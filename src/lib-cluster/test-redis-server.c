@@ -23,8 +23,14 @@
 static pid_t redis_pid = -1;
 static uint16_t redis_port;
 static redisContext *admin;
+static const char *const *extra_args;
 
-static uint16_t free_port(void)
+void test_redis_set_args(const char *const *args)
+{
+	extra_args = args;
+}
+
+uint16_t test_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -57,7 +63,7 @@ void test_redis_start(void)
 	   EPIPE, not kill the test */
 	signal(SIGPIPE, SIG_IGN);
 	if (redis_port == 0)
-		redis_port = free_port();
+		redis_port = test_free_port();
 	snprintf(port, sizeof(port), "%u", redis_port);
 	fflush(stdout);
 	redis_pid = fork();
@@ -71,8 +77,14 @@ void test_redis_start(void)
 		int devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0)
 			dup2(devnull, STDOUT_FILENO);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--save", "", "--appendonly", "no", "--daemonize", "no", (char *)NULL);
+		const char *argv[64] = {"redis-server", "--port",      port, "--bind",
+		                        "127.0.0.1",    "--save",      "",   "--appendonly",
+		                        "no",           "--daemonize", "no"};
+		size_t argc = 11;
+		for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && argc < 63; i++)
+			argv[argc++] = extra_args[i];
+		argv[argc] = NULL;
+		execvp("redis-server", (char *const *)argv);
 		fprintf(stderr, "cannot run redis-server: %s\n", strerror(errno));
 		_exit(127);
 	}

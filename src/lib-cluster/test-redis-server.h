@@ -10,6 +10,11 @@
 
 struct redis_pool;
 
+/* Further redis-server arguments for the next starts (a NULL-terminated array that must
+   stay valid), e.g. TLS options. */
+void test_redis_set_args(const char *const *args);
+/* A loopback TCP port that was free a moment ago. */
+uint16_t test_free_port(void);
 /* Starts redis-server (the first call picks the port; later calls restart on it) and waits
    until it answers PING. Exits the test with "Bail out!" when it cannot. */
 void test_redis_start(void);

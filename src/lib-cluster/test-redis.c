@@ -23,6 +23,46 @@ static void test_url_plain(void)
 	test_assert_str_eq(u.hosts[0], "::1");
 	test_assert_int_eq(u.ports[0], 7000);
 	test_assert_str_eq(u.password, "s3cret");
+	test_assert_str_eq(u.user, "");
+	test_assert(!u.tls);
+}
+
+/* ACL users, passwords with URL punctuation (taken verbatim up to the last '@'), TLS. */
+static void test_url_credentials_and_tls(void)
+{
+	struct redis_url u;
+	const char *error;
+	test_assert_int_eq(redis_url_parse("rediss://tandem:p@ss:w/rd@10.0.0.5:6380/1", &u, &error),
+	                   0);
+	test_assert(u.tls && !u.sentinel);
+	test_assert_str_eq(u.user, "tandem");
+	test_assert_str_eq(u.password, "p@ss:w/rd");
+	test_assert_str_eq(u.hosts[0], "10.0.0.5");
+	test_assert_int_eq(u.ports[0], 6380);
+	test_assert_int_eq(u.db, 1);
+	/* a user alone: the password comes from store_password_file */
+	test_assert_int_eq(redis_url_parse("redis://tandem@h", &u, &error), 0);
+	test_assert_str_eq(u.user, "tandem");
+	test_assert_str_eq(u.password, "");
+	test_assert_int_eq(redis_url_parse("rediss-sentinel://:pw@s1,s2:5000/mymaster", &u, &error),
+	                   0);
+	test_assert(u.tls && u.sentinel);
+	test_assert_str_eq(u.password, "pw");
+	test_assert_int_eq(u.ports[0], 26379);
+	test_assert_str_eq(u.master_name, "mymaster");
+
+	static const char *const redact[][2] = {
+	    {"redis://u:secret@h:1/2", "redis://u:***@h:1/2"},
+	    {"rediss://:a@b:c@h", "rediss://:***@h"},
+	    {"redis-sentinel://:pw@s1,s2/m", "redis-sentinel://:***@s1,s2/m"},
+	    {"redis://tandem@h", "redis://tandem@h"},
+	    {"redis://h:1", "redis://h:1"},
+	};
+	for (size_t i = 0; i < sizeof(redact) / sizeof(redact[0]); i++) {
+		char out[128];
+		redis_url_redact(redact[i][0], out, sizeof(out));
+		test_assert_str_eq(out, redact[i][1]);
+	}
 }
 
 static void test_url_sentinel(void)
@@ -54,8 +94,14 @@ static void test_url_bad(void)
 	    "redis://h/abc",
 	    "redis://h/100",
 	    "redis://a,b",
-	    "redis://user:pw@h",
 	    "redis://:@h",
+	    "redis://@h",
+	    "redis://user:@h",
+	    "redis://:p\tw@h",
+	    "redis://us er:pw@h",
+	    "rediss://",
+	    "rediss-sentinel://h1",
+	    "redis+tls://h",
 	    "redis://[::1",
 	    "redis://[::1]x",
 	    "redis-sentinel://h1,h2",
@@ -106,6 +152,7 @@ int main(void)
 	static const struct test_case cases[] = {
 	    {"url plain", test_url_plain},
 	    {"url sentinel", test_url_sentinel},
+	    {"url credentials and tls", test_url_credentials_and_tls},
 	    {"url bad", test_url_bad},
 	    {"pool backoff", test_pool_backoff},
 	    {NULL, NULL},

@@ -26,6 +26,7 @@ struct config_slot {
 	const char *section;
 	const struct config_key *key;
 	struct array values; /* const char *, file order */
+	struct array wheres; /* const char *: "file:line" of each value */
 	const char *where;   /* "file:line" of the last value */
 	int first_line;
 };
@@ -195,8 +196,11 @@ void config_free(struct config **configp)
 
 	if (config == NULL)
 		return;
-	for (size_t i = 0; i < config->slots.count; i++)
-		array_free(&ARRAY_IDX(&config->slots, struct config_slot, i)->values);
+	for (size_t i = 0; i < config->slots.count; i++) {
+		struct config_slot *slot = ARRAY_IDX(&config->slots, struct config_slot, i);
+		array_free(&slot->values);
+		array_free(&slot->wheres);
+	}
 	for (size_t i = 0; i < config->families.count; i++)
 		array_free(&ARRAY_IDX(&config->families, struct config_family, i)->names);
 	array_free(&config->slots);
@@ -390,9 +394,11 @@ static int handle_entry(void *user, const char *section, const char *name, const
 		slot->key = k;
 		slot->first_line = ctx->line;
 		array_init(&slot->values, sizeof(const char *));
+		array_init(&slot->wheres, sizeof(const char *));
 	}
 	*(const char **)array_push(&slot->values) = pool_strdup(config->pool, value);
 	slot->where = pool_printf(config->pool, "%s:%d", ctx->path, ctx->line);
+	*(const char **)array_push(&slot->wheres) = slot->where;
 	return 1;
 }
 
@@ -617,6 +623,18 @@ const char *config_where(const struct config *config, const char *section, const
 	(void)key_lookup(config, section, key);
 	slot = slot_find(config, section, key);
 	return slot == NULL ? NULL : slot->where;
+}
+
+const char *config_where_nth(const struct config *config, const char *section, const char *key,
+                             size_t i)
+{
+	const struct config_slot *slot;
+
+	(void)key_lookup(config, section, key);
+	slot = slot_find(config, section, key);
+	return slot == NULL || i >= slot->wheres.count
+	           ? NULL
+	           : *(const char *const *)array_idx(&slot->wheres, i);
 }
 
 /* Splits s into leading digits and the rest; fails when there are no digits or they

@@ -57,6 +57,9 @@ const char *const *config_sections(const struct config *config, const char *fami
                                    size_t *count_r);
 /* file:line where section/key was last set, or NULL when it came from a default. */
 const char *config_where(const struct config *config, const char *section, const char *key);
+/* file:line of the i-th value of a repeatable key (config_get_all's order), or NULL. */
+const char *config_where_nth(const struct config *config, const char *section, const char *key,
+                             size_t i);
 
 /* Value parsers, also used on their own. Return 0 or -1 with *error_r a static message. */
 int config_parse_duration_ms(const char *s, uint64_t *ms_r, const char **error_r);

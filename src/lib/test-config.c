@@ -189,6 +189,14 @@ static void test_repeatable(void)
 	test_assert_str_eq(config_get_str(config, "server", "alias"), "c");
 	snprintf(where, sizeof(where), "%s:7", path);
 	test_assert_str_eq(config_where(config, "server", "alias"), where);
+	/* each value keeps its own line */
+	static const int lines[] = {2, 4, 7};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
+		test_assert_str_eq(config_where_nth(config, "server", "alias", i), where);
+	}
+	test_assert(config_where_nth(config, "server", "alias", 3) == NULL);
+	test_assert(config_where_nth(config, "log", "level", 0) == NULL);
 	/* values from the file replace the default rather than adding to it */
 	all = config_get_all(config, "server", "peer", &count);
 	test_assert_int_eq(count, 1);

@@ -12,11 +12,13 @@
 #include "announce.h"
 #include "array.h"
 #include "buf.h"
+#include "config-check.h"
 #include "config.h"
 #include "http-config.h"
+#include "http-tls.h"
 #include "lb-access.h"
 #include "mem.h"
-#include "redis.h"
+#include "redis-config.h"
 
 #define LB_CIDRS_MAX   256
 #define LINE_MAX_SCAN  4096
@@ -55,6 +57,7 @@ static const struct config_key schema[] = {
     {"admin", "state_file", CONFIG_STRING, "tandem-lb.state", false},
     {"cluster", "name", CONFIG_STRING, "tandem", false},
     {"cluster", "store", CONFIG_STRING, NULL, false},
+    REDIS_CONFIG_KEYS,
     {"cluster", "announce", CONFIG_ADDRESS, NULL, false},
     {"cluster", "announce_interface", CONFIG_STRING, NULL, false},
     {"cluster", "announce_key", CONFIG_STRING, NULL, false},
@@ -604,8 +607,7 @@ static void check_access(struct problems *p, struct lb_config *lc)
 static void check_cluster(struct problems *p, struct lb_config *lc, const char *config_path)
 {
 	const struct config *cfg = lc->config;
-	struct redis_url url;
-	const char *error, *which;
+	const char *error, *key, *which;
 
 	lc->cluster_name = config_get_str(cfg, "cluster", "name");
 	if (!chars_ok(lc->cluster_name, 64, ALNUM "-_"))
@@ -614,12 +616,16 @@ static void check_cluster(struct problems *p, struct lb_config *lc, const char *
 	lc->cluster_store = config_get_str(cfg, "cluster", "store");
 	if (lc->cluster_store != NULL && strcmp(lc->cluster_store, "memory") == 0)
 		lc->cluster_store = NULL; /* nothing shared, as when unset */
-	else if (lc->cluster_store != NULL &&
-	         (strncmp(lc->cluster_store, "redis", 5) != 0 ||
-	          redis_url_parse(lc->cluster_store, &url, &error) < 0))
-		problem(p, config_where(cfg, "cluster", "store"),
-		        "[cluster] store must be memory, redis://host:port/db or "
-		        "redis-sentinel://host:port,.../mastername");
+	if (lc->cluster_store != NULL && strncmp(lc->cluster_store, "redis", 5) != 0)
+		problem(
+		    p, config_where(cfg, "cluster", "store"),
+		    "[cluster] store must be memory, redis://host:port/db, rediss://host:port/db "
+		    "(TLS), redis-sentinel://host:port,.../mastername or "
+		    "rediss-sentinel://host:port,.../mastername (TLS)");
+	else if ((lc->cluster_store != NULL
+	              ? redis_config_load(cfg, config_path, &lc->store_url, &key, &error)
+	              : redis_config_unused(cfg, &key, &error)) < 0)
+		problem(p, config_where(cfg, "cluster", key), "%s", error);
 	lc->announce = config_get_str(cfg, "cluster", "announce");
 	lc->announce_interface = config_get_str(cfg, "cluster", "announce_interface");
 	if (lc->announce != NULL) {
@@ -657,8 +663,7 @@ static void tls_path(struct problems *p, struct lb_config *lc, const char *confi
 	}
 }
 
-/* Whether the files load is --check-config's and the start's business (http_tls_ctx_create);
-   here only what belongs together. */
+/* What belongs together; whether the files load is check_host()'s business. */
 static void check_tls(struct problems *p, struct lb_config *lc, const char *config_path)
 {
 	const struct config *cfg = lc->config;
@@ -692,6 +697,63 @@ static void check_tls(struct problems *p, struct lb_config *lc, const char *conf
 				        lc->tls_listen[i]);
 		}
 	}
+}
+
+/* What the start would refuse on this host: listeners it cannot bind (all of [listen], [tls]
+   and [admin] together), a certificate that does not load, a log or state file it cannot
+   write, an announce interface that is not local. */
+static void check_host(struct problems *p, struct lb_config *lc)
+{
+	const struct config *cfg = lc->config;
+	const char *all[48], *section[48], *key[48], *error;
+	size_t n = 0, nth[48], bad;
+	const struct {
+		const char *section, *key;
+		const char *const *values;
+		size_t count;
+	} groups[3] = {
+	    {"listen", "address", lc->listen, lc->listen_count},
+	    {"tls", "listen", lc->tls_listen, lc->tls_listen_count},
+	    {"admin", "listen", &lc->admin_listen, lc->admin_listen != NULL ? 1 : 0},
+	};
+	for (size_t g = 0; g < 3; g++) {
+		for (size_t i = 0; i < groups[g].count && n < 48; i++, n++) {
+			all[n] = groups[g].values[i];
+			section[n] = groups[g].section;
+			key[n] = groups[g].key;
+			nth[n] = i;
+		}
+	}
+	if (lc->listen_count + lc->tls_listen_count > 16)
+		problem(p, config_where(cfg, "tls", "listen"),
+		        "[listen] and [tls] name more than 16 addresses");
+	else if (config_check_listeners(all, n, &bad, &error) < 0)
+		problem(p, config_where_nth(cfg, section[bad], key[bad], nth[bad]), "[%s] %s %s",
+		        section[bad], key[bad], error);
+	struct http_tls_ctx *tls;
+	if (lc->tls_listen_count > 0 && lc->tls_certificate[0] != '\0' && lc->tls_key[0] != '\0') {
+		if (http_tls_ctx_create(lc->tls_certificate, lc->tls_key, &tls, &error) < 0) {
+			/* "tls: <file>: why", the file being the key or the certificate */
+			size_t len = strlen(lc->tls_certificate);
+			const char *k = strncmp(error + 5, lc->tls_certificate, len) == 0 &&
+			                        error[5 + len] == ':'
+			                    ? "certificate"
+			                    : "key";
+			problem(p, config_where(cfg, "tls", k), "[tls] %s: %s", k, error + 5);
+		}
+		http_tls_ctx_unref(&tls);
+	}
+	if (lc->log_file != NULL && config_check_writable_file(lc->log_file, &error) < 0)
+		problem(p, config_where(cfg, "log", "file"), "[log] file: %s", error);
+	/* the manager and the shared state write the state file */
+	if ((lc->admin_listen != NULL || lc->cluster_store != NULL) &&
+	    config_check_writable_file(lc->state_file, &error) < 0)
+		problem(p, config_where(cfg, "admin", "state_file"), "[admin] state_file: %s",
+		        error);
+	if (lc->announce_interface != NULL &&
+	    config_check_local_host(lc->announce_interface, &error) < 0)
+		problem(p, config_where(cfg, "cluster", "announce_interface"),
+		        "[cluster] announce_interface: %s", error);
 }
 
 int lb_config_load(const char *path, struct lb_config **lc_r, const char **error_r)
@@ -728,6 +790,7 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 	if (log_parse_level(level, &lc->log_level) < 0)
 		problem(&p, config_where(cfg, "log", "level"),
 		        "[log] level must be debug, info, warn or error");
+	check_host(&p, lc);
 	if (p.b.len > 0) {
 		*error_r = msg;
 		lb_config_free(&lc);

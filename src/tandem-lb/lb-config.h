@@ -13,6 +13,7 @@
 #include "balancer.h"
 #include "http-parser.h"
 #include "log.h"
+#include "redis-url.h"
 
 struct config;
 struct lb_access_rule;
@@ -77,8 +78,9 @@ struct lb_config {
 	char state_file[4096]; /* manager changes; relative paths resolved beside the config */
 	/* [cluster] */
 	const char *cluster_name;
-	const char *cluster_store; /* NULL = state not shared */
-	const char *announce;      /* group:port, NULL = no discovery */
+	const char *cluster_store;  /* NULL = state not shared */
+	struct redis_url store_url; /* the store with its store_* keys, when it is set */
+	const char *announce;       /* group:port, NULL = no discovery */
 	const char *announce_interface;
 	struct announce_key announce_key; /* announce_key or announce_key_file; len 0 = none */
 	uint64_t member_ttl_ms;

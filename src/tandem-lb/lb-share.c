@@ -498,7 +498,9 @@ struct lb_share *lb_share_create(const struct lb_share_settings *set, const char
 	struct redis_url url;
 	const char *error;
 
-	if (redis_url_parse(set->store, &url, &error) < 0) {
+	if (set->url != NULL) {
+		url = *set->url;
+	} else if (redis_url_parse(set->store, &url, &error) < 0) {
 		snprintf(error_msg, sizeof(error_msg), "[cluster] store: %s", error);
 		*error_r = error_msg;
 		return NULL;
@@ -508,6 +510,7 @@ struct lb_share *lb_share_create(const struct lb_share_settings *set, const char
 	sh->url = url;
 	sh->set = *set;
 	sh->set.store = NULL; /* not kept: the URL may hold a password */
+	sh->set.url = NULL;
 	sh->set.cluster = NULL;
 	sh->set.id = NULL;
 	if (sh->set.poll_ms == 0)

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "redis-url.h"
 #include "strv.h"
 
 struct lb_state;
@@ -19,7 +20,10 @@ struct lb_share;
 typedef void lb_share_apply_fn(struct strv text, uint64_t changes, void *ctx);
 
 struct lb_share_settings {
-	const char *store;        /* redis:// or redis-sentinel:// URL ([cluster] store) */
+	const char *store; /* the Redis URL ([cluster] store), for logs */
+	/* the store with its credentials and TLS settings (lb_config's store_url); NULL = parse
+	   store (then without the store_* keys) */
+	const struct redis_url *url;
 	const char *cluster;      /* [cluster] name: the keys are tandem:<cluster>:v1:lb:… */
 	const char *id;           /* this balancer in logs and in Redis; NULL = "<host>-<pid>" */
 	unsigned poll_ms;         /* longest time between two version checks; 0 = 500 */
@@ -28,8 +32,8 @@ struct lb_share_settings {
 	void *ctx;
 };
 
-/* A share that does not run yet. The settings are copied. Returns NULL with a message
-   (valid until the next call on this thread) when the URL is not a Redis URL. */
+/* A share that does not run yet. The settings (and *url) are copied. Returns NULL with a
+   message (valid until the next call on this thread) when store is not a Redis URL. */
 struct lb_share *lb_share_create(const struct lb_share_settings *set, const char **error_r);
 /* At start, before s is used by anything else: one synchronous exchange with Redis.
    - Redis holds a shared state: s takes it (and writes its file), returns 1. The shared

@@ -150,6 +150,7 @@ static int start_share(struct lb *lb, const char **error_r)
 {
 	struct lb_share_settings set = {
 	    .store = lb->lc->cluster_store,
+	    .url = &lb->lc->store_url,
 	    .cluster = lb->lc->cluster_name,
 	    .apply = share_apply,
 	    .ctx = lb,
@@ -332,7 +333,8 @@ static const char *needs_restart(const struct lb_config *a, const struct lb_conf
 		return "[admin]";
 	if ((a->announce == NULL) != (b->announce == NULL) ||
 	    (a->cluster_store == NULL) != (b->cluster_store == NULL) ||
-	    !announce_key_equal(&a->announce_key, &b->announce_key))
+	    !announce_key_equal(&a->announce_key, &b->announce_key) ||
+	    memcmp(&a->store_url, &b->store_url, sizeof(a->store_url)) != 0)
 		return "[cluster]";
 	return NULL;
 }
@@ -475,13 +477,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		lb_state_free(&state);
-		struct http_tls_ctx *tls;
-		if (tls_context(lb.lc, &tls, &error) < 0) {
-			fprintf(stderr, "tandem-lb: %s\n", error);
-			lb_config_free(&lb.lc);
-			return 1;
-		}
-		http_tls_ctx_unref(&tls);
 		printf("%s: configuration OK (%zu static member%s, %s%s)\n", args.config_path,
 		       lb.lc->member_count, lb.lc->member_count == 1 ? "" : "s",
 		       balancer_method_name(lb.lc->method),

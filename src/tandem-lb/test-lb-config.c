@@ -240,8 +240,26 @@ static void test_admin_cluster_log_errors(void)
 	BAD(MEMBER "[cluster]\nname = a.b\n",
 	    "@:4: [cluster] name must be 1-64 letters, digits, '-' or '_'");
 	BAD(MEMBER "[cluster]\nstore = mysql://x\n",
-	    "@:4: [cluster] store must be memory, redis://host:port/db or "
-	    "redis-sentinel://host:port,.../mastername");
+	    "@:4: [cluster] store must be memory, redis://host:port/db, rediss://host:port/db "
+	    "(TLS), redis-sentinel://host:port,.../mastername or "
+	    "rediss-sentinel://host:port,.../mastername (TLS)");
+	BAD(MEMBER "[cluster]\nstore = redis://h:0\n",
+	    "@:4: [cluster] store: Redis URL has a bad host:port");
+	BAD(MEMBER "[cluster]\nstore = redis://tandem@h\n",
+	    "@:4: [cluster] store: the URL names the user 'tandem' but no password "
+	    "(a password in the URL, or store_password_file)");
+	BAD(MEMBER "[cluster]\nstore = redis://h\nstore_tls_ca = ca.pem\n",
+	    "@:5: [cluster] store_tls_ca: needs a rediss:// or rediss-sentinel:// store (TLS)");
+	BAD(MEMBER "[cluster]\nstore = rediss://h\nstore_tls_cert = c.pem\n",
+	    "@:5: [cluster] store_tls_cert: store_tls_cert and store_tls_key go together");
+	BAD(MEMBER "[cluster]\nstore = redis://h\nstore_sentinel_password = x\n",
+	    "@:5: [cluster] store_sentinel_password: needs a redis-sentinel:// or "
+	    "rediss-sentinel:// store");
+	BAD(MEMBER "[cluster]\nstore_password_file = /nonexistent/pw\n",
+	    "@:4: [cluster] store_password_file: is set but [cluster] store is not Redis");
+	BAD(MEMBER "[cluster]\nstore = redis://h\nstore_password_file = /nonexistent/pw\n",
+	    "@:5: [cluster] store_password_file: /nonexistent/pw: cannot open: No such file or "
+	    "directory");
 	BAD(MEMBER "[cluster]\nannounce = 10.0.0.1:6780\nannounce_key = " KEY_HEX "\n",
 	    "@:4: [cluster] announce group 10.0.0.1:6780: not an IPv4 multicast address "
 	    "(224.0.0.0-239.255.255.255)");

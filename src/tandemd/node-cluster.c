@@ -38,9 +38,6 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 	if (strcmp(cfg->cluster_store, "memory") == 0)
 		return 0;
 
-	struct redis_url url;
-	if (redis_url_parse(cfg->cluster_store, &url, error_r) < 0)
-		return -1;
 	struct redis_settings rset;
 	redis_settings_default(&rset);
 	rset.timeout_ms = (unsigned)cfg->cluster_timeout_ms;
@@ -49,7 +46,7 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 	/* every worker may hold one, plus the stream's appends and the heartbeat */
 	rset.max_connections = cfg->workers + 4;
 	snprintf(rset.client_name, sizeof(rset.client_name), "tandem-%s", node->node_id);
-	node->redis = redis_pool_create(&url, &rset);
+	node->redis = redis_pool_create(&cfg->store_url, &rset);
 	node->positions = mem_calloc(1, sizeof(*node->positions));
 	node_positions_init(node->positions, node->redis, node->cluster_prefix);
 

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include "announce.h"
+#include "config-check.h"
 #include "config.h"
 #include "http-config.h"
-#include "redis.h"
+#include "redis-config.h"
+#include "sql.h"
 
 static const struct config_key schema[] = {
     {"server", "name", CONFIG_STRING, "tandem", false},
@@ -39,6 +41,7 @@ static const struct config_key schema[] = {
     {"session", "cookie_salt", CONFIG_STRING, NULL, false},
     {"cluster", "name", CONFIG_STRING, "tandem", false},
     {"cluster", "store", CONFIG_STRING, "memory", false},
+    REDIS_CONFIG_KEYS,
     {"cluster", "backup_count", CONFIG_UINT, "0", false},
     {"cluster", "async_backup_count", CONFIG_UINT, "0", false},
     {"cluster", "strict", CONFIG_BOOL, "false", false},
@@ -126,23 +129,59 @@ static int check_announce(const struct node_config *nc, const char **problem_r)
 	return 0;
 }
 
-static int check_store(const char *store, const char **problem_r)
+/* memory, or a Redis URL with its store_* keys loaded into nc->store_url. */
+static int check_store(struct node_config *nc, const struct config *cfg, const char *path,
+                       const char **key_r, const char **problem_r)
 {
-	static __thread char msg[200];
-	struct redis_url url;
+	if (strcmp(nc->cluster_store, "memory") == 0)
+		return redis_config_unused(cfg, key_r, problem_r);
+	if (strncmp(nc->cluster_store, "redis", 5) != 0) {
+		*key_r = "store";
+		*problem_r =
+		    "[cluster] store must be memory, redis://host:port/db, "
+		    "rediss://host:port/db (TLS), redis-sentinel://host:port,.../mastername "
+		    "or rediss-sentinel://host:port,.../mastername (TLS)";
+		return -1;
+	}
+	return redis_config_load(cfg, path, &nc->store_url, key_r, problem_r);
+}
+
+/* What the start would refuse on this host: listeners it cannot bind, a data_dir or log file
+   it cannot create, an announce interface that is not local; and database URLs that could
+   never open. Returns 0, or -1 with the key at fault (the value's index for listen). */
+static int check_host(const struct node_config *nc, const char **section_r, const char **key_r,
+                      size_t *index_r, const char **problem_r)
+{
+	static __thread char msg[800];
 	const char *error;
-	if (strcmp(store, "memory") == 0)
-		return 0;
-	if (strncmp(store, "redis", 5) != 0) {
-		*problem_r = "[cluster] store must be memory, redis://host:port/db or "
-		             "redis-sentinel://host:port,.../mastername";
-		return -1;
-	}
-	if (redis_url_parse(store, &url, &error) < 0) {
-		snprintf(msg, sizeof(msg), "[cluster] store: %s", error);
-		*problem_r = msg;
-		return -1;
-	}
+	struct sql_url url;
+	*index_r = 0;
+#define HOST_PROBLEM(s, k, ...)                                                                    \
+	do {                                                                                       \
+		*section_r = (s);                                                                  \
+		*key_r = (k);                                                                      \
+		snprintf(msg, sizeof(msg), __VA_ARGS__);                                           \
+		*problem_r = msg;                                                                  \
+		return -1;                                                                         \
+	} while (0)
+	if (nc->listen_count > 16)
+		HOST_PROBLEM("server", "listen", "[server] listen: at most 16 addresses");
+	if (config_check_listeners(nc->listen, nc->listen_count, index_r, &error) < 0)
+		HOST_PROBLEM("server", "listen", "[server] listen %s", error);
+	*index_r = 0;
+	if (config_check_dir(nc->data_dir, &error) < 0)
+		HOST_PROBLEM("server", "data_dir", "[server] data_dir: %s", error);
+	if (nc->log_file != NULL && config_check_writable_file(nc->log_file, &error) < 0)
+		HOST_PROBLEM("log", "file", "[log] file: %s", error);
+	if (nc->announce_interface != NULL &&
+	    config_check_local_host(nc->announce_interface, &error) < 0)
+		HOST_PROBLEM("cluster", "announce_interface", "[cluster] announce_interface: %s",
+		             error);
+	if (sql_url_parse(nc->configdb_url, &url, &error) < 0)
+		HOST_PROBLEM("configdb", "url", "[configdb] url: %s", error);
+	if (nc->configdb_read_url != NULL && sql_url_parse(nc->configdb_read_url, &url, &error) < 0)
+		HOST_PROBLEM("configdb", "read_url", "[configdb] read_url: %s", error);
+#undef HOST_PROBLEM
 	return 0;
 }
 
@@ -234,8 +273,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	else if (check_cluster_name(nc->cluster_name) < 0)
 		PROBLEM("cluster", "name",
 		        "[cluster] name must be 1-64 letters, digits, '-' or '_'");
-	else if (check_store(nc->cluster_store, &problem) < 0)
-		PROBLEM("cluster", "store", problem);
+	else if (check_store(nc, cfg, path, &key, &problem) < 0)
+		PROBLEM("cluster", key, problem);
 	else if (nc->backup_count > 16)
 		PROBLEM("cluster", "backup_count", "[cluster] backup_count must be at most 16");
 	else if (nc->cluster_timeout_ms < 10 || nc->cluster_timeout_ms > 60000)
@@ -269,9 +308,14 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		    "limits", "max_objects_per_context",
 		    "[limits] max_objects_per_context must be at most 1000000000 (0 = no limit)");
 #undef PROBLEM
+	size_t index = 0; /* of the listen value at fault */
+	if (problem == NULL)
+		(void)check_host(nc, &section, &key, &index, &problem);
 	if (problem != NULL) {
-		static __thread char msg[512];
-		const char *where = config_where(cfg, section, key);
+		static __thread char msg[1024];
+		const char *where = strcmp(key, "listen") == 0
+		                        ? config_where_nth(cfg, section, key, index)
+		                        : config_where(cfg, section, key);
 		snprintf(msg, sizeof(msg), "%s%s%s", where != NULL ? where : "",
 		         where != NULL ? ": " : "", problem);
 		*error_r = msg;

@@ -11,6 +11,7 @@
 #include "cidr.h"
 #include "http-parser.h"
 #include "log.h"
+#include "redis-url.h"
 
 #define NODE_TRUSTED_PROXIES_MAX 64
 
@@ -49,9 +50,10 @@ struct node_config {
 	const char *session_ip_check; /* none|strict|subnet */
 	const char *session_cookie_salt;
 	/* [cluster] */
-	const char *cluster_name;  /* Redis namespace tandem:<name>:v1: and announce filter */
-	const char *cluster_store; /* memory | redis://… | redis-sentinel://… */
-	unsigned backup_count;     /* WAIT for this many replicas after a session write */
+	const char *cluster_name;   /* Redis namespace tandem:<name>:v1: and announce filter */
+	const char *cluster_store;  /* memory | redis[s]://… | redis[s]-sentinel://… */
+	struct redis_url store_url; /* the store with its store_* keys, when it is Redis */
+	unsigned backup_count;      /* WAIT for this many replicas after a session write */
 	unsigned async_backup_count;
 	bool backup_strict; /* a WAIT shortfall fails the login */
 	uint64_t backup_timeout_ms;

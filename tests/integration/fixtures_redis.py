@@ -16,6 +16,7 @@
 #
 #     def test_z(redis_server, start_redis):
 #         replica = start_redis(replicaof=redis_server.addr)
+#         secure = start_redis(tls=Pki(workdir), tls_only=True, password="pw")
 #
 # All are function scoped: every test gets fresh servers (a Redis starts in ~20 ms, a meshed
 # Sentinel set in ~3 s). Nothing is skipped: without redis-server the fixtures fail and name
@@ -46,12 +47,13 @@ def redis_server():
 
 @pytest.fixture
 def start_redis():
-    """Factory: start_redis(replicaof=None, args=()) -> a started Redis, stopped after."""
+    """Factory: start_redis(replicaof=None, args=(), **options) -> a started Redis, stopped
+    after; options are Redis()'s (password, users, tls, tls_only)."""
     _require()
     started = []
 
-    def start(replicaof=None, args=()):
-        server = Redis(replicaof=replicaof, args=args)
+    def start(replicaof=None, args=(), **options):
+        server = Redis(replicaof=replicaof, args=args, **options)
         started.append(server)
         return server.start()
 

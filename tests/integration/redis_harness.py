@@ -6,6 +6,11 @@
 #     with Redis() as r:
 #         r.cli("SET", "k", "v"); r.cli("GET", "k")     # -> "v"
 #         r.url                                         # redis://127.0.0.1:PORT/0
+#     pki = Pki(tmpdir)                                 # a throwaway CA (openssl command)
+#     with Redis(tls=pki, tls_only=True, password="pw",
+#                users=["tandem on >secret ~tandem:* +@all"]) as r:
+#         r.url                                         # rediss://127.0.0.1:PORT/0
+#         r.cli("ACL", "LOG")                           # the harness speaks TLS and AUTH
 #     with SentinelSet() as s:                          # started and meshed
 #         s.url                                         # redis-sentinel://127.0.0.1:P1,…/tandem
 #         old = s.primary(); old.kill9()
@@ -16,6 +21,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -66,12 +72,18 @@ def _encode(args):
 class RespClient:
     """One RESP2 connection. command() returns the reply: int for :, str for + and $ (bytes
     when a bulk string is not UTF-8), list for *, None for $-1 / *-1. An error reply raises
-    RedisError; errors nested in an array (EXEC) are returned as RedisError objects."""
+    RedisError; errors nested in an array (EXEC) are returned as RedisError objects.
+    ssl_context makes it a TLS connection; auth=(user or None, password) sends AUTH first."""
 
-    def __init__(self, port, host=HOST, timeout=5.0):
+    def __init__(self, port, host=HOST, timeout=5.0, ssl_context=None, auth=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ssl_context is not None:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
         self.file = self.sock.makefile("rb")
+        if auth is not None:
+            user, password = auth
+            self.command("AUTH", *([user] if user else []), password)
 
     def close(self):
         self.file.close()
@@ -153,18 +165,72 @@ def _pairs(flat):
     return dict(zip(flat[::2], flat[1::2]))
 
 
+# --- TLS ---------------------------------------------------------------------------------------
+
+class Pki:
+    """A throwaway CA in dir, made with the openssl command: ca (the CA certificate), server
+    and server_key (for 127.0.0.1 and localhost), client and client_key (CN tandem), and
+    other_ca, a CA that signed nothing here (for "untrusted" cases)."""
+
+    def __init__(self, dir):
+        self.dir = dir
+        for name in ("ca", "other_ca", "server", "client"):
+            setattr(self, name, os.path.join(dir, f"{name}.pem"))
+            setattr(self, f"{name}_key", os.path.join(dir, f"{name}.key"))
+        self._ca(self.ca, self.ca_key, "Tandem test CA")
+        self._ca(self.other_ca, self.other_ca_key, "Somebody else's CA")
+        self._leaf(self.server, self.server_key, "localhost",
+                   "subjectAltName=IP:127.0.0.1,DNS:localhost")
+        self._leaf(self.client, self.client_key, "tandem", "extendedKeyUsage=clientAuth")
+
+    @staticmethod
+    def _openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    def _ca(self, cert, key, cn):
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:prime256v1", "-nodes", "-subj", f"/CN={cn}",
+                      "-days", "2", "-keyout", key, "-out", cert)
+
+    def _leaf(self, cert, key, cn, ext):
+        csr = cert + ".csr"
+        ext_file = cert + ".ext"
+        with open(ext_file, "w") as f:
+            f.write(ext + "\n")
+        self._openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                      "-nodes", "-subj", f"/CN={cn}", "-keyout", key, "-out", csr)
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key,
+                      "-CAcreateserial", "-days", "2", "-extfile", ext_file, "-out", cert)
+
+    def client_context(self):
+        """An ssl context trusting the CA and showing the client certificate."""
+        ctx = ssl.create_default_context(cafile=self.ca)
+        ctx.load_cert_chain(self.client, self.client_key)
+        return ctx
+
+
 # --- one server ------------------------------------------------------------------------------
 
 class Redis:
     """One private redis-server on 127.0.0.1. start() returns once it answers PING; stop() is
-    idempotent and removes the temp dir. replicaof=(host, port) starts it as a replica."""
+    idempotent and removes the temp dir. replicaof=(host, port) starts it as a replica.
+    password sets requirepass (the harness AUTHs with it); users are ACL SETUSER rules
+    ("name on >pw ~keys:* +cmd …") applied at every start; tls=Pki adds a TLS port
+    (tls_port, tls_url; client certificates optional), and with tls_only it is the only
+    port (port, url)."""
 
     kind = "redis"
 
-    def __init__(self, replicaof=None, args=(), start_timeout=10.0):
+    def __init__(self, replicaof=None, args=(), start_timeout=10.0, password=None, users=(),
+                 tls=None, tls_only=False):
         self.replicaof = replicaof
         self.args = list(args)
         self.start_timeout = start_timeout
+        self.password = password
+        self.users = list(users)
+        self.tls = tls
+        self.tls_only = tls_only
+        self.tls_port = None
         self.port = None
         self.proc = None
         self.dir = None
@@ -186,6 +252,8 @@ class Redis:
             # A port picked now can be taken before redis-server binds it: try a few.
             for attempt in range(5):
                 self.port = _free_port()
+                if self.tls is not None:
+                    self.tls_port = self.port if self.tls_only else _free_port()
                 self._prepare()
                 if self._spawn_and_wait(retry_bind=attempt < 4):
                     break
@@ -204,6 +272,14 @@ class Redis:
         if self.replicaof is not None:
             host, port = self.replicaof
             argv += ["--replicaof", str(host), str(port)]
+        if self.password is not None:
+            argv += ["--requirepass", self.password, "--masterauth", self.password]
+        if self.tls is not None:
+            argv += ["--tls-port", str(self.tls_port), "--tls-cert-file", self.tls.server,
+                     "--tls-key-file", self.tls.server_key, "--tls-ca-cert-file", self.tls.ca,
+                     "--tls-auth-clients", "optional"]
+            if self.tls_only:
+                argv[argv.index("--port") + 1] = "0"
         return argv + self.args
 
     def _spawn_and_wait(self, retry_bind):
@@ -227,6 +303,8 @@ class Redis:
                                    f"{self.proc.returncode}:\n{text[-4000:]}")
             try:
                 if self.cli("PING", timeout=1.0) == "PONG":
+                    for rule in self.users:
+                        self.cli("ACL", "SETUSER", *rule.split())
                     return True
             except (OSError, RedisError):
                 pass
@@ -292,7 +370,11 @@ class Redis:
 
     @property
     def url(self):
-        return f"redis://{HOST}:{self.port}/0"
+        return f"{'rediss' if self.tls_only else 'redis'}://{HOST}:{self.port}/0"
+
+    @property
+    def tls_url(self):
+        return f"rediss://{HOST}:{self.tls_port}/0"
 
     @property
     def addr(self):
@@ -314,12 +396,15 @@ class Redis:
 
     def cli(self, *args, timeout=5.0):
         """Runs one command on a new connection and returns the reply (see RespClient)."""
-        with RespClient(self.port, timeout=timeout) as c:
+        with self.connect(timeout) as c:
             return c.command(*args)
 
     def connect(self, timeout=5.0):
-        """A persistent RespClient (for MULTI, WAIT, SUBSCRIBE, …); close it when done."""
-        return RespClient(self.port, timeout=timeout)
+        """A persistent RespClient (for MULTI, WAIT, SUBSCRIBE, …); close it when done. Over
+        TLS when that is the only port, with AUTH when there is a password."""
+        ctx = self.tls.client_context() if self.tls_only else None
+        auth = (None, self.password) if self.password is not None else None
+        return RespClient(self.port, timeout=timeout, ssl_context=ctx, auth=auth)
 
     def info(self, section=None):
         return parse_info(self.cli("INFO", *([section] if section else [])))
@@ -348,13 +433,14 @@ class Redis:
 
 class Sentinel(Redis):
     """One redis-server in sentinel mode with its own writable config file (Sentinel rewrites
-    it); monitors one master."""
+    it); monitors one master. password sets the sentinel's requirepass (sentinels of one set
+    share it to reach each other)."""
 
     kind = "sentinel"
 
     def __init__(self, master_name, master_port, quorum=2, down_after_ms=1000,
-                 failover_timeout_ms=3000, parallel_syncs=1, start_timeout=10.0):
-        super().__init__(start_timeout=start_timeout)
+                 failover_timeout_ms=3000, parallel_syncs=1, start_timeout=10.0, password=None):
+        super().__init__(start_timeout=start_timeout, password=password)
         self.master_name = master_name
         self.master_port = master_port
         self.quorum = quorum
@@ -375,7 +461,8 @@ class Sentinel(Redis):
                     f"sentinel monitor {n} {HOST} {self.master_port} {self.quorum}\n"
                     f"sentinel down-after-milliseconds {n} {self.down_after_ms}\n"
                     f"sentinel failover-timeout {n} {self.failover_timeout_ms}\n"
-                    f"sentinel parallel-syncs {n} {self.parallel_syncs}\n")
+                    f"sentinel parallel-syncs {n} {self.parallel_syncs}\n"
+                    + (f"requirepass {self.password}\n" if self.password else ""))
 
     def _argv(self):
         # A restart reads the config Sentinel rewrote (known master, replicas, peers, epoch).
@@ -403,14 +490,17 @@ class Sentinel(Redis):
 
 class SentinelSet:
     """A primary, `replicas` replicas and `sentinels` sentinels watching them (quorum 2 by
-    default, down-after 1000 ms, failover-timeout 3000 ms, parallel-syncs 1).
+    default, down-after 1000 ms, failover-timeout 3000 ms, parallel-syncs 1); with
+    sentinel_password the sentinels want AUTH (requirepass).
 
     start() returns once the replicas are synced and the sentinels answer; call wait_meshed()
     before provoking a failover (the `with` form and the pytest fixture do both)."""
 
     def __init__(self, master_name="tandem", replicas=1, sentinels=3, quorum=2,
-                 down_after_ms=1000, failover_timeout_ms=3000, parallel_syncs=1):
+                 down_after_ms=1000, failover_timeout_ms=3000, parallel_syncs=1,
+                 sentinel_password=None):
         self.master_name = master_name
+        self.sentinel_password = sentinel_password
         self.n_replicas = replicas
         self.n_sentinels = sentinels
         self.quorum = quorum
@@ -433,7 +523,8 @@ class SentinelSet:
             for _ in range(self.n_sentinels):
                 self.sentinels.append(Sentinel(
                     self.master_name, first.port, self.quorum, self.down_after_ms,
-                    self.failover_timeout_ms, self.parallel_syncs).start())
+                    self.failover_timeout_ms, self.parallel_syncs,
+                    password=self.sentinel_password).start())
         except BaseException:
             self.stop()
             raise

@@ -408,7 +408,7 @@ def test_node_gone_after_exit(nodes, netns, workdir):
 
 
 @pytest.mark.parametrize("interface,problem", [
-    ("192.0.2.1", "no local interface has this address"),
+    ("192.0.2.1", "is not an address of this host"),
     ("eth0", "not an IPv4 address"),
 ])
 def test_bad_announce_interface_fails_start(workdir, interface, problem):

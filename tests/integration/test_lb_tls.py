@@ -247,28 +247,31 @@ def test_bad_certificates_stop_the_start(workdir, cert, case):
     garbage = os.path.join(workdir, "garbage.pem")
     with open(garbage, "w") as f:
         f.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n")
+    key = "certificate"
     if case == "garbage-cert":
         use, named, reason = (garbage, key_file), garbage, "not a valid PEM certificate"
     elif case == "garbage-key":
-        use, named, reason = (cert_file, garbage), garbage, "no private key or not PEM"
+        use, named, reason, key = (cert_file, garbage), garbage, "no private key or not PEM", "key"
     elif case == "mismatched-key":
         _, other_key = make_cert(workdir, "other", "other")
-        use, named, reason = (cert_file, other_key), other_key, "key does not match"
+        use, named, reason, key = (cert_file, other_key), other_key, "key does not match", "key"
     elif case == "missing":
         missing = os.path.join(workdir, "nope.pem")
         use, named, reason = (missing, key_file), missing, "No such file or directory"
     else:
         use, named, reason = (key_file, key_file), key_file, "no certificate or not PEM"
     conf = write_conf(workdir, free_port(), tls_section(free_port(), *use))
+    with open(conf) as f:
+        line = next(i for i, text in enumerate(f, 1) if text.startswith(f"{key} ="))
 
+    # the line of the file at fault, as for every other configuration problem
     r = run_lb(conf, "--check-config")
     assert r.returncode == 1
-    assert f"tls: {named}: " in r.stderr and reason in r.stderr, r.stderr
+    assert f"{conf}:{line}: [tls] {key}: {named}: " in r.stderr and reason in r.stderr, r.stderr
 
     r = run_lb(conf)
     assert r.returncode == 1
-    assert "cannot start" in r.stderr and f"tls: {named}: " in r.stderr, r.stderr
-    assert reason in r.stderr, r.stderr
+    assert f"{conf}:{line}: [tls] {key}: {named}: " in r.stderr and reason in r.stderr, r.stderr
 
 
 def test_good_certificate_passes_check_config(workdir, cert):
