@@ -638,26 +638,23 @@ out:
 
 /* ---------------------------------------------------------------- revocation */
 
-static int redis_generation(struct session_store *store, int64_t cid, uint64_t *gen_r)
+/* Runs one command on a pooled connection and checks its reply with ok(reply, ctx). 0, or
+   -1 with the error set (what names the command) and counted. */
+static int run_one(struct redis_store *rs, const char *what, int argc, const char **argv,
+                   bool (*ok)(const redisReply *r, void *ctx), void *ctx)
 {
-	struct redis_store *rs = (struct redis_store *)store;
-	char gkey[KEY_MAX];
 	redisReply *r = NULL;
 	int ret = -1;
-	key_generation(rs->prefix, cid, gkey);
 	struct redis_conn *c = conn_get(rs->pool);
 	if (c == NULL)
 		goto out;
-	r = redis_commandf(c, "GET %s", gkey);
-	if (r == NULL) {
+	r = redis_command(c, argc, argv, NULL);
+	if (r == NULL)
 		session_store_set_error("%s", redis_conn_error(c));
-		goto out;
-	}
-	if (!reply_gen(r, gen_r)) {
-		reply_error(c, "GET generation", r);
-		goto out;
-	}
-	ret = 0;
+	else if (!ok(r, ctx))
+		reply_error(c, what, r);
+	else
+		ret = 0;
 out:
 	if (r != NULL)
 		freeReplyObject(r);
@@ -665,6 +662,20 @@ out:
 		count_error(rs);
 	redis_pool_put(rs->pool, &c);
 	return ret;
+}
+
+static bool generation_ok(const redisReply *r, void *ctx)
+{
+	return reply_gen(r, ctx);
+}
+
+static int redis_generation(struct session_store *store, int64_t cid, uint64_t *gen_r)
+{
+	struct redis_store *rs = (struct redis_store *)store;
+	char gkey[KEY_MAX];
+	key_generation(rs->prefix, cid, gkey);
+	const char *argv[] = {"GET", gkey};
+	return run_one(rs, "GET generation", 2, argv, generation_ok, gen_r);
 }
 
 /* One script, so that the generation moves and the sessions go in one step no put can come
@@ -693,35 +704,25 @@ static const char revoke_script[] =
     "end\n"
     "return ended\n";
 
+static bool revoke_ok(const redisReply *r, void *ctx)
+{
+	if (r->type != REDIS_REPLY_INTEGER)
+		return false;
+	*(int *)ctx = r->integer > INT32_MAX ? INT32_MAX : (int)r->integer;
+	return true;
+}
+
 static int redis_revoke(struct session_store *store, int64_t cid, int64_t uid)
 {
 	struct redis_store *rs = (struct redis_store *)store;
-	redisReply *r = NULL;
-	int ret = -1;
 	char cids[24], uids[24];
 	snprintf(cids, sizeof(cids), "%lld", (long long)cid);
 	snprintf(uids, sizeof(uids), "%lld", (long long)uid);
-	struct redis_conn *c = conn_get(rs->pool);
-	if (c == NULL)
-		goto out;
 	const char *argv[] = {"EVAL", revoke_script, "0", rs->prefix, cids, uids};
-	r = redis_command(c, 6, argv, NULL);
-	if (r == NULL) {
-		session_store_set_error("%s", redis_conn_error(c));
-		goto out;
-	}
-	if (r->type != REDIS_REPLY_INTEGER) {
-		reply_error(c, "revoking sessions", r);
-		goto out;
-	}
-	ret = r->integer > INT32_MAX ? INT32_MAX : (int)r->integer;
-out:
-	if (r != NULL)
-		freeReplyObject(r);
-	if (ret < 0)
-		count_error(rs);
-	redis_pool_put(rs->pool, &c);
-	return ret;
+	int ended = 0;
+	if (run_one(rs, "revoking sessions", 6, argv, revoke_ok, &ended) < 0)
+		return -1;
+	return ended;
 }
 
 /* ---------------------------------------------------------------- list_user */
