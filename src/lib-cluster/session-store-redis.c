@@ -275,7 +275,8 @@ static bool reply_gen(const redisReply *r, uint64_t *gen_r)
 static int redis_put(struct session_store *store, const struct session *s)
 {
 	struct redis_store *rs = (struct redis_store *)store;
-	char skey[KEY_MAX], ukey[KEY_MAX], ckey[KEY_MAX], gkey[KEY_MAX], nkey[KEY_MAX], rkey[KEY_MAX];
+	char skey[KEY_MAX], ukey[KEY_MAX], ckey[KEY_MAX], gkey[KEY_MAX], nkey[KEY_MAX],
+	    rkey[KEY_MAX];
 	redisReply *r[PUT_QUEUED + 4] = {NULL};
 	unsigned n = PUT_QUEUED + 3;
 	int ret = -1;

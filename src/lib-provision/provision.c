@@ -574,8 +574,8 @@ int provision_auth_context_admin(struct provision *prov, int64_t cid, const char
 		prov_error_sql(err, "configdb", &sql_err);
 		return -1;
 	}
-	struct sql_stmt *s = sql_prepare(
-	    conn, "SELECT enabled, disabled_reason FROM context WHERE cid=?", &sql_err);
+	struct sql_stmt *s =
+	    sql_prepare(conn, "SELECT enabled, disabled_reason FROM context WHERE cid=?", &sql_err);
 	int found = -1;
 	bool enabled = false;
 	char reason[256] = "";
