@@ -19,6 +19,7 @@ static const struct config_key schema[] = {
     {"server", "data_dir", CONFIG_STRING, "./tandem-data", false},
     {"server", "drain_timeout", CONFIG_DURATION, "30s", false},
     {"server", "drain_grace", CONFIG_DURATION, "0s", false},
+    {"server", "max_connections_per_source", CONFIG_UINT, "1024", false},
     HTTP_CONFIG_KEYS,
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
@@ -132,6 +133,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->data_dir = config_get_str(cfg, "server", "data_dir");
 	nc->drain_timeout_ms = config_get_duration_ms(cfg, "server", "drain_timeout");
 	nc->drain_grace_ms = config_get_duration_ms(cfg, "server", "drain_grace");
+	nc->max_conns_per_source = config_get_uint(cfg, "server", "max_connections_per_source");
 
 	http_config_limits(cfg, &nc->limits);
 	nc->log_file = config_get_str(cfg, "log", "file");
@@ -177,6 +179,9 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("server", "workers", "[server] workers must be between 1 and 1024");
 	else if (nc->io_threads > 256)
 		PROBLEM("server", "io_threads", "[server] io_threads must be at most 256");
+	else if (nc->max_conns_per_source > 1000000)
+		PROBLEM("server", "max_connections_per_source",
+		        "[server] max_connections_per_source must be at most 1000000");
 	else if (strcmp(nc->session_ip_check, "none") != 0 &&
 	         strcmp(nc->session_ip_check, "strict") != 0 &&
 	         strcmp(nc->session_ip_check, "subnet") != 0)

@@ -21,7 +21,8 @@ struct node_config {
 	unsigned io_threads; /* event-loop threads; 0 = one per CPU */
 	const char *data_dir;
 	uint64_t drain_timeout_ms;
-	uint64_t drain_grace_ms; /* draining but still serving, so balancers notice */
+	uint64_t drain_grace_ms;       /* draining but still serving, so balancers notice */
+	uint64_t max_conns_per_source; /* 0 = no cap */
 	struct http_limits limits;
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */

@@ -206,6 +206,7 @@ int node_init(struct node *node, const char **error_r)
 	    .on_head = on_head,
 	    .on_request = on_request,
 	    .ctx = node,
+	    .max_conns_per_source = (unsigned)node->cfg.max_conns_per_source,
 	};
 
 	atomic_store(&node->state, NODE_STARTING);

@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: MIT
+# Slow and greedy clients against tandem-lb and tandemd (docs/security-lb.md): trickling heads
+# and bodies are cut with 408 and cannot take the members' connections from others; one
+# address cannot hold more than its share of connections; Expect: 100-continue reaches the
+# node, so a refused upload is refused before its body is sent; the nodes' /admin and /metrics
+# are closed through the balancer unless admin_allow opens them.
+import http.client
+import json
+import os
+import socket
+import threading
+import time
+import urllib.parse
+
+from conftest import Reader, free_port, parse_metrics, scrape_metrics
+from lb_setup import start_lb, stop_lb
+from provisioning import ApiClient, Cluster
+from test_lb_manager import admin_section
+
+ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
+         "-e", "a@example.com"]
+
+
+lb_metrics = scrape_metrics  # the balancer's /metrics is on its manager listener
+
+
+def get(port, path="/health", source="127.0.0.1", headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    try:
+        c.request("GET", path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def wait_for(what, check, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = check()
+        if v:
+            return v
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+class Trickler(threading.Thread):
+    """A client that sends `head`, then one byte of `drip` per second, and records when and
+    how the server answered (status line and whether it closed), for at most `limit` s."""
+
+    def __init__(self, port, head, drip, limit=25.0):
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=limit)
+        self.head, self.drip, self.limit = head, drip, limit
+        self.answer = None  # (seconds after the head, first line, closed)
+
+    def run(self):
+        start = time.monotonic()
+        self.sock.sendall(self.head)
+        self.sock.settimeout(1.0)
+        got = b""
+        for i in range(int(self.limit)):
+            try:
+                if i < len(self.drip):
+                    self.sock.sendall(self.drip[i:i + 1])
+                data = self.sock.recv(65536)
+                got += data
+                if not data or b"\r\n\r\n" in got:
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+        closed = False
+        if got:
+            self.sock.settimeout(5.0)
+            try:
+                while self.sock.recv(65536):
+                    pass
+                closed = True
+            except OSError:
+                closed = True
+        self.answer = (time.monotonic() - start, got.split(b"\r\n", 1)[0], closed)
+        self.sock.close()
+
+
+def test_trickling_clients_are_cut_and_do_not_starve_others(workdir, start_tandemd):
+    """More tricklers than member connections (pool_max 4: 2 per loop thread): small bodies
+    are buffered before a member is picked, so normal requests still get a connection; every
+    trickler is cut with 408 at the end of its first 10 s window (body_min_rate 1K/s), a
+    large upload that holds a member connection too, and a trickled head at header_timeout."""
+    node = start_tandemd()
+    admin = free_port()
+    lb = start_lb(workdir, [("OX-1", node.port, 50, "ready")], balancer="pool_max = 4\n",
+                  extra=admin_section(admin))
+    try:
+        small = [Trickler(lb.port, b"POST /api/v1/nothing HTTP/1.1\r\nHost: lb\r\n"
+                                   b"Content-Length: 1000\r\n\r\n", b"x" * 1000)
+                 for _ in range(16)]
+        large = Trickler(lb.port, b"PUT /api/v1/upload HTTP/1.1\r\nHost: lb\r\n"
+                                  b"Content-Length: 10000000\r\n\r\n", b"y" * 1000)
+        head = Trickler(lb.port, b"G", b"ET /health HTTP/1.1\r\nHost: lb\r\n" + b"X: y\r\n" * 50)
+        everyone = small + [large, head]
+        for t in everyone:
+            t.start()
+        # The large upload streams: it holds a member connection while it trickles.
+        wait_for("the large upload on a member connection",
+                 lambda: lb_metrics(admin).get("tandem_lb_upstream_busy", 0) >= 1)
+        time.sleep(1.0)
+        for _ in range(8):
+            status, body = get(lb.port)
+            assert status == 200, (status, body)
+        for t in everyone:
+            t.join(timeout=40)
+        for t in small + [large]:
+            after, line, closed = t.answer
+            assert line == b"HTTP/1.1 408 Request Timeout" and closed, t.answer
+            assert 9.0 <= after <= 16.0, t.answer
+        after, line, closed = head.answer
+        assert line == b"HTTP/1.1 408 Request Timeout" and closed, head.answer
+        assert 9.0 <= after <= 16.0, head.answer
+        m = lb_metrics(admin)
+        assert m["tandem_lb_http_body_timeouts_total"] == 17, m
+        assert m["tandem_lb_http_head_timeouts_total"] == 1, m
+        wait_for("member connections given back",
+                 lambda: lb_metrics(admin)["tandem_lb_upstream_busy"] == 0)
+    finally:
+        stop_lb(lb)
+
+
+def idle_connections(port, n, source="127.0.0.1"):
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                     source_address=(source, 0))
+        socks.append(s)
+    return socks
+
+
+def refused(port, source="127.0.0.1"):
+    """The first line a new connection from source hears without sending anything, or None
+    when the server says nothing within 3 s (it took the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=3,
+                                  source_address=(source, 0)) as s:
+        try:
+            data = s.recv(4096)
+        except socket.timeout:
+            return None
+        except ConnectionResetError:
+            return b"reset"
+    return data.split(b"\r\n", 1)[0] if data else b"closed"
+
+
+def test_one_address_gets_at_most_its_share_of_the_balancer(workdir, start_tandemd):
+    """[listen] max_connections_per_source defaults to 256: the 257th open connection from one
+    address is answered 429 and closed, counted, and another address is still served."""
+    node = start_tandemd()
+    admin = free_port()
+    lb = start_lb(workdir, [("OX-1", node.port, 50, "ready")], extra=admin_section(admin))
+    socks = []
+    try:
+        socks = idle_connections(lb.port, 256)
+        wait_for("256 open connections",
+                 lambda: lb_metrics(admin)["tandem_lb_http_connections_open"] == 256)
+        assert refused(lb.port) == b"HTTP/1.1 429 Too Many Requests"
+        assert get(lb.port, source="127.0.0.2")[0] == 200
+        assert lb_metrics(admin)["tandem_lb_http_source_refusals_total"] == 1
+        for s in socks[:8]:
+            s.close()
+        wait_for("closed connections counted out",
+                 lambda: lb_metrics(admin)["tandem_lb_http_connections_open"] <= 248)
+        assert get(lb.port)[0] == 200
+    finally:
+        for s in socks:
+            s.close()
+        stop_lb(lb)
+
+
+def test_the_cap_is_configurable_and_spares_trusted_proxies(workdir, start_tandemd):
+    node = start_tandemd()
+    admin = free_port()
+    lb = start_lb(workdir, [("OX-1", node.port, 50, "ready")],
+                  balancer="trusted_proxies = 127.0.0.3\n",
+                  extra="[listen]\nmax_connections_per_source = 3\n" + admin_section(admin))
+    socks = []
+    try:
+        socks = idle_connections(lb.port, 3)
+        wait_for("3 open connections",
+                 lambda: lb_metrics(admin)["tandem_lb_http_connections_open"] == 3)
+        assert refused(lb.port) == b"HTTP/1.1 429 Too Many Requests"
+        # everyone behind a trusted front proxy shares its address: it is not capped
+        socks += idle_connections(lb.port, 20, source="127.0.0.3")
+        assert refused(lb.port, source="127.0.0.3") is None
+        assert get(lb.port, source="127.0.0.3")[0] == 200
+    finally:
+        for s in socks:
+            s.close()
+        stop_lb(lb)
+
+
+def test_one_address_gets_at_most_its_share_of_a_node(start_tandemd):
+    """tandemd's [server] max_connections_per_source defaults to 1024."""
+    node = start_tandemd()
+    socks = []
+    try:
+        socks = idle_connections(node.port, 1024)
+        wait_for("1024 open connections (and the scrape's own)",
+                 lambda: node_metrics(node.port)["tandem_http_connections_open"] >= 1025)
+        assert refused(node.port) == b"HTTP/1.1 429 Too Many Requests"
+        assert node_metrics(node.port)["tandem_http_source_refusals_total"] == 1
+    finally:
+        for s in socks:
+            s.close()
+
+
+def node_metrics(port):
+    status, body = get(port, "/metrics", source="127.0.0.2")
+    assert status == 200, body
+    return parse_metrics(body.decode())
+
+
+# ------------------------------------------------------------------ Expect: 100-continue
+
+
+def provision(workdir):
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite")
+    c.start_node()
+    c.ok("registerserver", "-n", "tandem")
+    c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
+    c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
+    c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
+    c.ok("createuser", "-c", "2", "-u", "carol", "-d", "carol", "-g", "G", "-s", "S",
+         "-p", "carol_pw", "-e", "carol@example.com")
+    return c
+
+
+def put_head(port, api, folder, name, length):
+    """A socket that sent only the head of an upload with Expect: 100-continue, and its
+    Reader."""
+    h = {"Host": "lb", "User-Agent": api.user_agent, "X-Session": api.session,
+         "Cookie": "; ".join(f"{k}={v}" for k, v in api.cookies.items()),
+         "Content-Length": str(length), "Expect": "100-continue"}
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall((f"PUT /api/v1/files?folder={folder}&name={urllib.parse.quote(name)} HTTP/1.1\r\n"
+               + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n").encode())
+    return s, Reader(s)
+
+
+def test_expect_continue_reaches_the_node_so_a_refused_upload_is_never_sent(workdir):
+    """Context "small" has a quota of 1 MiB. An upload declared larger is refused by the node
+    from its head; through the balancer the client hears that 413 instead of a 100 Continue,
+    without sending any of its body. An upload that fits hears the node's 100 Continue."""
+    c = provision(workdir)
+    lb = start_lb(workdir, [("OX-1", c.nodes[0].port, 50, "ready")])
+    try:
+        api = ApiClient(lb.port)
+        status, body, _ = api.login("carol@small", "carol_pw")
+        assert status == 200, body
+        status, body, _ = api.request("GET", "/api/v1/folders?parent=4")
+        assert status == 200, body
+        folder = [f["id"] for f in body["folders"] if f.get("default") and
+                  f.get("module") == "infostore"][0]
+
+        s, reader = put_head(lb.port, api, folder, "too-big.bin", 2 * 1024 * 1024)
+        with s:
+            resp = reader.read()
+            assert resp.status == 413, (resp.status, resp.body)
+            assert json.loads(resp.body)["error"]["code"] == "FIL-0413"
+            assert resp.header("connection") == "close"
+
+        data = os.urandom(300 * 1024)  # above buffer_body: streamed, so asked first
+        s, reader = put_head(lb.port, api, folder, "fits.bin", len(data))
+        with s:
+            assert reader.read().status == 100
+            s.sendall(data)
+            resp = reader.read()
+            assert resp.status == 201, (resp.status, resp.body)
+        status, body, _ = api.request("GET", f"/api/v1/files/{json.loads(resp.body)['id']}"
+                                             "/content")
+        assert status == 200 and body == data
+    finally:
+        stop_lb(lb)
+        c.stop()
+
+
+# ------------------------------------------------------------------ /admin and /metrics
+
+
+def test_node_admin_and_metrics_are_closed_through_the_balancer(workdir, start_tandemd):
+    node = start_tandemd()
+    admin = free_port()
+    lb = start_lb(workdir, [("OX-1", node.port, 50, "ready")], extra=admin_section(admin))
+    try:
+        for path in ("/admin/v1/servers", "/metrics", "/%61dmin/v1/contexts", "/x/../metrics"):
+            status, body = get(lb.port, path)
+            assert status == 403, (path, status, body)
+            assert json.loads(body)["error"]["code"] == "LB-0403"
+        assert get(lb.port, "/health")[0] == 200
+        assert lb_metrics(admin)["tandem_lb_access_denied_total"] == 4
+    finally:
+        stop_lb(lb)
+    lb = start_lb(workdir, [("OX-1", node.port, 50, "ready")],
+                  balancer="admin_allow = 127.0.0.2/32\n", name="lb2")
+    try:
+        assert get(lb.port, "/admin/v1/servers")[0] == 403
+        assert get(lb.port, "/metrics")[0] == 403
+        # from the allowed network the node answers (its admin API, here without a configdb)
+        # and serves its own metrics
+        status, body = get(lb.port, "/admin/v1/servers", source="127.0.0.2")
+        assert json.loads(body)["error"]["code"].startswith("ADM-"), (status, body)
+        status, body = get(lb.port, "/metrics", source="127.0.0.2")
+        assert status == 200 and b"tandem_http_requests_total" in body
+    finally:
+        stop_lb(lb)
