@@ -12,13 +12,12 @@ import threading
 import time
 import urllib.parse
 
+from cluster_setup import wait_for
 from conftest import Reader, free_port, parse_metrics, scrape_metrics
 from lb_setup import start_lb, stop_lb
-from provisioning import ApiClient, Cluster
+from provisioning import ApiClient
+from test_files import provision
 from test_lb_manager import admin_section
-
-ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
-         "-e", "a@example.com"]
 
 
 lb_metrics = scrape_metrics  # the balancer's /metrics is on its manager listener
@@ -32,16 +31,6 @@ def get(port, path="/health", source="127.0.0.1", headers=None):
         return r.status, r.read()
     finally:
         c.close()
-
-
-def wait_for(what, check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = check()
-        if v:
-            return v
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 class Trickler(threading.Thread):
@@ -128,13 +117,20 @@ def test_trickling_clients_are_cut_and_do_not_starve_others(workdir, start_tande
         stop_lb(lb)
 
 
-def idle_connections(port, n, source="127.0.0.1"):
-    socks = []
-    for _ in range(n):
-        s = socket.create_connection(("127.0.0.1", port), timeout=10,
-                                     source_address=(source, 0))
-        socks.append(s)
+def idle_connections(port, n, source="127.0.0.1", counted=None):
+    """n connections from source that send nothing; with counted (a function giving the open
+    connections the server counts), once the server has accepted them all."""
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10,
+                                      source_address=(source, 0)) for _ in range(n)]
+    if counted is not None:
+        # a further connection may only be judged once these are all counted: the loop
+        # threads accept from their own sockets, in no particular order
+        wait_for(f"{n} open connections", lambda: counted() >= n, timeout=20)
     return socks
+
+
+def lb_open(admin):
+    return lambda: lb_metrics(admin)["tandem_lb_http_connections_open"]
 
 
 def refused(port, source="127.0.0.1"):
@@ -159,16 +155,13 @@ def test_one_address_gets_at_most_its_share_of_the_balancer(workdir, start_tande
     lb = start_lb(workdir, [("OX-1", node.port, 50, "ready")], extra=admin_section(admin))
     socks = []
     try:
-        socks = idle_connections(lb.port, 256)
-        wait_for("256 open connections",
-                 lambda: lb_metrics(admin)["tandem_lb_http_connections_open"] == 256)
+        socks = idle_connections(lb.port, 256, counted=lb_open(admin))
         assert refused(lb.port) == b"HTTP/1.1 429 Too Many Requests"
         assert get(lb.port, source="127.0.0.2")[0] == 200
         assert lb_metrics(admin)["tandem_lb_http_source_refusals_total"] == 1
         for s in socks[:8]:
             s.close()
-        wait_for("closed connections counted out",
-                 lambda: lb_metrics(admin)["tandem_lb_http_connections_open"] <= 248)
+        wait_for("closed connections counted out", lambda: lb_open(admin)() <= 248)
         assert get(lb.port)[0] == 200
     finally:
         for s in socks:
@@ -184,9 +177,7 @@ def test_the_cap_is_configurable_and_spares_trusted_proxies(workdir, start_tande
                   extra="[listen]\nmax_connections_per_source = 3\n" + admin_section(admin))
     socks = []
     try:
-        socks = idle_connections(lb.port, 3)
-        wait_for("3 open connections",
-                 lambda: lb_metrics(admin)["tandem_lb_http_connections_open"] == 3)
+        socks = idle_connections(lb.port, 3, counted=lb_open(admin))
         assert refused(lb.port) == b"HTTP/1.1 429 Too Many Requests"
         # everyone behind a trusted front proxy shares its address: it is not capped
         socks += idle_connections(lb.port, 20, source="127.0.0.3")
@@ -203,9 +194,10 @@ def test_one_address_gets_at_most_its_share_of_a_node(start_tandemd):
     node = start_tandemd()
     socks = []
     try:
-        socks = idle_connections(node.port, 1024)
-        wait_for("1024 open connections (and the scrape's own)",
-                 lambda: node_metrics(node.port)["tandem_http_connections_open"] >= 1025)
+        # the scrape's own connection (from 127.0.0.2) is open while it counts
+        socks = idle_connections(
+            node.port, 1024,
+            counted=lambda: node_metrics(node.port)["tandem_http_connections_open"] - 1)
         assert refused(node.port) == b"HTTP/1.1 429 Too Many Requests"
         assert node_metrics(node.port)["tandem_http_source_refusals_total"] == 1
     finally:
@@ -220,18 +212,6 @@ def node_metrics(port):
 
 
 # ------------------------------------------------------------------ Expect: 100-continue
-
-
-def provision(workdir):
-    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite")
-    c.start_node()
-    c.ok("registerserver", "-n", "tandem")
-    c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
-    c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
-    c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
-    c.ok("createuser", "-c", "2", "-u", "carol", "-d", "carol", "-g", "G", "-s", "S",
-         "-p", "carol_pw", "-e", "carol@example.com")
-    return c
 
 
 def put_head(port, api, folder, name, length):
