@@ -1013,10 +1013,10 @@ static bool source_exempt(const struct sockaddr *peer, void *ctx)
 void proxy_server_settings(struct proxy *p, struct http_server_settings *set)
 {
 	set->on_head = on_head;
-	set->source_exempt = source_exempt;
 	set->on_request = on_request;
 	set->on_thread_start = thread_start;
 	set->on_thread_stop = thread_stop;
+	set->source_exempt = source_exempt;
 	set->ctx = p;
 }
 
