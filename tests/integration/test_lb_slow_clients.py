@@ -7,6 +7,7 @@
 import http.client
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -261,6 +262,69 @@ def test_expect_continue_reaches_the_node_so_a_refused_upload_is_never_sent(work
     finally:
         stop_lb(lb)
         c.stop()
+
+
+class SilentOnExpect:
+    """A backend that never answers Expect: 100-continue: it reads a head, then the
+    Content-Length body, and answers 200 with the body's length (one request per
+    connection)."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.heads = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
+
+    def answer(self, conn):
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, body = data.split(b"\r\n\r\n", 1)
+            self.heads.append(head)
+            m = re.search(rb"(?i)content-length: *(\d+)", head)
+            length = int(m.group(1)) if m else 0  # the health check has none
+            while len(body) < length:
+                body += conn.recv(65536)
+            out = str(len(body)).encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                         % (len(out), out))
+
+    def stop(self):
+        self.listener.close()
+
+
+def test_a_member_silent_on_expect_gets_the_body_after_a_second(workdir):
+    backend = SilentOnExpect()
+    lb = start_lb(workdir, [("OX-1", backend.port, 50, "ready")],
+                  balancer="health_interval = 1h\nhealth_timeout = 1s\n")
+    try:
+        data = os.urandom(200 * 1024)
+        with socket.create_connection(("127.0.0.1", lb.port), timeout=10) as s:
+            start = time.monotonic()
+            s.sendall(b"PUT /u HTTP/1.1\r\nHost: lb\r\nExpect: 100-continue\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(data))
+            reader = Reader(s)
+            assert reader.read().status == 100
+            assert 0.8 <= time.monotonic() - start <= 5.0
+            s.sendall(data)
+            resp = reader.read()
+            assert resp.status == 200 and resp.body == str(len(data)).encode()
+        assert b"Expect: 100-continue" in backend.heads[-1]
+    finally:
+        stop_lb(lb)
+        backend.stop()
 
 
 # ------------------------------------------------------------------ /admin and /metrics
