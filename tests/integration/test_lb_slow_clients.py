@@ -118,23 +118,26 @@ def test_trickling_clients_are_cut_and_do_not_starve_others(workdir, start_tande
         stop_lb(lb)
 
 
-def idle_connections(port, n, source="127.0.0.1", counted=None):
-    """n connections from source that send nothing; with counted (a function giving the open
-    connections the server counts), once the server has accepted them all."""
+FLOOD = "127.0.0.5"  # the address of the idle connections; the other tests' use no other
+
+
+def flood(port, n, accepted):
+    """n connections from FLOOD that send nothing, returned once the server has accepted them
+    all: the loop threads accept from their own sockets in no particular order, so a further
+    connection can only be judged then. accepted() gives the connections the server has
+    accepted other than its wait_listening probe and the caller's own requests."""
     socks = [socket.create_connection(("127.0.0.1", port), timeout=10,
-                                      source_address=(source, 0)) for _ in range(n)]
-    if counted is not None:
-        # a further connection may only be judged once these are all counted: the loop
-        # threads accept from their own sockets, in no particular order
-        wait_for(f"{n} open connections", lambda: counted() >= n, timeout=20)
+                                      source_address=(FLOOD, 0)) for _ in range(n)]
+    wait_for(f"{n} accepted connections", lambda: accepted() == n, timeout=20)
     return socks
 
 
-def lb_open(admin):
-    return lambda: lb_metrics(admin)["tandem_lb_http_connections_open"]
+def lb_accepted(admin):
+    """flood()'s accepted() for a balancer whose metrics are on its admin listener."""
+    return lambda: lb_metrics(admin)["tandem_lb_http_connections_accepted_total"] - 1
 
 
-def refused(port, source="127.0.0.1"):
+def refused(port, source=FLOOD):
     """The first line a new connection from source hears without sending anything, or None
     when the server says nothing within 3 s (it took the connection)."""
     with socket.create_connection(("127.0.0.1", port), timeout=3,
@@ -156,14 +159,15 @@ def test_one_address_gets_at_most_its_share_of_the_balancer(workdir, start_tande
     lb = start_lb(workdir, [("OX-1", node.port, 50, "ready")], extra=admin_section(admin))
     socks = []
     try:
-        socks = idle_connections(lb.port, 256, counted=lb_open(admin))
+        socks = flood(lb.port, 256, lb_accepted(admin))
         assert refused(lb.port) == b"HTTP/1.1 429 Too Many Requests"
-        assert get(lb.port, source="127.0.0.2")[0] == 200
+        assert get(lb.port)[0] == 200
         assert lb_metrics(admin)["tandem_lb_http_source_refusals_total"] == 1
         for s in socks[:8]:
             s.close()
-        wait_for("closed connections counted out", lambda: lb_open(admin)() <= 248)
-        assert get(lb.port)[0] == 200
+        wait_for("closed connections counted out",
+                 lambda: lb_metrics(admin)["tandem_lb_http_connections_open"] <= 248)
+        assert get(lb.port, source=FLOOD)[0] == 200
     finally:
         for s in socks:
             s.close()
@@ -178,10 +182,11 @@ def test_the_cap_is_configurable_and_spares_trusted_proxies(workdir, start_tande
                   extra="[listen]\nmax_connections_per_source = 3\n" + admin_section(admin))
     socks = []
     try:
-        socks = idle_connections(lb.port, 3, counted=lb_open(admin))
+        socks = flood(lb.port, 3, lb_accepted(admin))
         assert refused(lb.port) == b"HTTP/1.1 429 Too Many Requests"
         # everyone behind a trusted front proxy shares its address: it is not capped
-        socks += idle_connections(lb.port, 20, source="127.0.0.3")
+        socks += [socket.create_connection(("127.0.0.1", lb.port), timeout=10,
+                                           source_address=("127.0.0.3", 0)) for _ in range(20)]
         assert refused(lb.port, source="127.0.0.3") is None
         assert get(lb.port, source="127.0.0.3")[0] == 200
     finally:
@@ -193,12 +198,16 @@ def test_the_cap_is_configurable_and_spares_trusted_proxies(workdir, start_tande
 def test_one_address_gets_at_most_its_share_of_a_node(start_tandemd):
     """tandemd's [server] max_connections_per_source defaults to 1024."""
     node = start_tandemd()
+    scrapes = 0
+
+    def accepted():  # each scrape is a connection of its own
+        nonlocal scrapes
+        scrapes += 1
+        return node_metrics(node.port)["tandem_http_connections_accepted_total"] - scrapes - 1
+
     socks = []
     try:
-        # the scrape's own connection (from 127.0.0.2) is open while it counts
-        socks = idle_connections(
-            node.port, 1024,
-            counted=lambda: node_metrics(node.port)["tandem_http_connections_open"] - 1)
+        socks = flood(node.port, 1024, accepted)
         assert refused(node.port) == b"HTTP/1.1 429 Too Many Requests"
         assert node_metrics(node.port)["tandem_http_source_refusals_total"] == 1
     finally:
