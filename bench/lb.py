@@ -45,7 +45,9 @@ def start_tandem_lb(d, members):
     ld = os.path.join(d, "tandem-lb")
     os.makedirs(ld)
     port = peers.free_port()
-    text = f"[listen]\naddress = 127.0.0.1:{port}\nthreads = 1\n[balancer]\nhealth_interval = 1s\n"
+    # wrk and the idle connections all come from one address, and the peers have no cap
+    text = (f"[listen]\naddress = 127.0.0.1:{port}\nthreads = 1\n"
+            f"max_connections_per_source = 1000000\n[balancer]\nhealth_interval = 1s\n")
     for route, host, mport in members:
         text += f"[member {route}]\nurl = http://{host}:{mport}\nloadfactor = 50\n"
     conf = os.path.join(ld, "tandem-lb.ini")

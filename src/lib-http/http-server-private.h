@@ -17,6 +17,7 @@
 #include "http-chunked.h"
 #include "http-parser.h"
 #include "http-server.h"
+#include "http-source-cap.h"
 #include "ioloop.h"
 
 #define MAX_LISTENERS    16
@@ -123,6 +124,10 @@ struct conn {
 	size_t body_sent;
 	uint64_t deadline_ms;
 	uint64_t linger_bytes;
+	/* body_min_rate: the body bytes received by the start of the current window */
+	uint64_t rate_mark_ms, rate_mark_bytes;
+	bool source_counted; /* source is counted in the server's per-source cap */
+	struct http_source_key source;
 
 	/* Socket I/O as ring operations (plain connections on a loop with a ring): at most one
 	   recv, one send and one poll in flight, and the connection is freed only when none is. */
@@ -170,6 +175,7 @@ struct loop_thread {
 	uint32_t id_prefix;
 	uint32_t id_counter;
 	_Atomic uint64_t accepted, requests, parse_errors, timeouts, open, tls_failures;
+	_Atomic uint64_t head_timeouts, body_timeouts, source_refusals;
 };
 
 struct http_server {
@@ -184,6 +190,7 @@ struct http_server {
 	   e.g. a heartbeat thread while the server starts or goes away). */
 	_Atomic unsigned stats_threads;
 	bool started;
+	struct http_source_cap *sources; /* max_conns_per_source set */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned threads_running;
@@ -199,6 +206,18 @@ static inline void counter_inc(_Atomic uint64_t *c)
 void http_conn__run(struct conn *c);
 void http_conn__borrow(struct conn *c);
 void http_conn__set_deadline(struct conn *c, uint64_t ms);
+/* "\r\nDate: <IMF-fixdate>\r\n", formatted once per second per loop thread. */
+struct strv http_conn__date_line(struct loop_thread *lt);
+
+/* http-conn-guard.c */
+/* A new connection fd from ss: counted under its source (*key_r, *counted_r) and true, or
+   refused (429 on a plain listener, closed, counted) and false. */
+bool http_conn__admit(struct loop_thread *lt, int fd, const struct sockaddr_storage *ss, bool plain,
+                      struct http_source_key *key_r, bool *counted_r);
+/* body_min_rate, at the end of each window of a body being read: true when the window
+   brought too few bytes; else the next window starts. A paused body is not the client's
+   doing: its window starts again on resume. */
+bool http_conn__body_too_slow(struct conn *c, uint64_t now);
 
 /* http-conn-tls.c: each returns 1 on progress (done, for the handshake), 0 to wait, -1 on
    failure (state set to CS_CLOSED where the caller expects it). */

@@ -227,6 +227,8 @@ static void conn_free(struct conn *c)
 	http_tls__conn_free(&c->tls);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->source_counted)
+		http_source_cap_release(lt->server->sources, &c->source);
 	if (c->req.file_fd >= 0)
 		close(c->req.file_fd);
 	pool_destroy(&c->req.pool);
@@ -343,12 +345,19 @@ static void accept_ready(void *ctx, unsigned events)
 					log_error("http", "accept: %m");
 				break;
 			}
+			const struct listen_spec *spec = &server->specs[i];
+			struct http_source_key key;
+			bool counted;
+			if (!http_conn__admit(lt, fd, &ss, spec->tls == NULL, &key, &counted))
+				continue;
 			int one = 1;
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 			struct conn *c = mem_calloc(1, sizeof(*c));
 			c->lt = lt;
 			c->fd = fd;
+			c->source = key;
+			c->source_counted = counted;
 			char ip[INET6_ADDRSTRLEN] = "?";
 			uint16_t port = 0;
 			if (ss.ss_family == AF_INET) {
@@ -367,7 +376,6 @@ static void accept_ready(void *ctx, unsigned events)
 			   first request and go again when the connection idles (sweep): an idle
 			   keep-alive connection costs little more than this struct. */
 			request_reset(c);
-			const struct listen_spec *spec = &server->specs[i];
 			c->on_head = spec->https_redirect ? https_redirect : server->set.on_head;
 			if (spec->tls != NULL) {
 				c->tls = http_tls__conn_create(spec->tls, fd);
@@ -709,6 +717,8 @@ static bool handle_head(struct conn *c)
 				send_continue(c);
 		}
 		http_conn__set_deadline(c, lim->body_timeout_ms);
+		c->rate_mark_ms = ioloop_now_ms(lt->loop);
+		c->rate_mark_bytes = 0;
 	}
 	return true;
 }
@@ -803,8 +813,7 @@ static bool handle_body(struct conn *c)
 
 /* ---------------------------------------------------------------- responses */
 
-/* "\r\nDate: <IMF-fixdate>\r\n", formatted once per second per loop thread. */
-static struct strv date_line(struct loop_thread *lt)
+struct strv http_conn__date_line(struct loop_thread *lt)
 {
 	time_t now = time(NULL);
 	if (now != lt->date_sec) {
@@ -869,7 +878,7 @@ static void begin_response(struct conn *c)
 	p = put_u64(p, (uint64_t)(req->status % 1000));
 	*p++ = ' ';
 	p = put(p, reason, strlen(reason));
-	struct strv date = date_line(lt);
+	struct strv date = http_conn__date_line(lt);
 	p = put(p, date.ptr, date.len);
 	buf_reset(out);
 	buf_append(out, head, (size_t)(p - head));
@@ -1122,6 +1131,13 @@ void http_conn__run(struct conn *c)
 				return;
 			break;
 		case CS_BODY:
+			if (c->response_ready && (c->req.body_paused || c->req.body_held)) {
+				/* Answered while the body waits (a refused Expect: 100-continue, a
+				   consumer that gave up): the body is never read. */
+				c->req.close_after = true;
+				c->state = CS_HANDLING;
+				break;
+			}
 			if (handle_body(c)) {
 				if (c->state == CS_BODY) {
 					c->state = CS_HANDLING;
@@ -1222,7 +1238,14 @@ static void sweep(void *ctx)
 		if (c->state == CS_HEAD && !c->busy && c->in_len == c->in_off && c->in != NULL)
 			conn_trim(c);
 		c->busy = false;
-		if (c->deadline_ms != 0 && now >= c->deadline_ms) {
+		if (http_conn__body_too_slow(c, now)) {
+			counter_inc(&lt->timeouts);
+			counter_inc(&lt->body_timeouts);
+			log_debug("http", "%s: request body below %llu bytes/s", c->peer,
+			          (unsigned long long)lt->server->set.body_min_rate);
+			conn_fail(c, 408, "the request body arrives too slowly");
+			http_conn__run(c);
+		} else if (c->deadline_ms != 0 && now >= c->deadline_ms) {
 			c->deadline_ms = 0;
 			switch (c->state) {
 			case CS_HANDSHAKE:
@@ -1233,6 +1256,7 @@ static void sweep(void *ctx)
 			case CS_HEAD:
 				if (c->in_len > c->in_off) {
 					counter_inc(&lt->timeouts);
+					counter_inc(&lt->head_timeouts);
 					conn_fail(c, 408, "timed out reading the request head");
 				} else {
 					c->state = CS_CLOSED; /* idle keep-alive */
@@ -1240,6 +1264,7 @@ static void sweep(void *ctx)
 				break;
 			case CS_BODY:
 				counter_inc(&lt->timeouts);
+				counter_inc(&lt->body_timeouts);
 				conn_fail(c, 408, "timed out reading the request body");
 				break;
 			case CS_WRITING:
@@ -1305,6 +1330,8 @@ struct http_server *http_server_create(const struct http_server_settings *settin
 	assert(settings->on_request != NULL);
 	struct http_server *server = mem_calloc(1, sizeof(*server));
 	server->set = *settings;
+	if (settings->max_conns_per_source > 0)
+		server->sources = http_source_cap_create(settings->max_conns_per_source);
 	pthread_mutex_init(&server->lock, NULL);
 	pthread_cond_init(&server->cond, NULL);
 	return server;
@@ -1428,6 +1455,7 @@ void http_server_destroy(struct http_server **serverp)
 	for (unsigned i = 0; i < server->spec_count; i++)
 		http_tls_ctx_unref(&server->specs[i].tls);
 	mem_free(&server->threads);
+	http_source_cap_destroy(&server->sources);
 	pthread_cond_destroy(&server->cond);
 	pthread_mutex_destroy(&server->lock);
 	mem_free(serverp);
@@ -1445,6 +1473,9 @@ void http_server_get_stats(struct http_server *server, struct http_server_stats 
 		stats_r->parse_errors += atomic_load(&lt->parse_errors);
 		stats_r->timeouts += atomic_load(&lt->timeouts);
 		stats_r->tls_handshake_failures += atomic_load(&lt->tls_failures);
+		stats_r->head_timeouts += atomic_load(&lt->head_timeouts);
+		stats_r->body_timeouts += atomic_load(&lt->body_timeouts);
+		stats_r->source_refusals += atomic_load(&lt->source_refusals);
 	}
 }
 
@@ -1469,6 +1500,15 @@ void http_server_stats_format(struct buf *out, const char *prefix,
 	     offsetof(struct http_server_stats, timeouts)},
 	    {"tls_handshake_failures_total", "counter", "TLS handshakes that failed.",
 	     offsetof(struct http_server_stats, tls_handshake_failures)},
+	    {"head_timeouts_total", "counter",
+	     "Requests cut with 408: the head took longer than header_timeout.",
+	     offsetof(struct http_server_stats, head_timeouts)},
+	    {"body_timeouts_total", "counter",
+	     "Requests cut with 408: the body fell silent or below its minimum rate.",
+	     offsetof(struct http_server_stats, body_timeouts)},
+	    {"source_refusals_total", "counter",
+	     "Connections refused: their address had its most connections open.",
+	     offsetof(struct http_server_stats, source_refusals)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		char name[128];
@@ -1649,6 +1689,8 @@ void http_request_resume_body(struct http_request *req)
 		send_continue(c);
 	}
 	http_conn__set_deadline(c, c->lt->server->set.limits.body_timeout_ms);
+	c->rate_mark_ms = ioloop_now_ms(c->lt->loop);
+	c->rate_mark_bytes = req->body_received;
 	if (!c->in_callback)
 		http_conn__run(c);
 }

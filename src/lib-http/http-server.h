@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -43,6 +44,10 @@ typedef ssize_t http_body_producer_fn(void *ctx, char *buf, size_t size);
    its loop stopped (the loop still exists: ios and timers added there can be removed). */
 typedef void http_thread_fn(struct ioloop *loop, void *ctx);
 
+/* True if a new connection from peer is not counted against max_conns_per_source (a trusted
+   front proxy whose clients all share its address). Runs on a loop thread for each accept. */
+typedef bool http_source_exempt_fn(const struct sockaddr *peer, void *ctx);
+
 struct http_server_settings {
 	struct http_limits limits;
 	unsigned threads;        /* loop threads; 0 = one per CPU */
@@ -52,6 +57,15 @@ struct http_server_settings {
 	http_thread_fn *on_thread_start; /* optional */
 	http_thread_fn *on_thread_stop;  /* optional */
 	void *ctx;
+	/* Slow and greedy clients (docs/internals/http.md); each 0 = off. A connection beyond
+	   max_conns_per_source open ones from one address (IPv6: one /64) is answered 429
+	   (plain listeners) and closed at once. A request body that brings fewer than
+	   body_min_rate bytes per second over a body_rate_window_ms (default 10 s) is cut
+	   with 408, except while it is paused. */
+	unsigned max_conns_per_source;
+	http_source_exempt_fn *source_exempt; /* optional, with ctx */
+	uint64_t body_min_rate;
+	uint64_t body_rate_window_ms;
 };
 
 struct http_server_stats {
@@ -61,6 +75,10 @@ struct http_server_stats {
 	uint64_t parse_errors; /* requests refused by the parser (400/417/431/413) */
 	uint64_t timeouts;
 	uint64_t tls_handshake_failures; /* TLS handshakes refused, broken off or timed out */
+	/* Refusals of slow or greedy clients (the first two are part of timeouts). */
+	uint64_t head_timeouts;   /* 408: a head not complete within header_timeout */
+	uint64_t body_timeouts;   /* 408: a body silent for body_timeout or below body_min_rate */
+	uint64_t source_refusals; /* connections refused by max_conns_per_source */
 };
 
 /* settings->on_request is required; the settings are copied. */
@@ -89,7 +107,9 @@ void http_server_destroy(struct http_server **server);
 void http_server_get_stats(struct http_server *server, struct http_server_stats *stats_r);
 /* Appends the stats as Prometheus metrics named <prefix>connections_accepted_total,
    <prefix>connections_open, <prefix>requests_total, <prefix>parse_errors_total,
-   <prefix>timeouts_total and <prefix>tls_handshake_failures_total. */
+   <prefix>timeouts_total, <prefix>tls_handshake_failures_total,
+   <prefix>head_timeouts_total, <prefix>body_timeouts_total and
+   <prefix>source_refusals_total. */
 void http_server_stats_format(struct buf *out, const char *prefix,
                               const struct http_server_stats *st);
 
@@ -118,11 +138,14 @@ void http_request_set_body_sink(struct http_request *req, http_body_sink_fn *sin
    http_request_resume_body() or http_request_stop_body(). Nothing more is read, neither bytes
    nor the body's end reach the sink, http_request_fn is not called, and a 100 Continue the
    client asked for is sent only on resume: a handler can decide (on another thread) whether
-   to take the body at all. The body timeout does not run meanwhile. */
+   to take the body at all, a proxy can ask its backend first. The body timeout and the
+   minimum body rate do not run meanwhile. */
 void http_request_pause_body(struct http_request *req);
-/* The sink that returned HTTP_SINK_PAUSE, or a held body, can take bytes again. Loop thread
-   only. May run the request's callbacks (sink, http_request_fn, abort handler) before it
-   returns: call it as the last thing that touches the caller's own request state. */
+/* The sink that returned HTTP_SINK_PAUSE, or a held body, can take bytes again; sends the
+   held-back "100 Continue". Loop thread only. May run the request's callbacks (sink,
+   http_request_fn, abort handler) before it returns: call it as the last thing that touches
+   the caller's own request state. A response sent while the body is paused or held goes out
+   at once, and the connection closes after it without reading the body. */
 void http_request_resume_body(struct http_request *req);
 /* Loop thread: read no more of the body, as if the sink had returned -1 (a 100 Continue not
    yet sent never is): the request goes to http_request_fn now, whose handler knows why, and

@@ -4,8 +4,10 @@
 #include "cidr.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -112,4 +114,21 @@ bool cidr_match(const struct cidr *nets, size_t count, const struct cidr_addr *a
 			return true;
 	}
 	return false;
+}
+
+int cidr_addr_from_sockaddr(const struct sockaddr *sa, struct cidr_addr *addr_r)
+{
+	memset(addr_r, 0, sizeof(*addr_r));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		addr_r->b[10] = addr_r->b[11] = 0xff;
+		memcpy(addr_r->b + 12, &in->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(addr_r->b, &in6->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for addresses and networks. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "cidr.h"
 #include "test.h"
 
@@ -114,12 +118,30 @@ static void test_mask(void)
 	test_assert(memcmp(m.b, a.b, 16) == 0);
 }
 
+static void test_sockaddr(void)
+{
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+	struct sockaddr sa = {.sa_family = AF_UNIX};
+	struct cidr_addr a, want;
+	inet_pton(AF_INET, "192.0.2.7", &in.sin_addr);
+	test_assert_int_eq(cidr_addr_from_sockaddr((struct sockaddr *)&in, &a), 0);
+	cidr_addr_parse(STRV_LIT("192.0.2.7"), &want);
+	test_assert(memcmp(a.b, want.b, 16) == 0);
+	inet_pton(AF_INET6, "2001:db8::9", &in6.sin6_addr);
+	test_assert_int_eq(cidr_addr_from_sockaddr((struct sockaddr *)&in6, &a), 0);
+	cidr_addr_parse(STRV_LIT("2001:db8::9"), &want);
+	test_assert(memcmp(a.b, want.b, 16) == 0);
+	test_assert_int_eq(cidr_addr_from_sockaddr(&sa, &a), -1);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"addresses", test_addresses},
 	    {"networks", test_networks},
 	    {"mask", test_mask},
+	    {"sockaddr", test_sockaddr},
 	    {NULL, NULL},
 	};
 	return test_run(cases);

@@ -143,6 +143,8 @@ void forward_request_head(struct buf *out, const struct http_request_head *head,
 	} else if (body == FORWARD_BODY_CHUNKED) {
 		buf_append_lit(out, "Transfer-Encoding: chunked\r\n");
 	}
+	if (client->expect_continue)
+		buf_append_lit(out, "Expect: 100-continue\r\n");
 	buf_append_lit(out, "\r\n");
 }
 

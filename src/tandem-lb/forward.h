@@ -21,14 +21,16 @@ struct forward_client {
 	bool trusted;          /* the peer is a trusted proxy: its X-Forwarded-* are kept */
 	const char *proto;     /* "http" or "https": what the client used */
 	const char *authority; /* Host to send when the request has none (HTTP/1.0) */
+	bool expect_continue;  /* send Expect: 100-continue: the member's 100 is relayed */
 };
 
 /* Appends to out the HTTP/1.1 head a member gets for head (a request the strict parser
    accepted): the target in origin form, every end-to-end field in the order received, then
    Host (when missing), X-Forwarded-For (the trusted peer's list plus the peer),
-   X-Forwarded-Proto, and the body framing. Dropped: hop-by-hop fields (Connection,
-   Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade and any field the
-   Connection header names), Content-Length (re-added), Expect (the proxy answers 100-continue
+   X-Forwarded-Proto, the body framing and, with client->expect_continue,
+   "Expect: 100-continue". Dropped: hop-by-hop fields (Connection, Keep-Alive,
+   Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade and any field the Connection
+   header names), Content-Length (re-added), Expect (re-added or answered by the proxy
    itself), and X-Forwarded-For/-Proto from an untrusted peer. */
 void forward_request_head(struct buf *out, const struct http_request_head *head,
                           const struct forward_client *client, enum forward_body body);

@@ -27,6 +27,7 @@
 static const struct config_key schema[] = {
     {"listen", "address", CONFIG_ADDRESS, "127.0.0.1:8080", true},
     {"listen", "threads", CONFIG_UINT, "0", false},
+    {"listen", "max_connections_per_source", CONFIG_UINT, "256", false},
     HTTP_CONFIG_KEYS,
     {"balancer", "sticky_cookie", CONFIG_STRING, "JSESSIONID", false},
     {"balancer", "sticky_separator", CONFIG_STRING, ".", false},
@@ -45,6 +46,10 @@ static const struct config_key schema[] = {
     {"balancer", "pool_max", CONFIG_UINT, "64", false},
     {"balancer", "pool_idle_ttl", CONFIG_DURATION, "30s", false},
     {"balancer", "trusted_proxies", CONFIG_STRING, NULL, true},
+    {"balancer", "buffer_body", CONFIG_SIZE, "64K", false},
+    {"balancer", "body_min_rate", CONFIG_SIZE, "1K", false},
+    {"balancer", "body_rate_window", CONFIG_DURATION, "10s", false},
+    {"balancer", "admin_allow", CONFIG_STRING, NULL, true},
     {"member *", "url", CONFIG_STRING, NULL, false},
     {"member *", "loadfactor", CONFIG_UINT, "50", false},
     {"member *", "state", CONFIG_STRING, "ready", false},
@@ -404,6 +409,17 @@ static uint64_t duration(struct problems *p, const struct config *cfg, const cha
 	return v;
 }
 
+static uint64_t size_key(struct problems *p, const struct config *cfg, const char *section,
+                         const char *key, uint64_t max, const char *range)
+{
+	uint64_t v = config_get_size(cfg, section, key);
+
+	if (v > max)
+		problem(p, config_where(cfg, section, key), "[%s] %s must be %s", section, key,
+		        range);
+	return v;
+}
+
 static unsigned uint_key(struct problems *p, const struct config *cfg, const char *section,
                          const char *key, uint64_t min, uint64_t max)
 {
@@ -509,6 +525,13 @@ static void check_balancer(struct problems *p, struct lb_config *lc)
 	    duration(p, cfg, "balancer", "pool_idle_ttl", 100, 3600000, "between 100ms and 1h");
 	cidr_key(p, cfg, "balancer", "trusted_proxies", &lc->trusted_proxies,
 	         &lc->trusted_proxy_count);
+	lc->buffer_body = size_key(p, cfg, "balancer", "buffer_body", 1024 * 1024, "at most 1M");
+	lc->body_min_rate =
+	    size_key(p, cfg, "balancer", "body_min_rate", 1024 * 1024 * 1024, "at most 1G");
+	lc->body_rate_window_ms =
+	    duration(p, cfg, "balancer", "body_rate_window", 1000, 3600000, "between 1s and 1h");
+	cidr_key(p, cfg, "balancer", "admin_allow", &lc->admin_paths_allow,
+	         &lc->admin_paths_allow_count);
 }
 
 /* Same rule as password_hash_valid() in lib-provision, which tandem-lb does not link. */
@@ -568,16 +591,38 @@ static void check_admin(struct problems *p, struct lb_config *lc)
 		        "[admin] allow lists no network: nobody could use the manager");
 }
 
+/* The nodes' operator paths: only [balancer] admin_allow may reach them through the proxy,
+   unless an [access] section of the same path says otherwise. */
+static const char *const default_denied[] = {"/admin", "/metrics"};
+
 /* [access /path] sections: the path must be what lb_access_check() compares against, so a
-   rule can never miss because of how it was written. */
+   rule can never miss because of how it was written. Then a rule for each default_denied path
+   the sections leave out. */
 static void check_access(struct problems *p, struct lb_config *lc)
 {
 	const struct config *cfg = lc->config;
 	size_t n;
 	const char *const *sections = config_sections(cfg, "access", &n);
+	size_t ndefault = sizeof(default_denied) / sizeof(default_denied[0]);
 
-	lc->access = mem_calloc(n > 0 ? n : 1, sizeof(*lc->access));
+	lc->access = mem_calloc(n + ndefault, sizeof(*lc->access));
 	lc->access_count = n;
+	for (size_t d = 0; d < ndefault; d++) {
+		bool configured = false;
+		for (size_t i = 0; i < n; i++)
+			configured |=
+			    strcmp(sections[i] + strlen("access "), default_denied[d]) == 0;
+		if (configured)
+			continue;
+		struct lb_access_rule *rule = &lc->access[lc->access_count++];
+		size_t count = lc->admin_paths_allow_count;
+		struct lb_cidr *allow = mem_calloc(count > 0 ? count : 1, sizeof(*allow));
+		if (count > 0)
+			memcpy(allow, lc->admin_paths_allow, count * sizeof(*allow));
+		rule->prefix = default_denied[d];
+		rule->allow = allow;
+		rule->allow_count = count;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct lb_access_rule *rule = &lc->access[i];
 		const char *sec = sections[i], *prefix = sec + strlen("access ");
@@ -773,6 +818,8 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 
 	lc->listen = config_get_all(cfg, "listen", "address", &lc->listen_count);
 	lc->threads = uint_key(&p, cfg, "listen", "threads", 0, 256);
+	lc->max_conns_per_source =
+	    uint_key(&p, cfg, "listen", "max_connections_per_source", 0, 1000000);
 	http_config_limits(cfg, &lc->limits);
 	check_balancer(&p, lc);
 	check_members(&p, lc);
@@ -811,6 +858,7 @@ void lb_config_free(struct lb_config **lcp)
 		mem_free(&lc->access[i].allow);
 	mem_free(&lc->access);
 	mem_free(&lc->trusted_proxies);
+	mem_free(&lc->admin_paths_allow);
 	mem_free(&lc->admin_allow);
 	announce_key_wipe(&lc->announce_key);
 	config_free(&lc->config);

@@ -40,7 +40,8 @@ struct lb_config {
 	/* [listen] */
 	const char *const *listen;
 	size_t listen_count;
-	unsigned threads; /* loop threads, 0 = one per CPU */
+	unsigned threads;              /* loop threads, 0 = one per CPU */
+	unsigned max_conns_per_source; /* 0 = no cap; trusted_proxies are not counted */
 	/* [http] */
 	struct http_limits limits;
 	/* [balancer] */
@@ -62,7 +63,13 @@ struct lb_config {
 	uint64_t pool_idle_ttl_ms;
 	struct lb_cidr *trusted_proxies;
 	size_t trusted_proxy_count;
-	/* [access PATH], file order */
+	uint64_t buffer_body;   /* bodies read whole before a member is picked */
+	uint64_t body_min_rate; /* bytes/s over each body_rate_window; 0 = none */
+	uint64_t body_rate_window_ms;
+	struct lb_cidr *admin_paths_allow; /* admin_allow: who reaches /admin and /metrics */
+	size_t admin_paths_allow_count;
+	/* [access PATH] in file order, then the default rules for /admin and /metrics (allow =
+	   admin_allow) where no section of that path is given */
 	struct lb_access_rule *access;
 	size_t access_count;
 	/* [member ROUTE], file order */

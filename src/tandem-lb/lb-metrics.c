@@ -98,6 +98,10 @@ void lb_metrics_format(struct buf *out, const struct lb_metrics_sources *src)
 		           (unsigned long long)p.gateway_timeout);
 		prom_metric(out, "tandem_lb_client_aborts_total", "counter",
 		            "Requests whose client went away before the answer.", p.client_aborts);
+		prom_metric(out, "tandem_lb_access_denied_total", "counter",
+		            "Requests refused 403 by an [access] rule or the default rules for "
+		            "/admin and /metrics.",
+		            p.access_denied);
 		prom_metric(out, "tandem_lb_upstream_connects_total", "counter",
 		            "Connections opened to members.", p.upstream.connects);
 		prom_metric(out, "tandem_lb_upstream_connect_failures_total", "counter",

@@ -268,6 +268,7 @@ static struct proxy_settings proxy_settings_of(const struct lb_config *lc, unsig
 	    .access = lc->access,
 	    .access_count = lc->access_count,
 	    .proto = "http",
+	    .buffer_body = lc->buffer_body,
 	};
 }
 
@@ -322,8 +323,12 @@ static const char *needs_restart(const struct lb_config *a, const struct lb_conf
 	bool same_listen = a->listen_count == b->listen_count;
 	for (size_t i = 0; same_listen && i < a->listen_count; i++)
 		same_listen = strcmp(a->listen[i], b->listen[i]) == 0;
-	if (!same_listen || a->threads != b->threads)
+	if (!same_listen || a->threads != b->threads ||
+	    a->max_conns_per_source != b->max_conns_per_source)
 		return "[listen]";
+	if (a->body_min_rate != b->body_min_rate ||
+	    a->body_rate_window_ms != b->body_rate_window_ms)
+		return "[balancer] body_min_rate and body_rate_window";
 	if (memcmp(&a->limits, &b->limits, sizeof(a->limits)) != 0)
 		return "[http]";
 	if (a->tls_listen_count != b->tls_listen_count || a->tls_redirect != b->tls_redirect)
@@ -413,7 +418,11 @@ static int start(struct lb *lb, const char **error_r)
 	struct proxy_settings ps = proxy_settings_of(lc, threads);
 	lb->proxy = proxy_create(lb->b, &ps);
 
-	struct http_server_settings ss = {.limits = lc->limits, .threads = threads};
+	struct http_server_settings ss = {.limits = lc->limits,
+	                                  .threads = threads,
+	                                  .max_conns_per_source = lc->max_conns_per_source,
+	                                  .body_min_rate = lc->body_min_rate,
+	                                  .body_rate_window_ms = lc->body_rate_window_ms};
 	proxy_server_settings(lb->proxy, &ss);
 	lb->server = http_server_create(&ss);
 	/* The manager first: once the proxy's port accepts, the whole balancer is up. */

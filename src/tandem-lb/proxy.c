@@ -32,6 +32,7 @@
 #define STALE_RETRY_MAX 2
 #define SPARES_MAX      64
 #define SPARE_BUF_MAX   (64 * 1024)
+#define EXPECT_WAIT_MS  1000 /* for a member's answer to Expect: 100-continue, as curl waits */
 
 struct proxy_req;
 
@@ -61,6 +62,7 @@ struct proxy {
 	struct proxy_thread *threads;
 	struct upstream_counters gone; /* counters of stopped threads */
 	_Atomic uint64_t forwarded, retries, no_member, bad_gateway, gateway_timeout, client_aborts;
+	_Atomic uint64_t access_denied;
 };
 
 static __thread struct proxy_thread *current_pt;
@@ -90,6 +92,9 @@ struct proxy_req {
 	bool write_failed;
 	bool idempotent;
 	bool head_request;
+	bool buffering;         /* a small body is read whole before a member is picked */
+	bool no_member_pending; /* found while buffering, inside the sink: on_request answers */
+	bool awaiting_continue; /* the member has Expect: 100-continue; the client body waits */
 	uint64_t bytes_in, bytes_out;
 
 	/* from the member */
@@ -229,40 +234,42 @@ static uint64_t now_ms(struct proxy_req *pr)
 }
 
 /* Picks a member and gets a connection to it, moving on after connect failures. Nothing has
-   been sent on any of them, so any method may go elsewhere. */
-static void attempt(struct proxy_req *pr)
+   been sent on any of them, so any method may go elsewhere. Returns false, having answered
+   nothing, when no member can take the request: the caller answers with no_member(). */
+static bool attempt(struct proxy_req *pr)
 {
 	for (;;) {
 		enum balancer_pick_kind kind;
 		pr->member = balancer_pick(pr->p->b, pr->route, &pr->exclude, now_ms(pr), &kind);
-		if (pr->member == NULL) {
-			fail(pr, 503, "LB-0503",
-			     pr->attempts == 0 ? "no member is available"
-			                       : "no member could be reached");
-			return;
-		}
+		if (pr->member == NULL)
+			return false;
 		pr->begun = false;
 		int err = 0;
 		enum upstream_acquire_result res =
 		    upstream_acquire(pr->pt->ut, pr->member, false, on_upstream, pr, &pr->uc, &err);
 		if (res == UPSTREAM_ACQ_READY) {
 			connected(pr);
-			return;
+			return true;
 		}
 		if (res == UPSTREAM_ACQ_PENDING)
-			return;
+			return true;
 		log_warn("proxy", "%s: cannot connect to %s (%s): %s", http_request_id(pr->req),
 		         balancer_member_route(pr->member), balancer_member_address(pr->member),
 		         strerror(err));
 		balancer_member_failed(pr->member, now_ms(pr));
 		bool room = balancer_exclude_add(&pr->exclude, pr->member);
 		balancer_end(&pr->member, 0, 0, false);
-		if (!room || ++pr->attempts >= ATTEMPTS_MAX) {
-			fail(pr, 503, "LB-0503", "no member could be reached");
-			return;
-		}
+		if (++pr->attempts >= ATTEMPTS_MAX || !room)
+			return false;
 		counter_inc(&pr->p->retries);
 	}
+}
+
+/* 503 after attempt() found no member; pr is gone afterwards. */
+static void no_member(struct proxy_req *pr)
+{
+	fail(pr, 503, "LB-0503",
+	     pr->attempts == 0 ? "no member is available" : "no member could be reached");
 }
 
 static void connect_failed(struct proxy_req *pr)
@@ -283,7 +290,8 @@ static void connect_failed(struct proxy_req *pr)
 		return;
 	}
 	counter_inc(&pr->p->retries);
-	attempt(pr);
+	if (!attempt(pr))
+		no_member(pr);
 }
 
 /* Writes what is pending. Never answers the client or resumes its body (callers may be inside
@@ -322,6 +330,18 @@ static void flush(struct proxy_req *pr)
 	if ((pr->body_done || pr->body == FORWARD_BODY_NONE) && pr->out_sent == pr->out.len &&
 	    !pr->head_done)
 		upstream_conn_deadline(pr->uc, pr->set->read_timeout_ms);
+	else if (pr->awaiting_continue && pr->out_sent == pr->out.len)
+		upstream_conn_deadline(pr->uc, EXPECT_WAIT_MS);
+}
+
+/* The member said 100 Continue, or nothing within EXPECT_WAIT_MS (then the body goes anyway,
+   as a client's would, RFC 9110 10.1.1): the client's body may come, and lib-http tells the
+   client "100 Continue" when on_upstream() resumes it. */
+static void continue_body(struct proxy_req *pr)
+{
+	pr->awaiting_continue = false;
+	upstream_conn_deadline(pr->uc, 0);
+	pr->need_resume = true;
 }
 
 static void connected(struct proxy_req *pr)
@@ -469,7 +489,8 @@ static bool stale_retry(struct proxy_req *pr)
 			fail(pr, 503, "LB-0503", "no member could be reached");
 			return true;
 		}
-		attempt(pr);
+		if (!attempt(pr))
+			no_member(pr);
 	}
 	return true;
 }
@@ -495,7 +516,8 @@ static void refused_retry(struct proxy_req *pr)
 		return;
 	}
 	counter_inc(&pr->p->retries);
-	attempt(pr);
+	if (!attempt(pr))
+		no_member(pr);
 }
 
 /* Reads and parses the answer's head. Returns false when pr is (or may be) gone. */
@@ -523,8 +545,10 @@ static bool read_head(struct proxy_req *pr)
 					return false;
 				}
 				if (pr->rh.status < 200) {
-					/* 100 Continue and friends: the server talks to the client
-					   itself; wait for the final answer. */
+					/* 100 Continue and friends: lib-http tells the client about
+					   its body itself; wait for the final answer. */
+					if (pr->rh.status == 100 && pr->awaiting_continue)
+						continue_body(pr);
 					http_response_parser_init(&pr->rp, &pr->p->response_limits);
 					continue;
 				}
@@ -670,6 +694,10 @@ static void on_upstream(void *ctx, struct upstream_conn *uc, enum upstream_event
 		connect_failed(pr);
 		return;
 	case UPSTREAM_TIMEOUT:
+		if (pr->awaiting_continue) {
+			continue_body(pr);
+			break;
+		}
 		if (pr->streaming) {
 			log_warn("proxy", "%s: member %s stopped sending its body",
 			         http_request_id(pr->req), balancer_member_route(pr->member));
@@ -725,6 +753,18 @@ static int body_sink(void *ctx, const char *data, size_t len)
 		if (pr->body == FORWARD_BODY_CHUNKED)
 			buf_append_lit(&pr->out, "\r\n");
 	}
+	if (pr->buffering) {
+		/* No member yet (on_head): the whole body goes in one piece from on_request,
+		   unless a chunked one outgrows buffer_body and goes on as a stream. The sink
+		   must not answer the client: a failure waits for on_request. */
+		if (len == 0 || http_request_body_size(pr->req) <= pr->set->buffer_body)
+			return 0;
+		pr->buffering = false;
+		if (!attempt(pr)) {
+			pr->no_member_pending = true;
+			return -1;
+		}
+	}
 	if (pr->write_failed) {
 		/* The member stopped taking bytes; its answer decides. Keep a small request for a
 		   resend elsewhere, drop the rest of a large one. */
@@ -765,7 +805,8 @@ static bool peer_trusted(const struct proxy_settings *set, const char *ip)
 }
 
 /* [access PATH] rules; answers and returns false when the request may not pass. */
-static bool access_allowed(const struct proxy_settings *set, struct http_request *req)
+static bool access_allowed(struct proxy *p, const struct proxy_settings *set,
+                           struct http_request *req)
 {
 	struct sockaddr_storage ss;
 	const char *ip = http_request_peer_ip(req);
@@ -775,11 +816,13 @@ static bool access_allowed(const struct proxy_settings *set, struct http_request
 		return true;
 	log_info("proxy", "%s: refused for %s: %s", http_request_id(req), ip,
 	         r == LB_ACCESS_DENIED ? "path not allowed from this network" : "malformed path");
-	if (r == LB_ACCESS_DENIED)
+	if (r == LB_ACCESS_DENIED) {
+		counter_inc(&p->access_denied);
 		http_response_error(req, 403, "LB-0403",
 		                    "this path is not available from your network");
-	else
+	} else {
 		http_response_error(req, 400, "LB-0400", "malformed path");
+	}
 	return false;
 }
 
@@ -796,7 +839,7 @@ static void on_head(struct http_request *req, void *ctx)
 	const struct proxy_generation *gen =
 	    atomic_load_explicit(&p->current, memory_order_acquire);
 	const struct proxy_settings *set = &gen->set;
-	if (set->access_count > 0 && !access_allowed(set, req))
+	if (set->access_count > 0 && !access_allowed(p, set, req))
 		return;
 	struct proxy_thread *pt = current_pt;
 	if (pt->generation != gen->number) {
@@ -813,6 +856,15 @@ static void on_head(struct http_request *req, void *ctx)
 	pr->body = head->body_kind == HTTP_BODY_NONE     ? FORWARD_BODY_NONE
 	           : head->body_kind == HTTP_BODY_LENGTH ? FORWARD_BODY_LENGTH
 	                                                 : FORWARD_BODY_CHUNKED;
+	/* A slow client must not hold a member connection while its body trickles in: small
+	   bodies (and chunked ones until they outgrow buffer_body) are read first. A larger
+	   upload streams; its Expect: 100-continue goes to the member, so that a refusal (quota)
+	   comes before the client sends anything. */
+	pr->buffering =
+	    pr->body != FORWARD_BODY_NONE && set->buffer_body > 0 &&
+	    (pr->body == FORWARD_BODY_CHUNKED || head->content_length <= set->buffer_body);
+	pr->awaiting_continue = head->expect_continue && head->version_minor == 1 &&
+	                        pr->body == FORWARD_BODY_LENGTH && !pr->buffering;
 	http_response_parser_init(&pr->rp, &p->response_limits);
 
 	struct strv cookies[COOKIES_MAX];
@@ -829,6 +881,7 @@ static void on_head(struct http_request *req, void *ctx)
 	    .trusted = peer_trusted(set, ip),
 	    .proto = http_request_is_tls(req) ? "https" : set->proto,
 	    .authority = "localhost",
+	    .expect_continue = pr->awaiting_continue,
 	};
 	forward_request_head(&pr->out, head, &client, pr->body);
 
@@ -836,14 +889,28 @@ static void on_head(struct http_request *req, void *ctx)
 	http_request_set_abort_handler(req, on_abort, pr);
 	if (pr->body != FORWARD_BODY_NONE)
 		http_request_set_body_sink(req, body_sink, pr);
-	attempt(pr);
+	if (pr->awaiting_continue)
+		http_request_pause_body(req);
+	if (!pr->buffering && !attempt(pr))
+		no_member(pr);
 }
 
+/* The body is complete (or its sink gave up). Streamed requests have their member since
+   on_head and the answer goes out when it comes; a buffered one gets its member now. */
 static void on_request(struct http_request *req, void *ctx)
 {
-	/* Everything happens from on_head on; the answer goes out when the member gives it. */
-	(void)req;
+	struct proxy_req *pr = http_request_get_context(req);
 	(void)ctx;
+
+	if (pr == NULL)
+		return; /* answered already */
+	if (pr->no_member_pending) {
+		no_member(pr);
+	} else if (pr->buffering) {
+		pr->buffering = false;
+		if (!attempt(pr))
+			no_member(pr);
+	}
 }
 
 /* ---------------------------------------------------------------- threads */
@@ -932,12 +999,24 @@ void proxy_set_settings(struct proxy *p, const struct proxy_settings *set)
 	atomic_store_explicit(&p->current, gen, memory_order_release);
 }
 
+/* Clients behind a trusted front proxy all share its address: the proxy is not counted
+   against max_conns_per_source (the settings current at the accept). */
+static bool source_exempt(const struct sockaddr *peer, void *ctx)
+{
+	struct proxy *p = ctx;
+	const struct proxy_generation *gen =
+	    atomic_load_explicit(&p->current, memory_order_acquire);
+	return gen->set.trusted_proxy_count > 0 &&
+	       lb_cidr_match(gen->set.trusted_proxies, gen->set.trusted_proxy_count, peer);
+}
+
 void proxy_server_settings(struct proxy *p, struct http_server_settings *set)
 {
 	set->on_head = on_head;
 	set->on_request = on_request;
 	set->on_thread_start = thread_start;
 	set->on_thread_stop = thread_stop;
+	set->source_exempt = source_exempt;
 	set->ctx = p;
 }
 
@@ -950,6 +1029,7 @@ void proxy_get_stats(struct proxy *p, struct proxy_stats *stats_r)
 	stats_r->bad_gateway = atomic_load(&p->bad_gateway);
 	stats_r->gateway_timeout = atomic_load(&p->gateway_timeout);
 	stats_r->client_aborts = atomic_load(&p->client_aborts);
+	stats_r->access_denied = atomic_load(&p->access_denied);
 	pthread_mutex_lock(&p->lock);
 	stats_r->upstream = p->gone;
 	for (struct proxy_thread *pt = p->threads; pt != NULL; pt = pt->next)

@@ -24,7 +24,8 @@ struct proxy_settings {
 	size_t trusted_proxy_count;
 	const struct lb_access_rule *access; /* [access PATH] rules, kept by the caller */
 	size_t access_count;
-	const char *proto; /* "http" | "https": X-Forwarded-Proto for untrusted peers */
+	const char *proto;    /* "http" | "https": X-Forwarded-Proto for untrusted peers */
+	uint64_t buffer_body; /* bodies up to this size are read whole before a member is picked */
 };
 
 struct proxy_stats {
@@ -34,6 +35,7 @@ struct proxy_stats {
 	uint64_t bad_gateway;     /* 502: a member failed or answered malformed */
 	uint64_t gateway_timeout; /* 504: a member did not answer in time */
 	uint64_t client_aborts;   /* the client went away first */
+	uint64_t access_denied;   /* 403: an [access] rule (or the default /admin, /metrics) */
 	struct upstream_counters upstream;
 };
 
@@ -44,8 +46,8 @@ void proxy_destroy(struct proxy **p);
    proxy, since requests in flight may still use the previous ones). Upstream pool caps and
    timeouts apply on each loop thread from its next request. Any thread. */
 void proxy_set_settings(struct proxy *p, const struct proxy_settings *set);
-/* Sets on_head, on_request, on_thread_start/stop and ctx in *set for the HTTP server that
-   carries client traffic; the rest of *set is the caller's. */
+/* Sets on_head, on_request, on_thread_start/stop, source_exempt (trusted proxies) and ctx in
+ *set for the HTTP server that carries client traffic; the rest of *set is the caller's. */
 void proxy_server_settings(struct proxy *p, struct http_server_settings *set);
 /* Counters summed over the loop threads (upstream pools as of their last sweep). */
 void proxy_get_stats(struct proxy *p, struct proxy_stats *stats_r);

@@ -31,8 +31,8 @@ static void forwarded(const char *raw, const struct forward_client *client, enum
 	buf_free(&b);
 }
 
-static const struct forward_client untrusted = {"198.51.100.9", false, "http", "m:80"};
-static const struct forward_client trusted = {"10.0.0.2", true, "https", "m:80"};
+static const struct forward_client untrusted = {"198.51.100.9", false, "http", "m:80", false};
+static const struct forward_client trusted = {"10.0.0.2", true, "https", "m:80", false};
 
 static void test_end_to_end_fields_pass_hop_by_hop_do_not(void)
 {
@@ -45,6 +45,19 @@ static void test_end_to_end_fields_pass_hop_by_hop_do_not(void)
 	test_assert_str_eq(out, "GET /a?b=1 HTTP/1.1\r\nHost: h\r\nCookie: JSESSIONID=a.OX-1\r\n"
 	                        "X-Forwarded-For: 198.51.100.9\r\nX-Forwarded-Proto: http\r\n"
 	                        "Content-Length: 3\r\n\r\n");
+}
+
+/* A large upload's expectation goes to the member once, in the proxy's own spelling. */
+static void test_expect_continue_is_sent_when_asked(void)
+{
+	char out[4096];
+	struct forward_client client = untrusted;
+	client.expect_continue = true;
+	forwarded("PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n",
+	          &client, FORWARD_BODY_LENGTH, out, sizeof(out));
+	test_assert_str_eq(out, "PUT /f HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 198.51.100.9\r\n"
+	                        "X-Forwarded-Proto: http\r\nContent-Length: 3\r\n"
+	                        "Expect: 100-continue\r\n\r\n");
 }
 
 static void test_untrusted_forwarded_fields_are_replaced(void)
@@ -120,6 +133,7 @@ int main(void)
 	static const struct test_case cases[] = {
 	    {"end-to-end fields pass, hop-by-hop do not",
 	     test_end_to_end_fields_pass_hop_by_hop_do_not},
+	    {"Expect: 100-continue is sent when asked", test_expect_continue_is_sent_when_asked},
 	    {"untrusted forwarded fields are replaced",
 	     test_untrusted_forwarded_fields_are_replaced},
 	    {"trusted forwarded fields are kept and merged",

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lb-access.h"
 #include "lb-config.h"
 #include "mem.h"
 #include "test.h"
@@ -95,6 +96,8 @@ static void test_defaults(void)
 	test_assert(lc->cluster_store == NULL && lc->announce == NULL);
 	test_assert_int_eq(lc->announce_key.len, 0);
 	test_assert(lc->member_ttl_ms == 3000 && lc->log_level == LOG_INFO);
+	test_assert(lc->max_conns_per_source == 256 && lc->buffer_body == 64 * 1024);
+	test_assert(lc->body_min_rate == 1024 && lc->body_rate_window_ms == 10000);
 	lb_config_free(&lc);
 	lb_config_free(&lc); /* NULL: no-op */
 }
@@ -142,6 +145,67 @@ static void test_full(void)
 	if (lc != NULL)
 		test_assert(lc->member_count == 0 && lc->cluster_store == NULL);
 	lb_config_free(&lc);
+}
+
+static enum lb_access_result check(const struct lb_config *lc, const char *target, const char *ip)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	return lb_access_check(lc->access, lc->access_count, strv_from_cstr(target),
+	                       (struct sockaddr *)&sin);
+}
+
+/* The nodes' /admin and /metrics are closed through the proxy unless admin_allow opens them;
+   an [access] section of the same path replaces the default, others stay beside it. */
+static void test_default_access_rules(void)
+{
+	struct lb_config *lc = load_ok(__LINE__, MEMBER);
+	if (lc != NULL) {
+		test_assert_int_eq(lc->access_count, 2);
+		test_assert(check(lc, "/admin/v1/servers", "127.0.0.1") == LB_ACCESS_DENIED);
+		test_assert(check(lc, "/%6detrics", "127.0.0.1") == LB_ACCESS_DENIED);
+		test_assert(check(lc, "/api/v1/login", "127.0.0.1") == LB_ACCESS_ALLOWED);
+		test_assert(check(lc, "/metricsx", "127.0.0.1") == LB_ACCESS_ALLOWED);
+	}
+	lb_config_free(&lc);
+	lc = load_ok(__LINE__,
+	             MEMBER "[balancer]\nadmin_allow = 10.0.0.0/8\nadmin_allow = 192.0.2.1\n"
+	                    "[access /metrics]\nallow = 198.51.100.0/24\n"
+	                    "[access /api]\nallow = 127.0.0.1\n");
+	if (lc != NULL) {
+		test_assert_int_eq(lc->access_count, 3);
+		test_assert_int_eq(lc->admin_paths_allow_count, 2);
+		test_assert(check(lc, "/admin/v1", "10.1.2.3") == LB_ACCESS_ALLOWED);
+		test_assert(check(lc, "/admin/v1", "192.0.2.1") == LB_ACCESS_ALLOWED);
+		test_assert(check(lc, "/admin/v1", "192.0.2.2") == LB_ACCESS_DENIED);
+		test_assert(check(lc, "/metrics", "10.1.2.3") == LB_ACCESS_DENIED);
+		test_assert(check(lc, "/metrics", "198.51.100.7") == LB_ACCESS_ALLOWED);
+		test_assert(check(lc, "/api/v1", "10.1.2.3") == LB_ACCESS_DENIED);
+	}
+	lb_config_free(&lc);
+}
+
+static void test_slow_client_settings(void)
+{
+	struct lb_config *lc =
+	    load_ok(__LINE__, MEMBER "[listen]\nmax_connections_per_source = 0\n"
+	                             "[balancer]\nbuffer_body = 1M\nbody_min_rate = 0\n"
+	                             "body_rate_window = 1m\n");
+	if (lc != NULL) {
+		test_assert(lc->max_conns_per_source == 0 && lc->buffer_body == 1024 * 1024);
+		test_assert(lc->body_min_rate == 0 && lc->body_rate_window_ms == 60000);
+	}
+	lb_config_free(&lc);
+	BAD(MEMBER "[balancer]\nbuffer_body = 2M\n",
+	    "@:4: [balancer] buffer_body must be at most 1M");
+	BAD(MEMBER "[balancer]\nbody_min_rate = 2G\n",
+	    "@:4: [balancer] body_min_rate must be at most 1G");
+	BAD(MEMBER "[balancer]\nbody_rate_window = 500ms\n",
+	    "@:4: [balancer] body_rate_window must be between 1s and 1h");
+	BAD(MEMBER "[listen]\nmax_connections_per_source = 2000000\n",
+	    "@:4: [listen] max_connections_per_source must be between 0 and 1000000");
+	BAD(MEMBER "[balancer]\nadmin_allow = 10.0.0.1/8\n",
+	    "@:4: [balancer] admin_allow: \"10.0.0.1/8\" has host bits set past the prefix");
 }
 
 static void test_errors(void)
@@ -366,6 +430,8 @@ int main(void)
 	    {"defaults", test_defaults},
 	    {"full", test_full},
 	    {"errors", test_errors},
+	    {"default_access_rules", test_default_access_rules},
+	    {"slow_client_settings", test_slow_client_settings},
 	    {"member_errors", test_member_errors},
 	    {"admin_cluster_log_errors", test_admin_cluster_log_errors},
 	    {"cidr", test_cidr},

@@ -25,6 +25,7 @@ static const struct config_key schema[] = {
     {"server", "trusted_proxies", CONFIG_STRING, NULL, true},
     {"server", "max_concurrent_hashing", CONFIG_UINT, "0", false},
     {"server", "hashing_wait", CONFIG_DURATION, "2s", false},
+    {"server", "max_connections_per_source", CONFIG_UINT, "1024", false},
     HTTP_CONFIG_KEYS,
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
@@ -209,6 +210,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	                             : hashing > 1024 ? 1025 /* refused below */
 	                                              : (unsigned)hashing;
 	nc->hashing_wait_ms = config_get_duration_ms(cfg, "server", "hashing_wait");
+	nc->max_conns_per_source = config_get_uint(cfg, "server", "max_connections_per_source");
 
 	http_config_limits(cfg, &nc->limits);
 	nc->log_file = config_get_str(cfg, "log", "file");
@@ -262,6 +264,9 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		        "[server] max_concurrent_hashing must be at most 1024 (0 = one per CPU)");
 	else if (nc->hashing_wait_ms > 60000)
 		PROBLEM("server", "hashing_wait", "[server] hashing_wait must be at most 60s");
+	else if (nc->max_conns_per_source > 1000000)
+		PROBLEM("server", "max_connections_per_source",
+		        "[server] max_connections_per_source must be at most 1000000");
 	else if (strcmp(nc->session_ip_check, "none") != 0 &&
 	         strcmp(nc->session_ip_check, "strict") != 0 &&
 	         strcmp(nc->session_ip_check, "subnet") != 0)

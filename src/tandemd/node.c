@@ -55,6 +55,16 @@ static void run_job(void *ctx)
 
 /* Routes with on_head take their body as a stream (uploads go to disk, not memory); the
    route is found again in on_request, which answers as usual. */
+/* Every client behind a trusted balancer shares its address: the balancer is not held to
+   max_connections_per_source (its own per-source cap protects it). */
+static bool source_exempt(const struct sockaddr *peer, void *ctx)
+{
+	struct node *node = ctx;
+	struct cidr_addr addr;
+	return node->cfg.trusted_proxy_count > 0 && cidr_addr_from_sockaddr(peer, &addr) == 0 &&
+	       cidr_match(node->cfg.trusted_proxies, node->cfg.trusted_proxy_count, &addr);
+}
+
 static void on_head(struct http_request *req, void *ctx)
 {
 	struct node *node = ctx;
@@ -215,6 +225,8 @@ int node_init(struct node *node, const char **error_r)
 	    .on_head = on_head,
 	    .on_request = on_request,
 	    .ctx = node,
+	    .max_conns_per_source = (unsigned)node->cfg.max_conns_per_source,
+	    .source_exempt = source_exempt,
 	};
 
 	atomic_store(&node->state, NODE_STARTING);
