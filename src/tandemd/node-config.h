@@ -32,7 +32,7 @@ struct node_config {
 	size_t trusted_proxy_count;
 	unsigned max_concurrent_hashing; /* argon2id runs at once; 0 in the file = CPUs */
 	uint64_t hashing_wait_ms;        /* how long a login waits for its turn, then 503 */
-	uint64_t max_conns_per_source; /* 0 = no cap */
+	uint64_t max_conns_per_source;   /* 0 = no cap */
 	struct http_limits limits;
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */
