@@ -39,7 +39,9 @@ def site(workdir):
         provision(c, workdir)
         balancer = None
         if lb:
-            balancer = start_lb(workdir, [("OX-1", c.nodes[0].port, 50, "ready")])
+            # the admin API through the balancer: allowed from loopback (closed by default)
+            balancer = start_lb(workdir, [("OX-1", c.nodes[0].port, 50, "ready")],
+                                balancer="admin_allow = 127.0.0.0/8\n")
             made.append(balancer)
         return c, balancer
 
