@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The invalidation bus across nodes (DESIGN §5): every event published on a node is appended
-   to one Redis stream, and a reader thread per node applies the other nodes' events in order.
-   Lossless: the reader resumes from its last id after a reconnect, and flushes every cache
+/* The invalidation bus across nodes (docs/internals/cluster.md): every event published on a node is
+   appended to one Redis stream, and a reader thread per node applies the other nodes' events in
+   order. Lossless: the reader resumes from its last id after a reconnect, and flushes every cache
    when it cannot be sure it saw everything (stream trimmed past its id, stream gone or gone
    back, a lost connection, an append that failed anywhere). */
 #ifndef TANDEM_INVAL_STREAM_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One interface for announcing changes to cached data (DESIGN §5): handlers run in-process at
-   once, and the cluster layer (inval-stream.c) carries each event to the other nodes. Events
-   carry what changed, never values: receivers drop their entries and reload from SQL. */
+/* One interface for announcing changes to cached data (docs/internals/cluster.md): handlers run
+   in-process at once, and the cluster layer (inval-stream.c) carries each event to the other nodes.
+   Events carry what changed, never values: receivers drop their entries and reload from SQL. */
 #ifndef TANDEM_INVALIDATION_H
 #define TANDEM_INVALIDATION_H
 

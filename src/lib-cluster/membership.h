@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Cluster membership (DESIGN §5): each node heartbeats a record with a short TTL, so the
-   members are the records that exist; a node that stops cleanly removes its own. */
+/* Cluster membership (docs/internals/cluster.md): each node heartbeats a record with a short TTL,
+   so the members are the records that exist; a node that stops cleanly removes its own. */
 #ifndef TANDEM_MEMBERSHIP_H
 #define TANDEM_MEMBERSHIP_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Where the cluster's Redis is and how to reach it safely: the store URL (DESIGN §4), its
-   credentials and its TLS settings. */
+/* Where the cluster's Redis is and how to reach it safely: the store URL
+   (docs/internals/sessions.md), its credentials and its TLS settings. */
 #ifndef TANDEM_REDIS_URL_H
 #define TANDEM_REDIS_URL_H
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Redis access for the cluster layer (DESIGN §4, §5): connections over TCP or TLS with AUTH
-   (password or ACL user), Sentinel master resolution with a ROLE check on every connect,
-   bounded timeouts, a connection pool that fails fast with backoff while Redis is down, and
-   pipelines. Replies are hiredis's redisReply (its reader and command formatter); the I/O is
-   redis-transport.c's. TLS writes go through OpenSSL's write(): the process must ignore
-   SIGPIPE (the daemons do). */
+/* Redis access for the cluster layer (docs/internals/sessions.md; docs/internals/cluster.md):
+   connections over TCP or TLS with AUTH (password or ACL user), Sentinel master resolution with a
+   ROLE check on every connect, bounded timeouts, a connection pool that fails fast with backoff
+   while Redis is down, and pipelines. Replies are hiredis's redisReply (its reader and command
+   formatter); the I/O is redis-transport.c's. TLS writes go through OpenSSL's write(): the process
+   must ignore SIGPIPE (the daemons do). */
 #ifndef TANDEM_REDIS_H
 #define TANDEM_REDIS_H
 

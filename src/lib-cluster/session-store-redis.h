@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Session store on Redis (DESIGN §4): sessions shared by every node of a cluster. */
+/* Session store on Redis (docs/internals/sessions.md): sessions shared by every node of a cluster.
+ */
 #ifndef TANDEM_SESSION_STORE_REDIS_H
 #define TANDEM_SESSION_STORE_REDIS_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Session store interface (DESIGN §4, §16): memory for a single node, Redis for clusters.
-   Stores never see a session's secret, only its keyed digest. */
+/* Session store interface (docs/internals/sessions.md; docs/security.md): memory for a single node,
+   Redis for clusters. Stores never see a session's secret, only its keyed digest. */
 #ifndef TANDEM_SESSION_STORE_H
 #define TANDEM_SESSION_STORE_H
 

@@ -163,7 +163,7 @@ typedef void provision_user_change_fn(int64_t cid, int64_t uid, void *ctx);
 void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn,
                                     void *ctx);
 
-/* Called when a context's or a user's sessions must end (DESIGN §16): after a password
+/* Called when a context's or a user's sessions must end (docs/security.md): after a password
    change, a user disabled or deleted (uid), a context disabled or deleted (uid 0), and
    before a context id is created (an earlier context with that id may have left sessions).
    Also after a failed transaction: a commit that lost its connection may have happened.

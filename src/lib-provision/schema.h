@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The configdb and user-schema migrations (DESIGN §3). */
+/* The configdb and user-schema migrations (docs/provisioning.md). */
 #ifndef TANDEM_SCHEMA_H
 #define TANDEM_SCHEMA_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The replication monitor (DESIGN §6): the position of each key's last write, kept in a
-   position store shared by the nodes, and the replica checks that make reads see it. */
+/* The replication monitor (docs/internals/replication.md): the position of each key's last write,
+   kept in a position store shared by the nodes, and the replica checks that make reads see it. */
 #include "sql-route.h"
 
 #include <stdio.h>

@@ -54,8 +54,9 @@ int sql_url_parse(const char *url, struct sql_url *url_r, const char **error_r);
 /* The URL with the password replaced by "***", for logs and listings. */
 void sql_url_redact(const char *url, char *out, size_t out_size);
 
-/* The replication monitor's memory (DESIGN §6): the position of the last write made under each
-   key, shared by every node through the cluster store. Positions are MariaDB GTID lists. */
+/* The replication monitor's memory (docs/internals/replication.md): the position of the last write
+   made under each key, shared by every node through the cluster store. Positions are MariaDB GTID
+   lists. */
 struct sql_position_store {
 	/* The position of key's last write in scope, else the scope's floor (a position taken
 	   from the primary once the store had nothing for it). 1 = found (pos_r set), 0 = the

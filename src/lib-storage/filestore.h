@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* A context store is <root>/<cid>_ctx_store/ (DESIGN §7). A stored file's location is its path
-   relative to the context store, "hashed/xx/yy/zz/<uuid>": the uuid is 32 lowercase hex digits
-   (128 random bits) and xx/yy/zz are its first six digits. Locations come back from the
-   database, so every function turning one into a path checks its exact shape first; user
+/* A context store is <root>/<cid>_ctx_store/ (docs/internals/filestore.md). A stored file's
+   location is its path relative to the context store, "hashed/xx/yy/zz/<uuid>": the uuid is 32
+   lowercase hex digits (128 random bits) and xx/yy/zz are its first six digits. Locations come back
+   from the database, so every function turning one into a path checks its exact shape first; user
    input (file names) never becomes part of a path. */
 #define FILESTORE_LOCATION_SIZE 64 /* a location and its NUL fit */
 #define FILESTORE_PATH_SIZE     1024

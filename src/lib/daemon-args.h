@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The command line every daemon shares (DESIGN §1): --config FILE, --check-config, --version,
+/* The command line every daemon shares (docs/architecture.md): --config FILE, --check-config,
+   --version,
    --help. */
 #ifndef TANDEM_DAEMON_ARGS_H
 #define TANDEM_DAEMON_ARGS_H

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tandem-lb's configuration schema (DESIGN §13), its semantic checks and network lists. */
+/* tandem-lb's configuration schema (docs/configuration.md), its semantic checks and network lists.
+ */
 #include "lb-config.h"
 
 #include <arpa/inet.h>

@@ -39,7 +39,7 @@ struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t c
 bool api_master_only(struct node *node, struct http_request *req, const char *what);
 
 /* The code of a 503 answer to a write refused because the primary database is down; reads
-   still work meanwhile (DESIGN §6). Shared by every API. */
+   still work meanwhile (docs/internals/replication.md). Shared by every API. */
 #define API_CODE_READ_ONLY "DB-0503"
 
 /* Sends value (reference taken) as JSON with status. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Failed-login throttling by client address and by canonical user, shaped so that locking
-   out an attacker does not lock out anyone else (DESIGN §16; docs/internals/sessions.md
+   out an attacker does not lock out anyone else (docs/security.md; docs/internals/sessions.md
    "Throttles"). Used by the API login and the admin API. */
 #ifndef TANDEMD_LOGIN_THROTTLE_H
 #define TANDEMD_LOGIN_THROTTLE_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tandemd's configuration schema (DESIGN §13) and its translation into settings. */
+/* tandemd's configuration schema (docs/configuration.md) and its translation into settings. */
 #include "node-config.h"
 
 #include <stdio.h>

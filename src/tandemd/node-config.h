@@ -39,7 +39,7 @@ struct node_config {
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
 	uint64_t contexts_per_schema;
-	/* [database]: replicas and failures (DESIGN §6) */
+	/* [database]: replicas and failures (docs/internals/replication.md) */
 	uint64_t db_replica_wait_ms; /* how long a read waits for a replica to catch up */
 	uint64_t db_idle_check_ms;   /* idle connections older than this are checked */
 	uint64_t db_down_backoff_ms; /* a failed database server is left alone this long */
@@ -66,7 +66,7 @@ struct node_config {
 	const char *announce_interface; /* address of the sending interface or NULL */
 	uint64_t announce_interval_ms;
 	struct announce_key announce_key; /* announce_key or announce_key_file; len 0 = none */
-	/* [limits]: what tenants may make the server hold (DESIGN §16) */
+	/* [limits]: what tenants may make the server hold (docs/security.md) */
 	uint64_t max_objects_per_context; /* file versions and folders; 0 = no limit */
 };
 

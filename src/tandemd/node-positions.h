@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The replication monitor's position store in the cluster store (Redis), so that a write on
-   one node is seen by reads on every node (DESIGN §6). */
+   one node is seen by reads on every node (docs/internals/replication.md). */
 #ifndef TANDEMD_NODE_POSITIONS_H
 #define TANDEMD_NODE_POSITIONS_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Sessions of the /api/v1 users (DESIGN §4): login, validation, logout, routing cookie. */
+/* Sessions of the /api/v1 users (docs/internals/sessions.md): login, validation, logout, routing
+ * cookie. */
 #ifndef TANDEMD_SESSIONS_H
 #define TANDEMD_SESSIONS_H
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Galera mode end to end (DESIGN §6): a real three-node MariaDB Galera cluster registered as
+# Galera mode end to end (docs/internals/replication.md): a real three-node MariaDB Galera cluster registered as
 # one database cluster, two tandemd nodes. Writes go to the registered write node, reads to
 # the other nodes with wsrep_sync_wait, and stay consistent across tandemd nodes; a Galera
 # node that leaves is avoided and used again once it is back; the write node failing moves the

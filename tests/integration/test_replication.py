@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Read/write separation end to end (DESIGN §6): two tandemd nodes sharing Redis, the configdb
+# Read/write separation end to end (docs/internals/replication.md): two tandemd nodes sharing Redis, the configdb
 # and the user database on a real MariaDB primary with a GTID replica. Writes go to the
 # primary, reads to the replica once it has applied the context's last write (on whichever node
 # it was made), else to the primary; a replica or primary going away costs no reads, and writes
