@@ -421,3 +421,43 @@ int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, stru
 	struct change_user_ctx cu = {.cid = cid, .uid = uid, .ch = &none, .delete = true};
 	return run_user_change(prov, &cu, err);
 }
+
+int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
+                           struct prov_login *row_r, struct prov_error *err)
+{
+	_Static_assert(sizeof(row_r->password_hash) == PASSWORD_HASH_MAX, "hash buffer");
+	struct prov_location loc;
+	struct sql_db *db = provision_context_db(prov, cid, &loc, err);
+	if (db == NULL)
+		return -1;
+	struct sql_conn *conn;
+	struct sql_error sql_err;
+	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
+		prov_error_sql(err, "user database", &sql_err);
+		return -1;
+	}
+	struct sql_stmt *st = sql_prepare(conn,
+	                                  "SELECT id, password_hash, enabled, disabled_reason FROM "
+	                                  "users WHERE cid=? AND login=?",
+	                                  &sql_err);
+	int r = -1;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, cid);
+		sql_bind_text(st, 2, login);
+		r = sql_step(st, &sql_err);
+		if (r > 0) {
+			memset(row_r, 0, sizeof(*row_r));
+			row_r->uid = sql_col_int64(st, 0);
+			snprintf(row_r->password_hash, sizeof(row_r->password_hash), "%s",
+			         sql_col_text(st, 1));
+			row_r->enabled = sql_col_int64(st, 2) != 0;
+			snprintf(row_r->disabled_reason, sizeof(row_r->disabled_reason), "%s",
+			         sql_col_is_null(st, 3) ? "" : sql_col_text(st, 3));
+		}
+		sql_stmt_done(&st);
+	}
+	sql_conn_put(&conn);
+	if (r < 0)
+		prov_error_sql(err, "user database", &sql_err);
+	return r;
+}

@@ -119,6 +119,19 @@ json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
                               const struct prov_user_change *change, struct prov_error *err);
 int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err);
 
+/* What a login needs of a user: the password hash to check and whether the user may log in. */
+struct prov_login {
+	int64_t uid;
+	char password_hash[128]; /* PASSWORD_HASH_MAX */
+	bool enabled;
+	char disabled_reason[256];
+};
+/* The login row of login in cid, read from the user database (a replica that has the
+   context's last write, else the primary). 1 found, 0 no such login, -1 with err set (the
+   database or the context unavailable; NOT_FOUND for a context that is gone). */
+int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
+                           struct prov_login *row_r, struct prov_error *err);
+
 /* Where a context lives, for the groupware API. */
 struct prov_location {
 	int64_t cid;

@@ -27,7 +27,6 @@
 #include "pool.h"
 #include "provision.h"
 #include "random.h"
-#include "sql.h"
 
 #define TOUCH_INTERVAL_MS       60000
 #define MAX_PER_USER_CAP        1000
@@ -316,13 +315,6 @@ static void set_cookies(struct sessions *s, struct http_request *req, const stru
 	http_response_header(req, "Set-Cookie", cookie);
 }
 
-struct login_user {
-	int64_t uid;
-	char hash[PASSWORD_HASH_MAX];
-	bool enabled;
-	char reason[256];
-};
-
 /* The login cache's value: keys are hashes of the login, so the login itself is kept and
    compared on a hit. gen is the context's revocation generation read before the row was:
    a row cached before a revocation is not used after it, even on a node whose drop of it
@@ -330,7 +322,7 @@ struct login_user {
 struct cached_login {
 	char login[130];
 	uint64_t gen;
-	struct login_user user;
+	struct prov_login user;
 };
 
 size_t sessions_login_entry_size(void)
@@ -350,7 +342,7 @@ void sessions_forget_user(struct cache *logins, int64_t cid, int64_t uid)
 }
 
 static bool cached_user(struct cache *logins, int64_t cid, const char *login, uint64_t gen,
-                        struct login_user *u)
+                        struct prov_login *u)
 {
 	struct cached_login cl;
 	size_t size;
@@ -362,7 +354,7 @@ static bool cached_user(struct cache *logins, int64_t cid, const char *login, ui
 }
 
 static void cache_user(struct cache *logins, int64_t cid, const char *login, uint64_t gen,
-                       const struct login_user *u, uint64_t generation)
+                       const struct prov_login *u, uint64_t generation)
 {
 	struct cached_login cl;
 	memset(&cl, 0, sizeof(cl));
@@ -379,12 +371,11 @@ static void cache_user(struct cache *logins, int64_t cid, const char *login, uin
    revocation generation, read before. The context's location (enabled or not) is read
    afresh, not from the few seconds' cache, for the same reason as gen. */
 static int load_user(struct node *node, struct provision *prov, struct http_request *req,
-                     int64_t cid, const char *login, uint64_t gen, struct login_user *u,
+                     int64_t cid, const char *login, uint64_t gen, struct prov_login *u,
                      struct prov_location *loc)
 {
 	struct prov_error perr;
-	struct sql_db *db = provision_context_db_fresh(prov, cid, loc, &perr);
-	if (db == NULL) {
+	if (provision_context_db_fresh(prov, cid, loc, &perr) == NULL) {
 		if (perr.status == PROV_NOT_FOUND)
 			return 0; /* deleted since the mapping was looked up */
 		api_error(req, 503, "SES-0503", "%s", perr.message);
@@ -395,33 +386,11 @@ static int load_user(struct node *node, struct provision *prov, struct http_requ
 	/* Taken before the read: a change that commits after it drops after this, and then
 	   cache_put() refuses the row read here. */
 	uint64_t cache_gen = cache_generation(node->login_cache);
-	struct sql_conn *conn;
-	struct sql_error err;
-	if (sql_conn_get(db, SQL_READ, cid, &conn, &err) < 0) {
-		api_error(req, 503, "SES-0503", "user database unavailable: %s", err.message);
-		return -1;
-	}
-	struct sql_stmt *st = sql_prepare(conn,
-	                                  "SELECT id, password_hash, enabled, disabled_reason FROM "
-	                                  "users WHERE cid=? AND login=?",
-	                                  &err);
-	int r = -1;
-	if (st != NULL) {
-		sql_bind_int64(st, 1, cid);
-		sql_bind_text(st, 2, login);
-		r = sql_step(st, &err);
-		if (r > 0) {
-			u->uid = sql_col_int64(st, 0);
-			snprintf(u->hash, sizeof(u->hash), "%s", sql_col_text(st, 1));
-			u->enabled = sql_col_int64(st, 2) != 0;
-			snprintf(u->reason, sizeof(u->reason), "%s",
-			         sql_col_is_null(st, 3) ? "" : sql_col_text(st, 3));
-		}
-		sql_stmt_done(&st);
-	}
-	sql_conn_put(&conn);
+	int r = provision_login_lookup(prov, cid, login, u, &perr);
+	if (r < 0 && perr.status == PROV_NOT_FOUND)
+		return 0; /* deleted meanwhile */
 	if (r < 0)
-		api_error(req, 503, "SES-0503", "user database unavailable: %s", err.message);
+		api_error(req, 503, "SES-0503", "%s", perr.message);
 	if (r > 0)
 		cache_user(node->login_cache, cid, login, gen, u, cache_gen);
 	return r;
@@ -501,7 +470,7 @@ void sessions_login(struct node *node, struct http_request *req)
 	}
 	int64_t cid = 0;
 	uint64_t gen = 0;
-	struct login_user u = {0};
+	struct prov_login u = {0};
 	struct prov_location loc;
 	int found = 0;
 	if (user_len > 128) {
@@ -536,7 +505,7 @@ void sessions_login(struct node *node, struct http_request *req)
 	}
 	/* Unknown context, unknown user and wrong password look the same from outside, and
 	   take the same time: password_check() verifies against a dummy hash without a user. */
-	enum password_status pw = password_check(found > 0 ? u.hash : NULL, password);
+	enum password_status pw = password_check(found > 0 ? u.password_hash : NULL, password);
 	if (pw == PASSWORD_BUSY) {
 		http_response_header(req, "Retry-After", "1");
 		api_error(req, 503, "SES-0503", "too many logins in progress; try again");
@@ -544,7 +513,7 @@ void sessions_login(struct node *node, struct http_request *req)
 	}
 	if (pw == PASSWORD_REFUSED)
 		log_warn("session", "login of %s@%lld (user %lld) refused: its stored %s", user,
-		         (long long)cid, (long long)u.uid, password_hash_problem(u.hash));
+		         (long long)cid, (long long)u.uid, password_hash_problem(u.password_hash));
 	if (pw != PASSWORD_OK) {
 		login_throttle_fail(s->throttle, &from.addr, who, now_s);
 		log_info("session", "login failed for %s from %s", login, from.text);
@@ -557,7 +526,7 @@ void sessions_login(struct node *node, struct http_request *req)
 	}
 	if (!u.enabled) {
 		api_error(req, 403, "SES-0403", "account disabled: %s",
-		          u.reason[0] != '\0' ? u.reason : "no reason given");
+		          u.disabled_reason[0] != '\0' ? u.disabled_reason : "no reason given");
 		goto out;
 	}
 
