@@ -143,8 +143,9 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 {
 	struct node *node = ctx;
 	/* prov is set once and never replaced, so reading it here needs no lock. */
-	if (node->prov != NULL)
-		provision_invalidate_context(node->prov, ev->cid);
+	struct provision *prov = atomic_load(&node->prov);
+	if (prov != NULL)
+		provision_invalidate_context(prov, ev->cid);
 	/* a deleted context's ids come back if the cid is used again */
 	cache_drop_context(node->folder_cache, ev->cid);
 	cache_drop_context(node->group_cache, ev->cid);
@@ -180,8 +181,9 @@ static void drop_folder(const struct inval_event *ev, void *ctx)
 static void flush_caches(void *ctx)
 {
 	struct node *node = ctx;
-	if (node->prov != NULL)
-		provision_invalidate_all(node->prov);
+	struct provision *prov = atomic_load(&node->prov);
+	if (prov != NULL)
+		provision_invalidate_all(prov);
 	cache_clear(node->folder_cache);
 	cache_clear(node->group_cache);
 	cache_clear(node->login_cache);
@@ -271,8 +273,12 @@ int node_init(struct node *node, const char **error_r)
 
 struct provision *node_provision(struct node *node, struct prov_error *err)
 {
+	/* Opened once and never replaced: after that, no lock and nothing to rebuild. */
+	struct provision *prov = atomic_load_explicit(&node->prov, memory_order_acquire);
+	if (prov != NULL)
+		return prov;
 	pthread_mutex_lock(&node->prov_lock);
-	struct provision *prov = node->prov;
+	prov = atomic_load_explicit(&node->prov, memory_order_relaxed);
 	struct sql_settings set;
 	sql_settings_default(&set);
 	set.replica_wait_ms = (unsigned)node->cfg.db_replica_wait_ms;
@@ -287,7 +293,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 		provision_set_change_hook(prov, context_changed, node);
 		provision_set_user_change_hook(prov, user_changed, node);
 		provision_set_revoke_hook(prov, sessions_end, node);
-		node->prov = prov;
+		atomic_store_explicit(&node->prov, prov, memory_order_release);
 	}
 	pthread_mutex_unlock(&node->prov_lock);
 	return prov;
@@ -374,7 +380,8 @@ void node_deinit(struct node *node)
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
 		node_cluster_stop(node);
-		provision_close(&node->prov);
+		struct provision *prov = atomic_exchange(&node->prov, NULL);
+		provision_close(&prov);
 		admin_auth_destroy(&node->admin_auth);
 		password_set_limits(0, 0); /* the workers are gone */
 		sessions_destroy(&node->sessions);

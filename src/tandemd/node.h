@@ -27,7 +27,8 @@ struct node {
 	_Atomic uint64_t drain_wall_ms; /* when draining began; 0 before */
 	struct admin_auth *admin_auth;
 	pthread_mutex_t prov_lock;
-	struct provision *prov; /* opened on first use, so a node starts before its configdb */
+	/* opened on first use, so a node starts before its configdb; never replaced after */
+	struct provision *_Atomic prov;
 	struct sessions *sessions;
 	struct inval_bus *inval; /* cache invalidation: handlers here, the stream to the others */
 	/* [cluster] store = redis…: NULL with the memory store (node-cluster.c) */
