@@ -15,7 +15,6 @@
 #include "http-chunked.h"
 #include "http-server-private.h"
 #include "http-tls.h"
-#include "ioloop.h"
 
 void http_conn__send_continue(struct conn *c)
 {

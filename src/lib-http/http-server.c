@@ -13,7 +13,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -148,6 +147,8 @@ const char *http_server_address(struct http_server *server, unsigned i)
 {
 	return i < server->spec_count ? server->specs[i].bound : NULL;
 }
+
+/* ---------------------------------------------------------------- accept */
 
 /* The address the client connected to, for a request without Host (HTTP/1.0). */
 static void local_host(int fd, char *out, size_t size)

@@ -13,8 +13,8 @@
 #include "array.h"
 #include "cache.h"
 #include "filestore.h"
-#include "infostore.h"
 #include "folder-private.h"
+#include "infostore.h"
 #include "pool.h"
 
 /* Set once before threads start (folder_set_caches, folder_set_change_hook). */
