@@ -80,8 +80,8 @@ static void recv_done(struct ring_op *op, int res, unsigned flags)
 	http_conn__run(c);
 }
 
-/* write_response()'s in-memory part on a ring: one send (or sendmsg for head and body) in
-   flight, its completion moves the counters on. */
+/* http_conn__write_response()'s in-memory part on a ring: one send (or sendmsg for head and
+   body) in flight, its completion moves the counters on. */
 void http_conn__ring_send(struct conn *c, size_t head_left, size_t body_left)
 {
 	struct http_request *req = &c->req;

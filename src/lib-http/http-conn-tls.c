@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A TLS connection's handshake, reads and writes through OpenSSL (docs/internals/tls.md); the
-   state machine in http-server.c calls these where a plain connection makes a system call or
+   state machine in http-conn.c calls these where a plain connection makes a system call or
    a ring operation. */
 #include <errno.h>
 #include <unistd.h>
@@ -67,8 +67,8 @@ int http_conn__tls_read(struct conn *c, size_t room)
 	return -1;
 }
 
-/* write_response()'s in-memory part over TLS: the head, then the body, one SSL_write() each.
-   Returns 1 on progress, 0 when blocked, -1 on error. */
+/* http_conn__write_response()'s in-memory part over TLS: the head, then the body, one
+   SSL_write() each. Returns 1 on progress, 0 when blocked, -1 on error. */
 int http_conn__tls_write(struct conn *c, size_t head_left, size_t body_left)
 {
 	struct http_request *req = &c->req;

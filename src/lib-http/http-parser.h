@@ -69,7 +69,7 @@ struct http_head_scan {
 };
 
 /* Scanning state kept between calls while a head arrives in pieces. The same fields as
-   struct http_head_scan, kept flat because http-server.c reads scanned (0 = nothing of a
+   struct http_head_scan, kept flat because http-conn.c reads scanned (0 = nothing of a
    request seen yet). */
 struct http_request_parser {
 	const struct http_limits *limits;

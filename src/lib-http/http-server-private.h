@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTTP server's state shared by its files (http-server.c: the connection state machine,
-   threads and API; http-conn-tls.c: TLS I/O; http-conn-ring.c: io_uring I/O). Not for
+/* The HTTP server's state shared by its files (http-server.c: listeners, accept, threads;
+   http-conn.c: the connection state machine; http-conn-write.c: responses on the wire;
+   http-request.c and http-response.c: the application API; http-conn-tls.c: TLS I/O;
+   http-conn-ring.c: io_uring I/O; http-conn-guard.c: slow and greedy clients). Not for
    applications. */
 #ifndef TANDEM_HTTP_SERVER_PRIVATE_H
 #define TANDEM_HTTP_SERVER_PRIVATE_H
@@ -202,12 +204,28 @@ static inline void counter_inc(_Atomic uint64_t *c)
 	                      memory_order_relaxed);
 }
 
-/* http-server.c */
+/* http-server.c: the loop thread this thread runs, NULL on other threads. */
+extern __thread struct loop_thread *http_server__current_lt;
+
+/* http-conn.c */
 void http_conn__run(struct conn *c);
 void http_conn__borrow(struct conn *c);
 void http_conn__set_deadline(struct conn *c, uint64_t ms);
+void http_conn__recycle(struct buf *b);
+void http_conn__request_reset(struct conn *c);
+void http_conn__request_abort(struct http_request *req);
+void http_conn__free(struct conn *c);
+void http_conn__io(void *ctx, unsigned events);
+void http_conn__spares_free(struct loop_thread *lt);
+/* The loop thread's timer: timeouts, the minimum body rate, trimming idle connections. */
+void http_conn__sweep(void *ctx);
+
+/* http-conn-write.c */
+void http_conn__send_continue(struct conn *c);
 /* "\r\nDate: <IMF-fixdate>\r\n", formatted once per second per loop thread. */
 struct strv http_conn__date_line(struct loop_thread *lt);
+void http_conn__begin_response(struct conn *c);
+int http_conn__write_response(struct conn *c);
 
 /* http-conn-guard.c */
 /* A new connection fd from ss: counted under its source (*key_r, *counted_r) and true, or

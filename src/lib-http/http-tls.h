@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* TLS for the HTTP server: an OpenSSL server context per certificate, and the per-connection
-   calls http-server.c makes, so that only http-tls.c includes OpenSSL. */
+   calls the HTTP server's connections make, so that only http-tls.c includes OpenSSL. */
 #ifndef TANDEM_HTTP_TLS_H
 #define TANDEM_HTTP_TLS_H
 
@@ -25,7 +25,7 @@ void http_tls_ctx_ref(struct http_tls_ctx *ctx);
 /* Drops a reference and sets *ctx to NULL; NULL is a no-op. Thread-safe. */
 void http_tls_ctx_unref(struct http_tls_ctx **ctx);
 
-/* --- per connection: for http-server.c only --- */
+/* --- per connection: for the server's http-conn*.c only --- */
 
 /* Negative results of the calls below besides -1 (fatal: close without a TLS shutdown). */
 #define HTTP_TLS_WANT_READ  (-2) /* retry the same call once the socket is readable */
