@@ -244,6 +244,18 @@ def test_start_script_survives_a_drained_node_and_brings_it_back(workdir):
                 if any(a.endswith(f"/{drained}.ini") for a in argv)}
         assert len(pids) == 1, s.children
 
+        # Node verbs refuse the balancer's URL, naming the nodes' URLs, and drain nothing.
+        for verb in ("nodestatus", "drainnode"):
+            r = run_ctl(f"http://127.0.0.1:{ports['lb']}", verb, user="oxadminmaster",
+                        password="admin_master_password")
+            assert r.returncode == 1 and "this is a balancer" in r.stderr, r.stdout + r.stderr
+            for route, port in node_port.items():
+                assert f"{route} http://127.0.0.1:{port}" in r.stderr, r.stderr
+            assert "(LB-0421)" in r.stderr, r.stderr
+        for port in node_port.values():
+            status, health, _ = ApiClient(port).request("GET", "/health")
+            assert status == 200, health
+
         r = run_ctl(f"http://127.0.0.1:{node_port[drained]}", "drainnode",
                     user="oxadminmaster", password="admin_master_password")
         assert r.returncode == 0 and "is draining" in r.stdout, r.stdout + r.stderr
