@@ -837,10 +837,8 @@ static void refuse_node_path(struct proxy *p, struct http_request *req)
 	size_t n = balancer_snapshot(p->b, clock_mono_ms(), &infos);
 
 	buf_init_fixed(&b, text, sizeof(text));
-	buf_printf(&b,
-	           "this is a balancer: %.*s addresses one node and would reach any member; "
-	           "use a node's own URL",
-	           STRV_FMT(http_request_head(req)->path));
+	buf_append_str(&b, "this is a balancer: /admin/v1/node and /admin/v1/drain address one "
+	                   "node and would reach any member; use a node's own URL");
 	for (size_t i = 0; i < n && i < LISTED_MAX; i++)
 		buf_printf(&b, "%s %s http://%s", i == 0 ? ":" : ",", infos[i].route,
 		           infos[i].address);
