@@ -235,7 +235,7 @@ def test_start_script_survives_a_drained_node_and_brings_it_back(workdir):
 
     def check(s):
         out = s.output()
-        assert f"drain a node:" in out and "drainnode" in out, out[-3000:]
+        assert "drain a node:" in out and "drainnode" in out, out[-3000:]
         assert f"kill -USR1 {s.proc.pid}" in out, out[-3000:]
         api, body = login_alice(ports["lb"])
         drained = body["route"]
