@@ -4,7 +4,9 @@
 # defaults: a private Redis, two tandemd nodes (OX-1, OX-2) sharing one SQLite configdb, one
 # filestore and their sessions, and tandem-lb in front of them, all under ./tandem-data. The
 # first start provisions a demo context and users. Prints where to log in. Ctrl-C (or SIGTERM)
-# stops the balancer, drains the nodes, then stops Redis.
+# stops the balancer, drains the nodes, then stops Redis. A node that is drained
+# (`tandemctl drainnode`) exits while the rest keep serving; SIGUSR1 starts the nodes that are
+# down again. Redis keeps its data (append-only file), so sessions outlive a restart.
 #
 # Environment (all optional; the defaults are what the README describes):
 #   TANDEM_DATA        data directory                      (./tandem-data)
@@ -97,7 +99,7 @@ launch() { # name logfile argv...
   "$@" </dev/null >>"${log[$name]}" 2>&1 9>&- &
   pid[$name]=$!
   set +m
-  order+=("$name")
+  [[ " ${order[*]} " == *" $name "* ]] || order+=("$name")
 }
 
 # Fails the start when name has exited.
@@ -155,6 +157,7 @@ cleanup() {
   local code=$? nodes=() name
   set +e
   trap 'hurry=1' INT TERM HUP
+  trap '' USR1
   [ ${#pid[@]} -gt 0 ] || exit $code
   echo "stopping: balancer, then nodes (draining), then Redis"
   for name in "${order[@]}"; do
@@ -178,7 +181,8 @@ port $redis_port
 protected-mode yes
 daemonize no
 save ""
-appendonly no
+appendonly yes
+appendfsync everysec
 dir $data/redis
 logfile ""
 CONF
@@ -190,6 +194,38 @@ redis_ping() {
 wait_ready redis "PING" redis_ping
 
 # --- the nodes.
+declare -A node_port=()
+start_node() { launch "$1" "$logs/$1.log" "$bin/tandemd/tandemd" --config "$data/conf/$1.ini"; }
+node_health() { curl -sf -m 2 -o /dev/null "http://$host:${node_port[$1]}/health"; }
+
+# SIGUSR1: starts the nodes that are down again (a drained node exits), each within 30 s.
+revive=0
+trap 'revive=1' USR1
+revive_nodes() {
+  local route rc
+  revive=0
+  for route in "${!node_port[@]}"; do
+    [ -z "${pid[$route]:-}" ] || continue
+    echo "start.sh: starting $route again"
+    start_node "$route"
+    for _ in $(seq 300); do
+      if ! alive "${pid[$route]}" || node_health "$route"; then break; fi
+      sleep 0.1
+    done
+    if ! alive "${pid[$route]}"; then
+      rc=0
+      wait "${pid[$route]}" || rc=$?
+      unset "pid[$route]"
+      echo "start.sh: $route exited at start with status $rc; the other nodes keep serving" >&2
+      tail_log "$route"
+    elif node_health "$route"; then
+      echo "start.sh: $route is back on http://$host:${node_port[$route]}/"
+    else
+      echo "start.sh: $route: /health not ready after 30s, still starting" >&2
+    fi
+  done
+}
+
 if [ ! -e "$data/configdb.sqlite" ]; then
   "$bin/tandemctl/tandemctl" initconfigdb --configdb-url "sqlite://$data/configdb.sqlite" \
     --master-user "$master_user" --master-pass "$master_pass"
@@ -206,6 +242,9 @@ for port in "${node_ports[@]}"; do
 route = $route
 listen = $host:$port
 data_dir = $data/$route
+; a drained node keeps serving this long, so that the balancer (a check every 1s, 3 bad
+; in a row) moves new sessions elsewhere before the node stops listening
+drain_grace = 3s
 ; the balancer below connects from here: its X-Forwarded-For names the client
 trusted_proxies = $host/32
 [configdb]
@@ -218,12 +257,11 @@ store = redis://$host:$redis_port/0
 [log]
 file = $logs/$route.log
 INI
-  launch "$route" "$logs/$route.log" "$bin/tandemd/tandemd" --config "$conf"
+  node_port[$route]=$port
+  start_node "$route"
 done
-i=0
-for port in "${node_ports[@]}"; do
-  i=$((i + 1))
-  wait_ready "OX-$i" "/health" curl -sf -m 2 -o /dev/null "http://$host:$port/health"
+for route in "${!node_port[@]}"; do
+  wait_ready "$route" "/health" node_health "$route"
 done
 
 # --- the balancer, with its manager when this tandem-lb accepts an [admin] section.
@@ -298,21 +336,33 @@ Tandem is running on http://$listen/  (data in $data)
   master admin:    $master_user / $master_pass
   provisioning:    $bin/tandemctl/tandemctl --url http://$listen -A $master_user -P $master_pass listuser -c 1
   nodes:           ${nodes_text%, } (sessions shared through Redis on $host:$redis_port)
+  node verbs:      need a node's URL, not the balancer's (it refuses them), e.g.
+                     TANDEM_URL=http://$host:${node_ports[0]} $bin/tandemctl/tandemctl -A $master_user -P $master_pass nodestatus
+  drain a node:    $bin/tandemctl/tandemctl --url http://$host:${node_ports[0]} -A $master_user -P $master_pass drainnode
+                     (it stops taking new sessions, then exits; the other nodes keep serving)
+  bring it back:   kill -USR1 $$  (starts every node that is down again)
   balancer:        manager $manager_text
   logs:            $logs/
   stop:            Ctrl-C or kill -TERM $$ (stops the balancer, drains the nodes, stops Redis)
 
 EOT
 
-# Runs until a signal (the trap stops everything) or until a process dies on its own.
+# Runs until a signal (the trap stops everything) or until a process dies on its own. A node
+# that exits 0 has drained: the others keep serving and SIGUSR1 starts it again.
 while :; do
+  [ $revive = 0 ] || revive_nodes
   rc=0
   died=""
   wait -n -p died "${pid[@]}" || rc=$?
-  [ -n "$died" ] || continue
+  [ -n "${died:-}" ] || continue
   for name in "${!pid[@]}"; do
     [ "${pid[$name]}" = "$died" ] || continue
     unset "pid[$name]"
+    if [[ $name == OX-* ]] && [ $rc = 0 ]; then
+      echo "start.sh: $name has drained and exited; the other nodes keep serving." \
+        "To start it again: kill -USR1 $$"
+      continue 2
+    fi
     echo "start.sh: $name (pid $died) exited on its own with status $rc" >&2
     tail_log "$name"
   done

@@ -201,6 +201,8 @@ const char *http_status_reason(int status)
 		return "Range Not Satisfiable";
 	case 417:
 		return "Expectation Failed";
+	case 421:
+		return "Misdirected Request";
 	case 423:
 		return "Locked";
 	case 429:

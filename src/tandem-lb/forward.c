@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "lb-access.h"
+
 /* Literal field names as views: their lengths are known at compile time, so a compare of
    names of another length costs one branch (this runs for every field of every request). */
 #define NAME_IS(name, lit) strv_eq_ci((name), STRV_LIT(lit))
@@ -163,4 +165,13 @@ bool forward_method_idempotent(struct strv method)
 			return true;
 	}
 	return false;
+}
+
+bool forward_node_path(struct strv path)
+{
+	char norm[64];
+	/* Longer or malformed paths are none of these (the access rules judge malformed ones). */
+	if (!lb_access_normalise(path, norm, sizeof(norm)))
+		return false;
+	return strcmp(norm, "/admin/v1/node") == 0 || strcmp(norm, "/admin/v1/drain") == 0;
 }

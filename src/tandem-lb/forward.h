@@ -45,4 +45,11 @@ bool forward_response_field_dropped(const struct http_header *headers, size_t co
    may be sent again after a connection failed before any answer. */
 bool forward_method_idempotent(struct strv method);
 
+/* True if path (the request's origin-form path, without the query) addresses the node that
+   answers rather than the cluster: GET /admin/v1/node and POST /admin/v1/drain
+   (tandemctl nodestatus, drainnode). Through a balancer they would reach any one member, so
+   the proxy answers them itself. Compared after lb_access_normalise(), so that escapes or
+   dot segments cannot slip one past. */
+bool forward_node_path(struct strv path);
+
 #endif

@@ -826,6 +826,30 @@ static bool access_allowed(struct proxy *p, const struct proxy_settings *set,
 	return false;
 }
 
+/* A node verb sent to the balancer (forward_node_path()): 421 naming the members' URLs,
+   which is where the verb should go. The client already passed the /admin access rules. */
+static void refuse_node_path(struct proxy *p, struct http_request *req)
+{
+	enum { LISTED_MAX = 16 };
+	char text[2048];
+	struct buf b;
+	struct balancer_member_info *infos;
+	size_t n = balancer_snapshot(p->b, clock_mono_ms(), &infos);
+
+	buf_init_fixed(&b, text, sizeof(text));
+	buf_append_str(&b, "this is a balancer: /admin/v1/node and /admin/v1/drain address one "
+	                   "node and would reach any member; use a node's own URL");
+	for (size_t i = 0; i < n && i < LISTED_MAX; i++)
+		buf_printf(&b, "%s %s http://%s", i == 0 ? ":" : ",", infos[i].route,
+		           infos[i].address);
+	if (n > LISTED_MAX)
+		buf_printf(&b, " and %zu more", n - LISTED_MAX);
+	mem_free(&infos);
+	log_info("proxy", "%s: refused for %s: a node's own path", http_request_id(req),
+	         http_request_peer_ip(req));
+	http_response_error(req, 421, "LB-0421", text);
+}
+
 static void on_head(struct http_request *req, void *ctx)
 {
 	struct proxy *p = ctx;
@@ -841,6 +865,10 @@ static void on_head(struct http_request *req, void *ctx)
 	const struct proxy_settings *set = &gen->set;
 	if (set->access_count > 0 && !access_allowed(p, set, req))
 		return;
+	if (forward_node_path(head->path)) {
+		refuse_node_path(p, req);
+		return;
+	}
 	struct proxy_thread *pt = current_pt;
 	if (pt->generation != gen->number) {
 		upstream_thread_set_settings(pt->ut, &set->upstream);

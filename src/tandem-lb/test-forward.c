@@ -128,6 +128,20 @@ static void test_idempotent_methods(void)
 	test_assert(!forward_method_idempotent(STRV_LIT("get")));
 }
 
+static void test_node_paths(void)
+{
+	test_assert(forward_node_path(STRV_LIT("/admin/v1/node")));
+	test_assert(forward_node_path(STRV_LIT("/admin/v1/drain")));
+	test_assert(forward_node_path(STRV_LIT("/admin/v1/%64rain")));
+	test_assert(forward_node_path(STRV_LIT("//admin/./v1/x/../node")));
+	test_assert(forward_node_path(STRV_LIT("/admin/v1/node;x=1")));
+	test_assert(!forward_node_path(STRV_LIT("/admin/v1/nodes")));
+	test_assert(!forward_node_path(STRV_LIT("/admin/v1/cluster")));
+	test_assert(!forward_node_path(STRV_LIT("/admin/v1/node/x")));
+	test_assert(!forward_node_path(STRV_LIT("/api/v1/node")));
+	test_assert(!forward_node_path(STRV_LIT("/admin/v1/%zz")));
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -142,6 +156,7 @@ int main(void)
 	    {"absolute-form becomes origin-form", test_absolute_form_becomes_origin_form},
 	    {"response fields", test_response_fields},
 	    {"idempotent methods", test_idempotent_methods},
+	    {"node paths", test_node_paths},
 	    {NULL, NULL},
 	};
 	return test_run(cases);

@@ -26,7 +26,9 @@ int cmd_nodestatus(int argc, char **argv)
 	static const struct ctl_command cmd = {
 	    "nodestatus", "",
 	    "Shows the node at --url: route, state (ready or draining), version, start time and\n"
-	    "uptime, open connections and its drain settings. Needs the master admin.",
+	    "uptime, open connections and its drain settings. --url must be the node's own URL:\n"
+	    "tandem-lb refuses node verbs (LB-0421) and names its members' URLs. Needs the\n"
+	    "master admin.",
 	    no_options};
 	struct ctl_args args;
 	json_t *answer;
@@ -72,7 +74,8 @@ int cmd_drainnode(int argc, char **argv)
 	    "logins are refused while existing sessions keep working for [server] drain_grace;\n"
 	    "then the node stops listening, finishes in-flight requests (up to drain_timeout)\n"
 	    "and exits 0. Returns at once; asking a draining node again changes nothing.\n"
-	    "Needs the master admin.",
+	    "--url must be the node's own URL: tandem-lb refuses node verbs (LB-0421) and names\n"
+	    "its members' URLs. Needs the master admin.",
 	    no_options};
 	struct ctl_args args;
 	json_t *answer;

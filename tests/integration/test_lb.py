@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # tandem-lb's proxy in front of recording backends: what a member gets (headers re-serialised,
 # X-Forwarded-*, bodies streamed both ways), sticky routes, weights, states, failover,
-# and that malformed or smuggling requests never reach a member.
+# that malformed or smuggling requests never reach a member, and that node verbs
+# (/admin/v1/node, /admin/v1/drain) are refused with the members' URLs.
 import http.client
 import json
 import os
@@ -268,6 +269,33 @@ def test_access_rules_keep_paths_to_their_networks(workdir, recorders):
         assert rec.requests == [], "a refused request reached the member"
         for path in ("/administrator", "/api/v1/x", "/admin/v1/public/y"):
             assert route_of(lb.port, path=path) == "OX-1", path
+    finally:
+        stop_lb(lb)
+
+
+def test_node_verbs_are_answered_by_the_balancer_with_the_members_urls(workdir, recorders):
+    recs = recorders(2)
+    lb = start_lb(workdir, [(r.route, r.port, 50, "ready") for r in recs],
+                  extra="[access /admin]\nallow = 127.0.0.1/32\n")
+    try:
+        for method, path in (("GET", "/admin/v1/node"), ("POST", "/admin/v1/drain"),
+                             ("POST", "/admin/v1/%64rain"), ("GET", "/admin/./v1/x/../node")):
+            status, _, body = get(lb.port, path, method=method)
+            assert status == 421, (path, status, body)
+            error = json.loads(body)["error"]
+            assert error["code"] == "LB-0421", error
+            assert "this is a balancer" in error["message"], error
+            for r in recs:
+                assert f"{r.route} http://127.0.0.1:{r.port}" in error["message"], error
+        assert all(r.requests == [] for r in recs), "a node verb reached a member"
+        # Other admin paths pass; the access rules still come first.
+        assert route_of(lb.port, path="/admin/v1/cluster") in ("OX-1", "OX-2")
+        c = http.client.HTTPConnection("127.0.0.1", lb.port, timeout=30,
+                                       source_address=("127.0.0.2", 0))
+        c.request("GET", "/admin/v1/node")
+        r = c.getresponse()
+        assert r.status == 403 and b"127.0.0.1" not in r.read()
+        c.close()
     finally:
         stop_lb(lb)
 

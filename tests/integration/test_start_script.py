@@ -2,7 +2,8 @@
 # scripts/start.sh for real, against the ASan build on ports chosen at run time: Redis, two
 # nodes and the balancer come up, alice logs in through the balancer and her session works on
 # both nodes, SIGTERM to the script stops every process it started, and a second start reuses
-# the data without provisioning again.
+# the data (her session too: Redis keeps it) without provisioning again. A node drained with
+# tandemctl exits while the rest keep serving, and SIGUSR1 brings it back.
 import base64
 import json
 import os
@@ -14,8 +15,9 @@ import time
 import urllib.error
 import urllib.request
 
+from cluster_setup import wait_for
 from conftest import BUILD, ROOT, free_port
-from provisioning import ApiClient
+from provisioning import ApiClient, run_ctl
 from redis_harness import require_redis
 
 START = os.path.join(ROOT, "scripts", "start.sh")
@@ -157,7 +159,8 @@ def login_alice(lb_port):
     return api, body
 
 
-def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
+def start_env(workdir):
+    """(ports, data directory, environment) for a start.sh on ports chosen now."""
     require_redis()
     ports = {name: free_port() for name in ("lb", "admin", "ox1", "ox2", "redis")}
     assert len(set(ports.values())) == len(ports)
@@ -167,6 +170,11 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
                TANDEM_ADMIN_PORT=str(ports["admin"]),
                TANDEM_NODE_PORTS=f"{ports['ox1']} {ports['ox2']}",
                TANDEM_REDIS_PORT=str(ports["redis"]))
+    return ports, data, env
+
+
+def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
+    ports, data, env = start_env(workdir)
     first = {}
 
     def check_first(s):
@@ -176,6 +184,7 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
         assert f"OX-2 http://127.0.0.1:{ports['ox2']}/" in out
         api, body = login_alice(ports["lb"])
         first["user_id"] = body["user_id"]
+        first["api"] = api
         status, me, _ = api.request("GET", "/api/v1/session")
         assert status == 200 and me["login"] == "alice", me
         # The session lives in the private Redis: each node takes it directly.
@@ -209,9 +218,71 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
 
     def check_second(s):
         assert "provisioning the demo context" not in s.output()
+        # Redis kept the first run's session: alice is still logged in.
+        status, me, _ = first["api"].request("GET", "/api/v1/session")
+        assert status == 200 and me["user_id"] == first["user_id"], me
         _, body = login_alice(ports["lb"])
         assert body["user_id"] == first["user_id"]
 
     run_and_stop(env, ports, check_second)
     with open(os.path.join(data, "cookie_salt")) as f:
         assert f.read() == salt
+
+
+def test_start_script_survives_a_drained_node_and_brings_it_back(workdir):
+    ports, _, env = start_env(workdir)
+    node_port = {"OX-1": ports["ox1"], "OX-2": ports["ox2"]}
+
+    def check(s):
+        out = s.output()
+        assert "drain a node:" in out and "drainnode" in out, out[-3000:]
+        assert f"kill -USR1 {s.proc.pid}" in out, out[-3000:]
+        api, body = login_alice(ports["lb"])
+        drained = body["route"]
+        other = "OX-2" if drained == "OX-1" else "OX-1"
+        pids = {pid for pid, argv in s.find_children().items()
+                if any(a.endswith(f"/{drained}.ini") for a in argv)}
+        assert len(pids) == 1, s.children
+
+        # Node verbs refuse the balancer's URL, naming the nodes' URLs, and drain nothing.
+        for verb in ("nodestatus", "drainnode"):
+            r = run_ctl(f"http://127.0.0.1:{ports['lb']}", verb, user="oxadminmaster",
+                        password="admin_master_password")
+            assert r.returncode == 1 and "this is a balancer" in r.stderr, r.stdout + r.stderr
+            for route, port in node_port.items():
+                assert f"{route} http://127.0.0.1:{port}" in r.stderr, r.stderr
+            assert "(LB-0421)" in r.stderr, r.stderr
+        for port in node_port.values():
+            status, health, _ = ApiClient(port).request("GET", "/health")
+            assert status == 200, health
+
+        r = run_ctl(f"http://127.0.0.1:{node_port[drained]}", "drainnode",
+                    user="oxadminmaster", password="admin_master_password")
+        assert r.returncode == 0 and "is draining" in r.stdout, r.stdout + r.stderr
+        s.wait_line(f"start.sh: {drained} has drained and exited", timeout=90)
+        assert not alive(pids.pop()) and not listening(node_port[drained])
+        assert s.proc.poll() is None
+        # The cluster keeps serving through the balancer: alice's session fails over, and a
+        # new login lands on the node that is left.
+        status, me, _ = api.request("GET", "/api/v1/session")
+        assert status == 200 and me["route"] == other, me
+        bob = ApiClient(ports["lb"])
+        status, body, _ = bob.login("bob", "bob_password")
+        assert status == 200 and body["route"] == other, body
+
+        os.kill(s.proc.pid, signal.SIGUSR1)
+        s.wait_line(f"start.sh: {drained} is back on http://127.0.0.1:{node_port[drained]}/",
+                    timeout=90)
+        names = sorted(os.path.basename(argv[0].split()[0])
+                       for argv in s.find_children().values())
+        assert names == ["redis-server", "tandem-lb", "tandemd", "tandemd"], s.children
+        # It serves again: directly, and through the balancer for the sessions it made.
+        node = ApiClient(node_port[drained])
+        node.session, node.cookies = api.session, dict(api.cookies)
+        status, me, _ = node.request("GET", "/api/v1/session")
+        assert status == 200 and me["route"] == drained, me
+        wait_for(f"the balancer sends {drained}'s sessions to it again",
+                 lambda: api.request("GET", "/api/v1/session")[1].get("route") == drained,
+                 timeout=30)
+
+    run_and_stop(env, ports, check)
