@@ -222,6 +222,13 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 	}
 	memcpy(id, idv.ptr, SESSION_ID_LEN);
 	id[SESSION_ID_LEN] = '\0';
+	/* No secret cookie at all says nothing about the session (the client knows it sent none)
+	   and is answered before the store is asked; a wrong or foreign one below looks expired. */
+	if (!http_cookie_any(http_request_head(req), "tandem-secret-")) {
+		*why_r = "the secret cookie is missing (tandem-secret-…, set by the login; send "
+		         "it with every call)";
+		return 0;
+	}
 	if (atomic_load(&s->pending_count) > 0 && flush_pending(s) < 0) {
 		*why_r = session_store_error();
 		return -1;
@@ -264,7 +271,8 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 }
 
 /* Validates req's session and answers the refusal itself: 401 for a session that does not
-   exist (any kind of mismatch), 503 when the store could not be asked. */
+   exist (any kind of mismatch) or without any secret cookie, 503 when the store could not be
+   asked. */
 static bool session_check(struct sessions *s, struct http_request *req, struct session *sess_r)
 {
 	const char *why;
