@@ -64,6 +64,26 @@ def test_a_session_made_on_one_node_works_on_the_other(cluster):
     assert thief.request("GET", "/api/v1/session")[0] == 401
 
 
+def test_without_cookie_salt_the_nodes_agree_on_one_through_redis(workdir, redis_server):  # noqa: F811
+    key = "tandem:t:v1:cookie-salt"
+    c = start_cluster(workdir, redis_server.url, salt=None)
+    admin = redis_server.connect()
+    try:
+        alice = login(c, "alice", node=0)
+        assert ok(on(alice, c.nodes[1]), "GET", "/api/v1/session")["route"] == "OX-2"
+        bob = login(c, "bob", node=1)
+        assert ok(on(bob, c.nodes[0]), "GET", "/api/v1/session")["route"] == "OX-1"
+        salt = admin.command("GET", key)
+        assert isinstance(salt, str) and len(salt) == 32, salt
+        # a node started later reads the stored salt and never replaces it
+        c.start_node("OX-3")
+        assert ok(on(alice, c.nodes[2]), "GET", "/api/v1/session")["route"] == "OX-3"
+        assert admin.command("GET", key) == salt
+    finally:
+        admin.close()
+        c.stop()
+
+
 def test_a_share_made_on_node_1_is_seen_on_node_2_at_the_next_request(cluster):
     alice = login(cluster, "alice", node=0)
     bob = login(cluster, "bob", node=1)
