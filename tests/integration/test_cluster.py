@@ -15,7 +15,7 @@ import pytest
 
 from fixtures_redis import redis_sentinel, redis_server  # noqa: F401  (pytest fixtures)
 from conftest import scrape_metrics
-from cluster_setup import login, start_cluster
+from cluster_setup import login, start_cluster, wait_for
 from provisioning import ApiClient, run_ctl
 
 @pytest.fixture
@@ -81,6 +81,26 @@ def test_without_cookie_salt_the_nodes_agree_on_one_through_redis(workdir, redis
         assert admin.command("GET", key) == salt
     finally:
         admin.close()
+        c.stop()
+
+
+def test_without_cookie_salt_a_node_started_while_redis_is_down_agrees_later(
+        workdir, redis_server):  # noqa: F811
+    redis_server.terminate()
+    c = start_cluster(workdir, redis_server.url, nodes=1, salt=None, users=("alice",))
+    try:
+        st, body, _ = ApiClient(c.nodes[0].port).login("alice", "alice_pw")
+        assert st == 503, body
+        assert "agreeing on the cookie salt" in body["error"]["message"], body
+        redis_server.restart()
+        wait_for("a login once Redis is back",
+                 lambda: ApiClient(c.nodes[0].port).login("alice", "alice_pw")[0] == 200)
+        admin = redis_server.connect()
+        try:
+            assert len(admin.command("GET", "tandem:t:v1:cookie-salt")) == 32
+        finally:
+            admin.close()
+    finally:
         c.stop()
 
 
