@@ -64,7 +64,8 @@ def test_a_session_made_on_one_node_works_on_the_other(cluster):
     assert thief.request("GET", "/api/v1/session")[0] == 401
 
 
-def test_without_cookie_salt_the_nodes_agree_on_one_through_redis(workdir, redis_server):  # noqa: F811
+def test_without_cookie_salt_the_nodes_agree_on_one_through_redis(
+        workdir, redis_server):  # noqa: F811
     key = "tandem:t:v1:cookie-salt"
     c = start_cluster(workdir, redis_server.url, salt=None)
     admin = redis_server.connect()
