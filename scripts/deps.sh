@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Tandem builds, runs and tests with. Idempotent: does nothing
 # when everything is present. Usage: scripts/deps.sh [build|run|test|bench]...
-# (build is always included; run adds what scripts/start.sh runs besides Tandem itself)
+# (build is always included; run adds what scripts/start.sh runs besides Tandem itself, and jq
+# for docs/quickstart.md)
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
        libmariadb-dev libjansson-dev libssl-dev libhiredis-dev liburing-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
-      mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy)
-run=(redis-server)
+      mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq)
+run=(redis-server jq)
 bench=(wrk nginx-light haproxy apache2)
 
 want=("${build[@]}")

@@ -46,7 +46,10 @@ size_t http_url_decode(struct strv in, char *out)
 	return o;
 }
 
-struct strv http_cookie_get(const struct http_request_head *head, const char *name)
+/* The first cookie whose name is name (whole_name) or starts with it: its value, or
+   STRV_NULL. */
+static struct strv cookie_find(const struct http_request_head *head, const char *name,
+                               bool whole_name)
 {
 	size_t nlen = strlen(name);
 	for (size_t i = 0; i < head->header_count; i++) {
@@ -56,10 +59,23 @@ struct strv http_cookie_get(const struct http_request_head *head, const char *na
 		while (rest.len > 0) {
 			strv_split(rest, ';', &part, &rest);
 			part = strv_trim(part);
-			if (part.len > nlen && memcmp(part.ptr, name, nlen) == 0 &&
-			    part.ptr[nlen] == '=')
-				return strv_make(part.ptr + nlen + 1, part.len - nlen - 1);
+			if (part.len <= nlen || memcmp(part.ptr, name, nlen) != 0)
+				continue;
+			const char *eq = memchr(part.ptr + nlen, '=', part.len - nlen);
+			if (eq == NULL || (whole_name && eq != part.ptr + nlen))
+				continue;
+			return strv_make(eq + 1, part.len - (size_t)(eq + 1 - part.ptr));
 		}
 	}
 	return STRV_NULL;
+}
+
+struct strv http_cookie_get(const struct http_request_head *head, const char *name)
+{
+	return cookie_find(head, name, true);
+}
+
+bool http_cookie_any(const struct http_request_head *head, const char *prefix)
+{
+	return cookie_find(head, prefix, false).ptr != NULL;
 }

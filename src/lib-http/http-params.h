@@ -17,5 +17,7 @@ bool http_query_get(struct strv query, const char *name, struct strv *value_r);
 size_t http_url_decode(struct strv in, char *out);
 /* The value of cookie name from the request's Cookie headers, or STRV_NULL. */
 struct strv http_cookie_get(const struct http_request_head *head, const char *name);
+/* Whether the request sent a cookie whose name starts with prefix. */
+bool http_cookie_any(const struct http_request_head *head, const char *prefix);
 
 #endif

@@ -507,7 +507,12 @@ static void check_balancer(struct problems *p, struct lb_config *lc)
 	    duration(p, cfg, "balancer", "health_interval", 100, 3600000, "between 100ms and 1h");
 	lc->health_rise = uint_key(p, cfg, "balancer", "health_rise", 1, 100);
 	lc->health_fall = uint_key(p, cfg, "balancer", "health_fall", 1, 100);
+	/* Unset, the timeout is the smaller of 1 s and the interval: a check must end before
+	   the next one starts, and setting only a short interval is no mistake. */
 	lc->health_timeout_ms = config_get_duration_ms(cfg, "balancer", "health_timeout");
+	if (!config_is_set(cfg, "balancer", "health_timeout") &&
+	    lc->health_timeout_ms > lc->health_interval_ms)
+		lc->health_timeout_ms = lc->health_interval_ms;
 	if (lc->health_timeout_ms < 10 || lc->health_timeout_ms > lc->health_interval_ms)
 		problem(p,
 		        config_is_set(cfg, "balancer", "health_timeout")

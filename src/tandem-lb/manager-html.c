@@ -4,6 +4,7 @@
    the member table is escaped, even fields that validation keeps harmless today. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "http-server.h"
 #include "lb-state.h"
@@ -58,6 +59,7 @@ static void head(struct buf *out, const char *title)
 	               "th{background:#f3f3f3}\n"
 	               "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 	               ".up{color:#070}.down,.err{color:#b00;font-weight:bold}.note{color:#666}\n"
+	               ".done{background:#eef7ee;border:1px solid #9c9;padding:.4em .6em}\n"
 	               "form{display:inline;margin:0}\n"
 	               "input[type=number]{width:4.5em}\n"
 	               "fieldset{display:inline-block;border:1px solid #ccc}\n"
@@ -104,6 +106,32 @@ static void number_cell(struct buf *out, uint64_t v)
 {
 	buf_append_lit(out, "<td class=\"n\">");
 	buf_append_u64(out, v);
+	buf_append_lit(out, "</td>");
+}
+
+void manager__human_bytes(struct buf *out, uint64_t bytes)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (bytes < 1024) {
+		buf_printf(out, "%" PRIu64 " B", bytes);
+		return;
+	}
+	size_t u = 0;
+	uint64_t whole = bytes / 1024, rest = bytes % 1024;
+	while (whole >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		rest = whole % 1024;
+		whole /= 1024;
+		u++;
+	}
+	uint64_t tenth = rest * 10 / 1024; /* rounded down: never shows more than there is */
+	buf_printf(out, "%" PRIu64 ".%" PRIu64 " %s", whole, tenth, units[u]);
+}
+
+/* Human units, the exact count as the cell's tooltip. */
+static void bytes_cell(struct buf *out, uint64_t v)
+{
+	buf_printf(out, "<td class=\"n\" title=\"%" PRIu64 " bytes\">", v);
+	manager__human_bytes(out, v);
 	buf_append_lit(out, "</td>");
 }
 
@@ -161,8 +189,8 @@ static void member_row(struct buf *out, const struct manager_page *p,
 	number_cell(out, info->requests);
 	number_cell(out, info->in_flight);
 	number_cell(out, info->errors);
-	number_cell(out, info->bytes_in);
-	number_cell(out, info->bytes_out);
+	bytes_cell(out, info->bytes_in);
+	bytes_cell(out, info->bytes_out);
 	buf_append_lit(out, "<td>");
 	if (info->last_check_ms == 0) {
 		buf_append_lit(out, "<span class=\"note\">none yet</span>");
@@ -176,7 +204,41 @@ static void member_row(struct buf *out, const struct manager_page *p,
 	}
 	buf_append_lit(out, "</td>\n<td>");
 	form_open(out, p->csrf, "remove", info->route);
-	buf_append_lit(out, "<button>Remove</button></form></td></tr>\n");
+	buf_append_lit(out, "<button>Remove&hellip;</button></form></td></tr>\n");
+}
+
+static const struct balancer_member_info *find(const struct manager_page *p, const char *route)
+{
+	for (size_t i = 0; i < p->count; i++) {
+		if (strcmp(p->members[i].route, route) == 0)
+			return &p->members[i];
+	}
+	return NULL;
+}
+
+/* What the last form changed, told from the members as they are now. */
+static void done_note(struct buf *out, const struct manager_page *p)
+{
+	const struct balancer_member_info *m = find(p, p->done_route);
+	buf_append_lit(out, "<p class=\"done\" role=\"status\">Done: ");
+	esc(out, p->done_route);
+	if (strcmp(p->done, "remove") == 0) {
+		buf_append_lit(out, " removed");
+	} else if (m == NULL) {
+		buf_append_lit(out, " changed, and gone meanwhile");
+	} else if (strcmp(p->done, "state") == 0) {
+		buf_append_lit(out, "&rsquo;s state is now <b>");
+		esc(out, balancer_state_name(m->state));
+		buf_append_lit(out, "</b>");
+	} else if (strcmp(p->done, "loadfactor") == 0) {
+		buf_printf(out, "&rsquo;s load factor is now <b>%u</b>", m->loadfactor);
+	} else {
+		buf_append_lit(out, " added: ");
+		esc(out, m->address);
+		buf_printf(out, ", load factor %u, state ", m->loadfactor);
+		esc(out, balancer_state_name(m->state));
+	}
+	buf_append_lit(out, ".</p>\n");
 }
 
 void manager__html_page(struct buf *out, const struct manager_page *p)
@@ -188,6 +250,8 @@ void manager__html_page(struct buf *out, const struct manager_page *p)
 	           "</b>. %zu member%s. <a href=\"/manager/\">Refresh</a> &middot; JSON: "
 	           "<a href=\"/manager/v1/members\">/manager/v1/members</a></p>\n",
 	           p->count, p->count == 1 ? "" : "s");
+	if (p->done != NULL && p->done_route != NULL)
+		done_note(out, p);
 
 	buf_append_lit(out, "<table>\n<thead><tr><th>Route</th><th>Address</th><th>Origin</th>"
 	                    "<th>State</th><th>Effective</th><th>Health</th><th>Load factor</th>"
@@ -217,6 +281,26 @@ void manager__html_page(struct buf *out, const struct manager_page *p)
 	                    "traffic), drain (only sticky traffic), maint (nothing, health checks "
 	                    "go on), disabled (nothing, no checks), standby (only while no ready "
 	                    "member is usable).</p>\n</body></html>\n");
+}
+
+void manager__html_confirm_remove(struct buf *out, const char *csrf,
+                                  const struct balancer_member_info *member)
+{
+	head(out, "Remove a member? - tandem-lb balancer manager");
+	buf_append_lit(out, "<h1>Remove member ");
+	esc(out, member->route);
+	buf_append_lit(out, "?</h1>\n<p>");
+	esc(out, member->route);
+	buf_append_lit(out, " (");
+	esc(out, member->address);
+	buf_append_lit(out, ") leaves the balancer at once: no new requests go to it, and its "
+	                    "sticky sessions go to the other members. To keep its sessions, set "
+	                    "its state to <b>drain</b> instead.</p>\n");
+	form_open(out, csrf, "remove", member->route);
+	buf_append_lit(out, "<input type=\"hidden\" name=\"confirm\" value=\"yes\">"
+	                    "<button>Remove ");
+	esc(out, member->route);
+	buf_append_lit(out, "</button></form> <a href=\"/manager/\">Cancel</a>\n</body></html>\n");
 }
 
 void manager__html_error(struct buf *out, int status, const char *code, const char *message)

@@ -792,6 +792,24 @@ static void html_error(struct http_request *req, int status, const char *code, c
 	buf_free(&html);
 }
 
+static const char *const form_actions[] = {"state", "loadfactor", "add", "remove"};
+
+/* The page's ?done=ACTION&route=ROUTE (set by the redirect after a form's change): the
+   action as one of form_actions and the route, both only when valid. */
+static void page_done(struct http_request *req, struct manager_page *p)
+{
+	struct strv query = http_request_head(req)->query, action, route;
+	p->done = p->done_route = NULL;
+	if (!http_query_get(query, "done", &action) || !http_query_get(query, "route", &route) ||
+	    !balancer_route_valid(route))
+		return;
+	for (size_t i = 0; i < sizeof(form_actions) / sizeof(form_actions[0]); i++) {
+		if (strv_eq_cstr(action, form_actions[i]))
+			p->done = form_actions[i];
+	}
+	p->done_route = pool_strndup(http_request_pool(req), route.ptr, route.len);
+}
+
 static void page(struct manager *m, struct http_request *req, const char *user)
 {
 	struct manager_page p;
@@ -800,6 +818,7 @@ static void page(struct manager *m, struct http_request *req, const char *user)
 	struct balancer_member_info *infos;
 
 	csrf_token(m, user, token);
+	page_done(req, &p);
 	p.now_ms = clock_mono_ms();
 	p.count = balancer_snapshot(m->b, p.now_ms, &infos);
 	p.members = infos;
@@ -835,6 +854,26 @@ static bool parse_loadfactor(const char *s, unsigned *lf_r)
 		return false;
 	*lf_r = (unsigned)v;
 	return true;
+}
+
+/* Remove without confirm=yes: a page that asks, since the page runs no script (CSP). */
+static void confirm_remove(struct manager *m, struct http_request *req, const char *user,
+                           const char *route)
+{
+	struct balancer_member_info info;
+	char token[MANAGER_CSRF_TOKEN_MAX];
+	if (!member_exists(m, route, &info)) {
+		char msg[100];
+		snprintf(msg, sizeof(msg), "no member %s", route);
+		html_error(req, 404, "LB-0404", msg);
+		return;
+	}
+	csrf_token(m, user, token);
+	struct buf html;
+	buf_init(&html, 64 * 1024);
+	manager__html_confirm_remove(&html, token, &info);
+	reply_html(req, 200, &html);
+	buf_free(&html);
 }
 
 static void form(struct manager *m, struct http_request *req, const char *user)
@@ -897,7 +936,13 @@ static void form(struct manager *m, struct http_request *req, const char *user)
 		else
 			op_add(m, user, route, value, lf, state, &r);
 	} else if (strcmp(action, "remove") == 0) {
-		op_remove(m, user, route, &r);
+		const char *confirm = form_field(req, body, "confirm");
+		if (confirm != NULL && strcmp(confirm, "yes") == 0) {
+			op_remove(m, user, route, &r);
+		} else {
+			confirm_remove(m, req, user, route);
+			return;
+		}
 	} else {
 		op_fail(&r, 400, "LB-0400", "action must be state, loadfactor, add or remove");
 	}
@@ -905,7 +950,8 @@ static void form(struct manager *m, struct http_request *req, const char *user)
 		html_error(req, r.status, r.code, r.message);
 		return;
 	}
-	http_response_header(req, "Location", "/manager/");
+	/* action and route are checked above: nothing in them needs escaping */
+	http_response_headerf(req, "Location", "/manager/?done=%s&route=%s", action, route);
 	http_response_simple(req, 303, "text/plain; charset=utf-8", "See /manager/\n", 14);
 }
 
@@ -933,6 +979,10 @@ static void dispatch(struct manager *m, struct http_request *req, const char *us
 			page(m, req, user);
 		else
 			method_not_allowed(req, "GET");
+	} else if (strv_eq_cstr(path, "/")) {
+		/* the admin listener serves only the manager: its root leads to the page */
+		http_response_header(req, "Location", "/manager/");
+		http_response_simple(req, 302, "text/plain; charset=utf-8", "See /manager/\n", 14);
 	} else if (strv_eq_cstr(path, "/manager/form")) {
 		if (is(method, "POST"))
 			form(m, req, user);

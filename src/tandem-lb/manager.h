@@ -76,12 +76,21 @@ struct manager_page {
 	const char *user;
 	const char *csrf; /* token for the forms */
 	uint64_t now_ms;  /* the snapshot's monotonic time */
+	/* after a form's change (POST, redirect, GET): its action ("state", "loadfactor",
+	   "add", "remove") and route, both checked; NULL otherwise */
+	const char *done;
+	const char *done_route;
 };
 
 /* "config", "manager" (added through the manager) or "discovery". */
 const char *manager__origin(const struct balancer_member_info *info, const struct lb_state *state);
 /* Appends the manager page (a complete HTML document; every value escaped). */
 void manager__html_page(struct buf *out, const struct manager_page *page);
+/* Appends the page that asks to confirm removing member (the form posts confirm=yes). */
+void manager__html_confirm_remove(struct buf *out, const char *csrf,
+                                  const struct balancer_member_info *member);
+/* Appends a byte count in human units ("512 B", "1.5 KiB", "3.2 GiB"). */
+void manager__human_bytes(struct buf *out, uint64_t bytes);
 /* Appends a small HTML page for a failed form submission, with a link back. */
 void manager__html_error(struct buf *out, int status, const char *code, const char *message);
 /* Appends s with & < > " ' escaped. */

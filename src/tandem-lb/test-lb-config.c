@@ -102,6 +102,20 @@ static void test_defaults(void)
 	lb_config_free(&lc); /* NULL: no-op */
 }
 
+static void test_short_health_interval(void)
+{
+	/* only the interval set below 1 s: the timeout follows it instead of refusing */
+	struct lb_config *lc = load_ok(__LINE__, MEMBER "[balancer]\nhealth_interval = 200ms\n");
+	if (lc != NULL)
+		test_assert(lc->health_interval_ms == 200 && lc->health_timeout_ms == 200);
+	lb_config_free(&lc);
+	lc = load_ok(__LINE__,
+	             MEMBER "[balancer]\nhealth_interval = 200ms\nhealth_timeout = 50ms\n");
+	if (lc != NULL)
+		test_assert(lc->health_interval_ms == 200 && lc->health_timeout_ms == 50);
+	lb_config_free(&lc);
+}
+
 static void test_full(void)
 {
 	struct lb_config *lc = load_ok(
@@ -231,8 +245,8 @@ static void test_errors(void)
 	    "fragment)");
 	BAD(MEMBER "[balancer]\nhealth_rise = 0\n",
 	    "@:4: [balancer] health_rise must be between 1 and 100");
-	BAD(MEMBER "[balancer]\nhealth_interval = 500ms\n",
-	    "@:4: [balancer] health_timeout must be between 10ms and health_interval");
+	BAD(MEMBER "[balancer]\nhealth_interval = 500ms\nhealth_timeout = 1s\n",
+	    "@:5: [balancer] health_timeout must be between 10ms and health_interval");
 	BAD(MEMBER "[balancer]\nhealth_timeout = 2s\n",
 	    "@:4: [balancer] health_timeout must be between 10ms and health_interval");
 	BAD(MEMBER "[balancer]\nconnect_timeout = 2m\n",
@@ -429,6 +443,7 @@ int main(void)
 	static const struct test_case cases[] = {
 	    {"defaults", test_defaults},
 	    {"full", test_full},
+	    {"short_health_interval", test_short_health_interval},
 	    {"errors", test_errors},
 	    {"default_access_rules", test_default_access_rules},
 	    {"slow_client_settings", test_slow_client_settings},

@@ -660,7 +660,38 @@ static void html_page(void)
 	test_assert_int_eq(send_call(&fx, &bare, &resp), 200);
 	test_assert(strstr(resp.body.data, "OX-1") != NULL);
 	http_client_response_free(&resp);
+
+	/* the admin listener's root leads to the page */
+	struct call root = {"GET", "/", USER, PASSWORD, NULL, NULL, NULL};
+	test_assert_int_eq(send_call(&fx, &root, &resp), 302);
+	test_assert(strv_eq_cstr(http_client_response_header(&resp, "Location"), "/manager/"));
+	http_client_response_free(&resp);
 	teardown(&fx);
+}
+
+static void human_bytes(void)
+{
+	static const struct {
+		uint64_t bytes;
+		const char *text;
+	} cases[] = {
+	    {0, "0 B"},
+	    {1023, "1023 B"},
+	    {1024, "1.0 KiB"},
+	    {1536, "1.5 KiB"},
+	    {1048575, "1023.9 KiB"},
+	    {1048576, "1.0 MiB"},
+	    {UINT64_C(5) * 1024 * 1024 * 1024 + UINT64_C(300) * 1024 * 1024, "5.2 GiB"},
+	    {UINT64_MAX, "15.9 EiB"},
+	};
+	struct buf b;
+	buf_init(&b, 64);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		manager__human_bytes(&b, cases[i].bytes);
+		test_assert_str_eq(b.data, cases[i].text);
+	}
+	buf_free(&b);
 }
 
 static void html_escaping(void)
@@ -697,7 +728,7 @@ static void form_post(void)
 	struct fixture fx;
 	struct balancer_member_info mi;
 	struct http_client_response resp;
-	char token[128], body[1024], location[64];
+	char token[128], body[1024], location[128];
 
 	setup(&fx, NULL, false);
 	struct call c = {"GET", "/manager/", USER, PASSWORD, NULL, NULL, NULL};
@@ -707,12 +738,24 @@ static void form_post(void)
 
 	snprintf(body, sizeof(body), "csrf=%s&action=state&route=OX-1&value=drain", token);
 	test_assert_int_eq(post_form(&fx, body, location, sizeof(location)), 303);
-	test_assert_str_eq(location, "/manager/");
+	test_assert_str_eq(location, "/manager/?done=state&route=OX-1");
 	test_assert(info(&fx, "OX-1", &mi) && mi.state == BALANCER_DRAIN);
+	/* the page the redirect leads to says what changed */
+	struct call after = {"GET", location, USER, PASSWORD, NULL, NULL, NULL};
+	test_assert_int_eq(send_call(&fx, &after, &resp), 200);
+	test_assert(strstr(resp.body.data, "Done: OX-1&rsquo;s state is now <b>drain</b>.") !=
+	            NULL);
+	http_client_response_free(&resp);
 
 	snprintf(body, sizeof(body), "route=OX-2&action=loadfactor&value=75&csrf=%s", token);
-	test_assert_int_eq(post_form(&fx, body, NULL, 0), 303);
+	test_assert_int_eq(post_form(&fx, body, location, sizeof(location)), 303);
+	test_assert_str_eq(location, "/manager/?done=loadfactor&route=OX-2");
 	test_assert(info(&fx, "OX-2", &mi) && mi.loadfactor == 75);
+	after.path = location;
+	test_assert_int_eq(send_call(&fx, &after, &resp), 200);
+	test_assert(strstr(resp.body.data, "Done: OX-2&rsquo;s load factor is now <b>75</b>.") !=
+	            NULL);
+	http_client_response_free(&resp);
 
 	/* add: value is the URL, percent-encoded as browsers send it */
 	snprintf(body, sizeof(body),
@@ -723,10 +766,42 @@ static void form_post(void)
 	test_assert(info(&fx, "OX-5", &mi) && mi.loadfactor == 40 && mi.state == BALANCER_MAINT);
 	test_assert_str_eq(mi.address, "127.0.0.1:9005");
 
+	/* remove asks first (the page runs no script to confirm), then removes */
 	snprintf(body, sizeof(body), "csrf=%s&action=remove&route=OX-5", token);
-	test_assert_int_eq(post_form(&fx, body, NULL, 0), 303);
+	struct call ask = {
+	    "POST", "/manager/form", USER, PASSWORD, NULL, "application/x-www-form-urlencoded",
+	    body};
+	test_assert_int_eq(send_call(&fx, &ask, &resp), 200);
+	test_assert(strstr(resp.body.data, "<h1>Remove member OX-5?</h1>") != NULL);
+	test_assert(strstr(resp.body.data, "127.0.0.1:9005") != NULL);
+	test_assert(strstr(resp.body.data, "name=\"confirm\" value=\"yes\"") != NULL);
+	test_assert(strstr(resp.body.data, "name=\"route\" value=\"OX-5\"") != NULL);
+	test_assert(strstr(resp.body.data, "href=\"/manager/\">Cancel</a>") != NULL);
+	test_assert(strstr(resp.body.data, "<script") == NULL);
+	http_client_response_free(&resp);
+	test_assert(info(&fx, "OX-5", &mi));
+	test_assert_int_eq(fx.changes, 3);
+	snprintf(body, sizeof(body), "csrf=%s&action=remove&route=OX-5&confirm=no", token);
+	test_assert_int_eq(post_form(&fx, body, NULL, 0), 200);
+	test_assert(info(&fx, "OX-5", &mi));
+	snprintf(body, sizeof(body), "csrf=%s&action=remove&route=OX-5&confirm=yes", token);
+	test_assert_int_eq(post_form(&fx, body, location, sizeof(location)), 303);
+	test_assert_str_eq(location, "/manager/?done=remove&route=OX-5");
 	test_assert(!info(&fx, "OX-5", &mi));
 	test_assert_int_eq(fx.changes, 4);
+	after.path = location;
+	test_assert_int_eq(send_call(&fx, &after, &resp), 200);
+	test_assert(strstr(resp.body.data, "Done: OX-5 removed.") != NULL);
+	http_client_response_free(&resp);
+	/* a forged note is not shown: unknown action, invalid route */
+	after.path = "/manager/?done=reboot&route=OX-1";
+	test_assert_int_eq(send_call(&fx, &after, &resp), 200);
+	test_assert(strstr(resp.body.data, "Done:") == NULL);
+	http_client_response_free(&resp);
+	after.path = "/manager/?done=state&route=%3Cb%3E";
+	test_assert_int_eq(send_call(&fx, &after, &resp), 200);
+	test_assert(strstr(resp.body.data, "Done:") == NULL);
+	http_client_response_free(&resp);
 
 	struct lb_state *s = disk_state();
 	const struct lb_state_member *e = s != NULL ? lb_state_get(s, "OX-1") : NULL;
@@ -744,6 +819,8 @@ static void form_post(void)
 	snprintf(body, sizeof(body), "csrf=%s&action=reboot&route=OX-1", token);
 	test_assert_int_eq(post_form(&fx, body, NULL, 0), 400);
 	snprintf(body, sizeof(body), "csrf=%s&action=remove&route=OX-7", token);
+	test_assert_int_eq(post_form(&fx, body, NULL, 0), 404);
+	snprintf(body, sizeof(body), "csrf=%s&action=remove&route=OX-7&confirm=yes", token);
 	test_assert_int_eq(post_form(&fx, body, NULL, 0), 404);
 	snprintf(body, sizeof(body), "csrf=%s&action=state&route=%%3Cb%%3E&value=maint", token);
 	test_assert_int_eq(post_form(&fx, body, NULL, 0), 400);
@@ -782,6 +859,7 @@ int main(void)
 	    {"state_file_failure", state_file_failure},
 	    {"html_page", html_page},
 	    {"html_escaping", html_escaping},
+	    {"human_bytes", human_bytes},
 	    {"form_post", form_post},
 	    {NULL, NULL},
 	};

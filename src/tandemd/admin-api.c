@@ -360,11 +360,31 @@ static void dispatch(struct call *c)
 		reply_error(c->req, 404, "context ids are positive integers");
 		return;
 	}
-	/* A context admin may manage the users of their own context; all else is the master's. */
+	/* A context admin may manage the users of their own context; all else is the master's.
+	   The context in the path also recognises its admin on the master's calls there, to
+	   answer 403 rather than call right credentials wrong. */
+	char needs[200];
+	if (users)
+		snprintf(needs, sizeof(needs),
+		         "this call needs the master admin or the admin of context %lld",
+		         (long long)cid);
+	else
+		snprintf(needs, sizeof(needs),
+		         "this call needs the master admin (a context admin may only manage the "
+		         "users of their context: /admin/v1/contexts/{cid}/users…)");
 	enum admin_identity who =
-	    admin_auth_check(c->node->admin_auth, c->prov, c->req, users ? cid : 0);
+	    admin_auth_check(c->node->admin_auth, c->prov, c->req, cid, needs);
 	if (who == ADMIN_NONE)
 		return;
+	if (who == ADMIN_CONTEXT && !users) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+		         "the admin of context %lld may only manage its users "
+		         "(/admin/v1/contexts/%lld/users…); this call needs the master admin",
+		         (long long)cid, (long long)cid);
+		reply_error(c->req, 403, msg);
+		return;
+	}
 
 	if (c->nseg == 1 &&
 	    (strcmp(c->seg[0], "servers") == 0 || strcmp(c->seg[0], "filestores") == 0 ||

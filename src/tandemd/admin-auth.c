@@ -86,7 +86,7 @@ void admin_auth_forget_context(struct admin_auth *auth, int64_t cid)
 }
 
 enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,
-                                     struct http_request *req, int64_t cid)
+                                     struct http_request *req, int64_t cid, const char *needs)
 {
 	char creds[600], who[300];
 	char *user, *pass;
@@ -161,7 +161,10 @@ enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *
 		}
 	}
 	sodium_memzero(creds, sizeof(creds));
-	if (id == ADMIN_NONE)
-		unauthorized(req, "wrong admin credentials");
+	if (id == ADMIN_NONE) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "wrong admin credentials: %s", needs);
+		unauthorized(req, msg);
+	}
 	return id;
 }

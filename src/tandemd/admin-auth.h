@@ -37,8 +37,11 @@ enum admin_identity {
 void admin_auth_forget_context(struct admin_auth *auth, int64_t cid);
 
 /* Checks the request's credentials. Returns the identity, or ADMIN_NONE after answering the
-   request itself (401, 429 or 503). cid > 0 lets a context admin of that context in. */
+   request itself (401, 429 or 503). cid > 0 also recognises the admin of that context: the
+   caller decides what ADMIN_CONTEXT may do (403 naming the rights needed where it may not).
+   needs says who may make the call; the 401 for wrong credentials names it, since a
+   context admin without a context in the path cannot be told from a wrong password. */
 enum admin_identity admin_auth_check(struct admin_auth *auth, struct provision *prov,
-                                     struct http_request *req, int64_t cid);
+                                     struct http_request *req, int64_t cid, const char *needs);
 
 #endif

@@ -33,7 +33,9 @@ bool api_master_only(struct node *node, struct http_request *req, const char *wh
 		http_response_error(req, 503, "ADM-0503", perr.message);
 		return false;
 	}
-	enum admin_identity who = admin_auth_check(node->admin_auth, prov, req, 0);
+	char needs[160];
+	snprintf(needs, sizeof(needs), "only the master admin %s", what);
+	enum admin_identity who = admin_auth_check(node->admin_auth, prov, req, 0, needs);
 	if (who == ADMIN_NONE)
 		return false;
 	if (who != ADMIN_MASTER) {

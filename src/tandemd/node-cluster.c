@@ -82,6 +82,52 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 	return 0;
 }
 
+int node_cluster_agree_salt(void *ctx, const char *proposal, char *salt_r, size_t size,
+                            const char **error_r)
+{
+	static _Thread_local char error[400];
+	struct node *node = ctx;
+	char key[200], err[256];
+	int ret = -1;
+	snprintf(key, sizeof(key), "%scookie-salt", node->cluster_prefix);
+	struct redis_conn *conn = redis_pool_get(node->redis, err, sizeof(err));
+	if (conn == NULL) {
+		snprintf(error, sizeof(error), "agreeing on the cookie salt: %s", err);
+		*error_r = error;
+		return -1;
+	}
+	/* The first node's proposal wins and is never replaced: every node reads the same. */
+	redis_appendf(conn, "SET %s %s NX", key, proposal);
+	redis_appendf(conn, "GET %s", key);
+	redisReply *set = redis_get_reply(conn);
+	redisReply *get = redis_get_reply(conn);
+	if (set == NULL || get == NULL) {
+		snprintf(error, sizeof(error), "agreeing on the cookie salt: %s",
+		         redis_conn_error(conn));
+	} else if (redis_reply_failed(set) || redis_reply_failed(get)) {
+		const redisReply *bad = redis_reply_failed(set) ? set : get;
+		snprintf(error, sizeof(error), "agreeing on the cookie salt: Redis answered %.*s",
+		         bad->type == REDIS_REPLY_ERROR ? (int)bad->len : 0,
+		         bad->type == REDIS_REPLY_ERROR ? bad->str : "");
+	} else if (get->type != REDIS_REPLY_STRING || get->len == 0 || get->len >= size) {
+		snprintf(error, sizeof(error),
+		         "agreeing on the cookie salt: %s is not a string of 1 to %zu bytes", key,
+		         size - 1);
+	} else {
+		memcpy(salt_r, get->str, get->len);
+		salt_r[get->len] = '\0';
+		ret = 0;
+	}
+	if (set != NULL)
+		freeReplyObject(set);
+	if (get != NULL)
+		freeReplyObject(get);
+	redis_pool_put(node->redis, &conn);
+	if (ret < 0)
+		*error_r = error;
+	return ret;
+}
+
 static void member_info(struct member_info *info, void *ctx)
 {
 	struct node *node = ctx;

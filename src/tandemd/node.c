@@ -262,6 +262,10 @@ int node_init(struct node *node, const char **error_r)
 	};
 	if (node_cluster_init(node, &sset.store, error_r) < 0)
 		return -1;
+	if (node->redis != NULL) {
+		sset.agree_salt = node_cluster_agree_salt;
+		sset.agree_ctx = node;
+	}
 	node->sessions = sessions_create(&sset);
 	pthread_mutex_init(&node->prov_lock, NULL);
 	/* The configdb may not exist yet (a fresh node before initconfigdb): report, keep going. */

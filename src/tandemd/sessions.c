@@ -40,10 +40,13 @@ struct pending_revocation {
 
 struct sessions {
 	struct sessions_settings set;
+	/* salt and digest_key are written once, before salt_ready is set (under salt_lock) */
+	_Atomic bool salt_ready;
+	pthread_mutex_t salt_lock;
 	char salt[65];
 	char route[64];
 	/* keys the digest of secrets in the store; derived from the cluster-wide salt, which
-	   never goes to the store */
+	   goes to the store only when the nodes agree on it there (no cookie_salt set) */
 	unsigned char digest_key[crypto_generichash_KEYBYTES];
 	struct session_store *store;
 	struct login_throttle *throttle;
@@ -52,20 +55,59 @@ struct sessions {
 	_Atomic unsigned pending_count;
 };
 
+static void use_salt(struct sessions *s, const char *salt)
+{
+	snprintf(s->salt, sizeof(s->salt), "%s", salt);
+	static const char label[] = "tandem session secret digest v1";
+	crypto_generichash(s->digest_key, sizeof(s->digest_key), (const unsigned char *)label,
+	                   sizeof(label) - 1, (const unsigned char *)s->salt, strlen(s->salt));
+	atomic_store_explicit(&s->salt_ready, true, memory_order_release);
+}
+
+/* 0 once the salt is known; -1 with error_r while the nodes cannot agree on one yet. */
+static int salt_settle(struct sessions *s, const char **error_r)
+{
+	if (atomic_load_explicit(&s->salt_ready, memory_order_acquire))
+		return 0;
+	int ret = 0;
+	pthread_mutex_lock(&s->salt_lock);
+	if (!atomic_load_explicit(&s->salt_ready, memory_order_acquire)) {
+		char proposal[33], agreed[sizeof(s->salt)];
+		random_hex(proposal, 16);
+		ret =
+		    s->set.agree_salt(s->set.agree_ctx, proposal, agreed, sizeof(agreed), error_r);
+		if (ret == 0) {
+			use_salt(s, agreed);
+			log_info("session",
+			         "cookie salt %s the cluster store (no [session] cookie_salt set)",
+			         strcmp(agreed, proposal) == 0 ? "stored in" : "read from");
+		}
+		sodium_memzero(agreed, sizeof(agreed));
+	}
+	pthread_mutex_unlock(&s->salt_lock);
+	return ret;
+}
+
 struct sessions *sessions_create(const struct sessions_settings *set)
 {
 	struct sessions *s = mem_calloc(1, sizeof(*s));
 	s->set = *set;
-	if (set->cookie_salt != NULL && set->cookie_salt[0] != '\0')
-		snprintf(s->salt, sizeof(s->salt), "%s", set->cookie_salt);
-	else
-		random_hex(s->salt, 16);
+	pthread_mutex_init(&s->salt_lock, NULL);
+	if (set->cookie_salt != NULL && set->cookie_salt[0] != '\0') {
+		use_salt(s, set->cookie_salt);
+	} else if (set->agree_salt == NULL) {
+		char salt[33];
+		random_hex(salt, 16);
+		use_salt(s, salt);
+	} else {
+		const char *error;
+		if (salt_settle(s, &error) < 0)
+			log_warn("session", "%s: asked again at the next login or session check",
+			         error);
+	}
 	snprintf(s->route, sizeof(s->route), "%s", set->route);
 	s->set.cookie_salt = s->salt;
 	s->set.route = s->route;
-	static const char label[] = "tandem session secret digest v1";
-	crypto_generichash(s->digest_key, sizeof(s->digest_key), (const unsigned char *)label,
-	                   sizeof(label) - 1, (const unsigned char *)s->salt, strlen(s->salt));
 	pthread_mutex_init(&s->pending_lock, NULL);
 	s->store = set->store != NULL ? set->store : session_store_memory_create();
 	s->set.store = NULL;
@@ -88,6 +130,8 @@ void sessions_destroy(struct sessions **sp)
 	session_store_destroy(&s->store);
 	login_throttle_destroy(&s->throttle);
 	pthread_mutex_destroy(&s->pending_lock);
+	pthread_mutex_destroy(&s->salt_lock);
+	sodium_memzero(s->salt, sizeof(s->salt));
 	sodium_memzero(s->digest_key, sizeof(s->digest_key));
 	mem_free(sp);
 }
@@ -221,6 +265,15 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 	}
 	memcpy(id, idv.ptr, SESSION_ID_LEN);
 	id[SESSION_ID_LEN] = '\0';
+	/* No secret cookie at all says nothing about the session (the client knows it sent none)
+	   and is answered before the store is asked; a wrong or foreign one below looks expired. */
+	if (!http_cookie_any(http_request_head(req), "tandem-secret-")) {
+		*why_r = "the secret cookie is missing (tandem-secret-…, set by the login; send "
+		         "it with every call)";
+		return 0;
+	}
+	if (salt_settle(s, why_r) < 0)
+		return -1;
 	if (atomic_load(&s->pending_count) > 0 && flush_pending(s) < 0) {
 		*why_r = session_store_error();
 		return -1;
@@ -263,7 +316,8 @@ int sessions_validate(struct sessions *s, struct http_request *req, struct sessi
 }
 
 /* Validates req's session and answers the refusal itself: 401 for a session that does not
-   exist (any kind of mismatch), 503 when the store could not be asked. */
+   exist (any kind of mismatch) or without any secret cookie, 503 when the store could not be
+   asked. */
 static bool session_check(struct sessions *s, struct http_request *req, struct session *sess_r)
 {
 	const char *why;
@@ -491,6 +545,11 @@ void sessions_login(struct node *node, struct http_request *req)
 		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
 		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
 		          (long long)wait);
+		goto out;
+	}
+	const char *salt_error;
+	if (salt_settle(s, &salt_error) < 0) {
+		api_error(req, 503, "SES-0503", "session store unavailable: %s", salt_error);
 		goto out;
 	}
 	if (cid > 0) {

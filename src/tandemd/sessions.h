@@ -30,7 +30,13 @@ struct sessions_settings {
 	uint64_t long_lifetime_ms;
 	unsigned max_per_user;
 	enum ip_check ip_check;
-	const char *cookie_salt; /* NULL = random per process */
+	const char *cookie_salt; /* NULL = agree_salt's, or without it random per process */
+	/* Without cookie_salt: agrees on one salt for all nodes sharing the store (the first
+	   node's proposal), asked until it succeeds; sessions answer "store unavailable" until
+	   then. NULL = a random salt of this process. */
+	int (*agree_salt)(void *ctx, const char *proposal, char *salt_r, size_t size,
+	                  const char **error_r);
+	void *agree_ctx;
 	const char *route;
 	struct session_store *store; /* taken over; NULL = a memory store */
 	/* [server] trusted_proxies (not copied: must outlive the sessions): the client address

@@ -9,10 +9,12 @@ ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
          "-e", "a@example.com"]
 
 
-def cluster_config(store, extra="", session="", server=""):
+def cluster_config(store, extra="", session="", server="", salt="shared-salt"):
     """Config text every node gets after its own [server] lines (route, listen, data_dir):
-    more [server] lines, [session] and [cluster]; extra goes into [cluster]."""
-    return ((f"[server]\n{server}" if server else "") + f"[session]\ncookie_salt = shared-salt\n{session}"
+    more [server] lines, [session] and [cluster]; extra goes into [cluster]. salt None leaves
+    [session] cookie_salt unset."""
+    salt_line = f"cookie_salt = {salt}\n" if salt is not None else ""
+    return ((f"[server]\n{server}" if server else "") + f"[session]\n{salt_line}{session}"
             f"[cluster]\nname = t\nstore = {store}\ntimeout = 500ms\n"
             f"heartbeat = 500ms\nmember_ttl = 2s\n{extra}")
 
@@ -31,10 +33,10 @@ def provision(c, workdir, users=("alice", "bob")):
 
 
 def start_cluster(workdir, store, nodes=2, extra="", session="", server="",
-                  users=("alice", "bob")):
+                  users=("alice", "bob"), salt="shared-salt"):
     """Nodes OX-1 … OX-n on one SQLite configdb and store; stop with .stop()."""
     c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
-                extra=cluster_config(store, extra, session, server))
+                extra=cluster_config(store, extra, session, server, salt))
     for i in range(nodes):
         c.start_node(f"OX-{i + 1}")
     provision(c, workdir, users)

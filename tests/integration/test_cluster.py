@@ -15,7 +15,7 @@ import pytest
 
 from fixtures_redis import redis_sentinel, redis_server  # noqa: F401  (pytest fixtures)
 from conftest import scrape_metrics
-from cluster_setup import login, start_cluster
+from cluster_setup import login, start_cluster, wait_for
 from provisioning import ApiClient, run_ctl
 
 @pytest.fixture
@@ -62,6 +62,47 @@ def test_a_session_made_on_one_node_works_on_the_other(cluster):
     thief = ApiClient(cluster.nodes[1].port)
     thief.session = alice.session
     assert thief.request("GET", "/api/v1/session")[0] == 401
+
+
+def test_without_cookie_salt_the_nodes_agree_on_one_through_redis(
+        workdir, redis_server):  # noqa: F811
+    key = "tandem:t:v1:cookie-salt"
+    c = start_cluster(workdir, redis_server.url, salt=None)
+    admin = redis_server.connect()
+    try:
+        alice = login(c, "alice", node=0)
+        assert ok(on(alice, c.nodes[1]), "GET", "/api/v1/session")["route"] == "OX-2"
+        bob = login(c, "bob", node=1)
+        assert ok(on(bob, c.nodes[0]), "GET", "/api/v1/session")["route"] == "OX-1"
+        salt = admin.command("GET", key)
+        assert isinstance(salt, str) and len(salt) == 32, salt
+        # a node started later reads the stored salt and never replaces it
+        c.start_node("OX-3")
+        assert ok(on(alice, c.nodes[2]), "GET", "/api/v1/session")["route"] == "OX-3"
+        assert admin.command("GET", key) == salt
+    finally:
+        admin.close()
+        c.stop()
+
+
+def test_without_cookie_salt_a_node_started_while_redis_is_down_agrees_later(
+        workdir, redis_server):  # noqa: F811
+    redis_server.terminate()
+    c = start_cluster(workdir, redis_server.url, nodes=1, salt=None, users=("alice",))
+    try:
+        st, body, _ = ApiClient(c.nodes[0].port).login("alice", "alice_pw")
+        assert st == 503, body
+        assert "agreeing on the cookie salt" in body["error"]["message"], body
+        redis_server.restart()
+        wait_for("a login once Redis is back",
+                 lambda: ApiClient(c.nodes[0].port).login("alice", "alice_pw")[0] == 200)
+        admin = redis_server.connect()
+        try:
+            assert len(admin.command("GET", "tandem:t:v1:cookie-salt")) == 32
+        finally:
+            admin.close()
+    finally:
+        c.stop()
 
 
 def test_a_share_made_on_node_1_is_seen_on_node_2_at_the_next_request(cluster):

@@ -72,6 +72,18 @@ def test_discovery_only_is_valid(workdir):
     assert r.returncode == 0, r.stderr
 
 
+def test_a_short_health_interval_alone_is_valid(workdir):
+    # health_timeout follows it (the smaller of 1 s and the interval); set longer, refused
+    conf = write(workdir, "[member OX-1]\nurl = http://a:1\n[balancer]\nhealth_interval = 250ms\n")
+    r = run("--check-config", "--config", conf)
+    assert r.returncode == 0, r.stderr
+    conf = write(workdir, "[member OX-1]\nurl = http://a:1\n[balancer]\n"
+                          "health_interval = 250ms\nhealth_timeout = 300ms\n")
+    r = run("--check-config", "--config", conf)
+    assert r.returncode != 0 and \
+        ":5: [balancer] health_timeout must be between 10ms and health_interval" in r.stderr
+
+
 @pytest.mark.parametrize("text,line,message", [
     ("[member OX-1]\nurl = http://a:1\n[balancer]\nbogus = 1\n", 4,
      "[balancer] bogus: unknown key"),

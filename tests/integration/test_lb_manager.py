@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: MIT
 # The balancer manager on tandem-lb's admin listener: state changes steer traffic at once,
 # survive a restart, and are refused without credentials, from a disallowed network or
-# without the CSRF token; /metrics shows the counters.
+# without the CSRF token; /metrics shows the counters; the page confirms a removal, says what
+# changed, shows bytes in human units, and / leads to it.
 import base64
+import http.client
 import json
 import os
+import re
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -137,5 +141,53 @@ def test_the_page_and_metrics(workdir, two):
             m['tandem_lb_member_requests_total{route="OX-2"}'] >= 20
         assert m['tandem_lb_member_state{route="OX-1",state="ready"}'] == 1
         assert m["tandem_lb_upstream_connects_total"] >= 1
+    finally:
+        stop_lb(lb)
+
+
+def raw(port, method, path, body=None, ctype=None):
+    """One request without following redirects: (status, Location, body text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": "Basic " +
+               base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
+    if ctype:
+        headers["Content-Type"] = ctype
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        return r.status, r.getheader("Location"), r.read().decode()
+    finally:
+        conn.close()
+
+
+def test_the_page_confirms_a_removal_and_says_what_changed(workdir, two):
+    admin = free_port()
+    lb = start_lb(workdir, members(two), extra=admin_section(admin))
+    form = "application/x-www-form-urlencoded"
+    try:
+        split(lb.port, 20)
+        # the admin listener's root leads to the page
+        assert raw(admin, "GET", "/")[:2] == (302, "/manager/")
+        st, _, page = raw(admin, "GET", "/manager/")
+        assert st == 200
+        # bytes in human units, the exact count as a tooltip
+        assert re.search(r'<td class="n" title="\d+ bytes">\d+(\.\d)? (B|KiB)</td>', page), page
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        remove = f"csrf={urllib.parse.quote(csrf)}&action=remove&route=OX-2"
+        # Remove asks first and changes nothing
+        st, _, ask = raw(admin, "POST", "/manager/form", remove, form)
+        assert st == 200 and "<h1>Remove member OX-2?</h1>" in ask, ask
+        assert 'name="confirm" value="yes"' in ask and "<script" not in ask
+        assert set(split(lb.port, 40)) == {"OX-1", "OX-2"}
+        # confirmed: removed, and the page the redirect leads to says so
+        st, location, _ = raw(admin, "POST", "/manager/form", remove + "&confirm=yes", form)
+        assert (st, location) == (303, "/manager/?done=remove&route=OX-2")
+        assert set(split(lb.port, 20)) == {"OX-1"}
+        st, _, page = raw(admin, "GET", location)
+        assert st == 200 and "Done: OX-2 removed." in page, page
+        change = f"csrf={urllib.parse.quote(csrf)}&action=state&route=OX-1&value=drain"
+        st, location, _ = raw(admin, "POST", "/manager/form", change, form)
+        assert (st, location) == (303, "/manager/?done=state&route=OX-1")
+        assert "Done: OX-1&rsquo;s state is now <b>drain</b>." in raw(admin, "GET", location)[2]
     finally:
         stop_lb(lb)

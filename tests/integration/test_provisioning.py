@@ -314,12 +314,30 @@ def test_context_admin_manages_only_its_own_users(sqlite_cluster, workdir):
     own = ("oxadmin", "admin_password")
     c.ok("createuser", "-c", "1", *user_args("alice"), user=own[0], password=own[1])
     r = c.ctl("listcontext", user=own[0], password=own[1])
-    assert r.returncode == 1 and "credentials" in r.stderr
+    # no context in the path: a context admin cannot be told from a wrong password, but the
+    # answer names who may make the call
+    assert r.returncode == 1 and "wrong admin credentials: this call needs the master admin" \
+        in r.stderr and "ADM-0401" in r.stderr, r.stderr
+    # a master-only call on their own context: 403 naming the rights needed, not "wrong"
+    r = c.ctl("disablecontext", "-c", "1", "--reason", "mine", user=own[0], password=own[1])
+    assert r.returncode == 1 and "ADM-0403" in r.stderr, r.stderr
+    assert "the admin of context 1 may only manage its users" in r.stderr, r.stderr
+    assert "this call needs the master admin" in r.stderr, r.stderr
+    status, body = admin_call(c, "GET", "/admin/v1/contexts/1", user=own)
+    assert status == 403 and body["error"]["code"] == "ADM-0403", body
+    # ... while a wrong password there is still a 401 that says who may call
+    status, body = admin_call(c, "GET", "/admin/v1/contexts/1", user=(own[0], "wrong"))
+    assert status == 401 and body["error"]["code"] == "ADM-0401", body
+    assert "this call needs the master admin" in body["error"]["message"], body
+    status, body = admin_call(c, "GET", "/admin/v1/node", user=own)
+    assert status == 401 and "only the master admin manages nodes" in body["error"]["message"]
+    assert c.json("listcontext")["contexts"][0]["enabled"] is True
     # context 2's admin has the same login and password but is another user: fine there ...
     c.ok("createuser", "-c", "2", *user_args("bob"), user=own[0], password=own[1])
     # ... and context 1's users do not become visible through it
-    status, _ = admin_call(c, "GET", "/admin/v1/contexts/3/users", user=own)
+    status, body = admin_call(c, "GET", "/admin/v1/contexts/3/users", user=own)
     assert status == 401
+    assert "needs the master admin or the admin of context 3" in body["error"]["message"]
 
 
 def test_disable_and_enable_record_the_reason(sqlite_cluster, workdir):

@@ -1,84 +1,68 @@
 # SPDX-License-Identifier: MIT
-# docs/quickstart.md, step by step with curl against a fresh node: login, folders, share with
-# bob, upload, bob downloads byte-identical, bob may not write, logout.
+# docs/quickstart.md as written: scripts/start.sh on ports chosen at run time, then the
+# walk-through's shell block copied from the page (only U pointed at the balancer's port) and
+# run in an empty directory: login, folders, share with bob, a file made and uploaded, bob
+# finds it through the shared root's virtual node, downloads it byte-identical, may not write,
+# and both log out.
 import json
 import os
+import re
 import subprocess
 
-from provisioning import Cluster
+from conftest import BUILD, ROOT, free_port
+from redis_harness import require_redis
+from test_start_script import run_and_stop
+
+PAGE = os.path.join(ROOT, "docs", "quickstart.md")
+DOC_U = "U=http://127.0.0.1:8009"
+# printed after the block: the ids it kept, one per line
+SHOW = "\nfor v in A B BOB MYFILES FOLDER FILE OWNER; do echo \"var $v=${!v}\"; done\n"
 
 
-def curl(*args):
-    r = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", *args], capture_output=True,
-                       timeout=60)
-    body, _, code = r.stdout.rpartition(b"\n")
-    return int(code), body
-
-
-def login(base, jar, user, password):
-    code, body = curl("-c", jar, "-H", "Content-Type: application/json", "-d",
-                      json.dumps({"login": user, "password": password, "client": "curl"}),
-                      f"{base}/api/v1/login")
-    assert code == 200, body
-    return json.loads(body)["session"]
+def walkthrough():
+    """The page's shell block that sets U (the curl walk-through), as written."""
+    blocks = re.findall(r"```sh\n(.*?)```", open(PAGE).read(), re.S)
+    found = [b for b in blocks if b.startswith(DOC_U + "\n")]
+    assert len(found) == 1, blocks
+    return found[0]
 
 
 def test_quickstart_walkthrough(workdir):
-    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite")
-    c.start_node()
-    try:
-        c.ok("registerfilestore", "-t", f"file://{workdir}/filestore")
-        c.ok("registerdatabase", "-n", "userdb", "--url", f"sqlite://{workdir}/userdb/", "-m",
-             "true")
-        c.ok("createcontext", "-c", "1", "-q", "1000", "-N", "demo", "-L", "defaultcontext",
-             "-u", "oxadmin", "-d", "Admin", "-g", "C", "-s", "A", "-p", "admin_password",
-             "-e", "oxadmin@example.com")
-        for u in ("alice", "bob"):
-            c.ok("createuser", "-c", "1", "-u", u, "-d", u.title(), "-g", u, "-s", "X", "-p",
-                 f"{u}_password", "-e", f"{u}@example.com")
-        bob_id = [u["id"] for u in c.json("listuser", "-c", "1")["users"]
-                  if u["login"] == "bob"][0]
-        U = c.url
-        aj, bj = f"{workdir}/alice.jar", f"{workdir}/bob.jar"
-        A = login(U, aj, "alice@defaultcontext", "alice_password")
-        ah = ["-b", aj, "-H", f"X-Session: {A}"]
+    require_redis()
+    ports = {name: free_port() for name in ("lb", "admin", "ox1", "ox2", "redis")}
+    assert len(set(ports.values())) == len(ports)
+    env = dict(os.environ, TANDEM_SKIP_BUILD="1", TANDEM_BIN=os.path.join(BUILD, "src"),
+               TANDEM_DATA=os.path.join(workdir, "data"),
+               TANDEM_LISTEN=f"127.0.0.1:{ports['lb']}", TANDEM_ADMIN_PORT=str(ports["admin"]),
+               TANDEM_NODE_PORTS=f"{ports['ox1']} {ports['ox2']}",
+               TANDEM_REDIS_PORT=str(ports["redis"]))
+    script = walkthrough().replace(DOC_U, f"U=http://127.0.0.1:{ports['lb']}", 1) + SHOW
+    here = os.path.join(workdir, "walk")
+    os.makedirs(here)
+    result = {}
 
-        code, body = curl(*ah, f"{U}/api/v1/folders")
-        assert code == 200 and {1, 2, 3, 4} <= {f["id"] for f in json.loads(body)["folders"]}
-        code, body = curl(*ah, f"{U}/api/v1/folders?parent=4")
-        myfiles = [f["id"] for f in json.loads(body)["folders"] if f["default"]][0]
+    def walk(_):
+        r = subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=here,
+                           capture_output=True, timeout=120)
+        result["out"] = r.stdout.decode(errors="replace")
+        assert r.returncode == 0, (r.returncode, result["out"], r.stderr.decode())
 
-        code, body = curl(*ah, "-H", "Content-Type: application/json", "-d",
-                          json.dumps({"parent": myfiles, "title": "Project X",
-                                      "module": "infostore"}), f"{U}/api/v1/folders")
-        assert code == 201, body
-        folder = json.loads(body)["id"]
-        code, body = curl(*ah, "-H", "Content-Type: application/json", "-X", "PATCH", "-d",
-                          json.dumps({"permissions": [{"entity": bob_id, "group": False,
-                                                       "bits": 257}]}),
-                          f"{U}/api/v1/folders/{folder}")
-        assert code == 200, body
-
-        report = f"{workdir}/report.pdf"
-        with open(report, "wb") as f:
-            f.write(os.urandom(300000))
-        code, body = curl(*ah, "-T", report, f"{U}/api/v1/files?folder={folder}&name=report.pdf")
-        assert code in (200, 201), body
-        file_id = json.loads(body)["id"]
-
-        B = login(U, bj, "bob", "bob_password")
-        bh = ["-b", bj, "-H", f"X-Session: {B}"]
-        code, body = curl(*bh, f"{U}/api/v1/folders?parent=3")
-        assert code == 200 and len(json.loads(body)["folders"]) == 1
-        code, body = curl(*bh, f"{U}/api/v1/files?folder={folder}")
-        assert code == 200 and "report.pdf" in body.decode()
-        code, _ = curl(*bh, "-o", f"{workdir}/copy.pdf", f"{U}/api/v1/files/{file_id}/content")
-        assert code == 200
-        assert open(report, "rb").read() == open(f"{workdir}/copy.pdf", "rb").read()
-        code, body = curl(*bh, "-T", report, f"{U}/api/v1/files?folder={folder}&name=mine.pdf")
-        assert code == 403, body
-        code, _ = curl(*ah, "-X", "POST", f"{U}/api/v1/logout")
-        assert code == 200
-        assert curl(*ah, f"{U}/api/v1/folders")[0] == 401
-    finally:
-        c.stop()
+    run_and_stop(env, ports, walk)
+    out = result["out"]
+    ids = dict(re.findall(r"^var (\w+)=(.*)$", out, re.M))
+    assert re.fullmatch(r"[0-9a-f]{32}", ids["A"]) and re.fullmatch(r"[0-9a-f]{32}", ids["B"])
+    for name in ("BOB", "MYFILES", "FOLDER", "FILE"):
+        assert ids[name].isdigit(), (name, out)
+    alice = json.load(open(os.path.join(here, "alice.json")))
+    assert ids["OWNER"] == f"u:{alice['user_id']}", out
+    # step 6: the virtual node's listing shows the shared folder itself
+    assert f'"id":{ids["FOLDER"]},' in out and '"title":"Project X"' in out, out
+    assert os.path.getsize(os.path.join(here, "report.pdf")) == 300000
+    with open(os.path.join(here, "report.pdf"), "rb") as a, \
+            open(os.path.join(here, "copy.pdf"), "rb") as b:
+        assert a.read() == b.read()
+    assert "\nidentical\n" in out, out
+    # step 7: bob's upload is refused
+    assert re.search(r'"code":"[A-Z]+-0403"', out), out
+    # step 8: each logout ended one session
+    assert out.count('{"ended":1}') == 2, out

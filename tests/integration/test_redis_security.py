@@ -19,8 +19,9 @@ from test_lb_share import member, patch, wait_for
 # What an ACL user for Tandem needs (docs/security-redis.md lists the same): the keys of its
 # cluster (here named "t") and these commands, nothing else. EVAL runs the session revocation
 # (INCR, SMEMBERS, SREM, ZRANGE, HGET, DEL, ZREM) and, with MariaDB replicas, the position
-# scripts (EXISTS, HGET, HSET); SELECT only for a db other than 0.
-TANDEM_COMMANDS = ("role client|setname select wait eval exists get incr hget hset hgetall "
+# scripts (EXISTS, HGET, HSET); SELECT only for a db other than 0; SET (NX) for the cookie salt
+# when [session] cookie_salt is not set.
+TANDEM_COMMANDS = ("role client|setname select wait eval exists get set incr hget hset hgetall "
                    "hmget hincrby hexists del pexpire sadd srem smembers srandmember zadd zcard "
                    "zrange zrevrange "
                    "zrem zremrangebyscore xadd xread xrange xrevrange xlen xinfo|stream "
@@ -80,7 +81,8 @@ def start_refusing(workdir, store, extra):
 def test_two_nodes_share_sessions_over_tls_as_a_limited_acl_user(workdir, pki, secure_redis):
     pw_file = write(workdir, "redis-password", "tandem-pw\n")
     # backup_count: logins WAIT for a replica too (there is none: a shortfall, logged)
-    c = start_cluster(workdir, store_of(secure_redis),
+    # no cookie_salt: the nodes agree on one in Redis (SET NX), within the ACL too
+    c = start_cluster(workdir, store_of(secure_redis), salt=None,
                       extra=tls_extra(pki, pw_file) + "backup_count = 1\nbackup_timeout = 50ms\n")
     try:
         alice = login(c, "alice", node=0)

@@ -81,16 +81,32 @@ def test_secret_cookie_is_required_and_bound_to_the_client(cluster):
     api = ApiClient(port(cluster))
     api.login("alice", "alice_pw")
     good = dict(api.cookies)
-    api.cookies = {}
-    assert api.request("GET", "/api/v1/session")[0] == 401
+    expired = "session expired or unknown: log in again"
+    missing = "the secret cookie is missing"
+    # no secret cookie at all (other cookies do not count): said so, for a live session and
+    # for an unknown one alike, so the answer tells nothing about the session
+    for cookies in ({}, {"JSESSIONID": good["JSESSIONID"]}):
+        for sid in (api.session, "f" * 32):
+            probe = ApiClient(port(cluster))
+            probe.session, probe.cookies = sid, cookies
+            status, body, _ = probe.request("GET", "/api/v1/session")
+            assert status == 401 and body["error"]["code"] == "SES-0203", body
+            assert body["error"]["message"].startswith(missing), body
+    # a wrong secret answers like an expired session
     api.cookies = {k: ("0" * 32 if k.startswith("tandem-secret-") else v)
                    for k, v in good.items()}
     status, body, _ = api.request("GET", "/api/v1/session")
-    assert status == 401 and body["error"]["code"] == "SES-0203"
-    # another browser (User-Agent) with the stolen id and cookie is not let in
+    assert status == 401 and body["error"] == {"code": "SES-0203", "message": expired}
+    # another browser (User-Agent) with the stolen id and cookie is not let in, and is told
+    # the same as for an expired session (the cookie it sent is for another client)
     thief = ApiClient(port(cluster), user_agent="other-browser")
     thief.session, thief.cookies = api.session, good
-    assert thief.request("GET", "/api/v1/session")[0] == 401
+    status, body, _ = thief.request("GET", "/api/v1/session")
+    assert status == 401 and body["error"] == {"code": "SES-0203", "message": expired}
+    # an unknown session with some secret cookie: the same again
+    thief.session = "f" * 32
+    status, body, _ = thief.request("GET", "/api/v1/session")
+    assert status == 401 and body["error"] == {"code": "SES-0203", "message": expired}
     api.cookies = good
     assert api.request("GET", "/api/v1/session")[0] == 200
 
