@@ -17,8 +17,8 @@
 struct http_client_response {
 	unsigned status;    /* 100..599 (never 1xx: interim responses are skipped) */
 	struct strv reason; /* may be empty */
-	struct http_header
-	    headers[HTTP_CLIENT_MAX_HEADERS]; /* values without surrounding SP/HTAB */
+	/* values without the surrounding SP/HTAB */
+	struct http_header headers[HTTP_CLIENT_MAX_HEADERS];
 	size_t header_count;
 	struct buf head; /* the raw response head */
 	/* The decoded body (no chunk framing), NUL-terminated, at most HTTP_CLIENT_MAX_BODY. */
