@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "http-chunked.h"
 #include "http-parser-private.h"
 #include "http-response-parser.h"
 #include "mem.h"
@@ -346,77 +345,39 @@ static int read_head(struct exchange *x, const char *method, struct buf *in, cha
 static int read_body(struct exchange *x, const struct http_response_head *head, struct buf *in,
                      char *chunk, struct http_client_response *resp, const char **error_r)
 {
-	enum http_response_body_kind framing = head->body_kind;
-	uint64_t length = head->content_length;
+	struct http_response_body body;
 	const char *what;
 
-	if (framing == HTTP_RESPONSE_BODY_NONE)
-		return 0;
-	if (framing == HTTP_RESPONSE_BODY_LENGTH && length > HTTP_CLIENT_MAX_BODY)
-		return fail(error_r, "malformed response from %s: body larger than 64 MiB",
-		            x->url->origin);
-
-	struct http_limits limits;
-	struct http_chunked_decoder dec;
-	http_limits_default(&limits);
-	limits.max_body = HTTP_CLIENT_MAX_BODY;
-	http_chunked_decoder_init(&dec, &limits);
-
-	/* in holds what arrived with the head; after that, each read lands in chunk. */
+	http_response_body_init(&body, head, HTTP_CLIENT_MAX_BODY);
+	/* in holds what arrived with the head; after that, each read lands in chunk. Bytes past
+	   the body are ignored: the connection is closed after one response. */
 	const char *data = in->data;
 	size_t len = in->len;
 	for (;;) {
-		if (framing == HTTP_RESPONSE_BODY_LENGTH) {
-			size_t want = (size_t)length - resp->body.len;
-			buf_append(&resp->body, data, len < want ? len : want);
-			if (resp->body.len == length)
-				return 0;
-		} else if (framing == HTTP_RESPONSE_BODY_CHUNKED) {
-			while (len > 0 || http_chunked_decoder_done(&dec)) {
-				size_t used, out_len;
-				const char *out;
-				int status;
-				enum http_parse_status st = http_chunked_decode(
-				    &dec, data, len, &used, &out, &out_len, &status, &what);
-				if (st == HTTP_PARSE_ERROR) {
-					if (status == 413)
-						what = "body larger than 64 MiB";
-					return fail(error_r, "malformed response from %s: %s",
-					            x->url->origin, what);
-				}
-				buf_append(&resp->body, out, out_len);
-				data += used;
-				len -= used;
-				if (http_chunked_decoder_done(&dec))
-					return 0;
-				if (st == HTTP_PARSE_AGAIN)
-					break;
-			}
-		} else {
-			buf_append(&resp->body, data, len);
-			if (buf_overflowed(&resp->body))
-				return fail(error_r,
-				            "malformed response from %s: body larger than 64 MiB",
-				            x->url->origin);
-		}
+		size_t used;
+		enum http_parse_status st =
+		    http_response_body_parse(&body, data, len, &used, &resp->body, &what);
+		if (st == HTTP_PARSE_OK)
+			return 0;
+		if (st == HTTP_PARSE_ERROR)
+			return fail(error_r, "malformed response from %s: %s", x->url->origin,
+			            body.too_large ? "body larger than 64 MiB" : what);
 
 		ssize_t n = recv_some(x, chunk);
 		if (n < 0)
 			return read_error(x, "the response body", error_r);
 		if (n == 0) {
-			if (framing == HTTP_RESPONSE_BODY_CLOSE)
+			if (http_response_body_eof(&body, &what) == HTTP_PARSE_OK)
 				return 0;
-			if (framing == HTTP_RESPONSE_BODY_LENGTH)
+			if (body.kind == HTTP_RESPONSE_BODY_LENGTH)
 				return fail(
 				    error_r,
-				    "malformed response from %s: connection closed after %zu of "
+				    "malformed response from %s: connection closed after %llu of "
 				    "%llu body bytes",
-				    x->url->origin, resp->body.len, (unsigned long long)length);
-			return fail(
-			    error_r,
-			    "malformed response from %s: connection closed inside the chunked "
-			    "body",
-			    x->url->origin);
+				    x->url->origin, (unsigned long long)body.received,
+				    (unsigned long long)body.length);
+			return fail(error_r, "malformed response from %s: %s", x->url->origin,
+			            what);
 		}
 		data = chunk;
 		len = (size_t)n;
