@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "http-response-parser.h"
 #include "log.h"
 #include "mem.h"
 
@@ -128,11 +129,6 @@ static bool stopping(struct health_checker *hc)
 
 /* ---------------------------------------------------------------- responses */
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static bool json_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -162,47 +158,43 @@ static bool body_says_draining(struct strv body)
 	return false;
 }
 
-int health_response_parse(struct strv r, unsigned *status_r, bool *draining_r)
+int health_response_parse(struct strv r, unsigned *status_r, bool *draining_r, const char **error_r)
 {
-	static const struct strv version = STRV_LIT("HTTP/1.");
+	struct http_limits limits;
+	struct http_response_parser parser;
+	struct http_header headers[HEALTH_HEADERS_MAX];
+	struct http_response_head head;
+	struct http_response_body body;
+	struct buf decoded;
+	size_t head_len, used;
+	int ret = -1;
 
-	/* "HTTP/1.x NNN" */
-	if (r.len < version.len + 5 || memcmp(r.ptr, version.ptr, version.len) != 0)
+	/* The proxy's strict parser: a member is healthy only if its answer could be proxied. */
+	http_limits_default(&limits);
+	limits.max_line = HEALTH_RESPONSE_MAX;
+	limits.max_header_bytes = HEALTH_RESPONSE_MAX;
+	limits.max_headers = HEALTH_HEADERS_MAX;
+	http_response_parser_init(&parser, &limits);
+	enum http_parse_status st = http_response_parser_parse(&parser, r.ptr, r.len, headers,
+	                                                       false, &head, &head_len, error_r);
+	if (st == HTTP_PARSE_AGAIN)
+		*error_r = "connection closed inside the response head";
+	if (st != HTTP_PARSE_OK)
 		return -1;
-	size_t i = version.len;
-	if (!is_digit(r.ptr[i]) || r.ptr[i + 1] != ' ')
-		return -1;
-	i += 2;
-	if (r.len - i < 3 || !is_digit(r.ptr[i]) || !is_digit(r.ptr[i + 1]) ||
-	    !is_digit(r.ptr[i + 2]) || r.ptr[i] < '1' || r.ptr[i] > '5')
-		return -1;
-	unsigned status = (unsigned)(r.ptr[i] - '0') * 100 + (unsigned)(r.ptr[i + 1] - '0') * 10 +
-	                  (unsigned)(r.ptr[i + 2] - '0');
-	i += 3;
-	/* [SP reason] CRLF; the reason is text (HTAB, SP, VCHAR, obs-text). */
-	if (i < r.len && r.ptr[i] == ' ') {
-		for (i++; i < r.len && r.ptr[i] != '\r'; i++) {
-			unsigned char c = (unsigned char)r.ptr[i];
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return -1;
-		}
+
+	buf_init(&decoded, HEALTH_RESPONSE_MAX);
+	http_response_body_init(&body, &head, HEALTH_RESPONSE_MAX);
+	st = http_response_body_parse(&body, r.ptr + head_len, r.len - head_len, &used, &decoded,
+	                              error_r);
+	if (st == HTTP_PARSE_AGAIN)
+		st = http_response_body_eof(&body, error_r);
+	if (st == HTTP_PARSE_OK) {
+		*status_r = (unsigned)head.status;
+		*draining_r = body_says_draining(buf_strv(&decoded));
+		ret = 0;
 	}
-	if (r.len - i < 2 || r.ptr[i] != '\r' || r.ptr[i + 1] != '\n')
-		return -1;
-	i += 2;
-	/* Header lines up to the empty line; their content does not matter here. */
-	for (;;) {
-		struct strv rest = strv_make(r.ptr + i, r.len - i);
-		ptrdiff_t lf = strv_find_char(rest, '\n');
-		if (lf < 1 || rest.ptr[lf - 1] != '\r')
-			return -1;
-		i += (size_t)lf + 1;
-		if (lf == 1)
-			break;
-	}
-	*status_r = status;
-	*draining_r = body_says_draining(strv_make(r.ptr + i, r.len - i));
-	return 0;
+	buf_free(&decoded);
+	return ret;
 }
 
 /* ---------------------------------------------------------------- one check */
@@ -347,14 +339,15 @@ static void check_judge(struct health_checker *hc, struct check *c, int err)
 {
 	unsigned status;
 	bool draining;
+	const char *error;
 
-	if (health_response_parse(buf_strv(&c->resp), &status, &draining) < 0) {
+	if (health_response_parse(buf_strv(&c->resp), &status, &draining, &error) < 0) {
 		if (err != 0)
 			check_fail(hc, c, "receiving: %s", errno_reason(err));
 		else if (c->resp.len == 0)
 			check_fail(hc, c, "connection closed without a response");
 		else
-			check_fail(hc, c, "malformed response");
+			check_fail(hc, c, "malformed response: %s", error);
 	} else if (status == 200) {
 		check_finish(hc, c, true, false, "");
 	} else if (status == 503 && draining) {
