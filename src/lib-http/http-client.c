@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "hostport.h"
 #include "http-parser-private.h"
 #include "http-response-parser.h"
 #include "mem.h"
@@ -25,9 +26,8 @@ static __thread char error_buf[512];
 struct url {
 	char origin[300];    /* "http://" + authority, for messages */
 	char authority[260]; /* Host header value */
-	char host[256];      /* without brackets */
-	char port[6];
-	const char *prefix; /* path prefix without trailing '/', points into the base URL */
+	struct hostport hp;  /* host without brackets, port */
+	const char *prefix;  /* path prefix without trailing '/', points into the base URL */
 	size_t prefix_len;
 };
 
@@ -87,32 +87,14 @@ static int parse_url(const char *base_url, struct url *url_r, const char **error
 	if (memchr(auth, '@', auth_len) != NULL)
 		return fail(error_r, "%s: user information in the URL is not supported", base_url);
 
-	struct strv a = strv_make(auth, auth_len), host, port = STRV_NULL;
-	bool have_port;
-	if (auth[0] == '[') {
-		ptrdiff_t close = strv_find_char(a, ']');
-		if (close < 0)
-			return fail(error_r, "%s: unterminated IPv6 address", base_url);
-		host = strv_make(auth + 1, (size_t)close - 1);
-		struct strv after = strv_make(auth + close + 1, auth_len - (size_t)close - 1);
-		have_port = after.len > 0;
-		if (have_port && after.ptr[0] != ':')
-			return fail(error_r, "%s: junk after the IPv6 address", base_url);
-		if (have_port)
-			port = strv_make(after.ptr + 1, after.len - 1);
-	} else {
-		have_port = strv_split(a, ':', &host, &port);
-	}
-	uint64_t portnum = 80;
-	if (have_port && (port.len == 0 || port.len > 5 || strv_to_u64(port, &portnum) < 0 ||
-	                  portnum == 0 || portnum > 65535))
-		return fail(error_r, "%s: invalid port '%.*s'", base_url, STRV_FMT(port));
-	if (host.len == 0 || host.len >= sizeof(url_r->host))
-		return fail(error_r, "%s: missing or overlong host", base_url);
-
-	memcpy(url_r->host, host.ptr, host.len);
-	url_r->host[host.len] = '\0';
-	snprintf(url_r->port, sizeof(url_r->port), "%u", (unsigned)portnum);
+	const char *what;
+	enum hostport_result r = hostport_parse(strv_make(auth, auth_len), HOSTPORT_PORT_OPTIONAL,
+	                                        80, &url_r->hp, &what);
+	if (r == HOSTPORT_BAD_PORT)
+		return fail(error_r, "%s: invalid port '%.*s'", base_url,
+		            STRV_FMT(url_r->hp.port_text));
+	if (r != HOSTPORT_OK)
+		return fail(error_r, "%s: %s", base_url, what);
 	memcpy(url_r->authority, auth, auth_len);
 	url_r->authority[auth_len] = '\0';
 	snprintf(url_r->origin, sizeof(url_r->origin), "http://%s", url_r->authority);
@@ -189,16 +171,11 @@ fail:
 
 static int connect_url(struct exchange *x, const char **error_r)
 {
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	int gai = getaddrinfo(x->url->host, x->url->port, &hints, &res);
-	if (gai != 0)
+	struct addrinfo *res;
+	const char *what;
+	if (hostport_resolve(x->url->hp.host, x->url->hp.port, &res, &what) < 0)
 		return fail(error_r, "cannot connect to %s: cannot resolve '%s': %s",
-		            x->url->origin, x->url->host,
-		            gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		            x->url->origin, x->url->hp.host, what);
 	int err = ECONNREFUSED;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		if (connect_one(x, ai, &err) == 0)

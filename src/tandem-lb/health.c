@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "hostport.h"
 #include "http-response-parser.h"
 #include "log.h"
 #include "mem.h"
@@ -217,51 +218,6 @@ static const char *errno_reason(int err)
 	}
 }
 
-/* Fills addr from "host:port" or "[v6]:port": numeric hosts without a lookup, names with a
-   (blocking) getaddrinfo(). Returns 0, or -1 with a reason in reason. */
-static int resolve(const char *address, struct sockaddr_storage *addr, socklen_t *addr_len,
-                   char *reason, size_t reason_size)
-{
-	char host[BALANCER_ADDRESS_MAX + 1];
-	const char *colon = strrchr(address, ':');
-	if (colon == NULL || colon[1] == '\0') {
-		snprintf(reason, reason_size, "bad address");
-		return -1;
-	}
-	size_t hlen = (size_t)(colon - address);
-	const char *h = address;
-	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
-		h++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(host)) {
-		snprintf(reason, reason_size, "bad address");
-		return -1;
-	}
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-	                         .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-	struct addrinfo *res = NULL;
-	int ret = getaddrinfo(host, colon + 1, &hints, &res);
-	if (ret == EAI_NONAME) {
-		hints.ai_flags = AI_NUMERICSERV;
-		ret = getaddrinfo(host, colon + 1, &hints, &res);
-	}
-	if (ret != 0 || res == NULL) {
-		snprintf(reason, reason_size, "cannot resolve %s: %s", host,
-		         ret != 0 ? gai_strerror(ret) : "no address");
-		if (res != NULL)
-			freeaddrinfo(res);
-		return -1;
-	}
-	memcpy(addr, res->ai_addr, res->ai_addrlen);
-	*addr_len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 /* Gives the result to the balancer, if c's member is still the one with its route, and logs
    what changed. */
 static void report(struct health_checker *hc, struct check *c, bool ok, bool draining,
@@ -367,7 +323,7 @@ static int check_start(struct health_checker *hc, struct check *c, const struct 
 	const char *address = balancer_member_address(c->m);
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	char reason[256];
+	const char *error;
 
 	c->deadline_ms = now + rs->timeout_ms;
 	buf_init(&c->req, REQUEST_MAX);
@@ -378,8 +334,8 @@ static int check_start(struct health_checker *hc, struct check *c, const struct 
 	           rs->uri, rs->have_host ? rs->host : address);
 	assert(!buf_overflowed(&c->req));
 
-	if (resolve(address, &addr, &addr_len, reason, sizeof(reason)) < 0) {
-		check_fail(hc, c, "%s", reason);
+	if (hostport_resolve_first(address, &addr, &addr_len, &error) < 0) {
+		check_fail(hc, c, "cannot resolve %s: %s", address, error);
 		return 0;
 	}
 	c->fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
