@@ -28,7 +28,7 @@ struct http_client_response {
 /* Sends one request and reads the whole response.
 
    base_url is "http://host[:port][/prefix]": host is an IPv4 address, a bracketed IPv6 address
-   or a name (resolved with getaddrinfo; every address is tried); port defaults to 80. path
+   or a name, parsed and resolved by hostport.h (every address is tried); port defaults to 80. path
    ("/admin/v1/…", may carry a query) is appended to the prefix. headers is NULL or a
    NULL-terminated list of complete "Name: value" lines without CRLF; Host, Connection: close and,
    when body is not NULL or the method is POST/PUT/PATCH, Content-Length are added here. The
