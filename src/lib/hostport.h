@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "strv.h"
 
