@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
+#include "hostport.h"
 #include "log.h"
 #include "mem.h"
 #include "strv.h"
@@ -137,44 +138,23 @@ static bool number_parse(struct strv v, uint64_t *value_r)
 	return strv_to_u64(v, value_r) == 0;
 }
 
-static bool port_valid(struct strv v)
-{
-	uint64_t port;
-	return v.len <= 5 && number_parse(v, &port) && port >= 1 && port <= 65535;
-}
-
-/* host:port with a name or IPv4 host, or [v6]:port (zone ids allowed). */
+/* host:port with a name or IPv4 host, or [v6]:port (zone ids allowed): the syntax of
+   hostport.h in a narrower alphabet, since peers' addresses end up in logs and pages. */
 static bool address_valid(struct strv v)
 {
-	struct strv host, port;
-	size_t i;
+	struct hostport hp;
+	const char *error;
+	bool v6 = v.len > 0 && v.ptr[0] == '[';
 
-	if (v.len == 0 || v.len > ANNOUNCE_ADDRESS_MAX)
-		return false;
-	if (v.ptr[0] == '[') {
-		ptrdiff_t end = strv_find_char(v, ']');
-		if (end < 2 || (size_t)end + 1 >= v.len || v.ptr[end + 1] != ':')
+	if (v.len == 0 || v.len > ANNOUNCE_ADDRESS_MAX ||
+	    hostport_parse(v, 0, 0, &hp, &error) != HOSTPORT_OK || hp.port_text.ptr[0] == '0')
+		return false; /* numbers on the wire have no leading zero */
+	for (const char *c = hp.host; *c != '\0'; c++) {
+		if (!is_alnum(*c) && *c != '.' && *c != '-' && *c != '_' &&
+		    !(v6 && (*c == ':' || *c == '%')))
 			return false;
-		host = strv_make(v.ptr + 1, (size_t)end - 1);
-		port = strv_make(v.ptr + end + 2, v.len - (size_t)end - 2);
-		for (i = 0; i < host.len; i++) {
-			char c = host.ptr[i];
-			if (!is_alnum(c) && c != ':' && c != '.' && c != '%' && c != '-' &&
-			    c != '_')
-				return false;
-		}
-		if (strv_find_char(host, ':') < 0)
-			return false;
-	} else {
-		if (!strv_split(v, ':', &host, &port) || host.len == 0)
-			return false;
-		for (i = 0; i < host.len; i++) {
-			char c = host.ptr[i];
-			if (!is_alnum(c) && c != '.' && c != '-' && c != '_')
-				return false;
-		}
 	}
-	return port_valid(port);
+	return !v6 || strchr(hp.host, ':') != NULL;
 }
 
 static bool state_parse(struct strv v, enum announce_state *state_r)

@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "clock.h"
+#include "hostport.h"
 #include "mem.h"
 #include "redis-url.h"
 
@@ -249,15 +250,12 @@ int redis_transport_tls_check(const struct redis_tls *tls, const char **bad_file
 static int tcp_connect(const char *host, uint16_t port, uint64_t deadline_ms, unsigned timeout_ms,
                        char *err, size_t err_size)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL;
-	char service[8];
+	struct addrinfo *res;
+	const char *why;
 	int fd = -1;
 
-	snprintf(service, sizeof(service), "%u", port);
-	int gai = getaddrinfo(host, service, &hints, &res);
-	if (gai != 0) {
-		snprintf(err, err_size, "cannot resolve %s: %s", host, gai_strerror(gai));
+	if (hostport_resolve(host, port, &res, &why) < 0) {
+		snprintf(err, err_size, "cannot resolve %s: %s", host, why);
 		return -1;
 	}
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hostport.h"
 #include "strv.h"
 
 #define DEFAULT_REDIS_PORT    6379
@@ -15,49 +16,19 @@ static struct strv skip(struct strv s, size_t n)
 	return strv_make(s.ptr + n, s.len - n);
 }
 
-static int parse_port(struct strv s, uint16_t *port_r)
-{
-	uint64_t v;
-	if (strv_to_u64(s, &v) < 0 || v == 0 || v > 65535)
-		return -1;
-	*port_r = (uint16_t)v;
-	return 0;
-}
-
-/* host[:port]; IPv6 as [addr]:port. */
+/* host[:port]; IPv6 as [addr]:port (hostport.h), and no '@', ',' or non-ASCII byte. */
 static int parse_host(struct strv s, uint16_t def_port, char host_r[256], uint16_t *port_r)
 {
-	struct strv host = s, port = STRV_NULL;
-	if (s.len > 0 && s.ptr[0] == '[') {
-		const char *close = memchr(s.ptr, ']', s.len);
-		if (close == NULL)
-			return -1;
-		host = strv_make(s.ptr + 1, (size_t)(close - s.ptr) - 1);
-		size_t rest = s.len - (size_t)(close - s.ptr) - 1;
-		if (rest > 0) {
-			if (close[1] != ':')
-				return -1;
-			port = strv_make(close + 2, rest - 1);
-		}
-	} else {
-		const char *colon = memchr(s.ptr, ':', s.len);
-		if (colon != NULL) {
-			host = strv_make(s.ptr, (size_t)(colon - s.ptr));
-			port = strv_make(colon + 1, s.len - host.len - 1);
-		}
-	}
-	if (host.len == 0 || host.len >= 256)
+	struct hostport hp;
+	const char *error;
+	if (hostport_parse(s, HOSTPORT_PORT_OPTIONAL, def_port, &hp, &error) != HOSTPORT_OK)
 		return -1;
-	for (size_t i = 0; i < host.len; i++) {
-		unsigned char c = (unsigned char)host.ptr[i];
-		if (c <= ' ' || c == '/' || c == '@' || c == ',' || c >= 0x7f)
+	for (const char *c = hp.host; *c != '\0'; c++) {
+		if (*c == '@' || *c == ',' || (unsigned char)*c >= 0x7f)
 			return -1;
 	}
-	memcpy(host_r, host.ptr, host.len);
-	host_r[host.len] = '\0';
-	*port_r = def_port;
-	if (port.ptr != NULL && parse_port(port, port_r) < 0)
-		return -1;
+	memcpy(host_r, hp.host, strlen(hp.host) + 1);
+	*port_r = hp.port;
 	return 0;
 }
 

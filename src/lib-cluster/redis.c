@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "hostport.h"
 #include "mem.h"
 #include "redis-transport.h"
 #include "strv.h"
@@ -261,20 +262,12 @@ static int auth(struct redis_conn *conn, const char *user, const char *password,
 	return ret;
 }
 
-static int parse_port(const char *s, uint16_t *port_r)
-{
-	uint64_t v;
-	if (strv_to_u64(strv_from_cstr(s), &v) < 0 || v == 0 || v > 65535)
-		return -1;
-	*port_r = (uint16_t)v;
-	return 0;
-}
-
 /* Asks the sentinels in turn for the master's address. */
 static int resolve_master(const struct redis_url *url, const struct redis_settings *set,
                           char host_r[256], uint16_t *port_r, char *err, size_t err_size)
 {
 	char last[256] = "no sentinel answered";
+	const char *why;
 	for (unsigned i = 0; i < url->host_count; i++) {
 		struct redis_conn *c = conn_connect("sentinel", url->hosts[i], url->ports[i], url,
 		                                    set, last, sizeof(last));
@@ -290,7 +283,8 @@ static int resolve_master(const struct redis_url *url, const struct redis_settin
 		if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 		    r->element[0]->type == REDIS_REPLY_STRING &&
 		    r->element[1]->type == REDIS_REPLY_STRING && r->element[0]->len < 256 &&
-		    parse_port(r->element[1]->str, port_r) == 0) {
+		    hostport_parse_port(strv_from_cstr(r->element[1]->str), 0, port_r, &why) ==
+		        HOSTPORT_OK) {
 			memcpy(host_r, r->element[0]->str, r->element[0]->len);
 			host_r[r->element[0]->len] = '\0';
 			freeReplyObject(r);

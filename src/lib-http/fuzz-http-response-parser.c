@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: response heads fed whole and split in two must agree and keep invariants. */
+/* libFuzzer target: response heads fed whole and split in two, and the body after the final
+   head whole and in small pieces, must agree and keep invariants. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "http-response-parser.h"
 #include "mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_HEADERS 64
-#define MAX_HEADS   8 /* interim 1xx heads followed in one input */
+#define MAX_HEADS   8   /* interim 1xx heads followed in one input */
+#define BODY_MAX    300 /* small, so that the limit is reached */
 
 struct result {
 	enum http_parse_status status;
@@ -158,6 +161,63 @@ static void parse_one(const char *buf, size_t len, size_t first, bool head_req,
 	}
 }
 
+struct body_result {
+	enum http_parse_status status;
+	size_t used;
+	bool too_large;
+	struct buf out;
+};
+
+/* Reads the body after an accepted final head from buf[0..len) in pieces of at most step
+   bytes (each an exact-size copy), then the close. */
+static void read_body(const struct http_response_head *head, const char *buf, size_t len,
+                      size_t step, struct body_result *r)
+{
+	struct http_response_body b;
+	const char *error = NULL;
+
+	http_response_body_init(&b, head, BODY_MAX);
+	buf_init(&r->out, BODY_MAX);
+	r->used = 0;
+	r->status = HTTP_PARSE_AGAIN;
+	do {
+		size_t n = len - r->used < step ? len - r->used : step, used = 0;
+		char *piece = mem_alloc(n > 0 ? n : 1);
+		memcpy(piece, buf + r->used, n);
+		r->status = http_response_body_parse(&b, piece, n, &used, &r->out, &error);
+		mem_free(&piece);
+		check(r->status == HTTP_PARSE_ERROR || used <= n);
+		check(r->status != HTTP_PARSE_AGAIN || used == n);
+		if (r->status != HTTP_PARSE_ERROR)
+			r->used += used;
+	} while (r->status == HTTP_PARSE_AGAIN && r->used < len);
+	if (r->status == HTTP_PARSE_AGAIN)
+		r->status = http_response_body_eof(&b, &error);
+	check(r->status != HTTP_PARSE_AGAIN);
+	check(r->status == HTTP_PARSE_OK || (error != NULL && error[0] != '\0'));
+	check(b.received == r->out.len && r->out.len <= BODY_MAX && !buf_overflowed(&r->out));
+	if (r->status == HTTP_PARSE_OK && head->body_kind == HTTP_RESPONSE_BODY_LENGTH)
+		check(r->out.len == head->content_length);
+	if (r->status == HTTP_PARSE_OK && head->body_kind == HTTP_RESPONSE_BODY_NONE)
+		check(r->out.len == 0 && r->used == 0);
+	r->too_large = b.too_large;
+}
+
+/* The body whole and in pieces gives the same bytes and the same verdict. */
+static void check_body(const struct http_response_head *head, const char *buf, size_t len,
+                       size_t step)
+{
+	struct body_result whole, split;
+	read_body(head, buf, len, len + 1, &whole);
+	read_body(head, buf, len, step, &split);
+	check(whole.status == split.status && whole.too_large == split.too_large);
+	if (whole.status == HTTP_PARSE_OK)
+		check(whole.used == split.used && whole.out.len == split.out.len &&
+		      memcmp(whole.out.data, split.out.data, whole.out.len) == 0);
+	buf_free(&whole.out);
+	buf_free(&split.out);
+}
+
 /* Input: byte 0 bit 0 = the request was HEAD, bytes 0-1 otherwise pick where to split; the rest
    is what the backend sent. Interim 1xx heads are followed as the proxy does. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -178,7 +238,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int n = 0; n < MAX_HEADS; n++) {
 		struct result r;
 		parse_one(buf, len, split_seed % (len + 1), head_req, &lim, &r);
-		if (r.status != HTTP_PARSE_OK || r.head.status >= 200)
+		if (r.status == HTTP_PARSE_OK && r.head.status >= 200) {
+			check_body(&r.head, buf + r.head_len, len - r.head_len, 1 + split_seed % 7);
+			break;
+		}
+		if (r.status != HTTP_PARSE_OK)
 			break;
 		buf += r.head_len;
 		len -= r.head_len;

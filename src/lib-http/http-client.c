@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "http-chunked.h"
-#include "http-parser.h"
+#include "hostport.h"
+#include "http-parser-private.h"
+#include "http-response-parser.h"
 #include "mem.h"
 
 #define READ_CHUNK 65536
@@ -25,9 +26,8 @@ static __thread char error_buf[512];
 struct url {
 	char origin[300];    /* "http://" + authority, for messages */
 	char authority[260]; /* Host header value */
-	char host[256];      /* without brackets */
-	char port[6];
-	const char *prefix; /* path prefix without trailing '/', points into the base URL */
+	struct hostport hp;  /* host without brackets, port */
+	const char *prefix;  /* path prefix without trailing '/', points into the base URL */
 	size_t prefix_len;
 };
 
@@ -87,32 +87,14 @@ static int parse_url(const char *base_url, struct url *url_r, const char **error
 	if (memchr(auth, '@', auth_len) != NULL)
 		return fail(error_r, "%s: user information in the URL is not supported", base_url);
 
-	struct strv a = strv_make(auth, auth_len), host, port = STRV_NULL;
-	bool have_port;
-	if (auth[0] == '[') {
-		ptrdiff_t close = strv_find_char(a, ']');
-		if (close < 0)
-			return fail(error_r, "%s: unterminated IPv6 address", base_url);
-		host = strv_make(auth + 1, (size_t)close - 1);
-		struct strv after = strv_make(auth + close + 1, auth_len - (size_t)close - 1);
-		have_port = after.len > 0;
-		if (have_port && after.ptr[0] != ':')
-			return fail(error_r, "%s: junk after the IPv6 address", base_url);
-		if (have_port)
-			port = strv_make(after.ptr + 1, after.len - 1);
-	} else {
-		have_port = strv_split(a, ':', &host, &port);
-	}
-	uint64_t portnum = 80;
-	if (have_port && (port.len == 0 || port.len > 5 || strv_to_u64(port, &portnum) < 0 ||
-	                  portnum == 0 || portnum > 65535))
-		return fail(error_r, "%s: invalid port '%.*s'", base_url, STRV_FMT(port));
-	if (host.len == 0 || host.len >= sizeof(url_r->host))
-		return fail(error_r, "%s: missing or overlong host", base_url);
-
-	memcpy(url_r->host, host.ptr, host.len);
-	url_r->host[host.len] = '\0';
-	snprintf(url_r->port, sizeof(url_r->port), "%u", (unsigned)portnum);
+	const char *what;
+	enum hostport_result r = hostport_parse(strv_make(auth, auth_len), HOSTPORT_PORT_OPTIONAL,
+	                                        80, &url_r->hp, &what);
+	if (r == HOSTPORT_BAD_PORT)
+		return fail(error_r, "%s: invalid port '%.*s'", base_url,
+		            STRV_FMT(url_r->hp.port_text));
+	if (r != HOSTPORT_OK)
+		return fail(error_r, "%s: %s", base_url, what);
 	memcpy(url_r->authority, auth, auth_len);
 	url_r->authority[auth_len] = '\0';
 	snprintf(url_r->origin, sizeof(url_r->origin), "http://%s", url_r->authority);
@@ -189,16 +171,11 @@ fail:
 
 static int connect_url(struct exchange *x, const char **error_r)
 {
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	int gai = getaddrinfo(x->url->host, x->url->port, &hints, &res);
-	if (gai != 0)
+	struct addrinfo *res;
+	const char *what;
+	if (hostport_resolve(x->url->hp.host, x->url->hp.port, &res, &what) < 0)
 		return fail(error_r, "cannot connect to %s: cannot resolve '%s': %s",
-		            x->url->origin, x->url->host,
-		            gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		            x->url->origin, x->url->hp.host, what);
 	int err = ECONNREFUSED;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		if (connect_one(x, ai, &err) == 0)
@@ -262,272 +239,122 @@ static int read_error(struct exchange *x, const char *what, const char **error_r
 	return fail(error_r, "error reading %s from %s: %s", what, x->url->origin, strerror(errno));
 }
 
-static ptrdiff_t find_head_end(const struct buf *in)
+/* The response-head limits: the strict parser's, sized for this client. */
+static void head_limits(struct http_limits *limits)
 {
-	const char *p = memmem(in->data, in->len, "\r\n\r\n", 4);
-	return p == NULL ? -1 : p - in->data + 4;
+	http_limits_default(limits);
+	limits->max_line = HTTP_CLIENT_MAX_HEAD;
+	limits->max_header_bytes = HTTP_CLIENT_MAX_HEAD;
+	limits->max_headers = HTTP_CLIENT_MAX_HEADERS;
 }
 
-static bool is_field_vchar(unsigned char c)
+static struct strv rebase(struct strv v, const char *from, const char *to)
 {
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
+	return strv_make(to + (v.ptr - from), v.len);
 }
 
-/* Parses "HTTP/1.x NNN reason" (the line without CRLF). */
-static int parse_status_line(struct strv line, unsigned *status_r, struct strv *reason_r,
-                             const char **what_r)
+/* Keeps the final head in resp->head (in is consumed past it) and points the views there. */
+static void keep_head(struct http_client_response *resp, struct buf *in,
+                      const struct http_response_head *head, size_t head_len)
 {
-	if (line.len < 12 || memcmp(line.ptr, "HTTP/1.", 7) != 0 || line.ptr[7] < '0' ||
-	    line.ptr[7] > '9' || line.ptr[8] != ' ') {
-		*what_r = "bad status line";
-		return -1;
+	buf_reset(&resp->head);
+	buf_append(&resp->head, in->data, head_len);
+	resp->status = (unsigned)head->status;
+	resp->reason = rebase(head->reason, in->data, resp->head.data);
+	resp->header_count = head->header_count;
+	for (size_t i = 0; i < head->header_count; i++) {
+		resp->headers[i].name = rebase(resp->headers[i].name, in->data, resp->head.data);
+		resp->headers[i].value = rebase(resp->headers[i].value, in->data, resp->head.data);
 	}
-	unsigned status = 0;
-	for (size_t i = 9; i < 12; i++) {
-		if (line.ptr[i] < '0' || line.ptr[i] > '9') {
-			*what_r = "bad status code";
-			return -1;
-		}
-		status = status * 10 + (unsigned)(line.ptr[i] - '0');
-	}
-	if (status < 100 || status > 599) {
-		*what_r = "status code out of range";
-		return -1;
-	}
-	/* RFC 9112 wants "SP reason"; an absent reason with no SP is common enough to allow. */
-	struct strv reason = STRV_LIT("");
-	if (line.len > 12) {
-		if (line.ptr[12] != ' ') {
-			*what_r = "bad status line";
-			return -1;
-		}
-		reason = strv_make(line.ptr + 13, line.len - 13);
-	}
-	for (size_t i = 0; i < reason.len; i++) {
-		if (!is_field_vchar((unsigned char)reason.ptr[i])) {
-			*what_r = "control character in the reason phrase";
-			return -1;
-		}
-	}
-	*status_r = status;
-	*reason_r = reason;
-	return 0;
+	buf_consume(in, head_len);
 }
 
-/* Splits resp->head into the status line and header fields. */
-static int parse_head(struct http_client_response *resp, const char **what_r)
+/* Reads the response head with the strict parser (http-response-parser.h), skipping interim
+   1xx responses, into resp; the body's framing goes to *head_r. Bytes read past the head are
+   left in in. */
+static int read_head(struct exchange *x, const char *method, struct buf *in, char *chunk,
+                     struct http_client_response *resp, struct http_response_head *head_r,
+                     const char **error_r)
 {
-	struct strv rest = buf_strv(&resp->head), line;
+	struct http_limits limits;
+	struct http_response_parser parser;
+	bool was_head = strcmp(method, "HEAD") == 0;
 
-	/* The head ends with an empty line: drop the final CRLF pair. */
-	rest.len -= 2;
-	const char *eol = memmem(rest.ptr, rest.len, "\r\n", 2);
-	line = strv_make(rest.ptr, (size_t)(eol - rest.ptr));
-	if (parse_status_line(line, &resp->status, &resp->reason, what_r) < 0)
-		return -1;
-	rest = strv_make(eol + 2, rest.len - line.len - 2);
-	resp->header_count = 0;
-	while (rest.len > 0) {
-		eol = memmem(rest.ptr, rest.len, "\r\n", 2);
-		line = strv_make(rest.ptr, (size_t)(eol - rest.ptr));
-		rest = strv_make(eol + 2, rest.len - line.len - 2);
-		ptrdiff_t colon = strv_find_char(line, ':');
-		if (colon <= 0) {
-			*what_r = line.len > 0 && (line.ptr[0] == ' ' || line.ptr[0] == '\t')
-			              ? "folded header line"
-			              : "header line without a name";
-			return -1;
-		}
-		struct strv name = strv_make(line.ptr, (size_t)colon);
-		struct strv value = strv_make(line.ptr + colon + 1, line.len - (size_t)colon - 1);
-		for (size_t i = 0; i < name.len; i++) {
-			if (!http_is_tchar((unsigned char)name.ptr[i])) {
-				*what_r = "invalid header name";
-				return -1;
-			}
-		}
-		for (size_t i = 0; i < value.len; i++) {
-			if (!is_field_vchar((unsigned char)value.ptr[i])) {
-				*what_r = "control character in a header value";
-				return -1;
-			}
-		}
-		if (resp->header_count == HTTP_CLIENT_MAX_HEADERS) {
-			*what_r = "too many header fields";
-			return -1;
-		}
-		resp->headers[resp->header_count].name = name;
-		resp->headers[resp->header_count].value = strv_trim(value);
-		resp->header_count++;
-	}
-	return 0;
-}
-
-enum framing { FRAME_NONE, FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE };
-
-static int body_framing(const struct http_client_response *resp, const char *method,
-                        enum framing *framing_r, uint64_t *length_r, const char **what_r)
-{
-	bool have_length = false, chunked = false;
-	uint64_t length = 0;
-
-	for (size_t i = 0; i < resp->header_count; i++) {
-		const struct http_client_header *h = &resp->headers[i];
-		if (strv_eq_ci_cstr(h->name, "Content-Length")) {
-			uint64_t v;
-			if (strv_to_u64(h->value, &v) < 0) {
-				*what_r = "invalid Content-Length";
-				return -1;
-			}
-			if (have_length && v != length) {
-				*what_r = "conflicting Content-Length headers";
-				return -1;
-			}
-			have_length = true;
-			length = v;
-		} else if (strv_eq_ci_cstr(h->name, "Transfer-Encoding")) {
-			if (chunked || !strv_eq_ci_cstr(h->value, "chunked")) {
-				*what_r = "unsupported Transfer-Encoding";
-				return -1;
-			}
-			chunked = true;
-		}
-	}
-	if (strcmp(method, "HEAD") == 0 || resp->status == 204 || resp->status == 304) {
-		*framing_r = FRAME_NONE;
-		return 0;
-	}
-	if (chunked && have_length) {
-		*what_r = "both Content-Length and Transfer-Encoding";
-		return -1;
-	}
-	if (have_length && length > HTTP_CLIENT_MAX_BODY) {
-		*what_r = "body larger than 64 MiB";
-		return -1;
-	}
-	*framing_r = chunked ? FRAME_CHUNKED : have_length ? FRAME_LENGTH : FRAME_CLOSE;
-	*length_r = length;
-	return 0;
-}
-
-/* Reads the response head into resp->head, skipping interim 1xx responses. Bytes read past the
-   head are left in in. */
-static int read_head(struct exchange *x, struct buf *in, char *chunk,
-                     struct http_client_response *resp, const char **error_r)
-{
-	const char *what;
+	head_limits(&limits);
+	http_response_parser_init(&parser, &limits);
 	for (;;) {
-		ptrdiff_t end = find_head_end(in);
-		if (end < 0) {
-			if (in->len > HTTP_CLIENT_MAX_HEAD)
-				return fail(error_r,
-				            "malformed response from %s: head larger than %u bytes",
-				            x->url->origin, HTTP_CLIENT_MAX_HEAD);
-			ssize_t n = recv_some(x, chunk);
-			if (n < 0)
-				return read_error(x, "the response", error_r);
-			if (n == 0) {
-				if (in->len == 0)
-					return fail(error_r,
-					            "%s closed the connection without answering",
-					            x->url->origin);
-				return fail(
-				    error_r,
-				    "malformed response from %s: connection closed inside the "
-				    "response head",
-				    x->url->origin);
-			}
-			buf_append(in, chunk, (size_t)n);
-			continue;
-		}
-		buf_reset(&resp->head);
-		buf_append(&resp->head, in->data, (size_t)end);
-		buf_consume(in, (size_t)end);
-		if (parse_head(resp, &what) < 0)
+		size_t head_len;
+		const char *what;
+		enum http_parse_status st = http_response_parser_parse(
+		    &parser, in->data, in->len, resp->headers, was_head, head_r, &head_len, &what);
+		if (st == HTTP_PARSE_ERROR)
 			return fail(error_r, "malformed response from %s: %s", x->url->origin,
 			            what);
-		if (resp->status >= 200)
-			return 0;
-		if (resp->status == 101)
+		if (st == HTTP_PARSE_OK && head_r->status == 101)
 			return fail(error_r,
 			            "malformed response from %s: unexpected protocol switch",
 			            x->url->origin);
+		if (st == HTTP_PARSE_OK && head_r->status >= 200) {
+			keep_head(resp, in, head_r, head_len);
+			return 0;
+		}
+		if (st == HTTP_PARSE_OK) {
+			buf_consume(in, head_len);
+			http_response_parser_init(&parser, &limits);
+			continue;
+		}
+		ssize_t n = recv_some(x, chunk);
+		if (n < 0)
+			return read_error(x, "the response", error_r);
+		if (n == 0) {
+			if (in->len == 0)
+				return fail(error_r, "%s closed the connection without answering",
+				            x->url->origin);
+			return fail(error_r,
+			            "malformed response from %s: connection closed inside the "
+			            "response head",
+			            x->url->origin);
+		}
+		buf_append(in, chunk, (size_t)n);
 	}
 }
 
-static int read_body(struct exchange *x, const char *method, struct buf *in, char *chunk,
-                     struct http_client_response *resp, const char **error_r)
+static int read_body(struct exchange *x, const struct http_response_head *head, struct buf *in,
+                     char *chunk, struct http_client_response *resp, const char **error_r)
 {
-	enum framing framing;
-	uint64_t length = 0;
+	struct http_response_body body;
 	const char *what;
 
-	if (body_framing(resp, method, &framing, &length, &what) < 0)
-		return fail(error_r, "malformed response from %s: %s", x->url->origin, what);
-	if (framing == FRAME_NONE)
-		return 0;
-
-	struct http_limits limits;
-	struct http_chunked_decoder dec;
-	http_limits_default(&limits);
-	limits.max_body = HTTP_CLIENT_MAX_BODY;
-	http_chunked_decoder_init(&dec, &limits);
-
-	/* in holds what arrived with the head; after that, each read lands in chunk. */
+	http_response_body_init(&body, head, HTTP_CLIENT_MAX_BODY);
+	/* in holds what arrived with the head; after that, each read lands in chunk. Bytes past
+	   the body are ignored: the connection is closed after one response. */
 	const char *data = in->data;
 	size_t len = in->len;
 	for (;;) {
-		if (framing == FRAME_LENGTH) {
-			size_t want = (size_t)length - resp->body.len;
-			buf_append(&resp->body, data, len < want ? len : want);
-			if (resp->body.len == length)
-				return 0;
-		} else if (framing == FRAME_CHUNKED) {
-			while (len > 0 || http_chunked_decoder_done(&dec)) {
-				size_t used, out_len;
-				const char *out;
-				int status;
-				enum http_parse_status st = http_chunked_decode(
-				    &dec, data, len, &used, &out, &out_len, &status, &what);
-				if (st == HTTP_PARSE_ERROR) {
-					if (status == 413)
-						what = "body larger than 64 MiB";
-					return fail(error_r, "malformed response from %s: %s",
-					            x->url->origin, what);
-				}
-				buf_append(&resp->body, out, out_len);
-				data += used;
-				len -= used;
-				if (http_chunked_decoder_done(&dec))
-					return 0;
-				if (st == HTTP_PARSE_AGAIN)
-					break;
-			}
-		} else {
-			buf_append(&resp->body, data, len);
-			if (buf_overflowed(&resp->body))
-				return fail(error_r,
-				            "malformed response from %s: body larger than 64 MiB",
-				            x->url->origin);
-		}
+		size_t used;
+		enum http_parse_status st =
+		    http_response_body_parse(&body, data, len, &used, &resp->body, &what);
+		if (st == HTTP_PARSE_OK)
+			return 0;
+		if (st == HTTP_PARSE_ERROR)
+			return fail(error_r, "malformed response from %s: %s", x->url->origin,
+			            body.too_large ? "body larger than 64 MiB" : what);
 
 		ssize_t n = recv_some(x, chunk);
 		if (n < 0)
 			return read_error(x, "the response body", error_r);
 		if (n == 0) {
-			if (framing == FRAME_CLOSE)
+			if (http_response_body_eof(&body, &what) == HTTP_PARSE_OK)
 				return 0;
-			if (framing == FRAME_LENGTH)
+			if (body.kind == HTTP_RESPONSE_BODY_LENGTH)
 				return fail(
 				    error_r,
-				    "malformed response from %s: connection closed after %zu of "
+				    "malformed response from %s: connection closed after %llu of "
 				    "%llu body bytes",
-				    x->url->origin, resp->body.len, (unsigned long long)length);
-			return fail(
-			    error_r,
-			    "malformed response from %s: connection closed inside the chunked "
-			    "body",
-			    x->url->origin);
+				    x->url->origin, (unsigned long long)body.received,
+				    (unsigned long long)body.length);
+			return fail(error_r, "malformed response from %s: %s", x->url->origin,
+			            what);
 		}
 		data = chunk;
 		len = (size_t)n;
@@ -548,6 +375,7 @@ int http_client_request(const char *base_url, const char *method, const char *pa
 	struct url url;
 	struct exchange x = {.url = &url, .fd = -1, .timeout_ms = timeout_ms};
 	struct buf req, in;
+	struct http_response_head head;
 	char *chunk = NULL;
 	int ret = -1;
 
@@ -596,13 +424,13 @@ int http_client_request(const char *base_url, const char *method, const char *pa
 		}
 	}
 	chunk = mem_alloc(READ_CHUNK);
-	if (read_head(&x, &in, chunk, resp_r, error_r) < 0) {
+	if (read_head(&x, method, &in, chunk, resp_r, &head, error_r) < 0) {
 		if (send_errno != 0)
 			fail(error_r, "error sending the request to %s: %s", url.origin,
 			     strerror(send_errno));
 		goto out;
 	}
-	if (read_body(&x, method, &in, chunk, resp_r, error_r) < 0)
+	if (read_body(&x, &head, &in, chunk, resp_r, error_r) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -616,11 +444,7 @@ out:
 
 struct strv http_client_response_header(const struct http_client_response *resp, const char *name)
 {
-	for (size_t i = 0; i < resp->header_count; i++) {
-		if (strv_eq_ci_cstr(resp->headers[i].name, name))
-			return resp->headers[i].value;
-	}
-	return STRV_NULL;
+	return http_parser__find_header(resp->headers, resp->header_count, name);
 }
 
 void http_client_response_free(struct http_client_response *resp)

@@ -161,3 +161,90 @@ enum http_parse_status http_response_parser_parse(struct http_response_parser *p
 		*head_len_r = end;
 	return ret;
 }
+
+void http_response_body_init(struct http_response_body *b, const struct http_response_head *head,
+                             uint64_t max_body)
+{
+	memset(b, 0, sizeof(*b));
+	b->kind = head->body_kind;
+	b->length = head->body_kind == HTTP_RESPONSE_BODY_LENGTH ? head->content_length : 0;
+	http_limits_default(&b->limits);
+	b->limits.max_body = max_body;
+	http_chunked_decoder_init(&b->chunked, &b->limits);
+	b->done = b->kind == HTTP_RESPONSE_BODY_NONE ||
+	          (b->kind == HTTP_RESPONSE_BODY_LENGTH && b->length == 0);
+}
+
+static enum http_parse_status too_large(struct http_response_body *b, const char **error_r)
+{
+	b->too_large = true;
+	FAIL("response body too large");
+}
+
+static enum http_parse_status parse_chunked(struct http_response_body *b, const char *data,
+                                            size_t len, size_t *used_r, struct buf *out,
+                                            const char **error_r)
+{
+	size_t pos = 0;
+	while (!b->done) {
+		size_t used, out_len;
+		const char *piece;
+		int status;
+		enum http_parse_status st = http_chunked_decode(
+		    &b->chunked, data + pos, len - pos, &used, &piece, &out_len, &status, error_r);
+		if (st == HTTP_PARSE_ERROR)
+			return status == 413 ? too_large(b, error_r) : HTTP_PARSE_ERROR;
+		buf_append(out, piece, out_len);
+		b->received += out_len;
+		pos += used;
+		b->done = http_chunked_decoder_done(&b->chunked);
+		if (st == HTTP_PARSE_AGAIN)
+			break;
+	}
+	*used_r = pos;
+	return b->done ? HTTP_PARSE_OK : HTTP_PARSE_AGAIN;
+}
+
+enum http_parse_status http_response_body_parse(struct http_response_body *b, const char *data,
+                                                size_t len, size_t *used_r, struct buf *out,
+                                                const char **error_r)
+{
+	*used_r = 0;
+	if (b->done)
+		return HTTP_PARSE_OK;
+	switch (b->kind) {
+	case HTTP_RESPONSE_BODY_CHUNKED:
+		return parse_chunked(b, data, len, used_r, out, error_r);
+	case HTTP_RESPONSE_BODY_LENGTH: {
+		if (b->length > b->limits.max_body)
+			return too_large(b, error_r);
+		uint64_t want = b->length - b->received;
+		size_t take = len < want ? len : (size_t)want;
+		buf_append(out, data, take);
+		b->received += take;
+		*used_r = take;
+		b->done = b->received == b->length;
+		return b->done ? HTTP_PARSE_OK : HTTP_PARSE_AGAIN;
+	}
+	case HTTP_RESPONSE_BODY_CLOSE:
+		if (len > b->limits.max_body - b->received)
+			return too_large(b, error_r);
+		buf_append(out, data, len);
+		b->received += len;
+		*used_r = len;
+		return HTTP_PARSE_AGAIN;
+	case HTTP_RESPONSE_BODY_NONE:
+		break;
+	}
+	return HTTP_PARSE_OK;
+}
+
+enum http_parse_status http_response_body_eof(const struct http_response_body *b,
+                                              const char **error_r)
+{
+	if (b->done || b->kind == HTTP_RESPONSE_BODY_CLOSE)
+		return HTTP_PARSE_OK;
+	if (b->kind == HTTP_RESPONSE_BODY_CHUNKED)
+		FAIL("connection closed inside the chunked body");
+	FAIL("connection closed inside the body");
+}

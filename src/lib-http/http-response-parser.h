@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+#include "http-chunked.h"
 #include "http-parser.h" /* struct http_limits, struct http_header, enum http_parse_status */
 #include "strv.h"
 
@@ -80,5 +82,39 @@ enum http_parse_status http_response_parser_parse(struct http_response_parser *p
 
 /* First value of a header (case-insensitive name), or STRV_NULL. */
 struct strv http_response_head_header(const struct http_response_head *head, const char *name);
+
+/* Reads one response body as it arrives, by the framing its head gave, for callers that keep
+   the whole body (the CLI's client, the balancer's health checks; the proxy streams its own).
+   Fields are private but for the two counters. */
+struct http_response_body {
+	enum http_response_body_kind kind;
+	uint64_t length;   /* HTTP_RESPONSE_BODY_LENGTH: as announced */
+	uint64_t received; /* decoded body bytes so far */
+	bool too_large;    /* the ERROR was the max_body limit */
+	bool done;
+	struct http_limits limits; /* max_body for the chunked decoder */
+	struct http_chunked_decoder chunked;
+};
+
+/* Prepares b for the body that follows head (parsed OK, not 1xx). A body past max_body
+   bytes, whatever its framing, is an error (a Content-Length past it at once). */
+void http_response_body_init(struct http_response_body *b, const struct http_response_head *head,
+                             uint64_t max_body);
+
+/* Takes data[0..len), the bytes received after the head (or after those a previous call
+   used) and appends the decoded body bytes (no chunk framing) to out. Returns OK when the body
+   is complete: *used_r bytes were this body's and the rest is not; AGAIN when all len bytes
+   were used and more are needed (or, for BODY_CLOSE, until the connection closes); ERROR with
+   a static *error_r for bad chunk framing or a body past max_body (too_large set). A body of
+   kind NONE, or a Content-Length of 0, is complete at once. */
+enum http_parse_status http_response_body_parse(struct http_response_body *b, const char *data,
+                                                size_t len, size_t *used_r, struct buf *out,
+                                                const char **error_r);
+
+/* The connection closed after what was parsed: returns OK if that ends the body (BODY_CLOSE,
+   or the body was complete), else ERROR with a static *error_r ("connection closed inside
+   the body" or "connection closed inside the chunked body"). */
+enum http_parse_status http_response_body_eof(const struct http_response_body *b,
+                                              const char **error_r);
 
 #endif

@@ -159,34 +159,43 @@ static void test_framing(void)
 
 static void test_headers_and_no_body(void)
 {
-	struct http_client_response resp;
-	const char *error = "";
-	test_assert_int_eq(exchange("HTTP/1.1 204 No Content\r\nRetry-After:  7 \r\nX: y\r\n\r\n",
-	                            0, 5000, &resp, &error),
-	                   0);
-	test_assert_int_eq(resp.status, 204);
-	test_assert(strv_eq_cstr(resp.reason, "No Content"));
-	test_assert(strv_eq_cstr(http_client_response_header(&resp, "retry-after"), "7"));
-	test_assert(http_client_response_header(&resp, "absent").ptr == NULL);
-	test_assert_int_eq(resp.body.len, 0);
-	http_client_response_free(&resp);
-	http_client_response_free(&resp);
+	/* Whole and one byte at a time: the views must point into resp.head, not the read
+	   buffer, whatever was skipped before the final head. */
+	static const size_t splits[] = {0, 1};
+	for (size_t i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		struct http_client_response resp;
+		const char *error = "";
+		test_assert_int_eq(exchange("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+		                            "HTTP/1.1 204 No Content\r\nRetry-After:  7 \r\nX: y"
+		                            "\r\n\r\n",
+		                            splits[i], 5000, &resp, &error),
+		                   0);
+		test_assert_int_eq(resp.status, 204);
+		test_assert(strv_eq_cstr(resp.reason, "No Content"));
+		test_assert(strv_eq_cstr(http_client_response_header(&resp, "retry-after"), "7"));
+		test_assert(strv_eq_cstr(http_client_response_header(&resp, "X"), "y"));
+		test_assert(http_client_response_header(&resp, "link").ptr == NULL);
+		test_assert(http_client_response_header(&resp, "absent").ptr == NULL);
+		test_assert_int_eq(resp.body.len, 0);
+		http_client_response_free(&resp);
+		http_client_response_free(&resp);
+	}
 }
 
 static void test_malformed(void)
 {
 	expect_error("", "closed the connection without answering");
 	expect_error("garbage\r\n\r\n", "malformed response from http://127.0.0.1:");
-	expect_error("HTTP/1.1 20 OK\r\n\r\n", "bad status code");
-	expect_error("HTTP/1.1 200 OK\r\n folded\r\n\r\n", "folded header line");
-	expect_error("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "invalid header name");
+	expect_error("HTTP/1.1 20 OK\r\n\r\n", "malformed status code");
+	expect_error("HTTP/1.1 200 OK\r\n folded\r\n\r\n", "obsolete line folding in header");
+	expect_error("HTTP/1.1 200 OK\r\nBad/Name: x\r\n\r\n", "invalid header name");
 	expect_error("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
-	             "conflicting Content-Length");
+	             "duplicate Content-Length");
 	expect_error("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length");
 	expect_error("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
 	             "both Content-Length and Transfer-Encoding");
 	expect_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-	             "unsupported Transfer-Encoding");
+	             "unsupported transfer coding");
 	expect_error("HTTP/1.1 200 OK\r\nContent-Length: 67108865\r\n\r\n", "larger than 64 MiB");
 	expect_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4000001\r\n",
 	             "larger than 64 MiB");
@@ -196,6 +205,13 @@ static void test_malformed(void)
 	             "connection closed inside the chunked body");
 	expect_error("HTTP/1.1 200 OK\r\nContent-Le", "connection closed inside the response head");
 	expect_error("HTTP/1.1 101 Switching Protocols\r\n\r\n", "unexpected protocol switch");
+	/* The strict parser's rules (http-response-parser.h), shared with the proxy. */
+	expect_error("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	             "Transfer-Encoding in an HTTP/1.0 response");
+	expect_error("HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+	             "empty line where the status line was expected");
+	expect_error("HTTP/1.1 200 OK\r\nX: a\nb\r\n\r\n", "bare LF in response head");
+	expect_error("HTTP/1.2 200 OK\r\n\r\n", "unsupported HTTP version");
 }
 
 static void test_request_on_the_wire(void)

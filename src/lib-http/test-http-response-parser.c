@@ -524,6 +524,126 @@ static void test_interim_sequence(void)
 	}
 }
 
+/* ---------------------------------------------------------------- bodies */
+
+struct body_outcome {
+	enum http_parse_status status; /* of the last parse, or of eof when eof was reached */
+	const char *error;
+	bool too_large;
+	size_t used;   /* bytes of the input taken as this body (head excluded) */
+	char body[64]; /* decoded, NUL-terminated */
+};
+
+/* Parses the head whole, then feeds the bytes after it to a body reader in pieces given by
+   split(), each an exact-size heap copy; at the end of the input, the connection closes. */
+static void run_body(const char *data, size_t len, bool head_req, uint64_t max_body,
+                     size_t (*split)(size_t left), struct body_outcome *o)
+{
+	struct http_response_parser p;
+	struct http_response_head head;
+	struct http_response_body b;
+	size_t head_len, pos;
+	struct buf out;
+	const char *error;
+
+	memset(o, 0, sizeof(*o));
+	http_response_parser_init(&p, &limits);
+	test_assert_int_eq(http_response_parser_parse(&p, data, len, header_storage, head_req,
+	                                              &head, &head_len, &error),
+	                   HTTP_PARSE_OK);
+	buf_init(&out, sizeof(o->body) - 1);
+	http_response_body_init(&b, &head, max_body);
+	pos = head_len;
+	o->status = HTTP_PARSE_AGAIN;
+	while (o->status == HTTP_PARSE_AGAIN && pos < len) {
+		size_t n = split(len - pos), used;
+		char *piece = mem_alloc(n);
+		memcpy(piece, data + pos, n);
+		o->status = http_response_body_parse(&b, piece, n, &used, &out, &o->error);
+		mem_free(&piece);
+		if (o->status == HTTP_PARSE_ERROR)
+			break;
+		test_assert(used <= n);
+		test_assert(o->status == HTTP_PARSE_OK || used == n);
+		pos += used;
+	}
+	if (o->status == HTTP_PARSE_AGAIN && pos == len) {
+		size_t used;
+		/* A body complete without bytes says so to an empty read; others need the close. */
+		o->status = http_response_body_parse(&b, "", 0, &used, &out, &o->error);
+		test_assert_int_eq(used, 0);
+		if (o->status == HTTP_PARSE_AGAIN)
+			o->status = http_response_body_eof(&b, &o->error);
+	}
+	o->too_large = b.too_large;
+	o->used = pos - head_len;
+	test_assert(b.received == out.len);
+	snprintf(o->body, sizeof(o->body), "%.*s", (int)out.len, out.data);
+	buf_free(&out);
+}
+
+static void test_bodies(void)
+{
+	static const struct {
+		const char *name, *raw;
+		bool head_req;
+		uint64_t max_body;
+		enum http_parse_status status;
+		const char *body_or_error;
+		size_t used; /* OK: body bytes taken (the rest is not this body's) */
+	} cases[] = {
+	    {"length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, 100,
+	     HTTP_PARSE_OK, "hello", 5},
+	    {"length with more after", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1",
+	     false, 100, HTTP_PARSE_OK, "hi", 2},
+	    {"length zero", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nxx", false, 100,
+	     HTTP_PARSE_OK, "", 0},
+	    {"length cut short", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort", false, 100,
+	     HTTP_PARSE_ERROR, "connection closed inside the body", 0},
+	    {"length past max", "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world", false,
+	     10, HTTP_PARSE_ERROR, "response body too large", 0},
+	    {"length at max", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhelloworld", false, 10,
+	     HTTP_PARSE_OK, "helloworld", 10},
+	    {"chunked",
+	     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=1\r\nlo\r\n"
+	     "0\r\nT: v\r\n\r\nnext",
+	     false, 100, HTTP_PARSE_OK, "hello", 30},
+	    {"chunked cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+	     false, 100, HTTP_PARSE_ERROR, "connection closed inside the chunked body", 0},
+	    {"chunked bad size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	     false, 100, HTTP_PARSE_ERROR, NULL, 0},
+	    {"chunked past max", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n",
+	     false, 10, HTTP_PARSE_ERROR, "response body too large", 0},
+	    {"close", "HTTP/1.1 200 OK\r\n\r\nuntil close", false, 100, HTTP_PARSE_OK,
+	     "until close", 11},
+	    {"close empty", "HTTP/1.0 200 OK\r\n\r\n", false, 100, HTTP_PARSE_OK, "", 0},
+	    {"close past max", "HTTP/1.1 200 OK\r\n\r\nhello world", false, 10, HTTP_PARSE_ERROR,
+	     "response body too large", 0},
+	    {"none for 204", "HTTP/1.1 204 No Content\r\n\r\nstray", false, 100, HTTP_PARSE_OK, "",
+	     0},
+	    {"none for head", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true, 100,
+	     HTTP_PARSE_OK, "", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		test_set_context(cases[i].name);
+		for (size_t s = 0; s < TEST_SPLITS; s++) {
+			struct body_outcome o;
+			run_body(cases[i].raw, strlen(cases[i].raw), cases[i].head_req,
+			         cases[i].max_body, test_splits[s], &o);
+			test_assert_int_eq(o.status, cases[i].status);
+			if (o.status == HTTP_PARSE_OK) {
+				test_assert_str_eq(o.body, cases[i].body_or_error);
+				test_assert_int_eq(o.used, cases[i].used);
+			} else if (cases[i].body_or_error != NULL) {
+				test_assert_str_eq(o.error, cases[i].body_or_error);
+				test_assert_int_eq(o.too_large,
+				                   strstr(o.error, "too large") != NULL);
+			}
+		}
+	}
+	test_set_context(NULL);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -534,6 +654,7 @@ int main(void)
 	    {"header lookup", test_header_lookup},
 	    {"limits", test_limits},
 	    {"interim 1xx sequence", test_interim_sequence},
+	    {"bodies", test_bodies},
 	    {NULL, NULL},
 	};
 	http_limits_default(&limits);

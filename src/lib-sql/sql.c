@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostport.h"
 #include "mem.h"
 #include "strv.h"
 
@@ -70,15 +71,6 @@ static int unescape(const char *s, size_t len, char *out, size_t out_size)
 	return 0;
 }
 
-static int copy_part(const char *s, size_t len, char *out, size_t out_size)
-{
-	if (len >= out_size)
-		return -1;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return 0;
-}
-
 int sql_url_parse(const char *url, struct sql_url *u, const char **error_r)
 {
 	memset(u, 0, sizeof(*u));
@@ -120,59 +112,24 @@ int sql_url_parse(const char *url, struct sql_url *u, const char **error_r)
 		}
 		hostpart = at + 1;
 	}
-	size_t hlen = (size_t)(slash - hostpart);
-	const char *port = NULL;
-	if (hlen > 0 && hostpart[0] == '[') {
-		const char *close = memchr(hostpart, ']', hlen);
-		if (close == NULL) {
-			*error_r = "mariadb URL has an unterminated [IPv6] host";
-			return -1;
-		}
-		if (copy_part(hostpart + 1, (size_t)(close - hostpart - 1), u->host,
-		              sizeof(u->host)) < 0) {
-			*error_r = "mariadb URL host too long";
-			return -1;
-		}
-		if (close + 1 < slash) {
-			if (close[1] != ':') {
-				*error_r = "mariadb URL: unexpected text after ]";
-				return -1;
-			}
-			port = close + 2;
-		}
-	} else {
-		const char *colon = memchr(hostpart, ':', hlen);
-		size_t n = colon != NULL ? (size_t)(colon - hostpart) : hlen;
-		if (copy_part(hostpart, n, u->host, sizeof(u->host)) < 0) {
-			*error_r = "mariadb URL host too long";
-			return -1;
-		}
-		if (colon != NULL)
-			port = colon + 1;
-	}
-	if (u->host[0] == '\0') {
-		*error_r = "mariadb URL has no host";
+	struct hostport hp;
+	const char *why;
+	enum hostport_result hr = hostport_parse(strv_make(hostpart, (size_t)(slash - hostpart)),
+	                                         HOSTPORT_PORT_OPTIONAL, 3306, &hp, &why);
+	if (hr == HOSTPORT_BAD_PORT) {
+		*error_r = hp.port_text.len == 0
+		               ? "mariadb URL has an empty port"
+		               : "mariadb URL port must be a number from 1 to 65535";
 		return -1;
 	}
-	if (port != NULL) {
-		unsigned long v = 0;
-		if (port == slash) {
-			*error_r = "mariadb URL has an empty port";
-			return -1;
-		}
-		for (const char *q = port; q < slash; q++) {
-			if (*q < '0' || *q > '9' ||
-			    (v = v * 10 + (unsigned long)(*q - '0')) > 65535) {
-				*error_r = "mariadb URL port must be a number from 1 to 65535";
-				return -1;
-			}
-		}
-		if (v == 0) {
-			*error_r = "mariadb URL port must be a number from 1 to 65535";
-			return -1;
-		}
-		u->port = (uint16_t)v;
+	if (hr != HOSTPORT_OK) {
+		static __thread char msg[128];
+		snprintf(msg, sizeof(msg), "mariadb URL host: %s", why);
+		*error_r = msg;
+		return -1;
 	}
+	memcpy(u->host, hp.host, strlen(hp.host) + 1);
+	u->port = hp.port;
 	const char *db = slash + 1;
 	if (strlen(db) >= sizeof(u->database)) {
 		*error_r = "mariadb URL database name is too long";

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "array.h"
+#include "hostport.h"
 #include "buf.h"
 #include "mem.h"
 #include "pool.h"
@@ -769,52 +770,15 @@ int config_parse_bool(const char *s, bool *value_r, const char **error_r)
 int config_parse_address(const char *s, char *host, size_t host_size, uint16_t *port_r,
                          const char **error_r)
 {
-	const char *host_start, *host_end, *port;
-	uint64_t v;
+	struct hostport hp;
 
-	if (*s == '[') {
-		host_start = s + 1;
-		host_end = strchr(host_start, ']');
-		if (host_end == NULL || host_end[1] != ':') {
-			*error_r = "expected [v6]:port";
-			return -1;
-		}
-		port = host_end + 2;
-	} else {
-		host_start = s;
-		host_end = strrchr(s, ':');
-		if (host_end == NULL) {
-			*error_r = "expected host:port or [v6]:port";
-			return -1;
-		}
-		if (memchr(s, ':', (size_t)(host_end - s)) != NULL) {
-			*error_r = "IPv6 addresses need brackets, e.g. [::1]:8080";
-			return -1;
-		}
-		port = host_end + 1;
-	}
-	if (host_end == host_start) {
-		*error_r = "host is missing";
+	if (hostport_parse(strv_from_cstr(s), HOSTPORT_PORT_ZERO, 0, &hp, error_r) != HOSTPORT_OK)
 		return -1;
-	}
-	for (const char *p = host_start; p < host_end; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c <= 0x20 || c == 0x7f || c == '[' || c == ']' || c == '/') {
-			*error_r = "host contains an invalid character";
-			return -1;
-		}
-	}
-	if (strlen(port) > 5 || strv_to_u64(strv_from_cstr(port), &v) < 0 || v > 65535) {
-		*error_r = "expected a port number 0-65535";
-		return -1;
-	}
-	if ((size_t)(host_end - host_start) >= host_size) {
+	if (strlen(hp.host) >= host_size) {
 		*error_r = "host name too long";
 		return -1;
 	}
-	memcpy(host, host_start, (size_t)(host_end - host_start));
-	host[host_end - host_start] = '\0';
-	*port_r = (uint16_t)v;
+	memcpy(host, hp.host, strlen(hp.host) + 1);
+	*port_r = hp.port;
 	return 0;
 }

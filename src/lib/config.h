@@ -66,7 +66,8 @@ int config_parse_duration_ms(const char *s, uint64_t *ms_r, const char **error_r
 int config_parse_size(const char *s, uint64_t *bytes_r, const char **error_r);
 int config_parse_bool(const char *s, bool *value_r, const char **error_r);
 int config_parse_uint(const char *s, uint64_t *value_r, const char **error_r);
-/* Splits "host:port", "[v6]:port" into host (without brackets) and port. host_size >= 64. */
+/* Splits "host:port", "[v6]:port" into host (without brackets) and port 0-65535 with
+   hostport_parse() (hostport.h, its messages); "host name too long" past host_size. */
 int config_parse_address(const char *s, char *host, size_t host_size, uint16_t *port_r,
                          const char **error_r);
 

@@ -19,6 +19,8 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "hostport.h"
+#include "http-response-parser.h"
 #include "log.h"
 #include "mem.h"
 
@@ -128,11 +130,6 @@ static bool stopping(struct health_checker *hc)
 
 /* ---------------------------------------------------------------- responses */
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static bool json_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -162,47 +159,43 @@ static bool body_says_draining(struct strv body)
 	return false;
 }
 
-int health_response_parse(struct strv r, unsigned *status_r, bool *draining_r)
+int health_response_parse(struct strv r, unsigned *status_r, bool *draining_r, const char **error_r)
 {
-	static const struct strv version = STRV_LIT("HTTP/1.");
+	struct http_limits limits;
+	struct http_response_parser parser;
+	struct http_header headers[HEALTH_HEADERS_MAX];
+	struct http_response_head head;
+	struct http_response_body body;
+	struct buf decoded;
+	size_t head_len, used;
+	int ret = -1;
 
-	/* "HTTP/1.x NNN" */
-	if (r.len < version.len + 5 || memcmp(r.ptr, version.ptr, version.len) != 0)
+	/* The proxy's strict parser: a member is healthy only if its answer could be proxied. */
+	http_limits_default(&limits);
+	limits.max_line = HEALTH_RESPONSE_MAX;
+	limits.max_header_bytes = HEALTH_RESPONSE_MAX;
+	limits.max_headers = HEALTH_HEADERS_MAX;
+	http_response_parser_init(&parser, &limits);
+	enum http_parse_status st = http_response_parser_parse(&parser, r.ptr, r.len, headers,
+	                                                       false, &head, &head_len, error_r);
+	if (st == HTTP_PARSE_AGAIN)
+		*error_r = "connection closed inside the response head";
+	if (st != HTTP_PARSE_OK)
 		return -1;
-	size_t i = version.len;
-	if (!is_digit(r.ptr[i]) || r.ptr[i + 1] != ' ')
-		return -1;
-	i += 2;
-	if (r.len - i < 3 || !is_digit(r.ptr[i]) || !is_digit(r.ptr[i + 1]) ||
-	    !is_digit(r.ptr[i + 2]) || r.ptr[i] < '1' || r.ptr[i] > '5')
-		return -1;
-	unsigned status = (unsigned)(r.ptr[i] - '0') * 100 + (unsigned)(r.ptr[i + 1] - '0') * 10 +
-	                  (unsigned)(r.ptr[i + 2] - '0');
-	i += 3;
-	/* [SP reason] CRLF; the reason is text (HTAB, SP, VCHAR, obs-text). */
-	if (i < r.len && r.ptr[i] == ' ') {
-		for (i++; i < r.len && r.ptr[i] != '\r'; i++) {
-			unsigned char c = (unsigned char)r.ptr[i];
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return -1;
-		}
+
+	buf_init(&decoded, HEALTH_RESPONSE_MAX);
+	http_response_body_init(&body, &head, HEALTH_RESPONSE_MAX);
+	st = http_response_body_parse(&body, r.ptr + head_len, r.len - head_len, &used, &decoded,
+	                              error_r);
+	if (st == HTTP_PARSE_AGAIN)
+		st = http_response_body_eof(&body, error_r);
+	if (st == HTTP_PARSE_OK) {
+		*status_r = (unsigned)head.status;
+		*draining_r = body_says_draining(buf_strv(&decoded));
+		ret = 0;
 	}
-	if (r.len - i < 2 || r.ptr[i] != '\r' || r.ptr[i + 1] != '\n')
-		return -1;
-	i += 2;
-	/* Header lines up to the empty line; their content does not matter here. */
-	for (;;) {
-		struct strv rest = strv_make(r.ptr + i, r.len - i);
-		ptrdiff_t lf = strv_find_char(rest, '\n');
-		if (lf < 1 || rest.ptr[lf - 1] != '\r')
-			return -1;
-		i += (size_t)lf + 1;
-		if (lf == 1)
-			break;
-	}
-	*status_r = status;
-	*draining_r = body_says_draining(strv_make(r.ptr + i, r.len - i));
-	return 0;
+	buf_free(&decoded);
+	return ret;
 }
 
 /* ---------------------------------------------------------------- one check */
@@ -223,51 +216,6 @@ static const char *errno_reason(int err)
 	default:
 		return strerror(err);
 	}
-}
-
-/* Fills addr from "host:port" or "[v6]:port": numeric hosts without a lookup, names with a
-   (blocking) getaddrinfo(). Returns 0, or -1 with a reason in reason. */
-static int resolve(const char *address, struct sockaddr_storage *addr, socklen_t *addr_len,
-                   char *reason, size_t reason_size)
-{
-	char host[BALANCER_ADDRESS_MAX + 1];
-	const char *colon = strrchr(address, ':');
-	if (colon == NULL || colon[1] == '\0') {
-		snprintf(reason, reason_size, "bad address");
-		return -1;
-	}
-	size_t hlen = (size_t)(colon - address);
-	const char *h = address;
-	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
-		h++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(host)) {
-		snprintf(reason, reason_size, "bad address");
-		return -1;
-	}
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-	                         .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-	struct addrinfo *res = NULL;
-	int ret = getaddrinfo(host, colon + 1, &hints, &res);
-	if (ret == EAI_NONAME) {
-		hints.ai_flags = AI_NUMERICSERV;
-		ret = getaddrinfo(host, colon + 1, &hints, &res);
-	}
-	if (ret != 0 || res == NULL) {
-		snprintf(reason, reason_size, "cannot resolve %s: %s", host,
-		         ret != 0 ? gai_strerror(ret) : "no address");
-		if (res != NULL)
-			freeaddrinfo(res);
-		return -1;
-	}
-	memcpy(addr, res->ai_addr, res->ai_addrlen);
-	*addr_len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
 }
 
 /* Gives the result to the balancer, if c's member is still the one with its route, and logs
@@ -347,14 +295,15 @@ static void check_judge(struct health_checker *hc, struct check *c, int err)
 {
 	unsigned status;
 	bool draining;
+	const char *error;
 
-	if (health_response_parse(buf_strv(&c->resp), &status, &draining) < 0) {
+	if (health_response_parse(buf_strv(&c->resp), &status, &draining, &error) < 0) {
 		if (err != 0)
 			check_fail(hc, c, "receiving: %s", errno_reason(err));
 		else if (c->resp.len == 0)
 			check_fail(hc, c, "connection closed without a response");
 		else
-			check_fail(hc, c, "malformed response");
+			check_fail(hc, c, "malformed response: %s", error);
 	} else if (status == 200) {
 		check_finish(hc, c, true, false, "");
 	} else if (status == 503 && draining) {
@@ -374,7 +323,7 @@ static int check_start(struct health_checker *hc, struct check *c, const struct 
 	const char *address = balancer_member_address(c->m);
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	char reason[256];
+	const char *error;
 
 	c->deadline_ms = now + rs->timeout_ms;
 	buf_init(&c->req, REQUEST_MAX);
@@ -385,8 +334,8 @@ static int check_start(struct health_checker *hc, struct check *c, const struct 
 	           rs->uri, rs->have_host ? rs->host : address);
 	assert(!buf_overflowed(&c->req));
 
-	if (resolve(address, &addr, &addr_len, reason, sizeof(reason)) < 0) {
-		check_fail(hc, c, "%s", reason);
+	if (hostport_resolve_first(address, &addr, &addr_len, &error) < 0) {
+		check_fail(hc, c, "cannot resolve %s: %s", address, error);
 		return 0;
 	}
 	c->fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -12,6 +12,8 @@
 
 /* Largest response read from a member; a longer one counts as a failed check. */
 #define HEALTH_RESPONSE_MAX (16 * 1024)
+/* Most header fields in a member's response. */
+#define HEALTH_HEADERS_MAX 100
 
 struct health_settings {
 	const char *uri; /* path (and query) to GET: starts with '/', no SP, CR, LF or controls */
@@ -54,10 +56,13 @@ void health_checker_check_now(struct health_checker *hc);
 /* Copies the counters; thread-safe. */
 void health_checker_get_stats(struct health_checker *hc, struct health_checker_stats *stats_r);
 
-/* Parses a whole response as read until EOF: a status line "HTTP/1.x NNN[ reason]" ended
-   by CRLF, then header lines up to an empty line. Returns 0 with the status code and
-   whether the body says "status":"draining" (JSON whitespace allowed around the colon), or
-   -1 if the status line is malformed or the head does not end. Exposed for tests. */
-int health_response_parse(struct strv response, unsigned *status_r, bool *draining_r);
+/* Parses a whole response as read until EOF with lib-http's strict response parser
+   (http-response-parser.h: status line, header fields, framing, then the body by
+   Content-Length, chunked coding or EOF). Returns 0 with the status code and whether the
+   decoded body says "status":"draining" (JSON whitespace allowed around the colon), or -1
+   with a static *error_r if the head or the body's framing is malformed or cut short. Exposed
+   for tests. */
+int health_response_parse(struct strv response, unsigned *status_r, bool *draining_r,
+                          const char **error_r);
 
 #endif

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "config-check.h"
 #include "config.h"
+#include "hostport.h"
 #include "http-config.h"
 #include "http-tls.h"
 #include "lb-access.h"
@@ -196,10 +197,8 @@ bool lb_cidr_match(const struct lb_cidr *cidrs, size_t count, const struct socka
 int lb_member_url_parse(const char *url, char *address, size_t address_size, const char **error_r)
 {
 	const char *auth, *slash;
-	char host[BALANCER_ADDRESS_MAX + 1];
+	struct hostport hp;
 	size_t len;
-	bool has_port;
-	uint16_t port;
 
 	if (strncasecmp(url, "https://", 8) == 0) {
 		*error_r = "https:// members are not supported yet (use http://host:port)";
@@ -221,26 +220,22 @@ int lb_member_url_parse(const char *url, char *address, size_t address_size, con
 		*error_r = "expected http://host:port without user, query or fragment";
 		return -1;
 	}
-	if (len + 3 > address_size || len + 3 > sizeof(host)) {
+	if (len + 3 > address_size || len + 3 > BALANCER_ADDRESS_MAX + 1) {
 		*error_r = "host:port too long";
+		return -1;
+	}
+	/* Port 0 parses, so that it gets its own message below. */
+	if (hostport_parse(strv_make(auth, len), HOSTPORT_PORT_OPTIONAL | HOSTPORT_PORT_ZERO, 80,
+	                   &hp, error_r) != HOSTPORT_OK)
+		return -1;
+	if (hp.port == 0) {
+		*error_r = "port must be 1-65535";
 		return -1;
 	}
 	memcpy(address, auth, len);
 	address[len] = '\0';
-	if (address[0] == '[') {
-		const char *close = strchr(address, ']');
-		has_port = close != NULL && close[1] == ':';
-	} else {
-		has_port = strchr(address, ':') != NULL;
-	}
-	if (!has_port)
+	if (hp.port_text.ptr == NULL)
 		memcpy(address + len, ":80", 4);
-	if (config_parse_address(address, host, sizeof(host), &port, error_r) < 0)
-		return -1;
-	if (port == 0) {
-		*error_r = "port must be 1-65535";
-		return -1;
-	}
 	return 0;
 }
 

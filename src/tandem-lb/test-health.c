@@ -262,18 +262,21 @@ static void test_response_parse(void)
 {
 	unsigned status = 0;
 	bool draining = true;
+	const char *error = NULL;
 
 #define OK(text, want_status, want_draining)                                                       \
 	do {                                                                                       \
 		test_set_context(text);                                                            \
-		test_assert(health_response_parse(STRV_LIT(text), &status, &draining) == 0);       \
+		test_assert(health_response_parse(STRV_LIT(text), &status, &draining, &error) ==   \
+		            0);                                                                    \
 		test_assert_int_eq(status, want_status);                                           \
 		test_assert_int_eq(draining, want_draining);                                       \
 	} while (0)
 #define BAD(text)                                                                                  \
 	do {                                                                                       \
 		test_set_context(text);                                                            \
-		test_assert(health_response_parse(STRV_LIT(text), &status, &draining) < 0);        \
+		test_assert(health_response_parse(STRV_LIT(text), &status, &draining, &error) <    \
+		            0);                                                                    \
 	} while (0)
 
 	OK("HTTP/1.1 200 OK\r\nA: b\r\n\r\n{\"status\":\"ready\"}", 200, false);
@@ -289,6 +292,13 @@ static void test_response_parse(void)
 	OK("HTTP/1.1 503 x\r\n\r\n{\"status\":\"drain", 503, false);
 	OK("HTTP/1.1 503 x\r\nX-Status: \"status\":\"draining\"\r\n\r\n", 503, false);
 	OK("HTTP/1.1 500 Internal Server Error\r\n\r\n", 500, false);
+	/* The body is read by its framing, as the proxy would. */
+	OK("HTTP/1.1 503 x\r\nContent-Length: 20\r\n\r\n{\"status\":\"draining\"}", 503, true);
+	OK("HTTP/1.1 503 x\r\nContent-Length: 2\r\n\r\n{}\"status\":\"draining\"", 503, false);
+	OK("HTTP/1.1 503 x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	   "c\r\n{\"status\":\"d\r\n9\r\nraining\"}\r\n0\r\n\r\n",
+	   503, true);
+	OK("HTTP/1.1 204 No Content\r\n\r\n", 204, false);
 
 	BAD("");
 	BAD("HTTP/1.1 200 OK\r\n");           /* the head does not end */
@@ -307,11 +317,19 @@ static void test_response_parse(void)
 	BAD("HTTP/1.1 200OK\r\n\r\n");
 	BAD(" HTTP/1.1 200 OK\r\n\r\n");
 	BAD("SSH-2.0-OpenSSH_9.2\r\n");
+	BAD("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"); /* body cut short */
+	BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+	BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n");
+	BAD("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx");
+	BAD("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	BAD("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n");
+	BAD("HTTP/1.1 200 OK\r\n folded\r\n\r\n");
 
 	/* Every prefix of a good response is incomplete, so a short read never passes. */
 	static const char full[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 	for (size_t len = 0; len < sizeof(full) - 1; len++)
-		test_assert(health_response_parse(strv_make(full, len), &status, &draining) < 0);
+		test_assert(
+		    health_response_parse(strv_make(full, len), &status, &draining, &error) < 0);
 	test_set_context(NULL);
 #undef OK
 #undef BAD

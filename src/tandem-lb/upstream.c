@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "balancer.h"
+#include "hostport.h"
 #include "ioloop.h"
 #include "log.h"
 #include "mem.h"
@@ -349,28 +350,10 @@ ssize_t upstream_recv(struct upstream_conn *c, void *buf, size_t len)
 
 static int resolve(struct upstream_pool *p)
 {
-	const char *address = balancer_member_address(p->member);
-	char host[BALANCER_ADDRESS_MAX + 1];
-	const char *colon = strrchr(address, ':');
-	if (colon == NULL)
+	const char *error;
+	if (hostport_resolve_first(balancer_member_address(p->member), &p->addr, &p->addr_len,
+	                           &error) < 0)
 		return -1;
-	size_t hlen = (size_t)(colon - address);
-	if (hlen >= 2 && address[0] == '[' && address[hlen - 1] == ']') {
-		address++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		return -1;
-	memcpy(host, address, hlen);
-	host[hlen] = '\0';
-
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-	struct addrinfo *res;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL)
-		return -1;
-	memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
-	p->addr_len = res->ai_addrlen;
-	freeaddrinfo(res);
 	p->resolved = true;
 	return 0;
 }

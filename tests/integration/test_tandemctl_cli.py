@@ -301,7 +301,7 @@ def test_timeout_and_malformed_responses_exit_1():
                         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
                          "malformed response"),
                         (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
-                         "conflicting Content-Length"),
+                         "duplicate Content-Length"),
                         (b"", "closed the connection without answering"),
                         (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnope!",
                          "invalid JSON in the answer")]:
