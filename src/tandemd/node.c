@@ -9,6 +9,7 @@
 
 #include "admin-auth.h"
 #include "announce.h"
+#include "api-session.h"
 #include "cache.h"
 #include "clock.h"
 #include "folder.h"
@@ -156,7 +157,7 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 static void drop_user(const struct inval_event *ev, void *ctx)
 {
 	struct node *node = ctx;
-	sessions_forget_user(node->login_cache, ev->cid, ev->key);
+	api_session_forget_user(node->login_cache, ev->cid, ev->key);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 	cache_drop(node->group_cache, ev->cid, ev->key);
 }
@@ -196,8 +197,8 @@ static void caches_init(struct node *node)
 	    cache_create("folder", FOLDER_CACHE_ENTRIES, folder_cache_folder_size(), CACHE_TTL_MS);
 	node->group_cache =
 	    cache_create("group", GROUP_CACHE_ENTRIES, folder_cache_groups_size(), CACHE_TTL_MS);
-	node->login_cache =
-	    cache_create("login", LOGIN_CACHE_ENTRIES, sessions_login_entry_size(), CACHE_TTL_MS);
+	node->login_cache = cache_create("login", LOGIN_CACHE_ENTRIES,
+	                                 api_session_login_entry_size(), CACHE_TTL_MS);
 	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
 	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
 	inval_subscribe(node->inval, INVAL_GROUP, drop_group, node);

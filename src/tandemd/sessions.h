@@ -58,23 +58,11 @@ struct session_store *sessions_store(struct sessions *s);
 int sessions_validate(struct sessions *s, struct http_request *req, struct session *s_r,
                       const char **why_r);
 
-/* Logins read their row (id, password hash, enabled, reason) through node->login_cache, keyed
-   by (cid, cache_key_str(login)); argon2 still runs on every login. Value size for
-   cache_create(), and the drop for a changed user (every login row of uid). */
-struct cache;
-size_t sessions_login_entry_size(void);
-void sessions_forget_user(struct cache *logins, int64_t cid, int64_t uid);
-
 /* Ends every session of user uid in cid (uid 0: of every user of the context) on every node
    sharing the store, and makes logins that checked credentials before fail. Called after
    a password change, a user or context disabled or deleted, and before a context id is
    created again. A store that fails keeps the revocation pending on this node: it is
    retried before this node honours any session again. Thread-safe. */
 void sessions_revoke(struct sessions *s, int64_t cid, int64_t uid);
-
-/* POST /api/v1/login, /logout, GET /api/v1/session handlers (workers). */
-void sessions_login(struct node *node, struct http_request *req);
-void sessions_logout(struct node *node, struct http_request *req);
-void sessions_whoami(struct node *node, struct http_request *req);
 
 #endif
