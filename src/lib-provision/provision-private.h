@@ -46,6 +46,8 @@ struct ctx_location {
 	char schema[96];
 	int64_t filestore_id;
 	char filestore_uri[512];
+	bool enabled;
+	char disabled_reason[256];
 };
 
 void prov_error_set(struct prov_error *err, enum prov_status status, const char *fmt, ...)

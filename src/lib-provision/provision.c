@@ -523,7 +523,8 @@ int prov_locate(struct provision *prov, int64_t cid, struct ctx_location *loc,
 	}
 	struct sql_stmt *s =
 	    sql_prepare(conn,
-	                "SELECT l.db_cluster, l.schema_name, c.filestore_id, f.uri "
+	                "SELECT l.db_cluster, l.schema_name, c.filestore_id, f.uri, c.enabled, "
+	                "c.disabled_reason "
 	                "FROM context c JOIN context_location l ON l.cid=c.cid "
 	                "JOIN filestore f ON f.id=c.filestore_id WHERE c.cid=?",
 	                &sql_err);
@@ -538,6 +539,9 @@ int prov_locate(struct provision *prov, int64_t cid, struct ctx_location *loc,
 			loc->filestore_id = sql_col_int64(s, 2);
 			snprintf(loc->filestore_uri, sizeof(loc->filestore_uri), "%s",
 			         sql_col_text(s, 3));
+			loc->enabled = sql_col_int64(s, 4) != 0;
+			snprintf(loc->disabled_reason, sizeof(loc->disabled_reason), "%s",
+			         sql_col_is_null(s, 5) ? "" : sql_col_text(s, 5));
 		}
 		sql_stmt_done(&s);
 	}
@@ -565,43 +569,16 @@ int provision_auth_context_admin(struct provision *prov, int64_t cid, const char
 	                   "SELECT password_hash FROM users WHERE cid=? AND login=? AND "
 	                   "is_admin=1 AND enabled=1",
 	                   cid, login, password, err);
-	if (r <= 0)
-		return r;
-	/* Read now, not from a cache: a context disabled a moment ago keeps its admin out. */
-	struct sql_conn *conn;
-	struct sql_error sql_err;
-	if (sql_conn_get(prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
-		prov_error_sql(err, "configdb", &sql_err);
-		return -1;
-	}
-	struct sql_stmt *s =
-	    sql_prepare(conn, "SELECT enabled, disabled_reason FROM context WHERE cid=?", &sql_err);
-	int found = -1;
-	bool enabled = false;
-	char reason[256] = "";
-	if (s != NULL) {
-		sql_bind_int64(s, 1, cid);
-		found = sql_step(s, &sql_err);
-		if (found > 0) {
-			enabled = sql_col_int64(s, 0) != 0;
-			if (!sql_col_is_null(s, 1))
-				snprintf(reason, sizeof(reason), "%s", sql_col_text(s, 1));
-		}
-		sql_stmt_done(&s);
-	}
-	sql_conn_put(&conn);
-	if (found < 0) {
-		prov_error_sql(err, "configdb", &sql_err);
-		return -1;
-	}
-	if (found == 0)
-		return 0; /* deleted meanwhile */
-	if (!enabled) {
+	/* prov_locate() read the configdb now, not a cache: a context disabled a moment ago
+	   keeps its admin out. The password is checked first, so the reason is only told to
+	   someone who knows it. */
+	if (r > 0 && !loc.enabled) {
 		prov_error_set(err, PROV_FORBIDDEN, "context %lld is disabled: %s", (long long)cid,
-		               reason[0] != '\0' ? reason : "no reason given");
+		               loc.disabled_reason[0] != '\0' ? loc.disabled_reason
+		                                              : "no reason given");
 		return -1;
 	}
-	return 1;
+	return r;
 }
 
 void provision_foreach_db(struct provision *prov, provision_db_fn *fn, void *ctx)
