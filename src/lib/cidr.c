@@ -38,6 +38,14 @@ bool cidr_addr_is_v4(const struct cidr_addr *addr)
 	return memcmp(addr->b, v4_mapped, sizeof(v4_mapped)) == 0;
 }
 
+bool cidr_addr_is_loopback(const struct cidr_addr *addr)
+{
+	static const uint8_t v6_loopback[16] = {[15] = 1};
+	if (cidr_addr_is_v4(addr))
+		return addr->b[12] == 127;
+	return memcmp(addr->b, v6_loopback, sizeof(v6_loopback)) == 0;
+}
+
 void cidr_addr_format(const struct cidr_addr *addr, char out[CIDR_TEXT_MAX])
 {
 	if (cidr_addr_is_v4(addr))

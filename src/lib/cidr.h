@@ -25,6 +25,8 @@ struct cidr {
    port, zone or blanks). "::ffff:1.2.3.4" is the same address as "1.2.3.4". 0 or -1. */
 int cidr_addr_parse(struct strv s, struct cidr_addr *addr_r);
 bool cidr_addr_is_v4(const struct cidr_addr *addr);
+/* 127.0.0.0/8 or ::1. */
+bool cidr_addr_is_loopback(const struct cidr_addr *addr);
 struct sockaddr;
 /* The address of an AF_INET or AF_INET6 socket address: 0, or -1 for another family. */
 int cidr_addr_from_sockaddr(const struct sockaddr *sa, struct cidr_addr *addr_r);

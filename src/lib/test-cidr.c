@@ -23,6 +23,25 @@ static const char *round_trip(const char *s)
 	return out;
 }
 
+static bool loopback(const char *s)
+{
+	struct cidr_addr a;
+	return cidr_addr_parse(strv_from_cstr(s), &a) == 0 && cidr_addr_is_loopback(&a);
+}
+
+static void test_loopback(void)
+{
+	test_assert(loopback("127.0.0.1"));
+	test_assert(loopback("127.255.0.9"));
+	test_assert(loopback("::ffff:127.0.0.1"));
+	test_assert(loopback("::1"));
+	test_assert(!loopback("128.0.0.1"));
+	test_assert(!loopback("10.0.0.1"));
+	test_assert(!loopback("::2"));
+	test_assert(!loopback("::"));
+	test_assert(!loopback("2001:db8::1"));
+}
+
 static void test_addresses(void)
 {
 	test_assert_str_eq(round_trip("192.0.2.1"), "192.0.2.1");
@@ -139,6 +158,7 @@ int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"addresses", test_addresses},
+	    {"loopback", test_loopback},
 	    {"networks", test_networks},
 	    {"mask", test_mask},
 	    {"sockaddr", test_sockaddr},

@@ -5,6 +5,7 @@
 #include "api-database.h"
 #include "cache.h"
 #include "clock.h"
+#include "dav-auth.h"
 #include "gate.h"
 #include "http-server.h"
 #include "inval-stream.h"
@@ -18,7 +19,7 @@
 #include "prom.h"
 #include "worker-pool.h"
 
-#define CACHE_COUNT 3
+#define CACHE_COUNT 4
 
 /* One labelled family, name{cache="…"}, over the caches' stats. */
 static void cache_family(struct buf *b, struct cache *const *caches,
@@ -26,7 +27,7 @@ static void cache_family(struct buf *b, struct cache *const *caches,
                          const char *help, uint64_t (*field)(const struct cache_stats *))
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-	for (size_t i = 0; i < CACHE_COUNT; i++)
+	for (size_t i = 0; i < CACHE_COUNT && caches[i] != NULL; i++)
 		buf_printf(b, "%s{cache=\"%s\"} %" PRIu64 "\n", name, cache_name(caches[i]),
 		           field(&stats[i]));
 }
@@ -53,10 +54,11 @@ static uint64_t entries(const struct cache_stats *st)
 
 static void cache_metrics(struct buf *b, struct node *node)
 {
+	/* the DAV credentials' last: NULL when [dav] auth_cache_ttl is 0 */
 	struct cache *const caches[CACHE_COUNT] = {node->folder_cache, node->group_cache,
-	                                           node->login_cache};
+	                                           node->login_cache, dav_auth_cache(node->dav_auth)};
 	struct cache_stats st[CACHE_COUNT];
-	for (size_t i = 0; i < CACHE_COUNT; i++)
+	for (size_t i = 0; i < CACHE_COUNT && caches[i] != NULL; i++)
 		cache_get_stats(caches[i], &st[i]);
 	cache_family(b, caches, st, "tandem_cache_hits_total", "counter",
 	             "Cache lookups answered without SQL.", hits);

@@ -173,6 +173,110 @@ static int make_room(struct sessions *s, int64_t cid, int64_t uid, uint64_t now)
 	return ret;
 }
 
+/* Answers 401 wrong login or password, with the challenge when there is one. */
+static void refuse(struct http_request *req, const char *challenge)
+{
+	if (challenge != NULL)
+		http_response_header(req, "WWW-Authenticate", challenge);
+	api_error(req, 401, "SES-0401", "wrong login or password");
+}
+
+bool api_session_check_password(struct node *node, struct http_request *req, const char *login,
+                                const char *password, const char *challenge,
+                                struct api_login *r)
+{
+	struct sessions *s = node->sessions;
+	memset(r, 0, sizeof(*r));
+	if (strlen(login) > 257 || strlen(password) > 256) {
+		refuse(req, challenge); /* longer than any that can exist */
+		return false;
+	}
+	http_request_client_ip(req, s->set.trusted_proxies, s->set.trusted_proxy_count, &r->from);
+
+	/* user@mapping; without '@' the mapping is defaultcontext. */
+	/* Logins are at most 128 characters (provisioning enforces it): a longer one cannot exist
+	   and is refused like any unknown login below. */
+	char mapping[260];
+	const char *at = strrchr(login, '@');
+	size_t user_len = at != NULL ? (size_t)(at - login) : strlen(login);
+	if (user_len > 128)
+		user_len = 129;
+	memcpy(r->user, login, user_len);
+	r->user[user_len] = '\0';
+	snprintf(mapping, sizeof(mapping), "%s", at != NULL ? at + 1 : "defaultcontext");
+	struct prov_error perr;
+	struct provision *prov = node_provision(node, &perr);
+	if (prov == NULL) {
+		api_error(req, 503, "SES-0503", "%s", perr.message);
+		return false;
+	}
+	struct prov_login u = {0};
+	struct prov_location loc;
+	int found = 0;
+	if (user_len > 128) {
+		/* fall through to the refusal */
+	} else if (provision_lookup_mapping(prov, mapping, &r->cid, &perr) < 0) {
+		if (perr.status != PROV_NOT_FOUND) {
+			api_error(req, 503, "SES-0503", "%s", perr.message);
+			return false;
+		}
+		r->cid = 0;
+	}
+	/* bob, bob@defaultcontext and bob@1 are one user to the throttle */
+	char who[300];
+	time_t now_s = (time_t)(clock_mono_ms() / 1000);
+	login_throttle_user(who, sizeof(who), r->cid, mapping, r->user);
+	time_t wait = login_throttle_check(s->throttle, &r->from.addr, who, now_s);
+	if (wait > 0) {
+		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
+		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
+		          (long long)wait);
+		return false;
+	}
+	const char *why;
+	if (sessions__salt_settle(s, &why) < 0) {
+		api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
+		return false;
+	}
+	if (r->cid > 0) {
+		if (sessions_generation(s, r->cid, &r->gen, &why) < 0) {
+			api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
+			return false;
+		}
+		found = load_user(node, prov, req, r->cid, r->user, r->gen, &u, &loc);
+		if (found < 0)
+			return false;
+	}
+	/* Unknown context, unknown user and wrong password look the same from outside, and
+	   take the same time: password_check() verifies against a dummy hash without a user. */
+	enum password_status pw = password_check(found > 0 ? u.password_hash : NULL, password);
+	if (pw == PASSWORD_BUSY) {
+		http_response_header(req, "Retry-After", "1");
+		api_error(req, 503, "SES-0503", "too many logins in progress; try again");
+		return false;
+	}
+	if (pw == PASSWORD_REFUSED)
+		log_warn("session", "login of %s@%lld (user %lld) refused: its stored %s", r->user,
+		         (long long)r->cid, (long long)u.uid, password_hash_problem(u.password_hash));
+	if (pw != PASSWORD_OK) {
+		login_throttle_fail(s->throttle, &r->from.addr, who, now_s);
+		log_info("session", "login failed for %s from %s", login, r->from.text);
+		refuse(req, challenge);
+		return false;
+	}
+	if (!loc.enabled) {
+		api_error(req, 403, "SES-0403", "context disabled: %s", loc.disabled_reason);
+		return false;
+	}
+	if (!u.enabled) {
+		api_error(req, 403, "SES-0403", "account disabled: %s",
+		          u.disabled_reason[0] != '\0' ? u.disabled_reason : "no reason given");
+		return false;
+	}
+	r->uid = u.uid;
+	return true;
+}
+
 static void login(struct node *node, struct http_request *req)
 {
 	struct sessions *s = node->sessions;
@@ -192,6 +296,7 @@ static void login(struct node *node, struct http_request *req)
 	const char *password = json_string_value(json_object_get(body, "password"));
 	const char *client = json_string_value(json_object_get(body, "client"));
 	json_t *stay = json_object_get(body, "staySignedIn");
+	struct api_login who;
 	if (login == NULL || password == NULL) {
 		api_error(req, 400, "SES-0400",
 		          "fields \"login\" and \"password\" are required strings");
@@ -207,93 +312,8 @@ static void login(struct node *node, struct http_request *req)
 		api_error(req, 400, "SES-0400", "login, password or client too long");
 		goto out;
 	}
-
-	struct http_client_ip from; /* behind the trusted proxies */
-	http_request_client_ip(req, s->set.trusted_proxies, s->set.trusted_proxy_count, &from);
-
-	/* user@mapping; without '@' the mapping is defaultcontext. */
-	/* Logins are at most 128 characters (provisioning enforces it): a longer one cannot exist
-	   and is refused like any unknown login below. */
-	char user[130], mapping[260];
-	const char *at = strrchr(login, '@');
-	size_t user_len = at != NULL ? (size_t)(at - login) : strlen(login);
-	if (user_len > 128)
-		user_len = 129;
-	memcpy(user, login, user_len);
-	user[user_len] = '\0';
-	snprintf(mapping, sizeof(mapping), "%s", at != NULL ? at + 1 : "defaultcontext");
-	struct prov_error perr;
-	struct provision *prov = node_provision(node, &perr);
-	if (prov == NULL) {
-		api_error(req, 503, "SES-0503", "%s", perr.message);
+	if (!api_session_check_password(node, req, login, password, NULL, &who))
 		goto out;
-	}
-	int64_t cid = 0;
-	uint64_t gen = 0;
-	struct prov_login u = {0};
-	struct prov_location loc;
-	int found = 0;
-	if (user_len > 128) {
-		/* fall through to the refusal */
-	} else if (provision_lookup_mapping(prov, mapping, &cid, &perr) < 0) {
-		if (perr.status != PROV_NOT_FOUND) {
-			api_error(req, 503, "SES-0503", "%s", perr.message);
-			goto out;
-		}
-		cid = 0;
-	}
-	/* bob, bob@defaultcontext and bob@1 are one user to the throttle */
-	char who[300];
-	time_t now_s = (time_t)(clock_mono_ms() / 1000);
-	login_throttle_user(who, sizeof(who), cid, mapping, user);
-	time_t wait = login_throttle_check(s->throttle, &from.addr, who, now_s);
-	if (wait > 0) {
-		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
-		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
-		          (long long)wait);
-		goto out;
-	}
-	const char *salt_error;
-	if (sessions__salt_settle(s, &salt_error) < 0) {
-		api_error(req, 503, "SES-0503", "session store unavailable: %s", salt_error);
-		goto out;
-	}
-	if (cid > 0) {
-		if (s->store->ops->generation(s->store, cid, &gen) < 0) {
-			api_error(req, 503, "SES-0503", "session store unavailable: %s",
-			          session_store_error());
-			goto out;
-		}
-		found = load_user(node, prov, req, cid, user, gen, &u, &loc);
-		if (found < 0)
-			goto out;
-	}
-	/* Unknown context, unknown user and wrong password look the same from outside, and
-	   take the same time: password_check() verifies against a dummy hash without a user. */
-	enum password_status pw = password_check(found > 0 ? u.password_hash : NULL, password);
-	if (pw == PASSWORD_BUSY) {
-		http_response_header(req, "Retry-After", "1");
-		api_error(req, 503, "SES-0503", "too many logins in progress; try again");
-		goto out;
-	}
-	if (pw == PASSWORD_REFUSED)
-		log_warn("session", "login of %s@%lld (user %lld) refused: its stored %s", user,
-		         (long long)cid, (long long)u.uid, password_hash_problem(u.password_hash));
-	if (pw != PASSWORD_OK) {
-		login_throttle_fail(s->throttle, &from.addr, who, now_s);
-		log_info("session", "login failed for %s from %s", login, from.text);
-		api_error(req, 401, "SES-0401", "wrong login or password");
-		goto out;
-	}
-	if (!loc.enabled) {
-		api_error(req, 403, "SES-0403", "context disabled: %s", loc.disabled_reason);
-		goto out;
-	}
-	if (!u.enabled) {
-		api_error(req, 403, "SES-0403", "account disabled: %s",
-		          u.disabled_reason[0] != '\0' ? u.disabled_reason : "no reason given");
-		goto out;
-	}
 
 	struct session sess;
 	char secret[SESSION_ID_LEN + 1];
@@ -301,18 +321,18 @@ static void login(struct node *node, struct http_request *req)
 	random_hex(sess.id, 16);
 	random_hex(secret, 16);
 	sessions__secret_digest(s, secret, SESSION_ID_LEN, sess.digest);
-	sess.gen = gen;
-	sess.cid = cid;
-	sess.uid = u.uid;
-	memcpy(sess.login, user, sizeof(sess.login));
+	sess.gen = who.gen;
+	sess.cid = who.cid;
+	sess.uid = who.uid;
+	memcpy(sess.login, who.user, sizeof(sess.login));
 	snprintf(sess.client, sizeof(sess.client), "%s", client);
 	sessions__cookie_hash(s, http_request_header(req, "User-Agent"), client, sess.cookie_hash);
-	snprintf(sess.ip, sizeof(sess.ip), "%s", from.text);
+	snprintf(sess.ip, sizeof(sess.ip), "%s", who.from.text);
 	snprintf(sess.route, sizeof(sess.route), "%s", s->route);
 	sess.stay_signed_in = json_is_true(stay);
 	sess.lifetime_ms = sess.stay_signed_in ? s->set.long_lifetime_ms : s->set.lifetime_ms;
 	sess.created_ms = sess.last_ms = clock_wall_ms();
-	int put = make_room(s, cid, u.uid, sess.created_ms);
+	int put = make_room(s, who.cid, who.uid, sess.created_ms);
 	if (put == 0)
 		put = s->store->ops->put(s->store, &sess);
 	if (put < 0) {
@@ -327,13 +347,14 @@ static void login(struct node *node, struct http_request *req)
 		          "the account changed while logging in; log in again");
 		goto out;
 	}
-	log_info("session", "login %s@%lld (user %lld) from %s", user, (long long)cid,
-	         (long long)u.uid, from.text);
+	log_info("session", "login %s@%lld (user %lld) from %s", who.user, (long long)who.cid,
+	         (long long)who.uid, who.from.text);
 	set_cookies(s, req, &sess, secret);
 	sodium_memzero(secret, sizeof(secret));
 	api_reply_json(req, 200,
-	               json_pack("{sssIsIss}", "session", sess.id, "context_id", (json_int_t)cid,
-	                         "user_id", (json_int_t)u.uid, "route", s->route));
+	               json_pack("{sssIsIss}", "session", sess.id, "context_id",
+	                         (json_int_t)who.cid, "user_id", (json_int_t)who.uid, "route",
+	                         s->route));
 out:
 	json_decref(body);
 }

@@ -3,8 +3,11 @@
 #ifndef TANDEMD_API_SESSION_H
 #define TANDEMD_API_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "http-forwarded.h"
 
 /* Logins read their row (id, password hash, enabled, reason) through node->login_cache, keyed
    by (cid, cache_key_str(login)); argon2 still runs on every login. Value size for
@@ -12,5 +15,24 @@
 struct cache;
 size_t api_session_login_entry_size(void);
 void api_session_forget_user(struct cache *logins, int64_t cid, int64_t uid);
+
+/* What a password check established. */
+struct api_login {
+	int64_t cid;
+	int64_t uid;
+	uint64_t gen;   /* the context's revocation generation, read before the password check */
+	char user[130]; /* the login without @mapping */
+	struct http_client_ip from;
+};
+
+struct http_request;
+struct node;
+/* Checks login ("user" or "user@mapping") and password as POST /api/v1/login does: the
+   throttle, the password, context and account enabled. True when they are right; otherwise
+   answers req (401 wrong login or password, with WWW-Authenticate: challenge unless it is
+   NULL; 403 disabled; 429 throttled; 503) and returns false. Hashes: worker threads only. */
+bool api_session_check_password(struct node *node, struct http_request *req, const char *login,
+                                const char *password, const char *challenge,
+                                struct api_login *r);
 
 #endif

@@ -57,6 +57,8 @@ static const struct config_key schema[] = {
     {"cluster", "announce_key", CONFIG_STRING, NULL, false},
     {"cluster", "announce_key_file", CONFIG_STRING, NULL, false},
     {"limits", "max_objects_per_context", CONFIG_UINT, "100000", false},
+    {"dav", "basic_over_http", CONFIG_BOOL, "false", false},
+    {"dav", "auth_cache_ttl", CONFIG_DURATION, "60s", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
@@ -246,6 +248,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->announce_interface = config_get_str(cfg, "cluster", "announce_interface");
 	nc->announce_interval_ms = config_get_duration_ms(cfg, "cluster", "announce_interval");
 	nc->max_objects_per_context = config_get_uint(cfg, "limits", "max_objects_per_context");
+	nc->dav_basic_over_http = config_get_bool(cfg, "dav", "basic_over_http");
+	nc->dav_auth_cache_ttl_ms = config_get_duration_ms(cfg, "dav", "auth_cache_ttl");
 
 	const char *section = NULL, *key = NULL, *problem = NULL;
 #define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))
@@ -293,6 +297,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		        "[cluster] stream_maxlen must be at least 1000");
 	else if (nc->announce != NULL && check_announce(nc, &problem) < 0)
 		PROBLEM("cluster", "announce", problem);
+	else if (nc->dav_auth_cache_ttl_ms > 3600000)
+		PROBLEM("dav", "auth_cache_ttl", "[dav] auth_cache_ttl must be at most 1h");
 	else if (nc->announce_interval_ms < 100)
 		PROBLEM("cluster", "announce_interval",
 		        "[cluster] announce_interval must be at least 100ms");

@@ -68,6 +68,9 @@ struct node_config {
 	struct announce_key announce_key; /* announce_key or announce_key_file; len 0 = none */
 	/* [limits]: what tenants may make the server hold (docs/security.md) */
 	uint64_t max_objects_per_context; /* file versions and folders; 0 = no limit */
+	/* [dav] (docs/webdav.md) */
+	bool dav_basic_over_http;       /* Basic from non-loopback clients without HTTPS */
+	uint64_t dav_auth_cache_ttl_ms; /* how long checked credentials are taken; 0 = never */
 };
 
 #define NODE_MAX_OBJECTS_LIMIT 1000000000

@@ -12,6 +12,7 @@
 #include "api-session.h"
 #include "cache.h"
 #include "clock.h"
+#include "dav-auth.h"
 #include "folder.h"
 #include "http-server.h"
 #include "log.h"
@@ -248,6 +249,7 @@ int node_init(struct node *node, const char **error_r)
 	password_set_limits(node->cfg.max_concurrent_hashing, node->cfg.hashing_wait_ms);
 	password_init();
 	caches_init(node);
+	node->dav_auth = dav_auth_create(node->cfg.dav_auth_cache_ttl_ms);
 	const char *ipc = node->cfg.session_ip_check;
 	struct sessions_settings sset = {
 	    .lifetime_ms = node->cfg.session_lifetime_ms,
@@ -390,6 +392,7 @@ void node_deinit(struct node *node)
 		admin_auth_destroy(&node->admin_auth);
 		password_set_limits(0, 0); /* the workers are gone */
 		sessions_destroy(&node->sessions);
+		dav_auth_destroy(&node->dav_auth);
 		node_cluster_deinit(node);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);

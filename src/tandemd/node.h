@@ -30,6 +30,7 @@ struct node {
 	/* opened on first use, so a node starts before its configdb; never replaced after */
 	struct provision *_Atomic prov;
 	struct sessions *sessions;
+	struct dav_auth *dav_auth; /* HTTP Basic for /dav/ */
 	struct inval_bus *inval; /* cache invalidation: handlers here, the stream to the others */
 	/* [cluster] store = redis…: NULL with the memory store (node-cluster.c) */
 	struct redis_pool *redis;

@@ -22,5 +22,6 @@ const struct route *const node_route_tables[] = {
     api_session_routes,
     api_folder_routes,
     api_file_routes,
+    api_dav_routes,
     NULL,
 };

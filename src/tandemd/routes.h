@@ -11,6 +11,7 @@ extern const struct route node_routes[];
 extern const struct route api_session_routes[];
 extern const struct route api_folder_routes[];
 extern const struct route api_file_routes[];
+extern const struct route api_dav_routes[];
 /* Before node_routes: its "/admin/v1/" prefix would take these paths. */
 extern const struct route api_consistency_routes[];
 extern const struct route api_node_routes[];

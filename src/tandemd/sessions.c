@@ -185,6 +185,16 @@ void sessions_revoke(struct sessions *s, int64_t cid, int64_t uid)
 	pthread_mutex_unlock(&s->pending_lock);
 }
 
+int sessions_generation(struct sessions *s, int64_t cid, uint64_t *gen_r, const char **why_r)
+{
+	if ((atomic_load(&s->pending_count) > 0 && flush_pending(s) < 0) ||
+	    s->store->ops->generation(s->store, cid, gen_r) < 0) {
+		*why_r = session_store_error();
+		return -1;
+	}
+	return 0;
+}
+
 static bool same_subnet(const char *a, const char *b)
 {
 	/* IPv4: the /24; IPv6: the /64 (first four groups). */

@@ -57,6 +57,10 @@ struct session_store *sessions_store(struct sessions *s);
    failed (*why_r says why; answer 503). */
 int sessions_validate(struct sessions *s, struct http_request *req, struct session *s_r,
                       const char **why_r);
+/* The revocation generation of cid (it moves whenever sessions of the context or one of its
+   users are ended), after the revocations still pending on this node have run: what a
+   credential checked earlier is compared with. 0, or -1 with *why_r when the store fails. */
+int sessions_generation(struct sessions *s, int64_t cid, uint64_t *gen_r, const char **why_r);
 
 /* Ends every session of user uid in cid (uid 0: of every user of the context) on every node
    sharing the store, and makes logins that checked credentials before fail. Called after

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* HTTP Basic for WebDAV over the JSON API's password check (api-session.c). */
+#include "dav-auth.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api-common.h"
+#include "api-session.h"
+#include "cache.h"
+#include "http-basic.h"
+#include "http-forwarded.h"
+#include "http-server.h"
+#include "mem.h"
+#include "node.h"
+#include "sessions.h"
+
+#define DAV_AUTH_CACHE_ENTRIES 4096
+
+struct dav_auth {
+	struct cache *cache; /* NULL: no caching */
+	/* keys the digest of credentials; random per process, so the cache keys say nothing */
+	unsigned char key[crypto_generichash_KEYBYTES];
+};
+
+/* A cache entry, under (0, the first 8 bytes of digest): the full digest is compared on a
+   hit, and gen with the context's generation now. */
+struct checked {
+	unsigned char digest[crypto_generichash_BYTES];
+	int64_t cid, uid;
+	uint64_t gen;
+	char user[130];
+};
+
+struct dav_auth *dav_auth_create(uint64_t ttl_ms)
+{
+	struct dav_auth *a = mem_calloc(1, sizeof(*a));
+	if (ttl_ms > 0)
+		a->cache = cache_create("dav-auth", DAV_AUTH_CACHE_ENTRIES, sizeof(struct checked),
+		                        ttl_ms);
+	randombytes_buf(a->key, sizeof(a->key));
+	return a;
+}
+
+void dav_auth_destroy(struct dav_auth **auth)
+{
+	struct dav_auth *a = *auth;
+	if (a == NULL)
+		return;
+	if (a->cache != NULL)
+		cache_destroy(&a->cache);
+	sodium_memzero(a->key, sizeof(a->key));
+	mem_free(auth);
+}
+
+struct cache *dav_auth_cache(struct dav_auth *auth)
+{
+	return auth->cache;
+}
+
+/* Basic sends the password in clear: only over HTTPS (to us or to the trusted proxy in front),
+   from loopback, or where the operator said so. */
+static bool transport_ok(struct node *node, struct http_request *req)
+{
+	if (node->cfg.dav_basic_over_http)
+		return true;
+	const struct cidr *trusted = node->cfg.trusted_proxies;
+	size_t n = node->cfg.trusted_proxy_count;
+	if (http_request_forwarded_https(req, trusted, n))
+		return true;
+	struct http_client_ip from;
+	http_request_client_ip(req, trusted, n, &from);
+	return cidr_addr_is_loopback(&from.addr);
+}
+
+static bool from_cache(struct node *node, struct http_request *req, const struct checked *want,
+                       int64_t key, bool *answered_r, struct api_user *user_r)
+{
+	struct dav_auth *a = node->dav_auth;
+	struct checked c;
+	size_t size;
+	*answered_r = false;
+	if (a->cache == NULL || cache_get(a->cache, 0, key, &c, &size) == 0 || size != sizeof(c) ||
+	    sodium_memcmp(c.digest, want->digest, sizeof(c.digest)) != 0)
+		return false;
+	uint64_t gen;
+	const char *why;
+	if (sessions_generation(node->sessions, c.cid, &gen, &why) < 0) {
+		api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
+		*answered_r = true;
+		return false;
+	}
+	if (gen != c.gen)
+		return false; /* something changed in the context: check the password again */
+	user_r->cid = c.cid;
+	user_r->uid = c.uid;
+	snprintf(user_r->login, sizeof(user_r->login), "%s", c.user);
+	return true;
+}
+
+bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r)
+{
+	struct dav_auth *a = node->dav_auth;
+	memset(user_r, 0, sizeof(*user_r));
+	if (!transport_ok(node, req)) {
+		api_error(req, 403, "DAV-0403",
+		          "WebDAV needs HTTPS: the password would travel in clear (connect through "
+		          "the balancer's https:// address; [dav] basic_over_http allows it)");
+		return false;
+	}
+	char buf[600];
+	char *login, *password;
+	if (!http_basic_parse(http_request_header(req, "Authorization"), buf, sizeof(buf), &login,
+	                      &password)) {
+		http_response_header(req, "WWW-Authenticate", DAV_AUTH_CHALLENGE);
+		api_error(req, 401, "DAV-0401",
+		          "log in with HTTP Basic: your login (user or user@context) and password");
+		return false;
+	}
+	struct checked c;
+	memset(&c, 0, sizeof(c));
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, a->key, sizeof(a->key), sizeof(c.digest));
+	crypto_generichash_update(&st, (const unsigned char *)login, strlen(login) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)password, strlen(password));
+	crypto_generichash_final(&st, c.digest, sizeof(c.digest));
+	int64_t key;
+	memcpy(&key, c.digest, sizeof(key));
+
+	bool answered, ok = from_cache(node, req, &c, key, &answered, user_r);
+	if (ok || answered)
+		goto out;
+	/* Taken before the check: a drop meanwhile keeps its result out of the cache. */
+	uint64_t generation = a->cache != NULL ? cache_generation(a->cache) : 0;
+	struct api_login who;
+	if (!api_session_check_password(node, req, login, password, DAV_AUTH_CHALLENGE, &who))
+		goto out;
+	c.cid = who.cid;
+	c.uid = who.uid;
+	c.gen = who.gen;
+	snprintf(c.user, sizeof(c.user), "%s", who.user);
+	if (a->cache != NULL)
+		cache_put(a->cache, 0, key, &c, sizeof(c), generation);
+	user_r->cid = who.cid;
+	user_r->uid = who.uid;
+	snprintf(user_r->login, sizeof(user_r->login), "%s", who.user);
+	ok = true;
+out:
+	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(&c, sizeof(c));
+	return ok;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Who a WebDAV request is: HTTP Basic with the logins of the JSON API, checked once and then
+   taken from a short cache until the context's revocation generation moves (a password
+   change, a user or context disabled or deleted) (docs/internals/dav.md "Authentication"). */
+#ifndef TANDEMD_DAV_AUTH_H
+#define TANDEMD_DAV_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct api_user;
+struct cache;
+struct http_request;
+struct node;
+struct dav_auth;
+
+/* The realm clients show when they ask for a password. */
+#define DAV_AUTH_CHALLENGE "Basic realm=\"Tandem\", charset=\"UTF-8\""
+
+/* ttl_ms: how long checked credentials are taken without hashing again; 0 = never. */
+struct dav_auth *dav_auth_create(uint64_t ttl_ms);
+void dav_auth_destroy(struct dav_auth **auth);
+/* The cache of checked credentials, for /metrics; NULL when ttl_ms was 0. */
+struct cache *dav_auth_cache(struct dav_auth *auth);
+
+/* Authenticates req. True with *user_r set (its session empty); otherwise req is answered:
+   403 over plain HTTP from a client that is neither on loopback nor behind HTTPS (unless
+   [dav] basic_over_http), 401 with a Basic challenge for missing or wrong credentials, and
+   the login's 403, 429 and 503. Worker threads only (it may hash a password). */
+bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r);
+
+#endif
