@@ -157,12 +157,8 @@ static void test_sockaddr(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-	    {"addresses", test_addresses},
-	    {"loopback", test_loopback},
-	    {"networks", test_networks},
-	    {"mask", test_mask},
-	    {"sockaddr", test_sockaddr},
-	    {NULL, NULL},
+	    {"addresses", test_addresses}, {"loopback", test_loopback}, {"networks", test_networks},
+	    {"mask", test_mask},           {"sockaddr", test_sockaddr}, {NULL, NULL},
 	};
 	return test_run(cases);
 }

@@ -32,7 +32,10 @@ static void well_known(struct node *node, struct http_request *req)
 }
 
 /* Every method a DAV client sends goes to dav(); the router answers the rest with 405. */
-#define DAV_ROUTE(m) {m, "/dav/", dav, ROUTE_PREFIX, NULL}
+#define DAV_ROUTE(m)                                                                               \
+	{                                                                                          \
+		m, "/dav/", dav, ROUTE_PREFIX, NULL                                                \
+	}
 
 const struct route api_dav_routes[] = {
     {"GET", "/.well-known/caldav", well_known, ROUTE_INLINE, NULL},

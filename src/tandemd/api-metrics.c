@@ -56,7 +56,8 @@ static void cache_metrics(struct buf *b, struct node *node)
 {
 	/* the DAV credentials' last: NULL when [dav] auth_cache_ttl is 0 */
 	struct cache *const caches[CACHE_COUNT] = {node->folder_cache, node->group_cache,
-	                                           node->login_cache, dav_auth_cache(node->dav_auth)};
+	                                           node->login_cache,
+	                                           dav_auth_cache(node->dav_auth)};
 	struct cache_stats st[CACHE_COUNT];
 	for (size_t i = 0; i < CACHE_COUNT && caches[i] != NULL; i++)
 		cache_get_stats(caches[i], &st[i]);

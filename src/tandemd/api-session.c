@@ -182,8 +182,7 @@ static void refuse(struct http_request *req, const char *challenge)
 }
 
 bool api_session_check_password(struct node *node, struct http_request *req, const char *login,
-                                const char *password, const char *challenge,
-                                struct api_login *r)
+                                const char *password, const char *challenge, struct api_login *r)
 {
 	struct sessions *s = node->sessions;
 	memset(r, 0, sizeof(*r));
@@ -257,7 +256,8 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 	}
 	if (pw == PASSWORD_REFUSED)
 		log_warn("session", "login of %s@%lld (user %lld) refused: its stored %s", r->user,
-		         (long long)r->cid, (long long)u.uid, password_hash_problem(u.password_hash));
+		         (long long)r->cid, (long long)u.uid,
+		         password_hash_problem(u.password_hash));
 	if (pw != PASSWORD_OK) {
 		login_throttle_fail(s->throttle, &r->from.addr, who, now_s);
 		log_info("session", "login failed for %s from %s", login, r->from.text);

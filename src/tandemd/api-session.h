@@ -32,7 +32,6 @@ struct node;
    answers req (401 wrong login or password, with WWW-Authenticate: challenge unless it is
    NULL; 403 disabled; 429 throttled; 503) and returns false. Hashes: worker threads only. */
 bool api_session_check_password(struct node *node, struct http_request *req, const char *login,
-                                const char *password, const char *challenge,
-                                struct api_login *r);
+                                const char *password, const char *challenge, struct api_login *r);
 
 #endif

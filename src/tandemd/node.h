@@ -31,7 +31,7 @@ struct node {
 	struct provision *_Atomic prov;
 	struct sessions *sessions;
 	struct dav_auth *dav_auth; /* HTTP Basic for /dav/ */
-	struct inval_bus *inval; /* cache invalidation: handlers here, the stream to the others */
+	struct inval_bus *inval;   /* cache invalidation: handlers here, the stream to the others */
 	/* [cluster] store = redis…: NULL with the memory store (node-cluster.c) */
 	struct redis_pool *redis;
 	/* where the replication monitor keeps write positions: Redis, else NULL (in-process) */
