@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "http-params.h"
 #include "http-basic.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "ioloop.h"
 #include "lb-state.h"
@@ -580,21 +581,6 @@ static json_t *member_json(const struct manager *m, const struct balancer_member
 	return o;
 }
 
-/* Sends value (reference taken) with status. */
-static void reply_json(struct http_request *req, int status, json_t *value)
-{
-	size_t len = json_dumpb(value, NULL, 0, JSON_COMPACT);
-	char *text = pool_alloc(http_request_pool(req), len + 1);
-	json_dumpb(value, text, len, JSON_COMPACT);
-	json_decref(value);
-	http_response_status(req, status);
-	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
-	struct buf *body = http_response_body(req);
-	buf_append(body, text, len);
-	buf_append_char(body, '\n');
-	http_response_send(req);
-}
-
 static void reply_member(struct manager *m, struct http_request *req, int status, const char *route)
 {
 	struct balancer_member_info info;
@@ -602,7 +588,7 @@ static void reply_member(struct manager *m, struct http_request *req, int status
 		http_response_error(req, 404, "LB-0404", "the member was removed meanwhile");
 		return;
 	}
-	reply_json(req, status, member_json(m, &info, clock_mono_ms()));
+	http_response_json(req, status, member_json(m, &info, clock_mono_ms()));
 }
 
 static void reply_op_error(struct http_request *req, const struct op_result *r)
@@ -619,16 +605,16 @@ static void api_members(struct manager *m, struct http_request *req)
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(list, member_json(m, &infos[i], now));
 	mem_free(&infos);
-	reply_json(req, 200, json_pack("{so}", "members", list));
+	http_response_json(req, 200, json_pack("{so}", "members", list));
 }
 
 static void api_csrf(struct manager *m, struct http_request *req, const char *user)
 {
 	char token[MANAGER_CSRF_TOKEN_MAX];
 	csrf_token(m, user, token);
-	reply_json(req, 200,
-	           json_pack("{sssssI}", "token", token, "header", "X-CSRF-Token", "expires_in_s",
-	                     (json_int_t)m->csrf_ttl_s));
+	http_response_json(req, 200,
+	                   json_pack("{sssssI}", "token", token, "header", "X-CSRF-Token",
+	                             "expires_in_s", (json_int_t)m->csrf_ttl_s));
 }
 
 /* The body as a JSON object; NULL after answering 400. */
