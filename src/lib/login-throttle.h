@@ -40,5 +40,8 @@ void login_throttle_fail(struct login_throttle *lt, const struct cidr_addr *addr
    "<cid>/<user lowercased>"; else "?<mapping lowercased>/<user lowercased>". */
 void login_throttle_user(char *out, size_t size, int64_t cid, const char *mapping,
                          const char *user);
+/* The same from a scope of the caller's: "<scope>/<user>", lowercased (login_throttle_user()
+   is "<cid>" or "?<mapping>" as scope). */
+void login_throttle_user_in(char *out, size_t size, const char *scope, const char *user);
 
 #endif
