@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The manager runs its own one-thread HTTP server: every field of struct manager that is not
-   const after manager_create() (credential cache, failure counts, the state and its backup)
-   is only touched on that thread, so nothing here takes a lock; the balancer is thread-safe.
+   const after manager_create() (credential cache, the state and its backup) is only touched
+   on that thread, so nothing here takes a lock; the balancer and the login's failure counts
+   (http-admin-login.h) are thread-safe.
    A change is written to the state file before it reaches the balancer, so an answer of 200
    always means "persisted", and a failed write changes nothing. */
 #include "manager.h"
