@@ -88,7 +88,7 @@ static enum admin_identity cache_find(struct admin_auth *auth, const unsigned ch
 	pthread_mutex_lock(&auth->lock);
 	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
 		struct cached *c = &auth->cache[i];
-		if (c->expires > now && sodium_memcmp(c->digest, digest, 32) == 0 &&
+		if (c->expires > now && sodium_memcmp(c->digest, digest, sizeof(c->digest)) == 0 &&
 		    (c->identity == ADMIN_MASTER || c->cid == cid))
 			id = c->identity;
 	}
