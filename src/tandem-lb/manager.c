@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The manager runs its own one-thread HTTP server: every field of struct manager that is not
-   const after manager_create() (credential cache, failure counts, the state and its backup)
-   is only touched on that thread, so nothing here takes a lock; the balancer is thread-safe.
+   const after manager_create() (credential cache, the state and its backup) is only touched
+   on that thread, so nothing here takes a lock; the balancer and the login's failure counts
+   (http-admin-login.h) are thread-safe.
    A change is written to the state file before it reaches the balancer, so an answer of 200
    always means "persisted", and a failed write changes nothing. */
 #include "manager.h"
@@ -20,7 +21,8 @@
 #include "balancer.h"
 #include "clock.h"
 #include "http-params.h"
-#include "http-basic.h"
+#include "http-admin-login.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "ioloop.h"
 #include "lb-state.h"
@@ -34,9 +36,6 @@
 #define CSRF_DEFAULT_TTL_S 3600
 #define AUTH_CACHE_SLOTS   16
 #define AUTH_CACHE_TTL_MS  60000
-#define FAIL_SLOTS         64
-#define FAIL_LIMIT         10
-#define FAIL_WINDOW_MS     (5 * 60 * 1000)
 #define FORM_FIELD_MAX     512
 #define DIGEST_BYTES       32
 #define CSRF_MAC_HEX       (crypto_auth_BYTES * 2)
@@ -48,13 +47,6 @@
 struct auth_cached {
 	unsigned char digest[DIGEST_BYTES]; /* keyed hash of user NUL password NUL */
 	uint64_t expires_ms;
-};
-
-/* Failed logins of one address in the current window. */
-struct fail_slot {
-	char ip[INET6_ADDRSTRLEN];
-	unsigned count;
-	uint64_t since_ms;
 };
 
 struct manager {
@@ -78,7 +70,7 @@ struct manager {
 
 	struct auth_cached cache[AUTH_CACHE_SLOTS];
 	unsigned next_slot;
-	struct fail_slot fails[FAIL_SLOTS];
+	struct http_admin_login *login; /* Basic credentials and the failed-login throttle */
 
 	struct http_server *server;
 	uint64_t changes; /* successful changes so far */
@@ -157,6 +149,15 @@ struct manager *manager_create(const struct manager_settings *set, struct balanc
 	else
 		m->password_hash = mem_strdup(set->password_hash);
 
+	const struct http_admin_login_settings login = {
+	    .www_authenticate = "Basic realm=\"tandem-lb manager\", charset=\"UTF-8\"",
+	    .code_401 = "LB-0401",
+	    .code_429 = "LB-0429",
+	    .missing_message = "manager credentials required (HTTP Basic)",
+	    .throttled_message = "too many failed logins from this address; try again later",
+	};
+	m->login = http_admin_login_create(&login);
+
 	if (set->allow_count > 0) {
 		m->allow = mem_calloc(set->allow_count, sizeof(*m->allow));
 		memcpy(m->allow, set->allow, set->allow_count * sizeof(*m->allow));
@@ -184,6 +185,7 @@ void manager_destroy(struct manager **mp)
 	sodium_memzero(m->csrf_key, sizeof(m->csrf_key));
 	sodium_memzero(m->password_digest, sizeof(m->password_digest));
 	sodium_memzero(m->cache, sizeof(m->cache));
+	http_admin_login_destroy(&m->login);
 	mem_free(&m->user);
 	mem_free(&m->password_hash);
 	mem_free(&m->allow);
@@ -217,27 +219,6 @@ static bool peer_allowed(const struct manager *m, const char *ip)
 	return lb_cidr_match(m->allow, m->allow_count, (const struct sockaddr *)&ss);
 }
 
-static struct fail_slot *fail_find(struct manager *m, const char *ip, bool create, uint64_t now)
-{
-	struct fail_slot *victim = NULL; /* a free slot, else the oldest window */
-	for (unsigned i = 0; i < FAIL_SLOTS; i++) {
-		struct fail_slot *f = &m->fails[i];
-		if (f->count > 0 && now - f->since_ms >= FAIL_WINDOW_MS)
-			f->count = 0;
-		if (f->count > 0 && strcmp(f->ip, ip) == 0)
-			return f;
-		if (victim == NULL ||
-		    (victim->count > 0 && (f->count == 0 || f->since_ms < victim->since_ms)))
-			victim = f;
-	}
-	if (!create)
-		return NULL;
-	memset(victim, 0, sizeof(*victim));
-	snprintf(victim->ip, sizeof(victim->ip), "%s", ip);
-	victim->since_ms = now;
-	return victim;
-}
-
 /* argon2id costs tens of milliseconds and 19 MiB on this one thread: a verified pair is
    remembered for a minute under its keyed digest. */
 static bool password_ok(struct manager *m, const char *user, const char *pass, uint64_t now)
@@ -262,53 +243,32 @@ static bool password_ok(struct manager *m, const char *user, const char *pass, u
 	return true;
 }
 
-static void unauthorized(struct http_request *req, const char *message)
+static enum http_admin_verdict verify(struct http_request *req, const char *user, const char *pass,
+                                      void *ctx)
 {
-	http_response_header(req, "WWW-Authenticate",
-	                     "Basic realm=\"tandem-lb manager\", charset=\"UTF-8\"");
-	http_response_error(req, 401, "LB-0401", message);
+	struct manager *m = ctx;
+	unsigned char d[DIGEST_BYTES];
+	digest(m, user, NULL, d);
+	/* both checks always run, so the answer's timing does not tell which one failed */
+	bool user_ok = sodium_memcmp(d, m->user_digest, sizeof(d)) == 0;
+	bool pass_ok = password_ok(m, user, pass, clock_mono_ms());
+	if (user_ok && pass_ok)
+		return HTTP_ADMIN_OK;
+	log_warn("manager", "peer=%s: wrong manager credentials for user \"%.64s\"",
+	         http_request_peer_ip(req), user);
+	return HTTP_ADMIN_WRONG;
 }
 
 /* Returns the authenticated user (request memory), or NULL after answering 401 or 429. */
 static const char *authenticate(struct manager *m, struct http_request *req)
 {
-	char creds[600];
-	char *user, *pass;
-	uint64_t now = clock_mono_ms();
-	const char *ip = http_request_peer_ip(req);
-	const char *result = NULL;
-
-	struct fail_slot *f = fail_find(m, ip, false, now);
-	if (f != NULL && f->count >= FAIL_LIMIT) {
-		uint64_t wait_s = (f->since_ms + FAIL_WINDOW_MS - now + 999) / 1000;
-		http_response_headerf(req, "Retry-After", "%llu", (unsigned long long)wait_s);
-		http_response_error(req, 429, "LB-0429",
-		                    "too many failed logins from this address; try again later");
-		return NULL;
-	}
-	if (!http_basic_parse(http_request_header(req, "Authorization"), creds, sizeof(creds),
-	                      &user, &pass)) {
-		unauthorized(req, "manager credentials required (HTTP Basic)");
-		return NULL;
-	}
-	unsigned char d[DIGEST_BYTES];
-	digest(m, user, NULL, d);
-	/* both checks always run, so the answer's timing does not tell which one failed */
-	bool user_ok = sodium_memcmp(d, m->user_digest, sizeof(d)) == 0;
-	bool pass_ok = password_ok(m, user, pass, now);
-	if (user_ok && pass_ok) {
-		result = pool_strdup(http_request_pool(req), user);
-		if (f != NULL)
-			f->count = 0;
-	} else {
-		f = fail_find(m, ip, true, now);
-		f->count++;
-		log_warn("manager", "peer=%s: wrong manager credentials for user \"%.64s\"", ip,
-		         user);
-		unauthorized(req, "wrong manager credentials");
-	}
-	sodium_memzero(creds, sizeof(creds));
-	return result;
+	const struct http_admin_login_call call = {
+	    .scope = "manager",
+	    .wrong_message = "wrong manager credentials",
+	    .verify = verify,
+	    .ctx = m,
+	};
+	return http_admin_login_check(m->login, req, &call);
 }
 
 /* Networks and credentials, before any body is read. */
@@ -580,21 +540,6 @@ static json_t *member_json(const struct manager *m, const struct balancer_member
 	return o;
 }
 
-/* Sends value (reference taken) with status. */
-static void reply_json(struct http_request *req, int status, json_t *value)
-{
-	size_t len = json_dumpb(value, NULL, 0, JSON_COMPACT);
-	char *text = pool_alloc(http_request_pool(req), len + 1);
-	json_dumpb(value, text, len, JSON_COMPACT);
-	json_decref(value);
-	http_response_status(req, status);
-	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
-	struct buf *body = http_response_body(req);
-	buf_append(body, text, len);
-	buf_append_char(body, '\n');
-	http_response_send(req);
-}
-
 static void reply_member(struct manager *m, struct http_request *req, int status, const char *route)
 {
 	struct balancer_member_info info;
@@ -602,7 +547,7 @@ static void reply_member(struct manager *m, struct http_request *req, int status
 		http_response_error(req, 404, "LB-0404", "the member was removed meanwhile");
 		return;
 	}
-	reply_json(req, status, member_json(m, &info, clock_mono_ms()));
+	http_response_json(req, status, member_json(m, &info, clock_mono_ms()));
 }
 
 static void reply_op_error(struct http_request *req, const struct op_result *r)
@@ -619,16 +564,16 @@ static void api_members(struct manager *m, struct http_request *req)
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(list, member_json(m, &infos[i], now));
 	mem_free(&infos);
-	reply_json(req, 200, json_pack("{so}", "members", list));
+	http_response_json(req, 200, json_pack("{so}", "members", list));
 }
 
 static void api_csrf(struct manager *m, struct http_request *req, const char *user)
 {
 	char token[MANAGER_CSRF_TOKEN_MAX];
 	csrf_token(m, user, token);
-	reply_json(req, 200,
-	           json_pack("{sssssI}", "token", token, "header", "X-CSRF-Token", "expires_in_s",
-	                     (json_int_t)m->csrf_ttl_s));
+	http_response_json(req, 200,
+	                   json_pack("{sssssI}", "token", token, "header", "X-CSRF-Token",
+	                             "expires_in_s", (json_int_t)m->csrf_ttl_s));
 }
 
 /* The body as a JSON object; NULL after answering 400. */

@@ -7,6 +7,7 @@
 
 #include "admin-auth.h"
 #include "api-common.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
@@ -62,7 +63,7 @@ static int status_of(enum prov_status s)
 static void reply_result(struct call *c, int ok_status, json_t *value, const struct prov_error *err)
 {
 	if (value != NULL) {
-		api_reply_json(c->req, ok_status, value);
+		http_response_json(c->req, ok_status, value);
 		return;
 	}
 	int status = status_of(err->status);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Admin API authentication: HTTP Basic, a short-lived cache of verified credentials, and
-   throttling of failed logins per client address and user (login-throttle.h). */
+/* Admin API authentication: the master and context admins checked against lib-provision
+   with a short-lived cache of verified credentials, behind the shared HTTP Basic login and
+   its throttle (http-admin-login.h). */
 #ifndef TANDEMD_ADMIN_AUTH_H
 #define TANDEMD_ADMIN_AUTH_H
 
@@ -12,14 +13,6 @@ struct cidr;
 struct http_request;
 struct provision;
 struct admin_auth;
-
-/* Failed admin logins within ADMIN_THROTTLE_WINDOW_S: from one client address, for one user
-   from one address, for one user from all addresses (docs/internals/sessions.md
-   "Throttles"). */
-#define ADMIN_THROTTLE_PER_ADDRESS      10
-#define ADMIN_THROTTLE_PER_USER_ADDRESS 10
-#define ADMIN_THROTTLE_PER_USER         50
-#define ADMIN_THROTTLE_WINDOW_S         300
 
 /* trusted: the proxies whose X-Forwarded-For names the client (kept by the caller). */
 struct admin_auth *admin_auth_create(const struct cidr *trusted, size_t trusted_count);

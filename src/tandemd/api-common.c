@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin-auth.h"
+#include "http-json.h"
 #include "http-params.h"
 #include "http-server.h"
 #include "node.h"
@@ -47,16 +48,7 @@ bool api_master_only(struct node *node, struct http_request *req, const char *wh
 
 void api_reply_json(struct http_request *req, int status, json_t *value)
 {
-	size_t len = json_dumpb(value, NULL, 0, JSON_COMPACT);
-	char *text = pool_alloc(http_request_pool(req), len + 1);
-	json_dumpb(value, text, len, JSON_COMPACT);
-	json_decref(value);
-	http_response_status(req, status);
-	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
-	struct buf *body = http_response_body(req);
-	buf_append(body, text, len);
-	buf_append_char(body, '\n');
-	http_response_send(req);
+	http_response_json(req, status, value);
 }
 
 void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)

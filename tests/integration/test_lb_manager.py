@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # The balancer manager on tandem-lb's admin listener: state changes steer traffic at once,
 # survive a restart, and are refused without credentials, from a disallowed network or
-# without the CSRF token; /metrics shows the counters; the page confirms a removal, says what
-# changed, shows bytes in human units, and / leads to it.
+# without the CSRF token; failed logins are throttled per user across addresses; /metrics
+# shows the counters; the page confirms a removal, says what changed, shows bytes in human
+# units, and / leads to it.
 import base64
 import http.client
 import json
@@ -189,5 +190,43 @@ def test_the_page_confirms_a_removal_and_says_what_changed(workdir, two):
         st, location, _ = raw(admin, "POST", "/manager/form", change, form)
         assert (st, location) == (303, "/manager/?done=state&route=OX-1")
         assert "Done: OX-1&rsquo;s state is now <b>drain</b>." in raw(admin, "GET", location)[2]
+    finally:
+        stop_lb(lb)
+
+
+def login_from(source, port, password):
+    """GET /manager/v1/members as USER from source (a loopback address of 127/8):
+    (status, Retry-After, error code or None)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    auth = base64.b64encode(f"{USER}:{password}".encode()).decode()
+    try:
+        conn.request("GET", "/manager/v1/members", headers={"Authorization": "Basic " + auth})
+        r = conn.getresponse()
+        body = r.read()
+        code = json.loads(body)["error"]["code"] if r.status >= 400 else None
+        return r.status, r.getheader("Retry-After"), code
+    finally:
+        conn.close()
+
+
+def test_failed_logins_are_throttled_per_user_across_addresses(workdir, two):
+    # Ten addresses guess the manager user's password five times each, each far below the
+    # ten failures one address may have: together they reach the user's 50
+    # (docs/internals/lb-manager.md). The old per-address count let each go on.
+    admin = free_port()
+    lb = start_lb(workdir, members(two), extra=admin_section(admin, allow="127.0.0.0/8"))
+    try:
+        guessers = [f"127.0.0.{i}" for i in range(11, 21)]
+        for source in guessers:
+            for _ in range(5):
+                assert login_from(source, admin, "guess") == (401, None, "LB-0401")
+        # a guessing address now waits even with the right password ...
+        st, retry, code = login_from(guessers[0], admin, PASSWORD)
+        assert (st, code) == (429, "LB-0429") and 0 < int(retry) <= 300
+        # ... while the operator at an address without a failure gets in
+        assert login_from("127.0.0.30", admin, PASSWORD) == (200, None, None)
+        # and another address gets one try for the user, not ten
+        assert login_from("127.0.0.31", admin, "guess")[0] == 401
+        assert login_from("127.0.0.31", admin, PASSWORD)[0] == 429
     finally:
         stop_lb(lb)

@@ -2,8 +2,8 @@
 /* Counts failures per key (an address, a user, both) in a fixed window, in a table of bounded
    size where two keys never share or reset each other's counter (docs/internals/sessions.md
    "Throttles"). */
-#ifndef TANDEMD_THROTTLE_H
-#define TANDEMD_THROTTLE_H
+#ifndef TANDEM_THROTTLE_H
+#define TANDEM_THROTTLE_H
 
 #include <stddef.h>
 #include <stdint.h>

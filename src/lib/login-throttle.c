@@ -105,17 +105,30 @@ static void append_lower(char *out, size_t size, size_t *at, const char *s)
 	out[*at] = '\0';
 }
 
+static void append_user(char *out, size_t size, size_t *at, const char *scope, const char *user)
+{
+	append_lower(out, size, at, scope);
+	append_lower(out, size, at, "/");
+	append_lower(out, size, at, user);
+}
+
+void login_throttle_user_in(char *out, size_t size, const char *scope, const char *user)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	append_user(out, size, &at, scope, user);
+}
+
 void login_throttle_user(char *out, size_t size, int64_t cid, const char *mapping, const char *user)
 {
-	size_t at;
+	char scope[32];
+	size_t at = 0;
 	if (cid > 0) {
-		snprintf(out, size, "%lld/", (long long)cid);
-	} else {
-		snprintf(out, size, "?");
-		at = strlen(out);
-		append_lower(out, size, &at, mapping);
-		append_lower(out, size, &at, "/");
+		snprintf(scope, sizeof(scope), "%lld", (long long)cid);
+		login_throttle_user_in(out, size, scope, user);
+		return;
 	}
-	at = strlen(out);
-	append_lower(out, size, &at, user);
+	out[0] = '\0';
+	append_lower(out, size, &at, "?");
+	append_user(out, size, &at, mapping, user);
 }

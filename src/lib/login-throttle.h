@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Failed-login throttling by client address and by canonical user, shaped so that locking
    out an attacker does not lock out anyone else (docs/security.md; docs/internals/sessions.md
-   "Throttles"). Used by the API login and the admin API. */
-#ifndef TANDEMD_LOGIN_THROTTLE_H
-#define TANDEMD_LOGIN_THROTTLE_H
+   "Throttles"). Used by tandemd's API login and the admin logins of tandemd and the balancer
+   manager (http-admin-login.h). */
+#ifndef TANDEM_LOGIN_THROTTLE_H
+#define TANDEM_LOGIN_THROTTLE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,5 +40,8 @@ void login_throttle_fail(struct login_throttle *lt, const struct cidr_addr *addr
    "<cid>/<user lowercased>"; else "?<mapping lowercased>/<user lowercased>". */
 void login_throttle_user(char *out, size_t size, int64_t cid, const char *mapping,
                          const char *user);
+/* The same from a scope of the caller's: "<scope>/<user>", lowercased (login_throttle_user()
+   is "<cid>" or "?<mapping>" as scope). */
+void login_throttle_user_in(char *out, size_t size, const char *scope, const char *user);
 
 #endif

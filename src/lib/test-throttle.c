@@ -210,6 +210,10 @@ static void test_canonical_user(void)
 	test_assert_str_eq(out, "?nosuch.example/bob");
 	login_throttle_user(out, 8, 0, "longmapping", "bob");
 	test_assert_str_eq(out, "?longma");
+	login_throttle_user_in(out, sizeof(out), "?Master", "Admin");
+	test_assert_str_eq(out, "?master/admin");
+	login_throttle_user_in(out, 8, "manager", "bob");
+	test_assert_str_eq(out, "manager");
 }
 
 int main(void)
