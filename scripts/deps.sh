@@ -11,7 +11,7 @@ build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-d
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
       mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq)
 run=(redis-server jq)
-bench=(wrk nginx-light haproxy apache2)
+bench=(wrk nginx-extras haproxy apache2)
 
 want=("${build[@]}")
 for set in "$@"; do
