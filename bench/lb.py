@@ -91,20 +91,27 @@ def latency_ms(out, label):
     return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
 
 
+def wrk_stats(out):
+    """requests, req/s, p50 and p99 (ms) and errors (non-2xx/3xx answers and socket errors)
+    of wrk --latency output."""
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    return {"reqs": reqs, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": latency_ms(out, "50%"), "p99": latency_ms(out, "99%"), "errors": errors}
+
+
 def run_wrk(port, pid, duration, conns):
     before = peers.cpu_ticks(pid)
     out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{duration}", "--latency",
                           "-H", f"Cookie: {COOKIE}", f"http://127.0.0.1:{port}{PATH}"],
                          capture_output=True, text=True, check=True).stdout
     after = peers.cpu_ticks(pid)
-    reqs = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if m:
-        errors += sum(int(x) for x in m.groups())
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": latency_ms(out, "50%"), "p99": latency_ms(out, "99%"),
-            "us": (after - before) / HZ * 1e6 / max(reqs, 1), "errors": errors}
+    x = wrk_stats(out)
+    x["us"] = (after - before) / HZ * 1e6 / max(x["reqs"], 1)
+    return x
 
 
 def pss_kib(pid):

@@ -76,7 +76,7 @@ def missing(binary):
     return f"{binary} is not installed (scripts/deps.sh test installs it)"
 
 
-def _binary(name):
+def binary(name):
     return shutil.which(name) or f"/usr/sbin/{name}"
 
 
@@ -219,11 +219,11 @@ def apache_env(directory):
     return env
 
 
-def apache_config(port, front, threads=25, servers=2, server_limit=8, log_level="warn"):
-    """A whole httpd.conf: globals from the environment of apache_env(), then front. Event
-    MPM: servers processes at start, at most server_limit, threads each."""
-    loads = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so"
-                      for m in APACHE_MODULE_LIST)
+def apache_config(port, front, threads=25, servers=2, server_limit=8, log_level="warn",
+                  modules=APACHE_MODULE_LIST):
+    """A whole httpd.conf: globals from the environment of apache_env(), modules loaded, then
+    front. Event MPM: servers processes at start, at most server_limit, threads each."""
+    loads = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules)
     return f"""\
 {loads}
 ServerRoot ${{APACHE_RUN_DIR}}
@@ -261,7 +261,7 @@ def start_apache(workdir, members, name="apache", retry=5, paths=APACHE_PATHS, *
     conf = os.path.join(d, "apache2.conf")
     with open(conf, "w") as f:
         f.write(apache_config(port, apache_front(members, retry=retry, paths=paths), **config))
-    peer = Peer("apache", [_binary("apache2"), "-f", conf, "-DFOREGROUND"], port, d, env=env)
+    peer = Peer("apache", [binary("apache2"), "-f", conf, "-DFOREGROUND"], port, d, env=env)
     peer.error_log = os.path.join(env["APACHE_LOG_DIR"], "error.log")
     return peer
 
@@ -317,7 +317,7 @@ def start_haproxy(workdir, members, name="haproxy", inter="1s", threads=1):
     with open(conf, "w") as f:
         f.write(haproxy_config(port, haproxy_backend(members, inter), threads,
                                os.path.join(d, "admin.sock")))
-    return Peer("haproxy", [_binary("haproxy"), "-f", conf, "-db"], port, d)
+    return Peer("haproxy", [binary("haproxy"), "-f", conf, "-db"], port, d)
 
 
 # ------------------------------------------------------------------------------- nginx
@@ -390,4 +390,4 @@ def start_nginx(workdir, members, name="nginx", workers=1):
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
         f.write(nginx_config(port, members, d, workers))
-    return Peer("nginx", [_binary("nginx"), "-c", conf, "-p", d, "-g", "daemon off;"], port, d)
+    return Peer("nginx", [binary("nginx"), "-c", conf, "-p", d, "-g", "daemon off;"], port, d)
