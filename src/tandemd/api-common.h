@@ -13,6 +13,7 @@
 struct http_request;
 struct node;
 struct sql_db;
+struct storage_error;
 
 /* The authenticated caller of an /api/v1 request. */
 struct api_user {
@@ -32,6 +33,10 @@ bool api_auth(struct node *node, struct http_request *req, struct api_user *user
    answering the request (503 when a database is unreachable). Cached; thread-safe. */
 struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t cid,
                           struct prov_location *loc_r);
+
+/* When err says the context was not found (404) or its database cannot be located now (503):
+   answers req as api_userdb() does and returns true; false for any other error. */
+bool api_storage_context_failed(struct http_request *req, const struct storage_error *err);
 
 /* For /admin/v1 operations calls: true when req carries the master admin's credentials;
    otherwise answers it (401, 429, 403 "only the master admin <what>", 503 without a configdb)

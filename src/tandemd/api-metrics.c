@@ -15,18 +15,20 @@
 #include "routes.h"
 #include "session-store-redis.h"
 #include "sessions.h"
+#include "storage.h"
 #include "prom.h"
 #include "worker-pool.h"
 
-#define CACHE_COUNT 3
+/* storage's (folder, group) and the login cache */
+#define CACHE_MAX 3
 
 /* One labelled family, name{cache="…"}, over the caches' stats. */
-static void cache_family(struct buf *b, struct cache *const *caches,
+static void cache_family(struct buf *b, struct cache *const *caches, size_t count,
                          const struct cache_stats *stats, const char *name, const char *type,
                          const char *help, uint64_t (*field)(const struct cache_stats *))
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-	for (size_t i = 0; i < CACHE_COUNT; i++)
+	for (size_t i = 0; i < count; i++)
 		buf_printf(b, "%s{cache=\"%s\"} %" PRIu64 "\n", name, cache_name(caches[i]),
 		           field(&stats[i]));
 }
@@ -53,18 +55,20 @@ static uint64_t entries(const struct cache_stats *st)
 
 static void cache_metrics(struct buf *b, struct node *node)
 {
-	struct cache *const caches[CACHE_COUNT] = {node->folder_cache, node->group_cache,
-	                                           node->login_cache};
-	struct cache_stats st[CACHE_COUNT];
-	for (size_t i = 0; i < CACHE_COUNT; i++)
+	struct cache *caches[CACHE_MAX];
+	size_t n = storage_caches(node->storage, caches, CACHE_MAX - 1);
+	caches[n++] = node->login_cache;
+	struct cache_stats st[CACHE_MAX];
+	for (size_t i = 0; i < n; i++)
 		cache_get_stats(caches[i], &st[i]);
-	cache_family(b, caches, st, "tandem_cache_hits_total", "counter",
+	cache_family(b, caches, n, st, "tandem_cache_hits_total", "counter",
 	             "Cache lookups answered without SQL.", hits);
-	cache_family(b, caches, st, "tandem_cache_misses_total", "counter",
+	cache_family(b, caches, n, st, "tandem_cache_misses_total", "counter",
 	             "Cache lookups that went to SQL (absent, dropped or expired).", misses);
-	cache_family(b, caches, st, "tandem_cache_evictions_total", "counter",
+	cache_family(b, caches, n, st, "tandem_cache_evictions_total", "counter",
 	             "Entries pushed out to make room.", evictions);
-	cache_family(b, caches, st, "tandem_cache_entries", "gauge", "Entries held now.", entries);
+	cache_family(b, caches, n, st, "tandem_cache_entries", "gauge", "Entries held now.",
+	             entries);
 	buf_append_lit(b, "# HELP tandem_invalidations_published_total Changes announced on the "
 	                  "invalidation bus.\n"
 	                  "# TYPE tandem_invalidations_published_total counter\n");

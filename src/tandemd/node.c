@@ -12,7 +12,6 @@
 #include "api-session.h"
 #include "cache.h"
 #include "clock.h"
-#include "folder.h"
 #include "http-server.h"
 #include "log.h"
 #include "node-cluster.h"
@@ -20,8 +19,9 @@
 #include "password.h"
 #include "pool.h"
 #include "provision.h"
-#include "sql.h"
 #include "routes.h"
+#include "sql.h"
+#include "storage.h"
 #include "invalidation.h"
 #include "sessions.h"
 #include "router.h"
@@ -132,12 +132,6 @@ static void sessions_end(int64_t cid, int64_t uid, void *ctx)
 	sessions_revoke(node->sessions, cid, uid);
 }
 
-static void folder_changed(int64_t cid, int64_t folder_id, void *ctx)
-{
-	struct node *node = ctx;
-	inval_publish(node->inval, INVAL_FOLDER, cid, folder_id);
-}
-
 /* --- subscribers: drop, never update (the next reader loads from SQL) --- */
 
 static void drop_context(const struct inval_event *ev, void *ctx)
@@ -147,9 +141,7 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 	struct provision *prov = atomic_load(&node->prov);
 	if (prov != NULL)
 		provision_invalidate_context(prov, ev->cid);
-	/* a deleted context's ids come back if the cid is used again */
-	cache_drop_context(node->folder_cache, ev->cid);
-	cache_drop_context(node->group_cache, ev->cid);
+	/* a deleted context's ids come back if the cid is used again (storage drops its own) */
 	cache_drop_context(node->login_cache, ev->cid);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
@@ -159,23 +151,6 @@ static void drop_user(const struct inval_event *ev, void *ctx)
 	struct node *node = ctx;
 	api_session_forget_user(node->login_cache, ev->cid, ev->key);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
-	cache_drop(node->group_cache, ev->cid, ev->key);
-}
-
-/* A group's members changed: which users' lists hold it (or should) is not known here. */
-static void drop_group(const struct inval_event *ev, void *ctx)
-{
-	struct node *node = ctx;
-	cache_drop_context(node->group_cache, ev->cid);
-}
-
-static void drop_folder(const struct inval_event *ev, void *ctx)
-{
-	struct node *node = ctx;
-	if (ev->key == 0)
-		cache_drop_context(node->folder_cache, ev->cid);
-	else
-		cache_drop(node->folder_cache, ev->cid, ev->key);
 }
 
 /* Every cache may be stale (the cluster lost track of changes): drop everything. */
@@ -185,36 +160,53 @@ static void flush_caches(void *ctx)
 	struct provision *prov = atomic_load(&node->prov);
 	if (prov != NULL)
 		provision_invalidate_all(prov);
-	cache_clear(node->folder_cache);
-	cache_clear(node->group_cache);
 	cache_clear(node->login_cache);
+}
+
+/* storage's way to a context's database: through provisioning, opened on first use. */
+static struct sql_db *locate_context(void *ctx, int64_t cid, struct storage_context *ctx_r,
+                                     struct storage_error *err)
+{
+	struct node *node = ctx;
+	struct prov_error perr = {0};
+	struct prov_location loc;
+	struct provision *prov = node_provision(node, &perr);
+	struct sql_db *db = prov != NULL ? provision_context_db(prov, cid, &loc, &perr) : NULL;
+	if (db == NULL) {
+		err->status = perr.status == PROV_NOT_FOUND ? STORAGE_NO_CONTEXT : STORAGE_DOWN;
+		snprintf(err->message, sizeof(err->message), "%s", perr.message);
+		return NULL;
+	}
+	ctx_r->quota_mb = loc.quota_mb;
+	ctx_r->quota_bytes = loc.quota_bytes;
+	snprintf(ctx_r->filestore_root, sizeof(ctx_r->filestore_root), "%s", loc.filestore_root);
+	return db;
 }
 
 static void caches_init(struct node *node)
 {
 	node->inval = inval_bus_create();
-	node->folder_cache =
-	    cache_create("folder", FOLDER_CACHE_ENTRIES, folder_cache_folder_size(), CACHE_TTL_MS);
-	node->group_cache =
-	    cache_create("group", GROUP_CACHE_ENTRIES, folder_cache_groups_size(), CACHE_TTL_MS);
+	struct storage_settings set = {
+	    .locate = locate_context,
+	    .locate_ctx = node,
+	    .inval = node->inval,
+	    .max_objects = (int64_t)node->cfg.max_objects_per_context,
+	    .body_timeout_s = (int64_t)(node->cfg.limits.body_timeout_ms / 1000),
+	    .folder_cache_max = FOLDER_CACHE_ENTRIES,
+	    .group_cache_max = GROUP_CACHE_ENTRIES,
+	    .cache_ttl_ms = CACHE_TTL_MS,
+	};
+	node->storage = storage_create(&set);
 	node->login_cache = cache_create("login", LOGIN_CACHE_ENTRIES,
 	                                 api_session_login_entry_size(), CACHE_TTL_MS);
 	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
 	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
-	inval_subscribe(node->inval, INVAL_GROUP, drop_group, node);
-	inval_subscribe(node->inval, INVAL_FOLDER, drop_folder, node);
 	inval_subscribe_flush(node->inval, flush_caches, node);
-	/* lib-storage's settings are process-wide: one node per process */
-	folder_set_caches(node->folder_cache, node->group_cache);
-	folder_set_change_hook(folder_changed, node);
 }
 
 static void caches_deinit(struct node *node)
 {
-	folder_set_change_hook(NULL, NULL);
-	folder_set_caches(NULL, NULL);
-	cache_destroy(&node->folder_cache);
-	cache_destroy(&node->group_cache);
+	storage_destroy(&node->storage);
 	cache_destroy(&node->login_cache);
 	inval_bus_destroy(&node->inval);
 }

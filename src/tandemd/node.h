@@ -42,11 +42,11 @@ struct node {
 	char node_id[64];         /* route-<random>: origin of events, membership id */
 	char cluster_prefix[100]; /* tandem:<cluster>:v1: */
 	char stream_key[110];     /* <prefix>inval: the invalidation stream */
+	/* folders, files, their caches and transactions (docs/internals/storage.md) */
+	struct storage *storage;
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
 	   invalidation"). */
-	struct cache *folder_cache; /* (cid, folder id): owner, module, permissions */
-	struct cache *group_cache;  /* (cid, user id): the user's groups */
-	struct cache *login_cache;  /* (cid, login hash): the login row (sessions.c) */
+	struct cache *login_cache; /* (cid, login hash): the login row (api-session.c) */
 };
 
 struct prov_error;
