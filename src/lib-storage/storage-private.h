@@ -25,7 +25,7 @@ struct sql_db *storage__db(struct storage_user *user, struct storage_error *err)
 /* err from a database error (kind NONE: a refusal), what naming the step. */
 void storage__sql_error(struct storage_error *err, const char *what, const struct sql_error *sql);
 /* A refusal of the operation, its message from fmt. Returns -1. */
-int storage__refuse(struct storage_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int storage__refuse(struct storage_error *err, enum storage_refusal why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -114,6 +114,7 @@ void storage_destroy(struct storage **storage)
 void storage__sql_error(struct storage_error *err, const char *what, const struct sql_error *sql)
 {
 	err->what = what;
+	err->refusal = STORAGE_REFUSAL_NONE;
 	err->kind = sql_error_kind_name(sql->kind);
 	switch (sql->kind) {
 	case SQL_ERR_NONE:
@@ -133,10 +134,11 @@ void storage__sql_error(struct storage_error *err, const char *what, const struc
 	snprintf(err->message, sizeof(err->message), "%s", sql->message);
 }
 
-int storage__refuse(struct storage_error *err, const char *fmt, ...)
+int storage__refuse(struct storage_error *err, enum storage_refusal why, const char *fmt, ...)
 {
 	va_list args;
 	err->status = STORAGE_REFUSED;
+	err->refusal = why;
 	err->what = NULL;
 	err->kind = NULL;
 	va_start(args, fmt);
@@ -175,6 +177,16 @@ struct sql_db *storage__db(struct storage_user *u, struct storage_error *err)
 		u->db = u->storage->set.locate(u->storage->set.locate_ctx, u->cid, &u->ctx, err);
 	}
 	return u->db;
+}
+
+int storage_context_find(struct storage *storage, int64_t cid, struct storage_context *ctx_r,
+                         struct storage_error *err)
+{
+	struct storage_user u = {.storage = storage, .cid = cid};
+	if (storage__db(&u, err) == NULL)
+		return -1;
+	*ctx_r = u.ctx;
+	return 0;
 }
 
 const struct storage_context *storage_user_context(struct storage_user *u,

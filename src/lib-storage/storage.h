@@ -30,8 +30,21 @@ enum storage_status {
 	STORAGE_REFUSED,     /* the operation said no: its own error (folder_error …) says why */
 };
 
+/* Why an operation of storage-file.h said no (STORAGE_REFUSED; folder operations use
+   folder_error instead). */
+enum storage_refusal {
+	STORAGE_REFUSAL_NONE = 0,
+	STORAGE_NOT_FOUND,  /* the folder, file or version does not exist or is not visible */
+	STORAGE_INVALID,    /* the request does not fit (a folder that holds no files …) */
+	STORAGE_FORBIDDEN,  /* visible, but the user may not */
+	STORAGE_OVER_LIMIT, /* the context's quota or object limit */
+	STORAGE_NO_SPACE,   /* the filestore cannot take it */
+	STORAGE_BROKEN,     /* stored content is missing or not what the rows say */
+};
+
 struct storage_error {
 	enum storage_status status;
+	enum storage_refusal refusal; /* with STORAGE_REFUSED */
 	const char *what; /* static: the step that failed ("file lookup" …), or NULL */
 	const char *kind; /* static: the database error's kind name, for logs */
 	char message[300];
@@ -75,6 +88,11 @@ void storage_on_event(struct storage *storage, const struct inval_event *ev);
 void storage_flush(struct storage *storage);
 /* Its caches, for /metrics: up to max into caches_r, returns how many (folder, then group). */
 size_t storage_caches(struct storage *storage, struct cache **caches_r, size_t max);
+
+/* Where cid lives (the locate callback): 0, or -1 with err. For work that outlives its
+   request (an upload's quota hold). */
+int storage_context_find(struct storage *storage, int64_t cid, struct storage_context *ctx_r,
+                         struct storage_error *err);
 
 /* One request's view: who asks, the context's database once found. Lives in pool. */
 struct storage_user *storage_user_create(struct storage *storage, struct pool *pool, int64_t cid,
