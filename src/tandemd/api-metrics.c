@@ -78,14 +78,14 @@ static void cache_metrics(struct buf *b, struct node *node)
 }
 
 /* The Redis pool, the invalidation stream and the Redis session store: only with a Redis
-   store (node->stream is set with node->redis, and the store is the Redis one). */
+   store (node->cluster.stream is set with node->cluster.redis, and the store is the Redis one). */
 static void cluster_metrics(struct buf *b, struct node *node)
 {
 	struct redis_pool_stats ps;
 	struct inval_stream_stats ss;
 	struct session_store_redis_stats st;
 
-	redis_pool_stats(node->redis, &ps);
+	redis_pool_stats(node->cluster.redis, &ps);
 	prom_metric(b, "tandem_redis_connects_total", "counter", "Redis connections opened.",
 	            ps.connects);
 	prom_metric(b, "tandem_redis_connect_failures_total", "counter",
@@ -97,7 +97,7 @@ static void cluster_metrics(struct buf *b, struct node *node)
 	prom_metric(b, "tandem_redis_broken_connections_total", "counter",
 	            "Redis connections closed after an I/O error or timeout.", ps.broken);
 
-	inval_stream_stats(node->stream, &ss);
+	inval_stream_stats(node->cluster.stream, &ss);
 	prom_metric(b, "tandem_inval_stream_connected", "gauge",
 	            "1 while the invalidation stream reader is connected to Redis.", ss.connected);
 	prom_metric(b, "tandem_inval_stream_appended_total", "counter",
@@ -187,7 +187,7 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	/* with the Redis store a round trip (bounded by its timeouts; the last count on error) */
 	prom_metric(b, "tandem_sessions_local", "gauge", "Live sessions created on this node.",
 	            sessions_count(node->sessions));
-	if (node->redis != NULL && node->stream != NULL)
+	if (node->cluster.redis != NULL && node->cluster.stream != NULL)
 		cluster_metrics(b, node);
 	api_database_metrics(b, node);
 	hashing_metrics(b);

@@ -253,11 +253,11 @@ int node_init(struct node *node, const char **error_r)
 	    .trusted_proxies = node->cfg.trusted_proxies,
 	    .trusted_proxy_count = node->cfg.trusted_proxy_count,
 	};
-	if (node_cluster_init(node, &sset.store, error_r) < 0)
+	if (node_cluster_init(&node->cluster, &node->cfg, node->inval, &sset.store, error_r) < 0)
 		return -1;
-	if (node->redis != NULL) {
+	if (node->cluster.redis != NULL) {
 		sset.agree_salt = node_cluster_agree_salt;
-		sset.agree_ctx = node;
+		sset.agree_ctx = &node->cluster;
 	}
 	node->sessions = sessions_create(&sset);
 	pthread_mutex_init(&node->prov_lock, NULL);
@@ -283,7 +283,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 	set.down_backoff_ms = (unsigned)node->cfg.db_down_backoff_ms;
 	set.connect_timeout_ms = (unsigned)node->cfg.db_connect_timeout_ms;
 	set.primary_reads = !node->cfg.db_replica_reads;
-	set.positions = node->positions != NULL ? &node->positions->store : NULL;
+	set.positions = node->cluster.positions != NULL ? &node->cluster.positions->store : NULL;
 	if (prov == NULL && provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url,
 	                                   &set, &prov, err) == 0) {
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
@@ -313,13 +313,32 @@ static void announce_fill(struct announce_msg *msg, void *ctx)
 	msg->started_ms = node->start_wall_ms;
 }
 
+/* The node's part of its membership record, on the heartbeat thread (as announce_fill). */
+static void member_fill(struct member_info *info, void *ctx)
+{
+	struct node *node = ctx;
+	struct http_server_stats hs;
+	http_server_get_stats(node->http, &hs);
+	snprintf(info->route, sizeof(info->route), "%s", node->cfg.route);
+	const char *address = http_server_address(node->http, 0);
+	snprintf(info->address, sizeof(info->address), "%s", address != NULL ? address : "");
+	snprintf(info->version, sizeof(info->version), "%s", TANDEM_VERSION);
+	snprintf(info->cluster, sizeof(info->cluster), "%s", node->cfg.cluster_name);
+	snprintf(info->state, sizeof(info->state), "%s",
+	         node_state_name(atomic_load(&node->state)));
+	info->started_ms = node->start_wall_ms;
+	info->load = hs.connections_open;
+	info->sessions = sessions_count(node->sessions);
+}
+
 int node_start(struct node *node, const char **error_r)
 {
 	/* Ready before the loops run: the listeners already queue connections, and the first
 	   /health a balancer sends must not see "starting" for a node that is up. */
 	atomic_store(&node->state, NODE_READY);
-	/* Membership before the loops run: handlers read node->membership without a lock. */
-	node_cluster_start(node);
+	/* Membership before the loops run: handlers read node->cluster.membership without a
+	   lock. */
+	node_cluster_start(&node->cluster, member_fill, node);
 	if (http_server_start(node->http, error_r) < 0)
 		return -1;
 	for (unsigned i = 0; http_server_address(node->http, i) != NULL; i++)
@@ -347,7 +366,7 @@ bool node_drain_begin(struct node *node)
 			return false;
 	} while (!atomic_compare_exchange_weak(&node->state, &state, NODE_DRAINING));
 	atomic_store(&node->drain_wall_ms, clock_wall_ms());
-	node_cluster_state_changed(node);
+	node_cluster_state_changed(&node->cluster);
 	if (node->cfg.drain_grace_ms > 0)
 		log_info("node", "draining: /health 503, logins refused; still serving for %llu ms",
 		         (unsigned long long)node->cfg.drain_grace_ms);
@@ -365,7 +384,7 @@ void node_drain(struct node *node)
 	/* Handlers still queued finish before the pool is gone. */
 	worker_pool_destroy(&node->workers);
 	/* Leave the cluster only now: until here the node was a (draining) member. */
-	node_cluster_stop(node);
+	node_cluster_stop(&node->cluster);
 }
 
 void node_deinit(struct node *node)
@@ -376,13 +395,13 @@ void node_deinit(struct node *node)
 	http_server_destroy(&node->http);
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
-		node_cluster_stop(node);
+		node_cluster_stop(&node->cluster);
 		struct provision *prov = atomic_exchange(&node->prov, NULL);
 		provision_close(&prov);
 		admin_auth_destroy(&node->admin_auth);
 		password_set_limits(0, 0); /* the workers are gone */
 		sessions_destroy(&node->sessions);
-		node_cluster_deinit(node);
+		node_cluster_deinit(&node->cluster);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);
 	}

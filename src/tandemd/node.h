@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "node-cluster.h"
 #include "node-config.h"
 
 #define TANDEM_VERSION "0.1.0"
@@ -31,17 +32,10 @@ struct node {
 	struct provision *_Atomic prov;
 	struct sessions *sessions;
 	struct inval_bus *inval; /* cache invalidation: handlers here, the stream to the others */
-	/* [cluster] store = redis…: NULL with the memory store (node-cluster.c) */
-	struct redis_pool *redis;
-	/* where the replication monitor keeps write positions: Redis, else NULL (in-process) */
-	struct node_positions *positions;
-	struct inval_stream *stream;
-	struct membership *membership;
+	/* Redis pool, positions, stream, membership, node id (node-cluster.c) */
+	struct node_cluster cluster;
 	/* multicast announce ([cluster] announce set), else NULL */
 	struct announce_sender *announcer;
-	char node_id[64];         /* route-<random>: origin of events, membership id */
-	char cluster_prefix[100]; /* tandem:<cluster>:v1: */
-	char stream_key[110];     /* <prefix>inval: the invalidation stream */
 	/* folders, files, their caches and transactions (docs/internals/storage.md) */
 	struct storage *storage;
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
