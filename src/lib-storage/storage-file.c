@@ -31,10 +31,10 @@ struct op {
 	json_t *json;
 	struct array *locations;
 	int found;
-	struct storage_upload *upload;
+	struct storage_file_upload *upload;
 	struct infostore_upload row;
 	int64_t max_objects;
-	const struct storage_hold *hold;
+	const struct storage_file_hold *hold;
 	int64_t *held_r;
 };
 
@@ -261,10 +261,10 @@ int storage_file_delete(struct storage_user *user, int64_t id, struct storage_er
 static int hold_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	const struct storage_hold *h = op->hold;
-	/* a live upload sets its hold again within STORAGE_HOLD_REFRESH_S plus one body timeout
-	   (the longest its body may pause); the second one is for clocks that disagree */
-	int64_t ttl = op->user->storage->set.body_timeout_s + 2 * STORAGE_HOLD_REFRESH_S;
+	const struct storage_file_hold *h = op->hold;
+	/* a live upload sets its hold again within STORAGE_FILE_HOLD_REFRESH_S plus one body
+	   timeout (the longest its body may pause); the second one is for clocks that disagree */
+	int64_t ttl = op->user->storage->set.body_timeout_s + 2 * STORAGE_FILE_HOLD_REFRESH_S;
 	struct infostore_hold ih = {.cid = h->cid,
 	                            .id = h->id,
 	                            .need = h->need,
@@ -280,8 +280,8 @@ static int hold_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return r;
 }
 
-int storage_hold_set(struct storage *storage, const struct storage_hold *hold, int64_t *held_r,
-                     struct storage_error *err)
+int storage_file_hold_set(struct storage *storage, const struct storage_file_hold *hold,
+                          int64_t *held_r, struct storage_error *err)
 {
 	struct storage_user u = {.storage = storage, .cid = hold->cid};
 	struct op op = {.user = &u, .err = err, .hold = hold, .held_r = held_r};
@@ -294,11 +294,11 @@ static int release_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return infostore_release(conn, op->user->cid, op->hold->id, err);
 }
 
-int storage_hold_release(struct storage *storage, int64_t cid, const char *id,
-                         struct storage_error *err)
+int storage_file_hold_release(struct storage *storage, int64_t cid, const char *id,
+                              struct storage_error *err)
 {
 	struct storage_user u = {.storage = storage, .cid = cid};
-	struct storage_hold h = {.cid = cid, .id = id};
+	struct storage_file_hold h = {.cid = cid, .id = id};
 	struct op op = {.user = &u, .err = err, .hold = &h};
 	return run(&op, true, release_txn, "upload");
 }
@@ -318,8 +318,8 @@ static int check_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return 0;
 }
 
-int storage_upload_check(struct storage_user *user, int64_t folder, struct folder_perm *perm_r,
-                         struct storage_error *err)
+int storage_file_upload_check(struct storage_user *user, int64_t folder, struct folder_perm *perm_r,
+                              struct storage_error *err)
 {
 	struct op op = {.user = user, .err = err, .folder = folder};
 	/* on the primary, as the publish will be */
@@ -334,7 +334,7 @@ int storage_upload_check(struct storage_user *user, int64_t folder, struct folde
 static int publish_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	struct storage_upload *up = op->upload;
+	struct storage_file_upload *up = op->upload;
 	const struct infostore_upload *row = &op->row;
 	struct infostore_file existing;
 	int64_t id, version;
@@ -375,8 +375,8 @@ static int publish_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return 0;
 }
 
-int storage_upload_publish(struct storage_user *user, struct storage_upload *up,
-                           struct storage_error *err)
+int storage_file_upload_publish(struct storage_user *user, struct storage_file_upload *up,
+                                struct storage_error *err)
 {
 	char md5[33], location[FILESTORE_LOCATION_SIZE];
 	const char *error;

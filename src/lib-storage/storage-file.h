@@ -32,11 +32,11 @@ int storage_file_delete(struct storage_user *user, int64_t id, struct storage_er
 
 /* An upload that is still arriving sets its hold again at least this often; a hold lapses
    this long plus one body timeout after it was last set twice over. */
-#define STORAGE_HOLD_REFRESH_S 20
+#define STORAGE_FILE_HOLD_REFRESH_S 20
 
 /* An upload's hold on its context's quota (infostore_reserve()): what must fit, what is
    wanted, and when. */
-struct storage_hold {
+struct storage_file_hold {
 	int64_t cid;
 	const char *id;
 	int64_t need, want;
@@ -46,26 +46,26 @@ struct storage_hold {
 };
 /* Sets the hold to what fits between need and want, into *held_r (STORAGE_OVER_LIMIT when not
    even need fits). Work of an upload outlives its request, so these take the storage. */
-int storage_hold_set(struct storage *storage, const struct storage_hold *hold, int64_t *held_r,
-                     struct storage_error *err);
+int storage_file_hold_set(struct storage *storage, const struct storage_file_hold *hold,
+                          int64_t *held_r, struct storage_error *err);
 /* Drops a hold. On failure it lapses by itself. */
-int storage_hold_release(struct storage *storage, int64_t cid, const char *id,
-                         struct storage_error *err);
+int storage_file_hold_release(struct storage *storage, int64_t cid, const char *id,
+                              struct storage_error *err);
 
 /* May the user store files in folder (before the body is synced for nothing)? 0 with the
    user's rights, or -1: not visible, not a files folder, a system folder, no right to create
    or write. */
-int storage_upload_check(struct storage_user *user, int64_t folder, struct folder_perm *perm_r,
-                         struct storage_error *err);
+int storage_file_upload_check(struct storage_user *user, int64_t folder, struct folder_perm *perm_r,
+                              struct storage_error *err);
 
 /* A received upload to publish: the temp file becomes a new file, or the next version of the
    file of that name. */
-struct storage_upload {
+struct storage_file_upload {
 	int64_t folder;
 	const char *name;
 	const char *content_type;
 	const char *hold;               /* its quota hold, dropped by the commit; or NULL */
-	const struct folder_perm *perm; /* from storage_upload_check() */
+	const struct folder_perm *perm; /* from storage_file_upload_check() */
 	struct filestore_temp *temp;    /* the caller's; published (fsync, rename) here */
 	/* results */
 	bool created;
@@ -73,7 +73,7 @@ struct storage_upload {
 };
 /* Publishes the temp file and adds the rows in one write transaction, charging the quota and
    the object limit; the temp file is unpublished again when that fails. */
-int storage_upload_publish(struct storage_user *user, struct storage_upload *upload,
-                           struct storage_error *err);
+int storage_file_upload_publish(struct storage_user *user, struct storage_file_upload *upload,
+                                struct storage_error *err);
 
 #endif

@@ -211,7 +211,7 @@ static int64_t hold_target(int64_t size, int64_t announced)
 static bool release_hold(struct node *node, int64_t cid, const char *id)
 {
 	struct storage_error err;
-	if (storage_hold_release(node->storage, cid, id, &err) == 0)
+	if (storage_file_hold_release(node->storage, cid, id, &err) == 0)
 		return true;
 	log_warn("files", "cid=%lld: dropping quota hold %s failed (%s); it lapses by itself",
 	         (long long)cid, id, err.message);
@@ -295,15 +295,15 @@ static void hold_run(void *ctx)
 		job->want = hold_target(0, job->announced);
 	}
 	if (job->quota_bytes > 0) {
-		struct storage_hold h = {.cid = job->cid,
-		                         .id = job->id,
-		                         .need = job->need,
-		                         .want = job->want,
-		                         .quota_bytes = job->quota_bytes,
-		                         .quota_mb = job->quota_mb,
-		                         .now = (int64_t)time(NULL)};
+		struct storage_file_hold h = {.cid = job->cid,
+		                              .id = job->id,
+		                              .need = job->need,
+		                              .want = job->want,
+		                              .quota_bytes = job->quota_bytes,
+		                              .quota_mb = job->quota_mb,
+		                              .now = (int64_t)time(NULL)};
 		job->now = h.now;
-		if (storage_hold_set(job->node->storage, &h, &job->held_bytes, &err) < 0) {
+		if (storage_file_hold_set(job->node->storage, &h, &job->held_bytes, &err) < 0) {
 			job->refused = true;
 			refuse_storage(&job->refusal, &err);
 			goto done;
@@ -388,7 +388,7 @@ static int upload_sink(void *ctx, const char *data, size_t len)
 		write_body(up, data, fits);
 	if (up->write_error != 0)
 		return -1;
-	if (fits == len && (int64_t)time(NULL) - up->held_at < STORAGE_HOLD_REFRESH_S)
+	if (fits == len && (int64_t)time(NULL) - up->held_at < STORAGE_FILE_HOLD_REFRESH_S)
 		return 0;
 	size_t rest = len - fits;
 	if (rest > up->stash_cap) {
@@ -506,11 +506,11 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 		refuse(why, 507, "FIL-0507", "the file store cannot take the upload");
 		return NULL;
 	}
-	if (storage_upload_check(su, up->folder, &perm, &err) < 0) {
+	if (storage_file_upload_check(su, up->folder, &perm, &err) < 0) {
 		refuse_storage(why, &err);
 		return NULL;
 	}
-	struct storage_upload su_up = {
+	struct storage_file_upload su_up = {
 	    .folder = up->folder,
 	    .name = up->name,
 	    .content_type = up->content_type,
@@ -518,7 +518,7 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 	    .perm = &perm,
 	    .temp = up->temp,
 	};
-	if (storage_upload_publish(su, &su_up, &err) < 0) {
+	if (storage_file_upload_publish(su, &su_up, &err) < 0) {
 		refuse_storage(why, &err);
 		return NULL;
 	}
