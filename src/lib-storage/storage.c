@@ -10,7 +10,6 @@
 #include "folder.h"
 #include "infostore.h"
 #include "invalidation.h"
-#include "log.h"
 #include "mem.h"
 #include "pool.h"
 
