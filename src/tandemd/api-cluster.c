@@ -149,7 +149,7 @@ static json_t *base_reply(struct node *node, const char *store)
 	json_t *self = json_object();
 	json_object_set_new(v, "cluster", str_or_null(node->cfg.cluster_name));
 	json_object_set_new(v, "store", str_or_null(store));
-	json_object_set_new(self, "id", str_or_null(node->node_id));
+	json_object_set_new(self, "id", str_or_null(node->cluster.node_id));
 	json_object_set_new(self, "route", str_or_null(node->cfg.route));
 	json_object_set_new(v, "node", self);
 	json_object_set_new(v, "databases", api_databases_json(node));
@@ -164,7 +164,7 @@ static void memory_reply(struct node *node, struct http_request *req, uint64_t n
 	memset(&m, 0, sizeof(m));
 	http_server_get_stats(node->http, &hs);
 	const char *address = http_server_address(node->http, 0);
-	snprintf(m.id, sizeof(m.id), "%s", node->node_id);
+	snprintf(m.id, sizeof(m.id), "%s", node->cluster.node_id);
 	snprintf(m.route, sizeof(m.route), "%s", node->cfg.route);
 	snprintf(m.address, sizeof(m.address), "%s", address != NULL ? address : "");
 	snprintf(m.version, sizeof(m.version), "%s", TANDEM_VERSION);
@@ -200,7 +200,7 @@ static void cluster_get(struct node *node, struct http_request *req)
 	if (!api_master_only(node, req, "sees the cluster"))
 		return;
 	uint64_t now = clock_wall_ms();
-	if (node->redis == NULL) {
+	if (node->cluster.redis == NULL) {
 		memory_reply(node, req, now);
 		return;
 	}
@@ -215,18 +215,18 @@ static void cluster_get(struct node *node, struct http_request *req)
 	   shows a lag from entries appended meanwhile (a record is up to one heartbeat old, so
 	   a lag shows until the member's next beat). Each step is one pool connection within
 	   the pool's connect and command timeouts; the first failure answers. */
-	if (read_stream(node->redis, node->stream_key, &sv, err, sizeof(err)) < 0) {
+	if (read_stream(node->cluster.redis, node->cluster.stream_key, &sv, err, sizeof(err)) < 0) {
 		unavailable(req, "reading the stream", err);
 		return;
 	}
-	int n = membership_list(node->redis, node->cluster_prefix, members, MAX_MEMBERS, err,
-	                        sizeof(err));
+	int n = membership_list(node->cluster.redis, node->cluster.cluster_prefix, members,
+	                        MAX_MEMBERS, err, sizeof(err));
 	if (n < 0) {
 		unavailable(req, "listing the members", err[0] != '\0' ? err : "unexpected reply");
 		return;
 	}
-	int nroutes = session_store_redis_count_all(node->redis, node->cluster_prefix, now, routes,
-	                                            MAX_ROUTES, &total);
+	int nroutes = session_store_redis_count_all(
+	    node->cluster.redis, node->cluster.cluster_prefix, now, routes, MAX_ROUTES, &total);
 	if (nroutes < 0) {
 		unavailable(req, "counting the sessions", session_store_error());
 		return;
@@ -247,7 +247,7 @@ static void cluster_get(struct node *node, struct http_request *req)
 	json_object_set_new(v, "sessions", sessions);
 
 	json_t *stream = json_object();
-	json_object_set_new(stream, "key", str_or_null(node->stream_key));
+	json_object_set_new(stream, "key", str_or_null(node->cluster.stream_key));
 	json_object_set_new(stream, "length", json_integer(sv.length));
 	json_object_set_new(stream, "last_id",
 	                    sv.last_id[0] != '\0' ? json_string(sv.last_id) : json_null());
@@ -256,7 +256,7 @@ static void cluster_get(struct node *node, struct http_request *req)
 	json_object_set_new(v, "stream", stream);
 
 	/* Set once at start-up, after the listeners: a call in between sees no record yet. */
-	struct membership *ms = node->membership;
+	struct membership *ms = node->cluster.membership;
 	int replicas = ms != NULL ? membership_redis_replicas(ms) : -1;
 	json_t *redis = json_object();
 	json_object_set_new(redis, "address", str_or_null(sv.address));

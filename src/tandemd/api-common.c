@@ -12,18 +12,15 @@
 #include "http-server.h"
 #include "node.h"
 #include "pool.h"
+#include "storage.h"
 
-struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t cid,
-                          struct prov_location *loc_r)
+bool api_storage_context_failed(struct http_request *req, const struct storage_error *err)
 {
-	struct prov_error err;
-	struct provision *prov = node_provision(node, &err);
-	struct sql_db *db = prov != NULL ? provision_context_db(prov, cid, loc_r, &err) : NULL;
-	if (db == NULL)
-		api_error(req, err.status == PROV_NOT_FOUND ? 404 : 503,
-		          err.status == PROV_NOT_FOUND ? "API-0404" : "API-0503", "%s",
-		          err.message);
-	return db;
+	if (err->status != STORAGE_NO_CONTEXT && err->status != STORAGE_DOWN)
+		return false;
+	bool missing = err->status == STORAGE_NO_CONTEXT;
+	api_error(req, missing ? 404 : 503, missing ? "API-0404" : "API-0503", "%s", err->message);
+	return true;
 }
 
 bool api_master_only(struct node *node, struct http_request *req, const char *what)

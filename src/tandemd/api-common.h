@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What every /api/v1 module shares: session authentication, the context's database, JSON
+/* What every /api/v1 module shares: session authentication, storage's context errors, JSON
    replies and request parsing. */
 #ifndef TANDEMD_API_COMMON_H
 #define TANDEMD_API_COMMON_H
@@ -12,7 +12,7 @@
 
 struct http_request;
 struct node;
-struct sql_db;
+struct storage_error;
 
 /* The authenticated caller of an /api/v1 request. */
 struct api_user {
@@ -28,10 +28,10 @@ struct api_user {
    is known: safe on the loop thread (on_head) and on workers. */
 bool api_auth(struct node *node, struct http_request *req, struct api_user *user_r);
 
-/* The user database of cid and where the context lives (filestore root, quota). NULL after
-   answering the request (503 when a database is unreachable). Cached; thread-safe. */
-struct sql_db *api_userdb(struct node *node, struct http_request *req, int64_t cid,
-                          struct prov_location *loc_r);
+/* When err says the context was not found (404) or its database cannot be located now (503):
+   answers req (API-0404, API-0503 with err's message) and returns true; false for any other error.
+ */
+bool api_storage_context_failed(struct http_request *req, const struct storage_error *err);
 
 /* For /admin/v1 operations calls: true when req carries the master admin's credentials;
    otherwise answers it (401, 429, 403 "only the master admin <what>", 503 without a configdb)

@@ -4,27 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "admin-auth.h"
 #include "api-common.h"
 #include "http-server.h"
-#include "infostore.h"
 #include "log.h"
 #include "node.h"
 #include "routes.h"
-#include "sql.h"
+#include "storage.h"
 
 static void consistency(struct node *node, struct http_request *req)
 {
-	struct prov_error perr = {0};
-	struct prov_location loc;
-	struct sql_conn *conn;
-	struct sql_error err = {0};
+	struct storage_error err = {0};
 	uint64_t cid;
 	json_t *report;
 
 	if (!api_master_only(node, req, "checks consistency"))
 		return;
-	struct provision *prov = node_provision(node, &perr);
 	bool post = strv_eq_cstr(http_request_head(req)->method, "POST");
 	const char *cid_text = api_query(req, "cid");
 	const char *repair_text = api_query(req, "repair");
@@ -47,25 +41,22 @@ static void consistency(struct node *node, struct http_request *req)
 		                         : "repairing needs POST");
 		return;
 	}
-	struct sql_db *db = provision_context_db(prov, (int64_t)cid, &loc, &perr);
-	if (db == NULL) {
-		http_response_error(req, perr.status == PROV_NOT_FOUND ? 404 : 503,
-		                    perr.status == PROV_NOT_FOUND ? "ADM-0404" : "ADM-0503",
-		                    perr.message);
-		return;
-	}
-	if (sql_conn_get(db, repair ? SQL_WRITE : SQL_READ, (int64_t)cid, &conn, &err) < 0) {
-		http_response_error(req, 503,
-		                    err.kind == SQL_ERR_READ_ONLY ? API_CODE_READ_ONLY : "ADM-0503",
-		                    err.message);
-		return;
-	}
-	int r = infostore_check_consistency(conn, (int64_t)cid, loc.filestore_root, repair, &report,
-	                                    &err);
-	sql_conn_put(&conn);
-	if (r < 0) {
+	if (storage_consistency_check(node->storage, (int64_t)cid, repair, &report, &err) < 0) {
+		switch (err.status) {
+		case STORAGE_NO_CONTEXT:
+			http_response_error(req, 404, "ADM-0404", err.message);
+			return;
+		case STORAGE_READ_ONLY:
+			http_response_error(req, 503, API_CODE_READ_ONLY, err.message);
+			return;
+		case STORAGE_DOWN:
+			http_response_error(req, 503, "ADM-0503", err.message);
+			return;
+		default:
+			break;
+		}
 		log_error("consistency", "cid=%llu: %s", (unsigned long long)cid, err.message);
-		bool unavailable = err.kind == SQL_ERR_CONNECTION || err.kind == SQL_ERR_BUSY;
+		bool unavailable = err.status == STORAGE_UNAVAILABLE;
 		http_response_error(req, unavailable ? 503 : 500,
 		                    unavailable ? "ADM-0503" : "ADM-0500", err.message);
 		return;

@@ -2,12 +2,10 @@
 /* /api/v1/files: streamed uploads into the filestore with versions, quota holds and the
    object limit, listing, metadata, downloads (sendfile, Range, ETag) and deletion (docs/api.md
    "Files"). */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,17 +21,14 @@
 #include "pool.h"
 #include "random.h"
 #include "routes.h"
-#include "sql.h"
+#include "storage-file.h"
 #include "worker-pool.h"
 
-#define MIB              (INT64_C(1024) * 1024)
-#define PUBLISH_ATTEMPTS 2
+#define MIB (INT64_C(1024) * 1024)
 /* A hold grows by a quarter of what the upload has so far, within these bounds: few
    transactions for a large upload, little held beyond the bytes of a small one. */
 #define HOLD_STEP_MIN MIB
 #define HOLD_STEP_MAX (64 * MIB)
-/* While bytes arrive, a hold is set again (its expiry pushed out) at least this often. */
-#define HOLD_REFRESH_S 20
 
 /* --------------------------------------------------------------- shared helpers */
 
@@ -58,14 +53,60 @@ static void refuse(struct refusal *r, int status, const char *code, const char *
 	va_end(args);
 }
 
-static void refuse_sql(struct refusal *r, const char *what, const struct sql_error *err)
+/* The HTTP answer to a refusal of storage-file.h. */
+static int refusal_status(enum storage_refusal why, const char **code_r)
 {
-	if (err->kind == SQL_ERR_READ_ONLY) {
+	switch (why) {
+	case STORAGE_NOT_FOUND:
+		*code_r = "FIL-0404";
+		return 404;
+	case STORAGE_INVALID:
+		*code_r = "FIL-0400";
+		return 400;
+	case STORAGE_FORBIDDEN:
+		*code_r = "FIL-0403";
+		return 403;
+	case STORAGE_OVER_LIMIT:
+		*code_r = "FIL-0413";
+		return 413;
+	case STORAGE_NO_SPACE:
+		*code_r = "FIL-0507";
+		return 507;
+	case STORAGE_REFUSAL_NONE:
+	case STORAGE_BROKEN:
+		break;
+	}
+	*code_r = "FIL-0500";
+	return 500;
+}
+
+static void refuse_storage(struct refusal *r, const struct storage_error *err)
+{
+	const char *what = err->what != NULL ? err->what : "upload";
+	const char *code;
+	switch (err->status) {
+	case STORAGE_NO_CONTEXT:
+		refuse(r, 404, "API-0404", "%s", err->message);
+		return;
+	case STORAGE_DOWN:
+		refuse(r, 503, "API-0503", "%s", err->message);
+		return;
+	case STORAGE_READ_ONLY:
 		refuse(r, 503, API_CODE_READ_ONLY, "%s refused: %s", what, err->message);
 		return;
+	case STORAGE_REFUSED: {
+		int status = refusal_status(err->refusal, &code);
+		refuse(r, status, code, "%s", err->message);
+		return;
 	}
-	bool unavailable = err->kind == SQL_ERR_CONNECTION || err->kind == SQL_ERR_BUSY;
-	log_error("files", "%s: %s (%s)", what, err->message, sql_error_kind_name(err->kind));
+	case STORAGE_OK:
+	case STORAGE_UNAVAILABLE:
+	case STORAGE_FAILED:
+		break;
+	}
+	bool unavailable = err->status == STORAGE_UNAVAILABLE;
+	log_error("files", "%s: %s (%s)", what, err->message,
+	          err->kind != NULL ? err->kind : "none");
 	refuse(r, unavailable ? 503 : 500, unavailable ? "FIL-0503" : "FIL-0500",
 	       "%s failed: the database is %s", what, unavailable ? "unavailable" : "in error");
 }
@@ -75,64 +116,11 @@ static void send_refusal(struct http_request *req, const struct refusal *r)
 	api_error(req, r->status, r->code, "%s", r->message);
 }
 
-static void sql_failed(struct http_request *req, const char *what, const struct sql_error *err)
+static void storage_failed(struct http_request *req, const struct storage_error *err)
 {
 	struct refusal r;
-	refuse_sql(&r, what, err);
+	refuse_storage(&r, err);
 	send_refusal(req, &r);
-}
-
-/* The caller's rights on an infostore folder: true with *perm_r, or false with the refusal
-   (404 when it is not visible, 400 when it holds no files). */
-static bool files_folder(struct sql_conn *conn, const struct api_user *user, int64_t folder,
-                         struct folder_perm *perm_r, struct refusal *why)
-{
-	struct sql_error err = {0};
-	char module[FOLDER_MODULE_MAX];
-	int r = folder_access(conn, user->cid, user->uid, folder, perm_r, &err);
-	if (r > 0)
-		r = folder_module(conn, user->cid, folder, module, &err);
-	if (r < 0) {
-		refuse_sql(why, "folder lookup", &err);
-		return false;
-	}
-	if (r == 0) {
-		refuse(why, 404, "FIL-0404", "folder %lld not found", (long long)folder);
-		return false;
-	}
-	if (strcmp(module, "infostore") != 0) {
-		refuse(why, 400, "FIL-0400", "folder %lld holds %s, not files", (long long)folder,
-		       module);
-		return false;
-	}
-	return true;
-}
-
-/* Loads file id if the caller may see it (its folder is visible and the caller may read it):
-   true with *file_r and *perm_r, or false after answering 404 (the same as for a file that
-   does not exist, so ids of others' files reveal nothing). */
-static bool visible_file(struct http_request *req, struct sql_conn *conn,
-                         const struct api_user *user, int64_t id, struct infostore_file *file_r,
-                         struct folder_perm *perm_r)
-{
-	struct sql_error err = {0};
-	int r = infostore_get(conn, user->cid, id, file_r, &err);
-	if (r < 0) {
-		sql_failed(req, "file lookup", &err);
-		return false;
-	}
-	if (r > 0)
-		r = folder_access(conn, user->cid, user->uid, file_r->folder, perm_r, &err);
-	if (r < 0) {
-		sql_failed(req, "folder lookup", &err);
-		return false;
-	}
-	/* a file I may not read is hidden, as in listings: its id reveals nothing either */
-	if (r == 0 || !folder_perm_may_read(perm_r, file_r->created_by == user->uid)) {
-		api_error(req, 404, "FIL-0404", "file %lld not found", (long long)id);
-		return false;
-	}
-	return true;
 }
 
 /* The raw value of a query parameter (still percent-encoded), or STRV_NULL. */
@@ -170,6 +158,7 @@ struct upload {
 	struct filestore_temp *temp;
 	int write_error;
 	int64_t quota_bytes; /* 0: no quota, so no hold */
+	int64_t quota_mb;
 	char hold_id[INFOSTORE_HOLD_ID_MAX + 1];
 	bool holding;         /* a hold row may exist */
 	int64_t held;         /* bytes it covers */
@@ -197,7 +186,8 @@ struct hold_job {
 	bool open;           /* the upload's first: find its context, make the temp file */
 	int64_t announced;   /* open: the hold it starts with comes from this */
 	int64_t quota_bytes; /* the upload's (open: found here) */
-	int64_t need, want;  /* as in struct infostore_hold */
+	int64_t quota_mb;
+	int64_t need, want; /* as in struct infostore_hold */
 	int64_t now;
 	/* outcome */
 	bool held;
@@ -206,26 +196,6 @@ struct hold_job {
 	bool refused;
 	struct refusal refusal;
 };
-
-/* The context's database without answering (api_userdb answers at once, but an upload has
-   its temp file to drop first). */
-static struct sql_db *upload_db(struct node *node, int64_t cid, struct prov_location *loc,
-                                struct refusal *why)
-{
-	struct prov_error err = {0};
-	struct provision *prov = node_provision(node, &err);
-	struct sql_db *db = prov != NULL ? provision_context_db(prov, cid, loc, &err) : NULL;
-	if (db == NULL)
-		refuse(why, err.status == PROV_NOT_FOUND ? 404 : 503,
-		       err.status == PROV_NOT_FOUND ? "API-0404" : "API-0503", "%s", err.message);
-	return db;
-}
-
-static void refuse_quota(struct refusal *why, const struct prov_location *loc)
-{
-	refuse(why, 413, "FIL-0413", "the upload exceeds the context's quota of %lld MiB",
-	       (long long)loc->quota_mb);
-}
 
 /* What to hold once size bytes have arrived: a step more, never beyond the announced length
    (the HTTP layer lets no more through). */
@@ -237,48 +207,14 @@ static int64_t hold_target(int64_t size, int64_t announced)
 	return announced >= 0 && target > announced ? announced : target;
 }
 
-static int hold_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct hold_job *job = ctx;
-	/* a live upload sets its hold again within HOLD_REFRESH_S plus one body timeout (the
-	   longest its body may pause); the second HOLD_REFRESH_S is for clocks that disagree */
-	int64_t ttl = (int64_t)(job->node->cfg.limits.body_timeout_ms / 1000) + 2 * HOLD_REFRESH_S;
-	struct infostore_hold h = {.cid = job->cid,
-	                           .id = job->id,
-	                           .need = job->need,
-	                           .want = job->want,
-	                           .quota_bytes = job->quota_bytes,
-	                           .now = job->now,
-	                           .expires = job->now + ttl};
-	int r = infostore_reserve(conn, &h, &job->held_bytes, err);
-	if (r > 0)
-		err->kind = SQL_ERR_NONE; /* over the quota: roll back, nothing to retry */
-	return r == 0 ? 0 : -1;
-}
-
-struct hold_ref {
-	int64_t cid;
-	const char *id;
-};
-
-static int release_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	const struct hold_ref *ref = ctx;
-	return infostore_release(conn, ref->cid, ref->id, err);
-}
-
 /* Drops a hold (worker). False when it may still be there: it lapses by itself then. */
 static bool release_hold(struct node *node, int64_t cid, const char *id)
 {
-	struct prov_location loc;
-	struct refusal why;
-	struct sql_error err = {0};
-	struct hold_ref ref = {cid, id};
-	struct sql_db *db = upload_db(node, cid, &loc, &why);
-	if (db != NULL && sql_transaction(db, SQL_WRITE, cid, release_txn, &ref, &err) == 0)
+	struct storage_error err;
+	if (storage_file_hold_release(node->storage, cid, id, &err) == 0)
 		return true;
 	log_warn("files", "cid=%lld: dropping quota hold %s failed (%s); it lapses by itself",
-	         (long long)cid, id, db != NULL ? err.message : why.message);
+	         (long long)cid, id, err.message);
 	return false;
 }
 
@@ -316,6 +252,7 @@ static void hold_done(void *ctx)
 	if (job->open) {
 		up->temp = job->temp;
 		up->quota_bytes = job->quota_bytes;
+		up->quota_mb = job->quota_mb;
 	}
 	if (job->held) {
 		up->holding = true;
@@ -340,30 +277,35 @@ static void hold_done(void *ctx)
 static void hold_run(void *ctx)
 {
 	struct hold_job *job = ctx;
-	struct prov_location loc;
-	struct sql_error err = {0};
+	struct storage_context loc;
+	struct storage_error err;
 	const char *error;
 
-	struct sql_db *db = upload_db(job->node, job->cid, &loc, &job->refusal);
-	if (db == NULL) {
-		job->refused = true;
-		goto done;
-	}
 	if (job->open) {
+		if (storage_context_find(job->node->storage, job->cid, &loc, &err) < 0) {
+			refuse_storage(&job->refusal, &err);
+			job->refused = true;
+			goto done;
+		}
 		/* an upload that announced its length must fit whole from the start, a chunked
 		   one needs room for a byte */
 		job->quota_bytes = loc.quota_bytes;
+		job->quota_mb = loc.quota_mb;
 		job->need = job->announced >= 0 ? job->announced : 1;
 		job->want = hold_target(0, job->announced);
 	}
 	if (job->quota_bytes > 0) {
-		job->now = (int64_t)time(NULL);
-		if (sql_transaction(db, SQL_WRITE, job->cid, hold_txn, job, &err) < 0) {
+		struct storage_file_hold h = {.cid = job->cid,
+		                              .id = job->id,
+		                              .need = job->need,
+		                              .want = job->want,
+		                              .quota_bytes = job->quota_bytes,
+		                              .quota_mb = job->quota_mb,
+		                              .now = (int64_t)time(NULL)};
+		job->now = h.now;
+		if (storage_file_hold_set(job->node->storage, &h, &job->held_bytes, &err) < 0) {
 			job->refused = true;
-			if (err.kind == SQL_ERR_NONE)
-				refuse_quota(&job->refusal, &loc);
-			else
-				refuse_sql(&job->refusal, "upload", &err);
+			refuse_storage(&job->refusal, &err);
 			goto done;
 		}
 		job->held = true;
@@ -395,6 +337,7 @@ static int start_hold(struct upload *up, bool open, int64_t need, int64_t want)
 	job->open = open;
 	job->announced = up->announced;
 	job->quota_bytes = up->quota_bytes;
+	job->quota_mb = up->quota_mb;
 	job->need = need;
 	job->want = want;
 	if (worker_pool_submit(up->node->workers, hold_run, job) < 0) {
@@ -445,7 +388,7 @@ static int upload_sink(void *ctx, const char *data, size_t len)
 		write_body(up, data, fits);
 	if (up->write_error != 0)
 		return -1;
-	if (fits == len && (int64_t)time(NULL) - up->held_at < HOLD_REFRESH_S)
+	if (fits == len && (int64_t)time(NULL) - up->held_at < STORAGE_FILE_HOLD_REFRESH_S)
 		return 0;
 	size_t rest = len - fits;
 	if (rest > up->stash_cap) {
@@ -531,70 +474,13 @@ static void files_put_head(struct node *node, struct http_request *req)
 	http_request_pause_body(req);
 }
 
-struct publish {
-	const struct folder_perm *perm;
-	struct infostore_upload row;
-	int64_t quota_bytes, max_objects;
-	const char *hold;
-	int status; /* a refusal decided inside the transaction: 403, or INFOSTORE_OVER_* */
-	bool created;
-	struct infostore_file file;
-};
-
-/* The one write transaction of an upload. The usage row is updated first, so concurrent
-   uploads to a context queue up here and each sees the others' sizes and holds. */
-static int publish_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct publish *p = ctx;
-	struct infostore_file existing;
-	int64_t id, version;
-
-	p->status = 0;
-	struct infostore_charge ch = {.cid = p->row.cid,
-	                              .bytes = p->row.size,
-	                              .objects = 1,
-	                              .quota_bytes = p->quota_bytes,
-	                              .max_objects = p->max_objects,
-	                              .hold = p->hold,
-	                              .now = p->row.now};
-	int r = infostore_charge(conn, &ch, err);
-	if (r < 0)
-		return -1;
-	if (r > 0) {
-		p->status = r;
-		goto refuse;
-	}
-	if ((r = infostore_find(conn, p->row.cid, p->row.folder, p->row.name, &existing, err)) < 0)
-		return -1;
-	if (r > 0 ? !folder_perm_may_write(p->perm, existing.created_by == p->row.uid)
-	          : !folder_perm_may_create(p->perm)) {
-		p->status = 403;
-		goto refuse;
-	}
-	if (infostore_add_version(conn, &p->row, r > 0 ? &existing : NULL, &id, &version, err) < 0)
-		return -1;
-	p->created = r == 0;
-	if ((r = infostore_get(conn, p->row.cid, id, &p->file, err)) <= 0) {
-		if (r == 0)
-			sql_error_set(err, SQL_ERR_OTHER, 0, "file %lld vanished", (long long)id);
-		return -1;
-	}
-	return 0;
-refuse:
-	err->kind = SQL_ERR_NONE;
-	return -1;
-}
-
 /* Everything after the body: folder checks, publish (fsync + rename), then the rows. Returns
    the stored file's JSON, or NULL with the refusal. */
 static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
                             struct refusal *why)
 {
-	struct prov_location loc;
 	struct folder_perm perm;
-	struct sql_conn *conn;
-	struct sql_error err = {0};
-	char md5[33], location[FILESTORE_LOCATION_SIZE];
+	struct storage_error err;
 	const char *error;
 
 	if (up->refused) {
@@ -607,86 +493,38 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 		refuse(why, 507, "FIL-0507", "the file store cannot take the upload");
 		return NULL;
 	}
-	struct sql_db *db = upload_db(node, up->user.cid, &loc, why);
-	if (db == NULL)
+	struct storage_user *su = storage_user_create(node->storage, http_request_pool(up->req),
+	                                              up->user.cid, up->user.uid);
+	const struct storage_context *loc = storage_user_context(su, &err);
+	if (loc == NULL) {
+		refuse_storage(why, &err);
 		return NULL;
+	}
 	if (up->temp == NULL &&
-	    filestore_temp_create(loc.filestore_root, up->user.cid, &up->temp, &error) < 0) {
+	    filestore_temp_create(loc->filestore_root, up->user.cid, &up->temp, &error) < 0) {
 		log_error("files", "cid=%lld: %s", (long long)up->user.cid, error);
 		refuse(why, 507, "FIL-0507", "the file store cannot take the upload");
 		return NULL;
 	}
-	if (sql_conn_get(db, SQL_WRITE, up->user.cid, &conn, &err) < 0) {
-		refuse_sql(why, "upload", &err);
+	if (storage_file_upload_check(su, up->folder, &perm, &err) < 0) {
+		refuse_storage(why, &err);
 		return NULL;
 	}
-	bool ok = files_folder(conn, &up->user, up->folder, &perm, why);
-	sql_conn_put(&conn);
-	if (!ok)
-		return NULL;
-	if (up->folder <= FOLDER_ID_MAX_SYSTEM) {
-		refuse(why, 403, "FIL-0403", "system folders hold no files");
-		return NULL;
-	}
-	/* the transaction decides create vs. write; someone who may do neither is refused before
-	   the body is synced and published for nothing */
-	if (!folder_perm_may_create(&perm) && !folder_perm_may_write(&perm, true)) {
-		refuse(why, 403, "FIL-0403", "no permission to store files in folder %lld",
-		       (long long)up->folder);
-		return NULL;
-	}
-
-	filestore_temp_md5(up->temp, md5);
-	if (filestore_temp_publish(up->temp, location, &error) < 0) {
-		log_error("files", "cid=%lld: %s", (long long)up->user.cid, error);
-		refuse(why, 507, "FIL-0507", "the file store cannot take the upload");
-		return NULL;
-	}
-	struct publish p = {
-	    .perm = &perm,
-	    .row = {.cid = up->user.cid,
-	            .folder = up->folder,
-	            .uid = up->user.uid,
-	            .name = up->name,
-	            .size = (int64_t)filestore_temp_size(up->temp),
-	            .md5 = md5,
-	            .content_type = up->content_type,
-	            .location = location,
-	            .now = (int64_t)time(NULL)},
-	    .quota_bytes = loc.quota_bytes,
-	    .max_objects = (int64_t)node->cfg.max_objects_per_context,
+	struct storage_file_upload su_up = {
+	    .folder = up->folder,
+	    .name = up->name,
+	    .content_type = up->content_type,
 	    .hold = up->holding ? up->hold_id : NULL,
+	    .perm = &perm,
+	    .temp = up->temp,
 	};
-	/* a constraint error means a concurrent upload created the same name: run again, and
-	   this upload becomes its next version */
-	int r;
-	for (int attempt = 1;; attempt++) {
-		r = sql_transaction(db, SQL_WRITE, up->user.cid, publish_txn, &p, &err);
-		if (r == 0 || err.kind != SQL_ERR_CONSTRAINT || attempt == PUBLISH_ATTEMPTS)
-			break;
-	}
-	if (r < 0) {
-		filestore_temp_unpublish(up->temp);
-		if (p.status == INFOSTORE_OVER_QUOTA)
-			refuse_quota(why, &loc);
-		else if (p.status == INFOSTORE_OVER_OBJECTS)
-			refuse(why, 413, "FIL-0413",
-			       "the context holds its limit of %lld objects (file versions and "
-			       "folders)",
-			       (long long)p.max_objects);
-		else if (p.status == 403)
-			refuse(why, 403, "FIL-0403", "no permission to store \"%s\" in folder %lld",
-			       up->name, (long long)up->folder);
-		else
-			refuse_sql(why, "upload", &err);
+	if (storage_file_upload_publish(su, &su_up, &err) < 0) {
+		refuse_storage(why, &err);
 		return NULL;
 	}
 	up->holding = false; /* the commit dropped it */
-	log_info("files", "cid=%lld uid=%lld stored file=%lld version=%lld size=%lld",
-	         (long long)up->user.cid, (long long)up->user.uid, (long long)p.file.id,
-	         (long long)p.file.version, (long long)p.file.size);
-	*status_r = p.created ? 201 : 200;
-	return infostore_file_json(&p.file);
+	*status_r = su_up.created ? 201 : 200;
+	return infostore_file_json(&su_up.file);
 }
 
 /* Worker, after the body (or once a hold was refused). The temp file is closed (and unlinked
@@ -717,11 +555,9 @@ static void files_put(struct node *node, struct http_request *req)
 static void files_list(struct node *node, struct http_request *req)
 {
 	struct api_user user;
-	struct prov_location loc;
-	struct folder_perm perm;
-	struct sql_conn *conn;
-	struct sql_error err = {0};
+	struct storage_error err;
 	int64_t folder;
+	json_t *files;
 
 	if (!api_auth(node, req, &user))
 		return;
@@ -731,62 +567,28 @@ static void files_list(struct node *node, struct http_request *req)
 			api_error(req, 400, "FIL-0400", "query parameter \"folder\" is required");
 		return;
 	}
-	struct sql_db *db = api_userdb(node, req, user.cid, &loc);
-	if (db == NULL)
+	struct storage_user *su =
+	    storage_user_create(node->storage, http_request_pool(req), user.cid, user.uid);
+	if (storage_file_list(su, folder, &files, &err) < 0) {
+		storage_failed(req, &err);
 		return;
-	if (sql_conn_get(db, SQL_READ, user.cid, &conn, &err) < 0) {
-		sql_failed(req, "listing", &err);
-		return;
-	}
-	struct refusal why;
-	if (!files_folder(conn, &user, folder, &perm, &why)) {
-		send_refusal(req, &why);
-		goto out;
-	}
-	if (!folder_perm_may_read(&perm, true)) {
-		api_error(req, 403, "FIL-0403", "no permission to read folder %lld",
-		          (long long)folder);
-		goto out;
-	}
-	/* "read own" lists only what the caller created */
-	json_t *files = infostore_list(conn, user.cid, folder,
-	                               folder_perm_may_read(&perm, false) ? 0 : user.uid, &err);
-	if (files == NULL) {
-		sql_failed(req, "listing", &err);
-		goto out;
 	}
 	api_reply_json(req, 200, json_pack("{s:o}", "files", files));
-out:
-	sql_conn_put(&conn);
 }
 
-static void file_metadata(struct node *node, struct http_request *req, const struct api_user *user,
-                          int64_t id)
+static void file_metadata(struct storage_user *su, struct http_request *req, int64_t id)
 {
-	struct prov_location loc;
-	struct folder_perm perm;
 	struct infostore_file file;
-	struct sql_conn *conn;
-	struct sql_error err = {0};
+	struct storage_error err;
+	json_t *versions;
 
-	struct sql_db *db = api_userdb(node, req, user->cid, &loc);
-	if (db == NULL)
-		return;
-	if (sql_conn_get(db, SQL_READ, user->cid, &conn, &err) < 0) {
-		sql_failed(req, "file lookup", &err);
+	if (storage_file_info(su, id, &file, &versions, &err) < 0) {
+		storage_failed(req, &err);
 		return;
 	}
-	if (visible_file(req, conn, user, id, &file, &perm)) {
-		json_t *versions = infostore_versions_json(conn, user->cid, id, &err);
-		if (versions == NULL) {
-			sql_failed(req, "file lookup", &err);
-		} else {
-			json_t *v = infostore_file_json(&file);
-			json_object_set_new(v, "versions", versions);
-			api_reply_json(req, 200, v);
-		}
-	}
-	sql_conn_put(&conn);
+	json_t *v = infostore_file_json(&file);
+	json_object_set_new(v, "versions", versions);
+	api_reply_json(req, 200, v);
 }
 
 /* --------------------------------------------------------------- download */
@@ -875,59 +677,19 @@ static void content_disposition(struct http_request *req, const char *name)
 	buf_free(&b);
 }
 
-static void file_content(struct node *node, struct http_request *req, const struct api_user *user,
-                         int64_t id)
+static void file_content(struct storage_user *su, struct http_request *req, int64_t id)
 {
-	struct prov_location loc;
-	struct folder_perm perm;
 	struct infostore_file file;
 	struct infostore_version v;
-	struct sql_conn *conn;
-	struct sql_error err = {0};
+	struct storage_error err;
 	int64_t version;
 	int fd = -1;
 
 	int r = api_query_id(req, "version", &version);
 	if (r < 0)
 		return;
-	struct sql_db *db = api_userdb(node, req, user->cid, &loc);
-	if (db == NULL)
-		return;
-	if (sql_conn_get(db, SQL_READ, user->cid, &conn, &err) < 0) {
-		sql_failed(req, "file lookup", &err);
-		return;
-	}
-	bool ok = visible_file(req, conn, user, id, &file, &perm);
-	if (ok) {
-		int found = infostore_get_version(conn, user->cid, id,
-		                                  r > 0 ? version : file.version, &v, &err);
-		if (found < 0)
-			sql_failed(req, "file lookup", &err);
-		else if (found == 0)
-			api_error(req, 404, "FIL-0404", "file %lld has no version %lld",
-			          (long long)id, (long long)version);
-		ok = found > 0;
-	}
-	sql_conn_put(&conn);
-	if (!ok)
-		return;
-
-	struct stat st;
-	r = filestore_open(loc.filestore_root, user->cid, v.location, &fd);
-	if (r == 0 && fstat(fd, &st) < 0)
-		r = -errno;
-	if (r == 0 && (uint64_t)st.st_size != (uint64_t)v.size)
-		r = -EIO;
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		log_error("files",
-		          "cid=%lld file=%lld version=%lld at %s: %s (run "
-		          "checkconsistency)",
-		          (long long)user->cid, (long long)id, (long long)v.version, v.location,
-		          r == -EIO ? "size differs from the database" : strerror(-r));
-		api_error(req, 500, "FIL-0500", "the content of file %lld is not available",
-		          (long long)id);
+	if (storage_file_open(su, id, r > 0 ? version : 0, &file, &v, &fd, &err) < 0) {
+		storage_failed(req, &err);
 		return;
 	}
 
@@ -973,71 +735,15 @@ static void file_content(struct node *node, struct http_request *req, const stru
 
 /* --------------------------------------------------------------- delete */
 
-struct delete_txn {
-	int64_t cid, id;
-	struct array *locations;
-	int found; /* infostore_delete's answer: 1 deleted, 0 no such file */
-};
-
-static int delete_file_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+static void file_delete(struct storage_user *su, struct http_request *req, int64_t id)
 {
-	struct delete_txn *dt = ctx;
-	array_clear(dt->locations); /* a retried attempt starts over */
-	dt->found =
-	    infostore_delete(conn, dt->cid, dt->id, (int64_t)time(NULL), dt->locations, err);
-	return dt->found < 0 ? -1 : 0;
-}
-
-static void file_delete(struct node *node, struct http_request *req, const struct api_user *user,
-                        int64_t id)
-{
-	struct prov_location loc;
-	struct folder_perm perm;
-	struct infostore_file file;
-	struct sql_conn *conn;
-	struct sql_error err = {0};
-	struct array locations;
-
-	struct sql_db *db = api_userdb(node, req, user->cid, &loc);
-	if (db == NULL)
-		return;
-	if (sql_conn_get(db, SQL_WRITE, user->cid, &conn, &err) < 0) {
-		sql_failed(req, "delete", &err);
+	struct storage_error err;
+	if (storage_file_delete(su, id, &err) < 0) {
+		storage_failed(req, &err);
 		return;
 	}
-	array_init(&locations, FILESTORE_LOCATION_SIZE);
-	if (!visible_file(req, conn, user, id, &file, &perm))
-		goto out;
-	if (!folder_perm_may_delete(&perm, file.created_by == user->uid)) {
-		api_error(req, 403, "FIL-0403", "no permission to delete file %lld", (long long)id);
-		goto out;
-	}
-	struct delete_txn dt = {.cid = user->cid, .id = id, .locations = &locations};
-	int r = sql_conn_transaction(conn, true, delete_file_txn, &dt, &err) < 0 ? -1 : dt.found;
-	if (r < 0) {
-		sql_failed(req, "delete", &err);
-		goto out;
-	}
-	if (r == 0) {
-		api_error(req, 404, "FIL-0404", "file %lld not found", (long long)id);
-		goto out;
-	}
-	/* only now, after the commit: a failure leaves an orphan for checkconsistency, never a
-	   row without its file */
-	for (size_t i = 0; i < locations.count; i++) {
-		const char *l = array_idx(&locations, i);
-		int rr = filestore_remove(loc.filestore_root, user->cid, l);
-		if (rr < 0)
-			log_warn("files", "cid=%lld: removing %s failed: %s (an orphan now)",
-			         (long long)user->cid, l, strerror(-rr));
-	}
-	log_info("files", "cid=%lld uid=%lld deleted file=%lld (%zu versions)",
-	         (long long)user->cid, (long long)user->uid, (long long)id, locations.count);
 	http_response_status(req, 204);
 	http_response_send(req);
-out:
-	array_free(&locations);
-	sql_conn_put(&conn);
 }
 
 /* /api/v1/files/ID and /api/v1/files/ID/content */
@@ -1056,13 +762,15 @@ static void files_item(struct node *node, struct http_request *req)
 		return;
 	}
 	bool get = !strv_eq_cstr(http_request_head(req)->method, "DELETE");
+	struct storage_user *su =
+	    storage_user_create(node->storage, http_request_pool(req), user.cid, user.uid);
 	if (rest[0] == '\0') {
 		if (get)
-			file_metadata(node, req, &user, id);
+			file_metadata(su, req, id);
 		else
-			file_delete(node, req, &user, id);
+			file_delete(su, req, id);
 	} else if (strcmp(rest, "content") == 0 && get) {
-		file_content(node, req, &user, id);
+		file_content(su, req, id);
 	} else if (strcmp(rest, "content") == 0) {
 		http_response_header(req, "Allow", "GET, HEAD");
 		api_error(req, 405, "FIL-0405", "use GET for file content");

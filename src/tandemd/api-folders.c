@@ -7,14 +7,13 @@
 #include <string.h>
 
 #include "api-common.h"
-#include "filestore.h"
 #include "folder.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
-#include "sql.h"
+#include "storage-folder.h"
 
 #define PREFIX "/api/v1/folders/"
 
@@ -31,7 +30,7 @@ enum action {
 	DELETE,
 };
 
-/* One request: what to do, its input, and what the transaction produced. */
+/* One request: what to do, its input, and what storage answered. */
 struct call {
 	struct http_request *req;
 	struct pool *pool;
@@ -40,19 +39,17 @@ struct call {
 	int64_t id;    /* folder, or the user of a "u:<uid>" node */
 	int64_t owner; /* LIST_SHARED_BY / GET_SHARER */
 	const char *title, *module;
-	int64_t parent_node_user; /* PATCH: "parent":"u:<uid>" (only allowed as "unchanged") */
-	bool module_given;
-	struct folder_change change;
-	int64_t max_objects; /* [limits] max_objects_per_context */
+	/* PATCH (POST: its permissions), with "parent":"u:<uid>" (allowed only as "unchanged")
+	   and "module" (the same) */
+	struct storage_folder_update update;
+	struct storage_user *su;
 	/* results */
 	struct folder *folder;
 	struct folder **folders;
 	size_t count;
 	struct folder_sharer *sharers, sharer;
-	const char **locations;
-	size_t location_count;
-	struct folder_changes changes; /* announced after the transaction */
 	struct folder_error ferr;
+	struct storage_error err;
 };
 
 /* --- JSON --- */
@@ -229,93 +226,21 @@ static bool get_permissions(struct call *c, json_t *obj)
 		perms[i].group = json_is_true(group);
 		perms[i].bits = (uint32_t)json_integer_value(bits);
 	}
-	c->change.set_permissions = true;
-	c->change.permissions = perms;
-	c->change.permission_count = n;
+	c->update.change.set_permissions = true;
+	c->update.change.permissions = perms;
+	c->update.change.permission_count = n;
 	return true;
 }
 
-/* --- the transaction --- */
+/* --- the answer --- */
 
-static int run_action(struct sql_conn *conn, struct call *c)
-{
-	const struct api_user *u = &c->user;
-	struct folder_error *fe = &c->ferr;
-	switch (c->action) {
-	case LIST_ROOTS:
-		return folder_list(conn, c->pool, u->cid, u->uid, 0, &c->folders, &c->count, fe);
-	case LIST_CHILDREN:
-		return folder_list(conn, c->pool, u->cid, u->uid, c->id, &c->folders, &c->count,
-		                   fe);
-	case LIST_SHARERS:
-		return folder_list_sharers(conn, c->pool, u->cid, u->uid, &c->sharers, &c->count,
-		                           fe);
-	case LIST_SHARED_BY:
-	case GET_SHARER:
-	case TOUCH_SHARER:
-		return folder_list_shared_by(conn, c->pool, u->cid, u->uid, c->owner, &c->sharer,
-		                             &c->folders, &c->count, fe);
-	case GET_FOLDER:
-		return folder_get(conn, c->pool, u->cid, u->uid, c->id, &c->folder, fe);
-	case CREATE:
-		if (folder_create(conn, c->pool, u->cid, u->uid, c->id, c->title, c->module,
-		                  c->max_objects, &c->folder, &c->changes, fe) < 0)
-			return -1;
-		if (!c->change.set_permissions)
-			return 0;
-		return folder_update(conn, c->pool, u->cid, u->uid, c->folder->id, &c->change,
-		                     &c->folder, &c->changes, fe);
-	case UPDATE:
-		if (c->parent_node_user != 0) {
-			/* Only the parent the caller was shown: "unchanged". */
-			if (folder_get(conn, c->pool, u->cid, u->uid, c->id, &c->folder, fe) < 0)
-				return -1;
-			if (c->folder->view_parent_user != c->parent_node_user) {
-				fe->status = FOLDER_INVALID;
-				fe->field = "parent";
-				snprintf(fe->message, sizeof(fe->message),
-				         "parent must be a folder id (\"u:%" PRId64
-				         "\" is not one)",
-				         c->parent_node_user);
-				return -1;
-			}
-		}
-		if (c->module_given) {
-			if (folder_get(conn, c->pool, u->cid, u->uid, c->id, &c->folder, fe) < 0)
-				return -1;
-			if (strcmp(c->folder->module, c->module) != 0) {
-				fe->status = FOLDER_INVALID;
-				fe->field = "module";
-				snprintf(fe->message, sizeof(fe->message),
-				         "module cannot be changed (folder %" PRId64 " is %s)",
-				         c->id, c->folder->module);
-				return -1;
-			}
-		}
-		return folder_update(conn, c->pool, u->cid, u->uid, c->id, &c->change, &c->folder,
-		                     &c->changes, fe);
-	case DELETE:
-		return folder_delete(conn, c->pool, u->cid, u->uid, c->id, &c->locations,
-		                     &c->location_count, &c->changes, fe);
-	}
-	return -1;
-}
-
-static int txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct call *c = ctx;
-	int r = run_action(conn, c);
-	/* Hand SQL errors to sql_transaction so that BUSY is retried; a refusal leaves err
-	   empty and rolls back. */
-	if (r < 0 && c->ferr.status == FOLDER_SQL)
-		*err = c->ferr.sql;
-	return r;
-}
-
-static void reply_failure(struct call *c, const struct sql_error *err)
+static void reply_failure(struct call *c)
 {
 	const struct folder_error *fe = &c->ferr;
-	switch (fe->status) {
+	const struct storage_error *err = &c->err;
+	if (api_storage_context_failed(c->req, err))
+		return;
+	switch (err->status == STORAGE_REFUSED ? fe->status : FOLDER_OK) {
 	case FOLDER_INVALID:
 		if (fe->field != NULL && strncmp(fe->message, fe->field, strlen(fe->field)) != 0)
 			api_error(c->req, 400, "FLD-0400", "%s: %s", fe->field, fe->message);
@@ -338,41 +263,54 @@ static void reply_failure(struct call *c, const struct sql_error *err)
 	case FOLDER_SQL:
 		break;
 	}
-	if (err->kind == SQL_ERR_READ_ONLY) {
+	if (err->status == STORAGE_READ_ONLY) {
 		api_error(c->req, 503, API_CODE_READ_ONLY, "%s", err->message);
 		return;
 	}
-	const char *msg = err->kind != SQL_ERR_NONE ? err->message : fe->message;
-	bool unavailable = err->kind == SQL_ERR_BUSY || err->kind == SQL_ERR_CONNECTION;
 	log_error("folders", "context %" PRId64 " user %" PRId64 ": %s", c->user.cid, c->user.uid,
-	          msg);
-	if (unavailable)
+	          err->message);
+	if (err->status == STORAGE_UNAVAILABLE)
 		api_error(c->req, 503, "FLD-0503", "the user database is unavailable, try again");
 	else
 		api_error(c->req, 500, "FLD-0500", "internal error");
 }
 
-static bool writes(enum action a)
+static int run_action(struct call *c)
 {
-	return a == CREATE || a == UPDATE || a == DELETE;
+	struct storage_user *su = c->su;
+	struct folder_error *fe = &c->ferr;
+	struct storage_error *err = &c->err;
+	switch (c->action) {
+	case LIST_ROOTS:
+	case LIST_CHILDREN:
+		return storage_folder_list(su, c->action == LIST_ROOTS ? 0 : c->id, &c->folders,
+		                           &c->count, fe, err);
+	case LIST_SHARERS:
+		return storage_folder_list_sharers(su, &c->sharers, &c->count, fe, err);
+	case LIST_SHARED_BY:
+	case GET_SHARER:
+	case TOUCH_SHARER:
+		return storage_folder_list_shared_by(su, c->owner, &c->sharer, &c->folders,
+		                                     &c->count, fe, err);
+	case GET_FOLDER:
+		return storage_folder_get(su, c->id, &c->folder, fe, err);
+	case CREATE:
+		return storage_folder_create(su, c->id, c->title, c->module, &c->update.change,
+		                             &c->folder, fe, err);
+	case UPDATE:
+		return storage_folder_update(su, c->id, &c->update, &c->folder, fe, err);
+	case DELETE:
+		return storage_folder_delete(su, c->id, fe, err);
+	}
+	return -1;
 }
 
 /* Runs the call and answers. */
 static void run(struct node *node, struct call *c)
 {
-	struct prov_location loc;
-	struct sql_error err;
-	struct sql_db *db = api_userdb(node, c->req, c->user.cid, &loc);
-	if (db == NULL)
-		return;
-	c->max_objects = (int64_t)node->cfg.max_objects_per_context;
-	int done = sql_transaction(db, writes(c->action) ? SQL_WRITE : SQL_READ, c->user.cid, txn,
-	                           c, &err);
-	/* Only now that it is over: also after a failure, since a commit that lost its
-	   connection may still have happened (dropping too much costs one reload). */
-	folder_changes_announce(&c->changes);
-	if (done < 0) {
-		reply_failure(c, &err);
+	c->su = storage_user_create(node->storage, c->pool, c->user.cid, c->user.uid);
+	if (run_action(c) < 0) {
+		reply_failure(c);
 		return;
 	}
 	switch (c->action) {
@@ -410,14 +348,6 @@ static void run(struct node *node, struct call *c)
 		api_reply_json(c->req, 200, folder_json(c->folder));
 		return;
 	case DELETE:
-		/* Files go only after the commit: a crash in between leaves orphan files (found
-		   by checkconsistency), never rows without files. */
-		for (size_t i = 0; i < c->location_count; i++) {
-			int r = filestore_remove(loc.filestore_root, c->user.cid, c->locations[i]);
-			if (r < 0)
-				log_warn("folders", "context %" PRId64 ": removing %s: %s",
-				         c->user.cid, c->locations[i], strerror(-r));
-		}
 		http_response_status(c->req, 204);
 		http_response_send(c->req);
 		return;
@@ -514,13 +444,13 @@ static void folders_item(struct node *node, struct http_request *req)
 		json_t *body = body_object(&c);
 		if (body == NULL)
 			return;
-		bool ok = get_parent(&c, body, true, &c.change.parent, &c.parent_node_user) &&
-		          get_string(&c, body, "title", &c.change.title) &&
-		          get_string(&c, body, "module", &c.module) && get_permissions(&c, body);
+		struct storage_folder_update *up = &c.update;
+		bool ok = get_parent(&c, body, true, &up->change.parent, &up->parent_node_user) &&
+		          get_string(&c, body, "title", &up->change.title) &&
+		          get_string(&c, body, "module", &up->module) && get_permissions(&c, body);
 		json_decref(body);
 		if (!ok)
 			return;
-		c.module_given = c.module != NULL;
 		c.action = UPDATE;
 	}
 	run(node, &c);

@@ -16,18 +16,20 @@
 #include "routes.h"
 #include "session-store-redis.h"
 #include "sessions.h"
+#include "storage.h"
 #include "prom.h"
 #include "worker-pool.h"
 
-#define CACHE_COUNT 4
+/* storage's (folder, group), the login cache and the DAV credentials' */
+#define CACHE_MAX 4
 
 /* One labelled family, name{cache="…"}, over the caches' stats. */
-static void cache_family(struct buf *b, struct cache *const *caches,
+static void cache_family(struct buf *b, struct cache *const *caches, size_t count,
                          const struct cache_stats *stats, const char *name, const char *type,
                          const char *help, uint64_t (*field)(const struct cache_stats *))
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-	for (size_t i = 0; i < CACHE_COUNT && caches[i] != NULL; i++)
+	for (size_t i = 0; i < count; i++)
 		buf_printf(b, "%s{cache=\"%s\"} %" PRIu64 "\n", name, cache_name(caches[i]),
 		           field(&stats[i]));
 }
@@ -54,20 +56,22 @@ static uint64_t entries(const struct cache_stats *st)
 
 static void cache_metrics(struct buf *b, struct node *node)
 {
-	/* the DAV credentials' last: NULL when [dav] auth_cache_ttl is 0 */
-	struct cache *const caches[CACHE_COUNT] = {node->folder_cache, node->group_cache,
-	                                           node->login_cache,
-	                                           dav_auth_cache(node->dav_auth)};
-	struct cache_stats st[CACHE_COUNT];
-	for (size_t i = 0; i < CACHE_COUNT && caches[i] != NULL; i++)
+	struct cache *caches[CACHE_MAX];
+	size_t n = storage_caches(node->storage, caches, CACHE_MAX - 2);
+	caches[n++] = node->login_cache;
+	if (dav_auth_cache(node->dav_auth) != NULL) /* NULL: [dav] auth_cache_ttl 0 */
+		caches[n++] = dav_auth_cache(node->dav_auth);
+	struct cache_stats st[CACHE_MAX];
+	for (size_t i = 0; i < n; i++)
 		cache_get_stats(caches[i], &st[i]);
-	cache_family(b, caches, st, "tandem_cache_hits_total", "counter",
+	cache_family(b, caches, n, st, "tandem_cache_hits_total", "counter",
 	             "Cache lookups answered without SQL.", hits);
-	cache_family(b, caches, st, "tandem_cache_misses_total", "counter",
+	cache_family(b, caches, n, st, "tandem_cache_misses_total", "counter",
 	             "Cache lookups that went to SQL (absent, dropped or expired).", misses);
-	cache_family(b, caches, st, "tandem_cache_evictions_total", "counter",
+	cache_family(b, caches, n, st, "tandem_cache_evictions_total", "counter",
 	             "Entries pushed out to make room.", evictions);
-	cache_family(b, caches, st, "tandem_cache_entries", "gauge", "Entries held now.", entries);
+	cache_family(b, caches, n, st, "tandem_cache_entries", "gauge", "Entries held now.",
+	             entries);
 	buf_append_lit(b, "# HELP tandem_invalidations_published_total Changes announced on the "
 	                  "invalidation bus.\n"
 	                  "# TYPE tandem_invalidations_published_total counter\n");
@@ -77,14 +81,14 @@ static void cache_metrics(struct buf *b, struct node *node)
 }
 
 /* The Redis pool, the invalidation stream and the Redis session store: only with a Redis
-   store (node->stream is set with node->redis, and the store is the Redis one). */
+   store (node->cluster.stream is set with node->cluster.redis, and the store is the Redis one). */
 static void cluster_metrics(struct buf *b, struct node *node)
 {
 	struct redis_pool_stats ps;
 	struct inval_stream_stats ss;
 	struct session_store_redis_stats st;
 
-	redis_pool_stats(node->redis, &ps);
+	redis_pool_stats(node->cluster.redis, &ps);
 	prom_metric(b, "tandem_redis_connects_total", "counter", "Redis connections opened.",
 	            ps.connects);
 	prom_metric(b, "tandem_redis_connect_failures_total", "counter",
@@ -96,7 +100,7 @@ static void cluster_metrics(struct buf *b, struct node *node)
 	prom_metric(b, "tandem_redis_broken_connections_total", "counter",
 	            "Redis connections closed after an I/O error or timeout.", ps.broken);
 
-	inval_stream_stats(node->stream, &ss);
+	inval_stream_stats(node->cluster.stream, &ss);
 	prom_metric(b, "tandem_inval_stream_connected", "gauge",
 	            "1 while the invalidation stream reader is connected to Redis.", ss.connected);
 	prom_metric(b, "tandem_inval_stream_appended_total", "counter",
@@ -186,7 +190,7 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	/* with the Redis store a round trip (bounded by its timeouts; the last count on error) */
 	prom_metric(b, "tandem_sessions_local", "gauge", "Live sessions created on this node.",
 	            sessions_count(node->sessions));
-	if (node->redis != NULL && node->stream != NULL)
+	if (node->cluster.redis != NULL && node->cluster.stream != NULL)
 		cluster_metrics(b, node);
 	api_database_metrics(b, node);
 	hashing_metrics(b);

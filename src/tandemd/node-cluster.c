@@ -5,36 +5,33 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http-server.h"
 #include "inval-stream.h"
 #include "log.h"
 #include "mem.h"
 #include "membership.h"
-#include "node.h"
 #include "node-positions.h"
 #include "random.h"
 #include "redis.h"
 #include "session-store-redis.h"
-#include "sessions.h"
 
 /* The stream's newest id comes back with every session lookup: wait until this node's
    reader has applied it, so a change any node committed before this request started is
    never hidden by a local cache. */
 static void on_stream_head(void *ctx, const char *id)
 {
-	struct node *node = ctx;
-	inval_stream_fence(node->stream, id);
+	struct node_cluster *c = ctx;
+	inval_stream_fence(c->stream, id);
 }
 
-int node_cluster_init(struct node *node, struct session_store **store_r, const char **error_r)
+int node_cluster_init(struct node_cluster *c, const struct node_config *cfg,
+                      struct inval_bus *inval, struct session_store **store_r, const char **error_r)
 {
-	const struct node_config *cfg = &node->cfg;
+	c->cfg = cfg;
 	*store_r = NULL;
-	snprintf(node->cluster_prefix, sizeof(node->cluster_prefix),
-	         "tandem:%s:v1:", cfg->cluster_name);
+	snprintf(c->cluster_prefix, sizeof(c->cluster_prefix), "tandem:%s:v1:", cfg->cluster_name);
 	char suffix[9];
 	random_hex(suffix, 4);
-	snprintf(node->node_id, sizeof(node->node_id), "%.48s-%s", cfg->route, suffix);
+	snprintf(c->node_id, sizeof(c->node_id), "%.48s-%s", cfg->route, suffix);
 	if (strcmp(cfg->cluster_store, "memory") == 0)
 		return 0;
 
@@ -45,30 +42,30 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 		rset.connect_timeout_ms = rset.timeout_ms;
 	/* every worker may hold one, plus the stream's appends and the heartbeat */
 	rset.max_connections = cfg->workers + 4;
-	snprintf(rset.client_name, sizeof(rset.client_name), "tandem-%s", node->node_id);
-	node->redis = redis_pool_create(&cfg->store_url, &rset);
-	node->positions = mem_calloc(1, sizeof(*node->positions));
-	node_positions_init(node->positions, node->redis, node->cluster_prefix);
+	snprintf(rset.client_name, sizeof(rset.client_name), "tandem-%s", c->node_id);
+	c->redis = redis_pool_create(&cfg->store_url, &rset);
+	c->positions = mem_calloc(1, sizeof(*c->positions));
+	node_positions_init(c->positions, c->redis, c->cluster_prefix);
 
-	snprintf(node->stream_key, sizeof(node->stream_key), "%sinval", node->cluster_prefix);
+	snprintf(c->stream_key, sizeof(c->stream_key), "%sinval", c->cluster_prefix);
 	struct inval_stream_settings sset = {
-	    .pool = node->redis,
-	    .key = node->stream_key,
-	    .node_id = node->node_id,
+	    .pool = c->redis,
+	    .key = c->stream_key,
+	    .node_id = c->node_id,
 	    .maxlen = cfg->stream_maxlen,
 	};
-	node->stream = inval_stream_start(node->inval, &sset);
+	c->stream = inval_stream_start(inval, &sset);
 
 	struct session_store_redis_settings set = {
-	    .pool = node->redis,
-	    .prefix = node->cluster_prefix,
+	    .pool = c->redis,
+	    .prefix = c->cluster_prefix,
 	    .route = cfg->route,
 	    .backup_count = cfg->backup_count,
 	    .backup_timeout_ms = (unsigned)cfg->backup_timeout_ms,
 	    .strict = cfg->backup_strict,
-	    .stream_key = node->stream_key,
+	    .stream_key = c->stream_key,
 	    .on_stream_head = on_stream_head,
-	    .ctx = node,
+	    .ctx = c,
 	};
 	*store_r = session_store_redis_create(&set);
 	if (*store_r == NULL) {
@@ -77,8 +74,7 @@ int node_cluster_init(struct node *node, struct session_store **store_r, const c
 	}
 	char shown[300];
 	redis_url_redact(cfg->cluster_store, shown, sizeof(shown));
-	log_info("cluster", "cluster %s on %s (node id %s)", cfg->cluster_name, shown,
-	         node->node_id);
+	log_info("cluster", "cluster %s on %s (node id %s)", cfg->cluster_name, shown, c->node_id);
 	return 0;
 }
 
@@ -86,11 +82,11 @@ int node_cluster_agree_salt(void *ctx, const char *proposal, char *salt_r, size_
                             const char **error_r)
 {
 	static _Thread_local char error[400];
-	struct node *node = ctx;
+	struct node_cluster *c = ctx;
 	char key[200], err[256];
 	int ret = -1;
-	snprintf(key, sizeof(key), "%scookie-salt", node->cluster_prefix);
-	struct redis_conn *conn = redis_pool_get(node->redis, err, sizeof(err));
+	snprintf(key, sizeof(key), "%scookie-salt", c->cluster_prefix);
+	struct redis_conn *conn = redis_pool_get(c->redis, err, sizeof(err));
 	if (conn == NULL) {
 		snprintf(error, sizeof(error), "agreeing on the cookie salt: %s", err);
 		*error_r = error;
@@ -122,7 +118,7 @@ int node_cluster_agree_salt(void *ctx, const char *proposal, char *salt_r, size_
 		freeReplyObject(set);
 	if (get != NULL)
 		freeReplyObject(get);
-	redis_pool_put(node->redis, &conn);
+	redis_pool_put(c->redis, &conn);
 	if (ret < 0)
 		*error_r = error;
 	return ret;
@@ -130,56 +126,47 @@ int node_cluster_agree_salt(void *ctx, const char *proposal, char *salt_r, size_
 
 static void member_info(struct member_info *info, void *ctx)
 {
-	struct node *node = ctx;
-	struct http_server_stats hs;
-	http_server_get_stats(node->http, &hs);
-	snprintf(info->id, sizeof(info->id), "%s", node->node_id);
-	snprintf(info->route, sizeof(info->route), "%s", node->cfg.route);
-	const char *address = http_server_address(node->http, 0);
-	snprintf(info->address, sizeof(info->address), "%s", address != NULL ? address : "");
-	snprintf(info->version, sizeof(info->version), "%s", TANDEM_VERSION);
-	snprintf(info->cluster, sizeof(info->cluster), "%s", node->cfg.cluster_name);
-	snprintf(info->state, sizeof(info->state), "%s",
-	         node_state_name(atomic_load(&node->state)));
-	info->started_ms = node->start_wall_ms;
-	info->load = hs.connections_open;
-	info->sessions = sessions_count(node->sessions);
-	if (node->stream != NULL) {
+	struct node_cluster *c = ctx;
+	c->info.fn(info, c->info.ctx);
+	snprintf(info->id, sizeof(info->id), "%s", c->node_id);
+	if (c->stream != NULL) {
 		struct inval_stream_stats st;
-		inval_stream_stats(node->stream, &st);
+		inval_stream_stats(c->stream, &st);
 		snprintf(info->stream_id, sizeof(info->stream_id), "%s", st.applied_id);
 	}
 }
 
-void node_cluster_start(struct node *node)
+void node_cluster_start(struct node_cluster *c, member_info_fn *info, void *ctx)
 {
-	if (node->redis == NULL)
+	if (c->redis == NULL)
 		return;
+	c->info.fn = info;
+	c->info.ctx = ctx;
 	struct membership_settings set = {
-	    .pool = node->redis,
-	    .prefix = node->cluster_prefix,
-	    .heartbeat_ms = node->cfg.heartbeat_ms,
-	    .ttl_ms = node->cfg.member_ttl_ms,
-	    .want_replicas = node->cfg.backup_count + node->cfg.async_backup_count,
+	    .pool = c->redis,
+	    .prefix = c->cluster_prefix,
+	    .heartbeat_ms = c->cfg->heartbeat_ms,
+	    .ttl_ms = c->cfg->member_ttl_ms,
+	    .want_replicas = c->cfg->backup_count + c->cfg->async_backup_count,
 	};
-	node->membership = membership_start(&set, member_info, node);
+	c->membership = membership_start(&set, member_info, c);
 }
 
-void node_cluster_state_changed(struct node *node)
+void node_cluster_state_changed(struct node_cluster *c)
 {
-	if (node->membership != NULL)
-		membership_beat_now(node->membership);
+	if (c->membership != NULL)
+		membership_beat_now(c->membership);
 }
 
-void node_cluster_stop(struct node *node)
+void node_cluster_stop(struct node_cluster *c)
 {
-	membership_stop(&node->membership);
-	inval_stream_stop(&node->stream);
+	membership_stop(&c->membership);
+	inval_stream_stop(&c->stream);
 }
 
-void node_cluster_deinit(struct node *node)
+void node_cluster_deinit(struct node_cluster *c)
 {
-	node_cluster_stop(node);
-	mem_free(&node->positions);
-	redis_pool_destroy(&node->redis);
+	node_cluster_stop(c);
+	mem_free(&c->positions);
+	redis_pool_destroy(&c->redis);
 }

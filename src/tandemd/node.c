@@ -13,7 +13,6 @@
 #include "cache.h"
 #include "clock.h"
 #include "dav-auth.h"
-#include "folder.h"
 #include "http-server.h"
 #include "log.h"
 #include "node-cluster.h"
@@ -21,8 +20,9 @@
 #include "password.h"
 #include "pool.h"
 #include "provision.h"
-#include "sql.h"
 #include "routes.h"
+#include "sql.h"
+#include "storage.h"
 #include "invalidation.h"
 #include "sessions.h"
 #include "router.h"
@@ -133,12 +133,6 @@ static void sessions_end(int64_t cid, int64_t uid, void *ctx)
 	sessions_revoke(node->sessions, cid, uid);
 }
 
-static void folder_changed(int64_t cid, int64_t folder_id, void *ctx)
-{
-	struct node *node = ctx;
-	inval_publish(node->inval, INVAL_FOLDER, cid, folder_id);
-}
-
 /* --- subscribers: drop, never update (the next reader loads from SQL) --- */
 
 static void drop_context(const struct inval_event *ev, void *ctx)
@@ -148,9 +142,7 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 	struct provision *prov = atomic_load(&node->prov);
 	if (prov != NULL)
 		provision_invalidate_context(prov, ev->cid);
-	/* a deleted context's ids come back if the cid is used again */
-	cache_drop_context(node->folder_cache, ev->cid);
-	cache_drop_context(node->group_cache, ev->cid);
+	/* a deleted context's ids come back if the cid is used again (storage drops its own) */
 	cache_drop_context(node->login_cache, ev->cid);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
@@ -160,23 +152,6 @@ static void drop_user(const struct inval_event *ev, void *ctx)
 	struct node *node = ctx;
 	api_session_forget_user(node->login_cache, ev->cid, ev->key);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
-	cache_drop(node->group_cache, ev->cid, ev->key);
-}
-
-/* A group's members changed: which users' lists hold it (or should) is not known here. */
-static void drop_group(const struct inval_event *ev, void *ctx)
-{
-	struct node *node = ctx;
-	cache_drop_context(node->group_cache, ev->cid);
-}
-
-static void drop_folder(const struct inval_event *ev, void *ctx)
-{
-	struct node *node = ctx;
-	if (ev->key == 0)
-		cache_drop_context(node->folder_cache, ev->cid);
-	else
-		cache_drop(node->folder_cache, ev->cid, ev->key);
 }
 
 /* Every cache may be stale (the cluster lost track of changes): drop everything. */
@@ -186,36 +161,53 @@ static void flush_caches(void *ctx)
 	struct provision *prov = atomic_load(&node->prov);
 	if (prov != NULL)
 		provision_invalidate_all(prov);
-	cache_clear(node->folder_cache);
-	cache_clear(node->group_cache);
 	cache_clear(node->login_cache);
+}
+
+/* storage's way to a context's database: through provisioning, opened on first use. */
+static struct sql_db *locate_context(void *ctx, int64_t cid, struct storage_context *ctx_r,
+                                     struct storage_error *err)
+{
+	struct node *node = ctx;
+	struct prov_error perr = {0};
+	struct prov_location loc;
+	struct provision *prov = node_provision(node, &perr);
+	struct sql_db *db = prov != NULL ? provision_context_db(prov, cid, &loc, &perr) : NULL;
+	if (db == NULL) {
+		err->status = perr.status == PROV_NOT_FOUND ? STORAGE_NO_CONTEXT : STORAGE_DOWN;
+		snprintf(err->message, sizeof(err->message), "%s", perr.message);
+		return NULL;
+	}
+	ctx_r->quota_mb = loc.quota_mb;
+	ctx_r->quota_bytes = loc.quota_bytes;
+	snprintf(ctx_r->filestore_root, sizeof(ctx_r->filestore_root), "%s", loc.filestore_root);
+	return db;
 }
 
 static void caches_init(struct node *node)
 {
 	node->inval = inval_bus_create();
-	node->folder_cache =
-	    cache_create("folder", FOLDER_CACHE_ENTRIES, folder_cache_folder_size(), CACHE_TTL_MS);
-	node->group_cache =
-	    cache_create("group", GROUP_CACHE_ENTRIES, folder_cache_groups_size(), CACHE_TTL_MS);
+	struct storage_settings set = {
+	    .locate = locate_context,
+	    .locate_ctx = node,
+	    .inval = node->inval,
+	    .max_objects = (int64_t)node->cfg.max_objects_per_context,
+	    .body_timeout_s = (int64_t)(node->cfg.limits.body_timeout_ms / 1000),
+	    .folder_cache_max = FOLDER_CACHE_ENTRIES,
+	    .group_cache_max = GROUP_CACHE_ENTRIES,
+	    .cache_ttl_ms = CACHE_TTL_MS,
+	};
+	node->storage = storage_create(&set);
 	node->login_cache = cache_create("login", LOGIN_CACHE_ENTRIES,
 	                                 api_session_login_entry_size(), CACHE_TTL_MS);
 	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
 	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
-	inval_subscribe(node->inval, INVAL_GROUP, drop_group, node);
-	inval_subscribe(node->inval, INVAL_FOLDER, drop_folder, node);
 	inval_subscribe_flush(node->inval, flush_caches, node);
-	/* lib-storage's settings are process-wide: one node per process */
-	folder_set_caches(node->folder_cache, node->group_cache);
-	folder_set_change_hook(folder_changed, node);
 }
 
 static void caches_deinit(struct node *node)
 {
-	folder_set_change_hook(NULL, NULL);
-	folder_set_caches(NULL, NULL);
-	cache_destroy(&node->folder_cache);
-	cache_destroy(&node->group_cache);
+	storage_destroy(&node->storage);
 	cache_destroy(&node->login_cache);
 	inval_bus_destroy(&node->inval);
 }
@@ -263,11 +255,11 @@ int node_init(struct node *node, const char **error_r)
 	    .trusted_proxies = node->cfg.trusted_proxies,
 	    .trusted_proxy_count = node->cfg.trusted_proxy_count,
 	};
-	if (node_cluster_init(node, &sset.store, error_r) < 0)
+	if (node_cluster_init(&node->cluster, &node->cfg, node->inval, &sset.store, error_r) < 0)
 		return -1;
-	if (node->redis != NULL) {
+	if (node->cluster.redis != NULL) {
 		sset.agree_salt = node_cluster_agree_salt;
-		sset.agree_ctx = node;
+		sset.agree_ctx = &node->cluster;
 	}
 	node->sessions = sessions_create(&sset);
 	pthread_mutex_init(&node->prov_lock, NULL);
@@ -293,7 +285,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 	set.down_backoff_ms = (unsigned)node->cfg.db_down_backoff_ms;
 	set.connect_timeout_ms = (unsigned)node->cfg.db_connect_timeout_ms;
 	set.primary_reads = !node->cfg.db_replica_reads;
-	set.positions = node->positions != NULL ? &node->positions->store : NULL;
+	set.positions = node->cluster.positions != NULL ? &node->cluster.positions->store : NULL;
 	if (prov == NULL && provision_open(node->cfg.configdb_url, node->cfg.configdb_read_url,
 	                                   &set, &prov, err) == 0) {
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
@@ -323,13 +315,32 @@ static void announce_fill(struct announce_msg *msg, void *ctx)
 	msg->started_ms = node->start_wall_ms;
 }
 
+/* The node's part of its membership record, on the heartbeat thread (as announce_fill). */
+static void member_fill(struct member_info *info, void *ctx)
+{
+	struct node *node = ctx;
+	struct http_server_stats hs;
+	http_server_get_stats(node->http, &hs);
+	snprintf(info->route, sizeof(info->route), "%s", node->cfg.route);
+	const char *address = http_server_address(node->http, 0);
+	snprintf(info->address, sizeof(info->address), "%s", address != NULL ? address : "");
+	snprintf(info->version, sizeof(info->version), "%s", TANDEM_VERSION);
+	snprintf(info->cluster, sizeof(info->cluster), "%s", node->cfg.cluster_name);
+	snprintf(info->state, sizeof(info->state), "%s",
+	         node_state_name(atomic_load(&node->state)));
+	info->started_ms = node->start_wall_ms;
+	info->load = hs.connections_open;
+	info->sessions = sessions_count(node->sessions);
+}
+
 int node_start(struct node *node, const char **error_r)
 {
 	/* Ready before the loops run: the listeners already queue connections, and the first
 	   /health a balancer sends must not see "starting" for a node that is up. */
 	atomic_store(&node->state, NODE_READY);
-	/* Membership before the loops run: handlers read node->membership without a lock. */
-	node_cluster_start(node);
+	/* Membership before the loops run: handlers read node->cluster.membership without a
+	   lock. */
+	node_cluster_start(&node->cluster, member_fill, node);
 	if (http_server_start(node->http, error_r) < 0)
 		return -1;
 	for (unsigned i = 0; http_server_address(node->http, i) != NULL; i++)
@@ -357,7 +368,7 @@ bool node_drain_begin(struct node *node)
 			return false;
 	} while (!atomic_compare_exchange_weak(&node->state, &state, NODE_DRAINING));
 	atomic_store(&node->drain_wall_ms, clock_wall_ms());
-	node_cluster_state_changed(node);
+	node_cluster_state_changed(&node->cluster);
 	if (node->cfg.drain_grace_ms > 0)
 		log_info("node", "draining: /health 503, logins refused; still serving for %llu ms",
 		         (unsigned long long)node->cfg.drain_grace_ms);
@@ -375,7 +386,7 @@ void node_drain(struct node *node)
 	/* Handlers still queued finish before the pool is gone. */
 	worker_pool_destroy(&node->workers);
 	/* Leave the cluster only now: until here the node was a (draining) member. */
-	node_cluster_stop(node);
+	node_cluster_stop(&node->cluster);
 }
 
 void node_deinit(struct node *node)
@@ -386,14 +397,14 @@ void node_deinit(struct node *node)
 	http_server_destroy(&node->http);
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
-		node_cluster_stop(node);
+		node_cluster_stop(&node->cluster);
 		struct provision *prov = atomic_exchange(&node->prov, NULL);
 		provision_close(&prov);
 		admin_auth_destroy(&node->admin_auth);
 		password_set_limits(0, 0); /* the workers are gone */
 		sessions_destroy(&node->sessions);
 		dav_auth_destroy(&node->dav_auth);
-		node_cluster_deinit(node);
+		node_cluster_deinit(&node->cluster);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);
 	}

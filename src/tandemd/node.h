@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "node-cluster.h"
 #include "node-config.h"
 
 #define TANDEM_VERSION "0.1.0"
@@ -32,22 +33,15 @@ struct node {
 	struct sessions *sessions;
 	struct dav_auth *dav_auth; /* HTTP Basic for /dav/ */
 	struct inval_bus *inval;   /* cache invalidation: handlers here, the stream to the others */
-	/* [cluster] store = redis…: NULL with the memory store (node-cluster.c) */
-	struct redis_pool *redis;
-	/* where the replication monitor keeps write positions: Redis, else NULL (in-process) */
-	struct node_positions *positions;
-	struct inval_stream *stream;
-	struct membership *membership;
+	/* Redis pool, positions, stream, membership, node id (node-cluster.c) */
+	struct node_cluster cluster;
 	/* multicast announce ([cluster] announce set), else NULL */
 	struct announce_sender *announcer;
-	char node_id[64];         /* route-<random>: origin of events, membership id */
-	char cluster_prefix[100]; /* tandem:<cluster>:v1: */
-	char stream_key[110];     /* <prefix>inval: the invalidation stream */
+	/* folders, files, their caches and transactions (docs/internals/storage.md) */
+	struct storage *storage;
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
 	   invalidation"). */
-	struct cache *folder_cache; /* (cid, folder id): owner, module, permissions */
-	struct cache *group_cache;  /* (cid, user id): the user's groups */
-	struct cache *login_cache;  /* (cid, login hash): the login row (sessions.c) */
+	struct cache *login_cache; /* (cid, login hash): the login row (api-session.c) */
 };
 
 struct prov_error;
