@@ -255,6 +255,22 @@ static enum lock_status mem_remove_tree(struct lock_store *store, int64_t cid, c
 	return LOCK_OK;
 }
 
+static enum lock_status mem_mapped(struct lock_store *store, int64_t cid, const char *path,
+                                   size_t *changed_r)
+{
+	struct memory_store *ms = (struct memory_store *)store;
+	pthread_mutex_lock(&ms->mutex);
+	struct mem_context *c = context(ms, cid, clock_wall_ms(), false);
+	for (struct mem_lock *m = c != NULL ? c->locks : NULL; m != NULL; m = m->next) {
+		if (m->l.lock_null && strcmp(m->l.path, path) == 0) {
+			m->l.lock_null = false;
+			(*changed_r)++;
+		}
+	}
+	pthread_mutex_unlock(&ms->mutex);
+	return LOCK_OK;
+}
+
 static void mem_destroy(struct lock_store *store)
 {
 	struct memory_store *ms = (struct memory_store *)store;
@@ -280,6 +296,7 @@ static const struct lock_store_ops memory_ops = {
     .unlock = mem_unlock,
     .list = mem_list,
     .remove_tree = mem_remove_tree,
+    .mapped = mem_mapped,
     .destroy = mem_destroy,
 };
 

@@ -27,6 +27,8 @@ struct lock_store_ops {
 	                         size_t *count_r);
 	enum lock_status (*remove_tree)(struct lock_store *store, int64_t cid, const char *path,
 	                                size_t *removed_r);
+	enum lock_status (*mapped)(struct lock_store *store, int64_t cid, const char *path,
+	                           size_t *changed_r);
 	void (*destroy)(struct lock_store *store);
 };
 

@@ -39,7 +39,7 @@ static const char script[] =
     "  if not off then return nil end\n"
     "  pl = tonumber(pl)\n"
     "  if off + pl - 1 > #v then return nil end\n"
-    "  return {exp = tonumber(e), rest = rest, depth = d, scope = s, pr = pr,\n"
+    "  return {exp = tonumber(e), rest = rest, depth = d, scope = s, null = n, pr = pr,\n"
     "          path = string.sub(v, off, off + pl - 1)}\n"
     "end\n"
     "local function below(p, root)\n"
@@ -102,6 +102,16 @@ static const char script[] =
     "    local rec = string.format('1 %.0f %d ', l.exp, to) .. string.sub(l.raw, l.rest)\n"
     "    redis.call('HSET', key, tok, rec)\n"
     "    return {0, now, tok, rec}\n"
+    "  elseif op == 'mapped' then\n"
+    "    local p, n = ARGV[2], 0\n"
+    "    for _, l in ipairs(live) do\n"
+    "      if l.path == p and l.null == '1' then\n"
+    "        redis.call('HSET', key, l.tok, string.sub(l.raw, 1, l.rest + 3) .. '0' ..\n"
+    "                                     string.sub(l.raw, l.rest + 5))\n"
+    "        n = n + 1\n"
+    "      end\n"
+    "    end\n"
+    "    return {0, n}\n"
     "  elseif op == 'covering' or op == 'below' or op == 'remove' then\n"
     "    local p, out, gone = ARGV[2], {0, now}, {}\n"
     "    for _, l in ipairs(live) do\n"
@@ -429,14 +439,15 @@ out:
 	return ret;
 }
 
-static enum lock_status redis_remove_tree(struct lock_store *store, int64_t cid, const char *path,
-                                          size_t *removed_r)
+/* remove and mapped: {0, count}. */
+static enum lock_status count_op(struct lock_store *store, int64_t cid, const char *op,
+                                 const char *path, size_t *count_r)
 {
 	struct redis_lock_store *rs = (struct redis_lock_store *)store;
 	char address[128];
 	redisReply *r;
-	const char *argv[] = {"remove", path};
-	enum lock_status ret = run(rs, cid, "removing locks", 2, argv, NULL, &r, address);
+	const char *argv[] = {op, path};
+	enum lock_status ret = run(rs, cid, op, 2, argv, NULL, &r, address);
 	if (ret != LOCK_OK)
 		return ret;
 	if (r->element[0]->integer != LOCK_OK || r->elements != 2 ||
@@ -444,10 +455,22 @@ static enum lock_status redis_remove_tree(struct lock_store *store, int64_t cid,
 		lock_store__set_error("Redis %s: lock store script: unexpected reply", address);
 		ret = LOCK_ERROR;
 	} else {
-		*removed_r = (size_t)r->element[1]->integer;
+		*count_r = (size_t)r->element[1]->integer;
 	}
 	freeReplyObject(r);
 	return ret;
+}
+
+static enum lock_status redis_remove_tree(struct lock_store *store, int64_t cid, const char *path,
+                                          size_t *removed_r)
+{
+	return count_op(store, cid, "remove", path, removed_r);
+}
+
+static enum lock_status redis_mapped(struct lock_store *store, int64_t cid, const char *path,
+                                     size_t *changed_r)
+{
+	return count_op(store, cid, "mapped", path, changed_r);
 }
 
 static void redis_destroy(struct lock_store *store)
@@ -461,6 +484,7 @@ static const struct lock_store_ops redis_ops = {
     .unlock = redis_unlock,
     .list = redis_list,
     .remove_tree = redis_remove_tree,
+    .mapped = redis_mapped,
     .destroy = redis_destroy,
 };
 

@@ -257,6 +257,15 @@ enum lock_status lock_store_remove_tree(struct lock_store *store, int64_t cid, c
 	return done(store->ops->remove_tree(store, cid, path, removed_r), error_r);
 }
 
+enum lock_status lock_store_mapped(struct lock_store *store, int64_t cid, const char *path,
+                                   size_t *changed_r, const char **error_r)
+{
+	*changed_r = 0;
+	if (check_path(path, error_r) != LOCK_OK)
+		return LOCK_INVALID;
+	return done(store->ops->mapped(store, cid, path, changed_r), error_r);
+}
+
 void lock_store_destroy(struct lock_store **store)
 {
 	if (*store == NULL)

@@ -37,7 +37,8 @@ enum lock_status {
 	LOCK_OK = 0,
 	LOCK_CONFLICT = 1,    /* lock: a lock that conflicts exists (423; its root for the body) */
 	LOCK_LIMIT = 2,       /* lock: the context already holds its maximum of locks */
-	LOCK_NOT_FOUND = 3,   /* refresh, unlock: no live lock has that token */
+	LOCK_NOT_FOUND = 3,   /* refresh, unlock: no live lock has that token (or it is not a
+	                         token this server makes: If headers may carry any URI) */
 	LOCK_NOT_COVERED = 4, /* refresh, unlock: the token's lock does not cover the path (409) */
 	LOCK_NOT_OWNER = 5,   /* refresh, unlock: another principal holds the lock (403) */
 	LOCK_INVALID = 6,     /* a bad argument: path not normalised, owner too long, bad token */
@@ -122,6 +123,12 @@ enum lock_status lock_store_below(struct lock_store *store, struct pool *pool, i
    number removed in *removed_r, LOCK_INVALID, LOCK_ERROR. */
 enum lock_status lock_store_remove_tree(struct lock_store *store, int64_t cid, const char *path,
                                         size_t *removed_r, const char **error_r);
+
+/* The resource at path now exists (a PUT or MKCOL on a URL locked while unmapped): clears
+   the lock-null flag of the locks rooted at path. LOCK_OK with the number changed in
+   *changed_r, LOCK_INVALID, LOCK_ERROR. */
+enum lock_status lock_store_mapped(struct lock_store *store, int64_t cid, const char *path,
+                                   size_t *changed_r, const char **error_r);
 
 /* Whether path is normalised as described above (and at most LOCK_PATH_MAX bytes). */
 bool lock_store_path_valid(const char *path);

@@ -347,6 +347,24 @@ static void case_fields(struct lock_store *st, int64_t cid)
 	test_assert_int_eq(locks[0].scope, S);
 	test_assert_int_eq(locks[0].owner_len, sizeof(owner) - 1);
 	test_assert(memcmp(locks[0].owner, owner, sizeof(owner) - 1) == 0);
+	/* a PUT made the resource: no longer lock-null, the rest of the lock unchanged */
+	size_t changed = 99;
+	const char *error;
+	test_assert_int_eq(lock_store_mapped(st, cid, "/lock null", &changed, &error), LOCK_OK);
+	test_assert_int_eq(changed, 0);
+	test_assert_int_eq(lock_store_mapped(st, cid, r.path, &changed, &error), LOCK_OK);
+	test_assert_int_eq(changed, 1);
+	test_assert_int_eq(lock_store_mapped(st, cid, r.path, &changed, &error), LOCK_OK);
+	test_assert_int_eq(changed, 0);
+	test_assert_int_eq(covering(st, cid, r.path, &locks), 1);
+	test_assert(!locks[0].lock_null);
+	test_assert_str_eq(locks[0].token, l.token);
+	test_assert_str_eq(locks[0].path, r.path);
+	test_assert_int_eq(locks[0].principal, -5);
+	test_assert_int_eq(locks[0].scope, S);
+	test_assert_int_eq(locks[0].expires_ms, l.expires_ms);
+	test_assert(locks[0].owner_len == sizeof(owner) - 1 &&
+	            memcmp(locks[0].owner, owner, sizeof(owner) - 1) == 0);
 	/* no owner: NULL and 0; a mapped resource: not lock-null */
 	test_assert_int_eq(take(st, req(cid, "/plain", DINF, X), &l), LOCK_OK);
 	test_assert_int_eq(covering(st, cid, "/plain/x", &locks), 1);
