@@ -22,15 +22,19 @@ struct redis_lock_store {
 	char prefix[PREFIX_MAX];
 };
 
-/* One script for every operation (ARGV[1]); KEYS[1] is the context's hash. A record is
+/* One script for every operation (ARGV[1]). KEYS[1], the context's hash: token -> record,
    "1 <expires ms> <timeout s> <depth 0|i> <scope x|s> <lock-null 0|1> <principal> <path
-   length> <path><owner>" (docs/internals/dav-locks.md). Every call reads the whole hash,
-   drops records that expired or do not decode, and when anything changed gives the key a TTL
-   a minute past its longest lock (or deletes it with its last lock). The conflict and
-   coverage rules are lock-store.c's, in Lua. Replies: {status, ...} with the status numbers
-   of enum lock_status; a lock travels as its token and record with the server's now. */
+   length> <path><owner>". KEYS[2], its index: a sorted set of "<path>\0<token>" (all scores
+   0), so that the locks on one path are a ZRANGEBYLEX and those below it another, and an
+   operation decodes only the locks on the path, its ancestors and (when asked) below it, not
+   the whole context (docs/internals/dav-locks.md). Records found expired or undecodable are
+   dropped on the way; the whole hash is read only when the context reaches its limit. Both
+   keys live a minute past the longest timeout granted and go with the last lock. The
+   conflict and coverage rules are lock-store.c's, in Lua. Replies: {status, ...} with the
+   status numbers of enum lock_status; a lock travels as its token and record with the
+   server's now. */
 static const char script[] =
-    "local key, op = KEYS[1], ARGV[1]\n"
+    "local hk, xk, op = KEYS[1], KEYS[2], ARGV[1]\n"
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "local function dec(v)\n"
@@ -42,102 +46,128 @@ static const char script[] =
     "  return {exp = tonumber(e), rest = rest, depth = d, scope = s, null = n, pr = pr,\n"
     "          path = string.sub(v, off, off + pl - 1)}\n"
     "end\n"
-    "local function below(p, root)\n"
-    "  if root == '/' then return #p > 1 end\n"
-    "  return #p > #root and string.sub(p, 1, #root) == root and\n"
-    "         string.byte(p, #root + 1) == 47\n"
+    "local function covers(l, p)\n"
+    "  return l.path == p or (l.depth == 'i' and (l.path == '/' or\n"
+    "                                             string.sub(p, 1, #l.path + 1) == l.path .. "
+    "'/'))\n"
     "end\n"
-    "local function covers(l, p) return l.path == p or (l.depth == 'i' and below(p, l.path)) end\n"
-    "local function hdel(toks)\n"
-    "  for i = 1, #toks, 256 do\n"
-    "    redis.call('HDEL', key, unpack(toks, i, math.min(i + 255, #toks)))\n"
+    "local function drop(tok, path)\n"
+    "  redis.call('HDEL', hk, tok)\n"
+    "  if path then redis.call('ZREM', xk, path .. '\\0' .. tok) end\n"
+    "end\n"
+    "local function range(from, to, out)\n"
+    "  for _, m in ipairs(redis.call('ZRANGEBYLEX', xk, from, to)) do\n"
+    "    local z = string.find(m, '\\0', 1, true)\n"
+    "    local raw = z and redis.call('HGET', hk, string.sub(m, z + 1))\n"
+    "    local l = raw and dec(raw)\n"
+    "    if l and l.exp > now and l.path == string.sub(m, 1, z - 1) then\n"
+    "      l.tok, l.raw = string.sub(m, z + 1), raw\n"
+    "      out[#out + 1] = l\n"
+    "    else\n"
+    "      redis.call('ZREM', xk, m)\n"
+    "      if raw and not (l and l.exp > now) then redis.call('HDEL', hk, string.sub(m, z + 1)) "
+    "end\n"
+    "    end\n"
+    "  end\n"
+    "  return out\n"
+    "end\n"
+    "local function at(p, out) return range('[' .. p .. '\\0', '(' .. p .. '\\1', out) end\n"
+    "local function under(p, out)\n"
+    "  if p == '/' then return range('[/\\1', '+', out) end\n"
+    "  return range('[' .. p .. '/', '(' .. p .. '0', out)\n"
+    "end\n"
+    "local function covering(p)\n"
+    "  local out = at(p, {})\n"
+    "  if p == '/' then return out end\n"
+    "  for i = 1, #p do\n"
+    "    if string.byte(p, i) == 47 then\n"
+    "      for _, l in ipairs(at(i == 1 and '/' or string.sub(p, 1, i - 1), {})) do\n"
+    "        if l.depth == 'i' then out[#out + 1] = l end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  return out\n"
+    "end\n"
+    "local function lifetime(to)\n"
+    "  local ms = string.format('%.0f', to * 1000 + 60000)\n"
+    "  for _, k in ipairs({hk, xk}) do\n"
+    "    redis.call('PEXPIRE', k, ms, 'NX')\n"
+    "    redis.call('PEXPIRE', k, ms, 'GT')\n"
     "  end\n"
     "end\n"
-    "local all = redis.call('HGETALL', key)\n"
-    "local live, dead = {}, {}\n"
-    "for i = 1, #all, 2 do\n"
-    "  local l = dec(all[i + 1])\n"
-    "  if l and l.exp > now then\n"
-    "    l.tok, l.raw = all[i], all[i + 1]\n"
-    "    live[#live + 1] = l\n"
-    "  else\n"
-    "    dead[#dead + 1] = all[i]\n"
+    "local function with_locks(out, locks)\n"
+    "  for _, l in ipairs(locks) do\n"
+    "    out[#out + 1], out[#out + 2] = l.tok, l.raw\n"
     "  end\n"
+    "  return out\n"
     "end\n"
-    "hdel(dead)\n"
-    "local changed = #dead > 0\n"
     "local function run()\n"
     "  if op == 'lock' then\n"
     "    local tok, p, d, s, n, pr = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]\n"
     "    local to, owner, max = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])\n"
-    "    for _, l in ipairs(live) do\n"
-    "      if (s == 'x' or l.scope == 'x') and\n"
-    "         (covers(l, p) or (d == 'i' and below(l.path, p))) then\n"
-    "        return {1, now, l.tok, l.raw}\n"
-    "      end\n"
+    "    local near = covering(p)\n"
+    "    if d == 'i' then under(p, near) end\n"
+    "    for _, l in ipairs(near) do\n"
+    "      if s == 'x' or l.scope == 'x' then return {1, now, l.tok, l.raw} end\n"
     "    end\n"
-    "    if #live >= max then return {2, #live} end\n"
-    "    local exp = now + to * 1000\n"
-    "    local rec = string.format('1 %.0f %d %s %s %s %s %d ', exp, to, d, s, n, pr, #p) ..\n"
-    "                p .. owner\n"
-    "    redis.call('HSET', key, tok, rec)\n"
-    "    live[#live + 1] = {tok = tok, exp = exp}\n"
-    "    changed = true\n"
+    "    local count = redis.call('HLEN', hk)\n"
+    "    if count >= max then\n"
+    "      local all = redis.call('HGETALL', hk)\n"
+    "      for i = 1, #all, 2 do\n"
+    "        local l = dec(all[i + 1])\n"
+    "        if not (l and l.exp > now) then drop(all[i], l and l.path) end\n"
+    "      end\n"
+    "      count = redis.call('HLEN', hk)\n"
+    "      if count >= max then return {2, count} end\n"
+    "    end\n"
+    "    local rec = string.format('1 %.0f %d %s %s %s %s %d ', now + to * 1000, to, d, s, n, pr,\n"
+    "                              #p) .. p .. owner\n"
+    "    redis.call('HSET', hk, tok, rec)\n"
+    "    redis.call('ZADD', xk, 0, p .. '\\0' .. tok)\n"
+    "    lifetime(to)\n"
     "    return {0, now, tok, rec}\n"
     "  elseif op == 'refresh' or op == 'unlock' then\n"
     "    local tok, p, pr = ARGV[2], ARGV[3], ARGV[4]\n"
-    "    local l\n"
-    "    for _, x in ipairs(live) do if x.tok == tok then l = x end end\n"
-    "    if not l then return {3} end\n"
+    "    local raw = redis.call('HGET', hk, tok)\n"
+    "    local l = raw and dec(raw)\n"
+    "    if not (l and l.exp > now) then\n"
+    "      if raw then drop(tok, l and l.path) end\n"
+    "      return {3}\n"
+    "    end\n"
     "    if not covers(l, p) then return {4} end\n"
     "    if pr ~= '0' and l.pr ~= pr then return {5} end\n"
-    "    changed = true\n"
     "    if op == 'unlock' then\n"
-    "      redis.call('HDEL', key, tok)\n"
-    "      l.gone = true\n"
+    "      drop(tok, l.path)\n"
     "      return {0}\n"
     "    end\n"
     "    local to = tonumber(ARGV[5])\n"
-    "    l.exp = now + to * 1000\n"
-    "    local rec = string.format('1 %.0f %d ', l.exp, to) .. string.sub(l.raw, l.rest)\n"
-    "    redis.call('HSET', key, tok, rec)\n"
+    "    local rec = string.format('1 %.0f %d ', now + to * 1000, to) .. string.sub(raw, l.rest)\n"
+    "    redis.call('HSET', hk, tok, rec)\n"
+    "    lifetime(to)\n"
     "    return {0, now, tok, rec}\n"
+    "  elseif op == 'covering' then\n"
+    "    return with_locks({0, now}, covering(ARGV[2]))\n"
+    "  elseif op == 'below' then\n"
+    "    return with_locks({0, now}, under(ARGV[2], at(ARGV[2], {})))\n"
+    "  elseif op == 'remove' then\n"
+    "    local gone = under(ARGV[2], at(ARGV[2], {}))\n"
+    "    for _, l in ipairs(gone) do drop(l.tok, l.path) end\n"
+    "    return {0, #gone}\n"
     "  elseif op == 'mapped' then\n"
-    "    local p, n = ARGV[2], 0\n"
-    "    for _, l in ipairs(live) do\n"
-    "      if l.path == p and l.null == '1' then\n"
-    "        redis.call('HSET', key, l.tok, string.sub(l.raw, 1, l.rest + 3) .. '0' ..\n"
-    "                                     string.sub(l.raw, l.rest + 5))\n"
+    "    local n = 0\n"
+    "    for _, l in ipairs(at(ARGV[2], {})) do\n"
+    "      if l.null == '1' then\n"
+    "        redis.call('HSET', hk, l.tok, string.sub(l.raw, 1, l.rest + 3) .. '0' ..\n"
+    "                                      string.sub(l.raw, l.rest + 5))\n"
     "        n = n + 1\n"
     "      end\n"
     "    end\n"
     "    return {0, n}\n"
-    "  elseif op == 'covering' or op == 'below' or op == 'remove' then\n"
-    "    local p, out, gone = ARGV[2], {0, now}, {}\n"
-    "    for _, l in ipairs(live) do\n"
-    "      if op == 'covering' and covers(l, p) then\n"
-    "        out[#out + 1], out[#out + 2] = l.tok, l.raw\n"
-    "      elseif op ~= 'covering' and (l.path == p or below(l.path, p)) then\n"
-    "        out[#out + 1], out[#out + 2] = l.tok, l.raw\n"
-    "        gone[#gone + 1], l.gone = l.tok, true\n"
-    "      end\n"
-    "    end\n"
-    "    if op ~= 'remove' then return out end\n"
-    "    hdel(gone)\n"
-    "    changed = changed or #gone > 0\n"
-    "    return {0, #gone}\n"
     "  end\n"
     "  return redis.error_reply('unknown lock store operation ' .. tostring(op))\n"
     "end\n"
     "local reply = run()\n"
-    "if changed then\n"
-    "  local maxexp = 0\n"
-    "  for _, l in ipairs(live) do\n"
-    "    if not l.gone and l.exp > maxexp then maxexp = l.exp end\n"
-    "  end\n"
-    "  if maxexp == 0 then redis.call('DEL', key)\n"
-    "  else redis.call('PEXPIRE', key, string.format('%.0f', maxexp - now + 60000)) end\n"
-    "end\n"
+    "if redis.call('HLEN', hk) == 0 then redis.call('DEL', xk) end\n"
     "return reply\n";
 
 /* ---------------------------------------------------------------- records */
@@ -241,23 +271,25 @@ static enum lock_status run(struct redis_lock_store *rs, int64_t cid, const char
                             const char **argv, const size_t *lens, redisReply **reply_r,
                             char address_r[128])
 {
-	char key[KEY_MAX], err[256];
+	char hkey[KEY_MAX], xkey[KEY_MAX], err[256];
 	const char *args[16];
 	size_t arg_lens[16];
 	redisReply *r = NULL;
 	enum lock_status ret = LOCK_ERROR;
 
 	*reply_r = NULL;
-	snprintf(key, sizeof(key), "%slk:%lld", rs->prefix, (long long)cid);
+	snprintf(hkey, sizeof(hkey), "%slk:%lld", rs->prefix, (long long)cid);
+	snprintf(xkey, sizeof(xkey), "%slx:%lld", rs->prefix, (long long)cid);
 	args[0] = "EVAL";
 	args[1] = script;
-	args[2] = "1";
-	args[3] = key;
-	for (int i = 0; i < 4; i++)
+	args[2] = "2";
+	args[3] = hkey;
+	args[4] = xkey;
+	for (int i = 0; i < 5; i++)
 		arg_lens[i] = strlen(args[i]);
 	for (int i = 0; i < argc; i++) {
-		args[4 + i] = argv[i];
-		arg_lens[4 + i] = lens != NULL && lens[i] != (size_t)-1 ? lens[i] : strlen(argv[i]);
+		args[5 + i] = argv[i];
+		arg_lens[5 + i] = lens != NULL && lens[i] != (size_t)-1 ? lens[i] : strlen(argv[i]);
 	}
 	struct redis_conn *c = redis_pool_get(rs->pool, err, sizeof(err));
 	if (c == NULL) {
@@ -265,7 +297,7 @@ static enum lock_status run(struct redis_lock_store *rs, int64_t cid, const char
 		return LOCK_ERROR;
 	}
 	snprintf(address_r, 128, "%s", redis_conn_address(c));
-	r = redis_command(c, 4 + argc, args, arg_lens);
+	r = redis_command(c, 5 + argc, args, arg_lens);
 	if (r == NULL) {
 		lock_store__set_error("%s", redis_conn_error(c));
 	} else if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||

@@ -491,9 +491,9 @@ static long long admin_int(const char *fmt, const char *arg)
 	return v;
 }
 
-static void ctx_key(char *out, size_t size, int64_t cid)
+static void ctx_key(char *out, size_t size, const char *kind, int64_t cid)
 {
-	snprintf(out, size, PREFIX "lk:%lld", (long long)cid);
+	snprintf(out, size, PREFIX "%s:%lld", kind, (long long)cid);
 }
 
 /* Two nodes: two pools, two stores, the same Redis. */
@@ -527,37 +527,59 @@ static void test_two_nodes(void)
 	redis_pool_destroy(&pool2);
 }
 
-/* The hash lives as long as its longest lock (plus a minute), goes with its last lock, and
-   records it cannot read are dropped, not fatal. */
+/* The hash and its index live a minute past the longest timeout and go with the last lock;
+   records nobody can read are dropped, at the latest when the context reaches its limit. */
 static void test_key_lifetime(void)
 {
 	struct lock_store *st = store_new(true, pool);
 	mp = pool_create(0);
 	int64_t cid = next_cid++;
-	char key[128];
-	ctx_key(key, sizeof(key), cid);
+	char hkey[128], xkey[128];
+	ctx_key(hkey, sizeof(hkey), "lk", cid);
+	ctx_key(xkey, sizeof(xkey), "lx", cid);
 	struct lock l, *locks;
 	const char *error;
 	struct lock_request r = req(cid, "/k", D0, X);
 	r.timeout_s = 100;
 	test_assert_int_eq(take(st, r, &l), LOCK_OK);
-	long long pttl = admin_int("PTTL %s", key);
-	test_assert(pttl > 100000 && pttl <= 160000);
-	test_assert_int_eq(admin_int("HLEN %s", key), 1);
-	freeReplyObject(test_redis_cmd("HSET %s urn:uuid:bad garbage", key));
-	freeReplyObject(test_redis_cmd("HSET %s %s %s", key, "urn:uuid:0", "1 1 1 0 x 0 7 2 /z"));
+	for (int i = 0; i < 2; i++) {
+		long long pttl = admin_int("PTTL %s", i == 0 ? hkey : xkey);
+		test_assert(pttl > 100000 && pttl <= 160000);
+	}
+	r.path = "/k2";
+	r.timeout_s = 1000;
+	test_assert_int_eq(take(st, r, &l), LOCK_OK);
+	test_assert(admin_int("PTTL %s", xkey) > 1000000);
+	test_assert_int_eq(admin_int("ZCARD %s", xkey), 2);
+	test_assert_int_eq(lock_store_unlock(st, cid, l.token, "/k2", 7, &error), LOCK_OK);
+	test_assert_int_eq(admin_int("ZCARD %s", xkey), 1);
+	test_assert(admin_int("PTTL %s", hkey) > 1000000); /* never shortened */
+
+	/* garbage: records that do not decode, an index entry without a record */
+	for (int i = 0; i < MAX_LOCKS - 1; i++)
+		freeReplyObject(test_redis_cmd("HSET %s urn:uuid:bad%d garbage", hkey, i));
+	freeReplyObject(test_redis_cmd("ZADD %s 0 %b", xkey, "/k\0urn:uuid:gone", (size_t)17));
 	test_assert_int_eq(covering(st, cid, "/k", &locks), 1);
-	test_assert_int_eq(admin_int("HLEN %s", key), 1);
-	test_assert_int_eq(lock_store_unlock(st, cid, l.token, "/k", 7, &error), LOCK_OK);
-	test_assert_int_eq(admin_int("EXISTS %s", key), 0);
-	/* a record that decodes in the script but not in C (a foreign token): an error */
-	freeReplyObject(
-	    test_redis_cmd("HSET %s %s %s", key, "not-a-token", "1 99999999999999 5 0 x 0 7 2 /z"));
+	test_assert_int_eq(admin_int("ZCARD %s", xkey), 1); /* the stale entry went */
+	test_assert_int_eq(admin_int("HLEN %s", hkey), MAX_LOCKS);
+	/* at the limit the whole hash is checked: the garbage goes, the lock is granted */
+	r.path = "/k3";
+	test_assert_int_eq(take(st, r, &l), LOCK_OK);
+	test_assert_int_eq(admin_int("HLEN %s", hkey), 2);
 	size_t n;
+	test_assert_int_eq(lock_store_remove_tree(st, cid, "/", &n, &error), LOCK_OK);
+	test_assert_int_eq(n, 2);
+	test_assert_int_eq(admin_int("EXISTS %s", hkey), 0);
+	test_assert_int_eq(admin_int("EXISTS %s", xkey), 0);
+
+	/* a record that decodes in the script but not in C (a foreign token): an error */
+	freeReplyObject(test_redis_cmd("HSET %s %s %s", hkey, "not-a-token",
+	                               "1 99999999999999 5 0 x 0 7 2 /z"));
+	freeReplyObject(test_redis_cmd("ZADD %s 0 %b", xkey, "/z\0not-a-token", (size_t)14));
 	test_assert_int_eq(lock_store_covering(st, mp, cid, "/z", &locks, &n, &error), LOCK_ERROR);
 	test_assert(strstr(error, "malformed lock record (token)") != NULL);
 	printf("# bad record: %s\n", error);
-	freeReplyObject(test_redis_cmd("DEL %s", key));
+	freeReplyObject(test_redis_cmd("DEL %s %s", hkey, xkey));
 	pool_destroy(&mp);
 	lock_store_destroy(&st);
 }
@@ -566,8 +588,8 @@ static void test_key_lifetime(void)
 static void test_acl_user(void)
 {
 	freeReplyObject(test_redis_cmd("ACL SETUSER locks on >pw resetkeys ~tandem:* "
-	                               "resetchannels -@all +role +eval +time +hgetall +hset "
-	                               "+hdel +pexpire +del"));
+	                               "resetchannels -@all +role +eval +time +hget +hset +hdel "
+	                               "+hlen +hgetall +zadd +zrem +zrangebylex +pexpire +del"));
 	char url[96];
 	snprintf(url, sizeof(url), "redis://locks:pw@127.0.0.1:%u", test_redis_port());
 	struct redis_url u;
