@@ -30,8 +30,8 @@ void lock_store__set_status_error(enum lock_status status, const struct lock *co
 	switch (status) {
 	case LOCK_CONFLICT:
 		lock_store__set_error(
-		    "locked: a %s lock of depth %s on %s",
-		    conflict->scope == LOCK_SCOPE_EXCLUSIVE ? "exclusive" : "shared",
+		    "locked: %s lock of depth %s on %s",
+		    conflict->scope == LOCK_SCOPE_EXCLUSIVE ? "an exclusive" : "a shared",
 		    conflict->depth == LOCK_DEPTH_0 ? "0" : "infinity", conflict->path);
 		break;
 	case LOCK_NOT_FOUND:
