@@ -30,8 +30,12 @@ enum lock_scope {
 	LOCK_SCOPE_SHARED,
 };
 
-/* What every operation answers. LOCK_ERROR means the store could not be asked (Redis down,
-   frozen, refused the script): the handler answers 503. The others are answers. */
+/* What every operation answers. LOCK_ERROR means the store could not be asked or did not
+   answer in time (Redis down, frozen, refused the script): the handler answers 503. For a
+   change (lock, refresh, unlock, remove_tree, mapped) whose request reached Redis before
+   the command timeout, the outcome is unknown: Redis may still apply it. A lock taken that
+   way shows in lockdiscovery with its principal (who may UNLOCK it) and ends at its timeout.
+   The other statuses are answers. */
 enum lock_status {
 	LOCK_ERROR = -1,
 	LOCK_OK = 0,

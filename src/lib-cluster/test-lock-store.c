@@ -2,7 +2,7 @@
 /* WebDAV lock store, the same cases against the memory store and the Redis store (a real
    redis-server started by the test): conflicts, refresh, unlock, expiry, listing, removal,
    limits; then Redis only: two nodes, the key's lifetime, bad records, the ACL user's
-   commands, racing nodes, Redis down and back. */
+   commands, racing nodes, Redis frozen, Redis down and back. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -649,11 +649,13 @@ static void *race(void *arg)
 	return NULL;
 }
 
-static void test_race(void)
+/* Redis: two stores on two pools (two nodes); memory: one store, four threads. */
+static void race_rounds(bool redis)
 {
 	enum { THREADS = 4, ROUNDS = 20 };
-	struct redis_pool *pool2 = test_redis_pool(2000);
-	struct lock_store *stores[2] = {store_new(true, pool), store_new(true, pool2)};
+	struct redis_pool *pool2 = redis ? test_redis_pool(2000) : NULL;
+	struct lock_store *stores[2] = {store_new(redis, pool), NULL};
+	stores[1] = redis ? store_new(true, pool2) : stores[0];
 	for (int round = 0; round < ROUNDS; round++) {
 		pthread_barrier_t go;
 		pthread_barrier_init(&go, NULL, THREADS);
@@ -681,9 +683,56 @@ static void test_race(void)
 		test_assert_int_eq(won, 1);
 		test_assert_int_eq(lost, THREADS - 1);
 	}
+	if (redis)
+		lock_store_destroy(&stores[1]);
 	lock_store_destroy(&stores[0]);
-	lock_store_destroy(&stores[1]);
-	redis_pool_destroy(&pool2);
+	if (pool2 != NULL)
+		redis_pool_destroy(&pool2);
+}
+
+static void test_race_memory(void)
+{
+	race_rounds(false);
+}
+
+static void test_race_redis(void)
+{
+	race_rounds(true);
+}
+
+/* A frozen Redis: an operation gives up within the pool's command timeout, and the store
+   works again once Redis does. (A write that timed out may still be applied when Redis
+   wakes up: the command was sent; see lock-store.h.) */
+static void test_redis_frozen(void)
+{
+	struct lock_store *st = store_new(true, pool);
+	mp = pool_create(0);
+	int64_t cid = next_cid++;
+	struct lock l, *locks;
+	const char *error;
+	size_t n = 0;
+	test_assert_int_eq(take(st, req(cid, "/frozen", D0, X), &l), LOCK_OK);
+	test_redis_signal(SIGSTOP);
+	uint64_t t0 = clock_mono_ms();
+	test_assert_int_eq(lock_store_covering(st, mp, cid, "/frozen", &locks, &n, &error),
+	                   LOCK_ERROR);
+	uint64_t took = clock_mono_ms() - t0;
+	printf("# frozen Redis: covering failed after %llu ms: %s\n", (unsigned long long)took,
+	       error);
+	test_assert(took < 3000);
+	test_assert(strstr(error, "127.0.0.1") != NULL);
+	test_redis_signal(SIGCONT);
+	uint64_t deadline = clock_mono_ms() + 6000;
+	enum lock_status s;
+	while ((s = lock_store_covering(st, mp, cid, "/frozen", &locks, &n, &error)) ==
+	           LOCK_ERROR &&
+	       clock_mono_ms() < deadline)
+		test_sleep_ms(50);
+	test_assert_int_eq(s, LOCK_OK);
+	test_assert_int_eq(n, 1);
+	test_assert_str_eq(locks[0].token, l.token);
+	pool_destroy(&mp);
+	lock_store_destroy(&st);
 }
 
 static void test_redis_down(void)
@@ -755,7 +804,9 @@ int main(void)
 	    {"two nodes", test_two_nodes},
 	    {"key lifetime and bad records", test_key_lifetime},
 	    {"acl user", test_acl_user},
-	    {"race", test_race},
+	    {"race (memory)", test_race_memory},
+	    {"race (redis)", test_race_redis},
+	    {"redis frozen", test_redis_frozen},
 	    {"redis down", test_redis_down},
 	    {NULL, NULL},
 	};
