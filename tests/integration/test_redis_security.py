@@ -19,11 +19,12 @@ from test_lb_share import member, patch, wait_for
 # What an ACL user for Tandem needs (docs/security-redis.md lists the same): the keys of its
 # cluster (here named "t") and these commands, nothing else. EVAL runs the session revocation
 # (INCR, SMEMBERS, SREM, ZRANGE, HGET, DEL, ZREM) and, with MariaDB replicas, the position
-# scripts (EXISTS, HGET, HSET); SELECT only for a db other than 0; SET (NX) for the cookie salt
+# scripts (EXISTS, HGET, HSET), and the WebDAV lock store's (TIME, HGET, HSET, HDEL, HLEN,
+# HGETALL, ZADD, ZREM, ZRANGEBYLEX, PEXPIRE, DEL); SELECT only for a db other than 0; SET (NX) for the cookie salt
 # when [session] cookie_salt is not set.
 TANDEM_COMMANDS = ("role client|setname select wait eval exists get set incr hget hset hgetall "
-                   "hmget hincrby hexists del pexpire sadd srem smembers srandmember zadd zcard "
-                   "zrange zrevrange "
+                   "hmget hincrby hexists hdel hlen del pexpire time sadd srem smembers "
+                   "srandmember zadd zcard zrange zrangebylex zrevrange "
                    "zrem zremrangebyscore xadd xread xrange xrevrange xlen xinfo|stream "
                    "multi exec watch unwatch").split()
 ACL_USER = "tandem on >{pw} resetkeys ~tandem:t:* resetchannels -@all " + \
