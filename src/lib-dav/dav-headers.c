@@ -150,6 +150,8 @@ int dav_uri_to_path(struct pool *pool, struct strv uri, const struct dav_origin 
 		rest = strv_make(rest.ptr + 2, rest.len - 2);
 		ptrdiff_t end = strv_find_char(rest, '/');
 		struct strv authority = strv_make(rest.ptr, end < 0 ? rest.len : (size_t)end);
+		if (authority.len == 0)
+			return fail(status_r, error_r, 400, "the URI has an empty authority");
 		if (strv_find_char(authority, '@') >= 0)
 			return fail(status_r, error_r, 400, "user information in the URI");
 		if (!same_origin(scheme, authority, origin))

@@ -141,9 +141,12 @@ static bool want_fill(struct dav_stream *s)
 	return true;
 }
 
-/* The pool refused the job (shutting down): the stream fails. */
-static void fill_refused(struct dav_stream *s)
+/* Queues a fill job; when the pool refuses it (shutting down) the stream fails and finish
+   runs here. False then. */
+static bool submit_fill(struct dav_stream *s)
 {
+	if (worker_pool_submit(s->workers, fill_job, s) == 0)
+		return true;
 	pthread_mutex_lock(&s->lock);
 	s->filling = false;
 	s->done = s->failed = true;
@@ -152,12 +155,7 @@ static void fill_refused(struct dav_stream *s)
 	if (finish)
 		s->finish(s->ctx, false);
 	stream_unref(s);
-}
-
-static void submit_fill(struct dav_stream *s)
-{
-	if (worker_pool_submit(s->workers, fill_job, s) < 0)
-		fill_refused(s);
+	return false;
 }
 
 static ssize_t produce(void *ctx, char *data, size_t size)
@@ -180,8 +178,8 @@ static ssize_t produce(void *ctx, char *data, size_t size)
 	}
 	bool fill = want_fill(s);
 	pthread_mutex_unlock(&s->lock);
-	if (fill)
-		submit_fill(s);
+	if (fill && !submit_fill(s) && ret == HTTP_PRODUCER_AGAIN)
+		ret = -1; /* nothing will resume us: cut the connection */
 	if (ret == 0) {
 		s->req = NULL;
 		stream_unref(s);
@@ -221,11 +219,14 @@ void dav_stream_start(struct http_request *req, struct worker_pool *workers,
 	s->finish = finish;
 	s->ctx = ctx;
 	s->req = req;
-	s->refs = 2; /* the loop side and the first fill job */
-	s->filling = true;
+	/* HEAD: lib-http never calls the producer but the abort handler, which calls finish */
+	bool body = !strv_eq_cstr(http_request_head(req)->method, "HEAD");
+	s->refs = body ? 2 : 1; /* the loop side and the first fill job */
+	s->filling = body;
 
 	http_response_stream(req, produce, s);
 	http_request_set_abort_handler(req, on_abort, s);
 	http_response_send(req);
-	submit_fill(s);
+	if (body)
+		submit_fill(s);
 }

@@ -37,7 +37,9 @@ struct dav_stream_settings {
    Content-Type: application/xml; charset=utf-8) and a body that fill produces on workers
    whenever the queue runs below half of high_water: chunked for HTTP/1.1. Call it from the
    thread that owns req (loop or worker) instead of http_response_send(); req must not be
-   used afterwards. A HEAD request or a bodiless status never calls fill, only finish. */
+   used afterwards. For a HEAD request fill is never called, only finish. When the worker
+   pool refuses a job (it is shutting down) the connection is cut and finish runs on the
+   thread that found out. */
 void dav_stream_start(struct http_request *req, struct worker_pool *workers,
                       const struct dav_stream_settings *settings, dav_fill_fn *fill,
                       dav_stream_finish_fn *finish, void *ctx);

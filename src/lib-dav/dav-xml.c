@@ -238,15 +238,23 @@ static void serialise(struct pool *pool, xmlNode *node, const char **xml_r, size
 	xmlFreeDoc(doc);
 }
 
-static xmlNode *root_of(const struct parse_error *pe, xmlDocPtr doc, const char *name)
+/* The parsed document whose root must be {DAV:}name, with *root_r; NULL after fail(). */
+static xmlDocPtr parse_root(const struct parse_error *pe, struct strv body,
+                            const struct dav_xml_limits *limits, const char *name, xmlNode **root_r)
 {
+	xmlDocPtr doc = parse(pe, body, limits);
+	if (doc == NULL)
+		return NULL;
 	xmlNode *root = xmlDocGetRootElement(doc);
-	if (is_dav(root, name))
-		return root;
+	if (is_dav(root, name)) {
+		*root_r = root;
+		return doc;
+	}
 	*pe->status_r = 422;
 	*pe->error_r = pool_printf(pe->pool, "the root element is {%s}%s, not {DAV:}%s",
 	                           root->ns != NULL ? (const char *)root->ns->href : "",
 	                           (const char *)root->name, name);
+	xmlFreeDoc(doc);
 	return NULL;
 }
 
@@ -260,13 +268,11 @@ int dav_xml_parse_propfind(struct pool *pool, struct strv body, const struct dav
 		*result_r = pf;
 		return 0;
 	}
-	xmlDocPtr doc = parse(&pe, body, limits);
+	xmlNode *root;
+	xmlDocPtr doc = parse_root(&pe, body, limits, "propfind", &root);
 	if (doc == NULL)
 		return -1;
 	int ret = -1;
-	xmlNode *root = root_of(&pe, doc, "propfind");
-	if (root == NULL)
-		goto out;
 	xmlNode *allprop = dav_child(root, "allprop"), *propname = dav_child(root, "propname");
 	xmlNode *prop = dav_child(root, "prop"), *include = dav_child(root, "include");
 	if ((allprop != NULL) + (propname != NULL) + (prop != NULL) != 1) {
@@ -303,13 +309,11 @@ int dav_xml_parse_proppatch(struct pool *pool, struct strv body,
 	const struct parse_error pe = {pool, status_r, error_r};
 	if (dav_xml_body_empty(body))
 		return fail(&pe, 422, "PROPPATCH needs a DAV:propertyupdate body");
-	xmlDocPtr doc = parse(&pe, body, limits);
+	xmlNode *root;
+	xmlDocPtr doc = parse_root(&pe, body, limits, "propertyupdate", &root);
 	if (doc == NULL)
 		return -1;
 	int ret = -1;
-	xmlNode *root = root_of(&pe, doc, "propertyupdate");
-	if (root == NULL)
-		goto out;
 	/* Two passes: count, then fill an array of the right size from the pool. */
 	size_t n = 0, ops = 0;
 	FOR_EACH_ELEMENT(op, root)
@@ -371,13 +375,11 @@ int dav_xml_parse_lockinfo(struct pool *pool, struct strv body, const struct dav
 		*result_r = li;
 		return 0;
 	}
-	xmlDocPtr doc = parse(&pe, body, limits);
+	xmlNode *root;
+	xmlDocPtr doc = parse_root(&pe, body, limits, "lockinfo", &root);
 	if (doc == NULL)
 		return -1;
 	int ret = -1;
-	xmlNode *root = root_of(&pe, doc, "lockinfo");
-	if (root == NULL)
-		goto out;
 	xmlNode *scope = dav_child(root, "lockscope"), *type = dav_child(root, "locktype");
 	if (scope == NULL || type == NULL) {
 		fail(&pe, 422,

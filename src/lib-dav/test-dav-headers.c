@@ -95,6 +95,7 @@ static void test_destination(void)
 	    "//dav.example.com/x",
 	    "http://user@dav.example.com/x",
 	    "http:/x",
+	    "http:///x",
 	    "/a/%2F/b",
 	    "/a/%2f",
 	    "/a/../b",

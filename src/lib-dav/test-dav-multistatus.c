@@ -207,7 +207,7 @@ static int wait_finished(void)
 	return f;
 }
 
-static int client_connect(void)
+static int client_send(const char *request)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -217,11 +217,15 @@ static int client_connect(void)
 	struct timeval tv = {.tv_sec = 20};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	test_assert(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
-	static const char request[] = "PROPFIND /dav/files/home/big/ HTTP/1.1\r\nHost: x\r\n"
-	                              "Depth: 1\r\nConnection: close\r\n\r\n";
-	test_assert(send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL) ==
-	            (ssize_t)sizeof(request) - 1);
+	size_t len = strlen(request);
+	test_assert(send(fd, request, len, MSG_NOSIGNAL) == (ssize_t)len);
 	return fd;
+}
+
+static int client_connect(void)
+{
+	return client_send("PROPFIND /dav/files/home/big/ HTTP/1.1\r\nHost: x\r\nDepth: 1\r\n"
+	                   "Connection: close\r\n\r\n");
 }
 
 /* Reads until EOF into all (head and chunked body as received). */
@@ -340,6 +344,24 @@ static void test_stream_small(void)
 	buf_free(&body);
 }
 
+static void test_stream_head(void)
+{
+	struct buf all;
+	buf_init(&all, 1 << 20);
+	start_case(1000, 0);
+	int fd = client_send("HEAD /dav/files/home/big/ HTTP/1.1\r\nHost: x\r\n"
+	                     "Connection: close\r\n\r\n");
+	read_all(fd, &all);
+	close(fd);
+	test_assert_int_eq(wait_finished(), 2);
+	test_assert(strncmp(all.data, "HTTP/1.1 207 Multi-Status\r\n", 27) == 0);
+	test_assert(strstr(all.data, "\r\n\r\n") == all.data + all.len - 4);
+	pthread_mutex_lock(&lock);
+	test_assert_int_eq(fills, 0);
+	pthread_mutex_unlock(&lock);
+	buf_free(&all);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -348,6 +370,7 @@ int main(void)
 	    {"stream to a client that leaves", test_stream_client_leaves},
 	    {"stream whose fill fails", test_stream_fill_fails},
 	    {"small stream", test_stream_small},
+	    {"HEAD calls no fill", test_stream_head},
 	    {NULL, NULL},
 	};
 	struct http_server_settings set = {.threads = 1, .on_request = on_request};
