@@ -113,7 +113,7 @@ static void fill_job(void *ctx)
 			s->refs++;
 		}
 		bool stop = s->done || s->aborted || s->queue.len >= s->high_water;
-		bool finish = false;
+		bool finish = false, completed = r == DAV_FILL_DONE && !s->aborted;
 		if (stop) {
 			s->filling = false;
 			finish = take_finish(s);
@@ -123,7 +123,7 @@ static void fill_job(void *ctx)
 		if (post)
 			ioloop_post(s->loop, resume_posted, s);
 		if (finish)
-			s->finish(s->ctx, r == DAV_FILL_DONE);
+			s->finish(s->ctx, completed);
 		if (stop)
 			break;
 	}
