@@ -210,15 +210,33 @@ static void collect_names(struct pool *pool, xmlNode *parent, struct dav_prop_na
 	*count_r = n;
 }
 
+/* Whether n or an element below it has no namespace (the depth limit bounds the recursion). */
+static bool in_no_namespace(xmlNode *n)
+{
+	if (n->ns == NULL)
+		return true;
+	FOR_EACH_ELEMENT(c, n)
+	{
+		if (in_no_namespace(c))
+			return true;
+	}
+	return false;
+}
+
 /* node as a standalone fragment: libxml2's copy declares on the copy the namespaces it and
-   its descendants use (found in the original's scope), and the xml:lang in scope is set on
-   it when it does not carry its own. */
+   its descendants use (found in the original's scope), xmlns="" when an element in it has
+   no namespace and no default is declared, and the xml:lang in scope is set on it when it does not
+   carry its own. */
 static void serialise(struct pool *pool, xmlNode *node, const char **xml_r, size_t *len_r,
                       const char **lang_r)
 {
 	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
 	xmlNodePtr copy = xmlDocCopyNode(node, doc, 1);
 	xmlDocSetRootElement(doc, copy);
+	/* Elements in no namespace say so, or a default namespace where the fragment is
+	   written back would capture them. */
+	if (in_no_namespace(copy) && xmlSearchNs(doc, copy, NULL) == NULL)
+		xmlNewNs(copy, BAD_CAST "", NULL);
 	xmlChar *lang = xmlNodeGetLang(node);
 	if (lang != NULL) {
 		xmlChar *own = xmlGetNsProp(node, BAD_CAST "lang", XML_XML_NAMESPACE);

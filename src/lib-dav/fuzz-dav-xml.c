@@ -8,6 +8,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A stored value sent back in a PROPPATCH of its own is accepted and stored the same. */
+static void check_stable(struct pool *pool, const struct dav_patch *p)
+{
+	static const struct dav_xml_limits big = {.max_size = 1024 * 1024, .max_depth = 40};
+	struct dav_proppatch *again;
+	const char *error = NULL;
+	int status = 0;
+	const char *body = pool_printf(pool,
+	                               "<propertyupdate xmlns=\"DAV:\"><set><prop>%s</prop></set>"
+	                               "</propertyupdate>",
+	                               p->xml);
+	if (dav_xml_parse_proppatch(pool, strv_from_cstr(body), &big, &again, &status, &error) <
+	        0 ||
+	    again->count != 1 || strcmp(again->patches[0].xml, p->xml) != 0 ||
+	    strcmp(again->patches[0].name.ns, p->name.ns) != 0 ||
+	    strcmp(again->patches[0].name.name, p->name.name) != 0)
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -34,6 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((p->op == DAV_PATCH_SET) != (p->xml != NULL) ||
 			    (p->xml != NULL && strlen(p->xml) != p->xml_len))
 				__builtin_trap();
+			if (p->xml != NULL)
+				check_stable(pool, p);
 		}
 		break;
 	}

@@ -221,23 +221,23 @@ static void test_proppatch(void)
 {
 	pool = pool_create(0);
 	/* RFC 4918 §9.2.2, with an inherited xml:lang, a default namespace and an attribute */
-	struct dav_proppatch *pp =
-	    proppatch("<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n"
-	              "<D:propertyupdate xmlns:D=\"DAV:\" xmlns:unused=\"urn:u\"\n"
-	              "    xmlns:Z=\"http://ns.example.com/standards/z39.50/\" xml:lang=\"en\">\n"
-	              "  <D:set><D:prop>\n"
-	              "    <Z:Authors><Z:Author>Jim &amp; Roy &lt;x&gt;</Z:Author>\n"
-	              "      <Z:Author xml:lang=\"de\">Jürgen</Z:Author></Z:Authors>\n"
-	              "    <t xmlns=\"urn:t\" a=\"1 &quot;q&quot;\"><![CDATA[<raw>]]><u/></t>\n"
-	              "  </D:prop></D:set>\n"
-	              "  <D:remove><D:prop><Z:Copyright-Owner/></D:prop></D:remove>\n"
-	              "  <D:set><D:prop><Z:Authors xml:lang=\"fr\"/></D:prop></D:set>\n"
-	              "</D:propertyupdate>");
+	struct dav_proppatch *pp = proppatch(
+	    "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n"
+	    "<D:propertyupdate xmlns:D=\"DAV:\" xmlns:unused=\"urn:u\"\n"
+	    "    xmlns:Z=\"http://ns.example.com/standards/z39.50/\" xml:lang=\"en\">\n"
+	    "  <D:set><D:prop>\n"
+	    "    <Z:Authors><Z:Author>Jim &amp; Roy &lt;x&gt;</Z:Author>\n"
+	    "      <Z:Author xml:lang=\"de\">Jürgen</Z:Author></Z:Authors>\n"
+	    "    <t xmlns=\"urn:t\" a=\"1 &quot;q&quot;\"><![CDATA[<raw>]]><u/></t>\n"
+	    "  </D:prop></D:set>\n"
+	    "  <D:remove><D:prop><Z:Copyright-Owner/></D:prop></D:remove>\n"
+	    "  <D:set><D:prop><Z:Authors xml:lang=\"fr\"/><plain>v</plain></D:prop></D:set>\n"
+	    "</D:propertyupdate>");
 	test_assert(pp != NULL);
 	if (pp == NULL)
 		goto out;
-	test_assert_int_eq(pp->count, 4);
-	if (pp->count != 4)
+	test_assert_int_eq(pp->count, 5);
+	if (pp->count != 5)
 		goto out;
 	test_assert_int_eq(pp->patches[0].op, DAV_PATCH_SET);
 	test_assert_str_eq(pp->patches[0].name.ns, "http://ns.example.com/standards/z39.50/");
@@ -258,18 +258,25 @@ static void test_proppatch(void)
 	test_assert_str_eq(pp->patches[3].xml,
 	                   "<Z:Authors xmlns:Z=\"http://ns.example.com/standards/z39.50/\" "
 	                   "xml:lang=\"fr\"/>");
+	test_assert_str_eq(pp->patches[4].name.ns, "");
+	test_assert_str_eq(pp->patches[4].xml, "<plain xmlns=\"\" xml:lang=\"en\">v</plain>");
 
 	/* a stored value sent back in another request comes out the same again */
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < pp->count; i++) {
 		const char *xml = pp->patches[i].xml;
+		if (xml == NULL)
+			continue;
 		char *again =
 		    pool_printf(pool,
 		                "<propertyupdate xmlns=\"DAV:\"><set><prop>%s</prop></set>"
 		                "</propertyupdate>",
 		                xml);
 		struct dav_proppatch *pp2 = proppatch(again);
-		if (pp2 != NULL && pp2->count == 1)
+		test_assert(pp2 != NULL && pp2->count == 1);
+		if (pp2 != NULL && pp2->count == 1) {
 			test_assert_str_eq(pp2->patches[0].xml, xml);
+			test_assert_str_eq(pp2->patches[0].name.ns, pp->patches[i].name.ns);
+		}
 	}
 
 	int status;
