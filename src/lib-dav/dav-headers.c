@@ -140,6 +140,8 @@ int dav_uri_to_path(struct pool *pool, struct strv uri, const struct dav_origin 
 	struct strv path = strv_trim(uri);
 	if (path.len == 0)
 		return fail(status_r, error_r, 400, "an empty URI");
+	if (strv_find_char(path, '?') >= 0 || strv_find_char(path, '#') >= 0)
+		return fail(status_r, error_r, 400, "a query or fragment in the URI");
 	ptrdiff_t colon = strv_find_char(path, ':'), slash = strv_find_char(path, '/');
 	if (colon >= 0 && (slash < 0 || colon < slash)) {
 		/* absolute URI: scheme "://" authority path */
@@ -160,8 +162,6 @@ int dav_uri_to_path(struct pool *pool, struct strv uri, const struct dav_origin 
 	} else if (path.ptr[0] != '/' || (path.len > 1 && path.ptr[1] == '/')) {
 		return fail(status_r, error_r, 400, "not an absolute URI or absolute path");
 	}
-	if (strv_find_char(path, '?') >= 0 || strv_find_char(path, '#') >= 0)
-		return fail(status_r, error_r, 400, "a query or fragment in the URI");
 
 	struct buf out;
 	buf_init(&out, path.len + 1);

@@ -110,6 +110,7 @@ static void test_destination(void)
 	    "/a b",
 	    "/a?x=1",
 	    "/a#frag",
+	    "http://dav.example.com?x",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		test_set_context(bad[i] == NULL ? "(absent)" : bad[i]);
