@@ -8,18 +8,6 @@
 
 #define XML_DECL "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 
-const char *dav_status_reason(int status)
-{
-	switch (status) {
-	case 422:
-		return "Unprocessable Entity";
-	case 424:
-		return "Failed Dependency";
-	default:
-		return http_status_reason(status);
-	}
-}
-
 void dav_xml_text_append(struct buf *out, struct strv text)
 {
 	size_t start = 0;
@@ -143,7 +131,7 @@ static void status_line(struct buf *out, int status)
 	buf_append_lit(out, "<D:status>HTTP/1.1 ");
 	buf_append_u64(out, (uint64_t)status);
 	buf_append_char(out, ' ');
-	buf_append_str(out, dav_status_reason(status));
+	buf_append_str(out, http_status_reason(status));
 	buf_append_lit(out, "</D:status>");
 }
 

@@ -51,8 +51,6 @@ void dav_ms_end(struct buf *out);
    "propfind-finite-depth" for a refused Depth: infinity (RFC 4918 §9.1, 403). */
 void dav_error_body(struct buf *out, const char *precondition);
 
-/* "HTTP/1.1 207 Multi-Status" and the like; knows the DAV codes lib-http does not. */
-const char *dav_status_reason(int status);
 /* path percent-encoded per segment (RFC 3986 pchar, minus "&"), which also makes it safe in
    XML text: unreserved characters, sub-delims but "&", ":", "@" and "/" stay, every other
    byte (UTF-8 included) becomes %XX. */

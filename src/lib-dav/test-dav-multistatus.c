@@ -91,8 +91,9 @@ static void test_markup(void)
 	                   "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	                   "<D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/></D:error>\n");
 	test_assert_int_eq(count_responses(buf_strv(&b)), 0);
-	test_assert_str_eq(dav_status_reason(207), "Multi-Status");
-	test_assert_str_eq(dav_status_reason(422), "Unprocessable Entity");
+	test_assert_str_eq(http_status_reason(207), "Multi-Status");
+	test_assert_str_eq(http_status_reason(422), "Unprocessable Content");
+	test_assert_str_eq(http_status_reason(424), "Failed Dependency");
 
 	/* every byte value in a name survives an href round trip through an XML parser */
 	buf_reset(&b);

@@ -203,8 +203,12 @@ const char *http_status_reason(int status)
 		return "Expectation Failed";
 	case 421:
 		return "Misdirected Request";
+	case 422:
+		return "Unprocessable Content";
 	case 423:
 		return "Locked";
+	case 424:
+		return "Failed Dependency";
 	case 429:
 		return "Too Many Requests";
 	case 431:
