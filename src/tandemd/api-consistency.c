@@ -13,8 +13,9 @@
 #include "routes.h"
 #include "sql.h"
 
-static void consistency(struct node *node, struct http_request *req)
+static void consistency(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct prov_error perr = {0};
 	struct prov_location loc;
 	struct sql_conn *conn;
@@ -77,7 +78,7 @@ static void consistency(struct node *node, struct http_request *req)
 	api_reply_json(req, 200, report);
 }
 
-const struct route api_consistency_routes[] = {
+const struct http_route api_consistency_routes[] = {
     {"GET", "/admin/v1/consistency", consistency, 0, NULL},
     {"POST", "/admin/v1/consistency", consistency, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},

@@ -4,23 +4,26 @@
 
 #include <stddef.h>
 
-const struct route node_routes[] = {
+const struct http_route node_routes[] = {
     {"GET", "/health", api_health_get, ROUTE_INLINE, NULL},
     {"GET", "/metrics", api_metrics_get, 0, NULL},
-    {"GET", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
-    {"POST", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
-    {"PATCH", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
-    {"DELETE", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 
-const struct route *const node_route_tables[] = {
-    api_consistency_routes, /* before node_routes' "/admin/v1/" prefix */
-    api_node_routes,        /* the same */
-    api_cluster_routes,     /* the same */
-    node_routes,
-    api_session_routes,
-    api_folder_routes,
-    api_file_routes,
-    NULL,
+/* The order does not matter: the router takes the most specific pattern (http-router.h). */
+const struct http_route *const node_route_tables[] = {
+    node_routes,        api_admin_routes,       api_node_routes,
+    api_cluster_routes, api_consistency_routes, api_session_routes,
+    api_folder_routes,  api_file_routes,        NULL,
+};
+
+/* A path that has a route's shape but not an id where it has {cid:id} or {uid:id}. */
+static const struct http_router_param_message id_messages[] = {
+    {"cid", "context ids are positive integers"},
+    {"uid", "user ids are positive integers"},
+    {NULL, NULL},
+};
+
+const struct http_router_settings node_router_settings = {
+    .param_messages = id_messages,
 };
