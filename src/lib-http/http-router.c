@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Route matching over patterns split into segments once, at creation: a request costs one pass
-   over its path and a compare per route of the same segment count, with no allocation unless
-   the chosen route has parameters. Tables are tens of routes, so a linear scan beats a trie's
-   pointer chasing. */
+/* Route matching over patterns compiled once, at creation. A path that a pattern without
+   parameters takes whole is found by one hash probe, and nothing can beat that route. Else
+   the path is split into segments once and compared with the patterns with parameters of as
+   many segments, then with the prefixes: tables are tens of routes, so short linear scans
+   beat a trie's pointer chasing. Nothing is allocated unless the chosen route has
+   parameters. Why nothing matched (404 or 405, which parameter) is worked out only then, over
+   all routes. */
 #include "http-router.h"
 
 #include <assert.h>
@@ -30,19 +33,33 @@ struct compiled {
 	const struct http_route *route;
 	struct strv method;
 	bool get;
-	bool prefix; /* HTTP_ROUTE_PREFIX: text is the pattern */
+	bool prefix;  /* HTTP_ROUTE_PREFIX */
+	bool literal; /* no parameters: the path is text or (prefix) starts with it */
 	struct strv text;
 	unsigned seg_count, param_count;
 	/* the kinds, two bits a segment from the first: where two patterns take one path (same
 	   segment count), the greater rank has the literal at the first segment they differ */
 	uint32_t rank;
-	struct seg segs[HTTP_ROUTER_MAX_SEGMENTS];
+	struct seg *segs;                 /* seg_count */
+	const struct compiled *same_path; /* literal whole-path routes: the next of this path */
 };
+
+/* Where the scan looks: patterns with parameters of n segments, n from 1 to
+   HTTP_ROUTER_MAX_SEGMENTS, then the prefixes; the literal whole-path patterns are hashed
+   instead, and their bucket is never scanned. */
+#define PREFIX_BUCKET  (HTTP_ROUTER_MAX_SEGMENTS + 1)
+#define LITERAL_BUCKET (HTTP_ROUTER_MAX_SEGMENTS + 2)
 
 struct http_router {
 	struct http_router_settings set;
-	struct compiled *routes;
+	struct compiled *routes; /* in table order: Allow lists methods in that order */
 	size_t count;
+	/* the same by bucket: bucket b is by_bucket[first[b] .. first[b + 1]) */
+	const struct compiled **by_bucket;
+	size_t first[LITERAL_BUCKET + 2];
+	/* open addressing, the first route of each literal whole path (same_path the others) */
+	const struct compiled **literals;
+	size_t literal_mask;
 };
 
 static __thread char error_buf[300];
@@ -62,9 +79,9 @@ static bool param_name_ok(struct strv name)
 	return true;
 }
 
-static const char *compile_segment(struct compiled *c, struct strv part)
+static const char *compile_segment(struct compiled *c, struct seg *segs, struct strv part)
 {
-	struct seg *s = &c->segs[c->seg_count];
+	struct seg *s = &segs[c->seg_count];
 	const char *open = memchr(part.ptr, '{', part.len);
 	const char *close = memchr(part.ptr, '}', part.len);
 
@@ -89,7 +106,7 @@ static const char *compile_segment(struct compiled *c, struct strv part)
 	if (!param_name_ok(name))
 		return "a parameter name is 1 or more of A-Z a-z 0-9 _";
 	for (unsigned i = 0; i < c->seg_count; i++) {
-		if (c->segs[i].kind != SEG_LITERAL && strv_eq(c->segs[i].text, name))
+		if (segs[i].kind != SEG_LITERAL && strv_eq(segs[i].text, name))
 			return "a parameter name is used twice";
 	}
 	if (c->param_count == HTTP_ROUTER_MAX_PARAMS)
@@ -111,19 +128,27 @@ static const char *compile(struct compiled *c, const struct http_route *route)
 	if (c->text.len == 0 || c->text.ptr[0] != '/')
 		return "a pattern starts with '/'";
 
+	struct seg segs[HTTP_ROUTER_MAX_SEGMENTS];
 	struct strv rest = strv_make(c->text.ptr + 1, c->text.len - 1), part;
+	const char *problem = NULL;
 	bool more = true;
-	while (more) {
+	while (more && problem == NULL) {
 		more = strv_split(rest, '/', &part, &rest);
-		if (c->seg_count == HTTP_ROUTER_MAX_SEGMENTS)
-			return "too many segments";
-		const char *problem = compile_segment(c, part);
-		if (problem != NULL)
-			return problem;
-		c->rank |= (uint32_t)c->segs[c->seg_count].kind << (30 - 2 * c->seg_count);
-		c->seg_count++;
+		if (c->seg_count == HTTP_ROUTER_MAX_SEGMENTS) {
+			problem = "too many segments";
+			break;
+		}
+		problem = compile_segment(c, segs, part);
+		if (problem == NULL) {
+			c->rank |= (uint32_t)segs[c->seg_count].kind << (30 - 2 * c->seg_count);
+			c->seg_count++;
+		}
 	}
-	return NULL;
+	/* kept on failure too, for free_names() */
+	c->segs = mem_calloc(c->seg_count + 1, sizeof(*c->segs));
+	memcpy(c->segs, segs, c->seg_count * sizeof(*c->segs));
+	c->literal = c->param_count == 0;
+	return problem;
 }
 
 /* Two routes of one method that take exactly the same paths: the second could never run. */
@@ -142,12 +167,68 @@ static bool same_paths(const struct compiled *a, const struct compiled *b)
 
 static void free_names(struct compiled *c)
 {
-	for (unsigned i = 0; i < c->seg_count; i++) {
+	for (unsigned i = 0; c->segs != NULL && i < c->seg_count; i++) {
 		if (c->segs[i].kind != SEG_LITERAL) {
 			char *name = (char *)c->segs[i].text.ptr;
 			mem_free(&name);
 		}
 	}
+	mem_free(&c->segs);
+}
+
+static size_t bucket_of(const struct compiled *c)
+{
+	return c->prefix ? PREFIX_BUCKET : c->literal ? LITERAL_BUCKET : c->seg_count;
+}
+
+static uint32_t hash_path(struct strv path)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < path.len; i++)
+		h = (h ^ (unsigned char)path.ptr[i]) * 16777619u;
+	return h;
+}
+
+/* The slot of path in literals: its first route, or an empty one. */
+static const struct compiled **literal_slot(const struct http_router *r, struct strv path)
+{
+	size_t i = hash_path(path) & r->literal_mask;
+	while (r->literals[i] != NULL && !strv_eq(r->literals[i]->text, path))
+		i = (i + 1) & r->literal_mask;
+	return &r->literals[i];
+}
+
+static void fill_literals(struct http_router *r)
+{
+	size_t size = 8;
+	while (size < 2 * r->count)
+		size *= 2;
+	r->literals = mem_calloc(size, sizeof(*r->literals));
+	r->literal_mask = size - 1;
+	for (size_t i = 0; i < r->count; i++) {
+		struct compiled *c = &r->routes[i];
+		if (bucket_of(c) != LITERAL_BUCKET)
+			continue;
+		const struct compiled **slot = literal_slot(r, c->text);
+		while (*slot != NULL) /* after the others of this path, in table order */
+			slot = (const struct compiled **)&(*slot)->same_path;
+		*slot = c;
+	}
+}
+
+/* A counting sort: each bucket keeps table order. */
+static void fill_buckets(struct http_router *r)
+{
+	size_t at[LITERAL_BUCKET + 1];
+	memset(r->first, 0, sizeof(r->first));
+	for (size_t i = 0; i < r->count; i++)
+		r->first[bucket_of(&r->routes[i]) + 1]++;
+	for (size_t b = 1; b <= LITERAL_BUCKET + 1; b++)
+		r->first[b] += r->first[b - 1];
+	memcpy(at, r->first, sizeof(at));
+	r->by_bucket = mem_calloc(r->count + 1, sizeof(*r->by_bucket));
+	for (size_t i = 0; i < r->count; i++)
+		r->by_bucket[at[bucket_of(&r->routes[i])]++] = &r->routes[i];
 }
 
 struct http_router *http_router_create(const struct http_route *const *tables,
@@ -190,6 +271,8 @@ struct http_router *http_router_create(const struct http_route *const *tables,
 			}
 		}
 	}
+	fill_buckets(r);
+	fill_literals(r);
 	return r;
 }
 
@@ -201,6 +284,8 @@ void http_router_destroy(struct http_router **router)
 	for (size_t i = 0; i < r->count; i++)
 		free_names(&r->routes[i]);
 	mem_free(&r->routes);
+	mem_free(&r->by_bucket);
+	mem_free(&r->literals);
 	mem_free(router);
 }
 
@@ -244,6 +329,8 @@ static bool path_matches(const struct compiled *c, struct strv path, const struc
 	*bad_r = -1;
 	if (c->prefix)
 		return strv_starts_with(path, c->text);
+	if (c->literal)
+		return strv_eq(path, c->text);
 	if (c->seg_count != p->count)
 		return false;
 	for (unsigned i = 0; i < c->seg_count; i++) {
@@ -295,39 +382,72 @@ static void fill_params(const struct compiled *c, const struct path_segs *p,
 	}
 }
 
+/* The most specific route of bucket b that takes method and path. */
+static void scan(const struct http_router *router, size_t b, struct strv method, struct strv path,
+                 const struct path_segs *p, const struct compiled **best_r, uint64_t *score_r)
+{
+	for (size_t i = router->first[b]; i < router->first[b + 1]; i++) {
+		const struct compiled *c = router->by_bucket[i];
+		int ms = method_score(c, method), bad;
+		if (ms > 0 && path_matches(c, path, p, &bad) &&
+		    (*best_r == NULL || score(c, ms) > *score_r)) {
+			*best_r = c;
+			*score_r = score(c, ms);
+		}
+	}
+}
+
+/* No route takes the request: does one take the path, or miss only on a typed parameter? */
+static void explain_miss(const struct http_router *router, struct strv path,
+                         const struct path_segs *p, struct http_route_lookup *l)
+{
+	int bad_seg = -1;
+	for (size_t i = 0; i < router->count && !l->path_found; i++) {
+		const struct compiled *c = &router->routes[i];
+		int bad;
+		if (path_matches(c, path, p, &bad))
+			l->path_found = true;
+		else if (bad >= 0 && (bad_seg < 0 || bad < bad_seg)) {
+			bad_seg = bad;
+			l->bad_param = c->segs[bad].text.ptr;
+		}
+	}
+	if (l->path_found)
+		l->bad_param = NULL;
+}
+
 void http_router_lookup(const struct http_router *router, struct strv method, struct strv path,
                         struct http_route_lookup *lookup_r)
 {
 	struct path_segs p;
 	const struct compiled *best = NULL;
 	uint64_t best_score = 0;
-	int bad_seg = -1;
 
 	memset(lookup_r, 0, offsetof(struct http_route_lookup, params));
-	split_path(path, &p);
-	for (size_t i = 0; i < router->count; i++) {
-		const struct compiled *c = &router->routes[i];
-		int bad;
-		if (!path_matches(c, path, &p, &bad)) {
-			if (bad >= 0 && (bad_seg < 0 || bad < bad_seg)) {
-				bad_seg = bad;
-				lookup_r->bad_param = c->segs[bad].text.ptr;
-			}
-			continue;
-		}
-		lookup_r->path_found = true;
+	/* a literal whole path is the most specific pattern there is: only methods compete */
+	for (const struct compiled *c = *literal_slot(router, path); c != NULL; c = c->same_path) {
 		int ms = method_score(c, method);
 		if (ms > 0 && (best == NULL || score(c, ms) > best_score)) {
 			best = c;
 			best_score = score(c, ms);
 		}
 	}
-	if (lookup_r->path_found)
-		lookup_r->bad_param = NULL;
 	if (best != NULL) {
 		lookup_r->route = best->route;
-		fill_params(best, &p, lookup_r);
+		lookup_r->path_found = true;
+		return;
 	}
+	split_path(path, &p);
+	if (p.count >= 1 && p.count <= HTTP_ROUTER_MAX_SEGMENTS)
+		scan(router, p.count, method, path, &p, &best, &best_score);
+	scan(router, PREFIX_BUCKET, method, path, &p, &best, &best_score);
+	if (best == NULL) {
+		explain_miss(router, path, &p, lookup_r);
+		return;
+	}
+	lookup_r->route = best->route;
+	lookup_r->path_found = true;
+	fill_params(best, &p, lookup_r);
 }
 
 static bool allow_has(const struct buf *allow, struct strv method)

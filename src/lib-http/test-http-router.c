@@ -176,6 +176,34 @@ static void test_precedence(void)
 	http_router_destroy(&r);
 }
 
+/* Many literal paths: the hash table's probing finds every one, and only its own. */
+static void test_many_literals(void)
+{
+	enum { N = 300 };
+	static char patterns[N][16];
+	static struct http_route routes[2 * N + 1];
+	for (size_t i = 0; i < N; i++) {
+		snprintf(patterns[i], sizeof(patterns[i]), "/r/%zu", i);
+		routes[2 * i] = (struct http_route){"GET", patterns[i], h_a, 0, NULL};
+		routes[2 * i + 1] = (struct http_route){"POST", patterns[i], h_b, 0, NULL};
+	}
+	const struct http_route *const t[] = {routes, NULL};
+	const char *error = NULL;
+	struct http_router *r = http_router_create(t, NULL, &error);
+	struct http_route_lookup l;
+	for (size_t i = 0; i < N; i++) {
+		http_router_lookup(r, STRV_LIT("POST"), strv_from_cstr(patterns[i]), &l);
+		test_assert(l.route == &routes[2 * i + 1]);
+		http_router_lookup(r, STRV_LIT("HEAD"), strv_from_cstr(patterns[i]), &l);
+		test_assert(l.route == &routes[2 * i]);
+	}
+	http_router_lookup(r, STRV_LIT("GET"), STRV_LIT("/r/300"), &l);
+	test_assert(l.route == NULL && !l.path_found);
+	http_router_lookup(r, STRV_LIT("PUT"), STRV_LIT("/r/299"), &l);
+	test_assert(l.route == NULL && l.path_found);
+	http_router_destroy(&r);
+}
+
 static void expect_allow(const struct http_router *r, const char *path, const char *allow)
 {
 	char storage[256];
@@ -396,13 +424,10 @@ static void test_on_server(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-	    {"match", test_match},
-	    {"typed_parameters", test_typed_parameters},
-	    {"precedence", test_precedence},
-	    {"allow", test_allow},
-	    {"bad_patterns", test_bad_patterns},
-	    {"on_server", test_on_server},
-	    {NULL, NULL},
+	    {"match", test_match},           {"typed_parameters", test_typed_parameters},
+	    {"precedence", test_precedence}, {"many_literals", test_many_literals},
+	    {"allow", test_allow},           {"bad_patterns", test_bad_patterns},
+	    {"on_server", test_on_server},   {NULL, NULL},
 	};
 	return test_run(cases);
 }
