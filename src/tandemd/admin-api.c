@@ -255,28 +255,28 @@ static void reply_deleted(struct call *c, int ret, const struct prov_error *err)
 
 /* --- servers, filestores, databases --- */
 
-static void servers_list(void *ctx, struct http_request *req)
+static void reply_list(void *ctx, struct http_request *req,
+                       json_t *list(struct provision *prov, struct prov_error *err))
 {
 	struct call c;
 	struct prov_error err = {0};
 	if (begin(ctx, req, &c))
-		reply_result(&c, 200, provision_list_servers(c.prov, &err), &err);
+		reply_result(&c, 200, list(c.prov, &err), &err);
+}
+
+static void servers_list(void *ctx, struct http_request *req)
+{
+	reply_list(ctx, req, provision_list_servers);
 }
 
 static void filestores_list(void *ctx, struct http_request *req)
 {
-	struct call c;
-	struct prov_error err = {0};
-	if (begin(ctx, req, &c))
-		reply_result(&c, 200, provision_list_filestores(c.prov, &err), &err);
+	reply_list(ctx, req, provision_list_filestores);
 }
 
 static void databases_list(void *ctx, struct http_request *req)
 {
-	struct call c;
-	struct prov_error err = {0};
-	if (begin(ctx, req, &c))
-		reply_result(&c, 200, provision_list_databases(c.prov, &err), &err);
+	reply_list(ctx, req, provision_list_databases);
 }
 
 static void server_register(void *ctx, struct http_request *req)

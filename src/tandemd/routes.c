@@ -12,9 +12,15 @@ const struct http_route node_routes[] = {
 
 /* The order does not matter: the router takes the most specific pattern (http-router.h). */
 const struct http_route *const node_route_tables[] = {
-    node_routes,        api_admin_routes,       api_node_routes,
-    api_cluster_routes, api_consistency_routes, api_session_routes,
-    api_folder_routes,  api_file_routes,        NULL,
+    node_routes,            /* /health, /metrics */
+    api_admin_routes,       /* /admin/v1: provisioning (admin-api.c) */
+    api_node_routes,        /* /admin/v1/node, drain */
+    api_cluster_routes,     /* /admin/v1/cluster */
+    api_consistency_routes, /* /admin/v1/consistency */
+    api_session_routes,     /* /api/v1/login, logout, session */
+    api_folder_routes,      /* /api/v1/folders… */
+    api_file_routes,        /* /api/v1/files… */
+    NULL,
 };
 
 /* A path that has a route's shape but not an id where it has {cid:id} or {uid:id}. */
