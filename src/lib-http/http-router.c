@@ -8,7 +8,6 @@
    all routes. */
 #include "http-router.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -66,7 +66,8 @@ static int find(const struct http_router *r, const char *method, const char *pat
 	http_router_lookup(r, strv_from_cstr(method), strv_from_cstr(path), l);
 	if (l->route == NULL)
 		return -1;
-	if (l->route >= api_routes && l->route < api_routes + 12)
+	if (l->route >= api_routes &&
+	    l->route < api_routes + sizeof(api_routes) / sizeof(api_routes[0]))
 		return (int)(l->route - api_routes);
 	return 100 + (int)(l->route - dav_routes);
 }
@@ -202,6 +203,43 @@ static void test_many_literals(void)
 	http_router_lookup(r, STRV_LIT("PUT"), STRV_LIT("/r/299"), &l);
 	test_assert(l.route == NULL && l.path_found);
 	http_router_destroy(&r);
+}
+
+/* Precedence does not depend on table order: the least specific first, then the reverse. */
+static void test_precedence_any_order(void)
+{
+	const struct http_route forward[] = {
+	    {"GET", "/u/{name}/x", h_a, 0, NULL}, {"GET", "/u/{id:id}/x", h_a, 0, NULL},
+	    {"GET", "/u/batch/x", h_a, 0, NULL},  {"GET", "/u/{name}/{more}", h_a, 0, NULL},
+	    {NULL, NULL, NULL, 0, NULL},
+	};
+	struct http_route backward[5];
+	for (size_t i = 0; i < 4; i++)
+		backward[i] = forward[3 - i];
+	backward[4] = forward[4];
+	static const char *const pattern_for[][2] = {
+	    {"/u/x/x", "/u/{name}/x"},
+	    {"/u/7/x", "/u/{id:id}/x"},
+	    {"/u/batch/x", "/u/batch/x"},
+	    {"/u/batch/y", "/u/{name}/{more}"},
+	};
+	const struct http_route *const t1[] = {forward, NULL}, *const t2[] = {backward, NULL};
+	const struct http_route *const *both[] = {t1, t2};
+	for (size_t k = 0; k < 2; k++) {
+		const char *error = NULL;
+		struct http_router *r = http_router_create(both[k], NULL, &error);
+		struct http_route_lookup l;
+		for (size_t i = 0; i < sizeof(pattern_for) / sizeof(pattern_for[0]); i++) {
+			http_router_lookup(r, STRV_LIT("GET"), strv_from_cstr(pattern_for[i][0]),
+			                   &l);
+			test_set_context(pattern_for[i][0]);
+			test_assert(l.route != NULL);
+			if (l.route != NULL)
+				test_assert_str_eq(l.route->pattern, pattern_for[i][1]);
+		}
+		test_set_context(NULL);
+		http_router_destroy(&r);
+	}
 }
 
 static void expect_allow(const struct http_router *r, const char *path, const char *allow)
@@ -424,10 +462,15 @@ static void test_on_server(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-	    {"match", test_match},           {"typed_parameters", test_typed_parameters},
-	    {"precedence", test_precedence}, {"many_literals", test_many_literals},
-	    {"allow", test_allow},           {"bad_patterns", test_bad_patterns},
-	    {"on_server", test_on_server},   {NULL, NULL},
+	    {"match", test_match},
+	    {"typed_parameters", test_typed_parameters},
+	    {"precedence", test_precedence},
+	    {"precedence_any_order", test_precedence_any_order},
+	    {"many_literals", test_many_literals},
+	    {"allow", test_allow},
+	    {"bad_patterns", test_bad_patterns},
+	    {"on_server", test_on_server},
+	    {NULL, NULL}, /* one case a line */
 	};
 	return test_run(cases);
 }
