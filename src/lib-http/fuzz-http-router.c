@@ -17,7 +17,11 @@ static void h(void *ctx, struct http_request *req)
 	(void)req;
 }
 
+/* the least specific of a path first, where it can be */
 static const struct http_route routes[] = {
+    {"GET", "/admin/v1/{what}", h, 0, NULL},
+    {"GET", "/admin/v1/contexts/{cid}/users/{name}", h, 0, NULL},
+    {"GET", "/api/", h, HTTP_ROUTE_PREFIX, NULL},
     {"GET", "/health", h, 0, NULL},
     {"GET", "/admin/v1/contexts", h, 0, NULL},
     {"POST", "/admin/v1/contexts", h, 0, NULL},
@@ -75,13 +79,78 @@ static void check(const struct http_router *r, const char *method, struct strv p
 	}
 }
 
+#define ROUTES (sizeof(routes) / sizeof(routes[0]) - 1)
+
+/* An oracle for precedence, written apart from the router: the kind of pattern segment i
+   (2 literal, 1 {name:id}, 0 {name}). */
+static int kind_of(const char *pattern, unsigned i)
+{
+	const char *seg = pattern + 1;
+	while (i-- > 0)
+		seg = strchr(seg, '/') + 1;
+	if (seg[0] != '{')
+		return 2;
+	return strncmp(strchr(seg, '}') - 3, ":id", 3) == 0 ? 1 : 0;
+}
+
+static unsigned segments(const char *pattern)
+{
+	unsigned n = 1;
+	for (const char *c = pattern + 1; *c != '\0'; c++)
+		n += *c == '/';
+	return n;
+}
+
+/* Whether route a is more specific than b for method (both take the path). */
+static bool beats(const struct http_route *a, const struct http_route *b, const char *method)
+{
+	bool ap = a->flags & HTTP_ROUTE_PREFIX, bp = b->flags & HTTP_ROUTE_PREFIX;
+	if (ap != bp)
+		return bp;
+	if (ap && strlen(a->pattern) != strlen(b->pattern))
+		return strlen(a->pattern) > strlen(b->pattern);
+	for (unsigned i = 0; !ap && i < segments(a->pattern); i++) {
+		int ka = kind_of(a->pattern, i), kb = kind_of(b->pattern, i);
+		if (ka != kb)
+			return ka > kb;
+	}
+	return strcmp(a->method, method) == 0 && strcmp(b->method, method) != 0;
+}
+
+/* The route chosen for method and path is one that takes them on its own, and none of the
+   others that do is more specific. */
+static void check_precedence(struct http_router *const *single, const char *method,
+                             struct strv path, const struct http_route *chosen)
+{
+	bool any = false;
+	for (size_t i = 0; i < ROUTES; i++) {
+		struct http_route_lookup l;
+		http_router_lookup(single[i], strv_from_cstr(method), path, &l);
+		if (l.route == NULL)
+			continue;
+		any = true;
+		if (chosen == NULL || (l.route != chosen && beats(l.route, chosen, method)))
+			__builtin_trap();
+	}
+	if (chosen != NULL && !any)
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct http_router *fixed;
+	static struct http_router *fixed, *single[ROUTES];
+	static struct http_route one[ROUTES][2];
 	const char *error;
 	if (fixed == NULL) {
 		const struct http_route *const tables[] = {routes, NULL};
 		fixed = http_router_create(tables, NULL, &error);
+		for (size_t i = 0; i < ROUTES; i++) {
+			const struct http_route *const t[] = {one[i], NULL};
+			one[i][0] = routes[i];
+			single[i] = http_router_create(t, NULL, &error);
+			if (single[i] == NULL)
+				__builtin_trap();
+		}
 		if (fixed == NULL)
 			__builtin_trap();
 	}
@@ -89,8 +158,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strv input = strv_make((const char *)data, size), pattern, path;
 	if (!strv_split(input, '\n', &pattern, &path))
 		path = input;
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		struct http_route_lookup l;
 		check(fixed, methods[i], path);
+		http_router_lookup(fixed, strv_from_cstr(methods[i]), path, &l);
+		check_precedence(single, methods[i], path, l.route);
+	}
 
 	/* the pattern as a route of its own (it may not compile: that is fine) */
 	if (memchr(pattern.ptr, '\0', pattern.len) != NULL)
