@@ -2,7 +2,9 @@
 /* The request side of the application API (http-server.h): the head, the body and its flow
    control, the request's pool and context. */
 #include <assert.h>
+#include <string.h>
 
+#include "http-router.h"
 #include "http-server-private.h"
 #include "ioloop.h"
 #include "pool.h"
@@ -19,6 +21,7 @@ void http_request_drop_path_params(struct http_request *req)
 		if (path->ptr[i - 1] == ';')
 			path->len = i - 1;
 	}
+	req->router = NULL; /* a route found for the longer path is not this path's */
 }
 
 struct strv http_request_header(const struct http_request *req, const char *name)
@@ -124,4 +127,31 @@ void http_request_set_abort_handler(struct http_request *req, http_abort_fn *fn,
 {
 	req->abort_fn = fn;
 	req->abort_ctx = ctx;
+}
+
+const struct http_route *http_request_route(const struct http_request *req)
+{
+	return req->route;
+}
+
+static const struct http_route_param *find_param(const struct http_request *req, const char *name)
+{
+	for (unsigned i = 0; i < req->param_count; i++) {
+		if (strcmp(req->params[i].name, name) == 0)
+			return &req->params[i];
+	}
+	return NULL;
+}
+
+const char *http_request_param(const struct http_request *req, const char *name)
+{
+	const struct http_route_param *param = find_param(req, name);
+	return param != NULL ? param->value.ptr : NULL;
+}
+
+int64_t http_request_param_id(const struct http_request *req, const char *name)
+{
+	const struct http_route_param *param = find_param(req, name);
+	assert(param != NULL && param->id > 0); /* the route's pattern has no {name:id} */
+	return param->id;
 }

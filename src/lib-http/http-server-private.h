@@ -92,6 +92,12 @@ struct http_request {
 	http_abort_fn *abort_fn;
 	void *abort_ctx;
 	void *app_ctx;
+
+	/* http_router_find()'s answer (http-router.c); router NULL: not looked up yet */
+	const struct http_router *router;
+	const struct http_route *route;
+	const struct http_route_param *params; /* in pool; values NUL-terminated */
+	unsigned param_count;
 };
 
 struct conn {

@@ -13,6 +13,7 @@
 #include "http-parser.h"
 #include "strv.h"
 
+struct http_route;
 struct http_server;
 struct http_request;
 struct http_tls_ctx;
@@ -154,6 +155,13 @@ void http_request_stop_body(struct http_request *req);
 /* An application pointer carried from http_head_fn to http_request_fn (NULL by default). */
 void http_request_set_context(struct http_request *req, void *ctx);
 void *http_request_get_context(const struct http_request *req);
+/* The route http_router_find() (http-router.h) chose for req, or NULL. */
+const struct http_route *http_request_route(const struct http_request *req);
+/* A parameter of that route's pattern ("cid" of "/contexts/{cid:id}"), NUL-terminated in the
+   request's pool, as received (not percent-decoded); NULL when the pattern has none so named. */
+const char *http_request_param(const struct http_request *req, const char *name);
+/* A {name:id} parameter's value (> 0); asserts that the route's pattern has it. */
+int64_t http_request_param_id(const struct http_request *req, const char *name);
 /* The buffered body (no sink set), complete when http_request_fn runs. */
 struct strv http_request_body(const struct http_request *req);
 /* Total body bytes received so far. */

@@ -23,6 +23,7 @@
 #include "http-params.h"
 #include "http-admin-login.h"
 #include "http-json.h"
+#include "http-router.h"
 #include "http-server.h"
 #include "ioloop.h"
 #include "lb-state.h"
@@ -73,7 +74,8 @@ struct manager {
 	struct http_admin_login *login; /* Basic credentials and the failed-login throttle */
 
 	struct http_server *server;
-	uint64_t changes; /* successful changes so far */
+	struct http_router *router; /* over manager_routes */
+	uint64_t changes;           /* successful changes so far */
 
 	/* A peer's state on its way to the manager's thread (manager_apply_shared()). */
 	pthread_mutex_t shared_lock;
@@ -900,84 +902,112 @@ static void form(struct manager *m, struct http_request *req, const char *user)
 	http_response_simple(req, 303, "text/plain; charset=utf-8", "See /manager/\n", 14);
 }
 
-/* ---------------------------------------------------------------- dispatch */
+/* ---------------------------------------------------------------- routes */
 
-static void method_not_allowed(struct http_request *req, const char *allow)
-{
-	http_response_header(req, "Allow", allow);
-	http_response_error(req, 405, "LB-0405", "method not allowed here");
-}
-
-static bool is(struct strv method, const char *name)
-{
-	return strv_eq_cstr(method, name);
-}
-
-static void dispatch(struct manager *m, struct http_request *req, const char *user)
-{
-	const struct http_request_head *head = http_request_head(req);
-	struct strv path = head->path, method = head->method;
-	static const struct strv member_prefix = STRV_LIT("/manager/v1/members/");
-
-	if (strv_eq_cstr(path, "/manager") || strv_eq_cstr(path, "/manager/")) {
-		if (is(method, "GET"))
-			page(m, req, user);
-		else
-			method_not_allowed(req, "GET");
-	} else if (strv_eq_cstr(path, "/")) {
-		/* the admin listener serves only the manager: its root leads to the page */
-		http_response_header(req, "Location", "/manager/");
-		http_response_simple(req, 302, "text/plain; charset=utf-8", "See /manager/\n", 14);
-	} else if (strv_eq_cstr(path, "/manager/form")) {
-		if (is(method, "POST"))
-			form(m, req, user);
-		else
-			method_not_allowed(req, "POST");
-	} else if (strv_eq_cstr(path, "/manager/v1/csrf")) {
-		if (is(method, "GET"))
-			api_csrf(m, req, user);
-		else
-			method_not_allowed(req, "GET");
-	} else if (strv_eq_cstr(path, "/manager/v1/members")) {
-		if (is(method, "GET"))
-			api_members(m, req);
-		else if (!is(method, "POST"))
-			method_not_allowed(req, "GET, POST");
-		else if (csrf_header_ok(m, req, user))
-			api_add(m, req, user);
-	} else if (strv_starts_with(path, member_prefix)) {
-		struct strv rv =
-		    strv_make(path.ptr + member_prefix.len, path.len - member_prefix.len);
-		char route[BALANCER_ROUTE_MAX + 1];
-		if (!balancer_route_valid(rv)) {
-			http_response_error(req, 404, "LB-0404", "no such member");
-			return;
-		}
-		memcpy(route, rv.ptr, rv.len);
-		route[rv.len] = '\0';
-		if (is(method, "GET"))
-			reply_member(m, req, 200, route);
-		else if (!is(method, "PATCH") && !is(method, "DELETE"))
-			method_not_allowed(req, "GET, PATCH, DELETE");
-		else if (!csrf_header_ok(m, req, user))
-			return;
-		else if (is(method, "PATCH"))
-			api_patch(m, req, user, route);
-		else
-			api_delete(m, req, user, route);
-	} else {
-		http_response_error(
-		    req, 404, "LB-0404",
-		    "no such manager resource (see /manager/ and /manager/v1/members)");
-	}
-}
-
-static void on_request(struct http_request *req, void *ctx)
+/* The user on_head authenticated. */
+static const char *caller(struct http_request *req)
 {
 	const char *user = http_request_get_context(req);
 	assert(user != NULL); /* on_head answered everything else */
+	return user;
+}
+
+/* the admin listener serves only the manager: its root leads to the page */
+static void route_root(void *ctx, struct http_request *req)
+{
+	(void)ctx;
+	http_response_header(req, "Location", "/manager/");
+	http_response_simple(req, 302, "text/plain; charset=utf-8", "See /manager/\n", 14);
+}
+
+static void route_page(void *ctx, struct http_request *req)
+{
+	page(ctx, req, caller(req));
+}
+
+static void route_form(void *ctx, struct http_request *req)
+{
+	form(ctx, req, caller(req));
+}
+
+static void route_csrf(void *ctx, struct http_request *req)
+{
+	api_csrf(ctx, req, caller(req));
+}
+
+static void route_members(void *ctx, struct http_request *req)
+{
+	api_members(ctx, req);
+}
+
+static void route_member_add(void *ctx, struct http_request *req)
+{
+	if (csrf_header_ok(ctx, req, caller(req)))
+		api_add(ctx, req, caller(req));
+}
+
+/* {route} of /manager/v1/members/{route}; NULL after answering 404. */
+static const char *member_route(struct http_request *req)
+{
+	const char *route = http_request_param(req, "route");
+	if (!balancer_route_valid(strv_from_cstr(route))) {
+		http_response_error(req, 404, "LB-0404", "no such member");
+		return NULL;
+	}
+	return route;
+}
+
+static void route_member(void *ctx, struct http_request *req)
+{
+	const char *route = member_route(req);
+	if (route != NULL)
+		reply_member(ctx, req, 200, route);
+}
+
+static void route_member_patch(void *ctx, struct http_request *req)
+{
+	const char *route = member_route(req);
+	if (route != NULL && csrf_header_ok(ctx, req, caller(req)))
+		api_patch(ctx, req, caller(req), route);
+}
+
+static void route_member_delete(void *ctx, struct http_request *req)
+{
+	const char *route = member_route(req);
+	if (route != NULL && csrf_header_ok(ctx, req, caller(req)))
+		api_delete(ctx, req, caller(req), route);
+}
+
+/* Handlers take the manager as ctx; on_head has authenticated the caller. */
+static const struct http_route manager_routes[] = {
+    {"GET", "/", route_root, 0, NULL},
+    {"GET", "/manager", route_page, 0, NULL},
+    {"GET", "/manager/", route_page, 0, NULL},
+    {"POST", "/manager/form", route_form, 0, NULL},
+    {"GET", "/manager/v1/csrf", route_csrf, 0, NULL},
+    {"GET", "/manager/v1/members", route_members, 0, NULL},
+    {"POST", "/manager/v1/members", route_member_add, 0, NULL},
+    {"GET", "/manager/v1/members/{route}", route_member, 0, NULL},
+    {"PATCH", "/manager/v1/members/{route}", route_member_patch, 0, NULL},
+    {"DELETE", "/manager/v1/members/{route}", route_member_delete, 0, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+static const struct http_route *const manager_route_tables[] = {manager_routes, NULL};
+
+static const struct http_router_settings manager_router_settings = {
+    .code_prefix = "LB",
+    .not_found = "no such manager resource (see /manager/ and /manager/v1/members)",
+    .not_allowed = "method not allowed here",
+};
+
+static void on_request(struct http_request *req, void *ctx)
+{
+	struct manager *m = ctx;
 	log_set_request_id(http_request_id(req));
-	dispatch(ctx, req, user);
+	const struct http_route *route = http_router_match(m->router, req);
+	if (route != NULL)
+		route->handler(m, req);
 	log_set_request_id(NULL);
 }
 
@@ -1083,12 +1113,15 @@ int manager_start(struct manager *m, const char *listen, const char **error_r)
 	hs.on_thread_start = on_thread_start;
 	hs.on_thread_stop = on_thread_stop;
 	hs.ctx = m;
+	m->router = http_router_create(manager_route_tables, &manager_router_settings, &error);
+	assert(m->router != NULL); /* the table is ours: only a bad pattern fails */
 	m->server = http_server_create(&hs);
 	if (http_server_listen(m->server, listen, &error) < 0 ||
 	    http_server_start(m->server, &error) < 0) {
 		snprintf(error_msg, sizeof(error_msg), "manager listener %s: %s", listen, error);
 		*error_r = error_msg;
 		http_server_destroy(&m->server);
+		http_router_destroy(&m->router);
 		return -1;
 	}
 	log_info("manager", "balancer manager on http://%s/manager/ (state file %s)",
@@ -1110,4 +1143,5 @@ void manager_stop(struct manager *m)
 	if (cut > 0)
 		log_warn("manager", "%u manager connection(s) cut at shutdown", cut);
 	http_server_destroy(&m->server);
+	http_router_destroy(&m->router);
 }

@@ -358,8 +358,33 @@ static void members_list(void)
 	    req(&fx, "GET", "/manager/v1/members/OX-7", NULL, NULL, body, sizeof(body)), 404);
 	test_assert(has_code(body, "LB-0404"));
 	test_assert_int_eq(req(&fx, "GET", "/manager/v1/members/a%20b", NULL, NULL, NULL, 0), 404);
-	test_assert_int_eq(req(&fx, "GET", "/manager/v2/x", NULL, NULL, NULL, 0), 404);
+	test_assert_int_eq(req(&fx, "GET", "/manager/v2/x", NULL, NULL, body, sizeof(body)), 404);
+	test_assert(has_code(body, "LB-0404") && strstr(body, "no such manager resource") != NULL);
+	test_assert_int_eq(
+	    req(&fx, "GET", "/manager/v1/members/OX-1/x", NULL, NULL, body, sizeof(body)), 404);
+	test_assert(has_code(body, "LB-0404"));
 	test_assert_int_eq(req(&fx, "PUT", "/manager/v1/members", NULL, "{}", NULL, 0), 405);
+	/* the router answers 405 with every method the path takes */
+	static const struct {
+		const char *method, *path, *allow;
+	} wrong[] = {
+	    {"PUT", "/manager/v1/members", "GET, HEAD, POST"},
+	    {"POST", "/manager/v1/members/OX-1", "GET, HEAD, PATCH, DELETE"},
+	    {"DELETE", "/manager/", "GET, HEAD"},
+	    {"GET", "/manager/form", "POST"},
+	    {"POST", "/", "GET, HEAD"},
+	};
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		struct call c = {wrong[i].method, wrong[i].path, USER, PASSWORD, NULL, NULL, NULL};
+		struct http_client_response resp;
+		test_set_context(wrong[i].path);
+		test_assert_int_eq(send_call(&fx, &c, &resp), 405);
+		test_assert(
+		    strv_eq_cstr(http_client_response_header(&resp, "Allow"), wrong[i].allow));
+		test_assert(has_code(resp.body.data, "LB-0405"));
+		http_client_response_free(&resp);
+	}
+	test_set_context(NULL);
 	teardown(&fx);
 }
 

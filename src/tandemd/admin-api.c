@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* /admin/v1/…: the provisioning API (docs/admin-api.md) over lib-provision, on a worker. */
+/* /admin/v1/…: the provisioning API (docs/admin-api.md) over lib-provision, on a worker: its
+   route table, and who may make each call. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -15,17 +16,14 @@
 #include "provision.h"
 #include "routes.h"
 
-#define MAX_SEGMENTS 6
-#define MAX_BATCH    1000
+#define MAX_BATCH 1000
 
 struct call {
 	struct node *node;
 	struct http_request *req;
 	struct provision *prov;
-	struct strv method;
-	char *seg[MAX_SEGMENTS]; /* path after /admin/v1/, split at '/' */
-	size_t nseg;
-	json_t *body;
+	int64_t cid;  /* {cid} of the path, 0 without */
+	json_t *body; /* NULL for a GET or DELETE without a body; the request's pool frees it */
 };
 
 static void reply_error(struct http_request *req, int status, const char *message)
@@ -166,139 +164,280 @@ static bool get_user(struct call *c, json_t *obj, struct prov_user *u)
 	       get_string(c, obj, "password_hash", false, &u->password_hash);
 }
 
-static bool parse_id(const char *s, int64_t *id_r)
+/* --- every call: the configdb, the body, then who may make it --- */
+
+static void body_free(void *ctx)
 {
-	uint64_t v;
-	if (strv_to_u64(strv_from_cstr(s), &v) < 0 || v == 0 || v > INT64_MAX)
-		return false;
-	*id_r = (int64_t)v;
+	json_decref(ctx);
+}
+
+static bool parse_body(struct call *c)
+{
+	struct strv body = http_request_body(c->req);
+	struct strv method = http_request_head(c->req)->method;
+	if (body.len > 0) {
+		json_error_t jerr;
+		c->body = json_loadb(body.ptr, body.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (c->body == NULL || !json_is_object(c->body)) {
+			char msg[240];
+			snprintf(msg, sizeof(msg), "request body is not a JSON object: %s",
+			         c->body == NULL ? jerr.text : "wrong type");
+			json_decref(c->body);
+			c->body = NULL;
+			reply_error(c->req, 400, msg);
+			return false;
+		}
+	} else if (strv_eq_cstr(method, "POST") || strv_eq_cstr(method, "PATCH")) {
+		c->body = json_object();
+	}
+	if (c->body != NULL)
+		pool_add_cleanup(http_request_pool(c->req), body_free, c->body);
 	return true;
 }
 
-/* --- handlers --- */
-
-static bool is(struct call *c, const char *method)
+/* A context admin may manage the users of their own context (the routes marked
+   ROUTE_CONTEXT_ADMIN); all else is the master's. The context in the path also recognises
+   its admin on the master's calls there, to answer 403 rather than call right credentials
+   wrong. */
+static bool authorise(struct call *c)
 {
-	return strv_eq_cstr(c->method, method);
+	bool users = (http_request_route(c->req)->flags & ROUTE_CONTEXT_ADMIN) != 0;
+	char needs[200];
+	if (users)
+		snprintf(needs, sizeof(needs),
+		         "this call needs the master admin or the admin of context %lld",
+		         (long long)c->cid);
+	else
+		snprintf(needs, sizeof(needs),
+		         "this call needs the master admin (a context admin may only manage the "
+		         "users of their context: /admin/v1/contexts/{cid}/users…)");
+	enum admin_identity who =
+	    admin_auth_check(c->node->admin_auth, c->prov, c->req, c->cid, needs);
+	if (who == ADMIN_NONE)
+		return false;
+	if (who == ADMIN_CONTEXT && !users) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+		         "the admin of context %lld may only manage its users "
+		         "(/admin/v1/contexts/%lld/users…); this call needs the master admin",
+		         (long long)c->cid, (long long)c->cid);
+		reply_error(c->req, 403, msg);
+		return false;
+	}
+	return true;
 }
 
-static void registrations(struct call *c)
+/* false after answering req */
+static bool begin(void *ctx, struct http_request *req, struct call *c)
 {
+	struct prov_error err;
+	memset(c, 0, sizeof(*c));
+	c->node = ctx;
+	c->req = req;
+	c->prov = node_provision(c->node, &err);
+	if (c->prov == NULL) {
+		reply_error(req, 503, err.message);
+		return false;
+	}
+	if (http_request_param(req, "cid") != NULL)
+		c->cid = http_request_param_id(req, "cid");
+	return parse_body(c) && authorise(c);
+}
+
+static void reply_deleted(struct call *c, int ret, const struct prov_error *err)
+{
+	if (ret < 0) {
+		reply_result(c, 0, NULL, err);
+		return;
+	}
+	http_response_status(c->req, 204);
+	http_response_send(c->req);
+}
+
+/* --- servers, filestores, databases --- */
+
+static void reply_list(void *ctx, struct http_request *req,
+                       json_t *list(struct provision *prov, struct prov_error *err))
+{
+	struct call c;
 	struct prov_error err = {0};
-	const char *what = c->seg[0];
-	if (is(c, "GET")) {
-		json_t *v = strcmp(what, "servers") == 0 ? provision_list_servers(c->prov, &err)
-		            : strcmp(what, "filestores") == 0
-		                ? provision_list_filestores(c->prov, &err)
-		                : provision_list_databases(c->prov, &err);
-		reply_result(c, 200, v, &err);
-		return;
-	}
-	if (!is(c, "POST")) {
-		reply_error(c->req, 405, "use GET or POST");
-		return;
-	}
-	json_t *b = c->body;
-	json_t *v;
-	if (strcmp(what, "servers") == 0) {
-		const char *name;
-		if (!get_string(c, b, "name", true, &name))
-			return;
-		v = provision_register_server(c->prov, name, &err);
-	} else if (strcmp(what, "filestores") == 0) {
-		const char *uri;
-		int64_t size, maxctx;
-		if (!get_string(c, b, "uri", true, &uri) ||
-		    !get_int(c, b, "size_mb", false, 1000, &size) ||
-		    !get_int(c, b, "max_contexts", false, 5000, &maxctx))
-			return;
-		v = provision_register_filestore(c->prov, uri, size, maxctx, &err);
-	} else {
-		const char *name, *url;
-		int64_t master, units;
-		json_t *primary = json_object_get(b, "primary");
-		if (!get_string(c, b, "name", true, &name) ||
-		    !get_string(c, b, "url", true, &url) ||
-		    !get_int(c, b, "master_id", false, -1, &master) ||
-		    !get_int(c, b, "max_units", false, 1000, &units))
-			return;
-		if (!json_is_boolean(primary)) {
-			reply_error(c->req, 400, "field \"primary\" must be true or false");
-			return;
-		}
-		v = provision_register_database(c->prov, name, url, json_is_true(primary), master,
-		                                units, &err);
-	}
-	reply_result(c, 201, v, &err);
+	if (begin(ctx, req, &c))
+		reply_result(&c, 200, list(c.prov, &err), &err);
 }
 
-static void create_context(struct call *c)
+static void servers_list(void *ctx, struct http_request *req)
 {
+	reply_list(ctx, req, provision_list_servers);
+}
+
+static void filestores_list(void *ctx, struct http_request *req)
+{
+	reply_list(ctx, req, provision_list_filestores);
+}
+
+static void databases_list(void *ctx, struct http_request *req)
+{
+	reply_list(ctx, req, provision_list_databases);
+}
+
+static void server_register(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	const char *name;
+	if (!begin(ctx, req, &c) || !get_string(&c, c.body, "name", true, &name))
+		return;
+	reply_result(&c, 201, provision_register_server(c.prov, name, &err), &err);
+}
+
+static void filestore_register(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	const char *uri;
+	int64_t size, maxctx;
+	if (!begin(ctx, req, &c) || !get_string(&c, c.body, "uri", true, &uri) ||
+	    !get_int(&c, c.body, "size_mb", false, 1000, &size) ||
+	    !get_int(&c, c.body, "max_contexts", false, 5000, &maxctx))
+		return;
+	reply_result(&c, 201, provision_register_filestore(c.prov, uri, size, maxctx, &err), &err);
+}
+
+static void database_register(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	const char *name, *url;
+	int64_t master, units;
+	if (!begin(ctx, req, &c))
+		return;
+	json_t *b = c.body;
+	json_t *primary = json_object_get(b, "primary");
+	if (!get_string(&c, b, "name", true, &name) || !get_string(&c, b, "url", true, &url) ||
+	    !get_int(&c, b, "master_id", false, -1, &master) ||
+	    !get_int(&c, b, "max_units", false, 1000, &units))
+		return;
+	if (!json_is_boolean(primary)) {
+		reply_error(req, 400, "field \"primary\" must be true or false");
+		return;
+	}
+	reply_result(&c, 201,
+	             provision_register_database(c.prov, name, url, json_is_true(primary), master,
+	                                         units, &err),
+	             &err);
+}
+
+/* --- contexts --- */
+
+static void contexts_list(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	const char *search = NULL;
+	if (!begin(ctx, req, &c))
+		return;
+	struct strv q = http_request_head(req)->query;
+	if (strv_starts_with(q, STRV_LIT("search=")))
+		search = pool_strndup(http_request_pool(req), q.ptr + 7, q.len - 7);
+	reply_result(&c, 200, provision_list_contexts(c.prov, search, &err), &err);
+}
+
+static void context_create(void *ctx, struct http_request *req)
+{
+	struct call c;
 	struct prov_error err = {0};
 	struct prov_context spec = {0};
-	json_t *b = c->body;
 	const char **maps;
-	if (!get_int(c, b, "id", true, 0, &spec.cid) ||
-	    !get_string(c, b, "name", false, &spec.name) ||
-	    !get_int(c, b, "quota_mb", true, 0, &spec.quota_mb) ||
-	    !get_string_list(c, b, "mappings", &maps, &spec.mapping_count))
+	if (!begin(ctx, req, &c))
+		return;
+	json_t *b = c.body;
+	if (!get_int(&c, b, "id", true, 0, &spec.cid) ||
+	    !get_string(&c, b, "name", false, &spec.name) ||
+	    !get_int(&c, b, "quota_mb", true, 0, &spec.quota_mb) ||
+	    !get_string_list(&c, b, "mappings", &maps, &spec.mapping_count))
 		return;
 	spec.mappings = maps;
 	json_t *admin = json_object_get(b, "admin");
 	if (admin == NULL) {
-		reply_error(c->req, 400, "field \"admin\" is required");
+		reply_error(req, 400, "field \"admin\" is required");
 		return;
 	}
-	if (!get_user(c, admin, &spec.admin))
+	if (!get_user(&c, admin, &spec.admin))
 		return;
-	reply_result(c, 201, provision_create_context(c->prov, &spec, &err), &err);
+	reply_result(&c, 201, provision_create_context(c.prov, &spec, &err), &err);
 }
 
-static void context_call(struct call *c, int64_t cid)
+static void context_get(void *ctx, struct http_request *req)
 {
+	struct call c;
 	struct prov_error err = {0};
-	if (c->nseg == 2 && is(c, "GET")) {
-		reply_result(c, 200, provision_get_context(c->prov, cid, &err), &err);
-	} else if (c->nseg == 2 && is(c, "PATCH")) {
-		const char *name;
-		int64_t quota;
-		const char **maps;
-		size_t nmaps;
-		json_t *b = c->body;
-		if (!get_string(c, b, "name", false, &name) ||
-		    !get_int(c, b, "quota_mb", false, -1, &quota) ||
-		    !get_string_list(c, b, "mappings", &maps, &nmaps))
-			return;
-		/* absent or null: unchanged (-1); a negative number is no quota */
-		if (json_is_integer(json_object_get(b, "quota_mb")) && quota < 0) {
-			reply_error(c->req, 400, PROV_QUOTA_RANGE);
-			return;
-		}
-		reply_result(c, 200,
-		             provision_change_context(c->prov, cid, name, quota, maps, nmaps, &err),
-		             &err);
-	} else if (c->nseg == 2 && is(c, "DELETE")) {
-		if (provision_delete_context(c->prov, cid, &err) < 0) {
-			reply_result(c, 0, NULL, &err);
-			return;
-		}
-		http_response_status(c->req, 204);
-		http_response_send(c->req);
-	} else if (c->nseg == 3 && is(c, "POST") &&
-	           (strcmp(c->seg[2], "disable") == 0 || strcmp(c->seg[2], "enable") == 0)) {
-		const char *reason = NULL;
-		bool enable = strcmp(c->seg[2], "enable") == 0;
-		if (!enable && c->body != NULL && !get_string(c, c->body, "reason", false, &reason))
-			return;
-		reply_result(c, 200,
-		             provision_set_context_enabled(c->prov, cid, enable, reason, &err),
-		             &err);
-	} else {
-		reply_error(c->req, 404, "no such admin call");
-	}
+	if (begin(ctx, req, &c))
+		reply_result(&c, 200, provision_get_context(c.prov, c.cid, &err), &err);
 }
 
-static void create_users(struct call *c, int64_t cid, bool batch)
+static void context_change(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	const char *name;
+	int64_t quota;
+	const char **maps;
+	size_t nmaps;
+	if (!begin(ctx, req, &c))
+		return;
+	json_t *b = c.body;
+	if (!get_string(&c, b, "name", false, &name) ||
+	    !get_int(&c, b, "quota_mb", false, -1, &quota) ||
+	    !get_string_list(&c, b, "mappings", &maps, &nmaps))
+		return;
+	/* absent or null: unchanged (-1); a negative number is no quota */
+	if (json_is_integer(json_object_get(b, "quota_mb")) && quota < 0) {
+		reply_error(req, 400, PROV_QUOTA_RANGE);
+		return;
+	}
+	reply_result(&c, 200,
+	             provision_change_context(c.prov, c.cid, name, quota, maps, nmaps, &err), &err);
+}
+
+static void context_delete(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_deleted(&c, provision_delete_context(c.prov, c.cid, &err), &err);
+}
+
+static void context_enable(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_result(&c, 200,
+		             provision_set_context_enabled(c.prov, c.cid, true, NULL, &err), &err);
+}
+
+static void context_disable(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	const char *reason = NULL;
+	if (!begin(ctx, req, &c) || !get_string(&c, c.body, "reason", false, &reason))
+		return;
+	reply_result(&c, 200, provision_set_context_enabled(c.prov, c.cid, false, reason, &err),
+	             &err);
+}
+
+/* --- users (the context's admin may make these calls too) --- */
+
+static void users_list(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_result(&c, 200, provision_list_users(c.prov, c.cid, &err), &err);
+}
+
+static void create_users(struct call *c, bool batch)
 {
 	struct prov_error err = {0};
 	json_t *list = batch ? json_object_get(c->body, "users") : NULL;
@@ -313,165 +452,97 @@ static void create_users(struct call *c, int64_t cid, bool batch)
 		if (!get_user(c, batch ? json_array_get(list, i) : c->body, &users[i]))
 			return;
 	}
-	reply_result(c, 201, provision_create_users(c->prov, cid, users, n, &err), &err);
+	reply_result(c, 201, provision_create_users(c->prov, c->cid, users, n, &err), &err);
 }
 
-static void user_call(struct call *c, int64_t cid, int64_t uid)
+static void user_create(void *ctx, struct http_request *req)
 {
+	struct call c;
+	if (begin(ctx, req, &c))
+		create_users(&c, false);
+}
+
+static void users_create_batch(void *ctx, struct http_request *req)
+{
+	struct call c;
+	if (begin(ctx, req, &c))
+		create_users(&c, true);
+}
+
+static void user_get(void *ctx, struct http_request *req)
+{
+	struct call c;
 	struct prov_error err = {0};
-	if (is(c, "GET")) {
-		reply_result(c, 200, provision_get_user(c->prov, cid, uid, &err), &err);
-	} else if (is(c, "DELETE")) {
-		if (provision_delete_user(c->prov, cid, uid, &err) < 0) {
-			reply_result(c, 0, NULL, &err);
-			return;
-		}
-		http_response_status(c->req, 204);
-		http_response_send(c->req);
-	} else if (is(c, "PATCH")) {
-		struct prov_user_change ch = {.enabled = -1};
-		json_t *b = c->body;
-		json_t *enabled = json_object_get(b, "enabled");
-		if (!get_string(c, b, "display_name", false, &ch.display_name) ||
-		    !get_string(c, b, "given_name", false, &ch.given_name) ||
-		    !get_string(c, b, "sur_name", false, &ch.sur_name) ||
-		    !get_string(c, b, "email", false, &ch.email) ||
-		    !get_string(c, b, "password", false, &ch.password) ||
-		    !get_string(c, b, "disabled_reason", false, &ch.disabled_reason))
-			return;
-		if (enabled != NULL) {
-			if (!json_is_boolean(enabled)) {
-				reply_error(c->req, 400, "field \"enabled\" must be true or false");
-				return;
-			}
-			ch.enabled = json_is_true(enabled) ? 1 : 0;
-		}
-		reply_result(c, 200, provision_change_user(c->prov, cid, uid, &ch, &err), &err);
-	} else {
-		reply_error(c->req, 405, "use GET, PATCH or DELETE");
-	}
+	if (begin(ctx, req, &c))
+		reply_result(
+		    &c, 200,
+		    provision_get_user(c.prov, c.cid, http_request_param_id(req, "uid"), &err),
+		    &err);
 }
 
-static void dispatch(struct call *c)
+static void user_delete(void *ctx, struct http_request *req)
 {
-	int64_t cid = 0, uid = 0;
-	bool users =
-	    c->nseg >= 3 && strcmp(c->seg[0], "contexts") == 0 && strcmp(c->seg[2], "users") == 0;
-	if (c->nseg >= 2 && strcmp(c->seg[0], "contexts") == 0 && !parse_id(c->seg[1], &cid)) {
-		reply_error(c->req, 404, "context ids are positive integers");
-		return;
-	}
-	/* A context admin may manage the users of their own context; all else is the master's.
-	   The context in the path also recognises its admin on the master's calls there, to
-	   answer 403 rather than call right credentials wrong. */
-	char needs[200];
-	if (users)
-		snprintf(needs, sizeof(needs),
-		         "this call needs the master admin or the admin of context %lld",
-		         (long long)cid);
-	else
-		snprintf(needs, sizeof(needs),
-		         "this call needs the master admin (a context admin may only manage the "
-		         "users of their context: /admin/v1/contexts/{cid}/users…)");
-	enum admin_identity who =
-	    admin_auth_check(c->node->admin_auth, c->prov, c->req, cid, needs);
-	if (who == ADMIN_NONE)
-		return;
-	if (who == ADMIN_CONTEXT && !users) {
-		char msg[200];
-		snprintf(msg, sizeof(msg),
-		         "the admin of context %lld may only manage its users "
-		         "(/admin/v1/contexts/%lld/users…); this call needs the master admin",
-		         (long long)cid, (long long)cid);
-		reply_error(c->req, 403, msg);
-		return;
-	}
-
-	if (c->nseg == 1 &&
-	    (strcmp(c->seg[0], "servers") == 0 || strcmp(c->seg[0], "filestores") == 0 ||
-	     strcmp(c->seg[0], "databases") == 0)) {
-		registrations(c);
-	} else if (c->nseg == 1 && strcmp(c->seg[0], "contexts") == 0) {
-		if (is(c, "GET")) {
-			struct prov_error err = {0};
-			const char *search = NULL;
-			struct strv q = http_request_head(c->req)->query;
-			if (strv_starts_with(q, STRV_LIT("search=")))
-				search =
-				    pool_strndup(http_request_pool(c->req), q.ptr + 7, q.len - 7);
-			reply_result(c, 200, provision_list_contexts(c->prov, search, &err), &err);
-		} else if (is(c, "POST")) {
-			create_context(c);
-		} else {
-			reply_error(c->req, 405, "use GET or POST");
-		}
-	} else if (users && c->nseg == 3) {
-		if (is(c, "GET")) {
-			struct prov_error err = {0};
-			reply_result(c, 200, provision_list_users(c->prov, cid, &err), &err);
-		} else if (is(c, "POST")) {
-			create_users(c, cid, false);
-		} else {
-			reply_error(c->req, 405, "use GET or POST");
-		}
-	} else if (users && c->nseg == 4 && strcmp(c->seg[3], "batch") == 0 && is(c, "POST")) {
-		create_users(c, cid, true);
-	} else if (users && c->nseg == 4) {
-		if (!parse_id(c->seg[3], &uid)) {
-			reply_error(c->req, 404, "user ids are positive integers");
-			return;
-		}
-		user_call(c, cid, uid);
-	} else if (c->nseg >= 2 && strcmp(c->seg[0], "contexts") == 0) {
-		context_call(c, cid);
-	} else {
-		reply_error(c->req, 404, "no such admin call");
-	}
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_deleted(
+		    &c,
+		    provision_delete_user(c.prov, c.cid, http_request_param_id(req, "uid"), &err),
+		    &err);
 }
 
-void api_admin(struct node *node, struct http_request *req)
+static void user_change(void *ctx, struct http_request *req)
 {
-	const struct http_request_head *head = http_request_head(req);
-	struct pool *pool = http_request_pool(req);
-	struct call c = {.node = node, .req = req, .method = head->method};
-	struct prov_error err;
-
-	c.prov = node_provision(node, &err);
-	if (c.prov == NULL) {
-		reply_error(req, 503, err.message);
+	struct call c;
+	struct prov_error err = {0};
+	struct prov_user_change ch = {.enabled = -1};
+	if (!begin(ctx, req, &c))
 		return;
-	}
-	struct strv rest = strv_make(head->path.ptr + 10, head->path.len - 10); /* "/admin/v1/" */
-	while (rest.len > 0) {
-		struct strv part;
-		strv_split(rest, '/', &part, &rest);
-		if (part.len == 0)
-			continue;
-		if (c.nseg == MAX_SEGMENTS) {
-			reply_error(req, 404, "no such admin call");
+	json_t *b = c.body;
+	json_t *enabled = json_object_get(b, "enabled");
+	if (!get_string(&c, b, "display_name", false, &ch.display_name) ||
+	    !get_string(&c, b, "given_name", false, &ch.given_name) ||
+	    !get_string(&c, b, "sur_name", false, &ch.sur_name) ||
+	    !get_string(&c, b, "email", false, &ch.email) ||
+	    !get_string(&c, b, "password", false, &ch.password) ||
+	    !get_string(&c, b, "disabled_reason", false, &ch.disabled_reason))
+		return;
+	if (enabled != NULL) {
+		if (!json_is_boolean(enabled)) {
+			reply_error(req, 400, "field \"enabled\" must be true or false");
 			return;
 		}
-		c.seg[c.nseg++] = pool_strndup(pool, part.ptr, part.len);
+		ch.enabled = json_is_true(enabled) ? 1 : 0;
 	}
-	if (c.nseg == 0) {
-		reply_error(req, 404, "no such admin call");
-		return;
-	}
-	struct strv body = http_request_body(req);
-	if (body.len > 0) {
-		json_error_t jerr;
-		c.body = json_loadb(body.ptr, body.len, JSON_REJECT_DUPLICATES, &jerr);
-		if (c.body == NULL || !json_is_object(c.body)) {
-			char msg[240];
-			snprintf(msg, sizeof(msg), "request body is not a JSON object: %s",
-			         c.body == NULL ? jerr.text : "wrong type");
-			json_decref(c.body);
-			reply_error(req, 400, msg);
-			return;
-		}
-	} else if (strv_eq_cstr(c.method, "POST") || strv_eq_cstr(c.method, "PATCH")) {
-		c.body = json_object();
-	}
-	dispatch(&c);
-	json_decref(c.body);
+	reply_result(
+	    &c, 200,
+	    provision_change_user(c.prov, c.cid, http_request_param_id(req, "uid"), &ch, &err),
+	    &err);
 }
+
+/* The calls of docs/admin-api.md; /admin/v1/node, drain, cluster and consistency are in
+   api-node.c, api-cluster.c and api-consistency.c. */
+const struct http_route api_admin_routes[] = {
+    {"GET", "/admin/v1/servers", servers_list, 0, NULL},
+    {"POST", "/admin/v1/servers", server_register, 0, NULL},
+    {"GET", "/admin/v1/filestores", filestores_list, 0, NULL},
+    {"POST", "/admin/v1/filestores", filestore_register, 0, NULL},
+    {"GET", "/admin/v1/databases", databases_list, 0, NULL},
+    {"POST", "/admin/v1/databases", database_register, 0, NULL},
+    {"GET", "/admin/v1/contexts", contexts_list, 0, NULL},
+    {"POST", "/admin/v1/contexts", context_create, 0, NULL},
+    {"GET", "/admin/v1/contexts/{cid:id}", context_get, 0, NULL},
+    {"PATCH", "/admin/v1/contexts/{cid:id}", context_change, 0, NULL},
+    {"DELETE", "/admin/v1/contexts/{cid:id}", context_delete, 0, NULL},
+    {"POST", "/admin/v1/contexts/{cid:id}/enable", context_enable, 0, NULL},
+    {"POST", "/admin/v1/contexts/{cid:id}/disable", context_disable, 0, NULL},
+    {"GET", "/admin/v1/contexts/{cid:id}/users", users_list, ROUTE_CONTEXT_ADMIN, NULL},
+    {"POST", "/admin/v1/contexts/{cid:id}/users", user_create, ROUTE_CONTEXT_ADMIN, NULL},
+    {"POST", "/admin/v1/contexts/{cid:id}/users/batch", users_create_batch, ROUTE_CONTEXT_ADMIN,
+     NULL},
+    {"GET", "/admin/v1/contexts/{cid:id}/users/{uid:id}", user_get, ROUTE_CONTEXT_ADMIN, NULL},
+    {"PATCH", "/admin/v1/contexts/{cid:id}/users/{uid:id}", user_change, ROUTE_CONTEXT_ADMIN, NULL},
+    {"DELETE", "/admin/v1/contexts/{cid:id}/users/{uid:id}", user_delete, ROUTE_CONTEXT_ADMIN,
+     NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};

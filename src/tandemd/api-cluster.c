@@ -195,8 +195,9 @@ static void unavailable(struct http_request *req, const char *what, const char *
 	http_response_error(req, 503, "CLU-0503", msg);
 }
 
-static void cluster_get(struct node *node, struct http_request *req)
+static void cluster_get(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	if (!api_master_only(node, req, "sees the cluster"))
 		return;
 	uint64_t now = clock_wall_ms();
@@ -269,7 +270,7 @@ static void cluster_get(struct node *node, struct http_request *req)
 	api_reply_json(req, 200, v);
 }
 
-const struct route api_cluster_routes[] = {
+const struct http_route api_cluster_routes[] = {
     {"GET", "/admin/v1/cluster", cluster_get, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -11,8 +11,9 @@
 #include "routes.h"
 #include "storage.h"
 
-static void consistency(struct node *node, struct http_request *req)
+static void consistency(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct storage_error err = {0};
 	uint64_t cid;
 	json_t *report;
@@ -68,7 +69,7 @@ static void consistency(struct node *node, struct http_request *req)
 	api_reply_json(req, 200, report);
 }
 
-const struct route api_consistency_routes[] = {
+const struct http_route api_consistency_routes[] = {
     {"GET", "/admin/v1/consistency", consistency, 0, NULL},
     {"POST", "/admin/v1/consistency", consistency, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},

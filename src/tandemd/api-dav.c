@@ -9,8 +9,9 @@
 #include "http-server.h"
 #include "routes.h"
 
-static void dav(struct node *node, struct http_request *req)
+static void dav(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct api_user user;
 	if (!dav_auth_check(node, req, &user))
 		return;
@@ -23,9 +24,9 @@ static void dav(struct node *node, struct http_request *req)
 	api_error(req, 501, "DAV-0501", "WebDAV methods are not served by this version yet");
 }
 
-static void well_known(struct node *node, struct http_request *req)
+static void well_known(void *ctx, struct http_request *req)
 {
-	(void)node;
+	(void)ctx;
 	http_response_status(req, 301);
 	http_response_header(req, "Location", "/dav/");
 	http_response_send(req);
@@ -34,10 +35,10 @@ static void well_known(struct node *node, struct http_request *req)
 /* Every method a DAV client sends goes to dav(); the router answers the rest with 405. */
 #define DAV_ROUTE(m)                                                                               \
 	{                                                                                          \
-		m, "/dav/", dav, ROUTE_PREFIX, NULL                                                \
+		m, "/dav/", dav, HTTP_ROUTE_PREFIX, NULL                                           \
 	}
 
-const struct route api_dav_routes[] = {
+const struct http_route api_dav_routes[] = {
     {"GET", "/.well-known/caldav", well_known, ROUTE_INLINE, NULL},
     {"PROPFIND", "/.well-known/caldav", well_known, ROUTE_INLINE, NULL},
     {"GET", "/.well-known/carddav", well_known, ROUTE_INLINE, NULL},

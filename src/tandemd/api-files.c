@@ -450,8 +450,9 @@ static bool upload_params(struct http_request *req, struct upload *up)
 /* Loop thread, before the body: authenticate and check what needs no SQL; then hold the body
    (no 100 Continue either) until a worker has found the context, held quota for the first
    bytes (an announced length must fit whole) and made the temp file. */
-static void files_put_head(struct node *node, struct http_request *req)
+static void files_put_head(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct pool *pool = http_request_pool(req);
 	struct upload *up = pool_calloc(pool, 1, sizeof(*up));
 
@@ -530,8 +531,9 @@ static json_t *store_upload(struct node *node, struct upload *up, int *status_r,
 /* Worker, after the body (or once a hold was refused). The temp file is closed (and unlinked
    unless published) and the hold dropped before the answer goes out: whoever reads the answer
    finds the store and the quota as they will stay. */
-static void files_put(struct node *node, struct http_request *req)
+static void files_put(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct upload *up = http_request_get_context(req);
 	struct refusal why;
 	int status = 0;
@@ -552,8 +554,9 @@ static void files_put(struct node *node, struct http_request *req)
 
 /* --------------------------------------------------------------- list, metadata */
 
-static void files_list(struct node *node, struct http_request *req)
+static void files_list(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct api_user user;
 	struct storage_error err;
 	int64_t folder;
@@ -747,8 +750,9 @@ static void file_delete(struct storage_user *su, struct http_request *req, int64
 }
 
 /* /api/v1/files/ID and /api/v1/files/ID/content */
-static void files_item(struct node *node, struct http_request *req)
+static void files_item(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct api_user user;
 	const char *rest;
 	int64_t id;
@@ -779,10 +783,10 @@ static void files_item(struct node *node, struct http_request *req)
 	}
 }
 
-const struct route api_file_routes[] = {
+const struct http_route api_file_routes[] = {
     {"PUT", "/api/v1/files", files_put, 0, files_put_head},
     {"GET", "/api/v1/files", files_list, 0, NULL},
-    {"GET", "/api/v1/files/", files_item, ROUTE_PREFIX, NULL},
-    {"DELETE", "/api/v1/files/", files_item, ROUTE_PREFIX, NULL},
+    {"GET", "/api/v1/files/", files_item, HTTP_ROUTE_PREFIX, NULL},
+    {"DELETE", "/api/v1/files/", files_item, HTTP_ROUTE_PREFIX, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

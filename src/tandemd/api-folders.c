@@ -365,8 +365,9 @@ static bool begin(struct node *node, struct http_request *req, struct call *c)
 /* --- handlers --- */
 
 /* GET /api/v1/folders[?parent=ID|u:UID] */
-static void folders_list(struct node *node, struct http_request *req)
+static void folders_list(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct call c;
 	bool is_node;
 	if (!begin(node, req, &c))
@@ -388,8 +389,9 @@ static void folders_list(struct node *node, struct http_request *req)
 }
 
 /* POST /api/v1/folders {parent, title, module[, permissions]} */
-static void folders_create(struct node *node, struct http_request *req)
+static void folders_create(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct call c;
 	int64_t parent_node;
 	if (!begin(node, req, &c))
@@ -416,8 +418,9 @@ static void folders_create(struct node *node, struct http_request *req)
 }
 
 /* GET/PATCH/DELETE /api/v1/folders/ID (or u:UID) */
-static void folders_item(struct node *node, struct http_request *req)
+static void folders_item(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct call c;
 	bool is_node;
 	if (!begin(node, req, &c))
@@ -456,11 +459,11 @@ static void folders_item(struct node *node, struct http_request *req)
 	run(node, &c);
 }
 
-const struct route api_folder_routes[] = {
+const struct http_route api_folder_routes[] = {
     {"GET", "/api/v1/folders", folders_list, 0, NULL},
     {"POST", "/api/v1/folders", folders_create, 0, NULL},
-    {"GET", PREFIX, folders_item, ROUTE_PREFIX, NULL},
-    {"PATCH", PREFIX, folders_item, ROUTE_PREFIX, NULL},
-    {"DELETE", PREFIX, folders_item, ROUTE_PREFIX, NULL},
+    {"GET", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
+    {"PATCH", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
+    {"DELETE", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

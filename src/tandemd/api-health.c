@@ -6,8 +6,9 @@
 
 #include "clock.h"
 
-void api_health_get(struct node *node, struct http_request *req)
+void api_health_get(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	enum node_state state = atomic_load(&node->state);
 	bool ready = state == NODE_READY;
 	struct buf *body = http_response_body(req);

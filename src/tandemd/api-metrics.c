@@ -159,8 +159,9 @@ static void hashing_metrics(struct buf *b)
 	           st.timeouts, st.turned_away);
 }
 
-void api_metrics_get(struct node *node, struct http_request *req)
+void api_metrics_get(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct http_server_stats st;
 	struct buf *b = http_response_body(req);
 	enum node_state state = atomic_load(&node->state);

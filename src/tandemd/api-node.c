@@ -13,8 +13,9 @@
 #include "node.h"
 #include "routes.h"
 
-static void node_status(struct node *node, struct http_request *req)
+static void node_status(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	if (!api_master_only(node, req, "manages nodes"))
 		return;
 	struct http_server_stats st;
@@ -49,8 +50,9 @@ static void node_status(struct node *node, struct http_request *req)
 	api_reply_json(req, 200, v);
 }
 
-static void drain(struct node *node, struct http_request *req)
+static void drain(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	if (!api_master_only(node, req, "manages nodes"))
 		return;
 	/* The main thread runs the drain, exactly as for an operator's SIGTERM: it sits in
@@ -75,7 +77,7 @@ static void drain(struct node *node, struct http_request *req)
 	api_reply_json(req, 202, v);
 }
 
-const struct route api_node_routes[] = {
+const struct http_route api_node_routes[] = {
     {"GET", "/admin/v1/node", node_status, 0, NULL},
     {"POST", "/admin/v1/drain", drain, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},

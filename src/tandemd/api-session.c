@@ -277,8 +277,9 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 	return true;
 }
 
-static void login(struct node *node, struct http_request *req)
+static void login(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct sessions *s = node->sessions;
 	/* A draining node is on its way out: new sessions belong on another node, the ones it
 	   has keep working until it stops. */
@@ -359,8 +360,9 @@ out:
 	json_decref(body);
 }
 
-static void logout(struct node *node, struct http_request *req)
+static void logout(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct sessions *s = node->sessions;
 	struct session sess;
 	if (!session_check(s, req, &sess))
@@ -385,8 +387,9 @@ static void logout(struct node *node, struct http_request *req)
 	api_reply_json(req, 200, json_pack("{si}", "ended", ended));
 }
 
-static void whoami(struct node *node, struct http_request *req)
+static void whoami(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct session sess;
 	if (!session_check(node->sessions, req, &sess))
 		return;
@@ -401,7 +404,7 @@ static void whoami(struct node *node, struct http_request *req)
 	                         (json_int_t)(left / 1000)));
 }
 
-const struct route api_session_routes[] = {
+const struct http_route api_session_routes[] = {
     {"POST", "/api/v1/login", login, 0, NULL},
     {"POST", "/api/v1/logout", logout, 0, NULL},
     {"GET", "/api/v1/session", whoami, 0, NULL},

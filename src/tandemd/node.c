@@ -20,17 +20,17 @@
 #include "password.h"
 #include "pool.h"
 #include "provision.h"
+#include "http-router.h"
 #include "routes.h"
 #include "sql.h"
 #include "storage.h"
 #include "invalidation.h"
 #include "sessions.h"
-#include "router.h"
 #include "worker-pool.h"
 
 struct job {
 	struct node *node;
-	const struct route *route;
+	const struct http_route *route;
 	struct http_request *req;
 };
 
@@ -55,8 +55,6 @@ static void run_job(void *ctx)
 	log_set_request_id(NULL);
 }
 
-/* Routes with on_head take their body as a stream (uploads go to disk, not memory); the
-   route is found again in on_request, which answers as usual. */
 /* Every client behind a trusted balancer shares its address: the balancer is not held to
    max_connections_per_source (its own per-source cap protects it). */
 static bool source_exempt(const struct sockaddr *peer, void *ctx)
@@ -67,12 +65,14 @@ static bool source_exempt(const struct sockaddr *peer, void *ctx)
 	       cidr_match(node->cfg.trusted_proxies, node->cfg.trusted_proxy_count, &addr);
 }
 
+/* Routes with on_head take their body as a stream (uploads go to disk, not memory);
+   on_request then answers as usual, with the route found here (the request keeps it). */
 static void on_head(struct http_request *req, void *ctx)
 {
 	struct node *node = ctx;
 	/* ";jsessionid=…" steers balancers (docs/balancer.md); the resource is the path before. */
 	http_request_drop_path_params(req);
-	const struct route *route = router_find(node_route_tables, req);
+	const struct http_route *route = http_router_find(node->router, req);
 	if (route != NULL && route->on_head != NULL)
 		route->on_head(node, req);
 }
@@ -81,7 +81,7 @@ static void on_request(struct http_request *req, void *ctx)
 {
 	struct node *node = ctx;
 	http_response_header(req, "X-Request-Id", http_request_id(req));
-	const struct route *route = router_match(node_route_tables, req);
+	const struct http_route *route = http_router_match(node->router, req);
 	if (route == NULL)
 		return; /* router answered 404/405 */
 	if (route->flags & ROUTE_INLINE) {
@@ -228,6 +228,9 @@ int node_init(struct node *node, const char **error_r)
 	atomic_store(&node->state, NODE_STARTING);
 	node->start_wall_ms = clock_wall_ms();
 	if (make_dir(node->cfg.data_dir, error_r) < 0)
+		return -1;
+	node->router = http_router_create(node_route_tables, &node_router_settings, error_r);
+	if (node->router == NULL)
 		return -1;
 	node->http = http_server_create(&set);
 	for (size_t i = 0; i < node->cfg.listen_count; i++) {
@@ -395,6 +398,7 @@ void node_deinit(struct node *node)
 	announce_key_wipe(&node->cfg.announce_key);
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
+	http_router_destroy(&node->router); /* after the last request */
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
 		node_cluster_stop(&node->cluster);

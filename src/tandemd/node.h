@@ -22,6 +22,7 @@ enum node_state {
 struct node {
 	struct node_config cfg;
 	struct http_server *http;
+	struct http_router *router; /* over node_route_tables (routes.c) */
 	struct worker_pool *workers;
 	_Atomic int state;
 	uint64_t start_wall_ms;

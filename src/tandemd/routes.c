@@ -4,24 +4,33 @@
 
 #include <stddef.h>
 
-const struct route node_routes[] = {
+const struct http_route node_routes[] = {
     {"GET", "/health", api_health_get, ROUTE_INLINE, NULL},
     {"GET", "/metrics", api_metrics_get, 0, NULL},
-    {"GET", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
-    {"POST", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
-    {"PATCH", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
-    {"DELETE", "/admin/v1/", api_admin, ROUTE_PREFIX, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 
-const struct route *const node_route_tables[] = {
-    api_consistency_routes, /* before node_routes' "/admin/v1/" prefix */
-    api_node_routes,        /* the same */
-    api_cluster_routes,     /* the same */
-    node_routes,
-    api_session_routes,
-    api_folder_routes,
-    api_file_routes,
-    api_dav_routes,
+/* The order does not matter: the router takes the most specific pattern (http-router.h). */
+const struct http_route *const node_route_tables[] = {
+    node_routes,            /* /health, /metrics */
+    api_admin_routes,       /* /admin/v1: provisioning (admin-api.c) */
+    api_node_routes,        /* /admin/v1/node, drain */
+    api_cluster_routes,     /* /admin/v1/cluster */
+    api_consistency_routes, /* /admin/v1/consistency */
+    api_session_routes,     /* /api/v1/login, logout, session */
+    api_folder_routes,      /* /api/v1/folders… */
+    api_file_routes,        /* /api/v1/files… */
+    api_dav_routes,         /* /dav/, /.well-known/caldav|carddav */
     NULL,
+};
+
+/* A path that has a route's shape but not an id where it has {cid:id} or {uid:id}. */
+static const struct http_router_param_message id_messages[] = {
+    {"cid", "context ids are positive integers"},
+    {"uid", "user ids are positive integers"},
+    {NULL, NULL},
+};
+
+const struct http_router_settings node_router_settings = {
+    .param_messages = id_messages,
 };

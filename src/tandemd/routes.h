@@ -1,24 +1,37 @@
 /* SPDX-License-Identifier: MIT */
-/* The node's route table and the handlers it names (one api-*.c file per module). */
+/* The node's route tables and the handlers they name (one api-*.c file per module). */
 #ifndef TANDEMD_ROUTES_H
 #define TANDEMD_ROUTES_H
 
-#include "router.h"
+#include "http-router.h"
 
-/* One table per module; node_route_tables lists them all (NULL-terminated). */
-extern const struct route *const node_route_tables[];
-extern const struct route node_routes[];
-extern const struct route api_session_routes[];
-extern const struct route api_folder_routes[];
-extern const struct route api_file_routes[];
-extern const struct route api_dav_routes[];
-/* Before node_routes: its "/admin/v1/" prefix would take these paths. */
-extern const struct route api_consistency_routes[];
-extern const struct route api_node_routes[];
-extern const struct route api_cluster_routes[];
+/* The application's bits of struct http_route's flags. */
+/* Runs on the event-loop thread: only for handlers that never block (no SQL, no disk);
+   everything else runs on the worker pool. */
+#define ROUTE_INLINE HTTP_ROUTE_APP(0)
+/* /admin/v1: the admin of the context in the path ({cid}) may call it, not only the master
+   admin (admin-api.c). */
+#define ROUTE_CONTEXT_ADMIN HTTP_ROUTE_APP(1)
 
-void api_health_get(struct node *node, struct http_request *req);
-void api_metrics_get(struct node *node, struct http_request *req);
-void api_admin(struct node *node, struct http_request *req);
+/* Handlers take the node as ctx (struct node *). A route's on_head runs on the event-loop
+   thread when the request head has arrived, before the body: it may attach a body sink
+   (http_request_set_body_sink) or refuse at once. It must not block. */
+
+/* One table per module; node_route_tables lists them all (NULL-terminated), and
+   node_router_settings words the router's own answers. */
+extern const struct http_route *const node_route_tables[];
+extern const struct http_router_settings node_router_settings;
+extern const struct http_route node_routes[];
+extern const struct http_route api_admin_routes[];
+extern const struct http_route api_session_routes[];
+extern const struct http_route api_folder_routes[];
+extern const struct http_route api_file_routes[];
+extern const struct http_route api_dav_routes[];
+extern const struct http_route api_consistency_routes[];
+extern const struct http_route api_node_routes[];
+extern const struct http_route api_cluster_routes[];
+
+void api_health_get(void *ctx, struct http_request *req);
+void api_metrics_get(void *ctx, struct http_request *req);
 
 #endif

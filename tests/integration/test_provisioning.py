@@ -232,6 +232,64 @@ def test_api_rejects_malformed_bodies(sqlite_cluster, workdir):
     assert sqlite_dump(f"{workdir}/configdb.sqlite")["context"] == []
 
 
+def raw_admin_call(c, method, path, user=MASTER):
+    """(status, Allow header, parsed body) of one admin call; user None sends no credentials."""
+    req = urllib.request.Request(c.url + path, method=method)
+    if user is not None:
+        token = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
+        req.add_header("Authorization", "Basic " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.headers.get("Allow"), json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Allow"), json.loads(e.read() or b"null")
+
+
+def test_admin_routes_answer_404_and_405_from_the_route_table(sqlite_cluster, workdir):
+    """/admin/v1 is a route table: an unknown call is 404, a known path with another method
+    is 405 listing the methods it takes (before credentials are looked at), and a path with
+    a non-integer id says which id is wrong."""
+    c = sqlite_cluster
+    seed_sqlite(c, workdir)
+    c.ok("createcontext", "-c", "1", "-q", "10", *ADMIN)
+    c.ok("createuser", "-c", "1", *user_args("alice"))
+    alice = c.json("listuser", "-c", "1")["users"][-1]
+    assert alice["login"] == "alice"
+    for path, allow in [("/admin/v1/contexts/1", "GET, HEAD, PATCH, DELETE"),
+                        ("/admin/v1/contexts/1/users/batch", "POST"),
+                        ("/admin/v1/contexts/1/enable", "POST"),
+                        ("/admin/v1/contexts/1/users", "GET, HEAD, POST"),
+                        ("/admin/v1/servers", "GET, HEAD, POST"),
+                        ("/admin/v1/node", "GET, HEAD"),
+                        ("/admin/v1/consistency", "GET, HEAD, POST")]:
+        for user in (MASTER, None):
+            status, got, body = raw_admin_call(c, "PUT", path, user)
+            assert (status, got) == (405, allow), (path, user, status, got, body)
+            assert body["error"]["code"] == "HTTP-0405", body
+    # GET on users/batch was a 404 for the user id "batch"; now it is the POST-only path
+    status, got, _ = raw_admin_call(c, "GET", "/admin/v1/contexts/1/users/batch")
+    assert (status, got) == (405, "POST")
+    for path, message in [("/admin/v1/contexts/abc", "context ids are positive integers"),
+                          ("/admin/v1/contexts/0/users", "context ids are positive integers"),
+                          ("/admin/v1/contexts/x/users/y", "context ids are positive integers"),
+                          ("/admin/v1/contexts/1/users/abc", "user ids are positive integers"),
+                          ("/admin/v1/contexts/1/users/-2", "user ids are positive integers"),
+                          ("/admin/v1/contexts/1/frob", "no such resource"),
+                          ("/admin/v1/contexts/1/", "no such resource"),
+                          ("/admin/v1/", "no such resource")]:
+        status, got, body = raw_admin_call(c, "GET", path)
+        assert (status, got) == (404, None), (path, status, got, body)
+        assert body["error"] == {"code": "HTTP-0404", "message": message}, (path, body)
+    # GET routes answer HEAD; the route's rule (ROUTE_CONTEXT_ADMIN) lets the context's admin
+    # at one user, not at the context
+    assert raw_admin_call(c, "HEAD", "/admin/v1/contexts")[:2] == (200, None)
+    own = ("oxadmin", "admin_password")
+    status, _, body = raw_admin_call(c, "GET", f"/admin/v1/contexts/1/users/{alice['id']}", own)
+    assert status == 200 and body["login"] == "alice", body
+    status, _, body = raw_admin_call(c, "GET", "/admin/v1/contexts/1", own)
+    assert status == 403 and body["error"]["code"] == "ADM-0403", body
+
+
 def test_placement_obeys_database_schema_and_filestore_caps(workdir):
     c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
                 extra="contexts_per_schema = 2\n")
