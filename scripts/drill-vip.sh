@@ -126,7 +126,7 @@ cleanup() {
   wait 2>/dev/null
   remove_namespaces
   if [ -n "$run" ]; then
-    if [ $keep = 1 ] || [ "$code" -gt 1 ]; then
+    if [ "$keep" = 1 ] || [ "$code" -gt 1 ]; then
       say "configs and logs kept in $run"
     else
       rm -rf "$run"
