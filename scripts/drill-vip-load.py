@@ -20,6 +20,7 @@ import time
 
 GOALS = {"graceful": 1000, "crash": 4000, "host-crash": 4000}
 PHASES = ("graceful", "restart", "crash", "host-crash")
+DELAYED_S = 0.5    # a request that succeeded this late had its connection attempt retried
 
 
 def request(vip, method, path, body=None, headers=None, timeout=1.0):
@@ -104,12 +105,13 @@ def cmd_load(a):
         mine = []
         while not os.path.exists(a.stop) and time.monotonic() < deadline:
             s = sessions[next(counter) % len(sessions)]
-            host = hosts.get(vip_mac(a.vip), "?")
             t0 = time.time()
             try:
                 ok = s.works(a.vip)
             except OSError:
                 ok = False
+            # the balancer that answered: where the VIP pointed when the answer came
+            host = hosts.get(vip_mac(a.vip), "?")
             mine.append((round(t0, 4), round(time.time(), 4), ok, host))
             time.sleep(a.pause)
         with lock:
@@ -120,12 +122,12 @@ def cmd_load(a):
     def probe():
         """/health every 10 ms with a 100 ms timeout: when the VIP answers again, and from where."""
         while not os.path.exists(a.stop) and time.monotonic() < deadline:
-            host = hosts.get(vip_mac(a.vip), "?")
             t0 = time.time()
             try:
                 ok = request(a.vip, "GET", "/health", timeout=0.1)[0] == 200
             except OSError:
                 ok = False
+            host = hosts.get(vip_mac(a.vip), "?")
             probes.append((round(t0, 4), round(time.time(), 4), ok, host))
             time.sleep(0.01)
 
@@ -169,7 +171,8 @@ def phase_figures(name, start, end, vip_at, new_host, load):
     reqs = load["requests"]
     inside = [r for r in reqs if start <= r[0] < end]
     fig = {"from": None, "to": new_host, "requests": len(inside),
-           "failed": sum(1 for r in inside if not r[2])}
+           "failed": sum(1 for r in inside if not r[2]),
+           "delayed": sum(1 for r in inside if r[2] and r[1] - r[0] >= DELAYED_S)}
     if name not in GOALS:
         return fig
     probe = first_answer(load["probes"], start, end, new_host)
@@ -211,6 +214,7 @@ def cmd_report(a):
         "advert_int_s": a.advert,
         "requests": len(reqs),
         "requests_failed": sum(1 for r in reqs if not r[2]),
+        "requests_delayed": sum(1 for r in reqs if r[2] and r[1] - r[0] >= DELAYED_S),
         "sessions_lost": len(load["sessions_lost"]),
         "sessions_lost_logins": load["sessions_lost"][:20],
         "failback": bool(check.get("failback", True)),
@@ -234,7 +238,8 @@ def cmd_report(a):
         print(json.dumps(result, indent=1))
     else:
         print(f"VIP drill: {result['users']} sessions, advert_int {a.advert} s, "
-              f"{result['requests']} requests, {result['requests_failed']} failed")
+              f"{result['requests']} requests, {result['requests_failed']} failed, "
+              f"{result['requests_delayed']} answered after >= {DELAYED_S} s")
         for name in PHASES:
             p = phases.get(name)
             if not p:
@@ -247,7 +252,7 @@ def cmd_report(a):
             print(f"  {name:<10} {p['from']}->{p['to']}  failover {p['failover_ms']} ms "
                   f"(goal <= {p['goal_ms']} ms; VIP moved after {p['vip_moved_ms']} ms, first "
                   f"request served after {p['first_request_ms']} ms), "
-                  f"{p['failed']} of {p['requests']} requests failed")
+                  f"{p['failed']} of {p['requests']} requests failed, {p['delayed']} delayed")
             print(f"             ok/failed per 100 ms from -300 ms: {curve}")
         print(f"  sessions lost: {result['sessions_lost']} of {result['users']}")
         print("goals met" if not missed else "GOALS MISSED: " + "; ".join(missed))

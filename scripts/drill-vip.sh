@@ -6,15 +6,15 @@
 #
 #   tvip-sw   a bridge joining the others (10.213.0.0/24, nothing else on it)
 #   tvip-be   Redis (sessions, the balancers' shared state) and tandemd OX-1, OX-2  .10
-#   tvip-lb1  tandem-lb + keepalived, priority 250                                 .11
-#   tvip-lb2  tandem-lb + keepalived, priority 240                                 .12
+#   tvip-lb1  tandem-lb + keepalived, priority 254                                 .11
+#   tvip-lb2  tandem-lb + keepalived, priority 252                                 .12
 #   tvip-cl   the load client                                                      .20
 #   VIP       10.213.0.100, both keepalived start as BACKUP with nopreempt (no failback)
 #
 # The client logs N users in through the VIP and keeps requesting with their sessions while the
-# drill (a) stops the active tandem-lb gracefully (SIGTERM), (b) starts it again and checks that
-# the VIP stays where it is, (c) kills the active tandem-lb (SIGKILL), (d) crashes the active
-# host (its link down, keepalived and tandem-lb SIGKILLed together). It prints the failover
+# drill (a) stops the active tandem-lb gracefully (hands the VIP over, then SIGTERM), (b) starts
+# it again and checks that the VIP stays where it is, (c) kills the active tandem-lb (SIGKILL),
+# (d) crashes the active host (its link down, keepalived and tandem-lb SIGKILLed together). It prints the failover
 # times, the requests that failed, the sessions lost (every session is checked at the end) and
 # whether the VIP failed back, and exits 1 when a goal is missed (graceful <= 1 s, crash <= 4 s,
 # 0 sessions lost, no failback) unless --report-only.
@@ -85,7 +85,7 @@ NET=10.213.0
 VIP=$NET.100
 declare -A ADDR=([be]=$NET.10 [lb1]=$NET.11 [lb2]=$NET.12 [cl]=$NET.20)
 declare -A MAC=([lb1]=02:13:00:00:00:11 [lb2]=02:13:00:00:00:12)
-declare -A PRIO=([lb1]=250 [lb2]=240)
+declare -A PRIO=([lb1]=254 [lb2]=252)
 if [ $quick = 1 ]; then settle=1.0 warm=0.8; else settle=2.0 warm=2.0; fi
 
 # One drill at a time on this machine (the names are fixed).
@@ -264,6 +264,7 @@ global_defs {
 track_file tandem_lb_up {
     file "$run/$1/track"
     weight 0
+    init_file 1
 }
 vrrp_instance tandem {
     state BACKUP
@@ -368,15 +369,19 @@ takeover() { # phase host t0
   sleep "$settle"
 }
 
-# (a) graceful: SIGTERM to the active tandem-lb (it finishes the requests in flight and exits;
-# its track file makes keepalived give the VIP up with a priority-0 advert).
+# (a) graceful, as `systemctl stop tandem-lb` does it with the drop-in of docs/operations.md:
+# the track file says "down" first (keepalived gives the VIP up with a priority-0 advert while
+# tandem-lb still serves), then SIGTERM once the peer holds the VIP (tandem-lb finishes the
+# requests in flight and exits).
 a=$(active)
 [ -n "$a" ] || die "no balancer holds the VIP"
 b=$(other "$a")
-say "(a) graceful: SIGTERM to tandem-lb on $a"
+say "(a) graceful: $a hands the VIP over, then SIGTERM to its tandem-lb"
 t0=$(now)
-kill -TERM "$(lb_pid "$a")"
+echo 1 >"$run/$a/track"
 event graceful "$a" "$t0" "\"to\":\"$b\""
+wait_for "the VIP on $b" 3 vip_on "$b" || true
+kill -TERM "$(lb_pid "$a")"
 takeover graceful "$b" "$t0"
 
 # (b) no failback: start tandem-lb on the first host again; the VIP must stay where it is.
