@@ -278,6 +278,7 @@ vrrp_instance tandem {
     unicast_peer {
         ${ADDR[$peer]}
     }
+    check_unicast_src
     virtual_ipaddress {
         $VIP/24 dev eth0
     }
