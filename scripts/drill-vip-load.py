@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 
+# what a request can fail with when the balancer goes away under it
+NET_ERRORS = (OSError, http.client.HTTPException)
 GOALS = {"graceful": 1000, "crash": 4000, "host-crash": 4000}
 PHASES = ("graceful", "restart", "crash", "host-crash")
 DELAYED_S = 0.5    # a request that succeeded this late had its connection attempt retried
@@ -58,7 +60,7 @@ class Session:
                                                 {"login": self.login,
                                                  "password": f"{self.login}-pw",
                                                  "client": "drill"}, timeout=10.0)
-            except OSError as e:
+            except NET_ERRORS as e:
                 err = str(e)
             else:
                 if status == 200 and body and body.get("session"):
@@ -69,7 +71,7 @@ class Session:
         raise RuntimeError(f"cannot log {self.login} in through the VIP: {err}")
 
     def works(self, vip, timeout=3.0):
-        """True if the session is accepted; raises OSError when nothing answered."""
+        """True if the session is accepted; raises one of NET_ERRORS when nothing answered."""
         status, body, _ = request(vip, "GET", "/api/v1/session",
                                   headers={"X-Session": self.sid,
                                            "Cookie": "; ".join(self.cookies)}, timeout=timeout)
@@ -108,7 +110,7 @@ def cmd_load(a):
             t0 = time.time()
             try:
                 ok = s.works(a.vip)
-            except OSError:
+            except NET_ERRORS:
                 ok = False
             # the balancer that answered: where the VIP pointed when the answer came
             host = hosts.get(vip_mac(a.vip), "?")
@@ -125,7 +127,7 @@ def cmd_load(a):
             t0 = time.time()
             try:
                 ok = request(a.vip, "GET", "/health", timeout=0.1)[0] == 200
-            except OSError:
+            except NET_ERRORS:
                 ok = False
             host = hosts.get(vip_mac(a.vip), "?")
             probes.append((round(t0, 4), round(time.time(), 4), ok, host))
@@ -141,11 +143,11 @@ def cmd_load(a):
     # Every session once more: lost if it is refused, or if nothing answers in 5 tries.
     lost = []
     for s in sessions:
-        for attempt in range(5):
+        for _ in range(5):
             try:
                 if s.works(a.vip, timeout=3.0):
                     break
-            except OSError:
+            except NET_ERRORS:
                 pass
             time.sleep(0.2)
         else:
