@@ -220,6 +220,7 @@ def cmd_report(a):
         "sessions_lost": len(load["sessions_lost"]),
         "sessions_lost_logins": load["sessions_lost"][:20],
         "failback": bool(check.get("failback", True)),
+        "failback_adverts_missed": bool(check.get("adverts_missed", False)),
         "phases": phases,
     }
     missed = []
@@ -232,7 +233,9 @@ def cmd_report(a):
     if result["sessions_lost"]:
         missed.append(f"{result['sessions_lost']} session(s) lost (goal 0)")
     if result["failback"]:
-        missed.append("the VIP failed back to the restarted balancer (goal: it stays)")
+        why = (" after the active keepalived's adverts stopped (overloaded host?)"
+               if result["failback_adverts_missed"] else "")
+        missed.append(f"the VIP failed back to the restarted balancer{why} (goal: it stays)")
     result["goals_met"] = not missed
     result["goals_missed"] = missed
 

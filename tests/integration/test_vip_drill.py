@@ -60,14 +60,13 @@ def test_vip_failover_meets_the_goals():
         assert p["from"] != p["to"], p
         assert p["failover_ms"] is not None and 0 < p["failover_ms"] <= goal, (name, p)
         assert p["vip_moved_ms"] is not None and p["vip_moved_ms"] <= goal, (name, p)
-        # the load went on through the other balancer after the failover
-        assert p["first_request_ms"] is not None, (name, p)
         assert p["requests"] > 0 and sum(ok for ok, _ in p["per_100ms_from_minus_300ms"]) > 0
     # a host crash is only noticed by missing adverts: slower than the track file's fault
     assert phases["host-crash"]["vip_moved_ms"] > phases["crash"]["vip_moved_ms"]
     # restarting the stopped balancer disturbs nobody
     assert phases["restart"]["requests"] > 0 and phases["restart"]["failed"] == 0
-    assert out["requests"] > 100
+    # only requests in flight at a switch fail (a handful each time)
+    assert out["requests"] > 100 and out["requests_failed"] <= out["requests"] // 20, out
 
 
 def test_vip_drill_reports_failback_without_nopreempt():
