@@ -358,7 +358,7 @@ event() { # name host [extra json]
 other() { [ "$1" = lb1 ] && echo lb2 || echo lb1; }
 active() { if vip_on lb1; then echo lb1; elif vip_on lb2; then echo lb2; fi; }
 
-# Waits up to 10 s for the VIP on host $1, then $settle s; records when it arrived.
+# Waits up to 10 s for the VIP on host $2, then $settle s; records when it arrived.
 takeover() { # phase host t0
   local t
   if wait_for "the VIP on $2" 10 vip_on "$2"; then
