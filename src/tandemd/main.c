@@ -14,6 +14,7 @@
 #include "log.h"
 #include "node.h"
 #include "random.h"
+#include "sd-notify.h"
 
 static void usage(FILE *out)
 {
@@ -58,10 +59,12 @@ static bool wait_for_stop(uint64_t timeout_ms, bool ignore_own)
 			continue; /* EINTR, or EAGAIN at the deadline: the clock decides above */
 		if (sig == SIGHUP) {
 			const char *error;
+			sd_notify_reloading();
 			if (log_reopen(&error) < 0)
 				log_error("main", "reopening log: %s", error);
 			else
 				log_info("main", "log reopened");
+			sd_notify_ready(NULL);
 			continue;
 		}
 		bool own = info.si_code == SI_USER && info.si_pid == getpid();
@@ -110,7 +113,9 @@ int main(int argc, char **argv)
 		log_error("main", "startup failed: %s", error);
 		goto out;
 	}
+	sd_notify_ready("serving");
 	wait_for_stop(UINT64_MAX, false);
+	sd_notify_stopping("draining");
 	/* Draining but still serving for drain_grace, so balancers see /health's 503 before the
 	   listeners close; a second signal cuts the grace short (in-flight requests still
 	   finish). */
