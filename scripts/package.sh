@@ -48,7 +48,7 @@ install -m 0644 packaging/examples/tandemd.ini "$stage/etc/tandem/tandemd.ini"
 install -m 0644 packaging/examples/tandem-lb.ini "$stage/etc/tandem/tandem-lb.ini"
 doc=$stage/usr/share/doc/tandem
 install -m 0644 packaging/debian/copyright "$doc/copyright"
-printf 'tandem (%s) unstable; urgency=medium\n\n  * Built by scripts/package.sh from %s.\n\n -- Tandem developers <tandem@localhost>  %s\n' \
+printf 'tandem (%s) unstable; urgency=medium\n\n  * Built by scripts/package.sh from %s.\n\n -- Tandem developers <tandem-devel@example.org>  %s\n' \
   "$version" "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "a source tree")" \
   "$(date -R -d "@$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)")" |
   gzip -9n >"$doc/changelog.gz"
@@ -93,7 +93,7 @@ cat >"$stage/DEBIAN/control" <<CONTROL
 Package: tandem
 Version: $version
 Architecture: $arch
-Maintainer: Tandem developers <tandem@localhost>
+Maintainer: Tandem developers <tandem-devel@example.org>
 Section: net
 Priority: optional
 Installed-Size: $(du -sk --exclude=DEBIAN "$stage" | cut -f1)
