@@ -55,14 +55,25 @@ printf 'tandem (%s) unstable; urgency=medium\n\n  * Built by scripts/package.sh 
 
 # Depends: for every library a binary names in DT_NEEDED, the package that ships the file
 # the dynamic linker finds, with that package's shlibs dependency (e.g. "libc6 (>= 2.34)").
-package_of() { # path -> package (without :arch), trying the path with and without /usr
-  local p
-  for p in "$1" "/usr$1" "${1#/usr}" "$(readlink -f "$1")"; do
-    dpkg-query -S "$p" 2>/dev/null | awk -F': ' -v p="$p" '$2 == p {sub(/:.*/, "", $1); print $1; exit}' |
-      grep . && return 0
+declare -A lib_path=()
+for b in usr/sbin/tandemd usr/sbin/tandem-lb usr/bin/tandemctl; do
+  needed=$(objdump -p "$stage/$b" | awk '$1 == "NEEDED" {print $2}')
+  resolved=$(ldd "$stage/$b")
+  for soname in $needed; do
+    path=$(awk -v s="$soname" '$1 == s && $2 == "=>" {print $3}' <<<"$resolved")
+    [ -n "$path" ] || die "$b needs $soname, which this host does not have"
+    lib_path[$soname]=$path
   done
-  return 1
-}
+done
+# dpkg knows a library by the path its package ships: with or without /usr (merged /usr).
+declare -A owner=()
+candidates=()
+for path in "${lib_path[@]}"; do
+  candidates+=("$path" "/usr$path" "${path#/usr}" "$(readlink -f "$path")")
+done
+while IFS= read -r line; do
+  owner[${line#*: }]=${line%%:*}
+done < <(dpkg-query -S "${candidates[@]}" 2>/dev/null | grep -v '^diversion ' || true)
 shlibs_dep() { # package soname -> its shlibs dependency, or the bare package name
   local pkg=$1 soname=$2 name ver f
   name=${soname%%.so.*}
@@ -75,13 +86,15 @@ shlibs_dep() { # package soname -> its shlibs dependency, or the bare package na
   echo "$pkg"
 }
 declare -A deps=()
-for b in usr/sbin/tandemd usr/sbin/tandem-lb usr/bin/tandemctl; do
-  while read -r soname; do
-    path=$(ldd "$stage/$b" | awk -v s="$soname" '$1 == s && $2 == "=>" {print $3}')
-    [ -n "$path" ] || die "$b needs $soname, which this host does not have"
-    pkg=$(package_of "$path") || die "no Debian package holds $path ($soname, needed by $b)"
-    deps[$(shlibs_dep "$pkg" "$soname")]=1
-  done < <(objdump -p "$stage/$b" | awk '$1 == "NEEDED" {print $2}')
+for soname in "${!lib_path[@]}"; do
+  path=${lib_path[$soname]}
+  pkg=""
+  for p in "$path" "/usr$path" "${path#/usr}" "$(readlink -f "$path")"; do
+    pkg=${owner[$p]:-}
+    [ -z "$pkg" ] || break
+  done
+  [ -n "$pkg" ] || die "no Debian package holds $path ($soname)"
+  deps[$(shlibs_dep "$pkg" "$soname")]=1
 done
 depends=$(printf '%s\n' "${!deps[@]}" adduser | sort -u | paste -sd, - | sed 's/,/, /g')
 
