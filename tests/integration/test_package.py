@@ -6,8 +6,10 @@
 # systemd's notify socket READY=1, RELOADING=1 at SIGHUP and STOPPING=1 at SIGTERM. The units
 # pass `systemd-analyze verify`, and lintian (when installed) reports no error or warning.
 # TANDEM_PACKAGE_DEB=path tests that package instead of building one.
+import grp
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -132,6 +134,16 @@ def test_units_verify_and_are_hardened(tree, workdir):
     for unit in UNITS:
         r = run(["systemd-analyze", "verify", "--man=no", os.path.join(units, unit)])
         assert r.returncode == 0 and r.stderr.strip() == "", (unit, r.stderr)
+    # one set of hardening options: the template is the node's unit, the balancer differs
+    # only in the capability it needs and PrivateUsers (which would take that capability away)
+    def hardening(unit, skip=()):
+        with open(os.path.join(units, unit)) as f:
+            text = f.read()
+        return [line for line in text[text.index("\nNoNewPrivileges"):].splitlines()
+                if line and not line.startswith("#") and line.split("=")[0] not in skip]
+    assert hardening("tandemd.service") == hardening("tandemd@.service")
+    skip = ("CapabilityBoundingSet", "AmbientCapabilities", "PrivateUsers")
+    assert hardening("tandemd.service", skip) == hardening("tandem-lb.service", skip)
     for unit, ceiling in (("tandemd.service", 1.5), ("tandem-lb.service", 2.0)):
         r = run(["systemd-analyze", "security", "--offline=yes", os.path.join(units, unit)])
         m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
@@ -152,6 +164,7 @@ class Notify:
         self.path = os.path.join(directory, "notify.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)  # the daemons may run as another user
 
     def expect(self, first_line, timeout=30):
         """The next message, which must begin with first_line; returns its lines."""
@@ -169,12 +182,36 @@ def get(port, path):
         return r.status, r.read()
 
 
+def as_service_user(argv):
+    """argv as the units run it: an unprivileged user, no capabilities, no new privileges
+    (when the test runs as root; `nobody` stands in for `tandem`)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return argv
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", *argv]
+
+
+def give_to_service_user(workdir, tree):
+    """What postinst does for tandem: the state and log directories are the service's."""
+    if os.geteuid() != 0:
+        return
+    os.chmod(workdir, 0o755)
+    for d in ("var/lib/tandem", "var/lib/tandem-lb", "var/log/tandem"):
+        os.chown(os.path.join(tree, d), pwd.getpwnam("nobody").pw_uid,
+                 grp.getgrnam("nogroup").gr_gid)
+
+
 def start_notified(argv, port, directory, notify, monkeypatch):
     monkeypatch.setenv("NOTIFY_SOCKET", notify.path)
     proc = Process(argv, None, directory)
     monkeypatch.delenv("NOTIFY_SOCKET")
     lines = notify.expect("READY=1")
     assert "STATUS=serving" in lines
+    if argv[0] == "setpriv":  # it runs unprivileged
+        with open(f"/proc/{proc.pid}/status") as f:
+            status = dict(line.split(":", 1) for line in f)
+        assert status["Uid"].split()[0] == str(pwd.getpwnam("nobody").pw_uid), status["Uid"]
+        assert int(status["CapEff"], 16) == 0 and status["NoNewPrivs"].strip() == "1"
     # ready means ready: the port answers at once
     with socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
@@ -183,6 +220,7 @@ def start_notified(argv, port, directory, notify, monkeypatch):
 
 def test_installed_tree_runs_node_and_balancer(tree, workdir, monkeypatch):
     make_tree(tree)
+    give_to_service_user(workdir, tree)
     notify = Notify(workdir)
     etc = os.path.join(tree, "etc", "tandem")
     with open(os.path.join(etc, "tandemd.ini")) as f:
@@ -191,13 +229,13 @@ def test_installed_tree_runs_node_and_balancer(tree, workdir, monkeypatch):
     with open(os.path.join(etc, "tandemd.ini"), "w") as f:
         f.write(node_conf)
     ctl = os.path.join(tree, "usr/bin/tandemctl")
-    r = run([ctl, "initconfigdb", "--configdb-url",
-             f"sqlite://{tree}/var/lib/tandem/configdb.sqlite",
-             "--master-user", MASTER[0], "--master-pass", MASTER[1]])
+    r = run(as_service_user([ctl, "initconfigdb", "--configdb-url",
+                             f"sqlite://{tree}/var/lib/tandem/configdb.sqlite",
+                             "--master-user", MASTER[0], "--master-pass", MASTER[1]]))
     assert r.returncode == 0, r.stderr
 
-    node = start_notified([os.path.join(tree, "usr/sbin/tandemd"), "--config",
-                           os.path.join(etc, "tandemd.ini")], node_port,
+    node = start_notified(as_service_user([os.path.join(tree, "usr/sbin/tandemd"), "--config",
+                                           os.path.join(etc, "tandemd.ini")]), node_port,
                           os.path.join(tree, "var/lib/tandem"), notify, monkeypatch)
     lb = None
     try:
@@ -219,8 +257,9 @@ def test_installed_tree_runs_node_and_balancer(tree, workdir, monkeypatch):
         with open(os.path.join(etc, "tandem-lb.ini"), "w") as f:
             f.write(lb_conf)
         lb_port = lb_ports["0.0.0.0:80"]
-        lb = start_notified([os.path.join(tree, "usr/sbin/tandem-lb"), "--config",
-                             os.path.join(etc, "tandem-lb.ini")], lb_port,
+        lb = start_notified(as_service_user([os.path.join(tree, "usr/sbin/tandem-lb"),
+                                             "--config", os.path.join(etc, "tandem-lb.ini")]),
+                            lb_port,
                             os.path.join(tree, "var/lib/tandem-lb"), notify, monkeypatch)
         status, body = get(lb_port, "/health")
         assert status == 200 and json.loads(body)["route"] == "OX-1"
