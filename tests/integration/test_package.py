@@ -108,6 +108,15 @@ def test_package_control_data(deb, tree):
         text = f.read()
     assert "adduser" in text and "--system" in text and "/var/lib/tandem" in text
 
+    # a clean tree: the binaries, units, man pages, conffiles and docs, nothing else (no
+    # libraries, headers or test programs)
+    files = {os.path.relpath(os.path.join(d, f), tree)
+             for d, _, names in os.walk(tree) for f in names}
+    assert {f for f in files if not f.startswith("usr/share/doc/tandem/")} == {
+        *BINARIES, *(f"lib/systemd/system/{u}" for u in UNITS),
+        "usr/share/man/man8/tandemd.8.gz", "usr/share/man/man8/tandem-lb.8.gz",
+        "usr/share/man/man1/tandemctl.1.gz",
+        "etc/tandem/tandemd.ini", "etc/tandem/tandem-lb.ini"}, files
     for path in [*BINARIES, "usr/share/doc/tandem/copyright", "usr/share/man/man8/tandemd.8.gz",
                  "usr/share/doc/tandem/examples/tandemd-cluster.ini",
                  *(f"lib/systemd/system/{u}" for u in UNITS)]:
