@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -191,6 +192,13 @@ def get(port, path):
         return r.status, r.read()
 
 
+def get_status(port, path):
+    try:
+        return get(port, path)[0]
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 def as_service_user(argv):
     """argv as the units run it: an unprivileged user, no capabilities, no new privileges
     (when the test runs as root; `nobody` stands in for `tandem`)."""
@@ -304,13 +312,21 @@ def test_tandemd_tells_systemd_it_is_ready_and_draining(workdir, monkeypatch):
     conf = os.path.join(workdir, "tandemd.ini")
     with open(conf, "w") as f:
         f.write(f"[server]\nlisten = 127.0.0.1:{port}\ndata_dir = {workdir}/data\n"
-                "drain_grace = 300ms\n")
-    node = start_notified([TANDEMD, "--config", conf], port, workdir, notify, monkeypatch)
+                "drain_grace = 3s\n")
+    node = start_notified([TANDEMD, "--config", conf], port, workdir, notify,
+                          monkeypatch)
     try:
         os.kill(node.pid, signal.SIGTERM)
         lines = notify.expect("STOPPING=1")
         assert "STATUS=draining" in lines
-        # still serving during the grace: systemd knows it is stopping, balancers see 503
+        # still serving during the grace: systemd knows it is stopping, balancers see 503;
+        # a SIGHUP now only reopens the log, it is no reload for systemd
+        assert get_status(port, "/health") == 503
+        os.kill(node.pid, signal.SIGHUP)
+        node.wait_stderr("log reopened")
+        notify.sock.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            notify.sock.recv(4096)
     finally:
         code = node.stop()
         notify.close()
