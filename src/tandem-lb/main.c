@@ -21,6 +21,7 @@
 #include "manager.h"
 #include "mem.h"
 #include "proxy.h"
+#include "sd-notify.h"
 
 #define SHUTDOWN_TIMEOUT_MS 30000
 
@@ -72,14 +73,17 @@ static void wait_for_stop(struct lb *lb)
 			continue;
 		if (sig == SIGHUP) {
 			const char *error;
+			sd_notify_reloading();
 			if (log_reopen(&error) < 0)
 				log_error("main", "reopening log: %s", error);
 			else
 				log_info("main", "log reopened");
 			reload(lb, lb->config_path);
+			sd_notify_ready(NULL);
 			continue;
 		}
 		log_info("main", "received %s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sd_notify_stopping("stopping");
 		return;
 	}
 }
@@ -507,6 +511,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tandem-lb: cannot start: %s\n", error);
 		code = 1;
 	} else {
+		sd_notify_ready("serving");
 		wait_for_stop(&lb);
 	}
 	stop(&lb);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "node.h"
 #include "random.h"
+#include "sd-notify.h"
 
 static void usage(FILE *out)
 {
@@ -33,6 +34,7 @@ static void usage(FILE *out)
 }
 
 static sigset_t signals; /* daemon_signals_block() */
+static bool stopping;    /* systemd was told STOPPING=1: a SIGHUP is no reload for it then */
 
 /* Takes signals on the main thread: SIGHUP reopens the log; returns true at SIGTERM or SIGINT,
    false once timeout_ms have passed (UINT64_MAX: never). The admin API's drain call wakes this
@@ -58,10 +60,14 @@ static bool wait_for_stop(uint64_t timeout_ms, bool ignore_own)
 			continue; /* EINTR, or EAGAIN at the deadline: the clock decides above */
 		if (sig == SIGHUP) {
 			const char *error;
+			if (!stopping)
+				sd_notify_reloading();
 			if (log_reopen(&error) < 0)
 				log_error("main", "reopening log: %s", error);
 			else
 				log_info("main", "log reopened");
+			if (!stopping)
+				sd_notify_ready(NULL);
 			continue;
 		}
 		bool own = info.si_code == SI_USER && info.si_pid == getpid();
@@ -110,7 +116,10 @@ int main(int argc, char **argv)
 		log_error("main", "startup failed: %s", error);
 		goto out;
 	}
+	sd_notify_ready("serving");
 	wait_for_stop(UINT64_MAX, false);
+	stopping = true;
+	sd_notify_stopping("draining");
 	/* Draining but still serving for drain_grace, so balancers see /health's 503 before the
 	   listeners close; a second signal cuts the grace short (in-flight requests still
 	   finish). */
