@@ -69,6 +69,14 @@ bool folder_module_valid(const char *module)
 	        strcmp(module, "calendar") == 0 || strcmp(module, "tasks") == 0);
 }
 
+int folder_default(struct sql_conn *conn, int64_t cid, int64_t uid, const char *module,
+                   int64_t *id_r, struct sql_error *err)
+{
+	return sql_query_int64(conn, err, id_r,
+	                       "SELECT id FROM folder WHERE cid=? AND owner=? AND default_for=?",
+	                       "iis", cid, uid, module);
+}
+
 /* --- caches and announcements --- */
 
 void folder_set_caches(struct cache *folders, struct cache *groups)
