@@ -12,6 +12,7 @@
 
 #include "array.h"
 #include "cache.h"
+#include "dav-props.h"
 #include "filestore.h"
 #include "folder-private.h"
 #include "infostore.h"
@@ -886,6 +887,7 @@ int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 		            ids[i]) < 0 ||
 		    sql_run(conn, &err->sql, "DELETE FROM folder WHERE cid=? AND id=?", "ii", cid,
 		            ids[i]) < 0 ||
+		    dav_props_delete(conn, cid, DAV_PROPS_FOLDER, ids[i], &err->sql) < 0 ||
 		    sql_run(conn, &err->sql,
 		            "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, ?, ?, ?)",
 		            "isii", cid, FOLDER_TOMBSTONE_MODULE, ids[i], now) < 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dav-props.h"
 #include "sql.h"
 
 #define FILE_COLUMNS                                                                               \
@@ -392,6 +393,7 @@ int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now
 	if (r < 0 ||
 	    sql_run(conn, err, "DELETE FROM infostore_version WHERE cid=? AND file=?", "ii", cid,
 	            id) < 0 ||
+	    dav_props_delete(conn, cid, DAV_PROPS_FILE, id, err) < 0 ||
 	    sql_run(conn, err,
 	            "UPDATE filestore_usage SET used_bytes=used_bytes-?, objects=objects-? WHERE "
 	            "cid=?",

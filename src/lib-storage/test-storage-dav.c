@@ -16,6 +16,7 @@
 #include "storage-dav.h"
 #include "storage-file.h"
 #include "storage-folder.h"
+#include "storage-props.h"
 #include "storage.h"
 #include "test.h"
 
@@ -300,11 +301,167 @@ static void test_lookups(void)
 	test_assert_int_eq(avail, 94);
 }
 
+/* --- dead properties --- */
+
+static size_t props_of(struct storage_user *u, enum dav_props_kind kind, int64_t id)
+{
+	struct storage_error err;
+	struct dav_prop *props;
+	size_t count;
+	test_assert_int_eq(storage_props_get(u, kind, id, NULL, 0, &props, &count, &err), 0);
+	return count;
+}
+
+static void test_props(void)
+{
+	struct storage_error err;
+	struct infostore_file f;
+	struct dav_prop *got;
+	size_t count, failed;
+	setup();
+	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
+	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
+	test_assert_int_eq(upload(alice, SHARED, "p.txt", "props", &f, &err), 0);
+
+	/* ordered set/remove: the later op wins */
+	struct dav_prop ops[] = {
+	    {"urn:x", "color", "<x:c xmlns:x=\"urn:x\">red</x:c>"},
+	    {"", "plain", "v"},
+	    {"urn:x", "color", NULL},
+	    {"urn:x", "color", "blue"},
+	    {"urn:x", "Color", "case matters"},
+	};
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, ops, 5, &failed, &err),
+	                   0);
+	test_assert_int_eq(
+	    storage_props_get(alice, DAV_PROPS_FILE, f.id, NULL, 0, &got, &count, &err), 0);
+	test_assert_int_eq(count, 3);
+	test_assert_str_eq(got[0].ns, "");
+	test_assert_str_eq(got[0].name, "plain");
+	test_assert_str_eq(got[1].name, "Color");
+	test_assert_str_eq(got[2].name, "color");
+	test_assert_str_eq(got[2].value, "blue");
+	/* named: only those that exist; bob may read them, not change them */
+	struct dav_prop names[] = {{"urn:x", "color", NULL}, {"urn:x", "nope", NULL}};
+	test_assert_int_eq(
+	    storage_props_get(bob, DAV_PROPS_FILE, f.id, names, 2, &got, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	test_assert_str_eq(got[0].value, "blue");
+	struct dav_prop mine = {"urn:x", "bob", "x"};
+	test_assert_int_eq(storage_props_patch(bob, DAV_PROPS_FILE, f.id, &mine, 1, &failed, &err),
+	                   -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	test_assert_int_eq(
+	    storage_props_patch(bob, DAV_PROPS_FOLDER, SHARED, &mine, 1, &failed, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	test_assert_int_eq(
+	    storage_props_get(bob, DAV_PROPS_FOLDER, BIG, NULL, 0, &got, &count, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+
+	/* bounds: each names itself, and nothing of the patch stays */
+	char *big = pool_alloc(pool, DAV_PROPS_VALUE_MAX + 2);
+	memset(big, 'v', DAV_PROPS_VALUE_MAX + 1);
+	big[DAV_PROPS_VALUE_MAX + 1] = '\0';
+	char *long_name = pool_alloc(pool, 300);
+	memset(long_name, 'n', 256);
+	long_name[256] = '\0';
+	struct dav_prop bad[] = {{"urn:x", "new", "1"}, {"urn:x", "big", big}};
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, bad, 2, &failed, &err),
+	                   -1);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_PROP_BOUND);
+	test_assert_int_eq(failed, 1);
+	test_assert(strstr(err.message, "65536") != NULL);
+	bad[1].value = big + 1; /* exactly 64 KiB fits */
+	bad[0].name = long_name;
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, bad, 2, &failed, &err),
+	                   -1);
+	test_assert_int_eq(failed, 0);
+	test_assert(strstr(err.message, "255") != NULL);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FILE, f.id), 3);
+	bad[0].name = "new";
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, bad, 2, &failed, &err),
+	                   0);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FILE, f.id), 5);
+
+	/* at most DAV_PROPS_MAX per object: one more is refused whole */
+	struct dav_prop *many = pool_calloc(pool, DAV_PROPS_MAX, sizeof(*many));
+	for (size_t i = 0; i < DAV_PROPS_MAX; i++) {
+		many[i].ns = "urn:m";
+		many[i].name = pool_printf(pool, "p%zu", i);
+		many[i].value = "x";
+	}
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FOLDER, SHARED, many, DAV_PROPS_MAX,
+	                                       &failed, &err),
+	                   0);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FOLDER, SHARED), DAV_PROPS_MAX);
+	struct dav_prop one_more[] = {
+	    {"urn:m", "p0", NULL}, {"urn:m", "x1", "1"}, {"urn:m", "x2", "2"}};
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, SHARED, one_more, 3, &failed, &err), -1);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_PROP_BOUND);
+	test_assert_int_eq(failed, 3);
+	test_assert(strstr(err.message, "256") != NULL);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FOLDER, SHARED), DAV_PROPS_MAX);
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, SHARED, one_more, 2, &failed, &err), 0);
+
+	/* deleted with their object */
+	test_assert_int_eq(storage_file_delete(alice, f.id, &err), 0);
+	struct folder_error fe;
+	struct folder *sub;
+	test_assert_int_eq(
+	    storage_folder_create(alice, SHARED, "Gone", NULL, NULL, &sub, &fe, &err), 0);
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, sub->id, &mine, 1, &failed, &err), 0);
+	test_assert_int_eq(storage_folder_delete(alice, SHARED, &fe, &err), 0);
+	struct sql_error se;
+	struct sql_conn *conn;
+	int64_t left = -1;
+	test_assert(sql_conn_get(db, SQL_READ, CID, &conn, &se) == 0);
+	test_assert(sql_query_int64(conn, &se, &left, "SELECT COUNT(*) FROM dav_props", "") == 1);
+	sql_conn_put(&conn);
+	test_assert_int_eq(left, 0);
+}
+
+/* A user schema of the release before (version 3) gains the table and keeps its rows. */
+static void test_migration(void)
+{
+	struct sql_error err;
+	struct sql_conn *conn;
+	char url[400];
+	int version;
+	int64_t n = 0;
+	setup();
+	sql_db_close(&db);
+	snprintf(url, sizeof(url), "sqlite://%s/old.sqlite", dir);
+	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
+	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
+	test_assert(migrate_apply(conn, "userdb", schema_userdb, 3, &err) == 0);
+	test_assert(
+	    sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 77)", "i", (int64_t)CID) == 0);
+	test_assert(sql_query_int64(conn, &err, &n,
+	                            "SELECT COUNT(*) FROM sqlite_master WHERE name='dav_props'",
+	                            "") == 1);
+	test_assert_int_eq(n, 0);
+	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
+	test_assert(migrate_current(conn, "userdb", &version, &err) == 0);
+	test_assert_int_eq(version, 4);
+	test_assert(sql_query_int64(conn, &err, &n, "SELECT next_id FROM ctx_sequence", "") == 1);
+	test_assert_int_eq(n, 77);
+	test_assert(sql_run(conn, &err,
+	                    "INSERT INTO dav_props (cid, kind, object, ns, name, value) VALUES "
+	                    "(1, 'file', 5, 'urn:x', 'a', 'b')",
+	                    "") == 0);
+	sql_conn_put(&conn);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"paging", test_paging},
 	    {"lookups", test_lookups},
+	    {"props", test_props},
+	    {"migration", test_migration},
 	    {NULL, NULL},
 	};
 	int ret = test_run(cases);
