@@ -538,9 +538,8 @@ int storage_file_move(struct storage_user *user, int64_t id, struct storage_file
 	return ret;
 }
 
-/* Copies the open source into a new temp file of the context; -1 with err (NO_SPACE). */
-static int copy_content(struct storage_user *user, int fd, struct filestore_temp **temp_r,
-                        struct storage_error *err)
+int storage__copy_content(struct storage_user *user, int fd, struct filestore_temp **temp_r,
+                          struct storage_error *err)
 {
 	const char *error = NULL;
 	char buf[64 * 1024];
@@ -632,7 +631,7 @@ int storage_file_copy(struct storage_user *user, int64_t id, struct storage_file
 	array_init(&locations, FILESTORE_LOCATION_SIZE);
 	if (storage_file_open(user, id, 0, &file, &v, &fd, err) < 0)
 		goto out;
-	if (copy_content(user, fd, &temp, err) < 0)
+	if (storage__copy_content(user, fd, &temp, err) < 0)
 		goto out;
 	filestore_temp_md5(temp, md5);
 	if (filestore_temp_publish(temp, location, &error) < 0) {

@@ -575,6 +575,131 @@ static void test_move_copy(void)
 	test_assert_int_eq(storage_dav_file_get(alice, b.id, &e, &err), -1);
 }
 
+static size_t member_count(struct storage_user *u, int64_t folder)
+{
+	struct storage_error err;
+	struct storage_dav_cursor cursor = {0};
+	struct storage_dav_entry page[16];
+	size_t count, total = 0;
+	while (!cursor.done) {
+		test_assert_int_eq(storage_dav_children(u, folder, &cursor, page, 16, &count, &err),
+		                   0);
+		total += count;
+	}
+	return total;
+}
+
+static void test_folder_move_copy(void)
+{
+	struct storage_error err;
+	struct folder_error fe;
+	struct infostore_file a, s1;
+	struct storage_dav_entry e;
+	char buf[64];
+	size_t failed;
+	setup();
+	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
+	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
+	test_assert_int_eq(upload(alice, SHARED, "a.txt", "alpha", &a, &err), 0);
+	test_assert_int_eq(upload(alice, 102, "s.txt", "sub!", &s1, &err), 0);
+	struct dav_prop prop = {"urn:x", "f", "folder prop"};
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, 102, &prop, 1, &failed, &err), 0);
+
+	/* a viewer may neither move nor copy in */
+	struct storage_folder_place to = {.parent = FOLDER_ID_FILES, .title = "Mine"};
+	test_assert_int_eq(storage_folder_move(bob, 102, &to, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);
+	int64_t bob_home;
+	test_assert_int_eq(storage_dav_home(bob, &bob_home, &err), 0);
+	to = (struct storage_folder_place){.parent = SHARED, .title = "Bobs"};
+	test_assert_int_eq(storage_folder_copy(bob, bob_home, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);
+
+	/* copy, depth infinity: folders, files, content, props; charged */
+	int64_t used0, used1, avail;
+	test_assert_int_eq(storage_dav_quota(alice, &used0, &avail, &err), 0);
+	to = (struct storage_folder_place){.parent = BIG, .title = "Copy"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), 0);
+	test_assert(to.folder != NULL && to.folder->id != SHARED);
+	int64_t copy = to.folder->id;
+	test_assert_str_eq(to.folder->title, "Copy");
+	test_assert_int_eq(member_count(alice, copy), 2);
+	test_assert_int_eq(storage_dav_file_find(alice, copy, "a.txt", &e, &err), 0);
+	test_assert(e.id != a.id);
+	read_content(alice, e.id, buf, sizeof(buf));
+	test_assert_str_eq(buf, "alpha");
+	struct storage_dav_entry sub;
+	test_assert_int_eq(storage_dav_folder_find(alice, copy, "Sub", &sub, &err), 0);
+	test_assert(sub.id != 102);
+	test_assert_int_eq(storage_dav_file_find(alice, sub.id, "s.txt", &e, &err), 0);
+	read_content(alice, e.id, buf, sizeof(buf));
+	test_assert_str_eq(buf, "sub!");
+	struct dav_prop *got;
+	size_t count;
+	test_assert_int_eq(
+	    storage_props_get(alice, DAV_PROPS_FOLDER, sub.id, NULL, 0, &got, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	test_assert_int_eq(storage_dav_quota(alice, &used1, &avail, &err), 0);
+	test_assert_int_eq(used1, used0 + 9);
+	/* depth 0: the folder alone */
+	to = (struct storage_folder_place){.parent = BIG, .title = "Empty"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, false, &fe, &err), 0);
+	test_assert_int_eq(member_count(alice, to.folder->id), 0);
+	/* the title is taken, unless overwrite */
+	to = (struct storage_folder_place){.parent = BIG, .title = "copy"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_CONFLICT);
+	/* into itself */
+	to = (struct storage_folder_place){.parent = 102, .title = "Loop"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_INVALID);
+	test_assert_str_eq(fe.field, "parent");
+
+	/* over quota: refused, nothing left */
+	quota_bytes = used1 + 5;
+	struct storage_user *tight = storage_user_create(storage, pool, CID, ALICE);
+	size_t before = stored_files();
+	to = (struct storage_folder_place){.parent = BIG, .title = "Over"};
+	test_assert_int_eq(storage_folder_copy(tight, SHARED, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_LIMIT);
+	test_assert(strstr(fe.message, "quota") != NULL);
+	test_assert_int_eq(stored_files(), before);
+	test_assert_int_eq(storage_dav_folder_find(tight, BIG, "Over", &e, &err), -1);
+	test_assert_int_eq(storage_dav_quota(tight, &used0, &avail, &err), 0);
+	test_assert_int_eq(used0, used1);
+	quota_bytes = 0;
+	struct storage_user *u2 = storage_user_create(storage, pool, CID, ALICE);
+
+	/* move and rename: same id, props along */
+	to = (struct storage_folder_place){.parent = BIG, .title = "Moved"};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), 0);
+	test_assert_int_eq(to.folder->id, 102);
+	test_assert_int_eq(to.folder->parent, BIG);
+	test_assert_str_eq(to.folder->title, "Moved");
+	test_assert_int_eq(
+	    storage_props_get(u2, DAV_PROPS_FOLDER, 102, NULL, 0, &got, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	/* into itself; onto a taken title; with overwrite that one goes */
+	to = (struct storage_folder_place){.parent = 102};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_INVALID);
+	to = (struct storage_folder_place){.title = "Copy"};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_CONFLICT);
+	before = stored_files();
+	to = (struct storage_folder_place){.title = "Copy", .overwrite = true};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), 0);
+	test_assert(to.replaced);
+	test_assert_str_eq(to.folder->title, "Copy");
+	test_assert_int_eq(storage_dav_folder_get(u2, copy, &e, &err), -1);
+	test_assert_int_eq(stored_files(), before - 2);
+	/* no change at all: just the folder */
+	to = (struct storage_folder_place){.parent = BIG, .title = "Copy"};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), 0);
+	test_assert(!to.replaced && to.folder->id == 102);
+}
+
 /* A user schema of the release before (version 3) gains the table and keeps its rows. */
 static void test_migration(void)
 {
@@ -610,8 +735,13 @@ static void test_migration(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-	    {"paging", test_paging},       {"lookups", test_lookups},     {"props", test_props},
-	    {"move_copy", test_move_copy}, {"migration", test_migration}, {NULL, NULL},
+	    {"paging", test_paging},
+	    {"lookups", test_lookups},
+	    {"props", test_props},
+	    {"move_copy", test_move_copy},
+	    {"folder_move_copy", test_folder_move_copy},
+	    {"migration", test_migration},
+	    {NULL, NULL},
 	};
 	int ret = test_run(cases);
 	teardown();
