@@ -92,12 +92,29 @@ static void teardown(void)
 }
 
 /* Context 1 with alice and bob; alice's SHARED (bob: see, read all) below "Files" with a
-   subfolder "Sub", and BIG with NFILES rows (no content: listings only read rows). */
+   subfolder "Sub", and BIG with NFILES rows (no content: listings only read rows). SQLite in a
+   temp dir, or the database TANDEM_TEST_SQL_URL names (emptied first); the filestore in the
+   temp dir. */
 static void setup(void)
 {
+	static const char *const tables[] = {
+	    "ctx_sequence",
+	    "users",
+	    "user_group",
+	    "group_member",
+	    "tombstone",
+	    "filestore_usage",
+	    "filestore_reservation",
+	    "folder",
+	    "folder_permission",
+	    "infostore",
+	    "infostore_version",
+	    "dav_props",
+	};
 	struct sql_error err;
 	struct sql_conn *conn;
 	char url[400];
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
 
 	teardown();
 	pool = pool_create(0);
@@ -108,10 +125,18 @@ static void setup(void)
 	test_assert(mkdir(url, 0750) == 0);
 	snprintf(url, sizeof(url), "%s/files/1_ctx_store", dir);
 	test_assert(mkdir(url, 0750) == 0);
-	snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
+	if (env != NULL)
+		snprintf(url, sizeof(url), "%s", env);
+	else
+		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
 	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
 	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
 	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
+		test_assert(sql_exec(conn, sql, &err) == 0);
+	}
 	test_assert(sql_begin(conn, true, &err) == 0);
 	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 200)", "i",
 	                    (int64_t)CID) == 0);
@@ -708,6 +733,8 @@ static void test_migration(void)
 	char url[400];
 	int version;
 	int64_t n = 0;
+	if (getenv("TANDEM_TEST_SQL_URL") != NULL)
+		return; /* SQLite's catalogue below; provisioning's tests migrate MariaDB */
 	setup();
 	sql_db_close(&db);
 	snprintf(url, sizeof(url), "sqlite://%s/old.sqlite", dir);
@@ -743,6 +770,10 @@ int main(void)
 	    {"migration", test_migration},
 	    {NULL, NULL},
 	};
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
+	char redacted[400];
+	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
+	printf("# database %s\n", redacted);
 	int ret = test_run(cases);
 	teardown();
 	return ret;
