@@ -517,8 +517,8 @@ int storage_folder_move(struct storage_user *user, int64_t id, struct storage_fo
 	return run(&op, err);
 }
 
-/* Copies the tree's file content into the filestore (each published under a new location);
-   -1 with err, having removed what it copied. */
+/* Copies the tree's file content into the filestore, each published under a new location
+   (files[].copy): 0, or -1 with err (the caller removes what was copied, remove_blobs()). */
 static int copy_blobs(struct storage_user *user, struct copy *c, struct storage_error *err)
 {
 	const char *root = user->ctx.filestore_root, *error;
@@ -538,6 +538,7 @@ static int copy_blobs(struct storage_user *user, struct copy *c, struct storage_
 		if (r < 0)
 			return -1;
 		if (filestore_temp_publish(temp, f->copy, &error) < 0) {
+			f->copy[0] = '\0';
 			log_error("folders", "context %" PRId64 ": %s", user->cid, error);
 			filestore_temp_destroy(&temp);
 			return storage__refuse(err, STORAGE_NO_SPACE,
