@@ -306,9 +306,11 @@ static int copy_write(struct sql_conn *conn, struct op *op)
 	if (lock_usage(conn, op, c->bytes, (int64_t)c->nfiles) < 0)
 		return -1;
 	for (size_t i = 0; i < c->nfolders; i++) {
-		if (c->folders[i].src == to->parent)
+		if (c->folders[i].src == to->parent) {
+			op->fe->loop = true;
 			return fail(op->fe, FOLDER_INVALID, "parent",
 			            "a folder cannot be copied into itself or its own subfolder");
+		}
 	}
 	if (replace_sibling(conn, op, to->parent, title, 0) < 0)
 		return -1;
@@ -411,6 +413,12 @@ static int run(struct op *op, struct storage_error *err)
 	   connection may still have happened (dropping too much costs one reload). */
 	folder_changes_announce(&op->changes);
 	if (r < 0) {
+		/* what WebDAV tells apart, beside fe */
+		if (err->status == STORAGE_REFUSED && op->fe->loop)
+			err->detail = STORAGE_DETAIL_LOOP;
+		if (err->status == STORAGE_REFUSED && op->fe->status == FOLDER_CONFLICT &&
+		    (op->action == MOVE || op->action == COPY_WRITE))
+			err->detail = STORAGE_DETAIL_EXISTS;
 		if (err->status == STORAGE_REFUSED && op->fe->status == FOLDER_SQL) {
 			/* folder.c's own failure without a database error kind */
 			err->status = STORAGE_FAILED;

@@ -63,8 +63,10 @@ struct storage_folder_place {
 
 /* Moves and/or renames id in one transaction: folder_update()'s rights and checks (admin flag,
    level >= 4 on the new parent, not system or default folders, FOLDER_INVALID with field
-   "parent" into itself or below it, FOLDER_CONFLICT when the title is taken); dead properties
-   stay with it (same id). Neither a new parent nor a new title: only folder_r. */
+   "parent" and fe->loop into itself or below it, FOLDER_CONFLICT when the title is taken);
+   dead properties stay with it (same id). Refusals also set err->detail: STORAGE_DETAIL_LOOP
+   (fe->loop), STORAGE_DETAIL_EXISTS (FOLDER_CONFLICT), as the file calls do. Neither a new parent
+   nor a new title: only folder_r. */
 int storage_folder_move(struct storage_user *user, int64_t id, struct storage_folder_place *to,
                         struct folder_error *fe, struct storage_error *err);
 
@@ -79,7 +81,7 @@ int storage_folder_move(struct storage_user *user, int64_t id, struct storage_fo
    content copied into the filestore, then one write transaction charges the bytes and
    objects as uploads would (FOLDER_LIMIT naming the quota or object limit), checks, creates
    everything; on any failure the copied content is removed again and nothing is left. Into
-   itself or below: FOLDER_INVALID, field "parent". */
+   itself or below: FOLDER_INVALID, field "parent", fe->loop; err->detail as for a move. */
 int storage_folder_copy(struct storage_user *user, int64_t id, struct storage_folder_place *to,
                         bool members, struct folder_error *fe, struct storage_error *err);
 

@@ -48,6 +48,7 @@ enum storage_detail {
 	STORAGE_DETAIL_NONE = 0,
 	STORAGE_DETAIL_EXISTS,     /* the target name is taken and overwrite was not asked for */
 	STORAGE_DETAIL_PROP_BOUND, /* a dead-property bound (message names it) */
+	STORAGE_DETAIL_LOOP,       /* a folder moved or copied into itself or below it */
 };
 
 struct storage_error {

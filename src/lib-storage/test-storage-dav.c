@@ -675,11 +675,14 @@ static void test_folder_move_copy(void)
 	to = (struct storage_folder_place){.parent = BIG, .title = "copy"};
 	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_CONFLICT);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_EXISTS);
 	/* into itself */
 	to = (struct storage_folder_place){.parent = 102, .title = "Loop"};
 	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_INVALID);
 	test_assert_str_eq(fe.field, "parent");
+	test_assert(fe.loop);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_LOOP);
 
 	/* over quota: refused, nothing left */
 	quota_bytes = used1 + 5;
@@ -706,12 +709,20 @@ static void test_folder_move_copy(void)
 	    storage_props_get(u2, DAV_PROPS_FOLDER, 102, NULL, 0, &got, &count, &err), 0);
 	test_assert_int_eq(count, 1);
 	/* into itself; onto a taken title; with overwrite that one goes */
-	to = (struct storage_folder_place){.parent = 102};
+	struct folder_error fe2;
+	struct folder *inner;
+	test_assert_int_eq(storage_folder_create(u2, 102, "Inner", NULL, NULL, &inner, &fe2, &err),
+	                   0);
+	to = (struct storage_folder_place){.parent = inner->id};
 	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_INVALID);
+	test_assert(fe.loop);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_LOOP);
 	to = (struct storage_folder_place){.title = "Copy"};
 	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_CONFLICT);
+	test_assert(!fe.loop);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_EXISTS);
 	before = stored_files();
 	to = (struct storage_folder_place){.title = "Copy", .overwrite = true};
 	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), 0);
