@@ -124,6 +124,7 @@ enum folder_status {
 struct folder_error {
 	enum folder_status status;
 	const char *field; /* static; for FOLDER_INVALID, else NULL */
+	bool loop;         /* FOLDER_INVALID: a folder moved (or copied) into itself or below it */
 	char message[256];
 	struct sql_error sql;
 };
@@ -172,6 +173,11 @@ int folder_create_context_roots(struct sql_conn *conn, int64_t cid, struct sql_e
 /* Calendar, Contacts, Tasks below 1 and "My files" below 4, owned by uid with full rights. */
 int folder_create_user_defaults(struct sql_conn *conn, int64_t cid, int64_t uid,
                                 struct sql_error *err);
+
+/* uid's default folder of module ("infostore": "My files") into *id_r: 1 found, 0 none, -1
+   on SQL error. */
+int folder_default(struct sql_conn *conn, int64_t cid, int64_t uid, const char *module,
+                   int64_t *id_r, struct sql_error *err);
 
 /* uid's effective rights on folder_id: 1 visible (perm_r set), 0 unknown or not visible
    (perm_r zeroed), -1 on SQL error. For other modules: "may uid write in folder X". Uses the

@@ -80,6 +80,10 @@ int infostore_charge(struct sql_conn *conn, const struct infostore_charge *charg
 int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, int64_t *objects_r,
                     struct sql_error *err);
 
+/* Bytes held by the context's holds that are live at now. 0 or -1. */
+int infostore_held(struct sql_conn *conn, int64_t cid, int64_t now, int64_t *held_r,
+                   struct sql_error *err);
+
 /* An upload's hold on its context's quota while its bytes arrive: one row per upload, grown
    as bytes come, that lapses at expires unless set again (so a crashed node's holds do not
    count for long) and that infostore_charge() drops when the upload commits. */
@@ -128,12 +132,25 @@ int infostore_add_version(struct sql_conn *conn, const struct infostore_upload *
                           const struct infostore_file *existing, int64_t *id_r, int64_t *version_r,
                           struct sql_error *err);
 
+/* Moves file id to folder under name (checked by the caller), as uid at now: 1 moved, 0 no
+   such file, -1 on error (a constraint error: the name is taken there). */
+int infostore_move(struct sql_conn *conn, int64_t cid, int64_t id, int64_t folder, const char *name,
+                   int64_t uid, int64_t now, struct sql_error *err);
+
 /* Deletes a file with all its versions in the caller's write transaction: takes their sizes
    and count off the usage row and leaves a tombstone. The versions' locations
    (char[FILESTORE_LOCATION_SIZE]) are appended to locations, for filestore_remove() after the
    commit. Returns 1 deleted, 0 no such file, -1 error. */
 int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now,
                      struct array *locations, struct sql_error *err);
+
+/* Up to max files of folder whose name sorts after after (NULL or "": from the first), in
+   name order (the UNIQUE (cid, folder, name) index serves it, so a page costs its own size
+   however large the folder), only those created by creator when creator > 0; into files_r
+   (max entries, the caller's). 0 with *count_r (< max: no more), -1 on error. */
+int infostore_list_page(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t creator,
+                        const char *after, size_t max, struct infostore_file *files_r,
+                        size_t *count_r, struct sql_error *err);
 
 /* JSON shapes of docs/api.md: a file object, the files of a folder sorted by name (only those
    created by creator when creator > 0), a file's versions (newest first). New references;
