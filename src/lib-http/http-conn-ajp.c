@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "ajp-parser.h"
 #include "ajp-writer.h"
@@ -190,18 +189,10 @@ void http_conn__ajp_begin_response(struct conn *c)
 
 int http_conn__ajp_file_chunk(struct conn *c)
 {
-	struct http_request *req = &c->req;
 	char data[8 * AJP_CHUNK_DATA_MAX];
-	size_t want = req->file_left < sizeof(data) ? (size_t)req->file_left : sizeof(data);
-	ssize_t n;
-
-	do
-		n = pread(req->file_fd, data, want, req->file_off);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1; /* a read error, or the file shrank: the length was promised */
-	req->file_off += n;
-	req->file_left -= (uint64_t)n;
+	ssize_t n = http_conn__file_read(&c->req, data, sizeof(data));
+	if (n < 0)
+		return -1;
 	buf_reset(&c->out);
 	ajp_writer_body(&c->out, data, (size_t)n);
 	c->out_sent = 0;

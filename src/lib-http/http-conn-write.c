@@ -164,6 +164,21 @@ void http_conn__begin_response(struct conn *c)
 	http_conn__set_deadline(c, lt->server->set.limits.body_timeout_ms);
 }
 
+ssize_t http_conn__file_read(struct http_request *req, char *data, size_t size)
+{
+	size_t want = req->file_left < size ? (size_t)req->file_left : size;
+	ssize_t n;
+
+	do
+		n = pread(req->file_fd, data, want, req->file_off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1; /* a read error, or the file shrank: the length was promised */
+	req->file_off += n;
+	req->file_left -= (uint64_t)n;
+	return n;
+}
+
 /* Fills c->out with the next framed piece of a streamed body. */
 static int produce(struct conn *c)
 {

@@ -244,6 +244,9 @@ void http_conn__send_continue(struct conn *c);
 bool http_conn__response_keep(const struct conn *c);
 /* The Content-Length of a response without a producer, or a sized stream. */
 uint64_t http_conn__response_length(const struct http_request *req);
+/* The response file's next bytes (at most size) into data, its offset and count advanced:
+   the count, or -1 on a read error or a file that shrank (where sendfile() cannot serve). */
+ssize_t http_conn__file_read(struct http_request *req, char *data, size_t size);
 /* A response without a body (HEAD, 204, 304): its buffer, file and producer let go. */
 void http_conn__response_drop_body(struct http_request *req);
 /* "\r\nDate: <IMF-fixdate>\r\n", formatted once per second per loop thread. */
