@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "ajp-writer.h"
+#include "clock.h"
 #include "http-chunked.h"
 #include "http-server-private.h"
 #include "http-tls.h"
