@@ -212,6 +212,58 @@ def test_ajp_direct(one_node):
     assert node.proc.poll() is None
 
 
+def test_ajp_core_paths(workdir, start_test_server):
+    """The HTTP core's response kinds and body sinks over AJP (http-test-server -a): a streamed
+    (producer) answer, a streamed upload into a sink, the file sent back (pread, not
+    sendfile), a worker thread's answer, a refusal before the body, other methods."""
+    ajp_port = free_port()
+    start_test_server("-a", f"127.0.0.1:{ajp_port}")
+    with socket.create_connection(("127.0.0.1", ajp_port), timeout=30) as s:
+        # producer: 4 pieces of 16 KiB, each more than one SEND_BODY_CHUNK
+        status, headers, body, reuse = exchange(s, forward(2, "/stream", query="n=4&size=20000",
+                                                           secret=None))
+        assert status == 200 and reuse
+        assert body == b"".join(bytes([c]) * 16384 for c in b"abcd")
+        assert header(headers, "Content-Length") == [] and header(headers, "Transfer-Encoding") == []
+
+        data = os.urandom(MIB + 333)
+        status, _, body, reuse = exchange(
+            s, forward(5, "/upload", [("Content-Length", str(len(data)))], secret=None), data)
+        fnv = 2166136261
+        for b in data:
+            fnv = ((fnv ^ b) * 16777619) & 0xFFFFFFFF
+        assert status == 200 and reuse and body == f'{{"size":{len(data)},"fnv":{fnv}}}\n'.encode()
+        status, headers, body, reuse = exchange(s, forward(2, "/file", secret=None))
+        assert status == 200 and reuse and body == data
+        assert header(headers, "Content-Length") == [str(len(data))]
+        status, headers, body, reuse = exchange(s, forward(3, "/file", secret=None))  # HEAD
+        assert status == 200 and reuse and body == b""
+        assert header(headers, "Content-Length") == [str(len(data))]
+
+        status, _, body, reuse = exchange(s, forward(2, "/slow", query="ms=50", secret=None))
+        assert (status, body, reuse) == (200, b"slow\n", True)
+        status, _, _, reuse = exchange(s, forward(2, "/slow", query="ms=1&status=204",
+                                                  secret=None))
+        assert status == 204 and reuse
+        for code, method in ((8, "PROPFIND"), (27, "MKACTIVITY")):
+            status, headers, body, _ = exchange(
+                s, forward(code, "/echo", [("Content-Length", "3")], secret=None), b"xyz")
+            assert status == 200 and body == b"xyz" and header(headers, "X-Method") == [method]
+        # any other method: 0xFF and the stored_method attribute (0x0D)
+        fwd = forward(0xFF, "/echo", secret=None)
+        fwd = fwd[:-1] + b"\x0d" + ajp_str("PATCH") + b"\xff"
+        fwd = packet(fwd[4:])
+        status, headers, _, reuse = exchange(s, fwd)
+        assert status == 200 and header(headers, "X-Method") == ["PATCH"] and reuse
+
+        # refused from the head: the body is never asked for, the connection closes after
+        status, _, _, reuse = exchange(
+            s, forward(4, "/reject", [("Content-Length", str(len(data)))], secret=None),
+            data[:8186])
+        assert status == 401 and not reuse
+        assert closed(s)
+
+
 # ------------------------------------------------------------------ the seed's Apache in front
 
 def members(ports):
