@@ -2,8 +2,6 @@
 /* A TLS connection's handshake, reads and writes through OpenSSL (docs/internals/tls.md); the
    state machine in http-conn.c calls these where a plain connection makes a system call or
    a ring operation. */
-#include <errno.h>
-#include <unistd.h>
 
 #include "http-server-private.h"
 #include "http-tls.h"
@@ -91,18 +89,10 @@ int http_conn__tls_write(struct conn *c, size_t head_left, size_t body_left)
    is sent by now), the way produce() stages a streamed body. */
 int http_conn__tls_file_chunk(struct conn *c)
 {
-	struct http_request *req = &c->req;
-	size_t want = req->file_left < TLS_FILE_CHUNK ? (size_t)req->file_left : TLS_FILE_CHUNK;
 	char data[TLS_FILE_CHUNK];
-	ssize_t n;
-
-	do
-		n = pread(req->file_fd, data, want, req->file_off);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1; /* a read error, or the file shrank: the length was promised */
-	req->file_off += n;
-	req->file_left -= (uint64_t)n;
+	ssize_t n = http_conn__file_read(&c->req, data, sizeof(data));
+	if (n < 0)
+		return -1;
 	buf_reset(&c->out);
 	buf_append(&c->out, data, (size_t)n);
 	c->out_sent = 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ajp-writer.h"
 #include "clock.h"
 #include "http-chunked.h"
 #include "http-server-private.h"
@@ -54,9 +55,35 @@ static char *put_u64(char *p, uint64_t v)
 
 #define PUT_LIT(p, lit) put((p), "" lit, sizeof(lit) - 1)
 
-static bool status_has_body(int status)
+bool http_conn__response_keep(const struct conn *c)
 {
-	return !(status < 200 || status == 204 || status == 304);
+	const struct http_request *req = &c->req;
+	return c->keep_alive && !req->close_after && !c->lt->draining &&
+	       (req->body_done || req->head.body_kind == HTTP_BODY_NONE) && !req->sink_failed;
+}
+
+uint64_t http_conn__response_length(const struct http_request *req)
+{
+	return req->head_only && req->head_length_set ? req->head_length
+	       : req->stream_sized                    ? req->stream_left
+	       : req->file_fd >= 0                    ? req->file_left
+	                                              : req->resp_body.len;
+}
+
+void http_conn__response_drop_body(struct http_request *req)
+{
+	http_conn__recycle(&req->resp_body);
+	if (req->file_fd >= 0) {
+		close(req->file_fd);
+		req->file_fd = -1;
+	}
+	req->file_left = 0;
+	if (req->producer != NULL) {
+		/* The producer is never called: its owner learns it through the abort handler,
+		   as when the client goes away. */
+		req->producer = NULL;
+		http_conn__request_abort(req);
+	}
 }
 
 /* Serialises the status line and headers into c->out and decides keep-alive. */
@@ -67,9 +94,13 @@ void http_conn__begin_response(struct conn *c)
 	struct buf *out = &c->out;
 	bool v10 = req->head.method.ptr != NULL && req->head.version_minor == 0;
 
+	if (c->ajp) {
+		http_conn__ajp_begin_response(c);
+		return;
+	}
 	if (req->status == 0)
 		req->status = 200;
-	bool has_body = status_has_body(req->status);
+	bool has_body = http_conn__status_has_body(req->status);
 	if (req->producer == NULL)
 		req->abort_fn = NULL; /* the application is done with req */
 	if (req->producer != NULL && has_body && !req->head_only && !req->stream_sized) {
@@ -78,8 +109,7 @@ void http_conn__begin_response(struct conn *c)
 		else
 			req->chunked_out = true;
 	}
-	bool keep = c->keep_alive && !req->close_after && !lt->draining &&
-	            (req->body_done || req->head.body_kind == HTTP_BODY_NONE) && !req->sink_failed;
+	bool keep = http_conn__response_keep(c);
 	c->keep_alive = keep;
 
 	/* Built in two stack pieces around the application's headers: this runs once per
@@ -107,12 +137,8 @@ void http_conn__begin_response(struct conn *c)
 		if (req->chunked_out) {
 			p = PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
 		} else if (req->producer == NULL || req->stream_sized) {
-			uint64_t len = req->head_only && req->head_length_set ? req->head_length
-			               : req->stream_sized                    ? req->stream_left
-			               : req->file_fd >= 0                    ? req->file_left
-			                                                      : req->resp_body.len;
 			p = PUT_LIT(p, "Content-Length: ");
-			p = put_u64(p, len);
+			p = put_u64(p, http_conn__response_length(req));
 			p = PUT_LIT(p, "\r\n");
 		}
 	}
@@ -130,25 +156,27 @@ void http_conn__begin_response(struct conn *c)
 		buf_append(out, req->resp_body.data, req->resp_body.len);
 		http_conn__recycle(&req->resp_body);
 	}
-	if (req->head_only || !has_body) {
-		/* Nothing after the head. */
-		http_conn__recycle(&req->resp_body);
-		if (req->file_fd >= 0) {
-			close(req->file_fd);
-			req->file_fd = -1;
-		}
-		req->file_left = 0;
-		if (req->producer != NULL) {
-			/* The producer is never called: its owner learns it through the abort
-			   handler, as when the client goes away. */
-			req->producer = NULL;
-			http_conn__request_abort(req);
-		}
-	}
+	if (req->head_only || !has_body)
+		http_conn__response_drop_body(req); /* nothing after the head */
 	c->out_sent = 0;
 	c->body_sent = 0;
 	c->state = CS_WRITING;
 	http_conn__set_deadline(c, lt->server->set.limits.body_timeout_ms);
+}
+
+ssize_t http_conn__file_read(struct http_request *req, char *data, size_t size)
+{
+	size_t want = req->file_left < size ? (size_t)req->file_left : size;
+	ssize_t n;
+
+	do
+		n = pread(req->file_fd, data, want, req->file_off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1; /* a read error, or the file shrank: the length was promised */
+	req->file_off += n;
+	req->file_left -= (uint64_t)n;
+	return n;
 }
 
 /* Fills c->out with the next framed piece of a streamed body. */
@@ -179,6 +207,10 @@ static int produce(struct conn *c)
 		req->abort_fn = NULL; /* the producer finished: the application let go */
 		if (req->chunked_out)
 			buf_append(&c->out, "0\r\n\r\n", 5);
+		return 0;
+	}
+	if (c->ajp) {
+		ajp_writer_body(&c->out, data, (size_t)n);
 		return 0;
 	}
 	if (req->chunked_out) {
@@ -236,8 +268,9 @@ int http_conn__write_response(struct conn *c)
 			continue;
 		}
 		if (req->file_fd >= 0 && req->file_left > 0) {
-			if (c->tls != NULL) {
-				if (http_conn__tls_file_chunk(c) < 0)
+			if (c->tls != NULL || c->ajp) {
+				if ((c->ajp ? http_conn__ajp_file_chunk(c)
+				            : http_conn__tls_file_chunk(c)) < 0)
 					return -1;
 				continue;
 			}
@@ -264,6 +297,10 @@ int http_conn__write_response(struct conn *c)
 				return -1;
 			if (c->stream_blocked)
 				return 0;
+			continue;
+		}
+		if (c->ajp && !c->ajp_ended) {
+			http_conn__ajp_end(c);
 			continue;
 		}
 		return 1;

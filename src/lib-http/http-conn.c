@@ -383,19 +383,24 @@ static bool handle_head(struct conn *c)
 		c->headers = mem_alloc(lim->max_headers * sizeof(*c->headers));
 	c->busy = true;
 	enum http_parse_status ret =
-	    http_request_parser_parse(&c->parser, c->in + c->in_off, c->in_len - c->in_off,
-	                              c->headers, &req->head, &head_len, &status, &error);
+	    c->ajp ? http_conn__ajp_head(c, &head_len, &status, &error)
+	           : http_request_parser_parse(&c->parser, c->in + c->in_off, c->in_len - c->in_off,
+	                                       c->headers, &req->head, &head_len, &status, &error);
 	if (ret == HTTP_PARSE_AGAIN)
 		return false;
 	if (ret == HTTP_PARSE_ERROR) {
 		counter_inc(&lt->parse_errors);
 		log_debug("http", "%s: refused request: %s", c->peer, error);
-		conn_fail(c, status, error);
+		if (status == 0)
+			c->state = CS_CLOSED; /* AJP framing lost: no answer is possible */
+		else
+			conn_fail(c, status, error);
 		return true;
 	}
 
 	counter_inc(&lt->requests);
-	keep_head(req, c->in + c->in_off, head_len);
+	if (!c->ajp) /* an AJP head is in the request pool already */
+		keep_head(req, c->in + c->in_off, head_len);
 	c->in_off += head_len;
 	make_request_id(lt, req->id);
 	req->head_only = strv_eq_cstr(req->head.method, "HEAD");
@@ -483,7 +488,7 @@ static bool handle_body(struct conn *c)
 		if (req->body_done)
 			break;
 		size_t avail = c->in_len - c->in_off;
-		if (req->head.body_kind == HTTP_BODY_LENGTH) {
+		if (req->head.body_kind == HTTP_BODY_LENGTH && !c->ajp) {
 			if (avail == 0)
 				return false;
 			size_t n =
@@ -496,17 +501,22 @@ static bool handle_body(struct conn *c)
 			if (req->body_remaining == 0)
 				req->body_done = true;
 		} else {
-			size_t consumed;
+			size_t consumed = 0;
 			const char *data;
 			size_t data_len;
 			int status;
 			const char *error;
 			enum http_parse_status ret =
-			    http_chunked_decode(&req->chunked, c->in + c->in_off, avail, &consumed,
-			                        &data, &data_len, &status, &error);
+			    c->ajp
+			        ? http_conn__ajp_body(c, &data, &data_len, &status, &error)
+			        : http_chunked_decode(&req->chunked, c->in + c->in_off, avail,
+			                              &consumed, &data, &data_len, &status, &error);
 			if (ret == HTTP_PARSE_ERROR) {
 				counter_inc(&c->lt->parse_errors);
-				conn_fail(c, status, error);
+				if (status == 0)
+					c->state = CS_CLOSED;
+				else
+					conn_fail(c, status, error);
 				return true;
 			}
 			c->in_off += consumed;
@@ -515,6 +525,9 @@ static bool handle_body(struct conn *c)
 			if (data_len > 0) {
 				if (deliver_body(c, data, data_len) < 0 || req->sink_failed)
 					return true;
+				if (c->ajp && req->head.body_kind == HTTP_BODY_LENGTH &&
+				    req->body_remaining == 0)
+					req->body_done = true;
 			} else {
 				req->body_done = true;
 			}
@@ -664,6 +677,7 @@ static void conn_fail(struct conn *c, int status, const char *message)
 {
 	struct http_request *req = &c->req;
 	const char *code = status == 400   ? "HTTP-0400"
+	                   : status == 403 ? "HTTP-0403"
 	                   : status == 413 ? "HTTP-0413"
 	                   : status == 417 ? "HTTP-0417"
 	                   : status == 431 ? "HTTP-0431"

@@ -53,7 +53,7 @@ const char *http_request_peer_ip(const struct http_request *req)
 
 bool http_request_is_tls(const struct http_request *req)
 {
-	return req->conn->tls != NULL;
+	return req->conn->tls != NULL || req->forwarded_tls;
 }
 
 struct ioloop *http_request_loop(struct http_request *req)

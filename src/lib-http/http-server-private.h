@@ -2,8 +2,8 @@
 /* The HTTP server's state shared by its files (http-server.c: listeners, accept, threads;
    http-conn.c: the connection state machine; http-conn-write.c: responses on the wire;
    http-request.c and http-response.c: the application API; http-conn-tls.c: TLS I/O;
-   http-conn-ring.c: io_uring I/O; http-conn-guard.c: slow and greedy clients). Not for
-   applications. */
+   http-conn-ring.c: io_uring I/O; http-conn-guard.c: slow and greedy clients;
+   http-conn-ajp.c: AJP13 connections). Not for applications. */
 #ifndef TANDEM_HTTP_SERVER_PRIVATE_H
 #define TANDEM_HTTP_SERVER_PRIVATE_H
 
@@ -51,6 +51,8 @@ struct listen_spec {
 	char bound[80];
 	struct http_tls_ctx *tls; /* a reference; NULL = plain */
 	bool https_redirect;
+	bool ajp;         /* an AJP13 listener (docs/internals/ajp.md) */
+	char *ajp_secret; /* owned; NULL = requests need none */
 };
 
 struct loop_thread;
@@ -60,6 +62,7 @@ struct http_request {
 	struct pool *pool;
 	struct http_request_head head;
 	char id[17];
+	bool forwarded_tls; /* AJP: the front end says its client used TLS (is_ssl) */
 
 	http_body_sink_fn *sink;
 	void *sink_ctx;
@@ -126,6 +129,10 @@ struct conn {
 	/* Set on the loop thread only, when the handler's response has reached the loop: a
 	   worker's req->responded is never read by the loop, which would race with its post. */
 	bool response_ready;
+	/* AJP13 (http-conn-ajp.c): ajp_asked, a GET_BODY_CHUNK is unanswered (or the first body
+	   packet is on its way unasked); ajp_ended, END_RESPONSE is in out. */
+	bool ajp, ajp_asked, ajp_ended;
+	const char *ajp_secret; /* the listener's, NULL = none needed */
 
 	struct buf out;
 	size_t out_sent;
@@ -226,12 +233,38 @@ void http_conn__spares_free(struct loop_thread *lt);
 /* The loop thread's timer: timeouts, the minimum body rate, trimming idle connections. */
 void http_conn__sweep(void *ctx);
 
+static inline bool http_conn__status_has_body(int status)
+{
+	return !(status < 200 || status == 204 || status == 304);
+}
+
 /* http-conn-write.c */
 void http_conn__send_continue(struct conn *c);
+/* Whether the connection stays open after this response. */
+bool http_conn__response_keep(const struct conn *c);
+/* The Content-Length of a response without a producer, or a sized stream. */
+uint64_t http_conn__response_length(const struct http_request *req);
+/* The response file's next bytes (at most size) into data, its offset and count advanced:
+   the count, or -1 on a read error or a file that shrank (where sendfile() cannot serve). */
+ssize_t http_conn__file_read(struct http_request *req, char *data, size_t size);
+/* A response without a body (HEAD, 204, 304): its buffer, file and producer let go. */
+void http_conn__response_drop_body(struct http_request *req);
 /* "\r\nDate: <IMF-fixdate>\r\n", formatted once per second per loop thread. */
 struct strv http_conn__date_line(struct loop_thread *lt);
 void http_conn__begin_response(struct conn *c);
 int http_conn__write_response(struct conn *c);
+
+/* http-conn-ajp.c: the head from the next FORWARD_REQUEST (CPINGs before it answered), a
+   body packet (asking for it when none is buffered), the response's packets. A status of 0
+   with HTTP_PARSE_ERROR means the connection must close without an answer. */
+enum http_parse_status http_conn__ajp_head(struct conn *c, size_t *head_len_r, int *status_r,
+                                           const char **error_r);
+enum http_parse_status http_conn__ajp_body(struct conn *c, const char **data_r, size_t *len_r,
+                                           int *status_r, const char **error_r);
+void http_conn__ajp_begin_response(struct conn *c);
+int http_conn__ajp_file_chunk(struct conn *c);
+/* Puts END_RESPONSE (reuse = c->keep_alive) into out. */
+void http_conn__ajp_end(struct conn *c);
 
 /* http-conn-guard.c */
 /* A new connection fd from ss: counted under its source (*key_r, *counted_r) and true, or

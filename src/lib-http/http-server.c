@@ -79,7 +79,7 @@ static int bind_socket(const char *host, uint16_t port, bool reuseport, int *fd_
 }
 
 static int listen_add(struct http_server *server, const char *address, struct http_tls_ctx *tls,
-                      bool https_redirect, const char **error_r)
+                      bool https_redirect, bool ajp, const char **error_r)
 {
 	static __thread char err[200];
 	if (server->spec_count == MAX_LISTENERS) {
@@ -115,6 +115,7 @@ static int listen_add(struct http_server *server, const char *address, struct ht
 	snprintf(bound, sizeof(bound), "%s%s%s:%u", v6 ? "[" : "", spec->host, v6 ? "]" : "", port);
 	memcpy(spec->bound, bound, sizeof(bound));
 	spec->https_redirect = https_redirect;
+	spec->ajp = ajp;
 	if (tls != NULL) {
 		http_tls_ctx_ref(tls);
 		spec->tls = tls;
@@ -127,20 +128,30 @@ static int listen_add(struct http_server *server, const char *address, struct ht
 
 int http_server_listen(struct http_server *server, const char *address, const char **error_r)
 {
-	return listen_add(server, address, NULL, false, error_r);
+	return listen_add(server, address, NULL, false, false, error_r);
 }
 
 int http_server_listen_tls(struct http_server *server, const char *address,
                            struct http_tls_ctx *tls, const char **error_r)
 {
 	assert(tls != NULL);
-	return listen_add(server, address, tls, false, error_r);
+	return listen_add(server, address, tls, false, false, error_r);
 }
 
 int http_server_listen_https_redirect(struct http_server *server, const char *address,
                                       const char **error_r)
 {
-	return listen_add(server, address, NULL, true, error_r);
+	return listen_add(server, address, NULL, true, false, error_r);
+}
+
+int http_server_listen_ajp(struct http_server *server, const char *address, const char *secret,
+                           const char **error_r)
+{
+	if (listen_add(server, address, NULL, false, true, error_r) < 0)
+		return -1;
+	if (secret != NULL)
+		server->specs[server->spec_count - 1].ajp_secret = mem_strdup(secret);
+	return 0;
 }
 
 const char *http_server_address(struct http_server *server, unsigned i)
@@ -234,7 +245,8 @@ static void accept_ready(void *ctx, unsigned events)
 			const struct listen_spec *spec = &server->specs[i];
 			struct http_source_key key;
 			bool counted;
-			if (!http_conn__admit(lt, fd, &ss, spec->tls == NULL, &key, &counted))
+			if (!http_conn__admit(lt, fd, &ss, spec->tls == NULL && !spec->ajp, &key,
+			                      &counted))
 				continue;
 			int one = 1;
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -278,7 +290,10 @@ static void accept_ready(void *ctx, unsigned events)
 			lt->conn_count++;
 			counter_inc(&lt->accepted);
 			atomic_store_explicit(&lt->open, lt->conn_count, memory_order_relaxed);
-			c->ring = c->tls == NULL && ioloop_ring(lt->loop);
+			c->ajp = spec->ajp;
+			c->ajp_secret = spec->ajp_secret;
+			/* AJP sends its small control packets directly: no ring operations */
+			c->ring = c->tls == NULL && !c->ajp && ioloop_ring(lt->loop);
 			if (!c->ring)
 				c->io = io_add(lt->loop, fd, IO_READ, http_conn__io, c);
 			http_conn__run(c);
@@ -457,8 +472,10 @@ void http_server_destroy(struct http_server **serverp)
 		for (unsigned i = 0; i < server->spec_count; i++)
 			close(server->first_fds[i]);
 	}
-	for (unsigned i = 0; i < server->spec_count; i++)
+	for (unsigned i = 0; i < server->spec_count; i++) {
 		http_tls_ctx_unref(&server->specs[i].tls);
+		mem_free(&server->specs[i].ajp_secret);
+	}
 	mem_free(&server->threads);
 	http_source_cap_destroy(&server->sources);
 	pthread_cond_destroy(&server->cond);

@@ -96,6 +96,13 @@ int http_server_listen_tls(struct http_server *server, const char *address,
    the application. http_server_start() fails when the server has no TLS listener. */
 int http_server_listen_https_redirect(struct http_server *server, const char *address,
                                       const char **error_r);
+/* An AJP13 listener for a web server in front (Apache mod_proxy_ajp; docs/internals/ajp.md):
+   requests arrive as FORWARD_REQUEST packets and reach the same handlers as HTTP ones, with
+   the front end's client as http_request_peer_ip() and its is_ssl as http_request_is_tls().
+   With secret (copied), a request whose "secret" attribute differs is answered 403 and the
+   connection closed; NULL lets any peer that can connect in, so bind it to loopback. */
+int http_server_listen_ajp(struct http_server *server, const char *address, const char *secret,
+                           const char **error_r);
 /* The bound address of listener i ("127.0.0.1:8009"), or NULL. */
 const char *http_server_address(struct http_server *server, unsigned i);
 /* Starts the loop threads. */
@@ -128,7 +135,8 @@ const char *http_request_id(const struct http_request *req);
 /* Peer address as "ip:port", and its address alone. */
 const char *http_request_peer(const struct http_request *req);
 const char *http_request_peer_ip(const struct http_request *req);
-/* True when the request came over a TLS listener (X-Forwarded-Proto: https). */
+/* True when the request came over a TLS listener, or over AJP from a front end whose client
+   used TLS (X-Forwarded-Proto: https). */
 bool http_request_is_tls(const struct http_request *req);
 /* The loop the request's connection lives on. */
 struct ioloop *http_request_loop(struct http_request *req);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Test application on the HTTP core: echo, streamed upload to disk, sendfile, chunked stream,
-   worker-thread answers and early refusal, driven by tests/integration. */
+   worker-thread answers and early refusal, driven by tests/integration; over HTTP and, with
+   -a, over AJP13. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -172,15 +173,18 @@ static void on_request(struct http_request *req, void *ctx)
 int main(int argc, char **argv)
 {
 	struct http_server_settings set = {.on_head = on_head, .on_request = on_request};
-	const char *listen_addr = "127.0.0.1:0";
+	const char *listen_addr = "127.0.0.1:0", *ajp_addr = NULL;
 	int opt;
 
 	http_limits_default(&set.limits);
 	set.threads = 2;
-	while ((opt = getopt(argc, argv, "l:d:t:b:B:H:I:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:a:d:t:b:B:H:I:T:")) != -1) {
 		switch (opt) {
 		case 'l':
 			listen_addr = optarg;
+			break;
+		case 'a': /* an AJP13 listener too, without a secret */
+			ajp_addr = optarg;
 			break;
 		case 'd':
 			dir = optarg;
@@ -204,8 +208,10 @@ int main(int argc, char **argv)
 			set.limits.body_timeout_ms = strtoull(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: http-test-server [-l addr] [-d dir] [-t threads] "
-			                "[-b max_body] [-B max_buffered] [-H|-I|-T timeout_ms]\n");
+			fprintf(
+			    stderr,
+			    "usage: http-test-server [-l addr] [-a ajp_addr] [-d dir] [-t threads] "
+			    "[-b max_body] [-B max_buffered] [-H|-I|-T timeout_ms]\n");
 			return 2;
 		}
 	}
@@ -221,6 +227,7 @@ int main(int argc, char **argv)
 		return 1;
 	struct http_server *server = http_server_create(&set);
 	if (http_server_listen(server, listen_addr, &error) < 0 ||
+	    (ajp_addr != NULL && http_server_listen_ajp(server, ajp_addr, NULL, &error) < 0) ||
 	    http_server_start(server, &error) < 0) {
 		fprintf(stderr, "http-test-server: %s\n", error);
 		return 1;

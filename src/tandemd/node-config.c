@@ -27,6 +27,7 @@ static const struct config_key schema[] = {
     {"server", "hashing_wait", CONFIG_DURATION, "2s", false},
     {"server", "max_connections_per_source", CONFIG_UINT, "1024", false},
     HTTP_CONFIG_KEYS,
+    AJP_CONFIG_KEYS,
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
     {"configdb", "contexts_per_schema", CONFIG_UINT, "1000", false},
@@ -171,6 +172,16 @@ static int check_host(const struct node_config *nc, const char **section_r, cons
 		HOST_PROBLEM("server", "listen", "[server] listen: at most 16 addresses");
 	if (config_check_listeners(nc->listen, nc->listen_count, index_r, &error) < 0)
 		HOST_PROBLEM("server", "listen", "[server] listen %s", error);
+	if (nc->ajp.listen != NULL) {
+		/* the AJP listener last: it may clash with none of the HTTP ones */
+		const char *all[17];
+		memcpy(all, nc->listen, nc->listen_count * sizeof(all[0]));
+		all[nc->listen_count] = nc->ajp.listen;
+		if (config_check_listeners(all, nc->listen_count + 1, index_r, &error) < 0) {
+			*index_r = 0;
+			HOST_PROBLEM("ajp", "listen", "[ajp] listen %s", error);
+		}
+	}
 	*index_r = 0;
 	if (config_check_dir(nc->data_dir, &error) < 0)
 		HOST_PROBLEM("server", "data_dir", "[server] data_dir: %s", error);
@@ -307,6 +318,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	                                nc->announce != NULL, &nc->announce_key, &key,
 	                                &problem) < 0)
 		PROBLEM("cluster", key, problem);
+	else if (http_config_ajp(cfg, path, &nc->ajp, &key, &problem) < 0)
+		PROBLEM("ajp", key, problem);
 	else if (nc->limits.max_headers == 0 || nc->limits.max_headers > 10000)
 		PROBLEM("http", "max_headers", "[http] max_headers must be between 1 and 10000");
 	else if (nc->limits.max_header_bytes > 1024 * 1024)
@@ -324,7 +337,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		(void)check_host(nc, &section, &key, &index, &problem);
 	if (problem != NULL) {
 		static __thread char msg[1024];
-		const char *where = strcmp(key, "listen") == 0
+		const char *where = strcmp(section, "server") == 0 && strcmp(key, "listen") == 0
 		                        ? config_where_nth(cfg, section, key, index)
 		                        : config_where(cfg, section, key);
 		snprintf(msg, sizeof(msg), "%s%s%s", where != NULL ? where : "",

@@ -9,6 +9,7 @@
 
 #include "announce-key.h"
 #include "cidr.h"
+#include "http-config.h"
 #include "http-parser.h"
 #include "log.h"
 #include "redis-url.h"
@@ -34,6 +35,7 @@ struct node_config {
 	uint64_t hashing_wait_ms;        /* how long a login waits for its turn, then 503 */
 	uint64_t max_conns_per_source;   /* 0 = no cap */
 	struct http_limits limits;
+	struct http_ajp_config ajp; /* [ajp]: the web server in front (docs/operations.md) */
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */

@@ -237,6 +237,12 @@ int node_init(struct node *node, const char **error_r)
 		if (http_server_listen(node->http, node->cfg.listen[i], error_r) < 0)
 			return -1;
 	}
+	/* after the HTTP listeners, whose indexes stay 0.. */
+	const struct http_ajp_config *ajp = &node->cfg.ajp;
+	if (ajp->listen != NULL &&
+	    http_server_listen_ajp(node->http, ajp->listen,
+	                           ajp->secret[0] != '\0' ? ajp->secret : NULL, error_r) < 0)
+		return -1;
 	node->workers = worker_pool_create(node->cfg.workers, "worker");
 	node->admin_auth =
 	    admin_auth_create(node->cfg.trusted_proxies, node->cfg.trusted_proxy_count);
@@ -346,9 +352,17 @@ int node_start(struct node *node, const char **error_r)
 	node_cluster_start(&node->cluster, member_fill, node);
 	if (http_server_start(node->http, error_r) < 0)
 		return -1;
-	for (unsigned i = 0; http_server_address(node->http, i) != NULL; i++)
+	for (unsigned i = 0; i < node->cfg.listen_count; i++)
 		log_info("node", "listening on http://%s/ (route %s, version %s)",
 		         http_server_address(node->http, i), node->cfg.route, TANDEM_VERSION);
+	if (node->cfg.ajp.listen != NULL && node->cfg.ajp.secret[0] == '\0')
+		log_warn("node",
+		         "listening on ajp://%s/ WITHOUT a secret ([ajp] allow_no_secret): every "
+		         "local process can send requests in any client's name",
+		         http_server_address(node->http, (unsigned)node->cfg.listen_count));
+	else if (node->cfg.ajp.listen != NULL)
+		log_info("node", "listening on ajp://%s/ (secret required)",
+		         http_server_address(node->http, (unsigned)node->cfg.listen_count));
 	if (node->cfg.announce != NULL) {
 		struct announce_settings aset = {.group = node->cfg.announce,
 		                                 .interface = node->cfg.announce_interface,

@@ -14,7 +14,7 @@ import time
 APACHE_MODULES = "/usr/lib/apache2/modules"
 # mod_unixd (User/Group), mod_log_config and mod_so are compiled into Debian's apache2.
 APACHE_MODULE_LIST = ("mpm_event", "authz_core", "authz_host", "proxy", "proxy_http",
-                      "proxy_balancer", "lbmethod_byrequests", "slotmem_shm", "headers",
+                      "proxy_ajp", "proxy_balancer", "lbmethod_byrequests", "slotmem_shm", "headers",
                       "status")
 
 # The seed's mod_proxy_balancer configuration (seeds/001, "Session load balancing") over HTTP
@@ -40,8 +40,9 @@ Header always set X-Balancer-Route "%{{BALANCER_WORKER_ROUTE}}e" env=BALANCER_WO
 </Location>
 """
 APACHE_PATHS = ("/api/v1", "/admin/v1")
-APACHE_MEMBER = ("    BalancerMember http://{host}:{port} route={route} loadfactor=50 "
-                 "retry={retry} smax=0 ttl=60")
+# scheme ajp: the seed's own members (mod_proxy_ajp); params adds e.g. secret=… for AJP.
+APACHE_MEMBER = ("    BalancerMember {scheme}://{host}:{port} route={route} loadfactor=50 "
+                 "retry={retry} smax=0 ttl=60{params}")
 
 # HAProxy: round-robin for new sessions; the route after the first '.' of the JSESSIONID cookie,
 # else of a ;jsessionid= path parameter, else of the jsessionid query parameter, names the server
@@ -191,9 +192,11 @@ def _directory(workdir, name):
 # ------------------------------------------------------------------------------- Apache
 
 def apache_front(members, retry=5, paths=APACHE_PATHS, admin_allow="127.0.0.1",
-                 manager_allow="127.0.0.1"):
+                 manager_allow="127.0.0.1", scheme="http", member_params=""):
     """The front-end block for members [(route, host, port)], proxying paths."""
-    lines = "\n".join(APACHE_MEMBER.format(host=h, port=p, route=r, retry=retry)
+    params = f" {member_params}" if member_params else ""
+    lines = "\n".join(APACHE_MEMBER.format(scheme=scheme, host=h, port=p, route=r, retry=retry,
+                                            params=params)
                       for r, h, p in members)
     proxypass = "\n".join(f"ProxyPass {p:<10} balancer://oxcluster{p}" for p in paths)
     return APACHE_FRONT.format(members=lines, proxypass=proxypass, admin_allow=admin_allow,
@@ -251,7 +254,8 @@ MaxSpareThreads {server_limit * threads}
 {front}"""
 
 
-def start_apache(workdir, members, name="apache", retry=5, paths=APACHE_PATHS, **config):
+def start_apache(workdir, members, name="apache", retry=5, paths=APACHE_PATHS, scheme="http",
+                 member_params="", **config):
     """Apache 2.4 with the seed's balancer in front of members [(route, host, port)]."""
     d = _directory(workdir, name)
     env = apache_env(d)
@@ -260,7 +264,9 @@ def start_apache(workdir, members, name="apache", retry=5, paths=APACHE_PATHS, *
     port = free_port()
     conf = os.path.join(d, "apache2.conf")
     with open(conf, "w") as f:
-        f.write(apache_config(port, apache_front(members, retry=retry, paths=paths), **config))
+        f.write(apache_config(port, apache_front(members, retry=retry, paths=paths,
+                                                 scheme=scheme, member_params=member_params),
+                              **config))
     peer = Peer("apache", [binary("apache2"), "-f", conf, "-DFOREGROUND"], port, d, env=env)
     peer.error_log = os.path.join(env["APACHE_LOG_DIR"], "error.log")
     return peer

@@ -35,13 +35,14 @@ class Cluster:
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
 
-    def start_node(self, route="OX-1"):
+    def start_node(self, route="OX-1", node_extra=""):
+        """node_extra: more sections for this node alone, after the shared ones."""
         port = free_port()
         d = os.path.join(self.workdir, route)
         os.makedirs(d, exist_ok=True)
         conf = write_config(d, f"[server]\nroute = {route}\nlisten = 127.0.0.1:{port}\n"
                                f"data_dir = {d}/data\nworkers = 8\n"
-                               f"[configdb]\nurl = {self.configdb_url}\n{self.extra}")
+                               f"[configdb]\nurl = {self.configdb_url}\n{self.extra}{node_extra}")
         node = Process([TANDEMD, "--config", conf], port, d)
         self.nodes.append(node)
         return node
