@@ -131,8 +131,10 @@ static void announce(struct promote *p)
 	struct sql_conn *conn;
 	struct sql_error sql_err;
 	if (sql_conn_get(p->prov->cdb, SQL_READ, CONFIGDB_KEY, &conn, &sql_err) < 0) {
-		log_warn("provision", "promotion recorded but not announced (%s): nodes switch "
-		         "within a few seconds", sql_err.message);
+		log_warn("provision",
+		         "promotion recorded but not announced (%s): nodes switch "
+		         "within a few seconds",
+		         sql_err.message);
 		return;
 	}
 	struct sql_stmt *s = sql_prepare(
@@ -230,26 +232,16 @@ static int query_text(struct sql_conn *conn, const char *sql, char *out, size_t 
 	return r < 0 ? -1 : 0;
 }
 
-/* The old primary, if it answers: read-only now, and its binlog position is the target. */
-static void fence_old_primary(struct promote *p)
+/* The old primary's binlog position is the target while it answers. */
+static int old_primary_position(struct promote *p, struct sql_conn *old)
 {
-	struct sql_db *db;
-	struct sql_conn *conn;
 	struct sql_error e;
-	p->target_source = "none";
-	if (open_server(p, &p->old, OLD_PRIMARY_CONNECT_MS, &db, &conn, &e) < 0) {
-		snprintf(p->old_error, sizeof(p->old_error), "%s", e.message);
-		return;
+	if (query_text(old, "SELECT @@gtid_binlog_pos", p->target, sizeof(p->target), &e) < 0) {
+		prov_error_sql(p->err, p->old.name, &e);
+		return -1;
 	}
-	p->old_reachable = true;
-	if (sql_exec(conn, "SET GLOBAL read_only=1", &e) < 0)
-		snprintf(p->old_error, sizeof(p->old_error), "SET GLOBAL read_only=1: %s", e.message);
-	else
-		p->old_read_only = true;
-	/* With read_only set no ordinary user commits any more: the position is final. */
-	if (query_text(conn, "SELECT @@gtid_binlog_pos", p->target, sizeof(p->target), &e) == 0)
-		p->target_source = "old primary";
-	close_server(&db, &conn);
+	p->target_source = "old primary";
+	return 0;
 }
 
 /* SHOW SLAVE STATUS: the threads' state and what the replica has received. */
@@ -262,11 +254,12 @@ static int slave_status(struct promote *p, struct sql_conn *conn, char *io_pos, 
 	int r = sql_step(s, err);
 	if (r > 0) {
 		const char *gtid = sql_col_text(s, SLAVE_USING_GTID);
-		if (gtid == NULL || (strcmp(gtid, "Slave_Pos") != 0 && strcmp(gtid, "Current_Pos") != 0 &&
-		                     strcmp(gtid, "No") != 0)) {
+		if (gtid == NULL || (strcmp(gtid, "Slave_Pos") != 0 &&
+		                     strcmp(gtid, "Current_Pos") != 0 && strcmp(gtid, "No") != 0)) {
 			sql_stmt_done(&s);
 			prov_error_set(p->err, PROV_UNAVAILABLE,
-			               "SHOW SLAVE STATUS on %s has an unknown layout", p->new.name);
+			               "SHOW SLAVE STATUS on %s has an unknown layout",
+			               p->new.name);
 			return -1;
 		}
 		const char *v;
@@ -276,7 +269,8 @@ static int slave_status(struct promote *p, struct sql_conn *conn, char *io_pos, 
 		         (v = sql_col_text(s, SLAVE_SQL_RUNNING)) != NULL ? v : "");
 		snprintf(p->sql_error, sizeof(p->sql_error), "%s",
 		         (v = sql_col_text(s, SLAVE_SQL_ERROR)) != NULL ? v : "");
-		snprintf(io_pos, size, "%s", (v = sql_col_text(s, SLAVE_GTID_IO_POS)) != NULL ? v : "");
+		snprintf(io_pos, size, "%s",
+		         (v = sql_col_text(s, SLAVE_GTID_IO_POS)) != NULL ? v : "");
 	}
 	sql_stmt_done(&s);
 	if (r == 0) {
@@ -295,7 +289,10 @@ static int check_caught_up(struct promote *p, struct sql_conn *conn)
 	if (slave_status(p, conn, io_pos, sizeof(io_pos), &e) < 0) {
 		if (p->err->status == PROV_OK)
 			prov_error_sql(p->err, p->new.name, &e);
-		return p->force && p->err->status != PROV_UNAVAILABLE ? 0 : -1;
+		if (!p->force || p->err->status != PROV_INVALID)
+			return -1;
+		p->err->status = PROV_OK; /* not replicating: --force promotes it as it is */
+		io_pos[0] = '\0';
 	}
 	if (strcmp(p->target_source, "old primary") != 0) {
 		snprintf(p->target, sizeof(p->target), "%s", io_pos);
@@ -328,45 +325,71 @@ static int check_caught_up(struct promote *p, struct sql_conn *conn)
 	p->behind = sql_gtid_behind(&have, &want);
 	if (p->behind == 0 || p->force)
 		return 0;
-	prov_error_set(p->err, PROV_CONFLICT,
-	               "replica %s is %llu transaction(s) behind: applied \"%s\", %s has \"%s\" "
-	               "(SQL thread running: %s%s%s); nothing changed. Wait, fix replication, "
-	               "or give --force to promote it and lose those transactions",
-	               p->new.name, (unsigned long long)p->behind, p->applied,
-	               strcmp(p->target_source, "old primary") == 0 ? "the old primary"
-	                                                           : "its relay log",
-	               p->target, p->slave_sql, p->sql_error[0] != '\0' ? ", error: " : "",
-	               p->sql_error);
+	prov_error_set(
+	    p->err, PROV_CONFLICT,
+	    "replica %s is %llu transaction(s) behind: applied \"%s\", %s has \"%s\" "
+	    "(SQL thread running: %s%s%s); nothing changed. Wait, fix replication, "
+	    "or give --force to promote it and lose those transactions",
+	    p->new.name, (unsigned long long)p->behind, p->applied,
+	    strcmp(p->target_source, "old primary") == 0 ? "the old primary" : "its relay log",
+	    p->target, p->slave_sql, p->sql_error[0] != '\0' ? ", error: " : "", p->sql_error);
 	return -1;
 }
 
-static int promote_replica(struct promote *p)
+/* Stops replication on the replica and makes it writable. */
+static int promote_replica(struct promote *p, struct sql_conn *conn)
 {
-	struct sql_db *db;
-	struct sql_conn *conn;
-	struct sql_error e;
-	if (open_server(p, &p->new, 5000, &db, &conn, &e) < 0) {
-		char red[600];
-		sql_url_redact(p->new.url, red, sizeof(red));
-		prov_error_set(p->err, PROV_UNAVAILABLE, "cannot reach replica %s (%s): %s",
-		               p->new.name, red, e.message);
-		return -1;
-	}
-	int ret = check_caught_up(p, conn);
 	/* RESET SLAVE ALL: a restart must not make it follow the old primary again. */
 	static const char *const steps[] = {"STOP SLAVE", "RESET SLAVE ALL",
 	                                    "SET GLOBAL read_only=0"};
-	for (size_t i = 0; ret == 0 && i < sizeof(steps) / sizeof(steps[0]); i++) {
+	struct sql_error e;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (sql_exec(conn, steps[i], &e) < 0) {
 			prov_error_set(p->err, PROV_UNAVAILABLE,
-			               "%s on %s failed: %s (it needs a user with SUPER, or give "
+			               "%s on %s failed: %s (it needs a user with SUPER: give "
 			               "--dbuser/--dbpasswd)",
 			               steps[i], p->new.name, e.message);
-			ret = -1;
+			return -1;
 		}
 	}
-	close_server(&db, &conn);
-	return ret;
+	return 0;
+}
+
+/* The checks and the switch on the servers: 0 done, -1 refused or failed (err set). Nothing
+   is changed on a refusal: the old primary is made read-only only once the replica has
+   caught up with it, and made writable again if the final check then fails. */
+static int switch_servers(struct promote *p, struct sql_conn *old, struct sql_conn *replica)
+{
+	struct sql_error e;
+	if (old != NULL && (old_primary_position(p, old) < 0 || check_caught_up(p, replica) < 0))
+		return -1;
+	if (old != NULL) {
+		if (sql_exec(old, "SET GLOBAL read_only=1", &e) < 0) {
+			snprintf(p->old_error, sizeof(p->old_error), "SET GLOBAL read_only=1: %s",
+			         e.message);
+			if (!p->force) {
+				prov_error_set(
+				    p->err, PROV_UNAVAILABLE,
+				    "the old primary %s answers but cannot be made read-only "
+				    "(%s); nothing changed. Give --dbuser/--dbpasswd of a user "
+				    "with SUPER, or --force",
+				    p->old.name, e.message);
+				return -1;
+			}
+		} else {
+			p->old_read_only = true;
+		}
+		/* Read-only now: no ordinary user commits there any more, the position is final. */
+		if (old_primary_position(p, old) < 0 || check_caught_up(p, replica) < 0) {
+			if (p->old_read_only)
+				(void)sql_exec(old, "SET GLOBAL read_only=0", &e);
+			p->old_read_only = false;
+			return -1;
+		}
+	} else if (check_caught_up(p, replica) < 0) {
+		return -1;
+	}
+	return promote_replica(p, replica);
 }
 
 static json_t *server_json(const struct pool_row *row)
@@ -381,8 +404,8 @@ json_t *provision_promote_database(struct provision *prov, const struct prov_pro
 {
 	struct promote p = {
 	    .prov = prov,
-	    .admin_user = req->admin_user != NULL && req->admin_user[0] != '\0' ? req->admin_user
-	                                                                        : NULL,
+	    .admin_user =
+	        req->admin_user != NULL && req->admin_user[0] != '\0' ? req->admin_user : NULL,
 	    .admin_password = req->admin_password,
 	    .force = req->force,
 	    .wait_ms = req->wait_ms,
@@ -397,38 +420,52 @@ json_t *provision_promote_database(struct provision *prov, const struct prov_pro
 	}
 	if (load_pools(&p, req->name, req->replica) < 0)
 		return NULL;
-	fence_old_primary(&p);
-	if (p.old_reachable && !p.old_read_only && !p.force) {
-		prov_error_set(err, PROV_UNAVAILABLE,
-		               "the old primary %s answers but could not be made read-only (%s); "
-		               "nothing changed. Give --dbuser/--dbpasswd of a user with SUPER, or "
-		               "--force",
-		               p.old.name, p.old_error);
+	struct sql_db *old_db = NULL, *new_db = NULL;
+	struct sql_conn *old = NULL, *replica = NULL;
+	struct sql_error e;
+	if (open_server(&p, &p.new, 5000, &new_db, &replica, &e) < 0) {
+		char red[600];
+		sql_url_redact(p.new.url, red, sizeof(red));
+		prov_error_set(err, PROV_UNAVAILABLE, "cannot reach replica %s (%s): %s",
+		               p.new.name, red, e.message);
 		return NULL;
 	}
-	if (promote_replica(&p) < 0)
+	if (open_server(&p, &p.old, OLD_PRIMARY_CONNECT_MS, &old_db, &old, &e) == 0)
+		p.old_reachable = true;
+	else
+		snprintf(p.old_error, sizeof(p.old_error), "%s", e.message);
+	int r = switch_servers(&p, old, replica);
+	close_server(&old_db, &old);
+	close_server(&new_db, &replica);
+	if (r < 0)
 		return NULL;
 
 	struct sql_error sql_err;
 	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, record_promotion, &p, &sql_err) <
 	    0) {
-		prov_error_sql(err, "recording the promotion in the configdb (the replica is already "
-		               "writable: run the command again)", &sql_err);
+		prov_error_sql(err,
+		               "recording the promotion in the configdb (the replica is already "
+		               "writable: run the command again)",
+		               &sql_err);
 		return NULL;
 	}
 	announce(&p);
+	const char *fence = p.old_read_only   ? "read-only"
+	                    : p.old_reachable ? "NOT read-only"
+	                                      : "unreachable";
 	log_info("provision",
-	         "database %s: %s promoted to primary at %s (%s), old primary %s fenced%s",
+	         "database %s: %s promoted to primary at %s (%s); old primary %s fenced, %s",
 	         req->name, p.new.name, p.applied, p.force ? "forced" : "checked", p.old.name,
-	         p.old_read_only ? " and read-only" : " (unreachable)");
+	         fence);
 
-	json_t *old = server_json(&p.old);
-	json_object_update_new(old, json_pack("{sbsbss}", "reachable", p.old_reachable,
-	                                      "read_only", p.old_read_only, "error", p.old_error));
-	return json_pack("{sssIsoso s{ssssssss sIsb} sI}", "database", req->name, "cluster",
+	json_t *old_json = server_json(&p.old);
+	json_object_update_new(old_json,
+	                       json_pack("{sbsbss}", "reachable", p.old_reachable, "read_only",
+	                                 p.old_read_only, "error", p.old_error));
+	return json_pack("{ss sI so so s{ss ss ss ss sI} sb sI}", "database", req->name, "cluster",
 	                 (json_int_t)p.old.cluster, "new_primary", server_json(&p.new),
-	                 "old_primary", old, "positions", "target", p.target, "target_source",
-	                 p.target_source, "applied", p.applied, "sql_thread", p.slave_sql,
-	                 "behind", (json_int_t)p.behind, "forced", p.force, "elapsed_ms",
+	                 "old_primary", old_json, "positions", "target", p.target, "target_source",
+	                 p.target_source, "applied", p.applied, "sql_thread", p.slave_sql, "behind",
+	                 (json_int_t)p.behind, "forced", p.force, "elapsed_ms",
 	                 (json_int_t)(clock_mono_ms() - start));
 }

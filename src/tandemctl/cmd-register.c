@@ -219,7 +219,7 @@ int cmd_promotedatabase(int argc, char **argv)
 		       json_string_value(json_object_get(pos, "target_source")));
 		printf("old primary %s: fenced, %s%s%s\n",
 		       json_string_value(json_object_get(old, "name")),
-		       json_is_true(json_object_get(old, "read_only"))  ? "read-only"
+		       json_is_true(json_object_get(old, "read_only"))   ? "read-only"
 		       : json_is_true(json_object_get(old, "reachable")) ? "NOT read-only"
 		                                                         : "unreachable",
 		       old_error != NULL && old_error[0] != '\0' ? ": " : "",
