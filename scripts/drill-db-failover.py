@@ -112,6 +112,32 @@ def semisync(primary, replica):
         time.sleep(0.05)
 
 
+def master_master(primary, replica):
+    """The seeds' pair: each server also replicates from the other. current_pos on the way
+    back, so that a primary that crashed resumes from what it has itself binlogged."""
+    replica.sql("SET SESSION sql_log_bin=0; "
+                "CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'; "
+                "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'")
+    primary.sql(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={replica.port}, "
+                "MASTER_USER='repl', MASTER_PASSWORD='repl-pw', MASTER_USE_GTID=current_pos, "
+                "MASTER_CONNECT_RETRY=1; START SLAVE")
+    deadline = time.monotonic() + 10
+    while primary.value("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                        "WHERE VARIABLE_NAME='SLAVE_RUNNING'") != "ON":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the primary did not start replicating from the replica")
+        time.sleep(0.05)
+
+
+def own_seq(server, server_id):
+    """The highest sequence number server_id wrote in domain 0, from @@gtid_binlog_state
+    (one entry per domain and server): its own commits, replicated ones aside."""
+    state = server.value("SELECT @@gtid_binlog_state") or ""
+    seqs = [int(g.split("-")[2]) for g in state.split(",")
+            if g and g.split("-")[:2] == ["0", str(server_id)]]
+    return max(seqs, default=0)
+
+
 def titles_on(server):
     rows = server.sql(f"SELECT title FROM `{SCHEMA}`.folder WHERE cid=1 AND title LIKE 'w-%'")
     return {r[0] for r in rows}
@@ -122,11 +148,13 @@ def drill(args):
     redis = Redis().start()
     workdir = tempfile.TemporaryDirectory(prefix="tandem-dbdrill-")
     c = None
-    result = {"semisync": not args.async_replication}
+    result = {"semisync": not args.async_replication, "master_master": args.master_master}
     try:
         d = workdir.name
         if not args.async_replication:
             semisync(primary, replica)
+        if args.master_master:
+            master_master(primary, replica)
         # The configdb is not on the pair that fails (docs/database.md "Failover").
         extra = (cluster_config(redis.url)
                  + "[database]\nreplica_wait = 50ms\ndown_backoff = 200ms\n")
@@ -159,7 +187,8 @@ def drill(args):
         if r.returncode != 0:
             raise RuntimeError(f"promotedatabase failed: {r.stderr}")
         promoted = json.loads(r.stdout)
-        log(args, f"promoted in {t_promoted - t_promote:.3f} s: {r.stdout.strip()}")
+        log(args, f"promoted in {t_promoted - t_promote:.3f} s: applied "
+                  f"{promoted['positions']['applied']}, {promoted['positions']['behind']} behind")
 
         with w.lock:
             before = len([a for a in w.acked if a[2] <= t_kill])
@@ -181,13 +210,19 @@ def drill(args):
         # The old primary comes back (as it was: writable) and must get nothing.
         primary.resume()
         old_before = titles_on(primary)
+        own_before = own_seq(primary, primary.server_id)
         w2 = Writer([n.port for n in c.nodes], args.after, 60, prefix="w-back")
         w2.start()
         w2.wait_acked(args.after, 60)
         w2.stop_event.set()
         w2.join(30)
-        old_after = titles_on(primary)
         new_after = titles_on(replica)
+        followed = None
+        if args.master_master:
+            # the old master follows the new one again by itself, and only replicates
+            pos = replica.value("SELECT @@gtid_binlog_pos")
+            followed = primary.value(f"SELECT MASTER_GTID_WAIT('{pos}', 20)") == "0"
+        old_after = titles_on(primary)
         listed = {x["name"]: x for x in c.json("listdatabase")["databases"]}
         result.update({
             "acknowledged": len(acked),
@@ -206,7 +241,11 @@ def drill(args):
             or [n.pid for n in c.nodes] != node_pids,
             "old_primary_role": listed["db1"]["role"],
             "old_primary_read_only": primary.value("SELECT @@read_only") == "1",
+            "old_primary_follows_new": followed,
+            "old_primary_missing_writes": len(new_after - old_after) if followed else None,
             "old_primary_writes_after_return": len(old_after - old_before),
+            "old_primary_own_commits_after_return": own_seq(primary, primary.server_id)
+            - own_before,
             "writes_after_return": w2.acked_count(),
             "writes_after_return_on_new_primary": len(
                 {t for _, t, _ in w2.acked} & new_after),
@@ -227,6 +266,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="run the drill this many times")
     ap.add_argument("--detect", type=float, default=0.5,
                     help="seconds between the kill and the promotion (default 0.5)")
+    ap.add_argument("--master-master", action="store_true",
+                    help="the seeds' pair: the primary also replicates from the replica")
     ap.add_argument("--async", dest="async_replication", action="store_true",
                     help="plain asynchronous replication (a crash may lose the last commits)")
     args = ap.parse_args()
@@ -242,8 +283,11 @@ def main():
                   f"promotion {r['promote_s']:.3f} s); {r['acknowledged']} writes acknowledged, "
                   f"{r['lost']} lost; reads during the outage {r['reads_ok_during_outage']} ok, "
                   f"{r['reads_failed_during_outage']} failed; old primary "
-                  f"{r['old_primary_role']}, {r['old_primary_writes_after_return']} writes "
-                  f"after its return; nodes restarted: {r['nodes_restarted']}")
+                  f"{r['old_primary_role']}, {r['old_primary_own_commits_after_return']} commits "
+                  f"of its own after its return"
+                  + (f" (follows the new primary: {r['old_primary_follows_new']})"
+                     if args.master_master else "")
+                  + f"; nodes restarted: {r['nodes_restarted']}")
     outages = [r["outage_s"] for r in runs]
     summary = {"rounds": runs, "outage_min_s": min(outages),
                "outage_median_s": statistics.median(outages), "outage_max_s": max(outages),
@@ -255,7 +299,9 @@ def main():
               f"{summary['outage_median_s']:.3f} / {summary['outage_max_s']:.3f} s; "
               f"lost: {summary['lost_total']}")
     ok = summary["lost_total"] == 0 and all(
-        r["old_primary_writes_after_return"] == 0 and not r["nodes_restarted"] for r in runs)
+        r["old_primary_own_commits_after_return"] == 0 and not r["nodes_restarted"]
+        and (r["old_primary_follows_new"] if r["master_master"]
+             else r["old_primary_writes_after_return"] == 0) for r in runs)
     return 0 if ok else 1
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Database failover (docs/database.md "Failover"): the drill in quick mode (a MariaDB primary
+# Database failover (docs/database.md "Failover"): the drill in quick mode, for a primary with a
+# replica and for the seeds' master-master pair (a MariaDB primary
 # killed under writes, the replica promoted with `tandemctl promotedatabase`, nothing
 # acknowledged lost, nodes not restarted, the old primary fenced), and the refusals of a
 # promotion while the replica is behind.
@@ -18,10 +19,12 @@ from redis_harness import require_redis
 DRILL = os.path.join(ROOT, "scripts", "drill-db-failover.sh")
 
 
-def test_drill_quick_loses_nothing_and_fences_the_old_primary():
+@pytest.mark.parametrize("mode", ["primary-replica", "master-master"])
+def test_drill_quick_loses_nothing_and_fences_the_old_primary(mode):
     require_redis()
     env = dict(os.environ, TANDEM_BUILD_DIR=BUILD)
-    r = subprocess.run([DRILL, "--quick", "--json"], capture_output=True, text=True,
+    extra = ["--master-master"] if mode == "master-master" else []
+    r = subprocess.run([DRILL, "--quick", "--json", *extra], capture_output=True, text=True,
                        timeout=600, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     summary = json.loads(r.stdout)
@@ -41,7 +44,13 @@ def test_drill_quick_loses_nothing_and_fences_the_old_primary():
     assert p["old_primary"]["reachable"] is False, p
     # the old primary came back writable, yet got nothing: fenced in the configdb
     assert run["old_primary_role"] == "fenced", run
-    assert run["old_primary_writes_after_return"] == 0, run
+    assert run["old_primary_own_commits_after_return"] == 0, run
+    if mode == "master-master":
+        # it follows the new primary by itself: it has every write, replicated
+        assert run["old_primary_follows_new"] is True, run
+        assert run["old_primary_missing_writes"] == 0, run
+    else:
+        assert run["old_primary_writes_after_return"] == 0, run
     assert run["writes_after_return"] > 0, run
     assert run["writes_after_return_on_new_primary"] == run["writes_after_return"], run
 
