@@ -17,8 +17,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
-from cluster_setup import ADMIN, cluster_config  # noqa: E402
-from mariadb import MariaDB, start_pair, stop_pair  # noqa: E402
+from cluster_setup import cluster_config, provision_replicated  # noqa: E402
+from mariadb import start_pair, stop_pair  # noqa: E402
 from provisioning import ApiClient, Cluster  # noqa: E402
 from redis_harness import Redis  # noqa: E402
 
@@ -96,6 +96,16 @@ class Writer(threading.Thread):
             time.sleep(0.01)
 
 
+def wait_status(server, name, value, what):
+    """Polls a GLOBAL_STATUS variable until it has value (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while server.value("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                       f"WHERE VARIABLE_NAME='{name}'") != value:
+        if time.monotonic() > deadline:
+            raise RuntimeError(what)
+        time.sleep(0.05)
+
+
 def semisync(primary, replica):
     """Semi-synchronous replication, acknowledged after the replica has the event
     (AFTER_SYNC): no commit a client saw can be missing from the replica's relay log."""
@@ -104,12 +114,8 @@ def semisync(primary, replica):
                 "SET GLOBAL rpl_semi_sync_master_timeout=10000")
     replica.sql("SET GLOBAL rpl_semi_sync_slave_enabled=ON; STOP SLAVE IO_THREAD; "
                 "START SLAVE IO_THREAD")
-    deadline = time.monotonic() + 10
-    while primary.value("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                        "WHERE VARIABLE_NAME='RPL_SEMI_SYNC_MASTER_CLIENTS'") != "1":
-        if time.monotonic() > deadline:
-            raise RuntimeError("the replica did not connect as a semi-sync client")
-        time.sleep(0.05)
+    wait_status(primary, "RPL_SEMI_SYNC_MASTER_CLIENTS", "1",
+                "the replica did not connect as a semi-sync client")
 
 
 def master_master(primary, replica):
@@ -121,12 +127,8 @@ def master_master(primary, replica):
     primary.sql(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={replica.port}, "
                 "MASTER_USER='repl', MASTER_PASSWORD='repl-pw', MASTER_USE_GTID=current_pos, "
                 "MASTER_CONNECT_RETRY=1; START SLAVE")
-    deadline = time.monotonic() + 10
-    while primary.value("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                        "WHERE VARIABLE_NAME='SLAVE_RUNNING'") != "ON":
-        if time.monotonic() > deadline:
-            raise RuntimeError("the primary did not start replicating from the replica")
-        time.sleep(0.05)
+    wait_status(primary, "SLAVE_RUNNING", "ON",
+                "the primary did not start replicating from the replica")
 
 
 def own_seq(server, server_id):
@@ -161,14 +163,7 @@ def drill(args):
         c = Cluster(d, f"sqlite://{d}/configdb.sqlite", extra=extra)
         c.start_node("OX-1")
         c.start_node("OX-2")
-        c.ok("registerfilestore", "-t", f"file://{d}/fs")
-        db = c.json("registerdatabase", "-n", "db1", "--url", primary.url(""), "-m", "true")
-        c.ok("registerdatabase", "-n", "db1r", "--url", replica.url(""), "-m", "false",
-             "--masterid", str(db["id"]))
-        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-        c.ok("createuser", "-c", "1", "-u", "alice", "-d", "alice", "-g", "G", "-s", "S",
-             "-p", "alice_pw", "-e", "alice@example.com")
-        replica.wait_replica_caught_up()
+        provision_replicated(c, d, primary, replica)
         node_pids = [n.pid for n in c.nodes]
 
         w = Writer([n.port for n in c.nodes], args.max_writes, args.max_seconds)

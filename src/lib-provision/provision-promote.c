@@ -304,12 +304,18 @@ static int check_caught_up(struct promote *p, struct sql_conn *conn)
 		return -1;
 	}
 	if (want.count > 0 && strcmp(p->slave_sql, "Yes") == 0) {
-		/* The target comes from the server, and MASTER_GTID_WAIT is given no empty one. */
-		char sql[SQL_GTID_POS_MAX + 80];
-		snprintf(sql, sizeof(sql), "SELECT MASTER_GTID_WAIT('%s', %u.%03u)", p->target,
-		         p->wait_ms / 1000, p->wait_ms % 1000);
-		char ignored[16];
-		if (query_text(conn, sql, ignored, sizeof(ignored), &e) < 0) {
+		/* never an empty position: MASTER_GTID_WAIT('') returns at once */
+		char seconds[32];
+		snprintf(seconds, sizeof(seconds), "%u.%03u", p->wait_ms / 1000, p->wait_ms % 1000);
+		struct sql_stmt *s = sql_prepare(conn, "SELECT MASTER_GTID_WAIT(?, ?)", &e);
+		int r = -1;
+		if (s != NULL) {
+			sql_bind_text(s, 1, p->target);
+			sql_bind_text(s, 2, seconds);
+			r = sql_step(s, &e);
+			sql_stmt_done(&s);
+		}
+		if (r < 0) {
 			prov_error_sql(p->err, p->new.name, &e);
 			return -1;
 		}
@@ -462,10 +468,10 @@ json_t *provision_promote_database(struct provision *prov, const struct prov_pro
 	json_object_update_new(old_json,
 	                       json_pack("{sbsbss}", "reachable", p.old_reachable, "read_only",
 	                                 p.old_read_only, "error", p.old_error));
-	return json_pack("{ss sI so so s{ss ss ss ss sI} sb sI}", "database", req->name, "cluster",
-	                 (json_int_t)p.old.cluster, "new_primary", server_json(&p.new),
+	return json_pack("{ss sI so so s{ss ss ss ss ss sI} sb sI}", "database", req->name,
+	                 "cluster", (json_int_t)p.old.cluster, "new_primary", server_json(&p.new),
 	                 "old_primary", old_json, "positions", "target", p.target, "target_source",
-	                 p.target_source, "applied", p.applied, "sql_thread", p.slave_sql, "behind",
-	                 (json_int_t)p.behind, "forced", p.force, "elapsed_ms",
-	                 (json_int_t)(clock_mono_ms() - start));
+	                 p.target_source, "applied", p.applied, "io_thread", p.slave_io,
+	                 "sql_thread", p.slave_sql, "behind", (json_int_t)p.behind, "forced",
+	                 p.force, "elapsed_ms", (json_int_t)(clock_mono_ms() - start));
 }

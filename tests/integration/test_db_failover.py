@@ -7,10 +7,9 @@
 import json
 import os
 import subprocess
-import tempfile
 
 import pytest
-from cluster_setup import ADMIN
+from cluster_setup import provision_replicated
 from conftest import BUILD, ROOT
 from mariadb import start_pair, stop_pair
 from provisioning import Cluster
@@ -64,12 +63,7 @@ def pair(tmp_path):
         d = str(tmp_path)
         c = Cluster(d, f"sqlite://{d}/configdb.sqlite", extra="[session]\ncookie_salt = s\n")
         c.start_node("OX-1")
-        c.ok("registerfilestore", "-t", f"file://{d}/fs")
-        db = c.json("registerdatabase", "-n", "db1", "--url", primary.url(""), "-m", "true")
-        c.ok("registerdatabase", "-n", "db1r", "--url", replica.url(""), "-m", "false",
-             "--masterid", str(db["id"]))
-        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-        replica.wait_replica_caught_up()
+        provision_replicated(c, d, primary, replica, users=())
         c.primary, c.replica = primary, replica
         yield c
     finally:
