@@ -42,6 +42,7 @@ struct promote {
 	char target[SQL_GTID_POS_MAX]; /* what the replica must have applied */
 	const char *target_source;     /* "old primary", "replica relay log", "none" */
 	char applied[SQL_GTID_POS_MAX];
+	bool replicating; /* SHOW SLAVE STATUS has a row */
 	char slave_io[8], slave_sql[8], sql_error[200];
 	uint64_t behind;
 	struct prov_error *err;
@@ -110,9 +111,20 @@ static int load_pools(struct promote *p, const char *name, const char *replica)
 static int record_promotion(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct promote *p = ctx;
-	if (sql_run(conn, err, "UPDATE db_cluster SET write_pool=? WHERE id=?", "ii", p->new.id,
-	            p->old.cluster) < 0 ||
-	    sql_run(conn, err, "UPDATE db_pool SET role='primary', master_id=NULL WHERE id=?", "i",
+	/* Only if nobody promoted meanwhile (two operators at once). */
+	int64_t n = sql_run_changes(
+	    conn, err, "UPDATE db_cluster SET write_pool=? WHERE id=? AND write_pool=?", "iii",
+	    p->new.id, p->old.cluster, p->old.id);
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		prov_error_set(
+		    p->err, PROV_CONFLICT,
+		    "database %s changed its primary meanwhile; see tandemctl listdatabase",
+		    p->old.name);
+		return -1;
+	}
+	if (sql_run(conn, err, "UPDATE db_pool SET role='primary', master_id=NULL WHERE id=?", "i",
 	            p->new.id) < 0 ||
 	    /* Fenced: in no cluster, so no node reads or writes there again. */
 	    sql_run(conn, err, "UPDATE db_pool SET role='fenced', master_id=NULL WHERE id=?", "i",
@@ -252,6 +264,7 @@ static int slave_status(struct promote *p, struct sql_conn *conn, char *io_pos, 
 	if (s == NULL)
 		return -1;
 	int r = sql_step(s, err);
+	p->replicating = r > 0;
 	if (r > 0) {
 		const char *gtid = sql_col_text(s, SLAVE_USING_GTID);
 		if (gtid == NULL || (strcmp(gtid, "Slave_Pos") != 0 &&
@@ -349,7 +362,8 @@ static int promote_replica(struct promote *p, struct sql_conn *conn)
 	static const char *const steps[] = {"STOP SLAVE", "RESET SLAVE ALL",
 	                                    "SET GLOBAL read_only=0"};
 	struct sql_error e;
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+	/* a replica that no longer replicates (a forced retry) only needs the last step */
+	for (size_t i = p->replicating ? 0 : 2; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (sql_exec(conn, steps[i], &e) < 0) {
 			prov_error_set(p->err, PROV_UNAVAILABLE,
 			               "%s on %s failed: %s (it needs a user with SUPER: give "
@@ -449,10 +463,11 @@ json_t *provision_promote_database(struct provision *prov, const struct prov_pro
 	struct sql_error sql_err;
 	if (sql_transaction(prov->cdb, SQL_WRITE, CONFIGDB_KEY, record_promotion, &p, &sql_err) <
 	    0) {
-		prov_error_sql(err,
-		               "recording the promotion in the configdb (the replica is already "
-		               "writable: run the command again)",
-		               &sql_err);
+		if (err->status == PROV_OK)
+			prov_error_sql(err,
+			               "recording the promotion in the configdb (the replica is "
+			               "already writable: run the command again with --force)",
+			               &sql_err);
 		return NULL;
 	}
 	announce(&p);

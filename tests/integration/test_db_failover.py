@@ -122,3 +122,18 @@ def test_promote_with_the_old_primary_alive_makes_it_read_only(pair):
     # promoting again names what is wrong
     r = c.ctl("promotedatabase", "-n", "db1", "-r", "db1r")
     assert r.returncode == 1 and 'database "db1" is not a registered primary' in r.stderr
+
+
+def test_forced_promotion_says_what_it_lost(pair):
+    c = pair
+    c.replica.sql("STOP SLAVE SQL_THREAD")
+    c.primary.sql("CREATE DATABASE lost; CREATE TABLE lost.t (a INT); INSERT INTO lost.t VALUES (1)")
+    c.primary.halt()
+    out = c.json("promotedatabase", "-n", "db1", "-r", "db1r", "-u", "root", "--force", "-w",
+                 "200")
+    assert out["forced"] is True and out["positions"]["behind"] == 3, out
+    assert out["positions"]["sql_thread"] == "No", out
+    assert c.replica.value("SELECT COUNT(*) FROM information_schema.SCHEMATA "
+                           "WHERE SCHEMA_NAME='lost'") == "0"
+    assert c.replica.value("SELECT @@read_only") == "0"
+    assert roles(c) == {"db1": "fenced", "db1r": "primary"}
