@@ -198,7 +198,8 @@ static int admin_url(const struct promote *p, const char *url, char *out, size_t
 		out[used++] = ':';
 		append_escaped(out, size, &used, p->admin_password);
 	}
-	snprintf(out + used, size - used, "@%s:%u/", u.host, (unsigned)u.port);
+	bool v6 = strchr(u.host, ':') != NULL; /* an IPv6 literal keeps its brackets */
+	snprintf(out + used, size - used, v6 ? "@[%s]:%u/" : "@%s:%u/", u.host, (unsigned)u.port);
 	return 0;
 }
 
@@ -436,6 +437,12 @@ json_t *provision_promote_database(struct provision *prov, const struct prov_pro
 	err->status = PROV_OK;
 	if (req->name == NULL || req->replica == NULL) {
 		prov_error_set(err, PROV_INVALID, "name and replica are required");
+		return NULL;
+	}
+	if ((p.admin_user != NULL && strlen(p.admin_user) > 128) ||
+	    (p.admin_password != NULL && strlen(p.admin_password) > 128)) {
+		prov_error_set(err, PROV_INVALID,
+		               "dbuser and dbpasswd must be at most 128 characters");
 		return NULL;
 	}
 	if (load_pools(&p, req->name, req->replica) < 0)
