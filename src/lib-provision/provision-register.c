@@ -192,14 +192,17 @@ json_t *provision_register_filestore(struct provision *prov, const char *uri, in
 
 json_t *provision_list_databases(struct provision *prov, struct prov_error *err)
 {
-	static const char *const keys[] = {"id",        "name",      "url",     "primary",
-	                                   "master_id", "max_units", "cluster", "contexts"};
-	json_t *rows = list_rows(prov,
-	                         "SELECT p.id, p.name, p.url, p.role='primary', p.master_id, "
-	                         "p.max_units, c.id, COALESCE(n.contexts, 0) FROM db_pool p "
-	                         "LEFT JOIN db_cluster c ON c.write_pool=p.id LEFT JOIN "
-	                         "contexts_per_pool n ON n.db_cluster=c.id ORDER BY p.id",
-	                         keys, "issbiiii", err);
+	static const char *const keys[] = {"id",      "name",      "url",
+	                                   "primary", "master_id", "max_units",
+	                                   "cluster", "contexts",  "role"};
+	/* role: primary, replica, or fenced (a primary replaced by promotedatabase) */
+	json_t *rows =
+	    list_rows(prov,
+	              "SELECT p.id, p.name, p.url, p.role='primary', p.master_id, "
+	              "p.max_units, c.id, COALESCE(n.contexts, 0), p.role FROM db_pool p "
+	              "LEFT JOIN db_cluster c ON c.write_pool=p.id LEFT JOIN "
+	              "contexts_per_pool n ON n.db_cluster=c.id ORDER BY p.id",
+	              keys, "issbiiiis", err);
 	if (rows == NULL)
 		return NULL;
 	size_t i;

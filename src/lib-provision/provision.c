@@ -503,6 +503,14 @@ struct sql_db *prov_userdb(struct provision *prov, int64_t db_cluster, const cha
 		}
 	}
 	if (!found) {
+		/* The same schema under another primary URL: the database's primary was replaced
+		   (provision_promote_database). Writes through the old pool, which cached locations
+		   may still hand out for a few seconds, are refused from now on. */
+		for (size_t i = 0; i < prov->userdbs.count; i++) {
+			struct userdb_entry *old = array_idx(&prov->userdbs, i);
+			if (strcmp(old->schema, schema) == 0)
+				sql_db_retire(old->db, "the database's primary was replaced");
+		}
 		struct userdb_entry *e = array_push(&prov->userdbs);
 		e->url = mem_strdup(url);
 		snprintf(e->schema, sizeof(e->schema), "%s", schema);

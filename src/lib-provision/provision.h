@@ -65,6 +65,21 @@ json_t *provision_list_databases(struct provision *prov, struct prov_error *err)
 json_t *provision_register_database(struct provision *prov, const char *name, const char *url,
                                     bool primary, int64_t master_id, int64_t max_units,
                                     struct prov_error *err);
+/* A replica to promote (docs/database.md "Failover"): name is the primary's registration,
+   replica one of its replicas'. The administrative credentials (NULL: the registered URLs')
+   must allow STOP SLAVE and SET GLOBAL read_only (SUPER). */
+struct prov_promotion {
+	const char *name, *replica;
+	const char *admin_user, *admin_password;
+	bool force;       /* promote even if the replica has not applied everything */
+	unsigned wait_ms; /* how long the replica may take to apply what it has received */
+};
+/* Checks the replica has applied everything the old primary (if it answers) or its relay log
+   has, stops replication on it, makes it writable, makes the old primary read-only when it
+   answers, records the replica as the primary and the old one as fenced, and announces the
+   change to every node. PROV_CONFLICT when the replica is behind (nothing changed). */
+json_t *provision_promote_database(struct provision *prov, const struct prov_promotion *req,
+                                   struct prov_error *err);
 
 struct prov_user {
 	const char *login;

@@ -85,6 +85,19 @@ bool sql_gtid_covers(const struct sql_gtid_pos *have, const struct sql_gtid_pos 
 	return true;
 }
 
+uint64_t sql_gtid_behind(const struct sql_gtid_pos *have, const struct sql_gtid_pos *want)
+{
+	uint64_t behind = 0;
+	for (unsigned i = 0; i < want->count; i++) {
+		const struct sql_gtid *w = &want->gtids[i];
+		int h = find_domain(have, w->domain);
+		uint64_t got = h < 0 ? 0 : have->gtids[h].seq;
+		if (got < w->seq)
+			behind += w->seq - got;
+	}
+	return behind;
+}
+
 int sql_gtid_merge(struct sql_gtid_pos *into, const struct sql_gtid_pos *from)
 {
 	struct sql_gtid_pos out = *into;

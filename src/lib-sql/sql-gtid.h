@@ -32,6 +32,9 @@ int sql_gtid_format(const struct sql_gtid_pos *pos, char *out, size_t size);
 /* True when have has reached want in every domain want names (seq only: within a domain
    sequence numbers only grow, whichever server wrote them). */
 bool sql_gtid_covers(const struct sql_gtid_pos *have, const struct sql_gtid_pos *want);
+/* How many transactions have is behind want: the sum over want's domains of the sequence
+   numbers have lacks (a domain have does not name counts in full). 0 when have covers want. */
+uint64_t sql_gtid_behind(const struct sql_gtid_pos *have, const struct sql_gtid_pos *want);
 /* into = the greater of both per domain. Returns -1 (into unchanged) if the union has too
    many domains. */
 int sql_gtid_merge(struct sql_gtid_pos *into, const struct sql_gtid_pos *from);

@@ -183,6 +183,30 @@ const char *sql_db_url(const struct sql_db *db)
 	return db->servers[0].redacted;
 }
 
+void sql_db_retire(struct sql_db *db, const char *why)
+{
+	pthread_mutex_lock(&db->lock);
+	if (!db->retired)
+		log_info("sql", "%s: writes refused from now on: %s", db->servers[0].redacted, why);
+	db->retired = true;
+	snprintf(db->retired_why, sizeof(db->retired_why), "%s", why);
+	pthread_mutex_unlock(&db->lock);
+}
+
+/* A write through a retired pool: refused with why. */
+static int refuse_retired(struct sql_db *db, struct sql_error *err)
+{
+	pthread_mutex_lock(&db->lock);
+	bool retired = db->retired;
+	if (retired)
+		sql_error_set(err, SQL_ERR_READ_ONLY, 0, "writes refused, primary %s replaced: %s",
+		              db->servers[0].redacted, db->retired_why);
+	pthread_mutex_unlock(&db->lock);
+	if (retired)
+		count(&db->stats.write_fail_down, 1);
+	return retired ? -1 : 0;
+}
+
 bool sql_conn_on_replica(const struct sql_conn *conn)
 {
 	return conn->server != route_writer(conn->db);
@@ -582,6 +606,8 @@ static int read_replicated(struct sql_db *db, int64_t key, struct sql_conn **con
 int sql_conn_get(struct sql_db *db, enum sql_intent intent, int64_t key, struct sql_conn **conn_r,
                  struct sql_error *err)
 {
+	if (intent == SQL_WRITE && refuse_retired(db, err) < 0)
+		return -1;
 	if (db->server_count == 1) {
 		if (route_pool_get(&db->servers[0], conn_r, err) < 0) {
 			if (intent == SQL_WRITE)

@@ -44,6 +44,8 @@ struct sql_db {
 	unsigned next_read;
 	struct sql_positions *local; /* used when set.positions is NULL */
 	struct sql_db_stats stats;   /* atomic */
+	bool retired;                /* under lock: writes refused (sql_db_retire) */
+	char retired_why[200];
 };
 
 /* A connection from srv's pool: reuses an idle one (checked if it idled long), else connects.

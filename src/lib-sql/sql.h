@@ -104,6 +104,10 @@ void sql_db_close(struct sql_db **db);
 enum sql_driver_kind sql_db_driver(const struct sql_db *db);
 enum sql_driver_kind sql_conn_driver(const struct sql_conn *conn);
 const char *sql_db_url(const struct sql_db *db); /* the primary's, redacted */
+/* Its primary has been replaced (tandemctl promotedatabase): every write through db is refused
+   from now on (SQL_ERR_READ_ONLY naming why), so that a pool still held somewhere never writes
+   to the old primary, even if that comes back writable. Reads still work. Thread-safe. */
+void sql_db_retire(struct sql_db *db, const char *why);
 
 /* What a connection is for. Writes go to the primary; a read goes to a replica that has
    applied the last write made under the same key (on any node), else to the primary. Keys

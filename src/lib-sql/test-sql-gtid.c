@@ -98,6 +98,19 @@ static void test_covers(void)
 	test_assert(sql_gtid_covers(&have, &want));
 }
 
+static void test_behind(void)
+{
+	struct sql_gtid_pos have = pos_of("0-1-10,1-2-5");
+	struct sql_gtid_pos want = pos_of("0-1-10");
+	test_assert(sql_gtid_behind(&have, &want) == 0);
+	want = pos_of("0-2-13,1-2-4"); /* 3 behind in domain 0, ahead in domain 1 */
+	test_assert(sql_gtid_behind(&have, &want) == 3);
+	want = pos_of("0-1-12,2-1-4"); /* an unseen domain counts in full */
+	test_assert(sql_gtid_behind(&have, &want) == 6);
+	want = pos_of("");
+	test_assert(sql_gtid_behind(&have, &want) == 0);
+}
+
 static void test_merge(void)
 {
 	struct sql_gtid_pos into = pos_of("0-1-10,1-2-5");
@@ -123,6 +136,7 @@ int main(void)
 	    {"parse and format", test_parse},
 	    {"format into a small buffer", test_format_too_small},
 	    {"covers", test_covers},
+	    {"behind", test_behind},
 	    {"merge", test_merge},
 	    {NULL, NULL},
 	};

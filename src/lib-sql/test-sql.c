@@ -1053,6 +1053,29 @@ static void test_lost_connection(void)
 	sql_db_close(&db);
 }
 
+/* A retired pool (its primary was replaced) refuses writes, keeps serving reads. */
+static void test_retired(void)
+{
+	struct sql_db *db = open_db();
+	struct sql_conn *conn = NULL;
+	struct sql_error err = {0};
+	int64_t value = 0;
+	struct sql_db_stats stats;
+
+	sql_db_retire(db, "promoted elsewhere");
+	test_assert_int_eq(sql_conn_get(db, SQL_WRITE, 7, &conn, &err), -1);
+	test_assert_int_eq(err.kind, SQL_ERR_READ_ONLY);
+	test_assert(strstr(err.message, "replaced: promoted elsewhere") != NULL);
+	test_assert(conn == NULL);
+	sql_db_stats(db, &stats);
+	test_assert(stats.write_fail_down == 1 && stats.writes == 0);
+	check_ok(sql_conn_get(db, SQL_READ, 7, &conn, &err));
+	test_assert_int_eq(sql_query_int64(conn, &err, &value, "SELECT 1", ""), 1);
+	test_assert(value == 1);
+	sql_conn_put(&conn);
+	sql_db_close(&db);
+}
+
 static void remove_sqlite_files(void)
 {
 	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
@@ -1084,6 +1107,7 @@ int main(void)
 	    {"statement left open when the connection is returned", test_stmt_left_open},
 	    {"concurrency through the pool", test_concurrency},
 	    {"lost connection", test_lost_connection},
+	    {"retired pool refuses writes", test_retired},
 	    {NULL, NULL},
 	};
 	const char *env = getenv("TANDEM_TEST_SQL_URL");

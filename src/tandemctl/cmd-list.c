@@ -103,7 +103,7 @@ int cmd_listdatabase(int argc, char **argv)
 	    {"id", "id", NULL},
 	    {"name", "name", NULL},
 	    {"url", "url", NULL},
-	    {"primary", "primary", NULL},
+	    {"role", "role", NULL},
 	    {"master_id", "master_id", NULL},
 	    {"max_units", "max_units", NULL},
 	    {"contexts", "contexts", NULL},

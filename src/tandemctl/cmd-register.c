@@ -159,3 +159,72 @@ int cmd_registerdatabase(int argc, char **argv)
 	snprintf(detail, sizeof(detail), "%s, %s", name, primary ? "primary" : "replica");
 	return post_and_report("/admin/v1/databases", body, "database", detail);
 }
+
+int cmd_promotedatabase(int argc, char **argv)
+{
+	static const struct ctl_option options[] = {
+	    CTL_OPT('n', "name", "NAME", "the primary's registered name, e.g. db1", CTL_REQUIRED),
+	    CTL_OPT('r', "replica", "NAME", "the replica to promote (one of NAME's)", CTL_REQUIRED),
+	    CTL_OPT(0, "force", NULL, "promote even if the replica is behind (loses the rest)", 0),
+	    CTL_OPT('u', "dbuser", "USER",
+	            "MariaDB user with SUPER for the switch (default: the registered ones)", 0),
+	    CTL_OPT('p', "dbpasswd", "PW", "its password", 0),
+	    CTL_NUM('w', "wait", "MS", "how long the replica may take to catch up (default 5000)",
+	            0, 0, 600000),
+	    CTL_END,
+	};
+	static const struct ctl_command cmd = {
+	    "promotedatabase", "-n NAME -r REPLICA [--force] [-u USER -p PW] [-w MS]",
+	    "Makes REPLICA the primary of database NAME, for when NAME's primary is dead or must\n"
+	    "go. Refuses while the replica has not applied every transaction the old primary\n"
+	    "(if it answers) or its own relay log has, unless --force. Then stops replication\n"
+	    "on it, makes it writable, makes the old primary read-only if it answers, records\n"
+	    "the replica as primary and the old one as fenced (never used again), and tells\n"
+	    "every node: writes move without a restart.",
+	    options};
+	struct ctl_args args;
+	int ret;
+	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
+		return ret;
+	if (ctl_has(&args, "dbpasswd") && !ctl_has(&args, "dbuser"))
+		return ctl_usage_error("-p/--dbpasswd needs -u/--dbuser");
+
+	json_t *body = json_pack("{s:s, s:s, s:b}", "name", ctl_arg(&args, "name"), "replica",
+	                         ctl_arg(&args, "replica"), "force", ctl_has(&args, "force"));
+	if (ctl_has(&args, "dbuser"))
+		json_object_set_new(body, "dbuser", json_string(ctl_arg(&args, "dbuser")));
+	if (ctl_has(&args, "dbpasswd"))
+		json_object_set_new(body, "dbpasswd", json_string(ctl_arg(&args, "dbpasswd")));
+	if (ctl_has(&args, "wait"))
+		json_object_set_new(body, "wait_ms",
+		                    json_integer((json_int_t)ctl_arg_number(&args, "wait", 0)));
+	json_t *answer;
+	ret = ctl_call("POST", "/admin/v1/databases/promote", body, &answer);
+	json_decref(body);
+	if (ret != 0)
+		return ret;
+	if (ctl_json_output()) {
+		ctl_print_json(answer);
+	} else {
+		json_t *pos = json_object_get(answer, "positions");
+		json_t *old = json_object_get(answer, "old_primary");
+		const char *old_error = json_string_value(json_object_get(old, "error"));
+		printf("database %s: %s is the primary now (applied %s, %" JSON_INTEGER_FORMAT
+		       " behind %s)\n",
+		       json_string_value(json_object_get(answer, "database")),
+		       json_string_value(
+		           json_object_get(json_object_get(answer, "new_primary"), "name")),
+		       json_string_value(json_object_get(pos, "applied")),
+		       ctl_json_int(pos, "behind", 0),
+		       json_string_value(json_object_get(pos, "target_source")));
+		printf("old primary %s: fenced, %s%s%s\n",
+		       json_string_value(json_object_get(old, "name")),
+		       json_is_true(json_object_get(old, "read_only"))   ? "read-only"
+		       : json_is_true(json_object_get(old, "reachable")) ? "NOT read-only"
+		                                                         : "unreachable",
+		       old_error != NULL && old_error[0] != '\0' ? ": " : "",
+		       old_error != NULL ? old_error : "");
+	}
+	json_decref(answer);
+	return CTL_EXIT_OK;
+}

@@ -9,6 +9,7 @@ CTL_VERB(hashpassword, "print the argon2id hash of a password, for createusers C
 CTL_VERB(registerserver, "register the server (cluster) name")
 CTL_VERB(registerfilestore, "register a filestore")
 CTL_VERB(registerdatabase, "register a user database (primary or replica)")
+CTL_VERB(promotedatabase, "make a replica the primary of a database (failover)")
 CTL_VERB(listserver, "list registered servers")
 CTL_VERB(listfilestore, "list filestores")
 CTL_VERB(listdatabase, "list user databases")

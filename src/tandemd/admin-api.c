@@ -327,6 +327,35 @@ static void database_register(void *ctx, struct http_request *req)
 	             &err);
 }
 
+/* Promotes a replica to primary (provision_promote_database). */
+static void database_promote(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	struct prov_promotion p = {0};
+	int64_t wait;
+	if (!begin(ctx, req, &c))
+		return;
+	json_t *b = c.body, *force = json_object_get(b, "force");
+	if (!get_string(&c, b, "name", true, &p.name) ||
+	    !get_string(&c, b, "replica", true, &p.replica) ||
+	    !get_string(&c, b, "dbuser", false, &p.admin_user) ||
+	    !get_string(&c, b, "dbpasswd", false, &p.admin_password) ||
+	    !get_int(&c, b, "wait_ms", false, 5000, &wait))
+		return;
+	if (force != NULL && !json_is_boolean(force)) {
+		reply_error(req, 400, "field \"force\" must be true or false");
+		return;
+	}
+	if (wait < 0 || wait > 600000) {
+		reply_error(req, 400, "field \"wait_ms\" must be 0-600000");
+		return;
+	}
+	p.force = json_is_true(force);
+	p.wait_ms = (unsigned)wait;
+	reply_result(&c, 200, provision_promote_database(c.prov, &p, &err), &err);
+}
+
 /* --- contexts --- */
 
 static void contexts_list(void *ctx, struct http_request *req)
@@ -529,6 +558,7 @@ const struct http_route api_admin_routes[] = {
     {"POST", "/admin/v1/filestores", filestore_register, 0, NULL},
     {"GET", "/admin/v1/databases", databases_list, 0, NULL},
     {"POST", "/admin/v1/databases", database_register, 0, NULL},
+    {"POST", "/admin/v1/databases/promote", database_promote, 0, NULL},
     {"GET", "/admin/v1/contexts", contexts_list, 0, NULL},
     {"POST", "/admin/v1/contexts", context_create, 0, NULL},
     {"GET", "/admin/v1/contexts/{cid:id}", context_get, 0, NULL},

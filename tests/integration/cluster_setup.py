@@ -32,6 +32,19 @@ def provision(c, workdir, users=("alice", "bob")):
         create_user(c, login)
 
 
+def provision_replicated(c, workdir, primary, replica, users=("alice",)):
+    """Context 1 on database db1 (MariaDB primary) with its replica db1r (tests/mariadb.py
+    servers); the replica caught up at the end."""
+    c.ok("registerfilestore", "-t", f"file://{workdir}/fs")
+    db = c.json("registerdatabase", "-n", "db1", "--url", primary.url(""), "-m", "true")
+    c.ok("registerdatabase", "-n", "db1r", "--url", replica.url(""), "-m", "false",
+         "--masterid", str(db["id"]))
+    c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
+    for login in users:
+        create_user(c, login)
+    replica.wait_replica_caught_up()
+
+
 def start_cluster(workdir, store, nodes=2, extra="", session="", server="",
                   users=("alice", "bob"), salt="shared-salt"):
     """Nodes OX-1 … OX-n on one SQLite configdb and store; stop with .stop()."""

@@ -50,7 +50,12 @@ def _template():
             base = tempfile.mkdtemp(prefix="tandem-mariadb-template-")
             atexit.register(shutil.rmtree, base, True)
             datadir = os.path.join(base, "data")
+            # A private tmpdir: in the shared /tmp the bootstrap's temporary tables were seen
+            # to vanish under it ("Could not remove temporary table …, error: 2").
+            tmpdir = os.path.join(base, "tmp")
+            os.mkdir(tmpdir)
             r = subprocess.run([INSTALL_DB, "--no-defaults", f"--datadir={datadir}",
+                                f"--tmpdir={tmpdir}",
                                 "--auth-root-authentication-method=normal", *LEAN],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
             if r.returncode != 0:
@@ -115,7 +120,7 @@ class MariaDB:
                 "--log-bin=binlog", "--relay-log=relay-bin", "--user=root", *LEAN,
                 "--performance-schema=OFF", "--skip-name-resolve",
                 "--gtid-strict-mode=ON", "--binlog-format=ROW", "--log-slave-updates",
-                f"--pid-file={self.dir}/mariadbd.pid"]
+                f"--pid-file={self.dir}/mariadbd.pid", f"--tmpdir={self.dir}"]
         if self.read_only:
             argv += ["--read-only", "--skip-slave-start"]
         log = open(self.log_path, "ab")

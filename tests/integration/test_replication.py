@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from cluster_setup import ADMIN, cluster_config, wait_for
+from cluster_setup import ADMIN, cluster_config, provision_replicated, wait_for
 from conftest import scrape_metrics
 from mariadb import MariaDB, start_pair, stop_pair
 from provisioning import ApiClient, Cluster, run_ctl
@@ -34,15 +34,8 @@ def rc():
         c = Cluster(d, primary.url("configdb"), extra=extra)
         c.start_node("OX-1")
         c.start_node("OX-2")
-        c.ok("registerfilestore", "-t", f"file://{d}/fs")
-        db = c.json("registerdatabase", "-n", "db1", "--url", primary.url(""), "-m", "true")
-        c.ok("registerdatabase", "-n", "db1r", "--url", replica.url(""), "-m", "false",
-             "--masterid", str(db["id"]))
-        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-        c.ok("createuser", "-c", "1", "-u", "alice", "-d", "alice", "-g", "G", "-s", "S",
-             "-p", "alice_pw", "-e", "alice@example.com")
+        provision_replicated(c, d, primary, replica)
         c.primary, c.replica, c.redis = primary, replica, redis
-        replica.wait_replica_caught_up()
         yield c
     finally:
         if c is not None:

@@ -21,6 +21,7 @@ VERB_OPTIONS = {
     "registerfilestore": ["--storepath", "--storesize", "--maxcontexts"],
     "registerdatabase": ["--name", "--url", "--hostname", "--port", "--dbuser", "--dbpasswd",
                          "--dbname", "--master", "--masterid", "--max-units"],
+    "promotedatabase": ["--name", "--replica", "--force", "--dbuser", "--dbpasswd", "--wait"],
     "listserver": [],
     "listfilestore": [],
     "listdatabase": [],
@@ -194,6 +195,7 @@ def without(argv, opt):
     (["listuser"], "-c/--contextid"),
     (["disablecontext"], "-c/--contextid"),
     (["createusers", "-c", "1"], "--csv"),
+    (["promotedatabase", "-n", "db1"], "-r/--replica"),
 ])
 def test_missing_required_option_exits_2_naming_it(fake, argv, missing):
     r = run("--url", fake.url, *argv)
@@ -495,6 +497,27 @@ def test_registerdatabase_url_form_and_url_conflicts(fake):
     r = run("--url", fake.url, "registerdatabase", "-n", "db1", "--url", "x", "-H", "h", "-m",
             "true")
     assert r.returncode == 2 and "--url and -H/--hostname exclude each other" in r.stderr
+
+
+def test_promotedatabase_request_and_report(fake):
+    fake.responder = lambda m, p, b: (200, {
+        "database": "db1", "cluster": 1,
+        "new_primary": {"id": 2, "name": "db1r", "url": "mariadb://t:***@r:3306/"},
+        "old_primary": {"id": 1, "name": "db1", "url": "mariadb://t:***@p:3306/",
+                        "reachable": False, "read_only": False, "error": "refused"},
+        "positions": {"target": "0-1-9", "target_source": "replica relay log",
+                      "applied": "0-1-9", "sql_thread": "Yes", "behind": 0},
+        "forced": False, "elapsed_ms": 40})
+    r = ctl(fake, "promotedatabase", "-n", "db1", "-r", "db1r", "-u", "root", "-p", "pw",
+            "--force", "-w", "2000")
+    assert r.returncode == 0, r.stderr
+    assert fake.requests[0]["path"] == "/admin/v1/databases/promote"
+    assert fake.requests[0]["body"] == {"name": "db1", "replica": "db1r", "force": True,
+                                        "dbuser": "root", "dbpasswd": "pw", "wait_ms": 2000}
+    assert r.stdout == ("database db1: db1r is the primary now (applied 0-1-9, 0 behind "
+                        "replica relay log)\nold primary db1: fenced, unreachable: refused\n")
+    r = run("--url", fake.url, "promotedatabase", "-n", "db1", "-r", "x", "-p", "pw")
+    assert r.returncode == 2 and "-p/--dbpasswd needs -u/--dbuser" in r.stderr
 
 
 def test_register_server_and_filestore(fake):
