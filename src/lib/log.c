@@ -184,12 +184,12 @@ static bool append_escaped(struct buf *b, const char *s, size_t len)
 	return true;
 }
 
-static bool is_bare(const char *s)
+static bool is_bare(const char *s, size_t len)
 {
-	if (*s == '\0')
+	if (len == 0)
 		return false;
-	for (; *s != '\0'; s++) {
-		char c = *s;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      strchr("-_.:/@+", c) != NULL))
@@ -199,16 +199,23 @@ static bool is_bare(const char *s)
 }
 
 /* Field values come from config or peers (request ids), so anything unusual gets quoted. */
-static void append_field(struct buf *b, const char *name, const char *value)
+void log_append_field(struct buf *b, const char *name, struct strv value)
 {
-	buf_printf(b, " %s=", name);
-	if (is_bare(value)) {
-		buf_append_str(b, value);
+	buf_append_char(b, ' ');
+	buf_append_str(b, name);
+	buf_append_char(b, '=');
+	if (is_bare(value.ptr, value.len)) {
+		buf_append_strv(b, value);
 		return;
 	}
 	buf_append_char(b, '"');
-	append_escaped(b, value, strlen(value));
+	append_escaped(b, value.ptr == NULL ? "" : value.ptr, value.len);
 	buf_append_char(b, '"');
+}
+
+static void append_field(struct buf *b, const char *name, const char *value)
+{
+	log_append_field(b, name, strv_from_cstr(value));
 }
 
 /* Length of s[0..len) without a trailing incomplete UTF-8 sequence. */

@@ -6,6 +6,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "strv.h"
+
+struct buf;
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Lines look like:
@@ -26,6 +30,11 @@ int log_parse_level(const char *s, enum log_level *level_r);
 /* The request id attached to this thread's log lines (NULL = none); the string must outlive
    its use. Handlers set it at the start of a request and clear it at the end. */
 void log_set_request_id(const char *id);
+
+/* Appends " name=value" to b, value bare when it is only letters, digits and -_.:/@+, else
+   quoted with the escapes of a log line (an empty value is ""). For other logfmt writers
+   (the access log). */
+void log_append_field(struct buf *b, const char *name, struct strv value);
 
 void log_msg(enum log_level level, const char *comp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -42,6 +42,9 @@ bool api_auth(struct node *node, struct http_request *req, struct api_user *user
 		return false;
 	user_r->cid = sess.cid;
 	user_r->uid = sess.uid;
+	char who[48];
+	snprintf(who, sizeof(who), "%lld/%lld", (long long)sess.cid, (long long)sess.uid);
+	http_request_set_user(req, who); /* the access log's user= */
 	snprintf(user_r->login, sizeof(user_r->login), "%s", sess.login);
 	memcpy(user_r->session, sess.id, sizeof(user_r->session));
 	return true;

@@ -59,6 +59,7 @@ static const struct config_key schema[] = {
     {"limits", "max_objects_per_context", CONFIG_UINT, "100000", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
+    {"log", "access", CONFIG_STRING, "off", false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
@@ -174,6 +175,8 @@ static int check_host(const struct node_config *nc, const char **section_r, cons
 		HOST_PROBLEM("server", "data_dir", "[server] data_dir: %s", error);
 	if (nc->log_file != NULL && config_check_writable_file(nc->log_file, &error) < 0)
 		HOST_PROBLEM("log", "file", "[log] file: %s", error);
+	if (nc->access_log != NULL && config_check_writable_file(nc->access_log, &error) < 0)
+		HOST_PROBLEM("log", "access", "[log] access: %s", error);
 	if (nc->announce_interface != NULL &&
 	    config_check_local_host(nc->announce_interface, &error) < 0)
 		HOST_PROBLEM("cluster", "announce_interface", "[cluster] announce_interface: %s",
@@ -214,6 +217,9 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 
 	http_config_limits(cfg, &nc->limits);
 	nc->log_file = config_get_str(cfg, "log", "file");
+	nc->access_log = config_get_str(cfg, "log", "access");
+	if (strcmp(nc->access_log, "off") == 0)
+		nc->access_log = NULL;
 	const char *cdb = config_get_str(cfg, "configdb", "url");
 	if (cdb != NULL)
 		snprintf(nc->configdb_url, sizeof(nc->configdb_url), "%s", cdb);

@@ -36,6 +36,7 @@ struct node_config {
 	struct http_limits limits;
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */
+	const char *access_log; /* [log] access: a file, or NULL = off */
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
 	uint64_t contexts_per_schema;

@@ -16,6 +16,7 @@
 #include "http-server.h"
 #include "log.h"
 #include "node-cluster.h"
+#include "node-logs.h"
 #include "node-positions.h"
 #include "password.h"
 #include "pool.h"
@@ -230,11 +231,12 @@ int node_init(struct node *node, const char **error_r)
 	    .ctx = node,
 	    .max_conns_per_source = (unsigned)node->cfg.max_conns_per_source,
 	    .source_exempt = source_exempt,
+	    .on_access = node_logs_access,
 	};
 
 	atomic_store(&node->state, NODE_STARTING);
 	node->start_wall_ms = clock_wall_ms();
-	if (make_dir(node->cfg.data_dir, error_r) < 0)
+	if (make_dir(node->cfg.data_dir, error_r) < 0 || node_logs_init(node, error_r) < 0)
 		return -1;
 	node->http = http_server_create(&set);
 	for (size_t i = 0; i < node->cfg.listen_count; i++) {
@@ -382,6 +384,7 @@ void node_deinit(struct node *node)
 	announce_key_wipe(&node->cfg.announce_key);
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
+	node_logs_deinit(node); /* after the server: its connections log as they close */
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
 		node_cluster_stop(node);

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* Formats access log lines; runs on loop threads once per request, so it only appends. */
+#include "http-access-log.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "http-forwarded.h"
+#include "log.h"
+
+/* Session ids travel in "?session=" (the OX API): a log line must not hand them out. */
+void http_access_log_masked_target(struct buf *out, struct strv path, struct strv query)
+{
+	buf_append_strv(out, path);
+	if (query.len == 0)
+		return;
+	buf_append_char(out, '?');
+	size_t i = 0;
+	while (i <= query.len) {
+		size_t end = i;
+		while (end < query.len && query.ptr[end] != '&')
+			end++;
+		struct strv param = strv_make(query.ptr + i, end - i);
+		const char *eq = memchr(param.ptr, '=', param.len);
+		size_t name_len = eq != NULL ? (size_t)(eq - param.ptr) : param.len;
+		if (eq != NULL && strv_eq(strv_make(param.ptr, name_len), STRV_LIT("session")))
+			buf_append_lit(out, "session=***");
+		else
+			buf_append_strv(out, param);
+		if (end < query.len)
+			buf_append_char(out, '&');
+		i = end + 1;
+	}
+}
+
+static struct strv or_dash(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? strv_from_cstr(s) : STRV_LIT("-");
+}
+
+void http_access_log_format(struct buf *out, struct http_request *req,
+                            const struct http_access_entry *entry, const struct cidr *trusted,
+                            size_t trusted_count, const char *route)
+{
+	const char *req_route = http_request_log_route(req);
+	const struct http_request_head *head = http_request_head(req);
+	struct http_client_ip client;
+	char ts[32], target[2048], num[32];
+	struct buf t;
+
+	clock_format_rfc3339(clock_wall_ms(), ts, sizeof(ts));
+	buf_append_lit(out, "ts=");
+	buf_append_str(out, ts);
+	http_request_client_ip(req, trusted, trusted_count, &client);
+	log_append_field(out, "client", strv_from_cstr(client.text));
+	log_append_field(out, "method",
+	                 head->method.len > 0 ? head->method : (struct strv)STRV_LIT("-"));
+	buf_init_fixed(&t, target, sizeof(target));
+	if (head->path.len > 0)
+		http_access_log_masked_target(&t, head->path, head->query);
+	else
+		buf_append_lit(&t, "-");
+	log_append_field(out, "path", buf_strv(&t));
+	buf_append_lit(out, " status=");
+	buf_append_u64(out, (uint64_t)entry->status);
+	buf_append_lit(out, " bytes=");
+	buf_append_u64(out, entry->bytes);
+	buf_append_lit(out, " dur_ms=");
+	buf_append_u64(out, entry->duration_us / 1000);
+	size_t n = buf_format_u64(num, 1000 + entry->duration_us % 1000);
+	num[0] = '.'; /* "1042" -> ".042" */
+	buf_append(out, num, n);
+	log_append_field(out, "route", or_dash(req_route != NULL ? req_route : route));
+	log_append_field(out, "req", or_dash(http_request_id(req)));
+	log_append_field(out, "user", or_dash(http_request_user(req)));
+	if (!entry->complete)
+		buf_append_lit(out, " aborted=true");
+	buf_append_char(out, '\n');
+}
