@@ -558,7 +558,7 @@ void http_conn__log_access(struct conn *c, bool complete)
 	    .duration_us = req->start_us != 0 && now > req->start_us ? now - req->start_us : 0,
 	    .complete = complete,
 	};
-	server->set.on_access(req, &entry, server->set.ctx);
+	server->set.on_access(req, &entry, server->set.access_ctx);
 }
 
 static void finish_response(struct conn *c)

@@ -70,8 +70,9 @@ struct http_server_settings {
 	http_request_fn *on_request;
 	http_thread_fn *on_thread_start; /* optional */
 	http_thread_fn *on_thread_stop;  /* optional */
-	http_access_fn *on_access;       /* optional */
 	void *ctx;
+	http_access_fn *on_access; /* optional, with its own access_ctx */
+	void *access_ctx;
 	/* Slow and greedy clients (docs/internals/http.md); each 0 = off. A connection beyond
 	   max_conns_per_source open ones from one address (IPv6: one /64) is answered 429
 	   (plain listeners) and closed at once. A request body that brings fewer than

@@ -76,6 +76,7 @@ static const struct config_key schema[] = {
     {"tls", "redirect", CONFIG_BOOL, "false", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
+    {"log", "access", CONFIG_STRING, "off", false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
@@ -791,6 +792,8 @@ static void check_host(struct problems *p, struct lb_config *lc)
 	}
 	if (lc->log_file != NULL && config_check_writable_file(lc->log_file, &error) < 0)
 		problem(p, config_where(cfg, "log", "file"), "[log] file: %s", error);
+	if (lc->access_log != NULL && config_check_writable_file(lc->access_log, &error) < 0)
+		problem(p, config_where(cfg, "log", "access"), "[log] access: %s", error);
 	/* the manager and the shared state write the state file */
 	if ((lc->admin_listen != NULL || lc->cluster_store != NULL) &&
 	    config_check_writable_file(lc->state_file, &error) < 0)
@@ -834,6 +837,9 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 		        "no [member ROUTE] section and no [cluster] announce: nothing to balance "
 		        "to");
 	lc->log_file = config_get_str(cfg, "log", "file");
+	lc->access_log = config_get_str(cfg, "log", "access");
+	if (strcmp(lc->access_log, "off") == 0)
+		lc->access_log = NULL;
 	level = config_get_str(cfg, "log", "level");
 	if (log_parse_level(level, &lc->log_level) < 0)
 		problem(&p, config_where(cfg, "log", "level"),

@@ -100,7 +100,8 @@ struct lb_config {
 	bool tls_redirect; /* the [listen] addresses answer 301 to https:// and never proxy */
 	/* [log] */
 	enum log_level log_level;
-	const char *log_file; /* NULL = stderr */
+	const char *log_file;   /* NULL = stderr */
+	const char *access_log; /* [log] access: a file, or NULL = off */
 };
 
 /* Loads and checks path. Schema problems (unknown keys, bad values) come from config_load(),

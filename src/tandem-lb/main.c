@@ -14,6 +14,7 @@
 #include "http-server.h"
 #include "http-tls.h"
 #include "lb-config.h"
+#include "lb-logs.h"
 #include "lb-metrics.h"
 #include "lb-share.h"
 #include "lb-state.h"
@@ -51,7 +52,8 @@ struct lb {
 	struct health_checker *health;
 	struct lb_state *state;
 	struct manager *manager;
-	struct lb_share *share; /* [cluster] store set: the manager state is shared */
+	struct lb_share *share;     /* [cluster] store set: the manager state is shared */
+	struct lb_logs *access_log; /* [log] access, or NULL */
 	unsigned threads;
 	const char *config_path;
 	struct lb_config **retired; /* configurations replaced by reloads, freed at exit */
@@ -74,6 +76,8 @@ static void wait_for_stop(struct lb *lb)
 			const char *error;
 			if (log_reopen(&error) < 0)
 				log_error("main", "reopening log: %s", error);
+			else if (lb_logs_reopen(lb->access_log, &error) < 0)
+				log_error("main", "reopening access log: %s", error);
 			else
 				log_info("main", "log reopened");
 			reload(lb, lb->config_path);
@@ -424,6 +428,13 @@ static int start(struct lb *lb, const char **error_r)
 	                                  .body_min_rate = lc->body_min_rate,
 	                                  .body_rate_window_ms = lc->body_rate_window_ms};
 	proxy_server_settings(lb->proxy, &ss);
+	if (lc->access_log != NULL) {
+		if (lb_logs_open(lc->access_log, lc->trusted_proxies, lc->trusted_proxy_count,
+		                 &lb->access_log, error_r) < 0)
+			return -1;
+		ss.on_access = lb_logs_access;
+		ss.access_ctx = lb->access_log;
+	}
 	lb->server = http_server_create(&ss);
 	/* The manager first: once the proxy's port accepts, the whole balancer is up. */
 	if (lc->admin_listen != NULL && start_manager(lb, error_r) < 0)
@@ -452,6 +463,7 @@ static void stop(struct lb *lb)
 			log_warn("main", "%u connection(s) cut at shutdown", cut);
 		http_server_destroy(&lb->server);
 	}
+	lb_logs_close(&lb->access_log); /* after the server: its connections log as they close */
 	proxy_destroy(&lb->proxy);
 	discovery_listener_stop(&lb->discovery);
 	health_checker_destroy(&lb->health);

@@ -232,6 +232,7 @@ int node_init(struct node *node, const char **error_r)
 	    .max_conns_per_source = (unsigned)node->cfg.max_conns_per_source,
 	    .source_exempt = source_exempt,
 	    .on_access = node_logs_access,
+	    .access_ctx = node,
 	};
 
 	atomic_store(&node->state, NODE_STARTING);
