@@ -30,6 +30,8 @@ static const struct config_key schema[] = {
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
     {"configdb", "contexts_per_schema", CONFIG_UINT, "1000", false},
+    {"configdb", "probe_interval", CONFIG_DURATION, "1s", false},
+    {"configdb", "probe_timeout", CONFIG_DURATION, "2s", false},
     {"database", "replica_wait", CONFIG_DURATION, "50ms", false},
     {"database", "idle_check", CONFIG_DURATION, "1s", false},
     {"database", "down_backoff", CONFIG_DURATION, "1s", false},
@@ -228,6 +230,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		         nc->data_dir);
 	nc->configdb_read_url = config_get_str(cfg, "configdb", "read_url");
 	nc->contexts_per_schema = config_get_uint(cfg, "configdb", "contexts_per_schema");
+	nc->configdb_probe_interval_ms = config_get_duration_ms(cfg, "configdb", "probe_interval");
+	nc->configdb_probe_timeout_ms = config_get_duration_ms(cfg, "configdb", "probe_timeout");
 	nc->db_replica_wait_ms = config_get_duration_ms(cfg, "database", "replica_wait");
 	nc->db_idle_check_ms = config_get_duration_ms(cfg, "database", "idle_check");
 	nc->db_down_backoff_ms = config_get_duration_ms(cfg, "database", "down_backoff");
@@ -314,6 +318,12 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	else if (nc->limits.max_line < 256 || nc->limits.max_line > nc->limits.max_header_bytes)
 		PROBLEM("http", "max_line",
 		        "[http] max_line must be at least 256 and at most max_header_bytes");
+	else if (nc->configdb_probe_interval_ms != 0 && nc->configdb_probe_interval_ms < 100)
+		PROBLEM("configdb", "probe_interval",
+		        "[configdb] probe_interval must be 0 (off) or at least 100ms");
+	else if (nc->configdb_probe_timeout_ms < 100 || nc->configdb_probe_timeout_ms > 60000)
+		PROBLEM("configdb", "probe_timeout",
+		        "[configdb] probe_timeout must be between 100ms and 60s");
 	else if (nc->max_objects_per_context > NODE_MAX_OBJECTS_LIMIT)
 		PROBLEM(
 		    "limits", "max_objects_per_context",

@@ -40,6 +40,8 @@ struct node_config {
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
 	uint64_t contexts_per_schema;
+	uint64_t configdb_probe_interval_ms; /* /health's configdb probe; 0 = off */
+	uint64_t configdb_probe_timeout_ms;
 	/* [database]: replicas and failures (docs/internals/replication.md) */
 	uint64_t db_replica_wait_ms; /* how long a read waits for a replica to catch up */
 	uint64_t db_idle_check_ms;   /* idle connections older than this are checked */

@@ -12,6 +12,7 @@
 #include "api-session.h"
 #include "cache.h"
 #include "clock.h"
+#include "configdb-probe.h"
 #include "folder.h"
 #include "http-server.h"
 #include "log.h"
@@ -329,6 +330,10 @@ int node_start(struct node *node, const char **error_r)
 	/* Ready before the loops run: the listeners already queue connections, and the first
 	   /health a balancer sends must not see "starting" for a node that is up. */
 	atomic_store(&node->state, NODE_READY);
+	if (node->cfg.configdb_probe_interval_ms > 0)
+		node->probe = configdb_probe_start(node->cfg.configdb_url,
+		                                   node->cfg.configdb_probe_interval_ms,
+		                                   node->cfg.configdb_probe_timeout_ms);
 	/* Membership before the loops run: handlers read node->membership without a lock. */
 	node_cluster_start(node);
 	if (http_server_start(node->http, error_r) < 0)
@@ -385,7 +390,8 @@ void node_deinit(struct node *node)
 	announce_key_wipe(&node->cfg.announce_key);
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
-	node_logs_deinit(node); /* after the server: its connections log as they close */
+	configdb_probe_stop(&node->probe); /* /health read it */
+	node_logs_deinit(node);            /* after the server: its connections log as they close */
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
 		node_cluster_stop(node);
