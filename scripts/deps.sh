@@ -9,7 +9,8 @@ set -euo pipefail
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
        libmariadb-dev libjansson-dev libssl-dev libhiredis-dev liburing-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
-      mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq)
+      mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq
+      rsyslog)
 run=(redis-server jq)
 bench=(wrk nginx-light haproxy apache2)
 

@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "mem.h"
+#include "prom.h"
 
 #define BACKOFF_MIN_MS     100
 #define BACKOFF_MAX_MS     5000
@@ -84,6 +85,32 @@ int log_syslog_check_app_name(const char *name, const char **error_r)
 		}
 	}
 	return 0;
+}
+
+int log_syslog_configure(const char *url, const char *facility, const char *app_name,
+                         struct log_syslog_settings *set_r, bool *enabled_r, const char **key_r,
+                         const char **error_r)
+{
+	static __thread char msg[300];
+	const char *error;
+
+	memset(set_r, 0, sizeof(*set_r));
+	*enabled_r = url != NULL;
+	if (url != NULL && log_syslog_parse_url(url, set_r, &error) < 0) {
+		*key_r = "syslog";
+		snprintf(msg, sizeof(msg), "[log] syslog: %s", error);
+	} else if (log_syslog_parse_facility(facility, &set_r->facility, &error) < 0) {
+		*key_r = "syslog_facility";
+		snprintf(msg, sizeof(msg), "[log] syslog_facility: %s", error);
+	} else if (log_syslog_check_app_name(app_name, &error) < 0) {
+		*key_r = "syslog_app";
+		snprintf(msg, sizeof(msg), "[log] syslog_app %s", error);
+	} else {
+		snprintf(set_r->app_name, sizeof(set_r->app_name), "%s", app_name);
+		return 0;
+	}
+	*error_r = msg;
+	return -1;
 }
 
 /* A header field: printable ASCII without SP, at most max bytes, "-" when empty. */
@@ -358,6 +385,14 @@ void log_syslog_send(struct log_syslog *s, unsigned severity, const char *msgid,
 		pthread_cond_signal(&s->wake);
 }
 
+void log_syslog_tee(enum log_level level, const char *line, size_t len, void *ctx)
+{
+	static const unsigned severity[] = {LOG_SYSLOG_DEBUG, LOG_SYSLOG_INFO, LOG_SYSLOG_WARNING,
+	                                    LOG_SYSLOG_ERR};
+	unsigned sev = (unsigned)level < 4 ? severity[level] : LOG_SYSLOG_ERR;
+	log_syslog_send(ctx, sev, "log", line, len);
+}
+
 uint64_t log_syslog_dropped(const struct log_syslog *s)
 {
 	return s == NULL ? 0 : atomic_load(&((struct log_syslog *)s)->dropped);
@@ -366,6 +401,19 @@ uint64_t log_syslog_dropped(const struct log_syslog *s)
 uint64_t log_syslog_sent(const struct log_syslog *s)
 {
 	return s == NULL ? 0 : atomic_load(&((struct log_syslog *)s)->sent);
+}
+
+void log_syslog_metrics(struct buf *out, const char *prefix, const struct log_syslog *s)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "%ssyslog_sent_total", prefix);
+	prom_metric(out, name, "counter", "Messages handed to the remote syslog server.",
+	            log_syslog_sent(s));
+	snprintf(name, sizeof(name), "%ssyslog_dropped_total", prefix);
+	prom_metric(out, name, "counter",
+	            "Messages for remote syslog dropped: queue full (server down or slow) or a "
+	            "datagram refused.",
+	            log_syslog_dropped(s));
 }
 
 void log_syslog_stop(struct log_syslog **syslog, uint64_t timeout_ms)

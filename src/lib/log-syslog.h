@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "hostport.h"
+#include "log.h"
 
 enum log_syslog_transport {
 	LOG_SYSLOG_UDP,
@@ -58,6 +59,13 @@ size_t log_syslog_format(char *out, size_t size, unsigned facility, unsigned sev
    bytes); returns its length. */
 size_t log_syslog_frame_prefix(char *out, size_t len);
 
+/* [log] syslog, syslog_facility and syslog_app as both daemons take them: url (NULL = no
+   remote syslog: returns 0 with *enabled_r false), a facility name and an APP-NAME. Returns
+   0, or -1 with the key at fault in *key_r and a static *error_r naming the key. */
+int log_syslog_configure(const char *url, const char *facility, const char *app_name,
+                         struct log_syslog_settings *set_r, bool *enabled_r, const char **key_r,
+                         const char **error_r);
+
 struct log_syslog;
 
 /* Starts the sender thread (it resolves and connects; a failure is retried with backoff:
@@ -67,10 +75,17 @@ struct log_syslog *log_syslog_start(const struct log_syslog_settings *set);
    LOG_SYSLOG_QUEUE messages waiting, it is dropped and counted. Thread-safe. NULL-safe. */
 void log_syslog_send(struct log_syslog *syslog, unsigned severity, const char *msgid,
                      const char *msg, size_t msg_len);
+/* A log_tee_fn (log.h) for ctx, a struct log_syslog: daemon log lines go out with MSGID
+   "log" and the severity of their level. */
+void log_syslog_tee(enum log_level level, const char *line, size_t len, void *ctx);
 /* Messages dropped: the queue was full, or a datagram could not be sent. */
 uint64_t log_syslog_dropped(const struct log_syslog *syslog);
 /* Messages handed to the network. */
 uint64_t log_syslog_sent(const struct log_syslog *syslog);
+/* Appends <prefix>syslog_sent_total and <prefix>syslog_dropped_total (0 for NULL: no remote
+   syslog) as Prometheus metrics. */
+struct buf;
+void log_syslog_metrics(struct buf *out, const char *prefix, const struct log_syslog *syslog);
 /* Tries for up to timeout_ms to send what is queued, then stops the thread. NULL-safe. */
 void log_syslog_stop(struct log_syslog **syslog, uint64_t timeout_ms);
 

@@ -37,6 +37,14 @@ static struct {
 };
 
 static __thread const char *log_request_id;
+static log_tee_fn *log_tee;
+static void *log_tee_ctx;
+
+void log_set_tee(log_tee_fn *fn, void *ctx)
+{
+	log_tee = fn;
+	log_tee_ctx = ctx;
+}
 static __thread char log_error_buf[512];
 
 static const char *set_error(const char *what, const char *path, int err)
@@ -260,7 +268,9 @@ void log_vmsg(enum log_level level, const char *comp, const char *fmt, va_list a
 
 	clock_format_rfc3339(clock_wall_ms(), ts, sizeof(ts));
 	buf_init_fixed(&b, line, sizeof(line) - LOG_TAIL_RESERVE);
-	buf_printf(&b, "ts=%s level=%s", ts, level_names[level]);
+	buf_printf(&b, "ts=%s ", ts);
+	size_t level_at = b.len;
+	buf_printf(&b, "level=%s", level_names[level]);
 	if (log_state.node[0] != '\0')
 		append_field(&b, "node", log_state.node);
 	append_field(&b, "comp", comp == NULL ? "-" : comp);
@@ -273,6 +283,8 @@ void log_vmsg(enum log_level level, const char *comp, const char *fmt, va_list a
 		b.len += 3;
 	}
 	line[b.len++] = '"';
+	if (log_tee != NULL)
+		log_tee(level, line + level_at, b.len - level_at, log_tee_ctx);
 	line[b.len++] = '\n';
 
 	fd = atomic_load_explicit(&log_state.fd, memory_order_relaxed);

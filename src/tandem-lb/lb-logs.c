@@ -9,11 +9,13 @@
 #include "cidr.h"
 #include "http-access-log.h"
 #include "lb-config.h"
+#include "log-syslog.h"
 #include "log-writer.h"
 #include "mem.h"
 
 struct lb_logs {
-	struct log_writer *writer;
+	struct log_writer *writer; /* or: */
+	struct log_syslog *syslog;
 	struct cidr *trusted; /* lib-http's form of [balancer] trusted_proxies */
 	size_t trusted_count;
 };
@@ -33,15 +35,16 @@ static void to_cidr(const struct lb_cidr *in, struct cidr *out)
 	}
 }
 
-int lb_logs_open(const char *path, const struct lb_cidr *trusted, size_t trusted_count,
-                 struct lb_logs **logs_r, const char **error_r)
+int lb_logs_open(const char *path, struct log_syslog *syslog, const struct lb_cidr *trusted,
+                 size_t trusted_count, struct lb_logs **logs_r, const char **error_r)
 {
-	struct log_writer *writer;
+	struct log_writer *writer = NULL;
 
-	if (log_writer_open(path, &writer, error_r) < 0)
+	if (path != NULL && log_writer_open(path, &writer, error_r) < 0)
 		return -1;
 	struct lb_logs *logs = mem_calloc(1, sizeof(*logs));
 	logs->writer = writer;
+	logs->syslog = writer == NULL ? syslog : NULL;
 	logs->trusted = mem_calloc(trusted_count + 1, sizeof(*logs->trusted));
 	for (size_t i = 0; i < trusted_count; i++)
 		to_cidr(&trusted[i], &logs->trusted[i]);
@@ -60,12 +63,20 @@ void lb_logs_access(struct http_request *req, const struct http_access_entry *en
 	http_access_log_format(&b, req, entry, logs->trusted, logs->trusted_count, NULL);
 	if (buf_overflowed(&b))
 		b.data[b.len++] = '\n'; /* cut short (a huge path): still one line */
-	log_writer_write(logs->writer, b.data, b.len);
+	if (logs->writer != NULL)
+		log_writer_write(logs->writer, b.data, b.len);
+	else
+		log_syslog_send(logs->syslog, LOG_SYSLOG_INFO, "access", b.data, b.len - 1);
 }
 
 int lb_logs_reopen(struct lb_logs *logs, const char **error_r)
 {
-	return logs == NULL ? 0 : log_writer_reopen(logs->writer, error_r);
+	return logs == NULL || logs->writer == NULL ? 0 : log_writer_reopen(logs->writer, error_r);
+}
+
+uint64_t lb_logs_dropped(const struct lb_logs *logs)
+{
+	return logs == NULL || logs->writer == NULL ? 0 : log_writer_dropped(logs->writer);
 }
 
 void lb_logs_close(struct lb_logs **logs)

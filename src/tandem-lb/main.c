@@ -15,6 +15,8 @@
 #include "http-tls.h"
 #include "lb-config.h"
 #include "lb-logs.h"
+#include "log-syslog.h"
+#include "prom.h"
 #include "lb-metrics.h"
 #include "lb-share.h"
 #include "lb-state.h"
@@ -54,6 +56,7 @@ struct lb {
 	struct manager *manager;
 	struct lb_share *share;     /* [cluster] store set: the manager state is shared */
 	struct lb_logs *access_log; /* [log] access, or NULL */
+	struct log_syslog *syslog;  /* [log] syslog, or NULL */
 	unsigned threads;
 	const char *config_path;
 	struct lb_config **retired; /* configurations replaced by reloads, freed at exit */
@@ -123,6 +126,10 @@ static void metrics(struct buf *out, void *ctx)
 		src.announce = &as;
 	}
 	lb_metrics_format(out, &src);
+	log_syslog_metrics(out, "tandem_lb_", lb->syslog);
+	prom_metric(out, "tandem_lb_access_log_dropped_total", "counter",
+	            "Access log lines dropped: the writer's buffer was full.",
+	            lb_logs_dropped(lb->access_log));
 }
 
 /* ---------------------------------------------------------------- shared manager state
@@ -428,9 +435,9 @@ static int start(struct lb *lb, const char **error_r)
 	                                  .body_min_rate = lc->body_min_rate,
 	                                  .body_rate_window_ms = lc->body_rate_window_ms};
 	proxy_server_settings(lb->proxy, &ss);
-	if (lc->access_log != NULL) {
-		if (lb_logs_open(lc->access_log, lc->trusted_proxies, lc->trusted_proxy_count,
-		                 &lb->access_log, error_r) < 0)
+	if (lc->access_log != NULL || lc->access_syslog) {
+		if (lb_logs_open(lc->access_log, lb->syslog, lc->trusted_proxies,
+		                 lc->trusted_proxy_count, &lb->access_log, error_r) < 0)
 			return -1;
 		ss.on_access = lb_logs_access;
 		ss.access_ctx = lb->access_log;
@@ -512,6 +519,10 @@ int main(int argc, char **argv)
 	}
 
 	daemon_signals_block(&signals);
+	if (lb.lc->syslog_enabled) {
+		lb.syslog = log_syslog_start(&lb.lc->syslog);
+		log_set_tee(log_syslog_tee, lb.syslog);
+	}
 
 	code = 0;
 	if (start(&lb, &error) < 0) {
@@ -528,5 +539,7 @@ int main(int argc, char **argv)
 	mem_free(&lb.retired);
 	if (code == 0)
 		log_info("main", "stopped");
+	log_set_tee(NULL, NULL);
+	log_syslog_stop(&lb.syslog, 1000);
 	return code;
 }

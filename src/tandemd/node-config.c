@@ -10,6 +10,7 @@
 #include "config-check.h"
 #include "config.h"
 #include "http-config.h"
+#include "log-syslog.h"
 #include "redis-config.h"
 #include "sql.h"
 
@@ -62,6 +63,9 @@ static const struct config_key schema[] = {
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {"log", "access", CONFIG_STRING, "off", false},
+    {"log", "syslog", CONFIG_STRING, NULL, false},
+    {"log", "syslog_facility", CONFIG_STRING, "daemon", false},
+    {"log", "syslog_app", CONFIG_STRING, "tandemd", false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
@@ -220,7 +224,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	http_config_limits(cfg, &nc->limits);
 	nc->log_file = config_get_str(cfg, "log", "file");
 	nc->access_log = config_get_str(cfg, "log", "access");
-	if (strcmp(nc->access_log, "off") == 0)
+	nc->access_syslog = strcmp(nc->access_log, "syslog") == 0;
+	if (strcmp(nc->access_log, "off") == 0 || nc->access_syslog)
 		nc->access_log = NULL;
 	const char *cdb = config_get_str(cfg, "configdb", "url");
 	if (cdb != NULL)
@@ -263,6 +268,13 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("server", "route", problem);
 	else if (log_parse_level(config_get_str(cfg, "log", "level"), &nc->log_level) < 0)
 		PROBLEM("log", "level", "[log] level must be debug, info, warn or error");
+	else if (log_syslog_configure(config_get_str(cfg, "log", "syslog"),
+	                              config_get_str(cfg, "log", "syslog_facility"),
+	                              config_get_str(cfg, "log", "syslog_app"), &nc->syslog,
+	                              &nc->syslog_enabled, &key, &problem) < 0)
+		PROBLEM("log", key, problem);
+	else if (nc->access_syslog && !nc->syslog_enabled)
+		PROBLEM("log", "access", "[log] access = syslog needs [log] syslog");
 	else if (nc->workers == 0 || nc->workers > 1024)
 		PROBLEM("server", "workers", "[server] workers must be between 1 and 1024");
 	else if (nc->io_threads > 256)

@@ -10,6 +10,7 @@
 #include "announce-key.h"
 #include "cidr.h"
 #include "http-parser.h"
+#include "log-syslog.h"
 #include "log.h"
 #include "redis-url.h"
 
@@ -36,7 +37,10 @@ struct node_config {
 	struct http_limits limits;
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */
-	const char *access_log; /* [log] access: a file, or NULL = off */
+	const char *access_log; /* [log] access: a file, or NULL = off (or syslog) */
+	bool access_syslog;     /* [log] access = syslog */
+	bool syslog_enabled;    /* [log] syslog set */
+	struct log_syslog_settings syslog;
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
 	uint64_t contexts_per_schema;

@@ -391,7 +391,6 @@ void node_deinit(struct node *node)
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
 	configdb_probe_stop(&node->probe); /* /health read it */
-	node_logs_deinit(node);            /* after the server: its connections log as they close */
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
 		node_cluster_stop(node);
@@ -404,4 +403,5 @@ void node_deinit(struct node *node)
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);
 	}
+	node_logs_deinit(node); /* last: the threads above log until they stop */
 }
