@@ -52,8 +52,12 @@ void http_access_log_format(struct buf *out, struct http_request *req,
 	clock_format_rfc3339(clock_wall_ms(), ts, sizeof(ts));
 	buf_append_lit(out, "ts=");
 	buf_append_str(out, ts);
-	http_request_client_ip(req, trusted, trusted_count, &client);
-	log_append_field(out, "client", strv_from_cstr(client.text));
+	if (trusted_count > 0) {
+		http_request_client_ip(req, trusted, trusted_count, &client);
+		log_append_field(out, "client", strv_from_cstr(client.text));
+	} else {
+		log_append_field(out, "client", strv_from_cstr(http_request_peer_ip(req)));
+	}
 	log_append_field(out, "method",
 	                 head->method.len > 0 ? head->method : (struct strv)STRV_LIT("-"));
 	buf_init_fixed(&t, target, sizeof(target));

@@ -159,6 +159,22 @@ static bool append_escaped(struct buf *b, const char *s, size_t len)
 		char esc[4] = {'\\', 0, 0, 0};
 		size_t n = 2;
 
+		/* a run that needs no escape goes in one append (or up to the cap) */
+		size_t run = i;
+		while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
+		       s[run] != '\\' && s[run] != 0x7f)
+			run++;
+		if (run > i) {
+			size_t room = b->max_len - b->len;
+			if (run - i > room) {
+				buf_append(b, s + i, room);
+				return false;
+			}
+			buf_append(b, s + i, run - i);
+			i = run - 1;
+			continue;
+		}
+
 		switch (c) {
 		case '"':
 		case '\\':
@@ -173,16 +189,11 @@ static bool append_escaped(struct buf *b, const char *s, size_t len)
 		case '\t':
 			esc[1] = 't';
 			break;
-		default:
-			if (c >= 0x20 && c != 0x7f) {
-				esc[0] = (char)c;
-				n = 1;
-			} else {
-				esc[1] = 'x';
-				esc[2] = hex[c >> 4];
-				esc[3] = hex[c & 0xf];
-				n = 4;
-			}
+		default: /* the other controls and DEL */
+			esc[1] = 'x';
+			esc[2] = hex[c >> 4];
+			esc[3] = hex[c & 0xf];
+			n = 4;
 			break;
 		}
 		if (b->max_len - b->len < n)
@@ -192,15 +203,18 @@ static bool append_escaped(struct buf *b, const char *s, size_t len)
 	return true;
 }
 
+static bool bare_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '@' || c == '+';
+}
+
 static bool is_bare(const char *s, size_t len)
 {
 	if (len == 0)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("-_.:/@+", c) != NULL))
+		if (!bare_char((unsigned char)s[i]))
 			return false;
 	}
 	return true;
