@@ -7,7 +7,10 @@
 #include "buf.h"
 #include "clock.h"
 #include "http-forwarded.h"
+#include "log-syslog.h"
+#include "log-writer.h"
 #include "log.h"
+#include "mem.h"
 
 /* Session ids travel in "?session=" (the OX API): a log line must not hand them out. */
 void http_access_log_masked_target(struct buf *out, struct strv path, struct strv query)
@@ -81,4 +84,69 @@ void http_access_log_format(struct buf *out, struct http_request *req,
 	if (!entry->complete)
 		buf_append_lit(out, " aborted=true");
 	buf_append_char(out, '\n');
+}
+
+struct http_access_log {
+	struct log_writer *writer; /* or: */
+	struct log_syslog *syslog;
+	struct cidr *trusted;
+	size_t trusted_count;
+	char *route;
+};
+
+int http_access_log_open(const char *path, struct log_syslog *syslog, const struct cidr *trusted,
+                         size_t trusted_count, const char *route, struct http_access_log **log_r,
+                         const char **error_r)
+{
+	struct log_writer *writer = NULL;
+
+	if (path != NULL && log_writer_open(path, &writer, error_r) < 0)
+		return -1;
+	struct http_access_log *log = mem_calloc(1, sizeof(*log));
+	log->writer = writer;
+	log->syslog = writer == NULL ? syslog : NULL;
+	log->trusted = mem_calloc(trusted_count + 1, sizeof(*log->trusted));
+	if (trusted_count > 0)
+		memcpy(log->trusted, trusted, trusted_count * sizeof(*trusted));
+	log->trusted_count = trusted_count;
+	log->route = route == NULL ? NULL : mem_strdup(route);
+	*log_r = log;
+	return 0;
+}
+
+void http_access_log_request(struct http_request *req, const struct http_access_entry *entry,
+                             void *ctx)
+{
+	struct http_access_log *log = ctx;
+	char line[4096];
+	struct buf b;
+
+	buf_init_fixed(&b, line, sizeof(line) - 1);
+	http_access_log_format(&b, req, entry, log->trusted, log->trusted_count, log->route);
+	if (buf_overflowed(&b))
+		b.data[b.len++] = '\n'; /* cut short (a huge path): still one line */
+	if (log->writer != NULL)
+		log_writer_write(log->writer, b.data, b.len);
+	else
+		log_syslog_send(log->syslog, LOG_SYSLOG_INFO, "access", b.data, b.len - 1);
+}
+
+int http_access_log_reopen(struct http_access_log *log, const char **error_r)
+{
+	return log == NULL || log->writer == NULL ? 0 : log_writer_reopen(log->writer, error_r);
+}
+
+uint64_t http_access_log_dropped(const struct http_access_log *log)
+{
+	return log == NULL || log->writer == NULL ? 0 : log_writer_dropped(log->writer);
+}
+
+void http_access_log_close(struct http_access_log **log)
+{
+	if (*log == NULL)
+		return;
+	log_writer_close(&(*log)->writer);
+	mem_free(&(*log)->trusted);
+	mem_free(&(*log)->route);
+	mem_free(log);
 }

@@ -14,6 +14,7 @@
 #include "http-server.h"
 #include "http-tls.h"
 #include "lb-config.h"
+#include "http-access-log.h"
 #include "lb-logs.h"
 #include "log-syslog.h"
 #include "prom.h"
@@ -54,9 +55,9 @@ struct lb {
 	struct health_checker *health;
 	struct lb_state *state;
 	struct manager *manager;
-	struct lb_share *share;     /* [cluster] store set: the manager state is shared */
-	struct lb_logs *access_log; /* [log] access, or NULL */
-	struct log_syslog *syslog;  /* [log] syslog, or NULL */
+	struct lb_share *share;             /* [cluster] store set: the manager state is shared */
+	struct http_access_log *access_log; /* [log] access, or NULL */
+	struct log_syslog *syslog;          /* [log] syslog, or NULL */
 	unsigned threads;
 	const char *config_path;
 	struct lb_config **retired; /* configurations replaced by reloads, freed at exit */
@@ -79,7 +80,7 @@ static void wait_for_stop(struct lb *lb)
 			const char *error;
 			if (log_reopen(&error) < 0)
 				log_error("main", "reopening log: %s", error);
-			else if (lb_logs_reopen(lb->access_log, &error) < 0)
+			else if (http_access_log_reopen(lb->access_log, &error) < 0)
 				log_error("main", "reopening access log: %s", error);
 			else
 				log_info("main", "log reopened");
@@ -129,7 +130,7 @@ static void metrics(struct buf *out, void *ctx)
 	log_syslog_metrics(out, "tandem_lb_", lb->syslog);
 	prom_metric(out, "tandem_lb_access_log_dropped_total", "counter",
 	            "Access log lines dropped: the writer's buffer was full.",
-	            lb_logs_dropped(lb->access_log));
+	            http_access_log_dropped(lb->access_log));
 }
 
 /* ---------------------------------------------------------------- shared manager state
@@ -436,10 +437,9 @@ static int start(struct lb *lb, const char **error_r)
 	                                  .body_rate_window_ms = lc->body_rate_window_ms};
 	proxy_server_settings(lb->proxy, &ss);
 	if (lc->access_log != NULL || lc->access_syslog) {
-		if (lb_logs_open(lc->access_log, lb->syslog, lc->trusted_proxies,
-		                 lc->trusted_proxy_count, &lb->access_log, error_r) < 0)
+		if (lb_logs_open(lc, lb->syslog, &lb->access_log, error_r) < 0)
 			return -1;
-		ss.on_access = lb_logs_access;
+		ss.on_access = http_access_log_request;
 		ss.access_ctx = lb->access_log;
 	}
 	lb->server = http_server_create(&ss);
@@ -470,7 +470,8 @@ static void stop(struct lb *lb)
 			log_warn("main", "%u connection(s) cut at shutdown", cut);
 		http_server_destroy(&lb->server);
 	}
-	lb_logs_close(&lb->access_log); /* after the server: its connections log as they close */
+	http_access_log_close(
+	    &lb->access_log); /* after the server: its connections log as they close */
 	proxy_destroy(&lb->proxy);
 	discovery_listener_stop(&lb->discovery);
 	health_checker_destroy(&lb->health);

@@ -7,8 +7,8 @@
 #include "clock.h"
 #include "configdb-probe.h"
 #include "log-syslog.h"
-#include "log-writer.h"
 #include "gate.h"
+#include "http-access-log.h"
 #include "http-server.h"
 #include "inval-stream.h"
 #include "invalidation.h"
@@ -180,7 +180,7 @@ void api_metrics_get(struct node *node, struct http_request *req)
 	log_syslog_metrics(b, "tandem_", node->syslog);
 	prom_metric(b, "tandem_access_log_dropped_total", "counter",
 	            "Access log lines dropped: the writer's buffer was full.",
-	            node->access_log != NULL ? log_writer_dropped(node->access_log) : 0);
+	            http_access_log_dropped(node->access_log));
 	const char *db_reason;
 	prom_metric(b, "tandem_configdb_up", "gauge",
 	            "1 while the configdb probe reaches the configdb ([configdb] probe_interval).",

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* tandemd's access log ([log] access): one line per request, written off the loop threads. */
+/* tandemd's access log ([log] access) and remote syslog ([log] syslog): set up and torn down
+   with the node. */
 #ifndef TANDEMD_NODE_LOGS_H
 #define TANDEMD_NODE_LOGS_H
 
-#include "http-server.h"
-
 struct node;
 
-/* Opens [log] access when it names a file. Returns 0, or -1 with a static *error_r. */
+/* Starts the syslog sender (and sends every log line there too) when [log] syslog is set,
+   and opens the access log (node->access_log, for the HTTP server's on_access) unless it is
+   off. Returns 0, or -1 with a static *error_r. */
 int node_logs_init(struct node *node, const char **error_r);
-/* The HTTP server's on_access (ctx: the node); a no-op while the access log is off. */
-void node_logs_access(struct http_request *req, const struct http_access_entry *entry, void *ctx);
 /* SIGHUP: reopens the access log file. Returns 0, or -1 with a static *error_r. */
 int node_logs_reopen(struct node *node, const char **error_r);
 /* After the HTTP server is gone: writes what is queued and closes the file. */

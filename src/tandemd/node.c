@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "configdb-probe.h"
 #include "folder.h"
+#include "http-access-log.h"
 #include "http-server.h"
 #include "log.h"
 #include "node-cluster.h"
@@ -232,14 +233,16 @@ int node_init(struct node *node, const char **error_r)
 	    .ctx = node,
 	    .max_conns_per_source = (unsigned)node->cfg.max_conns_per_source,
 	    .source_exempt = source_exempt,
-	    .on_access = node_logs_access,
-	    .access_ctx = node,
 	};
 
 	atomic_store(&node->state, NODE_STARTING);
 	node->start_wall_ms = clock_wall_ms();
 	if (make_dir(node->cfg.data_dir, error_r) < 0 || node_logs_init(node, error_r) < 0)
 		return -1;
+	if (node->access_log != NULL) {
+		set.on_access = http_access_log_request;
+		set.access_ctx = node->access_log;
+	}
 	node->http = http_server_create(&set);
 	for (size_t i = 0; i < node->cfg.listen_count; i++) {
 		if (http_server_listen(node->http, node->cfg.listen[i], error_r) < 0)
