@@ -52,7 +52,9 @@ def wrk(url, headers, duration, conns, pid):
 def main():
     rounds, duration, conns = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     with tempfile.TemporaryDirectory(prefix="tandem-bench-api-") as d:
-        c = Cluster(d, f"sqlite://{d}/configdb.sqlite", extra="[log]\nlevel = warn\n")
+        # BENCH_ACCESS_LOG=1: with the access log on ([log] access), to measure its cost
+        access = f"access = {d}/access.log\n" if os.environ.get("BENCH_ACCESS_LOG") else ""
+        c = Cluster(d, f"sqlite://{d}/configdb.sqlite", extra=f"[log]\nlevel = warn\n{access}")
         node = c.start_node()
         nginx = None
         try:

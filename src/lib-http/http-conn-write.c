@@ -150,6 +150,8 @@ void http_conn__begin_response(struct conn *c)
 	buf_append(out, tail, (size_t)(p - tail));
 	assert(!buf_overflowed(out));
 
+	if (!req->head_only && has_body && req->producer == NULL)
+		req->body_out = req->file_fd >= 0 ? req->file_left : req->resp_body.len;
 	if (!req->head_only && has_body && req->resp_body.len > 0 &&
 	    req->resp_body.len <= SMALL_BODY) {
 		/* One buffer, one send(): cheaper in the kernel than a two-part sendmsg. */
@@ -209,6 +211,7 @@ static int produce(struct conn *c)
 			buf_append(&c->out, "0\r\n\r\n", 5);
 		return 0;
 	}
+	req->body_out += (uint64_t)n;
 	if (c->ajp) {
 		ajp_writer_body(&c->out, data, (size_t)n);
 		return 0;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http-chunked.h"
 #include "http-server-private.h"
 #include "http-tls.h"
@@ -84,6 +85,9 @@ void http_conn__free(struct conn *c)
 
 	if (c->ring && http_conn__ring_release(c))
 		return; /* operations are in flight: their completions come back here */
+	/* A response still on its way (finish_response() resets response_ready): the connection
+	   broke while writing it. */
+	http_conn__log_access(c, false);
 	http_conn__request_abort(&c->req);
 	io_remove(&c->io);
 	http_tls__conn_free(&c->tls);
@@ -377,8 +381,11 @@ static bool handle_head(struct conn *c)
 
 	if (c->in_len == c->in_off)
 		return false; /* nothing yet (and maybe no buffer: first_read) */
-	if (c->parser.scanned == 0)
+	if (c->parser.scanned == 0) {
 		http_conn__set_deadline(c, lim->header_timeout_ms);
+		if (server->set.on_access != NULL)
+			req->start_us = clock_mono_us();
+	}
 	if (c->headers == NULL)
 		c->headers = mem_alloc(lim->max_headers * sizeof(*c->headers));
 	c->busy = true;
@@ -550,11 +557,29 @@ static void start_linger(struct conn *c)
 	c->deadline_ms = ioloop_now_ms(c->lt->loop) + LINGER_MS;
 }
 
+void http_conn__log_access(struct conn *c, bool complete)
+{
+	struct http_server *server = c->lt->server;
+	struct http_request *req = &c->req;
+
+	if (server->set.on_access == NULL || !c->response_ready)
+		return;
+	uint64_t now = clock_mono_us();
+	struct http_access_entry entry = {
+	    .status = req->status,
+	    .bytes = req->body_out,
+	    .duration_us = req->start_us != 0 && now > req->start_us ? now - req->start_us : 0,
+	    .complete = complete,
+	};
+	server->set.on_access(req, &entry, server->set.access_ctx);
+}
+
 static void finish_response(struct conn *c)
 {
 	bool keep = c->keep_alive;
 	const struct http_limits *lim = &c->lt->server->set.limits;
 
+	http_conn__log_access(c, true);
 	http_conn__request_reset(c);
 	if (!keep) {
 		start_linger(c);

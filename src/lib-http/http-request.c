@@ -77,6 +77,26 @@ void *http_request_get_context(const struct http_request *req)
 	return req->app_ctx;
 }
 
+void http_request_set_user(struct http_request *req, const char *user)
+{
+	req->user = user == NULL ? NULL : pool_strdup(http_request_pool(req), user);
+}
+
+const char *http_request_user(const struct http_request *req)
+{
+	return req->user;
+}
+
+void http_request_set_log_route(struct http_request *req, const char *route)
+{
+	req->log_route = route == NULL ? NULL : pool_strdup(http_request_pool(req), route);
+}
+
+const char *http_request_log_route(const struct http_request *req)
+{
+	return req->log_route;
+}
+
 struct strv http_request_body(const struct http_request *req)
 {
 	return buf_strv(&req->body);

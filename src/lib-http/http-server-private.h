@@ -101,6 +101,11 @@ struct http_request {
 	const struct http_route *route;
 	const struct http_route_param *params; /* in pool; values NUL-terminated */
 	unsigned param_count;
+	/* access log (settings.on_access) */
+	uint64_t start_us; /* monotonic, the head's first byte */
+	uint64_t body_out; /* response body bytes */
+	const char *user;  /* in pool, or NULL */
+	const char *log_route;
 };
 
 struct conn {
@@ -228,6 +233,8 @@ void http_conn__recycle(struct buf *b);
 void http_conn__request_reset(struct conn *c);
 void http_conn__request_abort(struct http_request *req);
 void http_conn__free(struct conn *c);
+/* Hands the finished (or broken) exchange to settings.on_access, once. */
+void http_conn__log_access(struct conn *c, bool complete);
 void http_conn__io(void *ctx, unsigned events);
 void http_conn__spares_free(struct loop_thread *lt);
 /* The loop thread's timer: timeouts, the minimum body rate, trimming idle connections. */

@@ -49,6 +49,20 @@ typedef void http_thread_fn(struct ioloop *loop, void *ctx);
    front proxy whose clients all share its address). Runs on a loop thread for each accept. */
 typedef bool http_source_exempt_fn(const struct sockaddr *peer, void *ctx);
 
+/* What an access log line needs beyond the request itself. */
+struct http_access_entry {
+	int status;
+	uint64_t bytes;       /* response body bytes (as Apache's %b): 0 for HEAD, 204, 304 */
+	uint64_t duration_us; /* from the first byte of the head to the last of the response */
+	bool complete;        /* false: the connection broke before the response was all sent */
+};
+/* Called on the loop thread exactly once per request that got a response, the server's own
+   refusals (400, 408, 413, 431, …) included, when the response has been written or the
+   connection broke while writing it. For a refused head, http_request_head() is zeroed (no
+   method, no path). Must not block: queue the line, write it elsewhere. */
+typedef void http_access_fn(struct http_request *req, const struct http_access_entry *entry,
+                            void *ctx);
+
 struct http_server_settings {
 	struct http_limits limits;
 	unsigned threads;        /* loop threads; 0 = one per CPU */
@@ -58,6 +72,8 @@ struct http_server_settings {
 	http_thread_fn *on_thread_start; /* optional */
 	http_thread_fn *on_thread_stop;  /* optional */
 	void *ctx;
+	http_access_fn *on_access; /* optional, with its own access_ctx */
+	void *access_ctx;
 	/* Slow and greedy clients (docs/internals/http.md); each 0 = off. A connection beyond
 	   max_conns_per_source open ones from one address (IPv6: one /64) is answered 429
 	   (plain listeners) and closed at once. A request body that brings fewer than
@@ -170,6 +186,13 @@ const struct http_route *http_request_route(const struct http_request *req);
 const char *http_request_param(const struct http_request *req, const char *name);
 /* A {name:id} parameter's value (> 0); asserts that the route's pattern has it. */
 int64_t http_request_param_id(const struct http_request *req, const char *name);
+/* For the access log: the user the request acted as, and the route or upstream that
+   answered it. Copied into the request's pool; from the thread that owns req, before the
+   response is sent. NULL when never set. */
+void http_request_set_user(struct http_request *req, const char *user);
+const char *http_request_user(const struct http_request *req);
+void http_request_set_log_route(struct http_request *req, const char *route);
+const char *http_request_log_route(const struct http_request *req);
 /* The buffered body (no sink set), complete when http_request_fn runs. */
 struct strv http_request_body(const struct http_request *req);
 /* Total body bytes received so far. */

@@ -3,6 +3,7 @@
 #include "clock.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static uint64_t clock_ns(clockid_t id)
@@ -30,13 +31,32 @@ uint64_t clock_wall_ms(void)
 
 void clock_format_rfc3339(uint64_t wall_ms, char *out, unsigned out_size)
 {
+	/* Log and access lines call this for every line: the seconds part is formatted once
+	   per second per thread, the milliseconds by hand. */
+	static __thread time_t cached_secs = -1;
+	static __thread char cached[64]; /* "YYYY-MM-DDTHH:MM:SS" (room for any int) */
 	time_t secs = (time_t)(wall_ms / 1000);
-	struct tm tm;
+	unsigned ms = (unsigned)(wall_ms % 1000);
 
-	gmtime_r(&secs, &tm);
-	snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (unsigned)(wall_ms % 1000));
+	if (secs != cached_secs) {
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached_secs = secs;
+	}
+	size_t n = strlen(cached);
+	if (out_size < n + 6) {
+		snprintf(out, out_size, "%s.%03uZ", cached, ms);
+		return;
+	}
+	memcpy(out, cached, n);
+	out[n] = '.';
+	out[n + 1] = (char)('0' + ms / 100);
+	out[n + 2] = (char)('0' + ms / 10 % 10);
+	out[n + 3] = (char)('0' + ms % 10);
+	out[n + 4] = 'Z';
+	out[n + 5] = '\0';
 }
 
 void clock_format_http_date(int64_t unix_seconds, char *out, unsigned out_size)

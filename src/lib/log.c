@@ -37,6 +37,14 @@ static struct {
 };
 
 static __thread const char *log_request_id;
+static log_tee_fn *log_tee;
+static void *log_tee_ctx;
+
+void log_set_tee(log_tee_fn *fn, void *ctx)
+{
+	log_tee = fn;
+	log_tee_ctx = ctx;
+}
 static __thread char log_error_buf[512];
 
 static const char *set_error(const char *what, const char *path, int err)
@@ -151,6 +159,22 @@ static bool append_escaped(struct buf *b, const char *s, size_t len)
 		char esc[4] = {'\\', 0, 0, 0};
 		size_t n = 2;
 
+		/* a run that needs no escape goes in one append (or up to the cap) */
+		size_t run = i;
+		while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
+		       s[run] != '\\' && s[run] != 0x7f)
+			run++;
+		if (run > i) {
+			size_t room = b->max_len - b->len;
+			if (run - i > room) {
+				buf_append(b, s + i, room);
+				return false;
+			}
+			buf_append(b, s + i, run - i);
+			i = run - 1;
+			continue;
+		}
+
 		switch (c) {
 		case '"':
 		case '\\':
@@ -165,16 +189,11 @@ static bool append_escaped(struct buf *b, const char *s, size_t len)
 		case '\t':
 			esc[1] = 't';
 			break;
-		default:
-			if (c >= 0x20 && c != 0x7f) {
-				esc[0] = (char)c;
-				n = 1;
-			} else {
-				esc[1] = 'x';
-				esc[2] = hex[c >> 4];
-				esc[3] = hex[c & 0xf];
-				n = 4;
-			}
+		default: /* the other controls and DEL */
+			esc[1] = 'x';
+			esc[2] = hex[c >> 4];
+			esc[3] = hex[c & 0xf];
+			n = 4;
 			break;
 		}
 		if (b->max_len - b->len < n)
@@ -184,31 +203,41 @@ static bool append_escaped(struct buf *b, const char *s, size_t len)
 	return true;
 }
 
-static bool is_bare(const char *s)
+static bool bare_char(unsigned char c)
 {
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		char c = *s;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '@' || c == '+';
+}
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("-_.:/@+", c) != NULL))
+static bool is_bare(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!bare_char((unsigned char)s[i]))
 			return false;
 	}
 	return true;
 }
 
 /* Field values come from config or peers (request ids), so anything unusual gets quoted. */
-static void append_field(struct buf *b, const char *name, const char *value)
+void log_append_field(struct buf *b, const char *name, struct strv value)
 {
-	buf_printf(b, " %s=", name);
-	if (is_bare(value)) {
-		buf_append_str(b, value);
+	buf_append_char(b, ' ');
+	buf_append_str(b, name);
+	buf_append_char(b, '=');
+	if (is_bare(value.ptr, value.len)) {
+		buf_append_strv(b, value);
 		return;
 	}
 	buf_append_char(b, '"');
-	append_escaped(b, value, strlen(value));
+	append_escaped(b, value.ptr == NULL ? "" : value.ptr, value.len);
 	buf_append_char(b, '"');
+}
+
+static void append_field(struct buf *b, const char *name, const char *value)
+{
+	log_append_field(b, name, strv_from_cstr(value));
 }
 
 /* Length of s[0..len) without a trailing incomplete UTF-8 sequence. */
@@ -253,7 +282,9 @@ void log_vmsg(enum log_level level, const char *comp, const char *fmt, va_list a
 
 	clock_format_rfc3339(clock_wall_ms(), ts, sizeof(ts));
 	buf_init_fixed(&b, line, sizeof(line) - LOG_TAIL_RESERVE);
-	buf_printf(&b, "ts=%s level=%s", ts, level_names[level]);
+	buf_printf(&b, "ts=%s ", ts);
+	size_t level_at = b.len;
+	buf_printf(&b, "level=%s", level_names[level]);
 	if (log_state.node[0] != '\0')
 		append_field(&b, "node", log_state.node);
 	append_field(&b, "comp", comp == NULL ? "-" : comp);
@@ -266,6 +297,8 @@ void log_vmsg(enum log_level level, const char *comp, const char *fmt, va_list a
 		b.len += 3;
 	}
 	line[b.len++] = '"';
+	if (log_tee != NULL)
+		log_tee(level, line + level_at, b.len - level_at, log_tee_ctx);
 	line[b.len++] = '\n';
 
 	fd = atomic_load_explicit(&log_state.fd, memory_order_relaxed);

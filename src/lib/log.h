@@ -5,6 +5,11 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "strv.h"
+
+struct buf;
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -26,6 +31,18 @@ int log_parse_level(const char *s, enum log_level *level_r);
 /* The request id attached to this thread's log lines (NULL = none); the string must outlive
    its use. Handlers set it at the start of a request and clear it at the end. */
 void log_set_request_id(const char *id);
+
+/* Appends " name=value" to b, value bare when it is only letters, digits and -_.:/@+, else
+   quoted with the escapes of a log line (an empty value is ""). For other logfmt writers
+   (the access log). */
+void log_append_field(struct buf *b, const char *name, struct strv value);
+
+/* A second destination for every line that is logged (remote syslog): fn gets the level and
+   the line from "level=" on, without the ts= field (the receiver stamps its own) nor the
+   newline, on the logging thread. It must not block and must not log. Set it before other
+   threads log, clear it (NULL) after they stopped. */
+typedef void log_tee_fn(enum log_level level, const char *line, size_t len, void *ctx);
+void log_set_tee(log_tee_fn *fn, void *ctx);
 
 void log_msg(enum log_level level, const char *comp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -76,6 +76,10 @@ static const struct config_key schema[] = {
     {"tls", "redirect", CONFIG_BOOL, "false", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
+    {"log", "access", CONFIG_STRING, "off", false},
+    {"log", "syslog", CONFIG_STRING, NULL, false},
+    {"log", "syslog_facility", CONFIG_STRING, "daemon", false},
+    {"log", "syslog_app", CONFIG_STRING, "tandem-lb", false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
@@ -791,6 +795,8 @@ static void check_host(struct problems *p, struct lb_config *lc)
 	}
 	if (lc->log_file != NULL && config_check_writable_file(lc->log_file, &error) < 0)
 		problem(p, config_where(cfg, "log", "file"), "[log] file: %s", error);
+	if (lc->access_log != NULL && config_check_writable_file(lc->access_log, &error) < 0)
+		problem(p, config_where(cfg, "log", "access"), "[log] access: %s", error);
 	/* the manager and the shared state write the state file */
 	if ((lc->admin_listen != NULL || lc->cluster_store != NULL) &&
 	    config_check_writable_file(lc->state_file, &error) < 0)
@@ -834,6 +840,19 @@ int lb_config_load(const char *path, struct lb_config **lc_r, const char **error
 		        "no [member ROUTE] section and no [cluster] announce: nothing to balance "
 		        "to");
 	lc->log_file = config_get_str(cfg, "log", "file");
+	lc->access_log = config_get_str(cfg, "log", "access");
+	lc->access_syslog = strcmp(lc->access_log, "syslog") == 0;
+	if (strcmp(lc->access_log, "off") == 0 || lc->access_syslog)
+		lc->access_log = NULL;
+	const char *key, *error;
+	if (log_syslog_configure(config_get_str(cfg, "log", "syslog"),
+	                         config_get_str(cfg, "log", "syslog_facility"),
+	                         config_get_str(cfg, "log", "syslog_app"), &lc->syslog,
+	                         &lc->syslog_enabled, &key, &error) < 0)
+		problem(&p, config_where(cfg, "log", key), "%s", error);
+	else if (lc->access_syslog && !lc->syslog_enabled)
+		problem(&p, config_where(cfg, "log", "access"),
+		        "[log] access = syslog needs [log] syslog");
 	level = config_get_str(cfg, "log", "level");
 	if (log_parse_level(level, &lc->log_level) < 0)
 		problem(&p, config_where(cfg, "log", "level"),

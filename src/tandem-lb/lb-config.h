@@ -12,6 +12,7 @@
 #include "announce-key.h"
 #include "balancer.h"
 #include "http-parser.h"
+#include "log-syslog.h"
 #include "log.h"
 #include "redis-url.h"
 
@@ -100,7 +101,11 @@ struct lb_config {
 	bool tls_redirect; /* the [listen] addresses answer 301 to https:// and never proxy */
 	/* [log] */
 	enum log_level log_level;
-	const char *log_file; /* NULL = stderr */
+	const char *log_file;   /* NULL = stderr */
+	const char *access_log; /* [log] access: a file, or NULL = off (or syslog) */
+	bool access_syslog;     /* [log] access = syslog */
+	bool syslog_enabled;    /* [log] syslog set */
+	struct log_syslog_settings syslog;
 };
 
 /* Loads and checks path. Schema problems (unknown keys, bad values) come from config_load(),

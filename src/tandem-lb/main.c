@@ -14,6 +14,10 @@
 #include "http-server.h"
 #include "http-tls.h"
 #include "lb-config.h"
+#include "http-access-log.h"
+#include "lb-logs.h"
+#include "log-syslog.h"
+#include "prom.h"
 #include "lb-metrics.h"
 #include "lb-share.h"
 #include "lb-state.h"
@@ -52,7 +56,9 @@ struct lb {
 	struct health_checker *health;
 	struct lb_state *state;
 	struct manager *manager;
-	struct lb_share *share; /* [cluster] store set: the manager state is shared */
+	struct lb_share *share;             /* [cluster] store set: the manager state is shared */
+	struct http_access_log *access_log; /* [log] access, or NULL */
+	struct log_syslog *syslog;          /* [log] syslog, or NULL */
 	unsigned threads;
 	const char *config_path;
 	struct lb_config **retired; /* configurations replaced by reloads, freed at exit */
@@ -76,6 +82,8 @@ static void wait_for_stop(struct lb *lb)
 			sd_notify_reloading();
 			if (log_reopen(&error) < 0)
 				log_error("main", "reopening log: %s", error);
+			else if (http_access_log_reopen(lb->access_log, &error) < 0)
+				log_error("main", "reopening access log: %s", error);
 			else
 				log_info("main", "log reopened");
 			reload(lb, lb->config_path);
@@ -123,6 +131,10 @@ static void metrics(struct buf *out, void *ctx)
 		src.announce = &as;
 	}
 	lb_metrics_format(out, &src);
+	log_syslog_metrics(out, "tandem_lb_", lb->syslog);
+	prom_metric(out, "tandem_lb_access_log_dropped_total", "counter",
+	            "Access log lines dropped: the writer's buffer was full.",
+	            http_access_log_dropped(lb->access_log));
 }
 
 /* ---------------------------------------------------------------- shared manager state
@@ -428,6 +440,12 @@ static int start(struct lb *lb, const char **error_r)
 	                                  .body_min_rate = lc->body_min_rate,
 	                                  .body_rate_window_ms = lc->body_rate_window_ms};
 	proxy_server_settings(lb->proxy, &ss);
+	if (lc->access_log != NULL || lc->access_syslog) {
+		if (lb_logs_open(lc, lb->syslog, &lb->access_log, error_r) < 0)
+			return -1;
+		ss.on_access = http_access_log_request;
+		ss.access_ctx = lb->access_log;
+	}
 	lb->server = http_server_create(&ss);
 	/* The manager first: once the proxy's port accepts, the whole balancer is up. */
 	if (lc->admin_listen != NULL && start_manager(lb, error_r) < 0)
@@ -456,6 +474,8 @@ static void stop(struct lb *lb)
 			log_warn("main", "%u connection(s) cut at shutdown", cut);
 		http_server_destroy(&lb->server);
 	}
+	http_access_log_close(
+	    &lb->access_log); /* after the server: its connections log as they close */
 	proxy_destroy(&lb->proxy);
 	discovery_listener_stop(&lb->discovery);
 	health_checker_destroy(&lb->health);
@@ -504,6 +524,10 @@ int main(int argc, char **argv)
 	}
 
 	daemon_signals_block(&signals);
+	if (lb.lc->syslog_enabled) {
+		lb.syslog = log_syslog_start(&lb.lc->syslog);
+		log_set_tee(log_syslog_tee, lb.syslog);
+	}
 
 	code = 0;
 	if (start(&lb, &error) < 0) {
@@ -521,5 +545,7 @@ int main(int argc, char **argv)
 	mem_free(&lb.retired);
 	if (code == 0)
 		log_info("main", "stopped");
+	log_set_tee(NULL, NULL);
+	log_syslog_stop(&lb.syslog, 1000);
 	return code;
 }

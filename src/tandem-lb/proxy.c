@@ -378,6 +378,7 @@ static ssize_t produce(void *ctx, char *buf, size_t size);
 static void pass_head(struct proxy_req *pr)
 {
 	struct http_request *req = pr->req;
+	http_request_set_log_route(req, balancer_member_route(pr->member)); /* the access log's */
 	http_response_status(req, pr->rh.status);
 	for (size_t i = 0; i < pr->rh.header_count; i++) {
 		const struct http_header *h = &pr->rh.headers[i];

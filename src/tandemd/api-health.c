@@ -5,24 +5,28 @@
 #include "routes.h"
 
 #include "clock.h"
+#include "configdb-probe.h"
 
 void api_health_get(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
 	enum node_state state = atomic_load(&node->state);
-	bool ready = state == NODE_READY;
+	const char *db_reason = NULL;
+	bool db_ok = configdb_probe_ok(node->probe, &db_reason);
+	bool ready = state == NODE_READY && db_ok;
 	struct buf *body = http_response_body(req);
 
 	/* Balancers poll this often and it runs on the loop thread: build it directly, no JSON
-	   library, no locks. */
+	   library, and never SQL (the probe's thread ran that). */
 	buf_append_str(body, "{\"status\":\"");
-	buf_append_str(body, node_state_name(state));
+	/* draining wins over a configdb that is down: balancers look for it */
+	buf_append_str(body, state != NODE_READY || db_ok ? node_state_name(state) : "unavailable");
 	buf_append_str(body, "\",\"route\":\"");
 	buf_append_json_escaped(body, strv_from_cstr(node->cfg.route));
 	buf_append_str(body, "\",\"version\":\"" TANDEM_VERSION "\"");
 	if (!ready) {
 		buf_append_str(body, ",\"reason\":\"");
-		buf_append_str(body, node_state_name(state));
+		buf_append_str(body, state != NODE_READY ? node_state_name(state) : db_reason);
 		buf_append_str(body, "\"");
 	}
 	buf_append_str(body, "}\n");

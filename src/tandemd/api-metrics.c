@@ -5,8 +5,11 @@
 #include "api-database.h"
 #include "cache.h"
 #include "clock.h"
+#include "configdb-probe.h"
 #include "dav-auth.h"
+#include "log-syslog.h"
 #include "gate.h"
+#include "http-access-log.h"
 #include "http-server.h"
 #include "inval-stream.h"
 #include "invalidation.h"
@@ -182,6 +185,14 @@ void api_metrics_get(void *ctx, struct http_request *req)
 	           "# TYPE tandem_build_info gauge\n"
 	           "tandem_build_info{version=\"%s\",route=\"%s\"} 1\n",
 	           TANDEM_VERSION, node->cfg.route);
+	log_syslog_metrics(b, "tandem_", node->syslog);
+	prom_metric(b, "tandem_access_log_dropped_total", "counter",
+	            "Access log lines dropped: the writer's buffer was full.",
+	            http_access_log_dropped(node->access_log));
+	const char *db_reason;
+	prom_metric(b, "tandem_configdb_up", "gauge",
+	            "1 while the configdb probe reaches the configdb ([configdb] probe_interval).",
+	            configdb_probe_ok(node->probe, &db_reason));
 	cache_metrics(b, node);
 	prom_metric(
 	    b, "tandem_cache_flushes_total", "counter",

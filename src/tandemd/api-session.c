@@ -24,6 +24,14 @@
 #include "routes.h"
 #include "sessions-private.h"
 
+/* The access log's user=: "<cid>/<uid>". */
+static void log_user(struct http_request *req, const struct session *sess)
+{
+	char who[48];
+	snprintf(who, sizeof(who), "%lld/%lld", (long long)sess->cid, (long long)sess->uid);
+	http_request_set_user(req, who);
+}
+
 static bool session_check(struct sessions *s, struct http_request *req, struct session *sess_r)
 {
 	const char *why;
@@ -32,6 +40,8 @@ static bool session_check(struct sessions *s, struct http_request *req, struct s
 		api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
 	else if (r == 0)
 		api_error(req, 401, "SES-0203", "%s: log in again", why);
+	else
+		log_user(req, sess_r);
 	return r > 0;
 }
 
@@ -350,6 +360,7 @@ static void login(void *ctx, struct http_request *req)
 	}
 	log_info("session", "login %s@%lld (user %lld) from %s", who.user, (long long)who.cid,
 	         (long long)who.uid, who.from.text);
+	log_user(req, &sess);
 	set_cookies(s, req, &sess, secret);
 	sodium_memzero(secret, sizeof(secret));
 	api_reply_json(req, 200,

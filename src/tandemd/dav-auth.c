@@ -99,6 +99,14 @@ static bool from_cache(struct node *node, struct http_request *req, const struct
 	return true;
 }
 
+/* The access log's user=, as for sessions: "<cid>/<uid>". */
+static void log_user(struct http_request *req, const struct api_user *user)
+{
+	char who[48];
+	snprintf(who, sizeof(who), "%lld/%lld", (long long)user->cid, (long long)user->uid);
+	http_request_set_user(req, who);
+}
+
 bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r)
 {
 	struct dav_auth *a = node->dav_auth;
@@ -147,6 +155,8 @@ bool dav_auth_check(struct node *node, struct http_request *req, struct api_user
 	snprintf(user_r->login, sizeof(user_r->login), "%s", who.user);
 	ok = true;
 out:
+	if (ok)
+		log_user(req, user_r);
 	sodium_memzero(buf, sizeof(buf));
 	sodium_memzero(&c, sizeof(c));
 	return ok;

@@ -12,6 +12,7 @@
 #include "daemon-args.h"
 #include "daemon-signals.h"
 #include "log.h"
+#include "node-logs.h"
 #include "node.h"
 #include "random.h"
 #include "sd-notify.h"
@@ -35,6 +36,7 @@ static void usage(FILE *out)
 
 static sigset_t signals; /* daemon_signals_block() */
 static bool stopping;    /* systemd was told STOPPING=1: a SIGHUP is no reload for it then */
+static struct node *reopen_node; /* whose access log SIGHUP reopens */
 
 /* Takes signals on the main thread: SIGHUP reopens the log; returns true at SIGTERM or SIGINT,
    false once timeout_ms have passed (UINT64_MAX: never). The admin API's drain call wakes this
@@ -64,6 +66,8 @@ static bool wait_for_stop(uint64_t timeout_ms, bool ignore_own)
 				sd_notify_reloading();
 			if (log_reopen(&error) < 0)
 				log_error("main", "reopening log: %s", error);
+			else if (node_logs_reopen(reopen_node, &error) < 0)
+				log_error("main", "reopening access log: %s", error);
 			else
 				log_info("main", "log reopened");
 			if (!stopping)
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int ret = 1;
+	reopen_node = &node;
 	if (node_init(&node, &error) < 0 || node_start(&node, &error) < 0) {
 		log_error("main", "startup failed: %s", error);
 		goto out;

@@ -10,6 +10,7 @@
 #include "config-check.h"
 #include "config.h"
 #include "http-config.h"
+#include "log-syslog.h"
 #include "redis-config.h"
 #include "sql.h"
 
@@ -31,6 +32,8 @@ static const struct config_key schema[] = {
     {"configdb", "url", CONFIG_STRING, NULL, false},
     {"configdb", "read_url", CONFIG_STRING, NULL, false},
     {"configdb", "contexts_per_schema", CONFIG_UINT, "1000", false},
+    {"configdb", "probe_interval", CONFIG_DURATION, "1s", false},
+    {"configdb", "probe_timeout", CONFIG_DURATION, "2s", false},
     {"database", "replica_wait", CONFIG_DURATION, "50ms", false},
     {"database", "idle_check", CONFIG_DURATION, "1s", false},
     {"database", "down_backoff", CONFIG_DURATION, "1s", false},
@@ -62,6 +65,10 @@ static const struct config_key schema[] = {
     {"dav", "auth_cache_ttl", CONFIG_DURATION, "60s", false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
+    {"log", "access", CONFIG_STRING, "off", false},
+    {"log", "syslog", CONFIG_STRING, NULL, false},
+    {"log", "syslog_facility", CONFIG_STRING, "daemon", false},
+    {"log", "syslog_app", CONFIG_STRING, "tandemd", false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
@@ -187,6 +194,8 @@ static int check_host(const struct node_config *nc, const char **section_r, cons
 		HOST_PROBLEM("server", "data_dir", "[server] data_dir: %s", error);
 	if (nc->log_file != NULL && config_check_writable_file(nc->log_file, &error) < 0)
 		HOST_PROBLEM("log", "file", "[log] file: %s", error);
+	if (nc->access_log != NULL && config_check_writable_file(nc->access_log, &error) < 0)
+		HOST_PROBLEM("log", "access", "[log] access: %s", error);
 	if (nc->announce_interface != NULL &&
 	    config_check_local_host(nc->announce_interface, &error) < 0)
 		HOST_PROBLEM("cluster", "announce_interface", "[cluster] announce_interface: %s",
@@ -227,6 +236,10 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 
 	http_config_limits(cfg, &nc->limits);
 	nc->log_file = config_get_str(cfg, "log", "file");
+	nc->access_log = config_get_str(cfg, "log", "access");
+	nc->access_syslog = strcmp(nc->access_log, "syslog") == 0;
+	if (strcmp(nc->access_log, "off") == 0 || nc->access_syslog)
+		nc->access_log = NULL;
 	const char *cdb = config_get_str(cfg, "configdb", "url");
 	if (cdb != NULL)
 		snprintf(nc->configdb_url, sizeof(nc->configdb_url), "%s", cdb);
@@ -235,6 +248,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		         nc->data_dir);
 	nc->configdb_read_url = config_get_str(cfg, "configdb", "read_url");
 	nc->contexts_per_schema = config_get_uint(cfg, "configdb", "contexts_per_schema");
+	nc->configdb_probe_interval_ms = config_get_duration_ms(cfg, "configdb", "probe_interval");
+	nc->configdb_probe_timeout_ms = config_get_duration_ms(cfg, "configdb", "probe_timeout");
 	nc->db_replica_wait_ms = config_get_duration_ms(cfg, "database", "replica_wait");
 	nc->db_idle_check_ms = config_get_duration_ms(cfg, "database", "idle_check");
 	nc->db_down_backoff_ms = config_get_duration_ms(cfg, "database", "down_backoff");
@@ -268,6 +283,13 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("server", "route", problem);
 	else if (log_parse_level(config_get_str(cfg, "log", "level"), &nc->log_level) < 0)
 		PROBLEM("log", "level", "[log] level must be debug, info, warn or error");
+	else if (log_syslog_configure(config_get_str(cfg, "log", "syslog"),
+	                              config_get_str(cfg, "log", "syslog_facility"),
+	                              config_get_str(cfg, "log", "syslog_app"), &nc->syslog,
+	                              &nc->syslog_enabled, &key, &problem) < 0)
+		PROBLEM("log", key, problem);
+	else if (nc->access_syslog && !nc->syslog_enabled)
+		PROBLEM("log", "access", "[log] access = syslog needs [log] syslog");
 	else if (nc->workers == 0 || nc->workers > 1024)
 		PROBLEM("server", "workers", "[server] workers must be between 1 and 1024");
 	else if (nc->io_threads > 256)
@@ -327,6 +349,12 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	else if (nc->limits.max_line < 256 || nc->limits.max_line > nc->limits.max_header_bytes)
 		PROBLEM("http", "max_line",
 		        "[http] max_line must be at least 256 and at most max_header_bytes");
+	else if (nc->configdb_probe_interval_ms != 0 && nc->configdb_probe_interval_ms < 100)
+		PROBLEM("configdb", "probe_interval",
+		        "[configdb] probe_interval must be 0 (off) or at least 100ms");
+	else if (nc->configdb_probe_timeout_ms < 100 || nc->configdb_probe_timeout_ms > 60000)
+		PROBLEM("configdb", "probe_timeout",
+		        "[configdb] probe_timeout must be between 100ms and 60s");
 	else if (nc->max_objects_per_context > NODE_MAX_OBJECTS_LIMIT)
 		PROBLEM(
 		    "limits", "max_objects_per_context",

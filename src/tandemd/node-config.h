@@ -11,6 +11,7 @@
 #include "cidr.h"
 #include "http-config.h"
 #include "http-parser.h"
+#include "log-syslog.h"
 #include "log.h"
 #include "redis-url.h"
 
@@ -38,9 +39,15 @@ struct node_config {
 	struct http_ajp_config ajp; /* [ajp]: the web server in front (docs/operations.md) */
 	enum log_level log_level;
 	const char *log_file;   /* NULL = stderr */
+	const char *access_log; /* [log] access: a file, or NULL = off (or syslog) */
+	bool access_syslog;     /* [log] access = syslog */
+	bool syslog_enabled;    /* [log] syslog set */
+	struct log_syslog_settings syslog;
 	char configdb_url[600]; /* default sqlite://<data_dir>/configdb.sqlite */
 	const char *configdb_read_url;
 	uint64_t contexts_per_schema;
+	uint64_t configdb_probe_interval_ms; /* /health's configdb probe; 0 = off */
+	uint64_t configdb_probe_timeout_ms;
 	/* [database]: replicas and failures (docs/internals/replication.md) */
 	uint64_t db_replica_wait_ms; /* how long a read waits for a replica to catch up */
 	uint64_t db_idle_check_ms;   /* idle connections older than this are checked */

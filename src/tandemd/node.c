@@ -12,10 +12,13 @@
 #include "api-session.h"
 #include "cache.h"
 #include "clock.h"
+#include "configdb-probe.h"
 #include "dav-auth.h"
+#include "http-access-log.h"
 #include "http-server.h"
 #include "log.h"
 #include "node-cluster.h"
+#include "node-logs.h"
 #include "node-positions.h"
 #include "password.h"
 #include "pool.h"
@@ -227,11 +230,15 @@ int node_init(struct node *node, const char **error_r)
 
 	atomic_store(&node->state, NODE_STARTING);
 	node->start_wall_ms = clock_wall_ms();
-	if (make_dir(node->cfg.data_dir, error_r) < 0)
+	if (make_dir(node->cfg.data_dir, error_r) < 0 || node_logs_init(node, error_r) < 0)
 		return -1;
 	node->router = http_router_create(node_route_tables, &node_router_settings, error_r);
 	if (node->router == NULL)
 		return -1;
+	if (node->access_log != NULL) {
+		set.on_access = http_access_log_request;
+		set.access_ctx = node->access_log;
+	}
 	node->http = http_server_create(&set);
 	for (size_t i = 0; i < node->cfg.listen_count; i++) {
 		if (http_server_listen(node->http, node->cfg.listen[i], error_r) < 0)
@@ -347,6 +354,10 @@ int node_start(struct node *node, const char **error_r)
 	/* Ready before the loops run: the listeners already queue connections, and the first
 	   /health a balancer sends must not see "starting" for a node that is up. */
 	atomic_store(&node->state, NODE_READY);
+	if (node->cfg.configdb_probe_interval_ms > 0)
+		node->probe = configdb_probe_start(node->cfg.configdb_url,
+		                                   node->cfg.configdb_probe_interval_ms,
+		                                   node->cfg.configdb_probe_timeout_ms);
 	/* Membership before the loops run: handlers read node->cluster.membership without a
 	   lock. */
 	node_cluster_start(&node->cluster, member_fill, node);
@@ -413,6 +424,7 @@ void node_deinit(struct node *node)
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
 	http_router_destroy(&node->router); /* after the last request */
+	configdb_probe_stop(&node->probe);  /* /health read it */
 	if (node->admin_auth != NULL) {
 		/* the stream reader calls into the caches and provisioning: stop it first */
 		node_cluster_stop(&node->cluster);
@@ -426,4 +438,5 @@ void node_deinit(struct node *node)
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);
 	}
+	node_logs_deinit(node); /* last: the threads above log until they stop */
 }

@@ -28,6 +28,9 @@ struct node {
 	uint64_t start_wall_ms;
 	_Atomic uint64_t drain_wall_ms; /* when draining began; 0 before */
 	struct admin_auth *admin_auth;
+	struct http_access_log *access_log; /* [log] access, or NULL (node-logs.c) */
+	struct log_syslog *syslog;          /* [log] syslog, or NULL */
+	struct configdb_probe *probe;       /* /health's view of the configdb, or NULL (off) */
 	pthread_mutex_t prov_lock;
 	/* opened on first use, so a node starts before its configdb; never replaced after */
 	struct provision *_Atomic prov;

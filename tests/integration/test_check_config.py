@@ -85,6 +85,23 @@ def node_conf(workdir, text, port):
      "[cluster] store_sentinel_user: needs a redis-sentinel:// or rediss-sentinel:// store"),
     (SERVER + "[cluster]\nstore = memory\nstore_tls_ca = {w}/ca.pem\n", 6,
      "[cluster] store_tls_ca: is set but [cluster] store is not Redis"),
+    (SERVER + "[log]\naccess = {w}/no/such/dir/a.log\n", 5,
+     "[log] access: {w}/no/such/dir/a.log cannot be created: {w}/no/such/dir: No such file"),
+    (SERVER + "[log]\naccess = syslog\n", 5, "[log] access = syslog needs [log] syslog"),
+    (SERVER + "[log]\nsyslog = http://127.0.0.1:514\n", 5,
+     "[log] syslog: expected udp://host:port or tcp://host:port"),
+    (SERVER + "[log]\nsyslog = udp://::1:514\n", 5,
+     "[log] syslog: IPv6 addresses need brackets, e.g. [::1]:8080"),
+    (SERVER + "[log]\nsyslog = tcp://127.0.0.1:70000\n", 5,
+     "[log] syslog: expected a port number 1-65535"),
+    (SERVER + "[log]\nsyslog = udp://127.0.0.1:514\nsyslog_facility = local9\n", 6,
+     "[log] syslog_facility: expected a syslog facility"),
+    (SERVER + "[log]\nsyslog_app = tandem d\n", 5,
+     "[log] syslog_app may only contain printable ASCII characters, no spaces"),
+    (SERVER + "[configdb]\nprobe_interval = 10ms\n", 5,
+     "[configdb] probe_interval must be 0 (off) or at least 100ms"),
+    (SERVER + "[configdb]\nprobe_timeout = 2m\n", 5,
+     "[configdb] probe_timeout must be between 100ms and 60s"),
 ])
 def test_tandemd_refuses_what_the_start_would(workdir, text, line, message):
     p, q = free_port(), free_port()

@@ -110,6 +110,16 @@ def test_a_short_health_interval_alone_is_valid(workdir):
      "the path must look like /admin"),
     ("[member OX-1]\nurl = http://a:1\n[access /admin]\nallow = 10.0.0.0/33\n", 4,
      "[access /admin] allow"),
+    ("[member OX-1]\nurl = http://a:1\n[log]\naccess = syslog\n", 4,
+     "[log] access = syslog needs [log] syslog"),
+    ("[member OX-1]\nurl = http://a:1\n[log]\nsyslog = tcp:/h:1\n", 4,
+     "[log] syslog: expected udp://host:port or tcp://host:port"),
+    ("[member OX-1]\nurl = http://a:1\n[log]\nsyslog_facility = mail2\n", 4,
+     "[log] syslog_facility: expected a syslog facility"),
+    ("[member OX-1]\nurl = http://a:1\n[log]\nsyslog_app = \x01\n", 4,
+     "[log] syslog_app may only contain printable ASCII"),
+    ("[member OX-1]\nurl = http://a:1\n[log]\naccess = /no/such/dir/a.log\n", 4,
+     "[log] access: /no/such/dir/a.log cannot be created"),
 ])
 def test_check_config_reports_file_and_line(workdir, text, line, message):
     conf = write(workdir, text)
