@@ -43,11 +43,6 @@ bool api_master_only(struct node *node, struct http_request *req, const char *wh
 	return true;
 }
 
-void api_reply_json(struct http_request *req, int status, json_t *value)
-{
-	http_response_json(req, status, value);
-}
-
 void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
 {
 	char msg[400];

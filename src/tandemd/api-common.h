@@ -42,8 +42,6 @@ bool api_master_only(struct node *node, struct http_request *req, const char *wh
    still work meanwhile (docs/internals/replication.md). Shared by every API. */
 #define API_CODE_READ_ONLY "DB-0503"
 
-/* Sends value (reference taken) as JSON with status: http_response_json(). */
-void api_reply_json(struct http_request *req, int status, json_t *value);
 /* Sends {"error":{"code":code,"message":…}}. */
 void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -12,6 +12,7 @@
 #include "api-common.h"
 #include "filestore.h"
 #include "folder.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "infostore.h"
 #include "ioloop.h"
@@ -549,7 +550,7 @@ static void files_put(void *ctx, struct http_request *req)
 	if (file == NULL)
 		send_refusal(req, &why);
 	else
-		api_reply_json(req, status, file);
+		http_response_json(req, status, file);
 }
 
 /* --------------------------------------------------------------- list, metadata */
@@ -576,7 +577,7 @@ static void files_list(void *ctx, struct http_request *req)
 		storage_failed(req, &err);
 		return;
 	}
-	api_reply_json(req, 200, json_pack("{s:o}", "files", files));
+	http_response_json(req, 200, json_pack("{s:o}", "files", files));
 }
 
 static void file_metadata(struct storage_user *su, struct http_request *req, int64_t id)
@@ -591,7 +592,7 @@ static void file_metadata(struct storage_user *su, struct http_request *req, int
 	}
 	json_t *v = infostore_file_json(&file);
 	json_object_set_new(v, "versions", versions);
-	api_reply_json(req, 200, v);
+	http_response_json(req, 200, v);
 }
 
 /* --------------------------------------------------------------- download */

@@ -8,6 +8,7 @@
 
 #include "api-common.h"
 #include "folder.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
@@ -317,27 +318,27 @@ static void run(struct node *node, struct call *c)
 	case LIST_ROOTS:
 	case LIST_CHILDREN:
 	case LIST_SHARED_BY:
-		api_reply_json(c->req, 200, folder_list_json(c->folders, c->count));
+		http_response_json(c->req, 200, folder_list_json(c->folders, c->count));
 		return;
 	case LIST_SHARERS: {
 		json_t *list = json_array();
 		for (size_t i = 0; i < c->count; i++)
 			json_array_append_new(list, sharer_json(&c->sharers[i]));
-		api_reply_json(c->req, 200, json_pack("{s:o}", "folders", list));
+		http_response_json(c->req, 200, json_pack("{s:o}", "folders", list));
 		return;
 	}
 	case GET_SHARER:
-		api_reply_json(c->req, 200, sharer_json(&c->sharer));
+		http_response_json(c->req, 200, sharer_json(&c->sharer));
 		return;
 	case TOUCH_SHARER:
 		api_error(c->req, 403, "FLD-0403", "the shared folder nodes cannot be changed");
 		return;
 	case GET_FOLDER:
-		api_reply_json(c->req, 200, folder_json(c->folder));
+		http_response_json(c->req, 200, folder_json(c->folder));
 		return;
 	case CREATE:
 		http_response_headerf(c->req, "Location", PREFIX "%" PRId64, c->folder->id);
-		api_reply_json(c->req, 201, folder_json(c->folder));
+		http_response_json(c->req, 201, folder_json(c->folder));
 		return;
 	case UPDATE:
 		if (c->folder == NULL) { /* the caller can no longer see it */
@@ -345,7 +346,7 @@ static void run(struct node *node, struct call *c)
 			http_response_send(c->req);
 			return;
 		}
-		api_reply_json(c->req, 200, folder_json(c->folder));
+		http_response_json(c->req, 200, folder_json(c->folder));
 		return;
 	case DELETE:
 		http_response_status(c->req, 204);

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "http-forwarded.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "log.h"
 #include "login-throttle.h"
@@ -352,10 +353,10 @@ static void login(void *ctx, struct http_request *req)
 	         (long long)who.uid, who.from.text);
 	set_cookies(s, req, &sess, secret);
 	sodium_memzero(secret, sizeof(secret));
-	api_reply_json(req, 200,
-	               json_pack("{sssIsIss}", "session", sess.id, "context_id",
-	                         (json_int_t)who.cid, "user_id", (json_int_t)who.uid, "route",
-	                         s->route));
+	http_response_json(req, 200,
+	                   json_pack("{sssIsIss}", "session", sess.id, "context_id",
+	                             (json_int_t)who.cid, "user_id", (json_int_t)who.uid, "route",
+	                             s->route));
 out:
 	json_decref(body);
 }
@@ -384,7 +385,7 @@ static void logout(void *ctx, struct http_request *req)
 	snprintf(cookie, sizeof(cookie), "tandem-secret-%s=; Path=/; HttpOnly; Max-Age=0",
 	         sess.cookie_hash);
 	http_response_header(req, "Set-Cookie", cookie);
-	api_reply_json(req, 200, json_pack("{si}", "ended", ended));
+	http_response_json(req, 200, json_pack("{si}", "ended", ended));
 }
 
 static void whoami(void *ctx, struct http_request *req)
@@ -396,12 +397,12 @@ static void whoami(void *ctx, struct http_request *req)
 	uint64_t now = clock_wall_ms();
 	uint64_t left =
 	    sess.last_ms + sess.lifetime_ms > now ? sess.last_ms + sess.lifetime_ms - now : 0;
-	api_reply_json(req, 200,
-	               json_pack("{sssIsIsssssssbsI}", "session", sess.id, "context_id",
-	                         (json_int_t)sess.cid, "user_id", (json_int_t)sess.uid, "login",
-	                         sess.login, "client", sess.client, "route", node->sessions->route,
-	                         "staySignedIn", sess.stay_signed_in, "expires_in",
-	                         (json_int_t)(left / 1000)));
+	http_response_json(req, 200,
+	                   json_pack("{sssIsIsssssssbsI}", "session", sess.id, "context_id",
+	                             (json_int_t)sess.cid, "user_id", (json_int_t)sess.uid, "login",
+	                             sess.login, "client", sess.client, "route",
+	                             node->sessions->route, "staySignedIn", sess.stay_signed_in,
+	                             "expires_in", (json_int_t)(left / 1000)));
 }
 
 const struct http_route api_session_routes[] = {
