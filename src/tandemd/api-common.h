@@ -52,8 +52,5 @@ json_t *api_body_object(struct http_request *req);
 const char *api_query(struct http_request *req, const char *name);
 /* A query parameter as a positive id: 1 found, 0 absent, -1 after answering 400. */
 int api_query_id(struct http_request *req, const char *name, int64_t *id_r);
-/* The path segment after prefix as a positive id ("/api/v1/folders/12" → 12): 1 found,
-   0 no segment, -1 after answering 404. rest_r (may be NULL) gets what follows the id. */
-int api_path_id(struct http_request *req, const char *prefix, int64_t *id_r, const char **rest_r);
 
 #endif

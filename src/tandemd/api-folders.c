@@ -418,7 +418,8 @@ static void folders_create(void *ctx, struct http_request *req)
 	run(node, &c);
 }
 
-/* GET/PATCH/DELETE /api/v1/folders/ID (or u:UID) */
+/* GET/PATCH/DELETE /api/v1/folders/{id} and, by the prefix routes, a virtual owner folder
+   u:UID (a segment the router has no type for); anything else under the prefix is FLD-0404. */
 static void folders_item(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
@@ -429,7 +430,10 @@ static void folders_item(void *ctx, struct http_request *req)
 	struct strv path = http_request_head(req)->path;
 	struct strv method = http_request_head(req)->method;
 	struct strv ref = strv_make(path.ptr + strlen(PREFIX), path.len - strlen(PREFIX));
-	if (!parse_ref(ref.ptr, ref.len, &c.id, &is_node)) {
+	if (http_request_param(req, "id") != NULL) {
+		c.id = http_request_param_id(req, "id");
+		is_node = false;
+	} else if (!parse_ref(ref.ptr, ref.len, &c.id, &is_node)) {
 		api_error(req, 404, "FLD-0404", "no such folder");
 		return;
 	}
@@ -463,6 +467,9 @@ static void folders_item(void *ctx, struct http_request *req)
 const struct http_route api_folder_routes[] = {
     {"GET", "/api/v1/folders", folders_list, 0, NULL},
     {"POST", "/api/v1/folders", folders_create, 0, NULL},
+    {"GET", PREFIX "{id:id}", folders_item, 0, NULL},
+    {"PATCH", PREFIX "{id:id}", folders_item, 0, NULL},
+    {"DELETE", PREFIX "{id:id}", folders_item, 0, NULL},
     {"GET", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
     {"PATCH", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
     {"DELETE", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
