@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What every /api/v1 module shares: session authentication, storage's context errors, JSON
-   replies and request parsing. */
+/* What every /api/v1 module shares: session authentication, storage's context errors, error
+   replies and request parsing (JSON values go out with lib-http's http_response_json()). */
 #ifndef TANDEMD_API_COMMON_H
 #define TANDEMD_API_COMMON_H
 
@@ -42,7 +42,7 @@ bool api_master_only(struct node *node, struct http_request *req, const char *wh
    still work meanwhile (docs/internals/replication.md). Shared by every API. */
 #define API_CODE_READ_ONLY "DB-0503"
 
-/* Sends {"error":{"code":code,"message":…}}. */
+/* http_response_error() with a printf message: {"error":{"code":code,"message":…}}. */
 void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The request body as a JSON object; NULL after answering 400 (empty, malformed, not an
