@@ -722,12 +722,7 @@ static void conn_fail(struct conn *c, int status, const char *message)
 	req->status = status;
 	req->close_after = true;
 	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
-	struct buf *body = http_response_body(req);
-	buf_append_lit(body, "{\"error\":{\"code\":\"");
-	buf_append_str(body, code);
-	buf_append_lit(body, "\",\"message\":\"");
-	buf_append_json_escaped(body, strv_from_cstr(message));
-	buf_append_lit(body, "\"}}\n");
+	http_response__error_body(http_response_body(req), code, message);
 	req->responded = true;
 	c->response_ready = true;
 	c->keep_alive = false;

@@ -136,12 +136,17 @@ void http_response_error(struct http_request *req, int status, const char *code,
 	http_response_status(req, status);
 	http_response_header(req, "Content-Type", "application/json; charset=utf-8");
 	buf_reset(body);
+	http_response__error_body(body, code, message);
+	http_response_send(req);
+}
+
+void http_response__error_body(struct buf *body, const char *code, const char *message)
+{
 	buf_append_lit(body, "{\"error\":{\"code\":\"");
 	buf_append_json_escaped(body, strv_from_cstr(code));
 	buf_append_lit(body, "\",\"message\":\"");
 	buf_append_json_escaped(body, strv_from_cstr(message));
 	buf_append_lit(body, "\"}}\n");
-	http_response_send(req);
 }
 
 const char *http_status_reason(int status)

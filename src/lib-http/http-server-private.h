@@ -225,6 +225,10 @@ static inline void counter_inc(_Atomic uint64_t *c)
 /* http-server.c: the loop thread this thread runs, NULL on other threads. */
 extern __thread struct loop_thread *http_server__current_lt;
 
+/* http-response.c: the house error body {"error":{"code":…,"message":…}} and a newline,
+   appended to body; http_response_error() and the server's own answers share it. */
+void http_response__error_body(struct buf *body, const char *code, const char *message);
+
 /* http-conn.c */
 void http_conn__run(struct conn *c);
 void http_conn__borrow(struct conn *c);

@@ -7,6 +7,7 @@
 #include "api-database.h"
 #include "api-common.h"
 #include "clock.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "inval-stream.h"
 #include "log.h"
@@ -184,7 +185,7 @@ static void memory_reply(struct node *node, struct http_request *req, uint64_t n
 	json_object_set_new(v, "sessions", sessions);
 	json_object_set_new(v, "stream", json_null());
 	json_object_set_new(v, "redis", json_null());
-	api_reply_json(req, 200, v);
+	http_response_json(req, 200, v);
 }
 
 static void unavailable(struct http_request *req, const char *what, const char *why)
@@ -267,7 +268,7 @@ static void cluster_get(void *ctx, struct http_request *req)
 	json_object_set_new(redis, "async_backup_count",
 	                    json_integer(node->cfg.async_backup_count));
 	json_object_set_new(v, "redis", redis);
-	api_reply_json(req, 200, v);
+	http_response_json(req, 200, v);
 }
 
 const struct http_route api_cluster_routes[] = {

@@ -43,11 +43,6 @@ bool api_master_only(struct node *node, struct http_request *req, const char *wh
 	return true;
 }
 
-void api_reply_json(struct http_request *req, int status, json_t *value)
-{
-	http_response_json(req, status, value);
-}
-
 void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
 {
 	char msg[400];
@@ -105,28 +100,5 @@ int api_query_id(struct http_request *req, const char *name, int64_t *id_r)
 		          name);
 		return -1;
 	}
-	return 1;
-}
-
-int api_path_id(struct http_request *req, const char *prefix, int64_t *id_r, const char **rest_r)
-{
-	struct strv path = http_request_head(req)->path;
-	size_t plen = strlen(prefix);
-	if (rest_r != NULL)
-		*rest_r = "";
-	if (path.len <= plen || memcmp(path.ptr, prefix, plen) != 0)
-		return 0;
-	struct strv tail = strv_make(path.ptr + plen, path.len - plen);
-	struct strv id, rest;
-	if (!strv_split(tail, '/', &id, &rest))
-		rest = STRV_LIT("");
-	if (id.len == 0 && rest.len == 0)
-		return 0;
-	if (!parse_id(id.ptr, id.len, id_r)) {
-		api_error(req, 404, "API-0404", "no such resource");
-		return -1;
-	}
-	if (rest_r != NULL)
-		*rest_r = pool_strndup(http_request_pool(req), rest.ptr, rest.len);
 	return 1;
 }

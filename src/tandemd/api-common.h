@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What every /api/v1 module shares: session authentication, storage's context errors, JSON
-   replies and request parsing. */
+/* What every /api/v1 module shares: session authentication, storage's context errors, error
+   replies and request parsing (JSON values go out with lib-http's http_response_json()). */
 #ifndef TANDEMD_API_COMMON_H
 #define TANDEMD_API_COMMON_H
 
@@ -42,9 +42,7 @@ bool api_master_only(struct node *node, struct http_request *req, const char *wh
    still work meanwhile (docs/internals/replication.md). Shared by every API. */
 #define API_CODE_READ_ONLY "DB-0503"
 
-/* Sends value (reference taken) as JSON with status: http_response_json(). */
-void api_reply_json(struct http_request *req, int status, json_t *value);
-/* Sends {"error":{"code":code,"message":…}}. */
+/* http_response_error() with a printf message: {"error":{"code":code,"message":…}}. */
 void api_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The request body as a JSON object; NULL after answering 400 (empty, malformed, not an
@@ -54,8 +52,5 @@ json_t *api_body_object(struct http_request *req);
 const char *api_query(struct http_request *req, const char *name);
 /* A query parameter as a positive id: 1 found, 0 absent, -1 after answering 400. */
 int api_query_id(struct http_request *req, const char *name, int64_t *id_r);
-/* The path segment after prefix as a positive id ("/api/v1/folders/12" → 12): 1 found,
-   0 no segment, -1 after answering 404. rest_r (may be NULL) gets what follows the id. */
-int api_path_id(struct http_request *req, const char *prefix, int64_t *id_r, const char **rest_r);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api-common.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
@@ -66,7 +67,7 @@ static void consistency(void *ctx, struct http_request *req)
 	         (unsigned long long)cid, repair ? "repair" : "check",
 	         (long long)json_integer_value(json_object_get(report, "problems")),
 	         (long long)json_integer_value(json_object_get(report, "repaired")));
-	api_reply_json(req, 200, report);
+	http_response_json(req, 200, report);
 }
 
 const struct http_route api_consistency_routes[] = {

@@ -12,6 +12,7 @@
 #include "api-common.h"
 #include "filestore.h"
 #include "folder.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "infostore.h"
 #include "ioloop.h"
@@ -549,7 +550,7 @@ static void files_put(void *ctx, struct http_request *req)
 	if (file == NULL)
 		send_refusal(req, &why);
 	else
-		api_reply_json(req, status, file);
+		http_response_json(req, status, file);
 }
 
 /* --------------------------------------------------------------- list, metadata */
@@ -576,7 +577,7 @@ static void files_list(void *ctx, struct http_request *req)
 		storage_failed(req, &err);
 		return;
 	}
-	api_reply_json(req, 200, json_pack("{s:o}", "files", files));
+	http_response_json(req, 200, json_pack("{s:o}", "files", files));
 }
 
 static void file_metadata(struct storage_user *su, struct http_request *req, int64_t id)
@@ -591,7 +592,7 @@ static void file_metadata(struct storage_user *su, struct http_request *req, int
 	}
 	json_t *v = infostore_file_json(&file);
 	json_object_set_new(v, "versions", versions);
-	api_reply_json(req, 200, v);
+	http_response_json(req, 200, v);
 }
 
 /* --------------------------------------------------------------- download */
@@ -749,44 +750,46 @@ static void file_delete(struct storage_user *su, struct http_request *req, int64
 	http_response_send(req);
 }
 
-/* /api/v1/files/ID and /api/v1/files/ID/content */
-static void files_item(void *ctx, struct http_request *req)
+/* The caller of a /api/v1/files/{id} route and the file's id; NULL after answering 401. */
+static struct storage_user *item_user(void *ctx, struct http_request *req, int64_t *id_r)
 {
 	struct node *node = ctx;
 	struct api_user user;
-	const char *rest;
-	int64_t id;
-
 	if (!api_auth(node, req, &user))
-		return;
-	int r = api_path_id(req, "/api/v1/files/", &id, &rest);
-	if (r <= 0) {
-		if (r == 0)
-			api_error(req, 404, "FIL-0404", "no such resource");
-		return;
-	}
-	bool get = !strv_eq_cstr(http_request_head(req)->method, "DELETE");
-	struct storage_user *su =
-	    storage_user_create(node->storage, http_request_pool(req), user.cid, user.uid);
-	if (rest[0] == '\0') {
-		if (get)
-			file_metadata(su, req, id);
-		else
-			file_delete(su, req, id);
-	} else if (strcmp(rest, "content") == 0 && get) {
+		return NULL;
+	*id_r = http_request_param_id(req, "id");
+	return storage_user_create(node->storage, http_request_pool(req), user.cid, user.uid);
+}
+
+static void files_get(void *ctx, struct http_request *req)
+{
+	int64_t id;
+	struct storage_user *su = item_user(ctx, req, &id);
+	if (su != NULL)
+		file_metadata(su, req, id);
+}
+
+static void files_get_content(void *ctx, struct http_request *req)
+{
+	int64_t id;
+	struct storage_user *su = item_user(ctx, req, &id);
+	if (su != NULL)
 		file_content(su, req, id);
-	} else if (strcmp(rest, "content") == 0) {
-		http_response_header(req, "Allow", "GET, HEAD");
-		api_error(req, 405, "FIL-0405", "use GET for file content");
-	} else {
-		api_error(req, 404, "FIL-0404", "no such resource");
-	}
+}
+
+static void files_delete(void *ctx, struct http_request *req)
+{
+	int64_t id;
+	struct storage_user *su = item_user(ctx, req, &id);
+	if (su != NULL)
+		file_delete(su, req, id);
 }
 
 const struct http_route api_file_routes[] = {
     {"PUT", "/api/v1/files", files_put, 0, files_put_head},
     {"GET", "/api/v1/files", files_list, 0, NULL},
-    {"GET", "/api/v1/files/", files_item, HTTP_ROUTE_PREFIX, NULL},
-    {"DELETE", "/api/v1/files/", files_item, HTTP_ROUTE_PREFIX, NULL},
+    {"GET", "/api/v1/files/{id:id}", files_get, 0, NULL},
+    {"DELETE", "/api/v1/files/{id:id}", files_delete, 0, NULL},
+    {"GET", "/api/v1/files/{id:id}/content", files_get_content, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -8,6 +8,7 @@
 
 #include "api-common.h"
 #include "folder.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
@@ -317,27 +318,27 @@ static void run(struct node *node, struct call *c)
 	case LIST_ROOTS:
 	case LIST_CHILDREN:
 	case LIST_SHARED_BY:
-		api_reply_json(c->req, 200, folder_list_json(c->folders, c->count));
+		http_response_json(c->req, 200, folder_list_json(c->folders, c->count));
 		return;
 	case LIST_SHARERS: {
 		json_t *list = json_array();
 		for (size_t i = 0; i < c->count; i++)
 			json_array_append_new(list, sharer_json(&c->sharers[i]));
-		api_reply_json(c->req, 200, json_pack("{s:o}", "folders", list));
+		http_response_json(c->req, 200, json_pack("{s:o}", "folders", list));
 		return;
 	}
 	case GET_SHARER:
-		api_reply_json(c->req, 200, sharer_json(&c->sharer));
+		http_response_json(c->req, 200, sharer_json(&c->sharer));
 		return;
 	case TOUCH_SHARER:
 		api_error(c->req, 403, "FLD-0403", "the shared folder nodes cannot be changed");
 		return;
 	case GET_FOLDER:
-		api_reply_json(c->req, 200, folder_json(c->folder));
+		http_response_json(c->req, 200, folder_json(c->folder));
 		return;
 	case CREATE:
 		http_response_headerf(c->req, "Location", PREFIX "%" PRId64, c->folder->id);
-		api_reply_json(c->req, 201, folder_json(c->folder));
+		http_response_json(c->req, 201, folder_json(c->folder));
 		return;
 	case UPDATE:
 		if (c->folder == NULL) { /* the caller can no longer see it */
@@ -345,7 +346,7 @@ static void run(struct node *node, struct call *c)
 			http_response_send(c->req);
 			return;
 		}
-		api_reply_json(c->req, 200, folder_json(c->folder));
+		http_response_json(c->req, 200, folder_json(c->folder));
 		return;
 	case DELETE:
 		http_response_status(c->req, 204);
@@ -417,7 +418,8 @@ static void folders_create(void *ctx, struct http_request *req)
 	run(node, &c);
 }
 
-/* GET/PATCH/DELETE /api/v1/folders/ID (or u:UID) */
+/* GET/PATCH/DELETE /api/v1/folders/{id} and, by the prefix routes, a virtual owner folder
+   u:UID (a segment the router has no type for); anything else under the prefix is FLD-0404. */
 static void folders_item(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
@@ -428,7 +430,10 @@ static void folders_item(void *ctx, struct http_request *req)
 	struct strv path = http_request_head(req)->path;
 	struct strv method = http_request_head(req)->method;
 	struct strv ref = strv_make(path.ptr + strlen(PREFIX), path.len - strlen(PREFIX));
-	if (!parse_ref(ref.ptr, ref.len, &c.id, &is_node)) {
+	if (http_request_param(req, "id") != NULL) {
+		c.id = http_request_param_id(req, "id");
+		is_node = false;
+	} else if (!parse_ref(ref.ptr, ref.len, &c.id, &is_node)) {
 		api_error(req, 404, "FLD-0404", "no such folder");
 		return;
 	}
@@ -462,6 +467,9 @@ static void folders_item(void *ctx, struct http_request *req)
 const struct http_route api_folder_routes[] = {
     {"GET", "/api/v1/folders", folders_list, 0, NULL},
     {"POST", "/api/v1/folders", folders_create, 0, NULL},
+    {"GET", PREFIX "{id:id}", folders_item, 0, NULL},
+    {"PATCH", PREFIX "{id:id}", folders_item, 0, NULL},
+    {"DELETE", PREFIX "{id:id}", folders_item, 0, NULL},
     {"GET", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
     {"PATCH", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},
     {"DELETE", PREFIX, folders_item, HTTP_ROUTE_PREFIX, NULL},

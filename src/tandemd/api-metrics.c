@@ -13,6 +13,7 @@
 #include "http-server.h"
 #include "inval-stream.h"
 #include "invalidation.h"
+#include "login-cache.h"
 #include "node.h"
 #include "password.h"
 #include "redis.h"
@@ -61,7 +62,7 @@ static void cache_metrics(struct buf *b, struct node *node)
 {
 	struct cache *caches[CACHE_MAX];
 	size_t n = storage_caches(node->storage, caches, CACHE_MAX - 2);
-	caches[n++] = node->login_cache;
+	caches[n++] = login_cache_cache(node->login_cache);
 	if (dav_auth_cache(node->dav_auth) != NULL) /* NULL: [dav] auth_cache_ttl 0 */
 		caches[n++] = dav_auth_cache(node->dav_auth);
 	struct cache_stats st[CACHE_MAX];

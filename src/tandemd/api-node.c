@@ -8,6 +8,7 @@
 #include "api-common.h"
 #include "clock.h"
 #include "http-forwarded.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
@@ -47,7 +48,7 @@ static void node_status(void *ctx, struct http_request *req)
 		clock_format_rfc3339(drain_ms, since, sizeof(since));
 		json_object_set_new(v, "draining_since", json_string(since));
 	}
-	api_reply_json(req, 200, v);
+	http_response_json(req, 200, v);
 }
 
 static void drain(void *ctx, struct http_request *req)
@@ -74,7 +75,7 @@ static void drain(void *ctx, struct http_request *req)
 	json_object_set_new(v, "state", json_string(node_state_name(NODE_DRAINING)));
 	json_object_set_new(v, "grace_ms", json_integer((json_int_t)node->cfg.drain_grace_ms));
 	json_object_set_new(v, "timeout_ms", json_integer((json_int_t)node->cfg.drain_timeout_ms));
-	api_reply_json(req, 202, v);
+	http_response_json(req, 202, v);
 }
 
 const struct http_route api_node_routes[] = {

@@ -10,11 +10,12 @@
 #include <time.h>
 
 #include "api-common.h"
-#include "cache.h"
 #include "clock.h"
 #include "http-forwarded.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "log.h"
+#include "login-cache.h"
 #include "login-throttle.h"
 #include "mem.h"
 #include "node.h"
@@ -85,57 +86,6 @@ static void set_cookies(struct sessions *s, struct http_request *req, const stru
 	http_response_header(req, "Set-Cookie", cookie);
 }
 
-/* The login cache's value: keys are hashes of the login, so the login itself is kept and
-   compared on a hit. gen is the context's revocation generation read before the row was:
-   a row cached before a revocation is not used after it, even on a node whose drop of it
-   (through the invalidation stream) is still on its way. */
-struct cached_login {
-	char login[130];
-	uint64_t gen;
-	struct prov_login user;
-};
-
-size_t api_session_login_entry_size(void)
-{
-	return sizeof(struct cached_login);
-}
-
-static bool login_of_user(const void *value, size_t size, void *ctx)
-{
-	const struct cached_login *cl = value;
-	return size == sizeof(*cl) && cl->user.uid == *(const int64_t *)ctx;
-}
-
-void api_session_forget_user(struct cache *logins, int64_t cid, int64_t uid)
-{
-	cache_drop_if(logins, cid, login_of_user, &uid);
-}
-
-static bool cached_user(struct cache *logins, int64_t cid, const char *login, uint64_t gen,
-                        struct prov_login *u)
-{
-	struct cached_login cl;
-	size_t size;
-	if (cache_get(logins, cid, cache_key_str(login), &cl, &size) == 0 || size != sizeof(cl) ||
-	    strcmp(cl.login, login) != 0 || cl.gen != gen)
-		return false;
-	*u = cl.user;
-	return true;
-}
-
-static void cache_user(struct cache *logins, int64_t cid, const char *login, uint64_t gen,
-                       const struct prov_login *u, uint64_t generation)
-{
-	struct cached_login cl;
-	memset(&cl, 0, sizeof(cl));
-	if (strlen(login) >= sizeof(cl.login))
-		return;
-	snprintf(cl.login, sizeof(cl.login), "%s", login);
-	cl.gen = gen;
-	cl.user = *u;
-	cache_put(logins, cid, cache_key_str(login), &cl, sizeof(cl), generation);
-}
-
 /* 1 found, 0 no such login, -1 database error (answered). Only found rows are cached: a
    login that does not exist yet must work the moment it is created. gen: the context's
    revocation generation, read before. The context's location (enabled or not) is read
@@ -151,18 +101,18 @@ static int load_user(struct node *node, struct provision *prov, struct http_requ
 		api_error(req, 503, "SES-0503", "%s", perr.message);
 		return -1;
 	}
-	if (cached_user(node->login_cache, cid, login, gen, u))
+	if (login_cache_get(node->login_cache, cid, login, gen, u))
 		return 1;
 	/* Taken before the read: a change that commits after it drops after this, and then
-	   cache_put() refuses the row read here. */
-	uint64_t cache_gen = cache_generation(node->login_cache);
+	   login_cache_put() refuses the row read here. */
+	uint64_t ticket = login_cache_ticket(node->login_cache);
 	int r = provision_login_lookup(prov, cid, login, u, &perr);
 	if (r < 0 && perr.status == PROV_NOT_FOUND)
 		return 0; /* deleted meanwhile */
 	if (r < 0)
 		api_error(req, 503, "SES-0503", "%s", perr.message);
 	if (r > 0)
-		cache_user(node->login_cache, cid, login, gen, u, cache_gen);
+		login_cache_put(node->login_cache, ticket, cid, login, gen, u);
 	return r;
 }
 
@@ -363,10 +313,10 @@ static void login(void *ctx, struct http_request *req)
 	log_user(req, &sess);
 	set_cookies(s, req, &sess, secret);
 	sodium_memzero(secret, sizeof(secret));
-	api_reply_json(req, 200,
-	               json_pack("{sssIsIss}", "session", sess.id, "context_id",
-	                         (json_int_t)who.cid, "user_id", (json_int_t)who.uid, "route",
-	                         s->route));
+	http_response_json(req, 200,
+	                   json_pack("{sssIsIss}", "session", sess.id, "context_id",
+	                             (json_int_t)who.cid, "user_id", (json_int_t)who.uid, "route",
+	                             s->route));
 out:
 	json_decref(body);
 }
@@ -395,7 +345,7 @@ static void logout(void *ctx, struct http_request *req)
 	snprintf(cookie, sizeof(cookie), "tandem-secret-%s=; Path=/; HttpOnly; Max-Age=0",
 	         sess.cookie_hash);
 	http_response_header(req, "Set-Cookie", cookie);
-	api_reply_json(req, 200, json_pack("{si}", "ended", ended));
+	http_response_json(req, 200, json_pack("{si}", "ended", ended));
 }
 
 static void whoami(void *ctx, struct http_request *req)
@@ -407,12 +357,12 @@ static void whoami(void *ctx, struct http_request *req)
 	uint64_t now = clock_wall_ms();
 	uint64_t left =
 	    sess.last_ms + sess.lifetime_ms > now ? sess.last_ms + sess.lifetime_ms - now : 0;
-	api_reply_json(req, 200,
-	               json_pack("{sssIsIsssssssbsI}", "session", sess.id, "context_id",
-	                         (json_int_t)sess.cid, "user_id", (json_int_t)sess.uid, "login",
-	                         sess.login, "client", sess.client, "route", node->sessions->route,
-	                         "staySignedIn", sess.stay_signed_in, "expires_in",
-	                         (json_int_t)(left / 1000)));
+	http_response_json(req, 200,
+	                   json_pack("{sssIsIsssssssbsI}", "session", sess.id, "context_id",
+	                             (json_int_t)sess.cid, "user_id", (json_int_t)sess.uid, "login",
+	                             sess.login, "client", sess.client, "route",
+	                             node->sessions->route, "staySignedIn", sess.stay_signed_in,
+	                             "expires_in", (json_int_t)(left / 1000)));
 }
 
 const struct http_route api_session_routes[] = {

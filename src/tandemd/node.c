@@ -9,14 +9,13 @@
 
 #include "admin-auth.h"
 #include "announce.h"
-#include "api-session.h"
-#include "cache.h"
 #include "clock.h"
 #include "configdb-probe.h"
 #include "dav-auth.h"
 #include "http-access-log.h"
 #include "http-server.h"
 #include "log.h"
+#include "login-cache.h"
 #include "node-cluster.h"
 #include "node-logs.h"
 #include "node-positions.h"
@@ -146,14 +145,14 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 	if (prov != NULL)
 		provision_invalidate_context(prov, ev->cid);
 	/* a deleted context's ids come back if the cid is used again (storage drops its own) */
-	cache_drop_context(node->login_cache, ev->cid);
+	login_cache_drop_context(node->login_cache, ev->cid);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
 
 static void drop_user(const struct inval_event *ev, void *ctx)
 {
 	struct node *node = ctx;
-	api_session_forget_user(node->login_cache, ev->cid, ev->key);
+	login_cache_forget_user(node->login_cache, ev->cid, ev->key);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
 
@@ -164,7 +163,7 @@ static void flush_caches(void *ctx)
 	struct provision *prov = atomic_load(&node->prov);
 	if (prov != NULL)
 		provision_invalidate_all(prov);
-	cache_clear(node->login_cache);
+	login_cache_clear(node->login_cache);
 }
 
 /* storage's way to a context's database: through provisioning, opened on first use. */
@@ -201,8 +200,7 @@ static void caches_init(struct node *node)
 	    .cache_ttl_ms = CACHE_TTL_MS,
 	};
 	node->storage = storage_create(&set);
-	node->login_cache = cache_create("login", LOGIN_CACHE_ENTRIES,
-	                                 api_session_login_entry_size(), CACHE_TTL_MS);
+	node->login_cache = login_cache_create(LOGIN_CACHE_ENTRIES, CACHE_TTL_MS);
 	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
 	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
 	inval_subscribe_flush(node->inval, flush_caches, node);
@@ -211,7 +209,7 @@ static void caches_init(struct node *node)
 static void caches_deinit(struct node *node)
 {
 	storage_destroy(&node->storage);
-	cache_destroy(&node->login_cache);
+	login_cache_destroy(&node->login_cache);
 	inval_bus_destroy(&node->inval);
 }
 

@@ -45,7 +45,7 @@ struct node {
 	struct storage *storage;
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
 	   invalidation"). */
-	struct cache *login_cache; /* (cid, login hash): the login row (api-session.c) */
+	struct login_cache *login_cache; /* (cid, login): the login row; api-session.c fills it */
 };
 
 struct prov_error;

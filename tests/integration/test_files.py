@@ -450,6 +450,15 @@ def test_other_users_and_strangers_are_kept_out(alice, bob, env):
     assert alice.request("GET", "/api/v1/files")[0] == 400
     assert alice.request("GET", f"/api/v1/files/{fid}/nothing")[0] == 404
     assert alice.request("GET", "/api/v1/files/abc")[0] == 404
+    assert alice.request("GET", "/api/v1/files/0")[0] == 404
+    assert alice.request("GET", "/api/v1/files/")[0] == 404
+    # the route table answers a method the path does not take: 405 with Allow
+    for method, path, allow in [("POST", f"/api/v1/files/{fid}/content", "GET, HEAD"),
+                                ("DELETE", f"/api/v1/files/{fid}/content", "GET, HEAD"),
+                                ("PATCH", f"/api/v1/files/{fid}", "GET, HEAD, DELETE")]:
+        status, h, body = alice.request(method, path)
+        assert (status, h.get("allow")) == (405, allow), (method, path, status, h, body)
+        assert json.loads(body)["error"]["code"] == "HTTP-0405", body
     status, _, _ = alice.request("PUT", f"/api/v1/files?folder={alice.folder}&name=ct",
                                  body=b"x", headers={"Content-Type": "no-slash"})
     assert status == 400
