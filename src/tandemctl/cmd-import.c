@@ -167,18 +167,31 @@ static int import_table(struct import *im, const json_t *head)
 	if (t == NULL)
 		return fail(im, "archive: table \"%s\" is unknown to this tandemctl",
 		            name != NULL ? name : "?");
-	struct backup_columns cols;
-	backup_columns_parse(t, &cols);
+	/* The archive's columns, each one this tandemctl knows: an archive from an older schema
+	   lacks the columns added since, which keep their defaults. */
+	struct backup_columns known, cols = {.file_index = -1};
+	backup_columns_parse(t, &known);
 	const json_t *names = json_object_get(head, "columns");
-	if (json_array_size(names) != cols.count)
-		return fail(im, "archive: table %s has other columns than this tandemctl knows",
-		            name);
-	for (size_t i = 0; i < cols.count; i++) {
-		const char *got = json_string_value(json_array_get(names, i));
-		if (got == NULL || strcmp(got, cols.name[i]) != 0)
-			return fail(im, "archive: table %s column %zu is not %s", name, i + 1,
-			            cols.name[i]);
+	if (!json_is_array(names) || json_array_size(names) > BACKUP_MAX_COLUMNS)
+		return fail(im, "archive: table %s has no column list", name);
+	for (size_t i = 0; i < json_array_size(names); i++) {
+		const char *col = json_string_value(json_array_get(names, i));
+		int k = col != NULL ? backup_column_index(&known, col) : -1;
+		if (k < 0)
+			return fail(im,
+			            "archive: table %s has a column \"%s\" this tandemctl does not "
+			            "know (an archive from a newer version?)",
+			            name, col != NULL ? col : "?");
+		snprintf(cols.name[i], sizeof(cols.name[i]), "%s", known.name[k]);
+		cols.text[i] = known.text[k];
+		if (k == known.file_index)
+			cols.file_index = (int)i;
+		cols.count++;
 	}
+	if (known.file_index >= 0 &&
+	    (cols.file_index < 0 || backup_column_index(&cols, "size") < 0 ||
+	     backup_column_index(&cols, "md5") < 0))
+		return fail(im, "archive: table %s lacks its file columns", name);
 	char sql[BACKUP_SQL_MAX];
 	backup_insert_sql(t, &cols, sql, sizeof(sql));
 	json_int_t rows = 0;
@@ -338,6 +351,8 @@ static int create_context(struct provision *prov, struct import *im, const struc
 	              .sur_name = json_string_value(json_object_get(admin, "sur_name")),
 	              .email = json_string_value(json_object_get(admin, "email")),
 	              .password_hash = json_string_value(json_object_get(admin, "password_hash"))},
+	    .database = ctl_arg(args, "database"),
+	    .filestore_id = (int64_t)ctl_arg_number(args, "filestore", 0),
 	};
 	struct prov_error perr;
 	json_t *made = provision_create_context(prov, &spec, &perr);
@@ -436,10 +451,14 @@ int cmd_importcontext(int argc, char **argv)
 	    CTL_OPT('L', "mapping", "MAPS",
 	            "login mappings, comma-separated, instead of the archive's", 0),
 	    CTL_OPT('N', "contextname", "NAME", "context name instead of the archive's", 0),
+	    CTL_OPT(0, "database", "NAME", "place it on this database (a primary's name)", 0),
+	    CTL_NUM(0, "filestore", "ID", "place it on this filestore", 0, 1, INT64_MAX),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
-	    "importcontext", "--configdb-url URL -f FILE [-c NEWCID] [-L MAPS] [-N NAME]",
+	    "importcontext",
+	    "--configdb-url URL -f FILE [-c NEWCID] [-L MAPS] [-N NAME]\n"
+	    "        [--database NAME] [--filestore ID]",
 	    "Restores a context from an exportcontext archive into this cluster: creates it (never "
 	    "over an existing id or login mapping), placed as createcontext places, with its rows "
 	    "(ids kept) and files; checks the archive's checksums and counts. On any failure the "

@@ -285,3 +285,27 @@ def test_backupconfigdb_copies_a_consistent_sqlite_configdb(env):
     assert sqlite_rows(copy, q) == sqlite_rows(f"{src.dir}/configdb.sqlite", q)
     r = ctl(src, "backupconfigdb", "-f", copy)
     assert r.returncode == 1 and "exists" in r.stderr
+
+
+def test_import_places_where_told(env):
+    """Last in this file: it registers a second database and filestore on dst."""
+    src, dst, workdir = env
+    archive = f"{workdir}/ctx5-placed.tca"
+    assert ctl(src, "exportcontext", "-c", str(CID), "-f", archive).returncode == 0
+    dst.ok("registerfilestore", "-t", f"file://{dst.dir}/fs2", "-s", "100000")
+    dst.ok("registerdatabase", "-n", "db2", "--url", f"sqlite://{dst.dir}/u2/", "-m", "true")
+    fs2 = [f["id"] for f in dst.json("listfilestore")["filestores"]
+           if f["uri"].endswith("/fs2")][0]
+    args = ["importcontext", "-f", archive, "-c", "9", "-L", "acme9", "-N", "Acme 9"]
+    r = ctl(dst, *args, "--database", "nosuchdb")
+    assert r.returncode == 1
+    assert 'database "nosuchdb" is not a registered primary' in r.stderr
+    r = ctl(dst, *args, "--filestore", "999")
+    assert r.returncode == 1 and "filestore 999 is not registered" in r.stderr
+    r = ctl(dst, "--json", *args, "--database", "db2", "--filestore", str(fs2))
+    assert r.returncode == 0, r.stderr
+    placed = json.loads(r.stdout)["context"]
+    assert placed["schema"].startswith("db2_") and placed["filestore_id"] == fs2
+    assert os.listdir(f"{dst.dir}/fs2/9_ctx_store")
+    alice = User(dst, "alice@acme9", "alice_pw")
+    assert alice.tree(alice.folder) == {}
