@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from fixtures_mariadb import mariadb  # noqa: F401  (pytest fixture)
 from provisioning import TANDEMCTL, ApiClient, Cluster, sqlite_rows
 
 ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
@@ -309,3 +310,47 @@ def test_import_places_where_told(env):
     assert os.listdir(f"{dst.dir}/fs2/9_ctx_store")
     alice = User(dst, "alice@acme9", "alice_pw")
     assert alice.tree(alice.folder) == {}
+
+
+def test_mariadb_user_schema_round_trip(env, mariadb):  # noqa: F811
+    """A context on a MariaDB user schema, restored onto SQLite and onto MariaDB again."""
+    src, dst, workdir = env
+    d = f"{workdir}/m"
+    os.makedirs(d)
+    m = Cluster(d, f"sqlite://{d}/configdb.sqlite")
+    m.start_node()
+    try:
+        m.ok("registerserver", "-n", "m")
+        m.ok("registerfilestore", "-t", f"file://{d}/fs", "-s", "100000")
+        m.ok("registerdatabase", "-n", "mdb", "--url", mariadb.url(""), "-m", "true")
+        m.ok("createcontext", "-c", "11", "-q", "0", "-L", "mcorp", *ADMIN)
+        m.ok("createuser", "-c", "11", "-u", "alice", "-d", "alice", "-g", "G", "-s", "S",
+             "-p", "alice_pw", "-e", "alice@example.com")
+        schema = m.json("listcontext")["contexts"][0]["schema"]
+        alice = User(m, "alice@mcorp", "alice_pw")
+        for i in range(2):
+            f = alice.put("m.bin", content("m", i))
+        mariadb.sql("INSERT INTO dav_props (cid, kind, object, ns, name, value) VALUES "
+                    f"(11, 'file', {f['id']}, 'urn:x', 'Colour', 'gr\u00fcn')", db=schema)
+        archive = f"{workdir}/ctx11.tca"
+        r = ctl(m, "exportcontext", "-c", "11", "-f", archive)
+        assert r.returncode == 0, r.stderr
+
+        r = ctl(dst, "--json", "importcontext", "-f", archive)
+        assert r.returncode == 0, r.stderr
+        placed = json.loads(r.stdout)["context"]
+        path = f"{dst.dir}/{'u' if placed['schema'].startswith('db1_') else 'u2'}/" \
+               f"{placed['schema']}.sqlite"
+        assert sqlite_rows(path, "SELECT ns, name, value FROM dav_props WHERE cid=11") == \
+            [("urn:x", "Colour", "gr\u00fcn")]
+        assert User(dst, "alice@mcorp", "alice_pw").tree(alice.folder) == \
+            alice.tree(alice.folder)
+
+        r = ctl(m, "importcontext", "-f", archive, "-c", "12", "-L", "mcorp12")
+        assert r.returncode == 0, r.stderr
+        assert User(m, "alice@mcorp12", "alice_pw").tree(alice.folder) == \
+            alice.tree(alice.folder)
+        rows = mariadb.sql("SELECT ns, name, value FROM dav_props WHERE cid=12", db=schema)
+        assert rows == [["urn:x", "Colour", "gr\u00fcn"]]
+    finally:
+        m.stop()
