@@ -97,8 +97,8 @@ static int export_file(struct export *ex, const char *location)
 	ex->files++;
 	ex->file_bytes += (uint64_t)st.st_size;
 	if (ex->files % 200 == 0)
-		backup_progress("files: %llu (%llu bytes)", (unsigned long long)ex->files,
-		                (unsigned long long)ex->file_bytes);
+		ctl_note("files: %llu (%llu bytes)", (unsigned long long)ex->files,
+		         (unsigned long long)ex->file_bytes);
 	return 0;
 }
 
@@ -159,7 +159,7 @@ static int export_table(struct export *ex, struct sql_conn *conn, const struct b
 	json_decref(end);
 	json_object_set_new(ex->counts, t->name, json_integer(rows));
 	ex->rows += (uint64_t)rows;
-	backup_progress("%s: %lld rows", t->name, (long long)rows);
+	ctl_note("%s: %lld rows", t->name, (long long)rows);
 	return 0;
 }
 
@@ -245,9 +245,9 @@ static int run_export(struct provision *prov, struct export *ex, const char *fil
 	int r = VANISHED;
 	for (int attempt = 1; r == VANISHED && attempt <= EXPORT_ATTEMPTS; attempt++) {
 		if (attempt > 1) {
-			backup_progress("a file was deleted during the export; starting over "
-			                "(attempt %d of %d)",
-			                attempt, EXPORT_ATTEMPTS);
+			ctl_note("a file was deleted during the export; starting over "
+			         "(attempt %d of %d)",
+			         attempt, EXPORT_ATTEMPTS);
 			int e = archive_writer_restart(&ex->w);
 			if (e < 0) {
 				snprintf(ex->problem, sizeof(ex->problem), "%s: %s", tmp,
@@ -327,7 +327,6 @@ int cmd_exportcontext(int argc, char **argv)
 	int ret;
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
-	backup_set_verb("exportcontext");
 	if (provision_open(ctl_arg(&args, "configdb-url"), NULL, NULL, &prov, &perr) < 0)
 		return ctl_error("%s", perr.message);
 	struct export ex = {.cid = (int64_t)ctl_arg_number(&args, "contextid", 0),

@@ -105,8 +105,8 @@ static int import_file(struct import *im, json_int_t size, const char *md5,
 		im->files++;
 		im->file_bytes += (uint64_t)bytes;
 		if (im->files % 200 == 0)
-			backup_progress("files: %llu (%llu bytes)", (unsigned long long)im->files,
-			                (unsigned long long)im->file_bytes);
+			ctl_note("files: %llu (%llu bytes)", (unsigned long long)im->files,
+			         (unsigned long long)im->file_bytes);
 	}
 	return r;
 }
@@ -217,7 +217,7 @@ static int import_table(struct import *im, const json_t *head)
 	}
 	json_object_set_new(im->counts, name, json_integer(rows));
 	im->rows += (uint64_t)rows;
-	backup_progress("%s: %lld rows", name, (long long)rows);
+	ctl_note("%s: %lld rows", name, (long long)rows);
 	return 0;
 }
 
@@ -396,7 +396,7 @@ static int run_import(struct provision *prov, struct import *im, const struct ct
 		json_decref(header);
 		return ctl_error("%s", im->problem);
 	}
-	backup_progress("context %lld created", (long long)im->cid);
+	ctl_note("context %lld created", (long long)im->cid);
 	struct sql_db *udb = provision_context_db(prov, im->cid, &im->loc, &perr);
 	if (udb == NULL)
 		r = fail(im, "%s", perr.message);
@@ -470,7 +470,6 @@ int cmd_importcontext(int argc, char **argv)
 	int ret;
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
-	backup_set_verb("importcontext");
 	const char *file = ctl_arg(&args, "file");
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

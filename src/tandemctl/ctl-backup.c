@@ -2,13 +2,10 @@
 /* Shared parts of exportcontext and importcontext. */
 #include "ctl-backup.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
-
-static const char *progress_verb = "backup";
 
 void backup_columns_parse(const struct backup_table *t, struct backup_columns *cols_r)
 {
@@ -61,19 +58,4 @@ void backup_insert_sql(const struct backup_table *t, const struct backup_columns
 	for (size_t i = 0; i < cols->count; i++)
 		buf_append_lit(&b, ", ?");
 	buf_append_char(&b, ')');
-}
-
-void backup_set_verb(const char *verb)
-{
-	progress_verb = verb;
-}
-
-void backup_progress(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "tandemctl: %s: ", progress_verb);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
 }

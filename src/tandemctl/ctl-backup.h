@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared parts of exportcontext and importcontext: the table columns as SQL, progress. */
+/* Shared parts of exportcontext and importcontext: the table columns as SQL. */
 #ifndef TANDEMCTL_CTL_BACKUP_H
 #define TANDEMCTL_CTL_BACKUP_H
 
@@ -34,9 +34,5 @@ void backup_select_sql(const struct backup_table *t, const struct backup_columns
 /* "INSERT INTO t (cid, c1…) VALUES (?, ?…)" */
 void backup_insert_sql(const struct backup_table *t, const struct backup_columns *cols, char *out,
                        size_t size);
-/* The verb named in progress lines. */
-void backup_set_verb(const char *verb);
-/* "tandemctl: <verb>: <message>" on stderr, for progress. */
-void backup_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
