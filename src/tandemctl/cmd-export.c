@@ -31,6 +31,7 @@ struct export
 	json_t *counts;
 	uint64_t files, file_bytes, rows;
 	char problem[4800];
+	char missing[FILESTORE_LOCATION_SIZE]; /* the location of the file that was not there */
 	char *chunk;
 };
 
@@ -61,8 +62,10 @@ static int export_file(struct export *ex, const char *location)
 {
 	int fd;
 	int r = filestore_open(ex->loc.filestore_root, ex->cid, location, &fd);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		snprintf(ex->missing, sizeof(ex->missing), "%s", location);
 		return VANISHED;
+	}
 	if (r < 0) {
 		snprintf(ex->problem, sizeof(ex->problem), "cannot open the file %s: %s", location,
 		         strerror(-r));
@@ -125,7 +128,7 @@ static int export_table(struct export *ex, struct sql_conn *conn, const struct b
 	sql_bind_int64(s, 1, ex->cid);
 	int64_t rows = 0;
 	int r, ret = 0;
-	while (ret == 0 && (r = sql_step(s, &err)) > 0) {
+	while (ret == 0 && ex->w.error == 0 && (r = sql_step(s, &err)) > 0) {
 		json_t *row = json_array();
 		const char *location = NULL;
 		for (size_t i = 0; i < cols.count; i++) {
@@ -208,6 +211,29 @@ out:
 	return ret;
 }
 
+/* After a file was missing: true (with the problem set) if a version row still names it,
+   i.e. the file is lost rather than deleted with its version after the snapshot. */
+static bool still_referenced(struct export *ex, struct sql_db *udb)
+{
+	struct sql_conn *conn;
+	struct sql_error err;
+	int64_t n = 0;
+	if (sql_conn_get(udb, SQL_WRITE, ex->cid, &conn, &err) == 0) {
+		if (sql_query_int64(conn, &err, &n,
+		                    "SELECT COUNT(*) FROM infostore_version WHERE cid=? AND "
+		                    "filestore_location=?",
+		                    "is", ex->cid, ex->missing) < 0)
+			n = 0;
+		sql_conn_put(&conn);
+	}
+	if (n > 0)
+		snprintf(ex->problem, sizeof(ex->problem),
+		         "the file %s of a stored version is missing from the filestore (run "
+		         "tandemctl checkconsistency -c %lld)",
+		         ex->missing, (long long)ex->cid);
+	return n > 0;
+}
+
 /* The context record without what belongs to the source cluster's placement. */
 static json_t *context_record(const json_t *ctx)
 {
@@ -259,6 +285,8 @@ static int run_export(struct provision *prov, struct export *ex, const char *fil
 			ex->files = ex->file_bytes = ex->rows = 0;
 		}
 		r = export_snapshot(ex, udb);
+		if (r == VANISHED && still_referenced(ex, udb))
+			r = -1;
 	}
 	if (r == VANISHED)
 		snprintf(ex->problem, sizeof(ex->problem),

@@ -261,6 +261,27 @@ def test_export_of_unknown_context_fails_clearly(env):
     assert not os.path.exists(f"{workdir}/none.tca.part")
 
 
+def test_export_of_a_context_with_a_lost_file_names_it(env):
+    src, dst, workdir = env
+    src.ok("createcontext", "-c", "13", "-q", "0", "-L", "lossy", *ADMIN)
+    try:
+        admin = User(src, "oxadmin@lossy", "admin_pw")
+        admin.put("lost.bin", b"soon gone")
+        store = f"{src.dir}/fs/13_ctx_store"
+        [path] = [os.path.join(d, n) for d, _, names in os.walk(f"{store}/hashed")
+                  for n in names]
+        os.unlink(path)
+        r = ctl(src, "exportcontext", "-c", "13", "-f", f"{workdir}/lossy.tca")
+        assert r.returncode == 1
+        assert f"the file {os.path.relpath(path, store)} of a stored version is missing" \
+            in r.stderr, r.stderr
+        assert "checkconsistency -c 13" in r.stderr
+        assert not os.path.exists(f"{workdir}/lossy.tca")
+        assert not os.path.exists(f"{workdir}/lossy.tca.part")
+    finally:
+        src.ok("deletecontext", "-c", "13")
+
+
 def test_export_refuses_a_table_it_does_not_know(env):
     src, dst, workdir = env
     con = sqlite3.connect(userdb(src))
