@@ -169,7 +169,7 @@ static int export_table(struct export *ex, struct sql_conn *conn, const struct b
 /* One attempt inside one read transaction: 0, VANISHED (try again) or -1. */
 static int export_snapshot(struct export *ex, struct sql_db *udb)
 {
-	struct sql_conn *conn;
+	struct sql_conn *conn = NULL;
 	struct sql_error err = {.kind = SQL_ERR_NONE};
 	int version = 0, ret = -1;
 
@@ -215,7 +215,7 @@ out:
    i.e. the file is lost rather than deleted with its version after the snapshot. */
 static bool still_referenced(struct export *ex, struct sql_db *udb)
 {
-	struct sql_conn *conn;
+	struct sql_conn *conn = NULL;
 	struct sql_error err;
 	int64_t n = 0;
 	if (sql_conn_get(udb, SQL_WRITE, ex->cid, &conn, &err) == 0) {

@@ -130,7 +130,7 @@ int cmd_backupconfigdb(int argc, char **argv)
 		return ctl_error("%s exists; give a new file", file);
 
 	struct sql_db *db;
-	struct sql_conn *conn;
+	struct sql_conn *conn = NULL;
 	struct sql_error err;
 	if (sql_db_open(ctl_arg(&args, "configdb-url"), NULL, false, &db, &err) < 0)
 		return ctl_error("%s", err.message);
