@@ -314,9 +314,10 @@ static const char **mapping_list(const char *given, const json_t *archived, int6
 		const json_t *m;
 		json_array_foreach(archived, i, m)
 		{
-			if (old_cid != new_cid && strcmp(json_string_value(m), idmap) == 0)
+			const char *map = json_string_value(m);
+			if (map == NULL || (old_cid != new_cid && strcmp(map, idmap) == 0))
 				continue;
-			list[n++] = json_string_value(m);
+			list[n++] = map;
 		}
 	}
 	*count_r = n;
@@ -371,13 +372,25 @@ static int check_header(struct import *im, const json_t *header)
 	int latest = migrate_latest(schema_userdb, schema_userdb_count);
 	if (format != ARCHIVE_FORMAT)
 		return fail(im, "archive format %lld is not %d", (long long)format, ARCHIVE_FORMAT);
-	if (version < 1 || version > latest)
+	if (version < 1)
+		return fail(im, "archive: the header names no user schema version");
+	if (version > latest)
 		return fail(im,
 		            "the archive's user schema version %lld is newer than this "
 		            "tandemctl's (%d): upgrade first",
 		            (long long)version, latest);
 	if (!json_is_object(json_object_get(json_object_get(header, "context"), "admin")))
 		return fail(im, "archive: the header names no context admin");
+	return 0;
+}
+
+static int set_enabled(struct provision *prov, struct import *im, bool enabled, const char *reason)
+{
+	struct prov_error perr;
+	json_t *c = provision_set_context_enabled(prov, im->cid, enabled, reason, &perr);
+	if (c == NULL)
+		return fail(im, "%s", perr.message);
+	json_decref(c);
 	return 0;
 }
 
@@ -397,21 +410,18 @@ static int run_import(struct provision *prov, struct import *im, const struct ct
 		return ctl_error("%s", im->problem);
 	}
 	ctl_note("context %lld created", (long long)im->cid);
-	struct sql_db *udb = provision_context_db(prov, im->cid, &im->loc, &perr);
-	if (udb == NULL)
+	/* Nobody logs in to it before all of it is there. */
+	r = set_enabled(prov, im, false, "being imported");
+	struct sql_db *udb = NULL;
+	if (r == 0 && (udb = provision_context_db(prov, im->cid, &im->loc, &perr)) == NULL)
 		r = fail(im, "%s", perr.message);
 	if (r == 0)
 		r = import_data(im, udb);
 	sql_conn_put(&im->conn);
 	const json_t *ctx = json_object_get(header, "context");
-	if (r == 0 && json_is_false(json_object_get(ctx, "enabled"))) {
-		json_t *c = provision_set_context_enabled(
-		    prov, im->cid, false,
-		    json_string_value(json_object_get(ctx, "disabled_reason")), &perr);
-		if (c == NULL)
-			r = fail(im, "%s", perr.message);
-		json_decref(c);
-	}
+	if (r == 0)
+		r = set_enabled(prov, im, !json_is_false(json_object_get(ctx, "enabled")),
+		                json_string_value(json_object_get(ctx, "disabled_reason")));
 	json_decref(header);
 	if (r < 0) {
 		/* All or nothing: the context, its rows and its filestore directory go again. */

@@ -315,6 +315,25 @@ def test_backupconfigdb_copies_a_consistent_sqlite_configdb(env):
     assert r.returncode == 1 and "exists" in r.stderr
 
 
+def test_a_disabled_context_is_imported_disabled(env):
+    src, dst, workdir = env
+    archive = f"{workdir}/ctx5-disabled.tca"
+    src.ok("disablecontext", "-c", str(CID), "--reason", "moving to dst")
+    try:
+        assert ctl(src, "exportcontext", "-c", str(CID), "-f", archive).returncode == 0
+    finally:
+        src.ok("enablecontext", "-c", str(CID))
+    r = ctl(dst, "--json", "importcontext", "-f", archive, "-c", "10", "-L", "acme10", "-N",
+            "Acme 10")
+    assert r.returncode == 0, r.stderr
+    ctx = json.loads(r.stdout)["context"]
+    assert (ctx["enabled"], ctx["disabled_reason"]) == (False, "moving to dst")
+    status, body, _ = ApiClient(dst.nodes[0].port).login("alice@acme10", "alice_pw")
+    assert status == 403 and "moving to dst" in json.dumps(body), body
+    dst.ok("enablecontext", "-c", "10")
+    User(dst, "alice@acme10", "alice_pw")
+
+
 def test_import_places_where_told(env):
     """Last in this file: it registers a second database and filestore on dst."""
     src, dst, workdir = env
