@@ -117,11 +117,13 @@ def content(name, i):
     return hashlib.sha256(f"{name}/{i}".encode()).digest() * (1 + i % 50)
 
 
-def test_round_trip_while_in_use(env):
+@pytest.fixture(scope="module")
+def ctx5(env):
+    """Context 5's content: a shared folder with a file of three versions and an empty file,
+    a deleted file (a tombstone), bob's read right on the folder, a dead property."""
     src, dst, workdir = env
     alice = User(src, "alice@acme", "alice_pw")
     bob = User(src, "bob@acme", "bob_pw")
-    # a shared folder with a file of three versions, an empty file, a deleted file (tombstone)
     status, share, _ = alice.api.request("POST", "/api/v1/folders",
                                          {"parent": alice.folder, "title": "shared",
                                           "module": "infostore"})
@@ -140,7 +142,12 @@ def test_round_trip_while_in_use(env):
         con.execute("INSERT INTO dav_props (cid, kind, object, ns, name, value) VALUES "
                     "(?, 'file', ?, 'urn:x', 'colour', '<x:c>bl\u00e4u</x:c>')", (CID, doc["id"]))
     con.close()
+    return alice, bob, share, gone
 
+
+def test_round_trip_while_in_use(env, ctx5):
+    src, dst, workdir = env
+    alice, bob, share, gone = ctx5
     # bob keeps uploading (new files and new versions, deleting some) during the export
     stop = threading.Event()
     done = []
@@ -214,7 +221,7 @@ def test_round_trip_while_in_use(env):
     assert alice6.tree(alice.folder) == alice.tree(alice.folder)
 
 
-def test_import_over_existing_context_or_mapping_is_refused(env):
+def test_import_over_existing_context_or_mapping_is_refused(env, ctx5):
     src, dst, workdir = env
     archive = f"{workdir}/ctx5-refuse.tca"
     assert ctl(src, "exportcontext", "-c", str(CID), "-f", archive).returncode == 0
@@ -233,21 +240,27 @@ def test_import_over_existing_context_or_mapping_is_refused(env):
     assert not os.path.exists(f"{src.dir}/fs/7_ctx_store")
 
 
-@pytest.mark.parametrize("where", ["row", "file"])
-def test_corrupted_archive_is_refused_and_leaves_nothing(env, where):
+@pytest.mark.parametrize("where", ["row", "file", "truncated"])
+def test_corrupted_archive_is_refused_and_leaves_nothing(env, ctx5, where):
     src, dst, workdir = env
     archive = f"{workdir}/ctx5-{where}.tca"
     assert ctl(src, "exportcontext", "-c", str(CID), "-f", archive).returncode == 0
     data = bytearray(open(archive, "rb").read())
-    # a byte of a user row (a display name), or a byte inside doc.bin's stored content
-    at = data.index(b'"alice@example.com"') + 2 if where == "row" else \
-        data.index(hashlib.sha256(b"doc/1").digest()) + 5
-    data[at] ^= 0x01
+    # a byte of a user row (an email address), a byte inside doc.bin's stored content, or the
+    # archive cut short inside that content
+    inside_doc = data.index(hashlib.sha256(b"doc/1").digest()) + 5
+    if where == "truncated":
+        data = data[:inside_doc]
+    else:
+        at = data.index(b'"alice@example.com"') + 2 if where == "row" else inside_doc
+        data[at] ^= 0x01
     bad = f"{workdir}/bad-{where}.tca"
     open(bad, "wb").write(bytes(data))
     r = ctl(dst, "importcontext", "-f", bad, "-c", "8", "-L", "acme8", "-N", "Acme 8")
     assert r.returncode == 1
-    assert "damaged" in r.stderr or "MD5" in r.stderr, r.stderr
+    expected = {"row": "archive is damaged: its SHA-256 is", "file": "a file's MD5 is",
+                "truncated": "archive ends inside a file"}[where]
+    assert expected in r.stderr, r.stderr
     assert "nothing was imported" in r.stderr
     assert sqlite_rows(f"{dst.dir}/configdb.sqlite",
                        "SELECT COUNT(*) FROM context WHERE cid=8")[0][0] == 0
@@ -315,7 +328,7 @@ def test_backupconfigdb_copies_a_consistent_sqlite_configdb(env):
     assert r.returncode == 1 and "exists" in r.stderr
 
 
-def test_a_disabled_context_is_imported_disabled(env):
+def test_a_disabled_context_is_imported_disabled(env, ctx5):
     src, dst, workdir = env
     archive = f"{workdir}/ctx5-disabled.tca"
     src.ok("disablecontext", "-c", str(CID), "--reason", "moving to dst")
@@ -334,7 +347,7 @@ def test_a_disabled_context_is_imported_disabled(env):
     User(dst, "alice@acme10", "alice_pw")
 
 
-def test_import_places_where_told(env):
+def test_import_places_where_told(env, ctx5):
     """Last in this file: it registers a second database and filestore on dst."""
     src, dst, workdir = env
     archive = f"{workdir}/ctx5-placed.tca"
