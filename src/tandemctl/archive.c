@@ -44,14 +44,14 @@ void archive_writer_init(struct archive_writer *w, int fd)
 	w->sha = sha_new();
 	if (w->sha == NULL)
 		w->error = ENOMEM;
-	buf_init(&w->out, 2 * FLUSH_AT + ARCHIVE_LINE_MAX);
+	buf_init(&w->out, 2 * FLUSH_AT);
 }
 
-static void flush(struct archive_writer *w)
+static void write_all(struct archive_writer *w, const char *data, size_t len)
 {
 	size_t done = 0;
-	while (w->error == 0 && done < w->out.len) {
-		ssize_t n = write(w->fd, w->out.data + done, w->out.len - done);
+	while (w->error == 0 && done < len) {
+		ssize_t n = write(w->fd, data + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -59,6 +59,11 @@ static void flush(struct archive_writer *w)
 		else
 			done += (size_t)n;
 	}
+}
+
+static void flush(struct archive_writer *w)
+{
+	write_all(w, w->out.data, w->out.len);
 	buf_reset(&w->out);
 }
 
@@ -83,8 +88,7 @@ void archive_writer_write(struct archive_writer *w, const void *data, size_t len
 	w->bytes += len;
 	if (len >= FLUSH_AT) {
 		flush(w);
-		buf_append(&w->out, data, len);
-		flush(w);
+		write_all(w, data, len);
 		return;
 	}
 	buf_append(&w->out, data, len);
@@ -92,24 +96,28 @@ void archive_writer_write(struct archive_writer *w, const void *data, size_t len
 		flush(w);
 }
 
-static int write_line(struct archive_writer *w, const json_t *v, bool hashed)
+static void write_line(struct archive_writer *w, const json_t *v, bool hashed)
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (text == NULL)
-		return w->error = ENOMEM, -1;
+	if (text == NULL) {
+		w->error = ENOMEM;
+		return;
+	}
 	size_t len = strlen(text);
+	if (len >= ARCHIVE_LINE_MAX) /* a reader would refuse it */
+		w->error = EFBIG;
 	if (hashed) {
 		archive_writer_write(w, text, len);
 		archive_writer_write(w, "\n", 1);
 	} else {
-		buf_append(&w->out, text, len);
-		buf_append_char(&w->out, '\n');
+		flush(w);
+		write_all(w, text, len);
+		write_all(w, "\n", 1);
 		w->bytes += len + 1;
 	}
 	json_free_t free_fn;
 	json_get_alloc_funcs(NULL, &free_fn);
 	free_fn(text);
-	return 0;
 }
 
 void archive_writer_json(struct archive_writer *w, const json_t *v)

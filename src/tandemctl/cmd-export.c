@@ -127,21 +127,31 @@ static int export_table(struct export *ex, struct sql_conn *conn, const struct b
 	}
 	sql_bind_int64(s, 1, ex->cid);
 	int64_t rows = 0;
-	int r, ret = 0;
+	int r = 0, ret = 0;
 	while (ret == 0 && ex->w.error == 0 && (r = sql_step(s, &err)) > 0) {
 		json_t *row = json_array();
 		const char *location = NULL;
-		for (size_t i = 0; i < cols.count; i++) {
+		for (size_t i = 0; ret == 0 && i < cols.count; i++) {
+			json_t *v;
 			if (sql_col_is_null(s, (unsigned)i))
-				json_array_append_new(row, json_null());
+				v = json_null();
 			else if (cols.text[i])
-				json_array_append_new(row,
-				                      json_string(sql_col_text(s, (unsigned)i)));
+				v = json_string(sql_col_text(s, (unsigned)i));
 			else
-				json_array_append_new(row,
-				                      json_integer(sql_col_int64(s, (unsigned)i)));
+				v = json_integer(sql_col_int64(s, (unsigned)i));
+			if (v == NULL) {
+				snprintf(ex->problem, sizeof(ex->problem),
+				         "%s: the %s of a row is not UTF-8 text", t->name,
+				         cols.name[i]);
+				ret = -1;
+			}
+			json_array_append_new(row, v);
 			if ((int)i == cols.file_index)
 				location = sql_col_text(s, (unsigned)i);
+		}
+		if (ret != 0) {
+			json_decref(row);
+			break;
 		}
 		archive_writer_json(&ex->w, row);
 		json_decref(row);
