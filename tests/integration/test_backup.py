@@ -301,19 +301,25 @@ def test_export_of_a_context_with_a_lost_file_names_it(env):
         src.ok("deletecontext", "-c", "13")
 
 
-def test_export_refuses_a_table_it_does_not_know(env):
+@pytest.mark.parametrize("change,undo,message", [
+    ("CREATE TABLE gadget (cid BIGINT NOT NULL, id BIGINT NOT NULL)", "DROP TABLE gadget",
+     'the user schema has a table "gadget" the backup does not know'),
+    ("ALTER TABLE folder ADD COLUMN colour INT NULL", "ALTER TABLE folder DROP COLUMN colour",
+     'table folder has a column "colour" the backup does not know'),
+])
+def test_export_refuses_a_table_or_column_it_does_not_know(env, change, undo, message):
     src, dst, workdir = env
     con = sqlite3.connect(userdb(src))
     with con:
-        con.execute("CREATE TABLE gadget (cid BIGINT NOT NULL, id BIGINT NOT NULL)")
+        con.execute(change)
     try:
         r = ctl(src, "exportcontext", "-c", str(CID), "-f", f"{workdir}/gadget.tca")
         assert r.returncode == 1
-        assert 'table "gadget" the backup does not know' in r.stderr
+        assert message in r.stderr and "backup-tables.c" in r.stderr, r.stderr
         assert not os.path.exists(f"{workdir}/gadget.tca")
     finally:
         with con:
-            con.execute("DROP TABLE gadget")
+            con.execute(undo)
         con.close()
 
 
