@@ -301,6 +301,45 @@ def test_export_of_a_context_with_a_lost_file_names_it(env):
         src.ok("deletecontext", "-c", "13")
 
 
+def test_a_file_deleted_during_the_export_makes_it_start_over(env):
+    """A version deleted after the snapshot (its row in the snapshot, its file gone when the
+    exporter reaches it) restarts the export, which then succeeds without it."""
+    src, dst, workdir = env
+    src.ok("createcontext", "-c", "14", "-q", "0", "-L", "racy", *ADMIN)
+    try:
+        admin = User(src, "oxadmin@racy", "admin_pw")
+        admin.put("big.bin", os.urandom(1 << 20) * 96)  # exported first: the lower file id
+        archive = f"{workdir}/racy.tca"
+        for attempt in range(3):
+            doomed = admin.put(f"doomed-{attempt}.bin", b"deleted while exporting")
+            p = subprocess.Popen([TANDEMCTL, "exportcontext", "-c", "14", "-f", archive,
+                                  "--configdb-url", src.configdb_url],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60
+            while p.poll() is None and time.monotonic() < deadline:
+                try:
+                    if os.path.getsize(archive + ".part") > 16 << 20:  # inside big.bin
+                        break
+                except FileNotFoundError:
+                    pass
+                time.sleep(0.002)
+            assert admin.api.request("DELETE", f"/api/v1/files/{doomed['id']}")[0] == 204
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+            print(f"scenario {attempt + 1}: {err.count('starting over')} restarts")
+            if "starting over (attempt 2 of 3)" in err:
+                break
+        else:
+            pytest.fail("the deletion never fell inside the export")
+        r = ctl(dst, "--json", "importcontext", "-f", archive)
+        assert r.returncode == 0, r.stderr
+        names = [f["name"] for f in User(dst, "oxadmin@racy", "admin_pw").get(
+            f"/api/v1/files?folder={admin.folder}")["files"]]
+        assert names == ["big.bin"]
+    finally:
+        src.ok("deletecontext", "-c", "14")
+
+
 @pytest.mark.parametrize("change,undo,message", [
     ("CREATE TABLE gadget (cid BIGINT NOT NULL, id BIGINT NOT NULL)", "DROP TABLE gadget",
      'the user schema has a table "gadget" the backup does not know'),
