@@ -60,8 +60,8 @@ static void test_rfc_examples(void)
 	    "</specs/rfc2518.doc> ([\"4217\"])",
 	    "</specs/rfc2518.doc> (Not [\"4217\"])",
 	    /* §9.9.7: several lists after one tag, then another tag */
-	    "<http://www.example.com/container/> (<urn:uuid:fe184f2e>) (<urn:uuid:e454f3f3>) "
-	    "</other> (<urn:x>)",
+	    ("<http://www.example.com/container/> (<urn:uuid:fe184f2e>) (<urn:uuid:e454f3f3>) "
+	     "</other> (<urn:x>)"),
 	};
 	pool = pool_create(0);
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)

@@ -87,14 +87,18 @@ static int check_free(struct sql_conn *conn, struct place_ctx *pc, struct sql_er
 static int place(struct sql_conn *conn, struct place_ctx *pc, struct sql_error *err,
                  int64_t per_schema)
 {
-	struct sql_stmt *s = sql_prepare(conn,
-	                                 "SELECT c.id, p.name FROM db_cluster c JOIN db_pool p ON "
-	                                 "p.id=c.write_pool LEFT JOIN contexts_per_pool n ON "
-	                                 "n.db_cluster=c.id WHERE COALESCE(n.contexts, 0) < "
-	                                 "c.max_units ORDER BY COALESCE(n.contexts, 0), c.id",
-	                                 err);
+	const char *database = pc->spec->database, *filestore_only = "";
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+	         "SELECT c.id, p.name FROM db_cluster c JOIN db_pool p ON p.id=c.write_pool LEFT "
+	         "JOIN contexts_per_pool n ON n.db_cluster=c.id WHERE COALESCE(n.contexts, 0) < "
+	         "c.max_units%s ORDER BY COALESCE(n.contexts, 0), c.id",
+	         database != NULL ? " AND p.name=?" : "");
+	struct sql_stmt *s = sql_prepare(conn, sql, err);
 	if (s == NULL)
 		return -1;
+	if (database != NULL)
+		sql_bind_text(s, 1, database);
 	char pool_name[56] = "";
 	int r = sql_step(s, err);
 	if (r > 0) {
@@ -104,6 +108,11 @@ static int place(struct sql_conn *conn, struct place_ctx *pc, struct sql_error *
 	sql_stmt_done(&s);
 	if (r < 0)
 		return -1;
+	if (r == 0 && database != NULL)
+		return LOGICAL(pc->err, PROV_UNPLACEABLE,
+		               "database \"%s\" is not a registered primary with room for context "
+		               "%lld",
+		               database, (long long)pc->spec->cid);
 	if (r == 0)
 		return LOGICAL(pc->err, PROV_UNPLACEABLE,
 		               "no registered database has room for context %lld (register a "
@@ -141,13 +150,18 @@ static int place(struct sql_conn *conn, struct place_ctx *pc, struct sql_error *
 		pc->new_schema = true;
 	}
 
-	s = sql_prepare(conn,
-	                "SELECT f.id, f.uri FROM filestore f LEFT JOIN contexts_per_filestore n ON "
-	                "n.filestore_id=f.id WHERE COALESCE(n.contexts, 0) < f.max_contexts ORDER "
-	                "BY COALESCE(n.contexts, 0), f.id",
-	                err);
+	if (pc->spec->filestore_id > 0)
+		filestore_only = " AND f.id=?";
+	snprintf(sql, sizeof(sql),
+	         "SELECT f.id, f.uri FROM filestore f LEFT JOIN contexts_per_filestore n ON "
+	         "n.filestore_id=f.id WHERE COALESCE(n.contexts, 0) < f.max_contexts%s ORDER BY "
+	         "COALESCE(n.contexts, 0), f.id",
+	         filestore_only);
+	s = sql_prepare(conn, sql, err);
 	if (s == NULL)
 		return -1;
+	if (pc->spec->filestore_id > 0)
+		sql_bind_int64(s, 1, pc->spec->filestore_id);
 	r = sql_step(s, err);
 	if (r > 0) {
 		pc->loc.filestore_id = sql_col_int64(s, 0);
@@ -157,6 +171,10 @@ static int place(struct sql_conn *conn, struct place_ctx *pc, struct sql_error *
 	sql_stmt_done(&s);
 	if (r < 0)
 		return -1;
+	if (r == 0 && pc->spec->filestore_id > 0)
+		return LOGICAL(pc->err, PROV_UNPLACEABLE,
+		               "filestore %lld is not registered or has no room for context %lld",
+		               (long long)pc->spec->filestore_id, (long long)pc->spec->cid);
 	if (r == 0)
 		return LOGICAL(pc->err, PROV_UNPLACEABLE,
 		               "no registered filestore has room for context %lld",

@@ -102,6 +102,9 @@ struct prov_context {
 	const char *const *mappings;
 	size_t mapping_count;
 	struct prov_user admin;
+	/* Placement: NULL / 0 = the least-used database (primary's name) / filestore id. */
+	const char *database;
+	int64_t filestore_id;
 };
 
 json_t *provision_create_context(struct provision *prov, const struct prov_context *spec,

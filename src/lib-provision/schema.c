@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* DDL for the configdb and the user schemas, one entry per schema version. The same SQL serves
-   SQLite and MariaDB where the dialects agree; ids come from sequence rows, not AUTOINCREMENT. */
+   SQLite and MariaDB where the dialects agree; ids come from sequence rows, not AUTOINCREMENT.
+   A new per-context table (or column) of the user schema also goes into backup-tables.c. */
 #include "schema.h"
 
 #define CONFIGDB_V1                                                                                \

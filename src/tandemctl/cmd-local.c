@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Verbs that need no running node: initconfigdb (creates the configdb) and hashpassword. */
+/* Verbs that need no running node: initconfigdb (creates the configdb), hashpassword and
+   backupconfigdb. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "password.h"
@@ -89,5 +91,64 @@ int cmd_hashpassword(int argc, char **argv)
 	if (password_hash(password, hash) != PASSWORD_OK)
 		return ctl_error("hashing failed");
 	printf("%s\n", hash);
+	return CTL_EXIT_OK;
+}
+
+static const struct ctl_option backup_options[] = {
+    CTL_OPT(0, "configdb-url", "URL", "the configdb (sqlite:///path/configdb.sqlite)",
+            CTL_REQUIRED),
+    CTL_OPT('f', "file", "FILE", "the copy to write (must not exist)", CTL_REQUIRED),
+    CTL_END,
+};
+
+static const struct ctl_command backup_command = {
+    "backupconfigdb",
+    "--configdb-url URL -f FILE",
+    "Copies an SQLite configdb into FILE as one consistent snapshot (VACUUM INTO) while the "
+    "nodes keep using it; restore by putting the copy in its place with the nodes stopped. For "
+    "a MariaDB configdb use mariadb-dump --single-transaction (docs/operations.md).",
+    backup_options,
+};
+
+int cmd_backupconfigdb(int argc, char **argv)
+{
+	struct ctl_args args;
+	struct sql_url url;
+	const char *problem;
+	int exit_code;
+	if (!ctl_parse(&backup_command, argc, argv, &args, &exit_code))
+		return exit_code;
+	const char *file = ctl_arg(&args, "file");
+	if (sql_url_parse(ctl_arg(&args, "configdb-url"), &url, &problem) < 0)
+		return ctl_usage_error("--configdb-url: %s", problem);
+	if (url.driver != SQL_DRIVER_SQLITE)
+		return ctl_error("the configdb is on MariaDB: back it up with mariadb-dump "
+		                 "--single-transaction (docs/operations.md)");
+	if (strchr(file, '\'') != NULL)
+		return ctl_usage_error("-f/--file: a path with a quote is not supported");
+	if (access(file, F_OK) == 0)
+		return ctl_error("%s exists; give a new file", file);
+
+	struct sql_db *db;
+	struct sql_conn *conn = NULL;
+	struct sql_error err;
+	if (sql_db_open(ctl_arg(&args, "configdb-url"), NULL, false, &db, &err) < 0)
+		return ctl_error("%s", err.message);
+	char sql[4200];
+	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", file);
+	int r = sql_conn_get(db, SQL_READ, 0, &conn, &err);
+	if (r == 0)
+		r = sql_exec(conn, sql, &err);
+	sql_conn_put(&conn);
+	sql_db_close(&db);
+	if (r < 0)
+		return ctl_error("copying the configdb to %s: %s", file, err.message);
+	if (ctl_json_output()) {
+		json_t *v = json_pack("{ss}", "file", file);
+		ctl_print_json(v);
+		json_decref(v);
+	} else {
+		printf("configdb copied to %s\n", file);
+	}
 	return CTL_EXIT_OK;
 }

@@ -74,6 +74,14 @@ int ctl_usage_error(const char *fmt, ...)
 	return CTL_EXIT_USAGE;
 }
 
+void ctl_note(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	vmessage(fmt, args);
+	va_end(args);
+}
+
 bool ctl_json_output(void)
 {
 	return settings.json;

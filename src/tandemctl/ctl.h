@@ -104,6 +104,9 @@ int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same plus a hint to --help; returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The same form for progress and notes that are no error. */
+void ctl_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* True when --json was given: verbs print the API's answer instead of text. */
 bool ctl_json_output(void);
 
