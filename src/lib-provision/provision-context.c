@@ -662,11 +662,18 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	struct sql_db *udb = prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
 	if (udb == NULL)
 		return -1;
-	static const char *const tables[] = {
-	    "users",        "user_group",       "group_member",
-	    "tombstone",    "filestore_usage",  "filestore_reservation",
-	    "ctx_sequence", "folder",           "folder_permission",
-	    "infostore",    "infostore_version"};
+	static const char *const tables[] = {"users",
+	                                     "user_group",
+	                                     "group_member",
+	                                     "tombstone",
+	                                     "filestore_usage",
+	                                     "filestore_reservation",
+	                                     "ctx_sequence",
+	                                     "folder",
+	                                     "folder_permission",
+	                                     "infostore",
+	                                     "infostore_version",
+	                                     "dav_props"};
 	struct sql_conn *conn;
 	if (sql_conn_get(udb, SQL_WRITE, cid, &conn, &sql_err) < 0 ||
 	    sql_begin(conn, true, &sql_err) < 0) {

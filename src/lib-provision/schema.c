@@ -93,9 +93,20 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"v.cid=filestore_usage.cid)+(SELECT COUNT(*) FROM folder f WHERE "                         \
 	"f.cid=filestore_usage.cid AND f.is_system=0 AND f.default_for IS NULL)"
 
+/* WebDAV dead properties (PROPPATCH), per folder or file: kind 'folder' or 'file'; the value
+   is the property's XML content as UTF-8 text (at most 64 KiB, so MEDIUMTEXT on MariaDB).
+   Namespace and name compare byte-exact (XML names are case-sensitive). */
+#define USERDB_V4_TABLE(text, bin)                                                                 \
+	"CREATE TABLE dav_props (cid BIGINT NOT NULL, kind VARCHAR(8) NOT NULL, object BIGINT "    \
+	"NOT NULL, ns VARCHAR(255) " bin " NOT NULL, name VARCHAR(255) " bin                       \
+	" NOT NULL, value " text " NOT NULL, PRIMARY KEY (cid, kind, object, ns, name))"
+#define USERDB_V4_SQLITE  USERDB_V4_TABLE("TEXT", "")
+#define USERDB_V4_MARIADB USERDB_V4_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
     {3, USERDB_V3, USERDB_V3 ""},
+    {4, USERDB_V4_SQLITE, USERDB_V4_MARIADB},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

@@ -12,6 +12,7 @@
 
 #include "array.h"
 #include "cache.h"
+#include "dav-props.h"
 #include "filestore.h"
 #include "folder-private.h"
 #include "infostore.h"
@@ -67,6 +68,14 @@ bool folder_module_valid(const char *module)
 	return module != NULL &&
 	       (strcmp(module, "infostore") == 0 || strcmp(module, "contacts") == 0 ||
 	        strcmp(module, "calendar") == 0 || strcmp(module, "tasks") == 0);
+}
+
+int folder_default(struct sql_conn *conn, int64_t cid, int64_t uid, const char *module,
+                   int64_t *id_r, struct sql_error *err)
+{
+	return sql_query_int64(conn, err, id_r,
+	                       "SELECT id FROM folder WHERE cid=? AND owner=? AND default_for=?",
+	                       "iis", cid, uid, module);
 }
 
 /* --- caches and announcements --- */
@@ -878,6 +887,7 @@ int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 		            ids[i]) < 0 ||
 		    sql_run(conn, &err->sql, "DELETE FROM folder WHERE cid=? AND id=?", "ii", cid,
 		            ids[i]) < 0 ||
+		    dav_props_delete(conn, cid, DAV_PROPS_FOLDER, ids[i], &err->sql) < 0 ||
 		    sql_run(conn, &err->sql,
 		            "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, ?, ?, ?)",
 		            "isii", cid, FOLDER_TOMBSTONE_MODULE, ids[i], now) < 0) {

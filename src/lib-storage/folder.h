@@ -173,6 +173,11 @@ int folder_create_context_roots(struct sql_conn *conn, int64_t cid, struct sql_e
 int folder_create_user_defaults(struct sql_conn *conn, int64_t cid, int64_t uid,
                                 struct sql_error *err);
 
+/* uid's default folder of module ("infostore": "My files") into *id_r: 1 found, 0 none, -1
+   on SQL error. */
+int folder_default(struct sql_conn *conn, int64_t cid, int64_t uid, const char *module,
+                   int64_t *id_r, struct sql_error *err);
+
 /* uid's effective rights on folder_id: 1 visible (perm_r set), 0 unknown or not visible
    (perm_r zeroed), -1 on SQL error. For other modules: "may uid write in folder X". Uses the
    caches (folder_set_caches()): do not call it inside a transaction that changed folders or

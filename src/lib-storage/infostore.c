@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dav-props.h"
 #include "sql.h"
 
 #define FILE_COLUMNS                                                                               \
@@ -145,6 +146,12 @@ static int held_by_others(struct sql_conn *conn, int64_t cid, const char *except
 	                       "isi", cid, except != NULL ? except : "", now) < 0
 	           ? -1
 	           : 0;
+}
+
+int infostore_held(struct sql_conn *conn, int64_t cid, int64_t now, int64_t *held_r,
+                   struct sql_error *err)
+{
+	return held_by_others(conn, cid, NULL, now, held_r, err);
 }
 
 int infostore_charge(struct sql_conn *conn, const struct infostore_charge *ch,
@@ -386,6 +393,7 @@ int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now
 	if (r < 0 ||
 	    sql_run(conn, err, "DELETE FROM infostore_version WHERE cid=? AND file=?", "ii", cid,
 	            id) < 0 ||
+	    dav_props_delete(conn, cid, DAV_PROPS_FILE, id, err) < 0 ||
 	    sql_run(conn, err,
 	            "UPDATE filestore_usage SET used_bytes=used_bytes-?, objects=objects-? WHERE "
 	            "cid=?",
@@ -441,6 +449,34 @@ json_t *infostore_list(struct sql_conn *conn, int64_t cid, int64_t folder, int64
 		return NULL;
 	}
 	return list;
+}
+
+int infostore_list_page(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t creator,
+                        const char *after, size_t max, struct infostore_file *files_r,
+                        size_t *count_r, struct sql_error *err)
+{
+	*count_r = 0;
+	struct sql_stmt *s = sql_prepare(
+	    conn,
+	    creator > 0 ? "SELECT " FILE_COLUMNS " FROM infostore WHERE cid=? AND folder=? AND "
+	                  "name>? AND created_by=? ORDER BY name LIMIT ?"
+	                : "SELECT " FILE_COLUMNS " FROM infostore WHERE cid=? AND folder=? AND "
+	                  "name>? ORDER BY name LIMIT ?",
+	    err);
+	if (s == NULL)
+		return -1;
+	unsigned i = 1;
+	sql_bind_int64(s, i++, cid);
+	sql_bind_int64(s, i++, folder);
+	sql_bind_text(s, i++, after != NULL ? after : "");
+	if (creator > 0)
+		sql_bind_int64(s, i++, creator);
+	sql_bind_int64(s, i, (int64_t)max);
+	int r = 0;
+	while (*count_r < max && (r = sql_step(s, err)) > 0)
+		read_file(s, &files_r[(*count_r)++]);
+	sql_stmt_done(&s);
+	return r < 0 ? -1 : 0;
 }
 
 json_t *infostore_versions_json(struct sql_conn *conn, int64_t cid, int64_t id,

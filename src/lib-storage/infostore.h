@@ -80,6 +80,10 @@ int infostore_charge(struct sql_conn *conn, const struct infostore_charge *charg
 int infostore_usage(struct sql_conn *conn, int64_t cid, int64_t *used_r, int64_t *objects_r,
                     struct sql_error *err);
 
+/* Bytes held by the context's holds that are live at now. 0 or -1. */
+int infostore_held(struct sql_conn *conn, int64_t cid, int64_t now, int64_t *held_r,
+                   struct sql_error *err);
+
 /* An upload's hold on its context's quota while its bytes arrive: one row per upload, grown
    as bytes come, that lapses at expires unless set again (so a crashed node's holds do not
    count for long) and that infostore_charge() drops when the upload commits. */
@@ -134,6 +138,14 @@ int infostore_add_version(struct sql_conn *conn, const struct infostore_upload *
    commit. Returns 1 deleted, 0 no such file, -1 error. */
 int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now,
                      struct array *locations, struct sql_error *err);
+
+/* Up to max files of folder whose name sorts after after (NULL or "": from the first), in
+   name order (the UNIQUE (cid, folder, name) index serves it, so a page costs its own size
+   however large the folder), only those created by creator when creator > 0; into files_r
+   (max entries, the caller's). 0 with *count_r (< max: no more), -1 on error. */
+int infostore_list_page(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t creator,
+                        const char *after, size_t max, struct infostore_file *files_r,
+                        size_t *count_r, struct sql_error *err);
 
 /* JSON shapes of docs/api.md: a file object, the files of a folder sorted by name (only those
    created by creator when creator > 0), a file's versions (newest first). New references;

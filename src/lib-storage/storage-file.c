@@ -55,18 +55,8 @@ static int refuse(struct op *op, enum storage_refusal why, const char *fmt, ...)
 /* Runs fn in a transaction of the user's and keeps the step that failed. */
 static int run(struct op *op, bool write, storage_txn_fn *fn, const char *what)
 {
-	struct storage_error *err = op->err;
 	op->what = what;
-	memset(err, 0, sizeof(*err));
-	struct storage_error tx;
-	if (storage_transaction(op->user, write, fn, op, &tx) == 0)
-		return 0;
-	if (tx.status != STORAGE_REFUSED || err->status != STORAGE_REFUSED) {
-		/* a database error, or finding the context failed: the transaction's own */
-		*err = tx;
-		err->what = op->what;
-	}
-	return -1;
+	return storage__run(op->user, write, fn, op, &op->what, op->err);
 }
 
 /* The user's rights on an infostore folder: 1 with op->perm, or a refusal (404 when it is not
@@ -95,19 +85,28 @@ static int files_folder(struct sql_conn *conn, struct op *op, struct sql_error *
    others' files reveal nothing), or -1 with the SQL error. */
 static int visible_file(struct sql_conn *conn, struct op *op, struct sql_error *err)
 {
-	struct storage_user *u = op->user;
 	op->what = "file lookup";
-	int r = infostore_get(conn, u->cid, op->id, op->file, err);
-	if (r > 0) {
-		op->what = "folder lookup";
-		r = folder_access(conn, u->cid, u->uid, op->file->folder, &op->perm, err);
-	}
+	int r = storage__file_visible(conn, op->user, op->id, op->file, &op->perm, &op->what, err);
 	if (r < 0)
 		return -1;
-	/* a file I may not read is hidden, as in listings */
-	if (r == 0 || !folder_perm_may_read(&op->perm, op->file->created_by == u->uid))
+	if (r == 0)
 		return refuse(op, STORAGE_NOT_FOUND, "file %lld not found", (long long)op->id);
 	return 1;
+}
+
+int storage__file_visible(struct sql_conn *conn, struct storage_user *user, int64_t id,
+                          struct infostore_file *file_r, struct folder_perm *perm_r,
+                          const char **what_r, struct sql_error *err)
+{
+	int r = infostore_get(conn, user->cid, id, file_r, err);
+	if (r > 0) {
+		*what_r = "folder lookup";
+		r = folder_access(conn, user->cid, user->uid, file_r->folder, perm_r, err);
+	}
+	if (r <= 0)
+		return r;
+	/* a file I may not read is hidden, as in listings */
+	return folder_perm_may_read(perm_r, file_r->created_by == user->uid) ? 1 : 0;
 }
 
 /* --- list, metadata, content --- */

@@ -28,4 +28,19 @@ void storage__sql_error(struct storage_error *err, const char *what, const struc
 int storage__refuse(struct storage_error *err, enum storage_refusal why, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* storage_transaction() for an operation: on failure err is the transaction's, with *what
+   (the step that failed, read after the run) on a database error, unless fn refused with a
+   message of its own in err (status STORAGE_REFUSED). err is cleared first. 0 or -1. */
+int storage__run(struct storage_user *user, bool write, storage_txn_fn *fn, void *ctx,
+                 const char *const *what, struct storage_error *err);
+
+struct folder_perm;
+struct infostore_file;
+/* File id's rows if the user may see it (its folder is visible and they may read it), with
+   their rights on its folder: 1, 0 not visible or no such file, -1 on SQL error (*what_r
+   names the step). */
+int storage__file_visible(struct sql_conn *conn, struct storage_user *user, int64_t id,
+                          struct infostore_file *file_r, struct folder_perm *perm_r,
+                          const char **what_r, struct sql_error *err);
+
 #endif

@@ -114,6 +114,7 @@ void storage__sql_error(struct storage_error *err, const char *what, const struc
 {
 	err->what = what;
 	err->refusal = STORAGE_REFUSAL_NONE;
+	err->detail = STORAGE_DETAIL_NONE;
 	err->kind = sql_error_kind_name(sql->kind);
 	switch (sql->kind) {
 	case SQL_ERR_NONE:
@@ -138,11 +139,27 @@ int storage__refuse(struct storage_error *err, enum storage_refusal why, const c
 	va_list args;
 	err->status = STORAGE_REFUSED;
 	err->refusal = why;
+	err->detail = STORAGE_DETAIL_NONE;
 	err->what = NULL;
 	err->kind = NULL;
 	va_start(args, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, args);
 	va_end(args);
+	return -1;
+}
+
+int storage__run(struct storage_user *user, bool write, storage_txn_fn *fn, void *ctx,
+                 const char *const *what, struct storage_error *err)
+{
+	struct storage_error tx;
+	memset(err, 0, sizeof(*err));
+	if (storage_transaction(user, write, fn, ctx, &tx) == 0)
+		return 0;
+	if (tx.status != STORAGE_REFUSED || err->status != STORAGE_REFUSED) {
+		/* a database error, or finding the context failed: the transaction's own */
+		*err = tx;
+		err->what = *what;
+	}
 	return -1;
 }
 

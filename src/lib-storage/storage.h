@@ -42,9 +42,19 @@ enum storage_refusal {
 	STORAGE_BROKEN,     /* stored content is missing or not what the rows say */
 };
 
+/* What a refusal of storage-dav.h means beyond its storage_refusal (which stays the general
+   class, so existing callers keep answering it as before). */
+enum storage_detail {
+	STORAGE_DETAIL_NONE = 0,
+	STORAGE_DETAIL_EXISTS,     /* the target name is taken and overwrite was not asked for */
+	STORAGE_DETAIL_PROP_BOUND, /* a dead-property bound (message names it) */
+	STORAGE_DETAIL_LOOP,       /* a folder moved or copied into itself or below it */
+};
+
 struct storage_error {
 	enum storage_status status;
 	enum storage_refusal refusal; /* with STORAGE_REFUSED */
+	enum storage_detail detail;   /* with STORAGE_REFUSED, or NONE */
 	const char *what; /* static: the step that failed ("file lookup" …), or NULL */
 	const char *kind; /* static: the database error's kind name, for logs */
 	char message[300];

@@ -441,7 +441,8 @@ def test_change_and_delete(sqlite_cluster, workdir):
     for table in ("context", "login2context", "context_location"):
         assert sqlite_rows(cdb, f"SELECT * FROM {table}") == []
     assert sqlite_rows(cdb, "SELECT contexts FROM contexts_per_pool") == [(0,)]
-    for table in ("users", "folder", "folder_permission", "infostore", "ctx_sequence"):
+    for table in ("users", "folder", "folder_permission", "infostore", "ctx_sequence",
+                  "dav_props"):
         assert sqlite_rows(f"{workdir}/userdb/db1_1.sqlite", f"SELECT * FROM {table}") == []
     assert not os.path.exists(f"{workdir}/filestore/1_ctx_store")
 

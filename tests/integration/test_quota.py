@@ -295,6 +295,7 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
     c.stop()
     con = sqlite3.connect(u.udb, timeout=30)
     with con:  # what the release before this one made
+        con.execute("DROP TABLE dav_props")  # version 4, after it
         con.execute("DROP TABLE filestore_reservation")
         con.execute("ALTER TABLE filestore_usage DROP COLUMN objects")
         con.execute("UPDATE schema_version SET version=2 WHERE component='userdb'")
@@ -308,7 +309,9 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
         assert u.api.request("GET", f"/api/v1/files/{kept['id']}/content")[1] == \
             b"from before the upgrade"
         assert sqlite_rows(u.udb, "SELECT version FROM schema_version WHERE "
-                                  "component='userdb'") == [(3,)]
-        node.wait_stderr("version 2, upgrading to 3")
+                                  "component='userdb'") == [(4,)]
+        node.wait_stderr("version 2, upgrading to 4")
+        # and the WebDAV properties table of version 4 came with it
+        assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM dav_props") == [(0,)]
     finally:
         c.stop()

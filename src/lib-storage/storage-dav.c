@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/* WebDAV's reads of a storage user: paged members, lookups, ETags, quota. */
+#include "storage-dav.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mem.h"
+#include "pool.h"
+#include "storage-private.h"
+
+/* One call: its input, and what the transaction produced. */
+struct op {
+	struct storage_user *user;
+	struct storage_error *err;
+	const char *what;
+	int64_t id;
+	const char *name;
+	struct storage_dav_entry *entry;
+	struct storage_dav_cursor *cursor;
+	size_t max, count;
+	struct infostore_file *files; /* a page's rows (max of them) */
+	int64_t used, available;
+};
+
+static int run(struct op *op, bool write, storage_txn_fn *fn, const char *what)
+{
+	op->what = what;
+	return storage__run(op->user, write, fn, op, &op->what, op->err);
+}
+
+/* A folder error inside a transaction: the SQL error is the transaction's, a refusal is ours. */
+static int folder_failed(struct op *op, const struct folder_error *fe, struct sql_error *err)
+{
+	if (fe->status == FOLDER_SQL) {
+		*err = fe->sql;
+		return -1;
+	}
+	static const enum storage_refusal map[] = {
+	    [FOLDER_INVALID] = STORAGE_INVALID,     [FOLDER_FORBIDDEN] = STORAGE_FORBIDDEN,
+	    [FOLDER_NOT_FOUND] = STORAGE_NOT_FOUND, [FOLDER_CONFLICT] = STORAGE_INVALID,
+	    [FOLDER_LIMIT] = STORAGE_OVER_LIMIT,
+	};
+	enum storage_refusal why =
+	    fe->status < sizeof(map) / sizeof(map[0]) ? map[fe->status] : STORAGE_INVALID;
+	storage__refuse(op->err, why, "%s", fe->message);
+	if (fe->status == FOLDER_CONFLICT)
+		op->err->detail = STORAGE_DETAIL_EXISTS;
+	return -1;
+}
+
+static void folder_entry(const struct folder *f, int64_t uid, struct storage_dav_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->collection = true;
+	e->id = f->id;
+	e->parent = f->view_parent;
+	snprintf(e->name, sizeof(e->name), "%s", f->title);
+	e->created = f->created;
+	e->modified = f->modified;
+	e->rights = f->rights;
+	e->own = f->owner == uid;
+	/* static, as the folder's strings go with its pool */
+	static const char *const modules[] = {"infostore", "contacts", "calendar", "tasks"};
+	e->module = "system";
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+		if (strcmp(f->module, modules[i]) == 0)
+			e->module = modules[i];
+	}
+}
+
+static void file_entry(const struct infostore_file *f, const struct folder_perm *rights,
+                       int64_t uid, struct storage_dav_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = f->id;
+	e->parent = f->folder;
+	snprintf(e->name, sizeof(e->name), "%s", f->name);
+	e->created = f->created;
+	e->modified = f->modified;
+	e->size = f->size;
+	e->version = f->version;
+	snprintf(e->content_type, sizeof(e->content_type), "%s", f->content_type);
+	snprintf(e->md5, sizeof(e->md5), "%s", f->md5);
+	e->created_by = f->created_by;
+	snprintf(e->etag, sizeof(e->etag), "\"%lld-%lld-%s\"", (long long)f->id,
+	         (long long)f->version, f->md5);
+	e->rights = *rights;
+	e->own = f->created_by == uid;
+}
+
+/* --- paged members --- */
+
+static int by_title(const void *a, const void *b)
+{
+	const struct folder *const *x = a, *const *y = b;
+	return strcmp((*x)->title, (*y)->title);
+}
+
+/* The subfolders whose titles sort after the cursor, up to the page's room. */
+static int folders_page(struct sql_conn *conn, struct op *op, struct sql_error *err)
+{
+	struct storage_user *u = op->user;
+	struct folder_error fe;
+	struct folder **folders;
+	size_t count;
+	/* a pool of its own, so a page's folders do not stay in the request's pool */
+	struct pool *pool = pool_create(0);
+	int ret = -1;
+	if (folder_list(conn, pool, u->cid, u->uid, op->id, &folders, &count, &fe) < 0) {
+		ret = folder_failed(op, &fe, err);
+		goto out;
+	}
+	qsort(folders, count, sizeof(*folders), by_title);
+	struct storage_dav_cursor *c = op->cursor;
+	size_t i = 0;
+	while (i < count && strcmp(folders[i]->title, c->after) <= 0)
+		i++;
+	for (; i < count && op->count < op->max; i++) {
+		folder_entry(folders[i], u->uid, &op->entry[op->count++]);
+		snprintf(c->after, sizeof(c->after), "%s", folders[i]->title);
+	}
+	if (i == count) {
+		c->phase = 1;
+		c->after[0] = '\0';
+	}
+	ret = 0;
+out:
+	pool_destroy(&pool);
+	return ret;
+}
+
+static int files_page(struct sql_conn *conn, struct op *op, struct sql_error *err)
+{
+	struct storage_user *u = op->user;
+	struct storage_dav_cursor *c = op->cursor;
+	struct folder_perm perm;
+	char module[FOLDER_MODULE_MAX];
+	op->what = "folder lookup";
+	int r = folder_access(conn, u->cid, u->uid, op->id, &perm, err);
+	if (r > 0)
+		r = folder_module(conn, u->cid, op->id, module, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return storage__refuse(op->err, STORAGE_NOT_FOUND, "folder %lld not found",
+		                       (long long)op->id);
+	size_t room = op->max - op->count, got = 0;
+	if (strcmp(module, "infostore") == 0 && folder_perm_may_read(&perm, true)) {
+		op->what = "listing";
+		/* "read own" lists only what the user created */
+		int64_t creator = folder_perm_may_read(&perm, false) ? 0 : u->uid;
+		if (infostore_list_page(conn, u->cid, op->id, creator, c->after, room, op->files,
+		                        &got, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < got; i++)
+		file_entry(&op->files[i], &perm, u->uid, &op->entry[op->count++]);
+	if (got > 0)
+		snprintf(c->after, sizeof(c->after), "%s", op->files[got - 1].name);
+	if (got < room)
+		c->phase = 2;
+	return 0;
+}
+
+static int children_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_dav_cursor saved = *op->cursor;
+	op->count = 0;
+	int r = 0;
+	if (op->cursor->phase == 0)
+		r = folders_page(conn, op, err);
+	if (r == 0 && op->cursor->phase == 1 && op->count < op->max)
+		r = files_page(conn, op, err);
+	if (r < 0)
+		*op->cursor = saved; /* a retried attempt starts where this one did */
+	return r;
+}
+
+int storage_dav_children(struct storage_user *user, int64_t folder,
+                         struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
+                         size_t max, size_t *count_r, struct storage_error *err)
+{
+	*count_r = 0;
+	if (cursor->phase >= 2 || max == 0) {
+		cursor->done = cursor->phase >= 2;
+		memset(err, 0, sizeof(*err));
+		return 0;
+	}
+	/* the page's rows are freed with the page: the request's pool must not grow with it */
+	struct infostore_file *files = mem_calloc(max, sizeof(*files));
+	struct op op = {.user = user,
+	                .err = err,
+	                .id = folder,
+	                .entry = entries,
+	                .cursor = cursor,
+	                .max = max,
+	                .files = files};
+	int r = run(&op, false, children_txn, "listing");
+	mem_free(&files);
+	if (r < 0)
+		return -1;
+	*count_r = op.count;
+	cursor->done = cursor->phase >= 2;
+	return 0;
+}
+
+/* --- single objects --- */
+
+static int folder_get_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_user *u = op->user;
+	struct folder_error fe;
+	struct folder *f = NULL, **folders;
+	size_t count;
+	struct pool *pool = pool_create(0);
+	int ret = -1;
+	op->what = "folder lookup";
+	if (op->name == NULL) {
+		if (folder_get(conn, pool, u->cid, u->uid, op->id, &f, &fe) < 0) {
+			ret = folder_failed(op, &fe, err);
+			goto out;
+		}
+	} else {
+		if (folder_list(conn, pool, u->cid, u->uid, op->id, &folders, &count, &fe) < 0) {
+			ret = folder_failed(op, &fe, err);
+			goto out;
+		}
+		for (size_t i = 0; i < count && f == NULL; i++) {
+			if (strcmp(folders[i]->title, op->name) == 0)
+				f = folders[i];
+		}
+		if (f == NULL) {
+			ret = storage__refuse(op->err, STORAGE_NOT_FOUND,
+			                      "no folder \"%s\" in folder %lld", op->name,
+			                      (long long)op->id);
+			goto out;
+		}
+	}
+	folder_entry(f, u->uid, op->entry);
+	ret = 0;
+out:
+	pool_destroy(&pool);
+	return ret;
+}
+
+int storage_dav_folder_get(struct storage_user *user, int64_t id, struct storage_dav_entry *entry_r,
+                           struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .id = id, .entry = entry_r};
+	return run(&op, false, folder_get_txn, "folder lookup");
+}
+
+int storage_dav_folder_find(struct storage_user *user, int64_t parent, const char *title,
+                            struct storage_dav_entry *entry_r, struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .id = parent, .name = title, .entry = entry_r};
+	return run(&op, false, folder_get_txn, "folder lookup");
+}
+
+static int file_get_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_user *u = op->user;
+	struct infostore_file f;
+	struct folder_perm perm;
+	op->what = "file lookup";
+	int r = 1;
+	if (op->name != NULL) {
+		r = infostore_find(conn, u->cid, op->id, op->name, &f, err);
+		if (r > 0)
+			op->id = f.id;
+	}
+	if (r > 0)
+		r = storage__file_visible(conn, u, op->id, &f, &perm, &op->what, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return op->name != NULL ? storage__refuse(op->err, STORAGE_NOT_FOUND,
+		                                          "no file \"%s\" in folder %lld", op->name,
+		                                          (long long)op->id)
+		                        : storage__refuse(op->err, STORAGE_NOT_FOUND,
+		                                          "file %lld not found", (long long)op->id);
+	file_entry(&f, &perm, u->uid, op->entry);
+	return 0;
+}
+
+int storage_dav_file_get(struct storage_user *user, int64_t id, struct storage_dav_entry *entry_r,
+                         struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .id = id, .entry = entry_r};
+	return run(&op, false, file_get_txn, "file lookup");
+}
+
+int storage_dav_file_find(struct storage_user *user, int64_t folder, const char *name,
+                          struct storage_dav_entry *entry_r, struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .id = folder, .name = name, .entry = entry_r};
+	int r = run(&op, false, file_get_txn, "file lookup");
+	if (r < 0 && err->status == STORAGE_REFUSED)
+		snprintf(err->message, sizeof(err->message), "no file \"%s\" in folder %lld", name,
+		         (long long)folder);
+	return r;
+}
+
+static int home_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	int r = folder_default(conn, op->user->cid, op->user->uid, "infostore", &op->id, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return storage__refuse(op->err, STORAGE_NOT_FOUND, "user %lld has no \"My files\"",
+		                       (long long)op->user->uid);
+	return 0;
+}
+
+int storage_dav_home(struct storage_user *user, int64_t *folder_r, struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err};
+	if (run(&op, false, home_txn, "folder lookup") < 0)
+		return -1;
+	*folder_r = op.id;
+	return 0;
+}
+
+/* --- quota --- */
+
+static int quota_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_user *u = op->user;
+	int64_t objects, held = 0;
+	int r = infostore_usage(conn, u->cid, &op->used, &objects, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		op->used = 0;
+	op->available = -1;
+	if (u->ctx.quota_bytes > 0) {
+		if (infostore_held(conn, u->cid, (int64_t)time(NULL), &held, err) < 0)
+			return -1;
+		int64_t left = u->ctx.quota_bytes - op->used - held;
+		op->available = left > 0 ? left : 0;
+	}
+	return 0;
+}
+
+int storage_dav_quota(struct storage_user *user, int64_t *used_r, int64_t *available_r,
+                      struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err};
+	if (run(&op, false, quota_txn, "quota") < 0)
+		return -1;
+	*used_r = op.used;
+	*available_r = op.available;
+	return 0;
+}

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for storage-dav.c on a SQLite user schema: paged members with a constant page
+   size, lookups by id and by name, ETags, quota, and what a viewer may not do. */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "filestore.h"
+#include "folder.h"
+#include "migrate.h"
+#include "pool.h"
+#include "schema.h"
+#include "sql.h"
+#include "storage-dav.h"
+#include "storage-file.h"
+#include "storage-folder.h"
+#include "storage-props.h"
+#include "storage.h"
+#include "test.h"
+
+#define CID    1
+#define ALICE  1
+#define BOB    2
+#define SHARED 100 /* alice's, bob may see and read all */
+#define BIG    101 /* alice's, 1,000 files */
+#define NFILES 1000
+
+static char dir[256];
+static struct sql_db *db;
+static struct pool *pool;
+static struct storage *storage;
+static int64_t quota_bytes;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	return remove(path);
+}
+
+static struct sql_db *locate(void *ctx, int64_t cid, struct storage_context *ctx_r,
+                             struct storage_error *err)
+{
+	ctx_r->quota_bytes = quota_bytes;
+	ctx_r->quota_mb = quota_bytes / (1024 * 1024);
+	snprintf(ctx_r->filestore_root, sizeof(ctx_r->filestore_root), "%s/files", dir);
+	return db;
+}
+
+static void add_user(struct sql_conn *conn, int64_t id, const char *login)
+{
+	struct sql_error err;
+	test_assert(
+	    sql_run(conn, &err,
+	            "INSERT INTO users (cid, id, login, display_name, given_name, sur_name, "
+	            "email, password_hash, enabled, disabled_reason, is_admin, created, "
+	            "modified) VALUES (?, ?, ?, ?, 'G', 'S', 'e@x', 'h', 1, NULL, 0, 0, 0)",
+	            "iiss", (int64_t)CID, id, login, login) == 0);
+	test_assert(folder_create_user_defaults(conn, CID, id, &err) == 0);
+}
+
+static void add_folder(struct sql_conn *conn, int64_t id, int64_t parent, const char *title,
+                       int64_t bob_bits)
+{
+	struct sql_error err;
+	test_assert(sql_run(conn, &err,
+	                    "INSERT INTO folder (cid, id, parent, owner, module, title, is_system, "
+	                    "default_for, created, modified) VALUES "
+	                    "(?, ?, ?, ?, 'infostore', ?, 0, NULL, 0, 0)",
+	                    "iiiis", (int64_t)CID, id, parent, (int64_t)ALICE, title) == 0);
+	test_assert(sql_run(conn, &err,
+	                    "INSERT INTO folder_permission (cid, folder, entity, is_group, bits) "
+	                    "VALUES (?, ?, ?, 0, ?)",
+	                    "iiii", (int64_t)CID, id, (int64_t)ALICE,
+	                    (int64_t)FOLDER_BITS_OWNER) == 0);
+	if (bob_bits != 0)
+		test_assert(sql_run(conn, &err,
+		                    "INSERT INTO folder_permission (cid, folder, entity, is_group, "
+		                    "bits) VALUES (?, ?, ?, 0, ?)",
+		                    "iiii", (int64_t)CID, id, (int64_t)BOB, bob_bits) == 0);
+}
+
+static void teardown(void)
+{
+	storage_destroy(&storage);
+	sql_db_close(&db);
+	if (dir[0] != '\0')
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	dir[0] = '\0';
+	pool_destroy(&pool);
+}
+
+/* Context 1 with alice and bob; alice's SHARED (bob: see, read all) below "Files" with a
+   subfolder "Sub", and BIG with NFILES rows (no content: listings only read rows). */
+static void setup(void)
+{
+	struct sql_error err;
+	struct sql_conn *conn;
+	char url[400];
+
+	teardown();
+	pool = pool_create(0);
+	quota_bytes = 0;
+	snprintf(dir, sizeof(dir), "/tmp/test-storage-dav-XXXXXX");
+	test_assert(mkdtemp(dir) != NULL);
+	snprintf(url, sizeof(url), "%s/files", dir);
+	test_assert(mkdir(url, 0750) == 0);
+	snprintf(url, sizeof(url), "%s/files/1_ctx_store", dir);
+	test_assert(mkdir(url, 0750) == 0);
+	snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
+	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
+	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
+	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
+	test_assert(sql_begin(conn, true, &err) == 0);
+	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 200)", "i",
+	                    (int64_t)CID) == 0);
+	test_assert(folder_create_context_roots(conn, CID, &err) == 0);
+	add_user(conn, ALICE, "alice");
+	add_user(conn, BOB, "bob");
+	add_folder(conn, SHARED, FOLDER_ID_FILES, "Shared", FOLDER_BITS(1, 2, 0, 0, 0));
+	add_folder(conn, 102, SHARED, "Sub", FOLDER_BITS(1, 2, 0, 0, 0));
+	add_folder(conn, BIG, FOLDER_ID_FILES, "Big", 0);
+	for (int64_t i = 0; i < NFILES; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "f%04lld.txt", (long long)(NFILES - 1 - i));
+		test_assert(
+		    sql_run(conn, &err,
+		            "INSERT INTO infostore (cid, id, folder, name, version, size, md5, "
+		            "content_type, created, modified, created_by, modified_by) VALUES "
+		            "(?, ?, ?, ?, 1, ?, 'd41d8cd98f00b204e9800998ecf8427e', "
+		            "'text/plain', 10, 20, ?, ?)",
+		            "iiisiii", (int64_t)CID, 1000 + i, (int64_t)BIG, name, i,
+		            (int64_t)ALICE, (int64_t)ALICE) == 0);
+	}
+	test_assert(sql_run(conn, &err,
+	                    "INSERT INTO filestore_usage (cid, used_bytes) VALUES (?, 0)", "i",
+	                    (int64_t)CID) == 0);
+	test_assert(sql_commit(conn, &err) == 0);
+	sql_conn_put(&conn);
+
+	struct storage_settings set = {.locate = locate, .body_timeout_s = 30};
+	storage = storage_create(&set);
+}
+
+/* Stores data as name in folder through the upload steps, as the JSON API does. */
+static int upload(struct storage_user *u, int64_t folder, const char *name, const char *data,
+                  struct infostore_file *file_r, struct storage_error *err)
+{
+	struct filestore_temp *temp;
+	const char *error;
+	struct folder_perm perm;
+	char root[600];
+	snprintf(root, sizeof(root), "%s/files", dir);
+	if (storage_file_upload_check(u, folder, &perm, err) < 0)
+		return -1;
+	test_assert(filestore_temp_create(root, CID, &temp, &error) == 0);
+	test_assert(filestore_temp_write(temp, data, strlen(data)) == 0);
+	struct storage_file_upload up = {.folder = folder,
+	                                 .name = name,
+	                                 .content_type = "text/plain",
+	                                 .perm = &perm,
+	                                 .temp = temp};
+	int r = storage_file_upload_publish(u, &up, err);
+	filestore_temp_destroy(&temp);
+	if (r == 0 && file_r != NULL)
+		*file_r = up.file;
+	return r;
+}
+
+/* --- paged members --- */
+
+static void test_paging(void)
+{
+	struct storage_error err;
+	setup();
+	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
+	struct storage_dav_cursor cursor = {0};
+	struct storage_dav_entry page[7];
+	size_t count, total = 0, pages = 0;
+	char last[INFOSTORE_NAME_MAX + 1] = "";
+	size_t used = 0;
+	while (!cursor.done) {
+		test_assert_int_eq(storage_dav_children(alice, BIG, &cursor, page, 7, &count, &err),
+		                   0);
+		test_assert(count <= 7);
+		test_assert(count == 7 || cursor.done);
+		for (size_t i = 0; i < count; i++) {
+			/* in order, each once, all fields there */
+			test_assert(!page[i].collection);
+			test_assert(strcmp(page[i].name, last) > 0);
+			snprintf(last, sizeof(last), "%s", page[i].name);
+			test_assert_int_eq(page[i].parent, BIG);
+			test_assert_str_eq(page[i].content_type, "text/plain");
+			test_assert_int_eq(page[i].created, 10);
+			test_assert_int_eq(page[i].modified, 20);
+			test_assert_int_eq(page[i].version, 1);
+			test_assert(page[i].etag[0] == '"');
+		}
+		total += count;
+		pages++;
+		/* the request's pool does not grow with the pages */
+		if (pages == 2)
+			used = pool_used(pool);
+		if (pages > 2)
+			test_assert_int_eq(pool_used(pool), used);
+		test_assert(pages <= NFILES / 7 + 2);
+	}
+	test_assert_int_eq(total, NFILES);
+	test_assert_str_eq(last, "f0999.txt");
+	/* after the end: nothing more */
+	test_assert_int_eq(storage_dav_children(alice, BIG, &cursor, page, 7, &count, &err), 0);
+	test_assert_int_eq(count, 0);
+
+	/* subfolders first, then files; bob sees SHARED's, not BIG at all */
+	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
+	struct infostore_file f;
+	test_assert_int_eq(upload(alice, SHARED, "b.txt", "bee", &f, &err), 0);
+	test_assert_int_eq(upload(alice, SHARED, "a.txt", "ay", NULL, &err), 0);
+	memset(&cursor, 0, sizeof(cursor));
+	test_assert_int_eq(storage_dav_children(bob, SHARED, &cursor, page, 2, &count, &err), 0);
+	test_assert_int_eq(count, 2);
+	test_assert(page[0].collection && page[0].id == 102);
+	test_assert_str_eq(page[0].name, "Sub");
+	test_assert_str_eq(page[0].module, "infostore");
+	test_assert(!page[1].collection);
+	test_assert_str_eq(page[1].name, "a.txt");
+	test_assert(!cursor.done);
+	test_assert_int_eq(storage_dav_children(bob, SHARED, &cursor, page, 2, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	test_assert_str_eq(page[0].name, "b.txt");
+	test_assert_int_eq(page[0].size, 3);
+	test_assert(!page[0].own);
+	test_assert(cursor.done);
+	memset(&cursor, 0, sizeof(cursor));
+	test_assert_int_eq(storage_dav_children(bob, BIG, &cursor, page, 2, &count, &err), -1);
+	test_assert_int_eq(err.status, STORAGE_REFUSED);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+}
+
+/* --- lookups, ETags, home, quota --- */
+
+static void test_lookups(void)
+{
+	struct storage_error err;
+	struct storage_dav_entry e, e2;
+	struct infostore_file f;
+	setup();
+	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
+	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
+
+	int64_t home = 0, bob_home = 0;
+	test_assert_int_eq(storage_dav_home(alice, &home, &err), 0);
+	test_assert_int_eq(storage_dav_home(bob, &bob_home, &err), 0);
+	test_assert(home > FOLDER_ID_MAX_SYSTEM && bob_home > FOLDER_ID_MAX_SYSTEM &&
+	            home != bob_home);
+	test_assert_int_eq(storage_dav_folder_get(alice, home, &e, &err), 0);
+	test_assert(e.collection && e.own && e.rights.admin);
+	test_assert_str_eq(e.etag, "");
+
+	/* by (parent, title): exact bytes, only what the user's tree shows there */
+	test_assert_int_eq(storage_dav_folder_find(alice, SHARED, "Sub", &e, &err), 0);
+	test_assert_int_eq(e.id, 102);
+	test_assert_int_eq(storage_dav_folder_find(alice, SHARED, "sub", &e, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+	test_assert_int_eq(storage_dav_folder_find(bob, SHARED, "Sub", &e, &err), 0);
+	test_assert(!e.own && !e.rights.admin);
+	test_assert_int_eq(storage_dav_folder_find(bob, FOLDER_ID_FILES, "Big", &e, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+	test_assert_int_eq(storage_dav_folder_get(bob, BIG, &e, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+
+	/* files by (folder, name) and by id; the ETag follows the version */
+	test_assert_int_eq(upload(alice, SHARED, "c.txt", "one", &f, &err), 0);
+	test_assert_int_eq(storage_dav_file_find(bob, SHARED, "c.txt", &e, &err), 0);
+	test_assert_int_eq(e.id, f.id);
+	test_assert_int_eq(e.size, 3);
+	test_assert_str_eq(e.md5, f.md5);
+	test_assert_int_eq(storage_dav_file_get(alice, f.id, &e2, &err), 0);
+	test_assert_str_eq(e.etag, e2.etag);
+	test_assert(e2.own && !e.own);
+	test_assert_int_eq(upload(alice, SHARED, "c.txt", "two", &f, &err), 0);
+	test_assert_int_eq(storage_dav_file_get(alice, f.id, &e2, &err), 0);
+	test_assert_int_eq(e2.version, 2);
+	test_assert(strcmp(e.etag, e2.etag) != 0);
+	test_assert_int_eq(storage_dav_file_find(alice, SHARED, "nope.txt", &e, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+	test_assert_int_eq(storage_dav_file_find(bob, BIG, "f0001.txt", &e, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+	test_assert_int_eq(storage_dav_file_get(bob, 1001, &e, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+
+	/* quota: used counts every version; unlimited is -1 */
+	int64_t used, avail;
+	test_assert_int_eq(storage_dav_quota(alice, &used, &avail, &err), 0);
+	test_assert_int_eq(used, 6);
+	test_assert_int_eq(avail, -1);
+	quota_bytes = 100;
+	struct storage_user *again = storage_user_create(storage, pool, CID, ALICE);
+	test_assert_int_eq(storage_dav_quota(again, &used, &avail, &err), 0);
+	test_assert_int_eq(used, 6);
+	test_assert_int_eq(avail, 94);
+}
+
+/* --- dead properties --- */
+
+static size_t props_of(struct storage_user *u, enum dav_props_kind kind, int64_t id)
+{
+	struct storage_error err;
+	struct dav_prop *props;
+	size_t count;
+	test_assert_int_eq(storage_props_get(u, kind, id, NULL, 0, &props, &count, &err), 0);
+	return count;
+}
+
+static void test_props(void)
+{
+	struct storage_error err;
+	struct infostore_file f;
+	struct dav_prop *got;
+	size_t count, failed;
+	setup();
+	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
+	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
+	test_assert_int_eq(upload(alice, SHARED, "p.txt", "props", &f, &err), 0);
+
+	/* ordered set/remove: the later op wins */
+	struct dav_prop ops[] = {
+	    {"urn:x", "color", "<x:c xmlns:x=\"urn:x\">red</x:c>"},
+	    {"", "plain", "v"},
+	    {"urn:x", "color", NULL},
+	    {"urn:x", "color", "blue"},
+	    {"urn:x", "Color", "case matters"},
+	};
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, ops, 5, &failed, &err),
+	                   0);
+	test_assert_int_eq(
+	    storage_props_get(alice, DAV_PROPS_FILE, f.id, NULL, 0, &got, &count, &err), 0);
+	test_assert_int_eq(count, 3);
+	test_assert_str_eq(got[0].ns, "");
+	test_assert_str_eq(got[0].name, "plain");
+	test_assert_str_eq(got[1].name, "Color");
+	test_assert_str_eq(got[2].name, "color");
+	test_assert_str_eq(got[2].value, "blue");
+	/* named: only those that exist; bob may read them, not change them */
+	struct dav_prop names[] = {{"urn:x", "color", NULL}, {"urn:x", "nope", NULL}};
+	test_assert_int_eq(
+	    storage_props_get(bob, DAV_PROPS_FILE, f.id, names, 2, &got, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	test_assert_str_eq(got[0].value, "blue");
+	struct dav_prop mine = {"urn:x", "bob", "x"};
+	test_assert_int_eq(storage_props_patch(bob, DAV_PROPS_FILE, f.id, &mine, 1, &failed, &err),
+	                   -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	test_assert_int_eq(
+	    storage_props_patch(bob, DAV_PROPS_FOLDER, SHARED, &mine, 1, &failed, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	test_assert_int_eq(
+	    storage_props_get(bob, DAV_PROPS_FOLDER, BIG, NULL, 0, &got, &count, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+
+	/* bounds: each names itself, and nothing of the patch stays */
+	char *big = pool_alloc(pool, DAV_PROPS_VALUE_MAX + 2);
+	memset(big, 'v', DAV_PROPS_VALUE_MAX + 1);
+	big[DAV_PROPS_VALUE_MAX + 1] = '\0';
+	char *long_name = pool_alloc(pool, 300);
+	memset(long_name, 'n', 256);
+	long_name[256] = '\0';
+	struct dav_prop bad[] = {{"urn:x", "new", "1"}, {"urn:x", "big", big}};
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, bad, 2, &failed, &err),
+	                   -1);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_PROP_BOUND);
+	test_assert_int_eq(failed, 1);
+	test_assert(strstr(err.message, "65536") != NULL);
+	bad[1].value = big + 1; /* exactly 64 KiB fits */
+	bad[0].name = long_name;
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, bad, 2, &failed, &err),
+	                   -1);
+	test_assert_int_eq(failed, 0);
+	test_assert(strstr(err.message, "255") != NULL);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FILE, f.id), 3);
+	bad[0].name = "new";
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FILE, f.id, bad, 2, &failed, &err),
+	                   0);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FILE, f.id), 5);
+
+	/* at most DAV_PROPS_MAX per object: one more is refused whole */
+	struct dav_prop *many = pool_calloc(pool, DAV_PROPS_MAX, sizeof(*many));
+	for (size_t i = 0; i < DAV_PROPS_MAX; i++) {
+		many[i].ns = "urn:m";
+		many[i].name = pool_printf(pool, "p%zu", i);
+		many[i].value = "x";
+	}
+	test_assert_int_eq(storage_props_patch(alice, DAV_PROPS_FOLDER, SHARED, many, DAV_PROPS_MAX,
+	                                       &failed, &err),
+	                   0);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FOLDER, SHARED), DAV_PROPS_MAX);
+	struct dav_prop one_more[] = {
+	    {"urn:m", "p0", NULL}, {"urn:m", "x1", "1"}, {"urn:m", "x2", "2"}};
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, SHARED, one_more, 3, &failed, &err), -1);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_PROP_BOUND);
+	test_assert_int_eq(failed, 3);
+	test_assert(strstr(err.message, "256") != NULL);
+	test_assert_int_eq(props_of(alice, DAV_PROPS_FOLDER, SHARED), DAV_PROPS_MAX);
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, SHARED, one_more, 2, &failed, &err), 0);
+
+	/* deleted with their object */
+	test_assert_int_eq(storage_file_delete(alice, f.id, &err), 0);
+	struct folder_error fe;
+	struct folder *sub;
+	test_assert_int_eq(
+	    storage_folder_create(alice, SHARED, "Gone", NULL, NULL, &sub, &fe, &err), 0);
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, sub->id, &mine, 1, &failed, &err), 0);
+	test_assert_int_eq(storage_folder_delete(alice, SHARED, &fe, &err), 0);
+	struct sql_error se;
+	struct sql_conn *conn;
+	int64_t left = -1;
+	test_assert(sql_conn_get(db, SQL_READ, CID, &conn, &se) == 0);
+	test_assert(sql_query_int64(conn, &se, &left, "SELECT COUNT(*) FROM dav_props", "") == 1);
+	sql_conn_put(&conn);
+	test_assert_int_eq(left, 0);
+}
+
+/* A user schema of the release before (version 3) gains the table and keeps its rows. */
+static void test_migration(void)
+{
+	struct sql_error err;
+	struct sql_conn *conn;
+	char url[400];
+	int version;
+	int64_t n = 0;
+	setup();
+	sql_db_close(&db);
+	snprintf(url, sizeof(url), "sqlite://%s/old.sqlite", dir);
+	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
+	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
+	test_assert(migrate_apply(conn, "userdb", schema_userdb, 3, &err) == 0);
+	test_assert(
+	    sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 77)", "i", (int64_t)CID) == 0);
+	test_assert(sql_query_int64(conn, &err, &n,
+	                            "SELECT COUNT(*) FROM sqlite_master WHERE name='dav_props'",
+	                            "") == 1);
+	test_assert_int_eq(n, 0);
+	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
+	test_assert(migrate_current(conn, "userdb", &version, &err) == 0);
+	test_assert_int_eq(version, 4);
+	test_assert(sql_query_int64(conn, &err, &n, "SELECT next_id FROM ctx_sequence", "") == 1);
+	test_assert_int_eq(n, 77);
+	test_assert(sql_run(conn, &err,
+	                    "INSERT INTO dav_props (cid, kind, object, ns, name, value) VALUES "
+	                    "(1, 'file', 5, 'urn:x', 'a', 'b')",
+	                    "") == 0);
+	sql_conn_put(&conn);
+}
+
+int main(void)
+{
+	static const struct test_case cases[] = {
+	    {"paging", test_paging},
+	    {"lookups", test_lookups},
+	    {"props", test_props},
+	    {"migration", test_migration},
+	    {NULL, NULL},
+	};
+	int ret = test_run(cases);
+	teardown();
+	return ret;
+}
