@@ -12,8 +12,6 @@
 #include "http-server.h"
 #include "log.h"
 #include "pool.h"
-#include "storage-file.h"
-#include "storage-folder.h"
 
 #define DAV_MAX_SEGMENTS 80 /* folders nest at most FOLDER_DEPTH_MAX deep */
 
@@ -109,169 +107,67 @@ void dav_folder_failed(struct dav_req *dr, const struct folder_error *fe,
 	api_error(dr->req, 500, "DAV-0500", "%s", fe->message);
 }
 
-const char *dav_map_etag(struct dav_req *dr, const char *md5, int64_t version)
-{
-	return pool_printf(dr->pool, "\"%s-%lld\"", md5, (long long)version);
-}
-
-static int64_t json_int(const json_t *o, const char *key)
-{
-	return (int64_t)json_integer_value(json_object_get(o, key));
-}
-
-static void copy_str(char *dst, size_t size, const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	snprintf(dst, size, "%s", s != NULL ? s : "");
-}
-
-/* A file of storage_file_list()'s JSON into the struct the rest uses. */
-static void file_from_json(const json_t *o, struct infostore_file *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->id = json_int(o, "id");
-	f->folder = json_int(o, "folder");
-	copy_str(f->name, sizeof(f->name), o, "name");
-	f->version = json_int(o, "version");
-	f->size = json_int(o, "size");
-	copy_str(f->md5, sizeof(f->md5), o, "md5");
-	copy_str(f->content_type, sizeof(f->content_type), o, "content_type");
-	f->created = json_int(o, "created");
-	f->modified = json_int(o, "modified");
-	f->created_by = json_int(o, "created_by");
-	f->modified_by = json_int(o, "modified_by");
-}
-
-int dav_map_members(struct dav_req *dr, const struct dav_res *res, struct folder ***folders_r,
-                    size_t *folder_count_r, json_t **files_r)
-{
-	struct folder_error fe;
-	struct storage_error err;
-	*files_r = NULL;
-	if (storage_folder_list(dr->su, res->folder->id, folders_r, folder_count_r, &fe, &err) <
-	    0) {
-		dav_folder_failed(dr, &fe, &err);
-		return -1;
-	}
-	/* only a files folder holds files; the public root and others answer no */
-	if (strcmp(res->folder->module, "infostore") != 0) {
-		*files_r = json_array();
-		return 0;
-	}
-	if (storage_file_list(dr->su, res->folder->id, files_r, &err) < 0) {
-		dav_storage_failed(dr, &err);
-		return -1;
-	}
-	return 0;
-}
-
-/* The subfolder of parent titled name, the file named name, or neither (1 folder, 2 file,
-   0 none, -1 answered). Files are looked at only when want_file. */
-static int find_member(struct dav_req *dr, struct folder *parent, const char *name, bool want_file,
-                       struct folder **folder_r, struct infostore_file *file_r)
-{
-	struct folder **folders;
-	size_t count;
-	json_t *files;
-	struct dav_res tmp = {.folder = parent};
-	if (dav_map_members(dr, &tmp, &folders, &count, want_file ? &files : &files) < 0)
-		return -1;
-	int ret = 0;
-	for (size_t i = 0; i < count; i++) {
-		if (strcmp(folders[i]->title, name) == 0) {
-			*folder_r = folders[i];
-			ret = 1;
-			goto out;
-		}
-	}
-	if (!want_file)
-		goto out;
-	size_t i;
-	json_t *f;
-	json_array_foreach(files, i, f)
-	{
-		const char *n = json_string_value(json_object_get(f, "name"));
-		if (n != NULL && strcmp(n, name) == 0) {
-			file_from_json(f, file_r);
-			ret = 2;
-			goto out;
-		}
-	}
-out:
-	json_decref(files);
-	return ret;
-}
-
-/* The user's "My files". */
-static int home_folder(struct dav_req *dr, struct folder **folder_r)
-{
-	struct folder **folders;
-	size_t count;
-	struct folder_error fe;
-	struct storage_error err;
-	if (storage_folder_list(dr->su, FOLDER_ID_FILES, &folders, &count, &fe, &err) < 0) {
-		dav_folder_failed(dr, &fe, &err);
-		return -1;
-	}
-	for (size_t i = 0; i < count; i++) {
-		if (folders[i]->owner == dr->user.uid && folders[i]->default_for != NULL &&
-		    strcmp(folders[i]->default_for, "infostore") == 0) {
-			*folder_r = folders[i];
-			return 0;
-		}
-	}
-	*folder_r = NULL;
-	return 0;
-}
-
-static int public_folder(struct dav_req *dr, struct folder **folder_r)
-{
-	struct folder_error fe;
-	struct storage_error err;
-	if (storage_folder_get(dr->su, FOLDER_ID_PUBLIC, folder_r, &fe, &err) < 0) {
-		if (err.status == STORAGE_REFUSED && fe.status == FOLDER_NOT_FOUND) {
-			*folder_r = NULL;
-			return 0;
-		}
-		dav_folder_failed(dr, &fe, &err);
-		return -1;
-	}
-	return 0;
-}
-
 static void set_virtual(struct dav_res *res, const char *const *children)
 {
 	res->kind = DAV_RES_VIRTUAL;
 	res->children = children;
 }
 
-/* Walks segs[from..n) below start. */
-static int walk(struct dav_req *dr, struct folder *start, char **segs, size_t from, size_t n,
-                struct dav_res *res)
+/* A lookup that found nothing is 1; found 0; -1 after answering. */
+static int not_found(struct dav_req *dr, const struct storage_error *err)
 {
-	struct folder *cur = start;
+	if (err->status == STORAGE_REFUSED && err->refusal == STORAGE_NOT_FOUND)
+		return 1;
+	dav_storage_failed(dr, err);
+	return -1;
+}
+
+/* Walks segs[from..n) below the folder in res->entry. */
+static int walk(struct dav_req *dr, char **segs, size_t from, size_t n, struct dav_res *res)
+{
+	struct storage_error err;
+	res->kind = DAV_RES_FOLDER;
 	for (size_t i = from; i < n; i++) {
+		int64_t cur = res->entry.id;
 		bool last = i + 1 == n;
-		struct folder *sub = NULL;
-		int r = find_member(dr, cur, segs[i], last, &sub, &res->file);
+		res->area_root = false;
+		res->parent = cur;
+		if (storage_dav_folder_find(dr->su, cur, segs[i], &res->entry, &err) == 0)
+			continue;
+		int r = not_found(dr, &err);
 		if (r < 0)
 			return -1;
-		if (r == 1) {
-			cur = sub;
-			continue;
-		}
-		if (r == 2) {
+		if (last && storage_dav_file_find(dr->su, cur, segs[i], &res->entry, &err) == 0) {
 			res->kind = DAV_RES_FILE;
-			res->folder = cur;
 			return 0;
 		}
+		if (last && not_found(dr, &err) < 0)
+			return -1;
+		memset(&res->entry, 0, sizeof(res->entry));
 		res->kind = DAV_RES_NONE;
-		res->folder = last ? cur : NULL;
+		res->parent = last ? cur : 0;
 		res->parent_missing = !last;
 		return 0;
 	}
-	res->kind = DAV_RES_FOLDER;
-	res->folder = cur;
+	return 0;
+}
+
+/* home/ or public/ into res->entry: 0 found, 1 none, -1 answered. */
+static int area_root(struct dav_req *dr, const char *area, struct dav_res *res)
+{
+	struct storage_error err;
+	int64_t id;
+	if (strcmp(area, "home") == 0) {
+		if (storage_dav_home(dr->su, &id, &err) < 0)
+			return not_found(dr, &err);
+	} else if (strcmp(area, "public") == 0) {
+		id = FOLDER_ID_PUBLIC;
+	} else {
+		return 1;
+	}
+	if (storage_dav_folder_get(dr->su, id, &res->entry, &err) < 0)
+		return not_found(dr, &err);
+	res->area_root = true;
 	return 0;
 }
 
@@ -287,6 +183,7 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 	char *copy = pool_strndup(dr->pool, path, len);
 	char *segs[DAV_MAX_SEGMENTS];
 	size_t n = 0;
+	res->name = "dav";
 	if (strncmp(copy, "/dav", 4) != 0 || (copy[4] != '\0' && copy[4] != '/'))
 		goto none;
 	char *p = copy[4] == '/' ? copy + 5 : copy + 4;
@@ -294,7 +191,6 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 		if (n == DAV_MAX_SEGMENTS) {
 			res->kind = DAV_RES_NONE;
 			res->parent_missing = true;
-			res->name = "";
 			return 0;
 		}
 		segs[n++] = p;
@@ -304,7 +200,8 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 		*slash = '\0';
 		p = slash + 1;
 	}
-	res->name = n > 0 ? segs[n - 1] : "dav";
+	if (n > 0)
+		res->name = segs[n - 1];
 	if (n == 0) {
 		set_virtual(res, root_children);
 		return 0;
@@ -318,13 +215,11 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 			set_virtual(res, no_children);
 			return 0;
 		}
-		struct folder *start = NULL;
-		if (strcmp(segs[1], "home") == 0 && home_folder(dr, &start) < 0)
+		int r = area_root(dr, segs[1], res);
+		if (r < 0)
 			return -1;
-		if (strcmp(segs[1], "public") == 0 && public_folder(dr, &start) < 0)
-			return -1;
-		if (start != NULL)
-			return walk(dr, start, segs, 2, n, res);
+		if (r == 0)
+			return walk(dr, segs, 2, n, res);
 	} else if (strcmp(segs[0], "principals") == 0) {
 		if (n == 1) {
 			set_virtual(res, principals_children);
@@ -343,7 +238,9 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 		}
 	}
 none:
+	memset(&res->entry, 0, sizeof(res->entry));
 	res->kind = DAV_RES_NONE;
+	res->parent = 0;
 	res->parent_missing = n > 1 && !(n == 2 && strcmp(segs[0], "files") == 0);
 	return 0;
 }

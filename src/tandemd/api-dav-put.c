@@ -14,57 +14,24 @@
    "PUT"); beyond it the client is asked to send it again once its password is checked. */
 #define DAV_PUT_UNKNOWN_MAX (1024 * 1024)
 
-struct dav_put {
-	struct file_upload *up; /* streamed; NULL: kept in body */
-	struct buf body;
-	bool too_large;
-};
-
-static void put_cleanup(void *ctx)
+void dav_put_head(struct node *node, struct http_request *req, struct dav_body *body)
 {
-	struct dav_put *put = ctx;
-	buf_free(&put->body);
-}
-
-static int keep_body(void *ctx, const char *data, size_t len)
-{
-	struct dav_put *put = ctx;
-	if (put->body.len + len > DAV_PUT_UNKNOWN_MAX) {
-		put->too_large = true;
-		return -1;
-	}
-	buf_append(&put->body, data, len);
-	return 0;
-}
-
-void dav_put_head(void *ctx, struct http_request *req)
-{
-	struct node *node = ctx;
-	struct pool *pool = http_request_pool(req);
-	struct dav_put *put = pool_calloc(pool, 1, sizeof(*put));
 	struct api_user user;
-	buf_init(&put->body, DAV_PUT_UNKNOWN_MAX);
-	pool_add_cleanup(pool, put_cleanup, put);
-	http_request_set_context(req, put);
 	/* Checking a password takes a worker, and a body must not wait on the loop for one:
 	   clients send OPTIONS or PROPFIND first, so their credentials are known by now. */
 	if (dav_auth_cached(node, req, &user)) {
-		put->up = file_upload_start(node, req, &user);
+		body->up = file_upload_start(node, req, &user);
 		return;
 	}
-	http_request_set_body_sink(req, keep_body, put);
+	body->max = DAV_PUT_UNKNOWN_MAX;
 }
 
 void dav_put(struct dav_req *dr)
 {
 	struct http_request *req = dr->req;
-	struct dav_put *put = http_request_get_context(req);
+	struct dav_body *put = dr->body;
 	struct dav_res res;
 	const char *problem;
-	if (put == NULL) {
-		dav_fail(dr, 500, NULL, "DAV-0500", "upload was not prepared");
-		return;
-	}
 	if (put->too_large) {
 		/* dav() has checked the password meanwhile: the next try streams */
 		http_response_header(req, "Retry-After", "0");
@@ -79,15 +46,17 @@ void dav_put(struct dav_req *dr)
 		dav_fail(dr, 405, NULL, "DAV-0405", "%s is a collection", dr->path);
 		return;
 	}
-	if (res.parent_missing || res.folder == NULL) {
+	if (res.parent_missing || res.parent == 0) {
 		dav_fail(dr, 409, NULL, "DAV-0409", "no folder to put %s into", dr->path);
 		return;
 	}
+	if (!dav_check_conditions(dr, &res, false) || !dav_check_locks(dr, &res, false))
+		return;
 	if ((problem = infostore_check_name(res.name, strlen(res.name))) != NULL) {
 		dav_fail(dr, 400, NULL, "FIL-0400", "%s", problem);
 		return;
 	}
-	struct file_upload_dest dest = {.folder = res.folder->id, .name = res.name};
+	struct file_upload_dest dest = {.folder = res.parent, .name = res.name};
 	struct strv type = strv_trim(http_request_header(req, "Content-Type"));
 	if (type.ptr == NULL || type.len == 0) {
 		dest.content_type = INFOSTORE_DEFAULT_TYPE;
@@ -99,14 +68,18 @@ void dav_put(struct dav_req *dr)
 	}
 	struct storage_file_upload result;
 	struct file_refusal why;
-	if (file_upload_store(dr->node, req, put->up, &dr->user, buf_strv(&put->body), &dest,
+	if (file_upload_store(dr->node, req, put->up, &dr->user, buf_strv(&put->buf), &dest,
 	                      &result, &why) < 0) {
 		/* RFC 4918 §9.7.1: a quota is Insufficient Storage, and so is the object limit */
 		int status = why.status == 413 ? 507 : why.status == 404 ? 409 : why.status;
 		dav_fail(dr, status, NULL, why.code, "%s", why.message);
 		return;
 	}
-	http_response_header(req, "ETag", dav_map_etag(dr, result.file.md5, result.file.version));
+	dav_locks_mapped(dr, res.path);
+	struct storage_dav_entry now;
+	struct storage_error err;
+	if (storage_dav_file_get(dr->su, result.file.id, &now, &err) == 0)
+		http_response_header(req, "ETag", now.etag);
 	http_response_status(req, result.created ? 201 : 204);
 	http_response_send(req);
 }

@@ -19,14 +19,17 @@ void dav_get(struct dav_req *dr)
 		dav_fail(dr, 404, NULL, "DAV-0404", "nothing at %s", dr->path);
 		return;
 	case DAV_RES_FILE:
-		api_files_send_content(dr->su, dr->req, res.file.id, 0, false);
+		if (!dav_check_conditions(dr, &res, true))
+			return;
+		api_files_send_content(dr->su, dr->req, res.entry.id, 0, res.entry.etag, false);
 		return;
-	default:
+	default: {
 		/* a collection has no content of its own: clients list it with PROPFIND */
 		static const char text[] = "This is a WebDAV collection: list it with PROPFIND.\n";
 		http_response_simple(dr->req, 200, "text/plain; charset=utf-8", text,
 		                     sizeof(text) - 1);
 		return;
+	}
 	}
 }
 
@@ -37,17 +40,22 @@ void dav_delete(struct dav_req *dr)
 	struct dav_res res;
 	if (dav_map_resolve(dr, dr->path, &res) < 0)
 		return;
-	switch (res.kind) {
-	case DAV_RES_NONE:
+	if (res.kind == DAV_RES_NONE) {
 		dav_fail(dr, 404, NULL, "DAV-0404", "nothing at %s", dr->path);
 		return;
-	case DAV_RES_FILE:
-		if (storage_file_delete(dr->su, res.file.id, &err) < 0) {
+	}
+	if (res.kind != DAV_RES_FILE && (res.kind != DAV_RES_FOLDER || res.area_root)) {
+		dav_fail(dr, 403, NULL, "DAV-0403", "%s cannot be deleted", dr->path);
+		return;
+	}
+	if (!dav_check_conditions(dr, &res, false) || !dav_check_locks(dr, &res, true))
+		return;
+	if (res.kind == DAV_RES_FILE) {
+		if (storage_file_delete(dr->su, res.entry.id, &err) < 0) {
 			dav_storage_failed(dr, &err);
 			return;
 		}
-		break;
-	case DAV_RES_FOLDER: {
+	} else {
 		enum dav_depth depth;
 		const char *error;
 		/* RFC 4918 §9.6.1: a collection goes with everything in it, nothing less */
@@ -58,20 +66,12 @@ void dav_delete(struct dav_req *dr)
 			         "DELETE of a collection takes Depth: infinity or none");
 			return;
 		}
-		if (res.folder->default_for != NULL || res.folder->is_system) {
-			dav_fail(dr, 403, NULL, "DAV-0403", "%s cannot be deleted", dr->path);
-			return;
-		}
-		if (storage_folder_delete(dr->su, res.folder->id, &fe, &err) < 0) {
+		if (storage_folder_delete(dr->su, res.entry.id, &fe, &err) < 0) {
 			dav_folder_failed(dr, &fe, &err);
 			return;
 		}
-		break;
 	}
-	default:
-		dav_fail(dr, 403, NULL, "DAV-0403", "%s cannot be deleted", dr->path);
-		return;
-	}
+	dav_locks_removed(dr, res.path);
 	http_response_status(dr->req, 204);
 	http_response_send(dr->req);
 }
@@ -81,7 +81,7 @@ void dav_mkcol(struct dav_req *dr)
 	struct storage_error err;
 	struct folder_error fe;
 	struct dav_res res;
-	if (!dav_xml_body_empty(http_request_body(dr->req)) ||
+	if (!dav_xml_body_empty(dav_body(dr)) ||
 	    http_request_header(dr->req, "Content-Type").ptr != NULL) {
 		/* RFC 4918 §9.3: we know of no MKCOL body */
 		dav_fail(dr, 415, NULL, "DAV-0415", "MKCOL takes no body");
@@ -100,16 +100,18 @@ void dav_mkcol(struct dav_req *dr)
 		dav_fail(dr, 409, NULL, "DAV-0409", "the parent of %s does not exist", dr->path);
 		return;
 	}
-	if (res.folder == NULL) {
+	if (res.parent == 0) {
 		dav_fail(dr, 403, NULL, "DAV-0403", "no collection can be made at %s", dr->path);
 		return;
 	}
+	if (!dav_check_conditions(dr, &res, false) || !dav_check_locks(dr, &res, false))
+		return;
 	struct folder *made;
-	if (storage_folder_create(dr->su, res.folder->id, res.name, NULL, NULL, &made, &fe, &err) <
-	    0) {
+	if (storage_folder_create(dr->su, res.parent, res.name, NULL, NULL, &made, &fe, &err) < 0) {
 		dav_folder_failed(dr, &fe, &err);
 		return;
 	}
+	dav_locks_mapped(dr, res.path);
 	http_response_status(dr->req, 201);
 	http_response_send(dr->req);
 }

@@ -21,6 +21,46 @@ static void options(struct dav_req *dr)
 	http_response_send(dr->req);
 }
 
+static void body_cleanup(void *ctx)
+{
+	struct dav_body *body = ctx;
+	buf_free(&body->buf);
+}
+
+static int keep_body(void *ctx, const char *data, size_t len)
+{
+	struct dav_body *body = ctx;
+	if (body->buf.len + len > body->max) {
+		body->too_large = true;
+		return -1;
+	}
+	buf_append(&body->buf, data, len);
+	return 0;
+}
+
+/* Loop thread, when the head has arrived: a body is never taken into memory whole, whatever
+   [http] max_body allows: XML bodies up to DAV_XML_MAX_SIZE, a PUT as a stream. */
+static void dav_head(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct pool *pool = http_request_pool(req);
+	struct dav_body *body = pool_calloc(pool, 1, sizeof(*body));
+	body->max = DAV_XML_MAX_SIZE;
+	http_request_set_context(req, body);
+	if (strv_eq_cstr(http_request_head(req)->method, "PUT"))
+		dav_put_head(node, req, body);
+	if (body->up != NULL)
+		return;
+	buf_init(&body->buf, body->max);
+	pool_add_cleanup(pool, body_cleanup, body);
+	http_request_set_body_sink(req, keep_body, body);
+}
+
+struct strv dav_body(struct dav_req *dr)
+{
+	return buf_strv(&dr->body->buf);
+}
+
 static void dav(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
@@ -28,6 +68,11 @@ static void dav(void *ctx, struct http_request *req)
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
 	if (!dav_auth_check(node, req, &dr->user))
 		return;
+	dr->body = http_request_get_context(req);
+	if (dr->body == NULL) {
+		api_error(req, 500, "DAV-0500", "the request body was not prepared");
+		return;
+	}
 	const struct http_request_head *head = http_request_head(req);
 	dr->node = node;
 	dr->req = req;
@@ -46,6 +91,11 @@ static void dav(void *ctx, struct http_request *req)
 	}
 	dr->su = storage_user_create(node->storage, pool, dr->user.cid, dr->user.uid);
 	struct strv m = head->method;
+	if (dr->body->too_large && !strv_eq_cstr(m, "PUT")) {
+		dav_fail(dr, 413, NULL, "DAV-0413", "the request body is larger than %u bytes",
+		         (unsigned)DAV_XML_MAX_SIZE);
+		return;
+	}
 	if (strv_eq_cstr(m, "OPTIONS"))
 		options(dr);
 	else if (strv_eq_cstr(m, "PROPFIND"))
@@ -58,6 +108,10 @@ static void dav(void *ctx, struct http_request *req)
 		dav_mkcol(dr);
 	else if (strv_eq_cstr(m, "PUT"))
 		dav_put(dr);
+	else if (strv_eq_cstr(m, "LOCK"))
+		dav_lock(dr);
+	else if (strv_eq_cstr(m, "UNLOCK"))
+		dav_unlock(dr);
 	else
 		dav_fail(dr, 501, NULL, "DAV-0501", "%.*s is not served by this version yet",
 		         (int)m.len, m.ptr);
@@ -74,7 +128,7 @@ static void well_known(void *ctx, struct http_request *req)
 /* Every method a DAV client sends goes to dav(); the router answers the rest with 405. */
 #define DAV_ROUTE(m)                                                                               \
 	{                                                                                          \
-		m, "/dav/", dav, HTTP_ROUTE_PREFIX, NULL                                           \
+		m, "/dav/", dav, HTTP_ROUTE_PREFIX, dav_head                                       \
 	}
 
 const struct http_route api_dav_routes[] = {
@@ -84,7 +138,7 @@ const struct http_route api_dav_routes[] = {
     {"PROPFIND", "/.well-known/carddav", well_known, ROUTE_INLINE, NULL},
     DAV_ROUTE("OPTIONS"),
     DAV_ROUTE("GET"),
-    {"PUT", "/dav/", dav, HTTP_ROUTE_PREFIX, dav_put_head},
+    DAV_ROUTE("PUT"),
     DAV_ROUTE("DELETE"),
     DAV_ROUTE("PROPFIND"),
     DAV_ROUTE("PROPPATCH"),

@@ -17,6 +17,7 @@
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
+#include "storage-dav.h"
 #include "storage-file.h"
 
 /* --------------------------------------------------------------- shared helpers */
@@ -260,11 +261,11 @@ static void file_content(struct storage_user *su, struct http_request *req, int6
 	int64_t version;
 	int r = api_query_id(req, "version", &version);
 	if (r >= 0)
-		api_files_send_content(su, req, id, r > 0 ? version : 0, true);
+		api_files_send_content(su, req, id, r > 0 ? version : 0, NULL, true);
 }
 
 void api_files_send_content(struct storage_user *su, struct http_request *req, int64_t id,
-                            int64_t version, bool attachment)
+                            int64_t version, const char *etag_as, bool attachment)
 {
 	struct infostore_file file;
 	struct infostore_version v;
@@ -277,8 +278,11 @@ void api_files_send_content(struct storage_user *su, struct http_request *req, i
 		return;
 	}
 
-	char etag[64];
-	snprintf(etag, sizeof(etag), "\"%s-%lld\"", v.md5, (long long)v.version);
+	char etag[STORAGE_DAV_ETAG_SIZE];
+	if (etag_as != NULL)
+		snprintf(etag, sizeof(etag), "%s", etag_as);
+	else
+		snprintf(etag, sizeof(etag), "\"%s-%lld\"", v.md5, (long long)v.version);
 	http_response_header(req, "ETag", etag);
 	http_response_header(req, "Cache-Control", "private, no-cache");
 	struct strv inm = http_request_header(req, "If-None-Match");

@@ -10,9 +10,10 @@ struct http_request;
 struct storage_user;
 
 /* Answers req with a file's content as GET /api/v1/files/ID/content does: version (0 = the
-   current one), ETag, If-None-Match, Range and If-Range, sent with sendfile; attachment adds
-   Content-Disposition. Storage failures are answered with the JSON API's errors. */
+   current one), ETag (etag_as, quoted, or the JSON API's own when NULL), If-None-Match, Range
+   and If-Range, sent with sendfile; attachment adds Content-Disposition. Storage failures are
+   answered with the JSON API's errors. */
 void api_files_send_content(struct storage_user *su, struct http_request *req, int64_t id,
-                            int64_t version, bool attachment);
+                            int64_t version, const char *etag_as, bool attachment);
 
 #endif
