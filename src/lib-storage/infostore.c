@@ -360,6 +360,16 @@ int infostore_add_version(struct sql_conn *conn, const struct infostore_upload *
 	return 0;
 }
 
+int infostore_move(struct sql_conn *conn, int64_t cid, int64_t id, int64_t folder, const char *name,
+                   int64_t uid, int64_t now, struct sql_error *err)
+{
+	int64_t changed = sql_run_changes(
+	    conn, err,
+	    "UPDATE infostore SET folder=?, name=?, modified=?, modified_by=? WHERE cid=? AND id=?",
+	    "isiiii", folder, name, now, uid, cid, id);
+	return changed < 0 ? -1 : changed > 0 ? 1 : 0;
+}
+
 int infostore_delete(struct sql_conn *conn, int64_t cid, int64_t id, int64_t now,
                      struct array *locations, struct sql_error *err)
 {

@@ -132,6 +132,11 @@ int infostore_add_version(struct sql_conn *conn, const struct infostore_upload *
                           const struct infostore_file *existing, int64_t *id_r, int64_t *version_r,
                           struct sql_error *err);
 
+/* Moves file id to folder under name (checked by the caller), as uid at now: 1 moved, 0 no
+   such file, -1 on error (a constraint error: the name is taken there). */
+int infostore_move(struct sql_conn *conn, int64_t cid, int64_t id, int64_t folder, const char *name,
+                   int64_t uid, int64_t now, struct sql_error *err);
+
 /* Deletes a file with all its versions in the caller's write transaction: takes their sizes
    and count off the usage row and leaves a tombstone. The versions' locations
    (char[FILESTORE_LOCATION_SIZE]) are appended to locations, for filestore_remove() after the

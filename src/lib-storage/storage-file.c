@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "dav-props.h"
 #include "filestore.h"
 #include "log.h"
 #include "storage-private.h"
@@ -36,6 +37,8 @@ struct op {
 	int64_t max_objects;
 	const struct storage_file_hold *hold;
 	int64_t *held_r;
+	struct storage_file_place *place;
+	bool copy;
 };
 
 /* A refusal decided inside a transaction: it rolls back with no SQL error. */
@@ -209,6 +212,18 @@ int storage_file_open(struct storage_user *user, int64_t id, int64_t version,
 
 /* --- delete --- */
 
+/* After a commit: the content of what it deleted. */
+static void remove_locations(struct storage_user *user, struct array *locations)
+{
+	for (size_t i = 0; i < locations->count; i++) {
+		const char *l = array_idx(locations, i);
+		int r = filestore_remove(user->ctx.filestore_root, user->cid, l);
+		if (r < 0)
+			log_warn("files", "cid=%lld: removing %s failed: %s (an orphan now)",
+			         (long long)user->cid, l, strerror(-r));
+	}
+}
+
 static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
@@ -239,14 +254,7 @@ int storage_file_delete(struct storage_user *user, int64_t id, struct storage_er
 	if (ret == 0) {
 		/* only now, after the commit: a failure leaves an orphan for checkconsistency,
 		   never a row without its file */
-		for (size_t i = 0; i < locations.count; i++) {
-			const char *l = array_idx(&locations, i);
-			int r = filestore_remove(user->ctx.filestore_root, user->cid, l);
-			if (r < 0)
-				log_warn("files",
-				         "cid=%lld: removing %s failed: %s (an orphan now)",
-				         (long long)user->cid, l, strerror(-r));
-		}
+		remove_locations(user, &locations);
 		log_info("files", "cid=%lld uid=%lld deleted file=%lld (%zu versions)",
 		         (long long)user->cid, (long long)user->uid, (long long)id,
 		         locations.count);
@@ -417,4 +425,251 @@ int storage_file_upload_publish(struct storage_user *user, struct storage_file_u
 	         (long long)user->cid, (long long)user->uid, (long long)up->file.id,
 	         (long long)up->file.version, (long long)up->file.size);
 	return 0;
+}
+
+/* --- WebDAV: move and copy --- */
+
+/* Inside a move's or copy's transaction, after the source's checks (op->file): the target
+   folder and name, and a file of that name there (into *existing). 1 when that one must be
+   deleted (overwrite), 0 when the way is free, 2 when the target is the source itself; or a
+   refusal, or -1 with the SQL error. */
+static int place_check(struct sql_conn *conn, struct op *op, struct infostore_file *existing,
+                       struct sql_error *err)
+{
+	struct storage_user *u = op->user;
+	struct storage_file_place *to = op->place;
+	const char *why = infostore_check_name(to->name, strlen(to->name));
+	if (why != NULL)
+		return refuse(op, STORAGE_INVALID, "%s", why);
+	op->folder = to->folder;
+	if (files_folder(conn, op, err) < 0)
+		return -1;
+	if (op->folder <= FOLDER_ID_MAX_SYSTEM)
+		return refuse(op, STORAGE_FORBIDDEN, "system folders hold no files");
+	if (!folder_perm_may_create(&op->perm))
+		return refuse(op, STORAGE_FORBIDDEN, "no permission to create files in folder %lld",
+		              (long long)to->folder);
+	op->what = "file lookup";
+	int r = infostore_find(conn, u->cid, to->folder, to->name, existing, err);
+	if (r <= 0)
+		return r;
+	if (existing->id == op->file->id)
+		return 2;
+	if (!to->overwrite) {
+		refuse(op, STORAGE_INVALID, "\"%s\" exists in folder %lld", to->name,
+		       (long long)to->folder);
+		op->err->detail = STORAGE_DETAIL_EXISTS;
+		return -1;
+	}
+	if (!folder_perm_may_delete(&op->perm, existing->created_by == u->uid))
+		return refuse(op, STORAGE_FORBIDDEN,
+		              "no permission to replace \"%s\" in folder %lld", to->name,
+		              (long long)to->folder);
+	return 1;
+}
+
+/* Deletes the file a move or copy replaces (place_check() said 1). */
+static int replace(struct sql_conn *conn, struct op *op, const struct infostore_file *existing,
+                   int64_t now, struct sql_error *err)
+{
+	op->what = "delete";
+	if (infostore_delete(conn, op->user->cid, existing->id, now, op->locations, err) < 0)
+		return -1;
+	op->place->replaced = true;
+	return 0;
+}
+
+static int move_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_user *u = op->user;
+	struct infostore_file existing;
+	int64_t now = (int64_t)time(NULL);
+	array_clear(op->locations); /* a retried attempt starts over */
+	op->place->replaced = false;
+	/* the usage row first, as every change that may delete files (lock order) */
+	struct infostore_charge lock = {.cid = u->cid, .now = now};
+	op->what = "move";
+	if (infostore_charge(conn, &lock, err) < 0)
+		return -1;
+	if (visible_file(conn, op, err) < 0)
+		return -1;
+	if (!folder_perm_may_delete(&op->perm, op->file->created_by == u->uid))
+		return refuse(op, STORAGE_FORBIDDEN, "no permission to move file %lld",
+		              (long long)op->id);
+	int r = place_check(conn, op, &existing, err);
+	if (r < 0)
+		return -1;
+	if (r == 2 && strcmp(existing.name, op->place->name) == 0) {
+		op->place->file = *op->file; /* onto itself: nothing to do */
+		return 0;
+	}
+	if (r == 1 && replace(conn, op, &existing, now, err) < 0)
+		return -1;
+	op->what = "move";
+	if ((r = infostore_move(conn, u->cid, op->id, op->place->folder, op->place->name, u->uid,
+	                        now, err)) > 0)
+		r = infostore_get(conn, u->cid, op->id, &op->place->file, err);
+	if (r == 0)
+		sql_error_set(err, SQL_ERR_OTHER, 0, "file %lld vanished", (long long)op->id);
+	return r > 0 ? 0 : -1;
+}
+
+int storage_file_move(struct storage_user *user, int64_t id, struct storage_file_place *to,
+                      struct storage_error *err)
+{
+	struct infostore_file file;
+	struct array locations;
+	array_init(&locations, FILESTORE_LOCATION_SIZE);
+	struct op op = {.user = user,
+	                .err = err,
+	                .id = id,
+	                .file = &file,
+	                .locations = &locations,
+	                .place = to};
+	int ret = run(&op, true, move_txn, "move");
+	if (ret == 0) {
+		remove_locations(user, &locations);
+		log_info("files", "cid=%lld uid=%lld moved file=%lld to folder=%lld%s",
+		         (long long)user->cid, (long long)user->uid, (long long)id,
+		         (long long)to->folder, to->replaced ? " (replacing)" : "");
+	}
+	array_free(&locations);
+	return ret;
+}
+
+/* Copies the open source into a new temp file of the context; -1 with err (NO_SPACE). */
+static int copy_content(struct storage_user *user, int fd, struct filestore_temp **temp_r,
+                        struct storage_error *err)
+{
+	const char *error = NULL;
+	char buf[64 * 1024];
+	int r = filestore_temp_create(user->ctx.filestore_root, user->cid, temp_r, &error);
+	while (r == 0) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			error = n < 0 ? "reading the source failed" : NULL;
+			break;
+		}
+		r = filestore_temp_write(*temp_r, buf, (size_t)n);
+		error = "writing the copy failed";
+	}
+	if (r < 0) {
+		log_error("files", "cid=%lld: copy: %s: %s", (long long)user->cid,
+		          error != NULL ? error : "", strerror(-r));
+		filestore_temp_destroy(temp_r);
+		return storage__refuse(err, STORAGE_NO_SPACE,
+		                       "the file store cannot take the copy");
+	}
+	return 0;
+}
+
+/* The copy's one write transaction: charged first, as an upload. */
+static int copy_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_user *u = op->user;
+	struct infostore_file existing, source;
+	struct infostore_upload *row = &op->row;
+	int64_t id, version;
+	array_clear(op->locations);
+	op->place->replaced = false;
+	op->what = "copy";
+	struct infostore_charge ch = {.cid = u->cid,
+	                              .bytes = row->size,
+	                              .objects = 1,
+	                              .quota_bytes = u->ctx.quota_bytes,
+	                              .max_objects = op->max_objects,
+	                              .now = row->now};
+	int r = infostore_charge(conn, &ch, err);
+	if (r < 0)
+		return -1;
+	if (r == INFOSTORE_OVER_QUOTA)
+		return refuse(op, STORAGE_OVER_LIMIT,
+		              "the copy exceeds the context's quota of %lld MiB",
+		              (long long)u->ctx.quota_mb);
+	if (r == INFOSTORE_OVER_OBJECTS)
+		return refuse(op, STORAGE_OVER_LIMIT,
+		              "the context holds its limit of %lld objects (file versions and "
+		              "folders)",
+		              (long long)op->max_objects);
+	/* the source again (it may have gone since its content was read) */
+	op->file = &source;
+	if (visible_file(conn, op, err) < 0)
+		return -1;
+	if ((r = place_check(conn, op, &existing, err)) < 0)
+		return -1;
+	if (r == 2)
+		return refuse(op, STORAGE_FORBIDDEN, "a file cannot be copied onto itself");
+	if (r == 1 && replace(conn, op, &existing, row->now, err) < 0)
+		return -1;
+	op->what = "copy";
+	if (infostore_add_version(conn, row, NULL, &id, &version, err) < 0 ||
+	    dav_props_copy(conn, u->cid, DAV_PROPS_FILE, op->id, id, err) < 0)
+		return -1;
+	if ((r = infostore_get(conn, u->cid, id, &op->place->file, err)) <= 0) {
+		if (r == 0)
+			sql_error_set(err, SQL_ERR_OTHER, 0, "file %lld vanished", (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int storage_file_copy(struct storage_user *user, int64_t id, struct storage_file_place *to,
+                      struct storage_error *err)
+{
+	struct infostore_file file;
+	struct infostore_version v;
+	struct filestore_temp *temp = NULL;
+	char md5[33], location[FILESTORE_LOCATION_SIZE];
+	const char *error;
+	struct array locations;
+	int fd = -1, ret = -1;
+
+	array_init(&locations, FILESTORE_LOCATION_SIZE);
+	if (storage_file_open(user, id, 0, &file, &v, &fd, err) < 0)
+		goto out;
+	if (copy_content(user, fd, &temp, err) < 0)
+		goto out;
+	filestore_temp_md5(temp, md5);
+	if (filestore_temp_publish(temp, location, &error) < 0) {
+		log_error("files", "cid=%lld: %s", (long long)user->cid, error);
+		storage__refuse(err, STORAGE_NO_SPACE, "the file store cannot take the copy");
+		goto out;
+	}
+	struct op op = {
+	    .user = user,
+	    .err = err,
+	    .id = id,
+	    .locations = &locations,
+	    .place = to,
+	    .row = {.cid = user->cid,
+	            .folder = to->folder,
+	            .uid = user->uid,
+	            .name = to->name,
+	            .size = (int64_t)filestore_temp_size(temp),
+	            .md5 = md5,
+	            .content_type = file.content_type,
+	            .location = location,
+	            .now = (int64_t)time(NULL)},
+	    .max_objects = user->storage->set.max_objects,
+	};
+	if (run(&op, true, copy_txn, "copy") < 0) {
+		filestore_temp_unpublish(temp);
+		goto out;
+	}
+	remove_locations(user, &locations);
+	log_info("files", "cid=%lld uid=%lld copied file=%lld to file=%lld size=%lld",
+	         (long long)user->cid, (long long)user->uid, (long long)id, (long long)to->file.id,
+	         (long long)to->file.size);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	filestore_temp_destroy(&temp);
+	array_free(&locations);
+	return ret;
 }

@@ -76,4 +76,32 @@ struct storage_file_upload {
 int storage_file_upload_publish(struct storage_user *user, struct storage_file_upload *upload,
                                 struct storage_error *err);
 
+/* --- WebDAV: move and copy (docs/internals/storage.md "For WebDAV") --- */
+
+/* Where a file goes. */
+struct storage_file_place {
+	int64_t folder;   /* the target folder (a files folder, not a system one) */
+	const char *name; /* its name there: infostore_check_name()'s refusal is STORAGE_INVALID */
+	bool overwrite;   /* replace a file of that name (deleted in the same transaction) */
+	/* results */
+	bool replaced;              /* a file of that name was there and is gone now */
+	struct infostore_file file; /* the moved file, or the new copy */
+};
+
+/* Moves or renames file id, keeping its id, versions and dead properties, in one write
+   transaction: the right to delete it where it is (as the JSON API's delete), to create in
+   the target. A file of that name there: STORAGE_INVALID with STORAGE_DETAIL_EXISTS unless
+   overwrite, which needs the right to delete that file and deletes it (all its versions;
+   their content goes after the commit). The file itself as target is a no-op. */
+int storage_file_move(struct storage_user *user, int64_t id, struct storage_file_place *to,
+                      struct storage_error *err);
+/* Copies file id's current version (content copied in the filestore, content type, dead
+   properties) as a new file, charged exactly as an upload (quota, object limit:
+   STORAGE_OVER_LIMIT, nothing left; STORAGE_NO_SPACE when the store cannot take it): needs the
+   right to read it and to create in the target; a file of the name there as for a move (the
+   charge is checked before the replaced file's bytes come off). The file itself as target:
+   STORAGE_FORBIDDEN. */
+int storage_file_copy(struct storage_user *user, int64_t id, struct storage_file_place *to,
+                      struct storage_error *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "filestore.h"
 #include "folder.h"
@@ -423,6 +424,157 @@ static void test_props(void)
 	test_assert_int_eq(left, 0);
 }
 
+/* --- move and copy --- */
+
+static void read_content(struct storage_user *u, int64_t id, char *buf, size_t size)
+{
+	struct storage_error err;
+	struct infostore_file f;
+	struct infostore_version v;
+	int fd;
+	test_assert_int_eq(storage_file_open(u, id, 0, &f, &v, &fd, &err), 0);
+	ssize_t n = read(fd, buf, size - 1);
+	test_assert(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+static size_t counted;
+
+static int count_file(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	if (flag == FTW_F)
+		counted++;
+	return 0;
+}
+
+/* Files in the context store (stored versions and temp files). */
+static size_t stored_files(void)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/files/1_ctx_store", dir);
+	counted = 0;
+	test_assert(nftw(path, count_file, 16, FTW_PHYS) == 0);
+	return counted;
+}
+
+static void test_move_copy(void)
+{
+	struct storage_error err;
+	struct infostore_file a, b, c;
+	struct storage_dav_entry e;
+	char buf[64];
+	size_t failed;
+	setup();
+	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
+	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
+	test_assert_int_eq(upload(alice, SHARED, "a.txt", "alpha", &a, &err), 0);
+	test_assert_int_eq(upload(alice, SHARED, "b.txt", "beta", &b, &err), 0);
+	test_assert_int_eq(upload(alice, BIG, "c.txt", "gamma", &c, &err), 0);
+	struct dav_prop prop = {"urn:x", "tag", "t"};
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FILE, a.id, &prop, 1, &failed, &err), 0);
+
+	/* a viewer may neither move out, nor copy in, nor delete */
+	struct storage_file_place to = {.folder = BIG, .name = "x.txt"};
+	test_assert_int_eq(storage_file_move(bob, a.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	to = (struct storage_file_place){.folder = SHARED, .name = "x.txt"};
+	test_assert_int_eq(storage_file_copy(bob, a.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	test_assert_int_eq(storage_file_delete(bob, a.id, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	/* nor see what they cannot see */
+	to = (struct storage_file_place){.folder = SHARED, .name = "x.txt"};
+	test_assert_int_eq(storage_file_copy(bob, c.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+
+	/* rename: same id, props along, ETag kept */
+	test_assert_int_eq(storage_dav_file_get(alice, a.id, &e, &err), 0);
+	to = (struct storage_file_place){.folder = SHARED, .name = "a2.txt"};
+	test_assert_int_eq(storage_file_move(alice, a.id, &to, &err), 0);
+	test_assert_int_eq(to.file.id, a.id);
+	test_assert_str_eq(to.file.name, "a2.txt");
+	test_assert(!to.replaced);
+	struct storage_dav_entry moved;
+	test_assert_int_eq(storage_dav_file_find(alice, SHARED, "a2.txt", &moved, &err), 0);
+	test_assert_str_eq(moved.etag, e.etag);
+	test_assert_int_eq(storage_dav_file_find(alice, SHARED, "a.txt", &moved, &err), -1);
+	/* a bad name, a taken name */
+	to = (struct storage_file_place){.folder = SHARED, .name = "a/b"};
+	test_assert_int_eq(storage_file_move(alice, a.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_INVALID);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_NONE);
+	to = (struct storage_file_place){.folder = SHARED, .name = "b.txt"};
+	test_assert_int_eq(storage_file_move(alice, a.id, &to, &err), -1);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_EXISTS);
+	/* into a system folder, into a folder not there */
+	to = (struct storage_file_place){.folder = FOLDER_ID_FILES, .name = "z"};
+	test_assert_int_eq(storage_file_move(alice, a.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	to = (struct storage_file_place){.folder = 999, .name = "z"};
+	test_assert_int_eq(storage_file_move(alice, a.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+	/* overwrite: the target goes (with its content) in the same transaction */
+	size_t before = stored_files();
+	to = (struct storage_file_place){.folder = BIG, .name = "c.txt", .overwrite = true};
+	test_assert_int_eq(storage_file_move(alice, a.id, &to, &err), 0);
+	test_assert(to.replaced);
+	test_assert_int_eq(stored_files(), before - 1);
+	test_assert_int_eq(storage_dav_file_get(alice, c.id, &e, &err), -1);
+	read_content(alice, a.id, buf, sizeof(buf));
+	test_assert_str_eq(buf, "alpha");
+
+	/* copy: new id, same bytes and type, props copied, charged */
+	int64_t used0, used1, avail;
+	test_assert_int_eq(storage_dav_quota(alice, &used0, &avail, &err), 0);
+	to = (struct storage_file_place){.folder = SHARED, .name = "copy.txt"};
+	test_assert_int_eq(storage_file_copy(alice, a.id, &to, &err), 0);
+	test_assert(to.file.id != a.id);
+	test_assert_int_eq(to.file.version, 1);
+	test_assert_str_eq(to.file.md5, a.md5);
+	read_content(alice, to.file.id, buf, sizeof(buf));
+	test_assert_str_eq(buf, "alpha");
+	test_assert_int_eq(storage_dav_quota(alice, &used1, &avail, &err), 0);
+	test_assert_int_eq(used1, used0 + 5);
+	struct dav_prop *got;
+	size_t count;
+	test_assert_int_eq(
+	    storage_props_get(alice, DAV_PROPS_FILE, to.file.id, NULL, 0, &got, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	test_assert_str_eq(got[0].value, "t");
+	/* onto itself, onto a taken name */
+	to = (struct storage_file_place){.folder = BIG, .name = "c.txt", .overwrite = true};
+	test_assert_int_eq(storage_file_copy(alice, a.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_FORBIDDEN);
+	to = (struct storage_file_place){.folder = SHARED, .name = "b.txt"};
+	test_assert_int_eq(storage_file_copy(alice, a.id, &to, &err), -1);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_EXISTS);
+
+	/* over quota: refused, nothing left (no row, no content, no usage) */
+	quota_bytes = used1 + 2;
+	struct storage_user *tight = storage_user_create(storage, pool, CID, ALICE);
+	before = stored_files();
+	to = (struct storage_file_place){.folder = SHARED, .name = "over.txt"};
+	test_assert_int_eq(storage_file_copy(tight, a.id, &to, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_OVER_LIMIT);
+	test_assert(strstr(err.message, "quota") != NULL);
+	test_assert_int_eq(stored_files(), before);
+	test_assert_int_eq(storage_dav_file_find(tight, SHARED, "over.txt", &e, &err), -1);
+	test_assert_int_eq(storage_dav_quota(tight, &used0, &avail, &err), 0);
+	test_assert_int_eq(used0, used1);
+	test_assert_int_eq(avail, 2);
+	/* overwriting with a copy deletes the old target in the same transaction */
+	quota_bytes = 0;
+	struct storage_user *free_again = storage_user_create(storage, pool, CID, ALICE);
+	to = (struct storage_file_place){.folder = SHARED, .name = "b.txt", .overwrite = true};
+	test_assert_int_eq(storage_file_copy(free_again, a.id, &to, &err), 0);
+	test_assert(to.replaced);
+	read_content(alice, to.file.id, buf, sizeof(buf));
+	test_assert_str_eq(buf, "alpha");
+	test_assert_int_eq(storage_dav_file_get(alice, b.id, &e, &err), -1);
+}
+
 /* A user schema of the release before (version 3) gains the table and keeps its rows. */
 static void test_migration(void)
 {
@@ -458,11 +610,8 @@ static void test_migration(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-	    {"paging", test_paging},
-	    {"lookups", test_lookups},
-	    {"props", test_props},
-	    {"migration", test_migration},
-	    {NULL, NULL},
+	    {"paging", test_paging},       {"lookups", test_lookups},     {"props", test_props},
+	    {"move_copy", test_move_copy}, {"migration", test_migration}, {NULL, NULL},
 	};
 	int ret = test_run(cases);
 	teardown();
