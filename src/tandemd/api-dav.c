@@ -108,6 +108,8 @@ static void dav(void *ctx, struct http_request *req)
 		dav_mkcol(dr);
 	else if (strv_eq_cstr(m, "PUT"))
 		dav_put(dr);
+	else if (strv_eq_cstr(m, "COPY") || strv_eq_cstr(m, "MOVE"))
+		dav_copymove(dr, strv_eq_cstr(m, "MOVE"));
 	else if (strv_eq_cstr(m, "PROPPATCH"))
 		dav_proppatch(dr);
 	else if (strv_eq_cstr(m, "LOCK"))

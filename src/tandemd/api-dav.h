@@ -105,6 +105,8 @@ int dav_lockdiscovery(struct dav_req *dr, struct pool *pool, const char *path, b
 /* <D:activelock> of l, its root as uid knows it. */
 void dav_activelock_append(struct buf *out, int64_t uid, const struct lock *l);
 void dav_lock(struct dav_req *dr);
+/* api-dav-copymove.c */
+void dav_copymove(struct dav_req *dr, bool move);
 /* api-dav-proppatch.c */
 void dav_proppatch(struct dav_req *dr);
 void dav_unlock(struct dav_req *dr);
