@@ -54,7 +54,7 @@ static int copy_folder(struct dav_req *dr, int64_t src, int64_t parent, const ch
 	struct storage_error err;
 	struct folder_error fe;
 	struct folder *made;
-	if (storage_folder_create(dr->su, parent, name, NULL, NULL, &made, &fe, &err) < 0) {
+	if (storage_folder_create(dr->su, parent, name, "infostore", NULL, &made, &fe, &err) < 0) {
 		dav_folder_failed(dr, &fe, &err);
 		return -1;
 	}

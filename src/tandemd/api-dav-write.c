@@ -106,8 +106,10 @@ void dav_mkcol(struct dav_req *dr)
 	}
 	if (!dav_check_conditions(dr, &res, false) || !dav_check_locks(dr, &res, false))
 		return;
+	/* a collection is a files folder, below the public root too (where nothing is inherited) */
 	struct folder *made;
-	if (storage_folder_create(dr->su, res.parent, res.name, NULL, NULL, &made, &fe, &err) < 0) {
+	if (storage_folder_create(dr->su, res.parent, res.name, "infostore", NULL, &made, &fe,
+	                          &err) < 0) {
 		dav_folder_failed(dr, &fe, &err);
 		return;
 	}

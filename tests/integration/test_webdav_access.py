@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: MIT
+# WebDAV keeps the JSON API's rules (docs/webdav.md): the permission matrix of folders (a
+# viewer reads, and cannot PUT, DELETE, MOVE or LOCK; what a user cannot see never shows in a
+# PROPFIND), names it refuses, the quota (507, nothing left behind), and bad input answered
+# with a clear status and nothing changed.
+import base64
+import http.client
+import json
+import re
+
+import pytest
+
+from cluster_setup import ADMIN, create_user, login, start_cluster
+
+MIB = 1024 * 1024
+VIEWER = 257  # see the folder, read all objects
+LOCKINFO = (b'<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>'
+            b'</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>')
+
+
+def dav(port, method, path, user="alice", body=None, headers=None, password=None):
+    h = dict(headers or {})
+    token = base64.b64encode(f"{user}:{password or user.split('@')[0] + '_pw'}".encode())
+    h["Authorization"] = f"Basic {token.decode()}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def names(port, path, user="alice"):
+    status, _, body = dav(port, "PROPFIND", path, user, headers={"Depth": "1"})
+    assert status == 207, body
+    return [h for h in re.findall(r"<D:href>([^<]*)</D:href>", body.decode())]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("webdav-access"))
+    c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol"))
+    c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
+    c.ok("createuser", "-c", "2", "-u", "dora", "-d", "dora", "-g", "G", "-s", "S",
+         "-p", "dora_pw", "-e", "dora@example.com")
+    port = c.nodes[0].port
+    # alice makes a public folder with a file, and lets bob (only) see and read it
+    assert dav(port, "MKCOL", "/dav/files/public/team/")[0] == 201
+    assert dav(port, "PUT", "/dav/files/public/team/plan.txt", body=b"the plan")[0] == 201
+    a = login(c, "alice")
+    b = login(c, "bob")
+    _, listing, _ = a.request("GET", "/api/v1/folders?parent=2")
+    team = next(f for f in listing["folders"] if f["title"] == "team")
+    status, body, _ = a.request("PATCH", f"/api/v1/folders/{team['id']}", {
+        "permissions": [{"entity": a.uid, "group": False, "bits": 403710016},
+                        {"entity": b.uid, "group": False, "bits": VIEWER}]})
+    assert status == 200, body
+    yield port
+    c.stop()
+
+
+def test_a_viewer_reads_but_cannot_change(site):
+    port = site
+    assert "/dav/files/public/team/" in names(port, "/dav/files/public/", "bob")
+    assert dav(port, "GET", "/dav/files/public/team/plan.txt", "bob")[2] == b"the plan"
+    for method, path, body, headers in [
+            ("PUT", "/dav/files/public/team/plan.txt", b"mine", {}),
+            ("PUT", "/dav/files/public/team/new.txt", b"mine", {}),
+            ("DELETE", "/dav/files/public/team/plan.txt", None, {}),
+            ("MOVE", "/dav/files/public/team/plan.txt", None,
+             {"Destination": "/dav/files/home/plan.txt"}),
+            ("LOCK", "/dav/files/public/team/plan.txt", LOCKINFO, {}),
+            ("MKCOL", "/dav/files/public/team/sub/", None, {}),
+            ("PROPPATCH", "/dav/files/public/team/plan.txt",
+             b'<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:x">1</x>'
+             b'</D:prop></D:set></D:propertyupdate>', {})]:
+        status, _, answer = dav(port, method, path, "bob", body=body, headers=headers)
+        assert status == 403, (method, path, status, answer)
+    # nothing changed
+    assert dav(port, "GET", "/dav/files/public/team/plan.txt", "alice")[2] == b"the plan"
+    assert dav(port, "GET", "/dav/files/public/team/new.txt", "alice")[0] == 404
+    assert dav(port, "GET", "/dav/files/home/plan.txt", "bob")[0] == 404
+
+
+def test_what_a_user_cannot_see_never_shows(site):
+    port = site
+    assert "/dav/files/public/team/" not in names(port, "/dav/files/public/", "carol")
+    assert dav(port, "PROPFIND", "/dav/files/public/team/", "carol",
+               headers={"Depth": "0"})[0] == 404
+    assert dav(port, "GET", "/dav/files/public/team/plan.txt", "carol")[0] == 404
+    # nobody sees another user's home
+    assert dav(port, "PUT", "/dav/files/home/secret.txt", "alice", body=b"s")[0] == 201
+    assert "/dav/files/home/secret.txt" not in names(port, "/dav/files/home/", "bob")
+    assert "/dav/principals/users/alice/" not in names(port, "/dav/principals/users/", "bob")
+
+
+def test_names_the_json_api_refuses_are_refused_with_its_reason(site):
+    port = site
+    status, _, body = dav(port, "PUT", "/dav/files/home/" + "x" * 256, body=b"long")
+    assert status == 400 and b"255" in body, body
+    status, _, body = dav(port, "PUT", "/dav/files/home/bad%01name", body=b"ctl")
+    assert status == 400 and b"control" in body.lower(), body
+
+
+def test_an_over_quota_put_is_507_and_leaves_nothing(site):
+    port = site
+    used = quota_used(port)
+    status, _, body = dav(port, "PUT", "/dav/files/home/big.bin", "dora@small",
+                          body=b"x" * (2 * MIB))
+    assert status == 507, body
+    assert dav(port, "GET", "/dav/files/home/big.bin", "dora@small")[0] == 404
+    assert quota_used(port) == used
+    assert dav(port, "PUT", "/dav/files/home/small.bin", "dora@small",
+               body=b"y" * 1000)[0] == 201
+    assert quota_used(port) == used + 1000
+
+
+def quota_used(port):
+    status, _, body = dav(port, "PROPFIND", "/dav/files/home/", "dora@small",
+                          headers={"Depth": "0"},
+                          body=b'<D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/>'
+                               b'<D:quota-available-bytes/></D:prop></D:propfind>')
+    assert status == 207, body
+    return int(re.search(rb"<D:quota-used-bytes>(\d+)<", body).group(1))
+
+
+@pytest.mark.parametrize("body,status", [
+    (b"<D:propfind xmlns:D='DAV:'><D:prop>", 400),
+    (b"<!DOCTYPE x [<!ENTITY e 'x'>]><D:propfind xmlns:D='DAV:'/>", 400),
+    (b"<a>" * 200 + b"</a>" * 200, 400),
+    (b"<D:propfind xmlns:D='DAV:'><D:prop>" + b"<x xmlns='urn:x'/>" * 80000 +
+     b"</D:prop></D:propfind>", 413),
+    (b"<D:wrong xmlns:D='DAV:'/>", 422),
+])
+def test_bad_xml_is_refused_with_a_clear_status(site, body, status):
+    got, _, answer = dav(site, "PROPFIND", "/dav/files/home/", body=body,
+                         headers={"Depth": "0"})
+    assert got == status, answer
+
+
+def test_bad_requests_change_nothing(site):
+    port = site
+    assert dav(port, "MKCOL", "/dav/files/home/keep/")[0] == 201
+    assert dav(port, "PUT", "/dav/files/home/keep/a.txt", body=b"a")[0] == 201
+    before = names(port, "/dav/files/home/keep/")
+    status, _, body = dav(port, "PROPFIND", "/dav/files/home/", headers={"Depth": "infinity"})
+    assert status == 403 and b"propfind-finite-depth" in body
+    status, _, _ = dav(port, "COPY", "/dav/files/home/keep/a.txt",
+                       headers={"Destination": "http://elsewhere.example/dav/files/home/b"})
+    assert status == 502
+    status, _, body = dav(port, "MOVE", "/dav/files/home/keep/",
+                          headers={"Destination": "/dav/files/home/keep/inner/"})
+    assert status == 403 and b"itself" in body
+    status, _, _ = dav(port, "MOVE", "/dav/files/home/keep/a.txt",
+                       headers={"Destination": "/dav/files/home/nowhere/a.txt"})
+    assert status == 409
+    status, _, _ = dav(port, "COPY", "/dav/files/home/keep/a.txt",
+                       headers={"Destination": "/dav/files/home/keep/a.txt"})
+    assert status == 403
+    assert dav(port, "PUT", "/dav/files/home/keep/b.txt", body=b"b")[0] == 201
+    status, _, _ = dav(port, "COPY", "/dav/files/home/keep/a.txt",
+                       headers={"Destination": "/dav/files/home/keep/b.txt",
+                                "Overwrite": "F"})
+    assert status == 412
+    assert dav(port, "GET", "/dav/files/home/keep/b.txt")[2] == b"b"
+    assert names(port, "/dav/files/home/keep/") == before + ["/dav/files/home/keep/b.txt"]
+    assert json.loads(b"{}") == {}
