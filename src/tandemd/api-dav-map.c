@@ -244,3 +244,58 @@ none:
 	res->parent_missing = n > 1 && !(n == 2 && strcmp(segs[0], "files") == 0);
 	return 0;
 }
+
+/* --------------------------------------------------------------- "dav" of /api/v1/folders */
+
+struct dav_paths {
+	struct storage_user *su;
+	struct pool *pool;
+	int64_t home; /* -1: not looked up yet, 0: none */
+	int64_t memo_id;
+	const char *memo_path; /* of memo_id: siblings share their parent's */
+};
+
+struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool)
+{
+	struct dav_paths *dp = pool_calloc(pool, 1, sizeof(*dp));
+	dp->su = su;
+	dp->pool = pool;
+	dp->home = -1;
+	return dp;
+}
+
+/* The collection path of folder id without its trailing slash, or NULL when it is not below
+   home/ or public/ (or cannot be read now: the field is informative). */
+static const char *folder_path(struct dav_paths *dp, int64_t id, unsigned depth)
+{
+	struct storage_error err;
+	struct storage_dav_entry e;
+	if (dp->home < 0 && storage_dav_home(dp->su, &dp->home, &err) < 0)
+		dp->home = 0;
+	if (id == dp->home)
+		return "/dav/files/home";
+	if (id == FOLDER_ID_PUBLIC)
+		return "/dav/files/public";
+	if (id <= FOLDER_ID_MAX_SYSTEM || depth > FOLDER_DEPTH_MAX + 1)
+		return NULL;
+	if (id == dp->memo_id)
+		return dp->memo_path;
+	if (storage_dav_folder_get(dp->su, id, &e, &err) < 0)
+		return NULL;
+	const char *parent = folder_path(dp, e.parent, depth + 1);
+	if (parent == NULL)
+		return NULL;
+	dp->memo_id = id;
+	dp->memo_path = pool_printf(dp->pool, "%s/%s", parent, e.name);
+	return dp->memo_path;
+}
+
+const char *dav_paths_get(struct dav_paths *dp, const struct folder *f)
+{
+	if (f->id == FOLDER_ID_PUBLIC)
+		return "/dav/files/public/";
+	if (f->is_system || strcmp(f->module, "infostore") != 0 || f->view_parent == 0)
+		return NULL;
+	const char *path = folder_path(dp, f->id, 0);
+	return path != NULL ? pool_printf(dp->pool, "%s/", path) : NULL;
+}

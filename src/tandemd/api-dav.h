@@ -73,6 +73,12 @@ struct dav_res {
 /* Maps path (decoded) to *res_r. 0, or -1 after answering req (the storage failed). */
 int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r);
 
+/* The "dav" member of /api/v1/folders' objects: a folder's collection path ("/dav/files/home/
+   Docs/"), or NULL for one WebDAV does not show. Lookups are remembered per request (siblings
+   share their parent's). */
+struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool);
+const char *dav_paths_get(struct dav_paths *dp, const struct folder *f);
+
 /* Answers req: status with a DAV:error body naming precondition (RFC 4918 §16) when it is
    not NULL, else a JSON error body with code and the message. */
 void dav_fail(struct dav_req *dr, int status, const char *precondition, const char *code,

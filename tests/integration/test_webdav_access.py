@@ -166,3 +166,28 @@ def test_bad_requests_change_nothing(site):
     assert dav(port, "GET", "/dav/files/home/keep/b.txt")[2] == b"b"
     assert names(port, "/dav/files/home/keep/") == before + ["/dav/files/home/keep/b.txt"]
     assert json.loads(b"{}") == {}
+
+
+def test_every_folder_object_names_its_collection(site, tmp_path):
+    port = site
+    assert dav(port, "MKCOL", "/dav/files/home/Docs/")[0] == 201
+    assert dav(port, "MKCOL", "/dav/files/home/Docs/2026%20plans/")[0] == 201
+    c_api = __import__("provisioning").ApiClient(port)
+    assert c_api.login("alice", "alice_pw")[0] == 200
+    _, roots, _ = c_api.request("GET", "/api/v1/folders?parent=4")
+    home = next(f for f in roots["folders"] if f["default"])
+    assert home["dav"] == "/dav/files/home/"
+    _, kids, _ = c_api.request("GET", f"/api/v1/folders?parent={home['id']}")
+    docs = next(f for f in kids["folders"] if f["title"] == "Docs")
+    assert docs["dav"] == "/dav/files/home/Docs/"
+    _, inner, _ = c_api.request("GET", f"/api/v1/folders?parent={docs['id']}")
+    assert inner["folders"][0]["dav"] == "/dav/files/home/Docs/2026 plans/"
+    _, public, _ = c_api.request("GET", "/api/v1/folders?parent=2")
+    assert next(f for f in public["folders"] if f["title"] == "team")["dav"] == \
+        "/dav/files/public/team/"
+    _, top, _ = c_api.request("GET", "/api/v1/folders")
+    cal = [f for f in top["folders"] if f["module"] != "infostore" and f["id"] != 2]
+    assert all(f["dav"] is None for f in cal)
+    # and the path answers
+    assert dav(port, "PROPFIND", "/dav/files/home/Docs/2026%20plans/",
+               headers={"Depth": "0"})[0] == 207
