@@ -700,10 +700,12 @@ static int check_move(struct op *op, struct node *n, int64_t parent)
 		                    (long long)parent);
 	/* No cycles: the target must not be n or lie below it. */
 	for (struct node *cur = target; cur != NULL && cur->id > FOLDER_ID_MAX_SYSTEM;) {
-		if (cur->id == n->id)
+		if (cur->id == n->id) {
+			op->err->loop = true;
 			return folder__fail(
 			    op, FOLDER_INVALID, "parent",
 			    "a folder cannot be moved into itself or its own subfolder");
+		}
 		if (folder_tree__load_node(op, cur->parent, &cur) < 0)
 			return -1;
 	}

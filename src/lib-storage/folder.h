@@ -124,6 +124,7 @@ enum folder_status {
 struct folder_error {
 	enum folder_status status;
 	const char *field; /* static; for FOLDER_INVALID, else NULL */
+	bool loop;         /* FOLDER_INVALID: a folder moved (or copied) into itself or below it */
 	char message[256];
 	struct sql_error sql;
 };

@@ -336,6 +336,32 @@ int storage_file_upload_check(struct storage_user *user, int64_t folder, struct 
 	return 0;
 }
 
+/* Charges the new version of op->row (first in its write transaction: the usage row's lock
+   serialises the context's uploads) and drops hold: 0, or a refusal naming the limit (what:
+   "upload", "copy"), or -1 with the SQL error. */
+static int charge(struct sql_conn *conn, struct op *op, const char *hold, const char *what,
+                  struct sql_error *err)
+{
+	struct infostore_charge ch = {.cid = op->row.cid,
+	                              .bytes = op->row.size,
+	                              .objects = 1,
+	                              .quota_bytes = op->user->ctx.quota_bytes,
+	                              .max_objects = op->max_objects,
+	                              .hold = hold,
+	                              .now = op->row.now};
+	int r = infostore_charge(conn, &ch, err);
+	if (r == INFOSTORE_OVER_QUOTA)
+		return refuse(op, STORAGE_OVER_LIMIT,
+		              "the %s exceeds the context's quota of %lld MiB", what,
+		              (long long)op->user->ctx.quota_mb);
+	if (r == INFOSTORE_OVER_OBJECTS)
+		return refuse(op, STORAGE_OVER_LIMIT,
+		              "the context holds its limit of %lld objects (file versions and "
+		              "folders)",
+		              (long long)op->max_objects);
+	return r < 0 ? -1 : 0;
+}
+
 /* The one write transaction of an upload. The usage row is updated first, so concurrent
    uploads to a context queue up here and each sees the others' sizes and holds. */
 static int publish_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
@@ -346,25 +372,9 @@ static int publish_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	struct infostore_file existing;
 	int64_t id, version;
 
-	struct infostore_charge ch = {.cid = row->cid,
-	                              .bytes = row->size,
-	                              .objects = 1,
-	                              .quota_bytes = op->user->ctx.quota_bytes,
-	                              .max_objects = op->max_objects,
-	                              .hold = up->hold,
-	                              .now = row->now};
-	int r = infostore_charge(conn, &ch, err);
+	int r = charge(conn, op, up->hold, "upload", err);
 	if (r < 0)
 		return -1;
-	if (r == INFOSTORE_OVER_QUOTA)
-		return refuse(op, STORAGE_OVER_LIMIT,
-		              "the upload exceeds the context's quota of %lld MiB",
-		              (long long)op->user->ctx.quota_mb);
-	if (r == INFOSTORE_OVER_OBJECTS)
-		return refuse(op, STORAGE_OVER_LIMIT,
-		              "the context holds its limit of %lld objects (file versions and "
-		              "folders)",
-		              (long long)op->max_objects);
 	if ((r = infostore_find(conn, row->cid, row->folder, row->name, &existing, err)) < 0)
 		return -1;
 	if (r > 0 ? !folder_perm_may_write(up->perm, existing.created_by == row->uid)
@@ -538,9 +548,8 @@ int storage_file_move(struct storage_user *user, int64_t id, struct storage_file
 	return ret;
 }
 
-/* Copies the open source into a new temp file of the context; -1 with err (NO_SPACE). */
-static int copy_content(struct storage_user *user, int fd, struct filestore_temp **temp_r,
-                        struct storage_error *err)
+int storage__copy_content(struct storage_user *user, int fd, struct filestore_temp **temp_r,
+                          struct storage_error *err)
 {
 	const char *error = NULL;
 	char buf[64 * 1024];
@@ -578,24 +587,9 @@ static int copy_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	array_clear(op->locations);
 	op->place->replaced = false;
 	op->what = "copy";
-	struct infostore_charge ch = {.cid = u->cid,
-	                              .bytes = row->size,
-	                              .objects = 1,
-	                              .quota_bytes = u->ctx.quota_bytes,
-	                              .max_objects = op->max_objects,
-	                              .now = row->now};
-	int r = infostore_charge(conn, &ch, err);
+	int r = charge(conn, op, NULL, "copy", err);
 	if (r < 0)
 		return -1;
-	if (r == INFOSTORE_OVER_QUOTA)
-		return refuse(op, STORAGE_OVER_LIMIT,
-		              "the copy exceeds the context's quota of %lld MiB",
-		              (long long)u->ctx.quota_mb);
-	if (r == INFOSTORE_OVER_OBJECTS)
-		return refuse(op, STORAGE_OVER_LIMIT,
-		              "the context holds its limit of %lld objects (file versions and "
-		              "folders)",
-		              (long long)op->max_objects);
 	/* the source again (it may have gone since its content was read) */
 	op->file = &source;
 	if (visible_file(conn, op, err) < 0)
@@ -632,7 +626,7 @@ int storage_file_copy(struct storage_user *user, int64_t id, struct storage_file
 	array_init(&locations, FILESTORE_LOCATION_SIZE);
 	if (storage_file_open(user, id, 0, &file, &v, &fd, err) < 0)
 		goto out;
-	if (copy_content(user, fd, &temp, err) < 0)
+	if (storage__copy_content(user, fd, &temp, err) < 0)
 		goto out;
 	filestore_temp_md5(temp, md5);
 	if (filestore_temp_publish(temp, location, &error) < 0) {

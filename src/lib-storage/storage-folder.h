@@ -45,4 +45,44 @@ int storage_folder_update(struct storage_user *user, int64_t id,
 int storage_folder_delete(struct storage_user *user, int64_t id, struct folder_error *fe,
                           struct storage_error *err);
 
+/* --- WebDAV: move and copy (docs/internals/storage.md "For WebDAV") --- */
+
+/* Where a folder goes. */
+struct storage_folder_place {
+	int64_t parent; /* the new parent folder; 0, or where it is now (stored or shown): keep */
+	const char *title; /* NULL, or the current title: keep */
+	/* Replace a sibling of that title there (ASCII case ignored, as titles clash): it is
+	   deleted with its subtree in the same transaction, with folder_delete()'s rights. Without
+	   it such a sibling is FOLDER_CONFLICT. */
+	bool overwrite;
+	/* results */
+	bool replaced;
+	struct folder *folder; /* the moved folder or the copy, as the user sees it now (a move
+	                          that took away the user's sight of it: NULL) */
+};
+
+/* Moves and/or renames id in one transaction: folder_update()'s rights and checks (admin flag,
+   level >= 4 on the new parent, not system or default folders, FOLDER_INVALID with field
+   "parent" and fe->loop into itself or below it, FOLDER_CONFLICT when the title is taken);
+   dead properties stay with it (same id). Refusals also set err->detail: STORAGE_DETAIL_LOOP
+   (fe->loop), STORAGE_DETAIL_EXISTS (FOLDER_CONFLICT), as the file calls do. Neither a new parent
+   nor a new title: only folder_r. */
+int storage_folder_move(struct storage_user *user, int64_t id, struct storage_folder_place *to,
+                        struct folder_error *fe, struct storage_error *err);
+
+/* At most this many folders and files in one copy (FOLDER_LIMIT beyond). */
+#define STORAGE_FOLDER_COPY_MAX 10000
+
+/* Copies id below to->parent (folder_create()'s rights there; the copies are the user's and
+   get the new parent's permissions as any new folder), with members: its visible subfolders
+   and readable files (current versions; the user's own only where they may read only their
+   own) to any depth (WebDAV Depth: infinity), else the folder alone (Depth: 0); dead
+   properties copied. All or nothing: the tree is read in one read transaction, the files'
+   content copied into the filestore, then one write transaction charges the bytes and
+   objects as uploads would (FOLDER_LIMIT naming the quota or object limit), checks, creates
+   everything; on any failure the copied content is removed again and nothing is left. Into
+   itself or below: FOLDER_INVALID, field "parent", fe->loop; err->detail as for a move. */
+int storage_folder_copy(struct storage_user *user, int64_t id, struct storage_folder_place *to,
+                        bool members, struct folder_error *fe, struct storage_error *err);
+
 #endif

@@ -43,4 +43,10 @@ int storage__file_visible(struct sql_conn *conn, struct storage_user *user, int6
                           struct infostore_file *file_r, struct folder_perm *perm_r,
                           const char **what_r, struct sql_error *err);
 
+struct filestore_temp;
+/* Copies the open file fd into a new temp file of the user's context (*temp_r, the caller's
+   to publish and destroy): 0, or -1 with err (STORAGE_NO_SPACE, logged). */
+int storage__copy_content(struct storage_user *user, int fd, struct filestore_temp **temp_r,
+                          struct storage_error *err);
+
 #endif

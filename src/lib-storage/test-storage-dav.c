@@ -92,12 +92,29 @@ static void teardown(void)
 }
 
 /* Context 1 with alice and bob; alice's SHARED (bob: see, read all) below "Files" with a
-   subfolder "Sub", and BIG with NFILES rows (no content: listings only read rows). */
+   subfolder "Sub", and BIG with NFILES rows (no content: listings only read rows). SQLite in a
+   temp dir, or the database TANDEM_TEST_SQL_URL names (emptied first); the filestore in the
+   temp dir. */
 static void setup(void)
 {
+	static const char *const tables[] = {
+	    "ctx_sequence",
+	    "users",
+	    "user_group",
+	    "group_member",
+	    "tombstone",
+	    "filestore_usage",
+	    "filestore_reservation",
+	    "folder",
+	    "folder_permission",
+	    "infostore",
+	    "infostore_version",
+	    "dav_props",
+	};
 	struct sql_error err;
 	struct sql_conn *conn;
 	char url[400];
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
 
 	teardown();
 	pool = pool_create(0);
@@ -108,10 +125,18 @@ static void setup(void)
 	test_assert(mkdir(url, 0750) == 0);
 	snprintf(url, sizeof(url), "%s/files/1_ctx_store", dir);
 	test_assert(mkdir(url, 0750) == 0);
-	snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
+	if (env != NULL)
+		snprintf(url, sizeof(url), "%s", env);
+	else
+		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
 	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
 	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
 	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
+		test_assert(sql_exec(conn, sql, &err) == 0);
+	}
 	test_assert(sql_begin(conn, true, &err) == 0);
 	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 200)", "i",
 	                    (int64_t)CID) == 0);
@@ -575,6 +600,142 @@ static void test_move_copy(void)
 	test_assert_int_eq(storage_dav_file_get(alice, b.id, &e, &err), -1);
 }
 
+static size_t member_count(struct storage_user *u, int64_t folder)
+{
+	struct storage_error err;
+	struct storage_dav_cursor cursor = {0};
+	struct storage_dav_entry page[16];
+	size_t count, total = 0;
+	while (!cursor.done) {
+		test_assert_int_eq(storage_dav_children(u, folder, &cursor, page, 16, &count, &err),
+		                   0);
+		total += count;
+	}
+	return total;
+}
+
+static void test_folder_move_copy(void)
+{
+	struct storage_error err;
+	struct folder_error fe;
+	struct infostore_file a, s1;
+	struct storage_dav_entry e;
+	char buf[64];
+	size_t failed;
+	setup();
+	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
+	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
+	test_assert_int_eq(upload(alice, SHARED, "a.txt", "alpha", &a, &err), 0);
+	test_assert_int_eq(upload(alice, 102, "s.txt", "sub!", &s1, &err), 0);
+	struct dav_prop prop = {"urn:x", "f", "folder prop"};
+	test_assert_int_eq(
+	    storage_props_patch(alice, DAV_PROPS_FOLDER, 102, &prop, 1, &failed, &err), 0);
+
+	/* a viewer may neither move nor copy in */
+	struct storage_folder_place to = {.parent = FOLDER_ID_FILES, .title = "Mine"};
+	test_assert_int_eq(storage_folder_move(bob, 102, &to, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);
+	int64_t bob_home;
+	test_assert_int_eq(storage_dav_home(bob, &bob_home, &err), 0);
+	to = (struct storage_folder_place){.parent = SHARED, .title = "Bobs"};
+	test_assert_int_eq(storage_folder_copy(bob, bob_home, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);
+
+	/* copy, depth infinity: folders, files, content, props; charged */
+	int64_t used0, used1, avail;
+	test_assert_int_eq(storage_dav_quota(alice, &used0, &avail, &err), 0);
+	to = (struct storage_folder_place){.parent = BIG, .title = "Copy"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), 0);
+	test_assert(to.folder != NULL && to.folder->id != SHARED);
+	int64_t copy = to.folder->id;
+	test_assert_str_eq(to.folder->title, "Copy");
+	test_assert_int_eq(member_count(alice, copy), 2);
+	test_assert_int_eq(storage_dav_file_find(alice, copy, "a.txt", &e, &err), 0);
+	test_assert(e.id != a.id);
+	read_content(alice, e.id, buf, sizeof(buf));
+	test_assert_str_eq(buf, "alpha");
+	struct storage_dav_entry sub;
+	test_assert_int_eq(storage_dav_folder_find(alice, copy, "Sub", &sub, &err), 0);
+	test_assert(sub.id != 102);
+	test_assert_int_eq(storage_dav_file_find(alice, sub.id, "s.txt", &e, &err), 0);
+	read_content(alice, e.id, buf, sizeof(buf));
+	test_assert_str_eq(buf, "sub!");
+	struct dav_prop *got;
+	size_t count;
+	test_assert_int_eq(
+	    storage_props_get(alice, DAV_PROPS_FOLDER, sub.id, NULL, 0, &got, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	test_assert_int_eq(storage_dav_quota(alice, &used1, &avail, &err), 0);
+	test_assert_int_eq(used1, used0 + 9);
+	/* depth 0: the folder alone */
+	to = (struct storage_folder_place){.parent = BIG, .title = "Empty"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, false, &fe, &err), 0);
+	test_assert_int_eq(member_count(alice, to.folder->id), 0);
+	/* the title is taken, unless overwrite */
+	to = (struct storage_folder_place){.parent = BIG, .title = "copy"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_CONFLICT);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_EXISTS);
+	/* into itself */
+	to = (struct storage_folder_place){.parent = 102, .title = "Loop"};
+	test_assert_int_eq(storage_folder_copy(alice, SHARED, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_INVALID);
+	test_assert_str_eq(fe.field, "parent");
+	test_assert(fe.loop);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_LOOP);
+
+	/* over quota: refused, nothing left */
+	quota_bytes = used1 + 5;
+	struct storage_user *tight = storage_user_create(storage, pool, CID, ALICE);
+	size_t before = stored_files();
+	to = (struct storage_folder_place){.parent = BIG, .title = "Over"};
+	test_assert_int_eq(storage_folder_copy(tight, SHARED, &to, true, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_LIMIT);
+	test_assert(strstr(fe.message, "quota") != NULL);
+	test_assert_int_eq(stored_files(), before);
+	test_assert_int_eq(storage_dav_folder_find(tight, BIG, "Over", &e, &err), -1);
+	test_assert_int_eq(storage_dav_quota(tight, &used0, &avail, &err), 0);
+	test_assert_int_eq(used0, used1);
+	quota_bytes = 0;
+	struct storage_user *u2 = storage_user_create(storage, pool, CID, ALICE);
+
+	/* move and rename: same id, props along */
+	to = (struct storage_folder_place){.parent = BIG, .title = "Moved"};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), 0);
+	test_assert_int_eq(to.folder->id, 102);
+	test_assert_int_eq(to.folder->parent, BIG);
+	test_assert_str_eq(to.folder->title, "Moved");
+	test_assert_int_eq(
+	    storage_props_get(u2, DAV_PROPS_FOLDER, 102, NULL, 0, &got, &count, &err), 0);
+	test_assert_int_eq(count, 1);
+	/* into itself; onto a taken title; with overwrite that one goes */
+	struct folder_error fe2;
+	struct folder *inner;
+	test_assert_int_eq(storage_folder_create(u2, 102, "Inner", NULL, NULL, &inner, &fe2, &err),
+	                   0);
+	to = (struct storage_folder_place){.parent = inner->id};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_INVALID);
+	test_assert(fe.loop);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_LOOP);
+	to = (struct storage_folder_place){.title = "Copy"};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), -1);
+	test_assert_int_eq(fe.status, FOLDER_CONFLICT);
+	test_assert(!fe.loop);
+	test_assert_int_eq(err.detail, STORAGE_DETAIL_EXISTS);
+	before = stored_files();
+	to = (struct storage_folder_place){.title = "Copy", .overwrite = true};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), 0);
+	test_assert(to.replaced);
+	test_assert_str_eq(to.folder->title, "Copy");
+	test_assert_int_eq(storage_dav_folder_get(u2, copy, &e, &err), -1);
+	test_assert_int_eq(stored_files(), before - 2);
+	/* no change at all: just the folder */
+	to = (struct storage_folder_place){.parent = BIG, .title = "Copy"};
+	test_assert_int_eq(storage_folder_move(u2, 102, &to, &fe, &err), 0);
+	test_assert(!to.replaced && to.folder->id == 102);
+}
+
 /* A user schema of the release before (version 3) gains the table and keeps its rows. */
 static void test_migration(void)
 {
@@ -583,6 +744,8 @@ static void test_migration(void)
 	char url[400];
 	int version;
 	int64_t n = 0;
+	if (getenv("TANDEM_TEST_SQL_URL") != NULL)
+		return; /* SQLite's catalogue below; provisioning's tests migrate MariaDB */
 	setup();
 	sql_db_close(&db);
 	snprintf(url, sizeof(url), "sqlite://%s/old.sqlite", dir);
@@ -610,9 +773,18 @@ static void test_migration(void)
 int main(void)
 {
 	static const struct test_case cases[] = {
-	    {"paging", test_paging},       {"lookups", test_lookups},     {"props", test_props},
-	    {"move_copy", test_move_copy}, {"migration", test_migration}, {NULL, NULL},
+	    {"paging", test_paging},
+	    {"lookups", test_lookups},
+	    {"props", test_props},
+	    {"move_copy", test_move_copy},
+	    {"folder_move_copy", test_folder_move_copy},
+	    {"migration", test_migration},
+	    {NULL, NULL},
 	};
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
+	char redacted[400];
+	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
+	printf("# database %s\n", redacted);
 	int ret = test_run(cases);
 	teardown();
 	return ret;
