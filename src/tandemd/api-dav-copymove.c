@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* COPY and MOVE on /dav/ (RFC 4918 §9.8, §9.9): within this server, Overwrite, Depth; a file
-   moves or is copied by the storage layer in one transaction, a folder moves in one, and is
-   copied member by member. */
+   or folder moves or is copied by the storage layer in one transaction (a copy all or
+   nothing). */
 #include <string.h>
 
 #include "api-dav.h"
@@ -10,12 +10,10 @@
 #include "pool.h"
 #include "storage-file.h"
 #include "storage-folder.h"
-#include "storage-props.h"
 
-#define COPY_PAGE 64
-
-/* The answer to a storage refusal of a copy or move. */
-static void place_failed(struct dav_req *dr, const struct storage_error *err)
+/* The answer to a storage refusal of a copy or move (fe: of a folder's, or NULL). */
+static void place_failed(struct dav_req *dr, const struct folder_error *fe,
+                         const struct storage_error *err)
 {
 	if (err->status == STORAGE_REFUSED && err->detail == STORAGE_DETAIL_EXISTS) {
 		dav_fail(dr, 412, NULL, "DAV-0412", "%s", err->message);
@@ -25,66 +23,15 @@ static void place_failed(struct dav_req *dr, const struct storage_error *err)
 		dav_fail(dr, 403, NULL, "DAV-0403", "%s", err->message);
 		return;
 	}
+	if (fe != NULL) {
+		dav_folder_failed(dr, fe, err);
+		return;
+	}
 	if (err->status == STORAGE_REFUSED && err->refusal == STORAGE_INVALID) {
 		dav_fail(dr, 400, NULL, "FIL-0400", "%s", err->message);
 		return;
 	}
 	dav_storage_failed(dr, err);
-}
-
-/* A folder's dead properties onto another. 0, or -1 after answering. */
-static int copy_props(struct dav_req *dr, int64_t from, int64_t to)
-{
-	struct dav_prop *props;
-	size_t count;
-	struct storage_error err;
-	if (storage_props_get(dr->su, DAV_PROPS_FOLDER, from, NULL, 0, &props, &count, &err) < 0 ||
-	    (count > 0 &&
-	     storage_props_patch(dr->su, DAV_PROPS_FOLDER, to, props, count, NULL, &err) < 0)) {
-		dav_storage_failed(dr, &err);
-		return -1;
-	}
-	return 0;
-}
-
-/* Copies folder src as name below parent, with its members when deep. 0, or -1 after
-   answering (what was copied so far stays: RFC 4918 §9.8.8 lets a copy end half done). */
-static int copy_folder(struct dav_req *dr, int64_t src, int64_t parent, const char *name, bool deep)
-{
-	struct storage_error err;
-	struct folder_error fe;
-	struct folder *made;
-	if (storage_folder_create(dr->su, parent, name, "infostore", NULL, &made, &fe, &err) < 0) {
-		dav_folder_failed(dr, &fe, &err);
-		return -1;
-	}
-	if (copy_props(dr, src, made->id) < 0)
-		return -1;
-	if (!deep)
-		return 0;
-	struct storage_dav_cursor cursor;
-	memset(&cursor, 0, sizeof(cursor));
-	struct storage_dav_entry *page = pool_calloc(dr->pool, COPY_PAGE, sizeof(*page));
-	while (!cursor.done) {
-		size_t count;
-		if (storage_dav_children(dr->su, src, &cursor, page, COPY_PAGE, &count, &err) < 0) {
-			dav_storage_failed(dr, &err);
-			return -1;
-		}
-		for (size_t i = 0; i < count; i++) {
-			if (page[i].collection) {
-				if (copy_folder(dr, page[i].id, made->id, page[i].name, true) < 0)
-					return -1;
-				continue;
-			}
-			struct storage_file_place to = {.folder = made->id, .name = page[i].name};
-			if (storage_file_copy(dr->su, page[i].id, &to, &err) < 0) {
-				place_failed(dr, &err);
-				return -1;
-			}
-		}
-	}
-	return 0;
 }
 
 /* Removes what is at dst before it is replaced (Overwrite: T, RFC 4918 §9.8.4). */
@@ -187,29 +134,25 @@ void dav_copymove(struct dav_req *dr, bool move)
 	if (!prepare(dr, move, &src, &dst, &overwrite, &deep))
 		return;
 	bool existed = dst.kind != DAV_RES_NONE;
-	/* a file onto a file is replaced by the storage in the same transaction */
-	bool in_place = src.kind == DAV_RES_FILE && dst.kind == DAV_RES_FILE;
+	/* a file onto a file, a folder onto a folder: replaced by the storage in the same
+	   transaction; otherwise the target goes first */
+	bool in_place = existed && src.entry.collection == dst.entry.collection;
 	if (existed && !in_place && remove_target(dr, &dst) < 0)
 		return;
-	int64_t parent = dst.parent;
+	int r;
 	if (src.kind == DAV_RES_FILE) {
 		struct storage_file_place to = {
 		    .folder = dst.parent, .name = dst.name, .overwrite = in_place};
-		int r = move ? storage_file_move(dr->su, src.entry.id, &to, &err)
-		             : storage_file_copy(dr->su, src.entry.id, &to, &err);
-		if (r < 0) {
-			place_failed(dr, &err);
-			return;
-		}
-	} else if (move) {
-		struct storage_folder_update up = {
-		    .change = {.title = dst.name, .parent = parent != src.parent ? parent : 0}};
-		struct folder *moved;
-		if (storage_folder_update(dr->su, src.entry.id, &up, &moved, &fe, &err) < 0) {
-			dav_folder_failed(dr, &fe, &err);
-			return;
-		}
-	} else if (copy_folder(dr, src.entry.id, parent, dst.name, deep) < 0) {
+		r = move ? storage_file_move(dr->su, src.entry.id, &to, &err)
+		         : storage_file_copy(dr->su, src.entry.id, &to, &err);
+	} else {
+		struct storage_folder_place to = {
+		    .parent = dst.parent, .title = dst.name, .overwrite = in_place};
+		r = move ? storage_folder_move(dr->su, src.entry.id, &to, &fe, &err)
+		         : storage_folder_copy(dr->su, src.entry.id, &to, deep, &fe, &err);
+	}
+	if (r < 0) {
+		place_failed(dr, src.kind == DAV_RES_FILE ? NULL : &fe, &err);
 		return;
 	}
 	if (move)
