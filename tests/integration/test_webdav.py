@@ -2,8 +2,6 @@
 # WebDAV on the file folders with real clients (docs/webdav.md): litmus (every suite) against
 # one node and against two nodes behind tandem-lb sharing Redis (a lock taken through one node
 # holds on the other), an rclone round trip of 1,000 files, a scripted cadaver session.
-import base64
-import http.client
 import os
 import re
 import shutil
@@ -12,6 +10,7 @@ import subprocess
 import pytest
 
 from cluster_setup import start_cluster
+from dav_client import dav
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from lb_setup import start_lb, stop_lb
 
@@ -22,19 +21,6 @@ def need(tool):
     if shutil.which(tool) is None:
         pytest.fail(f"{tool} is not installed (scripts/deps.sh test)")
     return tool
-
-
-def dav(port, method, path, login="alice", body=None, headers=None):
-    h = dict(headers or {})
-    token = base64.b64encode(f"{login}:{login}_pw".encode()).decode()
-    h["Authorization"] = f"Basic {token}"
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        conn.close()
 
 
 def litmus(port, workdir, path="/dav/files/home/"):
