@@ -14,16 +14,17 @@
    "PUT"); beyond it the client is asked to send it again once its password is checked. */
 #define DAV_PUT_UNKNOWN_MAX (1024 * 1024)
 
-void dav_put_head(struct node *node, struct http_request *req, struct dav_body *body)
+bool dav_put_head(struct node *node, struct http_request *req, struct dav_body *body)
 {
 	struct api_user user;
 	/* Checking a password takes a worker, and a body must not wait on the loop for one:
 	   clients send OPTIONS or PROPFIND first, so their credentials are known by now. */
 	if (dav_auth_cached(node, req, &user)) {
 		body->up = file_upload_start(node, req, &user);
-		return;
+		return body->up != NULL;
 	}
 	body->max = DAV_PUT_UNKNOWN_MAX;
+	return false;
 }
 
 void dav_put(struct dav_req *dr)

@@ -47,9 +47,7 @@ static void dav_head(void *ctx, struct http_request *req)
 	struct dav_body *body = pool_calloc(pool, 1, sizeof(*body));
 	body->max = DAV_XML_MAX_SIZE;
 	http_request_set_context(req, body);
-	if (strv_eq_cstr(http_request_head(req)->method, "PUT"))
-		dav_put_head(node, req, body);
-	if (body->up != NULL)
+	if (strv_eq_cstr(http_request_head(req)->method, "PUT") && dav_put_head(node, req, body))
 		return;
 	buf_init(&body->buf, body->max);
 	pool_add_cleanup(pool, body_cleanup, body);

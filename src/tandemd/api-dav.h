@@ -130,8 +130,10 @@ bool dav_prop_is_live(const char *ns, const char *name);
 
 /* The methods (api-dav-propfind.c, api-dav-write.c, api-dav-put.c). */
 void dav_propfind(struct dav_req *dr);
-/* PUT's part of dav_head (loop thread): streams the body when the credentials are known. */
-void dav_put_head(struct node *node, struct http_request *req, struct dav_body *body);
+/* PUT's part of dav_head (loop thread): streams the body when the credentials are known.
+   True when the body is taken care of (streamed, or the request answered 503: shutting
+   down); false to keep it in memory up to body->max. */
+bool dav_put_head(struct node *node, struct http_request *req, struct dav_body *body);
 void dav_put(struct dav_req *dr);
 void dav_get(struct dav_req *dr);
 void dav_delete(struct dav_req *dr);

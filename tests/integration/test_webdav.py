@@ -56,10 +56,15 @@ def test_litmus_passes_every_suite_on_one_node(node, workdir):
 @pytest.fixture
 def two_behind_lb(workdir, redis_server):  # noqa: F811
     c = start_cluster(workdir, redis_server.url, nodes=2)
-    lb = start_lb(workdir, [(f"OX-{i + 1}", n.port, 50, "ready") for i, n in enumerate(c.nodes)])
-    yield c, lb
-    stop_lb(lb)
-    c.stop()
+    try:
+        lb = start_lb(workdir, [(f"OX-{i + 1}", n.port, 50, "ready")
+                                for i, n in enumerate(c.nodes)])
+        try:
+            yield c, lb
+        finally:
+            stop_lb(lb)
+    finally:
+        c.stop()
 
 
 def test_litmus_passes_every_suite_on_two_nodes_behind_the_balancer(two_behind_lb, workdir):

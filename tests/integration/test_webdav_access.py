@@ -27,23 +27,25 @@ def names(port, path, user="alice"):
 def site(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("webdav-access"))
     c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol"))
-    c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
-    c.ok("createuser", "-c", "2", "-u", "dora", "-d", "dora", "-g", "G", "-s", "S",
-         "-p", "dora_pw", "-e", "dora@example.com")
-    port = c.nodes[0].port
-    # alice makes a public folder with a file, and lets bob (only) see and read it
-    assert dav(port, "MKCOL", "/dav/files/public/team/")[0] == 201
-    assert dav(port, "PUT", "/dav/files/public/team/plan.txt", body=b"the plan")[0] == 201
-    a = login(c, "alice")
-    b = login(c, "bob")
-    _, listing, _ = a.request("GET", "/api/v1/folders?parent=2")
-    team = next(f for f in listing["folders"] if f["title"] == "team")
-    status, body, _ = a.request("PATCH", f"/api/v1/folders/{team['id']}", {
-        "permissions": [{"entity": a.uid, "group": False, "bits": 403710016},
-                        {"entity": b.uid, "group": False, "bits": VIEWER}]})
-    assert status == 200, body
-    yield port
-    c.stop()
+    try:
+        c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
+        c.ok("createuser", "-c", "2", "-u", "dora", "-d", "dora", "-g", "G", "-s", "S",
+             "-p", "dora_pw", "-e", "dora@example.com")
+        port = c.nodes[0].port
+        # alice makes a public folder with a file, and lets bob (only) see and read it
+        assert dav(port, "MKCOL", "/dav/files/public/team/")[0] == 201
+        assert dav(port, "PUT", "/dav/files/public/team/plan.txt", body=b"the plan")[0] == 201
+        a = login(c, "alice")
+        b = login(c, "bob")
+        _, listing, _ = a.request("GET", "/api/v1/folders?parent=2")
+        team = next(f for f in listing["folders"] if f["title"] == "team")
+        status, body, _ = a.request("PATCH", f"/api/v1/folders/{team['id']}", {
+            "permissions": [{"entity": a.uid, "group": False, "bits": 403710016},
+                            {"entity": b.uid, "group": False, "bits": VIEWER}]})
+        assert status == 200, body
+        yield port
+    finally:
+        c.stop()
 
 
 def test_a_viewer_reads_but_cannot_change(site):
