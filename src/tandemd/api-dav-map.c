@@ -11,14 +11,16 @@
 #include "dav-multistatus.h"
 #include "http-server.h"
 #include "log.h"
+#include "node.h"
 #include "pool.h"
+#include "provision.h"
+#include "storage-folder.h"
 
 #define DAV_MAX_SEGMENTS 80 /* folders nest at most FOLDER_DEPTH_MAX deep */
 
 static const char *const root_children[] = {"files", "principals", NULL};
 static const char *const files_children[] = {"home", "shared", "public", NULL};
 static const char *const principals_children[] = {"users", NULL};
-static const char *const no_children[] = {NULL};
 
 void dav_fail(struct dav_req *dr, int status, const char *precondition, const char *code,
               const char *fmt, ...)
@@ -152,6 +154,115 @@ static int walk(struct dav_req *dr, char **segs, size_t from, size_t n, struct d
 	return 0;
 }
 
+/* --- shared/<owner login>/<folder>/…: the folders other users share with this one --- */
+
+static struct provision *provision(struct dav_req *dr)
+{
+	struct prov_error perr;
+	struct provision *prov = node_provision(dr->node, &perr);
+	if (prov == NULL)
+		dav_fail(dr, 503, NULL, "DAV-0503", "%s", perr.message);
+	return prov;
+}
+
+/* The logins of the users who share something with this one. */
+static int sharer_logins(struct dav_req *dr, const char *const **logins_r)
+{
+	struct folder_sharer *sharers;
+	size_t count;
+	struct folder_error fe;
+	struct storage_error err;
+	struct prov_error perr;
+	if (storage_folder_list_sharers(dr->su, &sharers, &count, &fe, &err) < 0) {
+		dav_folder_failed(dr, &fe, &err);
+		return -1;
+	}
+	struct provision *prov = count > 0 ? provision(dr) : NULL;
+	if (count > 0 && prov == NULL)
+		return -1;
+	const char **logins = pool_calloc(dr->pool, count + 1, sizeof(*logins));
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++) {
+		json_t *u = provision_get_user(prov, dr->user.cid, sharers[i].uid, &perr);
+		const char *login = json_string_value(json_object_get(u, "login"));
+		if (login != NULL)
+			logins[n++] = pool_strdup(dr->pool, login);
+		json_decref(u); /* a user deleted meanwhile is left out */
+	}
+	*logins_r = logins;
+	return 0;
+}
+
+/* The files folders login shares with this user: 0 (*count_r 0 for an unknown login), or -1
+   answered. */
+static int shared_by(struct dav_req *dr, const char *login, struct folder ***folders_r,
+                     size_t *count_r)
+{
+	struct prov_login row;
+	struct prov_error perr;
+	struct folder_sharer sharer;
+	struct folder_error fe;
+	struct storage_error err;
+	struct provision *prov = provision(dr);
+	*count_r = 0;
+	if (prov == NULL)
+		return -1;
+	int r = provision_login_lookup(prov, dr->user.cid, login, &row, &perr);
+	if (r < 0) {
+		dav_fail(dr, 503, NULL, "DAV-0503", "%s", perr.message);
+		return -1;
+	}
+	if (r == 0 || row.uid == dr->user.uid)
+		return 0;
+	struct folder **all;
+	size_t count;
+	if (storage_folder_list_shared_by(dr->su, row.uid, &sharer, &all, &count, &fe, &err) < 0) {
+		if (err.status == STORAGE_REFUSED && fe.status == FOLDER_NOT_FOUND)
+			return 0;
+		dav_folder_failed(dr, &fe, &err);
+		return -1;
+	}
+	struct folder **files = pool_calloc(dr->pool, count + 1, sizeof(*files));
+	for (size_t i = 0; i < count; i++)
+		if (all[i]->module != NULL && strcmp(all[i]->module, "infostore") == 0)
+			files[(*count_r)++] = all[i];
+	*folders_r = files;
+	return 0;
+}
+
+/* shared/…: segs[2] the owner's login, segs[3] one of their shared folders. */
+static int resolve_shared(struct dav_req *dr, char **segs, size_t n, struct dav_res *res)
+{
+	struct storage_error err;
+	if (n == 2) {
+		const char *const *logins;
+		if (sharer_logins(dr, &logins) < 0)
+			return -1;
+		set_virtual(res, logins);
+		return 0;
+	}
+	struct folder **folders;
+	size_t count;
+	if (shared_by(dr, segs[2], &folders, &count) < 0)
+		return -1;
+	if (count > 0 && n == 3) {
+		const char **titles = pool_calloc(dr->pool, count + 1, sizeof(*titles));
+		for (size_t i = 0; i < count; i++)
+			titles[i] = folders[i]->title;
+		set_virtual(res, titles);
+		return 0;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(folders[i]->title, segs[3]) != 0)
+			continue;
+		if (storage_dav_folder_get(dr->su, folders[i]->id, &res->entry, &err) < 0)
+			return not_found(dr, &err) < 0 ? -1 : 1;
+		res->area_root = true; /* it stays where its owner put it */
+		return walk(dr, segs, 4, n, res);
+	}
+	return 1;
+}
+
 /* home/ or public/ into res->entry: 0 found, 1 none, -1 answered. */
 static int area_root(struct dav_req *dr, const char *area, struct dav_res *res)
 {
@@ -211,9 +322,11 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 			set_virtual(res, files_children);
 			return 0;
 		}
-		if (strcmp(segs[1], "shared") == 0 && n == 2) {
-			set_virtual(res, no_children);
-			return 0;
+		if (strcmp(segs[1], "shared") == 0) {
+			int r = resolve_shared(dr, segs, n, res);
+			if (r <= 0)
+				return r;
+			goto none;
 		}
 		int r = area_root(dr, segs[1], res);
 		if (r < 0)

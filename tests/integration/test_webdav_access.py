@@ -178,3 +178,33 @@ def test_every_folder_object_names_its_collection(site):
     # and the path answers
     assert dav(port, "PROPFIND", "/dav/files/home/Docs/2026%20plans/",
                headers={"Depth": "0"})[0] == 207
+
+
+def test_folders_shared_with_a_user_appear_under_shared_by_owner_login(site):
+    port = site
+    assert dav(port, "MKCOL", "/dav/files/home/Proj/", "bob")[0] == 201
+    assert dav(port, "PUT", "/dav/files/home/Proj/notes.txt", "bob", body=b"bob's")[0] == 201
+    b = ApiClient(port)
+    assert b.login("bob", "bob_pw")[0] == 200
+    _, roots, _ = b.request("GET", "/api/v1/folders?parent=4")
+    home = next(f for f in roots["folders"] if f["default"])
+    _, kids, _ = b.request("GET", f"/api/v1/folders?parent={home['id']}")
+    proj = next(f for f in kids["folders"] if f["title"] == "Proj")
+    alice = ApiClient(port)
+    assert alice.login("alice", "alice_pw")[0] == 200
+    _, who, _ = alice.request("GET", "/api/v1/session")
+    status, body, _ = b.request("PATCH", f"/api/v1/folders/{proj['id']}", {
+        "permissions": [{"entity": proj["owner"], "group": False, "bits": 403710016},
+                        {"entity": who["user_id"], "group": False, "bits": VIEWER}]})
+    assert status == 200, body
+    assert "/dav/files/shared/bob/" in names(port, "/dav/files/shared/", "alice")
+    assert "/dav/files/shared/bob/Proj/" in names(port, "/dav/files/shared/bob/", "alice")
+    assert "/dav/files/shared/bob/Proj/notes.txt" in \
+        names(port, "/dav/files/shared/bob/Proj/", "alice")
+    assert dav(port, "GET", "/dav/files/shared/bob/Proj/notes.txt", "alice")[2] == b"bob's"
+    assert dav(port, "PUT", "/dav/files/shared/bob/Proj/notes.txt", "alice",
+               body=b"mine")[0] == 403
+    # carol was given nothing: bob is not among her sharers, his folder not reachable
+    assert "/dav/files/shared/bob/" not in names(port, "/dav/files/shared/", "carol")
+    assert dav(port, "PROPFIND", "/dav/files/shared/bob/Proj/", "carol",
+               headers={"Depth": "0"})[0] == 404
