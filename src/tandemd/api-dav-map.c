@@ -124,27 +124,38 @@ static int not_found(struct dav_req *dr, const struct storage_error *err)
 	return -1;
 }
 
-/* Walks segs[from..n) below the folder in res->entry. */
-static int walk(struct dav_req *dr, char **segs, size_t from, size_t n, struct dav_res *res)
+/* The file named name in folder: 1 found (res->entry), 0 not, -1 answered. */
+static int find_file(struct dav_req *dr, int64_t folder, const char *name, struct dav_res *res)
 {
 	struct storage_error err;
+	if (storage_dav_file_find(dr->su, folder, name, &res->entry, &err) == 0) {
+		res->kind = DAV_RES_FILE;
+		return 1;
+	}
+	return not_found(dr, &err) < 0 ? -1 : 0;
+}
+
+/* Walks segs[from..n) below the folder in res->entry. The last segment is looked up as a file
+   first unless the URL ended in '/' (a GET or PUT of a file is one lookup fewer). */
+static int walk(struct dav_req *dr, char **segs, size_t from, size_t n, bool slash,
+                struct dav_res *res)
+{
+	struct storage_error err;
+	int r;
 	res->kind = DAV_RES_FOLDER;
 	for (size_t i = from; i < n; i++) {
 		int64_t cur = res->entry.id;
 		bool last = i + 1 == n;
 		res->area_root = false;
 		res->parent = cur;
+		if (last && !slash && (r = find_file(dr, cur, segs[i], res)) != 0)
+			return r < 0 ? -1 : 0;
 		if (storage_dav_folder_find(dr->su, cur, segs[i], &res->entry, &err) == 0)
 			continue;
-		int r = not_found(dr, &err);
-		if (r < 0)
+		if (not_found(dr, &err) < 0)
 			return -1;
-		if (last && storage_dav_file_find(dr->su, cur, segs[i], &res->entry, &err) == 0) {
-			res->kind = DAV_RES_FILE;
-			return 0;
-		}
-		if (last && not_found(dr, &err) < 0)
-			return -1;
+		if (last && slash && (r = find_file(dr, cur, segs[i], res)) != 0)
+			return r < 0 ? -1 : 0;
 		memset(&res->entry, 0, sizeof(res->entry));
 		res->kind = DAV_RES_NONE;
 		res->parent = last ? cur : 0;
@@ -231,7 +242,8 @@ static int shared_by(struct dav_req *dr, const char *login, struct folder ***fol
 }
 
 /* shared/…: segs[2] the owner's login, segs[3] one of their shared folders. */
-static int resolve_shared(struct dav_req *dr, char **segs, size_t n, struct dav_res *res)
+static int resolve_shared(struct dav_req *dr, char **segs, size_t n, bool slash,
+                          struct dav_res *res)
 {
 	struct storage_error err;
 	if (n == 2) {
@@ -258,13 +270,14 @@ static int resolve_shared(struct dav_req *dr, char **segs, size_t n, struct dav_
 		if (storage_dav_folder_get(dr->su, folders[i]->id, &res->entry, &err) < 0)
 			return not_found(dr, &err) < 0 ? -1 : 1;
 		res->area_root = true; /* it stays where its owner put it */
-		return walk(dr, segs, 4, n, res);
+		return walk(dr, segs, 4, n, slash, res);
 	}
 	return 1;
 }
 
-/* home/ or public/ into res->entry: 0 found, 1 none, -1 answered. */
-static int area_root(struct dav_req *dr, const char *area, struct dav_res *res)
+/* home/ or public/ into res->entry (only its id unless it is the target): 0 found, 1 none,
+   -1 answered. */
+static int area_root(struct dav_req *dr, const char *area, bool target, struct dav_res *res)
 {
 	struct storage_error err;
 	int64_t id;
@@ -276,9 +289,14 @@ static int area_root(struct dav_req *dr, const char *area, struct dav_res *res)
 	} else {
 		return 1;
 	}
+	res->area_root = true;
+	if (!target) {
+		res->entry.id = id;
+		res->entry.collection = true;
+		return 0;
+	}
 	if (storage_dav_folder_get(dr->su, id, &res->entry, &err) < 0)
 		return not_found(dr, &err);
-	res->area_root = true;
 	return 0;
 }
 
@@ -287,6 +305,7 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 	struct dav_res *res = res_r;
 	memset(res, 0, sizeof(*res));
 	size_t len = strlen(path);
+	bool slash = len > 0 && path[len - 1] == '/';
 	while (len > 1 && path[len - 1] == '/')
 		len--;
 	res->path = pool_strndup(dr->pool, path, len);
@@ -305,11 +324,11 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 			return 0;
 		}
 		segs[n++] = p;
-		char *slash = strchr(p, '/');
-		if (slash == NULL)
+		char *sep = strchr(p, '/');
+		if (sep == NULL)
 			break;
-		*slash = '\0';
-		p = slash + 1;
+		*sep = '\0';
+		p = sep + 1;
 	}
 	if (n > 0)
 		res->name = segs[n - 1];
@@ -323,16 +342,16 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 			return 0;
 		}
 		if (strcmp(segs[1], "shared") == 0) {
-			int r = resolve_shared(dr, segs, n, res);
+			int r = resolve_shared(dr, segs, n, slash, res);
 			if (r <= 0)
 				return r;
 			goto none;
 		}
-		int r = area_root(dr, segs[1], res);
+		int r = area_root(dr, segs[1], n == 2, res);
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return walk(dr, segs, 2, n, res);
+			return walk(dr, segs, 2, n, slash, res);
 	} else if (strcmp(segs[0], "principals") == 0) {
 		if (n == 1) {
 			set_virtual(res, principals_children);
