@@ -235,11 +235,6 @@ bool dav_check_locks(struct dav_req *dr, const struct dav_res *res, bool tree)
 	return check_path(dr, dav_lock_path(dr, res->path), tree);
 }
 
-bool dav_check_locks_at(struct dav_req *dr, const char *path, bool tree)
-{
-	return check_path(dr, dav_lock_path(dr, path), tree);
-}
-
 void dav_locks_removed(struct dav_req *dr, const char *path)
 {
 	size_t n;

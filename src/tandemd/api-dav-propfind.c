@@ -38,8 +38,7 @@ enum prop {
 	P_COUNT,
 	P_DEAD = P_COUNT,
 };
-#define P_ALLPROP_END   P_CURRENT_USER_PRINCIPAL
-#define P_PROTECTED_END P_COUNT
+#define P_ALLPROP_END P_CURRENT_USER_PRINCIPAL
 
 static const char *const prop_names[P_COUNT] = {
     "resourcetype",

@@ -96,7 +96,6 @@ bool dav_check_conditions(struct dav_req *dr, const struct dav_res *res, bool ge
 /* A write to res (tree: also everything below it) needs a submitted token of every lock on
    it; false after answering 423 with DAV:lock-token-submitted (or 503). */
 bool dav_check_locks(struct dav_req *dr, const struct dav_res *res, bool tree);
-bool dav_check_locks_at(struct dav_req *dr, const char *path, bool tree);
 /* After a DELETE or the source of a MOVE: the locks at and below path go. */
 void dav_locks_removed(struct dav_req *dr, const char *path);
 /* After a PUT or MKCOL: locks taken on the unmapped path now lock a resource. */
