@@ -9,8 +9,8 @@
 #include "api-dav.h"
 #include "buf.h"
 #include "dav-multistatus.h"
+#include "file-upload.h"
 #include "http-server.h"
-#include "log.h"
 #include "node.h"
 #include "pool.h"
 #include "provision.h"
@@ -42,41 +42,14 @@ void dav_fail(struct dav_req *dr, int status, const char *precondition, const ch
 
 void dav_storage_failed(struct dav_req *dr, const struct storage_error *err)
 {
-	if (api_storage_context_failed(dr->req, err))
-		return;
-	switch (err->status) {
-	case STORAGE_READ_ONLY:
-		api_error(dr->req, 503, API_CODE_READ_ONLY, "%s", err->message);
-		return;
-	case STORAGE_REFUSED:
-		switch (err->refusal) {
-		case STORAGE_NOT_FOUND:
-			api_error(dr->req, 404, "DAV-0404", "%s", err->message);
-			return;
-		case STORAGE_INVALID:
-			api_error(dr->req, 409, "DAV-0409", "%s", err->message);
-			return;
-		case STORAGE_FORBIDDEN:
-			api_error(dr->req, 403, "DAV-0403", "%s", err->message);
-			return;
-		case STORAGE_OVER_LIMIT:
-		case STORAGE_NO_SPACE:
-			api_error(dr->req, 507, "DAV-0507", "%s", err->message);
-			return;
-		case STORAGE_REFUSAL_NONE:
-		case STORAGE_BROKEN:
-			break;
-		}
-		break;
-	case STORAGE_UNAVAILABLE:
-		api_error(dr->req, 503, "DAV-0503", "the database is unavailable");
-		return;
-	default:
-		break;
-	}
-	log_error("dav", "%s: %s (%s)", err->what != NULL ? err->what : "storage", err->message,
-	          err->kind != NULL ? err->kind : "none");
-	api_error(dr->req, 500, "DAV-0500", "the database is in error");
+	struct file_refusal r;
+	file_refusal_storage(&r, err);
+	/* RFC 4918: a quota or object limit is 507; a request that does not fit what is there
+	   (a folder that holds no files …) is a conflict */
+	int status = r.status == 413 ? 507 : r.status;
+	if (err->status == STORAGE_REFUSED && err->refusal == STORAGE_INVALID)
+		status = 409;
+	api_error(dr->req, status, r.code, "%s", r.message);
 }
 
 void dav_folder_failed(struct dav_req *dr, const struct folder_error *fe,
