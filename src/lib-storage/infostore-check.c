@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dav-props.h"
 #include "infostore.h"
 #include "sql.h"
 
@@ -243,10 +244,11 @@ static int drop_version(struct check *c, void *arg)
 		if (n < 0)
 			return -1;
 		if (n > 0 &&
-		    sql_run(conn, err,
-		            "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, ?, ?, ?)",
-		            "isii", cid, INFOSTORE_TOMBSTONE_MODULE, row->file,
-		            (int64_t)time(NULL)) < 0)
+		    (sql_run(conn, err,
+		             "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, ?, ?, ?)",
+		             "isii", cid, INFOSTORE_TOMBSTONE_MODULE, row->file,
+		             (int64_t)time(NULL)) < 0 ||
+		     dav_props_delete(conn, cid, DAV_PROPS_FILE, row->file, err) < 0))
 			return -1;
 		return 0;
 	}

@@ -31,9 +31,9 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
    one is emptied of this context's rows first). The filestore is always a temp dir. */
 static void setup(void)
 {
-	static const char *const tables[] = {"ctx_sequence",    "tombstone",
-	                                     "filestore_usage", "filestore_reservation",
-	                                     "infostore",       "infostore_version"};
+	static const char *const tables[] = {
+	    "ctx_sequence", "tombstone",         "filestore_usage", "filestore_reservation",
+	    "infostore",    "infostore_version", "dav_props"};
 	const char *env = getenv("TANDEM_TEST_SQL_URL");
 	struct sql_error err;
 	char url[400], ctx[400];
@@ -432,6 +432,11 @@ static void test_consistency(void)
 	test_assert(filestore_remove(root, CID, v.location) == 0);
 	test_assert(infostore_get_version(conn, CID, b, 1, &v, &err) == 1);
 	test_assert(filestore_remove(root, CID, v.location) == 0);
+	/* b's WebDAV property goes with it, a's stays */
+	test_assert(sql_run(conn, &err,
+	                    "INSERT INTO dav_props (cid, kind, object, ns, name, value) VALUES "
+	                    "(?, 'file', ?, 'urn:x', 'p', 'v'), (?, 'file', ?, 'urn:x', 'p', 'v')",
+	                    "iiii", (int64_t)CID, a, (int64_t)CID, b) == 0);
 	plant("hashed/ab/cd/ef/abcdef00000000000000000000000000", "orphan");
 	plant("tmp/0123.part", "partial");
 	plant("README", "stray");
@@ -471,6 +476,13 @@ static void test_consistency(void)
 	int64_t tomb = 0;
 	sql_query_int64(conn, &err, &tomb, "SELECT COUNT(*) FROM tombstone WHERE id=?", "i", b);
 	test_assert_int_eq(tomb, 1);
+	int64_t props = 0;
+	sql_query_int64(conn, &err, &props, "SELECT COUNT(*) FROM dav_props WHERE object=?", "i",
+	                b);
+	test_assert_int_eq(props, 0);
+	sql_query_int64(conn, &err, &props, "SELECT COUNT(*) FROM dav_props WHERE object=?", "i",
+	                a);
+	test_assert_int_eq(props, 1);
 
 	/* only the stray file (never touched) and the live upload remain */
 	test_assert(infostore_check_consistency(conn, CID, root, false, &report, &err) == 0);
