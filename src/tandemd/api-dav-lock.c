@@ -64,7 +64,8 @@ static void lock_failed(struct dav_req *dr, const char *error)
 struct if_ctx {
 	struct dav_req *dr;
 	const struct dav_res *res;
-	bool failed; /* the lock store did not answer */
+	bool failed;   /* the lock store did not answer */
+	bool answered; /* a lookup failed and answered the request: ask nothing more */
 };
 
 /* The path a Resource-Tag names, or NULL when it is not one of ours. */
@@ -83,10 +84,14 @@ static const char *if_etag(void *ctx, struct strv resource)
 	struct if_ctx *c = ctx;
 	const struct dav_res *res = c->res;
 	struct dav_res other;
+	if (c->answered || c->failed)
+		return NULL;
 	if (resource.ptr != NULL) {
 		const char *path = tag_path(c->dr, resource);
-		if (path == NULL || dav_map_resolve(c->dr, path, &other) < 0) {
-			/* a lookup that failed counts as no resource: the condition is false */
+		if (path == NULL)
+			return NULL; /* not ours: no entity tag */
+		if (dav_map_resolve(c->dr, path, &other) < 0) {
+			c->answered = true;
 			return NULL;
 		}
 		res = &other;
@@ -99,6 +104,8 @@ static const char *if_etag(void *ctx, struct strv resource)
 static bool if_has_lock(void *ctx, struct strv resource, struct strv token)
 {
 	struct if_ctx *c = ctx;
+	if (c->answered || c->failed)
+		return false;
 	const char *path = resource.ptr != NULL ? tag_path(c->dr, resource) : c->res->path;
 	if (path == NULL)
 		return false;
@@ -160,6 +167,8 @@ bool dav_check_conditions(struct dav_req *dr, const struct dav_res *res, bool ge
 	struct if_ctx c = {.dr = dr, .res = res};
 	struct dav_if_callbacks cb = {.etag = if_etag, .has_lock = if_has_lock, .ctx = &c};
 	bool ok = dav_if_evaluate(ifh, &cb, dr->pool, &dr->submitted, &dr->submitted_count);
+	if (c.answered)
+		return false;
 	if (c.failed) {
 		lock_failed(dr, "evaluating If");
 		return false;
