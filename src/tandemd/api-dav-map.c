@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api-dav.h"
 #include "buf.h"
@@ -38,6 +39,15 @@ void dav_fail(struct dav_req *dr, int status, const char *precondition, const ch
 	http_response_header(dr->req, "Content-Type", "application/xml; charset=utf-8");
 	dav_error_body(http_response_body(dr->req), precondition);
 	http_response_send(dr->req);
+}
+
+size_t dav_date(char out[DAV_DATE_SIZE], int64_t t, bool http_date)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	return http_date ? strftime(out, DAV_DATE_SIZE, "%a, %d %b %Y %H:%M:%S GMT", &tm)
+	                 : strftime(out, DAV_DATE_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 void dav_storage_failed(struct dav_req *dr, const struct storage_error *err)

@@ -4,7 +4,6 @@
    stays that of one page however large the folder. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "api-dav.h"
 #include "buf.h"
@@ -123,13 +122,8 @@ static bool prop_applies(const struct propfind_stream *ps, const struct item *it
 /* getlastmodified in HTTP's date format, creationdate in RFC 3339's (RFC 4918 §15.1, §15.7) */
 static void date_text(struct buf *out, const char *name, bool http_date, int64_t t)
 {
-	char s[64];
-	struct tm tm;
-	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	size_t n = http_date ? strftime(s, sizeof(s), "%a, %d %b %Y %H:%M:%S GMT", &tm)
-	                     : strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	dav_ms_prop_text(out, DAV_NS, name, strv_make(s, n));
+	char s[DAV_DATE_SIZE];
+	dav_ms_prop_text(out, DAV_NS, name, strv_make(s, dav_date(s, t, http_date)));
 }
 
 static void number(struct buf *out, const char *name, int64_t v)

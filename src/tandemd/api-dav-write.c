@@ -21,6 +21,10 @@ void dav_get(struct dav_req *dr)
 	case DAV_RES_FILE:
 		if (!dav_check_conditions(dr, &res, true))
 			return;
+		/* RFC 7232 §2.2: what If-(Un)Modified-Since compare with */
+		char date[DAV_DATE_SIZE];
+		dav_date(date, res.entry.modified, true);
+		http_response_header(dr->req, "Last-Modified", date);
 		api_files_send_content(dr->su, dr->req, res.entry.id, 0, res.entry.etag, false);
 		return;
 	default: {

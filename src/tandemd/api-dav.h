@@ -5,6 +5,7 @@
 #define TANDEMD_API_DAV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "api-common.h"
@@ -78,6 +79,11 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
    share their parent's). */
 struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool);
 const char *dav_paths_get(struct dav_paths *dp, const struct folder *f);
+
+/* t as an HTTP-date (getlastmodified, Last-Modified) or, http_date false, as RFC 3339
+   (creationdate); returns its length. */
+#define DAV_DATE_SIZE 64
+size_t dav_date(char out[DAV_DATE_SIZE], int64_t t, bool http_date);
 
 /* Answers req: status with a DAV:error body naming precondition (RFC 4918 §16) when it is
    not NULL, else a JSON error body with code and the message. */

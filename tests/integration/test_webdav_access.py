@@ -208,3 +208,28 @@ def test_folders_shared_with_a_user_appear_under_shared_by_owner_login(site):
     assert "/dav/files/shared/bob/" not in names(port, "/dav/files/shared/", "carol")
     assert dav(port, "PROPFIND", "/dav/files/shared/bob/Proj/", "carol",
                headers={"Depth": "0"})[0] == 404
+
+
+def test_conditional_requests_on_files(site):
+    port = site
+    status, headers, _ = dav(port, "PUT", "/dav/files/home/cond.txt", body=b"one")
+    assert status == 201
+    etag = headers["etag"]
+    status, headers, body = dav(port, "HEAD", "/dav/files/home/cond.txt")
+    assert status == 200 and headers["etag"] == etag and "last-modified" in headers
+    assert dav(port, "GET", "/dav/files/home/cond.txt",
+               headers={"If-None-Match": etag})[0] == 304
+    assert dav(port, "GET", "/dav/files/home/cond.txt",
+               headers={"If-Modified-Since": headers["last-modified"]})[0] == 304
+    # a write with a stale tag changes nothing
+    assert dav(port, "PUT", "/dav/files/home/cond.txt", body=b"two",
+               headers={"If-Match": '"stale"'})[0] == 412
+    assert dav(port, "DELETE", "/dav/files/home/cond.txt",
+               headers={"If": '(["stale"])'})[0] == 412
+    assert dav(port, "PUT", "/dav/files/home/cond.txt", body=b"two",
+               headers={"If-None-Match": "*"})[0] == 412
+    assert dav(port, "GET", "/dav/files/home/cond.txt")[2] == b"one"
+    status, headers, _ = dav(port, "PUT", "/dav/files/home/cond.txt", body=b"two",
+                             headers={"If-Match": etag})
+    assert status == 204 and headers["etag"] != etag
+    assert dav(port, "GET", "/dav/files/home/cond.txt")[2] == b"two"
