@@ -26,7 +26,7 @@ def names(port, path, user="alice"):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("webdav-access"))
-    c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol"))
+    c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol", "erin"))
     try:
         c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
         c.ok("createuser", "-c", "2", "-u", "dora", "-d", "dora", "-g", "G", "-s", "S",
@@ -233,3 +233,15 @@ def test_conditional_requests_on_files(site):
                              headers={"If-Match": etag})
     assert status == 204 and headers["etag"] != etag
     assert dav(port, "GET", "/dav/files/home/cond.txt")[2] == b"two"
+
+
+def test_a_large_first_put_is_asked_again_and_then_streamed(site):
+    # erin's password has not been checked on this node yet: a body over 1 MiB is not kept in
+    # memory while a worker checks it; the client is asked to send it again, which streams
+    port = site
+    data = bytes(range(256)) * (8 * 1024)  # 2 MiB
+    status, headers, body = dav(port, "PUT", "/dav/files/home/first.bin", "erin", body=data)
+    assert status == 503 and headers["retry-after"] == "0", body
+    assert dav(port, "GET", "/dav/files/home/first.bin", "erin")[0] == 404
+    assert dav(port, "PUT", "/dav/files/home/first.bin", "erin", body=data)[0] == 201
+    assert dav(port, "GET", "/dav/files/home/first.bin", "erin")[2] == data
