@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from cluster_setup import start_cluster
+from conftest import scrape_metrics
 from dav_client import dav
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from lb_setup import start_lb, stop_lb
@@ -69,8 +70,13 @@ def two_behind_lb(workdir, redis_server):  # noqa: F811
 
 def test_litmus_passes_every_suite_on_two_nodes_behind_the_balancer(two_behind_lb, workdir):
     c, lb = two_behind_lb
+    before = [requests(n.port) for n in c.nodes]
     results, out = litmus(lb.port, workdir)
     assert_litmus_all_pass(results, out)
+    # Basic carries no sticky cookie: the balancer spread litmus over both nodes (its health
+    # checks count too, a few per second)
+    served = [requests(n.port) - b for n, b in zip(c.nodes, before)]
+    assert min(served) > 0.3 * sum(served) and sum(served) > 150, served
 
 
 def test_a_lock_taken_through_one_node_holds_on_the_other(two_behind_lb):
@@ -105,6 +111,10 @@ def test_a_lock_taken_through_one_node_holds_on_the_other(two_behind_lb):
                headers={"Lock-Token": token})[0] == 204
     assert dav(one, "PUT", "/dav/files/home/shared.txt", body=b"v3")[0] == 204
     assert dav(one, "GET", "/dav/files/home/shared.txt")[2] == b"v3"
+
+
+def requests(port):
+    return scrape_metrics(port).get("tandem_http_requests_total", 0)
 
 
 def make_tree(root, files=1000):
