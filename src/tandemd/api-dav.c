@@ -83,7 +83,9 @@ static void dav(void *ctx, struct http_request *req)
 	dr->origin.host = head->host;
 	int status;
 	const char *error;
-	if (dav_uri_to_path(pool, head->path, &dr->origin, &dr->path, &status, &error) < 0) {
+	/* the target as received: the path node.c routed by has lost its last segment's
+	   ";params" (balancer steering), but "a;b.txt" is a file name here */
+	if (dav_uri_to_path(pool, head->target, &dr->origin, &dr->path, &status, &error) < 0) {
 		dav_fail(dr, status, NULL, "DAV-0400", "%s", error);
 		return;
 	}
