@@ -11,7 +11,7 @@ build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-d
        libxml2-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
       mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq
-      keepalived iproute2 lintian rsyslog)
+      keepalived iproute2 lintian rsyslog litmus cadaver rclone)
 run=(redis-server jq)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.

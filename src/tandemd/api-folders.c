@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api-common.h"
+#include "api-dav.h"
 #include "folder.h"
 #include "http-json.h"
 #include "http-server.h"
@@ -60,7 +61,8 @@ static json_t *node_id(int64_t uid)
 	return json_sprintf("u:%" PRId64, uid);
 }
 
-static json_t *folder_json(const struct folder *f)
+/* dp: the "dav" member, the folder's WebDAV collection (null when it has none) */
+static json_t *folder_json(struct dav_paths *dp, const struct folder *f)
 {
 	json_t *perms = json_array();
 	for (size_t i = 0; i < f->permission_count; i++) {
@@ -73,13 +75,16 @@ static json_t *folder_json(const struct folder *f)
 	                 : f->view_parent_user > 0 ? node_id(f->view_parent_user)
 	                                           : json_integer(f->view_parent);
 	json_t *owner = f->is_system ? json_null() : json_integer(f->owner);
-	return json_pack("{s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:I, s:b, s:b, s:b, s:I, s:I}", "id",
-	                 (json_int_t)f->id, "parent", parent, "title", f->title, "module",
-	                 f->module, "type", folder_type_name(f->type), "owner", owner,
-	                 "permissions", perms, "own_rights",
-	                 (json_int_t)folder_perm_pack(&f->rights), "subfolders", f->has_subfolders,
-	                 "default", f->default_for != NULL, "virtual", 0, "created",
-	                 (json_int_t)f->created, "modified", (json_int_t)f->modified);
+	json_t *o =
+	    json_pack("{s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:I, s:b, s:b, s:b, s:I, s:I}", "id",
+	              (json_int_t)f->id, "parent", parent, "title", f->title, "module", f->module,
+	              "type", folder_type_name(f->type), "owner", owner, "permissions", perms,
+	              "own_rights", (json_int_t)folder_perm_pack(&f->rights), "subfolders",
+	              f->has_subfolders, "default", f->default_for != NULL, "virtual", 0, "created",
+	              (json_int_t)f->created, "modified", (json_int_t)f->modified);
+	const char *dav = dav_paths_get(dp, f);
+	json_object_set_new(o, "dav", dav != NULL ? json_string(dav) : json_null());
+	return o;
 }
 
 /* A node below the shared root: read-only, "see" rights, always has subfolders. */
@@ -93,11 +98,11 @@ static json_t *sharer_json(const struct folder_sharer *s)
 	                 "default", 0, "virtual", 1, "created", "modified");
 }
 
-static json_t *folder_list_json(struct folder **folders, size_t count)
+static json_t *folder_list_json(struct dav_paths *dp, struct folder **folders, size_t count)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(list, folder_json(folders[i]));
+		json_array_append_new(list, folder_json(dp, folders[i]));
 	return json_pack("{s:o}", "folders", list);
 }
 
@@ -314,11 +319,12 @@ static void run(struct node *node, struct call *c)
 		reply_failure(c);
 		return;
 	}
+	struct dav_paths *dp = dav_paths_create(c->su, c->pool);
 	switch (c->action) {
 	case LIST_ROOTS:
 	case LIST_CHILDREN:
 	case LIST_SHARED_BY:
-		http_response_json(c->req, 200, folder_list_json(c->folders, c->count));
+		http_response_json(c->req, 200, folder_list_json(dp, c->folders, c->count));
 		return;
 	case LIST_SHARERS: {
 		json_t *list = json_array();
@@ -334,11 +340,11 @@ static void run(struct node *node, struct call *c)
 		api_error(c->req, 403, "FLD-0403", "the shared folder nodes cannot be changed");
 		return;
 	case GET_FOLDER:
-		http_response_json(c->req, 200, folder_json(c->folder));
+		http_response_json(c->req, 200, folder_json(dp, c->folder));
 		return;
 	case CREATE:
 		http_response_headerf(c->req, "Location", PREFIX "%" PRId64, c->folder->id);
-		http_response_json(c->req, 201, folder_json(c->folder));
+		http_response_json(c->req, 201, folder_json(dp, c->folder));
 		return;
 	case UPDATE:
 		if (c->folder == NULL) { /* the caller can no longer see it */
@@ -346,7 +352,7 @@ static void run(struct node *node, struct call *c)
 			http_response_send(c->req);
 			return;
 		}
-		http_response_json(c->req, 200, folder_json(c->folder));
+		http_response_json(c->req, 200, folder_json(dp, c->folder));
 		return;
 	case DELETE:
 		http_response_status(c->req, 204);

@@ -74,8 +74,9 @@ static bool transport_ok(struct node *node, struct http_request *req)
 	return cidr_addr_is_loopback(&from.addr);
 }
 
+/* answer: a store failure is answered (503) and *answered_r set; else it is a miss. */
 static bool from_cache(struct node *node, struct http_request *req, const struct checked *want,
-                       int64_t key, bool *answered_r, struct api_user *user_r)
+                       int64_t key, bool answer, bool *answered_r, struct api_user *user_r)
 {
 	struct dav_auth *a = node->dav_auth;
 	struct checked c;
@@ -87,8 +88,10 @@ static bool from_cache(struct node *node, struct http_request *req, const struct
 	uint64_t gen;
 	const char *why;
 	if (sessions_generation(node->sessions, c.cid, &gen, &why) < 0) {
-		api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
-		*answered_r = true;
+		if (answer) {
+			api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
+			*answered_r = true;
+		}
 		return false;
 	}
 	if (gen != c.gen)
@@ -105,6 +108,41 @@ static void log_user(struct http_request *req, const struct api_user *user)
 	char who[48];
 	snprintf(who, sizeof(who), "%lld/%lld", (long long)user->cid, (long long)user->uid);
 	http_request_set_user(req, who);
+}
+
+/* The cache key of login and password; their keyed digest into c. */
+static int64_t digest(const struct dav_auth *a, const char *login, const char *password,
+                      struct checked *c)
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, a->key, sizeof(a->key), sizeof(c->digest));
+	crypto_generichash_update(&st, (const unsigned char *)login, strlen(login) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)password, strlen(password));
+	crypto_generichash_final(&st, c->digest, sizeof(c->digest));
+	int64_t key;
+	memcpy(&key, c->digest, sizeof(key));
+	return key;
+}
+
+bool dav_auth_cached(struct node *node, struct http_request *req, struct api_user *user_r)
+{
+	memset(user_r, 0, sizeof(*user_r));
+	if (node->dav_auth->cache == NULL || !transport_ok(node, req))
+		return false;
+	char buf[600];
+	char *login, *password;
+	if (!http_basic_parse(http_request_header(req, "Authorization"), buf, sizeof(buf), &login,
+	                      &password))
+		return false;
+	struct checked c;
+	memset(&c, 0, sizeof(c));
+	int64_t key = digest(node->dav_auth, login, password, &c);
+	bool answered, ok = from_cache(node, req, &c, key, false, &answered, user_r);
+	if (ok)
+		log_user(req, user_r);
+	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(&c, sizeof(c));
+	return ok;
 }
 
 bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r)
@@ -128,15 +166,9 @@ bool dav_auth_check(struct node *node, struct http_request *req, struct api_user
 	}
 	struct checked c;
 	memset(&c, 0, sizeof(c));
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, a->key, sizeof(a->key), sizeof(c.digest));
-	crypto_generichash_update(&st, (const unsigned char *)login, strlen(login) + 1);
-	crypto_generichash_update(&st, (const unsigned char *)password, strlen(password));
-	crypto_generichash_final(&st, c.digest, sizeof(c.digest));
-	int64_t key;
-	memcpy(&key, c.digest, sizeof(key));
+	int64_t key = digest(a, login, password, &c);
 
-	bool answered, ok = from_cache(node, req, &c, key, &answered, user_r);
+	bool answered, ok = from_cache(node, req, &c, key, true, &answered, user_r);
 	if (ok || answered)
 		goto out;
 	/* Taken before the check: a drop meanwhile keeps its result out of the cache. */

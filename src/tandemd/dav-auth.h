@@ -29,4 +29,9 @@ struct cache *dav_auth_cache(struct dav_auth *auth);
    the login's 403, 429 and 503. Worker threads only (it may hash a password). */
 bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r);
 
+/* Loop thread, before a body is taken as a stream: true with *user_r when req's credentials
+   are in the cache and still valid; false (nothing answered, no password hashed) otherwise,
+   and dav_auth_check() decides on a worker. */
+bool dav_auth_cached(struct node *node, struct http_request *req, struct api_user *user_r);
+
 #endif

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Wires Redis into the node: pool, session store with the stream fence, stream, membership. */
+/* Wires Redis into the node: pool, session store with the stream fence, DAV lock store, stream,
+   membership. */
 #include "node-cluster.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "inval-stream.h"
+#include "lock-store-redis.h"
 #include "log.h"
 #include "mem.h"
 #include "membership.h"
@@ -32,8 +34,10 @@ int node_cluster_init(struct node_cluster *c, const struct node_config *cfg,
 	char suffix[9];
 	random_hex(suffix, 4);
 	snprintf(c->node_id, sizeof(c->node_id), "%.48s-%s", cfg->route, suffix);
-	if (strcmp(cfg->cluster_store, "memory") == 0)
+	if (strcmp(cfg->cluster_store, "memory") == 0) {
+		c->locks = lock_store_memory_create(0);
 		return 0;
+	}
 
 	struct redis_settings rset;
 	redis_settings_default(&rset);
@@ -72,6 +76,13 @@ int node_cluster_init(struct node_cluster *c, const struct node_config *cfg,
 		*error_r = session_store_error();
 		return -1;
 	}
+	struct lock_store_redis_settings lset = {
+	    .pool = c->redis,
+	    .prefix = c->cluster_prefix,
+	};
+	c->locks = lock_store_redis_create(&lset, error_r);
+	if (c->locks == NULL)
+		return -1;
 	char shown[300];
 	redis_url_redact(cfg->cluster_store, shown, sizeof(shown));
 	log_info("cluster", "cluster %s on %s (node id %s)", cfg->cluster_name, shown, c->node_id);
@@ -167,6 +178,7 @@ void node_cluster_stop(struct node_cluster *c)
 void node_cluster_deinit(struct node_cluster *c)
 {
 	node_cluster_stop(c);
+	lock_store_destroy(&c->locks);
 	mem_free(&c->positions);
 	redis_pool_destroy(&c->redis);
 }

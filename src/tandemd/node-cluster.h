@@ -12,6 +12,7 @@
 #include "node-config.h"
 
 struct inval_bus;
+struct lock_store;
 struct session_store;
 
 struct node_cluster {
@@ -22,6 +23,9 @@ struct node_cluster {
 	struct node_positions *positions;
 	struct inval_stream *stream;
 	struct membership *membership;
+	/* WebDAV locks (docs/internals/dav-locks.md): in Redis with a Redis store, so a lock taken
+	   through one node holds on every node; in memory otherwise. Never NULL after init. */
+	struct lock_store *locks;
 	char node_id[64];         /* route-<random>: origin of events, membership id */
 	char cluster_prefix[100]; /* tandem:<cluster>:v1: */
 	char stream_key[110];     /* <prefix>inval: the invalidation stream */
@@ -52,7 +56,7 @@ void node_cluster_start(struct node_cluster *cluster, member_info_fn *info, void
 void node_cluster_state_changed(struct node_cluster *cluster);
 /* Leaves: removes the membership record, stops the stream reader. Idempotent. */
 void node_cluster_stop(struct node_cluster *cluster);
-/* After sessions are gone: closes the pool. */
+/* After sessions and DAV requests are gone: drops the lock store, closes the pool. */
 void node_cluster_deinit(struct node_cluster *cluster);
 
 #endif
