@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "array.h"
+#include "mem.h"
 
 /* A whole series is never followed further than this many rule steps in one call, so a
    MINUTELY rule with no end cannot make a query spin. */
@@ -69,13 +70,9 @@ static icalcomponent *parse_text(const char *text, size_t len, char *error, size
 	}
 	if (check_depth(text, len, error, size) < 0)
 		return NULL;
-	char *copy = malloc(len + 1);
-	if (copy == NULL)
-		abort();
-	memcpy(copy, text, len);
-	copy[len] = '\0';
+	char *copy = mem_strndup(text, len);
 	icalcomponent *root = icalparser_parse_string(copy);
-	free(copy);
+	mem_free(&copy);
 	if (root == NULL) {
 		fail(error, size, "not iCalendar data");
 		return NULL;
@@ -228,7 +225,7 @@ struct object {
 
 static void object_free(struct object *o)
 {
-	free(o->overrides);
+	mem_free(&o->overrides);
 	if (o->root != NULL)
 		icalcomponent_free(o->root);
 	memset(o, 0, sizeof(*o));
@@ -301,9 +298,7 @@ static int object_load(const char *text, size_t len, struct object *o, char *err
 		return fail(error, size, "no VEVENT or VTODO in the object");
 	if (n - 1 > OVERRIDES_MAX)
 		return fail(error, size, "more than %d overridden instances", OVERRIDES_MAX);
-	o->overrides = calloc(n, sizeof(*o->overrides));
-	if (o->overrides == NULL)
-		abort();
+	o->overrides = mem_calloc(n, sizeof(*o->overrides));
 	for (icalcomponent *c = icalcomponent_get_first_component(root, o->kind); c != NULL;
 	     c = icalcomponent_get_next_component(root, o->kind)) {
 		struct comp_times t;

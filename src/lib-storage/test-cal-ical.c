@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cal-ical.h"
+#include "mem.h"
 #include "test.h"
 
 #define H   3600
@@ -75,15 +76,15 @@ static void test_refusals(void)
 	}
 	/* deep nesting and size are refused before libical parses */
 	char deep[400] = "";
-	for (int i = 0; i < 20; i++)
-		strncat(deep, "BEGIN:X\r\n", sizeof(deep) - strlen(deep) - 1);
+	for (size_t i = 0; i < 20; i++)
+		memcpy(deep + i * 9, "BEGIN:X\r\n", 9);
 	test_assert(parse(deep, &info) < 0);
 	test_assert(strstr(error, "nested") != NULL);
-	char *big = calloc(1, CAL_ICAL_MAX_SIZE + 2);
+	char *big = mem_calloc(1, CAL_ICAL_MAX_SIZE + 2);
 	memset(big, 'x', CAL_ICAL_MAX_SIZE + 1);
 	test_assert(parse(big, &info) < 0);
 	test_assert(strstr(error, "larger") != NULL);
-	free(big);
+	mem_free(&big);
 }
 
 static void test_columns(void)
