@@ -121,8 +121,8 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"CREATE TABLE cal_folder_revision (cid BIGINT NOT NULL, folder BIGINT NOT NULL, revision " \
 	"BIGINT NOT NULL, PRIMARY KEY (cid, folder));"                                             \
 	"CREATE TABLE cal_tombstone (cid BIGINT NOT NULL, folder BIGINT NOT NULL, id BIGINT NOT "  \
-	"NULL, name VARCHAR(255) " bin " NOT NULL, revision BIGINT NOT NULL, PRIMARY KEY (cid, "   \
-	"folder, id));"                                                                            \
+	"NULL, name VARCHAR(255) " bin " NOT NULL, revision BIGINT NOT NULL, created_by BIGINT "   \
+	"NOT NULL, PRIMARY KEY (cid, folder, id));"                                                \
 	"CREATE INDEX cal_tombstone_revision ON cal_tombstone (cid, folder, revision)"
 #define USERDB_V5_SQLITE  USERDB_V5_TABLE("TEXT", "")
 #define USERDB_V5_MARIADB USERDB_V5_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")

@@ -430,7 +430,7 @@ static void object_spans(const struct object *o, int64_t from, int64_t until, si
 			*sp = (struct span){s, s + dur, recurs ? s : 0, &o->master, false};
 		}
 		array_free(&starts);
-	} else if (o->has_master) { /* a task without start */
+	} else if (o->has_master && o->master.has_end) { /* a task with a due time only */
 		struct span *sp = array_push(spans);
 		*sp = (struct span){o->master.end, o->master.end, 0, &o->master, false};
 	}
