@@ -186,6 +186,8 @@ static int comp_times(icalcomponent *root, icalcomponent *c, struct comp_times *
 			return fail(error, size, "DTSTART and %s differ in value type",
 			            todo ? "DUE" : "DTEND");
 		t->has_end = true;
+		if (!t->has_start) /* a task with a due date only */
+			t->all_day = end_date;
 	} else if (pd != NULL && t->has_start) {
 		struct icaldurationtype d = icalproperty_get_duration(pd);
 		t->end = t->start + icaldurationtype_as_int(d);

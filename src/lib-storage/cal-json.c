@@ -156,6 +156,24 @@ json_t *cal_json_from_ical(const char *text, size_t len, char *error, size_t err
 	return j;
 }
 
+/* An empty VCALENDAR of ours. */
+static icalcomponent *new_calendar(void)
+{
+	icalcomponent *root = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	icalcomponent_add_property(root, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(root, icalproperty_new_prodid("-//Tandem//Tandem//EN"));
+	return root;
+}
+
+/* c as iCalendar text in pool. */
+static const char *as_text(struct pool *pool, icalcomponent *c)
+{
+	char *s = icalcomponent_as_ical_string_r(c);
+	const char *text = pool_strdup(pool, s);
+	icalmemory_free_buffer(s);
+	return text;
+}
+
 /* --- JSON → iCalendar --- */
 
 /* body's string field key (NULL when absent): -1 when it is there but no string or longer
@@ -340,9 +358,7 @@ const char *cal_json_to_ical(struct pool *pool, const json_t *body, const char *
 		fail(error, error_size, "\"uid\" must be 1 to %d bytes", CAL_ICAL_UID_MAX);
 		return NULL;
 	}
-	icalcomponent *root = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-	icalcomponent_add_property(root, icalproperty_new_version("2.0"));
-	icalcomponent_add_property(root, icalproperty_new_prodid("-//Tandem//Tandem//EN"));
+	icalcomponent *root = new_calendar();
 	icalcomponent *c = icalcomponent_new(todo ? ICAL_VTODO_COMPONENT : ICAL_VEVENT_COMPONENT);
 	icalcomponent_add_property(c, icalproperty_new_uid(uid));
 	icalcomponent_add_property(c, icalproperty_new_dtstamp(icaltime_current_time_with_zone(
@@ -357,9 +373,7 @@ const char *cal_json_to_ical(struct pool *pool, const json_t *body, const char *
 		icalcomponent_add_component(
 		    root, icalcomponent_new_clone(icaltimezone_get_component(zone)));
 	icalcomponent_add_component(root, c);
-	char *s = icalcomponent_as_ical_string_r(root);
-	out = pool_strdup(pool, s);
-	icalmemory_free_buffer(s);
+	out = as_text(pool, root);
 out:
 	icalcomponent_free(root);
 	return out;
@@ -403,9 +417,7 @@ int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
 		uids[n++] = pool_strdup(pool, uid != NULL ? uid : "");
 	}
 	for (size_t i = 0; i < n; i++) {
-		icalcomponent *obj = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-		icalcomponent_add_property(obj, icalproperty_new_version("2.0"));
-		icalcomponent_add_property(obj, icalproperty_new_prodid("-//Tandem//Tandem//EN"));
+		icalcomponent *obj = new_calendar();
 		for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_ANY_COMPONENT);
 		     c != NULL; c = icalcomponent_get_next_component(root, ICAL_ANY_COMPONENT)) {
 			const char *uid = icalcomponent_get_uid(c);
@@ -413,9 +425,7 @@ int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
 			if (tz || strcmp(uid != NULL ? uid : "", uids[i]) == 0)
 				icalcomponent_add_component(obj, icalcomponent_new_clone(c));
 		}
-		char *s = icalcomponent_as_ical_string_r(obj);
-		const char *t = pool_strdup(pool, s);
-		icalmemory_free_buffer(s);
+		const char *t = as_text(pool, obj);
 		icalcomponent_free(obj);
 		fn(ctx, t, strlen(t), uids[i]);
 	}
@@ -423,4 +433,31 @@ int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
 out:
 	icalcomponent_free(root);
 	return ret;
+}
+
+/* --- export --- */
+
+const char *cal_json_merge(struct pool *pool, const char *const *texts, size_t count)
+{
+	icalcomponent *out = new_calendar();
+	for (size_t i = 0; i < count; i++) {
+		icalcomponent *root = icalparser_parse_string(texts[i]);
+		if (root == NULL)
+			continue;
+		for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_ANY_COMPONENT);
+		     c != NULL; c = icalcomponent_get_next_component(root, ICAL_ANY_COMPONENT)) {
+			if (icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT) {
+				icalproperty *id =
+				    icalcomponent_get_first_property(c, ICAL_TZID_PROPERTY);
+				const char *tzid = id != NULL ? icalproperty_get_tzid(id) : NULL;
+				if (tzid == NULL || icalcomponent_get_timezone(out, tzid) != NULL)
+					continue;
+			}
+			icalcomponent_add_component(out, icalcomponent_new_clone(c));
+		}
+		icalcomponent_free(root);
+	}
+	const char *text = as_text(pool, out);
+	icalcomponent_free(out);
+	return text;
 }

@@ -29,4 +29,8 @@ typedef void cal_json_split_fn(void *ctx, const char *text, size_t len, const ch
 int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
                    cal_json_split_fn *fn, void *ctx, char *error, size_t error_size);
 
+/* One VCALENDAR holding the components of count stored objects (each VTIMEZONE once, by
+   TZID), in pool. Texts that do not parse are left out. */
+const char *cal_json_merge(struct pool *pool, const char *const *texts, size_t count);
+
 #endif

@@ -34,6 +34,8 @@ struct op {
 	enum storage_cal_problem problem;
 	json_t *json;
 	struct cal_ical_instance *instances;
+	const char **texts; /* export: room for max */
+	size_t count;
 };
 
 static int refuse(struct op *op, enum storage_refusal why, enum storage_cal_problem problem,
@@ -680,6 +682,49 @@ int storage_cal_list(struct storage_user *user, int64_t folder, size_t max, json
 		return -1;
 	}
 	*result_r = op.json;
+	return 0;
+}
+
+static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	op->count = 0;
+	if (readable_folder(conn, op, err) < 0)
+		return -1;
+	op->what = "export";
+	int64_t own = own_only(op);
+	struct sql_stmt *s = sql_prepare(conn,
+	                                 "SELECT ical FROM cal_object WHERE cid=? AND folder=? AND "
+	                                 "(?=0 OR created_by=?) ORDER BY id",
+	                                 err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 1, op->user->cid);
+	sql_bind_int64(s, 2, op->folder);
+	sql_bind_int64(s, 3, own);
+	sql_bind_int64(s, 4, own);
+	int r;
+	while ((r = sql_step(s, err)) > 0 && op->count < op->max)
+		op->texts[op->count++] = dup_col(op->user->pool, s, 0);
+	sql_stmt_done(&s);
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		return refuse(op, STORAGE_OVER_LIMIT, STORAGE_CAL_OK,
+		              "folder %lld holds more than %zu objects to export",
+		              (long long)op->folder, op->max);
+	return 0;
+}
+
+int storage_cal_export(struct storage_user *user, int64_t folder, size_t max, const char ***texts_r,
+                       size_t *count_r, struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .folder = folder, .max = max};
+	op.texts = pool_calloc(user->pool, max + 1, sizeof(*op.texts));
+	if (run(&op, false, export_txn, "export") < 0)
+		return -1;
+	*texts_r = op.texts;
+	*count_r = op.count;
 	return 0;
 }
 

@@ -85,6 +85,10 @@ int storage_cal_range(struct storage_user *user, int64_t folder, int64_t start, 
    entries in "objects" (a new reference), at most max (with "more"). */
 int storage_cal_list(struct storage_user *user, int64_t folder, size_t max, json_t **result_r,
                      struct storage_error *err);
+/* The texts of folder's objects the user may read, at most max (more: STORAGE_OVER_LIMIT),
+   into *texts_r (the user's pool), *count_r of them. For export. */
+int storage_cal_export(struct storage_user *user, int64_t folder, size_t max, const char ***texts_r,
+                       size_t *count_r, struct storage_error *err);
 /* What changed in folder after revision since (0 = everything there is): {"revision": now,
    "changed": [{id, name, etag, revision}], "deleted": [{id, name, revision}], "more": bool},
    at most max entries, the oldest first; with more, "revision" is the last one answered, to

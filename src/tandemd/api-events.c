@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api-common.h"
+#include "buf.h"
 #include "cal-json.h"
 #include "http-json.h"
 #include "http-server.h"
@@ -22,8 +23,10 @@
 #include "storage-calendar.h"
 #include "strv.h"
 
-/* Objects one import takes at most. */
+/* Objects one import takes at most, and one export gives at most (its answer is held in
+   memory: at most [http] max_buffered_body × 16). */
 #define IMPORT_MAX 2000
+#define EXPORT_MAX 10000
 
 const struct api_cal_kind api_cal_events = {"VEVENT", "calendar", "event", "end"};
 const struct api_cal_kind api_cal_tasks = {"VTODO", "tasks", "task", "due"};
@@ -441,6 +444,28 @@ static void folders_import(void *ctx, struct http_request *req)
 	http_response_json(req, 200, j);
 }
 
+static void folders_export(void *ctx, struct http_request *req)
+{
+	struct storage_user *su = caller(ctx, req);
+	struct storage_error err;
+	const char **texts;
+	size_t n;
+	if (su == NULL)
+		return;
+	int64_t folder = http_request_param_id(req, "id");
+	if (storage_cal_export(su, folder, EXPORT_MAX, &texts, &n, &err) < 0) {
+		storage_failed(req, &err, STORAGE_CAL_OK);
+		return;
+	}
+	const char *text = cal_json_merge(http_request_pool(req), texts, n);
+	http_response_status(req, 200);
+	http_response_header(req, "Content-Type", "text/calendar; charset=utf-8");
+	http_response_headerf(req, "Content-Disposition", "attachment; filename=\"%lld.ics\"",
+	                      (long long)folder);
+	buf_append_str(http_response_body(req), text);
+	http_response_send(req);
+}
+
 /* --------------------------------------------------------------- routes */
 
 static void events_list(void *ctx, struct http_request *req)
@@ -475,5 +500,6 @@ const struct http_route api_event_routes[] = {
     {"PUT", "/api/v1/events/{id:id}", events_update, 0, NULL},
     {"DELETE", "/api/v1/events/{id:id}", events_delete, 0, NULL},
     {"POST", "/api/v1/folders/{id:id}/import", folders_import, 0, NULL},
+    {"GET", "/api/v1/folders/{id:id}/export", folders_export, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

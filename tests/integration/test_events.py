@@ -262,3 +262,26 @@ def test_bad_input_stores_nothing(w):
     a.error("POST", f"/api/v1/events?folder={a.tasks}", 400, "CAL-0400",
             {"summary": "x", "start": "2026-03-02T09:00:00Z"}, words=("tasks",))
     assert count_objects(w) == before
+
+
+def test_export_gives_the_folder_back(w):
+    a = w.alice
+    folder, _ = a.call("POST", "/api/v1/folders",
+                       {"parent": 1, "title": "Exported", "module": "calendar"}, expect=201)
+    a.put_ics(folder["id"], WEEKLY)
+    a.put_ics(folder["id"], cal("BEGIN:VEVENT\r\nUID:berlin2@t\r\nSUMMARY:Berlin\r\n"
+                                "DTSTART;TZID=Europe/Berlin:20260327T090000\r\n"
+                                "DURATION:PT1H\r\nEND:VEVENT\r\n"))
+    raw, resp = a.call("GET", f"/api/v1/folders/{folder['id']}/export")
+    assert resp.getheader("Content-Type").startswith("text/calendar")
+    text = raw.decode()
+    assert text.startswith("BEGIN:VCALENDAR") and text.rstrip().endswith("END:VCALENDAR")
+    assert text.count("BEGIN:VEVENT") == 3 and "RECURRENCE-ID" in text
+    assert "UID:standup@t" in text and "UID:berlin2@t" in text
+    # and it imports again into an empty folder as the same two objects
+    other, _ = a.call("POST", "/api/v1/folders",
+                      {"parent": 1, "title": "Re-imported", "module": "calendar"}, expect=201)
+    res, _ = a.call("POST", f"/api/v1/folders/{other['id']}/import", raw=raw,
+                    headers={"Content-Type": "text/calendar"})
+    assert res["created"] == 2 and res["failed"] == 0, res
+    w.carol.error("GET", f"/api/v1/folders/{folder['id']}/export", 404, "CAL-0404")
