@@ -26,6 +26,11 @@ static void init(void)
 	icalerror_set_errors_are_fatal(0);
 }
 
+void cal_ical_init(void)
+{
+	pthread_once(&init_once, init);
+}
+
 static int fail(char *error, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -59,7 +64,7 @@ static int check_depth(const char *text, size_t len, char *error, size_t size)
 /* The text as a NUL-terminated copy parsed by libical: the VCALENDAR, or NULL with error. */
 static icalcomponent *parse_text(const char *text, size_t len, char *error, size_t size)
 {
-	pthread_once(&init_once, init);
+	cal_ical_init();
 	if (len > CAL_ICAL_MAX_SIZE) {
 		fail(error, size, "object of %zu bytes is larger than %d", len, CAL_ICAL_MAX_SIZE);
 		return NULL;

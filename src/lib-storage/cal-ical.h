@@ -19,6 +19,10 @@
 /* Floating times are anywhere between these offsets from UTC: stored bounds widen by it. */
 #define CAL_ICAL_FLOAT_SLACK (14 * 3600)
 
+/* Sets libical up once (errors not fatal); every call
+   here does it, other modules using libical call it first. Thread-safe. */
+void cal_ical_init(void);
+
 /* What the columns of a stored object hold. Times are unix seconds, UTC; floating times and
    dates are read as UTC. */
 struct cal_ical_info {

@@ -77,6 +77,7 @@ static void set_text(json_t *j, const char *key, const char *value)
 
 json_t *cal_json_from_ical(const char *text, size_t len, char *error, size_t error_size)
 {
+	cal_ical_init();
 	char *copy = mem_strndup(text, len);
 	icalcomponent *root = icalparser_parse_string(copy);
 	mem_free(&copy);
@@ -216,9 +217,11 @@ static int time_field(const json_t *body, const char *key, icaltimezone *zone, b
 
 static void add_time(icalcomponent *c, icalproperty *p, struct icaltimetype t)
 {
+	/* the system's zones go out by their plain names ("Europe/Berlin"), as clients name
+	   them, not libical's prefixed TZIDs */
 	if (t.zone != NULL && !icaltime_is_utc(t))
 		icalproperty_add_parameter(
-		    p, icalparameter_new_tzid(icaltimezone_get_tzid((icaltimezone *)t.zone)));
+		    p, icalparameter_new_tzid(icaltimezone_get_location((icaltimezone *)t.zone)));
 	if (t.is_date)
 		icalproperty_add_parameter(p, icalparameter_new_value(ICAL_VALUE_DATE));
 	icalcomponent_add_property(c, p);
@@ -345,6 +348,7 @@ const char *cal_json_to_ical(struct pool *pool, const json_t *body, const char *
 {
 	bool todo = strcmp(component, "VTODO") == 0;
 	char fresh[40];
+	cal_ical_init();
 	const char *given;
 	if (text_field(body, "uid", &given, error, error_size) < 0)
 		return NULL;
@@ -369,9 +373,13 @@ const char *cal_json_to_ical(struct pool *pool, const json_t *body, const char *
 		icalcomponent_free(c);
 		goto out;
 	}
-	if (zone != NULL) /* clients expect the definition beside the TZID */
-		icalcomponent_add_component(
-		    root, icalcomponent_new_clone(icaltimezone_get_component(zone)));
+	if (zone != NULL) { /* clients expect the definition beside the TZID */
+		icalcomponent *vtz = icalcomponent_new_clone(icaltimezone_get_component(zone));
+		icalproperty *id = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
+		if (id != NULL)
+			icalproperty_set_tzid(id, icaltimezone_get_location(zone));
+		icalcomponent_add_component(root, vtz);
+	}
 	icalcomponent_add_component(root, c);
 	out = as_text(pool, root);
 out:
@@ -384,6 +392,7 @@ out:
 int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
                    cal_json_split_fn *fn, void *ctx, char *error, size_t error_size)
 {
+	cal_ical_init();
 	if (len > CAL_ICAL_MAX_SIZE)
 		return fail(error, error_size, "the file of %zu bytes is larger than %d", len,
 		            CAL_ICAL_MAX_SIZE);
@@ -439,6 +448,7 @@ out:
 
 const char *cal_json_merge(struct pool *pool, const char *const *texts, size_t count)
 {
+	cal_ical_init();
 	icalcomponent *out = new_calendar();
 	for (size_t i = 0; i < count; i++) {
 		icalcomponent *root = icalparser_parse_string(texts[i]);
