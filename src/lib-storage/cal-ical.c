@@ -31,10 +31,7 @@ void cal_ical_init(void)
 	pthread_once(&init_once, init);
 }
 
-static int fail(char *error, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *error, size_t size, const char *fmt, ...)
+int cal_ical__error(char *error, size_t size, const char *fmt, ...)
 {
 	va_list args;
 	va_start(args, fmt);
@@ -52,8 +49,8 @@ static int check_depth(const char *text, size_t len, char *error, size_t size)
 		const char *nl = memchr(line, '\n', len - i);
 		size_t n = nl != NULL ? (size_t)(nl - line) : len - i;
 		if (n >= 6 && strncasecmp(line, "BEGIN:", 6) == 0 && ++depth > CAL_ICAL_MAX_DEPTH)
-			return fail(error, size, "components nested deeper than %d",
-			            CAL_ICAL_MAX_DEPTH);
+			return cal_ical__error(error, size, "components nested deeper than %d",
+			                       CAL_ICAL_MAX_DEPTH);
 		if (n >= 4 && strncasecmp(line, "END:", 4) == 0 && depth > 0)
 			depth--;
 		i += n + 1;
@@ -66,11 +63,12 @@ static icalcomponent *parse_text(const char *text, size_t len, char *error, size
 {
 	cal_ical_init();
 	if (len > CAL_ICAL_MAX_SIZE) {
-		fail(error, size, "object of %zu bytes is larger than %d", len, CAL_ICAL_MAX_SIZE);
+		cal_ical__error(error, size, "object of %zu bytes is larger than %d", len,
+		                CAL_ICAL_MAX_SIZE);
 		return NULL;
 	}
 	if (memchr(text, '\0', len) != NULL) {
-		fail(error, size, "object contains a NUL byte");
+		cal_ical__error(error, size, "object contains a NUL byte");
 		return NULL;
 	}
 	if (check_depth(text, len, error, size) < 0)
@@ -79,12 +77,12 @@ static icalcomponent *parse_text(const char *text, size_t len, char *error, size
 	icalcomponent *root = icalparser_parse_string(copy);
 	mem_free(&copy);
 	if (root == NULL) {
-		fail(error, size, "not iCalendar data");
+		cal_ical__error(error, size, "not iCalendar data");
 		return NULL;
 	}
 	if (icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT) {
 		icalcomponent_free(root);
-		fail(error, size, "not a VCALENDAR");
+		cal_ical__error(error, size, "not a VCALENDAR");
 		return NULL;
 	}
 	return root;
@@ -170,26 +168,27 @@ static int comp_times(icalcomponent *root, icalcomponent *c, struct comp_times *
 	bool end_date = false;
 	if (ps != NULL) {
 		if (prop_zone(root, ps, &t->zone) < 0)
-			return fail(error, size, "DTSTART names an unknown time zone");
+			return cal_ical__error(error, size, "DTSTART names an unknown time zone");
 		if (prop_time(root, ps, &t->start, &t->all_day) < 0)
-			return fail(error, size, "DTSTART is not a valid date or date-time");
+			return cal_ical__error(error, size,
+			                       "DTSTART is not a valid date or date-time");
 		t->start_tt = icalproperty_get_dtstart(ps);
 		if (t->zone != NULL) /* a Z time keeps its UTC zone */
 			t->start_tt.zone = t->zone;
 		t->has_start = true;
 	} else if (!todo) {
-		return fail(error, size, "VEVENT has no DTSTART");
+		return cal_ical__error(error, size, "VEVENT has no DTSTART");
 	}
 	if (pe != NULL && pd != NULL)
-		return fail(error, size, "%s has both %s and DURATION", todo ? "VTODO" : "VEVENT",
-		            todo ? "DUE" : "DTEND");
+		return cal_ical__error(error, size, "%s has both %s and DURATION",
+		                       todo ? "VTODO" : "VEVENT", todo ? "DUE" : "DTEND");
 	if (pe != NULL) {
 		if (prop_time(root, pe, &t->end, &end_date) < 0)
-			return fail(error, size, "%s is not a valid date or date-time",
-			            todo ? "DUE" : "DTEND");
+			return cal_ical__error(error, size, "%s is not a valid date or date-time",
+			                       todo ? "DUE" : "DTEND");
 		if (t->has_start && end_date != t->all_day)
-			return fail(error, size, "DTSTART and %s differ in value type",
-			            todo ? "DUE" : "DTEND");
+			return cal_ical__error(error, size, "DTSTART and %s differ in value type",
+			                       todo ? "DUE" : "DTEND");
 		t->has_end = true;
 		if (!t->has_start) /* a task with a due date only */
 			t->all_day = end_date;
@@ -198,17 +197,17 @@ static int comp_times(icalcomponent *root, icalcomponent *c, struct comp_times *
 		t->end = t->start + icaldurationtype_as_int(d);
 		t->has_end = true;
 	} else if (pd != NULL) {
-		return fail(error, size, "DURATION without DTSTART");
+		return cal_ical__error(error, size, "DURATION without DTSTART");
 	}
 	if (t->has_start && t->has_end && t->end < t->start)
-		return fail(error, size, "%s is before DTSTART", todo ? "DUE" : "DTEND");
+		return cal_ical__error(error, size, "%s is before DTSTART", todo ? "DUE" : "DTEND");
 	if (t->has_start && !t->has_end && !todo)
 		t->end = t->start + (t->all_day ? 86400 : 0);
 	if (pr != NULL) {
 		if (prop_time(root, pr, &t->rid, NULL) < 0)
-			return fail(error, size,
-			            "RECURRENCE-ID is not valid or names an unknown "
-			            "time zone");
+			return cal_ical__error(error, size,
+			                       "RECURRENCE-ID is not valid or names an unknown "
+			                       "time zone");
 		t->has_rid = true;
 		icalparameter *range = icalproperty_get_first_parameter(pr, ICAL_RANGE_PARAMETER);
 		t->future =
@@ -248,8 +247,9 @@ static int check_tzids(icalcomponent *root, icalcomponent *c, char *error, size_
 			icalparameter *tz =
 			    icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
 			const char *name = tz != NULL ? icalparameter_get_tzid(tz) : NULL;
-			return fail(error, size, "%s names an unknown time zone \"%.64s\"",
-			            icalproperty_get_property_name(p), name != NULL ? name : "");
+			return cal_ical__error(
+			    error, size, "%s names an unknown time zone \"%.64s\"",
+			    icalproperty_get_property_name(p), name != NULL ? name : "");
 		}
 	}
 	return 0;
@@ -274,7 +274,7 @@ static int object_load(const char *text, size_t len, struct object *o, char *err
 			if (c != root)
 				break;
 		}
-		return fail(error, size, "invalid iCalendar: %.200s", what);
+		return cal_ical__error(error, size, "invalid iCalendar: %.200s", what);
 	}
 	const char *uid = NULL;
 	size_t n = 0;
@@ -284,27 +284,31 @@ static int object_load(const char *text, size_t len, struct object *o, char *err
 		if (k == ICAL_VTIMEZONE_COMPONENT)
 			continue;
 		if (k != ICAL_VEVENT_COMPONENT && k != ICAL_VTODO_COMPONENT)
-			return fail(error, size, "component %s is not supported (VEVENT or VTODO)",
-			            icalcomponent_kind_to_string(k));
+			return cal_ical__error(error, size,
+			                       "component %s is not supported (VEVENT or VTODO)",
+			                       icalcomponent_kind_to_string(k));
 		if (o->kind != ICAL_NO_COMPONENT && k != o->kind)
-			return fail(error, size, "object mixes VEVENT and VTODO");
+			return cal_ical__error(error, size, "object mixes VEVENT and VTODO");
 		o->kind = k;
 		const char *u = icalcomponent_get_uid(c);
 		if (u == NULL || u[0] == '\0')
-			return fail(error, size, "%s has no UID", icalcomponent_kind_to_string(k));
+			return cal_ical__error(error, size, "%s has no UID",
+			                       icalcomponent_kind_to_string(k));
 		if (strlen(u) > CAL_ICAL_UID_MAX)
-			return fail(error, size, "UID is longer than %d bytes", CAL_ICAL_UID_MAX);
+			return cal_ical__error(error, size, "UID is longer than %d bytes",
+			                       CAL_ICAL_UID_MAX);
 		if (uid != NULL && strcmp(uid, u) != 0)
-			return fail(error, size, "components have different UIDs");
+			return cal_ical__error(error, size, "components have different UIDs");
 		uid = u;
 		if (check_tzids(root, c, error, size) < 0)
 			return -1;
 		n++;
 	}
 	if (n == 0)
-		return fail(error, size, "no VEVENT or VTODO in the object");
+		return cal_ical__error(error, size, "no VEVENT or VTODO in the object");
 	if (n - 1 > OVERRIDES_MAX)
-		return fail(error, size, "more than %d overridden instances", OVERRIDES_MAX);
+		return cal_ical__error(error, size, "more than %d overridden instances",
+		                       OVERRIDES_MAX);
 	o->overrides = mem_calloc(n, sizeof(*o->overrides));
 	for (icalcomponent *c = icalcomponent_get_first_component(root, o->kind); c != NULL;
 	     c = icalcomponent_get_next_component(root, o->kind)) {
@@ -313,14 +317,15 @@ static int object_load(const char *text, size_t len, struct object *o, char *err
 			return -1;
 		if (!t.has_rid) {
 			if (o->has_master)
-				return fail(error, size, "two components without RECURRENCE-ID");
+				return cal_ical__error(error, size,
+				                       "two components without RECURRENCE-ID");
 			o->master = t;
 			o->has_master = true;
 			continue;
 		}
 		for (size_t i = 0; i < o->override_count; i++)
 			if (o->overrides[i].rid == t.rid)
-				return fail(error, size, "RECURRENCE-ID given twice");
+				return cal_ical__error(error, size, "RECURRENCE-ID given twice");
 		o->overrides[o->override_count++] = t;
 	}
 	return 0;

@@ -23,6 +23,10 @@
    here does it, other modules using libical call it first. Thread-safe. */
 void cal_ical_init(void);
 
+/* Writes a message into error (this module's and cal-json.c's refusals). Returns -1. */
+int cal_ical__error(char *error, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* What the columns of a stored object hold. Times are unix seconds, UTC; floating times and
    dates are read as UTC. */
 struct cal_ical_info {

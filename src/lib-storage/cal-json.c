@@ -3,7 +3,6 @@
 #include "cal-json.h"
 
 #include <libical/ical.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +16,6 @@
 #define TEXT_MAX      (64 * 1024) /* bytes of one text field */
 #define ATTENDEES_MAX 500
 #define EXDATES_MAX   1000
-
-static int fail(char *error, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *error, size_t size, const char *fmt, ...)
-{
-	va_list args;
-	va_start(args, fmt);
-	vsnprintf(error, size, fmt, args);
-	va_end(args);
-	return -1;
-}
 
 /* "20260302T090000Z" → "2026-03-02T09:00:00Z", "20260302" → "2026-03-02". */
 static json_t *iso_time(struct icaltimetype t)
@@ -82,7 +69,7 @@ json_t *cal_json_from_ical(const char *text, size_t len, char *error, size_t err
 	icalcomponent *root = icalparser_parse_string(copy);
 	mem_free(&copy);
 	if (root == NULL) {
-		fail(error, error_size, "not iCalendar data");
+		cal_ical__error(error, error_size, "not iCalendar data");
 		return NULL;
 	}
 	icalcomponent *c = icalcomponent_get_first_real_component(root);
@@ -94,7 +81,7 @@ json_t *cal_json_from_ical(const char *text, size_t len, char *error, size_t err
 		}
 	if (c == NULL) {
 		icalcomponent_free(root);
-		fail(error, error_size, "no VEVENT or VTODO");
+		cal_ical__error(error, error_size, "no VEVENT or VTODO");
 		return NULL;
 	}
 	json_t *j = json_object();
@@ -187,8 +174,8 @@ static int text_field(const json_t *body, const char *key, const char **value_r,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) > TEXT_MAX)
-		return fail(error, size, "\"%s\" must be a string of at most %d bytes", key,
-		            TEXT_MAX);
+		return cal_ical__error(error, size, "\"%s\" must be a string of at most %d bytes",
+		                       key, TEXT_MAX);
 	*value_r = json_string_value(v);
 	return 0;
 }
@@ -203,13 +190,14 @@ static int time_field(const json_t *body, const char *key, icaltimezone *zone, b
 	if (s == NULL)
 		return 0;
 	if (!parse_iso(s, t_r))
-		return fail(error, size,
-		            "\"%s\" must be a date (2026-03-02) or a date-time "
-		            "(2026-03-02T09:00:00, with Z for UTC)",
-		            key);
+		return cal_ical__error(error, size,
+		                       "\"%s\" must be a date (2026-03-02) or a date-time "
+		                       "(2026-03-02T09:00:00, with Z for UTC)",
+		                       key);
 	if (all_day != (t_r->is_date != 0))
-		return fail(error, size, "\"%s\" must be %s", key,
-		            all_day ? "a date (allDay is true)" : "a date-time (allDay is false)");
+		return cal_ical__error(error, size, "\"%s\" must be %s", key,
+		                       all_day ? "a date (allDay is true)"
+		                               : "a date-time (allDay is false)");
 	if (!t_r->is_date && !icaltime_is_utc(*t_r) && zone != NULL)
 		t_r->zone = zone;
 	return 1;
@@ -237,10 +225,11 @@ static int build(icalcomponent *c, const json_t *body, bool todo, icaltimezone *
 		return -1;
 	*zone_r = NULL;
 	if (tzid != NULL && (*zone_r = icaltimezone_get_builtin_timezone(tzid)) == NULL)
-		return fail(error, size, "\"timezone\" names no known time zone: \"%.64s\"", tzid);
+		return cal_ical__error(error, size,
+		                       "\"timezone\" names no known time zone: \"%.64s\"", tzid);
 	json_t *ad = json_object_get(body, "allDay");
 	if (ad != NULL && !json_is_boolean(ad))
-		return fail(error, size, "\"allDay\" must be true or false");
+		return cal_ical__error(error, size, "\"allDay\" must be true or false");
 	bool all_day = json_is_true(ad);
 	static const char *const texts[] = {"summary", "description", "location"};
 	for (size_t i = 0; i < 3; i++) {
@@ -256,7 +245,7 @@ static int build(icalcomponent *c, const json_t *body, bool todo, icaltimezone *
 	if ((r = time_field(body, "start", *zone_r, all_day, &t, error, size)) < 0)
 		return -1;
 	if (r == 0 && !todo)
-		return fail(error, size, "\"start\" is required");
+		return cal_ical__error(error, size, "\"start\" is required");
 	if (r > 0)
 		add_time(c, icalproperty_new_dtstart(t), t);
 	struct icaltimetype end;
@@ -269,34 +258,37 @@ static int build(icalcomponent *c, const json_t *body, bool todo, icaltimezone *
 	if (s != NULL) {
 		struct icalrecurrencetype rule = icalrecurrencetype_from_string(s);
 		if (rule.freq == ICAL_NO_RECURRENCE)
-			return fail(error, size, "\"rrule\" is not an RFC 5545 rule: \"%.100s\"",
-			            s);
+			return cal_ical__error(error, size,
+			                       "\"rrule\" is not an RFC 5545 rule: \"%.100s\"", s);
 		icalcomponent_add_property(c, icalproperty_new_rrule(rule));
 	}
 	json_t *ex = json_object_get(body, "exdates");
 	if (ex != NULL && (!json_is_array(ex) || json_array_size(ex) > EXDATES_MAX))
-		return fail(error, size, "\"exdates\" must be a list of at most %d times",
-		            EXDATES_MAX);
+		return cal_ical__error(
+		    error, size, "\"exdates\" must be a list of at most %d times", EXDATES_MAX);
 	for (size_t i = 0; ex != NULL && i < json_array_size(ex); i++) {
 		const char *v = json_string_value(json_array_get(ex, i));
 		if (v == NULL || !parse_iso(v, &t) || all_day != (t.is_date != 0))
-			return fail(error, size, "\"exdates\"[%zu] must be a %s like \"start\"", i,
-			            all_day ? "date" : "date-time");
+			return cal_ical__error(error, size,
+			                       "\"exdates\"[%zu] must be a %s like \"start\"", i,
+			                       all_day ? "date" : "date-time");
 		if (!t.is_date && !icaltime_is_utc(t) && *zone_r != NULL)
 			t.zone = *zone_r;
 		add_time(c, icalproperty_new_exdate(t), t);
 	}
 	json_t *att = json_object_get(body, "attendees");
 	if (att != NULL && (!json_is_array(att) || json_array_size(att) > ATTENDEES_MAX))
-		return fail(error, size, "\"attendees\" must be a list of at most %d entries",
-		            ATTENDEES_MAX);
+		return cal_ical__error(error, size,
+		                       "\"attendees\" must be a list of at most %d entries",
+		                       ATTENDEES_MAX);
 	for (size_t i = 0; att != NULL && i < json_array_size(att); i++) {
 		json_t *a = json_array_get(att, i);
 		const char *email = json_string_value(json_object_get(a, "email"));
 		const char *name = json_string_value(json_object_get(a, "name"));
 		if (email == NULL || email[0] == '\0' || strlen(email) > 254 ||
 		    strchr(email, '@') == NULL)
-			return fail(error, size, "\"attendees\"[%zu] needs an \"email\"", i);
+			return cal_ical__error(error, size, "\"attendees\"[%zu] needs an \"email\"",
+			                       i);
 		char addr[270];
 		snprintf(addr, sizeof(addr), "mailto:%s", email);
 		icalproperty *p = icalproperty_new_attendee(addr);
@@ -312,16 +304,17 @@ static int build(icalcomponent *c, const json_t *body, bool todo, icaltimezone *
 		icalproperty_status st = icalproperty_string_to_status(s);
 		if (st != ICAL_STATUS_NEEDSACTION && st != ICAL_STATUS_COMPLETED &&
 		    st != ICAL_STATUS_INPROCESS && st != ICAL_STATUS_CANCELLED)
-			return fail(error, size,
-			            "\"status\" must be NEEDS-ACTION, IN-PROCESS, COMPLETED or "
-			            "CANCELLED");
+			return cal_ical__error(
+			    error, size,
+			    "\"status\" must be NEEDS-ACTION, IN-PROCESS, COMPLETED or "
+			    "CANCELLED");
 		icalcomponent_add_property(c, icalproperty_new_status(st));
 	}
 	json_t *pr = json_object_get(body, "priority");
 	if (pr != NULL) {
 		if (!json_is_integer(pr) || json_integer_value(pr) < 0 ||
 		    json_integer_value(pr) > 9)
-			return fail(error, size, "\"priority\" must be 0 to 9");
+			return cal_ical__error(error, size, "\"priority\" must be 0 to 9");
 		icalcomponent_add_property(c,
 		                           icalproperty_new_priority((int)json_integer_value(pr)));
 	}
@@ -329,7 +322,7 @@ static int build(icalcomponent *c, const json_t *body, bool todo, icaltimezone *
 	if (pc != NULL) {
 		if (!json_is_integer(pc) || json_integer_value(pc) < 0 ||
 		    json_integer_value(pc) > 100)
-			return fail(error, size, "\"percentComplete\" must be 0 to 100");
+			return cal_ical__error(error, size, "\"percentComplete\" must be 0 to 100");
 		icalcomponent_add_property(
 		    c, icalproperty_new_percentcomplete((int)json_integer_value(pc)));
 	}
@@ -337,7 +330,8 @@ static int build(icalcomponent *c, const json_t *body, bool todo, icaltimezone *
 		return -1;
 	if (r > 0) {
 		if (!icaltime_is_utc(t))
-			return fail(error, size, "\"completed\" must be in UTC (with Z)");
+			return cal_ical__error(error, size,
+			                       "\"completed\" must be in UTC (with Z)");
 		icalcomponent_add_property(c, icalproperty_new_completed(t));
 	}
 	return 0;
@@ -359,7 +353,8 @@ const char *cal_json_to_ical(struct pool *pool, const json_t *body, const char *
 		uid = fresh;
 	}
 	if (strlen(uid) == 0 || strlen(uid) > CAL_ICAL_UID_MAX) {
-		fail(error, error_size, "\"uid\" must be 1 to %d bytes", CAL_ICAL_UID_MAX);
+		cal_ical__error(error, error_size, "\"uid\" must be 1 to %d bytes",
+		                CAL_ICAL_UID_MAX);
 		return NULL;
 	}
 	icalcomponent *root = new_calendar();
@@ -394,15 +389,15 @@ int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
 {
 	cal_ical_init();
 	if (len > CAL_ICAL_MAX_SIZE)
-		return fail(error, error_size, "the file of %zu bytes is larger than %d", len,
-		            CAL_ICAL_MAX_SIZE);
+		return cal_ical__error(error, error_size, "the file of %zu bytes is larger than %d",
+		                       len, CAL_ICAL_MAX_SIZE);
 	char *copy = mem_strndup(text, len);
 	icalcomponent *root = icalparser_parse_string(copy);
 	mem_free(&copy);
 	if (root == NULL || icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT) {
 		if (root != NULL)
 			icalcomponent_free(root);
-		return fail(error, error_size, "not an iCalendar file (VCALENDAR)");
+		return cal_ical__error(error, error_size, "not an iCalendar file (VCALENDAR)");
 	}
 	/* the distinct UIDs in order, and each one's components */
 	const char **uids = pool_calloc(pool, max + 1, sizeof(*uids));
@@ -419,7 +414,8 @@ int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
 		if (i < n)
 			continue;
 		if (n == max) {
-			fail(error, error_size, "the file holds more than %zu objects", max);
+			cal_ical__error(error, error_size, "the file holds more than %zu objects",
+			                max);
 			goto out;
 		}
 		/* components without UID go together, for put to name the problem */

@@ -237,6 +237,15 @@ static int charge_objects(struct sql_conn *conn, struct op *op, int64_t objects,
 	return r < 0 ? -1 : 0;
 }
 
+/* value, or NULL when there is none. */
+static void bind_opt(struct sql_stmt *s, unsigned idx, bool has, int64_t value)
+{
+	if (has)
+		sql_bind_int64(s, idx, value);
+	else
+		sql_bind_null(s, idx);
+}
+
 static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
@@ -313,76 +322,40 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (name == NULL)
 		name = default_name(u->pool, info->uid, id);
 	etag_of(put->text, put->len, etag);
-	int64_t first = info->first_instance, last = info->last_instance;
-	bool has_first = info->has_first, has_last = info->has_first && !info->unbounded;
 	const char *text = pool_strndup(u->pool, put->text, put->len);
-	struct sql_stmt *s;
-	if (r == 0) {
-		s = sql_prepare(
-		    conn,
-		    "INSERT INTO cal_object (cid, id, folder, name, uid, component, "
-		    "dtstart, dtend, all_day, recurs, first_instance, last_instance, "
-		    "summary, etag, revision, size, ical, created, modified, created_by, "
-		    "modified_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-		    "?, ?, ?, ?, ?)",
-		    err);
-		if (s == NULL)
-			return -1;
-		unsigned i = 1;
-		sql_bind_int64(s, i++, u->cid);
-		sql_bind_int64(s, i++, id);
-		sql_bind_int64(s, i++, op->folder);
-		sql_bind_text(s, i++, name);
-		sql_bind_text(s, i++, info->uid);
-		sql_bind_text(s, i++, info->component);
-		info->has_start ? sql_bind_int64(s, i, info->dtstart) : sql_bind_null(s, i);
-		i++;
-		info->has_end ? sql_bind_int64(s, i, info->dtend) : sql_bind_null(s, i);
-		i++;
-		sql_bind_int64(s, i++, info->all_day);
-		sql_bind_int64(s, i++, info->recurs);
-		has_first ? sql_bind_int64(s, i, first) : sql_bind_null(s, i);
-		i++;
-		has_last ? sql_bind_int64(s, i, last) : sql_bind_null(s, i);
-		i++;
-		sql_bind_text(s, i++, info->summary);
-		sql_bind_text(s, i++, etag);
-		sql_bind_int64(s, i++, rev);
-		sql_bind_int64(s, i++, (int64_t)put->len);
-		sql_bind_text(s, i++, text);
-		sql_bind_int64(s, i++, now);
-		sql_bind_int64(s, i++, now);
-		sql_bind_int64(s, i++, u->uid);
-		sql_bind_int64(s, i++, u->uid);
-	} else {
-		s = sql_prepare(conn,
-		                "UPDATE cal_object SET dtstart=?, dtend=?, all_day=?, recurs=?, "
-		                "first_instance=?, last_instance=?, summary=?, etag=?, revision=?, "
-		                "size=?, ical=?, modified=?, modified_by=? WHERE cid=? AND id=?",
-		                err);
-		if (s == NULL)
-			return -1;
-		unsigned i = 1;
-		info->has_start ? sql_bind_int64(s, i, info->dtstart) : sql_bind_null(s, i);
-		i++;
-		info->has_end ? sql_bind_int64(s, i, info->dtend) : sql_bind_null(s, i);
-		i++;
-		sql_bind_int64(s, i++, info->all_day);
-		sql_bind_int64(s, i++, info->recurs);
-		has_first ? sql_bind_int64(s, i, first) : sql_bind_null(s, i);
-		i++;
-		has_last ? sql_bind_int64(s, i, last) : sql_bind_null(s, i);
-		i++;
-		sql_bind_text(s, i++, info->summary);
-		sql_bind_text(s, i++, etag);
-		sql_bind_int64(s, i++, rev);
-		sql_bind_int64(s, i++, (int64_t)put->len);
-		sql_bind_text(s, i++, text);
-		sql_bind_int64(s, i++, now);
-		sql_bind_int64(s, i++, u->uid);
-		sql_bind_int64(s, i++, u->cid);
-		sql_bind_int64(s, i++, id);
-	}
+	/* a new object's row first, then one UPDATE writes what put and replace share */
+	if (r == 0 &&
+	    sql_run(
+	        conn, err,
+	        "INSERT INTO cal_object (cid, id, folder, name, uid, component, all_day, recurs, "
+	        "summary, etag, revision, size, ical, created, modified, created_by, "
+	        "modified_by) VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', 0, 0, '', ?, ?, ?, ?)",
+	        "iiisssiiii", u->cid, id, op->folder, name, info->uid, info->component, now, now,
+	        u->uid, u->uid) < 0)
+		return -1;
+	struct sql_stmt *s =
+	    sql_prepare(conn,
+	                "UPDATE cal_object SET dtstart=?, dtend=?, all_day=?, recurs=?, "
+	                "first_instance=?, last_instance=?, summary=?, etag=?, revision=?, "
+	                "size=?, ical=?, modified=?, modified_by=? WHERE cid=? AND id=?",
+	                err);
+	if (s == NULL)
+		return -1;
+	bind_opt(s, 1, info->has_start, info->dtstart);
+	bind_opt(s, 2, info->has_end, info->dtend);
+	sql_bind_int64(s, 3, info->all_day);
+	sql_bind_int64(s, 4, info->recurs);
+	bind_opt(s, 5, info->has_first, info->first_instance);
+	bind_opt(s, 6, info->has_first && !info->unbounded, info->last_instance);
+	sql_bind_text(s, 7, info->summary);
+	sql_bind_text(s, 8, etag);
+	sql_bind_int64(s, 9, rev);
+	sql_bind_int64(s, 10, (int64_t)put->len);
+	sql_bind_text(s, 11, text);
+	sql_bind_int64(s, 12, now);
+	sql_bind_int64(s, 13, u->uid);
+	sql_bind_int64(s, 14, u->cid);
+	sql_bind_int64(s, 15, id);
 	int stepped = sql_step(s, err);
 	sql_stmt_done(&s);
 	if (stepped < 0)

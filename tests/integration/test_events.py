@@ -62,16 +62,16 @@ class User:
         return data
 
 
-@pytest.fixture(scope="module")
-def w(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("events"))
+def calendar_node(workdir, logins):
+    """A provisioned SQLite node with context 1 and the users logins (password <login>_pw):
+    the cluster, and an object with the users (User) by login and the user database's path."""
     c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite")
     c.start_node()
     c.ok("registerserver", "-n", "tandem")
     c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
     c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
     c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-    for login in ("alice", "bob", "carol"):
+    for login in logins:
         c.ok("createuser", "-c", "1", "-u", login, "-d", login, "-g", "G", "-s", "S",
              "-p", f"{login}_pw", "-e", f"{login}@example.com")
 
@@ -80,9 +80,16 @@ def w(tmp_path_factory):
     w = W()
     w.cluster = c
     w.udb = f"{workdir}/u/db1_1.sqlite"
-    w.alice, w.bob, w.carol = User(c, "alice"), User(c, "bob"), User(c, "carol")
+    for login in logins:
+        setattr(w, login, User(c, login))
+    return w
+
+
+@pytest.fixture(scope="module")
+def w(tmp_path_factory):
+    w = calendar_node(str(tmp_path_factory.mktemp("events")), ("alice", "bob", "carol"))
     yield w
-    c.stop()
+    w.cluster.stop()
 
 
 def count_objects(w):

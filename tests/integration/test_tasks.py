@@ -4,30 +4,15 @@
 # folder's viewer refused changes, and bad input answered 400 with nothing stored.
 import pytest
 
-from provisioning import Cluster, sqlite_rows
-from test_events import ADMIN, OWNER_BITS, VIEWER_BITS, User, cal
+from provisioning import sqlite_rows
+from test_events import OWNER_BITS, VIEWER_BITS, cal, calendar_node
 
 
 @pytest.fixture(scope="module")
 def w(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("tasks"))
-    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite")
-    c.start_node()
-    c.ok("registerserver", "-n", "tandem")
-    c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
-    c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
-    c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-    for login in ("alice", "bob"):
-        c.ok("createuser", "-c", "1", "-u", login, "-d", login, "-g", "G", "-s", "S",
-             "-p", f"{login}_pw", "-e", f"{login}@example.com")
-
-    class W:
-        pass
-    w = W()
-    w.udb = f"{workdir}/u/db1_1.sqlite"
-    w.alice, w.bob = User(c, "alice"), User(c, "bob")
+    w = calendar_node(str(tmp_path_factory.mktemp("tasks")), ("alice", "bob"))
     yield w
-    c.stop()
+    w.cluster.stop()
 
 
 def count(w):
