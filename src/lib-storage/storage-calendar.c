@@ -517,6 +517,26 @@ static int64_t own_only(const struct op *op)
 	return folder_perm_may_read(&op->perm, false) ? 0 : op->user->uid;
 }
 
+/* The rows of op->folder the user may read: SELECT … FROM cal_object WHERE cid, folder and
+   the creator (for "read own") bound as the first four parameters, what follows for the
+   caller to bind from 5. */
+#define FOLDER_ROWS(cols, table)                                                                   \
+	"SELECT " cols " FROM " table " WHERE cid=? AND folder=? AND (?=0 OR created_by=?)"
+
+static struct sql_stmt *folder_rows(struct sql_conn *conn, const struct op *op, const char *sql,
+                                    struct sql_error *err)
+{
+	struct sql_stmt *s = sql_prepare(conn, sql, err);
+	if (s == NULL)
+		return NULL;
+	int64_t own = own_only(op);
+	sql_bind_int64(s, 1, op->user->cid);
+	sql_bind_int64(s, 2, op->folder);
+	sql_bind_int64(s, 3, own);
+	sql_bind_int64(s, 4, own);
+	return s;
+}
+
 static json_t *instance_json(const struct cal_ical_instance *in, int64_t id, const char *uid,
                              const char *etag, bool all_day)
 {
@@ -541,21 +561,17 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "range query";
-	struct sql_stmt *s = sql_prepare(
-	    conn,
-	    "SELECT id, uid, etag, all_day, ical FROM cal_object WHERE cid=? AND folder=? AND "
-	    "first_instance IS NOT NULL AND first_instance<? AND (last_instance IS NULL OR "
-	    "last_instance>=?) AND (?=0 OR created_by=?) ORDER BY id",
-	    err);
+	struct sql_stmt *s = folder_rows(conn, op,
+	                                 FOLDER_ROWS("id, uid, etag, all_day, ical",
+	                                             "cal_object") " AND first_instance IS NOT "
+	                                                           "NULL AND first_instance<? AND "
+	                                                           "(last_instance IS NULL OR "
+	                                                           "last_instance>=?) ORDER BY id",
+	                                 err);
 	if (s == NULL)
 		return -1;
-	int64_t own = own_only(op);
-	sql_bind_int64(s, 1, op->user->cid);
-	sql_bind_int64(s, 2, op->folder);
-	sql_bind_int64(s, 3, op->end);
-	sql_bind_int64(s, 4, op->start);
-	sql_bind_int64(s, 5, own);
-	sql_bind_int64(s, 6, own);
+	sql_bind_int64(s, 5, op->end);
+	sql_bind_int64(s, 6, op->start);
 	json_t *list = json_array();
 	bool more = false;
 	int r;
@@ -611,18 +627,12 @@ static int list_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "listing";
-	int64_t own = own_only(op);
-	struct sql_stmt *s = sql_prepare(conn,
-	                                 "SELECT id, name, uid, etag, revision, summary FROM "
-	                                 "cal_object WHERE cid=? AND folder=? AND (?=0 OR "
-	                                 "created_by=?) ORDER BY id",
-	                                 err);
+	struct sql_stmt *s = folder_rows(
+	    conn, op,
+	    FOLDER_ROWS("id, name, uid, etag, revision, summary", "cal_object") " ORDER BY id",
+	    err);
 	if (s == NULL)
 		return -1;
-	sql_bind_int64(s, 1, op->user->cid);
-	sql_bind_int64(s, 2, op->folder);
-	sql_bind_int64(s, 3, own);
-	sql_bind_int64(s, 4, own);
 	json_t *list = json_array();
 	bool more = false;
 	int r;
@@ -665,17 +675,10 @@ static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "export";
-	int64_t own = own_only(op);
-	struct sql_stmt *s = sql_prepare(conn,
-	                                 "SELECT ical FROM cal_object WHERE cid=? AND folder=? AND "
-	                                 "(?=0 OR created_by=?) ORDER BY id",
-	                                 err);
+	struct sql_stmt *s =
+	    folder_rows(conn, op, FOLDER_ROWS("ical", "cal_object") " ORDER BY id", err);
 	if (s == NULL)
 		return -1;
-	sql_bind_int64(s, 1, op->user->cid);
-	sql_bind_int64(s, 2, op->folder);
-	sql_bind_int64(s, 3, own);
-	sql_bind_int64(s, 4, own);
 	int r;
 	while ((r = sql_step(s, err)) > 0 && op->count < op->max)
 		op->texts[op->count++] = dup_col(op->user->pool, s, 0);
@@ -712,20 +715,15 @@ static int folder_revision(struct sql_conn *conn, struct op *op, int64_t *rev_r,
 	           : 0;
 }
 
-/* Up to max+1 rows of sql (cid, folder, since, own, own bound) into list, each as built by
-   fn from the statement. */
+/* Up to max+1 rows of sql (FOLDER_ROWS, then revision > since and a limit) into list: id,
+   name, revision and with changed the etag. */
 static int collect(struct sql_conn *conn, struct op *op, const char *sql, bool changed,
                    json_t *list, struct sql_error *err)
 {
-	struct sql_stmt *s = sql_prepare(conn, sql, err);
+	struct sql_stmt *s = folder_rows(conn, op, sql, err);
 	if (s == NULL)
 		return -1;
-	int64_t own = own_only(op);
-	sql_bind_int64(s, 1, op->user->cid);
-	sql_bind_int64(s, 2, op->folder);
-	sql_bind_int64(s, 3, op->since);
-	sql_bind_int64(s, 4, own);
-	sql_bind_int64(s, 5, own);
+	sql_bind_int64(s, 5, op->since);
 	sql_bind_int64(s, 6, (int64_t)op->max + 1);
 	int r;
 	while ((r = sql_step(s, err)) > 0) {
@@ -764,12 +762,12 @@ static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	op->json = json_pack("{sI so so sb}", "revision", (json_int_t)now, "changed", changed,
 	                     "deleted", deleted, "more", false);
 	if (collect(conn, op,
-	            "SELECT id, name, revision, etag FROM cal_object WHERE cid=? AND folder=? AND "
-	            "revision>? AND (?=0 OR created_by=?) ORDER BY revision LIMIT ?",
+	            FOLDER_ROWS("id, name, revision, etag",
+	                        "cal_object") " AND revision>? ORDER BY revision LIMIT ?",
 	            true, changed, err) < 0 ||
 	    collect(conn, op,
-	            "SELECT id, name, revision FROM cal_tombstone WHERE cid=? AND folder=? AND "
-	            "revision>? AND (?=0 OR created_by=?) ORDER BY revision LIMIT ?",
+	            FOLDER_ROWS("id, name, revision",
+	                        "cal_tombstone") " AND revision>? ORDER BY revision LIMIT ?",
 	            false, deleted, err) < 0)
 		return -1;
 	/* the oldest max of both, merged by revision: cut where the max-th one is */
