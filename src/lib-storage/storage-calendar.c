@@ -319,8 +319,16 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (r > 0)
 		id = old.id;
 	const char *name = r > 0 ? old.name : put->name;
-	if (name == NULL)
+	if (name == NULL) {
+		struct storage_cal_object taken;
 		name = default_name(u->pool, info->uid, id);
+		/* a client (CalDAV) may have used "<UID>.ics" for another object */
+		int t = find(conn, op, BY_NAME, op->folder, name, &taken, err);
+		if (t < 0)
+			return -1;
+		if (t > 0)
+			name = pool_printf(u->pool, "%lld.ics", (long long)id);
+	}
 	etag_of(put->text, put->len, etag);
 	const char *text = pool_strndup(u->pool, put->text, put->len);
 	/* a new object's row first, then one UPDATE writes what put and replace share */

@@ -35,6 +35,7 @@ static struct sql_db *db;
 static struct pool *pool;
 static struct storage *storage;
 static int64_t calendar_of[4], tasks_of[4];
+static int64_t max_objects = 10; /* the context's limit for the next setup() */
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
@@ -124,7 +125,7 @@ static void setup(void)
 	            (int64_t)CID) == 0);
 	test_assert(sql_commit(conn, &err) == 0);
 	sql_conn_put(&conn);
-	struct storage_settings set = {.locate = locate, .max_objects = 3};
+	struct storage_settings set = {.locate = locate, .max_objects = max_objects};
 	storage = storage_create(&set);
 }
 
@@ -208,6 +209,14 @@ static void test_put_get(void)
 	                &err) < 0);
 	test_assert_int_eq(p.problem, STORAGE_CAL_BAD_DATA);
 	test_assert(strstr(err.message, "no UID") != NULL);
+	/* a default name another object holds already: the id's instead */
+	test_assert(put(ALICE, SHARED, "n@x.ics", EVENT("other@x", "O", "20260302T120000Z", ""), &p,
+	                &err) == 0);
+	test_assert(put(ALICE, SHARED, NULL, EVENT("n@x", "N", "20260302T120000Z", ""), &p, &err) ==
+	            0);
+	char want[32];
+	snprintf(want, sizeof(want), "%lld.ics", (long long)p.obj.id);
+	test_assert_str_eq(p.obj.name, want);
 	test_assert(put(ALICE, SHARED, "../x", text, &p, &err) < 0);
 	test_assert_int_eq(err.refusal, STORAGE_INVALID);
 }
@@ -286,7 +295,9 @@ static void test_changes_and_limit(void)
 	struct storage_error err;
 	json_t *j;
 	int64_t rev;
+	max_objects = 3;
 	setup();
+	max_objects = 10;
 	int64_t cal = calendar_of[ALICE];
 	test_assert(storage_cal_revision(as(ALICE), cal, &rev, NULL, &err) == 0);
 	test_assert_int_eq(rev, 0);
