@@ -29,8 +29,8 @@ WEEKLY = cal("BEGIN:VEVENT\r\nUID:standup@t\r\nSUMMARY:Standup\r\n"
 
 
 class User:
-    def __init__(self, c, login):
-        self.api = ApiClient(c.nodes[0].port)
+    def __init__(self, c, login, node=0):
+        self.api = ApiClient(c.nodes[node].port)
         status, body, _ = self.api.login(login, login + "_pw")
         assert status == 200, body
         self.uid = body["user_id"]
@@ -292,3 +292,19 @@ def test_export_gives_the_folder_back(w):
                     headers={"Content-Type": "text/calendar"})
     assert res["created"] == 2 and res["failed"] == 0, res
     w.carol.error("GET", f"/api/v1/folders/{folder['id']}/export", 404, "CAL-0404")
+
+
+def test_a_change_through_one_node_is_seen_through_another(w):
+    """No calendar cache: a client syncing through a second node sees a change made through
+    the first at its next request."""
+    c = w.cluster
+    if len(c.nodes) < 2:
+        c.start_node("OX-2")  # listening when it returns
+    other = User(c, "alice", node=1)
+    a = w.alice
+    rev = other.call("GET", f"/api/v1/events?folder={a.calendar}&since=0")[0]["revision"]
+    ev = a.put_ics(a.calendar, cal("BEGIN:VEVENT\r\nUID:twonodes@t\r\nSUMMARY:Two\r\n"
+                                   "DTSTART:20260402T090000Z\r\nEND:VEVENT\r\n"))
+    ch, _ = other.call("GET", f"/api/v1/events?folder={a.calendar}&since={rev}")
+    assert [x["id"] for x in ch["changed"]] == [ev["id"]]
+    assert ch["revision"] == ev["revision"]
