@@ -121,7 +121,7 @@ static void setup(void)
 	                    (int64_t)FOLDER_BITS(1, 2, 0, 0, 0)) == 0);
 	test_assert(
 	    sql_run(conn, &err,
-	            "INSERT INTO filestore_usage (cid, used_bytes, objects) VALUES (?, 0, 0)", "i",
+	            "INSERT INTO filestore_usage (cid, used_bytes, objects) VALUES (?, 0, 1)", "i",
 	            (int64_t)CID) == 0);
 	test_assert(sql_commit(conn, &err) == 0);
 	sql_conn_put(&conn);
@@ -295,7 +295,7 @@ static void test_changes_and_limit(void)
 	struct storage_error err;
 	json_t *j;
 	int64_t rev;
-	max_objects = 3;
+	max_objects = 4;
 	setup();
 	max_objects = 10;
 	int64_t cal = calendar_of[ALICE];
@@ -308,7 +308,7 @@ static void test_changes_and_limit(void)
 	            0);
 	test_assert(
 	    put(ALICE, cal, NULL, EVENT("3@x", "Three", "20260302T090000Z", ""), &p, &err) == 0);
-	/* the context's limit is 3 objects */
+	/* the context's limit is 4 objects: the Team folder and three events */
 	test_assert(put(ALICE, cal, NULL, EVENT("4@x", "Four", "20260302T090000Z", ""), &p, &err) <
 	            0);
 	test_assert_int_eq(err.refusal, STORAGE_OVER_LIMIT);
@@ -327,6 +327,12 @@ static void test_changes_and_limit(void)
 	json_decref(j);
 	test_assert(storage_cal_changes(as(ALICE), cal, 9, 0, &j, &err) < 0);
 	test_assert(strstr(err.message, "unknown") != NULL);
+	/* the consistency check counts events and tasks among the objects */
+	test_assert(storage_consistency_check(storage, CID, false, &j, &err) == 0);
+	json_t *objects = json_object_get(j, "objects");
+	test_assert(json_is_true(json_object_get(objects, "ok")));
+	test_assert_int_eq(json_integer_value(json_object_get(objects, "actual")), 3);
+	json_decref(j);
 	/* room again after the delete; a name deleted and used again is no longer deleted */
 	test_assert(put(ALICE, cal, NULL, EVENT("1@x", "One again", "20260302T090000Z", ""), &p,
 	                &err) == 0);
