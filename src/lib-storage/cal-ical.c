@@ -405,22 +405,26 @@ static void master_starts(const struct object *o, int64_t from, int64_t until, s
 	}
 	if (starts->count > 1)
 		qsort(starts->data, starts->count, sizeof(int64_t), cmp_i64);
-	/* EXDATEs and duplicates out */
+	/* EXDATEs (compared in UTC: they may name another zone than DTSTART) and duplicates out */
+	struct array ex = ARRAY_INIT(int64_t);
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY); p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY)) {
+		int64_t x;
+		if (prop_time(o->root, p, &x, NULL) == 0)
+			*(int64_t *)array_push(&ex) = x;
+	}
+	if (ex.count > 1)
+		qsort(ex.data, ex.count, sizeof(int64_t), cmp_i64);
 	size_t w = 0;
 	int64_t *v = starts->data;
 	for (size_t i = 0; i < starts->count; i++) {
-		if (w > 0 && v[w - 1] == v[i])
+		if ((w > 0 && v[w - 1] == v[i]) ||
+		    (ex.count > 0 &&
+		     bsearch(&v[i], ex.data, ex.count, sizeof(int64_t), cmp_i64) != NULL))
 			continue;
-		bool excluded = false;
-		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY);
-		     p != NULL && !excluded;
-		     p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY)) {
-			int64_t x;
-			excluded = prop_time(o->root, p, &x, NULL) == 0 && x == v[i];
-		}
-		if (!excluded)
-			v[w++] = v[i];
+		v[w++] = v[i];
 	}
+	array_free(&ex);
 	starts->count = w;
 }
 
