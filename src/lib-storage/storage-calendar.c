@@ -545,15 +545,20 @@ static struct sql_stmt *folder_rows(struct sql_conn *conn, const struct op *op, 
 	return s;
 }
 
-static json_t *instance_json(const struct cal_ical_instance *in, int64_t id, const char *uid,
-                             const char *etag, bool all_day)
+/* One instance of the object in the range query's current row (id, uid, etag, all_day, ical,
+   name). */
+static json_t *instance_json(const struct cal_ical_instance *in, struct sql_stmt *row)
 {
+	int64_t id = sql_col_int64(row, 0);
+	const char *uid = sql_col_text(row, 1), *etag = sql_col_text(row, 2);
+	bool all_day = sql_col_int64(row, 3) != 0;
 	char start[32], end[32], rid[32];
 	storage_cal_format_time(in->start, all_day, start);
 	storage_cal_format_time(in->end, all_day, end);
 	json_t *j =
 	    json_pack("{sI ss ss ss ss sb ss}", "id", (json_int_t)id, "uid", uid, "summary",
 	              in->summary, "start", start, "end", end, "allDay", all_day, "etag", etag);
+	json_object_set_new(j, "name", json_string(sql_col_text(row, 5)));
 	if (in->recurrence_id != 0) {
 		storage_cal_format_time(in->recurrence_id, all_day, rid);
 		json_object_set_new(j, "recurrenceId", json_string(rid));
@@ -570,7 +575,7 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		return -1;
 	op->what = "range query";
 	struct sql_stmt *s = folder_rows(conn, op,
-	                                 FOLDER_ROWS("id, uid, etag, all_day, ical",
+	                                 FOLDER_ROWS("id, uid, etag, all_day, ical, name",
 	                                             "cal_object") " AND first_instance IS NOT "
 	                                                           "NULL AND first_instance<? AND "
 	                                                           "(last_instance IS NULL OR "
@@ -587,16 +592,13 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		const char *ical = sql_col_text(s, 4);
 		size_t n = 0, room = op->max - json_array_size(list);
 		char error[200];
-		bool all_day = sql_col_int64(s, 3) != 0;
 		/* stored objects passed cal_ical_parse: one that does not expand is skipped */
 		if (ical == NULL ||
 		    cal_ical_expand(ical, strlen(ical), op->start, op->end, op->instances, room, &n,
 		                    &more, error, sizeof(error)) < 0)
 			continue;
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(
-			    list, instance_json(&op->instances[i], sql_col_int64(s, 0),
-			                        sql_col_text(s, 1), sql_col_text(s, 2), all_day));
+			json_array_append_new(list, instance_json(&op->instances[i], s));
 		if (json_array_size(list) >= op->max)
 			more = more || sql_step(s, err) > 0;
 	}

@@ -77,7 +77,7 @@ int storage_cal_delete(struct storage_user *user, int64_t id, const char *if_mat
                        enum storage_cal_problem *problem_r, struct storage_error *err);
 
 /* The instances of folder's objects the user may read that overlap [start, end), at most
-   max (<= STORAGE_CAL_RANGE_MAX): {"instances": [{id, uid, summary, start, end, allDay,
+   max (<= STORAGE_CAL_RANGE_MAX): {"instances": [{id, name, uid, summary, start, end, allDay,
    recurrenceId?, etag}], "more": bool}, a new reference, ordered by object then start. */
 int storage_cal_range(struct storage_user *user, int64_t folder, int64_t start, int64_t end,
                       size_t max, json_t **result_r, struct storage_error *err);

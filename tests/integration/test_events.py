@@ -188,7 +188,7 @@ def test_shared_calendar_permissions(w):
     got, _ = b.call("GET", f"/api/v1/events/{ev['id']}")
     assert got["summary"] == "Team"
     data, _ = b.call("GET", f"/api/v1/events?folder={team['id']}&start=2026-03-02&end=2026-03-03")
-    assert [i["id"] for i in data["instances"]] == [ev["id"]]
+    assert [(i["id"], i["name"]) for i in data["instances"]] == [(ev["id"], "team@t.ics")]
     before = count_objects(w)
     b.error("POST", f"/api/v1/events?folder={team['id']}", 403, "CAL-0403",
             {"summary": "Mine", "start": "2026-03-02T10:00:00Z"})
