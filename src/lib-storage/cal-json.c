@@ -399,8 +399,10 @@ int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
 			icalcomponent_free(root);
 		return cal_ical__error(error, error_size, "not an iCalendar file (VCALENDAR)");
 	}
-	/* the distinct UIDs in order, and each one's components */
+	/* one pass: each distinct UID (in order) gets an object with the file's VTIMEZONEs, and
+	   its components are added to it */
 	const char **uids = pool_calloc(pool, max + 1, sizeof(*uids));
+	icalcomponent **objs = pool_calloc(pool, max + 1, sizeof(*objs));
 	size_t n = 0;
 	int ret = -1;
 	for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_ANY_COMPONENT);
@@ -408,34 +410,35 @@ int cal_json_split(struct pool *pool, const char *text, size_t len, size_t max,
 		if (icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT)
 			continue;
 		const char *uid = icalcomponent_get_uid(c);
+		if (uid == NULL) /* components without UID go together, for put to refuse */
+			uid = "";
 		size_t i = 0;
-		while (i < n && strcmp(uids[i], uid != NULL ? uid : "") != 0)
+		while (i < n && strcmp(uids[i], uid) != 0)
 			i++;
-		if (i < n)
-			continue;
-		if (n == max) {
-			cal_ical__error(error, error_size, "the file holds more than %zu objects",
-			                max);
-			goto out;
+		if (i == n) {
+			if (n == max) {
+				cal_ical__error(error, error_size,
+				                "the file holds more than %zu objects", max);
+				goto out;
+			}
+			uids[n] = pool_strdup(pool, uid);
+			objs[n++] = new_calendar();
 		}
-		/* components without UID go together, for put to name the problem */
-		uids[n++] = pool_strdup(pool, uid != NULL ? uid : "");
+		icalcomponent_add_component(objs[i], icalcomponent_new_clone(c));
 	}
 	for (size_t i = 0; i < n; i++) {
-		icalcomponent *obj = new_calendar();
-		for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_ANY_COMPONENT);
-		     c != NULL; c = icalcomponent_get_next_component(root, ICAL_ANY_COMPONENT)) {
-			const char *uid = icalcomponent_get_uid(c);
-			bool tz = icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT;
-			if (tz || strcmp(uid != NULL ? uid : "", uids[i]) == 0)
-				icalcomponent_add_component(obj, icalcomponent_new_clone(c));
-		}
-		const char *t = as_text(pool, obj);
-		icalcomponent_free(obj);
+		for (icalcomponent *c =
+		         icalcomponent_get_first_component(root, ICAL_VTIMEZONE_COMPONENT);
+		     c != NULL;
+		     c = icalcomponent_get_next_component(root, ICAL_VTIMEZONE_COMPONENT))
+			icalcomponent_add_component(objs[i], icalcomponent_new_clone(c));
+		const char *t = as_text(pool, objs[i]);
 		fn(ctx, t, strlen(t), uids[i]);
 	}
 	ret = 0;
 out:
+	for (size_t i = 0; i < n; i++)
+		icalcomponent_free(objs[i]);
 	icalcomponent_free(root);
 	return ret;
 }
