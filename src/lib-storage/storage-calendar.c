@@ -404,6 +404,11 @@ int storage_cal_put(struct storage_user *user, struct storage_cal_put *put,
 		put->problem = STORAGE_CAL_BAD_DATA;
 		return storage__refuse(err, STORAGE_INVALID, "invalid iCalendar object: %s", error);
 	}
+	if (put->component != NULL && strcmp(put->component, info.component) != 0) {
+		put->problem = STORAGE_CAL_WRONG_COMPONENT;
+		return storage__refuse(err, STORAGE_INVALID, "a %s where a %s was expected",
+		                       info.component, put->component);
+	}
 	int ret = run(&op, true, put_txn, "store");
 	put->problem = op.problem;
 	return ret;

@@ -47,8 +47,9 @@ struct storage_cal_put {
 	const char *name; /* the resource name; NULL with id 0: "<UID>.ics" (or "<id>.ics") */
 	const char *text;
 	size_t len;
-	const char *if_match; /* the etag the object must have (without quotes), or NULL */
-	bool if_none_match;   /* the object must not exist yet */
+	const char *if_match;  /* the etag the object must have (without quotes), or NULL */
+	bool if_none_match;    /* the object must not exist yet */
+	const char *component; /* "VEVENT" or "VTODO": the only kind taken; NULL: either */
 	/* results */
 	bool created;
 	enum storage_cal_problem problem;

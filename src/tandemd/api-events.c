@@ -336,6 +336,7 @@ void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_requ
 	if ((put.text = body_text(kind, req, NULL, &put.len)) == NULL)
 		return;
 	put.if_none_match = true;
+	put.component = kind->component;
 	if (storage_cal_put(su, &put, &err) < 0) {
 		storage_failed(req, &err, put.problem);
 		return;
@@ -350,7 +351,10 @@ void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_requ
 	struct storage_error err;
 	if (su == NULL || load(kind, su, req, &o) < 0)
 		return;
-	struct storage_cal_put put = {.folder = o.folder, .id = o.id, .if_match = if_match(req)};
+	struct storage_cal_put put = {.folder = o.folder,
+	                              .id = o.id,
+	                              .if_match = if_match(req),
+	                              .component = kind->component};
 	if ((put.text = body_text(kind, req, o.uid, &put.len)) == NULL)
 		return;
 	if (storage_cal_put(su, &put, &err) < 0) {

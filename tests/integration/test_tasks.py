@@ -41,6 +41,9 @@ def test_task_crud(w):
     a.error("GET", f"/api/v1/events/{t['id']}", 404, "CAL-0404")
     a.error("POST", f"/api/v1/tasks?folder={a.calendar}", 400, "CAL-0400",
             {"summary": "x"}, words=("calendar",))
+    a.error("POST", f"/api/v1/events?folder={a.tasks}", 400, "CAL-0400",
+            raw=cal("BEGIN:VTODO\r\nUID:via-events@t\r\nEND:VTODO\r\n").encode(),
+            headers={"Content-Type": "text/calendar"}, words=("VTODO", "VEVENT"))
     # a due date alone places it in a range
     data, _ = a.call("GET", f"/api/v1/tasks?folder={a.tasks}&start=2026-03-31&end=2026-04-01")
     assert [i["id"] for i in data["instances"]] == [t["id"]]
