@@ -26,6 +26,13 @@ const struct backup_table backup_tables[] = {
      "file version size md5:t content_type:t filestore_location:t created created_by",
      "filestore_location"},
     {"dav_props", "kind:t object ns:t name:t value:t", NULL},
+    {"cal_object",
+     "id folder name:t uid:t component:t dtstart dtend all_day recurs first_instance "
+     "last_instance summary:t etag:t revision size ical:t created modified created_by "
+     "modified_by",
+     NULL},
+    {"cal_folder_revision", "folder revision", NULL},
+    {"cal_tombstone", "folder id name:t revision created_by", NULL},
 };
 const size_t backup_table_count = sizeof(backup_tables) / sizeof(backup_tables[0]);
 

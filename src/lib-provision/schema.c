@@ -104,10 +104,35 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 #define USERDB_V4_SQLITE  USERDB_V4_TABLE("TEXT", "")
 #define USERDB_V4_MARIADB USERDB_V4_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
+/* Calendar objects (VEVENT or VTODO, one UID per object) as their iCalendar text with the
+   columns queries need (times in UTC seconds; last_instance NULL = an unbounded series),
+   each folder's revision counter, and tombstones of deleted objects for sync
+   (docs/internals/calendar.md). */
+#define USERDB_V5_TABLE(text, bin)                                                                 \
+	"CREATE TABLE cal_object (cid BIGINT NOT NULL, id BIGINT NOT NULL, folder BIGINT NOT "     \
+	"NULL, name VARCHAR(255) " bin " NOT NULL, uid VARCHAR(255) " bin " NOT NULL, component "  \
+	"VARCHAR(16) NOT NULL, dtstart BIGINT NULL, dtend BIGINT NULL, all_day INT NOT NULL, "     \
+	"recurs INT NOT NULL, first_instance BIGINT NULL, last_instance BIGINT NULL, summary "     \
+	"VARCHAR(512) NOT NULL, etag VARCHAR(64) NOT NULL, revision BIGINT NOT NULL, size BIGINT " \
+	"NOT NULL, ical " text " NOT NULL, created BIGINT NOT NULL, modified BIGINT NOT NULL, "    \
+	"created_by BIGINT NOT NULL, modified_by BIGINT NOT NULL, PRIMARY KEY (cid, id), UNIQUE "  \
+	"(cid, folder, uid), UNIQUE (cid, folder, name));"                                         \
+	"CREATE INDEX cal_object_range ON cal_object (cid, folder, first_instance);"               \
+	"CREATE INDEX cal_object_revision ON cal_object (cid, folder, revision);"                  \
+	"CREATE TABLE cal_folder_revision (cid BIGINT NOT NULL, folder BIGINT NOT NULL, revision " \
+	"BIGINT NOT NULL, PRIMARY KEY (cid, folder));"                                             \
+	"CREATE TABLE cal_tombstone (cid BIGINT NOT NULL, folder BIGINT NOT NULL, id BIGINT NOT "  \
+	"NULL, name VARCHAR(255) " bin " NOT NULL, revision BIGINT NOT NULL, created_by BIGINT "   \
+	"NOT NULL, PRIMARY KEY (cid, folder, id));"                                                \
+	"CREATE INDEX cal_tombstone_revision ON cal_tombstone (cid, folder, revision)"
+#define USERDB_V5_SQLITE  USERDB_V5_TABLE("TEXT", "")
+#define USERDB_V5_MARIADB USERDB_V5_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
     {3, USERDB_V3, USERDB_V3 ""},
     {4, USERDB_V4_SQLITE, USERDB_V4_MARIADB},
+    {5, USERDB_V5_SQLITE, USERDB_V5_MARIADB},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

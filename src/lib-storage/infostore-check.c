@@ -309,13 +309,13 @@ static int check_missing(struct check *c)
 struct usage {
 	bool have_row;
 	int64_t recorded, actual;                 /* bytes */
-	int64_t objects_recorded, objects_actual; /* file versions and user folders */
+	int64_t objects_recorded, objects_actual; /* file versions, user folders, events, tasks */
 };
 
 static int read_usage(struct check *c, struct usage *u)
 {
 	int r = infostore_usage(c->conn, c->cid, &u->recorded, &u->objects_recorded, c->err);
-	int64_t versions = 0, folders = 0;
+	int64_t versions = 0, folders = 0, calendar = 0;
 	if (r < 0 ||
 	    sql_query_int64(c->conn, c->err, &u->actual,
 	                    "SELECT COALESCE(SUM(size), 0) FROM infostore_version WHERE cid=?", "i",
@@ -326,9 +326,11 @@ static int read_usage(struct check *c, struct usage *u)
 	    sql_query_int64(c->conn, c->err, &folders,
 	                    "SELECT COUNT(*) FROM folder WHERE cid=? AND is_system=0 AND "
 	                    "default_for IS NULL",
-	                    "i", c->cid) < 0)
+	                    "i", c->cid) < 0 ||
+	    sql_query_int64(c->conn, c->err, &calendar,
+	                    "SELECT COUNT(*) FROM cal_object WHERE cid=?", "i", c->cid) < 0)
 		return -1;
-	u->objects_actual = versions + folders;
+	u->objects_actual = versions + folders + calendar;
 	u->have_row = r > 0;
 	return 0;
 }

@@ -55,8 +55,9 @@ const char *infostore_check_name(const char *name, size_t len);
    parameters allowed), else a static message. */
 const char *infostore_check_content_type(struct strv type);
 
-/* What a change adds to its context's usage row. The objects are file versions and folders
-   other than system and default ones (docs/internals/filestore.md "Limits"). */
+/* What a change adds to its context's usage row. The objects are file versions, folders
+   other than system and default ones, and events and tasks (docs/internals/filestore.md
+   "Limits"). */
 struct infostore_charge {
 	int64_t cid;
 	int64_t bytes;       /* added to the usage */

@@ -21,6 +21,8 @@ const struct http_route *const node_route_tables[] = {
     api_folder_routes,      /* /api/v1/folders… */
     api_file_routes,        /* /api/v1/files… */
     api_dav_routes,         /* /dav/, /.well-known/caldav|carddav */
+    api_event_routes,       /* /api/v1/events…, /api/v1/folders/{id}/import */
+    api_task_routes,        /* /api/v1/tasks… */
     NULL,
 };
 

@@ -535,3 +535,10 @@ def test_storage_dav_library_on_mariadb(mariadb):  # noqa: F811
     (dav_props: MEDIUMTEXT values, byte-exact names), paged listings with LIMIT, copies."""
     run_unit_test_on_mariadb(mariadb, os.path.join(BUILD, "src", "lib-storage",
                                                    "test-storage-dav"), "davstoretest", 6)
+
+
+def test_storage_calendar_library_on_mariadb(mariadb):  # noqa: F811
+    """The calendar storage calls' unit test against a real MariaDB: the user schema's
+    version 5 (MEDIUMTEXT objects, byte-exact UIDs and names), revisions and tombstones."""
+    run_unit_test_on_mariadb(mariadb, os.path.join(BUILD, "src", "lib-storage",
+                                                   "test-storage-calendar"), "calstoretest", 4)

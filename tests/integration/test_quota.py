@@ -295,6 +295,8 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
     c.stop()
     con = sqlite3.connect(u.udb, timeout=30)
     with con:  # what the release before this one made
+        for table in ("cal_object", "cal_folder_revision", "cal_tombstone"):
+            con.execute(f"DROP TABLE {table}")  # version 5, after it
         con.execute("DROP TABLE dav_props")  # version 4, after it
         con.execute("DROP TABLE filestore_reservation")
         con.execute("ALTER TABLE filestore_usage DROP COLUMN objects")
@@ -309,8 +311,10 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
         assert u.api.request("GET", f"/api/v1/files/{kept['id']}/content")[1] == \
             b"from before the upgrade"
         assert sqlite_rows(u.udb, "SELECT version FROM schema_version WHERE "
-                                  "component='userdb'") == [(4,)]
-        node.wait_stderr("version 2, upgrading to 4")
+                                  "component='userdb'") == [(5,)]
+        node.wait_stderr("version 2, upgrading to 5")
+        # and the calendar tables of version 5
+        assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM cal_object") == [(0,)]
         # and the WebDAV properties table of version 4 came with it
         assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM dav_props") == [(0,)]
     finally:

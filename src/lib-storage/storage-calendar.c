@@ -1,0 +1,841 @@
+/* SPDX-License-Identifier: MIT */
+/* Calendar objects of a storage user: folder rights, rows, revisions and tombstones. */
+#include "storage-calendar.h"
+
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "folder.h"
+#include "infostore.h"
+#include "mem.h"
+#include "pool.h"
+#include "storage-private.h"
+
+#define COLS                                                                                       \
+	"id, folder, name, uid, component, etag, revision, dtstart, dtend, all_day, recurs, "      \
+	"summary, ical, created, modified, created_by, modified_by"
+
+/* What one call's transaction needs and produced; what names the step running. */
+struct op {
+	struct storage_user *user;
+	const char *what;
+	struct storage_error *err;
+	int64_t folder, id, start, end, since;
+	const char *name, *uid, *if_match;
+	size_t max;
+	struct folder_perm perm;
+	char module[FOLDER_MODULE_MAX];
+	struct storage_cal_object *obj;
+	struct storage_cal_put *put;
+	const struct cal_ical_info *info;
+	enum storage_cal_problem problem;
+	json_t *json;
+	struct cal_ical_instance *instances;
+	const char **texts; /* export: room for max */
+	size_t count;
+};
+
+static int refuse(struct op *op, enum storage_refusal why, enum storage_cal_problem problem,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int refuse(struct op *op, enum storage_refusal why, enum storage_cal_problem problem,
+                  const char *fmt, ...)
+{
+	va_list args;
+	char msg[sizeof(op->err->message)];
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	op->problem = problem;
+	return storage__refuse(op->err, why, "%s", msg);
+}
+
+static int run(struct op *op, bool write, storage_txn_fn *fn, const char *what)
+{
+	op->what = what;
+	op->problem = STORAGE_CAL_OK;
+	return storage__run(op->user, write, fn, op, &op->what, op->err);
+}
+
+void storage_cal_format_time(int64_t t, bool date, char buf[32])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	strftime(buf, 32, date ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The user's rights on a calendar or tasks folder: 0 with op->perm and op->module, or a
+   refusal (404 when it is not visible, 400 when it holds something else), -1 on SQL error. */
+static int cal_folder(struct sql_conn *conn, struct op *op, struct sql_error *err)
+{
+	struct storage_user *u = op->user;
+	op->what = "folder lookup";
+	int r = folder_access(conn, u->cid, u->uid, op->folder, &op->perm, err);
+	if (r > 0)
+		r = folder_module(conn, u->cid, op->folder, op->module, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK, "folder %lld not found",
+		              (long long)op->folder);
+	if (strcmp(op->module, "calendar") != 0 && strcmp(op->module, "tasks") != 0)
+		return refuse(op, STORAGE_INVALID, STORAGE_CAL_OK,
+		              "folder %lld holds %s, not events or tasks", (long long)op->folder,
+		              op->module);
+	return 0;
+}
+
+static const char *dup_col(struct pool *pool, struct sql_stmt *s, unsigned col)
+{
+	const char *v = sql_col_text(s, col);
+	return pool_strdup(pool, v != NULL ? v : "");
+}
+
+static void read_row(struct pool *pool, struct sql_stmt *s, struct storage_cal_object *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sql_col_int64(s, 0);
+	o->folder = sql_col_int64(s, 1);
+	o->name = dup_col(pool, s, 2);
+	o->uid = dup_col(pool, s, 3);
+	o->component = dup_col(pool, s, 4);
+	o->etag = dup_col(pool, s, 5);
+	o->revision = sql_col_int64(s, 6);
+	o->has_start = !sql_col_is_null(s, 7);
+	o->dtstart = sql_col_int64(s, 7);
+	o->has_end = !sql_col_is_null(s, 8);
+	o->dtend = sql_col_int64(s, 8);
+	o->all_day = sql_col_int64(s, 9) != 0;
+	o->recurs = sql_col_int64(s, 10) != 0;
+	o->summary = dup_col(pool, s, 11);
+	o->ical = dup_col(pool, s, 12);
+	o->ical_len = strlen(o->ical);
+	o->created = sql_col_int64(s, 13);
+	o->modified = sql_col_int64(s, 14);
+	o->created_by = sql_col_int64(s, 15);
+	o->modified_by = sql_col_int64(s, 16);
+}
+
+/* The object matching where (binding cid and then one value: id, or folder and text):
+   1 found into *o, 0 none, -1 on SQL error. */
+static int find(struct sql_conn *conn, struct op *op, const char *sql, int64_t key,
+                const char *text, struct storage_cal_object *o, struct sql_error *err)
+{
+	struct sql_stmt *s = sql_prepare(conn, sql, err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 1, op->user->cid);
+	sql_bind_int64(s, 2, key);
+	if (text != NULL)
+		sql_bind_text(s, 3, text);
+	int r = sql_step(s, err);
+	if (r > 0)
+		read_row(op->user->pool, s, o);
+	sql_stmt_done(&s);
+	return r;
+}
+
+#define BY_ID   "SELECT " COLS " FROM cal_object WHERE cid=? AND id=?"
+#define BY_NAME "SELECT " COLS " FROM cal_object WHERE cid=? AND folder=? AND name=?"
+#define BY_UID  "SELECT " COLS " FROM cal_object WHERE cid=? AND folder=? AND uid=?"
+
+/* The folder's next revision (its row locked for the rest of the transaction). */
+static int next_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t *rev_r,
+                         struct sql_error *err)
+{
+	int64_t n = sql_run_changes(conn, err,
+	                            "UPDATE cal_folder_revision SET revision=revision+1 WHERE "
+	                            "cid=? AND folder=?",
+	                            "ii", cid, folder);
+	if (n < 0)
+		return -1;
+	if (n == 0 && sql_run(conn, err,
+	                      "INSERT INTO cal_folder_revision (cid, folder, revision) VALUES "
+	                      "(?, ?, 1)",
+	                      "ii", cid, folder) < 0)
+		return -1;
+	return sql_query_int64(conn, err, rev_r,
+	                       "SELECT revision FROM cal_folder_revision WHERE cid=? AND folder=?",
+	                       "ii", cid, folder) > 0
+	           ? 0
+	           : -1;
+}
+
+/* A fresh id from the context's sequence. */
+static int next_id(struct sql_conn *conn, int64_t cid, int64_t *id_r, struct sql_error *err)
+{
+	int64_t next;
+	if (sql_run_changes(conn, err, "UPDATE ctx_sequence SET next_id=next_id+1 WHERE cid=?", "i",
+	                    cid) != 1 ||
+	    sql_query_int64(conn, err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?", "i",
+	                    cid) <= 0) {
+		if (err->kind == SQL_ERR_NONE)
+			sql_error_set(err, SQL_ERR_OTHER, 0, "context %lld has no id sequence",
+			              (long long)cid);
+		return -1;
+	}
+	*id_r = next - 1;
+	return 0;
+}
+
+static void etag_of(const char *text, size_t len, char out[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	static const char hex[] = "0123456789abcdef";
+	EVP_Digest(text, len, md, &n, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < 16; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+/* A resource name: 1-255 bytes, no '/', no control characters, not "." or "..". */
+static const char *check_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > STORAGE_CAL_NAME_MAX)
+		return "must be 1 to 255 bytes";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "must not be . or ..";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == '/' || name[i] == 0x7f)
+			return "must not hold '/' or control characters";
+	return NULL;
+}
+
+/* "<UID>.ics" when the UID makes a plain name, else "<id>.ics". */
+static const char *default_name(struct pool *pool, const char *uid, int64_t id)
+{
+	size_t n = strlen(uid);
+	bool plain = n > 0 && n <= 200 && uid[0] != '.';
+	for (size_t i = 0; i < n && plain; i++)
+		plain = (uid[i] >= 'a' && uid[i] <= 'z') || (uid[i] >= 'A' && uid[i] <= 'Z') ||
+		        (uid[i] >= '0' && uid[i] <= '9') || strchr("@._-+", uid[i]) != NULL;
+	return plain ? pool_printf(pool, "%s.ics", uid)
+	             : pool_printf(pool, "%lld.ics", (long long)id);
+}
+
+static int charge_objects(struct sql_conn *conn, struct op *op, int64_t objects,
+                          struct sql_error *err)
+{
+	struct infostore_charge ch = {.cid = op->user->cid,
+	                              .objects = objects,
+	                              .max_objects = op->user->storage->set.max_objects,
+	                              .now = (int64_t)time(NULL)};
+	int r = infostore_charge(conn, &ch, err);
+	if (r == INFOSTORE_OVER_OBJECTS)
+		return refuse(op, STORAGE_OVER_LIMIT, STORAGE_CAL_OK,
+		              "the context holds its limit of %lld objects",
+		              (long long)ch.max_objects);
+	return r < 0 ? -1 : 0;
+}
+
+/* value, or NULL when there is none. */
+static void bind_opt(struct sql_stmt *s, unsigned idx, bool has, int64_t value)
+{
+	if (has)
+		sql_bind_int64(s, idx, value);
+	else
+		sql_bind_null(s, idx);
+}
+
+static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_cal_put *put = op->put;
+	struct storage_user *u = op->user;
+	const struct cal_ical_info *info = op->info;
+	struct storage_cal_object old;
+	int64_t id, rev, now = (int64_t)time(NULL);
+	char etag[33];
+	int r;
+
+	if (cal_folder(conn, op, err) < 0)
+		return -1;
+	const char *want = strcmp(info->component, "VEVENT") == 0 ? "calendar" : "tasks";
+	if (strcmp(op->module, want) != 0)
+		return refuse(op, STORAGE_INVALID, STORAGE_CAL_WRONG_COMPONENT,
+		              "folder %lld holds %s: a %s does not belong there",
+		              (long long)op->folder, op->module, info->component);
+	op->what = "object lookup";
+	if (put->id > 0)
+		r = find(conn, op, BY_ID, put->id, NULL, &old, err);
+	else
+		r = put->name != NULL ? find(conn, op, BY_NAME, op->folder, put->name, &old, err)
+		                      : 0;
+	if (r < 0)
+		return -1;
+	if (r > 0 && (old.folder != op->folder ||
+	              !folder_perm_may_read(&op->perm, old.created_by == u->uid))) {
+		if (put->id > 0)
+			return refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
+			              "object %lld not found", (long long)put->id);
+		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
+		              "no permission to change \"%s\"", put->name);
+	}
+	if (r == 0 && put->id > 0)
+		return refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK, "object %lld not found",
+		              (long long)put->id);
+	if (r > 0 && put->if_none_match)
+		return refuse(op, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
+		              "\"%s\" exists already", old.name);
+	if (put->if_match != NULL && (r == 0 || strcmp(put->if_match, old.etag) != 0))
+		return refuse(op, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
+		              r == 0 ? "the object does not exist"
+		                     : "the object has changed (ETag)");
+	if (r > 0 ? !folder_perm_may_write(&op->perm, old.created_by == u->uid)
+	          : !folder_perm_may_create(&op->perm))
+		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
+		              "no permission to %s objects in folder %lld",
+		              r > 0 ? "change" : "create", (long long)op->folder);
+	if (r > 0 && strcmp(old.uid, info->uid) != 0)
+		return refuse(op, STORAGE_INVALID, STORAGE_CAL_UID_CONFLICT,
+		              "the UID of an object cannot change (it is \"%.100s\")", old.uid);
+	if (r == 0) {
+		struct storage_cal_object other;
+		int dup = find(conn, op, BY_UID, op->folder, info->uid, &other, err);
+		if (dup < 0)
+			return -1;
+		if (dup > 0)
+			return refuse(op, STORAGE_INVALID, STORAGE_CAL_UID_CONFLICT,
+			              "UID \"%.100s\" is already used by \"%.100s\" in folder %lld",
+			              info->uid, other.name, (long long)op->folder);
+		op->what = "object limit";
+		if (charge_objects(conn, op, 1, err) < 0)
+			return -1;
+	}
+	op->what = "store";
+	if (next_revision(conn, u->cid, op->folder, &rev, err) < 0)
+		return -1;
+	if (r == 0 && next_id(conn, u->cid, &id, err) < 0)
+		return -1;
+	if (r > 0)
+		id = old.id;
+	const char *name = r > 0 ? old.name : put->name;
+	if (name == NULL) {
+		struct storage_cal_object taken;
+		name = default_name(u->pool, info->uid, id);
+		/* a client (CalDAV) may have used "<UID>.ics" for another object */
+		int t = find(conn, op, BY_NAME, op->folder, name, &taken, err);
+		if (t < 0)
+			return -1;
+		if (t > 0)
+			name = pool_printf(u->pool, "%lld.ics", (long long)id);
+	}
+	etag_of(put->text, put->len, etag);
+	const char *text = pool_strndup(u->pool, put->text, put->len);
+	/* a new object's row first, then one UPDATE writes what put and replace share */
+	if (r == 0 &&
+	    sql_run(
+	        conn, err,
+	        "INSERT INTO cal_object (cid, id, folder, name, uid, component, all_day, recurs, "
+	        "summary, etag, revision, size, ical, created, modified, created_by, "
+	        "modified_by) VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', 0, 0, '', ?, ?, ?, ?)",
+	        "iiisssiiii", u->cid, id, op->folder, name, info->uid, info->component, now, now,
+	        u->uid, u->uid) < 0)
+		return -1;
+	struct sql_stmt *s =
+	    sql_prepare(conn,
+	                "UPDATE cal_object SET dtstart=?, dtend=?, all_day=?, recurs=?, "
+	                "first_instance=?, last_instance=?, summary=?, etag=?, revision=?, "
+	                "size=?, ical=?, modified=?, modified_by=? WHERE cid=? AND id=?",
+	                err);
+	if (s == NULL)
+		return -1;
+	bind_opt(s, 1, info->has_start, info->dtstart);
+	bind_opt(s, 2, info->has_end, info->dtend);
+	sql_bind_int64(s, 3, info->all_day);
+	sql_bind_int64(s, 4, info->recurs);
+	bind_opt(s, 5, info->has_first, info->first_instance);
+	bind_opt(s, 6, info->has_first && !info->unbounded, info->last_instance);
+	sql_bind_text(s, 7, info->summary);
+	sql_bind_text(s, 8, etag);
+	sql_bind_int64(s, 9, rev);
+	sql_bind_int64(s, 10, (int64_t)put->len);
+	sql_bind_text(s, 11, text);
+	sql_bind_int64(s, 12, now);
+	sql_bind_int64(s, 13, u->uid);
+	sql_bind_int64(s, 14, u->cid);
+	sql_bind_int64(s, 15, id);
+	int stepped = sql_step(s, err);
+	sql_stmt_done(&s);
+	if (stepped < 0)
+		return -1;
+	/* a name that comes back is no longer deleted for sync */
+	if (sql_run(conn, err, "DELETE FROM cal_tombstone WHERE cid=? AND folder=? AND name=?",
+	            "iis", u->cid, op->folder, name) < 0)
+		return -1;
+	op->what = "object lookup";
+	if (find(conn, op, BY_ID, id, NULL, &put->obj, err) <= 0) {
+		if (err->kind == SQL_ERR_NONE)
+			sql_error_set(err, SQL_ERR_OTHER, 0, "object %lld vanished", (long long)id);
+		return -1;
+	}
+	put->created = r == 0;
+	return 0;
+}
+
+int storage_cal_put(struct storage_user *user, struct storage_cal_put *put,
+                    struct storage_error *err)
+{
+	struct cal_ical_info info;
+	struct op op = {.user = user, .err = err, .folder = put->folder, .put = put, .info = &info};
+	char error[256];
+	memset(err, 0, sizeof(*err));
+	put->problem = STORAGE_CAL_OK;
+	put->created = false;
+	const char *bad_name = put->name != NULL ? check_name(put->name) : NULL;
+	if (bad_name != NULL)
+		return storage__refuse(err, STORAGE_INVALID, "resource name %s", bad_name);
+	if (put->len > CAL_ICAL_MAX_SIZE) {
+		put->problem = STORAGE_CAL_TOO_LARGE;
+		return storage__refuse(err, STORAGE_INVALID,
+		                       "the object of %zu bytes is larger than the limit of %d",
+		                       put->len, CAL_ICAL_MAX_SIZE);
+	}
+	if (cal_ical_parse(put->text, put->len, &info, error, sizeof(error)) < 0) {
+		put->problem = STORAGE_CAL_BAD_DATA;
+		return storage__refuse(err, STORAGE_INVALID, "invalid iCalendar object: %s", error);
+	}
+	if (put->component != NULL && strcmp(put->component, info.component) != 0) {
+		put->problem = STORAGE_CAL_WRONG_COMPONENT;
+		return storage__refuse(err, STORAGE_INVALID, "a %s where a %s was expected",
+		                       info.component, put->component);
+	}
+	int ret = run(&op, true, put_txn, "store");
+	put->problem = op.problem;
+	return ret;
+}
+
+/* --- reading --- */
+
+static int get_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_user *u = op->user;
+	int r;
+	if (op->id > 0) {
+		op->what = "object lookup";
+		r = find(conn, op, BY_ID, op->id, NULL, op->obj, err);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			op->folder = op->obj->folder;
+			op->what = "folder lookup";
+			r = folder_access(conn, u->cid, u->uid, op->folder, &op->perm, err);
+			if (r < 0)
+				return -1;
+		}
+	} else {
+		if (cal_folder(conn, op, err) < 0)
+			return -1;
+		op->what = "object lookup";
+		r = find(conn, op, op->name != NULL ? BY_NAME : BY_UID, op->folder,
+		         op->name != NULL ? op->name : op->uid, op->obj, err);
+		if (r < 0)
+			return -1;
+	}
+	/* an object I may not read is as absent, as in listings */
+	if (r == 0 || !folder_perm_may_read(&op->perm, op->obj->created_by == u->uid))
+		return op->id > 0
+		           ? refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK, "object %lld not found",
+		                    (long long)op->id)
+		           : refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
+		                    "no object \"%.100s\" in folder %lld",
+		                    op->name != NULL ? op->name : op->uid, (long long)op->folder);
+	return 0;
+}
+
+int storage_cal_get(struct storage_user *user, int64_t id, struct storage_cal_object *obj_r,
+                    struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .id = id, .obj = obj_r};
+	return run(&op, false, get_txn, "object lookup");
+}
+
+int storage_cal_get_by_name(struct storage_user *user, int64_t folder, const char *name,
+                            struct storage_cal_object *obj_r, struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .folder = folder, .name = name, .obj = obj_r};
+	return run(&op, false, get_txn, "object lookup");
+}
+
+int storage_cal_get_by_uid(struct storage_user *user, int64_t folder, const char *uid,
+                           struct storage_cal_object *obj_r, struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .folder = folder, .uid = uid, .obj = obj_r};
+	return run(&op, false, get_txn, "object lookup");
+}
+
+static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct storage_user *u = op->user;
+	int64_t rev;
+	if (get_txn(conn, op, err) < 0)
+		return -1;
+	const struct storage_cal_object *o = op->obj;
+	if (!folder_perm_may_delete(&op->perm, o->created_by == u->uid))
+		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
+		              "no permission to delete object %lld", (long long)o->id);
+	if (op->if_match != NULL && strcmp(op->if_match, o->etag) != 0)
+		return refuse(op, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
+		              "the object has changed (ETag)");
+	op->what = "delete";
+	if (charge_objects(conn, op, -1, err) < 0 ||
+	    next_revision(conn, u->cid, o->folder, &rev, err) < 0 ||
+	    sql_run(conn, err, "DELETE FROM cal_object WHERE cid=? AND id=?", "ii", u->cid, o->id) <
+	        0 ||
+	    sql_run(
+	        conn, err,
+	        "INSERT INTO cal_tombstone (cid, folder, id, name, revision, created_by) VALUES "
+	        "(?, ?, ?, ?, ?, ?)",
+	        "iiisii", u->cid, o->folder, o->id, o->name, rev, o->created_by) < 0)
+		return -1;
+	return 0;
+}
+
+int storage_cal_delete(struct storage_user *user, int64_t id, const char *if_match,
+                       enum storage_cal_problem *problem_r, struct storage_error *err)
+{
+	struct storage_cal_object obj;
+	struct op op = {.user = user, .err = err, .id = id, .obj = &obj, .if_match = if_match};
+	int ret = run(&op, true, delete_txn, "delete");
+	if (problem_r != NULL)
+		*problem_r = op.problem;
+	return ret;
+}
+
+/* The folder visible and readable: 0 with op->perm, or a refusal, or -1. */
+static int readable_folder(struct sql_conn *conn, struct op *op, struct sql_error *err)
+{
+	if (cal_folder(conn, op, err) < 0)
+		return -1;
+	if (!folder_perm_may_read(&op->perm, true))
+		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
+		              "no permission to read folder %lld", (long long)op->folder);
+	return 0;
+}
+
+/* The creator to restrict reads to ("read own"), or 0 for all. */
+static int64_t own_only(const struct op *op)
+{
+	return folder_perm_may_read(&op->perm, false) ? 0 : op->user->uid;
+}
+
+/* The rows of op->folder the user may read: SELECT … FROM cal_object WHERE cid, folder and
+   the creator (for "read own") bound as the first four parameters, what follows for the
+   caller to bind from 5. */
+#define FOLDER_ROWS(cols, table)                                                                   \
+	"SELECT " cols " FROM " table " WHERE cid=? AND folder=? AND (?=0 OR created_by=?)"
+
+static struct sql_stmt *folder_rows(struct sql_conn *conn, const struct op *op, const char *sql,
+                                    struct sql_error *err)
+{
+	struct sql_stmt *s = sql_prepare(conn, sql, err);
+	if (s == NULL)
+		return NULL;
+	int64_t own = own_only(op);
+	sql_bind_int64(s, 1, op->user->cid);
+	sql_bind_int64(s, 2, op->folder);
+	sql_bind_int64(s, 3, own);
+	sql_bind_int64(s, 4, own);
+	return s;
+}
+
+/* One instance of the object in the range query's current row (id, uid, etag, all_day, ical,
+   name). */
+static json_t *instance_json(const struct cal_ical_instance *in, struct sql_stmt *row)
+{
+	int64_t id = sql_col_int64(row, 0);
+	const char *uid = sql_col_text(row, 1), *etag = sql_col_text(row, 2);
+	bool all_day = sql_col_int64(row, 3) != 0;
+	char start[32], end[32], rid[32];
+	storage_cal_format_time(in->start, all_day, start);
+	storage_cal_format_time(in->end, all_day, end);
+	json_t *j =
+	    json_pack("{sI ss ss ss ss sb ss}", "id", (json_int_t)id, "uid", uid, "summary",
+	              in->summary, "start", start, "end", end, "allDay", all_day, "etag", etag);
+	json_object_set_new(j, "name", json_string(sql_col_text(row, 5)));
+	if (in->recurrence_id != 0) {
+		storage_cal_format_time(in->recurrence_id, all_day, rid);
+		json_object_set_new(j, "recurrenceId", json_string(rid));
+	}
+	return j;
+}
+
+static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	json_decref(op->json); /* a retried attempt starts over */
+	op->json = NULL;
+	if (readable_folder(conn, op, err) < 0)
+		return -1;
+	op->what = "range query";
+	struct sql_stmt *s = folder_rows(conn, op,
+	                                 FOLDER_ROWS("id, uid, etag, all_day, ical, name",
+	                                             "cal_object") " AND first_instance IS NOT "
+	                                                           "NULL AND first_instance<? AND "
+	                                                           "(last_instance IS NULL OR "
+	                                                           "last_instance>=?) ORDER BY id",
+	                                 err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 5, op->end);
+	sql_bind_int64(s, 6, op->start);
+	json_t *list = json_array();
+	bool more = false;
+	int r;
+	while (!more && (r = sql_step(s, err)) > 0) {
+		const char *ical = sql_col_text(s, 4);
+		size_t n = 0, room = op->max - json_array_size(list);
+		char error[200];
+		/* stored objects passed cal_ical_parse: one that does not expand is skipped */
+		if (ical == NULL ||
+		    cal_ical_expand(ical, strlen(ical), op->start, op->end, op->instances, room, &n,
+		                    &more, error, sizeof(error)) < 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(list, instance_json(&op->instances[i], s));
+		if (json_array_size(list) >= op->max)
+			more = more || sql_step(s, err) > 0;
+	}
+	sql_stmt_done(&s);
+	if (!more && r < 0) {
+		json_decref(list);
+		return -1;
+	}
+	op->json = json_pack("{so sb}", "instances", list, "more", more);
+	return 0;
+}
+
+int storage_cal_range(struct storage_user *user, int64_t folder, int64_t start, int64_t end,
+                      size_t max, json_t **result_r, struct storage_error *err)
+{
+	if (max == 0 || max > STORAGE_CAL_RANGE_MAX)
+		max = STORAGE_CAL_RANGE_MAX;
+	struct op op = {
+	    .user = user, .err = err, .folder = folder, .start = start, .end = end, .max = max};
+	op.instances = mem_calloc(max, sizeof(*op.instances));
+	int ret = run(&op, false, range_txn, "range query");
+	mem_free(&op.instances);
+	if (ret < 0) {
+		json_decref(op.json);
+		return -1;
+	}
+	*result_r = op.json;
+	return 0;
+}
+
+static int list_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	json_decref(op->json);
+	op->json = NULL;
+	if (readable_folder(conn, op, err) < 0)
+		return -1;
+	op->what = "listing";
+	struct sql_stmt *s = folder_rows(
+	    conn, op,
+	    FOLDER_ROWS("id, name, uid, etag, revision, summary", "cal_object") " ORDER BY id",
+	    err);
+	if (s == NULL)
+		return -1;
+	json_t *list = json_array();
+	bool more = false;
+	int r;
+	while ((r = sql_step(s, err)) > 0) {
+		if (json_array_size(list) == op->max) {
+			more = true;
+			break;
+		}
+		json_array_append_new(
+		    list, json_pack("{sI ss ss ss sI ss}", "id", (json_int_t)sql_col_int64(s, 0),
+		                    "name", sql_col_text(s, 1), "uid", sql_col_text(s, 2), "etag",
+		                    sql_col_text(s, 3), "revision", (json_int_t)sql_col_int64(s, 4),
+		                    "summary", sql_col_text(s, 5)));
+	}
+	sql_stmt_done(&s);
+	if (r < 0) {
+		json_decref(list);
+		return -1;
+	}
+	op->json = json_pack("{so sb}", "objects", list, "more", more);
+	return 0;
+}
+
+int storage_cal_list(struct storage_user *user, int64_t folder, size_t max, json_t **result_r,
+                     struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .folder = folder, .max = max};
+	if (run(&op, false, list_txn, "listing") < 0) {
+		json_decref(op.json);
+		return -1;
+	}
+	*result_r = op.json;
+	return 0;
+}
+
+static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	op->count = 0;
+	if (readable_folder(conn, op, err) < 0)
+		return -1;
+	op->what = "export";
+	struct sql_stmt *s =
+	    folder_rows(conn, op, FOLDER_ROWS("ical", "cal_object") " ORDER BY id", err);
+	if (s == NULL)
+		return -1;
+	int r;
+	while ((r = sql_step(s, err)) > 0 && op->count < op->max)
+		op->texts[op->count++] = dup_col(op->user->pool, s, 0);
+	sql_stmt_done(&s);
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		return refuse(op, STORAGE_OVER_LIMIT, STORAGE_CAL_OK,
+		              "folder %lld holds more than %zu objects to export",
+		              (long long)op->folder, op->max);
+	return 0;
+}
+
+int storage_cal_export(struct storage_user *user, int64_t folder, size_t max, const char ***texts_r,
+                       size_t *count_r, struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .folder = folder, .max = max};
+	op.texts = pool_calloc(user->pool, max + 1, sizeof(*op.texts));
+	if (run(&op, false, export_txn, "export") < 0)
+		return -1;
+	*texts_r = op.texts;
+	*count_r = op.count;
+	return 0;
+}
+
+static int folder_revision(struct sql_conn *conn, struct op *op, int64_t *rev_r,
+                           struct sql_error *err)
+{
+	*rev_r = 0;
+	return sql_query_int64(conn, err, rev_r,
+	                       "SELECT revision FROM cal_folder_revision WHERE cid=? AND folder=?",
+	                       "ii", op->user->cid, op->folder) < 0
+	           ? -1
+	           : 0;
+}
+
+/* Up to max+1 rows of sql (FOLDER_ROWS, then revision > since and a limit) into list: id,
+   name, revision and with changed the etag. */
+static int collect(struct sql_conn *conn, struct op *op, const char *sql, bool changed,
+                   json_t *list, struct sql_error *err)
+{
+	struct sql_stmt *s = folder_rows(conn, op, sql, err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 5, op->since);
+	sql_bind_int64(s, 6, (int64_t)op->max + 1);
+	int r;
+	while ((r = sql_step(s, err)) > 0) {
+		json_t *j =
+		    json_pack("{sI ss sI}", "id", (json_int_t)sql_col_int64(s, 0), "name",
+		              sql_col_text(s, 1), "revision", (json_int_t)sql_col_int64(s, 2));
+		if (changed)
+			json_object_set_new(j, "etag", json_string(sql_col_text(s, 3)));
+		json_array_append_new(list, j);
+	}
+	sql_stmt_done(&s);
+	return r < 0 ? -1 : 0;
+}
+
+static int64_t rev_at(json_t *list, size_t i)
+{
+	return (int64_t)json_integer_value(json_object_get(json_array_get(list, i), "revision"));
+}
+
+static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	int64_t now;
+	json_decref(op->json);
+	op->json = NULL;
+	if (readable_folder(conn, op, err) < 0)
+		return -1;
+	op->what = "changes";
+	if (folder_revision(conn, op, &now, err) < 0)
+		return -1;
+	if (op->since > now || op->since < 0)
+		return refuse(op, STORAGE_INVALID, STORAGE_CAL_OK,
+		              "revision %lld is unknown in folder %lld (it is at %lld)",
+		              (long long)op->since, (long long)op->folder, (long long)now);
+	json_t *changed = json_array(), *deleted = json_array();
+	op->json = json_pack("{sI so so sb}", "revision", (json_int_t)now, "changed", changed,
+	                     "deleted", deleted, "more", false);
+	if (collect(conn, op,
+	            FOLDER_ROWS("id, name, revision, etag",
+	                        "cal_object") " AND revision>? ORDER BY revision LIMIT ?",
+	            true, changed, err) < 0 ||
+	    collect(conn, op,
+	            FOLDER_ROWS("id, name, revision",
+	                        "cal_tombstone") " AND revision>? ORDER BY revision LIMIT ?",
+	            false, deleted, err) < 0)
+		return -1;
+	/* the oldest max of both, merged by revision: cut where the max-th one is */
+	size_t a = 0, b = 0, na = json_array_size(changed), nb = json_array_size(deleted);
+	int64_t last = op->since;
+	while (a + b < op->max && (a < na || b < nb)) {
+		if (b >= nb || (a < na && rev_at(changed, a) < rev_at(deleted, b)))
+			last = rev_at(changed, a++);
+		else
+			last = rev_at(deleted, b++);
+	}
+	if (a < na || b < nb) {
+		while (json_array_size(changed) > a)
+			json_array_remove(changed, a);
+		while (json_array_size(deleted) > b)
+			json_array_remove(deleted, b);
+		json_object_set_new(op->json, "revision", json_integer(last));
+		json_object_set_new(op->json, "more", json_true());
+	}
+	return 0;
+}
+
+int storage_cal_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
+                        json_t **result_r, struct storage_error *err)
+{
+	if (max == 0 || max > STORAGE_CAL_CHANGES_MAX)
+		max = STORAGE_CAL_CHANGES_MAX;
+	struct op op = {.user = user, .err = err, .folder = folder, .since = since, .max = max};
+	if (run(&op, false, changes_txn, "changes") < 0) {
+		json_decref(op.json);
+		return -1;
+	}
+	*result_r = op.json;
+	return 0;
+}
+
+static int revision_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	if (readable_folder(conn, op, err) < 0)
+		return -1;
+	op->what = "revision";
+	return folder_revision(conn, op, &op->since, err);
+}
+
+int storage_cal_revision(struct storage_user *user, int64_t folder, int64_t *revision_r,
+                         char module_r[16], struct storage_error *err)
+{
+	struct op op = {.user = user, .err = err, .folder = folder};
+	if (run(&op, false, revision_txn, "revision") < 0)
+		return -1;
+	*revision_r = op.since;
+	if (module_r != NULL)
+		snprintf(module_r, 16, "%s", op.module);
+	return 0;
+}

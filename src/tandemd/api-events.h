@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* The handlers /api/v1/events and /api/v1/tasks share: one kind of calendar object each
+   (docs/api.md "Events", "Tasks"). */
+#ifndef TANDEMD_API_EVENTS_H
+#define TANDEMD_API_EVENTS_H
+
+struct http_request;
+
+/* Which objects a route serves. */
+struct api_cal_kind {
+	const char *component; /* "VEVENT" or "VTODO" */
+	const char *module;    /* the folders they live in: "calendar" or "tasks" */
+	const char *noun;      /* "event", "task": for messages */
+	const char *end_key;   /* the JSON key of DTEND / DUE: "end", "due" */
+};
+
+extern const struct api_cal_kind api_cal_events, api_cal_tasks;
+
+/* GET …?folder=ID [&start=…&end=… | &since=REV]: instances, changes, or the objects. */
+void api_cal_list(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
+/* POST …?folder=ID with JSON or text/calendar: a new object. */
+void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
+/* GET, PUT, DELETE …/{id}: one object ([?format=ics]; If-Match on PUT and DELETE). */
+void api_cal_get(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
+void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
+void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
+
+#endif
