@@ -21,7 +21,12 @@ ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
          "-e", "a@example.com"]
 CID = 5
 TABLES = ["ctx_sequence", "users", "user_group", "group_member", "tombstone", "filestore_usage",
-          "folder", "folder_permission", "infostore", "infostore_version", "dav_props"]
+          "folder", "folder_permission", "infostore", "infostore_version", "dav_props",
+          "cal_object", "cal_folder_revision", "cal_tombstone"]
+EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+         "UID:review@acme\r\nSUMMARY:Review\r\nDTSTART:20260302T090000Z\r\n"
+         "DTEND:20260302T100000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT\r\n"
+         "END:VCALENDAR\r\n")
 
 
 def provision(workdir, name):
@@ -142,6 +147,18 @@ def ctx5(env):
         con.execute("INSERT INTO dav_props (cid, kind, object, ns, name, value) VALUES "
                     "(?, 'file', ?, 'urn:x', 'colour', '<x:c>bl\u00e4u</x:c>')", (CID, doc["id"]))
     con.close()
+    # an event in alice's calendar, and one deleted (a calendar tombstone)
+    status, body, _ = alice.api.request("GET", "/api/v1/folders?parent=1")
+    assert status == 200, body
+    alice.calendar = [f["id"] for f in body["folders"] if f.get("default") and
+                      f.get("module") == "calendar" and f.get("owner") == alice.uid][0]
+    for uid in ("review", "dropped"):
+        status, body, _ = alice.api.request(
+            "POST", f"/api/v1/events?folder={alice.calendar}",
+            raw=EVENT.replace("review@", uid + "@").encode(),
+            headers={"Content-Type": "text/calendar"})
+        assert status == 201, body
+    assert alice.api.request("DELETE", f"/api/v1/events/{body['id']}")[0] == 204
     return alice, bob, share, gone
 
 
@@ -209,6 +226,14 @@ def test_round_trip_while_in_use(env, ctx5):
                        (CID,)) == [("urn:x", "colour", "<x:c>bl\u00e4u</x:c>")]
     assert sqlite_rows(userdb(dst), "SELECT COUNT(*) FROM tombstone WHERE cid=? AND id=?",
                        (CID, gone["id"]))[0][0] == 1
+    # the calendar: the event byte-equal with its instances, the deletion for sync
+    events = f"/api/v1/events?folder={alice.calendar}"
+    assert alice2.get(events) == alice.get(events)
+    window = "&start=2026-03-01T00:00:00Z&end=2026-04-01T00:00:00Z"
+    assert len(alice2.get(events + window)["instances"]) == 4
+    assert alice2.get(events + window) == alice.get(events + window)
+    changes = alice2.get(events + "&since=0")
+    assert changes == alice.get(events + "&since=0") and len(changes["deleted"]) == 1
 
     # at rest, a second export imported under another id matches row for row
     archive2 = f"{workdir}/ctx5-quiet.tca"
