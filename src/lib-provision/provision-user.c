@@ -10,29 +10,24 @@
 #include "mem.h"
 #include "password.h"
 
-static bool text_ok(const char *s, size_t max)
-{
-	return s != NULL && s[0] != '\0' && strlen(s) <= max;
-}
-
 const char *prov_check_user(const struct prov_user *u)
 {
 	const char *problem = provision_check_login(u->login);
 	if (problem != NULL)
 		return problem;
-	if (!text_ok(u->display_name, 256))
+	if (!prov_text_ok(u->display_name, 256))
 		return "display_name must be 1-256 characters";
-	if (!text_ok(u->given_name, 128))
+	if (!prov_text_ok(u->given_name, 128))
 		return "given_name must be 1-128 characters";
-	if (!text_ok(u->sur_name, 128))
+	if (!prov_text_ok(u->sur_name, 128))
 		return "sur_name must be 1-128 characters";
-	if (!text_ok(u->email, 256) || strchr(u->email, '@') == NULL)
+	if (!prov_text_ok(u->email, 256) || strchr(u->email, '@') == NULL)
 		return "email must be an address with '@' (at most 256 characters)";
 	if (u->password != NULL && u->password_hash != NULL)
 		return "give either password or password_hash, not both";
 	if (u->password == NULL && u->password_hash == NULL)
 		return "password is required";
-	if (u->password != NULL && !text_ok(u->password, 256))
+	if (u->password != NULL && !prov_text_ok(u->password, 256))
 		return "password must be 1-256 characters";
 	if (u->password_hash != NULL)
 		return password_hash_problem(u->password_hash);
@@ -87,13 +82,9 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 	mem_free(&sorted);
 
 	/* Ids for the whole batch in one step of the context's sequence. */
-	int64_t next = 0;
-	if (sql_run(conn, &sql_err, "UPDATE ctx_sequence SET next_id=next_id+? WHERE cid=?", "ii",
-	            (int64_t)count, cid) < 0 ||
-	    sql_query_int64(conn, &sql_err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?",
-	                    "i", cid) <= 0)
+	int64_t first = 0;
+	if (prov_next_ids(conn, cid, (int64_t)count, &first, &sql_err) < 0)
 		goto sql_fail;
-	int64_t first = next - (int64_t)count;
 	int64_t now = (int64_t)time(NULL);
 	struct sql_stmt *exists = NULL, *ins = NULL;
 	for (size_t i = 0; i < count; i++) {
@@ -149,12 +140,35 @@ sql_fail:
 	return ret;
 }
 
-static struct sql_db *context_db(struct provision *prov, int64_t cid, struct prov_error *err)
+int prov_next_ids(struct sql_conn *conn, int64_t cid, int64_t count, int64_t *first_r,
+                  struct sql_error *err)
+{
+	int64_t next = 0;
+	if (sql_run(conn, err, "UPDATE ctx_sequence SET next_id=next_id+? WHERE cid=?", "ii", count,
+	            cid) < 0)
+		return -1;
+	int r = sql_query_int64(conn, err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?",
+	                        "i", cid);
+	if (r == 0)
+		sql_error_set(err, SQL_ERR_OTHER, 0, "context %lld has no id sequence",
+		              (long long)cid);
+	if (r <= 0)
+		return -1;
+	*first_r = next - count;
+	return 0;
+}
+
+struct sql_db *prov_context_userdb(struct provision *prov, int64_t cid, struct prov_error *err)
 {
 	struct ctx_location loc;
 	if (prov_locate(prov, cid, &loc, err) <= 0)
 		return NULL;
 	return prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
+}
+
+bool prov_text_ok(const char *s, size_t max)
+{
+	return s != NULL && s[0] != '\0' && strlen(s) <= max;
 }
 
 struct create_ctx {
@@ -186,7 +200,7 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 			return NULL;
 		}
 	}
-	struct sql_db *db = context_db(prov, cid, err);
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
 	if (db == NULL)
 		return NULL;
 	int64_t *ids = mem_calloc(count, sizeof(*ids));
@@ -233,7 +247,7 @@ static json_t *user_row(struct sql_stmt *s)
 
 static json_t *query_users(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err)
 {
-	struct sql_db *db = context_db(prov, cid, err);
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
 	if (db == NULL)
 		return NULL;
 	struct sql_conn *conn;
@@ -358,7 +372,7 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
                            struct prov_error *err)
 {
-	struct sql_db *db = context_db(prov, cu->cid, err);
+	struct sql_db *db = prov_context_userdb(prov, cu->cid, err);
 	if (db == NULL)
 		return -1;
 	struct sql_error sql_err;
@@ -388,7 +402,7 @@ json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
 	                           {ch->password, "password", "256"}};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		const char *v = checks[i][0];
-		if (v != NULL && !text_ok(v, (size_t)strtoul(checks[i][2], NULL, 10))) {
+		if (v != NULL && !prov_text_ok(v, (size_t)strtoul(checks[i][2], NULL, 10))) {
 			prov_error_set(err, PROV_INVALID, "%s must be 1-%s characters",
 			               checks[i][1], checks[i][2]);
 			return NULL;

@@ -191,6 +191,56 @@ typedef void provision_user_change_fn(int64_t cid, int64_t uid, void *ctx);
 void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn,
                                     void *ctx);
 
+/* Groups (docs/admin-api.md "Groups"): members by login. name is 1-128 characters of
+   letters, digits, '.', '_', '-', unique in the context; display_name 1-256 characters
+   (create: NULL = name). */
+struct prov_group {
+	const char *name, *display_name;        /* change: NULL = keep */
+	const char *const *add, *const *remove; /* member logins */
+	size_t add_count, remove_count;
+};
+/* {"id", "name", "display_name", "members": [{"id", "login", "display_name"}]}. An unknown
+   member login is INVALID naming it, a duplicate name CONFLICT. */
+json_t *provision_create_group(struct provision *prov, int64_t cid, const struct prov_group *g,
+                               struct prov_error *err);
+/* {"groups": […]} in id order; members without their logins unless logins (the JSON API's
+   users see ids and display names). */
+json_t *provision_list_groups(struct provision *prov, int64_t cid, bool logins,
+                              struct prov_error *err);
+json_t *provision_get_group(struct provision *prov, int64_t cid, int64_t gid,
+                            struct prov_error *err);
+/* Adds and removes members (removing a login that is not a member is INVALID) and renames. */
+json_t *provision_change_group(struct provision *prov, int64_t cid, int64_t gid,
+                               const struct prov_group *g, struct prov_error *err);
+/* CONFLICT while a folder permission names the group (nothing is deleted). */
+int provision_delete_group(struct provision *prov, int64_t cid, int64_t gid,
+                           struct prov_error *err);
+/* Called after every committed change to a group (members, name, deletion), for the node to
+   publish on its invalidation bus: receivers drop the context's cached memberships. Set
+   before threads use prov. */
+typedef void provision_group_change_fn(int64_t cid, int64_t gid, void *ctx);
+void provision_set_group_change_hook(struct provision *prov, provision_group_change_fn *fn,
+                                     void *ctx);
+
+/* Resources (rooms, equipment) booked by the calendar: name as a group's, display_name
+   1-256, email with '@', description 0-1024 characters, available (bookable now). */
+struct prov_resource {
+	const char *name, *display_name, *email, *description; /* change: NULL = keep */
+	int available;                                         /* -1 keep (create: 1), 0, 1 */
+};
+/* {"id", "name", "display_name", "email", "description", "available"}; a duplicate name or
+   e-mail is CONFLICT. */
+json_t *provision_create_resource(struct provision *prov, int64_t cid,
+                                  const struct prov_resource *r, struct prov_error *err);
+/* {"resources": […]} in id order. */
+json_t *provision_list_resources(struct provision *prov, int64_t cid, struct prov_error *err);
+json_t *provision_get_resource(struct provision *prov, int64_t cid, int64_t id,
+                               struct prov_error *err);
+json_t *provision_change_resource(struct provision *prov, int64_t cid, int64_t id,
+                                  const struct prov_resource *r, struct prov_error *err);
+int provision_delete_resource(struct provision *prov, int64_t cid, int64_t id,
+                              struct prov_error *err);
+
 /* Called when a context's or a user's sessions must end (docs/security.md): after a password
    change, a user disabled or deleted (uid), a context disabled or deleted (uid 0), and
    before a context id is created (an earlier context with that id may have left sessions).

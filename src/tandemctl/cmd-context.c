@@ -10,30 +10,6 @@
 #define QUOTA_OPTION(flags)                                                                        \
 	CTL_NUM('q', "quota", "MB", "quota in MiB (0 = unlimited)", flags, 0, PROV_QUOTA_MB_MAX)
 
-/* Splits "a,b" into a JSON array; an empty element is a usage error. */
-static int parse_mappings(const struct ctl_args *args, json_t **list_r)
-{
-	const char *s = ctl_arg(args, "addmapping");
-	json_t *list = json_array();
-
-	for (;;) {
-		size_t len = strcspn(s, ",");
-		struct strv item = strv_trim(strv_make(s, len));
-		if (item.len == 0) {
-			json_decref(list);
-			return ctl_usage_error("%s: empty mapping in '%s'",
-			                       ctl_option_label(args, "addmapping"),
-			                       ctl_arg(args, "addmapping"));
-		}
-		json_array_append_new(list, json_stringn(item.ptr, item.len));
-		if (s[len] == '\0')
-			break;
-		s += len + 1;
-	}
-	*list_r = list;
-	return 0;
-}
-
 /* Prints the answer for --json or "context N <done>"; takes the answer. */
 static int report(json_t *answer, uint64_t cid, const char *done)
 {
@@ -76,7 +52,8 @@ int cmd_createcontext(int argc, char **argv)
 	int ret;
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
-	if (ctl_has(&args, "addmapping") && (ret = parse_mappings(&args, &mappings)) != 0)
+	if (ctl_has(&args, "addmapping") &&
+	    (ret = ctl_parse_list(&args, "addmapping", "mapping", &mappings)) != 0)
 		return ret;
 
 	uint64_t cid = ctl_arg_number(&args, "contextid", 0);
@@ -134,7 +111,8 @@ int cmd_changecontext(int argc, char **argv)
 	if (!ctl_has(&args, "contextname") && !ctl_has(&args, "quota") &&
 	    !ctl_has(&args, "addmapping"))
 		return ctl_usage_error("nothing to change: give -N, -q or -L");
-	if (ctl_has(&args, "addmapping") && (ret = parse_mappings(&args, &mappings)) != 0)
+	if (ctl_has(&args, "addmapping") &&
+	    (ret = ctl_parse_list(&args, "addmapping", "mapping", &mappings)) != 0)
 		return ret;
 
 	uint64_t cid = ctl_arg_number(&args, "contextid", 0);

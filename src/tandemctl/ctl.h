@@ -125,6 +125,10 @@ int ctl_call(const char *method, const char *path, json_t *body, json_t **answer
 
 /* Appends s percent-encoded (everything but ALPHA DIGIT - . _ ~). */
 void ctl_append_pct(struct buf *b, const char *s);
+/* Splits the option's "a,b" into a JSON array of strings; an empty element is a usage error
+   naming what ("mapping", "member"). */
+int ctl_parse_list(const struct ctl_args *args, const char *long_name, const char *what,
+                   json_t **list_r);
 /* The user id for login in context cid, looked up in the context's user list; prints the
    error and returns CTL_EXIT_FAIL when there is none. */
 int ctl_resolve_login(uint64_t cid, const char *login, int64_t *id_r);

@@ -129,6 +129,12 @@ static void user_changed(int64_t cid, int64_t uid, void *ctx)
 	inval_publish(node->inval, INVAL_USER, cid, uid);
 }
 
+static void group_changed(int64_t cid, int64_t gid, void *ctx)
+{
+	struct node *node = ctx;
+	inval_publish(node->inval, INVAL_GROUP, cid, gid);
+}
+
 static void sessions_end(int64_t cid, int64_t uid, void *ctx)
 {
 	struct node *node = ctx;
@@ -305,6 +311,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
 		provision_set_change_hook(prov, context_changed, node);
 		provision_set_user_change_hook(prov, user_changed, node);
+		provision_set_group_change_hook(prov, group_changed, node);
 		provision_set_revoke_hook(prov, sessions_end, node);
 		atomic_store_explicit(&node->prov, prov, memory_order_release);
 	}

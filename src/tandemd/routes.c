@@ -21,6 +21,7 @@ const struct http_route *const node_route_tables[] = {
     api_folder_routes,      /* /api/v1/folders… */
     api_file_routes,        /* /api/v1/files… */
     api_dav_routes,         /* /dav/, /.well-known/caldav|carddav */
+    api_directory_routes,   /* /api/v1/groups, /api/v1/resources */
     NULL,
 };
 
@@ -28,6 +29,8 @@ const struct http_route *const node_route_tables[] = {
 static const struct http_router_param_message id_messages[] = {
     {"cid", "context ids are positive integers"},
     {"uid", "user ids are positive integers"},
+    {"gid", "group ids are positive integers"},
+    {"rid", "resource ids are positive integers"},
     {NULL, NULL},
 };
 
