@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "folder.h"
 #include "mem.h"
 #include "password.h"
@@ -29,6 +30,8 @@ const char *prov_check_user(const struct prov_user *u)
 		return "password is required";
 	if (u->password != NULL && !prov_text_ok(u->password, 256))
 		return "password must be 1-256 characters";
+	if (u->access_combination != NULL && access_check_name(u->access_combination) != NULL)
+		return access_check_name(u->access_combination);
 	if (u->password_hash != NULL)
 		return password_hash_problem(u->password_hash);
 	return NULL;
@@ -112,7 +115,8 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 		    conn,
 		    "INSERT INTO users (cid, id, login, display_name, given_name, "
 		    "sur_name, email, password_hash, enabled, disabled_reason, is_admin, "
-		    "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?, ?)",
+		    "created, modified, access_combination) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, "
+		    "NULL, ?, ?, ?, ?)",
 		    &sql_err);
 		if (ins == NULL)
 			goto sql_fail;
@@ -128,6 +132,7 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 		sql_bind_int64(ins, 9, is_admin ? 1 : 0);
 		sql_bind_int64(ins, 10, now);
 		sql_bind_int64(ins, 11, now);
+		sql_bind_text(ins, 12, u->access_combination);
 		r = sql_step(ins, &sql_err);
 		sql_stmt_done(&ins);
 		if (r < 0 || folder_create_user_defaults(conn, cid, id, &sql_err) < 0)
@@ -231,7 +236,7 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 
 #define USER_COLUMNS                                                                               \
 	"SELECT id, login, display_name, given_name, sur_name, email, enabled, disabled_reason, "  \
-	"is_admin FROM users WHERE cid=? "
+	"is_admin, access_combination FROM users WHERE cid=? "
 
 static json_t *user_row(struct sql_stmt *s)
 {
@@ -242,6 +247,8 @@ static json_t *user_row(struct sql_stmt *s)
 	                      sql_col_int64(s, 8) != 0);
 	json_object_set_new(u, "disabled_reason",
 	                    sql_col_is_null(s, 7) ? json_null() : json_string(sql_col_text(s, 7)));
+	json_object_set_new(u, "access_combination",
+	                    sql_col_is_null(s, 9) ? json_null() : json_string(sql_col_text(s, 9)));
 	return u;
 }
 
@@ -360,6 +367,11 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 	    sql_run(conn, err, "UPDATE users SET password_hash=? WHERE cid=? AND id=?", "sii",
 	            cu->hash, cu->cid, cu->uid) < 0)
 		return -1;
+	if (ch->access_combination != NULL &&
+	    sql_run(conn, err, "UPDATE users SET access_combination=? WHERE cid=? AND id=?", "sii",
+	            ch->access_combination[0] != '\0' ? ch->access_combination : NULL, cu->cid,
+	            cu->uid) < 0)
+		return -1;
 	if (ch->enabled >= 0 &&
 	    sql_run(conn, err, "UPDATE users SET enabled=?, disabled_reason=? WHERE cid=? AND id=?",
 	            "isii", (int64_t)ch->enabled, ch->enabled ? NULL : ch->disabled_reason, cu->cid,
@@ -382,7 +394,8 @@ static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
 	/* Also after a failure: a commit that lost its connection may still have happened. */
 	user_changed(prov, cu->cid, cu->uid);
 	bool refused = r < 0 && err->status != PROV_OK; /* by a check here: nothing committed */
-	if (!refused && (cu->delete || cu->hash != NULL || cu->ch->enabled == 0))
+	if (!refused && (cu->delete || cu->hash != NULL || cu->ch->enabled == 0 ||
+	                 cu->ch->access_combination != NULL))
 		prov_revoke(prov, cu->cid, cu->uid);
 	if (r < 0) {
 		if (err->status == PROV_OK)
@@ -407,6 +420,12 @@ json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
 			               checks[i][1], checks[i][2]);
 			return NULL;
 		}
+	}
+	if (ch->access_combination != NULL && ch->access_combination[0] != '\0' &&
+	    access_check_name(ch->access_combination) != NULL) {
+		prov_error_set(err, PROV_INVALID, "access_combination: %s",
+		               access_check_name(ch->access_combination));
+		return NULL;
 	}
 	if (ch->email != NULL && strchr(ch->email, '@') == NULL) {
 		prov_error_set(err, PROV_INVALID, "email must be an address with '@'");
@@ -436,6 +455,41 @@ int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, stru
 	return run_user_change(prov, &cu, err);
 }
 
+/* A user's login row and access combination (its own, else the context's default). */
+#define ACCESS_SELECT                                                                              \
+	"SELECT id, password_hash, enabled, disabled_reason, COALESCE(access_combination, "        \
+	"(SELECT combination FROM context_access a WHERE a.cid=users.cid)) FROM users WHERE "      \
+	"cid=? AND "
+
+int provision_user_access(struct provision *prov, int64_t cid, int64_t uid, char name_r[65],
+                          struct prov_error *err)
+{
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
+	if (db == NULL)
+		return -1;
+	struct sql_conn *conn;
+	struct sql_error sql_err;
+	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
+		prov_error_sql(err, "user database", &sql_err);
+		return -1;
+	}
+	struct sql_stmt *st = sql_prepare(conn, ACCESS_SELECT "id=?", &sql_err);
+	int r = -1;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, cid);
+		sql_bind_int64(st, 2, uid);
+		r = sql_step(st, &sql_err);
+		if (r > 0)
+			snprintf(name_r, 65, "%s",
+			         sql_col_is_null(st, 4) ? "" : sql_col_text(st, 4));
+		sql_stmt_done(&st);
+	}
+	sql_conn_put(&conn);
+	if (r < 0)
+		prov_error_sql(err, "user database", &sql_err);
+	return r;
+}
+
 int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
                            struct prov_login *row_r, struct prov_error *err)
 {
@@ -450,10 +504,7 @@ int provision_login_lookup(struct provision *prov, int64_t cid, const char *logi
 		prov_error_sql(err, "user database", &sql_err);
 		return -1;
 	}
-	struct sql_stmt *st = sql_prepare(conn,
-	                                  "SELECT id, password_hash, enabled, disabled_reason FROM "
-	                                  "users WHERE cid=? AND login=?",
-	                                  &sql_err);
+	struct sql_stmt *st = sql_prepare(conn, ACCESS_SELECT "login=?", &sql_err);
 	int r = -1;
 	if (st != NULL) {
 		sql_bind_int64(st, 1, cid);
@@ -467,6 +518,8 @@ int provision_login_lookup(struct provision *prov, int64_t cid, const char *logi
 			row_r->enabled = sql_col_int64(st, 2) != 0;
 			snprintf(row_r->disabled_reason, sizeof(row_r->disabled_reason), "%s",
 			         sql_col_is_null(st, 3) ? "" : sql_col_text(st, 3));
+			snprintf(row_r->access, sizeof(row_r->access), "%s",
+			         sql_col_is_null(st, 4) ? "" : sql_col_text(st, 4));
 		}
 		sql_stmt_done(&st);
 	}

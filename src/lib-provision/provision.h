@@ -89,6 +89,8 @@ struct prov_user {
 	const char *email;
 	const char *password;      /* hashed with argon2id here */
 	const char *password_hash; /* or an argon2id string given by the caller */
+	/* a module access combination (access.h); NULL = the context's default */
+	const char *access_combination;
 };
 
 /* The largest quota_mb (8 EiB - 1 MiB): its bytes still fit an int64_t. */
@@ -102,6 +104,8 @@ struct prov_context {
 	const char *const *mappings;
 	size_t mapping_count;
 	struct prov_user admin;
+	/* the default module access combination of its users (access.h); NULL = "all" */
+	const char *access_combination;
 };
 
 json_t *provision_create_context(struct provision *prov, const struct prov_context *spec,
@@ -129,6 +133,9 @@ struct prov_user_change {
 	const char *display_name, *given_name, *sur_name, *email, *password; /* NULL = keep */
 	int enabled; /* -1 keep, 0 disable (reason required), 1 enable */
 	const char *disabled_reason;
+	/* NULL = keep, "" = the context's default; a change ends the user's sessions (the
+	   modules travel with them) */
+	const char *access_combination;
 };
 json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
                               const struct prov_user_change *change, struct prov_error *err);
@@ -140,12 +147,18 @@ struct prov_login {
 	char password_hash[128]; /* PASSWORD_HASH_MAX */
 	bool enabled;
 	char disabled_reason[256];
+	char access[65]; /* its access combination (the context's default if none); "" = all */
 };
 /* The login row of login in cid, read from the user database (a replica that has the
    context's last write, else the primary). 1 found, 0 no such login, -1 with err set (the
    database or the context unavailable; NOT_FOUND for a context that is gone). */
 int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
                            struct prov_login *row_r, struct prov_error *err);
+
+/* The access combination of user uid (or the context's default) into name_r ("" = none set:
+   every module). 1 found, 0 no such user, -1 with err set. */
+int provision_user_access(struct provision *prov, int64_t cid, int64_t uid, char name_r[65],
+                          struct prov_error *err);
 
 /* Where a context lives, for the groupware API. */
 struct prov_location {

@@ -39,12 +39,15 @@ int cmd_createcontext(int argc, char **argv)
 	    CTL_OPT('s', "surname", "NAME", "the admin's surname", CTL_REQUIRED),
 	    CTL_OPT('p', "password", "PW", "the admin's password", CTL_REQUIRED),
 	    CTL_OPT('e', "email", "MAIL", "the admin's primary email address", CTL_REQUIRED),
+	    CTL_ACCESS_OPTION("the modules of the context's users unless they have their own "
+	                      "(default: all)"),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
 	    "createcontext",
 	    "-c CID -q QUOTA_MB [-N NAME] [-L map1,map2]\n"
-	    "        -u ADMIN -d DISPLAY -g GIVEN -s SUR -p PW -e MAIL",
+	    "        -u ADMIN -d DISPLAY -g GIVEN -s SUR -p PW -e MAIL [--access-combination-name "
+	    "NAME]",
 	    "Creates a context on the least-used database and filestore, with its admin user.",
 	    options};
 	struct ctl_args args;
@@ -64,6 +67,9 @@ int cmd_createcontext(int argc, char **argv)
 	                    json_integer((json_int_t)ctl_arg_number(&args, "quota", 0)));
 	if (mappings != NULL)
 		json_object_set_new(body, "mappings", mappings);
+	if (ctl_has(&args, "access-combination-name"))
+		json_object_set_new(body, "access_combination",
+		                    json_string(ctl_arg(&args, "access-combination-name")));
 	json_object_set_new(
 	    body, "admin",
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "login", ctl_arg(&args, "username"),

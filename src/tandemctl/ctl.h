@@ -54,6 +54,8 @@ struct ctl_option {
 		0, NULL, NULL, NULL, 0, 0, 0                                                       \
 	}
 #define CTL_MAX_CID 2147483647u
+/* OX's --access-combination-name: a named set of modules (docs/provisioning.md). */
+#define CTL_ACCESS_OPTION(help) CTL_OPT(0, "access-combination-name", "NAME", help, 0)
 
 struct ctl_command {
 	const char *name;     /* the verb */

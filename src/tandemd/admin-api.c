@@ -11,6 +11,7 @@
 #include "http-json.h"
 #include "http-server.h"
 #include "log.h"
+#include "node-access.h"
 #include "node.h"
 #include "pool.h"
 #include "provision.h"
@@ -153,13 +154,28 @@ static bool get_string_list(struct call *c, json_t *obj, const char *key, size_t
 	return true;
 }
 
+/* The optional "access_combination": NULL, or a combination this node defines ("" too when
+   empty is allowed: back to the context's default); false after answering 400. */
+static bool get_access(struct call *c, json_t *obj, bool empty_ok, const char **name_r)
+{
+	if (!get_string(c, obj, "access_combination", false, name_r))
+		return false;
+	if (*name_r == NULL || (empty_ok && (*name_r)[0] == '\0'))
+		return true;
+	const char *problem = node_access_unknown(c->node, *name_r);
+	if (problem != NULL)
+		reply_error(c->req, 400, problem);
+	return problem == NULL;
+}
+
 static bool get_user(struct call *c, json_t *obj, struct prov_user *u)
 {
 	if (!json_is_object(obj)) {
 		reply_error(c->req, 400, "a user must be a JSON object");
 		return false;
 	}
-	return get_string(c, obj, "login", true, &u->login) &&
+	return get_access(c, obj, false, &u->access_combination) &&
+	       get_string(c, obj, "login", true, &u->login) &&
 	       get_string(c, obj, "display_name", true, &u->display_name) &&
 	       get_string(c, obj, "given_name", true, &u->given_name) &&
 	       get_string(c, obj, "sur_name", true, &u->sur_name) &&
@@ -405,7 +421,8 @@ static void context_create(void *ctx, struct http_request *req)
 	if (!get_int(&c, b, "id", true, 0, &spec.cid) ||
 	    !get_string(&c, b, "name", false, &spec.name) ||
 	    !get_int(&c, b, "quota_mb", true, 0, &spec.quota_mb) ||
-	    !get_string_list(&c, b, "mappings", 100, &maps, &spec.mapping_count))
+	    !get_string_list(&c, b, "mappings", 100, &maps, &spec.mapping_count) ||
+	    !get_access(&c, b, false, &spec.access_combination))
 		return;
 	spec.mappings = maps;
 	json_t *admin = json_object_get(b, "admin");
@@ -556,7 +573,8 @@ static void user_change(void *ctx, struct http_request *req)
 	    !get_string(&c, b, "sur_name", false, &ch.sur_name) ||
 	    !get_string(&c, b, "email", false, &ch.email) ||
 	    !get_string(&c, b, "password", false, &ch.password) ||
-	    !get_string(&c, b, "disabled_reason", false, &ch.disabled_reason))
+	    !get_string(&c, b, "disabled_reason", false, &ch.disabled_reason) ||
+	    !get_access(&c, b, true, &ch.access_combination))
 		return;
 	if (enabled != NULL) {
 		if (!json_is_boolean(enabled)) {

@@ -7,13 +7,14 @@
 #include "api-common.h"
 #include "dav-auth.h"
 #include "http-server.h"
+#include "node-access.h"
 #include "routes.h"
 
 static void dav(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
 	struct api_user user;
-	if (!dav_auth_check(node, req, &user))
+	if (!dav_auth_check(node, req, &user) || !api_module_check(node, req, &user, MODULE_WEBDAV))
 		return;
 	if (strv_eq_cstr(http_request_head(req)->method, "OPTIONS")) {
 		http_response_status(req, 200);

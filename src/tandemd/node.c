@@ -15,6 +15,7 @@
 #include "http-access-log.h"
 #include "http-server.h"
 #include "log.h"
+#include "cache.h"
 #include "login-cache.h"
 #include "node-cluster.h"
 #include "node-logs.h"
@@ -113,6 +114,7 @@ static int make_dir(const char *path, const char **error_r)
 #define FOLDER_CACHE_ENTRIES 8192
 #define GROUP_CACHE_ENTRIES  4096
 #define LOGIN_CACHE_ENTRIES  4096
+#define ACCESS_CACHE_ENTRIES 4096
 #define CACHE_TTL_MS         60000
 
 /* --- publishers: the libraries call these after their commits --- */
@@ -152,6 +154,7 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 		provision_invalidate_context(prov, ev->cid);
 	/* a deleted context's ids come back if the cid is used again (storage drops its own) */
 	login_cache_drop_context(node->login_cache, ev->cid);
+	cache_drop_context(node->access_cache, ev->cid);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
 
@@ -159,6 +162,7 @@ static void drop_user(const struct inval_event *ev, void *ctx)
 {
 	struct node *node = ctx;
 	login_cache_forget_user(node->login_cache, ev->cid, ev->key);
+	cache_drop(node->access_cache, ev->cid, ev->key);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
 
@@ -170,6 +174,7 @@ static void flush_caches(void *ctx)
 	if (prov != NULL)
 		provision_invalidate_all(prov);
 	login_cache_clear(node->login_cache);
+	cache_clear(node->access_cache);
 }
 
 /* storage's way to a context's database: through provisioning, opened on first use. */
@@ -207,6 +212,8 @@ static void caches_init(struct node *node)
 	};
 	node->storage = storage_create(&set);
 	node->login_cache = login_cache_create(LOGIN_CACHE_ENTRIES, CACHE_TTL_MS);
+	node->access_cache =
+	    cache_create("access", ACCESS_CACHE_ENTRIES, sizeof(uint32_t), CACHE_TTL_MS);
 	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
 	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
 	inval_subscribe_flush(node->inval, flush_caches, node);
@@ -216,6 +223,7 @@ static void caches_deinit(struct node *node)
 {
 	storage_destroy(&node->storage);
 	login_cache_destroy(&node->login_cache);
+	cache_destroy(&node->access_cache);
 	inval_bus_destroy(&node->inval);
 }
 
