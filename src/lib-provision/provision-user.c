@@ -461,37 +461,9 @@ int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, stru
 	"(SELECT combination FROM context_access a WHERE a.cid=users.cid)) FROM users WHERE "      \
 	"cid=? AND "
 
-int provision_user_access(struct provision *prov, int64_t cid, int64_t uid, char name_r[65],
-                          struct prov_error *err)
-{
-	struct sql_db *db = prov_context_userdb(prov, cid, err);
-	if (db == NULL)
-		return -1;
-	struct sql_conn *conn;
-	struct sql_error sql_err;
-	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
-		prov_error_sql(err, "user database", &sql_err);
-		return -1;
-	}
-	struct sql_stmt *st = sql_prepare(conn, ACCESS_SELECT "id=?", &sql_err);
-	int r = -1;
-	if (st != NULL) {
-		sql_bind_int64(st, 1, cid);
-		sql_bind_int64(st, 2, uid);
-		r = sql_step(st, &sql_err);
-		if (r > 0)
-			snprintf(name_r, 65, "%s",
-			         sql_col_is_null(st, 4) ? "" : sql_col_text(st, 4));
-		sql_stmt_done(&st);
-	}
-	sql_conn_put(&conn);
-	if (r < 0)
-		prov_error_sql(err, "user database", &sql_err);
-	return r;
-}
-
-int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
-                           struct prov_login *row_r, struct prov_error *err)
+/* The login row of login, or of uid when login is NULL: 1, 0 none, -1 with err set. */
+static int read_login_row(struct provision *prov, int64_t cid, const char *login, int64_t uid,
+                          struct prov_login *row_r, struct prov_error *err)
 {
 	_Static_assert(sizeof(row_r->password_hash) == PASSWORD_HASH_MAX, "hash buffer");
 	struct prov_location loc;
@@ -504,11 +476,15 @@ int provision_login_lookup(struct provision *prov, int64_t cid, const char *logi
 		prov_error_sql(err, "user database", &sql_err);
 		return -1;
 	}
-	struct sql_stmt *st = sql_prepare(conn, ACCESS_SELECT "login=?", &sql_err);
+	struct sql_stmt *st = sql_prepare(
+	    conn, login != NULL ? ACCESS_SELECT "login=?" : ACCESS_SELECT "id=?", &sql_err);
 	int r = -1;
 	if (st != NULL) {
 		sql_bind_int64(st, 1, cid);
-		sql_bind_text(st, 2, login);
+		if (login != NULL)
+			sql_bind_text(st, 2, login);
+		else
+			sql_bind_int64(st, 2, uid);
 		r = sql_step(st, &sql_err);
 		if (r > 0) {
 			memset(row_r, 0, sizeof(*row_r));
@@ -526,5 +502,21 @@ int provision_login_lookup(struct provision *prov, int64_t cid, const char *logi
 	sql_conn_put(&conn);
 	if (r < 0)
 		prov_error_sql(err, "user database", &sql_err);
+	return r;
+}
+
+int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
+                           struct prov_login *row_r, struct prov_error *err)
+{
+	return read_login_row(prov, cid, login, 0, row_r, err);
+}
+
+int provision_user_access(struct provision *prov, int64_t cid, int64_t uid, char name_r[65],
+                          struct prov_error *err)
+{
+	struct prov_login row;
+	int r = read_login_row(prov, cid, NULL, uid, &row, err);
+	if (r > 0)
+		memcpy(name_r, row.access, sizeof(row.access));
 	return r;
 }
