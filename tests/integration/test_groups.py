@@ -2,12 +2,16 @@
 # Groups as OX has them: the tandemctl verbs (members by login) and the admin API, who may
 # call them, groups as permission entities on folders, and a member removed on one node
 # losing access at once on the other (the group cache dropped through the invalidation bus).
+import base64
+import http.client
+
 import pytest
 
+from cluster_setup import ADMIN, create_user, login, start_cluster
 from conftest import scrape_metrics
-from cluster_setup import create_user, login, start_cluster
+from fixtures_mariadb import mariadb  # noqa: F401  (pytest fixture)
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
-from provisioning import ApiClient
+from provisioning import ApiClient, Cluster
 
 CONTEXT_ADMIN = ("oxadmin", "admin_pw")
 VIEWER = 257
@@ -92,7 +96,6 @@ def test_admin_api_authorisation(cluster):
     fail(c, "listgroup", "-c", "1", user="alice", password="alice_pw")
     # the API shape: 201 with the group, 204 on delete, 404 afterwards
     api = ApiClient(c.nodes[1].port)
-    import base64
     auth = {"Authorization": "Basic " + base64.b64encode(b"oxadmin:admin_pw").decode()}
     st, body, _ = api.request("POST", "/admin/v1/contexts/1/groups",
                               {"name": "api", "members": ["bob"]}, headers=auth)
@@ -168,3 +171,40 @@ def test_json_api_lists_groups_without_logins(cluster):
                                "members": [{"id": m["id"], "display_name": m["display_name"]}
                                            for m in g["members"]]}]
     assert ApiClient(c.nodes[0].port).request("GET", "/api/v1/groups")[0] == 401
+
+
+def test_groups_resources_and_access_on_mariadb(workdir, mariadb):  # noqa: F811
+    """The same SQL on MariaDB: groups, the permission check on delete, resources, and a
+    user's access combination from the context's default."""
+    c = Cluster(workdir, mariadb.url("configdb"),
+                extra="[access files-only]\nmodules = files\n")
+    c.start_node()
+    try:
+        c.ok("registerfilestore", "-t", f"file://{workdir}/fs")
+        c.ok("registerdatabase", "-n", "mdb", "--url", mariadb.url(""), "-m", "true")
+        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN,
+             "--access-combination-name", "files-only")
+        for name in ("alice", "bob"):
+            create_user(c, name)
+        g = c.json("creategroup", "-c", "1", "-n", "team", "-a", "alice,bob")
+        assert [m["login"] for m in g["members"]] == ["alice", "bob"]
+        c.ok("changegroup", "-c", "1", "-n", "team", "-r", "alice")
+        assert "already exists" in fail(c, "creategroup", "-c", "1", "-n", "team")
+        alice = ApiClient(c.nodes[0].port)
+        status, body, _ = alice.login("alice", "alice_pw")
+        assert status == 200, body
+        alice.uid = body["user_id"]
+        groups = ok(alice, "GET", "/api/v1/groups")["groups"]
+        assert [m["display_name"] for m in groups[0]["members"]] == ["bob"]
+        folder = folder_with_group(alice, g["id"])
+        assert f"permissions of folder {folder}" in fail(c, "deletegroup", "-c", "1", "-n", "team")
+        r = c.json("createresource", "-c", "1", "-n", "room", "-d", "Room", "-e", "r@example.com")
+        assert ok(alice, "GET", "/api/v1/resources")["resources"] == [r]
+        assert alice.request("GET", "/api/v1/files?folder=4")[1]["error"]["code"] != "ACC-0403"
+        token = base64.b64encode(b"alice:alice_pw").decode()
+        conn = http.client.HTTPConnection("127.0.0.1", c.nodes[0].port, timeout=30)
+        conn.request("OPTIONS", "/dav/", headers={"Authorization": f"Basic {token}"})
+        assert conn.getresponse().status == 403  # files-only: no webdav
+        conn.close()
+    finally:
+        c.stop()
