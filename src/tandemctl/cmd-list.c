@@ -187,6 +187,7 @@ int cmd_listuser(int argc, char **argv)
 	    {"email", "email", NULL},
 	    {"enabled", "enabled", NULL},
 	    {"admin", "is_admin", NULL},
+	    {"access", "access_combination", NULL},
 	};
 	return list_in_context(
 	    argc, argv, "users",
