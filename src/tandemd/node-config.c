@@ -102,7 +102,6 @@ static int check_cluster_name(const char *name)
 	return 0;
 }
 
-/* Every trusted_proxies line, each a list of networks. */
 /* The [access NAME] sections, then the built-in "all" unless one redefines it. */
 static int load_access(const struct config *cfg, struct node_config *nc, const char **section_r,
                        const char **problem_r)
@@ -146,6 +145,7 @@ static int load_access(const struct config *cfg, struct node_config *nc, const c
 	return 0;
 }
 
+/* Every trusted_proxies line, each a list of networks. */
 static int load_trusted_proxies(const struct config *cfg, struct node_config *nc,
                                 const char **problem_r)
 {
