@@ -643,6 +643,40 @@ json_t *provision_change_context(struct provision *prov, int64_t cid, const char
 	return run_change(prov, &cc, err);
 }
 
+static int set_access_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	const struct userdb_init *ui = ctx;
+	if (sql_run(conn, err, "DELETE FROM context_access WHERE cid=?", "i", ui->cid) < 0)
+		return -1;
+	if (ui->access[0] == '\0')
+		return 0;
+	return sql_run(conn, err, "INSERT INTO context_access (cid, combination) VALUES (?, ?)",
+	               "is", ui->cid, ui->access);
+}
+
+int provision_set_context_access(struct provision *prov, int64_t cid, const char *name,
+                                 struct prov_error *err)
+{
+	const char *problem = name[0] != '\0' ? access_check_name(name) : NULL;
+	if (problem != NULL) {
+		prov_error_set(err, PROV_INVALID, "access_combination: %s", problem);
+		return -1;
+	}
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
+	if (db == NULL)
+		return -1;
+	struct userdb_init ui = {.cid = cid, .access = name, .err = err};
+	struct sql_error sql_err;
+	int r = sql_transaction(db, SQL_WRITE, cid, set_access_txn, &ui, &sql_err);
+	/* the modules travel with the sessions: end them (also after a failure, which may have
+	   committed) and drop what the nodes cached */
+	provision_context_changed(prov, cid);
+	prov_revoke(prov, cid, 0);
+	if (r < 0)
+		prov_error_sql(err, "user schema", &sql_err);
+	return r;
+}
+
 json_t *provision_set_context_enabled(struct provision *prov, int64_t cid, bool enabled,
                                       const char *reason, struct prov_error *err)
 {

@@ -118,6 +118,10 @@ json_t *provision_list_contexts(struct provision *prov, const char *search, stru
 json_t *provision_change_context(struct provision *prov, int64_t cid, const char *name,
                                  int64_t quota_mb, const char *const *mappings,
                                  size_t mapping_count, struct prov_error *err);
+/* Sets the context's default access combination ("" = all). Ends every session of the
+   context (the modules travel with the sessions) and announces the change. */
+int provision_set_context_access(struct provision *prov, int64_t cid, const char *name,
+                                 struct prov_error *err);
 /* reason may be NULL when enabling. */
 json_t *provision_set_context_enabled(struct provision *prov, int64_t cid, bool enabled,
                                       const char *reason, struct prov_error *err);

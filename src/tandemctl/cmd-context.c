@@ -67,9 +67,7 @@ int cmd_createcontext(int argc, char **argv)
 	                    json_integer((json_int_t)ctl_arg_number(&args, "quota", 0)));
 	if (mappings != NULL)
 		json_object_set_new(body, "mappings", mappings);
-	if (ctl_has(&args, "access-combination-name"))
-		json_object_set_new(body, "access_combination",
-		                    json_string(ctl_arg(&args, "access-combination-name")));
+	ctl_set_access(&args, body);
 	json_object_set_new(
 	    body, "admin",
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "login", ctl_arg(&args, "username"),
@@ -103,11 +101,14 @@ int cmd_changecontext(int argc, char **argv)
 	    CTL_OPT('L', "addmapping", "MAPS",
 	            "login mappings, comma-separated; replaces the list (the id stays a mapping)",
 	            0),
+	    CTL_ACCESS_OPTION("the default modules of its users (\"\" = all); ends every "
+	                      "session of the context"),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
-	    "changecontext", "-c CID [-N NAME] [-q MB] [-L maps]",
-	    "Changes a context's name, quota or login mappings.", options};
+	    "changecontext", "-c CID [-N NAME] [-q MB] [-L maps] [--access-combination-name NAME]",
+	    "Changes a context's name, quota, login mappings or default access combination.",
+	    options};
 	struct ctl_args args;
 	json_t *mappings = NULL, *answer;
 	char path[96];
@@ -115,8 +116,9 @@ int cmd_changecontext(int argc, char **argv)
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
 	if (!ctl_has(&args, "contextname") && !ctl_has(&args, "quota") &&
-	    !ctl_has(&args, "addmapping"))
-		return ctl_usage_error("nothing to change: give -N, -q or -L");
+	    !ctl_has(&args, "addmapping") && !ctl_has(&args, "access-combination-name"))
+		return ctl_usage_error(
+		    "nothing to change: give -N, -q, -L or --access-combination-name");
 	if (ctl_has(&args, "addmapping") &&
 	    (ret = ctl_parse_list(&args, "addmapping", "mapping", &mappings)) != 0)
 		return ret;
@@ -130,6 +132,7 @@ int cmd_changecontext(int argc, char **argv)
 		                    json_integer((json_int_t)ctl_arg_number(&args, "quota", 0)));
 	if (mappings != NULL)
 		json_object_set_new(body, "mappings", mappings);
+	ctl_set_access(&args, body);
 	context_path(path, sizeof(path), cid, "");
 	ret = ctl_call("PATCH", path, body, &answer);
 	json_decref(body);

@@ -64,9 +64,7 @@ int cmd_createuser(int argc, char **argv)
 	              "display_name", ctl_arg(&args, "displayname"), "given_name",
 	              ctl_arg(&args, "givenname"), "sur_name", ctl_arg(&args, "surname"),
 	              "password", ctl_arg(&args, "password"), "email", ctl_arg(&args, "email"));
-	if (ctl_has(&args, "access-combination-name"))
-		json_object_set_new(body, "access_combination",
-		                    json_string(ctl_arg(&args, "access-combination-name")));
+	ctl_set_access(&args, body);
 	user_path(path, sizeof(path), cid, -1);
 	ret = ctl_call("POST", path, body, &answer);
 	json_decref(body);

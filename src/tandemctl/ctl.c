@@ -590,6 +590,13 @@ int ctl_call(const char *method, const char *path, json_t *body, json_t **answer
 	return 0;
 }
 
+void ctl_set_access(const struct ctl_args *args, json_t *body)
+{
+	if (ctl_has(args, "access-combination-name"))
+		json_object_set_new(body, "access_combination",
+		                    json_string(ctl_arg(args, "access-combination-name")));
+}
+
 int ctl_parse_list(const struct ctl_args *args, const char *long_name, const char *what,
                    json_t **list_r)
 {

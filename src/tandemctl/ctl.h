@@ -127,6 +127,8 @@ int ctl_call(const char *method, const char *path, json_t *body, json_t **answer
 
 /* Appends s percent-encoded (everything but ALPHA DIGIT - . _ ~). */
 void ctl_append_pct(struct buf *b, const char *s);
+/* Copies --access-combination-name into body's "access_combination" when given. */
+void ctl_set_access(const struct ctl_args *args, json_t *body);
 /* Splits the option's "a,b" into a JSON array of strings; an empty element is a usage error
    naming what ("mapping", "member"). */
 int ctl_parse_list(const struct ctl_args *args, const char *long_name, const char *what,

@@ -449,22 +449,28 @@ static void context_change(void *ctx, struct http_request *req)
 	struct prov_error err = {0};
 	const char *name;
 	int64_t quota;
-	const char **maps;
+	const char **maps, *access;
 	size_t nmaps;
 	if (!begin(ctx, req, &c))
 		return;
 	json_t *b = c.body;
 	if (!get_string(&c, b, "name", false, &name) ||
 	    !get_int(&c, b, "quota_mb", false, -1, &quota) ||
-	    !get_string_list(&c, b, "mappings", 100, &maps, &nmaps))
+	    !get_string_list(&c, b, "mappings", 100, &maps, &nmaps) ||
+	    !get_access(&c, b, true, &access))
 		return;
 	/* absent or null: unchanged (-1); a negative number is no quota */
 	if (json_is_integer(json_object_get(b, "quota_mb")) && quota < 0) {
 		reply_error(req, 400, PROV_QUOTA_RANGE);
 		return;
 	}
-	reply_result(&c, 200,
-	             provision_change_context(c.prov, c.cid, name, quota, maps, nmaps, &err), &err);
+	json_t *changed = provision_change_context(c.prov, c.cid, name, quota, maps, nmaps, &err);
+	if (changed != NULL && access != NULL &&
+	    provision_set_context_access(c.prov, c.cid, access, &err) < 0) {
+		json_decref(changed);
+		changed = NULL;
+	}
+	reply_result(&c, 200, changed, &err);
 }
 
 static void context_delete(void *ctx, struct http_request *req)

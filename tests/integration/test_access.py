@@ -146,3 +146,17 @@ def test_check_config_refuses_bad_combinations(workdir, text, line, message):
                        text=True, timeout=60)
     assert r.returncode == 1, r.stderr
     assert f"{conf}:" in r.stderr and message in r.stderr, r.stderr
+
+
+def test_changing_the_contexts_combination_ends_its_sessions(cluster):
+    c = cluster
+    alice = login(c, "alice", node=1)  # the context's files-only
+    refused(dav(c.nodes[1].port, "alice"), "webdav")
+    c.ok("changecontext", "-c", "2", "--access-combination-name", "dav")
+    wait_for("alice's session to end", lambda: alice.request("GET", "/api/v1/session")[0] == 401)
+    assert dav(c.nodes[1].port, "alice")[0] == 200  # node 2's cache was dropped
+    assert dav(c.nodes[1].port, "bob")[0] == 403  # his own combination stays
+    r = c.ctl("changecontext", "-c", "2", "--access-combination-name", "nope")
+    assert r.returncode == 1 and '"nope" is not defined' in r.stderr, r.stderr
+    c.ok("changecontext", "-c", "2", "--access-combination-name", "")  # all
+    assert dav(c.nodes[0].port, "alice")[0] == 200
