@@ -662,18 +662,12 @@ int provision_set_context_access(struct provision *prov, int64_t cid, const char
 		prov_error_set(err, PROV_INVALID, "access_combination: %s", problem);
 		return -1;
 	}
-	struct sql_db *db = prov_context_userdb(prov, cid, err);
-	if (db == NULL)
-		return -1;
 	struct userdb_init ui = {.cid = cid, .access = name, .err = err};
-	struct sql_error sql_err;
-	int r = sql_transaction(db, SQL_WRITE, cid, set_access_txn, &ui, &sql_err);
+	int r = prov_userdb_write(prov, cid, set_access_txn, &ui, err);
 	/* the modules travel with the sessions: end them (also after a failure, which may have
 	   committed) and drop what the nodes cached */
 	provision_context_changed(prov, cid);
 	prov_revoke(prov, cid, 0);
-	if (r < 0)
-		prov_error_sql(err, "user schema", &sql_err);
 	return r;
 }
 

@@ -180,19 +180,12 @@ static int group_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 
 static int run_group_txn(struct provision *prov, struct group_txn *t, struct prov_error *err)
 {
-	struct sql_db *db = prov_context_userdb(prov, t->cid, err);
-	if (db == NULL)
-		return -1;
-	struct sql_error sql_err;
 	t->err = err;
-	err->status = PROV_OK;
-	int r = sql_transaction(db, SQL_WRITE, t->cid, group_txn, t, &sql_err);
+	int r = prov_userdb_write(prov, t->cid, group_txn, t, err);
 	/* Also after a failure: a commit that lost its connection may still have happened. */
 	if (t->gid > 0)
 		group_changed(prov, t->cid, t->gid);
-	if (r < 0 && err->status == PROV_OK)
-		prov_error_sql(err, "user schema", &sql_err);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 static const char *id_key(char key[24], int64_t id)

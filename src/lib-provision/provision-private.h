@@ -85,6 +85,10 @@ int prov_next_ids(struct sql_conn *conn, int64_t cid, int64_t count, int64_t *fi
 struct sql_db *prov_context_userdb(struct provision *prov, int64_t cid, struct prov_error *err);
 /* NULL when name is 1-128 letters, digits, '.', '_', '-'; else a message naming field. */
 const char *prov_check_name(const char *name, const char *field);
+/* Runs fn in a write transaction on cid's user schema: 0, or -1 with err set (by fn, which
+   sets err->status, or else from the SQL error). */
+int prov_userdb_write(struct provision *prov, int64_t cid, sql_txn_fn *fn, void *ctx,
+                      struct prov_error *err);
 /* s is 1..max bytes. */
 bool prov_text_ok(const char *s, size_t max);
 /* Local path of a file:// filestore URI, or NULL. */

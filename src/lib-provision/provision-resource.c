@@ -106,17 +106,8 @@ static int resource_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 
 static int run_resource_txn(struct provision *prov, struct resource_txn *t, struct prov_error *err)
 {
-	struct sql_db *db = prov_context_userdb(prov, t->cid, err);
-	if (db == NULL)
-		return -1;
-	struct sql_error sql_err;
 	t->err = err;
-	err->status = PROV_OK;
-	if (sql_transaction(db, SQL_WRITE, t->cid, resource_txn, t, &sql_err) == 0)
-		return 0;
-	if (err->status == PROV_OK)
-		prov_error_sql(err, "user schema", &sql_err);
-	return -1;
+	return prov_userdb_write(prov, t->cid, resource_txn, t, err);
 }
 
 static json_t *query_resources(struct provision *prov, int64_t cid, int64_t id,

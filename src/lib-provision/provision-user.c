@@ -171,6 +171,21 @@ struct sql_db *prov_context_userdb(struct provision *prov, int64_t cid, struct p
 	return prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
 }
 
+int prov_userdb_write(struct provision *prov, int64_t cid, sql_txn_fn *fn, void *ctx,
+                      struct prov_error *err)
+{
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
+	if (db == NULL)
+		return -1;
+	struct sql_error sql_err;
+	err->status = PROV_OK;
+	if (sql_transaction(db, SQL_WRITE, cid, fn, ctx, &sql_err) == 0)
+		return 0;
+	if (err->status == PROV_OK)
+		prov_error_sql(err, "user schema", &sql_err);
+	return -1;
+}
+
 bool prov_text_ok(const char *s, size_t max)
 {
 	return s != NULL && s[0] != '\0' && strlen(s) <= max;
