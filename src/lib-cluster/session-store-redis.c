@@ -39,9 +39,10 @@ enum field {
 	F_REQUIRED,            /* the fields above are in every record */
 	F_LOGIN2 = F_REQUIRED, /* m: login bytes 64-127, only when longer */
 	F_LOGIN3,              /* o: login bytes 128-191, only when longer */
+	F_MODULES,             /* g: module access bits; absent in sessions from before */
 	F_COUNT
 };
-#define HMGET_ALL   "HMGET %s d c u l a h i r t s x y m o"
+#define HMGET_ALL   "HMGET %s d c u l a h i r t s x y m o g"
 #define LOGIN_CHUNK 64
 static const char login_fields[] = {'l', 'm', 'o'};
 
@@ -217,8 +218,8 @@ static bool expired(uint64_t last, uint64_t lifetime, uint64_t now)
 /* A command's arguments for redis_append (binary safe, no formatting). */
 struct args {
 	unsigned n;
-	const char *v[32];
-	size_t len[32];
+	const char *v[40];
+	size_t len[40];
 };
 
 static void arg(struct args *a, const char *ptr, size_t len)
@@ -301,7 +302,7 @@ static int redis_put(struct session_store *store, const struct session *s)
 	   that moves it after finds the session in the indexes and ends it. */
 	redis_appendf(c, "MULTI");
 	struct args hset = {0};
-	char num[5][24];
+	char num[6][24];
 	arg_str(&hset, "HSET");
 	arg_str(&hset, skey);
 	field(&hset, "d", s->digest);
@@ -326,6 +327,10 @@ static int redis_put(struct session_store *store, const struct session *s)
 	snprintf(num[4], sizeof(num[4]), "%llu", lifetime);
 	field(&hset, "x", num[4]);
 	field(&hset, "y", s->stay_signed_in ? "1" : "0");
+	if (s->modules != 0) {
+		snprintf(num[5], sizeof(num[5]), "%u", (unsigned)s->modules);
+		field(&hset, "g", num[5]);
+	}
 	redis_append(c, (int)hset.n, hset.v, hset.len);
 	redis_appendf(c, "PEXPIRE %s %llu", skey, lifetime);
 	redis_appendf(c, "ZADD %s %llu %s", ukey, (unsigned long long)s->created_ms, s->id);
@@ -427,7 +432,7 @@ static int parse_session(const redisReply *r, const char *id, struct session *s_
 		return 0;
 	memset(s_r, 0, sizeof(*s_r));
 	snprintf(s_r->id, sizeof(s_r->id), "%s", id);
-	uint64_t stay = 0;
+	uint64_t stay = 0, modules = 0;
 	const redisReply *const *e = (const redisReply *const *)r->element;
 	if (!reply_str(e[F_DIGEST], s_r->digest, sizeof(s_r->digest)))
 		*bad_r = "digest";
@@ -453,8 +458,12 @@ static int parse_session(const redisReply *r, const char *id, struct session *s_
 		*bad_r = "lifetime";
 	else if (!reply_u64(e[F_STAY], &stay) || stay > 1)
 		*bad_r = "stay";
+	else if (e[F_MODULES]->type != REDIS_REPLY_NIL &&
+	         (!reply_u64(e[F_MODULES], &modules) || modules > UINT32_MAX))
+		*bad_r = "modules";
 	else {
 		s_r->stay_signed_in = stay == 1;
+		s_r->modules = (uint32_t)modules;
 		return 1;
 	}
 	return -1;

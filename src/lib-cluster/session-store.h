@@ -26,6 +26,10 @@ struct session {
 	uint64_t last_ms;     /* last use, refreshed on access (throttled) */
 	uint64_t lifetime_ms; /* idle lifetime */
 	bool stay_signed_in;
+	/* The modules the user may use (lib-provision's access.h bits), fixed at login: a
+	   change of the user's access combination ends their sessions. 0 = not known (a session
+	   from before access combinations): every module. */
+	uint32_t modules;
 	/* The context's revocation generation read before the password was checked (put
 	   refuses the session when it has moved since); not stored. */
 	uint64_t gen;

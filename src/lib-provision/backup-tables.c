@@ -10,10 +10,12 @@ const struct backup_table backup_tables[] = {
     {"ctx_sequence", "next_id", NULL},
     {"users",
      "id login:t display_name:t given_name:t sur_name:t email:t password_hash:t enabled "
-     "disabled_reason:t is_admin created modified",
+     "disabled_reason:t is_admin created modified access_combination:t",
      NULL},
     {"user_group", "id name:t display_name:t modified", NULL},
     {"group_member", "group_id user_id", NULL},
+    {"resource", "id name:t display_name:t email:t description:t available modified", NULL},
+    {"context_access", "combination:t", NULL},
     {"tombstone", "module:t id deleted", NULL},
     {"filestore_usage", "used_bytes objects", NULL},
     {"folder", "id parent owner module:t title:t is_system default_for:t created modified", NULL},

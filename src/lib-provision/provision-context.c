@@ -2,6 +2,8 @@
 /* Contexts: placement on a database cluster, schema and filestore; changes; deletion. */
 #include "provision-private.h"
 
+#include "access.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -264,6 +266,7 @@ static int release_context(struct sql_conn *conn, void *ctx, struct sql_error *e
 struct userdb_init {
 	int64_t cid;
 	const struct prov_user *admin;
+	const char *access; /* the context's default access combination, NULL = "all" */
 	struct prov_error *err;
 };
 
@@ -279,6 +282,10 @@ static int init_context_data(struct sql_conn *conn, void *ctx, struct sql_error 
 	/* The context's system folders come before its first user, whose default folders
 	   prov_insert_users creates. */
 	if (folder_create_context_roots(conn, ui->cid, err) < 0)
+		return -1;
+	if (ui->access != NULL &&
+	    sql_run(conn, err, "INSERT INTO context_access (cid, combination) VALUES (?, ?)", "is",
+	            ui->cid, ui->access) < 0)
 		return -1;
 	return prov_insert_users(conn, ui->cid, ui->admin, 1, true, &id, ui->err);
 }
@@ -337,6 +344,11 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 		prov_error_set(err, PROV_INVALID, "context admin: %s", problem);
 		return NULL;
 	}
+	if (spec->access_combination != NULL &&
+	    (problem = access_check_name(spec->access_combination)) != NULL) {
+		prov_error_set(err, PROV_INVALID, "access_combination: %s", problem);
+		return NULL;
+	}
 	if (spec->name != NULL)
 		snprintf(pc.name, sizeof(pc.name), "%s", spec->name);
 	else
@@ -355,7 +367,10 @@ json_t *provision_create_context(struct provision *prov, const struct prov_conte
 	prov_revoke(prov, spec->cid, 0);
 	/* 2. the schema (created if new), the context's rows and its admin, the filestore
 	   directory; any failure gives the places back so nothing is left half-created */
-	struct userdb_init ui = {.cid = spec->cid, .admin = &spec->admin, .err = err};
+	struct userdb_init ui = {.cid = spec->cid,
+	                         .admin = &spec->admin,
+	                         .access = spec->access_combination,
+	                         .err = err};
 	char dir[600];
 	struct sql_db *udb = prov_userdb(prov, pc.loc.db_cluster, pc.loc.schema, true, err);
 	int ok = udb != NULL;
@@ -646,6 +661,34 @@ json_t *provision_change_context(struct provision *prov, int64_t cid, const char
 	return run_change(prov, &cc, err);
 }
 
+static int set_access_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	const struct userdb_init *ui = ctx;
+	if (sql_run(conn, err, "DELETE FROM context_access WHERE cid=?", "i", ui->cid) < 0)
+		return -1;
+	if (ui->access[0] == '\0')
+		return 0;
+	return sql_run(conn, err, "INSERT INTO context_access (cid, combination) VALUES (?, ?)",
+	               "is", ui->cid, ui->access);
+}
+
+int provision_set_context_access(struct provision *prov, int64_t cid, const char *name,
+                                 struct prov_error *err)
+{
+	const char *problem = name[0] != '\0' ? access_check_name(name) : NULL;
+	if (problem != NULL) {
+		prov_error_set(err, PROV_INVALID, "access_combination: %s", problem);
+		return -1;
+	}
+	struct userdb_init ui = {.cid = cid, .access = name, .err = err};
+	int r = prov_userdb_write(prov, cid, set_access_txn, &ui, err);
+	/* the modules travel with the sessions: end them (also after a failure, which may have
+	   committed) and drop what the nodes cached */
+	provision_context_changed(prov, cid);
+	prov_revoke(prov, cid, 0);
+	return r;
+}
+
 json_t *provision_set_context_enabled(struct provision *prov, int64_t cid, bool enabled,
                                       const char *reason, struct prov_error *err)
 {
@@ -691,7 +734,9 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	                                     "folder_permission",
 	                                     "infostore",
 	                                     "infostore_version",
-	                                     "dav_props"};
+	                                     "dav_props",
+	                                     "resource",
+	                                     "context_access"};
 	struct sql_conn *conn;
 	if (sql_conn_get(udb, SQL_WRITE, cid, &conn, &sql_err) < 0 ||
 	    sql_begin(conn, true, &sql_err) < 0) {

@@ -25,6 +25,8 @@ struct provision {
 	void *on_change_ctx;
 	provision_user_change_fn *on_user_change;
 	void *on_user_change_ctx;
+	provision_group_change_fn *on_group_change;
+	void *on_group_change_ctx;
 	provision_revoke_fn *on_revoke;
 	void *on_revoke_ctx;
 };
@@ -76,6 +78,19 @@ int prov_user_password(const struct prov_user *u, char *hash_r, size_t size,
 int prov_hash_password(const char *password, char hash_r[PASSWORD_HASH_MAX],
                        struct prov_error *err);
 const char *prov_check_user(const struct prov_user *u);
+/* count new ids from cid's sequence: [*first_r, *first_r + count). */
+int prov_next_ids(struct sql_conn *conn, int64_t cid, int64_t count, int64_t *first_r,
+                  struct sql_error *err);
+/* The user database of cid (NOT_FOUND for an unknown context). */
+struct sql_db *prov_context_userdb(struct provision *prov, int64_t cid, struct prov_error *err);
+/* NULL when name is 1-128 letters, digits, '.', '_', '-'; else a message naming field. */
+const char *prov_check_name(const char *name, const char *field);
+/* Runs fn in a write transaction on cid's user schema: 0, or -1 with err set (by fn, which
+   sets err->status, or else from the SQL error). */
+int prov_userdb_write(struct provision *prov, int64_t cid, sql_txn_fn *fn, void *ctx,
+                      struct prov_error *err);
+/* s is 1..max bytes. */
+bool prov_text_ok(const char *s, size_t max);
 /* Local path of a file:// filestore URI, or NULL. */
 const char *prov_filestore_path(const char *uri);
 

@@ -6,34 +6,32 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "folder.h"
 #include "mem.h"
 #include "password.h"
-
-static bool text_ok(const char *s, size_t max)
-{
-	return s != NULL && s[0] != '\0' && strlen(s) <= max;
-}
 
 const char *prov_check_user(const struct prov_user *u)
 {
 	const char *problem = provision_check_login(u->login);
 	if (problem != NULL)
 		return problem;
-	if (!text_ok(u->display_name, 256))
+	if (!prov_text_ok(u->display_name, 256))
 		return "display_name must be 1-256 characters";
-	if (!text_ok(u->given_name, 128))
+	if (!prov_text_ok(u->given_name, 128))
 		return "given_name must be 1-128 characters";
-	if (!text_ok(u->sur_name, 128))
+	if (!prov_text_ok(u->sur_name, 128))
 		return "sur_name must be 1-128 characters";
-	if (!text_ok(u->email, 256) || strchr(u->email, '@') == NULL)
+	if (!prov_text_ok(u->email, 256) || strchr(u->email, '@') == NULL)
 		return "email must be an address with '@' (at most 256 characters)";
 	if (u->password != NULL && u->password_hash != NULL)
 		return "give either password or password_hash, not both";
 	if (u->password == NULL && u->password_hash == NULL)
 		return "password is required";
-	if (u->password != NULL && !text_ok(u->password, 256))
+	if (u->password != NULL && !prov_text_ok(u->password, 256))
 		return "password must be 1-256 characters";
+	if (u->access_combination != NULL && access_check_name(u->access_combination) != NULL)
+		return access_check_name(u->access_combination);
 	if (u->password_hash != NULL)
 		return password_hash_problem(u->password_hash);
 	return NULL;
@@ -87,13 +85,9 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 	mem_free(&sorted);
 
 	/* Ids for the whole batch in one step of the context's sequence. */
-	int64_t next = 0;
-	if (sql_run(conn, &sql_err, "UPDATE ctx_sequence SET next_id=next_id+? WHERE cid=?", "ii",
-	            (int64_t)count, cid) < 0 ||
-	    sql_query_int64(conn, &sql_err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?",
-	                    "i", cid) <= 0)
+	int64_t first = 0;
+	if (prov_next_ids(conn, cid, (int64_t)count, &first, &sql_err) < 0)
 		goto sql_fail;
-	int64_t first = next - (int64_t)count;
 	int64_t now = (int64_t)time(NULL);
 	struct sql_stmt *exists = NULL, *ins = NULL;
 	for (size_t i = 0; i < count; i++) {
@@ -121,7 +115,8 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 		    conn,
 		    "INSERT INTO users (cid, id, login, display_name, given_name, "
 		    "sur_name, email, password_hash, enabled, disabled_reason, is_admin, "
-		    "created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?, ?)",
+		    "created, modified, access_combination) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, "
+		    "NULL, ?, ?, ?, ?)",
 		    &sql_err);
 		if (ins == NULL)
 			goto sql_fail;
@@ -137,6 +132,7 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 		sql_bind_int64(ins, 9, is_admin ? 1 : 0);
 		sql_bind_int64(ins, 10, now);
 		sql_bind_int64(ins, 11, now);
+		sql_bind_text(ins, 12, u->access_combination);
 		r = sql_step(ins, &sql_err);
 		sql_stmt_done(&ins);
 		if (r < 0 || folder_create_user_defaults(conn, cid, id, &sql_err) < 0)
@@ -149,12 +145,50 @@ sql_fail:
 	return ret;
 }
 
-static struct sql_db *context_db(struct provision *prov, int64_t cid, struct prov_error *err)
+int prov_next_ids(struct sql_conn *conn, int64_t cid, int64_t count, int64_t *first_r,
+                  struct sql_error *err)
+{
+	int64_t next = 0;
+	if (sql_run(conn, err, "UPDATE ctx_sequence SET next_id=next_id+? WHERE cid=?", "ii", count,
+	            cid) < 0)
+		return -1;
+	int r = sql_query_int64(conn, err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?",
+	                        "i", cid);
+	if (r == 0)
+		sql_error_set(err, SQL_ERR_OTHER, 0, "context %lld has no id sequence",
+		              (long long)cid);
+	if (r <= 0)
+		return -1;
+	*first_r = next - count;
+	return 0;
+}
+
+struct sql_db *prov_context_userdb(struct provision *prov, int64_t cid, struct prov_error *err)
 {
 	struct ctx_location loc;
 	if (prov_locate(prov, cid, &loc, err) <= 0)
 		return NULL;
 	return prov_userdb(prov, loc.db_cluster, loc.schema, false, err);
+}
+
+int prov_userdb_write(struct provision *prov, int64_t cid, sql_txn_fn *fn, void *ctx,
+                      struct prov_error *err)
+{
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
+	if (db == NULL)
+		return -1;
+	struct sql_error sql_err;
+	err->status = PROV_OK;
+	if (sql_transaction(db, SQL_WRITE, cid, fn, ctx, &sql_err) == 0)
+		return 0;
+	if (err->status == PROV_OK)
+		prov_error_sql(err, "user schema", &sql_err);
+	return -1;
+}
+
+bool prov_text_ok(const char *s, size_t max)
+{
+	return s != NULL && s[0] != '\0' && strlen(s) <= max;
 }
 
 struct create_ctx {
@@ -186,7 +220,7 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 			return NULL;
 		}
 	}
-	struct sql_db *db = context_db(prov, cid, err);
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
 	if (db == NULL)
 		return NULL;
 	int64_t *ids = mem_calloc(count, sizeof(*ids));
@@ -217,7 +251,7 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 
 #define USER_COLUMNS                                                                               \
 	"SELECT id, login, display_name, given_name, sur_name, email, enabled, disabled_reason, "  \
-	"is_admin FROM users WHERE cid=? "
+	"is_admin, access_combination FROM users WHERE cid=? "
 
 static json_t *user_row(struct sql_stmt *s)
 {
@@ -228,12 +262,14 @@ static json_t *user_row(struct sql_stmt *s)
 	                      sql_col_int64(s, 8) != 0);
 	json_object_set_new(u, "disabled_reason",
 	                    sql_col_is_null(s, 7) ? json_null() : json_string(sql_col_text(s, 7)));
+	json_object_set_new(u, "access_combination",
+	                    sql_col_is_null(s, 9) ? json_null() : json_string(sql_col_text(s, 9)));
 	return u;
 }
 
 static json_t *query_users(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err)
 {
-	struct sql_db *db = context_db(prov, cid, err);
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
 	if (db == NULL)
 		return NULL;
 	struct sql_conn *conn;
@@ -346,6 +382,11 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 	    sql_run(conn, err, "UPDATE users SET password_hash=? WHERE cid=? AND id=?", "sii",
 	            cu->hash, cu->cid, cu->uid) < 0)
 		return -1;
+	if (ch->access_combination != NULL &&
+	    sql_run(conn, err, "UPDATE users SET access_combination=? WHERE cid=? AND id=?", "sii",
+	            ch->access_combination[0] != '\0' ? ch->access_combination : NULL, cu->cid,
+	            cu->uid) < 0)
+		return -1;
 	if (ch->enabled >= 0 &&
 	    sql_run(conn, err, "UPDATE users SET enabled=?, disabled_reason=? WHERE cid=? AND id=?",
 	            "isii", (int64_t)ch->enabled, ch->enabled ? NULL : ch->disabled_reason, cu->cid,
@@ -358,7 +399,7 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
                            struct prov_error *err)
 {
-	struct sql_db *db = context_db(prov, cu->cid, err);
+	struct sql_db *db = prov_context_userdb(prov, cu->cid, err);
 	if (db == NULL)
 		return -1;
 	struct sql_error sql_err;
@@ -368,7 +409,8 @@ static int run_user_change(struct provision *prov, struct change_user_ctx *cu,
 	/* Also after a failure: a commit that lost its connection may still have happened. */
 	user_changed(prov, cu->cid, cu->uid);
 	bool refused = r < 0 && err->status != PROV_OK; /* by a check here: nothing committed */
-	if (!refused && (cu->delete || cu->hash != NULL || cu->ch->enabled == 0))
+	if (!refused && (cu->delete || cu->hash != NULL || cu->ch->enabled == 0 ||
+	                 cu->ch->access_combination != NULL))
 		prov_revoke(prov, cu->cid, cu->uid);
 	if (r < 0) {
 		if (err->status == PROV_OK)
@@ -388,11 +430,17 @@ json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
 	                           {ch->password, "password", "256"}};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		const char *v = checks[i][0];
-		if (v != NULL && !text_ok(v, (size_t)strtoul(checks[i][2], NULL, 10))) {
+		if (v != NULL && !prov_text_ok(v, (size_t)strtoul(checks[i][2], NULL, 10))) {
 			prov_error_set(err, PROV_INVALID, "%s must be 1-%s characters",
 			               checks[i][1], checks[i][2]);
 			return NULL;
 		}
+	}
+	if (ch->access_combination != NULL && ch->access_combination[0] != '\0' &&
+	    access_check_name(ch->access_combination) != NULL) {
+		prov_error_set(err, PROV_INVALID, "access_combination: %s",
+		               access_check_name(ch->access_combination));
+		return NULL;
 	}
 	if (ch->email != NULL && strchr(ch->email, '@') == NULL) {
 		prov_error_set(err, PROV_INVALID, "email must be an address with '@'");
@@ -422,8 +470,15 @@ int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, stru
 	return run_user_change(prov, &cu, err);
 }
 
-int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
-                           struct prov_login *row_r, struct prov_error *err)
+/* A user's login row and access combination (its own, else the context's default). */
+#define ACCESS_SELECT                                                                              \
+	"SELECT id, password_hash, enabled, disabled_reason, COALESCE(access_combination, "        \
+	"(SELECT combination FROM context_access a WHERE a.cid=users.cid)) FROM users WHERE "      \
+	"cid=? AND "
+
+/* The login row of login, or of uid when login is NULL: 1, 0 none, -1 with err set. */
+static int read_login_row(struct provision *prov, int64_t cid, const char *login, int64_t uid,
+                          struct prov_login *row_r, struct prov_error *err)
 {
 	_Static_assert(sizeof(row_r->password_hash) == PASSWORD_HASH_MAX, "hash buffer");
 	struct prov_location loc;
@@ -436,14 +491,15 @@ int provision_login_lookup(struct provision *prov, int64_t cid, const char *logi
 		prov_error_sql(err, "user database", &sql_err);
 		return -1;
 	}
-	struct sql_stmt *st = sql_prepare(conn,
-	                                  "SELECT id, password_hash, enabled, disabled_reason FROM "
-	                                  "users WHERE cid=? AND login=?",
-	                                  &sql_err);
+	struct sql_stmt *st = sql_prepare(
+	    conn, login != NULL ? ACCESS_SELECT "login=?" : ACCESS_SELECT "id=?", &sql_err);
 	int r = -1;
 	if (st != NULL) {
 		sql_bind_int64(st, 1, cid);
-		sql_bind_text(st, 2, login);
+		if (login != NULL)
+			sql_bind_text(st, 2, login);
+		else
+			sql_bind_int64(st, 2, uid);
 		r = sql_step(st, &sql_err);
 		if (r > 0) {
 			memset(row_r, 0, sizeof(*row_r));
@@ -453,11 +509,29 @@ int provision_login_lookup(struct provision *prov, int64_t cid, const char *logi
 			row_r->enabled = sql_col_int64(st, 2) != 0;
 			snprintf(row_r->disabled_reason, sizeof(row_r->disabled_reason), "%s",
 			         sql_col_is_null(st, 3) ? "" : sql_col_text(st, 3));
+			snprintf(row_r->access, sizeof(row_r->access), "%s",
+			         sql_col_is_null(st, 4) ? "" : sql_col_text(st, 4));
 		}
 		sql_stmt_done(&st);
 	}
 	sql_conn_put(&conn);
 	if (r < 0)
 		prov_error_sql(err, "user database", &sql_err);
+	return r;
+}
+
+int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
+                           struct prov_login *row_r, struct prov_error *err)
+{
+	return read_login_row(prov, cid, login, 0, row_r, err);
+}
+
+int provision_user_access(struct provision *prov, int64_t cid, int64_t uid, char name_r[65],
+                          struct prov_error *err)
+{
+	struct prov_login row;
+	int r = read_login_row(prov, cid, NULL, uid, &row, err);
+	if (r > 0)
+		memcpy(name_r, row.access, sizeof(row.access));
 	return r;
 }

@@ -89,6 +89,8 @@ struct prov_user {
 	const char *email;
 	const char *password;      /* hashed with argon2id here */
 	const char *password_hash; /* or an argon2id string given by the caller */
+	/* a module access combination (access.h); NULL = the context's default */
+	const char *access_combination;
 };
 
 /* The largest quota_mb (8 EiB - 1 MiB): its bytes still fit an int64_t. */
@@ -105,6 +107,8 @@ struct prov_context {
 	/* Placement: NULL / 0 = the least-used database (primary's name) / filestore id. */
 	const char *database;
 	int64_t filestore_id;
+	/* the default module access combination of its users (access.h); NULL = "all" */
+	const char *access_combination;
 };
 
 json_t *provision_create_context(struct provision *prov, const struct prov_context *spec,
@@ -117,6 +121,10 @@ json_t *provision_list_contexts(struct provision *prov, const char *search, stru
 json_t *provision_change_context(struct provision *prov, int64_t cid, const char *name,
                                  int64_t quota_mb, const char *const *mappings,
                                  size_t mapping_count, struct prov_error *err);
+/* Sets the context's default access combination ("" = all). Ends every session of the
+   context (the modules travel with the sessions) and announces the change. */
+int provision_set_context_access(struct provision *prov, int64_t cid, const char *name,
+                                 struct prov_error *err);
 /* reason may be NULL when enabling. */
 json_t *provision_set_context_enabled(struct provision *prov, int64_t cid, bool enabled,
                                       const char *reason, struct prov_error *err);
@@ -132,6 +140,9 @@ struct prov_user_change {
 	const char *display_name, *given_name, *sur_name, *email, *password; /* NULL = keep */
 	int enabled; /* -1 keep, 0 disable (reason required), 1 enable */
 	const char *disabled_reason;
+	/* NULL = keep, "" = the context's default; a change ends the user's sessions (the
+	   modules travel with them) */
+	const char *access_combination;
 };
 json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
                               const struct prov_user_change *change, struct prov_error *err);
@@ -143,12 +154,18 @@ struct prov_login {
 	char password_hash[128]; /* PASSWORD_HASH_MAX */
 	bool enabled;
 	char disabled_reason[256];
+	char access[65]; /* its access combination (the context's default if none); "" = all */
 };
 /* The login row of login in cid, read from the user database (a replica that has the
    context's last write, else the primary). 1 found, 0 no such login, -1 with err set (the
    database or the context unavailable; NOT_FOUND for a context that is gone). */
 int provision_login_lookup(struct provision *prov, int64_t cid, const char *login,
                            struct prov_login *row_r, struct prov_error *err);
+
+/* The access combination of user uid (or the context's default) into name_r ("" = none set:
+   every module). 1 found, 0 no such user, -1 with err set. */
+int provision_user_access(struct provision *prov, int64_t cid, int64_t uid, char name_r[65],
+                          struct prov_error *err);
 
 /* Where a context lives, for the groupware API. */
 struct prov_location {
@@ -193,6 +210,56 @@ void provision_context_changed(struct provision *prov, int64_t cid);
 typedef void provision_user_change_fn(int64_t cid, int64_t uid, void *ctx);
 void provision_set_user_change_hook(struct provision *prov, provision_user_change_fn *fn,
                                     void *ctx);
+
+/* Groups (docs/admin-api.md "Groups"): members by login. name is 1-128 characters of
+   letters, digits, '.', '_', '-', unique in the context; display_name 1-256 characters
+   (create: NULL = name). */
+struct prov_group {
+	const char *name, *display_name;        /* change: NULL = keep */
+	const char *const *add, *const *remove; /* member logins */
+	size_t add_count, remove_count;
+};
+/* {"id", "name", "display_name", "members": [{"id", "login", "display_name"}]}. An unknown
+   member login is INVALID naming it, a duplicate name CONFLICT. */
+json_t *provision_create_group(struct provision *prov, int64_t cid, const struct prov_group *g,
+                               struct prov_error *err);
+/* {"groups": […]} in id order; members without their logins unless logins (the JSON API's
+   users see ids and display names). */
+json_t *provision_list_groups(struct provision *prov, int64_t cid, bool logins,
+                              struct prov_error *err);
+json_t *provision_get_group(struct provision *prov, int64_t cid, int64_t gid,
+                            struct prov_error *err);
+/* Adds and removes members (removing a login that is not a member is INVALID) and renames. */
+json_t *provision_change_group(struct provision *prov, int64_t cid, int64_t gid,
+                               const struct prov_group *g, struct prov_error *err);
+/* CONFLICT while a folder permission names the group (nothing is deleted). */
+int provision_delete_group(struct provision *prov, int64_t cid, int64_t gid,
+                           struct prov_error *err);
+/* Called after every committed change to a group (members, name, deletion), for the node to
+   publish on its invalidation bus: receivers drop the context's cached memberships. Set
+   before threads use prov. */
+typedef void provision_group_change_fn(int64_t cid, int64_t gid, void *ctx);
+void provision_set_group_change_hook(struct provision *prov, provision_group_change_fn *fn,
+                                     void *ctx);
+
+/* Resources (rooms, equipment) booked by the calendar: name as a group's, display_name
+   1-256, email with '@', description 0-1024 characters, available (bookable now). */
+struct prov_resource {
+	const char *name, *display_name, *email, *description; /* change: NULL = keep */
+	int available;                                         /* -1 keep (create: 1), 0, 1 */
+};
+/* {"id", "name", "display_name", "email", "description", "available"}; a duplicate name or
+   e-mail is CONFLICT. */
+json_t *provision_create_resource(struct provision *prov, int64_t cid,
+                                  const struct prov_resource *r, struct prov_error *err);
+/* {"resources": […]} in id order. */
+json_t *provision_list_resources(struct provision *prov, int64_t cid, struct prov_error *err);
+json_t *provision_get_resource(struct provision *prov, int64_t cid, int64_t id,
+                               struct prov_error *err);
+json_t *provision_change_resource(struct provision *prov, int64_t cid, int64_t id,
+                                  const struct prov_resource *r, struct prov_error *err);
+int provision_delete_resource(struct provision *prov, int64_t cid, int64_t id,
+                              struct prov_error *err);
 
 /* Called when a context's or a user's sessions must end (docs/security.md): after a password
    change, a user disabled or deleted (uid), a context disabled or deleted (uid 0), and

@@ -128,11 +128,24 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 #define USERDB_V5_SQLITE  USERDB_V5_TABLE("TEXT", "")
 #define USERDB_V5_MARIADB USERDB_V5_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
+/* The context directory (docs/internals/directory.md): resources (rooms, equipment) beside
+   groups, and module access: a user's access combination (NULL = the context's default,
+   context_access; no row there = every module). Step 5 is the calendar's. */
+#define USERDB_V6                                                                                  \
+	"CREATE TABLE resource (cid BIGINT NOT NULL, id BIGINT NOT NULL, name VARCHAR(128) NOT "   \
+	"NULL, display_name VARCHAR(256) NOT NULL, email VARCHAR(256) NOT NULL, description "      \
+	"VARCHAR(1024) NOT NULL, available INT NOT NULL, modified BIGINT NOT NULL, PRIMARY KEY "   \
+	"(cid, id), UNIQUE (cid, name));"                                                          \
+	"ALTER TABLE users ADD COLUMN access_combination VARCHAR(64) NULL;"                        \
+	"CREATE TABLE context_access (cid BIGINT NOT NULL PRIMARY KEY, combination VARCHAR(64) "   \
+	"NOT NULL)"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
     {3, USERDB_V3, USERDB_V3 ""},
     {4, USERDB_V4_SQLITE, USERDB_V4_MARIADB},
     {5, USERDB_V5_SQLITE, USERDB_V5_MARIADB},
+    {6, USERDB_V6, USERDB_V6 ""},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

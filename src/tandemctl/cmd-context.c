@@ -10,30 +10,6 @@
 #define QUOTA_OPTION(flags)                                                                        \
 	CTL_NUM('q', "quota", "MB", "quota in MiB (0 = unlimited)", flags, 0, PROV_QUOTA_MB_MAX)
 
-/* Splits "a,b" into a JSON array; an empty element is a usage error. */
-static int parse_mappings(const struct ctl_args *args, json_t **list_r)
-{
-	const char *s = ctl_arg(args, "addmapping");
-	json_t *list = json_array();
-
-	for (;;) {
-		size_t len = strcspn(s, ",");
-		struct strv item = strv_trim(strv_make(s, len));
-		if (item.len == 0) {
-			json_decref(list);
-			return ctl_usage_error("%s: empty mapping in '%s'",
-			                       ctl_option_label(args, "addmapping"),
-			                       ctl_arg(args, "addmapping"));
-		}
-		json_array_append_new(list, json_stringn(item.ptr, item.len));
-		if (s[len] == '\0')
-			break;
-		s += len + 1;
-	}
-	*list_r = list;
-	return 0;
-}
-
 /* Prints the answer for --json or "context N <done>"; takes the answer. */
 static int report(json_t *answer, uint64_t cid, const char *done)
 {
@@ -63,12 +39,15 @@ int cmd_createcontext(int argc, char **argv)
 	    CTL_OPT('s', "surname", "NAME", "the admin's surname", CTL_REQUIRED),
 	    CTL_OPT('p', "password", "PW", "the admin's password", CTL_REQUIRED),
 	    CTL_OPT('e', "email", "MAIL", "the admin's primary email address", CTL_REQUIRED),
+	    CTL_ACCESS_OPTION("the modules of the context's users unless they have their own "
+	                      "(default: all)"),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
 	    "createcontext",
 	    "-c CID -q QUOTA_MB [-N NAME] [-L map1,map2]\n"
-	    "        -u ADMIN -d DISPLAY -g GIVEN -s SUR -p PW -e MAIL",
+	    "        -u ADMIN -d DISPLAY -g GIVEN -s SUR -p PW -e MAIL [--access-combination-name "
+	    "NAME]",
 	    "Creates a context on the least-used database and filestore, with its admin user.",
 	    options};
 	struct ctl_args args;
@@ -76,7 +55,8 @@ int cmd_createcontext(int argc, char **argv)
 	int ret;
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
-	if (ctl_has(&args, "addmapping") && (ret = parse_mappings(&args, &mappings)) != 0)
+	if (ctl_has(&args, "addmapping") &&
+	    (ret = ctl_parse_list(&args, "addmapping", "mapping", &mappings)) != 0)
 		return ret;
 
 	uint64_t cid = ctl_arg_number(&args, "contextid", 0);
@@ -87,6 +67,7 @@ int cmd_createcontext(int argc, char **argv)
 	                    json_integer((json_int_t)ctl_arg_number(&args, "quota", 0)));
 	if (mappings != NULL)
 		json_object_set_new(body, "mappings", mappings);
+	ctl_set_access(&args, body);
 	json_object_set_new(
 	    body, "admin",
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "login", ctl_arg(&args, "username"),
@@ -120,11 +101,14 @@ int cmd_changecontext(int argc, char **argv)
 	    CTL_OPT('L', "addmapping", "MAPS",
 	            "login mappings, comma-separated; replaces the list (the id stays a mapping)",
 	            0),
+	    CTL_ACCESS_OPTION("the default modules of its users (\"\" = all); ends every "
+	                      "session of the context"),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
-	    "changecontext", "-c CID [-N NAME] [-q MB] [-L maps]",
-	    "Changes a context's name, quota or login mappings.", options};
+	    "changecontext", "-c CID [-N NAME] [-q MB] [-L maps] [--access-combination-name NAME]",
+	    "Changes a context's name, quota, login mappings or default access combination.",
+	    options};
 	struct ctl_args args;
 	json_t *mappings = NULL, *answer;
 	char path[96];
@@ -132,9 +116,11 @@ int cmd_changecontext(int argc, char **argv)
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
 	if (!ctl_has(&args, "contextname") && !ctl_has(&args, "quota") &&
-	    !ctl_has(&args, "addmapping"))
-		return ctl_usage_error("nothing to change: give -N, -q or -L");
-	if (ctl_has(&args, "addmapping") && (ret = parse_mappings(&args, &mappings)) != 0)
+	    !ctl_has(&args, "addmapping") && !ctl_has(&args, "access-combination-name"))
+		return ctl_usage_error(
+		    "nothing to change: give -N, -q, -L or --access-combination-name");
+	if (ctl_has(&args, "addmapping") &&
+	    (ret = ctl_parse_list(&args, "addmapping", "mapping", &mappings)) != 0)
 		return ret;
 
 	uint64_t cid = ctl_arg_number(&args, "contextid", 0);
@@ -146,6 +132,7 @@ int cmd_changecontext(int argc, char **argv)
 		                    json_integer((json_int_t)ctl_arg_number(&args, "quota", 0)));
 	if (mappings != NULL)
 		json_object_set_new(body, "mappings", mappings);
+	ctl_set_access(&args, body);
 	context_path(path, sizeof(path), cid, "");
 	ret = ctl_call("PATCH", path, body, &answer);
 	json_decref(body);

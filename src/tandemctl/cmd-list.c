@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Listing verbs: listserver, listfilestore, listdatabase, listcontext, listuser. */
+/* Listing verbs: listserver, listfilestore, listdatabase, listcontext, listuser, listgroup,
+   listresource. */
 #include <string.h>
 
 #include "ctl.h"
@@ -156,17 +157,29 @@ int cmd_listcontext(int argc, char **argv)
 	return ret;
 }
 
-int cmd_listuser(int argc, char **argv)
+/* The list verbs of a context's users, groups, resources: GET …/contexts/CID/<what>. */
+static int list_in_context(int argc, char **argv, const char *what, const char *description,
+                           const struct column *cols, size_t ncols)
 {
 	static const struct ctl_option options[] = {
 	    CTL_NUM('c', "contextid", "CID", "context id, 1..2147483647", CTL_REQUIRED, 1,
 	            CTL_MAX_CID),
 	    CTL_END,
 	};
-	static const struct ctl_command cmd = {
-	    "listuser", "-c CID",
-	    "Lists the users of a context. -A may be the master admin or the context admin.",
-	    options};
+	const struct ctl_command cmd = {argv[0], "-c CID", description, options};
+	struct ctl_args args;
+	char path[96];
+	int ret;
+	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
+		return ret;
+
+	snprintf(path, sizeof(path), "/admin/v1/contexts/%llu/%s",
+	         (unsigned long long)ctl_arg_number(&args, "contextid", 0), what);
+	return list(path, what, cols, ncols);
+}
+
+int cmd_listuser(int argc, char **argv)
+{
 	static const struct column cols[] = {
 	    {"id", "id", NULL},
 	    {"login", "login", NULL},
@@ -174,14 +187,54 @@ int cmd_listuser(int argc, char **argv)
 	    {"email", "email", NULL},
 	    {"enabled", "enabled", NULL},
 	    {"admin", "is_admin", NULL},
+	    {"access", "access_combination", NULL},
 	};
-	struct ctl_args args;
-	char path[96];
-	int ret;
-	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
-		return ret;
+	return list_in_context(
+	    argc, argv, "users",
+	    "Lists the users of a context. -A may be the master admin or the context admin.", cols,
+	    sizeof(cols) / sizeof(cols[0]));
+}
 
-	snprintf(path, sizeof(path), "/admin/v1/contexts/%llu/users",
-	         (unsigned long long)ctl_arg_number(&args, "contextid", 0));
-	return list(path, "users", cols, sizeof(cols) / sizeof(cols[0]));
+static void render_members(struct buf *b, const json_t *item, const char *key)
+{
+	const json_t *m;
+	size_t i;
+	json_array_foreach(json_object_get(item, key), i, m)
+	{
+		if (i > 0)
+			buf_append_lit(b, ",");
+		buf_append_str(b, ctl_json_str(m, "login", "?"));
+	}
+	if (i == 0)
+		buf_append_lit(b, "-");
+}
+
+int cmd_listgroup(int argc, char **argv)
+{
+	static const struct column cols[] = {
+	    {"id", "id", NULL},
+	    {"name", "name", NULL},
+	    {"display_name", "display_name", NULL},
+	    {"members", "members", render_members},
+	};
+	return list_in_context(argc, argv, "groups",
+	                       "Lists the groups of a context with their members' logins. -A may "
+	                       "be the master admin or the context admin.",
+	                       cols, sizeof(cols) / sizeof(cols[0]));
+}
+
+int cmd_listresource(int argc, char **argv)
+{
+	static const struct column cols[] = {
+	    {"id", "id", NULL},
+	    {"name", "name", NULL},
+	    {"display_name", "display_name", NULL},
+	    {"email", "email", NULL},
+	    {"available", "available", NULL},
+	    {"description", "description", NULL},
+	};
+	return list_in_context(argc, argv, "resources",
+	                       "Lists the resources of a context. -A may be the master admin or "
+	                       "the context admin.",
+	                       cols, sizeof(cols) / sizeof(cols[0]));
 }

@@ -42,10 +42,13 @@ int cmd_createuser(int argc, char **argv)
 	    CTL_OPT('s', "surname", "NAME", "surname", CTL_REQUIRED),
 	    CTL_OPT('p', "password", "PW", "password", CTL_REQUIRED),
 	    CTL_OPT('e', "email", "MAIL", "primary email address", CTL_REQUIRED),
+	    CTL_ACCESS_OPTION("the user's modules (default: the context's combination)"),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
-	    "createuser", "-c CID -u LOGIN -d DISPLAY -g GIVEN -s SUR -p PW -e MAIL",
+	    "createuser",
+	    "-c CID -u LOGIN -d DISPLAY -g GIVEN -s SUR -p PW -e MAIL\n"
+	    "        [--access-combination-name NAME]",
 	    "Creates a user in a context. -A may be the master admin or the context admin.",
 	    options};
 	struct ctl_args args;
@@ -61,6 +64,7 @@ int cmd_createuser(int argc, char **argv)
 	              "display_name", ctl_arg(&args, "displayname"), "given_name",
 	              ctl_arg(&args, "givenname"), "sur_name", ctl_arg(&args, "surname"),
 	              "password", ctl_arg(&args, "password"), "email", ctl_arg(&args, "email"));
+	ctl_set_access(&args, body);
 	user_path(path, sizeof(path), cid, -1);
 	ret = ctl_call("POST", path, body, &answer);
 	json_decref(body);
@@ -89,19 +93,23 @@ int cmd_changeuser(int argc, char **argv)
 	    CTL_OPT('p', "password", "PW", "new password", 0),
 	    CTL_OPT(0, "disable", "REASON", "disable the user, giving a reason", 0),
 	    CTL_OPT(0, "enable", NULL, "enable the user again", 0),
+	    CTL_ACCESS_OPTION("the user's modules (\"\" = the context's combination); ends "
+	                      "the user's sessions"),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
 	    "changeuser",
 	    "-c CID (-i ID | -u LOGIN)\n"
-	    "        [-d NAME] [-g NAME] [-s NAME] [-e MAIL] [-p PW] [--disable REASON | --enable]",
+	    "        [-d NAME] [-g NAME] [-s NAME] [-e MAIL] [-p PW] [--disable REASON | "
+	    "--enable]\n"
+	    "        [--access-combination-name NAME]",
 	    "Changes a user. -A may be the master admin or the context admin.", options};
 	static const struct {
 		const char *option, *field;
 	} fields[] = {
 	    {"displayname", "display_name"}, {"givenname", "given_name"},
 	    {"surname", "sur_name"},         {"email", "email"},
-	    {"password", "password"},
+	    {"password", "password"},        {"access-combination-name", "access_combination"},
 	};
 	struct ctl_args args;
 	json_t *body, *answer;
@@ -128,8 +136,8 @@ int cmd_changeuser(int argc, char **argv)
 	}
 	uint64_t cid = ctl_arg_number(&args, "contextid", 0);
 	if (json_object_size(body) == 0)
-		ret = ctl_usage_error("nothing to change: give -d, -g, -s, -e, -p, --disable or "
-		                      "--enable");
+		ret = ctl_usage_error("nothing to change: give -d, -g, -s, -e, -p, --disable, "
+		                      "--enable or --access-combination-name");
 	else
 		ret = target_user(&args, cid, &id);
 	if (ret != 0) {

@@ -598,6 +598,37 @@ int ctl_call(const char *method, const char *path, json_t *body, json_t **answer
 	return 0;
 }
 
+void ctl_set_access(const struct ctl_args *args, json_t *body)
+{
+	if (ctl_has(args, "access-combination-name"))
+		json_object_set_new(body, "access_combination",
+		                    json_string(ctl_arg(args, "access-combination-name")));
+}
+
+int ctl_parse_list(const struct ctl_args *args, const char *long_name, const char *what,
+                   json_t **list_r)
+{
+	const char *s = ctl_arg(args, long_name);
+	json_t *list = json_array();
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		struct strv item = strv_trim(strv_make(s, len));
+		if (item.len == 0) {
+			json_decref(list);
+			return ctl_usage_error("%s: empty %s in '%s'",
+			                       ctl_option_label(args, long_name), what,
+			                       ctl_arg(args, long_name));
+		}
+		json_array_append_new(list, json_stringn(item.ptr, item.len));
+		if (s[len] == '\0')
+			break;
+		s += len + 1;
+	}
+	*list_r = list;
+	return 0;
+}
+
 int ctl_resolve_login(uint64_t cid, const char *login, int64_t *id_r)
 {
 	char path[128];

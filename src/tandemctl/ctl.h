@@ -54,6 +54,8 @@ struct ctl_option {
 		0, NULL, NULL, NULL, 0, 0, 0                                                       \
 	}
 #define CTL_MAX_CID 2147483647u
+/* OX's --access-combination-name: a named set of modules (docs/provisioning.md). */
+#define CTL_ACCESS_OPTION(help) CTL_OPT(0, "access-combination-name", "NAME", help, 0)
 
 struct ctl_command {
 	const char *name;     /* the verb */
@@ -128,6 +130,12 @@ int ctl_call(const char *method, const char *path, json_t *body, json_t **answer
 
 /* Appends s percent-encoded (everything but ALPHA DIGIT - . _ ~). */
 void ctl_append_pct(struct buf *b, const char *s);
+/* Copies --access-combination-name into body's "access_combination" when given. */
+void ctl_set_access(const struct ctl_args *args, json_t *body);
+/* Splits the option's "a,b" into a JSON array of strings; an empty element is a usage error
+   naming what ("mapping", "member"). */
+int ctl_parse_list(const struct ctl_args *args, const char *long_name, const char *what,
+                   json_t **list_r);
 /* The user id for login in context cid, looked up in the context's user list; prints the
    error and returns CTL_EXIT_FAIL when there is none. */
 int ctl_resolve_login(uint64_t cid, const char *login, int64_t *id_r);

@@ -11,6 +11,7 @@
 #include "http-json.h"
 #include "http-server.h"
 #include "log.h"
+#include "node-access.h"
 #include "node.h"
 #include "pool.h"
 #include "provision.h"
@@ -121,17 +122,19 @@ static bool get_int(struct call *c, json_t *obj, const char *key, bool required,
 	return true;
 }
 
-static bool get_string_list(struct call *c, json_t *obj, const char *key, const char ***list_r,
-                            size_t *count_r)
+static bool get_string_list(struct call *c, json_t *obj, const char *key, size_t max,
+                            const char ***list_r, size_t *count_r)
 {
 	json_t *v = json_object_get(obj, key);
 	*list_r = NULL;
 	*count_r = 0;
 	if (v == NULL || json_is_null(v))
 		return true;
-	if (!json_is_array(v) || json_array_size(v) > 100) {
-		reply_error(c->req, 400,
-		            "field \"mappings\" must be an array of at most 100 strings");
+	if (!json_is_array(v) || json_array_size(v) > max) {
+		char msg[120];
+		snprintf(msg, sizeof(msg), "field \"%s\" must be an array of at most %zu strings",
+		         key, max);
+		reply_error(c->req, 400, msg);
 		return false;
 	}
 	const char **list =
@@ -139,7 +142,9 @@ static bool get_string_list(struct call *c, json_t *obj, const char *key, const 
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		json_t *item = json_array_get(v, i);
 		if (!json_is_string(item)) {
-			reply_error(c->req, 400, "field \"mappings\" must hold only strings");
+			char msg[96];
+			snprintf(msg, sizeof(msg), "field \"%s\" must hold only strings", key);
+			reply_error(c->req, 400, msg);
 			return false;
 		}
 		list[i] = json_string_value(item);
@@ -149,13 +154,28 @@ static bool get_string_list(struct call *c, json_t *obj, const char *key, const 
 	return true;
 }
 
+/* The optional "access_combination": NULL, or a combination this node defines ("" too when
+   empty is allowed: back to the context's default); false after answering 400. */
+static bool get_access(struct call *c, json_t *obj, bool empty_ok, const char **name_r)
+{
+	if (!get_string(c, obj, "access_combination", false, name_r))
+		return false;
+	if (*name_r == NULL || (empty_ok && (*name_r)[0] == '\0'))
+		return true;
+	const char *problem = node_access_unknown(c->node, *name_r);
+	if (problem != NULL)
+		reply_error(c->req, 400, problem);
+	return problem == NULL;
+}
+
 static bool get_user(struct call *c, json_t *obj, struct prov_user *u)
 {
 	if (!json_is_object(obj)) {
 		reply_error(c->req, 400, "a user must be a JSON object");
 		return false;
 	}
-	return get_string(c, obj, "login", true, &u->login) &&
+	return get_access(c, obj, false, &u->access_combination) &&
+	       get_string(c, obj, "login", true, &u->login) &&
 	       get_string(c, obj, "display_name", true, &u->display_name) &&
 	       get_string(c, obj, "given_name", true, &u->given_name) &&
 	       get_string(c, obj, "sur_name", true, &u->sur_name) &&
@@ -195,6 +215,22 @@ static bool parse_body(struct call *c)
 	return true;
 }
 
+static bool get_bool(struct call *c, json_t *obj, const char *key, int *value_r)
+{
+	json_t *v = json_object_get(obj, key);
+	*value_r = -1;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_boolean(v)) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "field \"%s\" must be true or false", key);
+		reply_error(c->req, 400, msg);
+		return false;
+	}
+	*value_r = json_is_true(v) ? 1 : 0;
+	return true;
+}
+
 /* A context admin may manage the users of their own context (the routes marked
    ROUTE_CONTEXT_ADMIN); all else is the master's. The context in the path also recognises
    its admin on the master's calls there, to answer 403 rather than call right credentials
@@ -210,7 +246,8 @@ static bool authorise(struct call *c)
 	else
 		snprintf(needs, sizeof(needs),
 		         "this call needs the master admin (a context admin may only manage the "
-		         "users of their context: /admin/v1/contexts/{cid}/users…)");
+		         "users, groups and resources of their context: "
+		         "/admin/v1/contexts/{cid}/users…)");
 	enum admin_identity who =
 	    admin_auth_check(c->node->admin_auth, c->prov, c->req, c->cid, needs);
 	if (who == ADMIN_NONE)
@@ -218,8 +255,9 @@ static bool authorise(struct call *c)
 	if (who == ADMIN_CONTEXT && !users) {
 		char msg[200];
 		snprintf(msg, sizeof(msg),
-		         "the admin of context %lld may only manage its users "
-		         "(/admin/v1/contexts/%lld/users…); this call needs the master admin",
+		         "the admin of context %lld may only manage its users, groups and "
+		         "resources (/admin/v1/contexts/%lld/users…); this call needs the master "
+		         "admin",
 		         (long long)c->cid, (long long)c->cid);
 		reply_error(c->req, 403, msg);
 		return false;
@@ -383,7 +421,8 @@ static void context_create(void *ctx, struct http_request *req)
 	if (!get_int(&c, b, "id", true, 0, &spec.cid) ||
 	    !get_string(&c, b, "name", false, &spec.name) ||
 	    !get_int(&c, b, "quota_mb", true, 0, &spec.quota_mb) ||
-	    !get_string_list(&c, b, "mappings", &maps, &spec.mapping_count))
+	    !get_string_list(&c, b, "mappings", 100, &maps, &spec.mapping_count) ||
+	    !get_access(&c, b, false, &spec.access_combination))
 		return;
 	spec.mappings = maps;
 	json_t *admin = json_object_get(b, "admin");
@@ -410,22 +449,28 @@ static void context_change(void *ctx, struct http_request *req)
 	struct prov_error err = {0};
 	const char *name;
 	int64_t quota;
-	const char **maps;
+	const char **maps, *access;
 	size_t nmaps;
 	if (!begin(ctx, req, &c))
 		return;
 	json_t *b = c.body;
 	if (!get_string(&c, b, "name", false, &name) ||
 	    !get_int(&c, b, "quota_mb", false, -1, &quota) ||
-	    !get_string_list(&c, b, "mappings", &maps, &nmaps))
+	    !get_string_list(&c, b, "mappings", 100, &maps, &nmaps) ||
+	    !get_access(&c, b, true, &access))
 		return;
 	/* absent or null: unchanged (-1); a negative number is no quota */
 	if (json_is_integer(json_object_get(b, "quota_mb")) && quota < 0) {
 		reply_error(req, 400, PROV_QUOTA_RANGE);
 		return;
 	}
-	reply_result(&c, 200,
-	             provision_change_context(c.prov, c.cid, name, quota, maps, nmaps, &err), &err);
+	json_t *changed = provision_change_context(c.prov, c.cid, name, quota, maps, nmaps, &err);
+	if (changed != NULL && access != NULL &&
+	    provision_set_context_access(c.prov, c.cid, access, &err) < 0) {
+		json_decref(changed);
+		changed = NULL;
+	}
+	reply_result(&c, 200, changed, &err);
 }
 
 static void context_delete(void *ctx, struct http_request *req)
@@ -534,7 +579,8 @@ static void user_change(void *ctx, struct http_request *req)
 	    !get_string(&c, b, "sur_name", false, &ch.sur_name) ||
 	    !get_string(&c, b, "email", false, &ch.email) ||
 	    !get_string(&c, b, "password", false, &ch.password) ||
-	    !get_string(&c, b, "disabled_reason", false, &ch.disabled_reason))
+	    !get_string(&c, b, "disabled_reason", false, &ch.disabled_reason) ||
+	    !get_access(&c, b, true, &ch.access_combination))
 		return;
 	if (enabled != NULL) {
 		if (!json_is_boolean(enabled)) {
@@ -547,6 +593,138 @@ static void user_change(void *ctx, struct http_request *req)
 	    &c, 200,
 	    provision_change_user(c.prov, c.cid, http_request_param_id(req, "uid"), &ch, &err),
 	    &err);
+}
+
+/* --- groups and resources (the context's admin may make these calls too) --- */
+
+static void groups_list(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_result(&c, 200, provision_list_groups(c.prov, c.cid, true, &err), &err);
+}
+
+static void group_get(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_result(
+		    &c, 200,
+		    provision_get_group(c.prov, c.cid, http_request_param_id(req, "gid"), &err),
+		    &err);
+}
+
+/* create: name, display_name, members; change: name, display_name, add_members,
+   remove_members. */
+static bool get_group(struct call *c, bool create, struct prov_group *g)
+{
+	json_t *b = c->body;
+	const char **add = NULL, **remove = NULL;
+	memset(g, 0, sizeof(*g));
+	bool ok =
+	    get_string(c, b, "name", create, &g->name) &&
+	    get_string(c, b, "display_name", false, &g->display_name) &&
+	    get_string_list(c, b, create ? "members" : "add_members", 10000, &add, &g->add_count) &&
+	    (create || get_string_list(c, b, "remove_members", 10000, &remove, &g->remove_count));
+	g->add = add;
+	g->remove = remove;
+	return ok;
+}
+
+static void group_create(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	struct prov_group g;
+	if (begin(ctx, req, &c) && get_group(&c, true, &g))
+		reply_result(&c, 201, provision_create_group(c.prov, c.cid, &g, &err), &err);
+}
+
+static void group_change(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	struct prov_group g;
+	if (begin(ctx, req, &c) && get_group(&c, false, &g))
+		reply_result(&c, 200,
+		             provision_change_group(c.prov, c.cid,
+		                                    http_request_param_id(req, "gid"), &g, &err),
+		             &err);
+}
+
+static void group_delete(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_deleted(
+		    &c,
+		    provision_delete_group(c.prov, c.cid, http_request_param_id(req, "gid"), &err),
+		    &err);
+}
+
+static void resources_list(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_result(&c, 200, provision_list_resources(c.prov, c.cid, &err), &err);
+}
+
+static void resource_get(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_result(
+		    &c, 200,
+		    provision_get_resource(c.prov, c.cid, http_request_param_id(req, "rid"), &err),
+		    &err);
+}
+
+static bool get_resource(struct call *c, bool create, struct prov_resource *r)
+{
+	json_t *b = c->body;
+	memset(r, 0, sizeof(*r));
+	return get_string(c, b, "name", create, &r->name) &&
+	       get_string(c, b, "display_name", create, &r->display_name) &&
+	       get_string(c, b, "email", create, &r->email) &&
+	       get_string(c, b, "description", false, &r->description) &&
+	       get_bool(c, b, "available", &r->available);
+}
+
+static void resource_create(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	struct prov_resource r;
+	if (begin(ctx, req, &c) && get_resource(&c, true, &r))
+		reply_result(&c, 201, provision_create_resource(c.prov, c.cid, &r, &err), &err);
+}
+
+static void resource_change(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	struct prov_resource r;
+	if (begin(ctx, req, &c) && get_resource(&c, false, &r))
+		reply_result(&c, 200,
+		             provision_change_resource(c.prov, c.cid,
+		                                       http_request_param_id(req, "rid"), &r, &err),
+		             &err);
+}
+
+static void resource_delete(void *ctx, struct http_request *req)
+{
+	struct call c;
+	struct prov_error err = {0};
+	if (begin(ctx, req, &c))
+		reply_deleted(&c,
+		              provision_delete_resource(c.prov, c.cid,
+		                                        http_request_param_id(req, "rid"), &err),
+		              &err);
 }
 
 /* The calls of docs/admin-api.md; /admin/v1/node, drain, cluster and consistency are in
@@ -574,5 +752,20 @@ const struct http_route api_admin_routes[] = {
     {"PATCH", "/admin/v1/contexts/{cid:id}/users/{uid:id}", user_change, ROUTE_CONTEXT_ADMIN, NULL},
     {"DELETE", "/admin/v1/contexts/{cid:id}/users/{uid:id}", user_delete, ROUTE_CONTEXT_ADMIN,
      NULL},
+    {"GET", "/admin/v1/contexts/{cid:id}/groups", groups_list, ROUTE_CONTEXT_ADMIN, NULL},
+    {"POST", "/admin/v1/contexts/{cid:id}/groups", group_create, ROUTE_CONTEXT_ADMIN, NULL},
+    {"GET", "/admin/v1/contexts/{cid:id}/groups/{gid:id}", group_get, ROUTE_CONTEXT_ADMIN, NULL},
+    {"PATCH", "/admin/v1/contexts/{cid:id}/groups/{gid:id}", group_change, ROUTE_CONTEXT_ADMIN,
+     NULL},
+    {"DELETE", "/admin/v1/contexts/{cid:id}/groups/{gid:id}", group_delete, ROUTE_CONTEXT_ADMIN,
+     NULL},
+    {"GET", "/admin/v1/contexts/{cid:id}/resources", resources_list, ROUTE_CONTEXT_ADMIN, NULL},
+    {"POST", "/admin/v1/contexts/{cid:id}/resources", resource_create, ROUTE_CONTEXT_ADMIN, NULL},
+    {"GET", "/admin/v1/contexts/{cid:id}/resources/{rid:id}", resource_get, ROUTE_CONTEXT_ADMIN,
+     NULL},
+    {"PATCH", "/admin/v1/contexts/{cid:id}/resources/{rid:id}", resource_change,
+     ROUTE_CONTEXT_ADMIN, NULL},
+    {"DELETE", "/admin/v1/contexts/{cid:id}/resources/{rid:id}", resource_delete,
+     ROUTE_CONTEXT_ADMIN, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -10,6 +10,7 @@
 #include "http-server.h"
 #include "node.h"
 #include "pool.h"
+#include "node-access.h"
 #include "routes.h"
 
 static void options(struct dav_req *dr)
@@ -64,7 +65,8 @@ static void dav(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	struct pool *pool = http_request_pool(req);
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
-	if (!dav_auth_check(node, req, &dr->user))
+	if (!dav_auth_check(node, req, &dr->user) ||
+	    !api_module_check(node, req, &dr->user, MODULE_WEBDAV))
 		return;
 	dr->body = http_request_get_context(req);
 	if (dr->body == NULL) {

@@ -25,7 +25,7 @@
 #include "worker-pool.h"
 
 /* storage's (folder, group), the login cache and the DAV credentials' */
-#define CACHE_MAX 4
+#define CACHE_MAX 5
 
 /* One labelled family, name{cache="…"}, over the caches' stats. */
 static void cache_family(struct buf *b, struct cache *const *caches, size_t count,
@@ -61,8 +61,9 @@ static uint64_t entries(const struct cache_stats *st)
 static void cache_metrics(struct buf *b, struct node *node)
 {
 	struct cache *caches[CACHE_MAX];
-	size_t n = storage_caches(node->storage, caches, CACHE_MAX - 2);
+	size_t n = storage_caches(node->storage, caches, CACHE_MAX - 3);
 	caches[n++] = login_cache_cache(node->login_cache);
+	caches[n++] = node->access_cache;
 	if (dav_auth_cache(node->dav_auth) != NULL) /* NULL: [dav] auth_cache_ttl 0 */
 		caches[n++] = dav_auth_cache(node->dav_auth);
 	struct cache_stats st[CACHE_MAX];

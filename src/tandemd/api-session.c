@@ -18,6 +18,7 @@
 #include "login-cache.h"
 #include "login-throttle.h"
 #include "mem.h"
+#include "node-access.h"
 #include "node.h"
 #include "password.h"
 #include "provision.h"
@@ -50,6 +51,8 @@ bool api_auth(struct node *node, struct http_request *req, struct api_user *user
 {
 	struct session sess;
 	if (!session_check(node->sessions, req, &sess))
+		return false;
+	if (!api_access_path(req, sess.modules, sess.login))
 		return false;
 	user_r->cid = sess.cid;
 	user_r->uid = sess.uid;
@@ -234,6 +237,7 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 		return false;
 	}
 	r->uid = u.uid;
+	memcpy(r->access, u.access, sizeof(r->access));
 	return true;
 }
 
@@ -291,6 +295,7 @@ static void login(void *ctx, struct http_request *req)
 	snprintf(sess.ip, sizeof(sess.ip), "%s", who.from.text);
 	snprintf(sess.route, sizeof(sess.route), "%s", s->route);
 	sess.stay_signed_in = json_is_true(stay);
+	sess.modules = node_access_modules(node, who.access);
 	sess.lifetime_ms = sess.stay_signed_in ? s->set.long_lifetime_ms : s->set.lifetime_ms;
 	sess.created_ms = sess.last_ms = clock_wall_ms();
 	int put = make_room(s, who.cid, who.uid, sess.created_ms);

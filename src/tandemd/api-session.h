@@ -16,6 +16,7 @@ struct api_login {
 	uint64_t gen;   /* the context's revocation generation, read before the password check */
 	char user[130]; /* the login without @mapping */
 	struct http_client_ip from;
+	char access[65]; /* the user's access combination ("" = all) */
 };
 
 struct http_request;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "announce.h"
 #include "config-check.h"
 #include "config.h"
@@ -63,6 +64,7 @@ static const struct config_key schema[] = {
     {"limits", "max_objects_per_context", CONFIG_UINT, "100000", false},
     {"dav", "basic_over_http", CONFIG_BOOL, "false", false},
     {"dav", "auth_cache_ttl", CONFIG_DURATION, "60s", false},
+    {"access *", "modules", CONFIG_STRING, NULL, false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {"log", "access", CONFIG_STRING, "off", false},
@@ -97,6 +99,49 @@ static int check_cluster_name(const char *name)
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                 "0123456789-_") != n)
 		return -1;
+	return 0;
+}
+
+/* The [access NAME] sections, then the built-in "all" unless one redefines it. */
+static int load_access(const struct config *cfg, struct node_config *nc, const char **section_r,
+                       const char **problem_r)
+{
+	static __thread char msg[300];
+	size_t count;
+	const char *const *sections = config_sections(cfg, "access", &count);
+	bool all = false;
+	nc->access_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		const char *name = sections[i] + strlen("access ");
+		const char *modules = config_get_str(cfg, sections[i], "modules"), *problem;
+		*section_r = sections[i];
+		if (i >= NODE_MAX_ACCESS - 1) {
+			*problem_r = "at most 63 [access NAME] sections";
+			return -1;
+		}
+		if ((problem = access_check_name(name)) != NULL) {
+			snprintf(msg, sizeof(msg), "[%s]: %s", sections[i], problem);
+			*problem_r = msg;
+			return -1;
+		}
+		if (modules == NULL) {
+			snprintf(msg, sizeof(msg), "[%s] needs modules = … (e.g. files, calendar)",
+			         sections[i]);
+			*problem_r = msg;
+			return -1;
+		}
+		struct node_access *a = &nc->access[nc->access_count++];
+		a->name = name;
+		if (access_parse_modules(modules, &a->modules, &problem) < 0) {
+			snprintf(msg, sizeof(msg), "[%s] modules: %s", sections[i], problem);
+			*problem_r = msg;
+			return -1;
+		}
+		all = all || strcmp(name, ACCESS_DEFAULT_NAME) == 0;
+	}
+	if (!all)
+		nc->access[nc->access_count++] =
+		    (struct node_access){ACCESS_DEFAULT_NAME, ACCESS_ALL | ACCESS_RESOLVED};
 	return 0;
 }
 
@@ -294,6 +339,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM("server", "workers", "[server] workers must be between 1 and 1024");
 	else if (nc->io_threads > 256)
 		PROBLEM("server", "io_threads", "[server] io_threads must be at most 256");
+	else if (load_access(cfg, nc, &section, &problem) < 0)
+		PROBLEM(section, "modules", problem);
 	else if (load_trusted_proxies(cfg, nc, &problem) < 0)
 		PROBLEM("server", "trusted_proxies", problem);
 	else if (nc->max_concurrent_hashing > 1024)

@@ -19,6 +19,8 @@
 
 struct config;
 
+#define NODE_MAX_ACCESS 64
+
 struct node_config {
 	const char *name;  /* registered server name */
 	const char *route; /* JSESSIONID route suffix of this node */
@@ -80,6 +82,13 @@ struct node_config {
 	/* [dav] (docs/webdav.md) */
 	bool dav_basic_over_http;       /* Basic from non-loopback clients without HTTPS */
 	uint64_t dav_auth_cache_ttl_ms; /* how long checked credentials are taken; 0 = never */
+	/* [access NAME] modules = …: the module access combinations (docs/provisioning.md);
+	   "all" (every module) unless redefined */
+	struct node_access {
+		const char *name;
+		uint32_t modules; /* access.h bits with ACCESS_RESOLVED */
+	} access[NODE_MAX_ACCESS];
+	size_t access_count;
 };
 
 #define NODE_MAX_OBJECTS_LIMIT 1000000000

@@ -9,6 +9,7 @@
 
 #include "admin-auth.h"
 #include "announce.h"
+#include "cache.h"
 #include "clock.h"
 #include "configdb-probe.h"
 #include "dav-auth.h"
@@ -113,6 +114,7 @@ static int make_dir(const char *path, const char **error_r)
 #define FOLDER_CACHE_ENTRIES 8192
 #define GROUP_CACHE_ENTRIES  4096
 #define LOGIN_CACHE_ENTRIES  4096
+#define ACCESS_CACHE_ENTRIES 4096
 #define CACHE_TTL_MS         60000
 
 /* --- publishers: the libraries call these after their commits --- */
@@ -127,6 +129,12 @@ static void user_changed(int64_t cid, int64_t uid, void *ctx)
 {
 	struct node *node = ctx;
 	inval_publish(node->inval, INVAL_USER, cid, uid);
+}
+
+static void group_changed(int64_t cid, int64_t gid, void *ctx)
+{
+	struct node *node = ctx;
+	inval_publish(node->inval, INVAL_GROUP, cid, gid);
 }
 
 static void sessions_end(int64_t cid, int64_t uid, void *ctx)
@@ -146,6 +154,7 @@ static void drop_context(const struct inval_event *ev, void *ctx)
 		provision_invalidate_context(prov, ev->cid);
 	/* a deleted context's ids come back if the cid is used again (storage drops its own) */
 	login_cache_drop_context(node->login_cache, ev->cid);
+	cache_drop_context(node->access_cache, ev->cid);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
 
@@ -153,6 +162,7 @@ static void drop_user(const struct inval_event *ev, void *ctx)
 {
 	struct node *node = ctx;
 	login_cache_forget_user(node->login_cache, ev->cid, ev->key);
+	cache_drop(node->access_cache, ev->cid, ev->key);
 	admin_auth_forget_context(node->admin_auth, ev->cid);
 }
 
@@ -164,6 +174,7 @@ static void flush_caches(void *ctx)
 	if (prov != NULL)
 		provision_invalidate_all(prov);
 	login_cache_clear(node->login_cache);
+	cache_clear(node->access_cache);
 }
 
 /* storage's way to a context's database: through provisioning, opened on first use. */
@@ -201,6 +212,8 @@ static void caches_init(struct node *node)
 	};
 	node->storage = storage_create(&set);
 	node->login_cache = login_cache_create(LOGIN_CACHE_ENTRIES, CACHE_TTL_MS);
+	node->access_cache =
+	    cache_create("access", ACCESS_CACHE_ENTRIES, sizeof(uint32_t), CACHE_TTL_MS);
 	inval_subscribe(node->inval, INVAL_CONTEXT, drop_context, node);
 	inval_subscribe(node->inval, INVAL_USER, drop_user, node);
 	inval_subscribe_flush(node->inval, flush_caches, node);
@@ -210,6 +223,7 @@ static void caches_deinit(struct node *node)
 {
 	storage_destroy(&node->storage);
 	login_cache_destroy(&node->login_cache);
+	cache_destroy(&node->access_cache);
 	inval_bus_destroy(&node->inval);
 }
 
@@ -305,6 +319,7 @@ struct provision *node_provision(struct node *node, struct prov_error *err)
 		provision_set_contexts_per_schema(prov, (int64_t)node->cfg.contexts_per_schema);
 		provision_set_change_hook(prov, context_changed, node);
 		provision_set_user_change_hook(prov, user_changed, node);
+		provision_set_group_change_hook(prov, group_changed, node);
 		provision_set_revoke_hook(prov, sessions_end, node);
 		atomic_store_explicit(&node->prov, prov, memory_order_release);
 	}

@@ -46,6 +46,7 @@ struct node {
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
 	   invalidation"). */
 	struct login_cache *login_cache; /* (cid, login): the login row; api-session.c fills it */
+	struct cache *access_cache;      /* (cid, uid): module bits for DAV (node-access.c) */
 };
 
 struct prov_error;

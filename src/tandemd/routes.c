@@ -23,6 +23,7 @@ const struct http_route *const node_route_tables[] = {
     api_dav_routes,         /* /dav/, /.well-known/caldav|carddav */
     api_event_routes,       /* /api/v1/events…, /api/v1/folders/{id}/import */
     api_task_routes,        /* /api/v1/tasks… */
+    api_directory_routes,   /* /api/v1/groups, /api/v1/resources */
     NULL,
 };
 
@@ -30,6 +31,8 @@ const struct http_route *const node_route_tables[] = {
 static const struct http_router_param_message id_messages[] = {
     {"cid", "context ids are positive integers"},
     {"uid", "user ids are positive integers"},
+    {"gid", "group ids are positive integers"},
+    {"rid", "resource ids are positive integers"},
     {NULL, NULL},
 };
 

@@ -20,7 +20,8 @@ from provisioning import TANDEMCTL, ApiClient, Cluster, sqlite_rows
 ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
          "-e", "a@example.com"]
 CID = 5
-TABLES = ["ctx_sequence", "users", "user_group", "group_member", "tombstone", "filestore_usage",
+TABLES = ["ctx_sequence", "users", "user_group", "group_member", "resource", "context_access",
+          "tombstone", "filestore_usage",
           "folder", "folder_permission", "infostore", "infostore_version", "dav_props",
           "cal_object", "cal_folder_revision", "cal_tombstone"]
 EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
@@ -147,6 +148,10 @@ def ctx5(env):
         con.execute("INSERT INTO dav_props (cid, kind, object, ns, name, value) VALUES "
                     "(?, 'file', ?, 'urn:x', 'colour', '<x:c>bl\u00e4u</x:c>')", (CID, doc["id"]))
     con.close()
+    # the directory: a group with both, a room
+    src.ok("creategroup", "-c", str(CID), "-n", "team", "-d", "The Team", "-a", "alice,bob")
+    src.ok("createresource", "-c", str(CID), "-n", "room-1", "-d", "Room 1", "-e",
+           "room1@acme.example", "-D", "12 seats")
     # an event in alice's calendar, and one deleted (a calendar tombstone)
     status, body, _ = alice.api.request("GET", "/api/v1/folders?parent=1")
     assert status == 200, body
@@ -226,6 +231,10 @@ def test_round_trip_while_in_use(env, ctx5):
                        (CID,)) == [("urn:x", "colour", "<x:c>bl\u00e4u</x:c>")]
     assert sqlite_rows(userdb(dst), "SELECT COUNT(*) FROM tombstone WHERE cid=? AND id=?",
                        (CID, gone["id"]))[0][0] == 1
+    # the directory
+    for path in ("/api/v1/groups", "/api/v1/resources"):
+        assert alice2.get(path) == alice.get(path)
+    assert [g["name"] for g in alice2.get("/api/v1/groups")["groups"]] == ["team"]
     # the calendar: the event byte-equal with its instances, the deletion for sync
     events = f"/api/v1/events?folder={alice.calendar}"
     assert alice2.get(events) == alice.get(events)

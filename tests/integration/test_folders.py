@@ -19,7 +19,6 @@ TEST_FOLDER = os.path.join(BUILD, "src", "lib-storage", "test-folder")
 OWNER_BITS = 64 | 64 << 7 | 64 << 14 | 64 << 21 | 1 << 28  # 403710016
 VIEWER = 257  # see the folder, read all objects
 AUTHOR = 4 | 2 << 7 | 1 << 14 | 1 << 21  # create subfolders, read all, write/delete own
-GROUP_ID = 900
 
 
 def bits(folder, read=0, write=0, delete=0, admin=False):
@@ -65,11 +64,9 @@ class World:
             api.cid = body["context_id"]
             self.users[login] = api
         self.userdb = self.schema_of(1)
-        # No group verbs in tandemctl yet: a group "team" with carol, straight into the schema.
-        self.sql("INSERT INTO user_group (cid, id, name, display_name, modified) "
-                 "VALUES (1, ?, 'team', 'Team', 0)", (GROUP_ID,))
-        self.sql("INSERT INTO group_member (cid, group_id, user_id) VALUES (1, ?, ?)",
-                 (GROUP_ID, self.users["carol"].uid))
+        # a group "team" with carol
+        self.group_id = c.json("creategroup", "-c", "1", "-n", "team", "-d", "Team",
+                               "-a", "carol")["id"]
 
     def schema_of(self, cid):
         con = sqlite3.connect(f"{self.workdir}/configdb.sqlite")
@@ -343,7 +340,7 @@ def test_group_grant_applies_to_members_only(w):
     a, b, c = w.alice, w.bob, w.carol
     f = create(a, 1, "Team calendar", "calendar")
     url = f"/api/v1/folders/{f['id']}"
-    share(a, f["id"], (GROUP_ID, True, VIEWER))
+    share(a, f["id"], (w.group_id, True, VIEWER))
     assert ok(c, "GET", url)["own_rights"] == VIEWER  # carol is in the group
     error(b, "GET", url, status=404, code="FLD-0404")
     # all users: the virtual group 0

@@ -18,6 +18,7 @@ from provisioning import Cluster, sqlite_rows
 from test_files import ADMIN, MIB, Files, unique
 
 QUOTA = 4 * MIB
+USERDB_LATEST = 6  # the user schema's last migration step (src/lib-provision/schema.c)
 
 
 def provision(workdir, extra="", nodes=("OX-1",)):
@@ -295,6 +296,9 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
     c.stop()
     con = sqlite3.connect(u.udb, timeout=30)
     with con:  # what the release before this one made
+        con.execute("DROP TABLE resource")  # version 6 (the directory), after it
+        con.execute("DROP TABLE context_access")
+        con.execute("ALTER TABLE users DROP COLUMN access_combination")
         for table in ("cal_object", "cal_folder_revision", "cal_tombstone"):
             con.execute(f"DROP TABLE {table}")  # version 5, after it
         con.execute("DROP TABLE dav_props")  # version 4, after it
@@ -311,11 +315,12 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
         assert u.api.request("GET", f"/api/v1/files/{kept['id']}/content")[1] == \
             b"from before the upgrade"
         assert sqlite_rows(u.udb, "SELECT version FROM schema_version WHERE "
-                                  "component='userdb'") == [(5,)]
-        node.wait_stderr("version 2, upgrading to 5")
+                                  "component='userdb'") == [(USERDB_LATEST,)]
+        node.wait_stderr(f"version 2, upgrading to {USERDB_LATEST}")
         # and the calendar tables of version 5
         assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM cal_object") == [(0,)]
         # and the WebDAV properties table of version 4 came with it
         assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM dav_props") == [(0,)]
+        assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM resource") == [(0,)]
     finally:
         c.stop()

@@ -26,19 +26,33 @@ VERB_OPTIONS = {
     "listfilestore": [],
     "listdatabase": [],
     "createcontext": ["--contextid", "--quota", "--contextname", "--addmapping", "--username",
-                      "--displayname", "--givenname", "--surname", "--password", "--email"],
-    "changecontext": ["--contextid", "--contextname", "--quota", "--addmapping"],
+                      "--displayname", "--givenname", "--surname", "--password", "--email",
+                      "--access-combination-name"],
+    "changecontext": ["--contextid", "--contextname", "--quota", "--addmapping",
+                      "--access-combination-name"],
     "disablecontext": ["--contextid", "--reason"],
     "enablecontext": ["--contextid"],
     "deletecontext": ["--contextid"],
     "listcontext": ["--searchpattern"],
     "createuser": ["--contextid", "--username", "--displayname", "--givenname", "--surname",
-                   "--password", "--email"],
+                   "--password", "--email", "--access-combination-name"],
     "createusers": ["--contextid", "--csv", "--batch"],
     "changeuser": ["--contextid", "--userid", "--username", "--displayname", "--givenname",
-                   "--surname", "--email", "--password", "--disable", "--enable"],
+                   "--surname", "--email", "--password", "--disable", "--enable",
+                   "--access-combination-name"],
     "deleteuser": ["--contextid", "--userid", "--username"],
     "listuser": ["--contextid"],
+    "creategroup": ["--contextid", "--name", "--displayname", "--addmembers"],
+    "changegroup": ["--contextid", "--id", "--name", "--newname", "--displayname", "--addmembers",
+                    "--removemembers"],
+    "deletegroup": ["--contextid", "--id", "--name"],
+    "listgroup": ["--contextid"],
+    "createresource": ["--contextid", "--name", "--displayname", "--email", "--description",
+                       "--available"],
+    "changeresource": ["--contextid", "--id", "--name", "--newname", "--displayname", "--email",
+                       "--description", "--available"],
+    "deleteresource": ["--contextid", "--id", "--name"],
+    "listresource": ["--contextid"],
     "initconfigdb": ["--configdb-url", "--master-user", "--master-pass"],
     "hashpassword": [],
 }
@@ -629,7 +643,8 @@ def test_listuser_aligns_utf8(fake):
     r = ctl(fake, "listuser", "-c", "1")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["id", "login", "display_name", "email", "enabled", "admin"]
+    assert lines[0].split() == ["id", "login", "display_name", "email", "enabled", "admin",
+                                "access"]
     assert lines[2].index("t@x") == lines[1].index("a@x") == lines[0].index("email")
 
 

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* Module access checks: combinations from [access NAME], the JSON API's path check and the
+   cached per-user check for DAV. */
+#include "node-access.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api-common.h"
+#include "cache.h"
+#include "http-server.h"
+#include "log.h"
+#include "node.h"
+
+uint32_t node_access_modules(const struct node *node, const char *name)
+{
+	if (name[0] == '\0')
+		name = ACCESS_DEFAULT_NAME;
+	for (size_t i = 0; i < node->cfg.access_count; i++) {
+		if (strcmp(node->cfg.access[i].name, name) == 0)
+			return node->cfg.access[i].modules;
+	}
+	log_warn("access", "access combination \"%s\" is not defined on this node: no modules",
+	         name);
+	return ACCESS_RESOLVED;
+}
+
+const char *node_access_unknown(const struct node *node, const char *name)
+{
+	static __thread char msg[600];
+	int n = snprintf(msg, sizeof(msg),
+	                 "access combination \"%s\" is not defined (tandemd's [access NAME] "
+	                 "sections; defined:",
+	                 name);
+	for (size_t i = 0; i < node->cfg.access_count; i++) {
+		if (strcmp(node->cfg.access[i].name, name) == 0)
+			return NULL;
+		if (n > 0 && (size_t)n < sizeof(msg))
+			n += snprintf(msg + n, sizeof(msg) - (size_t)n, " %s",
+			              node->cfg.access[i].name);
+	}
+	if (n > 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ")");
+	return msg;
+}
+
+static void refuse(struct http_request *req, const char *login, enum access_module module)
+{
+	api_error(req, 403, "ACC-0403", "module \"%s\" is not in the access combination of user %s",
+	          access_module_name(module), login);
+}
+
+static const struct {
+	const char *prefix;
+	enum access_module module;
+} api_paths[] = {
+    {"/api/v1/files", MODULE_FILES},
+    {"/api/v1/events", MODULE_CALENDAR},
+    {"/api/v1/tasks", MODULE_TASKS},
+    {"/api/v1/contacts", MODULE_CONTACTS},
+};
+
+bool api_access_path(struct http_request *req, uint32_t modules, const char *login)
+{
+	if (modules == 0)
+		return true;
+	struct strv path = http_request_head(req)->path;
+	for (size_t i = 0; i < sizeof(api_paths) / sizeof(api_paths[0]); i++) {
+		size_t n = strlen(api_paths[i].prefix);
+		if (path.len >= n && memcmp(path.ptr, api_paths[i].prefix, n) == 0 &&
+		    (path.len == n || path.ptr[n] == '/' || path.ptr[n] == '?') &&
+		    !access_allows(modules, api_paths[i].module)) {
+			refuse(req, login, api_paths[i].module);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool api_module_check(struct node *node, struct http_request *req, const struct api_user *user,
+                      enum access_module module)
+{
+	uint32_t modules;
+	size_t size = sizeof(modules);
+	if (cache_get(node->access_cache, user->cid, user->uid, &modules, &size) == 0) {
+		uint64_t gen = cache_generation(node->access_cache);
+		struct prov_error err = {0};
+		char name[65];
+		struct provision *prov = node_provision(node, &err);
+		int r = prov != NULL ? provision_user_access(prov, user->cid, user->uid, name, &err)
+		                     : -1;
+		if (r < 0) {
+			api_error(req, 503, "API-0503", "%s", err.message);
+			return false;
+		}
+		modules = r > 0 ? node_access_modules(node, name) : ACCESS_RESOLVED;
+		cache_put(node->access_cache, user->cid, user->uid, &modules, sizeof(modules), gen);
+	}
+	if (access_allows(modules, module))
+		return true;
+	refuse(req, user->login, module);
+	return false;
+}

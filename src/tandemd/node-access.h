@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Module access (docs/provisioning.md "Module access"): the node's [access NAME]
+   combinations, and the checks that refuse a user a module with 403 naming it. */
+#ifndef TANDEMD_NODE_ACCESS_H
+#define TANDEMD_NODE_ACCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "access.h"
+
+struct api_user;
+struct http_request;
+struct node;
+
+/* The modules of combination name ("" = "all"); ACCESS_RESOLVED alone (nothing) when this
+   node does not define it (logged: the nodes' configurations disagree). */
+uint32_t node_access_modules(const struct node *node, const char *name);
+/* For the admin API: NULL when name is defined here, else a message naming the defined ones
+   (valid until the next call on this thread). */
+const char *node_access_unknown(const struct node *node, const char *name);
+
+/* The JSON API's check, from the session's modules: the module of req's path
+   (/api/v1/files… → files, /api/v1/events… → calendar, /api/v1/tasks… → tasks,
+   /api/v1/contacts… → contacts); false after answering 403 naming it. No SQL. */
+bool api_access_path(struct http_request *req, uint32_t modules, const char *login);
+
+/* The check for handlers without a session (DAV): the user's modules from a cache dropped
+   with the user's and the context's invalidations, else the database; false after
+   answering (403 naming the module, 503). On a worker. */
+bool api_module_check(struct node *node, struct http_request *req, const struct api_user *user,
+                      enum access_module module);
+
+#endif
