@@ -80,6 +80,10 @@ struct node_config {
 	/* [dav] (docs/webdav.md) */
 	bool dav_basic_over_http;       /* Basic from non-loopback clients without HTTPS */
 	uint64_t dav_auth_cache_ttl_ms; /* how long checked credentials are taken; 0 = never */
+	/* [webui] directory (docs/webui.md): the UI's files; NULL = no UI (off, or none found
+	   next to the binary) */
+	const char *webui_dir;
+	bool webui_explicit; /* set in the file (so a directory without index.html is an error) */
 };
 
 #define NODE_MAX_OBJECTS_LIMIT 1000000000
