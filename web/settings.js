@@ -44,9 +44,10 @@ export function renderSettings(main, info, signedOut, relogin) {
       try {
         await api('POST', '/api/v1/password', { current: current.value, password: next.value });
         // every session of the account ended, this one too: sign in again with the new one
-        await relogin(info.login, next.value);
+        await relogin(`${info.login}@${info.context_id}`, next.value);
       } catch (error) {
-        pwStatus.replaceChildren(message('error', errorText(error)));
+        const text = error.code === 'SES-0401' ? 'The current password is wrong.' : errorText(error);
+        pwStatus.replaceChildren(message('error', text));
       }
     },
   },

@@ -21,6 +21,7 @@ const struct http_route *const node_route_tables[] = {
     api_folder_routes,      /* /api/v1/folders… */
     api_file_routes,        /* /api/v1/files… */
     api_dav_routes,         /* /dav/, /.well-known/caldav|carddav */
+    api_user_routes,        /* /api/v1/users, /api/v1/password */
     api_webui_routes,       /* /, /assets/: the web UI (api-webui.c) */
     NULL,
 };

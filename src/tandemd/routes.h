@@ -28,6 +28,7 @@ extern const struct http_route api_folder_routes[];
 extern const struct http_route api_file_routes[];
 extern const struct http_route api_dav_routes[];
 extern const struct http_route api_webui_routes[];
+extern const struct http_route api_user_routes[];
 extern const struct http_route api_consistency_routes[];
 extern const struct http_route api_node_routes[];
 extern const struct http_route api_cluster_routes[];
