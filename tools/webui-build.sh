@@ -18,6 +18,10 @@ while read -r name; do
   staged="$tmp/assets/$name.staged"
   cp "$src/$name" "$staged"
   for expr in "${rewrites[@]}"; do sed -i "$expr" "$staged"; done
+  if grep -Eo "from '\./[A-Za-z0-9_-]+\.js'" "$staged" >&2; then
+    echo "webui-build.sh: $name imports the modules above before they are hashed: list them before it in assets.txt" >&2
+    exit 1
+  fi
   hash=$(sha256sum "$staged" | cut -c1-16)
   hashed="${name%.*}.$hash.${name##*.}"
   mv "$staged" "$tmp/assets/$hashed"

@@ -93,7 +93,8 @@ async function start(viewId, notice) {
 }
 
 onSessionEnded(() => showLogin('Your session has ended (it expired, or you signed out elsewhere). Please sign in again.'));
+// every view change asks for the session again: one ended elsewhere shows at once
 window.addEventListener('hashchange', () => {
-  if (info) render(null);
+  if (info) start();
 });
 start();

@@ -24,7 +24,7 @@ export function renderFiles(main) {
 
   // One tree level below parent (an id or "u:<uid>"); shown empty states say so.
   async function branch(parent, filter) {
-    const list = el('ul', { role: 'group' });
+    const list = el('ul', { class: 'branch' });
     list.append(el('li', { class: 'muted' }, 'Loading…'));
     try {
       const { folders } = await api('GET', `/api/v1/folders?parent=${encodeURIComponent(parent)}`);
@@ -87,6 +87,7 @@ export function renderFiles(main) {
     markCurrent();
     const canCreate = folderLevel(folder.own_rights) >= 2;
     const isAdmin = (folder.own_rights & ADMIN_BIT) !== 0;
+    const canDelete = ((folder.own_rights >> 21) & 0x7f) > 0; // own or all files
     const status = el('div', { class: 'pane-status', 'aria-live': 'polite' });
     const body = el('div', { class: 'file-list' }, el('p', { class: 'loading', role: 'status' }, 'Loading files…'));
     const picker = el('input', {
@@ -100,7 +101,7 @@ export function renderFiles(main) {
       canCreate ? el('label', { for: 'upload-input', class: 'button primary', tabindex: '0',
         onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); picker.click(); } } },
       'Upload files') : null,
-      picker,
+      canCreate ? picker : null,
       folderLevel(folder.own_rights) >= 4 ? el('button', { type: 'button', onclick: newFolder }, 'New folder') : null,
       isAdmin && !folder.default ? el('button', { type: 'button', onclick: renameFolder }, 'Rename') : null,
       isAdmin && !folder.default ? el('button', { type: 'button', onclick: moveFolder }, 'Move') : null,
@@ -138,10 +139,10 @@ export function renderFiles(main) {
           el('th', { scope: 'row', class: 'name' }, f.name),
           el('td', { class: 'size' }, formatSize(f.size)),
           el('td', { class: 'date' }, formatDate(f.modified)),
-          el('td', { class: 'actions' },
+          el('td', { class: 'actions' }, el('div', { class: 'row-actions' },
             el('button', { type: 'button', 'aria-label': `Download ${f.name}`, onclick: () => save(f, 0) }, 'Download'),
             el('button', { type: 'button', 'aria-label': `Versions of ${f.name}`, onclick: () => versions(f) }, 'Versions'),
-            el('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${f.name}`, onclick: () => remove(f) }, 'Delete'))));
+            canDelete ? el('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${f.name}`, onclick: () => remove(f) }, 'Delete') : null))));
         clear(body, el('table', {},
           el('caption', { class: 'visually-hidden' }, `Files in ${folder.title}`),
           el('thead', {}, el('tr', {},
