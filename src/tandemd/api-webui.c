@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET / and GET /assets/{name}: the web UI's static files, sent with sendfile(). */
-#include "api-webui.h"
-
-#include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,15 +8,9 @@
 
 #include "dav-cond.h"
 #include "http-server.h"
-#include "log.h"
-#include "mem.h"
 #include "node.h"
 #include "routes.h"
-
-struct api_webui {
-	int dir_fd;    /* the UI's directory */
-	int assets_fd; /* its assets/ (-1 when it has none) */
-};
+#include "webui-dir.h"
 
 /* Every UI answer: no inline script or style, no framing, no sniffing, no referrer to other
    sites. Images may be data: and blob: URLs (previews the app makes itself). */
@@ -43,62 +33,6 @@ static const struct {
     {".json", "application/json; charset=utf-8"},
     {".txt", "text/plain; charset=utf-8"},
 };
-
-const char *api_webui_default_dir(void)
-{
-	static char found[PATH_MAX];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return NULL;
-	*slash = '\0';
-	static const char *const candidates[] = {"/../share/tandem/webui", "/../../web"};
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		char index[PATH_MAX + 32];
-		snprintf(found, sizeof(found), "%s%s", exe, candidates[i]);
-		snprintf(index, sizeof(index), "%s/index.html", found);
-		if (access(index, R_OK) == 0)
-			return found;
-	}
-	return NULL;
-}
-
-int api_webui_open(const char *dir, struct api_webui **ui_r, const char **error_r)
-{
-	static __thread char msg[PATH_MAX + 128];
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(msg, sizeof(msg), "%s: %s", dir, strerror(errno));
-		*error_r = msg;
-		return -1;
-	}
-	if (faccessat(fd, "index.html", R_OK, 0) < 0) {
-		snprintf(msg, sizeof(msg), "%s holds no readable index.html: %s", dir,
-		         strerror(errno));
-		*error_r = msg;
-		close(fd);
-		return -1;
-	}
-	struct api_webui *ui = mem_calloc(1, sizeof(*ui));
-	ui->dir_fd = fd;
-	ui->assets_fd = openat(fd, "assets", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	*ui_r = ui;
-	return 0;
-}
-
-void api_webui_close(struct api_webui **ui)
-{
-	if (*ui == NULL)
-		return;
-	close((*ui)->dir_fd);
-	if ((*ui)->assets_fd >= 0)
-		close((*ui)->assets_fd);
-	mem_free(ui);
-}
 
 /* Asset names are what the build makes (app.<hash>.js): a letter or digit, then letters,
    digits, '.', '-' and '_', no "..". Nothing else reaches openat(), so no path leaves assets/. */

@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include "announce.h"
-#include "api-webui.h"
 #include "config-check.h"
 #include "config.h"
 #include "http-config.h"
 #include "log-syslog.h"
 #include "redis-config.h"
+#include "webui-dir.h"
 #include "sql.h"
 
 static const struct config_key schema[] = {
@@ -290,7 +290,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->webui_dir = config_get_str(cfg, "webui", "directory");
 	nc->webui_explicit = nc->webui_dir != NULL && strcmp(nc->webui_dir, "off") != 0;
 	if (nc->webui_dir == NULL)
-		nc->webui_dir = api_webui_default_dir();
+		nc->webui_dir = webui_dir_default();
 	else if (!nc->webui_explicit)
 		nc->webui_dir = NULL;
 

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include "admin-auth.h"
-#include "api-webui.h"
 #include "announce.h"
 #include "clock.h"
 #include "configdb-probe.h"
@@ -29,6 +28,7 @@
 #include "storage.h"
 #include "invalidation.h"
 #include "sessions.h"
+#include "webui-dir.h"
 #include "worker-pool.h"
 
 struct job {
@@ -259,7 +259,7 @@ int node_init(struct node *node, const char **error_r)
 	node->dav_auth = dav_auth_create(node->cfg.dav_auth_cache_ttl_ms);
 	if (node->cfg.webui_dir == NULL)
 		log_info("node", "no web UI: [webui] directory is off or none is installed");
-	else if (api_webui_open(node->cfg.webui_dir, &node->webui, error_r) < 0)
+	else if (webui_dir_open(node->cfg.webui_dir, &node->webui, error_r) < 0)
 		return -1;
 	else
 		log_info("node", "web UI from %s", node->cfg.webui_dir);
@@ -439,7 +439,7 @@ void node_deinit(struct node *node)
 		password_set_limits(0, 0); /* the workers are gone */
 		sessions_destroy(&node->sessions);
 		dav_auth_destroy(&node->dav_auth);
-		api_webui_close(&node->webui);
+		webui_dir_close(&node->webui);
 		node_cluster_deinit(&node->cluster);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);

@@ -46,7 +46,7 @@ struct node {
 	/* Dropped only by inval's subscribers (docs/internals/cluster.md "Caches and
 	   invalidation"). */
 	struct login_cache *login_cache; /* (cid, login): the login row; api-session.c fills it */
-	struct api_webui *webui;         /* the web UI's files, or NULL (none installed, or off) */
+	struct webui_dir *webui;         /* the web UI's files, or NULL (none installed, or off) */
 };
 
 struct prov_error;
