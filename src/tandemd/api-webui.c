@@ -147,10 +147,16 @@ static void serve(struct http_request *req, int dir_fd, const char *name, bool i
 		return;
 	}
 
-	char etag[80];
-	snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx%s\"", (unsigned long long)st.st_mtim.tv_sec,
-	         (unsigned long long)st.st_mtim.tv_nsec, (unsigned long long)st.st_size,
-	         gzip ? "-gz" : "");
+	/* An asset's name is its content's hash, the same on every node of a cluster; index.html
+	   is told apart by modification time and size. */
+	char etag[200];
+	if (immutable)
+		snprintf(etag, sizeof(etag), "\"%s%s\"", name, gzip ? "-gz" : "");
+	else
+		snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx%s\"",
+		         (unsigned long long)st.st_mtim.tv_sec,
+		         (unsigned long long)st.st_mtim.tv_nsec, (unsigned long long)st.st_size,
+		         gzip ? "-gz" : "");
 	security_headers(req);
 	http_response_header(req, "ETag", etag);
 	http_response_header(req, "Cache-Control",

@@ -280,6 +280,11 @@ def test_installed_tree_runs_node_and_balancer(tree, workdir, monkeypatch):
                             os.path.join(tree, "var/lib/tandem-lb"), notify, monkeypatch)
         status, body = get(lb_port, "/health")
         assert status == 200 and json.loads(body)["route"] == "OX-1"
+        # the web UI installed with the binaries (usr/share/tandem/webui), found by the node
+        status, body = get(lb_port, "/")
+        assert status == 200 and b"<title>Tandem</title>" in body, body[:300]
+        asset = re.search(rb'src="(assets/[^"]+)"', body).group(1).decode()
+        assert get(lb_port, "/" + asset)[0] == 200
 
         # reload: RELOADING=1 with the monotonic time, then READY=1 again
         for proc in (node, lb):

@@ -91,6 +91,14 @@ def test_gzip_etag_and_head(start_tandemd):
         assert_secure(h304)
     status, h, body = get(node.port, "/", {"If-None-Match": '"other"'})
     assert status == 200 and body == plain
+    # an asset's tag is its hashed name, the same on every node
+    asset = assets_of(plain)[0]
+    name = asset.rsplit("/", 1)[1]
+    status, h, _ = get(node.port, "/" + asset.lstrip("/"))
+    assert h["etag"] == f'"{name}"', h
+    status, h, body = get(node.port, "/" + asset.lstrip("/"), {"If-None-Match": f'W/"{name}"'})
+    assert status == 304 and body == b""
+    assert h["cache-control"] == "public, max-age=31536000, immutable"
     status, h, body = get(node.port, "/", method="HEAD")
     assert status == 200 and body == b"" and int(h["content-length"]) == len(plain)
 
