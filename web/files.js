@@ -90,17 +90,16 @@ export function renderFiles(main) {
     const canDelete = ((folder.own_rights >> 21) & 0x7f) > 0; // own or all files
     const status = el('div', { class: 'pane-status', 'aria-live': 'polite' });
     const body = el('div', { class: 'file-list' }, el('p', { class: 'loading', role: 'status' }, 'Loading files…'));
+    // the native file input stays hidden; a real button opens it (keyboard and screen readers)
     const picker = el('input', {
-      type: 'file', multiple: true, id: 'upload-input', class: 'visually-hidden',
+      type: 'file', multiple: true, id: 'upload-input', hidden: true,
       onchange: () => {
         sendFiles([...picker.files]);
         picker.value = '';
       },
     });
     const toolbar = el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Folder actions' },
-      canCreate ? el('label', { for: 'upload-input', class: 'button primary', tabindex: '0',
-        onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); picker.click(); } } },
-      'Upload files') : null,
+      canCreate ? el('button', { type: 'button', class: 'primary', onclick: () => picker.click() }, 'Upload files') : null,
       canCreate ? picker : null,
       folderLevel(folder.own_rights) >= 4 ? el('button', { type: 'button', onclick: newFolder }, 'New folder') : null,
       isAdmin && !folder.default ? el('button', { type: 'button', onclick: renameFolder }, 'Rename') : null,
