@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Settings: the password, the addresses for DAV clients, and this account's sessions.
 import { api, setSession } from './api.js';
-import { el, errorText, message } from './ui.js';
+import { el, errorText, formatDate, message } from './ui.js';
 
 function copyRow(label, value, id) {
   const status = el('span', { class: 'copied', 'aria-live': 'polite' });
@@ -60,12 +60,28 @@ export function renderSettings(main, info, signedOut, relogin) {
   pwStatus);
 
   const sessStatus = el('div', { 'aria-live': 'polite' });
+  const sessList = el('div', {}, el('p', { class: 'loading', role: 'status' }, 'Loading sessions…'));
+  api('GET', '/api/v1/sessions').then(({ sessions: list }) => {
+    sessList.replaceChildren(el('table', {},
+      el('caption', { class: 'visually-hidden' }, 'Your sessions'),
+      el('thead', {}, el('tr', {},
+        el('th', { scope: 'col' }, 'App'),
+        el('th', { scope: 'col' }, 'Address'),
+        el('th', { scope: 'col', class: 'date' }, 'Signed in'),
+        el('th', { scope: 'col', class: 'date' }, 'Last used'))),
+      el('tbody', {}, list.map((s) => el('tr', {},
+        el('th', { scope: 'row' }, s.client === 'tandem-webui' ? 'Web browser' : s.client,
+          s.current ? el('strong', {}, ' (this one)') : null),
+        el('td', {}, `${s.ip} via ${s.route}`),
+        el('td', { class: 'date' }, formatDate(s.created)),
+        el('td', { class: 'date' }, formatDate(s.last_used)))))));
+  }, (error) => sessList.replaceChildren(message('error', errorText(error))));
   const sessions = el('section', { 'aria-labelledby': 'sess-title' },
     el('h2', { id: 'sess-title' }, 'Sessions'),
     el('dl', { class: 'facts' },
       el('dt', {}, 'Signed in as'), el('dd', {}, info.login),
-      el('dt', {}, 'Server'), el('dd', {}, info.route),
-      el('dt', {}, 'Session ends'), el('dd', {}, info.staySignedIn ? 'when you sign out' : `after ${Math.round(info.expires_in / 60)} minutes without use`)),
+      el('dt', {}, 'This session ends'), el('dd', {}, info.staySignedIn ? 'when you sign out' : `after ${Math.round(info.expires_in / 60)} minutes without use`)),
+    sessList,
     el('button', {
       type: 'button',
       class: 'danger',

@@ -2,7 +2,9 @@
 # The calls the web UI added to /api/v1 (docs/api.md "Users" and "Password"): finding users of
 # my context for the share dialog (read-only, no email, never another context's users), and
 # changing my own password (current password checked and throttled like a login; every
-# session of mine ends, on every node).
+# session of mine ends, on every node), and the list of my sessions (without their ids).
+import json
+
 import pytest
 
 from cluster_setup import login, start_cluster, wait_for
@@ -84,3 +86,25 @@ def test_password_check_is_throttled(world):
                                         {"current": "wrong", "password": "n3w-pass"})
         codes.append(body["error"]["code"])
     assert codes[:5] == ["SES-0401"] * 5 and codes[5] == "SES-0429", codes
+
+
+def test_sessions_list(world):
+    here = login(world, "alice", node=0)
+    phone = ApiClient(world.nodes[1].port, user_agent="phone/1")
+    assert phone.login("alice", "alice_pw", client="davx5", stay=True)[0] == 200
+    login(world, "bob", node=1)
+    status, body, _ = here.request("GET", "/api/v1/sessions")
+    assert status == 200, body
+    sessions = body["sessions"]
+    assert len(sessions) == 2, sessions
+    mine = [s for s in sessions if s["current"]]
+    assert len(mine) == 1 and mine[0]["client"] == "test" and mine[0]["route"] == "OX-1", sessions
+    other = next(s for s in sessions if not s["current"])
+    assert other["client"] == "davx5" and other["staySignedIn"] and other["route"] == "OX-2"
+    assert other["ip"] == "127.0.0.1" and other["created"] <= other["last_used"], other
+    # no session's id is given away
+    text = json.dumps(body)
+    assert here.session not in text and phone.session not in text
+    # "sign out everywhere" ends them all
+    assert here.request("POST", "/api/v1/logout?all=1")[1] == {"ended": 2}
+    assert phone.request("GET", "/api/v1/sessions")[0] == 401

@@ -191,6 +191,8 @@ try {
   await alice.waitForSelector('#dav-files');
   const dav = await alice.$eval('#dav-files', (e) => e.value);
   check(dav === `${new URL(BASE).origin}/dav/files/home/`, `DAV address ${dav}`);
+  await waitText(alice, '#content tbody th', '(this one)'); // the sessions list
+  check((await alice.$$('#content tbody tr')).length === 2, 'two sessions of alice (browser and phone)');
   await view(alice, 'settings');
   await alice.type('#pw-current', 'alice_pw');
   await alice.type('#pw-new', 'n3w-alice-pw');
