@@ -32,6 +32,13 @@ while read -r name; do
 done < "$src/assets.txt"
 cp "$src/index.html" "$tmp/index.html"
 for expr in "${index_rewrites[@]}"; do sed -i "$expr" "$tmp/index.html"; done
+# every module up front, instead of one import level after the other
+preload=""
+for f in "$tmp"/assets/*.js; do
+  grep -q "assets/${f##*/}" "$tmp/index.html" ||
+    preload+="<link rel=\"modulepreload\" href=\"assets/${f##*/}\">\n"
+done
+sed -i "s#</head>#$preload</head>#" "$tmp/index.html"
 if grep -q '<script>\|<style\|style=\| on[a-z]*=' "$tmp/index.html"; then
   echo "webui-build.sh: index.html has inline script or style (the CSP forbids it)" >&2
   exit 1
