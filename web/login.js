@@ -71,7 +71,7 @@ export function renderLogin(root, notice, done) {
   el('p', { class: 'hint', id: 'login-hint' }, 'For example alice, or alice@example.com for another context.'),
   el('label', { for: 'password' }, 'Password'),
   password,
-  el('div', { class: 'check' }, stay, el('label', { for: 'stay' }, 'Stay signed in on this device')),
+  el('div', { class: 'check' }, stay, el('label', { for: 'stay' }, 'Keep this tab signed in longer (the session id stays in this tab only)')),
   submit,
   status);
   login.setAttribute('aria-describedby', 'login-hint');

@@ -2,7 +2,7 @@
 # The web UI in a real browser (docs/webui.md): tests/webui/flows.mjs drives Debian's chromium
 # with puppeteer-core (pinned in tests/webui/package-lock.json, installed here with `npm ci`
 # when missing) through tandem-lb in front of two nodes sharing Redis: log in (and a wrong
-# password in words), upload and download byte-identical, versions, share with bob and see it
+# password and a throttled login in words), upload and download byte-identical, versions, share with bob and see it
 # as bob in a second browser context, 360 px, change the password and be logged out
 # elsewhere, sign out. axe-core on every view, no console errors, screenshots of every view in
 # the test's workdir (copied to docs/webui/ when TANDEM_WEBUI_SCREENSHOTS is set).
@@ -51,7 +51,7 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
                            capture_output=True, text=True, timeout=240)
         assert r.returncode == 0, f"browser flows failed:\n{r.stdout}\n{r.stderr}"
         shots = sorted(os.listdir(os.path.join(out, "screenshots")))
-        for view in ("login", "login-error", "files-empty", "files", "files-versions",
+        for view in ("login", "login-error", "login-throttled", "files-empty", "files", "files-versions",
                      "files-share", "files-shared-as-bob", "files-360px", "settings",
                      "login-session-ended"):
             assert f"{view}.png" in shots, shots

@@ -23,18 +23,20 @@ function check(ok, what) {
   if (!ok) throw new Error(`check failed: ${what}`);
 }
 
-// API refusals the flows provoke on purpose (a wrong password, a session that was ended)
-// show in the console as "Failed to load resource: … 401"; anything else is an error.
+// API refusals the flows provoke on purpose (a wrong password, a throttled login, a session
+// that was ended) show in the console as "Failed to load resource: … 401" (or 429); anything
+// else is an error.
 function watch(page, name) {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = msg.text();
-    if (/^Failed to load resource: the server responded with a status of 401/.test(text)) return;
+    if (/^Failed to load resource: the server responded with a status of (401|429)/.test(text)) return;
     problems.push(`${name}: console error: ${text}`);
   });
   page.on('pageerror', (err) => problems.push(`${name}: uncaught: ${err.message}`));
   page.on('response', (res) => {
-    if (res.status() >= 400 && res.status() !== 401) {
+    const provoked = res.status() === 401 || (res.status() === 429 && res.url().endsWith('/api/v1/login'));
+    if (res.status() >= 400 && !provoked) {
       problems.push(`${name}: ${res.request().method()} ${res.url()} answered ${res.status()}`);
     }
   });
@@ -128,6 +130,12 @@ try {
   const refusal = await login(alice, 'alice', 'wrong-password', true);
   check(refusal.includes('Wrong login or password'), `wrong password message: ${refusal}`);
   await view(alice, 'login-error');
+  // throttled: the sixth failure for one user from one address says how long to wait
+  let throttled = '';
+  for (let i = 0; i < 6; i++) throttled = await login(alice, 'mallory', 'guess', true);
+  check(/^Too many failed sign-ins\. Wait \d+ (seconds|minutes) and try again\.$/.test(throttled),
+    `throttled message: ${throttled}`);
+  await shot(alice, 'login-throttled');
 
   // --- files: log in, upload, list, download byte-identical
   await login(alice, 'alice', 'alice_pw');
