@@ -11,7 +11,7 @@ build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-d
        libxml2-dev libical-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest curl sqlite3 mariadb-server
       mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq
-      keepalived iproute2 lintian rsyslog litmus cadaver rclone)
+      keepalived iproute2 lintian rsyslog litmus cadaver rclone chromium nodejs)
 run=(redis-server jq)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
@@ -27,6 +27,11 @@ for set in "$@"; do
     *) echo "deps.sh: unknown set '$set' (build|run|test|bench)" >&2; exit 2 ;;
   esac
 done
+
+# the browser tests' npm (tests/webui): Debian's, unless the Node.js present brings its own
+if [[ " ${want[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null 2>&1; then
+  want+=(npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -19,7 +19,7 @@ done
 
 if [ "${TANDEM_SKIP_BUILD:-}" != 1 ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" --target tandemd tandem-lb tandemctl >/dev/null
+  cmake --build "$build" --target tandemd tandem-lb tandemctl webui >/dev/null
 fi
 version=$("$build/src/tandemd/tandemd" --version | awk '{print $2}')
 arch=$(dpkg --print-architecture)

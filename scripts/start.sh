@@ -345,6 +345,8 @@ Tandem is running on http://$listen/  (data in $data)
   logs:            $logs/
   stop:            Ctrl-C or kill -TERM $$ (stops the balancer, drains the nodes, stops Redis)
 
+Open the web app in a browser: http://$listen/  (sign in as alice / alice_password)
+
 EOT
 
 # Runs until a signal (the trap stops everything) or until a process dies on its own. A node

@@ -370,9 +370,48 @@ static void whoami(void *ctx, struct http_request *req)
 	                             "expires_in", (json_int_t)(left / 1000)));
 }
 
+/* GET /api/v1/sessions: my live sessions, oldest first, without their ids (which only their
+   holders should have): where and when each was made and last used, and which is this one. */
+static void sessions_list(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct sessions *s = node->sessions;
+	struct session me, other;
+	if (!session_check(s, req, &me))
+		return;
+	uint64_t now = clock_wall_ms();
+	char(*ids)[SESSION_ID_LEN + 1] = mem_calloc(MAX_PER_USER_CAP, sizeof(*ids));
+	int n = s->store->ops->list_user(s->store, me.cid, me.uid, now, ids, MAX_PER_USER_CAP);
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++) {
+		int r = s->store->ops->get(s->store, ids[i], now, &other);
+		if (r < 0) {
+			n = -1;
+			break;
+		}
+		if (r == 0 || other.cid != me.cid || other.uid != me.uid)
+			continue; /* ended meanwhile */
+		json_array_append_new(
+		    list,
+		    json_pack("{sssssssIsIsbsb}", "client", other.client, "ip", other.ip, "route",
+		              other.route, "created", (json_int_t)(other.created_ms / 1000),
+		              "last_used", (json_int_t)(other.last_ms / 1000), "staySignedIn",
+		              other.stay_signed_in, "current", strcmp(other.id, me.id) == 0));
+	}
+	mem_free(&ids);
+	if (n < 0) {
+		json_decref(list);
+		api_error(req, 503, "SES-0503", "session store unavailable: %s",
+		          session_store_error());
+		return;
+	}
+	http_response_json(req, 200, json_pack("{so}", "sessions", list));
+}
+
 const struct http_route api_session_routes[] = {
     {"POST", "/api/v1/login", login, 0, NULL},
     {"POST", "/api/v1/logout", logout, 0, NULL},
     {"GET", "/api/v1/session", whoami, 0, NULL},
+    {"GET", "/api/v1/sessions", sessions_list, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

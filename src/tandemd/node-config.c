@@ -2,6 +2,7 @@
 /* tandemd's configuration schema (docs/configuration.md) and its translation into settings. */
 #include "node-config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "http-config.h"
 #include "log-syslog.h"
 #include "redis-config.h"
+#include "webui-dir.h"
 #include "sql.h"
 
 static const struct config_key schema[] = {
@@ -65,6 +67,7 @@ static const struct config_key schema[] = {
     {"dav", "basic_over_http", CONFIG_BOOL, "false", false},
     {"dav", "auth_cache_ttl", CONFIG_DURATION, "60s", false},
     {"access *", "modules", CONFIG_STRING, NULL, false},
+    {"webui", "directory", CONFIG_STRING, NULL, false},
     {"log", "level", CONFIG_STRING, "info", false},
     {"log", "file", CONFIG_STRING, NULL, false},
     {"log", "access", CONFIG_STRING, "off", false},
@@ -237,6 +240,14 @@ static int check_host(const struct node_config *nc, const char **section_r, cons
 	*index_r = 0;
 	if (config_check_dir(nc->data_dir, &error) < 0)
 		HOST_PROBLEM("server", "data_dir", "[server] data_dir: %s", error);
+	if (nc->webui_dir != NULL && nc->webui_explicit) {
+		char index[4200];
+		snprintf(index, sizeof(index), "%s/index.html", nc->webui_dir);
+		if (access(index, R_OK) < 0)
+			HOST_PROBLEM("webui", "directory",
+			             "[webui] directory: %s holds no readable index.html (%s)",
+			             nc->webui_dir, strerror(errno));
+	}
 	if (nc->log_file != NULL && config_check_writable_file(nc->log_file, &error) < 0)
 		HOST_PROBLEM("log", "file", "[log] file: %s", error);
 	if (nc->access_log != NULL && config_check_writable_file(nc->access_log, &error) < 0)
@@ -321,6 +332,12 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->max_objects_per_context = config_get_uint(cfg, "limits", "max_objects_per_context");
 	nc->dav_basic_over_http = config_get_bool(cfg, "dav", "basic_over_http");
 	nc->dav_auth_cache_ttl_ms = config_get_duration_ms(cfg, "dav", "auth_cache_ttl");
+	nc->webui_dir = config_get_str(cfg, "webui", "directory");
+	nc->webui_explicit = nc->webui_dir != NULL && strcmp(nc->webui_dir, "off") != 0;
+	if (nc->webui_dir == NULL)
+		nc->webui_dir = webui_dir_default();
+	else if (!nc->webui_explicit)
+		nc->webui_dir = NULL;
 
 	const char *section = NULL, *key = NULL, *problem = NULL;
 #define PROBLEM(s, k, msg) (section = (s), key = (k), problem = (msg))

@@ -89,6 +89,10 @@ struct node_config {
 		uint32_t modules; /* access.h bits with ACCESS_RESOLVED */
 	} access[NODE_MAX_ACCESS];
 	size_t access_count;
+	/* [webui] directory (docs/webui.md): the UI's files; NULL = no UI (off, or none found
+	   next to the binary) */
+	const char *webui_dir;
+	bool webui_explicit; /* set in the file (so a directory without index.html is an error) */
 };
 
 #define NODE_MAX_OBJECTS_LIMIT 1000000000

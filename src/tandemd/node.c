@@ -29,6 +29,7 @@
 #include "storage.h"
 #include "invalidation.h"
 #include "sessions.h"
+#include "webui-dir.h"
 #include "worker-pool.h"
 
 struct job {
@@ -270,6 +271,12 @@ int node_init(struct node *node, const char **error_r)
 	password_init();
 	caches_init(node);
 	node->dav_auth = dav_auth_create(node->cfg.dav_auth_cache_ttl_ms);
+	if (node->cfg.webui_dir == NULL)
+		log_info("node", "no web UI: [webui] directory is off or none is installed");
+	else if (webui_dir_open(node->cfg.webui_dir, &node->webui, error_r) < 0)
+		return -1;
+	else
+		log_info("node", "web UI from %s", node->cfg.webui_dir);
 	const char *ipc = node->cfg.session_ip_check;
 	struct sessions_settings sset = {
 	    .lifetime_ms = node->cfg.session_lifetime_ms,
@@ -447,6 +454,7 @@ void node_deinit(struct node *node)
 		password_set_limits(0, 0); /* the workers are gone */
 		sessions_destroy(&node->sessions);
 		dav_auth_destroy(&node->dav_auth);
+		webui_dir_close(&node->webui);
 		node_cluster_deinit(&node->cluster);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);

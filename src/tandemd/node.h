@@ -47,6 +47,7 @@ struct node {
 	   invalidation"). */
 	struct login_cache *login_cache; /* (cid, login): the login row; api-session.c fills it */
 	struct cache *access_cache;      /* (cid, uid): module bits for DAV (node-access.c) */
+	struct webui_dir *webui;         /* the web UI's files, or NULL (none installed, or off) */
 };
 
 struct prov_error;

@@ -30,6 +30,8 @@ extern const struct http_route api_dav_routes[];
 extern const struct http_route api_event_routes[];
 extern const struct http_route api_task_routes[];
 extern const struct http_route api_directory_routes[];
+extern const struct http_route api_webui_routes[];
+extern const struct http_route api_user_routes[];
 extern const struct http_route api_consistency_routes[];
 extern const struct http_route api_node_routes[];
 extern const struct http_route api_cluster_routes[];

@@ -109,11 +109,15 @@ def test_package_control_data(deb, tree):
         text = f.read()
     assert "adduser" in text and "--system" in text and "/var/lib/tandem" in text
 
-    # a clean tree: the binaries, units, man pages, conffiles and docs, nothing else (no
-    # libraries, headers or test programs)
+    # a clean tree: the binaries, units, man pages, conffiles, docs and the web UI, nothing
+    # else (no libraries, headers or test programs)
     files = {os.path.relpath(os.path.join(d, f), tree)
              for d, _, names in os.walk(tree) for f in names}
-    assert {f for f in files if not f.startswith("usr/share/doc/tandem/")} == {
+    webui = {f for f in files if f.startswith("usr/share/tandem/webui/")}
+    assert {"usr/share/tandem/webui/index.html", "usr/share/tandem/webui/index.html.gz"} <= webui
+    assert all(re.fullmatch(r"usr/share/tandem/webui/(index\.html|assets/[a-z]+\.[0-9a-f]{16}"
+                            r"\.(js|css))(\.gz)?", f) for f in webui), webui
+    assert {f for f in files - webui if not f.startswith("usr/share/doc/tandem/")} == {
         *BINARIES, *(f"lib/systemd/system/{u}" for u in UNITS),
         "usr/share/man/man8/tandemd.8.gz", "usr/share/man/man8/tandem-lb.8.gz",
         "usr/share/man/man1/tandemctl.1.gz",
@@ -280,6 +284,11 @@ def test_installed_tree_runs_node_and_balancer(tree, workdir, monkeypatch):
                             os.path.join(tree, "var/lib/tandem-lb"), notify, monkeypatch)
         status, body = get(lb_port, "/health")
         assert status == 200 and json.loads(body)["route"] == "OX-1"
+        # the web UI installed with the binaries (usr/share/tandem/webui), found by the node
+        status, body = get(lb_port, "/")
+        assert status == 200 and b"<title>Tandem</title>" in body, body[:300]
+        asset = re.search(rb'src="(assets/[^"]+)"', body).group(1).decode()
+        assert get(lb_port, "/" + asset)[0] == 200
 
         # reload: RELOADING=1 with the monotonic time, then READY=1 again
         for proc in (node, lb):

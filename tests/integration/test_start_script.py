@@ -178,10 +178,17 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
     first = {}
 
     def check_first(s):
+        s.wait_line(f"Open the web app in a browser: http://127.0.0.1:{ports['lb']}/")
         out = s.output()
         assert "provisioning the demo context (first start)" in out
         assert f"OX-1 http://127.0.0.1:{ports['ox1']}/" in out
         assert f"OX-2 http://127.0.0.1:{ports['ox2']}/" in out
+        # the banner ends with the address a user opens, which serves the web app
+        last = [line for line in out.splitlines() if line.strip()][-1]
+        assert last.startswith(f"Open the web app in a browser: http://127.0.0.1:{ports['lb']}/"), last
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['lb']}/", timeout=30) as r:
+            assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert b"<title>Tandem</title>" in r.read()
         api, body = login_alice(ports["lb"])
         first["user_id"] = body["user_id"]
         first["api"] = api

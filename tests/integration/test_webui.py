@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+# The web UI in a real browser (docs/webui.md): tests/webui/flows.mjs drives Debian's chromium
+# with puppeteer-core (pinned in tests/webui/package-lock.json, installed here with `npm ci`
+# when missing) through tandem-lb in front of two nodes sharing Redis: log in (and a wrong
+# password and a throttled login in words), upload and download byte-identical, versions, share with bob and see it
+# as bob in a second browser context, 360 px, change the password and be logged out
+# elsewhere, sign out. axe-core on every view, no console errors, screenshots of every view in
+# the test's workdir (copied to docs/webui/ when TANDEM_WEBUI_SCREENSHOTS is set).
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from cluster_setup import start_cluster
+from conftest import ROOT
+from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
+from lb_setup import start_lb, stop_lb
+
+WEBUI_TESTS = os.path.join(ROOT, "tests", "webui")
+CHROMIUM = "/usr/bin/chromium"
+
+
+def npm_ci():
+    """Installs the pinned test dependencies when node_modules is missing or older than the
+    lockfile."""
+    lock = os.path.join(WEBUI_TESTS, "package-lock.json")
+    stamp = os.path.join(WEBUI_TESTS, "node_modules", ".package-lock.json")
+    if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(lock):
+        return
+    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEBUI_TESTS,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"npm ci failed:\n{r.stdout}\n{r.stderr}"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM) or shutil.which("npm") is None,
+                    reason="needs Debian's chromium and npm (scripts/deps.sh test)")
+def test_webui_flows(workdir, redis_server):  # noqa: F811
+    npm_ci()
+    c = start_cluster(workdir, redis_server.url, nodes=2, users=("alice", "bob"))
+    lb = start_lb(workdir, [("OX-1", c.nodes[0].port, 50, "ready"),
+                            ("OX-2", c.nodes[1].port, 50, "ready")])
+    upload = os.path.join(workdir, "report-2026.bin")
+    with open(upload, "wb") as f:
+        f.write(bytes(range(256)) * 3000 + b"\x00\xff end")  # binary, ~750 KB
+    out = os.path.join(workdir, "webui")
+    try:
+        r = subprocess.run(["node", os.path.join(WEBUI_TESTS, "flows.mjs")], cwd=WEBUI_TESTS,
+                           env=dict(os.environ, BASE_URL=f"http://127.0.0.1:{lb.port}/",
+                                    OUT_DIR=out, UPLOAD_FILE=upload, CHROMIUM=CHROMIUM),
+                           capture_output=True, text=True, timeout=240)
+        assert r.returncode == 0, f"browser flows failed:\n{r.stdout}\n{r.stderr}"
+        shots = sorted(os.listdir(os.path.join(out, "screenshots")))
+        for view in ("login", "login-error", "login-throttled", "files-empty", "files", "files-versions",
+                     "files-share", "files-shared-as-bob", "files-360px", "settings",
+                     "login-session-ended"):
+            assert f"{view}.png" in shots, shots
+        keep = os.environ.get("TANDEM_WEBUI_SCREENSHOTS")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for s in shots:
+                shutil.copy(os.path.join(out, "screenshots", s), keep)
+    finally:
+        stop_lb(lb)
+        c.stop()

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// The JSON API (docs/api.md): the session id travels in the X-Session header, never in a URL,
+// and lives in sessionStorage (this tab only); the secret cookie is HttpOnly.
+const KEY = 'tandem.session';
+
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let onSessionEnd = () => {};
+
+export function session() {
+  return sessionStorage.getItem(KEY);
+}
+
+export function setSession(id) {
+  if (id) sessionStorage.setItem(KEY, id);
+  else sessionStorage.removeItem(KEY);
+}
+
+// fn(error) runs when a call finds the session gone (expired, or signed out elsewhere).
+export function onSessionEnded(fn) {
+  onSessionEnd = fn;
+}
+
+function headers(extra) {
+  const h = Object.assign({}, extra);
+  const id = session();
+  if (id) h['X-Session'] = id;
+  return h;
+}
+
+const NET_MESSAGE = 'The server cannot be reached. Check your connection and try again.';
+
+function failure(status, statusText, text, retryAfter) {
+  let err = null;
+  try {
+    err = JSON.parse(text).error;
+  } catch (e) {
+    err = null;
+  }
+  const code = (err && err.code) || `HTTP-${status}`;
+  const message = (err && err.message) || `The server answered ${status} ${statusText}.`;
+  const error = new ApiError(status, code, message, retryAfter);
+  if (status === 401 && code === 'SES-0203' && session()) {
+    setSession(null);
+    onSessionEnd(error);
+  }
+  return error;
+}
+
+// A JSON call; resolves to the parsed answer (null for 204), rejects with ApiError.
+export async function api(method, path, body) {
+  const init = { method, headers: headers(), credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, 'NET', NET_MESSAGE);
+  }
+  const text = await res.text();
+  if (!res.ok) throw failure(res.status, res.statusText, text, res.headers.get('Retry-After'));
+  return text ? JSON.parse(text) : null;
+}
+
+// The bytes of a file (a Blob), for a download the browser saves.
+export async function download(path) {
+  let res;
+  try {
+    res = await fetch(path, { headers: headers(), credentials: 'same-origin' });
+  } catch (e) {
+    throw new ApiError(0, 'NET', NET_MESSAGE);
+  }
+  if (!res.ok) throw failure(res.status, res.statusText, await res.text(), null);
+  return res.blob();
+}
+
+// PUT of a file with progress (fetch reports none for uploads): progress(fraction 0..1).
+export function upload(path, file, progress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', path);
+    const h = headers();
+    for (const name of Object.keys(h)) xhr.setRequestHeader(name, h[name]);
+    // the API takes type/subtype only; anything else is sent as bytes
+    const type = /^[\w.+-]+\/[\w.+-]+$/.test(file.type) ? file.type : 'application/octet-stream';
+    xhr.setRequestHeader('Content-Type', type);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable && e.total > 0) progress(e.loaded / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText));
+      else reject(failure(xhr.status, xhr.statusText, xhr.responseText, null));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'NET', NET_MESSAGE)));
+    xhr.send(file);
+  });
+}
