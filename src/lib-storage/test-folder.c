@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for folder.c on a SQLite user schema: roots and defaults, the permission matrix,
    the shared tree, moves, deletes and input checks. */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +10,8 @@
 #include "cache.h"
 #include "folder.h"
 #include "pool.h"
-#include "schema.h"
 #include "sql.h"
+#include "test-storage-fixture.h"
 #include "test.h"
 
 #define CID   1
@@ -34,30 +33,12 @@ static int64_t max_objects; /* folder_create's limit (0 = none) */
 /* Set for the second run of every case, which must pass the same with folder_access cached. */
 static struct cache *folders_cache, *groups_cache;
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(path);
-}
-
-static void add_user(int64_t cid, int64_t id, const char *login)
-{
-	struct sql_error err;
-	test_assert(
-	    sql_run(conn, &err,
-	            "INSERT INTO users (cid, id, login, display_name, given_name, sur_name, "
-	            "email, password_hash, enabled, disabled_reason, is_admin, created, "
-	            "modified) VALUES (?, ?, ?, ?, 'G', 'S', 'e@x', 'h', 1, NULL, 0, 0, 0)",
-	            "iiss", cid, id, login, login) == 0);
-}
-
 static void teardown(void)
 {
 	if (conn != NULL)
 		sql_conn_put(&conn);
 	sql_db_close(&db);
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	dir[0] = '\0';
+	test_storage_fixture_rmdir(dir);
 	pool_destroy(&pool);
 }
 
@@ -70,8 +51,6 @@ static void setup(void)
 	    "ctx_sequence",    "users",  "user_group",        "group_member", "tombstone",
 	    "filestore_usage", "folder", "folder_permission", "infostore",    "infostore_version"};
 	struct sql_error err;
-	char url[400];
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
 
 	teardown();
 	pool = pool_create(0);
@@ -81,37 +60,23 @@ static void setup(void)
 		cache_clear(folders_cache);
 		cache_clear(groups_cache);
 	}
-	if (env != NULL) {
-		snprintf(url, sizeof(url), "%s", env);
-	} else {
-		snprintf(dir, sizeof(dir), "/tmp/test-folder-XXXXXX");
-		test_assert(mkdtemp(dir) != NULL);
-		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
-	}
-	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, SQL_WRITE, 1, &conn, &err) == 0);
-	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
-		test_assert(sql_exec(conn, sql, &err) == 0);
-	}
+	test_storage_fixture_mkdir(dir, sizeof(dir), "test-folder");
+	test_storage_fixture_open(dir, true, &db, &conn);
+	test_storage_fixture_clear(conn, tables, sizeof(tables) / sizeof(tables[0]), 0);
 	test_assert(sql_begin(conn, true, &err) == 0);
 	/* as createcontext does: sequence row, admin user (id 1), then the folders */
 	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 2), (?, 2)", "ii",
 	                    (int64_t)CID, (int64_t)CID2) == 0);
-	add_user(CID, ALICE, "alice");
-	add_user(CID2, DAVE, "dave");
+	test_storage_fixture_add_user(conn, CID, ALICE, "alice", false);
+	test_storage_fixture_add_user(conn, CID2, DAVE, "dave", false);
 	test_assert(folder_create_context_roots(conn, CID, &err) == 0);
 	test_assert(folder_create_context_roots(conn, CID2, &err) == 0);
 	test_assert(folder_create_user_defaults(conn, CID, ALICE, &err) == 0);
 	test_assert(folder_create_user_defaults(conn, CID2, DAVE, &err) == 0);
 	/* users created later take their ids from the same sequence; these tests use fixed ids */
-	add_user(CID, BOB, "bob");
-	add_user(CID, CAROL, "carol");
-	add_user(CID, ERIN, "erin");
-	for (int64_t u = BOB; u <= ERIN; u++)
-		test_assert(folder_create_user_defaults(conn, CID, u, &err) == 0);
+	test_storage_fixture_add_user(conn, CID, BOB, "bob", true);
+	test_storage_fixture_add_user(conn, CID, CAROL, "carol", true);
+	test_storage_fixture_add_user(conn, CID, ERIN, "erin", true);
 	test_assert(sql_run(conn, &err,
 	                    "INSERT INTO user_group (cid, id, name, display_name, modified) VALUES "
 	                    "(?, ?, 'team', 'Team', 0)",

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,8 +11,8 @@
 
 #include "infostore.h"
 #include "random.h"
-#include "schema.h"
 #include "sql.h"
+#include "test-storage-fixture.h"
 #include "test.h"
 
 #define CID 5
@@ -22,11 +21,6 @@ static char dir[256], root[300];
 static struct sql_db *db;
 static struct sql_conn *conn;
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(path);
-}
-
 /* A fresh context: SQLite in a temp dir, or the database TANDEM_TEST_SQL_URL names (a MariaDB
    one is emptied of this context's rows first). The filestore is always a temp dir. */
 static void setup(void)
@@ -34,32 +28,19 @@ static void setup(void)
 	static const char *const tables[] = {
 	    "ctx_sequence", "tombstone",         "filestore_usage", "filestore_reservation",
 	    "infostore",    "infostore_version", "dav_props"};
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
 	struct sql_error err;
-	char url[400], ctx[400];
+	char ctx[400];
 
 	if (conn != NULL)
 		sql_conn_put(&conn);
 	sql_db_close(&db);
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	snprintf(dir, sizeof(dir), "/tmp/test-infostore-XXXXXX");
-	test_assert(mkdtemp(dir) != NULL);
+	test_storage_fixture_rmdir(dir);
+	test_storage_fixture_mkdir(dir, sizeof(dir), "test-infostore");
 	snprintf(root, sizeof(root), "%s/fs", dir);
 	snprintf(ctx, sizeof(ctx), "%s/%d_ctx_store", root, CID);
 	test_assert(mkdir(root, 0750) == 0 && mkdir(ctx, 0750) == 0);
-	if (env != NULL)
-		snprintf(url, sizeof(url), "%s", env);
-	else
-		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
-	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, SQL_WRITE, 1, &conn, &err) == 0);
-	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cid=?", tables[i]);
-		test_assert(sql_run(conn, &err, sql, "i", (int64_t)CID) == 0);
-	}
+	test_storage_fixture_open(dir, true, &db, &conn);
+	test_storage_fixture_clear(conn, tables, sizeof(tables) / sizeof(tables[0]), CID);
 	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence (cid, next_id) VALUES (?, 10)",
 	                    "i", (int64_t)CID) == 0);
 	test_assert(sql_run(conn, &err,
@@ -612,7 +593,6 @@ int main(void)
 	if (conn != NULL)
 		sql_conn_put(&conn);
 	sql_db_close(&db);
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_storage_fixture_rmdir(dir);
 	return ret;
 }

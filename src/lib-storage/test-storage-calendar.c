@@ -2,18 +2,15 @@
 /* Unit tests for storage-calendar.c on SQLite (or the database TANDEM_TEST_SQL_URL names):
    put with its preconditions, lookups, permissions from OX bits, range queries with
    recurrence, revisions and changes with tombstones, the object limit. */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "folder.h"
-#include "migrate.h"
 #include "pool.h"
-#include "schema.h"
 #include "sql.h"
 #include "storage-calendar.h"
+#include "test-storage-fixture.h"
 #include "test.h"
 
 #define CID    1
@@ -37,11 +34,6 @@ static struct storage *storage;
 static int64_t calendar_of[4], tasks_of[4];
 static int64_t max_objects = 10; /* the context's limit for the next setup() */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(path);
-}
-
 static struct sql_db *locate(void *ctx, int64_t cid, struct storage_context *ctx_r,
                              struct storage_error *err)
 {
@@ -52,13 +44,7 @@ static struct sql_db *locate(void *ctx, int64_t cid, struct storage_context *ctx
 static void add_user(struct sql_conn *conn, int64_t id, const char *login)
 {
 	struct sql_error err;
-	test_assert(
-	    sql_run(conn, &err,
-	            "INSERT INTO users (cid, id, login, display_name, given_name, sur_name, "
-	            "email, password_hash, enabled, disabled_reason, is_admin, created, "
-	            "modified) VALUES (?, ?, ?, ?, 'G', 'S', 'e@x', 'h', 1, NULL, 0, 0, 0)",
-	            "iiss", (int64_t)CID, id, login, login) == 0);
-	test_assert(folder_create_user_defaults(conn, CID, id, &err) == 0);
+	test_storage_fixture_add_user(conn, CID, id, login, true);
 	test_assert(folder_default(conn, CID, id, "calendar", &calendar_of[id], &err) == 1);
 	test_assert(folder_default(conn, CID, id, "tasks", &tasks_of[id], &err) == 1);
 }
@@ -67,9 +53,7 @@ static void teardown(void)
 {
 	storage_destroy(&storage);
 	sql_db_close(&db);
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	dir[0] = '\0';
+	test_storage_fixture_rmdir(dir);
 	pool_destroy(&pool);
 }
 
@@ -82,43 +66,19 @@ static void setup(void)
 	};
 	struct sql_error err;
 	struct sql_conn *conn;
-	char url[400];
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
 
 	teardown();
 	pool = pool_create(0);
-	snprintf(dir, sizeof(dir), "/tmp/test-storage-cal-XXXXXX");
-	test_assert(mkdtemp(dir) != NULL);
-	if (env != NULL)
-		snprintf(url, sizeof(url), "%s", env);
-	else
-		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
-	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
-	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
-		test_assert(sql_exec(conn, sql, &err) == 0);
-	}
+	test_storage_fixture_mkdir(dir, sizeof(dir), "test-storage-cal");
+	test_storage_fixture_open(dir, true, &db, &conn);
+	test_storage_fixture_clear(conn, tables, sizeof(tables) / sizeof(tables[0]), 0);
 	test_assert(sql_begin(conn, true, &err) == 0);
-	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 200)", "i",
-	                    (int64_t)CID) == 0);
-	test_assert(folder_create_context_roots(conn, CID, &err) == 0);
+	test_storage_fixture_add_context(conn, CID, 200);
 	add_user(conn, ALICE, "alice");
 	add_user(conn, BOB, "bob");
 	add_user(conn, CAROL, "carol");
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder (cid, id, parent, owner, module, title, is_system, "
-	                    "default_for, created, modified) VALUES "
-	                    "(?, ?, 1, ?, 'calendar', 'Team', 0, NULL, 0, 0)",
-	                    "iii", (int64_t)CID, (int64_t)SHARED, (int64_t)ALICE) == 0);
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder_permission (cid, folder, entity, is_group, bits) "
-	                    "VALUES (?, ?, ?, 0, ?), (?, ?, ?, 0, ?)",
-	                    "iiiiiiii", (int64_t)CID, (int64_t)SHARED, (int64_t)ALICE,
-	                    (int64_t)FOLDER_BITS_OWNER, (int64_t)CID, (int64_t)SHARED, (int64_t)BOB,
-	                    (int64_t)FOLDER_BITS(1, 2, 0, 0, 0)) == 0);
+	test_storage_fixture_add_folder(conn, CID, SHARED, 1, ALICE, "calendar", "Team");
+	test_storage_fixture_grant(conn, CID, SHARED, BOB, FOLDER_BITS(1, 2, 0, 0, 0));
 	test_assert(
 	    sql_run(conn, &err,
 	            "INSERT INTO filestore_usage (cid, used_bytes, objects) VALUES (?, 0, 1)", "i",

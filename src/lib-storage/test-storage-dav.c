@@ -19,6 +19,7 @@
 #include "storage-folder.h"
 #include "storage-props.h"
 #include "storage.h"
+#include "test-storage-fixture.h"
 #include "test.h"
 
 #define CID    1
@@ -34,11 +35,6 @@ static struct pool *pool;
 static struct storage *storage;
 static int64_t quota_bytes;
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(path);
-}
-
 static struct sql_db *locate(void *ctx, int64_t cid, struct storage_context *ctx_r,
                              struct storage_error *err)
 {
@@ -48,46 +44,19 @@ static struct sql_db *locate(void *ctx, int64_t cid, struct storage_context *ctx
 	return db;
 }
 
-static void add_user(struct sql_conn *conn, int64_t id, const char *login)
-{
-	struct sql_error err;
-	test_assert(
-	    sql_run(conn, &err,
-	            "INSERT INTO users (cid, id, login, display_name, given_name, sur_name, "
-	            "email, password_hash, enabled, disabled_reason, is_admin, created, "
-	            "modified) VALUES (?, ?, ?, ?, 'G', 'S', 'e@x', 'h', 1, NULL, 0, 0, 0)",
-	            "iiss", (int64_t)CID, id, login, login) == 0);
-	test_assert(folder_create_user_defaults(conn, CID, id, &err) == 0);
-}
-
 static void add_folder(struct sql_conn *conn, int64_t id, int64_t parent, const char *title,
                        int64_t bob_bits)
 {
-	struct sql_error err;
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder (cid, id, parent, owner, module, title, is_system, "
-	                    "default_for, created, modified) VALUES "
-	                    "(?, ?, ?, ?, 'infostore', ?, 0, NULL, 0, 0)",
-	                    "iiiis", (int64_t)CID, id, parent, (int64_t)ALICE, title) == 0);
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder_permission (cid, folder, entity, is_group, bits) "
-	                    "VALUES (?, ?, ?, 0, ?)",
-	                    "iiii", (int64_t)CID, id, (int64_t)ALICE,
-	                    (int64_t)FOLDER_BITS_OWNER) == 0);
+	test_storage_fixture_add_folder(conn, CID, id, parent, ALICE, "infostore", title);
 	if (bob_bits != 0)
-		test_assert(sql_run(conn, &err,
-		                    "INSERT INTO folder_permission (cid, folder, entity, is_group, "
-		                    "bits) VALUES (?, ?, ?, 0, ?)",
-		                    "iiii", (int64_t)CID, id, (int64_t)BOB, bob_bits) == 0);
+		test_storage_fixture_grant(conn, CID, id, BOB, bob_bits);
 }
 
 static void teardown(void)
 {
 	storage_destroy(&storage);
 	sql_db_close(&db);
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	dir[0] = '\0';
+	test_storage_fixture_rmdir(dir);
 	pool_destroy(&pool);
 }
 
@@ -113,36 +82,22 @@ static void setup(void)
 	};
 	struct sql_error err;
 	struct sql_conn *conn;
-	char url[400];
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
+	char path[400];
 
 	teardown();
 	pool = pool_create(0);
 	quota_bytes = 0;
-	snprintf(dir, sizeof(dir), "/tmp/test-storage-dav-XXXXXX");
-	test_assert(mkdtemp(dir) != NULL);
-	snprintf(url, sizeof(url), "%s/files", dir);
-	test_assert(mkdir(url, 0750) == 0);
-	snprintf(url, sizeof(url), "%s/files/1_ctx_store", dir);
-	test_assert(mkdir(url, 0750) == 0);
-	if (env != NULL)
-		snprintf(url, sizeof(url), "%s", env);
-	else
-		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
-	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
-	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
-		test_assert(sql_exec(conn, sql, &err) == 0);
-	}
+	test_storage_fixture_mkdir(dir, sizeof(dir), "test-storage-dav");
+	snprintf(path, sizeof(path), "%s/files", dir);
+	test_assert(mkdir(path, 0750) == 0);
+	snprintf(path, sizeof(path), "%s/files/1_ctx_store", dir);
+	test_assert(mkdir(path, 0750) == 0);
+	test_storage_fixture_open(dir, true, &db, &conn);
+	test_storage_fixture_clear(conn, tables, sizeof(tables) / sizeof(tables[0]), 0);
 	test_assert(sql_begin(conn, true, &err) == 0);
-	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 200)", "i",
-	                    (int64_t)CID) == 0);
-	test_assert(folder_create_context_roots(conn, CID, &err) == 0);
-	add_user(conn, ALICE, "alice");
-	add_user(conn, BOB, "bob");
+	test_storage_fixture_add_context(conn, CID, 200);
+	test_storage_fixture_add_user(conn, CID, ALICE, "alice", true);
+	test_storage_fixture_add_user(conn, CID, BOB, "bob", true);
 	add_folder(conn, SHARED, FOLDER_ID_FILES, "Shared", FOLDER_BITS(1, 2, 0, 0, 0));
 	add_folder(conn, 102, SHARED, "Sub", FOLDER_BITS(1, 2, 0, 0, 0));
 	add_folder(conn, BIG, FOLDER_ID_FILES, "Big", 0);

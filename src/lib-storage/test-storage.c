@@ -2,21 +2,18 @@
 /* Unit tests for storage.c on a SQLite user schema: finding the context, the transaction
    wrapper (BUSY retried, refusals and errors typed) and the caches dropped through the
    invalidation entry point. */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cache.h"
 #include "folder.h"
 #include "invalidation.h"
-#include "migrate.h"
 #include "pool.h"
-#include "schema.h"
 #include "sql.h"
 #include "storage-folder.h"
 #include "storage.h"
+#include "test-storage-fixture.h"
 #include "test.h"
 
 #define CID    1
@@ -32,11 +29,6 @@ static struct inval_bus *bus;
 static struct storage *storage;
 static unsigned locates;       /* calls of the locate callback */
 static unsigned folder_events; /* INVAL_FOLDER events seen on the bus */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(path);
-}
 
 static struct sql_db *locate(void *ctx, int64_t cid, struct storage_context *ctx_r,
                              struct storage_error *err)
@@ -61,26 +53,12 @@ static void count_folder_event(const struct inval_event *ev, void *ctx)
 	folder_events++;
 }
 
-static void add_user(struct sql_conn *conn, int64_t id, const char *login)
-{
-	struct sql_error err;
-	test_assert(
-	    sql_run(conn, &err,
-	            "INSERT INTO users (cid, id, login, display_name, given_name, sur_name, "
-	            "email, password_hash, enabled, disabled_reason, is_admin, created, "
-	            "modified) VALUES (?, ?, ?, ?, 'G', 'S', 'e@x', 'h', 1, NULL, 0, 0, 0)",
-	            "iiss", (int64_t)CID, id, login, login) == 0);
-	test_assert(folder_create_user_defaults(conn, CID, id, &err) == 0);
-}
-
 static void teardown(void)
 {
 	storage_destroy(&storage);
 	inval_bus_destroy(&bus);
 	sql_db_close(&db);
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	dir[0] = '\0';
+	test_storage_fixture_rmdir(dir);
 	pool_destroy(&pool);
 }
 
@@ -90,34 +68,18 @@ static void setup(void)
 {
 	struct sql_error err;
 	struct sql_conn *conn;
-	char url[400];
 
 	teardown();
 	pool = pool_create(0);
-	snprintf(dir, sizeof(dir), "/tmp/test-storage-XXXXXX");
-	test_assert(mkdtemp(dir) != NULL);
-	snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
-	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
-	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
+	test_storage_fixture_mkdir(dir, sizeof(dir), "test-storage");
+	test_storage_fixture_open(dir, false, &db, &conn);
 	test_assert(sql_begin(conn, true, &err) == 0);
-	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 200)", "i",
-	                    (int64_t)CID) == 0);
-	test_assert(folder_create_context_roots(conn, CID, &err) == 0);
-	add_user(conn, ALICE, "alice");
-	add_user(conn, BOB, "bob");
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder (cid, id, parent, owner, module, title, is_system, "
-	                    "default_for, created, modified) VALUES "
-	                    "(?, ?, ?, ?, 'infostore', 'Shared', 0, NULL, 0, 0)",
-	                    "iiii", (int64_t)CID, (int64_t)SHARED, (int64_t)FOLDER_ID_FILES,
-	                    (int64_t)ALICE) == 0);
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder_permission (cid, folder, entity, is_group, bits) "
-	                    "VALUES (?, ?, ?, 0, ?), (?, ?, ?, 0, ?)",
-	                    "iiiiiiii", (int64_t)CID, (int64_t)SHARED, (int64_t)ALICE,
-	                    (int64_t)FOLDER_BITS_OWNER, (int64_t)CID, (int64_t)SHARED, (int64_t)BOB,
-	                    (int64_t)FOLDER_BITS(1, 2, 0, 0, 0)) == 0);
+	test_storage_fixture_add_context(conn, CID, 200);
+	test_storage_fixture_add_user(conn, CID, ALICE, "alice", true);
+	test_storage_fixture_add_user(conn, CID, BOB, "bob", true);
+	test_storage_fixture_add_folder(conn, CID, SHARED, FOLDER_ID_FILES, ALICE, "infostore",
+	                                "Shared");
+	test_storage_fixture_grant(conn, CID, SHARED, BOB, FOLDER_BITS(1, 2, 0, 0, 0));
 	test_assert(sql_run(conn, &err,
 	                    "INSERT INTO filestore_usage (cid, used_bytes) VALUES (?, 0)", "i",
 	                    (int64_t)CID) == 0);
