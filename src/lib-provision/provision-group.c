@@ -198,15 +198,10 @@ static const char *id_key(char key[24], int64_t id)
 static json_t *query_groups(struct provision *prov, int64_t cid, int64_t gid, bool logins,
                             struct prov_error *err)
 {
-	struct sql_db *db = prov_context_userdb(prov, cid, err);
-	if (db == NULL)
+	struct sql_conn *conn = prov_userdb_read(prov, cid, err);
+	if (conn == NULL)
 		return NULL;
-	struct sql_conn *conn;
 	struct sql_error sql_err;
-	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
-		prov_error_sql(err, "user schema", &sql_err);
-		return NULL;
-	}
 	json_t *list = json_array(), *by_id = json_object();
 	char key[24];
 	int r = -1;
@@ -249,14 +244,8 @@ static json_t *query_groups(struct provision *prov, int64_t cid, int64_t gid, bo
 	} else if (r == 0) {
 		r = -1;
 	}
-	sql_conn_put(&conn);
 	json_decref(by_id);
-	if (r < 0) {
-		json_decref(list);
-		prov_error_sql(err, "user schema", &sql_err);
-		return NULL;
-	}
-	return list;
+	return prov_userdb_read_end(&conn, r, list, &sql_err, err);
 }
 
 json_t *provision_list_groups(struct provision *prov, int64_t cid, bool logins,
@@ -288,11 +277,8 @@ json_t *provision_get_group(struct provision *prov, int64_t cid, int64_t gid,
 json_t *provision_create_group(struct provision *prov, int64_t cid, const struct prov_group *g,
                                struct prov_error *err)
 {
-	const char *problem = check_group(g, true);
-	if (problem != NULL) {
-		prov_error_set(err, PROV_INVALID, "%s", problem);
+	if (prov_invalid(err, check_group(g, true)))
 		return NULL;
-	}
 	struct group_txn t = {.cid = cid, .g = g, .create = true};
 	if (run_group_txn(prov, &t, err) < 0)
 		return NULL;
@@ -302,11 +288,8 @@ json_t *provision_create_group(struct provision *prov, int64_t cid, const struct
 json_t *provision_change_group(struct provision *prov, int64_t cid, int64_t gid,
                                const struct prov_group *g, struct prov_error *err)
 {
-	const char *problem = check_group(g, false);
-	if (problem != NULL) {
-		prov_error_set(err, PROV_INVALID, "%s", problem);
+	if (prov_invalid(err, check_group(g, false)))
 		return NULL;
-	}
 	struct group_txn t = {.cid = cid, .gid = gid, .g = g};
 	if (gid <= 0)
 		return provision_get_group(prov, cid, gid, err);

@@ -89,6 +89,14 @@ const char *prov_check_name(const char *name, const char *field);
    sets err->status, or else from the SQL error). */
 int prov_userdb_write(struct provision *prov, int64_t cid, sql_txn_fn *fn, void *ctx,
                       struct prov_error *err);
+/* A read connection on cid's user schema, or NULL with err set. */
+struct sql_conn *prov_userdb_read(struct provision *prov, int64_t cid, struct prov_error *err);
+/* Ends a read from prov_userdb_read: puts *conn back and returns list, or, when r < 0, frees
+   list and returns NULL with err set from sql_err. */
+json_t *prov_userdb_read_end(struct sql_conn **conn, int r, json_t *list,
+                             const struct sql_error *sql_err, struct prov_error *err);
+/* Sets INVALID with problem unless problem is NULL; true when it did. */
+bool prov_invalid(struct prov_error *err, const char *problem);
 /* s is 1..max bytes. */
 bool prov_text_ok(const char *s, size_t max);
 /* Local path of a file:// filestore URI, or NULL. */

@@ -113,15 +113,10 @@ static int run_resource_txn(struct provision *prov, struct resource_txn *t, stru
 static json_t *query_resources(struct provision *prov, int64_t cid, int64_t id,
                                struct prov_error *err)
 {
-	struct sql_db *db = prov_context_userdb(prov, cid, err);
-	if (db == NULL)
+	struct sql_conn *conn = prov_userdb_read(prov, cid, err);
+	if (conn == NULL)
 		return NULL;
-	struct sql_conn *conn;
 	struct sql_error sql_err;
-	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
-		prov_error_sql(err, "user schema", &sql_err);
-		return NULL;
-	}
 	json_t *list = json_array();
 	int r = -1;
 	struct sql_stmt *s = sql_prepare(conn,
@@ -142,13 +137,7 @@ static json_t *query_resources(struct provision *prov, int64_t cid, int64_t id,
 			                    sql_col_int64(s, 5) != 0));
 		sql_stmt_done(&s);
 	}
-	sql_conn_put(&conn);
-	if (r < 0) {
-		json_decref(list);
-		prov_error_sql(err, "user schema", &sql_err);
-		return NULL;
-	}
-	return list;
+	return prov_userdb_read_end(&conn, r, list, &sql_err, err);
 }
 
 json_t *provision_list_resources(struct provision *prov, int64_t cid, struct prov_error *err)
@@ -174,11 +163,8 @@ json_t *provision_get_resource(struct provision *prov, int64_t cid, int64_t id,
 json_t *provision_create_resource(struct provision *prov, int64_t cid,
                                   const struct prov_resource *r, struct prov_error *err)
 {
-	const char *problem = check_resource(r, true);
-	if (problem != NULL) {
-		prov_error_set(err, PROV_INVALID, "%s", problem);
+	if (prov_invalid(err, check_resource(r, true)))
 		return NULL;
-	}
 	struct prov_resource copy = *r;
 	if (copy.available < 0)
 		copy.available = 1;
@@ -191,11 +177,8 @@ json_t *provision_create_resource(struct provision *prov, int64_t cid,
 json_t *provision_change_resource(struct provision *prov, int64_t cid, int64_t id,
                                   const struct prov_resource *r, struct prov_error *err)
 {
-	const char *problem = check_resource(r, false);
-	if (problem != NULL) {
-		prov_error_set(err, PROV_INVALID, "%s", problem);
+	if (prov_invalid(err, check_resource(r, false)))
 		return NULL;
-	}
 	struct resource_txn t = {.cid = cid, .id = id, .r = r};
 	if (run_resource_txn(prov, &t, err) < 0)
 		return NULL;

@@ -186,6 +186,39 @@ int prov_userdb_write(struct provision *prov, int64_t cid, sql_txn_fn *fn, void 
 	return -1;
 }
 
+struct sql_conn *prov_userdb_read(struct provision *prov, int64_t cid, struct prov_error *err)
+{
+	struct sql_db *db = prov_context_userdb(prov, cid, err);
+	if (db == NULL)
+		return NULL;
+	struct sql_conn *conn;
+	struct sql_error sql_err;
+	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
+		prov_error_sql(err, "user schema", &sql_err);
+		return NULL;
+	}
+	return conn;
+}
+
+json_t *prov_userdb_read_end(struct sql_conn **conn, int r, json_t *list,
+                             const struct sql_error *sql_err, struct prov_error *err)
+{
+	sql_conn_put(conn);
+	if (r >= 0)
+		return list;
+	json_decref(list);
+	prov_error_sql(err, "user schema", sql_err);
+	return NULL;
+}
+
+bool prov_invalid(struct prov_error *err, const char *problem)
+{
+	if (problem == NULL)
+		return false;
+	prov_error_set(err, PROV_INVALID, "%s", problem);
+	return true;
+}
+
 bool prov_text_ok(const char *s, size_t max)
 {
 	return s != NULL && s[0] != '\0' && strlen(s) <= max;
@@ -220,17 +253,10 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 			return NULL;
 		}
 	}
-	struct sql_db *db = prov_context_userdb(prov, cid, err);
-	if (db == NULL)
-		return NULL;
 	int64_t *ids = mem_calloc(count, sizeof(*ids));
 	struct create_ctx cc = {.cid = cid, .users = users, .count = count, .ids = ids, .err = err};
-	struct sql_error sql_err;
-	err->status = PROV_OK;
 	json_t *res = NULL;
-	if (sql_transaction(db, SQL_WRITE, cid, create_users_txn, &cc, &sql_err) < 0) {
-		if (err->status == PROV_OK)
-			prov_error_sql(err, "user schema", &sql_err);
+	if (prov_userdb_write(prov, cid, create_users_txn, &cc, err) < 0) {
 		mem_free(&ids);
 		return NULL;
 	}
@@ -269,15 +295,10 @@ static json_t *user_row(struct sql_stmt *s)
 
 static json_t *query_users(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err)
 {
-	struct sql_db *db = prov_context_userdb(prov, cid, err);
-	if (db == NULL)
+	struct sql_conn *conn = prov_userdb_read(prov, cid, err);
+	if (conn == NULL)
 		return NULL;
-	struct sql_conn *conn;
 	struct sql_error sql_err;
-	if (sql_conn_get(db, SQL_READ, cid, &conn, &sql_err) < 0) {
-		prov_error_sql(err, "user schema", &sql_err);
-		return NULL;
-	}
 	struct sql_stmt *s = sql_prepare(
 	    conn, uid > 0 ? USER_COLUMNS "AND id=?" : USER_COLUMNS "ORDER BY id", &sql_err);
 	json_t *list = json_array();
@@ -290,13 +311,7 @@ static json_t *query_users(struct provision *prov, int64_t cid, int64_t uid, str
 			json_array_append_new(list, user_row(s));
 		sql_stmt_done(&s);
 	}
-	sql_conn_put(&conn);
-	if (r < 0) {
-		json_decref(list);
-		prov_error_sql(err, "user schema", &sql_err);
-		return NULL;
-	}
-	return list;
+	return prov_userdb_read_end(&conn, r, list, &sql_err, err);
 }
 
 json_t *provision_list_users(struct provision *prov, int64_t cid, struct prov_error *err)
