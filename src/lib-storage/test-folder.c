@@ -966,10 +966,7 @@ int main(void)
 	    {"cache", test_cache},
 	    {NULL, NULL},
 	};
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
-	char redacted[400];
-	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
-	printf("# database %s\n", env != NULL ? redacted : "sqlite (temp file)");
+	test_storage_fixture_print_db();
 	int ret = test_run(cases);
 	/* once more with the caches on: every case must pass the same */
 	printf("# with folder_access cached\n");

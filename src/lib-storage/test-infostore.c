@@ -584,10 +584,7 @@ int main(void)
 	    {"concurrent_holds", test_concurrent_holds},
 	    {NULL, NULL},
 	};
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
-	char redacted[400];
-	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
-	printf("# database %s\n", env != NULL ? redacted : "sqlite (temp file)");
+	test_storage_fixture_print_db();
 	random_init();
 	int ret = test_run(cases);
 	if (conn != NULL)

@@ -310,10 +310,7 @@ int main(void)
 	    {"changes_and_limit", test_changes_and_limit},
 	    {NULL, NULL},
 	};
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
-	char redacted[400];
-	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
-	printf("# database %s\n", redacted);
+	test_storage_fixture_print_db();
 	int ret = test_run(cases);
 	teardown();
 	return ret;

@@ -736,10 +736,7 @@ int main(void)
 	    {"migration", test_migration},
 	    {NULL, NULL},
 	};
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
-	char redacted[400];
-	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
-	printf("# database %s\n", redacted);
+	test_storage_fixture_print_db();
 	int ret = test_run(cases);
 	teardown();
 	return ret;

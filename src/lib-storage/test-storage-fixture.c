@@ -21,6 +21,14 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+void test_storage_fixture_print_db(void)
+{
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
+	char redacted[400];
+	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
+	printf("# database %s\n", redacted);
+}
+
 void test_storage_fixture_mkdir(char *dir, size_t size, const char *prefix)
 {
 	snprintf(dir, size, "/tmp/%s-XXXXXX", prefix);

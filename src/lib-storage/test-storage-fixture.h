@@ -12,6 +12,9 @@
 struct sql_conn;
 struct sql_db;
 
+/* Prints "# database <which>" (the password of a TANDEM_TEST_SQL_URL hidden). */
+void test_storage_fixture_print_db(void);
+
 /* Makes a fresh directory /tmp/<prefix>-XXXXXX into dir (size bytes). */
 void test_storage_fixture_mkdir(char *dir, size_t size, const char *prefix);
 
