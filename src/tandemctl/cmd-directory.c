@@ -87,6 +87,20 @@ static int send(const char *method, const struct kind *k, uint64_t cid, int64_t 
 	return CTL_EXIT_OK;
 }
 
+/* PATCHes body (taken) to the entry -i or -n names, unless ret is already an error. */
+static int send_change(const struct ctl_args *args, const struct kind *k, uint64_t cid,
+                       json_t *body, int ret)
+{
+	int64_t id;
+	if (ret == 0)
+		ret = target(args, k, cid, &id);
+	if (ret != 0) {
+		json_decref(body);
+		return ret;
+	}
+	return send("PATCH", k, cid, id, body, "changed in");
+}
+
 /* Copies the options given into body as strings (option long name, JSON field). */
 static void set_strings(const struct ctl_args *args, json_t *body, const char *const (*map)[2],
                         size_t n)
@@ -162,7 +176,6 @@ int cmd_changegroup(int argc, char **argv)
 	    options};
 	static const char *const map[][2] = {{"newname", "name"}, {"displayname", "display_name"}};
 	struct ctl_args args;
-	int64_t id;
 	int ret;
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
@@ -173,13 +186,7 @@ int cmd_changegroup(int argc, char **argv)
 	    (ret = set_members(&args, body, "removemembers", "remove_members")) == 0 &&
 	    json_object_size(body) == 0)
 		ret = ctl_usage_error("nothing to change: give --newname, -d, -a or -r");
-	if (ret == 0)
-		ret = target(&args, &group_kind, cid, &id);
-	if (ret != 0) {
-		json_decref(body);
-		return ret;
-	}
-	return send("PATCH", &group_kind, cid, id, body, "changed in");
+	return send_change(&args, &group_kind, cid, body, ret);
 }
 
 static int delete_entry(const struct kind *k, int argc, char **argv)
@@ -270,7 +277,6 @@ int cmd_changeresource(int argc, char **argv)
 	    "        [--available true|false]",
 	    "Changes a resource. -A may be the master admin or the context admin.", options};
 	struct ctl_args args;
-	int64_t id;
 	int ret;
 	if (!ctl_parse(&cmd, argc, argv, &args, &ret))
 		return ret;
@@ -282,13 +288,7 @@ int cmd_changeresource(int argc, char **argv)
 	if (json_object_size(body) == 0)
 		ret =
 		    ctl_usage_error("nothing to change: give --newname, -d, -e, -D or --available");
-	else
-		ret = target(&args, &resource_kind, cid, &id);
-	if (ret != 0) {
-		json_decref(body);
-		return ret;
-	}
-	return send("PATCH", &resource_kind, cid, id, body, "changed in");
+	return send_change(&args, &resource_kind, cid, body, ret);
 }
 
 int cmd_deleteresource(int argc, char **argv)
