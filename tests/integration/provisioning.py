@@ -62,6 +62,12 @@ class Cluster:
     def json(self, *args, **kw):
         return json.loads(self.ok("--json", *args, **kw).stdout)
 
+    def fail(self, *args, code=1, **kw):
+        """Runs tandemctl expecting exit code; returns its stderr."""
+        r = self.ctl(*args, **kw)
+        assert r.returncode == code, (args, r.returncode, r.stdout, r.stderr)
+        return r.stderr
+
     def stop(self):
         for n in self.nodes:
             code = n.stop()

@@ -30,12 +30,6 @@ def ok(api, method, path, body=None, status=200):
     return answer
 
 
-def fail(c, *args, code=1, **kw):
-    r = c.ctl(*args, **kw)
-    assert r.returncode == code, (args, r.returncode, r.stdout, r.stderr)
-    return r.stderr
-
-
 def test_group_verbs_with_json_and_text(cluster):
     c = cluster
     g = c.json("creategroup", "-c", "1", "-n", "team", "-d", "The Team", "-a", "alice,bob")
@@ -66,19 +60,19 @@ def test_group_errors_name_what_is_wrong(cluster):
     c = cluster
     c.ok("creategroup", "-c", "1", "-n", "team", "-a", "alice")
     before = c.json("listgroup", "-c", "1")
-    assert "member \"nobody\" is not a user of context 1" in fail(
-        c, "creategroup", "-c", "1", "-n", "other", "-a", "alice,nobody")
-    assert "group \"team\" already exists in context 1" in fail(
-        c, "creategroup", "-c", "1", "-n", "team")
-    assert "name must be 1-128 characters" in fail(c, "creategroup", "-c", "1", "-n", "a b")
-    assert "\"bob\" is not a member of group" in fail(
-        c, "changegroup", "-c", "1", "-n", "team", "-r", "bob")
-    assert "no group named 'ghost'" in fail(c, "deletegroup", "-c", "1", "-n", "ghost")
-    assert "does not exist" in fail(c, "deletegroup", "-c", "1", "-i", "99999")
-    assert "empty member" in fail(c, "creategroup", "-c", "1", "-n", "x", "-a", "alice,",
-                                  code=2)
-    assert "nothing to change" in fail(c, "changegroup", "-c", "1", "-n", "team", code=2)
-    assert "missing required option -c" in fail(c, "creategroup", "-n", "x", code=2)
+    assert "member \"nobody\" is not a user of context 1" in c.fail(
+        "creategroup", "-c", "1", "-n", "other", "-a", "alice,nobody")
+    assert "group \"team\" already exists in context 1" in c.fail(
+        "creategroup", "-c", "1", "-n", "team")
+    assert "name must be 1-128 characters" in c.fail("creategroup", "-c", "1", "-n", "a b")
+    assert "\"bob\" is not a member of group" in c.fail(
+        "changegroup", "-c", "1", "-n", "team", "-r", "bob")
+    assert "no group named 'ghost'" in c.fail("deletegroup", "-c", "1", "-n", "ghost")
+    assert "does not exist" in c.fail("deletegroup", "-c", "1", "-i", "99999")
+    assert "empty member" in c.fail("creategroup", "-c", "1", "-n", "x", "-a", "alice,",
+                                    code=2)
+    assert "nothing to change" in c.fail("changegroup", "-c", "1", "-n", "team", code=2)
+    assert "missing required option -c" in c.fail("creategroup", "-n", "x", code=2)
     # nothing was half-made by the failures
     assert c.json("listgroup", "-c", "1") == before
 
@@ -88,12 +82,12 @@ def test_admin_api_authorisation(cluster):
     c.ok("createcontext", "-c", "2", "-q", "0", "-L", "ctx2", "-u", "admin2", "-d", "A2",
          "-g", "A", "-s", "B", "-p", "admin2_pw", "-e", "a2@example.com")
     # the admin of context 2 may not touch the groups of context 1
-    err = fail(c, "listgroup", "-c", "1", user="admin2", password="admin2_pw")
+    err = c.fail("listgroup", "-c", "1", user="admin2", password="admin2_pw")
     assert "403" in err or "needs the master admin or the admin of context 1" in err
-    err = fail(c, "creategroup", "-c", "1", "-n", "x", user="admin2", password="admin2_pw")
+    err = c.fail("creategroup", "-c", "1", "-n", "x", user="admin2", password="admin2_pw")
     assert "context 1" in err
     # a user's password is no admin's
-    fail(c, "listgroup", "-c", "1", user="alice", password="alice_pw")
+    c.fail("listgroup", "-c", "1", user="alice", password="alice_pw")
     # the API shape: 201 with the group, 204 on delete, 404 afterwards
     api = ApiClient(c.nodes[1].port)
     auth = {"Authorization": "Basic " + base64.b64encode(b"oxadmin:admin_pw").decode()}
@@ -145,7 +139,7 @@ def test_group_share_is_visible_to_members_only_and_removal_is_at_once_on_every_
     m = scrape_metrics(c.nodes[1].port)
     assert m['tandem_cache_hits_total{cache="group"}'] > 0
     # a group in a folder permission cannot be deleted; removed from it, it can
-    err = fail(c, "deletegroup", "-c", "1", "-n", "team")
+    err = c.fail("deletegroup", "-c", "1", "-n", "team")
     assert f"in the permissions of folder {folder}" in err
     ok(alice, "PATCH", path,
        {"permissions": [{"entity": alice.uid, "group": False, "bits": 403710016}]})
@@ -189,7 +183,7 @@ def test_groups_resources_and_access_on_mariadb(workdir, mariadb):  # noqa: F811
         g = c.json("creategroup", "-c", "1", "-n", "team", "-a", "alice,bob")
         assert [m["login"] for m in g["members"]] == ["alice", "bob"]
         c.ok("changegroup", "-c", "1", "-n", "team", "-r", "alice")
-        assert "already exists" in fail(c, "creategroup", "-c", "1", "-n", "team")
+        assert "already exists" in c.fail("creategroup", "-c", "1", "-n", "team")
         alice = ApiClient(c.nodes[0].port)
         status, body, _ = alice.login("alice", "alice_pw")
         assert status == 200, body
@@ -197,7 +191,7 @@ def test_groups_resources_and_access_on_mariadb(workdir, mariadb):  # noqa: F811
         groups = ok(alice, "GET", "/api/v1/groups")["groups"]
         assert [m["display_name"] for m in groups[0]["members"]] == ["bob"]
         folder = folder_with_group(alice, g["id"])
-        assert f"permissions of folder {folder}" in fail(c, "deletegroup", "-c", "1", "-n", "team")
+        assert f"permissions of folder {folder}" in c.fail("deletegroup", "-c", "1", "-n", "team")
         r = c.json("createresource", "-c", "1", "-n", "room", "-d", "Room", "-e", "r@example.com")
         assert ok(alice, "GET", "/api/v1/resources")["resources"] == [r]
         assert alice.request("GET", "/api/v1/files?folder=4")[1]["error"]["code"] != "ACC-0403"

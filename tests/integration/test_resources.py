@@ -21,12 +21,6 @@ def cluster(workdir):
     c.stop()
 
 
-def fail(c, *args, code=1, **kw):
-    r = c.ctl(*args, **kw)
-    assert r.returncode == code, (args, r.returncode, r.stdout, r.stderr)
-    return r.stderr
-
-
 def test_resource_verbs(cluster):
     c = cluster
     room = c.json("createresource", "-c", "1", "-n", "room-1", "-d", "Room 1",
@@ -55,22 +49,22 @@ def test_resource_verbs(cluster):
 def test_resource_errors(cluster):
     c = cluster
     c.ok("createresource", "-c", "1", "-n", "room", "-d", "Room", "-e", "room@example.com")
-    assert "already has name \"room\"" in fail(
-        c, "createresource", "-c", "1", "-n", "room", "-d", "R", "-e", "other@example.com")
-    assert "already has email \"room@example.com\"" in fail(
-        c, "createresource", "-c", "1", "-n", "room2", "-d", "R", "-e", "room@example.com")
-    assert "email must be an address with '@'" in fail(
-        c, "createresource", "-c", "1", "-n", "x", "-d", "X", "-e", "nowhere")
-    assert "missing required option -e" in fail(
-        c, "createresource", "-c", "1", "-n", "x", "-d", "X", code=2)
-    assert "--available" in fail(c, "changeresource", "-c", "1", "-n", "room",
-                                 "--available", "maybe", code=2)
-    assert "no resource named 'ghost'" in fail(c, "deleteresource", "-c", "1", "-n", "ghost")
-    assert "does not exist in context 1" in fail(c, "changeresource", "-c", "1", "-i", "999",
-                                                 "-d", "X")
+    assert "already has name \"room\"" in c.fail(
+        "createresource", "-c", "1", "-n", "room", "-d", "R", "-e", "other@example.com")
+    assert "already has email \"room@example.com\"" in c.fail(
+        "createresource", "-c", "1", "-n", "room2", "-d", "R", "-e", "room@example.com")
+    assert "email must be an address with '@'" in c.fail(
+        "createresource", "-c", "1", "-n", "x", "-d", "X", "-e", "nowhere")
+    assert "missing required option -e" in c.fail(
+        "createresource", "-c", "1", "-n", "x", "-d", "X", code=2)
+    assert "--available" in c.fail("changeresource", "-c", "1", "-n", "room",
+                                   "--available", "maybe", code=2)
+    assert "no resource named 'ghost'" in c.fail("deleteresource", "-c", "1", "-n", "ghost")
+    assert "does not exist in context 1" in c.fail("changeresource", "-c", "1", "-i", "999",
+                                                   "-d", "X")
     # the admin of context 2 may not manage context 1's resources
-    assert "context 1" in fail(c, "listresource", "-c", "1", user="admin2",
-                               password="admin2_pw")
+    assert "context 1" in c.fail("listresource", "-c", "1", user="admin2",
+                                 password="admin2_pw")
     assert len(c.json("listresource", "-c", "1")["resources"]) == 1
 
 
