@@ -126,23 +126,17 @@ static int delete_group(struct group_txn *t, struct sql_conn *conn, struct sql_e
 		    (long long)t->gid, (long long)folder);
 		return -1;
 	}
-	return sql_run(conn, err, "DELETE FROM group_member WHERE cid=? AND group_id=?", "ii",
-	               t->cid, t->gid) < 0 ||
-	               sql_run(conn, err, "DELETE FROM user_group WHERE cid=? AND id=?", "ii",
-	                       t->cid, t->gid) < 0 ||
-	               sql_run(conn, err,
-	                       "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, "
-	                       "'group', ?, ?)",
-	                       "iii", t->cid, t->gid, now) < 0
-	           ? -1
-	           : 0;
+	if (sql_run(conn, err, "DELETE FROM group_member WHERE cid=? AND group_id=?", "ii", t->cid,
+	            t->gid) < 0)
+		return -1;
+	return prov_userdb_delete(conn, "user_group", "group", t->cid, t->gid, now, err);
 }
 
 static int group_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct group_txn *t = ctx;
 	const struct prov_group *g = t->g;
-	int64_t now = (int64_t)time(NULL), found;
+	int64_t now = (int64_t)time(NULL);
 	if (t->create) {
 		if (name_free(t, conn, err) < 0 || prov_next_ids(conn, t->cid, 1, &t->gid, err) < 0)
 			return -1;
@@ -154,12 +148,7 @@ static int group_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 			return -1;
 		return change_members(t, conn, err);
 	}
-	int r = sql_query_int64(conn, err, &found, "SELECT id FROM user_group WHERE cid=? AND id=?",
-	                        "ii", t->cid, t->gid);
-	if (r == 0)
-		prov_error_set(t->err, PROV_NOT_FOUND, "group %lld does not exist in context %lld",
-		               (long long)t->gid, (long long)t->cid);
-	if (r <= 0)
+	if (prov_userdb_find(conn, "user_group", "group", t->cid, t->gid, t->err, err) <= 0)
 		return -1;
 	if (t->delete)
 		return delete_group(t, conn, err);

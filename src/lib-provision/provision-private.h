@@ -95,6 +95,13 @@ struct sql_conn *prov_userdb_read(struct provision *prov, int64_t cid, struct pr
    list and returns NULL with err set from sql_err. */
 json_t *prov_userdb_read_end(struct sql_conn **conn, int r, json_t *list,
                              const struct sql_error *sql_err, struct prov_error *err);
+/* In a user-schema transaction: 1 when table holds row (cid, id); 0 with NOT_FOUND "<what> id
+   does not exist in context cid" in perr; -1 with err. */
+int prov_userdb_find(struct sql_conn *conn, const char *table, const char *what, int64_t cid,
+                     int64_t id, struct prov_error *perr, struct sql_error *err);
+/* Deletes row (cid, id) of table and leaves a tombstone of module: 0, or -1 with err. */
+int prov_userdb_delete(struct sql_conn *conn, const char *table, const char *module, int64_t cid,
+                       int64_t id, int64_t now, struct sql_error *err);
 /* Sets INVALID with problem unless problem is NULL; true when it did. */
 bool prov_invalid(struct prov_error *err, const char *problem);
 /* s is 1..max bytes. */

@@ -51,7 +51,7 @@ static int resource_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct resource_txn *t = ctx;
 	const struct prov_resource *r = t->r;
-	int64_t now = (int64_t)time(NULL), found;
+	int64_t now = (int64_t)time(NULL);
 	if (t->create) {
 		if (unique(t, conn, "name", r->name, err) < 0 ||
 		    unique(t, conn, "email", r->email, err) < 0 ||
@@ -64,24 +64,10 @@ static int resource_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		               r->description != NULL ? r->description : "",
 		               (int64_t)(r->available != 0), now);
 	}
-	int found_r = sql_query_int64(
-	    conn, err, &found, "SELECT id FROM resource WHERE cid=? AND id=?", "ii", t->cid, t->id);
-	if (found_r == 0)
-		prov_error_set(t->err, PROV_NOT_FOUND,
-		               "resource %lld does not exist in context %lld", (long long)t->id,
-		               (long long)t->cid);
-	if (found_r <= 0)
+	if (prov_userdb_find(conn, "resource", "resource", t->cid, t->id, t->err, err) <= 0)
 		return -1;
 	if (t->delete)
-		return sql_run(conn, err, "DELETE FROM resource WHERE cid=? AND id=?", "ii", t->cid,
-		               t->id) < 0 ||
-		               sql_run(
-		                   conn, err,
-		                   "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, "
-		                   "'resource', ?, ?)",
-		                   "iii", t->cid, t->id, now) < 0
-		           ? -1
-		           : 0;
+		return prov_userdb_delete(conn, "resource", "resource", t->cid, t->id, now, err);
 	if (unique(t, conn, "name", r->name, err) < 0 ||
 	    unique(t, conn, "email", r->email, err) < 0)
 		return -1;

@@ -211,6 +211,31 @@ json_t *prov_userdb_read_end(struct sql_conn **conn, int r, json_t *list,
 	return NULL;
 }
 
+int prov_userdb_find(struct sql_conn *conn, const char *table, const char *what, int64_t cid,
+                     int64_t id, struct prov_error *perr, struct sql_error *err)
+{
+	char sql[80];
+	int64_t found;
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE cid=? AND id=?", table);
+	int r = sql_query_int64(conn, err, &found, sql, "ii", cid, id);
+	if (r == 0)
+		prov_error_set(perr, PROV_NOT_FOUND, "%s %lld does not exist in context %lld", what,
+		               (long long)id, (long long)cid);
+	return r;
+}
+
+int prov_userdb_delete(struct sql_conn *conn, const char *table, const char *module, int64_t cid,
+                       int64_t id, int64_t now, struct sql_error *err)
+{
+	char sql[80];
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cid=? AND id=?", table);
+	if (sql_run(conn, err, sql, "ii", cid, id) < 0)
+		return -1;
+	return sql_run(conn, err,
+	               "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, ?, ?, ?)",
+	               "isii", cid, module, id, now);
+}
+
 bool prov_invalid(struct prov_error *err, const char *problem)
 {
 	if (problem == NULL)
@@ -368,18 +393,10 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 			               (long long)cu->uid);
 			return -1;
 		}
-		return sql_run(conn, err, "DELETE FROM users WHERE cid=? AND id=?", "ii", cu->cid,
-		               cu->uid) < 0 ||
-		               sql_run(conn, err,
-		                       "DELETE FROM group_member WHERE cid=? AND user_id=?", "ii",
-		                       cu->cid, cu->uid) < 0 ||
-		               sql_run(
-		                   conn, err,
-		                   "INSERT INTO tombstone (cid, module, id, deleted) VALUES (?, "
-		                   "'user', ?, ?)",
-		                   "iii", cu->cid, cu->uid, now) < 0
-		           ? -1
-		           : 0;
+		if (sql_run(conn, err, "DELETE FROM group_member WHERE cid=? AND user_id=?", "ii",
+		            cu->cid, cu->uid) < 0)
+			return -1;
+		return prov_userdb_delete(conn, "users", "user", cu->cid, cu->uid, now, err);
 	}
 	const struct prov_user_change *ch = cu->ch;
 	static const char *const columns[] = {"display_name", "given_name", "sur_name", "email"};
