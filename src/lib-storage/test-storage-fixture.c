@@ -15,9 +15,6 @@
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
-	(void)st;
-	(void)flag;
-	(void)f;
 	return remove(path);
 }
 
