@@ -7,18 +7,16 @@ import hashlib
 import http.client
 import json
 import os
-import re
 import socket
 import sqlite3
-import subprocess
 import tempfile
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import BUILD, Reader
-from fixtures_mariadb import mariadb  # noqa: F401  (pytest fixture)
+from conftest import Reader
+from fixtures_mariadb import mariadb, run_unit_test_on_mariadb  # noqa: F401  (pytest fixture)
 from provisioning import ApiClient, Cluster, sqlite_rows
 
 ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
@@ -702,12 +700,4 @@ def test_kill_during_upload_then_checkconsistency_repairs(workdir):
 def test_infostore_library_on_mariadb(mariadb):  # noqa: F811
     """The unit test (versions, quota, delete, consistency repairs, concurrent quota charges)
     against a real MariaDB: row locks instead of SQLite's database lock."""
-    mariadb.create_database("infostoretest")
-    env = dict(os.environ, TANDEM_TEST_SQL_URL=mariadb.url("infostoretest"))
-    r = subprocess.run([os.path.join(BUILD, "src", "lib-storage", "test-infostore")], env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
-    out = r.stdout.decode(errors="replace")
-    assert r.returncode == 0, out[-6000:]
-    assert "# database mariadb://" in out, out[-2000:]
-    m = re.search(r"(\d+) passed, (\d+) failed\s*$", out)
-    assert m and int(m.group(1)) >= 4 and m.group(2) == "0", out[-6000:]
+    run_unit_test_on_mariadb(mariadb, "test-infostore", "infostoretest", 4)

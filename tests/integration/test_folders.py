@@ -3,18 +3,14 @@
 # permission matrix, the shared root, revocation, group grants and bad input.
 import concurrent.futures
 import os
-import re
 import sqlite3
-import subprocess
 import tempfile
 
 import pytest
 
-from conftest import BUILD
-from fixtures_mariadb import mariadb  # noqa: F401  (pytest fixture)
+from fixtures_mariadb import mariadb, run_unit_test_on_mariadb  # noqa: F401  (pytest fixture)
 from provisioning import ApiClient, Cluster
 
-TEST_FOLDER = os.path.join(BUILD, "src", "lib-storage", "test-folder")
 
 OWNER_BITS = 64 | 64 << 7 | 64 << 14 | 64 << 21 | 1 << 28  # 403710016
 VIEWER = 257  # see the folder, read all objects
@@ -508,34 +504,19 @@ def test_unknown_ids_are_404(w):
           code="FLD-0404")
 
 
-def run_unit_test_on_mariadb(mariadb, binary, database, min_passed):
-    """Runs a lib-storage unit test against a fresh MariaDB database; asserts it passed."""
-    mariadb.create_database(database)
-    env = dict(os.environ, TANDEM_TEST_SQL_URL=mariadb.url(database))
-    r = subprocess.run([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=300)
-    out = r.stdout.decode(errors="replace")
-    assert r.returncode == 0, out[-6000:]
-    assert "# database mariadb://" in out, out[-2000:]
-    m = re.search(r"(\d+) passed, (\d+) failed\s*$", out)
-    assert m and int(m.group(1)) >= min_passed and m.group(2) == "0", out[-6000:]
-
-
 def test_folder_library_on_mariadb(mariadb):  # noqa: F811
     """The unit test's permission matrix against a real MariaDB (locking reads, CASE in
     UPDATE, bit operators)."""
-    run_unit_test_on_mariadb(mariadb, TEST_FOLDER, "foldertest", 10)
+    run_unit_test_on_mariadb(mariadb, "test-folder", "foldertest", 10)
 
 
 def test_storage_dav_library_on_mariadb(mariadb):  # noqa: F811
     """The WebDAV storage calls' unit test against a real MariaDB: the user schema's version 4
     (dav_props: MEDIUMTEXT values, byte-exact names), paged listings with LIMIT, copies."""
-    run_unit_test_on_mariadb(mariadb, os.path.join(BUILD, "src", "lib-storage",
-                                                   "test-storage-dav"), "davstoretest", 6)
+    run_unit_test_on_mariadb(mariadb, "test-storage-dav", "davstoretest", 6)
 
 
 def test_storage_calendar_library_on_mariadb(mariadb):  # noqa: F811
     """The calendar storage calls' unit test against a real MariaDB: the user schema's
     version 5 (MEDIUMTEXT objects, byte-exact UIDs and names), revisions and tombstones."""
-    run_unit_test_on_mariadb(mariadb, os.path.join(BUILD, "src", "lib-storage",
-                                                   "test-storage-calendar"), "calstoretest", 4)
+    run_unit_test_on_mariadb(mariadb, "test-storage-calendar", "calstoretest", 4)
