@@ -3,7 +3,7 @@
 # /api/v1/resources lists them for the context's users, read-only. Booking is the calendar's.
 import pytest
 
-from cluster_setup import ADMIN, create_user, login
+from cluster_setup import login, provision
 from provisioning import ApiClient, Cluster
 
 
@@ -11,12 +11,9 @@ from provisioning import ApiClient, Cluster
 def cluster(workdir):
     c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite")
     c.start_node()
-    c.ok("registerfilestore", "-t", f"file://{workdir}/fs")
-    c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
-    c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
+    provision(c, workdir, users=("alice",))
     c.ok("createcontext", "-c", "2", "-q", "0", "-L", "ctx2", "-u", "admin2", "-d", "A2",
          "-g", "A", "-s", "B", "-p", "admin2_pw", "-e", "a2@example.com")
-    create_user(c, "alice")
     yield c
     c.stop()
 
