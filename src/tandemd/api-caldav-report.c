@@ -258,6 +258,9 @@ static int sync_collection(struct report *r, xmlNode *root)
 		dav_ms_response_status(r->out, pool_printf(dr->pool, "%s%s", r->base, name), 404,
 		                       NULL);
 	}
+	/* more than one answer holds: the client asks again from the token (RFC 6578 §3.6) */
+	if (json_is_true(json_object_get(changes, "more")))
+		dav_ms_response_status(r->out, r->base, 507, "number-of-matches-within-limits");
 	int64_t now = json_integer_value(json_object_get(changes, "revision"));
 	json_decref(changes);
 	if (rc == 0) {

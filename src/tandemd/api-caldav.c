@@ -324,7 +324,7 @@ static bool object_prop(struct pf *pf, const struct dav_prop_name *n,
 	else if (is(n, DAV_NS, "getcontentlength"))
 		text(out, DAV_NS, "getcontentlength",
 		     pool_printf(pf->dr->pool, "%zu", o->ical_len));
-	else if (is(n, CALDAV_NS, "calendar-data"))
+	else if (is(n, CALDAV_NS, "calendar-data") && o->ical_len > 0) /* not in a listing */
 		dav_ms_prop_text(out, CALDAV_NS, "calendar-data", strv_make(o->ical, o->ical_len));
 	else
 		return false;

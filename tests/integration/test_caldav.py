@@ -238,3 +238,11 @@ def test_json_api_and_caldav_see_each_other(w):
 def test_mkcalendar_is_refused_with_a_reason(w):
     st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}new/")
     assert st == 403 and "/api/v1/folders" in body
+
+
+def test_an_object_over_the_size_limit_is_refused(w):
+    base = f"{home(w, 'alice')}{w.alice.calendar}/"
+    big = event("big@t").replace("SUMMARY:Meeting", "SUMMARY:" + "x" * (1024 * 1024 + 10))
+    st, _, body = raw(w, "alice", "PUT", base + "big.ics", big)
+    assert st == 413 and "<C:max-resource-size/>" in body, (st, body[:300])
+    assert raw(w, "alice", "GET", base + "big.ics")[0] == 404
