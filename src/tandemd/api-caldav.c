@@ -28,6 +28,21 @@ bool caldav_path_target(struct strv target)
 	       (target.len == pre.len || target.ptr[pre.len] == '/' || target.ptr[pre.len] == '?');
 }
 
+bool caldav_discovery_target(const struct http_request_head *head, const char *login)
+{
+	if (!strv_eq_cstr(head->method, "PROPFIND") && !strv_eq_cstr(head->method, "OPTIONS"))
+		return false;
+	struct strv t = head->target, pre = strv_from_cstr("/dav/principals/users/");
+	if (strv_eq_cstr(t, "/dav") || strv_eq_cstr(t, "/dav/"))
+		return true;
+	if (!strv_starts_with(t, pre))
+		return false;
+	struct strv rest = strv_make(t.ptr + pre.len, t.len - pre.len);
+	if (rest.len > 0 && rest.ptr[rest.len - 1] == '/')
+		rest.len--;
+	return strv_eq_cstr(rest, login);
+}
+
 static bool is_principal(struct dav_req *dr)
 {
 	const char *p = dr->path;

@@ -21,6 +21,10 @@
    PROPFIND of the user's principal (which carries calendar-home-set). */
 bool caldav_path(const char *path);
 bool caldav_path_target(struct strv target);
+/* A PROPFIND or OPTIONS of /dav/ or of login's principal: how a CalDAV client finds the home,
+   so a user with caldav and without webdav may make it. */
+struct http_request_head;
+bool caldav_discovery_target(const struct http_request_head *head, const char *login);
 bool caldav_handles(struct dav_req *dr);
 /* Answers dr (any method). */
 void caldav_dispatch(struct dav_req *dr);

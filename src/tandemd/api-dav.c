@@ -68,9 +68,15 @@ static void dav(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	struct pool *pool = http_request_pool(req);
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
-	bool caldav = caldav_path_target(http_request_head(req)->target);
-	if (!dav_auth_check(node, req, &dr->user) ||
-	    !api_module_check(node, req, &dr->user, caldav ? MODULE_CALDAV : MODULE_WEBDAV))
+	if (!dav_auth_check(node, req, &dr->user))
+		return;
+	/* /dav/calendars/ is CalDAV's; the discovery on the way there is either's */
+	enum access_module module = MODULE_WEBDAV, alt = MODULE_WEBDAV;
+	if (caldav_path_target(http_request_head(req)->target))
+		module = alt = MODULE_CALDAV;
+	else if (caldav_discovery_target(http_request_head(req), dr->user.login))
+		alt = MODULE_CALDAV;
+	if (!api_module_check_either(node, req, &dr->user, module, alt))
 		return;
 	dr->body = http_request_get_context(req);
 	if (dr->body == NULL) {

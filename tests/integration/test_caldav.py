@@ -15,11 +15,18 @@ import pytest
 from test_events import OWNER_BITS, VIEWER_BITS, WEEKLY, cal, calendar_node
 
 C = "urn:ietf:params:xml:ns:caldav"
+ACCESS = ("\n[access caldav-only]\nmodules = caldav\n"
+          "[access webdav-only]\nmodules = files webdav\n")
 
 
 @pytest.fixture(scope="module")
 def w(tmp_path_factory):
-    w = calendar_node(str(tmp_path_factory.mktemp("caldav")), ("alice", "bob", "carol"))
+    w = calendar_node(str(tmp_path_factory.mktemp("caldav")), ("alice", "bob", "carol"),
+                      extra=ACCESS)
+    for login, access in (("dave", "caldav-only"), ("erin", "webdav-only")):
+        w.cluster.ok("createuser", "-c", "1", "-u", login, "-d", login, "-g", "G", "-s", "S",
+                     "-p", f"{login}_pw", "-e", f"{login}@example.com",
+                     "--access-combination-name", access)
     yield w
     w.cluster.stop()
 
@@ -246,3 +253,16 @@ def test_an_object_over_the_size_limit_is_refused(w):
     st, _, body = raw(w, "alice", "PUT", base + "big.ics", big)
     assert st == 413 and "<C:max-resource-size/>" in body, (st, body[:300])
     assert raw(w, "alice", "GET", base + "big.ics")[0] == 404
+
+
+def test_module_access_caldav_and_webdav(w):
+    # a caldav-only user discovers and uses the calendars, and is refused the files
+    cals = calendars_by_name(w, "dave")
+    assert {"Calendar", "Tasks"} <= set(cals)
+    cals["Calendar"].save_event(event("dave@t"))
+    st, _, body = raw(w, "dave", "PROPFIND", "/dav/files/home/", None, {"Depth": "0"})
+    assert st == 403 and "webdav" in body, body
+    # a webdav-only user is refused the calendars
+    st, _, body = raw(w, "erin", "PROPFIND", home(w, "erin"), None, {"Depth": "0"})
+    assert st == 403 and "caldav" in body, body
+    assert raw(w, "erin", "PROPFIND", "/dav/files/home/", None, {"Depth": "0"})[0] == 207
