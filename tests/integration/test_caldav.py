@@ -3,9 +3,12 @@
 # discovery (principal → calendar-home-set → the Calendar and Tasks collections, a shared one
 # with its privileges), objects with strong ETags and the preconditions, calendar-multiget,
 # calendar-query by time-range per instance (EXDATE, a moved instance), sync-collection, a
-# read-only sharee refused, and the JSON API and CalDAV seeing each other's events.
+# read-only sharee refused, the JSON API and CalDAV seeing each other's events, module access,
+# and vdirsyncer + khal syncing a calendar both ways.
 import base64
 import http.client
+import os
+import subprocess
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
@@ -266,3 +269,68 @@ def test_module_access_caldav_and_webdav(w):
     st, _, body = raw(w, "erin", "PROPFIND", home(w, "erin"), None, {"Depth": "0"})
     assert st == 403 and "caldav" in body, body
     assert raw(w, "erin", "PROPFIND", "/dav/files/home/", None, {"Depth": "0"})[0] == 207
+
+
+def run(args, env, stdin=""):
+    r = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, (args, r.stdout, r.stderr)
+    return r.stdout
+
+
+def test_vdirsyncer_and_khal_round_trip(w, tmp_path):
+    """vdirsyncer syncs carol's calendars both ways and khal shows what came down."""
+    carol = w.carol
+    carol.put_ics(carol.calendar, event("server-side@t", "20260305T100000Z",
+                                        "20260305T110000Z", "Server side"))
+    local = tmp_path / "cals"
+    cfg = tmp_path / "vdirsyncer.conf"
+    cfg.write_text(f"""[general]
+status_path = "{tmp_path}/status/"
+
+[pair tandem]
+a = "remote"
+b = "local"
+collections = ["from a"]
+
+[storage remote]
+type = "caldav"
+url = "{url(w, home(w, 'carol'))}"
+username = "carol"
+password = "carol_pw"
+
+[storage local]
+type = "filesystem"
+path = "{local}/"
+fileext = ".ics"
+""")
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "XDG_DATA_HOME": str(tmp_path)}
+    run(["vdirsyncer", "-c", str(cfg), "discover"], env, stdin="y\n" * 10)
+    run(["vdirsyncer", "-c", str(cfg), "sync"], env)
+    mine = local / str(carol.calendar)
+    assert any("Server side" in f.read_text() for f in mine.glob("*.ics")), list(mine.iterdir())
+    # a file made locally goes up
+    (mine / "local-side.ics").write_text(event("local-side@t", "20260306T100000Z",
+                                               "20260306T110000Z", "Local side"))
+    run(["vdirsyncer", "-c", str(cfg), "sync"], env)
+    data, _ = carol.call("GET", f"/api/v1/events?folder={carol.calendar}"
+                         "&start=2026-03-06&end=2026-03-07")
+    assert [i["summary"] for i in data["instances"]] == ["Local side"]
+    # khal reads the synced calendar
+    khal = tmp_path / "khal.conf"
+    khal.write_text(f"""[calendars]
+[[carol]]
+path = {mine}/
+type = calendar
+
+[locale]
+timeformat = %H:%M
+dateformat = %Y-%m-%d
+longdateformat = %Y-%m-%d
+datetimeformat = %Y-%m-%d %H:%M
+longdatetimeformat = %Y-%m-%d %H:%M
+local_timezone = UTC
+default_timezone = UTC
+""")
+    out = run(["khal", "-c", str(khal), "list", "2026-03-05", "3d"], env)
+    assert "Server side" in out and "Local side" in out, out
