@@ -9,6 +9,7 @@
 
 #include <libxml/tree.h>
 
+#include "api-caldav-filter.h"
 #include "api-caldav.h"
 #include "dav-multistatus.h"
 #include "dav-xml.h"
@@ -20,7 +21,9 @@ struct report {
 	const struct folder *folder;
 	const char *base; /* the collection's href */
 	struct buf *out;
-	bool etag, data; /* what <D:prop> asks for */
+	bool etag, data;                    /* what <D:prop> asks for */
+	struct caldav_prop_filter *filters; /* calendar-query: all must pass */
+	size_t filter_count;
 };
 
 static bool elem(const xmlNode *n, const char *ns, const char *name)
@@ -80,12 +83,16 @@ static void object_response(struct report *r, const struct storage_cal_object *o
 	dav_ms_response_end(r->out);
 }
 
-/* The object named name into the answer: false when the storage failed (answered). */
-static bool by_name(struct report *r, const char *href, const char *name)
+/* The object named name into the answer when it passes the query's prop-filters (a missing
+   one as 404 when missing404): false when the storage failed (answered). */
+static bool by_name(struct report *r, const char *href, const char *name, bool missing404)
 {
 	struct storage_cal_object o;
 	struct storage_error err;
 	if (storage_cal_get_by_name(r->dr->su, r->folder->id, name, &o, &err) == 0) {
+		for (size_t i = 0; i < r->filter_count; i++)
+			if (!caldav_filter_match(&r->filters[i], o.component, o.ical, o.ical_len))
+				return true;
 		object_response(r, &o);
 		return true;
 	}
@@ -93,7 +100,46 @@ static bool by_name(struct report *r, const char *href, const char *name)
 		caldav_storage_failed(r->dr, &err, STORAGE_CAL_OK);
 		return false;
 	}
-	dav_ms_response_status(r->out, href, 404, NULL);
+	if (missing404)
+		dav_ms_response_status(r->out, href, 404, NULL);
+	return true;
+}
+
+/* The prop-filters of comp into r: false after answering what is not supported. */
+static bool prop_filters(struct report *r, xmlNode *comp)
+{
+	size_t n = 0;
+	for (xmlNode *c = comp->children; c != NULL; c = c->next)
+		n += elem(c, CALDAV_NS, "prop-filter");
+	r->filters = pool_calloc(r->dr->pool, n + 1, sizeof(*r->filters));
+	for (xmlNode *c = comp->children; c != NULL; c = c->next) {
+		if (!elem(c, CALDAV_NS, "prop-filter"))
+			continue;
+		struct caldav_prop_filter *f = &r->filters[r->filter_count++];
+		xmlNode *tm = child(c, CALDAV_NS, "text-match");
+		f->name = attr(r, c, "name");
+		f->is_not_defined = child(c, CALDAV_NS, "is-not-defined") != NULL;
+		if (f->name == NULL || child(c, CALDAV_NS, "param-filter") != NULL ||
+		    child(c, CALDAV_NS, "time-range") != NULL) {
+			caldav_fail(
+			    r->dr, 403, CALDAV_NS, "supported-filter",
+			    "a prop-filter needs a name and is-not-defined or text-match; "
+			    "param-filter and time-range in a prop-filter are not supported");
+			return false;
+		}
+		if (tm == NULL)
+			continue;
+		const char *coll = attr(r, tm, "collation"), *neg = attr(r, tm, "negate-condition");
+		if (coll != NULL && strcmp(coll, "i;octet") != 0 &&
+		    strcmp(coll, "i;ascii-casemap") != 0) {
+			caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
+			            "text-match collations are i;ascii-casemap and i;octet");
+			return false;
+		}
+		f->text = content(r, tm);
+		f->octet = coll != NULL && strcmp(coll, "i;octet") == 0;
+		f->negate = neg != NULL && strcmp(neg, "yes") == 0;
+	}
 	return true;
 }
 
@@ -116,7 +162,7 @@ static int multiget(struct report *r, xmlNode *root)
 			dav_ms_response_status(r->out, path, 404, NULL);
 			continue;
 		}
-		if (!by_name(r, path, res.name))
+		if (!by_name(r, path, res.name, true))
 			return -1;
 	}
 	return 0;
@@ -153,14 +199,14 @@ static int query(struct report *r, xmlNode *root)
 		const char *name = attr(r, comp, "name");
 		if (name == NULL || strcmp(name, want) != 0)
 			return 0; /* nothing of that component is stored here */
-		if (child(comp, CALDAV_NS, "prop-filter") != NULL ||
-		    child(comp, CALDAV_NS, "comp-filter") != NULL) {
-			caldav_fail(
-			    dr, 403, CALDAV_NS, "supported-filter",
-			    "prop-filter, param-filter and nested comp-filter are not supported "
-			    "yet: filter with time-range, or fetch the objects");
+		if (child(comp, CALDAV_NS, "comp-filter") != NULL) {
+			caldav_fail(dr, 403, CALDAV_NS, "supported-filter",
+			            "a comp-filter inside the event's or task's (VALARM) is not "
+			            "supported yet: filter with time-range and prop-filter");
 			return -1;
 		}
+		if (!prop_filters(r, comp))
+			return -1;
 		range = child(comp, CALDAV_NS, "time-range");
 	}
 	struct storage_error err;
@@ -198,7 +244,7 @@ static int query(struct report *r, xmlNode *root)
 		if (name == NULL || strcmp(name, last) == 0)
 			continue; /* one response per object, its instances come in a row */
 		last = pool_strdup(dr->pool, name);
-		if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name)) {
+		if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name, false)) {
 			rc = -1;
 			break;
 		}
@@ -247,7 +293,7 @@ static int sync_collection(struct report *r, xmlNode *root)
 			struct storage_cal_object o = {
 			    .name = name, .etag = json_string_value(json_object_get(e, "etag"))};
 			object_response(r, &o);
-		} else if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name)) {
+		} else if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name, true)) {
 			rc = -1;
 			break;
 		}

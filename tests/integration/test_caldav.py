@@ -334,3 +334,58 @@ default_timezone = UTC
 """)
     out = run(["khal", "-c", str(khal), "list", "2026-03-05", "3d"], env)
     assert "Server side" in out and "Local side" in out, out
+
+
+def query(w, login, path, comp_filter):
+    st, _, body = raw(
+        w, login, "REPORT", path,
+        "<?xml version='1.0'?><C:calendar-query xmlns:D='DAV:' xmlns:C='" + C + "'>"
+        "<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name='VCALENDAR'>"
+        f"{comp_filter}</C:comp-filter></C:filter></C:calendar-query>", {"Depth": "1"})
+    return st, body
+
+
+def test_prop_filter_text_match(w):
+    path = f"{home(w, 'bob')}{w.bob.calendar}/"
+    folded = event("fold@t", summary="Quarterly\r\n  planning, with\\, commas")
+    for name, text in (("fold.ics", folded),
+                       ("lunch.ics", event("lunch@t", summary="Lunch")),
+                       ("alarm.ics", event("alarm@t", summary="Other").replace(
+                           "END:VEVENT", "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\n"
+                           "DESCRIPTION:planning\r\nEND:VALARM\r\nEND:VEVENT"))):
+        assert raw(w, "bob", "PUT", path + name, text)[0] == 201
+
+    def names(filters):
+        st, body = query(w, "bob", path, f"<C:comp-filter name='VEVENT'>{filters}</C:comp-filter>")
+        assert st == 207, body
+        return sorted(n for n in ("fold.ics", "lunch.ics", "alarm.ics") if path + n in body)
+
+    # case ignored by default, folded and escaped text matched as unfolded and unescaped
+    assert names("<C:prop-filter name='SUMMARY'><C:text-match>PLANNING, with, "
+                 "</C:text-match></C:prop-filter>") == ["fold.ics"]
+    assert names("<C:prop-filter name='SUMMARY'><C:text-match collation='i;octet'>"
+                 "lunch</C:text-match></C:prop-filter>") == []
+    assert names("<C:prop-filter name='SUMMARY'><C:text-match negate-condition='yes'>"
+                 "lunch</C:text-match></C:prop-filter>") == ["alarm.ics", "fold.ics"]
+    # a VALARM's DESCRIPTION is not the event's
+    assert names("<C:prop-filter name='DESCRIPTION'><C:text-match>planning</C:text-match>"
+                 "</C:prop-filter>") == []
+    assert names("<C:prop-filter name='DESCRIPTION'><C:is-not-defined/></C:prop-filter>") == \
+        ["alarm.ics", "fold.ics", "lunch.ics"]
+    # with a time range: both must hold
+    assert names("<C:time-range start='20260302T000000Z' end='20260303T000000Z'/>"
+                 "<C:prop-filter name='SUMMARY'><C:text-match>lunch</C:text-match>"
+                 "</C:prop-filter>") == ["lunch.ics"]
+    # what is not supported says so
+    st, body = query(w, "bob", path, "<C:comp-filter name='VEVENT'><C:prop-filter "
+                     "name='SUMMARY'><C:text-match collation='i;unicode-casemap'>x"
+                     "</C:text-match></C:prop-filter></C:comp-filter>")
+    assert st == 403 and "<C:supported-collation/>" in body
+    st, body = query(w, "bob", path, "<C:comp-filter name='VEVENT'><C:prop-filter "
+                     "name='ATTENDEE'><C:param-filter name='PARTSTAT'/></C:prop-filter>"
+                     "</C:comp-filter>")
+    assert st == 403 and "<C:supported-filter/>" in body
+    # the client library's search by summary
+    c = calendars_by_name(w, "bob")["Calendar"]
+    found = c.search(event=True, summary="Lunch")
+    assert [str(o.url).rsplit("/", 1)[1] for o in found] == ["lunch.ics"]
