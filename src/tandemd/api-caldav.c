@@ -102,6 +102,24 @@ void caldav_fail(struct dav_req *dr, int status, const char *ns, const char *pre
 	http_response_send(dr->req);
 }
 
+/* cal_ical_parse's refusals of an object that is iCalendar but not one calendar object
+   resource (RFC 4791 §4.1: one UID, one kind, one master): valid-calendar-object-resource;
+   the rest are valid-calendar-data. Its messages are the only record of which it was. */
+static const char *const object_rules[] = {
+    "object mixes VEVENT and VTODO",  "has no UID",
+    "components have different UIDs", "no VEVENT or VTODO in the object",
+    "overridden instances",           "two components without RECURRENCE-ID",
+    "RECURRENCE-ID given twice",      "is not supported (VEVENT or VTODO)",
+};
+
+static const char *bad_data_precondition(const char *message)
+{
+	for (size_t i = 0; i < sizeof(object_rules) / sizeof(object_rules[0]); i++)
+		if (strstr(message, object_rules[i]) != NULL)
+			return "valid-calendar-object-resource";
+	return "valid-calendar-data";
+}
+
 /* Answers a failed storage call (any multistatus begun is dropped). */
 void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
                            enum storage_cal_problem problem)
@@ -114,7 +132,7 @@ void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
 	}
 	switch (problem) {
 	case STORAGE_CAL_BAD_DATA:
-		caldav_fail(dr, 400, CALDAV_NS, "valid-calendar-data", msg);
+		caldav_fail(dr, 400, CALDAV_NS, bad_data_precondition(msg), msg);
 		return;
 	case STORAGE_CAL_WRONG_COMPONENT:
 		caldav_fail(dr, 403, CALDAV_NS, "supported-calendar-component", msg);

@@ -120,6 +120,9 @@ def test_objects_put_get_delete_with_etags_and_preconditions(w):
     # the preconditions, nothing stored
     for text, status, cond in (
             ("not a calendar", 400, "valid-calendar-data"),
+            (event("two@t").replace("END:VCALENDAR", "BEGIN:VEVENT\r\nUID:other@t\r\n"
+                                     "DTSTART:20260302T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR"),
+             400, "valid-calendar-object-resource"),
             (cal("BEGIN:VTODO\r\nUID:todo@t\r\nSUMMARY:x\r\nEND:VTODO\r\n"), 403,
              "supported-calendar-component"),
             (event("one@t"), 409, "no-uid-conflict")):
