@@ -55,7 +55,8 @@ static bool is_principal(struct dav_req *dr)
 bool caldav_handles(struct dav_req *dr)
 {
 	struct strv m = http_request_head(dr->req)->method;
-	return caldav_path(dr->path) || (strv_eq_cstr(m, "PROPFIND") && is_principal(dr));
+	return caldav_path(dr->path) ||
+	       ((strv_eq_cstr(m, "PROPFIND") || strv_eq_cstr(m, "OPTIONS")) && is_principal(dr));
 }
 
 static bool calendar_module(const struct folder *f)
@@ -604,8 +605,11 @@ void caldav_dispatch(struct dav_req *dr)
 {
 	struct strv m = http_request_head(dr->req)->method;
 	struct caldav_res res;
-	if (!caldav_path(dr->path)) {
-		propfind(dr, NULL);
+	if (!caldav_path(dr->path)) { /* the principal */
+		if (strv_eq_cstr(m, "OPTIONS"))
+			options(dr, false);
+		else
+			propfind(dr, NULL);
 		return;
 	}
 	if (caldav_resolve(dr, dr->path, &res) < 0)

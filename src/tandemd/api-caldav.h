@@ -18,7 +18,7 @@
 #define CALDAV_HOME  "/dav/calendars/"
 
 /* Whether the decoded request path (or raw target) is CalDAV's: under /dav/calendars/, or a
-   PROPFIND of the user's principal (which carries calendar-home-set). */
+   PROPFIND or OPTIONS of the user's principal (which carries calendar-home-set). */
 bool caldav_path(const char *path);
 bool caldav_path_target(struct strv target);
 /* A PROPFIND or OPTIONS of /dav/ or of login's principal: how a CalDAV client finds the home,

@@ -89,6 +89,10 @@ def test_discovery_finds_calendar_and_tasks(w):
     for part in ("getctag>", "urn:tandem:sync:", "1048576</max-resource-size>",
                  "calendar-description>", "<D:write-content/>", "<C:calendar "):
         assert part in body, (part, body)
+    # clients look for calendar-access on the principal and the home
+    for path in ("/dav/principals/users/alice/", home(w, "alice")):
+        st, resp, _ = raw(w, "alice", "OPTIONS", path)
+        assert st == 200 and "calendar-access" in resp.getheader("DAV"), path
     # someone else's home is not there
     st, _, _ = raw(w, "alice", "PROPFIND", home(w, "bob"), None, {"Depth": "0"})
     assert st == 404
@@ -186,6 +190,12 @@ def test_sync_collection_reports_changes_and_deletes(w):
     changed = c.objects_by_sync_token(sync_token=token, load_objects=True)
     names = sorted(str(o.url).rsplit("/", 1)[1] for o in changed)
     assert names == sorted([str(a.url).rsplit("/", 1)[1], str(b.url).rsplit("/", 1)[1]])
+    token2 = changed.sync_token
+    # a change since a token
+    b.data = event("sync-b@t", summary="B changed")
+    b.save()
+    changed = c.objects_by_sync_token(sync_token=token2, load_objects=True)
+    assert [o.icalendar_component["SUMMARY"] for o in changed] == ["B changed"]
     token2 = changed.sync_token
     a.delete()
     st, _, body = raw(
@@ -392,3 +402,18 @@ def test_prop_filter_text_match(w):
     c = calendars_by_name(w, "bob")["Calendar"]
     found = c.search(event=True, summary="Lunch")
     assert [str(o.url).rsplit("/", 1)[1] for o in found] == ["lunch.ics"]
+
+
+def test_tasks_collection_takes_todos(w):
+    path = f"{home(w, 'alice')}{w.alice.tasks}/"
+    todo = cal("BEGIN:VTODO\r\nUID:todo-1@t\r\nSUMMARY:Write report\r\n"
+               "DUE:20260310T170000Z\r\nEND:VTODO\r\n")
+    assert raw(w, "alice", "PUT", path + "todo-1.ics", todo)[0] == 201
+    st, _, body = raw(w, "alice", "PUT", path + "ev.ics", event("ev-in-tasks@t"))
+    assert st == 403 and "<C:supported-calendar-component/>" in body
+    st, body = query(w, "alice", path, "<C:comp-filter name='VTODO'/>")
+    assert st == 207 and path + "todo-1.ics" in body, body
+    st, body = query(w, "alice", path, "<C:comp-filter name='VEVENT'/>")
+    assert st == 207 and "todo-1.ics" not in body
+    todos = calendars_by_name(w, "alice")["Tasks"].todos()
+    assert [t.icalendar_component["SUMMARY"] for t in todos] == ["Write report"]
