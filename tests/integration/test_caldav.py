@@ -241,6 +241,19 @@ def test_read_only_sharee_is_refused_and_sees_privileges(w):
     # carol sees nothing of it
     assert "Team CalDAV" not in calendars_by_name(w, "carol")
     assert raw(w, "carol", "GET", f"{home(w, 'carol')}{team['id']}/team-dav@t.ics")[0] == 404
+    # nothing of a calendar alice makes later leaks to bob
+    later, _ = a.call("POST", "/api/v1/folders",
+                      {"parent": 1, "title": "Private later", "module": "calendar"}, expect=201)
+    a.put_ics(later["id"], event("later@t", summary="Secret"))
+    assert "Private later" not in calendars_by_name(w, "bob")
+    st, _, body = raw(w, "bob", "PROPFIND", f"{home(w, 'bob')}", None, {"Depth": "1"})
+    assert st == 207 and "Secret" not in body and f"/{later['id']}/" not in body
+    for method in ("GET", "PUT", "DELETE"):
+        st, _, body = raw(w, "bob", method, f"{home(w, 'bob')}{later['id']}/later@t.ics",
+                          event("later@t") if method == "PUT" else None)
+        assert st == 404 and "Secret" not in body, (method, st)
+    st, body = query(w, "bob", f"{home(w, 'bob')}{later['id']}/", "")
+    assert st == 404 and "Secret" not in body
 
 
 def test_json_api_and_caldav_see_each_other(w):
