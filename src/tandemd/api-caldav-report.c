@@ -168,16 +168,17 @@ static int multiget(struct report *r, xmlNode *root)
 	return 0;
 }
 
-/* "20260302T090000Z" as UTC seconds; -1 when it is not that form. */
-static int64_t utc_time(const char *s)
+/* "20260302T090000Z" as UTC seconds into *t_r; false when it is not that form. */
+static bool utc_time(const char *s, int64_t *t_r)
 {
 	struct tm tm = {0};
-	if (s == NULL || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
-		return -1;
+	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+		return false;
 	const char *end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
 	if (end == NULL || *end != '\0')
-		return -1;
-	return (int64_t)timegm(&tm);
+		return false;
+	*t_r = (int64_t)timegm(&tm);
+	return true;
 }
 
 /* calendar-query: the comp-filter VCALENDAR > VEVENT|VTODO with an optional time-range. */
@@ -214,13 +215,12 @@ static int query(struct report *r, xmlNode *root)
 	const char *key = "objects";
 	if (range != NULL) {
 		const char *s = attr(r, range, "start"), *e = attr(r, range, "end");
-		int64_t start = s != NULL ? utc_time(s) : INT32_MIN * (int64_t)4;
-		int64_t end = e != NULL ? utc_time(e) : INT32_MAX * (int64_t)4;
-		if (start < INT32_MIN * (int64_t)4 || end < 0 || (s == NULL && e == NULL) ||
-		    (s != NULL && start < 0)) {
-			caldav_fail(
-			    dr, 400, CALDAV_NS, "valid-filter",
-			    "time-range start and end are UTC date-times (20260302T090000Z)");
+		int64_t start = INT32_MIN * (int64_t)4, end = INT32_MAX * (int64_t)4; /* open */
+		if ((s == NULL && e == NULL) || (s != NULL && !utc_time(s, &start)) ||
+		    (e != NULL && !utc_time(e, &end))) {
+			caldav_fail(dr, 400, CALDAV_NS, "valid-filter",
+			            "a time-range has start, end or both as UTC date-times "
+			            "(20260302T090000Z)");
 			return -1;
 		}
 		if (storage_cal_range(dr->su, r->folder->id, start, end, STORAGE_CAL_RANGE_MAX,
@@ -249,6 +249,9 @@ static int query(struct report *r, xmlNode *root)
 			break;
 		}
 	}
+	/* more than one answer holds (RFC 4791 §7.8: the client narrows its query) */
+	if (rc == 0 && json_is_true(json_object_get(result, "more")))
+		dav_ms_response_status(r->out, r->base, 507, "number-of-matches-within-limits");
 	json_decref(result);
 	return rc;
 }

@@ -402,6 +402,10 @@ def test_prop_filter_text_match(w):
     assert names("<C:time-range start='20260302T000000Z' end='20260303T000000Z'/>"
                  "<C:prop-filter name='SUMMARY'><C:text-match>lunch</C:text-match>"
                  "</C:prop-filter>") == ["lunch.ics"]
+    # a bad time range is refused
+    st, body = query(w, "bob", path, "<C:comp-filter name='VEVENT'><C:time-range "
+                     "start='2026-03-02'/></C:comp-filter>")
+    assert st == 400 and "<C:valid-filter/>" in body
     # what is not supported says so
     st, body = query(w, "bob", path, "<C:comp-filter name='VEVENT'><C:prop-filter "
                      "name='SUMMARY'><C:text-match collation='i;unicode-casemap'>x"
