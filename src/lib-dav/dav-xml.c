@@ -151,6 +151,14 @@ static xmlDocPtr parse(const struct parse_error *pe, struct strv body,
 	return NULL;
 }
 
+xmlDocPtr dav_xml_parse_doc(struct pool *pool, struct strv body,
+                            const struct dav_xml_limits *limits, int *status_r,
+                            const char **error_r)
+{
+	const struct parse_error pe = {pool, status_r, error_r};
+	return parse(&pe, body, limits);
+}
+
 static bool is_dav(const xmlNode *n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns != NULL &&

@@ -89,6 +89,12 @@ int dav_xml_parse_proppatch(struct pool *pool, struct strv body,
 int dav_xml_parse_lockinfo(struct pool *pool, struct strv body, const struct dav_xml_limits *limits,
                            struct dav_lockinfo **result_r, int *status_r, const char **error_r);
 
+/* Any other body (REPORT …) parsed under the same rules into a libxml2 tree for the caller
+   to walk: the document (free it with xmlFreeDoc()), or NULL with *status_r and *error_r. */
+struct _xmlDoc;
+struct _xmlDoc *dav_xml_parse_doc(struct pool *pool, struct strv body,
+                                  const struct dav_xml_limits *limits, int *status_r,
+                                  const char **error_r);
 /* True for a body that counts as empty: no bytes or only XML white space. */
 bool dav_xml_body_empty(struct strv body);
 

@@ -4,6 +4,7 @@
    then the method's handler. RFC 6764's well-known addresses point clients at /dav/. */
 #include <string.h>
 
+#include "api-caldav.h"
 #include "api-dav.h"
 #include "dav-auth.h"
 #include "http-forwarded.h"
@@ -48,7 +49,9 @@ static void dav_head(void *ctx, struct http_request *req)
 	struct dav_body *body = pool_calloc(pool, 1, sizeof(*body));
 	body->max = DAV_XML_MAX_SIZE;
 	http_request_set_context(req, body);
-	if (strv_eq_cstr(http_request_head(req)->method, "PUT") && dav_put_head(node, req, body))
+	/* CalDAV objects are kept in memory (at most CAL_ICAL_MAX_SIZE) */
+	if (strv_eq_cstr(http_request_head(req)->method, "PUT") &&
+	    !caldav_path_target(http_request_head(req)->target) && dav_put_head(node, req, body))
 		return;
 	buf_init(&body->buf, body->max);
 	pool_add_cleanup(pool, body_cleanup, body);
@@ -65,8 +68,15 @@ static void dav(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	struct pool *pool = http_request_pool(req);
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
-	if (!dav_auth_check(node, req, &dr->user) ||
-	    !api_module_check(node, req, &dr->user, MODULE_WEBDAV))
+	if (!dav_auth_check(node, req, &dr->user))
+		return;
+	/* /dav/calendars/ is CalDAV's; the discovery on the way there is either's */
+	enum access_module module = MODULE_WEBDAV, alt = MODULE_WEBDAV;
+	if (caldav_path_target(http_request_head(req)->target))
+		module = alt = MODULE_CALDAV;
+	else if (caldav_discovery_target(http_request_head(req), dr->user.login))
+		alt = MODULE_CALDAV;
+	if (!api_module_check_either(node, req, &dr->user, module, alt))
 		return;
 	dr->body = http_request_get_context(req);
 	if (dr->body == NULL) {
@@ -98,7 +108,9 @@ static void dav(void *ctx, struct http_request *req)
 		         (unsigned)DAV_XML_MAX_SIZE);
 		return;
 	}
-	if (strv_eq_cstr(m, "OPTIONS"))
+	if (caldav_handles(dr))
+		caldav_dispatch(dr); /* /dav/calendars/, and the principal's PROPFIND */
+	else if (strv_eq_cstr(m, "OPTIONS"))
 		options(dr);
 	else if (strv_eq_cstr(m, "PROPFIND"))
 		dav_propfind(dr);
@@ -153,5 +165,7 @@ const struct http_route api_dav_routes[] = {
     DAV_ROUTE("MOVE"),
     DAV_ROUTE("LOCK"),
     DAV_ROUTE("UNLOCK"),
+    DAV_ROUTE("REPORT"),
+    DAV_ROUTE("MKCALENDAR"),
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -80,6 +80,13 @@ bool api_access_path(struct http_request *req, uint32_t modules, const char *log
 bool api_module_check(struct node *node, struct http_request *req, const struct api_user *user,
                       enum access_module module)
 {
+	return api_module_check_either(node, req, user, module, module);
+}
+
+bool api_module_check_either(struct node *node, struct http_request *req,
+                             const struct api_user *user, enum access_module module,
+                             enum access_module alt)
+{
 	uint32_t modules;
 	size_t size = sizeof(modules);
 	if (cache_get(node->access_cache, user->cid, user->uid, &modules, &size) == 0) {
@@ -96,7 +103,7 @@ bool api_module_check(struct node *node, struct http_request *req, const struct 
 		modules = r > 0 ? node_access_modules(node, name) : ACCESS_RESOLVED;
 		cache_put(node->access_cache, user->cid, user->uid, &modules, sizeof(modules), gen);
 	}
-	if (access_allows(modules, module))
+	if (access_allows(modules, module) || access_allows(modules, alt))
 		return true;
 	refuse(req, user->login, module);
 	return false;

@@ -30,5 +30,9 @@ bool api_access_path(struct http_request *req, uint32_t modules, const char *log
    answering (403 naming the module, 503). On a worker. */
 bool api_module_check(struct node *node, struct http_request *req, const struct api_user *user,
                       enum access_module module);
+/* The same, passing when the user has module or alt (a refusal names module). */
+bool api_module_check_either(struct node *node, struct http_request *req,
+                             const struct api_user *user, enum access_module module,
+                             enum access_module alt);
 
 #endif

@@ -62,10 +62,11 @@ class User:
         return data
 
 
-def calendar_node(workdir, logins):
+def calendar_node(workdir, logins, extra=""):
     """A provisioned SQLite node with context 1 and the users logins (password <login>_pw):
-    the cluster, and an object with the users (User) by login and the user database's path."""
-    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite")
+    the cluster, and an object with the users (User) by login and the user database's path.
+    extra: more tandemd configuration sections."""
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite", extra=extra)
     c.start_node()
     c.ok("registerserver", "-n", "tandem")
     c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")

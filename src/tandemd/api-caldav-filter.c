@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* calendar-query's prop-filter (RFC 4791 §9.7.2) with is-not-defined or text-match (§9.7.5),
+   evaluated on an object's stored text: the properties of its components of the queried kind
+   (the master and its overrides; not those of a VALARM inside), unfolded and unescaped
+   (docs/internals/calendar.md "CalDAV"). */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api-caldav-filter.h"
+#include "buf.h"
+
+/* Whether hay holds needle (octet: byte for byte, else ASCII case ignored). */
+static bool contains(const char *hay, size_t hay_len, const char *needle, bool octet)
+{
+	size_t n = strlen(needle);
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i + n <= hay_len; i++)
+		if (octet ? memcmp(hay + i, needle, n) == 0 : strncasecmp(hay + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* One content line's value (after the ':' that ends the name and parameters, quotes
+   respected), unescaped into out. */
+static void line_value(const char *line, size_t len, struct buf *out)
+{
+	bool quoted = false;
+	size_t i = 0;
+	for (; i < len; i++) {
+		if (line[i] == '"')
+			quoted = !quoted;
+		else if (line[i] == ':' && !quoted)
+			break;
+	}
+	for (i++; i < len; i++) {
+		char c = line[i];
+		if (c == '\\' && i + 1 < len) {
+			c = line[++i];
+			if (c == 'n' || c == 'N')
+				c = '\n';
+		}
+		buf_append_char(out, c);
+	}
+}
+
+static bool line_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	return len > n && strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
+}
+
+/* The next unfolded content line of text from *pos into line (reset first); false at the
+   end. */
+static bool next_line(const char *text, size_t len, size_t *pos, struct buf *line)
+{
+	buf_reset(line);
+	if (*pos >= len)
+		return false;
+	size_t i = *pos;
+	while (i < len) {
+		size_t end = i;
+		while (end < len && text[end] != '\n')
+			end++;
+		size_t stop = end > i && text[end - 1] == '\r' ? end - 1 : end;
+		buf_append(line, text + i, stop - i);
+		i = end < len ? end + 1 : end;
+		if (i >= len || (text[i] != ' ' && text[i] != '\t'))
+			break;
+		i++; /* a folded continuation: its leading blank goes */
+	}
+	*pos = i;
+	return true;
+}
+
+bool caldav_filter_match(const struct caldav_prop_filter *f, const char *component,
+                         const char *text, size_t len)
+{
+	struct buf line, value;
+	buf_init(&line, len + 1);
+	buf_init(&value, len + 1);
+	size_t pos = 0;
+	unsigned depth = 0; /* inside a component of the queried kind: 1; in its VALARM: 2 */
+	bool defined = false, matched = false;
+	char begin[64], end[64];
+	snprintf(begin, sizeof(begin), "BEGIN:%s", component);
+	snprintf(end, sizeof(end), "END:%s", component);
+	while (next_line(text, len, &pos, &line)) {
+		const char *l = line.data;
+		size_t n = line.len;
+		if (depth == 0) {
+			if (n == strlen(begin) && strncasecmp(l, begin, n) == 0)
+				depth = 1;
+			continue;
+		}
+		if (n == strlen(end) && strncasecmp(l, end, n) == 0 && depth == 1) {
+			depth = 0;
+			continue;
+		}
+		if (n >= 6 && strncasecmp(l, "BEGIN:", 6) == 0) {
+			depth++;
+			continue;
+		}
+		if (n >= 4 && strncasecmp(l, "END:", 4) == 0) {
+			depth--;
+			continue;
+		}
+		if (depth != 1 || !line_is(l, n, f->name))
+			continue;
+		defined = true;
+		if (f->text != NULL) {
+			buf_reset(&value);
+			line_value(l, n, &value);
+			if (contains(value.data, value.len, f->text, f->octet) != f->negate)
+				matched = true;
+		}
+	}
+	buf_free(&line);
+	buf_free(&value);
+	if (f->is_not_defined)
+		return !defined;
+	return f->text != NULL ? matched : defined;
+}
