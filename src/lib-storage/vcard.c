@@ -421,6 +421,11 @@ static const char *fn_of_n(struct parser *p, const char *n)
 static int parse_card(struct parser *p)
 {
 	struct line l;
+	size_t at = 0;
+	while (at < p->len && (p->text[at] == '\r' || p->text[at] == '\n'))
+		at++;
+	if (at + 11 > p->len || strncasecmp(p->text + at, "BEGIN:VCARD", 11) != 0)
+		return fail(p, "a vCard starts with BEGIN:VCARD");
 	int r = next_line(p, &l);
 	if (r < 0)
 		return -1;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api-common.h"
+#include "api-contacts.h"
 #include "buf.h"
 #include "cal-json.h"
 #include "http-json.h"
@@ -430,6 +431,10 @@ static void folders_import(void *ctx, struct http_request *req)
 	if (im.su == NULL)
 		return;
 	im.folder = http_request_param_id(req, "id");
+	if (api_contacts_folder(im.su, im.folder)) { /* .vcf into a contacts folder */
+		api_contacts_import(ctx, req);
+		return;
+	}
 	/* the folder first: an unknown or foreign one says so once, not per object */
 	if (storage_cal_revision(im.su, im.folder, &rev, module, &err) < 0) {
 		storage_failed(req, &err, STORAGE_CAL_OK);
@@ -457,6 +462,10 @@ static void folders_export(void *ctx, struct http_request *req)
 	if (su == NULL)
 		return;
 	int64_t folder = http_request_param_id(req, "id");
+	if (api_contacts_folder(su, folder)) {
+		api_contacts_export(ctx, req);
+		return;
+	}
 	if (storage_cal_export(su, folder, EXPORT_MAX, &texts, &n, &err) < 0) {
 		storage_failed(req, &err, STORAGE_CAL_OK);
 		return;
