@@ -321,6 +321,10 @@ int main(void)
 	    {"changes_and_limit", test_changes_and_limit},
 	    {NULL, NULL},
 	};
+	const char *env = getenv("TANDEM_TEST_SQL_URL");
+	char redacted[400];
+	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
+	printf("# database %s\n", redacted);
 	int ret = test_run(cases);
 	teardown();
 	return ret;
