@@ -399,7 +399,6 @@ static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
 	struct storage_user *u = op->user;
-	int64_t rev;
 	if (get_txn(conn, op, err) < 0)
 		return -1;
 	const struct storage_cal_object *o = op->obj;
@@ -411,11 +410,8 @@ static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		              "the object has changed (ETag)");
 	op->what = "delete";
 	if (charge_objects(conn, op, -1, err) < 0 ||
-	    storage_obj_next_revision(conn, u->cid, o->folder, &rev, err) < 0 ||
-	    sql_run(conn, err, "DELETE FROM cal_object WHERE cid=? AND id=?", "ii", u->cid, o->id) <
-	        0 ||
-	    storage_obj_tombstone(conn, u->cid, o->folder, o->id, o->name, rev, o->created_by,
-	                          err) < 0)
+	    storage_obj_remove(conn, "cal_object", u->cid, o->folder, o->id, o->name, o->created_by,
+	                       err) < 0)
 		return -1;
 	return 0;
 }
@@ -637,12 +633,6 @@ int storage_cal_export(struct storage_user *user, int64_t folder, size_t max, co
 	return 0;
 }
 
-static int folder_revision(struct sql_conn *conn, struct op *op, int64_t *rev_r,
-                           struct sql_error *err)
-{
-	return storage_obj_revision(conn, op->user->cid, op->folder, rev_r, err);
-}
-
 static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
@@ -652,14 +642,13 @@ static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "changes";
-	if (folder_revision(conn, op, &now, err) < 0)
-		return -1;
-	if (op->since > now || op->since < 0)
+	int r = storage_obj_changes(conn, "cal_object", op->user->cid, op->folder, own_only(op),
+	                            op->since, op->max, &op->json, &now, err);
+	if (r > 0)
 		return refuse(op, STORAGE_INVALID, STORAGE_CAL_OK,
 		              "revision %lld is unknown in folder %lld (it is at %lld)",
 		              (long long)op->since, (long long)op->folder, (long long)now);
-	return storage_obj_changes(conn, "cal_object", op->user->cid, op->folder, own_only(op),
-	                           op->since, now, op->max, &op->json, err);
+	return r;
 }
 
 int storage_cal_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
@@ -682,7 +671,7 @@ static int revision_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "revision";
-	return folder_revision(conn, op, &op->since, err);
+	return storage_obj_revision(conn, op->user->cid, op->folder, &op->since, err);
 }
 
 int storage_cal_revision(struct storage_user *user, int64_t folder, int64_t *revision_r,

@@ -371,7 +371,6 @@ static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
 	struct storage_user *u = op->user;
-	int64_t rev;
 	if (get_txn(conn, op, err) < 0)
 		return -1;
 	const struct storage_contact *o = op->obj;
@@ -383,11 +382,8 @@ static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		              "the contact has changed (ETag)");
 	op->what = "delete";
 	if (charge_objects(conn, op, -1, err) < 0 ||
-	    storage_obj_next_revision(conn, u->cid, o->folder, &rev, err) < 0 ||
-	    sql_run(conn, err, "DELETE FROM contact_object WHERE cid=? AND id=?", "ii", u->cid,
-	            o->id) < 0 ||
-	    storage_obj_tombstone(conn, u->cid, o->folder, o->id, o->name, rev, o->created_by,
-	                          err) < 0)
+	    storage_obj_remove(conn, "contact_object", u->cid, o->folder, o->id, o->name,
+	                       o->created_by, err) < 0)
 		return -1;
 	return 0;
 }
@@ -549,14 +545,13 @@ static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "changes";
-	if (storage_obj_revision(conn, op->user->cid, op->folder, &now, err) < 0)
-		return -1;
-	if (op->since > now || op->since < 0)
+	int r = storage_obj_changes(conn, "contact_object", op->user->cid, op->folder, own_only(op),
+	                            op->since, op->max, &op->json, &now, err);
+	if (r > 0)
 		return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_OK,
 		              "revision %lld is unknown in folder %lld (it is at %lld)",
 		              (long long)op->since, (long long)op->folder, (long long)now);
-	return storage_obj_changes(conn, "contact_object", op->user->cid, op->folder, own_only(op),
-	                           op->since, now, op->max, &op->json, err);
+	return r;
 }
 
 int storage_contact_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,

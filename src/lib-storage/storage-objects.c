@@ -54,9 +54,15 @@ int storage_obj_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int
 	           : 0;
 }
 
-int storage_obj_tombstone(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t id,
-                          const char *name, int64_t rev, int64_t created_by, struct sql_error *err)
+int storage_obj_remove(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
+                       int64_t id, const char *name, int64_t created_by, struct sql_error *err)
 {
+	char sql[96];
+	int64_t rev;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cid=? AND id=?", table);
+	if (storage_obj_next_revision(conn, cid, folder, &rev, err) < 0 ||
+	    sql_run(conn, err, sql, "ii", cid, id) < 0)
+		return -1;
 	return sql_run(conn, err,
 	               "INSERT INTO cal_tombstone (cid, folder, id, name, revision, created_by) "
 	               "VALUES (?, ?, ?, ?, ?, ?)",
@@ -146,13 +152,19 @@ static int64_t rev_at(json_t *list, size_t i)
 }
 
 int storage_obj_changes(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
-                        int64_t own, int64_t since, int64_t now, size_t max, json_t **result_r,
+                        int64_t own, int64_t since, size_t max, json_t **result_r, int64_t *now_r,
                         struct sql_error *err)
 {
+	int64_t now;
+	*result_r = NULL;
+	if (storage_obj_revision(conn, cid, folder, &now, err) < 0)
+		return -1;
+	*now_r = now;
+	if (since > now || since < 0)
+		return 1;
 	json_t *changed = json_array(), *deleted = json_array();
 	json_t *j = json_pack("{sI so so sb}", "revision", (json_int_t)now, "changed", changed,
 	                      "deleted", deleted, "more", false);
-	*result_r = NULL;
 	if (collect(conn, table, true, cid, folder, own, since, max, changed, err) < 0 ||
 	    collect(conn, "cal_tombstone", false, cid, folder, own, since, max, deleted, err) < 0) {
 		json_decref(j);

@@ -25,9 +25,10 @@ int storage_obj_next_revision(struct sql_conn *conn, int64_t cid, int64_t folder
 /* The folder's current revision (0 before its first change). */
 int storage_obj_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t *rev_r,
                          struct sql_error *err);
-/* Records the deletion of object id (name, by its creator) at revision rev. */
-int storage_obj_tombstone(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t id,
-                          const char *name, int64_t rev, int64_t created_by, struct sql_error *err);
+/* Deletes object id (named name in folder, made by created_by) from table, leaving a
+   tombstone at the folder's next revision. */
+int storage_obj_remove(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
+                       int64_t id, const char *name, int64_t created_by, struct sql_error *err);
 /* A name stored again is no longer deleted for sync: drops its tombstone. */
 int storage_obj_untombstone(struct sql_conn *conn, int64_t cid, int64_t folder, const char *name,
                             struct sql_error *err);
@@ -41,13 +42,14 @@ const char *storage_obj_check_name(const char *name);
 const char *storage_obj_default_name(struct pool *pool, const char *uid, int64_t id,
                                      const char *ext);
 
-/* What changed in folder after revision since (since <= the folder's revision now, checked
-   by the caller), for a reader restricted to its own objects when own > 0: {"revision": now,
-   "changed": [{id, name, etag, revision}], "deleted": [{id, name, revision}], "more": bool}
-   from table (an object table with id, name, revision, etag, created_by) and cal_tombstone,
-   at most max entries, the oldest first; with more, "revision" is the last one answered. */
+/* What changed in folder after revision since, for a reader restricted to its own objects
+   when own > 0: {"revision": now, "changed": [{id, name, etag, revision}], "deleted": [{id,
+   name, revision}], "more": bool} from table (an object table with id, name, revision, etag,
+   created_by) and cal_tombstone, at most max entries, the oldest first; with more, "revision"
+   is the last one answered. 0 with *result_r; 1 when since is not a revision of the folder
+   (negative or above its revision, *now_r); -1. */
 int storage_obj_changes(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
-                        int64_t own, int64_t since, int64_t now, size_t max, json_t **result_r,
+                        int64_t own, int64_t since, size_t max, json_t **result_r, int64_t *now_r,
                         struct sql_error *err);
 
 #endif

@@ -92,17 +92,6 @@ static bool is_vcard(struct http_request *req)
 	       (ct.len >= 12 && strncasecmp(ct.ptr, "text/x-vcard", 12) == 0);
 }
 
-/* If-Match's etag without quotes, or NULL. */
-static const char *if_match(struct http_request *req)
-{
-	struct strv v = http_request_header(req, "If-Match");
-	if (v.ptr == NULL)
-		return NULL;
-	if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"')
-		return pool_strndup(http_request_pool(req), v.ptr + 1, v.len - 2);
-	return pool_strndup(http_request_pool(req), v.ptr, v.len);
-}
-
 /* A string member (absent: NULL): 0, or -1 with error. */
 static int member_string(json_t *body, const char *key, const char **v_r, char *error, size_t size)
 {
@@ -226,21 +215,6 @@ static const char *body_text(struct http_request *req, const char *uid, size_t *
 	return text;
 }
 
-/* A non-negative integer query parameter: 1, 0 absent, -1 after answering 400. */
-static int count_query(struct http_request *req, const char *name, int64_t *v_r)
-{
-	const char *v = api_query(req, name);
-	uint64_t n;
-	if (v == NULL)
-		return 0;
-	if (strv_to_u64(strv_from_cstr(v), &n) < 0 || n > INT64_MAX) {
-		api_error(req, 400, "CON-0400", "query parameter \"%s\" must be a number", name);
-		return -1;
-	}
-	*v_r = (int64_t)n;
-	return 1;
-}
-
 /* --------------------------------------------------------------- handlers */
 
 static void contacts_list(void *ctx, struct http_request *req)
@@ -257,8 +231,8 @@ static void contacts_list(void *ctx, struct http_request *req)
 			api_error(req, 400, "CON-0400", "query parameter \"folder\" is required");
 		return;
 	}
-	int has_since = count_query(req, "since", &since);
-	if (has_since < 0 || count_query(req, "limit", &limit) < 0)
+	int has_since = api_query_count(req, "since", "CON-0400", &since);
+	if (has_since < 0 || api_query_count(req, "limit", "CON-0400", &limit) < 0)
 		return;
 	const char *q = api_query(req, "q");
 	if (has_since > 0 && q != NULL) {
@@ -325,7 +299,7 @@ static void contacts_update(void *ctx, struct http_request *req)
 	if (su == NULL || load(su, req, &c) < 0)
 		return;
 	struct storage_contact_put put = {
-	    .folder = c.folder, .id = c.id, .if_match = if_match(req)};
+	    .folder = c.folder, .id = c.id, .if_match = api_if_match(req)};
 	if ((put.text = body_text(req, c.uid, &put.len)) == NULL)
 		return;
 	if (storage_contact_put(su, &put, &err) < 0) {
@@ -342,8 +316,8 @@ static void contacts_delete(void *ctx, struct http_request *req)
 	enum storage_contact_problem problem;
 	if (su == NULL)
 		return;
-	if (storage_contact_delete(su, http_request_param_id(req, "id"), if_match(req), &problem,
-	                           &err) < 0) {
+	if (storage_contact_delete(su, http_request_param_id(req, "id"), api_if_match(req),
+	                           &problem, &err) < 0) {
 		storage_failed(req, &err, problem);
 		return;
 	}
