@@ -94,6 +94,9 @@ static void test_refusals(void)
 	refused("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:1\r\nFN;ENCODING=QUOTED-PRINTABLE:=FF\r\n"
 	        "END:VCARD\r\n",
 	        "not UTF-8");
+	refused("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:1\r\nFN;ENCODING=QUOTED-PRINTABLE:a=01b\r\n"
+	        "END:VCARD\r\n",
+	        "control character");
 	refused(V4("UID:1\r\nFN:\xc3\x28\r\n"), "not UTF-8");
 	refused(V4("UID:1\r\nFN:a\x01"
 	           "b\r\n"),

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "mem.h"
+#include "strv.h"
 
 #define PARAMS_MAX 32
 
@@ -220,17 +221,6 @@ static const char *param(const struct line *l, const char *name)
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 3.0 quoted-printable: soft line breaks joined (the following physical lines appended to
    the value), then =XX decoded in place. */
 static int quoted_printable(struct parser *p, struct line *l)
@@ -250,7 +240,8 @@ static int quoted_printable(struct parser *p, struct line *l)
 			v[o++] = v[i];
 			continue;
 		}
-		int hi = i + 2 < n ? hexval(v[i + 1]) : -1, lo = i + 2 < n ? hexval(v[i + 2]) : -1;
+		int hi = i + 2 < n ? strv_hex_digit(v[i + 1]) : -1,
+		    lo = i + 2 < n ? strv_hex_digit(v[i + 2]) : -1;
 		if (hi < 0 || lo < 0 || hi + lo == 0)
 			return fail(p, "%s: bad quoted-printable escape (=XX, not =00)", l->name);
 		v[o++] = (char)(hi * 16 + lo);
@@ -258,6 +249,10 @@ static int quoted_printable(struct parser *p, struct line *l)
 	}
 	v[o] = '\0';
 	l->value_len = o;
+	for (size_t i = 0; i < o; i++)
+		if ((unsigned char)v[i] < 0x20 && v[i] != '\t' && v[i] != '\n' && v[i] != '\r')
+			return fail(p, "%s: a control character in the quoted-printable value",
+			            l->name);
 	size_t bad;
 	if (!utf8_valid((const unsigned char *)v, o, &bad))
 		return fail(p, "%s: the quoted-printable value is not UTF-8", l->name);
