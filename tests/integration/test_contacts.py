@@ -235,3 +235,34 @@ def test_a_user_without_the_contacts_module_is_refused(w):
     book = [f["id"] for f in body["folders"] if f.get("module") == "contacts" and f["default"]]
     status, body, _ = d.request("GET", f"/api/v1/folders/{book[0]}/export")
     assert status == 403 and body["error"]["code"] == "ACC-0403", body
+
+
+def test_deleting_an_address_book_deletes_its_cards(w):
+    a, b = w.alice, w.bob
+    book, _ = a.call("POST", "/api/v1/folders",
+                     {"parent": 1, "title": "Old", "module": "contacts"}, expect=201)
+    a.call("PATCH", f"/api/v1/folders/{book['id']}",
+           {"permissions": [{"entity": a.uid, "group": False, "bits": OWNER_BITS},
+                            {"entity": b.uid, "group": False,
+                             "bits": 1 | (2 << 7) | (1 << 14) | (1 << 21) | (1 << 28)}]})
+    card, _ = a.call("POST", f"/api/v1/contacts?folder={book['id']}", {"fn": "Old friend"},
+                     expect=201)
+    # bob is folder admin but may delete only his own cards: the folder stays, all of it
+    status, body, _ = b.api.request("DELETE", f"/api/v1/folders/{book['id']}")
+    assert status == 403, body
+    a.call("GET", f"/api/v1/contacts/{card['id']}")
+    before = count_cards(w)
+    status, body, _ = a.api.request("DELETE", f"/api/v1/folders/{book['id']}")
+    assert status in (200, 204), body
+    assert count_cards(w) == before - 1
+    assert sqlite_rows(w.udb, "SELECT COUNT(*) FROM cal_folder_revision WHERE folder=?",
+                       (book["id"],))[0][0] == 0
+    a.error("GET", f"/api/v1/contacts/{card['id']}", 404, "CON-0404")
+    # the context's object count gave the card back (files, folders, events and cards)
+    counted = sqlite_rows(w.udb, "SELECT objects FROM filestore_usage WHERE cid=1")[0][0]
+    actual = sum(sqlite_rows(w.udb, q)[0][0] for q in (
+        "SELECT COUNT(*) FROM infostore_version WHERE cid=1",
+        "SELECT COUNT(*) FROM folder WHERE cid=1 AND is_system=0 AND default_for IS NULL",
+        "SELECT COUNT(*) FROM cal_object WHERE cid=1",
+        "SELECT COUNT(*) FROM contact_object WHERE cid=1"))
+    assert counted == actual
