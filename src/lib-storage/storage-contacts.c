@@ -300,10 +300,10 @@ int storage_contact_put(struct storage_user *user, struct storage_contact_put *p
 	const char *bad_name = put->name != NULL ? storage_obj_check_name(put->name) : NULL;
 	if (bad_name != NULL)
 		return storage__refuse(err, STORAGE_INVALID, "resource name %s", bad_name);
-	if (vcard_parse(user->pool, put->text, put->len, &info, error, sizeof(error)) < 0) {
-		put->problem = put->len > VCARD_MAX_SIZE || strstr(error, "larger than") != NULL
-		                   ? STORAGE_CONTACT_TOO_LARGE
-		                   : STORAGE_CONTACT_BAD_DATA;
+	int parsed = vcard_parse(user->pool, put->text, put->len, &info, error, sizeof(error));
+	if (parsed < 0) {
+		put->problem = parsed == VCARD_TOO_LARGE ? STORAGE_CONTACT_TOO_LARGE
+		                                         : STORAGE_CONTACT_BAD_DATA;
 		return storage__refuse(err, STORAGE_INVALID, "invalid vCard: %s", error);
 	}
 	int ret = run(&op, true, put_txn, "store");

@@ -87,6 +87,8 @@ static void test_refusals(void)
 	refused(V4("UID:1\r\nFN:x\r\nNOCOLON\r\n"), "NAME[;PARAM");
 	refused(V4("UID:1\r\nFN;TYPE=\"open:x\r\n"), "unterminated quoted");
 	refused(V4("UID:1\r\nFN;CHARSET=ISO-8859-1:x\r\n"), "CHARSET");
+	/* a quoted parameter value is read without its quotes */
+	test_assert_int_eq(parse(V4("UID:1\r\nFN;CHARSET=\"UTF-8\";TYPE=\"a,b\",c:x\r\n")), 0);
 	refused(V4("UID:1\r\nFN;ENCODING=QUOTED-PRINTABLE:x\r\n"), "not allowed in vCard 4.0");
 	refused("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:1\r\nFN;ENCODING=QUOTED-PRINTABLE:=ZZ\r\n"
 	        "END:VCARD\r\n",
@@ -117,7 +119,7 @@ static void test_limits(void)
 	                   "ENCODING=b;TYPE=JPEG:");
 	memset(big + len, 'A', n);
 	memcpy(big + len + n, "\r\nEND:VCARD\r\n", sizeof("\r\nEND:VCARD\r\n"));
-	test_assert_int_eq(parse(big), -1);
+	test_assert_int_eq(parse(big), VCARD_TOO_LARGE);
 	test_assert(strstr(error, "PHOTO of") != NULL && strstr(error, "limit") != NULL);
 	/* a photo within the limit, folded as clients do */
 	memcpy(big + len + 1000, "\r\nEND:VCARD\r\n", sizeof("\r\nEND:VCARD\r\n"));
@@ -125,7 +127,7 @@ static void test_limits(void)
 	test_assert(info.has_photo);
 	mem_free(&big);
 	test_assert_int_eq(vcard_parse(pool, "x", VCARD_MAX_SIZE + 1, &info, error, sizeof(error)),
-	                   -1);
+	                   VCARD_TOO_LARGE);
 	test_assert(strstr(error, "larger than the limit") != NULL);
 }
 

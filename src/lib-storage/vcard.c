@@ -202,6 +202,13 @@ static int next_line(struct parser *p, struct line *l)
 		}
 		if (*c != ';' && *c != ':')
 			return fail(p, "%s: bad value of parameter %s", name, pa->name);
+		/* one quoted value is read without its quotes */
+		size_t vl = (size_t)(c - pa->value);
+		if (vl >= 2 && pa->value[0] == '"' && c[-1] == '"' &&
+		    memchr(pa->value + 1, '"', vl - 2) == NULL) {
+			c[-1] = '\0';
+			pa->value++;
+		}
 		sep = *c;
 		*c++ = '\0';
 	}
@@ -359,9 +366,11 @@ static int property(struct parser *p, struct line *l)
 	}
 	bool photo = strcasecmp(name, "PHOTO") == 0 || strcasecmp(name, "LOGO") == 0;
 	if (photo) {
-		if (l->value_len > VCARD_PHOTO_MAX)
-			return fail(p, "%s of %zu bytes is larger than the limit of %d bytes", name,
-			            l->value_len, VCARD_PHOTO_MAX);
+		if (l->value_len > VCARD_PHOTO_MAX) {
+			fail(p, "%s of %zu bytes is larger than the limit of %d bytes", name,
+			     l->value_len, VCARD_PHOTO_MAX);
+			return VCARD_TOO_LARGE;
+		}
 		in->has_photo |= strcasecmp(name, "PHOTO") == 0;
 		return 0;
 	}
@@ -433,8 +442,8 @@ static int parse_card(struct parser *p)
 			p->ended = true;
 			break;
 		}
-		if (property(p, &l) < 0)
-			return -1;
+		if ((r = property(p, &l)) < 0)
+			return r;
 	}
 	if (r < 0)
 		return -1;
@@ -472,9 +481,11 @@ int vcard_parse(struct pool *pool, const char *text, size_t len, struct vcard_in
 	                   .info = info_r};
 	size_t bad;
 	memset(info_r, 0, sizeof(*info_r));
-	if (len > VCARD_MAX_SIZE)
-		return fail(&p, "the card of %zu bytes is larger than the limit of %d bytes", len,
-		            VCARD_MAX_SIZE);
+	if (len > VCARD_MAX_SIZE) {
+		fail(&p, "the card of %zu bytes is larger than the limit of %d bytes", len,
+		     VCARD_MAX_SIZE);
+		return VCARD_TOO_LARGE;
+	}
 	if (!utf8_valid((const unsigned char *)text, len, &bad))
 		return fail(&p, "byte %zu: not UTF-8 text (or a NUL byte)", bad);
 	p.buf = mem_alloc(len + 1);

@@ -31,7 +31,9 @@ struct vcard_info {
 /* Validates one card (BEGIN:VCARD … END:VCARD, nothing else): at most VCARD_MAX_SIZE bytes of
    UTF-8 without NUL; lines unfolded; groups, parameters (quoted or not) and values (escapes;
    quoted-printable in 3.0) parsed; VERSION 3.0 or 4.0 once; UID once; FN (in 3.0 FN or N, FN
-   then made from N); the limits above. 0 with *info_r, or -1 with error naming the problem. */
+   then made from N); the limits above. 0 with *info_r, or -1 with error naming the problem
+   (VCARD_TOO_LARGE when it is the size of the card or of a photo). */
+#define VCARD_TOO_LARGE (-2)
 int vcard_parse(struct pool *pool, const char *text, size_t len, struct vcard_info *info_r,
                 char *error, size_t error_size);
 
