@@ -2,128 +2,35 @@
 /* Unit tests for storage-contacts.c on SQLite (or the database TANDEM_TEST_SQL_URL names):
    put with its preconditions and refusals, lookups, permissions from OX bits, search,
    revisions and changes with tombstones, export, the object limit. */
-#include <ftw.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "folder.h"
-#include "migrate.h"
-#include "pool.h"
-#include "schema.h"
-#include "sql.h"
 #include "storage-contacts.h"
+#include "test-storage-env.h"
 #include "test.h"
 
-#define CID    1
-#define ALICE  1
-#define BOB    2
-#define CAROL  3
-#define SHARED 100 /* alice's address book: bob reads all, carol nothing */
+#define CID    TEST_CID
+#define ALICE  TEST_ALICE
+#define BOB    TEST_BOB
+#define CAROL  TEST_CAROL
+#define SHARED TEST_SHARED /* alice's: bob reads all, carol sees nothing */
 
 #define CARD(uid, fn, extra)                                                                       \
 	"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:" uid "\r\nFN:" fn "\r\n" extra "END:VCARD\r\n"
 
-static char dir[256];
-static struct sql_db *db;
-static struct pool *pool;
-static struct storage *storage;
+static struct test_storage_env env;
 static int64_t contacts_of[4];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(path);
-}
-
-static struct sql_db *locate(void *ctx, int64_t cid, struct storage_context *ctx_r,
-                             struct storage_error *err)
-{
-	snprintf(ctx_r->filestore_root, sizeof(ctx_r->filestore_root), "%s", dir);
-	return db;
-}
-
-static void add_user(struct sql_conn *conn, int64_t id, const char *login)
-{
-	struct sql_error err;
-	test_assert(
-	    sql_run(conn, &err,
-	            "INSERT INTO users (cid, id, login, display_name, given_name, sur_name, "
-	            "email, password_hash, enabled, disabled_reason, is_admin, created, "
-	            "modified) VALUES (?, ?, ?, ?, 'G', 'S', 'e@x', 'h', 1, NULL, 0, 0, 0)",
-	            "iiss", (int64_t)CID, id, login, login) == 0);
-	test_assert(folder_create_user_defaults(conn, CID, id, &err) == 0);
-	test_assert(folder_default(conn, CID, id, "contacts", &contacts_of[id], &err) == 1);
-}
-
-static void teardown(void)
-{
-	storage_destroy(&storage);
-	sql_db_close(&db);
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	dir[0] = '\0';
-	pool_destroy(&pool);
-}
 
 static void setup(int64_t max_objects)
 {
-	static const char *const tables[] = {
-	    "ctx_sequence",      "users",          "filestore_usage",     "folder",
-	    "folder_permission", "contact_object", "cal_folder_revision", "cal_tombstone",
-	};
-	struct sql_error err;
-	struct sql_conn *conn;
-	char url[400];
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
-
-	teardown();
-	pool = pool_create(0);
-	snprintf(dir, sizeof(dir), "/tmp/test-storage-contacts-XXXXXX");
-	test_assert(mkdtemp(dir) != NULL);
-	if (env != NULL)
-		snprintf(url, sizeof(url), "%s", env);
-	else
-		snprintf(url, sizeof(url), "sqlite://%s/user.sqlite", dir);
-	test_assert(sql_db_open(url, NULL, true, &db, &err) == 0);
-	test_assert(sql_conn_get(db, SQL_WRITE, CID, &conn, &err) == 0);
-	test_assert(migrate_apply(conn, "userdb", schema_userdb, schema_userdb_count, &err) == 0);
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
-		test_assert(sql_exec(conn, sql, &err) == 0);
-	}
-	test_assert(sql_begin(conn, true, &err) == 0);
-	test_assert(sql_run(conn, &err, "INSERT INTO ctx_sequence VALUES (?, 200)", "i",
-	                    (int64_t)CID) == 0);
-	test_assert(folder_create_context_roots(conn, CID, &err) == 0);
-	add_user(conn, ALICE, "alice");
-	add_user(conn, BOB, "bob");
-	add_user(conn, CAROL, "carol");
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder (cid, id, parent, owner, module, title, is_system, "
-	                    "default_for, created, modified) VALUES "
-	                    "(?, ?, 1, ?, 'contacts', 'Team', 0, NULL, 0, 0)",
-	                    "iii", (int64_t)CID, (int64_t)SHARED, (int64_t)ALICE) == 0);
-	test_assert(sql_run(conn, &err,
-	                    "INSERT INTO folder_permission (cid, folder, entity, is_group, bits) "
-	                    "VALUES (?, ?, ?, 0, ?), (?, ?, ?, 0, ?)",
-	                    "iiiiiiii", (int64_t)CID, (int64_t)SHARED, (int64_t)ALICE,
-	                    (int64_t)FOLDER_BITS_OWNER, (int64_t)CID, (int64_t)SHARED, (int64_t)BOB,
-	                    (int64_t)FOLDER_BITS(1, 2, 0, 0, 0)) == 0);
-	test_assert(
-	    sql_run(conn, &err,
-	            "INSERT INTO filestore_usage (cid, used_bytes, objects) VALUES (?, 0, 1)", "i",
-	            (int64_t)CID) == 0);
-	test_assert(sql_commit(conn, &err) == 0);
-	sql_conn_put(&conn);
-	struct storage_settings set = {.locate = locate, .max_objects = max_objects};
-	storage = storage_create(&set);
+	test_storage_env_setup(&env, "contacts", max_objects);
+	for (int64_t u = ALICE; u <= CAROL; u++)
+		contacts_of[u] = test_storage_env_default(&env, u, "contacts");
 }
 
 static struct storage_user *as(int64_t uid)
 {
-	return storage_user_create(storage, pool, CID, uid);
+	return storage_user_create(env.storage, env.pool, CID, uid);
 }
 
 static int put(int64_t uid, int64_t folder, const char *name, const char *text,
@@ -307,7 +214,7 @@ static void test_changes_and_limit(void)
 	test_assert(storage_contact_changes(as(ALICE), book, 0, 0, &j, &err) == 0);
 	test_assert_int_eq(json_array_size(json_object_get(j, "deleted")), 0);
 	json_decref(j);
-	test_assert(storage_consistency_check(storage, CID, false, &j, &err) == 0);
+	test_assert(storage_consistency_check(env.storage, CID, false, &j, &err) == 0);
 	test_assert(json_is_true(json_object_get(json_object_get(j, "objects"), "ok")));
 	json_decref(j);
 }
@@ -321,11 +228,8 @@ int main(void)
 	    {"changes_and_limit", test_changes_and_limit},
 	    {NULL, NULL},
 	};
-	const char *env = getenv("TANDEM_TEST_SQL_URL");
-	char redacted[400];
-	sql_url_redact(env != NULL ? env : "sqlite (temp file)", redacted, sizeof(redacted));
-	printf("# database %s\n", redacted);
+	test_storage_env_print_database();
 	int ret = test_run(cases);
-	teardown();
+	test_storage_env_teardown(&env);
 	return ret;
 }
