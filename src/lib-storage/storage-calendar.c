@@ -147,16 +147,7 @@ static int find(struct sql_conn *conn, struct op *op, const char *sql, int64_t k
 static int charge_objects(struct sql_conn *conn, struct op *op, int64_t objects,
                           struct sql_error *err)
 {
-	struct infostore_charge ch = {.cid = op->user->cid,
-	                              .objects = objects,
-	                              .max_objects = op->user->storage->set.max_objects,
-	                              .now = (int64_t)time(NULL)};
-	int r = infostore_charge(conn, &ch, err);
-	if (r == INFOSTORE_OVER_OBJECTS)
-		return refuse(op, STORAGE_OVER_LIMIT, STORAGE_CAL_OK,
-		              "the context holds its limit of %lld objects",
-		              (long long)ch.max_objects);
-	return r < 0 ? -1 : 0;
+	return storage_obj_charge(conn, op->user, objects, op->err, err);
 }
 
 /* value, or NULL when there is none. */

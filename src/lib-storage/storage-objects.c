@@ -5,6 +5,10 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "infostore.h"
+#include "storage-private.h"
 
 int storage_obj_next_id(struct sql_conn *conn, int64_t cid, int64_t *id_r, struct sql_error *err)
 {
@@ -74,6 +78,21 @@ int storage_obj_untombstone(struct sql_conn *conn, int64_t cid, int64_t folder, 
 {
 	return sql_run(conn, err, "DELETE FROM cal_tombstone WHERE cid=? AND folder=? AND name=?",
 	               "iis", cid, folder, name);
+}
+
+int storage_obj_charge(struct sql_conn *conn, struct storage_user *user, int64_t objects,
+                       struct storage_error *serr, struct sql_error *err)
+{
+	struct infostore_charge ch = {.cid = user->cid,
+	                              .objects = objects,
+	                              .max_objects = user->storage->set.max_objects,
+	                              .now = (int64_t)time(NULL)};
+	int r = infostore_charge(conn, &ch, err);
+	if (r == INFOSTORE_OVER_OBJECTS)
+		return storage__refuse(serr, STORAGE_OVER_LIMIT,
+		                       "the context holds its limit of %lld objects",
+		                       (long long)ch.max_objects);
+	return r < 0 ? -1 : 0;
 }
 
 void storage_obj_etag(const char *text, size_t len, char out[33])

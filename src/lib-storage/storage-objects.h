@@ -33,6 +33,13 @@ int storage_obj_remove(struct sql_conn *conn, const char *table, int64_t cid, in
 int storage_obj_untombstone(struct sql_conn *conn, int64_t cid, int64_t folder, const char *name,
                             struct sql_error *err);
 
+struct storage_user;
+struct storage_error;
+/* Charges objects (negative: gives them back) to the user's context under its object limit:
+   0, -1 with serr refused (STORAGE_OVER_LIMIT) or with err set (SQL). */
+int storage_obj_charge(struct sql_conn *conn, struct storage_user *user, int64_t objects,
+                       struct storage_error *serr, struct sql_error *err);
+
 /* The strong ETag of a text: the first 128 bits of its SHA-256, hex, NUL-terminated. */
 void storage_obj_etag(const char *text, size_t len, char out[33]);
 /* NULL when name is a valid resource name (1-255 bytes, no '/', no control characters, not
