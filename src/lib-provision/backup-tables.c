@@ -33,6 +33,10 @@ const struct backup_table backup_tables[] = {
      "last_instance summary:t etag:t revision size ical:t created modified created_by "
      "modified_by",
      NULL},
+    {"contact_object",
+     "id folder name:t uid:t version:t fn:t n:t emails:t phones:t org:t birthday:t search:t "
+     "etag:t revision size vcard:t created modified created_by modified_by",
+     NULL},
     {"cal_folder_revision", "folder revision", NULL},
     {"cal_tombstone", "folder id name:t revision created_by", NULL},
 };

@@ -736,7 +736,11 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	                                     "infostore_version",
 	                                     "dav_props",
 	                                     "resource",
-	                                     "context_access"};
+	                                     "context_access",
+	                                     "cal_object",
+	                                     "cal_folder_revision",
+	                                     "cal_tombstone",
+	                                     "contact_object"};
 	struct sql_conn *conn;
 	if (sql_conn_get(udb, SQL_WRITE, cid, &conn, &sql_err) < 0 ||
 	    sql_begin(conn, true, &sql_err) < 0) {

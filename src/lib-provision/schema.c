@@ -140,6 +140,23 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"CREATE TABLE context_access (cid BIGINT NOT NULL PRIMARY KEY, combination VARCHAR(64) "   \
 	"NOT NULL)"
 
+/* Contact objects (docs/internals/contacts.md): the vCard text (3.0 or 4.0) as sent with the
+   columns the API shows and searches (emails and phones one per line; search the lowercased
+   FN, N, e-mails, phones and organisation for `q=`). Revisions and tombstones share the
+   calendar's cal_folder_revision and cal_tombstone, which are per folder. */
+#define USERDB_V7_TABLE(text, bin)                                                                 \
+	"CREATE TABLE contact_object (cid BIGINT NOT NULL, id BIGINT NOT NULL, folder BIGINT NOT " \
+	"NULL, name VARCHAR(255) " bin " NOT NULL, uid VARCHAR(255) " bin " NOT NULL, version "    \
+	"VARCHAR(8) NOT NULL, fn VARCHAR(512) NOT NULL, n VARCHAR(512) NOT NULL, emails " text     \
+	" NOT NULL, phones " text " NOT NULL, org VARCHAR(512) NOT NULL, birthday VARCHAR(32) "    \
+	"NOT NULL, search " text " NOT NULL, etag VARCHAR(64) NOT NULL, revision BIGINT NOT "      \
+	"NULL, size BIGINT NOT NULL, vcard " text " NOT NULL, created BIGINT NOT NULL, modified "  \
+	"BIGINT NOT NULL, created_by BIGINT NOT NULL, modified_by BIGINT NOT NULL, PRIMARY KEY "   \
+	"(cid, id), UNIQUE (cid, folder, uid), UNIQUE (cid, folder, name));"                       \
+	"CREATE INDEX contact_object_revision ON contact_object (cid, folder, revision)"
+#define USERDB_V7_SQLITE  USERDB_V7_TABLE("TEXT", "")
+#define USERDB_V7_MARIADB USERDB_V7_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
@@ -147,5 +164,6 @@ const struct migration schema_userdb[] = {
     {4, USERDB_V4_SQLITE, USERDB_V4_MARIADB},
     {5, USERDB_V5_SQLITE, USERDB_V5_MARIADB},
     {6, USERDB_V6, USERDB_V6 ""},
+    {7, USERDB_V7_SQLITE, USERDB_V7_MARIADB},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

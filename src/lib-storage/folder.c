@@ -792,14 +792,15 @@ int folder_update(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 static int files_deletable(struct op *op, struct node *f, bool *ok_r)
 {
 	int64_t others = 0, mine = 0;
-	if (sql_query_int64(op->conn, &op->err->sql, &others,
-	                    "SELECT COUNT(*) FROM infostore WHERE cid=? AND folder=? AND "
-	                    "created_by<>?",
-	                    "iii", op->cid, f->id, op->uid) < 0 ||
-	    sql_query_int64(op->conn, &op->err->sql, &mine,
-	                    "SELECT COUNT(*) FROM infostore WHERE cid=? AND folder=? AND "
-	                    "created_by=?",
-	                    "iii", op->cid, f->id, op->uid) < 0)
+	/* files, calendar objects and contacts alike */
+#define CREATORS                                                                                   \
+	"SELECT COUNT(*) FROM (SELECT created_by FROM infostore WHERE cid=? AND folder=? UNION "   \
+	"ALL SELECT created_by FROM cal_object WHERE cid=? AND folder=? UNION ALL SELECT "         \
+	"created_by FROM contact_object WHERE cid=? AND folder=?) t WHERE "
+	if (sql_query_int64(op->conn, &op->err->sql, &others, CREATORS "created_by<>?", "iiiiiii",
+	                    op->cid, f->id, op->cid, f->id, op->cid, f->id, op->uid) < 0 ||
+	    sql_query_int64(op->conn, &op->err->sql, &mine, CREATORS "created_by=?", "iiiiiii",
+	                    op->cid, f->id, op->cid, f->id, op->cid, f->id, op->uid) < 0)
 		return folder__sql_failed(op);
 	*ok_r = (others == 0 || folder_perm_may_delete(&f->rights, false)) &&
 	        (mine == 0 || folder_perm_may_delete(&f->rights, true));
@@ -820,6 +821,30 @@ static int delete_files(struct op *op, int64_t folder, int64_t now, struct array
 		    0)
 			return folder__sql_failed(op);
 	}
+	return 0;
+}
+
+/* Deletes folder's calendar objects and contacts, giving their objects back, and its revision
+   and tombstones (sync state goes with the folder). */
+static int delete_objects(struct op *op, int64_t folder)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM cal_object WHERE cid=? AND folder=?",
+	    "DELETE FROM contact_object WHERE cid=? AND folder=?",
+	    "DELETE FROM cal_folder_revision WHERE cid=? AND folder=?",
+	    "DELETE FROM cal_tombstone WHERE cid=? AND folder=?",
+	};
+	int64_t objects = 0;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		int64_t n = sql_run_changes(op->conn, &op->err->sql, sql[i], "ii", op->cid, folder);
+		if (n < 0)
+			return folder__sql_failed(op);
+		objects += i < 2 ? n : 0;
+	}
+	if (objects > 0 && sql_run(op->conn, &op->err->sql,
+	                           "UPDATE filestore_usage SET objects=objects-? WHERE cid=?", "ii",
+	                           objects, op->cid) < 0)
+		return folder__sql_failed(op);
 	return 0;
 }
 
@@ -882,7 +907,8 @@ int folder_delete(struct sql_conn *conn, struct pool *pool, int64_t cid, int64_t
 		changed(&op, ids[i]);
 	changed(&op, n->parent);
 	for (size_t i = nids; i-- > 0;) {
-		if (delete_files(&op, ids[i], now, &locations) < 0)
+		if (delete_files(&op, ids[i], now, &locations) < 0 ||
+		    delete_objects(&op, ids[i]) < 0)
 			goto out;
 		if (sql_run(conn, &err->sql,
 		            "DELETE FROM folder_permission WHERE cid=? AND folder=?", "ii", cid,

@@ -315,7 +315,7 @@ struct usage {
 static int read_usage(struct check *c, struct usage *u)
 {
 	int r = infostore_usage(c->conn, c->cid, &u->recorded, &u->objects_recorded, c->err);
-	int64_t versions = 0, folders = 0, calendar = 0;
+	int64_t versions = 0, folders = 0, calendar = 0, contacts = 0;
 	if (r < 0 ||
 	    sql_query_int64(c->conn, c->err, &u->actual,
 	                    "SELECT COALESCE(SUM(size), 0) FROM infostore_version WHERE cid=?", "i",
@@ -328,9 +328,11 @@ static int read_usage(struct check *c, struct usage *u)
 	                    "default_for IS NULL",
 	                    "i", c->cid) < 0 ||
 	    sql_query_int64(c->conn, c->err, &calendar,
-	                    "SELECT COUNT(*) FROM cal_object WHERE cid=?", "i", c->cid) < 0)
+	                    "SELECT COUNT(*) FROM cal_object WHERE cid=?", "i", c->cid) < 0 ||
+	    sql_query_int64(c->conn, c->err, &contacts,
+	                    "SELECT COUNT(*) FROM contact_object WHERE cid=?", "i", c->cid) < 0)
 		return -1;
-	u->objects_actual = versions + folders + calendar;
+	u->objects_actual = versions + folders + calendar + contacts;
 	u->have_row = r > 0;
 	return 0;
 }

@@ -2,7 +2,6 @@
 /* Calendar objects of a storage user: folder rights, rows, revisions and tombstones. */
 #include "storage-calendar.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "infostore.h"
 #include "mem.h"
 #include "pool.h"
+#include "storage-objects.h"
 #include "storage-private.h"
 
 #define COLS                                                                                       \
@@ -144,97 +144,10 @@ static int find(struct sql_conn *conn, struct op *op, const char *sql, int64_t k
 #define BY_NAME "SELECT " COLS " FROM cal_object WHERE cid=? AND folder=? AND name=?"
 #define BY_UID  "SELECT " COLS " FROM cal_object WHERE cid=? AND folder=? AND uid=?"
 
-/* The folder's next revision (its row locked for the rest of the transaction). */
-static int next_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t *rev_r,
-                         struct sql_error *err)
-{
-	int64_t n = sql_run_changes(conn, err,
-	                            "UPDATE cal_folder_revision SET revision=revision+1 WHERE "
-	                            "cid=? AND folder=?",
-	                            "ii", cid, folder);
-	if (n < 0)
-		return -1;
-	if (n == 0 && sql_run(conn, err,
-	                      "INSERT INTO cal_folder_revision (cid, folder, revision) VALUES "
-	                      "(?, ?, 1)",
-	                      "ii", cid, folder) < 0)
-		return -1;
-	return sql_query_int64(conn, err, rev_r,
-	                       "SELECT revision FROM cal_folder_revision WHERE cid=? AND folder=?",
-	                       "ii", cid, folder) > 0
-	           ? 0
-	           : -1;
-}
-
-/* A fresh id from the context's sequence. */
-static int next_id(struct sql_conn *conn, int64_t cid, int64_t *id_r, struct sql_error *err)
-{
-	int64_t next;
-	if (sql_run_changes(conn, err, "UPDATE ctx_sequence SET next_id=next_id+1 WHERE cid=?", "i",
-	                    cid) != 1 ||
-	    sql_query_int64(conn, err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?", "i",
-	                    cid) <= 0) {
-		if (err->kind == SQL_ERR_NONE)
-			sql_error_set(err, SQL_ERR_OTHER, 0, "context %lld has no id sequence",
-			              (long long)cid);
-		return -1;
-	}
-	*id_r = next - 1;
-	return 0;
-}
-
-static void etag_of(const char *text, size_t len, char out[33])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	static const char hex[] = "0123456789abcdef";
-	EVP_Digest(text, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 16; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[32] = '\0';
-}
-
-/* A resource name: 1-255 bytes, no '/', no control characters, not "." or "..". */
-static const char *check_name(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > STORAGE_CAL_NAME_MAX)
-		return "must be 1 to 255 bytes";
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return "must not be . or ..";
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == '/' || name[i] == 0x7f)
-			return "must not hold '/' or control characters";
-	return NULL;
-}
-
-/* "<UID>.ics" when the UID makes a plain name, else "<id>.ics". */
-static const char *default_name(struct pool *pool, const char *uid, int64_t id)
-{
-	size_t n = strlen(uid);
-	bool plain = n > 0 && n <= 200 && uid[0] != '.';
-	for (size_t i = 0; i < n && plain; i++)
-		plain = (uid[i] >= 'a' && uid[i] <= 'z') || (uid[i] >= 'A' && uid[i] <= 'Z') ||
-		        (uid[i] >= '0' && uid[i] <= '9') || strchr("@._-+", uid[i]) != NULL;
-	return plain ? pool_printf(pool, "%s.ics", uid)
-	             : pool_printf(pool, "%lld.ics", (long long)id);
-}
-
 static int charge_objects(struct sql_conn *conn, struct op *op, int64_t objects,
                           struct sql_error *err)
 {
-	struct infostore_charge ch = {.cid = op->user->cid,
-	                              .objects = objects,
-	                              .max_objects = op->user->storage->set.max_objects,
-	                              .now = (int64_t)time(NULL)};
-	int r = infostore_charge(conn, &ch, err);
-	if (r == INFOSTORE_OVER_OBJECTS)
-		return refuse(op, STORAGE_OVER_LIMIT, STORAGE_CAL_OK,
-		              "the context holds its limit of %lld objects",
-		              (long long)ch.max_objects);
-	return r < 0 ? -1 : 0;
+	return storage_obj_charge(conn, op->user, objects, op->err, err);
 }
 
 /* value, or NULL when there is none. */
@@ -312,16 +225,16 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 			return -1;
 	}
 	op->what = "store";
-	if (next_revision(conn, u->cid, op->folder, &rev, err) < 0)
+	if (storage_obj_next_revision(conn, u->cid, op->folder, &rev, err) < 0)
 		return -1;
-	if (r == 0 && next_id(conn, u->cid, &id, err) < 0)
+	if (r == 0 && storage_obj_next_id(conn, u->cid, &id, err) < 0)
 		return -1;
 	if (r > 0)
 		id = old.id;
 	const char *name = r > 0 ? old.name : put->name;
 	if (name == NULL) {
 		struct storage_cal_object taken;
-		name = default_name(u->pool, info->uid, id);
+		name = storage_obj_default_name(u->pool, info->uid, id, ".ics");
 		/* a client (CalDAV) may have used "<UID>.ics" for another object */
 		int t = find(conn, op, BY_NAME, op->folder, name, &taken, err);
 		if (t < 0)
@@ -329,7 +242,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		if (t > 0)
 			name = pool_printf(u->pool, "%lld.ics", (long long)id);
 	}
-	etag_of(put->text, put->len, etag);
+	storage_obj_etag(put->text, put->len, etag);
 	const char *text = pool_strndup(u->pool, put->text, put->len);
 	/* a new object's row first, then one UPDATE writes what put and replace share */
 	if (r == 0 &&
@@ -369,8 +282,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (stepped < 0)
 		return -1;
 	/* a name that comes back is no longer deleted for sync */
-	if (sql_run(conn, err, "DELETE FROM cal_tombstone WHERE cid=? AND folder=? AND name=?",
-	            "iis", u->cid, op->folder, name) < 0)
+	if (storage_obj_untombstone(conn, u->cid, op->folder, name, err) < 0)
 		return -1;
 	op->what = "object lookup";
 	if (find(conn, op, BY_ID, id, NULL, &put->obj, err) <= 0) {
@@ -391,7 +303,7 @@ int storage_cal_put(struct storage_user *user, struct storage_cal_put *put,
 	memset(err, 0, sizeof(*err));
 	put->problem = STORAGE_CAL_OK;
 	put->created = false;
-	const char *bad_name = put->name != NULL ? check_name(put->name) : NULL;
+	const char *bad_name = put->name != NULL ? storage_obj_check_name(put->name) : NULL;
 	if (bad_name != NULL)
 		return storage__refuse(err, STORAGE_INVALID, "resource name %s", bad_name);
 	if (put->len > CAL_ICAL_MAX_SIZE) {
@@ -478,7 +390,6 @@ static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
 	struct storage_user *u = op->user;
-	int64_t rev;
 	if (get_txn(conn, op, err) < 0)
 		return -1;
 	const struct storage_cal_object *o = op->obj;
@@ -490,14 +401,8 @@ static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		              "the object has changed (ETag)");
 	op->what = "delete";
 	if (charge_objects(conn, op, -1, err) < 0 ||
-	    next_revision(conn, u->cid, o->folder, &rev, err) < 0 ||
-	    sql_run(conn, err, "DELETE FROM cal_object WHERE cid=? AND id=?", "ii", u->cid, o->id) <
-	        0 ||
-	    sql_run(
-	        conn, err,
-	        "INSERT INTO cal_tombstone (cid, folder, id, name, revision, created_by) VALUES "
-	        "(?, ?, ?, ?, ?, ?)",
-	        "iiisii", u->cid, o->folder, o->id, o->name, rev, o->created_by) < 0)
+	    storage_obj_remove(conn, "cal_object", u->cid, o->folder, o->id, o->name, o->created_by,
+	                       err) < 0)
 		return -1;
 	return 0;
 }
@@ -719,45 +624,6 @@ int storage_cal_export(struct storage_user *user, int64_t folder, size_t max, co
 	return 0;
 }
 
-static int folder_revision(struct sql_conn *conn, struct op *op, int64_t *rev_r,
-                           struct sql_error *err)
-{
-	*rev_r = 0;
-	return sql_query_int64(conn, err, rev_r,
-	                       "SELECT revision FROM cal_folder_revision WHERE cid=? AND folder=?",
-	                       "ii", op->user->cid, op->folder) < 0
-	           ? -1
-	           : 0;
-}
-
-/* Up to max+1 rows of sql (FOLDER_ROWS, then revision > since and a limit) into list: id,
-   name, revision and with changed the etag. */
-static int collect(struct sql_conn *conn, struct op *op, const char *sql, bool changed,
-                   json_t *list, struct sql_error *err)
-{
-	struct sql_stmt *s = folder_rows(conn, op, sql, err);
-	if (s == NULL)
-		return -1;
-	sql_bind_int64(s, 5, op->since);
-	sql_bind_int64(s, 6, (int64_t)op->max + 1);
-	int r;
-	while ((r = sql_step(s, err)) > 0) {
-		json_t *j =
-		    json_pack("{sI ss sI}", "id", (json_int_t)sql_col_int64(s, 0), "name",
-		              sql_col_text(s, 1), "revision", (json_int_t)sql_col_int64(s, 2));
-		if (changed)
-			json_object_set_new(j, "etag", json_string(sql_col_text(s, 3)));
-		json_array_append_new(list, j);
-	}
-	sql_stmt_done(&s);
-	return r < 0 ? -1 : 0;
-}
-
-static int64_t rev_at(json_t *list, size_t i)
-{
-	return (int64_t)json_integer_value(json_object_get(json_array_get(list, i), "revision"));
-}
-
 static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
@@ -767,42 +633,13 @@ static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "changes";
-	if (folder_revision(conn, op, &now, err) < 0)
-		return -1;
-	if (op->since > now || op->since < 0)
+	int r = storage_obj_changes(conn, "cal_object", op->user->cid, op->folder, own_only(op),
+	                            op->since, op->max, &op->json, &now, err);
+	if (r > 0)
 		return refuse(op, STORAGE_INVALID, STORAGE_CAL_OK,
 		              "revision %lld is unknown in folder %lld (it is at %lld)",
 		              (long long)op->since, (long long)op->folder, (long long)now);
-	json_t *changed = json_array(), *deleted = json_array();
-	op->json = json_pack("{sI so so sb}", "revision", (json_int_t)now, "changed", changed,
-	                     "deleted", deleted, "more", false);
-	if (collect(conn, op,
-	            FOLDER_ROWS("id, name, revision, etag",
-	                        "cal_object") " AND revision>? ORDER BY revision LIMIT ?",
-	            true, changed, err) < 0 ||
-	    collect(conn, op,
-	            FOLDER_ROWS("id, name, revision",
-	                        "cal_tombstone") " AND revision>? ORDER BY revision LIMIT ?",
-	            false, deleted, err) < 0)
-		return -1;
-	/* the oldest max of both, merged by revision: cut where the max-th one is */
-	size_t a = 0, b = 0, na = json_array_size(changed), nb = json_array_size(deleted);
-	int64_t last = op->since;
-	while (a + b < op->max && (a < na || b < nb)) {
-		if (b >= nb || (a < na && rev_at(changed, a) < rev_at(deleted, b)))
-			last = rev_at(changed, a++);
-		else
-			last = rev_at(deleted, b++);
-	}
-	if (a < na || b < nb) {
-		while (json_array_size(changed) > a)
-			json_array_remove(changed, a);
-		while (json_array_size(deleted) > b)
-			json_array_remove(deleted, b);
-		json_object_set_new(op->json, "revision", json_integer(last));
-		json_object_set_new(op->json, "more", json_true());
-	}
-	return 0;
+	return r;
 }
 
 int storage_cal_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
@@ -825,7 +662,7 @@ static int revision_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "revision";
-	return folder_revision(conn, op, &op->since, err);
+	return storage_obj_revision(conn, op->user->cid, op->folder, &op->since, err);
 }
 
 int storage_cal_revision(struct storage_user *user, int64_t folder, int64_t *revision_r,

@@ -13,6 +13,7 @@
 #include "node.h"
 #include "pool.h"
 #include "storage.h"
+#include "strv.h"
 
 bool api_storage_context_failed(struct http_request *req, const struct storage_error *err)
 {
@@ -101,4 +102,28 @@ int api_query_id(struct http_request *req, const char *name, int64_t *id_r)
 		return -1;
 	}
 	return 1;
+}
+
+int api_query_count(struct http_request *req, const char *name, const char *code, int64_t *v_r)
+{
+	const char *v = api_query(req, name);
+	uint64_t n;
+	if (v == NULL)
+		return 0;
+	if (strv_to_u64(strv_from_cstr(v), &n) < 0 || n > INT64_MAX) {
+		api_error(req, 400, code, "query parameter \"%s\" must be a number", name);
+		return -1;
+	}
+	*v_r = (int64_t)n;
+	return 1;
+}
+
+const char *api_if_match(struct http_request *req)
+{
+	struct strv v = http_request_header(req, "If-Match");
+	if (v.ptr == NULL)
+		return NULL;
+	if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"')
+		return pool_strndup(http_request_pool(req), v.ptr + 1, v.len - 2);
+	return pool_strndup(http_request_pool(req), v.ptr, v.len);
 }

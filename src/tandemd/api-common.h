@@ -52,5 +52,11 @@ json_t *api_body_object(struct http_request *req);
 const char *api_query(struct http_request *req, const char *name);
 /* A query parameter as a positive id: 1 found, 0 absent, -1 after answering 400. */
 int api_query_id(struct http_request *req, const char *name, int64_t *id_r);
+/* A query parameter as a non-negative number: 1 found, 0 absent, -1 after answering 400 with
+   code. */
+int api_query_count(struct http_request *req, const char *name, const char *code, int64_t *v_r);
+/* If-Match's entity tag without its quotes (a weak or list value then matches no ETag), in
+   request memory; NULL when absent. */
+const char *api_if_match(struct http_request *req);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api-common.h"
+#include "api-contacts.h"
 #include "buf.h"
 #include "cal-json.h"
 #include "http-json.h"
@@ -189,36 +190,10 @@ static int time_query(struct http_request *req, const char *name, int64_t *t_r)
 	return 1;
 }
 
-/* A non-negative integer query parameter: 1, 0 absent, -1 after answering 400. */
-static int count_query(struct http_request *req, const char *name, int64_t *v_r)
-{
-	const char *v = api_query(req, name);
-	uint64_t n;
-	if (v == NULL)
-		return 0;
-	if (strv_to_u64(strv_from_cstr(v), &n) < 0 || n > INT64_MAX) {
-		api_error(req, 400, "CAL-0400", "query parameter \"%s\" must be a number", name);
-		return -1;
-	}
-	*v_r = (int64_t)n;
-	return 1;
-}
-
 static bool is_ics(struct http_request *req)
 {
 	struct strv ct = http_request_header(req, "Content-Type");
 	return ct.len >= 13 && strncasecmp(ct.ptr, "text/calendar", 13) == 0;
-}
-
-/* If-Match's etag without quotes (a weak or list value matches nothing), or NULL. */
-static const char *if_match(struct http_request *req)
-{
-	struct strv v = http_request_header(req, "If-Match");
-	if (v.ptr == NULL)
-		return NULL;
-	if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"')
-		return pool_strndup(http_request_pool(req), v.ptr + 1, v.len - 2);
-	return pool_strndup(http_request_pool(req), v.ptr, v.len);
 }
 
 /* The object text of a POST or PUT: the body itself (text/calendar) or built from its JSON
@@ -270,8 +245,8 @@ void api_cal_list(const struct api_cal_kind *kind, void *ctx, struct http_reques
 	}
 	int has_start = time_query(req, "start", &start);
 	int has_end = has_start < 0 ? -1 : time_query(req, "end", &end);
-	int has_since = has_end < 0 ? -1 : count_query(req, "since", &since);
-	if (has_since < 0 || count_query(req, "limit", &limit) < 0)
+	int has_since = has_end < 0 ? -1 : api_query_count(req, "since", "CAL-0400", &since);
+	if (has_since < 0 || api_query_count(req, "limit", "CAL-0400", &limit) < 0)
 		return;
 	if (has_start != has_end) {
 		api_error(req, 400, "CAL-0400", "\"start\" and \"end\" go together");
@@ -353,7 +328,7 @@ void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		return;
 	struct storage_cal_put put = {.folder = o.folder,
 	                              .id = o.id,
-	                              .if_match = if_match(req),
+	                              .if_match = api_if_match(req),
 	                              .component = kind->component};
 	if ((put.text = body_text(kind, req, o.uid, &put.len)) == NULL)
 		return;
@@ -372,7 +347,7 @@ void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_requ
 	enum storage_cal_problem problem;
 	if (su == NULL || load(kind, su, req, &o) < 0)
 		return;
-	if (storage_cal_delete(su, o.id, if_match(req), &problem, &err) < 0) {
+	if (storage_cal_delete(su, o.id, api_if_match(req), &problem, &err) < 0) {
 		storage_failed(req, &err, problem);
 		return;
 	}
@@ -430,6 +405,10 @@ static void folders_import(void *ctx, struct http_request *req)
 	if (im.su == NULL)
 		return;
 	im.folder = http_request_param_id(req, "id");
+	if (api_contacts_folder(im.su, im.folder)) { /* .vcf into a contacts folder */
+		api_contacts_import(ctx, req);
+		return;
+	}
 	/* the folder first: an unknown or foreign one says so once, not per object */
 	if (storage_cal_revision(im.su, im.folder, &rev, module, &err) < 0) {
 		storage_failed(req, &err, STORAGE_CAL_OK);
@@ -457,6 +436,10 @@ static void folders_export(void *ctx, struct http_request *req)
 	if (su == NULL)
 		return;
 	int64_t folder = http_request_param_id(req, "id");
+	if (api_contacts_folder(su, folder)) {
+		api_contacts_export(ctx, req);
+		return;
+	}
 	if (storage_cal_export(su, folder, EXPORT_MAX, &texts, &n, &err) < 0) {
 		storage_failed(req, &err, STORAGE_CAL_OK);
 		return;

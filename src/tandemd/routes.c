@@ -23,6 +23,7 @@ const struct http_route *const node_route_tables[] = {
     api_dav_routes,         /* /dav/, /.well-known/caldav|carddav */
     api_event_routes,       /* /api/v1/events…, /api/v1/folders/{id}/import */
     api_task_routes,        /* /api/v1/tasks… */
+    api_contact_routes,     /* /api/v1/contacts… */
     api_directory_routes,   /* /api/v1/groups, /api/v1/resources */
     api_user_routes,        /* /api/v1/users, /api/v1/password */
     api_webui_routes,       /* /, /assets/: the web UI (api-webui.c) */

@@ -14,6 +14,10 @@ from conftest import BUILD, Process, free_port
 TANDEM_LB = os.path.join(BUILD, "src", "tandem-lb", "tandem-lb")
 
 
+# For tests about weights and counts rather than health: checks a loaded machine's Python
+# members pass, so no member is taken out mid-test.
+STEADY_HEALTH = "health_interval = 1s\nhealth_timeout = 1s\nhealth_fall = 3\n"
+
 BALANCER_DEFAULTS = {"health_interval": "200ms", "health_rise": "1", "health_fall": "1",
                      "health_timeout": "150ms", "retry": "2s"}
 

@@ -23,7 +23,9 @@ CID = 5
 TABLES = ["ctx_sequence", "users", "user_group", "group_member", "resource", "context_access",
           "tombstone", "filestore_usage",
           "folder", "folder_permission", "infostore", "infostore_version", "dav_props",
-          "cal_object", "cal_folder_revision", "cal_tombstone"]
+          "cal_object", "contact_object", "cal_folder_revision", "cal_tombstone"]
+CARD = ("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:ada\r\nFN:Ada Lovelace\r\n"
+        "EMAIL:ada@acme.example\r\nEND:VCARD\r\n")
 EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
          "UID:review@acme\r\nSUMMARY:Review\r\nDTSTART:20260302T090000Z\r\n"
          "DTEND:20260302T100000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT\r\n"
@@ -155,7 +157,8 @@ def ctx5(env):
     # an event in alice's calendar, and one deleted (a calendar tombstone)
     status, body, _ = alice.api.request("GET", "/api/v1/folders?parent=1")
     assert status == 200, body
-    alice.calendar = [f["id"] for f in body["folders"] if f.get("default") and
+    folders = body["folders"]
+    alice.calendar = [f["id"] for f in folders if f.get("default") and
                       f.get("module") == "calendar" and f.get("owner") == alice.uid][0]
     for uid in ("review", "dropped"):
         status, body, _ = alice.api.request(
@@ -164,6 +167,16 @@ def ctx5(env):
             headers={"Content-Type": "text/calendar"})
         assert status == 201, body
     assert alice.api.request("DELETE", f"/api/v1/events/{body['id']}")[0] == 204
+    # a contact in alice's address book, and one deleted (its tombstone shares the calendar's)
+    alice.book = [f["id"] for f in folders if f.get("default") and
+                  f.get("module") == "contacts" and f.get("owner") == alice.uid][0]
+    for uid in ("ada", "gone"):
+        status, body, _ = alice.api.request(
+            "POST", f"/api/v1/contacts?folder={alice.book}",
+            raw=CARD.replace("UID:ada", "UID:" + uid).encode(),
+            headers={"Content-Type": "text/vcard"})
+        assert status == 201, body
+    assert alice.api.request("DELETE", f"/api/v1/contacts/{body['id']}")[0] == 204
     return alice, bob, share, gone
 
 
@@ -243,6 +256,14 @@ def test_round_trip_while_in_use(env, ctx5):
     assert alice2.get(events + window) == alice.get(events + window)
     changes = alice2.get(events + "&since=0")
     assert changes == alice.get(events + "&since=0") and len(changes["deleted"]) == 1
+    # the contacts: the card byte-equal, the deletion for sync
+    cards = f"/api/v1/contacts?folder={alice.book}"
+    assert alice2.get(cards) == alice.get(cards) and len(alice2.get(cards)["contacts"]) == 1
+    card = alice2.get(cards)["contacts"][0]
+    status, body, _ = alice2.api.request("GET", f"/api/v1/contacts/{card['id']}?format=vcf")
+    assert status == 200 and body == CARD.encode()
+    changes = alice2.get(cards + "&since=0")
+    assert changes == alice.get(cards + "&since=0") and len(changes["deleted"]) == 1
 
     # at rest, a second export imported under another id matches row for row
     archive2 = f"{workdir}/ctx5-quiet.tca"

@@ -520,3 +520,9 @@ def test_storage_calendar_library_on_mariadb(mariadb):  # noqa: F811
     """The calendar storage calls' unit test against a real MariaDB: the user schema's
     version 5 (MEDIUMTEXT objects, byte-exact UIDs and names), revisions and tombstones."""
     run_unit_test_on_mariadb(mariadb, "test-storage-calendar", "calstoretest", 4)
+
+
+def test_storage_contacts_library_on_mariadb(mariadb):  # noqa: F811
+    """The contacts storage calls' unit test against a real MariaDB: the user schema's
+    version 7 (MEDIUMTEXT cards, byte-exact UIDs and names, LIKE search with '!' escapes)."""
+    run_unit_test_on_mariadb(mariadb, "test-storage-contacts", "constoretest", 4)

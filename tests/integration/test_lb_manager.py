@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from conftest import free_port, parse_metrics
-from lb_setup import Recorder, start_lb, stop_lb
+from lb_setup import STEADY_HEALTH, Recorder, start_lb, stop_lb
 from test_lb import route_of, split
 
 USER, PASSWORD = "lbadmin", "s3cret-pw"
@@ -130,7 +130,7 @@ def test_members_can_be_added_and_removed(workdir, two):
 
 def test_the_page_and_metrics(workdir, two):
     admin = free_port()
-    lb = start_lb(workdir, members(two), extra=admin_section(admin))
+    lb = start_lb(workdir, members(two), extra=admin_section(admin), balancer=STEADY_HEALTH)
     try:
         split(lb.port, 20)
         st, page = call(admin, "GET", "/manager/")

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* Ids, revisions, tombstones, ETags, names and changes shared by calendar and contacts. */
+#include "storage-objects.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "infostore.h"
+#include "storage-private.h"
+
+int storage_obj_next_id(struct sql_conn *conn, int64_t cid, int64_t *id_r, struct sql_error *err)
+{
+	int64_t next;
+	if (sql_run_changes(conn, err, "UPDATE ctx_sequence SET next_id=next_id+1 WHERE cid=?", "i",
+	                    cid) != 1 ||
+	    sql_query_int64(conn, err, &next, "SELECT next_id FROM ctx_sequence WHERE cid=?", "i",
+	                    cid) <= 0) {
+		if (err->kind == SQL_ERR_NONE)
+			sql_error_set(err, SQL_ERR_OTHER, 0, "context %lld has no id sequence",
+			              (long long)cid);
+		return -1;
+	}
+	*id_r = next - 1;
+	return 0;
+}
+
+int storage_obj_next_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t *rev_r,
+                              struct sql_error *err)
+{
+	int64_t n = sql_run_changes(conn, err,
+	                            "UPDATE cal_folder_revision SET revision=revision+1 WHERE "
+	                            "cid=? AND folder=?",
+	                            "ii", cid, folder);
+	if (n < 0)
+		return -1;
+	if (n == 0 && sql_run(conn, err,
+	                      "INSERT INTO cal_folder_revision (cid, folder, revision) VALUES "
+	                      "(?, ?, 1)",
+	                      "ii", cid, folder) < 0)
+		return -1;
+	return sql_query_int64(conn, err, rev_r,
+	                       "SELECT revision FROM cal_folder_revision WHERE cid=? AND folder=?",
+	                       "ii", cid, folder) > 0
+	           ? 0
+	           : -1;
+}
+
+int storage_obj_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t *rev_r,
+                         struct sql_error *err)
+{
+	*rev_r = 0;
+	return sql_query_int64(conn, err, rev_r,
+	                       "SELECT revision FROM cal_folder_revision WHERE cid=? AND folder=?",
+	                       "ii", cid, folder) < 0
+	           ? -1
+	           : 0;
+}
+
+int storage_obj_remove(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
+                       int64_t id, const char *name, int64_t created_by, struct sql_error *err)
+{
+	char sql[96];
+	int64_t rev;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cid=? AND id=?", table);
+	if (storage_obj_next_revision(conn, cid, folder, &rev, err) < 0 ||
+	    sql_run(conn, err, sql, "ii", cid, id) < 0)
+		return -1;
+	return sql_run(conn, err,
+	               "INSERT INTO cal_tombstone (cid, folder, id, name, revision, created_by) "
+	               "VALUES (?, ?, ?, ?, ?, ?)",
+	               "iiisii", cid, folder, id, name, rev, created_by);
+}
+
+int storage_obj_untombstone(struct sql_conn *conn, int64_t cid, int64_t folder, const char *name,
+                            struct sql_error *err)
+{
+	return sql_run(conn, err, "DELETE FROM cal_tombstone WHERE cid=? AND folder=? AND name=?",
+	               "iis", cid, folder, name);
+}
+
+int storage_obj_charge(struct sql_conn *conn, struct storage_user *user, int64_t objects,
+                       struct storage_error *serr, struct sql_error *err)
+{
+	struct infostore_charge ch = {.cid = user->cid,
+	                              .objects = objects,
+	                              .max_objects = user->storage->set.max_objects,
+	                              .now = (int64_t)time(NULL)};
+	int r = infostore_charge(conn, &ch, err);
+	if (r == INFOSTORE_OVER_OBJECTS)
+		return storage__refuse(serr, STORAGE_OVER_LIMIT,
+		                       "the context holds its limit of %lld objects",
+		                       (long long)ch.max_objects);
+	return r < 0 ? -1 : 0;
+}
+
+void storage_obj_etag(const char *text, size_t len, char out[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	static const char hex[] = "0123456789abcdef";
+	EVP_Digest(text, len, md, &n, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < 16; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+const char *storage_obj_check_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > STORAGE_OBJ_NAME_MAX)
+		return "must be 1 to 255 bytes";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "must not be . or ..";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == '/' || name[i] == 0x7f)
+			return "must not hold '/' or control characters";
+	return NULL;
+}
+
+const char *storage_obj_default_name(struct pool *pool, const char *uid, int64_t id,
+                                     const char *ext)
+{
+	size_t n = strlen(uid);
+	bool plain = n > 0 && n <= 200 && uid[0] != '.';
+	for (size_t i = 0; i < n && plain; i++)
+		plain = (uid[i] >= 'a' && uid[i] <= 'z') || (uid[i] >= 'A' && uid[i] <= 'Z') ||
+		        (uid[i] >= '0' && uid[i] <= '9') || strchr("@._-+", uid[i]) != NULL;
+	return plain ? pool_printf(pool, "%s%s", uid, ext)
+	             : pool_printf(pool, "%lld%s", (long long)id, ext);
+}
+
+/* Up to max+1 rows (id, name, revision[, etag]) of table after since into list. */
+static int collect(struct sql_conn *conn, const char *table, bool changed, int64_t cid,
+                   int64_t folder, int64_t own, int64_t since, size_t max, json_t *list,
+                   struct sql_error *err)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "SELECT id, name, revision%s FROM %s WHERE cid=? AND folder=? AND (?=0 OR "
+	         "created_by=?) AND revision>? ORDER BY revision LIMIT ?",
+	         changed ? ", etag" : "", table);
+	struct sql_stmt *s = sql_prepare(conn, sql, err);
+	if (s == NULL)
+		return -1;
+	sql_bind_int64(s, 1, cid);
+	sql_bind_int64(s, 2, folder);
+	sql_bind_int64(s, 3, own);
+	sql_bind_int64(s, 4, own);
+	sql_bind_int64(s, 5, since);
+	sql_bind_int64(s, 6, (int64_t)max + 1);
+	int r;
+	while ((r = sql_step(s, err)) > 0) {
+		json_t *j =
+		    json_pack("{sI ss sI}", "id", (json_int_t)sql_col_int64(s, 0), "name",
+		              sql_col_text(s, 1), "revision", (json_int_t)sql_col_int64(s, 2));
+		if (changed)
+			json_object_set_new(j, "etag", json_string(sql_col_text(s, 3)));
+		json_array_append_new(list, j);
+	}
+	sql_stmt_done(&s);
+	return r < 0 ? -1 : 0;
+}
+
+static int64_t rev_at(json_t *list, size_t i)
+{
+	return (int64_t)json_integer_value(json_object_get(json_array_get(list, i), "revision"));
+}
+
+int storage_obj_changes(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
+                        int64_t own, int64_t since, size_t max, json_t **result_r, int64_t *now_r,
+                        struct sql_error *err)
+{
+	int64_t now;
+	*result_r = NULL;
+	if (storage_obj_revision(conn, cid, folder, &now, err) < 0)
+		return -1;
+	*now_r = now;
+	if (since > now || since < 0)
+		return 1;
+	json_t *changed = json_array(), *deleted = json_array();
+	json_t *j = json_pack("{sI so so sb}", "revision", (json_int_t)now, "changed", changed,
+	                      "deleted", deleted, "more", false);
+	if (collect(conn, table, true, cid, folder, own, since, max, changed, err) < 0 ||
+	    collect(conn, "cal_tombstone", false, cid, folder, own, since, max, deleted, err) < 0) {
+		json_decref(j);
+		return -1;
+	}
+	/* the oldest max of both, merged by revision: cut where the max-th one is */
+	size_t a = 0, b = 0, na = json_array_size(changed), nb = json_array_size(deleted);
+	int64_t last = since;
+	while (a + b < max && (a < na || b < nb)) {
+		if (b >= nb || (a < na && rev_at(changed, a) < rev_at(deleted, b)))
+			last = rev_at(changed, a++);
+		else
+			last = rev_at(deleted, b++);
+	}
+	if (a < na || b < nb) {
+		while (json_array_size(changed) > a)
+			json_array_remove(changed, a);
+		while (json_array_size(deleted) > b)
+			json_array_remove(deleted, b);
+		json_object_set_new(j, "revision", json_integer(last));
+		json_object_set_new(j, "more", json_true());
+	}
+	*result_r = j;
+	return 0;
+}
