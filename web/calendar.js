@@ -117,7 +117,7 @@ function timeGrid(days, instances, ctx) {
     }
     body.append(col);
   }
-  const scroller = el('div', { class: 'cal-scroll' }, body);
+  const scroller = el('div', { class: 'cal-scroll', role: 'region', tabindex: 0, 'aria-label': 'Hours' }, body);
   const grid = el('div', { class: `cal-grid cal-${days.length === 1 ? 'day' : 'week'}` }, head, allDayRow, scroller);
   return grid;
 }

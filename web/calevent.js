@@ -114,11 +114,14 @@ export function scopeDialog(title, verb) {
 function jsonForm(obj, v) {
   const tz = v.allDay ? null : (obj && obj.timezone) || browserZone();
   const body = {
-    summary: v.summary, location: v.location || '', description: v.description || '', allDay: v.allDay,
+    summary: v.summary, allDay: v.allDay,
     start: v.allDay ? ymd(v.start) : apiTime(v.start, tz),
     end: v.allDay ? ymd(v.end) : apiTime(v.end, tz),
   };
   if (tz) body.timezone = tz;
+  // an empty text property is invalid iCalendar: left out
+  if (v.location) body.location = v.location;
+  if (v.description) body.description = v.description;
   if (v.rrule) body.rrule = v.rrule;
   if (v.rrule && obj && obj.exdates && obj.exdates.length && obj.allDay === v.allDay) body.exdates = obj.exdates;
   if (obj && obj.attendees && obj.attendees.length) body.attendees = obj.attendees.map((a) => ({ email: a.email, name: a.name }));

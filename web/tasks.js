@@ -18,9 +18,9 @@ async function readAll(ids) {
 
 // The JSON form of a task as read, with changes (a PUT replaces the whole object)
 function form(t, changes) {
-  const body = { uid: t.uid, summary: t.summary || '', description: t.description || '', status: t.status || 'NEEDS-ACTION' };
-  for (const k of ['start', 'due', 'allDay', 'timezone', 'priority', 'percentComplete', 'completed', 'location', 'rrule']) {
-    if (t[k] !== undefined && t[k] !== null) body[k] = t[k];
+  const body = { uid: t.uid, summary: t.summary || '', status: t.status || 'NEEDS-ACTION' };
+  for (const k of ['description', 'start', 'due', 'allDay', 'timezone', 'priority', 'percentComplete', 'completed', 'location', 'rrule']) {
+    if (t[k] !== undefined && t[k] !== null && t[k] !== '') body[k] = t[k];
   }
   return Object.assign(body, changes);
 }
