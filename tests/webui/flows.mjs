@@ -316,6 +316,7 @@ try {
   await alice.click(`button[aria-label="Delete Book room"]`);
   await clickText(alice, 'dialog button', 'Delete');
   await waitText(alice, '.msg-info', 'Deleted “Book room”');
+  await alice.waitForFunction(() => ![...document.querySelectorAll('.task-list label')].some((l) => l.textContent === 'Book room'));
   await alice.$$eval('.task-list label', (ls) => ls.find((l) => l.textContent === 'Write report').click());
   await waitText(alice, '.msg-info', '“Write report” is done');
   await waitText(alice, '.empty', 'No open tasks');
