@@ -278,6 +278,15 @@ try {
   await alice.waitForSelector('.cal-day');
   await view(alice, 'calendar-day');
 
+  // bob sees alice's calendar (and the series) once she shares it with him as viewer
+  const bobId = (await call(bob, 'GET', '/api/v1/session')).user_id;
+  await call(alice, 'PATCH', `/api/v1/folders/${cal.id}`,
+    JSON.stringify({ permissions: [...cal.permissions, { entity: bobId, group: false, bits: 257 }] }));
+  await bob.goto(`${BASE}#calendar`, { waitUntil: 'networkidle0' });
+  await waitText(bob, '.cal-side label', 'Calendar (alice)');
+  await waitText(bob, '.cal-week .cal-ev', 'Team standup');
+  await view(bob, 'calendar-shared-as-bob');
+
   // 200 events next week: the week view renders them within the budget
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//tandem test//EN'];
   const t0 = Date.parse(week.nextStart);
