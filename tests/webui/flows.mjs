@@ -287,6 +287,31 @@ try {
   await waitText(bob, '.cal-week .cal-ev', 'Team standup');
   await view(bob, 'calendar-shared-as-bob');
 
+  // delete only this one (an EXDATE, the override gone with it), then rename the whole series
+  const second = new Date(Date.parse(week.first) + 7 * 86400000).toISOString().slice(0, 19) + 'Z';
+  await clickText(alice, '.cal-modes button', 'Week');
+  await alice.waitForSelector('.cal-week');
+  await clickText(alice, '.cal-col .cal-ev', 'Team standup');
+  await clickText(alice, 'dialog button', 'Delete');
+  await clickText(alice, 'dialog button', 'Delete only this one');
+  await waitText(alice, '.msg-info', 'Deleted “Team standup” (this one)');
+  got = await instances();
+  check(got.length === 4 && got[0].start === second, `this one deleted, the rest stays: ${JSON.stringify(got)}`);
+  await alice.click('#cal-next');
+  await waitText(alice, '.cal-col .cal-ev', 'Team standup');
+  await clickText(alice, '.cal-col .cal-ev', 'Team standup');
+  await alice.waitForSelector('#ev-summary');
+  await alice.$eval('#ev-summary', (e) => { e.value = ''; });
+  await alice.type('#ev-summary', 'Weekly sync');
+  await clickText(alice, 'dialog button', 'Save');
+  await clickText(alice, 'dialog button', 'Change all in the series');
+  await waitText(alice, '.cal-col .cal-ev', 'Weekly sync');
+  got = await instances();
+  check(got.length === 4 && got[0].start === second && got.every((i) => i.summary === 'Weekly sync'),
+    `the series renamed, its exception kept: ${JSON.stringify(got)}`);
+  await alice.click('#cal-prev');
+  await alice.waitForFunction(() => !document.querySelector('.cal-col .cal-ev'));
+
   // 200 events next week: the week view renders them within the budget
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//tandem test//EN'];
   const t0 = Date.parse(week.nextStart);
