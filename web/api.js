@@ -54,13 +54,8 @@ function failure(status, statusText, text, retryAfter) {
   return error;
 }
 
-// A JSON call; resolves to the parsed answer (null for 204), rejects with ApiError.
-export async function api(method, path, body) {
-  const init = { method, headers: headers(), credentials: 'same-origin', cache: 'no-store' };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
+// fetch with the API's errors: resolves to {res, text} of a 2xx answer, rejects with ApiError.
+async function send(path, init) {
   let res;
   try {
     res = await fetch(path, init);
@@ -69,6 +64,17 @@ export async function api(method, path, body) {
   }
   const text = await res.text();
   if (!res.ok) throw failure(res.status, res.statusText, text, res.headers.get('Retry-After'));
+  return { res, text };
+}
+
+// A JSON call; resolves to the parsed answer (null for 204), rejects with ApiError.
+export async function api(method, path, body) {
+  const init = { method, headers: headers(), credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const { text } = await send(path, init);
   return text ? JSON.parse(text) : null;
 }
 
@@ -115,14 +121,7 @@ export async function apiText(method, path, body, type, ifMatch) {
     init.body = body;
   }
   if (ifMatch) init.headers['If-Match'] = ifMatch;
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch (e) {
-    throw new ApiError(0, 'NET', NET_MESSAGE);
-  }
-  const text = await res.text();
-  if (!res.ok) throw failure(res.status, res.statusText, text, res.headers.get('Retry-After'));
+  const { res, text } = await send(path, init);
   return { text, etag: res.headers.get('ETag') };
 }
 
