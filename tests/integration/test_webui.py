@@ -58,7 +58,7 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
         for view in ("login", "login-error", "login-throttled", "files-empty", "files", "files-versions",
                      "files-share", "files-shared-as-bob", "files-360px", "calendar-empty",
                      "calendar-event-dialog", "calendar-week", "calendar-month", "calendar-day",
-                     "calendar-week-200", "calendar-shared-as-bob", "calendar-360px",
+                     "calendar-week-200", "calendar-week-1920px", "calendar-shared-as-bob", "calendar-360px",
                      "tasks-empty", "tasks", "tasks-done",
                      "tasks-360px", "settings",
                      "login-session-ended"):

@@ -334,6 +334,11 @@ try {
   console.log(`week view with ${render.events} events: rendered in ${render.ms.toFixed(1)} ms (budget 200 ms); ${wall} ms from the click, loading included`);
   check(render.ms < 200, `the week view with 200 events renders in < 200 ms (${render.ms} ms)`);
   await view(alice, 'calendar-week-200');
+  await alice.setViewport({ width: 1920, height: 1080 });
+  const wide = await alice.evaluate(() => [document.documentElement.scrollWidth, document.querySelector('.cal-grid').getBoundingClientRect().width]);
+  check(wide[0] <= 1920 && wide[1] > 1400, `the week view fills 1920 px without scrolling (${wide})`);
+  await shot(alice, 'calendar-week-1920px');
+  await alice.setViewport({ width: 1280, height: 900 });
 
   // --- tasks: add one with a due date, complete it, delete another
   await alice.goto(`${BASE}#tasks`, { waitUntil: 'networkidle0' });
