@@ -205,6 +205,8 @@ try {
     return answer ? JSON.parse(answer) : null;
   }, method, path, body === undefined ? null : body, type || 'application/json');
   const setValue = (page, selector, value) => page.$eval(selector, (e, v) => { e.value = v; e.dispatchEvent(new Event('change')); }, value);
+  // alice's browser is in a zone with daylight saving time: events are written with its TZID
+  await alice.emulateTimezone('Europe/Berlin');
   // Monday of this week and the standup's first start, in the browser's zone
   const week = await alice.evaluate(() => {
     const d = new Date();
@@ -242,6 +244,9 @@ try {
   check(got.length === 5 && got.every((i) => i.summary === 'Team standup' && i.recurrenceId && i.id === got[0].id),
     `five weekly instances through the API: ${JSON.stringify(got)}`);
   check(got[0].start === week.first, `the first at 09:00 local: ${got[0].start} vs ${week.first}`);
+  const series = await call(alice, 'GET', `/api/v1/events/${got[0].id}`);
+  check(series.timezone === 'Europe/Berlin' && /^FREQ=WEEKLY;UNTIL=\d{8}T\d{6}Z$/.test(series.rrule) && series.location === 'Room 1',
+    `the series in the browser's zone, weekly until a day: ${JSON.stringify(series)}`);
 
   // drag Monday's standup to Tuesday one hour later: only this one moves (an override)
   const ev = await alice.$('.cal-col .cal-ev');
