@@ -133,5 +133,5 @@ export async function moduleFolders(module) {
   const shared = await Promise.all(users.map(async (u) =>
     (await list(u.id)).map((f) => Object.assign(f, { who: u.title }))));
   return [...mine, ...pub, ...shared.flat()].filter((f) => f.module === module)
-    .sort((a, b) => (b.default === true) - (a.default === true));
+    .sort((a, b) => (b.default === true && !b.who) - (a.default === true && !a.who));
 }

@@ -220,9 +220,11 @@ export async function renderCalendar(main) {
   }
 
   async function create(start) {
-    const folder = calendars.find((c) => c.default) || calendars.find((c) => c.own_rights & 2) || calendars[0];
-    if (!folder) {
-      say('error', 'You have no calendar to add events to.');
+    // the calendars I may add to (folder bits ≥ 2: create objects), my default one first
+    const writable = calendars.filter((c) => (c.own_rights & 127) >= 2)
+      .map((c) => ({ id: c.id, label: c.who ? `${c.title} (${c.who})` : c.title }));
+    if (!writable.length) {
+      say('error', 'You have no calendar you may add events to.');
       return;
     }
     let from = start;
@@ -230,10 +232,10 @@ export async function renderCalendar(main) {
       from = new Date(state.day);
       from.setHours(new Date().getHours() + 1, 0, 0, 0);
     }
-    const v = await eventDialog('New event', { allDay: false, start: from, end: new Date(from.getTime() + 3600000) }, false);
+    const v = await eventDialog('New event', { allDay: false, start: from, end: new Date(from.getTime() + 3600000) }, false, writable);
     if (!v) return;
     try {
-      await createEvent(folder.id, v);
+      await createEvent(v.folder, v);
       say('info', `Added “${v.summary}”.`);
     } catch (error) {
       say('error', `“${v.summary}” was not added: ${errorText(error)}`);

@@ -31,9 +31,10 @@ function field(id, label, input) {
   return el('div', { class: 'field' }, el('label', { for: id }, label), input);
 }
 
-// The create/edit form. values: {summary, location, description, allDay, start, end, rrule}.
-// Resolves to the values entered, 'delete', or undefined when cancelled.
-export function eventDialog(title, values, canDelete) {
+// The create/edit form. values: {summary, location, description, allDay, start, end, rrule};
+// calendars (for a new event): [{id, label}] to choose from, the first preselected.
+// Resolves to the values entered (with folder), 'delete', or undefined when cancelled.
+export function eventDialog(title, values, canDelete, calendars) {
   return dialog(title, (d, close) => {
     const { freq, until } = parseRule(values.rrule);
     const summary = el('input', { id: 'ev-summary', type: 'text', required: true, value: values.summary || '' });
@@ -49,6 +50,8 @@ export function eventDialog(title, values, canDelete) {
       freq === 'custom' ? el('option', { value: 'custom', selected: true }, `Custom (${values.rrule}), kept`) : null);
     const repeatUntil = el('input', { id: 'ev-until', type: 'date', value: until });
     const untilField = field('ev-until', 'Repeat until (empty: no end)', repeatUntil);
+    const calendar = calendars && calendars.length > 1
+      ? el('select', { id: 'ev-calendar' }, calendars.map((c) => el('option', { value: c.id }, c.label))) : null;
     const problem = el('p', { class: 'msg msg-error', role: 'alert', hidden: true });
     const sync = () => {
       startTime.closest('.field').hidden = allDay.checked;
@@ -71,7 +74,7 @@ export function eventDialog(title, values, canDelete) {
         } else {
           close({
             summary: summary.value.trim(), location: location.value.trim(), description: description.value,
-            allDay: all, start, end,
+            allDay: all, start, end, folder: calendar ? Number(calendar.value) : calendars && calendars[0] && calendars[0].id,
             rrule: repeat.value === 'custom' ? values.rrule : makeRule(repeat.value, repeatUntil.value, all),
           });
           return;
@@ -80,6 +83,7 @@ export function eventDialog(title, values, canDelete) {
       },
     },
     field('ev-summary', 'Title', summary),
+    calendar ? field('ev-calendar', 'Calendar', calendar) : null,
     el('div', { class: 'check' }, allDay, el('label', { for: 'ev-allday' }, 'All day')),
     el('div', { class: 'field-row' },
       field('ev-start-date', 'Starts', startDate), field('ev-start-time', 'at', startTime)),

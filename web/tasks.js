@@ -139,10 +139,11 @@ export async function renderTasks(main) {
     area.replaceChildren(message('error', `Your task lists could not be loaded: ${errorText(error)}`));
     return;
   }
-  folderSel.replaceChildren(...folders.filter((f) => f.own_rights & 2 || f.type === 'private')
-    .map((f) => el('option', { value: f.id }, f.who ? `${f.title} (${f.who})` : f.title)));
+  // the lists I may add to (folder bits ≥ 2: create objects)
+  const writable = folders.filter((f) => (f.own_rights & 127) >= 2);
+  folderSel.replaceChildren(...writable.map((f) => el('option', { value: f.id }, f.who ? `${f.title} (${f.who})` : f.title)));
+  addForm.hidden = !writable.length;
   if (!folders.length) {
-    addForm.hidden = true;
     area.replaceChildren(el('p', { class: 'empty' }, 'You have no task lists.'));
     return;
   }
