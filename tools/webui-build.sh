@@ -3,7 +3,8 @@
 # Makes the web UI's served tree from web/ (docs/webui.md): every module and stylesheet listed
 # in web/assets.txt becomes assets/<name>.<hash>.<ext> (its imports of earlier entries
 # rewritten to their hashed names), index.html points at them, and each file gets a
-# precompressed .gz beside it. Needs only coreutils, sed and gzip.
+# precompressed .gz beside it. Modules marked `lazy` there (loaded by import() when their view
+# opens) are not preloaded by index.html. Needs only coreutils, sed and gzip.
 set -euo pipefail
 src=${1:?usage: webui-build.sh SRC_DIR OUT_DIR}
 out=${2:?usage: webui-build.sh SRC_DIR OUT_DIR}
@@ -12,7 +13,8 @@ rm -rf "$tmp"
 mkdir -p "$tmp/assets"
 rewrites=()        # sed expressions for the entries hashed so far (their imports)
 index_rewrites=()  # and for index.html's references
-while read -r name; do
+lazy=" "           # the hashed names of the lazy modules
+while read -r name flag; do
   case "$name" in ''|'#'*) continue ;; esac
   [ -f "$src/$name" ] || { echo "webui-build.sh: $src/$name is listed in assets.txt but missing" >&2; exit 1; }
   staged="$tmp/assets/$name.staged"
@@ -25,6 +27,7 @@ while read -r name; do
   hash=$(sha256sum "$staged" | cut -c1-16)
   hashed="${name%.*}.$hash.${name##*.}"
   mv "$staged" "$tmp/assets/$hashed"
+  [ "${flag:-}" = lazy ] && lazy+="$hashed "
   re=${name//./\\.}
   # './name' in an import, "name" in index.html's src/href
   rewrites+=("s#\\(['\"]\\)\\./$re\\(['\"]\\)#\\1./$hashed\\2#g")
@@ -35,6 +38,7 @@ for expr in "${index_rewrites[@]}"; do sed -i "$expr" "$tmp/index.html"; done
 # every module up front, instead of one import level after the other
 preload=""
 for f in "$tmp"/assets/*.js; do
+  case "$lazy" in *" ${f##*/} "*) continue ;; esac
   grep -q "assets/${f##*/}" "$tmp/index.html" ||
     preload+="<link rel=\"modulepreload\" href=\"assets/${f##*/}\">\n"
 done

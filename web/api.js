@@ -54,13 +54,8 @@ function failure(status, statusText, text, retryAfter) {
   return error;
 }
 
-// A JSON call; resolves to the parsed answer (null for 204), rejects with ApiError.
-export async function api(method, path, body) {
-  const init = { method, headers: headers(), credentials: 'same-origin', cache: 'no-store' };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
+// fetch with the API's errors: resolves to {res, text} of a 2xx answer, rejects with ApiError.
+async function send(path, init) {
   let res;
   try {
     res = await fetch(path, init);
@@ -69,6 +64,17 @@ export async function api(method, path, body) {
   }
   const text = await res.text();
   if (!res.ok) throw failure(res.status, res.statusText, text, res.headers.get('Retry-After'));
+  return { res, text };
+}
+
+// A JSON call; resolves to the parsed answer (null for 204), rejects with ApiError.
+export async function api(method, path, body) {
+  const init = { method, headers: headers(), credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const { text } = await send(path, init);
   return text ? JSON.parse(text) : null;
 }
 
@@ -104,4 +110,28 @@ export function upload(path, file, progress) {
     xhr.addEventListener('error', () => reject(new ApiError(0, 'NET', NET_MESSAGE)));
     xhr.send(file);
   });
+}
+
+// A call with a text body and answer (the iCalendar form of an object: docs/api.md "Events").
+// Resolves to {text, etag}, rejects with ApiError.
+export async function apiText(method, path, body, type, ifMatch) {
+  const init = { method, headers: headers(), credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = type;
+    init.body = body;
+  }
+  if (ifMatch) init.headers['If-Match'] = ifMatch;
+  const { res, text } = await send(path, init);
+  return { text, etag: res.headers.get('ETag') };
+}
+
+// The folders of one module I can see: mine below Private (1), the public ones below 2 and the
+// ones other users share with me (below 3, one node per user), each with `who` (whose it is).
+export async function moduleFolders(module) {
+  const list = async (parent) => (await api('GET', `/api/v1/folders?parent=${encodeURIComponent(parent)}`)).folders;
+  const [mine, pub, users] = await Promise.all([list(1), list(2), list(3)]);
+  const shared = await Promise.all(users.map(async (u) =>
+    (await list(u.id)).map((f) => Object.assign(f, { who: u.title }))));
+  return [...mine, ...pub, ...shared.flat()].filter((f) => f.module === module)
+    .sort((a, b) => (b.default === true && !b.who) - (a.default === true && !a.who));
 }

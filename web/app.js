@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The app's shell: sign-in, the navigation between views (#files, #settings) and sign-out.
+// The app's shell: sign-in, the navigation between views (#files, #calendar, #tasks,
+// #settings) and sign-out. The calendar and tasks modules load when their view is opened.
 // The session id is never in the address: views are in the fragment only.
 import { api, onSessionEnded, session, setSession } from './api.js';
 import { renderFiles } from './files.js';
@@ -10,13 +11,13 @@ import { el, errorText, message } from './ui.js';
 const root = document.getElementById('app');
 let info = null; // GET /api/v1/session
 
-// Calendar, contacts and tasks come with their APIs; until then their places are shown as
-// not available rather than with made-up content.
+// Contacts come with their API; until then its place is shown as not available rather than
+// with made-up content.
 const VIEWS = [
   { id: 'files', title: 'Files' },
-  { id: 'calendar', title: 'Calendar', later: true },
+  { id: 'calendar', title: 'Calendar', load: () => import('./calendar.js').then((m) => m.renderCalendar) },
   { id: 'contacts', title: 'Contacts', later: true },
-  { id: 'tasks', title: 'Tasks', later: true },
+  { id: 'tasks', title: 'Tasks', load: () => import('./tasks.js').then((m) => m.renderTasks) },
   { id: 'settings', title: 'Settings' },
 ];
 
@@ -69,6 +70,17 @@ async function render(notice) {
   const main = shell(view);
   if (view.id === 'files') await renderFiles(main);
   else if (view.id === 'settings') renderSettings(main, info, (text) => showLogin(text), relogin);
+  else if (view.load) {
+    main.replaceChildren(el('p', { class: 'loading', role: 'status' }, 'Loading…'));
+    let renderView;
+    try {
+      renderView = await view.load();
+    } catch (error) {
+      main.replaceChildren(message('error', `The ${view.title.toLowerCase()} view could not be loaded. Check your connection and reload the page.`));
+      return;
+    }
+    await renderView(main);
+  }
   if (notice) main.prepend(message('info', notice));
 }
 

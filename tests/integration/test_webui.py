@@ -3,7 +3,10 @@
 # with puppeteer-core (pinned in tests/webui/package-lock.json, installed here with `npm ci`
 # when missing) through tandem-lb in front of two nodes sharing Redis: log in (and a wrong
 # password and a throttled login in words), upload and download byte-identical, versions, share with bob and see it
-# as bob in a second browser context, 360 px, change the password and be logged out
+# as bob in a second browser context, 360 px; a weekly event in the week view and through the
+# API as instances, moved by drag (this one) and with Alt+ArrowDown, 200 events in the week
+# view within its render budget (printed); tasks added, completed and deleted; change the
+# password and be logged out
 # elsewhere, sign out. axe-core on every view, no console errors, screenshots of every view in
 # the test's workdir (copied to docs/webui/ when TANDEM_WEBUI_SCREENSHOTS is set).
 import os
@@ -48,11 +51,16 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
         r = subprocess.run(["node", os.path.join(WEBUI_TESTS, "flows.mjs")], cwd=WEBUI_TESTS,
                            env=dict(os.environ, BASE_URL=f"http://127.0.0.1:{lb.port}/",
                                     OUT_DIR=out, UPLOAD_FILE=upload, CHROMIUM=CHROMIUM),
-                           capture_output=True, text=True, timeout=240)
+                           capture_output=True, text=True, timeout=360)
         assert r.returncode == 0, f"browser flows failed:\n{r.stdout}\n{r.stderr}"
+        print(r.stdout)
         shots = sorted(os.listdir(os.path.join(out, "screenshots")))
         for view in ("login", "login-error", "login-throttled", "files-empty", "files", "files-versions",
-                     "files-share", "files-shared-as-bob", "files-360px", "settings",
+                     "files-share", "files-shared-as-bob", "files-360px", "calendar-empty",
+                     "calendar-event-dialog", "calendar-week", "calendar-month", "calendar-day",
+                     "calendar-week-200", "calendar-week-1920px", "calendar-shared-as-bob", "calendar-360px",
+                     "tasks-empty", "tasks", "tasks-done",
+                     "tasks-360px", "settings",
                      "login-session-ended"):
             assert f"{view}.png" in shots, shots
         keep = os.environ.get("TANDEM_WEBUI_SCREENSHOTS")

@@ -66,8 +66,9 @@ def test_index_and_assets(start_tandemd):
         assert "content-encoding" not in h
         assert_secure(h)
         assert data == open(os.path.join(WEB, "assets", name), "rb").read()
-        # the modules it imports are hashed too, and served (checked in turn)
-        refs += [dep.decode() for dep in re.findall(rb"from '\./([^']+)'", data)]
+        # the modules it imports (statically, or with import() when a view opens) are hashed
+        # too, and served (checked in turn)
+        refs += [dep.decode() for dep in re.findall(rb"(?:from |import\()'\./([^']+)'", data)]
     assert len(seen) == len(os.listdir(os.path.join(WEB, "assets"))) // 2  # each has a .gz
 
 
