@@ -21,6 +21,9 @@ struct op {
 	struct storage_dav_cursor *cursor;
 	size_t max, count;
 	struct infostore_file *files; /* a page's rows (max of them) */
+	bool props;                   /* children: read the members' dead properties */
+	const struct dav_prop *names; /* those of them (NULL: all) */
+	size_t n;
 	int64_t used, available;
 };
 
@@ -164,6 +167,35 @@ static int files_page(struct sql_conn *conn, struct op *op, struct sql_error *er
 	return 0;
 }
 
+/* The dead properties of the page's members of one kind, one statement for them all. */
+static int page_props(struct sql_conn *conn, struct op *op, bool folders, struct sql_error *err)
+{
+	struct storage_user *u = op->user;
+	int64_t *ids = mem_calloc(op->count, sizeof(*ids));
+	size_t *at = mem_calloc(op->count, sizeof(*at)), k = 0;
+	for (size_t i = 0; i < op->count; i++) {
+		if (op->entry[i].collection == folders) {
+			at[k] = i;
+			ids[k++] = op->entry[i].id;
+		}
+	}
+	struct dav_prop **props = mem_calloc(k + 1, sizeof(*props));
+	size_t *counts = mem_calloc(k + 1, sizeof(*counts));
+	op->what = "properties";
+	int r =
+	    dav_props_get_many(conn, u->pool, u->cid, folders ? DAV_PROPS_FOLDER : DAV_PROPS_FILE,
+	                       ids, k, op->names, op->n, props, counts, err);
+	for (size_t i = 0; r == 0 && i < k; i++) {
+		op->entry[at[i]].dead = props[i];
+		op->entry[at[i]].dead_count = counts[i];
+	}
+	mem_free(&ids);
+	mem_free(&at);
+	mem_free(&props);
+	mem_free(&counts);
+	return r;
+}
+
 static int children_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
@@ -174,37 +206,59 @@ static int children_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		r = folders_page(conn, op, err);
 	if (r == 0 && op->cursor->phase == 1 && op->count < op->max)
 		r = files_page(conn, op, err);
+	if (r == 0 && op->props)
+		r = page_props(conn, op, true, err);
+	if (r == 0 && op->props)
+		r = page_props(conn, op, false, err);
 	if (r < 0)
 		*op->cursor = saved; /* a retried attempt starts where this one did */
 	return r;
+}
+
+static int children(struct op *op, size_t *count_r)
+{
+	struct storage_dav_cursor *cursor = op->cursor;
+	*count_r = 0;
+	if (cursor->phase >= 2 || op->max == 0) {
+		cursor->done = cursor->phase >= 2;
+		memset(op->err, 0, sizeof(*op->err));
+		return 0;
+	}
+	/* the page's rows are freed with the page: the request's pool must not grow with it */
+	op->files = mem_calloc(op->max, sizeof(*op->files));
+	int r = run(op, false, children_txn, "listing");
+	mem_free(&op->files);
+	if (r < 0)
+		return -1;
+	*count_r = op->count;
+	cursor->done = cursor->phase >= 2;
+	return 0;
 }
 
 int storage_dav_children(struct storage_user *user, int64_t folder,
                          struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
                          size_t max, size_t *count_r, struct storage_error *err)
 {
-	*count_r = 0;
-	if (cursor->phase >= 2 || max == 0) {
-		cursor->done = cursor->phase >= 2;
-		memset(err, 0, sizeof(*err));
-		return 0;
-	}
-	/* the page's rows are freed with the page: the request's pool must not grow with it */
-	struct infostore_file *files = mem_calloc(max, sizeof(*files));
+	struct op op = {
+	    .user = user, .err = err, .id = folder, .entry = entries, .cursor = cursor, .max = max};
+	return children(&op, count_r);
+}
+
+int storage_dav_children_props(struct storage_user *user, int64_t folder,
+                               struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
+                               size_t max, const struct dav_prop *names, size_t n, size_t *count_r,
+                               struct storage_error *err)
+{
 	struct op op = {.user = user,
 	                .err = err,
 	                .id = folder,
 	                .entry = entries,
 	                .cursor = cursor,
 	                .max = max,
-	                .files = files};
-	int r = run(&op, false, children_txn, "listing");
-	mem_free(&files);
-	if (r < 0)
-		return -1;
-	*count_r = op.count;
-	cursor->done = cursor->phase >= 2;
-	return 0;
+	                .props = true,
+	                .names = names,
+	                .n = n};
+	return children(&op, count_r);
 }
 
 /* --- single objects --- */

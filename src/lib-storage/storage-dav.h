@@ -5,6 +5,7 @@
 #ifndef TANDEM_STORAGE_DAV_H
 #define TANDEM_STORAGE_DAV_H
 
+#include "dav-props.h"
 #include "folder.h"
 #include "infostore.h"
 #include "storage.h"
@@ -42,6 +43,9 @@ struct storage_dav_entry {
 	struct folder_perm rights;
 	bool own;
 	const char *module; /* folders: static "infostore" …; NULL for files */
+	/* storage_dav_children_props only: its dead properties (strings in the user's pool) */
+	struct dav_prop *dead;
+	size_t dead_count;
 };
 
 /* Where a paged listing goes on; zero it to start. done is set with the last page. */
@@ -63,6 +67,14 @@ struct storage_dav_cursor {
 int storage_dav_children(struct storage_user *user, int64_t folder,
                          struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
                          size_t max, size_t *count_r, struct storage_error *err);
+
+/* The same, with each entry's dead properties read in the page's transaction (one statement
+   per kind of member, not a transaction per member): all of them (names NULL) or those of
+   names[0..n) that exist, as storage_props_get gives them. */
+int storage_dav_children_props(struct storage_user *user, int64_t folder,
+                               struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
+                               size_t max, const struct dav_prop *names, size_t n, size_t *count_r,
+                               struct storage_error *err);
 
 /* A folder or file the user can see, by id. */
 int storage_dav_folder_get(struct storage_user *user, int64_t id, struct storage_dav_entry *entry_r,

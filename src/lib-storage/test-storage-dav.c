@@ -341,7 +341,7 @@ static size_t props_of(struct storage_user *u, enum dav_props_kind kind, int64_t
 static void test_props(void)
 {
 	struct storage_error err;
-	struct infostore_file f;
+	struct infostore_file f, f2;
 	struct dav_prop *got;
 	size_t count, failed;
 	setup();
@@ -373,6 +373,30 @@ static void test_props(void)
 	    storage_props_get(bob, DAV_PROPS_FILE, f.id, names, 2, &got, &count, &err), 0);
 	test_assert_int_eq(count, 1);
 	test_assert_str_eq(got[0].value, "blue");
+	/* with a page of members: each member's own, in the listing's transaction */
+	test_assert_int_eq(upload(alice, SHARED, "q.txt", "none", &f2, &err), 0);
+	struct storage_dav_cursor cursor = {0};
+	struct storage_dav_entry page[8];
+	size_t listed, seen = 0;
+	test_assert_int_eq(
+	    storage_dav_children_props(bob, SHARED, &cursor, page, 8, names, 2, &listed, &err), 0);
+	for (size_t i = 0; i < listed; i++) {
+		if (strcmp(page[i].name, "p.txt") == 0) {
+			test_assert_int_eq(page[i].dead_count, 1);
+			test_assert_str_eq(page[i].dead[0].value, "blue");
+			seen++;
+		} else {
+			test_assert_int_eq(page[i].dead_count, 0);
+			seen += strcmp(page[i].name, "q.txt") == 0;
+		}
+	}
+	test_assert_int_eq(seen, 2);
+	memset(&cursor, 0, sizeof(cursor));
+	test_assert_int_eq(
+	    storage_dav_children_props(alice, SHARED, &cursor, page, 8, NULL, 0, &listed, &err), 0);
+	for (size_t i = 0; i < listed; i++)
+		if (strcmp(page[i].name, "p.txt") == 0)
+			test_assert_int_eq(page[i].dead_count, 3);
 	struct dav_prop mine = {"urn:x", "bob", "x"};
 	test_assert_int_eq(storage_props_patch(bob, DAV_PROPS_FILE, f.id, &mine, 1, &failed, &err),
 	                   -1);
