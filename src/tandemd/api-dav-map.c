@@ -258,28 +258,30 @@ static int resolve_shared(struct dav_req *dr, char **segs, size_t n, bool slash,
 	return 1;
 }
 
-/* home/ or public/ into res->entry (only its id unless it is the target): 0 found, 1 none,
-   -1 answered. */
-static int area_root(struct dav_req *dr, const char *area, bool target, struct dav_res *res)
+/* home/ or public/ and the segments below it, in one read transaction: 0 mapped, 1 no such
+   area (or no "My files"), -1 answered. */
+static int resolve_area(struct dav_req *dr, const char *area, char **segs, size_t n, bool slash,
+                        struct dav_res *res)
 {
 	struct storage_error err;
-	int64_t id;
-	if (strcmp(area, "home") == 0) {
-		if (storage_dav_home(dr->su, &id, &err) < 0)
-			return not_found(dr, &err);
-	} else if (strcmp(area, "public") == 0) {
-		id = FOLDER_ID_PUBLIC;
-	} else {
+	struct storage_dav_walk w;
+	int64_t root;
+	if (strcmp(area, "home") == 0)
+		root = STORAGE_DAV_HOME;
+	else if (strcmp(area, "public") == 0)
+		root = FOLDER_ID_PUBLIC;
+	else
 		return 1;
-	}
-	res->area_root = true;
-	if (!target) {
-		res->entry.id = id;
-		res->entry.collection = true;
-		return 0;
-	}
-	if (storage_dav_folder_get(dr->su, id, &res->entry, &err) < 0)
+	if (storage_dav_walk(dr->su, root, (const char *const *)segs, n, slash, &w, &err) < 0)
 		return not_found(dr, &err);
+	static const enum dav_res_kind kinds[] = {[STORAGE_DAV_NONE] = DAV_RES_NONE,
+	                                          [STORAGE_DAV_FOLDER] = DAV_RES_FOLDER,
+	                                          [STORAGE_DAV_FILE] = DAV_RES_FILE};
+	res->kind = kinds[w.found];
+	res->entry = w.entry;
+	res->parent = w.parent;
+	res->parent_missing = w.parent_missing;
+	res->area_root = n == 0;
 	return 0;
 }
 
@@ -330,11 +332,9 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 				return r;
 			goto none;
 		}
-		int r = area_root(dr, segs[1], n == 2, res);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return walk(dr, segs, 2, n, slash, res);
+		int r = resolve_area(dr, segs[1], segs + 2, n - 2, slash, res);
+		if (r <= 0)
+			return r;
 	} else if (strcmp(segs[0], "principals") == 0) {
 		if (n == 1) {
 			set_virtual(res, principals_children);
