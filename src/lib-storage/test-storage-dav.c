@@ -315,6 +315,31 @@ static void test_lookups(void)
 	test_assert_int_eq(storage_dav_file_get(bob, 1001, &e, &err), -1);
 	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
 
+	/* a whole path in one call; the ETag built from the upload's row is getetag's */
+	char etag[STORAGE_DAV_ETAG_SIZE];
+	storage_dav_etag(&f, etag);
+	test_assert_str_eq(etag, e2.etag);
+	struct storage_dav_walk w;
+	test_assert_int_eq(storage_dav_walk(alice, STORAGE_DAV_HOME, NULL, 0, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FOLDER && w.entry.id == home);
+	const char *sub[] = {"Sub"}, *file[] = {"c.txt"}, *gone[] = {"nope", "x"};
+	const char *below[] = {"Sub", "x.txt"};
+	test_assert_int_eq(storage_dav_walk(bob, SHARED, sub, 1, true, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FOLDER && w.entry.id == 102 && w.parent == SHARED);
+	test_assert_int_eq(storage_dav_walk(bob, SHARED, file, 1, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FILE && w.entry.id == f.id && w.parent == SHARED);
+	test_assert_str_eq(w.entry.etag, e2.etag);
+	test_assert_int_eq(storage_dav_walk(bob, SHARED, file, 1, true, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FILE && w.entry.id == f.id);
+	test_assert_int_eq(storage_dav_walk(alice, SHARED, below, 2, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_NONE && w.parent == 102 && !w.parent_missing);
+	test_assert_int_eq(storage_dav_walk(alice, SHARED, gone, 2, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_NONE && w.parent == 0 && w.parent_missing);
+	test_assert_int_eq(storage_dav_walk(bob, BIG, NULL, 0, false, &w, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+	test_assert_int_eq(storage_dav_walk(bob, BIG, file, 1, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_NONE);
+
 	/* quota: used counts every version; unlimited is -1 */
 	int64_t used, avail;
 	test_assert_int_eq(storage_dav_quota(alice, &used, &avail, &err), 0);
