@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "pool.h"
 #include "sql.h"
 
@@ -33,6 +34,32 @@ static bool wanted(const struct dav_prop *names, size_t n, const char *ns, const
 	return false;
 }
 
+/* Appends the statement's row (ns, name, value at columns col..col+2) to props[*count_r]. */
+static void add_row(struct sql_stmt *s, int col, struct pool *pool, struct dav_prop **props,
+                    size_t *count_r, size_t *cap_r)
+{
+	const char *ns = sql_col_text(s, col), *name = sql_col_text(s, col + 1);
+	const char *value = sql_col_text(s, col + 2);
+	if (*count_r == *cap_r) {
+		/* at most DAV_PROPS_MAX rows per object: growing in the pool is fine */
+		*cap_r = *cap_r == 0 ? 16 : *cap_r * 2;
+		struct dav_prop *more = pool_calloc(pool, *cap_r, sizeof(*more));
+		if (*count_r > 0)
+			memcpy(more, *props, *count_r * sizeof(*more));
+		*props = more;
+	}
+	struct dav_prop *p = &(*props)[(*count_r)++];
+	p->ns = pool_strdup(pool, ns != NULL ? ns : "");
+	p->name = pool_strdup(pool, name != NULL ? name : "");
+	p->value = pool_strdup(pool, value != NULL ? value : "");
+}
+
+static bool row_wanted(struct sql_stmt *s, int col, const struct dav_prop *names, size_t n)
+{
+	const char *ns = sql_col_text(s, col), *name = sql_col_text(s, col + 1);
+	return wanted(names, n, ns != NULL ? ns : "", name != NULL ? name : "");
+}
+
 int dav_props_get(struct sql_conn *conn, struct pool *pool, int64_t cid, enum dav_props_kind kind,
                   int64_t id, const struct dav_prop *names, size_t n, struct dav_prop **props_r,
                   size_t *count_r, struct sql_error *err)
@@ -48,35 +75,55 @@ int dav_props_get(struct sql_conn *conn, struct pool *pool, int64_t cid, enum da
 	sql_bind_int64(s, 1, cid);
 	sql_bind_text(s, 2, DAV_PROPS_KIND_NAME(kind));
 	sql_bind_int64(s, 3, id);
-	struct dav_prop *props = NULL;
-	size_t count = 0, cap = 0;
+	size_t cap = 0;
 	int r;
 	while ((r = sql_step(s, err)) > 0) {
-		const char *ns = sql_col_text(s, 0), *name = sql_col_text(s, 1);
-		ns = ns != NULL ? ns : "";
-		name = name != NULL ? name : "";
-		if (!wanted(names, n, ns, name))
-			continue;
-		if (count == cap) {
-			/* at most DAV_PROPS_MAX rows per object: growing in the pool is fine */
-			cap = cap == 0 ? 16 : cap * 2;
-			struct dav_prop *more = pool_calloc(pool, cap, sizeof(*more));
-			if (count > 0)
-				memcpy(more, props, count * sizeof(*more));
-			props = more;
-		}
-		const char *value = sql_col_text(s, 2);
-		props[count].ns = pool_strdup(pool, ns);
-		props[count].name = pool_strdup(pool, name);
-		props[count].value = pool_strdup(pool, value != NULL ? value : "");
-		count++;
+		if (row_wanted(s, 0, names, n))
+			add_row(s, 0, pool, props_r, count_r, &cap);
 	}
 	sql_stmt_done(&s);
-	if (r < 0)
+	return r < 0 ? -1 : 0;
+}
+
+int dav_props_get_many(struct sql_conn *conn, struct pool *pool, int64_t cid,
+                       enum dav_props_kind kind, const int64_t *ids, size_t count,
+                       const struct dav_prop *names, size_t n, struct dav_prop **props_r,
+                       size_t *counts_r, struct sql_error *err)
+{
+	memset(props_r, 0, count * sizeof(*props_r));
+	memset(counts_r, 0, count * sizeof(*counts_r));
+	if (count == 0)
+		return 0;
+	struct buf q;
+	buf_init(&q, 256 + 2 * count);
+	buf_append_str(&q, "SELECT object, ns, name, value FROM dav_props WHERE cid=? AND kind=? "
+	                   "AND object IN (?");
+	for (size_t i = 1; i < count; i++)
+		buf_append_str(&q, ",?");
+	buf_append_str(&q, ") ORDER BY object, ns, name");
+	struct sql_stmt *s = sql_prepare(conn, q.data, err);
+	buf_free(&q);
+	if (s == NULL)
 		return -1;
-	*props_r = props;
-	*count_r = count;
-	return 0;
+	sql_bind_int64(s, 1, cid);
+	sql_bind_text(s, 2, DAV_PROPS_KIND_NAME(kind));
+	for (size_t i = 0; i < count; i++)
+		sql_bind_int64(s, (unsigned)i + 3, ids[i]);
+	/* rows come grouped by object: one capacity per run of rows */
+	size_t cap = 0, at = count;
+	int r;
+	while ((r = sql_step(s, err)) > 0) {
+		int64_t object = sql_col_int64(s, 0);
+		if (at == count || ids[at] != object) {
+			for (at = 0; at < count && ids[at] != object; at++)
+				;
+			cap = 0;
+		}
+		if (at < count && row_wanted(s, 1, names, n))
+			add_row(s, 1, pool, &props_r[at], &counts_r[at], &cap);
+	}
+	sql_stmt_done(&s);
+	return r < 0 ? -1 : 0;
 }
 
 int dav_props_put(struct sql_conn *conn, int64_t cid, enum dav_props_kind kind, int64_t id,

@@ -38,6 +38,12 @@ const char *dav_props_check(const struct dav_prop *prop);
 int dav_props_get(struct sql_conn *conn, struct pool *pool, int64_t cid, enum dav_props_kind kind,
                   int64_t id, const struct dav_prop *names, size_t n, struct dav_prop **props_r,
                   size_t *count_r, struct sql_error *err);
+/* The same for the objects ids[0..count) (distinct) in one statement: props_r[i] and
+   counts_r[i] are object ids[i]'s. 0 or -1. */
+int dav_props_get_many(struct sql_conn *conn, struct pool *pool, int64_t cid,
+                       enum dav_props_kind kind, const int64_t *ids, size_t count,
+                       const struct dav_prop *names, size_t n, struct dav_prop **props_r,
+                       size_t *counts_r, struct sql_error *err);
 /* Sets (value != NULL, replacing) or removes one property. 0 or -1. */
 int dav_props_put(struct sql_conn *conn, int64_t cid, enum dav_props_kind kind, int64_t id,
                   const struct dav_prop *prop, struct sql_error *err);

@@ -21,6 +21,9 @@ struct op {
 	struct storage_dav_cursor *cursor;
 	size_t max, count;
 	struct infostore_file *files; /* a page's rows (max of them) */
+	bool props;                   /* children: read the members' dead properties */
+	const struct dav_prop *names; /* those of them (NULL: all) */
+	size_t n;
 	int64_t used, available;
 };
 
@@ -70,6 +73,12 @@ static void folder_entry(const struct folder *f, int64_t uid, struct storage_dav
 	}
 }
 
+void storage_dav_etag(const struct infostore_file *f, char etag_r[STORAGE_DAV_ETAG_SIZE])
+{
+	snprintf(etag_r, STORAGE_DAV_ETAG_SIZE, "\"%lld-%lld-%s\"", (long long)f->id,
+	         (long long)f->version, f->md5);
+}
+
 static void file_entry(const struct infostore_file *f, const struct folder_perm *rights,
                        int64_t uid, struct storage_dav_entry *e)
 {
@@ -84,8 +93,7 @@ static void file_entry(const struct infostore_file *f, const struct folder_perm 
 	snprintf(e->content_type, sizeof(e->content_type), "%s", f->content_type);
 	snprintf(e->md5, sizeof(e->md5), "%s", f->md5);
 	e->created_by = f->created_by;
-	snprintf(e->etag, sizeof(e->etag), "\"%lld-%lld-%s\"", (long long)f->id,
-	         (long long)f->version, f->md5);
+	storage_dav_etag(f, e->etag);
 	e->rights = *rights;
 	e->own = f->created_by == uid;
 }
@@ -164,6 +172,35 @@ static int files_page(struct sql_conn *conn, struct op *op, struct sql_error *er
 	return 0;
 }
 
+/* The dead properties of the page's members of one kind, one statement for them all. */
+static int page_props(struct sql_conn *conn, struct op *op, bool folders, struct sql_error *err)
+{
+	struct storage_user *u = op->user;
+	int64_t *ids = mem_calloc(op->count, sizeof(*ids));
+	size_t *at = mem_calloc(op->count, sizeof(*at)), k = 0;
+	for (size_t i = 0; i < op->count; i++) {
+		if (op->entry[i].collection == folders) {
+			at[k] = i;
+			ids[k++] = op->entry[i].id;
+		}
+	}
+	struct dav_prop **props = mem_calloc(k + 1, sizeof(*props));
+	size_t *counts = mem_calloc(k + 1, sizeof(*counts));
+	op->what = "properties";
+	int r =
+	    dav_props_get_many(conn, u->pool, u->cid, folders ? DAV_PROPS_FOLDER : DAV_PROPS_FILE,
+	                       ids, k, op->names, op->n, props, counts, err);
+	for (size_t i = 0; r == 0 && i < k; i++) {
+		op->entry[at[i]].dead = props[i];
+		op->entry[at[i]].dead_count = counts[i];
+	}
+	mem_free(&ids);
+	mem_free(&at);
+	mem_free(&props);
+	mem_free(&counts);
+	return r;
+}
+
 static int children_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
@@ -174,37 +211,59 @@ static int children_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		r = folders_page(conn, op, err);
 	if (r == 0 && op->cursor->phase == 1 && op->count < op->max)
 		r = files_page(conn, op, err);
+	if (r == 0 && op->props)
+		r = page_props(conn, op, true, err);
+	if (r == 0 && op->props)
+		r = page_props(conn, op, false, err);
 	if (r < 0)
 		*op->cursor = saved; /* a retried attempt starts where this one did */
 	return r;
+}
+
+static int children(struct op *op, size_t *count_r)
+{
+	struct storage_dav_cursor *cursor = op->cursor;
+	*count_r = 0;
+	if (cursor->phase >= 2 || op->max == 0) {
+		cursor->done = cursor->phase >= 2;
+		memset(op->err, 0, sizeof(*op->err));
+		return 0;
+	}
+	/* the page's rows are freed with the page: the request's pool must not grow with it */
+	op->files = mem_calloc(op->max, sizeof(*op->files));
+	int r = run(op, false, children_txn, "listing");
+	mem_free(&op->files);
+	if (r < 0)
+		return -1;
+	*count_r = op->count;
+	cursor->done = cursor->phase >= 2;
+	return 0;
 }
 
 int storage_dav_children(struct storage_user *user, int64_t folder,
                          struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
                          size_t max, size_t *count_r, struct storage_error *err)
 {
-	*count_r = 0;
-	if (cursor->phase >= 2 || max == 0) {
-		cursor->done = cursor->phase >= 2;
-		memset(err, 0, sizeof(*err));
-		return 0;
-	}
-	/* the page's rows are freed with the page: the request's pool must not grow with it */
-	struct infostore_file *files = mem_calloc(max, sizeof(*files));
+	struct op op = {
+	    .user = user, .err = err, .id = folder, .entry = entries, .cursor = cursor, .max = max};
+	return children(&op, count_r);
+}
+
+int storage_dav_children_props(struct storage_user *user, int64_t folder,
+                               struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
+                               size_t max, const struct dav_prop *names, size_t n, size_t *count_r,
+                               struct storage_error *err)
+{
 	struct op op = {.user = user,
 	                .err = err,
 	                .id = folder,
 	                .entry = entries,
 	                .cursor = cursor,
 	                .max = max,
-	                .files = files};
-	int r = run(&op, false, children_txn, "listing");
-	mem_free(&files);
-	if (r < 0)
-		return -1;
-	*count_r = op.count;
-	cursor->done = cursor->phase >= 2;
-	return 0;
+	                .props = true,
+	                .names = names,
+	                .n = n};
+	return children(&op, count_r);
 }
 
 /* --- single objects --- */
@@ -325,6 +384,92 @@ int storage_dav_home(struct storage_user *user, int64_t *folder_r, struct storag
 		return -1;
 	*folder_r = op.id;
 	return 0;
+}
+
+/* --- paths --- */
+
+/* One lookup inside the walk: 1 found (into op->entry), 0 not there, -1 failed. */
+static int walk_step(struct sql_conn *conn, struct op *op, storage_txn_fn *fn, int64_t id,
+                     const char *name, struct sql_error *err)
+{
+	op->id = id;
+	op->name = name;
+	if (fn(conn, op, err) == 0)
+		return 1;
+	if (op->err->status != STORAGE_REFUSED || op->err->refusal != STORAGE_NOT_FOUND)
+		return -1;
+	memset(op->err, 0, sizeof(*op->err));
+	return 0;
+}
+
+struct walk {
+	struct op op;
+	int64_t root;
+	const char *const *segs;
+	size_t n;
+	bool slash;
+	struct storage_dav_walk *w;
+};
+
+static int walk_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct walk *wk = ctx;
+	struct op *op = &wk->op;
+	struct storage_dav_walk *w = wk->w;
+	memset(w, 0, sizeof(*w));
+	op->entry = &w->entry;
+	int64_t root = wk->root;
+	if (root == STORAGE_DAV_HOME) {
+		if (home_txn(conn, op, err) < 0)
+			return -1;
+		root = op->id;
+	}
+	if (wk->n == 0) {
+		op->id = root;
+		op->name = NULL;
+		if (folder_get_txn(conn, op, err) < 0)
+			return -1;
+		w->found = STORAGE_DAV_FOLDER;
+		return 0;
+	}
+	int64_t cur = root;
+	for (size_t i = 0; i < wk->n; i++) {
+		bool last = i + 1 == wk->n;
+		const char *seg = wk->segs[i];
+		w->parent = cur;
+		/* a GET or PUT of a file is one lookup fewer */
+		int r = last && !wk->slash ? walk_step(conn, op, file_get_txn, cur, seg, err) : 0;
+		if (r == 0 && (r = walk_step(conn, op, folder_get_txn, cur, seg, err)) > 0) {
+			w->found = STORAGE_DAV_FOLDER;
+			cur = w->entry.id;
+			continue;
+		}
+		if (r == 0 && last && wk->slash)
+			r = walk_step(conn, op, file_get_txn, cur, seg, err);
+		if (r != 0) {
+			w->found = STORAGE_DAV_FILE;
+			return r < 0 ? -1 : 0;
+		}
+		memset(&w->entry, 0, sizeof(w->entry));
+		w->found = STORAGE_DAV_NONE;
+		w->parent = last ? cur : 0;
+		w->parent_missing = !last;
+		return 0;
+	}
+	return 0;
+}
+
+int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
+                     bool slash, struct storage_dav_walk *walk_r, struct storage_error *err)
+{
+	struct walk wk = {.op = {.user = user, .err = err},
+	                  .root = root,
+	                  .segs = segs,
+	                  .n = n,
+	                  .slash = slash,
+	                  .w = walk_r};
+	wk.op.what = "folder lookup";
+	return storage__run(user, false, walk_txn, &wk, &wk.op.what, err);
 }
 
 /* --- quota --- */

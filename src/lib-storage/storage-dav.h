@@ -5,6 +5,7 @@
 #ifndef TANDEM_STORAGE_DAV_H
 #define TANDEM_STORAGE_DAV_H
 
+#include "dav-props.h"
 #include "folder.h"
 #include "infostore.h"
 #include "storage.h"
@@ -42,7 +43,14 @@ struct storage_dav_entry {
 	struct folder_perm rights;
 	bool own;
 	const char *module; /* folders: static "infostore" …; NULL for files */
+	/* storage_dav_children_props only: its dead properties (strings in the user's pool) */
+	struct dav_prop *dead;
+	size_t dead_count;
 };
+
+/* A file's ETag as storage_dav_entry's etag has it, from its current row (an upload's
+   result, say, without reading it back). */
+void storage_dav_etag(const struct infostore_file *f, char etag_r[STORAGE_DAV_ETAG_SIZE]);
 
 /* Where a paged listing goes on; zero it to start. done is set with the last page. */
 struct storage_dav_cursor {
@@ -64,6 +72,14 @@ int storage_dav_children(struct storage_user *user, int64_t folder,
                          struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
                          size_t max, size_t *count_r, struct storage_error *err);
 
+/* The same, with each entry's dead properties read in the page's transaction (one statement
+   per kind of member, not a transaction per member): all of them (names NULL) or those of
+   names[0..n) that exist, as storage_props_get gives them. */
+int storage_dav_children_props(struct storage_user *user, int64_t folder,
+                               struct storage_dav_cursor *cursor, struct storage_dav_entry *entries,
+                               size_t max, const struct dav_prop *names, size_t n, size_t *count_r,
+                               struct storage_error *err);
+
 /* A folder or file the user can see, by id. */
 int storage_dav_folder_get(struct storage_user *user, int64_t id, struct storage_dav_entry *entry_r,
                            struct storage_error *err);
@@ -76,6 +92,30 @@ int storage_dav_folder_find(struct storage_user *user, int64_t parent, const cha
                             struct storage_dav_entry *entry_r, struct storage_error *err);
 int storage_dav_file_find(struct storage_user *user, int64_t folder, const char *name,
                           struct storage_dav_entry *entry_r, struct storage_error *err);
+/* What a path below a folder names (storage_dav_walk). */
+enum storage_dav_found {
+	STORAGE_DAV_NONE,
+	STORAGE_DAV_FOLDER,
+	STORAGE_DAV_FILE,
+};
+struct storage_dav_walk {
+	enum storage_dav_found found;
+	/* FOLDER, FILE: what was found; with no segments, the root itself. */
+	struct storage_dav_entry entry;
+	/* FOLDER, FILE, NONE: the folder holding the last segment (0 with no segments, or when
+	   the path stops earlier: then parent_missing) */
+	int64_t parent;
+	bool parent_missing;
+};
+#define STORAGE_DAV_HOME 0 /* storage_dav_walk's root: the user's "My files" */
+
+/* Walks segs[0..n) (titles, the last one also a file name) below root (a folder id, or
+   STORAGE_DAV_HOME) in one read transaction, as a client's URL goes: each segment a
+   subfolder, the last one looked up as a file first unless slash (the URL ended in '/'),
+   then as a folder, then (slash) as a file. Nothing found is not an error (NONE), but a root
+   the user cannot see (or no "My files") is STORAGE_NOT_FOUND. With n 0 the root's entry. */
+int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
+                     bool slash, struct storage_dav_walk *walk_r, struct storage_error *err);
 /* The user's "My files" folder (/dav/files/home/). */
 int storage_dav_home(struct storage_user *user, int64_t *folder_r, struct storage_error *err);
 

@@ -389,6 +389,7 @@ static int publish_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 			sql_error_set(err, SQL_ERR_OTHER, 0, "file %lld vanished", (long long)id);
 		return -1;
 	}
+	up->readable = folder_perm_may_read(up->perm, up->file.created_by == row->uid);
 	return 0;
 }
 

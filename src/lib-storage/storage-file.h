@@ -70,6 +70,7 @@ struct storage_file_upload {
 	/* results */
 	bool created;
 	struct infostore_file file;
+	bool readable; /* the user may read the file (as storage__file_visible decides) */
 };
 /* Publishes the temp file and adds the rows in one write transaction, charging the quota and
    the object limit; the temp file is unpublished again when that fails. */

@@ -270,6 +270,31 @@ static void test_lookups(void)
 	test_assert_int_eq(storage_dav_file_get(bob, 1001, &e, &err), -1);
 	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
 
+	/* a whole path in one call; the ETag built from the upload's row is getetag's */
+	char etag[STORAGE_DAV_ETAG_SIZE];
+	storage_dav_etag(&f, etag);
+	test_assert_str_eq(etag, e2.etag);
+	struct storage_dav_walk w;
+	test_assert_int_eq(storage_dav_walk(alice, STORAGE_DAV_HOME, NULL, 0, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FOLDER && w.entry.id == home);
+	const char *sub[] = {"Sub"}, *file[] = {"c.txt"}, *gone[] = {"nope", "x"};
+	const char *below[] = {"Sub", "x.txt"};
+	test_assert_int_eq(storage_dav_walk(bob, SHARED, sub, 1, true, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FOLDER && w.entry.id == 102 && w.parent == SHARED);
+	test_assert_int_eq(storage_dav_walk(bob, SHARED, file, 1, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FILE && w.entry.id == f.id && w.parent == SHARED);
+	test_assert_str_eq(w.entry.etag, e2.etag);
+	test_assert_int_eq(storage_dav_walk(bob, SHARED, file, 1, true, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_FILE && w.entry.id == f.id);
+	test_assert_int_eq(storage_dav_walk(alice, SHARED, below, 2, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_NONE && w.parent == 102 && !w.parent_missing);
+	test_assert_int_eq(storage_dav_walk(alice, SHARED, gone, 2, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_NONE && w.parent == 0 && w.parent_missing);
+	test_assert_int_eq(storage_dav_walk(bob, BIG, NULL, 0, false, &w, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+	test_assert_int_eq(storage_dav_walk(bob, BIG, file, 1, false, &w, &err), 0);
+	test_assert(w.found == STORAGE_DAV_NONE);
+
 	/* quota: used counts every version; unlimited is -1 */
 	int64_t used, avail;
 	test_assert_int_eq(storage_dav_quota(alice, &used, &avail, &err), 0);
@@ -296,7 +321,7 @@ static size_t props_of(struct storage_user *u, enum dav_props_kind kind, int64_t
 static void test_props(void)
 {
 	struct storage_error err;
-	struct infostore_file f;
+	struct infostore_file f, f2;
 	struct dav_prop *got;
 	size_t count, failed;
 	setup();
@@ -328,6 +353,30 @@ static void test_props(void)
 	    storage_props_get(bob, DAV_PROPS_FILE, f.id, names, 2, &got, &count, &err), 0);
 	test_assert_int_eq(count, 1);
 	test_assert_str_eq(got[0].value, "blue");
+	/* with a page of members: each member's own, in the listing's transaction */
+	test_assert_int_eq(upload(alice, SHARED, "q.txt", "none", &f2, &err), 0);
+	struct storage_dav_cursor cursor = {0};
+	struct storage_dav_entry page[8];
+	size_t listed, seen = 0;
+	test_assert_int_eq(
+	    storage_dav_children_props(bob, SHARED, &cursor, page, 8, names, 2, &listed, &err), 0);
+	for (size_t i = 0; i < listed; i++) {
+		if (strcmp(page[i].name, "p.txt") == 0) {
+			test_assert_int_eq(page[i].dead_count, 1);
+			test_assert_str_eq(page[i].dead[0].value, "blue");
+			seen++;
+		} else {
+			test_assert_int_eq(page[i].dead_count, 0);
+			seen += strcmp(page[i].name, "q.txt") == 0;
+		}
+	}
+	test_assert_int_eq(seen, 2);
+	memset(&cursor, 0, sizeof(cursor));
+	test_assert_int_eq(
+	    storage_dav_children_props(alice, SHARED, &cursor, page, 8, NULL, 0, &listed, &err), 0);
+	for (size_t i = 0; i < listed; i++)
+		if (strcmp(page[i].name, "p.txt") == 0)
+			test_assert_int_eq(page[i].dead_count, 3);
 	struct dav_prop mine = {"urn:x", "bob", "x"};
 	test_assert_int_eq(storage_props_patch(bob, DAV_PROPS_FILE, f.id, &mine, 1, &failed, &err),
 	                   -1);

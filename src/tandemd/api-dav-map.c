@@ -107,44 +107,23 @@ static int not_found(struct dav_req *dr, const struct storage_error *err)
 	return -1;
 }
 
-/* The file named name in folder: 1 found (res->entry), 0 not, -1 answered. */
-static int find_file(struct dav_req *dr, int64_t folder, const char *name, struct dav_res *res)
-{
-	struct storage_error err;
-	if (storage_dav_file_find(dr->su, folder, name, &res->entry, &err) == 0) {
-		res->kind = DAV_RES_FILE;
-		return 1;
-	}
-	return not_found(dr, &err) < 0 ? -1 : 0;
-}
-
-/* Walks segs[from..n) below the folder in res->entry. The last segment is looked up as a file
-   first unless the URL ended in '/' (a GET or PUT of a file is one lookup fewer). */
-static int walk(struct dav_req *dr, char **segs, size_t from, size_t n, bool slash,
+/* segs[0..n) below folder root, in one read transaction (storage_dav_walk): 0 mapped, 1 the
+   root is not there, -1 answered. */
+static int walk(struct dav_req *dr, int64_t root, char **segs, size_t n, bool slash,
                 struct dav_res *res)
 {
 	struct storage_error err;
-	int r;
-	res->kind = DAV_RES_FOLDER;
-	for (size_t i = from; i < n; i++) {
-		int64_t cur = res->entry.id;
-		bool last = i + 1 == n;
-		res->area_root = false;
-		res->parent = cur;
-		if (last && !slash && (r = find_file(dr, cur, segs[i], res)) != 0)
-			return r < 0 ? -1 : 0;
-		if (storage_dav_folder_find(dr->su, cur, segs[i], &res->entry, &err) == 0)
-			continue;
-		if (not_found(dr, &err) < 0)
-			return -1;
-		if (last && slash && (r = find_file(dr, cur, segs[i], res)) != 0)
-			return r < 0 ? -1 : 0;
-		memset(&res->entry, 0, sizeof(res->entry));
-		res->kind = DAV_RES_NONE;
-		res->parent = last ? cur : 0;
-		res->parent_missing = !last;
-		return 0;
-	}
+	struct storage_dav_walk w;
+	if (storage_dav_walk(dr->su, root, (const char *const *)segs, n, slash, &w, &err) < 0)
+		return not_found(dr, &err);
+	static const enum dav_res_kind kinds[] = {[STORAGE_DAV_NONE] = DAV_RES_NONE,
+	                                          [STORAGE_DAV_FOLDER] = DAV_RES_FOLDER,
+	                                          [STORAGE_DAV_FILE] = DAV_RES_FILE};
+	res->kind = kinds[w.found];
+	res->entry = w.entry;
+	res->parent = w.parent;
+	res->parent_missing = w.parent_missing;
+	res->area_root = n == 0; /* a shared folder too stays where its owner put it */
 	return 0;
 }
 
@@ -228,7 +207,6 @@ static int shared_by(struct dav_req *dr, const char *login, struct folder ***fol
 static int resolve_shared(struct dav_req *dr, char **segs, size_t n, bool slash,
                           struct dav_res *res)
 {
-	struct storage_error err;
 	if (n == 2) {
 		const char *const *logins;
 		if (sharer_logins(dr, &logins) < 0)
@@ -248,39 +226,22 @@ static int resolve_shared(struct dav_req *dr, char **segs, size_t n, bool slash,
 		return 0;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (strcmp(folders[i]->title, segs[3]) != 0)
-			continue;
-		if (storage_dav_folder_get(dr->su, folders[i]->id, &res->entry, &err) < 0)
-			return not_found(dr, &err) < 0 ? -1 : 1;
-		res->area_root = true; /* it stays where its owner put it */
-		return walk(dr, segs, 4, n, slash, res);
+		if (strcmp(folders[i]->title, segs[3]) == 0)
+			return walk(dr, folders[i]->id, segs + 4, n - 4, slash, res);
 	}
 	return 1;
 }
 
-/* home/ or public/ into res->entry (only its id unless it is the target): 0 found, 1 none,
+/* home/ or public/ and the segments below it: 0 mapped, 1 no such area (or no "My files"),
    -1 answered. */
-static int area_root(struct dav_req *dr, const char *area, bool target, struct dav_res *res)
+static int resolve_area(struct dav_req *dr, const char *area, char **segs, size_t n, bool slash,
+                        struct dav_res *res)
 {
-	struct storage_error err;
-	int64_t id;
-	if (strcmp(area, "home") == 0) {
-		if (storage_dav_home(dr->su, &id, &err) < 0)
-			return not_found(dr, &err);
-	} else if (strcmp(area, "public") == 0) {
-		id = FOLDER_ID_PUBLIC;
-	} else {
-		return 1;
-	}
-	res->area_root = true;
-	if (!target) {
-		res->entry.id = id;
-		res->entry.collection = true;
-		return 0;
-	}
-	if (storage_dav_folder_get(dr->su, id, &res->entry, &err) < 0)
-		return not_found(dr, &err);
-	return 0;
+	if (strcmp(area, "home") == 0)
+		return walk(dr, STORAGE_DAV_HOME, segs, n, slash, res);
+	if (strcmp(area, "public") == 0)
+		return walk(dr, FOLDER_ID_PUBLIC, segs, n, slash, res);
+	return 1;
 }
 
 int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
@@ -330,11 +291,9 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 				return r;
 			goto none;
 		}
-		int r = area_root(dr, segs[1], n == 2, res);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return walk(dr, segs, 2, n, slash, res);
+		int r = resolve_area(dr, segs[1], segs + 2, n - 2, slash, res);
+		if (r <= 0)
+			return r;
 	} else if (strcmp(segs[0], "principals") == 0) {
 		if (n == 1) {
 			set_virtual(res, principals_children);

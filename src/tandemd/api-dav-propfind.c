@@ -277,7 +277,24 @@ static void write_item(struct propfind_stream *ps, struct buf *out, const struct
 	dav_ms_response_end(out);
 }
 
-/* The dead properties asked for of an entry, into it (strings in the user's pool). */
+/* The dead properties asked for (NULL: all of them) into *names_r and *n_r. */
+static void dead_names(const struct propfind_stream *ps, struct pool *pool,
+                       const struct dav_prop **names_r, size_t *n_r)
+{
+	*names_r = NULL;
+	*n_r = 0;
+	if (ps->pf->kind != DAV_PROPFIND_PROP)
+		return;
+	struct dav_prop *want = pool_calloc(pool, ps->pf->count, sizeof(*want));
+	for (size_t i = 0; i < ps->pf->count; i++)
+		if (prop_live(ps->pf->names[i].ns, ps->pf->names[i].name) == P_DEAD)
+			want[(*n_r)++] =
+			    (struct dav_prop){ps->pf->names[i].ns, ps->pf->names[i].name, NULL};
+	*names_r = want;
+}
+
+/* The dead properties asked for of the target, into it (strings in the user's pool); the
+   members' come with their page (storage_dav_children_props). */
 static int load_dead(struct propfind_stream *ps, struct storage_user *su, struct pool *pool,
                      struct item *it)
 {
@@ -285,17 +302,9 @@ static int load_dead(struct propfind_stream *ps, struct storage_user *su, struct
 	if (!ps->want_dead || it->entry == NULL)
 		return 0;
 	enum dav_props_kind kind = it->collection ? DAV_PROPS_FOLDER : DAV_PROPS_FILE;
-	const struct dav_prop *names = NULL;
-	size_t n = 0;
-	struct dav_prop *want = NULL;
-	if (ps->pf->kind == DAV_PROPFIND_PROP) {
-		want = pool_calloc(pool, ps->pf->count, sizeof(*want));
-		for (size_t i = 0; i < ps->pf->count; i++)
-			if (prop_live(ps->pf->names[i].ns, ps->pf->names[i].name) == P_DEAD)
-				want[n++] = (struct dav_prop){ps->pf->names[i].ns,
-				                              ps->pf->names[i].name, NULL};
-		names = want;
-	}
+	const struct dav_prop *names;
+	size_t n;
+	dead_names(ps, pool, &names, &n);
 	if (storage_props_get(su, kind, it->entry->id, names, n, &it->dead, &it->dead_count, &err) <
 	    0) {
 		log_error("dav", "cid=%lld: reading dead properties of %s: %s", (long long)ps->cid,
@@ -315,6 +324,8 @@ static void entry_item(struct propfind_stream *ps, struct pool *pool, struct ite
 	it->collection = e->collection;
 	it->name = e->name;
 	it->entry = e;
+	it->dead = e->dead;
+	it->dead_count = e->dead_count;
 	it->path = pool_printf(pool, "%s/%s%s", parent, e->name, e->collection ? "/" : "");
 }
 
@@ -357,9 +368,15 @@ static enum dav_fill_result fill(void *ctx, struct buf *out)
 		}
 		ps->stage = 2;
 	} else if (ps->stage == 1) {
-		size_t count;
-		if (storage_dav_children(su, res->entry.id, &ps->cursor, ps->page, PAGE, &count,
-		                         &err) < 0) {
+		size_t count, n;
+		const struct dav_prop *names;
+		dead_names(ps, tmp, &names, &n);
+		int r = ps->want_dead
+		            ? storage_dav_children_props(su, res->entry.id, &ps->cursor, ps->page,
+		                                         PAGE, names, n, &count, &err)
+		            : storage_dav_children(su, res->entry.id, &ps->cursor, ps->page, PAGE,
+		                                   &count, &err);
+		if (r < 0) {
 			log_error("dav", "cid=%lld: listing %s: %s", (long long)ps->cid, res->path,
 			          err.message);
 			goto out;
@@ -367,8 +384,6 @@ static enum dav_fill_result fill(void *ctx, struct buf *out)
 		for (size_t i = 0; i < count; i++) {
 			memset(&it, 0, sizeof(it));
 			entry_item(ps, tmp, &it, res->path, &ps->page[i]);
-			if (load_dead(ps, su, tmp, &it) < 0)
-				goto out;
 			write_item(ps, out, &it);
 		}
 		if (ps->cursor.done)

@@ -77,10 +77,12 @@ void dav_put(struct dav_req *dr)
 		return;
 	}
 	dav_locks_mapped(dr, res.path);
-	struct storage_dav_entry now;
-	struct storage_error err;
-	if (storage_dav_file_get(dr->su, result.file.id, &now, &err) == 0)
-		http_response_header(req, "ETag", now.etag);
+	/* the row the upload's transaction committed, not read back; no tag for a file the user
+	   may not read ("read own" on someone else's) */
+	char etag[STORAGE_DAV_ETAG_SIZE];
+	storage_dav_etag(&result.file, etag);
+	if (result.readable)
+		http_response_header(req, "ETag", etag);
 	http_response_status(req, result.created ? 201 : 204);
 	http_response_send(req);
 }
