@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The contacts storage test's set-up, over test-storage-fixture.h: a fresh user schema on SQLite (or
-   the database TANDEM_TEST_SQL_URL names) for context 1 with three users and their default
+/* The contacts storage test's set-up, over test-storage-fixture.h: a fresh user schema on SQLite
+   (or the database TANDEM_TEST_SQL_URL names) for context 1 with three users and their default
    folders, and a folder of alice's that bob sees and reads all of and carol cannot see. */
 #ifndef TANDEM_TEST_STORAGE_ENV_H
 #define TANDEM_TEST_STORAGE_ENV_H
