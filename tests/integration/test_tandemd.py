@@ -229,8 +229,11 @@ def test_sighup_reopens_log_file(start_tandemd, workdir):
     assert "listening on" in open(log).read()
     os.rename(log, log + ".1")
     node.proc.send_signal(signal.SIGHUP)
+    # the new file appears before the line that says so is written: wait for the line
     deadline = time.monotonic() + 5
-    while not os.path.exists(log) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if os.path.exists(log) and "log reopened" in open(log).read():
+            break
         time.sleep(0.05)
     assert "log reopened" in open(log).read()
 
