@@ -337,6 +337,71 @@ static void file_delete(struct storage_user *su, struct http_request *req, int64
 	http_response_send(req);
 }
 
+/* --------------------------------------------------------------- rename and move */
+
+/* A string member of a PATCH body, checked as a file name; false after answering 400. */
+static bool patch_name(struct http_request *req, json_t *body, const char **name_r)
+{
+	json_t *v = json_object_get(body, "name");
+	if (v == NULL)
+		return true;
+	if (!json_is_string(v)) {
+		api_error(req, 400, "FIL-0400", "\"name\" must be a string");
+		return false;
+	}
+	/* the length, not the C string: a NUL never hides what follows it */
+	const char *problem = infostore_check_name(json_string_value(v), json_string_length(v));
+	if (problem != NULL) {
+		api_error(req, 400, "FIL-0400", "%s", problem);
+		return false;
+	}
+	*name_r = pool_strdup(http_request_pool(req), json_string_value(v));
+	return true;
+}
+
+/* PATCH {"name"?, "folder"?}: renames or moves a file (storage_file_move(): its id and
+   versions stay; the right to delete it where it is and to create in the target); a file of
+   that name in the target is a 409, never replaced. */
+static void file_patch(struct storage_user *su, struct http_request *req, int64_t id)
+{
+	struct infostore_file file;
+	struct storage_error err;
+	json_t *versions;
+	struct storage_file_place to = {0};
+	json_t *body = api_body_object(req);
+	if (body == NULL)
+		return;
+	json_t *folder = json_object_get(body, "folder");
+	if (folder != NULL && (!json_is_integer(folder) || json_integer_value(folder) <= 0)) {
+		api_error(req, 400, "FIL-0400", "\"folder\" must be a folder id");
+		goto out;
+	}
+	if (!patch_name(req, body, &to.name))
+		goto out;
+	if (folder == NULL && to.name == NULL) {
+		api_error(req, 400, "FIL-0400", "nothing to change: give \"name\" or \"folder\"");
+		goto out;
+	}
+	if (storage_file_info(su, id, &file, &versions, &err) < 0) {
+		storage_failed(req, &err);
+		goto out;
+	}
+	json_decref(versions);
+	to.folder = folder != NULL ? (int64_t)json_integer_value(folder) : file.folder;
+	if (to.name == NULL)
+		to.name = file.name;
+	if (storage_file_move(su, id, &to, &err) < 0) {
+		if (err.status == STORAGE_REFUSED && err.detail == STORAGE_DETAIL_EXISTS)
+			api_error(req, 409, "FIL-0409", "%s", err.message);
+		else
+			storage_failed(req, &err);
+		goto out;
+	}
+	http_response_json(req, 200, infostore_file_json(&to.file));
+out:
+	json_decref(body);
+}
+
 /* The caller of a /api/v1/files/{id} route and the file's id; NULL after answering 401. */
 static struct storage_user *item_user(void *ctx, struct http_request *req, int64_t *id_r)
 {
@@ -372,11 +437,20 @@ static void files_delete(void *ctx, struct http_request *req)
 		file_delete(su, req, id);
 }
 
+static void files_patch(void *ctx, struct http_request *req)
+{
+	int64_t id;
+	struct storage_user *su = item_user(ctx, req, &id);
+	if (su != NULL)
+		file_patch(su, req, id);
+}
+
 const struct http_route api_file_routes[] = {
     {"PUT", "/api/v1/files", files_put, 0, files_put_head},
     {"GET", "/api/v1/files", files_list, 0, NULL},
     {"GET", "/api/v1/files/{id:id}", files_get, 0, NULL},
     {"DELETE", "/api/v1/files/{id:id}", files_delete, 0, NULL},
+    {"PATCH", "/api/v1/files/{id:id}", files_patch, 0, NULL},
     {"GET", "/api/v1/files/{id:id}/content", files_get_content, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -513,6 +513,77 @@ def test_shared_folder_rights_apply_to_files(alice, bob):
     assert alice.request("GET", f"/api/v1/files/{f['id']}/content")[2] == b"from alice"
 
 
+def patch(user, fid, body):
+    status, _, data = user.request("PATCH", f"/api/v1/files/{fid}",
+                                   body=json.dumps(body).encode(),
+                                   headers={"Content-Type": "application/json"})
+    return status, json.loads(data) if data else None
+
+
+def test_rename_and_move_keep_id_and_versions(alice, bob):
+    status, other, _ = alice.api.request("POST", "/api/v1/folders",
+                                         {"parent": alice.folder, "title": unique("target"),
+                                          "module": "infostore"})
+    assert status == 201, other
+    name = unique("draft") + ".txt"
+    status, f = alice.put(name, b"one")
+    assert status == 201
+    assert alice.put(name, b"two, longer")[0] == 200
+    # rename in place: same id, both versions, the content of the current one
+    new = unique("renamed") + ".txt"
+    status, body = patch(alice, f["id"], {"name": new})
+    assert status == 200, body
+    assert (body["id"], body["name"], body["folder"], body["version"]) == \
+        (f["id"], new, alice.folder, 2)
+    status, listing = alice.get_json(f"/api/v1/files?folder={alice.folder}")
+    names = [x["name"] for x in listing["files"]]
+    assert new in names and name not in names
+    # move into another folder with a new name in one call
+    status, body = patch(alice, f["id"], {"folder": other["id"], "name": "final.txt"})
+    assert status == 200 and body["folder"] == other["id"] and body["name"] == "final.txt", body
+    status, listing = alice.get_json(f"/api/v1/files?folder={other['id']}")
+    assert [x["name"] for x in listing["files"]] == ["final.txt"]
+    status, info = alice.get_json(f"/api/v1/files/{f['id']}")
+    assert [v["version"] for v in info["versions"]] == [2, 1]
+    assert alice.request("GET", f"/api/v1/files/{f['id']}/content?version=1")[2] == b"one"
+    assert alice.request("GET", f"/api/v1/files/{f['id']}/content")[2] == b"two, longer"
+    # its own name and folder: nothing changes
+    status, body = patch(alice, f["id"], {"name": "final.txt"})
+    assert status == 200 and body["name"] == "final.txt"
+    # a name clash is a 409 and replaces nothing
+    status, g = alice.put("taken.txt", b"keep me", folder=other["id"])
+    assert status == 201
+    status, body = patch(alice, f["id"], {"name": "taken.txt"})
+    assert status == 409 and body["error"]["code"] == "FIL-0409", body
+    assert alice.request("GET", f"/api/v1/files/{g['id']}/content")[2] == b"keep me"
+    # bad requests name what is wrong
+    for bad, words in (({}, "nothing to change"), ({"name": "a/b"}, "'/'"),
+                       ({"name": "a\u0000b"}, "u0000"), ({"name": "a\u0001b"}, "control character"),
+                       ({"name": ""}, "empty"),
+                       ({"name": 7}, "must be a string"), ({"folder": "x"}, "folder id"),
+                       ({"folder": 0}, "folder id")):
+        status, body = patch(alice, f["id"], bad)
+        assert status == 400 and words in body["error"]["message"], (bad, body)
+    assert alice.request("PATCH", f"/api/v1/files/{f['id']}", body=b"[1]",
+                         headers={"Content-Type": "application/json"})[0] == 400
+    # system folders hold no files; another user's file is invisible (404); bob has no rights
+    # in alice's folder (404, as for every call)
+    assert patch(alice, f["id"], {"folder": 4})[0] == 403
+    assert patch(bob, f["id"], {"name": "mine.txt"})[0] == 404
+    assert patch(alice, 999999999, {"name": "x"})[0] == 404
+    # into a folder bob may read but not create in: 403; bob's own file stays where it was
+    status, mine = bob.put(unique("bobs"), b"bob")
+    assert status == 201
+    status, body, _ = alice.api.request(
+        "PATCH", f"/api/v1/folders/{other['id']}",
+        {"permissions": [{"entity": bob.uid, "group": False, "bits": bits(1, 2, 0, 0)}]})
+    assert status in (200, 204), body
+    status, body = patch(bob, mine["id"], {"folder": other["id"]})
+    assert status == 403 and body["error"]["code"] == "FIL-0403", body
+    status, info = bob.get_json(f"/api/v1/files/{mine['id']}")
+    assert info["folder"] == bob.folder
+
+
 # ------------------------------------------------------------------ 1 GiB in constant memory
 
 
