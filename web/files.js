@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Files: the folder tree, the list of a folder's files, upload (button and drag-and-drop, with
-// progress), download, versions, and folder actions (new, rename, move, delete, share).
+// progress), download, versions, rename and move (a folder picker, or a row dragged onto a
+// folder of the tree), and folder actions (new, rename, move, delete, share).
 import { api, download, upload } from './api.js';
 import { openShareDialog } from './share.js';
 import {
@@ -12,8 +13,66 @@ const SHARED_ROOT = 3;
 const PUBLIC_ROOT = 2;
 const ADMIN_BIT = 1 << 28;
 
+const FILE_DRAG = 'application/x-tandem-file';
+
 function folderLevel(bits) {
   return bits & 0x7f;
+}
+
+// Every files folder I can see, depth first as the tree shows them ({folder, depth}), the
+// user nodes of "Shared with me" included as virtual entries; at most 500.
+async function allFolders() {
+  const out = [];
+  async function walk(parent, depth, filter) {
+    const { folders } = await api('GET', `/api/v1/folders?parent=${encodeURIComponent(parent)}`);
+    for (const f of folders.filter(filter)) {
+      if (out.length >= 500) return;
+      out.push({ folder: f, depth });
+      if (f.subfolders) await walk(f.id, depth + 1, (c) => c.module === 'infostore' || c.virtual);
+    }
+  }
+  const files = (f) => f.module === 'infostore' || f.virtual;
+  await walk(FILES_ROOT, 0, files);
+  await walk(SHARED_ROOT, 0, files);
+  await walk(PUBLIC_ROOT, 0, (f) => f.module === 'infostore');
+  return out;
+}
+
+// A dialog to pick a folder: a radio group, indented as the tree; allowed(folder) says which
+// may be chosen, never `exclude` nor a folder below it; `top` (a folder) is offered first.
+// Resolves to the folder, or undefined when cancelled.
+async function pickFolder(title, action, allowed, exclude, top) {
+  const entries = (top ? [{ folder: top, depth: 0 }] : []).concat(await allFolders());
+  let skipBelow = -1; // the depth of `exclude` while walking its subtree
+  const ok = entries.map(({ folder, depth }) => {
+    if (skipBelow >= 0 && depth > skipBelow) return false;
+    skipBelow = folder.id === exclude ? depth : -1;
+    return !folder.virtual && folder.id !== exclude && allowed(folder);
+  });
+  return dialog(title, (d, close) => {
+    const choices = entries.map(({ folder, depth }, i) => {
+      const id = `pick-${i}`;
+      return el('div', { class: 'pick', 'data-depth': Math.min(depth, 6) },
+        el('input', { type: 'radio', name: 'pick', id, value: i, disabled: !ok[i] }),
+        el('label', { for: id }, folder.virtual ? `${folder.title} (shared with me)` : folder.title));
+    });
+    const status = el('div', { 'aria-live': 'polite' });
+    const form = el('form', {
+      onsubmit: (e) => {
+        e.preventDefault();
+        const chosen = form.querySelector('input[name=pick]:checked');
+        if (chosen) close(entries[Number(chosen.value)].folder);
+        else status.replaceChildren(message('error', 'Choose a folder first.'));
+      },
+    },
+    el('fieldset', { class: 'picker' }, el('legend', {}, 'Folders'),
+      choices.length ? choices : el('p', { class: 'empty' }, 'No folders.')),
+    status,
+    el('div', { class: 'actions' },
+      el('button', { type: 'button', onclick: () => close(undefined) }, 'Cancel'),
+      el('button', { type: 'submit', class: 'primary' }, action)));
+    return form;
+  });
 }
 
 export function renderFiles(main) {
@@ -21,6 +80,7 @@ export function renderFiles(main) {
   const pane = el('section', { class: 'pane', 'aria-labelledby': 'folder-title' });
   main.replaceChildren(el('div', { class: 'files' }, tree, pane));
   let current = null;
+  let moveFile = null; // (file id, target folder) of the open folder's list
 
   // One tree level below parent (an id or "u:<uid>"); shown empty states say so.
   async function branch(parent, filter) {
@@ -44,6 +104,24 @@ export function renderFiles(main) {
       'data-folder': folder.id,
       onclick: () => (folder.virtual ? toggle() : open(folder)),
     }, folder.title);
+    // a file row dropped here moves the file into this folder
+    if (!folder.virtual) {
+      select.addEventListener('dragover', (e) => {
+        if (!e.dataTransfer.types.includes(FILE_DRAG) || folderLevel(folder.own_rights) < 2) return;
+        e.preventDefault();
+        e.stopPropagation();
+        select.classList.add('drop-target');
+      });
+      select.addEventListener('dragleave', () => select.classList.remove('drop-target'));
+      select.addEventListener('drop', (e) => {
+        const id = e.dataTransfer.getData(FILE_DRAG);
+        select.classList.remove('drop-target');
+        if (!id) return;
+        e.preventDefault();
+        e.stopPropagation();
+        if (moveFile) moveFile(Number(id), folder);
+      });
+    }
     let expanded = false;
     let children = null;
     const toggleButton = el('button', {
@@ -134,13 +212,21 @@ export function renderFiles(main) {
           clear(body, el('p', { class: 'empty' }, canCreate ? 'This folder has no files yet. Upload some with the button above or by dropping them here.' : 'This folder has no files.'));
           return;
         }
-        const rows = files.map((f) => el('tr', {},
-          el('th', { scope: 'row', class: 'name' }, f.name),
+        const rows = files.map((f) => el('tr', {
+          draggable: canDelete ? 'true' : false,
+          ondragstart: (e) => {
+            e.dataTransfer.setData(FILE_DRAG, String(f.id));
+            e.dataTransfer.effectAllowed = 'move';
+          },
+        },
+        el('th', { scope: 'row', class: 'name' }, f.name),
           el('td', { class: 'size' }, formatSize(f.size)),
           el('td', { class: 'date' }, formatDate(f.modified)),
           el('td', { class: 'actions' }, el('div', { class: 'row-actions' },
             el('button', { type: 'button', 'aria-label': `Download ${f.name}`, onclick: () => save(f, 0) }, 'Download'),
             el('button', { type: 'button', 'aria-label': `Versions of ${f.name}`, onclick: () => versions(f) }, 'Versions'),
+            canDelete ? el('button', { type: 'button', 'aria-label': `Rename ${f.name}`, onclick: () => renameFile(f) }, 'Rename') : null,
+            canDelete ? el('button', { type: 'button', 'aria-label': `Move ${f.name}`, onclick: () => pickTarget(f) }, 'Move') : null,
             canDelete ? el('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${f.name}`, onclick: () => remove(f) }, 'Delete') : null))));
         clear(body, el('table', {},
           el('caption', { class: 'visually-hidden' }, `Files in ${folder.title}`),
@@ -201,6 +287,47 @@ export function renderFiles(main) {
         el('div', { class: 'actions' }, el('button', { type: 'button', onclick: () => close() }, 'Close'))));
     }
 
+    // PATCH /api/v1/files/{id}: rename and move (docs/api.md); the list shows the result
+    async function patchFile(file, patch, done) {
+      try {
+        await api('PATCH', `/api/v1/files/${file.id}`, patch);
+        status.append(message('info', done));
+      } catch (error) {
+        status.append(message('error', `${file.name}: ${errorText(error)}`));
+      }
+      await list();
+    }
+
+    async function renameFile(file) {
+      const name = await promptDialog(`Rename ${file.name}`, 'New name', file.name, 'Rename');
+      if (name && name !== file.name) await patchFile(file, { name }, `Renamed ${file.name} to ${name}.`);
+    }
+
+    async function pickTarget(file) {
+      let target;
+      try {
+        target = await pickFolder(`Move ${file.name}`, 'Move here',
+          (f) => f.id !== folder.id && folderLevel(f.own_rights) >= 2, null, null);
+      } catch (error) {
+        status.append(message('error', errorText(error)));
+        return;
+      }
+      if (target) await moveInto(file, target);
+    }
+
+    async function moveInto(file, target) {
+      await patchFile(file, { folder: target.id }, `Moved ${file.name} to ${target.title}.`);
+    }
+
+    moveFile = async (id, target) => {
+      if (target.id === folder.id) return;
+      try {
+        await moveInto(await api('GET', `/api/v1/files/${id}`), target);
+      } catch (error) {
+        status.append(message('error', errorText(error)));
+      }
+    };
+
     async function remove(file) {
       if (!(await confirmDialog('Delete file', `Delete ${file.name} with all its versions?`, 'Delete'))) return;
       try {
@@ -241,26 +368,16 @@ export function renderFiles(main) {
     }
 
     async function moveFolder() {
-      let folders;
+      let target;
       try {
-        folders = (await api('GET', `/api/v1/folders?parent=${FILES_ROOT}`)).folders;
+        target = await pickFolder(`Move ${folder.title}`, 'Move here',
+          (f) => f.id !== folder.parent && folderLevel(f.own_rights) >= 4, folder.id,
+          { id: FILES_ROOT, title: 'Files (top level)', own_rights: 4 });
       } catch (error) {
         status.append(message('error', errorText(error)));
         return;
       }
-      const targets = [{ id: FILES_ROOT, title: 'Files (top level)' }]
-        .concat(folders.filter((f) => f.id !== folder.id && f.id !== folder.parent));
-      const parent = await dialog(`Move ${folder.title}`, (d, close) => {
-        const select = el('select', { id: 'move-target' },
-          targets.map((f) => el('option', { value: f.id }, f.title)));
-        return el('form', { onsubmit: (e) => { e.preventDefault(); close(Number(select.value)); } },
-          el('label', { for: 'move-target' }, 'Move into'),
-          select,
-          el('div', { class: 'actions' },
-            el('button', { type: 'button', onclick: () => close(undefined) }, 'Cancel'),
-            el('button', { type: 'submit', class: 'primary' }, 'Move')));
-      });
-      if (parent) await change({ parent }, `Moved ${folder.title}.`);
+      if (target) await change({ parent: target.id }, `Moved ${folder.title}.`);
     }
 
     async function deleteFolder() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The share dialog: who may do what in a folder, as OX roles (docs/api.md, Permission bits),
-// with users of the context found through GET /api/v1/users?q=.
+// with users of the context found through GET /api/v1/users?q= and its groups (GET
+// /api/v1/groups, filtered here; group 0 is "All users").
 import { api } from './api.js';
 import { clear, dialog, el, errorText, message } from './ui.js';
 
@@ -15,6 +16,17 @@ export const ROLES = [
 function roleOf(bits) {
   const role = ROLES.find((r) => r.bits === bits);
   return role ? role.name : 'Custom';
+}
+
+// The context's groups, once per dialog; All users (group 0) first. An error leaves them out
+// (the users stay searchable) and is shown.
+async function contextGroups() {
+  const { groups } = await api('GET', '/api/v1/groups');
+  return [{ id: 0, name: 'all', display_name: 'All users' }, ...groups];
+}
+
+function groupLabel(g) {
+  return g.display_name && g.display_name !== g.name ? `${g.display_name} (${g.name})` : g.display_name || g.name;
 }
 
 async function userName(uid) {
@@ -35,16 +47,33 @@ export async function openShareDialog(folder, changed) {
   await Promise.all(entries.filter((p) => !p.group).map(async (p) => {
     names.set(p.entity, await userName(p.entity));
   }));
+  let groups = [];
+  let groupsError = null;
+  try {
+    groups = await contextGroups();
+  } catch (error) {
+    groupsError = error;
+  }
+  const groupNames = new Map(groups.map((g) => [g.id, g.display_name || g.name]));
 
   await dialog(`Share ${folder.title}`, (d, close) => {
     const list = el('ul', { class: 'share-list', 'aria-label': 'People with access' });
     const status = el('div', { 'aria-live': 'polite' });
     const search = el('input', { id: 'share-search', type: 'search', autocomplete: 'off', 'aria-describedby': 'share-hint' });
-    const results = el('ul', { class: 'share-results', 'aria-label': 'Matching users' });
+    const results = el('ul', { class: 'share-results', 'aria-label': 'Matching users and groups' });
 
     function entryName(p) {
-      if (p.group) return p.entity === 0 ? 'All users' : `Group ${p.entity}`;
+      if (p.group) return p.entity === 0 ? 'All users' : `Group ${groupNames.get(p.entity) || p.entity}`;
       return names.get(p.entity) || `User ${p.entity}`;
+    }
+
+    function add(entity, group) {
+      if (!entries.some((p) => p.group === group && p.entity === entity)) {
+        entries.push({ entity, group, bits: ROLES[0].bits });
+      }
+      search.value = '';
+      clear(results);
+      draw();
     }
 
     function draw() {
@@ -74,25 +103,27 @@ export async function openShareDialog(folder, changed) {
         clear(results);
         return;
       }
+      const lower = q.toLowerCase();
+      const matching = groups.filter((g) => `${g.name} ${g.display_name || ''}`.toLowerCase().includes(lower));
+      const groupItems = matching.map((g) => el('li', {},
+        el('button', { type: 'button', onclick: () => add(g.id, true) }, `Add group ${groupLabel(g)}`)));
+      let userItems;
       try {
         const { users } = await api('GET', `/api/v1/users?q=${encodeURIComponent(q)}`);
-        const shown = users.filter((u) => u.id !== folder.owner);
-        clear(results, shown.length ? shown.map((u) => el('li', {},
+        userItems = users.filter((u) => u.id !== folder.owner).map((u) => el('li', {},
           el('button', {
             type: 'button',
             onclick: () => {
-              if (!entries.some((p) => !p.group && p.entity === u.id)) {
-                names.set(u.id, u.display_name || u.login);
-                entries.push({ entity: u.id, group: false, bits: ROLES[0].bits });
-              }
-              search.value = '';
-              clear(results);
-              draw();
+              names.set(u.id, u.display_name || u.login);
+              add(u.id, false);
             },
-          }, `Add ${u.display_name || u.login} (${u.login})`))) : [el('li', { class: 'muted' }, 'No user matches.')]);
+          }, `Add ${u.display_name || u.login} (${u.login})`)));
       } catch (error) {
-        clear(results, el('li', {}, message('error', errorText(error))));
+        userItems = [el('li', {}, message('error', errorText(error)))];
       }
+      if (search.value.trim() !== q) return; // a newer search is under way
+      const items = [...userItems, ...groupItems];
+      clear(results, items.length ? items : [el('li', { class: 'muted' }, 'No user or group matches.')]);
     }
 
     async function save() {
@@ -110,9 +141,10 @@ export async function openShareDialog(folder, changed) {
     draw();
     return el('div', { class: 'share' },
       list,
-      el('label', { for: 'share-search' }, 'Add people'),
+      el('label', { for: 'share-search' }, 'Add people or groups'),
       search,
-      el('p', { class: 'hint', id: 'share-hint' }, 'Type part of a name or login.'),
+      el('p', { class: 'hint', id: 'share-hint' }, 'Type part of a name, login or group name.'),
+      groupsError ? message('error', `Groups cannot be listed: ${errorText(groupsError)}`) : null,
       results,
       el('details', {}, el('summary', {}, 'What the roles allow'),
         el('dl', {}, ROLES.map((r) => [el('dt', {}, r.name), el('dd', {}, r.text)]))),

@@ -3,7 +3,8 @@
 # with puppeteer-core (pinned in tests/webui/package-lock.json, installed here with `npm ci`
 # when missing) through tandem-lb in front of two nodes sharing Redis: log in (and a wrong
 # password and a throttled login in words), upload and download byte-identical, versions, share with bob and see it
-# as bob in a second browser context, 360 px; a weekly event in the week view and through the
+# as bob in a second browser context, 360 px; rename a file and move it into a new folder,
+# share that with a group and see it as its member bob; a weekly event in the week view and through the
 # API as instances, moved by drag (this one) and with Alt+ArrowDown, 200 events in the week
 # view within its render budget (printed); tasks added, completed and deleted; change the
 # password and be logged out
@@ -41,6 +42,7 @@ def npm_ci():
 def test_webui_flows(workdir, redis_server):  # noqa: F811
     npm_ci()
     c = start_cluster(workdir, redis_server.url, nodes=2, users=("alice", "bob"))
+    c.ok("creategroup", "-c", "1", "-n", "team", "-d", "The Team", "-a", "bob")
     lb = start_lb(workdir, [("OX-1", c.nodes[0].port, 50, "ready"),
                             ("OX-2", c.nodes[1].port, 50, "ready")])
     upload = os.path.join(workdir, "report-2026.bin")
@@ -56,7 +58,8 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
         print(r.stdout)
         shots = sorted(os.listdir(os.path.join(out, "screenshots")))
         for view in ("login", "login-error", "login-throttled", "files-empty", "files", "files-versions",
-                     "files-share", "files-shared-as-bob", "files-360px", "calendar-empty",
+                     "files-share", "files-shared-as-bob", "files-360px", "files-rename",
+                     "files-move", "files-share-group", "files-group-share-as-bob", "calendar-empty",
                      "calendar-event-dialog", "calendar-week", "calendar-month", "calendar-day",
                      "calendar-week-200", "calendar-week-1920px", "calendar-shared-as-bob", "calendar-360px",
                      "tasks-empty", "tasks", "tasks-done",

@@ -195,6 +195,53 @@ try {
   check(overflow <= 360, `no horizontal scrolling at 360 px (width ${overflow})`);
   await view(phone, 'files-360px');
 
+  // --- rename a file, move it into a new folder with the folder picker, share that folder
+  // with the group "team" (bob is a member, and no longer named himself) and see it as bob
+  await clickText(alice, '.toolbar button', 'New folder');
+  await alice.waitForSelector('#prompt-field');
+  await alice.type('#prompt-field', 'Archive');
+  await clickText(alice, 'dialog button', 'Create');
+  await waitText(alice, '#folder-title', 'Archive');
+  await clickText(alice, '.tree-item', 'My files');
+  await waitText(alice, 'tbody th', name);
+  await alice.click(`button[aria-label="Rename ${name}"]`);
+  await alice.waitForSelector('#prompt-field');
+  await alice.$eval('#prompt-field', (e) => { e.value = ''; });
+  await alice.type('#prompt-field', 'report-final.bin');
+  await view(alice, 'files-rename');
+  await clickText(alice, 'dialog button', 'Rename');
+  await waitText(alice, '.msg-info', `Renamed ${name} to report-final.bin`);
+  await waitText(alice, 'tbody th', 'report-final.bin');
+  await alice.click('button[aria-label="Move report-final.bin"]');
+  await clickText(alice, 'dialog .pick label', 'Archive');
+  await view(alice, 'files-move');
+  await clickText(alice, 'dialog button', 'Move here');
+  await waitText(alice, '.msg-info', 'Moved report-final.bin to Archive');
+  await waitText(alice, '.empty', 'no files yet');
+  await alice.click('button.toggle[aria-label="Show folders in My files"]');
+  await clickText(alice, '.tree-item', 'Archive');
+  await waitText(alice, '#folder-title', 'Archive');
+  await waitText(alice, 'tbody th', 'report-final.bin');
+  await clickText(alice, '.toolbar button', 'Share');
+  await alice.waitForSelector('#share-search');
+  await alice.type('#share-search', 'team');
+  await clickText(alice, 'dialog .share-results button', 'Add group The Team');
+  await waitText(alice, 'dialog .share-list label', 'The Team');
+  for (const b of await alice.$$('dialog .share-list button[aria-label="Remove bob"]')) await b.click();
+  await view(alice, 'files-share-group');
+  await clickText(alice, 'dialog button', 'Save');
+  await alice.waitForFunction(() => !document.querySelector('dialog'));
+  await bob.goto(BASE, { waitUntil: 'networkidle0' });
+  await bob.waitForSelector('button.toggle[aria-label="Show folders in alice"]');
+  await bob.click('button.toggle[aria-label="Show folders in alice"]');
+  await bob.waitForSelector('ul.branch ul.branch .tree-item');
+  if (!(await bob.$$eval('.tree-item', (bs) => bs.some((b) => b.textContent === 'Archive')))) {
+    await bob.click('button.toggle[aria-label="Show folders in My files"]');
+  }
+  await clickText(bob, '.tree-item', 'Archive');
+  await waitText(bob, 'tbody th', 'report-final.bin');
+  await view(bob, 'files-group-share-as-bob');
+
   // --- calendar: a weekly event in the week view and as expanded instances through the API
   const call = (page, method, path, body, type) => page.evaluate(async (m, p, b, t) => {
     const headers = { 'X-Session': sessionStorage.getItem('tandem.session') };
