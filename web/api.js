@@ -135,3 +135,11 @@ export async function moduleFolders(module) {
   return [...mine, ...pub, ...shared.flat()].filter((f) => f.module === module)
     .sort((a, b) => (b.default === true && !b.who) - (a.default === true && !a.who));
 }
+
+// The global address book: the people of my context whose name or login contains q, as
+// [{id, name, login, email}] (email '' when the API gives none). The one place that knows
+// which call answers it (today GET /api/v1/users?q=, at most 128 characters).
+export async function directorySearch(q) {
+  const { users } = await api('GET', `/api/v1/users?q=${encodeURIComponent(q.slice(0, 128))}`);
+  return users.map((u) => ({ id: u.id, name: u.display_name || u.login, login: u.login, email: u.email || '' }));
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The app's shell: sign-in, the navigation between views (#files, #calendar, #tasks,
-// #settings) and sign-out. The calendar and tasks modules load when their view is opened.
+// The app's shell: sign-in, the navigation between views (#files, #calendar, #contacts,
+// #tasks, #settings) and sign-out. The calendar, contacts and tasks modules load when their
+// view is opened.
 // The session id is never in the address: views are in the fragment only.
 import { api, onSessionEnded, session, setSession } from './api.js';
 import { renderFiles } from './files.js';
@@ -11,12 +12,10 @@ import { el, errorText, message } from './ui.js';
 const root = document.getElementById('app');
 let info = null; // GET /api/v1/session
 
-// Contacts come with their API; until then its place is shown as not available rather than
-// with made-up content.
 const VIEWS = [
   { id: 'files', title: 'Files' },
   { id: 'calendar', title: 'Calendar', load: () => import('./calendar.js').then((m) => m.renderCalendar) },
-  { id: 'contacts', title: 'Contacts', later: true },
+  { id: 'contacts', title: 'Contacts', load: () => import('./contacts.js').then((m) => m.renderContacts) },
   { id: 'tasks', title: 'Tasks', load: () => import('./tasks.js').then((m) => m.renderTasks) },
   { id: 'settings', title: 'Settings' },
 ];
@@ -50,9 +49,8 @@ function currentView() {
 
 function shell(view) {
   const nav = el('nav', { class: 'appnav', 'aria-label': 'Main' },
-    el('ul', {}, VIEWS.map((v) => el('li', {}, v.later
-      ? el('span', { class: 'later', 'aria-disabled': 'true', title: `${v.title} is not available yet` }, v.title, el('span', { class: 'visually-hidden' }, ' (not available yet)'))
-      : el('a', { href: `#${v.id}`, 'aria-current': v.id === view.id ? 'page' : false }, v.title)))));
+    el('ul', {}, VIEWS.map((v) => el('li', {},
+      el('a', { href: `#${v.id}`, 'aria-current': v.id === view.id ? 'page' : false }, v.title)))));
   const header = el('header', { class: 'appbar' },
     el('a', { class: 'skip', href: '#content' }, 'Skip to content'),
     el('span', { class: 'brand' }, 'Tandem'),

@@ -6,7 +6,8 @@
 # as bob in a second browser context, 360 px; rename a file and move it into a new folder,
 # share that with a group and see it as its member bob; a weekly event in the week view and through the
 # API as instances, moved by drag (this one) and with Alt+ArrowDown, 200 events in the week
-# view within its render budget (printed); tasks added, completed and deleted; change the
+# view within its render budget (printed); tasks added, completed and deleted; contacts added,
+# found by search, edited and deleted, the global address book, 360 and 1920 px; change the
 # password and be logged out
 # elsewhere, sign out. axe-core on every view, no console errors, screenshots of every view in
 # the test's workdir (copied to docs/webui/ when TANDEM_WEBUI_SCREENSHOTS is set).
@@ -63,7 +64,9 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
                      "calendar-event-dialog", "calendar-week", "calendar-month", "calendar-day",
                      "calendar-week-200", "calendar-week-1920px", "calendar-shared-as-bob", "calendar-360px",
                      "tasks-empty", "tasks", "tasks-done",
-                     "tasks-360px", "settings",
+                     "tasks-360px", "contacts-empty", "contacts-new", "contacts", "contacts-edit",
+                     "contacts-directory", "contacts-delete", "contacts-1920px", "contacts-360px",
+                     "settings",
                      "login-session-ended"):
             assert f"{view}.png" in shots, shots
         keep = os.environ.get("TANDEM_WEBUI_SCREENSHOTS")

@@ -443,6 +443,80 @@ try {
     await view(phone, name);
   }
 
+  // --- contacts: add two, find one by search, edit it (its note kept in the card), the global
+  // address book, delete one after confirming; 1920 and 360 px
+  const typeInto = async (fields) => {
+    for (const [selector, value] of fields) await alice.type(selector, value);
+  };
+  await alice.goto(`${BASE}#contacts`, { waitUntil: 'networkidle0' });
+  await waitText(alice, '.empty', 'No contacts here yet');
+  await view(alice, 'contacts-empty');
+  const note = 'Met at the engine demo; likes poetry, and numbers';
+  for (const [given, family, mail, extra] of [['Ada', 'Lovelace', 'ada@example.com', true], ['Charles', 'Babbage', 'charles@example.com', false]]) {
+    await clickText(alice, '.con-tools button', 'New contact');
+    await alice.waitForSelector('#con-given');
+    await typeInto([['#con-given', given], ['#con-family', family], ['#con-emails', mail]]);
+    if (extra) {
+      await typeInto([['#con-phones', '+44 20 7946 0000'], ['#con-org', 'Analytical Engines'], ['#con-note', note]]);
+      await setValue(alice, '#con-bday', '1815-12-10');
+      await view(alice, 'contacts-new');
+    }
+    await clickText(alice, 'dialog button', 'Save');
+    await waitText(alice, '.msg-info', `Added “${given} ${family}”`);
+    await waitText(alice, '.con-name', `${given} ${family}`);
+  }
+  await alice.type('#con-search', 'analytical');
+  await alice.waitForFunction(() => {
+    const names = [...document.querySelectorAll('.con-name')].map((e) => e.textContent);
+    return names.length === 1 && names[0] === 'Ada Lovelace';
+  });
+  await view(alice, 'contacts');
+  const contactsFolder = folders.find((f) => f.module === 'contacts' && f.default);
+  let found = (await call(alice, 'GET', `/api/v1/contacts?folder=${contactsFolder.id}&q=lovelace`)).contacts;
+  check(found.length === 1 && found[0].fn === 'Ada Lovelace' && found[0].n.startsWith('Lovelace;Ada') &&
+    found[0].emails.join() === 'ada@example.com' && found[0].phones.join() === '+44 20 7946 0000' &&
+    found[0].org === 'Analytical Engines' && found[0].birthday.replace(/-/g, '') === '18151210',
+  `the contact through the API: ${JSON.stringify(found)}`);
+  const adaId = found[0].id;
+  const cardText = () => alice.evaluate(async (id) => (await fetch(`/api/v1/contacts/${id}?format=vcf`,
+    { headers: { 'X-Session': sessionStorage.getItem('tandem.session') } })).text(), adaId);
+  check((await cardText()).includes('NOTE:Met at the engine demo\\; likes poetry\\, and numbers'), 'the note in the card');
+  await alice.click('button[aria-label="Edit Ada Lovelace"]');
+  await alice.waitForSelector('#con-emails');
+  check(await alice.$eval('#con-note', (e) => e.value) === note, 'the note in the form');
+  await alice.$eval('#con-emails', (e) => { e.value += '\nada@engines.example'; });
+  await view(alice, 'contacts-edit');
+  await clickText(alice, 'dialog button', 'Save');
+  await waitText(alice, '.msg-info', 'Saved “Ada Lovelace”');
+  await waitText(alice, '.con-details', 'ada@engines.example');
+  found = await call(alice, 'GET', `/api/v1/contacts/${adaId}`);
+  check(found.emails.join() === 'ada@example.com,ada@engines.example' && found.org === 'Analytical Engines',
+    `the edited contact: ${JSON.stringify(found)}`);
+  check((await cardText()).includes('likes poetry'), 'the note kept by the edit');
+  await clickText(alice, '.con-side button', 'Global address book');
+  await waitText(alice, '.empty', 'Type part of a name');
+  await alice.type('#con-search', 'bob');
+  await waitText(alice, '.con-name', 'bob');
+  check(!(await alice.$('.con-list button')), 'the global address book is read-only');
+  await view(alice, 'contacts-directory');
+  await clickText(alice, '.con-side button', contactsFolder.title);
+  await waitText(alice, '.con-name', 'Charles Babbage');
+  await alice.click('button[aria-label="Delete Charles Babbage"]');
+  await waitText(alice, 'dialog p', 'Delete Charles Babbage?');
+  await view(alice, 'contacts-delete');
+  await clickText(alice, 'dialog button', 'Delete');
+  await waitText(alice, '.msg-info', 'Deleted “Charles Babbage”');
+  await alice.waitForFunction(() => ![...document.querySelectorAll('.con-name')].some((e) => e.textContent === 'Charles Babbage'));
+  await alice.setViewport({ width: 1920, height: 1080 });
+  check(await alice.evaluate(() => document.documentElement.scrollWidth) <= 1920, 'contacts fit 1920 px');
+  await shot(alice, 'contacts-1920px');
+  await alice.setViewport({ width: 1280, height: 900 });
+  await phone.goto(`${BASE}#contacts`, { waitUntil: 'networkidle0' });
+  await waitText(phone, '.con-name', 'Ada Lovelace');
+  const conWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
+  check(conWidth <= 360, `no horizontal scrolling at 360 px in contacts (width ${conWidth})`);
+  await view(phone, 'contacts-360px');
+
   // --- settings: DAV addresses, then the password change ends the other sessions
   await alice.goto(`${BASE}#settings`, { waitUntil: 'networkidle0' });
   await alice.waitForSelector('#dav-files');
