@@ -195,6 +195,16 @@ try {
   check(overflow <= 360, `no horizontal scrolling at 360 px (width ${overflow})`);
   await view(phone, 'files-360px');
 
+  const call = (page, method, path, body, type) => page.evaluate(async (m, p, b, t) => {
+    const headers = { 'X-Session': sessionStorage.getItem('tandem.session') };
+    if (b !== null) headers['Content-Type'] = t;
+    const res = await fetch(p, { method: m, headers, body: b === null ? undefined : b });
+    const answer = await res.text();
+    if (!res.ok) throw new Error(`${m} ${p}: ${res.status} ${answer}`);
+    return answer ? JSON.parse(answer) : null;
+  }, method, path, body === undefined ? null : body, type || 'application/json');
+  const setValue = (page, selector, value) => page.$eval(selector, (e, v) => { e.value = v; e.dispatchEvent(new Event('change')); }, value);
+
   // --- rename a file, move it into a new folder with the folder picker, share that folder
   // with the group "team" (bob is a member, and no longer named himself) and see it as bob
   await clickText(alice, '.toolbar button', 'New folder');
@@ -231,6 +241,13 @@ try {
   await view(alice, 'files-share-group');
   await clickText(alice, 'dialog button', 'Save');
   await alice.waitForFunction(() => !document.querySelector('dialog'));
+  // through the API: the group has the folder, bob himself does not
+  const team = (await call(alice, 'GET', '/api/v1/groups')).groups.find((g) => g.name === 'team');
+  const bobId = (await call(bob, 'GET', '/api/v1/session')).user_id;
+  const myFiles = (await call(alice, 'GET', '/api/v1/folders?parent=4')).folders.find((f) => f.default);
+  const archive = (await call(alice, 'GET', `/api/v1/folders?parent=${myFiles.id}`)).folders.find((f) => f.title === 'Archive');
+  check(archive.permissions.some((p) => p.group && p.entity === team.id && p.bits === 257) &&
+    !archive.permissions.some((p) => !p.group && p.entity === bobId), `Archive shared with the group only: ${JSON.stringify(archive.permissions)}`);
   await bob.goto(BASE, { waitUntil: 'networkidle0' });
   await bob.waitForSelector('button.toggle[aria-label="Show folders in alice"]');
   await bob.click('button.toggle[aria-label="Show folders in alice"]');
@@ -241,17 +258,18 @@ try {
   await clickText(bob, '.tree-item', 'Archive');
   await waitText(bob, 'tbody th', 'report-final.bin');
   await view(bob, 'files-group-share-as-bob');
+  // drag the file's row onto "My files" in the tree: it moves back
+  const row = await alice.$('tbody tr');
+  const target = await alice.$(`.tree-item[data-folder="${myFiles.id}"]`);
+  await alice.setDragInterception(true);
+  await row.dragAndDrop(target);
+  await alice.setDragInterception(false);
+  await waitText(alice, '.msg-info', 'Moved report-final.bin to My files');
+  await waitText(alice, '.empty', 'no files yet');
+  check((await call(alice, 'GET', `/api/v1/files?folder=${myFiles.id}`)).files.some((f) => f.name === 'report-final.bin'),
+    'the dragged file is in My files');
 
   // --- calendar: a weekly event in the week view and as expanded instances through the API
-  const call = (page, method, path, body, type) => page.evaluate(async (m, p, b, t) => {
-    const headers = { 'X-Session': sessionStorage.getItem('tandem.session') };
-    if (b !== null) headers['Content-Type'] = t;
-    const res = await fetch(p, { method: m, headers, body: b === null ? undefined : b });
-    const answer = await res.text();
-    if (!res.ok) throw new Error(`${m} ${p}: ${res.status} ${answer}`);
-    return answer ? JSON.parse(answer) : null;
-  }, method, path, body === undefined ? null : body, type || 'application/json');
-  const setValue = (page, selector, value) => page.$eval(selector, (e, v) => { e.value = v; e.dispatchEvent(new Event('change')); }, value);
   // alice's browser is in a zone with daylight saving time: events are written with its TZID
   await alice.emulateTimezone('Europe/Berlin');
   // Monday of this week and the standup's first start, in the browser's zone
@@ -331,7 +349,6 @@ try {
   await view(alice, 'calendar-day');
 
   // bob sees alice's calendar (and the series) once she shares it with him as viewer
-  const bobId = (await call(bob, 'GET', '/api/v1/session')).user_id;
   await call(alice, 'PATCH', `/api/v1/folders/${cal.id}`,
     JSON.stringify({ permissions: [...cal.permissions, { entity: bobId, group: false, bits: 257 }] }));
   await bob.goto(`${BASE}#calendar`, { waitUntil: 'networkidle0' });
