@@ -80,12 +80,13 @@ export async function renderContacts(main) {
     }
     area.replaceChildren(el('p', { class: 'loading', role: 'status' }, folder === DIRECTORY ? 'Searching…' : 'Loading contacts…'));
     let items;
+    let more = false;
     try {
       if (folder === DIRECTORY) {
         items = await directorySearch(q);
       } else {
         const query = q ? `&q=${encodeURIComponent(q)}` : '';
-        items = (await api('GET', `/api/v1/contacts?folder=${folder.id}${query}&limit=1000`)).contacts;
+        ({ contacts: items, more } = await api('GET', `/api/v1/contacts?folder=${folder.id}${query}&limit=1000`));
       }
     } catch (error) {
       if (mine === seq) area.replaceChildren(message('error', errorText(error)));
@@ -116,7 +117,7 @@ export async function renderContacts(main) {
           el('button', { type: 'button', 'aria-label': `${canWrite ? 'Edit' : 'Show'} ${c.fn}`, onclick: () => edit(c, !canWrite) }, canWrite ? 'Edit' : 'Show'),
           canDelete ? el('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${c.fn}`, onclick: () => remove(c) }, 'Delete') : null))));
     }
-    area.replaceChildren(list);
+    area.replaceChildren(list, more ? el('p', { class: 'hint' }, `Only the first ${items.length} are shown: search to find the others.`) : null);
   }
 
   // The card dialog: contact null for a new one; readOnly shows it without saving.

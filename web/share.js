@@ -57,7 +57,7 @@ export async function openShareDialog(folder, changed) {
   const groupNames = new Map(groups.map((g) => [g.id, g.display_name || g.name]));
 
   await dialog(`Share ${folder.title}`, (d, close) => {
-    const list = el('ul', { class: 'share-list', 'aria-label': 'People with access' });
+    const list = el('ul', { class: 'share-list', 'aria-label': 'Who has access' });
     const status = el('div', { 'aria-live': 'polite' });
     const search = el('input', { id: 'share-search', type: 'search', autocomplete: 'off', 'aria-describedby': 'share-hint' });
     const results = el('ul', { class: 'share-results', 'aria-label': 'Matching users and groups' });

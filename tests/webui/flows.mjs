@@ -495,8 +495,8 @@ try {
     found[0].org === 'Analytical Engines' && found[0].birthday.replace(/-/g, '') === '18151210',
   `the contact through the API: ${JSON.stringify(found)}`);
   const adaId = found[0].id;
-  const cardText = () => alice.evaluate(async (id) => (await fetch(`/api/v1/contacts/${id}?format=vcf`,
-    { headers: { 'X-Session': sessionStorage.getItem('tandem.session') } })).text(), adaId);
+  const cardText = (id = adaId) => alice.evaluate(async (i) => (await fetch(`/api/v1/contacts/${i}?format=vcf`,
+    { headers: { 'X-Session': sessionStorage.getItem('tandem.session') } })).text(), id);
   check((await cardText()).includes('NOTE:Met at the engine demo\\; likes poetry\\, and numbers'), 'the note in the card');
   await alice.click('button[aria-label="Edit Ada Lovelace"]');
   await alice.waitForSelector('#con-emails');
@@ -510,6 +510,22 @@ try {
   check(found.emails.join() === 'ada@example.com,ada@engines.example' && found.org === 'Analytical Engines',
     `the edited contact: ${JSON.stringify(found)}`);
   check((await cardText()).includes('likes poetry'), 'the note kept by the edit');
+  // a card from another program (vCard 3.0, a typed phone, an unknown property): an edit in
+  // the form changes what it shows and keeps the rest
+  const grace = await call(alice, 'POST', `/api/v1/contacts?folder=${contactsFolder.id}`,
+    'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ext-grace\r\nFN:Grace Hopper\r\nN:Hopper;Grace;;;\r\n' +
+    'TEL;TYPE=work:+1 555 0100\r\nX-CUSTOM:keep me\r\nEND:VCARD\r\n', 'text/vcard');
+  await alice.$eval('#con-search', (e) => { e.value = 'hopper'; e.dispatchEvent(new Event('input')); });
+  await waitText(alice, '.con-name', 'Grace Hopper');
+  await alice.click('button[aria-label="Edit Grace Hopper"]');
+  await alice.waitForSelector('#con-org');
+  check(await alice.$eval('#con-phones', (e) => e.value) === '+1 555 0100', 'the typed phone in the form');
+  await alice.type('#con-org', 'US Navy');
+  await clickText(alice, 'dialog button', 'Save');
+  await waitText(alice, '.con-details', 'US Navy');
+  const graceCard = await cardText(grace.id);
+  check(['VERSION:3.0', 'UID:ext-grace', 'TEL;TYPE=work:+1 555 0100', 'X-CUSTOM:keep me', 'ORG:US Navy', 'FN:Grace Hopper']
+    .every((line) => graceCard.includes(`${line}\r\n`)), `the edit kept the card's other lines: ${graceCard}`);
   await clickText(alice, '.con-side button', 'Global address book');
   await waitText(alice, '.empty', 'Type part of a name');
   await alice.type('#con-search', 'bob');
