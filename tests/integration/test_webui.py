@@ -77,3 +77,11 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
     finally:
         stop_lb(lb)
         c.stop()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (scripts/deps.sh test)")
+def test_vcard_module():
+    """web/vcard.js (the contacts view's card editing) on cards of other programs, in Node."""
+    r = subprocess.run(["node", os.path.join(WEBUI_TESTS, "vcard.mjs")], cwd=WEBUI_TESTS,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "all passed" in r.stdout, f"{r.stdout}\n{r.stderr}"
