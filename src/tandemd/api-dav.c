@@ -167,5 +167,6 @@ const struct http_route api_dav_routes[] = {
     DAV_ROUTE("UNLOCK"),
     DAV_ROUTE("REPORT"),
     DAV_ROUTE("MKCALENDAR"),
+    DAV_ROUTE("POST"), /* CalDAV's schedule outbox */
     {NULL, NULL, NULL, 0, NULL},
 };
