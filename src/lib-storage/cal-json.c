@@ -120,7 +120,8 @@ json_t *cal_json_from_ical(const char *text, size_t len, char *error, size_t err
 		if (ps != NULL)
 			set_text(a, "status",
 			         icalparameter_enum_to_string((int)icalparameter_get_partstat(ps)));
-		icalparameter *ss = icalproperty_get_first_parameter(p, ICAL_SCHEDULESTATUS_PARAMETER);
+		icalparameter *ss =
+		    icalproperty_get_first_parameter(p, ICAL_SCHEDULESTATUS_PARAMETER);
 		if (ss != NULL)
 			set_text(a, "scheduleStatus", icalparameter_get_schedulestatus(ss));
 		json_array_append_new(att, a);

@@ -125,8 +125,8 @@ const struct cal_sched_attendee *cal_sched_attendee(const struct cal_sched_info 
 }
 
 /* Sets parameter kind of p to value ("NAME=value" parsed by libical): true if it changed. */
-static bool set_param(struct pool *pool, icalproperty *p, icalparameter_kind kind,
-                      const char *name, const char *value)
+static bool set_param(struct pool *pool, icalproperty *p, icalparameter_kind kind, const char *name,
+                      const char *value)
 {
 	const char *old = param_text(pool, p, kind);
 	if (old != NULL && value != NULL && strcmp(old, value) == 0)
@@ -177,7 +177,8 @@ static bool rewrite_component(struct pool *pool, icalcomponent *c,
 	if (rw->cancel) {
 		icalproperty *s = icalcomponent_get_first_property(c, ICAL_STATUS_PROPERTY);
 		if (s == NULL) {
-			icalcomponent_add_property(c, icalproperty_new_status(ICAL_STATUS_CANCELLED));
+			icalcomponent_add_property(c,
+			                           icalproperty_new_status(ICAL_STATUS_CANCELLED));
 			changed = true;
 		} else if (icalproperty_get_status(s) != ICAL_STATUS_CANCELLED) {
 			icalproperty_set_status(s, ICAL_STATUS_CANCELLED);
@@ -230,9 +231,8 @@ const char *cal_sched_busy_name(enum cal_sched_busy type)
 static int64_t utc_seconds(icalproperty *p)
 {
 	struct icaltimetype t = icalvalue_get_datetime(icalproperty_get_value(p));
-	return (int64_t)icaltime_as_timet_with_zone(t, t.zone != NULL
-	                                                   ? t.zone
-	                                                   : icaltimezone_get_utc_timezone());
+	return (int64_t)icaltime_as_timet_with_zone(
+	    t, t.zone != NULL ? t.zone : icaltimezone_get_utc_timezone());
 }
 
 int cal_sched_parse_fbreq(struct pool *pool, const char *text, size_t len,
@@ -245,19 +245,19 @@ int cal_sched_parse_fbreq(struct pool *pool, const char *text, size_t len,
 	int ret = -1;
 	icalcomponent *fb = icalcomponent_get_first_component(root, ICAL_VFREEBUSY_COMPONENT);
 	icalproperty *m = icalcomponent_get_first_property(root, ICAL_METHOD_PROPERTY);
-	icalproperty *s = fb != NULL ? icalcomponent_get_first_property(fb, ICAL_DTSTART_PROPERTY)
-	                             : NULL;
-	icalproperty *e = fb != NULL ? icalcomponent_get_first_property(fb, ICAL_DTEND_PROPERTY)
-	                             : NULL;
-	icalproperty *o = fb != NULL
-	                      ? icalcomponent_get_first_property(fb, ICAL_ORGANIZER_PROPERTY)
-	                      : NULL;
+	icalproperty *s =
+	    fb != NULL ? icalcomponent_get_first_property(fb, ICAL_DTSTART_PROPERTY) : NULL;
+	icalproperty *e =
+	    fb != NULL ? icalcomponent_get_first_property(fb, ICAL_DTEND_PROPERTY) : NULL;
+	icalproperty *o =
+	    fb != NULL ? icalcomponent_get_first_property(fb, ICAL_ORGANIZER_PROPERTY) : NULL;
 	if (m == NULL || icalproperty_get_method(m) != ICAL_METHOD_REQUEST || fb == NULL) {
 		cal_ical__error(error, error_size, "only METHOD:REQUEST with a VFREEBUSY is taken");
 		goto out;
 	}
 	if (s == NULL || e == NULL || o == NULL || icalproperty_get_organizer(o) == NULL) {
-		cal_ical__error(error, error_size, "the VFREEBUSY needs DTSTART, DTEND and ORGANIZER");
+		cal_ical__error(error, error_size,
+		                "the VFREEBUSY needs DTSTART, DTEND and ORGANIZER");
 		goto out;
 	}
 	req_r->start = utc_seconds(s);

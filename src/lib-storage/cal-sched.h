@@ -24,8 +24,8 @@ struct cal_sched_attendee {
 
 /* The master component's (or the first one's) scheduling properties; strings in pool. */
 struct cal_sched_info {
-	bool event;              /* a VEVENT */
-	const char *organizer;   /* e-mail without "mailto:", or NULL */
+	bool event;            /* a VEVENT */
+	const char *organizer; /* e-mail without "mailto:", or NULL */
 	const char *organizer_name;
 	struct cal_sched_attendee *attendees;
 	size_t attendee_count;

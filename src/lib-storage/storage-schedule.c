@@ -89,14 +89,14 @@ static int query_run(struct query *q, struct storage_error *err)
 	return storage__run(q->user, false, query_txn, q, &q->what, err);
 }
 
-#define USER_COLS     "SELECT id, login, email, display_name, 1 FROM users WHERE cid=? AND "
-#define RESOURCE_COLS "SELECT id, name, email, display_name, available FROM resource WHERE cid=? AND "
+#define USER_COLS "SELECT id, login, email, display_name, 1 FROM users WHERE cid=? AND "
+#define RESOURCE_COLS                                                                              \
+	"SELECT id, name, email, display_name, available FROM resource WHERE cid=? AND "
 
 /* The user or resource where (binding one text, or with by_id one id): 0 with *p_r (found or
    not), -1 with err. */
 static int person_find(struct storage_user *user, bool resource, const char *where, bool by_id,
-                       int64_t id, const char *text, struct person *p_r,
-                       struct storage_error *err)
+                       int64_t id, const char *text, struct person *p_r, struct storage_error *err)
 {
 	struct query q = {.user = user, .what = "directory lookup", .cols = 5};
 	q.sql = pool_printf(user->pool, "%s%s", resource ? RESOURCE_COLS : USER_COLS, where);
@@ -150,11 +150,14 @@ static struct storage_user *as_user(struct storage_user *me, int64_t uid)
 	return uid == me->uid ? me : storage_user_create(me->storage, me->pool, me->cid, uid);
 }
 
-/* uid's copy of the event with UID uid_text in a calendar folder uid owns: 1 into *obj_r,
-   0 none, -1 with err. */
+/* uid's copy of the event with UID uid_text organised by organiser in a calendar folder
+   uid owns: 1 into *obj_r, 0 none (an object of that UID organised by someone else is none
+   of scheduling's business: it is never replaced), -1 with err. */
 static int copy_find(struct storage_user *me, int64_t uid, const char *uid_text,
-                     struct storage_cal_object *obj_r, struct storage_error *err)
+                     const char *organiser, struct storage_cal_object *obj_r,
+                     struct storage_error *err)
 {
+	struct cal_sched_info info;
 	struct query q = {
 	    .user = me,
 	    .what = "attendee copy lookup",
@@ -169,7 +172,10 @@ static int copy_find(struct storage_user *me, int64_t uid, const char *uid_text,
 		return -1;
 	if (!q.found)
 		return 0;
-	return storage_cal_get(as_user(me, uid), q.col_int[0], obj_r, err) < 0 ? -1 : 1;
+	if (storage_cal_get(as_user(me, uid), q.col_int[0], obj_r, err) < 0)
+		return -1;
+	return cal_sched_parse(me->pool, obj_r->ical, obj_r->ical_len, &info) == 0 &&
+	       cal_sched_same(info.organizer, organiser);
 }
 
 static int default_calendar(struct storage_user *me, int64_t uid, int64_t *folder_r,
@@ -340,8 +346,8 @@ static int busy_of(struct storage_user *me, const struct person *p, int64_t star
 			return -1;
 		for (size_t i = 0; i < q.row_count; i++)
 			if (booking(me->pool, &q, i, p->email))
-				add_periods(me->pool, q.row_a[i], start, end, CAL_SCHED_BUSY, periods,
-				            &n);
+				add_periods(me->pool, q.row_a[i], start, end, CAL_SCHED_BUSY,
+				            periods, &n);
 		*entry_r = json_pack("{sI ss so}", "resource", (json_int_t)p->id, "name", p->login,
 		                     "busy", busy_json(periods, n));
 		return 0;
@@ -376,9 +382,8 @@ static int busy_of(struct storage_user *me, const struct person *p, int64_t star
 	return 0;
 }
 
-int storage_sched_freebusy(struct storage_user *user, bool resource, const char *key,
-                           int64_t start, int64_t end, json_t **entry_r,
-                           struct storage_error *err)
+int storage_sched_freebusy(struct storage_user *user, bool resource, const char *key, int64_t start,
+                           int64_t end, json_t **entry_r, struct storage_error *err)
 {
 	struct person p;
 	char *tail;
@@ -424,7 +429,7 @@ static void deliver(struct sched *s, const struct person *u, const char *uid, co
 	struct storage_cal_object copy;
 	struct storage_error err;
 	int64_t folder = 0;
-	int r = copy_find(s->me, u->id, uid, &copy, &err);
+	int r = copy_find(s->me, u->id, uid, s->email, &copy, &err);
 	if (r < 0) {
 		copy_failed("finding the copy", u->email, &err);
 		return;
@@ -450,7 +455,7 @@ static const char *attendee_partstat(struct sched *s, const struct person *u, co
 	struct storage_error err;
 	struct cal_sched_info info;
 	const struct cal_sched_attendee *a;
-	if (copy_find(s->me, u->id, uid, &copy, &err) <= 0 ||
+	if (copy_find(s->me, u->id, uid, s->email, &copy, &err) <= 0 ||
 	    cal_sched_parse(s->pool, copy.ical, copy.ical_len, &info) < 0 ||
 	    (a = cal_sched_attendee(&info, u->email)) == NULL)
 		return "NEEDS-ACTION";
@@ -495,7 +500,8 @@ static int organise(struct sched *s, const struct cal_sched_info *old_info,
 	const char *text = cal_sched_rewrite(s->pool, obj->ical, obj->ical_len, &rw);
 	int changed = 0;
 	if (text != NULL) {
-		if (put_as(s->me, s->me->uid, obj->folder, obj->id, obj->etag, text, obj, s->err) < 0)
+		if (put_as(s->me, s->me->uid, obj->folder, obj->id, obj->etag, text, obj, s->err) <
+		    0)
 			return -1;
 		changed = 1;
 	}
@@ -512,7 +518,8 @@ static int organise(struct sched *s, const struct cal_sched_info *old_info,
 	for (size_t i = 0; old_info != NULL && i < old_info->attendee_count; i++) {
 		const struct cal_sched_attendee *a = &old_info->attendees[i];
 		struct person p;
-		if (cal_sched_attendee(info, a->email) != NULL || cal_sched_same(a->email, s->email))
+		if (cal_sched_attendee(info, a->email) != NULL ||
+		    cal_sched_same(a->email, s->email))
 			continue;
 		if (person_by_email(s->me, a->email, &p, s->err) < 0)
 			return -1;
@@ -532,10 +539,11 @@ static int reply_to_organiser(struct sched *s, const char *organiser, const char
 		return -1;
 	if (!o.found || o.resource || o.id == s->me->uid)
 		return 0;
-	int r = copy_find(s->me, o.id, uid, &copy, s->err);
+	int r = copy_find(s->me, o.id, uid, o.email, &copy, s->err);
 	if (r <= 0)
 		return r;
-	struct cal_sched_edit ed = {.email = s->email, .partstat = partstat, .schedule_status = "2.0"};
+	struct cal_sched_edit ed = {
+	    .email = s->email, .partstat = partstat, .schedule_status = "2.0"};
 	struct cal_sched_rewrite rw = {.edits = &ed, .edit_count = 1};
 	const char *text = cal_sched_rewrite(s->pool, copy.ical, copy.ical_len, &rw);
 	if (text == NULL)
@@ -570,8 +578,10 @@ int storage_sched_after_put(struct storage_user *user, const struct storage_cal_
 	if (sched_begin(&s, user, err) < 0 ||
 	    cal_sched_parse(s.pool, obj->ical, obj->ical_len, &info) < 0)
 		return -1;
-	if (has_scheduling(old) && cal_sched_parse(s.pool, old->ical, old->ical_len, &old_info) == 0)
-		old_mine = old_info.organizer != NULL && cal_sched_same(old_info.organizer, s.email);
+	if (has_scheduling(old) &&
+	    cal_sched_parse(s.pool, old->ical, old->ical_len, &old_info) == 0)
+		old_mine =
+		    old_info.organizer != NULL && cal_sched_same(old_info.organizer, s.email);
 	const char *organiser = info.organizer;
 	bool add = false;
 	if (organiser == NULL && (json || old_mine) && info.attendee_count > 0) {
@@ -629,7 +639,8 @@ int storage_sched_reply(struct storage_user *user, int64_t id, const char *parts
 	              info.organizer != NULL;
 	if (parsed && cal_sched_same(info.organizer, s.email))
 		return storage__refuse(err, STORAGE_INVALID,
-		                       "you organise event %lld: only attendees reply", (long long)id);
+		                       "you organise event %lld: only attendees reply",
+		                       (long long)id);
 	if (!parsed || cal_sched_attendee(&info, s.email) == NULL)
 		return storage__refuse(err, STORAGE_INVALID,
 		                       "you (%s) are not an attendee of event %lld", s.email,

@@ -39,9 +39,8 @@ int storage_sched_whoami(struct storage_user *user, const char **email_r, const 
 /* Free/busy of a user (by login or id) or a resource (by name or id) in [start, end):
    {"user": id, "login": …} or {"resource": id, "name": …}, with "busy": [{start, end,
    type}] ordered by start, a new reference. Unknown: STORAGE_NOT_FOUND. */
-int storage_sched_freebusy(struct storage_user *user, bool resource, const char *key,
-                           int64_t start, int64_t end, json_t **entry_r,
-                           struct storage_error *err);
+int storage_sched_freebusy(struct storage_user *user, bool resource, const char *key, int64_t start,
+                           int64_t end, json_t **entry_r, struct storage_error *err);
 /* The same for whoever of the context has e-mail email (user or resource). */
 int storage_sched_freebusy_email(struct storage_user *user, const char *email, int64_t start,
                                  int64_t end, json_t **entry_r, struct storage_error *err);

@@ -63,8 +63,7 @@ static bool is(const struct dav_prop_name *n, const char *name)
 	return strcmp(n->ns, CALDAV_NS) == 0 && strcmp(n->name, name) == 0;
 }
 
-bool caldav_sched_principal_prop(struct dav_req *dr, struct buf *out,
-                                 const struct dav_prop_name *n)
+bool caldav_sched_principal_prop(struct dav_req *dr, struct buf *out, const struct dav_prop_name *n)
 {
 	if (is(n, "schedule-inbox-URL") || is(n, "schedule-outbox-URL")) {
 		const char *h = box_href(dr, is(n, "schedule-inbox-URL") ? BOX_INBOX : BOX_OUTBOX);
@@ -78,7 +77,8 @@ bool caldav_sched_principal_prop(struct dav_req *dr, struct buf *out,
 		hrefs[k++] = pool_printf(dr->pool, "/dav/principals/users/%s/", dr->user.login);
 		href(out, CALDAV_NS, n->name, hrefs, k);
 	} else if (is(n, "calendar-user-type")) {
-		dav_ms_prop_text(out, CALDAV_NS, "calendar-user-type", strv_from_cstr("INDIVIDUAL"));
+		dav_ms_prop_text(out, CALDAV_NS, "calendar-user-type",
+		                 strv_from_cstr("INDIVIDUAL"));
 	} else {
 		return false;
 	}
@@ -193,7 +193,8 @@ static void outbox_post(struct dav_req *dr)
 		return;
 	}
 	if (fr.end - fr.start > STORAGE_SCHED_RANGE_MAX) {
-		caldav_fail(dr, 403, CALDAV_NS, "max-date-time", "a free/busy range is at most 400 days");
+		caldav_fail(dr, 403, CALDAV_NS, "max-date-time",
+		            "a free/busy range is at most 400 days");
 		return;
 	}
 	struct buf *out = http_response_body(dr->req);
@@ -201,8 +202,8 @@ static void outbox_post(struct dav_req *dr)
 	                    "xmlns:D=\"DAV:\" xmlns:C=\"" CALDAV_NS "\">");
 	for (size_t i = 0; i < fr.attendee_count; i++) {
 		json_t *entry = NULL;
-		int r = storage_sched_freebusy_email(dr->su, fr.attendees[i], fr.start, fr.end, &entry,
-		                                     &err);
+		int r = storage_sched_freebusy_email(dr->su, fr.attendees[i], fr.start, fr.end,
+		                                     &entry, &err);
 		if (r < 0 && err.status != STORAGE_REFUSED) {
 			caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
 			return;
@@ -238,7 +239,8 @@ bool caldav_sched_dispatch(struct dav_req *dr)
 	struct strv m = http_request_head(dr->req)->method;
 	if (strv_eq_cstr(m, "OPTIONS")) {
 		http_response_status(dr->req, 200);
-		http_response_header(dr->req, "DAV", "1, 2, calendar-access, calendar-auto-schedule");
+		http_response_header(dr->req, "DAV",
+		                     "1, 2, calendar-access, calendar-auto-schedule");
 		http_response_header(dr->req, "Allow", SCHED_ALLOW);
 		http_response_send(dr->req);
 	} else if (strv_eq_cstr(m, "PROPFIND")) {

@@ -577,8 +577,8 @@ static void put(struct dav_req *dr, const struct caldav_res *res)
 		caldav_storage_failed(dr, &err, p.problem);
 		return;
 	}
-	bool rewritten = p.component[1] == 'E' && api_sched_after_put(dr->su, had ? &old : NULL,
-	                                                                &p.obj, false);
+	bool rewritten =
+	    p.component[1] == 'E' && api_sched_after_put(dr->su, had ? &old : NULL, &p.obj, false);
 	http_response_status(dr->req, p.created ? 201 : 204);
 	if (!rewritten) /* RFC 4791 §5.3.4: no ETag when the server changed what was sent */
 		etag_out(dr, p.obj.etag);

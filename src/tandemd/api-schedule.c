@@ -12,6 +12,7 @@
 #include "http-json.h"
 #include "http-server.h"
 #include "log.h"
+#include "node-access.h"
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
@@ -53,18 +54,20 @@ void api_sched_decorate(struct storage_user *su, json_t *event)
 		if (!cal_sched_same(json_string_value(json_object_get(a, "email")), email))
 			continue;
 		json_t *st = json_object_get(a, "status");
-		json_object_set_new(event, "myStatus",
-		                    json_string(st != NULL ? json_string_value(st) : "NEEDS-ACTION"));
+		json_object_set_new(
+		    event, "myStatus",
+		    json_string(st != NULL ? json_string_value(st) : "NEEDS-ACTION"));
 		return;
 	}
 }
 
-/* The caller as a storage user; NULL after answering 401. */
+/* The caller as a storage user; NULL after answering 401, or 403 without the calendar
+   module (/api/v1/events/… is refused before by its path, /api/v1/freebusy here). */
 static struct storage_user *caller(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
 	struct api_user user;
-	if (!api_auth(node, req, &user))
+	if (!api_auth(node, req, &user) || !api_module_check(node, req, &user, MODULE_CALENDAR))
 		return NULL;
 	return storage_user_create(node->storage, http_request_pool(req), user.cid, user.uid);
 }
@@ -144,7 +147,8 @@ static void freebusy(void *ctx, struct http_request *req)
 		return;
 	}
 	if (nu + nr == 0) {
-		api_error(req, 400, "CAL-0400", "name \"users\" or \"resources\" (logins, names or ids)");
+		api_error(req, 400, "CAL-0400",
+		          "name \"users\" or \"resources\" (logins, names or ids)");
 		return;
 	}
 	json_t *list = json_array();

@@ -233,6 +233,19 @@ def test_caldav_invitation_and_reply(w):
     assert raw(port, "alice", "DELETE", path)[0] == 204
 
 
+def test_an_invitation_never_replaces_someone_elses_object(w):
+    port, c = w.cluster.nodes[0].port, w.carol
+    own = c.put_ics(c.calendar, cal("BEGIN:VEVENT\r\nUID:carols@t\r\nSUMMARY:Mine\r\n"
+                                    "DTSTART:20260710T090000Z\r\nDTEND:20260710T100000Z\r\n"
+                                    "END:VEVENT\r\n"))
+    st, _, _ = raw(port, "alice", "PUT", f"/dav/calendars/alice/{w.alice.calendar}/x.ics",
+                   caldav_event("carols@t", ["carol@example.com"], summary="Hijack"),
+                   {"Content-Type": "text/calendar"})
+    assert st == 201
+    after = c.call("GET", f"/api/v1/events/{own['id']}")[0]
+    assert after["summary"] == "Mine" and after["etag"] == own["etag"]
+
+
 def test_principal_and_outbox_freebusy(w):
     port = w.cluster.nodes[0].port
     body = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:C="' + C + '"><D:prop>'
