@@ -277,7 +277,9 @@ def test_principal_and_outbox_freebusy(w):
                       {"Content-Type": "text/calendar"})
     assert st == 403 and "organizer-allowed" in text
     st, _, text = raw(port, "alice", "POST", "/dav/calendars/alice/outbox/", "nonsense")
-    assert st == 400
+    assert st == 400 and "valid-calendar-data" in text
+    for path in ("/dav/calendars/alice/inbox/", "/dav/files/home/"):
+        assert raw(port, "alice", "POST", path, req)[0] == 405, path
 
 
 def test_module_access(w):
