@@ -5,8 +5,6 @@
 # it; removing an attendee and deleting the event cancel the copies; a room booked twice at
 # once declines the second; free/busy through the JSON API and the CalDAV outbox; the
 # principal's scheduling properties; and all of it across two nodes.
-import base64
-import http.client
 import re
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from cluster_setup import start_cluster, wait_for
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from provisioning import ApiClient
+from test_caldav import raw
 from test_events import User, cal, calendar_node
 
 C = "urn:ietf:params:xml:ns:caldav"
@@ -30,17 +29,6 @@ def w(tmp_path_factory):
                  "no-calendar")
     yield w
     w.cluster.stop()
-
-
-def raw(port, login, method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    auth = base64.b64encode(f"{login}:{login}_pw".encode()).decode()
-    h = {"Authorization": f"Basic {auth}", **(headers or {})}
-    conn.request(method, path, body=body.encode() if isinstance(body, str) else body, headers=h)
-    resp = conn.getresponse()
-    data = resp.read().decode()
-    conn.close()
-    return resp.status, resp, data
 
 
 def invite(user, summary, start, end, attendees):
@@ -195,17 +183,16 @@ def caldav_event(uid, attendees, partstat=None, start="20260701T090000Z",
 
 
 def test_caldav_invitation_and_reply(w):
-    port = w.cluster.nodes[0].port
     a, b = w.alice, w.bob
     path = f"/dav/calendars/alice/{a.calendar}/call.ics"
-    st, resp, _ = raw(port, "alice", "PUT", path,
+    st, resp, _ = raw(w, "alice", "PUT", path,
                       caldav_event("call@t", ["alice@example.com", "bob@example.com",
                                               "room-1@example.com"],
                                    {"alice@example.com": "ACCEPTED"}),
                       {"Content-Type": "text/calendar"})
     assert st == 201
     assert resp.getheader("ETag") is None  # the server added SCHEDULE-STATUS
-    st, _, text = raw(port, "alice", "GET", path)
+    st, _, text = raw(w, "alice", "GET", path)
     text = text.replace("\r\n ", "")
     assert "SCHEDULE-STATUS=1.2" in text and \
         "PARTSTAT=ACCEPTED;SCHEDULE-STATUS=1.2:mailto:room-1" in text, text
@@ -213,32 +200,32 @@ def test_caldav_invitation_and_reply(w):
     assert mine["myStatus"] == "NEEDS-ACTION"
     # bob accepts in his client: a PUT of his copy with his PARTSTAT changed
     bpath = f"/dav/calendars/bob/{b.calendar}/{mine['name']}"
-    st, _, copy = raw(port, "bob", "GET", bpath)
+    st, _, copy = raw(w, "bob", "GET", bpath)
     assert st == 200 and "SCHEDULE-STATUS" not in copy
     accepted = re.sub(r"PARTSTAT=NEEDS-ACTION(;[^:]*)?:mailto:bob@example.com",
                       "PARTSTAT=ACCEPTED:mailto:bob@example.com", copy.replace("\r\n ", ""))
     assert accepted != copy
-    st, _, _ = raw(port, "bob", "PUT", bpath, accepted, {"Content-Type": "text/calendar"})
+    st, _, _ = raw(w, "bob", "PUT", bpath, accepted, {"Content-Type": "text/calendar"})
     assert st == 204
-    st, _, text = raw(port, "alice", "GET", path)
+    st, _, text = raw(w, "alice", "GET", path)
     assert re.search(r"PARTSTAT=ACCEPTED[^\r\n]*mailto:bob@example.com",
                      text.replace("\r\n ", "")), text
     # alice drops bob through CalDAV: his copy is cancelled
-    st, _, _ = raw(port, "alice", "PUT", path,
+    st, _, _ = raw(w, "alice", "PUT", path,
                    caldav_event("call@t", ["alice@example.com", "room-1@example.com"]),
                    {"Content-Type": "text/calendar"})
     assert st == 204
     assert copy_of(b, "call@t")["status"] == "CANCELLED"
     # and deletes it through CalDAV
-    assert raw(port, "alice", "DELETE", path)[0] == 204
+    assert raw(w, "alice", "DELETE", path)[0] == 204
 
 
 def test_an_invitation_never_replaces_someone_elses_object(w):
-    port, c = w.cluster.nodes[0].port, w.carol
+    c = w.carol
     own = c.put_ics(c.calendar, cal("BEGIN:VEVENT\r\nUID:carols@t\r\nSUMMARY:Mine\r\n"
                                     "DTSTART:20260710T090000Z\r\nDTEND:20260710T100000Z\r\n"
                                     "END:VEVENT\r\n"))
-    st, _, _ = raw(port, "alice", "PUT", f"/dav/calendars/alice/{w.alice.calendar}/x.ics",
+    st, _, _ = raw(w, "alice", "PUT", f"/dav/calendars/alice/{w.alice.calendar}/x.ics",
                    caldav_event("carols@t", ["carol@example.com"], summary="Hijack"),
                    {"Content-Type": "text/calendar"})
     assert st == 201
@@ -247,16 +234,15 @@ def test_an_invitation_never_replaces_someone_elses_object(w):
 
 
 def test_principal_and_outbox_freebusy(w):
-    port = w.cluster.nodes[0].port
     body = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:C="' + C + '"><D:prop>'
             "<C:schedule-inbox-URL/><C:schedule-outbox-URL/><C:calendar-user-address-set/>"
             "</D:prop></D:propfind>")
-    st, _, text = raw(port, "bob", "PROPFIND", "/dav/principals/users/bob/", body,
+    st, _, text = raw(w, "bob", "PROPFIND", "/dav/principals/users/bob/", body,
                       {"Depth": "0"})
     assert st == 207
     assert "/dav/calendars/bob/inbox/" in text and "/dav/calendars/bob/outbox/" in text
     assert "mailto:bob@example.com" in text, text
-    st, _, text = raw(port, "bob", "PROPFIND", "/dav/calendars/bob/inbox/", None, {"Depth": "1"})
+    st, _, text = raw(w, "bob", "PROPFIND", "/dav/calendars/bob/inbox/", None, {"Depth": "1"})
     assert st == 207 and "schedule-inbox" in text, text
     w.bob.call("POST", f"/api/v1/events?folder={w.bob.calendar}",
                {"summary": "Dentist", "start": "2026-08-03T10:00:00Z",
@@ -266,20 +252,20 @@ def test_principal_and_outbox_freebusy(w):
         "DTSTART:20260803T000000Z\r\nDTEND:20260804T000000Z\r\n"
         "ORGANIZER:mailto:alice@example.com\r\nATTENDEE:mailto:bob@example.com\r\n"
         "ATTENDEE:mailto:nobody@example.com\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n")
-    st, _, text = raw(port, "alice", "POST", "/dav/calendars/alice/outbox/", req,
+    st, _, text = raw(w, "alice", "POST", "/dav/calendars/alice/outbox/", req,
                       {"Content-Type": "text/calendar"})
     assert st == 200, text
     assert "schedule-response" in text and "2.0;Success" in text and "3.7;" in text, text
     assert "FREEBUSY;FBTYPE=BUSY:20260803T100000Z/20260803T110000Z" in text, text
     assert "Dentist" not in text
     # only for oneself
-    st, _, text = raw(port, "bob", "POST", "/dav/calendars/bob/outbox/", req,
+    st, _, text = raw(w, "bob", "POST", "/dav/calendars/bob/outbox/", req,
                       {"Content-Type": "text/calendar"})
     assert st == 403 and "organizer-allowed" in text
-    st, _, text = raw(port, "alice", "POST", "/dav/calendars/alice/outbox/", "nonsense")
+    st, _, text = raw(w, "alice", "POST", "/dav/calendars/alice/outbox/", "nonsense")
     assert st == 400 and "valid-calendar-data" in text
     for path in ("/dav/calendars/alice/inbox/", "/dav/files/home/"):
-        assert raw(port, "alice", "POST", path, req)[0] == 405, path
+        assert raw(w, "alice", "POST", path, req)[0] == 405, path
 
 
 def test_module_access(w):
@@ -290,7 +276,7 @@ def test_module_access(w):
             ("POST", "/api/v1/events/1/reply", {"status": "ACCEPTED"})):
         st, data, _ = d.request(method, path, body)
         assert st == 403 and data["error"]["code"] == "ACC-0403", (path, data)
-    assert raw(w.cluster.nodes[0].port, "dave", "POST", "/dav/calendars/dave/outbox/", "x")[0] \
+    assert raw(w, "dave", "POST", "/dav/calendars/dave/outbox/", "x")[0] \
         == 403
 
 
