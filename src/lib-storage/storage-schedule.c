@@ -12,9 +12,11 @@
 #include "pool.h"
 #include "storage-private.h"
 
-/* Instances of one object a conflict check or free/busy looks at, and candidate objects. */
-#define INSTANCES_MAX  1000
-#define CANDIDATES_MAX 2000
+/* Instances of one object a conflict check or free/busy looks at, and candidate objects
+   (and their bytes) one of them reads at most. */
+#define INSTANCES_MAX        1000
+#define CANDIDATES_MAX       2000
+#define CANDIDATES_BYTES_MAX (32 * 1024 * 1024)
 /* How far ahead a recurring event is checked for conflicts with a resource's bookings. */
 #define CONFLICT_WINDOW (366 * 86400)
 
@@ -40,7 +42,7 @@ struct query {
 	bool found;
 	int64_t col_int[6];
 	const char *col_text[6];
-	size_t rows_max, row_count;
+	size_t rows_max, row_count, row_bytes;
 	const char **row_a, **row_b;
 };
 
@@ -70,9 +72,10 @@ static int query_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 			}
 			break;
 		}
-		if (q->row_count == q->rows_max)
-			break;
 		const char *a = sql_col_text(s, 0), *b = sql_col_text(s, 1);
+		q->row_bytes += a != NULL ? strlen(a) : 0;
+		if (q->row_count == q->rows_max || q->row_bytes > CANDIDATES_BYTES_MAX)
+			break;
 		q->row_a[q->row_count] = pool_strdup(pool, a != NULL ? a : "");
 		q->row_b[q->row_count++] = pool_strdup(pool, b != NULL ? b : "");
 	}
@@ -570,22 +573,21 @@ int storage_sched_after_put(struct storage_user *user, const struct storage_cal_
                             struct storage_cal_object *obj, bool json, struct storage_error *err)
 {
 	struct sched s;
-	struct cal_sched_info info, old_info;
-	bool old_mine = false;
+	struct cal_sched_info info, old_info = {0};
 	memset(err, 0, sizeof(*err));
 	if (!has_scheduling(obj) && !has_scheduling(old))
 		return 0;
 	if (sched_begin(&s, user, err) < 0 ||
 	    cal_sched_parse(s.pool, obj->ical, obj->ical_len, &info) < 0)
 		return -1;
-	if (has_scheduling(old) &&
-	    cal_sched_parse(s.pool, old->ical, old->ical_len, &old_info) == 0)
-		old_mine =
-		    old_info.organizer != NULL && cal_sched_same(old_info.organizer, s.email);
+	if (has_scheduling(old) && cal_sched_parse(s.pool, old->ical, old->ical_len, &old_info) < 0)
+		memset(&old_info, 0, sizeof(old_info));
+	bool old_mine = old_info.organizer != NULL && cal_sched_same(old_info.organizer, s.email);
 	const char *organiser = info.organizer;
 	bool add = false;
 	if (organiser == NULL && (json || old_mine) && info.attendee_count > 0) {
-		organiser = s.email;
+		/* the JSON form carries no ORGANIZER: a replaced event keeps its organiser */
+		organiser = old_info.organizer != NULL ? old_info.organizer : s.email;
 		add = true;
 	}
 	if (organiser != NULL && cal_sched_same(organiser, s.email))
@@ -595,9 +597,28 @@ int storage_sched_after_put(struct storage_user *user, const struct storage_cal_
 		return organise(&s, &old_info, &info, false, obj);
 	}
 	const struct cal_sched_attendee *me = cal_sched_attendee(&info, s.email);
-	if (organiser != NULL && me != NULL)
-		return reply_to_organiser(&s, organiser, obj->uid, me->partstat) < 0 ? -1 : 0;
-	return 0;
+	if (organiser == NULL || me == NULL)
+		return 0;
+	int changed = 0;
+	const char *partstat = me->partstat;
+	if (add) { /* the JSON form: the copy keeps its ORGANIZER and my answer */
+		const struct cal_sched_attendee *was = cal_sched_attendee(&old_info, s.email);
+		struct cal_sched_edit keep = {.email = s.email,
+		                              .partstat = was != NULL ? was->partstat : NULL};
+		struct cal_sched_rewrite rw = {.organizer = organiser,
+		                               .organizer_name = old_info.organizer_name,
+		                               .edits = &keep,
+		                               .edit_count = 1};
+		partstat = keep.partstat != NULL ? keep.partstat : partstat;
+		const char *text = cal_sched_rewrite(s.pool, obj->ical, obj->ical_len, &rw);
+		if (text != NULL) {
+			if (put_as(user, user->uid, obj->folder, obj->id, obj->etag, text, obj,
+			           err) < 0)
+				return -1;
+			changed = 1;
+		}
+	}
+	return reply_to_organiser(&s, organiser, obj->uid, partstat) < 0 ? -1 : changed;
 }
 
 int storage_sched_after_delete(struct storage_user *user, const struct storage_cal_object *old,

@@ -571,14 +571,14 @@ static void put(struct dav_req *dr, const struct caldav_res *res)
 	};
 	struct storage_error err;
 	struct storage_cal_object old;
-	bool had = !p.if_none_match && p.component[1] == 'E' &&
+	bool event = strcmp(p.component, "VEVENT") == 0;
+	bool had = event && !p.if_none_match &&
 	           storage_cal_get_by_name(dr->su, p.folder, p.name, &old, &err) == 0;
 	if (storage_cal_put(dr->su, &p, &err) < 0) {
 		caldav_storage_failed(dr, &err, p.problem);
 		return;
 	}
-	bool rewritten =
-	    p.component[1] == 'E' && api_sched_after_put(dr->su, had ? &old : NULL, &p.obj, false);
+	bool rewritten = event && api_sched_after_put(dr->su, had ? &old : NULL, &p.obj, false);
 	http_response_status(dr->req, p.created ? 201 : 204);
 	if (!rewritten) /* RFC 4791 §5.3.4: no ETag when the server changed what was sent */
 		etag_out(dr, p.obj.etag);

@@ -83,6 +83,15 @@ def test_json_invitation_reply_and_organiser_copy(w):
     theirs = a.call("GET", f"/api/v1/events/{ev['id']}")[0]
     assert status_of(theirs, "bob@example.com") == "ACCEPTED"
     assert status_of(theirs, "room-1@example.com") == "ACCEPTED"
+    # bob edits his copy in the JSON form (which carries no ORGANIZER): alice stays organiser
+    edited, _ = b.call("PUT", f"/api/v1/events/{mine['id']}",
+                       {"summary": "Planning (bob's note)", "start": "2026-05-04T11:00:00Z",
+                        "end": "2026-05-04T12:00:00Z",
+                        "attendees": [{"email": "bob@example.com"},
+                                      {"email": "room-1@example.com"}]})
+    assert edited["organizer"]["email"] == "alice@example.com", edited
+    assert edited["myStatus"] == "ACCEPTED"
+    assert copy_of(w.carol, ev["uid"]) is None
     # bad replies
     b.error("POST", f"/api/v1/events/{mine['id']}/reply", 400, "CAL-0400",
             body={"status": "MAYBE"}, words=("ACCEPTED",))
