@@ -604,7 +604,7 @@ static void delete (struct dav_req *dr, const struct caldav_res *res)
 static void options(struct dav_req *dr, bool object)
 {
 	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "DAV", "1, 2, calendar-access");
+	http_response_header(dr->req, "DAV", "1, 2, calendar-access, calendar-auto-schedule");
 	http_response_header(dr->req, "Allow",
 	                     object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);
 	http_response_send(dr->req);

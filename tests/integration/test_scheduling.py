@@ -12,7 +12,7 @@ import pytest
 from cluster_setup import start_cluster, wait_for
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from provisioning import ApiClient
-from test_caldav import raw
+from test_caldav import client, raw
 from test_events import User, cal, calendar_node
 
 C = "urn:ietf:params:xml:ns:caldav"
@@ -251,6 +251,9 @@ def test_principal_and_outbox_freebusy(w):
     assert st == 207
     assert "/dav/calendars/bob/inbox/" in text and "/dav/calendars/bob/outbox/" in text
     assert "mailto:bob@example.com" in text, text
+    for path in ("/dav/principals/users/bob/", "/dav/calendars/bob/"):
+        st, resp, _ = raw(w, "bob", "OPTIONS", path)
+        assert st == 200 and "calendar-auto-schedule" in resp.getheader("DAV"), path
     st, _, text = raw(w, "bob", "PROPFIND", "/dav/calendars/bob/inbox/", None, {"Depth": "1"})
     assert st == 207 and "schedule-inbox" in text, text
     w.bob.call("POST", f"/api/v1/events?folder={w.bob.calendar}",
@@ -305,3 +308,19 @@ def test_two_nodes(tmp_path, redis_server):  # noqa: F811
         assert fb["freebusy"][0]["busy"][0]["type"] == "BUSY-TENTATIVE"
     finally:
         c.stop()
+
+
+def test_python_caldav_client(w):
+    """Debian's python3-caldav: the principal's scheduling properties and an invitation with
+    save_with_invites (its freebusy_request reads the schedule-response as a multistatus,
+    which it is not: the outbox is tested with raw requests above)."""
+    principal = client(w, "alice").principal()
+    assert "mailto:alice@example.com" in principal.calendar_user_address_set()
+    assert principal.schedule_inbox().url.path == "/dav/calendars/alice/inbox/"
+    cal_a = principal.calendar(cal_id=str(w.alice.calendar))
+    ics = cal("BEGIN:VEVENT\r\nUID:lib@t\r\nDTSTAMP:20260101T000000Z\r\n"
+              "SUMMARY:From the library\r\nDTSTART:20260901T090000Z\r\n"
+              "DTEND:20260901T100000Z\r\nEND:VEVENT\r\n")
+    cal_a.save_with_invites(ics, ["bob@example.com"])
+    assert copy_of(w.bob, "lib@t", start="2026-09-01", end="2026-09-02")["myStatus"] == \
+        "NEEDS-ACTION"
