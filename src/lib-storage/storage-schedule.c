@@ -491,7 +491,12 @@ static int organise(struct sched *s, const struct cal_sched_info *old_info,
 			ed->partstat = partstats[i] = attendee_partstat(s, p, obj->uid);
 			continue;
 		}
-		int c = p->available && !info->cancelled ? conflicts(s->me, p, obj, s->err) : 1;
+		/* not available: new bookings are declined, an accepted one stays */
+		const struct cal_sched_attendee *was =
+		    old_info != NULL ? cal_sched_attendee(old_info, a->email) : NULL;
+		bool bookable =
+		    p->available || (was != NULL && strcmp(was->partstat, "ACCEPTED") == 0);
+		int c = bookable && !info->cancelled ? conflicts(s->me, p, obj, s->err) : 1;
 		if (c < 0)
 			return -1;
 		ed->partstat = c > 0 ? "DECLINED" : "ACCEPTED";

@@ -141,6 +141,20 @@ def test_room_conflict_is_declined(w):
                         "end": "2026-05-04T10:45:00Z", "rrule": "FREQ=WEEKLY;COUNT=4",
                         "attendees": [{"email": "room-1@example.com"}]}, expect=201)
     assert status_of(weekly, "room-1@example.com") == "DECLINED"
+    # a resource taken out of service declines new bookings and keeps the ones it has
+    w.cluster.ok("createresource", "-c", "1", "-n", "beamer", "-d", "Beamer",
+                 "-e", "beamer@example.com")
+    kept = invite(a, "Talk", "2026-05-12T09:00:00Z", "2026-05-12T10:00:00Z",
+                  ["beamer@example.com"])
+    w.cluster.ok("changeresource", "-c", "1", "-n", "beamer", "--available", "false")
+    refused = invite(c, "Demo", "2026-05-13T09:00:00Z", "2026-05-13T10:00:00Z",
+                     ["beamer@example.com"])
+    assert status_of(refused, "beamer@example.com") == "DECLINED"
+    kept, _ = a.call("PUT", f"/api/v1/events/{kept['id']}",
+                     {"summary": "Talk (longer)", "start": "2026-05-12T09:00:00Z",
+                      "end": "2026-05-12T10:30:00Z",
+                      "attendees": [{"email": "beamer@example.com"}]})
+    assert status_of(kept, "beamer@example.com") == "ACCEPTED"
     fb = c.call("GET", "/api/v1/freebusy?resources=" + str(w.room) +
                 "&start=2026-05-11T00:00:00Z&end=2026-05-12T00:00:00Z")[0]
     assert fb == {"freebusy": [{"resource": w.room, "name": "room-1", "busy": [
