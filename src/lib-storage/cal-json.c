@@ -120,13 +120,26 @@ json_t *cal_json_from_ical(const char *text, size_t len, char *error, size_t err
 		if (ps != NULL)
 			set_text(a, "status",
 			         icalparameter_enum_to_string((int)icalparameter_get_partstat(ps)));
+		icalparameter *ss =
+		    icalproperty_get_first_parameter(p, ICAL_SCHEDULESTATUS_PARAMETER);
+		if (ss != NULL)
+			set_text(a, "scheduleStatus", icalparameter_get_schedulestatus(ss));
 		json_array_append_new(att, a);
 	}
 	json_object_set_new(j, "attendees", att);
+	if ((p = icalcomponent_get_first_property(c, ICAL_ORGANIZER_PROPERTY)) != NULL &&
+	    icalproperty_get_organizer(p) != NULL) {
+		const char *v = icalproperty_get_organizer(p);
+		json_t *o = json_object();
+		set_text(o, "email", strncasecmp(v, "mailto:", 7) == 0 ? v + 7 : v);
+		icalparameter *cn = icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
+		if (cn != NULL)
+			set_text(o, "name", icalparameter_get_cn(cn));
+		json_object_set_new(j, "organizer", o);
+	}
+	if ((p = icalcomponent_get_first_property(c, ICAL_STATUS_PROPERTY)) != NULL)
+		set_text(j, "status", icalproperty_status_to_string(icalproperty_get_status(p)));
 	if (icalcomponent_isa(c) == ICAL_VTODO_COMPONENT) {
-		if ((p = icalcomponent_get_first_property(c, ICAL_STATUS_PROPERTY)) != NULL)
-			set_text(j, "status",
-			         icalproperty_status_to_string(icalproperty_get_status(p)));
 		if ((p = icalcomponent_get_first_property(c, ICAL_PRIORITY_PROPERTY)) != NULL)
 			json_object_set_new(j, "priority",
 			                    json_integer(icalproperty_get_priority(p)));

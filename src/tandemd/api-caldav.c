@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api-caldav.h"
+#include "api-schedule.h"
 #include "dav-multistatus.h"
 #include "dav-xml.h"
 #include "http-server.h"
@@ -290,8 +291,8 @@ static bool collection_prop(struct pf *pf, const struct dav_prop_name *n, const 
 		href_prop(out, DAV_NS, "principal-URL", me);
 	} else if (is(n, CALDAV_NS, "calendar-home-set") && principal) {
 		href_prop(out, CALDAV_NS, "calendar-home-set", home);
-	} else if (is(n, CALDAV_NS, "calendar-user-address-set") && principal) {
-		href_prop(out, CALDAV_NS, "calendar-user-address-set", me);
+	} else if (principal && caldav_sched_principal_prop(dr, out, n)) {
+		/* scheduling's: inbox, outbox, calendar-user-address-set (api-caldav-sched.c) */
 	} else if (is(n, DAV_NS, "owner") && f == NULL && !principal) {
 		href_prop(out, DAV_NS, "owner", me);
 	} else if (is(n, DAV_NS, "resourcetype")) {
@@ -569,12 +570,18 @@ static void put(struct dav_req *dr, const struct caldav_res *res)
 	    .component = strcmp(res->folder->module, "tasks") == 0 ? "VTODO" : "VEVENT",
 	};
 	struct storage_error err;
+	struct storage_cal_object old;
+	bool event = strcmp(p.component, "VEVENT") == 0;
+	bool had = event && !p.if_none_match &&
+	           storage_cal_get_by_name(dr->su, p.folder, p.name, &old, &err) == 0;
 	if (storage_cal_put(dr->su, &p, &err) < 0) {
 		caldav_storage_failed(dr, &err, p.problem);
 		return;
 	}
+	bool rewritten = event && api_sched_after_put(dr->su, had ? &old : NULL, &p.obj, false);
 	http_response_status(dr->req, p.created ? 201 : 204);
-	etag_out(dr, p.obj.etag);
+	if (!rewritten) /* RFC 4791 §5.3.4: no ETag when the server changed what was sent */
+		etag_out(dr, p.obj.etag);
 	http_response_send(dr->req);
 }
 
@@ -588,6 +595,8 @@ static void delete (struct dav_req *dr, const struct caldav_res *res)
 		caldav_storage_failed(dr, &err, problem);
 		return;
 	}
+	if (strcmp(o.component, "VEVENT") == 0)
+		api_sched_after_delete(dr->su, &o);
 	http_response_status(dr->req, 204);
 	http_response_send(dr->req);
 }
@@ -595,7 +604,7 @@ static void delete (struct dav_req *dr, const struct caldav_res *res)
 static void options(struct dav_req *dr, bool object)
 {
 	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "DAV", "1, 2, calendar-access");
+	http_response_header(dr->req, "DAV", "1, 2, calendar-access, calendar-auto-schedule");
 	http_response_header(dr->req, "Allow",
 	                     object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);
 	http_response_send(dr->req);
@@ -605,6 +614,8 @@ void caldav_dispatch(struct dav_req *dr)
 {
 	struct strv m = http_request_head(dr->req)->method;
 	struct caldav_res res;
+	if (caldav_sched_dispatch(dr)) /* the schedule inbox and outbox */
+		return;
 	if (!caldav_path(dr->path)) { /* the principal */
 		if (strv_eq_cstr(m, "OPTIONS"))
 			options(dr, false);

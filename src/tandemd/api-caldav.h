@@ -55,4 +55,12 @@ const char *caldav_sync_token(struct dav_req *dr, int64_t folder, int64_t revisi
 /* --- api-caldav-report.c --- */
 void caldav_report(struct dav_req *dr, const struct caldav_res *res);
 
+/* --- api-caldav-sched.c --- */
+struct dav_prop_name;
+/* Answers a request to the user's schedule inbox or outbox: false when dr is not one. */
+bool caldav_sched_dispatch(struct dav_req *dr);
+/* A scheduling property of the principal into out: false when n is none of them. */
+bool caldav_sched_principal_prop(struct dav_req *dr, struct buf *out,
+                                 const struct dav_prop_name *n);
+
 #endif

@@ -130,6 +130,8 @@ static void dav(void *ctx, struct http_request *req)
 		dav_lock(dr);
 	else if (strv_eq_cstr(m, "UNLOCK"))
 		dav_unlock(dr);
+	else if (strv_eq_cstr(m, "POST")) /* only CalDAV's schedule outbox takes it */
+		dav_fail(dr, 405, NULL, "DAV-0405", "POST is not allowed on %s", dr->path);
 	else
 		dav_fail(dr, 501, NULL, "DAV-0501", "%.*s is not served by this version yet",
 		         (int)m.len, m.ptr);
@@ -167,5 +169,6 @@ const struct http_route api_dav_routes[] = {
     DAV_ROUTE("UNLOCK"),
     DAV_ROUTE("REPORT"),
     DAV_ROUTE("MKCALENDAR"),
+    DAV_ROUTE("POST"), /* CalDAV's schedule outbox */
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -13,6 +13,7 @@
 
 #include "api-common.h"
 #include "api-contacts.h"
+#include "api-schedule.h"
 #include "buf.h"
 #include "cal-json.h"
 #include "http-json.h"
@@ -84,8 +85,16 @@ static void storage_failed(struct http_request *req, const struct storage_error 
 	          "%s failed: the database is %s", what, unavailable ? "unavailable" : "in error");
 }
 
-/* The JSON form of an object: its text's fields and the columns. A new reference. */
-static json_t *object_json(const struct api_cal_kind *kind, const struct storage_cal_object *o)
+void api_cal_failed(struct http_request *req, const struct storage_error *err,
+                    enum storage_cal_problem problem)
+{
+	storage_failed(req, err, problem);
+}
+
+/* The JSON form of an object: its text's fields and the columns (an event's with what
+   scheduling adds for the viewer su). A new reference. */
+static json_t *object_json(const struct api_cal_kind *kind, struct storage_user *su,
+                           const struct storage_cal_object *o)
 {
 	char error[200], t[32];
 	json_t *j = cal_json_from_ical(o->ical, o->ical_len, error, sizeof(error));
@@ -109,15 +118,18 @@ static json_t *object_json(const struct api_cal_kind *kind, const struct storage
 	json_object_set_new(j, "created", json_integer(o->created));
 	json_object_set_new(j, "modified", json_integer(o->modified));
 	json_object_set_new(j, "createdBy", json_integer(o->created_by));
+	if (kind == &api_cal_events)
+		api_sched_decorate(su, j);
 	return j;
 }
 
-static void send_object(const struct api_cal_kind *kind, struct http_request *req, int status,
-                        const struct storage_cal_object *o, bool ics)
+static void send_object(const struct api_cal_kind *kind, struct storage_user *su,
+                        struct http_request *req, int status, const struct storage_cal_object *o,
+                        bool ics)
 {
 	http_response_headerf(req, "ETag", "\"%s\"", o->etag);
 	if (!ics) {
-		http_response_json(req, status, object_json(kind, o));
+		http_response_json(req, status, object_json(kind, su, o));
 		return;
 	}
 	http_response_status(req, status);
@@ -175,7 +187,7 @@ static bool parse_utc(const char *s, int64_t *t_r)
 	return true;
 }
 
-static int time_query(struct http_request *req, const char *name, int64_t *t_r)
+int api_cal_time_query(struct http_request *req, const char *name, int64_t *t_r)
 {
 	const char *v = api_query(req, name);
 	if (v == NULL)
@@ -243,8 +255,8 @@ void api_cal_list(const struct api_cal_kind *kind, void *ctx, struct http_reques
 			api_error(req, 400, "CAL-0400", "query parameter \"folder\" is required");
 		return;
 	}
-	int has_start = time_query(req, "start", &start);
-	int has_end = has_start < 0 ? -1 : time_query(req, "end", &end);
+	int has_start = api_cal_time_query(req, "start", &start);
+	int has_end = has_start < 0 ? -1 : api_cal_time_query(req, "end", &end);
 	int has_since = has_end < 0 ? -1 : api_query_count(req, "since", "CAL-0400", &since);
 	if (has_since < 0 || api_query_count(req, "limit", "CAL-0400", &limit) < 0)
 		return;
@@ -292,7 +304,7 @@ void api_cal_get(const struct api_cal_kind *kind, void *ctx, struct http_request
 	struct storage_user *su = caller(ctx, req);
 	struct storage_cal_object o;
 	if (su != NULL && load(kind, su, req, &o) == 0)
-		send_object(kind, req, 200, &o, wants_ics(req));
+		send_object(kind, su, req, 200, &o, wants_ics(req));
 }
 
 void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_request *req)
@@ -316,7 +328,9 @@ void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		storage_failed(req, &err, put.problem);
 		return;
 	}
-	send_object(kind, req, 201, &put.obj, wants_ics(req));
+	if (kind == &api_cal_events)
+		api_sched_after_put(su, NULL, &put.obj, true);
+	send_object(kind, su, req, 201, &put.obj, wants_ics(req));
 }
 
 void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_request *req)
@@ -336,7 +350,9 @@ void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		storage_failed(req, &err, put.problem);
 		return;
 	}
-	send_object(kind, req, 200, &put.obj, wants_ics(req));
+	if (kind == &api_cal_events)
+		api_sched_after_put(su, &o, &put.obj, true);
+	send_object(kind, su, req, 200, &put.obj, wants_ics(req));
 }
 
 void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_request *req)
@@ -351,6 +367,8 @@ void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		storage_failed(req, &err, problem);
 		return;
 	}
+	if (kind == &api_cal_events)
+		api_sched_after_delete(su, &o);
 	http_response_status(req, 204);
 	http_response_send(req);
 }

@@ -4,6 +4,10 @@
 #ifndef TANDEMD_API_EVENTS_H
 #define TANDEMD_API_EVENTS_H
 
+#include <stdint.h>
+
+#include "storage-calendar.h"
+
 struct http_request;
 
 /* Which objects a route serves. */
@@ -24,5 +28,12 @@ void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_requ
 void api_cal_get(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
 void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
 void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
+
+/* query parameter name as a date or UTC date-time: 1 into *t_r, 0 absent, -1 after
+   answering 400. */
+int api_cal_time_query(struct http_request *req, const char *name, int64_t *t_r);
+/* Answers a failed storage-calendar.h call (problem: put's, delete's or STORAGE_CAL_OK). */
+void api_cal_failed(struct http_request *req, const struct storage_error *err,
+                    enum storage_cal_problem problem);
 
 #endif

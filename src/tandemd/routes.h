@@ -28,6 +28,7 @@ extern const struct http_route api_folder_routes[];
 extern const struct http_route api_file_routes[];
 extern const struct http_route api_dav_routes[];
 extern const struct http_route api_event_routes[];
+extern const struct http_route api_schedule_routes[];
 extern const struct http_route api_contact_routes[];
 extern const struct http_route api_task_routes[];
 extern const struct http_route api_directory_routes[];

@@ -106,7 +106,9 @@ def test_json_crud_and_ics_round_trip(w):
                       expect=201)
     assert ev["summary"] == "Lunch" and ev["location"] == "Canteen"
     assert ev["start"] == "2026-03-02T12:00:00Z" and ev["end"] == "2026-03-02T13:00:00Z"
-    assert ev["attendees"] == [{"email": "bob@example.com", "name": "Bob"}]
+    # bob is a user of the context: he is invited (test_scheduling.py)
+    assert ev["attendees"] == [{"email": "bob@example.com", "name": "Bob",
+                                "status": "NEEDS-ACTION", "scheduleStatus": "1.2"}]
     assert resp.getheader("ETag") == f'"{ev["etag"]}"'
     got, _ = a.call("GET", f"/api/v1/events/{ev['id']}")
     assert got["uid"] == ev["uid"] and got["folder"] == a.calendar
