@@ -6,7 +6,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* <C:prop-filter name=…> with <C:is-not-defined/> or <C:text-match> (or neither: the
+/* <C:param-filter name=…> with <C:is-not-defined/> or <C:text-match> (or neither: the
+   parameter is there). */
+struct caldav_param_filter {
+	const char *name; /* the parameter, e.g. "PARTSTAT" */
+	bool is_not_defined;
+	const char *text; /* text-match's text, or NULL */
+	bool octet;       /* collation i;octet (else i;ascii-casemap) */
+	bool negate;      /* negate-condition="yes" */
+};
+
+/* <C:prop-filter name=…> with <C:is-not-defined/>, or an optional <C:text-match> and
+   param-filters that must all hold on one and the same property (or none of them: the
    property is there). */
 struct caldav_prop_filter {
 	const char *name; /* the property, e.g. "SUMMARY" */
@@ -14,6 +25,8 @@ struct caldav_prop_filter {
 	const char *text; /* text-match's text, or NULL */
 	bool octet;       /* collation i;octet (else i;ascii-casemap) */
 	bool negate;      /* negate-condition="yes" */
+	struct caldav_param_filter *params;
+	size_t param_count;
 };
 
 /* Whether the object text (len bytes) passes f for its components of kind component

@@ -90,13 +90,61 @@ static bool by_name(struct report *r, const char *href, const char *name, bool m
 	return true;
 }
 
+/* A text-match's text, collation and negation into the filter's fields: false after
+   answering an unsupported collation. */
+static bool text_match(struct report *r, xmlNode *tm, const char **text_r, bool *octet_r,
+                       bool *negate_r)
+{
+	struct pool *pool = r->dr->pool;
+	const char *coll = caldav_xml_attr(pool, tm, "collation");
+	const char *neg = caldav_xml_attr(pool, tm, "negate-condition");
+	if (coll != NULL && strcmp(coll, "i;octet") != 0 && strcmp(coll, "i;ascii-casemap") != 0) {
+		caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
+		            "text-match collations are i;ascii-casemap and i;octet");
+		return false;
+	}
+	*text_r = caldav_xml_content(pool, tm);
+	*octet_r = coll != NULL && strcmp(coll, "i;octet") == 0;
+	*negate_r = neg != NULL && strcmp(neg, "yes") == 0;
+	return true;
+}
+
+static size_t count_children(xmlNode *parent, const char *name)
+{
+	size_t n = 0;
+	for (xmlNode *c = parent->children; c != NULL; c = c->next)
+		n += caldav_xml_elem(c, CALDAV_NS, name);
+	return n;
+}
+
+/* The param-filters of the prop-filter pf into f: false after answering. */
+static bool param_filters(struct report *r, xmlNode *pf, struct caldav_prop_filter *f)
+{
+	f->params =
+	    pool_calloc(r->dr->pool, count_children(pf, "param-filter") + 1, sizeof(*f->params));
+	for (xmlNode *c = pf->children; c != NULL; c = c->next) {
+		if (!caldav_xml_elem(c, CALDAV_NS, "param-filter"))
+			continue;
+		struct caldav_param_filter *p = &f->params[f->param_count++];
+		xmlNode *tm = caldav_xml_child(c, CALDAV_NS, "text-match");
+		p->name = caldav_xml_attr(r->dr->pool, c, "name");
+		p->is_not_defined = caldav_xml_child(c, CALDAV_NS, "is-not-defined") != NULL;
+		if (p->name == NULL) {
+			caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
+			            "a param-filter needs a name");
+			return false;
+		}
+		if (tm != NULL && !text_match(r, tm, &p->text, &p->octet, &p->negate))
+			return false;
+	}
+	return true;
+}
+
 /* The prop-filters of comp into r: false after answering what is not supported. */
 static bool prop_filters(struct report *r, xmlNode *comp)
 {
-	size_t n = 0;
-	for (xmlNode *c = comp->children; c != NULL; c = c->next)
-		n += caldav_xml_elem(c, CALDAV_NS, "prop-filter");
-	r->filters = pool_calloc(r->dr->pool, n + 1, sizeof(*r->filters));
+	r->filters =
+	    pool_calloc(r->dr->pool, count_children(comp, "prop-filter") + 1, sizeof(*r->filters));
 	for (xmlNode *c = comp->children; c != NULL; c = c->next) {
 		if (!caldav_xml_elem(c, CALDAV_NS, "prop-filter"))
 			continue;
@@ -104,27 +152,15 @@ static bool prop_filters(struct report *r, xmlNode *comp)
 		xmlNode *tm = caldav_xml_child(c, CALDAV_NS, "text-match");
 		f->name = caldav_xml_attr(r->dr->pool, c, "name");
 		f->is_not_defined = caldav_xml_child(c, CALDAV_NS, "is-not-defined") != NULL;
-		if (f->name == NULL || caldav_xml_child(c, CALDAV_NS, "param-filter") != NULL ||
-		    caldav_xml_child(c, CALDAV_NS, "time-range") != NULL) {
-			caldav_fail(
-			    r->dr, 403, CALDAV_NS, "supported-filter",
-			    "a prop-filter needs a name and is-not-defined or text-match; "
-			    "param-filter and time-range in a prop-filter are not supported");
+		if (f->name == NULL || caldav_xml_child(c, CALDAV_NS, "time-range") != NULL) {
+			caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
+			            "a prop-filter needs a name and is-not-defined, text-match or "
+			            "param-filter; time-range in a prop-filter is not supported");
 			return false;
 		}
-		if (tm == NULL)
-			continue;
-		const char *coll = caldav_xml_attr(r->dr->pool, tm, "collation"),
-		           *neg = caldav_xml_attr(r->dr->pool, tm, "negate-condition");
-		if (coll != NULL && strcmp(coll, "i;octet") != 0 &&
-		    strcmp(coll, "i;ascii-casemap") != 0) {
-			caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
-			            "text-match collations are i;ascii-casemap and i;octet");
+		if ((tm != NULL && !text_match(r, tm, &f->text, &f->octet, &f->negate)) ||
+		    !param_filters(r, c, f))
 			return false;
-		}
-		f->text = caldav_xml_content(r->dr->pool, tm);
-		f->octet = coll != NULL && strcmp(coll, "i;octet") == 0;
-		f->negate = neg != NULL && strcmp(neg, "yes") == 0;
 	}
 	return true;
 }
