@@ -9,6 +9,7 @@
 
 #include <libxml/tree.h>
 
+#include "api-caldav-collection.h"
 #include "api-caldav-data.h"
 #include "api-caldav-filter.h"
 #include "api-caldav-freebusy.h"
@@ -354,7 +355,7 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 	}
 	struct report r = {.dr = dr,
 	                   .folder = res->folder,
-	                   .base = caldav_folder_href(dr, res->folder->id),
+	                   .base = caldav_collection_href(dr, res->folder),
 	                   .out = http_response_body(dr->req)};
 	int rc = -1;
 	dav_ms_begin(r.out);

@@ -2,14 +2,17 @@
 # CalDAV's REPORT answers beyond the listing (RFC 4791 §9.6, §7.10): calendar-data with expand
 # (each instance its own component in UTC, an EXDATE'd one absent, a moved one at its new time),
 # limit-recurrence-set and partial comp/prop selection, python3-caldav's search(expand=True),
-# free-busy-query per instance without transparent and cancelled events, and param-filter.
+# free-busy-query per instance without transparent and cancelled events, param-filter, and
+# collections clients make (MKCALENDAR, extended MKCOL) and change (PROPPATCH, DELETE).
 import re
 from datetime import datetime, timezone
 
 import pytest
 
 from test_caldav import C, calendars_by_name, event, home, query, raw
-from test_events import WEEKLY, cal, calendar_node
+from test_events import OWNER_BITS, WEEKLY, cal, calendar_node
+
+AUTHOR_BITS = 2 | 2 << 7 | 2 << 14 | 2 << 21  # create, read, write, delete all; no admin
 
 UTC = timezone.utc
 # the same series in Berlin time (UTC+1 in March until the 29th) with its zone
@@ -208,3 +211,140 @@ def test_param_filter(w):
     st, body = query(w, "bob", path, "<C:comp-filter name='VEVENT'><C:prop-filter "
                      "name='ATTENDEE'><C:param-filter/></C:prop-filter></C:comp-filter>")
     assert st == 403 and "supported-filter" in body
+
+
+APPLE = "http://apple.com/ns/ical/"
+
+
+def propfind(w, login, path, props):
+    st, _, body = raw(w, login, "PROPFIND", path,
+                      f"<?xml version='1.0'?><D:propfind xmlns:D='DAV:' xmlns:C='{C}' "
+                      f"xmlns:A='{APPLE}'><D:prop>{props}</D:prop></D:propfind>", {"Depth": "0"})
+    assert st == 207, body
+    return body
+
+
+def test_mkcalendar_raw_makes_a_tasks_folder_with_its_properties(w):
+    path = f"{home(w, 'alice')}todo-list/"
+    st, _, body = raw(w, "alice", "MKCALENDAR", path,
+                      f"<?xml version='1.0'?><C:mkcalendar xmlns:D='DAV:' xmlns:C='{C}' "
+                      f"xmlns:A='{APPLE}'><D:set><D:prop><D:displayname>Chores</D:displayname>"
+                      "<C:calendar-description>Things to do</C:calendar-description>"
+                      "<A:calendar-color>#FF0000FF</A:calendar-color>"
+                      "<C:supported-calendar-component-set><C:comp name='VTODO'/>"
+                      "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>")
+    assert st == 201, body
+    body = propfind(w, "alice", path, "<D:displayname/><C:calendar-description/>"
+                    "<A:calendar-color/><C:supported-calendar-component-set/><D:resourcetype/>")
+    for part in (f"<D:href>{path}</D:href>", "Chores</", "Things to do</",
+                 "#FF0000FF</", "name=\"VTODO\"", "calendar xmlns"):
+        assert part in body, (part, body)
+    # it is a tasks folder for the JSON API too, titled by its displayname
+    status, folders, _ = w.alice.api.request("GET", "/api/v1/folders?parent=1")
+    made = [f for f in folders["folders"] if f["title"] == "Chores"]
+    assert len(made) == 1 and made[0]["module"] == "tasks", folders
+    # tasks go in, events are refused, and the home lists it under its name
+    todo = cal("BEGIN:VTODO\r\nUID:chore@t\r\nSUMMARY:Dishes\r\nEND:VTODO\r\n")
+    assert raw(w, "alice", "PUT", path + "chore.ics", todo)[0] == 201
+    st, _, body = raw(w, "alice", "PUT", path + "ev.ics", event("ev-chore@t"))
+    assert st == 403 and "supported-calendar-component" in body
+    st, _, body = raw(w, "alice", "PROPFIND", home(w, "alice"), None, {"Depth": "1"})
+    assert f"<D:href>{path}</D:href>" in body and f"/{made[0]['id']}/</D:href>" not in body
+    # the folder id still names it; the name is taken now
+    st, _, body = raw(w, "alice", "GET", f"{home(w, 'alice')}{made[0]['id']}/chore.ics")
+    assert st == 200 and "Dishes" in body
+    assert raw(w, "alice", "MKCALENDAR", path)[0] == 405
+    # someone else's name is not alice's: bob makes his own under the same one
+    assert raw(w, "bob", "MKCALENDAR", f"{home(w, 'bob')}todo-list/")[0] == 201
+    # bad requests say what is wrong
+    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}journal/",
+                      f"<?xml version='1.0'?><C:mkcalendar xmlns:D='DAV:' xmlns:C='{C}'><D:set>"
+                      "<D:prop><C:supported-calendar-component-set><C:comp name='VJOURNAL'/>"
+                      "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>")
+    assert st == 403 and "supported-calendar-component" in body
+    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}a%20b/")
+    assert st == 403 and "letters, digits" in body
+    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}dup/",
+                      f"<?xml version='1.0'?><C:mkcalendar xmlns:D='DAV:' xmlns:C='{C}'><D:set>"
+                      "<D:prop><D:displayname>Calendar</D:displayname></D:prop></D:set>"
+                      "</C:mkcalendar>")
+    assert st == 409 and "Calendar" in body
+    assert raw(w, "alice", "PROPFIND", f"{home(w, 'alice')}dup/", None, {"Depth": "0"})[0] == 404
+
+
+def test_extended_mkcol_makes_a_calendar(w):
+    path = f"{home(w, 'bob')}work/"
+    body = (f"<?xml version='1.0'?><D:mkcol xmlns:D='DAV:' xmlns:C='{C}'><D:set><D:prop>"
+            "<D:resourcetype><D:collection/><C:calendar/></D:resourcetype>"
+            "<D:displayname>Work</D:displayname></D:prop></D:set></D:mkcol>")
+    st, _, text = raw(w, "bob", "MKCOL", path, body)
+    assert st == 201, text
+    assert "VEVENT" in propfind(w, "bob", path, "<C:supported-calendar-component-set/>")
+    assert raw(w, "bob", "PUT", path + "e.ics", event("work@t"))[0] == 201
+    # a plain collection is not made here
+    st, _, text = raw(w, "bob", "MKCOL", f"{home(w, 'bob')}plain/",
+                      "<?xml version='1.0'?><D:mkcol xmlns:D='DAV:'><D:set><D:prop><D:resourcetype>"
+                      "<D:collection/></D:resourcetype></D:prop></D:set></D:mkcol>")
+    assert st == 403 and "valid-resourcetype" in text
+
+
+def test_python_caldav_make_calendar_and_delete(w):
+    principal = calendars_by_name(w, "alice")["Calendar"].client.principal()
+    c = principal.make_calendar(name="Made by client")
+    assert "Made by client" in calendars_by_name(w, "alice")
+    c.save_event(event("client@t", summary="In new calendar"))
+    found = c.search(event=True, expand=True, start=datetime(2026, 3, 1, tzinfo=UTC),
+                     end=datetime(2026, 3, 3, tzinfo=UTC))
+    assert [str(o.icalendar_component["SUMMARY"]) for o in found] == ["In new calendar"]
+    c.delete()
+    assert "Made by client" not in calendars_by_name(w, "alice")
+
+
+def test_proppatch_collection_properties_owner_only(w):
+    path = f"{home(w, 'alice')}{w.alice.calendar}/"
+    tz = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"
+          "END:VTIMEZONE\r\nEND:VCALENDAR\r\n")
+    update = (f"<?xml version='1.0'?><D:propertyupdate xmlns:D='DAV:' xmlns:C='{C}' "
+              f"xmlns:A='{APPLE}'><D:set><D:prop><D:displayname>Personal</D:displayname>"
+              "<C:calendar-description>Mine</C:calendar-description>"
+              "<A:calendar-color>#00FF00FF</A:calendar-color>"
+              f"<C:calendar-timezone>{tz}</C:calendar-timezone></D:prop></D:set>"
+              "</D:propertyupdate>")
+    st, _, body = raw(w, "alice", "PROPPATCH", path, update)
+    assert st == 207 and "HTTP/1.1 200" in body and "424" not in body, body
+    body = propfind(w, "alice", path, "<D:displayname/><C:calendar-description/>"
+                    "<A:calendar-color/><C:calendar-timezone/>")
+    for part in ("Personal</", "Mine</", "#00FF00FF</", "TZID:Europe/Berlin"):
+        assert part in body, (part, body)
+    # removed again
+    st, _, body = raw(w, "alice", "PROPPATCH", path,
+                      f"<?xml version='1.0'?><D:propertyupdate xmlns:D='DAV:' xmlns:A='{APPLE}'>"
+                      "<D:remove><D:prop><A:calendar-color/></D:prop></D:remove>"
+                      "</D:propertyupdate>")
+    assert st == 207 and "HTTP/1.1 200" in body
+    assert "#00FF00FF" not in propfind(w, "alice", path, "<A:calendar-color/>")
+    # protected properties and bad values are refused, nothing is applied
+    st, _, body = raw(w, "alice", "PROPPATCH", path,
+                      f"<?xml version='1.0'?><D:propertyupdate xmlns:D='DAV:' xmlns:C='{C}'>"
+                      "<D:set><D:prop><C:calendar-description>Lost</C:calendar-description>"
+                      "<C:supported-calendar-component-set/></D:prop></D:set>"
+                      "</D:propertyupdate>")
+    assert st == 207 and "HTTP/1.1 403" in body and "HTTP/1.1 424" in body, body
+    st, _, body = raw(w, "alice", "PROPPATCH", path,
+                      f"<?xml version='1.0'?><D:propertyupdate xmlns:D='DAV:' xmlns:C='{C}'>"
+                      "<D:set><D:prop><C:calendar-timezone>nonsense</C:calendar-timezone>"
+                      "</D:prop></D:set></D:propertyupdate>")
+    assert st == 207 and "HTTP/1.1 409" in body, body
+    assert "Lost" not in propfind(w, "alice", path, "<C:calendar-description/>")
+    # a sharee with read-write rights but not the folder's admin flag may not
+    a = w.alice
+    team, _ = a.call("POST", "/api/v1/folders",
+                     {"parent": 1, "title": "Shared team", "module": "calendar"}, expect=201)
+    a.call("PATCH", f"/api/v1/folders/{team['id']}",
+           {"permissions": [{"entity": a.uid, "group": False, "bits": OWNER_BITS},
+                            {"entity": w.bob.uid, "group": False, "bits": AUTHOR_BITS}]})
+    st, _, body = raw(w, "bob", "PROPPATCH", f"{home(w, 'bob')}{team['id']}/", update)
+    assert st == 403 and "need-privileges" in body, body
+    st, _, body = raw(w, "alice", "PROPPATCH", f"{home(w, 'alice')}{team['id']}/", update.replace(
+        "Personal", "Team"))
+    assert st == 207 and "HTTP/1.1 200" in body, body
