@@ -288,8 +288,10 @@ static int sync_collection(struct report *r, xmlNode *root)
 	if (storage_cal_changes(dr->su, r->folder->id, since, STORAGE_CAL_CHANGES_MAX, &changes,
 	                        &err) < 0) {
 		if (err.status == STORAGE_REFUSED && err.refusal == STORAGE_INVALID)
-			caldav_fail(dr, 403, DAV_NS, "valid-sync-token",
-			            "the sync-token is newer than the collection");
+			caldav_fail(
+			    dr, 403, DAV_NS, "valid-sync-token",
+			    "the sync-token is newer than the collection, or older than the "
+			    "deletions it keeps: sync again without a token");
 		else
 			caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
 		return -1;

@@ -3,12 +3,15 @@
 # (each instance its own component in UTC, an EXDATE'd one absent, a moved one at its new time),
 # limit-recurrence-set and partial comp/prop selection, python3-caldav's search(expand=True),
 # free-busy-query per instance without transparent and cancelled events, param-filter, and
-# collections clients make (MKCALENDAR, extended MKCOL) and change (PROPPATCH, DELETE).
+# collections clients make (MKCALENDAR, extended MKCOL) and change (PROPPATCH, DELETE), and
+# tombstones pruned after [calendar] tombstone_days (calendars and contacts alike).
 import re
+import sqlite3
 from datetime import datetime, timezone
 
 import pytest
 
+from provisioning import sqlite_rows
 from test_caldav import C, calendars_by_name, event, home, query, raw
 from test_events import OWNER_BITS, WEEKLY, cal, calendar_node
 
@@ -348,3 +351,62 @@ def test_proppatch_collection_properties_owner_only(w):
     st, _, body = raw(w, "alice", "PROPPATCH", f"{home(w, 'alice')}{team['id']}/", update.replace(
         "Personal", "Team"))
     assert st == 207 and "HTTP/1.1 200" in body, body
+
+
+def sync(w, login, path, token):
+    st, _, body = raw(w, login, "REPORT", path,
+                      "<?xml version='1.0'?><D:sync-collection xmlns:D='DAV:'><D:sync-token>"
+                      f"{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/>"
+                      "</D:prop></D:sync-collection>")
+    got = re.search(r"<D:sync-token>([^<]+)</D:sync-token>", body)
+    return st, body, got.group(1) if got else None
+
+
+def age_tombstones(w, days):
+    """Every tombstone of the user database as if left days earlier."""
+    con = sqlite3.connect(w.udb, timeout=30)
+    with con:
+        con.execute("UPDATE cal_tombstone SET deleted = deleted - ?", (days * 86400,))
+    con.close()
+
+
+def test_tombstones_older_than_tombstone_days_are_pruned(w):
+    path = f"{home(w, 'bob')}pruning/"
+    assert raw(w, "bob", "MKCALENDAR", path)[0] == 201
+    for name in ("a", "b", "c"):
+        assert raw(w, "bob", "PUT", f"{path}{name}.ics", event(f"prune-{name}@t"))[0] == 201
+    st, _, first = sync(w, "bob", path, "")
+    assert st == 200 or st == 207
+    assert raw(w, "bob", "DELETE", path + "a.ics")[0] == 204
+    st, body, after_a = sync(w, "bob", path, first)
+    assert st == 207 and "a.ics</D:href><D:status>HTTP/1.1 404" in body, body
+    # a's tombstone is older than the default 90 days when b is deleted: it goes, and a token
+    # from before a's deletion can no longer be answered
+    age_tombstones(w, 91)
+    assert raw(w, "bob", "DELETE", path + "b.ics")[0] == 204
+    rows = sqlite_rows(w.udb, "SELECT name FROM cal_tombstone WHERE name IN ('a.ics', 'b.ics')")
+    assert rows == [("b.ics",)], rows
+    st, body, _ = sync(w, "bob", path, first)
+    assert st == 403 and "<D:valid-sync-token/>" in body and "without a token" in body, body
+    # a token from after it still syncs, and a client starting over gets what is there
+    st, body, _ = sync(w, "bob", path, after_a)
+    assert st == 207 and "b.ics</D:href><D:status>HTTP/1.1 404" in body, body
+    st, body, _ = sync(w, "bob", path, "")
+    assert st == 207 and "c.ics</D:href><D:propstat>" in body and "a.ics" not in body, body
+
+
+def test_contacts_share_the_pruned_revisions(w):
+    b = w.bob
+    book, _ = b.call("POST", "/api/v1/folders",
+                     {"parent": 1, "title": "Prune book", "module": "contacts"}, expect=201)
+    made = [b.call("POST", f"/api/v1/contacts?folder={book['id']}", {"fn": fn}, expect=201)[0]
+            for fn in ("Old One", "New One")]
+    before = made[1]["revision"]
+    b.call("DELETE", f"/api/v1/contacts/{made[0]['id']}", expect=204)
+    age_tombstones(w, 91)
+    b.call("DELETE", f"/api/v1/contacts/{made[1]['id']}", expect=204)
+    status, body, _ = b.api.request("GET", f"/api/v1/contacts?folder={book['id']}"
+                                           f"&since={before}")
+    assert status >= 400 and "unknown" in str(body), (status, body)
+    changes, _ = b.call("GET", f"/api/v1/contacts?folder={book['id']}&since={before + 1}")
+    assert [d["id"] for d in changes["deleted"]] == [made[1]["id"]]
