@@ -553,6 +553,19 @@ out:
 	return ret;
 }
 
+/* The object in text and its instances starting before end, sorted by start, into spans. */
+static int load_spans(const char *text, size_t len, int64_t start, int64_t end, struct object *o,
+                      struct array *spans, char *error, size_t error_size)
+{
+	bool open;
+	if (object_load(text, len, o, error, error_size) < 0)
+		return -1;
+	object_spans(o, start, end, SIZE_MAX, spans, &open);
+	if (spans->count > 1)
+		qsort(spans->data, spans->count, sizeof(struct span), cmp_span);
+	return 0;
+}
+
 int cal_ical_expand(const char *text, size_t len, int64_t start, int64_t end,
                     struct cal_ical_instance *instances_r, size_t max, size_t *count_r,
                     bool *more_r, char *error, size_t error_size)
@@ -562,12 +575,8 @@ int cal_ical_expand(const char *text, size_t len, int64_t start, int64_t end,
 	int ret = -1;
 	*count_r = 0;
 	*more_r = false;
-	if (object_load(text, len, &o, error, error_size) < 0)
+	if (load_spans(text, len, start, end, &o, &spans, error, error_size) < 0)
 		goto out;
-	bool open;
-	object_spans(&o, start, end, SIZE_MAX, &spans, &open);
-	if (spans.count > 1)
-		qsort(spans.data, spans.count, sizeof(struct span), cmp_span);
 	for (size_t i = 0; i < spans.count; i++) {
 		const struct span *sp = array_idx(&spans, i);
 		if (!span_in(sp, start, end))
@@ -649,12 +658,8 @@ int cal_ical_limit(const char *text, size_t len, int64_t start, int64_t end, boo
 	int ret = -1;
 	*text_r = NULL;
 	*len_r = 0;
-	if (object_load(text, len, &o, error, error_size) < 0)
+	if (load_spans(text, len, start, end, &o, &spans, error, error_size) < 0)
 		goto out;
-	bool open;
-	object_spans(&o, start, end, SIZE_MAX, &spans, &open);
-	if (spans.count > 1)
-		qsort(spans.data, spans.count, sizeof(struct span), cmp_span);
 	out = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
 	for (icalproperty *p = icalcomponent_get_first_property(o.root, ICAL_ANY_PROPERTY);
 	     p != NULL; p = icalcomponent_get_next_property(o.root, ICAL_ANY_PROPERTY))
