@@ -95,24 +95,6 @@ const char *caldav_collection_href(struct dav_req *dr, const struct folder *f)
 	return pool_printf(dr->pool, "%s%s/%s/", CALDAV_HOME, dr->user.login, s);
 }
 
-bool caldav_collection_stored_prop(struct dav_req *dr, const struct folder *f,
-                                   const struct dav_prop_name *name, struct buf *out)
-{
-	struct dav_prop *props;
-	size_t n;
-	struct storage_error err;
-	if (strcmp(name->ns, CALDAV_COLLECTION_NS) == 0 ||
-	    storage_props_get(dr->su, DAV_PROPS_FOLDER, f->id,
-	                      &(struct dav_prop){name->ns, name->name, NULL}, 1, &props, &n,
-	                      &err) < 0 ||
-	    n == 0)
-		return false;
-	dav_ms_prop_raw(out, strv_from_cstr(props[0].value));
-	return true;
-}
-
-/* ----------------------------------------------------------------------- what may be set */
-
 static bool is(const struct dav_prop_name *n, const char *ns, const char *name)
 {
 	return strcmp(n->ns, ns) == 0 && strcmp(n->name, name) == 0;
@@ -126,6 +108,24 @@ static bool settable(const struct dav_prop_name *n)
 	return strcmp(n->ns, DAV_NS) != 0 && strcmp(n->ns, CALDAV_NS) != 0 &&
 	       strcmp(n->ns, CALDAV_CS_NS) != 0 && strcmp(n->ns, CALDAV_COLLECTION_NS) != 0;
 }
+
+bool caldav_collection_stored_prop(struct dav_req *dr, const struct folder *f,
+                                   const struct dav_prop_name *name, struct buf *out)
+{
+	struct dav_prop *props;
+	size_t n;
+	struct storage_error err;
+	if (!settable(name) || /* only those are stored: the others cost no read */
+	    storage_props_get(dr->su, DAV_PROPS_FOLDER, f->id,
+	                      &(struct dav_prop){name->ns, name->name, NULL}, 1, &props, &n,
+	                      &err) < 0 ||
+	    n == 0)
+		return false;
+	dav_ms_prop_raw(out, strv_from_cstr(props[0].value));
+	return true;
+}
+
+/* ----------------------------------------------------------------------- what may be set */
 
 /* NULL when patch p may be applied, else why not. */
 static const char *check_patch(const struct dav_patch *p)

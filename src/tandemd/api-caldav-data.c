@@ -123,14 +123,12 @@ int caldav_data_parse(struct pool *pool, xmlNode *el, struct caldav_data *cd_r,
 	}
 	xmlNode *range = expand != NULL ? expand : limit;
 	int64_t s, e;
-	if ((range != NULL && !caldav_time_range(pool, range, &s, &e)) ||
+	if ((range != NULL && !caldav_time_range(pool, range, &cd_r->start, &cd_r->end)) ||
 	    (fb != NULL && !caldav_time_range(pool, fb, &s, &e))) {
 		*error_r = "expand, limit-recurrence-set and limit-freebusy-set take start and "
 		           "end as UTC date-times (20260302T090000Z)";
 		return -1;
 	}
-	if (range != NULL && !caldav_time_range(pool, range, &cd_r->start, &cd_r->end))
-		return -1; /* checked above */
 	cd_r->expand = expand != NULL;
 	cd_r->limit = limit != NULL;
 	if (comp != NULL) {
