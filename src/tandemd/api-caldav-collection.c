@@ -187,7 +187,8 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 {
 	bool mkcol = strv_eq_cstr(http_request_head(dr->req)->method, "MKCOL");
 	const char *segment = path_segment(dr), *error = NULL, *module = "calendar";
-	if (res->kind != CALDAV_NONE) {
+	if (res->kind == CALDAV_CALENDAR || res->kind == CALDAV_HOME_SET ||
+	    res->kind == CALDAV_ROOT) {
 		caldav_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
 		return;
 	}

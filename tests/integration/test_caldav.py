@@ -277,6 +277,9 @@ def test_mkcalendar_where_it_cannot_be(w):
     assert st == 403 and "folder ids" in body
     st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}{w.alice.calendar}/")
     assert st == 405 and "resource-must-be-null" in body
+    # nor inside a calendar
+    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}{w.alice.calendar}/sub/")
+    assert st == 403 and "calendar-collection-location-ok" in body
 
 
 def test_an_object_over_the_size_limit_is_refused(w):
