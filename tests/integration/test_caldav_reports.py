@@ -301,6 +301,11 @@ def test_python_caldav_make_calendar_and_delete(w):
     assert [str(o.icalendar_component["SUMMARY"]) for o in found] == ["In new calendar"]
     c.delete()
     assert "Made by client" not in calendars_by_name(w, "alice")
+    # the default calendar is not deleted
+    st, _, body = raw(w, "alice", "DELETE", f"{home(w, 'alice')}{w.alice.calendar}/")
+    assert st == 403, body
+    assert raw(w, "alice", "PROPFIND", f"{home(w, 'alice')}{w.alice.calendar}/", None,
+               {"Depth": "0"})[0] == 207
 
 
 def test_proppatch_collection_properties_owner_only(w):
