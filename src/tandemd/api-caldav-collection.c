@@ -139,32 +139,39 @@ static const char *check_patch(const struct dav_patch *p)
 	return NULL;
 }
 
-/* The module supported-calendar-component-set asks for ("calendar", "tasks"), or NULL with
- *error_r when it names neither VEVENT nor VTODO. */
-static const char *module_of(struct dav_req *dr, const struct dav_patch *set, const char **error_r)
+/* Whether the property fragment p holds a child element {ns}name (with name="value" when
+   value is not NULL). */
+static bool holds(struct dav_req *dr, const struct dav_patch *p, const char *ns, const char *name,
+                  const char *value)
 {
 	int status;
+	const char *error;
 	const struct dav_xml_limits limits = {.max_size = DAV_XML_MAX_SIZE};
-	xmlDocPtr doc = dav_xml_parse_doc(dr->pool, strv_make(set->xml, set->xml_len), &limits,
-	                                  &status, error_r);
+	xmlDocPtr doc =
+	    dav_xml_parse_doc(dr->pool, strv_make(p->xml, p->xml_len), &limits, &status, &error);
+	bool found = false;
 	if (doc == NULL)
-		return NULL;
-	bool event = false, todo = false;
-	for (xmlNode *c = xmlDocGetRootElement(doc)->children; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "comp") != 0)
+		return false;
+	for (xmlNode *c = xmlDocGetRootElement(doc)->children; c != NULL && !found; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || c->ns == NULL ||
+		    strcmp((const char *)c->ns->href, ns) != 0 ||
+		    strcmp((const char *)c->name, name) != 0)
 			continue;
-		xmlChar *name = xmlGetProp(c, (const xmlChar *)"name");
-		event = event || (name != NULL && strcmp((const char *)name, "VEVENT") == 0);
-		todo = todo || (name != NULL && strcmp((const char *)name, "VTODO") == 0);
-		xmlFree(name);
+		xmlChar *v = value != NULL ? xmlGetProp(c, (const xmlChar *)"name") : NULL;
+		found = value == NULL || (v != NULL && strcmp((const char *)v, value) == 0);
+		xmlFree(v);
 	}
 	xmlFreeDoc(doc);
-	if (event)
+	return found;
+}
+
+/* The module supported-calendar-component-set p asks for ("calendar", "tasks"), or NULL when
+   it names neither VEVENT nor VTODO. */
+static const char *module_of(struct dav_req *dr, const struct dav_patch *p)
+{
+	if (holds(dr, p, CALDAV_NS, "comp", "VEVENT"))
 		return "calendar"; /* VEVENT with VTODO: a calendar, its tasks are refused */
-	if (todo)
-		return "tasks";
-	*error_r = "a collection here holds VEVENT (a calendar) or VTODO (a tasks folder)";
-	return NULL;
+	return holds(dr, p, CALDAV_NS, "comp", "VTODO") ? "tasks" : NULL;
 }
 
 /* ---------------------------------------------------------------------------- MKCALENDAR */
@@ -214,18 +221,21 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 	for (size_t i = 0; i < pp->count; i++) {
 		const struct dav_patch *p = &pp->patches[i];
 		if ((error = check_patch(p)) != NULL) {
-			caldav_fail(dr, 403, CALDAV_NS, "valid-calendar-data", error);
+			bool tz = is(&p->name, CALDAV_NS, "calendar-timezone");
+			caldav_fail(dr, 403, tz ? CALDAV_NS : DAV_NS,
+			            tz ? "valid-calendar-data" : NULL, error);
 			return;
 		}
 		if (is(&p->name, DAV_NS, "displayname")) {
 			title = p->text;
 		} else if (is(&p->name, DAV_NS, "resourcetype")) {
-			calendar_type =
-			    strstr(p->xml, "calendar") != NULL && strstr(p->xml, CALDAV_NS) != NULL;
+			calendar_type = holds(dr, p, CALDAV_NS, "calendar", NULL);
 		} else if (is(&p->name, CALDAV_NS, "supported-calendar-component-set")) {
-			if ((module = module_of(dr, p, &error)) == NULL) {
-				caldav_fail(dr, 403, CALDAV_NS, "supported-calendar-component",
-				            error);
+			if ((module = module_of(dr, p)) == NULL) {
+				caldav_fail(
+				    dr, 403, CALDAV_NS, "supported-calendar-component",
+				    "a collection here holds VEVENT (a calendar) or VTODO (a "
+				    "tasks folder)");
 				return;
 			}
 		} else if (settable(&p->name)) {
