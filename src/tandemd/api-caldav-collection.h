@@ -24,8 +24,9 @@ void caldav_collection_delete(struct dav_req *dr, const struct caldav_res *res);
 /* The user's own calendar or tasks folder created under segment: 0 with *folder_r (NULL when
    there is none), or -1 after answering a storage failure. */
 int caldav_collection_lookup(struct dav_req *dr, const char *segment, struct folder **folder_r);
-/* The href of f's collection for the user: under its segment when the user owns it and made
-   it with one, else under its id (caldav_folder_href). */
+/* The href of f's collection for the user in a listing of the home: under its segment when
+   the user owns it and made it with one, else under its id (caldav_folder_href). One read for
+   a folder the user owns. */
 const char *caldav_collection_href(struct dav_req *dr, const struct folder *f);
 /* A property stored on f's collection (calendar-description, calendar-color, …) into out as
    PROPFIND writes it: false when f has none of that name. */

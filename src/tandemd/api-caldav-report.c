@@ -9,7 +9,6 @@
 
 #include <libxml/tree.h>
 
-#include "api-caldav-collection.h"
 #include "api-caldav-data.h"
 #include "api-caldav-filter.h"
 #include "api-caldav-freebusy.h"
@@ -48,8 +47,9 @@ static bool props(struct report *r, xmlNode *root)
 	return true;
 }
 
-/* false after answering (calendar-data that could not be made). */
-static bool object_response(struct report *r, const struct storage_cal_object *o)
+/* The response for o at href: false after answering (calendar-data that could not be
+   made). */
+static bool object_response(struct report *r, const char *href, const struct storage_cal_object *o)
 {
 	struct strv data = STRV_NULL;
 	const char *error;
@@ -58,7 +58,7 @@ static bool object_response(struct report *r, const struct storage_cal_object *o
 		caldav_fail(r->dr, 403, CALDAV_NS, "number-of-matches-within-limits", error);
 		return false;
 	}
-	dav_ms_response_begin(r->out, pool_printf(r->dr->pool, "%s%s", r->base, o->name));
+	dav_ms_response_begin(r->out, href);
 	dav_ms_propstat_begin(r->out);
 	if (r->etag)
 		dav_ms_prop_text(r->out, DAV_NS, "getetag",
@@ -80,7 +80,7 @@ static bool by_name(struct report *r, const char *href, const char *name, bool m
 		for (size_t i = 0; i < r->filter_count; i++)
 			if (!caldav_filter_match(&r->filters[i], o.component, o.ical, o.ical_len))
 				return true;
-		return object_response(r, &o);
+		return object_response(r, href, &o);
 	}
 	if (err.status != STORAGE_REFUSED) {
 		caldav_storage_failed(r->dr, &err, STORAGE_CAL_OK);
@@ -305,7 +305,7 @@ static int sync_collection(struct report *r, xmlNode *root)
 		if (!r->data) {
 			struct storage_cal_object o = {
 			    .name = name, .etag = json_string_value(json_object_get(e, "etag"))};
-			if (!object_response(r, &o)) {
+			if (!object_response(r, pool_printf(dr->pool, "%s%s", r->base, name), &o)) {
 				rc = -1;
 				break;
 			}
@@ -355,10 +355,8 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 		xmlFreeDoc(doc);
 		return;
 	}
-	struct report r = {.dr = dr,
-	                   .folder = res->folder,
-	                   .base = caldav_collection_href(dr, res->folder),
-	                   .out = http_response_body(dr->req)};
+	struct report r = {
+	    .dr = dr, .folder = res->folder, .base = res->href, .out = http_response_body(dr->req)};
 	int rc = -1;
 	dav_ms_begin(r.out);
 	if (!props(&r, root)) {

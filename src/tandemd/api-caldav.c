@@ -212,6 +212,7 @@ int caldav_resolve(struct dav_req *dr, const char *path, struct caldav_res *res_
 	}
 	if (!calendar_module(res_r->folder))
 		return 0;
+	res_r->href = pool_printf(dr->pool, "%s%s/%.*s/", CALDAV_HOME, dr->user.login, (int)seg, p);
 	p = end;
 	while (*p == '/')
 		p++;
@@ -488,7 +489,7 @@ static void propfind(struct dav_req *dr, const struct caldav_res *res)
 		for (size_t i = 0; members && i < n; i++)
 			response(&pf, caldav_collection_href(dr, fs[i]), fs[i], false, NULL);
 	} else if (res->kind == CALDAV_CALENDAR) {
-		const char *href = caldav_collection_href(dr, res->folder);
+		const char *href = res->href;
 		response(&pf, href, res->folder, false, NULL);
 		json_t *list = NULL;
 		if (members && storage_cal_list(dr->su, res->folder->id, STORAGE_CAL_RANGE_MAX,

@@ -263,6 +263,17 @@ def test_mkcalendar_raw_makes_a_tasks_folder_with_its_properties(w):
     st, _, body = raw(w, "alice", "GET", f"{home(w, 'alice')}{made[0]['id']}/chore.ics")
     assert st == 200 and "Dishes" in body
     assert raw(w, "alice", "MKCALENDAR", path)[0] == 405
+    # a REPORT names the objects as the client named the collection
+    by_id = f"{home(w, 'alice')}{made[0]['id']}/"
+    for base in (path, by_id):
+        st, body = report(w, "alice", base, f"<C:calendar-query xmlns:D='DAV:' xmlns:C='{C}'>"
+                          "<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter "
+                          "name='VCALENDAR'/></C:filter></C:calendar-query>")
+        assert st == 207 and f"<D:href>{base}chore.ics</D:href>" in body, body
+    st, body = report(w, "alice", path, f"<C:calendar-multiget xmlns:D='DAV:' xmlns:C='{C}'>"
+                      f"<D:prop><D:getetag/></D:prop><D:href>{by_id}chore.ics</D:href>"
+                      "</C:calendar-multiget>")
+    assert st == 207 and f"<D:href>{by_id}chore.ics</D:href><D:propstat>" in body, body
     # someone else's name is not alice's: bob makes his own under the same one
     assert raw(w, "bob", "MKCALENDAR", f"{home(w, 'bob')}todo-list/")[0] == 201
     # bad requests say what is wrong
