@@ -48,7 +48,7 @@ static void line_value(const char *line, size_t len, struct buf *out)
 
 /* Whether parameter p (is-not-defined, or a text-match on any of its values) holds on the
    content line. */
-static bool param_match(const struct caldav_param_filter *p, const char *line, size_t len)
+static bool param_match(const struct caldav_match *p, const char *line, size_t len)
 {
 	size_t n = strlen(p->name), i = 0;
 	bool quoted = false, defined = false, matched = false;
@@ -153,14 +153,14 @@ bool caldav_filter_match(const struct caldav_prop_filter *f, const char *compone
 			depth--;
 			continue;
 		}
-		if (depth != 1 || !line_is(l, n, f->name))
+		if (depth != 1 || !line_is(l, n, f->m.name))
 			continue;
 		defined = true;
 		bool ok = true;
-		if (f->text != NULL) {
+		if (f->m.text != NULL) {
 			buf_reset(&value);
 			line_value(l, n, &value);
-			ok = contains(value.data, value.len, f->text, f->octet) != f->negate;
+			ok = contains(value.data, value.len, f->m.text, f->m.octet) != f->m.negate;
 		}
 		for (size_t k = 0; ok && k < f->param_count; k++)
 			ok = param_match(&f->params[k], l, n);
@@ -168,7 +168,7 @@ bool caldav_filter_match(const struct caldav_prop_filter *f, const char *compone
 	}
 	buf_free(&line);
 	buf_free(&value);
-	if (f->is_not_defined)
+	if (f->m.is_not_defined)
 		return !defined;
 	return matched;
 }

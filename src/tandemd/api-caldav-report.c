@@ -91,25 +91,6 @@ static bool by_name(struct report *r, const char *href, const char *name, bool m
 	return true;
 }
 
-/* A text-match's text, collation and negation into the filter's fields: false after
-   answering an unsupported collation. */
-static bool text_match(struct report *r, xmlNode *tm, const char **text_r, bool *octet_r,
-                       bool *negate_r)
-{
-	struct pool *pool = r->dr->pool;
-	const char *coll = caldav_xml_attr(pool, tm, "collation");
-	const char *neg = caldav_xml_attr(pool, tm, "negate-condition");
-	if (coll != NULL && strcmp(coll, "i;octet") != 0 && strcmp(coll, "i;ascii-casemap") != 0) {
-		caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
-		            "text-match collations are i;ascii-casemap and i;octet");
-		return false;
-	}
-	*text_r = caldav_xml_content(pool, tm);
-	*octet_r = coll != NULL && strcmp(coll, "i;octet") == 0;
-	*negate_r = neg != NULL && strcmp(neg, "yes") == 0;
-	return true;
-}
-
 static size_t count_children(xmlNode *parent, const char *name)
 {
 	size_t n = 0;
@@ -118,30 +99,37 @@ static size_t count_children(xmlNode *parent, const char *name)
 	return n;
 }
 
-/* The param-filters of the prop-filter pf into f: false after answering. */
-static bool param_filters(struct report *r, xmlNode *pf, struct caldav_prop_filter *f)
+/* The prop-filter or param-filter el into m: false after answering what is not supported. */
+static bool match(struct report *r, xmlNode *el, struct caldav_match *m)
 {
-	f->params =
-	    pool_calloc(r->dr->pool, count_children(pf, "param-filter") + 1, sizeof(*f->params));
-	for (xmlNode *c = pf->children; c != NULL; c = c->next) {
-		if (!caldav_xml_elem(c, CALDAV_NS, "param-filter"))
-			continue;
-		struct caldav_param_filter *p = &f->params[f->param_count++];
-		xmlNode *tm = caldav_xml_child(c, CALDAV_NS, "text-match");
-		p->name = caldav_xml_attr(r->dr->pool, c, "name");
-		p->is_not_defined = caldav_xml_child(c, CALDAV_NS, "is-not-defined") != NULL;
-		if (p->name == NULL) {
-			caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
-			            "a param-filter needs a name");
-			return false;
-		}
-		if (tm != NULL && !text_match(r, tm, &p->text, &p->octet, &p->negate))
-			return false;
+	struct pool *pool = r->dr->pool;
+	xmlNode *tm = caldav_xml_child(el, CALDAV_NS, "text-match");
+	m->name = caldav_xml_attr(pool, el, "name");
+	m->is_not_defined = caldav_xml_child(el, CALDAV_NS, "is-not-defined") != NULL;
+	if (m->name == NULL || caldav_xml_child(el, CALDAV_NS, "time-range") != NULL) {
+		caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
+		            "a prop-filter or param-filter needs a name and is-not-defined, "
+		            "text-match (or param-filter); time-range in a prop-filter is not "
+		            "supported");
+		return false;
 	}
+	if (tm == NULL)
+		return true;
+	const char *coll = caldav_xml_attr(pool, tm, "collation");
+	const char *neg = caldav_xml_attr(pool, tm, "negate-condition");
+	if (coll != NULL && strcmp(coll, "i;octet") != 0 && strcmp(coll, "i;ascii-casemap") != 0) {
+		caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
+		            "text-match collations are i;ascii-casemap and i;octet");
+		return false;
+	}
+	m->text = caldav_xml_content(pool, tm);
+	m->octet = coll != NULL && strcmp(coll, "i;octet") == 0;
+	m->negate = neg != NULL && strcmp(neg, "yes") == 0;
 	return true;
 }
 
-/* The prop-filters of comp into r: false after answering what is not supported. */
+/* The prop-filters of comp, with their param-filters, into r: false after answering what is
+   not supported. */
 static bool prop_filters(struct report *r, xmlNode *comp)
 {
 	r->filters =
@@ -150,18 +138,14 @@ static bool prop_filters(struct report *r, xmlNode *comp)
 		if (!caldav_xml_elem(c, CALDAV_NS, "prop-filter"))
 			continue;
 		struct caldav_prop_filter *f = &r->filters[r->filter_count++];
-		xmlNode *tm = caldav_xml_child(c, CALDAV_NS, "text-match");
-		f->name = caldav_xml_attr(r->dr->pool, c, "name");
-		f->is_not_defined = caldav_xml_child(c, CALDAV_NS, "is-not-defined") != NULL;
-		if (f->name == NULL || caldav_xml_child(c, CALDAV_NS, "time-range") != NULL) {
-			caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
-			            "a prop-filter needs a name and is-not-defined, text-match or "
-			            "param-filter; time-range in a prop-filter is not supported");
+		if (!match(r, c, &f->m))
 			return false;
-		}
-		if ((tm != NULL && !text_match(r, tm, &f->text, &f->octet, &f->negate)) ||
-		    !param_filters(r, c, f))
-			return false;
+		f->params = pool_calloc(r->dr->pool, count_children(c, "param-filter") + 1,
+		                        sizeof(*f->params));
+		for (xmlNode *p = c->children; p != NULL; p = p->next)
+			if (caldav_xml_elem(p, CALDAV_NS, "param-filter") &&
+			    !match(r, p, &f->params[f->param_count++]))
+				return false;
 	}
 	return true;
 }
