@@ -264,6 +264,15 @@ static void serialise(struct pool *pool, xmlNode *node, const char **xml_r, size
 	xmlFreeDoc(doc);
 }
 
+/* A DAV_PATCH_SET of the property element p: its fragment and its text. */
+static void set_patch(struct pool *pool, xmlNode *p, struct dav_patch *patch)
+{
+	serialise(pool, p, &patch->xml, &patch->xml_len, &patch->lang);
+	xmlChar *text = xmlNodeGetContent(p);
+	patch->text = pool_strdup(pool, text != NULL ? (const char *)text : "");
+	xmlFree(text);
+}
+
 /* The parsed document whose root must be {DAV:}name, with *root_r; NULL after fail(). */
 static xmlDocPtr parse_root(const struct parse_error *pe, struct strv body,
                             const struct dav_xml_limits *limits, const char *name, xmlNode **root_r)
@@ -374,7 +383,7 @@ int dav_xml_parse_proppatch(struct pool *pool, struct strv body,
 			patch->op = set ? DAV_PATCH_SET : DAV_PATCH_REMOVE;
 			prop_name(pool, p, &patch->name);
 			if (set)
-				serialise(pool, p, &patch->xml, &patch->xml_len, &patch->lang);
+				set_patch(pool, p, patch);
 		}
 	}
 	*result_r = pp;
@@ -382,6 +391,49 @@ int dav_xml_parse_proppatch(struct pool *pool, struct strv body,
 out:
 	xmlFreeDoc(doc);
 	return ret;
+}
+
+int dav_xml_parse_mkcol(struct pool *pool, struct strv body, const struct dav_xml_limits *limits,
+                        struct dav_proppatch **result_r, int *status_r, const char **error_r)
+{
+	const struct parse_error pe = {pool, status_r, error_r};
+	struct dav_proppatch *pp = pool_calloc(pool, 1, sizeof(*pp));
+	*result_r = pp;
+	if (dav_xml_body_empty(body))
+		return 0;
+	xmlDocPtr doc = parse(&pe, body, limits);
+	if (doc == NULL)
+		return -1;
+	xmlNode *root = xmlDocGetRootElement(doc);
+	bool mkcalendar =
+	    root->ns != NULL &&
+	    strcmp((const char *)root->ns->href, "urn:ietf:params:xml:ns:caldav") == 0 &&
+	    strcmp((const char *)root->name, "mkcalendar") == 0;
+	if (!mkcalendar && !is_dav(root, "mkcol")) {
+		xmlFreeDoc(doc);
+		return fail(&pe, 422, "the body's root is not {DAV:}mkcol or {CalDAV}mkcalendar");
+	}
+	size_t n = 0;
+	FOR_EACH_ELEMENT(op, root)
+	{
+		if (is_dav(op, "set") && dav_child(op, "prop") != NULL)
+			n += count_elements(dav_child(op, "prop"));
+	}
+	pp->patches = pool_calloc(pool, n + 1, sizeof(*pp->patches));
+	FOR_EACH_ELEMENT(op, root)
+	{
+		if (!is_dav(op, "set") || dav_child(op, "prop") == NULL)
+			continue;
+		FOR_EACH_ELEMENT(p, dav_child(op, "prop"))
+		{
+			struct dav_patch *patch = &pp->patches[pp->count++];
+			patch->op = DAV_PATCH_SET;
+			prop_name(pool, p, &patch->name);
+			set_patch(pool, p, patch);
+		}
+	}
+	xmlFreeDoc(doc);
+	return 0;
 }
 
 /* The single element inside a DAV:lockscope or DAV:locktype, or NULL. */

@@ -57,6 +57,7 @@ struct dav_patch {
 	const char *xml;
 	size_t xml_len;
 	const char *lang; /* the property's xml:lang in scope, or NULL */
+	const char *text; /* DAV_PATCH_SET: the element's text content (NULL for REMOVE) */
 };
 
 struct dav_proppatch {
@@ -86,6 +87,11 @@ int dav_xml_parse_propfind(struct pool *pool, struct strv body, const struct dav
 int dav_xml_parse_proppatch(struct pool *pool, struct strv body,
                             const struct dav_xml_limits *limits, struct dav_proppatch **result_r,
                             int *status_r, const char **error_r);
+/* The body of an extended MKCOL (RFC 5689, root {DAV:}mkcol) or a MKCALENDAR (RFC 4791 §5.3.1,
+   root {urn:ietf:params:xml:ns:caldav}mkcalendar): the properties of its DAV:set elements as
+   DAV_PATCH_SET patches. An empty body gives none. */
+int dav_xml_parse_mkcol(struct pool *pool, struct strv body, const struct dav_xml_limits *limits,
+                        struct dav_proppatch **result_r, int *status_r, const char **error_r);
 int dav_xml_parse_lockinfo(struct pool *pool, struct strv body, const struct dav_xml_limits *limits,
                            struct dav_lockinfo **result_r, int *status_r, const char **error_r);
 

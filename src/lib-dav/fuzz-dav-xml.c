@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: PROPFIND, PROPPATCH and LOCK bodies; the first byte picks the parser. */
+/* libFuzzer target: PROPFIND, PROPPATCH, LOCK and MKCOL/MKCALENDAR bodies; the first byte picks
+   the parser. */
 #include <stdint.h>
 #include <string.h>
 
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strv body = strv_make((const char *)data + 1, size - 1);
 	const char *error = NULL;
 	int status = 0, r;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: {
 		struct dav_propfind *pf;
 		r = dav_xml_parse_propfind(pool, body, &limits, &pf, &status, &error);
@@ -56,6 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (p->xml != NULL)
 				check_stable(pool, p);
 		}
+		break;
+	}
+	case 3: {
+		struct dav_proppatch *mk;
+		r = dav_xml_parse_mkcol(pool, body, &limits, &mk, &status, &error);
+		for (size_t i = 0; r == 0 && i < mk->count; i++)
+			if (mk->patches[i].xml == NULL || mk->patches[i].text == NULL)
+				__builtin_trap();
 		break;
 	}
 	default: {

@@ -37,8 +37,8 @@ const struct backup_table backup_tables[] = {
      "id folder name:t uid:t version:t fn:t n:t emails:t phones:t org:t birthday:t search:t "
      "etag:t revision size vcard:t created modified created_by modified_by",
      NULL},
-    {"cal_folder_revision", "folder revision", NULL},
-    {"cal_tombstone", "folder id name:t revision created_by", NULL},
+    {"cal_folder_revision", "folder revision pruned", NULL},
+    {"cal_tombstone", "folder id name:t revision created_by deleted", NULL},
 };
 const size_t backup_table_count = sizeof(backup_tables) / sizeof(backup_tables[0]);
 

@@ -157,6 +157,15 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 #define USERDB_V7_SQLITE  USERDB_V7_TABLE("TEXT", "")
 #define USERDB_V7_MARIADB USERDB_V7_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
+/* Step 8 (calreports): when a tombstone was left (unix seconds; those from before the step
+   count from the upgrade), and the highest revision of a folder's pruned tombstones: a sync
+   from before it cannot be answered any more (docs/internals/calendar.md "Revisions and
+   sync"). */
+#define USERDB_V8(now)                                                                             \
+	"ALTER TABLE cal_tombstone ADD COLUMN deleted BIGINT NOT NULL DEFAULT 0;"                  \
+	"UPDATE cal_tombstone SET deleted=" now ";"                                                \
+	"ALTER TABLE cal_folder_revision ADD COLUMN pruned BIGINT NOT NULL DEFAULT 0"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
@@ -165,5 +174,6 @@ const struct migration schema_userdb[] = {
     {5, USERDB_V5_SQLITE, USERDB_V5_MARIADB},
     {6, USERDB_V6, USERDB_V6 ""},
     {7, USERDB_V7_SQLITE, USERDB_V7_MARIADB},
+    {8, USERDB_V8("CAST(strftime('%s','now') AS INTEGER)"), USERDB_V8("UNIX_TIMESTAMP()")},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

@@ -345,6 +345,13 @@ static int cmp_span(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
 }
 
+/* Whether sp overlaps [start, end) (an instant at start counts). */
+static bool span_in(const struct span *sp, int64_t start, int64_t end)
+{
+	return sp->start == sp->end ? sp->start >= start && sp->start < end
+	                            : sp->start < end && sp->end > start;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -546,6 +553,19 @@ out:
 	return ret;
 }
 
+/* The object in text and its instances starting before end, sorted by start, into spans. */
+static int load_spans(const char *text, size_t len, int64_t start, int64_t end, struct object *o,
+                      struct array *spans, char *error, size_t error_size)
+{
+	bool open;
+	if (object_load(text, len, o, error, error_size) < 0)
+		return -1;
+	object_spans(o, start, end, SIZE_MAX, spans, &open);
+	if (spans->count > 1)
+		qsort(spans->data, spans->count, sizeof(struct span), cmp_span);
+	return 0;
+}
+
 int cal_ical_expand(const char *text, size_t len, int64_t start, int64_t end,
                     struct cal_ical_instance *instances_r, size_t max, size_t *count_r,
                     bool *more_r, char *error, size_t error_size)
@@ -555,17 +575,11 @@ int cal_ical_expand(const char *text, size_t len, int64_t start, int64_t end,
 	int ret = -1;
 	*count_r = 0;
 	*more_r = false;
-	if (object_load(text, len, &o, error, error_size) < 0)
+	if (load_spans(text, len, start, end, &o, &spans, error, error_size) < 0)
 		goto out;
-	bool open;
-	object_spans(&o, start, end, SIZE_MAX, &spans, &open);
-	if (spans.count > 1)
-		qsort(spans.data, spans.count, sizeof(struct span), cmp_span);
 	for (size_t i = 0; i < spans.count; i++) {
 		const struct span *sp = array_idx(&spans, i);
-		bool in = sp->start == sp->end ? sp->start >= start && sp->start < end
-		                               : sp->start < end && sp->end > start;
-		if (!in)
+		if (!span_in(sp, start, end))
 			continue;
 		if (*count_r == max) {
 			*more_r = true;
@@ -577,9 +591,119 @@ int cal_ical_expand(const char *text, size_t len, int64_t start, int64_t end,
 		inst->recurrence_id = sp->rid;
 		inst->overridden = sp->overridden || sp->from != &o.master;
 		copy_summary(inst->summary, sizeof(inst->summary), sp->from->comp);
+		icalcomponent *c = sp->from->comp;
+		icalproperty *tp = icalcomponent_get_first_property(c, ICAL_TRANSP_PROPERTY);
+		inst->transparent =
+		    tp != NULL && icalproperty_get_transp(tp) == ICAL_TRANSP_TRANSPARENT;
+		icalproperty *st = icalcomponent_get_first_property(c, ICAL_STATUS_PROPERTY);
+		enum icalproperty_status status =
+		    st != NULL ? icalproperty_get_status(st) : ICAL_STATUS_NONE;
+		inst->tentative = status == ICAL_STATUS_TENTATIVE;
+		inst->cancelled = status == ICAL_STATUS_CANCELLED;
 	}
 	ret = 0;
 out:
+	array_free(&spans);
+	object_free(&o);
+	return ret;
+}
+
+/* --- calendar-data's expand and limit-recurrence-set --- */
+
+/* t (UTC seconds) as a UTC date-time, or as a DATE when date. */
+static struct icaltimetype utc_tt(int64_t t, bool date)
+{
+	return icaltime_from_timet_with_zone((time_t)t, date ? 1 : 0,
+	                                     icaltimezone_get_utc_timezone());
+}
+
+static void remove_props(icalcomponent *c, icalproperty_kind kind)
+{
+	icalproperty *p;
+	while ((p = icalcomponent_get_first_property(c, kind)) != NULL) {
+		icalcomponent_remove_property(c, p);
+		icalproperty_free(p);
+	}
+}
+
+/* A copy of the instance sp as a component of its own: its times in UTC (dates stay dates),
+   RECURRENCE-ID for an instance of a series, no RRULE, RDATE or EXDATE. */
+static icalcomponent *instance_comp(const struct object *o, const struct span *sp)
+{
+	icalcomponent *c = icalcomponent_new_clone(sp->from->comp);
+	bool todo = o->kind == ICAL_VTODO_COMPONENT, date = sp->from->all_day;
+	static const icalproperty_kind gone[] = {
+	    ICAL_RRULE_PROPERTY,    ICAL_RDATE_PROPERTY,        ICAL_EXDATE_PROPERTY,
+	    ICAL_DTSTART_PROPERTY,  ICAL_DTEND_PROPERTY,        ICAL_DUE_PROPERTY,
+	    ICAL_DURATION_PROPERTY, ICAL_RECURRENCEID_PROPERTY,
+	};
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		remove_props(c, gone[i]);
+	if (sp->from->has_start)
+		icalcomponent_add_property(c, icalproperty_new_dtstart(utc_tt(sp->start, date)));
+	if (sp->from->has_end || (!todo && sp->end != sp->start))
+		icalcomponent_add_property(c, todo ? icalproperty_new_due(utc_tt(sp->end, date))
+		                                   : icalproperty_new_dtend(utc_tt(sp->end, date)));
+	if (sp->rid != 0)
+		icalcomponent_add_property(c, icalproperty_new_recurrenceid(utc_tt(sp->rid, date)));
+	return c;
+}
+
+int cal_ical_limit(const char *text, size_t len, int64_t start, int64_t end, bool expand,
+                   char **text_r, size_t *len_r, char *error, size_t error_size)
+{
+	struct object o;
+	struct array spans = ARRAY_INIT(struct span);
+	icalcomponent *out = NULL;
+	int ret = -1;
+	*text_r = NULL;
+	*len_r = 0;
+	if (load_spans(text, len, start, end, &o, &spans, error, error_size) < 0)
+		goto out;
+	out = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	for (icalproperty *p = icalcomponent_get_first_property(o.root, ICAL_ANY_PROPERTY);
+	     p != NULL; p = icalcomponent_get_next_property(o.root, ICAL_ANY_PROPERTY))
+		icalcomponent_add_property(out, icalproperty_new_clone(p));
+	if (expand) {
+		size_t n = 0;
+		for (size_t i = 0; i < spans.count; i++) {
+			const struct span *sp = array_idx(&spans, i);
+			if (!span_in(sp, start, end))
+				continue;
+			if (++n > CAL_ICAL_EXPAND_MAX) {
+				cal_ical__error(error, error_size,
+				                "more than %d instances in the range to expand",
+				                CAL_ICAL_EXPAND_MAX);
+				goto out;
+			}
+			icalcomponent_add_component(out, instance_comp(&o, sp));
+		}
+	} else {
+		/* the master, the time zones, and the overrides whose instance is in range */
+		for (icalcomponent *c =
+		         icalcomponent_get_first_component(o.root, ICAL_ANY_COMPONENT);
+		     c != NULL; c = icalcomponent_get_next_component(o.root, ICAL_ANY_COMPONENT)) {
+			bool keep = true;
+			for (size_t k = 0; k < o.override_count; k++) {
+				const struct comp_times *ov = &o.overrides[k];
+				if (ov->comp != c)
+					continue;
+				struct span sp = {ov->has_start ? ov->start : ov->end, ov->end,
+				                  ov->rid, ov, true};
+				keep = span_in(&sp, start, end);
+			}
+			if (keep)
+				icalcomponent_add_component(out, icalcomponent_new_clone(c));
+		}
+	}
+	char *s = icalcomponent_as_ical_string_r(out);
+	*len_r = strlen(s);
+	*text_r = mem_strndup(s, *len_r);
+	icalmemory_free_buffer(s);
+	ret = 0;
+out:
+	if (out != NULL)
+		icalcomponent_free(out);
 	array_free(&spans);
 	object_free(&o);
 	return ret;

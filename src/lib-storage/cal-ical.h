@@ -58,6 +58,9 @@ struct cal_ical_instance {
 	int64_t start, end;    /* UTC seconds; end == start for an instant */
 	int64_t recurrence_id; /* the instance's original start (UTC), 0 for a single object */
 	bool overridden;       /* an override (RECURRENCE-ID) gave it */
+	bool transparent;      /* TRANSP:TRANSPARENT (free/busy leaves it out) */
+	bool tentative;        /* STATUS:TENTATIVE */
+	bool cancelled;        /* STATUS:CANCELLED */
 	char summary[512];
 };
 
@@ -68,5 +71,18 @@ struct cal_ical_instance {
 int cal_ical_expand(const char *text, size_t len, int64_t start, int64_t end,
                     struct cal_ical_instance *instances_r, size_t max, size_t *count_r,
                     bool *more_r, char *error, size_t error_size);
+
+/* Instances cal_ical_limit expands at most. */
+#define CAL_ICAL_EXPAND_MAX 5000
+
+/* calendar-data's expand (RFC 4791 §9.6.5; expand true): the object rewritten as its instances
+   overlapping [start, end), each a component of its own in UTC with RECURRENCE-ID (for a
+   series) and no RRULE, RDATE or EXDATE, an overridden instance at its own time, no
+   VTIMEZONE; or limit-recurrence-set (§9.6.6; expand false): the master and time zones with
+   only the overrides whose instance overlaps the range. The text must pass cal_ical_parse().
+   0 with *text_r (mem_free() it) of *len_r bytes, or -1 with error (more than
+   CAL_ICAL_EXPAND_MAX instances). */
+int cal_ical_limit(const char *text, size_t len, int64_t start, int64_t end, bool expand,
+                   char **text_r, size_t *len_r, char *error, size_t error_size);
 
 #endif

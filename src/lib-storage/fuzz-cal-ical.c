@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: a calendar object as a client sends it, through validation and, when it
-   passes, expansion over a year (the columns must agree with what expansion finds). */
+   passes, expansion over a year, and CalDAV's expand (whose answer must parse again) and
+   limit-recurrence-set over a week. */
 #include <stdint.h>
 #include <string.h>
 
 #include "cal-ical.h"
+#include "mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,5 +26,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cal_ical_expand((const char *)data, size, from, from + 366 * 86400LL, inst, 32, &n,
 	                    &more, error, sizeof(error)) < 0)
 		__builtin_trap(); /* what parses, expands */
+	for (int expand = 0; expand < 2; expand++) {
+		char *out;
+		size_t len;
+		if (cal_ical_limit((const char *)data, size, from, from + 7 * 86400LL, expand == 1,
+		                   &out, &len, error, sizeof(error)) < 0) {
+			if (strstr(error, "more than") == NULL)
+				__builtin_trap(); /* only too many instances stop it */
+			continue;
+		}
+		if (strlen(out) != len ||
+		    (strstr(out, "BEGIN:VEVENT") != NULL || strstr(out, "BEGIN:VTODO") != NULL
+		         ? cal_ical_parse(out, len, &info, error, sizeof(error)) < 0 &&
+		               strstr(error, "overridden instances") == NULL
+		         : false))
+			__builtin_trap(); /* what it gives is a calendar object again */
+		mem_free(&out);
+	}
 	return 0;
 }

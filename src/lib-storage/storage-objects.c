@@ -58,19 +58,52 @@ int storage_obj_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int
 	           : 0;
 }
 
+static _Atomic int64_t tombstone_keep_s;
+
+void storage_obj_set_tombstone_keep(int64_t seconds)
+{
+	tombstone_keep_s = seconds;
+}
+
+/* Drops folder's tombstones left before cutoff. Revisions grow with time, so they are those
+   up to the highest revision among them, which becomes the folder's "pruned": a sync from
+   an older revision would miss their deletions. */
+static int prune(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t cutoff,
+                 struct sql_error *err)
+{
+	int64_t upto = 0;
+	if (sql_query_int64(conn, err, &upto,
+	                    "SELECT COALESCE(MAX(revision), 0) FROM cal_tombstone WHERE cid=? AND "
+	                    "folder=? AND deleted<?",
+	                    "iii", cid, folder, cutoff) < 0)
+		return -1;
+	if (upto == 0)
+		return 0;
+	return sql_run(conn, err,
+	               "UPDATE cal_folder_revision SET pruned=? WHERE cid=? AND folder=? AND "
+	               "pruned<?",
+	               "iiii", upto, cid, folder, upto) < 0 ||
+	               sql_run(conn, err,
+	                       "DELETE FROM cal_tombstone WHERE cid=? AND folder=? AND revision<=?",
+	                       "iii", cid, folder, upto) < 0
+	           ? -1
+	           : 0;
+}
+
 int storage_obj_remove(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
                        int64_t id, const char *name, int64_t created_by, struct sql_error *err)
 {
 	char sql[96];
-	int64_t rev;
+	int64_t rev, now = (int64_t)time(NULL), keep = tombstone_keep_s;
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cid=? AND id=?", table);
 	if (storage_obj_next_revision(conn, cid, folder, &rev, err) < 0 ||
-	    sql_run(conn, err, sql, "ii", cid, id) < 0)
+	    sql_run(conn, err, sql, "ii", cid, id) < 0 ||
+	    sql_run(conn, err,
+	            "INSERT INTO cal_tombstone (cid, folder, id, name, revision, created_by, "
+	            "deleted) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	            "iiisiii", cid, folder, id, name, rev, created_by, now) < 0)
 		return -1;
-	return sql_run(conn, err,
-	               "INSERT INTO cal_tombstone (cid, folder, id, name, revision, created_by) "
-	               "VALUES (?, ?, ?, ?, ?, ?)",
-	               "iiisii", cid, folder, id, name, rev, created_by);
+	return keep > 0 ? prune(conn, cid, folder, now - keep, err) : 0;
 }
 
 int storage_obj_untombstone(struct sql_conn *conn, int64_t cid, int64_t folder, const char *name,
@@ -174,12 +207,15 @@ int storage_obj_changes(struct sql_conn *conn, const char *table, int64_t cid, i
                         int64_t own, int64_t since, size_t max, json_t **result_r, int64_t *now_r,
                         struct sql_error *err)
 {
-	int64_t now;
+	int64_t now, pruned = 0;
 	*result_r = NULL;
-	if (storage_obj_revision(conn, cid, folder, &now, err) < 0)
+	if (storage_obj_revision(conn, cid, folder, &now, err) < 0 ||
+	    sql_query_int64(conn, err, &pruned,
+	                    "SELECT pruned FROM cal_folder_revision WHERE cid=? AND folder=?", "ii",
+	                    cid, folder) < 0)
 		return -1;
 	*now_r = now;
-	if (since > now || since < 0)
+	if (since > now || since < 0 || (since > 0 && since < pruned))
 		return 1;
 	json_t *changed = json_array(), *deleted = json_array();
 	json_t *j = json_pack("{sI so so sb}", "revision", (json_int_t)now, "changed", changed,

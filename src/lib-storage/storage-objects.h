@@ -25,8 +25,12 @@ int storage_obj_next_revision(struct sql_conn *conn, int64_t cid, int64_t folder
 /* The folder's current revision (0 before its first change). */
 int storage_obj_revision(struct sql_conn *conn, int64_t cid, int64_t folder, int64_t *rev_r,
                          struct sql_error *err);
+/* How long tombstones are kept (seconds; 0 = for ever). Process-wide, set by
+   storage_create(). */
+void storage_obj_set_tombstone_keep(int64_t seconds);
 /* Deletes object id (named name in folder, made by created_by) from table, leaving a
-   tombstone at the folder's next revision. */
+   tombstone at the folder's next revision; prunes the folder's tombstones older than the
+   keep time, remembering the highest revision pruned (storage_obj_changes). */
 int storage_obj_remove(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
                        int64_t id, const char *name, int64_t created_by, struct sql_error *err);
 /* A name stored again is no longer deleted for sync: drops its tombstone. */
@@ -54,7 +58,8 @@ const char *storage_obj_default_name(struct pool *pool, const char *uid, int64_t
    name, revision}], "more": bool} from table (an object table with id, name, revision, etag,
    created_by) and cal_tombstone, at most max entries, the oldest first; with more, "revision"
    is the last one answered. 0 with *result_r; 1 when since is not a revision of the folder
-   (negative or above its revision, *now_r); -1. */
+   (negative or above its revision, *now_r) or one from before tombstones it would need were
+   pruned; -1. */
 int storage_obj_changes(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
                         int64_t own, int64_t since, size_t max, json_t **result_r, int64_t *now_r,
                         struct sql_error *err);

@@ -12,6 +12,7 @@
 #include "invalidation.h"
 #include "mem.h"
 #include "pool.h"
+#include "storage-objects.h"
 
 /* --- invalidation: drop, never update (the next reader loads from SQL) --- */
 
@@ -87,6 +88,7 @@ struct storage *storage_create(const struct storage_settings *set)
 		                              folder_cache_groups_size(), set->cache_ttl_ms);
 	/* lib-storage's folder settings are process-wide: one storage per process */
 	folder_set_caches(s->folder_cache, s->group_cache);
+	storage_obj_set_tombstone_keep(set->tombstone_keep_s);
 	if (set->inval != NULL) {
 		for (int r = INVAL_CONTEXT; r <= INVAL_FOLDER; r++)
 			inval_subscribe(set->inval, (enum inval_region)r, on_event, s);

@@ -78,10 +78,11 @@ struct storage_settings {
 	/* Changes are published here, and the storage drops its caches on its events. NULL: no
 	   bus (changes drop this process's cache entries directly). */
 	struct inval_bus *inval;
-	int64_t max_objects;     /* [limits] max_objects_per_context, 0 = none */
-	int64_t body_timeout_s;  /* the longest a request body may pause (upload holds) */
-	size_t folder_cache_max; /* entries; 0 = no folder cache */
-	size_t group_cache_max;  /* entries; 0 = no group cache */
+	int64_t max_objects;      /* [limits] max_objects_per_context, 0 = none */
+	int64_t tombstone_keep_s; /* [calendar] tombstone_days in seconds, 0 = for ever */
+	int64_t body_timeout_s;   /* the longest a request body may pause (upload holds) */
+	size_t folder_cache_max;  /* entries; 0 = no folder cache */
+	size_t group_cache_max;   /* entries; 0 = no group cache */
 	uint64_t cache_ttl_ms;
 };
 

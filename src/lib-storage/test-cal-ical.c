@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for cal-ical.c: validation with named problems, the columns, and recurrence
    expansion (EXDATE, moved and THISANDFUTURE instances, COUNT and UNTIL, all-day, floating,
-   DST in Europe/Berlin). */
+   DST in Europe/Berlin), and calendar-data's expand and limit-recurrence-set. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +249,66 @@ static void test_bounded(void)
 	test_assert(info.unbounded);
 }
 
+/* cal_ical_limit of text over [start, end) as a NUL-terminated copy (mem_free it). */
+static char *limit(const char *text, int64_t start, int64_t end, bool expand_it)
+{
+	char *out;
+	size_t n;
+	test_assert(cal_ical_limit(text, strlen(text), start, end, expand_it, &out, &n, error,
+	                           sizeof(error)) == 0);
+	test_assert_int_eq(strlen(out), n);
+	return out;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_limit(void)
+{
+	const char *text = CAL(WEEKLY);
+	/* expand: one VEVENT per instance in UTC, no rule, the moved one at its new time */
+	char *out = limit(text, MAR2, MAR2 + 22 * DAY, true);
+	test_assert_int_eq(count(out, "BEGIN:VEVENT"), 3);
+	test_assert(strstr(out, "RRULE") == NULL && strstr(out, "EXDATE") == NULL);
+	test_assert(strstr(out, "DTSTART:20260302T090000Z") != NULL);
+	test_assert(strstr(out, "RECURRENCE-ID:20260302T090000Z") != NULL);
+	test_assert(strstr(out, "DTSTART:20260317T140000Z") != NULL);
+	test_assert(strstr(out, "RECURRENCE-ID:20260316T090000Z") != NULL);
+	test_assert(strstr(out, "DTSTART:20260309") == NULL);
+	test_assert(strstr(out, "PRODID:-//t//t//EN") != NULL);
+	mem_free(&out);
+	/* a Berlin series comes out in UTC, without its VTIMEZONE */
+	out = limit(CAL("BEGIN:VEVENT\r\nUID:b\r\nDTSTART;TZID=Europe/Berlin:20260302T100000\r\n"
+	                "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=2\r\nEND:VEVENT\r\n"),
+	            MAR2, MAR2 + 7 * DAY, true);
+	test_assert_int_eq(count(out, "BEGIN:VEVENT"), 2);
+	test_assert(strstr(out, "DTSTART:20260303T090000Z") != NULL);
+	test_assert(strstr(out, "DTEND:20260303T100000Z") != NULL);
+	test_assert(strstr(out, "TZID") == NULL && strstr(out, "DURATION") == NULL);
+	mem_free(&out);
+	/* limit-recurrence-set: the master always, the override only when in range */
+	out = limit(text, MAR2, MAR2 + 7 * DAY, false);
+	test_assert_int_eq(count(out, "BEGIN:VEVENT"), 1);
+	test_assert(strstr(out, "RRULE:FREQ=WEEKLY") != NULL);
+	mem_free(&out);
+	out = limit(text, MAR2 + 15 * DAY, MAR2 + 16 * DAY, false);
+	test_assert_int_eq(count(out, "BEGIN:VEVENT"), 2);
+	mem_free(&out);
+	/* too many instances to expand */
+	const char *minutely = CAL("BEGIN:VEVENT\r\nUID:m\r\nDTSTART:20260302T090000Z\r\n"
+	                           "RRULE:FREQ=MINUTELY\r\nEND:VEVENT\r\n");
+	char *big;
+	size_t n;
+	test_assert(cal_ical_limit(minutely, strlen(minutely), MAR2, MAR2 + 7 * DAY, true, &big, &n,
+	                           error, sizeof(error)) < 0);
+	test_assert(strstr(error, "more than 5000 instances") != NULL);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -260,6 +320,7 @@ int main(void)
 	    {"all_day_and_floating", test_all_day_and_floating},
 	    {"dst_berlin", test_dst_berlin},
 	    {"bounded", test_bounded},
+	    {"limit", test_limit},
 	    {NULL, NULL},
 	};
 	return test_run(cases);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* calendar-query's prop-filter (RFC 4791 §9.7.2) with is-not-defined or text-match (§9.7.5),
+/* calendar-query's prop-filter (RFC 4791 §9.7.2) with is-not-defined, text-match (§9.7.5) and
+   param-filter (§9.7.3),
    evaluated on an object's stored text: the properties of its components of the queried kind
    (the master and its overrides; not those of a VALARM inside), unfolded and unescaped
    (docs/internals/calendar.md "CalDAV"). */
@@ -43,6 +44,52 @@ static void line_value(const char *line, size_t len, struct buf *out)
 		}
 		buf_append_char(out, c);
 	}
+}
+
+/* Whether parameter p (is-not-defined, or a text-match on any of its values) holds on the
+   content line. */
+static bool param_match(const struct caldav_match *p, const char *line, size_t len)
+{
+	size_t n = strlen(p->name), i = 0;
+	bool quoted = false, defined = false, matched = false;
+	while (i < len && line[i] != ';' && line[i] != ':')
+		i++; /* the property's name */
+	while (i < len && line[i] == ';') {
+		size_t name = ++i;
+		while (i < len && line[i] != '=' && line[i] != ';' && line[i] != ':')
+			i++;
+		bool this = i - name == n && strncasecmp(line + name, p->name, n) == 0;
+		if (i >= len || line[i] != '=')
+			continue;
+		/* its values: comma-separated, each maybe quoted */
+		for (i++;;) {
+			size_t v = i;
+			quoted = i < len && line[i] == '"';
+			if (quoted) {
+				v = ++i;
+				while (i < len && line[i] != '"')
+					i++;
+			} else {
+				while (i < len && line[i] != ',' && line[i] != ';' &&
+				       line[i] != ':')
+					i++;
+			}
+			if (this) {
+				defined = true;
+				if (p->text != NULL &&
+				    contains(line + v, i - v, p->text, p->octet) != p->negate)
+					matched = true;
+			}
+			if (quoted && i < len)
+				i++;
+			if (i >= len || line[i] != ',')
+				break;
+			i++;
+		}
+	}
+	if (p->is_not_defined)
+		return !defined;
+	return p->text != NULL ? matched : defined;
 }
 
 static bool line_is(const char *line, size_t len, const char *name)
@@ -106,19 +153,22 @@ bool caldav_filter_match(const struct caldav_prop_filter *f, const char *compone
 			depth--;
 			continue;
 		}
-		if (depth != 1 || !line_is(l, n, f->name))
+		if (depth != 1 || !line_is(l, n, f->m.name))
 			continue;
 		defined = true;
-		if (f->text != NULL) {
+		bool ok = true;
+		if (f->m.text != NULL) {
 			buf_reset(&value);
 			line_value(l, n, &value);
-			if (contains(value.data, value.len, f->text, f->octet) != f->negate)
-				matched = true;
+			ok = contains(value.data, value.len, f->m.text, f->m.octet) != f->m.negate;
 		}
+		for (size_t k = 0; ok && k < f->param_count; k++)
+			ok = param_match(&f->params[k], l, n);
+		matched = matched || ok;
 	}
 	buf_free(&line);
 	buf_free(&value);
-	if (f->is_not_defined)
+	if (f->m.is_not_defined)
 		return !defined;
-	return f->text != NULL ? matched : defined;
+	return matched;
 }

@@ -9,7 +9,9 @@
 
 #include <libxml/tree.h>
 
+#include "api-caldav-data.h"
 #include "api-caldav-filter.h"
+#include "api-caldav-freebusy.h"
 #include "api-caldav.h"
 #include "dav-multistatus.h"
 #include "dav-xml.h"
@@ -22,65 +24,50 @@ struct report {
 	const char *base; /* the collection's href */
 	struct buf *out;
 	bool etag, data;                    /* what <D:prop> asks for */
+	struct caldav_data cd;              /* how it asks for calendar-data */
 	struct caldav_prop_filter *filters; /* calendar-query: all must pass */
 	size_t filter_count;
 };
 
-static bool elem(const xmlNode *n, const char *ns, const char *name)
+/* What <D:prop> asks for: false after answering a bad calendar-data. */
+static bool props(struct report *r, xmlNode *root)
 {
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       strcmp((const char *)n->ns->href, ns) == 0 &&
-	       strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *child(const xmlNode *parent, const char *ns, const char *name)
-{
-	for (xmlNode *c = parent->children; c != NULL; c = c->next)
-		if (elem(c, ns, name))
-			return c;
-	return NULL;
-}
-
-static const char *attr(struct report *r, xmlNode *n, const char *name)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	if (v == NULL)
-		return NULL;
-	const char *s = pool_strdup(r->dr->pool, (const char *)v);
-	xmlFree(v);
-	return s;
-}
-
-static const char *content(struct report *r, xmlNode *n)
-{
-	xmlChar *v = xmlNodeGetContent(n);
-	const char *s = pool_strdup(r->dr->pool, v != NULL ? (const char *)v : "");
-	xmlFree(v);
-	return s;
-}
-
-static void props(struct report *r, xmlNode *root)
-{
-	xmlNode *prop = child(root, DAV_NS, "prop");
+	xmlNode *prop = caldav_xml_child(root, DAV_NS, "prop");
 	r->etag = prop == NULL;
 	if (prop == NULL)
-		return;
-	r->etag = child(prop, DAV_NS, "getetag") != NULL;
-	r->data = child(prop, CALDAV_NS, "calendar-data") != NULL;
+		return true;
+	r->etag = caldav_xml_child(prop, DAV_NS, "getetag") != NULL;
+	xmlNode *data = caldav_xml_child(prop, CALDAV_NS, "calendar-data");
+	const char *error;
+	r->data = data != NULL;
+	if (data != NULL && caldav_data_parse(r->dr->pool, data, &r->cd, &error) < 0) {
+		caldav_fail(r->dr, 400, CALDAV_NS, "valid-calendar-data", error);
+		return false;
+	}
+	return true;
 }
 
-static void object_response(struct report *r, const struct storage_cal_object *o)
+/* The response for o at href: false after answering (calendar-data that could not be
+   made). */
+static bool object_response(struct report *r, const char *href, const struct storage_cal_object *o)
 {
-	dav_ms_response_begin(r->out, pool_printf(r->dr->pool, "%s%s", r->base, o->name));
+	struct strv data = STRV_NULL;
+	const char *error;
+	if (r->data &&
+	    caldav_data_render(r->dr->pool, &r->cd, o->ical, o->ical_len, &data, &error) < 0) {
+		caldav_fail(r->dr, 403, CALDAV_NS, "number-of-matches-within-limits", error);
+		return false;
+	}
+	dav_ms_response_begin(r->out, href);
 	dav_ms_propstat_begin(r->out);
 	if (r->etag)
 		dav_ms_prop_text(r->out, DAV_NS, "getetag",
 		                 strv_from_cstr(pool_printf(r->dr->pool, "\"%s\"", o->etag)));
 	if (r->data)
-		dav_ms_prop_text(r->out, CALDAV_NS, "calendar-data",
-		                 strv_make(o->ical, o->ical_len));
+		dav_ms_prop_text(r->out, CALDAV_NS, "calendar-data", data);
 	dav_ms_propstat_end(r->out, 200);
 	dav_ms_response_end(r->out);
+	return true;
 }
 
 /* The object named name into the answer when it passes the query's prop-filters (a missing
@@ -93,8 +80,7 @@ static bool by_name(struct report *r, const char *href, const char *name, bool m
 		for (size_t i = 0; i < r->filter_count; i++)
 			if (!caldav_filter_match(&r->filters[i], o.component, o.ical, o.ical_len))
 				return true;
-		object_response(r, &o);
-		return true;
+		return object_response(r, href, &o);
 	}
 	if (err.status != STORAGE_REFUSED) {
 		caldav_storage_failed(r->dr, &err, STORAGE_CAL_OK);
@@ -105,40 +91,61 @@ static bool by_name(struct report *r, const char *href, const char *name, bool m
 	return true;
 }
 
-/* The prop-filters of comp into r: false after answering what is not supported. */
-static bool prop_filters(struct report *r, xmlNode *comp)
+static size_t count_children(xmlNode *parent, const char *name)
 {
 	size_t n = 0;
-	for (xmlNode *c = comp->children; c != NULL; c = c->next)
-		n += elem(c, CALDAV_NS, "prop-filter");
-	r->filters = pool_calloc(r->dr->pool, n + 1, sizeof(*r->filters));
+	for (xmlNode *c = parent->children; c != NULL; c = c->next)
+		n += caldav_xml_elem(c, CALDAV_NS, name);
+	return n;
+}
+
+/* The prop-filter or param-filter el into m: false after answering what is not supported. */
+static bool match(struct report *r, xmlNode *el, struct caldav_match *m)
+{
+	struct pool *pool = r->dr->pool;
+	xmlNode *tm = caldav_xml_child(el, CALDAV_NS, "text-match");
+	m->name = caldav_xml_attr(pool, el, "name");
+	m->is_not_defined = caldav_xml_child(el, CALDAV_NS, "is-not-defined") != NULL;
+	if (m->name == NULL || caldav_xml_child(el, CALDAV_NS, "time-range") != NULL) {
+		caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
+		            "a prop-filter or param-filter needs a name and is-not-defined, "
+		            "text-match (or param-filter); time-range in a prop-filter is not "
+		            "supported");
+		return false;
+	}
+	if (tm == NULL)
+		return true;
+	const char *coll = caldav_xml_attr(pool, tm, "collation");
+	const char *neg = caldav_xml_attr(pool, tm, "negate-condition");
+	if (coll != NULL && strcmp(coll, "i;octet") != 0 && strcmp(coll, "i;ascii-casemap") != 0) {
+		caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
+		            "text-match collations are i;ascii-casemap and i;octet");
+		return false;
+	}
+	m->text = caldav_xml_content(pool, tm);
+	m->octet = coll != NULL && strcmp(coll, "i;octet") == 0;
+	m->negate = neg != NULL && strcmp(neg, "yes") == 0;
+	return true;
+}
+
+/* The prop-filters of comp, with their param-filters, into r: false after answering what is
+   not supported. */
+static bool prop_filters(struct report *r, xmlNode *comp)
+{
+	r->filters =
+	    pool_calloc(r->dr->pool, count_children(comp, "prop-filter") + 1, sizeof(*r->filters));
 	for (xmlNode *c = comp->children; c != NULL; c = c->next) {
-		if (!elem(c, CALDAV_NS, "prop-filter"))
+		if (!caldav_xml_elem(c, CALDAV_NS, "prop-filter"))
 			continue;
 		struct caldav_prop_filter *f = &r->filters[r->filter_count++];
-		xmlNode *tm = child(c, CALDAV_NS, "text-match");
-		f->name = attr(r, c, "name");
-		f->is_not_defined = child(c, CALDAV_NS, "is-not-defined") != NULL;
-		if (f->name == NULL || child(c, CALDAV_NS, "param-filter") != NULL ||
-		    child(c, CALDAV_NS, "time-range") != NULL) {
-			caldav_fail(
-			    r->dr, 403, CALDAV_NS, "supported-filter",
-			    "a prop-filter needs a name and is-not-defined or text-match; "
-			    "param-filter and time-range in a prop-filter are not supported");
+		if (!match(r, c, &f->m))
 			return false;
-		}
-		if (tm == NULL)
-			continue;
-		const char *coll = attr(r, tm, "collation"), *neg = attr(r, tm, "negate-condition");
-		if (coll != NULL && strcmp(coll, "i;octet") != 0 &&
-		    strcmp(coll, "i;ascii-casemap") != 0) {
-			caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
-			            "text-match collations are i;ascii-casemap and i;octet");
-			return false;
-		}
-		f->text = content(r, tm);
-		f->octet = coll != NULL && strcmp(coll, "i;octet") == 0;
-		f->negate = neg != NULL && strcmp(neg, "yes") == 0;
+		f->params = pool_calloc(r->dr->pool, count_children(c, "param-filter") + 1,
+		                        sizeof(*f->params));
+		for (xmlNode *p = c->children; p != NULL; p = p->next)
+			if (caldav_xml_elem(p, CALDAV_NS, "param-filter") &&
+			    !match(r, p, &f->params[f->param_count++]))
+				return false;
 	}
 	return true;
 }
@@ -146,9 +153,9 @@ static bool prop_filters(struct report *r, xmlNode *comp)
 static int multiget(struct report *r, xmlNode *root)
 {
 	for (xmlNode *h = root->children; h != NULL; h = h->next) {
-		if (!elem(h, DAV_NS, "href"))
+		if (!caldav_xml_elem(h, DAV_NS, "href"))
 			continue;
-		const char *uri = content(r, h), *path, *error;
+		const char *uri = caldav_xml_content(r->dr->pool, h), *path, *error;
 		int status;
 		struct caldav_res res;
 		if (dav_uri_to_path(r->dr->pool, strv_from_cstr(uri), &r->dr->origin, &path,
@@ -168,39 +175,26 @@ static int multiget(struct report *r, xmlNode *root)
 	return 0;
 }
 
-/* "20260302T090000Z" as UTC seconds into *t_r; false when it is not that form. */
-static bool utc_time(const char *s, int64_t *t_r)
-{
-	struct tm tm = {0};
-	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
-		return false;
-	const char *end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
-	if (end == NULL || *end != '\0')
-		return false;
-	*t_r = (int64_t)timegm(&tm);
-	return true;
-}
-
 /* calendar-query: the comp-filter VCALENDAR > VEVENT|VTODO with an optional time-range. */
 static int query(struct report *r, xmlNode *root)
 {
 	struct dav_req *dr = r->dr;
 	const char *want = strcmp(r->folder->module, "tasks") == 0 ? "VTODO" : "VEVENT";
-	xmlNode *filter = child(root, CALDAV_NS, "filter");
-	xmlNode *cal = filter != NULL ? child(filter, CALDAV_NS, "comp-filter") : NULL;
-	const char *cal_name = cal != NULL ? attr(r, cal, "name") : NULL;
+	xmlNode *filter = caldav_xml_child(root, CALDAV_NS, "filter");
+	xmlNode *cal = filter != NULL ? caldav_xml_child(filter, CALDAV_NS, "comp-filter") : NULL;
+	const char *cal_name = cal != NULL ? caldav_xml_attr(r->dr->pool, cal, "name") : NULL;
 	if (cal_name == NULL || strcmp(cal_name, "VCALENDAR") != 0) {
 		caldav_fail(dr, 403, CALDAV_NS, "valid-filter",
 		            "the filter must hold one comp-filter name=\"VCALENDAR\"");
 		return -1;
 	}
-	xmlNode *comp = child(cal, CALDAV_NS, "comp-filter");
+	xmlNode *comp = caldav_xml_child(cal, CALDAV_NS, "comp-filter");
 	xmlNode *range = NULL;
 	if (comp != NULL) {
-		const char *name = attr(r, comp, "name");
+		const char *name = caldav_xml_attr(r->dr->pool, comp, "name");
 		if (name == NULL || strcmp(name, want) != 0)
 			return 0; /* nothing of that component is stored here */
-		if (child(comp, CALDAV_NS, "comp-filter") != NULL) {
+		if (caldav_xml_child(comp, CALDAV_NS, "comp-filter") != NULL) {
 			caldav_fail(dr, 403, CALDAV_NS, "supported-filter",
 			            "a comp-filter inside the event's or task's (VALARM) is not "
 			            "supported yet: filter with time-range and prop-filter");
@@ -208,16 +202,14 @@ static int query(struct report *r, xmlNode *root)
 		}
 		if (!prop_filters(r, comp))
 			return -1;
-		range = child(comp, CALDAV_NS, "time-range");
+		range = caldav_xml_child(comp, CALDAV_NS, "time-range");
 	}
 	struct storage_error err;
 	json_t *result;
 	const char *key = "objects";
 	if (range != NULL) {
-		const char *s = attr(r, range, "start"), *e = attr(r, range, "end");
-		int64_t start = INT32_MIN * (int64_t)4, end = INT32_MAX * (int64_t)4; /* open */
-		if ((s == NULL && e == NULL) || (s != NULL && !utc_time(s, &start)) ||
-		    (e != NULL && !utc_time(e, &end))) {
+		int64_t start, end;
+		if (!caldav_time_range(dr->pool, range, &start, &end)) {
 			caldav_fail(dr, 400, CALDAV_NS, "valid-filter",
 			            "a time-range has start, end or both as UTC date-times "
 			            "(20260302T090000Z)");
@@ -260,8 +252,8 @@ static int query(struct report *r, xmlNode *root)
 static int sync_collection(struct report *r, xmlNode *root)
 {
 	struct dav_req *dr = r->dr;
-	xmlNode *t = child(root, DAV_NS, "sync-token");
-	const char *token = t != NULL ? content(r, t) : "";
+	xmlNode *t = caldav_xml_child(root, DAV_NS, "sync-token");
+	const char *token = t != NULL ? caldav_xml_content(r->dr->pool, t) : "";
 	int64_t since = 0;
 	if (token[0] != '\0') {
 		const char *prefix = caldav_sync_token(dr, r->folder->id, 0);
@@ -280,8 +272,10 @@ static int sync_collection(struct report *r, xmlNode *root)
 	if (storage_cal_changes(dr->su, r->folder->id, since, STORAGE_CAL_CHANGES_MAX, &changes,
 	                        &err) < 0) {
 		if (err.status == STORAGE_REFUSED && err.refusal == STORAGE_INVALID)
-			caldav_fail(dr, 403, DAV_NS, "valid-sync-token",
-			            "the sync-token is newer than the collection");
+			caldav_fail(
+			    dr, 403, DAV_NS, "valid-sync-token",
+			    "the sync-token is newer than the collection, or older than the "
+			    "deletions it keeps: sync again without a token");
 		else
 			caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
 		return -1;
@@ -295,7 +289,10 @@ static int sync_collection(struct report *r, xmlNode *root)
 		if (!r->data) {
 			struct storage_cal_object o = {
 			    .name = name, .etag = json_string_value(json_object_get(e, "etag"))};
-			object_response(r, &o);
+			if (!object_response(r, pool_printf(dr->pool, "%s%s", r->base, name), &o)) {
+				rc = -1;
+				break;
+			}
 		} else if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name, true)) {
 			rc = -1;
 			break;
@@ -337,23 +334,27 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 		return;
 	}
 	xmlNode *root = xmlDocGetRootElement(doc);
-	struct report r = {.dr = dr,
-	                   .folder = res->folder,
-	                   .base = caldav_folder_href(dr, res->folder->id),
-	                   .out = http_response_body(dr->req)};
-	props(&r, root);
+	if (caldav_xml_elem(root, CALDAV_NS, "free-busy-query")) { /* text/calendar, no 207 */
+		caldav_freebusy(dr, res->folder, root);
+		xmlFreeDoc(doc);
+		return;
+	}
+	struct report r = {
+	    .dr = dr, .folder = res->folder, .base = res->href, .out = http_response_body(dr->req)};
+	int rc = -1;
 	dav_ms_begin(r.out);
-	int rc;
-	if (elem(root, CALDAV_NS, "calendar-multiget")) {
+	if (!props(&r, root)) {
+		rc = -1;
+	} else if (caldav_xml_elem(root, CALDAV_NS, "calendar-multiget")) {
 		rc = multiget(&r, root);
-	} else if (elem(root, CALDAV_NS, "calendar-query")) {
+	} else if (caldav_xml_elem(root, CALDAV_NS, "calendar-query")) {
 		rc = query(&r, root);
-	} else if (elem(root, DAV_NS, "sync-collection")) {
+	} else if (caldav_xml_elem(root, DAV_NS, "sync-collection")) {
 		rc = sync_collection(&r, root);
 	} else {
 		caldav_fail(dr, 403, DAV_NS, "supported-report",
 		            "this REPORT is not supported here (calendar-multiget, calendar-query, "
-		            "sync-collection are)");
+		            "free-busy-query, sync-collection are)");
 		rc = -1;
 	}
 	xmlFreeDoc(doc);

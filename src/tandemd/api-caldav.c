@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-caldav-collection.h"
 #include "api-caldav.h"
 #include "api-schedule.h"
 #include "dav-multistatus.h"
@@ -14,7 +15,7 @@
 #include "pool.h"
 #include "storage-folder.h"
 
-#define CALDAV_ALLOW_COLLECTION "OPTIONS, GET, HEAD, PROPFIND, REPORT, DELETE"
+#define CALDAV_ALLOW_COLLECTION "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT, DELETE"
 #define CALDAV_ALLOW_OBJECT     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND"
 
 bool caldav_path(const char *path)
@@ -192,11 +193,19 @@ int caldav_resolve(struct dav_req *dr, const char *path, struct caldav_res *res_
 	}
 	char *end;
 	long long id = strtoll(p, &end, 10);
-	if (end == p || id <= FOLDER_ID_MAX_SYSTEM || (*end != '\0' && *end != '/'))
-		return 0;
 	struct folder_error fe;
 	struct storage_error err;
-	if (storage_folder_get(dr->su, id, &res_r->folder, &fe, &err) < 0) {
+	size_t seg = strcspn(p, "/");
+	if (strspn(p, "0123456789") != seg) { /* a name the client chose (MKCALENDAR) */
+		end = (char *)p + seg;
+		if (caldav_collection_lookup(dr, pool_strndup(dr->pool, p, seg), &res_r->folder) <
+		    0)
+			return -1;
+		if (res_r->folder == NULL)
+			return 0;
+	} else if (id <= FOLDER_ID_MAX_SYSTEM) {
+		return 0;
+	} else if (storage_folder_get(dr->su, id, &res_r->folder, &fe, &err) < 0) {
 		if (err.status == STORAGE_REFUSED)
 			return 0;
 		caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
@@ -204,6 +213,7 @@ int caldav_resolve(struct dav_req *dr, const char *path, struct caldav_res *res_
 	}
 	if (!calendar_module(res_r->folder))
 		return 0;
+	res_r->href = pool_printf(dr->pool, "%s%s/%.*s/", CALDAV_HOME, dr->user.login, (int)seg, p);
 	p = end;
 	while (*p == '/')
 		p++;
@@ -305,6 +315,7 @@ static bool collection_prop(struct pf *pf, const struct dav_prop_name *n, const 
 		text(out, DAV_NS, "displayname", f != NULL ? f->title : dr->user.login);
 	} else if (f == NULL) {
 		return false;
+	} else if (caldav_collection_stored_prop(dr, f, n, out)) { /* set by the client */
 	} else if (is(n, CALDAV_NS, "calendar-description")) {
 		text(out, CALDAV_NS, "calendar-description",
 		     pool_printf(dr->pool, "%s (%s)", f->title, f->module));
@@ -328,7 +339,9 @@ static bool collection_prop(struct pf *pf, const struct dav_prop_name *n, const 
 		    "<D:supported-report-set><D:supported-report><D:report><C:calendar-multiget "
 		    "xmlns:C=\"" CALDAV_NS "\"/></D:report></D:supported-report><D:supported-"
 		    "report><D:report><C:calendar-query xmlns:C=\"" CALDAV_NS "\"/></D:report>"
-		    "</D:supported-report><D:supported-report><D:report><D:sync-collection/>"
+		    "</D:supported-report><D:supported-report><D:report><C:free-busy-query "
+		    "xmlns:C=\"" CALDAV_NS "\"/></D:report></D:supported-report>"
+		    "<D:supported-report><D:report><D:sync-collection/>"
 		    "</D:report></D:supported-report></D:supported-report-set>");
 	} else if (is(n, CALDAV_CS_NS, "getctag") || is(n, DAV_NS, "sync-token")) {
 		int64_t rev;
@@ -475,9 +488,10 @@ static void propfind(struct dav_req *dr, const struct caldav_res *res)
 		if (members && home_folders(dr, &fs, &n) < 0)
 			return;
 		for (size_t i = 0; members && i < n; i++)
-			response(&pf, caldav_folder_href(dr, fs[i]->id), fs[i], false, NULL);
+			response(&pf, caldav_collection_href(dr, fs[i]), fs[i], false, NULL);
 	} else if (res->kind == CALDAV_CALENDAR) {
-		response(&pf, caldav_folder_href(dr, res->folder->id), res->folder, false, NULL);
+		const char *href = res->href;
+		response(&pf, href, res->folder, false, NULL);
 		json_t *list = NULL;
 		if (members && storage_cal_list(dr->su, res->folder->id, STORAGE_CAL_RANGE_MAX,
 		                                &list, &err) < 0) {
@@ -493,10 +507,7 @@ static void propfind(struct dav_req *dr, const struct caldav_res *res)
 			    .ical = "",
 			    .ical_len = 0};
 			const char *name = json_string_value(json_object_get(e, "name"));
-			response(&pf,
-			         pool_printf(dr->pool, "%s%s",
-			                     caldav_folder_href(dr, res->folder->id), name),
-			         NULL, false, &o);
+			response(&pf, pool_printf(dr->pool, "%s%s", href, name), NULL, false, &o);
 		}
 		json_decref(list);
 	} else {
@@ -604,7 +615,7 @@ static void delete (struct dav_req *dr, const struct caldav_res *res)
 static void options(struct dav_req *dr, bool object)
 {
 	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "DAV", "1, 2, calendar-access, calendar-auto-schedule");
+	http_response_header(dr->req, "DAV", "1, 2, calendar-access, calendar-auto-schedule, extended-mkcol");
 	http_response_header(dr->req, "Allow",
 	                     object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);
 	http_response_send(dr->req);
@@ -631,9 +642,7 @@ void caldav_dispatch(struct dav_req *dr)
 		return;
 	}
 	if (strv_eq_cstr(m, "MKCALENDAR") || strv_eq_cstr(m, "MKCOL")) {
-		caldav_fail(dr, 403, DAV_NS, "resource-must-be-null",
-		            "calendars are created in the web UI or with POST /api/v1/folders "
-		            "(module calendar or tasks); they appear here at once");
+		caldav_collection_create(dr, &res);
 		return;
 	}
 	if (res.kind == CALDAV_NONE) {
@@ -650,6 +659,10 @@ void caldav_dispatch(struct dav_req *dr)
 		put(dr, &res);
 	} else if (object && strv_eq_cstr(m, "DELETE")) {
 		delete (dr, &res);
+	} else if (strv_eq_cstr(m, "PROPPATCH")) {
+		caldav_collection_proppatch(dr, &res);
+	} else if (res.kind == CALDAV_CALENDAR && strv_eq_cstr(m, "DELETE")) {
+		caldav_collection_delete(dr, &res);
 	} else {
 		http_response_header(dr->req, "Allow",
 		                     object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);

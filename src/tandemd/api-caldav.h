@@ -34,6 +34,7 @@ struct caldav_res {
 	enum { CALDAV_NONE, CALDAV_ROOT, CALDAV_HOME_SET, CALDAV_CALENDAR, CALDAV_OBJECT } kind;
 	struct folder *folder; /* CALENDAR, OBJECT */
 	const char *name;      /* OBJECT: the resource name */
+	const char *href;      /* CALENDAR, OBJECT: the collection's href as the client named it */
 };
 
 /* --- api-caldav.c, shared with api-caldav-report.c --- */

@@ -10,10 +10,8 @@
 #include "pool.h"
 #include "storage-props.h"
 
-/* The 207 answer: every property with its status; the one at failed gets status, the others
-   424 (or 200 when nothing failed). */
-static void answer(struct dav_req *dr, const struct dav_proppatch *pp, size_t failed, int status,
-                   const char *precondition)
+void dav_proppatch_answer(struct dav_req *dr, const struct dav_proppatch *pp, size_t failed,
+                          int status, const char *precondition)
 {
 	struct http_request *req = dr->req;
 	http_response_status(req, 207);
@@ -62,7 +60,7 @@ void dav_proppatch(struct dav_req *dr)
 	for (size_t i = 0; i < pp->count; i++) {
 		const struct dav_patch *p = &pp->patches[i];
 		if (dav_prop_is_live(p->name.ns, p->name.name)) {
-			answer(dr, pp, i, 403, "cannot-modify-protected-property");
+			dav_proppatch_answer(dr, pp, i, 403, "cannot-modify-protected-property");
 			return;
 		}
 		ops[i] = (struct dav_prop){
@@ -76,7 +74,7 @@ void dav_proppatch(struct dav_req *dr)
 	struct storage_error err;
 	enum dav_props_kind kind = res.kind == DAV_RES_FILE ? DAV_PROPS_FILE : DAV_PROPS_FOLDER;
 	if (storage_props_patch(dr->su, kind, res.entry.id, ops, pp->count, &failed, &err) == 0) {
-		answer(dr, pp, pp->count, 200, NULL);
+		dav_proppatch_answer(dr, pp, pp->count, 200, NULL);
 		return;
 	}
 	if (err.status != STORAGE_REFUSED) {
@@ -88,5 +86,5 @@ void dav_proppatch(struct dav_req *dr)
 		return;
 	}
 	/* a bound: the property that crossed it 507 when it is the count, else 403 */
-	answer(dr, pp, failed, failed >= pp->count ? 507 : 403, NULL);
+	dav_proppatch_answer(dr, pp, failed, failed >= pp->count ? 507 : 403, NULL);
 }

@@ -125,6 +125,12 @@ void dav_unlock(struct dav_req *dr);
 /* The body of a request that is not a PUT (empty when it had none). */
 struct strv dav_body(struct dav_req *dr);
 /* Whether {ns}name is one of the live properties (they cannot be set or removed). */
+/* PROPPATCH's 207 answer for dr->path: every property of pp with its status; the one at
+   failed gets status, the others 424 (or 200 when nothing failed); precondition (DAV:, may
+   be NULL) in the response's error. */
+struct dav_proppatch;
+void dav_proppatch_answer(struct dav_req *dr, const struct dav_proppatch *pp, size_t failed,
+                          int status, const char *precondition);
 bool dav_prop_is_live(const char *ns, const char *name);
 
 /* What a collection and what a file allow (OPTIONS, 405). */

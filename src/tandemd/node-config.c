@@ -64,6 +64,7 @@ static const struct config_key schema[] = {
     {"cluster", "announce_key", CONFIG_STRING, NULL, false},
     {"cluster", "announce_key_file", CONFIG_STRING, NULL, false},
     {"limits", "max_objects_per_context", CONFIG_UINT, "100000", false},
+    {"calendar", "tombstone_days", CONFIG_UINT, "90", false},
     {"dav", "basic_over_http", CONFIG_BOOL, "false", false},
     {"dav", "auth_cache_ttl", CONFIG_DURATION, "60s", false},
     {"access *", "modules", CONFIG_STRING, NULL, false},
@@ -330,6 +331,7 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->announce_interface = config_get_str(cfg, "cluster", "announce_interface");
 	nc->announce_interval_ms = config_get_duration_ms(cfg, "cluster", "announce_interval");
 	nc->max_objects_per_context = config_get_uint(cfg, "limits", "max_objects_per_context");
+	nc->tombstone_days = config_get_uint(cfg, "calendar", "tombstone_days");
 	nc->dav_basic_over_http = config_get_bool(cfg, "dav", "basic_over_http");
 	nc->dav_auth_cache_ttl_ms = config_get_duration_ms(cfg, "dav", "auth_cache_ttl");
 	nc->webui_dir = config_get_str(cfg, "webui", "directory");
@@ -423,6 +425,9 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		PROBLEM(
 		    "limits", "max_objects_per_context",
 		    "[limits] max_objects_per_context must be at most 1000000000 (0 = no limit)");
+	else if (nc->tombstone_days > NODE_TOMBSTONE_DAYS_MAX)
+		PROBLEM("calendar", "tombstone_days",
+		        "[calendar] tombstone_days must be at most 36500 (0 = keep them all)");
 #undef PROBLEM
 	size_t index = 0; /* of the listen value at fault */
 	if (problem == NULL)

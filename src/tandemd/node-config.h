@@ -79,6 +79,8 @@ struct node_config {
 	struct announce_key announce_key; /* announce_key or announce_key_file; len 0 = none */
 	/* [limits]: what tenants may make the server hold (docs/security.md) */
 	uint64_t max_objects_per_context; /* file versions and folders; 0 = no limit */
+	/* [calendar] (docs/calendar.md): days a deleted object's tombstone is kept for sync */
+	uint64_t tombstone_days; /* 0 = for ever */
 	/* [dav] (docs/webdav.md) */
 	bool dav_basic_over_http;       /* Basic from non-loopback clients without HTTPS */
 	uint64_t dav_auth_cache_ttl_ms; /* how long checked credentials are taken; 0 = never */
@@ -95,7 +97,8 @@ struct node_config {
 	bool webui_explicit; /* set in the file (so a directory without index.html is an error) */
 };
 
-#define NODE_MAX_OBJECTS_LIMIT 1000000000
+#define NODE_MAX_OBJECTS_LIMIT  1000000000
+#define NODE_TOMBSTONE_DAYS_MAX 36500
 
 /* Loads path (NULL = embedded defaults) into *nc; the strings live as long as *config_r. */
 int node_config_load(const char *path, struct node_config *nc, struct config **config_r,

@@ -206,6 +206,7 @@ static void caches_init(struct node *node)
 	    .locate_ctx = node,
 	    .inval = node->inval,
 	    .max_objects = (int64_t)node->cfg.max_objects_per_context,
+	    .tombstone_keep_s = (int64_t)node->cfg.tombstone_days * 86400,
 	    .body_timeout_s = (int64_t)(node->cfg.limits.body_timeout_ms / 1000),
 	    .folder_cache_max = FOLDER_CACHE_ENTRIES,
 	    .group_cache_max = GROUP_CACHE_ENTRIES,

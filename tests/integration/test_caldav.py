@@ -271,9 +271,15 @@ def test_json_api_and_caldav_see_each_other(w):
     assert [(i["name"], i["summary"]) for i in data["instances"]] == [("from-dav.ics", "From DAV")]
 
 
-def test_mkcalendar_is_refused_with_a_reason(w):
-    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}new/")
-    assert st == 403 and "/api/v1/folders" in body
+def test_mkcalendar_where_it_cannot_be(w):
+    # numeric names are folder ids; an existing collection is not made again
+    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}12345/")
+    assert st == 403 and "folder ids" in body
+    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}{w.alice.calendar}/")
+    assert st == 405 and "resource-must-be-null" in body
+    # nor inside a calendar
+    st, _, body = raw(w, "alice", "MKCALENDAR", f"{home(w, 'alice')}{w.alice.calendar}/sub/")
+    assert st == 403 and "calendar-collection-location-ok" in body
 
 
 def test_an_object_over_the_size_limit_is_refused(w):
@@ -412,7 +418,7 @@ def test_prop_filter_text_match(w):
                      "</C:text-match></C:prop-filter></C:comp-filter>")
     assert st == 403 and "<C:supported-collation/>" in body
     st, body = query(w, "bob", path, "<C:comp-filter name='VEVENT'><C:prop-filter "
-                     "name='ATTENDEE'><C:param-filter name='PARTSTAT'/></C:prop-filter>"
+                     "name='SUMMARY'><C:time-range start='20260302T000000Z'/></C:prop-filter>"
                      "</C:comp-filter>")
     assert st == 403 and "<C:supported-filter/>" in body
     # the client library's search by summary

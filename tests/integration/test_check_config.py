@@ -102,6 +102,9 @@ def node_conf(workdir, text, port):
      "[configdb] probe_interval must be 0 (off) or at least 100ms"),
     (SERVER + "[configdb]\nprobe_timeout = 2m\n", 5,
      "[configdb] probe_timeout must be between 100ms and 60s"),
+    (SERVER + "[calendar]\ntombstone_days = 40000\n", 5,
+     "[calendar] tombstone_days must be at most 36500 (0 = keep them all)"),
+    (SERVER + "[calendar]\ntombstone_days = 3d\n", 5, "[calendar] tombstone_days"),
 ])
 def test_tandemd_refuses_what_the_start_would(workdir, text, line, message):
     p, q = free_port(), free_port()
