@@ -157,6 +157,15 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 #define USERDB_V7_SQLITE  USERDB_V7_TABLE("TEXT", "")
 #define USERDB_V7_MARIADB USERDB_V7_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
+/* step 8 (contactsdir): the global address book (docs/internals/contacts.md "Global address
+   book"): what each user publishes beyond their account (phone, organisation), and the
+   directory's revision per context, moved by every change of a user (ctag, sync token). */
+#define USERDB_V8                                                                                  \
+	"CREATE TABLE gab_published (cid BIGINT NOT NULL, user_id BIGINT NOT NULL, phone "         \
+	"VARCHAR(64) NOT NULL, org VARCHAR(256) NOT NULL, modified BIGINT NOT NULL, PRIMARY KEY "  \
+	"(cid, user_id));"                                                                         \
+	"CREATE TABLE gab_revision (cid BIGINT NOT NULL PRIMARY KEY, revision BIGINT NOT NULL)"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
@@ -165,5 +174,6 @@ const struct migration schema_userdb[] = {
     {5, USERDB_V5_SQLITE, USERDB_V5_MARIADB},
     {6, USERDB_V6, USERDB_V6 ""},
     {7, USERDB_V7_SQLITE, USERDB_V7_MARIADB},
+    {8, USERDB_V8, USERDB_V8 ""},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

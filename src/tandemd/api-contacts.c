@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api-common.h"
+#include "api-directory.h"
 #include "buf.h"
 #include "http-json.h"
 #include "http-server.h"
@@ -226,15 +227,22 @@ static void contacts_list(void *ctx, struct http_request *req)
 	int r;
 	if (su == NULL)
 		return;
+	const char *q = api_query(req, "q");
 	if ((r = api_query_id(req, "folder", &folder)) <= 0) {
+		if (r == 0 && q != NULL && q[0] != '\0') {
+			/* a search without a folder: the global address book alone */
+			result = json_pack("{s[] sb}", "contacts", "more", 0);
+			goto directory;
+		}
 		if (r == 0)
-			api_error(req, 400, "CON-0400", "query parameter \"folder\" is required");
+			api_error(req, 400, "CON-0400",
+			          "query parameter \"folder\" is required (or \"q\" to search the "
+			          "global address book)");
 		return;
 	}
 	int has_since = api_query_count(req, "since", "CON-0400", &since);
 	if (has_since < 0 || api_query_count(req, "limit", "CON-0400", &limit) < 0)
 		return;
-	const char *q = api_query(req, "q");
 	if (has_since > 0 && q != NULL) {
 		api_error(req, 400, "CON-0400", "\"since\" and \"q\" do not go together");
 		return;
@@ -247,6 +255,15 @@ static void contacts_list(void *ctx, struct http_request *req)
 		storage_failed(req, &err, STORAGE_CONTACT_OK);
 		return;
 	}
+	if (q == NULL || q[0] == '\0')
+		goto out;
+directory:
+	/* a search also answers the matching users of the context, marked read-only */
+	if (!api_directory_hits(req, su, q, result)) {
+		json_decref(result);
+		return;
+	}
+out:
 	http_response_json(req, 200, result);
 }
 
