@@ -18,6 +18,7 @@
 #include "http-json.h"
 #include "http-server.h"
 #include "log.h"
+#include "node-access.h"
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
@@ -396,12 +397,29 @@ static void import_one(void *ctx, const char *text, size_t len, const char *uid)
 	json_array_append_new(im->results, r);
 }
 
+/* The folder's module, and the caller's right to use it (calendar or tasks: ACC-0403 when
+   not); false after answering. */
+static bool folder_module_ok(void *ctx, struct http_request *req, struct storage_user *su,
+                             int64_t folder)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct storage_error err;
+	int64_t rev;
+	char module[16];
+	if (storage_cal_revision(su, folder, &rev, module, &err) < 0) {
+		storage_failed(req, &err, STORAGE_CAL_OK);
+		return false;
+	}
+	return api_auth(node, req, &user) &&
+	       api_module_check(node, req, &user,
+	                        strcmp(module, "tasks") == 0 ? MODULE_TASKS : MODULE_CALENDAR);
+}
+
 static void folders_import(void *ctx, struct http_request *req)
 {
 	struct import im = {.su = caller(ctx, req)};
-	struct storage_error err;
-	int64_t rev;
-	char module[16], error[300];
+	char error[300];
 	if (im.su == NULL)
 		return;
 	im.folder = http_request_param_id(req, "id");
@@ -410,10 +428,8 @@ static void folders_import(void *ctx, struct http_request *req)
 		return;
 	}
 	/* the folder first: an unknown or foreign one says so once, not per object */
-	if (storage_cal_revision(im.su, im.folder, &rev, module, &err) < 0) {
-		storage_failed(req, &err, STORAGE_CAL_OK);
+	if (!folder_module_ok(ctx, req, im.su, im.folder))
 		return;
-	}
 	struct strv body = http_request_body(req);
 	im.results = json_array();
 	if (cal_json_split(http_request_pool(req), body.ptr != NULL ? body.ptr : "", body.len,
@@ -440,6 +456,8 @@ static void folders_export(void *ctx, struct http_request *req)
 		api_contacts_export(ctx, req);
 		return;
 	}
+	if (!folder_module_ok(ctx, req, su, folder))
+		return;
 	if (storage_cal_export(su, folder, EXPORT_MAX, &texts, &n, &err) < 0) {
 		storage_failed(req, &err, STORAGE_CAL_OK);
 		return;
