@@ -397,6 +397,18 @@ static void import_one(void *ctx, const char *text, size_t len, const char *uid)
 	json_array_append_new(im->results, r);
 }
 
+json_t *api_cal_import_text(struct storage_user *su, int64_t folder, struct pool *pool,
+                            const char *text, size_t len, char *error, size_t size)
+{
+	struct import im = {.su = su, .folder = folder, .results = json_array()};
+	if (cal_json_split(pool, text, len, IMPORT_MAX, import_one, &im, error, size) < 0) {
+		json_decref(im.results);
+		return NULL;
+	}
+	return json_pack("{so sI sI}", "results", im.results, "created", (json_int_t)im.created,
+	                 "failed", (json_int_t)im.failed);
+}
+
 /* The folder's module, and the caller's right to use it (calendar or tasks: ACC-0403 when
    not); false after answering. */
 static bool folder_module_ok(void *ctx, struct http_request *req, struct storage_user *su,
@@ -431,15 +443,13 @@ static void folders_import(void *ctx, struct http_request *req)
 	if (!folder_module_ok(ctx, req, im.su, im.folder))
 		return;
 	struct strv body = http_request_body(req);
-	im.results = json_array();
-	if (cal_json_split(http_request_pool(req), body.ptr != NULL ? body.ptr : "", body.len,
-	                   IMPORT_MAX, import_one, &im, error, sizeof(error)) < 0) {
-		json_decref(im.results);
+	json_t *j =
+	    api_cal_import_text(im.su, im.folder, http_request_pool(req),
+	                        body.ptr != NULL ? body.ptr : "", body.len, error, sizeof(error));
+	if (j == NULL) {
 		api_error(req, 400, "CAL-0400", "import refused: %s", error);
 		return;
 	}
-	json_t *j = json_pack("{so sI sI}", "results", im.results, "created",
-	                      (json_int_t)im.created, "failed", (json_int_t)im.failed);
 	http_response_json(req, 200, j);
 }
 

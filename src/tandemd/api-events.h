@@ -4,7 +4,14 @@
 #ifndef TANDEMD_API_EVENTS_H
 #define TANDEMD_API_EVENTS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
 struct http_request;
+struct pool;
+struct storage_user;
 
 /* Which objects a route serves. */
 struct api_cal_kind {
@@ -24,5 +31,11 @@ void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_requ
 void api_cal_get(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
 void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
 void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_request *req);
+
+/* The objects of an .ics text (grouped by UID) stored into the calendar or tasks folder one
+   by one: {"results": [{"uid", "id", "status"} or {"uid", "error": {code, message}} …],
+   "created", "failed"}, or NULL with error when the text is no iCalendar (or too many). */
+json_t *api_cal_import_text(struct storage_user *su, int64_t folder, struct pool *pool,
+                            const char *text, size_t len, char *error, size_t size);
 
 #endif
