@@ -232,7 +232,11 @@ static void contacts_list(void *ctx, struct http_request *req)
 		if (r == 0 && q != NULL && q[0] != '\0') {
 			/* a search without a folder: the global address book alone */
 			result = json_pack("{s[] sb}", "contacts", "more", 0);
-			goto directory;
+			if (api_directory_hits(req, su, q, result))
+				http_response_json(req, 200, result);
+			else
+				json_decref(result);
+			return;
 		}
 		if (r == 0)
 			api_error(req, 400, "CON-0400",
@@ -255,15 +259,11 @@ static void contacts_list(void *ctx, struct http_request *req)
 		storage_failed(req, &err, STORAGE_CONTACT_OK);
 		return;
 	}
-	if (q == NULL || q[0] == '\0')
-		goto out;
-directory:
 	/* a search also answers the matching users of the context, marked read-only */
-	if (!api_directory_hits(req, su, q, result)) {
+	if (q != NULL && q[0] != '\0' && !api_directory_hits(req, su, q, result)) {
 		json_decref(result);
 		return;
 	}
-out:
 	http_response_json(req, 200, result);
 }
 

@@ -430,21 +430,21 @@ static bool folder_module_ok(void *ctx, struct http_request *req, struct storage
 
 static void folders_import(void *ctx, struct http_request *req)
 {
-	struct import im = {.su = caller(ctx, req)};
+	struct storage_user *su = caller(ctx, req);
 	char error[300];
-	if (im.su == NULL)
+	if (su == NULL)
 		return;
-	im.folder = http_request_param_id(req, "id");
-	if (api_contacts_folder(im.su, im.folder)) { /* .vcf into a contacts folder */
+	int64_t folder = http_request_param_id(req, "id");
+	if (api_contacts_folder(su, folder)) { /* .vcf into a contacts folder */
 		api_contacts_import(ctx, req);
 		return;
 	}
 	/* the folder first: an unknown or foreign one says so once, not per object */
-	if (!folder_module_ok(ctx, req, im.su, im.folder))
+	if (!folder_module_ok(ctx, req, su, folder))
 		return;
 	struct strv body = http_request_body(req);
 	json_t *j =
-	    api_cal_import_text(im.su, im.folder, http_request_pool(req),
+	    api_cal_import_text(su, folder, http_request_pool(req),
 	                        body.ptr != NULL ? body.ptr : "", body.len, error, sizeof(error));
 	if (j == NULL) {
 		api_error(req, 400, "CAL-0400", "import refused: %s", error);
