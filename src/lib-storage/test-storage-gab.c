@@ -3,6 +3,7 @@
    by substring and prefix in display-name order, limits and bad queries, the snapshot
    following the revision (a rename and a deletion seen without any invalidation), publishing,
    and the vCard and JSON forms. */
+#include <stdio.h>
 #include <string.h>
 
 #include "sql.h"
@@ -35,11 +36,18 @@ static void setup(void)
 {
 	test_storage_env_setup(&env, "contacts", 0);
 	change("DELETE FROM gab_published WHERE cid=?", NULL, 0, false);
-	change("UPDATE users SET display_name=?, email=login || '@corp.example' WHERE cid=?", "x",
-	       0, false);
-	change("UPDATE users SET display_name=CASE login WHEN 'alice' THEN 'Alice Adams' WHEN "
-	       "'bob' THEN 'Bob Carolson' ELSE ? END WHERE cid=?",
-	       "Carol Smith", 0, false);
+	static const char *const users[][3] = {{"alice", "Alice Adams", "alice@corp.example"},
+	                                       {"bob", "Bob Carolson", "bob@corp.example"},
+	                                       {"carol", "Carol Smith", "carol@corp.example"}};
+	char sql[120];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(sql, sizeof(sql),
+		         "UPDATE users SET display_name=? WHERE cid=? AND login='%s'", users[i][0]);
+		change(sql, users[i][1], 0, false);
+		snprintf(sql, sizeof(sql), "UPDATE users SET email=? WHERE cid=? AND login='%s'",
+		         users[i][0]);
+		change(sql, users[i][2], 0, false);
+	}
 }
 
 /* The logins q finds, comma-separated, into buf. */
