@@ -91,11 +91,18 @@ def main():
             _, _, _, first = run(node, headers, [base + "zimmermann"], node.pid)
             print(f"first search (loads the snapshot): {(time.perf_counter() - t) * 1000:.0f} ms,"
                   f" revision {first['revision']}")
+            t = time.perf_counter()
+            run(node, headers, [base + "zim&match=prefix"], node.pid)
+            print(f"first prefix search (builds the word index): "
+                  f"{(time.perf_counter() - t) * 1000:.0f} ms")
             kinds = {
                 # a name part someone types: many hits, the first 20 answer
                 "substring": [base + rnd.choice(SUR)[1:4].lower() for _ in range(requests)],
+                # what a type-ahead sends: the word index answers
                 "prefix": [base + rnd.choice(GIVEN)[:3] + "&match=prefix"
                            for _ in range(requests)],
+                "prefix-1": [base + rnd.choice(GIVEN)[:1] + "&match=prefix"
+                             for _ in range(requests)],
                 # one user by number: every user is looked at
                 "rare": [base + f"{rnd.randrange(users)}%40corp" for _ in range(requests)],
                 # nothing matches: the worst case, a full scan

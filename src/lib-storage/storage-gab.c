@@ -29,6 +29,16 @@
 struct snap_row {
 	struct storage_gab_entry e;
 	const char *hay; /* the searched fields, lowercased, each after a '\n' */
+	/* a bit per pair of adjacent bytes of hay (hashed): a row lacking one of q's pairs
+	   cannot contain q, and most rows are passed over without reading hay */
+	uint64_t pairs[4];
+};
+
+/* A word start of a row's haystack, for prefix searches. */
+struct word {
+	uint64_t key; /* the first 8 bytes big-endian (0-padded): most comparisons end here */
+	const char *at;
+	size_t row;
 };
 
 struct snapshot {
@@ -36,8 +46,13 @@ struct snapshot {
 	unsigned refs; /* the cache's slot and each search using it; under the cache's lock */
 	uint64_t used; /* the cache's tick of its last use */
 	struct pool *pool;
+	struct pool *hays;     /* the haystacks alone, so that a scan reads memory in one run */
 	struct snap_row *rows; /* by display name */
 	size_t count;
+	/* every word start of every row, by its text: made by the first prefix search */
+	pthread_mutex_t words_lock;
+	struct word *words;
+	size_t word_count;
 };
 
 struct storage_gab_cache {
@@ -53,8 +68,11 @@ static void snapshot_unref(struct snapshot **snap)
 	if (*snap == NULL)
 		return;
 	if (--(*snap)->refs == 0) {
+		pthread_mutex_destroy(&(*snap)->words_lock);
+		mem_free(&(*snap)->words);
 		mem_free(&(*snap)->rows);
 		pool_destroy(&(*snap)->pool);
+		pool_destroy(&(*snap)->hays);
 		mem_free(snap);
 	}
 	*snap = NULL;
@@ -162,6 +180,16 @@ static void read_entry(struct pool *pool, int64_t cid, struct sql_stmt *s,
 		e->modified = sql_col_int64(s, 9);
 }
 
+/* What ends a word: prefix searches match after one of these (or at a field's start). */
+#define SEPARATORS "\n ._-@"
+/* A prefix whose words are more than a quarter of the rows plus this many is scanned. */
+#define PREFIX_RANGE_MIN 1000
+
+static bool is_sep(char c)
+{
+	return c != '\0' && strchr(SEPARATORS, c) != NULL;
+}
+
 static char lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -181,6 +209,28 @@ static const char *haystack(struct pool *pool, const struct storage_gab_entry *e
 	}
 	*p = '\0';
 	return h;
+}
+
+static unsigned pair_bit(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + b) & 255u;
+}
+
+/* The pairs of s (within a field) into bits. */
+static void add_pairs(uint64_t bits[4], const char *s)
+{
+	for (; s[0] != '\0' && s[1] != '\0'; s++) {
+		if (s[0] == '\n' || s[1] == '\n')
+			continue;
+		unsigned b = pair_bit((unsigned char)s[0], (unsigned char)s[1]);
+		bits[b / 64] |= (uint64_t)1 << (b % 64);
+	}
+}
+
+static bool has_pairs(const uint64_t row[4], const uint64_t q[4])
+{
+	return (row[0] & q[0]) == q[0] && (row[1] & q[1]) == q[1] && (row[2] & q[2]) == q[2] &&
+	       (row[3] & q[3]) == q[3];
 }
 
 static int by_name(const void *a, const void *b)
@@ -212,6 +262,8 @@ static int load(struct sql_conn *conn, int64_t cid, int64_t revision, struct sna
 	snap->revision = revision;
 	snap->refs = 1;
 	snap->pool = pool_create(64 * 1024);
+	snap->hays = pool_create(64 * 1024);
+	pthread_mutex_init(&snap->words_lock, NULL);
 	size_t room = 0;
 	int r;
 	while ((r = sql_step(s, err)) > 0) {
@@ -221,7 +273,9 @@ static int load(struct sql_conn *conn, int64_t cid, int64_t revision, struct sna
 		}
 		struct snap_row *row = &snap->rows[snap->count++];
 		read_entry(snap->pool, cid, s, &row->e);
-		row->hay = haystack(snap->pool, &row->e);
+		row->hay = haystack(snap->hays, &row->e);
+		memset(row->pairs, 0, sizeof(row->pairs));
+		add_pairs(row->pairs, row->hay);
 	}
 	sql_stmt_done(&s);
 	if (r < 0) {
@@ -266,7 +320,7 @@ static int snapshot_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 /* q at the start of a field or a word: the byte before it is '\n', a space or . _ - @ */
 static bool word_start(const char *hay, const char *at)
 {
-	return at == hay || strchr("\n ._-@", at[-1]) != NULL;
+	return at == hay || is_sep(at[-1]);
 }
 
 static bool matches(const char *hay, const char *q, enum storage_gab_match match)
@@ -299,6 +353,95 @@ static const char *norm_query(struct storage_user *user, const char *q, struct s
 	return out;
 }
 
+/* ------------------------------------------------------------------ prefix index */
+
+static int by_word(const void *a, const void *b)
+{
+	const struct word *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+static uint64_t word_key(const char *p)
+{
+	uint64_t k = 0;
+	size_t i = 0;
+	for (; i < 8 && p[i] != '\0'; i++)
+		k = (k << 8) | (unsigned char)p[i];
+	return k << (8 * (8 - i));
+}
+
+/* The word index of snap, made once (the first prefix search waits for it). */
+static void make_words(struct snapshot *snap)
+{
+	pthread_mutex_lock(&snap->words_lock);
+	if (snap->words == NULL && snap->count > 0) {
+		size_t n = 0, room = snap->count * 8;
+		struct word *w = mem_alloc(room * sizeof(*w));
+		for (size_t i = 0; i < snap->count; i++) {
+			const char *h = snap->rows[i].hay;
+			for (const char *p = h + 1; *p != '\0'; p++) {
+				if (is_sep(*p) || !is_sep(p[-1]))
+					continue;
+				if (n == room) {
+					room *= 2;
+					w = mem_realloc(w, room * sizeof(*w));
+				}
+				w[n].key = word_key(p);
+				w[n].at = p;
+				w[n++].row = i;
+			}
+		}
+		qsort(w, n, sizeof(*w), by_word);
+		snap->word_count = n;
+		snap->words = w;
+	}
+	pthread_mutex_unlock(&snap->words_lock);
+}
+
+/* The rows where a word starts with q, in row (display-name) order, to fn: 1 done, 0 when q
+   is too common (or starts with a separator) and the caller should scan instead. The words
+   are sorted by their first 8 bytes only: those starting with q's first 8 are one range, and
+   a longer q is compared in full within it. */
+static int prefix_lookup(struct snapshot *snap, const char *q, storage_gab_fn *fn, void *ctx)
+{
+	size_t qlen = strlen(q), lo = 0, hi;
+	if (is_sep(q[0]))
+		return 0;
+	make_words(snap);
+	uint64_t first = word_key(q);
+	uint64_t last = first | (qlen >= 8 ? 0 : UINT64_MAX >> (8 * qlen));
+	hi = snap->word_count;
+	while (lo < hi) { /* the first word whose key is not below q's */
+		size_t mid = lo + (hi - lo) / 2;
+		if (snap->words[mid].key < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < snap->word_count && snap->words[end].key <= last)
+		end++;
+	/* so common that matching rows are dense: the scan in name order stops soon */
+	if (end - lo > snap->count / 4 + PREFIX_RANGE_MIN)
+		return 0;
+	size_t units = (snap->count + 63) / 64;
+	uint64_t *hit = mem_calloc(units, sizeof(*hit));
+	for (size_t i = lo; i < end; i++) {
+		const struct word *w = &snap->words[i];
+		if (qlen <= 8 || strncmp(w->at, q, qlen) == 0)
+			hit[w->row / 64] |= (uint64_t)1 << (w->row % 64);
+	}
+	bool go = true;
+	for (size_t u = 0; u < units && go; u++) {
+		for (uint64_t bits = hit[u]; bits != 0 && go; bits &= bits - 1)
+			go = fn(&snap->rows[u * 64 + (size_t)__builtin_ctzll(bits)].e, ctx);
+	}
+	mem_free(&hit);
+	return 1;
+}
+
 int storage_gab_each(struct storage_user *user, const char *q, enum storage_gab_match match,
                      storage_gab_fn *fn, void *ctx, int64_t *revision_r, struct storage_error *err)
 {
@@ -313,9 +456,19 @@ int storage_gab_each(struct storage_user *user, const char *q, enum storage_gab_
 		return -1;
 	}
 	*revision_r = op.revision;
+	if (needle[0] != '\0' && match == STORAGE_GAB_PREFIX &&
+	    prefix_lookup(op.snap, needle, fn, ctx) > 0) {
+		release(user->storage->gab, &op.snap);
+		return 0;
+	}
+	uint64_t pairs[4] = {0, 0, 0, 0};
+	add_pairs(pairs, needle);
 	for (size_t i = 0; i < op.snap->count; i++) {
 		const struct snap_row *row = &op.snap->rows[i];
-		if ((needle[0] == '\0' || matches(row->hay, needle, match)) && !fn(&row->e, ctx))
+		if (needle[0] != '\0' &&
+		    (!has_pairs(row->pairs, pairs) || !matches(row->hay, needle, match)))
+			continue;
+		if (!fn(&row->e, ctx))
 			break;
 	}
 	release(user->storage->gab, &op.snap);

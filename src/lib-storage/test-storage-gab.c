@@ -87,6 +87,14 @@ static void test_search(void)
 	test_assert_str_eq(find("arol", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "");
 	test_assert_str_eq(find("carol", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "bob,carol");
 	test_assert_str_eq(find("corp", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "alice,bob,carol");
+	/* through the word index: across a word's end, and in display-name order */
+	test_assert_str_eq(find("alice ad", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "alice");
+	test_assert_str_eq(find("c", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "alice,bob,carol");
+	test_assert_str_eq(find("c", STORAGE_GAB_PREFIX, 1, b, sizeof(b)), "alice+");
+	/* a text starting with a separator is scanned: it never follows one */
+	test_assert_str_eq(find("@corp", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "");
+	test_assert_str_eq(find("@corp", STORAGE_GAB_SUBSTRING, 0, b, sizeof(b)),
+	                   "alice,bob,carol");
 	test_assert_str_eq(find("corp", STORAGE_GAB_SUBSTRING, 2, b, sizeof(b)), "alice,bob+");
 	test_assert_str_eq(find("nobody", STORAGE_GAB_SUBSTRING, 0, b, sizeof(b)), "");
 	test_assert(storage_gab_search(as(TEST_ALICE), "a\tb", STORAGE_GAB_SUBSTRING, 0, &j, &err) <
