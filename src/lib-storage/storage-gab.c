@@ -36,9 +36,8 @@ struct snap_row {
 
 /* A word start of a row's haystack, for prefix searches. */
 struct word {
-	uint64_t key; /* the first 8 bytes big-endian (0-padded): most comparisons end here */
-	const char *at;
-	size_t row;
+	uint64_t key;        /* its first 8 bytes big-endian (0-padded) */
+	uint32_t row, start; /* the row, and where in its haystack the word starts */
 };
 
 struct snapshot {
@@ -389,8 +388,8 @@ static void make_words(struct snapshot *snap)
 					w = mem_realloc(w, room * sizeof(*w));
 				}
 				w[n].key = word_key(p);
-				w[n].at = p;
-				w[n++].row = i;
+				w[n].row = (uint32_t)i;
+				w[n++].start = (uint32_t)(p - h);
 			}
 		}
 		qsort(w, n, sizeof(*w), by_word);
@@ -430,7 +429,7 @@ static int prefix_lookup(struct snapshot *snap, const char *q, storage_gab_fn *f
 	uint64_t *hit = mem_calloc(units, sizeof(*hit));
 	for (size_t i = lo; i < end; i++) {
 		const struct word *w = &snap->words[i];
-		if (qlen <= 8 || strncmp(w->at, q, qlen) == 0)
+		if (qlen <= 8 || strncmp(snap->rows[w->row].hay + w->start, q, qlen) == 0)
 			hit[w->row / 64] |= (uint64_t)1 << (w->row % 64);
 	}
 	bool go = true;

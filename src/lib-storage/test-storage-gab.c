@@ -89,6 +89,9 @@ static void test_search(void)
 	test_assert_str_eq(find("corp", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "alice,bob,carol");
 	/* through the word index: across a word's end, and in display-name order */
 	test_assert_str_eq(find("alice ad", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "alice");
+	test_assert_str_eq(find("carolson", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "bob");
+	test_assert_str_eq(find("carol smi", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "carol");
+	test_assert_str_eq(find("carol smx", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "");
 	test_assert_str_eq(find("c", STORAGE_GAB_PREFIX, 0, b, sizeof(b)), "alice,bob,carol");
 	test_assert_str_eq(find("c", STORAGE_GAB_PREFIX, 1, b, sizeof(b)), "alice+");
 	/* a text starting with a separator is scanned: it never follows one */
