@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release"))
 
-from peers import cpu_ticks  # noqa: E402
+from peers import cpu_ticks, rss_kib  # noqa: E402
 from provisioning import ApiClient, Cluster  # noqa: E402
 
 GIVEN = ["Anna", "Ben", "Clara", "David", "Eva", "Felix", "Greta", "Hugo", "Ida", "Jonas",
@@ -87,14 +87,18 @@ def main():
             headers = {"X-Session": api.session, "User-Agent": "tandem-tests/1",
                        "Cookie": "; ".join(f"{k}={v}" for k, v in api.cookies.items())}
             base = "/api/v1/contacts/directory?limit=20&q="
+            rss0 = rss_kib(node.pid)
             t = time.perf_counter()
             _, _, _, first = run(node, headers, [base + "zimmermann"], node.pid)
-            print(f"first search (loads the snapshot): {(time.perf_counter() - t) * 1000:.0f} ms,"
-                  f" revision {first['revision']}")
+            ms = (time.perf_counter() - t) * 1000
+            grown = (rss_kib(node.pid) - rss0) // 1024
+            print(f"first search (loads the snapshot): {ms:.0f} ms, revision "
+                  f"{first['revision']}, tandemd RSS +{grown} MiB")
             t = time.perf_counter()
             run(node, headers, [base + "zim&match=prefix"], node.pid)
             print(f"first prefix search (builds the word index): "
-                  f"{(time.perf_counter() - t) * 1000:.0f} ms")
+                  f"{(time.perf_counter() - t) * 1000:.0f} ms, tandemd RSS "
+                  f"+{(rss_kib(node.pid) - rss0) // 1024} MiB in all")
             kinds = {
                 # a name part someone types: many hits, the first 20 answer
                 "substring": [base + rnd.choice(SUR)[1:4].lower() for _ in range(requests)],
@@ -103,7 +107,8 @@ def main():
                            for _ in range(requests)],
                 "prefix-1": [base + rnd.choice(GIVEN)[:1] + "&match=prefix"
                              for _ in range(requests)],
-                # one user by number: every user is looked at
+                # a user's number and the domain: a few hits (12@ also ends 112@…), every
+                # user looked at
                 "rare": [base + f"{rnd.randrange(users)}%40corp" for _ in range(requests)],
                 # nothing matches: the worst case, a full scan
                 "no-match": [base + f"xq{rnd.randrange(10**6)}" for _ in range(requests)],
