@@ -76,7 +76,11 @@ static void gab_failed(struct http_request *req, const struct storage_error *err
 		          err->message);
 		return;
 	}
-	bool unavailable = err->status == STORAGE_UNAVAILABLE || err->status == STORAGE_READ_ONLY;
+	if (err->status == STORAGE_READ_ONLY) {
+		api_error(req, 503, API_CODE_READ_ONLY, "publishing refused: %s", err->message);
+		return;
+	}
+	bool unavailable = err->status == STORAGE_UNAVAILABLE;
 	log_error("contacts", "%s: %s", err->what != NULL ? err->what : "address book",
 	          err->message);
 	api_error(req, unavailable ? 503 : 500, unavailable ? "CON-0503" : "CON-0500",

@@ -92,8 +92,10 @@ static void users_search(void *ctx, struct http_request *req)
 			api_error(req, 400, "USR-0400", "%s", err.message);
 			return;
 		}
+		bool unavailable = err.status == STORAGE_UNAVAILABLE;
 		log_error("api", "user search: %s", err.message);
-		api_error(req, 503, "USR-0503", "user search failed: %s", err.message);
+		api_error(req, unavailable ? 503 : 500, unavailable ? "USR-0503" : "USR-0500",
+		          "user search failed: %s", err.message);
 		return;
 	}
 	http_response_json(req, 200, json_pack("{so}", "users", found));
