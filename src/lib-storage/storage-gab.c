@@ -304,6 +304,8 @@ static int snapshot_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	struct op *op = ctx;
 	struct storage_gab_cache *c = op->user->storage->gab;
 	int64_t cid = op->user->cid;
+	if (op->snap != NULL) /* a retry of the transaction */
+		release(c, &op->snap);
 	op->what = "directory revision";
 	if (read_revision(conn, cid, &op->revision, err) < 0)
 		return -1;
