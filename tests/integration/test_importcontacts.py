@@ -113,6 +113,10 @@ def test_bad_input_is_named(w):
         "importcontacts", "-c", "1", "-u", "alice", "-f", good, "--tasks", code=2)
     r = w.ctl("importcontacts", "--help")
     assert r.returncode == 0 and "-f FILE.vcf" in r.stdout and "--batch" in r.stdout
+    # the context's admin may import for its users
+    r = w.ctl("importcontacts", "-c", "1", "-u", "alice", "-f", good, user="oxadmin",
+              password="admin_pw")
+    assert r.returncode == 0 and "1 of 1 cards imported" in r.stdout, r.stderr
     # a user's credentials are not an admin's
     r = w.ctl("importcontacts", "-c", "1", "-i", "2", "-f", good, user="alice",
               password="alice_pw")
