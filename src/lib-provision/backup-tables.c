@@ -39,6 +39,8 @@ const struct backup_table backup_tables[] = {
      NULL},
     {"cal_folder_revision", "folder revision pruned", NULL},
     {"cal_tombstone", "folder id name:t revision created_by deleted", NULL},
+    {"gab_published", "user_id phone:t org:t modified", NULL},
+    {"gab_revision", "revision", NULL},
 };
 const size_t backup_table_count = sizeof(backup_tables) / sizeof(backup_tables[0]);
 

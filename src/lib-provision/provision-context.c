@@ -740,7 +740,9 @@ int provision_delete_context(struct provision *prov, int64_t cid, struct prov_er
 	                                     "cal_object",
 	                                     "cal_folder_revision",
 	                                     "cal_tombstone",
-	                                     "contact_object"};
+	                                     "contact_object",
+	                                     "gab_published",
+	                                     "gab_revision"};
 	struct sql_conn *conn;
 	if (sql_conn_get(udb, SQL_WRITE, cid, &conn, &sql_err) < 0 ||
 	    sql_begin(conn, true, &sql_err) < 0) {

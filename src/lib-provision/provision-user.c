@@ -10,6 +10,7 @@
 #include "folder.h"
 #include "mem.h"
 #include "password.h"
+#include "storage-gab.h"
 
 const char *prov_check_user(const struct prov_user *u)
 {
@@ -139,6 +140,8 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 			goto sql_fail;
 		ids_r[i] = id;
 	}
+	if (count > 0 && storage_gab_user_changed(conn, cid, ids_r[0], false, &sql_err) < 0)
+		goto sql_fail;
 	return 0;
 sql_fail:
 	prov_error_sql(err, "user schema", &sql_err);
@@ -394,7 +397,8 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 			return -1;
 		}
 		if (sql_run(conn, err, "DELETE FROM group_member WHERE cid=? AND user_id=?", "ii",
-		            cu->cid, cu->uid) < 0)
+		            cu->cid, cu->uid) < 0 ||
+		    storage_gab_user_changed(conn, cu->cid, cu->uid, true, err) < 0)
 			return -1;
 		return prov_userdb_delete(conn, "users", "user", cu->cid, cu->uid, now, err);
 	}
@@ -423,6 +427,8 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 	    sql_run(conn, err, "UPDATE users SET enabled=?, disabled_reason=? WHERE cid=? AND id=?",
 	            "isii", (int64_t)ch->enabled, ch->enabled ? NULL : ch->disabled_reason, cu->cid,
 	            cu->uid) < 0)
+		return -1;
+	if (storage_gab_user_changed(conn, cu->cid, cu->uid, false, err) < 0)
 		return -1;
 	return sql_run(conn, err, "UPDATE users SET modified=? WHERE cid=? AND id=?", "iii", now,
 	               cu->cid, cu->uid);

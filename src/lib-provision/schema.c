@@ -166,6 +166,15 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"UPDATE cal_tombstone SET deleted=" now ";"                                                \
 	"ALTER TABLE cal_folder_revision ADD COLUMN pruned BIGINT NOT NULL DEFAULT 0"
 
+/* Step 9 (contactsdir): the global address book (docs/internals/contacts.md "Global address
+   book"): what each user publishes beyond their account (phone, organisation), and the
+   directory's revision per context, moved by every change of a user (ctag, sync token). */
+#define USERDB_V9                                                                                  \
+	"CREATE TABLE gab_published (cid BIGINT NOT NULL, user_id BIGINT NOT NULL, phone "         \
+	"VARCHAR(64) NOT NULL, org VARCHAR(256) NOT NULL, modified BIGINT NOT NULL, PRIMARY KEY "  \
+	"(cid, user_id));"                                                                         \
+	"CREATE TABLE gab_revision (cid BIGINT NOT NULL PRIMARY KEY, revision BIGINT NOT NULL)"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
@@ -175,5 +184,6 @@ const struct migration schema_userdb[] = {
     {6, USERDB_V6, USERDB_V6 ""},
     {7, USERDB_V7_SQLITE, USERDB_V7_MARIADB},
     {8, USERDB_V8("CAST(strftime('%s','now') AS INTEGER)"), USERDB_V8("UNIX_TIMESTAMP()")},
+    {9, USERDB_V9, USERDB_V9 ""},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

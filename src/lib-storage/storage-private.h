@@ -10,6 +10,8 @@ struct storage {
 	struct storage_settings set;
 	struct cache *folder_cache; /* (cid, folder id): owner, module, permissions */
 	struct cache *group_cache;  /* (cid, user id): the user's groups */
+	/* the global address books' snapshots (storage-gab.h) */
+	struct storage_gab_cache *gab;
 };
 
 struct storage_user {

@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "pool.h"
 #include "storage-objects.h"
+#include "storage-gab.h"
 
 /* --- invalidation: drop, never update (the next reader loads from SQL) --- */
 
@@ -23,9 +24,11 @@ void storage_on_event(struct storage *s, const struct inval_event *ev)
 		/* a deleted context's ids come back if the cid is used again */
 		cache_drop_context(s->folder_cache, ev->cid);
 		cache_drop_context(s->group_cache, ev->cid);
+		storage_gab__drop(s->gab, ev->cid);
 		break;
 	case INVAL_USER:
 		cache_drop(s->group_cache, ev->cid, ev->key);
+		storage_gab__drop(s->gab, ev->cid);
 		break;
 	case INVAL_GROUP:
 		/* which users' lists hold the group (or should) is not known here */
@@ -47,6 +50,7 @@ void storage_flush(struct storage *s)
 {
 	cache_clear(s->folder_cache);
 	cache_clear(s->group_cache);
+	storage_gab__drop(s->gab, 0);
 }
 
 static void on_event(const struct inval_event *ev, void *ctx)
@@ -80,6 +84,7 @@ struct storage *storage_create(const struct storage_settings *set)
 {
 	struct storage *s = mem_calloc(1, sizeof(*s));
 	s->set = *set;
+	s->gab = storage_gab__cache_create();
 	if (set->folder_cache_max > 0)
 		s->folder_cache = cache_create("folder", set->folder_cache_max,
 		                               folder_cache_folder_size(), set->cache_ttl_ms);
@@ -107,6 +112,7 @@ void storage_destroy(struct storage **storage)
 	folder_set_caches(NULL, NULL);
 	cache_destroy(&s->folder_cache);
 	cache_destroy(&s->group_cache);
+	storage_gab__cache_destroy(&s->gab);
 	mem_free(storage);
 }
 

@@ -30,25 +30,6 @@ struct csv_file {
 	size_t field_count;
 };
 
-static int read_file(struct csv_file *f)
-{
-	FILE *fp = fopen(f->path, "rb");
-	char chunk[65536];
-	size_t n;
-
-	if (fp == NULL)
-		return ctl_usage_error("cannot open %s: %s", f->path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&f->data, chunk, n);
-	int failed = ferror(fp);
-	fclose(fp);
-	if (failed)
-		return ctl_usage_error("cannot read %s", f->path);
-	if (buf_overflowed(&f->data))
-		return ctl_usage_error("%s: larger than 2 GiB", f->path);
-	return 0;
-}
-
 static int parse_header(struct csv_file *f, const struct csv_record *rec)
 {
 	for (size_t c = 0; c < COLUMN_COUNT; c++)
@@ -294,7 +275,7 @@ int cmd_createusers(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	f.path = ctl_arg(&args, "csv");
 	buf_init(&f.data, MAX_CSV_BYTES);
-	ret = read_file(&f);
+	ret = ctl_read_file(f.path, &f.data);
 	if (ret == 0) {
 		long long total = validate(&f);
 		if (total < 0)

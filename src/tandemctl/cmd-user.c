@@ -17,21 +17,6 @@ static void user_path(char *path, size_t size, uint64_t cid, int64_t id)
 		         (long long)id);
 }
 
-/* The user id from -i, or -u looked up in the context (exactly one of them). */
-static int target_user(const struct ctl_args *args, uint64_t cid, int64_t *id_r)
-{
-	bool by_id = ctl_has(args, "userid"), by_login = ctl_has(args, "username");
-	if (by_id && by_login)
-		return ctl_usage_error("-i/--userid and -u/--username exclude each other");
-	if (!by_id && !by_login)
-		return ctl_usage_error("missing required option -i/--userid or -u/--username");
-	if (by_id) {
-		*id_r = (int64_t)ctl_arg_number(args, "userid", 0);
-		return 0;
-	}
-	return ctl_resolve_login(cid, ctl_arg(args, "username"), id_r);
-}
-
 int cmd_createuser(int argc, char **argv)
 {
 	static const struct ctl_option options[] = {
@@ -139,7 +124,7 @@ int cmd_changeuser(int argc, char **argv)
 		ret = ctl_usage_error("nothing to change: give -d, -g, -s, -e, -p, --disable, "
 		                      "--enable or --access-combination-name");
 	else
-		ret = target_user(&args, cid, &id);
+		ret = ctl_target_user(&args, cid, &id);
 	if (ret != 0) {
 		json_decref(body);
 		return ret;
@@ -178,7 +163,7 @@ int cmd_deleteuser(int argc, char **argv)
 		return ret;
 
 	uint64_t cid = ctl_arg_number(&args, "contextid", 0);
-	if ((ret = target_user(&args, cid, &id)) != 0)
+	if ((ret = ctl_target_user(&args, cid, &id)) != 0)
 		return ret;
 	user_path(path, sizeof(path), cid, id);
 	if ((ret = ctl_call("DELETE", path, NULL, &answer)) != 0)

@@ -3,8 +3,10 @@
 #include "ctl.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -522,27 +524,43 @@ static const char *api_error(const struct http_client_response *resp)
 int ctl_request(const char *method, const char *path, json_t *body, json_t **answer_r,
                 const char **error_r)
 {
+	struct buf body_text;
+	int ret = -1;
+	*answer_r = NULL;
+	buf_init(&body_text, MAX_REQUEST_BODY);
+	if (body != NULL && json_dump_callback(body, dump_to_buf, &body_text, JSON_COMPACT) < 0) {
+		settings.last_status = 0;
+		*error_r = "request body too large";
+		goto out;
+	}
+	ret = ctl_request_raw(method, path, body != NULL ? "application/json; charset=utf-8" : NULL,
+	                      body_text.data, body_text.len, answer_r, error_r);
+out:
+	buf_free(&body_text);
+	return ret;
+}
+
+int ctl_request_raw(const char *method, const char *path, const char *content_type,
+                    const char *data, size_t len, json_t **answer_r, const char **error_r)
+{
 	static char err[1024];
+	static __thread char ctype[160];
 	struct http_client_response resp;
-	struct buf body_text, auth;
+	struct buf auth;
 	const char *headers[6];
 	size_t nh = 0;
 	int ret = -1;
 
 	*answer_r = NULL;
 	settings.last_status = 0;
-	buf_init(&body_text, MAX_REQUEST_BODY);
 	buf_init(&auth, 8192);
 	memset(&resp, 0, sizeof(resp));
 
 	headers[nh++] = "Accept: application/json";
 	headers[nh++] = "User-Agent: tandemctl/" TANDEMCTL_VERSION;
-	if (body != NULL) {
-		headers[nh++] = "Content-Type: application/json; charset=utf-8";
-		if (json_dump_callback(body, dump_to_buf, &body_text, JSON_COMPACT) < 0) {
-			*error_r = "request body too large";
-			goto out;
-		}
+	if (content_type != NULL) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+		headers[nh++] = ctype;
 	}
 	if (settings.admin_user != NULL) {
 		add_auth_header(&auth);
@@ -551,7 +569,7 @@ int ctl_request(const char *method, const char *path, json_t *body, json_t **ans
 	headers[nh] = NULL;
 
 	if (http_client_request(settings.url, method, path, headers,
-	                        body != NULL ? body_text.data : NULL, body_text.len,
+	                        content_type != NULL ? data : NULL, content_type != NULL ? len : 0,
 	                        settings.timeout_ms, &resp, error_r) < 0)
 		goto out;
 	settings.last_status = resp.status;
@@ -575,7 +593,6 @@ out:
 		sodium_memzero(auth.data, auth.len);
 	http_client_response_free(&resp);
 	buf_free(&auth);
-	buf_free(&body_text);
 	return ret;
 }
 
@@ -626,6 +643,39 @@ int ctl_parse_list(const struct ctl_args *args, const char *long_name, const cha
 		s += len + 1;
 	}
 	*list_r = list;
+	return 0;
+}
+
+int ctl_target_user(const struct ctl_args *args, uint64_t cid, int64_t *id_r)
+{
+	bool by_id = ctl_has(args, "userid"), by_login = ctl_has(args, "username");
+	if (by_id && by_login)
+		return ctl_usage_error("-i/--userid and -u/--username exclude each other");
+	if (!by_id && !by_login)
+		return ctl_usage_error("missing required option -i/--userid or -u/--username");
+	if (by_id) {
+		*id_r = (int64_t)ctl_arg_number(args, "userid", 0);
+		return 0;
+	}
+	return ctl_resolve_login(cid, ctl_arg(args, "username"), id_r);
+}
+
+int ctl_read_file(const char *path, struct buf *data)
+{
+	FILE *fp = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+
+	if (fp == NULL)
+		return ctl_usage_error("cannot open %s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_append(data, chunk, n);
+	int failed = ferror(fp);
+	fclose(fp);
+	if (failed)
+		return ctl_usage_error("cannot read %s", path);
+	if (buf_overflowed(data))
+		return ctl_usage_error("%s: larger than 2 GiB", path);
 	return 0;
 }
 

@@ -120,6 +120,9 @@ bool ctl_json_output(void);
    the client's error; valid until the next call. */
 int ctl_request(const char *method, const char *path, json_t *body, json_t **answer_r,
                 const char **error_r);
+/* The same with a body that is not JSON: data[0..len) sent as content_type (NULL: no body). */
+int ctl_request_raw(const char *method, const char *path, const char *content_type,
+                    const char *data, size_t len, json_t **answer_r, const char **error_r);
 /* The HTTP status of the last ctl_request(), 0 if no answer arrived (connection failed, timed
    out, garbage): then a changing request may or may not have been applied. */
 unsigned ctl_last_status(void);
@@ -139,6 +142,12 @@ int ctl_parse_list(const struct ctl_args *args, const char *long_name, const cha
 /* The user id for login in context cid, looked up in the context's user list; prints the
    error and returns CTL_EXIT_FAIL when there is none. */
 int ctl_resolve_login(uint64_t cid, const char *login, int64_t *id_r);
+
+/* The user id from -i/--userid, or -u/--username looked up in context cid (exactly one of
+   them; a usage error otherwise): 0, or the exit code after printing the error. */
+int ctl_target_user(const struct ctl_args *args, uint64_t cid, int64_t *id_r);
+/* Appends the whole file at path to data: 0, or CTL_EXIT_USAGE after printing why not. */
+int ctl_read_file(const char *path, struct buf *data);
 
 /* ---------------------------------------------------------------- output */
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api-common.h"
+#include "api-directory.h"
 #include "buf.h"
 #include "http-json.h"
 #include "http-server.h"
@@ -226,15 +227,26 @@ static void contacts_list(void *ctx, struct http_request *req)
 	int r;
 	if (su == NULL)
 		return;
+	const char *q = api_query(req, "q");
 	if ((r = api_query_id(req, "folder", &folder)) <= 0) {
+		if (r == 0 && q != NULL && q[0] != '\0') {
+			/* a search without a folder: the global address book alone */
+			result = json_pack("{s[] sb}", "contacts", "more", 0);
+			if (api_directory_hits(req, su, q, result))
+				http_response_json(req, 200, result);
+			else
+				json_decref(result);
+			return;
+		}
 		if (r == 0)
-			api_error(req, 400, "CON-0400", "query parameter \"folder\" is required");
+			api_error(req, 400, "CON-0400",
+			          "query parameter \"folder\" is required (or \"q\" to search the "
+			          "global address book)");
 		return;
 	}
 	int has_since = api_query_count(req, "since", "CON-0400", &since);
 	if (has_since < 0 || api_query_count(req, "limit", "CON-0400", &limit) < 0)
 		return;
-	const char *q = api_query(req, "q");
 	if (has_since > 0 && q != NULL) {
 		api_error(req, 400, "CON-0400", "\"since\" and \"q\" do not go together");
 		return;
@@ -245,6 +257,11 @@ static void contacts_list(void *ctx, struct http_request *req)
 		r = storage_contact_search(su, folder, q, (size_t)limit, &result, &err);
 	if (r < 0) {
 		storage_failed(req, &err, STORAGE_CONTACT_OK);
+		return;
+	}
+	/* a search also answers the matching users of the context, marked read-only */
+	if (q != NULL && q[0] != '\0' && !api_directory_hits(req, su, q, result)) {
+		json_decref(result);
 		return;
 	}
 	http_response_json(req, 200, result);
@@ -334,27 +351,14 @@ bool api_contacts_folder(struct storage_user *su, int64_t folder)
 	return storage_contact_revision(su, folder, &rev, &err) == 0;
 }
 
-void api_contacts_import(void *ctx, struct http_request *req)
+json_t *api_contacts_import_text(struct storage_user *su, int64_t folder, struct pool *pool,
+                                 const char *text, size_t len, char *error, size_t size)
 {
-	struct storage_user *su = caller(ctx, req);
 	struct storage_error err;
 	struct vcard_slice *cards;
 	size_t count;
-	char error[300];
-	int64_t rev;
-	if (su == NULL)
-		return;
-	int64_t folder = http_request_param_id(req, "id");
-	if (storage_contact_revision(su, folder, &rev, &err) < 0) {
-		storage_failed(req, &err, STORAGE_CONTACT_OK);
-		return;
-	}
-	struct strv body = http_request_body(req);
-	if (vcard_split(http_request_pool(req), body.ptr != NULL ? body.ptr : "", body.len,
-	                VCARD_SPLIT_MAX, &cards, &count, error, sizeof(error)) < 0) {
-		api_error(req, 400, "CON-0400", "import refused: %s", error);
-		return;
-	}
+	if (vcard_split(pool, text, len, VCARD_SPLIT_MAX, &cards, &count, error, size) < 0)
+		return NULL;
 	json_t *results = json_array();
 	size_t created = 0, failed = 0;
 	for (size_t i = 0; i < count; i++) {
@@ -382,9 +386,32 @@ void api_contacts_import(void *ctx, struct http_request *req)
 		}
 		json_array_append_new(results, r);
 	}
-	http_response_json(req, 200,
-	                   json_pack("{so sI sI}", "results", results, "created",
-	                             (json_int_t)created, "failed", (json_int_t)failed));
+	return json_pack("{so sI sI}", "results", results, "created", (json_int_t)created, "failed",
+	                 (json_int_t)failed);
+}
+
+void api_contacts_import(void *ctx, struct http_request *req)
+{
+	struct storage_user *su = caller(ctx, req);
+	struct storage_error err;
+	char error[300];
+	int64_t rev;
+	if (su == NULL)
+		return;
+	int64_t folder = http_request_param_id(req, "id");
+	if (storage_contact_revision(su, folder, &rev, &err) < 0) {
+		storage_failed(req, &err, STORAGE_CONTACT_OK);
+		return;
+	}
+	struct strv body = http_request_body(req);
+	json_t *result = api_contacts_import_text(su, folder, http_request_pool(req),
+	                                          body.ptr != NULL ? body.ptr : "", body.len, error,
+	                                          sizeof(error));
+	if (result == NULL) {
+		api_error(req, 400, "CON-0400", "import refused: %s", error);
+		return;
+	}
+	http_response_json(req, 200, result);
 }
 
 void api_contacts_export(void *ctx, struct http_request *req)

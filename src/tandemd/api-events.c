@@ -19,6 +19,7 @@
 #include "http-json.h"
 #include "http-server.h"
 #include "log.h"
+#include "node-access.h"
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
@@ -414,34 +415,59 @@ static void import_one(void *ctx, const char *text, size_t len, const char *uid)
 	json_array_append_new(im->results, r);
 }
 
-static void folders_import(void *ctx, struct http_request *req)
+json_t *api_cal_import_text(struct storage_user *su, int64_t folder, struct pool *pool,
+                            const char *text, size_t len, char *error, size_t size)
 {
-	struct import im = {.su = caller(ctx, req)};
+	struct import im = {.su = su, .folder = folder, .results = json_array()};
+	if (cal_json_split(pool, text, len, IMPORT_MAX, import_one, &im, error, size) < 0) {
+		json_decref(im.results);
+		return NULL;
+	}
+	return json_pack("{so sI sI}", "results", im.results, "created", (json_int_t)im.created,
+	                 "failed", (json_int_t)im.failed);
+}
+
+/* The folder's module, and the caller's right to use it (calendar or tasks: ACC-0403 when
+   not); false after answering. */
+static bool folder_module_ok(void *ctx, struct http_request *req, struct storage_user *su,
+                             int64_t folder)
+{
+	struct node *node = ctx;
+	struct api_user user;
 	struct storage_error err;
 	int64_t rev;
-	char module[16], error[300];
-	if (im.su == NULL)
+	char module[16];
+	if (storage_cal_revision(su, folder, &rev, module, &err) < 0) {
+		storage_failed(req, &err, STORAGE_CAL_OK);
+		return false;
+	}
+	return api_auth(node, req, &user) &&
+	       api_module_check(node, req, &user,
+	                        strcmp(module, "tasks") == 0 ? MODULE_TASKS : MODULE_CALENDAR);
+}
+
+static void folders_import(void *ctx, struct http_request *req)
+{
+	struct storage_user *su = caller(ctx, req);
+	char error[300];
+	if (su == NULL)
 		return;
-	im.folder = http_request_param_id(req, "id");
-	if (api_contacts_folder(im.su, im.folder)) { /* .vcf into a contacts folder */
+	int64_t folder = http_request_param_id(req, "id");
+	if (api_contacts_folder(su, folder)) { /* .vcf into a contacts folder */
 		api_contacts_import(ctx, req);
 		return;
 	}
 	/* the folder first: an unknown or foreign one says so once, not per object */
-	if (storage_cal_revision(im.su, im.folder, &rev, module, &err) < 0) {
-		storage_failed(req, &err, STORAGE_CAL_OK);
+	if (!folder_module_ok(ctx, req, su, folder))
 		return;
-	}
 	struct strv body = http_request_body(req);
-	im.results = json_array();
-	if (cal_json_split(http_request_pool(req), body.ptr != NULL ? body.ptr : "", body.len,
-	                   IMPORT_MAX, import_one, &im, error, sizeof(error)) < 0) {
-		json_decref(im.results);
+	json_t *j =
+	    api_cal_import_text(su, folder, http_request_pool(req),
+	                        body.ptr != NULL ? body.ptr : "", body.len, error, sizeof(error));
+	if (j == NULL) {
 		api_error(req, 400, "CAL-0400", "import refused: %s", error);
 		return;
 	}
-	json_t *j = json_pack("{so sI sI}", "results", im.results, "created",
-	                      (json_int_t)im.created, "failed", (json_int_t)im.failed);
 	http_response_json(req, 200, j);
 }
 
@@ -458,6 +484,8 @@ static void folders_export(void *ctx, struct http_request *req)
 		api_contacts_export(ctx, req);
 		return;
 	}
+	if (!folder_module_ok(ctx, req, su, folder))
+		return;
 	if (storage_cal_export(su, folder, EXPORT_MAX, &texts, &n, &err) < 0) {
 		storage_failed(req, &err, STORAGE_CAL_OK);
 		return;

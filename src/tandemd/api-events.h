@@ -4,11 +4,16 @@
 #ifndef TANDEMD_API_EVENTS_H
 #define TANDEMD_API_EVENTS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "storage-calendar.h"
 
 struct http_request;
+struct pool;
+struct storage_user;
 
 /* Which objects a route serves. */
 struct api_cal_kind {
@@ -35,5 +40,11 @@ int api_cal_time_query(struct http_request *req, const char *name, int64_t *t_r)
 /* Answers a failed storage-calendar.h call (problem: put's, delete's or STORAGE_CAL_OK). */
 void api_cal_failed(struct http_request *req, const struct storage_error *err,
                     enum storage_cal_problem problem);
+
+/* The objects of an .ics text (grouped by UID) stored into the calendar or tasks folder one
+   by one: {"results": [{"uid", "id", "status"} or {"uid", "error": {code, message}} …],
+   "created", "failed"}, or NULL with error when the text is no iCalendar (or too many). */
+json_t *api_cal_import_text(struct storage_user *su, int64_t folder, struct pool *pool,
+                            const char *text, size_t len, char *error, size_t size);
 
 #endif

@@ -12,6 +12,7 @@
 #include "http-json.h"
 #include "http-server.h"
 #include "log.h"
+#include "node-access.h"
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
@@ -311,6 +312,22 @@ static int run_action(struct call *c)
 	return -1;
 }
 
+/* Leaves out of a listing the folders of modules the caller lacks (a user without calendar
+   sees no calendar folders); false after answering 503. */
+static bool drop_foreign_modules(struct node *node, struct call *c)
+{
+	uint32_t modules;
+	if (!api_user_modules(node, c->req, &c->user, &modules))
+		return false;
+	size_t kept = 0;
+	for (size_t i = 0; i < c->count; i++) {
+		if (node_access_folder_module(modules, c->folders[i]->module))
+			c->folders[kept++] = c->folders[i];
+	}
+	c->count = kept;
+	return true;
+}
+
 /* Runs the call and answers. */
 static void run(struct node *node, struct call *c)
 {
@@ -319,6 +336,10 @@ static void run(struct node *node, struct call *c)
 		reply_failure(c);
 		return;
 	}
+	if ((c->action == LIST_ROOTS || c->action == LIST_CHILDREN ||
+	     c->action == LIST_SHARED_BY) &&
+	    !drop_foreign_modules(node, c))
+		return;
 	struct dav_paths *dp = dav_paths_create(c->su, c->pool);
 	switch (c->action) {
 	case LIST_ROOTS:

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The users of my context as the groupware needs them (GET /api/v1/users?q=, GET
    /api/v1/users/{uid}: id, login, display name; read-only), and my own password (POST
-   /api/v1/password). Both go through provisioning, whose change hook ends the sessions. */
+   /api/v1/password). The search reads the global address book (storage-gab.h); the rest
+   goes through provisioning, whose change hook ends the sessions. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api-common.h"
 #include "api-session.h"
@@ -15,6 +15,7 @@
 #include "node.h"
 #include "provision.h"
 #include "routes.h"
+#include "storage-gab.h"
 
 #define USERS_SEARCH_MAX 50 /* matches answered at most */
 
@@ -45,18 +46,6 @@ static json_t *public_user(json_t *u)
 	                 json_object_get(u, "display_name"));
 }
 
-static bool contains_ci(const char *haystack, const char *needle)
-{
-	size_t n = strlen(needle);
-	if (haystack == NULL)
-		return false;
-	for (const char *p = haystack; *p != '\0'; p++) {
-		if (strncasecmp(p, needle, n) == 0)
-			return true;
-	}
-	return false;
-}
-
 static struct provision *caller(struct node *node, struct http_request *req,
                                 struct api_user *user_r)
 {
@@ -69,37 +58,46 @@ static struct provision *caller(struct node *node, struct http_request *req,
 	return prov;
 }
 
+static bool add_user(const struct storage_gab_entry *e, void *ctx)
+{
+	json_t *found = ctx;
+	json_array_append_new(found, json_pack("{sIssss}", "id", (json_int_t)e->uid, "login",
+	                                       e->login, "display_name", e->display_name));
+	return json_array_size(found) < USERS_SEARCH_MAX;
+}
+
+/* The enabled users whose login, names or e-mail contain q, from the global address book's
+   snapshot (storage-gab.h): it scales to large contexts where listing them all did not. */
 static void users_search(void *ctx, struct http_request *req)
 {
+	struct node *node = ctx;
 	struct api_user user;
-	struct prov_error err;
-	struct provision *prov = caller(ctx, req, &user);
-	if (prov == NULL)
+	struct storage_error err;
+	int64_t revision;
+	if (!api_auth(node, req, &user))
 		return;
 	const char *q = api_query(req, "q");
 	if (q == NULL || q[0] == '\0' || strlen(q) > 128) {
 		api_error(req, 400, "USR-0400", "query parameter \"q\" must be 1-128 characters");
 		return;
 	}
-	json_t *all = provision_list_users(prov, user.cid, &err);
-	if (all == NULL) {
-		prov_failed(req, "USR", &err);
+	struct storage_user *su =
+	    storage_user_create(node->storage, http_request_pool(req), user.cid, user.uid);
+	json_t *found = json_array();
+	if (storage_gab_each(su, q, STORAGE_GAB_SUBSTRING, add_user, found, &revision, &err) < 0) {
+		json_decref(found);
+		if (api_storage_context_failed(req, &err))
+			return;
+		if (err.status == STORAGE_REFUSED) {
+			api_error(req, 400, "USR-0400", "%s", err.message);
+			return;
+		}
+		bool unavailable = err.status == STORAGE_UNAVAILABLE;
+		log_error("api", "user search: %s", err.message);
+		api_error(req, unavailable ? 503 : 500, unavailable ? "USR-0503" : "USR-0500",
+		          "user search failed: %s", err.message);
 		return;
 	}
-	json_t *found = json_array();
-	size_t i;
-	json_t *u;
-	json_array_foreach(json_object_get(all, "users"), i, u)
-	{
-		if (json_array_size(found) == USERS_SEARCH_MAX)
-			break;
-		if (json_is_false(json_object_get(u, "enabled")))
-			continue;
-		if (contains_ci(json_string_value(json_object_get(u, "login")), q) ||
-		    contains_ci(json_string_value(json_object_get(u, "display_name")), q))
-			json_array_append_new(found, public_user(u));
-	}
-	json_decref(all);
 	http_response_json(req, 200, json_pack("{so}", "users", found));
 }
 

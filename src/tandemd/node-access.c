@@ -83,28 +83,53 @@ bool api_module_check(struct node *node, struct http_request *req, const struct 
 	return api_module_check_either(node, req, user, module, module);
 }
 
+bool api_user_modules(struct node *node, struct http_request *req, const struct api_user *user,
+                      uint32_t *modules_r)
+{
+	size_t size = sizeof(*modules_r);
+	if (cache_get(node->access_cache, user->cid, user->uid, modules_r, &size) == 1)
+		return true;
+	uint64_t gen = cache_generation(node->access_cache);
+	struct prov_error err = {0};
+	char name[65];
+	struct provision *prov = node_provision(node, &err);
+	int r = prov != NULL ? provision_user_access(prov, user->cid, user->uid, name, &err) : -1;
+	if (r < 0) {
+		api_error(req, 503, "API-0503", "%s", err.message);
+		return false;
+	}
+	*modules_r = r > 0 ? node_access_modules(node, name) : ACCESS_RESOLVED;
+	cache_put(node->access_cache, user->cid, user->uid, modules_r, sizeof(*modules_r), gen);
+	return true;
+}
+
 bool api_module_check_either(struct node *node, struct http_request *req,
                              const struct api_user *user, enum access_module module,
                              enum access_module alt)
 {
 	uint32_t modules;
-	size_t size = sizeof(modules);
-	if (cache_get(node->access_cache, user->cid, user->uid, &modules, &size) == 0) {
-		uint64_t gen = cache_generation(node->access_cache);
-		struct prov_error err = {0};
-		char name[65];
-		struct provision *prov = node_provision(node, &err);
-		int r = prov != NULL ? provision_user_access(prov, user->cid, user->uid, name, &err)
-		                     : -1;
-		if (r < 0) {
-			api_error(req, 503, "API-0503", "%s", err.message);
-			return false;
-		}
-		modules = r > 0 ? node_access_modules(node, name) : ACCESS_RESOLVED;
-		cache_put(node->access_cache, user->cid, user->uid, &modules, sizeof(modules), gen);
-	}
+	if (!api_user_modules(node, req, user, &modules))
+		return false;
 	if (access_allows(modules, module) || access_allows(modules, alt))
 		return true;
 	refuse(req, user->login, module);
 	return false;
+}
+
+bool node_access_folder_module(uint32_t modules, const char *folder_module)
+{
+	static const struct {
+		const char *name;
+		enum access_module module;
+	} map[] = {
+	    {"infostore", MODULE_FILES},
+	    {"calendar", MODULE_CALENDAR},
+	    {"tasks", MODULE_TASKS},
+	    {"contacts", MODULE_CONTACTS},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(folder_module, map[i].name) == 0)
+			return access_allows(modules, map[i].module);
+	}
+	return true; /* "system": the tree's own nodes */
 }

@@ -30,6 +30,13 @@ bool api_access_path(struct http_request *req, uint32_t modules, const char *log
    answering (403 naming the module, 503). On a worker. */
 bool api_module_check(struct node *node, struct http_request *req, const struct api_user *user,
                       enum access_module module);
+/* The user's modules (0 or ACCESS_RESOLVED|bits) through that cache; false after answering
+   503. On a worker. */
+bool api_user_modules(struct node *node, struct http_request *req, const struct api_user *user,
+                      uint32_t *modules_r);
+/* Whether modules let the user see folders of folder_module ("infostore" → files, "calendar",
+   "tasks", "contacts"; "system" and anything else: yes). */
+bool node_access_folder_module(uint32_t modules, const char *folder_module);
 /* The same, passing when the user has module or alt (a refusal names module). */
 bool api_module_check_either(struct node *node, struct http_request *req,
                              const struct api_user *user, enum access_module module,

@@ -33,6 +33,7 @@ extern const struct http_route api_contact_routes[];
 extern const struct http_route api_task_routes[];
 extern const struct http_route api_directory_routes[];
 extern const struct http_route api_webui_routes[];
+extern const struct http_route api_import_routes[];
 extern const struct http_route api_user_routes[];
 extern const struct http_route api_consistency_routes[];
 extern const struct http_route api_node_routes[];

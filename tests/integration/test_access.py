@@ -160,3 +160,57 @@ def test_changing_the_contexts_combination_ends_its_sessions(cluster):
     assert r.returncode == 1 and '"nope" is not defined' in r.stderr, r.stderr
     c.ok("changecontext", "-c", "2", "--access-combination-name", "")  # all
     assert dav(c.nodes[0].port, "alice")[0] == 200
+
+
+def test_folder_listings_and_import_follow_the_modules(cluster, workdir):
+    import glob
+
+    from provisioning import sqlite_rows
+    c = cluster
+    alice, bob = login(c, "alice"), login(c, "bob", node=1)  # files only; webui + calendar
+
+    def modules(api, parent):
+        status, body, _ = api.request("GET", f"/api/v1/folders?parent={parent}")
+        assert status == 200, body
+        return {f["module"] for f in body["folders"]}
+
+    assert modules(alice, 1) & {"calendar", "tasks", "contacts"} == set()
+    assert modules(bob, 1) & {"calendar", "tasks", "contacts"} == {"calendar"}
+    assert "infostore" not in modules(bob, 4) and "infostore" in modules(alice, 4)
+    # a user with every module still sees them all (context 1)
+    c.ok("createuser", "-c", "1", "-u", "erin", "-d", "E", "-g", "G", "-s", "S", "-p",
+         "erin_pw", "-e", "e@example.com")
+    erin = ApiClient(c.nodes[0].port)
+    assert erin.login("erin", "erin_pw")[0] == 200
+    assert {"calendar", "tasks", "contacts"} <= modules(erin, 1)
+
+    # import and export check the module of the folder (its default folders, found in SQL)
+    (udb,) = [p for p in glob.glob(f"{workdir}/u/*.sqlite")
+              if sqlite_rows(p, "SELECT COUNT(*) FROM users WHERE cid=2")[0][0] > 0]
+
+    def default(login_, module):
+        return sqlite_rows(udb, "SELECT f.id FROM folder f JOIN users u ON u.cid=f.cid AND "
+                                "u.id=f.owner WHERE f.cid=2 AND u.login=? AND f.default_for=?",
+                           (login_, module))[0][0]
+
+    ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:a1\r\n"
+           "DTSTART:20260302T090000Z\r\nDTEND:20260302T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
+           "END:VCALENDAR\r\n").encode()
+    vcf = b"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:c1\r\nFN:C\r\nEND:VCARD\r\n"
+    cal, book = default("alice", "calendar"), default("alice", "contacts")
+    refused(alice.request("POST", f"/api/v1/folders/{cal}/import", raw=ics,
+                          headers={"Content-Type": "text/calendar"}), "calendar")
+    refused(alice.request("GET", f"/api/v1/folders/{cal}/export"), "calendar")
+    refused(alice.request("POST", f"/api/v1/folders/{book}/import", raw=vcf,
+                          headers={"Content-Type": "text/vcard"}), "contacts")
+    refused(alice.request("GET", f"/api/v1/folders/{default('alice', 'tasks')}/export"),
+            "tasks")
+    assert sqlite_rows(udb, "SELECT COUNT(*) FROM cal_object WHERE cid=2")[0][0] == 0
+    bcal = default("bob", "calendar")
+    status, body, _ = bob.request("POST", f"/api/v1/folders/{bcal}/import", raw=ics,
+                                  headers={"Content-Type": "text/calendar"})
+    assert status == 200 and body["created"] == 1, body
+    status, text, _ = bob.request("GET", f"/api/v1/folders/{bcal}/export")
+    assert status == 200 and b"UID:a1" in (text if isinstance(text, bytes) else text.encode())
+    refused(bob.request("GET", f"/api/v1/folders/{default('bob', 'contacts')}/export"),
+            "contacts")

@@ -23,7 +23,8 @@ CID = 5
 TABLES = ["ctx_sequence", "users", "user_group", "group_member", "resource", "context_access",
           "tombstone", "filestore_usage",
           "folder", "folder_permission", "infostore", "infostore_version", "dav_props",
-          "cal_object", "contact_object", "cal_folder_revision", "cal_tombstone"]
+          "cal_object", "contact_object", "cal_folder_revision", "cal_tombstone",
+          "gab_published", "gab_revision"]
 CARD = ("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:ada\r\nFN:Ada Lovelace\r\n"
         "EMAIL:ada@acme.example\r\nEND:VCARD\r\n")
 EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"

@@ -526,3 +526,9 @@ def test_storage_contacts_library_on_mariadb(mariadb):  # noqa: F811
     """The contacts storage calls' unit test against a real MariaDB: the user schema's
     version 7 (MEDIUMTEXT cards, byte-exact UIDs and names, LIKE search with '!' escapes)."""
     run_unit_test_on_mariadb(mariadb, "test-storage-contacts", "constoretest", 4)
+
+
+def test_storage_gab_library_on_mariadb(mariadb):  # noqa: F811
+    """The global address book's unit test against a real MariaDB: the user schema's version
+    8, the revision's update-or-insert, publishing's insert-select."""
+    run_unit_test_on_mariadb(mariadb, "test-storage-gab", "gabstoretest", 3)
