@@ -461,6 +461,13 @@ int storage_contact_export(struct storage_user *user, int64_t folder, size_t max
 	return storage_obj_export(&kind, user, folder, max, texts_r, count_r, err);
 }
 
+int storage_contact_texts(struct storage_user *user, int64_t folder, size_t max,
+                          struct storage_obj_text **items_r, size_t *count_r,
+                          struct storage_error *err)
+{
+	return storage_obj_texts(&kind, user, folder, max, items_r, count_r, err);
+}
+
 int storage_contact_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
                             json_t **result_r, struct storage_error *err)
 {

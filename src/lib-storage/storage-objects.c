@@ -291,15 +291,21 @@ static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		return -1;
 	op->what = "export";
 	snprintf(sql, sizeof(sql),
-	         "SELECT %s FROM %s WHERE cid=? AND folder=? AND (?=0 OR created_by=?) ORDER BY %s",
+	         "SELECT %s, name, etag FROM %s WHERE cid=? AND folder=? AND (?=0 OR "
+	         "created_by=?) ORDER BY %s",
 	         op->kind->text_col, op->kind->table, op->kind->order);
 	struct sql_stmt *s = storage_obj_folder_rows(conn, op, sql, err);
 	if (s == NULL)
 		return -1;
 	int r;
 	while ((r = sql_step(s, err)) > 0 && op->count < op->max) {
-		const char *v = sql_col_text(s, 0);
-		op->texts[op->count++] = pool_strdup(op->user->pool, v != NULL ? v : "");
+		struct storage_obj_text *t = &op->items[op->count++];
+		const char *v = sql_col_text(s, 0), *name = sql_col_text(s, 1);
+		const char *etag = sql_col_text(s, 2);
+		t->text = pool_strdup(op->user->pool, v != NULL ? v : "");
+		t->len = strlen(t->text);
+		t->name = pool_strdup(op->user->pool, name != NULL ? name : "");
+		t->etag = pool_strdup(op->user->pool, etag != NULL ? etag : "");
 	}
 	sql_stmt_done(&s);
 	if (r < 0)
@@ -311,17 +317,31 @@ static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return 0;
 }
 
+int storage_obj_texts(const struct storage_obj_kind *kind, struct storage_user *user,
+                      int64_t folder, size_t max, struct storage_obj_text **items_r,
+                      size_t *count_r, struct storage_error *err)
+{
+	struct storage_obj_op op = {
+	    .kind = kind, .user = user, .err = err, .folder = folder, .max = max};
+	op.items = pool_calloc(user->pool, max + 1, sizeof(*op.items));
+	if (storage_obj_run(&op, &op, false, export_txn, "export") < 0)
+		return -1;
+	*items_r = op.items;
+	*count_r = op.count;
+	return 0;
+}
+
 int storage_obj_export(const struct storage_obj_kind *kind, struct storage_user *user,
                        int64_t folder, size_t max, const char ***texts_r, size_t *count_r,
                        struct storage_error *err)
 {
-	struct storage_obj_op op = {
-	    .kind = kind, .user = user, .err = err, .folder = folder, .max = max};
-	op.texts = pool_calloc(user->pool, max + 1, sizeof(*op.texts));
-	if (storage_obj_run(&op, &op, false, export_txn, "export") < 0)
+	struct storage_obj_text *items;
+	if (storage_obj_texts(kind, user, folder, max, &items, count_r, err) < 0)
 		return -1;
-	*texts_r = op.texts;
-	*count_r = op.count;
+	const char **texts = pool_calloc(user->pool, *count_r + 1, sizeof(*texts));
+	for (size_t i = 0; i < *count_r; i++)
+		texts[i] = items[i].text;
+	*texts_r = texts;
 	return 0;
 }
 

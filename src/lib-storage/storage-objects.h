@@ -87,7 +87,7 @@ struct storage_obj_op {
 	char module[FOLDER_MODULE_MAX];
 	int problem; /* the module's storage_*_problem of a refusal */
 	json_t *json;
-	const char **texts; /* export: room for max */
+	struct storage_obj_text *items; /* texts: room for max */
 	size_t count;
 };
 
@@ -111,6 +111,9 @@ struct sql_stmt *storage_obj_folder_rows(struct sql_conn *conn, const struct sto
                                          const char *sql, struct sql_error *err);
 
 /* The public calls every kind shares (see storage_cal_export, _changes, _revision). */
+int storage_obj_texts(const struct storage_obj_kind *kind, struct storage_user *user,
+                      int64_t folder, size_t max, struct storage_obj_text **items_r,
+                      size_t *count_r, struct storage_error *err);
 int storage_obj_export(const struct storage_obj_kind *kind, struct storage_user *user,
                        int64_t folder, size_t max, const char ***texts_r, size_t *count_r,
                        struct storage_error *err);

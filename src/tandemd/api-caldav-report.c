@@ -11,6 +11,7 @@
 
 #include "api-caldav-filter.h"
 #include "api-caldav.h"
+#include "api-davobj.h"
 #include "dav-multistatus.h"
 #include "dav-xml.h"
 #include "http-server.h"
@@ -28,35 +29,22 @@ struct report {
 
 static bool elem(const xmlNode *n, const char *ns, const char *name)
 {
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       strcmp((const char *)n->ns->href, ns) == 0 &&
-	       strcmp((const char *)n->name, name) == 0;
+	return davobj_elem(n, ns, name);
 }
 
 static xmlNode *child(const xmlNode *parent, const char *ns, const char *name)
 {
-	for (xmlNode *c = parent->children; c != NULL; c = c->next)
-		if (elem(c, ns, name))
-			return c;
-	return NULL;
+	return davobj_child(parent, ns, name);
 }
 
 static const char *attr(struct report *r, xmlNode *n, const char *name)
 {
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	if (v == NULL)
-		return NULL;
-	const char *s = pool_strdup(r->dr->pool, (const char *)v);
-	xmlFree(v);
-	return s;
+	return davobj_attr(r->dr, n, name);
 }
 
 static const char *content(struct report *r, xmlNode *n)
 {
-	xmlChar *v = xmlNodeGetContent(n);
-	const char *s = pool_strdup(r->dr->pool, v != NULL ? (const char *)v : "");
-	xmlFree(v);
-	return s;
+	return davobj_content(r->dr, n);
 }
 
 static void props(struct report *r, xmlNode *root)
@@ -143,29 +131,49 @@ static bool prop_filters(struct report *r, xmlNode *comp)
 	return true;
 }
 
-static int multiget(struct report *r, xmlNode *root)
+/* --- multiget and sync-collection are api-davobj.c's, over these --- */
+
+static bool shared_by_name(struct davobj_report *b, const char *href, const char *name,
+                           bool missing404)
 {
-	for (xmlNode *h = root->children; h != NULL; h = h->next) {
-		if (!elem(h, DAV_NS, "href"))
-			continue;
-		const char *uri = content(r, h), *path, *error;
-		int status;
-		struct caldav_res res;
-		if (dav_uri_to_path(r->dr->pool, strv_from_cstr(uri), &r->dr->origin, &path,
-		                    &status, &error) < 0) {
-			dav_ms_response_status(r->out, uri, 404, NULL);
-			continue;
-		}
-		if (caldav_resolve(r->dr, path, &res) < 0)
-			return -1;
-		if (res.kind != CALDAV_OBJECT || res.folder->id != r->folder->id) {
-			dav_ms_response_status(r->out, path, 404, NULL);
-			continue;
-		}
-		if (!by_name(r, path, res.name, true))
-			return -1;
-	}
-	return 0;
+	return by_name(b->ctx, href, name, missing404);
+}
+
+static int shared_resolve(struct davobj_report *b, const char *path, const char **name_r)
+{
+	struct caldav_res res;
+	if (caldav_resolve(b->dr, path, &res) < 0)
+		return -1;
+	if (res.kind != CALDAV_OBJECT || res.folder->id != b->folder)
+		return 0;
+	*name_r = res.name;
+	return 1;
+}
+
+static int shared_changes(struct davobj_report *b, int64_t since, json_t **changes_r,
+                          struct storage_error *err)
+{
+	return storage_cal_changes(b->dr->su, b->folder, since, STORAGE_CAL_CHANGES_MAX, changes_r,
+	                           err);
+}
+
+static void shared_failed(struct davobj_report *b, const struct storage_error *err)
+{
+	caldav_storage_failed(b->dr, err, STORAGE_CAL_OK);
+}
+
+static struct davobj_report shared(struct report *r)
+{
+	return (struct davobj_report){.dr = r->dr,
+	                              .folder = r->folder->id,
+	                              .base = r->base,
+	                              .out = r->out,
+	                              .data = r->data,
+	                              .ctx = r,
+	                              .by_name = shared_by_name,
+	                              .resolve = shared_resolve,
+	                              .changes = shared_changes,
+	                              .storage_failed = shared_failed};
 }
 
 /* "20260302T090000Z" as UTC seconds into *t_r; false when it is not that form. */
@@ -256,71 +264,6 @@ static int query(struct report *r, xmlNode *root)
 	return rc;
 }
 
-/* sync-collection: the changes after the token's revision, deletions as 404s. */
-static int sync_collection(struct report *r, xmlNode *root)
-{
-	struct dav_req *dr = r->dr;
-	xmlNode *t = child(root, DAV_NS, "sync-token");
-	const char *token = t != NULL ? content(r, t) : "";
-	int64_t since = 0;
-	if (token[0] != '\0') {
-		const char *prefix = caldav_sync_token(dr, r->folder->id, 0);
-		size_t pl = strlen(prefix) - 1; /* without the "0" */
-		char *end;
-		long long v = strncmp(token, prefix, pl) == 0 ? strtoll(token + pl, &end, 10) : -1;
-		if (v < 0 || *end != '\0') {
-			caldav_fail(dr, 403, DAV_NS, "valid-sync-token",
-			            "the sync-token is not one this collection gave out");
-			return -1;
-		}
-		since = v;
-	}
-	json_t *changes;
-	struct storage_error err;
-	if (storage_cal_changes(dr->su, r->folder->id, since, STORAGE_CAL_CHANGES_MAX, &changes,
-	                        &err) < 0) {
-		if (err.status == STORAGE_REFUSED && err.refusal == STORAGE_INVALID)
-			caldav_fail(dr, 403, DAV_NS, "valid-sync-token",
-			            "the sync-token is newer than the collection");
-		else
-			caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
-		return -1;
-	}
-	size_t i;
-	json_t *e;
-	int rc = 0;
-	json_array_foreach(json_object_get(changes, "changed"), i, e)
-	{
-		const char *name = json_string_value(json_object_get(e, "name"));
-		if (!r->data) {
-			struct storage_cal_object o = {
-			    .name = name, .etag = json_string_value(json_object_get(e, "etag"))};
-			object_response(r, &o);
-		} else if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name, true)) {
-			rc = -1;
-			break;
-		}
-	}
-	json_array_foreach(json_object_get(changes, "deleted"), i, e)
-	{
-		const char *name = json_string_value(json_object_get(e, "name"));
-		dav_ms_response_status(r->out, pool_printf(dr->pool, "%s%s", r->base, name), 404,
-		                       NULL);
-	}
-	/* more than one answer holds: the client asks again from the token (RFC 6578 §3.6) */
-	if (json_is_true(json_object_get(changes, "more")))
-		dav_ms_response_status(r->out, r->base, 507, "number-of-matches-within-limits");
-	int64_t now = json_integer_value(json_object_get(changes, "revision"));
-	json_decref(changes);
-	if (rc == 0) {
-		buf_append_str(r->out, "<D:sync-token>");
-		dav_xml_text_append(r->out,
-		                    strv_from_cstr(caldav_sync_token(dr, r->folder->id, now)));
-		buf_append_str(r->out, "</D:sync-token>");
-	}
-	return rc;
-}
-
 void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 {
 	int status;
@@ -345,11 +288,13 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 	dav_ms_begin(r.out);
 	int rc;
 	if (elem(root, CALDAV_NS, "calendar-multiget")) {
-		rc = multiget(&r, root);
+		struct davobj_report b = shared(&r);
+		rc = davobj_multiget(&b, root);
 	} else if (elem(root, CALDAV_NS, "calendar-query")) {
 		rc = query(&r, root);
 	} else if (elem(root, DAV_NS, "sync-collection")) {
-		rc = sync_collection(&r, root);
+		struct davobj_report b = shared(&r);
+		rc = davobj_sync_collection(&b, root);
 	} else {
 		caldav_fail(dr, 403, DAV_NS, "supported-report",
 		            "this REPORT is not supported here (calendar-multiget, calendar-query, "

@@ -87,6 +87,13 @@ bool api_module_check_either(struct node *node, struct http_request *req,
                              const struct api_user *user, enum access_module module,
                              enum access_module alt)
 {
+	const enum access_module mods[] = {module, alt};
+	return api_module_check_any(node, req, user, mods, 2);
+}
+
+bool api_module_check_any(struct node *node, struct http_request *req, const struct api_user *user,
+                          const enum access_module *mods, size_t count)
+{
 	uint32_t modules;
 	size_t size = sizeof(modules);
 	if (cache_get(node->access_cache, user->cid, user->uid, &modules, &size) == 0) {
@@ -103,8 +110,9 @@ bool api_module_check_either(struct node *node, struct http_request *req,
 		modules = r > 0 ? node_access_modules(node, name) : ACCESS_RESOLVED;
 		cache_put(node->access_cache, user->cid, user->uid, &modules, sizeof(modules), gen);
 	}
-	if (access_allows(modules, module) || access_allows(modules, alt))
-		return true;
-	refuse(req, user->login, module);
+	for (size_t i = 0; i < count; i++)
+		if (access_allows(modules, mods[i]))
+			return true;
+	refuse(req, user->login, mods[0]);
 	return false;
 }
