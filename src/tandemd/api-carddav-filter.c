@@ -11,20 +11,23 @@
 
 #include "mem.h"
 
-/* One code point of s at *i (advanced), or the byte when it is not UTF-8. */
+/* A byte that is not UTF-8, kept as it is. */
+#define RAW_BYTE 0x80000000u
+
+/* One code point of s at *i (advanced), or RAW_BYTE | the byte when it is not UTF-8. */
 static unsigned next_cp(const unsigned char *s, size_t len, size_t *i)
 {
 	unsigned c = s[*i];
 	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 	if (n == 1 || *i + n > len) {
 		(*i)++;
-		return c;
+		return c < 0x80 ? c : RAW_BYTE | c;
 	}
 	unsigned cp = c & (0x3f >> (n - 1));
 	for (size_t k = 1; k < n; k++) {
 		if ((s[*i + k] & 0xc0) != 0x80) {
 			(*i)++;
-			return c;
+			return RAW_BYTE | c;
 		}
 		cp = (cp << 6) | (s[*i + k] & 0x3f);
 	}
@@ -34,7 +37,9 @@ static unsigned next_cp(const unsigned char *s, size_t len, size_t *i)
 
 static void put_cp(struct buf *out, unsigned cp)
 {
-	if (cp < 0x80) {
+	if (cp & RAW_BYTE) {
+		buf_append_char(out, (char)(cp & 0xff));
+	} else if (cp < 0x80) {
 		buf_append_char(out, (char)cp);
 	} else if (cp < 0x800) {
 		buf_append_char(out, (char)(0xc0 | (cp >> 6)));
@@ -180,19 +185,16 @@ static bool each_param(const struct line *ln, const char *name, bool *defined_r,
 			*defined_r = true;
 			if (fn == NULL)
 				return true;
+			/* a list, quoted as a whole or value by value: each value on its own */
 			while (v <= q) {
-				const char *c = v;
-				bool inq = false;
-				while (c < q && (inq || *c != ',')) {
-					if (*c == '"')
-						inq = !inq;
-					c++;
-				}
+				const char *c = memchr(v, ',', (size_t)(q - v));
+				if (c == NULL)
+					c = q;
 				const char *a = v, *b = c;
-				if (b - a >= 2 && *a == '"' && b[-1] == '"') {
+				if (a < b && *a == '"')
 					a++;
+				if (a < b && b[-1] == '"')
 					b--;
-				}
 				if (fn(arg, a, (size_t)(b - a), tmp))
 					return true;
 				v = c + 1;
