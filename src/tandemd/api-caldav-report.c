@@ -266,19 +266,14 @@ static int query(struct report *r, xmlNode *root)
 
 void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 {
-	int status;
-	const char *error;
-	const struct dav_xml_limits limits = {.max_size = DAV_XML_MAX_SIZE};
 	if (res->kind != CALDAV_CALENDAR) {
 		caldav_fail(dr, 403, DAV_NS, "supported-report",
 		            "REPORTs are answered on a calendar collection");
 		return;
 	}
-	xmlDocPtr doc = dav_xml_parse_doc(dr->pool, dav_body(dr), &limits, &status, &error);
-	if (doc == NULL) {
-		dav_fail(dr, status, NULL, "DAV-0400", "%s", error);
+	xmlDocPtr doc = davobj_parse_body(dr);
+	if (doc == NULL)
 		return;
-	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	struct report r = {.dr = dr,
 	                   .folder = res->folder,

@@ -20,14 +20,12 @@
 
 bool caldav_path(const char *path)
 {
-	return strncmp(path, "/dav/calendars", 14) == 0 && (path[14] == '\0' || path[14] == '/');
+	return davobj_under(path, "/dav/calendars");
 }
 
 bool caldav_path_target(struct strv target)
 {
-	struct strv pre = strv_from_cstr("/dav/calendars");
-	return strv_starts_with(target, pre) &&
-	       (target.len == pre.len || target.ptr[pre.len] == '/' || target.ptr[pre.len] == '?');
+	return davobj_under_target(target, "/dav/calendars");
 }
 
 bool caldav_discovery_target(const struct http_request_head *head, const char *login)
@@ -111,12 +109,7 @@ void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
                            enum storage_cal_problem problem)
 {
 	const char *msg = err->message;
-	buf_reset(http_response_body(dr->req));
-	if (err->status != STORAGE_REFUSED) {
-		dav_storage_failed(dr, err);
-		return;
-	}
-	switch (problem) {
+	switch (err->status == STORAGE_REFUSED ? problem : STORAGE_CAL_OK) {
 	case STORAGE_CAL_BAD_DATA:
 		caldav_fail(dr, 400, CALDAV_NS, bad_data_precondition(msg), msg);
 		return;
@@ -135,19 +128,7 @@ void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
 	case STORAGE_CAL_OK:
 		break;
 	}
-	switch (err->refusal) {
-	case STORAGE_NOT_FOUND:
-		caldav_fail(dr, 404, DAV_NS, NULL, msg);
-		return;
-	case STORAGE_FORBIDDEN:
-		caldav_fail(dr, 403, DAV_NS, "need-privileges", msg);
-		return;
-	case STORAGE_INVALID:
-		caldav_fail(dr, 400, CALDAV_NS, "valid-calendar-object-resource", msg);
-		return;
-	default:
-		dav_storage_failed(dr, err);
-	}
+	davobj_refused(dr, err, CALDAV_NS, "valid-calendar-object-resource");
 }
 
 /* /dav/calendars/<login>/<folder id>/<name>: 0 with res_r (kind NONE when nothing is there),
@@ -155,24 +136,18 @@ void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
 int caldav_resolve(struct dav_req *dr, const char *path, struct caldav_res *res_r)
 {
 	memset(res_r, 0, sizeof(*res_r));
-	if (!caldav_path(path))
+	const char *p = NULL;
+	switch (davobj_level(dr, path, "/dav/calendars", &p)) {
+	case DAVOBJ_NONE:
 		return 0;
-	const char *p = path + 14;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	case DAVOBJ_ROOT:
 		res_r->kind = CALDAV_ROOT;
 		return 0;
-	}
-	size_t l = strlen(dr->user.login);
-	if (strncmp(p, dr->user.login, l) != 0 || (p[l] != '\0' && p[l] != '/'))
-		return 0;
-	p += l;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	case DAVOBJ_HOME:
 		res_r->kind = CALDAV_HOME_SET;
 		return 0;
+	case DAVOBJ_BELOW:
+		break;
 	}
 	char *end;
 	long long id = strtoll(p, &end, 10);
@@ -415,19 +390,7 @@ static void get(struct dav_req *dr, const struct caldav_res *res)
 		caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
 		return;
 	}
-	const char *inm = davobj_etag_header(dr, "If-None-Match");
-	if (inm != NULL && (strcmp(inm, o.etag) == 0 || strcmp(inm, "*") == 0)) {
-		davobj_etag_out(dr, o.etag);
-		http_response_status(dr->req, 304);
-		http_response_send(dr->req);
-		return;
-	}
-	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "Content-Type", "text/calendar; charset=utf-8");
-	davobj_etag_out(dr, o.etag);
-	if (!strv_eq_cstr(http_request_head(dr->req)->method, "HEAD"))
-		buf_append(http_response_body(dr->req), o.ical, o.ical_len);
-	http_response_send(dr->req);
+	davobj_send_object(dr, o.etag, "text/calendar; charset=utf-8", o.ical, o.ical_len);
 }
 
 static void put(struct dav_req *dr, const struct caldav_res *res)
@@ -453,9 +416,7 @@ static void put(struct dav_req *dr, const struct caldav_res *res)
 		caldav_storage_failed(dr, &err, p.problem);
 		return;
 	}
-	http_response_status(dr->req, p.created ? 201 : 204);
-	davobj_etag_out(dr, p.obj.etag);
-	http_response_send(dr->req);
+	davobj_stored(dr, p.created, p.obj.etag);
 }
 
 static void delete (struct dav_req *dr, const struct caldav_res *res)
@@ -469,17 +430,13 @@ static void delete (struct dav_req *dr, const struct caldav_res *res)
 		caldav_storage_failed(dr, &err, problem);
 		return;
 	}
-	http_response_status(dr->req, 204);
-	http_response_send(dr->req);
+	davobj_stored(dr, false, NULL);
 }
 
 static void options(struct dav_req *dr, bool object)
 {
-	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "DAV", "1, 2, calendar-access");
-	http_response_header(dr->req, "Allow",
-	                     object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);
-	http_response_send(dr->req);
+	davobj_options(dr, "1, 2, calendar-access",
+	               object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);
 }
 
 void caldav_dispatch(struct dav_req *dr)
@@ -521,9 +478,6 @@ void caldav_dispatch(struct dav_req *dr)
 	} else if (object && strv_eq_cstr(m, "DELETE")) {
 		delete (dr, &res);
 	} else {
-		http_response_header(dr->req, "Allow",
-		                     object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);
-		dav_fail(dr, 405, NULL, "DAV-0405", "%.*s is not allowed on %s", (int)m.len, m.ptr,
-		         dr->path);
+		davobj_not_allowed(dr, object ? CALDAV_ALLOW_OBJECT : CALDAV_ALLOW_COLLECTION);
 	}
 }

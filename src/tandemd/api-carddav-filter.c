@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dav-text.h"
 #include "mem.h"
 
 /* A byte that is not UTF-8, kept as it is. */
@@ -137,26 +138,11 @@ static void parse_line(const char *l, size_t n, struct line *out)
 	}
 	out->name = l + dot;
 	out->name_len = i - dot;
-	size_t p = i;
-	bool quoted = false;
-	for (; i < n; i++) {
-		if (l[i] == '"')
-			quoted = !quoted;
-		else if (l[i] == ':' && !quoted)
-			break;
-	}
-	out->params = l + p;
-	out->params_len = i - p;
+	size_t v = dav_text_value_start(l + i, n - i) + i;
+	out->params = l + i;
+	out->params_len = v > i && l[v - 1] == ':' ? v - 1 - i : v - i;
 	buf_reset(&out->value);
-	for (i++; i < n; i++) {
-		char c = l[i];
-		if (c == '\\' && i + 1 < n) {
-			c = l[++i];
-			if (c == 'n' || c == 'N')
-				c = '\n';
-		}
-		buf_append_char(&out->value, c);
-	}
+	dav_text_unescape(l + v, n - v, &out->value);
 }
 
 /* Calls fn for each value of the parameters named name (a bare 3.0 parameter is a TYPE;
@@ -252,28 +238,6 @@ static bool instance_match(const struct carddav_prop_filter *pf, const struct li
 	return pf->allof;
 }
 
-/* The next unfolded content line of text from *pos into line; false at the end. */
-static bool next_line(const char *text, size_t len, size_t *pos, struct buf *line)
-{
-	buf_reset(line);
-	if (*pos >= len)
-		return false;
-	size_t i = *pos;
-	while (i < len) {
-		size_t end = i;
-		while (end < len && text[end] != '\n')
-			end++;
-		size_t stop = end > i && text[end - 1] == '\r' ? end - 1 : end;
-		buf_append(line, text + i, stop - i);
-		i = end < len ? end + 1 : end;
-		if (i >= len || (text[i] != ' ' && text[i] != '\t'))
-			break;
-		i++; /* a folded continuation: its leading blank goes */
-	}
-	*pos = i;
-	return true;
-}
-
 bool carddav_filter_match(const struct carddav_filter *f, const char *text, size_t len)
 {
 	if (f->count == 0)
@@ -286,7 +250,7 @@ bool carddav_filter_match(const struct carddav_filter *f, const char *text, size
 	bool *defined = mem_calloc(f->count, sizeof(*defined));
 	bool *matched = mem_calloc(f->count, sizeof(*matched));
 	size_t pos = 0;
-	while (next_line(text, len, &pos, &raw)) {
+	while (dav_text_next_line(text, len, &pos, &raw)) {
 		parse_line(raw.data != NULL ? raw.data : "", raw.len, &ln);
 		for (size_t i = 0; i < f->count; i++) {
 			const struct carddav_prop_filter *pf = &f->props[i];

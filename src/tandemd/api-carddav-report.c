@@ -342,19 +342,14 @@ static int query(struct report *r, xmlNode *root)
 
 void carddav_report(struct dav_req *dr, const struct carddav_res *res)
 {
-	int status;
-	const char *error;
-	const struct dav_xml_limits limits = {.max_size = DAV_XML_MAX_SIZE};
 	if (res->kind != CARDDAV_BOOK) {
 		davobj_fail(dr, 403, DAV_NS, "supported-report",
 		            "REPORTs are answered on an address book");
 		return;
 	}
-	xmlDocPtr doc = dav_xml_parse_doc(dr->pool, dav_body(dr), &limits, &status, &error);
-	if (doc == NULL) {
-		dav_fail(dr, status, NULL, "DAV-0400", "%s", error);
+	xmlDocPtr doc = davobj_parse_body(dr);
+	if (doc == NULL)
 		return;
-	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	struct report r = {.base = {.dr = dr,
 	                            .folder = res->folder->id,
@@ -363,9 +358,7 @@ void carddav_report(struct dav_req *dr, const struct carddav_res *res)
 	                            .resolve = resolve,
 	                            .changes = changes,
 	                            .storage_failed = storage_failed}};
-	size_t n = strlen(dr->path);
-	r.base.base =
-	    n > 0 && dr->path[n - 1] == '/' ? dr->path : pool_printf(dr->pool, "%s/", dr->path);
+	r.base.base = davobj_collection_href(dr);
 	int rc = -1;
 	if (props(&r, root)) {
 		dav_ms_begin(r.base.out);

@@ -28,14 +28,12 @@
 
 bool carddav_path(const char *path)
 {
-	return strncmp(path, "/dav/addressbooks", 17) == 0 && (path[17] == '\0' || path[17] == '/');
+	return davobj_under(path, "/dav/addressbooks");
 }
 
 bool carddav_path_target(struct strv target)
 {
-	struct strv pre = strv_from_cstr("/dav/addressbooks");
-	return strv_starts_with(target, pre) &&
-	       (target.len == pre.len || target.ptr[pre.len] == '/' || target.ptr[pre.len] == '?');
+	return davobj_under_target(target, "/dav/addressbooks");
 }
 
 static bool contacts_module(const struct folder *f)
@@ -79,12 +77,7 @@ void carddav_storage_failed(struct dav_req *dr, const struct storage_error *err,
                             enum storage_contact_problem problem)
 {
 	const char *msg = err->message;
-	buf_reset(http_response_body(dr->req));
-	if (err->status != STORAGE_REFUSED) {
-		dav_storage_failed(dr, err);
-		return;
-	}
-	switch (problem) {
+	switch (err->status == STORAGE_REFUSED ? problem : STORAGE_CONTACT_OK) {
 	case STORAGE_CONTACT_BAD_DATA:
 		davobj_fail(dr, 400, CARDDAV_NS, "valid-address-data", msg);
 		return;
@@ -100,37 +93,29 @@ void carddav_storage_failed(struct dav_req *dr, const struct storage_error *err,
 	case STORAGE_CONTACT_OK:
 		break;
 	}
-	switch (err->refusal) {
-	case STORAGE_NOT_FOUND:
-		davobj_fail(dr, 404, DAV_NS, NULL, msg);
-		return;
-	case STORAGE_FORBIDDEN:
-		davobj_fail(dr, 403, DAV_NS, "need-privileges", msg);
-		return;
-	case STORAGE_INVALID:
-		davobj_fail(dr, 400, CARDDAV_NS, "valid-address-data", msg);
-		return;
-	default:
-		dav_storage_failed(dr, err);
-	}
+	davobj_refused(dr, err, CARDDAV_NS, "valid-address-data");
 }
 
 /* The address book of the user's home named by a segment that is not a folder id (one an
-   extended MKCOL made): NULL when none. */
-static struct folder *book_by_segment(struct dav_req *dr, const char *seg, size_t len)
+   extended MKCOL made): 0 with *folder_r (NULL when none), -1 after answering. */
+static int book_by_segment(struct dav_req *dr, const char *seg, size_t len,
+                           struct folder **folder_r)
 {
 	struct folder **fs;
 	size_t n;
-	if (len > CARDDAV_SEGMENT_MAX || davobj_home_folders(dr, contacts_module, &fs, &n) < 0) {
-		buf_reset(http_response_body(dr->req)); /* answered by the caller as absent */
-		return NULL;
-	}
+	*folder_r = NULL;
+	if (len > CARDDAV_SEGMENT_MAX)
+		return 0;
+	if (davobj_home_folders(dr, contacts_module, &fs, &n) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *s = folder_segment(dr, fs[i]);
-		if (s != NULL && strlen(s) == len && memcmp(s, seg, len) == 0)
-			return fs[i];
+		if (s != NULL && strlen(s) == len && memcmp(s, seg, len) == 0) {
+			*folder_r = fs[i];
+			break;
+		}
 	}
-	return NULL;
+	return 0;
 }
 
 /* /dav/addressbooks/<login>/<folder id or segment>/<name>: 0 with res_r (kind NONE when
@@ -139,24 +124,18 @@ static struct folder *book_by_segment(struct dav_req *dr, const char *seg, size_
 int carddav_resolve(struct dav_req *dr, const char *path, struct carddav_res *res_r)
 {
 	memset(res_r, 0, sizeof(*res_r));
-	if (!carddav_path(path))
+	const char *p = NULL;
+	switch (davobj_level(dr, path, "/dav/addressbooks", &p)) {
+	case DAVOBJ_NONE:
 		return 0;
-	const char *p = path + 17;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	case DAVOBJ_ROOT:
 		res_r->kind = CARDDAV_ROOT;
 		return 0;
-	}
-	size_t l = strlen(dr->user.login);
-	if (strncmp(p, dr->user.login, l) != 0 || (p[l] != '\0' && p[l] != '/'))
-		return 0;
-	p += l;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	case DAVOBJ_HOME:
 		res_r->kind = CARDDAV_HOME_SET;
 		return 0;
+	case DAVOBJ_BELOW:
+		break;
 	}
 	size_t seg = strcspn(p, "/");
 	char *end;
@@ -171,7 +150,8 @@ int carddav_resolve(struct dav_req *dr, const char *path, struct carddav_res *re
 			return -1;
 		}
 	} else {
-		res_r->folder = book_by_segment(dr, p, seg);
+		if (book_by_segment(dr, p, seg, &res_r->folder) < 0)
+			return -1;
 		if (res_r->folder == NULL && (p[seg] == '\0' || p[seg + 1] == '\0')) {
 			res_r->kind = CARDDAV_BOOK; /* nothing there: MKCOL may make it */
 			res_r->name = pool_strndup(dr->pool, p, seg);
@@ -192,13 +172,6 @@ int carddav_resolve(struct dav_req *dr, const char *path, struct carddav_res *re
 	res_r->kind = CARDDAV_CARD;
 	res_r->name = pool_strndup(dr->pool, p, strcspn(p, "/"));
 	return 0;
-}
-
-/* The collection's href as the client named it, with its trailing slash. */
-static const char *book_href(struct dav_req *dr)
-{
-	size_t n = strlen(dr->path);
-	return n > 0 && dr->path[n - 1] == '/' ? dr->path : pool_printf(dr->pool, "%s/", dr->path);
 }
 
 /* ------------------------------------------------------------------------------- PROPFIND */
@@ -368,9 +341,10 @@ static void propfind(struct dav_req *dr, const struct carddav_res *res)
 		}
 	} else if (res->kind == CARDDAV_BOOK) {
 		pf.f = res->folder;
-		davobj_response(dr, out, req, allprop, ALLPROP_COUNT, book_href(dr),
+		davobj_response(dr, out, req, allprop, ALLPROP_COUNT, davobj_collection_href(dr),
 		                collection_prop, &pf);
-		if (members && book_members(dr, req, out, res->folder, book_href(dr)) < 0)
+		if (members &&
+		    book_members(dr, req, out, res->folder, davobj_collection_href(dr)) < 0)
 			return;
 	} else {
 		struct storage_contact o;
@@ -441,20 +415,9 @@ static void get(struct dav_req *dr, const struct carddav_res *res)
 		         o.version, o.version);
 		return;
 	}
-	const char *inm = davobj_etag_header(dr, "If-None-Match");
-	if (inm != NULL && (strcmp(inm, o.etag) == 0 || strcmp(inm, "*") == 0)) {
-		davobj_etag_out(dr, o.etag);
-		http_response_status(dr->req, 304);
-		http_response_send(dr->req);
-		return;
-	}
-	http_response_status(dr->req, 200);
-	http_response_headerf(dr->req, "Content-Type", "text/vcard; charset=utf-8; version=%s",
-	                      o.version);
-	davobj_etag_out(dr, o.etag);
-	if (!strv_eq_cstr(http_request_head(dr->req)->method, "HEAD"))
-		buf_append(http_response_body(dr->req), o.vcard, o.vcard_len);
-	http_response_send(dr->req);
+	davobj_send_object(
+	    dr, o.etag, pool_printf(dr->pool, "text/vcard; charset=utf-8; version=%s", o.version),
+	    o.vcard, o.vcard_len);
 }
 
 static bool vcard_type(struct dav_req *dr)
@@ -492,9 +455,7 @@ static void put(struct dav_req *dr, const struct carddav_res *res)
 		carddav_storage_failed(dr, &err, p.problem);
 		return;
 	}
-	http_response_status(dr->req, p.created ? 201 : 204);
-	davobj_etag_out(dr, p.obj.etag);
-	http_response_send(dr->req);
+	davobj_stored(dr, p.created, p.obj.etag);
 }
 
 static void delete (struct dav_req *dr, const struct carddav_res *res)
@@ -508,8 +469,7 @@ static void delete (struct dav_req *dr, const struct carddav_res *res)
 		carddav_storage_failed(dr, &err, problem);
 		return;
 	}
-	http_response_status(dr->req, 204);
-	http_response_send(dr->req);
+	davobj_stored(dr, false, NULL);
 }
 
 /* ---------------------------------------------------------------------------------- MKCOL */
@@ -521,14 +481,9 @@ static bool mkcol_body(struct dav_req *dr, const char **title_r)
 	*title_r = NULL;
 	if (dav_xml_body_empty(dav_body(dr)))
 		return true;
-	int status;
-	const char *error;
-	const struct dav_xml_limits limits = {.max_size = DAV_XML_MAX_SIZE};
-	xmlDocPtr doc = dav_xml_parse_doc(dr->pool, dav_body(dr), &limits, &status, &error);
-	if (doc == NULL) {
-		dav_fail(dr, status, NULL, "DAV-0400", "%s", error);
+	xmlDocPtr doc = davobj_parse_body(dr);
+	if (doc == NULL)
 		return false;
-	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	xmlNode *set =
 	    davobj_elem(root, DAV_NS, "mkcol") ? davobj_child(root, DAV_NS, "set") : NULL;
@@ -580,16 +535,7 @@ static void mkcol(struct dav_req *dr, const struct carddav_res *res)
 		return;
 	}
 	http_response_status(dr->req, 201);
-	http_response_header(dr->req, "Location", book_href(dr));
-	http_response_send(dr->req);
-}
-
-static void options(struct dav_req *dr, bool object)
-{
-	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "DAV", "1, 2, 3, addressbook, extended-mkcol");
-	http_response_header(dr->req, "Allow",
-	                     object ? CARDDAV_ALLOW_OBJECT : CARDDAV_ALLOW_COLLECTION);
+	http_response_header(dr->req, "Location", davobj_collection_href(dr));
 	http_response_send(dr->req);
 }
 
@@ -601,7 +547,8 @@ void carddav_dispatch(struct dav_req *dr)
 		return;
 	bool object = res.kind == CARDDAV_CARD;
 	if (strv_eq_cstr(m, "OPTIONS")) {
-		options(dr, object);
+		davobj_options(dr, "1, 2, 3, addressbook, extended-mkcol",
+		               object ? CARDDAV_ALLOW_OBJECT : CARDDAV_ALLOW_COLLECTION);
 		return;
 	}
 	if (strv_eq_cstr(m, "MKCOL")) {
@@ -623,9 +570,6 @@ void carddav_dispatch(struct dav_req *dr)
 	} else if (object && strv_eq_cstr(m, "DELETE")) {
 		delete (dr, &res);
 	} else {
-		http_response_header(dr->req, "Allow",
-		                     object ? CARDDAV_ALLOW_OBJECT : CARDDAV_ALLOW_COLLECTION);
-		dav_fail(dr, 405, NULL, "DAV-0405", "%.*s is not allowed on %s", (int)m.len, m.ptr,
-		         dr->path);
+		davobj_not_allowed(dr, object ? CARDDAV_ALLOW_OBJECT : CARDDAV_ALLOW_COLLECTION);
 	}
 }

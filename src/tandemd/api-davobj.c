@@ -40,6 +40,103 @@ void davobj_fail(struct dav_req *dr, int status, const char *ns, const char *pre
 	http_response_send(dr->req);
 }
 
+void davobj_refused(struct dav_req *dr, const struct storage_error *err, const char *ns,
+                    const char *invalid)
+{
+	buf_reset(http_response_body(dr->req));
+	if (err->status != STORAGE_REFUSED) {
+		dav_storage_failed(dr, err);
+		return;
+	}
+	switch (err->refusal) {
+	case STORAGE_NOT_FOUND:
+		davobj_fail(dr, 404, DAV_NS, NULL, err->message);
+		return;
+	case STORAGE_FORBIDDEN:
+		davobj_fail(dr, 403, DAV_NS, "need-privileges", err->message);
+		return;
+	case STORAGE_INVALID:
+		davobj_fail(dr, 400, ns, invalid, err->message);
+		return;
+	default:
+		dav_storage_failed(dr, err);
+	}
+}
+
+bool davobj_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool davobj_under_target(struct strv target, const char *prefix)
+{
+	struct strv pre = strv_from_cstr(prefix);
+	return strv_starts_with(target, pre) &&
+	       (target.len == pre.len || target.ptr[pre.len] == '/' || target.ptr[pre.len] == '?');
+}
+
+enum davobj_level davobj_level(struct dav_req *dr, const char *path, const char *prefix,
+                               const char **rest_r)
+{
+	if (!davobj_under(path, prefix))
+		return DAVOBJ_NONE;
+	const char *p = path + strlen(prefix);
+	while (*p == '/')
+		p++;
+	if (*p == '\0')
+		return DAVOBJ_ROOT;
+	size_t l = strlen(dr->user.login);
+	if (strncmp(p, dr->user.login, l) != 0 || (p[l] != '\0' && p[l] != '/'))
+		return DAVOBJ_NONE;
+	p += l;
+	while (*p == '/')
+		p++;
+	*rest_r = p;
+	return *p == '\0' ? DAVOBJ_HOME : DAVOBJ_BELOW;
+}
+
+void davobj_send_object(struct dav_req *dr, const char *etag, const char *type, const char *text,
+                        size_t len)
+{
+	const char *inm = davobj_etag_header(dr, "If-None-Match");
+	davobj_etag_out(dr, etag);
+	if (inm != NULL && (strcmp(inm, etag) == 0 || strcmp(inm, "*") == 0)) {
+		http_response_status(dr->req, 304);
+		http_response_send(dr->req);
+		return;
+	}
+	http_response_status(dr->req, 200);
+	http_response_header(dr->req, "Content-Type", type);
+	if (!strv_eq_cstr(http_request_head(dr->req)->method, "HEAD"))
+		buf_append(http_response_body(dr->req), text, len);
+	http_response_send(dr->req);
+}
+
+void davobj_stored(struct dav_req *dr, bool created, const char *etag)
+{
+	http_response_status(dr->req, created ? 201 : 204);
+	if (etag != NULL)
+		davobj_etag_out(dr, etag);
+	http_response_send(dr->req);
+}
+
+void davobj_options(struct dav_req *dr, const char *dav, const char *allow)
+{
+	http_response_status(dr->req, 200);
+	http_response_header(dr->req, "DAV", dav);
+	http_response_header(dr->req, "Allow", allow);
+	http_response_send(dr->req);
+}
+
+void davobj_not_allowed(struct dav_req *dr, const char *allow)
+{
+	struct strv m = http_request_head(dr->req)->method;
+	http_response_header(dr->req, "Allow", allow);
+	dav_fail(dr, 405, NULL, "DAV-0405", "%.*s is not allowed on %s", (int)m.len, m.ptr,
+	         dr->path);
+}
+
 void davobj_send_207(struct dav_req *dr)
 {
 	http_response_status(dr->req, 207);
@@ -211,6 +308,23 @@ int davobj_propfind_parse(struct dav_req *dr, struct dav_propfind **req_r, bool 
 }
 
 /* ---------------------------------------------------------------------------------- XML */
+
+xmlDocPtr davobj_parse_body(struct dav_req *dr)
+{
+	int status;
+	const char *error;
+	const struct dav_xml_limits limits = {.max_size = DAV_XML_MAX_SIZE};
+	xmlDocPtr doc = dav_xml_parse_doc(dr->pool, dav_body(dr), &limits, &status, &error);
+	if (doc == NULL)
+		dav_fail(dr, status, NULL, "DAV-0400", "%s", error);
+	return doc;
+}
+
+const char *davobj_collection_href(struct dav_req *dr)
+{
+	size_t n = strlen(dr->path);
+	return n > 0 && dr->path[n - 1] == '/' ? dr->path : pool_printf(dr->pool, "%s/", dr->path);
+}
 
 bool davobj_elem(const xmlNode *n, const char *ns, const char *name)
 {

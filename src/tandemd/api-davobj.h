@@ -24,6 +24,11 @@ struct _xmlNode;
    bound to ns), none when NULL, and a text explaining it; a multistatus begun is dropped. */
 void davobj_fail(struct dav_req *dr, int status, const char *ns, const char *precondition,
                  const char *message);
+/* The refusals of a storage call that every protocol answers alike (not found 404,
+   forbidden 403 need-privileges, invalid 400 with <C:invalid/> of ns, the rest as the files
+   API), and what is not a refusal; a multistatus begun is dropped. */
+void davobj_refused(struct dav_req *dr, const struct storage_error *err, const char *ns,
+                    const char *invalid);
 /* A 207 body begins / is sent. */
 void davobj_send_207(struct dav_req *dr);
 /* The sync token of a folder at revision, and the revision of a token of that folder: 0,
@@ -33,6 +38,27 @@ int davobj_sync_parse(struct dav_req *dr, int64_t folder, const char *token, int
 /* An entity-tag request header without its quotes, or NULL; the ETag answer header. */
 const char *davobj_etag_header(struct dav_req *dr, const char *name);
 void davobj_etag_out(struct dav_req *dr, const char *etag);
+
+/* Whether a decoded path (or a raw target) is prefix ("/dav/calendars") or below it. */
+bool davobj_under(const char *path, const char *prefix);
+bool davobj_under_target(struct strv target, const char *prefix);
+/* What a path below prefix names: the root (prefix itself), the user's home
+   (prefix/<login>/), or something below the home (*rest_r: what follows "<login>/");
+   another user's home and what is not under prefix are NONE. */
+enum davobj_level { DAVOBJ_NONE, DAVOBJ_ROOT, DAVOBJ_HOME, DAVOBJ_BELOW };
+enum davobj_level davobj_level(struct dav_req *dr, const char *path, const char *prefix,
+                               const char **rest_r);
+
+/* GET or HEAD of an object: 304 with its ETag when If-None-Match names it (or is *), else
+   200 with the ETag, type and (not for HEAD) text. */
+void davobj_send_object(struct dav_req *dr, const char *etag, const char *type, const char *text,
+                        size_t len);
+/* A PUT stored: 201 created or 204, with the new ETag. A DELETE done: 204 (etag NULL). */
+void davobj_stored(struct dav_req *dr, bool created, const char *etag);
+/* OPTIONS: 200 with the DAV and Allow headers. */
+void davobj_options(struct dav_req *dr, const char *dav, const char *allow);
+/* 405 for a method the resource does not take, with Allow. */
+void davobj_not_allowed(struct dav_req *dr, const char *allow);
 
 /* <name xmlns=ns><D:href>href</D:href></name> */
 void davobj_href_prop(struct buf *out, const char *ns, const char *name, const char *href);
@@ -53,6 +79,12 @@ void davobj_response(struct dav_req *dr, struct buf *out, const struct dav_propf
 bool davobj_is(const struct dav_prop_name *n, const char *ns, const char *name);
 /* A PROPFIND's body and Depth: 0 with *req_r and *members_r, or -1 after answering. */
 int davobj_propfind_parse(struct dav_req *dr, struct dav_propfind **req_r, bool *members_r);
+
+/* The request's XML body (REPORT, extended MKCOL): the document (the caller frees it), or
+   NULL after answering 4xx. */
+struct _xmlDoc *davobj_parse_body(struct dav_req *dr);
+/* The request path as a collection's href (with its trailing slash). */
+const char *davobj_collection_href(struct dav_req *dr);
 
 /* XML of a REPORT body. */
 bool davobj_elem(const struct _xmlNode *n, const char *ns, const char *name);

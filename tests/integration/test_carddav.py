@@ -8,16 +8,14 @@
 # address book both ways with khard reading what came down.
 import base64
 import http.client
-import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
-from provisioning import sqlite_rows
+from provisioning import Cluster, sqlite_rows
+from test_caldav import run, vdirsyncer_config
 from test_contacts import ADA4, MUELLER3, OWNER_BITS, VIEWER_BITS, User
-from provisioning import Cluster
 
 CARD = "urn:ietf:params:xml:ns:carddav"
 ADMIN = ["-u", "oxadmin", "-d", "Admin", "-g", "A", "-s", "D", "-p", "admin_pw",
@@ -413,7 +411,7 @@ def test_extended_mkcol(w):
     data, _ = a.call("GET", f"/api/v1/contacts?folder={made[0]['id']}")
     assert [x["fn"] for x in data["contacts"]] == ["In Mkcol Book"]
     # a calendar resourcetype is not made here; nor a book outside the home
-    cal = body.replace(f"<C:addressbook/>", "<X:calendar xmlns:X='urn:ietf:params:xml:ns:caldav'/>")
+    cal = body.replace("<C:addressbook/>", "<X:calendar xmlns:X='urn:ietf:params:xml:ns:caldav'/>")
     st, _, text = raw(w, "alice", "MKCOL", home("alice") + "cal/", cal)
     assert st == 403 and "valid-resourcetype" in text, text
     assert raw(w, "alice", "MKCOL", home("bob") + "x/", body)[0] == 405
@@ -440,12 +438,6 @@ def test_module_access(w):
     assert st == 403 and "carddav" in body
 
 
-def run(args, env, stdin=""):
-    r = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, (args, r.stdout, r.stderr)
-    return r.stdout
-
-
 def test_vdirsyncer_and_khard_round_trip(w, tmp_path):
     """vdirsyncer syncs alice's address books both ways; khard lists what came down."""
     a = w.alice
@@ -453,28 +445,7 @@ def test_vdirsyncer_and_khard_round_trip(w, tmp_path):
     assert put(w, "alice", book("alice", a.book) + "server.vcf",
                card("server-side", "Server Side", "EMAIL:server@example.com\r\n"))[0] == 201
     local = tmp_path / "books"
-    cfg = tmp_path / "vdirsyncer.conf"
-    cfg.write_text(f"""[general]
-status_path = "{tmp_path}/status/"
-
-[pair tandem]
-a = "remote"
-b = "local"
-collections = ["from a"]
-
-[storage remote]
-type = "carddav"
-url = "{url}"
-username = "alice"
-password = "alice_pw"
-
-[storage local]
-type = "filesystem"
-path = "{local}/"
-fileext = ".vcf"
-""")
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "XDG_DATA_HOME": str(tmp_path)}
+    cfg, env = vdirsyncer_config(tmp_path, "carddav", url, "alice", local, ".vcf")
     run(["vdirsyncer", "-c", str(cfg), "discover"], env, stdin="y\n" * 10)
     run(["vdirsyncer", "-c", str(cfg), "sync"], env)
     mine = local / str(a.book)
