@@ -9,7 +9,7 @@
 
 #include "api-caldav-filter.h"
 #include "buf.h"
-#include "dav-text.h"
+#include "content-line.h"
 
 /* Whether hay holds needle (octet: byte for byte, else ASCII case ignored). */
 static bool contains(const char *hay, size_t hay_len, const char *needle, bool octet)
@@ -27,8 +27,8 @@ static bool contains(const char *hay, size_t hay_len, const char *needle, bool o
    respected), unescaped into out. */
 static void line_value(const char *line, size_t len, struct buf *out)
 {
-	size_t i = dav_text_value_start(line, len);
-	dav_text_unescape(line + i, len - i, out);
+	size_t i = content_line_value_start(line, len);
+	content_line_unescape(line + i, len - i, out);
 }
 
 static bool line_is(const char *line, size_t len, const char *name)
@@ -49,7 +49,7 @@ bool caldav_filter_match(const struct caldav_prop_filter *f, const char *compone
 	char begin[64], end[64];
 	snprintf(begin, sizeof(begin), "BEGIN:%s", component);
 	snprintf(end, sizeof(end), "END:%s", component);
-	while (dav_text_next_line(text, len, &pos, &line)) {
+	while (content_line_next_line(text, len, &pos, &line)) {
 		const char *l = line.data;
 		size_t n = line.len;
 		if (depth == 0) {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dav-text.h"
+#include "content-line.h"
 #include "mem.h"
 
 /* A byte that is not UTF-8, kept as it is. */
@@ -138,11 +138,11 @@ static void parse_line(const char *l, size_t n, struct line *out)
 	}
 	out->name = l + dot;
 	out->name_len = i - dot;
-	size_t v = dav_text_value_start(l + i, n - i) + i;
+	size_t v = content_line_value_start(l + i, n - i) + i;
 	out->params = l + i;
 	out->params_len = v > i && l[v - 1] == ':' ? v - 1 - i : v - i;
 	buf_reset(&out->value);
-	dav_text_unescape(l + v, n - v, &out->value);
+	content_line_unescape(l + v, n - v, &out->value);
 }
 
 /* Calls fn for each value of the parameters named name (a bare 3.0 parameter is a TYPE;
@@ -250,7 +250,7 @@ bool carddav_filter_match(const struct carddav_filter *f, const char *text, size
 	bool *defined = mem_calloc(f->count, sizeof(*defined));
 	bool *matched = mem_calloc(f->count, sizeof(*matched));
 	size_t pos = 0;
-	while (dav_text_next_line(text, len, &pos, &raw)) {
+	while (content_line_next_line(text, len, &pos, &raw)) {
 		parse_line(raw.data != NULL ? raw.data : "", raw.len, &ln);
 		for (size_t i = 0; i < f->count; i++) {
 			const struct carddav_prop_filter *pf = &f->props[i];

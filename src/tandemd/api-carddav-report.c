@@ -16,14 +16,16 @@
 #include "dav-xml.h"
 #include "http-server.h"
 #include "pool.h"
+#include "vcard-convert.h"
 
 /* The properties an address-data element may ask for (its <C:prop name=…/>), at most. */
 #define ADDRESS_DATA_PROPS_MAX 64
 
 struct report {
 	struct davobj_report base;
-	bool etag;          /* what <D:prop> asks for */
-	const char **props; /* address-data's <C:prop name>s (NULL-terminated), or NULL */
+	bool etag;           /* what <D:prop> asks for */
+	const char **props;  /* address-data's <C:prop name>s (NULL-terminated), or NULL */
+	const char *version; /* address-data's version ("3.0", "4.0"), or NULL: as stored */
 	struct carddav_filter filter;
 };
 
@@ -72,6 +74,8 @@ static void card_response(struct report *r, const char *href, const char *etag, 
 		                 strv_from_cstr(pool_printf(b->dr->pool, "\"%s\"", etag)));
 	if (b->data) {
 		struct buf tmp;
+		if (r->version != NULL)
+			vcard_convert(b->dr->pool, text, len, r->version, &text, &len);
 		buf_init(&tmp, len + 1);
 		dav_ms_prop_text(b->out, CARDDAV_NS, "address-data", card_text(r, text, len, &tmp));
 		buf_free(&tmp);
@@ -137,10 +141,10 @@ static bool props(struct report *r, xmlNode *root)
 	if ((type != NULL && strcasecmp(type, "text/vcard") != 0) ||
 	    (version != NULL && strcmp(version, "3.0") != 0 && strcmp(version, "4.0") != 0)) {
 		davobj_fail(dr, 403, CARDDAV_NS, "supported-address-data",
-		            "address-data is text/vcard, version 3.0 or 4.0 (cards are answered "
-		            "as they were stored)");
+		            "address-data is text/vcard, version 3.0 or 4.0");
 		return false;
 	}
+	r->version = version;
 	size_t n = 0;
 	for (xmlNode *c = ad->children; c != NULL; c = c->next)
 		n += davobj_elem(c, CARDDAV_NS, "prop");

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "storage-folder.h"
 #include "storage-props.h"
+#include "vcard-convert.h"
 
 #define CARDDAV_ALLOW_COLLECTION "OPTIONS, PROPFIND, REPORT, MKCOL"
 #define CARDDAV_ALLOW_OBJECT     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND"
@@ -363,8 +364,7 @@ static void propfind(struct dav_req *dr, const struct carddav_res *res)
 /* ------------------------------------------------------------------------ GET, PUT, DELETE */
 
 /* Whether an Accept header takes a card of version: absent, any type, any text type, or
-   text/vcard without a version or with this one (q=0 refuses). Tandem answers cards as
-   stored, it does not convert between vCard 3.0 and 4.0 (docs/contacts.md). */
+   text/vcard without a version or with this one (q=0 refuses). */
 static bool accepts(struct strv accept, const char *version)
 {
 	if (accept.ptr == NULL)
@@ -408,16 +408,26 @@ static void get(struct dav_req *dr, const struct carddav_res *res)
 		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
 		return;
 	}
-	if (!accepts(http_request_header(dr->req, "Accept"), o.version)) {
+	/* as stored when the client takes that, else converted when it takes the other
+	   version (the ETag stays the stored card's, so If-Match works either way) */
+	struct strv accept = http_request_header(dr->req, "Accept");
+	const char *other = strcmp(o.version, "4.0") == 0 ? "3.0" : "4.0";
+	const char *version = accepts(accept, o.version) ? o.version
+	                      : accepts(accept, other)   ? other
+	                                                 : NULL;
+	if (version == NULL) {
 		dav_fail(dr, 406, NULL, "DAV-0406",
-		         "the card is stored as vCard %s and is served as stored (Accept: "
-		         "text/vcard;version=%s)",
-		         o.version, o.version);
+		         "a card is served as text/vcard, version 3.0 or 4.0 (Accept: %.*s)",
+		         (int)accept.len, accept.ptr);
 		return;
 	}
-	davobj_send_object(
-	    dr, o.etag, pool_printf(dr->pool, "text/vcard; charset=utf-8; version=%s", o.version),
-	    o.vcard, o.vcard_len);
+	const char *text;
+	size_t len;
+	vcard_convert(dr->pool, o.vcard, o.vcard_len, version, &text, &len);
+	http_response_header(dr->req, "Vary", "Accept");
+	davobj_send_object(dr, o.etag,
+	                   pool_printf(dr->pool, "text/vcard; charset=utf-8; version=%s", version),
+	                   text, len);
 }
 
 static bool vcard_type(struct dav_req *dr)

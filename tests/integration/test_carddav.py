@@ -138,11 +138,16 @@ def test_cards_with_etags_and_conditions(w):
     assert st == 204 and resp.getheader("ETag") != etag
     assert raw(w, "alice", "GET", path, headers={"If-None-Match": resp.getheader("ETag")})[0] \
         == 304
-    # served as stored: a 4.0 card to a client that only takes 3.0 is 406, with the reason
-    st, _, body = raw(w, "alice", "GET", path, headers={"Accept": "text/vcard;version=3.0"})
-    assert st == 406 and "4.0" in body, body
-    assert raw(w, "alice", "GET", path,
-               headers={"Accept": "text/vcard;version=4.0, text/plain;q=0.5"})[0] == 200
+    # as stored, or in the version the client asks for (same ETag: If-Match keeps working)
+    st, resp, body = raw(w, "alice", "GET", path, headers={"Accept": "text/vcard;version=3.0"})
+    assert st == 200 and "VERSION:3.0\r\n" in body and "FN:Ada Kovelace" in body, body
+    assert "version=3.0" in resp.getheader("Content-Type") and "N:Lovelace;Ada;;;" in body
+    assert resp.getheader("Vary") == "Accept"
+    st, resp, body = raw(w, "alice", "GET", path,
+                         headers={"Accept": "text/vcard;version=4.0, text/plain;q=0.5"})
+    assert st == 200 and body == ADA4.replace("Ada L", "Ada K")
+    st, _, body = raw(w, "alice", "GET", path, headers={"Accept": "application/json"})
+    assert st == 406 and "application/json" in body, body
     assert raw(w, "alice", "DELETE", path, headers={"If-Match": '"0"'})[0] == 412
     assert raw(w, "alice", "DELETE", path)[0] == 204
     assert raw(w, "alice", "GET", path)[0] == 404
@@ -280,9 +285,14 @@ def test_query_refusals(w, qbook):
     st, _, body = query(w, "bob", qbook, F.format(""),
                         prop="<C:address-data content-type='text/vcard' version='5.0'/>")
     assert st == 403 and "<C:supported-address-data/>" in body, body
+    # every card in the version asked for: 3.0 ones as stored, 4.0 ones converted
     st, _, body = query(w, "bob", qbook, F.format(""),
                         prop="<C:address-data content-type='text/vcard' version='3.0'/>")
-    assert st == 207 and "VERSION:4.0" in body  # answered as stored (docs/contacts.md)
+    assert st == 207 and "VERSION:4.0" not in body and body.count("VERSION:3.0") == 4, body
+    assert "item1.EMAIL;type=INTERNET:hans@example.de" in body  # MUELLER3 as stored
+    st, _, body = query(w, "bob", qbook, F.format(pf("FN", tm("müller"))),
+                        prop="<C:address-data content-type='text/vcard' version='4.0'/>")
+    assert st == 207 and "VERSION:4.0" in body and "N:Müller;Hans;;;" in body, body
     st, _, body = raw(w, "bob", "REPORT", qbook, f"<D:nonsense {NS}/>")
     assert st == 403 and "<D:supported-report/>" in body
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Content lines of iCalendar and vCard texts. */
-#include "dav-text.h"
+#include "content-line.h"
 
-bool dav_text_next_line(const char *text, size_t len, size_t *pos, struct buf *line)
+bool content_line_next_line(const char *text, size_t len, size_t *pos, struct buf *line)
 {
 	buf_reset(line);
 	if (*pos >= len)
@@ -23,7 +23,7 @@ bool dav_text_next_line(const char *text, size_t len, size_t *pos, struct buf *l
 	return true;
 }
 
-size_t dav_text_value_start(const char *line, size_t len)
+size_t content_line_value_start(const char *line, size_t len)
 {
 	bool quoted = false;
 	for (size_t i = 0; i < len; i++) {
@@ -35,7 +35,7 @@ size_t dav_text_value_start(const char *line, size_t len)
 	return len;
 }
 
-void dav_text_unescape(const char *s, size_t len, struct buf *out)
+void content_line_unescape(const char *s, size_t len, struct buf *out)
 {
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
