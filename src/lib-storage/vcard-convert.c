@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "content-line.h"
+#include "strv.h"
 #include "vcard.h"
 
 #define PARAMS_MAX 32
@@ -142,17 +143,6 @@ static const char *family(const char *name)
 	return is(name, "SOUND") ? "audio" : is(name, "KEY") ? "application" : "image";
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Well-formed UTF-8 without NUL (RFC 3629: no overlong forms, surrogates or values past
    U+10FFFF), as vcard_parse wants it. */
 static bool valid_utf8(const char *s, size_t n)
@@ -186,8 +176,8 @@ static const char *qp_decode(struct pool *pool, const char *s)
 	size_t n = strlen(s);
 	buf_init(&b, n + 1);
 	for (size_t i = 0; i < n; i++) {
-		int hi = s[i] == '=' && i + 2 < n + 1 ? hex_value(s[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+		int hi = s[i] == '=' && i + 2 < n + 1 ? strv_hex_digit(s[i + 1]) : -1;
+		int lo = hi >= 0 ? strv_hex_digit(s[i + 2]) : -1;
 		if (lo >= 0) {
 			buf_append_char(&b, (char)(hi * 16 + lo));
 			i += 2;

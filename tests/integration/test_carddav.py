@@ -6,15 +6,13 @@
 # addressbook-query with every filter form, addressbook-multiget, sync-collection, extended
 # MKCOL, the permission matrix of a shared book, module access, and vdirsyncer syncing an
 # address book both ways with khard reading what came down.
-import base64
-import http.client
 import re
 import shutil
 
 import pytest
 
 from provisioning import Cluster, sqlite_rows
-from test_caldav import run, vdirsyncer_config
+from test_caldav import raw, run, vdirsyncer_config
 from test_contacts import ADA4, MUELLER3, OWNER_BITS, VIEWER_BITS, User
 
 CARD = "urn:ietf:params:xml:ns:carddav"
@@ -49,18 +47,6 @@ def w(tmp_path_factory):
         setattr(w, login, User(c, login))
     yield w
     c.stop()
-
-
-def raw(w, login, method, path, body=None, headers=None):
-    """One request: (status, response, body text)."""
-    conn = http.client.HTTPConnection("127.0.0.1", w.cluster.nodes[0].port, timeout=30)
-    auth = base64.b64encode(f"{login}:{login}_pw".encode()).decode()
-    h = {"Authorization": f"Basic {auth}", **(headers or {})}
-    conn.request(method, path, body=body.encode() if isinstance(body, str) else body, headers=h)
-    resp = conn.getresponse()
-    data = resp.read().decode()
-    conn.close()
-    return resp.status, resp, data
 
 
 def home(login):
