@@ -437,6 +437,27 @@ static bool vcard_type(struct dav_req *dr)
 	       (ct.len >= 12 && strncasecmp(ct.ptr, "text/x-vcard", 12) == 0);
 }
 
+/* The href of the card of res's book that has the UID of text (RFC 6352 §6.3.2.1), or NULL. */
+static const char *uid_holder(struct dav_req *dr, const struct carddav_res *res, const char *text,
+                              size_t len)
+{
+	struct vcard_info info;
+	struct storage_contact o;
+	struct storage_error err;
+	char error[256];
+	if (vcard_parse(dr->pool, text, len, &info, error, sizeof(error)) < 0 ||
+	    storage_contact_get_by_uid(dr->su, res->folder->id, info.uid, &o, &err) < 0)
+		return NULL;
+	/* the book's href as the request named it: the path without the card's name */
+	size_t n = strlen(dr->path);
+	while (n > 0 && dr->path[n - 1] == '/')
+		n--;
+	while (n > 0 && dr->path[n - 1] != '/')
+		n--;
+	const char *base = pool_strndup(dr->pool, dr->path, n);
+	return pool_printf(dr->pool, "%s%s", base, o.name);
+}
+
 static void put(struct dav_req *dr, const struct carddav_res *res)
 {
 	if (dr->body->too_large) {
@@ -462,7 +483,13 @@ static void put(struct dav_req *dr, const struct carddav_res *res)
 	};
 	struct storage_error err;
 	if (storage_contact_put(dr->su, &p, &err) < 0) {
-		carddav_storage_failed(dr, &err, p.problem);
+		const char *other = p.problem == STORAGE_CONTACT_UID_CONFLICT
+		                        ? uid_holder(dr, res, p.text, p.len)
+		                        : NULL;
+		if (other != NULL)
+			davobj_fail_at(dr, 409, CARDDAV_NS, "no-uid-conflict", other, err.message);
+		else
+			carddav_storage_failed(dr, &err, p.problem);
 		return;
 	}
 	davobj_stored(dr, p.created, p.obj.etag);

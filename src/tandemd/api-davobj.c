@@ -16,6 +16,12 @@
 void davobj_fail(struct dav_req *dr, int status, const char *ns, const char *precondition,
                  const char *message)
 {
+	davobj_fail_at(dr, status, ns, precondition, NULL, message);
+}
+
+void davobj_fail_at(struct dav_req *dr, int status, const char *ns, const char *precondition,
+                    const char *href, const char *message)
+{
 	struct buf *out = http_response_body(dr->req);
 	buf_reset(out); /* a multistatus begun before the failure */
 	http_response_status(dr->req, status);
@@ -29,7 +35,15 @@ void davobj_fail(struct dav_req *dr, int status, const char *ns, const char *pre
 		buf_append_str(out, "\"");
 	}
 	buf_append_str(out, ">");
-	if (precondition != NULL) {
+	if (precondition != NULL && href != NULL) {
+		buf_append_str(out, dav ? "<D:" : "<C:");
+		buf_append_str(out, precondition);
+		buf_append_str(out, "><D:href>");
+		dav_href_append(out, href);
+		buf_append_str(out, dav ? "</D:href></D:" : "</D:href></C:");
+		buf_append_str(out, precondition);
+		buf_append_str(out, ">");
+	} else if (precondition != NULL) {
 		buf_append_str(out, dav ? "<D:" : "<C:");
 		buf_append_str(out, precondition);
 		buf_append_str(out, "/>");

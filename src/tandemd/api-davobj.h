@@ -24,6 +24,10 @@ struct _xmlNode;
    bound to ns), none when NULL, and a text explaining it; a multistatus begun is dropped. */
 void davobj_fail(struct dav_req *dr, int status, const char *ns, const char *precondition,
                  const char *message);
+/* The same with <D:href>href</D:href> inside the precondition (no-uid-conflict names the
+   resource that has the UID). */
+void davobj_fail_at(struct dav_req *dr, int status, const char *ns, const char *precondition,
+                    const char *href, const char *message);
 /* The refusals of a storage call that every protocol answers alike (not found 404,
    forbidden 403 need-privileges, invalid 400 with <C:invalid/> of ns, the rest as the files
    API), and what is not a refusal; a multistatus begun is dropped. */

@@ -160,9 +160,12 @@ def test_preconditions_store_nothing(w):
     ]
     for name, text, headers, status, cond, word in cases:
         st, _, body = put(w, "alice", base + name, text, headers)
-        assert st == status and f"<C:{cond}/>" in body and word in body, (name, st, body[:400])
+        assert st == status and f"<C:{cond}" in body and word in body, (name, st, body[:400])
         assert raw(w, "alice", "GET", base + name)[0] == 404, name
     assert count_cards(w) == before
+    st, _, body = put(w, "alice", base + "dup.vcf", card("keep-1", "Same UID"))
+    assert f"<C:no-uid-conflict><D:href>{base}keep.vcf</D:href></C:no-uid-conflict>" in body, \
+        body.split("<D:error")[1]
 
 
 def query(w, login, path, filt, limit="", prop="<D:getetag/><C:address-data/>"):
