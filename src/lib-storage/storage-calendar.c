@@ -18,46 +18,28 @@
 	"id, folder, name, uid, component, etag, revision, dtstart, dtend, all_day, recurs, "      \
 	"summary, ical, created, modified, created_by, modified_by"
 
-/* What one call's transaction needs and produced; what names the step running. */
+static const char *const modules[] = {"calendar", "tasks", NULL};
+static const struct storage_obj_kind kind = {.table = "cal_object",
+                                             .modules = modules,
+                                             .holds = "events or tasks",
+                                             .noun = "objects",
+                                             .text_col = "ical",
+                                             .order = "id"};
+
+/* One call's shared state and what calendar objects add to it. */
 struct op {
-	struct storage_user *user;
-	const char *what;
-	struct storage_error *err;
-	int64_t folder, id, start, end, since;
+	struct storage_obj_op o;
+	int64_t id, start, end;
 	const char *name, *uid, *if_match;
-	size_t max;
-	struct folder_perm perm;
-	char module[FOLDER_MODULE_MAX];
 	struct storage_cal_object *obj;
 	struct storage_cal_put *put;
 	const struct cal_ical_info *info;
-	enum storage_cal_problem problem;
-	json_t *json;
 	struct cal_ical_instance *instances;
-	const char **texts; /* export: room for max */
-	size_t count;
 };
-
-static int refuse(struct op *op, enum storage_refusal why, enum storage_cal_problem problem,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int refuse(struct op *op, enum storage_refusal why, enum storage_cal_problem problem,
-                  const char *fmt, ...)
-{
-	va_list args;
-	char msg[sizeof(op->err->message)];
-	va_start(args, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, args);
-	va_end(args);
-	op->problem = problem;
-	return storage__refuse(op->err, why, "%s", msg);
-}
 
 static int run(struct op *op, bool write, storage_txn_fn *fn, const char *what)
 {
-	op->what = what;
-	op->problem = STORAGE_CAL_OK;
-	return storage__run(op->user, write, fn, op, &op->what, op->err);
+	return storage_obj_run(&op->o, op, write, fn, what);
 }
 
 void storage_cal_format_time(int64_t t, bool date, char buf[32])
@@ -69,25 +51,9 @@ void storage_cal_format_time(int64_t t, bool date, char buf[32])
 	strftime(buf, 32, date ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The user's rights on a calendar or tasks folder: 0 with op->perm and op->module, or a
-   refusal (404 when it is not visible, 400 when it holds something else), -1 on SQL error. */
 static int cal_folder(struct sql_conn *conn, struct op *op, struct sql_error *err)
 {
-	struct storage_user *u = op->user;
-	op->what = "folder lookup";
-	int r = folder_access(conn, u->cid, u->uid, op->folder, &op->perm, err);
-	if (r > 0)
-		r = folder_module(conn, u->cid, op->folder, op->module, err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		return refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK, "folder %lld not found",
-		              (long long)op->folder);
-	if (strcmp(op->module, "calendar") != 0 && strcmp(op->module, "tasks") != 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CAL_OK,
-		              "folder %lld holds %s, not events or tasks", (long long)op->folder,
-		              op->module);
-	return 0;
+	return storage_obj_folder(conn, &op->o, err);
 }
 
 static const char *dup_col(struct pool *pool, struct sql_stmt *s, unsigned col)
@@ -129,13 +95,13 @@ static int find(struct sql_conn *conn, struct op *op, const char *sql, int64_t k
 	struct sql_stmt *s = sql_prepare(conn, sql, err);
 	if (s == NULL)
 		return -1;
-	sql_bind_int64(s, 1, op->user->cid);
+	sql_bind_int64(s, 1, op->o.user->cid);
 	sql_bind_int64(s, 2, key);
 	if (text != NULL)
 		sql_bind_text(s, 3, text);
 	int r = sql_step(s, err);
 	if (r > 0)
-		read_row(op->user->pool, s, o);
+		read_row(op->o.user->pool, s, o);
 	sql_stmt_done(&s);
 	return r;
 }
@@ -147,7 +113,7 @@ static int find(struct sql_conn *conn, struct op *op, const char *sql, int64_t k
 static int charge_objects(struct sql_conn *conn, struct op *op, int64_t objects,
                           struct sql_error *err)
 {
-	return storage_obj_charge(conn, op->user, objects, op->err, err);
+	return storage_obj_charge(conn, op->o.user, objects, op->o.err, err);
 }
 
 /* value, or NULL when there is none. */
@@ -163,7 +129,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
 	struct storage_cal_put *put = op->put;
-	struct storage_user *u = op->user;
+	struct storage_user *u = op->o.user;
 	const struct cal_ical_info *info = op->info;
 	struct storage_cal_object old;
 	int64_t id, rev, now = (int64_t)time(NULL);
@@ -173,59 +139,61 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (cal_folder(conn, op, err) < 0)
 		return -1;
 	const char *want = strcmp(info->component, "VEVENT") == 0 ? "calendar" : "tasks";
-	if (strcmp(op->module, want) != 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CAL_WRONG_COMPONENT,
-		              "folder %lld holds %s: a %s does not belong there",
-		              (long long)op->folder, op->module, info->component);
-	op->what = "object lookup";
+	if (strcmp(op->o.module, want) != 0)
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CAL_WRONG_COMPONENT,
+		                          "folder %lld holds %s: a %s does not belong there",
+		                          (long long)op->o.folder, op->o.module, info->component);
+	op->o.what = "object lookup";
 	if (put->id > 0)
 		r = find(conn, op, BY_ID, put->id, NULL, &old, err);
 	else
-		r = put->name != NULL ? find(conn, op, BY_NAME, op->folder, put->name, &old, err)
+		r = put->name != NULL ? find(conn, op, BY_NAME, op->o.folder, put->name, &old, err)
 		                      : 0;
 	if (r < 0)
 		return -1;
-	if (r > 0 && (old.folder != op->folder ||
-	              !folder_perm_may_read(&op->perm, old.created_by == u->uid))) {
+	if (r > 0 && (old.folder != op->o.folder ||
+	              !folder_perm_may_read(&op->o.perm, old.created_by == u->uid))) {
 		if (put->id > 0)
-			return refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
-			              "object %lld not found", (long long)put->id);
-		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
-		              "no permission to change \"%s\"", put->name);
+			return storage_obj_refuse(&op->o, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
+			                          "object %lld not found", (long long)put->id);
+		return storage_obj_refuse(&op->o, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
+		                          "no permission to change \"%s\"", put->name);
 	}
 	if (r == 0 && put->id > 0)
-		return refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK, "object %lld not found",
-		              (long long)put->id);
+		return storage_obj_refuse(&op->o, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
+		                          "object %lld not found", (long long)put->id);
 	if (r > 0 && put->if_none_match)
-		return refuse(op, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
-		              "\"%s\" exists already", old.name);
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
+		                          "\"%s\" exists already", old.name);
 	if (put->if_match != NULL && (r == 0 || strcmp(put->if_match, old.etag) != 0))
-		return refuse(op, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
-		              r == 0 ? "the object does not exist"
-		                     : "the object has changed (ETag)");
-	if (r > 0 ? !folder_perm_may_write(&op->perm, old.created_by == u->uid)
-	          : !folder_perm_may_create(&op->perm))
-		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
-		              "no permission to %s objects in folder %lld",
-		              r > 0 ? "change" : "create", (long long)op->folder);
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
+		                          r == 0 ? "the object does not exist"
+		                                 : "the object has changed (ETag)");
+	if (r > 0 ? !folder_perm_may_write(&op->o.perm, old.created_by == u->uid)
+	          : !folder_perm_may_create(&op->o.perm))
+		return storage_obj_refuse(&op->o, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
+		                          "no permission to %s objects in folder %lld",
+		                          r > 0 ? "change" : "create", (long long)op->o.folder);
 	if (r > 0 && strcmp(old.uid, info->uid) != 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CAL_UID_CONFLICT,
-		              "the UID of an object cannot change (it is \"%.100s\")", old.uid);
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CAL_UID_CONFLICT,
+		                          "the UID of an object cannot change (it is \"%.100s\")",
+		                          old.uid);
 	if (r == 0) {
 		struct storage_cal_object other;
-		int dup = find(conn, op, BY_UID, op->folder, info->uid, &other, err);
+		int dup = find(conn, op, BY_UID, op->o.folder, info->uid, &other, err);
 		if (dup < 0)
 			return -1;
 		if (dup > 0)
-			return refuse(op, STORAGE_INVALID, STORAGE_CAL_UID_CONFLICT,
-			              "UID \"%.100s\" is already used by \"%.100s\" in folder %lld",
-			              info->uid, other.name, (long long)op->folder);
-		op->what = "object limit";
+			return storage_obj_refuse(
+			    &op->o, STORAGE_INVALID, STORAGE_CAL_UID_CONFLICT,
+			    "UID \"%.100s\" is already used by \"%.100s\" in folder %lld",
+			    info->uid, other.name, (long long)op->o.folder);
+		op->o.what = "object limit";
 		if (charge_objects(conn, op, 1, err) < 0)
 			return -1;
 	}
-	op->what = "store";
-	if (storage_obj_next_revision(conn, u->cid, op->folder, &rev, err) < 0)
+	op->o.what = "store";
+	if (storage_obj_next_revision(conn, u->cid, op->o.folder, &rev, err) < 0)
 		return -1;
 	if (r == 0 && storage_obj_next_id(conn, u->cid, &id, err) < 0)
 		return -1;
@@ -236,7 +204,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		struct storage_cal_object taken;
 		name = storage_obj_default_name(u->pool, info->uid, id, ".ics");
 		/* a client (CalDAV) may have used "<UID>.ics" for another object */
-		int t = find(conn, op, BY_NAME, op->folder, name, &taken, err);
+		int t = find(conn, op, BY_NAME, op->o.folder, name, &taken, err);
 		if (t < 0)
 			return -1;
 		if (t > 0)
@@ -251,7 +219,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	        "INSERT INTO cal_object (cid, id, folder, name, uid, component, all_day, recurs, "
 	        "summary, etag, revision, size, ical, created, modified, created_by, "
 	        "modified_by) VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', 0, 0, '', ?, ?, ?, ?)",
-	        "iiisssiiii", u->cid, id, op->folder, name, info->uid, info->component, now, now,
+	        "iiisssiiii", u->cid, id, op->o.folder, name, info->uid, info->component, now, now,
 	        u->uid, u->uid) < 0)
 		return -1;
 	struct sql_stmt *s =
@@ -282,9 +250,9 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (stepped < 0)
 		return -1;
 	/* a name that comes back is no longer deleted for sync */
-	if (storage_obj_untombstone(conn, u->cid, op->folder, name, err) < 0)
+	if (storage_obj_untombstone(conn, u->cid, op->o.folder, name, err) < 0)
 		return -1;
-	op->what = "object lookup";
+	op->o.what = "object lookup";
 	if (find(conn, op, BY_ID, id, NULL, &put->obj, err) <= 0) {
 		if (err->kind == SQL_ERR_NONE)
 			sql_error_set(err, SQL_ERR_OTHER, 0, "object %lld vanished", (long long)id);
@@ -298,7 +266,9 @@ int storage_cal_put(struct storage_user *user, struct storage_cal_put *put,
                     struct storage_error *err)
 {
 	struct cal_ical_info info;
-	struct op op = {.user = user, .err = err, .folder = put->folder, .put = put, .info = &info};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = put->folder},
+	                .put = put,
+	                .info = &info};
 	char error[256];
 	memset(err, 0, sizeof(*err));
 	put->problem = STORAGE_CAL_OK;
@@ -322,7 +292,7 @@ int storage_cal_put(struct storage_user *user, struct storage_cal_put *put,
 		                       info.component, put->component);
 	}
 	int ret = run(&op, true, put_txn, "store");
-	put->problem = op.problem;
+	put->problem = op.o.problem;
 	return ret;
 }
 
@@ -331,75 +301,79 @@ int storage_cal_put(struct storage_user *user, struct storage_cal_put *put,
 static int get_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	struct storage_user *u = op->user;
+	struct storage_user *u = op->o.user;
 	int r;
 	if (op->id > 0) {
-		op->what = "object lookup";
+		op->o.what = "object lookup";
 		r = find(conn, op, BY_ID, op->id, NULL, op->obj, err);
 		if (r < 0)
 			return -1;
 		if (r > 0) {
-			op->folder = op->obj->folder;
-			op->what = "folder lookup";
-			r = folder_access(conn, u->cid, u->uid, op->folder, &op->perm, err);
+			op->o.folder = op->obj->folder;
+			op->o.what = "folder lookup";
+			r = folder_access(conn, u->cid, u->uid, op->o.folder, &op->o.perm, err);
 			if (r < 0)
 				return -1;
 		}
 	} else {
 		if (cal_folder(conn, op, err) < 0)
 			return -1;
-		op->what = "object lookup";
-		r = find(conn, op, op->name != NULL ? BY_NAME : BY_UID, op->folder,
+		op->o.what = "object lookup";
+		r = find(conn, op, op->name != NULL ? BY_NAME : BY_UID, op->o.folder,
 		         op->name != NULL ? op->name : op->uid, op->obj, err);
 		if (r < 0)
 			return -1;
 	}
 	/* an object I may not read is as absent, as in listings */
-	if (r == 0 || !folder_perm_may_read(&op->perm, op->obj->created_by == u->uid))
-		return op->id > 0
-		           ? refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK, "object %lld not found",
-		                    (long long)op->id)
-		           : refuse(op, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
-		                    "no object \"%.100s\" in folder %lld",
-		                    op->name != NULL ? op->name : op->uid, (long long)op->folder);
+	if (r == 0 || !folder_perm_may_read(&op->o.perm, op->obj->created_by == u->uid))
+		return op->id > 0 ? storage_obj_refuse(&op->o, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
+		                                       "object %lld not found", (long long)op->id)
+		                  : storage_obj_refuse(&op->o, STORAGE_NOT_FOUND, STORAGE_CAL_OK,
+		                                       "no object \"%.100s\" in folder %lld",
+		                                       op->name != NULL ? op->name : op->uid,
+		                                       (long long)op->o.folder);
 	return 0;
 }
 
 int storage_cal_get(struct storage_user *user, int64_t id, struct storage_cal_object *obj_r,
                     struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .id = id, .obj = obj_r};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err}, .id = id, .obj = obj_r};
 	return run(&op, false, get_txn, "object lookup");
 }
 
 int storage_cal_get_by_name(struct storage_user *user, int64_t folder, const char *name,
                             struct storage_cal_object *obj_r, struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder, .name = name, .obj = obj_r};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = folder},
+	                .name = name,
+	                .obj = obj_r};
 	return run(&op, false, get_txn, "object lookup");
 }
 
 int storage_cal_get_by_uid(struct storage_user *user, int64_t folder, const char *uid,
                            struct storage_cal_object *obj_r, struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder, .uid = uid, .obj = obj_r};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = folder},
+	                .uid = uid,
+	                .obj = obj_r};
 	return run(&op, false, get_txn, "object lookup");
 }
 
 static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	struct storage_user *u = op->user;
+	struct storage_user *u = op->o.user;
 	if (get_txn(conn, op, err) < 0)
 		return -1;
 	const struct storage_cal_object *o = op->obj;
-	if (!folder_perm_may_delete(&op->perm, o->created_by == u->uid))
-		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
-		              "no permission to delete object %lld", (long long)o->id);
+	if (!folder_perm_may_delete(&op->o.perm, o->created_by == u->uid))
+		return storage_obj_refuse(&op->o, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
+		                          "no permission to delete object %lld", (long long)o->id);
 	if (op->if_match != NULL && strcmp(op->if_match, o->etag) != 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
-		              "the object has changed (ETag)");
-	op->what = "delete";
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CAL_PRECONDITION,
+		                          "the object has changed (ETag)");
+	op->o.what = "delete";
 	if (charge_objects(conn, op, -1, err) < 0 ||
 	    storage_obj_remove(conn, "cal_object", u->cid, o->folder, o->id, o->name, o->created_by,
 	                       err) < 0)
@@ -411,48 +385,29 @@ int storage_cal_delete(struct storage_user *user, int64_t id, const char *if_mat
                        enum storage_cal_problem *problem_r, struct storage_error *err)
 {
 	struct storage_cal_object obj;
-	struct op op = {.user = user, .err = err, .id = id, .obj = &obj, .if_match = if_match};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err},
+	                .id = id,
+	                .obj = &obj,
+	                .if_match = if_match};
 	int ret = run(&op, true, delete_txn, "delete");
 	if (problem_r != NULL)
-		*problem_r = op.problem;
+		*problem_r = op.o.problem;
 	return ret;
 }
 
-/* The folder visible and readable: 0 with op->perm, or a refusal, or -1. */
 static int readable_folder(struct sql_conn *conn, struct op *op, struct sql_error *err)
 {
-	if (cal_folder(conn, op, err) < 0)
-		return -1;
-	if (!folder_perm_may_read(&op->perm, true))
-		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CAL_OK,
-		              "no permission to read folder %lld", (long long)op->folder);
-	return 0;
+	return storage_obj_readable(conn, &op->o, err);
 }
 
-/* The creator to restrict reads to ("read own"), or 0 for all. */
-static int64_t own_only(const struct op *op)
-{
-	return folder_perm_may_read(&op->perm, false) ? 0 : op->user->uid;
-}
-
-/* The rows of op->folder the user may read: SELECT … FROM cal_object WHERE cid, folder and
-   the creator (for "read own") bound as the first four parameters, what follows for the
-   caller to bind from 5. */
+/* The rows of op's folder the user may read (storage_obj_folder_rows). */
 #define FOLDER_ROWS(cols, table)                                                                   \
 	"SELECT " cols " FROM " table " WHERE cid=? AND folder=? AND (?=0 OR created_by=?)"
 
 static struct sql_stmt *folder_rows(struct sql_conn *conn, const struct op *op, const char *sql,
                                     struct sql_error *err)
 {
-	struct sql_stmt *s = sql_prepare(conn, sql, err);
-	if (s == NULL)
-		return NULL;
-	int64_t own = own_only(op);
-	sql_bind_int64(s, 1, op->user->cid);
-	sql_bind_int64(s, 2, op->folder);
-	sql_bind_int64(s, 3, own);
-	sql_bind_int64(s, 4, own);
-	return s;
+	return storage_obj_folder_rows(conn, &op->o, sql, err);
 }
 
 /* One instance of the object in the range query's current row (id, uid, etag, all_day, ical,
@@ -479,11 +434,11 @@ static json_t *instance_json(const struct cal_ical_instance *in, struct sql_stmt
 static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	json_decref(op->json); /* a retried attempt starts over */
-	op->json = NULL;
+	json_decref(op->o.json); /* a retried attempt starts over */
+	op->o.json = NULL;
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
-	op->what = "range query";
+	op->o.what = "range query";
 	struct sql_stmt *s = folder_rows(conn, op,
 	                                 FOLDER_ROWS("id, uid, etag, all_day, ical, name",
 	                                             "cal_object") " AND first_instance IS NOT "
@@ -500,7 +455,7 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	int r;
 	while (!more && (r = sql_step(s, err)) > 0) {
 		const char *ical = sql_col_text(s, 4);
-		size_t n = 0, room = op->max - json_array_size(list);
+		size_t n = 0, room = op->o.max - json_array_size(list);
 		char error[200];
 		/* stored objects passed cal_ical_parse: one that does not expand is skipped */
 		if (ical == NULL ||
@@ -509,7 +464,7 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 			continue;
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(list, instance_json(&op->instances[i], s));
-		if (json_array_size(list) >= op->max)
+		if (json_array_size(list) >= op->o.max)
 			more = more || sql_step(s, err) > 0;
 	}
 	sql_stmt_done(&s);
@@ -517,7 +472,7 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		json_decref(list);
 		return -1;
 	}
-	op->json = json_pack("{so sb}", "instances", list, "more", more);
+	op->o.json = json_pack("{so sb}", "instances", list, "more", more);
 	return 0;
 }
 
@@ -527,26 +482,28 @@ int storage_cal_range(struct storage_user *user, int64_t folder, int64_t start, 
 	if (max == 0 || max > STORAGE_CAL_RANGE_MAX)
 		max = STORAGE_CAL_RANGE_MAX;
 	struct op op = {
-	    .user = user, .err = err, .folder = folder, .start = start, .end = end, .max = max};
+	    .o = {.kind = &kind, .user = user, .err = err, .folder = folder, .max = max},
+	    .start = start,
+	    .end = end};
 	op.instances = mem_calloc(max, sizeof(*op.instances));
 	int ret = run(&op, false, range_txn, "range query");
 	mem_free(&op.instances);
 	if (ret < 0) {
-		json_decref(op.json);
+		json_decref(op.o.json);
 		return -1;
 	}
-	*result_r = op.json;
+	*result_r = op.o.json;
 	return 0;
 }
 
 static int list_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	json_decref(op->json);
-	op->json = NULL;
+	json_decref(op->o.json);
+	op->o.json = NULL;
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
-	op->what = "listing";
+	op->o.what = "listing";
 	struct sql_stmt *s = folder_rows(
 	    conn, op,
 	    FOLDER_ROWS("id, name, uid, etag, revision, summary", "cal_object") " ORDER BY id",
@@ -557,7 +514,7 @@ static int list_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	bool more = false;
 	int r;
 	while ((r = sql_step(s, err)) > 0) {
-		if (json_array_size(list) == op->max) {
+		if (json_array_size(list) == op->o.max) {
 			more = true;
 			break;
 		}
@@ -572,74 +529,27 @@ static int list_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		json_decref(list);
 		return -1;
 	}
-	op->json = json_pack("{so sb}", "objects", list, "more", more);
+	op->o.json = json_pack("{so sb}", "objects", list, "more", more);
 	return 0;
 }
 
 int storage_cal_list(struct storage_user *user, int64_t folder, size_t max, json_t **result_r,
                      struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder, .max = max};
+	struct op op = {
+	    .o = {.kind = &kind, .user = user, .err = err, .folder = folder, .max = max}};
 	if (run(&op, false, list_txn, "listing") < 0) {
-		json_decref(op.json);
+		json_decref(op.o.json);
 		return -1;
 	}
-	*result_r = op.json;
-	return 0;
-}
-
-static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct op *op = ctx;
-	op->count = 0;
-	if (readable_folder(conn, op, err) < 0)
-		return -1;
-	op->what = "export";
-	struct sql_stmt *s =
-	    folder_rows(conn, op, FOLDER_ROWS("ical", "cal_object") " ORDER BY id", err);
-	if (s == NULL)
-		return -1;
-	int r;
-	while ((r = sql_step(s, err)) > 0 && op->count < op->max)
-		op->texts[op->count++] = dup_col(op->user->pool, s, 0);
-	sql_stmt_done(&s);
-	if (r < 0)
-		return -1;
-	if (r > 0)
-		return refuse(op, STORAGE_OVER_LIMIT, STORAGE_CAL_OK,
-		              "folder %lld holds more than %zu objects to export",
-		              (long long)op->folder, op->max);
+	*result_r = op.o.json;
 	return 0;
 }
 
 int storage_cal_export(struct storage_user *user, int64_t folder, size_t max, const char ***texts_r,
                        size_t *count_r, struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder, .max = max};
-	op.texts = pool_calloc(user->pool, max + 1, sizeof(*op.texts));
-	if (run(&op, false, export_txn, "export") < 0)
-		return -1;
-	*texts_r = op.texts;
-	*count_r = op.count;
-	return 0;
-}
-
-static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct op *op = ctx;
-	int64_t now;
-	json_decref(op->json);
-	op->json = NULL;
-	if (readable_folder(conn, op, err) < 0)
-		return -1;
-	op->what = "changes";
-	int r = storage_obj_changes(conn, "cal_object", op->user->cid, op->folder, own_only(op),
-	                            op->since, op->max, &op->json, &now, err);
-	if (r > 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CAL_OK,
-		              "revision %lld is unknown in folder %lld (it is at %lld)",
-		              (long long)op->since, (long long)op->folder, (long long)now);
-	return r;
+	return storage_obj_export(&kind, user, folder, max, texts_r, count_r, err);
 }
 
 int storage_cal_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
@@ -647,32 +557,11 @@ int storage_cal_changes(struct storage_user *user, int64_t folder, int64_t since
 {
 	if (max == 0 || max > STORAGE_CAL_CHANGES_MAX)
 		max = STORAGE_CAL_CHANGES_MAX;
-	struct op op = {.user = user, .err = err, .folder = folder, .since = since, .max = max};
-	if (run(&op, false, changes_txn, "changes") < 0) {
-		json_decref(op.json);
-		return -1;
-	}
-	*result_r = op.json;
-	return 0;
-}
-
-static int revision_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct op *op = ctx;
-	if (readable_folder(conn, op, err) < 0)
-		return -1;
-	op->what = "revision";
-	return storage_obj_revision(conn, op->user->cid, op->folder, &op->since, err);
+	return storage_obj_folder_changes(&kind, user, folder, since, max, result_r, err);
 }
 
 int storage_cal_revision(struct storage_user *user, int64_t folder, int64_t *revision_r,
                          char module_r[16], struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder};
-	if (run(&op, false, revision_txn, "revision") < 0)
-		return -1;
-	*revision_r = op.since;
-	if (module_r != NULL)
-		snprintf(module_r, 16, "%s", op.module);
-	return 0;
+	return storage_obj_folder_revision(&kind, user, folder, revision_r, module_r, err);
 }

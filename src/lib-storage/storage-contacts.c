@@ -23,65 +23,32 @@
 #define BY_NAME "SELECT " COLS " FROM contact_object WHERE cid=? AND folder=? AND name=?"
 #define BY_UID  "SELECT " COLS " FROM contact_object WHERE cid=? AND folder=? AND uid=?"
 
-/* What one call's transaction needs and produced; what names the step running. */
+static const char *const modules[] = {"contacts", NULL};
+static const struct storage_obj_kind kind = {.table = "contact_object",
+                                             .modules = modules,
+                                             .holds = "contacts",
+                                             .noun = "contacts",
+                                             .text_col = "vcard",
+                                             .order = "fn, id"};
+
+/* One call's shared state and what contacts add to it. */
 struct op {
-	struct storage_user *user;
-	const char *what;
-	struct storage_error *err;
-	int64_t folder, id, since;
+	struct storage_obj_op o;
+	int64_t id;
 	const char *name, *uid, *if_match, *pattern;
-	size_t max;
-	struct folder_perm perm;
 	struct storage_contact *obj;
 	struct storage_contact_put *put;
 	const struct vcard_info *info;
-	enum storage_contact_problem problem;
-	json_t *json;
-	const char **texts; /* export: room for max */
-	size_t count;
 };
-
-static int refuse(struct op *op, enum storage_refusal why, enum storage_contact_problem problem,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int refuse(struct op *op, enum storage_refusal why, enum storage_contact_problem problem,
-                  const char *fmt, ...)
-{
-	va_list args;
-	char msg[sizeof(op->err->message)];
-	va_start(args, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, args);
-	va_end(args);
-	op->problem = problem;
-	return storage__refuse(op->err, why, "%s", msg);
-}
 
 static int run(struct op *op, bool write, storage_txn_fn *fn, const char *what)
 {
-	op->what = what;
-	op->problem = STORAGE_CONTACT_OK;
-	return storage__run(op->user, write, fn, op, &op->what, op->err);
+	return storage_obj_run(&op->o, op, write, fn, what);
 }
 
-/* The user's rights on a contacts folder: 0 with op->perm, or a refusal (404 when it is not
-   visible, 400 when it holds something else), -1 on SQL error. */
 static int contacts_folder(struct sql_conn *conn, struct op *op, struct sql_error *err)
 {
-	struct storage_user *u = op->user;
-	char module[FOLDER_MODULE_MAX];
-	op->what = "folder lookup";
-	int r = folder_access(conn, u->cid, u->uid, op->folder, &op->perm, err);
-	if (r > 0)
-		r = folder_module(conn, u->cid, op->folder, module, err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		return refuse(op, STORAGE_NOT_FOUND, STORAGE_CONTACT_OK, "folder %lld not found",
-		              (long long)op->folder);
-	if (strcmp(module, "contacts") != 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_OK,
-		              "folder %lld holds %s, not contacts", (long long)op->folder, module);
-	return 0;
+	return storage_obj_folder(conn, &op->o, err);
 }
 
 static const char *dup_col(struct pool *pool, struct sql_stmt *s, unsigned col)
@@ -122,13 +89,13 @@ static int find(struct sql_conn *conn, struct op *op, const char *sql, int64_t k
 	struct sql_stmt *s = sql_prepare(conn, sql, err);
 	if (s == NULL)
 		return -1;
-	sql_bind_int64(s, 1, op->user->cid);
+	sql_bind_int64(s, 1, op->o.user->cid);
 	sql_bind_int64(s, 2, key);
 	if (text != NULL)
 		sql_bind_text(s, 3, text);
 	int r = sql_step(s, err);
 	if (r > 0)
-		read_row(op->user->pool, s, o);
+		read_row(op->o.user->pool, s, o);
 	sql_stmt_done(&s);
 	return r;
 }
@@ -136,7 +103,7 @@ static int find(struct sql_conn *conn, struct op *op, const char *sql, int64_t k
 static int charge_objects(struct sql_conn *conn, struct op *op, int64_t objects,
                           struct sql_error *err)
 {
-	return storage_obj_charge(conn, op->user, objects, op->err, err);
+	return storage_obj_charge(conn, op->o.user, objects, op->o.err, err);
 }
 
 /* ASCII-lowercased s appended to b. */
@@ -166,38 +133,38 @@ static int put_target(struct sql_conn *conn, struct op *op, struct storage_conta
                       struct sql_error *err)
 {
 	struct storage_contact_put *put = op->put;
-	struct storage_user *u = op->user;
+	struct storage_user *u = op->o.user;
 	int r = 0;
-	op->what = "contact lookup";
+	op->o.what = "contact lookup";
 	if (put->id > 0)
 		r = find(conn, op, BY_ID, put->id, NULL, old, err);
 	else if (put->name != NULL)
-		r = find(conn, op, BY_NAME, op->folder, put->name, old, err);
+		r = find(conn, op, BY_NAME, op->o.folder, put->name, old, err);
 	if (r < 0)
 		return -1;
-	if (r > 0 && (old->folder != op->folder ||
-	              !folder_perm_may_read(&op->perm, old->created_by == u->uid))) {
+	if (r > 0 && (old->folder != op->o.folder ||
+	              !folder_perm_may_read(&op->o.perm, old->created_by == u->uid))) {
 		if (put->id > 0)
 			r = 0;
 		else
-			return refuse(op, STORAGE_FORBIDDEN, STORAGE_CONTACT_OK,
-			              "no permission to change \"%s\"", put->name);
+			return storage_obj_refuse(&op->o, STORAGE_FORBIDDEN, STORAGE_CONTACT_OK,
+			                          "no permission to change \"%s\"", put->name);
 	}
 	if (r == 0 && put->id > 0)
-		return refuse(op, STORAGE_NOT_FOUND, STORAGE_CONTACT_OK, "contact %lld not found",
-		              (long long)put->id);
+		return storage_obj_refuse(&op->o, STORAGE_NOT_FOUND, STORAGE_CONTACT_OK,
+		                          "contact %lld not found", (long long)put->id);
 	if (r > 0 && put->if_none_match)
-		return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_PRECONDITION,
-		              "\"%s\" exists already", old->name);
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CONTACT_PRECONDITION,
+		                          "\"%s\" exists already", old->name);
 	if (put->if_match != NULL && (r == 0 || strcmp(put->if_match, old->etag) != 0))
-		return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_PRECONDITION,
-		              r == 0 ? "the contact does not exist"
-		                     : "the contact has changed (ETag)");
-	if (r > 0 ? !folder_perm_may_write(&op->perm, old->created_by == u->uid)
-	          : !folder_perm_may_create(&op->perm))
-		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CONTACT_OK,
-		              "no permission to %s contacts in folder %lld",
-		              r > 0 ? "change" : "create", (long long)op->folder);
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CONTACT_PRECONDITION,
+		                          r == 0 ? "the contact does not exist"
+		                                 : "the contact has changed (ETag)");
+	if (r > 0 ? !folder_perm_may_write(&op->o.perm, old->created_by == u->uid)
+	          : !folder_perm_may_create(&op->o.perm))
+		return storage_obj_refuse(&op->o, STORAGE_FORBIDDEN, STORAGE_CONTACT_OK,
+		                          "no permission to %s contacts in folder %lld",
+		                          r > 0 ? "change" : "create", (long long)op->o.folder);
 	return r;
 }
 
@@ -205,7 +172,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
 	struct storage_contact_put *put = op->put;
-	struct storage_user *u = op->user;
+	struct storage_user *u = op->o.user;
 	const struct vcard_info *in = op->info;
 	struct storage_contact old, other;
 	int64_t id, rev, now = (int64_t)time(NULL);
@@ -217,22 +184,24 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (r < 0)
 		return -1;
 	if (r > 0 && strcmp(old.uid, in->uid) != 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_UID_CONFLICT,
-		              "the UID of a contact cannot change (it is \"%.100s\")", old.uid);
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CONTACT_UID_CONFLICT,
+		                          "the UID of a contact cannot change (it is \"%.100s\")",
+		                          old.uid);
 	if (r == 0) {
-		int dup = find(conn, op, BY_UID, op->folder, in->uid, &other, err);
+		int dup = find(conn, op, BY_UID, op->o.folder, in->uid, &other, err);
 		if (dup < 0)
 			return -1;
 		if (dup > 0)
-			return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_UID_CONFLICT,
-			              "UID \"%.100s\" is already used by \"%.100s\" in folder %lld",
-			              in->uid, other.name, (long long)op->folder);
-		op->what = "object limit";
+			return storage_obj_refuse(
+			    &op->o, STORAGE_INVALID, STORAGE_CONTACT_UID_CONFLICT,
+			    "UID \"%.100s\" is already used by \"%.100s\" in folder %lld", in->uid,
+			    other.name, (long long)op->o.folder);
+		op->o.what = "object limit";
 		if (charge_objects(conn, op, 1, err) < 0)
 			return -1;
 	}
-	op->what = "store";
-	if (storage_obj_next_revision(conn, u->cid, op->folder, &rev, err) < 0 ||
+	op->o.what = "store";
+	if (storage_obj_next_revision(conn, u->cid, op->o.folder, &rev, err) < 0 ||
 	    (r == 0 && storage_obj_next_id(conn, u->cid, &id, err) < 0))
 		return -1;
 	if (r > 0)
@@ -241,7 +210,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (name == NULL) {
 		name = storage_obj_default_name(u->pool, in->uid, id, ".vcf");
 		/* a client (CardDAV) may have used "<UID>.vcf" for another card */
-		int t = find(conn, op, BY_NAME, op->folder, name, &other, err);
+		int t = find(conn, op, BY_NAME, op->o.folder, name, &other, err);
 		if (t < 0)
 			return -1;
 		if (t > 0)
@@ -256,7 +225,7 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	            "n, emails, phones, org, birthday, search, etag, revision, size, "
 	            "vcard, created, modified, created_by, modified_by) VALUES (?, ?, "
 	            "?, ?, ?, '', '', '', '', '', '', '', '', '', 0, 0, '', ?, ?, ?, ?)",
-	            "iiissiiii", u->cid, id, op->folder, name, in->uid, now, now, u->uid,
+	            "iiissiiii", u->cid, id, op->o.folder, name, in->uid, now, now, u->uid,
 	            u->uid) < 0)
 		return -1;
 	if (sql_run(conn, err,
@@ -266,9 +235,9 @@ static int put_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	            "sssssssssiisiiii", in->version, in->fn, in->n, in->emails, in->phones, in->org,
 	            in->birthday, search_text(u->pool, in), etag, rev, (int64_t)put->len, text, now,
 	            u->uid, u->cid, id) < 0 ||
-	    storage_obj_untombstone(conn, u->cid, op->folder, name, err) < 0)
+	    storage_obj_untombstone(conn, u->cid, op->o.folder, name, err) < 0)
 		return -1;
-	op->what = "contact lookup";
+	op->o.what = "contact lookup";
 	if (find(conn, op, BY_ID, id, NULL, &put->obj, err) <= 0) {
 		if (err->kind == SQL_ERR_NONE)
 			sql_error_set(err, SQL_ERR_OTHER, 0, "contact %lld vanished",
@@ -283,7 +252,9 @@ int storage_contact_put(struct storage_user *user, struct storage_contact_put *p
                         struct storage_error *err)
 {
 	struct vcard_info info;
-	struct op op = {.user = user, .err = err, .folder = put->folder, .put = put, .info = &info};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = put->folder},
+	                .put = put,
+	                .info = &info};
 	char error[256];
 	memset(err, 0, sizeof(*err));
 	put->problem = STORAGE_CONTACT_OK;
@@ -298,7 +269,7 @@ int storage_contact_put(struct storage_user *user, struct storage_contact_put *p
 		return storage__refuse(err, STORAGE_INVALID, "invalid vCard: %s", error);
 	}
 	int ret = run(&op, true, put_txn, "store");
-	put->problem = op.problem;
+	put->problem = op.o.problem;
 	return ret;
 }
 
@@ -307,71 +278,76 @@ int storage_contact_put(struct storage_user *user, struct storage_contact_put *p
 static int get_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	struct storage_user *u = op->user;
+	struct storage_user *u = op->o.user;
 	int r;
 	if (op->id > 0) {
-		op->what = "contact lookup";
+		op->o.what = "contact lookup";
 		r = find(conn, op, BY_ID, op->id, NULL, op->obj, err);
 		if (r > 0) {
-			op->folder = op->obj->folder;
-			op->what = "folder lookup";
-			r = folder_access(conn, u->cid, u->uid, op->folder, &op->perm, err);
+			op->o.folder = op->obj->folder;
+			op->o.what = "folder lookup";
+			r = folder_access(conn, u->cid, u->uid, op->o.folder, &op->o.perm, err);
 		}
 	} else {
 		if (contacts_folder(conn, op, err) < 0)
 			return -1;
-		op->what = "contact lookup";
-		r = find(conn, op, op->name != NULL ? BY_NAME : BY_UID, op->folder,
+		op->o.what = "contact lookup";
+		r = find(conn, op, op->name != NULL ? BY_NAME : BY_UID, op->o.folder,
 		         op->name != NULL ? op->name : op->uid, op->obj, err);
 	}
 	if (r < 0)
 		return -1;
 	/* a card I may not read is as absent, as in listings */
-	if (r == 0 || !folder_perm_may_read(&op->perm, op->obj->created_by == u->uid))
+	if (r == 0 || !folder_perm_may_read(&op->o.perm, op->obj->created_by == u->uid))
 		return op->id > 0
-		           ? refuse(op, STORAGE_NOT_FOUND, STORAGE_CONTACT_OK,
-		                    "contact %lld not found", (long long)op->id)
-		           : refuse(op, STORAGE_NOT_FOUND, STORAGE_CONTACT_OK,
-		                    "no contact \"%.100s\" in folder %lld",
-		                    op->name != NULL ? op->name : op->uid, (long long)op->folder);
+		           ? storage_obj_refuse(&op->o, STORAGE_NOT_FOUND, STORAGE_CONTACT_OK,
+		                                "contact %lld not found", (long long)op->id)
+		           : storage_obj_refuse(&op->o, STORAGE_NOT_FOUND, STORAGE_CONTACT_OK,
+		                                "no contact \"%.100s\" in folder %lld",
+		                                op->name != NULL ? op->name : op->uid,
+		                                (long long)op->o.folder);
 	return 0;
 }
 
 int storage_contact_get(struct storage_user *user, int64_t id, struct storage_contact *obj_r,
                         struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .id = id, .obj = obj_r};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err}, .id = id, .obj = obj_r};
 	return run(&op, false, get_txn, "contact lookup");
 }
 
 int storage_contact_get_by_name(struct storage_user *user, int64_t folder, const char *name,
                                 struct storage_contact *obj_r, struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder, .name = name, .obj = obj_r};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = folder},
+	                .name = name,
+	                .obj = obj_r};
 	return run(&op, false, get_txn, "contact lookup");
 }
 
 int storage_contact_get_by_uid(struct storage_user *user, int64_t folder, const char *uid,
                                struct storage_contact *obj_r, struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder, .uid = uid, .obj = obj_r};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = folder},
+	                .uid = uid,
+	                .obj = obj_r};
 	return run(&op, false, get_txn, "contact lookup");
 }
 
 static int delete_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	struct storage_user *u = op->user;
+	struct storage_user *u = op->o.user;
 	if (get_txn(conn, op, err) < 0)
 		return -1;
 	const struct storage_contact *o = op->obj;
-	if (!folder_perm_may_delete(&op->perm, o->created_by == u->uid))
-		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CONTACT_OK,
-		              "no permission to delete contact %lld", (long long)o->id);
+	if (!folder_perm_may_delete(&op->o.perm, o->created_by == u->uid))
+		return storage_obj_refuse(&op->o, STORAGE_FORBIDDEN, STORAGE_CONTACT_OK,
+		                          "no permission to delete contact %lld", (long long)o->id);
 	if (op->if_match != NULL && strcmp(op->if_match, o->etag) != 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_PRECONDITION,
-		              "the contact has changed (ETag)");
-	op->what = "delete";
+		return storage_obj_refuse(&op->o, STORAGE_INVALID, STORAGE_CONTACT_PRECONDITION,
+		                          "the contact has changed (ETag)");
+	op->o.what = "delete";
 	if (charge_objects(conn, op, -1, err) < 0 ||
 	    storage_obj_remove(conn, "contact_object", u->cid, o->folder, o->id, o->name,
 	                       o->created_by, err) < 0)
@@ -383,49 +359,35 @@ int storage_contact_delete(struct storage_user *user, int64_t id, const char *if
                            enum storage_contact_problem *problem_r, struct storage_error *err)
 {
 	struct storage_contact obj;
-	struct op op = {.user = user, .err = err, .id = id, .obj = &obj, .if_match = if_match};
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err},
+	                .id = id,
+	                .obj = &obj,
+	                .if_match = if_match};
 	int ret = run(&op, true, delete_txn, "delete");
 	if (problem_r != NULL)
-		*problem_r = op.problem;
+		*problem_r = op.o.problem;
 	return ret;
 }
 
-/* The folder visible and readable: 0 with op->perm, or a refusal, or -1. */
 static int readable_folder(struct sql_conn *conn, struct op *op, struct sql_error *err)
 {
-	if (contacts_folder(conn, op, err) < 0)
-		return -1;
-	if (!folder_perm_may_read(&op->perm, true))
-		return refuse(op, STORAGE_FORBIDDEN, STORAGE_CONTACT_OK,
-		              "no permission to read folder %lld", (long long)op->folder);
-	return 0;
+	return storage_obj_readable(conn, &op->o, err);
 }
 
-/* The creator to restrict reads to ("read own"), or 0 for all. */
-static int64_t own_only(const struct op *op)
-{
-	return folder_perm_may_read(&op->perm, false) ? 0 : op->user->uid;
-}
-
-/* The folder's readable rows matching op->pattern, by FN, at most op->max + 1; each row to
+/* The folder's readable rows matching op->pattern, by FN, at most op->o.max + 1; each row to
    fn. */
 static int each_row(struct sql_conn *conn, struct op *op,
                     void (*fn)(struct op *, struct sql_stmt *), struct sql_error *err)
 {
-	struct sql_stmt *s = sql_prepare(conn,
-	                                 "SELECT " COLS " FROM contact_object WHERE cid=? AND "
-	                                 "folder=? AND (?=0 OR created_by=?) AND search LIKE ? "
-	                                 "ESCAPE '!' ORDER BY fn, id LIMIT ?",
-	                                 err);
+	struct sql_stmt *s = storage_obj_folder_rows(
+	    conn, &op->o,
+	    "SELECT " COLS " FROM contact_object WHERE cid=? AND folder=? AND (?=0 OR "
+	    "created_by=?) AND search LIKE ? ESCAPE '!' ORDER BY fn, id LIMIT ?",
+	    err);
 	if (s == NULL)
 		return -1;
-	int64_t own = own_only(op);
-	sql_bind_int64(s, 1, op->user->cid);
-	sql_bind_int64(s, 2, op->folder);
-	sql_bind_int64(s, 3, own);
-	sql_bind_int64(s, 4, own);
 	sql_bind_text(s, 5, op->pattern);
-	sql_bind_int64(s, 6, (int64_t)op->max + 1);
+	sql_bind_int64(s, 6, (int64_t)op->o.max + 1);
 	int r;
 	while ((r = sql_step(s, err)) > 0)
 		fn(op, s);
@@ -436,23 +398,23 @@ static int each_row(struct sql_conn *conn, struct op *op,
 static void search_row(struct op *op, struct sql_stmt *s)
 {
 	struct storage_contact c;
-	json_t *list = json_object_get(op->json, "contacts");
-	if (json_array_size(list) == op->max) {
-		json_object_set_new(op->json, "more", json_true());
+	json_t *list = json_object_get(op->o.json, "contacts");
+	if (json_array_size(list) == op->o.max) {
+		json_object_set_new(op->o.json, "more", json_true());
 		return;
 	}
-	read_row(op->user->pool, s, &c);
+	read_row(op->o.user->pool, s, &c);
 	json_array_append_new(list, storage_contact_json(&c, false));
 }
 
 static int search_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	json_decref(op->json);
-	op->json = json_pack("{s[] sb}", "contacts", "more", false);
+	json_decref(op->o.json);
+	op->o.json = json_pack("{s[] sb}", "contacts", "more", false);
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
-	op->what = "search";
+	op->o.what = "search";
 	return each_row(conn, op, search_row, err);
 }
 
@@ -482,67 +444,28 @@ int storage_contact_search(struct storage_user *user, int64_t folder, const char
 		                       STORAGE_CONTACT_QUERY_MAX);
 	if (max == 0 || max > STORAGE_CONTACT_LIST_MAX)
 		max = STORAGE_CONTACT_LIST_MAX;
-	struct op op = {.user = user, .err = err, .folder = folder, .max = max};
+	struct op op = {
+	    .o = {.kind = &kind, .user = user, .err = err, .folder = folder, .max = max}};
 	op.pattern = like_pattern(user->pool, q);
 	if (run(&op, false, search_txn, "search") < 0) {
-		json_decref(op.json);
+		json_decref(op.o.json);
 		return -1;
 	}
-	*result_r = op.json;
-	return 0;
-}
-
-static void export_row(struct op *op, struct sql_stmt *s)
-{
-	if (op->count < op->max)
-		op->texts[op->count] = dup_col(op->user->pool, s, 13);
-	op->count++;
-}
-
-static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct op *op = ctx;
-	op->count = 0;
-	if (readable_folder(conn, op, err) < 0)
-		return -1;
-	op->what = "export";
-	if (each_row(conn, op, export_row, err) < 0)
-		return -1;
-	if (op->count > op->max)
-		return refuse(op, STORAGE_OVER_LIMIT, STORAGE_CONTACT_OK,
-		              "folder %lld holds more than %zu contacts to export",
-		              (long long)op->folder, op->max);
+	*result_r = op.o.json;
 	return 0;
 }
 
 int storage_contact_export(struct storage_user *user, int64_t folder, size_t max,
                            const char ***texts_r, size_t *count_r, struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder, .max = max, .pattern = "%"};
-	op.texts = pool_calloc(user->pool, max + 1, sizeof(*op.texts));
-	if (run(&op, false, export_txn, "export") < 0)
-		return -1;
-	*texts_r = op.texts;
-	*count_r = op.count;
-	return 0;
+	return storage_obj_export(&kind, user, folder, max, texts_r, count_r, err);
 }
 
-static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+int storage_contact_texts(struct storage_user *user, int64_t folder, size_t max,
+                          struct storage_obj_text **items_r, size_t *count_r,
+                          struct storage_error *err)
 {
-	struct op *op = ctx;
-	int64_t now;
-	json_decref(op->json);
-	op->json = NULL;
-	if (readable_folder(conn, op, err) < 0)
-		return -1;
-	op->what = "changes";
-	int r = storage_obj_changes(conn, "contact_object", op->user->cid, op->folder, own_only(op),
-	                            op->since, op->max, &op->json, &now, err);
-	if (r > 0)
-		return refuse(op, STORAGE_INVALID, STORAGE_CONTACT_OK,
-		              "revision %lld is unknown in folder %lld (it is at %lld)",
-		              (long long)op->since, (long long)op->folder, (long long)now);
-	return r;
+	return storage_obj_texts(&kind, user, folder, max, items_r, count_r, err);
 }
 
 int storage_contact_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
@@ -550,32 +473,13 @@ int storage_contact_changes(struct storage_user *user, int64_t folder, int64_t s
 {
 	if (max == 0 || max > STORAGE_CONTACT_CHANGES_MAX)
 		max = STORAGE_CONTACT_CHANGES_MAX;
-	struct op op = {.user = user, .err = err, .folder = folder, .since = since, .max = max};
-	if (run(&op, false, changes_txn, "changes") < 0) {
-		json_decref(op.json);
-		return -1;
-	}
-	*result_r = op.json;
-	return 0;
-}
-
-static int revision_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct op *op = ctx;
-	if (readable_folder(conn, op, err) < 0)
-		return -1;
-	op->what = "revision";
-	return storage_obj_revision(conn, op->user->cid, op->folder, &op->since, err);
+	return storage_obj_folder_changes(&kind, user, folder, since, max, result_r, err);
 }
 
 int storage_contact_revision(struct storage_user *user, int64_t folder, int64_t *revision_r,
                              struct storage_error *err)
 {
-	struct op op = {.user = user, .err = err, .folder = folder};
-	if (run(&op, false, revision_txn, "revision") < 0)
-		return -1;
-	*revision_r = op.since;
-	return 0;
+	return storage_obj_folder_revision(&kind, user, folder, revision_r, NULL, err);
 }
 
 /* A one-per-line column as a JSON array. */

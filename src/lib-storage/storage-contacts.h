@@ -84,6 +84,11 @@ int storage_contact_search(struct storage_user *user, int64_t folder, const char
  *texts_r (the user's pool), *count_r of them. For export. */
 int storage_contact_export(struct storage_user *user, int64_t folder, size_t max,
                            const char ***texts_r, size_t *count_r, struct storage_error *err);
+/* The names, ETags and texts of folder's cards the user may read, at most max (more:
+   STORAGE_OVER_LIMIT), by FN, into *items_r (the user's pool). For addressbook-query. */
+int storage_contact_texts(struct storage_user *user, int64_t folder, size_t max,
+                          struct storage_obj_text **items_r, size_t *count_r,
+                          struct storage_error *err);
 /* As storage_cal_changes, for a contacts folder. */
 int storage_contact_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
                             json_t **result_r, struct storage_error *err);

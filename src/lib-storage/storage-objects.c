@@ -3,6 +3,7 @@
 #include "storage-objects.h"
 
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -243,5 +244,195 @@ int storage_obj_changes(struct sql_conn *conn, const char *table, int64_t cid, i
 		json_object_set_new(j, "more", json_true());
 	}
 	*result_r = j;
+	return 0;
+}
+
+/* --- the generic folder-object layer --- */
+
+int storage_obj_refuse(struct storage_obj_op *op, enum storage_refusal why, int problem,
+                       const char *fmt, ...)
+{
+	va_list args;
+	char msg[sizeof(op->err->message)];
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	op->problem = problem;
+	return storage__refuse(op->err, why, "%s", msg);
+}
+
+int storage_obj_run(struct storage_obj_op *op, void *ctx, bool write, storage_txn_fn *fn,
+                    const char *what)
+{
+	op->what = what;
+	op->problem = 0;
+	return storage__run(op->user, write, fn, ctx, &op->what, op->err);
+}
+
+int storage_obj_folder(struct sql_conn *conn, struct storage_obj_op *op, struct sql_error *err)
+{
+	struct storage_user *u = op->user;
+	op->what = "folder lookup";
+	int r = folder_access(conn, u->cid, u->uid, op->folder, &op->perm, err);
+	if (r > 0)
+		r = folder_module(conn, u->cid, op->folder, op->module, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return storage_obj_refuse(op, STORAGE_NOT_FOUND, 0, "folder %lld not found",
+		                          (long long)op->folder);
+	for (const char *const *m = op->kind->modules; *m != NULL; m++)
+		if (strcmp(op->module, *m) == 0)
+			return 0;
+	return storage_obj_refuse(op, STORAGE_INVALID, 0, "folder %lld holds %s, not %s",
+	                          (long long)op->folder, op->module, op->kind->holds);
+}
+
+int storage_obj_readable(struct sql_conn *conn, struct storage_obj_op *op, struct sql_error *err)
+{
+	if (storage_obj_folder(conn, op, err) < 0)
+		return -1;
+	if (!folder_perm_may_read(&op->perm, true))
+		return storage_obj_refuse(op, STORAGE_FORBIDDEN, 0,
+		                          "no permission to read folder %lld",
+		                          (long long)op->folder);
+	return 0;
+}
+
+int64_t storage_obj_own_only(const struct storage_obj_op *op)
+{
+	return folder_perm_may_read(&op->perm, false) ? 0 : op->user->uid;
+}
+
+struct sql_stmt *storage_obj_folder_rows(struct sql_conn *conn, const struct storage_obj_op *op,
+                                         const char *sql, struct sql_error *err)
+{
+	struct sql_stmt *s = sql_prepare(conn, sql, err);
+	if (s == NULL)
+		return NULL;
+	int64_t own = storage_obj_own_only(op);
+	sql_bind_int64(s, 1, op->user->cid);
+	sql_bind_int64(s, 2, op->folder);
+	sql_bind_int64(s, 3, own);
+	sql_bind_int64(s, 4, own);
+	return s;
+}
+
+static int export_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct storage_obj_op *op = ctx;
+	char sql[256];
+	op->count = 0;
+	if (storage_obj_readable(conn, op, err) < 0)
+		return -1;
+	op->what = "export";
+	snprintf(sql, sizeof(sql),
+	         "SELECT %s, name, etag FROM %s WHERE cid=? AND folder=? AND (?=0 OR "
+	         "created_by=?) ORDER BY %s",
+	         op->kind->text_col, op->kind->table, op->kind->order);
+	struct sql_stmt *s = storage_obj_folder_rows(conn, op, sql, err);
+	if (s == NULL)
+		return -1;
+	int r;
+	while ((r = sql_step(s, err)) > 0 && op->count < op->max) {
+		struct storage_obj_text *t = &op->items[op->count++];
+		const char *v = sql_col_text(s, 0), *name = sql_col_text(s, 1);
+		const char *etag = sql_col_text(s, 2);
+		t->text = pool_strdup(op->user->pool, v != NULL ? v : "");
+		t->len = strlen(t->text);
+		t->name = pool_strdup(op->user->pool, name != NULL ? name : "");
+		t->etag = pool_strdup(op->user->pool, etag != NULL ? etag : "");
+	}
+	sql_stmt_done(&s);
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		return storage_obj_refuse(op, STORAGE_OVER_LIMIT, 0,
+		                          "folder %lld holds more than %zu %s to export",
+		                          (long long)op->folder, op->max, op->kind->noun);
+	return 0;
+}
+
+int storage_obj_texts(const struct storage_obj_kind *kind, struct storage_user *user,
+                      int64_t folder, size_t max, struct storage_obj_text **items_r,
+                      size_t *count_r, struct storage_error *err)
+{
+	struct storage_obj_op op = {
+	    .kind = kind, .user = user, .err = err, .folder = folder, .max = max};
+	op.items = pool_calloc(user->pool, max + 1, sizeof(*op.items));
+	if (storage_obj_run(&op, &op, false, export_txn, "export") < 0)
+		return -1;
+	*items_r = op.items;
+	*count_r = op.count;
+	return 0;
+}
+
+int storage_obj_export(const struct storage_obj_kind *kind, struct storage_user *user,
+                       int64_t folder, size_t max, const char ***texts_r, size_t *count_r,
+                       struct storage_error *err)
+{
+	struct storage_obj_text *items;
+	if (storage_obj_texts(kind, user, folder, max, &items, count_r, err) < 0)
+		return -1;
+	const char **texts = pool_calloc(user->pool, *count_r + 1, sizeof(*texts));
+	for (size_t i = 0; i < *count_r; i++)
+		texts[i] = items[i].text;
+	*texts_r = texts;
+	return 0;
+}
+
+static int changes_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct storage_obj_op *op = ctx;
+	int64_t now;
+	json_decref(op->json); /* a retried attempt starts over */
+	op->json = NULL;
+	if (storage_obj_readable(conn, op, err) < 0)
+		return -1;
+	op->what = "changes";
+	int r =
+	    storage_obj_changes(conn, op->kind->table, op->user->cid, op->folder,
+	                        storage_obj_own_only(op), op->since, op->max, &op->json, &now, err);
+	if (r > 0)
+		return storage_obj_refuse(op, STORAGE_INVALID, 0,
+		                          "revision %lld is unknown in folder %lld (it is at %lld)",
+		                          (long long)op->since, (long long)op->folder,
+		                          (long long)now);
+	return r;
+}
+
+int storage_obj_folder_changes(const struct storage_obj_kind *kind, struct storage_user *user,
+                               int64_t folder, int64_t since, size_t max, json_t **result_r,
+                               struct storage_error *err)
+{
+	struct storage_obj_op op = {
+	    .kind = kind, .user = user, .err = err, .folder = folder, .since = since, .max = max};
+	if (storage_obj_run(&op, &op, false, changes_txn, "changes") < 0) {
+		json_decref(op.json);
+		return -1;
+	}
+	*result_r = op.json;
+	return 0;
+}
+
+static int revision_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct storage_obj_op *op = ctx;
+	if (storage_obj_readable(conn, op, err) < 0)
+		return -1;
+	op->what = "revision";
+	return storage_obj_revision(conn, op->user->cid, op->folder, &op->since, err);
+}
+
+int storage_obj_folder_revision(const struct storage_obj_kind *kind, struct storage_user *user,
+                                int64_t folder, int64_t *revision_r, char module_r[16],
+                                struct storage_error *err)
+{
+	struct storage_obj_op op = {.kind = kind, .user = user, .err = err, .folder = folder};
+	if (storage_obj_run(&op, &op, false, revision_txn, "revision") < 0)
+		return -1;
+	*revision_r = op.since;
+	if (module_r != NULL)
+		snprintf(module_r, 16, "%s", op.module);
 	return 0;
 }

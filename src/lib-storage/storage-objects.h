@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folder.h"
 #include "pool.h"
 #include "sql.h"
+#include "storage-private.h"
 
 #define STORAGE_OBJ_NAME_MAX 255
 
@@ -63,5 +65,68 @@ const char *storage_obj_default_name(struct pool *pool, const char *uid, int64_t
 int storage_obj_changes(struct sql_conn *conn, const char *table, int64_t cid, int64_t folder,
                         int64_t own, int64_t since, size_t max, json_t **result_r, int64_t *now_r,
                         struct sql_error *err);
+
+/* --- the generic folder-object layer: what calendar objects and contacts share --- */
+
+/* A kind of folder object: its table, the folder modules that hold it, its text column
+   and its listing order, and the words its messages use. */
+struct storage_obj_kind {
+	const char *table;          /* "cal_object" */
+	const char *const *modules; /* NULL-terminated: the folder modules holding it */
+	const char *holds;          /* "events or tasks": what a wrong folder is told */
+	const char *noun;           /* "objects", "contacts" */
+	const char *text_col;       /* "ical", "vcard" */
+	const char *order;          /* "id", "fn, id" */
+};
+
+/* What one call's transaction needs and produced (the first member of each module's own
+   op, which passes itself as the transaction's ctx); what names the step running. */
+struct storage_obj_op {
+	const struct storage_obj_kind *kind;
+	struct storage_user *user;
+	const char *what;
+	struct storage_error *err;
+	int64_t folder, since;
+	size_t max;
+	struct folder_perm perm;
+	char module[FOLDER_MODULE_MAX];
+	int problem; /* the module's storage_*_problem of a refusal */
+	json_t *json;
+	struct storage_obj_text *items; /* texts: room for max */
+	size_t count;
+};
+
+/* A refusal with its problem (see storage__refuse). Returns -1. */
+int storage_obj_refuse(struct storage_obj_op *op, enum storage_refusal why, int problem,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* storage__run of fn with ctx (whose first member is op). */
+int storage_obj_run(struct storage_obj_op *op, void *ctx, bool write, storage_txn_fn *fn,
+                    const char *what);
+/* The user's rights on op->folder, which must hold op->kind: 0 with op->perm and
+   op->module, or a refusal (404 when it is not visible, 400 when it holds something else),
+   -1 on SQL error. */
+int storage_obj_folder(struct sql_conn *conn, struct storage_obj_op *op, struct sql_error *err);
+/* As storage_obj_folder, and the folder readable (else 403). */
+int storage_obj_readable(struct sql_conn *conn, struct storage_obj_op *op, struct sql_error *err);
+/* The creator to restrict reads to ("read own"), or 0 for all. */
+int64_t storage_obj_own_only(const struct storage_obj_op *op);
+/* sql (SELECT … FROM table WHERE cid=? AND folder=? AND (?=0 OR created_by=?) …) prepared
+   with those four bound for op's folder and reader; the caller binds from 5. */
+struct sql_stmt *storage_obj_folder_rows(struct sql_conn *conn, const struct storage_obj_op *op,
+                                         const char *sql, struct sql_error *err);
+
+/* The public calls every kind shares (see storage_cal_export, _changes, _revision). */
+int storage_obj_texts(const struct storage_obj_kind *kind, struct storage_user *user,
+                      int64_t folder, size_t max, struct storage_obj_text **items_r,
+                      size_t *count_r, struct storage_error *err);
+int storage_obj_export(const struct storage_obj_kind *kind, struct storage_user *user,
+                       int64_t folder, size_t max, const char ***texts_r, size_t *count_r,
+                       struct storage_error *err);
+int storage_obj_folder_changes(const struct storage_obj_kind *kind, struct storage_user *user,
+                               int64_t folder, int64_t since, size_t max, json_t **result_r,
+                               struct storage_error *err);
+int storage_obj_folder_revision(const struct storage_obj_kind *kind, struct storage_user *user,
+                                int64_t folder, int64_t *revision_r, char module_r[16],
+                                struct storage_error *err);
 
 #endif

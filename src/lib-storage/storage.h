@@ -122,6 +122,13 @@ typedef int storage_txn_fn(struct sql_conn *conn, void *ctx, struct sql_error *s
 int storage_transaction(struct storage_user *user, bool write, storage_txn_fn *fn, void *ctx,
                         struct storage_error *err);
 
+/* One stored calendar object or contact as the DAV REPORTs filter it: its resource name,
+   strong ETag and text, in the user's pool. */
+struct storage_obj_text {
+	const char *name, *etag, *text;
+	size_t len;
+};
+
 /* Compares cid's rows with its filestore and with repair mends them
    (infostore_check_consistency()): 0 with *report_r (a new reference), or -1 with err. For
    the master admin: no user, no caches. */

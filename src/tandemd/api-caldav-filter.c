@@ -10,6 +10,7 @@
 
 #include "api-caldav-filter.h"
 #include "buf.h"
+#include "content-line.h"
 
 /* Whether hay holds needle (octet: byte for byte, else ASCII case ignored). */
 static bool contains(const char *hay, size_t hay_len, const char *needle, bool octet)
@@ -27,23 +28,8 @@ static bool contains(const char *hay, size_t hay_len, const char *needle, bool o
    respected), unescaped into out. */
 static void line_value(const char *line, size_t len, struct buf *out)
 {
-	bool quoted = false;
-	size_t i = 0;
-	for (; i < len; i++) {
-		if (line[i] == '"')
-			quoted = !quoted;
-		else if (line[i] == ':' && !quoted)
-			break;
-	}
-	for (i++; i < len; i++) {
-		char c = line[i];
-		if (c == '\\' && i + 1 < len) {
-			c = line[++i];
-			if (c == 'n' || c == 'N')
-				c = '\n';
-		}
-		buf_append_char(out, c);
-	}
+	size_t i = content_line_value_start(line, len);
+	content_line_unescape(line + i, len - i, out);
 }
 
 /* Whether parameter p (is-not-defined, or a text-match on any of its values) holds on the
@@ -98,29 +84,6 @@ static bool line_is(const char *line, size_t len, const char *name)
 	return len > n && strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
 }
 
-/* The next unfolded content line of text from *pos into line (reset first); false at the
-   end. */
-static bool next_line(const char *text, size_t len, size_t *pos, struct buf *line)
-{
-	buf_reset(line);
-	if (*pos >= len)
-		return false;
-	size_t i = *pos;
-	while (i < len) {
-		size_t end = i;
-		while (end < len && text[end] != '\n')
-			end++;
-		size_t stop = end > i && text[end - 1] == '\r' ? end - 1 : end;
-		buf_append(line, text + i, stop - i);
-		i = end < len ? end + 1 : end;
-		if (i >= len || (text[i] != ' ' && text[i] != '\t'))
-			break;
-		i++; /* a folded continuation: its leading blank goes */
-	}
-	*pos = i;
-	return true;
-}
-
 bool caldav_filter_match(const struct caldav_prop_filter *f, const char *component,
                          const char *text, size_t len)
 {
@@ -133,7 +96,7 @@ bool caldav_filter_match(const struct caldav_prop_filter *f, const char *compone
 	char begin[64], end[64];
 	snprintf(begin, sizeof(begin), "BEGIN:%s", component);
 	snprintf(end, sizeof(end), "END:%s", component);
-	while (next_line(text, len, &pos, &line)) {
+	while (content_line_next_line(text, len, &pos, &line)) {
 		const char *l = line.data;
 		size_t n = line.len;
 		if (depth == 0) {

@@ -13,6 +13,7 @@
 #include "api-caldav-filter.h"
 #include "api-caldav-freebusy.h"
 #include "api-caldav.h"
+#include "api-davobj.h"
 #include "dav-multistatus.h"
 #include "dav-xml.h"
 #include "http-server.h"
@@ -150,29 +151,49 @@ static bool prop_filters(struct report *r, xmlNode *comp)
 	return true;
 }
 
-static int multiget(struct report *r, xmlNode *root)
+/* --- multiget and sync-collection are api-davobj.c's, over these --- */
+
+static bool shared_by_name(struct davobj_report *b, const char *href, const char *name,
+                           bool missing404)
 {
-	for (xmlNode *h = root->children; h != NULL; h = h->next) {
-		if (!caldav_xml_elem(h, DAV_NS, "href"))
-			continue;
-		const char *uri = caldav_xml_content(r->dr->pool, h), *path, *error;
-		int status;
-		struct caldav_res res;
-		if (dav_uri_to_path(r->dr->pool, strv_from_cstr(uri), &r->dr->origin, &path,
-		                    &status, &error) < 0) {
-			dav_ms_response_status(r->out, uri, 404, NULL);
-			continue;
-		}
-		if (caldav_resolve(r->dr, path, &res) < 0)
-			return -1;
-		if (res.kind != CALDAV_OBJECT || res.folder->id != r->folder->id) {
-			dav_ms_response_status(r->out, path, 404, NULL);
-			continue;
-		}
-		if (!by_name(r, path, res.name, true))
-			return -1;
-	}
-	return 0;
+	return by_name(b->ctx, href, name, missing404);
+}
+
+static int shared_resolve(struct davobj_report *b, const char *path, const char **name_r)
+{
+	struct caldav_res res;
+	if (caldav_resolve(b->dr, path, &res) < 0)
+		return -1;
+	if (res.kind != CALDAV_OBJECT || res.folder->id != b->folder)
+		return 0;
+	*name_r = res.name;
+	return 1;
+}
+
+static int shared_changes(struct davobj_report *b, int64_t since, json_t **changes_r,
+                          struct storage_error *err)
+{
+	return storage_cal_changes(b->dr->su, b->folder, since, STORAGE_CAL_CHANGES_MAX, changes_r,
+	                           err);
+}
+
+static void shared_failed(struct davobj_report *b, const struct storage_error *err)
+{
+	caldav_storage_failed(b->dr, err, STORAGE_CAL_OK);
+}
+
+static struct davobj_report shared(struct report *r)
+{
+	return (struct davobj_report){.dr = r->dr,
+	                              .folder = r->folder->id,
+	                              .base = r->base,
+	                              .out = r->out,
+	                              .data = r->data,
+	                              .ctx = r,
+	                              .by_name = shared_by_name,
+	                              .resolve = shared_resolve,
+	                              .changes = shared_changes,
+	                              .storage_failed = shared_failed};
 }
 
 /* calendar-query: the comp-filter VCALENDAR > VEVENT|VTODO with an optional time-range. */
@@ -248,91 +269,16 @@ static int query(struct report *r, xmlNode *root)
 	return rc;
 }
 
-/* sync-collection: the changes after the token's revision, deletions as 404s. */
-static int sync_collection(struct report *r, xmlNode *root)
-{
-	struct dav_req *dr = r->dr;
-	xmlNode *t = caldav_xml_child(root, DAV_NS, "sync-token");
-	const char *token = t != NULL ? caldav_xml_content(r->dr->pool, t) : "";
-	int64_t since = 0;
-	if (token[0] != '\0') {
-		const char *prefix = caldav_sync_token(dr, r->folder->id, 0);
-		size_t pl = strlen(prefix) - 1; /* without the "0" */
-		char *end;
-		long long v = strncmp(token, prefix, pl) == 0 ? strtoll(token + pl, &end, 10) : -1;
-		if (v < 0 || *end != '\0') {
-			caldav_fail(dr, 403, DAV_NS, "valid-sync-token",
-			            "the sync-token is not one this collection gave out");
-			return -1;
-		}
-		since = v;
-	}
-	json_t *changes;
-	struct storage_error err;
-	if (storage_cal_changes(dr->su, r->folder->id, since, STORAGE_CAL_CHANGES_MAX, &changes,
-	                        &err) < 0) {
-		if (err.status == STORAGE_REFUSED && err.refusal == STORAGE_INVALID)
-			caldav_fail(
-			    dr, 403, DAV_NS, "valid-sync-token",
-			    "the sync-token is newer than the collection, or older than the "
-			    "deletions it keeps: sync again without a token");
-		else
-			caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
-		return -1;
-	}
-	size_t i;
-	json_t *e;
-	int rc = 0;
-	json_array_foreach(json_object_get(changes, "changed"), i, e)
-	{
-		const char *name = json_string_value(json_object_get(e, "name"));
-		if (!r->data) {
-			struct storage_cal_object o = {
-			    .name = name, .etag = json_string_value(json_object_get(e, "etag"))};
-			if (!object_response(r, pool_printf(dr->pool, "%s%s", r->base, name), &o)) {
-				rc = -1;
-				break;
-			}
-		} else if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name, true)) {
-			rc = -1;
-			break;
-		}
-	}
-	json_array_foreach(json_object_get(changes, "deleted"), i, e)
-	{
-		const char *name = json_string_value(json_object_get(e, "name"));
-		dav_ms_response_status(r->out, pool_printf(dr->pool, "%s%s", r->base, name), 404,
-		                       NULL);
-	}
-	/* more than one answer holds: the client asks again from the token (RFC 6578 §3.6) */
-	if (json_is_true(json_object_get(changes, "more")))
-		dav_ms_response_status(r->out, r->base, 507, "number-of-matches-within-limits");
-	int64_t now = json_integer_value(json_object_get(changes, "revision"));
-	json_decref(changes);
-	if (rc == 0) {
-		buf_append_str(r->out, "<D:sync-token>");
-		dav_xml_text_append(r->out,
-		                    strv_from_cstr(caldav_sync_token(dr, r->folder->id, now)));
-		buf_append_str(r->out, "</D:sync-token>");
-	}
-	return rc;
-}
-
 void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 {
-	int status;
-	const char *error;
-	const struct dav_xml_limits limits = {.max_size = DAV_XML_MAX_SIZE};
 	if (res->kind != CALDAV_CALENDAR) {
 		caldav_fail(dr, 403, DAV_NS, "supported-report",
 		            "REPORTs are answered on a calendar collection");
 		return;
 	}
-	xmlDocPtr doc = dav_xml_parse_doc(dr->pool, dav_body(dr), &limits, &status, &error);
-	if (doc == NULL) {
-		dav_fail(dr, status, NULL, "DAV-0400", "%s", error);
+	xmlDocPtr doc = davobj_parse_body(dr);
+	if (doc == NULL)
 		return;
-	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	if (caldav_xml_elem(root, CALDAV_NS, "free-busy-query")) { /* text/calendar, no 207 */
 		caldav_freebusy(dr, res->folder, root);
@@ -346,11 +292,13 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 	if (!props(&r, root)) {
 		rc = -1;
 	} else if (caldav_xml_elem(root, CALDAV_NS, "calendar-multiget")) {
-		rc = multiget(&r, root);
+		struct davobj_report b = shared(&r);
+		rc = davobj_multiget(&b, root);
 	} else if (caldav_xml_elem(root, CALDAV_NS, "calendar-query")) {
 		rc = query(&r, root);
 	} else if (caldav_xml_elem(root, DAV_NS, "sync-collection")) {
-		rc = sync_collection(&r, root);
+		struct davobj_report b = shared(&r);
+		rc = davobj_sync_collection(&b, root);
 	} else {
 		caldav_fail(dr, 403, DAV_NS, "supported-report",
 		            "this REPORT is not supported here (calendar-multiget, calendar-query, "

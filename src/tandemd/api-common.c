@@ -118,6 +118,26 @@ int api_query_count(struct http_request *req, const char *name, const char *code
 	return 1;
 }
 
+int api_query_folder(struct http_request *req, const char *code, int64_t *folder_r)
+{
+	int r = api_query_id(req, "folder", folder_r);
+	if (r == 0)
+		api_error(req, 400, code, "query parameter \"folder\" is required");
+	return r > 0 ? 0 : -1;
+}
+
+int api_query_folder_cursor(struct http_request *req, const char *code, int64_t *folder_r,
+                            int *has_since_r, int64_t *since_r, int64_t *limit_r)
+{
+	*since_r = 0;
+	*limit_r = 0;
+	if (api_query_folder(req, code, folder_r) < 0 ||
+	    (*has_since_r = api_query_count(req, "since", code, since_r)) < 0 ||
+	    api_query_count(req, "limit", code, limit_r) < 0)
+		return -1;
+	return 0;
+}
+
 const char *api_if_match(struct http_request *req)
 {
 	struct strv v = http_request_header(req, "If-Match");

@@ -55,6 +55,13 @@ int api_query_id(struct http_request *req, const char *name, int64_t *id_r);
 /* A query parameter as a non-negative number: 1 found, 0 absent, -1 after answering 400 with
    code. */
 int api_query_count(struct http_request *req, const char *name, const char *code, int64_t *v_r);
+/* The folder-object listings' parameters (events, tasks, contacts): the required "folder"
+   id and the optional "since" (*has_since_r) and "limit" (0 when absent): 0, or -1 after
+   answering 400 with code. */
+int api_query_folder_cursor(struct http_request *req, const char *code, int64_t *folder_r,
+                            int *has_since_r, int64_t *since_r, int64_t *limit_r);
+/* The required "folder" id of a create: 0, or -1 after answering 400 with code. */
+int api_query_folder(struct http_request *req, const char *code, int64_t *folder_r);
 /* If-Match's entity tag without its quotes (a weak or list value then matches no ETag), in
    request memory; NULL when absent. */
 const char *api_if_match(struct http_request *req);

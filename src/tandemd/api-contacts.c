@@ -223,6 +223,7 @@ static void contacts_list(void *ctx, struct http_request *req)
 	struct storage_user *su = caller(ctx, req);
 	struct storage_error err;
 	int64_t folder, since = 0, limit = 0;
+	int has_since;
 	json_t *result = NULL;
 	int r;
 	if (su == NULL)
@@ -244,7 +245,7 @@ static void contacts_list(void *ctx, struct http_request *req)
 			          "global address book)");
 		return;
 	}
-	int has_since = api_query_count(req, "since", "CON-0400", &since);
+	has_since = api_query_count(req, "since", "CON-0400", &since);
 	if (has_since < 0 || api_query_count(req, "limit", "CON-0400", &limit) < 0)
 		return;
 	if (has_since > 0 && q != NULL) {
@@ -290,14 +291,8 @@ static void contacts_create(void *ctx, struct http_request *req)
 	struct storage_user *su = caller(ctx, req);
 	struct storage_contact_put put = {0};
 	struct storage_error err;
-	int r;
-	if (su == NULL)
+	if (su == NULL || api_query_folder(req, "CON-0400", &put.folder) < 0)
 		return;
-	if ((r = api_query_id(req, "folder", &put.folder)) <= 0) {
-		if (r == 0)
-			api_error(req, 400, "CON-0400", "query parameter \"folder\" is required");
-		return;
-	}
 	if ((put.text = body_text(req, NULL, &put.len)) == NULL)
 		return;
 	put.if_none_match = true;

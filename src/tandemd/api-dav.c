@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api-caldav.h"
+#include "api-carddav.h"
 #include "api-dav.h"
 #include "dav-auth.h"
 #include "http-forwarded.h"
@@ -49,9 +50,10 @@ static void dav_head(void *ctx, struct http_request *req)
 	struct dav_body *body = pool_calloc(pool, 1, sizeof(*body));
 	body->max = DAV_XML_MAX_SIZE;
 	http_request_set_context(req, body);
-	/* CalDAV objects are kept in memory (at most CAL_ICAL_MAX_SIZE) */
+	/* CalDAV objects and vCards are kept in memory (at most 1 MiB) */
 	if (strv_eq_cstr(http_request_head(req)->method, "PUT") &&
-	    !caldav_path_target(http_request_head(req)->target) && dav_put_head(node, req, body))
+	    !caldav_path_target(http_request_head(req)->target) &&
+	    !carddav_path_target(http_request_head(req)->target) && dav_put_head(node, req, body))
 		return;
 	buf_init(&body->buf, body->max);
 	pool_add_cleanup(pool, body_cleanup, body);
@@ -70,13 +72,17 @@ static void dav(void *ctx, struct http_request *req)
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
 	if (!dav_auth_check(node, req, &dr->user))
 		return;
-	/* /dav/calendars/ is CalDAV's; the discovery on the way there is either's */
-	enum access_module module = MODULE_WEBDAV, alt = MODULE_WEBDAV;
+	/* /dav/calendars/ is CalDAV's, /dav/addressbooks/ CardDAV's; the discovery on the way
+	   there is any of them's */
+	enum access_module mods[] = {MODULE_WEBDAV, MODULE_CALDAV, MODULE_CARDDAV};
+	size_t nmods = 1;
 	if (caldav_path_target(http_request_head(req)->target))
-		module = alt = MODULE_CALDAV;
+		mods[0] = MODULE_CALDAV;
+	else if (carddav_path_target(http_request_head(req)->target))
+		mods[0] = MODULE_CARDDAV;
 	else if (caldav_discovery_target(http_request_head(req), dr->user.login))
-		alt = MODULE_CALDAV;
-	if (!api_module_check_either(node, req, &dr->user, module, alt))
+		nmods = 3;
+	if (!api_module_check_any(node, req, &dr->user, mods, nmods))
 		return;
 	dr->body = http_request_get_context(req);
 	if (dr->body == NULL) {
@@ -108,7 +114,9 @@ static void dav(void *ctx, struct http_request *req)
 		         (unsigned)DAV_XML_MAX_SIZE);
 		return;
 	}
-	if (caldav_handles(dr))
+	if (carddav_path(dr->path))
+		carddav_dispatch(dr); /* /dav/addressbooks/ */
+	else if (caldav_handles(dr))
 		caldav_dispatch(dr); /* /dav/calendars/, and the principal's PROPFIND */
 	else if (strv_eq_cstr(m, "OPTIONS"))
 		options(dr);

@@ -246,20 +246,16 @@ void api_cal_list(const struct api_cal_kind *kind, void *ctx, struct http_reques
 {
 	struct storage_user *su = caller(ctx, req);
 	struct storage_error err;
-	int64_t folder, start = 0, end = 0, since = 0, limit = 0;
+	int64_t folder, start = 0, end = 0, since, limit;
+	int has_since;
 	json_t *result = NULL;
 	int r;
-	if (su == NULL)
+	if (su == NULL ||
+	    api_query_folder_cursor(req, "CAL-0400", &folder, &has_since, &since, &limit) < 0)
 		return;
-	if ((r = api_query_id(req, "folder", &folder)) <= 0) {
-		if (r == 0)
-			api_error(req, 400, "CAL-0400", "query parameter \"folder\" is required");
-		return;
-	}
 	int has_start = api_cal_time_query(req, "start", &start);
 	int has_end = has_start < 0 ? -1 : api_cal_time_query(req, "end", &end);
-	int has_since = has_end < 0 ? -1 : api_query_count(req, "since", "CAL-0400", &since);
-	if (has_since < 0 || api_query_count(req, "limit", "CAL-0400", &limit) < 0)
+	if (has_end < 0)
 		return;
 	if (has_start != has_end) {
 		api_error(req, 400, "CAL-0400", "\"start\" and \"end\" go together");
@@ -313,14 +309,8 @@ void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_requ
 	struct storage_user *su = caller(ctx, req);
 	struct storage_cal_put put = {0};
 	struct storage_error err;
-	int r;
-	if (su == NULL)
+	if (su == NULL || api_query_folder(req, "CAL-0400", &put.folder) < 0)
 		return;
-	if ((r = api_query_id(req, "folder", &put.folder)) <= 0) {
-		if (r == 0)
-			api_error(req, 400, "CAL-0400", "query parameter \"folder\" is required");
-		return;
-	}
 	if ((put.text = body_text(kind, req, NULL, &put.len)) == NULL)
 		return;
 	put.if_none_match = true;

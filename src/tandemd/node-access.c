@@ -107,12 +107,20 @@ bool api_module_check_either(struct node *node, struct http_request *req,
                              const struct api_user *user, enum access_module module,
                              enum access_module alt)
 {
+	const enum access_module mods[] = {module, alt};
+	return api_module_check_any(node, req, user, mods, 2);
+}
+
+bool api_module_check_any(struct node *node, struct http_request *req, const struct api_user *user,
+                          const enum access_module *mods, size_t count)
+{
 	uint32_t modules;
 	if (!api_user_modules(node, req, user, &modules))
 		return false;
-	if (access_allows(modules, module) || access_allows(modules, alt))
-		return true;
-	refuse(req, user->login, module);
+	for (size_t i = 0; i < count; i++)
+		if (access_allows(modules, mods[i]))
+			return true;
+	refuse(req, user->login, mods[0]);
 	return false;
 }
 

@@ -5,6 +5,7 @@
 #define TANDEMD_NODE_ACCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "access.h"
@@ -41,5 +42,8 @@ bool node_access_folder_module(uint32_t modules, const char *folder_module);
 bool api_module_check_either(struct node *node, struct http_request *req,
                              const struct api_user *user, enum access_module module,
                              enum access_module alt);
+/* The same over mods[0..count) (a refusal names mods[0]). */
+bool api_module_check_any(struct node *node, struct http_request *req, const struct api_user *user,
+                          const enum access_module *mods, size_t count);
 
 #endif

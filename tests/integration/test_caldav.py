@@ -309,12 +309,10 @@ def run(args, env, stdin=""):
     return r.stdout
 
 
-def test_vdirsyncer_and_khal_round_trip(w, tmp_path):
-    """vdirsyncer syncs carol's calendars both ways and khal shows what came down."""
-    carol = w.carol
-    carol.put_ics(carol.calendar, event("server-side@t", "20260305T100000Z",
-                                        "20260305T110000Z", "Server side"))
-    local = tmp_path / "cals"
+def vdirsyncer_config(tmp_path, kind, remote, login, local, ext):
+    """A vdirsyncer configuration pairing the DAV home remote (storage type kind: caldav,
+    carddav) of login with the folder local (files ending in ext): its path and the
+    environment to run vdirsyncer in."""
     cfg = tmp_path / "vdirsyncer.conf"
     cfg.write_text(f"""[general]
 status_path = "{tmp_path}/status/"
@@ -325,18 +323,29 @@ b = "local"
 collections = ["from a"]
 
 [storage remote]
-type = "caldav"
-url = "{url(w, home(w, 'carol'))}"
-username = "carol"
-password = "carol_pw"
+type = "{kind}"
+url = "{remote}"
+username = "{login}"
+password = "{login}_pw"
 
 [storage local]
 type = "filesystem"
 path = "{local}/"
-fileext = ".ics"
+fileext = "{ext}"
 """)
     env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
            "XDG_DATA_HOME": str(tmp_path)}
+    return cfg, env
+
+
+def test_vdirsyncer_and_khal_round_trip(w, tmp_path):
+    """vdirsyncer syncs carol's calendars both ways and khal shows what came down."""
+    carol = w.carol
+    carol.put_ics(carol.calendar, event("server-side@t", "20260305T100000Z",
+                                        "20260305T110000Z", "Server side"))
+    local = tmp_path / "cals"
+    cfg, env = vdirsyncer_config(tmp_path, "caldav", url(w, home(w, "carol")), "carol", local,
+                                 ".ics")
     run(["vdirsyncer", "-c", str(cfg), "discover"], env, stdin="y\n" * 10)
     run(["vdirsyncer", "-c", str(cfg), "sync"], env)
     mine = local / str(carol.calendar)
