@@ -141,23 +141,28 @@ stop)
 	pidfile="$dir/run/master.pid"
 	[ -f "$pidfile" ] || exit 0
 	pid=$(cat "$pidfile")
+	# Dovecot's session processes outlive their master: stop them too (by PID), so that
+	# "stopped" means no IMAP session answers any more
+	kids=$(pgrep -P "$pid" || true)
 	kill "$pid" 2>/dev/null || exit 0
 	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || exit 0
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	kill -9 "$pid" 2>/dev/null || true
+	for k in $kids; do kill -9 "$k" 2>/dev/null || true; done
 	;;
 deliver)
 	[ $# -eq 1 ] || usage
 	# shellcheck disable=SC1091
 	. "$dir/env"
-	/usr/bin/python3 - "$MAIL_LMTP_PORT" "$1" <<'EOF'
+	# the message on stdin (so the program goes in -c, not in a here-document)
+	/usr/bin/python3 -c '
 import smtplib, sys
 msg = sys.stdin.buffer.read()
 with smtplib.LMTP("127.0.0.1", int(sys.argv[1])) as lmtp:
     lmtp.sendmail("sender@localhost", [sys.argv[2]], msg)
-EOF
+' "$MAIL_LMTP_PORT" "$1"
 	;;
 *) usage ;;
 esac
