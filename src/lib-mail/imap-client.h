@@ -3,7 +3,8 @@
    in, list folders with counts, select, sort server-side (or here when the server has no
    SORT) and fetch a page of envelopes. libetpan parses every server response; Tandem parses
    only the URL (imap-url.c). Blocking: call it on a worker thread, never on the event loop.
-   One client is used by one thread at a time. */
+   One client is used by one thread at a time. The process must ignore SIGPIPE (tandemd does):
+   libetpan writes to a peer that may have gone. */
 #ifndef TANDEM_IMAP_CLIENT_H
 #define TANDEM_IMAP_CLIENT_H
 

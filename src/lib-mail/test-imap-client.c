@@ -3,6 +3,7 @@
    root): logins, folders with counts, server-side and local sorting agreeing, envelopes with
    encoded words, the pool's cap, and typed errors when the server refuses or is gone. Skipped
    (passes, saying so) when Dovecot or root is missing. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,7 @@ static void test_sort_and_fetch(void)
 			    imap_client_sorted_uids(l, pool, keys[k], rev, &local, &n2, &err) == 0);
 			test_assert_int_eq(n1, 3);
 			test_assert_int_eq(n2, 3);
+			imap_client_destroy(&l);
 			if (keys[k] != IMAP_SORT_SUBJECT) {
 				test_assert(n1 == n2 &&
 				            memcmp(server, local, n1 * sizeof(*server)) == 0);
@@ -147,7 +149,6 @@ static void test_sort_and_fetch(void)
 			   (beta, UID 1; gamma, UID 3) agree with Dovecot's Unicode collation */
 			test_assert((pos_of(server, 1) < pos_of(server, 3)) ==
 			            (pos_of(local, 1) < pos_of(local, 3)));
-			imap_client_destroy(&l);
 		}
 	/* by date: gamma (2023), beta, then the encoded one (2 Jan 09:00 UTC) */
 	test_assert(imap_client_sorted_uids(c, pool, IMAP_SORT_DATE, false, &server, &n1, &err) ==
@@ -221,6 +222,7 @@ int main(void)
 	    {"pool", test_pool},
 	    {NULL, NULL},
 	};
+	signal(SIGPIPE, SIG_IGN); /* as tandemd (daemon-signals.c): libetpan writes to dead peers */
 	if (!start_dovecot()) {
 		printf("test-imap-client: skipped (needs root, dovecot and TANDEM_SOURCE_DIR)\n");
 		return 0;
