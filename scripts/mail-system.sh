@@ -39,9 +39,11 @@ start)
 	chown mail:mail "$dir/mail"
 	imap_port=${MAIL_IMAP_PORT:-$(free_port)}
 	lmtp_port=${MAIL_LMTP_PORT:-$(free_port)}
-	master_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 	umask 077
-	printf '%s\n' "$master_pw" >"$dir/master-password"
+	# a restart in the same DIR keeps the master password (a node may hold it)
+	[ -s "$dir/master-password" ] ||
+		head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$dir/master-password"
+	master_pw=$(cat "$dir/master-password")
 	printf 'tandem:{PLAIN}%s\n' "$master_pw" >"$dir/masters"
 	: >"$dir/users"
 	[ $# -gt 0 ] || set -- alice:alice-pw bob:bob-pw
@@ -122,7 +124,11 @@ service anvil {
   }
 }
 EOF
-	dovecot -c "$dir/dovecot.conf"
+	# not on our stdout/stderr: a caller reading them to the end would wait for Dovecot
+	if ! dovecot -c "$dir/dovecot.conf" </dev/null >"$dir/start.log" 2>&1; then
+		cat "$dir/start.log" >&2
+		exit 1
+	fi
 	for _ in $(seq 1 100); do
 		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $imap_port), 0.2).close()" 2>/dev/null && break
 		sleep 0.05

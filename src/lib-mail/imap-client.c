@@ -16,7 +16,7 @@
 
 struct imap_client {
 	mailimap *imap;
-	char server[IMAP_URL_HOST_MAX + 8];
+	char server[MAIL_URL_HOST_MAX + 8];
 	bool broken;
 	bool no_sort;
 };
@@ -59,7 +59,7 @@ static int failed(struct imap_client *c, struct mail_error *err, int r, const ch
 	}
 }
 
-int imap_client_connect(const struct imap_url *url, unsigned timeout_ms,
+int imap_client_connect(const struct mail_url *url, unsigned timeout_ms,
                         struct imap_client **client_r, struct mail_error *err)
 {
 	struct imap_client *c = mem_calloc(1, sizeof(*c));

@@ -2,7 +2,7 @@
 /* A blocking IMAP client on libetpan for the mail API (docs/internals/mail.md): connect, log
    in, list folders with counts, select, sort server-side (or here when the server has no
    SORT) and fetch a page of envelopes. libetpan parses every server response; Tandem parses
-   only the URL (imap-url.c). Blocking: call it on a worker thread, never on the event loop.
+   only the URL (mail-url.c). Blocking: call it on a worker thread, never on the event loop.
    One client is used by one thread at a time. The process must ignore SIGPIPE (tandemd does):
    libetpan writes to a peer that may have gone. */
 #ifndef TANDEM_IMAP_CLIENT_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "imap-url.h"
+#include "mail-url.h"
 
 struct pool;
 
@@ -72,7 +72,7 @@ struct imap_client;
 
 /* Connects (TLS for imaps://) with timeout_ms for the connection and each command. 0, or -1
    with err (MAIL_UNAVAILABLE). */
-int imap_client_connect(const struct imap_url *url, unsigned timeout_ms,
+int imap_client_connect(const struct mail_url *url, unsigned timeout_ms,
                         struct imap_client **client_r, struct mail_error *err);
 /* Closes and frees; sets *client to NULL. NULL is a no-op. */
 void imap_client_destroy(struct imap_client **client);

@@ -12,7 +12,7 @@
 #include "imap-client.h"
 
 struct imap_pool_settings {
-	struct imap_url url;
+	struct mail_url url;
 	const char *master_user; /* logins are "user*master_user" with master_password */
 	const char *master_password;
 	unsigned timeout_ms;      /* connect and each command */

@@ -17,7 +17,7 @@
 
 static char dir[] = "/tmp/tandem-imap-test-XXXXXX";
 static char script[1024];
-static struct imap_url url;
+static struct mail_url url;
 static char master_pw[128];
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -50,7 +50,7 @@ static bool start_dovecot(void)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, "MAIL_IMAP_URL=", 14) == 0 &&
-		    imap_url_parse(line + 14, &url, &error) < 0)
+		    mail_url_parse(line + 14, MAIL_URL_IMAP, &url, &error) < 0)
 			return false;
 	}
 	fclose(f);

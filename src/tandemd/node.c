@@ -31,6 +31,8 @@
 #include "sessions.h"
 #include "webui-dir.h"
 #include "worker-pool.h"
+#include "api-mail.h"
+#include "imap-pool.h"
 
 struct job {
 	struct node *node;
@@ -271,6 +273,7 @@ int node_init(struct node *node, const char **error_r)
 	password_init();
 	caches_init(node);
 	node->dav_auth = dav_auth_create(node->cfg.dav_auth_cache_ttl_ms);
+	node->mail_pool = api_mail_pool_create(&node->cfg.mail);
 	if (node->cfg.webui_dir == NULL)
 		log_info("node", "no web UI: [webui] directory is off or none is installed");
 	else if (webui_dir_open(node->cfg.webui_dir, &node->webui, error_r) < 0)
@@ -455,6 +458,7 @@ void node_deinit(struct node *node)
 		sessions_destroy(&node->sessions);
 		dav_auth_destroy(&node->dav_auth);
 		webui_dir_close(&node->webui);
+		imap_pool_destroy(&node->mail_pool);
 		node_cluster_deinit(&node->cluster);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);

@@ -27,6 +27,7 @@ const struct http_route *const node_route_tables[] = {
     api_directory_routes,   /* /api/v1/groups, /api/v1/resources */
     api_user_routes,        /* /api/v1/users, /api/v1/password */
     api_webui_routes,       /* /, /assets/: the web UI (api-webui.c) */
+    api_mail_routes,        /* /api/v1/mail… */
     NULL,
 };
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for imap_url_parse: any bytes, no crash, a parsed URL is consistent. */
+/* libFuzzer target for mail_url_parse (the first byte's low bit picks IMAP or SMTP): any bytes, no
+ * crash, a parsed URL is consistent. */
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "imap-url.h"
+#include "mail-url.h"
 #include "mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,9 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = mem_alloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = '\0';
-	struct imap_url url;
+	struct mail_url url;
 	const char *error;
-	if (imap_url_parse(text, &url, &error) == 0) {
+	if (mail_url_parse(text, (enum mail_url_kind)(size > 0 && data[0] & 1), &url, &error) ==
+	    0) {
 		assert(url.host[0] != '\0');
 		assert(url.port != 0);
 	} else {

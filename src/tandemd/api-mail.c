@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* /api/v1/mail: the caller's folders with counts and sorted pages of a folder's messages,
+   read over IMAP as "login*master" (docs/decisions/0016-mail-credentials.md). Handlers run on
+   workers, so the blocking IMAP client is used directly; a mail system that is down or
+   refuses answers 503 here and nowhere else. */
+#include "api-mail.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api-common.h"
+#include "http-json.h"
+#include "http-server.h"
+#include "imap-pool.h"
+#include "log.h"
+#include "mail-config.h"
+#include "node.h"
+#include "pool.h"
+#include "routes.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX     500
+
+struct imap_pool *api_mail_pool_create(const struct mail_settings *set)
+{
+	if (!set->enabled)
+		return NULL;
+	struct imap_pool_settings ps = {
+	    .url = set->imap,
+	    .master_user = set->master_user,
+	    .master_password = set->master_password,
+	    .timeout_ms = (unsigned)set->timeout_ms,
+	    .max_connections = set->max_connections,
+	    .max_idle_per_user = set->connections_per_user,
+	    .idle_ms = set->idle_timeout_ms,
+	    .wait_ms = set->timeout_ms,
+	    .down_backoff_ms = 1000,
+	};
+	return imap_pool_create(&ps);
+}
+
+static void mail_failed(struct http_request *req, const char *login, const struct mail_error *err)
+{
+	switch (err->kind) {
+	case MAIL_NOT_FOUND:
+		api_error(req, 404, "MAIL-0404", "%s", err->message);
+		return;
+	case MAIL_REFUSED:
+		log_warn("mail", "%s: %s", login, err->message);
+		api_error(req, 502, "MAIL-0502", "%s", err->message);
+		return;
+	case MAIL_BUSY:
+		http_response_header(req, "Retry-After", "1");
+		break;
+	default:
+		break;
+	}
+	log_warn("mail", "%s: %s", login, err->message);
+	api_error(req, 503, "MAIL-0503", "the mail system is unavailable: %s", err->message);
+}
+
+typedef int mail_op_fn(struct imap_client *client, void *ctx, struct mail_error *err);
+
+/* Runs op on a pooled client of user's; a pooled client found dead (the server restarted)
+   is replaced once. 0, or -1 after answering. */
+static int with_client(struct node *node, struct http_request *req, const char *user,
+                       mail_op_fn *op, void *ctx)
+{
+	struct mail_error err = {0};
+	if (node->mail_pool == NULL) {
+		api_error(req, 503, "MAIL-0503",
+		          "no mail system is configured on this node ([mail] imap_url)");
+		return -1;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct imap_client *client = NULL;
+		bool reused = false;
+		if (imap_pool_get(node->mail_pool, user, &client, &reused, &err) < 0)
+			break;
+		int r = op(client, ctx, &err);
+		bool stale = r < 0 && reused && imap_client_broken(client);
+		imap_pool_put(node->mail_pool, user, &client);
+		if (r == 0)
+			return 0;
+		if (!stale)
+			break;
+	}
+	mail_failed(req, user, &err);
+	return -1;
+}
+
+/* --------------------------------------------------------------- folders */
+
+struct folders_op {
+	struct pool *pool;
+	struct imap_folder *folders;
+	size_t count;
+};
+
+static int folders_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct folders_op *op = ctx;
+	return imap_client_folders(client, op->pool, &op->folders, &op->count, err);
+}
+
+static void mail_folders(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct folders_op op = {.pool = http_request_pool(req)};
+	if (!api_auth(node, req, &user) || with_client(node, req, user.login, folders_run, &op) < 0)
+		return;
+	json_t *list = json_array();
+	for (size_t i = 0; i < op.count; i++) {
+		const struct imap_folder *f = &op.folders[i];
+		char delim[2] = {f->delimiter, '\0'};
+		json_t *o = json_pack("{s:s, s:s?, s:b}", "name", f->name, "delimiter",
+		                      f->delimiter != 0 ? delim : NULL, "selectable", !f->noselect);
+		if (!f->noselect) {
+			json_object_set_new(o, "total", json_integer(f->total));
+			json_object_set_new(o, "unread", json_integer(f->unread));
+		}
+		json_array_append_new(list, o);
+	}
+	http_response_json(req, 200, json_pack("{s:o}", "folders", list));
+}
+
+/* --------------------------------------------------------------- messages */
+
+static const struct {
+	const char *name;
+	enum imap_sort key;
+} sorts[] = {
+    {"date", IMAP_SORT_DATE},       {"arrival", IMAP_SORT_ARRIVAL}, {"from", IMAP_SORT_FROM},
+    {"subject", IMAP_SORT_SUBJECT}, {"size", IMAP_SORT_SIZE},
+};
+
+struct page_op {
+	struct pool *pool;
+	const char *folder;
+	enum imap_sort key;
+	bool reverse;
+	int64_t offset, limit;
+	uint32_t total;
+	bool server_sort;
+	struct imap_message *msgs;
+	size_t count;
+};
+
+static int page_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct page_op *op = ctx;
+	uint32_t *uids;
+	size_t n;
+	if (imap_client_select(client, op->folder, &op->total, err) < 0)
+		return -1;
+	op->server_sort = imap_client_has_sort(client);
+	if (op->total == 0) {
+		op->count = 0;
+		return 0;
+	}
+	if (imap_client_sorted_uids(client, op->pool, op->key, op->reverse, &uids, &n, err) < 0)
+		return -1;
+	size_t from = (uint64_t)op->offset < n ? (size_t)op->offset : n;
+	op->count = n - from < (size_t)op->limit ? n - from : (size_t)op->limit;
+	op->msgs = pool_calloc(op->pool, op->count > 0 ? op->count : 1, sizeof(*op->msgs));
+	return imap_client_fetch(client, op->pool, uids + from, op->count, op->msgs, err);
+}
+
+static json_t *message_json(const struct imap_message *m)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} flags[] = {{IMAP_FLAG_SEEN, "seen"},
+	             {IMAP_FLAG_ANSWERED, "answered"},
+	             {IMAP_FLAG_FLAGGED, "flagged"},
+	             {IMAP_FLAG_DELETED, "deleted"},
+	             {IMAP_FLAG_DRAFT, "draft"}};
+	char date[32] = "";
+	time_t t = (time_t)m->date;
+	struct tm tm;
+	if (m->date > 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *fl = json_array();
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (m->flags & flags[i].bit)
+			json_array_append_new(fl, json_string(flags[i].name));
+	/* a header that is not UTF-8 after decoding must not break the JSON: jansson refuses it */
+	json_t *subject = json_string(m->subject);
+	return json_pack("{s:I, s:{s:s?, s:s?}, s:o, s:s?, s:o, s:I}", "uid", (json_int_t)m->uid,
+	                 "from", "name", m->from.name, "email", m->from.email, "subject",
+	                 subject != NULL ? subject : json_string(""), "date",
+	                 date[0] != '\0' ? date : NULL, "flags", fl, "size", (json_int_t)m->size);
+}
+
+static void mail_messages(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct page_op op = {
+	    .pool = http_request_pool(req), .reverse = true, .limit = PAGE_DEFAULT};
+	if (!api_auth(node, req, &user))
+		return;
+	const char *sort = api_query(req, "sort"), *order = api_query(req, "order");
+	op.folder = api_query(req, "folder");
+	if (op.folder == NULL || op.folder[0] == '\0') {
+		api_error(req, 400, "MAIL-0400", "the folder parameter is required");
+		return;
+	}
+	size_t i = 0;
+	if (sort != NULL) {
+		while (i < sizeof(sorts) / sizeof(sorts[0]) && strcmp(sorts[i].name, sort) != 0)
+			i++;
+		if (i == sizeof(sorts) / sizeof(sorts[0])) {
+			api_error(req, 400, "MAIL-0400",
+			          "sort must be date, arrival, from, subject or size");
+			return;
+		}
+	}
+	op.key = sorts[i].key;
+	if (order != NULL && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+		api_error(req, 400, "MAIL-0400", "order must be asc or desc");
+		return;
+	}
+	op.reverse = order == NULL || strcmp(order, "desc") == 0;
+	if (api_query_count(req, "offset", "MAIL-0400", &op.offset) < 0 ||
+	    api_query_count(req, "limit", "MAIL-0400", &op.limit) < 0)
+		return;
+	if (op.limit == 0 || op.limit > PAGE_MAX) {
+		api_error(req, 400, "MAIL-0400", "limit must be between 1 and %d", PAGE_MAX);
+		return;
+	}
+	if (with_client(node, req, user.login, page_run, &op) < 0)
+		return;
+	json_t *list = json_array();
+	for (size_t k = 0; k < op.count; k++)
+		if (op.msgs[k].uid != 0) /* expunged meanwhile */
+			json_array_append_new(list, message_json(&op.msgs[k]));
+	http_response_json(req, 200,
+	                   json_pack("{s:s, s:I, s:I, s:s, s:s, s:b, s:o}", "folder", op.folder,
+	                             "total", (json_int_t)op.total, "offset", (json_int_t)op.offset,
+	                             "sort", sorts[i].name, "order", op.reverse ? "desc" : "asc",
+	                             "server_sort", op.server_sort, "messages", list));
+}
+
+const struct http_route api_mail_routes[] = {
+    {"GET", "/api/v1/mail/folders", mail_folders, 0, NULL},
+    {"GET", "/api/v1/mail/messages", mail_messages, 0, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};
