@@ -8,8 +8,7 @@
 static const char *const names[MODULE_COUNT] = {
     [MODULE_FILES] = "files",     [MODULE_CALENDAR] = "calendar", [MODULE_CONTACTS] = "contacts",
     [MODULE_TASKS] = "tasks",     [MODULE_WEBDAV] = "webdav",     [MODULE_CALDAV] = "caldav",
-    [MODULE_CARDDAV] = "carddav", [MODULE_WEBUI] = "webui",
-    [MODULE_MAIL] = "mail",
+    [MODULE_CARDDAV] = "carddav", [MODULE_WEBUI] = "webui",       [MODULE_MAIL] = "mail",
 };
 
 const char *access_module_name(enum access_module m)
