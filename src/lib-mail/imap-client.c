@@ -420,6 +420,55 @@ int imap_client_fetch(struct imap_client *c, struct pool *pool, const uint32_t *
 	return fetch_set(c, pool, set, collect_one, &col, err);
 }
 
+int imap_client_fetch_raw(struct imap_client *c, struct pool *pool, uint32_t uid, size_t max,
+                          const char **data_r, size_t *size_r, struct imap_message *msg_r,
+                          struct mail_error *err)
+{
+	if (imap_client_fetch(c, pool, &uid, 1, msg_r, err) < 0)
+		return -1;
+	if (msg_r->uid == 0)
+		return fail(c, err, MAIL_NOT_FOUND, "no message with UID %u in this folder",
+		            (unsigned)uid);
+	if (msg_r->size > max)
+		return fail(c, err, MAIL_TOO_LARGE, "message %u has %u bytes, over the %zu shown",
+		            (unsigned)uid, (unsigned)msg_r->size, max);
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    type, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	clist *result = NULL;
+	int r = mailimap_uid_fetch(c->imap, set, type, &result);
+	mailimap_fetch_type_free(type);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID FETCH BODY.PEEK[]", MAIL_REFUSED);
+	*data_r = NULL;
+	for (clistiter *it = clist_begin(result); it != NULL && *data_r == NULL;
+	     it = clist_next(it)) {
+		const struct mailimap_msg_att *att = clist_content(it);
+		for (clistiter *i = clist_begin(att->att_list); i != NULL; i = clist_next(i)) {
+			const struct mailimap_msg_att_item *item = clist_content(i);
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+				continue;
+			const struct mailimap_msg_att_body_section *sec =
+			    item->att_data.att_static->att_data.att_body_section;
+			if (sec == NULL || sec->sec_body_part == NULL)
+				continue;
+			char *copy = pool_alloc(pool, sec->sec_length + 1);
+			memcpy(copy, sec->sec_body_part, sec->sec_length);
+			copy[sec->sec_length] = '\0';
+			*data_r = copy;
+			*size_r = sec->sec_length;
+			break;
+		}
+	}
+	mailimap_fetch_list_free(result);
+	if (*data_r == NULL)
+		return fail(c, err, MAIL_NOT_FOUND, "message %u has gone", (unsigned)uid);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- sorting */
 
 static int message_cmp(const void *a, const void *b, void *ctx)

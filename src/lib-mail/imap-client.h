@@ -24,6 +24,7 @@ enum mail_error_kind {
 	MAIL_BUSY,        /* the node's cap on IMAP connections is reached: 503 */
 	MAIL_NOT_FOUND,   /* no such folder or message: 404 */
 	MAIL_REFUSED,     /* the server answered NO or BAD to a command: 502 */
+	MAIL_TOO_LARGE,   /* a message above the caller's cap: 413 */
 };
 
 struct mail_error {
@@ -104,5 +105,12 @@ int imap_client_sorted_uids(struct imap_client *client, struct pool *pool, enum 
    order of uids; a UID gone meanwhile has uid 0. Strings in pool. */
 int imap_client_fetch(struct imap_client *client, struct pool *pool, const uint32_t *uids,
                       size_t count, struct imap_message *msgs_r, struct mail_error *err);
+
+/* The whole message uid of the selected folder (BODY.PEEK[]: \\Seen is left alone) into pool,
+   with its summary in *msg_r. MAIL_NOT_FOUND when there is no such UID, MAIL_TOO_LARGE when it
+   is over max bytes (nothing is fetched then). */
+int imap_client_fetch_raw(struct imap_client *client, struct pool *pool, uint32_t uid, size_t max,
+                          const char **data_r, size_t *size_r, struct imap_message *msg_r,
+                          struct mail_error *err);
 
 #endif

@@ -11,16 +11,20 @@
 
 #include "api-common.h"
 #include "http-json.h"
+#include "http-params.h"
 #include "http-server.h"
 #include "imap-pool.h"
 #include "log.h"
 #include "mail-config.h"
+#include "mail-message.h"
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX     500
+/* a message read whole for display; larger ones wait for streamed parts (issue 19) */
+#define MAIL_READ_MAX (32 * 1024 * 1024)
 
 struct imap_pool *api_mail_pool_create(const struct mail_settings *set)
 {
@@ -245,8 +249,93 @@ static void mail_messages(void *ctx, struct http_request *req)
 	                             "server_sort", op.server_sort, "messages", list));
 }
 
+/* --------------------------------------------------------------- one message */
+
+struct read_op {
+	struct pool *pool;
+	const char *folder;
+	uint32_t uid;
+	struct imap_message summary;
+	const char *data;
+	size_t size;
+};
+
+static int read_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct read_op *op = ctx;
+	uint32_t total;
+	if (imap_client_select(client, op->folder, &total, err) < 0)
+		return -1;
+	return imap_client_fetch_raw(client, op->pool, op->uid, MAIL_READ_MAX, &op->data, &op->size,
+	                             &op->summary, err);
+}
+
+/* The {folder} segment percent-decoded ('+' is a plus in a path, not a space). */
+static const char *path_folder(struct http_request *req)
+{
+	const char *raw = http_request_param(req, "folder");
+	struct pool *pool = http_request_pool(req);
+	size_t n = strlen(raw), plus = 0;
+	for (size_t i = 0; i < n; i++)
+		plus += raw[i] == '+';
+	char *escaped = pool_alloc(pool, n + 2 * plus + 1), *e = escaped;
+	for (size_t i = 0; i < n; i++) {
+		if (raw[i] == '+') {
+			memcpy(e, "%2B", 3);
+			e += 3;
+		} else {
+			*e++ = raw[i];
+		}
+	}
+	char *out = pool_alloc(pool, (size_t)(e - escaped) + 1);
+	http_url_decode((struct strv){escaped, (size_t)(e - escaped)}, out);
+	return out;
+}
+
+static void mail_message(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct read_op op = {.pool = http_request_pool(req)};
+	if (!api_auth(node, req, &user))
+		return;
+	int64_t uid = http_request_param_id(req, "uid");
+	if (uid > UINT32_MAX) {
+		api_error(req, 404, "MAIL-0404", "no message with UID %lld", (long long)uid);
+		return;
+	}
+	op.uid = (uint32_t)uid;
+	op.folder = path_folder(req);
+	if (with_client(node, req, user.login, read_run, &op) < 0)
+		return;
+	struct mail_message_view v;
+	const char *error;
+	if (mail_message_parse(op.pool, op.data, op.size, &v, &error) < 0) {
+		api_error(req, 502, "MAIL-0502", "message %u: %s", op.uid, error);
+		return;
+	}
+	json_t *o = message_json(&op.summary);
+	json_t *atts = json_array();
+	for (size_t i = 0; i < v.attachment_count; i++)
+		json_array_append_new(atts, json_pack("{s:s?, s:s, s:I}", "filename",
+		                                      v.attachments[i].filename, "content_type",
+		                                      v.attachments[i].content_type, "size",
+		                                      (json_int_t)v.attachments[i].size));
+	json_object_set_new(o, "folder", json_string(op.folder));
+	json_object_set_new(o, "headers",
+	                    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "subject", v.subject,
+	                              "from", v.from, "to", v.to, "cc", v.cc, "reply_to",
+	                              v.reply_to, "message_id", v.message_id));
+	json_object_set_new(o, "text", v.text != NULL ? json_string(v.text) : json_null());
+	json_object_set_new(o, "text_truncated", json_boolean(v.text_truncated));
+	json_object_set_new(o, "has_html", json_boolean(v.has_html));
+	json_object_set_new(o, "attachments", atts);
+	http_response_json(req, 200, o);
+}
+
 const struct http_route api_mail_routes[] = {
     {"GET", "/api/v1/mail/folders", mail_folders, 0, NULL},
     {"GET", "/api/v1/mail/messages", mail_messages, 0, NULL},
+    {"GET", "/api/v1/mail/messages/{folder}/{uid:id}", mail_message, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -137,6 +137,47 @@ def test_sorted_page_of_500(world):
     assert body["messages"] == [] and body["total"] == 500
 
 
+MIXED = (b"From: =?iso-8859-1?q?J=FCrgen?= <j@example.com>\r\nTo: alice@example.com\r\n"
+         b"Subject: =?utf-8?b?w6Rsb2hh?= report\r\nDate: Tue, 2 Jan 2024 10:00:00 +0100\r\n"
+         b"Message-ID: <r1@example.com>\r\nMIME-Version: 1.0\r\n"
+         b"Content-Type: multipart/mixed; boundary=OUT\r\n\r\n"
+         b"--OUT\r\nContent-Type: multipart/alternative; boundary=IN\r\n\r\n"
+         b"--IN\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+         b"Content-Transfer-Encoding: quoted-printable\r\n\r\nGr=FC=DFe\r\n"
+         b"--IN\r\nContent-Type: text/html\r\n\r\n<p>Gr&uuml;&szlig;e</p>\r\n--IN--\r\n"
+         b"--OUT\r\nContent-Type: application/pdf\r\n"
+         b"Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+         b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--OUT--\r\n")
+
+
+def test_read_a_message(world):
+    ms = world.mail
+    ms.deliver("alice", MIXED)
+    ms.append("alice", "Work/2026", [message("deep", body="in a subfolder")])
+    alice = client(world, "alice")
+    body, _ = get(alice, "/api/v1/mail/messages/INBOX/1")
+    assert body["uid"] == 1 and body["folder"] == "INBOX", body
+    assert body["subject"] == "\u00e4loha report", body
+    h = body["headers"]
+    assert h["subject"] == "\u00e4loha report" and "J\u00fcrgen" in h["from"], h
+    assert h["message_id"] == "r1@example.com" and "alice@example.com" in h["to"], h
+    assert body["text"].startswith("Gr\u00fc\u00dfe"), body["text"]
+    assert body["has_html"] is True and body["text_truncated"] is False
+    assert [(a["filename"], a["content_type"]) for a in body["attachments"]] == [
+        ("report.pdf", "application/pdf")], body["attachments"]
+    assert body["date"] == "2024-01-02T09:00:00Z", body
+    # reading does not mark it read (BODY.PEEK)
+    body, _ = get(alice, "/api/v1/mail/folders")
+    assert [f for f in body["folders"] if f["name"] == "INBOX"][0]["unread"] == 1
+    # a folder name with the delimiter, percent-encoded in the path
+    body, _ = get(alice, "/api/v1/mail/messages/Work%2F2026/1")
+    assert body["text"].startswith("in a subfolder") and body["folder"] == "Work/2026", body
+    body, _ = get(alice, "/api/v1/mail/messages/INBOX/99", expect=404)
+    assert body["error"]["code"] == "MAIL-0404" and "UID 99" in body["error"]["message"], body
+    body, _ = get(alice, "/api/v1/mail/messages/Nope/1", expect=404)
+    assert body["error"]["code"] == "MAIL-0404", body
+
+
 def test_bad_requests(world):
     alice = client(world, "alice")
     for path, words in (("/api/v1/mail/messages", "folder parameter"),
