@@ -85,10 +85,10 @@ static struct idle *take_idle(struct imap_pool *p, const char *user)
 	return i;
 }
 
-static void close_idle(struct imap_pool *p, struct idle *i)
+/* Closes a connection that held a slot and frees the slot. Not under the lock. */
+static void close_client(struct imap_pool *p, struct imap_client **client)
 {
-	imap_client_destroy(&i->client);
-	mem_free(&i);
+	imap_client_destroy(client);
 	pthread_mutex_lock(&p->lock);
 	p->open--;
 	pthread_cond_signal(&p->freed);
@@ -139,7 +139,8 @@ int imap_pool_get(struct imap_pool *p, const char *user, struct imap_client **cl
 	while ((mine = take_idle(p, user)) != NULL && now - mine->since_ms > p->set.idle_ms) {
 		/* too old to trust: close it and look again */
 		pthread_mutex_unlock(&p->lock);
-		close_idle(p, mine);
+		close_client(p, &mine->client);
+		mem_free(&mine);
 		pthread_mutex_lock(&p->lock);
 	}
 	if (mine != NULL) {
@@ -204,11 +205,7 @@ void imap_pool_put(struct imap_pool *p, const char *user, struct imap_client **c
 		}
 		pthread_mutex_unlock(&p->lock);
 	}
-	imap_client_destroy(&c);
-	pthread_mutex_lock(&p->lock);
-	p->open--;
-	pthread_cond_signal(&p->freed);
-	pthread_mutex_unlock(&p->lock);
+	close_client(p, &c);
 }
 
 unsigned imap_pool_open(struct imap_pool *p)
