@@ -10,7 +10,7 @@ import time
 import pytest
 
 from cluster_setup import ADMIN
-from conftest import TANDEMD
+from conftest import TANDEMD, scrape_metrics
 from fixtures_mail import mail_system  # noqa: F401  (pytest fixture)
 from provisioning import ApiClient, Cluster
 from test_check_config import refused, write
@@ -68,7 +68,10 @@ def test_folders_with_counts(world):
     ms.append("alice", "INBOX", [message("read one")], seen=True)
     ms.append("alice", "Work", [message("w1"), message("w2")], seen=True)
     ms.append("alice", "Work/2026", [message("w3")])
-    body, _ = get(client(world, "alice"), "/api/v1/mail/folders")
+    alice = client(world, "alice")
+    for _ in range(5):  # one pooled connection serves them all
+        body, _ = get(alice, "/api/v1/mail/folders")
+    assert scrape_metrics(world.nodes[0].port)["tandem_mail_imap_connections"] == 1
     folders = {f["name"]: f for f in body["folders"]}
     assert body["folders"][0]["name"] == "INBOX", body
     assert folders["INBOX"]["total"] == 4 and folders["INBOX"]["unread"] == 3, folders
@@ -80,6 +83,7 @@ def test_folders_with_counts(world):
     body, _ = get(client(world, "bob"), "/api/v1/mail/folders")
     inbox = [f for f in body["folders"] if f["name"] == "INBOX"][0]
     assert inbox["total"] == 0 and inbox["unread"] == 0, body
+    assert scrape_metrics(world.nodes[0].port)["tandem_mail_imap_connections"] == 2
 
 
 def test_sorted_page_of_500(world):
