@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "mail-message.h"
 #include "mem.h"
 #include "pool.h"
 
@@ -192,7 +193,7 @@ int imap_client_folders(struct imap_client *c, struct pool *pool, struct imap_fo
 	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
 		struct mailimap_mailbox_list *mb = clist_content(it);
 		struct imap_folder *f = &folders[n++];
-		f->name = pool_strdup(pool, mb->mb_name);
+		f->name = mail_utf8(pool, mb->mb_name);
 		f->delimiter = mb->mb_delimiter;
 		f->noselect = list_noselect(mb->mb_flag);
 	}
@@ -245,8 +246,8 @@ static const char *decoded(struct pool *pool, const char *s)
 	if (mailmime_encoded_phrase_parse("iso-8859-1", s, strlen(s), &index, "utf-8", &out) !=
 	        MAILIMF_NO_ERROR ||
 	    out == NULL)
-		return pool_strdup(pool, s);
-	const char *r = pool_strdup(pool, out);
+		return mail_utf8(pool, s);
+	const char *r = mail_utf8(pool, out);
 	mem_free(&out);
 	return r;
 }
@@ -263,9 +264,10 @@ static void take_envelope(struct pool *pool, const struct mailimap_envelope *env
 		m->from.name = decoded(pool, a->ad_personal_name);
 		if (a->ad_mailbox_name != NULL)
 			m->from.email =
-			    a->ad_host_name != NULL
-			        ? pool_printf(pool, "%s@%s", a->ad_mailbox_name, a->ad_host_name)
-			        : pool_strdup(pool, a->ad_mailbox_name);
+			    mail_utf8(pool, a->ad_host_name != NULL
+			                        ? pool_printf(pool, "%s@%s", a->ad_mailbox_name,
+			                                      a->ad_host_name)
+			                        : a->ad_mailbox_name);
 	}
 	if (env->env_date != NULL) {
 		size_t index = 0;

@@ -21,12 +21,24 @@ void mail_message_init(void)
 	pthread_once(&once, init_once);
 }
 
+const char *mail_utf8(struct pool *pool, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (g_utf8_validate(s, -1, NULL))
+		return pool_strdup(pool, s);
+	char *valid = g_utf8_make_valid(s, -1);
+	const char *r = pool_strdup(pool, valid);
+	g_free(valid);
+	return r;
+}
+
 /* A GLib-allocated string into pool (freed), or NULL. */
 static const char *take(struct pool *pool, char *s)
 {
 	if (s == NULL)
 		return NULL;
-	const char *r = s[0] != '\0' ? pool_strdup(pool, s) : NULL;
+	const char *r = s[0] != '\0' ? mail_utf8(pool, s) : NULL;
 	g_free(s);
 	return r;
 }
@@ -61,7 +73,7 @@ static void add_attachment(struct walk *w, GMimeObject *part)
 	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	struct mail_attachment *a = &v->attachments[v->attachment_count++];
 	const char *name = g_mime_part_get_filename(GMIME_PART(part));
-	a->filename = name != NULL ? pool_strdup(w->pool, name) : NULL;
+	a->filename = mail_utf8(w->pool, name);
 	a->content_type = take(w->pool, g_mime_content_type_get_mime_type(ct));
 	if (a->content_type == NULL)
 		a->content_type = "application/octet-stream";
@@ -128,13 +140,13 @@ int mail_message_parse(struct pool *pool, const void *data, size_t size,
 		return -1;
 	}
 	const char *subject = g_mime_message_get_subject(msg);
-	v->subject = subject != NULL ? pool_strdup(pool, subject) : NULL;
+	v->subject = mail_utf8(pool, subject);
 	v->from = addresses(pool, g_mime_message_get_from(msg));
 	v->to = addresses(pool, g_mime_message_get_to(msg));
 	v->cc = addresses(pool, g_mime_message_get_cc(msg));
 	v->reply_to = addresses(pool, g_mime_message_get_reply_to(msg));
 	const char *id = g_mime_message_get_message_id(msg);
-	v->message_id = id != NULL ? pool_strdup(pool, id) : NULL;
+	v->message_id = mail_utf8(pool, id);
 	GDateTime *date = g_mime_message_get_date(msg);
 	v->date = date != NULL ? (int64_t)g_date_time_to_unix(date) : 0;
 	v->attachments = pool_calloc(pool, MAIL_ATTACHMENTS_MAX, sizeof(*v->attachments));

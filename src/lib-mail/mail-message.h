@@ -31,6 +31,10 @@ struct mail_message_view {
 	size_t attachment_count; /* at most MAIL_ATTACHMENTS_MAX */
 };
 
+/* s (NULL: NULL) as valid UTF-8 in pool, each invalid byte sequence replaced by U+FFFD: for
+   header text and names a server sent raw (JSON carries only UTF-8). */
+const char *mail_utf8(struct pool *pool, const char *s);
+
 /* Initialises GMime once per process; thread-safe, idempotent. */
 void mail_message_init(void);
 /* Parses data[0..size) (any bytes: broken MIME gives what GMime recovers) into view_r, strings

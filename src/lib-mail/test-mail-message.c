@@ -79,12 +79,23 @@ static void test_broken_and_html_only(void)
 	test_assert(error != NULL);
 }
 
+static void test_utf8(void)
+{
+	test_assert(mail_utf8(pool, NULL) == NULL);
+	test_assert_str_eq(mail_utf8(pool, "caf\xc3\xa9"), "caf\xc3\xa9");
+	test_assert_str_eq(mail_utf8(pool, "ab\xff"
+	                                   "c"),
+	                   "ab\xef\xbf\xbd"
+	                   "c");
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"plain_latin1", test_plain_latin1},
 	    {"alternative_in_mixed", test_alternative_in_mixed},
 	    {"broken_and_html_only", test_broken_and_html_only},
+	    {"utf8", test_utf8},
 	    {NULL, NULL},
 	};
 	pool = pool_create(0);

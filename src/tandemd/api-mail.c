@@ -191,12 +191,11 @@ static json_t *message_json(const struct imap_message *m)
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (m->flags & flags[i].bit)
 			json_array_append_new(fl, json_string(flags[i].name));
-	/* a header that is not UTF-8 after decoding must not break the JSON: jansson refuses it */
-	json_t *subject = json_string(m->subject);
-	return json_pack("{s:I, s:{s:s?, s:s?}, s:o, s:s?, s:o, s:I}", "uid", (json_int_t)m->uid,
+	/* every string is valid UTF-8 (lib-mail's mail_utf8): jansson accepts only that */
+	return json_pack("{s:I, s:{s:s?, s:s?}, s:s, s:s?, s:o, s:I}", "uid", (json_int_t)m->uid,
 	                 "from", "name", m->from.name, "email", m->from.email, "subject",
-	                 subject != NULL ? subject : json_string(""), "date",
-	                 date[0] != '\0' ? date : NULL, "flags", fl, "size", (json_int_t)m->size);
+	                 m->subject, "date", date[0] != '\0' ? date : NULL, "flags", fl, "size",
+	                 (json_int_t)m->size);
 }
 
 static void mail_messages(void *ctx, struct http_request *req)
@@ -208,7 +207,7 @@ static void mail_messages(void *ctx, struct http_request *req)
 	if (!api_auth(node, req, &user))
 		return;
 	const char *sort = api_query(req, "sort"), *order = api_query(req, "order");
-	op.folder = api_query(req, "folder");
+	op.folder = mail_utf8(op.pool, api_query(req, "folder"));
 	if (op.folder == NULL || op.folder[0] == '\0') {
 		api_error(req, 400, "MAIL-0400", "the folder parameter is required");
 		return;
@@ -305,7 +304,7 @@ static void mail_message(void *ctx, struct http_request *req)
 		return;
 	}
 	op.uid = (uint32_t)uid;
-	op.folder = path_folder(req);
+	op.folder = mail_utf8(op.pool, path_folder(req));
 	if (with_client(node, req, user.login, read_run, &op) < 0)
 		return;
 	struct mail_message_view v;

@@ -444,6 +444,7 @@ void node_deinit(struct node *node)
 {
 	announce_sender_stop(&node->announcer); /* its fill reads node->http */
 	announce_key_wipe(&node->cfg.announce_key);
+	explicit_bzero(node->cfg.mail.master_password, sizeof(node->cfg.mail.master_password));
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
 	http_router_destroy(&node->router); /* after the last request */

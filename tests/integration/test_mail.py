@@ -176,6 +176,12 @@ def test_read_a_message(world):
     # a folder name with the delimiter, percent-encoded in the path
     body, _ = get(alice, "/api/v1/mail/messages/Work%2F2026/1")
     assert body["text"].startswith("in a subfolder") and body["folder"] == "Work/2026", body
+    # raw 8-bit header bytes that are not UTF-8: taken as Latin-1, valid JSON either way
+    ms.deliver("alice", b"From: x@example.com\r\nSubject: caf\xe9 raw\r\n\r\nbody\r\n")
+    body, _ = get(alice, "/api/v1/mail/messages?folder=INBOX&limit=1")
+    assert body["messages"][0]["subject"] == "caf\u00e9 raw", body
+    body, _ = get(alice, f"/api/v1/mail/messages/INBOX/{body['messages'][0]['uid']}")
+    assert body["headers"]["subject"].startswith("caf"), body
     body, _ = get(alice, "/api/v1/mail/messages/INBOX/99", expect=404)
     assert body["error"]["code"] == "MAIL-0404" and "UID 99" in body["error"]["message"], body
     body, _ = get(alice, "/api/v1/mail/messages/Nope/1", expect=404)
@@ -192,6 +198,8 @@ def test_bad_requests(world):
                         ("/api/v1/mail/messages?folder=INBOX&offset=-1", "offset")):
         body, _ = get(alice, path, expect=400)
         assert body["error"]["code"] == "MAIL-0400" and words in body["error"]["message"], body
+    body, _ = get(alice, "/api/v1/mail/messages?folder=%FF%FE", expect=404)
+    assert body["error"]["code"] == "MAIL-0404", body
     body, _ = get(alice, "/api/v1/mail/messages?folder=NoSuchFolder", expect=404)
     assert body["error"]["code"] == "MAIL-0404", body
     assert "EXAMINE refused" in body["error"]["message"], body
