@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Tandem builds, runs and tests with. Idempotent: does nothing
 # when everything is present. Usage: scripts/deps.sh [build|run|test|bench]...
-# (build is always included; run adds what scripts/start.sh runs besides Tandem itself, and jq
-# for docs/quickstart.md)
+# (build is always included; run adds what scripts/start.sh runs besides Tandem itself: Redis,
+# the demo mail system's Dovecot, and jq for docs/quickstart.md)
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
@@ -17,7 +17,7 @@ test=(clang libclang-rt-14-dev llvm clang-format python3-pytest python3-caldav v
 # loopback: installed with services held off (below); the tests run private instances
 # (scripts/mail-system.sh)
 no_service=(dovecot-core dovecot-imapd dovecot-lmtpd)
-run=(redis-server jq)
+run=(redis-server jq dovecot-imapd dovecot-lmtpd)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
 bench=(wrk nginx-extras haproxy apache2)

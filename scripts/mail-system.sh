@@ -37,6 +37,10 @@ start)
 	chmod 755 "$dir"
 	mkdir -p "$dir/run" "$dir/state" "$dir/mail"
 	chown mail:mail "$dir/mail"
+	if ! runuser -u mail -- test -w "$dir/mail"; then
+		echo "mail-system: the mail user cannot reach $dir/mail (a parent directory is closed to it)" >&2
+		exit 1
+	fi
 	imap_port=${MAIL_IMAP_PORT:-$(free_port)}
 	lmtp_port=${MAIL_LMTP_PORT:-$(free_port)}
 	umask 077
