@@ -75,7 +75,9 @@ int imap_client_connect(const struct mail_url *url, unsigned timeout_ms,
 		fail(c, err, MAIL_UNAVAILABLE, "cannot connect%s",
 		     r == MAILIMAP_ERROR_CONNECTION_REFUSED ? " (refused or unreachable)"
 		     : r == MAILIMAP_ERROR_SSL              ? " (TLS handshake failed)"
-		                                            : "");
+		     : r == MAILIMAP_ERROR_STREAM
+		         ? " (no greeting in time, or the connection closed)"
+		         : "");
 		imap_client_destroy(&c);
 		return -1;
 	}

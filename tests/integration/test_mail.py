@@ -263,6 +263,42 @@ def test_wrong_master_password_is_503_naming_the_refusal(workdir, mail_system): 
         c.stop()
 
 
+def test_silent_mail_system_is_503_after_the_timeout(workdir):
+    """A server that takes the connection but never greets: 503 after [mail] timeout, and the
+    next request answers at once (the back-off), not after another timeout."""
+    import socket
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    pw = write(os.path.join(workdir, "pw"), "secret\n")
+    os.chmod(pw, 0o600)
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
+                extra=f"[mail]\nimap_url = imap://127.0.0.1:{silent.getsockname()[1]}\n"
+                      f"master_user = m\nmaster_password_file = {pw}\ntimeout = 1s\n")
+    try:
+        c.start_node()
+        c.ok("registerserver", "-n", "tandem")
+        c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
+        c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
+        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
+        c.ok("createuser", "-c", "1", "-u", "alice", "-d", "a", "-g", "G", "-s", "S",
+             "-p", "alice_pw", "-e", "alice@example.com")
+        alice = client(c, "alice")
+        started = time.monotonic()
+        body, _ = get(alice, "/api/v1/mail/folders", expect=503)
+        took = time.monotonic() - started
+        assert 0.9 < took < 10, took
+        assert body["error"]["code"] == "MAIL-0503" and "cannot connect (no greeting in time" \
+            in body["error"]["message"], body
+        started = time.monotonic()
+        get(alice, "/api/v1/mail/folders", expect=503)
+        assert time.monotonic() - started < 0.9
+        get(alice, "/api/v1/folders?parent=1")
+    finally:
+        c.stop()
+        silent.close()
+
+
 def test_mail_config_errors(workdir):
     pw = write(os.path.join(workdir, "pw"), "secret\n")
     os.chmod(pw, 0o600)
