@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -123,6 +124,10 @@ int mail_config_load(const struct config *cfg, const char *config_path, struct m
 		PROBLEM("idle_timeout",
 		        "[mail] idle_timeout must be between 1s and 30m (Dovecot logs idle clients "
 		        "out after 30m)");
+	uint64_t context = config_get_uint(cfg, "mail", "context");
+	if (context > INT64_MAX)
+		PROBLEM("context", "[mail] context must be a context id, or 0 for every context");
+	set->context = (int64_t)context;
 	set->max_connections = (unsigned)max;
 	set->connections_per_user = (unsigned)per_user;
 	return 0;

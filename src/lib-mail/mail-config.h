@@ -12,17 +12,18 @@
 struct config;
 
 /* Appended to a daemon's config schema. */
-#define MAIL_CONFIG_KEYS                                                                           \
-	{"mail", "imap_url", CONFIG_STRING, NULL, false},                                          \
-	    {"mail", "smtp_url", CONFIG_STRING, NULL, false},                                      \
-	    {"mail", "master_user", CONFIG_STRING, NULL, false},                                   \
-	    {"mail", "master_password_file", CONFIG_STRING, NULL, false},                          \
-	    {"mail", "max_connections", CONFIG_UINT, "100", false},                                \
-	    {"mail", "connections_per_user", CONFIG_UINT, "2", false},                             \
-	    {"mail", "timeout", CONFIG_DURATION, "10s", false},                                    \
-	{                                                                                          \
-		"mail", "idle_timeout", CONFIG_DURATION, "5m", false                               \
-	}
+/* clang-format off */
+#define MAIL_CONFIG_KEYS \
+	{"mail", "imap_url", CONFIG_STRING, NULL, false}, \
+	{"mail", "smtp_url", CONFIG_STRING, NULL, false}, \
+	{"mail", "master_user", CONFIG_STRING, NULL, false}, \
+	{"mail", "master_password_file", CONFIG_STRING, NULL, false}, \
+	{"mail", "max_connections", CONFIG_UINT, "100", false}, \
+	{"mail", "connections_per_user", CONFIG_UINT, "2", false}, \
+	{"mail", "timeout", CONFIG_DURATION, "10s", false}, \
+	{"mail", "idle_timeout", CONFIG_DURATION, "5m", false}, \
+	{"mail", "context", CONFIG_UINT, "1", false}
+/* clang-format on */
 
 #define MAIL_PASSWORD_MAX 256
 
@@ -37,6 +38,10 @@ struct mail_settings {
 	unsigned connections_per_user;
 	uint64_t timeout_ms;
 	uint64_t idle_timeout_ms;
+	/* the context whose users have mail here (their IMAP login is their Tandem login, which is
+	   unique only within a context); 0: every context (the operator vouches that logins are
+	   unique across contexts) */
+	int64_t context;
 };
 
 /* Loads and checks [mail] of cfg (config_path: the file, for relative password file paths),

@@ -68,13 +68,23 @@ typedef int mail_op_fn(struct imap_client *client, void *ctx, struct mail_error 
 
 /* Runs op on a pooled client of user's; a pooled client found dead (the server restarted)
    is replaced once. 0, or -1 after answering. */
-static int with_client(struct node *node, struct http_request *req, const char *user,
+static int with_client(struct node *node, struct http_request *req, const struct api_user *caller,
                        mail_op_fn *op, void *ctx)
 {
 	struct mail_error err = {0};
+	const char *user = caller->login;
+	int64_t context = node->cfg.mail.context;
 	if (node->mail_pool == NULL) {
 		api_error(req, 503, "MAIL-0503",
 		          "no mail system is configured on this node ([mail] imap_url)");
+		return -1;
+	}
+	/* the IMAP login is the Tandem login: unique only within a context, and "*" would end
+	   the user's part of Dovecot's user*master form */
+	if ((context != 0 && caller->cid != context) || strchr(user, '*') != NULL) {
+		api_error(req, 503, "MAIL-0503",
+		          "no mail system for %s in context %lld on this node ([mail] context)",
+		          user, (long long)caller->cid);
 		return -1;
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -113,7 +123,7 @@ static void mail_folders(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	struct api_user user;
 	struct folders_op op = {.pool = http_request_pool(req)};
-	if (!api_auth(node, req, &user) || with_client(node, req, user.login, folders_run, &op) < 0)
+	if (!api_auth(node, req, &user) || with_client(node, req, &user, folders_run, &op) < 0)
 		return;
 	json_t *list = json_array();
 	for (size_t i = 0; i < op.count; i++) {
@@ -235,7 +245,7 @@ static void mail_messages(void *ctx, struct http_request *req)
 		api_error(req, 400, "MAIL-0400", "limit must be between 1 and %d", PAGE_MAX);
 		return;
 	}
-	if (with_client(node, req, user.login, page_run, &op) < 0)
+	if (with_client(node, req, &user, page_run, &op) < 0)
 		return;
 	json_t *list = json_array();
 	for (size_t k = 0; k < op.count; k++)
@@ -305,7 +315,7 @@ static void mail_message(void *ctx, struct http_request *req)
 	}
 	op.uid = (uint32_t)uid;
 	op.folder = mail_utf8(op.pool, path_folder(req));
-	if (with_client(node, req, user.login, read_run, &op) < 0)
+	if (with_client(node, req, &user, read_run, &op) < 0)
 		return;
 	struct mail_message_view v;
 	const char *error;

@@ -216,6 +216,25 @@ def test_module_refusal(world):
     get(carol, "/api/v1/folders?parent=1")  # the rest of her modules work
 
 
+def test_other_contexts_do_not_share_the_mailboxes(world):
+    """The IMAP login is the Tandem login, unique only within a context: [mail] context
+    (default 1) keeps context 2's alice out of context 1's alice's mailbox."""
+    world.mail.deliver("alice", message("private"))
+    world.ok("createcontext", "-c", "2", "-q", "0", "-L", "ctx2", "-u", "admin2", "-d", "A2",
+             "-g", "A", "-s", "B", "-p", "admin2_pw", "-e", "a2@example.com")
+    world.ok("createuser", "-c", "2", "-u", "alice", "-d", "other alice", "-g", "G", "-s", "S",
+             "-p", "alice_pw", "-e", "alice@ctx2.example.com")
+    other = ApiClient(world.nodes[0].port)
+    status, body, _ = other.login("alice@ctx2", "alice_pw")
+    assert status == 200, body
+    for path in ("/api/v1/mail/folders", "/api/v1/mail/messages?folder=INBOX",
+                 "/api/v1/mail/messages/INBOX/1"):
+        body, _ = get(other, path, expect=503)
+        assert "no mail system for alice in context 2" in body["error"]["message"], body
+    body, _ = get(client(world, "alice"), "/api/v1/mail/messages?folder=INBOX")
+    assert [m["subject"] for m in body["messages"]] == ["private"], body
+
+
 def test_mail_system_down_is_503_on_mail_paths_only(world):
     ms = world.mail
     ms.deliver("alice", message("before"))
