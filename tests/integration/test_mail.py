@@ -23,19 +23,25 @@ def mail_section(ms, extra=""):
             f"master_password_file = {ms.master_password_file}\ntimeout = 5s\n{extra}")
 
 
-@pytest.fixture
-def world(workdir, mail_system):  # noqa: F811
-    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
-                extra=ACCESS + mail_section(mail_system))
+def provision(c, workdir, users=(("alice", None),)):
+    """Starts c's node and makes context 1 with users ((login, access combination), …),
+    password <login>_pw."""
     c.start_node()
     c.ok("registerserver", "-n", "tandem")
     c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
     c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
     c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-    for login, access in (("alice", None), ("bob", None), ("carol", "nomail")):
+    for login, access in users:
         c.ok("createuser", "-c", "1", "-u", login, "-d", login, "-g", "G", "-s", "S",
              "-p", f"{login}_pw", "-e", f"{login}@example.com",
              *(["--access-combination-name", access] if access else []))
+
+
+@pytest.fixture
+def world(workdir, mail_system):  # noqa: F811
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
+                extra=ACCESS + mail_section(mail_system))
+    provision(c, workdir, (("alice", None), ("bob", None), ("carol", "nomail")))
     c.mail = mail_system
     yield c
     c.stop()
@@ -269,13 +275,7 @@ def test_wrong_master_password_is_503_naming_the_refusal(workdir, mail_system): 
     c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
                 extra=mail_section(mail_system).replace(mail_system.master_password_file, bad))
     try:
-        c.start_node()
-        c.ok("registerserver", "-n", "tandem")
-        c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
-        c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
-        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-        c.ok("createuser", "-c", "1", "-u", "alice", "-d", "a", "-g", "G", "-s", "S",
-             "-p", "alice_pw", "-e", "alice@example.com")
+        provision(c, workdir)
         body, _ = get(client(c, "alice"), "/api/v1/mail/folders", expect=503)
         assert "master-user login refused" in body["error"]["message"], body
     finally:
@@ -295,13 +295,7 @@ def test_silent_mail_system_is_503_after_the_timeout(workdir):
                 extra=f"[mail]\nimap_url = imap://127.0.0.1:{silent.getsockname()[1]}\n"
                       f"master_user = m\nmaster_password_file = {pw}\ntimeout = 1s\n")
     try:
-        c.start_node()
-        c.ok("registerserver", "-n", "tandem")
-        c.ok("registerfilestore", "-t", f"file://{workdir}/fs", "-s", "100000")
-        c.ok("registerdatabase", "-n", "db1", "--url", f"sqlite://{workdir}/u/", "-m", "true")
-        c.ok("createcontext", "-c", "1", "-q", "0", "-L", "defaultcontext", *ADMIN)
-        c.ok("createuser", "-c", "1", "-u", "alice", "-d", "a", "-g", "G", "-s", "S",
-             "-p", "alice_pw", "-e", "alice@example.com")
+        provision(c, workdir)
         alice = client(c, "alice")
         started = time.monotonic()
         body, _ = get(alice, "/api/v1/mail/folders", expect=503)
