@@ -10,6 +10,9 @@
 #         mail_system.imap_url, mail_system.master_user, mail_system.master_password_file
 #         mail_system.stop(); mail_system.start()                          # same ports
 #
+#     def test_y(start_mail_system):
+#         plain = start_mail_system(sort=False)   # a server that announces no SORT
+#
 # Function scoped: Dovecot starts in ~0.1 s. Without Dovecot the fixture fails naming
 # scripts/deps.sh.
 import imaplib
@@ -28,14 +31,15 @@ USERS = (("alice", "alice-pw"), ("bob", "bob-pw"))
 
 
 class MailSystem:
-    def __init__(self, directory, users=USERS):
+    def __init__(self, directory, users=USERS, sort=True):
         self.dir = directory
         self.users = dict(users)
+        self.sort = sort
         self.env = {}
 
     def start(self):
         """Starts (again, on the same ports when restarted)."""
-        env = dict(os.environ)
+        env = dict(os.environ, MAIL_NO_SORT="0" if self.sort else "1")
         for k in ("MAIL_IMAP_PORT", "MAIL_LMTP_PORT"):
             if k in self.env:
                 env[k] = self.env[k]
@@ -91,12 +95,25 @@ class MailSystem:
 
 
 @pytest.fixture
-def mail_system():
+def start_mail_system():
+    """Factory: start_mail_system(sort=True) -> a started MailSystem, stopped after."""
     if shutil.which("dovecot") is None:
         pytest.fail("dovecot is missing: run scripts/deps.sh test", pytrace=False)
+    started = []
     with tempfile.TemporaryDirectory(prefix="tandem-mail-") as d:
-        ms = MailSystem(d).start()
+        os.chmod(d, 0o755)  # Dovecot's mail user reaches the mailboxes below it
+
+        def start(sort=True):
+            ms = MailSystem(os.path.join(d, str(len(started))), sort=sort)
+            started.append(ms)
+            return ms.start()
         try:
-            yield ms
+            yield start
         finally:
-            ms.stop()
+            for ms in started:
+                ms.stop()
+
+
+@pytest.fixture
+def mail_system(start_mail_system):
+    return start_mail_system()

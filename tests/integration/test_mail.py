@@ -11,7 +11,7 @@ import pytest
 
 from cluster_setup import ADMIN
 from conftest import TANDEMD, scrape_metrics
-from fixtures_mail import mail_system  # noqa: F401  (pytest fixture)
+from fixtures_mail import mail_system, start_mail_system  # noqa: F401  (pytest fixtures)
 from provisioning import ApiClient, Cluster
 from test_check_config import refused, write
 
@@ -192,6 +192,27 @@ def test_read_a_message(world):
     assert body["error"]["code"] == "MAIL-0404" and "UID 99" in body["error"]["message"], body
     body, _ = get(alice, "/api/v1/mail/messages/Nope/1", expect=404)
     assert body["error"]["code"] == "MAIL-0404", body
+
+
+def test_servers_without_sort_get_the_same_pages(workdir, start_mail_system):  # noqa: F811
+    ms = start_mail_system(sort=False)
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite", extra=mail_section(ms))
+    try:
+        provision(c, workdir)
+        when = [1_700_000_000 + ((i * 37) % 60) * 3600 for i in range(60)]
+        ms.append("alice", "INBOX", [message(f"m {(i * 7) % 60:02d}",
+                                             date=email.utils.formatdate(when[i]))
+                                     for i in range(60)])
+        alice = client(c, "alice")
+        body, _ = get(alice, "/api/v1/mail/messages?folder=INBOX&offset=10&limit=20")
+        assert body["server_sort"] is False and body["total"] == 60, body
+        want = sorted(range(60), key=lambda i: (when[i], i + 1), reverse=True)[10:30]
+        assert [m["uid"] for m in body["messages"]] == [i + 1 for i in want]
+        body, _ = get(alice, "/api/v1/mail/messages?folder=INBOX&sort=subject&order=asc"
+                             "&limit=5")
+        assert [m["subject"] for m in body["messages"]] == [f"m {i:02d}" for i in range(5)]
+    finally:
+        c.stop()
 
 
 def test_bad_requests(world):
