@@ -135,14 +135,28 @@ int imap_pool_get(struct imap_pool *p, const char *user, struct imap_client **cl
 	struct idle *mine = NULL, *evict = NULL;
 	uint64_t now = clock_mono_ms();
 	*reused_r = false;
+	/* idle connections too old to trust (anyone's: the server may have logged them out) */
 	pthread_mutex_lock(&p->lock);
-	while ((mine = take_idle(p, user)) != NULL && now - mine->since_ms > p->set.idle_ms) {
-		/* too old to trust: close it and look again */
-		pthread_mutex_unlock(&p->lock);
-		close_client(p, &mine->client);
-		mem_free(&mine);
-		pthread_mutex_lock(&p->lock);
+	struct idle *expired = NULL, **link = &p->idle;
+	while (*link != NULL) {
+		struct idle *i = *link;
+		if (now - i->since_ms > p->set.idle_ms) {
+			*link = i->next;
+			i->next = expired;
+			expired = i;
+		} else {
+			link = &i->next;
+		}
 	}
+	pthread_mutex_unlock(&p->lock);
+	while (expired != NULL) {
+		struct idle *i = expired;
+		expired = i->next;
+		close_client(p, &i->client);
+		mem_free(&i);
+	}
+	pthread_mutex_lock(&p->lock);
+	mine = take_idle(p, user);
 	if (mine != NULL) {
 		pthread_mutex_unlock(&p->lock);
 		*client_r = mine->client;

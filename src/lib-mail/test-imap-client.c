@@ -198,6 +198,24 @@ static void test_pool(void)
 	test_assert(imap_pool_get(p, "bob", &b, &reused, &err) == 0 && !reused);
 	test_assert_int_eq(imap_pool_open(p), 1);
 	imap_pool_put(p, "bob", &b);
+	imap_pool_destroy(&p);
+	/* idle connections expire, anyone's: a get of alice's closes bob's old one */
+	set.max_connections = 4;
+	set.idle_ms = 500;
+	p = imap_pool_create(&set);
+	test_assert(imap_pool_get(p, "bob", &b, &reused, &err) == 0);
+	imap_pool_put(p, "bob", &b);
+	usleep(700 * 1000);
+	test_assert(imap_pool_get(p, "alice", &a, &reused, &err) == 0 && !reused);
+	test_assert_int_eq(imap_pool_open(p), 1);
+	imap_pool_put(p, "alice", &a);
+	test_assert(imap_pool_get(p, "alice", &a, &reused, &err) == 0 && reused);
+	imap_pool_put(p, "alice", &a);
+	imap_pool_destroy(&p);
+	set.idle_ms = 60000;
+	p = imap_pool_create(&set);
+	test_assert(imap_pool_get(p, "bob", &b, &reused, &err) == 0);
+	imap_pool_put(p, "bob", &b);
 	/* the mail system goes away: a stale idle client, then MAIL_UNAVAILABLE fast */
 	test_assert(sh("%s stop %s", script, dir) == 0);
 	test_assert(imap_pool_get(p, "bob", &b, &reused, &err) == 0 && reused);
