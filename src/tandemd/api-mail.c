@@ -129,8 +129,9 @@ static void mail_folders(void *ctx, struct http_request *req)
 	for (size_t i = 0; i < op.count; i++) {
 		const struct imap_folder *f = &op.folders[i];
 		char delim[2] = {f->delimiter, '\0'};
+		bool ascii = f->delimiter > 0 && f->delimiter < 0x7f; /* JSON wants UTF-8 */
 		json_t *o = json_pack("{s:s, s:s?, s:b}", "name", f->name, "delimiter",
-		                      f->delimiter != 0 ? delim : NULL, "selectable", !f->noselect);
+		                      ascii ? delim : NULL, "selectable", !f->noselect);
 		if (!f->noselect) {
 			json_object_set_new(o, "total", json_integer(f->total));
 			json_object_set_new(o, "unread", json_integer(f->unread));
