@@ -2,17 +2,22 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Tandem builds, runs and tests with. Idempotent: does nothing
 # when everything is present. Usage: scripts/deps.sh [build|run|test|bench]...
-# (build is always included; run adds what scripts/start.sh runs besides Tandem itself, and jq
-# for docs/quickstart.md)
+# (build is always included; run adds what scripts/start.sh runs besides Tandem itself: Redis,
+# the demo mail system's Dovecot, and jq for docs/quickstart.md)
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
        libmariadb-dev libjansson-dev libssl-dev libhiredis-dev liburing-dev
-       libxml2-dev libical-dev)
+       libxml2-dev libical-dev libetpan-dev libgmime-3.0-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest python3-caldav vdirsyncer khal khard curl sqlite3 mariadb-server
       mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq
-      keepalived iproute2 lintian rsyslog litmus cadaver rclone chromium nodejs)
-run=(redis-server jq)
+      keepalived iproute2 lintian rsyslog litmus cadaver rclone chromium nodejs
+      dovecot-imapd dovecot-lmtpd)
+# daemons whose Debian packages would start and enable a system service listening beyond
+# loopback: installed with services held off (below); the tests run private instances
+# (scripts/mail-system.sh)
+no_service=(dovecot-core dovecot-imapd dovecot-lmtpd)
+run=(redis-server jq dovecot-imapd dovecot-lmtpd)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
 bench=(wrk nginx-extras haproxy apache2)
@@ -44,4 +49,24 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
+# A temporary policy-rc.d (exit 101: "action forbidden") keeps invoke-rc.d from starting
+# the daemons these packages bring; on a host with systemd they are then disabled and
+# stopped as well, so nothing of theirs listens beyond what the tests start themselves.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+for p in "${missing[@]}"; do
+  case " ${no_service[*]} " in
+  *" $p "*)
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    fi ;;
+  esac
+done
+[ -z "$own_policy" ] || { $SUDO rm -f "$policy"; trap - EXIT; }

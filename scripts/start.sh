@@ -17,6 +17,8 @@
 #   TANDEM_NODE_PORTS  the nodes' ports on 127.0.0.1, one node per port ("8011 8012");
 #                      or TANDEM_NODE1_PORT / TANDEM_NODE2_PORT
 #   TANDEM_REDIS_PORT  the private Redis's port on 127.0.0.1   (6390)
+#   TANDEM_MAIL        0: no demo mail system (by default, when run as root with Dovecot
+#                      installed, scripts/mail-system.sh gives alice and bob mailboxes)
 #   TANDEM_MASTER_PASS the master admin's password on first start (admin_master_password)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -152,13 +154,19 @@ stop() {
   done
 }
 
+mail_started=0
+stop_mail() {
+  [ $mail_started = 0 ] || scripts/mail-system.sh stop "$data/mail"
+  mail_started=0
+}
+
 failed=0
 cleanup() {
   local code=$? nodes=() name
   set +e
   trap 'hurry=1' INT TERM HUP
   trap '' USR1
-  [ ${#pid[@]} -gt 0 ] || exit $code
+  [ ${#pid[@]} -gt 0 ] || { stop_mail; exit $code; }
   echo "stopping: balancer, then nodes (draining), then Redis"
   for name in "${order[@]}"; do
     [[ "$name" == OX-* ]] && nodes+=("$name")
@@ -166,6 +174,7 @@ cleanup() {
   stop lb
   stop "${nodes[@]}"
   stop redis
+  stop_mail
   [ $failed = 0 ] || [ $code != 0 ] || code=1
   [ $code != 0 ] || echo "stopped"
   exit $code
@@ -230,6 +239,31 @@ if [ ! -e "$data/configdb.sqlite" ]; then
   "$bin/tandemctl/tandemctl" initconfigdb --configdb-url "sqlite://$data/configdb.sqlite" \
     --master-user "$master_user" --master-pass "$master_pass"
 fi
+# --- the demo mail system (docs/mail.md): Dovecot on loopback, ports chosen now.
+mail_conf=""
+mail_text="none (needs root and Dovecot: scripts/deps.sh run; or TANDEM_MAIL=0)"
+if [ "${TANDEM_MAIL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v dovecot >/dev/null; then
+  # Dovecot does not inherit the lock (9>&-)
+  if scripts/mail-system.sh start "$data/mail" alice:alice_password bob:bob_password \
+    >"$logs/mail-system.log" 2>&1 9>&-; then
+    mail_started=1
+  else
+    echo "start.sh: no demo mail system, it did not start: $logs/mail-system.log" >&2
+  fi
+fi
+if [ $mail_started = 1 ]; then
+  imap_url=$(sed -n 's/^MAIL_IMAP_URL=//p' "$data/mail/env")
+  mail_conf=$'[mail]\nimap_url = '"$imap_url"$'\nmaster_user = tandem\nmaster_password_file = '"$data/mail/master-password"
+  mail_text="$imap_url (Dovecot in $data/mail; alice, bob)"
+  if [ ! -e "$data/mail/welcomed" ]; then
+    for u in alice bob; do
+      printf 'From: Tandem <postmaster@localhost>\r\nTo: %s@example.com\r\nSubject: Welcome to Tandem mail\r\nDate: %s\r\n\r\nThis mailbox is served by the demo Dovecot of scripts/start.sh.\r\n' \
+        "$u" "$(date -R)" | scripts/mail-system.sh deliver "$data/mail" "$u"
+    done
+    touch "$data/mail/welcomed"
+  fi
+fi
+
 i=0
 for port in "${node_ports[@]}"; do
   i=$((i + 1))
@@ -256,6 +290,7 @@ name = local
 store = redis://$host:$redis_port/0
 [log]
 file = $logs/$route.log
+$mail_conf
 INI
   node_port[$route]=$port
   start_node "$route"
@@ -332,6 +367,7 @@ Tandem is running on http://$listen/  (data in $data)
   log in:          curl -c alice.jar -H 'Content-Type: application/json' \\
                      -d '{"login":"alice","password":"alice_password"}' http://$listen/api/v1/login
   walk-through:    docs/quickstart.md (folders, sharing, files with curl)
+  mail:            $mail_text
   context admin:   oxadmin / admin_password (context 1, "demo")
   master admin:    $master_user / $master_pass
   provisioning:    $bin/tandemctl/tandemctl --url http://$listen -A $master_user -P $master_pass listuser -c 1
@@ -343,7 +379,8 @@ Tandem is running on http://$listen/  (data in $data)
   bring it back:   kill -USR1 $$  (starts every node that is down again)
   balancer:        manager $manager_text
   logs:            $logs/
-  stop:            Ctrl-C or kill -TERM $$ (stops the balancer, drains the nodes, stops Redis)
+  stop:            Ctrl-C or kill -TERM $$ (stops the balancer, drains the nodes, stops Redis
+                     and the demo mail system)
 
 Open the web app in a browser: http://$listen/  (sign in as alice / alice_password)
 

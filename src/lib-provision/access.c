@@ -8,7 +8,7 @@
 static const char *const names[MODULE_COUNT] = {
     [MODULE_FILES] = "files",     [MODULE_CALENDAR] = "calendar", [MODULE_CONTACTS] = "contacts",
     [MODULE_TASKS] = "tasks",     [MODULE_WEBDAV] = "webdav",     [MODULE_CALDAV] = "caldav",
-    [MODULE_CARDDAV] = "carddav", [MODULE_WEBUI] = "webui",
+    [MODULE_CARDDAV] = "carddav", [MODULE_WEBUI] = "webui",       [MODULE_MAIL] = "mail",
 };
 
 const char *access_module_name(enum access_module m)
@@ -38,7 +38,7 @@ int access_parse_modules(const char *list, uint32_t *mask_r, const char **error_
 		else if (!(len == 3 && memcmp(p, "all", 3) == 0)) {
 			snprintf(msg, sizeof(msg),
 			         "unknown module \"%.*s\" (known: all, files, calendar, contacts, "
-			         "tasks, webdav, caldav, carddav, webui)",
+			         "tasks, webdav, caldav, carddav, webui, mail)",
 			         (int)(len > 64 ? 64 : len), p);
 			*error_r = msg;
 			return -1;

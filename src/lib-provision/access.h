@@ -17,6 +17,7 @@ enum access_module {
 	MODULE_CALDAV,
 	MODULE_CARDDAV,
 	MODULE_WEBUI,
+	MODULE_MAIL,
 	MODULE_COUNT
 };
 

@@ -11,6 +11,7 @@
 #include "gate.h"
 #include "http-access-log.h"
 #include "http-server.h"
+#include "imap-pool.h"
 #include "inval-stream.h"
 #include "invalidation.h"
 #include "login-cache.h"
@@ -207,6 +208,10 @@ void api_metrics_get(void *ctx, struct http_request *req)
 	if (node->cluster.redis != NULL && node->cluster.stream != NULL)
 		cluster_metrics(b, node);
 	api_database_metrics(b, node);
+	if (node->mail_pool != NULL)
+		prom_metric(b, "tandem_mail_imap_connections", "gauge",
+		            "IMAP connections open to the mail system, in use and idle ([mail]).",
+		            imap_pool_open(node->mail_pool));
 	hashing_metrics(b);
 	http_response_status(req, 200);
 	http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -54,10 +54,9 @@ static const struct {
 	const char *prefix;
 	enum access_module module;
 } api_paths[] = {
-    {"/api/v1/files", MODULE_FILES},
-    {"/api/v1/events", MODULE_CALENDAR},
-    {"/api/v1/tasks", MODULE_TASKS},
-    {"/api/v1/contacts", MODULE_CONTACTS},
+    {"/api/v1/files", MODULE_FILES}, {"/api/v1/events", MODULE_CALENDAR},
+    {"/api/v1/tasks", MODULE_TASKS}, {"/api/v1/contacts", MODULE_CONTACTS},
+    {"/api/v1/mail", MODULE_MAIL},
 };
 
 bool api_access_path(struct http_request *req, uint32_t modules, const char *login)

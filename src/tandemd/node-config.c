@@ -13,6 +13,7 @@
 #include "config.h"
 #include "http-config.h"
 #include "log-syslog.h"
+#include "mail-config.h"
 #include "redis-config.h"
 #include "webui-dir.h"
 #include "sql.h"
@@ -75,6 +76,7 @@ static const struct config_key schema[] = {
     {"log", "syslog", CONFIG_STRING, NULL, false},
     {"log", "syslog_facility", CONFIG_STRING, "daemon", false},
     {"log", "syslog_app", CONFIG_STRING, "tandemd", false},
+    MAIL_CONFIG_KEYS,
     {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
@@ -428,6 +430,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	else if (nc->tombstone_days > NODE_TOMBSTONE_DAYS_MAX)
 		PROBLEM("calendar", "tombstone_days",
 		        "[calendar] tombstone_days must be at most 36500 (0 = keep them all)");
+	else if (mail_config_load(cfg, path, &nc->mail, &key, &problem) < 0)
+		PROBLEM("mail", key, problem);
 #undef PROBLEM
 	size_t index = 0; /* of the listen value at fault */
 	if (problem == NULL)

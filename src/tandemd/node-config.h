@@ -13,6 +13,7 @@
 #include "http-parser.h"
 #include "log-syslog.h"
 #include "log.h"
+#include "mail-config.h"
 #include "redis-url.h"
 
 #define NODE_TRUSTED_PROXIES_MAX 64
@@ -95,6 +96,7 @@ struct node_config {
 	   next to the binary) */
 	const char *webui_dir;
 	bool webui_explicit; /* set in the file (so a directory without index.html is an error) */
+	struct mail_settings mail; /* [mail] (docs/mail.md) */
 };
 
 #define NODE_MAX_OBJECTS_LIMIT  1000000000

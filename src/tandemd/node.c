@@ -31,6 +31,8 @@
 #include "sessions.h"
 #include "webui-dir.h"
 #include "worker-pool.h"
+#include "api-mail.h"
+#include "imap-pool.h"
 
 struct job {
 	struct node *node;
@@ -272,6 +274,7 @@ int node_init(struct node *node, const char **error_r)
 	password_init();
 	caches_init(node);
 	node->dav_auth = dav_auth_create(node->cfg.dav_auth_cache_ttl_ms);
+	node->mail_pool = api_mail_pool_create(&node->cfg.mail);
 	if (node->cfg.webui_dir == NULL)
 		log_info("node", "no web UI: [webui] directory is off or none is installed");
 	else if (webui_dir_open(node->cfg.webui_dir, &node->webui, error_r) < 0)
@@ -442,6 +445,7 @@ void node_deinit(struct node *node)
 {
 	announce_sender_stop(&node->announcer); /* its fill reads node->http */
 	announce_key_wipe(&node->cfg.announce_key);
+	explicit_bzero(node->cfg.mail.master_password, sizeof(node->cfg.mail.master_password));
 	worker_pool_destroy(&node->workers);
 	http_server_destroy(&node->http);
 	http_router_destroy(&node->router); /* after the last request */
@@ -456,6 +460,7 @@ void node_deinit(struct node *node)
 		sessions_destroy(&node->sessions);
 		dav_auth_destroy(&node->dav_auth);
 		webui_dir_close(&node->webui);
+		imap_pool_destroy(&node->mail_pool);
 		node_cluster_deinit(&node->cluster);
 		caches_deinit(node);
 		pthread_mutex_destroy(&node->prov_lock);

@@ -48,6 +48,7 @@ struct node {
 	struct login_cache *login_cache; /* (cid, login): the login row; api-session.c fills it */
 	struct cache *access_cache;      /* (cid, uid): module bits for DAV (node-access.c) */
 	struct webui_dir *webui;         /* the web UI's files, or NULL (none installed, or off) */
+	struct imap_pool *mail_pool;     /* IMAP connections ([mail] imap_url set), else NULL */
 };
 
 struct prov_error;

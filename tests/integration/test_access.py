@@ -134,8 +134,8 @@ def test_unknown_combination_is_a_clear_error_and_creates_nothing(cluster):
 
 
 @pytest.mark.parametrize("text,line,message", [
-    ("[access x]\nmodules = files, mail\n", 5,
-     '[access x] modules: unknown module "mail"'),
+    ("[access x]\nmodules = files, fax\n", 5,
+     '[access x] modules: unknown module "fax"'),
     ("[access bad name!]\nmodules = files\n", 5, "access combination name is 1-64"),
     ("[access none]\nfoo = 1\n", 5, "unknown key"),
 ])

@@ -7,6 +7,7 @@
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -173,7 +174,15 @@ def start_env(workdir):
     return ports, data, env
 
 
+def inbox_of(api):
+    """INBOX of the demo mail system (scripts/mail-system.sh, started by start.sh as root)."""
+    status, body, _ = api.request("GET", "/api/v1/mail/folders")
+    assert status == 200, body
+    return [f for f in body["folders"] if f["name"] == "INBOX"][0]
+
+
 def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
+    os.chmod(workdir, 0o755)  # Dovecot's mail user reaches the demo mailboxes in it
     ports, data, env = start_env(workdir)
     first = {}
 
@@ -194,6 +203,10 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
         first["api"] = api
         status, me, _ = api.request("GET", "/api/v1/session")
         assert status == 200 and me["login"] == "alice", me
+        # the demo mail system: alice has the welcome message
+        assert "  mail:            imap://127.0.0.1:" in out, out
+        inbox = inbox_of(api)
+        assert inbox["total"] == 1 and inbox["unread"] == 1, inbox
         # The session lives in the private Redis: each node takes it directly.
         for route, port in (("OX-1", ports["ox1"]), ("OX-2", ports["ox2"])):
             node = ApiClient(port)
@@ -228,10 +241,15 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
         # Redis kept the first run's session: alice is still logged in.
         status, me, _ = first["api"].request("GET", "/api/v1/session")
         assert status == 200 and me["user_id"] == first["user_id"], me
-        _, body = login_alice(ports["lb"])
+        api, body = login_alice(ports["lb"])
         assert body["user_id"] == first["user_id"]
+        assert inbox_of(api)["total"] == 1  # the mailbox kept, welcomed once
 
     run_and_stop(env, ports, check_second)
+    # the demo Dovecot stopped with the rest
+    with open(os.path.join(data, "mail", "env")) as f:
+        mail_pid = int(re.search(r"MAIL_PID=(\d+)", f.read()).group(1))
+    assert not alive(mail_pid), mail_pid
     with open(os.path.join(data, "cookie_salt")) as f:
         assert f.read() == salt
 

@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: MIT */
+/* The IMAP client: libetpan does the protocol and parses every response; this file turns its
+   structures into Tandem's, and its error codes into the kinds the API answers with. */
+#include "imap-client.h"
+
+#include <libetpan/libetpan.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mail-message.h"
+#include "mem.h"
+#include "pool.h"
+
+struct imap_client {
+	mailimap *imap;
+	char server[MAIL_URL_HOST_MAX + 8];
+	bool broken;
+	bool no_sort;
+};
+
+static int fail(struct imap_client *c, struct mail_error *err, enum mail_error_kind kind,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct imap_client *c, struct mail_error *err, enum mail_error_kind kind,
+                const char *fmt, ...)
+{
+	char what[140];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	err->kind = kind;
+	snprintf(err->message, sizeof(err->message), "IMAP server %.100s: %s", c->server, what);
+	return -1;
+}
+
+/* libetpan's result r of command what: connection-level failures break the client. */
+static int failed(struct imap_client *c, struct mail_error *err, int r, const char *what,
+                  enum mail_error_kind refused)
+{
+	switch (r) {
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_FATAL:
+	case MAILIMAP_ERROR_PARSE:
+	case MAILIMAP_ERROR_MEMORY:
+		c->broken = true;
+		return fail(c, err, MAIL_UNAVAILABLE, "%s failed: %s", what,
+		            r == MAILIMAP_ERROR_PARSE ? "unreadable response"
+		                                      : "connection lost or timed out");
+	default: {
+		const char *text = c->imap != NULL ? c->imap->imap_response : NULL;
+		return fail(c, err, refused, "%s refused: %.120s", what,
+		            text != NULL && text[0] != '\0' ? text : "no reason given");
+	}
+	}
+}
+
+int imap_client_connect(const struct mail_url *url, unsigned timeout_ms,
+                        struct imap_client **client_r, struct mail_error *err)
+{
+	struct imap_client *c = mem_calloc(1, sizeof(*c));
+	snprintf(c->server, sizeof(c->server), "%s:%u", url->host, (unsigned)url->port);
+	c->imap = mailimap_new(0, NULL);
+	if (c->imap == NULL)
+		abort();
+	mailimap_set_timeout(c->imap, (time_t)((timeout_ms + 999) / 1000));
+	int r = url->tls ? mailimap_ssl_connect(c->imap, url->host, url->port)
+	                 : mailimap_socket_connect(c->imap, url->host, url->port);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		fail(c, err, MAIL_UNAVAILABLE, "cannot connect%s",
+		     r == MAILIMAP_ERROR_CONNECTION_REFUSED ? " (refused or unreachable)"
+		     : r == MAILIMAP_ERROR_SSL              ? " (TLS handshake failed)"
+		     : r == MAILIMAP_ERROR_STREAM
+		         ? " (no greeting in time, or the connection closed)"
+		         : "");
+		imap_client_destroy(&c);
+		return -1;
+	}
+	*client_r = c;
+	return 0;
+}
+
+void imap_client_destroy(struct imap_client **client)
+{
+	struct imap_client *c = *client;
+	if (c == NULL)
+		return;
+	if (c->imap != NULL) {
+		if (!c->broken && c->imap->imap_stream != NULL)
+			(void)mailimap_logout(c->imap);
+		mailimap_free(c->imap);
+	}
+	mem_free(&c);
+	*client = NULL;
+}
+
+int imap_client_login(struct imap_client *c, const char *user, const char *master,
+                      const char *password, struct mail_error *err)
+{
+	char login[600];
+	if (master != NULL)
+		snprintf(login, sizeof(login), "%s*%s", user, master);
+	else
+		snprintf(login, sizeof(login), "%s", user);
+	int r = mailimap_login(c->imap, login, password);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, master != NULL ? "master-user login" : "login", MAIL_AUTH);
+	/* the capabilities after login (Dovecot announces SORT only then) */
+	struct mailimap_capability_data *caps = NULL;
+	r = mailimap_capability(c->imap, &caps);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "CAPABILITY", MAIL_REFUSED);
+	mailimap_capability_data_free(caps);
+	return 0;
+}
+
+bool imap_client_broken(const struct imap_client *c)
+{
+	return c->broken;
+}
+
+bool imap_client_has_sort(const struct imap_client *c)
+{
+	return !c->no_sort && mailimap_has_extension(c->imap, "SORT");
+}
+
+void imap_client_disable_sort(struct imap_client *c)
+{
+	c->no_sort = true;
+}
+
+/* ---------------------------------------------------------------- folders */
+
+static int status_of(struct imap_client *c, struct imap_folder *f, struct mail_error *err)
+{
+	struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
+	struct mailimap_mailbox_data_status *st = NULL;
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UNSEEN);
+	int r = mailimap_status(c->imap, f->name, atts, &st);
+	mailimap_status_att_list_free(atts);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "STATUS", MAIL_REFUSED);
+	for (clistiter *it = st->st_info_list != NULL ? clist_begin(st->st_info_list) : NULL;
+	     it != NULL; it = clist_next(it)) {
+		struct mailimap_status_info *info = clist_content(it);
+		if (info->st_att == MAILIMAP_STATUS_ATT_MESSAGES)
+			f->total = info->st_value;
+		else if (info->st_att == MAILIMAP_STATUS_ATT_UNSEEN)
+			f->unread = info->st_value;
+	}
+	mailimap_mailbox_data_status_free(st);
+	return 0;
+}
+
+static bool list_noselect(const struct mailimap_mbx_list_flags *flags)
+{
+	if (flags == NULL)
+		return false;
+	if (flags->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+	    flags->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+		return true;
+	for (clistiter *it = clist_begin(flags->mbf_oflags); it != NULL; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *o = clist_content(it);
+		if (o->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && o->of_flag_ext != NULL &&
+		    strcasecmp(o->of_flag_ext, "NonExistent") == 0)
+			return true;
+	}
+	return false;
+}
+
+static int folder_cmp(const void *a, const void *b)
+{
+	const struct imap_folder *x = a, *y = b;
+	bool xi = strcasecmp(x->name, "INBOX") == 0, yi = strcasecmp(y->name, "INBOX") == 0;
+	if (xi != yi)
+		return xi ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int imap_client_folders(struct imap_client *c, struct pool *pool, struct imap_folder **folders_r,
+                        size_t *count_r, struct mail_error *err)
+{
+	clist *list = NULL;
+	int r = mailimap_list(c->imap, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "LIST", MAIL_REFUSED);
+	size_t n = 0, count = (size_t)clist_count(list);
+	struct imap_folder *folders = pool_calloc(pool, count > 0 ? count : 1, sizeof(*folders));
+	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+		struct imap_folder *f = &folders[n++];
+		f->name = mail_utf8(pool, mb->mb_name);
+		f->delimiter = mb->mb_delimiter;
+		f->noselect = list_noselect(mb->mb_flag);
+	}
+	mailimap_list_result_free(list);
+	for (size_t i = 0; i < n; i++)
+		if (!folders[i].noselect && status_of(c, &folders[i], err) < 0)
+			return -1;
+	qsort(folders, n, sizeof(*folders), folder_cmp);
+	*folders_r = folders;
+	*count_r = n;
+	return 0;
+}
+
+int imap_client_select(struct imap_client *c, const char *folder, uint32_t *total_r,
+                       struct mail_error *err)
+{
+	int r = mailimap_examine(c->imap, folder);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "EXAMINE", MAIL_NOT_FOUND);
+	*total_r =
+	    c->imap->imap_selection_info != NULL ? c->imap->imap_selection_info->sel_exists : 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static int64_t epoch_of(int year, int month, int day, int hour, int min, int sec, int zone)
+{
+	struct tm tm = {.tm_year = year - 1900,
+	                .tm_mon = month - 1,
+	                .tm_mday = day,
+	                .tm_hour = hour,
+	                .tm_min = min,
+	                .tm_sec = sec};
+	if (year < 1970 || year > 9999 || month < 1 || month > 12)
+		return 0;
+	int64_t t = (int64_t)timegm(&tm);
+	/* zone is +hhmm as a number: -0130 is -130 */
+	int sign = zone < 0 ? -1 : 1, z = zone * sign;
+	return t - sign * ((z / 100) * 3600 + (z % 100) * 60);
+}
+
+/* A header's words (RFC 2047) in UTF-8, in pool. */
+static const char *decoded(struct pool *pool, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	size_t index = 0;
+	char *out = NULL;
+	if (mailmime_encoded_phrase_parse("iso-8859-1", s, strlen(s), &index, "utf-8", &out) !=
+	        MAILIMF_NO_ERROR ||
+	    out == NULL)
+		return mail_utf8(pool, s);
+	const char *r = mail_utf8(pool, out);
+	mem_free(&out);
+	return r;
+}
+
+static void take_envelope(struct pool *pool, const struct mailimap_envelope *env,
+                          struct imap_message *m)
+{
+	if (env->env_subject != NULL)
+		m->subject = decoded(pool, env->env_subject);
+	if (env->env_from != NULL && env->env_from->frm_list != NULL &&
+	    clist_begin(env->env_from->frm_list) != NULL) {
+		const struct mailimap_address *a =
+		    clist_content(clist_begin(env->env_from->frm_list));
+		m->from.name = decoded(pool, a->ad_personal_name);
+		if (a->ad_mailbox_name != NULL)
+			m->from.email =
+			    mail_utf8(pool, a->ad_host_name != NULL
+			                        ? pool_printf(pool, "%s@%s", a->ad_mailbox_name,
+			                                      a->ad_host_name)
+			                        : a->ad_mailbox_name);
+	}
+	if (env->env_date != NULL) {
+		size_t index = 0;
+		struct mailimf_date_time *dt = NULL;
+		if (mailimf_date_time_parse(env->env_date, strlen(env->env_date), &index, &dt) ==
+		    MAILIMF_NO_ERROR) {
+			m->date = epoch_of(dt->dt_year, dt->dt_month, dt->dt_day, dt->dt_hour,
+			                   dt->dt_min, dt->dt_sec, dt->dt_zone);
+			mailimf_date_time_free(dt);
+		}
+	}
+}
+
+static uint32_t flags_of(const struct mailimap_msg_att_dynamic *dyn)
+{
+	uint32_t flags = 0;
+	if (dyn == NULL || dyn->att_list == NULL)
+		return 0;
+	for (clistiter *it = clist_begin(dyn->att_list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_flag_fetch *ff = clist_content(it);
+		if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || ff->fl_flag == NULL)
+			continue;
+		switch (ff->fl_flag->fl_type) {
+		case MAILIMAP_FLAG_SEEN:
+			flags |= IMAP_FLAG_SEEN;
+			break;
+		case MAILIMAP_FLAG_ANSWERED:
+			flags |= IMAP_FLAG_ANSWERED;
+			break;
+		case MAILIMAP_FLAG_FLAGGED:
+			flags |= IMAP_FLAG_FLAGGED;
+			break;
+		case MAILIMAP_FLAG_DELETED:
+			flags |= IMAP_FLAG_DELETED;
+			break;
+		case MAILIMAP_FLAG_DRAFT:
+			flags |= IMAP_FLAG_DRAFT;
+			break;
+		default:
+			break;
+		}
+	}
+	return flags;
+}
+
+/* One FETCH response into m. */
+static void take_message(struct pool *pool, const struct mailimap_msg_att *att,
+                         struct imap_message *m)
+{
+	int64_t arrival = 0;
+	memset(m, 0, sizeof(*m));
+	m->subject = "";
+	for (clistiter *it = clist_begin(att->att_list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_msg_att_item *item = clist_content(it);
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			m->flags = flags_of(item->att_data.att_dyn);
+			continue;
+		}
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		const struct mailimap_msg_att_static *s = item->att_data.att_static;
+		switch (s->att_type) {
+		case MAILIMAP_MSG_ATT_UID:
+			m->uid = s->att_data.att_uid;
+			break;
+		case MAILIMAP_MSG_ATT_RFC822_SIZE:
+			m->size = s->att_data.att_rfc822_size;
+			break;
+		case MAILIMAP_MSG_ATT_ENVELOPE:
+			if (s->att_data.att_env != NULL)
+				take_envelope(pool, s->att_data.att_env, m);
+			break;
+		case MAILIMAP_MSG_ATT_INTERNALDATE: {
+			const struct mailimap_date_time *d = s->att_data.att_internal_date;
+			if (d != NULL)
+				arrival = epoch_of(d->dt_year, d->dt_month, d->dt_day, d->dt_hour,
+				                   d->dt_min, d->dt_sec, d->dt_zone);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (m->date == 0)
+		m->date = arrival;
+}
+
+/* UID FETCH set (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE); each answer to each(). */
+static int fetch_set(struct imap_client *c, struct pool *pool, struct mailimap_set *set,
+                     void (*each)(void *ctx, const struct imap_message *m), void *ctx,
+                     struct mail_error *err)
+{
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_flags());
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size());
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_internaldate());
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_envelope());
+	clist *result = NULL;
+	int r = mailimap_uid_fetch(c->imap, set, type, &result);
+	mailimap_fetch_type_free(type);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID FETCH", MAIL_REFUSED);
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		struct imap_message m;
+		take_message(pool, clist_content(it), &m);
+		if (m.uid != 0)
+			each(ctx, &m);
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+struct collect {
+	struct imap_message *msgs;
+	size_t count, size;
+	const uint32_t *uids; /* NULL: append in arrival order, growing msgs */
+	struct pool *pool;
+};
+
+static void collect_one(void *ctx, const struct imap_message *m)
+{
+	struct collect *col = ctx;
+	if (col->uids != NULL) {
+		for (size_t i = 0; i < col->count; i++)
+			if (col->uids[i] == m->uid)
+				col->msgs[i] = *m;
+		return;
+	}
+	if (col->count == col->size) {
+		size_t size = col->size > 0 ? col->size * 2 : 256;
+		struct imap_message *msgs = pool_alloc(col->pool, size * sizeof(*msgs));
+		if (col->count > 0)
+			memcpy(msgs, col->msgs, col->count * sizeof(*msgs));
+		col->msgs = msgs;
+		col->size = size;
+	}
+	col->msgs[col->count++] = *m;
+}
+
+int imap_client_fetch(struct imap_client *c, struct pool *pool, const uint32_t *uids, size_t count,
+                      struct imap_message *msgs_r, struct mail_error *err)
+{
+	memset(msgs_r, 0, count * sizeof(*msgs_r));
+	if (count == 0)
+		return 0;
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t i = 0; i < count; i++)
+		mailimap_set_add_single(set, uids[i]);
+	struct collect col = {.msgs = msgs_r, .count = count, .uids = uids, .pool = pool};
+	return fetch_set(c, pool, set, collect_one, &col, err);
+}
+
+int imap_client_fetch_raw(struct imap_client *c, struct pool *pool, uint32_t uid, size_t max,
+                          const char **data_r, size_t *size_r, struct imap_message *msg_r,
+                          struct mail_error *err)
+{
+	if (imap_client_fetch(c, pool, &uid, 1, msg_r, err) < 0)
+		return -1;
+	if (msg_r->uid == 0)
+		return fail(c, err, MAIL_NOT_FOUND, "no message with UID %u in this folder",
+		            (unsigned)uid);
+	if (msg_r->size > max)
+		return fail(c, err, MAIL_TOO_LARGE, "message %u has %u bytes, over the %zu shown",
+		            (unsigned)uid, (unsigned)msg_r->size, max);
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    type, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	clist *result = NULL;
+	int r = mailimap_uid_fetch(c->imap, set, type, &result);
+	mailimap_fetch_type_free(type);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID FETCH BODY.PEEK[]", MAIL_REFUSED);
+	*data_r = NULL;
+	for (clistiter *it = clist_begin(result); it != NULL && *data_r == NULL;
+	     it = clist_next(it)) {
+		const struct mailimap_msg_att *att = clist_content(it);
+		for (clistiter *i = clist_begin(att->att_list); i != NULL; i = clist_next(i)) {
+			const struct mailimap_msg_att_item *item = clist_content(i);
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+				continue;
+			const struct mailimap_msg_att_body_section *sec =
+			    item->att_data.att_static->att_data.att_body_section;
+			if (sec == NULL || sec->sec_body_part == NULL)
+				continue;
+			char *copy = pool_alloc(pool, sec->sec_length + 1);
+			memcpy(copy, sec->sec_body_part, sec->sec_length);
+			copy[sec->sec_length] = '\0';
+			*data_r = copy;
+			*size_r = sec->sec_length;
+			break;
+		}
+	}
+	mailimap_fetch_list_free(result);
+	if (*data_r == NULL)
+		return fail(c, err, MAIL_NOT_FOUND, "message %u has gone", (unsigned)uid);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- sorting */
+
+static int message_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct imap_message *x = a, *y = b;
+	const enum imap_sort *key = ctx;
+	int d = 0;
+	switch (*key) {
+	case IMAP_SORT_DATE:
+		d = (x->date > y->date) - (x->date < y->date);
+		break;
+	case IMAP_SORT_SIZE:
+		d = (x->size > y->size) - (x->size < y->size);
+		break;
+	case IMAP_SORT_FROM:
+		d = strcasecmp(x->from.email != NULL ? x->from.email : "",
+		               y->from.email != NULL ? y->from.email : "");
+		break;
+	case IMAP_SORT_SUBJECT:
+		d = strcasecmp(x->subject, y->subject);
+		break;
+	case IMAP_SORT_ARRIVAL:
+		break;
+	}
+	/* the server's tie-break: the sequence, which follows the UID */
+	return d != 0 ? d : (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/* Without SORT: fetch every message's key fields and sort here (costly on big folders;
+   Dovecot, Cyrus and most servers have SORT). */
+static int sort_locally(struct imap_client *c, struct pool *pool, enum imap_sort key, bool reverse,
+                        uint32_t **uids_r, size_t *count_r, struct mail_error *err)
+{
+	struct collect col = {.pool = pool};
+	if (fetch_set(c, pool, mailimap_set_new_interval(1, 0), collect_one, &col, err) < 0)
+		return -1;
+	qsort_r(col.msgs, col.count, sizeof(*col.msgs), message_cmp, &key);
+	uint32_t *uids = pool_alloc(pool, (col.count > 0 ? col.count : 1) * sizeof(*uids));
+	for (size_t i = 0; i < col.count; i++)
+		uids[i] = col.msgs[reverse ? col.count - 1 - i : i].uid;
+	*uids_r = uids;
+	*count_r = col.count;
+	return 0;
+}
+
+int imap_client_sorted_uids(struct imap_client *c, struct pool *pool, enum imap_sort key,
+                            bool reverse, uint32_t **uids_r, size_t *count_r,
+                            struct mail_error *err)
+{
+	if (!imap_client_has_sort(c))
+		return sort_locally(c, pool, key, reverse, uids_r, count_r, err);
+	int type = key == IMAP_SORT_DATE      ? MAILIMAP_SORT_KEY_DATE
+	           : key == IMAP_SORT_ARRIVAL ? MAILIMAP_SORT_KEY_ARRIVAL
+	           : key == IMAP_SORT_FROM    ? MAILIMAP_SORT_KEY_FROM
+	           : key == IMAP_SORT_SUBJECT ? MAILIMAP_SORT_KEY_SUBJECT
+	                                      : MAILIMAP_SORT_KEY_SIZE;
+	struct mailimap_sort_key *sk = mailimap_sort_key_new(type, reverse ? 1 : 0, NULL);
+	struct mailimap_search_key *all = mailimap_search_key_new_all();
+	clist *result = NULL;
+	int r = mailimap_uid_sort(c->imap, "UTF-8", sk, all, &result);
+	mailimap_sort_key_free(sk);
+	mailimap_search_key_free(all);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID SORT", MAIL_REFUSED);
+	size_t n = 0, count = (size_t)clist_count(result);
+	uint32_t *uids = pool_alloc(pool, (count > 0 ? count : 1) * sizeof(*uids));
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it))
+		uids[n++] = *(uint32_t *)clist_content(it);
+	mailimap_sort_result_free(result);
+	*uids_r = uids;
+	*count_r = n;
+	return 0;
+}

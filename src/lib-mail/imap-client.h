@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* A blocking IMAP client on libetpan for the mail API (docs/internals/mail.md): connect, log
+   in, list folders with counts, select, sort server-side (or here when the server has no
+   SORT) and fetch a page of envelopes. libetpan parses every server response; Tandem parses
+   only the URL (mail-url.c). Blocking: call it on a worker thread, never on the event loop.
+   One client is used by one thread at a time. The process must ignore SIGPIPE (tandemd does):
+   libetpan writes to a peer that may have gone. */
+#ifndef TANDEM_IMAP_CLIENT_H
+#define TANDEM_IMAP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mail-url.h"
+
+struct pool;
+
+/* What went wrong, so that the API can answer for it. */
+enum mail_error_kind {
+	MAIL_OK,
+	MAIL_UNAVAILABLE, /* the mail system cannot be reached, hung up or timed out: 503 */
+	MAIL_AUTH,        /* it refused the login: 503 naming the refusal */
+	MAIL_BUSY,        /* the node's cap on IMAP connections is reached: 503 */
+	MAIL_NOT_FOUND,   /* no such folder or message: 404 */
+	MAIL_REFUSED,     /* the server answered NO or BAD to a command: 502 */
+	MAIL_TOO_LARGE,   /* a message above the caller's cap: 413 */
+};
+
+struct mail_error {
+	enum mail_error_kind kind;
+	char message[256]; /* names the server and what failed */
+};
+
+/* The URL's server, one of its folders, one message. */
+struct imap_folder {
+	const char *name; /* modified UTF-7 as the server has it */
+	char delimiter;   /* 0: flat */
+	bool noselect;
+	uint32_t total, unread;
+};
+
+struct mail_address {
+	const char *name; /* decoded to UTF-8; NULL when absent */
+	const char *email;
+};
+
+/* IMAP_FLAG_* */
+#define IMAP_FLAG_SEEN     (1u << 0)
+#define IMAP_FLAG_ANSWERED (1u << 1)
+#define IMAP_FLAG_FLAGGED  (1u << 2)
+#define IMAP_FLAG_DELETED  (1u << 3)
+#define IMAP_FLAG_DRAFT    (1u << 4)
+
+struct imap_message {
+	uint32_t uid;
+	uint32_t flags; /* IMAP_FLAG_* */
+	uint32_t size;
+	int64_t date;        /* the Date: header as Unix seconds; else the arrival time */
+	const char *subject; /* decoded to UTF-8; "" when absent */
+	struct mail_address from;
+};
+
+enum imap_sort {
+	IMAP_SORT_DATE,
+	IMAP_SORT_ARRIVAL,
+	IMAP_SORT_FROM,
+	IMAP_SORT_SUBJECT,
+	IMAP_SORT_SIZE,
+};
+
+struct imap_client;
+
+/* Connects (TLS for imaps://) with timeout_ms for the connection and each command. 0, or -1
+   with err (MAIL_UNAVAILABLE). */
+int imap_client_connect(const struct mail_url *url, unsigned timeout_ms,
+                        struct imap_client **client_r, struct mail_error *err);
+/* Closes and frees; sets *client to NULL. NULL is a no-op. */
+void imap_client_destroy(struct imap_client **client);
+/* LOGIN as user; with master non-NULL as Dovecot's master-user form "user*master". 0, or -1
+   with err (MAIL_AUTH when refused). The password is not kept. */
+int imap_client_login(struct imap_client *client, const char *user, const char *master,
+                      const char *password, struct mail_error *err);
+/* Whether the last command failed at the connection level (the client is then useless). */
+bool imap_client_broken(const struct imap_client *client);
+/* Whether the server announced SORT (after login); tests may turn it off to check the
+   fallback. */
+bool imap_client_has_sort(const struct imap_client *client);
+void imap_client_disable_sort(struct imap_client *client);
+
+/* Every folder (LIST "" "*") with STATUS (MESSAGES UNSEEN) of the selectable ones, sorted by
+   name with INBOX first; in pool. 0 or -1 with err. */
+int imap_client_folders(struct imap_client *client, struct pool *pool,
+                        struct imap_folder **folders_r, size_t *count_r, struct mail_error *err);
+/* SELECTs folder read-only (EXAMINE); *total_r its messages. 0 or -1 with err (MAIL_NOT_FOUND
+   when the server refuses it). */
+int imap_client_select(struct imap_client *client, const char *folder, uint32_t *total_r,
+                       struct mail_error *err);
+/* The UIDs of the selected folder in order (UID SORT, or by fetching the key when the server
+   has no SORT), in pool. */
+int imap_client_sorted_uids(struct imap_client *client, struct pool *pool, enum imap_sort key,
+                            bool reverse, uint32_t **uids_r, size_t *count_r,
+                            struct mail_error *err);
+/* Envelope, flags, size and arrival of uids[0..count) (UID FETCH) into msgs_r[i] in the
+   order of uids; a UID gone meanwhile has uid 0. Strings in pool. */
+int imap_client_fetch(struct imap_client *client, struct pool *pool, const uint32_t *uids,
+                      size_t count, struct imap_message *msgs_r, struct mail_error *err);
+
+/* The whole message uid of the selected folder (BODY.PEEK[]: \\Seen is left alone) into pool,
+   with its summary in *msg_r. MAIL_NOT_FOUND when there is no such UID, MAIL_TOO_LARGE when it
+   is over max bytes (nothing is fetched then). */
+int imap_client_fetch_raw(struct imap_client *client, struct pool *pool, uint32_t uid, size_t max,
+                          const char **data_r, size_t *size_r, struct imap_message *msg_r,
+                          struct mail_error *err);
+
+#endif

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading a message with GMime: its parser copes with broken MIME and odd charsets; what is ours
+   is the choice of the body to show and of what counts as an attachment (fuzz-mail-message). */
+#include "mail-message.h"
+
+#include <gmime/gmime.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "pool.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void init_once(void)
+{
+	g_mime_init();
+}
+
+void mail_message_init(void)
+{
+	pthread_once(&once, init_once);
+}
+
+const char *mail_utf8(struct pool *pool, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (g_utf8_validate(s, -1, NULL))
+		return pool_strdup(pool, s);
+	char *valid = g_utf8_make_valid(s, -1);
+	const char *r = pool_strdup(pool, valid);
+	g_free(valid);
+	return r;
+}
+
+/* A GLib-allocated string into pool (freed), or NULL. */
+static const char *take(struct pool *pool, char *s)
+{
+	if (s == NULL)
+		return NULL;
+	const char *r = s[0] != '\0' ? mail_utf8(pool, s) : NULL;
+	g_free(s);
+	return r;
+}
+
+static const char *addresses(struct pool *pool, InternetAddressList *list)
+{
+	if (list == NULL || internet_address_list_length(list) == 0)
+		return NULL;
+	return take(pool, internet_address_list_to_string(list, NULL, FALSE));
+}
+
+struct walk {
+	struct pool *pool;
+	struct mail_message_view *view;
+};
+
+static bool is_attachment(GMimeObject *part)
+{
+	if (GMIME_IS_PART(part) && g_mime_part_is_attachment(GMIME_PART(part)))
+		return true;
+	/* a named non-text part without a disposition is an attachment to every mail client */
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	return GMIME_IS_PART(part) && !g_mime_content_type_is_type(ct, "text", "*") &&
+	       g_mime_part_get_filename(GMIME_PART(part)) != NULL;
+}
+
+static void add_attachment(struct walk *w, GMimeObject *part)
+{
+	struct mail_message_view *v = w->view;
+	if (v->attachment_count >= MAIL_ATTACHMENTS_MAX)
+		return;
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	struct mail_attachment *a = &v->attachments[v->attachment_count++];
+	const char *name = g_mime_part_get_filename(GMIME_PART(part));
+	a->filename = mail_utf8(w->pool, name);
+	a->content_type = take(w->pool, g_mime_content_type_get_mime_type(ct));
+	if (a->content_type == NULL)
+		a->content_type = "application/octet-stream";
+	GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
+	GMimeStream *stream = content != NULL ? g_mime_data_wrapper_get_stream(content) : NULL;
+	gint64 len = stream != NULL ? g_mime_stream_length(stream) : -1;
+	a->size = len > 0 ? (size_t)len : 0;
+}
+
+static void visit(GMimeObject *parent, GMimeObject *part, gpointer ctx)
+{
+	struct walk *w = ctx;
+	(void)parent;
+	if (GMIME_IS_MESSAGE_PART(part) || GMIME_IS_MULTIPART(part))
+		return; /* foreach walks into multiparts; attached messages stay closed */
+	if (is_attachment(part)) {
+		add_attachment(w, part);
+		return;
+	}
+	if (!GMIME_IS_TEXT_PART(part))
+		return;
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	if (g_mime_content_type_is_type(ct, "text", "html")) {
+		w->view->has_html = true;
+		return;
+	}
+	if (w->view->text != NULL || !g_mime_content_type_is_type(ct, "text", "plain"))
+		return;
+	/* decoded from its transfer encoding and converted from its charset to UTF-8 */
+	char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+	if (text == NULL)
+		return;
+	size_t len = strlen(text);
+	if (len > MAIL_TEXT_MAX) {
+		/* cut on a character boundary */
+		len = MAIL_TEXT_MAX;
+		while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+			len--;
+		w->view->text_truncated = true;
+	}
+	if (!g_utf8_validate(text, (gssize)len, NULL)) {
+		/* a charset GMime could not convert: show what is valid, the rest replaced */
+		char *valid = g_utf8_make_valid(text, (gssize)len);
+		w->view->text = pool_strdup(w->pool, valid);
+		g_free(valid);
+	} else {
+		w->view->text = pool_strndup(w->pool, text, len);
+	}
+	g_free(text);
+}
+
+int mail_message_parse(struct pool *pool, const void *data, size_t size,
+                       struct mail_message_view *v, const char **error_r)
+{
+	mail_message_init();
+	memset(v, 0, sizeof(*v));
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, size);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	g_object_unref(stream);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	if (msg == NULL) {
+		*error_r = "the message could not be parsed as MIME";
+		return -1;
+	}
+	const char *subject = g_mime_message_get_subject(msg);
+	v->subject = mail_utf8(pool, subject);
+	v->from = addresses(pool, g_mime_message_get_from(msg));
+	v->to = addresses(pool, g_mime_message_get_to(msg));
+	v->cc = addresses(pool, g_mime_message_get_cc(msg));
+	v->reply_to = addresses(pool, g_mime_message_get_reply_to(msg));
+	const char *id = g_mime_message_get_message_id(msg);
+	v->message_id = mail_utf8(pool, id);
+	GDateTime *date = g_mime_message_get_date(msg);
+	v->date = date != NULL ? (int64_t)g_date_time_to_unix(date) : 0;
+	v->attachments = pool_calloc(pool, MAIL_ATTACHMENTS_MAX, sizeof(*v->attachments));
+	struct walk w = {.pool = pool, .view = v};
+	GMimeObject *body = g_mime_message_get_mime_part(msg);
+	if (body != NULL && !GMIME_IS_MULTIPART(body))
+		visit(NULL, body, &w);
+	else
+		g_mime_message_foreach(msg, visit, &w);
+	g_object_unref(msg);
+	return 0;
+}

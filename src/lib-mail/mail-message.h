@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* One message read for display (docs/internals/mail.md "Reading a message"): its headers
+   decoded to UTF-8, its first text/plain body converted to UTF-8, and the list of its
+   attachments. GMime parses the MIME; this walks GMime's tree. */
+#ifndef TANDEM_MAIL_MESSAGE_H
+#define TANDEM_MAIL_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pool;
+
+/* The text shown is cut at this many bytes (text_truncated). */
+#define MAIL_TEXT_MAX        (1024 * 1024)
+#define MAIL_ATTACHMENTS_MAX 256
+
+struct mail_attachment {
+	const char *filename;     /* decoded; NULL when the part has none */
+	const char *content_type; /* "type/subtype", lower case */
+	size_t size;              /* of the encoded part, an estimate of the file's */
+};
+
+struct mail_message_view {
+	const char *subject, *from, *to, *cc, *reply_to, *message_id; /* NULL when absent */
+	int64_t date;     /* Unix seconds; 0 when absent or unreadable */
+	const char *text; /* the first text/plain part outside attachments, UTF-8; NULL: none */
+	bool text_truncated;
+	bool has_html; /* a text/html part exists (shown once sanitising exists) */
+	struct mail_attachment *attachments;
+	size_t attachment_count; /* at most MAIL_ATTACHMENTS_MAX */
+};
+
+/* s (NULL: NULL) as valid UTF-8 in pool, each invalid byte sequence replaced by U+FFFD: for
+   header text and names a server sent raw (JSON carries only UTF-8). */
+const char *mail_utf8(struct pool *pool, const char *s);
+
+/* Initialises GMime once per process; thread-safe, idempotent. */
+void mail_message_init(void);
+/* Parses data[0..size) (any bytes: broken MIME gives what GMime recovers) into view_r, strings
+   in pool. 0, or -1 with *error_r when nothing like a message could be read. */
+int mail_message_parse(struct pool *pool, const void *data, size_t size,
+                       struct mail_message_view *view_r, const char **error_r);
+
+#endif

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/* /api/v1/mail: the caller's folders with counts and sorted pages of a folder's messages,
+   read over IMAP as "login*master" (docs/decisions/0016-mail-credentials.md). Handlers run on
+   workers, so the blocking IMAP client is used directly; a mail system that is down or
+   refuses answers 503 here and nowhere else. */
+#include "api-mail.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api-common.h"
+#include "http-json.h"
+#include "http-params.h"
+#include "http-server.h"
+#include "imap-pool.h"
+#include "log.h"
+#include "mail-config.h"
+#include "mail-message.h"
+#include "node.h"
+#include "pool.h"
+#include "routes.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX     500
+/* a message read whole for display; larger ones wait for streamed parts (issue 19) */
+#define MAIL_READ_MAX (32 * 1024 * 1024)
+
+struct imap_pool *api_mail_pool_create(const struct mail_settings *set)
+{
+	if (!set->enabled)
+		return NULL;
+	struct imap_pool_settings ps = {
+	    .url = set->imap,
+	    .master_user = set->master_user,
+	    .master_password = set->master_password,
+	    .timeout_ms = (unsigned)set->timeout_ms,
+	    .max_connections = set->max_connections,
+	    .max_idle_per_user = set->connections_per_user,
+	    .idle_ms = set->idle_timeout_ms,
+	    .wait_ms = set->timeout_ms,
+	    .down_backoff_ms = 1000,
+	};
+	return imap_pool_create(&ps);
+}
+
+static void mail_failed(struct http_request *req, const char *login, const struct mail_error *err)
+{
+	switch (err->kind) {
+	case MAIL_NOT_FOUND:
+		api_error(req, 404, "MAIL-0404", "%s", err->message);
+		return;
+	case MAIL_REFUSED:
+		log_warn("mail", "%s: %s", login, err->message);
+		api_error(req, 502, "MAIL-0502", "%s", err->message);
+		return;
+	case MAIL_BUSY:
+		http_response_header(req, "Retry-After", "1");
+		break;
+	default:
+		break;
+	}
+	log_warn("mail", "%s: %s", login, err->message);
+	api_error(req, 503, "MAIL-0503", "the mail system is unavailable: %s", err->message);
+}
+
+typedef int mail_op_fn(struct imap_client *client, void *ctx, struct mail_error *err);
+
+/* Runs op on a pooled client of user's; a pooled client found dead (the server restarted)
+   is replaced once. 0, or -1 after answering. */
+static int with_client(struct node *node, struct http_request *req, const struct api_user *caller,
+                       mail_op_fn *op, void *ctx)
+{
+	struct mail_error err = {0};
+	const char *user = caller->login;
+	int64_t context = node->cfg.mail.context;
+	if (node->mail_pool == NULL) {
+		api_error(req, 503, "MAIL-0503",
+		          "no mail system is configured on this node ([mail] imap_url)");
+		return -1;
+	}
+	/* the IMAP login is the Tandem login: unique only within a context, and "*" would end
+	   the user's part of Dovecot's user*master form */
+	if ((context != 0 && caller->cid != context) || strchr(user, '*') != NULL) {
+		api_error(req, 503, "MAIL-0503",
+		          "no mail system for %s in context %lld on this node ([mail] context)",
+		          user, (long long)caller->cid);
+		return -1;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct imap_client *client = NULL;
+		bool reused = false;
+		if (imap_pool_get(node->mail_pool, user, &client, &reused, &err) < 0)
+			break;
+		int r = op(client, ctx, &err);
+		bool stale = r < 0 && reused && imap_client_broken(client);
+		imap_pool_put(node->mail_pool, user, &client);
+		if (r == 0)
+			return 0;
+		if (!stale)
+			break;
+	}
+	mail_failed(req, user, &err);
+	return -1;
+}
+
+/* --------------------------------------------------------------- folders */
+
+struct folders_op {
+	struct pool *pool;
+	struct imap_folder *folders;
+	size_t count;
+};
+
+static int folders_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct folders_op *op = ctx;
+	return imap_client_folders(client, op->pool, &op->folders, &op->count, err);
+}
+
+static void mail_folders(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct folders_op op = {.pool = http_request_pool(req)};
+	if (!api_auth(node, req, &user) || with_client(node, req, &user, folders_run, &op) < 0)
+		return;
+	json_t *list = json_array();
+	for (size_t i = 0; i < op.count; i++) {
+		const struct imap_folder *f = &op.folders[i];
+		char delim[2] = {f->delimiter, '\0'};
+		bool ascii = f->delimiter > 0 && f->delimiter < 0x7f; /* JSON wants UTF-8 */
+		json_t *o = json_pack("{s:s, s:s?, s:b}", "name", f->name, "delimiter",
+		                      ascii ? delim : NULL, "selectable", !f->noselect);
+		if (!f->noselect) {
+			json_object_set_new(o, "total", json_integer(f->total));
+			json_object_set_new(o, "unread", json_integer(f->unread));
+		}
+		json_array_append_new(list, o);
+	}
+	http_response_json(req, 200, json_pack("{s:o}", "folders", list));
+}
+
+/* --------------------------------------------------------------- messages */
+
+static const struct {
+	const char *name;
+	enum imap_sort key;
+} sorts[] = {
+    {"date", IMAP_SORT_DATE},       {"arrival", IMAP_SORT_ARRIVAL}, {"from", IMAP_SORT_FROM},
+    {"subject", IMAP_SORT_SUBJECT}, {"size", IMAP_SORT_SIZE},
+};
+
+struct page_op {
+	struct pool *pool;
+	const char *folder;
+	enum imap_sort key;
+	bool reverse;
+	int64_t offset, limit;
+	uint32_t total;
+	bool server_sort;
+	struct imap_message *msgs;
+	size_t count;
+};
+
+static int page_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct page_op *op = ctx;
+	uint32_t *uids;
+	size_t n;
+	if (imap_client_select(client, op->folder, &op->total, err) < 0)
+		return -1;
+	op->server_sort = imap_client_has_sort(client);
+	if (op->total == 0) {
+		op->count = 0;
+		return 0;
+	}
+	if (imap_client_sorted_uids(client, op->pool, op->key, op->reverse, &uids, &n, err) < 0)
+		return -1;
+	size_t from = (uint64_t)op->offset < n ? (size_t)op->offset : n;
+	op->count = n - from < (size_t)op->limit ? n - from : (size_t)op->limit;
+	op->msgs = pool_calloc(op->pool, op->count > 0 ? op->count : 1, sizeof(*op->msgs));
+	return imap_client_fetch(client, op->pool, uids + from, op->count, op->msgs, err);
+}
+
+static json_t *message_json(const struct imap_message *m)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} flags[] = {{IMAP_FLAG_SEEN, "seen"},
+	             {IMAP_FLAG_ANSWERED, "answered"},
+	             {IMAP_FLAG_FLAGGED, "flagged"},
+	             {IMAP_FLAG_DELETED, "deleted"},
+	             {IMAP_FLAG_DRAFT, "draft"}};
+	char date[32] = "";
+	time_t t = (time_t)m->date;
+	struct tm tm;
+	if (m->date > 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *fl = json_array();
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (m->flags & flags[i].bit)
+			json_array_append_new(fl, json_string(flags[i].name));
+	/* every string is valid UTF-8 (lib-mail's mail_utf8): jansson accepts only that */
+	return json_pack("{s:I, s:{s:s?, s:s?}, s:s, s:s?, s:o, s:I}", "uid", (json_int_t)m->uid,
+	                 "from", "name", m->from.name, "email", m->from.email, "subject",
+	                 m->subject, "date", date[0] != '\0' ? date : NULL, "flags", fl, "size",
+	                 (json_int_t)m->size);
+}
+
+static void mail_messages(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct page_op op = {
+	    .pool = http_request_pool(req), .reverse = true, .limit = PAGE_DEFAULT};
+	if (!api_auth(node, req, &user))
+		return;
+	const char *sort = api_query(req, "sort"), *order = api_query(req, "order");
+	op.folder = mail_utf8(op.pool, api_query(req, "folder"));
+	if (op.folder == NULL || op.folder[0] == '\0') {
+		api_error(req, 400, "MAIL-0400", "the folder parameter is required");
+		return;
+	}
+	size_t i = 0;
+	if (sort != NULL) {
+		while (i < sizeof(sorts) / sizeof(sorts[0]) && strcmp(sorts[i].name, sort) != 0)
+			i++;
+		if (i == sizeof(sorts) / sizeof(sorts[0])) {
+			api_error(req, 400, "MAIL-0400",
+			          "sort must be date, arrival, from, subject or size");
+			return;
+		}
+	}
+	op.key = sorts[i].key;
+	if (order != NULL && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+		api_error(req, 400, "MAIL-0400", "order must be asc or desc");
+		return;
+	}
+	op.reverse = order == NULL || strcmp(order, "desc") == 0;
+	if (api_query_count(req, "offset", "MAIL-0400", &op.offset) < 0 ||
+	    api_query_count(req, "limit", "MAIL-0400", &op.limit) < 0)
+		return;
+	if (op.limit == 0 || op.limit > PAGE_MAX) {
+		api_error(req, 400, "MAIL-0400", "limit must be between 1 and %d", PAGE_MAX);
+		return;
+	}
+	if (with_client(node, req, &user, page_run, &op) < 0)
+		return;
+	json_t *list = json_array();
+	for (size_t k = 0; k < op.count; k++)
+		if (op.msgs[k].uid != 0) /* expunged meanwhile */
+			json_array_append_new(list, message_json(&op.msgs[k]));
+	http_response_json(req, 200,
+	                   json_pack("{s:s, s:I, s:I, s:s, s:s, s:b, s:o}", "folder", op.folder,
+	                             "total", (json_int_t)op.total, "offset", (json_int_t)op.offset,
+	                             "sort", sorts[i].name, "order", op.reverse ? "desc" : "asc",
+	                             "server_sort", op.server_sort, "messages", list));
+}
+
+/* --------------------------------------------------------------- one message */
+
+struct read_op {
+	struct pool *pool;
+	const char *folder;
+	uint32_t uid;
+	struct imap_message summary;
+	const char *data;
+	size_t size;
+};
+
+static int read_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct read_op *op = ctx;
+	uint32_t total;
+	if (imap_client_select(client, op->folder, &total, err) < 0)
+		return -1;
+	return imap_client_fetch_raw(client, op->pool, op->uid, MAIL_READ_MAX, &op->data, &op->size,
+	                             &op->summary, err);
+}
+
+/* The {folder} segment percent-decoded ('+' is a plus in a path, not a space). */
+static const char *path_folder(struct http_request *req)
+{
+	const char *raw = http_request_param(req, "folder");
+	struct pool *pool = http_request_pool(req);
+	size_t n = strlen(raw), plus = 0;
+	for (size_t i = 0; i < n; i++)
+		plus += raw[i] == '+';
+	char *escaped = pool_alloc(pool, n + 2 * plus + 1), *e = escaped;
+	for (size_t i = 0; i < n; i++) {
+		if (raw[i] == '+') {
+			memcpy(e, "%2B", 3);
+			e += 3;
+		} else {
+			*e++ = raw[i];
+		}
+	}
+	char *out = pool_alloc(pool, (size_t)(e - escaped) + 1);
+	http_url_decode((struct strv){escaped, (size_t)(e - escaped)}, out);
+	return out;
+}
+
+static void mail_message(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct read_op op = {.pool = http_request_pool(req)};
+	if (!api_auth(node, req, &user))
+		return;
+	int64_t uid = http_request_param_id(req, "uid");
+	if (uid > UINT32_MAX) {
+		api_error(req, 404, "MAIL-0404", "no message with UID %lld", (long long)uid);
+		return;
+	}
+	op.uid = (uint32_t)uid;
+	op.folder = mail_utf8(op.pool, path_folder(req));
+	if (with_client(node, req, &user, read_run, &op) < 0)
+		return;
+	struct mail_message_view v;
+	const char *error;
+	if (mail_message_parse(op.pool, op.data, op.size, &v, &error) < 0) {
+		api_error(req, 502, "MAIL-0502", "message %u: %s", op.uid, error);
+		return;
+	}
+	json_t *o = message_json(&op.summary);
+	json_t *atts = json_array();
+	for (size_t i = 0; i < v.attachment_count; i++)
+		json_array_append_new(atts, json_pack("{s:s?, s:s, s:I}", "filename",
+		                                      v.attachments[i].filename, "content_type",
+		                                      v.attachments[i].content_type, "size",
+		                                      (json_int_t)v.attachments[i].size));
+	json_object_set_new(o, "folder", json_string(op.folder));
+	json_object_set_new(o, "headers",
+	                    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "subject", v.subject,
+	                              "from", v.from, "to", v.to, "cc", v.cc, "reply_to",
+	                              v.reply_to, "message_id", v.message_id));
+	json_object_set_new(o, "text", v.text != NULL ? json_string(v.text) : json_null());
+	json_object_set_new(o, "text_truncated", json_boolean(v.text_truncated));
+	json_object_set_new(o, "has_html", json_boolean(v.has_html));
+	json_object_set_new(o, "attachments", atts);
+	http_response_json(req, 200, o);
+}
+
+const struct http_route api_mail_routes[] = {
+    {"GET", "/api/v1/mail/folders", mail_folders, 0, NULL},
+    {"GET", "/api/v1/mail/messages", mail_messages, 0, NULL},
+    {"GET", "/api/v1/mail/messages/{folder}/{uid:id}", mail_message, 0, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};
