@@ -2,16 +2,13 @@
 /* The announce key: strict parsing (hex, key files) and HMAC-SHA256 through libsodium. */
 #include "announce-key.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "random.h"
+#include "secret-file.h"
 #include "strv.h"
 
 #define KEY_FILE_MAX    1024         /* bytes in a key file; the messages say 1024 too */
@@ -77,48 +74,15 @@ static bool is_blank(char c)
 int announce_key_load_file(const char *path, struct announce_key *key_r, const char **error_r)
 {
 	static __thread char msg[FILE_ERROR_MAX];
-	char data[KEY_FILE_MAX + 1], detail[128];
-	struct stat st;
+	char data[KEY_FILE_MAX + 1];
 	size_t len = 0, start = 0;
 	const char *why = NULL;
 
 	memset(key_r, 0, sizeof(*key_r));
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		why = strerror(errno);
+	ssize_t got = secret_file_read(path, data, sizeof(data), &why);
+	if (got < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		why = strerror(errno);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		why = "not a regular file";
-		goto out;
-	}
-	if ((st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH)) != 0) {
-		snprintf(detail, sizeof(detail),
-		         "other users may read or write it (mode %04o); chmod o-rwx it",
-		         (unsigned)(st.st_mode & 07777));
-		why = detail;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, data + len, sizeof(data) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			why = strerror(errno);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(data)) {
-			why = "larger than 1024 bytes: not a key file";
-			goto out;
-		}
-	}
+	len = (size_t)got;
 	while (start < len && is_blank(data[start]))
 		start++;
 	while (len > start && is_blank(data[len - 1]))
@@ -129,8 +93,6 @@ int announce_key_load_file(const char *path, struct announce_key *key_r, const c
 		(void)parse_hex(data + start, len - start, key_r, &why);
 out:
 	sodium_memzero(data, sizeof(data));
-	if (fd >= 0)
-		close(fd);
 	if (why == NULL)
 		return 0;
 	snprintf(msg, sizeof(msg), "%s: %s", path, why);
@@ -145,9 +107,7 @@ int announce_key_configure(const char *hex, const char *file, const char *config
 	/* Not announce_key_load_file()'s buffer: its message is quoted here. */
 	static __thread char msg[FILE_ERROR_MAX + 64];
 	char path[4096];
-	const char *slash = config_path != NULL ? strrchr(config_path, '/') : NULL;
 	const char *perr;
-	int n;
 
 	memset(key_r, 0, sizeof(*key_r));
 	if (hex != NULL && file != NULL) {
@@ -166,12 +126,7 @@ int announce_key_configure(const char *hex, const char *file, const char *config
 	}
 	if (file != NULL) {
 		*which_r = "announce_key_file";
-		if (file[0] == '/' || slash == NULL)
-			n = snprintf(path, sizeof(path), "%s", file);
-		else
-			n = snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - config_path),
-			             config_path, file);
-		if (file[0] == '\0' || n < 0 || (size_t)n >= sizeof(path)) {
+		if (secret_file_path(config_path, file, path, sizeof(path)) < 0) {
 			*error_r = "[cluster] announce_key_file is empty or too long";
 			return -1;
 		}

@@ -2,15 +2,12 @@
 /* The [http] and [ajp] configuration sections (http-config.h). */
 #include "http-config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cidr.h"
+#include "secret-file.h"
 
 void http_config_limits(const struct config *cfg, struct http_limits *limits)
 {
@@ -59,33 +56,12 @@ static int read_secret_file(const char *config_path, const char *file, char *out
                             const char **key_r, const char **error_r)
 {
 	char path[4096], data[AJP_SECRET_MAX + 2];
-	const char *slash = config_path != NULL ? strrchr(config_path, '/') : NULL;
-	int n = file[0] == '/' || slash == NULL
-	            ? snprintf(path, sizeof(path), "%s", file)
-	            : snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - config_path),
-	                       config_path, file);
-	if (file[0] == '\0' || n < 0 || (size_t)n >= sizeof(path))
+	const char *why;
+	if (secret_file_path(config_path, file, path, sizeof(path)) < 0)
 		return problem("secret_file", key_r, error_r, "the file name is empty or too long");
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
-		return problem("secret_file", key_r, error_r, "%s: %s", path, strerror(err));
-	}
-	ssize_t len = -1;
-	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IROTH | S_IWOTH)) == 0)
-		len = read(fd, data, sizeof(data));
-	close(fd);
-	if (!S_ISREG(st.st_mode))
-		return problem("secret_file", key_r, error_r, "%s is not a regular file", path);
-	if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0)
-		return problem("secret_file", key_r, error_r,
-		               "%s: other users may read or write it (mode %04o); chmod o-rw it",
-		               path, (unsigned)(st.st_mode & 07777));
+	ssize_t len = secret_file_read(path, data, sizeof(data), &why);
 	if (len < 0)
-		return problem("secret_file", key_r, error_r, "%s: cannot read", path);
+		return problem("secret_file", key_r, error_r, "%s: %s", path, why);
 	size_t m = (size_t)len;
 	if (m > 0 && data[m - 1] == '\n')
 		m--;

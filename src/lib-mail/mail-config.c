@@ -3,15 +3,12 @@
    --check-config) instead of turning every mail request into a 503. */
 #include "mail-config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "secret-file.h"
 
 static __thread char msg[600];
 
@@ -28,43 +25,22 @@ static int read_password(const char *file, const char *config_path, char *out, s
                          const char **error_r)
 {
 	static __thread char err[400];
-	char path[4096], buf[MAIL_PASSWORD_MAX + 2];
-	const char *slash = config_path != NULL ? strrchr(config_path, '/') : NULL;
-	int n = file[0] == '/' || slash == NULL
-	            ? snprintf(path, sizeof(path), "%s", file)
-	            : snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - config_path),
-	                       config_path, file);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		*error_r = "the path is too long";
+	char path[4096], buf[4096]; /* the first line is the password; the rest is ignored */
+	const char *why;
+	if (secret_file_path(config_path, file, path, sizeof(path)) < 0) {
+		*error_r = "the path is empty or too long";
 		return -1;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, sizeof(err), "cannot read %.300s: %s", path, strerror(errno));
-		*error_r = err;
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if ((st.st_mode & S_IROTH) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(err, sizeof(err),
-		         "%.300s must be a regular file not readable by others (chmod 600 or 640)",
-		         path);
-		*error_r = err;
-		return -1;
-	}
-	ssize_t got = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	ssize_t got = secret_file_read(path, buf, sizeof(buf), &why);
 	if (got < 0) {
-		snprintf(err, sizeof(err), "cannot read %.300s: %s", path, strerror(errno));
+		explicit_bzero(buf, sizeof(buf));
+		snprintf(err, sizeof(err), "%.300s: %s", path, why);
 		*error_r = err;
 		return -1;
 	}
-	buf[got] = '\0';
 	size_t len = strcspn(buf, "\r\n");
 	if (len == 0 || len > MAIL_PASSWORD_MAX || len >= size) {
+		explicit_bzero(buf, sizeof(buf));
 		snprintf(err, sizeof(err),
 		         "%.300s must hold the password (1-%d bytes) on its first line", path,
 		         MAIL_PASSWORD_MAX);

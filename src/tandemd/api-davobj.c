@@ -429,9 +429,10 @@ int davobj_sync_collection(struct davobj_report *r, xmlNode *root)
 	struct storage_error err;
 	if (r->changes(r, since, &changes, &err) < 0) {
 		if (err.status == STORAGE_REFUSED && err.refusal == STORAGE_INVALID)
-			davobj_fail(dr, 403, DAV_NS, "valid-sync-token",
-			            "the sync-token is newer than the collection, or older than the "
-			            "deletions it keeps: sync again without a token");
+			davobj_fail(
+			    dr, 403, DAV_NS, "valid-sync-token",
+			    "the sync-token is newer than the collection, or older than the "
+			    "deletions it keeps: sync again without a token");
 		else
 			r->storage_failed(r, &err);
 		return -1;

@@ -350,10 +350,9 @@ def test_mail_config_errors(workdir):
         ("imap_url = imap://h\nmaster_user = a*b\nmaster_password_file = pw\n", 6,
          "[mail] master_user must be"),
         ("imap_url = imap://h\nmaster_user = m\nmaster_password_file = open-pw\n", 7,
-         f"[mail] master_password_file: {open_pw} must be a regular file not readable by "
-         "others"),
+         f"[mail] master_password_file: {open_pw}: other users may read or write it"),
         ("imap_url = imap://h\nmaster_user = m\nmaster_password_file = nothere\n", 7,
-         "[mail] master_password_file: cannot read"),
+         f"[mail] master_password_file: {workdir}/nothere: No such file or directory"),
         ("imap_url = imap://h\nmaster_user = m\nmaster_password_file = pw\n"
          "max_connections = 0\n", 8, "[mail] max_connections must be between 1 and 100000"),
     )
