@@ -37,7 +37,7 @@ struct op {
 	struct cal_ical_instance *instances;
 	const char **texts; /* export: room for max */
 	size_t count;
-	bool all, more;      /* query: every object; more matched than max */
+	bool all, more;     /* query: every object; more matched than max */
 	struct array found; /* query: struct storage_cal_object */
 };
 
@@ -460,8 +460,7 @@ static struct sql_stmt *folder_rows(struct sql_conn *conn, const struct op *op, 
 
 /* The columns a range query reads: the instance's, the object's (for CalDAV) and what
    tells a single event from a series. */
-#define RANGE_COLS                                                                                 \
-	"id, uid, etag, all_day, ical, name, component, recurs, dtstart, dtend, summary"
+#define RANGE_COLS "id, uid, etag, all_day, ical, name, component, recurs, dtstart, dtend, summary"
 #define RANGE_ROWS(extra)                                                                          \
 	FOLDER_ROWS(RANGE_COLS, "cal_object")                                                      \
 	" AND first_instance IS NOT NULL AND first_instance<? AND (last_instance IS NULL OR "      \
@@ -721,11 +720,9 @@ static int query_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "calendar query";
-	struct sql_stmt *s =
-	    folder_rows(conn, op,
-	                op->all ? FOLDER_ROWS(RANGE_COLS, "cal_object") " ORDER BY id"
-	                        : RANGE_ROWS(""),
-	                err);
+	struct sql_stmt *s = folder_rows(
+	    conn, op,
+	    op->all ? FOLDER_ROWS(RANGE_COLS, "cal_object") " ORDER BY id" : RANGE_ROWS(""), err);
 	if (s == NULL)
 		return -1;
 	if (!op->all) {
@@ -757,9 +754,9 @@ static int query_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return r < 0 && !op->more ? -1 : 0;
 }
 
-int storage_cal_query(struct storage_user *user, int64_t folder, const int64_t *range,
-                      size_t max, struct storage_cal_object **objects_r, size_t *count_r,
-                      bool *more_r, struct storage_error *err)
+int storage_cal_query(struct storage_user *user, int64_t folder, const int64_t *range, size_t max,
+                      struct storage_cal_object **objects_r, size_t *count_r, bool *more_r,
+                      struct storage_error *err)
 {
 	struct cal_ical_instance instance;
 	if (max == 0 || max > STORAGE_CAL_RANGE_MAX)

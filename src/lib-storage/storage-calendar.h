@@ -87,9 +87,9 @@ int storage_cal_range(struct storage_user *user, int64_t folder, int64_t start, 
    STORAGE_CAL_RANGE_MAX; *more_r when more matched) into *objects_r (the user's pool), *count_r
    of them, with id, folder, name, uid, component, etag and ical set. One transaction; a single
    event is matched from its columns, a series by expanding it. For CalDAV's calendar-query. */
-int storage_cal_query(struct storage_user *user, int64_t folder, const int64_t *range,
-                      size_t max, struct storage_cal_object **objects_r, size_t *count_r,
-                      bool *more_r, struct storage_error *err);
+int storage_cal_query(struct storage_user *user, int64_t folder, const int64_t *range, size_t max,
+                      struct storage_cal_object **objects_r, size_t *count_r, bool *more_r,
+                      struct storage_error *err);
 /* Every object of folder the user may read, as {id, name, uid, etag, revision, summary}
    entries in "objects" (a new reference), at most max (with "more"). */
 int storage_cal_list(struct storage_user *user, int64_t folder, size_t max, json_t **result_r,
