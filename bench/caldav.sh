@@ -13,6 +13,7 @@
 # node B reports it, p50/p99 over CHANGES changes.
 # Usage: bench/caldav.sh [ROUNDS=3] [DURATION=5s] [CONNECTIONS=4]
 #        bench/caldav.sh memory
+# CALDAV_TARGETS=tandem,cyrus leaves the others out (Radicale takes minutes to fill).
 #        bench/caldav.sh cluster [CHANGES=500]
 set -euo pipefail
 cd "$(dirname "$0")/.."

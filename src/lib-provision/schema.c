@@ -157,6 +157,10 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 #define USERDB_V7_SQLITE  USERDB_V7_TABLE("TEXT", "")
 #define USERDB_V7_MARIADB USERDB_V7_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
+/* step 8 (benchcal): a put looks its name up in the folder's tombstones (to drop it), which
+   without this index read every tombstone of the folder: a folder's deletions slowed each put. */
+#define USERDB_V8 "CREATE INDEX cal_tombstone_name ON cal_tombstone (cid, folder, name)"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
@@ -165,5 +169,6 @@ const struct migration schema_userdb[] = {
     {5, USERDB_V5_SQLITE, USERDB_V5_MARIADB},
     {6, USERDB_V6, USERDB_V6 ""},
     {7, USERDB_V7_SQLITE, USERDB_V7_MARIADB},
+    {8, USERDB_V8, USERDB_V8 ""},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);
