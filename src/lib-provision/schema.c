@@ -158,8 +158,13 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 #define USERDB_V7_MARIADB USERDB_V7_TABLE("MEDIUMTEXT", "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
 /* step 8 (benchcal): a put looks its name up in the folder's tombstones (to drop it), which
-   without this index read every tombstone of the folder: a folder's deletions slowed each put. */
-#define USERDB_V8 "CREATE INDEX cal_tombstone_name ON cal_tombstone (cid, folder, name)"
+   without an index read every tombstone of the folder, so a folder's deletions slowed each put;
+   a range query filters on first_instance, last_instance and created_by, which the range
+   index now holds all of, so rows are read only when they match. */
+#define USERDB_V8(drop_range)                                                                      \
+	"CREATE INDEX cal_tombstone_name ON cal_tombstone (cid, folder, name);"                    \
+	"CREATE INDEX cal_object_window ON cal_object (cid, folder, first_instance, "              \
+	"last_instance, created_by);" drop_range
 
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
@@ -169,6 +174,7 @@ const struct migration schema_userdb[] = {
     {5, USERDB_V5_SQLITE, USERDB_V5_MARIADB},
     {6, USERDB_V6, USERDB_V6 ""},
     {7, USERDB_V7_SQLITE, USERDB_V7_MARIADB},
-    {8, USERDB_V8, USERDB_V8 ""},
+    {8, USERDB_V8("DROP INDEX cal_object_range"),
+     USERDB_V8("DROP INDEX cal_object_range ON cal_object")},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);
