@@ -6,9 +6,9 @@
 # through node B shows it, two nodes on Redis (mode "cluster").
 import base64
 import http.client
+import itertools
 import os
 import random
-import re
 import shutil
 import smtplib
 import statistics
@@ -380,12 +380,16 @@ def prepare(name, server, events):
     status, body = server.request("GET", server.collection + events[1].name)
     if status != 200 or b"BEGIN:VEVENT" not in body:
         raise Unavailable(f"GET of an event answered {status}")
-    return sync_changes(server, events, 0)
+    return sync_changes(server, events)
 
 
-def sync_changes(server, events, n):
-    """A sync token followed by SYNC_CHANGES changed events (the n-th set), checked: what the
-    sync op reports from."""
+CHANGE_SETS = itertools.count()
+
+
+def sync_changes(server, events):
+    """A sync token followed by SYNC_CHANGES changed events (a new set and text every call: a
+    PUT of the same bytes is no change to Radicale), checked: what the sync op reports from."""
+    n = next(CHANGE_SETS) % 300  # events 100 ... 1,599
     token = current_token(server)
     changed = events[100 + n * SYNC_CHANGES:100 + (n + 1) * SYNC_CHANGES]
     for e in changed:
@@ -471,7 +475,7 @@ def run_wrk(server, script, op, duration, conns):
 
 def measure(name, server, events, op, r, duration, conns, workdir):
     """One wrk run of op on server (round r) with its before and after."""
-    token = sync_changes(server, events, r) if op == "sync" else None
+    token = sync_changes(server, events) if op == "sync" else None
     script = os.path.join(workdir, f"{name}-{op}.lua")
     lua_script(script, server, op, token, f"{r}")
     x = run_wrk(server, script, op, duration, conns)
