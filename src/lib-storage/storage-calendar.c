@@ -461,10 +461,10 @@ static struct sql_stmt *folder_rows(struct sql_conn *conn, const struct op *op, 
 /* The columns a range query reads: the instance's, the object's (for CalDAV) and what
    tells a single event from a series. */
 #define RANGE_COLS "id, uid, etag, all_day, ical, name, component, recurs, dtstart, dtend, summary"
-#define RANGE_ROWS(extra)                                                                          \
+#define RANGE_ROWS                                                                                 \
 	FOLDER_ROWS(RANGE_COLS, "cal_object")                                                      \
 	" AND first_instance IS NOT NULL AND first_instance<? AND (last_instance IS NULL OR "      \
-	"last_instance>=?)" extra " ORDER BY id"
+	"last_instance>=?) ORDER BY id"
 
 /* The instances of the range query's current row that overlap [op->start, op->end), at most
    room into instances (*n_r, *more_r as cal_ical_expand): false when the stored text does not
@@ -528,7 +528,7 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->what = "range query";
-	struct sql_stmt *s = folder_rows(conn, op, RANGE_ROWS(""), err);
+	struct sql_stmt *s = folder_rows(conn, op, RANGE_ROWS, err);
 	if (s == NULL)
 		return -1;
 	sql_bind_int64(s, 5, op->end);
@@ -721,8 +721,8 @@ static int query_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 		return -1;
 	op->what = "calendar query";
 	struct sql_stmt *s = folder_rows(
-	    conn, op,
-	    op->all ? FOLDER_ROWS(RANGE_COLS, "cal_object") " ORDER BY id" : RANGE_ROWS(""), err);
+	    conn, op, op->all ? FOLDER_ROWS(RANGE_COLS, "cal_object") " ORDER BY id" : RANGE_ROWS,
+	    err);
 	if (s == NULL)
 		return -1;
 	if (!op->all) {
