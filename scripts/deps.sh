@@ -20,7 +20,7 @@ no_service=(dovecot-core dovecot-imapd dovecot-lmtpd)
 run=(redis-server jq dovecot-imapd dovecot-lmtpd)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
-bench=(wrk nginx-extras haproxy apache2)
+bench=(wrk nginx-extras haproxy apache2 cyrus-caldav sasl2-bin radicale)
 
 want=("${build[@]}")
 for set in "$@"; do

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
 #include "folder.h"
 #include "infostore.h"
 #include "mem.h"
@@ -35,6 +36,8 @@ struct op {
 	struct storage_cal_put *put;
 	const struct cal_ical_info *info;
 	struct cal_ical_instance *instances;
+	bool all, more;     /* query: every object; more matched than max */
+	struct array found; /* query: struct storage_cal_object */
 };
 
 static int run(struct op *op, bool write, storage_txn_fn *fn, const char *what)
@@ -410,8 +413,49 @@ static struct sql_stmt *folder_rows(struct sql_conn *conn, const struct op *op, 
 	return storage_obj_folder_rows(conn, &op->o, sql, err);
 }
 
-/* One instance of the object in the range query's current row (id, uid, etag, all_day, ical,
-   name). */
+/* The columns a range query reads: the instance's, the object's (for CalDAV) and what
+   tells a single event from a series. */
+#define RANGE_COLS "id, uid, etag, all_day, ical, name, component, recurs, dtstart, dtend, summary"
+#define RANGE_ROWS                                                                                 \
+	FOLDER_ROWS(RANGE_COLS, "cal_object")                                                      \
+	" AND first_instance IS NOT NULL AND first_instance<? AND (last_instance IS NULL OR "      \
+	"last_instance>=?) ORDER BY id"
+
+/* The instances of the range query's current row that overlap [op->start, op->end), at most
+   room into instances (*n_r, *more_r as cal_ical_expand): false when the stored text does not
+   expand (it passed cal_ical_parse: the object is skipped). A single event (no series, no
+   overrides) is its one instance [dtstart, dtend) from the columns, without parsing the text. */
+static bool row_instances(const struct op *op, struct sql_stmt *s,
+                          struct cal_ical_instance *instances, size_t room, size_t *n_r,
+                          bool *more_r)
+{
+	const char *component = sql_col_text(s, 6), *ical = sql_col_text(s, 4);
+	*n_r = 0;
+	*more_r = false;
+	if (component != NULL && strcmp(component, "VEVENT") == 0 && sql_col_int64(s, 7) == 0 &&
+	    !sql_col_is_null(s, 8) && !sql_col_is_null(s, 9)) {
+		int64_t start = sql_col_int64(s, 8), end = sql_col_int64(s, 9);
+		bool in = start == end ? start >= op->start && start < op->end
+		                       : start < op->end && end > op->start;
+		if (!in)
+			return true;
+		if (room == 0) {
+			*more_r = true;
+			return true;
+		}
+		const char *summary = sql_col_text(s, 10);
+		instances[0] = (struct cal_ical_instance){.start = start, .end = end};
+		snprintf(instances[0].summary, sizeof(instances[0].summary), "%s",
+		         summary != NULL ? summary : "");
+		*n_r = 1;
+		return true;
+	}
+	char error[200];
+	return ical != NULL && cal_ical_expand(ical, strlen(ical), op->start, op->end, instances,
+	                                       room, n_r, more_r, error, sizeof(error)) == 0;
+}
+
+/* One instance of the object in the range query's current row (RANGE_COLS). */
 static json_t *instance_json(const struct cal_ical_instance *in, struct sql_stmt *row)
 {
 	int64_t id = sql_col_int64(row, 0);
@@ -439,13 +483,7 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	if (readable_folder(conn, op, err) < 0)
 		return -1;
 	op->o.what = "range query";
-	struct sql_stmt *s = folder_rows(conn, op,
-	                                 FOLDER_ROWS("id, uid, etag, all_day, ical, name",
-	                                             "cal_object") " AND first_instance IS NOT "
-	                                                           "NULL AND first_instance<? AND "
-	                                                           "(last_instance IS NULL OR "
-	                                                           "last_instance>=?) ORDER BY id",
-	                                 err);
+	struct sql_stmt *s = folder_rows(conn, op, RANGE_ROWS, err);
 	if (s == NULL)
 		return -1;
 	sql_bind_int64(s, 5, op->end);
@@ -454,13 +492,8 @@ static int range_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	bool more = false;
 	int r;
 	while (!more && (r = sql_step(s, err)) > 0) {
-		const char *ical = sql_col_text(s, 4);
 		size_t n = 0, room = op->o.max - json_array_size(list);
-		char error[200];
-		/* stored objects passed cal_ical_parse: one that does not expand is skipped */
-		if (ical == NULL ||
-		    cal_ical_expand(ical, strlen(ical), op->start, op->end, op->instances, room, &n,
-		                    &more, error, sizeof(error)) < 0)
+		if (!row_instances(op, s, op->instances, room, &n, &more))
 			continue;
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(list, instance_json(&op->instances[i], s));
@@ -485,7 +518,8 @@ int storage_cal_range(struct storage_user *user, int64_t folder, int64_t start, 
 	    .o = {.kind = &kind, .user = user, .err = err, .folder = folder, .max = max},
 	    .start = start,
 	    .end = end};
-	op.instances = mem_calloc(max, sizeof(*op.instances));
+	/* not zeroed: expansion writes what it returns (a range query is answered often) */
+	op.instances = mem_alloc(max * sizeof(*op.instances));
 	int ret = run(&op, false, range_txn, "range query");
 	mem_free(&op.instances);
 	if (ret < 0) {
@@ -564,4 +598,73 @@ int storage_cal_revision(struct storage_user *user, int64_t folder, int64_t *rev
                          char module_r[16], struct storage_error *err)
 {
 	return storage_obj_folder_revision(&kind, user, folder, revision_r, module_r, err);
+}
+
+static int query_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct op *op = ctx;
+	struct pool *pool = op->o.user->pool;
+	array_clear(&op->found); /* a retried attempt starts over */
+	op->more = false;
+	if (readable_folder(conn, op, err) < 0)
+		return -1;
+	op->o.what = "calendar query";
+	struct sql_stmt *s = folder_rows(
+	    conn, op, op->all ? FOLDER_ROWS(RANGE_COLS, "cal_object") " ORDER BY id" : RANGE_ROWS,
+	    err);
+	if (s == NULL)
+		return -1;
+	if (!op->all) {
+		sql_bind_int64(s, 5, op->end);
+		sql_bind_int64(s, 6, op->start);
+	}
+	int r;
+	while ((r = sql_step(s, err)) > 0) {
+		size_t n = 0;
+		bool more;
+		if (!op->all && (!row_instances(op, s, op->instances, 1, &n, &more) || n == 0))
+			continue; /* no instance in the range */
+		if (op->found.count == op->o.max) {
+			op->more = true;
+			break;
+		}
+		struct storage_cal_object *o = array_push(&op->found);
+		memset(o, 0, sizeof(*o));
+		o->id = sql_col_int64(s, 0);
+		o->folder = op->o.folder;
+		o->uid = dup_col(pool, s, 1);
+		o->etag = dup_col(pool, s, 2);
+		o->ical = dup_col(pool, s, 4);
+		o->ical_len = strlen(o->ical);
+		o->name = dup_col(pool, s, 5);
+		o->component = dup_col(pool, s, 6);
+	}
+	sql_stmt_done(&s);
+	return r < 0 && !op->more ? -1 : 0;
+}
+
+int storage_cal_query(struct storage_user *user, int64_t folder, const int64_t *range, size_t max,
+                      struct storage_cal_object **objects_r, size_t *count_r, bool *more_r,
+                      struct storage_error *err)
+{
+	struct cal_ical_instance instance;
+	if (max == 0 || max > STORAGE_CAL_RANGE_MAX)
+		max = STORAGE_CAL_RANGE_MAX;
+	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = folder, .max = max},
+	                .all = range == NULL,
+	                .start = range != NULL ? range[0] : 0,
+	                .end = range != NULL ? range[1] : 0,
+	                .instances = &instance,
+	                .found = ARRAY_INIT(struct storage_cal_object)};
+	int ret = run(&op, false, query_txn, "calendar query");
+	if (ret == 0) {
+		size_t size = op.found.count * sizeof(struct storage_cal_object);
+		*objects_r = pool_alloc(user->pool, size > 0 ? size : 1);
+		if (size > 0)
+			memcpy(*objects_r, op.found.data, size);
+		*count_r = op.found.count;
+		*more_r = op.more;
+	}
+	array_free(&op.found);
+	return ret;
 }

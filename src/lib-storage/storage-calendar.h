@@ -82,6 +82,14 @@ int storage_cal_delete(struct storage_user *user, int64_t id, const char *if_mat
    recurrenceId?, etag}], "more": bool}, a new reference, ordered by object then start. */
 int storage_cal_range(struct storage_user *user, int64_t folder, int64_t start, int64_t end,
                       size_t max, json_t **result_r, struct storage_error *err);
+/* The objects of folder the user may read that have an instance overlapping
+   [range[0], range[1]) (every object when range is NULL), ordered by id, at most max (<=
+   STORAGE_CAL_RANGE_MAX; *more_r when more matched) into *objects_r (the user's pool), *count_r
+   of them, with id, folder, name, uid, component, etag and ical set. One transaction; a single
+   event is matched from its columns, a series by expanding it. For CalDAV's calendar-query. */
+int storage_cal_query(struct storage_user *user, int64_t folder, const int64_t *range, size_t max,
+                      struct storage_cal_object **objects_r, size_t *count_r, bool *more_r,
+                      struct storage_error *err);
 /* Every object of folder the user may read, as {id, name, uid, etag, revision, summary}
    entries in "objects" (a new reference), at most max (with "more"). */
 int storage_cal_list(struct storage_user *user, int64_t folder, size_t max, json_t **result_r,

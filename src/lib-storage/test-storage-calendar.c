@@ -249,6 +249,57 @@ static void test_range(void)
 	json_decref(j);
 }
 
+/* The names storage_cal_query found, in order, joined by spaces. */
+static const char *query_names(int64_t uid, const int64_t *range, size_t max, bool *more_r)
+{
+	struct storage_cal_object *objs;
+	struct storage_error err;
+	size_t n;
+	if (storage_cal_query(as(uid), calendar_of[ALICE], range, max, &objs, &n, more_r, &err) < 0)
+		return pool_strdup(pool, err.message);
+	const char *names = "";
+	for (size_t i = 0; i < n; i++) {
+		test_assert(objs[i].etag[0] != '\0' && strstr(objs[i].ical, objs[i].uid) != NULL);
+		test_assert_str_eq(objs[i].component, "VEVENT");
+		names = pool_printf(pool, "%s%s%s", names, i > 0 ? " " : "", objs[i].name);
+	}
+	return names;
+}
+
+static void test_query(void)
+{
+	struct storage_cal_put p;
+	struct storage_error err;
+	bool more;
+	setup();
+	int64_t cal = calendar_of[ALICE], week[2] = {MAR2 + 7 * DAY, MAR2 + 14 * DAY};
+	test_assert(put(ALICE, cal, "w.ics",
+	                EVENT("w@x", "Weekly", "20260302T090000Z",
+	                      "RRULE:FREQ=WEEKLY;COUNT=3\r\nEXDATE:20260309T090000Z\r\n"),
+	                &p, &err) == 0);
+	test_assert(put(ALICE, cal, "once.ics", EVENT("o@x", "Once", "20260310T090000Z", ""), &p,
+	                &err) == 0);
+	/* single events are matched from their columns: one ending where the range starts is
+	   out, an instant at its start is in */
+	test_assert(put(ALICE, cal, "edge.ics", EVENT("e@x", "Edge", "20260308T230000Z", ""), &p,
+	                &err) == 0);
+	test_assert(put(ALICE, cal, "instant.ics",
+	                CAL("BEGIN:VEVENT\r\nUID:i@x\r\nDTSTART:20260309T000000Z\r\n"
+	                    "DTEND:20260309T000000Z\r\nEND:VEVENT\r\n"),
+	                &p, &err) == 0);
+	test_assert_str_eq(query_names(ALICE, week, 0, &more), "once.ics instant.ics");
+	test_assert(!more);
+	/* the series' third instance is on the 16th */
+	week[0] += 7 * DAY;
+	week[1] += 7 * DAY;
+	test_assert_str_eq(query_names(ALICE, week, 0, &more), "w.ics");
+	test_assert_str_eq(query_names(ALICE, NULL, 0, &more),
+	                   "w.ics once.ics edge.ics instant.ics");
+	test_assert_str_eq(query_names(ALICE, NULL, 2, &more), "w.ics once.ics");
+	test_assert(more);
+	test_assert(strstr(query_names(CAROL, NULL, 0, &more), "not found") != NULL);
+}
+
 static void test_changes_and_limit(void)
 {
 	struct storage_cal_put p;
@@ -307,6 +358,7 @@ int main(void)
 	    {"put_get", test_put_get},
 	    {"permissions", test_permissions},
 	    {"range", test_range},
+	    {"query", test_query},
 	    {"changes_and_limit", test_changes_and_limit},
 	    {NULL, NULL},
 	};

@@ -71,6 +71,15 @@ static bool object_response(struct report *r, const char *href, const struct sto
 	return true;
 }
 
+/* Whether o passes every prop-filter of the query. */
+static bool filters_pass(const struct report *r, const struct storage_cal_object *o)
+{
+	for (size_t i = 0; i < r->filter_count; i++)
+		if (!caldav_filter_match(&r->filters[i], o->component, o->ical, o->ical_len))
+			return false;
+	return true;
+}
+
 /* The object named name into the answer when it passes the query's prop-filters (a missing
    one as 404 when missing404): false when the storage failed (answered). */
 static bool by_name(struct report *r, const char *href, const char *name, bool missing404)
@@ -78,10 +87,9 @@ static bool by_name(struct report *r, const char *href, const char *name, bool m
 	struct storage_cal_object o;
 	struct storage_error err;
 	if (storage_cal_get_by_name(r->dr->su, r->folder->id, name, &o, &err) == 0) {
-		for (size_t i = 0; i < r->filter_count; i++)
-			if (!caldav_filter_match(&r->filters[i], o.component, o.ical, o.ical_len))
-				return true;
-		return object_response(r, href, &o);
+		if (filters_pass(r, &o))
+			return object_response(r, href, &o);
+		return true;
 	}
 	if (err.status != STORAGE_REFUSED) {
 		caldav_storage_failed(r->dr, &err, STORAGE_CAL_OK);
@@ -225,48 +233,34 @@ static int query(struct report *r, xmlNode *root)
 			return -1;
 		range = caldav_xml_child(comp, CALDAV_NS, "time-range");
 	}
-	struct storage_error err;
-	json_t *result;
-	const char *key = "objects";
+	int64_t window[2] = {INT32_MIN * (int64_t)4, INT32_MAX * (int64_t)4}; /* open */
 	if (range != NULL) {
-		int64_t start, end;
-		if (!caldav_time_range(dr->pool, range, &start, &end)) {
+		if (!caldav_time_range(dr->pool, range, &window[0], &window[1])) {
 			caldav_fail(dr, 400, CALDAV_NS, "valid-filter",
 			            "a time-range has start, end or both as UTC date-times "
 			            "(20260302T090000Z)");
 			return -1;
 		}
-		if (storage_cal_range(dr->su, r->folder->id, start, end, STORAGE_CAL_RANGE_MAX,
-		                      &result, &err) < 0) {
-			caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
-			return -1;
-		}
-		key = "instances";
-	} else if (storage_cal_list(dr->su, r->folder->id, STORAGE_CAL_RANGE_MAX, &result, &err) <
-	           0) {
+	}
+	/* the matching objects with their texts in one read (no lookup per object) */
+	struct storage_error err;
+	struct storage_cal_object *objects;
+	size_t count;
+	bool more;
+	if (storage_cal_query(dr->su, r->folder->id, range != NULL ? window : NULL,
+	                      STORAGE_CAL_RANGE_MAX, &objects, &count, &more, &err) < 0) {
 		caldav_storage_failed(dr, &err, STORAGE_CAL_OK);
 		return -1;
 	}
-	size_t i;
-	json_t *e;
-	const char *last = "";
-	int rc = 0;
-	json_array_foreach(json_object_get(result, key), i, e)
-	{
-		const char *name = json_string_value(json_object_get(e, "name"));
-		if (name == NULL || strcmp(name, last) == 0)
-			continue; /* one response per object, its instances come in a row */
-		last = pool_strdup(dr->pool, name);
-		if (!by_name(r, pool_printf(dr->pool, "%s%s", r->base, name), name, false)) {
-			rc = -1;
-			break;
-		}
+	for (size_t i = 0; i < count; i++) {
+		const char *href = pool_printf(dr->pool, "%s%s", r->base, objects[i].name);
+		if (filters_pass(r, &objects[i]) && !object_response(r, href, &objects[i]))
+			return -1;
 	}
 	/* more than one answer holds (RFC 4791 §7.8: the client narrows its query) */
-	if (rc == 0 && json_is_true(json_object_get(result, "more")))
+	if (more)
 		dav_ms_response_status(r->out, r->base, 507, "number-of-matches-within-limits");
-	json_decref(result);
-	return rc;
+	return 0;
 }
 
 void caldav_report(struct dav_req *dr, const struct caldav_res *res)

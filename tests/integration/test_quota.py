@@ -18,7 +18,7 @@ from provisioning import Cluster, sqlite_rows
 from test_files import ADMIN, MIB, Files, unique
 
 QUOTA = 4 * MIB
-USERDB_LATEST = 9  # the user schema's last migration step (src/lib-provision/schema.c)
+USERDB_LATEST = 10  # the user schema's last migration step (src/lib-provision/schema.c)
 
 
 def provision(workdir, extra="", nodes=("OX-1",)):
