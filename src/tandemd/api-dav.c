@@ -14,13 +14,32 @@
 #include "node-access.h"
 #include "routes.h"
 
+static void options_send(struct http_request *req, const char *allow)
+{
+	http_response_status(req, 200);
+	http_response_header(req, "DAV", "1, 2");
+	http_response_header(req, "MS-Author-Via", "DAV");
+	http_response_header(req, "Allow", allow);
+	http_response_send(req);
+}
+
 static void options(struct dav_req *dr)
 {
-	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "DAV", "1, 2");
-	http_response_header(dr->req, "MS-Author-Via", "DAV");
-	http_response_header(dr->req, "Allow", DAV_ALLOW_COLLECTION);
-	http_response_send(dr->req);
+	options_send(dr->req, DAV_ALLOW_COLLECTION);
+}
+
+/* Windows' WebClient and macOS' Finder probe the server's root and the mount's root with
+   OPTIONS, without credentials, before they log in: both say what the server speaks and reveal
+   nothing about anyone's files (docs/webdav.md "Connecting"). */
+static void options_root(void *ctx, struct http_request *req)
+{
+	(void)ctx;
+	options_send(req, "OPTIONS, GET, HEAD");
+}
+
+static bool is_dav_root(struct strv path)
+{
+	return strv_eq_cstr(path, "/dav") || strv_eq_cstr(path, "/dav/");
 }
 
 static void body_cleanup(void *ctx)
@@ -68,6 +87,11 @@ static void dav(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	struct pool *pool = http_request_pool(req);
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
+	if (strv_eq_cstr(http_request_head(req)->method, "OPTIONS") &&
+	    is_dav_root(http_request_head(req)->path)) {
+		options_send(req, DAV_ALLOW_COLLECTION);
+		return;
+	}
 	if (!dav_auth_check(node, req, &dr->user))
 		return;
 	/* /dav/calendars/ is CalDAV's; the discovery on the way there is either's */
@@ -150,6 +174,7 @@ static void well_known(void *ctx, struct http_request *req)
 	}
 
 const struct http_route api_dav_routes[] = {
+    {"OPTIONS", "/", options_root, ROUTE_INLINE, NULL},
     {"GET", "/.well-known/caldav", well_known, ROUTE_INLINE, NULL},
     {"PROPFIND", "/.well-known/caldav", well_known, ROUTE_INLINE, NULL},
     {"GET", "/.well-known/carddav", well_known, ROUTE_INLINE, NULL},
