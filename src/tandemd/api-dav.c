@@ -87,12 +87,15 @@ static void dav(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	struct pool *pool = http_request_pool(req);
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
+	struct dav_body *body = http_request_get_context(req);
 	if (strv_eq_cstr(http_request_head(req)->method, "OPTIONS") &&
 	    is_dav_root(http_request_head(req)->path)) {
 		options_send(req, DAV_ALLOW_COLLECTION);
 		return;
 	}
-	if (!dav_auth_check(node, req, &dr->user))
+	if (body != NULL && body->authed)
+		dr->user = body->user; /* a PUT's head step checked it */
+	else if (!dav_auth_check(node, req, &dr->user))
 		return;
 	/* /dav/calendars/ is CalDAV's; the discovery on the way there is either's */
 	enum access_module module = MODULE_WEBDAV, alt = MODULE_WEBDAV;
@@ -102,7 +105,7 @@ static void dav(void *ctx, struct http_request *req)
 		alt = MODULE_CALDAV;
 	if (!api_module_check_either(node, req, &dr->user, module, alt))
 		return;
-	dr->body = http_request_get_context(req);
+	dr->body = body;
 	if (dr->body == NULL) {
 		api_error(req, 500, "DAV-0500", "the request body was not prepared");
 		return;

@@ -25,13 +25,16 @@ struct node;
 /* The largest XML body a DAV request may carry (PROPFIND, PROPPATCH, LOCK). */
 #define DAV_XML_MAX_SIZE (1024 * 1024)
 
-/* A request body as dav_head() took it: in memory up to max (XML bodies; a PUT whose sender
-   is not known yet), or streamed to a file (up: a PUT whose credentials are known). */
+/* A request body as dav_head() took it: in memory up to max (XML bodies, an empty PUT), or
+   streamed to a file (up: a PUT, once its sender is known). */
 struct dav_body {
 	struct buf buf;
 	size_t max;
 	bool too_large;
 	struct file_upload *up;
+	/* a PUT's head step checked the sender (dav() takes user as it is) */
+	bool authed;
+	struct api_user user;
 };
 
 /* One authenticated DAV request. Lives in the request's pool. */
@@ -135,9 +138,10 @@ bool dav_prop_is_live(const char *ns, const char *name);
 
 /* The methods (api-dav-propfind.c, api-dav-write.c, api-dav-put.c). */
 void dav_propfind(struct dav_req *dr);
-/* PUT's part of dav_head (loop thread): streams the body when the credentials are known.
-   True when the body is taken care of (streamed, or the request answered 503: shutting
-   down); false to keep it in memory up to body->max. */
+/* PUT's part of dav_head (loop thread): the sender and the webdav module are checked
+   before a byte of the body is read, from the caches or on a worker while the body is held,
+   then the body streams to a file. True when the body is taken care of (held, streamed, or
+   the request answered); false to keep it in memory up to body->max (an empty body). */
 bool dav_put_head(struct node *node, struct http_request *req, struct dav_body *body);
 void dav_put(struct dav_req *dr);
 void dav_get(struct dav_req *dr);

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from cluster_setup import ADMIN, login, start_cluster
-from dav_client import dav
+from dav_client import dav, put_expecting_continue
 from provisioning import ApiClient
 
 MIB = 1024 * 1024
@@ -26,7 +26,7 @@ def names(port, path, user="alice"):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("webdav-access"))
-    c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol", "erin"))
+    c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol", "erin", "frank"))
     try:
         c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
         c.ok("createuser", "-c", "2", "-u", "dora", "-d", "dora", "-g", "G", "-s", "S",
@@ -235,16 +235,29 @@ def test_conditional_requests_on_files(site):
     assert dav(port, "GET", "/dav/files/home/cond.txt")[2] == b"two"
 
 
-def test_a_large_first_put_is_asked_again_and_then_streamed(site):
-    # erin's password has not been checked on this node yet: a body over 1 MiB is not kept in
-    # memory while a worker checks it; the client is asked to send it again, which streams
+def test_a_large_first_put_streams_once_the_login_is_checked(site):
+    # erin's password has not been checked on this node yet: the body waits, unread, while a
+    # worker checks it, then streams (it was a 503 asking to send it again before)
     port = site
     data = bytes(range(256)) * (8 * 1024)  # 2 MiB
-    status, headers, body = dav(port, "PUT", "/dav/files/home/first.bin", "erin", body=data)
-    assert status == 503 and headers["retry-after"] == "0", body
-    assert dav(port, "GET", "/dav/files/home/first.bin", "erin")[0] == 404
     assert dav(port, "PUT", "/dav/files/home/first.bin", "erin", body=data)[0] == 201
     assert dav(port, "GET", "/dav/files/home/first.bin", "erin")[2] == data
+
+
+def test_100_continue_comes_only_for_a_sender_who_may_put(site):
+    port = site
+    data = b"x" * (3 * MIB)
+    # a wrong password, unknown to the cache: refused before a byte of the body
+    got, status, body = put_expecting_continue(port, "/dav/files/home/f.bin", data, "frank",
+                                               "wrong")
+    assert (got, status) == (False, 401) and b"SES-0401" in body
+    # frank's first request of all (no other test uses frank): checked while the body waits, then 100 and the body
+    got, status, body = put_expecting_continue(port, "/dav/files/home/f.bin", data, "frank")
+    assert (got, status) == (True, 201), body
+    # and now from the cache
+    got, status, _ = put_expecting_continue(port, "/dav/files/home/f.bin", data[:10], "frank")
+    assert (got, status) == (True, 204)
+    assert dav(port, "GET", "/dav/files/home/f.bin", "frank")[2] == data[:10]
 
 
 def test_a_semicolon_is_part_of_a_name(site):
