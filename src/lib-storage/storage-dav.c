@@ -377,15 +377,6 @@ static int home_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return 0;
 }
 
-int storage_dav_home(struct storage_user *user, int64_t *folder_r, struct storage_error *err)
-{
-	struct op op = {.user = user, .err = err};
-	if (run(&op, false, home_txn, "folder lookup") < 0)
-		return -1;
-	*folder_r = op.id;
-	return 0;
-}
-
 /* --- paths --- */
 
 /* One lookup inside the walk: 1 found (into op->entry), 0 not there, -1 failed. */

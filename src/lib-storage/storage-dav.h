@@ -116,8 +116,6 @@ struct storage_dav_walk {
    the user cannot see (or no "My files") is STORAGE_NOT_FOUND. With n 0 the root's entry. */
 int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
                      bool slash, struct storage_dav_walk *walk_r, struct storage_error *err);
-/* The user's "My files" folder (/dav/files/home/). */
-int storage_dav_home(struct storage_user *user, int64_t *folder_r, struct storage_error *err);
 
 /* RFC 4331 for the user's context: the bytes stored (every version counts) and what is left
    under the quota (minus uploads' live holds; never negative), or -1 in *available_r when the

@@ -52,6 +52,16 @@ static void add_folder(struct sql_conn *conn, int64_t id, int64_t parent, const 
 		test_storage_fixture_grant(conn, CID, id, BOB, bob_bits);
 }
 
+/* The user's "My files": the root of a walk without segments. */
+static int64_t home_of(struct storage_user *user)
+{
+	struct storage_dav_walk w;
+	struct storage_error err;
+	test_assert_int_eq(storage_dav_walk(user, STORAGE_DAV_HOME, NULL, 0, false, &w, &err), 0);
+	test_assert_int_eq(w.found, STORAGE_DAV_FOLDER);
+	return w.entry.id;
+}
+
 static void teardown(void)
 {
 	storage_destroy(&storage);
@@ -229,9 +239,7 @@ static void test_lookups(void)
 	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
 	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
 
-	int64_t home = 0, bob_home = 0;
-	test_assert_int_eq(storage_dav_home(alice, &home, &err), 0);
-	test_assert_int_eq(storage_dav_home(bob, &bob_home, &err), 0);
+	int64_t home = home_of(alice), bob_home = home_of(bob);
 	test_assert(home > FOLDER_ID_MAX_SYSTEM && bob_home > FOLDER_ID_MAX_SYSTEM &&
 	            home != bob_home);
 	test_assert_int_eq(storage_dav_folder_get(alice, home, &e, &err), 0);
@@ -639,8 +647,7 @@ static void test_folder_move_copy(void)
 	struct storage_folder_place to = {.parent = FOLDER_ID_FILES, .title = "Mine"};
 	test_assert_int_eq(storage_folder_move(bob, 102, &to, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);
-	int64_t bob_home;
-	test_assert_int_eq(storage_dav_home(bob, &bob_home, &err), 0);
+	int64_t bob_home = home_of(bob);
 	to = (struct storage_folder_place){.parent = SHARED, .title = "Bobs"};
 	test_assert_int_eq(storage_folder_copy(bob, bob_home, &to, true, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);

@@ -344,8 +344,11 @@ static const char *folder_path(struct dav_paths *dp, int64_t id, unsigned depth)
 {
 	struct storage_error err;
 	struct storage_dav_entry e;
-	if (dp->home < 0 && storage_dav_home(dp->su, &dp->home, &err) < 0)
-		dp->home = 0;
+	struct storage_dav_walk w;
+	if (dp->home < 0)
+		dp->home = storage_dav_walk(dp->su, STORAGE_DAV_HOME, NULL, 0, false, &w, &err) == 0
+		               ? w.entry.id
+		               : 0;
 	if (id == dp->home)
 		return "/dav/files/home";
 	if (id == FOLDER_ID_PUBLIC)
