@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "mem.h"
 #include "pool.h"
 #include "storage-private.h"
@@ -461,6 +462,78 @@ int storage_dav_walk(struct storage_user *user, int64_t root, const char *const 
 	                  .w = walk_r};
 	wk.op.what = "folder lookup";
 	return storage__run(user, false, walk_txn, &wk, &wk.op.what, err);
+}
+
+/* --- lock anchors --- */
+
+struct anchor {
+	struct op op;
+	struct pool *pool;
+	const char *path;
+};
+
+/* Up the stored parents of op.id, whoever may see them: the titles on the way, until the
+   owner's "My files", the public root or a system root. */
+static int anchor_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct anchor *an = ctx;
+	const char *titles[FOLDER_DEPTH_MAX + 2];
+	size_t n = 0;
+	int64_t id = an->op.id;
+	const char *top = NULL;
+	while (top == NULL) {
+		if (id == FOLDER_ID_PUBLIC) {
+			top = "/dav/files/public";
+			break;
+		}
+		struct sql_stmt *st =
+		    sql_prepare(conn,
+		                "SELECT parent, owner, title, default_for FROM folder WHERE cid=? "
+		                "AND id=?",
+		                err);
+		if (st == NULL)
+			return -1;
+		sql_bind_int64(st, 1, an->op.user->cid);
+		sql_bind_int64(st, 2, id);
+		int r = sql_step(st, err);
+		if (r <= 0) {
+			sql_stmt_done(&st);
+			if (r == 0)
+				return storage__refuse(an->op.err, STORAGE_NOT_FOUND,
+				                       "no folder %lld", (long long)id);
+			return -1;
+		}
+		int64_t parent = sql_col_int64(st, 0), owner = sql_col_int64(st, 1);
+		const char *def = sql_col_text(st, 3);
+		if (def != NULL && strcmp(def, "infostore") == 0)
+			top = pool_printf(an->pool, "/dav/files/home/%lld", (long long)owner);
+		else if (parent == 0 || id <= FOLDER_ID_MAX_SYSTEM || n == FOLDER_DEPTH_MAX + 1)
+			top = pool_printf(an->pool, "/dav/o/%lld", (long long)id);
+		else
+			titles[n++] = pool_strdup(an->pool, sql_col_text(st, 2));
+		sql_stmt_done(&st);
+		id = parent;
+	}
+	struct buf path;
+	buf_init(&path, 65536); /* 66 titles of at most 256 bytes */
+	buf_append_str(&path, top);
+	while (n > 0) {
+		buf_append_str(&path, "/");
+		buf_append_str(&path, titles[--n]);
+	}
+	an->path = pool_strndup(an->pool, path.data, path.len);
+	buf_free(&path);
+	return 0;
+}
+
+int storage_dav_lock_anchor(struct storage_user *user, int64_t folder, struct pool *pool,
+                            const char **path_r, struct storage_error *err)
+{
+	struct anchor an = {.op = {.user = user, .err = err, .id = folder}, .pool = pool};
+	if (run(&an.op, false, anchor_txn, "folder lookup") < 0)
+		return -1;
+	*path_r = an.path;
+	return 0;
 }
 
 /* --- quota --- */

@@ -117,6 +117,15 @@ struct storage_dav_walk {
 int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
                      bool slash, struct storage_dav_walk *walk_r, struct storage_error *err);
 
+/* Where the locks of folder live, whichever URL reaches it (docs/internals/dav.md "Locks"):
+   the path of the folder from its owner's "My files" ("/dav/files/home/<owner uid>/A/B"),
+   from the public root ("/dav/files/public/A"), or else from its topmost folder
+   ("/dav/o/<id>/A"), titles as stored, from pool. Follows the stored parents whether or
+   not the user may see them (the result is a key, never shown). STORAGE_NOT_FOUND when
+   folder does not exist. */
+int storage_dav_lock_anchor(struct storage_user *user, int64_t folder, struct pool *pool,
+                            const char **path_r, struct storage_error *err);
+
 /* RFC 4331 for the user's context: the bytes stored (every version counts) and what is left
    under the quota (minus uploads' live holds; never negative), or -1 in *available_r when the
    context has no quota. */

@@ -246,6 +246,20 @@ static void test_lookups(void)
 	test_assert(e.collection && e.own && e.rights.admin);
 	test_assert_str_eq(e.etag, "");
 
+	/* lock anchors: whoever asks, from the owner's home, the public root or the top */
+	const char *anchor;
+	char want[64];
+	snprintf(want, sizeof(want), "/dav/files/home/%d", ALICE);
+	test_assert_int_eq(storage_dav_lock_anchor(bob, home, pool, &anchor, &err), 0);
+	test_assert_str_eq(anchor, want);
+	test_assert_int_eq(storage_dav_lock_anchor(bob, 102, pool, &anchor, &err), 0);
+	test_assert_str_eq(anchor, "/dav/o/4/Shared/Sub");
+	test_assert_int_eq(storage_dav_lock_anchor(alice, FOLDER_ID_PUBLIC, pool, &anchor, &err),
+	                   0);
+	test_assert_str_eq(anchor, "/dav/files/public");
+	test_assert_int_eq(storage_dav_lock_anchor(alice, 999999, pool, &anchor, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
+
 	/* by (parent, title): exact bytes, only what the user's tree shows there */
 	test_assert_int_eq(storage_dav_folder_find(alice, SHARED, "Sub", &e, &err), 0);
 	test_assert_int_eq(e.id, 102);

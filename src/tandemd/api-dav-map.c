@@ -226,8 +226,15 @@ static int resolve_shared(struct dav_req *dr, char **segs, size_t n, bool slash,
 		return 0;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (strcmp(folders[i]->title, segs[3]) == 0)
-			return walk(dr, folders[i]->id, segs + 4, n - 4, slash, res);
+		if (strcmp(folders[i]->title, segs[3]) != 0)
+			continue;
+		int r = walk(dr, folders[i]->id, segs + 4, n - 4, slash, res);
+		if (r == 0) {
+			res->lock_root = folders[i]->id;
+			res->lock_url =
+			    pool_printf(dr->pool, "/dav/files/shared/%s/%s", segs[2], segs[3]);
+		}
+		return r;
 	}
 	return 1;
 }
@@ -313,6 +320,8 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 	}
 none:
 	memset(&res->entry, 0, sizeof(res->entry));
+	res->lock_root = 0;
+	res->lock_url = NULL;
 	res->kind = DAV_RES_NONE;
 	res->parent = 0;
 	res->parent_missing = n > 1 && !(n == 2 && strcmp(segs[0], "files") == 0);

@@ -189,7 +189,7 @@ void dav_put(struct dav_req *dr)
 		dav_fail(dr, status, NULL, why.code, "%s", why.message);
 		return;
 	}
-	dav_locks_mapped(dr, res.path);
+	dav_locks_mapped(dr, &res);
 	/* the row the upload's transaction committed, not read back; no tag for a file the user
 	   may not read ("read own" on someone else's) */
 	char etag[STORAGE_DAV_ETAG_SIZE];

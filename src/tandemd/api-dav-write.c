@@ -75,7 +75,7 @@ void dav_delete(struct dav_req *dr)
 			return;
 		}
 	}
-	dav_locks_removed(dr, res.path);
+	dav_locks_removed(dr, &res);
 	http_response_status(dr->req, 204);
 	http_response_send(dr->req);
 }
@@ -117,7 +117,7 @@ void dav_mkcol(struct dav_req *dr)
 		dav_folder_failed(dr, &fe, &err);
 		return;
 	}
-	dav_locks_mapped(dr, res.path);
+	dav_locks_mapped(dr, &res);
 	http_response_status(dr->req, 201);
 	http_response_send(dr->req);
 }

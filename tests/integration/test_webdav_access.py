@@ -268,3 +268,69 @@ def test_a_semicolon_is_part_of_a_name(site):
     assert "/dav/files/home/a;b=c.txt" in names(port, "/dav/files/home/")
     assert dav(port, "GET", "/dav/files/home/a;b=c.txt")[2] == b"semi"
     assert dav(port, "GET", "/dav/files/home/a")[0] == 404
+
+
+def test_a_lock_belongs_to_the_file_whichever_url_reaches_it(site):
+    # bob's folder Team is shared with alice (she may write): his home/Team/Sub/doc.txt is her
+    # shared/bob/Team/Sub/doc.txt, and a lock taken on either URL holds on the other
+    port = site
+    mine, hers = "/dav/files/home/Team", "/dav/files/shared/bob/Team"
+    assert dav(port, "MKCOL", f"{mine}/", "bob")[0] == 201
+    b = ApiClient(port)
+    assert b.login("bob", "bob_pw")[0] == 200
+    _, roots, _ = b.request("GET", "/api/v1/folders?parent=4")
+    home = next(f for f in roots["folders"] if f["default"])
+    _, kids, _ = b.request("GET", f"/api/v1/folders?parent={home['id']}")
+    team = next(f for f in kids["folders"] if f["title"] == "Team")
+    alice = ApiClient(port)
+    assert alice.login("alice", "alice_pw")[0] == 200
+    _, who, _ = alice.request("GET", "/api/v1/session")
+    status, body, _ = b.request("PATCH", f"/api/v1/folders/{team['id']}", {
+        "permissions": [{"entity": team["owner"], "group": False, "bits": 403710016},
+                        {"entity": who["user_id"], "group": False, "bits": 403710016}]})
+    assert status == 200, body
+    assert dav(port, "MKCOL", f"{mine}/Sub/", "bob")[0] == 201  # shared as Team is
+    assert dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"v1")[0] == 201
+
+    # alice locks through her URL; bob is refused through his, and sees her lock there
+    status, headers, body = dav(port, "LOCK", f"{hers}/Sub/doc.txt", "alice", body=LOCKINFO,
+                                headers={"Depth": "0"})
+    assert status == 200, body
+    token = headers["lock-token"].strip("<>")
+    assert f"<D:href>{hers}/Sub/doc.txt</D:href>".encode() in body
+    status, _, body = dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"bob's")
+    assert status == 423 and f"<D:href>{mine}/Sub/doc.txt</D:href>".encode() in body, body
+    assert dav(port, "LOCK", f"{mine}/Sub/doc.txt", "bob", body=LOCKINFO,
+               headers={"Depth": "0"})[0] == 423
+    assert dav(port, "DELETE", f"{mine}/Sub/", "bob")[0] == 423
+    status, _, body = dav(port, "PROPFIND", f"{mine}/Sub/doc.txt", "bob",
+                          headers={"Depth": "0"})
+    assert status == 207 and token.encode() in body
+    assert f"<D:lockroot><D:href>{mine}/Sub/doc.txt</D:href>".encode() in body
+    status, _, body = dav(port, "PROPFIND", f"{mine}/Sub/", "bob", headers={"Depth": "1"})
+    assert status == 207 and token.encode() in body  # the member's lock in a listing
+    # her token opens it for her, not for him; she unlocks it
+    assert dav(port, "PUT", f"{hers}/Sub/doc.txt", "alice", body=b"v2",
+               headers={"If": f"(<{token}>)"})[0] == 204
+    assert dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"v3",
+               headers={"If": f"(<{token}>)"})[0] == 423
+    assert dav(port, "UNLOCK", f"{mine}/Sub/doc.txt", "bob",
+               headers={"Lock-Token": f"<{token}>"})[0] == 403  # someone else's
+    assert dav(port, "UNLOCK", f"{hers}/Sub/doc.txt", "alice",
+               headers={"Lock-Token": f"<{token}>"})[0] == 204
+    assert dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"v4")[0] == 204
+
+    # bob's depth-infinity lock on Team covers her URLs below it, and her unmapped one
+    status, headers, _ = dav(port, "LOCK", f"{mine}/", "bob", body=LOCKINFO)
+    assert status == 200
+    team_token = headers["lock-token"].strip("<>")
+    status, _, body = dav(port, "PUT", f"{hers}/Sub/new.txt", "alice", body=b"x")
+    assert status == 423 and f"<D:href>{hers}</D:href>".encode() in body, body
+    assert dav(port, "UNLOCK", f"{mine}/", "bob",
+               headers={"Lock-Token": f"<{team_token}>"})[0] == 204
+    # a lock-null resource taken through her URL holds on his
+    status, headers, _ = dav(port, "LOCK", f"{hers}/Sub/new.txt", "alice", body=LOCKINFO,
+                             headers={"Depth": "0"})
+    assert status == 201
+    assert dav(port, "PUT", f"{mine}/Sub/new.txt", "bob", body=b"x")[0] == 423
+    assert dav(port, "GET", f"{hers}/Sub/doc.txt", "alice")[2] == b"v4"
