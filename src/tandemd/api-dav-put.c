@@ -20,7 +20,7 @@
 
 /* A PUT whose sender the loop does not know yet (credentials or module access not cached):
    its body is held, not a byte read and a 100 Continue not sent, while a worker checks the
-   password and the webdav module (docs/internals/dav.md "PUT"). Shared by the loop and the
+   password and the webdav module (docs/internals/dav.md "Bodies"). Shared by the loop and the
    worker: whoever sees the other side gone frees it. */
 enum gate_state {
 	GATE_RUNNING,  /* the worker checks */

@@ -13,6 +13,7 @@ from provisioning import ApiClient
 
 MIB = 1024 * 1024
 VIEWER = 257  # see the folder, read all objects
+ADMIN_BITS = 403710016  # everything, as the owner has it
 LOCKINFO = (b'<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>'
             b'</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>')
 
@@ -180,23 +181,28 @@ def test_every_folder_object_names_its_collection(site):
                headers={"Depth": "0"})[0] == 207
 
 
+def share(port, owner, title, user, bits):
+    """owner's folder title (in their "My files") is shared with user, with bits."""
+    o = ApiClient(port)
+    assert o.login(owner, f"{owner}_pw")[0] == 200
+    _, roots, _ = o.request("GET", "/api/v1/folders?parent=4")
+    home = next(f for f in roots["folders"] if f["default"])
+    _, kids, _ = o.request("GET", f"/api/v1/folders?parent={home['id']}")
+    folder = next(f for f in kids["folders"] if f["title"] == title)
+    u = ApiClient(port)
+    assert u.login(user, f"{user}_pw")[0] == 200
+    _, who, _ = u.request("GET", "/api/v1/session")
+    status, body, _ = o.request("PATCH", f"/api/v1/folders/{folder['id']}", {
+        "permissions": [{"entity": folder["owner"], "group": False, "bits": ADMIN_BITS},
+                        {"entity": who["user_id"], "group": False, "bits": bits}]})
+    assert status == 200, body
+
+
 def test_folders_shared_with_a_user_appear_under_shared_by_owner_login(site):
     port = site
     assert dav(port, "MKCOL", "/dav/files/home/Proj/", "bob")[0] == 201
     assert dav(port, "PUT", "/dav/files/home/Proj/notes.txt", "bob", body=b"bob's")[0] == 201
-    b = ApiClient(port)
-    assert b.login("bob", "bob_pw")[0] == 200
-    _, roots, _ = b.request("GET", "/api/v1/folders?parent=4")
-    home = next(f for f in roots["folders"] if f["default"])
-    _, kids, _ = b.request("GET", f"/api/v1/folders?parent={home['id']}")
-    proj = next(f for f in kids["folders"] if f["title"] == "Proj")
-    alice = ApiClient(port)
-    assert alice.login("alice", "alice_pw")[0] == 200
-    _, who, _ = alice.request("GET", "/api/v1/session")
-    status, body, _ = b.request("PATCH", f"/api/v1/folders/{proj['id']}", {
-        "permissions": [{"entity": proj["owner"], "group": False, "bits": 403710016},
-                        {"entity": who["user_id"], "group": False, "bits": VIEWER}]})
-    assert status == 200, body
+    share(port, "bob", "Proj", "alice", VIEWER)
     assert "/dav/files/shared/bob/" in names(port, "/dav/files/shared/", "alice")
     assert "/dav/files/shared/bob/Proj/" in names(port, "/dav/files/shared/bob/", "alice")
     assert "/dav/files/shared/bob/Proj/notes.txt" in \
@@ -276,19 +282,7 @@ def test_a_lock_belongs_to_the_file_whichever_url_reaches_it(site):
     port = site
     mine, hers = "/dav/files/home/Team", "/dav/files/shared/bob/Team"
     assert dav(port, "MKCOL", f"{mine}/", "bob")[0] == 201
-    b = ApiClient(port)
-    assert b.login("bob", "bob_pw")[0] == 200
-    _, roots, _ = b.request("GET", "/api/v1/folders?parent=4")
-    home = next(f for f in roots["folders"] if f["default"])
-    _, kids, _ = b.request("GET", f"/api/v1/folders?parent={home['id']}")
-    team = next(f for f in kids["folders"] if f["title"] == "Team")
-    alice = ApiClient(port)
-    assert alice.login("alice", "alice_pw")[0] == 200
-    _, who, _ = alice.request("GET", "/api/v1/session")
-    status, body, _ = b.request("PATCH", f"/api/v1/folders/{team['id']}", {
-        "permissions": [{"entity": team["owner"], "group": False, "bits": 403710016},
-                        {"entity": who["user_id"], "group": False, "bits": 403710016}]})
-    assert status == 200, body
+    share(port, "bob", "Team", "alice", ADMIN_BITS)
     assert dav(port, "MKCOL", f"{mine}/Sub/", "bob")[0] == 201  # shared as Team is
     assert dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"v1")[0] == 201
 
