@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "mem.h"
 #include "pool.h"
 #include "storage-private.h"
@@ -366,15 +367,30 @@ int storage_dav_file_find(struct storage_user *user, int64_t folder, const char 
 	return r;
 }
 
+/* The user's "My files", remembered in the folder cache under (cid, -uid) (folder ids are
+   positive): a default folder neither moves nor goes while its user exists, and a change of
+   the user drops it (storage_on_event). Every path below home/ starts here. */
 static int home_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	int r = folder_default(conn, op->user->cid, op->user->uid, "infostore", &op->id, err);
+	struct storage_user *u = op->user;
+	struct cache *fc = u->storage->folder_cache;
+	int64_t home; /* nothing but these ids is ever put under negative keys */
+	size_t size;
+	if (fc != NULL && cache_get(fc, u->cid, -u->uid, &home, &size) > 0 &&
+	    size == sizeof(home)) {
+		op->id = home;
+		return 0;
+	}
+	uint64_t gen = fc != NULL ? cache_generation(fc) : 0;
+	int r = folder_default(conn, u->cid, u->uid, "infostore", &op->id, err);
 	if (r < 0)
 		return -1;
 	if (r == 0)
 		return storage__refuse(op->err, STORAGE_NOT_FOUND, "user %lld has no \"My files\"",
-		                       (long long)op->user->uid);
+		                       (long long)u->uid);
+	if (fc != NULL)
+		cache_put(fc, u->cid, -u->uid, &op->id, sizeof(op->id), gen);
 	return 0;
 }
 
