@@ -417,7 +417,20 @@ struct walk {
 	size_t n;
 	bool slash;
 	struct storage_dav_walk *w;
+	struct infostore_version *v; /* storage_dav_walk_open: a file's current version */
 };
+
+/* The found file's current version into wk->v, in the walk's transaction. */
+static int version_of(struct sql_conn *conn, struct walk *wk, struct sql_error *err)
+{
+	const struct storage_dav_entry *e = &wk->w->entry;
+	int r = infostore_get_version(conn, wk->op.user->cid, e->id, e->version, wk->v, err);
+	if (r == 0)
+		return storage__refuse(wk->op.err, STORAGE_NOT_FOUND,
+		                       "file %lld has no version %lld", (long long)e->id,
+		                       (long long)e->version);
+	return r < 0 ? -1 : 0;
+}
 
 static int walk_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
@@ -456,7 +469,9 @@ static int walk_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 			r = walk_step(conn, op, file_get_txn, cur, seg, err);
 		if (r != 0) {
 			w->found = STORAGE_DAV_FILE;
-			return r < 0 ? -1 : 0;
+			if (r < 0)
+				return -1;
+			return wk->v != NULL ? version_of(conn, wk, err) : 0;
 		}
 		memset(&w->entry, 0, sizeof(w->entry));
 		w->found = STORAGE_DAV_NONE;
@@ -478,6 +493,26 @@ int storage_dav_walk(struct storage_user *user, int64_t root, const char *const 
 	                  .w = walk_r};
 	wk.op.what = "folder lookup";
 	return storage__run(user, false, walk_txn, &wk, &wk.op.what, err);
+}
+
+int storage_dav_walk_open(struct storage_user *user, int64_t root, const char *const *segs,
+                          size_t n, bool slash, struct storage_dav_walk *walk_r,
+                          struct infostore_version *version_r, int *fd_r, struct storage_error *err)
+{
+	struct walk wk = {.op = {.user = user, .err = err},
+	                  .root = root,
+	                  .segs = segs,
+	                  .n = n,
+	                  .slash = slash,
+	                  .w = walk_r,
+	                  .v = version_r};
+	*fd_r = -1;
+	wk.op.what = "folder lookup";
+	if (storage__run(user, false, walk_txn, &wk, &wk.op.what, err) < 0)
+		return -1;
+	if (walk_r->found != STORAGE_DAV_FILE)
+		return 0;
+	return storage__file_content(user, walk_r->entry.id, version_r, fd_r, err);
 }
 
 /* --- lock anchors --- */

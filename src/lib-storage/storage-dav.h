@@ -117,6 +117,14 @@ struct storage_dav_walk {
 int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
                      bool slash, struct storage_dav_walk *walk_r, struct storage_error *err);
 
+/* storage_dav_walk for a GET: when the path names a file, also its current version's row in
+   the same transaction and then its content opened into *fd_r (else -1), as
+   storage_file_open() does it (STORAGE_BROKEN when the content is missing). */
+int storage_dav_walk_open(struct storage_user *user, int64_t root, const char *const *segs,
+                          size_t n, bool slash, struct storage_dav_walk *walk_r,
+                          struct infostore_version *version_r, int *fd_r,
+                          struct storage_error *err);
+
 /* Where the locks of folder live, whichever URL reaches it (docs/internals/dav.md "Locks"):
    the path of the folder from its owner's "My files" ("/dav/files/home/<owner uid>/A/B"),
    from the public root ("/dav/files/public/A"), or else from its topmost folder

@@ -114,7 +114,11 @@ static int walk(struct dav_req *dr, int64_t root, char **segs, size_t n, bool sl
 {
 	struct storage_error err;
 	struct storage_dav_walk w;
-	if (storage_dav_walk(dr->su, root, (const char *const *)segs, n, slash, &w, &err) < 0)
+	int r = dr->open_version != NULL
+	            ? storage_dav_walk_open(dr->su, root, (const char *const *)segs, n, slash, &w,
+	                                    dr->open_version, &dr->open_fd, &err)
+	            : storage_dav_walk(dr->su, root, (const char *const *)segs, n, slash, &w, &err);
+	if (r < 0)
 		return not_found(dr, &err);
 	static const enum dav_res_kind kinds[] = {[STORAGE_DAV_NONE] = DAV_RES_NONE,
 	                                          [STORAGE_DAV_FOLDER] = DAV_RES_FOLDER,

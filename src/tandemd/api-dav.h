@@ -50,6 +50,9 @@ struct dav_req {
 	/* lock tokens the If header submitted (dav_check_conditions) */
 	struct dav_if_token *submitted;
 	size_t submitted_count;
+	/* GET: the next resolve of a file also opens its content (storage_dav_walk_open) */
+	struct infostore_version *open_version;
+	int open_fd; /* -1: nothing opened */
 	/* the last storage_dav_lock_anchor() looked up (dav_lock_view) */
 	int64_t anchor_id;
 	const char *anchor_key;
