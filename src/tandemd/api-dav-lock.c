@@ -25,15 +25,6 @@ static struct lock_store *locks(struct dav_req *dr)
 	return dr->node->cluster.locks;
 }
 
-/* Lock paths are per context: home/ is per user, so its locks live under the user's id. */
-static const char *home_key(struct pool *pool, int64_t uid, const char *path)
-{
-	size_t n = strlen(HOME);
-	if (strncmp(path, HOME, n) == 0 && (path[n] == '\0' || path[n] == '/'))
-		return pool_printf(pool, "%s/%lld%s", HOME, (long long)uid, path + n);
-	return path;
-}
-
 /* path is prefix or lies below it: the rest ("" or "/..."), else NULL. */
 static const char *below_or_at(const char *path, const char *prefix)
 {
@@ -48,7 +39,23 @@ const char *dav_lock_key(struct pool *pool, const struct dav_lock_view *view, co
 	const char *rest = view->url != NULL ? below_or_at(path, view->url) : NULL;
 	if (rest != NULL)
 		return pool_printf(pool, "%s%s", view->key, rest);
-	return home_key(pool, view->uid, path);
+	/* home/ is per user: its locks live under the user's id */
+	if ((rest = below_or_at(path, HOME)) != NULL)
+		return pool_printf(pool, "%s/%lld%s", HOME, (long long)view->uid, rest);
+	return path;
+}
+
+/* The lock key of res's shared folder into dr's memo: 0, or -1 with err. */
+static int anchor(struct dav_req *dr, const struct dav_res *res, struct storage_error *err)
+{
+	const char *key;
+	if (dr->anchor_id == res->lock_root)
+		return 0;
+	if (storage_dav_lock_anchor(dr->su, res->lock_root, dr->pool, &key, err) < 0)
+		return -1;
+	dr->anchor_id = res->lock_root;
+	dr->anchor_key = key;
+	return 0;
 }
 
 int dav_lock_view(struct dav_req *dr, const struct dav_res *res, struct pool *pool,
@@ -58,15 +65,10 @@ int dav_lock_view(struct dav_req *dr, const struct dav_res *res, struct pool *po
 	view_r->uid = dr->user.uid;
 	if (res->lock_root == 0)
 		return 0;
-	if (dr->anchor_id != res->lock_root) {
-		struct storage_error err;
-		const char *key;
-		if (storage_dav_lock_anchor(dr->su, res->lock_root, dr->pool, &key, &err) < 0) {
-			dav_storage_failed(dr, &err);
-			return -1;
-		}
-		dr->anchor_id = res->lock_root;
-		dr->anchor_key = key;
+	struct storage_error err;
+	if (anchor(dr, res, &err) < 0) {
+		dav_storage_failed(dr, &err);
+		return -1;
 	}
 	view_r->url = pool_strdup(pool, res->lock_url);
 	view_r->key = pool_strdup(pool, dr->anchor_key);
@@ -311,21 +313,15 @@ bool dav_check_locks(struct dav_req *dr, const struct dav_res *res, bool tree)
 /* The key of res after a change, or NULL (logged: the change is done, its locks expire). */
 static const char *key_after(struct dav_req *dr, const struct dav_res *res)
 {
-	struct dav_lock_view view;
 	struct storage_error err;
-	const char *key;
-	if (res->lock_root == 0 || res->lock_root == dr->anchor_id)
-		return dav_lock_key(dr->pool,
-		                    &(struct dav_lock_view){.uid = dr->user.uid,
-		                                            .url = res->lock_url,
-		                                            .key = dr->anchor_key},
-		                    res->path);
-	if (storage_dav_lock_anchor(dr->su, res->lock_root, dr->pool, &key, &err) < 0) {
+	if (res->lock_root != 0 && anchor(dr, res, &err) < 0) {
 		log_warn("dav", "cid=%lld: the lock key of %s: %s (its locks expire)",
 		         (long long)dr->user.cid, res->path, err.message);
 		return NULL;
 	}
-	view = (struct dav_lock_view){.uid = dr->user.uid, .url = res->lock_url, .key = key};
+	struct dav_lock_view view = {.uid = dr->user.uid,
+	                             .url = res->lock_root != 0 ? res->lock_url : NULL,
+	                             .key = dr->anchor_key};
 	return dav_lock_key(dr->pool, &view, res->path);
 }
 
