@@ -482,22 +482,10 @@ static int walk_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return 0;
 }
 
-int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
-                     bool slash, struct storage_dav_walk *walk_r, struct storage_error *err)
-{
-	struct walk wk = {.op = {.user = user, .err = err},
-	                  .root = root,
-	                  .segs = segs,
-	                  .n = n,
-	                  .slash = slash,
-	                  .w = walk_r};
-	wk.op.what = "folder lookup";
-	return storage__run(user, false, walk_txn, &wk, &wk.op.what, err);
-}
-
-int storage_dav_walk_open(struct storage_user *user, int64_t root, const char *const *segs,
-                          size_t n, bool slash, struct storage_dav_walk *walk_r,
-                          struct infostore_version *version_r, int *fd_r, struct storage_error *err)
+/* One walk; v: also the found file's current version. */
+static int walk_run(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
+                    bool slash, struct storage_dav_walk *walk_r, struct infostore_version *v,
+                    struct storage_error *err)
 {
 	struct walk wk = {.op = {.user = user, .err = err},
 	                  .root = root,
@@ -505,10 +493,23 @@ int storage_dav_walk_open(struct storage_user *user, int64_t root, const char *c
 	                  .n = n,
 	                  .slash = slash,
 	                  .w = walk_r,
-	                  .v = version_r};
-	*fd_r = -1;
+	                  .v = v};
 	wk.op.what = "folder lookup";
-	if (storage__run(user, false, walk_txn, &wk, &wk.op.what, err) < 0)
+	return storage__run(user, false, walk_txn, &wk, &wk.op.what, err);
+}
+
+int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
+                     bool slash, struct storage_dav_walk *walk_r, struct storage_error *err)
+{
+	return walk_run(user, root, segs, n, slash, walk_r, NULL, err);
+}
+
+int storage_dav_walk_open(struct storage_user *user, int64_t root, const char *const *segs,
+                          size_t n, bool slash, struct storage_dav_walk *walk_r,
+                          struct infostore_version *version_r, int *fd_r, struct storage_error *err)
+{
+	*fd_r = -1;
+	if (walk_run(user, root, segs, n, slash, walk_r, version_r, err) < 0)
 		return -1;
 	if (walk_r->found != STORAGE_DAV_FILE)
 		return 0;

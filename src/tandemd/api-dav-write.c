@@ -30,13 +30,14 @@ void dav_get(struct dav_req *dr)
 	case DAV_RES_NONE:
 		dav_fail(dr, 404, NULL, "DAV-0404", "nothing at %s", dr->path);
 		return;
-	case DAV_RES_FILE:
+	case DAV_RES_FILE: {
 		/* RFC 7232 §2.2: what If-(Un)Modified-Since compare with */
 		char date[DAV_DATE_SIZE];
 		dav_date(date, res.entry.modified, true);
 		http_response_header(dr->req, "Last-Modified", date);
 		api_files_send_open(dr->req, &v, NULL, fd, res.entry.etag);
 		return;
+	}
 	default: {
 		/* a collection has no content of its own: clients list it with PROPFIND */
 		static const char text[] = "This is a WebDAV collection: list it with PROPFIND.\n";
