@@ -126,10 +126,6 @@ static int open_locked_temp(struct filestore_temp *t, const char **error_r)
 		*error_r = "filestore path too long";
 		return -ENAMETOOLONG;
 	}
-	if ((ret = make_dir(tmpdir, &created)) < 0) {
-		*error_r = errorf(-ret, "cannot create", tmpdir);
-		return ret;
-	}
 	for (int attempt = 0; attempt < CREATE_RETRIES; attempt++) {
 		char name[UUID_HEX + 1];
 		random_hex(name, UUID_HEX / 2);
@@ -140,6 +136,14 @@ static int open_locked_temp(struct filestore_temp *t, const char **error_r)
 		}
 		t->fd =
 		    open(t->temp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		/* tmp/ is made by the first upload (and again should someone remove it) */
+		if (t->fd < 0 && errno == ENOENT) {
+			if ((ret = make_dir(tmpdir, &created)) < 0) {
+				*error_r = errorf(-ret, "cannot create", tmpdir);
+				return ret;
+			}
+			continue;
+		}
 		if (t->fd < 0) {
 			ret = -errno;
 			if (errno == EEXIST)
@@ -265,6 +269,26 @@ static int make_hashed_dirs(const char *ctx_dir, const char *location, char *dir
 	return 0;
 }
 
+/* The versions a thread publishes one after another share their hashed/xx/yy/zz directory,
+   BUCKET_FILES of them: a new directory costs a mkdir and an fsync of its parent (two or
+   three of each when xx/yy are new too, as they were for almost every version while each
+   uuid was random all through), an existing one neither. The rest of the uuid stays random
+   (104 bits). docs/internals/filestore.md "Layout". */
+#define BUCKET_FILES 256
+static __thread char bucket[6];
+static __thread unsigned bucket_left;
+
+static void new_uuid(char uuid[UUID_HEX + 1])
+{
+	random_hex(uuid, UUID_HEX / 2);
+	if (bucket_left == 0) {
+		memcpy(bucket, uuid, sizeof(bucket));
+		bucket_left = BUCKET_FILES;
+	}
+	bucket_left--;
+	memcpy(uuid, bucket, sizeof(bucket));
+}
+
 int filestore_temp_publish(struct filestore_temp *t, char location_r[FILESTORE_LOCATION_SIZE],
                            const char **error_r)
 {
@@ -281,7 +305,7 @@ int filestore_temp_publish(struct filestore_temp *t, char location_r[FILESTORE_L
 		*error_r = errorf(errno, "cannot sync", t->temp_path);
 		return ret;
 	}
-	random_hex(uuid, UUID_HEX / 2);
+	new_uuid(uuid);
 	snprintf(t->location, sizeof(t->location), "hashed/%.2s/%.2s/%.2s/%s", uuid, uuid + 2,
 	         uuid + 4, uuid);
 	assert(filestore_location_valid(t->location));

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
+#include "cache.h"
 #include "mem.h"
 #include "pool.h"
 #include "storage-private.h"
@@ -365,24 +367,30 @@ int storage_dav_file_find(struct storage_user *user, int64_t folder, const char 
 	return r;
 }
 
+/* The user's "My files", remembered in the folder cache under (cid, -uid) (folder ids are
+   positive): a default folder neither moves nor goes while its user exists, and a change of
+   the user drops it (storage_on_event). Every path below home/ starts here. */
 static int home_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct op *op = ctx;
-	int r = folder_default(conn, op->user->cid, op->user->uid, "infostore", &op->id, err);
+	struct storage_user *u = op->user;
+	struct cache *fc = u->storage->folder_cache;
+	int64_t home; /* nothing but these ids is ever put under negative keys */
+	size_t size;
+	if (fc != NULL && cache_get(fc, u->cid, -u->uid, &home, &size) > 0 &&
+	    size == sizeof(home)) {
+		op->id = home;
+		return 0;
+	}
+	uint64_t gen = fc != NULL ? cache_generation(fc) : 0;
+	int r = folder_default(conn, u->cid, u->uid, "infostore", &op->id, err);
 	if (r < 0)
 		return -1;
 	if (r == 0)
 		return storage__refuse(op->err, STORAGE_NOT_FOUND, "user %lld has no \"My files\"",
-		                       (long long)op->user->uid);
-	return 0;
-}
-
-int storage_dav_home(struct storage_user *user, int64_t *folder_r, struct storage_error *err)
-{
-	struct op op = {.user = user, .err = err};
-	if (run(&op, false, home_txn, "folder lookup") < 0)
-		return -1;
-	*folder_r = op.id;
+		                       (long long)u->uid);
+	if (fc != NULL)
+		cache_put(fc, u->cid, -u->uid, &op->id, sizeof(op->id), gen);
 	return 0;
 }
 
@@ -409,7 +417,20 @@ struct walk {
 	size_t n;
 	bool slash;
 	struct storage_dav_walk *w;
+	struct infostore_version *v; /* storage_dav_walk_open: a file's current version */
 };
+
+/* The found file's current version into wk->v, in the walk's transaction. */
+static int version_of(struct sql_conn *conn, struct walk *wk, struct sql_error *err)
+{
+	const struct storage_dav_entry *e = &wk->w->entry;
+	int r = infostore_get_version(conn, wk->op.user->cid, e->id, e->version, wk->v, err);
+	if (r == 0)
+		return storage__refuse(wk->op.err, STORAGE_NOT_FOUND,
+		                       "file %lld has no version %lld", (long long)e->id,
+		                       (long long)e->version);
+	return r < 0 ? -1 : 0;
+}
 
 static int walk_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
@@ -448,7 +469,9 @@ static int walk_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 			r = walk_step(conn, op, file_get_txn, cur, seg, err);
 		if (r != 0) {
 			w->found = STORAGE_DAV_FILE;
-			return r < 0 ? -1 : 0;
+			if (r < 0)
+				return -1;
+			return wk->v != NULL ? version_of(conn, wk, err) : 0;
 		}
 		memset(&w->entry, 0, sizeof(w->entry));
 		w->found = STORAGE_DAV_NONE;
@@ -459,17 +482,110 @@ static int walk_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 	return 0;
 }
 
-int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
-                     bool slash, struct storage_dav_walk *walk_r, struct storage_error *err)
+/* One walk; v: also the found file's current version. */
+static int walk_run(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
+                    bool slash, struct storage_dav_walk *walk_r, struct infostore_version *v,
+                    struct storage_error *err)
 {
 	struct walk wk = {.op = {.user = user, .err = err},
 	                  .root = root,
 	                  .segs = segs,
 	                  .n = n,
 	                  .slash = slash,
-	                  .w = walk_r};
+	                  .w = walk_r,
+	                  .v = v};
 	wk.op.what = "folder lookup";
 	return storage__run(user, false, walk_txn, &wk, &wk.op.what, err);
+}
+
+int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
+                     bool slash, struct storage_dav_walk *walk_r, struct storage_error *err)
+{
+	return walk_run(user, root, segs, n, slash, walk_r, NULL, err);
+}
+
+int storage_dav_walk_open(struct storage_user *user, int64_t root, const char *const *segs,
+                          size_t n, bool slash, struct storage_dav_walk *walk_r,
+                          struct infostore_version *version_r, int *fd_r, struct storage_error *err)
+{
+	*fd_r = -1;
+	if (walk_run(user, root, segs, n, slash, walk_r, version_r, err) < 0)
+		return -1;
+	if (walk_r->found != STORAGE_DAV_FILE)
+		return 0;
+	return storage__file_content(user, walk_r->entry.id, version_r, fd_r, err);
+}
+
+/* --- lock anchors --- */
+
+struct anchor {
+	struct op op;
+	struct pool *pool;
+	const char *path;
+};
+
+/* Up the stored parents of op.id, whoever may see them: the titles on the way, until the
+   owner's "My files", the public root or a system root. */
+static int anchor_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct anchor *an = ctx;
+	const char *titles[FOLDER_DEPTH_MAX + 2];
+	size_t n = 0;
+	int64_t id = an->op.id;
+	const char *top = NULL;
+	while (top == NULL) {
+		if (id == FOLDER_ID_PUBLIC) {
+			top = "/dav/files/public";
+			break;
+		}
+		struct sql_stmt *st =
+		    sql_prepare(conn,
+		                "SELECT parent, owner, title, default_for FROM folder WHERE cid=? "
+		                "AND id=?",
+		                err);
+		if (st == NULL)
+			return -1;
+		sql_bind_int64(st, 1, an->op.user->cid);
+		sql_bind_int64(st, 2, id);
+		int r = sql_step(st, err);
+		if (r <= 0) {
+			sql_stmt_done(&st);
+			if (r == 0)
+				return storage__refuse(an->op.err, STORAGE_NOT_FOUND,
+				                       "no folder %lld", (long long)id);
+			return -1;
+		}
+		int64_t parent = sql_col_int64(st, 0), owner = sql_col_int64(st, 1);
+		const char *def = sql_col_text(st, 3);
+		if (def != NULL && strcmp(def, "infostore") == 0)
+			top = pool_printf(an->pool, "/dav/files/home/%lld", (long long)owner);
+		else if (parent == 0 || id <= FOLDER_ID_MAX_SYSTEM || n == FOLDER_DEPTH_MAX + 1)
+			top = pool_printf(an->pool, "/dav/o/%lld", (long long)id);
+		else
+			titles[n++] = pool_strdup(an->pool, sql_col_text(st, 2));
+		sql_stmt_done(&st);
+		id = parent;
+	}
+	struct buf path;
+	buf_init(&path, 65536); /* 66 titles of at most 256 bytes */
+	buf_append_str(&path, top);
+	while (n > 0) {
+		buf_append_str(&path, "/");
+		buf_append_str(&path, titles[--n]);
+	}
+	an->path = pool_strndup(an->pool, path.data, path.len);
+	buf_free(&path);
+	return 0;
+}
+
+int storage_dav_lock_anchor(struct storage_user *user, int64_t folder, struct pool *pool,
+                            const char **path_r, struct storage_error *err)
+{
+	struct anchor an = {.op = {.user = user, .err = err, .id = folder}, .pool = pool};
+	if (run(&an.op, false, anchor_txn, "folder lookup") < 0)
+		return -1;
+	*path_r = an.path;
+	return 0;
 }
 
 /* --- quota --- */

@@ -116,8 +116,23 @@ struct storage_dav_walk {
    the user cannot see (or no "My files") is STORAGE_NOT_FOUND. With n 0 the root's entry. */
 int storage_dav_walk(struct storage_user *user, int64_t root, const char *const *segs, size_t n,
                      bool slash, struct storage_dav_walk *walk_r, struct storage_error *err);
-/* The user's "My files" folder (/dav/files/home/). */
-int storage_dav_home(struct storage_user *user, int64_t *folder_r, struct storage_error *err);
+
+/* storage_dav_walk for a GET: when the path names a file, also its current version's row in
+   the same transaction and then its content opened into *fd_r (else -1), as
+   storage_file_open() does it (STORAGE_BROKEN when the content is missing). */
+int storage_dav_walk_open(struct storage_user *user, int64_t root, const char *const *segs,
+                          size_t n, bool slash, struct storage_dav_walk *walk_r,
+                          struct infostore_version *version_r, int *fd_r,
+                          struct storage_error *err);
+
+/* Where the locks of folder live, whichever URL reaches it (docs/internals/dav.md "Locks"):
+   the path of the folder from its owner's "My files" ("/dav/files/home/<owner uid>/A/B"),
+   from the public root ("/dav/files/public/A"), or else from its topmost folder
+   ("/dav/o/<id>/A"), titles as stored, from pool. Follows the stored parents whether or
+   not the user may see them (the result is a key, never shown). STORAGE_NOT_FOUND when
+   folder does not exist. */
+int storage_dav_lock_anchor(struct storage_user *user, int64_t folder, struct pool *pool,
+                            const char **path_r, struct storage_error *err);
 
 /* RFC 4331 for the user's context: the bytes stored (every version counts) and what is left
    under the quota (minus uploads' live holds; never negative), or -1 in *available_r when the

@@ -186,10 +186,17 @@ int storage_file_open(struct storage_user *user, int64_t id, int64_t version,
 {
 	struct op op = {
 	    .user = user, .err = err, .id = id, .version = version, .file = file_r, .v = version_r};
-	struct stat st;
-	int fd = -1;
 	if (run(&op, false, version_txn, "file lookup") < 0)
 		return -1;
+	return storage__file_content(user, id, version_r, fd_r, err);
+}
+
+int storage__file_content(struct storage_user *user, int64_t id,
+                          const struct infostore_version *version_r, int *fd_r,
+                          struct storage_error *err)
+{
+	struct stat st;
+	int fd = -1;
 	int r = filestore_open(user->ctx.filestore_root, user->cid, version_r->location, &fd);
 	if (r == 0 && fstat(fd, &st) < 0)
 		r = -errno;

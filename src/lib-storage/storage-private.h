@@ -38,6 +38,12 @@ int storage__run(struct storage_user *user, bool write, storage_txn_fn *fn, void
 
 struct folder_perm;
 struct infostore_file;
+struct infostore_version;
+/* After the transaction that read version_r (of file id): its content opened into *fd_r,
+   checked against the row's size; STORAGE_BROKEN (logged) when it is missing or differs. */
+int storage__file_content(struct storage_user *user, int64_t id,
+                          const struct infostore_version *version_r, int *fd_r,
+                          struct storage_error *err);
 /* File id's rows if the user may see it (its folder is visible and they may read it), with
    their rights on its folder: 1, 0 not visible or no such file, -1 on SQL error (*what_r
    names the step). */

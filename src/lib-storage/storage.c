@@ -29,6 +29,7 @@ void storage_on_event(struct storage *s, const struct inval_event *ev)
 	case INVAL_USER:
 		cache_drop(s->group_cache, ev->cid, ev->key);
 		storage_gab__drop(s->gab, ev->cid);
+		cache_drop(s->folder_cache, ev->cid, -ev->key); /* the user's "My files" */
 		break;
 	case INVAL_GROUP:
 		/* which users' lists hold the group (or should) is not known here */

@@ -52,6 +52,16 @@ static void add_folder(struct sql_conn *conn, int64_t id, int64_t parent, const 
 		test_storage_fixture_grant(conn, CID, id, BOB, bob_bits);
 }
 
+/* The user's "My files": the root of a walk without segments. */
+static int64_t home_of(struct storage_user *user)
+{
+	struct storage_dav_walk w;
+	struct storage_error err;
+	test_assert_int_eq(storage_dav_walk(user, STORAGE_DAV_HOME, NULL, 0, false, &w, &err), 0);
+	test_assert_int_eq(w.found, STORAGE_DAV_FOLDER);
+	return w.entry.id;
+}
+
 static void teardown(void)
 {
 	storage_destroy(&storage);
@@ -229,14 +239,26 @@ static void test_lookups(void)
 	struct storage_user *alice = storage_user_create(storage, pool, CID, ALICE);
 	struct storage_user *bob = storage_user_create(storage, pool, CID, BOB);
 
-	int64_t home = 0, bob_home = 0;
-	test_assert_int_eq(storage_dav_home(alice, &home, &err), 0);
-	test_assert_int_eq(storage_dav_home(bob, &bob_home, &err), 0);
+	int64_t home = home_of(alice), bob_home = home_of(bob);
 	test_assert(home > FOLDER_ID_MAX_SYSTEM && bob_home > FOLDER_ID_MAX_SYSTEM &&
 	            home != bob_home);
 	test_assert_int_eq(storage_dav_folder_get(alice, home, &e, &err), 0);
 	test_assert(e.collection && e.own && e.rights.admin);
 	test_assert_str_eq(e.etag, "");
+
+	/* lock anchors: whoever asks, from the owner's home, the public root or the top */
+	const char *anchor;
+	char want[64];
+	snprintf(want, sizeof(want), "/dav/files/home/%d", ALICE);
+	test_assert_int_eq(storage_dav_lock_anchor(bob, home, pool, &anchor, &err), 0);
+	test_assert_str_eq(anchor, want);
+	test_assert_int_eq(storage_dav_lock_anchor(bob, 102, pool, &anchor, &err), 0);
+	test_assert_str_eq(anchor, "/dav/o/4/Shared/Sub");
+	test_assert_int_eq(storage_dav_lock_anchor(alice, FOLDER_ID_PUBLIC, pool, &anchor, &err),
+	                   0);
+	test_assert_str_eq(anchor, "/dav/files/public");
+	test_assert_int_eq(storage_dav_lock_anchor(alice, 999999, pool, &anchor, &err), -1);
+	test_assert_int_eq(err.refusal, STORAGE_NOT_FOUND);
 
 	/* by (parent, title): exact bytes, only what the user's tree shows there */
 	test_assert_int_eq(storage_dav_folder_find(alice, SHARED, "Sub", &e, &err), 0);
@@ -639,8 +661,7 @@ static void test_folder_move_copy(void)
 	struct storage_folder_place to = {.parent = FOLDER_ID_FILES, .title = "Mine"};
 	test_assert_int_eq(storage_folder_move(bob, 102, &to, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);
-	int64_t bob_home;
-	test_assert_int_eq(storage_dav_home(bob, &bob_home, &err), 0);
+	int64_t bob_home = home_of(bob);
 	to = (struct storage_folder_place){.parent = SHARED, .title = "Bobs"};
 	test_assert_int_eq(storage_folder_copy(bob, bob_home, &to, true, &fe, &err), -1);
 	test_assert_int_eq(fe.status, FOLDER_FORBIDDEN);

@@ -48,7 +48,7 @@ static int remove_target(struct dav_req *dr, const struct dav_res *dst)
 		dav_folder_failed(dr, &fe, &err);
 		return -1;
 	}
-	dav_locks_removed(dr, dst->path);
+	dav_locks_removed(dr, dst);
 	return 0;
 }
 
@@ -156,8 +156,8 @@ void dav_copymove(struct dav_req *dr, bool move)
 		return;
 	}
 	if (move)
-		dav_locks_removed(dr, src.path);
-	dav_locks_mapped(dr, dst.path);
+		dav_locks_removed(dr, &src);
+	dav_locks_mapped(dr, &dst);
 	http_response_status(dr->req, existed ? 204 : 201);
 	http_response_send(dr->req);
 }

@@ -25,31 +25,83 @@ static struct lock_store *locks(struct dav_req *dr)
 	return dr->node->cluster.locks;
 }
 
-/* Lock paths are per context: home/ is per user, so its locks live under the user's id. */
-const char *dav_lock_path_of(struct pool *pool, int64_t uid, const char *path)
+/* path is prefix or lies below it: the rest ("" or "/..."), else NULL. */
+static const char *below_or_at(const char *path, const char *prefix)
 {
-	size_t n = strlen(HOME);
-	if (strncmp(path, HOME, n) == 0 && (path[n] == '\0' || path[n] == '/'))
-		return pool_printf(pool, "%s/%lld%s", HOME, (long long)uid, path + n);
+	size_t n = strlen(prefix);
+	if (strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+		return path + n;
+	return NULL;
+}
+
+const char *dav_lock_key(struct pool *pool, const struct dav_lock_view *view, const char *path)
+{
+	const char *rest = view->url != NULL ? below_or_at(path, view->url) : NULL;
+	if (rest != NULL)
+		return pool_printf(pool, "%s%s", view->key, rest);
+	/* home/ is per user: its locks live under the user's id */
+	if ((rest = below_or_at(path, HOME)) != NULL)
+		return pool_printf(pool, "%s/%lld%s", HOME, (long long)view->uid, rest);
 	return path;
 }
 
-const char *dav_lock_path(struct dav_req *dr, const char *path)
+/* The lock key of res's shared folder into dr's memo: 0, or -1 with err. */
+static int anchor(struct dav_req *dr, const struct dav_res *res, struct storage_error *err)
 {
-	return dav_lock_path_of(dr->pool, dr->user.uid, path);
+	const char *key;
+	if (dr->anchor_id == res->lock_root)
+		return 0;
+	if (storage_dav_lock_anchor(dr->su, res->lock_root, dr->pool, &key, err) < 0)
+		return -1;
+	dr->anchor_id = res->lock_root;
+	dr->anchor_key = key;
+	return 0;
 }
 
-/* The href of a lock path as the user knows it (their own home's; others as they are). */
-static void visible_href(struct buf *out, int64_t uid, const char *lock_path)
+int dav_lock_view(struct dav_req *dr, const struct dav_res *res, struct pool *pool,
+                  struct dav_lock_view *view_r)
+{
+	memset(view_r, 0, sizeof(*view_r));
+	view_r->uid = dr->user.uid;
+	if (res->lock_root == 0)
+		return 0;
+	struct storage_error err;
+	if (anchor(dr, res, &err) < 0) {
+		dav_storage_failed(dr, &err);
+		return -1;
+	}
+	view_r->url = pool_strdup(pool, res->lock_url);
+	view_r->key = pool_strdup(pool, dr->anchor_key);
+	return 0;
+}
+
+/* The key of res itself; NULL after answering. */
+static const char *res_key(struct dav_req *dr, const struct dav_res *res,
+                           struct dav_lock_view *view_r)
+{
+	if (dav_lock_view(dr, res, dr->pool, view_r) < 0)
+		return NULL;
+	return dav_lock_key(dr->pool, view_r, res->path);
+}
+
+/* The href of a lock key as the URLs of view show it: the user's own home as home/, a
+   shared folder's as shared/<owner>/<folder>/ (a lock rooted above that folder, which the
+   user cannot reach, as the folder itself), others as they are. */
+static void visible_href(struct buf *out, const struct dav_lock_view *view, const char *key)
 {
 	char own[64], path[LOCK_PATH_MAX + 64];
-	snprintf(own, sizeof(own), "%s/%lld", HOME, (long long)uid);
-	size_t n = strlen(own);
-	if (strncmp(lock_path, own, n) == 0 && (lock_path[n] == '\0' || lock_path[n] == '/')) {
-		snprintf(path, sizeof(path), "%s%s", HOME, lock_path + n);
+	snprintf(own, sizeof(own), "%s/%lld", HOME, (long long)view->uid);
+	const char *rest;
+	if ((rest = below_or_at(key, own)) != NULL) {
+		snprintf(path, sizeof(path), "%s%s", HOME, rest);
 		dav_href_append(out, path);
+	} else if (view->url != NULL && (rest = below_or_at(key, view->key)) != NULL) {
+		snprintf(path, sizeof(path), "%s%s", view->url, rest);
+		dav_href_append(out, path);
+	} else if (view->url != NULL && lock_store_is_below(view->key, key)) {
+		dav_href_append(out, view->url);
 	} else {
-		dav_href_append(out, lock_path);
+		dav_href_append(out, key);
 	}
 }
 
@@ -106,17 +158,28 @@ static bool if_has_lock(void *ctx, struct strv resource, struct strv token)
 	struct if_ctx *c = ctx;
 	if (c->answered || c->failed)
 		return false;
-	const char *path = resource.ptr != NULL ? tag_path(c->dr, resource) : c->res->path;
-	if (path == NULL)
+	const struct dav_res *res = c->res;
+	struct dav_res other;
+	if (resource.ptr != NULL) {
+		const char *path = tag_path(c->dr, resource);
+		if (path == NULL)
+			return false;
+		if (dav_map_resolve(c->dr, path, &other) < 0) {
+			c->answered = true;
+			return false;
+		}
+		res = &other;
+	}
+	struct dav_lock_view view;
+	const char *key = res_key(c->dr, res, &view);
+	if (key == NULL) {
+		c->answered = true;
 		return false;
-	size_t len = strlen(path);
-	while (len > 1 && path[len - 1] == '/')
-		len--;
-	path = dav_lock_path(c->dr, pool_strndup(c->dr->pool, path, len));
+	}
 	struct lock *found;
 	size_t count;
 	const char *error;
-	if (lock_store_covering(locks(c->dr), c->dr->pool, c->dr->user.cid, path, &found, &count,
+	if (lock_store_covering(locks(c->dr), c->dr->pool, c->dr->user.cid, key, &found, &count,
 	                        &error) != LOCK_OK) {
 		c->failed = true;
 		return false;
@@ -192,21 +255,22 @@ static bool submitted(const struct dav_req *dr, const struct lock *l)
 	return false;
 }
 
-static void locked(struct dav_req *dr, const struct lock *l)
+static void locked(struct dav_req *dr, const struct dav_lock_view *view, const struct lock *l)
 {
 	http_response_status(dr->req, 423);
 	http_response_header(dr->req, "Content-Type", "application/xml; charset=utf-8");
 	struct buf *out = http_response_body(dr->req);
 	buf_append_str(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	                    "<D:error xmlns:D=\"DAV:\"><D:lock-token-submitted><D:href>");
-	visible_href(out, dr->user.uid, l->path);
+	visible_href(out, view, l->path);
 	buf_append_str(out, "</D:href></D:lock-token-submitted></D:error>\n");
 	http_response_send(dr->req);
 }
 
 /* The locks at lock_path (covering it, and below it when tree) each need a submitted token
    (a shared lock: one of them). */
-static bool check_path(struct dav_req *dr, const char *lock_path, bool tree)
+static bool check_path(struct dav_req *dr, const struct dav_lock_view *view, const char *lock_path,
+                       bool tree)
 {
 	struct lock *found;
 	size_t count;
@@ -220,7 +284,7 @@ static bool check_path(struct dav_req *dr, const char *lock_path, bool tree)
 	for (size_t i = 0; i < count && !any; i++)
 		any = submitted(dr, &found[i]);
 	if (!any) {
-		locked(dr, &found[0]);
+		locked(dr, view, &found[0]);
 		return false;
 	}
 	if (!tree)
@@ -232,7 +296,7 @@ static bool check_path(struct dav_req *dr, const char *lock_path, bool tree)
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (!submitted(dr, &found[i])) {
-			locked(dr, &found[i]);
+			locked(dr, view, &found[i]);
 			return false;
 		}
 	}
@@ -241,32 +305,48 @@ static bool check_path(struct dav_req *dr, const char *lock_path, bool tree)
 
 bool dav_check_locks(struct dav_req *dr, const struct dav_res *res, bool tree)
 {
-	return check_path(dr, dav_lock_path(dr, res->path), tree);
+	struct dav_lock_view view;
+	const char *key = res_key(dr, res, &view);
+	return key != NULL && check_path(dr, &view, key, tree);
 }
 
-void dav_locks_removed(struct dav_req *dr, const char *path)
+/* The key of res after a change, or NULL (logged: the change is done, its locks expire). */
+static const char *key_after(struct dav_req *dr, const struct dav_res *res)
+{
+	struct storage_error err;
+	if (res->lock_root != 0 && anchor(dr, res, &err) < 0) {
+		log_warn("dav", "cid=%lld: the lock key of %s: %s (its locks expire)",
+		         (long long)dr->user.cid, res->path, err.message);
+		return NULL;
+	}
+	struct dav_lock_view view = {.uid = dr->user.uid,
+	                             .url = res->lock_root != 0 ? res->lock_url : NULL,
+	                             .key = dr->anchor_key};
+	return dav_lock_key(dr->pool, &view, res->path);
+}
+
+void dav_locks_removed(struct dav_req *dr, const struct dav_res *res)
 {
 	size_t n;
-	const char *error;
-	if (lock_store_remove_tree(locks(dr), dr->user.cid, dav_lock_path(dr, path), &n, &error) !=
-	    LOCK_OK)
+	const char *error, *key = key_after(dr, res);
+	if (key != NULL &&
+	    lock_store_remove_tree(locks(dr), dr->user.cid, key, &n, &error) != LOCK_OK)
 		log_warn("dav", "cid=%lld: dropping the locks of %s: %s (they expire)",
-		         (long long)dr->user.cid, path, error);
+		         (long long)dr->user.cid, res->path, error);
 }
 
-void dav_locks_mapped(struct dav_req *dr, const char *path)
+void dav_locks_mapped(struct dav_req *dr, const struct dav_res *res)
 {
 	size_t n;
-	const char *error;
-	if (lock_store_mapped(locks(dr), dr->user.cid, dav_lock_path(dr, path), &n, &error) !=
-	    LOCK_OK)
+	const char *error, *key = key_after(dr, res);
+	if (key != NULL && lock_store_mapped(locks(dr), dr->user.cid, key, &n, &error) != LOCK_OK)
 		log_warn("dav", "cid=%lld: marking the locks of %s mapped: %s",
-		         (long long)dr->user.cid, path, error);
+		         (long long)dr->user.cid, res->path, error);
 }
 
 /* --------------------------------------------------------------- lockdiscovery */
 
-void dav_activelock_append(struct buf *out, int64_t uid, const struct lock *l)
+void dav_activelock_append(struct buf *out, const struct dav_lock_view *view, const struct lock *l)
 {
 	buf_append_str(out, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>");
 	buf_append_str(out, l->scope == LOCK_SCOPE_EXCLUSIVE ? "<D:exclusive/>" : "<D:shared/>");
@@ -279,15 +359,15 @@ void dav_activelock_append(struct buf *out, int64_t uid, const struct lock *l)
 	buf_append_str(out, "<D:locktoken><D:href>");
 	dav_xml_text_append(out, strv_from_cstr(l->token));
 	buf_append_str(out, "</D:href></D:locktoken><D:lockroot><D:href>");
-	visible_href(out, uid, l->path);
+	visible_href(out, view, l->path);
 	buf_append_str(out, "</D:href></D:lockroot></D:activelock>");
 }
 
-int dav_lockdiscovery(struct dav_req *dr, struct pool *pool, const char *path, bool below,
-                      struct lock **locks_r, size_t *count_r)
+int dav_lockdiscovery(struct dav_req *dr, struct pool *pool, const struct dav_lock_view *view,
+                      const char *path, bool below, struct lock **locks_r, size_t *count_r)
 {
 	const char *error;
-	const char *lp = dav_lock_path_of(pool, dr->user.uid, path);
+	const char *lp = dav_lock_key(pool, view, path);
 	enum lock_status st =
 	    below
 	        ? lock_store_below(locks(dr), pool, dr->user.cid, lp, locks_r, count_r, &error)
@@ -301,7 +381,8 @@ int dav_lockdiscovery(struct dav_req *dr, struct pool *pool, const char *path, b
 
 /* --------------------------------------------------------------- LOCK, UNLOCK */
 
-static void lock_answer(struct dav_req *dr, int status, const struct lock *l)
+static void lock_answer(struct dav_req *dr, const struct dav_lock_view *view, int status,
+                        const struct lock *l)
 {
 	http_response_status(dr->req, status);
 	http_response_header(dr->req, "Content-Type", "application/xml; charset=utf-8");
@@ -309,7 +390,7 @@ static void lock_answer(struct dav_req *dr, int status, const struct lock *l)
 	struct buf *out = http_response_body(dr->req);
 	buf_append_str(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	                    "<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>");
-	dav_activelock_append(out, dr->user.uid, l);
+	dav_activelock_append(out, view, l);
 	buf_append_str(out, "</D:lockdiscovery></D:prop>\n");
 	http_response_send(dr->req);
 }
@@ -323,13 +404,16 @@ static void refresh(struct dav_req *dr, const struct dav_res *res, uint32_t time
 	}
 	struct lock l;
 	const char *error;
+	struct dav_lock_view view;
+	const char *key = res_key(dr, res, &view);
+	if (key == NULL)
+		return;
 	enum lock_status st = LOCK_NOT_FOUND;
 	for (size_t i = 0; i < dr->submitted_count && st != LOCK_OK; i++) {
 		const char *token =
 		    pool_strndup(dr->pool, dr->submitted[i].token.ptr, dr->submitted[i].token.len);
-		st = lock_store_refresh(locks(dr), dr->pool, dr->user.cid, token,
-		                        dav_lock_path(dr, res->path), dr->user.uid, timeout, &l,
-		                        &error);
+		st = lock_store_refresh(locks(dr), dr->pool, dr->user.cid, token, key, dr->user.uid,
+		                        timeout, &l, &error);
 		if (st == LOCK_ERROR) {
 			lock_failed(dr, error);
 			return;
@@ -340,7 +424,7 @@ static void refresh(struct dav_req *dr, const struct dav_res *res, uint32_t time
 		         "no lock of yours to refresh at %s", res->path);
 		return;
 	}
-	lock_answer(dr, 200, &l);
+	lock_answer(dr, &view, 200, &l);
 }
 
 /* LOCK on an unmapped URL makes an empty file (RFC 4918 §9.10.4); false after answering. */
@@ -405,9 +489,13 @@ void dav_lock(struct dav_req *dr)
 		dav_fail(dr, 403, NULL, "DAV-0403", "you may not change %s", dr->path);
 		return;
 	}
+	struct dav_lock_view view;
+	const char *key = res_key(dr, &res, &view);
+	if (key == NULL)
+		return;
 	struct lock_request lr = {
 	    .cid = dr->user.cid,
-	    .path = dav_lock_path(dr, res.path),
+	    .path = key,
 	    .depth = depth == DAV_DEPTH_0 ? LOCK_DEPTH_0 : LOCK_DEPTH_INFINITY,
 	    .scope = li->scope == DAV_LOCK_SHARED ? LOCK_SCOPE_SHARED : LOCK_SCOPE_EXCLUSIVE,
 	    .principal = dr->user.uid,
@@ -426,7 +514,7 @@ void dav_lock(struct dav_req *dr)
 		buf_append_str(http_response_body(req),
 		               "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		               "<D:error xmlns:D=\"DAV:\"><D:no-conflicting-lock><D:href>");
-		visible_href(http_response_body(req), dr->user.uid, l.path);
+		visible_href(http_response_body(req), &view, l.path);
 		buf_append_str(http_response_body(req),
 		               "</D:href></D:no-conflicting-lock></D:error>\n");
 		http_response_send(req);
@@ -447,10 +535,10 @@ void dav_lock(struct dav_req *dr)
 			                  &error);
 			return;
 		}
-		dav_locks_mapped(dr, res.path);
+		dav_locks_mapped(dr, &res);
 		l.lock_null = false;
 	}
-	lock_answer(dr, res.kind == DAV_RES_NONE ? 201 : 200, &l);
+	lock_answer(dr, &view, res.kind == DAV_RES_NONE ? 201 : 200, &l);
 }
 
 void dav_unlock(struct dav_req *dr)
@@ -465,8 +553,11 @@ void dav_unlock(struct dav_req *dr)
 	if (dav_map_resolve(dr, dr->path, &res) < 0)
 		return;
 	const char *t = pool_strndup(dr->pool, token.ptr, token.len);
-	switch (lock_store_unlock(locks(dr), dr->user.cid, t, dav_lock_path(dr, res.path),
-	                          dr->user.uid, &error)) {
+	struct dav_lock_view view;
+	const char *key = res_key(dr, &res, &view);
+	if (key == NULL)
+		return;
+	switch (lock_store_unlock(locks(dr), dr->user.cid, t, key, dr->user.uid, &error)) {
 	case LOCK_OK:
 		http_response_status(dr->req, 204);
 		http_response_send(dr->req);

@@ -114,7 +114,11 @@ static int walk(struct dav_req *dr, int64_t root, char **segs, size_t n, bool sl
 {
 	struct storage_error err;
 	struct storage_dav_walk w;
-	if (storage_dav_walk(dr->su, root, (const char *const *)segs, n, slash, &w, &err) < 0)
+	int r = dr->open_version != NULL
+	            ? storage_dav_walk_open(dr->su, root, (const char *const *)segs, n, slash, &w,
+	                                    dr->open_version, &dr->open_fd, &err)
+	            : storage_dav_walk(dr->su, root, (const char *const *)segs, n, slash, &w, &err);
+	if (r < 0)
 		return not_found(dr, &err);
 	static const enum dav_res_kind kinds[] = {[STORAGE_DAV_NONE] = DAV_RES_NONE,
 	                                          [STORAGE_DAV_FOLDER] = DAV_RES_FOLDER,
@@ -226,8 +230,15 @@ static int resolve_shared(struct dav_req *dr, char **segs, size_t n, bool slash,
 		return 0;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (strcmp(folders[i]->title, segs[3]) == 0)
-			return walk(dr, folders[i]->id, segs + 4, n - 4, slash, res);
+		if (strcmp(folders[i]->title, segs[3]) != 0)
+			continue;
+		int r = walk(dr, folders[i]->id, segs + 4, n - 4, slash, res);
+		if (r == 0) {
+			res->lock_root = folders[i]->id;
+			res->lock_url =
+			    pool_printf(dr->pool, "/dav/files/shared/%s/%s", segs[2], segs[3]);
+		}
+		return r;
 	}
 	return 1;
 }
@@ -313,6 +324,8 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 	}
 none:
 	memset(&res->entry, 0, sizeof(res->entry));
+	res->lock_root = 0;
+	res->lock_url = NULL;
 	res->kind = DAV_RES_NONE;
 	res->parent = 0;
 	res->parent_missing = n > 1 && !(n == 2 && strcmp(segs[0], "files") == 0);
@@ -344,8 +357,11 @@ static const char *folder_path(struct dav_paths *dp, int64_t id, unsigned depth)
 {
 	struct storage_error err;
 	struct storage_dav_entry e;
-	if (dp->home < 0 && storage_dav_home(dp->su, &dp->home, &err) < 0)
-		dp->home = 0;
+	struct storage_dav_walk w;
+	if (dp->home < 0)
+		dp->home = storage_dav_walk(dp->su, STORAGE_DAV_HOME, NULL, 0, false, &w, &err) == 0
+		               ? w.entry.id
+		               : 0;
 	if (id == dp->home)
 		return "/dav/files/home";
 	if (id == FOLDER_ID_PUBLIC)

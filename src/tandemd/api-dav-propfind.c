@@ -85,6 +85,7 @@ struct propfind_stream {
 	struct pool *pool; /* owns everything here */
 	struct storage *storage;
 	int64_t cid, uid;
+	struct dav_lock_view view; /* lockdiscovery's */
 	struct dav_propfind *pf;
 	const char *principal_href;
 	struct dav_res res; /* the target, strings in pool */
@@ -138,12 +139,12 @@ static void write_locks(struct propfind_stream *ps, struct buf *out, const struc
 {
 	for (size_t i = 0; i < ps->cover_count; i++)
 		if (!it->member || ps->cover[i].depth == LOCK_DEPTH_INFINITY)
-			dav_activelock_append(out, ps->uid, &ps->cover[i]);
+			dav_activelock_append(out, &ps->view, &ps->cover[i]);
 	if (!it->member)
 		return;
 	for (size_t i = 0; i < ps->below_count; i++)
 		if (strcmp(ps->below[i].path, it->lock_path) == 0)
-			dav_activelock_append(out, ps->uid, &ps->below[i]);
+			dav_activelock_append(out, &ps->view, &ps->below[i]);
 }
 
 static void write_prop(struct propfind_stream *ps, struct buf *out, const struct item *it,
@@ -319,8 +320,8 @@ static void entry_item(struct propfind_stream *ps, struct pool *pool, struct ite
 {
 	it->member = true;
 	if (ps->below_count > 0)
-		it->lock_path = dav_lock_path_of(
-		    pool, ps->uid, pool_printf(pool, "%s/%s", ps->lock_parent, e->name));
+		it->lock_path = dav_lock_key(pool, &ps->view,
+		                             pool_printf(pool, "%s/%s", ps->lock_parent, e->name));
 	it->collection = e->collection;
 	it->name = e->name;
 	it->entry = e;
@@ -424,10 +425,11 @@ static int prepare(struct dav_req *dr, struct propfind_stream *ps)
 		discovery |= prop_live(pf->names[i].ns, pf->names[i].name) == P_LOCKDISCOVERY;
 	ps->lock_parent = ps->res.path;
 	if (discovery && ps->res.kind != DAV_RES_VIRTUAL &&
-	    (dav_lockdiscovery(dr, ps->pool, ps->res.path, false, &ps->cover, &ps->cover_count) <
-	         0 ||
-	     (ps->members && dav_lockdiscovery(dr, ps->pool, ps->res.path, true, &ps->below,
-	                                       &ps->below_count) < 0)))
+	    (dav_lock_view(dr, &ps->res, ps->pool, &ps->view) < 0 ||
+	     dav_lockdiscovery(dr, ps->pool, &ps->view, ps->res.path, false, &ps->cover,
+	                       &ps->cover_count) < 0 ||
+	     (ps->members && dav_lockdiscovery(dr, ps->pool, &ps->view, ps->res.path, true,
+	                                       &ps->below, &ps->below_count) < 0)))
 		return -1;
 	struct storage_error err;
 	if (quota && storage_dav_quota(dr->su, &ps->quota_used, &ps->quota_available, &err) < 0) {
@@ -458,6 +460,7 @@ void dav_propfind(struct dav_req *dr)
 	ps->storage = dr->node->storage;
 	ps->cid = dr->user.cid;
 	ps->uid = dr->user.uid;
+	ps->view.uid = dr->user.uid;
 	ps->members = depth == DAV_DEPTH_1;
 	struct dav_xml_limits limits = {.max_size = DAV_XML_MAX_SIZE};
 	if (dav_xml_parse_propfind(pool, dav_body(dr), &limits, &ps->pf, &status, &error) < 0) {

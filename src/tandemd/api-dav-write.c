@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* GET/HEAD, DELETE and MKCOL on /dav/ (RFC 4918 §9.3, §9.4, §9.6) over the storage layer. */
 #include <string.h>
+#include <unistd.h>
 
 #include "api-dav.h"
 #include "api-files.h"
@@ -12,21 +13,31 @@
 void dav_get(struct dav_req *dr)
 {
 	struct dav_res res;
-	if (dav_map_resolve(dr, dr->path, &res) < 0)
-		return;
+	struct infostore_version v;
+	/* a file's row, version and content in the walk's one transaction */
+	dr->open_version = &v;
+	dr->open_fd = -1;
+	int r = dav_map_resolve(dr, dr->path, &res);
+	dr->open_version = NULL;
+	int fd = dr->open_fd;
+	if (r < 0 || res.kind != DAV_RES_FILE || !dav_check_conditions(dr, &res, true)) {
+		if (fd >= 0)
+			close(fd);
+		if (r < 0 || res.kind == DAV_RES_FILE)
+			return; /* answered */
+	}
 	switch (res.kind) {
 	case DAV_RES_NONE:
 		dav_fail(dr, 404, NULL, "DAV-0404", "nothing at %s", dr->path);
 		return;
-	case DAV_RES_FILE:
-		if (!dav_check_conditions(dr, &res, true))
-			return;
+	case DAV_RES_FILE: {
 		/* RFC 7232 §2.2: what If-(Un)Modified-Since compare with */
 		char date[DAV_DATE_SIZE];
 		dav_date(date, res.entry.modified, true);
 		http_response_header(dr->req, "Last-Modified", date);
-		api_files_send_content(dr->su, dr->req, res.entry.id, 0, res.entry.etag, false);
+		api_files_send_open(dr->req, &v, NULL, fd, res.entry.etag);
 		return;
+	}
 	default: {
 		/* a collection has no content of its own: clients list it with PROPFIND */
 		static const char text[] = "This is a WebDAV collection: list it with PROPFIND.\n";
@@ -75,7 +86,7 @@ void dav_delete(struct dav_req *dr)
 			return;
 		}
 	}
-	dav_locks_removed(dr, res.path);
+	dav_locks_removed(dr, &res);
 	http_response_status(dr->req, 204);
 	http_response_send(dr->req);
 }
@@ -117,7 +128,7 @@ void dav_mkcol(struct dav_req *dr)
 		dav_folder_failed(dr, &fe, &err);
 		return;
 	}
-	dav_locks_mapped(dr, res.path);
+	dav_locks_mapped(dr, &res);
 	http_response_status(dr->req, 201);
 	http_response_send(dr->req);
 }

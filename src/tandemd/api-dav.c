@@ -15,13 +15,32 @@
 #include "node-access.h"
 #include "routes.h"
 
+static void options_send(struct http_request *req, const char *allow)
+{
+	http_response_status(req, 200);
+	http_response_header(req, "DAV", "1, 2");
+	http_response_header(req, "MS-Author-Via", "DAV");
+	http_response_header(req, "Allow", allow);
+	http_response_send(req);
+}
+
 static void options(struct dav_req *dr)
 {
-	http_response_status(dr->req, 200);
-	http_response_header(dr->req, "DAV", "1, 2");
-	http_response_header(dr->req, "MS-Author-Via", "DAV");
-	http_response_header(dr->req, "Allow", DAV_ALLOW_COLLECTION);
-	http_response_send(dr->req);
+	options_send(dr->req, DAV_ALLOW_COLLECTION);
+}
+
+/* Windows' WebClient and macOS' Finder probe the server's root and the mount's root with
+   OPTIONS, without credentials, before they log in: both say what the server speaks and reveal
+   nothing about anyone's files (docs/webdav.md "Connecting"). */
+static void options_root(void *ctx, struct http_request *req)
+{
+	(void)ctx;
+	options_send(req, "OPTIONS, GET, HEAD");
+}
+
+static bool is_dav_root(struct strv path)
+{
+	return strv_eq_cstr(path, "/dav") || strv_eq_cstr(path, "/dav/");
 }
 
 static void body_cleanup(void *ctx)
@@ -70,7 +89,15 @@ static void dav(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	struct pool *pool = http_request_pool(req);
 	struct dav_req *dr = pool_calloc(pool, 1, sizeof(*dr));
-	if (!dav_auth_check(node, req, &dr->user))
+	struct dav_body *body = http_request_get_context(req);
+	if (strv_eq_cstr(http_request_head(req)->method, "OPTIONS") &&
+	    is_dav_root(http_request_head(req)->path)) {
+		options_send(req, DAV_ALLOW_COLLECTION);
+		return;
+	}
+	if (body != NULL && body->authed)
+		dr->user = body->user; /* a PUT's head step checked it */
+	else if (!dav_auth_check(node, req, &dr->user))
 		return;
 	/* /dav/calendars/ is CalDAV's, /dav/addressbooks/ CardDAV's; the discovery on the way
 	   there is any of them's */
@@ -84,7 +111,7 @@ static void dav(void *ctx, struct http_request *req)
 		nmods = 3;
 	if (!api_module_check_any(node, req, &dr->user, mods, nmods))
 		return;
-	dr->body = http_request_get_context(req);
+	dr->body = body;
 	if (dr->body == NULL) {
 		api_error(req, 500, "DAV-0500", "the request body was not prepared");
 		return;
@@ -160,6 +187,7 @@ static void well_known(void *ctx, struct http_request *req)
 	}
 
 const struct http_route api_dav_routes[] = {
+    {"OPTIONS", "/", options_root, ROUTE_INLINE, NULL},
     {"GET", "/.well-known/caldav", well_known, ROUTE_INLINE, NULL},
     {"PROPFIND", "/.well-known/caldav", well_known, ROUTE_INLINE, NULL},
     {"GET", "/.well-known/carddav", well_known, ROUTE_INLINE, NULL},

@@ -25,13 +25,16 @@ struct node;
 /* The largest XML body a DAV request may carry (PROPFIND, PROPPATCH, LOCK). */
 #define DAV_XML_MAX_SIZE (1024 * 1024)
 
-/* A request body as dav_head() took it: in memory up to max (XML bodies; a PUT whose sender
-   is not known yet), or streamed to a file (up: a PUT whose credentials are known). */
+/* A request body as dav_head() took it: in memory up to max (XML bodies, an empty PUT), or
+   streamed to a file (up: a PUT, once its sender is known). */
 struct dav_body {
 	struct buf buf;
 	size_t max;
 	bool too_large;
 	struct file_upload *up;
+	/* a PUT's head step checked the sender (dav() takes user as it is) */
+	bool authed;
+	struct api_user user;
 };
 
 /* One authenticated DAV request. Lives in the request's pool. */
@@ -47,6 +50,12 @@ struct dav_req {
 	/* lock tokens the If header submitted (dav_check_conditions) */
 	struct dav_if_token *submitted;
 	size_t submitted_count;
+	/* GET: the next resolve of a file also opens its content (storage_dav_walk_open) */
+	struct infostore_version *open_version;
+	int open_fd; /* -1: nothing opened */
+	/* the last storage_dav_lock_anchor() looked up (dav_lock_view) */
+	int64_t anchor_id;
+	const char *anchor_key;
 };
 
 enum dav_res_kind {
@@ -69,6 +78,20 @@ struct dav_res {
 	bool area_root;              /* FOLDER: home/ or public/ itself */
 	const char *const *children; /* VIRTUAL: names of its members, NULL-terminated */
 	bool parent_missing;         /* NONE: some ancestor is not there either (409) */
+	/* below shared/<owner>/<folder>/: that folder, and its URL (no trailing slash); its
+	   locks live where its owner's URL puts them (dav_lock_view) */
+	int64_t lock_root;
+	const char *lock_url;
+};
+
+/* How the URLs a request sees map to the lock store's keys (docs/internals/dav.md "Locks"):
+   a lock belongs to the object, whichever URL reaches it. home/ is "/dav/files/home/<uid>",
+   public/ stays as it is, and a folder shared with the user is keyed where its owner keeps
+   it: below url, key instead. */
+struct dav_lock_view {
+	int64_t uid;
+	const char *url; /* NULL: no shared folder in view */
+	const char *key;
 };
 
 /* Maps path (decoded) to *res_r. 0, or -1 after answering req (the storage failed). */
@@ -102,19 +125,21 @@ bool dav_check_conditions(struct dav_req *dr, const struct dav_res *res, bool ge
 /* A write to res (tree: also everything below it) needs a submitted token of every lock on
    it; false after answering 423 with DAV:lock-token-submitted (or 503). */
 bool dav_check_locks(struct dav_req *dr, const struct dav_res *res, bool tree);
-/* After a DELETE or the source of a MOVE: the locks at and below path go. */
-void dav_locks_removed(struct dav_req *dr, const char *path);
-/* After a PUT or MKCOL: locks taken on the unmapped path now lock a resource. */
-void dav_locks_mapped(struct dav_req *dr, const char *path);
-/* The lock store's path for a /dav/ path (home/ is uid's own), from pool. */
-const char *dav_lock_path_of(struct pool *pool, int64_t uid, const char *path);
-const char *dav_lock_path(struct dav_req *dr, const char *path);
-/* The locks that cover path (below: rooted at or below it), from pool: 0, or -1 after
-   answering 503. */
-int dav_lockdiscovery(struct dav_req *dr, struct pool *pool, const char *path, bool below,
-                      struct lock **locks_r, size_t *count_r);
-/* <D:activelock> of l, its root as uid knows it. */
-void dav_activelock_append(struct buf *out, int64_t uid, const struct lock *l);
+/* After a DELETE or the source of a MOVE: the locks at and below res go. */
+void dav_locks_removed(struct dav_req *dr, const struct dav_res *res);
+/* After a PUT or MKCOL: locks taken on the unmapped res now lock a resource. */
+void dav_locks_mapped(struct dav_req *dr, const struct dav_res *res);
+/* The lock view of res (strings from pool): 0, or -1 after answering (storage failed). */
+int dav_lock_view(struct dav_req *dr, const struct dav_res *res, struct pool *pool,
+                  struct dav_lock_view *view_r);
+/* The lock store's key of path (a /dav/ path, no trailing slash) in view, from pool. */
+const char *dav_lock_key(struct pool *pool, const struct dav_lock_view *view, const char *path);
+/* The locks that cover path in view (below: rooted at or below it), from pool: 0, or -1
+   after answering 503. */
+int dav_lockdiscovery(struct dav_req *dr, struct pool *pool, const struct dav_lock_view *view,
+                      const char *path, bool below, struct lock **locks_r, size_t *count_r);
+/* <D:activelock> of l, its root as the URLs of view show it. */
+void dav_activelock_append(struct buf *out, const struct dav_lock_view *view, const struct lock *l);
 void dav_lock(struct dav_req *dr);
 /* api-dav-copymove.c */
 void dav_copymove(struct dav_req *dr, bool move);
@@ -141,9 +166,10 @@ bool dav_prop_is_live(const char *ns, const char *name);
 
 /* The methods (api-dav-propfind.c, api-dav-write.c, api-dav-put.c). */
 void dav_propfind(struct dav_req *dr);
-/* PUT's part of dav_head (loop thread): streams the body when the credentials are known.
-   True when the body is taken care of (streamed, or the request answered 503: shutting
-   down); false to keep it in memory up to body->max. */
+/* PUT's part of dav_head (loop thread): the sender and the webdav module are checked
+   before a byte of the body is read, from the caches or on a worker while the body is held,
+   then the body streams to a file. True when the body is taken care of (held, streamed, or
+   the request answered); false to keep it in memory up to body->max (an empty body). */
 bool dav_put_head(struct node *node, struct http_request *req, struct dav_body *body);
 void dav_put(struct dav_req *dr);
 void dav_get(struct dav_req *dr);

@@ -273,18 +273,23 @@ void api_files_send_content(struct storage_user *su, struct http_request *req, i
 	struct infostore_version v;
 	struct storage_error err;
 	int fd = -1;
-	int r;
 
 	if (storage_file_open(su, id, version, &file, &v, &fd, &err) < 0) {
 		storage_failed(req, &err);
 		return;
 	}
+	api_files_send_open(req, &v, attachment ? file.name : NULL, fd, etag_as);
+}
 
+void api_files_send_open(struct http_request *req, const struct infostore_version *v,
+                         const char *attachment_name, int fd, const char *etag_as)
+{
+	int r;
 	char etag[STORAGE_DAV_ETAG_SIZE];
 	if (etag_as != NULL)
 		snprintf(etag, sizeof(etag), "%s", etag_as);
 	else
-		snprintf(etag, sizeof(etag), "\"%s-%lld\"", v.md5, (long long)v.version);
+		snprintf(etag, sizeof(etag), "\"%s-%lld\"", v->md5, (long long)v->version);
 	http_response_header(req, "ETag", etag);
 	http_response_header(req, "Cache-Control", "private, no-cache");
 	struct strv inm = http_request_header(req, "If-None-Match");
@@ -294,7 +299,7 @@ void api_files_send_content(struct storage_user *su, struct http_request *req, i
 		http_response_send(req);
 		return;
 	}
-	uint64_t size = (uint64_t)v.size, start = 0, len = size;
+	uint64_t size = (uint64_t)v->size, start = 0, len = size;
 	/* If-Range with another tag (or a date: we keep none) means "send it all" */
 	struct strv if_range = strv_trim(http_request_header(req, "If-Range"));
 	r = if_range.ptr == NULL || strv_eq_cstr(if_range, etag)
@@ -314,12 +319,12 @@ void api_files_send_content(struct storage_user *su, struct http_request *req, i
 		    req, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)start,
 		    (unsigned long long)(start + len - 1), (unsigned long long)size);
 	http_response_header(req, "Accept-Ranges", "bytes");
-	http_response_header(req, "Content-Type", v.content_type);
+	http_response_header(req, "Content-Type", v->content_type);
 	/* stored types come from uploaders: never let a browser run them in our origin */
 	http_response_header(req, "X-Content-Type-Options", "nosniff");
 	http_response_header(req, "Content-Security-Policy", "sandbox");
-	if (attachment)
-		content_disposition(req, file.name);
+	if (attachment_name != NULL)
+		content_disposition(req, attachment_name);
 	http_response_file(req, fd, (off_t)start, len);
 	http_response_send(req);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct http_request;
+struct infostore_version;
 struct storage_user;
 
 /* Answers req with a file's content as GET /api/v1/files/ID/content does: version (0 = the
@@ -15,5 +16,9 @@ struct storage_user;
    answered with the JSON API's errors. */
 void api_files_send_content(struct storage_user *su, struct http_request *req, int64_t id,
                             int64_t version, const char *etag_as, bool attachment);
+/* The same for a version already opened (fd, taken over), with Content-Disposition naming
+   attachment_name unless it is NULL. */
+void api_files_send_open(struct http_request *req, const struct infostore_version *v,
+                         const char *attachment_name, int fd, const char *etag_as);
 
 #endif

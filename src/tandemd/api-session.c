@@ -5,6 +5,7 @@
 #include "api-session.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -89,11 +90,11 @@ static void set_cookies(struct sessions *s, struct http_request *req, const stru
 	http_response_header(req, "Set-Cookie", cookie);
 }
 
-/* 1 found, 0 no such login, -1 database error (answered). Only found rows are cached: a
+/* 1 found, 0 no such login, -1 database error (in why). Only found rows are cached: a
    login that does not exist yet must work the moment it is created. gen: the context's
    revocation generation, read before. The context's location (enabled or not) is read
    afresh, not from the few seconds' cache, for the same reason as gen. */
-static int load_user(struct node *node, struct provision *prov, struct http_request *req,
+static int load_user(struct node *node, struct provision *prov, struct api_refusal *why,
                      int64_t cid, const char *login, uint64_t gen, struct prov_login *u,
                      struct prov_location *loc)
 {
@@ -101,7 +102,7 @@ static int load_user(struct node *node, struct provision *prov, struct http_requ
 	if (provision_context_db_fresh(prov, cid, loc, &perr) == NULL) {
 		if (perr.status == PROV_NOT_FOUND)
 			return 0; /* deleted since the mapping was looked up */
-		api_error(req, 503, "SES-0503", "%s", perr.message);
+		api_refusal_set(why, 503, "SES-0503", "%s", perr.message);
 		return -1;
 	}
 	if (login_cache_get(node->login_cache, cid, login, gen, u))
@@ -113,7 +114,7 @@ static int load_user(struct node *node, struct provision *prov, struct http_requ
 	if (r < 0 && perr.status == PROV_NOT_FOUND)
 		return 0; /* deleted meanwhile */
 	if (r < 0)
-		api_error(req, 503, "SES-0503", "%s", perr.message);
+		api_refusal_set(why, 503, "SES-0503", "%s", perr.message);
 	if (r > 0)
 		login_cache_put(node->login_cache, ticket, cid, login, gen, u);
 	return r;
@@ -136,24 +137,57 @@ static int make_room(struct sessions *s, int64_t cid, int64_t uid, uint64_t now)
 	return ret;
 }
 
-/* Answers 401 wrong login or password, with the challenge when there is one. */
-static void refuse(struct http_request *req, const char *challenge)
+void api_refusal_set(struct api_refusal *why, int status, const char *code, const char *fmt, ...)
 {
-	if (challenge != NULL)
+	va_list args;
+	memset(why, 0, sizeof(*why));
+	why->status = status;
+	why->code = code;
+	va_start(args, fmt);
+	vsnprintf(why->message, sizeof(why->message), fmt, args);
+	va_end(args);
+}
+
+void api_refusal_send(struct http_request *req, const struct api_refusal *why,
+                      const char *challenge)
+{
+	if (why->status == 401 && challenge != NULL)
 		http_response_header(req, "WWW-Authenticate", challenge);
-	api_error(req, 401, "SES-0401", "wrong login or password");
+	if (why->retry_after > 0)
+		http_response_headerf(req, "Retry-After", "%lld", (long long)why->retry_after);
+	api_error(req, why->status, why->code, "%s", why->message);
+}
+
+/* 401 wrong login or password. */
+static void refuse(struct api_refusal *why)
+{
+	api_refusal_set(why, 401, "SES-0401", "wrong login or password");
 }
 
 bool api_session_check_password(struct node *node, struct http_request *req, const char *login,
                                 const char *password, const char *challenge, struct api_login *r)
 {
 	struct sessions *s = node->sessions;
+	struct http_client_ip from;
+	struct api_refusal why;
+	http_request_client_ip(req, s->set.trusted_proxies, s->set.trusted_proxy_count, &from);
+	if (api_session_check_login(node, &from, login, password, r, &why))
+		return true;
+	api_refusal_send(req, &why, challenge);
+	return false;
+}
+
+bool api_session_check_login(struct node *node, const struct http_client_ip *from,
+                             const char *login, const char *password, struct api_login *r,
+                             struct api_refusal *why)
+{
+	struct sessions *s = node->sessions;
 	memset(r, 0, sizeof(*r));
+	r->from = *from;
 	if (strlen(login) > 257 || strlen(password) > 256) {
-		refuse(req, challenge); /* longer than any that can exist */
+		refuse(why); /* longer than any that can exist */
 		return false;
 	}
-	http_request_client_ip(req, s->set.trusted_proxies, s->set.trusted_proxy_count, &r->from);
 
 	/* user@mapping; without '@' the mapping is defaultcontext. */
 	/* Logins are at most 128 characters (provisioning enforces it): a longer one cannot exist
@@ -169,7 +203,7 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 	struct prov_error perr;
 	struct provision *prov = node_provision(node, &perr);
 	if (prov == NULL) {
-		api_error(req, 503, "SES-0503", "%s", perr.message);
+		api_refusal_set(why, 503, "SES-0503", "%s", perr.message);
 		return false;
 	}
 	struct prov_login u = {0};
@@ -179,7 +213,7 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 		/* fall through to the refusal */
 	} else if (provision_lookup_mapping(prov, mapping, &r->cid, &perr) < 0) {
 		if (perr.status != PROV_NOT_FOUND) {
-			api_error(req, 503, "SES-0503", "%s", perr.message);
+			api_refusal_set(why, 503, "SES-0503", "%s", perr.message);
 			return false;
 		}
 		r->cid = 0;
@@ -190,22 +224,23 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 	login_throttle_user(who, sizeof(who), r->cid, mapping, r->user);
 	time_t wait = login_throttle_check(s->throttle, &r->from.addr, who, now_s);
 	if (wait > 0) {
-		http_response_headerf(req, "Retry-After", "%lld", (long long)wait);
-		api_error(req, 429, "SES-0429", "too many failed logins; try again in %lld s",
-		          (long long)wait);
+		api_refusal_set(why, 429, "SES-0429", "too many failed logins; try again in %lld s",
+		                (long long)wait);
+		why->retry_after = (int64_t)wait;
 		return false;
 	}
-	const char *why;
-	if (sessions__salt_settle(s, &why) < 0) {
-		api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
+	const char *problem;
+	if (sessions__salt_settle(s, &problem) < 0) {
+		api_refusal_set(why, 503, "SES-0503", "session store unavailable: %s", problem);
 		return false;
 	}
 	if (r->cid > 0) {
-		if (sessions_generation(s, r->cid, &r->gen, &why) < 0) {
-			api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
+		if (sessions_generation(s, r->cid, &r->gen, &problem) < 0) {
+			api_refusal_set(why, 503, "SES-0503", "session store unavailable: %s",
+			                problem);
 			return false;
 		}
-		found = load_user(node, prov, req, r->cid, r->user, r->gen, &u, &loc);
+		found = load_user(node, prov, why, r->cid, r->user, r->gen, &u, &loc);
 		if (found < 0)
 			return false;
 	}
@@ -213,8 +248,8 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 	   take the same time: password_check() verifies against a dummy hash without a user. */
 	enum password_status pw = password_check(found > 0 ? u.password_hash : NULL, password);
 	if (pw == PASSWORD_BUSY) {
-		http_response_header(req, "Retry-After", "1");
-		api_error(req, 503, "SES-0503", "too many logins in progress; try again");
+		api_refusal_set(why, 503, "SES-0503", "too many logins in progress; try again");
+		why->retry_after = 1;
 		return false;
 	}
 	if (pw == PASSWORD_REFUSED)
@@ -224,16 +259,17 @@ bool api_session_check_password(struct node *node, struct http_request *req, con
 	if (pw != PASSWORD_OK) {
 		login_throttle_fail(s->throttle, &r->from.addr, who, now_s);
 		log_info("session", "login failed for %s from %s", login, r->from.text);
-		refuse(req, challenge);
+		refuse(why);
 		return false;
 	}
 	if (!loc.enabled) {
-		api_error(req, 403, "SES-0403", "context disabled: %s", loc.disabled_reason);
+		api_refusal_set(why, 403, "SES-0403", "context disabled: %s", loc.disabled_reason);
 		return false;
 	}
 	if (!u.enabled) {
-		api_error(req, 403, "SES-0403", "account disabled: %s",
-		          u.disabled_reason[0] != '\0' ? u.disabled_reason : "no reason given");
+		api_refusal_set(why, 403, "SES-0403", "account disabled: %s",
+		                u.disabled_reason[0] != '\0' ? u.disabled_reason
+		                                             : "no reason given");
 		return false;
 	}
 	r->uid = u.uid;

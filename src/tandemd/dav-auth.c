@@ -74,36 +74,29 @@ static bool transport_ok(struct node *node, struct http_request *req)
 	return cidr_addr_is_loopback(&from.addr);
 }
 
-/* answer: a store failure is answered (503) and *answered_r set; else it is a miss. */
-static bool from_cache(struct node *node, struct http_request *req, const struct checked *want,
-                       int64_t key, bool answer, bool *answered_r, struct api_user *user_r)
+/* 1 a hit into *user_r, 0 a miss, -1 the session store failed (*why_r). */
+static int from_cache(struct node *node, const struct checked *want, int64_t key,
+                      struct api_user *user_r, const char **why_r)
 {
 	struct dav_auth *a = node->dav_auth;
 	struct checked c;
 	size_t size;
-	*answered_r = false;
 	if (a->cache == NULL || cache_get(a->cache, 0, key, &c, &size) == 0 || size != sizeof(c) ||
 	    sodium_memcmp(c.digest, want->digest, sizeof(c.digest)) != 0)
-		return false;
+		return 0;
 	uint64_t gen;
-	const char *why;
-	if (sessions_generation(node->sessions, c.cid, &gen, &why) < 0) {
-		if (answer) {
-			api_error(req, 503, "SES-0503", "session store unavailable: %s", why);
-			*answered_r = true;
-		}
-		return false;
-	}
+	if (sessions_generation(node->sessions, c.cid, &gen, why_r) < 0)
+		return -1;
 	if (gen != c.gen)
-		return false; /* something changed in the context: check the password again */
+		return 0; /* something changed in the context: check the password again */
 	user_r->cid = c.cid;
 	user_r->uid = c.uid;
 	snprintf(user_r->login, sizeof(user_r->login), "%s", c.user);
-	return true;
+	return 1;
 }
 
 /* The access log's user=, as for sessions: "<cid>/<uid>". */
-static void log_user(struct http_request *req, const struct api_user *user)
+void dav_auth_log_user(struct http_request *req, const struct api_user *user)
 {
 	char who[48];
 	snprintf(who, sizeof(who), "%lld/%lld", (long long)user->cid, (long long)user->uid);
@@ -124,6 +117,18 @@ static int64_t digest(const struct dav_auth *a, const char *login, const char *p
 	return key;
 }
 
+void dav_auth_input(struct node *node, struct http_request *req, struct dav_auth_input *in_r)
+{
+	memset(in_r, 0, sizeof(*in_r));
+	in_r->transport_ok = transport_ok(node, req);
+	http_request_client_ip(req, node->cfg.trusted_proxies, node->cfg.trusted_proxy_count,
+	                       &in_r->from);
+	struct strv h = http_request_header(req, "Authorization");
+	in_r->has_authorization = h.ptr != NULL;
+	if (h.ptr != NULL && h.len < sizeof(in_r->authorization))
+		memcpy(in_r->authorization, h.ptr, h.len);
+}
+
 bool dav_auth_cached(struct node *node, struct http_request *req, struct api_user *user_r)
 {
 	memset(user_r, 0, sizeof(*user_r));
@@ -137,44 +142,54 @@ bool dav_auth_cached(struct node *node, struct http_request *req, struct api_use
 	struct checked c;
 	memset(&c, 0, sizeof(c));
 	int64_t key = digest(node->dav_auth, login, password, &c);
-	bool answered, ok = from_cache(node, req, &c, key, false, &answered, user_r);
+	const char *why;
+	bool ok = from_cache(node, &c, key, user_r, &why) > 0;
 	if (ok)
-		log_user(req, user_r);
+		dav_auth_log_user(req, user_r);
 	sodium_memzero(buf, sizeof(buf));
 	sodium_memzero(&c, sizeof(c));
 	return ok;
 }
 
-bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r)
+bool dav_auth_verify(struct node *node, const struct dav_auth_input *in, struct api_user *user_r,
+                     struct api_refusal *why)
 {
 	struct dav_auth *a = node->dav_auth;
 	memset(user_r, 0, sizeof(*user_r));
-	if (!transport_ok(node, req)) {
-		api_error(req, 403, "DAV-0403",
-		          "WebDAV needs HTTPS: the password would travel in clear (connect through "
-		          "the balancer's https:// address; [dav] basic_over_http allows it)");
+	if (!in->transport_ok) {
+		api_refusal_set(why, 403, "DAV-0403",
+		                "WebDAV needs HTTPS: the password would travel in clear (connect "
+		                "through the balancer's https:// address; [dav] basic_over_http "
+		                "allows it)");
 		return false;
 	}
 	char buf[600];
 	char *login, *password;
-	if (!http_basic_parse(http_request_header(req, "Authorization"), buf, sizeof(buf), &login,
-	                      &password)) {
-		http_response_header(req, "WWW-Authenticate", DAV_AUTH_CHALLENGE);
-		api_error(req, 401, "DAV-0401",
-		          "log in with HTTP Basic: your login (user or user@context) and password");
+	/* a header too long for the input is no Basic credentials either */
+	struct strv h = in->has_authorization ? strv_from_cstr(in->authorization) : STRV_NULL;
+	if (!http_basic_parse(h, buf, sizeof(buf), &login, &password)) {
+		api_refusal_set(why, 401, "DAV-0401",
+		                "log in with HTTP Basic: your login (user or user@context) and "
+		                "password");
 		return false;
 	}
 	struct checked c;
 	memset(&c, 0, sizeof(c));
 	int64_t key = digest(a, login, password, &c);
-
-	bool answered, ok = from_cache(node, req, &c, key, true, &answered, user_r);
-	if (ok || answered)
+	const char *problem;
+	bool ok = false;
+	int hit = from_cache(node, &c, key, user_r, &problem);
+	if (hit != 0) {
+		if (hit < 0)
+			api_refusal_set(why, 503, "SES-0503", "session store unavailable: %s",
+			                problem);
+		ok = hit > 0;
 		goto out;
+	}
 	/* Taken before the check: a drop meanwhile keeps its result out of the cache. */
 	uint64_t generation = a->cache != NULL ? cache_generation(a->cache) : 0;
 	struct api_login who;
-	if (!api_session_check_password(node, req, login, password, DAV_AUTH_CHALLENGE, &who))
+	if (!api_session_check_login(node, &in->from, login, password, &who, why))
 		goto out;
 	c.cid = who.cid;
 	c.uid = who.uid;
@@ -187,9 +202,22 @@ bool dav_auth_check(struct node *node, struct http_request *req, struct api_user
 	snprintf(user_r->login, sizeof(user_r->login), "%s", who.user);
 	ok = true;
 out:
-	if (ok)
-		log_user(req, user_r);
 	sodium_memzero(buf, sizeof(buf));
 	sodium_memzero(&c, sizeof(c));
 	return ok;
+}
+
+bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r)
+{
+	struct dav_auth_input in;
+	struct api_refusal why;
+	dav_auth_input(node, req, &in);
+	bool ok = dav_auth_verify(node, &in, user_r, &why);
+	sodium_memzero(&in, sizeof(in));
+	if (!ok) {
+		api_refusal_send(req, &why, DAV_AUTH_CHALLENGE);
+		return false;
+	}
+	dav_auth_log_user(req, user_r);
+	return true;
 }

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "http-forwarded.h"
+
+struct api_refusal;
 struct api_user;
 struct cache;
 struct http_request;
@@ -28,6 +31,24 @@ struct cache *dav_auth_cache(struct dav_auth *auth);
    [dav] basic_over_http), 401 with a Basic challenge for missing or wrong credentials, and
    the login's 403, 429 and 503. Worker threads only (it may hash a password). */
 bool dav_auth_check(struct node *node, struct http_request *req, struct api_user *user_r);
+
+/* What a check needs of a request, copied (loop thread or worker): a worker can check it
+   while the request itself must not be touched (a PUT's body waits on the loop). */
+struct dav_auth_input {
+	bool transport_ok; /* HTTPS, loopback or [dav] basic_over_http */
+	struct http_client_ip from;
+	bool has_authorization;
+	char authorization[600]; /* the header ("" when too long for this) */
+};
+void dav_auth_input(struct node *node, struct http_request *req, struct dav_auth_input *in_r);
+/* dav_auth_check() on a copy: true with *user_r; false with *why, for
+   api_refusal_send(req, why, DAV_AUTH_CHALLENGE). Worker threads only. Clear the input with
+   sodium_memzero() afterwards: it holds the password. */
+bool dav_auth_verify(struct node *node, const struct dav_auth_input *in, struct api_user *user_r,
+                     struct api_refusal *why);
+
+/* The access log's user= of req ("<cid>/<uid>"), from the thread that owns req. */
+void dav_auth_log_user(struct http_request *req, const struct api_user *user);
 
 /* Loop thread, before a body is taken as a stream: true with *user_r when req's credentials
    are in the cache and still valid; false (nothing answered, no password hashed) otherwise,

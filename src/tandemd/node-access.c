@@ -82,24 +82,44 @@ bool api_module_check(struct node *node, struct http_request *req, const struct 
 	return api_module_check_either(node, req, user, module, module);
 }
 
-bool api_user_modules(struct node *node, struct http_request *req, const struct api_user *user,
-                      uint32_t *modules_r)
+int node_access_user_modules(struct node *node, const struct api_user *user, bool lookup,
+                             uint32_t *modules_r, const char **error_r)
 {
+	static __thread char msg[300];
 	size_t size = sizeof(*modules_r);
-	if (cache_get(node->access_cache, user->cid, user->uid, modules_r, &size) == 1)
-		return true;
+	if (cache_get(node->access_cache, user->cid, user->uid, modules_r, &size) > 0)
+		return 1;
+	if (!lookup)
+		return 0;
 	uint64_t gen = cache_generation(node->access_cache);
 	struct prov_error err = {0};
 	char name[65];
 	struct provision *prov = node_provision(node, &err);
 	int r = prov != NULL ? provision_user_access(prov, user->cid, user->uid, name, &err) : -1;
 	if (r < 0) {
-		api_error(req, 503, "API-0503", "%s", err.message);
-		return false;
+		snprintf(msg, sizeof(msg), "%s", err.message);
+		*error_r = msg;
+		return -1;
 	}
 	*modules_r = r > 0 ? node_access_modules(node, name) : ACCESS_RESOLVED;
 	cache_put(node->access_cache, user->cid, user->uid, modules_r, sizeof(*modules_r), gen);
+	return 1;
+}
+
+bool api_user_modules(struct node *node, struct http_request *req, const struct api_user *user,
+                      uint32_t *modules_r)
+{
+	const char *error;
+	if (node_access_user_modules(node, user, true, modules_r, &error) < 0) {
+		api_error(req, 503, "API-0503", "%s", error);
+		return false;
+	}
 	return true;
+}
+
+void api_module_refuse(struct http_request *req, const char *login, enum access_module module)
+{
+	refuse(req, login, module);
 }
 
 bool api_module_check_either(struct node *node, struct http_request *req,

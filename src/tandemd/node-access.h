@@ -31,6 +31,13 @@ bool api_access_path(struct http_request *req, uint32_t modules, const char *log
    answering (403 naming the module, 503). On a worker. */
 bool api_module_check(struct node *node, struct http_request *req, const struct api_user *user,
                       enum access_module module);
+/* The user's modules (that cache, else with lookup the database): 1 with *modules_r, 0 not
+   cached (lookup false: no SQL, for the loop thread), -1 with *error_r (valid on this thread
+   until its next call). */
+int node_access_user_modules(struct node *node, const struct api_user *user, bool lookup,
+                             uint32_t *modules_r, const char **error_r);
+/* Answers req 403 ACC-0403 naming module, as the checks below do. */
+void api_module_refuse(struct http_request *req, const char *login, enum access_module module);
 /* The user's modules (0 or ACCESS_RESOLVED|bits) through that cache; false after answering
    503. On a worker. */
 bool api_user_modules(struct node *node, struct http_request *req, const struct api_user *user,

@@ -11,6 +11,7 @@ import pytest
 
 from cluster_setup import start_cluster, wait_for
 from conftest import TANDEMD, free_port, write_config
+from dav_client import put_expecting_continue
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from provisioning import ApiClient
 
@@ -90,9 +91,24 @@ def test_users_get_their_combination_or_the_contexts(cluster):
          "-e", "d@example.com")
     token = base64.b64encode(b"dora:dora_pw").decode()
     conn = http.client.HTTPConnection("127.0.0.1", c.nodes[0].port, timeout=30)
-    conn.request("OPTIONS", "/dav/", headers={"Authorization": f"Basic {token}"})
-    assert conn.getresponse().status == 200
+    # (OPTIONS /dav/ answers without a login: Windows and macOS probe it)
+    conn.request("PROPFIND", "/dav/", headers={"Authorization": f"Basic {token}",
+                                               "Depth": "0"})
+    assert conn.getresponse().status == 207
     conn.close()
+
+
+def test_a_put_without_webdav_is_refused_before_its_body(cluster):
+    # the PUT's head step checks the module: no 100 Continue, nothing read, both while the
+    # login is checked on a worker (first) and from the caches (second)
+    port = cluster.nodes[0].port
+    for _ in range(2):
+        got, status, body = put_expecting_continue(port, "/dav/files/home/x.bin",
+                                                   b"x" * (2 * 1024 * 1024), "alice@ctx2")
+        assert (got, status) == (False, 403), body
+        refused((status, body), "webdav")
+    got, status, _ = put_expecting_continue(port, "/dav/files/home/x.bin", b"x", "carol@ctx2")
+    assert (got, status) == (True, 201)
 
 
 def test_a_change_applies_at_once_on_every_node(cluster):

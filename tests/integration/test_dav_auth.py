@@ -119,3 +119,29 @@ def test_well_known_addresses_point_at_dav(node):
             status, headers, _ = dav(node.nodes[0].port, method=method,
                                      path=f"/.well-known/{what}")
             assert status == 301 and headers["Location"] == "/dav/"
+
+
+def test_windows_and_macos_probe_the_roots_without_credentials(node):
+    port = node.nodes[0].port
+    for path in ("/", "/dav/"):
+        status, headers, _ = dav(port, path=path)
+        assert status == 200, path
+        assert headers["DAV"] == "1, 2" and headers["MS-Author-Via"] == "DAV"
+        assert "OPTIONS" in headers["Allow"]
+    assert "PROPFIND" in dav(port, path="/dav/")[1]["Allow"]
+    # the connection stays usable: WebClient goes on on it
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        for path in ("/", "/dav/", "/dav/files/home/"):
+            conn.request("OPTIONS", path)
+            r = conn.getresponse()
+            r.read()
+            assert r.status == (401 if path == "/dav/files/home/" else 200), path
+            if r.status == 401:
+                break
+    finally:
+        conn.close()
+    # anything below /dav/ still wants a login, and the web UI still answers GET /
+    assert dav(port, path="/dav/files/")[0] == 401
+    assert dav(port, method="PROPFIND", path="/dav/")[0] == 401
+    assert dav(port, method="GET", path="/")[0] == 200

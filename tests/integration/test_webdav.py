@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # WebDAV on the file folders with real clients (docs/webdav.md): litmus (every suite) against
 # one node and against two nodes behind tandem-lb sharing Redis (a lock taken through one node
-# holds on the other), an rclone round trip of 1,000 files, a scripted cadaver session.
+# holds on the other), an rclone round trip of 1,000 files, a scripted cadaver session, a davfs2
+# mount (where the sandbox lets us mount) and davfs2's own PROPFIND requests.
 import os
 import re
 import shutil
@@ -184,3 +185,79 @@ def test_a_scripted_cadaver_session(node, workdir):
     assert dav(port, "GET", "/dav/files/home/docs/hello.txt")[0] == 404
     assert dav(port, "GET", "/dav/files/home/docs/moved.txt")[2] == b"hello from cadaver\n"
     assert dav(port, "GET", "/dav/files/home/docs/copy.txt")[0] == 404
+
+
+# davfs2 1.6's requests, byte for byte as it sends them: the listing, then the quota
+DAVFS2_LISTING = (b'<?xml version="1.0" encoding="utf-8"?>\n<propfind xmlns="DAV:"><prop>\n'
+                  b'<resourcetype xmlns="DAV:"/>\n<getcontentlength xmlns="DAV:"/>\n'
+                  b'<getetag xmlns="DAV:"/>\n<getlastmodified xmlns="DAV:"/>\n'
+                  b'<executable xmlns="http://apache.org/dav/props/"/>\n</prop></propfind>\n')
+DAVFS2_QUOTA = (b'<?xml version="1.0" encoding="utf-8"?>\n<propfind xmlns="DAV:"><prop>\n'
+                b'<quota-available-bytes xmlns="DAV:"/>\n<quota-used-bytes xmlns="DAV:"/>\n'
+                b'</prop></propfind>\n')
+
+
+def test_davfs2s_propfind_requests_are_answered_as_it_parses_them(node):
+    port = node.nodes[0].port
+    assert dav(port, "MKCOL", "/dav/files/home/sub/")[0] == 201
+    assert dav(port, "PUT", "/dav/files/home/hello.txt", body=b"hello")[0] == 201
+    h = {"Depth": "1", "Content-Type": "application/xml"}
+    status, _, body = dav(port, "PROPFIND", "/dav/files/home/", body=DAVFS2_LISTING, headers=h)
+    assert status == 207, body
+    text = body.decode()
+    responses = dict(re.findall(r"<D:response><D:href>([^<]*)</D:href>(.*?)</D:response>",
+                                text, re.S))
+    assert set(responses) == {"/dav/files/home/", "/dav/files/home/sub/",
+                              "/dav/files/home/hello.txt"}, text
+    date = r"<D:getlastmodified>\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT</D:getlastmodified>"
+    for href, props in responses.items():
+        assert re.search(date, props), props  # RFC 1123, as neon's ne_httpdate_parse wants
+        ok = props.split("HTTP/1.1 200 OK")[0]
+        if href.endswith("/"):
+            assert "<D:collection/>" in ok and "<D:getcontentlength>" not in ok, props
+        else:
+            assert "<D:getcontentlength>5</D:getcontentlength>" in ok, props
+            assert re.search(r"<D:getetag>&quot;[^&<]+&quot;</D:getetag>", ok), props
+        # Apache's executable is not ours: 404, which davfs2 takes as "not executable"
+        assert re.search(r'<executable xmlns="http://apache.org/dav/props/"/>.*404', props,
+                         re.S), props
+    h["Depth"] = "0"
+    status, _, body = dav(port, "PROPFIND", "/dav/files/home/", body=DAVFS2_QUOTA, headers=h)
+    assert status == 207 and b"<D:quota-used-bytes>5</D:quota-used-bytes>" in body, body
+
+
+def test_a_davfs2_mount_lists_writes_and_reads(node, workdir):
+    if shutil.which("mount.davfs") is None:
+        pytest.skip("davfs2 is not installed")
+    if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
+        pytest.skip("mounting needs root and /dev/fuse (not in this sandbox)")
+    port = node.nodes[0].port
+    assert dav(port, "PUT", "/dav/files/home/hello.txt", body=b"hello")[0] == 201
+    mnt = os.path.join(workdir, "mnt")
+    os.makedirs(mnt)
+    secrets, conf = os.path.join(workdir, "davfs-secrets"), os.path.join(workdir, "davfs.conf")
+    with open(secrets, "w") as f:
+        f.write(f"{mnt} alice alice_pw\n")
+    os.chmod(secrets, 0o600)
+    with open(conf, "w") as f:
+        # buf_size 64: on kernels that read directories 32 KiB at a time davfs2's default 16
+        # KiB buffer makes every listing EINVAL, whatever the server (docs/webdav.md)
+        f.write(f"secrets {secrets}\nbuf_size 64\nuse_locks 1\n")
+    r = subprocess.run(["mount", "-t", "davfs", "-o", f"conf={conf}",
+                        f"http://127.0.0.1:{port}/dav/files/home/", mnt],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 and ("fuse" in r.stderr.lower() or "permission" in r.stderr.lower()):
+        pytest.skip(f"the sandbox does not let davfs2 mount: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr
+    try:
+        assert "hello.txt" in os.listdir(mnt)
+        with open(os.path.join(mnt, "hello.txt"), "rb") as f:
+            assert f.read() == b"hello"
+        os.mkdir(os.path.join(mnt, "docs"))
+        with open(os.path.join(mnt, "docs", "new.txt"), "wb") as f:
+            f.write(b"from davfs2\n")
+        assert os.listdir(os.path.join(mnt, "docs")) == ["new.txt"]
+    finally:
+        subprocess.run(["umount", mnt], capture_output=True, timeout=120)
+    # the upload happens by the unmount at the latest
+    assert dav(port, "GET", "/dav/files/home/docs/new.txt")[2] == b"from davfs2\n"

@@ -8,11 +8,12 @@ import re
 import pytest
 
 from cluster_setup import ADMIN, login, start_cluster
-from dav_client import dav
+from dav_client import dav, put_expecting_continue
 from provisioning import ApiClient
 
 MIB = 1024 * 1024
 VIEWER = 257  # see the folder, read all objects
+ADMIN_BITS = 403710016  # everything, as the owner has it
 LOCKINFO = (b'<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>'
             b'</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>')
 
@@ -26,7 +27,7 @@ def names(port, path, user="alice"):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("webdav-access"))
-    c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol", "erin"))
+    c = start_cluster(workdir, "memory", nodes=1, users=("alice", "bob", "carol", "erin", "frank"))
     try:
         c.ok("createcontext", "-c", "2", "-q", "1", "-L", "small", *ADMIN)
         c.ok("createuser", "-c", "2", "-u", "dora", "-d", "dora", "-g", "G", "-s", "S",
@@ -180,23 +181,28 @@ def test_every_folder_object_names_its_collection(site):
                headers={"Depth": "0"})[0] == 207
 
 
+def share(port, owner, title, user, bits):
+    """owner's folder title (in their "My files") is shared with user, with bits."""
+    o = ApiClient(port)
+    assert o.login(owner, f"{owner}_pw")[0] == 200
+    _, roots, _ = o.request("GET", "/api/v1/folders?parent=4")
+    home = next(f for f in roots["folders"] if f["default"])
+    _, kids, _ = o.request("GET", f"/api/v1/folders?parent={home['id']}")
+    folder = next(f for f in kids["folders"] if f["title"] == title)
+    u = ApiClient(port)
+    assert u.login(user, f"{user}_pw")[0] == 200
+    _, who, _ = u.request("GET", "/api/v1/session")
+    status, body, _ = o.request("PATCH", f"/api/v1/folders/{folder['id']}", {
+        "permissions": [{"entity": folder["owner"], "group": False, "bits": ADMIN_BITS},
+                        {"entity": who["user_id"], "group": False, "bits": bits}]})
+    assert status == 200, body
+
+
 def test_folders_shared_with_a_user_appear_under_shared_by_owner_login(site):
     port = site
     assert dav(port, "MKCOL", "/dav/files/home/Proj/", "bob")[0] == 201
     assert dav(port, "PUT", "/dav/files/home/Proj/notes.txt", "bob", body=b"bob's")[0] == 201
-    b = ApiClient(port)
-    assert b.login("bob", "bob_pw")[0] == 200
-    _, roots, _ = b.request("GET", "/api/v1/folders?parent=4")
-    home = next(f for f in roots["folders"] if f["default"])
-    _, kids, _ = b.request("GET", f"/api/v1/folders?parent={home['id']}")
-    proj = next(f for f in kids["folders"] if f["title"] == "Proj")
-    alice = ApiClient(port)
-    assert alice.login("alice", "alice_pw")[0] == 200
-    _, who, _ = alice.request("GET", "/api/v1/session")
-    status, body, _ = b.request("PATCH", f"/api/v1/folders/{proj['id']}", {
-        "permissions": [{"entity": proj["owner"], "group": False, "bits": 403710016},
-                        {"entity": who["user_id"], "group": False, "bits": VIEWER}]})
-    assert status == 200, body
+    share(port, "bob", "Proj", "alice", VIEWER)
     assert "/dav/files/shared/bob/" in names(port, "/dav/files/shared/", "alice")
     assert "/dav/files/shared/bob/Proj/" in names(port, "/dav/files/shared/bob/", "alice")
     assert "/dav/files/shared/bob/Proj/notes.txt" in \
@@ -235,16 +241,29 @@ def test_conditional_requests_on_files(site):
     assert dav(port, "GET", "/dav/files/home/cond.txt")[2] == b"two"
 
 
-def test_a_large_first_put_is_asked_again_and_then_streamed(site):
-    # erin's password has not been checked on this node yet: a body over 1 MiB is not kept in
-    # memory while a worker checks it; the client is asked to send it again, which streams
+def test_a_large_first_put_streams_once_the_login_is_checked(site):
+    # erin's password has not been checked on this node yet: the body waits, unread, while a
+    # worker checks it, then streams (it was a 503 asking to send it again before)
     port = site
     data = bytes(range(256)) * (8 * 1024)  # 2 MiB
-    status, headers, body = dav(port, "PUT", "/dav/files/home/first.bin", "erin", body=data)
-    assert status == 503 and headers["retry-after"] == "0", body
-    assert dav(port, "GET", "/dav/files/home/first.bin", "erin")[0] == 404
     assert dav(port, "PUT", "/dav/files/home/first.bin", "erin", body=data)[0] == 201
     assert dav(port, "GET", "/dav/files/home/first.bin", "erin")[2] == data
+
+
+def test_100_continue_comes_only_for_a_sender_who_may_put(site):
+    port = site
+    data = b"x" * (3 * MIB)
+    # a wrong password, unknown to the cache: refused before a byte of the body
+    got, status, body = put_expecting_continue(port, "/dav/files/home/f.bin", data, "frank",
+                                               "wrong")
+    assert (got, status) == (False, 401) and b"SES-0401" in body
+    # frank's first request of all (no other test uses frank): checked while the body waits, then 100 and the body
+    got, status, body = put_expecting_continue(port, "/dav/files/home/f.bin", data, "frank")
+    assert (got, status) == (True, 201), body
+    # and now from the cache
+    got, status, _ = put_expecting_continue(port, "/dav/files/home/f.bin", data[:10], "frank")
+    assert (got, status) == (True, 204)
+    assert dav(port, "GET", "/dav/files/home/f.bin", "frank")[2] == data[:10]
 
 
 def test_a_semicolon_is_part_of_a_name(site):
@@ -255,3 +274,57 @@ def test_a_semicolon_is_part_of_a_name(site):
     assert "/dav/files/home/a;b=c.txt" in names(port, "/dav/files/home/")
     assert dav(port, "GET", "/dav/files/home/a;b=c.txt")[2] == b"semi"
     assert dav(port, "GET", "/dav/files/home/a")[0] == 404
+
+
+def test_a_lock_belongs_to_the_file_whichever_url_reaches_it(site):
+    # bob's folder Team is shared with alice (she may write): his home/Team/Sub/doc.txt is her
+    # shared/bob/Team/Sub/doc.txt, and a lock taken on either URL holds on the other
+    port = site
+    mine, hers = "/dav/files/home/Team", "/dav/files/shared/bob/Team"
+    assert dav(port, "MKCOL", f"{mine}/", "bob")[0] == 201
+    share(port, "bob", "Team", "alice", ADMIN_BITS)
+    assert dav(port, "MKCOL", f"{mine}/Sub/", "bob")[0] == 201  # shared as Team is
+    assert dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"v1")[0] == 201
+
+    # alice locks through her URL; bob is refused through his, and sees her lock there
+    status, headers, body = dav(port, "LOCK", f"{hers}/Sub/doc.txt", "alice", body=LOCKINFO,
+                                headers={"Depth": "0"})
+    assert status == 200, body
+    token = headers["lock-token"].strip("<>")
+    assert f"<D:href>{hers}/Sub/doc.txt</D:href>".encode() in body
+    status, _, body = dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"bob's")
+    assert status == 423 and f"<D:href>{mine}/Sub/doc.txt</D:href>".encode() in body, body
+    assert dav(port, "LOCK", f"{mine}/Sub/doc.txt", "bob", body=LOCKINFO,
+               headers={"Depth": "0"})[0] == 423
+    assert dav(port, "DELETE", f"{mine}/Sub/", "bob")[0] == 423
+    status, _, body = dav(port, "PROPFIND", f"{mine}/Sub/doc.txt", "bob",
+                          headers={"Depth": "0"})
+    assert status == 207 and token.encode() in body
+    assert f"<D:lockroot><D:href>{mine}/Sub/doc.txt</D:href>".encode() in body
+    status, _, body = dav(port, "PROPFIND", f"{mine}/Sub/", "bob", headers={"Depth": "1"})
+    assert status == 207 and token.encode() in body  # the member's lock in a listing
+    # her token opens it for her, not for him; she unlocks it
+    assert dav(port, "PUT", f"{hers}/Sub/doc.txt", "alice", body=b"v2",
+               headers={"If": f"(<{token}>)"})[0] == 204
+    assert dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"v3",
+               headers={"If": f"(<{token}>)"})[0] == 423
+    assert dav(port, "UNLOCK", f"{mine}/Sub/doc.txt", "bob",
+               headers={"Lock-Token": f"<{token}>"})[0] == 403  # someone else's
+    assert dav(port, "UNLOCK", f"{hers}/Sub/doc.txt", "alice",
+               headers={"Lock-Token": f"<{token}>"})[0] == 204
+    assert dav(port, "PUT", f"{mine}/Sub/doc.txt", "bob", body=b"v4")[0] == 204
+
+    # bob's depth-infinity lock on Team covers her URLs below it, and her unmapped one
+    status, headers, _ = dav(port, "LOCK", f"{mine}/", "bob", body=LOCKINFO)
+    assert status == 200
+    team_token = headers["lock-token"].strip("<>")
+    status, _, body = dav(port, "PUT", f"{hers}/Sub/new.txt", "alice", body=b"x")
+    assert status == 423 and f"<D:href>{hers}</D:href>".encode() in body, body
+    assert dav(port, "UNLOCK", f"{mine}/", "bob",
+               headers={"Lock-Token": f"<{team_token}>"})[0] == 204
+    # a lock-null resource taken through her URL holds on his
+    status, headers, _ = dav(port, "LOCK", f"{hers}/Sub/new.txt", "alice", body=LOCKINFO,
+                             headers={"Depth": "0"})
+    assert status == 201
+    assert dav(port, "PUT", f"{mine}/Sub/new.txt", "bob", body=b"x")[0] == 423
+    assert dav(port, "GET", f"{hers}/Sub/doc.txt", "alice")[2] == b"v4"
