@@ -51,15 +51,7 @@ static const char *check_segment(const char *s)
 
 static const char *stored_segment(struct dav_req *dr, int64_t folder)
 {
-	struct dav_prop *props;
-	size_t n;
-	struct storage_error err;
-	if (storage_props_get(dr->su, DAV_PROPS_FOLDER, folder,
-	                      &(struct dav_prop){segment_name.ns, segment_name.name, NULL}, 1,
-	                      &props, &n, &err) < 0 ||
-	    n == 0)
-		return NULL;
-	return props[0].value;
+	return davobj_segment(dr->su, folder, CALDAV_COLLECTION_NS);
 }
 
 int caldav_collection_lookup(struct dav_req *dr, const char *segment, struct folder **folder_r)

@@ -22,11 +22,7 @@
 
 #define CARDDAV_ALLOW_COLLECTION "OPTIONS, PROPFIND, REPORT, MKCOL"
 #define CARDDAV_ALLOW_OBJECT     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND"
-/* The dead property that keeps the segment an extended MKCOL named (RFC 5689: the address
-   book lives where the client asked), beside its folder id. */
-#define CARDDAV_SEGMENT_NS   "urn:tandem:carddav"
-#define CARDDAV_SEGMENT_NAME "segment"
-#define CARDDAV_SEGMENT_MAX  200
+#define CARDDAV_SEGMENT_MAX      200
 
 bool carddav_path(const char *path)
 {
@@ -51,14 +47,7 @@ static const char *home_href(struct dav_req *dr)
 /* The segment an extended MKCOL gave folder f, or NULL. */
 static const char *folder_segment(struct dav_req *dr, const struct folder *f)
 {
-	const struct dav_prop want = {CARDDAV_SEGMENT_NS, CARDDAV_SEGMENT_NAME, NULL};
-	struct dav_prop *props;
-	size_t n;
-	struct storage_error err;
-	if (storage_props_get(dr->su, DAV_PROPS_FOLDER, f->id, &want, 1, &props, &n, &err) < 0 ||
-	    n == 0 || props[0].value == NULL)
-		return NULL;
-	return props[0].value;
+	return davobj_segment(dr->su, f->id, CARDDAV_SEGMENT_NS);
 }
 
 const char *carddav_folder_href(struct dav_req *dr, int64_t folder)
@@ -646,7 +635,7 @@ static void mkcol(struct dav_req *dr, const struct carddav_res *res)
 		dav_folder_failed(dr, &fe, &err);
 		return;
 	}
-	const struct dav_prop seg = {CARDDAV_SEGMENT_NS, CARDDAV_SEGMENT_NAME, res->name};
+	const struct dav_prop seg = {CARDDAV_SEGMENT_NS, DAVOBJ_SEGMENT, res->name};
 	if (storage_props_patch(dr->su, DAV_PROPS_FOLDER, f->id, &seg, 1, NULL, &err) < 0) {
 		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
 		return;

@@ -16,6 +16,9 @@
 
 #define CARDDAV_NS   "urn:ietf:params:xml:ns:carddav"
 #define CARDDAV_HOME "/dav/addressbooks/"
+/* The namespace of the dead property that keeps the segment an extended MKCOL named (RFC
+   5689: the address book lives where the client asked), beside its folder id. */
+#define CARDDAV_SEGMENT_NS "urn:tandem:carddav"
 
 /* Whether the decoded request path (or raw target) is under /dav/addressbooks/. */
 bool carddav_path(const char *path);

@@ -12,6 +12,7 @@
 #include "http-server.h"
 #include "pool.h"
 #include "storage-folder.h"
+#include "storage-props.h"
 
 void davobj_fail(struct dav_req *dr, int status, const char *ns, const char *precondition,
                  const char *message)
@@ -226,6 +227,18 @@ void davobj_privileges(struct buf *out, const struct folder *f, const char *extr
 	buf_append_str(out, "</D:current-user-privilege-set>");
 }
 
+const char *davobj_segment(struct storage_user *su, int64_t folder, const char *ns)
+{
+	const struct dav_prop want = {ns, DAVOBJ_SEGMENT, NULL};
+	struct dav_prop *props;
+	size_t n;
+	struct storage_error err;
+	if (storage_props_get(su, DAV_PROPS_FOLDER, folder, &want, 1, &props, &n, &err) < 0 ||
+	    n == 0)
+		return NULL;
+	return props[0].value;
+}
+
 int davobj_home_folders(struct dav_req *dr, bool (*module)(const struct folder *f),
                         struct folder ***folders_r, size_t *count_r)
 {
@@ -429,9 +442,10 @@ int davobj_sync_collection(struct davobj_report *r, xmlNode *root)
 	struct storage_error err;
 	if (r->changes(r, since, &changes, &err) < 0) {
 		if (err.status == STORAGE_REFUSED && err.refusal == STORAGE_INVALID)
-			davobj_fail(dr, 403, DAV_NS, "valid-sync-token",
-			            "the sync-token is newer than the collection, or older than the "
-			            "deletions it keeps: sync again without a token");
+			davobj_fail(
+			    dr, 403, DAV_NS, "valid-sync-token",
+			    "the sync-token is newer than the collection, or older than the "
+			    "deletions it keeps: sync again without a token");
 		else
 			r->storage_failed(r, &err);
 		return -1;

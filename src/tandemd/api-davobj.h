@@ -69,6 +69,10 @@ void davobj_href_prop(struct buf *out, const char *ns, const char *name, const c
 /* DAV:current-user-privilege-set of folder f from its OX bits; extra: more <D:privilege>
    elements every reader has (CalDAV's read-free-busy), or NULL. */
 void davobj_privileges(struct buf *out, const struct folder *f, const char *extra);
+/* The segment a client created folder under (RFC 4791 §5.3.1, RFC 5689): the dead property
+   <segment xmlns=ns/> of the folder (docs/decisions/0015), or NULL. */
+#define DAVOBJ_SEGMENT "segment"
+const char *davobj_segment(struct storage_user *su, int64_t folder, const char *ns);
 /* The folders of the user's home for a module test: their own below the private root, and
    those others share with them. 0, or -1 after answering. */
 int davobj_home_folders(struct dav_req *dr, bool (*module)(const struct folder *f),
