@@ -146,8 +146,8 @@ static bool props(struct report *r, xmlNode *root)
 	r->base.data = ad != NULL;
 	if (ad == NULL)
 		return true;
-	const char *type = davobj_attr(dr, ad, "content-type");
-	const char *version = davobj_attr(dr, ad, "version");
+	const char *type = davobj_attr(dr->pool, ad, "content-type");
+	const char *version = davobj_attr(dr->pool, ad, "version");
 	if ((type != NULL && strcasecmp(type, "text/vcard") != 0) ||
 	    (version != NULL && strcmp(version, "3.0") != 0 && strcmp(version, "4.0") != 0)) {
 		davobj_fail(dr, 403, CARDDAV_NS, "supported-address-data",
@@ -169,7 +169,7 @@ static bool props(struct report *r, xmlNode *root)
 	n = 0;
 	for (xmlNode *c = ad->children; c != NULL; c = c->next) {
 		const char *name =
-		    davobj_elem(c, CARDDAV_NS, "prop") ? davobj_attr(dr, c, "name") : NULL;
+		    davobj_elem(c, CARDDAV_NS, "prop") ? davobj_attr(dr->pool, c, "name") : NULL;
 		if (name != NULL)
 			r->props[n++] = name;
 	}
@@ -179,7 +179,7 @@ static bool props(struct report *r, xmlNode *root)
 /* A test="anyof|allof" attribute: false after answering another value. */
 static bool test_attr(struct report *r, xmlNode *n, bool *allof_r)
 {
-	const char *t = davobj_attr(r->base.dr, n, "test");
+	const char *t = davobj_attr(r->base.dr->pool, n, "test");
 	*allof_r = t != NULL && strcmp(t, "allof") == 0;
 	if (t == NULL || *allof_r || strcmp(t, "anyof") == 0)
 		return true;
@@ -192,9 +192,9 @@ static bool test_attr(struct report *r, xmlNode *n, bool *allof_r)
 static bool text_match(struct report *r, xmlNode *n, struct carddav_text_match *tm)
 {
 	struct dav_req *dr = r->base.dr;
-	const char *coll = davobj_attr(dr, n, "collation");
-	const char *mt = davobj_attr(dr, n, "match-type");
-	const char *neg = davobj_attr(dr, n, "negate-condition");
+	const char *coll = davobj_attr(dr->pool, n, "collation");
+	const char *mt = davobj_attr(dr->pool, n, "match-type");
+	const char *neg = davobj_attr(dr->pool, n, "negate-condition");
 	if (coll == NULL || strcmp(coll, "i;unicode-casemap") == 0)
 		tm->collation = CARDDAV_UNICODE_CASEMAP;
 	else if (strcmp(coll, "i;ascii-casemap") == 0)
@@ -222,7 +222,7 @@ static bool text_match(struct report *r, xmlNode *n, struct carddav_text_match *
 		return false;
 	}
 	tm->negate = neg != NULL && strcmp(neg, "yes") == 0;
-	const char *t = davobj_content(dr, n);
+	const char *t = davobj_content(dr->pool, n);
 	struct buf folded;
 	buf_init(&folded, 4 * strlen(t) + 4);
 	carddav_fold(t, strlen(t), tm->collation, &folded);
@@ -234,7 +234,7 @@ static bool text_match(struct report *r, xmlNode *n, struct carddav_text_match *
 
 static bool param_filter(struct report *r, xmlNode *n, struct carddav_param_filter *pf)
 {
-	pf->name = davobj_attr(r->base.dr, n, "name");
+	pf->name = davobj_attr(r->base.dr->pool, n, "name");
 	pf->is_not_defined = davobj_child(n, CARDDAV_NS, "is-not-defined") != NULL;
 	xmlNode *tm = davobj_child(n, CARDDAV_NS, "text-match");
 	if (pf->name == NULL || (pf->is_not_defined && tm != NULL)) {
@@ -259,7 +259,7 @@ static size_t count_children(xmlNode *n, const char *name)
 static bool prop_filter(struct report *r, xmlNode *n, struct carddav_prop_filter *pf)
 {
 	struct pool *pool = r->base.dr->pool;
-	pf->name = davobj_attr(r->base.dr, n, "name");
+	pf->name = davobj_attr(r->base.dr->pool, n, "name");
 	pf->is_not_defined = davobj_child(n, CARDDAV_NS, "is-not-defined") != NULL;
 	pf->texts = pool_calloc(pool, count_children(n, "text-match") + 1, sizeof(*pf->texts));
 	pf->params = pool_calloc(pool, count_children(n, "param-filter") + 1, sizeof(*pf->params));
@@ -300,7 +300,7 @@ static int64_t nresults(struct report *r, xmlNode *root)
 	xmlNode *nr = limit != NULL ? davobj_child(limit, CARDDAV_NS, "nresults") : NULL;
 	if (nr == NULL)
 		return 0;
-	const char *v = davobj_content(r->base.dr, nr);
+	const char *v = davobj_content(r->base.dr->pool, nr);
 	char *end;
 	long long n = strtoll(v, &end, 10);
 	if (end == v || *end != '\0' || n <= 0) {

@@ -600,7 +600,7 @@ static bool mkcol_body(struct dav_req *dr, const char **title_r)
 		if (c->type != XML_ELEMENT_NODE || davobj_elem(c, DAV_NS, "resourcetype"))
 			continue;
 		if (davobj_elem(c, DAV_NS, "displayname"))
-			*title_r = davobj_content(dr, c);
+			*title_r = davobj_content(dr->pool, c);
 		else if (!davobj_elem(c, CARDDAV_NS, "addressbook-description"))
 			ok = false;
 	}

@@ -368,20 +368,20 @@ xmlNode *davobj_child(const xmlNode *parent, const char *ns, const char *name)
 	return NULL;
 }
 
-const char *davobj_attr(struct dav_req *dr, xmlNode *n, const char *name)
+const char *davobj_attr(struct pool *pool, xmlNode *n, const char *name)
 {
 	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
 	if (v == NULL)
 		return NULL;
-	const char *s = pool_strdup(dr->pool, (const char *)v);
+	const char *s = pool_strdup(pool, (const char *)v);
 	xmlFree(v);
 	return s;
 }
 
-const char *davobj_content(struct dav_req *dr, xmlNode *n)
+const char *davobj_content(struct pool *pool, xmlNode *n)
 {
 	xmlChar *v = xmlNodeGetContent(n);
-	const char *s = pool_strdup(dr->pool, v != NULL ? (const char *)v : "");
+	const char *s = pool_strdup(pool, v != NULL ? (const char *)v : "");
 	xmlFree(v);
 	return s;
 }
@@ -408,7 +408,7 @@ int davobj_multiget(struct davobj_report *r, xmlNode *root)
 	for (xmlNode *h = root->children; h != NULL; h = h->next) {
 		if (!davobj_elem(h, DAV_NS, "href"))
 			continue;
-		const char *uri = davobj_content(r->dr, h), *path, *error, *name;
+		const char *uri = davobj_content(r->dr->pool, h), *path, *error, *name;
 		int status;
 		if (dav_uri_to_path(r->dr->pool, strv_from_cstr(uri), &r->dr->origin, &path,
 		                    &status, &error) < 0) {
@@ -433,7 +433,8 @@ int davobj_sync_collection(struct davobj_report *r, xmlNode *root)
 	struct dav_req *dr = r->dr;
 	xmlNode *t = davobj_child(root, DAV_NS, "sync-token");
 	int64_t since;
-	if (davobj_sync_parse(dr, r->folder, t != NULL ? davobj_content(dr, t) : "", &since) < 0) {
+	if (davobj_sync_parse(dr, r->folder, t != NULL ? davobj_content(dr->pool, t) : "", &since) <
+	    0) {
 		davobj_fail(dr, 403, DAV_NS, "valid-sync-token",
 		            "the sync-token is not one this collection gave out");
 		return -1;

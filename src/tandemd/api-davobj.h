@@ -94,11 +94,12 @@ struct _xmlDoc *davobj_parse_body(struct dav_req *dr);
 /* The request path as a collection's href (with its trailing slash). */
 const char *davobj_collection_href(struct dav_req *dr);
 
-/* XML of a REPORT body. */
+/* XML of a REPORT body: whether n is the element {ns}name; its first child element {ns}name
+   (or NULL); an attribute's value (NULL when absent) / an element's text, copied into pool. */
 bool davobj_elem(const struct _xmlNode *n, const char *ns, const char *name);
 struct _xmlNode *davobj_child(const struct _xmlNode *parent, const char *ns, const char *name);
-const char *davobj_attr(struct dav_req *dr, struct _xmlNode *n, const char *name);
-const char *davobj_content(struct dav_req *dr, struct _xmlNode *n);
+const char *davobj_attr(struct pool *pool, struct _xmlNode *n, const char *name);
+const char *davobj_content(struct pool *pool, struct _xmlNode *n);
 
 /* A REPORT on one collection, for the format-independent parts. */
 struct davobj_report {
