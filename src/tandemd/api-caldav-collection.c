@@ -188,11 +188,11 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 	const char *segment = path_segment(dr), *error = NULL, *module = "calendar";
 	if (res->kind == CALDAV_CALENDAR || res->kind == CALDAV_HOME_SET ||
 	    res->kind == CALDAV_ROOT) {
-		caldav_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
+		davobj_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
 		return;
 	}
 	if (segment == NULL || (error = check_segment(segment)) != NULL) {
-		caldav_fail(dr, 403, CALDAV_NS, "calendar-collection-location-ok",
+		davobj_fail(dr, 403, CALDAV_NS, "calendar-collection-location-ok",
 		            error != NULL ? error
 		                          : "calendars are made directly in the calendar home "
 		                            "/dav/calendars/<login>/<name>/");
@@ -214,7 +214,7 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 		const struct dav_patch *p = &pp->patches[i];
 		if ((error = check_patch(p)) != NULL) {
 			bool tz = is(&p->name, CALDAV_NS, "calendar-timezone");
-			caldav_fail(dr, 403, tz ? CALDAV_NS : DAV_NS,
+			davobj_fail(dr, 403, tz ? CALDAV_NS : DAV_NS,
 			            tz ? "valid-calendar-data" : NULL, error);
 			return;
 		}
@@ -224,7 +224,7 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 			calendar_type = holds(dr, p, CALDAV_NS, "calendar", NULL);
 		} else if (is(&p->name, CALDAV_NS, "supported-calendar-component-set")) {
 			if ((module = module_of(dr, p)) == NULL) {
-				caldav_fail(
+				davobj_fail(
 				    dr, 403, CALDAV_NS, "supported-calendar-component",
 				    "a collection here holds VEVENT (a calendar) or VTODO (a "
 				    "tasks folder)");
@@ -234,14 +234,14 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 			ops[nops++] = (struct dav_prop){p->name.ns, p->name.name,
 			                                pool_strndup(dr->pool, p->xml, p->xml_len)};
 		} else {
-			caldav_fail(dr, 403, DAV_NS, "cannot-modify-protected-property",
+			davobj_fail(dr, 403, DAV_NS, "cannot-modify-protected-property",
 			            pool_printf(dr->pool, "{%s}%s cannot be set", p->name.ns,
 			                        p->name.name));
 			return;
 		}
 	}
 	if (!calendar_type) {
-		caldav_fail(dr, 403, DAV_NS, "valid-resourcetype",
+		davobj_fail(dr, 403, DAV_NS, "valid-resourcetype",
 		            "only calendar collections are made here: resourcetype holds "
 		            "<C:calendar/>");
 		return;
@@ -252,13 +252,13 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 	if (caldav_collection_lookup(dr, segment, &same) < 0)
 		return;
 	if (same != NULL) {
-		caldav_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
+		davobj_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
 		return;
 	}
 	if (storage_folder_create(dr->su, FOLDER_ID_PRIVATE, title, module, NULL, &f, &fe, &err) <
 	    0) {
 		if (err.status == STORAGE_REFUSED && fe.status == FOLDER_CONFLICT)
-			caldav_fail(dr, 409, DAV_NS, NULL,
+			davobj_fail(dr, 409, DAV_NS, NULL,
 			            pool_printf(dr->pool,
 			                        "a folder named \"%s\" exists already: "
 			                        "choose another displayname",
@@ -297,7 +297,7 @@ void caldav_collection_proppatch(struct dav_req *dr, const struct caldav_res *re
 	}
 	struct folder *f = res->folder;
 	if (!f->rights.admin) {
-		caldav_fail(dr, 403, DAV_NS, "need-privileges",
+		davobj_fail(dr, 403, DAV_NS, "need-privileges",
 		            "a calendar's properties are changed by its owner or an administrator "
 		            "of the folder");
 		return;

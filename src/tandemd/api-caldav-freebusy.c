@@ -72,7 +72,7 @@ void caldav_freebusy(struct dav_req *dr, const struct folder *folder, xmlNode *r
 	if (range == NULL || !caldav_time_range(dr->pool, range, &start, &end) ||
 	    davobj_attr(dr->pool, range, "start") == NULL ||
 	    davobj_attr(dr->pool, range, "end") == NULL || end <= start) {
-		caldav_fail(dr, 400, CALDAV_NS, "valid-filter",
+		davobj_fail(dr, 400, CALDAV_NS, "valid-filter",
 		            "free-busy-query needs one time-range with start and end as UTC "
 		            "date-times (20260302T090000Z), start before end");
 		return;

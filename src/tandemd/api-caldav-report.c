@@ -42,7 +42,7 @@ static bool props(struct report *r, xmlNode *root)
 	const char *error;
 	r->data = data != NULL;
 	if (data != NULL && caldav_data_parse(r->dr->pool, data, &r->cd, &error) < 0) {
-		caldav_fail(r->dr, 400, CALDAV_NS, "valid-calendar-data", error);
+		davobj_fail(r->dr, 400, CALDAV_NS, "valid-calendar-data", error);
 		return false;
 	}
 	return true;
@@ -56,7 +56,7 @@ static bool object_response(struct report *r, const char *href, const struct sto
 	const char *error;
 	if (r->data &&
 	    caldav_data_render(r->dr->pool, &r->cd, o->ical, o->ical_len, &data, &error) < 0) {
-		caldav_fail(r->dr, 403, CALDAV_NS, "number-of-matches-within-limits", error);
+		davobj_fail(r->dr, 403, CALDAV_NS, "number-of-matches-within-limits", error);
 		return false;
 	}
 	dav_ms_response_begin(r->out, href);
@@ -108,7 +108,7 @@ static bool match(struct report *r, xmlNode *el, struct caldav_match *m)
 	m->name = davobj_attr(pool, el, "name");
 	m->is_not_defined = davobj_child(el, CALDAV_NS, "is-not-defined") != NULL;
 	if (m->name == NULL || davobj_child(el, CALDAV_NS, "time-range") != NULL) {
-		caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
+		davobj_fail(r->dr, 403, CALDAV_NS, "supported-filter",
 		            "a prop-filter or param-filter needs a name and is-not-defined, "
 		            "text-match (or param-filter); time-range in a prop-filter is not "
 		            "supported");
@@ -119,7 +119,7 @@ static bool match(struct report *r, xmlNode *el, struct caldav_match *m)
 	const char *coll = davobj_attr(pool, tm, "collation");
 	const char *neg = davobj_attr(pool, tm, "negate-condition");
 	if (coll != NULL && strcmp(coll, "i;octet") != 0 && strcmp(coll, "i;ascii-casemap") != 0) {
-		caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
+		davobj_fail(r->dr, 403, CALDAV_NS, "supported-collation",
 		            "text-match collations are i;ascii-casemap and i;octet");
 		return false;
 	}
@@ -205,7 +205,7 @@ static int query(struct report *r, xmlNode *root)
 	xmlNode *cal = filter != NULL ? davobj_child(filter, CALDAV_NS, "comp-filter") : NULL;
 	const char *cal_name = cal != NULL ? davobj_attr(r->dr->pool, cal, "name") : NULL;
 	if (cal_name == NULL || strcmp(cal_name, "VCALENDAR") != 0) {
-		caldav_fail(dr, 403, CALDAV_NS, "valid-filter",
+		davobj_fail(dr, 403, CALDAV_NS, "valid-filter",
 		            "the filter must hold one comp-filter name=\"VCALENDAR\"");
 		return -1;
 	}
@@ -216,7 +216,7 @@ static int query(struct report *r, xmlNode *root)
 		if (name == NULL || strcmp(name, want) != 0)
 			return 0; /* nothing of that component is stored here */
 		if (davobj_child(comp, CALDAV_NS, "comp-filter") != NULL) {
-			caldav_fail(dr, 403, CALDAV_NS, "supported-filter",
+			davobj_fail(dr, 403, CALDAV_NS, "supported-filter",
 			            "a comp-filter inside the event's or task's (VALARM) is not "
 			            "supported yet: filter with time-range and prop-filter");
 			return -1;
@@ -231,7 +231,7 @@ static int query(struct report *r, xmlNode *root)
 	if (range != NULL) {
 		int64_t start, end;
 		if (!caldav_time_range(dr->pool, range, &start, &end)) {
-			caldav_fail(dr, 400, CALDAV_NS, "valid-filter",
+			davobj_fail(dr, 400, CALDAV_NS, "valid-filter",
 			            "a time-range has start, end or both as UTC date-times "
 			            "(20260302T090000Z)");
 			return -1;
@@ -272,7 +272,7 @@ static int query(struct report *r, xmlNode *root)
 void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 {
 	if (res->kind != CALDAV_CALENDAR) {
-		caldav_fail(dr, 403, DAV_NS, "supported-report",
+		davobj_fail(dr, 403, DAV_NS, "supported-report",
 		            "REPORTs are answered on a calendar collection");
 		return;
 	}
@@ -300,7 +300,7 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 		struct davobj_report b = shared(&r);
 		rc = davobj_sync_collection(&b, root);
 	} else {
-		caldav_fail(dr, 403, DAV_NS, "supported-report",
+		davobj_fail(dr, 403, DAV_NS, "supported-report",
 		            "this REPORT is not supported here (calendar-multiget, calendar-query, "
 		            "free-busy-query, sync-collection are)");
 		rc = -1;
@@ -309,5 +309,5 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 	if (rc < 0)
 		return;
 	dav_ms_end(r.out);
-	caldav_send_207(dr);
+	davobj_send_207(dr);
 }
