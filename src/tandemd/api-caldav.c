@@ -158,17 +158,16 @@ int caldav_resolve(struct dav_req *dr, const char *path, struct caldav_res *res_
 	if (!calendar_module(res_r->folder))
 		return 0;
 	res_r->href = pool_printf(dr->pool, "%s%s/%.*s/", CALDAV_HOME, dr->user.login, (int)seg, p);
-	p = end;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	switch (davobj_member(dr, end, &res_r->name)) {
+	case DAVOBJ_MEMBER_NONE:
+		break;
+	case DAVOBJ_MEMBER_COLLECTION:
 		res_r->kind = CALDAV_CALENDAR;
-		return 0;
+		break;
+	case DAVOBJ_MEMBER_OBJECT:
+		res_r->kind = CALDAV_OBJECT;
+		break;
 	}
-	if (strchr(p, '/') != NULL && strchr(p, '/')[1] != '\0')
-		return 0;
-	res_r->kind = CALDAV_OBJECT;
-	res_r->name = pool_strndup(dr->pool, p, strcspn(p, "/"));
 	return 0;
 }
 

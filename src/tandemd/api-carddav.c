@@ -154,17 +154,16 @@ int carddav_resolve(struct dav_req *dr, const char *path, struct carddav_res *re
 	}
 	if (!res_r->gab && (res_r->folder == NULL || !contacts_module(res_r->folder)))
 		return 0;
-	p += seg;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	switch (davobj_member(dr, p + seg, &res_r->name)) {
+	case DAVOBJ_MEMBER_NONE:
+		break;
+	case DAVOBJ_MEMBER_COLLECTION:
 		res_r->kind = CARDDAV_BOOK;
-		return 0;
+		break;
+	case DAVOBJ_MEMBER_OBJECT:
+		res_r->kind = CARDDAV_CARD;
+		break;
 	}
-	if (strchr(p, '/') != NULL && strchr(p, '/')[1] != '\0')
-		return 0;
-	res_r->kind = CARDDAV_CARD;
-	res_r->name = pool_strndup(dr->pool, p, strcspn(p, "/"));
 	return 0;
 }
 

@@ -227,6 +227,20 @@ void davobj_privileges(struct buf *out, const struct folder *f, const char *extr
 	buf_append_str(out, "</D:current-user-privilege-set>");
 }
 
+enum davobj_member davobj_member(struct dav_req *dr, const char *rest, const char **name_r)
+{
+	const char *p = rest;
+	while (*p == '/')
+		p++;
+	if (*p == '\0')
+		return DAVOBJ_MEMBER_COLLECTION;
+	const char *slash = strchr(p, '/');
+	if (slash != NULL && slash[1] != '\0')
+		return DAVOBJ_MEMBER_NONE;
+	*name_r = pool_strndup(dr->pool, p, strcspn(p, "/"));
+	return DAVOBJ_MEMBER_OBJECT;
+}
+
 const char *davobj_segment(struct storage_user *su, int64_t folder, const char *ns)
 {
 	const struct dav_prop want = {ns, DAVOBJ_SEGMENT, NULL};

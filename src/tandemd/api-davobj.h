@@ -53,6 +53,12 @@ enum davobj_level { DAVOBJ_NONE, DAVOBJ_ROOT, DAVOBJ_HOME, DAVOBJ_BELOW };
 enum davobj_level davobj_level(struct dav_req *dr, const char *path, const char *prefix,
                                const char **rest_r);
 
+/* What follows a collection's segment in a path (rest: from just after the segment): the
+   collection itself, one object in it (*name_r, in dr's pool; a trailing slash is
+   dropped), or nothing (deeper). */
+enum davobj_member { DAVOBJ_MEMBER_NONE, DAVOBJ_MEMBER_COLLECTION, DAVOBJ_MEMBER_OBJECT };
+enum davobj_member davobj_member(struct dav_req *dr, const char *rest, const char **name_r);
+
 /* GET or HEAD of an object: 304 with its ETag when If-None-Match names it (or is *), else
    200 with the ETag, type and (not for HEAD) text. */
 void davobj_send_object(struct dav_req *dr, const char *etag, const char *type, const char *text,
