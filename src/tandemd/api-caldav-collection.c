@@ -98,7 +98,7 @@ static bool settable(const struct dav_prop_name *n)
 	if (is(n, CALDAV_NS, "calendar-description") || is(n, CALDAV_NS, "calendar-timezone"))
 		return true;
 	return strcmp(n->ns, DAV_NS) != 0 && strcmp(n->ns, CALDAV_NS) != 0 &&
-	       strcmp(n->ns, CALDAV_CS_NS) != 0 && strcmp(n->ns, CALDAV_COLLECTION_NS) != 0;
+	       strcmp(n->ns, DAVOBJ_CS_NS) != 0 && strcmp(n->ns, CALDAV_COLLECTION_NS) != 0;
 }
 
 bool caldav_collection_stored_prop(struct dav_req *dr, const struct folder *f,

@@ -181,7 +181,7 @@ struct pf {
 
 static const struct dav_prop_name allprop[] = {
     {DAV_NS, "resourcetype"},           {DAV_NS, "displayname"},   {DAV_NS, "getetag"},
-    {DAV_NS, "getcontenttype"},         {CALDAV_CS_NS, "getctag"}, {DAV_NS, "sync-token"},
+    {DAV_NS, "getcontenttype"},         {DAVOBJ_CS_NS, "getctag"}, {DAV_NS, "sync-token"},
     {DAV_NS, "current-user-principal"},
 };
 
@@ -256,16 +256,12 @@ static bool collection_prop(struct pf *pf, const struct dav_prop_name *n, const 
 		    "xmlns:C=\"" CALDAV_NS "\"/></D:report></D:supported-report>"
 		    "<D:supported-report><D:report><D:sync-collection/>"
 		    "</D:report></D:supported-report></D:supported-report-set>");
-	} else if (davobj_is(n, CALDAV_CS_NS, "getctag") || davobj_is(n, DAV_NS, "sync-token")) {
+	} else if (davobj_is_revision_prop(n)) {
 		int64_t rev;
 		struct storage_error err;
 		if (storage_cal_revision(dr->su, f->id, &rev, NULL, &err) < 0)
 			return false;
-		if (davobj_is(n, DAV_NS, "sync-token"))
-			text(out, DAV_NS, "sync-token", davobj_sync_token(dr, f->id, rev));
-		else
-			text(out, CALDAV_CS_NS, "getctag",
-			     pool_printf(dr->pool, "%lld", (long long)rev));
+		davobj_revision_prop(dr, out, n, f->id, rev);
 	} else {
 		return false;
 	}

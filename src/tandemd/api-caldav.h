@@ -14,7 +14,6 @@
 #include "storage-calendar.h"
 
 #define CALDAV_NS    "urn:ietf:params:xml:ns:caldav"
-#define CALDAV_CS_NS "http://calendarserver.org/ns/"
 #define CALDAV_HOME  "/dav/calendars/"
 
 /* Whether the decoded request path (or raw target) is CalDAV's: under /dav/calendars/, or a

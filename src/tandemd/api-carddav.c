@@ -238,17 +238,13 @@ static bool collection_prop(void *ctx, struct buf *out, const struct dav_prop_na
 		         "\"/></D:report></D:supported-report><D:supported-report><D:report>"
 		         "<D:sync-collection/></D:report></D:supported-report>"
 		         "</D:supported-report-set>");
-	} else if (davobj_is(n, DAVOBJ_CS_NS, "getctag") || davobj_is(n, DAV_NS, "sync-token")) {
+	} else if (davobj_is_revision_prop(n)) {
 		int64_t rev, folder = pf->gab ? CARDDAV_GAB_FOLDER : f->id;
 		struct storage_error err;
 		if ((pf->gab ? storage_gab_revision(dr->su, &rev, &err)
 		             : storage_contact_revision(dr->su, f->id, &rev, &err)) < 0)
 			return false;
-		if (davobj_is(n, DAV_NS, "sync-token"))
-			text(out, DAV_NS, "sync-token", davobj_sync_token(dr, folder, rev));
-		else
-			text(out, DAVOBJ_CS_NS, "getctag",
-			     pool_printf(dr->pool, "%lld", (long long)rev));
+		davobj_revision_prop(dr, out, n, folder, rev);
 	} else {
 		return false;
 	}

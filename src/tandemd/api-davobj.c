@@ -241,6 +241,23 @@ enum davobj_member davobj_member(struct dav_req *dr, const char *rest, const cha
 	return DAVOBJ_MEMBER_OBJECT;
 }
 
+bool davobj_is_revision_prop(const struct dav_prop_name *n)
+{
+	return davobj_is(n, DAVOBJ_CS_NS, "getctag") || davobj_is(n, DAV_NS, "sync-token");
+}
+
+void davobj_revision_prop(struct dav_req *dr, struct buf *out, const struct dav_prop_name *n,
+                          int64_t folder, int64_t revision)
+{
+	if (davobj_is(n, DAV_NS, "sync-token"))
+		dav_ms_prop_text(out, DAV_NS, "sync-token",
+		                 strv_from_cstr(davobj_sync_token(dr, folder, revision)));
+	else
+		dav_ms_prop_text(
+		    out, DAVOBJ_CS_NS, "getctag",
+		    strv_from_cstr(pool_printf(dr->pool, "%lld", (long long)revision)));
+}
+
 const char *davobj_segment(struct storage_user *su, int64_t folder, const char *ns)
 {
 	const struct dav_prop want = {ns, DAVOBJ_SEGMENT, NULL};

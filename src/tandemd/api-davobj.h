@@ -70,6 +70,10 @@ void davobj_options(struct dav_req *dr, const char *dav, const char *allow);
 /* 405 for a method the resource does not take, with Allow. */
 void davobj_not_allowed(struct dav_req *dr, const char *allow);
 
+/* getctag (ns DAVOBJ_CS_NS) or DAV:sync-token, whichever n is, of folder at revision. */
+bool davobj_is_revision_prop(const struct dav_prop_name *n);
+void davobj_revision_prop(struct dav_req *dr, struct buf *out, const struct dav_prop_name *n,
+                          int64_t folder, int64_t revision);
 /* <name xmlns=ns><D:href>href</D:href></name> */
 void davobj_href_prop(struct buf *out, const char *ns, const char *name, const char *href);
 /* DAV:current-user-privilege-set of folder f from its OX bits; extra: more <D:privilege>
