@@ -452,8 +452,10 @@ static bool accepts(struct strv accept, const char *version)
 	return false;
 }
 
-void carddav_send_card(struct dav_req *dr, const char *etag, const char *stored, const char *vcard,
-                       size_t vcard_len)
+/* GET or HEAD of a card stored as version stored ("3.0", "4.0"): as it is when Accept takes
+   that, else converted to the other version when Accept takes it, else 406. */
+static void send_card(struct dav_req *dr, const char *etag, const char *stored, const char *vcard,
+                      size_t vcard_len)
 {
 	/* as stored when the client takes that, else converted when it takes the other
 	   version (the ETag stays the stored card's, so If-Match works either way) */
@@ -489,9 +491,9 @@ static void get(struct dav_req *dr, const struct carddav_res *res)
 		return;
 	}
 	if (res->gab)
-		carddav_send_card(dr, card.etag, "4.0", card.text, card.len);
+		send_card(dr, card.etag, "4.0", card.text, card.len);
 	else
-		carddav_send_card(dr, o.etag, o.version, o.vcard, o.vcard_len);
+		send_card(dr, o.etag, o.version, o.vcard, o.vcard_len);
 }
 
 static bool vcard_type(struct dav_req *dr)

@@ -43,11 +43,6 @@ const char *carddav_folder_href(struct dav_req *dr, int64_t folder);
 void carddav_storage_failed(struct dav_req *dr, const struct storage_error *err,
                             enum storage_contact_problem problem);
 
-/* GET or HEAD of a card stored as version ("3.0", "4.0"): as it is when Accept takes that,
-   else converted to the other version when Accept takes it, else 406. */
-void carddav_send_card(struct dav_req *dr, const char *etag, const char *version, const char *text,
-                       size_t len);
-
 /* --- api-carddav-report.c --- */
 void carddav_report(struct dav_req *dr, const struct carddav_res *res);
 
