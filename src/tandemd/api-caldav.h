@@ -13,8 +13,8 @@
 #include "folder.h"
 #include "storage-calendar.h"
 
-#define CALDAV_NS    "urn:ietf:params:xml:ns:caldav"
-#define CALDAV_HOME  "/dav/calendars/"
+#define CALDAV_NS   "urn:ietf:params:xml:ns:caldav"
+#define CALDAV_HOME "/dav/calendars/"
 
 /* Whether the decoded request path (or raw target) is CalDAV's: under /dav/calendars/, or a
    PROPFIND or OPTIONS of the user's principal (which carries calendar-home-set). */
