@@ -51,15 +51,7 @@ static const char *check_segment(const char *s)
 
 static const char *stored_segment(struct dav_req *dr, int64_t folder)
 {
-	struct dav_prop *props;
-	size_t n;
-	struct storage_error err;
-	if (storage_props_get(dr->su, DAV_PROPS_FOLDER, folder,
-	                      &(struct dav_prop){segment_name.ns, segment_name.name, NULL}, 1,
-	                      &props, &n, &err) < 0 ||
-	    n == 0)
-		return NULL;
-	return props[0].value;
+	return davobj_segment(dr->su, folder, CALDAV_COLLECTION_NS);
 }
 
 int caldav_collection_lookup(struct dav_req *dr, const char *segment, struct folder **folder_r)
@@ -106,7 +98,7 @@ static bool settable(const struct dav_prop_name *n)
 	if (is(n, CALDAV_NS, "calendar-description") || is(n, CALDAV_NS, "calendar-timezone"))
 		return true;
 	return strcmp(n->ns, DAV_NS) != 0 && strcmp(n->ns, CALDAV_NS) != 0 &&
-	       strcmp(n->ns, CALDAV_CS_NS) != 0 && strcmp(n->ns, CALDAV_COLLECTION_NS) != 0;
+	       strcmp(n->ns, DAVOBJ_CS_NS) != 0 && strcmp(n->ns, CALDAV_COLLECTION_NS) != 0;
 }
 
 bool caldav_collection_stored_prop(struct dav_req *dr, const struct folder *f,
@@ -196,11 +188,11 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 	const char *segment = path_segment(dr), *error = NULL, *module = "calendar";
 	if (res->kind == CALDAV_CALENDAR || res->kind == CALDAV_HOME_SET ||
 	    res->kind == CALDAV_ROOT) {
-		caldav_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
+		davobj_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
 		return;
 	}
 	if (segment == NULL || (error = check_segment(segment)) != NULL) {
-		caldav_fail(dr, 403, CALDAV_NS, "calendar-collection-location-ok",
+		davobj_fail(dr, 403, CALDAV_NS, "calendar-collection-location-ok",
 		            error != NULL ? error
 		                          : "calendars are made directly in the calendar home "
 		                            "/dav/calendars/<login>/<name>/");
@@ -222,7 +214,7 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 		const struct dav_patch *p = &pp->patches[i];
 		if ((error = check_patch(p)) != NULL) {
 			bool tz = is(&p->name, CALDAV_NS, "calendar-timezone");
-			caldav_fail(dr, 403, tz ? CALDAV_NS : DAV_NS,
+			davobj_fail(dr, 403, tz ? CALDAV_NS : DAV_NS,
 			            tz ? "valid-calendar-data" : NULL, error);
 			return;
 		}
@@ -232,7 +224,7 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 			calendar_type = holds(dr, p, CALDAV_NS, "calendar", NULL);
 		} else if (is(&p->name, CALDAV_NS, "supported-calendar-component-set")) {
 			if ((module = module_of(dr, p)) == NULL) {
-				caldav_fail(
+				davobj_fail(
 				    dr, 403, CALDAV_NS, "supported-calendar-component",
 				    "a collection here holds VEVENT (a calendar) or VTODO (a "
 				    "tasks folder)");
@@ -242,14 +234,14 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 			ops[nops++] = (struct dav_prop){p->name.ns, p->name.name,
 			                                pool_strndup(dr->pool, p->xml, p->xml_len)};
 		} else {
-			caldav_fail(dr, 403, DAV_NS, "cannot-modify-protected-property",
+			davobj_fail(dr, 403, DAV_NS, "cannot-modify-protected-property",
 			            pool_printf(dr->pool, "{%s}%s cannot be set", p->name.ns,
 			                        p->name.name));
 			return;
 		}
 	}
 	if (!calendar_type) {
-		caldav_fail(dr, 403, DAV_NS, "valid-resourcetype",
+		davobj_fail(dr, 403, DAV_NS, "valid-resourcetype",
 		            "only calendar collections are made here: resourcetype holds "
 		            "<C:calendar/>");
 		return;
@@ -260,13 +252,13 @@ void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res)
 	if (caldav_collection_lookup(dr, segment, &same) < 0)
 		return;
 	if (same != NULL) {
-		caldav_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
+		davobj_fail(dr, 405, DAV_NS, "resource-must-be-null", "something is there already");
 		return;
 	}
 	if (storage_folder_create(dr->su, FOLDER_ID_PRIVATE, title, module, NULL, &f, &fe, &err) <
 	    0) {
 		if (err.status == STORAGE_REFUSED && fe.status == FOLDER_CONFLICT)
-			caldav_fail(dr, 409, DAV_NS, NULL,
+			davobj_fail(dr, 409, DAV_NS, NULL,
 			            pool_printf(dr->pool,
 			                        "a folder named \"%s\" exists already: "
 			                        "choose another displayname",
@@ -305,7 +297,7 @@ void caldav_collection_proppatch(struct dav_req *dr, const struct caldav_res *re
 	}
 	struct folder *f = res->folder;
 	if (!f->rights.admin) {
-		caldav_fail(dr, 403, DAV_NS, "need-privileges",
+		davobj_fail(dr, 403, DAV_NS, "need-privileges",
 		            "a calendar's properties are changed by its owner or an administrator "
 		            "of the folder");
 		return;

@@ -8,12 +8,13 @@
 #include <stdbool.h>
 
 #include "api-caldav.h"
+#include "api-davobj.h"
 #include "buf.h"
 #include "dav-xml.h"
 
 /* The dead property on a folder that holds the segment a client created it under. */
 #define CALDAV_COLLECTION_NS      "urn:tandem:caldav"
-#define CALDAV_COLLECTION_SEGMENT "segment"
+#define CALDAV_COLLECTION_SEGMENT DAVOBJ_SEGMENT
 
 /* MKCALENDAR or MKCOL of dr->path (res: what is there now). Answers. */
 void caldav_collection_create(struct dav_req *dr, const struct caldav_res *res);

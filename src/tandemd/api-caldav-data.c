@@ -13,39 +13,6 @@
 #include "mem.h"
 #include "pool.h"
 
-bool caldav_xml_elem(const xmlNode *n, const char *ns, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       strcmp((const char *)n->ns->href, ns) == 0 &&
-	       strcmp((const char *)n->name, name) == 0;
-}
-
-xmlNode *caldav_xml_child(const xmlNode *parent, const char *ns, const char *name)
-{
-	for (xmlNode *c = parent->children; c != NULL; c = c->next)
-		if (caldav_xml_elem(c, ns, name))
-			return c;
-	return NULL;
-}
-
-const char *caldav_xml_attr(struct pool *pool, xmlNode *n, const char *name)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	if (v == NULL)
-		return NULL;
-	const char *s = pool_strdup(pool, (const char *)v);
-	xmlFree(v);
-	return s;
-}
-
-const char *caldav_xml_content(struct pool *pool, xmlNode *n)
-{
-	xmlChar *v = xmlNodeGetContent(n);
-	const char *s = pool_strdup(pool, v != NULL ? (const char *)v : "");
-	xmlFree(v);
-	return s;
-}
-
 bool caldav_utc_time(const char *s, int64_t *t_r)
 {
 	struct tm tm = {0};
@@ -60,8 +27,8 @@ bool caldav_utc_time(const char *s, int64_t *t_r)
 
 bool caldav_time_range(struct pool *pool, xmlNode *range, int64_t *start_r, int64_t *end_r)
 {
-	const char *s = caldav_xml_attr(pool, range, "start");
-	const char *e = caldav_xml_attr(pool, range, "end");
+	const char *s = davobj_attr(pool, range, "start");
+	const char *e = davobj_attr(pool, range, "end");
 	*start_r = INT32_MIN * (int64_t)4; /* open */
 	*end_r = INT32_MAX * (int64_t)4;
 	return (s != NULL || e != NULL) && (s == NULL || caldav_utc_time(s, start_r)) &&
@@ -74,7 +41,7 @@ bool caldav_time_range(struct pool *pool, xmlNode *range, int64_t *start_r, int6
 static int parse_comp(struct pool *pool, xmlNode *el, unsigned depth, struct caldav_comp_sel *sel,
                       const char **error_r)
 {
-	sel->name = caldav_xml_attr(pool, el, "name");
+	sel->name = davobj_attr(pool, el, "name");
 	if (sel->name == NULL) {
 		*error_r = "a comp in calendar-data needs a name";
 		return -1;
@@ -85,22 +52,22 @@ static int parse_comp(struct pool *pool, xmlNode *el, unsigned depth, struct cal
 	}
 	size_t np = 0, nc = 0;
 	for (xmlNode *c = el->children; c != NULL; c = c->next) {
-		np += caldav_xml_elem(c, CALDAV_NS, "prop");
-		nc += caldav_xml_elem(c, CALDAV_NS, "comp");
-		sel->allprop = sel->allprop || caldav_xml_elem(c, CALDAV_NS, "allprop");
-		sel->allcomp = sel->allcomp || caldav_xml_elem(c, CALDAV_NS, "allcomp");
+		np += davobj_elem(c, CALDAV_NS, "prop");
+		nc += davobj_elem(c, CALDAV_NS, "comp");
+		sel->allprop = sel->allprop || davobj_elem(c, CALDAV_NS, "allprop");
+		sel->allcomp = sel->allcomp || davobj_elem(c, CALDAV_NS, "allcomp");
 	}
 	sel->props = pool_calloc(pool, np + 1, sizeof(*sel->props));
 	sel->comps = pool_calloc(pool, nc + 1, sizeof(*sel->comps));
 	for (xmlNode *c = el->children; c != NULL; c = c->next) {
-		if (caldav_xml_elem(c, CALDAV_NS, "prop")) {
-			const char *name = caldav_xml_attr(pool, c, "name");
+		if (davobj_elem(c, CALDAV_NS, "prop")) {
+			const char *name = davobj_attr(pool, c, "name");
 			if (name == NULL) {
 				*error_r = "a prop in calendar-data needs a name";
 				return -1;
 			}
 			sel->props[sel->prop_count++] = name;
-		} else if (caldav_xml_elem(c, CALDAV_NS, "comp") &&
+		} else if (davobj_elem(c, CALDAV_NS, "comp") &&
 		           parse_comp(pool, c, depth + 1, &sel->comps[sel->comp_count++], error_r) <
 		               0) {
 			return -1;
@@ -113,10 +80,10 @@ int caldav_data_parse(struct pool *pool, xmlNode *el, struct caldav_data *cd_r,
                       const char **error_r)
 {
 	memset(cd_r, 0, sizeof(*cd_r));
-	xmlNode *expand = caldav_xml_child(el, CALDAV_NS, "expand");
-	xmlNode *limit = caldav_xml_child(el, CALDAV_NS, "limit-recurrence-set");
-	xmlNode *fb = caldav_xml_child(el, CALDAV_NS, "limit-freebusy-set");
-	xmlNode *comp = caldav_xml_child(el, CALDAV_NS, "comp");
+	xmlNode *expand = davobj_child(el, CALDAV_NS, "expand");
+	xmlNode *limit = davobj_child(el, CALDAV_NS, "limit-recurrence-set");
+	xmlNode *fb = davobj_child(el, CALDAV_NS, "limit-freebusy-set");
+	xmlNode *comp = davobj_child(el, CALDAV_NS, "comp");
 	if (expand != NULL && limit != NULL) {
 		*error_r = "calendar-data takes expand or limit-recurrence-set, not both";
 		return -1;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What CalDAV's REPORTs share beyond api-caldav.h: the XML helpers over libxml2 nodes, UTC
+/* What CalDAV's REPORTs share beyond api-caldav.h (its XML helpers are api-davobj.h's): UTC
    date-times, and calendar-data's expand / limit-recurrence-set / limit-freebusy-set and
    partial comp/prop selection (RFC 4791 §9.6) applied to a stored object
    (api-caldav-data.c). */
@@ -12,13 +12,7 @@
 #include <libxml/tree.h>
 
 #include "api-caldav.h"
-
-/* Whether n is the element {ns}name; its first child element {ns}name (or NULL). */
-bool caldav_xml_elem(const xmlNode *n, const char *ns, const char *name);
-xmlNode *caldav_xml_child(const xmlNode *parent, const char *ns, const char *name);
-/* An attribute's value (NULL when absent) / an element's text, copied into pool. */
-const char *caldav_xml_attr(struct pool *pool, xmlNode *n, const char *name);
-const char *caldav_xml_content(struct pool *pool, xmlNode *n);
+#include "api-davobj.h"
 
 /* "20260302T090000Z" as UTC seconds into *t_r; false when it is not that form. */
 bool caldav_utc_time(const char *s, int64_t *t_r);

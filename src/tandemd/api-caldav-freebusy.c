@@ -67,12 +67,12 @@ static bool object_periods(struct dav_req *dr, int64_t folder, const char *name,
 
 void caldav_freebusy(struct dav_req *dr, const struct folder *folder, xmlNode *root)
 {
-	xmlNode *range = caldav_xml_child(root, CALDAV_NS, "time-range");
+	xmlNode *range = davobj_child(root, CALDAV_NS, "time-range");
 	int64_t start, end;
 	if (range == NULL || !caldav_time_range(dr->pool, range, &start, &end) ||
-	    caldav_xml_attr(dr->pool, range, "start") == NULL ||
-	    caldav_xml_attr(dr->pool, range, "end") == NULL || end <= start) {
-		caldav_fail(dr, 400, CALDAV_NS, "valid-filter",
+	    davobj_attr(dr->pool, range, "start") == NULL ||
+	    davobj_attr(dr->pool, range, "end") == NULL || end <= start) {
+		davobj_fail(dr, 400, CALDAV_NS, "valid-filter",
 		            "free-busy-query needs one time-range with start and end as UTC "
 		            "date-times (20260302T090000Z), start before end");
 		return;

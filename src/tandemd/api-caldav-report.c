@@ -33,16 +33,16 @@ struct report {
 /* What <D:prop> asks for: false after answering a bad calendar-data. */
 static bool props(struct report *r, xmlNode *root)
 {
-	xmlNode *prop = caldav_xml_child(root, DAV_NS, "prop");
+	xmlNode *prop = davobj_child(root, DAV_NS, "prop");
 	r->etag = prop == NULL;
 	if (prop == NULL)
 		return true;
-	r->etag = caldav_xml_child(prop, DAV_NS, "getetag") != NULL;
-	xmlNode *data = caldav_xml_child(prop, CALDAV_NS, "calendar-data");
+	r->etag = davobj_child(prop, DAV_NS, "getetag") != NULL;
+	xmlNode *data = davobj_child(prop, CALDAV_NS, "calendar-data");
 	const char *error;
 	r->data = data != NULL;
 	if (data != NULL && caldav_data_parse(r->dr->pool, data, &r->cd, &error) < 0) {
-		caldav_fail(r->dr, 400, CALDAV_NS, "valid-calendar-data", error);
+		davobj_fail(r->dr, 400, CALDAV_NS, "valid-calendar-data", error);
 		return false;
 	}
 	return true;
@@ -56,7 +56,7 @@ static bool object_response(struct report *r, const char *href, const struct sto
 	const char *error;
 	if (r->data &&
 	    caldav_data_render(r->dr->pool, &r->cd, o->ical, o->ical_len, &data, &error) < 0) {
-		caldav_fail(r->dr, 403, CALDAV_NS, "number-of-matches-within-limits", error);
+		davobj_fail(r->dr, 403, CALDAV_NS, "number-of-matches-within-limits", error);
 		return false;
 	}
 	dav_ms_response_begin(r->out, href);
@@ -104,7 +104,7 @@ static size_t count_children(xmlNode *parent, const char *name)
 {
 	size_t n = 0;
 	for (xmlNode *c = parent->children; c != NULL; c = c->next)
-		n += caldav_xml_elem(c, CALDAV_NS, name);
+		n += davobj_elem(c, CALDAV_NS, name);
 	return n;
 }
 
@@ -112,11 +112,11 @@ static size_t count_children(xmlNode *parent, const char *name)
 static bool match(struct report *r, xmlNode *el, struct caldav_match *m)
 {
 	struct pool *pool = r->dr->pool;
-	xmlNode *tm = caldav_xml_child(el, CALDAV_NS, "text-match");
-	m->name = caldav_xml_attr(pool, el, "name");
-	m->is_not_defined = caldav_xml_child(el, CALDAV_NS, "is-not-defined") != NULL;
-	if (m->name == NULL || caldav_xml_child(el, CALDAV_NS, "time-range") != NULL) {
-		caldav_fail(r->dr, 403, CALDAV_NS, "supported-filter",
+	xmlNode *tm = davobj_child(el, CALDAV_NS, "text-match");
+	m->name = davobj_attr(pool, el, "name");
+	m->is_not_defined = davobj_child(el, CALDAV_NS, "is-not-defined") != NULL;
+	if (m->name == NULL || davobj_child(el, CALDAV_NS, "time-range") != NULL) {
+		davobj_fail(r->dr, 403, CALDAV_NS, "supported-filter",
 		            "a prop-filter or param-filter needs a name and is-not-defined, "
 		            "text-match (or param-filter); time-range in a prop-filter is not "
 		            "supported");
@@ -124,14 +124,14 @@ static bool match(struct report *r, xmlNode *el, struct caldav_match *m)
 	}
 	if (tm == NULL)
 		return true;
-	const char *coll = caldav_xml_attr(pool, tm, "collation");
-	const char *neg = caldav_xml_attr(pool, tm, "negate-condition");
+	const char *coll = davobj_attr(pool, tm, "collation");
+	const char *neg = davobj_attr(pool, tm, "negate-condition");
 	if (coll != NULL && strcmp(coll, "i;octet") != 0 && strcmp(coll, "i;ascii-casemap") != 0) {
-		caldav_fail(r->dr, 403, CALDAV_NS, "supported-collation",
+		davobj_fail(r->dr, 403, CALDAV_NS, "supported-collation",
 		            "text-match collations are i;ascii-casemap and i;octet");
 		return false;
 	}
-	m->text = caldav_xml_content(pool, tm);
+	m->text = davobj_content(pool, tm);
 	m->octet = coll != NULL && strcmp(coll, "i;octet") == 0;
 	m->negate = neg != NULL && strcmp(neg, "yes") == 0;
 	return true;
@@ -144,7 +144,7 @@ static bool prop_filters(struct report *r, xmlNode *comp)
 	r->filters =
 	    pool_calloc(r->dr->pool, count_children(comp, "prop-filter") + 1, sizeof(*r->filters));
 	for (xmlNode *c = comp->children; c != NULL; c = c->next) {
-		if (!caldav_xml_elem(c, CALDAV_NS, "prop-filter"))
+		if (!davobj_elem(c, CALDAV_NS, "prop-filter"))
 			continue;
 		struct caldav_prop_filter *f = &r->filters[r->filter_count++];
 		if (!match(r, c, &f->m))
@@ -152,7 +152,7 @@ static bool prop_filters(struct report *r, xmlNode *comp)
 		f->params = pool_calloc(r->dr->pool, count_children(c, "param-filter") + 1,
 		                        sizeof(*f->params));
 		for (xmlNode *p = c->children; p != NULL; p = p->next)
-			if (caldav_xml_elem(p, CALDAV_NS, "param-filter") &&
+			if (davobj_elem(p, CALDAV_NS, "param-filter") &&
 			    !match(r, p, &f->params[f->param_count++]))
 				return false;
 	}
@@ -209,34 +209,34 @@ static int query(struct report *r, xmlNode *root)
 {
 	struct dav_req *dr = r->dr;
 	const char *want = strcmp(r->folder->module, "tasks") == 0 ? "VTODO" : "VEVENT";
-	xmlNode *filter = caldav_xml_child(root, CALDAV_NS, "filter");
-	xmlNode *cal = filter != NULL ? caldav_xml_child(filter, CALDAV_NS, "comp-filter") : NULL;
-	const char *cal_name = cal != NULL ? caldav_xml_attr(r->dr->pool, cal, "name") : NULL;
+	xmlNode *filter = davobj_child(root, CALDAV_NS, "filter");
+	xmlNode *cal = filter != NULL ? davobj_child(filter, CALDAV_NS, "comp-filter") : NULL;
+	const char *cal_name = cal != NULL ? davobj_attr(r->dr->pool, cal, "name") : NULL;
 	if (cal_name == NULL || strcmp(cal_name, "VCALENDAR") != 0) {
-		caldav_fail(dr, 403, CALDAV_NS, "valid-filter",
+		davobj_fail(dr, 403, CALDAV_NS, "valid-filter",
 		            "the filter must hold one comp-filter name=\"VCALENDAR\"");
 		return -1;
 	}
-	xmlNode *comp = caldav_xml_child(cal, CALDAV_NS, "comp-filter");
+	xmlNode *comp = davobj_child(cal, CALDAV_NS, "comp-filter");
 	xmlNode *range = NULL;
 	if (comp != NULL) {
-		const char *name = caldav_xml_attr(r->dr->pool, comp, "name");
+		const char *name = davobj_attr(r->dr->pool, comp, "name");
 		if (name == NULL || strcmp(name, want) != 0)
 			return 0; /* nothing of that component is stored here */
-		if (caldav_xml_child(comp, CALDAV_NS, "comp-filter") != NULL) {
-			caldav_fail(dr, 403, CALDAV_NS, "supported-filter",
+		if (davobj_child(comp, CALDAV_NS, "comp-filter") != NULL) {
+			davobj_fail(dr, 403, CALDAV_NS, "supported-filter",
 			            "a comp-filter inside the event's or task's (VALARM) is not "
 			            "supported yet: filter with time-range and prop-filter");
 			return -1;
 		}
 		if (!prop_filters(r, comp))
 			return -1;
-		range = caldav_xml_child(comp, CALDAV_NS, "time-range");
+		range = davobj_child(comp, CALDAV_NS, "time-range");
 	}
 	int64_t window[2] = {INT32_MIN * (int64_t)4, INT32_MAX * (int64_t)4}; /* open */
 	if (range != NULL) {
 		if (!caldav_time_range(dr->pool, range, &window[0], &window[1])) {
-			caldav_fail(dr, 400, CALDAV_NS, "valid-filter",
+			davobj_fail(dr, 400, CALDAV_NS, "valid-filter",
 			            "a time-range has start, end or both as UTC date-times "
 			            "(20260302T090000Z)");
 			return -1;
@@ -266,7 +266,7 @@ static int query(struct report *r, xmlNode *root)
 void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 {
 	if (res->kind != CALDAV_CALENDAR) {
-		caldav_fail(dr, 403, DAV_NS, "supported-report",
+		davobj_fail(dr, 403, DAV_NS, "supported-report",
 		            "REPORTs are answered on a calendar collection");
 		return;
 	}
@@ -274,7 +274,7 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 	if (doc == NULL)
 		return;
 	xmlNode *root = xmlDocGetRootElement(doc);
-	if (caldav_xml_elem(root, CALDAV_NS, "free-busy-query")) { /* text/calendar, no 207 */
+	if (davobj_elem(root, CALDAV_NS, "free-busy-query")) { /* text/calendar, no 207 */
 		caldav_freebusy(dr, res->folder, root);
 		xmlFreeDoc(doc);
 		return;
@@ -285,16 +285,16 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 	dav_ms_begin(r.out);
 	if (!props(&r, root)) {
 		rc = -1;
-	} else if (caldav_xml_elem(root, CALDAV_NS, "calendar-multiget")) {
+	} else if (davobj_elem(root, CALDAV_NS, "calendar-multiget")) {
 		struct davobj_report b = shared(&r);
 		rc = davobj_multiget(&b, root);
-	} else if (caldav_xml_elem(root, CALDAV_NS, "calendar-query")) {
+	} else if (davobj_elem(root, CALDAV_NS, "calendar-query")) {
 		rc = query(&r, root);
-	} else if (caldav_xml_elem(root, DAV_NS, "sync-collection")) {
+	} else if (davobj_elem(root, DAV_NS, "sync-collection")) {
 		struct davobj_report b = shared(&r);
 		rc = davobj_sync_collection(&b, root);
 	} else {
-		caldav_fail(dr, 403, DAV_NS, "supported-report",
+		davobj_fail(dr, 403, DAV_NS, "supported-report",
 		            "this REPORT is not supported here (calendar-multiget, calendar-query, "
 		            "free-busy-query, sync-collection are)");
 		rc = -1;
@@ -303,5 +303,5 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 	if (rc < 0)
 		return;
 	dav_ms_end(r.out);
-	caldav_send_207(dr);
+	davobj_send_207(dr);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api-caldav.h"
+#include "api-davobj.h"
 #include "cal-ical.h"
 #include "cal-sched.h"
 #include "dav-multistatus.h"
@@ -121,7 +122,7 @@ static void propfind(struct dav_req *dr, enum box b)
 		dav_ms_propstat_end(out, 404);
 	dav_ms_response_end(out);
 	dav_ms_end(out);
-	caldav_send_207(dr);
+	davobj_send_207(dr);
 }
 
 /* "2026-03-02T10:00:00Z" as "20260302T100000Z" into out. */
@@ -180,7 +181,7 @@ static void outbox_post(struct dav_req *dr)
 	struct strv body = dav_body(dr);
 	if (cal_sched_parse_fbreq(dr->pool, body.ptr != NULL ? body.ptr : "", body.len, &fr, error,
 	                          sizeof(error)) < 0) {
-		caldav_fail(dr, 400, CALDAV_NS, "valid-calendar-data", error);
+		davobj_fail(dr, 400, CALDAV_NS, "valid-calendar-data", error);
 		return;
 	}
 	if (storage_sched_whoami(dr->su, &me, NULL, &err) < 0) {
@@ -188,12 +189,12 @@ static void outbox_post(struct dav_req *dr)
 		return;
 	}
 	if (!cal_sched_same(fr.organizer, me)) {
-		caldav_fail(dr, 403, CALDAV_NS, "organizer-allowed",
+		davobj_fail(dr, 403, CALDAV_NS, "organizer-allowed",
 		            "the ORGANIZER of a free/busy request must be you");
 		return;
 	}
 	if (fr.end - fr.start > STORAGE_SCHED_RANGE_MAX) {
-		caldav_fail(dr, 403, CALDAV_NS, "max-date-time",
+		davobj_fail(dr, 403, CALDAV_NS, "max-date-time",
 		            "a free/busy range is at most 400 days");
 		return;
 	}
@@ -248,7 +249,7 @@ bool caldav_sched_dispatch(struct dav_req *dr)
 	} else if (strv_eq_cstr(m, "REPORT")) { /* the inbox holds nothing to report */
 		dav_ms_begin(http_response_body(dr->req));
 		dav_ms_end(http_response_body(dr->req));
-		caldav_send_207(dr);
+		davobj_send_207(dr);
 	} else if (strv_eq_cstr(m, "POST") && b == BOX_OUTBOX) {
 		outbox_post(dr);
 	} else {

@@ -72,22 +72,6 @@ const char *caldav_folder_href(struct dav_req *dr, int64_t folder)
 	return pool_printf(dr->pool, "%s%s/%lld/", CALDAV_HOME, dr->user.login, (long long)folder);
 }
 
-const char *caldav_sync_token(struct dav_req *dr, int64_t folder, int64_t revision)
-{
-	return davobj_sync_token(dr, folder, revision);
-}
-
-void caldav_send_207(struct dav_req *dr)
-{
-	davobj_send_207(dr);
-}
-
-void caldav_fail(struct dav_req *dr, int status, const char *ns, const char *precondition,
-                 const char *message)
-{
-	davobj_fail(dr, status, ns, precondition, message);
-}
-
 /* cal_ical_parse's refusals of an object that is iCalendar but not one calendar object
    resource (RFC 4791 §4.1: one UID, one kind, one master): valid-calendar-object-resource;
    the rest are valid-calendar-data. Its messages are the only record of which it was. */
@@ -113,19 +97,19 @@ void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
 	const char *msg = err->message;
 	switch (err->status == STORAGE_REFUSED ? problem : STORAGE_CAL_OK) {
 	case STORAGE_CAL_BAD_DATA:
-		caldav_fail(dr, 400, CALDAV_NS, bad_data_precondition(msg), msg);
+		davobj_fail(dr, 400, CALDAV_NS, bad_data_precondition(msg), msg);
 		return;
 	case STORAGE_CAL_WRONG_COMPONENT:
-		caldav_fail(dr, 403, CALDAV_NS, "supported-calendar-component", msg);
+		davobj_fail(dr, 403, CALDAV_NS, "supported-calendar-component", msg);
 		return;
 	case STORAGE_CAL_UID_CONFLICT:
-		caldav_fail(dr, 409, CALDAV_NS, "no-uid-conflict", msg);
+		davobj_fail(dr, 409, CALDAV_NS, "no-uid-conflict", msg);
 		return;
 	case STORAGE_CAL_PRECONDITION:
-		caldav_fail(dr, 412, DAV_NS, NULL, msg);
+		davobj_fail(dr, 412, DAV_NS, NULL, msg);
 		return;
 	case STORAGE_CAL_TOO_LARGE:
-		caldav_fail(dr, 413, CALDAV_NS, "max-resource-size", msg);
+		davobj_fail(dr, 413, CALDAV_NS, "max-resource-size", msg);
 		return;
 	case STORAGE_CAL_OK:
 		break;
@@ -174,17 +158,16 @@ int caldav_resolve(struct dav_req *dr, const char *path, struct caldav_res *res_
 	if (!calendar_module(res_r->folder))
 		return 0;
 	res_r->href = pool_printf(dr->pool, "%s%s/%.*s/", CALDAV_HOME, dr->user.login, (int)seg, p);
-	p = end;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	switch (davobj_member(dr, end, &res_r->name)) {
+	case DAVOBJ_MEMBER_NONE:
+		break;
+	case DAVOBJ_MEMBER_COLLECTION:
 		res_r->kind = CALDAV_CALENDAR;
-		return 0;
+		break;
+	case DAVOBJ_MEMBER_OBJECT:
+		res_r->kind = CALDAV_OBJECT;
+		break;
 	}
-	if (strchr(p, '/') != NULL && strchr(p, '/')[1] != '\0')
-		return 0;
-	res_r->kind = CALDAV_OBJECT;
-	res_r->name = pool_strndup(dr->pool, p, strcspn(p, "/"));
 	return 0;
 }
 
@@ -198,7 +181,7 @@ struct pf {
 
 static const struct dav_prop_name allprop[] = {
     {DAV_NS, "resourcetype"},           {DAV_NS, "displayname"},   {DAV_NS, "getetag"},
-    {DAV_NS, "getcontenttype"},         {CALDAV_CS_NS, "getctag"}, {DAV_NS, "sync-token"},
+    {DAV_NS, "getcontenttype"},         {DAVOBJ_CS_NS, "getctag"}, {DAV_NS, "sync-token"},
     {DAV_NS, "current-user-principal"},
 };
 
@@ -273,16 +256,12 @@ static bool collection_prop(struct pf *pf, const struct dav_prop_name *n, const 
 		    "xmlns:C=\"" CALDAV_NS "\"/></D:report></D:supported-report>"
 		    "<D:supported-report><D:report><D:sync-collection/>"
 		    "</D:report></D:supported-report></D:supported-report-set>");
-	} else if (davobj_is(n, CALDAV_CS_NS, "getctag") || davobj_is(n, DAV_NS, "sync-token")) {
+	} else if (davobj_is_revision_prop(n)) {
 		int64_t rev;
 		struct storage_error err;
 		if (storage_cal_revision(dr->su, f->id, &rev, NULL, &err) < 0)
 			return false;
-		if (davobj_is(n, DAV_NS, "sync-token"))
-			text(out, DAV_NS, "sync-token", caldav_sync_token(dr, f->id, rev));
-		else
-			text(out, CALDAV_CS_NS, "getctag",
-			     pool_printf(dr->pool, "%lld", (long long)rev));
+		davobj_revision_prop(dr, out, n, f->id, rev);
 	} else {
 		return false;
 	}
@@ -389,7 +368,7 @@ static void propfind(struct dav_req *dr, const struct caldav_res *res)
 		response(&pf, dr->path, NULL, false, &o);
 	}
 	dav_ms_end(pf.out);
-	caldav_send_207(dr);
+	davobj_send_207(dr);
 }
 
 /* ------------------------------------------------------------------------ GET, PUT, DELETE */
@@ -408,7 +387,7 @@ static void get(struct dav_req *dr, const struct caldav_res *res)
 static void put(struct dav_req *dr, const struct caldav_res *res)
 {
 	if (dr->body->too_large) {
-		caldav_fail(dr, 413, CALDAV_NS, "max-resource-size",
+		davobj_fail(dr, 413, CALDAV_NS, "max-resource-size",
 		            "a calendar object is at most 1 MiB");
 		return;
 	}

@@ -13,9 +13,8 @@
 #include "folder.h"
 #include "storage-calendar.h"
 
-#define CALDAV_NS    "urn:ietf:params:xml:ns:caldav"
-#define CALDAV_CS_NS "http://calendarserver.org/ns/"
-#define CALDAV_HOME  "/dav/calendars/"
+#define CALDAV_NS   "urn:ietf:params:xml:ns:caldav"
+#define CALDAV_HOME "/dav/calendars/"
 
 /* Whether the decoded request path (or raw target) is CalDAV's: under /dav/calendars/, or a
    PROPFIND or OPTIONS of the user's principal (which carries calendar-home-set). */
@@ -41,17 +40,10 @@ struct caldav_res {
 int caldav_resolve(struct dav_req *dr, const char *path, struct caldav_res *res_r);
 /* The href of a folder's collection ("/dav/calendars/<login>/<id>/"). */
 const char *caldav_folder_href(struct dav_req *dr, int64_t folder);
-/* A 207 body begins / is sent. */
-void caldav_send_207(struct dav_req *dr);
-/* status with a DAV:error body holding <ns:precondition/>, and a text explaining it. */
-void caldav_fail(struct dav_req *dr, int status, const char *ns, const char *precondition,
-                 const char *message);
 /* Answers a failed storage call as CalDAV does (problem: put's, delete's or
    STORAGE_CAL_OK); a multistatus begun is dropped. */
 void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
                            enum storage_cal_problem problem);
-/* The sync token of a folder at revision. */
-const char *caldav_sync_token(struct dav_req *dr, int64_t folder, int64_t revision);
 
 /* --- api-caldav-report.c --- */
 void caldav_report(struct dav_req *dr, const struct caldav_res *res);

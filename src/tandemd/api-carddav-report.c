@@ -27,6 +27,8 @@ struct report {
 	const char **props;  /* address-data's <C:prop name>s (NULL-terminated), or NULL */
 	const char *version; /* address-data's version ("3.0", "4.0"), or NULL: as stored */
 	struct carddav_filter filter;
+	bool gab;                /* on the global address book */
+	int64_t limit, answered; /* addressbook-query's cards: at most (0: all), so far */
 };
 
 /* The card's text into buf, only the properties r->props names (and BEGIN, END, VERSION,
@@ -88,8 +90,13 @@ static bool by_name(struct davobj_report *b, const char *href, const char *name,
 {
 	struct report *r = (struct report *)b;
 	struct storage_contact o;
+	struct carddav_card card;
 	struct storage_error err;
-	if (storage_contact_get_by_name(b->dr->su, b->folder, name, &o, &err) == 0) {
+	if (r->gab && carddav_gab_get(b->dr, name, &card, &err) == 0) {
+		card_response(r, href, card.etag, card.text, card.len);
+		return true;
+	}
+	if (!r->gab && storage_contact_get_by_name(b->dr->su, b->folder, name, &o, &err) == 0) {
 		card_response(r, href, o.etag, o.vcard, o.vcard_len);
 		return true;
 	}
@@ -107,7 +114,8 @@ static int resolve(struct davobj_report *b, const char *path, const char **name_
 	struct carddav_res res;
 	if (carddav_resolve(b->dr, path, &res) < 0)
 		return -1;
-	if (res.kind != CARDDAV_CARD || res.folder->id != b->folder)
+	if (res.kind != CARDDAV_CARD || res.gab != ((struct report *)b)->gab ||
+	    (!res.gab && res.folder->id != b->folder))
 		return 0;
 	*name_r = res.name;
 	return 1;
@@ -116,6 +124,8 @@ static int resolve(struct davobj_report *b, const char *path, const char **name_
 static int changes(struct davobj_report *b, int64_t since, json_t **changes_r,
                    struct storage_error *err)
 {
+	if (((struct report *)b)->gab)
+		return carddav_gab_changes(b->dr, since, changes_r, err);
 	return storage_contact_changes(b->dr->su, b->folder, since, STORAGE_CONTACT_CHANGES_MAX,
 	                               changes_r, err);
 }
@@ -136,8 +146,8 @@ static bool props(struct report *r, xmlNode *root)
 	r->base.data = ad != NULL;
 	if (ad == NULL)
 		return true;
-	const char *type = davobj_attr(dr, ad, "content-type");
-	const char *version = davobj_attr(dr, ad, "version");
+	const char *type = davobj_attr(dr->pool, ad, "content-type");
+	const char *version = davobj_attr(dr->pool, ad, "version");
 	if ((type != NULL && strcasecmp(type, "text/vcard") != 0) ||
 	    (version != NULL && strcmp(version, "3.0") != 0 && strcmp(version, "4.0") != 0)) {
 		davobj_fail(dr, 403, CARDDAV_NS, "supported-address-data",
@@ -159,7 +169,7 @@ static bool props(struct report *r, xmlNode *root)
 	n = 0;
 	for (xmlNode *c = ad->children; c != NULL; c = c->next) {
 		const char *name =
-		    davobj_elem(c, CARDDAV_NS, "prop") ? davobj_attr(dr, c, "name") : NULL;
+		    davobj_elem(c, CARDDAV_NS, "prop") ? davobj_attr(dr->pool, c, "name") : NULL;
 		if (name != NULL)
 			r->props[n++] = name;
 	}
@@ -169,7 +179,7 @@ static bool props(struct report *r, xmlNode *root)
 /* A test="anyof|allof" attribute: false after answering another value. */
 static bool test_attr(struct report *r, xmlNode *n, bool *allof_r)
 {
-	const char *t = davobj_attr(r->base.dr, n, "test");
+	const char *t = davobj_attr(r->base.dr->pool, n, "test");
 	*allof_r = t != NULL && strcmp(t, "allof") == 0;
 	if (t == NULL || *allof_r || strcmp(t, "anyof") == 0)
 		return true;
@@ -182,9 +192,9 @@ static bool test_attr(struct report *r, xmlNode *n, bool *allof_r)
 static bool text_match(struct report *r, xmlNode *n, struct carddav_text_match *tm)
 {
 	struct dav_req *dr = r->base.dr;
-	const char *coll = davobj_attr(dr, n, "collation");
-	const char *mt = davobj_attr(dr, n, "match-type");
-	const char *neg = davobj_attr(dr, n, "negate-condition");
+	const char *coll = davobj_attr(dr->pool, n, "collation");
+	const char *mt = davobj_attr(dr->pool, n, "match-type");
+	const char *neg = davobj_attr(dr->pool, n, "negate-condition");
 	if (coll == NULL || strcmp(coll, "i;unicode-casemap") == 0)
 		tm->collation = CARDDAV_UNICODE_CASEMAP;
 	else if (strcmp(coll, "i;ascii-casemap") == 0)
@@ -212,7 +222,7 @@ static bool text_match(struct report *r, xmlNode *n, struct carddav_text_match *
 		return false;
 	}
 	tm->negate = neg != NULL && strcmp(neg, "yes") == 0;
-	const char *t = davobj_content(dr, n);
+	const char *t = davobj_content(dr->pool, n);
 	struct buf folded;
 	buf_init(&folded, 4 * strlen(t) + 4);
 	carddav_fold(t, strlen(t), tm->collation, &folded);
@@ -224,7 +234,7 @@ static bool text_match(struct report *r, xmlNode *n, struct carddav_text_match *
 
 static bool param_filter(struct report *r, xmlNode *n, struct carddav_param_filter *pf)
 {
-	pf->name = davobj_attr(r->base.dr, n, "name");
+	pf->name = davobj_attr(r->base.dr->pool, n, "name");
 	pf->is_not_defined = davobj_child(n, CARDDAV_NS, "is-not-defined") != NULL;
 	xmlNode *tm = davobj_child(n, CARDDAV_NS, "text-match");
 	if (pf->name == NULL || (pf->is_not_defined && tm != NULL)) {
@@ -249,7 +259,7 @@ static size_t count_children(xmlNode *n, const char *name)
 static bool prop_filter(struct report *r, xmlNode *n, struct carddav_prop_filter *pf)
 {
 	struct pool *pool = r->base.dr->pool;
-	pf->name = davobj_attr(r->base.dr, n, "name");
+	pf->name = davobj_attr(r->base.dr->pool, n, "name");
 	pf->is_not_defined = davobj_child(n, CARDDAV_NS, "is-not-defined") != NULL;
 	pf->texts = pool_calloc(pool, count_children(n, "text-match") + 1, sizeof(*pf->texts));
 	pf->params = pool_calloc(pool, count_children(n, "param-filter") + 1, sizeof(*pf->params));
@@ -290,7 +300,7 @@ static int64_t nresults(struct report *r, xmlNode *root)
 	xmlNode *nr = limit != NULL ? davobj_child(limit, CARDDAV_NS, "nresults") : NULL;
 	if (nr == NULL)
 		return 0;
-	const char *v = davobj_content(r->base.dr, nr);
+	const char *v = davobj_content(r->base.dr->pool, nr);
 	char *end;
 	long long n = strtoll(v, &end, 10);
 	if (end == v || *end != '\0' || n <= 0) {
@@ -299,6 +309,23 @@ static int64_t nresults(struct report *r, xmlNode *root)
 		return -1;
 	}
 	return n;
+}
+
+/* One card for addressbook-query: answered when it passes the filter; false once the
+   limit is passed (507 answered). */
+static bool query_card(void *ctx, const struct carddav_card *card)
+{
+	struct report *r = ctx;
+	if (!carddav_filter_match(&r->filter, card->text, card->len))
+		return true;
+	if (r->limit > 0 && r->answered == r->limit) {
+		davobj_truncated(&r->base); /* RFC 6352 §8.6.1 */
+		return false;
+	}
+	card_response(r, pool_printf(card->pool, "%s%s", r->base.base, card->name), card->etag,
+	              card->text, card->len);
+	r->answered++;
+	return true;
 }
 
 static int query(struct report *r, xmlNode *root)
@@ -318,28 +345,32 @@ static int query(struct report *r, xmlNode *root)
 		if (davobj_elem(c, CARDDAV_NS, "prop-filter") &&
 		    !prop_filter(r, c, &r->filter.props[r->filter.count++]))
 			return -1;
-	int64_t limit = nresults(r, root);
-	if (limit < 0)
+	r->limit = nresults(r, root);
+	if (r->limit < 0)
 		return -1;
+	struct storage_error err;
+	if (r->gab) { /* rendered card by card, the answer bounded */
+		if (r->limit == 0 || r->limit > CARDDAV_GAB_QUERY_MAX)
+			r->limit = CARDDAV_GAB_QUERY_MAX;
+		int64_t revision;
+		if (carddav_gab_each(dr, query_card, r, &revision, &err) < 0) {
+			carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
+			return -1;
+		}
+		return 0;
+	}
 	struct storage_obj_text *cards;
 	size_t n;
-	struct storage_error err;
 	if (storage_contact_texts(dr->su, r->base.folder, STORAGE_CONTACT_EXPORT_MAX, &cards, &n,
 	                          &err) < 0) {
 		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
 		return -1;
 	}
-	int64_t answered = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!carddav_filter_match(&r->filter, cards[i].text, cards[i].len))
-			continue;
-		if (limit > 0 && answered == limit) {
-			davobj_truncated(&r->base); /* RFC 6352 §8.6.1 */
+		struct carddav_card card = {dr->pool, cards[i].name, cards[i].etag, cards[i].text,
+		                            cards[i].len};
+		if (!query_card(r, &card))
 			break;
-		}
-		card_response(r, pool_printf(dr->pool, "%s%s", r->base.base, cards[i].name),
-		              cards[i].etag, cards[i].text, cards[i].len);
-		answered++;
 	}
 	return 0;
 }
@@ -356,13 +387,14 @@ void carddav_report(struct dav_req *dr, const struct carddav_res *res)
 		return;
 	xmlNode *root = xmlDocGetRootElement(doc);
 	struct report r = {.base = {.dr = dr,
-	                            .folder = res->folder->id,
+	                            .folder = res->gab ? CARDDAV_GAB_FOLDER : res->folder->id,
 	                            .out = http_response_body(dr->req),
 	                            .by_name = by_name,
 	                            .resolve = resolve,
 	                            .changes = changes,
 	                            .storage_failed = storage_failed}};
 	r.base.base = davobj_collection_href(dr);
+	r.gab = res->gab;
 	int rc = -1;
 	if (props(&r, root)) {
 		dav_ms_begin(r.base.out);

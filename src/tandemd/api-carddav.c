@@ -14,6 +14,7 @@
 #include "dav-multistatus.h"
 #include "dav-xml.h"
 #include "http-server.h"
+#include "node-access.h"
 #include "pool.h"
 #include "storage-folder.h"
 #include "storage-props.h"
@@ -21,11 +22,7 @@
 
 #define CARDDAV_ALLOW_COLLECTION "OPTIONS, PROPFIND, REPORT, MKCOL"
 #define CARDDAV_ALLOW_OBJECT     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND"
-/* The dead property that keeps the segment an extended MKCOL named (RFC 5689: the address
-   book lives where the client asked), beside its folder id. */
-#define CARDDAV_SEGMENT_NS   "urn:tandem:carddav"
-#define CARDDAV_SEGMENT_NAME "segment"
-#define CARDDAV_SEGMENT_MAX  200
+#define CARDDAV_SEGMENT_MAX      200
 
 bool carddav_path(const char *path)
 {
@@ -50,14 +47,7 @@ static const char *home_href(struct dav_req *dr)
 /* The segment an extended MKCOL gave folder f, or NULL. */
 static const char *folder_segment(struct dav_req *dr, const struct folder *f)
 {
-	const struct dav_prop want = {CARDDAV_SEGMENT_NS, CARDDAV_SEGMENT_NAME, NULL};
-	struct dav_prop *props;
-	size_t n;
-	struct storage_error err;
-	if (storage_props_get(dr->su, DAV_PROPS_FOLDER, f->id, &want, 1, &props, &n, &err) < 0 ||
-	    n == 0 || props[0].value == NULL)
-		return NULL;
-	return props[0].value;
+	return davobj_segment(dr->su, f->id, CARDDAV_SEGMENT_NS);
 }
 
 const char *carddav_folder_href(struct dav_req *dr, int64_t folder)
@@ -141,7 +131,10 @@ int carddav_resolve(struct dav_req *dr, const char *path, struct carddav_res *re
 	size_t seg = strcspn(p, "/");
 	char *end;
 	long long id = strtoll(p, &end, 10);
-	if (end == p + seg && id > FOLDER_ID_MAX_SYSTEM) {
+	res_r->gab = seg == strlen(CARDDAV_GAB_SEGMENT) && memcmp(p, CARDDAV_GAB_SEGMENT, seg) == 0;
+	if (res_r->gab) {
+		/* the global address book: no folder (a MKCOL "gab" is refused) */
+	} else if (end == p + seg && id > FOLDER_ID_MAX_SYSTEM) {
 		struct folder_error fe;
 		struct storage_error err;
 		if (storage_folder_get(dr->su, id, &res_r->folder, &fe, &err) < 0) {
@@ -159,19 +152,18 @@ int carddav_resolve(struct dav_req *dr, const char *path, struct carddav_res *re
 			return 0;
 		}
 	}
-	if (res_r->folder == NULL || !contacts_module(res_r->folder))
+	if (!res_r->gab && (res_r->folder == NULL || !contacts_module(res_r->folder)))
 		return 0;
-	p += seg;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
+	switch (davobj_member(dr, p + seg, &res_r->name)) {
+	case DAVOBJ_MEMBER_NONE:
+		break;
+	case DAVOBJ_MEMBER_COLLECTION:
 		res_r->kind = CARDDAV_BOOK;
-		return 0;
+		break;
+	case DAVOBJ_MEMBER_OBJECT:
+		res_r->kind = CARDDAV_CARD;
+		break;
 	}
-	if (strchr(p, '/') != NULL && strchr(p, '/')[1] != '\0')
-		return 0;
-	res_r->kind = CARDDAV_CARD;
-	res_r->name = pool_strndup(dr->pool, p, strcspn(p, "/"));
 	return 0;
 }
 
@@ -185,7 +177,8 @@ static const struct dav_prop_name allprop[] = {
 
 struct pf {
 	struct dav_req *dr;
-	const struct folder *f;            /* a book, or NULL: the root or home */
+	const struct folder *f;            /* a book, or NULL: the root, home or gab */
+	bool gab;                          /* the global address book */
 	const struct storage_contact *obj; /* a card */
 };
 
@@ -205,6 +198,8 @@ static bool collection_prop(void *ctx, struct buf *out, const struct dav_prop_na
 	struct pf *pf = ctx;
 	struct dav_req *dr = pf->dr;
 	const struct folder *f = pf->f;
+	bool book = f != NULL || pf->gab;
+	const char *title = pf->gab ? CARDDAV_GAB_TITLE : f != NULL ? f->title : dr->user.login;
 	const char *me = pool_printf(dr->pool, "/dav/principals/users/%s/", dr->user.login);
 	if (davobj_is(n, DAV_NS, "current-user-principal")) {
 		davobj_href_prop(out, DAV_NS, "current-user-principal", me);
@@ -213,16 +208,16 @@ static bool collection_prop(void *ctx, struct buf *out, const struct dav_prop_na
 	} else if (davobj_is(n, CARDDAV_NS, "addressbook-home-set")) {
 		davobj_href_prop(out, CARDDAV_NS, "addressbook-home-set", home_href(dr));
 	} else if (davobj_is(n, DAV_NS, "resourcetype")) {
-		raw(out, f != NULL
+		raw(out, book
 		             ? "<D:resourcetype><D:collection/><C:addressbook xmlns:C=\"" CARDDAV_NS
 		               "\"/></D:resourcetype>"
 		             : "<D:resourcetype><D:collection/></D:resourcetype>");
 	} else if (davobj_is(n, DAV_NS, "displayname")) {
-		text(out, DAV_NS, "displayname", f != NULL ? f->title : dr->user.login);
-	} else if (f == NULL) {
+		text(out, DAV_NS, "displayname", title);
+	} else if (!book) {
 		return false;
 	} else if (davobj_is(n, CARDDAV_NS, "addressbook-description")) {
-		text(out, CARDDAV_NS, "addressbook-description", f->title);
+		text(out, CARDDAV_NS, "addressbook-description", title);
 	} else if (davobj_is(n, CARDDAV_NS, "supported-address-data")) {
 		raw(out, "<C:supported-address-data xmlns:C=\"" CARDDAV_NS "\">"
 		         "<C:address-data-type content-type=\"text/vcard\" version=\"3.0\"/>"
@@ -231,6 +226,9 @@ static bool collection_prop(void *ctx, struct buf *out, const struct dav_prop_na
 	} else if (davobj_is(n, CARDDAV_NS, "max-resource-size")) {
 		text(out, CARDDAV_NS, "max-resource-size",
 		     pool_printf(dr->pool, "%u", (unsigned)VCARD_MAX_SIZE));
+	} else if (davobj_is(n, DAV_NS, "current-user-privilege-set") && pf->gab) {
+		raw(out, "<D:current-user-privilege-set><D:privilege><D:read/></D:privilege>"
+		         "</D:current-user-privilege-set>");
 	} else if (davobj_is(n, DAV_NS, "current-user-privilege-set")) {
 		davobj_privileges(out, f, NULL);
 	} else if (davobj_is(n, DAV_NS, "supported-report-set")) {
@@ -240,16 +238,13 @@ static bool collection_prop(void *ctx, struct buf *out, const struct dav_prop_na
 		         "\"/></D:report></D:supported-report><D:supported-report><D:report>"
 		         "<D:sync-collection/></D:report></D:supported-report>"
 		         "</D:supported-report-set>");
-	} else if (davobj_is(n, DAVOBJ_CS_NS, "getctag") || davobj_is(n, DAV_NS, "sync-token")) {
-		int64_t rev;
+	} else if (davobj_is_revision_prop(n)) {
+		int64_t rev, folder = pf->gab ? CARDDAV_GAB_FOLDER : f->id;
 		struct storage_error err;
-		if (storage_contact_revision(dr->su, f->id, &rev, &err) < 0)
+		if ((pf->gab ? storage_gab_revision(dr->su, &rev, &err)
+		             : storage_contact_revision(dr->su, f->id, &rev, &err)) < 0)
 			return false;
-		if (davobj_is(n, DAV_NS, "sync-token"))
-			text(out, DAV_NS, "sync-token", davobj_sync_token(dr, f->id, rev));
-		else
-			text(out, DAVOBJ_CS_NS, "getctag",
-			     pool_printf(dr->pool, "%lld", (long long)rev));
+		davobj_revision_prop(dr, out, n, folder, rev);
 	} else {
 		return false;
 	}
@@ -311,6 +306,53 @@ static int book_members(struct dav_req *dr, const struct dav_propfind *req, stru
 	return 0;
 }
 
+struct gab_members {
+	struct dav_req *dr;
+	const struct dav_propfind *req;
+	struct buf *out;
+	const char *base;
+};
+
+static bool gab_member(void *ctx, const struct carddav_card *card)
+{
+	struct gab_members *m = ctx;
+	struct storage_contact o = {
+	    .etag = card->etag, .vcard = card->text, .vcard_len = card->len};
+	struct pf pf = {.dr = m->dr, .obj = &o};
+	davobj_response(m->dr, m->out, m->req, allprop, ALLPROP_COUNT,
+	                pool_printf(card->pool, "%s%s", m->base, card->name), card_prop, &pf);
+	return true;
+}
+
+/* The global address book (depth 0 or 1) or one of its cards: 0, or -1 after answering. */
+static int gab_propfind(struct dav_req *dr, const struct dav_propfind *req, bool members,
+                        struct buf *out, const struct carddav_res *res)
+{
+	struct storage_error err;
+	if (res->kind == CARDDAV_CARD) {
+		struct carddav_card card;
+		if (carddav_gab_get(dr, res->name, &card, &err) < 0) {
+			carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
+			return -1;
+		}
+		struct storage_contact o = {
+		    .etag = card.etag, .vcard = card.text, .vcard_len = card.len};
+		struct pf pf = {.dr = dr, .obj = &o};
+		davobj_response(dr, out, req, allprop, ALLPROP_COUNT, dr->path, card_prop, &pf);
+		return 0;
+	}
+	struct pf pf = {.dr = dr, .gab = true};
+	struct gab_members m = {
+	    .dr = dr, .req = req, .out = out, .base = davobj_collection_href(dr)};
+	davobj_response(dr, out, req, allprop, ALLPROP_COUNT, m.base, collection_prop, &pf);
+	int64_t revision;
+	if (members && carddav_gab_each(dr, gab_member, &m, &revision, &err) < 0) {
+		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
+		return -1;
+	}
+	return 0;
+}
+
 static void propfind(struct dav_req *dr, const struct carddav_res *res)
 {
 	struct dav_propfind *req;
@@ -320,7 +362,10 @@ static void propfind(struct dav_req *dr, const struct carddav_res *res)
 	struct buf *out = http_response_body(dr->req);
 	struct pf pf = {.dr = dr};
 	dav_ms_begin(out);
-	if (res->kind == CARDDAV_ROOT) {
+	if (res->gab) {
+		if (gab_propfind(dr, req, members, out, res) < 0)
+			return;
+	} else if (res->kind == CARDDAV_ROOT) {
 		davobj_response(dr, out, req, allprop, ALLPROP_COUNT, CARDDAV_HOME, collection_prop,
 		                &pf);
 		if (members)
@@ -333,13 +378,20 @@ static void propfind(struct dav_req *dr, const struct carddav_res *res)
 		size_t n = 0;
 		if (members && davobj_home_folders(dr, contacts_module, &fs, &n) < 0)
 			return;
-		/* HOOK(contactsdir): the context's read-only global address book joins this
-		   listing as one more book once the storage side gives it a folder */
 		for (size_t i = 0; i < n; i++) {
 			struct pf book = {.dr = dr, .f = fs[i]};
 			davobj_response(dr, out, req, allprop, ALLPROP_COUNT,
 			                listing_href(dr, fs[i]), collection_prop, &book);
 		}
+		bool gab = false; /* and the context's global address book */
+		if (members && carddav_gab_listed(dr, &gab) < 0)
+			return;
+		struct pf book = {.dr = dr, .gab = true};
+		if (gab)
+			davobj_response(
+			    dr, out, req, allprop, ALLPROP_COUNT,
+			    pool_printf(dr->pool, "%s%s/", home_href(dr), CARDDAV_GAB_SEGMENT),
+			    collection_prop, &book);
 	} else if (res->kind == CARDDAV_BOOK) {
 		pf.f = res->folder;
 		davobj_response(dr, out, req, allprop, ALLPROP_COUNT, davobj_collection_href(dr),
@@ -400,21 +452,18 @@ static bool accepts(struct strv accept, const char *version)
 	return false;
 }
 
-static void get(struct dav_req *dr, const struct carddav_res *res)
+/* GET or HEAD of a card stored as version stored ("3.0", "4.0"): as it is when Accept takes
+   that, else converted to the other version when Accept takes it, else 406. */
+static void send_card(struct dav_req *dr, const char *etag, const char *stored, const char *vcard,
+                      size_t vcard_len)
 {
-	struct storage_contact o;
-	struct storage_error err;
-	if (storage_contact_get_by_name(dr->su, res->folder->id, res->name, &o, &err) < 0) {
-		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
-		return;
-	}
 	/* as stored when the client takes that, else converted when it takes the other
 	   version (the ETag stays the stored card's, so If-Match works either way) */
 	struct strv accept = http_request_header(dr->req, "Accept");
-	const char *other = strcmp(o.version, "4.0") == 0 ? "3.0" : "4.0";
-	const char *version = accepts(accept, o.version) ? o.version
-	                      : accepts(accept, other)   ? other
-	                                                 : NULL;
+	const char *other = strcmp(stored, "4.0") == 0 ? "3.0" : "4.0";
+	const char *version = accepts(accept, stored)  ? stored
+	                      : accepts(accept, other) ? other
+	                                               : NULL;
 	if (version == NULL) {
 		dav_fail(dr, 406, NULL, "DAV-0406",
 		         "a card is served as text/vcard, version 3.0 or 4.0 (Accept: %.*s)",
@@ -423,11 +472,28 @@ static void get(struct dav_req *dr, const struct carddav_res *res)
 	}
 	const char *text;
 	size_t len;
-	vcard_convert(dr->pool, o.vcard, o.vcard_len, version, &text, &len);
+	vcard_convert(dr->pool, vcard, vcard_len, version, &text, &len);
 	http_response_header(dr->req, "Vary", "Accept");
-	davobj_send_object(dr, o.etag,
+	davobj_send_object(dr, etag,
 	                   pool_printf(dr->pool, "text/vcard; charset=utf-8; version=%s", version),
 	                   text, len);
+}
+
+static void get(struct dav_req *dr, const struct carddav_res *res)
+{
+	struct storage_contact o;
+	struct carddav_card card;
+	struct storage_error err;
+	if (res->gab
+	        ? carddav_gab_get(dr, res->name, &card, &err) < 0
+	        : storage_contact_get_by_name(dr->su, res->folder->id, res->name, &o, &err) < 0) {
+		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
+		return;
+	}
+	if (res->gab)
+		send_card(dr, card.etag, "4.0", card.text, card.len);
+	else
+		send_card(dr, o.etag, o.version, o.vcard, o.vcard_len);
 }
 
 static bool vcard_type(struct dav_req *dr)
@@ -531,7 +597,7 @@ static bool mkcol_body(struct dav_req *dr, const char **title_r)
 		if (c->type != XML_ELEMENT_NODE || davobj_elem(c, DAV_NS, "resourcetype"))
 			continue;
 		if (davobj_elem(c, DAV_NS, "displayname"))
-			*title_r = davobj_content(dr, c);
+			*title_r = davobj_content(dr->pool, c);
 		else if (!davobj_elem(c, CARDDAV_NS, "addressbook-description"))
 			ok = false;
 	}
@@ -566,7 +632,7 @@ static void mkcol(struct dav_req *dr, const struct carddav_res *res)
 		dav_folder_failed(dr, &fe, &err);
 		return;
 	}
-	const struct dav_prop seg = {CARDDAV_SEGMENT_NS, CARDDAV_SEGMENT_NAME, res->name};
+	const struct dav_prop seg = {CARDDAV_SEGMENT_NS, DAVOBJ_SEGMENT, res->name};
 	if (storage_props_patch(dr->su, DAV_PROPS_FOLDER, f->id, &seg, 1, NULL, &err) < 0) {
 		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
 		return;
@@ -576,12 +642,46 @@ static void mkcol(struct dav_req *dr, const struct carddav_res *res)
 	http_response_send(dr->req);
 }
 
+#define CARDDAV_GAB_ALLOW_COLLECTION "OPTIONS, PROPFIND, REPORT"
+#define CARDDAV_GAB_ALLOW_OBJECT     "OPTIONS, GET, HEAD, PROPFIND"
+
+/* The global address book: read-only, for users with the contacts module too. */
+static void gab_dispatch(struct dav_req *dr, const struct carddav_res *res)
+{
+	struct strv m = http_request_head(dr->req)->method;
+	bool object = res->kind == CARDDAV_CARD;
+	const char *allow = object ? CARDDAV_GAB_ALLOW_OBJECT : CARDDAV_GAB_ALLOW_COLLECTION;
+	if (!api_module_check(dr->node, dr->req, &dr->user, MODULE_CONTACTS))
+		return;
+	if (strv_eq_cstr(m, "OPTIONS")) {
+		davobj_options(dr, "1, 2, 3, addressbook, extended-mkcol", allow);
+	} else if (strv_eq_cstr(m, "PROPFIND")) {
+		propfind(dr, res);
+	} else if (strv_eq_cstr(m, "REPORT")) {
+		carddav_report(dr, res);
+	} else if (object && (strv_eq_cstr(m, "GET") || strv_eq_cstr(m, "HEAD"))) {
+		get(dr, res);
+	} else if (strv_eq_cstr(m, "PUT") || strv_eq_cstr(m, "DELETE") ||
+	           strv_eq_cstr(m, "PROPPATCH") || strv_eq_cstr(m, "MKCOL") ||
+	           strv_eq_cstr(m, "MOVE") || strv_eq_cstr(m, "COPY")) {
+		davobj_fail(dr, 403, DAV_NS, "need-privileges",
+		            "the global address book is read-only: its entries are the context's "
+		            "users");
+	} else {
+		davobj_not_allowed(dr, allow);
+	}
+}
+
 void carddav_dispatch(struct dav_req *dr)
 {
 	struct strv m = http_request_head(dr->req)->method;
 	struct carddav_res res;
 	if (carddav_resolve(dr, dr->path, &res) < 0)
 		return;
+	if (res.gab) {
+		gab_dispatch(dr, &res);
+		return;
+	}
 	bool object = res.kind == CARDDAV_CARD;
 	if (strv_eq_cstr(m, "OPTIONS")) {
 		davobj_options(dr, "1, 2, 3, addressbook, extended-mkcol",

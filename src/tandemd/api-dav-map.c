@@ -7,7 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "api-caldav-collection.h"
+#include "api-carddav.h"
 #include "api-dav.h"
+#include "api-davobj.h"
 #include "buf.h"
 #include "dav-multistatus.h"
 #include "file-upload.h"
@@ -337,16 +340,19 @@ none:
 struct dav_paths {
 	struct storage_user *su;
 	struct pool *pool;
+	const struct api_user *user;
 	int64_t home; /* -1: not looked up yet, 0: none */
 	int64_t memo_id;
 	const char *memo_path; /* of memo_id: siblings share their parent's */
 };
 
-struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool)
+struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool,
+                                   const struct api_user *user)
 {
 	struct dav_paths *dp = pool_calloc(pool, 1, sizeof(*dp));
 	dp->su = su;
 	dp->pool = pool;
+	dp->user = user;
 	dp->home = -1;
 	return dp;
 }
@@ -380,10 +386,37 @@ static const char *folder_path(struct dav_paths *dp, int64_t id, unsigned depth)
 	return dp->memo_path;
 }
 
+/* A calendar, tasks or contacts folder's collection, named as the home listings of
+   api-caldav.c and api-carddav.c name it: the segment a client created it under (a
+   calendar's for its owner only, docs/decisions/0015), else its id. NULL for the rest. */
+static const char *pim_path(struct dav_paths *dp, const struct folder *f)
+{
+	if (f->is_system || f->module == NULL)
+		return NULL;
+	const char *home, *seg;
+	if (strcmp(f->module, "calendar") == 0 || strcmp(f->module, "tasks") == 0) {
+		home = CALDAV_HOME;
+		seg = f->owner == dp->user->uid
+		          ? davobj_segment(dp->su, f->id, CALDAV_COLLECTION_NS)
+		          : NULL;
+	} else if (strcmp(f->module, "contacts") == 0) {
+		home = CARDDAV_HOME;
+		seg = davobj_segment(dp->su, f->id, CARDDAV_SEGMENT_NS);
+	} else {
+		return NULL;
+	}
+	if (seg != NULL)
+		return pool_printf(dp->pool, "%s%s/%s/", home, dp->user->login, seg);
+	return pool_printf(dp->pool, "%s%s/%lld/", home, dp->user->login, (long long)f->id);
+}
+
 const char *dav_paths_get(struct dav_paths *dp, const struct folder *f)
 {
 	if (f->id == FOLDER_ID_PUBLIC)
 		return "/dav/files/public/";
+	const char *pim = pim_path(dp, f);
+	if (pim != NULL)
+		return pim;
 	if (f->is_system || strcmp(f->module, "infostore") != 0 || f->view_parent == 0)
 		return NULL;
 	const char *path = folder_path(dp, f->id, 0);

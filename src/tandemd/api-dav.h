@@ -97,10 +97,13 @@ struct dav_lock_view {
 /* Maps path (decoded) to *res_r. 0, or -1 after answering req (the storage failed). */
 int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r);
 
-/* The "dav" member of /api/v1/folders' objects: a folder's collection path ("/dav/files/home/
-   Docs/"), or NULL for one WebDAV does not show. Lookups are remembered per request (siblings
-   share their parent's). */
-struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool);
+/* The "dav" member of /api/v1/folders' objects for user: a folder's collection path
+   ("/dav/files/home/Docs/"; a calendar or tasks folder's "/dav/calendars/<login>/<id>/", a
+   contacts folder's "/dav/addressbooks/<login>/<id>/", or the segment a client created it
+   under instead of the id, as the user's DAV home lists it), or NULL for one DAV does not
+   show. Lookups are remembered per request (siblings share their parent's). */
+struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool,
+                                   const struct api_user *user);
 const char *dav_paths_get(struct dav_paths *dp, const struct folder *f);
 
 /* t as an HTTP-date (getlastmodified, Last-Modified) or, http_date false, as RFC 3339

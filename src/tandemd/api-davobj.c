@@ -12,6 +12,7 @@
 #include "http-server.h"
 #include "pool.h"
 #include "storage-folder.h"
+#include "storage-props.h"
 
 void davobj_fail(struct dav_req *dr, int status, const char *ns, const char *precondition,
                  const char *message)
@@ -226,6 +227,49 @@ void davobj_privileges(struct buf *out, const struct folder *f, const char *extr
 	buf_append_str(out, "</D:current-user-privilege-set>");
 }
 
+enum davobj_member davobj_member(struct dav_req *dr, const char *rest, const char **name_r)
+{
+	const char *p = rest;
+	while (*p == '/')
+		p++;
+	if (*p == '\0')
+		return DAVOBJ_MEMBER_COLLECTION;
+	const char *slash = strchr(p, '/');
+	if (slash != NULL && slash[1] != '\0')
+		return DAVOBJ_MEMBER_NONE;
+	*name_r = pool_strndup(dr->pool, p, strcspn(p, "/"));
+	return DAVOBJ_MEMBER_OBJECT;
+}
+
+bool davobj_is_revision_prop(const struct dav_prop_name *n)
+{
+	return davobj_is(n, DAVOBJ_CS_NS, "getctag") || davobj_is(n, DAV_NS, "sync-token");
+}
+
+void davobj_revision_prop(struct dav_req *dr, struct buf *out, const struct dav_prop_name *n,
+                          int64_t folder, int64_t revision)
+{
+	if (davobj_is(n, DAV_NS, "sync-token"))
+		dav_ms_prop_text(out, DAV_NS, "sync-token",
+		                 strv_from_cstr(davobj_sync_token(dr, folder, revision)));
+	else
+		dav_ms_prop_text(
+		    out, DAVOBJ_CS_NS, "getctag",
+		    strv_from_cstr(pool_printf(dr->pool, "%lld", (long long)revision)));
+}
+
+const char *davobj_segment(struct storage_user *su, int64_t folder, const char *ns)
+{
+	const struct dav_prop want = {ns, DAVOBJ_SEGMENT, NULL};
+	struct dav_prop *props;
+	size_t n;
+	struct storage_error err;
+	if (storage_props_get(su, DAV_PROPS_FOLDER, folder, &want, 1, &props, &n, &err) < 0 ||
+	    n == 0)
+		return NULL;
+	return props[0].value;
+}
+
 int davobj_home_folders(struct dav_req *dr, bool (*module)(const struct folder *f),
                         struct folder ***folders_r, size_t *count_r)
 {
@@ -355,20 +399,20 @@ xmlNode *davobj_child(const xmlNode *parent, const char *ns, const char *name)
 	return NULL;
 }
 
-const char *davobj_attr(struct dav_req *dr, xmlNode *n, const char *name)
+const char *davobj_attr(struct pool *pool, xmlNode *n, const char *name)
 {
 	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
 	if (v == NULL)
 		return NULL;
-	const char *s = pool_strdup(dr->pool, (const char *)v);
+	const char *s = pool_strdup(pool, (const char *)v);
 	xmlFree(v);
 	return s;
 }
 
-const char *davobj_content(struct dav_req *dr, xmlNode *n)
+const char *davobj_content(struct pool *pool, xmlNode *n)
 {
 	xmlChar *v = xmlNodeGetContent(n);
-	const char *s = pool_strdup(dr->pool, v != NULL ? (const char *)v : "");
+	const char *s = pool_strdup(pool, v != NULL ? (const char *)v : "");
 	xmlFree(v);
 	return s;
 }
@@ -395,7 +439,7 @@ int davobj_multiget(struct davobj_report *r, xmlNode *root)
 	for (xmlNode *h = root->children; h != NULL; h = h->next) {
 		if (!davobj_elem(h, DAV_NS, "href"))
 			continue;
-		const char *uri = davobj_content(r->dr, h), *path, *error, *name;
+		const char *uri = davobj_content(r->dr->pool, h), *path, *error, *name;
 		int status;
 		if (dav_uri_to_path(r->dr->pool, strv_from_cstr(uri), &r->dr->origin, &path,
 		                    &status, &error) < 0) {
@@ -420,7 +464,8 @@ int davobj_sync_collection(struct davobj_report *r, xmlNode *root)
 	struct dav_req *dr = r->dr;
 	xmlNode *t = davobj_child(root, DAV_NS, "sync-token");
 	int64_t since;
-	if (davobj_sync_parse(dr, r->folder, t != NULL ? davobj_content(dr, t) : "", &since) < 0) {
+	if (davobj_sync_parse(dr, r->folder, t != NULL ? davobj_content(dr->pool, t) : "", &since) <
+	    0) {
 		davobj_fail(dr, 403, DAV_NS, "valid-sync-token",
 		            "the sync-token is not one this collection gave out");
 		return -1;

@@ -53,6 +53,12 @@ enum davobj_level { DAVOBJ_NONE, DAVOBJ_ROOT, DAVOBJ_HOME, DAVOBJ_BELOW };
 enum davobj_level davobj_level(struct dav_req *dr, const char *path, const char *prefix,
                                const char **rest_r);
 
+/* What follows a collection's segment in a path (rest: from just after the segment): the
+   collection itself, one object in it (*name_r, in dr's pool; a trailing slash is
+   dropped), or nothing (deeper). */
+enum davobj_member { DAVOBJ_MEMBER_NONE, DAVOBJ_MEMBER_COLLECTION, DAVOBJ_MEMBER_OBJECT };
+enum davobj_member davobj_member(struct dav_req *dr, const char *rest, const char **name_r);
+
 /* GET or HEAD of an object: 304 with its ETag when If-None-Match names it (or is *), else
    200 with the ETag, type and (not for HEAD) text. */
 void davobj_send_object(struct dav_req *dr, const char *etag, const char *type, const char *text,
@@ -64,11 +70,19 @@ void davobj_options(struct dav_req *dr, const char *dav, const char *allow);
 /* 405 for a method the resource does not take, with Allow. */
 void davobj_not_allowed(struct dav_req *dr, const char *allow);
 
+/* getctag (ns DAVOBJ_CS_NS) or DAV:sync-token, whichever n is, of folder at revision. */
+bool davobj_is_revision_prop(const struct dav_prop_name *n);
+void davobj_revision_prop(struct dav_req *dr, struct buf *out, const struct dav_prop_name *n,
+                          int64_t folder, int64_t revision);
 /* <name xmlns=ns><D:href>href</D:href></name> */
 void davobj_href_prop(struct buf *out, const char *ns, const char *name, const char *href);
 /* DAV:current-user-privilege-set of folder f from its OX bits; extra: more <D:privilege>
    elements every reader has (CalDAV's read-free-busy), or NULL. */
 void davobj_privileges(struct buf *out, const struct folder *f, const char *extra);
+/* The segment a client created folder under (RFC 4791 §5.3.1, RFC 5689): the dead property
+   <segment xmlns=ns/> of the folder (docs/decisions/0015), or NULL. */
+#define DAVOBJ_SEGMENT "segment"
+const char *davobj_segment(struct storage_user *su, int64_t folder, const char *ns);
 /* The folders of the user's home for a module test: their own below the private root, and
    those others share with them. 0, or -1 after answering. */
 int davobj_home_folders(struct dav_req *dr, bool (*module)(const struct folder *f),
@@ -90,11 +104,12 @@ struct _xmlDoc *davobj_parse_body(struct dav_req *dr);
 /* The request path as a collection's href (with its trailing slash). */
 const char *davobj_collection_href(struct dav_req *dr);
 
-/* XML of a REPORT body. */
+/* XML of a REPORT body: whether n is the element {ns}name; its first child element {ns}name
+   (or NULL); an attribute's value (NULL when absent) / an element's text, copied into pool. */
 bool davobj_elem(const struct _xmlNode *n, const char *ns, const char *name);
 struct _xmlNode *davobj_child(const struct _xmlNode *parent, const char *ns, const char *name);
-const char *davobj_attr(struct dav_req *dr, struct _xmlNode *n, const char *name);
-const char *davobj_content(struct dav_req *dr, struct _xmlNode *n);
+const char *davobj_attr(struct pool *pool, struct _xmlNode *n, const char *name);
+const char *davobj_content(struct pool *pool, struct _xmlNode *n);
 
 /* A REPORT on one collection, for the format-independent parts. */
 struct davobj_report {

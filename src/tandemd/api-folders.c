@@ -340,7 +340,7 @@ static void run(struct node *node, struct call *c)
 	     c->action == LIST_SHARED_BY) &&
 	    !drop_foreign_modules(node, c))
 		return;
-	struct dav_paths *dp = dav_paths_create(c->su, c->pool);
+	struct dav_paths *dp = dav_paths_create(c->su, c->pool, &c->user);
 	switch (c->action) {
 	case LIST_ROOTS:
 	case LIST_CHILDREN:

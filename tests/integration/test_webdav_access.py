@@ -173,9 +173,24 @@ def test_every_folder_object_names_its_collection(site):
     _, public, _ = c_api.request("GET", "/api/v1/folders?parent=2")
     assert next(f for f in public["folders"] if f["title"] == "team")["dav"] == \
         "/dav/files/public/team/"
-    _, top, _ = c_api.request("GET", "/api/v1/folders")
-    cal = [f for f in top["folders"] if f["module"] != "infostore" and f["id"] != 2]
-    assert all(f["dav"] is None for f in cal)
+    # calendar, tasks and contacts folders: their CalDAV and CardDAV collections, by id, or
+    # by the segment a client created them under (as the DAV homes list them)
+    assert dav(port, "MKCALENDAR", "/dav/calendars/alice/my-cal/")[0] == 201
+    assert dav(port, "MKCOL", "/dav/addressbooks/alice/my-book/")[0] == 201
+    _, top, _ = c_api.request("GET", "/api/v1/folders?parent=1")
+    pim = {f["title"]: f for f in top["folders"] if f["module"] != "infostore"}
+    assert {"calendar", "tasks", "contacts"} <= {f["module"] for f in pim.values()}, pim
+    for f in pim.values():
+        if f["title"] in ("my-cal", "my-book"):
+            continue
+        kind = "addressbooks" if f["module"] == "contacts" else "calendars"
+        assert f["dav"] == f"/dav/{kind}/alice/{f['id']}/", f
+    assert pim["my-cal"]["dav"] == "/dav/calendars/alice/my-cal/"
+    assert pim["my-book"]["dav"] == "/dav/addressbooks/alice/my-book/"
+    listed = names(port, "/dav/calendars/alice/") + names(port, "/dav/addressbooks/alice/")
+    for f in pim.values():
+        assert f["dav"] in listed, (f, listed)
+        assert dav(port, "PROPFIND", f["dav"], headers={"Depth": "0"})[0] == 207, f
     # and the path answers
     assert dav(port, "PROPFIND", "/dav/files/home/Docs/2026%20plans/",
                headers={"Depth": "0"})[0] == 207
