@@ -37,12 +37,13 @@ static void prov_failed(struct http_request *req, const char *prefix, const stru
 	api_error(req, status, code, "%s", err->message);
 }
 
-/* What a user of the context may see of another: no email, no flags. */
+/* What a user of the context may see of another: the e-mail (what invitations are addressed
+   to, docs/calendar.md "Scheduling") but no flags. */
 static json_t *public_user(json_t *u)
 {
-	return json_pack("{sOsOsO}", "id", json_object_get(u, "id"), "login",
+	return json_pack("{sOsOsOsO?}", "id", json_object_get(u, "id"), "login",
 	                 json_object_get(u, "login"), "display_name",
-	                 json_object_get(u, "display_name"));
+	                 json_object_get(u, "display_name"), "email", json_object_get(u, "email"));
 }
 
 static bool contains_ci(const char *haystack, const char *needle)
