@@ -121,7 +121,8 @@ export function eventDialog(title, values, canDelete, calendars) {
       el('button', { type: 'submit', class: 'primary' }, 'Save')));
     sync();
     invite.refresh();
-    queueMicrotask(() => summary.focus());
+    // an invitation: focus on the answer
+    queueMicrotask(() => (form.querySelector('.reply button') || summary).focus());
     return form;
   });
 }

@@ -173,7 +173,7 @@ export function attendeeEditor(values, times) {
     const isOwn = (p) => own && +new Date(p.start) === +own.start && +new Date(p.end) === +own.end;
     strip.replaceChildren(
       el('p', { class: 'fb-title' }, `Free/busy on ${day.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long' })}`),
-      el('div', { class: 'fb-scale', 'aria-hidden': 'true' }, ['0', '6', '12', '18'].map((h) => el('span', {}, `${h}:00`))),
+      el('div', { class: 'fb-scale', 'aria-hidden': 'true' }, ['0', '6', '12', '18', '24'].map((h) => el('span', {}, `${h}:00`))),
       ...rows.map(({ a, busy }) => {
         const name = a.name || a.email;
         if (!busy) return el('div', { class: 'fb-row' }, el('span', { class: 'fb-name' }, name), el('span', { class: 'muted' }, 'no free/busy (not in this context)'));

@@ -67,6 +67,7 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
                      "calendar-event-dialog", "calendar-week", "calendar-month", "calendar-day",
                      "calendar-week-200", "calendar-week-1920px", "calendar-shared-as-bob", "calendar-360px",
                      "calendar-invite-dialog", "calendar-invitations", "calendar-invitation-dialog",
+                     "calendar-invitation-360px",
                      "calendar-invite-answered", "calendar-room-declined", "calendar-cancelled-as-bob",
                      "tasks-empty", "tasks", "tasks-done",
                      "tasks-360px", "contacts-empty", "contacts-new", "contacts", "contacts-edit",

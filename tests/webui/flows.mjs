@@ -410,6 +410,8 @@ try {
   await waitText(alice, '.fb-row', 'Room 1');
   await waitText(alice, '.fb-words', 'free all day');
   check((await alice.$$('.fb-row')).length === 2, 'a free/busy row for bob and one for the room');
+  const showStrip = (page) => page.$eval('dialog .fb', (e) => e.scrollIntoView({ block: 'end' }));
+  await showStrip(alice);
   await view(alice, 'calendar-invite-dialog');
   await clickText(alice, 'dialog button', 'Save');
   await waitText(alice, '.msg-info', 'Added “Planning”');
@@ -424,12 +426,20 @@ try {
   await bob.goto(`${BASE}#calendar`, { waitUntil: 'networkidle0' });
   await waitText(bob, '.cal-inv-list', 'Planning');
   await bob.waitForSelector('.cal-ev.cal-pending');
+  await bob.waitForNetworkIdle({ idleTime: 300 });
   await view(bob, 'calendar-invitations');
   await clickText(bob, '.cal-inv-list button', 'Planning');
   await bob.waitForSelector('dialog .reply');
   await waitText(bob, 'dialog .invitation', 'invited you');
   await waitText(bob, 'dialog .att-status', 'Accepted');
   await view(bob, 'calendar-invitation-dialog');
+  await bob.setViewport({ width: 360, height: 800 });
+  const narrow = await bob.evaluate(() => [document.documentElement.scrollWidth, document.querySelector('dialog').scrollWidth,
+    document.querySelector('dialog').clientWidth]);
+  check(narrow[0] <= 360 && narrow[1] <= narrow[2], `the invitation fits 360 px without scrolling sideways (${narrow})`);
+  await showStrip(bob);
+  await view(bob, 'calendar-invitation-360px');
+  await bob.setViewport({ width: 1280, height: 900 });
   await clickText(bob, 'dialog .reply button', 'Accept');
   await waitText(bob, '.msg-info', 'Accepted “Planning”');
   await waitText(bob, '.cal-invitations .empty', 'No invitations waiting');
@@ -441,6 +451,7 @@ try {
   await alice.waitForSelector('dialog .att');
   await alice.waitForFunction(() => [...document.querySelectorAll('dialog .att')].some((li) =>
     li.textContent.startsWith('bob') && li.textContent.includes('Accepted, answer received')), { timeout: TIMEOUT });
+  await showStrip(alice);
   await view(alice, 'calendar-invite-answered');
   await clickText(alice, 'dialog button', 'Cancel');
   await alice.waitForFunction(() => !document.querySelector('dialog'));
@@ -454,6 +465,7 @@ try {
   await clickText(alice, '.cal-col .cal-ev', 'Clash');
   await waitText(alice, 'dialog .att-status', 'Declined: the room or resource is booked');
   await waitText(alice, 'dialog .fb-clash .fb-words', 'Conflict: busy');
+  await showStrip(alice);
   await view(alice, 'calendar-room-declined');
   await clickText(alice, 'dialog button', 'Cancel');
   await alice.waitForFunction(() => !document.querySelector('dialog'));
