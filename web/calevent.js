@@ -151,9 +151,9 @@ function jsonForm(obj, v) {
   if (v.description) body.description = v.description;
   if (v.rrule) body.rrule = v.rrule;
   if (v.rrule && obj && obj.exdates && obj.exdates.length && obj.allDay === v.allDay) body.exdates = obj.exdates;
-  if (v.attendees) {
-    if (v.attendees.length) body.attendees = v.attendees;
-  } else if (obj && obj.attendees && obj.attendees.length) body.attendees = obj.attendees.map((a) => ({ email: a.email, name: a.name }));
+  // the dialog's list when I organise it, else the object's as it is (answers are the server's)
+  const attendees = v.attendees || (obj && obj.attendees) || [];
+  if (attendees.length) body.attendees = attendees.map((a) => ({ email: a.email, name: a.name }));
   if (obj) body.uid = obj.uid;
   return body;
 }
@@ -249,6 +249,7 @@ export async function eventValues(inst) {
   return {
     summary: inst.summary, location: obj.location, description: obj.description, allDay: inst.allDay,
     start: t.start, end: t.end, rrule: obj.rrule, original: t,
+    // shown in the dialog; a move (which saves these values) sends the object's own list
     attendees: obj.attendees, organizer: obj.organizer, myStatus: obj.myStatus, status: obj.status,
   };
 }

@@ -41,15 +41,20 @@ function resources() {
 }
 
 // The free/busy key of an attendee: {users: login} or {resources: name}, found by e-mail
+// (and kept in a.login or a.resource)
 async function freebusyKey(a) {
+  if (!a.login && !a.resource) {
+    const room = (await resources()).find((r) => same(r.email, a.email));
+    if (room) {
+      a.resource = room.name;
+    } else {
+      const local = a.email.split('@')[0];
+      const person = (local ? await directorySearch(local) : []).find((p) => same(p.email, a.email));
+      if (person) a.login = person.login;
+    }
+  }
   if (a.login) return { users: a.login };
-  if (a.resource) return { resources: a.resource };
-  const room = (await resources()).find((r) => same(r.email, a.email));
-  if (room) return { resources: room.name };
-  const local = a.email.split('@')[0];
-  const people = local ? await directorySearch(local) : [];
-  const person = people.find((p) => same(p.email, a.email));
-  return person ? { users: person.login } : null;
+  return a.resource ? { resources: a.resource } : null;
 }
 
 function overlaps(p, from, to) {

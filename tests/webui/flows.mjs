@@ -402,9 +402,11 @@ try {
   await setValue(alice, '#ev-start-time', '14:00');
   await setValue(alice, '#ev-end-date', today);
   await setValue(alice, '#ev-end-time', '15:00');
-  await alice.type('#att-search', 'bob');
+  // typed at once: each keystroke searches again and replaces the results
+  const search = (q) => alice.$eval('#att-search', (e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }, q);
+  await search('bob');
   await clickText(alice, '.att-results button', 'Invite bob');
-  await alice.type('#att-search', 'room');
+  await search('room');
   await clickText(alice, '.att-results button', 'Invite Room 1');
   await waitText(alice, '.att-name', 'Room 1');
   await waitText(alice, '.fb-row', 'Room 1');
@@ -426,7 +428,8 @@ try {
   await bob.goto(`${BASE}#calendar`, { waitUntil: 'networkidle0' });
   await waitText(bob, '.cal-inv-list', 'Planning');
   await bob.waitForSelector('.cal-ev.cal-pending');
-  await bob.waitForNetworkIdle({ idleTime: 300 });
+  await bob.waitForNetworkIdle({ idleTime: 500 });
+  await bob.waitForFunction(() => !document.querySelector('[aria-busy]'));
   await view(bob, 'calendar-invitations');
   await clickText(bob, '.cal-inv-list button', 'Planning');
   await bob.waitForSelector('dialog .reply');
@@ -482,6 +485,7 @@ try {
   // alice calls it off: bob's copy stays, cancelled and struck through
   await clickText(alice, '.cal-col .cal-ev', 'Planning');
   await clickText(alice, 'dialog button', 'Delete');
+  await waitText(alice, 'dialog p', 'Delete “Planning”?');
   await clickText(alice, 'dialog button', 'Delete');
   await waitText(alice, '.msg-info', 'Deleted “Planning”');
   await clickText(bob, '.toolbar button', 'Today');
