@@ -45,7 +45,7 @@ async function loadInstances(start, end) {
     api('GET', `/api/v1/events?folder=${c.id}&start=${utc(start)}&end=${utc(end)}`)));
   const all = [];
   answers.forEach((a, i) => {
-    for (const inst of a.instances) all.push(Object.assign(inst, { folder: shown[i].id, color: calendars.indexOf(shown[i]) % 6 }, instanceTimes(inst)));
+    for (const inst of a.instances) all.push(Object.assign(inst, { folder: shown[i].id, color: Math.max(0, calendars.findIndex((c) => c.id === shown[i].id)) % 6 }, instanceTimes(inst)));
   });
   return all.sort((a, b) => a.start - b.start || b.end - a.end);
 }
