@@ -88,6 +88,7 @@ function eventButton(inst, extra) {
     type: 'button', class: `cal-ev cal-c${inst.color}`, 'data-id': inst.id,
     'aria-label': `${inst.summary || '(no title)'}, ${dayLabel(inst.start, true)}, ${timeText(inst)}${inst.recurrenceId ? ', repeats' : ''}`,
   }, extra), el('span', { class: 'cal-ev-time', 'aria-hidden': 'true' }, inst.allDay ? '' : hm(inst.start)),
+  ' ', // where a narrow event wraps
   el('span', { class: 'cal-ev-title', 'aria-hidden': 'true' }, inst.summary || '(no title)'));
 }
 
