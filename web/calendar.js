@@ -2,10 +2,12 @@
 // The calendar view (docs/webui.md): day, week and month of the calendars I can see (mine,
 // public and shared folders of module calendar), loaded only when the view is opened. Events
 // are created, edited and deleted in a dialog; in the day and week views they move by drag
-// (pointer events, so mouse, pen and touch) or with Alt+arrow keys.
+// (pointer events, so mouse, pen and touch) or with Alt+arrow keys. Invitations waiting for my
+// answer are listed beside the calendars; cancelled events are struck through (calinvite.js).
 import { api, moduleFolders } from './api.js';
 import { addDays, DAY_MS, dayLabel, hm, startOfDay, startOfWeek, utc, ymd } from './caltime.js';
 import { createEvent, deleteEvent, eventDialog, eventValues, instanceTimes, saveEvent, scopeDialog } from './calevent.js';
+import { replyButtons, schedulingOf } from './calinvite.js';
 import { confirmDialog, el, errorText, message } from './ui.js';
 
 const HOUR_PX = 48;
@@ -43,9 +45,40 @@ async function loadInstances(start, end) {
     api('GET', `/api/v1/events?folder=${c.id}&start=${utc(start)}&end=${utc(end)}`)));
   const all = [];
   answers.forEach((a, i) => {
-    for (const inst of a.instances) all.push(Object.assign(inst, { folder: shown[i].id, color: calendars.indexOf(shown[i]) % 6 }, instanceTimes(inst)));
+    for (const inst of a.instances) all.push(Object.assign(inst, { folder: shown[i].id, color: Math.max(0, calendars.findIndex((c) => c.id === shown[i].id)) % 6 }, instanceTimes(inst)));
   });
   return all.sort((a, b) => a.start - b.start || b.end - a.end);
+}
+
+const REPLIED = { ACCEPTED: 'Accepted', TENTATIVE: 'Answered tentative', DECLINED: 'Declined' };
+
+// An instance in a calendar of mine (not one shared with me: my answer there is not mine to give)
+const own = (inst) => !(calendars.find((c) => c.id === inst.folder) || {}).who;
+
+// Marks the event buttons of cancelled events and of invitations not answered yet (their
+// scheduling fields come after the grid is drawn)
+function markScheduling(area, instances, details) {
+  const mine = new Set(instances.filter(own).map((i) => i.id));
+  for (const b of area.querySelectorAll('.cal-ev[data-id]')) {
+    const id = Number(b.dataset.id);
+    const d = details.get(id);
+    if (!d || b.dataset.marked) continue;
+    b.dataset.marked = '1';
+    const label = b.getAttribute('aria-label');
+    if (d.status === 'CANCELLED') {
+      b.classList.add('cal-cancelled');
+      b.setAttribute('aria-label', `Cancelled: ${label}`);
+      b.prepend(el('span', { class: 'cal-ev-flag', 'aria-hidden': 'true' }, 'Cancelled '));
+    } else if (!mine.has(id)) {
+      continue;
+    } else if (d.myStatus === 'NEEDS-ACTION') {
+      b.classList.add('cal-pending');
+      b.setAttribute('aria-label', `${label}, invitation waiting for your answer`);
+    } else if (d.myStatus) {
+      b.setAttribute('aria-label', `${label}, ${REPLIED[d.myStatus] || d.myStatus}`);
+      if (d.myStatus === 'DECLINED') b.classList.add('cal-declined');
+    }
+  }
 }
 
 const timeText = (inst) => (inst.allDay ? 'all day' : `${hm(inst.start)}–${hm(inst.end)}`);
@@ -55,6 +88,7 @@ function eventButton(inst, extra) {
     type: 'button', class: `cal-ev cal-c${inst.color}`, 'data-id': inst.id,
     'aria-label': `${inst.summary || '(no title)'}, ${dayLabel(inst.start, true)}, ${timeText(inst)}${inst.recurrenceId ? ', repeats' : ''}`,
   }, extra), el('span', { class: 'cal-ev-time', 'aria-hidden': 'true' }, inst.allDay ? '' : hm(inst.start)),
+  ' ', // where a narrow event wraps
   el('span', { class: 'cal-ev-title', 'aria-hidden': 'true' }, inst.summary || '(no title)'));
 }
 
@@ -152,6 +186,7 @@ export async function renderCalendar(main) {
   const area = el('div', { class: 'cal-area' });
   const heading = el('h1', { id: 'cal-title' });
   const list = el('div', { class: 'cal-list' });
+  const invitations = el('div', { class: 'cal-invitations', 'aria-live': 'polite' });
   const modes = el('div', { class: 'cal-modes', role: 'group', 'aria-label': 'View' });
   const toolbar = el('div', { class: 'toolbar' },
     el('button', { type: 'button', class: 'primary', onclick: () => create(null) }, 'New event'),
@@ -160,7 +195,8 @@ export async function renderCalendar(main) {
     el('button', { type: 'button', id: 'cal-next', onclick: () => { step(1); draw(); } }, 'Next ›'),
     modes);
   main.replaceChildren(el('div', { class: 'calendar' },
-    el('aside', { class: 'cal-side' }, el('h2', { class: 'tree-heading' }, 'Calendars'), list),
+    el('aside', { class: 'cal-side' }, el('h2', { class: 'tree-heading' }, 'Calendars'), list,
+      el('h2', { class: 'tree-heading', id: 'cal-inv-title' }, 'Invitations'), invitations),
     el('section', { class: 'cal-main', 'aria-labelledby': 'cal-title' }, heading, toolbar, status, area)));
 
   const say = (kind, text) => status.replaceChildren(message(kind, text));
@@ -201,6 +237,44 @@ export async function renderCalendar(main) {
       const b = area.querySelector(`.cal-ev[data-id="${focusId}"]`);
       if (b) b.focus();
     }
+    const details = await schedulingOf(instances);
+    if (gen === generation) markScheduling(area, instances, details);
+  }
+
+  // The invitations of the next 31 days (and earlier ones still shown) waiting for my answer
+  async function drawInvitations() {
+    const from = startOfDay(new Date());
+    let pending;
+    try {
+      const instances = await loadInstances(from, addDays(from, 31));
+      const details = await schedulingOf(instances);
+      const seen = new Set();
+      pending = instances.filter((i) => {
+        const d = details.get(i.id);
+        if (!d || !own(i) || d.myStatus !== 'NEEDS-ACTION' || d.status === 'CANCELLED' || seen.has(i.id)) return false;
+        seen.add(i.id);
+        return true;
+      });
+    } catch (error) {
+      invitations.replaceChildren(message('error', `Invitations could not be loaded: ${errorText(error)}`));
+      return;
+    }
+    invitations.replaceChildren(pending.length ? el('ul', { class: 'cal-inv-list', 'aria-labelledby': 'cal-inv-title' }, pending.map((i) =>
+      el('li', {},
+        el('button', { type: 'button', class: 'link', onclick: () => open(i) }, i.summary || '(no title)'),
+        el('span', { class: 'muted' }, ` ${dayLabel(i.start, true)}, ${timeText(i)}`),
+        replyButtons('NEEDS-ACTION', (status) => answer(i, status)))))
+      : el('p', { class: 'empty' }, 'No invitations waiting.'));
+  }
+
+  async function answer(inst, status) {
+    try {
+      await api('POST', `/api/v1/events/${inst.id}/reply`, { status });
+      say('info', `${REPLIED[status]} “${inst.summary}”.`);
+    } catch (error) {
+      say('error', `Your answer to “${inst.summary}” was not sent: ${errorText(error)}`);
+    }
+    await Promise.all([draw(inst.id), drawInvitations()]);
   }
 
   // saves a change; scope asked for an instance of a series
@@ -247,12 +321,15 @@ export async function renderCalendar(main) {
     let values;
     try {
       values = await eventValues(inst);
+      if (!own(inst)) delete values.myStatus;
     } catch (error) {
       say('error', `The event could not be opened: ${errorText(error)}`);
       return;
     }
-    const v = await eventDialog('Edit event', values, true);
-    if (v === 'delete') {
+    const v = await eventDialog(values.myStatus ? 'Invitation' : 'Edit event', values, true);
+    if (v && v.reply) {
+      await answer(inst, v.reply);
+    } else if (v === 'delete') {
       await remove(inst);
     } else if (v) {
       await change(inst, v, 'Change');
@@ -361,5 +438,6 @@ export async function renderCalendar(main) {
       el('span', { class: `cal-swatch cal-c${i % 6}`, 'aria-hidden': 'true' }),
       el('label', { for: id }, c.who ? `${c.title} (${c.who})` : c.title));
   })) : el('p', { class: 'empty' }, 'No calendars.'));
-  await draw();
+  invitations.replaceChildren(el('p', { class: 'loading' }, 'Loading invitations…'));
+  await Promise.all([draw(), drawInvitations()]);
 }

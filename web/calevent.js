@@ -4,6 +4,7 @@
 // form, as an override with RECURRENCE-ID or an EXDATE, since the JSON form has neither.
 import { api, apiText } from './api.js';
 import { addDays, apiTime, browserZone, DAY_MS, hm, icsDate, icsTime, parseApi, parseDate, ymd } from './caltime.js';
+import { attendeeEditor, replyButtons } from './calinvite.js';
 import { dialog, el } from './ui.js';
 
 const REPEATS = [['', 'Does not repeat'], ['DAILY', 'Daily'], ['WEEKLY', 'Weekly'], ['MONTHLY', 'Monthly']];
@@ -31,9 +32,11 @@ function field(id, label, input) {
   return el('div', { class: 'field' }, el('label', { for: id }, label), input);
 }
 
-// The create/edit form. values: {summary, location, description, allDay, start, end, rrule};
-// calendars (for a new event): [{id, label}] to choose from, the first preselected.
-// Resolves to the values entered (with folder), 'delete', or undefined when cancelled.
+// The create/edit form. values: {summary, location, description, allDay, start, end, rrule,
+// attendees, organizer, myStatus, status}; calendars (for a new event): [{id, label}] to choose
+// from, the first preselected. Resolves to the values entered (with folder and, when I
+// organise it, attendees), 'delete', {reply: PARTSTAT} (my answer to an invitation), or
+// undefined when cancelled.
 export function eventDialog(title, values, canDelete, calendars) {
   return dialog(title, (d, close) => {
     const { freq, until } = parseRule(values.rrule);
@@ -53,6 +56,20 @@ export function eventDialog(title, values, canDelete, calendars) {
     const calendar = calendars && calendars.length > 1
       ? el('select', { id: 'ev-calendar' }, calendars.map((c) => el('option', { value: c.id }, c.label))) : null;
     const problem = el('p', { class: 'msg msg-error', role: 'alert', hidden: true });
+    const readTimes = () => {
+      const all = allDay.checked;
+      const start = all ? parseDate(startDate.value) : new Date(`${startDate.value}T${startTime.value || '00:00'}`);
+      const end = all ? addDays(parseDate(endDate.value), 1) : new Date(`${endDate.value}T${endTime.value || '00:00'}`);
+      return { all, start, end };
+    };
+    const validTimes = () => {
+      const t = readTimes();
+      return Number.isNaN(t.start.getTime()) || Number.isNaN(t.end.getTime()) || t.end < t.start ? null : t;
+    };
+    const mine = !values.myStatus;
+    const invite = attendeeEditor(Object.assign({ mine }, values), validTimes);
+    for (const input of [allDay, startDate, startTime, endDate, endTime]) input.addEventListener('change', () => invite.refresh());
+    const cancelled = values.status === 'CANCELLED';
     const sync = () => {
       startTime.closest('.field').hidden = allDay.checked;
       endTime.closest('.field').hidden = allDay.checked;
@@ -64,9 +81,7 @@ export function eventDialog(title, values, canDelete, calendars) {
       class: 'event-form',
       onsubmit: (e) => {
         e.preventDefault();
-        const all = allDay.checked;
-        const start = all ? parseDate(startDate.value) : new Date(`${startDate.value}T${startTime.value || '00:00'}`);
-        const end = all ? addDays(parseDate(endDate.value), 1) : new Date(`${endDate.value}T${endTime.value || '00:00'}`);
+        const { all, start, end } = readTimes();
         if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
           problem.textContent = 'Enter a start and an end.';
         } else if (end < start || (all && end <= start)) {
@@ -76,12 +91,17 @@ export function eventDialog(title, values, canDelete, calendars) {
             summary: summary.value.trim(), location: location.value.trim(), description: description.value,
             allDay: all, start, end, folder: calendar ? Number(calendar.value) : calendars && calendars[0] && calendars[0].id,
             rrule: repeat.value === 'custom' ? values.rrule : makeRule(repeat.value, repeatUntil.value, all),
+            attendees: mine ? invite.attendees() : undefined,
           });
           return;
         }
         problem.hidden = false;
       },
     },
+    cancelled ? el('p', { class: 'msg msg-error cal-cancelled-note' }, 'Cancelled: the organiser called this event off.') : null,
+    values.myStatus && !cancelled ? el('div', { class: 'invitation' },
+      el('p', {}, `${values.organizer ? values.organizer.name || values.organizer.email : 'The organiser'} invited you.`),
+      replyButtons(values.myStatus, (status) => close({ reply: status }))) : null,
     field('ev-summary', 'Title', summary),
     calendar ? field('ev-calendar', 'Calendar', calendar) : null,
     el('div', { class: 'check' }, allDay, el('label', { for: 'ev-allday' }, 'All day')),
@@ -93,13 +113,16 @@ export function eventDialog(title, values, canDelete, calendars) {
     field('ev-description', 'Description', description),
     field('ev-repeat', 'Repeat', repeat),
     untilField,
+    invite.node,
     problem,
     el('div', { class: 'actions' },
       canDelete ? el('button', { type: 'button', class: 'danger', onclick: () => close('delete') }, 'Delete') : null,
       el('button', { type: 'button', onclick: () => close(undefined) }, 'Cancel'),
       el('button', { type: 'submit', class: 'primary' }, 'Save')));
     sync();
-    queueMicrotask(() => summary.focus());
+    invite.refresh();
+    // an invitation: focus on the answer
+    queueMicrotask(() => (form.querySelector('.reply button') || summary).focus());
     return form;
   });
 }
@@ -128,7 +151,9 @@ function jsonForm(obj, v) {
   if (v.description) body.description = v.description;
   if (v.rrule) body.rrule = v.rrule;
   if (v.rrule && obj && obj.exdates && obj.exdates.length && obj.allDay === v.allDay) body.exdates = obj.exdates;
-  if (obj && obj.attendees && obj.attendees.length) body.attendees = obj.attendees.map((a) => ({ email: a.email, name: a.name }));
+  // the dialog's list when I organise it, else the object's as it is (answers are the server's)
+  const attendees = v.attendees || (obj && obj.attendees) || [];
+  if (attendees.length) body.attendees = attendees.map((a) => ({ email: a.email, name: a.name }));
   if (obj) body.uid = obj.uid;
   return body;
 }
@@ -223,6 +248,8 @@ export async function eventValues(inst) {
   const t = instanceTimes(inst);
   return {
     summary: inst.summary, location: obj.location, description: obj.description, allDay: inst.allDay,
-    start: t.start, end: t.end, rrule: obj.rrule,
+    start: t.start, end: t.end, rrule: obj.rrule, original: t,
+    // shown in the dialog; a move (which saves these values) sends the object's own list
+    attendees: obj.attendees, organizer: obj.organizer, myStatus: obj.myStatus, status: obj.status,
   };
 }

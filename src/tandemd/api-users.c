@@ -38,12 +38,13 @@ static void prov_failed(struct http_request *req, const char *prefix, const stru
 	api_error(req, status, code, "%s", err->message);
 }
 
-/* What a user of the context may see of another: no email, no flags. */
+/* What a user of the context may see of another: the e-mail (what invitations are addressed
+   to, docs/calendar.md "Scheduling") but no flags. */
 static json_t *public_user(json_t *u)
 {
-	return json_pack("{sOsOsO}", "id", json_object_get(u, "id"), "login",
+	return json_pack("{sOsOsOsO?}", "id", json_object_get(u, "id"), "login",
 	                 json_object_get(u, "login"), "display_name",
-	                 json_object_get(u, "display_name"));
+	                 json_object_get(u, "display_name"), "email", json_object_get(u, "email"));
 }
 
 static struct provision *caller(struct node *node, struct http_request *req,
@@ -61,8 +62,9 @@ static struct provision *caller(struct node *node, struct http_request *req,
 static bool add_user(const struct storage_gab_entry *e, void *ctx)
 {
 	json_t *found = ctx;
-	json_array_append_new(found, json_pack("{sIssss}", "id", (json_int_t)e->uid, "login",
-	                                       e->login, "display_name", e->display_name));
+	json_array_append_new(found, json_pack("{sIssssss?}", "id", (json_int_t)e->uid, "login",
+	                                       e->login, "display_name", e->display_name, "email",
+	                                       e->email[0] != '\0' ? e->email : NULL));
 	return json_array_size(found) < USERS_SEARCH_MAX;
 }
 

@@ -5,7 +5,9 @@
 # password and a throttled login in words), upload and download byte-identical, versions, share with bob and see it
 # as bob in a second browser context, 360 px; rename a file and move it into a new folder,
 # share that with a group and see it as its member bob; a weekly event in the week view and through the
-# API as instances, moved by drag (this one) and with Alt+ArrowDown, 200 events in the week
+# API as instances, moved by drag (this one) and with Alt+ArrowDown; alice invites bob and a
+# room with their free/busy shown, bob accepts from his invitations list, alice sees his answer,
+# a booked room declines in words, bob's copy through CalDAV, cancelled and struck through; 200 events in the week
 # view within its render budget (printed); tasks added, completed and deleted; contacts added,
 # found by search, edited and deleted, the global address book, 360 and 1920 px; change the
 # password and be logged out
@@ -44,6 +46,7 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
     npm_ci()
     c = start_cluster(workdir, redis_server.url, nodes=2, users=("alice", "bob"))
     c.ok("creategroup", "-c", "1", "-n", "team", "-d", "The Team", "-a", "bob")
+    c.ok("createresource", "-c", "1", "-n", "room-1", "-d", "Room 1", "-e", "room1@example.com")
     lb = start_lb(workdir, [("OX-1", c.nodes[0].port, 50, "ready"),
                             ("OX-2", c.nodes[1].port, 50, "ready")])
     upload = os.path.join(workdir, "report-2026.bin")
@@ -63,6 +66,9 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
                      "files-move", "files-share-group", "files-group-share-as-bob", "calendar-empty",
                      "calendar-event-dialog", "calendar-week", "calendar-month", "calendar-day",
                      "calendar-week-200", "calendar-week-1920px", "calendar-shared-as-bob", "calendar-360px",
+                     "calendar-invite-dialog", "calendar-invitations", "calendar-invitation-dialog",
+                     "calendar-invitation-360px",
+                     "calendar-invite-answered", "calendar-room-declined", "calendar-cancelled-as-bob",
                      "tasks-empty", "tasks", "tasks-done",
                      "tasks-360px", "contacts-empty", "contacts-new", "contacts", "contacts-edit",
                      "contacts-directory", "contacts-delete", "contacts-1920px", "contacts-360px",

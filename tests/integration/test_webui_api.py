@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The calls the web UI added to /api/v1 (docs/api.md "Users" and "Password"): finding users of
-# my context for the share dialog (read-only, no email, never another context's users), and
+# my context for the share dialog and invitations (read-only, with the e-mail but no flags, never another context's users), and
 # changing my own password (current password checked and throttled like a login; every
 # session of mine ends, on every node), and the list of my sessions (without their ids).
 import json
@@ -30,7 +30,8 @@ def test_users_search_and_get(world):
     logins = sorted(u["login"] for u in body["users"])
     assert logins == ["bob", "bobby"], body  # not ctx2's bobother
     for u in body["users"]:
-        assert set(u) == {"id", "login", "display_name"}, u
+        assert set(u) == {"id", "login", "display_name", "email"}, u
+    assert next(u for u in body["users"] if u["login"] == "bob")["email"] == "bob@example.com", body
     bob = next(u for u in body["users"] if u["login"] == "bob")
     status, one, _ = alice.request("GET", f"/api/v1/users/{bob['id']}")
     assert status == 200 and one == bob, one

@@ -50,7 +50,7 @@ async function axe(page, view) {
   }));
   for (const v of result.violations) {
     if (v.impact === 'serious' || v.impact === 'critical') {
-      problems.push(`${view}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+      problems.push(`${view}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join('; ')})`);
     }
   }
 }
@@ -386,6 +386,113 @@ try {
     `the series renamed, its exception kept: ${JSON.stringify(got)}`);
   await alice.click('#cal-prev');
   await alice.waitForFunction(() => !document.querySelector('.cal-col .cal-ev'));
+
+  // --- invitations: alice invites bob and the room (free: it accepts at once), sees their
+  // free/busy; bob finds the invitation in his list and accepts; alice sees his answer; the
+  // room, booked, declines a clashing event in words; bob's copy is there through CalDAV and
+  // is struck through once alice calls the meeting off
+  const today = await alice.evaluate(() => {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  });
+  await clickText(alice, '.toolbar button', 'New event');
+  await alice.waitForSelector('#att-search');
+  await alice.type('#ev-summary', 'Planning');
+  await setValue(alice, '#ev-start-date', today);
+  await setValue(alice, '#ev-start-time', '14:00');
+  await setValue(alice, '#ev-end-date', today);
+  await setValue(alice, '#ev-end-time', '15:00');
+  // typed at once: each keystroke searches again and replaces the results
+  const search = (q) => alice.$eval('#att-search', (e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }, q);
+  await search('bob');
+  await clickText(alice, '.att-results button', 'Invite bob');
+  await search('room');
+  await clickText(alice, '.att-results button', 'Invite Room 1');
+  await waitText(alice, '.att-name', 'Room 1');
+  await waitText(alice, '.fb-row', 'Room 1');
+  await waitText(alice, '.fb-words', 'free all day');
+  check((await alice.$$('.fb-row')).length === 2, 'a free/busy row for bob and one for the room');
+  const showStrip = (page) => page.$eval('dialog .fb', (e) => e.scrollIntoView({ block: 'end' }));
+  await showStrip(alice);
+  await view(alice, 'calendar-invite-dialog');
+  await clickText(alice, 'dialog button', 'Save');
+  await waitText(alice, '.msg-info', 'Added “Planning”');
+  const mine = (await call(alice, 'GET', `/api/v1/events?folder=${cal.id}`)).objects.find((o) => o.summary === 'Planning');
+  const planning = await call(alice, 'GET', `/api/v1/events/${mine.id}`);
+  const who = (o, email) => o.attendees.find((a) => a.email.toLowerCase() === email);
+  check(who(planning, 'bob@example.com').status === 'NEEDS-ACTION' && who(planning, 'bob@example.com').scheduleStatus === '1.2' &&
+    who(planning, 'room1@example.com').status === 'ACCEPTED' && planning.organizer.email === 'alice@example.com',
+  `bob invited, the room accepted: ${JSON.stringify(planning)}`);
+
+  await bob.goto(`${BASE}#tasks`, { waitUntil: 'networkidle0' }); // bob is on #calendar already
+  await bob.goto(`${BASE}#calendar`, { waitUntil: 'networkidle0' });
+  await waitText(bob, '.cal-inv-list', 'Planning');
+  await bob.waitForSelector('.cal-ev.cal-pending');
+  await bob.waitForNetworkIdle({ idleTime: 500 });
+  await bob.waitForFunction(() => !document.querySelector('[aria-busy]'));
+  await view(bob, 'calendar-invitations');
+  await clickText(bob, '.cal-inv-list button', 'Planning');
+  await bob.waitForSelector('dialog .reply');
+  await waitText(bob, 'dialog .invitation', 'invited you');
+  await waitText(bob, 'dialog .att-status', 'Accepted');
+  await view(bob, 'calendar-invitation-dialog');
+  await bob.setViewport({ width: 360, height: 800 });
+  const narrow = await bob.evaluate(() => [document.documentElement.scrollWidth, document.querySelector('dialog').scrollWidth,
+    document.querySelector('dialog').clientWidth]);
+  check(narrow[0] <= 360 && narrow[1] <= narrow[2], `the invitation fits 360 px without scrolling sideways (${narrow})`);
+  await showStrip(bob);
+  await view(bob, 'calendar-invitation-360px');
+  await bob.setViewport({ width: 1280, height: 900 });
+  await clickText(bob, 'dialog .reply button', 'Accept');
+  await waitText(bob, '.msg-info', 'Accepted “Planning”');
+  await waitText(bob, '.cal-invitations .empty', 'No invitations waiting');
+  const bobCal = (await call(bob, 'GET', '/api/v1/folders?parent=1')).folders.find((f) => f.module === 'calendar' && f.default);
+  const copy = (await call(bob, 'GET', `/api/v1/events?folder=${bobCal.id}`)).objects.find((o) => o.summary === 'Planning');
+  check(copy && (await call(bob, 'GET', `/api/v1/events/${copy.id}`)).myStatus === 'ACCEPTED', 'bob accepted his copy');
+
+  await clickText(alice, '.cal-col .cal-ev', 'Planning');
+  await alice.waitForSelector('dialog .att');
+  await alice.waitForFunction(() => [...document.querySelectorAll('dialog .att')].some((li) =>
+    li.textContent.startsWith('bob') && li.textContent.includes('Accepted, answer received')), { timeout: TIMEOUT });
+  await showStrip(alice);
+  await view(alice, 'calendar-invite-answered');
+  await clickText(alice, 'dialog button', 'Cancel');
+  await alice.waitForFunction(() => !document.querySelector('dialog'));
+
+  // the room is booked 14:00-15:00 now: a clashing event has it decline, said in words
+  const at = (hh) => alice.evaluate((d, h) => new Date(`${d}T${h}`).toISOString().slice(0, 19) + 'Z', today, hh);
+  const clash = await call(alice, 'POST', `/api/v1/events?folder=${cal.id}`, JSON.stringify({
+    summary: 'Clash', start: await at('14:30'), end: await at('15:30'), attendees: [{ email: 'room1@example.com', name: 'Room 1' }] }));
+  check(clash.attendees[0].status === 'DECLINED', `the booked room declines: ${JSON.stringify(clash)}`);
+  await clickText(alice, '.toolbar button', 'Today');
+  await clickText(alice, '.cal-col .cal-ev', 'Clash');
+  await waitText(alice, 'dialog .att-status', 'Declined: the room or resource is booked');
+  await waitText(alice, 'dialog .fb-clash .fb-words', 'Conflict: busy');
+  await showStrip(alice);
+  await view(alice, 'calendar-room-declined');
+  await clickText(alice, 'dialog button', 'Cancel');
+  await alice.waitForFunction(() => !document.querySelector('dialog'));
+  await call(alice, 'DELETE', `/api/v1/events/${clash.id}`);
+
+  // bob's copy through CalDAV (Basic auth, as a DAV client), accepted
+  const davGet = await fetch(`${BASE}dav/calendars/bob/${bobCal.id}/${copy.name}`, {
+    headers: { Authorization: `Basic ${Buffer.from('bob:bob_pw').toString('base64')}` } });
+  const ics = (await davGet.text()).replace(/\r?\n[ \t]/g, '');
+  const bobLine = ics.split(/\r?\n/).find((l) => /^ATTENDEE[;:]/i.test(l) && /mailto:bob@example\.com$/i.test(l));
+  check(davGet.status === 200 && /^SUMMARY:Planning$/m.test(ics) && /^ORGANIZER[;:].*mailto:alice@example\.com$/im.test(ics) &&
+    bobLine && bobLine.includes('PARTSTAT=ACCEPTED'), `bob's copy through CalDAV (${davGet.status}): ${ics}`);
+
+  // alice calls it off: bob's copy stays, cancelled and struck through
+  await clickText(alice, '.cal-col .cal-ev', 'Planning');
+  await clickText(alice, 'dialog button', 'Delete');
+  await waitText(alice, 'dialog p', 'Delete “Planning”?');
+  await clickText(alice, 'dialog button', 'Delete');
+  await waitText(alice, '.msg-info', 'Deleted “Planning”');
+  await clickText(bob, '.toolbar button', 'Today');
+  await bob.waitForSelector('.cal-ev.cal-cancelled');
+  check((await bob.$eval('.cal-ev.cal-cancelled', (b) => b.getAttribute('aria-label'))).startsWith('Cancelled: Planning'),
+    'the cancelled copy says so to screen readers');
+  await view(bob, 'calendar-cancelled-as-bob');
 
   // 200 events next week: the week view renders them within the budget
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//tandem test//EN'];
