@@ -13,10 +13,10 @@ const root = document.getElementById('app');
 let info = null; // GET /api/v1/session
 
 const VIEWS = [
-  { id: 'files', title: 'Files' },
-  { id: 'calendar', title: 'Calendar', load: () => import('./calendar.js').then((m) => m.renderCalendar) },
-  { id: 'contacts', title: 'Contacts', load: () => import('./contacts.js').then((m) => m.renderContacts) },
-  { id: 'tasks', title: 'Tasks', load: () => import('./tasks.js').then((m) => m.renderTasks) },
+  { id: 'files', title: 'Files', module: 'files' },
+  { id: 'calendar', title: 'Calendar', module: 'calendar', load: () => import('./calendar.js').then((m) => m.renderCalendar) },
+  { id: 'contacts', title: 'Contacts', module: 'contacts', load: () => import('./contacts.js').then((m) => m.renderContacts) },
+  { id: 'tasks', title: 'Tasks', module: 'tasks', load: () => import('./tasks.js').then((m) => m.renderTasks) },
   { id: 'settings', title: 'Settings' },
 ];
 
@@ -42,14 +42,20 @@ async function relogin(login, password) {
   await start('settings', 'Your password was changed. Other devices and apps must sign in again.');
 }
 
+// The views the session's modules allow (GET /api/v1/session's "modules"; settings always).
+function views() {
+  return VIEWS.filter((v) => !v.module || !info.modules || info.modules.includes(v.module));
+}
+
 function currentView() {
   const id = window.location.hash.replace(/^#/, '');
-  return VIEWS.find((v) => v.id === id) || VIEWS[0];
+  const allowed = views();
+  return allowed.find((v) => v.id === id) || allowed[0];
 }
 
 function shell(view) {
   const nav = el('nav', { class: 'appnav', 'aria-label': 'Main' },
-    el('ul', {}, VIEWS.map((v) => el('li', {},
+    el('ul', {}, views().map((v) => el('li', {},
       el('a', { href: `#${v.id}`, 'aria-current': v.id === view.id ? 'page' : false }, v.title)))));
   const header = el('header', { class: 'appbar' },
     el('a', { class: 'skip', href: '#content' }, 'Skip to content'),

@@ -19,6 +19,9 @@ export function loginErrorText(error) {
       return `Too many failed sign-ins. Wait ${waitText(error.retryAfter)} and try again.`;
     case 'SES-0403':
       return `Sign-in refused: ${errorText(error)}`;
+    case 'ACC-0403':
+      return 'Your account may not use the web interface. Ask your administrator to allow it ' +
+        '(the "webui" module of your access combination).';
     case 'SES-0503':
       return `The server cannot sign you in right now: ${errorText(error)} Try again shortly.`;
     default:

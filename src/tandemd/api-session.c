@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "api-common.h"
 #include "clock.h"
 #include "http-forwarded.h"
@@ -63,6 +64,20 @@ bool api_auth(struct node *node, struct http_request *req, struct api_user *user
 }
 
 /* --- login --- */
+
+/* The client name the web UI logs in with: such a login needs the "webui" module. */
+#define WEBUI_CLIENT "tandem-webui"
+
+/* The modules a session may use, by name (every module when no combination applies), for
+   clients to show only what the user may use. */
+static json_t *modules_json(uint32_t modules)
+{
+	json_t *list = json_array();
+	for (int m = 0; m < MODULE_COUNT; m++)
+		if (access_allows(modules, (enum access_module)m))
+			json_array_append_new(list, json_string(access_module_name(m)));
+	return list;
+}
 
 static void set_cookies(struct sessions *s, struct http_request *req, const struct session *sess,
                         const char *secret)
@@ -332,6 +347,11 @@ static void login(void *ctx, struct http_request *req)
 	snprintf(sess.route, sizeof(sess.route), "%s", s->route);
 	sess.stay_signed_in = json_is_true(stay);
 	sess.modules = node_access_modules(node, who.access);
+	if (strcmp(client, WEBUI_CLIENT) == 0 && !access_allows(sess.modules, MODULE_WEBUI)) {
+		/* refused before a session exists: the web UI says why in words */
+		api_module_refuse(req, who.user, MODULE_WEBUI);
+		goto out;
+	}
 	sess.lifetime_ms = sess.stay_signed_in ? s->set.long_lifetime_ms : s->set.lifetime_ms;
 	sess.created_ms = sess.last_ms = clock_wall_ms();
 	int put = make_room(s, who.cid, who.uid, sess.created_ms);
@@ -355,9 +375,9 @@ static void login(void *ctx, struct http_request *req)
 	set_cookies(s, req, &sess, secret);
 	sodium_memzero(secret, sizeof(secret));
 	http_response_json(req, 200,
-	                   json_pack("{sssIsIss}", "session", sess.id, "context_id",
+	                   json_pack("{sssIsIssso}", "session", sess.id, "context_id",
 	                             (json_int_t)who.cid, "user_id", (json_int_t)who.uid, "route",
-	                             s->route));
+	                             s->route, "modules", modules_json(sess.modules)));
 out:
 	json_decref(body);
 }
@@ -399,11 +419,12 @@ static void whoami(void *ctx, struct http_request *req)
 	uint64_t left =
 	    sess.last_ms + sess.lifetime_ms > now ? sess.last_ms + sess.lifetime_ms - now : 0;
 	http_response_json(req, 200,
-	                   json_pack("{sssIsIsssssssbsI}", "session", sess.id, "context_id",
+	                   json_pack("{sssIsIsssssssbsIso}", "session", sess.id, "context_id",
 	                             (json_int_t)sess.cid, "user_id", (json_int_t)sess.uid, "login",
 	                             sess.login, "client", sess.client, "route",
 	                             node->sessions->route, "staySignedIn", sess.stay_signed_in,
-	                             "expires_in", (json_int_t)(left / 1000)));
+	                             "expires_in", (json_int_t)(left / 1000), "modules",
+	                             modules_json(sess.modules)));
 }
 
 /* GET /api/v1/sessions: my live sessions, oldest first, without their ids (which only their

@@ -230,3 +230,21 @@ def test_folder_listings_and_import_follow_the_modules(cluster, workdir):
     assert status == 200 and b"UID:a1" in (text if isinstance(text, bytes) else text.encode())
     refused(bob.request("GET", f"/api/v1/folders/{default('bob', 'contacts')}/export"),
             "contacts")
+
+
+def test_the_web_ui_needs_the_webui_module(cluster):
+    """The web UI logs in as client "tandem-webui": without the webui module that login is
+    refused (403 naming the module, no session made); other clients still log in, and every
+    session says which modules it may use, so the web UI shows only those views."""
+    c = cluster
+    api = ApiClient(c.nodes[0].port)
+    status, body, _ = api.login("alice@ctx2", "alice_pw", client="tandem-webui")
+    refused((status, body), "webui")
+    assert api.session is None
+    status, body, _ = api.login("alice@ctx2", "alice_pw")
+    assert status == 200 and body["modules"] == ["files"], body
+    bob = ApiClient(c.nodes[1].port)
+    status, body, _ = bob.login("bob@ctx2", "bob_pw", client="tandem-webui")
+    assert status == 200 and sorted(body["modules"]) == ["calendar", "webui"], body
+    status, info, _ = bob.request("GET", "/api/v1/session")
+    assert status == 200 and sorted(info["modules"]) == ["calendar", "webui"], info

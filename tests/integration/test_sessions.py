@@ -39,7 +39,8 @@ def test_login_sets_session_and_cookies(cluster):
     api = ApiClient(port(cluster))
     status, body, resp = api.login("alice@defaultcontext", "alice_pw")
     assert status == 200
-    assert set(body) == {"session", "context_id", "user_id", "route"}
+    assert set(body) == {"session", "context_id", "user_id", "route", "modules"}
+    assert "webui" in body["modules"] and "files" in body["modules"]  # no combination: all
     assert len(body["session"]) == 32 and body["context_id"] == 1 and body["route"] == "OX-1"
     secret = [k for k in api.cookies if k.startswith("tandem-secret-")]
     assert len(secret) == 1 and len(api.cookies[secret[0]]) == 32
