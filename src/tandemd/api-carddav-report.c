@@ -27,6 +27,9 @@ struct report {
 	const char **props;  /* address-data's <C:prop name>s (NULL-terminated), or NULL */
 	const char *version; /* address-data's version ("3.0", "4.0"), or NULL: as stored */
 	struct carddav_filter filter;
+	struct carddav_filter_scratch scratch;
+	int64_t limit, answered; /* addressbook-query's nresults (0: none), responses so far */
+	size_t mark;             /* where the query's responses begin in the body */
 };
 
 /* The card's text into buf, only the properties r->props names (and BEGIN, END, VERSION,
@@ -301,6 +304,28 @@ static int64_t nresults(struct report *r, xmlNode *root)
 	return n;
 }
 
+/* storage_contact_each's callback: the card's response when it passes the filter. */
+static bool query_card(void *ctx, const struct storage_obj_text *card)
+{
+	struct report *r = ctx;
+	if (card == NULL) { /* (again) from the first card */
+		r->base.out->len = r->mark;
+		r->base.out->data[r->mark] = '\0';
+		r->answered = 0;
+		return true;
+	}
+	if (!carddav_filter_match(&r->filter, &r->scratch, card->text, card->len))
+		return true;
+	if (r->limit > 0 && r->answered == r->limit) {
+		davobj_truncated(&r->base); /* RFC 6352 §8.6.1 */
+		return false;
+	}
+	card_response(r, pool_printf(r->base.dr->pool, "%s%s", r->base.base, card->name),
+	              card->etag, card->text, card->len);
+	r->answered++;
+	return true;
+}
+
 static int query(struct report *r, xmlNode *root)
 {
 	struct dav_req *dr = r->base.dr;
@@ -318,30 +343,16 @@ static int query(struct report *r, xmlNode *root)
 		if (davobj_elem(c, CARDDAV_NS, "prop-filter") &&
 		    !prop_filter(r, c, &r->filter.props[r->filter.count++]))
 			return -1;
-	int64_t limit = nresults(r, root);
-	if (limit < 0)
+	r->limit = nresults(r, root);
+	if (r->limit < 0)
 		return -1;
-	struct storage_obj_text *cards;
-	size_t n;
+	r->mark = r->base.out->len;
 	struct storage_error err;
-	if (storage_contact_texts(dr->su, r->base.folder, STORAGE_CONTACT_EXPORT_MAX, &cards, &n,
-	                          &err) < 0) {
+	int rc = storage_contact_each(dr->su, r->base.folder, query_card, r, &err);
+	carddav_filter_scratch_free(&r->scratch);
+	if (rc < 0)
 		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
-		return -1;
-	}
-	int64_t answered = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!carddav_filter_match(&r->filter, cards[i].text, cards[i].len))
-			continue;
-		if (limit > 0 && answered == limit) {
-			davobj_truncated(&r->base); /* RFC 6352 §8.6.1 */
-			break;
-		}
-		card_response(r, pool_printf(dr->pool, "%s%s", r->base.base, cards[i].name),
-		              cards[i].etag, cards[i].text, cards[i].len);
-		answered++;
-	}
-	return 0;
+	return rc;
 }
 
 void carddav_report(struct dav_req *dr, const struct carddav_res *res)
