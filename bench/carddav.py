@@ -536,7 +536,7 @@ GOALS = {"query": 0.25, "sync": 0.5}  # tandem/cyrus CPU per request at most
 
 
 def ratio(a, b):
-    return f"{a / b:6.3f}" if b else "   n/a"
+    return f"{a / b:6.3g}" if b else "   n/a"
 
 
 def report(names, results):
