@@ -107,6 +107,19 @@ static bool by_name(struct davobj_report *b, const char *href, const char *name,
 
 static int resolve(struct davobj_report *b, const char *path, const char **name_r)
 {
+	/* below the REPORT's own book (the usual multiget): carddav_resolve's answer without
+	   looking the folder up again */
+	size_t n = strlen(b->base);
+	if (strncmp(path, b->base, n) == 0) {
+		const char *p = path + n;
+		while (*p == '/')
+			p++;
+		const char *slash = strchr(p, '/');
+		if (*p == '\0' || (slash != NULL && slash[1] != '\0'))
+			return 0;
+		*name_r = pool_strndup(b->dr->pool, p, strcspn(p, "/"));
+		return 1;
+	}
 	struct carddav_res res;
 	if (carddav_resolve(b->dr, path, &res) < 0)
 		return -1;
