@@ -461,11 +461,50 @@ int storage_contact_export(struct storage_user *user, int64_t folder, size_t max
 	return storage_obj_export(&kind, user, folder, max, texts_r, count_r, err);
 }
 
-int storage_contact_texts(struct storage_user *user, int64_t folder, size_t max,
-                          struct storage_obj_text **items_r, size_t *count_r,
-                          struct storage_error *err)
+/* storage_contact_each's call: the op, and the callback with its argument. */
+struct each {
+	struct op op;
+	storage_contact_each_fn *fn;
+	void *ctx;
+};
+
+static int each_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
-	return storage_obj_texts(&kind, user, folder, max, items_r, count_r, err);
+	struct each *e = ctx;
+	if (storage_obj_readable(conn, &e->op.o, err) < 0)
+		return -1;
+	e->op.o.what = "query";
+	e->fn(e->ctx, NULL); /* a retried attempt starts over */
+	/* the (cid, folder, name) index gives the order: no sort of the texts */
+	struct sql_stmt *s = storage_obj_folder_rows(
+	    conn, &e->op.o,
+	    "SELECT vcard, name, etag FROM contact_object WHERE cid=? AND folder=? AND (?=0 OR "
+	    "created_by=?) ORDER BY name",
+	    err);
+	if (s == NULL)
+		return -1;
+	int r;
+	while ((r = sql_step(s, err)) > 0) {
+		const char *text = sql_col_text(s, 0), *name = sql_col_text(s, 1);
+		const char *etag = sql_col_text(s, 2);
+		struct storage_obj_text card = {.text = text != NULL ? text : "",
+		                                .name = name != NULL ? name : "",
+		                                .etag = etag != NULL ? etag : ""};
+		card.len = strlen(card.text);
+		if (!e->fn(e->ctx, &card))
+			break;
+	}
+	sql_stmt_done(&s);
+	return r < 0 ? -1 : 0;
+}
+
+int storage_contact_each(struct storage_user *user, int64_t folder, storage_contact_each_fn *fn,
+                         void *ctx, struct storage_error *err)
+{
+	struct each e = {.op = {.o = {.kind = &kind, .user = user, .err = err, .folder = folder}},
+	                 .fn = fn,
+	                 .ctx = ctx};
+	return run(&e.op, false, each_txn, "query");
 }
 
 int storage_contact_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,

@@ -84,11 +84,14 @@ int storage_contact_search(struct storage_user *user, int64_t folder, const char
  *texts_r (the user's pool), *count_r of them. For export. */
 int storage_contact_export(struct storage_user *user, int64_t folder, size_t max,
                            const char ***texts_r, size_t *count_r, struct storage_error *err);
-/* The names, ETags and texts of folder's cards the user may read, at most max (more:
-   STORAGE_OVER_LIMIT), by FN, into *items_r (the user's pool). For addressbook-query. */
-int storage_contact_texts(struct storage_user *user, int64_t folder, size_t max,
-                          struct storage_obj_text **items_r, size_t *count_r,
-                          struct storage_error *err);
+/* Called with each card (name, ETag, text valid during the call only) until it returns false;
+   called with NULL first, and again when the read is retried: whatever it made of the cards
+   before goes. */
+typedef bool storage_contact_each_fn(void *ctx, const struct storage_obj_text *card);
+/* Streams folder's cards the user may read, by name, to fn without keeping them: one read
+   transaction, whatever the number of cards. For addressbook-query. */
+int storage_contact_each(struct storage_user *user, int64_t folder, storage_contact_each_fn *fn,
+                         void *ctx, struct storage_error *err);
 /* As storage_cal_changes, for a contacts folder. */
 int storage_contact_changes(struct storage_user *user, int64_t folder, int64_t since, size_t max,
                             json_t **result_r, struct storage_error *err);

@@ -83,12 +83,17 @@ void carddav_fold(const char *s, size_t len, enum carddav_collation collation, s
 		buf_append(out, s, len);
 		return;
 	}
-	if (collation == CARDDAV_ASCII_CASEMAP) {
-		for (size_t i = 0; i < len; i++)
-			buf_append_char(out, s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i]);
+	/* ASCII folds to ASCII in both collations: in place, up to the first other byte */
+	buf_append(out, s, len);
+	size_t i = 0;
+	for (; i < out->len && (collation == CARDDAV_ASCII_CASEMAP || (s[i] & 0x80) == 0); i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			out->data[i] = (char)(s[i] + 32);
+	if (i == out->len)
 		return;
-	}
-	for (size_t i = 0; i < len;)
+	out->len = i;
+	out->data[i] = '\0';
+	while (i < len)
 		put_cp(out, fold_cp(next_cp((const unsigned char *)s, len, &i)));
 }
 
@@ -238,20 +243,76 @@ static bool instance_match(const struct carddav_prop_filter *pf, const struct li
 	return pf->allof;
 }
 
-bool carddav_filter_match(const struct carddav_filter *f, const char *text, size_t len)
+/* Whether the content line at text (len bytes to the card's end) may be one a prop-filter
+   names: false only when its name, read up to ';' or ':' without a fold in between, is none
+   of theirs (the line is then skipped without unfolding or unescaping it). */
+static bool named(const struct carddav_filter *f, const char *text, size_t len)
+{
+	size_t i = 0, dot = 0;
+	while (i < len && text[i] != ';' && text[i] != ':') {
+		if (text[i] == '\r' || text[i] == '\n')
+			return true; /* folded within the name, or no value: read it whole */
+		if (text[i] == '.')
+			dot = i + 1;
+		i++;
+	}
+	if (i == len)
+		return true;
+	for (size_t k = 0; k < f->count; k++)
+		if (strlen(f->props[k].name) == i - dot &&
+		    strncasecmp(text + dot, f->props[k].name, i - dot) == 0)
+			return true;
+	return false;
+}
+
+/* Past the content line at *pos and its folded continuations. */
+static void skip_line(const char *text, size_t len, size_t *pos)
+{
+	size_t i = *pos;
+	do {
+		const char *nl = memchr(text + i, '\n', len - i);
+		i = nl != NULL ? (size_t)(nl - text) + 1 : len;
+	} while (i < len && (text[i] == ' ' || text[i] == '\t'));
+	*pos = i;
+}
+
+void carddav_filter_scratch_free(struct carddav_filter_scratch *s)
+{
+	if (s->count == 0)
+		return;
+	buf_free(&s->raw);
+	buf_free(&s->tmp);
+	buf_free(&s->value);
+	mem_free(&s->defined);
+	mem_free(&s->matched);
+	s->count = 0;
+}
+
+bool carddav_filter_match(const struct carddav_filter *f, struct carddav_filter_scratch *s,
+                          const char *text, size_t len)
 {
 	if (f->count == 0)
 		return true;
-	struct buf raw, tmp;
-	struct line ln;
-	buf_init(&raw, len + 1);
-	buf_init(&tmp, 4 * len + 4);
-	buf_init(&ln.value, len + 1);
-	bool *defined = mem_calloc(f->count, sizeof(*defined));
-	bool *matched = mem_calloc(f->count, sizeof(*matched));
+	if (s->count == 0) {
+		buf_init(&s->raw, CARDDAV_FILTER_TEXT_MAX);
+		buf_init(&s->tmp, 4 * CARDDAV_FILTER_TEXT_MAX + 4);
+		buf_init(&s->value, CARDDAV_FILTER_TEXT_MAX);
+		s->defined = mem_calloc(f->count, sizeof(*s->defined));
+		s->matched = mem_calloc(f->count, sizeof(*s->matched));
+		s->count = f->count;
+	}
+	bool *defined = s->defined, *matched = s->matched;
+	memset(defined, 0, f->count * sizeof(*defined));
+	memset(matched, 0, f->count * sizeof(*matched));
+	struct line ln = {.value = s->value};
 	size_t pos = 0;
-	while (content_line_next_line(text, len, &pos, &raw)) {
-		parse_line(raw.data != NULL ? raw.data : "", raw.len, &ln);
+	while (pos < len) {
+		if (!named(f, text + pos, len - pos)) {
+			skip_line(text, len, &pos);
+			continue;
+		}
+		content_line_next_line(text, len, &pos, &s->raw);
+		parse_line(s->raw.data != NULL ? s->raw.data : "", s->raw.len, &ln);
 		for (size_t i = 0; i < f->count; i++) {
 			const struct carddav_prop_filter *pf = &f->props[i];
 			if (ln.name_len != strlen(pf->name) ||
@@ -259,9 +320,10 @@ bool carddav_filter_match(const struct carddav_filter *f, const char *text, size
 				continue;
 			defined[i] = true;
 			if (!pf->is_not_defined && !matched[i])
-				matched[i] = instance_match(pf, &ln, &tmp);
+				matched[i] = instance_match(pf, &ln, &s->tmp);
 		}
 	}
+	s->value = ln.value; /* it may have grown */
 	bool result = f->allof;
 	for (size_t i = 0; i < f->count; i++) {
 		const struct carddav_prop_filter *pf = &f->props[i];
@@ -271,10 +333,5 @@ bool carddav_filter_match(const struct carddav_filter *f, const char *text, size
 			break;
 		}
 	}
-	mem_free(&defined);
-	mem_free(&matched);
-	buf_free(&raw);
-	buf_free(&tmp);
-	buf_free(&ln.value);
 	return result;
 }

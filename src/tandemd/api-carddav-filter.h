@@ -61,7 +61,20 @@ struct carddav_filter {
    lowercases ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic letters (simple case
    folding, no decomposition); i;ascii-casemap ASCII only; i;octet copies. */
 void carddav_fold(const char *s, size_t len, enum carddav_collation collation, struct buf *out);
+/* The longest card text a filter reads whole (a stored card is at most VCARD_MAX_SIZE). */
+#define CARDDAV_FILTER_TEXT_MAX (16u << 20)
+
+/* What carddav_filter_match works in, kept from card to card of one query: zeroed before
+   the first, freed after the last (carddav_filter_scratch_free). */
+struct carddav_filter_scratch {
+	struct buf raw, tmp, value;
+	bool *defined, *matched;
+	size_t count; /* 0: nothing allocated yet */
+};
+
 /* Whether the card text (len bytes) passes f. */
-bool carddav_filter_match(const struct carddav_filter *f, const char *text, size_t len);
+bool carddav_filter_match(const struct carddav_filter *f, struct carddav_filter_scratch *s,
+                          const char *text, size_t len);
+void carddav_filter_scratch_free(struct carddav_filter_scratch *s);
 
 #endif

@@ -27,8 +27,10 @@ struct report {
 	const char **props;  /* address-data's <C:prop name>s (NULL-terminated), or NULL */
 	const char *version; /* address-data's version ("3.0", "4.0"), or NULL: as stored */
 	struct carddav_filter filter;
+	struct carddav_filter_scratch scratch;
 	bool gab;                /* on the global address book */
 	int64_t limit, answered; /* addressbook-query's cards: at most (0: all), so far */
+	size_t mark;             /* where the query's responses begin in the body */
 };
 
 /* The card's text into buf, only the properties r->props names (and BEGIN, END, VERSION,
@@ -111,6 +113,19 @@ static bool by_name(struct davobj_report *b, const char *href, const char *name,
 
 static int resolve(struct davobj_report *b, const char *path, const char **name_r)
 {
+	/* below the REPORT's own book (the usual multiget): carddav_resolve's answer without
+	   looking the folder up again */
+	size_t n = strlen(b->base);
+	if (strncmp(path, b->base, n) == 0) {
+		const char *p = path + n;
+		while (*p == '/')
+			p++;
+		const char *slash = strchr(p, '/');
+		if (*p == '\0' || (slash != NULL && slash[1] != '\0'))
+			return 0;
+		*name_r = pool_strndup(b->dr->pool, p, strcspn(p, "/"));
+		return 1;
+	}
 	struct carddav_res res;
 	if (carddav_resolve(b->dr, path, &res) < 0)
 		return -1;
@@ -316,7 +331,7 @@ static int64_t nresults(struct report *r, xmlNode *root)
 static bool query_card(void *ctx, const struct carddav_card *card)
 {
 	struct report *r = ctx;
-	if (!carddav_filter_match(&r->filter, card->text, card->len))
+	if (!carddav_filter_match(&r->filter, &r->scratch, card->text, card->len))
 		return true;
 	if (r->limit > 0 && r->answered == r->limit) {
 		davobj_truncated(&r->base); /* RFC 6352 §8.6.1 */
@@ -326,6 +341,20 @@ static bool query_card(void *ctx, const struct carddav_card *card)
 	              card->text, card->len);
 	r->answered++;
 	return true;
+}
+
+/* storage_contact_each's callback: NULL when the read starts (again) from the first card. */
+static bool query_stored(void *ctx, const struct storage_obj_text *t)
+{
+	struct report *r = ctx;
+	if (t == NULL) {
+		r->base.out->len = r->mark;
+		r->base.out->data[r->mark] = '\0';
+		r->answered = 0;
+		return true;
+	}
+	struct carddav_card card = {r->base.dr->pool, t->name, t->etag, t->text, t->len};
+	return query_card(r, &card);
 }
 
 static int query(struct report *r, xmlNode *root)
@@ -349,30 +378,20 @@ static int query(struct report *r, xmlNode *root)
 	if (r->limit < 0)
 		return -1;
 	struct storage_error err;
+	int rc;
 	if (r->gab) { /* rendered card by card, the answer bounded */
 		if (r->limit == 0 || r->limit > CARDDAV_GAB_QUERY_MAX)
 			r->limit = CARDDAV_GAB_QUERY_MAX;
 		int64_t revision;
-		if (carddav_gab_each(dr, query_card, r, &revision, &err) < 0) {
-			carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
-			return -1;
-		}
-		return 0;
+		rc = carddav_gab_each(dr, query_card, r, &revision, &err);
+	} else {
+		r->mark = r->base.out->len;
+		rc = storage_contact_each(dr->su, r->base.folder, query_stored, r, &err);
 	}
-	struct storage_obj_text *cards;
-	size_t n;
-	if (storage_contact_texts(dr->su, r->base.folder, STORAGE_CONTACT_EXPORT_MAX, &cards, &n,
-	                          &err) < 0) {
+	carddav_filter_scratch_free(&r->scratch);
+	if (rc < 0)
 		carddav_storage_failed(dr, &err, STORAGE_CONTACT_OK);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct carddav_card card = {dr->pool, cards[i].name, cards[i].etag, cards[i].text,
-		                            cards[i].len};
-		if (!query_card(r, &card))
-			break;
-	}
-	return 0;
+	return rc;
 }
 
 void carddav_report(struct dav_req *dr, const struct carddav_res *res)

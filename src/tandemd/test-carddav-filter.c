@@ -48,7 +48,10 @@ static bool one(const char *prop, const char *text, enum carddav_match_type m, b
 		p.text_count = 1;
 	}
 	struct carddav_filter f = {false, &p, 1};
-	return carddav_filter_match(&f, card, strlen(card));
+	struct carddav_filter_scratch scratch = {0};
+	bool r = carddav_filter_match(&f, &scratch, card, strlen(card));
+	carddav_filter_scratch_free(&scratch);
+	return r;
 }
 
 static void test_matches(void)
@@ -72,11 +75,34 @@ static void test_combinations(void)
 	struct carddav_prop_filter p[2] = {{.name = "NICKNAME", .is_not_defined = true},
 	                                   {.name = "ORG"}};
 	struct carddav_filter f = {false, p, 2};
-	test_assert(carddav_filter_match(&f, card, strlen(card)));
+	struct carddav_filter_scratch s = {0};
+	test_assert(carddav_filter_match(&f, &s, card, strlen(card)));
 	f.allof = true;
-	test_assert(!carddav_filter_match(&f, card, strlen(card)));
+	test_assert(!carddav_filter_match(&f, &s, card, strlen(card)));
 	f.count = 0;
-	test_assert(carddav_filter_match(&f, card, strlen(card)));
+	test_assert(carddav_filter_match(&f, &s, card, strlen(card)));
+	carddav_filter_scratch_free(&s);
+}
+
+/* One scratch over several cards (as a query uses it): nothing of one card stays for the
+   next; a property name cut by a fold is still found, lines of other names skipped. */
+static void test_scratch_and_skipped_lines(void)
+{
+	static const char folded[] = "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:u2\r\nFN:Bob\r\n"
+	                             "NICK\r\n NAME:Bobby\r\nNOTE:a\r\n  long note\r\n"
+	                             "END:VCARD\r\n";
+	struct carddav_text_match tm = {"bobby", 5, CARDDAV_UNICODE_CASEMAP, CARDDAV_EQUALS, false};
+	struct carddav_prop_filter p = {.name = "NICKNAME", .texts = &tm, .text_count = 1};
+	struct carddav_filter f = {false, &p, 1};
+	struct carddav_filter_scratch s = {0};
+	test_assert(carddav_filter_match(&f, &s, folded, strlen(folded)));
+	test_assert(!carddav_filter_match(&f, &s, card, strlen(card)));
+	test_assert(carddav_filter_match(&f, &s, folded, strlen(folded)));
+	p.is_not_defined = true;
+	p.text_count = 0;
+	test_assert(carddav_filter_match(&f, &s, card, strlen(card)));
+	test_assert(!carddav_filter_match(&f, &s, folded, strlen(folded)));
+	carddav_filter_scratch_free(&s);
 }
 
 int main(void)
@@ -85,6 +111,7 @@ int main(void)
 	    {"fold", test_fold},
 	    {"matches", test_matches},
 	    {"combinations", test_combinations},
+	    {"scratch and skipped lines", test_scratch_and_skipped_lines},
 	    {NULL, NULL},
 	};
 	return test_run(cases);

@@ -291,11 +291,16 @@ def test_multiget_answers_404_per_missing_href(w, qbook):
                       f"<C:addressbook-multiget {NS}><D:prop><D:getetag/><C:address-data/>"
                       f"</D:prop><D:href>{qbook}ada.vcf</D:href><D:href>{qbook}nope.vcf</D:href>"
                       f"<D:href>/dav/addressbooks/bob/999999/x.vcf</D:href>"
+                      # below the book but no card of it, the book itself; a trailing slash
+                      # still names a card
+                      f"<D:href>{qbook}sub/ada.vcf</D:href><D:href>{qbook}</D:href>"
+                      f"<D:href>{qbook}zoe.vcf/</D:href>"
                       "</C:addressbook-multiget>", {"Depth": "1"})
     assert st == 207 and "FN:Ada Lovelace" in body, body
     responses = re.findall(r"<D:response>(.*?)</D:response>", body, re.S)
-    assert len(responses) == 3
-    assert sum("404" in r for r in responses) == 2, body
+    assert len(responses) == 6
+    assert sum("404" in r for r in responses) == 4, body
+    assert "UID:zoe" in body, body
 
 
 def sync(w, login, path, token, data=False):
