@@ -4,39 +4,34 @@
 # interleaved rounds (mode "load"); a 100,000-event calendar and the node's RSS around a
 # one-month query (mode "memory"); and a change through node A until a sync-collection
 # through node B shows it, two nodes on Redis (mode "cluster").
-import base64
-import http.client
 import itertools
 import os
 import random
-import shutil
-import smtplib
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release"))
 
+import davpeers  # noqa: E402
 import peers  # noqa: E402
 from cluster import pct, provision  # noqa: E402
+from davpeers import (HZ, Server, Unavailable, current_token, hrefs, put_all,  # noqa: E402
+                      sync_body, sync_token)
 from lb import wrk_stats  # noqa: E402
 from provisioning import ApiClient, Cluster  # noqa: E402
 from redis_harness import Redis  # noqa: E402
 
-HZ = os.sysconf("SC_CLK_TCK")
-DAV, CAL = "DAV:", "urn:ietf:params:xml:ns:caldav"
-CYRUS_BIN = "/usr/lib/cyrus/bin"
+CAL = "urn:ietf:params:xml:ns:caldav"
+CALENDAR = "text/calendar; charset=utf-8"
 # in the load calendar, RECURRING_EVERY-th of them weekly series; CALDAV_EVENTS=300 makes a
 # quick check (the sync op changes events from the 100th on)
 EVENTS = int(os.environ.get("CALDAV_EVENTS", "2000"))
@@ -51,10 +46,6 @@ MONTH = (datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 1, tzinfo=
 SYNC_CHANGES = 5  # changes an incremental sync-collection reports
 
 OPS = ("query", "sync", "put", "get")
-
-
-class Unavailable(Exception):
-    """A target that cannot be measured: the message says why."""
 
 
 def stamp(t):
@@ -111,110 +102,18 @@ def query_body(lo, hi):
             '</C:comp-filter></C:filter></C:calendar-query>\n')
 
 
-def sync_body(token):
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<D:sync-collection xmlns:D="DAV:">'
-            f"<D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>"
-            "<D:prop><D:getetag/></D:prop></D:sync-collection>\n")
-
-
-@dataclass
-class Server:
-    """A started target: collection is the URL path of the bench calendar (ends with /);
-    cpu() the server's CPU ticks so far (all its processes)."""
-    port: int
-    collection: str
-    user: str
-    password: str
-    pids: list
-    stop: Callable
-    reaper: int = 0  # a process whose cutime/cstime count too (Cyrus's master: ended workers)
-    local: threading.local = field(default_factory=threading.local)
-
-    def auth(self):
-        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-        return f"Basic {token}"
-
-    def cpu(self):
-        ticks = sum(peers.cpu_ticks(p) for p in self.pids)
-        if self.reaper:
-            try:
-                with open(f"/proc/{self.reaper}/stat") as f:
-                    s = f.read()
-                fields = s[s.rindex(")") + 2:].split()
-                ticks += int(fields[13]) + int(fields[14])
-            except OSError:
-                pass
-        return ticks
-
-    def request(self, method, path, body=None, headers=None, timeout=120):
-        """(status, body) on this thread's keep-alive connection; a kept connection the server
-        closed meanwhile (its idle timeout) is opened again once."""
-        h = {"Authorization": self.auth(), **(headers or {})}
-        if isinstance(body, str):
-            body = body.encode()
-        for attempt in (1, 2):
-            conn = getattr(self.local, "conn", None)
-            fresh = conn is None
-            if fresh:
-                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                                    timeout=timeout)
-            try:
-                conn.request(method, path, body=body, headers=h)
-                resp = conn.getresponse()
-                data = resp.read()
-                break
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                self.local.conn = None
-                if fresh or attempt == 2:
-                    raise
-        if resp.getheader("Connection", "").lower() == "close":
-            conn.close()
-            self.local.conn = None
-        return resp.status, data
-
-    def put(self, name, text):
-        status, body = self.request("PUT", self.collection + name, text,
-                                    {"Content-Type": "text/calendar; charset=utf-8"})
-        if status not in (201, 204):
-            raise RuntimeError(f"PUT {name} answered {status}: {body[:300]!r}")
-
-    def report(self, body, depth="1"):
-        return self.request("REPORT", self.collection, body,
-                            {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"})
-
-
-def hrefs(body):
-    """{last path segment: status} of a multistatus (status 200 when a propstat holds it)."""
-    out = {}
-    for r in ET.fromstring(body).findall(f"{{{DAV}}}response"):
-        href = r.findtext(f"{{{DAV}}}href").rstrip("/").rsplit("/", 1)[-1]
-        st = r.findtext(f"{{{DAV}}}status") or r.findtext(f"{{{DAV}}}propstat/{{{DAV}}}status")
-        out[href] = int(st.split()[1]) if st else 0
-    return out
-
-
-def sync_token(body):
-    return ET.fromstring(body).findtext(f"{{{DAV}}}sync-token")
-
-
 # ------------------------------------------------------------------------------- targets
 
 def start_tandem(workdir):
     """One tandemd node on SQLite as bench/api.py starts it; alice's default calendar."""
-    d = os.path.join(workdir, "tandem")
-    os.makedirs(d)
-    c = Cluster(d, f"sqlite://{d}/configdb.sqlite",
-                extra="[log]\nlevel = warn\n[limits]\nmax_objects_per_context = 0\n")
-    node = c.start_node()
+    c, node = davpeers.start_tandem_node(workdir)
     try:
-        provision(c, d)
         cal = default_calendar(node.port, "alice")
     except BaseException:
         c.stop()
         raise
     return Server(node.port, f"/dav/calendars/alice/{cal}/", "alice", "alice_pw", [node.pid],
-                  c.stop)
+                  c.stop, CALENDAR)
 
 
 def default_calendar(port, login):
@@ -232,131 +131,23 @@ def default_calendar(port, login):
 
 
 def start_cyrus(workdir):
-    """Cyrus 3.6's httpd (CalDAV) under its master process as user cyrus, a private
-    configuration; lmtpd with autocreate makes the user's mailbox (there is no imapd here:
-    Debian's cyrus-imapd conflicts with dovecot-imapd), then the DAV home exists."""
-    for tool in ("master", "httpd", "lmtpd"):
-        if not os.path.exists(f"{CYRUS_BIN}/{tool}"):
-            raise Unavailable(f"{CYRUS_BIN}/{tool} is missing (scripts/deps.sh bench installs "
-                              "cyrus-caldav)")
-    if shutil.which("saslpasswd2") is None:
-        raise Unavailable("saslpasswd2 is missing (scripts/deps.sh bench installs sasl2-bin)")
-    d = os.path.join(workdir, "cyrus")
-    for sub in ("conf/socket", "conf/db", "conf/log", "conf/proc", "conf/lock", "spool",
-                "proc", "lock"):
-        os.makedirs(os.path.join(d, sub))
-    http_port, lmtp_port = peers.free_port(), peers.free_port()
-    conf = os.path.join(d, "imapd.conf")
-    with open(conf, "w") as f:
-        f.write(f"""configdirectory: {d}/conf
-partition-default: {d}/spool
-servername: 127.0.0.1
-httpmodules: caldav
-sasl_pwcheck_method: auxprop
-sasl_auxprop_plugin: sasldb
-sasl_sasldb_path: {d}/sasldb2
-allowplaintext: yes
-unixhierarchysep: yes
-proc_path: {d}/proc
-mboxname_lockpath: {d}/lock
-autocreate_quota: 0
-autocreate_post: yes
-caldav_allowscheduling: no
-syslog_prefix: cyrus-bench
-""")
-    with open(os.path.join(d, "cyrus.conf"), "w") as f:
-        # four httpd workers kept (prefork) for the four clients
-        f.write(f"""START {{
-  recover cmd="{CYRUS_BIN}/ctl_cyrusdb -r -C {conf}"
-}}
-SERVICES {{
-  lmtp cmd="{CYRUS_BIN}/lmtpd -a -C {conf}" listen="127.0.0.1:{lmtp_port}" prefork=0
-  http cmd="{CYRUS_BIN}/httpd -C {conf}" listen="127.0.0.1:{http_port}" prefork=4
-}}
-EVENTS {{
-}}
-DAEMON {{
-}}
-""")
-    # the realm Cyrus asks for is its servername
-    subprocess.run(["saslpasswd2", "-p", "-c", "-f", f"{d}/sasldb2", "-u", "127.0.0.1",
-                    "bench"], input=b"bench-pw", check=True)
-    subprocess.run(["chown", "-R", "cyrus:mail", d], check=True)
-    peer = peers.Peer("cyrus", ["runuser", "-u", "cyrus", "--", f"{CYRUS_BIN}/master", "-C",
-                                conf, "-M", f"{d}/cyrus.conf", "-p", f"{d}/master.pid"],
-                      http_port, d)
-    try:
-        peers._wait_port(lmtp_port, peer.proc, peer.log_path, 15)
-        lmtp = smtplib.LMTP("127.0.0.1", lmtp_port)
-        lmtp.sendmail("bench@127.0.0.1", ["bench"], "Subject: hello\r\n\r\nmailbox\r\n")
-        lmtp.quit()
-        # runuser's child is the master
-        master = [p for p in peers.descendants(peer.pid) if p != peer.pid]
-        server = Server(http_port, "/dav/calendars/user/bench/Default/", "bench", "bench-pw",
-                        [peer.pid], peer.stop, reaper=master[0] if master else peer.pid)
-        status, _ = server.request("PROPFIND", server.collection, headers={"Depth": "0"})
-        if status != 207:
-            raise Unavailable(f"PROPFIND of the calendar answered {status}")
-    except BaseException:
-        peer.stop()
-        raise
-    return server
+    """Cyrus 3.6's httpd serving CalDAV, no scheduling."""
+    return davpeers.start_cyrus(workdir, "caldav", "/dav/calendars/user/bench/Default/",
+                                CALENDAR, "calendar", "caldav_allowscheduling: no\n")
 
 
 def start_radicale(workdir):
-    if shutil.which("radicale") is None:
-        raise Unavailable("radicale is missing (scripts/deps.sh bench installs radicale)")
-    d = os.path.join(workdir, "radicale")
-    os.makedirs(os.path.join(d, "collections"))
-    with open(os.path.join(d, "users"), "w") as f:
-        f.write("bench:bench-pw\n")
-    port = peers.free_port()
-    conf = os.path.join(d, "config")
-    with open(conf, "w") as f:
-        f.write(f"""[server]
-hosts = 127.0.0.1:{port}
-[auth]
-type = htpasswd
-htpasswd_filename = {d}/users
-htpasswd_encryption = plain
-[rights]
-type = owner_only
-[storage]
-filesystem_folder = {d}/collections
-[logging]
-level = warning
-""")
-    peer = peers.Peer("radicale", ["radicale", "--config", conf], port, d)
-    server = Server(port, "/bench/calendar/", "bench", "bench-pw", [peer.pid], peer.stop)
-    try:
-        status, body = server.request(
-            "MKCALENDAR", server.collection,
-            f'<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="{CAL}"><D:set>'
-            "<D:prop><C:supported-calendar-component-set><C:comp name=\"VEVENT\"/>"
-            "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>")
-        if status != 201:
-            raise Unavailable(f"MKCALENDAR answered {status}: {body[:200]!r}")
-    except BaseException:
-        peer.stop()
-        raise
-    return server
+    return davpeers.start_radicale(
+        workdir, "/bench/calendar/", CALENDAR, "MKCALENDAR",
+        f'<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="{CAL}"><D:set>'
+        "<D:prop><C:supported-calendar-component-set><C:comp name=\"VEVENT\"/>"
+        "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>", "calendar")
 
 
 TARGETS = {"tandem": start_tandem, "cyrus": start_cyrus, "radicale": start_radicale}
 
 
 # ------------------------------------------------------------------------------- filling
-
-def put_all(server, events, deadline, threads=4):
-    def one(e):
-        if time.monotonic() > deadline:
-            raise TimeoutError("filling the calendar took too long")
-        server.put(e.name, e.text)
-
-    with ThreadPoolExecutor(threads) as pool:
-        for _ in pool.map(one, events):
-            pass
-
 
 def check_query(server, events, lo, hi):
     """None when a time-range query answers exactly the expected events, else why not."""
@@ -374,7 +165,7 @@ def check_query(server, events, lo, hi):
 def prepare(name, server, events):
     """Fills the calendar and checks it."""
     t0 = time.monotonic()
-    put_all(server, events, t0 + 900)
+    put_all(server, events, t0 + 900, "calendar")
     print(f"{name}: {len(events)} events in {time.monotonic() - t0:.1f} s")
     why = check_query(server, events, *WEEK)
     if why:
@@ -402,21 +193,6 @@ def sync_changes(server, events):
         raise Unavailable(f"incremental sync-collection answered {status} with {len(got)} "
                           f"responses ({sorted(got)[:8]}), expected {len(changed)}")
     return token
-
-
-def current_token(server):
-    """The collection's sync token now: sync-collection from the empty token, and again from
-    the token it gave while the answer says it was cut (RFC 6578 §3.6, 507 for the
-    collection; Tandem answers 5,000 changes at a time)."""
-    token = ""
-    for _ in range(100):
-        status, body = server.report(sync_body(token))
-        if status != 207 or not sync_token(body):
-            raise Unavailable(f"sync-collection from {token!r} answered {status}")
-        token = sync_token(body)
-        if hrefs(body).get(server.collection.rstrip("/").rsplit("/", 1)[-1]) != 507:
-            return token
-    raise Unavailable("sync-collection still cut after 100 pages")
 
 
 def delete_puts(server, tag, count):
@@ -486,27 +262,6 @@ def measure(name, server, events, op, r, duration, conns, workdir):
     return x
 
 
-def start_all(workdir, names, events):
-    running = []
-    for name in names:
-        try:
-            server = TARGETS[name](workdir)
-        except Unavailable as e:
-            print(f"{name}: skipped, {e}")
-            continue
-        try:
-            prepare(name, server, events)
-        except (Unavailable, TimeoutError) as e:
-            print(f"{name}: left out, {e}")
-            server.stop()
-            continue
-        except BaseException:
-            server.stop()
-            raise
-        running.append((name, server))
-    return running
-
-
 def load(workdir, rounds, duration, conns):
     if EVENTS < 200:
         sys.exit(f"caldav.sh: CALDAV_EVENTS={EVENTS}: at least 200 (the sync op changes "
@@ -517,7 +272,7 @@ def load(workdir, rounds, duration, conns):
     unknown = set(names) - set(TARGETS)
     if unknown:
         sys.exit(f"caldav.sh: CALDAV_TARGETS names {sorted(unknown)}; known: {list(TARGETS)}")
-    running = start_all(workdir, names, events)
+    running = davpeers.start_all(workdir, TARGETS, names, events, prepare)
     results = {}
     try:
         if not running:
@@ -540,8 +295,7 @@ def load(workdir, rounds, duration, conns):
                           f"req/s  p50 {x['p50']:8.2f} ms  p99 {x['p99']:8.2f} ms  "
                           f"CPU {x['us']:9.1f} us/request{err}")
     finally:
-        for _, server in reversed(running):
-            server.stop()
+        davpeers.stop_all(running)
     report([name for name, _ in running], results)
 
 
@@ -593,7 +347,7 @@ def memory(workdir):
     try:
         events = generate(HUGE, datetime(2021, 1, 4, tzinfo=timezone.utc), 365 * HUGE_YEARS)
         t0 = time.monotonic()
-        put_all(server, events, t0 + 3600)
+        put_all(server, events, t0 + 3600, "calendar")
         print(f"tandem: {HUGE} events in {time.monotonic() - t0:.1f} s")
         body = os.path.join(workdir, "month.xml")
         with open(body, "w") as f:
@@ -642,8 +396,8 @@ def cluster(workdir, changes):
             provision(c, workdir)
             cal = default_calendar(a.port, "alice")
             coll = f"/dav/calendars/alice/{cal}/"
-            na = Server(a.port, coll, "alice", "alice_pw", [a.pid], c.stop)
-            nb = Server(b.port, coll, "alice", "alice_pw", [b.pid], c.stop)
+            na = Server(a.port, coll, "alice", "alice_pw", [a.pid], c.stop, CALENDAR)
+            nb = Server(b.port, coll, "alice", "alice_pw", [b.pid], c.stop, CALENDAR)
             status, body = nb.report(sync_body(""))
             assert status == 207, (status, body)
             token = sync_token(body)
