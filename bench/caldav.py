@@ -4,10 +4,8 @@
 # interleaved rounds (mode "load"); a 100,000-event calendar and the node's RSS around a
 # one-month query (mode "memory"); and a change through node A until a sync-collection
 # through node B shows it, two nodes on Redis (mode "cluster").
-import itertools
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +22,7 @@ os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release")
 import davpeers  # noqa: E402
 import peers  # noqa: E402
 from cluster import pct, provision  # noqa: E402
-from davpeers import (HZ, Server, Unavailable, current_token, hrefs, put_all,  # noqa: E402
+from davpeers import (HZ, SYNC_CHANGES, Server, Unavailable, hrefs, put_all,  # noqa: E402
                       sync_body, sync_token)
 from lb import wrk_stats  # noqa: E402
 from provisioning import ApiClient, Cluster  # noqa: E402
@@ -43,7 +41,6 @@ HUGE = 100000  # events of the memory check's calendar, over HUGE_YEARS years
 HUGE_YEARS = 10
 QUERIES = 10  # one-month queries in a row (the first ones warm the workers' SQLite caches)
 MONTH = (datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 1, tzinfo=timezone.utc))
-SYNC_CHANGES = 5  # changes an incremental sync-collection reports
 
 OPS = ("query", "sync", "put", "get")
 
@@ -176,23 +173,9 @@ def prepare(name, server, events):
     return sync_changes(server, events)
 
 
-CHANGE_SETS = itertools.count()
-
-
 def sync_changes(server, events):
-    """A sync token followed by SYNC_CHANGES changed events (a new set and text every call: a
-    PUT of the same bytes is no change to Radicale), checked: what the sync op reports from."""
-    n = next(CHANGE_SETS) % 300  # events 100 ... 1,599
-    token = current_token(server)
-    changed = events[100 + n * SYNC_CHANGES:100 + (n + 1) * SYNC_CHANGES]
-    for e in changed:
-        server.put(e.name, e.text.replace("SUMMARY:", f"SUMMARY:changed {n} "))
-    status, body = server.report(sync_body(token))
-    got = hrefs(body) if status == 207 else {}
-    if set(got) != {e.name for e in changed}:
-        raise Unavailable(f"incremental sync-collection answered {status} with {len(got)} "
-                          f"responses ({sorted(got)[:8]}), expected {len(changed)}")
-    return token
+    """SYNC_CHANGES changed events (a set of events 100 ... 1,599 every call)."""
+    return davpeers.sync_changes(server, events, 100, 300, "SUMMARY")
 
 
 def delete_puts(server, tag, count):
@@ -226,7 +209,7 @@ def lua_script(path, server, op, token, tag):
         template = vcal("@UID@", datetime(2031, 3, 3, 9, tzinfo=timezone.utc), 60,
                         "New event")
         lua_text = template.replace("\r\n", "\\r\\n")
-        lines += ['wrk.headers["Content-Type"] = "text/calendar; charset=utf-8"',
+        lines += [f'wrk.headers["Content-Type"] = "{CALENDAR}"',
                   "local n = 0",
                   f'local template = "{lua_text}"',
                   "request = function()",
@@ -268,12 +251,8 @@ def load(workdir, rounds, duration, conns):
                  "events from the 100th on)")
     events = generate(EVENTS, YEAR, 364)
     # CALDAV_TARGETS=tandem,cyrus: fewer targets (Radicale takes minutes to fill)
-    names = os.environ.get("CALDAV_TARGETS", ",".join(TARGETS)).split(",")
-    unknown = set(names) - set(TARGETS)
-    if unknown:
-        sys.exit(f"caldav.sh: CALDAV_TARGETS names {sorted(unknown)}; known: {list(TARGETS)}")
+    names = davpeers.target_names(TARGETS, "CALDAV_TARGETS", "caldav.sh")
     running = davpeers.start_all(workdir, TARGETS, names, events, prepare)
-    results = {}
     try:
         if not running:
             sys.exit("no target to measure")
@@ -282,18 +261,10 @@ def load(workdir, rounds, duration, conns):
               f"events), sync-collection reporting {SYNC_CHANGES} changes, PUT of a new event, "
               f"GET of one; wrk -t1 -c{conns} -d{duration}, {rounds} interleaved rounds; "
               "CPU = the server's processes")
-        for r in range(rounds + 1):  # round 0 warms up
-            for op in OPS:
-                for name, server in running:
-                    x = measure(name, server, events, op, r, "1s" if r == 0 else duration,
-                                conns, workdir)
-                    if r == 0:
-                        continue
-                    results.setdefault((name, op), []).append(x)
-                    err = f"  ERRORS {x['errors']}" if x["errors"] else ""
-                    print(f"round {r} {op:6s} {name:8s} {x['reqs']:7d} req {x['rps']:8.1f} "
-                          f"req/s  p50 {x['p50']:8.2f} ms  p99 {x['p99']:8.2f} ms  "
-                          f"CPU {x['us']:9.1f} us/request{err}")
+        results = davpeers.run_rounds(
+            running, OPS, rounds, 6,
+            lambda name, server, op, r: measure(name, server, events, op, r,
+                                                "1s" if r == 0 else duration, conns, workdir))
     finally:
         davpeers.stop_all(running)
     report([name for name, _ in running], results)
@@ -303,33 +274,19 @@ GOALS = {"query": ("us", 0.25, "CPU <= 0.25x"), "sync": ("us", 0.5, "CPU <= 0.5x
          "put": ("rps", 3.0, "req/s >= 3x"), "get": ("rps", 3.0, "req/s >= 3x")}
 
 
+def ratio_text(a, b, key):
+    return f"{a / b:6.2f}" if key == "rps" else f"{a / b:6.3f}"
+
+
 def report(names, results):
-    med = {key: {k: statistics.median(x[k] for x in rows) for k in ("reqs", "rps", "p50", "p99",
-                                                                      "us")}
-           for key, rows in results.items()}
-    print()
-    print(f"{'median':6s} {'target':8s} {'requests':>8s} {'CPU us/req':>11s} {'p50 ms':>8s} "
-          f"{'p99 ms':>8s} {'req/s':>8s}")
-    for op in OPS:
-        for name in names:
-            m = med[name, op]
-            print(f"{op:6s} {name:8s} {m['reqs']:8.0f} {m['us']:11.1f} {m['p50']:8.2f} "
-                  f"{m['p99']:8.2f} {m['rps']:8.1f}")
+    med = davpeers.print_medians(names, OPS, results, 6)
     if "tandem" not in names:
         return
     print("\nratios tandem/peer (CPU per request, p99, req/s); goals against Cyrus: query CPU "
           "<= 0.25x, sync CPU <= 0.5x, PUT and GET req/s >= 3x")
     for op in OPS:
         t = med["tandem", op]
-        cols = []
-        for peer in ("cyrus", "radicale"):
-            if peer not in names:
-                cols.append(f"{'tandem/' + peer + ': not run':46s}")
-                continue
-            p = med[peer, op]
-            cols.append(f"tandem/{peer:8s} CPU {t['us'] / p['us']:6.3f} p99 "
-                        f"{t['p99'] / p['p99']:6.3f} req/s {t['rps'] / p['rps']:6.2f}")
-        line = f"{op:6s} " + "   ".join(cols)
+        line = f"{op:6s} " + davpeers.peer_columns(names, med, op, ratio_text)
         if "cyrus" in names:
             key, goal, text = GOALS[op]
             ratio = t[key] / med["cyrus", op][key]

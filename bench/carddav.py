@@ -6,10 +6,8 @@
 # addressbook-multiget of 50 cards, incremental sync-collection after a few changes. Not wrk:
 # a Radicale query takes seconds, and CPU read while requests are still running (wrk's end)
 # would count work for requests that are not counted.
-import itertools
 import os
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -24,14 +22,13 @@ os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release")
 
 import davpeers  # noqa: E402
 from cluster import pct  # noqa: E402
-from davpeers import (DAV, HZ, Server, Unavailable, current_token, hrefs,  # noqa: E402
+from davpeers import (DAV, HZ, SYNC_CHANGES, Server, Unavailable, hrefs,  # noqa: E402
                       put_all, stop_all, sync_body)
 
 CARD = "urn:ietf:params:xml:ns:carddav"
 NS = f'xmlns:D="DAV:" xmlns:C="{CARD}"'
 VCARD = "text/vcard; charset=utf-8"
 MULTIGET = 50  # cards named in one addressbook-multiget
-SYNC_CHANGES = 5  # changes an incremental sync-collection reports
 GIVEN = ["Anna", "Ben", "Clara", "David", "Eva", "Felix", "Greta", "Hugo", "Ida", "Jonas",
          "Karla", "Lukas", "Mia", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sven", "Tara"]
 SUR = ["Meyer", "Schmidt", "Fischer", "Weber", "Wagner", "Becker", "Hoffmann", "Koch",
@@ -174,23 +171,9 @@ def prepare(name, server, cards):
     sync_changes(server, cards)
 
 
-CHANGE_SETS = itertools.count()
-
-
 def sync_changes(server, cards):
-    """A sync token followed by SYNC_CHANGES changed cards (new text every call), checked: what
-    the sync op reports from."""
-    n = next(CHANGE_SETS) % 1000
-    token = current_token(server)
-    changed = cards[200 + n * SYNC_CHANGES:200 + (n + 1) * SYNC_CHANGES]
-    for c in changed:
-        server.put(c.name, c.text.replace("NOTE:", f"NOTE:changed {n} "))
-    status, body = server.report(sync_body(token))
-    got = hrefs(body) if status == 207 else {}
-    if set(got) != {c.name for c in changed}:
-        raise Unavailable(f"incremental sync-collection answered {status} with {len(got)} "
-                          f"responses ({sorted(got)[:8]}), expected {len(changed)}")
-    return token
+    """SYNC_CHANGES changed cards (a set of cards from the 200th on every call)."""
+    return davpeers.sync_changes(server, cards, 200, 1000, "NOTE")
 
 
 # ------------------------------------------------------------------------------- load
@@ -239,12 +222,8 @@ def measure(server, cards, op, seconds, conns, most):
 def load(workdir, count, rounds, seconds, conns, most):
     cards = generate(count)
     # CARDDAV_TARGETS=tandem,cyrus: fewer targets
-    names = os.environ.get("CARDDAV_TARGETS", ",".join(TARGETS)).split(",")
-    unknown = set(names) - set(TARGETS)
-    if unknown:
-        sys.exit(f"carddav.sh: CARDDAV_TARGETS names {sorted(unknown)}; known: {list(TARGETS)}")
+    names = davpeers.target_names(TARGETS, "CARDDAV_TARGETS", "carddav.sh")
     running = davpeers.start_all(workdir, TARGETS, names, cards, prepare)
-    results = {}
     try:
         if not running:
             sys.exit("no target to measure")
@@ -254,17 +233,10 @@ def load(workdir, count, rounds, seconds, conns, most):
               f"sync-collection reporting {SYNC_CHANGES} changes (etags); {conns} clients, each "
               f"for {seconds:g} s or {most} requests, {rounds} interleaved rounds; CPU = the "
               "server's processes")
-        for r in range(rounds + 1):  # round 0 warms up
-            for op in OPS:
-                for name, server in running:
-                    x = measure(server, cards, op, 1 if r == 0 else seconds, conns, most)
-                    if r == 0:
-                        continue
-                    results.setdefault((name, op), []).append(x)
-                    err = f"  ERRORS {x['errors']}" if x["errors"] else ""
-                    print(f"round {r} {op:8s} {name:8s} {x['reqs']:7d} req {x['rps']:8.1f} "
-                          f"req/s  p50 {x['p50']:8.2f} ms  p99 {x['p99']:8.2f} ms  "
-                          f"CPU {x['us']:9.1f} us/request{err}")
+        results = davpeers.run_rounds(
+            running, OPS, rounds, 8,
+            lambda name, server, op, r: measure(server, cards, op, 1 if r == 0 else seconds,
+                                                conns, most))
     finally:
         stop_all(running)
     report([name for name, _ in running], results)
@@ -273,37 +245,19 @@ def load(workdir, count, rounds, seconds, conns, most):
 GOALS = {"query": 0.25, "sync": 0.5}  # tandem/cyrus CPU per request at most
 
 
-def ratio(a, b):
+def ratio(a, b, key=None):
     return f"{a / b:6.3g}" if b else "   n/a"
 
 
 def report(names, results):
-    med = {key: {k: statistics.median(x[k] for x in rows) for k in ("reqs", "rps", "p50", "p99",
-                                                                      "us")}
-           for key, rows in results.items()}
-    print()
-    print(f"{'median':8s} {'target':8s} {'requests':>8s} {'CPU us/req':>11s} {'p50 ms':>8s} "
-          f"{'p99 ms':>8s} {'req/s':>8s}")
-    for op in OPS:
-        for name in names:
-            m = med[name, op]
-            print(f"{op:8s} {name:8s} {m['reqs']:8.0f} {m['us']:11.1f} {m['p50']:8.2f} "
-                  f"{m['p99']:8.2f} {m['rps']:8.1f}")
+    med = davpeers.print_medians(names, OPS, results, 8)
     if "tandem" not in names:
         return
     print("\nratios tandem/peer (CPU per request, p99, req/s); goals against Cyrus: query CPU "
           "<= 0.25x, sync CPU <= 0.5x")
     for op in OPS:
         t = med["tandem", op]
-        cols = []
-        for peer in ("cyrus", "radicale"):
-            if peer not in names:
-                cols.append(f"{'tandem/' + peer + ': not run':46s}")
-                continue
-            p = med[peer, op]
-            cols.append(f"tandem/{peer:8s} CPU {ratio(t['us'], p['us'])} p99 "
-                        f"{ratio(t['p99'], p['p99'])} req/s {ratio(t['rps'], p['rps'])}")
-        line = f"{op:8s} " + "   ".join(cols)
+        line = f"{op:8s} " + davpeers.peer_columns(names, med, op, ratio)
         if "cyrus" in names and op in GOALS:
             met = t["us"] <= GOALS[op] * med["cyrus", op]["us"]
             line += f"   goal CPU <= {GOALS[op]}x: {'met' if met else 'MISSED'}"

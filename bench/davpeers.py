@@ -5,9 +5,11 @@
 # through PUT and starting the targets in turn. bench/webdav.py starts its node here too.
 import base64
 import http.client
+import itertools
 import os
 import shutil
 import smtplib
+import statistics
 import subprocess
 import sys
 import threading
@@ -29,6 +31,7 @@ from provisioning import Cluster  # noqa: E402
 HZ = os.sysconf("SC_CLK_TCK")
 DAV = "DAV:"
 CYRUS_BIN = "/usr/lib/cyrus/bin"
+SYNC_CHANGES = 5  # changes an incremental sync-collection reports
 
 
 class Unavailable(Exception):
@@ -138,6 +141,27 @@ def current_token(server):
         if hrefs(body).get(server.collection.rstrip("/").rsplit("/", 1)[-1]) != 507:
             return token
     raise Unavailable("sync-collection still cut after 100 pages")
+
+
+CHANGE_SETS = itertools.count()
+
+
+def sync_changes(server, items, first, sets, prop):
+    """A sync token followed by SYNC_CHANGES changed items (from items[first] on, a new set
+    and text every call, sets sets before they come again: a PUT of the same bytes is no
+    change to Radicale; prop is the property whose value changes), checked: what the sync op
+    reports from."""
+    n = next(CHANGE_SETS) % sets
+    token = current_token(server)
+    changed = items[first + n * SYNC_CHANGES:first + (n + 1) * SYNC_CHANGES]
+    for item in changed:
+        server.put(item.name, item.text.replace(f"{prop}:", f"{prop}:changed {n} "))
+    status, body = server.report(sync_body(token))
+    got = hrefs(body) if status == 207 else {}
+    if set(got) != {item.name for item in changed}:
+        raise Unavailable(f"incremental sync-collection answered {status} with {len(got)} "
+                          f"responses ({sorted(got)[:8]}), expected {len(changed)}")
+    return token
 
 
 # ------------------------------------------------------------------------------- targets
@@ -294,6 +318,16 @@ def put_all(server, items, deadline, what, threads=4):
             pass
 
 
+def target_names(targets, env, prog):
+    """The names of targets that environment variable env lists (comma-separated), all of
+    them without it; prog exits naming an unknown one."""
+    names = os.environ.get(env, ",".join(targets)).split(",")
+    unknown = set(names) - set(targets)
+    if unknown:
+        sys.exit(f"{prog}: {env} names {sorted(unknown)}; known: {list(targets)}")
+    return names
+
+
 def start_all(workdir, targets, names, items, prepare):
     """Starts and prepares (prepare(name, server, items)) the targets named, in turn: the
     (name, server) pairs that run; one that cannot run is reported and left out."""
@@ -321,3 +355,60 @@ def start_all(workdir, targets, names, items, prepare):
 def stop_all(running):
     for _, server in reversed(running):
         server.stop()
+
+
+# ------------------------------------------------------------------------------- output
+
+def run_rounds(running, ops, rounds, width, measure):
+    """A warm-up round 0 and rounds interleaved rounds of every op on every running (name,
+    server): measure(name, server, op, r) one run; a line a run (op padded to width); returns
+    {(name, op): [run, ...]}."""
+    results = {}
+    for r in range(rounds + 1):
+        for op in ops:
+            for name, server in running:
+                x = measure(name, server, op, r)
+                if r == 0:
+                    continue
+                results.setdefault((name, op), []).append(x)
+                print_round(r, op, width, name, x)
+    return results
+
+
+def print_round(r, op, width, name, x):
+    """A round's line of one target and op (op padded to width)."""
+    err = f"  ERRORS {x['errors']}" if x["errors"] else ""
+    print(f"round {r} {op:{width}s} {name:8s} {x['reqs']:7d} req {x['rps']:8.1f} "
+          f"req/s  p50 {x['p50']:8.2f} ms  p99 {x['p99']:8.2f} ms  "
+          f"CPU {x['us']:9.1f} us/request{err}")
+
+
+def print_medians(names, ops, results, width):
+    """The table of medians over the rounds; returns them, {(name, op): {key: median}}."""
+    med = {key: {k: statistics.median(x[k] for x in rows) for k in ("reqs", "rps", "p50", "p99",
+                                                                      "us")}
+           for key, rows in results.items()}
+    print()
+    print(f"{'median':{width}s} {'target':8s} {'requests':>8s} {'CPU us/req':>11s} "
+          f"{'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>8s}")
+    for op in ops:
+        for name in names:
+            m = med[name, op]
+            print(f"{op:{width}s} {name:8s} {m['reqs']:8.0f} {m['us']:11.1f} {m['p50']:8.2f} "
+                  f"{m['p99']:8.2f} {m['rps']:8.1f}")
+    return med
+
+
+def peer_columns(names, med, op, ratio):
+    """op's tandem/cyrus and tandem/radicale columns; ratio(a, b, key) formats one ratio."""
+    t = med["tandem", op]
+    cols = []
+    for peer in ("cyrus", "radicale"):
+        if peer not in names:
+            cols.append(f"{'tandem/' + peer + ': not run':46s}")
+            continue
+        p = med[peer, op]
+        cols.append(f"tandem/{peer:8s} CPU {ratio(t['us'], p['us'], 'us')} p99 "
+                    f"{ratio(t['p99'], p['p99'], 'p99')} req/s "
+                    f"{ratio(t['rps'], p['rps'], 'rps')}")
+    return "   ".join(cols)
