@@ -4,40 +4,35 @@
 # interleaved rounds (mode "load"); a 100,000-event calendar and the node's RSS around a
 # one-month query (mode "memory"); and a change through node A until a sync-collection
 # through node B shows it, two nodes on Redis (mode "cluster").
-import base64
-import http.client
-import itertools
 import os
 import random
-import shutil
-import smtplib
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release"))
 
+import davpeers  # noqa: E402
 import peers  # noqa: E402
 from cluster import pct, provision  # noqa: E402
+from davpeers import (HZ, SYNC_CHANGES, Server, Unavailable, hrefs, put_all,  # noqa: E402
+                      sync_body, sync_token)
 from lb import wrk_stats  # noqa: E402
 from provisioning import ApiClient, Cluster  # noqa: E402
 from redis_harness import Redis  # noqa: E402
 
-HZ = os.sysconf("SC_CLK_TCK")
-DAV, CAL = "DAV:", "urn:ietf:params:xml:ns:caldav"
-CYRUS_BIN = "/usr/lib/cyrus/bin"
-EVENTS = 2000  # in the load calendar, RECURRING_EVERY-th of them weekly series
+CAL = "urn:ietf:params:xml:ns:caldav"
+CALENDAR = "text/calendar; charset=utf-8"
+# in the load calendar, RECURRING_EVERY-th of them weekly series; CALDAV_EVENTS=300 makes a
+# quick check (the sync op changes events from the 100th on)
+EVENTS = int(os.environ.get("CALDAV_EVENTS", "2000"))
 RECURRING_EVERY = 10
 SERIES = 12  # instances of a weekly series (COUNT)
 YEAR = datetime(2026, 1, 5, tzinfo=timezone.utc)  # a Monday: the load calendar's first day
@@ -46,13 +41,8 @@ HUGE = 100000  # events of the memory check's calendar, over HUGE_YEARS years
 HUGE_YEARS = 10
 QUERIES = 10  # one-month queries in a row (the first ones warm the workers' SQLite caches)
 MONTH = (datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 1, tzinfo=timezone.utc))
-SYNC_CHANGES = 5  # changes an incremental sync-collection reports
 
 OPS = ("query", "sync", "put", "get")
-
-
-class Unavailable(Exception):
-    """A target that cannot be measured: the message says why."""
 
 
 def stamp(t):
@@ -109,110 +99,18 @@ def query_body(lo, hi):
             '</C:comp-filter></C:filter></C:calendar-query>\n')
 
 
-def sync_body(token):
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<D:sync-collection xmlns:D="DAV:">'
-            f"<D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>"
-            "<D:prop><D:getetag/></D:prop></D:sync-collection>\n")
-
-
-@dataclass
-class Server:
-    """A started target: collection is the URL path of the bench calendar (ends with /);
-    cpu() the server's CPU ticks so far (all its processes)."""
-    port: int
-    collection: str
-    user: str
-    password: str
-    pids: list
-    stop: Callable
-    reaper: int = 0  # a process whose cutime/cstime count too (Cyrus's master: ended workers)
-    local: threading.local = field(default_factory=threading.local)
-
-    def auth(self):
-        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-        return f"Basic {token}"
-
-    def cpu(self):
-        ticks = sum(peers.cpu_ticks(p) for p in self.pids)
-        if self.reaper:
-            try:
-                with open(f"/proc/{self.reaper}/stat") as f:
-                    s = f.read()
-                fields = s[s.rindex(")") + 2:].split()
-                ticks += int(fields[13]) + int(fields[14])
-            except OSError:
-                pass
-        return ticks
-
-    def request(self, method, path, body=None, headers=None, timeout=120):
-        """(status, body) on this thread's keep-alive connection; a kept connection the server
-        closed meanwhile (its idle timeout) is opened again once."""
-        h = {"Authorization": self.auth(), **(headers or {})}
-        if isinstance(body, str):
-            body = body.encode()
-        for attempt in (1, 2):
-            conn = getattr(self.local, "conn", None)
-            fresh = conn is None
-            if fresh:
-                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                                    timeout=timeout)
-            try:
-                conn.request(method, path, body=body, headers=h)
-                resp = conn.getresponse()
-                data = resp.read()
-                break
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                self.local.conn = None
-                if fresh or attempt == 2:
-                    raise
-        if resp.getheader("Connection", "").lower() == "close":
-            conn.close()
-            self.local.conn = None
-        return resp.status, data
-
-    def put(self, name, text):
-        status, body = self.request("PUT", self.collection + name, text,
-                                    {"Content-Type": "text/calendar; charset=utf-8"})
-        if status not in (201, 204):
-            raise RuntimeError(f"PUT {name} answered {status}: {body[:300]!r}")
-
-    def report(self, body, depth="1"):
-        return self.request("REPORT", self.collection, body,
-                            {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"})
-
-
-def hrefs(body):
-    """{last path segment: status} of a multistatus (status 200 when a propstat holds it)."""
-    out = {}
-    for r in ET.fromstring(body).findall(f"{{{DAV}}}response"):
-        href = r.findtext(f"{{{DAV}}}href").rstrip("/").rsplit("/", 1)[-1]
-        st = r.findtext(f"{{{DAV}}}status") or r.findtext(f"{{{DAV}}}propstat/{{{DAV}}}status")
-        out[href] = int(st.split()[1]) if st else 0
-    return out
-
-
-def sync_token(body):
-    return ET.fromstring(body).findtext(f"{{{DAV}}}sync-token")
-
-
 # ------------------------------------------------------------------------------- targets
 
 def start_tandem(workdir):
     """One tandemd node on SQLite as bench/api.py starts it; alice's default calendar."""
-    d = os.path.join(workdir, "tandem")
-    os.makedirs(d)
-    c = Cluster(d, f"sqlite://{d}/configdb.sqlite",
-                extra="[log]\nlevel = warn\n[limits]\nmax_objects_per_context = 0\n")
-    node = c.start_node()
+    c, node = davpeers.start_tandem_node(workdir)
     try:
-        provision(c, d)
         cal = default_calendar(node.port, "alice")
     except BaseException:
         c.stop()
         raise
     return Server(node.port, f"/dav/calendars/alice/{cal}/", "alice", "alice_pw", [node.pid],
-                  c.stop)
+                  c.stop, CALENDAR)
 
 
 def default_calendar(port, login):
@@ -230,131 +128,23 @@ def default_calendar(port, login):
 
 
 def start_cyrus(workdir):
-    """Cyrus 3.6's httpd (CalDAV) under its master process as user cyrus, a private
-    configuration; lmtpd with autocreate makes the user's mailbox (there is no imapd here:
-    Debian's cyrus-imapd conflicts with dovecot-imapd), then the DAV home exists."""
-    for tool in ("master", "httpd", "lmtpd"):
-        if not os.path.exists(f"{CYRUS_BIN}/{tool}"):
-            raise Unavailable(f"{CYRUS_BIN}/{tool} is missing (scripts/deps.sh bench installs "
-                              "cyrus-caldav)")
-    if shutil.which("saslpasswd2") is None:
-        raise Unavailable("saslpasswd2 is missing (scripts/deps.sh bench installs sasl2-bin)")
-    d = os.path.join(workdir, "cyrus")
-    for sub in ("conf/socket", "conf/db", "conf/log", "conf/proc", "conf/lock", "spool",
-                "proc", "lock"):
-        os.makedirs(os.path.join(d, sub))
-    http_port, lmtp_port = peers.free_port(), peers.free_port()
-    conf = os.path.join(d, "imapd.conf")
-    with open(conf, "w") as f:
-        f.write(f"""configdirectory: {d}/conf
-partition-default: {d}/spool
-servername: 127.0.0.1
-httpmodules: caldav
-sasl_pwcheck_method: auxprop
-sasl_auxprop_plugin: sasldb
-sasl_sasldb_path: {d}/sasldb2
-allowplaintext: yes
-unixhierarchysep: yes
-proc_path: {d}/proc
-mboxname_lockpath: {d}/lock
-autocreate_quota: 0
-autocreate_post: yes
-caldav_allowscheduling: no
-syslog_prefix: cyrus-bench
-""")
-    with open(os.path.join(d, "cyrus.conf"), "w") as f:
-        # four httpd workers kept (prefork) for the four clients
-        f.write(f"""START {{
-  recover cmd="{CYRUS_BIN}/ctl_cyrusdb -r -C {conf}"
-}}
-SERVICES {{
-  lmtp cmd="{CYRUS_BIN}/lmtpd -a -C {conf}" listen="127.0.0.1:{lmtp_port}" prefork=0
-  http cmd="{CYRUS_BIN}/httpd -C {conf}" listen="127.0.0.1:{http_port}" prefork=4
-}}
-EVENTS {{
-}}
-DAEMON {{
-}}
-""")
-    # the realm Cyrus asks for is its servername
-    subprocess.run(["saslpasswd2", "-p", "-c", "-f", f"{d}/sasldb2", "-u", "127.0.0.1",
-                    "bench"], input=b"bench-pw", check=True)
-    subprocess.run(["chown", "-R", "cyrus:mail", d], check=True)
-    peer = peers.Peer("cyrus", ["runuser", "-u", "cyrus", "--", f"{CYRUS_BIN}/master", "-C",
-                                conf, "-M", f"{d}/cyrus.conf", "-p", f"{d}/master.pid"],
-                      http_port, d)
-    try:
-        peers._wait_port(lmtp_port, peer.proc, peer.log_path, 15)
-        lmtp = smtplib.LMTP("127.0.0.1", lmtp_port)
-        lmtp.sendmail("bench@127.0.0.1", ["bench"], "Subject: hello\r\n\r\nmailbox\r\n")
-        lmtp.quit()
-        # runuser's child is the master
-        master = [p for p in peers.descendants(peer.pid) if p != peer.pid]
-        server = Server(http_port, "/dav/calendars/user/bench/Default/", "bench", "bench-pw",
-                        [peer.pid], peer.stop, reaper=master[0] if master else peer.pid)
-        status, _ = server.request("PROPFIND", server.collection, headers={"Depth": "0"})
-        if status != 207:
-            raise Unavailable(f"PROPFIND of the calendar answered {status}")
-    except BaseException:
-        peer.stop()
-        raise
-    return server
+    """Cyrus 3.6's httpd serving CalDAV, no scheduling."""
+    return davpeers.start_cyrus(workdir, "caldav", "/dav/calendars/user/bench/Default/",
+                                CALENDAR, "calendar", "caldav_allowscheduling: no\n")
 
 
 def start_radicale(workdir):
-    if shutil.which("radicale") is None:
-        raise Unavailable("radicale is missing (scripts/deps.sh bench installs radicale)")
-    d = os.path.join(workdir, "radicale")
-    os.makedirs(os.path.join(d, "collections"))
-    with open(os.path.join(d, "users"), "w") as f:
-        f.write("bench:bench-pw\n")
-    port = peers.free_port()
-    conf = os.path.join(d, "config")
-    with open(conf, "w") as f:
-        f.write(f"""[server]
-hosts = 127.0.0.1:{port}
-[auth]
-type = htpasswd
-htpasswd_filename = {d}/users
-htpasswd_encryption = plain
-[rights]
-type = owner_only
-[storage]
-filesystem_folder = {d}/collections
-[logging]
-level = warning
-""")
-    peer = peers.Peer("radicale", ["radicale", "--config", conf], port, d)
-    server = Server(port, "/bench/calendar/", "bench", "bench-pw", [peer.pid], peer.stop)
-    try:
-        status, body = server.request(
-            "MKCALENDAR", server.collection,
-            f'<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="{CAL}"><D:set>'
-            "<D:prop><C:supported-calendar-component-set><C:comp name=\"VEVENT\"/>"
-            "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>")
-        if status != 201:
-            raise Unavailable(f"MKCALENDAR answered {status}: {body[:200]!r}")
-    except BaseException:
-        peer.stop()
-        raise
-    return server
+    return davpeers.start_radicale(
+        workdir, "/bench/calendar/", CALENDAR, "MKCALENDAR",
+        f'<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="{CAL}"><D:set>'
+        "<D:prop><C:supported-calendar-component-set><C:comp name=\"VEVENT\"/>"
+        "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>", "calendar")
 
 
 TARGETS = {"tandem": start_tandem, "cyrus": start_cyrus, "radicale": start_radicale}
 
 
 # ------------------------------------------------------------------------------- filling
-
-def put_all(server, events, deadline, threads=4):
-    def one(e):
-        if time.monotonic() > deadline:
-            raise TimeoutError("filling the calendar took too long")
-        server.put(e.name, e.text)
-
-    with ThreadPoolExecutor(threads) as pool:
-        for _ in pool.map(one, events):
-            pass
-
 
 def check_query(server, events, lo, hi):
     """None when a time-range query answers exactly the expected events, else why not."""
@@ -372,7 +162,7 @@ def check_query(server, events, lo, hi):
 def prepare(name, server, events):
     """Fills the calendar and checks it."""
     t0 = time.monotonic()
-    put_all(server, events, t0 + 900)
+    put_all(server, events, t0 + 900, "calendar")
     print(f"{name}: {len(events)} events in {time.monotonic() - t0:.1f} s")
     why = check_query(server, events, *WEEK)
     if why:
@@ -383,38 +173,9 @@ def prepare(name, server, events):
     return sync_changes(server, events)
 
 
-CHANGE_SETS = itertools.count()
-
-
 def sync_changes(server, events):
-    """A sync token followed by SYNC_CHANGES changed events (a new set and text every call: a
-    PUT of the same bytes is no change to Radicale), checked: what the sync op reports from."""
-    n = next(CHANGE_SETS) % 300  # events 100 ... 1,599
-    token = current_token(server)
-    changed = events[100 + n * SYNC_CHANGES:100 + (n + 1) * SYNC_CHANGES]
-    for e in changed:
-        server.put(e.name, e.text.replace("SUMMARY:", f"SUMMARY:changed {n} "))
-    status, body = server.report(sync_body(token))
-    got = hrefs(body) if status == 207 else {}
-    if set(got) != {e.name for e in changed}:
-        raise Unavailable(f"incremental sync-collection answered {status} with {len(got)} "
-                          f"responses ({sorted(got)[:8]}), expected {len(changed)}")
-    return token
-
-
-def current_token(server):
-    """The collection's sync token now: sync-collection from the empty token, and again from
-    the token it gave while the answer says it was cut (RFC 6578 §3.6, 507 for the
-    collection; Tandem answers 5,000 changes at a time)."""
-    token = ""
-    for _ in range(100):
-        status, body = server.report(sync_body(token))
-        if status != 207 or not sync_token(body):
-            raise Unavailable(f"sync-collection from {token!r} answered {status}")
-        token = sync_token(body)
-        if hrefs(body).get(server.collection.rstrip("/").rsplit("/", 1)[-1]) != 507:
-            return token
-    raise Unavailable("sync-collection still cut after 100 pages")
+    """SYNC_CHANGES changed events (a set of events 100 ... 1,599 every call)."""
+    return davpeers.sync_changes(server, events, 100, 300, "SUMMARY")
 
 
 def delete_puts(server, tag, count):
@@ -448,7 +209,7 @@ def lua_script(path, server, op, token, tag):
         template = vcal("@UID@", datetime(2031, 3, 3, 9, tzinfo=timezone.utc), 60,
                         "New event")
         lua_text = template.replace("\r\n", "\\r\\n")
-        lines += ['wrk.headers["Content-Type"] = "text/calendar; charset=utf-8"',
+        lines += [f'wrk.headers["Content-Type"] = "{CALENDAR}"',
                   "local n = 0",
                   f'local template = "{lua_text}"',
                   "request = function()",
@@ -484,36 +245,14 @@ def measure(name, server, events, op, r, duration, conns, workdir):
     return x
 
 
-def start_all(workdir, names, events):
-    running = []
-    for name in names:
-        try:
-            server = TARGETS[name](workdir)
-        except Unavailable as e:
-            print(f"{name}: skipped, {e}")
-            continue
-        try:
-            prepare(name, server, events)
-        except (Unavailable, TimeoutError) as e:
-            print(f"{name}: left out, {e}")
-            server.stop()
-            continue
-        except BaseException:
-            server.stop()
-            raise
-        running.append((name, server))
-    return running
-
-
 def load(workdir, rounds, duration, conns):
+    if EVENTS < 200:
+        sys.exit(f"caldav.sh: CALDAV_EVENTS={EVENTS}: at least 200 (the sync op changes "
+                 "events from the 100th on)")
     events = generate(EVENTS, YEAR, 364)
     # CALDAV_TARGETS=tandem,cyrus: fewer targets (Radicale takes minutes to fill)
-    names = os.environ.get("CALDAV_TARGETS", ",".join(TARGETS)).split(",")
-    unknown = set(names) - set(TARGETS)
-    if unknown:
-        sys.exit(f"caldav.sh: CALDAV_TARGETS names {sorted(unknown)}; known: {list(TARGETS)}")
-    running = start_all(workdir, names, events)
-    results = {}
+    names = davpeers.target_names(TARGETS, "CALDAV_TARGETS", "caldav.sh")
+    running = davpeers.start_all(workdir, TARGETS, names, events, prepare)
     try:
         if not running:
             sys.exit("no target to measure")
@@ -522,21 +261,12 @@ def load(workdir, rounds, duration, conns):
               f"events), sync-collection reporting {SYNC_CHANGES} changes, PUT of a new event, "
               f"GET of one; wrk -t1 -c{conns} -d{duration}, {rounds} interleaved rounds; "
               "CPU = the server's processes")
-        for r in range(rounds + 1):  # round 0 warms up
-            for op in OPS:
-                for name, server in running:
-                    x = measure(name, server, events, op, r, "1s" if r == 0 else duration,
-                                conns, workdir)
-                    if r == 0:
-                        continue
-                    results.setdefault((name, op), []).append(x)
-                    err = f"  ERRORS {x['errors']}" if x["errors"] else ""
-                    print(f"round {r} {op:6s} {name:8s} {x['reqs']:7d} req {x['rps']:8.1f} "
-                          f"req/s  p50 {x['p50']:8.2f} ms  p99 {x['p99']:8.2f} ms  "
-                          f"CPU {x['us']:9.1f} us/request{err}")
+        results = davpeers.run_rounds(
+            running, OPS, rounds, 6,
+            lambda name, server, op, r: measure(name, server, events, op, r,
+                                                "1s" if r == 0 else duration, conns, workdir))
     finally:
-        for _, server in reversed(running):
-            server.stop()
+        davpeers.stop_all(running)
     report([name for name, _ in running], results)
 
 
@@ -544,33 +274,19 @@ GOALS = {"query": ("us", 0.25, "CPU <= 0.25x"), "sync": ("us", 0.5, "CPU <= 0.5x
          "put": ("rps", 3.0, "req/s >= 3x"), "get": ("rps", 3.0, "req/s >= 3x")}
 
 
+def ratio_text(a, b, key):
+    return f"{a / b:6.2f}" if key == "rps" else f"{a / b:6.3f}"
+
+
 def report(names, results):
-    med = {key: {k: statistics.median(x[k] for x in rows) for k in ("reqs", "rps", "p50", "p99",
-                                                                      "us")}
-           for key, rows in results.items()}
-    print()
-    print(f"{'median':6s} {'target':8s} {'requests':>8s} {'CPU us/req':>11s} {'p50 ms':>8s} "
-          f"{'p99 ms':>8s} {'req/s':>8s}")
-    for op in OPS:
-        for name in names:
-            m = med[name, op]
-            print(f"{op:6s} {name:8s} {m['reqs']:8.0f} {m['us']:11.1f} {m['p50']:8.2f} "
-                  f"{m['p99']:8.2f} {m['rps']:8.1f}")
+    med = davpeers.print_medians(names, OPS, results, 6)
     if "tandem" not in names:
         return
     print("\nratios tandem/peer (CPU per request, p99, req/s); goals against Cyrus: query CPU "
           "<= 0.25x, sync CPU <= 0.5x, PUT and GET req/s >= 3x")
     for op in OPS:
         t = med["tandem", op]
-        cols = []
-        for peer in ("cyrus", "radicale"):
-            if peer not in names:
-                cols.append(f"{'tandem/' + peer + ': not run':46s}")
-                continue
-            p = med[peer, op]
-            cols.append(f"tandem/{peer:8s} CPU {t['us'] / p['us']:6.3f} p99 "
-                        f"{t['p99'] / p['p99']:6.3f} req/s {t['rps'] / p['rps']:6.2f}")
-        line = f"{op:6s} " + "   ".join(cols)
+        line = f"{op:6s} " + davpeers.peer_columns(names, med, op, ratio_text)
         if "cyrus" in names:
             key, goal, text = GOALS[op]
             ratio = t[key] / med["cyrus", op][key]
@@ -588,7 +304,7 @@ def memory(workdir):
     try:
         events = generate(HUGE, datetime(2021, 1, 4, tzinfo=timezone.utc), 365 * HUGE_YEARS)
         t0 = time.monotonic()
-        put_all(server, events, t0 + 3600)
+        put_all(server, events, t0 + 3600, "calendar")
         print(f"tandem: {HUGE} events in {time.monotonic() - t0:.1f} s")
         body = os.path.join(workdir, "month.xml")
         with open(body, "w") as f:
@@ -637,8 +353,8 @@ def cluster(workdir, changes):
             provision(c, workdir)
             cal = default_calendar(a.port, "alice")
             coll = f"/dav/calendars/alice/{cal}/"
-            na = Server(a.port, coll, "alice", "alice_pw", [a.pid], c.stop)
-            nb = Server(b.port, coll, "alice", "alice_pw", [b.pid], c.stop)
+            na = Server(a.port, coll, "alice", "alice_pw", [a.pid], c.stop, CALENDAR)
+            nb = Server(b.port, coll, "alice", "alice_pw", [b.pid], c.stop, CALENDAR)
             status, body = nb.report(sync_body(""))
             assert status == 207, (status, body)
             token = sync_token(body)

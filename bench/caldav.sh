@@ -13,7 +13,8 @@
 # node B reports it, p50/p99 over CHANGES changes.
 # Usage: bench/caldav.sh [ROUNDS=3] [DURATION=5s] [CONNECTIONS=4]
 #        bench/caldav.sh memory
-# CALDAV_TARGETS=tandem,cyrus leaves the others out (Radicale takes minutes to fill).
+# CALDAV_TARGETS=tandem,cyrus leaves the others out (Radicale takes minutes to fill);
+# CALDAV_EVENTS=300 loads a smaller calendar (a quick check; default 2,000).
 #        bench/caldav.sh cluster [CHANGES=500]
 set -euo pipefail
 cd "$(dirname "$0")/.."

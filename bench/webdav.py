@@ -26,9 +26,9 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release"))
 
 import peers  # noqa: E402
-from cluster import provision  # noqa: E402
+from davpeers import start_tandem_node  # noqa: E402
 from lb import wrk_stats  # noqa: E402
-from provisioning import ApiClient, Cluster  # noqa: E402
+from provisioning import ApiClient  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
 MANY = 1000  # files in the PROPFIND folder
@@ -222,13 +222,8 @@ http {{
 def start_tandem(workdir):
     """One tandemd node on SQLite as bench/api.py starts it, user alice; the tree is filled
     through the JSON API and read through /dav/files/home/ (alice's "My files")."""
-    d = os.path.join(workdir, "tandem")
-    os.makedirs(d)
-    c = Cluster(d, f"sqlite://{d}/configdb.sqlite",
-                extra="[log]\nlevel = warn\n[limits]\nmax_objects_per_context = 0\n")
-    node = c.start_node()
+    c, node = start_tandem_node(workdir)
     try:
-        provision(c, d)
         api = ApiClient(node.port)
         status, body, _ = api.login("alice", "alice_pw")
         if status != 200:
