@@ -179,7 +179,7 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
    without an index read every tombstone of the folder, so a folder's deletions slowed each put;
    a range query filters on first_instance, last_instance and created_by, which the range
    index now holds all of, so rows are read only when they match. */
-#define USERDB_V10(drop_range)                                                                      \
+#define USERDB_V10(drop_range)                                                                     \
 	"CREATE INDEX cal_tombstone_name ON cal_tombstone (cid, folder, name);"                    \
 	"CREATE INDEX cal_object_window ON cal_object (cid, folder, first_instance, "              \
 	"last_instance, created_by);" drop_range

@@ -650,12 +650,13 @@ int storage_cal_query(struct storage_user *user, int64_t folder, const int64_t *
 	struct cal_ical_instance instance;
 	if (max == 0 || max > STORAGE_CAL_RANGE_MAX)
 		max = STORAGE_CAL_RANGE_MAX;
-	struct op op = {.o = {.kind = &kind, .user = user, .err = err, .folder = folder, .max = max},
-	                .all = range == NULL,
-	                .start = range != NULL ? range[0] : 0,
-	                .end = range != NULL ? range[1] : 0,
-	                .instances = &instance,
-	                .found = ARRAY_INIT(struct storage_cal_object)};
+	struct op op = {
+	    .o = {.kind = &kind, .user = user, .err = err, .folder = folder, .max = max},
+	    .all = range == NULL,
+	    .start = range != NULL ? range[0] : 0,
+	    .end = range != NULL ? range[1] : 0,
+	    .instances = &instance,
+	    .found = ARRAY_INIT(struct storage_cal_object)};
 	int ret = run(&op, false, query_txn, "calendar query");
 	if (ret == 0) {
 		size_t size = op.found.count * sizeof(struct storage_cal_object);
