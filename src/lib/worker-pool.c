@@ -39,7 +39,7 @@ struct worker_pool {
 	/* queued jobs: only while no worker is idle */
 	struct job *head, *tail;
 	struct worker *idle; /* the last to go idle first */
-	size_t pending; /* queued or running */
+	size_t pending;      /* queued or running */
 	bool stopping;
 	unsigned thread_count;
 	struct worker *workers;
@@ -150,7 +150,7 @@ int worker_pool_submit(struct worker_pool *pool, worker_job_fn *fn, void *ctx)
 			break;
 		}
 		if (job != NULL) {
-			/* every worker is busy: each takes the queue's next job before it goes idle */
+			/* every worker is busy: each takes the next queued job before it idles */
 			if (pool->tail != NULL)
 				pool->tail->next = job;
 			else
