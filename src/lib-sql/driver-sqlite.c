@@ -3,6 +3,7 @@
 #include "sql-private.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,6 +60,14 @@ static int exec_simple(sqlite3 *db, const char *sql, struct sql_error *err)
 	return 0;
 }
 
+/* Before the library's first use: no memory statistics, whose global mutex every worker took
+   on every sqlite3_malloc (contended with many workers on few cores). Fails harmlessly
+   (SQLITE_MISUSE) when something in the process initialised SQLite first. */
+static void configure_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlite_connect(const struct sql_url *url, const struct sql_settings *set, bool create,
                           struct sql_conn **conn_r, struct sql_error *err)
 {
@@ -68,6 +77,8 @@ static int sqlite_connect(const struct sql_url *url, const struct sql_settings *
 		              "sqlite: %s is a directory URL, not a database file", url->path);
 		return -1;
 	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, configure_once);
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
