@@ -3,6 +3,7 @@
    operations, provided buffers, cancellation at stop, and the epoll-only mode. */
 #include <liburing.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,70 @@ static void test_post_from_other_thread(void)
 	ioloop_destroy(&loop);
 }
 
+/* Posts that meet the loop asleep, waking up and busy: one at a time (each waits for the
+   last to run: a lost wake-up stalls it, and the watchdog timer ends the loop short), and
+   bursts from several threads (the worker pool's answers come back this way). */
+#define PINGS    3000
+#define BURSTERS 3
+#define BURST    5000
+
+struct pingpong {
+	struct ioloop *loop;
+	atomic_int hits;
+	int want;
+};
+
+static void ping(void *ctx)
+{
+	struct pingpong *pp = ctx;
+	if (atomic_fetch_add(&pp->hits, 1) + 1 == pp->want)
+		ioloop_stop(pp->loop);
+}
+
+static void *pinger(void *arg)
+{
+	struct pingpong *pp = arg;
+	for (int i = 1; i <= PINGS; i++) {
+		ioloop_post(pp->loop, ping, pp);
+		for (int spin = 0; atomic_load(&pp->hits) < i && spin < 2000000; spin++)
+			if (spin % 64 == 63)
+				usleep(i % 3 == 0 ? 200 : 0); /* some find the loop asleep */
+		if (atomic_load(&pp->hits) < i)
+			break; /* lost: the watchdog ends the test */
+	}
+	return NULL;
+}
+
+static void *burster(void *arg)
+{
+	struct pingpong *pp = arg;
+	for (int i = 0; i < BURST; i++)
+		ioloop_post(pp->loop, ping, pp);
+	return NULL;
+}
+
+static void watchdog(void *ctx)
+{
+	ioloop_stop(ctx);
+}
+
+static void test_post_wakeups(void)
+{
+	struct ioloop *loop = ioloop_create();
+	struct pingpong pp = {.loop = loop, .want = PINGS + BURSTERS * BURST};
+	atomic_init(&pp.hits, 0);
+	timer_add(loop, 30000, watchdog, loop);
+	pthread_t th[BURSTERS + 1];
+	pthread_create(&th[0], NULL, pinger, &pp);
+	for (int i = 1; i <= BURSTERS; i++)
+		pthread_create(&th[i], NULL, burster, &pp);
+	ioloop_run(loop);
+	for (int i = 0; i <= BURSTERS; i++)
+		pthread_join(th[i], NULL);
+	test_assert_int_eq(atomic_load(&pp.hits), pp.want);
+	ioloop_destroy(&loop);
+}
+
 struct ring_ctx {
 	struct ioloop *loop;
 	int sv[2];
@@ -226,6 +291,7 @@ int main(void)
 	    {"io read", test_io_read},
 	    {"timers", test_timers},
 	    {"post from other thread", test_post_from_other_thread},
+	    {"post wake-ups", test_post_wakeups},
 	    {"ring operations", test_ring_ops},
 	    {"epoll-only mode", test_epoll_only_mode},
 	    {NULL, NULL},

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Worker pool: every job runs once, in parallel, and destroy waits for queued jobs. */
+/* Worker pool: every job runs once, in parallel, jobs are handed to idle workers, and destroy
+   waits for queued jobs. */
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -33,10 +34,43 @@ static void test_runs_all_jobs(void)
 	test_assert(atomic_load(&max_running) > 1);
 }
 
+static atomic_int handed;
+
+static void count_job(void *ctx)
+{
+	(void)ctx;
+	atomic_fetch_add(&handed, 1);
+}
+
+/* Jobs submitted one at a time while the workers are idle (each handed to a sleeping worker),
+   and a pool destroyed while all its workers sleep. */
+static void test_idle_hand_off(void)
+{
+	struct worker_pool *pool = worker_pool_create(3, "t");
+	for (int i = 1; i <= 100; i++) {
+		test_assert_int_eq(worker_pool_submit(pool, count_job, NULL), 0);
+		for (int spin = 0; atomic_load(&handed) < i && spin < 5000; spin++)
+			usleep(1000);
+		test_assert_int_eq(atomic_load(&handed), i);
+		if (i % 10 == 0)
+			usleep(2000); /* all of them asleep again */
+	}
+	for (int spin = 0; worker_pool_pending(pool) > 0 && spin < 5000; spin++)
+		usleep(1000);
+	test_assert_int_eq((int)worker_pool_pending(pool), 0);
+	worker_pool_destroy(&pool);
+	test_assert(pool == NULL);
+	pool = worker_pool_create(2, "t");
+	usleep(2000);
+	worker_pool_destroy(&pool);
+	test_assert(pool == NULL);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"runs all jobs", test_runs_all_jobs},
+	    {"idle hand-off", test_idle_hand_off},
 	    {NULL, NULL},
 	};
 	return test_run(cases);
