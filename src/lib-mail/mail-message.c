@@ -5,6 +5,7 @@
 
 #include <gmime/gmime.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pool.h"
@@ -65,32 +66,35 @@ static bool is_attachment(GMimeObject *part)
 	       g_mime_part_get_filename(GMIME_PART(part)) != NULL;
 }
 
-static void add_attachment(struct walk *w, GMimeObject *part)
+static const char *part_type(struct pool *pool, GMimeObject *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	const char *type = ct != NULL ? take(pool, g_mime_content_type_get_mime_type(ct)) : NULL;
+	return type != NULL ? type : "application/octet-stream";
+}
+
+static void add_attachment(struct walk *w, GMimeObject *part, const char *path)
 {
 	struct mail_message_view *v = w->view;
 	if (v->attachment_count >= MAIL_ATTACHMENTS_MAX)
 		return;
-	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	struct mail_attachment *a = &v->attachments[v->attachment_count++];
 	const char *name = g_mime_part_get_filename(GMIME_PART(part));
+	a->part = pool_strdup(w->pool, path);
 	a->filename = mail_utf8(w->pool, name);
-	a->content_type = take(w->pool, g_mime_content_type_get_mime_type(ct));
-	if (a->content_type == NULL)
-		a->content_type = "application/octet-stream";
+	a->content_type = part_type(w->pool, part);
 	GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
 	GMimeStream *stream = content != NULL ? g_mime_data_wrapper_get_stream(content) : NULL;
 	gint64 len = stream != NULL ? g_mime_stream_length(stream) : -1;
 	a->size = len > 0 ? (size_t)len : 0;
 }
 
-static void visit(GMimeObject *parent, GMimeObject *part, gpointer ctx)
+static void visit(struct walk *w, GMimeObject *part, const char *path)
 {
-	struct walk *w = ctx;
-	(void)parent;
-	if (GMIME_IS_MESSAGE_PART(part) || GMIME_IS_MULTIPART(part))
-		return; /* foreach walks into multiparts; attached messages stay closed */
+	if (GMIME_IS_MESSAGE_PART(part))
+		return; /* attached messages stay closed */
 	if (is_attachment(part)) {
-		add_attachment(w, part);
+		add_attachment(w, part, path);
 		return;
 	}
 	if (!GMIME_IS_TEXT_PART(part))
@@ -125,16 +129,49 @@ static void visit(GMimeObject *parent, GMimeObject *part, gpointer ctx)
 	g_free(text);
 }
 
-int mail_message_parse(struct pool *pool, const void *data, size_t size,
-                       struct mail_message_view *v, const char **error_r)
+/* IMAP section numbers (RFC 3501 6.4.5): a multipart's children are prefix.1, prefix.2, …;
+   a body that is not multipart is "1". */
+#define PATH_MAX_LEN 64
+
+typedef void leaf_fn(struct walk *w, GMimeObject *part, const char *path);
+
+static void walk_parts(struct walk *w, GMimeObject *obj, const char *path, unsigned depth,
+                       leaf_fn *leaf)
 {
-	mail_message_init();
-	memset(v, 0, sizeof(*v));
+	if (!GMIME_IS_MULTIPART(obj)) {
+		leaf(w, obj, path[0] != '\0' ? path : "1");
+		return;
+	}
+	if (depth > 32)
+		return;
+	GMimeMultipart *mp = GMIME_MULTIPART(obj);
+	int n = g_mime_multipart_get_count(mp);
+	for (int i = 0; i < n; i++) {
+		char child[PATH_MAX_LEN];
+		int len = snprintf(child, sizeof(child), "%s%s%d", path, path[0] != '\0' ? "." : "",
+		                   i + 1);
+		if (len < 0 || (size_t)len >= sizeof(child))
+			return;
+		walk_parts(w, g_mime_multipart_get_part(mp, i), child, depth + 1, leaf);
+	}
+}
+
+static GMimeMessage *parse(const void *data, size_t size)
+{
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, size);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	g_object_unref(stream);
 	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
+	return msg;
+}
+
+int mail_message_parse(struct pool *pool, const void *data, size_t size,
+                       struct mail_message_view *v, const char **error_r)
+{
+	mail_message_init();
+	memset(v, 0, sizeof(*v));
+	GMimeMessage *msg = parse(data, size);
 	if (msg == NULL) {
 		*error_r = "the message could not be parsed as MIME";
 		return -1;
@@ -152,10 +189,61 @@ int mail_message_parse(struct pool *pool, const void *data, size_t size,
 	v->attachments = pool_calloc(pool, MAIL_ATTACHMENTS_MAX, sizeof(*v->attachments));
 	struct walk w = {.pool = pool, .view = v};
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
-	if (body != NULL && !GMIME_IS_MULTIPART(body))
-		visit(NULL, body, &w);
-	else
-		g_mime_message_foreach(msg, visit, &w);
+	if (body != NULL)
+		walk_parts(&w, body, "", 0, visit);
+	g_object_unref(msg);
+	return 0;
+}
+
+struct find {
+	struct walk w;
+	const char *want;
+	GMimeObject *found;
+};
+
+static void find_leaf(struct walk *w, GMimeObject *part, const char *path)
+{
+	struct find *f = (struct find *)w;
+	if (f->found == NULL && strcmp(path, f->want) == 0 && GMIME_IS_PART(part))
+		f->found = part;
+}
+
+int mail_message_part(struct pool *pool, const void *data, size_t size, const char *part,
+                      const char **content_type_r, const char **filename_r, const void **content_r,
+                      size_t *content_size_r, const char **error_r)
+{
+	mail_message_init();
+	GMimeMessage *msg = parse(data, size);
+	if (msg == NULL) {
+		*error_r = "the message could not be parsed as MIME";
+		return -1;
+	}
+	struct find f = {.w = {.pool = pool}, .want = part};
+	GMimeObject *body = g_mime_message_get_mime_part(msg);
+	if (body != NULL)
+		walk_parts(&f.w, body, "", 0, find_leaf);
+	if (f.found == NULL) {
+		g_object_unref(msg);
+		*error_r = "no such part in this message";
+		return -1;
+	}
+	GMimePart *p = GMIME_PART(f.found);
+	*content_type_r = part_type(pool, f.found);
+	*filename_r = mail_utf8(pool, g_mime_part_get_filename(p));
+	/* decoded from its Content-Transfer-Encoding */
+	GByteArray *bytes = g_byte_array_new();
+	GMimeStream *out = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	GMimeDataWrapper *content = g_mime_part_get_content(p);
+	if (content != NULL)
+		g_mime_data_wrapper_write_to_stream(content, out);
+	g_object_unref(out);
+	char *copy = pool_alloc(pool, bytes->len + 1);
+	if (bytes->len > 0)
+		memcpy(copy, bytes->data, bytes->len);
+	*content_r = copy;
+	*content_size_r = bytes->len;
+	g_byte_array_free(bytes, TRUE);
 	g_object_unref(msg);
 	return 0;
 }

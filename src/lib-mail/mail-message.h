@@ -16,6 +16,7 @@ struct pool;
 #define MAIL_ATTACHMENTS_MAX 256
 
 struct mail_attachment {
+	const char *part;         /* its IMAP section ("2", "1.3"): the download's {part} */
 	const char *filename;     /* decoded; NULL when the part has none */
 	const char *content_type; /* "type/subtype", lower case */
 	size_t size;              /* of the encoded part, an estimate of the file's */
@@ -41,5 +42,13 @@ void mail_message_init(void);
    in pool. 0, or -1 with *error_r when nothing like a message could be read. */
 int mail_message_parse(struct pool *pool, const void *data, size_t size,
                        struct mail_message_view *view_r, const char **error_r);
+
+/* The leaf part at IMAP section part ("1", "2.1") of the message data[0..size), decoded from
+   its transfer encoding, into pool: *content_type_r "type/subtype" lower case, *filename_r
+   decoded (NULL: none). 0, or -1 with *error_r when there is no such leaf part (attached
+   messages are not opened) or the message cannot be parsed. */
+int mail_message_part(struct pool *pool, const void *data, size_t size, const char *part,
+                      const char **content_type_r, const char **filename_r, const void **content_r,
+                      size_t *content_size_r, const char **error_r);
 
 #endif

@@ -302,6 +302,17 @@ static const char *path_folder(struct http_request *req)
 	return out;
 }
 
+/* The message's UID from the path; 0 (answered 404) when over 32 bits. */
+static uint32_t path_uid(struct http_request *req)
+{
+	int64_t uid = http_request_param_id(req, "uid");
+	if (uid > UINT32_MAX) {
+		api_error(req, 404, "MAIL-0404", "no message with UID %lld", (long long)uid);
+		return 0;
+	}
+	return (uint32_t)uid;
+}
+
 static void mail_message(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
@@ -309,12 +320,8 @@ static void mail_message(void *ctx, struct http_request *req)
 	struct read_op op = {.pool = http_request_pool(req)};
 	if (!api_auth(node, req, &user))
 		return;
-	int64_t uid = http_request_param_id(req, "uid");
-	if (uid > UINT32_MAX) {
-		api_error(req, 404, "MAIL-0404", "no message with UID %lld", (long long)uid);
+	if ((op.uid = path_uid(req)) == 0)
 		return;
-	}
-	op.uid = (uint32_t)uid;
 	op.folder = mail_utf8(op.pool, path_folder(req));
 	if (with_client(node, req, &user, read_run, &op) < 0)
 		return;
@@ -327,7 +334,8 @@ static void mail_message(void *ctx, struct http_request *req)
 	json_t *o = message_json(&op.summary);
 	json_t *atts = json_array();
 	for (size_t i = 0; i < v.attachment_count; i++)
-		json_array_append_new(atts, json_pack("{s:s?, s:s, s:I}", "filename",
+		json_array_append_new(atts, json_pack("{s:s, s:s?, s:s, s:I}", "part",
+		                                      v.attachments[i].part, "filename",
 		                                      v.attachments[i].filename, "content_type",
 		                                      v.attachments[i].content_type, "size",
 		                                      (json_int_t)v.attachments[i].size));
@@ -343,9 +351,85 @@ static void mail_message(void *ctx, struct http_request *req)
 	http_response_json(req, 200, o);
 }
 
+/* --------------------------------------------------------------- attachments */
+
+/* Content-Disposition: attachment with an ASCII fallback filename= and the UTF-8 name as
+   RFC 6266/8187 filename*=; path separators, controls and quotes never reach the client. */
+static void attachment_disposition(struct http_request *req, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct pool *pool = http_request_pool(req);
+	size_t n = strlen(name);
+	char *ascii = pool_alloc(pool, n + 1), *ext = pool_alloc(pool, 3 * n + 1);
+	size_t a = 0, e = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f)
+			c = '_';
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		             (c >= '0' && c <= '9') || strchr("!#$&+-.^_`|~", c) != NULL;
+		ascii[a++] = c >= 0x20 && c < 0x7f && c != '"' && c != '%' ? (char)c : '_';
+		if (plain) {
+			ext[e++] = (char)c;
+		} else {
+			ext[e++] = '%';
+			ext[e++] = hex[c >> 4];
+			ext[e++] = hex[c & 15];
+		}
+	}
+	ascii[a] = ext[e] = '\0';
+	http_response_headerf(req, "Content-Disposition",
+	                      "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, ext);
+}
+
+/* "type/subtype" when it is two RFC 7230 tokens, else application/octet-stream. */
+static const char *safe_type(const char *type)
+{
+	size_t slashes = 0;
+	for (const char *p = type; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '/')
+			slashes++;
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		           strchr("!#$&+-.^_`|~", c) != NULL))
+			return "application/octet-stream";
+	}
+	return slashes == 1 && type[0] != '/' ? type : "application/octet-stream";
+}
+
+static void mail_attachment(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct read_op op = {.pool = http_request_pool(req)};
+	if (!api_auth(node, req, &user) || (op.uid = path_uid(req)) == 0)
+		return;
+	op.folder = mail_utf8(op.pool, path_folder(req));
+	const char *part = http_request_param(req, "part");
+	if (with_client(node, req, &user, read_run, &op) < 0)
+		return;
+	const char *type, *filename, *error;
+	const void *content;
+	size_t size;
+	if (mail_message_part(op.pool, op.data, op.size, part, &type, &filename, &content, &size,
+	                      &error) < 0) {
+		api_error(req, 404, "MAIL-0404", "message %u, part %s: %s", op.uid, part, error);
+		return;
+	}
+	http_response_status(req, 200);
+	http_response_header(req, "Content-Type", safe_type(type));
+	/* never rendered in Tandem's origin: a text/html attachment is a download */
+	http_response_header(req, "X-Content-Type-Options", "nosniff");
+	http_response_header(req, "Content-Security-Policy", "sandbox");
+	attachment_disposition(req, filename != NULL ? filename : "attachment");
+	buf_append(http_response_body(req), content, size);
+	http_response_send(req);
+}
+
 const struct http_route api_mail_routes[] = {
     {"GET", "/api/v1/mail/folders", mail_folders, 0, NULL},
     {"GET", "/api/v1/mail/messages", mail_messages, 0, NULL},
     {"GET", "/api/v1/mail/messages/{folder}/{uid:id}", mail_message, 0, NULL},
+    {"GET", "/api/v1/mail/messages/{folder}/{uid:id}/attachments/{part}", mail_attachment, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

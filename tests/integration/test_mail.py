@@ -3,6 +3,7 @@
 # folders with counts, server-sorted pages, 503 with the reason on mail paths only while the
 # mail system is down (and back after it returns), module access, bad parameters, and
 # [mail] configuration errors.
+import base64
 import email.utils
 import os
 import time
@@ -173,8 +174,8 @@ def test_read_a_message(world):
     assert h["message_id"] == "r1@example.com" and "alice@example.com" in h["to"], h
     assert body["text"].startswith("Gr\u00fc\u00dfe"), body["text"]
     assert body["has_html"] is True and body["text_truncated"] is False
-    assert [(a["filename"], a["content_type"]) for a in body["attachments"]] == [
-        ("report.pdf", "application/pdf")], body["attachments"]
+    assert [(a["part"], a["filename"], a["content_type"]) for a in body["attachments"]] == [
+        ("2", "report.pdf", "application/pdf")], body["attachments"]
     assert body["date"] == "2024-01-02T09:00:00Z", body
     # reading does not mark it read (BODY.PEEK)
     body, _ = get(alice, "/api/v1/mail/folders")
@@ -192,6 +193,64 @@ def test_read_a_message(world):
     assert body["error"]["code"] == "MAIL-0404" and "UID 99" in body["error"]["message"], body
     body, _ = get(alice, "/api/v1/mail/messages/Nope/1", expect=404)
     assert body["error"]["code"] == "MAIL-0404", body
+
+
+def attachment_message(big):
+    b64 = base64.encodebytes(big).replace(b"\n", b"\r\n")
+    return (b"From: s@example.com\r\nTo: alice@example.com\r\nSubject: files\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=A\r\n\r\n"
+            b"--A\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+            b"--A\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+            b"--B\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Disposition: attachment; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%E2%82%AC.txt\r\n"
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\nGr=C3=BC=C3=9Fe=\r\n\r\n"
+            b"--B\r\nContent-Type: text/html\r\n"
+            b"Content-Disposition: attachment; filename=\"../x/evil\\\";.html\"\r\n\r\n"
+            b"<script>alert(1)</script>\r\n--B--\r\n"
+            b"--A\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Disposition: attachment; filename=big.bin\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + b64 + b"--A--\r\n")
+
+
+def test_attachment_download(world):
+    big = os.urandom(3 * 1024 * 1024 + 7)
+    world.mail.deliver("alice", attachment_message(big))
+    alice = client(world, "alice")
+    body, _ = get(alice, "/api/v1/mail/messages/INBOX/1")
+    assert [(a["part"], a["content_type"]) for a in body["attachments"]] == [
+        ("2.1", "text/plain"), ("2.2", "text/html"), ("3", "application/octet-stream")], body
+    base = "/api/v1/mail/messages/INBOX/1/attachments/"
+    # quoted-printable, decoded; a UTF-8 name as RFC 6266 filename* with an ASCII fallback
+    status, data, resp = alice.request("GET", base + "2.1")
+    assert status == 200 and data == "Grüße".encode(), (status, data)
+    assert resp.headers["Content-Type"] == "text/plain", resp.headers
+    assert resp.headers["Content-Disposition"] == (
+        "attachment; filename=\"Gr____e ___.txt\"; "
+        "filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%E2%82%AC.txt"), resp.headers
+    # HTML is a download, never rendered here; no path, quote or backslash reaches the client
+    status, data, resp = alice.request("GET", base + "2.2")
+    assert status == 200 and data.startswith(b"<script>"), (status, data)
+    assert resp.headers["Content-Security-Policy"] == "sandbox", resp.headers
+    assert resp.headers["X-Content-Type-Options"] == "nosniff", resp.headers
+    cd = resp.headers["Content-Disposition"]
+    assert cd.startswith("attachment; filename=\".._x_evil_;.html\"; "), cd
+    assert "/" not in cd and "\\" not in cd.split("filename*=")[1], cd
+    # base64, 3 MiB, byte for byte
+    status, data, resp = alice.request("GET", base + "3")
+    assert status == 200 and data == big, (status, len(data))
+    assert resp.headers["Content-Type"] == "application/octet-stream"
+    assert resp.headers["Content-Length"] == str(len(big)), resp.headers
+    # not a leaf part, no such part, no such message or folder: 404
+    for path in (base + "2", base + "9", base + "2.1.1", base + "x",
+                 "/api/v1/mail/messages/INBOX/7/attachments/1",
+                 "/api/v1/mail/messages/Nope/1/attachments/1"):
+        body, _ = get(alice, path, expect=404)
+        assert body["error"]["code"] == "MAIL-0404", (path, body)
+    # downloading does not mark the message read
+    body, _ = get(alice, "/api/v1/mail/messages?folder=INBOX")
+    assert body["messages"][0]["flags"] == [], body
+    # another user cannot reach alice's mailbox: bob's INBOX has no message 1
+    get(client(world, "bob"), base + "3", expect=404)
 
 
 def test_servers_without_sort_get_the_same_pages(workdir, start_mail_system):  # noqa: F811
