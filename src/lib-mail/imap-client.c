@@ -424,6 +424,25 @@ int imap_client_fetch(struct imap_client *c, struct pool *pool, const uint32_t *
 	return fetch_set(c, pool, set, collect_one, &col, err);
 }
 
+/* The first body section in a FETCH result; NULL when there is none (no such UID). */
+static const struct mailimap_msg_att_body_section *body_section(clist *result)
+{
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		const struct mailimap_msg_att *att = clist_content(it);
+		for (clistiter *i = clist_begin(att->att_list); i != NULL; i = clist_next(i)) {
+			const struct mailimap_msg_att_item *item = clist_content(i);
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+				continue;
+			const struct mailimap_msg_att_body_section *sec =
+			    item->att_data.att_static->att_data.att_body_section;
+			if (sec != NULL && sec->sec_body_part != NULL)
+				return sec;
+		}
+	}
+	return NULL;
+}
+
 int imap_client_fetch_raw(struct imap_client *c, struct pool *pool, uint32_t uid, size_t max,
                           const char **data_r, size_t *size_r, struct imap_message *msg_r,
                           struct mail_error *err)
@@ -446,31 +465,114 @@ int imap_client_fetch_raw(struct imap_client *c, struct pool *pool, uint32_t uid
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "UID FETCH BODY.PEEK[]", MAIL_REFUSED);
+	const struct mailimap_msg_att_body_section *sec = body_section(result);
 	*data_r = NULL;
-	for (clistiter *it = clist_begin(result); it != NULL && *data_r == NULL;
-	     it = clist_next(it)) {
-		const struct mailimap_msg_att *att = clist_content(it);
-		for (clistiter *i = clist_begin(att->att_list); i != NULL; i = clist_next(i)) {
-			const struct mailimap_msg_att_item *item = clist_content(i);
-			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
-			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
-				continue;
-			const struct mailimap_msg_att_body_section *sec =
-			    item->att_data.att_static->att_data.att_body_section;
-			if (sec == NULL || sec->sec_body_part == NULL)
-				continue;
-			char *copy = pool_alloc(pool, sec->sec_length + 1);
-			memcpy(copy, sec->sec_body_part, sec->sec_length);
-			copy[sec->sec_length] = '\0';
-			*data_r = copy;
-			*size_r = sec->sec_length;
-			break;
-		}
+	if (sec != NULL) {
+		char *copy = pool_alloc(pool, sec->sec_length + 1);
+		memcpy(copy, sec->sec_body_part, sec->sec_length);
+		copy[sec->sec_length] = '\0';
+		*data_r = copy;
+		*size_r = sec->sec_length;
 	}
 	mailimap_fetch_list_free(result);
 	if (*data_r == NULL)
 		return fail(c, err, MAIL_NOT_FOUND, "message %u has gone", (unsigned)uid);
 	return 0;
+}
+
+/* "2.1" as a section part (RFC 3501 section-part); NULL when it is not one. */
+static struct mailimap_section_part *section_part(const char *section)
+{
+	/* libetpan frees the numbers with free(): mem_alloc is malloc */
+	struct mailimap_section_part *part = mailimap_section_part_new(clist_new());
+	clist *list = part->sec_id;
+	bool ok = true;
+	for (const char *p = section; ok;) {
+		uint64_t n = 0;
+		const char *start = p;
+		while (*p >= '0' && *p <= '9' && n <= UINT32_MAX)
+			n = n * 10 + (uint64_t)(*p++ - '0');
+		ok = p != start && n > 0 && n <= UINT32_MAX && clist_count(list) < 32;
+		if (!ok)
+			break;
+		uint32_t *v = mem_alloc(sizeof(*v));
+		*v = (uint32_t)n;
+		if (clist_append(list, v) < 0) {
+			mem_free(&v);
+			ok = false;
+			break;
+		}
+		if (*p == '\0')
+			break;
+		ok = *p++ == '.';
+	}
+	if (!ok) {
+		mailimap_section_part_free(part);
+		return NULL;
+	}
+	return part;
+}
+
+/* UID FETCH uid BODY.PEEK[<section>.MIME] or BODY.PEEK[<section>]<offset.size>; *result_r
+   to free with mailimap_fetch_list_free. */
+static int fetch_section(struct imap_client *c, uint32_t uid, const char *section, bool mime,
+                         uint32_t offset, uint32_t size, clist **result_r, struct mail_error *err)
+{
+	struct mailimap_section_part *part = section_part(section);
+	if (part == NULL)
+		return fail(c, err, MAIL_NOT_FOUND, "\"%.40s\" is not a part number", section);
+	struct mailimap_section *sec =
+	    mime ? mailimap_section_new_part_mime(part) : mailimap_section_new_part(part);
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    type, mime ? mailimap_fetch_att_new_body_peek_section(sec)
+	               : mailimap_fetch_att_new_body_peek_section_partial(sec, offset, size));
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	*result_r = NULL;
+	int r = mailimap_uid_fetch(c->imap, set, type, result_r);
+	mailimap_fetch_type_free(type);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID FETCH BODY.PEEK[part]", MAIL_NOT_FOUND);
+	return 0;
+}
+
+int imap_client_fetch_part_mime(struct imap_client *c, struct pool *pool, uint32_t uid,
+                                const char *section, const char **mime_r, size_t *mime_size_r,
+                                struct mail_error *err)
+{
+	clist *result;
+	if (fetch_section(c, uid, section, true, 0, 0, &result, err) < 0)
+		return -1;
+	const struct mailimap_msg_att_body_section *sec = body_section(result);
+	if (sec == NULL || sec->sec_length == 0) {
+		mailimap_fetch_list_free(result);
+		return fail(c, err, MAIL_NOT_FOUND, "message %u has no part %.40s", (unsigned)uid,
+		            section);
+	}
+	*mime_r = pool_strndup(pool, sec->sec_body_part, sec->sec_length);
+	*mime_size_r = sec->sec_length;
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+int imap_client_fetch_part(struct imap_client *c, uint32_t uid, const char *section, size_t chunk,
+                           imap_chunk_fn *each, void *ctx, struct mail_error *err)
+{
+	clist *result;
+	for (uint32_t offset = 0;; offset += (uint32_t)chunk) {
+		if (fetch_section(c, uid, section, false, offset, (uint32_t)chunk, &result, err) <
+		    0)
+			return -1;
+		const struct mailimap_msg_att_body_section *sec = body_section(result);
+		size_t n = sec != NULL ? sec->sec_length : 0;
+		int r = n > 0 ? each(ctx, sec->sec_body_part, n) : 0;
+		mailimap_fetch_list_free(result);
+		if (r < 0)
+			return fail(c, err, MAIL_UNAVAILABLE, "writing part %.40s failed", section);
+		if (n < chunk || offset > UINT32_MAX - chunk)
+			return 0;
+	}
 }
 
 /* ---------------------------------------------------------------- sorting */

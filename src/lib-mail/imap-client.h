@@ -113,4 +113,19 @@ int imap_client_fetch_raw(struct imap_client *client, struct pool *pool, uint32_
                           const char **data_r, size_t *size_r, struct imap_message *msg_r,
                           struct mail_error *err);
 
+/* Receives a part's bytes as fetched (still transfer-encoded); -1 stops the fetch. */
+typedef int imap_chunk_fn(void *ctx, const char *data, size_t size);
+
+/* The MIME headers (BODY.PEEK[section.MIME]) of one part of message uid of the selected
+   folder by IMAP section ("2", "1.3") into pool. MAIL_NOT_FOUND when there is no such UID or
+   part. */
+int imap_client_fetch_part_mime(struct imap_client *client, struct pool *pool, uint32_t uid,
+                                const char *section, const char **mime_r, size_t *mime_size_r,
+                                struct mail_error *err);
+/* That part's body, still transfer-encoded, given to each in partial fetches of chunk bytes
+   (BODY.PEEK[section]<offset.chunk>, \\Seen left alone): memory stays at about chunk (libetpan
+   holds each response whole) whatever the part's size. */
+int imap_client_fetch_part(struct imap_client *client, uint32_t uid, const char *section,
+                           size_t chunk, imap_chunk_fn *each, void *ctx, struct mail_error *err);
+
 #endif

@@ -195,55 +195,69 @@ int mail_message_parse(struct pool *pool, const void *data, size_t size,
 	return 0;
 }
 
-struct find {
-	struct walk w;
-	const char *want;
-	GMimeObject *found;
-};
-
-static void find_leaf(struct walk *w, GMimeObject *part, const char *path)
-{
-	struct find *f = (struct find *)w;
-	if (f->found == NULL && strcmp(path, f->want) == 0 && GMIME_IS_PART(part))
-		f->found = part;
-}
-
-int mail_message_part(struct pool *pool, const void *data, size_t size, const char *part,
-                      const char **content_type_r, const char **filename_r, const void **content_r,
-                      size_t *content_size_r, const char **error_r)
+int mail_part_headers(struct pool *pool, const char *mime, size_t size,
+                      struct mail_part_info *info_r, const char **error_r)
 {
 	mail_message_init();
-	GMimeMessage *msg = parse(data, size);
-	if (msg == NULL) {
-		*error_r = "the message could not be parsed as MIME";
+	/* the headers and an empty body: GMime builds the part they describe */
+	GMimeStream *stream = g_mime_stream_mem_new();
+	g_mime_stream_write(stream, mime, size);
+	g_mime_stream_write_string(stream, "\r\n");
+	g_mime_stream_reset(stream);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	g_object_unref(stream);
+	GMimeObject *part = g_mime_parser_construct_part(parser, NULL);
+	g_object_unref(parser);
+	if (part == NULL || !GMIME_IS_PART(part)) {
+		if (part != NULL)
+			g_object_unref(part);
+		*error_r = "not a leaf part (a multipart or an attached message)";
 		return -1;
 	}
-	struct find f = {.w = {.pool = pool}, .want = part};
-	GMimeObject *body = g_mime_message_get_mime_part(msg);
-	if (body != NULL)
-		walk_parts(&f.w, body, "", 0, find_leaf);
-	if (f.found == NULL) {
-		g_object_unref(msg);
-		*error_r = "no such part in this message";
-		return -1;
-	}
-	GMimePart *p = GMIME_PART(f.found);
-	*content_type_r = part_type(pool, f.found);
-	*filename_r = mail_utf8(pool, g_mime_part_get_filename(p));
-	/* decoded from its Content-Transfer-Encoding */
-	GByteArray *bytes = g_byte_array_new();
-	GMimeStream *out = g_mime_stream_mem_new_with_byte_array(bytes);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
-	GMimeDataWrapper *content = g_mime_part_get_content(p);
-	if (content != NULL)
-		g_mime_data_wrapper_write_to_stream(content, out);
-	g_object_unref(out);
-	char *copy = pool_alloc(pool, bytes->len + 1);
-	if (bytes->len > 0)
-		memcpy(copy, bytes->data, bytes->len);
-	*content_r = copy;
-	*content_size_r = bytes->len;
-	g_byte_array_free(bytes, TRUE);
-	g_object_unref(msg);
+	GMimePart *p = GMIME_PART(part);
+	info_r->content_type = part_type(pool, part);
+	info_r->filename = mail_utf8(pool, g_mime_part_get_filename(p));
+	info_r->encoding = (int)g_mime_part_get_content_encoding(p);
+	g_object_unref(part);
 	return 0;
+}
+
+struct mail_decoder {
+	GMimeStream *out;
+};
+
+struct mail_decoder *mail_decoder_create(int fd, int encoding)
+{
+	mail_message_init();
+	GMimeStream *fs = g_mime_stream_fs_new(fd);
+	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(fs), FALSE);
+	GMimeStream *out = g_mime_stream_filter_new(fs);
+	g_object_unref(fs);
+	if (encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+	    encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *f = g_mime_filter_basic_new((GMimeContentEncoding)encoding, FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(out), f);
+		g_object_unref(f);
+	}
+	struct mail_decoder *d = g_new0(struct mail_decoder, 1);
+	d->out = out;
+	return d;
+}
+
+int mail_decoder_write(struct mail_decoder *d, const char *data, size_t size)
+{
+	return g_mime_stream_write(d->out, data, size) == (ssize_t)size ? 0 : -1;
+}
+
+int mail_decoder_finish(struct mail_decoder **dp)
+{
+	struct mail_decoder *d = *dp;
+	if (d == NULL)
+		return 0;
+	*dp = NULL;
+	int r = g_mime_stream_flush(d->out);
+	g_object_unref(d->out);
+	g_free(d);
+	return r == 0 ? 0 : -1;
 }

@@ -43,12 +43,22 @@ void mail_message_init(void);
 int mail_message_parse(struct pool *pool, const void *data, size_t size,
                        struct mail_message_view *view_r, const char **error_r);
 
-/* The leaf part at IMAP section part ("1", "2.1") of the message data[0..size), decoded from
-   its transfer encoding, into pool: *content_type_r "type/subtype" lower case, *filename_r
-   decoded (NULL: none). 0, or -1 with *error_r when there is no such leaf part (attached
-   messages are not opened) or the message cannot be parsed. */
-int mail_message_part(struct pool *pool, const void *data, size_t size, const char *part,
-                      const char **content_type_r, const char **filename_r, const void **content_r,
-                      size_t *content_size_r, const char **error_r);
+/* A part's MIME headers (BODY[section.MIME]) read: *content_type_r "type/subtype" lower
+   case, *filename_r decoded (NULL: none). -1 with *error_r when they are not those of a leaf
+   part (a multipart or an attached message, whose pieces have their own sections). */
+struct mail_part_info {
+	const char *content_type, *filename;
+	int encoding; /* GMime's content encoding, for mail_decoder_create */
+};
+int mail_part_headers(struct pool *pool, const char *mime, size_t size,
+                      struct mail_part_info *info_r, const char **error_r);
+
+/* Decodes a part's transfer encoding (base64, quoted-printable, uuencode; others pass) as
+   bytes are written, into fd (which stays the caller's). */
+struct mail_decoder;
+struct mail_decoder *mail_decoder_create(int fd, int encoding);
+int mail_decoder_write(struct mail_decoder *d, const char *data, size_t size);
+/* Flushes what the decoder holds and frees it; 0, or -1 when a write failed. */
+int mail_decoder_finish(struct mail_decoder **d);
 
 #endif

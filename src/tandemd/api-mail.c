@@ -5,9 +5,14 @@
    refuses answers 503 here and nowhere else. */
 #include "api-mail.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api-common.h"
 #include "http-json.h"
@@ -25,6 +30,8 @@
 #define PAGE_MAX     500
 /* a message read whole for display; larger ones wait for streamed parts (issue 19) */
 #define MAIL_READ_MAX (32 * 1024 * 1024)
+/* an attachment is fetched in partial fetches of this size (libetpan holds each whole) */
+#define PART_CHUNK (1024 * 1024)
 
 struct imap_pool *api_mail_pool_create(const struct mail_settings *set)
 {
@@ -397,32 +404,98 @@ static const char *safe_type(const char *type)
 	return slashes == 1 && type[0] != '/' ? type : "application/octet-stream";
 }
 
+struct part_op {
+	struct pool *pool;
+	const char *folder, *part;
+	uint32_t uid;
+	int fd; /* the decoded part, an unnamed file in data_dir */
+	struct mail_part_info info;
+	struct mail_decoder *decoder;
+};
+
+static int part_chunk(void *ctx, const char *data, size_t size)
+{
+	return mail_decoder_write(ctx, data, size);
+}
+
+static int part_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct part_op *op = ctx;
+	uint32_t total;
+	const char *mime, *error;
+	size_t mime_size;
+	if (imap_client_select(client, op->folder, &total, err) < 0 ||
+	    imap_client_fetch_part_mime(client, op->pool, op->uid, op->part, &mime, &mime_size,
+	                                err) < 0)
+		return -1;
+	if (mail_part_headers(op->pool, mime, mime_size, &op->info, &error) < 0) {
+		err->kind = MAIL_NOT_FOUND;
+		snprintf(err->message, sizeof(err->message), "message %u, part %.40s: %s",
+		         (unsigned)op->uid, op->part, error);
+		return -1;
+	}
+	/* a retry on a fresh client starts the file again */
+	if (ftruncate(op->fd, 0) < 0 || lseek(op->fd, 0, SEEK_SET) < 0) {
+		err->kind = MAIL_UNAVAILABLE;
+		snprintf(err->message, sizeof(err->message), "cannot reset the part's file: %s",
+		         strerror(errno));
+		return -1;
+	}
+	struct mail_decoder *decoder = mail_decoder_create(op->fd, op->info.encoding);
+	int r =
+	    imap_client_fetch_part(client, op->uid, op->part, PART_CHUNK, part_chunk, decoder, err);
+	if (mail_decoder_finish(&decoder) < 0 && r == 0) {
+		err->kind = MAIL_UNAVAILABLE;
+		snprintf(err->message, sizeof(err->message), "cannot write the part's file: %s",
+		         strerror(errno));
+		r = -1;
+	}
+	return r;
+}
+
+/* An unnamed file in dir (O_TMPFILE; where the file system has none, a named one removed at
+   once), or -1. */
+static int temp_file(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/.mail-part-XXXXXX", dir) >= (int)sizeof(path))
+		return -1;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 static void mail_attachment(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
 	struct api_user user;
-	struct read_op op = {.pool = http_request_pool(req)};
+	struct part_op op = {.pool = http_request_pool(req), .fd = -1};
 	if (!api_auth(node, req, &user) || (op.uid = path_uid(req)) == 0)
 		return;
 	op.folder = mail_utf8(op.pool, path_folder(req));
-	const char *part = http_request_param(req, "part");
-	if (with_client(node, req, &user, read_run, &op) < 0)
-		return;
-	const char *type, *filename, *error;
-	const void *content;
-	size_t size;
-	if (mail_message_part(op.pool, op.data, op.size, part, &type, &filename, &content, &size,
-	                      &error) < 0) {
-		api_error(req, 404, "MAIL-0404", "message %u, part %s: %s", op.uid, part, error);
+	op.part = http_request_param(req, "part");
+	if ((op.fd = temp_file(node->cfg.data_dir)) < 0) {
+		log_error("mail", "a temporary file in %s: %s", node->cfg.data_dir,
+		          strerror(errno));
+		api_error(req, 500, "MAIL-0500", "cannot make a temporary file for the attachment");
 		return;
 	}
+	if (with_client(node, req, &user, part_run, &op) < 0) {
+		close(op.fd);
+		return;
+	}
+	off_t size = lseek(op.fd, 0, SEEK_END);
 	http_response_status(req, 200);
-	http_response_header(req, "Content-Type", safe_type(type));
+	http_response_header(req, "Content-Type", safe_type(op.info.content_type));
 	/* never rendered in Tandem's origin: a text/html attachment is a download */
 	http_response_header(req, "X-Content-Type-Options", "nosniff");
 	http_response_header(req, "Content-Security-Policy", "sandbox");
-	attachment_disposition(req, filename != NULL ? filename : "attachment");
-	buf_append(http_response_body(req), content, size);
+	attachment_disposition(req, op.info.filename != NULL ? op.info.filename : "attachment");
+	http_response_file(req, op.fd, 0, size > 0 ? (uint64_t)size : 0); /* closes fd */
 	http_response_send(req);
 }
 

@@ -240,8 +240,9 @@ def test_attachment_download(world):
     assert status == 200 and data == big, (status, len(data))
     assert resp.headers["Content-Type"] == "application/octet-stream"
     assert resp.headers["Content-Length"] == str(len(big)), resp.headers
-    # not a leaf part, no such part, no such message or folder: 404
-    for path in (base + "2", base + "9", base + "2.1.1", base + "x",
+    # not a leaf part, no such part, not a part number, no such message or folder: 404
+    for path in (base + "2", base + "9", base + "2.3", base + "x", base + "0", base + "2.",
+                 base + "99999999999",
                  "/api/v1/mail/messages/INBOX/7/attachments/1",
                  "/api/v1/mail/messages/Nope/1/attachments/1"):
         body, _ = get(alice, path, expect=404)
