@@ -20,6 +20,7 @@ struct imap_client {
 	char server[MAIL_URL_HOST_MAX + 8];
 	bool broken;
 	bool no_sort;
+	bool no_move;
 };
 
 static int fail(struct imap_client *c, struct mail_error *err, enum mail_error_kind kind,
@@ -203,6 +204,16 @@ int imap_client_folders(struct imap_client *c, struct pool *pool, struct imap_fo
 	for (size_t i = 0; i < n; i++)
 		if (!folders[i].noselect && status_of(c, &folders[i], err) < 0)
 			return -1;
+	r = mailimap_lsub(c->imap, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "LSUB", MAIL_REFUSED);
+	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_mailbox_list *mb = clist_content(it);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(folders[i].name, mb->mb_name) == 0)
+				folders[i].subscribed = true;
+	}
+	mailimap_list_result_free(list);
 	qsort(folders, n, sizeof(*folders), folder_cmp);
 	*folders_r = folders;
 	*count_r = n;
@@ -573,6 +584,202 @@ int imap_client_fetch_part(struct imap_client *c, uint32_t uid, const char *sect
 		if (n < chunk || offset > UINT32_MAX - chunk)
 			return 0;
 	}
+}
+
+/* ---------------------------------------------------------------- folder changes */
+
+int imap_client_folder_exists(struct imap_client *c, const char *name, bool *exists_r,
+                              struct mail_error *err)
+{
+	clist *list = NULL;
+	*exists_r = false;
+	if (strpbrk(name, "*%") != NULL)
+		return 0; /* LIST wildcards: no folder is named so here */
+	int r = mailimap_list(c->imap, "", name, &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "LIST", MAIL_REFUSED);
+	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_mailbox_list *mb = clist_content(it);
+		if ((strcmp(mb->mb_name, name) == 0 ||
+		     (strcasecmp(name, "INBOX") == 0 && strcasecmp(mb->mb_name, "INBOX") == 0)) &&
+		    !list_noselect(mb->mb_flag))
+			*exists_r = true;
+	}
+	mailimap_list_result_free(list);
+	return 0;
+}
+
+/* 0 when name exists (MAIL_NOT_FOUND otherwise) or, with want false, when it does not
+   (MAIL_EXISTS otherwise). */
+static int expect_folder(struct imap_client *c, const char *name, bool want, struct mail_error *err)
+{
+	bool exists;
+	if (imap_client_folder_exists(c, name, &exists, err) < 0)
+		return -1;
+	if (exists == want)
+		return 0;
+	return fail(c, err, want ? MAIL_NOT_FOUND : MAIL_EXISTS,
+	            want ? "no folder \"%.60s\"" : "a folder \"%.60s\" exists already", name);
+}
+
+int imap_client_folder_create(struct imap_client *c, const char *name, struct mail_error *err)
+{
+	if (expect_folder(c, name, false, err) < 0)
+		return -1;
+	int r = mailimap_create(c->imap, name);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "CREATE", MAIL_REFUSED);
+	return imap_client_folder_subscribe(c, name, true, err);
+}
+
+int imap_client_folder_rename(struct imap_client *c, const char *from, const char *to,
+                              struct mail_error *err)
+{
+	if (expect_folder(c, from, true, err) < 0 || expect_folder(c, to, false, err) < 0)
+		return -1;
+	int r = mailimap_rename(c->imap, from, to);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "RENAME", MAIL_REFUSED);
+	/* subscriptions are by name: the new name inherits the old one's */
+	if (mailimap_unsubscribe(c->imap, from) == MAILIMAP_NO_ERROR)
+		return imap_client_folder_subscribe(c, to, true, err);
+	return 0;
+}
+
+int imap_client_folder_delete(struct imap_client *c, const char *name, struct mail_error *err)
+{
+	if (expect_folder(c, name, true, err) < 0)
+		return -1;
+	int r = mailimap_delete(c->imap, name);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "DELETE", MAIL_REFUSED);
+	(void)mailimap_unsubscribe(c->imap, name); /* it may not have been subscribed */
+	return 0;
+}
+
+int imap_client_folder_subscribe(struct imap_client *c, const char *name, bool on,
+                                 struct mail_error *err)
+{
+	int r = on ? mailimap_subscribe(c->imap, name) : mailimap_unsubscribe(c->imap, name);
+	return r == MAILIMAP_NO_ERROR
+	           ? 0
+	           : failed(c, err, r, on ? "SUBSCRIBE" : "UNSUBSCRIBE", MAIL_REFUSED);
+}
+
+/* ---------------------------------------------------------------- message changes */
+
+int imap_client_select_write(struct imap_client *c, const char *folder, uint32_t *total_r,
+                             struct mail_error *err)
+{
+	int r = mailimap_select(c->imap, folder);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "SELECT", MAIL_NOT_FOUND);
+	*total_r =
+	    c->imap->imap_selection_info != NULL ? c->imap->imap_selection_info->sel_exists : 0;
+	return 0;
+}
+
+/* 404 unless uid is in the selected folder. */
+static int uid_exists(struct imap_client *c, struct pool *pool, uint32_t uid,
+                      struct mail_error *err)
+{
+	struct imap_message m;
+	if (imap_client_fetch(c, pool, &uid, 1, &m, err) < 0)
+		return -1;
+	if (m.uid == 0)
+		return fail(c, err, MAIL_NOT_FOUND, "no message with UID %u in this folder",
+		            (unsigned)uid);
+	return 0;
+}
+
+static struct mailimap_flag_list *flag_list(uint32_t flags)
+{
+	struct mailimap_flag_list *list = mailimap_flag_list_new_empty();
+	if (flags & IMAP_FLAG_SEEN)
+		mailimap_flag_list_add(list, mailimap_flag_new_seen());
+	if (flags & IMAP_FLAG_FLAGGED)
+		mailimap_flag_list_add(list, mailimap_flag_new_flagged());
+	if (flags & IMAP_FLAG_DELETED)
+		mailimap_flag_list_add(list, mailimap_flag_new_deleted());
+	return list;
+}
+
+static int store(struct imap_client *c, uint32_t uid, uint32_t flags, bool add,
+                 struct mail_error *err)
+{
+	if (flags == 0)
+		return 0;
+	struct mailimap_store_att_flags *att =
+	    add ? mailimap_store_att_flags_new_add_flags_silent(flag_list(flags))
+	        : mailimap_store_att_flags_new_remove_flags_silent(flag_list(flags));
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int r = mailimap_uid_store(c->imap, set, att);
+	mailimap_store_att_flags_free(att);
+	mailimap_set_free(set);
+	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID STORE", MAIL_REFUSED);
+}
+
+int imap_client_set_flags(struct imap_client *c, struct pool *pool, uint32_t uid, uint32_t add,
+                          uint32_t remove, struct mail_error *err)
+{
+	if (uid_exists(c, pool, uid, err) < 0 || store(c, uid, add, true, err) < 0 ||
+	    store(c, uid, remove, false, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* \\Deleted and UID EXPUNGE of uid only (UIDPLUS; without it a plain EXPUNGE, which also
+   removes other messages already marked \\Deleted, as any client's would). */
+static int expunge_uid(struct imap_client *c, uint32_t uid, struct mail_error *err)
+{
+	if (store(c, uid, IMAP_FLAG_DELETED, true, err) < 0)
+		return -1;
+	int r;
+	if (mailimap_has_extension(c->imap, "UIDPLUS")) {
+		struct mailimap_set *set = mailimap_set_new_single(uid);
+		r = mailimap_uid_expunge(c->imap, set);
+		mailimap_set_free(set);
+	} else {
+		r = mailimap_expunge(c->imap);
+	}
+	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "EXPUNGE", MAIL_REFUSED);
+}
+
+int imap_client_expunge(struct imap_client *c, struct pool *pool, uint32_t uid,
+                        struct mail_error *err)
+{
+	if (uid_exists(c, pool, uid, err) < 0)
+		return -1;
+	return expunge_uid(c, uid, err);
+}
+
+int imap_client_move(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
+                     struct mail_error *err)
+{
+	if (uid_exists(c, pool, uid, err) < 0)
+		return -1;
+	bool exists;
+	if (imap_client_folder_exists(c, to, &exists, err) < 0)
+		return -1;
+	if (!exists)
+		return fail(c, err, MAIL_NOT_FOUND, "no folder \"%.60s\"", to);
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int r;
+	if (!c->no_move && mailimap_has_extension(c->imap, "MOVE")) {
+		r = mailimap_uid_move(c->imap, set, to);
+		mailimap_set_free(set);
+		return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID MOVE", MAIL_REFUSED);
+	}
+	r = mailimap_uid_copy(c->imap, set, to);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID COPY", MAIL_REFUSED);
+	return expunge_uid(c, uid, err);
+}
+
+void imap_client_disable_move(struct imap_client *c)
+{
+	c->no_move = true;
 }
 
 /* ---------------------------------------------------------------- sorting */

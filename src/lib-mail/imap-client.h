@@ -25,6 +25,7 @@ enum mail_error_kind {
 	MAIL_NOT_FOUND,   /* no such folder or message: 404 */
 	MAIL_REFUSED,     /* the server answered NO or BAD to a command: 502 */
 	MAIL_TOO_LARGE,   /* a message above the caller's cap: 413 */
+	MAIL_EXISTS,      /* a folder of that name exists: 409 */
 };
 
 struct mail_error {
@@ -37,6 +38,7 @@ struct imap_folder {
 	const char *name; /* modified UTF-7 as the server has it */
 	char delimiter;   /* 0: flat */
 	bool noselect;
+	bool subscribed; /* in LSUB */
 	uint32_t total, unread;
 };
 
@@ -88,8 +90,9 @@ bool imap_client_broken(const struct imap_client *client);
 bool imap_client_has_sort(const struct imap_client *client);
 void imap_client_disable_sort(struct imap_client *client);
 
-/* Every folder (LIST "" "*") with STATUS (MESSAGES UNSEEN) of the selectable ones, sorted by
-   name with INBOX first; in pool. 0 or -1 with err. */
+/* Every folder (LIST "" "*") with STATUS (MESSAGES UNSEEN) of the selectable ones and
+   whether it is subscribed (LSUB), sorted by name with INBOX first; in pool. 0 or -1 with
+   err. */
 int imap_client_folders(struct imap_client *client, struct pool *pool,
                         struct imap_folder **folders_r, size_t *count_r, struct mail_error *err);
 /* SELECTs folder read-only (EXAMINE); *total_r its messages. 0 or -1 with err (MAIL_NOT_FOUND
@@ -127,5 +130,35 @@ int imap_client_fetch_part_mime(struct imap_client *client, struct pool *pool, u
    holds each response whole) whatever the part's size. */
 int imap_client_fetch_part(struct imap_client *client, uint32_t uid, const char *section,
                            size_t chunk, imap_chunk_fn *each, void *ctx, struct mail_error *err);
+
+/* Folder changes. Names are as the server has them (modified UTF-7 for non-ASCII). Each
+   checks first with LIST: MAIL_NOT_FOUND for a folder that is not there, MAIL_EXISTS for a
+   new name that is taken. Create subscribes the new folder; rename moves the subscription;
+   delete drops it. */
+int imap_client_folder_exists(struct imap_client *client, const char *name, bool *exists_r,
+                              struct mail_error *err);
+int imap_client_folder_create(struct imap_client *client, const char *name, struct mail_error *err);
+int imap_client_folder_rename(struct imap_client *client, const char *from, const char *to,
+                              struct mail_error *err);
+int imap_client_folder_delete(struct imap_client *client, const char *name, struct mail_error *err);
+int imap_client_folder_subscribe(struct imap_client *client, const char *name, bool on,
+                                 struct mail_error *err);
+
+/* Message changes in a folder selected read-write (SELECT). Each is MAIL_NOT_FOUND when uid
+   is not in it. */
+int imap_client_select_write(struct imap_client *client, const char *folder, uint32_t *total_r,
+                             struct mail_error *err);
+/* UID STORE +FLAGS.SILENT add, -FLAGS.SILENT remove (IMAP_FLAG_SEEN, _FLAGGED, _DELETED). */
+int imap_client_set_flags(struct imap_client *client, struct pool *pool, uint32_t uid, uint32_t add,
+                          uint32_t remove, struct mail_error *err);
+/* \\Deleted, then UID EXPUNGE of uid (UIDPLUS), else EXPUNGE. */
+int imap_client_expunge(struct imap_client *client, struct pool *pool, uint32_t uid,
+                        struct mail_error *err);
+/* To folder to (MAIL_NOT_FOUND when it is not there): UID MOVE where the server has MOVE,
+   else UID COPY and the expunge above. */
+int imap_client_move(struct imap_client *client, struct pool *pool, uint32_t uid, const char *to,
+                     struct mail_error *err);
+/* Tests: use COPY and EXPUNGE even where the server has MOVE. */
+void imap_client_disable_move(struct imap_client *client);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,9 @@ static void mail_failed(struct http_request *req, const char *login, const struc
 	switch (err->kind) {
 	case MAIL_NOT_FOUND:
 		api_error(req, 404, "MAIL-0404", "%s", err->message);
+		return;
+	case MAIL_EXISTS:
+		api_error(req, 409, "MAIL-0409", "%s", err->message);
 		return;
 	case MAIL_REFUSED:
 		log_warn("mail", "%s: %s", login, err->message);
@@ -137,8 +141,9 @@ static void mail_folders(void *ctx, struct http_request *req)
 		const struct imap_folder *f = &op.folders[i];
 		char delim[2] = {f->delimiter, '\0'};
 		bool ascii = f->delimiter > 0 && f->delimiter < 0x7f; /* JSON wants UTF-8 */
-		json_t *o = json_pack("{s:s, s:s?, s:b}", "name", f->name, "delimiter",
-		                      ascii ? delim : NULL, "selectable", !f->noselect);
+		json_t *o = json_pack("{s:s, s:s?, s:b, s:b}", "name", f->name, "delimiter",
+		                      ascii ? delim : NULL, "selectable", !f->noselect,
+		                      "subscribed", f->subscribed);
 		if (!f->noselect) {
 			json_object_set_new(o, "total", json_integer(f->total));
 			json_object_set_new(o, "unread", json_integer(f->unread));
@@ -499,10 +504,276 @@ static void mail_attachment(void *ctx, struct http_request *req)
 	http_response_send(req);
 }
 
+/* --------------------------------------------------------------- changes */
+
+#define TRASH "Trash"
+
+struct change_op {
+	struct pool *pool;
+	const char *folder, *to, *name;
+	uint32_t uid;
+	uint32_t add, remove; /* flags */
+	json_t *subscribed;   /* folder PATCH: NULL, true or false */
+};
+
+/* 204, or 0 after with_client answered. */
+static void change(struct node *node, struct http_request *req, const struct api_user *user,
+                   mail_op_fn *fn, struct change_op *op)
+{
+	if (with_client(node, req, user, fn, op) < 0)
+		return;
+	http_response_status(req, 204);
+	http_response_send(req);
+}
+
+static int flags_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct change_op *op = ctx;
+	uint32_t total;
+	if (imap_client_select_write(client, op->folder, &total, err) < 0)
+		return -1;
+	return imap_client_set_flags(client, op->pool, op->uid, op->add, op->remove, err);
+}
+
+static int delete_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct change_op *op = ctx;
+	uint32_t total;
+	bool trash_exists;
+	if (imap_client_select_write(client, op->folder, &total, err) < 0)
+		return -1;
+	if (strcmp(op->folder, TRASH) == 0)
+		return imap_client_expunge(client, op->pool, op->uid, err);
+	if (imap_client_folder_exists(client, TRASH, &trash_exists, err) < 0 ||
+	    (!trash_exists && imap_client_folder_create(client, TRASH, err) < 0))
+		return -1;
+	return imap_client_move(client, op->pool, op->uid, TRASH, err);
+}
+
+static int move_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct change_op *op = ctx;
+	uint32_t total;
+	if (imap_client_select_write(client, op->folder, &total, err) < 0)
+		return -1;
+	return imap_client_move(client, op->pool, op->uid, op->to, err);
+}
+
+/* The caller, the {folder} and {uid} of the path: false after answering. */
+static bool message_target(struct node *node, struct http_request *req, struct api_user *user,
+                           struct change_op *op)
+{
+	op->pool = http_request_pool(req);
+	if (!api_auth(node, req, user) || (op->uid = path_uid(req)) == 0)
+		return false;
+	op->folder = mail_utf8(op->pool, path_folder(req));
+	return true;
+}
+
+/* An optional boolean member: 0 absent, 1 present (*v_r), -1 after answering 400. */
+static int body_bool(struct http_request *req, json_t *body, const char *key, bool *v_r)
+{
+	json_t *v = json_object_get(body, key);
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v)) {
+		api_error(req, 400, "MAIL-0400", "%s must be true or false", key);
+		return -1;
+	}
+	*v_r = json_is_true(v);
+	return 1;
+}
+
+static void mail_message_patch(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct change_op op = {0};
+	if (!message_target(node, req, &user, &op))
+		return;
+	json_t *body = api_body_object(req);
+	if (body == NULL)
+		return;
+	static const struct {
+		const char *key;
+		uint32_t flag;
+	} keys[] = {{"seen", IMAP_FLAG_SEEN}, {"flagged", IMAP_FLAG_FLAGGED}};
+	int found = 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		bool on;
+		int r = body_bool(req, body, keys[i].key, &on);
+		if (r < 0) {
+			json_decref(body);
+			return;
+		}
+		found += r;
+		if (r > 0)
+			*(on ? &op.add : &op.remove) |= keys[i].flag;
+	}
+	json_decref(body);
+	if (found == 0) {
+		api_error(req, 400, "MAIL-0400", "give seen and/or flagged");
+		return;
+	}
+	change(node, req, &user, flags_run, &op);
+}
+
+static void mail_message_delete(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct change_op op = {0};
+	if (message_target(node, req, &user, &op))
+		change(node, req, &user, delete_run, &op);
+}
+
+/* A folder name from a JSON body: a non-empty string of printable ASCII without LIST
+   wildcards (names are as the server has them, modified UTF-7); NULL after answering 400. */
+static const char *body_folder(struct http_request *req, json_t *body, const char *key)
+{
+	const char *name = json_string_value(json_object_get(body, key));
+	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
+		api_error(req, 400, "MAIL-0400", "%s must be a folder name (1 to 200 characters)",
+		          key);
+		return NULL;
+	}
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '*' || *p == '%' || *p == '"' || *p == '\\') {
+			api_error(req, 400, "MAIL-0400",
+			          "%s: folder names are printable ASCII without * %% \" or \\ "
+			          "(modified UTF-7 for other characters)",
+			          key);
+			return NULL;
+		}
+	}
+	return pool_strdup(http_request_pool(req), name);
+}
+
+static void mail_message_move(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct change_op op = {0};
+	if (!message_target(node, req, &user, &op))
+		return;
+	json_t *body = api_body_object(req);
+	if (body == NULL)
+		return;
+	op.to = body_folder(req, body, "to");
+	json_decref(body);
+	if (op.to != NULL)
+		change(node, req, &user, move_run, &op);
+}
+
+static int folder_create_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct change_op *op = ctx;
+	return imap_client_folder_create(client, op->name, err);
+}
+
+static int folder_patch_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct change_op *op = ctx;
+	const char *name = op->folder;
+	if (op->name != NULL) {
+		if (imap_client_folder_rename(client, op->folder, op->name, err) < 0)
+			return -1;
+		name = op->name;
+	} else {
+		bool exists;
+		if (imap_client_folder_exists(client, name, &exists, err) < 0)
+			return -1;
+		if (!exists) {
+			err->kind = MAIL_NOT_FOUND;
+			snprintf(err->message, sizeof(err->message), "no folder \"%.60s\"", name);
+			return -1;
+		}
+	}
+	if (op->subscribed == NULL)
+		return 0;
+	return imap_client_folder_subscribe(client, name, json_is_true(op->subscribed), err);
+}
+
+static int folder_delete_run(struct imap_client *client, void *ctx, struct mail_error *err)
+{
+	struct change_op *op = ctx;
+	return imap_client_folder_delete(client, op->folder, err);
+}
+
+static void mail_folder_create(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct change_op op = {0};
+	json_t *body;
+	if (!api_auth(node, req, &user) || (body = api_body_object(req)) == NULL)
+		return;
+	op.name = body_folder(req, body, "name");
+	json_decref(body);
+	if (op.name == NULL || with_client(node, req, &user, folder_create_run, &op) < 0)
+		return;
+	http_response_json(req, 201, json_pack("{s:s}", "name", op.name));
+}
+
+/* The {folder} of a folder path; NULL after refusing INBOX (409). */
+static const char *folder_target(struct http_request *req, const char *what)
+{
+	const char *folder = mail_utf8(http_request_pool(req), path_folder(req));
+	if (strcasecmp(folder, "INBOX") == 0) {
+		api_error(req, 409, "MAIL-0409", "INBOX cannot be %s", what);
+		return NULL;
+	}
+	return folder;
+}
+
+static void mail_folder_patch(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct change_op op = {0};
+	json_t *body;
+	if (!api_auth(node, req, &user) || (body = api_body_object(req)) == NULL)
+		return;
+	bool subscribed;
+	int has_sub = body_bool(req, body, "subscribed", &subscribed);
+	bool rename = json_object_get(body, "name") != NULL;
+	if (has_sub >= 0 && rename)
+		op.name = body_folder(req, body, "name");
+	json_decref(body);
+	if (has_sub < 0 || (rename && op.name == NULL))
+		return;
+	if (has_sub == 0 && !rename) {
+		api_error(req, 400, "MAIL-0400", "give name and/or subscribed");
+		return;
+	}
+	op.subscribed = has_sub > 0 ? json_boolean(subscribed) : NULL;
+	op.folder = rename ? folder_target(req, "renamed")
+	                   : mail_utf8(http_request_pool(req), path_folder(req));
+	if (op.folder != NULL)
+		change(node, req, &user, folder_patch_run, &op);
+	json_decref(op.subscribed);
+}
+
+static void mail_folder_delete(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
+	struct api_user user;
+	struct change_op op = {0};
+	if (!api_auth(node, req, &user) || (op.folder = folder_target(req, "deleted")) == NULL)
+		return;
+	change(node, req, &user, folder_delete_run, &op);
+}
+
 const struct http_route api_mail_routes[] = {
     {"GET", "/api/v1/mail/folders", mail_folders, 0, NULL},
     {"GET", "/api/v1/mail/messages", mail_messages, 0, NULL},
     {"GET", "/api/v1/mail/messages/{folder}/{uid:id}", mail_message, 0, NULL},
     {"GET", "/api/v1/mail/messages/{folder}/{uid:id}/attachments/{part}", mail_attachment, 0, NULL},
+    {"PATCH", "/api/v1/mail/messages/{folder}/{uid:id}", mail_message_patch, 0, NULL},
+    {"DELETE", "/api/v1/mail/messages/{folder}/{uid:id}", mail_message_delete, 0, NULL},
+    {"POST", "/api/v1/mail/messages/{folder}/{uid:id}/move", mail_message_move, 0, NULL},
+    {"POST", "/api/v1/mail/folders", mail_folder_create, 0, NULL},
+    {"PATCH", "/api/v1/mail/folders/{folder}", mail_folder_patch, 0, NULL},
+    {"DELETE", "/api/v1/mail/folders/{folder}", mail_folder_delete, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

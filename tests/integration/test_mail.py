@@ -254,6 +254,119 @@ def test_attachment_download(world):
     get(client(world, "bob"), base + "3", expect=404)
 
 
+def send(api, method, path, body=None, expect=204):
+    status, data, _ = api.request(method, path, body)
+    assert status == expect, (method, path, status, data)
+    return data
+
+
+def uids(ms, user, folder):
+    """The UIDs in folder, and their flags, seen by IMAP directly."""
+    m = ms.imap(user)
+    try:
+        typ, data = m.select(f'"{folder}"', readonly=True)
+        assert typ == "OK", data
+        typ, data = m.uid("FETCH", "1:*", "(UID FLAGS)")
+        out = {}
+        for line in data:
+            if line:
+                text = line.decode()
+                uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
+                out[uid] = text.split("FLAGS (")[1].split(")")[0].split()
+        return out
+    finally:
+        m.logout()
+
+
+def flags_move_delete(c):
+    """PATCH flags, move, delete to Trash and expunge in Trash, checked over IMAP."""
+    ms = c.mail
+    ms.append("alice", "INBOX", [message(f"m{i}") for i in range(4)])
+    ms.append("alice", "Archive", [message("old")])
+    alice = client(c, "alice")
+    m = "/api/v1/mail/messages/INBOX/"
+    send(alice, "PATCH", m + "1", {"seen": True, "flagged": True})
+    assert sorted(uids(ms, "alice", "INBOX")[1]) == ["\\Flagged", "\\Seen"]
+    send(alice, "PATCH", m + "1", {"flagged": False})
+    assert uids(ms, "alice", "INBOX")[1] == ["\\Seen"]
+    body, _ = get(alice, "/api/v1/mail/messages?folder=INBOX&sort=arrival&order=asc")
+    assert body["messages"][0]["flags"] == ["seen"], body
+    for bad in ({}, {"seen": "yes"}, {"flagged": 1}):
+        data = send(alice, "PATCH", m + "1", bad, expect=400)
+        assert data["error"]["code"] == "MAIL-0400", data
+    send(alice, "PATCH", m + "99", {"seen": True}, expect=404)
+    # move: gone from INBOX, one more in Archive
+    send(alice, "POST", m + "2/move", {"to": "Archive"})
+    assert 2 not in uids(ms, "alice", "INBOX") and len(uids(ms, "alice", "Archive")) == 2
+    data = send(alice, "POST", m + "3/move", {"to": "Nope"}, expect=404)
+    assert "Nope" in data["error"]["message"], data
+    assert 3 in uids(ms, "alice", "INBOX")
+    send(alice, "POST", m + "3/move", {"to": ""}, expect=400)
+    send(alice, "POST", m + "99/move", {"to": "Archive"}, expect=404)
+    # delete: to Trash, made on first use; in Trash itself: gone for good
+    send(alice, "DELETE", m + "3")
+    assert 3 not in uids(ms, "alice", "INBOX")
+    trash = uids(ms, "alice", "Trash")
+    assert len(trash) == 1, trash
+    body, _ = get(alice, "/api/v1/mail/folders")
+    assert [f for f in body["folders"] if f["name"] == "Trash"][0]["total"] == 1, body
+    send(alice, "DELETE", f"/api/v1/mail/messages/Trash/{list(trash)[0]}")
+    assert uids(ms, "alice", "Trash") == {}
+    send(alice, "DELETE", m + "99", expect=404)
+    # the untouched ones stayed
+    assert sorted(uids(ms, "alice", "INBOX")) == [1, 4]
+
+
+def test_flags_move_delete(world):
+    flags_move_delete(world)
+
+
+def test_folder_management(world):
+    ms = world.mail
+    alice = client(world, "alice")
+    f = "/api/v1/mail/folders"
+
+    def folders():
+        return {x["name"]: x for x in get(alice, f)[0]["folders"]}
+
+    status, body, _ = alice.request("POST", f, {"name": "Projects"})
+    assert status == 201 and body == {"name": "Projects"}, body
+    assert folders()["Projects"]["subscribed"] is True
+    data = send(alice, "POST", f, {"name": "Projects"}, expect=409)
+    assert data["error"]["code"] == "MAIL-0409", data
+    for bad in ({}, {"name": ""}, {"name": "a*b"}, {"name": "caf\u00e9"}, {"name": 3}):
+        send(alice, "POST", f, bad, expect=400)
+    ms.append("alice", "Projects", [message("p1")])
+    # rename keeps the messages and the subscription
+    send(alice, "PATCH", f + "/Projects", {"name": "Done"})
+    fl = folders()
+    assert "Projects" not in fl and fl["Done"]["total"] == 1 and fl["Done"]["subscribed"], fl
+    send(alice, "PATCH", f + "/Projects", {"name": "X"}, expect=404)
+    send(alice, "POST", f, {"name": "Other"}, expect=201)
+    send(alice, "PATCH", f + "/Done", {"name": "Other"}, expect=409)
+    # subscribe flag
+    send(alice, "PATCH", f + "/Done", {"subscribed": False})
+    assert folders()["Done"]["subscribed"] is False
+    send(alice, "PATCH", f + "/Done", {"subscribed": True})
+    assert folders()["Done"]["subscribed"] is True
+    send(alice, "PATCH", f + "/Done", {}, expect=400)
+    send(alice, "PATCH", f + "/Nope", {"subscribed": True}, expect=404)
+    # a subfolder by its path, percent-encoded
+    send(alice, "POST", f, {"name": "Done/2026"}, expect=201)
+    send(alice, "DELETE", f + "/Done%2F2026")
+    assert "Done/2026" not in folders()
+    # delete; INBOX is refused
+    send(alice, "DELETE", f + "/Other")
+    assert "Other" not in folders()
+    send(alice, "DELETE", f + "/Other", expect=404)
+    for path in (f + "/INBOX", f + "/inbox"):
+        data = send(alice, "DELETE", path, expect=409)
+        assert "INBOX" in data["error"]["message"], data
+    send(alice, "PATCH", f + "/INBOX", {"name": "Old"}, expect=409)
+    # bob's folders are his own
+    assert "Done" not in {x["name"] for x in get(client(world, "bob"), f)[0]["folders"]}
+
+
 def test_servers_without_sort_get_the_same_pages(workdir, start_mail_system):  # noqa: F811
     ms = start_mail_system(sort=False)
     c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite", extra=mail_section(ms))
@@ -271,6 +384,24 @@ def test_servers_without_sort_get_the_same_pages(workdir, start_mail_system):  #
         body, _ = get(alice, "/api/v1/mail/messages?folder=INBOX&sort=subject&order=asc"
                              "&limit=5")
         assert [m["subject"] for m in body["messages"]] == [f"m {i:02d}" for i in range(5)]
+    finally:
+        c.stop()
+
+
+def test_flags_move_delete_without_move_and_uidplus(workdir, start_mail_system):  # noqa: F811
+    """The same on a server announcing neither MOVE nor UIDPLUS: COPY, \\Deleted, EXPUNGE."""
+    ms = start_mail_system(sort=False)
+    m = ms.imap("alice")
+    try:
+        caps = m.capabilities
+    finally:
+        m.logout()
+    assert "MOVE" not in caps and "UIDPLUS" not in caps, caps
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite", extra=mail_section(ms))
+    try:
+        provision(c, workdir)
+        c.mail = ms
+        flags_move_delete(c)
     finally:
         c.stop()
 
