@@ -637,13 +637,20 @@ int imap_client_folder_rename(struct imap_client *c, const char *from, const cha
 {
 	if (expect_folder(c, from, true, err) < 0 || expect_folder(c, to, false, err) < 0)
 		return -1;
-	int r = mailimap_rename(c->imap, from, to);
+	/* subscriptions are by name: the new name inherits the old one's */
+	clist *subs = NULL;
+	int r = mailimap_lsub(c->imap, "", from, &subs);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "LSUB", MAIL_REFUSED);
+	bool subscribed = clist_count(subs) > 0;
+	mailimap_list_result_free(subs);
+	r = mailimap_rename(c->imap, from, to);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "RENAME", MAIL_REFUSED);
-	/* subscriptions are by name: the new name inherits the old one's */
-	if (mailimap_unsubscribe(c->imap, from) == MAILIMAP_NO_ERROR)
-		return imap_client_folder_subscribe(c, to, true, err);
-	return 0;
+	if (!subscribed)
+		return 0;
+	(void)mailimap_unsubscribe(c->imap, from);
+	return imap_client_folder_subscribe(c, to, true, err);
 }
 
 int imap_client_folder_delete(struct imap_client *c, const char *name, struct mail_error *err)

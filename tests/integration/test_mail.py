@@ -350,6 +350,12 @@ def test_folder_management(world):
     send(alice, "PATCH", f + "/Done", {"subscribed": True})
     assert folders()["Done"]["subscribed"] is True
     send(alice, "PATCH", f + "/Done", {}, expect=400)
+    # an unsubscribed folder stays so when renamed, in one PATCH with the new name
+    send(alice, "PATCH", f + "/Done", {"subscribed": False})
+    send(alice, "PATCH", f + "/Done", {"name": "Done2"})
+    assert folders()["Done2"]["subscribed"] is False
+    send(alice, "PATCH", f + "/Done2", {"name": "Done", "subscribed": True})
+    assert folders()["Done"]["subscribed"] is True
     send(alice, "PATCH", f + "/Nope", {"subscribed": True}, expect=404)
     # a subfolder by its path, percent-encoded
     send(alice, "POST", f, {"name": "Done/2026"}, expect=201)
@@ -467,6 +473,16 @@ def test_mail_system_down_is_503_on_mail_paths_only(world):
         message_text = body["error"]["message"]
         assert "the mail system is unavailable" in message_text, body
         assert f"127.0.0.1:{ms.imap_port}" in message_text, body
+    # the changes and the attachment download too
+    m = "/api/v1/mail/messages/INBOX/1"
+    for method, path, body in (("PATCH", m, {"seen": True}), ("DELETE", m, None),
+                               ("POST", m + "/move", {"to": "Archive"}),
+                               ("GET", m + "/attachments/1", None),
+                               ("POST", "/api/v1/mail/folders", {"name": "New"}),
+                               ("PATCH", "/api/v1/mail/folders/Old", {"subscribed": True}),
+                               ("DELETE", "/api/v1/mail/folders/Old", None)):
+        data = send(alice, method, path, body, expect=503)
+        assert data["error"]["code"] == "MAIL-0503", (method, path, data)
     get(alice, "/api/v1/folders?parent=1")  # the rest works
     get(alice, "/api/v1/session")
     ms.start()  # same ports: back within the back-off
