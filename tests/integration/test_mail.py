@@ -250,6 +250,16 @@ def test_attachment_download(world):
     # downloading does not mark the message read
     body, _ = get(alice, "/api/v1/mail/messages?folder=INBOX")
     assert body["messages"][0]["flags"] == [], body
+    # a message that is one attachment: its part 1 (the body, described by the message header)
+    world.mail.deliver("alice", b"From: s@example.com\r\nSubject: one\r\nMIME-Version: 1.0\r\n"
+                                b"Content-Type: application/pdf; name=only.pdf\r\n"
+                                b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n")
+    body, _ = get(alice, "/api/v1/mail/messages/INBOX/2")
+    assert [(a["part"], a["filename"]) for a in body["attachments"]] == [("1", "only.pdf")], body
+    status, data, resp = alice.request("GET", "/api/v1/mail/messages/INBOX/2/attachments/1")
+    assert status == 200 and data == b"%PDF-1.4\n", (status, data)
+    assert resp.headers["Content-Type"] == "application/pdf", resp.headers
+    assert "filename=\"only.pdf\"" in resp.headers["Content-Disposition"], resp.headers
     # another user cannot reach alice's mailbox: bob's INBOX has no message 1
     get(client(world, "bob"), base + "3", expect=404)
 
