@@ -516,7 +516,7 @@ struct change_op {
 	json_t *subscribed;   /* folder PATCH: NULL, true or false */
 };
 
-/* 204, or 0 after with_client answered. */
+/* Runs fn on a client and answers 204; with_client answers its failures. */
 static void change(struct node *node, struct http_request *req, const struct api_user *user,
                    mail_op_fn *fn, struct change_op *op)
 {
