@@ -86,8 +86,8 @@ def main():
             ("sign-in form, driver's view, ms", res["login_outside_ms"], sogo["login_outside_ms"]),
             (f"sign in -> first view (Tandem: files, {files} files; SOGo: calendar week), ms",
              res["files_ms"], sogo["week_ms"]),
-            (f"week view with {EVENTS} events (Tandem: opened after the files view; SOGo: "
-             "the same, its first view), ms", res["week_ms"], sogo["week_ms"])]
+            (f"week view, {EVENTS} events (Tandem: from files view; SOGo: from sign-in), ms",
+             res["week_ms"], sogo["week_ms"])]
     print(f"{'measure (median of ' + str(rounds) + ' cold rounds)':<78} {'Tandem':>9} {'SOGo':>9}"
           f" {'SOGo/Tandem':>12}")
     for name, t, s in rows:
