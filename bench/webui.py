@@ -55,7 +55,7 @@ def main():
             r = subprocess.run(["node", os.path.join(ROOT, "bench", "webui.mjs")],
                                env=dict(os.environ, BASE_URL=f"http://127.0.0.1:{node.port}/",
                                         ROUNDS=str(rounds), FILES=str(files),
-                                        EVENTS=str(EVENTS)),
+                                        EVENTS=str(EVENTS), TZ="UTC"),  # events in UTC
                                capture_output=True, text=True, timeout=600)
             if r.returncode != 0:
                 raise SystemExit(f"webui.mjs failed:\n{r.stdout}\n{r.stderr}")
