@@ -9,6 +9,7 @@ const puppeteer = require('puppeteer-core');
 const BASE = process.env.BASE_URL;
 const ROUNDS = Number(process.env.ROUNDS || 5);
 const FILES = Number(process.env.FILES || 1000);
+const EVENTS = Number(process.env.EVENTS || 200);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const browser = await puppeteer.launch({
@@ -19,6 +20,7 @@ const browser = await puppeteer.launch({
 const login = [];
 const outside = [];
 const files = [];
+const week = [];
 let bytes = null;
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -52,9 +54,15 @@ try {
     await page.waitForFunction((n) => document.querySelectorAll('#content tbody tr').length === n,
       { timeout: 60000 }, FILES);
     files.push(performance.now() - t1);
+    // then the calendar's week view (the default at this width) with EVENTS events this week
+    const t2 = performance.now();
+    await page.evaluate(() => { window.location.hash = '#calendar'; });
+    await page.waitForFunction((n) => document.querySelectorAll('.cal-ev[data-id]').length >= n,
+      { timeout: 60000, polling: 50 }, EVENTS);
+    week.push(performance.now() - t2);
     await context.close();
   }
 } finally {
   await browser.close();
 }
-console.log(JSON.stringify({ ...bytes, login_ms: median(login), login_outside_ms: median(outside), files_ms: median(files) }));
+console.log(JSON.stringify({ ...bytes, login_ms: median(login), login_outside_ms: median(outside), files_ms: median(files), week_ms: median(week) }));
