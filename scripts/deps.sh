@@ -15,12 +15,14 @@ test=(clang libclang-rt-14-dev llvm clang-format python3-pytest python3-caldav v
       dovecot-imapd dovecot-lmtpd)
 # daemons whose Debian packages would start and enable a system service listening beyond
 # loopback: installed with services held off (below); the tests run private instances
-# (scripts/mail-system.sh)
-no_service=(dovecot-core dovecot-imapd dovecot-lmtpd)
+# (scripts/mail-system.sh, bench/webui_sogo.py)
+no_service=(dovecot-core dovecot-imapd dovecot-lmtpd sogo memcached postgresql-15)
 run=(redis-server jq dovecot-imapd dovecot-lmtpd)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
-bench=(wrk nginx-extras haproxy apache2 cyrus-caldav sasl2-bin radicale)
+# sogo, memcached, postgresql-15: SOGo's web UI beside Tandem's (bench/webui.sh), run privately
+bench=(wrk nginx-extras haproxy apache2 cyrus-caldav sasl2-bin radicale sogo memcached
+       postgresql-15)
 
 want=("${build[@]}")
 for set in "$@"; do
@@ -65,7 +67,13 @@ for p in "${missing[@]}"; do
   case " ${no_service[*]} " in
   *" $p "*)
     if [ -d /run/systemd/system ]; then
-      $SUDO systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+      case "$p" in
+        dovecot-*) units="dovecot.service dovecot.socket" ;;
+        postgresql-*) units="postgresql.service" ;;
+        *) units="$p.service" ;;
+      esac
+      # shellcheck disable=SC2086
+      $SUDO systemctl disable --now $units >/dev/null 2>&1 || true
     fi ;;
   esac
 done
