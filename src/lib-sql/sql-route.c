@@ -512,7 +512,16 @@ static unsigned read_candidates(struct sql_db *db, struct sql_server **out, unsi
 	uint64_t now = clock_mono_ms();
 	unsigned n = 0;
 	pthread_mutex_lock(&db->lock);
-	unsigned start = db->next_read++;
+	/* Ties start at a pseudo-random server, not the next one in turn: a request pattern
+	   whose reads per write are a multiple of the server count would otherwise always ask
+	   the same replica to wait after a write, and only that one would ever cover the
+	   position (xorshift32: cheap, and never 0 from a non-zero seed). */
+	unsigned x = db->next_read != 0 ? db->next_read : 0x9e3779b9u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	db->next_read = x;
+	unsigned start = x;
 	for (unsigned i = 0; i < db->server_count && n < max; i++) {
 		struct sql_server *srv = &db->servers[(start + i) % db->server_count];
 		if (srv == writer || !usable(srv, now))

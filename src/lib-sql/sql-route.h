@@ -41,7 +41,7 @@ struct sql_db {
 	pthread_cond_t cond;        /* a connection came back or a slot became free */
 	struct sql_server *servers; /* [0] is the primary */
 	unsigned server_count;
-	unsigned next_read;
+	unsigned next_read;          /* read_candidates' xorshift32 state: where ties start */
 	struct sql_positions *local; /* used when set.positions is NULL */
 	struct sql_db_stats stats;   /* atomic */
 	bool retired;                /* under lock: writes refused (sql_db_retire) */
