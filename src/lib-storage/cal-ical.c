@@ -117,6 +117,18 @@ static int64_t utc(struct icaltimetype t, const icaltimezone *zone)
 	return (int64_t)icaltime_as_timet_with_zone(t, zone);
 }
 
+/* libical takes "03184800" as a date (month 48, day 0) and its validity check does not look
+   at the month or day: such a time would come back out of expansion as 00000000T000000,
+   which nothing parses. A calendar date and a clock time, or refused. */
+static bool sane_time(struct icaltimetype t)
+{
+	if (icaltime_is_null_time(t) || !icaltime_is_valid_time(t) || t.year < 1 || t.year > 9999 ||
+	    t.month < 1 || t.month > 12 || t.day < 1 ||
+	    t.day > icaltime_days_in_month(t.month, t.year))
+		return false;
+	return t.is_date || (t.hour >= 0 && t.hour < 24 && t.minute >= 0 && t.minute < 60 &&
+	                     t.second >= 0 && t.second <= 60);
+}
 /* The value of a date-time property in UTC seconds and whether it is a DATE. */
 static int prop_time(icalcomponent *root, icalproperty *prop, int64_t *utc_r, bool *date_r)
 {
@@ -134,7 +146,7 @@ static int prop_time(icalcomponent *root, icalproperty *prop, int64_t *utc_r, bo
 		t = icalproperty_get_rdate(prop).time;
 	else
 		return -1;
-	if (icaltime_is_null_time(t) || !icaltime_is_valid_time(t))
+	if (!sane_time(t))
 		return -1;
 	*utc_r = utc(t, zone);
 	if (date_r != NULL)
