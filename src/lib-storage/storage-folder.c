@@ -599,3 +599,28 @@ int storage_folder_copy(struct storage_user *user, int64_t id, struct storage_fo
 	mem_free(&c.files);
 	return ret;
 }
+
+struct default_op {
+	struct storage_user *user;
+	const char *module;
+	int64_t id;
+	int found;
+};
+
+static int default_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct default_op *op = ctx;
+	op->found = folder_default(conn, op->user->cid, op->user->uid, op->module, &op->id, err);
+	return op->found < 0 ? -1 : 0;
+}
+
+int storage_folder_default(struct storage_user *user, const char *module, int64_t *id_r,
+                           struct storage_error *err)
+{
+	struct default_op op = {.user = user, .module = module};
+	const char *what = "default folder";
+	if (storage__run(user, false, default_txn, &op, &what, err) < 0)
+		return -1;
+	*id_r = op.id;
+	return op.found;
+}

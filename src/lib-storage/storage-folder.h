@@ -85,4 +85,9 @@ int storage_folder_move(struct storage_user *user, int64_t id, struct storage_fo
 int storage_folder_copy(struct storage_user *user, int64_t id, struct storage_folder_place *to,
                         bool members, struct folder_error *fe, struct storage_error *err);
 
+/* The user's default folder of module ("infostore", "calendar", "tasks", "contacts"): 1 with
+ *id_r, 0 when the user has none (no such user), -1 with err. */
+int storage_folder_default(struct storage_user *user, const char *module, int64_t *id_r,
+                           struct storage_error *err);
+
 #endif

@@ -11,30 +11,20 @@
 #include "api-common.h"
 #include "api-contacts.h"
 #include "api-events.h"
-#include "folder.h"
+#include "storage-folder.h"
 #include "http-json.h"
 #include "http-server.h"
 #include "log.h"
 #include "node.h"
 #include "routes.h"
-#include "sql.h"
 #include "storage-calendar.h"
 #include "storage-contacts.h"
 
 struct target {
 	int64_t cid, uid;
 	const char *module;
-	int64_t folder; /* found */
-	int found;
+	int64_t folder;
 };
-
-static int default_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
-{
-	struct target *t = ctx;
-	/* the user must exist: their default folder is made with them */
-	t->found = folder_default(conn, t->cid, t->uid, t->module, &t->folder, err);
-	return t->found < 0 ? -1 : 0;
-}
 
 static void storage_refused(struct http_request *req, const struct storage_error *err)
 {
@@ -109,13 +99,12 @@ static void user_import(void *ctx, struct http_request *req)
 	struct storage_user *su =
 	    storage_user_create(node->storage, http_request_pool(req), cid, t.uid);
 	if (r == 0) {
-		const char *what = "default folder";
-		if (storage_transaction(su, false, default_txn, &t, &err) < 0) {
-			err.what = what;
+		int found = storage_folder_default(su, t.module, &t.folder, &err);
+		if (found < 0) {
 			storage_refused(req, &err);
 			return;
 		}
-		if (t.found == 0) {
+		if (found == 0) {
 			char msg[160];
 			snprintf(msg, sizeof(msg),
 			         "user %lld of context %lld has no default %s folder",
