@@ -3,7 +3,7 @@
 # Installs the Debian 12 packages Tandem builds, runs and tests with. Idempotent: does nothing
 # when everything is present. Usage: scripts/deps.sh [build|run|test|bench]...
 # (build is always included; run adds what scripts/start.sh runs besides Tandem itself: Redis,
-# the demo mail system's Dovecot, and jq for docs/quickstart.md)
+# the demo mail system's Dovecot and Postfix, and jq for docs/quickstart.md)
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
@@ -12,12 +12,12 @@ build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-d
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest python3-caldav vdirsyncer khal khard curl sqlite3 mariadb-server
       mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq
       keepalived iproute2 lintian rsyslog litmus cadaver rclone chromium nodejs
-      dovecot-imapd dovecot-lmtpd)
+      dovecot-imapd dovecot-lmtpd postfix)
 # daemons whose Debian packages would start and enable a system service listening beyond
 # loopback: installed with services held off (below); the tests run private instances
 # (scripts/mail-system.sh, bench/webui_sogo.py)
-no_service=(dovecot-core dovecot-imapd dovecot-lmtpd sogo memcached postgresql-15)
-run=(redis-server jq dovecot-imapd dovecot-lmtpd)
+no_service=(dovecot-core dovecot-imapd dovecot-lmtpd postfix sogo memcached postgresql-15)
+run=(redis-server jq dovecot-imapd dovecot-lmtpd postfix)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
 # sogo, memcached, postgresql-15: SOGo's web UI beside Tandem's (bench/webui.sh), run privately
@@ -62,6 +62,10 @@ if [ ! -e "$policy" ]; then
   own_policy=1
   trap '$SUDO rm -f "$policy"' EXIT
 fi
+# Postfix: no system configuration (it would ask, and listen on port 25); the tests and the demo
+# run a private instance (scripts/mail-system.sh). It replaces exim4 as the mail transport agent
+# that cyrus-common (bench) depends on.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 for p in "${missing[@]}"; do
   case " ${no_service[*]} " in
