@@ -249,14 +249,16 @@ static int64_t epoch_of(int year, int month, int day, int hour, int min, int sec
 	return t - sign * ((z / 100) * 3600 + (z % 100) * 60);
 }
 
-/* A header's words (RFC 2047) in UTF-8, in pool. */
+/* A header's words (RFC 2047) in UTF-8, in pool; raw 8-bit text is taken as UTF-8 when it
+   is valid UTF-8, else as Latin-1. */
 static const char *decoded(struct pool *pool, const char *s)
 {
 	if (s == NULL)
 		return NULL;
 	size_t index = 0;
 	char *out = NULL;
-	if (mailmime_encoded_phrase_parse("iso-8859-1", s, strlen(s), &index, "utf-8", &out) !=
+	const char *raw_charset = mail_utf8_valid(s) ? "utf-8" : "iso-8859-1";
+	if (mailmime_encoded_phrase_parse(raw_charset, s, strlen(s), &index, "utf-8", &out) !=
 	        MAILIMF_NO_ERROR ||
 	    out == NULL)
 		return mail_utf8(pool, s);

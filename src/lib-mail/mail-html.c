@@ -34,7 +34,8 @@ struct element {
 };
 
 /* Elements not listed are unwrapped: their tags go, their content stays (html, body, form,
-   custom and Office tags, …). */
+   custom and Office tags, …). No element a browser parses as raw text (xmp, plaintext,
+   listing, …) is kept: inside those the escaping of the text would not apply. */
 static const struct element elements[] = {
     {"a", ELEMENT_KEEP, 0, " href "},
     {"abbr", ELEMENT_KEEP, 0, ""},
@@ -150,7 +151,6 @@ static const struct element elements[] = {
     {"video", ELEMENT_DROP, 0, ""},
     {"wbr", ELEMENT_KEEP, F_VOID, ""},
     {"xml", ELEMENT_DROP, 0, ""},
-    {"xmp", ELEMENT_KEEP, F_BLOCK, ""},
 };
 
 /* Attributes every kept element may carry (none of them loads or runs anything). */
@@ -474,7 +474,7 @@ static void open_element(struct sanitize *s, xmlNode *n, const struct element *e
 
 static bool is_pre(const struct element *e)
 {
-	return e != NULL && (strcmp(e->name, "pre") == 0 || strcmp(e->name, "xmp") == 0);
+	return e != NULL && strcmp(e->name, "pre") == 0;
 }
 
 /* Entering element n: true when its content is to be walked. */

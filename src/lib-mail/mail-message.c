@@ -35,6 +35,11 @@ const char *mail_utf8(struct pool *pool, const char *s)
 	return r;
 }
 
+bool mail_utf8_valid(const char *s)
+{
+	return g_utf8_validate(s, -1, NULL);
+}
+
 /* A GLib-allocated string into pool (freed), or NULL. */
 static const char *take(struct pool *pool, char *s)
 {

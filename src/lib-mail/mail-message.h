@@ -39,6 +39,8 @@ struct mail_message_view {
 /* s (NULL: NULL) as valid UTF-8 in pool, each invalid byte sequence replaced by U+FFFD: for
    header text and names a server sent raw (JSON carries only UTF-8). */
 const char *mail_utf8(struct pool *pool, const char *s);
+/* Whether s is valid UTF-8. */
+bool mail_utf8_valid(const char *s);
 
 /* Initialises GMime once per process; thread-safe, idempotent. */
 void mail_message_init(void);
