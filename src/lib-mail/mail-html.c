@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "pool.h"
+#include "strv.h"
 
 /* ------------------------------------------------------------------ the allow-lists */
 
@@ -229,17 +230,6 @@ static bool data_image_allowed(const char *url)
 	return false;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The attachment URL of cid:{id} (RFC 2392: the id percent-encoded), or NULL. */
 static const char *cid_url(struct pool *pool, const char *url, const struct mail_html_cid *cids,
                            size_t count)
@@ -248,8 +238,8 @@ static const char *cid_url(struct pool *pool, const char *url, const struct mail
 	size_t n = strlen(s);
 	char *id = pool_alloc(pool, n + 1), *o = id;
 	for (size_t i = 0; i < n; i++) {
-		int hi = s[i] == '%' && i + 2 < n ? hex_value(s[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+		int hi = s[i] == '%' && i + 2 < n ? strv_hex_digit(s[i + 1]) : -1;
+		int lo = hi >= 0 ? strv_hex_digit(s[i + 2]) : -1;
 		if (lo >= 0) {
 			*o++ = (char)(hi * 16 + lo);
 			i += 2;
