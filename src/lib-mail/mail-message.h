@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* One message read for display (docs/internals/mail.md "Reading a message"): its headers
    decoded to UTF-8, its first text/plain body converted to UTF-8, its first text/html body
-   sanitised (mail-html.h), and the list of its attachments. GMime parses the MIME; this walks GMime's tree. */
+   sanitised (mail-html.h), and the list of its attachments. GMime parses the MIME; this walks
+   GMime's tree. */
 #ifndef TANDEM_MAIL_MESSAGE_H
 #define TANDEM_MAIL_MESSAGE_H
 
