@@ -450,15 +450,20 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 		return prov_userdb_delete(conn, "users", "user", cu->cid, cu->uid, now, err);
 	}
 	const struct prov_user_change *ch = cu->ch;
-	static const char *const columns[] = {"display_name", "given_name", "sur_name", "email"};
-	const char *values[] = {ch->display_name, ch->given_name, ch->sur_name, ch->email};
-	for (size_t i = 0; i < 4; i++) {
+	/* from MAIL_FIRST on the mail fields, where "" = none (NULL) */
+	enum { MAIL_FIRST = 4 };
+	static const char *const columns[] = {"display_name", "given_name",  "sur_name",  "email",
+	                                      "imap_server",  "smtp_server", "imap_login"};
+	const char *values[] = {ch->display_name, ch->given_name,  ch->sur_name,  ch->email,
+	                        ch->imap_server,  ch->smtp_server, ch->imap_login};
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
 		if (values[i] == NULL)
 			continue;
 		char sql[96];
 		snprintf(sql, sizeof(sql), "UPDATE users SET %s=? WHERE cid=? AND id=?",
 		         columns[i]);
-		if (sql_run(conn, err, sql, "sii", values[i], cu->cid, cu->uid) < 0)
+		const char *v = i >= MAIL_FIRST && values[i][0] == '\0' ? NULL : values[i];
+		if (sql_run(conn, err, sql, "sii", v, cu->cid, cu->uid) < 0)
 			return -1;
 	}
 	if (cu->hash != NULL &&
@@ -470,19 +475,6 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 	            ch->access_combination[0] != '\0' ? ch->access_combination : NULL, cu->cid,
 	            cu->uid) < 0)
 		return -1;
-	static const char *const mail_columns[] = {"imap_server", "smtp_server", "imap_login"};
-	const char *mail_values[] = {ch->imap_server, ch->smtp_server, ch->imap_login};
-	for (size_t i = 0; i < 3; i++) {
-		if (mail_values[i] == NULL)
-			continue;
-		char sql[96];
-		snprintf(sql, sizeof(sql), "UPDATE users SET %s=? WHERE cid=? AND id=?",
-		         mail_columns[i]);
-		if (sql_run(conn, err, sql, "sii",
-		            mail_values[i][0] != '\0' ? mail_values[i] : NULL, cu->cid,
-		            cu->uid) < 0)
-			return -1;
-	}
 	if (ch->enabled >= 0 &&
 	    sql_run(conn, err, "UPDATE users SET enabled=?, disabled_reason=? WHERE cid=? AND id=?",
 	            "isii", (int64_t)ch->enabled, ch->enabled ? NULL : ch->disabled_reason, cu->cid,
