@@ -216,6 +216,21 @@ def test_provisioning_checks_and_shows_the_fields(world):
     assert carl["imap_login"] is None  # back to the Tandem login
     out = c.ok("listuser", "-c", "1").stdout
     assert "imap_server" in out and c.two.imap_url in out
+    # in bulk: optional CSV columns, empty = [mail]'s default
+    csv_path = os.path.join(c.workdir, "users.csv")
+    write(csv_path, "login,display_name,given_name,sur_name,password,email,imap_server,"
+                    "imap_login\n"
+                    f"gina,Gina,Gina,G,gina_pw,gina@example.com,{c.two.imap_url},g.mail\n"
+                    "hank,Hank,Hank,H,hank_pw,hank@example.com,,\n")
+    c.ok("createusers", "-c", "1", "--csv", csv_path)
+    users = {u["login"]: u for u in c.json("listuser", "-c", "1")["users"]}
+    assert (users["gina"]["imap_server"], users["gina"]["imap_login"]) == \
+        (c.two.imap_url, "g.mail")
+    assert (users["hank"]["imap_server"], users["hank"]["imap_login"]) == (None, None)
+    write(csv_path, "login,display_name,given_name,sur_name,password,email,smtp_server\n"
+                    "ivan,Ivan,Ivan,I,ivan_pw,ivan@example.com,smtp://\n")
+    err = c.fail("createusers", "-c", "1", "--csv", csv_path)
+    assert 'user 1 (ivan): smtp_server "smtp://": the host is missing' in err, err
 
 
 def test_auth_method_errors(workdir):
