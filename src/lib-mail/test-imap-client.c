@@ -170,17 +170,25 @@ static void test_sort_and_fetch(void)
 	pool_destroy(&pool);
 }
 
-static void test_pool(void)
+/* The tests' pool on server: max_connections connections, backed off for backoff_ms. */
+static struct imap_pool_settings pool_settings(const struct mail_url *server, unsigned max,
+                                               uint64_t backoff_ms)
 {
-	struct imap_pool_settings set = {.url = url,
+	struct imap_pool_settings set = {.url = *server,
 	                                 .master_user = "tandem",
 	                                 .master_password = master_pw,
 	                                 .timeout_ms = 5000,
-	                                 .max_connections = 1,
+	                                 .max_connections = max,
 	                                 .max_idle_per_user = 1,
 	                                 .idle_ms = 60000,
 	                                 .wait_ms = 200,
-	                                 .down_backoff_ms = 1000};
+	                                 .down_backoff_ms = backoff_ms};
+	return set;
+}
+
+static void test_pool(void)
+{
+	struct imap_pool_settings set = pool_settings(&url, 1, 1000);
 	struct imap_pool *p = imap_pool_create(&set);
 	struct imap_client *a = NULL, *b = NULL, *first;
 	struct mail_error err = {0};
@@ -237,15 +245,7 @@ static void test_pool_accounts(void)
 {
 	struct mail_url dead = url;
 	dead.port = 1; /* nothing listens there */
-	struct imap_pool_settings set = {.url = dead,
-	                                 .master_user = "tandem",
-	                                 .master_password = master_pw,
-	                                 .timeout_ms = 5000,
-	                                 .max_connections = 4,
-	                                 .max_idle_per_user = 1,
-	                                 .idle_ms = 60000,
-	                                 .wait_ms = 200,
-	                                 .down_backoff_ms = 60000};
+	struct imap_pool_settings set = pool_settings(&dead, 4, 60000);
 	struct imap_pool *p = imap_pool_create(&set);
 	struct imap_account own = {.url = &url, .login = "alice"};
 	struct imap_client *a = NULL, *first;
