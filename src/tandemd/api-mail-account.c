@@ -100,6 +100,14 @@ int api_mail_check_password(const struct mail_settings *set, int64_t cid, const 
 		         problem);
 		return 0;
 	}
+	/* libetpan sends a password that is not an atom as a quoted string, escaping only '"'
+	   and '\\': a CR or LF would end the command (RFC 3501 quoted strings have neither) */
+	if (strpbrk(password, "\r\n") != NULL) {
+		log_info("session",
+		         "IMAP login of %s@%lld not tried: the password holds a line break", login,
+		         (long long)cid);
+		return 0;
+	}
 	unsigned timeout = set->timeout_ms < 5000 ? (unsigned)set->timeout_ms : 5000;
 	int ret = -1;
 	if (imap_client_connect(&acct.imap, timeout, &c, &err) < 0)

@@ -108,6 +108,9 @@ def test_the_mail_password_logs_in_and_the_tandem_one_does_not(world):
     _, status, body, _ = login(world, "alice", "alice_pw")  # her Tandem password
     assert status == 401 and body["error"]["code"] == "SES-0401", body
     logged_in(world, "alice", "alice-dove")
+    # a line break would end the IMAP command: refused, never sent
+    assert login(world, "alice", "alice-dove\r\nA2 NOOP")[1] == 401
+    world.nodes[0].wait_stderr("IMAP login of alice@1 not tried: the password holds a line")
     # not provisioned in Tandem: Dovecot's user alone does not get in
     world.one.deliver("alice", message("x"))
     assert login(world, "nobody", "alice-dove")[1] == 401
