@@ -13,7 +13,16 @@
 #include "clock.h"
 #include "mem.h"
 
-#define USER_MAX 320
+/* an idle connection's key: "login|host:port:tls" (imap_pool_get_account) */
+#define USER_MAX 640
+/* servers remembered as down (per-user servers: one down server must not stop the others) */
+#define DOWN_MAX 8
+
+struct down {
+	char server[MAIL_URL_HOST_MAX + 16]; /* "host:port:tls"; "" = free */
+	uint64_t until_ms;
+	struct mail_error err;
+};
 
 struct idle {
 	struct idle *next;
@@ -29,8 +38,7 @@ struct imap_pool {
 	pthread_cond_t freed;
 	struct idle *idle; /* most recently used first */
 	unsigned open;
-	uint64_t down_until_ms;
-	struct mail_error down;
+	struct down down[DOWN_MAX];
 };
 
 struct imap_pool *imap_pool_create(const struct imap_pool_settings *settings)
@@ -129,10 +137,48 @@ static int reserve(struct imap_pool *p, struct idle **evict_r, struct mail_error
 	return 0;
 }
 
-int imap_pool_get(struct imap_pool *p, const char *user, struct imap_client **client_r,
-                  bool *reused_r, struct mail_error *err)
+static void server_key(const struct mail_url *url, char *key, size_t size)
+{
+	snprintf(key, size, "%s:%u:%c", url->host, (unsigned)url->port, url->tls ? 't' : 'p');
+}
+
+/* The idle key of acct: its login and server. */
+static void account_key(const struct imap_pool *p, const struct imap_account *acct, char *key,
+                        size_t size)
+{
+	char server[MAIL_URL_HOST_MAX + 16];
+	server_key(acct->url != NULL ? acct->url : &p->set.url, server, sizeof(server));
+	snprintf(key, size, "%s|%s", acct->login, server);
+}
+
+/* The entry of server while it is down (NULL when it is not), or, with claim, a slot for it
+   (its own, a free one or the one that recovers first). Under the lock. */
+static struct down *down_entry(struct imap_pool *p, const char *server, uint64_t now, bool claim)
+{
+	struct down *slot = &p->down[0];
+	for (size_t i = 0; i < DOWN_MAX; i++) {
+		struct down *d = &p->down[i];
+		if (strcmp(d->server, server) == 0)
+			return claim || now < d->until_ms ? d : NULL;
+		if (d->until_ms < slot->until_ms)
+			slot = d;
+	}
+	return claim ? slot : NULL;
+}
+
+int imap_pool_get_account(struct imap_pool *p, const struct imap_account *acct,
+                          struct imap_client **client_r, bool *reused_r, struct mail_error *err)
 {
 	struct idle *mine = NULL, *evict = NULL;
+	const struct mail_url *url = acct->url != NULL ? acct->url : &p->set.url;
+	char user[USER_MAX], server[MAIL_URL_HOST_MAX + 16];
+	if (strlen(acct->login) + sizeof(server) >= sizeof(user)) {
+		err->kind = MAIL_AUTH;
+		snprintf(err->message, sizeof(err->message), "the IMAP login is too long");
+		return -1;
+	}
+	account_key(p, acct, user, sizeof(user));
+	server_key(url, server, sizeof(server));
 	uint64_t now = clock_mono_ms();
 	*reused_r = false;
 	/* idle connections too old to trust (anyone's: the server may have logged them out) */
@@ -164,8 +210,9 @@ int imap_pool_get(struct imap_pool *p, const char *user, struct imap_client **cl
 		mem_free(&mine);
 		return 0;
 	}
-	if (now < p->down_until_ms) {
-		*err = p->down;
+	const struct down *down = down_entry(p, server, now, false);
+	if (down != NULL) {
+		*err = down->err;
 		pthread_mutex_unlock(&p->lock);
 		return -1;
 	}
@@ -178,14 +225,18 @@ int imap_pool_get(struct imap_pool *p, const char *user, struct imap_client **cl
 		mem_free(&evict);
 	}
 	struct imap_client *c = NULL;
-	if (imap_client_connect(&p->set.url, p->set.timeout_ms, &c, err) < 0 ||
-	    imap_client_login(c, user, p->set.master_user, p->set.master_password, err) < 0) {
+	if (imap_client_connect(url, p->set.timeout_ms, &c, err) < 0 ||
+	    imap_client_login(c, acct->login, p->set.master_user, p->set.master_password, err) <
+	        0) {
 		imap_client_destroy(&c);
 		pthread_mutex_lock(&p->lock);
 		p->open--;
 		if (err->kind == MAIL_UNAVAILABLE) {
-			p->down = *err;
-			p->down_until_ms = clock_mono_ms() + p->set.down_backoff_ms;
+			uint64_t at = clock_mono_ms();
+			struct down *d = down_entry(p, server, at, true);
+			snprintf(d->server, sizeof(d->server), "%s", server);
+			d->err = *err;
+			d->until_ms = at + p->set.down_backoff_ms;
 		}
 		pthread_cond_signal(&p->freed);
 		pthread_mutex_unlock(&p->lock);
@@ -195,13 +246,23 @@ int imap_pool_get(struct imap_pool *p, const char *user, struct imap_client **cl
 	return 0;
 }
 
-void imap_pool_put(struct imap_pool *p, const char *user, struct imap_client **client)
+int imap_pool_get(struct imap_pool *p, const char *user, struct imap_client **client_r,
+                  bool *reused_r, struct mail_error *err)
+{
+	struct imap_account acct = {.url = NULL, .login = user};
+	return imap_pool_get_account(p, &acct, client_r, reused_r, err);
+}
+
+void imap_pool_put_account(struct imap_pool *p, const struct imap_account *acct,
+                           struct imap_client **client)
 {
 	struct imap_client *c = *client;
+	char user[USER_MAX];
 	*client = NULL;
 	if (c == NULL)
 		return;
-	if (!imap_client_broken(c) && strlen(user) < USER_MAX) {
+	account_key(p, acct, user, sizeof(user));
+	if (!imap_client_broken(c) && strlen(acct->login) + MAIL_URL_HOST_MAX + 16 < USER_MAX) {
 		unsigned mine = 0;
 		pthread_mutex_lock(&p->lock);
 		for (struct idle *i = p->idle; i != NULL; i = i->next)
@@ -220,6 +281,12 @@ void imap_pool_put(struct imap_pool *p, const char *user, struct imap_client **c
 		pthread_mutex_unlock(&p->lock);
 	}
 	close_client(p, &c);
+}
+
+void imap_pool_put(struct imap_pool *p, const char *user, struct imap_client **client)
+{
+	struct imap_account acct = {.url = NULL, .login = user};
+	imap_pool_put_account(p, &acct, client);
 }
 
 unsigned imap_pool_open(struct imap_pool *p)

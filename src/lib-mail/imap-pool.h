@@ -41,4 +41,17 @@ void imap_pool_put(struct imap_pool *pool, const char *user, struct imap_client 
 /* Connections open now (in use and idle), for metrics and tests. */
 unsigned imap_pool_open(struct imap_pool *pool);
 
+/* A user's mailbox: on url (NULL = the pool's server), logged in as login (with the master
+   user as "login*master"). Idle connections are kept per account (login and server), the cap
+   is the node's, and a server that cannot be reached is backed off alone: the others' users
+   keep working. imap_pool_get/put above are these with url NULL. */
+struct imap_account {
+	const struct mail_url *url;
+	const char *login;
+};
+int imap_pool_get_account(struct imap_pool *pool, const struct imap_account *acct,
+                          struct imap_client **client_r, bool *reused_r, struct mail_error *err);
+void imap_pool_put_account(struct imap_pool *pool, const struct imap_account *acct,
+                           struct imap_client **client);
+
 #endif

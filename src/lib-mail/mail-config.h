@@ -39,8 +39,9 @@ struct mail_settings {
 	uint64_t timeout_ms;
 	uint64_t idle_timeout_ms;
 	/* the context whose users have mail here (their IMAP login is their Tandem login, which is
-	   unique only within a context); 0: every context (the operator vouches that logins are
-	   unique across contexts) */
+	   unique only within a context; users provisioned with an IMAP login of their own have
+	   mail in any context); 0: every context (the operator vouches that logins are unique
+	   across contexts) */
 	int64_t context;
 };
 

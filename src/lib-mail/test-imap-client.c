@@ -170,17 +170,25 @@ static void test_sort_and_fetch(void)
 	pool_destroy(&pool);
 }
 
-static void test_pool(void)
+/* The tests' pool on server: max_connections connections, backed off for backoff_ms. */
+static struct imap_pool_settings pool_settings(const struct mail_url *server, unsigned max,
+                                               uint64_t backoff_ms)
 {
-	struct imap_pool_settings set = {.url = url,
+	struct imap_pool_settings set = {.url = *server,
 	                                 .master_user = "tandem",
 	                                 .master_password = master_pw,
 	                                 .timeout_ms = 5000,
-	                                 .max_connections = 1,
+	                                 .max_connections = max,
 	                                 .max_idle_per_user = 1,
 	                                 .idle_ms = 60000,
 	                                 .wait_ms = 200,
-	                                 .down_backoff_ms = 1000};
+	                                 .down_backoff_ms = backoff_ms};
+	return set;
+}
+
+static void test_pool(void)
+{
+	struct imap_pool_settings set = pool_settings(&url, 1, 1000);
 	struct imap_pool *p = imap_pool_create(&set);
 	struct imap_client *a = NULL, *b = NULL, *first;
 	struct mail_error err = {0};
@@ -232,11 +240,43 @@ static void test_pool(void)
 	test_assert(p == NULL);
 }
 
+/* Accounts on other servers: keyed by login and server, backed off per server. */
+static void test_pool_accounts(void)
+{
+	struct mail_url dead = url;
+	dead.port = 1; /* nothing listens there */
+	struct imap_pool_settings set = pool_settings(&dead, 4, 60000);
+	struct imap_pool *p = imap_pool_create(&set);
+	struct imap_account own = {.url = &url, .login = "alice"};
+	struct imap_client *a = NULL, *first;
+	struct mail_error err = {0};
+	bool reused;
+	/* the pool's server is down (and backed off for a minute) */
+	test_assert(imap_pool_get(p, "alice", &a, &reused, &err) < 0);
+	test_assert_int_eq(err.kind, MAIL_UNAVAILABLE);
+	/* a user of another server is not held back by it */
+	test_assert(imap_pool_get_account(p, &own, &a, &reused, &err) == 0 && !reused);
+	first = a;
+	uint32_t total;
+	test_assert(imap_client_select(a, "INBOX", &total, &err) == 0);
+	imap_pool_put_account(p, &own, &a);
+	test_assert(imap_pool_get_account(p, &own, &a, &reused, &err) == 0 && reused && a == first);
+	imap_pool_put_account(p, &own, &a);
+	/* the same login on the default server is another account: not that connection */
+	test_assert(imap_pool_get(p, "alice", &a, &reused, &err) < 0);
+	char want[300];
+	snprintf(want, sizeof(want), "IMAP server %s:1: cannot connect", url.host);
+	test_assert(strstr(err.message, want) != NULL);
+	test_assert_int_eq(imap_pool_open(p), 1);
+	imap_pool_destroy(&p);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"login_and_folders", test_login_and_folders},
 	    {"sort_and_fetch", test_sort_and_fetch},
+	    {"pool_accounts", test_pool_accounts},
 	    {"pool", test_pool},
 	    {NULL, NULL},
 	};

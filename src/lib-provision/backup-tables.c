@@ -10,7 +10,8 @@ const struct backup_table backup_tables[] = {
     {"ctx_sequence", "next_id", NULL},
     {"users",
      "id login:t display_name:t given_name:t sur_name:t email:t password_hash:t enabled "
-     "disabled_reason:t is_admin created modified access_combination:t",
+     "disabled_reason:t is_admin created modified access_combination:t imap_server:t "
+     "smtp_server:t imap_login:t",
      NULL},
     {"user_group", "id name:t display_name:t modified", NULL},
     {"group_member", "group_id user_id", NULL},

@@ -8,9 +8,45 @@
 
 #include "access.h"
 #include "folder.h"
+#include "mail-url.h"
 #include "mem.h"
 #include "password.h"
 #include "storage-gab.h"
+
+/* The user's mail system fields (NULL: not given; "" too when empty_ok): NULL when fine, else
+   a message naming the field and the bad value. */
+static const char *check_mail(const char *imap_server, const char *smtp_server,
+                              const char *imap_login, bool empty_ok)
+{
+	static __thread char msg[PROV_MAIL_URL_MAX + 200];
+	const struct {
+		const char *field, *value;
+		enum mail_url_kind kind;
+	} urls[] = {{"imap_server", imap_server, MAIL_URL_IMAP},
+	            {"smtp_server", smtp_server, MAIL_URL_SMTP}};
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = urls[i].value, *why;
+		struct mail_url url;
+		if (v == NULL || (empty_ok && v[0] == '\0'))
+			continue;
+		if (strlen(v) > PROV_MAIL_URL_MAX)
+			why = "is longer than 300 characters";
+		else if (mail_url_parse(v, urls[i].kind, &url, &why) == 0)
+			continue;
+		snprintf(msg, sizeof(msg), "%s \"%.300s\": %s", urls[i].field, v, why);
+		return msg;
+	}
+	if (imap_login == NULL || (empty_ok && imap_login[0] == '\0'))
+		return NULL;
+	size_t len = strlen(imap_login);
+	bool ok = len > 0 && len <= PROV_IMAP_LOGIN_MAX;
+	for (const char *p = imap_login; ok && *p != '\0'; p++)
+		ok = *p > ' ' && *p < 0x7f && strchr("*\"\\", *p) == NULL;
+	if (!ok)
+		return "imap_login must be 1-320 printable ASCII characters without blanks, '*', "
+		       "'\"' or '\\' ('*' separates Dovecot's master user)";
+	return NULL;
+}
 
 const char *prov_check_user(const struct prov_user *u)
 {
@@ -33,6 +69,9 @@ const char *prov_check_user(const struct prov_user *u)
 		return "password must be 1-256 characters";
 	if (u->access_combination != NULL && access_check_name(u->access_combination) != NULL)
 		return access_check_name(u->access_combination);
+	problem = check_mail(u->imap_server, u->smtp_server, u->imap_login, false);
+	if (problem != NULL)
+		return problem;
 	if (u->password_hash != NULL)
 		return password_hash_problem(u->password_hash);
 	return NULL;
@@ -116,8 +155,8 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 		    conn,
 		    "INSERT INTO users (cid, id, login, display_name, given_name, "
 		    "sur_name, email, password_hash, enabled, disabled_reason, is_admin, "
-		    "created, modified, access_combination) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, "
-		    "NULL, ?, ?, ?, ?)",
+		    "created, modified, access_combination, imap_server, smtp_server, imap_login) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?, ?, ?, ?, ?, ?)",
 		    &sql_err);
 		if (ins == NULL)
 			goto sql_fail;
@@ -134,6 +173,9 @@ int prov_insert_users(struct sql_conn *conn, int64_t cid, const struct prov_user
 		sql_bind_int64(ins, 10, now);
 		sql_bind_int64(ins, 11, now);
 		sql_bind_text(ins, 12, u->access_combination);
+		sql_bind_text(ins, 13, u->imap_server);
+		sql_bind_text(ins, 14, u->smtp_server);
+		sql_bind_text(ins, 15, u->imap_login);
 		r = sql_step(ins, &sql_err);
 		sql_stmt_done(&ins);
 		if (r < 0 || folder_create_user_defaults(conn, cid, id, &sql_err) < 0)
@@ -305,7 +347,8 @@ json_t *provision_create_users(struct provision *prov, int64_t cid, const struct
 
 #define USER_COLUMNS                                                                               \
 	"SELECT id, login, display_name, given_name, sur_name, email, enabled, disabled_reason, "  \
-	"is_admin, access_combination FROM users WHERE cid=? "
+	"is_admin, access_combination, imap_server, smtp_server, imap_login FROM users WHERE "     \
+	"cid=? "
 
 static json_t *user_row(struct sql_stmt *s)
 {
@@ -316,8 +359,12 @@ static json_t *user_row(struct sql_stmt *s)
 	                      sql_col_int64(s, 8) != 0);
 	json_object_set_new(u, "disabled_reason",
 	                    sql_col_is_null(s, 7) ? json_null() : json_string(sql_col_text(s, 7)));
-	json_object_set_new(u, "access_combination",
-	                    sql_col_is_null(s, 9) ? json_null() : json_string(sql_col_text(s, 9)));
+	static const char *const nullable[] = {"access_combination", "imap_server", "smtp_server",
+	                                       "imap_login"};
+	for (int i = 0; i < 4; i++)
+		json_object_set_new(
+		    u, nullable[i],
+		    sql_col_is_null(s, 9 + i) ? json_null() : json_string(sql_col_text(s, 9 + i)));
 	return u;
 }
 
@@ -403,15 +450,20 @@ static int change_user_txn(struct sql_conn *conn, void *ctx, struct sql_error *e
 		return prov_userdb_delete(conn, "users", "user", cu->cid, cu->uid, now, err);
 	}
 	const struct prov_user_change *ch = cu->ch;
-	static const char *const columns[] = {"display_name", "given_name", "sur_name", "email"};
-	const char *values[] = {ch->display_name, ch->given_name, ch->sur_name, ch->email};
-	for (size_t i = 0; i < 4; i++) {
+	/* from MAIL_FIRST on the mail fields, where "" = none (NULL) */
+	enum { MAIL_FIRST = 4 };
+	static const char *const columns[] = {"display_name", "given_name",  "sur_name",  "email",
+	                                      "imap_server",  "smtp_server", "imap_login"};
+	const char *values[] = {ch->display_name, ch->given_name,  ch->sur_name,  ch->email,
+	                        ch->imap_server,  ch->smtp_server, ch->imap_login};
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
 		if (values[i] == NULL)
 			continue;
 		char sql[96];
 		snprintf(sql, sizeof(sql), "UPDATE users SET %s=? WHERE cid=? AND id=?",
 		         columns[i]);
-		if (sql_run(conn, err, sql, "sii", values[i], cu->cid, cu->uid) < 0)
+		const char *v = i >= MAIL_FIRST && values[i][0] == '\0' ? NULL : values[i];
+		if (sql_run(conn, err, sql, "sii", v, cu->cid, cu->uid) < 0)
 			return -1;
 	}
 	if (cu->hash != NULL &&
@@ -480,6 +532,12 @@ json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
 		               access_check_name(ch->access_combination));
 		return NULL;
 	}
+	const char *mail_problem =
+	    check_mail(ch->imap_server, ch->smtp_server, ch->imap_login, true);
+	if (mail_problem != NULL) {
+		prov_error_set(err, PROV_INVALID, "%s", mail_problem);
+		return NULL;
+	}
 	if (ch->email != NULL && strchr(ch->email, '@') == NULL) {
 		prov_error_set(err, PROV_INVALID, "email must be an address with '@'");
 		return NULL;
@@ -511,8 +569,8 @@ int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, stru
 /* A user's login row and access combination (its own, else the context's default). */
 #define ACCESS_SELECT                                                                              \
 	"SELECT id, password_hash, enabled, disabled_reason, COALESCE(access_combination, "        \
-	"(SELECT combination FROM context_access a WHERE a.cid=users.cid)) FROM users WHERE "      \
-	"cid=? AND "
+	"(SELECT combination FROM context_access a WHERE a.cid=users.cid)), imap_server, "         \
+	"smtp_server, imap_login FROM users WHERE cid=? AND "
 
 /* The login row of login, or of uid when login is NULL: 1, 0 none, -1 with err set. */
 static int read_login_row(struct provision *prov, int64_t cid, const char *login, int64_t uid,
@@ -549,6 +607,12 @@ static int read_login_row(struct provision *prov, int64_t cid, const char *login
 			         sql_col_is_null(st, 3) ? "" : sql_col_text(st, 3));
 			snprintf(row_r->access, sizeof(row_r->access), "%s",
 			         sql_col_is_null(st, 4) ? "" : sql_col_text(st, 4));
+			snprintf(row_r->imap_server, sizeof(row_r->imap_server), "%s",
+			         sql_col_is_null(st, 5) ? "" : sql_col_text(st, 5));
+			snprintf(row_r->smtp_server, sizeof(row_r->smtp_server), "%s",
+			         sql_col_is_null(st, 6) ? "" : sql_col_text(st, 6));
+			snprintf(row_r->imap_login, sizeof(row_r->imap_login), "%s",
+			         sql_col_is_null(st, 7) ? "" : sql_col_text(st, 7));
 		}
 		sql_stmt_done(&st);
 	}

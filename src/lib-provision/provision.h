@@ -91,7 +91,14 @@ struct prov_user {
 	const char *password_hash; /* or an argon2id string given by the caller */
 	/* a module access combination (access.h); NULL = the context's default */
 	const char *access_combination;
+	/* the user's mail system (docs/provisioning.md "Mail"): IMAP and SMTP URLs (mail-url.h)
+	   and the IMAP login; NULL = [mail] imap_url / smtp_url and the Tandem login */
+	const char *imap_server, *smtp_server, *imap_login;
 };
+
+/* The longest imap_server / smtp_server and imap_login provisioning takes. */
+#define PROV_MAIL_URL_MAX   300
+#define PROV_IMAP_LOGIN_MAX 320
 
 /* The largest quota_mb (8 EiB - 1 MiB): its bytes still fit an int64_t. */
 #define PROV_QUOTA_MB_MAX (INT64_MAX / (1024 * 1024))
@@ -143,18 +150,25 @@ struct prov_user_change {
 	/* NULL = keep, "" = the context's default; a change ends the user's sessions (the
 	   modules travel with them) */
 	const char *access_combination;
+	/* NULL = keep, "" = none (back to [mail]'s defaults and the Tandem login) */
+	const char *imap_server, *smtp_server, *imap_login;
 };
 json_t *provision_change_user(struct provision *prov, int64_t cid, int64_t uid,
                               const struct prov_user_change *change, struct prov_error *err);
 int provision_delete_user(struct provision *prov, int64_t cid, int64_t uid, struct prov_error *err);
 
-/* What a login needs of a user: the password hash to check and whether the user may log in. */
+/* What a login needs of a user: the password hash to check, whether the user may log in, and
+   where their mail is. */
 struct prov_login {
 	int64_t uid;
 	char password_hash[128]; /* PASSWORD_HASH_MAX */
 	bool enabled;
 	char disabled_reason[256];
 	char access[65]; /* its access combination (the context's default if none); "" = all */
+	/* its mail system as provisioned; "" = none set ([mail]'s defaults, the Tandem login) */
+	char imap_server[PROV_MAIL_URL_MAX + 1];
+	char smtp_server[PROV_MAIL_URL_MAX + 1];
+	char imap_login[PROV_IMAP_LOGIN_MAX + 1];
 };
 /* The login row of login in cid, read from the user database (a replica that has the
    context's last write, else the primary). 1 found, 0 no such login, -1 with err set (the

@@ -184,6 +184,13 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"CREATE INDEX cal_object_window ON cal_object (cid, folder, first_instance, "              \
 	"last_instance, created_by);" drop_range
 
+/* Step 11 (mail-auth): where a user's mail is when not at [mail]'s defaults (docs/mail.md
+   "Per-user mail servers"): IMAP and SMTP URLs and the IMAP login, NULL = none set. */
+#define USERDB_V11                                                                                 \
+	"ALTER TABLE users ADD COLUMN imap_server VARCHAR(300) NULL;"                              \
+	"ALTER TABLE users ADD COLUMN smtp_server VARCHAR(300) NULL;"                              \
+	"ALTER TABLE users ADD COLUMN imap_login VARCHAR(320) NULL"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
@@ -196,5 +203,6 @@ const struct migration schema_userdb[] = {
     {9, USERDB_V9, USERDB_V9 ""},
     {10, USERDB_V10("DROP INDEX cal_object_range"),
      USERDB_V10("DROP INDEX cal_object_range ON cal_object")},
+    {11, USERDB_V11, USERDB_V11 ""},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

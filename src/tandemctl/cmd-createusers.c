@@ -14,12 +14,33 @@
 /* A batch hashes up to 1000 passwords on the server: give it longer than other calls. */
 #define BATCH_TIMEOUT_S 600
 
-/* CSV columns, named like the user fields they fill; exactly one of the password columns. */
-enum column { COL_LOGIN, COL_DISPLAY, COL_GIVEN, COL_SUR, COL_PASSWORD, COL_HASH, COL_EMAIL };
+/* CSV columns, named like the user fields they fill; exactly one of the password columns.
+   From COL_OPTIONAL on they may be left out, or empty for a user (docs/mail.md "Per-user mail
+   servers": empty = [mail]'s default). */
+enum column {
+	COL_LOGIN,
+	COL_DISPLAY,
+	COL_GIVEN,
+	COL_SUR,
+	COL_PASSWORD,
+	COL_HASH,
+	COL_EMAIL,
+	COL_OPTIONAL,
+	COL_IMAP_SERVER = COL_OPTIONAL,
+	COL_SMTP_SERVER,
+	COL_IMAP_LOGIN,
+};
 static const char *const column_names[] = {
-    [COL_LOGIN] = "login",  [COL_DISPLAY] = "display_name", [COL_GIVEN] = "given_name",
-    [COL_SUR] = "sur_name", [COL_PASSWORD] = "password",    [COL_HASH] = "password_hash",
+    [COL_LOGIN] = "login",
+    [COL_DISPLAY] = "display_name",
+    [COL_GIVEN] = "given_name",
+    [COL_SUR] = "sur_name",
+    [COL_PASSWORD] = "password",
+    [COL_HASH] = "password_hash",
     [COL_EMAIL] = "email",
+    [COL_IMAP_SERVER] = "imap_server",
+    [COL_SMTP_SERVER] = "smtp_server",
+    [COL_IMAP_LOGIN] = "imap_login",
 };
 #define COLUMN_COUNT (sizeof(column_names) / sizeof(column_names[0]))
 
@@ -44,7 +65,8 @@ static int parse_header(struct csv_file *f, const struct csv_record *rec)
 		if (c == COLUMN_COUNT)
 			return ctl_usage_error("%s:%zu: unknown column '%.*s' (expected login, "
 			                       "display_name, given_name, sur_name, password or "
-			                       "password_hash, email)",
+			                       "password_hash, email; optional imap_server, "
+			                       "smtp_server, imap_login)",
 			                       f->path, rec->line, STRV_FMT(name));
 		if (f->column_of[c] >= 0)
 			return ctl_usage_error("%s:%zu: column '%s' appears twice", f->path,
@@ -52,7 +74,7 @@ static int parse_header(struct csv_file *f, const struct csv_record *rec)
 		f->column_of[c] = (int)i;
 	}
 	for (size_t c = 0; c < COLUMN_COUNT; c++) {
-		if (c != COL_PASSWORD && c != COL_HASH && f->column_of[c] < 0)
+		if (c != COL_PASSWORD && c != COL_HASH && c < COL_OPTIONAL && f->column_of[c] < 0)
 			return ctl_usage_error("%s:%zu: missing column '%s'", f->path, rec->line,
 			                       column_names[c]);
 	}
@@ -75,6 +97,8 @@ static int check_record(const struct csv_file *f, const struct csv_record *rec)
 		if (f->column_of[c] < 0)
 			continue;
 		struct strv v = rec->fields[f->column_of[c]];
+		if (v.len == 0 && c >= COL_OPTIONAL)
+			continue;
 		if (v.len == 0)
 			return ctl_usage_error("%s:%zu: empty %s", f->path, rec->line,
 			                       column_names[c]);
@@ -103,7 +127,8 @@ static json_t *record_user(const struct csv_file *f, const struct csv_record *re
 		if (f->column_of[c] < 0)
 			continue;
 		struct strv v = rec->fields[f->column_of[c]];
-		json_object_set_new(user, column_names[c], json_stringn(v.ptr, v.len));
+		if (v.len > 0)
+			json_object_set_new(user, column_names[c], json_stringn(v.ptr, v.len));
 	}
 	return user;
 }
@@ -262,7 +287,9 @@ int cmd_createusers(int argc, char **argv)
 	    "Creates the users of a CSV file (RFC 4180) in batches; each batch is all or nothing.\n"
 	    "The header line names the columns, in any order:\n"
 	    "  login,display_name,given_name,sur_name,password,email\n"
-	    "(password_hash, an argon2id string, may replace password). The whole file is\n"
+	    "(password_hash, an argon2id string, may replace password; imap_server,\n"
+	    "smtp_server and imap_login may be added, empty for [mail]'s defaults). The whole file "
+	    "is\n"
 	    "checked before the first batch is sent; progress goes to stderr.",
 	    options};
 	struct ctl_args args;

@@ -188,6 +188,9 @@ int cmd_listuser(int argc, char **argv)
 	    {"enabled", "enabled", NULL},
 	    {"admin", "is_admin", NULL},
 	    {"access", "access_combination", NULL},
+	    {"imap_login", "imap_login", NULL},
+	    {"imap_server", "imap_server", NULL},
+	    {"smtp_server", "smtp_server", NULL},
 	};
 	return list_in_context(
 	    argc, argv, "users",

@@ -3,10 +3,46 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "mail-url.h"
 
 #define CID_OPTION                                                                                 \
 	CTL_NUM('c', "contextid", "CID", "context id, 1..2147483647", CTL_REQUIRED, 1, CTL_MAX_CID)
 #define USERID_OPTION CTL_NUM('i', "userid", "ID", "the user's id", 0, 1, INT64_MAX)
+
+/* --imapserver, --smtpserver, --imaplogin (docs/provisioning.md "Mail") */
+#define MAIL_OPTIONS(clear)                                                                        \
+	CTL_OPT(0, "imapserver", "URL",                                                            \
+	        "the user's IMAP server (imap:// or imaps://; default [mail] imap_url)" clear, 0), \
+	    CTL_OPT(0, "smtpserver", "URL",                                                        \
+	            "the user's SMTP server (smtp://, submission:// or smtps://; default [mail] "  \
+	            "smtp_url)" clear,                                                             \
+	            0),                                                                            \
+	    CTL_OPT(0, "imaplogin", "LOGIN",                                                       \
+	            "the user's IMAP login (default: the Tandem login)" clear, 0)
+
+/* Copies the mail options given into body, checking the URLs first ("" clears one when
+   empty_ok). 0, or a usage error naming the bad URL. */
+static int set_mail_options(const struct ctl_args *args, json_t *body, bool empty_ok)
+{
+	static const struct {
+		const char *option, *field;
+		enum mail_url_kind kind;
+		bool url;
+	} opts[] = {{"imapserver", "imap_server", MAIL_URL_IMAP, true},
+	            {"smtpserver", "smtp_server", MAIL_URL_SMTP, true},
+	            {"imaplogin", "imap_login", MAIL_URL_IMAP, false}};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (!ctl_has(args, opts[i].option))
+			continue;
+		const char *v = ctl_arg(args, opts[i].option), *why;
+		struct mail_url url;
+		if (opts[i].url && !(empty_ok && v[0] == '\0') &&
+		    mail_url_parse(v, opts[i].kind, &url, &why) < 0)
+			return ctl_usage_error("--%s \"%s\": %s", opts[i].option, v, why);
+		json_object_set_new(body, opts[i].field, json_string(v));
+	}
+	return 0;
+}
 
 static void user_path(char *path, size_t size, uint64_t cid, int64_t id)
 {
@@ -28,12 +64,14 @@ int cmd_createuser(int argc, char **argv)
 	    CTL_OPT('p', "password", "PW", "password", CTL_REQUIRED),
 	    CTL_OPT('e', "email", "MAIL", "primary email address", CTL_REQUIRED),
 	    CTL_ACCESS_OPTION("the user's modules (default: the context's combination)"),
+	    MAIL_OPTIONS(""),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
 	    "createuser",
 	    "-c CID -u LOGIN -d DISPLAY -g GIVEN -s SUR -p PW -e MAIL\n"
-	    "        [--access-combination-name NAME]",
+	    "        [--access-combination-name NAME]\n"
+	    "        [--imapserver URL] [--smtpserver URL] [--imaplogin LOGIN]",
 	    "Creates a user in a context. -A may be the master admin or the context admin.",
 	    options};
 	struct ctl_args args;
@@ -50,6 +88,10 @@ int cmd_createuser(int argc, char **argv)
 	              ctl_arg(&args, "givenname"), "sur_name", ctl_arg(&args, "surname"),
 	              "password", ctl_arg(&args, "password"), "email", ctl_arg(&args, "email"));
 	ctl_set_access(&args, body);
+	if ((ret = set_mail_options(&args, body, false)) != 0) {
+		json_decref(body);
+		return ret;
+	}
 	user_path(path, sizeof(path), cid, -1);
 	ret = ctl_call("POST", path, body, &answer);
 	json_decref(body);
@@ -80,6 +122,7 @@ int cmd_changeuser(int argc, char **argv)
 	    CTL_OPT(0, "enable", NULL, "enable the user again", 0),
 	    CTL_ACCESS_OPTION("the user's modules (\"\" = the context's combination); ends "
 	                      "the user's sessions"),
+	    MAIL_OPTIONS(" (\"\" = back to the default)"),
 	    CTL_END,
 	};
 	static const struct ctl_command cmd = {
@@ -87,7 +130,8 @@ int cmd_changeuser(int argc, char **argv)
 	    "-c CID (-i ID | -u LOGIN)\n"
 	    "        [-d NAME] [-g NAME] [-s NAME] [-e MAIL] [-p PW] [--disable REASON | "
 	    "--enable]\n"
-	    "        [--access-combination-name NAME]",
+	    "        [--access-combination-name NAME]\n"
+	    "        [--imapserver URL] [--smtpserver URL] [--imaplogin LOGIN]",
 	    "Changes a user. -A may be the master admin or the context admin.", options};
 	static const struct {
 		const char *option, *field;
@@ -120,10 +164,12 @@ int cmd_changeuser(int argc, char **argv)
 		json_object_set_new(body, "enabled", json_true());
 	}
 	uint64_t cid = ctl_arg_number(&args, "contextid", 0);
-	if (json_object_size(body) == 0)
+	ret = set_mail_options(&args, body, true);
+	if (ret == 0 && json_object_size(body) == 0)
 		ret = ctl_usage_error("nothing to change: give -d, -g, -s, -e, -p, --disable, "
-		                      "--enable or --access-combination-name");
-	else
+		                      "--enable, --access-combination-name, --imapserver, "
+		                      "--smtpserver or --imaplogin");
+	else if (ret == 0)
 		ret = ctl_target_user(&args, cid, &id);
 	if (ret != 0) {
 		json_decref(body);

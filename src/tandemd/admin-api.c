@@ -181,7 +181,10 @@ static bool get_user(struct call *c, json_t *obj, struct prov_user *u)
 	       get_string(c, obj, "sur_name", true, &u->sur_name) &&
 	       get_string(c, obj, "email", true, &u->email) &&
 	       get_string(c, obj, "password", false, &u->password) &&
-	       get_string(c, obj, "password_hash", false, &u->password_hash);
+	       get_string(c, obj, "password_hash", false, &u->password_hash) &&
+	       get_string(c, obj, "imap_server", false, &u->imap_server) &&
+	       get_string(c, obj, "smtp_server", false, &u->smtp_server) &&
+	       get_string(c, obj, "imap_login", false, &u->imap_login);
 }
 
 /* --- every call: the configdb, the body, then who may make it --- */
@@ -580,7 +583,10 @@ static void user_change(void *ctx, struct http_request *req)
 	    !get_string(&c, b, "email", false, &ch.email) ||
 	    !get_string(&c, b, "password", false, &ch.password) ||
 	    !get_string(&c, b, "disabled_reason", false, &ch.disabled_reason) ||
-	    !get_access(&c, b, true, &ch.access_combination))
+	    !get_access(&c, b, true, &ch.access_combination) ||
+	    !get_string(&c, b, "imap_server", false, &ch.imap_server) ||
+	    !get_string(&c, b, "smtp_server", false, &ch.smtp_server) ||
+	    !get_string(&c, b, "imap_login", false, &ch.imap_login))
 		return;
 	if (enabled != NULL) {
 		if (!json_is_boolean(enabled)) {

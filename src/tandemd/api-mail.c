@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api-common.h"
+#include "api-mail-account.h"
 #include "http-json.h"
 #include "http-params.h"
 #include "http-server.h"
@@ -84,28 +85,25 @@ static int with_client(struct node *node, struct http_request *req, const struct
 {
 	struct mail_error err = {0};
 	const char *user = caller->login;
-	int64_t context = node->cfg.mail.context;
+	struct api_mail_account acct;
 	if (node->mail_pool == NULL) {
 		api_error(req, 503, "MAIL-0503",
 		          "no mail system is configured on this node ([mail] imap_url)");
 		return -1;
 	}
-	/* the IMAP login is the Tandem login: unique only within a context, and "*" would end
-	   the user's part of Dovecot's user*master form */
-	if ((context != 0 && caller->cid != context) || strchr(user, '*') != NULL) {
-		api_error(req, 503, "MAIL-0503",
-		          "no mail system for %s in context %lld on this node ([mail] context)",
-		          user, (long long)caller->cid);
+	/* the user's server and IMAP login, else [mail]'s and the Tandem login */
+	if (api_mail_account(node, req, caller, &acct) < 0)
 		return -1;
-	}
+	struct imap_account account = {.url = acct.own_imap ? &acct.imap : NULL,
+	                               .login = acct.login};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct imap_client *client = NULL;
 		bool reused = false;
-		if (imap_pool_get(node->mail_pool, user, &client, &reused, &err) < 0)
+		if (imap_pool_get_account(node->mail_pool, &account, &client, &reused, &err) < 0)
 			break;
 		int r = op(client, ctx, &err);
 		bool stale = r < 0 && reused && imap_client_broken(client);
-		imap_pool_put(node->mail_pool, user, &client);
+		imap_pool_put_account(node->mail_pool, &account, &client);
 		if (r == 0)
 			return 0;
 		if (!stale)

@@ -12,6 +12,7 @@
 
 #include "access.h"
 #include "api-common.h"
+#include "api-mail-account.h"
 #include "clock.h"
 #include "http-forwarded.h"
 #include "http-json.h"
@@ -260,8 +261,27 @@ bool api_session_check_login(struct node *node, const struct http_client_ip *fro
 			return false;
 	}
 	/* Unknown context, unknown user and wrong password look the same from outside, and
-	   take the same time: password_check() verifies against a dummy hash without a user. */
-	enum password_status pw = password_check(found > 0 ? u.password_hash : NULL, password);
+	   take the same time: password_check() verifies against a dummy hash without a user.
+	   With [auth] method = imap the mail system holds the password (an unknown user is not
+	   asked about). */
+	enum password_status pw;
+	if (node->cfg.auth_imap) {
+		char reason[256];
+		int ok = found > 0 ? api_mail_check_password(&node->cfg.mail, r->cid, r->user, &u,
+		                                             password, reason, sizeof(reason))
+		                   : 0;
+		if (ok < 0) {
+			log_warn("session", "login of %s@%lld not checked: %s", r->user,
+			         (long long)r->cid, reason);
+			api_refusal_set(why, 503, "SES-0503",
+			                "the mail system cannot check the password now: %s",
+			                reason);
+			return false;
+		}
+		pw = ok > 0 ? PASSWORD_OK : PASSWORD_WRONG;
+	} else {
+		pw = password_check(found > 0 ? u.password_hash : NULL, password);
+	}
 	if (pw == PASSWORD_BUSY) {
 		api_refusal_set(why, 503, "SES-0503", "too many logins in progress; try again");
 		why->retry_after = 1;

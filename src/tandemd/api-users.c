@@ -140,6 +140,12 @@ static void password_change(void *ctx, struct http_request *req)
 		          "fields \"current\" and \"password\" are required strings");
 		goto out;
 	}
+	if (node->cfg.auth_imap) {
+		api_error(req, 409, "PWD-0409",
+		          "passwords are the mail system's here ([auth] method = imap): change it "
+		          "there");
+		goto out;
+	}
 	char login[200];
 	struct api_login who;
 	snprintf(login, sizeof(login), "%s@%lld", user.login, (long long)user.cid);

@@ -77,6 +77,7 @@ static const struct config_key schema[] = {
     {"log", "syslog_facility", CONFIG_STRING, "daemon", false},
     {"log", "syslog_app", CONFIG_STRING, "tandemd", false},
     MAIL_CONFIG_KEYS,
+    {"auth", "method", CONFIG_STRING, "local", false},
     {NULL, NULL, CONFIG_STRING, NULL, false},
 };
 
@@ -336,6 +337,8 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 	nc->tombstone_days = config_get_uint(cfg, "calendar", "tombstone_days");
 	nc->dav_basic_over_http = config_get_bool(cfg, "dav", "basic_over_http");
 	nc->dav_auth_cache_ttl_ms = config_get_duration_ms(cfg, "dav", "auth_cache_ttl");
+	const char *auth_method = config_get_str(cfg, "auth", "method");
+	nc->auth_imap = strcmp(auth_method, "imap") == 0;
 	nc->webui_dir = config_get_str(cfg, "webui", "directory");
 	nc->webui_explicit = nc->webui_dir != NULL && strcmp(nc->webui_dir, "off") != 0;
 	if (nc->webui_dir == NULL)
@@ -432,6 +435,12 @@ int node_config_load(const char *path, struct node_config *nc, struct config **c
 		        "[calendar] tombstone_days must be at most 36500 (0 = keep them all)");
 	else if (mail_config_load(cfg, path, &nc->mail, &key, &problem) < 0)
 		PROBLEM("mail", key, problem);
+	else if (strcmp(auth_method, "local") != 0 && strcmp(auth_method, "imap") != 0)
+		PROBLEM("auth", "method", "[auth] method must be local or imap");
+	else if (nc->auth_imap && !nc->mail.enabled)
+		PROBLEM("auth", "method",
+		        "[auth] method = imap needs [mail] imap_url (the IMAP server of users "
+		        "without one of their own)");
 #undef PROBLEM
 	size_t index = 0; /* of the listen value at fault */
 	if (problem == NULL)

@@ -97,6 +97,9 @@ struct node_config {
 	const char *webui_dir;
 	bool webui_explicit; /* set in the file (so a directory without index.html is an error) */
 	struct mail_settings mail; /* [mail] (docs/mail.md) */
+	/* [auth] method = imap: user logins are checked by an IMAP login to the user's server
+	   (docs/mail.md "Login against IMAP"); false = local password hashes */
+	bool auth_imap;
 };
 
 #define NODE_MAX_OBJECTS_LIMIT  1000000000

@@ -18,7 +18,7 @@ from provisioning import Cluster, sqlite_rows
 from test_files import ADMIN, MIB, Files, unique
 
 QUOTA = 4 * MIB
-USERDB_LATEST = 10  # the user schema's last migration step (src/lib-provision/schema.c)
+USERDB_LATEST = 11  # the user schema's last migration step (src/lib-provision/schema.c)
 
 
 def provision(workdir, extra="", nodes=("OX-1",)):
@@ -296,6 +296,8 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
     c.stop()
     con = sqlite3.connect(u.udb, timeout=30)
     with con:  # what the release before this one made
+        for col in ("imap_server", "smtp_server", "imap_login"):  # version 11 (mail-auth)
+            con.execute(f"ALTER TABLE users DROP COLUMN {col}")
         con.execute("DROP TABLE gab_published")  # version 9 (global address book), after it
         con.execute("DROP TABLE gab_revision")
         con.execute("DROP TABLE contact_object")  # version 7 (contacts), after it

@@ -644,7 +644,7 @@ def test_listuser_aligns_utf8(fake):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["id", "login", "display_name", "email", "enabled", "admin",
-                                "access"]
+                                "access", "imap_login", "imap_server", "smtp_server"]
     assert lines[2].index("t@x") == lines[1].index("a@x") == lines[0].index("email")
 
 
