@@ -21,6 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			assert(r.subject != NULL && r.text != NULL);
 			assert(r.to_count <= MAIL_REPLY_RECIPIENTS_MAX);
 		}
+	struct mail_calendar cal;
+	if (mail_reply_calendar(pool, data, size, &cal) == 1)
+		assert(strlen(cal.text) == cal.len);
 	const char *text = mail_reply_html_text(pool, (const char *)data, size);
 	assert(strlen(text) <= MAIL_TEXT_MAX);
 	pool_destroy(&pool);

@@ -161,4 +161,14 @@ int imap_client_move(struct imap_client *client, struct pool *pool, uint32_t uid
 /* Tests: use COPY and EXPUNGE even where the server has MOVE. */
 void imap_client_disable_move(struct imap_client *client);
 
+/* UIDs of the selected folder from from_uid on, without keyword, and (since > 0) that
+   arrived on or after since's day (UTC), ascending, into pool (iMIP replies). */
+int imap_client_search_unflagged(struct imap_client *client, struct pool *pool, uint32_t from_uid,
+                                 int64_t since, const char *keyword, uint32_t **uids_r,
+                                 size_t *count_r, struct mail_error *err);
+/* Adds keyword (an atom, e.g. "$iMIPProcessed") to message uid of the folder selected for
+   writing. */
+int imap_client_add_keyword(struct imap_client *client, uint32_t uid, const char *keyword,
+                            struct mail_error *err);
+
 #endif

@@ -360,3 +360,55 @@ int mail_reply_build(struct pool *pool, const void *data, size_t size, enum mail
 	r->cc_count = cc.count;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ iMIP replies */
+
+/* The first text/calendar part (GLib-allocated UTF-8) with its METHOD parameter, or NULL. */
+static char *first_calendar(GMimeObject *obj, unsigned depth, const char **method_r)
+{
+	if (obj == NULL || depth > 32)
+		return NULL;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i < n; i++) {
+			char *s =
+			    first_calendar(g_mime_multipart_get_part(mp, i), depth + 1, method_r);
+			if (s != NULL)
+				return s;
+		}
+		return NULL;
+	}
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	if (!GMIME_IS_TEXT_PART(obj) || !g_mime_content_type_is_type(ct, "text", "calendar"))
+		return NULL;
+	*method_r = g_mime_content_type_get_parameter(ct, "method");
+	return g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+}
+
+int mail_reply_calendar(struct pool *pool, const void *data, size_t size,
+                        struct mail_calendar *cal_r)
+{
+	memset(cal_r, 0, sizeof(*cal_r));
+	mail_message_init();
+	GMimeMessage *msg = parse(data, size);
+	if (msg == NULL)
+		return 0;
+	InternetAddressList *from = g_mime_message_get_from(msg);
+	InternetAddress *ia = from != NULL && internet_address_list_length(from) == 1
+	                          ? internet_address_list_get_address(from, 0)
+	                          : NULL;
+	if (ia != NULL && INTERNET_ADDRESS_IS_MAILBOX(ia))
+		cal_r->from = mail_utf8(
+		    pool, internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+	const char *method = NULL;
+	char *text = first_calendar(g_mime_message_get_mime_part(msg), 0, &method);
+	if (text != NULL) {
+		cal_r->method = mail_utf8(pool, method);
+		cal_r->text = mail_utf8(pool, text);
+		cal_r->len = strlen(cal_r->text);
+		g_free(text);
+	}
+	g_object_unref(msg);
+	return cal_r->text != NULL;
+}

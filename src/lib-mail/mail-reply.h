@@ -40,4 +40,16 @@ const char *mail_reply_quote(struct pool *pool, const char *text);
    MAIL_TEXT_MAX bytes. */
 const char *mail_reply_html_text(struct pool *pool, const char *html, size_t len);
 
+/* An iMIP message (RFC 6047) as received: its single From address and first text/calendar
+   part (UTF-8), for the organiser's INBOX scan. */
+struct mail_calendar {
+	const char *from;   /* NULL unless From is exactly one mailbox */
+	const char *method; /* the part's method parameter, or NULL */
+	const char *text;
+	size_t len;
+};
+/* 1 with *cal_r when data[0..size) carries a text/calendar part, 0 when not (or no message). */
+int mail_reply_calendar(struct pool *pool, const void *data, size_t size,
+                        struct mail_calendar *cal_r);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cal-imip.h"
 #include "cal-sched.h"
 #include "log.h"
 #include "pool.h"
@@ -678,4 +679,48 @@ int storage_sched_reply(struct storage_user *user, int64_t id, const char *parts
 	    put_as(user, user->uid, obj_r->folder, obj_r->id, obj_r->etag, text, obj_r, err) < 0)
 		return -1;
 	return reply_to_organiser(&s, info.organizer, obj_r->uid, partstat);
+}
+
+int storage_sched_imip_reply(struct storage_user *user, const struct cal_imip_reply *reply,
+                             const char **why_r, struct storage_error *err)
+{
+	struct sched s;
+	struct storage_cal_object obj;
+	struct cal_sched_info info;
+	struct person p;
+	*why_r = NULL;
+	if (sched_begin(&s, user, err) < 0)
+		return -1;
+	if (!cal_sched_same(reply->organizer, s.email)) {
+		*why_r = "its ORGANIZER is not the mailbox's owner";
+		return 0;
+	}
+	int r = copy_find(user, user->uid, reply->uid, s.email, &obj, err);
+	if (r < 0)
+		return -1;
+	if (r == 0 || cal_sched_parse(s.pool, obj.ical, obj.ical_len, &info) < 0) {
+		*why_r = "no event with its UID is organised by the mailbox's owner";
+		return 0;
+	}
+	if (cal_sched_attendee(&info, reply->attendee) == NULL) {
+		*why_r = "its ATTENDEE is not invited to the event";
+		return 0;
+	}
+	if (person_by_email(user, reply->attendee, &p, err) < 0)
+		return -1;
+	if (p.found) {
+		*why_r = "its ATTENDEE is in the context and answers there";
+		return 0;
+	}
+	struct cal_sched_edit ed = {
+	    .email = reply->attendee, .partstat = reply->partstat, .schedule_status = "2.0"};
+	struct cal_sched_rewrite rw = {.edits = &ed, .edit_count = 1};
+	const char *text = cal_sched_rewrite(s.pool, obj.ical, obj.ical_len, &rw);
+	if (text == NULL) {
+		*why_r = "it changes nothing";
+		return 0;
+	}
+	if (put_as(user, user->uid, obj.folder, obj.id, obj.etag, text, NULL, err) < 0)
+		return -1;
+	return 1;
 }

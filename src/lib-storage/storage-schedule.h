@@ -45,4 +45,13 @@ int storage_sched_freebusy(struct storage_user *user, bool resource, const char 
 int storage_sched_freebusy_email(struct storage_user *user, const char *email, int64_t start,
                                  int64_t end, json_t **entry_r, struct storage_error *err);
 
+/* An outside attendee's iMIP REPLY (cal-imip.h) found in user's INBOX: the PARTSTAT of that
+   ATTENDEE on user's event of that UID. Taken only when the REPLY's ORGANIZER is user, user
+   organises an event of that UID, the ATTENDEE is on it and is no user of the context (those
+   answer inside). 1 when the event changed, 0 when the reply was ignored (*why_r says why),
+   -1 with err. */
+struct cal_imip_reply;
+int storage_sched_imip_reply(struct storage_user *user, const struct cal_imip_reply *reply,
+                             const char **why_r, struct storage_error *err);
+
 #endif

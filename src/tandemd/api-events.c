@@ -4,6 +4,7 @@
    import of .ics files into a folder (docs/api.md "Events"). Parse, authorise through the
    storage layer, answer: no SQL here. */
 #include "api-events.h"
+#include "api-mail-imip.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -493,7 +494,8 @@ static void folders_export(void *ctx, struct http_request *req)
 
 static void events_list(void *ctx, struct http_request *req)
 {
-	api_cal_list(&api_cal_events, ctx, req);
+	if (api_mail_imip_scan(ctx, req))
+		api_cal_list(&api_cal_events, ctx, req);
 }
 
 static void events_create(void *ctx, struct http_request *req)
@@ -503,7 +505,8 @@ static void events_create(void *ctx, struct http_request *req)
 
 static void events_get(void *ctx, struct http_request *req)
 {
-	api_cal_get(&api_cal_events, ctx, req);
+	if (api_mail_imip_scan(ctx, req))
+		api_cal_get(&api_cal_events, ctx, req);
 }
 
 static void events_update(void *ctx, struct http_request *req)
