@@ -898,7 +898,8 @@ int imap_client_search_unflagged(struct imap_client *c, struct pool *pool, uint3
 	struct mailimap_search_key *keys = mailimap_search_key_new_multiple_empty();
 	mailimap_search_key_multiple_add(
 	    keys, mailimap_search_key_new_uid(mailimap_set_new_interval(from_uid, 0)));
-	mailimap_search_key_multiple_add(keys, mailimap_search_key_new_unkeyword(mem_strdup(keyword)));
+	mailimap_search_key_multiple_add(keys,
+	                                 mailimap_search_key_new_unkeyword(mem_strdup(keyword)));
 	if (since > 0) {
 		time_t t = (time_t)since;
 		struct tm tm;

@@ -321,7 +321,7 @@ void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		return;
 	}
 	if (kind == &api_cal_events)
-		api_sched_after_put(su, NULL, &put.obj, true);
+		api_sched_after_put(ctx, su, NULL, &put.obj, true);
 	send_object(kind, su, req, 201, &put.obj, wants_ics(req));
 }
 
@@ -343,7 +343,7 @@ void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		return;
 	}
 	if (kind == &api_cal_events)
-		api_sched_after_put(su, &o, &put.obj, true);
+		api_sched_after_put(ctx, su, &o, &put.obj, true);
 	send_object(kind, su, req, 200, &put.obj, wants_ics(req));
 }
 
@@ -360,7 +360,7 @@ void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		return;
 	}
 	if (kind == &api_cal_events)
-		api_sched_after_delete(su, &o);
+		api_sched_after_delete(ctx, su, &o);
 	http_response_status(req, 204);
 	http_response_send(req);
 }

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The INBOX scan for iMIP replies. A per-node table remembers, per user, when the INBOX was
-   last scanned and the highest UID looked at, so a scan asks the server only for messages
-   that arrived since (the first scan on a node looks at the last IMIP_FIRST_DAYS days). */
+/* iMIP to and from attendees outside the context: invitations sent by SMTP after the change
+   was committed, and the INBOX scan for their replies. A per-node table remembers, per user, when
+   the INBOX was last scanned and the highest UID looked at, so a scan asks the server only for
+   messages that arrived since (the first scan on a node looks at the last IMIP_FIRST_DAYS days). */
 #include "api-mail-imip.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api-common.h"
 #include "cal-imip.h"
@@ -19,6 +24,8 @@
 #include "mail-reply.h"
 #include "node.h"
 #include "pool.h"
+#include "random.h"
+#include "smtp-client.h"
 #include "storage-schedule.h"
 
 #define IMIP_SCAN_INTERVAL_MS 2000
@@ -176,4 +183,88 @@ bool api_mail_imip_scan(void *ctx, struct http_request *req)
 	}
 	release(user.cid, user.uid, last_uid);
 	return true;
+}
+
+/* ------------------------------------------------------------- sending */
+
+/* Sends one message text by SMTP as login (from: the envelope sender) to rcpt. */
+static int send_one(struct node *node, const char *login, const char *from, const char *rcpt,
+                    const char *msg, struct mail_error *err)
+{
+	const struct mail_settings *ms = &node->cfg.mail;
+	struct smtp_client_settings set = {
+	    .url = &ms->smtp,
+	    .timeout_ms = (unsigned)ms->timeout_ms,
+	    .master_user = ms->master_user,
+	    .master_password = ms->master_password,
+	};
+	size_t len = strlen(msg);
+	int fd = memfd_create("imip", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, msg, len) != (ssize_t)len) {
+		err->kind = MAIL_UNAVAILABLE;
+		snprintf(err->message, sizeof(err->message), "cannot buffer the message: %s",
+		         strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	const char *rcpts[1] = {rcpt};
+	int r = smtp_client_send(&set, login, from, rcpts, 1, fd, len, err);
+	close(fd);
+	return r;
+}
+
+bool api_mail_imip_send(struct node *node, struct storage_user *su,
+                        const struct storage_cal_object *old, struct storage_cal_object *obj)
+{
+	struct storage_sched_mails m;
+	struct storage_error serr;
+	if (!node->cfg.mail.enabled || !node->cfg.mail.smtp_set)
+		return false; /* outside attendees keep SCHEDULE-STATUS 5.1 */
+	if (storage_sched_outside(su, old, obj, &m, &serr) < 0) {
+		log_error("calendar", "invitations by mail: %s", serr.message);
+		return false;
+	}
+	if (m.count == 0)
+		return false;
+	struct pool *pool = pool_create(0);
+	struct cal_sched_edit *edits = pool_calloc(pool, m.count + 1, sizeof(*edits));
+	size_t n = 0;
+	for (size_t i = 0; i < m.count; i++) {
+		const struct storage_sched_mail *x = &m.mails[i];
+		enum cal_imip_method method = x->cancel ? CAL_IMIP_CANCEL : CAL_IMIP_REQUEST;
+		struct mail_error err = {0};
+		char id[33];
+		random_hex(id, (sizeof(id) - 1) / 2);
+		struct cal_imip_mail mail = {
+		    .method = method,
+		    .from = m.from,
+		    .from_name = m.from_name,
+		    .to = x->email,
+		    .itip = cal_imip_itip(pool, x->object->ical, x->object->ical_len, method),
+		    .message_id = pool_printf(pool, "imip.%s@tandem", id),
+		    .date = (int64_t)time(NULL),
+		};
+		const char *msg = mail.itip != NULL ? cal_imip_message(pool, &mail) : NULL;
+		int r = -1;
+		if (msg == NULL)
+			snprintf(err.message, sizeof(err.message),
+			         "the event or an address cannot be "
+			         "put in a mail");
+		else
+			r = send_one(node, m.login, m.from, x->email, msg, &err);
+		if (r < 0)
+			log_warn("calendar", "%s: iMIP %s of %s to %s failed: %s", m.login,
+			         cal_imip_method_name(method), x->object->uid, x->email,
+			         err.message);
+		if (!x->cancel && x->object == obj)
+			edits[n++] = (struct cal_sched_edit){
+			    .email = x->email, .schedule_status = r == 0 ? "1.2" : "5.1"};
+	}
+	int r = n > 0 && obj != NULL ? storage_sched_mark(su, obj, edits, n, &serr) : 0;
+	if (r < 0)
+		log_warn("calendar", "recording SCHEDULE-STATUS of event %lld: %s",
+		         (long long)obj->id, serr.message);
+	pool_destroy(&pool);
+	return r > 0;
 }

@@ -1,15 +1,21 @@
 # SPDX-License-Identifier: MIT
 # Calendar invitations by mail (iMIP, RFC 6047; docs/calendar.md "Invitations by mail") over a
-# real Dovecot (scripts/mail-system.sh): alice invites someone outside the context (and bob,
-# inside); the outside attendee's METHOD:REPLY arriving in alice's INBOX sets their PARTSTAT on
+# real Dovecot and Postfix (scripts/mail-system.sh): alice invites someone outside the context
+# (and bob, inside): the outside mailbox gets a METHOD:REQUEST by SMTP, the attendee answers by
+# SMTP, deleting the event sends a METHOD:CANCEL; the outside attendee's METHOD:REPLY arriving in alice's INBOX sets their PARTSTAT on
 # alice's event when she next looks at her events, and the message is flagged $iMIPProcessed;
 # forged replies (another organiser, an unknown UID, an attendee not invited, a sender that is
 # not the attendee, an inside attendee) change nothing.
+import email
+import smtplib
 import time
 
+import pytest
+
 from fixtures_mail import mail_system, start_mail_system  # noqa: F401  (pytest fixtures)
+from provisioning import Cluster
 from test_events import User
-from test_mail import world  # noqa: F401  (pytest fixture)
+from test_mail import ACCESS, mail_section, provision, world  # noqa: F401  (pytest fixture)
 
 OUTSIDE = "outside@outside.test"
 KEYWORD = "$iMIPProcessed"
@@ -119,3 +125,80 @@ def test_reply_from_outside_updates_the_organisers_event(world):
         time.sleep(0.3)
     ev4, _ = alice.call("GET", f"/api/v1/events/{ev['id']}")
     assert status_of(ev4, OUTSIDE) == "TENTATIVE", ev4
+
+
+@pytest.fixture
+def smtp_world(workdir, mail_system):  # noqa: F811
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
+                extra=ACCESS + mail_section(mail_system, f"smtp_url = {mail_system.smtp_url}\n"))
+    provision(c, workdir, (("alice", None), ("bob", None)))
+    c.mail = mail_system
+    yield c
+    c.stop()
+
+
+def calendar_parts(ms, user, deadline=20):
+    """Polls user's INBOX until it holds messages with a text/calendar part; returns
+    [(method, calendar text, message)] in arrival order."""
+    end = time.monotonic() + deadline
+    while True:
+        m = ms.imap(user)
+        try:
+            m.select("INBOX")
+            typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+            found = []
+            for item in data:
+                if not isinstance(item, tuple):
+                    continue
+                msg = email.message_from_bytes(item[1])
+                for part in msg.walk():
+                    if part.get_content_type() == "text/calendar":
+                        found.append((part.get_param("method"),
+                                      part.get_payload(decode=True).decode(), msg))
+        finally:
+            m.logout()
+        if found or time.monotonic() > end:
+            return found
+        time.sleep(0.3)
+
+
+def test_invitation_reply_and_cancel_by_smtp(smtp_world):
+    w, ms = smtp_world, smtp_world.mail
+    alice = User(w, "alice")
+    ev, _ = alice.call("POST", f"/api/v1/events?folder={alice.calendar}",
+                       {"summary": "Planning", "start": "2026-05-04T09:00:00Z",
+                        "end": "2026-05-04T10:00:00Z",
+                        "attendees": [{"email": OUTSIDE}, {"email": "bob@example.com"},
+                                      {"email": "nobody@nowhere.test"}]}, expect=201)
+    uid = ev["uid"]
+    sched = {a["email"]: a.get("scheduleStatus") for a in ev["attendees"]}
+    # delivered to the submission server / refused there (no such mailbox): the event stands
+    assert sched == {OUTSIDE: "1.2", "bob@example.com": "1.2",
+                     "nobody@nowhere.test": "5.1"}, ev
+    got = calendar_parts(ms, "outside")
+    assert len(got) == 1, got
+    method, ics, msg = got[0]
+    assert method == "REQUEST" and "METHOD:REQUEST" in ics and f"UID:{uid}" in ics, ics
+    assert "SCHEDULE-STATUS" not in ics, ics
+    assert msg["From"] == "alice <alice@example.com>" or "alice@example.com" in msg["From"], msg
+    assert msg.get_content_type() == "multipart/mixed", msg
+    assert any(p.get_filename() == "invite.ics" for p in msg.walk())
+    assert any(p.get_content_type() == "text/plain" and
+               "Planning" in p.get_payload(decode=True).decode() for p in msg.walk())
+    # bob (inside) gets no mail, but his copy
+    assert calendar_parts(ms, "bob", deadline=0) == []
+    # outside accepts by SMTP
+    with smtplib.SMTP("127.0.0.1", ms.smtp_port) as smtp:
+        smtp.login("outside", "outside-pw")
+        smtp.sendmail(OUTSIDE, ["alice@example.com"], reply(uid))
+    assert event_status(alice, ev["id"], OUTSIDE, "ACCEPTED") == "ACCEPTED"
+    # deleting the event cancels it for outside
+    alice.call("DELETE", f"/api/v1/events/{ev['id']}", expect=204)
+    end = time.monotonic() + 20
+    while True:
+        got = calendar_parts(ms, "outside")
+        if len(got) >= 2 or time.monotonic() > end:
+            break
+        time.sleep(0.3)
+    assert [g[0] for g in got] == ["REQUEST", "CANCEL"], got
+    assert "STATUS:CANCELLED" in got[1][1] and f"UID:{uid}" in got[1][1], got[1][1]
