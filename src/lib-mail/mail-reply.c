@@ -259,8 +259,9 @@ static GMimeMessage *parse(const void *data, size_t size)
 	return msg;
 }
 
-/* The first text/html part outside attachments, as UTF-8 (GLib-allocated), or NULL. */
-static char *first_html(GMimeObject *obj, unsigned depth)
+/* The first text part of subtype sub (outside attachments unless with_attachments), or NULL. */
+static GMimeObject *first_text(GMimeObject *obj, const char *sub, bool with_attachments,
+                               unsigned depth)
 {
 	if (obj == NULL || depth > 32)
 		return NULL;
@@ -268,18 +269,18 @@ static char *first_html(GMimeObject *obj, unsigned depth)
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int n = g_mime_multipart_get_count(mp);
 		for (int i = 0; i < n; i++) {
-			char *s = first_html(g_mime_multipart_get_part(mp, i), depth + 1);
-			if (s != NULL)
-				return s;
+			GMimeObject *found = first_text(g_mime_multipart_get_part(mp, i), sub,
+			                                with_attachments, depth + 1);
+			if (found != NULL)
+				return found;
 		}
 		return NULL;
 	}
-	if (!GMIME_IS_TEXT_PART(obj) || g_mime_part_is_attachment(GMIME_PART(obj)))
+	if (!GMIME_IS_TEXT_PART(obj) ||
+	    (!with_attachments && g_mime_part_is_attachment(GMIME_PART(obj))))
 		return NULL;
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	if (!g_mime_content_type_is_type(ct, "text", "html"))
-		return NULL;
-	return g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+	return g_mime_content_type_is_type(ct, "text", sub) ? obj : NULL;
 }
 
 static const char *date_text(struct pool *pool, GMimeMessage *msg)
@@ -300,7 +301,8 @@ static const char *original_text(struct pool *pool, GMimeMessage *msg,
 		return v->text;
 	if (!v->has_html)
 		return "";
-	char *html = first_html(g_mime_message_get_mime_part(msg), 0);
+	GMimeObject *part = first_text(g_mime_message_get_mime_part(msg), "html", false, 0);
+	char *html = part != NULL ? g_mime_text_part_get_text(GMIME_TEXT_PART(part)) : NULL;
 	if (html == NULL)
 		return "";
 	const char *r = mail_reply_html_text(pool, html, strlen(html));
@@ -363,29 +365,6 @@ int mail_reply_build(struct pool *pool, const void *data, size_t size, enum mail
 
 /* ------------------------------------------------------------------ iMIP replies */
 
-/* The first text/calendar part (GLib-allocated UTF-8) with its METHOD parameter, or NULL. */
-static char *first_calendar(GMimeObject *obj, unsigned depth, const char **method_r)
-{
-	if (obj == NULL || depth > 32)
-		return NULL;
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		int n = g_mime_multipart_get_count(mp);
-		for (int i = 0; i < n; i++) {
-			char *s =
-			    first_calendar(g_mime_multipart_get_part(mp, i), depth + 1, method_r);
-			if (s != NULL)
-				return s;
-		}
-		return NULL;
-	}
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	if (!GMIME_IS_TEXT_PART(obj) || !g_mime_content_type_is_type(ct, "text", "calendar"))
-		return NULL;
-	*method_r = g_mime_content_type_get_parameter(ct, "method");
-	return g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
-}
-
 int mail_reply_calendar(struct pool *pool, const void *data, size_t size,
                         struct mail_calendar *cal_r)
 {
@@ -401,10 +380,12 @@ int mail_reply_calendar(struct pool *pool, const void *data, size_t size,
 	if (ia != NULL && INTERNET_ADDRESS_IS_MAILBOX(ia))
 		cal_r->from = mail_utf8(
 		    pool, internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
-	const char *method = NULL;
-	char *text = first_calendar(g_mime_message_get_mime_part(msg), 0, &method);
+	/* Outlook sends the calendar as an attachment, too */
+	GMimeObject *part = first_text(g_mime_message_get_mime_part(msg), "calendar", true, 0);
+	char *text = part != NULL ? g_mime_text_part_get_text(GMIME_TEXT_PART(part)) : NULL;
 	if (text != NULL) {
-		cal_r->method = mail_utf8(pool, method);
+		GMimeContentType *ct = g_mime_object_get_content_type(part);
+		cal_r->method = mail_utf8(pool, g_mime_content_type_get_parameter(ct, "method"));
 		cal_r->text = mail_utf8(pool, text);
 		cal_r->len = strlen(cal_r->text);
 		g_free(text);

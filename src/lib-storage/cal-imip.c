@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "cal-ical.h"
-#include "mem.h"
+#include "cal-sched-private.h"
 #include "pool.h"
 
 const char *cal_imip_method_name(enum cal_imip_method method)
@@ -45,15 +45,7 @@ static icalcomponent *parse(const char *text, size_t len)
 {
 	if (len > CAL_ICAL_MAX_SIZE || too_deep(text, len))
 		return NULL;
-	cal_ical_init();
-	char *copy = mem_strndup(text, len);
-	icalcomponent *root = icalparser_parse_string(copy);
-	mem_free(&copy);
-	if (root != NULL && icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT) {
-		icalcomponent_free(root);
-		root = NULL;
-	}
-	return root;
+	return cal_sched__parse(text, len);
 }
 
 static const char *as_text(struct pool *pool, icalcomponent *root)
