@@ -253,8 +253,9 @@ if [ "${TANDEM_MAIL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v dovecot >/de
 fi
 if [ $mail_started = 1 ]; then
   imap_url=$(sed -n 's/^MAIL_IMAP_URL=//p' "$data/mail/env")
-  mail_conf=$'[mail]\nimap_url = '"$imap_url"$'\nmaster_user = tandem\nmaster_password_file = '"$data/mail/master-password"
-  mail_text="$imap_url (Dovecot in $data/mail; alice, bob)"
+  smtp_url=$(sed -n 's/^MAIL_SMTP_URL=//p' "$data/mail/env")
+  mail_conf=$'[mail]\nimap_url = '"$imap_url"$'\nsmtp_url = '"$smtp_url"$'\nmaster_user = tandem\nmaster_password_file = '"$data/mail/master-password"
+  mail_text="$imap_url, $smtp_url (Dovecot, Postfix in $data/mail; alice, bob)"
   if [ ! -e "$data/mail/welcomed" ]; then
     for u in alice bob; do
       printf 'From: Tandem <postmaster@localhost>\r\nTo: %s@example.com\r\nSubject: Welcome to Tandem mail\r\nDate: %s\r\n\r\nThis mailbox is served by the demo Dovecot of scripts/start.sh.\r\n' \

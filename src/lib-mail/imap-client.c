@@ -710,6 +710,13 @@ static struct mailimap_flag_list *flag_list(uint32_t flags)
 		mailimap_flag_list_add(list, mailimap_flag_new_flagged());
 	if (flags & IMAP_FLAG_DELETED)
 		mailimap_flag_list_add(list, mailimap_flag_new_deleted());
+	if (flags & IMAP_FLAG_ANSWERED)
+		mailimap_flag_list_add(list, mailimap_flag_new_answered());
+	if (flags & IMAP_FLAG_DRAFT)
+		mailimap_flag_list_add(list, mailimap_flag_new_draft());
+	if (flags & IMAP_FLAG_FORWARD)
+		mailimap_flag_list_add(list,
+		                       mailimap_flag_new_flag_keyword(mem_strdup("$Forwarded")));
 	return list;
 }
 
@@ -863,4 +870,73 @@ int imap_client_sorted_uids(struct imap_client *c, struct pool *pool, enum imap_
 	*uids_r = uids;
 	*count_r = n;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- append */
+
+int imap_client_append(struct imap_client *c, const char *folder, uint32_t flags, const char *data,
+                       size_t size, uint32_t *uid_r, struct mail_error *err)
+{
+	struct mailimap_flag_list *list = flag_list(flags);
+	uint32_t validity = 0, uid = 0;
+	int r =
+	    mailimap_has_extension(c->imap, "UIDPLUS")
+	        ? mailimap_uidplus_append(c->imap, folder, list, NULL, data, size, &validity, &uid)
+	        : mailimap_append(c->imap, folder, list, NULL, data, size);
+	mailimap_flag_list_free(list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "APPEND", MAIL_REFUSED);
+	*uid_r = uid;
+	return 0;
+}
+
+/* ------------------------------------------------------------- keywords (iMIP) */
+
+/* (libetpan frees the keyword strings with free(): mem_strdup is malloc) */
+int imap_client_search_unflagged(struct imap_client *c, struct pool *pool, uint32_t from_uid,
+                                 int64_t since, const char *keyword, uint32_t **uids_r,
+                                 size_t *count_r, struct mail_error *err)
+{
+	struct mailimap_search_key *keys = mailimap_search_key_new_multiple_empty();
+	mailimap_search_key_multiple_add(
+	    keys, mailimap_search_key_new_uid(mailimap_set_new_interval(from_uid, 0)));
+	mailimap_search_key_multiple_add(keys,
+	                                 mailimap_search_key_new_unkeyword(mem_strdup(keyword)));
+	if (since > 0) {
+		time_t t = (time_t)since;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		mailimap_search_key_multiple_add(
+		    keys, mailimap_search_key_new_since(
+		              mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900)));
+	}
+	clist *result = NULL;
+	int r = mailimap_uid_search(c->imap, NULL, keys, &result);
+	mailimap_search_key_free(keys);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID SEARCH", MAIL_REFUSED);
+	size_t n = 0, count = (size_t)clist_count(result);
+	uint32_t *uids = pool_alloc(pool, (count > 0 ? count : 1) * sizeof(*uids));
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+		if (uid >= from_uid) /* "n:*" matches the last message even when below n */
+			uids[n++] = uid;
+	}
+	mailimap_search_result_free(result);
+	*uids_r = uids;
+	*count_r = n;
+	return 0;
+}
+
+int imap_client_add_keyword(struct imap_client *c, uint32_t uid, const char *keyword,
+                            struct mail_error *err)
+{
+	struct mailimap_flag_list *list = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(list, mailimap_flag_new_flag_keyword(mem_strdup(keyword)));
+	struct mailimap_store_att_flags *att = mailimap_store_att_flags_new_add_flags_silent(list);
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int r = mailimap_uid_store(c->imap, set, att);
+	mailimap_store_att_flags_free(att);
+	mailimap_set_free(set);
+	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID STORE", MAIL_REFUSED);
 }

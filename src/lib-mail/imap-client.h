@@ -53,6 +53,7 @@ struct mail_address {
 #define IMAP_FLAG_FLAGGED  (1u << 2)
 #define IMAP_FLAG_DELETED  (1u << 3)
 #define IMAP_FLAG_DRAFT    (1u << 4)
+#define IMAP_FLAG_FORWARD  (1u << 5) /* the keyword $Forwarded (set only, not reported) */
 
 struct imap_message {
 	uint32_t uid;
@@ -160,5 +161,21 @@ int imap_client_move(struct imap_client *client, struct pool *pool, uint32_t uid
                      struct mail_error *err);
 /* Tests: use COPY and EXPUNGE even where the server has MOVE. */
 void imap_client_disable_move(struct imap_client *client);
+
+/* APPEND of the message data[0..size) (CRLF line ends) to folder with flags (IMAP_FLAG_*);
+   *uid_r its UID from APPENDUID (UIDPLUS), 0 when the server does not say. MAIL_REFUSED when
+   the server refuses it (no such folder, over quota). */
+int imap_client_append(struct imap_client *c, const char *folder, uint32_t flags, const char *data,
+                       size_t size, uint32_t *uid_r, struct mail_error *err);
+
+/* UIDs of the selected folder from from_uid on, without keyword, and (since > 0) that
+   arrived on or after since's day (UTC), ascending, into pool (iMIP replies). */
+int imap_client_search_unflagged(struct imap_client *client, struct pool *pool, uint32_t from_uid,
+                                 int64_t since, const char *keyword, uint32_t **uids_r,
+                                 size_t *count_r, struct mail_error *err);
+/* Adds keyword (an atom, e.g. "$iMIPProcessed") to message uid of the folder selected for
+   writing. */
+int imap_client_add_keyword(struct imap_client *client, uint32_t uid, const char *keyword,
+                            struct mail_error *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cal-ical.h"
+#include "cal-sched-private.h"
 #include "mem.h"
 #include "pool.h"
 
@@ -30,7 +31,7 @@ bool cal_sched_reply_status(const char *s)
 	                     strcmp(s, "TENTATIVE") == 0);
 }
 
-static icalcomponent *parse(const char *text, size_t len)
+icalcomponent *cal_sched__parse(const char *text, size_t len)
 {
 	cal_ical_init();
 	char *copy = mem_strndup(text, len);
@@ -74,7 +75,7 @@ static const char *param_text(struct pool *pool, icalproperty *p, icalparameter_
 int cal_sched_parse(struct pool *pool, const char *text, size_t len, struct cal_sched_info *info_r)
 {
 	memset(info_r, 0, sizeof(*info_r));
-	icalcomponent *root = parse(text, len);
+	icalcomponent *root = cal_sched__parse(text, len);
 	icalcomponent *c = root != NULL ? master(root) : NULL;
 	if (c == NULL) {
 		if (root != NULL)
@@ -191,7 +192,7 @@ static bool rewrite_component(struct pool *pool, icalcomponent *c,
 const char *cal_sched_rewrite(struct pool *pool, const char *text, size_t len,
                               const struct cal_sched_rewrite *rw)
 {
-	icalcomponent *root = parse(text, len);
+	icalcomponent *root = cal_sched__parse(text, len);
 	if (root == NULL)
 		return NULL;
 	bool changed = false;
@@ -239,7 +240,7 @@ int cal_sched_parse_fbreq(struct pool *pool, const char *text, size_t len,
                           struct cal_sched_fbreq *req_r, char *error, size_t error_size)
 {
 	memset(req_r, 0, sizeof(*req_r));
-	icalcomponent *root = parse(text, len);
+	icalcomponent *root = cal_sched__parse(text, len);
 	if (root == NULL)
 		return cal_ical__error(error, error_size, "not an iCalendar object");
 	int ret = -1;

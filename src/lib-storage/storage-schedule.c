@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cal-imip.h"
 #include "cal-sched.h"
 #include "log.h"
 #include "pool.h"
@@ -678,4 +679,124 @@ int storage_sched_reply(struct storage_user *user, int64_t id, const char *parts
 	    put_as(user, user->uid, obj_r->folder, obj_r->id, obj_r->etag, text, obj_r, err) < 0)
 		return -1;
 	return reply_to_organiser(&s, info.organizer, obj_r->uid, partstat);
+}
+
+int storage_sched_imip_reply(struct storage_user *user, const struct cal_imip_reply *reply,
+                             const char **why_r, struct storage_error *err)
+{
+	struct sched s;
+	struct storage_cal_object obj;
+	struct cal_sched_info info;
+	struct person p;
+	*why_r = NULL;
+	if (sched_begin(&s, user, err) < 0)
+		return -1;
+	if (!cal_sched_same(reply->organizer, s.email)) {
+		*why_r = "its ORGANIZER is not the mailbox's owner";
+		return 0;
+	}
+	int r = copy_find(user, user->uid, reply->uid, s.email, &obj, err);
+	if (r < 0)
+		return -1;
+	if (r == 0 || cal_sched_parse(s.pool, obj.ical, obj.ical_len, &info) < 0) {
+		*why_r = "no event with its UID is organised by the mailbox's owner";
+		return 0;
+	}
+	if (cal_sched_attendee(&info, reply->attendee) == NULL) {
+		*why_r = "its ATTENDEE is not invited to the event";
+		return 0;
+	}
+	if (person_by_email(user, reply->attendee, &p, err) < 0)
+		return -1;
+	if (p.found) {
+		*why_r = "its ATTENDEE is in the context and answers there";
+		return 0;
+	}
+	struct cal_sched_edit ed = {
+	    .email = reply->attendee, .partstat = reply->partstat, .schedule_status = "2.0"};
+	struct cal_sched_rewrite rw = {.edits = &ed, .edit_count = 1};
+	const char *text = cal_sched_rewrite(s.pool, obj.ical, obj.ical_len, &rw);
+	if (text == NULL) {
+		*why_r = "it changes nothing";
+		return 0;
+	}
+	if (put_as(user, user->uid, obj.folder, obj.id, obj.etag, text, NULL, err) < 0)
+		return -1;
+	return 1;
+}
+
+/* Whether email is someone outside the context (no user or resource has it), not me. */
+static int outside(struct sched *s, const char *email, bool *outside_r)
+{
+	struct person p;
+	*outside_r = false;
+	if (cal_sched_same(email, s->email) || strchr(email, '@') == NULL)
+		return 0;
+	if (person_by_email(s->me, email, &p, s->err) < 0)
+		return -1;
+	*outside_r = !p.found;
+	return 0;
+}
+
+static int add_mail(struct sched *s, struct storage_sched_mails *m, const char *email,
+                    const struct storage_cal_object *of, bool cancel)
+{
+	bool out;
+	if (outside(s, email, &out) < 0)
+		return -1;
+	if (out && m->count < CAL_SCHED_ATTENDEES_MAX * 2) {
+		struct storage_sched_mail *x = &m->mails[m->count++];
+		x->email = email;
+		x->object = of;
+		x->cancel = cancel;
+	}
+	return 0;
+}
+
+int storage_sched_outside(struct storage_user *user, const struct storage_cal_object *old,
+                          const struct storage_cal_object *obj, struct storage_sched_mails *m,
+                          struct storage_error *err)
+{
+	struct sched s;
+	struct cal_sched_info info = {0}, old_info = {0};
+	struct person me;
+	memset(m, 0, sizeof(*m));
+	memset(err, 0, sizeof(*err));
+	if (!has_scheduling(obj) && !has_scheduling(old))
+		return 0;
+	if (sched_begin(&s, user, err) < 0 ||
+	    person_find(user, false, "id=?", true, user->uid, NULL, &me, err) < 0)
+		return -1;
+	m->from = s.email;
+	m->from_name = s.name;
+	m->login = me.login;
+	m->mails = pool_calloc(s.pool, CAL_SCHED_ATTENDEES_MAX * 2, sizeof(*m->mails));
+	bool mine = obj != NULL && cal_sched_parse(s.pool, obj->ical, obj->ical_len, &info) == 0 &&
+	            info.event && cal_sched_same(info.organizer, s.email);
+	bool old_mine = old != NULL &&
+	                cal_sched_parse(s.pool, old->ical, old->ical_len, &old_info) == 0 &&
+	                old_info.event && cal_sched_same(old_info.organizer, s.email);
+	for (size_t i = 0; mine && i < info.attendee_count; i++)
+		if (add_mail(&s, m, info.attendees[i].email, obj, info.cancelled) < 0)
+			return -1;
+	/* attendees no longer invited, or all of a deleted event: cancelled */
+	for (size_t i = 0; old_mine && i < old_info.attendee_count; i++)
+		if ((!mine || cal_sched_attendee(&info, old_info.attendees[i].email) == NULL) &&
+		    add_mail(&s, m, old_info.attendees[i].email, old, true) < 0)
+			return -1;
+	return 0;
+}
+
+int storage_sched_mark(struct storage_user *user, struct storage_cal_object *obj,
+                       const struct cal_sched_edit *edits, size_t count, struct storage_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	struct cal_sched_rewrite rw = {.edits = edits, .edit_count = count};
+	const char *text = cal_sched_rewrite(user->pool, obj->ical, obj->ical_len, &rw);
+	if (text == NULL)
+		return 0;
+	/* If-Match: a change made meanwhile wins (and mails its own invitations) */
+	if (put_as(user, user->uid, obj->folder, obj->id, obj->etag, text, obj, err) < 0)
+		return -1;
+	return 1;
 }

@@ -45,4 +45,38 @@ int storage_sched_freebusy(struct storage_user *user, bool resource, const char 
 int storage_sched_freebusy_email(struct storage_user *user, const char *email, int64_t start,
                                  int64_t end, json_t **entry_r, struct storage_error *err);
 
+/* An outside attendee's iMIP REPLY (cal-imip.h) found in user's INBOX: the PARTSTAT of that
+   ATTENDEE on user's event of that UID. Taken only when the REPLY's ORGANIZER is user, user
+   organises an event of that UID, the ATTENDEE is on it and is no user of the context (those
+   answer inside). 1 when the event changed, 0 when the reply was ignored (*why_r says why),
+   -1 with err. */
+struct cal_imip_reply;
+int storage_sched_imip_reply(struct storage_user *user, const struct cal_imip_reply *reply,
+                             const char **why_r, struct storage_error *err);
+
+/* iMIP (cal-imip.h) to attendees outside the context: after user stored obj (old: before,
+   or NULL) or deleted old (obj NULL), the mails to send, when user organises the event: a
+   REQUEST of obj to each outside attendee (a CANCEL when obj is cancelled) and a CANCEL of old
+   to each outside attendee no longer on it. Outside: no user or resource of the context has
+   the address. Strings in user's pool. 0, or -1 with err. */
+struct storage_sched_mail {
+	const char *email;
+	const struct storage_cal_object *object; /* obj or old */
+	bool cancel;
+};
+struct storage_sched_mails {
+	const char *from, *from_name, *login; /* the organiser */
+	struct storage_sched_mail *mails;
+	size_t count;
+};
+int storage_sched_outside(struct storage_user *user, const struct storage_cal_object *old,
+                          const struct storage_cal_object *obj, struct storage_sched_mails *m,
+                          struct storage_error *err);
+/* Records edits (SCHEDULE-STATUS of attendees) on user's own event obj, if it is still as
+   obj says (its etag); *obj becomes the stored one. 1 rewritten, 0 nothing to change, -1
+   with err (STORAGE_PRECONDITION-like when it changed meanwhile). */
+struct cal_sched_edit;
+int storage_sched_mark(struct storage_user *user, struct storage_cal_object *obj,
+                       const struct cal_sched_edit *edits, size_t count, struct storage_error *err);
+
 #endif

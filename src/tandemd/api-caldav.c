@@ -411,7 +411,8 @@ static void put(struct dav_req *dr, const struct caldav_res *res)
 		caldav_storage_failed(dr, &err, p.problem);
 		return;
 	}
-	bool rewritten = event && api_sched_after_put(dr->su, had ? &old : NULL, &p.obj, false);
+	bool rewritten =
+	    event && api_sched_after_put(dr->node, dr->su, had ? &old : NULL, &p.obj, false);
 	/* RFC 4791 §5.3.4: no ETag when the server changed what was sent */
 	davobj_stored(dr, p.created, rewritten ? NULL : p.obj.etag);
 }
@@ -428,7 +429,7 @@ static void delete (struct dav_req *dr, const struct caldav_res *res)
 		return;
 	}
 	if (strcmp(o.component, "VEVENT") == 0)
-		api_sched_after_delete(dr->su, &o);
+		api_sched_after_delete(dr->node, dr->su, &o);
 	davobj_stored(dr, false, NULL);
 }
 

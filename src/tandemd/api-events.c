@@ -4,6 +4,7 @@
    import of .ics files into a folder (docs/api.md "Events"). Parse, authorise through the
    storage layer, answer: no SQL here. */
 #include "api-events.h"
+#include "api-mail-imip.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -320,7 +321,7 @@ void api_cal_create(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		return;
 	}
 	if (kind == &api_cal_events)
-		api_sched_after_put(su, NULL, &put.obj, true);
+		api_sched_after_put(ctx, su, NULL, &put.obj, true);
 	send_object(kind, su, req, 201, &put.obj, wants_ics(req));
 }
 
@@ -342,7 +343,7 @@ void api_cal_update(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		return;
 	}
 	if (kind == &api_cal_events)
-		api_sched_after_put(su, &o, &put.obj, true);
+		api_sched_after_put(ctx, su, &o, &put.obj, true);
 	send_object(kind, su, req, 200, &put.obj, wants_ics(req));
 }
 
@@ -359,7 +360,7 @@ void api_cal_delete(const struct api_cal_kind *kind, void *ctx, struct http_requ
 		return;
 	}
 	if (kind == &api_cal_events)
-		api_sched_after_delete(su, &o);
+		api_sched_after_delete(ctx, su, &o);
 	http_response_status(req, 204);
 	http_response_send(req);
 }
@@ -493,7 +494,8 @@ static void folders_export(void *ctx, struct http_request *req)
 
 static void events_list(void *ctx, struct http_request *req)
 {
-	api_cal_list(&api_cal_events, ctx, req);
+	if (api_mail_imip_scan(ctx, req))
+		api_cal_list(&api_cal_events, ctx, req);
 }
 
 static void events_create(void *ctx, struct http_request *req)
@@ -503,7 +505,8 @@ static void events_create(void *ctx, struct http_request *req)
 
 static void events_get(void *ctx, struct http_request *req)
 {
-	api_cal_get(&api_cal_events, ctx, req);
+	if (api_mail_imip_scan(ctx, req))
+		api_cal_get(&api_cal_events, ctx, req);
 }
 
 static void events_update(void *ctx, struct http_request *req)

@@ -8,6 +8,7 @@
 
 #include "api-common.h"
 #include "api-events.h"
+#include "api-mail-imip.h"
 #include "cal-sched.h"
 #include "http-json.h"
 #include "http-server.h"
@@ -21,23 +22,27 @@
 /* Users and resources one free/busy request names at most. */
 #define FREEBUSY_WHO_MAX 100
 
-bool api_sched_after_put(struct storage_user *su, const struct storage_cal_object *old,
-                         struct storage_cal_object *obj, bool json)
+bool api_sched_after_put(struct node *node, struct storage_user *su,
+                         const struct storage_cal_object *old, struct storage_cal_object *obj,
+                         bool json)
 {
 	struct storage_error err;
 	int r = storage_sched_after_put(su, old, obj, json, &err);
 	if (r < 0)
 		log_error("calendar", "scheduling event %lld failed: %s", (long long)obj->id,
 		          err.message);
-	return r > 0;
+	bool mailed = api_mail_imip_send(node, su, old, obj);
+	return r > 0 || mailed;
 }
 
-void api_sched_after_delete(struct storage_user *su, const struct storage_cal_object *old)
+void api_sched_after_delete(struct node *node, struct storage_user *su,
+                            const struct storage_cal_object *old)
 {
 	struct storage_error err;
 	if (storage_sched_after_delete(su, old, &err) < 0)
 		log_error("calendar", "scheduling the deletion of event %lld failed: %s",
 		          (long long)old->id, err.message);
+	api_mail_imip_send(node, su, old, NULL);
 }
 
 void api_sched_decorate(struct storage_user *su, json_t *event)
