@@ -777,3 +777,32 @@ const struct http_route api_mail_routes[] = {
     {"DELETE", "/api/v1/mail/folders/{folder}", mail_folder_delete, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
+
+/* --------------------------------------------------------------- for api-mail-send.c */
+
+int api_mail_with_client(struct node *node, struct http_request *req, const struct api_user *caller,
+                         api_mail_op_fn *op, void *ctx)
+{
+	return with_client(node, req, caller, op, ctx);
+}
+
+void api_mail_failed(struct http_request *req, const char *login, const struct mail_error *err)
+{
+	mail_failed(req, login, err);
+}
+
+int api_mail_fetch_part(struct imap_client *client, struct pool *pool, const char *folder,
+                        uint32_t uid, const char *part, int fd, struct mail_part_info *info_r,
+                        struct mail_error *err)
+{
+	struct part_op op = {.pool = pool, .folder = folder, .uid = uid, .part = part, .fd = fd};
+	if (part_run(client, &op, err) < 0)
+		return -1;
+	*info_r = op.info;
+	return 0;
+}
+
+int api_mail_temp_file(const char *dir)
+{
+	return temp_file(dir);
+}
