@@ -14,6 +14,8 @@ import pytest
 
 from fixtures_mail import mail_system, start_mail_system  # noqa: F401  (pytest fixtures)
 from provisioning import Cluster
+from conftest import TANDEMD
+from test_check_config import refused, write
 from test_mail import client, mail_section, provision
 
 
@@ -84,6 +86,12 @@ def my_files_folder(api):
     assert status == 200, body
     return [f["id"] for f in body["folders"] if f.get("default") and
             f.get("module") == "infostore"][0]
+
+
+def alice_uid(api):
+    status, body, _ = api.request("GET", "/api/v1/session")
+    assert status == 200, body
+    return body["user_id"]
 
 
 def send(api, body, expect=200):
@@ -221,13 +229,19 @@ def test_drafts_replace(world):
 
 def test_bad_requests(world):
     alice = client(world, "alice")
-    data_dir = world.nodes[0].data_dir if hasattr(world.nodes[0], "data_dir") else None
+    uploads = os.path.join(world.workdir, "OX-1", "data", "mail-uploads")
     status, body, _ = alice.request("POST", "/api/v1/mail/attachments?name=big.bin",
                                     raw=b"x" * (1024 * 1024 + 1))
     assert status == 413 and "max_message_size" in body["error"]["message"], body
-    if data_dir:
-        uploads = os.path.join(data_dir, "mail-uploads")
-        assert not os.path.isdir(uploads) or os.listdir(uploads) == []
+    assert not os.path.isdir(uploads) or os.listdir(uploads) == []
+    # a chunked one (no length announced) is cut off at the cap
+    status, body, _ = alice.request("POST", "/api/v1/mail/attachments?name=big.bin",
+                                    raw=iter([b"y" * 65536] * 17))
+    assert status == 413, body
+    assert not os.path.isdir(uploads) or os.listdir(uploads) == []
+    kept = upload(alice, "small.bin", b"z" * 1000)
+    assert sorted(os.listdir(uploads)) == [f"1.{alice_uid(alice)}.{kept}",
+                                           f"1.{alice_uid(alice)}.{kept}.meta"]
     for body, what in (({"to": ["bob@example.com"], "from": "mallory@example.com",
                          "subject": "s", "text": "t"}, "from"),
                        ({"to": ["not an address"], "subject": "s", "text": "t"}, "to[0]"),
@@ -240,3 +254,14 @@ def test_bad_requests(world):
         assert status == 400 and what in answer["error"]["message"], (body, answer)
     send(alice, {"to": ["bob@example.com"], "from": "Alice <ALICE@example.com>",
                  "subject": "mine", "text": "t"})
+
+
+def test_max_message_size_config(workdir):
+    pw = write(os.path.join(workdir, "pw"), "secret\n")
+    os.chmod(pw, 0o600)
+    head = (f"[server]\nlisten = 127.0.0.1:1\ndata_dir = {workdir}/d\n[mail]\n"
+            "imap_url = imap://h\nsmtp_url = smtp://h\nmaster_user = m\n"
+            "master_password_file = pw\n")
+    for i, value in enumerate(("2G", "100")):
+        conf = write(os.path.join(workdir, f"t{i}.ini"), head + f"max_message_size = {value}\n")
+        refused(TANDEMD, conf, 9, "[mail] max_message_size must be between 1K and 1G")
