@@ -91,6 +91,7 @@ static void upload_cleanup(void *ctx)
 	up->fd = -1;
 	if (!up->kept && up->path[0] != '\0')
 		unlink(up->path);
+	up->path[0] = '\0';
 }
 
 static int upload_sink(void *ctx, const char *data, size_t len)
@@ -182,6 +183,8 @@ static void mail_upload(void *ctx, struct http_request *req)
 		return;
 	}
 	uploads_expire(node);
+	if (up->too_big || up->write_error != 0)
+		upload_cleanup(up); /* gone before the answer, not when the pool goes after it */
 	if (up->too_big) {
 		api_error(req, 413, "MAIL-0413",
 		          "the attachment is over %llu bytes ([mail] max_message_size)",
@@ -215,6 +218,7 @@ static void mail_upload(void *ctx, struct http_request *req)
 	json_decref(meta);
 	if (r < 0) {
 		unlink(meta_path);
+		upload_cleanup(up);
 		api_error(req, 507, "MAIL-0507", "the server cannot keep the attachment");
 		return;
 	}
