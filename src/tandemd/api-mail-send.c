@@ -455,6 +455,10 @@ static bool parse_body(struct send_op *op, json_t *body)
 	    !ref_member(op->req, body, "forward_of", &op->forward_of) ||
 	    !ref_member(op->req, body, "draft", &op->draft))
 		return false;
+	if (op->subject != NULL)
+		for (char *p = (char *)op->subject; *p != '\0'; p++)
+			if (*p == '\r' || *p == '\n')
+				*p = ' '; /* one header line: no header of the user's own making */
 	if (from != NULL) {
 		const char *email, *error;
 		if (mail_compose_address(op->pool, from, &email, &error) < 0 ||
@@ -603,6 +607,21 @@ static bool compose(struct send_op *op)
 	    .attachments = op->att,
 	    .attachment_count = op->att_count,
 	};
+	/* the cap is on what the user wrote and attached, before transfer encoding */
+	uint64_t total =
+	    (op->text != NULL ? strlen(op->text) : 0) + (op->html != NULL ? strlen(op->html) : 0);
+	for (size_t i = 0; i < op->att_count; i++) {
+		struct stat st;
+		if (fstat(op->att[i].fd, &st) == 0)
+			total += (uint64_t)st.st_size;
+	}
+	if (total > op->node->cfg.mail.max_message_size) {
+		api_error(op->req, 413, "MAIL-0413",
+		          "the message is %llu bytes, over %llu ([mail] max_message_size)",
+		          (unsigned long long)total,
+		          (unsigned long long)op->node->cfg.mail.max_message_size);
+		return false;
+	}
 	if ((op->fd = api_mail_temp_file(op->node->cfg.data_dir)) < 0) {
 		log_error("mail", "a temporary file in %s: %s", op->node->cfg.data_dir,
 		          strerror(errno));
@@ -613,13 +632,6 @@ static bool compose(struct send_op *op)
 	if (mail_compose_write(op->pool, &c, op->fd, &op->size, &message_id, &error) < 0) {
 		log_error("mail", "%s: %s", op->user.login, error);
 		api_error(op->req, 500, "MAIL-0500", "%s", error);
-		return false;
-	}
-	if (op->size > op->node->cfg.mail.max_message_size) {
-		api_error(op->req, 413, "MAIL-0413",
-		          "the message is %llu bytes, over %llu ([mail] max_message_size)",
-		          (unsigned long long)op->size,
-		          (unsigned long long)op->node->cfg.mail.max_message_size);
 		return false;
 	}
 	return true;

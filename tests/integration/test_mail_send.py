@@ -166,6 +166,11 @@ def test_bcc_and_non_ascii(world):
     subject = "Grüße – 日本語 ✓"
     send(alice, {"to": ["Jürgen Bob <bob@example.com>"], "bcc": ["outside@outside.test"],
                  "subject": subject, "text": "Äpfel und Birnen\n"})
+    # a subject is one header line: no header of the sender's own making
+    send(alice, {"to": ["bob@example.com"], "subject": "one\r\nBcc: bob@example.com",
+                 "text": "x"})
+    _, _, one, _ = wait_for(ms, "bob", "INBOX", "one  Bcc: bob@example.com")
+    assert one["Bcc"] is None
     _, _, to_bob, raw = wait_for(ms, "bob", "INBOX", subject)
     assert to_bob["To"].addresses[0].display_name == "Jürgen Bob"
     assert all(b < 0x80 for b in raw), "headers and body are 7-bit (encoded words, QP)"
@@ -254,6 +259,13 @@ def test_bad_requests(world):
         assert status == 400 and what in answer["error"]["message"], (body, answer)
     send(alice, {"to": ["bob@example.com"], "from": "Alice <ALICE@example.com>",
                  "subject": "mine", "text": "t"})
+    # two uploads under the cap, a message over it: 413, nothing sent or kept
+    parts = [upload(alice, f"half{i}.bin", os.urandom(600_000)) for i in range(2)]
+    status, body, _ = alice.request("POST", "/api/v1/mail/send", body={
+        "to": ["bob@example.com"], "subject": "too big", "text": "t",
+        "attachments": [{"upload": p} for p in parts]})
+    assert status == 413 and "max_message_size" in body["error"]["message"], body
+    assert fetch_all(world.mail, "alice", "Drafts") == []
 
 
 def test_max_message_size_config(workdir):
