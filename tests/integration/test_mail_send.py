@@ -277,3 +277,33 @@ def test_max_message_size_config(workdir):
     for i, value in enumerate(("2G", "100")):
         conf = write(os.path.join(workdir, f"t{i}.ini"), head + f"max_message_size = {value}\n")
         refused(TANDEMD, conf, 9, "[mail] max_message_size must be between 1K and 1G")
+
+
+def test_silent_smtp_server_is_503_with_a_draft(workdir, mail_system):  # noqa: F811
+    """An SMTP server that takes the connection but never greets: 503 after [mail] timeout,
+    the message kept as a draft."""
+    import socket
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    extra = (f"[mail]\nimap_url = {mail_system.imap_url}\n"
+             f"smtp_url = smtp://127.0.0.1:{silent.getsockname()[1]}\n"
+             f"master_user = {mail_system.master_user}\n"
+             f"master_password_file = {mail_system.master_password_file}\ntimeout = 1s\n")
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite", extra=extra)
+    try:
+        provision(c, workdir, (("alice", None),))
+        alice = client(c, "alice")
+        started = time.monotonic()
+        answer = send(alice, {"to": ["bob@example.com"], "subject": "slow", "text": "x"},
+                      expect=503)
+        took = time.monotonic() - started
+        assert 0.9 < took < 20, took
+        assert "timed out" in answer["error"]["message"].lower() or \
+            "timeout" in answer["error"]["message"].lower(), answer
+        kept = [m for m in fetch_all(mail_system, "alice", "Drafts")
+                if m[0] == answer["draft"]["uid"]]
+        assert len(kept) == 1 and kept[0][2]["Subject"] == "slow", kept
+    finally:
+        c.stop()
+        silent.close()
