@@ -235,6 +235,14 @@ struct mail_ref {
 	uint32_t uid;
 };
 
+/* An attachment that is a part of another message: fetched into att[index] before
+   composing. */
+struct message_part {
+	struct mail_ref ref;
+	const char *part;
+	size_t index;
+};
+
 struct send_op {
 	struct node *node;
 	struct http_request *req;
@@ -252,9 +260,7 @@ struct send_op {
 	size_t att_count;
 	const char **upload_paths; /* removed once sent */
 	size_t upload_count;
-	struct mail_ref *msg_parts;
-	const char **msg_part_ids;
-	size_t *msg_part_index;
+	struct message_part *msg_parts;
 	size_t msg_part_count;
 	/* the composed message */
 	int fd;
@@ -391,8 +397,6 @@ static bool parse_attachments(struct send_op *op, json_t *body)
 	op->att = mem_calloc(n + 1, sizeof(*op->att));
 	op->upload_paths = pool_calloc(op->pool, 2 * n + 1, sizeof(*op->upload_paths));
 	op->msg_parts = pool_calloc(op->pool, n + 1, sizeof(*op->msg_parts));
-	op->msg_part_ids = pool_calloc(op->pool, n + 1, sizeof(*op->msg_part_ids));
-	op->msg_part_index = pool_calloc(op->pool, n + 1, sizeof(*op->msg_part_index));
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = json_array_get(list, i), *v;
 		struct mail_compose_attachment *att = &op->att[op->att_count];
@@ -404,11 +408,11 @@ static bool parse_attachments(struct send_op *op, json_t *body)
 			if (!attach_file(op, json_integer_value(v), att))
 				return false;
 		} else if ((v = json_object_get(a, "message")) != NULL) {
-			struct mail_ref *r = &op->msg_parts[op->msg_part_count];
+			struct message_part *mp = &op->msg_parts[op->msg_part_count];
 			const char *part = json_string_value(json_object_get(v, "part"));
-			if (!ref_member(op->req, a, "message", r))
+			if (!ref_member(op->req, a, "message", &mp->ref))
 				return false;
-			if (r->folder == NULL || part == NULL || part[0] == '\0' ||
+			if (mp->ref.folder == NULL || part == NULL || part[0] == '\0' ||
 			    strspn(part, "0123456789.") != strlen(part)) {
 				api_error(op->req, 400, "MAIL-0400",
 				          "attachments[%zu].message must be {\"folder\", \"uid\", "
@@ -416,8 +420,9 @@ static bool parse_attachments(struct send_op *op, json_t *body)
 				          i);
 				return false;
 			}
-			op->msg_part_ids[op->msg_part_count] = pool_strdup(op->pool, part);
-			op->msg_part_index[op->msg_part_count++] = op->att_count;
+			mp->part = pool_strdup(op->pool, part);
+			mp->index = op->att_count;
+			op->msg_part_count++;
 		} else {
 			api_error(op->req, 400, "MAIL-0400",
 			          "attachments[%zu] must be {\"upload\": id}, {\"file\": id} or "
@@ -489,13 +494,13 @@ static int gather_run(struct imap_client *client, void *ctx, struct mail_error *
 {
 	struct send_op *op = ctx;
 	for (size_t i = 0; i < op->msg_part_count; i++) {
-		struct mail_compose_attachment *a = &op->att[op->msg_part_index[i]];
+		const struct message_part *mp = &op->msg_parts[i];
+		struct mail_compose_attachment *a = &op->att[mp->index];
 		struct mail_part_info info;
 		if (a->fd < 0 && (a->fd = api_mail_temp_file(op->node->cfg.data_dir)) < 0)
 			return fail_local(err, "a temporary file for an attachment");
-		if (api_mail_fetch_part(client, op->pool, op->msg_parts[i].folder,
-		                        op->msg_parts[i].uid, op->msg_part_ids[i], a->fd, &info,
-		                        err) < 0)
+		if (api_mail_fetch_part(client, op->pool, mp->ref.folder, mp->ref.uid, mp->part,
+		                        a->fd, &info, err) < 0)
 			return -1;
 		a->name = info.filename != NULL ? info.filename : "attachment";
 		a->content_type = info.content_type;
