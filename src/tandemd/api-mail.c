@@ -786,11 +786,6 @@ int api_mail_with_client(struct node *node, struct http_request *req, const stru
 	return with_client(node, req, caller, op, ctx);
 }
 
-void api_mail_failed(struct http_request *req, const char *login, const struct mail_error *err)
-{
-	mail_failed(req, login, err);
-}
-
 int api_mail_fetch_part(struct imap_client *client, struct pool *pool, const char *folder,
                         uint32_t uid, const char *part, int fd, struct mail_part_info *info_r,
                         struct mail_error *err)

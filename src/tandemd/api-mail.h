@@ -25,10 +25,8 @@ typedef int api_mail_op_fn(struct imap_client *client, void *ctx, struct mail_er
    -1 after answering (404, 409, 502, 503 by the error's kind). */
 int api_mail_with_client(struct node *node, struct http_request *req, const struct api_user *caller,
                          api_mail_op_fn *op, void *ctx);
-/* Answers err as the mail routes do. */
-void api_mail_failed(struct http_request *req, const char *login, const struct mail_error *err);
-/* Part part of message uid in folder, decoded, into fd (truncated first), its headers in
- *info_r. */
+/* Part `part` of message uid in folder, decoded, into fd (truncated first); its MIME
+   headers read into info_r. */
 int api_mail_fetch_part(struct imap_client *client, struct pool *pool, const char *folder,
                         uint32_t uid, const char *part, int fd, struct mail_part_info *info_r,
                         struct mail_error *err);
