@@ -47,20 +47,30 @@ postfix_start() {
 	wait_port "$2" || { echo "mail-system: Postfix does not answer on port $2" >&2; return 1; }
 }
 
-# Stops the private Postfix: "postfix stop", then its master by PID (and what it left).
-postfix_stop() {
-	local pidfile=$1/postfix-queue/pid/master.pid pid kids
-	[ -f "$pidfile" ] || return 0
-	pid=$(tr -d ' ' <"$pidfile")
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+# Stops a master process by PID: "$@" (a polite stop command), a wait, then SIGKILL for it and
+# its children of the time (Dovecot's session processes outlive their master: "stopped" must
+# mean that no session answers any more).
+stop_master() {
+	local pid=$1 kids
+	shift
+	kill -0 "$pid" 2>/dev/null || return 0
 	kids=$(pgrep -P "$pid" || true)
-	postfix -c "$1/postfix" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+	"$@" >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
 	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	kill -9 "$pid" 2>/dev/null || true
 	for k in $kids; do kill -9 "$k" 2>/dev/null || true; done
+}
+
+# Stops the private Postfix: "postfix stop", then by PID.
+postfix_stop() {
+	local pidfile=$1/postfix-queue/pid/master.pid pid
+	[ -f "$pidfile" ] || return 0
+	pid=$(tr -d ' ' <"$pidfile")
+	[ -n "$pid" ] || return 0
+	stop_master "$pid" postfix -c "$1/postfix" stop
 }
 
 case "$cmd" in
@@ -283,17 +293,7 @@ stop)
 	postfix_stop "$dir"
 	pidfile="$dir/run/master.pid"
 	[ -f "$pidfile" ] || exit 0
-	pid=$(cat "$pidfile")
-	# Dovecot's session processes outlive their master: stop them too (by PID), so that
-	# "stopped" means no IMAP session answers any more
-	kids=$(pgrep -P "$pid" || true)
-	kill "$pid" 2>/dev/null || exit 0
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	for k in $kids; do kill -9 "$k" 2>/dev/null || true; done
+	stop_master "$(cat "$pidfile")" kill "$(cat "$pidfile")"
 	;;
 deliver)
 	[ $# -eq 1 ] || usage

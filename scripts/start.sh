@@ -241,8 +241,9 @@ if [ ! -e "$data/configdb.sqlite" ]; then
 fi
 # --- the demo mail system (docs/mail.md): Dovecot on loopback, ports chosen now.
 mail_conf=""
-mail_text="none (needs root and Dovecot: scripts/deps.sh run; or TANDEM_MAIL=0)"
-if [ "${TANDEM_MAIL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v dovecot >/dev/null; then
+mail_text="none (needs root, Dovecot and Postfix: scripts/deps.sh run; or TANDEM_MAIL=0)"
+if [ "${TANDEM_MAIL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v dovecot >/dev/null &&
+  command -v postfix >/dev/null; then
   # Dovecot does not inherit the lock (9>&-)
   if scripts/mail-system.sh start "$data/mail" alice:alice_password bob:bob_password \
     >"$logs/mail-system.log" 2>&1 9>&-; then

@@ -22,7 +22,7 @@ struct send_ctx {
 	int fd;
 	uint64_t left;
 	int read_errno;
-	char reply[200]; /* the server's last reply line */
+	char reply[200]; /* the server's first refusal (4xx, 5xx) */
 };
 
 static size_t read_cb(char *buf, size_t size, size_t nitems, void *ctx_)
@@ -45,12 +45,13 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ctx_)
 	return (size_t)got;
 }
 
-/* Keeps the server's last reply line (the reason a command was refused). */
+/* Keeps the server's first 4xx or 5xx reply line: the reason (not the QUIT after it). */
 static int debug_cb(CURL *curl, curl_infotype type, char *data, size_t size, void *ctx_)
 {
 	struct send_ctx *ctx = ctx_;
 	(void)curl;
-	if (type != CURLINFO_HEADER_IN || size == 0)
+	if (type != CURLINFO_HEADER_IN || size == 0 || ctx->reply[0] != '\0' ||
+	    (data[0] != '4' && data[0] != '5'))
 		return 0;
 	size_t len = size;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))

@@ -797,3 +797,26 @@ int api_mail_read_path(struct node *node, struct http_request *req, const struct
 	*size_r = op.size;
 	return 0;
 }
+/* --------------------------------------------------------------- for api-mail-send.c */
+
+int api_mail_with_client(struct node *node, struct http_request *req, const struct api_user *caller,
+                         api_mail_op_fn *op, void *ctx)
+{
+	return with_client(node, req, caller, op, ctx);
+}
+
+int api_mail_fetch_part(struct imap_client *client, struct pool *pool, const char *folder,
+                        uint32_t uid, const char *part, int fd, struct mail_part_info *info_r,
+                        struct mail_error *err)
+{
+	struct part_op op = {.pool = pool, .folder = folder, .uid = uid, .part = part, .fd = fd};
+	if (part_run(client, &op, err) < 0)
+		return -1;
+	*info_r = op.info;
+	return 0;
+}
+
+int api_mail_temp_file(const char *dir)
+{
+	return temp_file(dir);
+}

@@ -207,6 +207,10 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
         assert "  mail:            imap://127.0.0.1:" in out, out
         inbox = inbox_of(api)
         assert inbox["total"] == 1 and inbox["unread"] == 1, inbox
+        # and its Postfix: alice writes to bob, her copy lands in Sent
+        status, sent, _ = api.request("POST", "/api/v1/mail/send", body={
+            "to": ["bob@example.com"], "subject": "hello bob", "text": "hi"})
+        assert status == 200 and sent["sent_copy"]["folder"] == "Sent", sent
         # The session lives in the private Redis: each node takes it directly.
         for route, port in (("OX-1", ports["ox1"]), ("OX-2", ports["ox2"])):
             node = ApiClient(port)
@@ -250,6 +254,9 @@ def test_start_script_runs_a_cluster_and_restarts_on_its_data(workdir):
     with open(os.path.join(data, "mail", "env")) as f:
         mail_pid = int(re.search(r"MAIL_PID=(\d+)", f.read()).group(1))
     assert not alive(mail_pid), mail_pid
+    with open(os.path.join(data, "mail", "env")) as f:
+        smtp_pid = int(re.search(r"MAIL_SMTP_PID=(\d+)", f.read()).group(1))
+    assert not alive(smtp_pid), smtp_pid
     with open(os.path.join(data, "cookie_salt")) as f:
         assert f.read() == salt
 
