@@ -69,137 +69,6 @@ const char *mail_reply_quote(struct pool *pool, const char *text)
 	return r;
 }
 
-/* ------------------------------------------------------------------ HTML as text */
-
-static const struct {
-	const char *name;
-	const char *text;
-} entities[] = {{"amp", "&"},    {"lt", "<"},   {"gt", ">"},    {"quot", "\""},
-                {"apos", "'"},   {"nbsp", " "}, {"mdash", "—"}, {"ndash", "–"},
-                {"hellip", "…"}, {"copy", "©"}, {"laquo", "«"}, {"raquo", "»"}};
-
-/* Appends the entity at p (after '&'); returns the bytes it took, 0 when none. */
-static size_t entity(struct buf *b, const char *p, const char *end)
-{
-	size_t max = (size_t)(end - p) < 12 ? (size_t)(end - p) : 12;
-	const char *semi = memchr(p, ';', max);
-	if (semi == NULL)
-		return 0;
-	size_t n = (size_t)(semi - p);
-	if (n >= 2 && p[0] == '#') {
-		unsigned long cp = 0;
-		bool hex = p[1] == 'x' || p[1] == 'X';
-		for (size_t i = hex ? 2 : 1; i < n; i++) {
-			char c = p[i];
-			int d = c >= '0' && c <= '9'          ? c - '0'
-			        : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
-			        : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
-			                                      : -1;
-			if (d < 0 || cp > 0x10FFFF)
-				return 0;
-			cp = cp * (hex ? 16 : 10) + (unsigned long)d;
-		}
-		if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			cp = 0xFFFD;
-		char out[8];
-		int len = g_unichar_to_utf8((gunichar)cp, out);
-		buf_append(b, out, (size_t)len);
-		return n + 1;
-	}
-	for (size_t i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
-		if (strlen(entities[i].name) == n && strncmp(p, entities[i].name, n) == 0) {
-			buf_append_str(b, entities[i].text);
-			return n + 1;
-		}
-	}
-	return 0;
-}
-
-static bool tag_is(const char *name, size_t n, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strlen(*list) == n && strncasecmp(name, *list, n) == 0)
-			return true;
-	return false;
-}
-
-/* The end of the element whose content is skipped (</script> etc.), or end. */
-static const char *skip_content(const char *p, const char *end, const char *name, size_t n)
-{
-	for (; p < end; p++) {
-		if (p[0] == '<' && p + 2 + n <= end && p[1] == '/' &&
-		    strncasecmp(p + 2, name, n) == 0)
-			return p;
-	}
-	return end;
-}
-
-const char *mail_reply_html_text(struct pool *pool, const char *html, size_t len)
-{
-	static const char *const breaks[] = {"br",    "p",          "div", "tr", "li", "hr",
-	                                     "h1",    "h2",         "h3",  "h4", "h5", "h6",
-	                                     "table", "blockquote", "pre", NULL};
-	static const char *const hidden[] = {"script", "style", "head", "title", NULL};
-	struct buf b;
-	buf_init(&b, MAIL_TEXT_MAX);
-	const char *p = html, *end = html + len;
-	bool space = false; /* a pending blank collapsed from white space */
-	while (p < end && !buf_overflowed(&b)) {
-		char c = *p;
-		if (c == '<') {
-			const char *gt = memchr(p, '>', (size_t)(end - p));
-			if (gt == NULL)
-				break;
-			if (p + 4 <= end && strncmp(p, "<!--", 4) == 0) {
-				const char *close = p + 4;
-				while (close + 3 <= end && strncmp(close, "-->", 3) != 0)
-					close++;
-				p = close + 3 <= end ? close + 3 : end;
-				continue;
-			}
-			const char *name = p + 1 + (p[1] == '/');
-			size_t n = 0;
-			while (name + n < gt && (g_ascii_isalnum(name[n])))
-				n++;
-			p = gt + 1;
-			if (tag_is(name, n, breaks)) {
-				if (b.len > 0 && b.data[b.len - 1] != '\n')
-					buf_append_char(&b, '\n');
-				space = false;
-			} else if (name[-1] != '/' && tag_is(name, n, hidden)) {
-				p = skip_content(p, end, name, n);
-			}
-			continue;
-		}
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			space = b.len > 0 && b.data[b.len - 1] != '\n';
-			p++;
-			continue;
-		}
-		if (space) {
-			buf_append_char(&b, ' ');
-			space = false;
-		}
-		if (c == '&') {
-			size_t took = entity(&b, p + 1, end);
-			if (took > 0) {
-				p += 1 + took;
-				continue;
-			}
-		}
-		buf_append_char(&b, c);
-		p++;
-	}
-	size_t out = b.len;
-	/* cut on a character boundary when the cap was hit */
-	if (buf_overflowed(&b))
-		while (out > 0 && ((unsigned char)b.data[out] & 0xC0) == 0x80)
-			out--;
-	const char *r = mail_utf8(pool, pool_strndup(pool, b.data, out));
-	buf_free(&b);
-	return r;
-}
-
 /* ------------------------------------------------------------------ recipients */
 
 struct recipients {
@@ -294,22 +163,6 @@ static const char *date_text(struct pool *pool, GMimeMessage *msg)
 	return r;
 }
 
-static const char *original_text(struct pool *pool, GMimeMessage *msg,
-                                 const struct mail_message_view *v)
-{
-	if (v->text != NULL)
-		return v->text;
-	if (!v->has_html)
-		return "";
-	GMimeObject *part = first_text(g_mime_message_get_mime_part(msg), "html", false, 0);
-	char *html = part != NULL ? g_mime_text_part_get_text(GMIME_TEXT_PART(part)) : NULL;
-	if (html == NULL)
-		return "";
-	const char *r = mail_reply_html_text(pool, html, strlen(html));
-	g_free(html);
-	return r;
-}
-
 int mail_reply_build(struct pool *pool, const void *data, size_t size, enum mail_reply_kind kind,
                      const char *const *self, size_t self_count, struct mail_reply *r,
                      const char **error_r)
@@ -323,7 +176,8 @@ int mail_reply_build(struct pool *pool, const void *data, size_t size, enum mail
 		return -1;
 	}
 	const struct mail_message_view *v = &r->view;
-	const char *text = original_text(pool, msg, v);
+	/* an HTML-only message's text is mail-html's rendering of it (mail_message_parse) */
+	const char *text = v->text != NULL ? v->text : "";
 	const char *date = date_text(pool, msg);
 	const char *from = v->from != NULL ? v->from : "an unknown sender";
 	struct recipients to = {.pool = pool}, cc = {.pool = pool};

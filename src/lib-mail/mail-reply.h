@@ -35,10 +35,6 @@ int mail_reply_build(struct pool *pool, const void *data, size_t size, enum mail
 const char *mail_reply_subject(struct pool *pool, const char *subject, const char *prefix);
 /* text with "> " before each line (">" before a line that is already quoted). */
 const char *mail_reply_quote(struct pool *pool, const char *text);
-/* A plain-text rendering of html (UTF-8): tags dropped, script/style/head content dropped,
-   block ends and <br> as line ends, the common entities and numeric ones decoded. At most
-   MAIL_TEXT_MAX bytes. */
-const char *mail_reply_html_text(struct pool *pool, const char *html, size_t len);
 
 /* An iMIP message (RFC 6047) as received: its single From address and first text/calendar
    part (UTF-8), for the organiser's INBOX scan. */

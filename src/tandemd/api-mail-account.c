@@ -59,28 +59,34 @@ bad_url:
 	return -1;
 }
 
-int api_mail_account(struct node *node, struct http_request *req, const struct api_user *caller,
-                     struct api_mail_account *acct_r)
+int api_mail_account_find(struct node *node, int64_t cid, const char *login,
+                          struct api_mail_account *acct_r, char *why, size_t size)
 {
 	struct prov_error perr;
 	struct prov_login row;
-	const char *why;
+	const char *problem;
 	struct provision *prov = node_provision(node, &perr);
-	int r = prov == NULL
-	            ? -1
-	            : provision_login_lookup(prov, caller->cid, caller->login, &row, &perr);
+	int r = prov == NULL ? -1 : provision_login_lookup(prov, cid, login, &row, &perr);
 	if (r < 0) {
-		api_error(req, 503, "MAIL-0503", "the user database is unavailable: %s",
-		          perr.message);
+		snprintf(why, size, "the user database is unavailable: %s", perr.message);
 		return -1;
 	}
 	if (r == 0) {
-		api_error(req, 503, "MAIL-0503", "user %s is gone from context %lld", caller->login,
-		          (long long)caller->cid);
+		snprintf(why, size, "user %s is gone from context %lld", login, (long long)cid);
 		return -1;
 	}
-	if (api_mail_account_of(&node->cfg.mail, caller->cid, caller->login, &row, acct_r, &why) <
-	    0) {
+	if (api_mail_account_of(&node->cfg.mail, cid, login, &row, acct_r, &problem) < 0) {
+		snprintf(why, size, "%s", problem);
+		return -1;
+	}
+	return 0;
+}
+
+int api_mail_account(struct node *node, struct http_request *req, const struct api_user *caller,
+                     struct api_mail_account *acct_r)
+{
+	char why[256];
+	if (api_mail_account_find(node, caller->cid, caller->login, acct_r, why, sizeof(why)) < 0) {
 		api_error(req, 503, "MAIL-0503", "%s", why);
 		return -1;
 	}

@@ -33,6 +33,11 @@ int api_mail_account_of(const struct mail_settings *set, int64_t cid, const char
                         const struct prov_login *row, struct api_mail_account *acct_r,
                         const char **why_r);
 
+/* The account of login in context cid, read from the user database. 0, or -1 with why (size
+   bytes) saying what is missing: the database, the user, or a mail account here. */
+int api_mail_account_find(struct node *node, int64_t cid, const char *login,
+                          struct api_mail_account *acct_r, char *why, size_t size);
+
 /* The same for the caller of req, read from the user database; -1 after answering req (503
    MAIL-0503 naming why). */
 int api_mail_account(struct node *node, struct http_request *req, const struct api_user *caller,

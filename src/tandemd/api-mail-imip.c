@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api-common.h"
+#include "api-mail-account.h"
 #include "cal-imip.h"
 #include "cal-sched.h"
 #include "clock.h"
@@ -173,11 +174,20 @@ bool api_mail_imip_scan(void *ctx, struct http_request *req)
 		return true;
 	struct imap_client *client = NULL;
 	struct mail_error err = {0};
+	struct api_mail_account acct;
 	bool reused;
 	uint32_t last_uid = st.last_uid;
-	if (imap_pool_get(node->mail_pool, user.login, &client, &reused, &err) == 0) {
+	if (api_mail_account_find(node, user.cid, user.login, &acct, err.message,
+	                          sizeof(err.message)) < 0) {
+		log_warn("calendar", "%s: iMIP replies not read: %s", user.login, err.message);
+		release(user.cid, user.uid, last_uid);
+		return true;
+	}
+	struct imap_account account = {.url = acct.own_imap ? &acct.imap : NULL,
+	                               .login = acct.login};
+	if (imap_pool_get_account(node->mail_pool, &account, &client, &reused, &err) == 0) {
 		last_uid = scan(node, client, &user, http_request_pool(req), last_uid);
-		imap_pool_put(node->mail_pool, user.login, &client);
+		imap_pool_put_account(node->mail_pool, &account, &client);
 	} else {
 		log_warn("calendar", "%s: iMIP replies not read: %s", user.login, err.message);
 	}
@@ -187,13 +197,13 @@ bool api_mail_imip_scan(void *ctx, struct http_request *req)
 
 /* ------------------------------------------------------------- sending */
 
-/* Sends one message text by SMTP as login (from: the envelope sender) to rcpt. */
-static int send_one(struct node *node, const char *login, const char *from, const char *rcpt,
-                    const char *msg, struct mail_error *err)
+/* Sends one message text by SMTP as the account's login (from: the envelope sender) to rcpt. */
+static int send_one(struct node *node, const struct api_mail_account *acct, const char *from,
+                    const char *rcpt, const char *msg, struct mail_error *err)
 {
 	const struct mail_settings *ms = &node->cfg.mail;
 	struct smtp_client_settings set = {
-	    .url = &ms->smtp,
+	    .url = &acct->smtp,
 	    .timeout_ms = (unsigned)ms->timeout_ms,
 	    .master_user = ms->master_user,
 	    .master_password = ms->master_password,
@@ -209,7 +219,7 @@ static int send_one(struct node *node, const char *login, const char *from, cons
 		return -1;
 	}
 	const char *rcpts[1] = {rcpt};
-	int r = smtp_client_send(&set, login, from, rcpts, 1, fd, len, err);
+	int r = smtp_client_send(&set, acct->login, from, rcpts, 1, fd, len, err);
 	close(fd);
 	return r;
 }
@@ -219,7 +229,9 @@ bool api_mail_imip_send(struct node *node, struct storage_user *su,
 {
 	struct storage_sched_mails m;
 	struct storage_error serr;
-	if (!node->cfg.mail.enabled || !node->cfg.mail.smtp_set)
+	struct api_mail_account acct;
+	char why[256];
+	if (!node->cfg.mail.enabled)
 		return false; /* outside attendees keep SCHEDULE-STATUS 5.1 */
 	if (storage_sched_outside(su, old, obj, &m, &serr) < 0) {
 		log_error("calendar", "invitations by mail: %s", serr.message);
@@ -227,6 +239,13 @@ bool api_mail_imip_send(struct node *node, struct storage_user *su,
 	}
 	if (m.count == 0)
 		return false;
+	if (api_mail_account_find(node, storage_user_cid(su), m.login, &acct, why, sizeof(why)) <
+	        0 ||
+	    !acct.smtp_set) {
+		log_warn("calendar", "%s: invitations by mail not sent: %s", m.login,
+		         acct.smtp_set ? why : "no SMTP server ([mail] smtp_url)");
+		return false;
+	}
 	struct pool *pool = pool_create(0);
 	struct cal_sched_edit *edits = pool_calloc(pool, m.count + 1, sizeof(*edits));
 	size_t n = 0;
@@ -252,7 +271,7 @@ bool api_mail_imip_send(struct node *node, struct storage_user *su,
 			         "the event or an address cannot be "
 			         "put in a mail");
 		else
-			r = send_one(node, m.login, m.from, x->email, msg, &err);
+			r = send_one(node, &acct, m.from, x->email, msg, &err);
 		if (r < 0)
 			log_warn("calendar", "%s: iMIP %s of %s to %s failed: %s", m.login,
 			         cal_imip_method_name(method), x->object->uid, x->email,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api-common.h"
+#include "api-mail-account.h"
 #include "api-mail.h"
 #include "file-upload.h"
 #include "http-json.h"
@@ -248,6 +249,7 @@ struct send_op {
 	struct http_request *req;
 	struct pool *pool;
 	struct api_user user;
+	struct api_mail_account acct; /* where the user's mail is */
 	bool draft_only; /* POST /drafts */
 	const char *email, *name;
 	const char **to, **cc, **bcc; /* as given */
@@ -657,7 +659,10 @@ static bool prepare(struct node *node, struct http_request *req, struct send_op 
 		          "no mail system is configured on this node ([mail] imap_url)");
 		return false;
 	}
-	if (!op->draft_only && !node->cfg.mail.smtp_set) {
+	/* the user's SMTP server and login, else [mail]'s and the Tandem login */
+	if (api_mail_account(node, req, &op->user, &op->acct) < 0)
+		return false;
+	if (!op->draft_only && !op->acct.smtp_set) {
 		api_error(req, 503, "MAIL-0503",
 		          "no SMTP server is configured on this node ([mail] smtp_url)");
 		return false;
@@ -699,12 +704,12 @@ static void mail_send(void *ctx, struct http_request *req)
 		goto out;
 	const struct mail_settings *ms = &node->cfg.mail;
 	struct smtp_client_settings set = {
-	    .url = &ms->smtp,
+	    .url = &op.acct.smtp,
 	    .timeout_ms = (unsigned)ms->timeout_ms,
 	    .master_user = ms->master_user,
 	    .master_password = ms->master_password,
 	};
-	if (smtp_client_send(&set, op.user.login, op.email, op.rcpts, op.rcpt_count, op.fd, op.size,
+	if (smtp_client_send(&set, op.acct.login, op.email, op.rcpts, op.rcpt_count, op.fd, op.size,
 	                     &err) < 0) {
 		/* kept as a draft: nothing written is lost */
 		int status = err.kind == MAIL_REFUSED ? 502 : 503;
