@@ -161,4 +161,12 @@ int imap_client_move(struct imap_client *client, struct pool *pool, uint32_t uid
 /* Tests: use COPY and EXPUNGE even where the server has MOVE. */
 void imap_client_disable_move(struct imap_client *client);
 
+/* imap_client_sorted_uids of the folder imap_client_select opened, answered from the last
+   such answer on this connection while STATUS (MESSAGES UIDNEXT UIDVALIDITY) of the folder is
+   unchanged: no message came or went, and no sort key of a message can change. Forgotten when
+   another folder is selected. Costs 4 bytes per message of the folder while kept. */
+int imap_client_sorted_uids_cached(struct imap_client *client, struct pool *pool,
+                                   enum imap_sort key, bool reverse, uint32_t **uids_r,
+                                   size_t *count_r, struct mail_error *err);
+
 #endif
