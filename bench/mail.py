@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 os.environ.setdefault("TANDEM_BUILD_DIR", os.path.join(ROOT, "build", "release"))
 
 import peers  # noqa: E402
+from davpeers import keepalive  # noqa: E402
 import webui_sogo  # noqa: E402
 from cluster import metric, pct  # noqa: E402
 from cluster import provision as provision_context  # noqa: E402
@@ -49,7 +51,7 @@ class Unavailable(Exception):
 
 
 def subject_of(i):
-    m = re.search(rb"\nSubject: ([^\n]*)", inbox_message(i, __import__("random").Random(0)))
+    m = re.search(rb"\nSubject: ([^\n]*)", inbox_message(i, random.Random(0)))
     return m.group(1).decode()
 
 
@@ -138,30 +140,11 @@ class Session:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if isinstance(body, (dict, list)):
             body, h["Content-Type"] = json.dumps(body), "application/json"
-        elif isinstance(body, str):
-            body = body.encode()
-        for attempt in (1, 2):
-            conn = getattr(self.local, "conn", None)
-            if conn is None:
-                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                                    timeout=120)
-            try:
-                conn.request(method, path, body=body, headers=h)
-                resp = conn.getresponse()
-                data = resp.read()
-                break
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                self.local.conn = None
-                if attempt == 2:
-                    raise
+        resp, data = keepalive(self.local, self.port, method, path, body, h)
         for k, v in resp.getheaders():
             if k.lower() == "set-cookie":
                 name, _, rest = v.partition("=")
                 self.cookies[name] = rest.split(";", 1)[0]
-        if resp.getheader("Connection", "").lower() == "close":
-            conn.close()
-            self.local.conn = None
         return resp.status, data
 
 
