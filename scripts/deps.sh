@@ -15,14 +15,14 @@ test=(clang libclang-rt-14-dev llvm clang-format python3-pytest python3-caldav v
       dovecot-imapd dovecot-lmtpd postfix)
 # daemons whose Debian packages would start and enable a system service listening beyond
 # loopback: installed with services held off (below); the tests run private instances
-# (scripts/mail-system.sh, bench/webui_sogo.py)
+# (scripts/mail-system.sh, bench/webui_sogo.py, bench/mail.py's Apache for Roundcube)
 no_service=(dovecot-core dovecot-imapd dovecot-lmtpd postfix sogo memcached postgresql-15 apache2)
 run=(redis-server jq dovecot-imapd dovecot-lmtpd postfix)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
 # sogo, memcached, postgresql-15: SOGo's web UI beside Tandem's (bench/webui.sh), run privately
-# roundcube, roundcube-sqlite3, libapache2-mod-php: Roundcube beside Tandem's webmail (bench/mail.sh)
-# on a private Apache with its own SQLite file; dbconfig is told not to set up a database (below)
+# roundcube, roundcube-sqlite3, libapache2-mod-php: Roundcube beside Tandem's webmail
+# (bench/mail.sh) on a private Apache with its own SQLite file; dbconfig sets up no database (below)
 bench=(wrk nginx-extras haproxy apache2 cyrus-caldav sasl2-bin radicale sogo memcached
        postgresql-15 roundcube roundcube-sqlite3 libapache2-mod-php)
 
