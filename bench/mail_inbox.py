@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # bench/mail.sh's INBOX: COUNT messages written straight into a Maildir (run as the mail user, so
-# Dovecot owns what it finds), newest last; varied senders, subjects and sizes, every 7th a reply
-# in a thread. Dovecot indexes it once afterwards (bench/mail.py). Usage: mail_inbox.py MAILDIR COUNT
+# Dovecot owns what it finds), newest last; varied senders, subjects and sizes, in threads of 7 (a
+# root and 6 replies). Dovecot indexes it once afterwards (bench/mail.py).
+# Usage: mail_inbox.py MAILDIR COUNT
 import os
 import random
 import sys
