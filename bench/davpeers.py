@@ -74,27 +74,7 @@ class Server:
         """(status, body) on this thread's keep-alive connection; a kept connection the server
         closed meanwhile (its idle timeout) is opened again once."""
         h = {"Authorization": self.auth(), **(headers or {})}
-        if isinstance(body, str):
-            body = body.encode()
-        for attempt in (1, 2):
-            conn = getattr(self.local, "conn", None)
-            fresh = conn is None
-            if fresh:
-                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                                    timeout=timeout)
-            try:
-                conn.request(method, path, body=body, headers=h)
-                resp = conn.getresponse()
-                data = resp.read()
-                break
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                self.local.conn = None
-                if fresh or attempt == 2:
-                    raise
-        if resp.getheader("Connection", "").lower() == "close":
-            conn.close()
-            self.local.conn = None
+        resp, data = keepalive(self.local, self.port, method, path, body, h, timeout)
         return resp.status, data
 
     def put(self, name, text):
@@ -106,6 +86,32 @@ class Server:
     def report(self, body, depth="1"):
         return self.request("REPORT", self.collection, body,
                             {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"})
+
+
+def keepalive(local, port, method, path, body, headers, timeout=120):
+    """(response, body) on this thread's keep-alive connection to 127.0.0.1:port, kept in
+    local.conn; a kept connection the server closed meanwhile is opened again once."""
+    if isinstance(body, str):
+        body = body.encode()
+    for attempt in (1, 2):
+        conn = getattr(local, "conn", None)
+        fresh = conn is None
+        if fresh:
+            conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            break
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            local.conn = None
+            if fresh or attempt == 2:
+                raise
+    if resp.getheader("Connection", "").lower() == "close":
+        conn.close()
+        local.conn = None
+    return resp, data
 
 
 def hrefs(body):

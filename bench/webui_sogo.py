@@ -2,6 +2,7 @@
 # SOGo (Debian's sogo 5.8) as bench/webui.sh's peer: a private PostgreSQL, memcached, sogod and
 # an nginx front for its static files, all on 127.0.0.1 with ports chosen here, the user alice in
 # an SQL auth source, and EVENTS events this week put over CalDAV. Stops what it starts by PID.
+# bench/mail.py starts it too, with its webmail on a private Dovecot (imap_url).
 import contextlib
 import datetime
 import json
@@ -90,8 +91,9 @@ def _caldav_events(port, user, pw, events):
 
 
 @contextlib.contextmanager
-def sogo(events):
-    """Yields the front's base URL with alice/alice_pw and EVENTS events; stops everything."""
+def sogo(events, imap_url="imap://127.0.0.1:1"):
+    """Yields (the front's base URL with alice/alice_pw and EVENTS events, its directory, sogod's
+    PID); its webmail reads imap_url as alice/alice_pw; stops everything."""
     procs = []
     d = tempfile.mkdtemp(prefix="tandem-bench-sogo-")
     os.chmod(d, 0o755)
@@ -129,7 +131,7 @@ def sogo(events):
             "OCSEMailAlarmsFolderURL": f"{db}/sogo_alarms_folder",
             "SOGoMemcachedHost": f"127.0.0.1:{mcport}", "SOGoTimeZone": "UTC",
             "SOGoLanguage": "English", "SOGoMailDomain": "example.org",
-            "SOGoLoginModule": "Calendar", "SOGoFirstDayOfWeek": "1", "SOGoIMAPServer": "imap://127.0.0.1:1",
+            "SOGoLoginModule": "Calendar", "SOGoFirstDayOfWeek": "1", "SOGoIMAPServer": imap_url,
             "SOGoUserSources": "({type = sql; id = users; viewURL = \"" + db + "/sogo_users\"; "
                                "canAuthenticate = YES; isAddressBook = NO; "
                                "userPasswordAlgorithm = plain;})",
@@ -140,6 +142,7 @@ def sogo(events):
         log = open(os.path.join(d, "sogod.out"), "w")
         procs.append(_as("sogo", argv, stdout=log, stderr=log, cwd=home))
         wait_port(sogoport, "sogod", procs[-1])
+        sogod = procs[-1].pid
         conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
             f.write(f"""daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/nginx.err;
@@ -168,7 +171,7 @@ http {{
         procs.append(subprocess.Popen(["nginx", "-c", conf, "-p", d]))
         wait_port(webport, "nginx", procs[-1])
         _caldav_events(webport, "alice", "alice_pw", events)
-        yield f"http://127.0.0.1:{webport}/SOGo/", d
+        yield f"http://127.0.0.1:{webport}/SOGo/", d, sogod
     finally:
         for p in reversed(procs):
             if p.poll() is None:
@@ -188,7 +191,7 @@ def run(root, rounds, events):
     if why:
         return None, why
     try:
-        with sogo(events) as (url, _):
+        with sogo(events) as (url, _, _):
             r = subprocess.run(["node", os.path.join(root, "bench", "webui-sogo.mjs")],
                                env=dict(os.environ, BASE_URL=url, ROUNDS=str(rounds),
                                         EVENTS=str(events)),
@@ -203,7 +206,7 @@ def run(root, rounds, events):
 if __name__ == "__main__":
     # by hand: EVENTS=200 HOLD=600 python3 bench/webui_sogo.py; stop it with SIGTERM (cleans up)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    with sogo(int(os.environ.get("EVENTS", "5"))) as (url, d):
+    with sogo(int(os.environ.get("EVENTS", "5"))) as (url, d, _):
         print(url, d, flush=True)
         with urllib.request.urlopen(url, timeout=30) as r:
             print(r.status, len(r.read()))

@@ -15,14 +15,16 @@ test=(clang libclang-rt-14-dev llvm clang-format python3-pytest python3-caldav v
       dovecot-imapd dovecot-lmtpd postfix)
 # daemons whose Debian packages would start and enable a system service listening beyond
 # loopback: installed with services held off (below); the tests run private instances
-# (scripts/mail-system.sh, bench/webui_sogo.py)
-no_service=(dovecot-core dovecot-imapd dovecot-lmtpd postfix sogo memcached postgresql-15)
+# (scripts/mail-system.sh, bench/webui_sogo.py, bench/mail.py's Apache for Roundcube)
+no_service=(dovecot-core dovecot-imapd dovecot-lmtpd postfix sogo memcached postgresql-15 apache2)
 run=(redis-server jq dovecot-imapd dovecot-lmtpd postfix)
 # nginx-extras: nginx with the dav-ext module (bench/webdav.sh) that also serves the plain configs
 # of the other benchmarks; it swaps libluajit-5.1-2 for libluajit2-5.1-2, which wrk runs on too.
 # sogo, memcached, postgresql-15: SOGo's web UI beside Tandem's (bench/webui.sh), run privately
+# roundcube, roundcube-sqlite3, libapache2-mod-php: Roundcube beside Tandem's webmail
+# (bench/mail.sh) on a private Apache with its own SQLite file; dbconfig sets up no database (below)
 bench=(wrk nginx-extras haproxy apache2 cyrus-caldav sasl2-bin radicale sogo memcached
-       postgresql-15)
+       postgresql-15 roundcube roundcube-sqlite3 libapache2-mod-php)
 
 want=("${build[@]}")
 for set in "$@"; do
@@ -66,6 +68,10 @@ fi
 # run a private instance (scripts/mail-system.sh). It replaces exim4 as the mail transport agent
 # that cyrus-common (bench) depends on.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# Roundcube: no database set up by dbconfig (it would ask, and may try MySQL); bench/mail.py gives
+# its private instance an SQLite file of its own
+printf '%s\n' "roundcube-core roundcube/dbconfig-install boolean false" \
+  "roundcube-core roundcube/database-type select sqlite3" | $SUDO debconf-set-selections
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 for p in "${missing[@]}"; do
   case " ${no_service[*]} " in

@@ -21,7 +21,26 @@ struct imap_client {
 	bool broken;
 	bool no_sort;
 	bool no_move;
+	/* the folder the last EXAMINE opened, while nothing else was selected since: the next
+	   imap_client_select of it sends NOOP instead (a new EXAMINE makes Dovecot read a Maildir's
+	   whole uidlist again on the first message access: ~100 ms at 100,000 messages) */
+	char *examined;
+	/* imap_client_sorted_uids_cached's last answer for the examined folder */
+	struct {
+		uint32_t *uids;
+		size_t count;
+		enum imap_sort key;
+		bool reverse;
+		uint32_t state[3]; /* the folder's MESSAGES, UIDNEXT, UIDVALIDITY then */
+	} sorted;
 };
+
+/* Any command that selects, closes, renames or deletes a folder calls this first. */
+static void forget_examined(struct imap_client *c)
+{
+	mem_free(&c->examined);
+	mem_free(&c->sorted.uids);
+}
 
 static int fail(struct imap_client *c, struct mail_error *err, enum mail_error_kind kind,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -96,6 +115,7 @@ void imap_client_destroy(struct imap_client **client)
 			(void)mailimap_logout(c->imap);
 		mailimap_free(c->imap);
 	}
+	forget_examined(c);
 	mem_free(&c);
 	*client = NULL;
 }
@@ -223,9 +243,22 @@ int imap_client_folders(struct imap_client *c, struct pool *pool, struct imap_fo
 int imap_client_select(struct imap_client *c, const char *folder, uint32_t *total_r,
                        struct mail_error *err)
 {
+	if (c->examined != NULL && strcmp(c->examined, folder) == 0 &&
+	    c->imap->imap_selection_info != NULL) {
+		/* still open read-only: NOOP brings EXISTS and EXPUNGE, which libetpan counts */
+		int r = mailimap_noop(c->imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			forget_examined(c);
+			return failed(c, err, r, "NOOP", MAIL_UNAVAILABLE);
+		}
+		*total_r = c->imap->imap_selection_info->sel_exists;
+		return 0;
+	}
+	forget_examined(c);
 	int r = mailimap_examine(c->imap, folder);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "EXAMINE", MAIL_NOT_FOUND);
+	c->examined = mem_strdup(folder);
 	*total_r =
 	    c->imap->imap_selection_info != NULL ? c->imap->imap_selection_info->sel_exists : 0;
 	return 0;
@@ -646,6 +679,7 @@ int imap_client_folder_rename(struct imap_client *c, const char *from, const cha
 		return failed(c, err, r, "LSUB", MAIL_REFUSED);
 	bool subscribed = clist_count(subs) > 0;
 	mailimap_list_result_free(subs);
+	forget_examined(c);
 	r = mailimap_rename(c->imap, from, to);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "RENAME", MAIL_REFUSED);
@@ -659,6 +693,7 @@ int imap_client_folder_delete(struct imap_client *c, const char *name, struct ma
 {
 	if (expect_folder(c, name, true, err) < 0)
 		return -1;
+	forget_examined(c);
 	int r = mailimap_delete(c->imap, name);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "DELETE", MAIL_REFUSED);
@@ -680,6 +715,7 @@ int imap_client_folder_subscribe(struct imap_client *c, const char *name, bool o
 int imap_client_select_write(struct imap_client *c, const char *folder, uint32_t *total_r,
                              struct mail_error *err)
 {
+	forget_examined(c);
 	int r = mailimap_select(c->imap, folder);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "SELECT", MAIL_NOT_FOUND);
@@ -939,4 +975,64 @@ int imap_client_add_keyword(struct imap_client *c, uint32_t uid, const char *key
 	mailimap_store_att_flags_free(att);
 	mailimap_set_free(set);
 	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID STORE", MAIL_REFUSED);
+}
+/* ---------------------------------------------------------------- sorted UIDs, kept */
+
+/* STATUS (MESSAGES UIDNEXT UIDVALIDITY) of folder into state[3]. */
+static int folder_state(struct imap_client *c, const char *folder, uint32_t state[3],
+                        struct mail_error *err)
+{
+	static const int atts[3] = {MAILIMAP_STATUS_ATT_MESSAGES, MAILIMAP_STATUS_ATT_UIDNEXT,
+	                            MAILIMAP_STATUS_ATT_UIDVALIDITY};
+	struct mailimap_status_att_list *list = mailimap_status_att_list_new_empty();
+	struct mailimap_mailbox_data_status *st = NULL;
+	for (size_t i = 0; i < 3; i++)
+		mailimap_status_att_list_add(list, atts[i]);
+	int r = mailimap_status(c->imap, folder, list, &st);
+	mailimap_status_att_list_free(list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "STATUS", MAIL_REFUSED);
+	memset(state, 0, 3 * sizeof(*state));
+	for (clistiter *it = st->st_info_list != NULL ? clist_begin(st->st_info_list) : NULL;
+	     it != NULL; it = clist_next(it)) {
+		struct mailimap_status_info *info = clist_content(it);
+		for (size_t i = 0; i < 3; i++)
+			if (info->st_att == atts[i])
+				state[i] = info->st_value;
+	}
+	mailimap_mailbox_data_status_free(st);
+	return 0;
+}
+
+int imap_client_sorted_uids_cached(struct imap_client *c, struct pool *pool, enum imap_sort key,
+                                   bool reverse, uint32_t **uids_r, size_t *count_r,
+                                   struct mail_error *err)
+{
+	if (c->examined == NULL || !imap_client_has_sort(c))
+		return imap_client_sorted_uids(c, pool, key, reverse, uids_r, count_r, err);
+	uint32_t state[3];
+	if (folder_state(c, c->examined, state, err) < 0)
+		return -1;
+	if (c->sorted.uids == NULL || c->sorted.key != key || c->sorted.reverse != reverse ||
+	    memcmp(c->sorted.state, state, sizeof(state)) != 0 || state[1] == 0 || state[2] == 0) {
+		mem_free(&c->sorted.uids);
+		uint32_t *uids;
+		size_t n;
+		if (imap_client_sorted_uids(c, pool, key, reverse, &uids, &n, err) < 0)
+			return -1;
+		c->sorted.uids = mem_alloc((n > 0 ? n : 1) * sizeof(*uids));
+		memcpy(c->sorted.uids, uids, n * sizeof(*uids));
+		c->sorted.count = n;
+		c->sorted.key = key;
+		c->sorted.reverse = reverse;
+		memcpy(c->sorted.state, state, sizeof(state));
+		*uids_r = uids;
+		*count_r = n;
+		return 0;
+	}
+	size_t n = c->sorted.count;
+	*uids_r = pool_alloc(pool, (n > 0 ? n : 1) * sizeof(**uids_r));
+	memcpy(*uids_r, c->sorted.uids, n * sizeof(**uids_r));
+	*count_r = n;
+	return 0;
 }

@@ -177,5 +177,12 @@ int imap_client_search_unflagged(struct imap_client *client, struct pool *pool, 
    writing. */
 int imap_client_add_keyword(struct imap_client *client, uint32_t uid, const char *keyword,
                             struct mail_error *err);
+/* imap_client_sorted_uids of the folder imap_client_select opened, answered from the last
+   such answer on this connection while STATUS (MESSAGES UIDNEXT UIDVALIDITY) of the folder is
+   unchanged: no message came or went, and no sort key of a message can change. Forgotten when
+   another folder is selected. Costs 4 bytes per message of the folder while kept. */
+int imap_client_sorted_uids_cached(struct imap_client *client, struct pool *pool,
+                                   enum imap_sort key, bool reverse, uint32_t **uids_r,
+                                   size_t *count_r, struct mail_error *err);
 
 #endif

@@ -185,7 +185,8 @@ static int page_run(struct imap_client *client, void *ctx, struct mail_error *er
 		op->count = 0;
 		return 0;
 	}
-	if (imap_client_sorted_uids(client, op->pool, op->key, op->reverse, &uids, &n, err) < 0)
+	if (imap_client_sorted_uids_cached(client, op->pool, op->key, op->reverse, &uids, &n, err) <
+	    0)
 		return -1;
 	size_t from = (uint64_t)op->offset < n ? (size_t)op->offset : n;
 	op->count = n - from < (size_t)op->limit ? n - from : (size_t)op->limit;
