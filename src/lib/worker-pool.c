@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include <stdlib.h>
@@ -243,13 +244,7 @@ static void *watch_main(void *arg)
 			quiet = 0;
 			continue;
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += WATCH_TICK_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = clock_mono_deadline(WATCH_TICK_MS);
 		pthread_cond_timedwait(&pool->watch_cond, &pool->lock, &until);
 	}
 	pthread_mutex_unlock(&pool->lock);
