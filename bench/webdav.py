@@ -52,6 +52,15 @@ OPS = {
 }
 
 
+# WEBDAV_OPS=get-4k,put-1m and WEBDAV_TARGETS=tandem,apache narrow a run (comma lists).
+if os.environ.get("WEBDAV_OPS"):
+    _want = os.environ["WEBDAV_OPS"].split(",")
+    _bad = [o for o in _want if o not in OPS]
+    if _bad:
+        sys.exit(f"webdav.sh: WEBDAV_OPS names unknown operations {_bad}; known: {list(OPS)}")
+    OPS = {o: OPS[o] for o in _want}
+
+
 class Unavailable(Exception):
     """A target that cannot be measured (yet): the message says why."""
 
@@ -373,7 +382,10 @@ def start_all(workdir, prepare):
     """[(name, Server)] of the targets that run and pass prepare(name, server) (None or the
     reason to leave the target out); the rest are reported and stopped."""
     running = []
+    wanted = os.environ.get("WEBDAV_TARGETS")
     for t in TARGETS:
+        if wanted and t.name not in wanted.split(","):
+            continue
         try:
             server = t.start(workdir)
         except Unavailable as e:

@@ -10,6 +10,8 @@
 # `memory` mode: the server's RSS growth during one PROPFIND depth 1 of 100,000 empty files.
 # Usage: bench/webdav.sh [ROUNDS=3] [DURATION=5s] [CONNECTIONS=16]
 #        bench/webdav.sh memory
+# WEBDAV_OPS=get-4k,put-1m (of propfind get-4k get-1m put-4k put-1m) and
+# WEBDAV_TARGETS=tandem,apache (of tandem apache nginx) narrow a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build test bench >/dev/null

@@ -157,6 +157,15 @@ void http_conn__begin_response(struct conn *c)
 		/* One buffer, one send(): cheaper in the kernel than a two-part sendmsg. */
 		buf_append(out, req->resp_body.data, req->resp_body.len);
 		http_conn__recycle(&req->resp_body);
+	} else if (!req->head_only && has_body && req->file_fd >= 0 && req->file_left > 0 &&
+	           req->file_left <= SMALL_BODY) {
+		/* A small file too: a send and a sendfile() were two segments, and on a ring two
+		   trips through it (the sendfile waited for the head's completion). A failed or
+		   short read leaves the rest to sendfile(), which then fails the same way. */
+		char data[SMALL_BODY];
+		ssize_t n = http_conn__file_read(req, data, sizeof(data));
+		if (n > 0)
+			buf_append(out, data, (size_t)n);
 	}
 	if (req->head_only || !has_body)
 		http_conn__response_drop_body(req); /* nothing after the head */

@@ -73,12 +73,22 @@ void clock_format_http_date(int64_t unix_seconds, char *out, unsigned out_size)
 	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-struct timespec clock_realtime_deadline(uint64_t ms)
+static struct timespec deadline(clockid_t clock, uint64_t ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	uint64_t ns = (uint64_t)ts.tv_nsec + (ms % 1000) * 1000000;
 	ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
 	ts.tv_nsec = (long)(ns % 1000000000);
 	return ts;
+}
+
+struct timespec clock_realtime_deadline(uint64_t ms)
+{
+	return deadline(CLOCK_REALTIME, ms);
+}
+
+struct timespec clock_mono_deadline(uint64_t ms)
+{
+	return deadline(CLOCK_MONOTONIC, ms);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "mem.h"
 
 #define LOG_WRITER_FLUSH_MS 200
@@ -74,13 +75,7 @@ static void *flusher(void *ctx)
 	pthread_mutex_lock(&w->lock);
 	do {
 		if (w->fill.len < LOG_WRITER_BUFFER / 2 && !w->stop) {
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_nsec += LOG_WRITER_FLUSH_MS * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
+			struct timespec until = clock_mono_deadline(LOG_WRITER_FLUSH_MS);
 			pthread_cond_timedwait(&w->wake, &w->lock, &until);
 		}
 		struct buf full = w->fill;

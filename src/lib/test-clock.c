@@ -18,6 +18,27 @@ static void test_monotonic(void)
 	test_assert(clock_wall_ms() > 1577836800000ull);
 }
 
+/* Deadlines carry whole seconds out of tv_nsec and lie ms ahead of their clock. */
+static void test_deadlines(void)
+{
+	static const uint64_t waits[] = {0, 1, 999, 1000, 1500, 86400001};
+	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+		struct timespec now, d;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		d = clock_mono_deadline(waits[i]);
+		test_assert(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+		int64_t ahead_ms =
+		    ((int64_t)d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+		test_assert(ahead_ms >= (int64_t)waits[i] && ahead_ms <= (int64_t)waits[i] + 1000);
+		clock_gettime(CLOCK_REALTIME, &now);
+		d = clock_realtime_deadline(waits[i]);
+		test_assert(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+		ahead_ms =
+		    ((int64_t)d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+		test_assert(ahead_ms >= (int64_t)waits[i] && ahead_ms <= (int64_t)waits[i] + 1000);
+	}
+}
+
 static void test_rfc3339(void)
 {
 	char out[32];
@@ -47,6 +68,7 @@ int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"monotonic clocks advance", test_monotonic},
+	    {"deadlines", test_deadlines},
 	    {"rfc3339", test_rfc3339},
 	    {"http date", test_http_date},
 	    {NULL, NULL},

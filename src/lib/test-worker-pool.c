@@ -66,11 +66,47 @@ static void test_idle_hand_off(void)
 	test_assert(pool == NULL);
 }
 
+static atomic_int released, blocked_ok;
+
+static void blocker(void *ctx)
+{
+	(void)ctx;
+	for (int spin = 0; !atomic_load(&released) && spin < 5000; spin++)
+		usleep(1000);
+	if (atomic_load(&released))
+		atomic_fetch_add(&blocked_ok, 1);
+}
+
+static void releaser(void *ctx)
+{
+	(void)ctx;
+	atomic_store(&released, 1);
+}
+
+/* Only about one worker per core is woken for new jobs: when all of those block, the queued
+   job that would unblock them still runs (the watchdog wakes another worker for it). */
+static void test_blocked_workers_do_not_starve(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int blockers = cpus < 2 ? 2 : (int)cpus;
+	struct worker_pool *pool = worker_pool_create((unsigned)blockers + 2, "t");
+	usleep(5000); /* all idle */
+	for (int i = 0; i < blockers; i++)
+		test_assert_int_eq(worker_pool_submit(pool, blocker, NULL), 0);
+	test_assert_int_eq(worker_pool_submit(pool, releaser, NULL), 0);
+	/* before destroy, which would run the queue anyway; the blockers give up after 5 s */
+	for (int spin = 0; atomic_load(&blocked_ok) < blockers && spin < 3000; spin++)
+		usleep(1000);
+	test_assert_int_eq(atomic_load(&blocked_ok), blockers);
+	worker_pool_destroy(&pool);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"runs all jobs", test_runs_all_jobs},
 	    {"idle hand-off", test_idle_hand_off},
+	    {"blocked workers do not starve the queue", test_blocked_workers_do_not_starve},
 	    {NULL, NULL},
 	};
 	return test_run(cases);

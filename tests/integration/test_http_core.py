@@ -287,6 +287,26 @@ def test_file_responses_do_not_leak_descriptors(start_test_server):
     assert fds() <= before + 2
 
 
+def test_small_file_responses_go_with_their_head(start_test_server):
+    # A file of up to 8 KiB is read into the head's buffer and sent with it; one byte more
+    # goes by sendfile(). Both sides of the boundary, pipelined on one connection.
+    srv = start_test_server()
+    for size in (1, 4096, 8192, 8193):
+        data = os.urandom(size)
+        r = request(srv.port, b"PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
+                    % len(data) + data)
+        assert r.status == 200
+        with connect(srv.port) as s:
+            s.sendall(b"GET /file HTTP/1.1\r\nHost: t\r\n\r\nHEAD /file HTTP/1.1\r\nHost: t"
+                      b"\r\n\r\nGET /file HTTP/1.1\r\nHost: t\r\n\r\n")
+            rd = Reader(s)
+            first, head, second = rd.read(), rd.read(head_request=True), rd.read()
+        assert first.status == 200 and first.body == data, size
+        assert int(first.header("content-length")) == size
+        assert head.status == 200 and int(head.header("content-length")) == size
+        assert second.body == data, size
+
+
 def test_more_waiting_connections_than_provided_buffers(start_test_server, monkeypatch):
     # On io_uring every idle keep-alive connection has a receive waiting for one of the loop's
     # provided buffers (256; 4 here). Connections whose next requests arrive together run out
