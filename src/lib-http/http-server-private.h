@@ -89,6 +89,7 @@ struct http_request {
 	bool head_only;
 	bool chunked_out;
 	bool stream_sized;    /* http_response_stream_sized(): Content-Length, no chunks */
+	bool stream_hangup;   /* http_response_stream_events(): a half-close ends it */
 	uint64_t stream_left; /* sized stream: bytes the producer still owes */
 	bool head_length_set; /* http_response_head_length() */
 	uint64_t head_length;

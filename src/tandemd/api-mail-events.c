@@ -465,7 +465,7 @@ static void mail_events(void *ctx, struct http_request *req)
 	http_response_header(req, "Content-Type", "text/event-stream");
 	http_response_header(req, "Cache-Control", "no-store");
 	http_response_header(req, "X-Accel-Buffering", "no");
-	http_response_stream(req, produce, s);
+	http_response_stream_events(req, produce, s);
 	http_request_set_abort_handler(req, on_abort, s);
 	http_response_send(req);
 }

@@ -338,3 +338,30 @@ def test_events_stream_cap_per_user(world):
         for s in streams:
             s.close()
     wait_metric(world, "tandem_mail_event_watchers", 0)
+
+
+def test_events_through_the_balancer(world):
+    """tandem-lb passes the stream on as it comes; a client leaving the balancer ends the
+    node's watcher too."""
+    import time as t
+    from lb_setup import start_lb, stop_lb
+    from provisioning import ApiClient
+    lb = start_lb(world.workdir, [("OX-1", world.nodes[0].port, 50, "ready")])
+    try:
+        alice = ApiClient(lb.port)
+        status, body, _ = alice.login("alice", "alice_pw")
+        assert status == 200, body
+        es = EventStream(alice)
+        try:
+            assert es.status == 200, es.status
+            assert es.next()[2] == {"folder": "INBOX", "total": 0, "unread": 0}
+            sent = t.monotonic()
+            world.mail.deliver("alice", msg("through the balancer"))
+            when, name, data = es.next()
+            assert (name, data) == ("mail", {"folder": "INBOX", "total": 1, "unread": 1})
+            assert when - sent < 2.0, f"the event took {when - sent:.2f} s"
+        finally:
+            es.close()
+        wait_metric(world, "tandem_mail_event_watchers", 0)
+    finally:
+        stop_lb(lb)
