@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "imap-thread.h"
 #include "mail-message.h"
 #include "mem.h"
 #include "pool.h"
@@ -961,79 +962,6 @@ int imap_client_search_uids(struct imap_client *c, struct pool *pool, enum imap_
 /* ---- THREAD (RFC 5256): libetpan has no THREAD, so the command goes through its low-level
    API (tag, raw line, lines read back) and this parses the one untagged answer. */
 
-struct thread_parse {
-	struct imap_thread_item *items;
-	size_t count, size;
-	uint32_t root;
-	struct pool *pool;
-	int nesting;
-};
-
-static void thread_emit(struct thread_parse *tp, uint32_t uid, uint32_t depth)
-{
-	if (tp->count == tp->size) {
-		size_t size = tp->size > 0 ? tp->size * 2 : 256;
-		struct imap_thread_item *items = pool_alloc(tp->pool, size * sizeof(*items));
-		if (tp->count > 0)
-			memcpy(items, tp->items, tp->count * sizeof(*items));
-		tp->items = items;
-		tp->size = size;
-	}
-	if (tp->root == 0)
-		tp->root = uid;
-	tp->items[tp->count++] = (struct imap_thread_item){uid, tp->root, depth};
-}
-
-/* One thread-list at *p (just past its "("): numbers are a chain, each a level deeper; nested
-   lists after them are the last one's children (or, with no number, a missing parent's at
-   depth). */
-static bool thread_list(struct thread_parse *tp, const char **p, uint32_t depth)
-{
-	if (++tp->nesting > 1000)
-		return false;
-	bool any = false;
-	for (;;) {
-		while (**p == ' ')
-			(*p)++;
-		if (**p >= '0' && **p <= '9') {
-			uint64_t n = 0;
-			while (**p >= '0' && **p <= '9' && n <= UINT32_MAX)
-				n = n * 10 + (uint64_t)(*(*p)++ - '0');
-			if (n == 0 || n > UINT32_MAX)
-				return false;
-			thread_emit(tp, (uint32_t)n, any ? ++depth : depth);
-			any = true;
-		} else if (**p == '(') {
-			(*p)++;
-			if (!thread_list(tp, p, any ? depth + 1 : depth))
-				return false;
-		} else if (**p == ')') {
-			(*p)++;
-			tp->nesting--;
-			return true;
-		} else {
-			return false;
-		}
-	}
-}
-
-/* "* THREAD (…)(…)" after "* THREAD": appends each thread. */
-static bool thread_line(struct thread_parse *tp, const char *p)
-{
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0' || *p == '\r' || *p == '\n')
-			return true;
-		if (*p++ != '(')
-			return false;
-		tp->root = 0;
-		tp->nesting = 0;
-		if (!thread_list(tp, &p, 0))
-			return false;
-	}
-}
-
 /* uids as an IMAP sequence set with ranges ("1:3,7"), in pool. */
 static const char *set_string(struct pool *pool, const uint32_t *uids, size_t count)
 {
@@ -1073,7 +1001,7 @@ int imap_client_threads(struct imap_client *c, struct pool *pool, const uint32_t
 {
 	const char *algorithm =
 	    mailimap_has_extension(c->imap, "THREAD=REFERENCES") ? "REFERENCES" : "ORDEREDSUBJECT";
-	struct thread_parse tp = {.pool = pool};
+	struct imap_thread_list tl = {.pool = pool};
 	*items_r = NULL;
 	*count_r = 0;
 	if (uids != NULL && count == 0)
@@ -1097,7 +1025,7 @@ int imap_client_threads(struct imap_client *c, struct pool *pool, const uint32_t
 		if (l == NULL)
 			return failed(c, err, MAILIMAP_ERROR_STREAM, "UID THREAD", MAIL_REFUSED);
 		if (strncasecmp(l, "* THREAD", 8) == 0) {
-			parsed = parsed && thread_line(&tp, l + 8);
+			parsed = parsed && imap_thread_parse(&tl, l + 8);
 			continue;
 		}
 		if (strncmp(l, tag, strlen(tag)) != 0)
@@ -1115,8 +1043,8 @@ int imap_client_threads(struct imap_client *c, struct pool *pool, const uint32_t
 		c->broken = true; /* an answer we cannot read: do not trust the connection */
 		return fail(c, err, MAIL_UNAVAILABLE, "UID THREAD: unreadable response");
 	}
-	*items_r = tp.items;
-	*count_r = tp.count;
+	*items_r = tl.items;
+	*count_r = tl.count;
 	return 0;
 }
 

@@ -177,11 +177,7 @@ int imap_client_search_uids(struct imap_client *client, struct pool *pool,
                             bool reverse, uint32_t **uids_r, size_t *count_r,
                             struct mail_error *err);
 
-/* One message of a thread: its UID, the thread's first message (the root, or the first
-   child of a missing root) and how deep it sits (the root 0). */
-struct imap_thread_item {
-	uint32_t uid, root, depth;
-};
+struct imap_thread_item; /* imap-thread.h */
 /* Whether the server threads (THREAD=REFERENCES or THREAD=ORDEREDSUBJECT); off with
    imap_client_disable_sort. */
 bool imap_client_has_thread(const struct imap_client *client);

@@ -10,6 +10,7 @@
 #include "http-json.h"
 #include "http-server.h"
 #include "imap-client.h"
+#include "imap-thread.h"
 #include "mail-message.h"
 #include "node.h"
 #include "pool.h"
