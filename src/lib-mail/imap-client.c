@@ -962,17 +962,18 @@ int imap_client_search_uids(struct imap_client *c, struct pool *pool, enum imap_
 /* ---- THREAD (RFC 5256): libetpan has no THREAD, so the command goes through its low-level
    API (tag, raw line, lines read back) and this parses the one untagged answer. */
 
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
 /* uids as an IMAP sequence set with ranges ("1:3,7"), in pool. */
 static const char *set_string(struct pool *pool, const uint32_t *uids, size_t count)
 {
 	uint32_t *sorted = pool_alloc(pool, (count > 0 ? count : 1) * sizeof(*sorted));
 	memcpy(sorted, uids, count * sizeof(*sorted));
-	for (size_t i = 1; i < count; i++) /* insertion sort: pages of search results */
-		for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-			uint32_t t = sorted[j];
-			sorted[j] = sorted[j - 1];
-			sorted[j - 1] = t;
-		}
+	qsort(sorted, count, sizeof(*sorted), uid_cmp);
 	size_t cap = count * 22 + 1, len = 0;
 	char *s = pool_alloc(pool, cap);
 	s[0] = '\0';
