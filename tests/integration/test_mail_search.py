@@ -365,3 +365,20 @@ def test_events_through_the_balancer(world):
         wait_metric(world, "tandem_mail_event_watchers", 0)
     finally:
         stop_lb(lb)
+
+
+def test_events_hangup_noticed_on_epoll(workdir, mail_system, monkeypatch):  # noqa: F811
+    """The same hang-up detection where the loop has no io_uring (recv MSG_PEEK on epoll)."""
+    monkeypatch.setenv("TANDEM_IOLOOP", "epoll")
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite", extra=mail_section(mail_system))
+    try:
+        provision(c, workdir)
+        es = EventStream(client(c, "alice"))
+        try:
+            assert es.next()[2] == {"folder": "INBOX", "total": 0, "unread": 0}
+            assert metric(c, "tandem_mail_event_watchers") == 1
+        finally:
+            es.close()
+        wait_metric(c, "tandem_mail_event_watchers", 0, timeout=10)
+    finally:
+        c.stop()
