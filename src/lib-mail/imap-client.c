@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "imap-thread.h"
 #include "mail-message.h"
 #include "mem.h"
 #include "pool.h"
@@ -1035,4 +1036,261 @@ int imap_client_sorted_uids_cached(struct imap_client *c, struct pool *pool, enu
 	memcpy(*uids_r, c->sorted.uids, n * sizeof(**uids_r));
 	*count_r = n;
 	return 0;
+}
+/* ---------------------------------------------------------------- search, threads, copy */
+
+/* The search key for text in field; libetpan frees the string with free() (mem_strdup is
+   malloc). */
+static struct mailimap_search_key *search_key(enum imap_search_field field, const char *text)
+{
+	char *s = mem_strdup(text);
+	switch (field) {
+	case IMAP_SEARCH_FROM:
+		return mailimap_search_key_new_from(s);
+	case IMAP_SEARCH_TO:
+		return mailimap_search_key_new_to(s);
+	case IMAP_SEARCH_SUBJECT:
+		return mailimap_search_key_new_subject(s);
+	case IMAP_SEARCH_BODY:
+		return mailimap_search_key_new_body(s);
+	case IMAP_SEARCH_TEXT:
+		break;
+	}
+	return mailimap_search_key_new_text(s);
+}
+
+/* A clist of uint32_t * into a pool array. */
+static uint32_t *uid_array(struct pool *pool, clist *list, size_t *count_r)
+{
+	size_t n = 0, count = list != NULL ? (size_t)clist_count(list) : 0;
+	uint32_t *uids = pool_alloc(pool, (count > 0 ? count : 1) * sizeof(*uids));
+	for (clistiter *it = list != NULL ? clist_begin(list) : NULL; it != NULL;
+	     it = clist_next(it))
+		uids[n++] = *(uint32_t *)clist_content(it);
+	*count_r = n;
+	return uids;
+}
+
+/* uids (ascending, as SEARCH answers) as a set of ranges. */
+static struct mailimap_set *range_set(const uint32_t *uids, size_t count)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t i = 0; i < count;) {
+		size_t j = i;
+		while (j + 1 < count && uids[j + 1] == uids[j] + 1)
+			j++;
+		mailimap_set_add_interval(set, uids[i], uids[j]);
+		i = j + 1;
+	}
+	return set;
+}
+
+int imap_client_search_uids(struct imap_client *c, struct pool *pool, enum imap_search_field field,
+                            const char *text, enum imap_sort key, bool reverse, uint32_t **uids_r,
+                            size_t *count_r, struct mail_error *err)
+{
+	struct mailimap_search_key *sk = search_key(field, text);
+	clist *result = NULL;
+	int r = mailimap_uid_search(c->imap, "UTF-8", sk, &result);
+	mailimap_search_key_free(sk);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID SEARCH", MAIL_REFUSED);
+	size_t n;
+	uint32_t *uids = uid_array(pool, result, &n);
+	mailimap_search_result_free(result);
+	*uids_r = uids;
+	*count_r = n;
+	if (n <= 1)
+		return 0;
+	if (imap_client_has_sort(c)) {
+		/* SORT over the matches' UIDs: libetpan leaks its response when a SORT with
+		   criteria finds nothing, so the search goes first */
+		int type = key == IMAP_SORT_DATE      ? MAILIMAP_SORT_KEY_DATE
+		           : key == IMAP_SORT_ARRIVAL ? MAILIMAP_SORT_KEY_ARRIVAL
+		           : key == IMAP_SORT_FROM    ? MAILIMAP_SORT_KEY_FROM
+		           : key == IMAP_SORT_SUBJECT ? MAILIMAP_SORT_KEY_SUBJECT
+		                                      : MAILIMAP_SORT_KEY_SIZE;
+		struct mailimap_sort_key *sort = mailimap_sort_key_new(type, reverse ? 1 : 0, NULL);
+		struct mailimap_search_key *in = mailimap_search_key_new_uid(range_set(uids, n));
+		r = mailimap_uid_sort(c->imap, "UTF-8", sort, in, &result);
+		mailimap_sort_key_free(sort);
+		mailimap_search_key_free(in);
+		if (r != MAILIMAP_NO_ERROR)
+			return failed(c, err, r, "UID SORT", MAIL_REFUSED);
+		*uids_r = uid_array(pool, result, count_r);
+		mailimap_sort_result_free(result);
+		return 0;
+	}
+	/* no SORT: the matches' key fields only, sorted here */
+	struct collect col = {.pool = pool};
+	if (fetch_set(c, pool, range_set(uids, n), collect_one, &col, err) < 0)
+		return -1;
+	qsort_r(col.msgs, col.count, sizeof(*col.msgs), message_cmp, &key);
+	for (size_t i = 0; i < col.count; i++)
+		uids[i] = col.msgs[reverse ? col.count - 1 - i : i].uid;
+	*count_r = col.count;
+	return 0;
+}
+
+/* ---- THREAD (RFC 5256): libetpan has no THREAD, so the command goes through its low-level
+   API (tag, raw line, lines read back) and this parses the one untagged answer. */
+
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* uids as an IMAP sequence set with ranges ("1:3,7"), in pool. */
+static const char *set_string(struct pool *pool, const uint32_t *uids, size_t count)
+{
+	uint32_t *sorted = pool_alloc(pool, (count > 0 ? count : 1) * sizeof(*sorted));
+	memcpy(sorted, uids, count * sizeof(*sorted));
+	qsort(sorted, count, sizeof(*sorted), uid_cmp);
+	size_t cap = count * 22 + 1, len = 0;
+	char *s = pool_alloc(pool, cap);
+	s[0] = '\0';
+	for (size_t i = 0; i < count;) {
+		size_t j = i;
+		while (j + 1 < count && sorted[j + 1] <= sorted[j] + 1)
+			j++;
+		len += (size_t)snprintf(s + len, cap - len, "%s%u", len > 0 ? "," : "",
+		                        (unsigned)sorted[i]);
+		if (sorted[j] != sorted[i])
+			len += (size_t)snprintf(s + len, cap - len, ":%u", (unsigned)sorted[j]);
+		i = j + 1;
+	}
+	return s;
+}
+
+bool imap_client_has_thread(const struct imap_client *c)
+{
+	return !c->no_sort && (mailimap_has_extension(c->imap, "THREAD=REFERENCES") ||
+	                       mailimap_has_extension(c->imap, "THREAD=ORDEREDSUBJECT"));
+}
+
+int imap_client_threads(struct imap_client *c, struct pool *pool, const uint32_t *uids,
+                        size_t count, struct imap_thread_item **items_r, size_t *count_r,
+                        struct mail_error *err)
+{
+	const char *algorithm =
+	    mailimap_has_extension(c->imap, "THREAD=REFERENCES") ? "REFERENCES" : "ORDEREDSUBJECT";
+	struct imap_thread_list tl = {.pool = pool};
+	*items_r = NULL;
+	*count_r = 0;
+	if (uids != NULL && count == 0)
+		return 0;
+	const char *line = pool_printf(pool, "UID THREAD %s UTF-8 %s%s\r\n", algorithm,
+	                               uids != NULL ? "UID " : "ALL",
+	                               uids != NULL ? set_string(pool, uids, count) : "");
+	int r = mailimap_send_current_tag(c->imap);
+	if (r == MAILIMAP_NO_ERROR &&
+	    mailstream_write(c->imap->imap_stream, line, strlen(line)) != (ssize_t)strlen(line))
+		r = MAILIMAP_ERROR_STREAM;
+	if (r == MAILIMAP_NO_ERROR && mailstream_flush(c->imap->imap_stream) < 0)
+		r = MAILIMAP_ERROR_STREAM;
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, MAILIMAP_ERROR_STREAM, "UID THREAD", MAIL_REFUSED);
+	char tag[24];
+	snprintf(tag, sizeof(tag), "%d ", c->imap->imap_tag);
+	bool parsed = true;
+	for (;;) {
+		const char *l = mailimap_read_line(c->imap);
+		if (l == NULL)
+			return failed(c, err, MAILIMAP_ERROR_STREAM, "UID THREAD", MAIL_REFUSED);
+		if (strncasecmp(l, "* THREAD", 8) == 0) {
+			parsed = parsed && imap_thread_parse(&tl, l + 8);
+			continue;
+		}
+		if (strncmp(l, tag, strlen(tag)) != 0)
+			continue; /* other untagged data (EXISTS, FETCH of other sessions' changes)
+			           */
+		l += strlen(tag);
+		if (strncasecmp(l, "OK", 2) != 0) {
+			size_t n = strcspn(l, "\r\n");
+			return fail(c, err, MAIL_REFUSED, "UID THREAD refused: %.*s",
+			            (int)(n < 120 ? n : 120), l);
+		}
+		break;
+	}
+	if (!parsed) {
+		c->broken = true; /* an answer we cannot read: do not trust the connection */
+		return fail(c, err, MAIL_UNAVAILABLE, "UID THREAD: unreadable response");
+	}
+	*items_r = tl.items;
+	*count_r = tl.count;
+	return 0;
+}
+
+int imap_client_copy(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
+                     uint32_t *new_uid_r, struct mail_error *err)
+{
+	*new_uid_r = 0;
+	if (uid_exists(c, pool, uid, err) < 0)
+		return -1;
+	bool exists;
+	if (imap_client_folder_exists(c, to, &exists, err) < 0)
+		return -1;
+	if (!exists)
+		return fail(c, err, MAIL_NOT_FOUND, "no folder \"%.60s\"", to);
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int r;
+	if (mailimap_has_extension(c->imap, "UIDPLUS")) {
+		uint32_t validity = 0;
+		struct mailimap_set *src = NULL, *dst = NULL;
+		r = mailimap_uidplus_uid_copy(c->imap, set, to, &validity, &src, &dst);
+		if (dst != NULL && dst->set_list != NULL && clist_begin(dst->set_list) != NULL) {
+			const struct mailimap_set_item *item =
+			    clist_content(clist_begin(dst->set_list));
+			*new_uid_r = item->set_first;
+		}
+		if (src != NULL)
+			mailimap_set_free(src);
+		if (dst != NULL)
+			mailimap_set_free(dst);
+	} else {
+		r = mailimap_uid_copy(c->imap, set, to);
+	}
+	mailimap_set_free(set);
+	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID COPY", MAIL_REFUSED);
+}
+
+/* ---------------------------------------------------------------- status and IDLE */
+
+int imap_client_status(struct imap_client *c, const char *folder, uint32_t *total_r,
+                       uint32_t *unread_r, struct mail_error *err)
+{
+	struct imap_folder f = {.name = folder};
+	if (status_of(c, &f, err) < 0)
+		return -1;
+	*total_r = f.total;
+	*unread_r = f.unread;
+	return 0;
+}
+
+bool imap_client_has_idle(const struct imap_client *c)
+{
+	return mailimap_has_idle(c->imap) != 0;
+}
+
+int imap_client_idle_start(struct imap_client *c, int *fd_r, bool *pending_r,
+                           struct mail_error *err)
+{
+	int r = mailimap_idle(c->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "IDLE", MAIL_REFUSED);
+	*fd_r = mailimap_idle_get_fd(c->imap);
+	if (*fd_r < 0) {
+		c->broken = true;
+		return fail(c, err, MAIL_UNAVAILABLE, "IDLE: no connection to wait on");
+	}
+	/* news that came with the continuation is in libetpan's buffer: poll will not see it */
+	*pending_r = c->imap->imap_stream != NULL && c->imap->imap_stream->read_buffer_len > 0;
+	return 0;
+}
+
+int imap_client_idle_done(struct imap_client *c, struct mail_error *err)
+{
+	int r = mailimap_idle_done(c->imap);
+	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "IDLE DONE", MAIL_REFUSED);
 }

@@ -184,5 +184,48 @@ int imap_client_add_keyword(struct imap_client *client, uint32_t uid, const char
 int imap_client_sorted_uids_cached(struct imap_client *client, struct pool *pool,
                                    enum imap_sort key, bool reverse, uint32_t **uids_r,
                                    size_t *count_r, struct mail_error *err);
+/* Search, threads, copy (docs/internals/mail.md "Search and threads"). */
+enum imap_search_field {
+	IMAP_SEARCH_TEXT, /* headers and body */
+	IMAP_SEARCH_FROM,
+	IMAP_SEARCH_TO,
+	IMAP_SEARCH_SUBJECT,
+	IMAP_SEARCH_BODY,
+};
+/* The UIDs of the selected folder whose field contains text (UTF-8), ordered by key: UID
+   SEARCH CHARSET UTF-8, then UID SORT over the matches where the server has SORT, else the
+   matches' key fields fetched and sorted here. In pool. */
+int imap_client_search_uids(struct imap_client *client, struct pool *pool,
+                            enum imap_search_field field, const char *text, enum imap_sort key,
+                            bool reverse, uint32_t **uids_r, size_t *count_r,
+                            struct mail_error *err);
+
+struct imap_thread_item; /* imap-thread.h */
+/* Whether the server threads (THREAD=REFERENCES or THREAD=ORDEREDSUBJECT); off with
+   imap_client_disable_sort. */
+bool imap_client_has_thread(const struct imap_client *client);
+/* UID THREAD REFERENCES (else ORDEREDSUBJECT) over the selected folder, or over uids[0..count)
+   when uids is non-NULL: the messages thread by thread, each in the server's order (parents
+   before children). In pool. */
+int imap_client_threads(struct imap_client *client, struct pool *pool, const uint32_t *uids,
+                        size_t count, struct imap_thread_item **items_r, size_t *count_r,
+                        struct mail_error *err);
+
+/* UID COPY of uid of the selected folder to folder to (MAIL_NOT_FOUND when either is not
+   there); *new_uid_r the copy's UID where the server answers COPYUID (UIDPLUS), else 0. */
+int imap_client_copy(struct imap_client *client, struct pool *pool, uint32_t uid, const char *to,
+                     uint32_t *new_uid_r, struct mail_error *err);
+
+/* STATUS (MESSAGES UNSEEN) of one folder. */
+int imap_client_status(struct imap_client *client, const char *folder, uint32_t *total_r,
+                       uint32_t *unread_r, struct mail_error *err);
+/* IDLE (RFC 2177) on the selected folder: whether the server has it; start it (*fd_r the
+   socket to poll for readability: the server has news; *pending_r: it has news already, do
+   not wait); end it with DONE (the news is read
+   and dropped: the caller asks STATUS). Nothing else may be sent between start and done. */
+bool imap_client_has_idle(const struct imap_client *client);
+int imap_client_idle_start(struct imap_client *client, int *fd_r, bool *pending_r,
+                           struct mail_error *err);
+int imap_client_idle_done(struct imap_client *client, struct mail_error *err);
 
 #endif
