@@ -13,6 +13,7 @@
 #include "api-caldav-filter.h"
 #include "api-caldav-freebusy.h"
 #include "api-caldav.h"
+#include "api-mail-imip.h"
 #include "api-davobj.h"
 #include "dav-multistatus.h"
 #include "dav-xml.h"
@@ -270,6 +271,9 @@ void caldav_report(struct dav_req *dr, const struct caldav_res *res)
 		            "REPORTs are answered on a calendar collection");
 		return;
 	}
+	/* replies to invitations by mail land in the organiser's INBOX: a CalDAV-only organiser
+	   has them applied when their client polls (at most every 2 s, api-mail-imip.c) */
+	api_mail_imip_scan_user(dr->node, &dr->user, dr->pool);
 	xmlDocPtr doc = davobj_parse_body(dr);
 	if (doc == NULL)
 		return;

@@ -161,37 +161,39 @@ static uint32_t scan(struct node *node, struct imap_client *client, const struct
 	return last_uid;
 }
 
+void api_mail_imip_scan_user(struct node *node, const struct api_user *user, struct pool *pool)
+{
+	struct scan_state st;
+	struct api_mail_account acct;
+	char why[256];
+	if (node->mail_pool == NULL || strchr(user->login, '*') != NULL)
+		return;
+	/* a user without a mail account here (api_mail_account_of) has no INBOX to scan */
+	if (api_mail_account_find(node, user->cid, user->login, &acct, why, sizeof(why)) < 0 ||
+	    !claim(user->cid, user->uid, &st))
+		return;
+	struct imap_client *client = NULL;
+	struct mail_error err = {0};
+	bool reused;
+	uint32_t last_uid = st.last_uid;
+	struct imap_account account = {.url = acct.own_imap ? &acct.imap : NULL,
+	                               .login = acct.login};
+	if (imap_pool_get_account(node->mail_pool, &account, &client, &reused, &err) == 0) {
+		last_uid = scan(node, client, user, pool, last_uid);
+		imap_pool_put_account(node->mail_pool, &account, &client);
+	} else {
+		log_warn("calendar", "%s: iMIP replies not read: %s", user->login, err.message);
+	}
+	release(user->cid, user->uid, last_uid);
+}
+
 bool api_mail_imip_scan(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
 	struct api_user user;
-	struct scan_state st;
 	if (!api_auth(node, req, &user))
 		return false;
-	int64_t context = node->cfg.mail.context;
-	if (node->mail_pool == NULL || (context != 0 && user.cid != context) ||
-	    strchr(user.login, '*') != NULL || !claim(user.cid, user.uid, &st))
-		return true;
-	struct imap_client *client = NULL;
-	struct mail_error err = {0};
-	struct api_mail_account acct;
-	bool reused;
-	uint32_t last_uid = st.last_uid;
-	if (api_mail_account_find(node, user.cid, user.login, &acct, err.message,
-	                          sizeof(err.message)) < 0) {
-		log_warn("calendar", "%s: iMIP replies not read: %s", user.login, err.message);
-		release(user.cid, user.uid, last_uid);
-		return true;
-	}
-	struct imap_account account = {.url = acct.own_imap ? &acct.imap : NULL,
-	                               .login = acct.login};
-	if (imap_pool_get_account(node->mail_pool, &account, &client, &reused, &err) == 0) {
-		last_uid = scan(node, client, &user, http_request_pool(req), last_uid);
-		imap_pool_put_account(node->mail_pool, &account, &client);
-	} else {
-		log_warn("calendar", "%s: iMIP replies not read: %s", user.login, err.message);
-	}
-	release(user.cid, user.uid, last_uid);
+	api_mail_imip_scan_user(node, &user, http_request_pool(req));
 	return true;
 }
 

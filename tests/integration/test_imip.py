@@ -3,7 +3,7 @@
 # real Dovecot and Postfix (scripts/mail-system.sh): alice invites someone outside the context
 # (and bob, inside): the outside mailbox gets a METHOD:REQUEST by SMTP, the attendee answers by
 # SMTP, deleting the event sends a METHOD:CANCEL; the outside attendee's METHOD:REPLY arriving in alice's INBOX sets their PARTSTAT on
-# alice's event when she next looks at her events, and the message is flagged $iMIPProcessed;
+# alice's event when she next looks at her events (JSON API or a CalDAV REPORT), and the message is flagged $iMIPProcessed;
 # forged replies (another organiser, an unknown UID, an attendee not invited, a sender that is
 # not the attendee, an inside attendee) change nothing.
 import email
@@ -11,6 +11,7 @@ import smtplib
 import time
 
 import pytest
+import requests
 
 from fixtures_mail import mail_system, start_mail_system  # noqa: F401  (pytest fixtures)
 from provisioning import Cluster
@@ -125,6 +126,23 @@ def test_reply_from_outside_updates_the_organisers_event(world):
         time.sleep(0.3)
     ev4, _ = alice.call("GET", f"/api/v1/events/{ev['id']}")
     assert status_of(ev4, OUTSIDE) == "TENTATIVE", ev4
+    # a CalDAV-only organiser: her client's REPORT reads the INBOX (no JSON call in between)
+    ms.deliver("alice", reply(uid, partstat="ACCEPTED"))
+    folder, _ = alice.call("GET", f"/api/v1/folders/{alice.calendar}")
+    url = f"http://127.0.0.1:{world.nodes[0].port}{folder['dav']}"
+    query = ('<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" '
+             'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data/></D:prop>'
+             '<C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>')
+    end = time.monotonic() + 20
+    while True:
+        r = requests.request("REPORT", url, data=query, auth=("alice", "alice_pw"),
+                             headers={"Depth": "1", "Content-Type": "application/xml"},
+                             timeout=30)
+        assert r.status_code == 207, r.text
+        if "PARTSTAT=ACCEPTED" in r.text.replace("\r\n ", "") or time.monotonic() > end:
+            break
+        time.sleep(0.3)
+    assert "PARTSTAT=ACCEPTED" in r.text.replace("\r\n ", ""), r.text
 
 
 @pytest.fixture

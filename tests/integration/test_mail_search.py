@@ -306,7 +306,8 @@ def test_events_survive_the_mail_system_going_down(world):
         for _ in range(10):
             _, name, data = es.next(timeout=40)
             deadline_events.append((name, data))
-            if name == "mail":
+            # the watcher may be back before the delivery: its first counts are then 0
+            if name == "mail" and data["total"] == 1:
                 break
         assert deadline_events[-1] == ("mail", {"folder": "INBOX", "total": 1, "unread": 1}), \
             deadline_events
