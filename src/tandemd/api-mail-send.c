@@ -250,7 +250,7 @@ struct send_op {
 	struct pool *pool;
 	struct api_user user;
 	struct api_mail_account acct; /* where the user's mail is */
-	bool draft_only; /* POST /drafts */
+	bool draft_only;              /* POST /drafts */
 	const char *email, *name;
 	const char **to, **cc, **bcc; /* as given */
 	const char **rcpts;           /* addresses alone: to, cc, bcc */
