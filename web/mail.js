@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The mail view (docs/webui.md): the folders with their unread counts (create, rename, delete;
-// a message dropped on one moves there), the message list (mail-list.js: virtual scrolling,
-// sort, threads, search), the reading pane (mail-read.js) and the compose dialog
-// (mail-compose.js). New mail shows without a reload: GET /api/v1/mail/events is read as a
+// a message dropped on one moves there), the message list (maillist.js: virtual scrolling,
+// sort, threads, search), the reading pane (mailread.js) and the compose dialog
+// (mailcompose.js). New mail shows without a reload: GET /api/v1/mail/events is read as a
 // stream through fetch (an EventSource cannot send the X-Session header) and each "mail" event
 // updates the counts and, for the open folder, the list.
 import { api, session } from './api.js';
-import { composeDialog } from './mail-compose.js';
-import { createMailList, MAIL_DRAG } from './mail-list.js';
-import { messagePath, renderMessage } from './mail-read.js';
+import { composeDialog } from './mailcompose.js';
+import { createMailList, MAIL_DRAG } from './maillist.js';
+import { messagePath, renderMessage } from './mailread.js';
 import { confirmDialog, dialog, el, errorText, message, promptDialog } from './ui.js';
 
 // A server folder name (modified UTF-7, RFC 3501 5.1.3) for people.
