@@ -113,7 +113,9 @@ export function composeDialog(prefill, title) {
   }
   drawAttached();
 
-  const picker = el('input', { type: 'file', multiple: true, id: 'mc-upload', class: 'visually-hidden', tabindex: '-1' });
+  const picker = el('input', {
+    type: 'file', multiple: true, id: 'mc-upload', class: 'visually-hidden', tabindex: '-1', 'aria-label': 'Files to attach',
+  });
   picker.addEventListener('change', async () => {
     for (const file of [...picker.files]) {
       say('info', `Uploading “${file.name}”…`);

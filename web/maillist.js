@@ -119,17 +119,21 @@ export function createMailList(hooks) {
       'aria-selected': i === activeIndex ? 'true' : 'false',
       'aria-setsize': total,
       'aria-posinset': i + 1,
-      style: `top:${i * ROW}px`,
       'data-index': i,
     };
-    if (!m) return el('div', attrs, el('span', { class: 'muted' }, 'Loading…'));
+    // placed through the CSSOM: the page's CSP (style-src 'self') refuses style attributes
+    const placed = (node) => {
+      node.style.top = `${i * ROW}px`;
+      if (m && query.thread && m.depth) node.style.paddingLeft = `${Math.min(m.depth, 8) * 1.2 + 0.6}rem`;
+      return node;
+    };
+    if (!m) return placed(el('div', attrs, el('span', { class: 'muted' }, 'Loading…')));
     attrs.draggable = 'true';
-    if (query.thread && m.depth) attrs.style += `;padding-left:${Math.min(m.depth, 8) * 1.2 + 0.6}rem`;
-    const r = el('div', attrs,
+    const r = placed(el('div', attrs,
       el('span', { class: 'mail-from' }, unread ? el('span', { class: 'visually-hidden' }, 'Unread, ') : null,
         flagged ? el('span', { class: 'mail-flag', 'aria-label': 'Flagged, ' }, '⚑ ') : null, sender(m)),
       el('span', { class: 'mail-date' }, shortDate(m.date)),
-      el('span', { class: 'mail-subject' }, m.subject || '(no subject)'));
+      el('span', { class: 'mail-subject' }, m.subject || '(no subject)')));
     r.addEventListener('dragstart', (e) => {
       e.dataTransfer.setData(MAIL_DRAG, JSON.stringify({ folder: query.folder, uid: m.uid }));
       e.dataTransfer.setData('text/plain', m.subject || '');
