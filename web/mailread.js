@@ -4,9 +4,10 @@
 // sanitised by the server) in an iframe with an empty `sandbox` (no scripts, an opaque origin)
 // whose srcdoc starts with its own Content-Security-Policy: no connection at all, images from
 // data: only (inline cid: images, which the server points at the attachment URL, are fetched
-// here and put in as data: URLs), inline styles. Remote images arrive as data-tandem-src
-// ("remote_content": true) and stay out until "Show" puts them in as src and lets https:
-// images through the frame's policy.
+// here and put in as data: URLs), inline styles. A srcdoc frame also inherits the page's own
+// policy (style-src 'self'), which refuses inline styles: they are dropped here rather than
+// refused there. Remote images arrive as data-tandem-src ("remote_content": true) and stay out
+// until "Show" puts them in as src and lets https: images through the frame's policy.
 import { download } from './api.js';
 import { el, errorText, formatSize, message } from './ui.js';
 
@@ -33,6 +34,8 @@ async function dataUrl(blob) {
 // images fetched, remote ones put in when `remote`.
 async function frameDocument(html, remote) {
   const doc = new DOMParser().parseFromString(html, 'text/html');
+  for (const s of doc.querySelectorAll('style, link')) s.remove();
+  for (const n of doc.querySelectorAll('[style]')) n.removeAttribute('style');
   for (const img of doc.querySelectorAll('img[src]')) {
     const src = img.getAttribute('src');
     if (!src.startsWith(ATTACHMENT_PATH)) continue;
