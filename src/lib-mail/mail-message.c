@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mail-html.h"
 #include "pool.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -51,10 +52,29 @@ static const char *addresses(struct pool *pool, InternetAddressList *list)
 	return take(pool, internet_address_list_to_string(list, NULL, FALSE));
 }
 
+/* Inline images a text/html part may name by cid: (RFC 2392) */
+#define MAIL_CIDS_MAX 256
+
 struct walk {
 	struct pool *pool;
 	struct mail_message_view *view;
+	const char *part_url_prefix; /* NULL: no cid: image is shown */
+	char *html;                  /* the first text/html body, UTF-8 (GLib's) */
+	struct mail_html_cid *cids;
+	size_t cid_count;
 };
+
+/* Remembers part's Content-ID (for <img src="cid:…">) with its attachment URL. */
+static void add_cid(struct walk *w, GMimeObject *part, const char *path)
+{
+	const char *cid = g_mime_object_get_content_id(part);
+	if (cid == NULL || cid[0] == '\0' || w->part_url_prefix == NULL ||
+	    w->cid_count >= MAIL_CIDS_MAX)
+		return;
+	struct mail_html_cid *c = &w->cids[w->cid_count++];
+	c->cid = pool_strdup(w->pool, cid);
+	c->url = pool_printf(w->pool, "%s%s", w->part_url_prefix, path);
+}
 
 static bool is_attachment(GMimeObject *part)
 {
@@ -89,30 +109,11 @@ static void add_attachment(struct walk *w, GMimeObject *part, const char *path)
 	a->size = len > 0 ? (size_t)len : 0;
 }
 
-static void visit(struct walk *w, GMimeObject *part, const char *path)
+/* The view's text from text, cut at MAIL_TEXT_MAX on a character boundary. */
+static void set_text(struct walk *w, const char *text)
 {
-	if (GMIME_IS_MESSAGE_PART(part))
-		return; /* attached messages stay closed */
-	if (is_attachment(part)) {
-		add_attachment(w, part, path);
-		return;
-	}
-	if (!GMIME_IS_TEXT_PART(part))
-		return;
-	GMimeContentType *ct = g_mime_object_get_content_type(part);
-	if (g_mime_content_type_is_type(ct, "text", "html")) {
-		w->view->has_html = true;
-		return;
-	}
-	if (w->view->text != NULL || !g_mime_content_type_is_type(ct, "text", "plain"))
-		return;
-	/* decoded from its transfer encoding and converted from its charset to UTF-8 */
-	char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
-	if (text == NULL)
-		return;
 	size_t len = strlen(text);
 	if (len > MAIL_TEXT_MAX) {
-		/* cut on a character boundary */
 		len = MAIL_TEXT_MAX;
 		while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
 			len--;
@@ -126,6 +127,34 @@ static void visit(struct walk *w, GMimeObject *part, const char *path)
 	} else {
 		w->view->text = pool_strndup(w->pool, text, len);
 	}
+}
+
+static void visit(struct walk *w, GMimeObject *part, const char *path)
+{
+	if (GMIME_IS_MESSAGE_PART(part))
+		return; /* attached messages stay closed */
+	if (GMIME_IS_PART(part))
+		add_cid(w, part, path);
+	if (is_attachment(part)) {
+		add_attachment(w, part, path);
+		return;
+	}
+	if (!GMIME_IS_TEXT_PART(part))
+		return;
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	if (g_mime_content_type_is_type(ct, "text", "html")) {
+		w->view->has_html = true;
+		if (w->html == NULL) /* decoded and converted from its charset to UTF-8 */
+			w->html = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+		return;
+	}
+	if (w->view->text != NULL || !g_mime_content_type_is_type(ct, "text", "plain"))
+		return;
+	/* decoded from its transfer encoding and converted from its charset to UTF-8 */
+	char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+	if (text == NULL)
+		return;
+	set_text(w, text);
 	g_free(text);
 }
 
@@ -166,8 +195,26 @@ static GMimeMessage *parse(const void *data, size_t size)
 	return msg;
 }
 
+/* The HTML body sanitised; its plain-text rendering when there is no text body. */
+static void html_body(struct walk *w)
+{
+	struct mail_message_view *v = w->view;
+	struct mail_html_result r;
+	mail_html_sanitize(w->pool, w->html, strlen(w->html), w->cids, w->cid_count, &r);
+	v->html = r.html;
+	v->remote_content = r.remote_content;
+	if (v->text == NULL && r.text[0] != '\0')
+		set_text(w, r.text);
+}
+
 int mail_message_parse(struct pool *pool, const void *data, size_t size,
                        struct mail_message_view *v, const char **error_r)
+{
+	return mail_message_read(pool, data, size, NULL, v, error_r);
+}
+
+int mail_message_read(struct pool *pool, const void *data, size_t size, const char *part_url_prefix,
+                      struct mail_message_view *v, const char **error_r)
 {
 	mail_message_init();
 	memset(v, 0, sizeof(*v));
@@ -187,12 +234,36 @@ int mail_message_parse(struct pool *pool, const void *data, size_t size,
 	GDateTime *date = g_mime_message_get_date(msg);
 	v->date = date != NULL ? (int64_t)g_date_time_to_unix(date) : 0;
 	v->attachments = pool_calloc(pool, MAIL_ATTACHMENTS_MAX, sizeof(*v->attachments));
-	struct walk w = {.pool = pool, .view = v};
+	struct walk w = {.pool = pool, .view = v, .part_url_prefix = part_url_prefix};
+	w.cids = pool_calloc(pool, MAIL_CIDS_MAX, sizeof(*w.cids));
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
 	if (body != NULL)
 		walk_parts(&w, body, "", 0, visit);
 	g_object_unref(msg);
+	if (w.html != NULL) {
+		html_body(&w);
+		g_free(w.html);
+	}
 	return 0;
+}
+
+const char *mail_message_part_url_prefix(struct pool *pool, const char *folder, uint32_t uid)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(folder);
+	char *enc = pool_alloc(pool, n * 3 + 1), *o = enc;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)folder[i];
+		if (g_ascii_isalnum(c) || strchr("-._~", c) != NULL) {
+			*o++ = (char)c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return pool_printf(pool, "/api/v1/mail/messages/%s/%u/attachments/", enc, uid);
 }
 
 int mail_part_headers(struct pool *pool, const char *mime, size_t size,

@@ -27,7 +27,11 @@ struct mail_message_view {
 	int64_t date;     /* Unix seconds; 0 when absent or unreadable */
 	const char *text; /* the first text/plain part outside attachments, UTF-8; NULL: none */
 	bool text_truncated;
-	bool has_html; /* a text/html part exists (shown once sanitising exists) */
+	bool has_html; /* a text/html part exists */
+	/* the first text/html part outside attachments, sanitised (mail-html.h); NULL: none.
+	   When the message has no text/plain body, text is this HTML rendered as plain text. */
+	const char *html;
+	bool remote_content; /* html had remote images, kept back as data-tandem-src */
 	struct mail_attachment *attachments;
 	size_t attachment_count; /* at most MAIL_ATTACHMENTS_MAX */
 };
@@ -42,6 +46,12 @@ void mail_message_init(void);
    in pool. 0, or -1 with *error_r when nothing like a message could be read. */
 int mail_message_parse(struct pool *pool, const void *data, size_t size,
                        struct mail_message_view *view_r, const char **error_r);
+/* As mail_message_parse; the HTML's inline images (cid:) point at part_url_prefix followed by
+   the image's part ("/api/v1/mail/messages/INBOX/7/attachments/"); NULL: they are dropped. */
+int mail_message_read(struct pool *pool, const void *data, size_t size, const char *part_url_prefix,
+                      struct mail_message_view *view_r, const char **error_r);
+/* "/api/v1/mail/messages/{folder}/{uid}/attachments/", the folder percent-encoded. */
+const char *mail_message_part_url_prefix(struct pool *pool, const char *folder, uint32_t uid);
 
 /* A part's MIME headers (BODY[section.MIME]) read: *content_type_r "type/subtype" lower
    case, *filename_r decoded (NULL: none). -1 with *error_r when they are not those of a leaf

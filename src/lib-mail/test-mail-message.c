@@ -67,8 +67,11 @@ static void test_broken_and_html_only(void)
 	    parse("Subject: broken\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
 	          "--B\r\nContent-Type: text/plain\r\n\r\nstill here\r\n");
 	test_assert(v.text != NULL && strstr(v.text, "still here") != NULL);
-	v = parse("Subject: h\r\nContent-Type: text/html\r\n\r\n<b>hi</b>\r\n");
-	test_assert(v.text == NULL && v.has_html);
+	/* HTML only: sanitised, and rendered as text for a client that shows no HTML */
+	v = parse("Subject: h\r\nContent-Type: text/html\r\n\r\n<b>hi</b><script>x()</script>\r\n");
+	test_assert(v.has_html && !v.remote_content);
+	test_assert_str_eq(v.html, "<b>hi</b>\r\n");
+	test_assert_str_eq(v.text, "hi");
 	/* a charset nobody knows: the text is still valid UTF-8 */
 	v = parse("Content-Type: text/plain; charset=x-unknown\r\n\r\nab\xff\xfe"
 	          "cd\r\n");
@@ -77,6 +80,38 @@ static void test_broken_and_html_only(void)
 	const char *error = NULL;
 	test_assert(mail_message_parse(pool, "just text", 9, &v, &error) < 0);
 	test_assert(error != NULL);
+}
+
+/* multipart/related: the HTML's cid: image points at its part; a Windows-1252 HTML body is
+   converted to UTF-8 */
+static void test_related_cid(void)
+{
+	const char *m =
+	    "Subject: r\r\nContent-Type: multipart/related; boundary=R\r\n\r\n"
+	    "--R\r\nContent-Type: text/html; charset=windows-1252\r\n\r\n"
+	    "<p>\x93hi\x94 <img src=\"cid:logo@x\"><img src=\"http://t.example/p.gif\"></p>\r\n"
+	    "--R\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n--R--\r\n";
+	struct mail_message_view v;
+	const char *error = NULL;
+	test_assert(mail_message_read(pool, m, strlen(m),
+	                              "/api/v1/mail/messages/INBOX/7/attachments/", &v,
+	                              &error) == 0);
+	test_assert_str_eq(v.html, "<p>\xe2\x80\x9chi\xe2\x80\x9d <img "
+	                           "src=\"/api/v1/mail/messages/INBOX/7/attachments/2\"/><img "
+	                           "data-tandem-src=\"http://t.example/p.gif\"/></p>");
+	test_assert(v.remote_content);
+	test_assert_str_eq(v.text, "\xe2\x80\x9chi\xe2\x80\x9d");
+	/* without a URL prefix the inline image has no source */
+	test_assert(mail_message_parse(pool, m, strlen(m), &v, &error) == 0);
+	test_assert(v.html != NULL && strstr(v.html, "cid:") == NULL &&
+	            strstr(v.html, "attachments") == NULL);
+}
+
+static void test_part_url(void)
+{
+	test_assert_str_eq(mail_message_part_url_prefix(pool, "Work/Caf\xc3\xa9 2", 12),
+	                   "/api/v1/mail/messages/Work%2FCaf%C3%A9%202/12/attachments/");
 }
 
 static void test_utf8(void)
@@ -95,6 +130,8 @@ int main(void)
 	    {"plain_latin1", test_plain_latin1},
 	    {"alternative_in_mixed", test_alternative_in_mixed},
 	    {"broken_and_html_only", test_broken_and_html_only},
+	    {"related_cid", test_related_cid},
+	    {"part_url", test_part_url},
 	    {"utf8", test_utf8},
 	    {NULL, NULL},
 	};

@@ -339,7 +339,9 @@ static void mail_message(void *ctx, struct http_request *req)
 		return;
 	struct mail_message_view v;
 	const char *error;
-	if (mail_message_parse(op.pool, op.data, op.size, &v, &error) < 0) {
+	if (mail_message_read(op.pool, op.data, op.size,
+	                      mail_message_part_url_prefix(op.pool, op.folder, op.uid), &v,
+	                      &error) < 0) {
 		api_error(req, 502, "MAIL-0502", "message %u: %s", op.uid, error);
 		return;
 	}
@@ -360,6 +362,8 @@ static void mail_message(void *ctx, struct http_request *req)
 	json_object_set_new(o, "text_truncated", json_boolean(v.text_truncated));
 	json_object_set_new(o, "has_html", json_boolean(v.has_html));
 	json_object_set_new(o, "attachments", atts);
+	json_object_set_new(o, "html", v.html != NULL ? json_string(v.html) : json_null());
+	json_object_set_new(o, "remote_content", json_boolean(v.remote_content));
 	http_response_json(req, 200, o);
 }
 
