@@ -18,7 +18,7 @@ export function messagePath(folder, uid) {
 }
 
 function frameCsp(remote) {
-  return `default-src 'none'; img-src data: ${ATTACHMENT_PATH}${remote ? ' https:' : ''}; style-src 'unsafe-inline'`;
+  return `default-src 'none'; img-src data: ${window.location.origin}${ATTACHMENT_PATH}${remote ? ' https:' : ''}; style-src 'unsafe-inline'`;
 }
 
 async function dataUrl(blob) {
@@ -33,8 +33,11 @@ async function dataUrl(blob) {
 // The srcdoc for html: parsed by DOMParser (an inert document: nothing runs or loads), inline
 // images fetched, remote ones put in when `remote`.
 async function frameDocument(html, remote) {
-  const doc = new DOMParser().parseFromString(html, 'text/html');
-  for (const s of doc.querySelectorAll('style, link')) s.remove();
+  // before parsing: a parsed style attribute is already refused by the page's policy
+  const unstyled = html.replace(/<style[\s\S]*?<\/style\s*>/gi, '')
+    .replace(/(<[a-z][^>]*?)\sstyle\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, '$1');
+  const doc = new DOMParser().parseFromString(unstyled, 'text/html');
+  for (const n of doc.querySelectorAll('style, link')) n.remove();
   for (const n of doc.querySelectorAll('[style]')) n.removeAttribute('style');
   for (const img of doc.querySelectorAll('img[src]')) {
     const src = img.getAttribute('src');
