@@ -862,3 +862,293 @@ int imap_client_sorted_uids(struct imap_client *c, struct pool *pool, enum imap_
 	*count_r = n;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- search, threads, copy */
+
+/* The search key for text in field; libetpan frees the string with free() (mem_strdup is
+   malloc). */
+static struct mailimap_search_key *search_key(enum imap_search_field field, const char *text)
+{
+	char *s = mem_strdup(text);
+	switch (field) {
+	case IMAP_SEARCH_FROM:
+		return mailimap_search_key_new_from(s);
+	case IMAP_SEARCH_TO:
+		return mailimap_search_key_new_to(s);
+	case IMAP_SEARCH_SUBJECT:
+		return mailimap_search_key_new_subject(s);
+	case IMAP_SEARCH_BODY:
+		return mailimap_search_key_new_body(s);
+	case IMAP_SEARCH_TEXT:
+		break;
+	}
+	return mailimap_search_key_new_text(s);
+}
+
+/* A clist of uint32_t * into a pool array. */
+static uint32_t *uid_array(struct pool *pool, clist *list, size_t *count_r)
+{
+	size_t n = 0, count = list != NULL ? (size_t)clist_count(list) : 0;
+	uint32_t *uids = pool_alloc(pool, (count > 0 ? count : 1) * sizeof(*uids));
+	for (clistiter *it = list != NULL ? clist_begin(list) : NULL; it != NULL;
+	     it = clist_next(it))
+		uids[n++] = *(uint32_t *)clist_content(it);
+	*count_r = n;
+	return uids;
+}
+
+/* uids (ascending, as SEARCH answers) as a set of ranges. */
+static struct mailimap_set *range_set(const uint32_t *uids, size_t count)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t i = 0; i < count;) {
+		size_t j = i;
+		while (j + 1 < count && uids[j + 1] == uids[j] + 1)
+			j++;
+		mailimap_set_add_interval(set, uids[i], uids[j]);
+		i = j + 1;
+	}
+	return set;
+}
+
+int imap_client_search_uids(struct imap_client *c, struct pool *pool, enum imap_search_field field,
+                            const char *text, enum imap_sort key, bool reverse, uint32_t **uids_r,
+                            size_t *count_r, struct mail_error *err)
+{
+	struct mailimap_search_key *sk = search_key(field, text);
+	clist *result = NULL;
+	int r = mailimap_uid_search(c->imap, "UTF-8", sk, &result);
+	mailimap_search_key_free(sk);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "UID SEARCH", MAIL_REFUSED);
+	size_t n;
+	uint32_t *uids = uid_array(pool, result, &n);
+	mailimap_search_result_free(result);
+	*uids_r = uids;
+	*count_r = n;
+	if (n <= 1)
+		return 0;
+	if (imap_client_has_sort(c)) {
+		/* SORT over the matches' UIDs: libetpan leaks its response when a SORT with
+		   criteria finds nothing, so the search goes first */
+		int type = key == IMAP_SORT_DATE      ? MAILIMAP_SORT_KEY_DATE
+		           : key == IMAP_SORT_ARRIVAL ? MAILIMAP_SORT_KEY_ARRIVAL
+		           : key == IMAP_SORT_FROM    ? MAILIMAP_SORT_KEY_FROM
+		           : key == IMAP_SORT_SUBJECT ? MAILIMAP_SORT_KEY_SUBJECT
+		                                      : MAILIMAP_SORT_KEY_SIZE;
+		struct mailimap_sort_key *sort = mailimap_sort_key_new(type, reverse ? 1 : 0, NULL);
+		struct mailimap_search_key *in = mailimap_search_key_new_uid(range_set(uids, n));
+		r = mailimap_uid_sort(c->imap, "UTF-8", sort, in, &result);
+		mailimap_sort_key_free(sort);
+		mailimap_search_key_free(in);
+		if (r != MAILIMAP_NO_ERROR)
+			return failed(c, err, r, "UID SORT", MAIL_REFUSED);
+		*uids_r = uid_array(pool, result, count_r);
+		mailimap_sort_result_free(result);
+		return 0;
+	}
+	/* no SORT: the matches' key fields only, sorted here */
+	struct collect col = {.pool = pool};
+	if (fetch_set(c, pool, range_set(uids, n), collect_one, &col, err) < 0)
+		return -1;
+	qsort_r(col.msgs, col.count, sizeof(*col.msgs), message_cmp, &key);
+	for (size_t i = 0; i < col.count; i++)
+		uids[i] = col.msgs[reverse ? col.count - 1 - i : i].uid;
+	*count_r = col.count;
+	return 0;
+}
+
+/* ---- THREAD (RFC 5256): libetpan has no THREAD, so the command goes through its low-level
+   API (tag, raw line, lines read back) and this parses the one untagged answer. */
+
+struct thread_parse {
+	struct imap_thread_item *items;
+	size_t count, size;
+	uint32_t root;
+	struct pool *pool;
+	int nesting;
+};
+
+static void thread_emit(struct thread_parse *tp, uint32_t uid, uint32_t depth)
+{
+	if (tp->count == tp->size) {
+		size_t size = tp->size > 0 ? tp->size * 2 : 256;
+		struct imap_thread_item *items = pool_alloc(tp->pool, size * sizeof(*items));
+		if (tp->count > 0)
+			memcpy(items, tp->items, tp->count * sizeof(*items));
+		tp->items = items;
+		tp->size = size;
+	}
+	if (tp->root == 0)
+		tp->root = uid;
+	tp->items[tp->count++] = (struct imap_thread_item){uid, tp->root, depth};
+}
+
+/* One thread-list at *p (just past its "("): numbers are a chain, each a level deeper; nested
+   lists after them are the last one's children (or, with no number, a missing parent's at
+   depth). */
+static bool thread_list(struct thread_parse *tp, const char **p, uint32_t depth)
+{
+	if (++tp->nesting > 1000)
+		return false;
+	bool any = false;
+	for (;;) {
+		while (**p == ' ')
+			(*p)++;
+		if (**p >= '0' && **p <= '9') {
+			uint64_t n = 0;
+			while (**p >= '0' && **p <= '9' && n <= UINT32_MAX)
+				n = n * 10 + (uint64_t)(*(*p)++ - '0');
+			if (n == 0 || n > UINT32_MAX)
+				return false;
+			thread_emit(tp, (uint32_t)n, any ? ++depth : depth);
+			any = true;
+		} else if (**p == '(') {
+			(*p)++;
+			if (!thread_list(tp, p, any ? depth + 1 : depth))
+				return false;
+		} else if (**p == ')') {
+			(*p)++;
+			tp->nesting--;
+			return true;
+		} else {
+			return false;
+		}
+	}
+}
+
+/* "* THREAD (…)(…)" after "* THREAD": appends each thread. */
+static bool thread_line(struct thread_parse *tp, const char *p)
+{
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0' || *p == '\r' || *p == '\n')
+			return true;
+		if (*p++ != '(')
+			return false;
+		tp->root = 0;
+		tp->nesting = 0;
+		if (!thread_list(tp, &p, 0))
+			return false;
+	}
+}
+
+/* uids as an IMAP sequence set with ranges ("1:3,7"), in pool. */
+static const char *set_string(struct pool *pool, const uint32_t *uids, size_t count)
+{
+	uint32_t *sorted = pool_alloc(pool, (count > 0 ? count : 1) * sizeof(*sorted));
+	memcpy(sorted, uids, count * sizeof(*sorted));
+	for (size_t i = 1; i < count; i++) /* insertion sort: pages of search results */
+		for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+			uint32_t t = sorted[j];
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	size_t cap = count * 22 + 1, len = 0;
+	char *s = pool_alloc(pool, cap);
+	s[0] = '\0';
+	for (size_t i = 0; i < count;) {
+		size_t j = i;
+		while (j + 1 < count && sorted[j + 1] <= sorted[j] + 1)
+			j++;
+		len += (size_t)snprintf(s + len, cap - len, "%s%u", len > 0 ? "," : "",
+		                        (unsigned)sorted[i]);
+		if (sorted[j] != sorted[i])
+			len += (size_t)snprintf(s + len, cap - len, ":%u", (unsigned)sorted[j]);
+		i = j + 1;
+	}
+	return s;
+}
+
+bool imap_client_has_thread(const struct imap_client *c)
+{
+	return !c->no_sort && (mailimap_has_extension(c->imap, "THREAD=REFERENCES") ||
+	                       mailimap_has_extension(c->imap, "THREAD=ORDEREDSUBJECT"));
+}
+
+int imap_client_threads(struct imap_client *c, struct pool *pool, const uint32_t *uids,
+                        size_t count, struct imap_thread_item **items_r, size_t *count_r,
+                        struct mail_error *err)
+{
+	const char *algorithm =
+	    mailimap_has_extension(c->imap, "THREAD=REFERENCES") ? "REFERENCES" : "ORDEREDSUBJECT";
+	struct thread_parse tp = {.pool = pool};
+	*items_r = NULL;
+	*count_r = 0;
+	if (uids != NULL && count == 0)
+		return 0;
+	const char *line = pool_printf(pool, "UID THREAD %s UTF-8 %s%s\r\n", algorithm,
+	                               uids != NULL ? "UID " : "ALL",
+	                               uids != NULL ? set_string(pool, uids, count) : "");
+	int r = mailimap_send_current_tag(c->imap);
+	if (r == MAILIMAP_NO_ERROR &&
+	    mailstream_write(c->imap->imap_stream, line, strlen(line)) != (ssize_t)strlen(line))
+		r = MAILIMAP_ERROR_STREAM;
+	if (r == MAILIMAP_NO_ERROR && mailstream_flush(c->imap->imap_stream) < 0)
+		r = MAILIMAP_ERROR_STREAM;
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, MAILIMAP_ERROR_STREAM, "UID THREAD", MAIL_REFUSED);
+	char tag[24];
+	snprintf(tag, sizeof(tag), "%d ", c->imap->imap_tag);
+	bool parsed = true;
+	for (;;) {
+		const char *l = mailimap_read_line(c->imap);
+		if (l == NULL)
+			return failed(c, err, MAILIMAP_ERROR_STREAM, "UID THREAD", MAIL_REFUSED);
+		if (strncasecmp(l, "* THREAD", 8) == 0) {
+			parsed = parsed && thread_line(&tp, l + 8);
+			continue;
+		}
+		if (strncmp(l, tag, strlen(tag)) != 0)
+			continue; /* other untagged data (EXISTS, FETCH of other sessions' changes)
+			           */
+		l += strlen(tag);
+		if (strncasecmp(l, "OK", 2) != 0) {
+			size_t n = strcspn(l, "\r\n");
+			return fail(c, err, MAIL_REFUSED, "UID THREAD refused: %.*s",
+			            (int)(n < 120 ? n : 120), l);
+		}
+		break;
+	}
+	if (!parsed) {
+		c->broken = true; /* an answer we cannot read: do not trust the connection */
+		return fail(c, err, MAIL_UNAVAILABLE, "UID THREAD: unreadable response");
+	}
+	*items_r = tp.items;
+	*count_r = tp.count;
+	return 0;
+}
+
+int imap_client_copy(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
+                     uint32_t *new_uid_r, struct mail_error *err)
+{
+	*new_uid_r = 0;
+	if (uid_exists(c, pool, uid, err) < 0)
+		return -1;
+	bool exists;
+	if (imap_client_folder_exists(c, to, &exists, err) < 0)
+		return -1;
+	if (!exists)
+		return fail(c, err, MAIL_NOT_FOUND, "no folder \"%.60s\"", to);
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int r;
+	if (mailimap_has_extension(c->imap, "UIDPLUS")) {
+		uint32_t validity = 0;
+		struct mailimap_set *src = NULL, *dst = NULL;
+		r = mailimap_uidplus_uid_copy(c->imap, set, to, &validity, &src, &dst);
+		if (dst != NULL && dst->set_list != NULL && clist_begin(dst->set_list) != NULL) {
+			const struct mailimap_set_item *item =
+			    clist_content(clist_begin(dst->set_list));
+			*new_uid_r = item->set_first;
+		}
+		if (src != NULL)
+			mailimap_set_free(src);
+		if (dst != NULL)
+			mailimap_set_free(dst);
+	} else {
+		r = mailimap_uid_copy(c->imap, set, to);
+	}
+	mailimap_set_free(set);
+	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID COPY", MAIL_REFUSED);
+}

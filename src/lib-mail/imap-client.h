@@ -161,4 +161,40 @@ int imap_client_move(struct imap_client *client, struct pool *pool, uint32_t uid
 /* Tests: use COPY and EXPUNGE even where the server has MOVE. */
 void imap_client_disable_move(struct imap_client *client);
 
+/* Search, threads, copy (docs/internals/mail.md "Search and threads"). */
+enum imap_search_field {
+	IMAP_SEARCH_TEXT, /* headers and body */
+	IMAP_SEARCH_FROM,
+	IMAP_SEARCH_TO,
+	IMAP_SEARCH_SUBJECT,
+	IMAP_SEARCH_BODY,
+};
+/* The UIDs of the selected folder whose field contains text (UTF-8), ordered by key: UID
+   SEARCH CHARSET UTF-8, then UID SORT over the matches where the server has SORT, else the
+   matches' key fields fetched and sorted here. In pool. */
+int imap_client_search_uids(struct imap_client *client, struct pool *pool,
+                            enum imap_search_field field, const char *text, enum imap_sort key,
+                            bool reverse, uint32_t **uids_r, size_t *count_r,
+                            struct mail_error *err);
+
+/* One message of a thread: its UID, the thread's first message (the root, or the first
+   child of a missing root) and how deep it sits (the root 0). */
+struct imap_thread_item {
+	uint32_t uid, root, depth;
+};
+/* Whether the server threads (THREAD=REFERENCES or THREAD=ORDEREDSUBJECT); off with
+   imap_client_disable_sort. */
+bool imap_client_has_thread(const struct imap_client *client);
+/* UID THREAD REFERENCES (else ORDEREDSUBJECT) over the selected folder, or over uids[0..count)
+   when uids is non-NULL: the messages thread by thread, each in the server's order (parents
+   before children). In pool. */
+int imap_client_threads(struct imap_client *client, struct pool *pool, const uint32_t *uids,
+                        size_t count, struct imap_thread_item **items_r, size_t *count_r,
+                        struct mail_error *err);
+
+/* UID COPY of uid of the selected folder to folder to (MAIL_NOT_FOUND when either is not
+   there); *new_uid_r the copy's UID where the server answers COPYUID (UIDPLUS), else 0. */
+int imap_client_copy(struct imap_client *client, struct pool *pool, uint32_t uid, const char *to,
+                     uint32_t *new_uid_r, struct mail_error *err);
+
 #endif

@@ -75,7 +75,7 @@ static void mail_failed(struct http_request *req, const char *login, const struc
 	api_error(req, 503, "MAIL-0503", "the mail system is unavailable: %s", err->message);
 }
 
-typedef int mail_op_fn(struct imap_client *client, void *ctx, struct mail_error *err);
+typedef api_mail_op_fn mail_op_fn;
 
 /* Runs op on a pooled client of user's; a pooled client found dead (the server restarted)
    is replaced once. 0, or -1 after answering. */
@@ -258,6 +258,9 @@ static void mail_messages(void *ctx, struct http_request *req)
 		api_error(req, 400, "MAIL-0400", "limit must be between 1 and %d", PAGE_MAX);
 		return;
 	}
+	if (api_mail_search(node, req, &user, op.folder, sorts[i].name, op.key, op.reverse,
+	                    op.offset, op.limit))
+		return; /* q= or thread=1: api-mail-search.c */
 	if (with_client(node, req, &user, page_run, &op) < 0)
 		return;
 	json_t *list = json_array();
@@ -781,3 +784,33 @@ const struct http_route api_mail_routes[] = {
     {"DELETE", "/api/v1/mail/folders/{folder}", mail_folder_delete, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
+
+/* --------------------------------------------------------------- for api-mail-*.c */
+
+int api_mail_with_client(struct node *node, struct http_request *req, const struct api_user *user,
+                         api_mail_op_fn *op, void *ctx)
+{
+	return with_client(node, req, user, op, ctx);
+}
+
+json_t *api_mail_message_json(const struct imap_message *m)
+{
+	return message_json(m);
+}
+
+bool api_mail_message_target(struct node *node, struct http_request *req, struct api_user *user,
+                             struct pool **pool_r, const char **folder_r, uint32_t *uid_r)
+{
+	struct change_op op = {0};
+	if (!message_target(node, req, user, &op))
+		return false;
+	*pool_r = op.pool;
+	*folder_r = op.folder;
+	*uid_r = op.uid;
+	return true;
+}
+
+const char *api_mail_body_folder(struct http_request *req, json_t *body, const char *key)
+{
+	return body_folder(req, body, key);
+}
