@@ -814,3 +814,21 @@ const char *api_mail_body_folder(struct http_request *req, json_t *body, const c
 {
 	return body_folder(req, body, key);
 }
+
+/* --------------------------------------------------------------- for other mail handlers */
+
+int api_mail_read_path(struct node *node, struct http_request *req, const struct api_user *caller,
+                       const char **folder_r, uint32_t *uid_r, const char **data_r, size_t *size_r)
+{
+	struct read_op op = {.pool = http_request_pool(req)};
+	if ((op.uid = path_uid(req)) == 0)
+		return -1;
+	op.folder = mail_utf8(op.pool, path_folder(req));
+	if (with_client(node, req, caller, read_run, &op) < 0)
+		return -1;
+	*folder_r = op.folder;
+	*uid_r = op.uid;
+	*data_r = op.data;
+	*size_r = op.size;
+	return 0;
+}

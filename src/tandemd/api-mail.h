@@ -41,5 +41,14 @@ const char *api_mail_body_folder(struct http_request *req, json_t *body, const c
 bool api_mail_search(struct node *node, struct http_request *req, const struct api_user *user,
                      const char *folder, const char *sort, enum imap_sort key, bool reverse,
                      int64_t offset, int64_t limit);
+/* For the handlers of /api/v1/mail/messages/{folder}/{uid}/…: reads the path's message whole
+   as caller (data in the request's pool). 0, or -1 after answering (404, 503 …). */
+#include <stddef.h>
+#include <stdint.h>
+struct api_user;
+struct http_request;
+struct node;
+int api_mail_read_path(struct node *node, struct http_request *req, const struct api_user *caller,
+                       const char **folder_r, uint32_t *uid_r, const char **data_r, size_t *size_r);
 
 #endif

@@ -31,6 +31,7 @@ const struct http_route *const node_route_tables[] = {
     api_import_routes,      /* /admin/v1/contexts/{cid}/users/{uid}/import */
     api_mail_routes,        /* /api/v1/mail… */
     api_mail_search_routes, /* /api/v1/mail/messages/…/copy (api-mail-search.c) */
+    api_mail_reply_routes,  /* /api/v1/mail/messages/{folder}/{uid}/reply|forward */
     NULL,
 };
 
