@@ -212,6 +212,49 @@ try {
     await view(alice, 'mail-html-shown');
   }
 
+  // --- search (q=, in=), threads (thread=1), a copy, and reply prefilled from the server
+  if (!FEATURES.search) skip('search, threads and copy', 'q=/thread=/copy');
+  else {
+    await alice.type('#mail-search', 'Quarterly');
+    await alice.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('.mail-row')];
+      return rows.length === 1 && rows[0].textContent.includes('Quarterly report');
+    });
+    await alice.select('#mail-search-in', 'from');
+    await waitText(alice, '.mail-list-state', 'No message matches “Quarterly”.');
+    await view(alice, 'mail-search');
+    await alice.$eval('#mail-search', (e) => { e.value = ''; });
+    await alice.select('#mail-search-in', 'all');
+    await alice.click('#mail-thread');
+    await rowFor(alice, 'Newsletter');
+    await rowFor(alice, 'Quarterly report');
+    check(decodeURIComponent(await alice.evaluate(() => performance.getEntriesByType('resource')
+      .map((e) => e.name).filter((n) => n.includes('/api/v1/mail/messages?')).pop())).includes('thread=1'), 'the list asks for threads');
+    await alice.click('#mail-thread');
+    await (await rowFor(alice, 'Quarterly report')).click();
+    await waitText(alice, '.mail-text', 'The numbers are in.');
+    await clickText(alice, '.mail-actions button', 'Copy…');
+    await alice.waitForSelector('dialog input[value="Bulk"]');
+    await alice.click('dialog input[value="Bulk"]');
+    await submitDialog(alice, 'Copy');
+    await waitText(alice, '.mail-status', 'Copied to Bulk.');
+    const bulk = await apiAs(alice, 'GET', '/api/v1/mail/messages?folder=Bulk&limit=1&sort=subject&order=desc');
+    check(bulk.body.messages[0].subject === 'Quarterly report' && bulk.body.total === BULK + 1, 'the copy is in Bulk');
+  }
+  if (!FEATURES.reply) skip('reply prefilled', 'GET …/reply');
+  else {
+    await (await rowFor(alice, 'Quarterly report')).click();
+    await waitText(alice, '.mail-text', 'The numbers are in.');
+    await clickText(alice, '.mail-actions button', 'Reply all');
+    await alice.waitForFunction(() => document.querySelector('#mc-subject')?.value === 'Re: Quarterly report');
+    const pre = await alice.$eval('#mc-to', (e) => e.value);
+    check(pre.includes('carol@example.org'), `reply goes to the sender: ${pre}`);
+    check((await alice.$eval('#mc-text', (e) => e.value)).includes('> The numbers are in.'), 'the text is quoted');
+    await view(alice, 'mail-reply');
+    await clickText(alice, 'dialog button', 'Close');
+    await alice.waitForFunction(() => !document.querySelector('dialog'));
+  }
+
   // --- a message delivered now shows without a reload, and the unread count follows
   if (!FEATURES.events) skip('new mail without reload (alice)', 'GET /api/v1/mail/events');
   else {
