@@ -25,7 +25,7 @@ from cluster_setup import start_cluster
 from fixtures_mail import SCRIPT, mail_system, start_mail_system  # noqa: F401  (pytest fixtures)
 from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from lb_setup import start_lb, stop_lb
-from test_webui import CHROMIUM, WEBUI_TESTS, npm_ci
+from test_webui import CHROMIUM, WEBUI_TESTS, keep_screenshots, npm_ci
 
 BULK = 1000  # messages in alice's "Bulk" folder for the virtual list
 
@@ -126,11 +126,7 @@ def test_webui_mail_flows(workdir, redis_server, mail_system):  # noqa: F811
             assert f"{v}.png" in shots, shots
         if have["html"]:
             assert "mail-html-blocked.png" in shots and "mail-html-shown.png" in shots
-        keep = os.environ.get("TANDEM_WEBUI_SCREENSHOTS")
-        if keep:
-            os.makedirs(keep, exist_ok=True)
-            for s in shots:
-                shutil.copy(os.path.join(out, "screenshots", s), keep)
+        keep_screenshots(out, shots)
     finally:
         stop_lb(lb)
         c.stop()

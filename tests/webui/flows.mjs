@@ -7,18 +7,13 @@
 // environment: BASE_URL, OUT_DIR, UPLOAD_FILE, CHROMIUM.
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import puppeteer from 'puppeteer-core';
 import {
-  BASE, OUT, TIMEOUT, check, clickText, login, newPage, pages, problems, shot, text, view, waitText,
+  BASE, OUT, TIMEOUT, check, clickText, failed, launch, login, newPage, report, shot, text, view, waitText,
 } from './lib.mjs';
 
 const UPLOAD = process.env.UPLOAD_FILE;
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
-});
+const browser = await launch();
 try {
   const alice = await newPage(browser.defaultBrowserContext(), 'alice');
   const cdp = await alice.createCDPSession();
@@ -590,16 +585,8 @@ try {
   check(again.includes('Wrong login or password'), 'the old password is refused');
   await login(alice, 'alice', 'n3w-alice-pw');
 } catch (error) {
-  problems.push(`flow failed: ${error.stack || error}`);
-  for (const [name, page] of pages) {
-    await shot(page, `failure-${name}`).catch(() => {});
-    problems.push(`${name} at the failure: ${await page.evaluate(() => document.body.innerText).catch(() => '?')}`);
-  }
+  await failed(error);
 } finally {
   await browser.close();
 }
-if (problems.length) {
-  console.error(problems.join('\n'));
-  process.exit(1);
-}
-console.log('webui flows: all passed');
+report('webui flows');

@@ -6,6 +6,7 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import puppeteer from 'puppeteer-core';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -109,3 +110,30 @@ export async function newPage(context, name, width = 1280, provokedAlso = undefi
   return page;
 }
 
+
+// Debian's chromium (CHROMIUM), headless.
+export function launch() {
+  return puppeteer.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+}
+
+// A flow stopped by error: the error, and every page's screenshot and text at that moment.
+export async function failed(error) {
+  problems.push(`flow failed: ${error.stack || error}`);
+  for (const [name, page] of pages) {
+    await shot(page, `failure-${name}`).catch(() => {});
+    problems.push(`${name} at the failure: ${await page.evaluate(() => document.body.innerText).catch(() => '?')}`);
+  }
+}
+
+// The end of a run: the problems and exit status 1, or "<what>: all passed".
+export function report(what) {
+  if (problems.length) {
+    console.error(problems.join('\n'));
+    process.exit(1);
+  }
+  console.log(`${what}: all passed`);
+}

@@ -6,9 +6,8 @@
 // search, events}: which of issue 19's newer APIs the server has). A step whose API is missing
 // prints "SKIP …" with the reason and does not fail. axe-core on every state, screenshots.
 import { execFileSync } from 'node:child_process';
-import puppeteer from 'puppeteer-core';
 import {
-  BASE, TIMEOUT, check, clickText, login, newPage, pages, problems, shot, view, waitText,
+  BASE, TIMEOUT, check, clickText, failed, launch, login, newPage, report, view, waitText,
 } from './lib.mjs';
 
 const FEATURES = JSON.parse(process.env.FEATURES || '{}');
@@ -91,11 +90,7 @@ async function submitDialog(page, button) {
   await page.waitForFunction(() => !document.querySelector('dialog'));
 }
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
-});
+const browser = await launch();
 const remoteRequests = [];
 try {
   const alice = await newPage(browser.defaultBrowserContext(), 'alice', 1400, expected);
@@ -332,17 +327,9 @@ try {
   await rowFor(phone, 'Newsletter');
   await view(phone, 'mail-360px');
 } catch (error) {
-  problems.push(`flow failed: ${error.stack || error}`);
-  for (const [name, page] of pages) {
-    await shot(page, `failure-${name}`).catch(() => {});
-    problems.push(`${name} at the failure: ${await page.evaluate(() => document.body.innerText).catch(() => '?')}`);
-  }
+  await failed(error);
 } finally {
   await browser.close();
 }
-if (problems.length) {
-  console.error(problems.join('\n'));
-  process.exit(1);
-}
 if (skipped.length) console.log(`mail flows: ${skipped.length} step(s) SKIPPED:\n${skipped.join('\n')}`);
-console.log('mail flows: all passed');
+report('mail flows');
