@@ -8,7 +8,7 @@ set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config curl libsodium-dev libinih-dev libsqlite3-dev
        libmariadb-dev libjansson-dev libssl-dev libhiredis-dev liburing-dev
-       libxml2-dev libical-dev libetpan-dev libgmime-3.0-dev)
+       libxml2-dev libical-dev libetpan-dev libgmime-3.0-dev libcurl4-gnutls-dev)
 test=(clang libclang-rt-14-dev llvm clang-format python3-pytest python3-caldav vdirsyncer khal khard curl sqlite3 mariadb-server
       mariadb-client galera-4 rsync socat redis-server redis-sentinel redis-tools apache2 haproxy jq
       keepalived iproute2 lintian rsyslog litmus cadaver rclone chromium nodejs

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# A private mail system for tests and the demo: Dovecot (IMAP + LMTP) from Debian with a
-# generated configuration in DIR, listening on 127.0.0.1 only, on ports chosen at start.
-# It has a master user (for Tandem's `user*master` logins, docs/mail.md) and test mailboxes.
+# A private mail system for tests and the demo: Dovecot (IMAP + LMTP) and Postfix (SMTP
+# submission) from Debian with a generated configuration in DIR, listening on 127.0.0.1 only,
+# on ports chosen at start. It has a master user (for Tandem's `user*master` logins,
+# docs/mail.md) and test mailboxes. Postfix authenticates by Dovecot's SASL and delivers every
+# recipient domain by LMTP to this Dovecot (local part = mailbox, unknown ones refused at
+# RCPT); nothing ever leaves the machine (default and relay transports are "error").
 #
 #   scripts/mail-system.sh start DIR [USER:PASSWORD ...]   start; prints DIR/env (ports, master)
-#   scripts/mail-system.sh stop DIR                        stop it (by its PID file)
+#   scripts/mail-system.sh stop DIR                        stop it (by its PID files)
+#   scripts/mail-system.sh smtp-stop|smtp-start DIR        stop/start Postfix alone (same port)
 #   scripts/mail-system.sh deliver DIR USER < MESSAGE      deliver one RFC 5322 message by LMTP
 #
 # MAIL_NO_SORT=1 at start: the server announces no SORT (for Tandem's fallback).
-# Users default to alice:alice-pw and bob:bob-pw. The master user is "tandem" with a random
+# Users default to alice:alice-pw, bob:bob-pw and outside:outside-pw (outside@outside.test:
+# an address outside the Tandem context, for iMIP tests). The master user is "tandem" with a random
 # password, kept in DIR/master-password (mode 0600): the file [mail] master_password_file
 # names. Needs root (Dovecot drops to the "mail" user for the mailboxes, to dovenull and
-# dovecot for its own processes) and `scripts/deps.sh test` (dovecot-imapd dovecot-lmtpd).
+# dovecot for its own processes; Postfix to postfix) and `scripts/deps.sh test` (dovecot-imapd
+# dovecot-lmtpd postfix).
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop|deliver DIR ..." >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|smtp-stop|smtp-start|deliver DIR ..." >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
@@ -25,9 +31,42 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+wait_port() {
+	for _ in $(seq 1 200); do
+		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2).close()" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+postfix_start() {
+	if ! postfix -c "$1/postfix" start </dev/null >"$1/postfix-start.log" 2>&1; then
+		cat "$1/postfix-start.log" >&2
+		return 1
+	fi
+	wait_port "$2" || { echo "mail-system: Postfix does not answer on port $2" >&2; return 1; }
+}
+
+# Stops the private Postfix: "postfix stop", then its master by PID (and what it left).
+postfix_stop() {
+	local pidfile=$1/postfix-queue/pid/master.pid pid kids
+	[ -f "$pidfile" ] || return 0
+	pid=$(tr -d ' ' <"$pidfile")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	kids=$(pgrep -P "$pid" || true)
+	postfix -c "$1/postfix" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	for k in $kids; do kill -9 "$k" 2>/dev/null || true; done
+}
+
 case "$cmd" in
 start)
 	command -v dovecot >/dev/null || { echo "mail-system: dovecot is missing: run scripts/deps.sh test" >&2; exit 1; }
+	command -v postfix >/dev/null || { echo "mail-system: postfix is missing: run scripts/deps.sh test" >&2; exit 1; }
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	if [ -f "$dir/run/master.pid" ] && kill -0 "$(cat "$dir/run/master.pid")" 2>/dev/null; then
@@ -44,6 +83,7 @@ start)
 	fi
 	imap_port=${MAIL_IMAP_PORT:-$(free_port)}
 	lmtp_port=${MAIL_LMTP_PORT:-$(free_port)}
+	smtp_port=${MAIL_SMTP_PORT:-$(free_port)}
 	umask 077
 	# a restart in the same DIR keeps the master password (a node may hold it)
 	[ -s "$dir/master-password" ] ||
@@ -51,9 +91,13 @@ start)
 	master_pw=$(cat "$dir/master-password")
 	printf 'tandem:{PLAIN}%s\n' "$master_pw" >"$dir/masters"
 	: >"$dir/users"
-	[ $# -gt 0 ] || set -- alice:alice-pw bob:bob-pw
+	[ $# -gt 0 ] || set -- alice:alice-pw bob:bob-pw outside:outside-pw
+	# Postfix: the mailboxes, by local part in any domain (the rest is refused at RCPT)
+	mkdir -p "$dir/postfix"
+	: >"$dir/postfix/mailboxes"
 	for up in "$@"; do
 		printf '%s:{PLAIN}%s\n' "${up%%:*}" "${up#*:}" >>"$dir/users"
+		printf '/^%s@[^@]*$/ ok\n' "${up%%:*}" >>"$dir/postfix/mailboxes"
 	done
 	chgrp dovecot "$dir/masters" "$dir/users"
 	chmod 640 "$dir/masters" "$dir/users"
@@ -90,7 +134,7 @@ passdb {
 }
 passdb {
   driver = passwd-file
-  args = $dir/users
+  args = username_format=%n $dir/users
 }
 userdb {
   driver = static
@@ -127,6 +171,13 @@ service lmtp {
     port = $lmtp_port
   }
 }
+service auth {
+  unix_listener auth-postfix {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
 service anvil {
   unix_listener anvil-auth-penalty {
     mode = 0
@@ -138,21 +189,98 @@ EOF
 		cat "$dir/start.log" >&2
 		exit 1
 	fi
-	for _ in $(seq 1 100); do
-		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $imap_port), 0.2).close()" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_port "$imap_port" || true
+	pf=$dir/postfix
+	# the data directory: the master (root, which may lack CAP_DAC_OVERRIDE in a container)
+	# writes its lock there, the postfix user its caches
+	mkdir -p "$dir/postfix-queue" "$dir/postfix-data"
+	chown root:postfix "$dir/postfix-data"
+	chmod 770 "$dir/postfix-data"
+	cat >"$pf/main.cf" <<EOF
+# generated by scripts/mail-system.sh: a private Postfix on loopback, nothing leaves it
+compatibility_level = 3.6
+queue_directory = $dir/postfix-queue
+data_directory = $dir/postfix-data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mail.tandem.test
+mydomain = tandem.test
+myorigin = tandem.test
+mydestination =
+mynetworks = 127.0.0.1/32
+alias_maps =
+alias_database =
+local_recipient_maps =
+local_transport = error:no local delivery here
+default_transport = error:this mail system delivers to its own mailboxes only
+relay_transport = error:this mail system delivers to its own mailboxes only
+relay_domains =
+virtual_mailbox_domains = static:all
+virtual_mailbox_maps = regexp:$pf/mailboxes
+virtual_transport = lmtp:inet:127.0.0.1:$lmtp_port
+message_size_limit = 67108864
+mailbox_size_limit = 0
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $dir/run/auth-postfix
+smtpd_sasl_auth_enable = yes
+smtpd_tls_security_level = none
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = reject_unlisted_recipient, permit_sasl_authenticated, reject
+smtpd_client_restrictions = permit_sasl_authenticated, reject
+smtpd_delay_reject = yes
+maillog_file_prefixes = $dir
+maillog_file = $dir/postfix.log
+biff = no
+EOF
+	cat >"$pf/master.cf" <<EOF
+# generated by scripts/mail-system.sh: submission on 127.0.0.1:$smtp_port, nothing chrooted
+127.0.0.1:$smtp_port inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	postfix_start "$dir" "$smtp_port"
 	cat >"$dir/env" <<EOF
 MAIL_IMAP_URL=imap://127.0.0.1:$imap_port
 MAIL_IMAP_PORT=$imap_port
 MAIL_LMTP_PORT=$lmtp_port
+MAIL_SMTP_URL=smtp://127.0.0.1:$smtp_port
+MAIL_SMTP_PORT=$smtp_port
+MAIL_SMTP_PID=$(tr -d ' ' <"$dir/postfix-queue/pid/master.pid")
 MAIL_MASTER_USER=tandem
 MAIL_MASTER_PASSWORD_FILE=$dir/master-password
 MAIL_PID=$(cat "$dir/run/master.pid")
 EOF
 	cat "$dir/env"
 	;;
+smtp-stop)
+	postfix_stop "$dir"
+	;;
+smtp-start)
+	# shellcheck disable=SC1091
+	. "$dir/env"
+	postfix_start "$dir" "$MAIL_SMTP_PORT"
+	;;
 stop)
+	postfix_stop "$dir"
 	pidfile="$dir/run/master.pid"
 	[ -f "$pidfile" ] || exit 0
 	pid=$(cat "$pidfile")

@@ -241,8 +241,9 @@ if [ ! -e "$data/configdb.sqlite" ]; then
 fi
 # --- the demo mail system (docs/mail.md): Dovecot on loopback, ports chosen now.
 mail_conf=""
-mail_text="none (needs root and Dovecot: scripts/deps.sh run; or TANDEM_MAIL=0)"
-if [ "${TANDEM_MAIL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v dovecot >/dev/null; then
+mail_text="none (needs root, Dovecot and Postfix: scripts/deps.sh run; or TANDEM_MAIL=0)"
+if [ "${TANDEM_MAIL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v dovecot >/dev/null &&
+  command -v postfix >/dev/null; then
   # Dovecot does not inherit the lock (9>&-)
   if scripts/mail-system.sh start "$data/mail" alice:alice_password bob:bob_password \
     >"$logs/mail-system.log" 2>&1 9>&-; then
@@ -253,8 +254,9 @@ if [ "${TANDEM_MAIL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v dovecot >/de
 fi
 if [ $mail_started = 1 ]; then
   imap_url=$(sed -n 's/^MAIL_IMAP_URL=//p' "$data/mail/env")
-  mail_conf=$'[mail]\nimap_url = '"$imap_url"$'\nmaster_user = tandem\nmaster_password_file = '"$data/mail/master-password"
-  mail_text="$imap_url (Dovecot in $data/mail; alice, bob)"
+  smtp_url=$(sed -n 's/^MAIL_SMTP_URL=//p' "$data/mail/env")
+  mail_conf=$'[mail]\nimap_url = '"$imap_url"$'\nsmtp_url = '"$smtp_url"$'\nmaster_user = tandem\nmaster_password_file = '"$data/mail/master-password"
+  mail_text="$imap_url, $smtp_url (Dovecot, Postfix in $data/mail; alice, bob)"
   if [ ! -e "$data/mail/welcomed" ]; then
     for u in alice bob; do
       printf 'From: Tandem <postmaster@localhost>\r\nTo: %s@example.com\r\nSubject: Welcome to Tandem mail\r\nDate: %s\r\n\r\nThis mailbox is served by the demo Dovecot of scripts/start.sh.\r\n' \

@@ -708,6 +708,13 @@ static struct mailimap_flag_list *flag_list(uint32_t flags)
 		mailimap_flag_list_add(list, mailimap_flag_new_flagged());
 	if (flags & IMAP_FLAG_DELETED)
 		mailimap_flag_list_add(list, mailimap_flag_new_deleted());
+	if (flags & IMAP_FLAG_ANSWERED)
+		mailimap_flag_list_add(list, mailimap_flag_new_answered());
+	if (flags & IMAP_FLAG_DRAFT)
+		mailimap_flag_list_add(list, mailimap_flag_new_draft());
+	if (flags & IMAP_FLAG_FORWARD)
+		mailimap_flag_list_add(list,
+		                       mailimap_flag_new_flag_keyword(mem_strdup("$Forwarded")));
 	return list;
 }
 
@@ -1151,4 +1158,21 @@ int imap_client_copy(struct imap_client *c, struct pool *pool, uint32_t uid, con
 	}
 	mailimap_set_free(set);
 	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID COPY", MAIL_REFUSED);
+}
+/* ---------------------------------------------------------------- append */
+
+int imap_client_append(struct imap_client *c, const char *folder, uint32_t flags, const char *data,
+                       size_t size, uint32_t *uid_r, struct mail_error *err)
+{
+	struct mailimap_flag_list *list = flag_list(flags);
+	uint32_t validity = 0, uid = 0;
+	int r =
+	    mailimap_has_extension(c->imap, "UIDPLUS")
+	        ? mailimap_uidplus_append(c->imap, folder, list, NULL, data, size, &validity, &uid)
+	        : mailimap_append(c->imap, folder, list, NULL, data, size);
+	mailimap_flag_list_free(list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "APPEND", MAIL_REFUSED);
+	*uid_r = uid;
+	return 0;
 }

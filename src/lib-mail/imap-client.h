@@ -53,6 +53,7 @@ struct mail_address {
 #define IMAP_FLAG_FLAGGED  (1u << 2)
 #define IMAP_FLAG_DELETED  (1u << 3)
 #define IMAP_FLAG_DRAFT    (1u << 4)
+#define IMAP_FLAG_FORWARD  (1u << 5) /* the keyword $Forwarded (set only, not reported) */
 
 struct imap_message {
 	uint32_t uid;
@@ -196,5 +197,10 @@ int imap_client_threads(struct imap_client *client, struct pool *pool, const uin
    there); *new_uid_r the copy's UID where the server answers COPYUID (UIDPLUS), else 0. */
 int imap_client_copy(struct imap_client *client, struct pool *pool, uint32_t uid, const char *to,
                      uint32_t *new_uid_r, struct mail_error *err);
+/* APPEND of the message data[0..size) (CRLF line ends) to folder with flags (IMAP_FLAG_*);
+   *uid_r its UID from APPENDUID (UIDPLUS), 0 when the server does not say. MAIL_REFUSED when
+   the server refuses it (no such folder, over quota). */
+int imap_client_append(struct imap_client *c, const char *folder, uint32_t flags, const char *data,
+                       size_t size, uint32_t *uid_r, struct mail_error *err);
 
 #endif

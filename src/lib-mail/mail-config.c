@@ -104,6 +104,9 @@ int mail_config_load(const struct config *cfg, const char *config_path, struct m
 	if (context > INT64_MAX)
 		PROBLEM("context", "[mail] context must be a context id, or 0 for every context");
 	set->context = (int64_t)context;
+	set->max_message_size = config_get_size(cfg, "mail", "max_message_size");
+	if (set->max_message_size < 1024 || set->max_message_size > (1ull << 30))
+		PROBLEM("max_message_size", "[mail] max_message_size must be between 1K and 1G");
 	set->max_connections = (unsigned)max;
 	set->connections_per_user = (unsigned)per_user;
 	return 0;

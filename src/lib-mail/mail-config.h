@@ -22,7 +22,8 @@ struct config;
 	{"mail", "connections_per_user", CONFIG_UINT, "2", false}, \
 	{"mail", "timeout", CONFIG_DURATION, "10s", false}, \
 	{"mail", "idle_timeout", CONFIG_DURATION, "5m", false}, \
-	{"mail", "context", CONFIG_UINT, "1", false}
+	{"mail", "context", CONFIG_UINT, "1", false}, \
+	{"mail", "max_message_size", CONFIG_SIZE, "25M", false}
 /* clang-format on */
 
 #define MAIL_PASSWORD_MAX 256
@@ -42,6 +43,9 @@ struct mail_settings {
 	   unique only within a context); 0: every context (the operator vouches that logins are
 	   unique across contexts) */
 	int64_t context;
+	/* a message sent or saved as a draft, and so each upload, is at most this many bytes
+	   (before transfer encoding) */
+	uint64_t max_message_size;
 };
 
 /* Loads and checks [mail] of cfg (config_path: the file, for relative password file paths),

@@ -832,3 +832,26 @@ int api_mail_read_path(struct node *node, struct http_request *req, const struct
 	*size_r = op.size;
 	return 0;
 }
+
+/* --------------------------------------------------------------- for api-mail-send.c */
+
+void api_mail_failed(struct http_request *req, const char *login, const struct mail_error *err)
+{
+	mail_failed(req, login, err);
+}
+
+int api_mail_fetch_part(struct imap_client *client, struct pool *pool, const char *folder,
+                        uint32_t uid, const char *part, int fd, struct mail_part_info *info_r,
+                        struct mail_error *err)
+{
+	struct part_op op = {.pool = pool, .folder = folder, .uid = uid, .part = part, .fd = fd};
+	if (part_run(client, &op, err) < 0)
+		return -1;
+	*info_r = op.info;
+	return 0;
+}
+
+int api_mail_temp_file(const char *dir)
+{
+	return temp_file(dir);
+}

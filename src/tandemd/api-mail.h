@@ -4,6 +4,8 @@
 #ifndef TANDEMD_API_MAIL_H
 #define TANDEMD_API_MAIL_H
 
+#include <stdint.h>
+
 struct imap_pool;
 struct mail_settings;
 
@@ -50,5 +52,23 @@ struct http_request;
 struct node;
 int api_mail_read_path(struct node *node, struct http_request *req, const struct api_user *caller,
                        const char **folder_r, uint32_t *uid_r, const char **data_r, size_t *size_r);
+/* For the other mail route files (api-mail-send.c). */
+struct api_user;
+struct http_request;
+struct imap_client;
+struct mail_error;
+struct mail_part_info;
+struct node;
+struct pool;
+/* api_mail_with_client() above runs op on a pooled IMAP client of the caller's. */
+/* Answers err as the mail routes do. */
+void api_mail_failed(struct http_request *req, const char *login, const struct mail_error *err);
+/* Part part of message uid in folder, decoded, into fd (truncated first), its headers in
+ *info_r. */
+int api_mail_fetch_part(struct imap_client *client, struct pool *pool, const char *folder,
+                        uint32_t uid, const char *part, int fd, struct mail_part_info *info_r,
+                        struct mail_error *err);
+/* An unnamed temporary file in dir, or -1 (errno). */
+int api_mail_temp_file(const char *dir);
 
 #endif

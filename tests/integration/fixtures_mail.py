@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# pytest fixture for a private mail system (scripts/mail-system.sh: Dovecot IMAP + LMTP on
-# loopback, with the master user "tandem" and test mailboxes). A test module imports it:
+# pytest fixture for a private mail system (scripts/mail-system.sh: Dovecot IMAP + LMTP and
+# Postfix submission on loopback, with the master user "tandem" and test mailboxes). A test
+# module imports it:
 #
 #     from fixtures_mail import mail_system  # noqa: F401  (pytest fixture)
 #
@@ -9,6 +10,8 @@
 #         mail_system.append("alice", "INBOX", [msg1, msg2], seen=True)   # by IMAP APPEND
 #         mail_system.imap_url, mail_system.master_user, mail_system.master_password_file
 #         mail_system.stop(); mail_system.start()                          # same ports
+#         mail_system.smtp_url, mail_system.smtp_port                      # Postfix
+#         mail_system.smtp_stop(); mail_system.smtp_start()                # Postfix alone
 #
 #     def test_y(start_mail_system):
 #         plain = start_mail_system(sort=False)   # a server that announces no SORT
@@ -27,7 +30,7 @@ import pytest
 from conftest import ROOT
 
 SCRIPT = os.path.join(ROOT, "scripts", "mail-system.sh")
-USERS = (("alice", "alice-pw"), ("bob", "bob-pw"))
+USERS = (("alice", "alice-pw"), ("bob", "bob-pw"), ("outside", "outside-pw"))
 
 
 class MailSystem:
@@ -40,7 +43,7 @@ class MailSystem:
     def start(self):
         """Starts (again, on the same ports when restarted)."""
         env = dict(os.environ, MAIL_NO_SORT="0" if self.sort else "1")
-        for k in ("MAIL_IMAP_PORT", "MAIL_LMTP_PORT"):
+        for k in ("MAIL_IMAP_PORT", "MAIL_LMTP_PORT", "MAIL_SMTP_PORT"):
             if k in self.env:
                 env[k] = self.env[k]
         r = subprocess.run([SCRIPT, "start", self.dir] + [f"{u}:{p}" for u, p in
@@ -52,6 +55,21 @@ class MailSystem:
 
     def stop(self):
         subprocess.run([SCRIPT, "stop", self.dir], timeout=60, check=True)
+
+    def smtp_stop(self):
+        subprocess.run([SCRIPT, "smtp-stop", self.dir], timeout=60, check=True)
+
+    def smtp_start(self):
+        subprocess.run([SCRIPT, "smtp-start", self.dir], timeout=60, check=True,
+                       capture_output=True)
+
+    @property
+    def smtp_url(self):
+        return self.env["MAIL_SMTP_URL"]
+
+    @property
+    def smtp_port(self):
+        return int(self.env["MAIL_SMTP_PORT"])
 
     @property
     def imap_url(self):
@@ -97,8 +115,9 @@ class MailSystem:
 @pytest.fixture
 def start_mail_system():
     """Factory: start_mail_system(sort=True) -> a started MailSystem, stopped after."""
-    if shutil.which("dovecot") is None:
-        pytest.fail("dovecot is missing: run scripts/deps.sh test", pytrace=False)
+    for prog in ("dovecot", "postfix"):
+        if shutil.which(prog) is None:
+            pytest.fail(f"{prog} is missing: run scripts/deps.sh test", pytrace=False)
     started = []
     with tempfile.TemporaryDirectory(prefix="tandem-mail-") as d:
         os.chmod(d, 0o755)  # Dovecot's mail user reaches the mailboxes below it
