@@ -31,8 +31,10 @@ BULK = 1000  # messages in alice's "Bulk" folder for the virtual list
 
 
 def mail_section(ms):
+    smtp = ms.env.get("MAIL_SMTP_URL")  # the private Postfix, where the mail system has one
     return (f"\n[mail]\nimap_url = {ms.imap_url}\nmaster_user = {ms.master_user}\n"
-            f"master_password_file = {ms.master_password_file}\ntimeout = 5s\n")
+            f"master_password_file = {ms.master_password_file}\ntimeout = 5s\n"
+            + (f"smtp_url = {smtp}\n" if smtp else ""))
 
 
 def message(subject, body="hello", sender="Carol Sender <carol@example.org>", html=None):
