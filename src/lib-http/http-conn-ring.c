@@ -141,12 +141,33 @@ static void poll_done(struct ring_op *op, int res, unsigned flags)
 	http_conn__run(c);
 }
 
+static void hup_done(struct ring_op *op, int res, unsigned flags)
+{
+	struct conn *c = RING_OP_OWNER(op, struct conn, hup_op);
+	(void)flags;
+	c->hup_busy = false;
+	if (c->state == CS_WRITING && c->stream_blocked && res > 0 &&
+	    (res & (POLLRDHUP | POLLHUP | POLLERR)))
+		c->state = CS_CLOSED;
+	http_conn__run(c);
+}
+
+void http_conn__ring_poll_hup(struct conn *c)
+{
+	if (c->hup_busy || c->cancelling)
+		return;
+	struct io_uring_sqe *sqe = ioloop_ring_sqe(c->lt->loop, &c->hup_op);
+	c->hup_op.done = hup_done;
+	c->hup_busy = true;
+	io_uring_prep_poll_add(sqe, c->fd, POLLRDHUP);
+}
+
 bool http_conn__ring_release(struct conn *c)
 {
 	struct ioloop *loop = c->lt->loop;
 	if (!ioloop_ring(loop))
 		return false; /* after ioloop_run(): the ring cancelled everything */
-	if (c->recv_busy || c->send_busy || c->poll_busy) {
+	if (c->recv_busy || c->send_busy || c->poll_busy || c->hup_busy) {
 		if (!c->cancelling) {
 			c->cancelling = true;
 			struct io_uring_sqe *sqe = ioloop_ring_sqe(loop, NULL);

@@ -193,6 +193,8 @@ static int produce(struct conn *c)
 	ssize_t n = want == 0 ? 0 : req->producer(req->producer_ctx, data, want);
 	if (n == HTTP_PRODUCER_AGAIN) {
 		c->stream_blocked = true;
+		if (c->ring && req->stream_hangup)
+			http_conn__ring_poll_hup(c);
 		return 0;
 	}
 	if (n < 0 || (size_t)n > want)

@@ -122,6 +122,16 @@ void http_conn__io(void *ctx, unsigned events)
 	struct conn *c = ctx;
 	if (events & IO_READ)
 		c->read_drained = false;
+	/* An event stream waiting for its producer reads nothing: see whether the peer hung up,
+	   or it would go unnoticed until the next write. Plain epoll connections here (a ring
+	   polls for it: http_conn__ring_poll_hup; TLS learns of it at the next write). */
+	if ((events & IO_READ) && c->state == CS_WRITING && c->stream_blocked &&
+	    c->req.stream_hangup && c->tls == NULL && !c->ring) {
+		char byte;
+		ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			events |= IO_ERROR;
+	}
 	if ((events & IO_ERROR) && c->state != CS_HANDLING) {
 		if (c->state == CS_HANDSHAKE)
 			counter_inc(&c->lt->tls_failures);

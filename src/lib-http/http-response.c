@@ -68,6 +68,13 @@ void http_response_stream(struct http_request *req, http_body_producer_fn *produ
 	req->producer_ctx = ctx;
 }
 
+void http_response_stream_events(struct http_request *req, http_body_producer_fn *producer,
+                                 void *ctx)
+{
+	http_response_stream(req, producer, ctx);
+	req->stream_hangup = true;
+}
+
 void http_response_stream_sized(struct http_request *req, http_body_producer_fn *producer,
                                 void *ctx, uint64_t length)
 {

@@ -89,6 +89,7 @@ struct http_request {
 	bool head_only;
 	bool chunked_out;
 	bool stream_sized;    /* http_response_stream_sized(): Content-Length, no chunks */
+	bool stream_hangup;   /* http_response_stream_events(): a half-close ends it */
 	uint64_t stream_left; /* sized stream: bytes the producer still owes */
 	bool head_length_set; /* http_response_head_length() */
 	uint64_t head_length;
@@ -153,12 +154,13 @@ struct conn {
 	   recv, one send and one poll in flight, and the connection is freed only when none is. */
 	bool ring;
 	bool recv_busy, send_busy, poll_busy;
+	bool hup_busy;     /* a poll for the peer's hang-up while a streamed response waits */
 	bool recv_direct;  /* the recv in flight writes into in, not into a provided buffer */
 	bool recv_eof;     /* a recv found the end of the stream or failed */
 	bool received;     /* a recv brought bytes before */
 	bool cancelling;   /* freed while operations were in flight: they are being cancelled */
 	struct ring_rx rx; /* received, not yet taken into in */
-	struct ring_op recv_op, send_op, poll_op;
+	struct ring_op recv_op, send_op, poll_op, hup_op;
 	struct iovec iov[2];
 	struct msghdr msg;
 };
@@ -300,6 +302,9 @@ void http_conn__ring_recv(struct conn *c, size_t room);
 int http_conn__ring_read(struct conn *c, size_t room);
 void http_conn__ring_send(struct conn *c, size_t head_left, size_t body_left);
 void http_conn__ring_poll_out(struct conn *c);
+/* A streamed response waits for its producer and nothing is read meanwhile: learn of the
+   peer's hang-up (an event stream's client went away) by a poll for POLLRDHUP. */
+void http_conn__ring_poll_hup(struct conn *c);
 void http_conn__ring_linger(struct conn *c);
 /* Before freeing c: true while its operations are in flight (they are being cancelled and
    their completions free it), else gives back a provided buffer it held. */

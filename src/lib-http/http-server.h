@@ -212,6 +212,11 @@ struct buf *http_response_body(struct http_request *req);
 void http_response_file(struct http_request *req, int fd, off_t offset, uint64_t len);
 /* Streams the body from producer (chunked for HTTP/1.1, close-delimited for 1.0). */
 void http_response_stream(struct http_request *req, http_body_producer_fn *producer, void *ctx);
+/* The same for an endless stream (Server-Sent Events): the client never sends again, so a
+   peer that shuts its side down while the producer has nothing is taken as gone (the abort
+   handler runs) instead of being noticed only at the next write. */
+void http_response_stream_events(struct http_request *req, http_body_producer_fn *producer,
+                                 void *ctx);
 /* The answer to a HEAD request announces length (what a GET would carry) instead of the
    length of its (unsent) body: a proxy passing on a backend's HEAD answer. No effect on
    other requests. */

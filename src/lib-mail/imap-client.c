@@ -1176,3 +1176,43 @@ int imap_client_append(struct imap_client *c, const char *folder, uint32_t flags
 	*uid_r = uid;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- status and IDLE */
+
+int imap_client_status(struct imap_client *c, const char *folder, uint32_t *total_r,
+                       uint32_t *unread_r, struct mail_error *err)
+{
+	struct imap_folder f = {.name = folder};
+	if (status_of(c, &f, err) < 0)
+		return -1;
+	*total_r = f.total;
+	*unread_r = f.unread;
+	return 0;
+}
+
+bool imap_client_has_idle(const struct imap_client *c)
+{
+	return mailimap_has_idle(c->imap) != 0;
+}
+
+int imap_client_idle_start(struct imap_client *c, int *fd_r, bool *pending_r,
+                           struct mail_error *err)
+{
+	int r = mailimap_idle(c->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "IDLE", MAIL_REFUSED);
+	*fd_r = mailimap_idle_get_fd(c->imap);
+	if (*fd_r < 0) {
+		c->broken = true;
+		return fail(c, err, MAIL_UNAVAILABLE, "IDLE: no connection to wait on");
+	}
+	/* news that came with the continuation is in libetpan's buffer: poll will not see it */
+	*pending_r = c->imap->imap_stream != NULL && c->imap->imap_stream->read_buffer_len > 0;
+	return 0;
+}
+
+int imap_client_idle_done(struct imap_client *c, struct mail_error *err)
+{
+	int r = mailimap_idle_done(c->imap);
+	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "IDLE DONE", MAIL_REFUSED);
+}

@@ -203,4 +203,16 @@ int imap_client_copy(struct imap_client *client, struct pool *pool, uint32_t uid
 int imap_client_append(struct imap_client *c, const char *folder, uint32_t flags, const char *data,
                        size_t size, uint32_t *uid_r, struct mail_error *err);
 
+/* STATUS (MESSAGES UNSEEN) of one folder. */
+int imap_client_status(struct imap_client *client, const char *folder, uint32_t *total_r,
+                       uint32_t *unread_r, struct mail_error *err);
+/* IDLE (RFC 2177) on the selected folder: whether the server has it; start it (*fd_r the
+   socket to poll for readability: the server has news; *pending_r: it has news already, do
+   not wait); end it with DONE (the news is read
+   and dropped: the caller asks STATUS). Nothing else may be sent between start and done. */
+bool imap_client_has_idle(const struct imap_client *client);
+int imap_client_idle_start(struct imap_client *client, int *fd_r, bool *pending_r,
+                           struct mail_error *err);
+int imap_client_idle_done(struct imap_client *client, struct mail_error *err);
+
 #endif

@@ -424,7 +424,14 @@ static bool deliver(struct proxy_req *pr)
 	} else {
 		if (pr->rh.body_kind == HTTP_RESPONSE_BODY_CHUNKED)
 			http_chunked_decoder_init(&pr->dec, &pr->p->response_limits);
-		http_response_stream(req, produce, pr);
+		/* an event stream (the mail API's new-mail push): a client that leaves is noticed
+		   while the member is silent, and the member's connection closes with it */
+		struct strv type = http_response_head_header(&pr->rh, "Content-Type");
+		struct strv sse = strv_from_cstr("text/event-stream");
+		if (type.len >= sse.len && strv_eq_ci((struct strv){type.ptr, sse.len}, sse))
+			http_response_stream_events(req, produce, pr);
+		else
+			http_response_stream(req, produce, pr);
 	}
 	http_response_send(req);
 	return false;

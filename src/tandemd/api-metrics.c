@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "api-database.h"
+#include "api-mail-events.h"
 #include "cache.h"
 #include "clock.h"
 #include "configdb-probe.h"
@@ -212,6 +213,14 @@ void api_metrics_get(void *ctx, struct http_request *req)
 		prom_metric(b, "tandem_mail_imap_connections", "gauge",
 		            "IMAP connections open to the mail system, in use and idle ([mail]).",
 		            imap_pool_open(node->mail_pool));
+	if (node->mail_pool != NULL) {
+		prom_metric(b, "tandem_mail_event_watchers", "gauge",
+		            "Users with new-mail event streams: one IMAP connection in IDLE each.",
+		            api_mail_events_watchers());
+		prom_metric(b, "tandem_mail_event_streams", "gauge",
+		            "Open new-mail event streams (/api/v1/mail/events).",
+		            api_mail_events_streams());
+	}
 	hashing_metrics(b);
 	http_response_status(req, 200);
 	http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "admin-auth.h"
+#include "api-mail-events.h"
 #include "announce.h"
 #include "cache.h"
 #include "clock.h"
@@ -444,6 +445,7 @@ void node_drain(struct node *node)
 void node_deinit(struct node *node)
 {
 	announce_sender_stop(&node->announcer); /* its fill reads node->http */
+	api_mail_events_stop(); /* its watchers post to the loops and hold pooled connections */
 	announce_key_wipe(&node->cfg.announce_key);
 	explicit_bzero(node->cfg.mail.master_password, sizeof(node->cfg.mail.master_password));
 	worker_pool_destroy(&node->workers);

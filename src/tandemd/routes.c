@@ -33,6 +33,7 @@ const struct http_route *const node_route_tables[] = {
     api_mail_search_routes, /* /api/v1/mail/messages/…/copy (api-mail-search.c) */
     api_mail_reply_routes,  /* /api/v1/mail/messages/{folder}/{uid}/reply|forward */
     api_mail_send_routes,   /* /api/v1/mail/send, drafts, attachments */
+    api_mail_events_routes, /* /api/v1/mail/events (api-mail-events.c) */
     NULL,
 };
 

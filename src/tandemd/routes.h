@@ -42,6 +42,7 @@ extern const struct http_route api_mail_routes[];
 extern const struct http_route api_mail_search_routes[];
 extern const struct http_route api_mail_reply_routes[];
 extern const struct http_route api_mail_send_routes[];
+extern const struct http_route api_mail_events_routes[];
 
 void api_health_get(void *ctx, struct http_request *req);
 void api_metrics_get(void *ctx, struct http_request *req);

@@ -174,3 +174,194 @@ def test_without_sort_and_thread(workdir, start_mail_system):  # noqa: F811
         assert page(alice, folder="Archive")["total"] == 2
     finally:
         c.stop()
+
+
+# ------------------------------------------------------------------ new-mail events (SSE)
+
+class EventStream:
+    """GET /api/v1/mail/events read on a thread: each event as (monotonic time, name,
+    data)."""
+
+    def __init__(self, api, port=None):
+        import http.client
+        import queue
+        import threading
+        self.events = queue.Queue()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port or api.port, timeout=120)
+        h = {"X-Session": api.session, "Accept": "text/event-stream",
+             "User-Agent": api.user_agent,
+             "Cookie": "; ".join(f"{k}={v}" for k, v in api.cookies.items())}
+        self.conn.request("GET", "/api/v1/mail/events", headers=h)
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = dict((k.lower(), v) for k, v in self.resp.getheaders())
+        self.comments = 0
+        if self.status == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        import time as t
+        name, data = None, []
+        try:
+            while True:
+                line = self.resp.readline()
+                if not line:
+                    break
+                line = line.decode().rstrip("\r\n")
+                if line.startswith(":"):
+                    self.comments += 1
+                elif line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data.append(line[6:])
+                elif line == "" and name:
+                    self.events.put((t.monotonic(), name, "\n".join(data)))
+                    name, data = None, []
+        except Exception:  # noqa: BLE001  the test closed the stream
+            pass
+        self.events.put((t.monotonic(), "closed", ""))
+
+    def next(self, timeout=15):
+        import json
+        import queue
+        try:
+            when, name, data = self.events.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no event within {timeout} s") from None
+        return when, name, (json.loads(data) if data.startswith("{") else data)
+
+    def close(self):
+        import socket
+        try:
+            self.resp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
+def metric(c, name, port=None):
+    from conftest import scrape_metrics
+    return scrape_metrics(port or c.nodes[0].port).get(name)
+
+
+def wait_metric(c, name, want, timeout=15):
+    import time as t
+    deadline = t.monotonic() + timeout
+    while t.monotonic() < deadline:
+        if metric(c, name) == want:
+            return
+        t.sleep(0.1)
+    raise AssertionError(f"{name} is {metric(c, name)}, not {want}")
+
+
+def test_new_mail_events(world):
+    import time as t
+    ms = world.mail
+    ms.deliver("alice", msg("before"))
+    alice = client(world, "alice")
+    es = EventStream(alice)
+    try:
+        assert es.status == 200 and es.headers["content-type"] == "text/event-stream"
+        _, name, data = es.next()
+        assert (name, data) == ("mail", {"folder": "INBOX", "total": 1, "unread": 1}), data
+        assert metric(world, "tandem_mail_event_watchers") == 1
+        assert metric(world, "tandem_mail_event_streams") == 1
+        # a second stream of the same user shares the watcher and gets the counts at once
+        es2 = EventStream(alice)
+        _, name, data = es2.next()
+        assert data == {"folder": "INBOX", "total": 1, "unread": 1}, data
+        assert metric(world, "tandem_mail_event_watchers") == 1
+        es2.close()
+        wait_metric(world, "tandem_mail_event_streams", 1)
+        # new mail arrives: an event with the new counts within a second (2 s: noisy box)
+        sent = t.monotonic()
+        ms.deliver("alice", msg("new one"))
+        when, name, data = es.next()
+        assert (name, data) == ("mail", {"folder": "INBOX", "total": 2, "unread": 1 + 1}), data
+        assert when - sent < 2.0, f"the event took {when - sent:.2f} s"
+        # marking read (through the API, another IMAP connection) changes unread
+        send(alice, "PATCH", "/api/v1/mail/messages/INBOX/1", {"seen": True})
+        _, name, data = es.next()
+        assert data == {"folder": "INBOX", "total": 2, "unread": 1}, data
+    finally:
+        es.close()
+    # the last stream gone, the watcher stops (its IDLE connection goes back to the pool)
+    wait_metric(world, "tandem_mail_event_watchers", 0)
+    wait_metric(world, "tandem_mail_event_streams", 0)
+
+
+def test_events_survive_the_mail_system_going_down(world):
+    ms = world.mail
+    alice = client(world, "alice")
+    es = EventStream(alice)
+    try:
+        assert es.next()[2] == {"folder": "INBOX", "total": 0, "unread": 0}
+        ms.stop()
+        _, name, data = es.next()
+        assert name == "error" and "IMAP server" in data["reason"], (name, data)
+        ms.start()
+        ms.deliver("alice", msg("after the restart"))
+        # the watcher retries with back-off (1 s, 2 s, …) and sends the counts again
+        deadline_events = []
+        for _ in range(10):
+            _, name, data = es.next(timeout=40)
+            deadline_events.append((name, data))
+            if name == "mail":
+                break
+        assert deadline_events[-1] == ("mail", {"folder": "INBOX", "total": 1, "unread": 1}), \
+            deadline_events
+    finally:
+        es.close()
+
+
+def test_events_refused_without_mail_module(workdir, mail_system):  # noqa: F811
+    from test_mail import ACCESS
+    c = Cluster(workdir, f"sqlite://{workdir}/configdb.sqlite",
+                extra=ACCESS + mail_section(mail_system))
+    try:
+        provision(c, workdir, (("carol", "nomail"),))
+        status, body, _ = client(c, "carol").request("GET", "/api/v1/mail/events")
+        assert status == 403, (status, body)
+    finally:
+        c.stop()
+
+
+def test_events_stream_cap_per_user(world):
+    alice = client(world, "alice")
+    streams = [EventStream(alice) for _ in range(8)]
+    try:
+        assert all(s.status == 200 for s in streams)
+        extra = EventStream(alice)
+        assert extra.status == 429, extra.status
+        extra.conn.close()
+    finally:
+        for s in streams:
+            s.close()
+    wait_metric(world, "tandem_mail_event_watchers", 0)
+
+
+def test_events_through_the_balancer(world):
+    """tandem-lb passes the stream on as it comes; a client leaving the balancer ends the
+    node's watcher too."""
+    import time as t
+    from lb_setup import start_lb, stop_lb
+    from provisioning import ApiClient
+    lb = start_lb(world.workdir, [("OX-1", world.nodes[0].port, 50, "ready")])
+    try:
+        alice = ApiClient(lb.port)
+        status, body, _ = alice.login("alice", "alice_pw")
+        assert status == 200, body
+        es = EventStream(alice)
+        try:
+            assert es.status == 200, es.status
+            assert es.next()[2] == {"folder": "INBOX", "total": 0, "unread": 0}
+            sent = t.monotonic()
+            world.mail.deliver("alice", msg("through the balancer"))
+            when, name, data = es.next()
+            assert (name, data) == ("mail", {"folder": "INBOX", "total": 1, "unread": 1})
+            assert when - sent < 2.0, f"the event took {when - sent:.2f} s"
+        finally:
+            es.close()
+        wait_metric(world, "tandem_mail_event_watchers", 0)
+    finally:
+        stop_lb(lb)
