@@ -171,7 +171,9 @@ export function composeDialog(prefill, title) {
       } catch (error) {
         const kept = error.body && (error.body.draft || (error.body.error && error.body.error.draft));
         if (kept) draft = kept;
-        say('error', `Not sent: ${errorText(error)}${kept ? ` Your message was kept as a draft in ${kept.folder}.` : ''}`);
+        // the server's reason may start with its own "Not sent (kept in Drafts): "
+        const reason = errorText(error).replace(/^not sent[^:]*:\s*/i, '');
+        say('error', `Not sent: ${reason}${kept ? ` Your message was kept as a draft in ${kept.folder}.` : ''}`);
       } finally {
         busy = false;
       }

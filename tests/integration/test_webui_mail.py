@@ -126,8 +126,14 @@ def test_webui_mail_flows(workdir, redis_server, mail_system):  # noqa: F811
                   "mail-folder-new", "mail-virtual-list", "mail-compose", "mail-empty",
                   "mail-360px"):
             assert f"{v}.png" in shots, shots
-        if have["html"]:
-            assert "mail-html-blocked.png" in shots and "mail-html-shown.png" in shots
+        for feature, views in (("html", ("mail-html-blocked", "mail-html-shown")),
+                               ("search", ("mail-search",)), ("reply", ("mail-reply",)),
+                               ("events", ("mail-new-arrived",)),
+                               ("send", ("mail-send-failed", "mail-received-as-bob"))):
+            for v in views if have[feature] else ():
+                assert f"{v}.png" in shots, shots
+        if have["send"] and have["reply"]:
+            assert "mail-reply-received.png" in shots, shots
         keep_screenshots(out, shots)
     finally:
         stop_lb(lb)
