@@ -88,7 +88,7 @@ export function composeDialog(prefill, title) {
   const cc = addressField('mc-cc', 'Cc', joinAddresses(p.cc));
   const bcc = addressField('mc-bcc', 'Bcc', joinAddresses(p.bcc));
   const subject = el('input', { id: 'mc-subject', type: 'text', value: p.subject || '' });
-  const text = el('textarea', { id: 'mc-text', rows: '12' });
+  const text = el('textarea', { id: 'mc-text', rows: '8' });
   text.value = p.text || '';
   // attachments: {label, size, ref} with ref as the /send body takes it
   const attached = (p.attachments || []).map((a) => ({
@@ -97,7 +97,10 @@ export function composeDialog(prefill, title) {
   const list = el('ul', { class: 'mail-attachments', 'aria-label': 'Attached' });
   const problem = el('div', { 'aria-live': 'assertive' });
   let draft = p.draft || null;
-  const say = (kind, t) => problem.replaceChildren(message(kind, t));
+  const say = (kind, t) => {
+    problem.replaceChildren(message(kind, t));
+    problem.scrollIntoView({ block: 'nearest' });
+  };
 
   function drawAttached() {
     list.replaceChildren(...attached.map((a, i) => el('li', {},
