@@ -197,7 +197,6 @@ export async function renderMail(main) {
   async function compose(prefill, what) {
     const done = await composeDialog(prefill, what);
     if (done === 'sent') say('info', 'Your message was sent.');
-    else if (done === 'draft') say('info', 'Saved as a draft.');
     await loadFolders();
   }
 

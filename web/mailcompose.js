@@ -81,7 +81,7 @@ async function pickFiles() {
 }
 
 // The dialog; prefill is a /send body (from …/reply or …/forward) or {}. Resolves to
-// 'sent', 'draft' or undefined (closed).
+// 'sent', or undefined when closed (a draft saved meanwhile stays in Drafts).
 export function composeDialog(prefill, title) {
   const p = prefill || {};
   const to = addressField('mc-to', 'To', joinAddresses(p.to));
@@ -134,10 +134,14 @@ export function composeDialog(prefill, title) {
     picker.value = '';
   });
 
+  // The /send or /drafts body, or null after saying which address is wrong.
   function body() {
     const fields = { to: parseAddresses(to.input.value), cc: parseAddresses(cc.input.value), bcc: parseAddresses(bcc.input.value) };
     for (const [name, f] of Object.entries(fields)) {
-      if (f.bad.length) throw new Error(`“${f.bad[0]}” in ${name[0].toUpperCase()}${name.slice(1)} is not an e-mail address.`);
+      if (f.bad.length) {
+        say('error', `“${f.bad[0]}” in ${name[0].toUpperCase()}${name.slice(1)} is not an e-mail address.`);
+        return null;
+      }
     }
     const b = {
       to: fields.to.list, cc: fields.cc.list, bcc: fields.bcc.list, subject: subject.value, text: text.value,
@@ -154,13 +158,8 @@ export function composeDialog(prefill, title) {
     async function send(e) {
       e.preventDefault();
       if (busy) return;
-      let b;
-      try {
-        b = body();
-      } catch (error) {
-        say('error', error.message);
-        return;
-      }
+      const b = body();
+      if (!b) return;
       if (!b.to.length && !b.cc.length && !b.bcc.length) {
         say('error', 'Give at least one recipient in To, Cc or Bcc.');
         to.input.focus();
@@ -182,13 +181,8 @@ export function composeDialog(prefill, title) {
       }
     }
     async function saveDraft() {
-      let b;
-      try {
-        b = body();
-      } catch (error) {
-        say('error', error.message);
-        return;
-      }
+      const b = body();
+      if (!b) return;
       try {
         draft = await api('POST', '/api/v1/mail/drafts', b);
         say('info', `Saved as a draft in ${draft.folder}.`);

@@ -78,6 +78,16 @@ async function rowFor(page, subject) {
   throw new Error(`no row ${subject}`);
 }
 
+// Clicks the list row showing subject, found and clicked in one step in the page: the list
+// redraws its rows as pages arrive and new mail comes, so a handle may be gone by its click.
+async function openRow(page, subject) {
+  await page.waitForFunction((want) => {
+    const row = [...document.querySelectorAll('.mail-row')].find((r) => r.textContent.includes(want));
+    if (row) row.click();
+    return !!row;
+  }, { timeout: TIMEOUT }, subject);
+}
+
 async function unreadCount(page, folder) {
   return page.$eval(`.mail-folder[data-folder="${folder}"]`, (b) => {
     const c = b.querySelector('.mail-count');
@@ -94,7 +104,11 @@ async function waitUnread(page, folder, n) {
 }
 
 async function chooseFolder(page, folder) {
-  await page.click(`.mail-folder[data-folder="${folder}"]`);
+  await page.waitForFunction((f) => { // in one step: the folder list is redrawn as counts change
+    const b = document.querySelector(`.mail-folder[data-folder="${f}"]`);
+    if (b) b.click();
+    return !!b;
+  }, { timeout: TIMEOUT }, folder);
   await page.waitForFunction((f) => document.querySelector(`.mail-folder[data-folder="${f}"]`)
     .getAttribute('aria-current') === 'true', {}, folder);
 }
@@ -123,7 +137,7 @@ try {
   await view(alice, 'mail-inbox');
 
   // --- open one: its text, marked read (the count and the server say so)
-  await (await rowFor(alice, 'Quarterly report')).click();
+  await openRow(alice, 'Quarterly report');
   await waitText(alice, '.mail-text', 'The numbers are in.');
   await waitUnread(alice, 'INBOX', 1);
   const report = (await messagesIn(alice, 'INBOX')).find((m) => m.subject === 'Quarterly report');
@@ -155,7 +169,7 @@ try {
 
   // --- back with the move dialog; Projects is then empty, renamed and deleted
   await chooseFolder(alice, 'Projects');
-  await (await rowFor(alice, 'Quarterly report')).click();
+  await openRow(alice, 'Quarterly report');
   await waitText(alice, '.mail-text', 'The numbers are in.');
   await clickText(alice, '.mail-actions button', 'Move…');
   await alice.waitForSelector('dialog input[value="INBOX"]');
@@ -201,7 +215,7 @@ try {
 
   // --- HTML in a sandboxed frame, the remote image out until "Show"
   await chooseFolder(alice, 'INBOX');
-  await (await rowFor(alice, 'Newsletter')).click();
+  await openRow(alice, 'Newsletter');
   if (!FEATURES.html) {
     await waitText(alice, '.mail-text', 'text part');
     skip('HTML in a sandboxed iframe, remote images blocked until Show', 'message "html"');
@@ -240,7 +254,7 @@ try {
     check(decodeURIComponent(await alice.evaluate(() => performance.getEntriesByType('resource')
       .map((e) => e.name).filter((n) => n.includes('/api/v1/mail/messages?')).pop())).includes('thread=1'), 'the list asks for threads');
     await alice.click('#mail-thread');
-    await (await rowFor(alice, 'Quarterly report')).click();
+    await openRow(alice, 'Quarterly report');
     await waitText(alice, '.mail-text', 'The numbers are in.');
     await clickText(alice, '.mail-actions button', 'Copy…');
     await alice.waitForSelector('dialog input[value="Bulk"]');
@@ -252,7 +266,7 @@ try {
   }
   if (!FEATURES.reply) skip('reply prefilled', 'GET …/reply');
   else {
-    await (await rowFor(alice, 'Quarterly report')).click();
+    await openRow(alice, 'Quarterly report');
     await waitText(alice, '.mail-text', 'The numbers are in.');
     await clickText(alice, '.mail-actions button', 'Reply all');
     await alice.waitForFunction(() => document.querySelector('#mc-subject')?.value === 'Re: Quarterly report');
@@ -332,7 +346,7 @@ try {
       await delivered(bob, 'Agenda for Monday');
       await openMail(bob);
     }
-    await (await rowFor(bob, 'Agenda for Monday')).click();
+    await openRow(bob, 'Agenda for Monday');
     await waitText(bob, '.mail-text', 'the agenda is attached');
     if (FEATURES.attachments) await waitText(bob, '.mail-attachment', 'agenda.txt');
     await view(bob, 'mail-received-as-bob');
