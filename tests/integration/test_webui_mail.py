@@ -6,7 +6,8 @@
 # it by dragging it onto a folder and back with the move dialog, makes, renames and deletes a
 # folder, and scrolls a virtual list of 1,000 messages; an HTML message shows in a sandboxed
 # iframe with its remote image left out until "Show"; she writes to bob with an attachment,
-# bob sees it arrive without a reload, reads it and replies, and alice gets the reply.
+# bob sees it arrive without a reload, reads it and replies, and alice gets the reply; carol,
+# whose access has no mail module, has no Mail view.
 # The steps that need an API another part of issue 19 adds (html, send, events, reply) run
 # when the server has it and otherwise are SKIPPED LOUDLY (a warning naming what is missing).
 # axe-core on every mail view state, no console errors, screenshots.
@@ -28,6 +29,7 @@ from lb_setup import start_lb, stop_lb
 from test_webui import CHROMIUM, WEBUI_TESTS, keep_screenshots, npm_ci
 
 BULK = 1000  # messages in alice's "Bulk" folder for the virtual list
+NOMAIL = "\n[access nomail]\nmodules = files, calendar, contacts, tasks, webui\n"  # carol's
 
 
 def mail_section(ms):
@@ -93,7 +95,9 @@ def test_webui_mail_flows(workdir, redis_server, mail_system):  # noqa: F811
     npm_ci()
     ms = mail_system
     c = start_cluster(workdir, redis_server.url, nodes=2, users=("alice", "bob"),
-                      extra=mail_section(ms))
+                      extra=mail_section(ms) + NOMAIL)
+    c.ok("createuser", "-c", "1", "-u", "carol", "-d", "carol", "-g", "G", "-s", "S",
+         "-p", "carol_pw", "-e", "carol@example.com", "--access-combination-name", "nomail")
     lb = start_lb(workdir, [("OX-1", c.nodes[0].port, 50, "ready"),
                             ("OX-2", c.nodes[1].port, 50, "ready")])
     base = f"http://127.0.0.1:{lb.port}/"

@@ -366,6 +366,16 @@ try {
       await view(alice, 'mail-reply-received');
     }
   }
+  // carol's access has no mail module: no Mail view, and #mail shows her first view instead
+  const carol = await newPage(await browser.createBrowserContext(), 'carol', 1280, expected);
+  await login(carol, 'carol', 'carol_pw');
+  check(!(await carol.$('.appnav a[href="#mail"]')), 'no Mail view without the mail module');
+  await carol.goto(`${BASE}#mail`, { waitUntil: 'networkidle0' });
+  await carol.waitForSelector('#folder-title');
+  check(!(await carol.$('.mail')), 'no mail view at #mail without the mail module');
+  check(!(await carol.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/mail\.[0-9a-f]+\.js$/.test(e.name)))),
+    'the mail module is not loaded');
+
   // the mail view at phone width
   const phone = await newPage(await browser.createBrowserContext(), 'phone', 360, expected);
   await login(phone, 'alice', 'alice_pw');
