@@ -12,6 +12,7 @@ import {
 
 const FEATURES = JSON.parse(process.env.FEATURES || '{}');
 const BULK = Number(process.env.BULK || 0);
+const bulkSubject = (i) => `Bulk message ${String(i).padStart(Math.max(4, String(BULK - 1).length), '0')}`;
 const REMOTE_HOST = 'images.example.invalid';
 const skipped = [];
 let smtpDown = false; // while the flow has stopped Postfix, /send's 502/503 is expected
@@ -195,12 +196,12 @@ try {
   await chooseFolder(alice, 'Bulk');
   await rowFor(alice, 'Bulk message');
   await alice.select('#mail-sort', 'subject');
-  await waitText(alice, '.mail-row', `Bulk message ${String(BULK - 1).padStart(4, '0')}`);
+  await waitText(alice, '.mail-row', bulkSubject(BULK - 1));
   const setsize = await alice.$eval('.mail-row', (r) => Number(r.getAttribute('aria-setsize')));
   check(setsize === BULK, `aria-setsize ${setsize} is ${BULK}`);
   const started = Date.now();
   await alice.$eval('.mail-rows', (b) => { b.scrollTop = b.scrollHeight; });
-  await waitText(alice, '.mail-row', 'Bulk message 0000');
+  await waitText(alice, '.mail-row', bulkSubject(0));
   console.log(`mail: scrolled to the end of ${BULK} messages and drew it in ${Date.now() - started} ms`);
   const inDom = await alice.$$eval('.mail-row', (r) => r.length);
   check(inDom < 60, `${inDom} rows in the DOM for ${BULK} messages`);
@@ -210,7 +211,7 @@ try {
   await alice.keyboard.press('End');
   await alice.waitForFunction((n) => document.querySelector('.mail-rows').getAttribute('aria-activedescendant') === `mail-row-${n - 1}`, {}, BULK);
   await alice.keyboard.press('Enter');
-  await waitText(alice, '#mail-subject', 'Bulk message 0000');
+  await waitText(alice, '#mail-subject', bulkSubject(0));
   await view(alice, 'mail-virtual-list');
 
   // --- HTML in a sandboxed frame, the remote image out until "Show"
