@@ -75,7 +75,11 @@ export async function renderMail(main) {
     });
   }
 
+  let drawn = ''; // what the side shows: redrawn only when that changes (a click stays valid)
   function drawSide() {
+    const key = JSON.stringify([current, folders.map((f) => [f.name, f.unread, f.selectable])]);
+    if (key === drawn && side.querySelector('.mail-folder')) return;
+    drawn = key;
     const item = (f) => {
       const b = el('button', {
         type: 'button', class: 'tree-item mail-folder', 'data-folder': f.name,
@@ -165,7 +169,7 @@ export async function renderMail(main) {
     }
     if ('seen' in patch && patch.seen !== m.flags.includes('seen')) setUnread(m.folder, patch.seen ? -1 : 1);
     m.flags = flags;
-    list.update(m.uid, { flags });
+    if (m.folder === current) list.update(m.uid, { flags });
   }
 
   function actionsFor(m) {

@@ -89,6 +89,15 @@ async function openRow(page, subject) {
   }, { timeout: TIMEOUT }, subject);
 }
 
+// clickText in one step in the page, for the parts the view redraws (the folder list).
+async function clickNow(page, selector, wanted) {
+  await page.waitForFunction((sel, want) => {
+    const b = [...document.querySelectorAll(sel)].find((e) => e.textContent.includes(want));
+    if (b) b.click();
+    return !!b;
+  }, { timeout: TIMEOUT }, selector, wanted);
+}
+
 async function unreadCount(page, folder) {
   return page.$eval(`.mail-folder[data-folder="${folder}"]`, (b) => {
     const c = b.querySelector('.mail-count');
@@ -154,7 +163,7 @@ try {
   await view(alice, 'mail-flagged');
 
   // --- a new folder, and the message dragged onto it
-  await clickText(alice, '.mail-folder-actions button', 'New folder');
+  await clickNow(alice, '.mail-folder-actions button', 'New folder');
   await alice.waitForSelector('#prompt-field');
   await alice.type('#prompt-field', 'Projects');
   await submitDialog(alice, 'Create');
@@ -180,13 +189,13 @@ try {
   await waitText(alice, '.mail-list-state', 'No messages in this folder.');
   check((await messagesIn(alice, 'INBOX')).some((m) => m.subject === 'Quarterly report'), 'moved back to INBOX');
   await view(alice, 'mail-empty');
-  await clickText(alice, '.mail-folder-actions button', 'Rename');
+  await clickNow(alice, '.mail-folder-actions button', 'Rename');
   await alice.waitForSelector('#prompt-field');
   await alice.$eval('#prompt-field', (e) => { e.value = ''; });
   await alice.type('#prompt-field', 'Old projects');
   await submitDialog(alice, 'Rename');
   await alice.waitForSelector('.mail-folder[data-folder="Old projects"][aria-current="true"]');
-  await clickText(alice, '.mail-folder-actions button', 'Delete');
+  await clickNow(alice, '.mail-folder-actions button', 'Delete');
   await submitDialog(alice, 'Delete');
   await alice.waitForFunction(() => !document.querySelector('.mail-folder[data-folder="Old projects"]'));
   await alice.waitForSelector('.mail-folder[data-folder="INBOX"][aria-current="true"]');
