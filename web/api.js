@@ -4,11 +4,12 @@
 const KEY = 'tandem.session';
 
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
+  constructor(status, code, message, retryAfter, body) {
     super(message);
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.body = body || null; // the parsed JSON answer, for calls that say more (mail send's "draft")
   }
 }
 
@@ -39,14 +40,16 @@ const NET_MESSAGE = 'The server cannot be reached. Check your connection and try
 
 function failure(status, statusText, text, retryAfter) {
   let err = null;
+  let body = null;
   try {
-    err = JSON.parse(text).error;
+    body = JSON.parse(text);
+    err = body.error;
   } catch (e) {
     err = null;
   }
   const code = (err && err.code) || `HTTP-${status}`;
   const message = (err && err.message) || `The server answered ${status} ${statusText}.`;
-  const error = new ApiError(status, code, message, retryAfter);
+  const error = new ApiError(status, code, message, retryAfter, body);
   if (status === 401 && code === 'SES-0203' && session()) {
     setSession(null);
     onSessionEnd(error);
@@ -90,11 +93,12 @@ export async function download(path) {
   return res.blob();
 }
 
-// PUT of a file with progress (fetch reports none for uploads): progress(fraction 0..1).
-export function upload(path, file, progress) {
+// PUT (or `method`) of a file with progress (fetch reports none for uploads):
+// progress(fraction 0..1).
+export function upload(path, file, progress, method = 'PUT') {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('PUT', path);
+    xhr.open(method, path);
     const h = headers();
     for (const name of Object.keys(h)) xhr.setRequestHeader(name, h[name]);
     // the API takes type/subtype only; anything else is sent as bytes

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The app's shell: sign-in, the navigation between views (#files, #calendar, #contacts,
-// #tasks, #settings) and sign-out. The calendar, contacts and tasks modules load when their
-// view is opened.
+// The app's shell: sign-in, the navigation between views (#files, #calendar, #contacts, #mail,
+// #tasks, #settings) and sign-out. The calendar, contacts, mail and tasks modules load when
+// their view is opened.
 // The session id is never in the address: views are in the fragment only.
 import { api, onSessionEnded, session, setSession } from './api.js';
 import { renderFiles } from './files.js';
@@ -16,6 +16,7 @@ const VIEWS = [
   { id: 'files', title: 'Files', module: 'files' },
   { id: 'calendar', title: 'Calendar', module: 'calendar', load: () => import('./calendar.js').then((m) => m.renderCalendar) },
   { id: 'contacts', title: 'Contacts', module: 'contacts', load: () => import('./contacts.js').then((m) => m.renderContacts) },
+  { id: 'mail', title: 'Mail', module: 'mail', load: () => import('./mail.js').then((m) => m.renderMail) },
   { id: 'tasks', title: 'Tasks', module: 'tasks', load: () => import('./tasks.js').then((m) => m.renderTasks) },
   { id: 'settings', title: 'Settings' },
 ];

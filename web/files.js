@@ -41,7 +41,7 @@ async function allFolders() {
 // A dialog to pick a folder: a radio group, indented as the tree; allowed(folder) says which
 // may be chosen, never `exclude` nor a folder below it; `top` (a folder) is offered first.
 // Resolves to the folder, or undefined when cancelled.
-async function pickFolder(title, action, allowed, exclude, top) {
+export async function pickFolder(title, action, allowed, exclude, top) {
   const entries = (top ? [{ folder: top, depth: 0 }] : []).concat(await allFolders());
   let skipBelow = -1; // the depth of `exclude` while walking its subtree
   const ok = entries.map(({ folder, depth }) => {

@@ -13,9 +13,11 @@
 #include "webui-dir.h"
 
 /* Every UI answer: no inline script or style, no framing, no sniffing, no referrer to other
-   sites. Images may be data: and blob: URLs (previews the app makes itself). */
+   sites. Images may be data: and blob: URLs (previews the app makes itself), and https: for
+   the remote images of a mail the user chose to show (the mail frame inherits this policy). */
 #define WEBUI_CSP                                                                                  \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "    \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: "     \
+	"https:; "                                                                                 \
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "             \
 	"frame-ancestors 'none'"
 

@@ -40,6 +40,15 @@ def npm_ci():
     assert r.returncode == 0, f"npm ci failed:\n{r.stdout}\n{r.stderr}"
 
 
+def keep_screenshots(out, shots):
+    """Copies the run's screenshots to $TANDEM_WEBUI_SCREENSHOTS when set (docs/webui/)."""
+    keep = os.environ.get("TANDEM_WEBUI_SCREENSHOTS")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        for s in shots:
+            shutil.copy(os.path.join(out, "screenshots", s), keep)
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM) or shutil.which("npm") is None,
                     reason="needs Debian's chromium and npm (scripts/deps.sh test)")
 def test_webui_flows(workdir, redis_server):  # noqa: F811
@@ -75,11 +84,7 @@ def test_webui_flows(workdir, redis_server):  # noqa: F811
                      "settings",
                      "login-session-ended"):
             assert f"{view}.png" in shots, shots
-        keep = os.environ.get("TANDEM_WEBUI_SCREENSHOTS")
-        if keep:
-            os.makedirs(keep, exist_ok=True)
-            for s in shots:
-                shutil.copy(os.path.join(out, "screenshots", s), keep)
+        keep_screenshots(out, shots)
     finally:
         stop_lb(lb)
         c.stop()

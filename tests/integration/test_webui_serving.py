@@ -34,6 +34,8 @@ def assert_secure(h):
     csp = h["content-security-policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
+    # images: the app's own, and https: for the remote images a user shows in a mail
+    assert "img-src 'self' data: blob: https:;" in csp, csp
 
 
 def assets_of(index):

@@ -5,117 +5,15 @@
 // console error or uncaught exception fails the run. The calendar part prints how long the
 // week view with 200 events takes to render. Configuration comes from the
 // environment: BASE_URL, OUT_DIR, UPLOAD_FILE, CHROMIUM.
-import { readFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { createRequire } from 'node:module';
-import puppeteer from 'puppeteer-core';
+import {
+  BASE, OUT, TIMEOUT, check, clickText, failed, launch, login, newPage, report, shot, text, view, waitText,
+} from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BASE = process.env.BASE_URL;
-const OUT = process.env.OUT_DIR;
 const UPLOAD = process.env.UPLOAD_FILE;
-const TIMEOUT = 20000;
-mkdirSync(join(OUT, 'screenshots'), { recursive: true });
-mkdirSync(join(OUT, 'downloads'), { recursive: true });
 
-const problems = [];
-function check(ok, what) {
-  if (!ok) throw new Error(`check failed: ${what}`);
-}
-
-// API refusals the flows provoke on purpose (a wrong password, a throttled login, a session
-// that was ended) show in the console as "Failed to load resource: … 401" (or 429); anything
-// else is an error.
-function watch(page, name) {
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    if (/^Failed to load resource: the server responded with a status of (401|429)/.test(text)) return;
-    problems.push(`${name}: console error: ${text}`);
-  });
-  page.on('pageerror', (err) => problems.push(`${name}: uncaught: ${err.message}`));
-  page.on('response', (res) => {
-    const provoked = res.status() === 401 || (res.status() === 429 && res.url().endsWith('/api/v1/login'));
-    if (res.status() >= 400 && !provoked) {
-      problems.push(`${name}: ${res.request().method()} ${res.url()} answered ${res.status()}`);
-    }
-  });
-}
-
-async function axe(page, view) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    resultTypes: ['violations'],
-  }));
-  for (const v of result.violations) {
-    if (v.impact === 'serious' || v.impact === 'critical') {
-      problems.push(`${view}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join('; ')})`);
-    }
-  }
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(OUT, 'screenshots', `${name}.png`), fullPage: true });
-}
-
-async function view(page, name) {
-  await axe(page, name);
-  await shot(page, name);
-}
-
-async function text(page, selector) {
-  await page.waitForSelector(selector, { timeout: TIMEOUT });
-  return page.$eval(selector, (e) => e.textContent);
-}
-
-async function waitText(page, selector, wanted) {
-  await page.waitForFunction((s, w) => [...document.querySelectorAll(s)].some((e) => e.textContent.includes(w)),
-    { timeout: TIMEOUT }, selector, wanted);
-}
-
-async function clickText(page, selector, wanted) {
-  await waitText(page, selector, wanted);
-  const handles = await page.$$(selector);
-  for (const h of handles) {
-    if ((await h.evaluate((e) => e.textContent)).includes(wanted)) {
-      await h.click();
-      return;
-    }
-  }
-  throw new Error(`no ${selector} with ${wanted}`);
-}
-
-async function login(page, who, password, expectError) {
-  await page.goto(BASE, { waitUntil: 'networkidle0' });
-  await page.waitForSelector('#login', { timeout: TIMEOUT });
-  await page.$eval('#login', (e) => { e.value = ''; });
-  await page.type('#login', who);
-  await page.type('#password', password);
-  await page.click('button[type=submit]');
-  if (expectError) {
-    await page.waitForSelector('.msg-error', { timeout: TIMEOUT });
-    return page.$eval('.msg-error', (e) => e.textContent);
-  }
-  await page.waitForSelector('#folder-title', { timeout: TIMEOUT });
-  return null;
-}
-
-const pages = [];
-async function newPage(context, name, width = 1280) {
-  const page = await context.newPage();
-  pages.push([name, page]);
-  page.setDefaultTimeout(TIMEOUT);
-  await page.setViewport({ width, height: 900 });
-  watch(page, name);
-  return page;
-}
-
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
-});
+const browser = await launch();
 try {
   const alice = await newPage(browser.defaultBrowserContext(), 'alice');
   const cdp = await alice.createCDPSession();
@@ -687,16 +585,8 @@ try {
   check(again.includes('Wrong login or password'), 'the old password is refused');
   await login(alice, 'alice', 'n3w-alice-pw');
 } catch (error) {
-  problems.push(`flow failed: ${error.stack || error}`);
-  for (const [name, page] of pages) {
-    await shot(page, `failure-${name}`).catch(() => {});
-    problems.push(`${name} at the failure: ${await page.evaluate(() => document.body.innerText).catch(() => '?')}`);
-  }
+  await failed(error);
 } finally {
   await browser.close();
 }
-if (problems.length) {
-  console.error(problems.join('\n'));
-  process.exit(1);
-}
-console.log('webui flows: all passed');
+report('webui flows');
