@@ -806,8 +806,9 @@ int imap_client_expunge(struct imap_client *c, struct pool *pool, uint32_t uid,
 	return expunge_uid(c, uid, err);
 }
 
-int imap_client_move(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
-                     struct mail_error *err)
+/* Move's and copy's checks: uid is in the selected folder, folder to exists. */
+static int source_and_target(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
+                             struct mail_error *err)
 {
 	if (uid_exists(c, pool, uid, err) < 0)
 		return -1;
@@ -816,6 +817,14 @@ int imap_client_move(struct imap_client *c, struct pool *pool, uint32_t uid, con
 		return -1;
 	if (!exists)
 		return fail(c, err, MAIL_NOT_FOUND, "no folder \"%.60s\"", to);
+	return 0;
+}
+
+int imap_client_move(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
+                     struct mail_error *err)
+{
+	if (source_and_target(c, pool, uid, to, err) < 0)
+		return -1;
 	struct mailimap_set *set = mailimap_set_new_single(uid);
 	int r;
 	if (!c->no_move && mailimap_has_extension(c->imap, "MOVE")) {
@@ -1226,13 +1235,8 @@ int imap_client_copy(struct imap_client *c, struct pool *pool, uint32_t uid, con
                      uint32_t *new_uid_r, struct mail_error *err)
 {
 	*new_uid_r = 0;
-	if (uid_exists(c, pool, uid, err) < 0)
+	if (source_and_target(c, pool, uid, to, err) < 0)
 		return -1;
-	bool exists;
-	if (imap_client_folder_exists(c, to, &exists, err) < 0)
-		return -1;
-	if (!exists)
-		return fail(c, err, MAIL_NOT_FOUND, "no folder \"%.60s\"", to);
 	struct mailimap_set *set = mailimap_set_new_single(uid);
 	int r;
 	if (mailimap_has_extension(c->imap, "UIDPLUS")) {

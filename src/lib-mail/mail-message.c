@@ -190,7 +190,7 @@ static void walk_parts(struct walk *w, GMimeObject *obj, const char *path, unsig
 	}
 }
 
-static GMimeMessage *parse(const void *data, size_t size)
+GMimeMessage *mail_message_gmime(const void *data, size_t size)
 {
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, size);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
@@ -223,7 +223,7 @@ int mail_message_read(struct pool *pool, const void *data, size_t size, const ch
 {
 	mail_message_init();
 	memset(v, 0, sizeof(*v));
-	GMimeMessage *msg = parse(data, size);
+	GMimeMessage *msg = mail_message_gmime(data, size);
 	if (msg == NULL) {
 		*error_r = "the message could not be parsed as MIME";
 		return -1;

@@ -45,6 +45,8 @@ bool mail_utf8_valid(const char *s);
 
 /* Initialises GMime once per process; thread-safe, idempotent. */
 void mail_message_init(void);
+/* GMime's parse of data[0..size) (after mail_message_init), or NULL; g_object_unref it. */
+struct _GMimeMessage *mail_message_gmime(const void *data, size_t size);
 /* Parses data[0..size) (any bytes: broken MIME gives what GMime recovers) into view_r, strings
    in pool. 0, or -1 with *error_r when nothing like a message could be read. */
 int mail_message_parse(struct pool *pool, const void *data, size_t size,

@@ -118,16 +118,6 @@ static void add_list(struct recipients *r, InternetAddressList *list, const char
 
 /* ------------------------------------------------------------------ the whole */
 
-static GMimeMessage *parse(const void *data, size_t size)
-{
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, size);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-	g_object_unref(stream);
-	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-	g_object_unref(parser);
-	return msg;
-}
-
 /* The first text part of subtype sub (outside attachments unless with_attachments), or NULL. */
 static GMimeObject *first_text(GMimeObject *obj, const char *sub, bool with_attachments,
                                unsigned depth)
@@ -170,7 +160,7 @@ int mail_reply_build(struct pool *pool, const void *data, size_t size, enum mail
 	memset(r, 0, sizeof(*r));
 	if (mail_message_parse(pool, data, size, &r->view, error_r) < 0)
 		return -1;
-	GMimeMessage *msg = parse(data, size);
+	GMimeMessage *msg = mail_message_gmime(data, size);
 	if (msg == NULL) {
 		*error_r = "the message could not be parsed as MIME";
 		return -1;
@@ -224,7 +214,7 @@ int mail_reply_calendar(struct pool *pool, const void *data, size_t size,
 {
 	memset(cal_r, 0, sizeof(*cal_r));
 	mail_message_init();
-	GMimeMessage *msg = parse(data, size);
+	GMimeMessage *msg = mail_message_gmime(data, size);
 	if (msg == NULL)
 		return 0;
 	InternetAddressList *from = g_mime_message_get_from(msg);
