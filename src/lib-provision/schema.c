@@ -191,6 +191,15 @@ const size_t schema_configdb_count = sizeof(schema_configdb) / sizeof(schema_con
 	"ALTER TABLE users ADD COLUMN smtp_server VARCHAR(300) NULL;"                              \
 	"ALTER TABLE users ADD COLUMN imap_login VARCHAR(320) NULL"
 
+/* Step 12 (leftovers): scheduling finds attendees and organisers by e-mail, case ignored,
+   which without an index read every user (and resource) of the context per address. SQLite
+   indexes the expression the lookup compares, LOWER(email); MariaDB cannot index an expression
+   but its column collation (utf8mb4_general_ci) already ignores case, so it indexes the column
+   and the lookup compares email=? there (storage-schedule.c person_by_email). */
+#define USERDB_V12(key)                                                                            \
+	"CREATE INDEX users_email ON users (cid, " key ");"                                        \
+	"CREATE INDEX resource_email ON resource (cid, " key ")"
+
 const struct migration schema_userdb[] = {
     {1, USERDB_V1, USERDB_V1 ""},
     {2, USERDB_V2, USERDB_V2 ""},
@@ -204,5 +213,6 @@ const struct migration schema_userdb[] = {
     {10, USERDB_V10("DROP INDEX cal_object_range"),
      USERDB_V10("DROP INDEX cal_object_range ON cal_object")},
     {11, USERDB_V11, USERDB_V11 ""},
+    {12, USERDB_V12("LOWER(email)"), USERDB_V12("email")},
 };
 const size_t schema_userdb_count = sizeof(schema_userdb) / sizeof(schema_userdb[0]);

@@ -36,6 +36,7 @@ struct person {
 struct query {
 	struct storage_user *user;
 	const char *what, *sql, *fmt;
+	const char *sql_mariadb; /* MariaDB's instead of sql, if set */
 	int64_t ints[4];
 	const char *texts[4];
 	size_t cols;
@@ -51,7 +52,8 @@ static int query_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
 {
 	struct query *q = ctx;
 	struct pool *pool = q->user->pool;
-	struct sql_stmt *s = sql_prepare(conn, q->sql, err);
+	bool mariadb = q->sql_mariadb != NULL && sql_conn_driver(conn) == SQL_DRIVER_MARIADB;
+	struct sql_stmt *s = sql_prepare(conn, mariadb ? q->sql_mariadb : q->sql, err);
 	if (s == NULL)
 		return -1;
 	sql_bind_int64(s, 1, q->user->cid);
@@ -97,13 +99,17 @@ static int query_run(struct query *q, struct storage_error *err)
 #define RESOURCE_COLS                                                                              \
 	"SELECT id, name, email, display_name, available FROM resource WHERE cid=? AND "
 
-/* The user or resource where (binding one text, or with by_id one id): 0 with *p_r (found or
-   not), -1 with err. */
-static int person_find(struct storage_user *user, bool resource, const char *where, bool by_id,
-                       int64_t id, const char *text, struct person *p_r, struct storage_error *err)
+/* The user or resource where (binding one text, or with by_id one id; on MariaDB
+   where_mariadb if not NULL): 0 with *p_r (found or not), -1 with err. */
+static int person_find_in(struct storage_user *user, bool resource, const char *where,
+                          const char *where_mariadb, bool by_id, int64_t id, const char *text,
+                          struct person *p_r, struct storage_error *err)
 {
 	struct query q = {.user = user, .what = "directory lookup", .cols = 5};
-	q.sql = pool_printf(user->pool, "%s%s", resource ? RESOURCE_COLS : USER_COLS, where);
+	const char *cols = resource ? RESOURCE_COLS : USER_COLS;
+	q.sql = pool_printf(user->pool, "%s%s", cols, where);
+	if (where_mariadb != NULL)
+		q.sql_mariadb = pool_printf(user->pool, "%s%s", cols, where_mariadb);
 	q.fmt = by_id ? "i" : "s";
 	q.ints[0] = id;
 	q.texts[0] = text;
@@ -122,16 +128,24 @@ static int person_find(struct storage_user *user, bool resource, const char *whe
 	return 0;
 }
 
-/* Whoever of the context has e-mail email: a user first, then a resource. */
+static int person_find(struct storage_user *user, bool resource, const char *where, bool by_id,
+                       int64_t id, const char *text, struct person *p_r, struct storage_error *err)
+{
+	return person_find_in(user, resource, where, NULL, by_id, id, text, p_r, err);
+}
+
+/* Whoever of the context has e-mail email (case ignored): a user first, then a resource.
+   Both comparisons use the index of schema step 12: SQLite's is on LOWER(email); MariaDB's is
+   on email, whose collation already ignores case. */
 static int person_by_email(struct storage_user *user, const char *email, struct person *p_r,
                            struct storage_error *err)
 {
-	static const char where[] = "LOWER(email)=LOWER(?)";
-	if (person_find(user, false, where, false, 0, email, p_r, err) < 0)
+	static const char where[] = "LOWER(email)=LOWER(?)", where_mariadb[] = "email=?";
+	if (person_find_in(user, false, where, where_mariadb, false, 0, email, p_r, err) < 0)
 		return -1;
 	if (p_r->found)
 		return 0;
-	return person_find(user, true, where, false, 0, email, p_r, err);
+	return person_find_in(user, true, where, where_mariadb, false, 0, email, p_r, err);
 }
 
 int storage_sched_whoami(struct storage_user *user, const char **email_r, const char **name_r,

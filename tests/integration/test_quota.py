@@ -18,7 +18,7 @@ from provisioning import Cluster, sqlite_rows
 from test_files import ADMIN, MIB, Files, unique
 
 QUOTA = 4 * MIB
-USERDB_LATEST = 11  # the user schema's last migration step (src/lib-provision/schema.c)
+USERDB_LATEST = 12  # the user schema's last migration step (src/lib-provision/schema.c)
 
 
 def provision(workdir, extra="", nodes=("OX-1",)):
@@ -296,6 +296,7 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
     c.stop()
     con = sqlite3.connect(u.udb, timeout=30)
     with con:  # what the release before this one made
+        con.execute("DROP INDEX users_email")  # version 12 (leftovers)
         for col in ("imap_server", "smtp_server", "imap_login"):  # version 11 (mail-auth)
             con.execute(f"ALTER TABLE users DROP COLUMN {col}")
         con.execute("DROP TABLE gab_published")  # version 9 (global address book), after it
@@ -328,6 +329,10 @@ def test_a_user_schema_of_the_release_before_holds_is_brought_forward(workdir):
         assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM dav_props") == [(0,)]
         assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM resource") == [(0,)]
         assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM contact_object") == [(0,)]
+        # and version 12's index serves scheduling's lookup by e-mail (storage-schedule.c)
+        plan = sqlite_rows(u.udb, "EXPLAIN QUERY PLAN SELECT id FROM users WHERE cid=9 AND "
+                                  "LOWER(email)=LOWER('Frank@Old')")
+        assert any("USING INDEX users_email" in row[-1] for row in plan), plan
         assert sqlite_rows(u.udb, "SELECT COUNT(*) FROM gab_published") == [(0,)]
     finally:
         c.stop()
