@@ -658,10 +658,14 @@ const char *storage_gab_vcard(struct pool *pool, const struct storage_gab_entry 
 	return vcard_build(pool, &f);
 }
 
+const char *storage_gab_vcard_etag(struct pool *pool, const char *vcard)
+{
+	return pool_printf(pool, "%016llx", (unsigned long long)cache_key_str(vcard));
+}
+
 const char *storage_gab_etag(struct pool *pool, const struct storage_gab_entry *e)
 {
-	return pool_printf(pool, "%016llx",
-	                   (unsigned long long)cache_key_str(storage_gab_vcard(pool, e)));
+	return storage_gab_vcard_etag(pool, storage_gab_vcard(pool, e));
 }
 
 json_t *storage_gab_json(struct pool *pool, const struct storage_gab_entry *e)

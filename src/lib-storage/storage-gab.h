@@ -59,9 +59,11 @@ int storage_gab_publish(struct storage_user *user, const char *phone, const char
 /* {"id": uid, "login", "display_name", "given_name", "sur_name", "email", "phone", "org",
    "uid" (the vCard UID), "etag", "directory": true, "read_only": true}. */
 json_t *storage_gab_json(struct pool *pool, const struct storage_gab_entry *e);
-/* The entry as a vCard 4.0 (CRLF, folded) in pool, and its strong ETag (no quotes). */
+/* The entry as a vCard 4.0 (CRLF, folded) in pool, and its strong ETag (no quotes), which
+   renders the card; storage_gab_vcard_etag is the ETag of a card already rendered. */
 const char *storage_gab_vcard(struct pool *pool, const struct storage_gab_entry *e);
 const char *storage_gab_etag(struct pool *pool, const struct storage_gab_entry *e);
+const char *storage_gab_vcard_etag(struct pool *pool, const char *vcard);
 
 /* For provisioning, inside its transaction on the user schema: a user of cid was created,
    changed or (deleted) removed; moves the revision and drops a deleted user's published

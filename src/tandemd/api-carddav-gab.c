@@ -27,8 +27,8 @@ static void card_of(struct pool *pool, const struct storage_gab_entry *e,
 {
 	card_r->pool = pool;
 	card_r->name = pool_printf(pool, "%lld.vcf", (long long)e->uid);
-	card_r->etag = storage_gab_etag(pool, e);
 	card_r->text = storage_gab_vcard(pool, e);
+	card_r->etag = storage_gab_vcard_etag(pool, card_r->text);
 	card_r->len = strlen(card_r->text);
 }
 

@@ -151,7 +151,8 @@ static void gab_search(void *ctx, struct http_request *req)
 static void gab_send(struct http_request *req, const struct storage_gab_entry *e)
 {
 	struct pool *pool = http_request_pool(req);
-	http_response_headerf(req, "ETag", "\"%s\"", storage_gab_etag(pool, e));
+	const char *card = storage_gab_vcard(pool, e);
+	http_response_headerf(req, "ETag", "\"%s\"", storage_gab_vcard_etag(pool, card));
 	const char *f = api_query(req, "format");
 	if (f == NULL || strcmp(f, "vcf") != 0) {
 		http_response_json(req, 200, storage_gab_json(pool, e));
@@ -159,7 +160,7 @@ static void gab_send(struct http_request *req, const struct storage_gab_entry *e
 	}
 	http_response_status(req, 200);
 	http_response_header(req, "Content-Type", "text/vcard; charset=utf-8");
-	buf_append_str(http_response_body(req), storage_gab_vcard(pool, e));
+	buf_append_str(http_response_body(req), card);
 	http_response_send(req);
 }
 
