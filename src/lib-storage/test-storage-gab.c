@@ -160,7 +160,8 @@ static void test_publish_and_forms(void)
 	test_assert(strstr(card, "EMAIL:alice@corp.example\r\n") != NULL);
 	const char *etag = storage_gab_etag(env.pool, &e);
 	test_assert_int_eq(strlen(etag), 16);
-	test_assert_str_eq(storage_gab_vcard_etag(env.pool, card), etag); /* CardDAV's, one render */
+	test_assert_str_eq(storage_gab_vcard_etag(env.pool, card),
+	                   etag); /* CardDAV's, one render */
 	/* only the phone changes; "" removes it */
 	test_assert(storage_gab_publish(as(TEST_ALICE), "", NULL, &err) == 0);
 	test_assert(storage_gab_get(as(TEST_ALICE), TEST_ALICE, &e, &err) == 0);
