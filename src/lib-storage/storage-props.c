@@ -6,6 +6,7 @@
 
 #include "folder.h"
 #include "infostore.h"
+#include "mem.h"
 #include "storage-private.h"
 
 struct op {
@@ -66,6 +67,58 @@ int storage_props_get(struct storage_user *user, enum dav_props_kind kind, int64
 	*props_r = op.got;
 	*count_r = op.count;
 	return 0;
+}
+
+struct many {
+	struct storage_user *user;
+	const int64_t *ids;
+	size_t count;
+	const struct dav_prop *names;
+	size_t n;
+	struct dav_prop **props;
+	size_t *counts;
+};
+
+static int get_folders_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)
+{
+	struct many *m = ctx;
+	struct storage_user *u = m->user;
+	int64_t *visible = mem_calloc(m->count + 1, sizeof(*visible));
+	size_t *at = mem_calloc(m->count + 1, sizeof(*at));
+	struct dav_prop **props = mem_calloc(m->count + 1, sizeof(*props));
+	size_t *counts = mem_calloc(m->count + 1, sizeof(*counts)), k = 0;
+	int r = 0;
+	memset(m->props, 0, m->count * sizeof(*m->props));
+	memset(m->counts, 0, m->count * sizeof(*m->counts));
+	for (size_t i = 0; r >= 0 && i < m->count; i++) {
+		struct folder_perm perm;
+		r = folder_access(conn, u->cid, u->uid, m->ids[i], &perm, err);
+		if (r > 0) {
+			at[k] = i;
+			visible[k++] = m->ids[i];
+		}
+	}
+	if (r >= 0)
+		r = dav_props_get_many(conn, u->pool, u->cid, DAV_PROPS_FOLDER, visible, k,
+		                       m->names, m->n, props, counts, err);
+	for (size_t i = 0; r == 0 && i < k; i++) {
+		m->props[at[i]] = props[i];
+		m->counts[at[i]] = counts[i];
+	}
+	mem_free(&visible);
+	mem_free(&at);
+	mem_free(&props);
+	mem_free(&counts);
+	return r < 0 ? -1 : 0;
+}
+
+int storage_props_get_folders(struct storage_user *user, const int64_t *ids, size_t count,
+                              const struct dav_prop *names, size_t n, struct dav_prop **props_r,
+                              size_t *counts_r, struct storage_error *err)
+{
+	struct many m = {user, ids, count, names, n, props_r, counts_r};
+	const char *what = "properties";
+	return storage__run(user, false, get_folders_txn, &m, &what, err);
 }
 
 static int patch_txn(struct sql_conn *conn, void *ctx, struct sql_error *err)

@@ -14,6 +14,13 @@ int storage_props_get(struct storage_user *user, enum dav_props_kind kind, int64
                       const struct dav_prop *names, size_t n, struct dav_prop **props_r,
                       size_t *count_r, struct storage_error *err);
 
+/* The same for the folders ids[0..count) (distinct) in one read transaction, their rows in
+   one statement: props_r[i] and counts_r[i] (the caller's arrays) are folder ids[i]'s; a
+   folder the user cannot see has none. */
+int storage_props_get_folders(struct storage_user *user, const int64_t *ids, size_t count,
+                              const struct dav_prop *names, size_t n, struct dav_prop **props_r,
+                              size_t *counts_r, struct storage_error *err);
+
 /* Applies ops[0..n) in order (value NULL removes; removing what is not there is fine), all or
    nothing in one write transaction. Needs write rights on a file (folder_perm_may_write,
    own = created by the user) or the admin flag on a folder (who may rename it): else

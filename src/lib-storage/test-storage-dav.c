@@ -456,6 +456,15 @@ static void test_props(void)
 	test_assert_int_eq(props_of(alice, DAV_PROPS_FOLDER, SHARED), DAV_PROPS_MAX);
 	test_assert_int_eq(
 	    storage_props_patch(alice, DAV_PROPS_FOLDER, SHARED, one_more, 2, &failed, &err), 0);
+	/* several folders at once: bob's view, BIG (which he cannot see) has none */
+	const int64_t ids[] = {BIG, SHARED};
+	const struct dav_prop x1 = {"urn:m", "x1", NULL};
+	struct dav_prop *each[2];
+	size_t counts[2];
+	test_assert_int_eq(storage_props_get_folders(bob, ids, 2, &x1, 1, each, counts, &err), 0);
+	test_assert_int_eq(counts[0], 0);
+	test_assert_int_eq(counts[1], 1);
+	test_assert_str_eq(each[1][0].value, "1");
 
 	/* deleted with their object */
 	test_assert_int_eq(storage_file_delete(alice, f.id, &err), 0);

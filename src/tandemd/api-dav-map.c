@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "provision.h"
 #include "storage-folder.h"
+#include "storage-props.h"
 
 #define DAV_MAX_SEGMENTS 80 /* folders nest at most FOLDER_DEPTH_MAX deep */
 
@@ -344,6 +345,11 @@ struct dav_paths {
 	int64_t home; /* -1: not looked up yet, 0: none */
 	int64_t memo_id;
 	const char *memo_path; /* of memo_id: siblings share their parent's */
+	/* dav_paths_prefetch's: the collection segments of seg_ids[0..seg_count) (NULL: none) */
+	bool prefetched;
+	int64_t *seg_ids;
+	const char **segs;
+	size_t seg_count;
 };
 
 struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool,
@@ -386,25 +392,75 @@ static const char *folder_path(struct dav_paths *dp, int64_t id, unsigned depth)
 	return dp->memo_path;
 }
 
+/* The namespace of f's collection segment (a calendar's for its owner only,
+   docs/decisions/0015), NULL when it has none; *home_r its DAV home (NULL: not a PIM folder). */
+static const char *segment_ns(const struct dav_paths *dp, const struct folder *f,
+                              const char **home_r)
+{
+	*home_r = NULL;
+	if (f->is_system || f->module == NULL)
+		return NULL;
+	if (strcmp(f->module, "calendar") == 0 || strcmp(f->module, "tasks") == 0) {
+		*home_r = CALDAV_HOME;
+		return f->owner == dp->user->uid ? CALDAV_COLLECTION_NS : NULL;
+	}
+	if (strcmp(f->module, "contacts") == 0) {
+		*home_r = CARDDAV_HOME;
+		return CARDDAV_SEGMENT_NS;
+	}
+	return NULL;
+}
+
+void dav_paths_prefetch(struct dav_paths *dp, struct folder *const *folders, size_t count)
+{
+	const struct dav_prop names[] = {{CALDAV_COLLECTION_NS, DAVOBJ_SEGMENT, NULL},
+	                                 {CARDDAV_SEGMENT_NS, DAVOBJ_SEGMENT, NULL}};
+	const char **ns = pool_calloc(dp->pool, count + 1, sizeof(*ns));
+	dp->seg_ids = pool_calloc(dp->pool, count + 1, sizeof(*dp->seg_ids));
+	dp->segs = pool_calloc(dp->pool, count + 1, sizeof(*dp->segs));
+	dp->seg_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		const char *home;
+		const char *want = segment_ns(dp, folders[i], &home);
+		if (want != NULL) {
+			ns[dp->seg_count] = want;
+			dp->seg_ids[dp->seg_count++] = folders[i]->id;
+		}
+	}
+	struct dav_prop **props = pool_calloc(dp->pool, dp->seg_count + 1, sizeof(*props));
+	size_t *counts = pool_calloc(dp->pool, dp->seg_count + 1, sizeof(*counts));
+	struct storage_error err;
+	if (dp->seg_count > 0 && storage_props_get_folders(dp->su, dp->seg_ids, dp->seg_count,
+	                                                   names, 2, props, counts, &err) < 0)
+		return; /* not prefetched: dav_paths_get reads one by one */
+	for (size_t i = 0; i < dp->seg_count; i++) {
+		for (size_t k = 0; k < counts[i]; k++) {
+			if (strcmp(props[i][k].ns, ns[i]) == 0)
+				dp->segs[i] = props[i][k].value;
+		}
+	}
+	dp->prefetched = true;
+}
+
+/* f's segment (namespace ns): dav_paths_prefetch's if it saw f, else read now. */
+static const char *segment_of(struct dav_paths *dp, const struct folder *f, const char *ns)
+{
+	for (size_t i = 0; dp->prefetched && i < dp->seg_count; i++) {
+		if (dp->seg_ids[i] == f->id)
+			return dp->segs[i];
+	}
+	return davobj_segment(dp->su, f->id, ns);
+}
+
 /* A calendar, tasks or contacts folder's collection, named as the home listings of
    api-caldav.c and api-carddav.c name it: the segment a client created it under (a
    calendar's for its owner only, docs/decisions/0015), else its id. NULL for the rest. */
 static const char *pim_path(struct dav_paths *dp, const struct folder *f)
 {
-	if (f->is_system || f->module == NULL)
+	const char *home, *ns = segment_ns(dp, f, &home);
+	if (home == NULL)
 		return NULL;
-	const char *home, *seg;
-	if (strcmp(f->module, "calendar") == 0 || strcmp(f->module, "tasks") == 0) {
-		home = CALDAV_HOME;
-		seg = f->owner == dp->user->uid
-		          ? davobj_segment(dp->su, f->id, CALDAV_COLLECTION_NS)
-		          : NULL;
-	} else if (strcmp(f->module, "contacts") == 0) {
-		home = CARDDAV_HOME;
-		seg = davobj_segment(dp->su, f->id, CARDDAV_SEGMENT_NS);
-	} else {
-		return NULL;
-	}
+	const char *seg = ns != NULL ? segment_of(dp, f, ns) : NULL;
 	if (seg != NULL)
 		return pool_printf(dp->pool, "%s%s/%s/", home, dp->user->login, seg);
 	return pool_printf(dp->pool, "%s%s/%lld/", home, dp->user->login, (long long)f->id);

@@ -105,6 +105,9 @@ int dav_map_resolve(struct dav_req *dr, const char *path, struct dav_res *res_r)
 struct dav_paths *dav_paths_create(struct storage_user *su, struct pool *pool,
                                    const struct api_user *user);
 const char *dav_paths_get(struct dav_paths *dp, const struct folder *f);
+/* Reads the collection segments of the PIM folders among folders[0..count) in one
+   transaction, for the dav_paths_get calls of a listing that follow. */
+void dav_paths_prefetch(struct dav_paths *dp, struct folder *const *folders, size_t count);
 
 /* t as an HTTP-date (getlastmodified, Last-Modified) or, http_date false, as RFC 3339
    (creationdate); returns its length. */

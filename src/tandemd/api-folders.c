@@ -102,6 +102,7 @@ static json_t *sharer_json(const struct folder_sharer *s)
 static json_t *folder_list_json(struct dav_paths *dp, struct folder **folders, size_t count)
 {
 	json_t *list = json_array();
+	dav_paths_prefetch(dp, folders, count);
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(list, folder_json(dp, folders[i]));
 	return json_pack("{s:o}", "folders", list);

@@ -187,6 +187,9 @@ def test_every_folder_object_names_its_collection(site):
         assert f["dav"] == f"/dav/{kind}/alice/{f['id']}/", f
     assert pim["my-cal"]["dav"] == "/dav/calendars/alice/my-cal/"
     assert pim["my-book"]["dav"] == "/dav/addressbooks/alice/my-book/"
+    for title in ("my-cal", "my-book"):  # one folder read alone: the same path as listed
+        st, one, _ = c_api.request("GET", f"/api/v1/folders/{pim[title]['id']}")
+        assert st == 200 and one["dav"] == pim[title]["dav"], one
     listed = names(port, "/dav/calendars/alice/") + names(port, "/dav/addressbooks/alice/")
     for f in pim.values():
         assert f["dav"] in listed, (f, listed)
