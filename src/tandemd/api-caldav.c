@@ -94,27 +94,17 @@ static const char *bad_data_precondition(const char *message)
 void caldav_storage_failed(struct dav_req *dr, const struct storage_error *err,
                            enum storage_cal_problem problem)
 {
-	const char *msg = err->message;
-	switch (err->status == STORAGE_REFUSED ? problem : STORAGE_CAL_OK) {
-	case STORAGE_CAL_BAD_DATA:
-		davobj_fail(dr, 400, CALDAV_NS, bad_data_precondition(msg), msg);
-		return;
-	case STORAGE_CAL_WRONG_COMPONENT:
-		davobj_fail(dr, 403, CALDAV_NS, "supported-calendar-component", msg);
-		return;
-	case STORAGE_CAL_UID_CONFLICT:
-		davobj_fail(dr, 409, CALDAV_NS, "no-uid-conflict", msg);
-		return;
-	case STORAGE_CAL_PRECONDITION:
-		davobj_fail(dr, 412, DAV_NS, NULL, msg);
-		return;
-	case STORAGE_CAL_TOO_LARGE:
-		davobj_fail(dr, 413, CALDAV_NS, "max-resource-size", msg);
-		return;
-	case STORAGE_CAL_OK:
-		break;
-	}
-	davobj_refused(dr, err, CALDAV_NS, "valid-calendar-object-resource");
+	const char *bad_data =
+	    problem == STORAGE_CAL_BAD_DATA ? bad_data_precondition(err->message) : NULL;
+	const struct davobj_problem problems[] = {
+	    [STORAGE_CAL_BAD_DATA] = {400, CALDAV_NS, bad_data},
+	    [STORAGE_CAL_WRONG_COMPONENT] = {403, CALDAV_NS, "supported-calendar-component"},
+	    [STORAGE_CAL_UID_CONFLICT] = {409, CALDAV_NS, "no-uid-conflict"},
+	    [STORAGE_CAL_PRECONDITION] = {412, DAV_NS, NULL},
+	    [STORAGE_CAL_TOO_LARGE] = {413, CALDAV_NS, "max-resource-size"},
+	};
+	davobj_storage_failed(dr, err, problems, sizeof(problems) / sizeof(problems[0]), problem,
+	                      CALDAV_NS, "valid-calendar-object-resource");
 }
 
 /* /dav/calendars/<login>/<folder id>/<name>: 0 with res_r (kind NONE when nothing is there),

@@ -67,24 +67,14 @@ static const char *listing_href(struct dav_req *dr, const struct folder *f)
 void carddav_storage_failed(struct dav_req *dr, const struct storage_error *err,
                             enum storage_contact_problem problem)
 {
-	const char *msg = err->message;
-	switch (err->status == STORAGE_REFUSED ? problem : STORAGE_CONTACT_OK) {
-	case STORAGE_CONTACT_BAD_DATA:
-		davobj_fail(dr, 400, CARDDAV_NS, "valid-address-data", msg);
-		return;
-	case STORAGE_CONTACT_UID_CONFLICT:
-		davobj_fail(dr, 409, CARDDAV_NS, "no-uid-conflict", msg);
-		return;
-	case STORAGE_CONTACT_PRECONDITION:
-		davobj_fail(dr, 412, DAV_NS, NULL, msg);
-		return;
-	case STORAGE_CONTACT_TOO_LARGE:
-		davobj_fail(dr, 413, CARDDAV_NS, "max-resource-size", msg);
-		return;
-	case STORAGE_CONTACT_OK:
-		break;
-	}
-	davobj_refused(dr, err, CARDDAV_NS, "valid-address-data");
+	static const struct davobj_problem problems[] = {
+	    [STORAGE_CONTACT_BAD_DATA] = {400, CARDDAV_NS, "valid-address-data"},
+	    [STORAGE_CONTACT_UID_CONFLICT] = {409, CARDDAV_NS, "no-uid-conflict"},
+	    [STORAGE_CONTACT_PRECONDITION] = {412, DAV_NS, NULL},
+	    [STORAGE_CONTACT_TOO_LARGE] = {413, CARDDAV_NS, "max-resource-size"},
+	};
+	davobj_storage_failed(dr, err, problems, sizeof(problems) / sizeof(problems[0]), problem,
+	                      CARDDAV_NS, "valid-address-data");
 }
 
 /* The address book of the user's home named by a segment that is not a folder id (one an

@@ -78,6 +78,17 @@ void davobj_refused(struct dav_req *dr, const struct storage_error *err, const c
 	}
 }
 
+void davobj_storage_failed(struct dav_req *dr, const struct storage_error *err,
+                           const struct davobj_problem *problems, size_t count, unsigned problem,
+                           const char *ns, const char *invalid)
+{
+	if (err->status == STORAGE_REFUSED && problem < count && problems[problem].status != 0)
+		davobj_fail(dr, problems[problem].status, problems[problem].ns,
+		            problems[problem].precondition, err->message);
+	else
+		davobj_refused(dr, err, ns, invalid);
+}
+
 bool davobj_under(const char *path, const char *prefix)
 {
 	size_t n = strlen(prefix);

@@ -33,6 +33,17 @@ void davobj_fail_at(struct dav_req *dr, int status, const char *ns, const char *
    API), and what is not a refusal; a multistatus begun is dropped. */
 void davobj_refused(struct dav_req *dr, const struct storage_error *err, const char *ns,
                     const char *invalid);
+/* What a CalDAV or CardDAV object's problem (storage_cal_problem, storage_contact_problem)
+   answers: status with precondition of ns (NULL: none); status 0 for no such problem. */
+struct davobj_problem {
+	int status;
+	const char *ns, *precondition;
+};
+/* A failed put or delete of an object: a refusal with a problem of problems[0..count) (indexed
+   by the problem) as that says, anything else as davobj_refused(ns, invalid). */
+void davobj_storage_failed(struct dav_req *dr, const struct storage_error *err,
+                           const struct davobj_problem *problems, size_t count, unsigned problem,
+                           const char *ns, const char *invalid);
 /* A 207 body begins / is sent. */
 void davobj_send_207(struct dav_req *dr);
 /* The sync token of a folder at revision, and the revision of a token of that folder: 0,
