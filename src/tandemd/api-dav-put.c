@@ -98,9 +98,7 @@ static void gate_run(void *ctx)
 		api_refusal_set(&g->why, 503, "API-0503", "%s", error);
 		g->ok = false;
 	} else if (g->ok && !access_allows(modules, MODULE_WEBDAV)) {
-		api_refusal_set(&g->why, 403, "ACC-0403",
-		                "module \"%s\" is not in the access combination of user %s",
-		                access_module_name(MODULE_WEBDAV), g->user.login);
+		api_module_refusal(&g->why, g->user.login, MODULE_WEBDAV);
 		g->ok = false;
 	}
 	int expected = GATE_RUNNING;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api-common.h"
+#include "api-session.h"
 #include "cache.h"
 #include "http-server.h"
 #include "log.h"
@@ -44,10 +45,18 @@ const char *node_access_unknown(const struct node *node, const char *name)
 	return msg;
 }
 
+void api_module_refusal(struct api_refusal *why, const char *login, enum access_module module)
+{
+	api_refusal_set(why, 403, "ACC-0403",
+	                "module \"%s\" is not in the access combination of user %s",
+	                access_module_name(module), login);
+}
+
 static void refuse(struct http_request *req, const char *login, enum access_module module)
 {
-	api_error(req, 403, "ACC-0403", "module \"%s\" is not in the access combination of user %s",
-	          access_module_name(module), login);
+	struct api_refusal why;
+	api_module_refusal(&why, login, module);
+	api_refusal_send(req, &why, NULL);
 }
 
 static const struct {

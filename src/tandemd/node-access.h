@@ -38,6 +38,9 @@ int node_access_user_modules(struct node *node, const struct api_user *user, boo
                              uint32_t *modules_r, const char **error_r);
 /* Answers req 403 ACC-0403 naming module, as the checks below do. */
 void api_module_refuse(struct http_request *req, const char *login, enum access_module module);
+/* The same refusal into why, to be answered later (api_refusal_send). */
+struct api_refusal;
+void api_module_refusal(struct api_refusal *why, const char *login, enum access_module module);
 /* The user's modules (0 or ACCESS_RESOLVED|bits) through that cache; false after answering
    503. On a worker. */
 bool api_user_modules(struct node *node, struct http_request *req, const struct api_user *user,

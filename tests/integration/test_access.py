@@ -5,6 +5,7 @@
 # at once after a change. Two nodes with Redis.
 import base64
 import http.client
+import json
 import subprocess
 
 import pytest
@@ -102,11 +103,17 @@ def test_a_put_without_webdav_is_refused_before_its_body(cluster):
     # the PUT's head step checks the module: no 100 Continue, nothing read, both while the
     # login is checked on a worker (first) and from the caches (second)
     port = cluster.nodes[0].port
+    bodies = []
     for _ in range(2):
         got, status, body = put_expecting_continue(port, "/dav/files/home/x.bin",
                                                    b"x" * (2 * 1024 * 1024), "alice@ctx2")
         assert (got, status) == (False, 403), body
         refused((status, body), "webdav")
+        bodies.append(json.loads(body))
+    # both steps give the refusal every module check gives
+    assert bodies[0] == bodies[1] == {"error": {
+        "code": "ACC-0403",
+        "message": 'module "webdav" is not in the access combination of user alice'}}, bodies
     got, status, _ = put_expecting_continue(port, "/dav/files/home/x.bin", b"x", "carol@ctx2")
     assert (got, status) == (True, 201)
 
