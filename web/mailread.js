@@ -76,7 +76,8 @@ async function saveAttachment(folder, uid, a, status) {
   }
 }
 
-// The pane's content for message m (GET …/{folder}/{uid}); actions: {reply(all), forward(),
+// The pane's content for message m (GET …/{folder}/{uid}); actions: {edit() (drafts) or null,
+// reply(all), forward(),
 // flag(), unread(), move(), copy(), remove()}; status(kind, text) reports.
 export async function renderMessage(pane, m, actions, status) {
   const h = m.headers || {};
@@ -85,6 +86,7 @@ export async function renderMessage(pane, m, actions, status) {
     el('dt', {}, name), el('dd', {}, value)) : null);
   const button = (text, fn, extra) => el('button', Object.assign({ type: 'button', onclick: fn }, extra || {}), text);
   const tools = el('div', { class: 'toolbar mail-actions', role: 'toolbar', 'aria-label': 'Message actions' },
+    actions.edit ? button('Edit draft', () => actions.edit(), { class: 'primary' }) : null,
     button('Reply', () => actions.reply(false)),
     button('Reply all', () => actions.reply(true)),
     button('Forward', () => actions.forward()),
