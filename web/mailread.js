@@ -76,9 +76,9 @@ async function saveAttachment(folder, uid, a, status) {
   }
 }
 
-// The pane's content for message m (GET …/{folder}/{uid}); actions: {edit() (drafts) or null,
-// reply(all), forward(),
-// flag(), unread(), move(), copy(), remove()}; status(kind, text) reports.
+// The pane's content for message m (GET …/{folder}/{uid}); actions: {edit() (a draft) or
+// null, reply(all), forward(), flag(), unread(), move(), copy(), remove()}; status(kind, text)
+// reports.
 export async function renderMessage(pane, m, actions, status) {
   const h = m.headers || {};
   const flagged = (m.flags || []).includes('flagged');

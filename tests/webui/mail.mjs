@@ -241,12 +241,15 @@ async function moreFlows(alice, bob) {
   const mine = await attachmentTexts(bob, 'INBOX', minutes.uid);
   check(mine['minutes.txt'] === MINUTES, `bob receives the file's bytes: ${JSON.stringify(mine)}`);
 
-  // --- a draft saved, closed, reopened from Drafts and sent: it leaves Drafts
+  // --- a draft with an attachment saved, closed, reopened from Drafts and sent: it leaves
+  // Drafts, bob gets its text and attachment
   await clickText(alice, '.mail-head button', 'New message');
   await alice.waitForSelector('#mc-to');
   await alice.type('#mc-to', 'bob@example.com');
   await alice.type('#mc-subject', 'Draft to finish');
   await alice.type('#mc-text', 'First words.');
+  await (await alice.$('#mc-upload')).uploadFile(process.env.ATTACH_FILE);
+  await waitText(alice, 'dialog .mail-attachments li', 'agenda.txt');
   await clickText(alice, 'dialog button', 'Save draft');
   await waitText(alice, 'dialog', 'Saved as a draft in Drafts.');
   await clickText(alice, 'dialog button', 'Close');
@@ -258,12 +261,15 @@ async function moreFlows(alice, bob) {
   await alice.waitForFunction(() => document.querySelector('#mc-subject')?.value === 'Draft to finish');
   check((await alice.$eval('#mc-to', (e) => e.value)).includes('bob@example.com'), 'the draft reopens with its recipient');
   check((await alice.$eval('#mc-text', (e) => e.value)).includes('First words.'), 'the draft reopens with its text');
+  await waitText(alice, 'dialog .mail-attachments li', 'agenda.txt');
   await view(alice, 'mail-draft-reopened');
   await sendNow(alice);
   check(!(await messagesIn(alice, 'Drafts')).some((m) => m.subject === 'Draft to finish'), 'the sent draft left Drafts');
   const finished = await arrived(bob, 'INBOX', 'Draft to finish');
   const read = await apiAs(bob, 'GET', `/api/v1/mail/messages/INBOX/${finished.uid}`);
   check(read.body.text.includes('First words.'), `bob receives the draft's text: ${read.body.text}`);
+  const kept = (await attachmentTexts(bob, 'INBOX', finished.uid))['agenda.txt'];
+  check(kept === fs.readFileSync(process.env.ATTACH_FILE, 'utf8'), `bob receives the draft's attachment: ${kept}`);
 }
 
 const browser = await launch();
