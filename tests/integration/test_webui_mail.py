@@ -31,8 +31,8 @@ from fixtures_redis import redis_server  # noqa: F401  (pytest fixture)
 from lb_setup import start_lb, stop_lb
 from test_webui import CHROMIUM, WEBUI_TESTS, keep_screenshots, npm_ci
 
-# messages in alice's "Bulk" folder for the virtual list (TANDEM_WEBUI_MAIL_BULK=100000 for a
-# one-off measurement of a large folder)
+# messages in alice's "Bulk" folder for the virtual list, put there by IMAP APPEND (a few
+# thousand at most: a 100,000-message INBOX is measured by bench/webmail-list.sh instead)
 BULK = int(os.environ.get("TANDEM_WEBUI_MAIL_BULK", "1000"))
 NOMAIL = "\n[access nomail]\nmodules = files, calendar, contacts, tasks, webui\n"  # carol's
 
