@@ -7,6 +7,7 @@
 # Usage: webmail_list.py COUNT
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,8 +43,10 @@ def main():
                                     LOGIN=mail.USER, PASSWORD=mail.PASSWORD, COUNT=str(count)),
                            capture_output=True, text=True, timeout=600)
         print(r.stdout, end="")
-        if r.returncode != 0:
-            sys.exit(f"webmail-list: the browser run failed:\n{r.stderr}")
+    if r.returncode != 0:
+        sys.exit(f"webmail-list: the browser run failed (screenshots and logs in {work}):\n"
+                 f"{r.stderr}")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
