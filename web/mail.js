@@ -11,6 +11,8 @@ import { createMailList, MAIL_DRAG } from './maillist.js';
 import { messagePath, renderMessage } from './mailread.js';
 import { confirmDialog, dialog, el, errorText, message, promptDialog } from './ui.js';
 
+const DRAFTS = 'Drafts'; // the folder POST /api/v1/mail/drafts saves into
+
 // A server folder name (modified UTF-7, RFC 3501 5.1.3) for people.
 export function folderLabel(name) {
   const label = name.replace(/&([^-]*)-/g, (all, b64) => {
@@ -175,7 +177,9 @@ export async function renderMail(main) {
   function actionsFor(m) {
     return {
       reply: (all) => prefilled(`${messagePath(m.folder, m.uid)}/reply?all=${all ? 1 : 0}`, all ? 'Reply all' : 'Reply'),
-      forward: () => prefilled(`${messagePath(m.folder, m.uid)}/forward`, 'Forward'),
+      forward: () => prefilled(`${messagePath(m.folder, m.uid)}/forward`, 'Forward', m),
+      // a draft reopens in compose: sending it (or saving it again) replaces it in Drafts
+      edit: m.folder === DRAFTS ? () => compose(draftBody(m), 'Draft') : null,
       flag: async () => {
         await setFlags(m, { flagged: !m.flags.includes('flagged') });
         if (opened === m) await renderMessage(pane, m, actionsFor(m), say);
@@ -187,13 +191,35 @@ export async function renderMail(main) {
     };
   }
 
-  async function prefilled(path, what) {
+  // The /send body for draft m (as read): its addresses, subject, text, and its attachments
+  // taken from the draft itself.
+  function draftBody(m) {
+    const h = m.headers || {};
+    return {
+      to: h.to ? [h.to] : [],
+      cc: h.cc ? [h.cc] : [],
+      subject: h.subject || m.subject || '',
+      text: m.text || '',
+      attachments: (m.attachments || []).map((a) => ({
+        message: { folder: m.folder, uid: m.uid, part: a.part }, filename: a.filename, size: a.size,
+      })),
+      draft: { folder: m.folder, uid: m.uid },
+    };
+  }
+
+  // Compose prefilled from GET path; the attachments it takes from message m (a forward's
+  // {"message": …} parts) are shown with m's names and sizes.
+  async function prefilled(path, what, m) {
     let body;
     try {
       body = await api('GET', path);
     } catch (error) {
       say('error', `${what}: ${errorText(error)}`);
       return;
+    }
+    for (const a of (m && body.attachments) || []) {
+      const part = a.message && a.message.uid === m.uid && (m.attachments || []).find((x) => x.part === a.message.part);
+      if (part) Object.assign(a, { filename: part.filename, size: part.size });
     }
     await compose(body, what);
   }

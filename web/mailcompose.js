@@ -90,9 +90,12 @@ export function composeDialog(prefill, title) {
   const subject = el('input', { id: 'mc-subject', type: 'text', value: p.subject || '' });
   const text = el('textarea', { id: 'mc-text', rows: '8' });
   text.value = p.text || '';
-  // attachments: {label, size, ref} with ref as the /send body takes it
+  // attachments: {label, size, ref} with ref as the /send body takes it (the prefill's may
+  // carry a filename and size to show besides)
   const attached = (p.attachments || []).map((a) => ({
-    label: a.filename || a.name || (a.message ? `part ${a.message.part}` : 'attachment'), size: a.size, ref: a,
+    label: a.filename || a.name || (a.message ? `part ${a.message.part}` : 'attachment'),
+    size: a.size,
+    ref: a.message ? { message: a.message } : a,
   }));
   const list = el('ul', { class: 'mail-attachments', 'aria-label': 'Attached' });
   const problem = el('div', { 'aria-live': 'assertive' });

@@ -76,8 +76,9 @@ async function saveAttachment(folder, uid, a, status) {
   }
 }
 
-// The pane's content for message m (GET …/{folder}/{uid}); actions: {reply(all), forward(),
-// flag(), unread(), move(), copy(), remove()}; status(kind, text) reports.
+// The pane's content for message m (GET …/{folder}/{uid}); actions: {edit() (a draft) or
+// null, reply(all), forward(), flag(), unread(), move(), copy(), remove()}; status(kind, text)
+// reports.
 export async function renderMessage(pane, m, actions, status) {
   const h = m.headers || {};
   const flagged = (m.flags || []).includes('flagged');
@@ -85,6 +86,7 @@ export async function renderMessage(pane, m, actions, status) {
     el('dt', {}, name), el('dd', {}, value)) : null);
   const button = (text, fn, extra) => el('button', Object.assign({ type: 'button', onclick: fn }, extra || {}), text);
   const tools = el('div', { class: 'toolbar mail-actions', role: 'toolbar', 'aria-label': 'Message actions' },
+    actions.edit ? button('Edit draft', () => actions.edit(), { class: 'primary' }) : null,
     button('Reply', () => actions.reply(false)),
     button('Reply all', () => actions.reply(true)),
     button('Forward', () => actions.forward()),

@@ -6,8 +6,10 @@
 // search, events}: which of issue 19's newer APIs the server has). A step whose API is missing
 // prints "SKIP …" with the reason and does not fail. axe-core on every state, screenshots.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
-  BASE, TIMEOUT, check, clickText, failed, launch, login, newPage, report, view, waitText,
+  BASE, OUT, TIMEOUT, check, clickText, failed, launch, login, newPage, report, view, waitText,
 } from './lib.mjs';
 
 const FEATURES = JSON.parse(process.env.FEATURES || '{}');
@@ -61,6 +63,45 @@ async function delivered(page, subject) {
     check(Date.now() < deadline, `${subject} delivered within ${TIMEOUT} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+// Polls page's user's folder until a message with subject is there: that message.
+async function arrived(page, folder, subject) {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const m = (await messagesIn(page, folder)).find((x) => x.subject === subject);
+    if (m) return m;
+    check(Date.now() < deadline, `${subject} in ${folder} within ${TIMEOUT} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// {filename: text} of the attachments of a message, fetched as page's user.
+async function attachmentTexts(page, folder, uid) {
+  const m = await apiAs(page, 'GET', `/api/v1/mail/messages/${encodeURIComponent(folder)}/${uid}`);
+  check(m.status === 200, `read ${folder}/${uid}: ${m.status}`);
+  const out = {};
+  for (const a of m.body.attachments || []) {
+    out[a.filename] = await page.evaluate(async (p) => (await fetch(p, {
+      headers: { 'X-Session': sessionStorage.getItem('tandem.session') },
+    })).text(), `/api/v1/mail/messages/${encodeURIComponent(folder)}/${uid}/attachments/${encodeURIComponent(a.part)}`);
+  }
+  return out;
+}
+
+function deliverTo(user, text) {
+  execFileSync(process.env.MAIL_SCRIPT, ['deliver', process.env.MAIL_DIR, user], { input: text });
+}
+
+// Polls dir until the browser has finished downloading name into it: its bytes.
+async function downloaded(dir, name) {
+  const deadline = Date.now() + TIMEOUT;
+  const file = path.join(dir, name);
+  while (!fs.existsSync(file)) {
+    check(Date.now() < deadline, `${name} downloaded within ${TIMEOUT} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return fs.readFileSync(file);
 }
 
 // The mail view, loaded afresh (a page already there is reloaded: a goto to the same fragment
@@ -126,6 +167,109 @@ async function chooseFolder(page, folder) {
 async function submitDialog(page, button) {
   await clickText(page, 'dialog button', button);
   await page.waitForFunction(() => !document.querySelector('dialog'));
+}
+
+// Composes from the open dialog: Send, the dialog gone.
+async function sendNow(page) {
+  await clickText(page, 'dialog button', 'Send');
+  await page.waitForFunction(() => !document.querySelector('dialog'), { timeout: TIMEOUT });
+}
+
+const SLIDES = 'slide one\nslide two\n';
+const MINUTES = 'Minutes: ünïcödé, and a last line\n';
+
+// Forward with the original's attachments, a file from alice's files attached, a draft saved,
+// reopened from Drafts and sent, and reply all's recipients; bob receives what was sent.
+async function moreFlows(alice, bob) {
+  deliverTo('alice', 'From: Carol <carol@example.org>\r\nTo: alice@example.com\r\nSubject: Slides for review\r\n'
+    + 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="s"\r\n\r\n'
+    + '--s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n'
+    + '--s\r\nContent-Type: text/plain; name="slides.txt"\r\nContent-Disposition: attachment; filename="slides.txt"\r\n'
+    + `Content-Transfer-Encoding: base64\r\n\r\n${Buffer.from(SLIDES).toString('base64')}\r\n--s--\r\n`);
+  deliverTo('alice', 'From: Carol <carol@example.org>\r\nTo: Alice <alice@example.com>, Bob <bob@example.com>\r\n'
+    + 'Cc: Dan <dan@example.org>\r\nSubject: Team sync\r\n\r\nAll of us on Friday?\r\n');
+  await arrived(alice, 'INBOX', 'Team sync');
+  await openMail(alice);
+
+  // --- forward: the original's attachment goes along
+  await openRow(alice, 'Slides for review');
+  await waitText(alice, '.mail-attachment', 'slides.txt');
+  await clickText(alice, '.mail-actions button', 'Forward');
+  await alice.waitForFunction(() => document.querySelector('#mc-subject')?.value === 'Fwd: Slides for review');
+  await waitText(alice, 'dialog .mail-attachments li', 'slides.txt');
+  await alice.type('#mc-to', 'bob@example.com');
+  await view(alice, 'mail-forward');
+  await sendNow(alice);
+  const fwd = await arrived(bob, 'INBOX', 'Fwd: Slides for review');
+  const got = await attachmentTexts(bob, 'INBOX', fwd.uid);
+  check(got['slides.txt'] === SLIDES, `bob receives the forwarded attachment: ${JSON.stringify(got)}`);
+
+  // --- reply all: the sender in To, the other recipients in Cc, alice herself in neither
+  await openRow(alice, 'Team sync');
+  await waitText(alice, '.mail-text', 'All of us on Friday?');
+  await clickText(alice, '.mail-actions button', 'Reply all');
+  await alice.waitForFunction(() => document.querySelector('#mc-subject')?.value === 'Re: Team sync');
+  const to = await alice.$eval('#mc-to', (e) => e.value);
+  const cc = await alice.$eval('#mc-cc', (e) => e.value);
+  check(to.includes('carol@example.org'), `reply all: To has the sender: ${to}`);
+  check(`${to},${cc}`.includes('bob@example.com') && `${to},${cc}`.includes('dan@example.org'),
+    `reply all: the other recipients are kept: To ${to}; Cc ${cc}`);
+  check(!`${to},${cc}`.includes('alice@example.com'), `reply all: not to alice herself: To ${to}; Cc ${cc}`);
+  await view(alice, 'mail-reply-all');
+  await clickText(alice, 'dialog button', 'Close');
+  await alice.waitForFunction(() => !document.querySelector('dialog'));
+
+  // --- attach from my files: a file alice uploaded through the files API
+  const myFiles = (await apiAs(alice, 'GET', '/api/v1/folders?parent=4')).body.folders.find((f) => f.default);
+  const put = await alice.evaluate(async (p, b) => (await fetch(p, {
+    method: 'PUT', headers: { 'X-Session': sessionStorage.getItem('tandem.session'), 'Content-Type': 'text/plain' }, body: b,
+  })).status, `/api/v1/files?folder=${myFiles.id}&name=minutes.txt`, MINUTES);
+  check(put === 201, `minutes.txt uploaded: ${put}`);
+  await clickText(alice, '.mail-head button', 'New message');
+  await alice.waitForSelector('#mc-to');
+  await alice.type('#mc-to', 'bob@example.com');
+  await alice.type('#mc-subject', 'Minutes from my files');
+  await clickText(alice, 'dialog button', 'Attach from my files');
+  await clickText(alice, 'dialog:last-of-type label', myFiles.title);
+  await clickText(alice, 'dialog:last-of-type button', 'Open');
+  await clickText(alice, 'dialog:last-of-type label', 'minutes.txt');
+  await view(alice, 'mail-attach-from-files');
+  await clickText(alice, 'dialog:last-of-type button', 'Attach');
+  await waitText(alice, 'dialog .mail-attachments li', 'minutes.txt');
+  await sendNow(alice);
+  const minutes = await arrived(bob, 'INBOX', 'Minutes from my files');
+  const mine = await attachmentTexts(bob, 'INBOX', minutes.uid);
+  check(mine['minutes.txt'] === MINUTES, `bob receives the file's bytes: ${JSON.stringify(mine)}`);
+
+  // --- a draft with an attachment saved, closed, reopened from Drafts and sent: it leaves
+  // Drafts, bob gets its text and attachment
+  await clickText(alice, '.mail-head button', 'New message');
+  await alice.waitForSelector('#mc-to');
+  await alice.type('#mc-to', 'bob@example.com');
+  await alice.type('#mc-subject', 'Draft to finish');
+  await alice.type('#mc-text', 'First words.');
+  await (await alice.$('#mc-upload')).uploadFile(process.env.ATTACH_FILE);
+  await waitText(alice, 'dialog .mail-attachments li', 'agenda.txt');
+  await clickText(alice, 'dialog button', 'Save draft');
+  await waitText(alice, 'dialog', 'Saved as a draft in Drafts.');
+  await clickText(alice, 'dialog button', 'Close');
+  await alice.waitForFunction(() => !document.querySelector('dialog'));
+  await chooseFolder(alice, 'Drafts');
+  await openRow(alice, 'Draft to finish');
+  await waitText(alice, '.mail-text', 'First words.');
+  await clickText(alice, '.mail-actions button', 'Edit draft');
+  await alice.waitForFunction(() => document.querySelector('#mc-subject')?.value === 'Draft to finish');
+  check((await alice.$eval('#mc-to', (e) => e.value)).includes('bob@example.com'), 'the draft reopens with its recipient');
+  check((await alice.$eval('#mc-text', (e) => e.value)).includes('First words.'), 'the draft reopens with its text');
+  await waitText(alice, 'dialog .mail-attachments li', 'agenda.txt');
+  await view(alice, 'mail-draft-reopened');
+  await sendNow(alice);
+  check(!(await messagesIn(alice, 'Drafts')).some((m) => m.subject === 'Draft to finish'), 'the sent draft left Drafts');
+  const finished = await arrived(bob, 'INBOX', 'Draft to finish');
+  const read = await apiAs(bob, 'GET', `/api/v1/mail/messages/INBOX/${finished.uid}`);
+  check(read.body.text.includes('First words.'), `bob receives the draft's text: ${read.body.text}`);
+  const kept = (await attachmentTexts(bob, 'INBOX', finished.uid))['agenda.txt'];
+  check(kept === fs.readFileSync(process.env.ATTACH_FILE, 'utf8'), `bob receives the draft's attachment: ${kept}`);
 }
 
 const browser = await launch();
@@ -360,6 +504,17 @@ try {
     await waitText(bob, '.mail-text', 'the agenda is attached');
     if (FEATURES.attachments) await waitText(bob, '.mail-attachment', 'agenda.txt');
     await view(bob, 'mail-received-as-bob');
+    if (FEATURES.attachments) { // saved from the reading pane: the bytes alice attached
+      const dir = path.join(OUT, 'downloads');
+      fs.mkdirSync(dir, { recursive: true });
+      const cdp = await browser.target().createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', {
+        behavior: 'allow', downloadPath: dir, browserContextId: bob.browserContext().id,
+      });
+      await clickText(bob, '.mail-attachment', 'agenda.txt');
+      check((await downloaded(dir, 'agenda.txt')).equals(fs.readFileSync(process.env.ATTACH_FILE)),
+        'the attachment downloaded from the reading pane has the bytes sent');
+    }
     if (!FEATURES.reply) skip('bob replies', 'GET …/reply');
     else {
       await clickText(bob, '.mail-actions button', 'Reply');
@@ -375,6 +530,11 @@ try {
       await rowFor(alice, 'Re: Agenda for Monday');
       await view(alice, 'mail-reply-received');
     }
+  }
+  if (!sent || !FEATURES.reply || !FEATURES.attachments) {
+    skip('forward, attach from my files, draft reopened, reply all', 'send/reply/attachments');
+  } else {
+    await moreFlows(alice, bob);
   }
   // carol's access has no mail module: no Mail view, and #mail shows her first view instead
   const carol = await newPage(await browser.createBrowserContext(), 'carol', 1280, expected);
