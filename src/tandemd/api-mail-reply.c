@@ -61,11 +61,15 @@ static void prefill(struct node *node, struct http_request *req, enum mail_reply
 	              string_list(r.cc, r.cc_count), "bcc", "subject", r.subject, "text", r.text);
 	json_t *atts = json_array();
 	if (kind == MAIL_FORWARD) {
-		for (size_t i = 0; i < r.view.attachment_count; i++)
-			json_array_append_new(atts,
-			                      json_pack("{s:{s:s, s:I, s:s}}", "message", "folder",
-			                                folder, "uid", (json_int_t)uid, "part",
-			                                r.view.attachments[i].part));
+		/* name, type and size for the composer to show; /send reads only "message" */
+		for (size_t i = 0; i < r.view.attachment_count; i++) {
+			const struct mail_attachment *a = &r.view.attachments[i];
+			json_array_append_new(
+			    atts, json_pack("{s:{s:s, s:I, s:s}, s:s?, s:s, s:I}", "message",
+			                    "folder", folder, "uid", (json_int_t)uid, "part",
+			                    a->part, "name", a->filename, "type", a->content_type,
+			                    "size", (json_int_t)a->size));
+		}
 		json_object_set_new(o, "forward_of", original);
 	} else {
 		json_object_set_new(o, "in_reply_to", original);

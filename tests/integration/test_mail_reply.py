@@ -59,8 +59,9 @@ def test_reply_reply_all_forward(world):
             "Subject: RE: Re: plans\n"
             "To: alice@example.com, \"Carol, C\" <carol@example.com>\n") in body["text"], body
     assert "first line\r\n> older" in body["text"], body
-    assert body["attachments"] == [
-        {"message": {"folder": "INBOX", "uid": 1, "part": "2"}}], body
+    [att] = body["attachments"]
+    assert att["message"] == {"folder": "INBOX", "uid": 1, "part": "2"}, body
+    assert att["name"] and att["type"] and att["size"] > 0, att
     assert body["forward_of"] == {"folder": "INBOX", "uid": 1}, body
     assert "in_reply_to" not in body
     # none of it marked the message read
