@@ -11,16 +11,9 @@ import { createMailList, MAIL_DRAG } from './maillist.js';
 import { messagePath, renderMessage } from './mailread.js';
 import { confirmDialog, dialog, el, errorText, message, promptDialog } from './ui.js';
 
-// A server folder name (modified UTF-7, RFC 3501 5.1.3) for people.
+// A folder name (UTF-8 from the API) for people.
 export function folderLabel(name) {
-  const label = name.replace(/&([^-]*)-/g, (all, b64) => {
-    if (!b64) return '&';
-    const bytes = atob(b64.replace(/,/g, '/'));
-    let s = '';
-    for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode((bytes.charCodeAt(i) << 8) | bytes.charCodeAt(i + 1));
-    return s;
-  });
-  return label === 'INBOX' ? 'Inbox' : label;
+  return name === 'INBOX' ? 'Inbox' : name;
 }
 
 export async function renderMail(main) {

@@ -35,7 +35,7 @@ struct mail_error {
 
 /* The URL's server, one of its folders, one message. */
 struct imap_folder {
-	const char *name; /* modified UTF-7 as the server has it */
+	const char *name; /* UTF-8 (the server has it in modified UTF-7) */
 	char delimiter;   /* 0: flat */
 	bool noselect;
 	bool subscribed; /* in LSUB */
@@ -132,7 +132,8 @@ int imap_client_fetch_part_mime(struct imap_client *client, struct pool *pool, u
 int imap_client_fetch_part(struct imap_client *client, uint32_t uid, const char *section,
                            size_t chunk, imap_chunk_fn *each, void *ctx, struct mail_error *err);
 
-/* Folder changes. Names are as the server has them (modified UTF-7 for non-ASCII). Each
+/* Folder changes. Names are UTF-8 here, as everywhere in this API: the client
+   converts to and from modified UTF-7 at the wire (mail-utf7.h). Each
    checks first with LIST: MAIL_NOT_FOUND for a folder that is not there, MAIL_EXISTS for a
    new name that is taken. Create subscribes the new folder; rename moves the subscription;
    delete drops it. */
