@@ -35,6 +35,9 @@ struct imap_client {
 		bool reverse;
 		uint32_t state[3]; /* the folder's MESSAGES, UIDNEXT, UIDVALIDITY then */
 	} sorted;
+	/* imap_client_special_folder's answers, UTF-8 (mem); special_read: LIST was read */
+	char *special[IMAP_SPECIAL_COUNT];
+	bool special_read;
 };
 
 /* Any command that selects, closes, renames or deletes a folder calls this first. */
@@ -42,6 +45,14 @@ static void forget_examined(struct imap_client *c)
 {
 	mem_free(&c->examined);
 	mem_free(&c->sorted.uids);
+}
+
+/* After a folder is renamed or deleted. */
+static void forget_special(struct imap_client *c)
+{
+	for (size_t i = 0; i < IMAP_SPECIAL_COUNT; i++)
+		mem_free(&c->special[i]);
+	c->special_read = false;
 }
 
 static int fail(struct imap_client *c, struct mail_error *err, enum mail_error_kind kind,
@@ -118,6 +129,7 @@ void imap_client_destroy(struct imap_client **client)
 		mailimap_free(c->imap);
 	}
 	forget_examined(c);
+	forget_special(c);
 	mem_free(&c);
 	*client = NULL;
 }
@@ -209,6 +221,77 @@ static bool list_noselect(const struct mailimap_mbx_list_flags *flags)
 	return false;
 }
 
+static const struct {
+	const char *attribute, *name, *fallback;
+} specials[IMAP_SPECIAL_COUNT] = {
+    [IMAP_SPECIAL_TRASH] = {"Trash", "trash", "Trash"},
+    [IMAP_SPECIAL_SENT] = {"Sent", "sent", "Sent"},
+    [IMAP_SPECIAL_DRAFTS] = {"Drafts", "drafts", "Drafts"},
+    [IMAP_SPECIAL_JUNK] = {"Junk", "junk", NULL},
+    [IMAP_SPECIAL_ARCHIVE] = {"Archive", "archive", NULL},
+};
+
+const char *imap_special_use_name(enum imap_special_use use)
+{
+	return use > IMAP_SPECIAL_NONE && use < IMAP_SPECIAL_COUNT ? specials[use].name : NULL;
+}
+
+/* The special use among a LIST response's attributes (\Trash, …; libetpan keeps them as
+   flag extensions without the backslash). */
+static enum imap_special_use list_special_use(const struct mailimap_mbx_list_flags *flags)
+{
+	if (flags == NULL)
+		return IMAP_SPECIAL_NONE;
+	for (clistiter *it = clist_begin(flags->mbf_oflags); it != NULL; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *o = clist_content(it);
+		if (o->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT || o->of_flag_ext == NULL)
+			continue;
+		for (int u = IMAP_SPECIAL_NONE + 1; u < IMAP_SPECIAL_COUNT; u++)
+			if (strcasecmp(o->of_flag_ext, specials[u].attribute) == 0)
+				return (enum imap_special_use)u;
+	}
+	return IMAP_SPECIAL_NONE;
+}
+
+/* Every folder with a special use, the first of each into c->special. */
+static int read_special(struct imap_client *c, struct mail_error *err)
+{
+	clist *list = NULL;
+	int r = mailimap_list(c->imap, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "LIST", MAIL_REFUSED);
+	struct pool *pool = pool_create(1024);
+	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_mailbox_list *mb = clist_content(it);
+		enum imap_special_use use = list_special_use(mb->mb_flag);
+		const char *error, *name = mail_utf7_decode(pool, mb->mb_name, &error);
+		if (use != IMAP_SPECIAL_NONE && name != NULL && c->special[use] == NULL &&
+		    !list_noselect(mb->mb_flag))
+			c->special[use] = mem_strdup(name);
+	}
+	pool_destroy(&pool);
+	mailimap_list_result_free(list);
+	c->special_read = true;
+	return 0;
+}
+
+int imap_client_special_folder(struct imap_client *c, enum imap_special_use use,
+                               const char **name_r, struct mail_error *err)
+{
+	if (!c->special_read && read_special(c, err) < 0)
+		return -1;
+	if (c->special[use] == NULL) {
+		const char *name = specials[use].fallback;
+		bool exists;
+		if (imap_client_folder_exists(c, name, &exists, err) < 0 ||
+		    (!exists && imap_client_folder_create(c, name, err) < 0))
+			return -1;
+		c->special[use] = mem_strdup(name);
+	}
+	*name_r = c->special[use];
+	return 0;
+}
+
 static int folder_cmp(const void *a, const void *b)
 {
 	const struct imap_folder *x = a, *y = b;
@@ -240,6 +323,7 @@ int imap_client_folders(struct imap_client *c, struct pool *pool, struct imap_fo
 		wires[n++] = pool_strdup(pool, mb->mb_name);
 		f->delimiter = mb->mb_delimiter;
 		f->noselect = list_noselect(mb->mb_flag);
+		f->special_use = list_special_use(mb->mb_flag);
 	}
 	mailimap_list_result_free(list);
 	for (size_t i = 0; i < n; i++)
@@ -710,6 +794,7 @@ int imap_client_folder_rename(struct imap_client *c, const char *from, const cha
 	bool subscribed = clist_count(subs) > 0;
 	mailimap_list_result_free(subs);
 	forget_examined(c);
+	forget_special(c);
 	r = mailimap_rename(c->imap, wf, wt);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "RENAME", MAIL_REFUSED);
@@ -725,6 +810,7 @@ int imap_client_folder_delete(struct imap_client *c, const char *name, struct ma
 	if (wire(c, name, w, err) < 0 || expect_folder(c, name, true, err) < 0)
 		return -1;
 	forget_examined(c);
+	forget_special(c);
 	int r = mailimap_delete(c->imap, w);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "DELETE", MAIL_REFUSED);

@@ -140,9 +140,10 @@ static void mail_folders(void *ctx, struct http_request *req)
 		const struct imap_folder *f = &op.folders[i];
 		char delim[2] = {f->delimiter, '\0'};
 		bool ascii = f->delimiter > 0 && f->delimiter < 0x7f; /* JSON wants UTF-8 */
-		json_t *o = json_pack("{s:s, s:s?, s:b, s:b}", "name", f->name, "delimiter",
-		                      ascii ? delim : NULL, "selectable", !f->noselect,
-		                      "subscribed", f->subscribed);
+		json_t *o =
+		    json_pack("{s:s, s:s?, s:b, s:b, s:s?}", "name", f->name, "delimiter",
+		              ascii ? delim : NULL, "selectable", !f->noselect, "subscribed",
+		              f->subscribed, "special_use", imap_special_use_name(f->special_use));
 		if (!f->noselect) {
 			json_object_set_new(o, "total", json_integer(f->total));
 			json_object_set_new(o, "unread", json_integer(f->unread));
@@ -559,8 +560,6 @@ static void mail_attachment(void *ctx, struct http_request *req)
 
 /* --------------------------------------------------------------- changes */
 
-#define TRASH "Trash"
-
 struct change_op {
 	struct pool *pool;
 	const char *folder, *to, *name;
@@ -592,15 +591,13 @@ static int delete_run(struct imap_client *client, void *ctx, struct mail_error *
 {
 	struct change_op *op = ctx;
 	uint32_t total;
-	bool trash_exists;
-	if (imap_client_select_write(client, op->folder, &total, err) < 0)
+	const char *trash;
+	if (imap_client_special_folder(client, IMAP_SPECIAL_TRASH, &trash, err) < 0 ||
+	    imap_client_select_write(client, op->folder, &total, err) < 0)
 		return -1;
-	if (strcmp(op->folder, TRASH) == 0)
+	if (strcmp(op->folder, trash) == 0)
 		return imap_client_expunge(client, op->pool, op->uid, err);
-	if (imap_client_folder_exists(client, TRASH, &trash_exists, err) < 0 ||
-	    (!trash_exists && imap_client_folder_create(client, TRASH, err) < 0))
-		return -1;
-	return imap_client_move(client, op->pool, op->uid, TRASH, err);
+	return imap_client_move(client, op->pool, op->uid, trash, err);
 }
 
 static int move_run(struct imap_client *client, void *ctx, struct mail_error *err)
