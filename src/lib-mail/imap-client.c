@@ -278,6 +278,14 @@ static int read_special(struct imap_client *c, struct mail_error *err)
 int imap_client_special_folder(struct imap_client *c, enum imap_special_use use,
                                const char **name_r, struct mail_error *err)
 {
+	if (c->special[use] != NULL) {
+		/* renamed or deleted by another connection or client since: read the marks again */
+		bool exists;
+		if (imap_client_folder_exists(c, c->special[use], &exists, err) < 0)
+			return -1;
+		if (!exists)
+			forget_special(c);
+	}
 	if (!c->special_read && read_special(c, err) < 0)
 		return -1;
 	if (c->special[use] == NULL) {

@@ -155,7 +155,7 @@ int imap_client_fetch_part(struct imap_client *client, uint32_t uid, const char 
 /* The folder for use (TRASH, SENT or DRAFTS): the one the server marks so in LIST
    (SPECIAL-USE), else the folder named "Trash", "Sent" or "Drafts", created when missing.
    *name_r lives while the client does, until a folder is renamed or deleted; the server's
-   marks are read once per connection. */
+   marks are read once per connection, and again when the folder found is gone. */
 int imap_client_special_folder(struct imap_client *client, enum imap_special_use use,
                                const char **name_r, struct mail_error *err);
 int imap_client_folder_exists(struct imap_client *client, const char *name, bool *exists_r,
