@@ -155,11 +155,18 @@ static void mail_folders(void *ctx, struct http_request *req)
 
 /* --------------------------------------------------------------- messages */
 
+/* How strictly folder_problem checks a name. */
+enum folder_check {
+	FOLDER_PATH,   /* of an existing folder, in the path or ?folder= */
+	FOLDER_TARGET, /* move's and copy's "to" */
+	FOLDER_NEW,    /* a folder's new name (create, rename) */
+};
+
 /* What is wrong with a folder name (UTF-8) the API was given, NULL when nothing is: it must
-   be UTF-8 that fits modified UTF-7 on the wire and, for a new name (fresh), hold no control
-   characters, no LIST wildcards, no quote or backslash, and not begin, end or double the
-   hierarchy delimiter ("/" or "."). */
-static const char *folder_problem(const char *name, bool fresh)
+   be UTF-8 that fits modified UTF-7 on the wire; in a body also hold no control characters,
+   no LIST wildcards, no quote or backslash, and have at most 200 characters; a new name also
+   may not begin, end or double the hierarchy delimiter ("/" or "."). */
+static const char *folder_problem(const char *name, enum folder_check check)
 {
 	char wire[MAIL_UTF7_MAX];
 	const char *error;
@@ -167,7 +174,7 @@ static const char *folder_problem(const char *name, bool fresh)
 		return "is empty";
 	if (mail_utf7_encode(name, wire, sizeof(wire), &error) < 0)
 		return strcmp(error, "too long") == 0 ? "is too long" : "is not valid UTF-8";
-	if (!fresh)
+	if (check == FOLDER_PATH)
 		return NULL;
 	size_t chars = 0, n = strlen(name);
 	for (size_t i = 0; i < n; i++) {
@@ -177,7 +184,7 @@ static const char *folder_problem(const char *name, bool fresh)
 			return "holds a control character";
 		if (strchr("*%\"\\", c) != NULL)
 			return "holds * % \" or \\";
-		if ((c == '/' || c == '.') &&
+		if (check == FOLDER_NEW && (c == '/' || c == '.') &&
 		    (i == 0 || i == n - 1 || name[i + 1] == '/' || name[i + 1] == '.'))
 			return "begins, ends or doubles the hierarchy delimiter (/ or .)";
 	}
@@ -265,7 +272,7 @@ static void mail_messages(void *ctx, struct http_request *req)
 		api_error(req, 400, "MAIL-0400", "the folder parameter is required");
 		return;
 	}
-	const char *problem = folder_problem(op.folder, false);
+	const char *problem = folder_problem(op.folder, FOLDER_PATH);
 	if (problem != NULL) {
 		api_error(req, 400, "MAIL-0400", "the folder parameter %s", problem);
 		return;
@@ -355,7 +362,7 @@ static const char *path_folder(struct http_request *req)
 /* The {folder} of the path, UTF-8; NULL after answering 400. */
 static const char *path_folder_checked(struct http_request *req)
 {
-	const char *folder = path_folder(req), *problem = folder_problem(folder, false);
+	const char *folder = path_folder(req), *problem = folder_problem(folder, FOLDER_PATH);
 	if (problem != NULL) {
 		api_error(req, 400, "MAIL-0400", "the folder in the path %s", problem);
 		return NULL;
@@ -677,13 +684,14 @@ static void mail_message_delete(void *ctx, struct http_request *req)
 		change(node, req, &user, delete_run, &op);
 }
 
-/* A folder name from a JSON body (UTF-8, as folder_problem allows for a new name); NULL
-   after answering 400. */
-static const char *body_folder(struct http_request *req, json_t *body, const char *key)
+/* A folder name from a JSON body (UTF-8, as folder_problem allows); NULL after answering
+   400. */
+static const char *body_folder(struct http_request *req, json_t *body, const char *key,
+                               enum folder_check check)
 {
 	json_t *v = json_object_get(body, key);
 	const char *name = json_string_value(v);
-	const char *problem = json_is_string(v) ? folder_problem(name, true) : "is not a string";
+	const char *problem = json_is_string(v) ? folder_problem(name, check) : "is not a string";
 	if (problem != NULL) {
 		api_error(req, 400, "MAIL-0400", "%s: the folder name %s", key, problem);
 		return NULL;
@@ -701,7 +709,7 @@ static void mail_message_move(void *ctx, struct http_request *req)
 	json_t *body = api_body_object(req);
 	if (body == NULL)
 		return;
-	op.to = body_folder(req, body, "to");
+	op.to = body_folder(req, body, "to", FOLDER_TARGET);
 	json_decref(body);
 	if (op.to != NULL)
 		change(node, req, &user, move_run, &op);
@@ -750,7 +758,7 @@ static void mail_folder_create(void *ctx, struct http_request *req)
 	json_t *body;
 	if (!api_auth(node, req, &user) || (body = api_body_object(req)) == NULL)
 		return;
-	op.name = body_folder(req, body, "name");
+	op.name = body_folder(req, body, "name", FOLDER_NEW);
 	json_decref(body);
 	if (op.name == NULL || with_client(node, req, &user, folder_create_run, &op) < 0)
 		return;
@@ -780,7 +788,7 @@ static void mail_folder_patch(void *ctx, struct http_request *req)
 	int has_sub = body_bool(req, body, "subscribed", &subscribed);
 	bool rename = json_object_get(body, "name") != NULL;
 	if (has_sub >= 0 && rename)
-		op.name = body_folder(req, body, "name");
+		op.name = body_folder(req, body, "name", FOLDER_NEW);
 	json_decref(body);
 	if (has_sub < 0 || (rename && op.name == NULL))
 		return;
@@ -846,7 +854,7 @@ bool api_mail_message_target(struct node *node, struct http_request *req, struct
 
 const char *api_mail_body_folder(struct http_request *req, json_t *body, const char *key)
 {
-	return body_folder(req, body, key);
+	return body_folder(req, body, key, FOLDER_TARGET);
 }
 
 int api_mail_read_path(struct node *node, struct http_request *req, const struct api_user *caller,
