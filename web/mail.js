@@ -11,18 +11,9 @@ import { createMailList, MAIL_DRAG } from './maillist.js';
 import { messagePath, renderMessage } from './mailread.js';
 import { confirmDialog, dialog, el, errorText, message, promptDialog } from './ui.js';
 
-const DRAFTS = 'Drafts'; // the folder POST /api/v1/mail/drafts saves into
-
-// A server folder name (modified UTF-7, RFC 3501 5.1.3) for people.
+// A folder name (UTF-8 from the API) for people.
 export function folderLabel(name) {
-  const label = name.replace(/&([^-]*)-/g, (all, b64) => {
-    if (!b64) return '&';
-    const bytes = atob(b64.replace(/,/g, '/'));
-    let s = '';
-    for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode((bytes.charCodeAt(i) << 8) | bytes.charCodeAt(i + 1));
-    return s;
-  });
-  return label === 'INBOX' ? 'Inbox' : label;
+  return name === 'INBOX' ? 'Inbox' : name;
 }
 
 export async function renderMail(main) {
@@ -53,6 +44,8 @@ export async function renderMail(main) {
       status, list.node),
     pane));
   let folders = [];
+  // the folder the server marks for a use (SPECIAL-USE: 'drafts', 'trash', …), else its usual name
+  const special = (use, name) => (folders.find((f) => f.special_use === use) || { name }).name;
   let current = 'INBOX';
   let desc = true;
   let opened = null; // the message in the pane
@@ -179,7 +172,7 @@ export async function renderMail(main) {
       reply: (all) => prefilled(`${messagePath(m.folder, m.uid)}/reply?all=${all ? 1 : 0}`, all ? 'Reply all' : 'Reply'),
       forward: () => prefilled(`${messagePath(m.folder, m.uid)}/forward`, 'Forward', m),
       // a draft reopens in compose: sending it (or saving it again) replaces it in Drafts
-      edit: m.folder === DRAFTS ? () => compose(draftBody(m), 'Draft') : null,
+      edit: m.folder === special('drafts', 'Drafts') ? () => compose(draftBody(m), 'Draft') : null,
       flag: async () => {
         await setFlags(m, { flagged: !m.flags.includes('flagged') });
         if (opened === m) await renderMessage(pane, m, actionsFor(m), say);
@@ -280,7 +273,8 @@ export async function renderMail(main) {
       say('error', `The message was not deleted: ${errorText(error)}`);
       return;
     }
-    say('info', folder === 'Trash' ? 'Deleted for good.' : 'Moved to Trash.');
+    const trash = special('trash', 'Trash');
+    say('info', folder === trash ? 'Deleted for good.' : `Moved to ${folderLabel(trash)}.`);
     if (opened && opened.uid === m.uid) {
       opened = null;
       pane.replaceChildren(el('p', { class: 'empty' }, 'Choose a message to read it.'));

@@ -13,6 +13,7 @@
 
 #include "imap-thread.h"
 #include "mail-message.h"
+#include "mail-utf7.h"
 #include "mem.h"
 #include "pool.h"
 
@@ -34,6 +35,9 @@ struct imap_client {
 		bool reverse;
 		uint32_t state[3]; /* the folder's MESSAGES, UIDNEXT, UIDVALIDITY then */
 	} sorted;
+	/* imap_client_special_folder's answers, UTF-8 (mem); special_read: LIST was read */
+	char *special[IMAP_SPECIAL_COUNT];
+	bool special_read;
 };
 
 /* Any command that selects, closes, renames or deletes a folder calls this first. */
@@ -41,6 +45,14 @@ static void forget_examined(struct imap_client *c)
 {
 	mem_free(&c->examined);
 	mem_free(&c->sorted.uids);
+}
+
+/* After a folder is renamed or deleted. */
+static void forget_special(struct imap_client *c)
+{
+	for (size_t i = 0; i < IMAP_SPECIAL_COUNT; i++)
+		mem_free(&c->special[i]);
+	c->special_read = false;
 }
 
 static int fail(struct imap_client *c, struct mail_error *err, enum mail_error_kind kind,
@@ -117,6 +129,7 @@ void imap_client_destroy(struct imap_client **client)
 		mailimap_free(c->imap);
 	}
 	forget_examined(c);
+	forget_special(c);
 	mem_free(&c);
 	*client = NULL;
 }
@@ -158,13 +171,25 @@ void imap_client_disable_sort(struct imap_client *c)
 
 /* ---------------------------------------------------------------- folders */
 
-static int status_of(struct imap_client *c, struct imap_folder *f, struct mail_error *err)
+/* A folder name (UTF-8) as the server has it (modified UTF-7) into w; MAIL_NOT_FOUND for a
+   name no folder can have. */
+static int wire(struct imap_client *c, const char *name, char w[MAIL_UTF7_MAX],
+                struct mail_error *err)
+{
+	const char *error;
+	if (mail_utf7_encode(name, w, MAIL_UTF7_MAX, &error) < 0)
+		return fail(c, err, MAIL_NOT_FOUND, "folder name %s", error);
+	return 0;
+}
+
+static int status_of(struct imap_client *c, const char *w, struct imap_folder *f,
+                     struct mail_error *err)
 {
 	struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
 	struct mailimap_mailbox_data_status *st = NULL;
 	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
 	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UNSEEN);
-	int r = mailimap_status(c->imap, f->name, atts, &st);
+	int r = mailimap_status(c->imap, w, atts, &st);
 	mailimap_status_att_list_free(atts);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "STATUS", MAIL_REFUSED);
@@ -196,6 +221,85 @@ static bool list_noselect(const struct mailimap_mbx_list_flags *flags)
 	return false;
 }
 
+static const struct {
+	const char *attribute, *name, *fallback;
+} specials[IMAP_SPECIAL_COUNT] = {
+    [IMAP_SPECIAL_TRASH] = {"Trash", "trash", "Trash"},
+    [IMAP_SPECIAL_SENT] = {"Sent", "sent", "Sent"},
+    [IMAP_SPECIAL_DRAFTS] = {"Drafts", "drafts", "Drafts"},
+    [IMAP_SPECIAL_JUNK] = {"Junk", "junk", NULL},
+    [IMAP_SPECIAL_ARCHIVE] = {"Archive", "archive", NULL},
+};
+
+const char *imap_special_use_name(enum imap_special_use use)
+{
+	return use > IMAP_SPECIAL_NONE && use < IMAP_SPECIAL_COUNT ? specials[use].name : NULL;
+}
+
+/* The special use among a LIST response's attributes (\Trash, …; libetpan keeps them as
+   flag extensions without the backslash). */
+static enum imap_special_use list_special_use(const struct mailimap_mbx_list_flags *flags)
+{
+	if (flags == NULL)
+		return IMAP_SPECIAL_NONE;
+	for (clistiter *it = clist_begin(flags->mbf_oflags); it != NULL; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *o = clist_content(it);
+		if (o->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT || o->of_flag_ext == NULL)
+			continue;
+		for (int u = IMAP_SPECIAL_NONE + 1; u < IMAP_SPECIAL_COUNT; u++)
+			if (strcasecmp(o->of_flag_ext, specials[u].attribute) == 0)
+				return (enum imap_special_use)u;
+	}
+	return IMAP_SPECIAL_NONE;
+}
+
+/* Every folder with a special use, the first of each into c->special. */
+static int read_special(struct imap_client *c, struct mail_error *err)
+{
+	clist *list = NULL;
+	int r = mailimap_list(c->imap, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return failed(c, err, r, "LIST", MAIL_REFUSED);
+	struct pool *pool = pool_create(1024);
+	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_mailbox_list *mb = clist_content(it);
+		enum imap_special_use use = list_special_use(mb->mb_flag);
+		const char *error, *name = mail_utf7_decode(pool, mb->mb_name, &error);
+		if (use != IMAP_SPECIAL_NONE && name != NULL && c->special[use] == NULL &&
+		    !list_noselect(mb->mb_flag))
+			c->special[use] = mem_strdup(name);
+	}
+	pool_destroy(&pool);
+	mailimap_list_result_free(list);
+	c->special_read = true;
+	return 0;
+}
+
+int imap_client_special_folder(struct imap_client *c, enum imap_special_use use,
+                               const char **name_r, struct mail_error *err)
+{
+	if (c->special[use] != NULL) {
+		/* renamed or deleted by another connection or client since: read the marks again */
+		bool exists;
+		if (imap_client_folder_exists(c, c->special[use], &exists, err) < 0)
+			return -1;
+		if (!exists)
+			forget_special(c);
+	}
+	if (!c->special_read && read_special(c, err) < 0)
+		return -1;
+	if (c->special[use] == NULL) {
+		const char *name = specials[use].fallback;
+		bool exists;
+		if (imap_client_folder_exists(c, name, &exists, err) < 0 ||
+		    (!exists && imap_client_folder_create(c, name, err) < 0))
+			return -1;
+		c->special[use] = mem_strdup(name);
+	}
+	*name_r = c->special[use];
+	return 0;
+}
+
 static int folder_cmp(const void *a, const void *b)
 {
 	const struct imap_folder *x = a, *y = b;
@@ -214,16 +318,24 @@ int imap_client_folders(struct imap_client *c, struct pool *pool, struct imap_fo
 		return failed(c, err, r, "LIST", MAIL_REFUSED);
 	size_t n = 0, count = (size_t)clist_count(list);
 	struct imap_folder *folders = pool_calloc(pool, count > 0 ? count : 1, sizeof(*folders));
+	const char **wires = pool_calloc(pool, count > 0 ? count : 1, sizeof(*wires));
 	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
 		struct mailimap_mailbox_list *mb = clist_content(it);
-		struct imap_folder *f = &folders[n++];
-		f->name = mail_utf8(pool, mb->mb_name);
+		const char *error;
+		struct imap_folder *f = &folders[n];
+		/* a name that is not modified UTF-7 (another client wrote raw 8-bit) cannot be
+		   named back to the server in UTF-8: left out */
+		f->name = mail_utf7_decode(pool, mb->mb_name, &error);
+		if (f->name == NULL)
+			continue;
+		wires[n++] = pool_strdup(pool, mb->mb_name);
 		f->delimiter = mb->mb_delimiter;
 		f->noselect = list_noselect(mb->mb_flag);
+		f->special_use = list_special_use(mb->mb_flag);
 	}
 	mailimap_list_result_free(list);
 	for (size_t i = 0; i < n; i++)
-		if (!folders[i].noselect && status_of(c, &folders[i], err) < 0)
+		if (!folders[i].noselect && status_of(c, wires[i], &folders[i], err) < 0)
 			return -1;
 	r = mailimap_lsub(c->imap, "", "*", &list);
 	if (r != MAILIMAP_NO_ERROR)
@@ -231,7 +343,7 @@ int imap_client_folders(struct imap_client *c, struct pool *pool, struct imap_fo
 	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
 		const struct mailimap_mailbox_list *mb = clist_content(it);
 		for (size_t i = 0; i < n; i++)
-			if (strcmp(folders[i].name, mb->mb_name) == 0)
+			if (strcmp(wires[i], mb->mb_name) == 0)
 				folders[i].subscribed = true;
 	}
 	mailimap_list_result_free(list);
@@ -256,7 +368,10 @@ int imap_client_select(struct imap_client *c, const char *folder, uint32_t *tota
 		return 0;
 	}
 	forget_examined(c);
-	int r = mailimap_examine(c->imap, folder);
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, folder, w, err) < 0)
+		return -1;
+	int r = mailimap_examine(c->imap, w);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "EXAMINE", MAIL_NOT_FOUND);
 	c->examined = mem_strdup(folder);
@@ -631,12 +746,15 @@ int imap_client_folder_exists(struct imap_client *c, const char *name, bool *exi
 	*exists_r = false;
 	if (strpbrk(name, "*%") != NULL)
 		return 0; /* LIST wildcards: no folder is named so here */
-	int r = mailimap_list(c->imap, "", name, &list);
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, name, w, err) < 0)
+		return -1;
+	int r = mailimap_list(c->imap, "", w, &list);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "LIST", MAIL_REFUSED);
 	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
 		const struct mailimap_mailbox_list *mb = clist_content(it);
-		if ((strcmp(mb->mb_name, name) == 0 ||
+		if ((strcmp(mb->mb_name, w) == 0 ||
 		     (strcasecmp(name, "INBOX") == 0 && strcasecmp(mb->mb_name, "INBOX") == 0)) &&
 		    !list_noselect(mb->mb_flag))
 			*exists_r = true;
@@ -660,9 +778,10 @@ static int expect_folder(struct imap_client *c, const char *name, bool want, str
 
 int imap_client_folder_create(struct imap_client *c, const char *name, struct mail_error *err)
 {
-	if (expect_folder(c, name, false, err) < 0)
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, name, w, err) < 0 || expect_folder(c, name, false, err) < 0)
 		return -1;
-	int r = mailimap_create(c->imap, name);
+	int r = mailimap_create(c->imap, w);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "CREATE", MAIL_REFUSED);
 	return imap_client_folder_subscribe(c, name, true, err);
@@ -671,41 +790,49 @@ int imap_client_folder_create(struct imap_client *c, const char *name, struct ma
 int imap_client_folder_rename(struct imap_client *c, const char *from, const char *to,
                               struct mail_error *err)
 {
-	if (expect_folder(c, from, true, err) < 0 || expect_folder(c, to, false, err) < 0)
+	char wf[MAIL_UTF7_MAX], wt[MAIL_UTF7_MAX];
+	if (wire(c, from, wf, err) < 0 || wire(c, to, wt, err) < 0 ||
+	    expect_folder(c, from, true, err) < 0 || expect_folder(c, to, false, err) < 0)
 		return -1;
 	/* subscriptions are by name: the new name inherits the old one's */
 	clist *subs = NULL;
-	int r = mailimap_lsub(c->imap, "", from, &subs);
+	int r = mailimap_lsub(c->imap, "", wf, &subs);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "LSUB", MAIL_REFUSED);
 	bool subscribed = clist_count(subs) > 0;
 	mailimap_list_result_free(subs);
 	forget_examined(c);
-	r = mailimap_rename(c->imap, from, to);
+	forget_special(c);
+	r = mailimap_rename(c->imap, wf, wt);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "RENAME", MAIL_REFUSED);
 	if (!subscribed)
 		return 0;
-	(void)mailimap_unsubscribe(c->imap, from);
+	(void)mailimap_unsubscribe(c->imap, wf);
 	return imap_client_folder_subscribe(c, to, true, err);
 }
 
 int imap_client_folder_delete(struct imap_client *c, const char *name, struct mail_error *err)
 {
-	if (expect_folder(c, name, true, err) < 0)
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, name, w, err) < 0 || expect_folder(c, name, true, err) < 0)
 		return -1;
 	forget_examined(c);
-	int r = mailimap_delete(c->imap, name);
+	forget_special(c);
+	int r = mailimap_delete(c->imap, w);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "DELETE", MAIL_REFUSED);
-	(void)mailimap_unsubscribe(c->imap, name); /* it may not have been subscribed */
+	(void)mailimap_unsubscribe(c->imap, w); /* it may not have been subscribed */
 	return 0;
 }
 
 int imap_client_folder_subscribe(struct imap_client *c, const char *name, bool on,
                                  struct mail_error *err)
 {
-	int r = on ? mailimap_subscribe(c->imap, name) : mailimap_unsubscribe(c->imap, name);
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, name, w, err) < 0)
+		return -1;
+	int r = on ? mailimap_subscribe(c->imap, w) : mailimap_unsubscribe(c->imap, w);
 	return r == MAILIMAP_NO_ERROR
 	           ? 0
 	           : failed(c, err, r, on ? "SUBSCRIBE" : "UNSUBSCRIBE", MAIL_REFUSED);
@@ -717,7 +844,10 @@ int imap_client_select_write(struct imap_client *c, const char *folder, uint32_t
                              struct mail_error *err)
 {
 	forget_examined(c);
-	int r = mailimap_select(c->imap, folder);
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, folder, w, err) < 0)
+		return -1;
+	int r = mailimap_select(c->imap, w);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "SELECT", MAIL_NOT_FOUND);
 	*total_r =
@@ -808,9 +938,9 @@ int imap_client_expunge(struct imap_client *c, struct pool *pool, uint32_t uid,
 
 /* Move's and copy's checks: uid is in the selected folder, folder to exists. */
 static int source_and_target(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
-                             struct mail_error *err)
+                             char w[MAIL_UTF7_MAX], struct mail_error *err)
 {
-	if (uid_exists(c, pool, uid, err) < 0)
+	if (uid_exists(c, pool, uid, err) < 0 || wire(c, to, w, err) < 0)
 		return -1;
 	bool exists;
 	if (imap_client_folder_exists(c, to, &exists, err) < 0)
@@ -823,16 +953,17 @@ static int source_and_target(struct imap_client *c, struct pool *pool, uint32_t 
 int imap_client_move(struct imap_client *c, struct pool *pool, uint32_t uid, const char *to,
                      struct mail_error *err)
 {
-	if (source_and_target(c, pool, uid, to, err) < 0)
+	char w[MAIL_UTF7_MAX];
+	if (source_and_target(c, pool, uid, to, w, err) < 0)
 		return -1;
 	struct mailimap_set *set = mailimap_set_new_single(uid);
 	int r;
 	if (!c->no_move && mailimap_has_extension(c->imap, "MOVE")) {
-		r = mailimap_uid_move(c->imap, set, to);
+		r = mailimap_uid_move(c->imap, set, w);
 		mailimap_set_free(set);
 		return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID MOVE", MAIL_REFUSED);
 	}
-	r = mailimap_uid_copy(c->imap, set, to);
+	r = mailimap_uid_copy(c->imap, set, w);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "UID COPY", MAIL_REFUSED);
@@ -923,12 +1054,14 @@ int imap_client_sorted_uids(struct imap_client *c, struct pool *pool, enum imap_
 int imap_client_append(struct imap_client *c, const char *folder, uint32_t flags, const char *data,
                        size_t size, uint32_t *uid_r, struct mail_error *err)
 {
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, folder, w, err) < 0)
+		return -1;
 	struct mailimap_flag_list *list = flag_list(flags);
 	uint32_t validity = 0, uid = 0;
-	int r =
-	    mailimap_has_extension(c->imap, "UIDPLUS")
-	        ? mailimap_uidplus_append(c->imap, folder, list, NULL, data, size, &validity, &uid)
-	        : mailimap_append(c->imap, folder, list, NULL, data, size);
+	int r = mailimap_has_extension(c->imap, "UIDPLUS")
+	            ? mailimap_uidplus_append(c->imap, w, list, NULL, data, size, &validity, &uid)
+	            : mailimap_append(c->imap, w, list, NULL, data, size);
 	mailimap_flag_list_free(list);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "APPEND", MAIL_REFUSED);
@@ -994,11 +1127,14 @@ static int folder_state(struct imap_client *c, const char *folder, uint32_t stat
 {
 	static const int atts[3] = {MAILIMAP_STATUS_ATT_MESSAGES, MAILIMAP_STATUS_ATT_UIDNEXT,
 	                            MAILIMAP_STATUS_ATT_UIDVALIDITY};
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, folder, w, err) < 0)
+		return -1;
 	struct mailimap_status_att_list *list = mailimap_status_att_list_new_empty();
 	struct mailimap_mailbox_data_status *st = NULL;
 	for (size_t i = 0; i < 3; i++)
 		mailimap_status_att_list_add(list, atts[i]);
-	int r = mailimap_status(c->imap, folder, list, &st);
+	int r = mailimap_status(c->imap, w, list, &st);
 	mailimap_status_att_list_free(list);
 	if (r != MAILIMAP_NO_ERROR)
 		return failed(c, err, r, "STATUS", MAIL_REFUSED);
@@ -1235,14 +1371,15 @@ int imap_client_copy(struct imap_client *c, struct pool *pool, uint32_t uid, con
                      uint32_t *new_uid_r, struct mail_error *err)
 {
 	*new_uid_r = 0;
-	if (source_and_target(c, pool, uid, to, err) < 0)
+	char w[MAIL_UTF7_MAX];
+	if (source_and_target(c, pool, uid, to, w, err) < 0)
 		return -1;
 	struct mailimap_set *set = mailimap_set_new_single(uid);
 	int r;
 	if (mailimap_has_extension(c->imap, "UIDPLUS")) {
 		uint32_t validity = 0;
 		struct mailimap_set *src = NULL, *dst = NULL;
-		r = mailimap_uidplus_uid_copy(c->imap, set, to, &validity, &src, &dst);
+		r = mailimap_uidplus_uid_copy(c->imap, set, w, &validity, &src, &dst);
 		if (dst != NULL && dst->set_list != NULL && clist_begin(dst->set_list) != NULL) {
 			const struct mailimap_set_item *item =
 			    clist_content(clist_begin(dst->set_list));
@@ -1253,7 +1390,7 @@ int imap_client_copy(struct imap_client *c, struct pool *pool, uint32_t uid, con
 		if (dst != NULL)
 			mailimap_set_free(dst);
 	} else {
-		r = mailimap_uid_copy(c->imap, set, to);
+		r = mailimap_uid_copy(c->imap, set, w);
 	}
 	mailimap_set_free(set);
 	return r == MAILIMAP_NO_ERROR ? 0 : failed(c, err, r, "UID COPY", MAIL_REFUSED);
@@ -1265,7 +1402,8 @@ int imap_client_status(struct imap_client *c, const char *folder, uint32_t *tota
                        uint32_t *unread_r, struct mail_error *err)
 {
 	struct imap_folder f = {.name = folder};
-	if (status_of(c, &f, err) < 0)
+	char w[MAIL_UTF7_MAX];
+	if (wire(c, folder, w, err) < 0 || status_of(c, w, &f, err) < 0)
 		return -1;
 	*total_r = f.total;
 	*unread_r = f.unread;

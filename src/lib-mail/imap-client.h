@@ -33,10 +33,25 @@ struct mail_error {
 	char message[256]; /* names the server and what failed */
 };
 
+/* A folder's special use (RFC 6154), from its LIST attributes. */
+enum imap_special_use {
+	IMAP_SPECIAL_NONE,
+	IMAP_SPECIAL_TRASH,
+	IMAP_SPECIAL_SENT,
+	IMAP_SPECIAL_DRAFTS,
+	IMAP_SPECIAL_JUNK,
+	IMAP_SPECIAL_ARCHIVE,
+	IMAP_SPECIAL_COUNT
+};
+
+/* "trash", "sent", "drafts", "junk", "archive"; NULL for IMAP_SPECIAL_NONE. */
+const char *imap_special_use_name(enum imap_special_use use);
+
 /* The URL's server, one of its folders, one message. */
 struct imap_folder {
-	const char *name; /* modified UTF-7 as the server has it */
+	const char *name; /* UTF-8 (the server has it in modified UTF-7) */
 	char delimiter;   /* 0: flat */
+	enum imap_special_use special_use;
 	bool noselect;
 	bool subscribed; /* in LSUB */
 	uint32_t total, unread;
@@ -132,10 +147,17 @@ int imap_client_fetch_part_mime(struct imap_client *client, struct pool *pool, u
 int imap_client_fetch_part(struct imap_client *client, uint32_t uid, const char *section,
                            size_t chunk, imap_chunk_fn *each, void *ctx, struct mail_error *err);
 
-/* Folder changes. Names are as the server has them (modified UTF-7 for non-ASCII). Each
+/* Folder changes. Names are UTF-8 here, as everywhere in this API: the client
+   converts to and from modified UTF-7 at the wire (mail-utf7.h). Each
    checks first with LIST: MAIL_NOT_FOUND for a folder that is not there, MAIL_EXISTS for a
    new name that is taken. Create subscribes the new folder; rename moves the subscription;
    delete drops it. */
+/* The folder for use (TRASH, SENT or DRAFTS): the one the server marks so in LIST
+   (SPECIAL-USE), else the folder named "Trash", "Sent" or "Drafts", created when missing.
+   *name_r lives while the client does, until a folder is renamed or deleted; the server's
+   marks are read once per connection, and again when the folder found is gone. */
+int imap_client_special_folder(struct imap_client *client, enum imap_special_use use,
+                               const char **name_r, struct mail_error *err);
 int imap_client_folder_exists(struct imap_client *client, const char *name, bool *exists_r,
                               struct mail_error *err);
 int imap_client_folder_create(struct imap_client *client, const char *name, struct mail_error *err);

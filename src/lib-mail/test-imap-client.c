@@ -109,6 +109,40 @@ static void test_login_and_folders(void)
 	pool_destroy(&pool);
 }
 
+/* UTF-8 names in, modified UTF-7 on the wire, UTF-8 back; folders for use by their marks. */
+static void test_utf8_names_and_special_use(void)
+{
+	struct imap_client *c = login_alice();
+	struct pool *pool = pool_create(0);
+	struct imap_folder *folders;
+	size_t n = 0;
+	bool exists = false, found = false;
+	struct mail_error err = {0};
+	const char *taipei = "\xe5\x8f\xb0\xe5\x8c\x97", *name = NULL;
+	test_assert(imap_client_folder_create(c, taipei, &err) == 0);
+	test_assert(imap_client_folder_exists(c, taipei, &exists, &err) == 0 && exists);
+	test_assert(imap_client_folders(c, pool, &folders, &n, &err) == 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(folders[i].name, taipei) == 0)
+			found =
+			    folders[i].subscribed && folders[i].special_use == IMAP_SPECIAL_NONE;
+		else if (strcmp(folders[i].name, "Trash") == 0)
+			test_assert_int_eq(folders[i].special_use, IMAP_SPECIAL_TRASH);
+	}
+	test_assert(found);
+	test_assert(imap_client_special_folder(c, IMAP_SPECIAL_DRAFTS, &name, &err) == 0);
+	test_assert_str_eq(name, "Drafts");
+	test_assert_str_eq(imap_special_use_name(IMAP_SPECIAL_DRAFTS), "drafts");
+	test_assert(imap_special_use_name(IMAP_SPECIAL_NONE) == NULL);
+	/* a name that is not UTF-8 reaches no folder */
+	test_assert(imap_client_folder_delete(c, "ab\xff", &err) < 0);
+	test_assert_int_eq(err.kind, MAIL_NOT_FOUND);
+	test_assert(imap_client_folder_delete(c, taipei, &err) == 0);
+	test_assert(imap_client_folder_exists(c, taipei, &exists, &err) == 0 && !exists);
+	imap_client_destroy(&c);
+	pool_destroy(&pool);
+}
+
 static size_t pos_of(const uint32_t *uids, uint32_t uid)
 {
 	size_t i = 0;
@@ -275,6 +309,7 @@ int main(void)
 {
 	static const struct test_case cases[] = {
 	    {"login_and_folders", test_login_and_folders},
+	    {"utf8_names_and_special_use", test_utf8_names_and_special_use},
 	    {"sort_and_fetch", test_sort_and_fetch},
 	    {"pool_accounts", test_pool_accounts},
 	    {"pool", test_pool},

@@ -41,8 +41,6 @@
 #define UPLOAD_TTL_S    3600
 #define RECIPIENTS_MAX  100
 #define ATTACHMENTS_MAX 100
-#define SENT            "Sent"
-#define DRAFTS          "Drafts"
 #define ORIGINAL_MAX    (32 * 1024 * 1024) /* read for a reply's ids */
 #define UPLOAD_NAME_MAX 255
 #define UPLOAD_TYPE_MAX 127
@@ -521,20 +519,14 @@ static int gather_run(struct imap_client *client, void *ctx, struct mail_error *
 	return 0;
 }
 
-static int ensure_folder(struct imap_client *client, const char *name, struct mail_error *err)
+/* APPENDs the composed message to the folder for use (Sent or Drafts): op->saved_folder. */
+static int append_message(struct imap_client *client, struct send_op *op, enum imap_special_use use,
+                          uint32_t flags, struct mail_error *err)
 {
-	bool exists;
-	if (imap_client_folder_exists(client, name, &exists, err) < 0)
+	const char *folder;
+	if (imap_client_special_folder(client, use, &folder, err) < 0)
 		return -1;
-	return exists ? 0 : imap_client_folder_create(client, name, err);
-}
-
-/* APPENDs the composed message to op->saved_folder. */
-static int append_message(struct imap_client *client, struct send_op *op, uint32_t flags,
-                          struct mail_error *err)
-{
-	if (ensure_folder(client, op->saved_folder, err) < 0)
-		return -1;
+	op->saved_folder = pool_strdup(op->pool, folder);
 	void *data = mmap(NULL, op->size, PROT_READ, MAP_PRIVATE, op->fd, 0);
 	if (data == MAP_FAILED)
 		return fail_local(err, "reading the composed message");
@@ -574,8 +566,7 @@ static void drop_old_draft(struct imap_client *client, struct send_op *op)
 static int sent_run(struct imap_client *client, void *ctx, struct mail_error *err)
 {
 	struct send_op *op = ctx;
-	op->saved_folder = SENT;
-	if (append_message(client, op, IMAP_FLAG_SEEN, err) < 0)
+	if (append_message(client, op, IMAP_SPECIAL_SENT, IMAP_FLAG_SEEN, err) < 0)
 		return -1;
 	flag_message(client, op, &op->in_reply_to, IMAP_FLAG_ANSWERED);
 	flag_message(client, op, &op->forward_of, IMAP_FLAG_FORWARD);
@@ -587,8 +578,8 @@ static int sent_run(struct imap_client *client, void *ctx, struct mail_error *er
 static int draft_run(struct imap_client *client, void *ctx, struct mail_error *err)
 {
 	struct send_op *op = ctx;
-	op->saved_folder = DRAFTS;
-	if (append_message(client, op, IMAP_FLAG_DRAFT | IMAP_FLAG_SEEN, err) < 0)
+	if (append_message(client, op, IMAP_SPECIAL_DRAFTS, IMAP_FLAG_DRAFT | IMAP_FLAG_SEEN, err) <
+	    0)
 		return -1;
 	drop_old_draft(client, op);
 	return 0;
@@ -718,11 +709,11 @@ static void mail_send(void *ctx, struct http_request *req)
 		memcpy(reason, err.message, sizeof(reason));
 		if (api_mail_with_client(node, req, &op.user, draft_run, &op) < 0)
 			goto out;
-		json_t *answer =
-		    json_pack("{s:{s:s, s:s}, s:{s:s, s:I}}", "error", "code",
-		              status == 502 ? "MAIL-0502" : "MAIL-0503", "message",
-		              pool_printf(op.pool, "not sent (kept in %s): %s", DRAFTS, reason),
-		              "draft", "folder", DRAFTS, "uid", (json_int_t)op.saved_uid);
+		json_t *answer = json_pack(
+		    "{s:{s:s, s:s}, s:{s:s, s:I}}", "error", "code",
+		    status == 502 ? "MAIL-0502" : "MAIL-0503", "message",
+		    pool_printf(op.pool, "not sent (kept in %s): %s", op.saved_folder, reason),
+		    "draft", "folder", op.saved_folder, "uid", (json_int_t)op.saved_uid);
 		http_response_json(req, status, answer);
 		goto out;
 	}
@@ -734,7 +725,7 @@ static void mail_send(void *ctx, struct http_request *req)
 		goto out;
 	http_response_json(req, 200,
 	                   json_pack("{s:b, s:{s:s, s:I}}", "sent", true, "sent_copy", "folder",
-	                             SENT, "uid", (json_int_t)op.saved_uid));
+	                             op.saved_folder, "uid", (json_int_t)op.saved_uid));
 out:
 	finish(&op);
 }
@@ -747,7 +738,8 @@ static void mail_draft(void *ctx, struct http_request *req)
 	    api_mail_with_client(node, req, &op.user, draft_run, &op) < 0)
 		goto out;
 	http_response_json(
-	    req, 201, json_pack("{s:s, s:I}", "folder", DRAFTS, "uid", (json_int_t)op.saved_uid));
+	    req, 201,
+	    json_pack("{s:s, s:I}", "folder", op.saved_folder, "uid", (json_int_t)op.saved_uid));
 out:
 	finish(&op);
 }

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mail-config.h"
 #include "mail-message.h"
+#include "mail-utf7.h"
 #include "node.h"
 #include "pool.h"
 #include "routes.h"
@@ -139,9 +140,10 @@ static void mail_folders(void *ctx, struct http_request *req)
 		const struct imap_folder *f = &op.folders[i];
 		char delim[2] = {f->delimiter, '\0'};
 		bool ascii = f->delimiter > 0 && f->delimiter < 0x7f; /* JSON wants UTF-8 */
-		json_t *o = json_pack("{s:s, s:s?, s:b, s:b}", "name", f->name, "delimiter",
-		                      ascii ? delim : NULL, "selectable", !f->noselect,
-		                      "subscribed", f->subscribed);
+		json_t *o =
+		    json_pack("{s:s, s:s?, s:b, s:b, s:s?}", "name", f->name, "delimiter",
+		              ascii ? delim : NULL, "selectable", !f->noselect, "subscribed",
+		              f->subscribed, "special_use", imap_special_use_name(f->special_use));
 		if (!f->noselect) {
 			json_object_set_new(o, "total", json_integer(f->total));
 			json_object_set_new(o, "unread", json_integer(f->unread));
@@ -152,6 +154,42 @@ static void mail_folders(void *ctx, struct http_request *req)
 }
 
 /* --------------------------------------------------------------- messages */
+
+/* How strictly folder_problem checks a name. */
+enum folder_check {
+	FOLDER_PATH,   /* of an existing folder, in the path or ?folder= */
+	FOLDER_TARGET, /* move's and copy's "to" */
+	FOLDER_NEW,    /* a folder's new name (create, rename) */
+};
+
+/* What is wrong with a folder name (UTF-8) the API was given, NULL when nothing is: it must
+   be UTF-8 that fits modified UTF-7 on the wire; in a body also hold no control characters,
+   no LIST wildcards, no quote or backslash, and have at most 200 characters; a new name also
+   may not begin, end or double the hierarchy delimiter ("/" or "."). */
+static const char *folder_problem(const char *name, enum folder_check check)
+{
+	char wire[MAIL_UTF7_MAX];
+	const char *error;
+	if (name == NULL || name[0] == '\0')
+		return "is empty";
+	if (mail_utf7_encode(name, wire, sizeof(wire), &error) < 0)
+		return strcmp(error, "too long") == 0 ? "is too long" : "is not valid UTF-8";
+	if (check == FOLDER_PATH)
+		return NULL;
+	size_t chars = 0, n = strlen(name);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		chars += (c & 0xc0) != 0x80;
+		if (c < 0x20 || c == 0x7f)
+			return "holds a control character";
+		if (strchr("*%\"\\", c) != NULL)
+			return "holds * % \" or \\";
+		if (check == FOLDER_NEW && (c == '/' || c == '.') &&
+		    (i == 0 || i == n - 1 || name[i + 1] == '/' || name[i + 1] == '.'))
+			return "begins, ends or doubles the hierarchy delimiter (/ or .)";
+	}
+	return chars > 200 ? "is longer than 200 characters" : NULL;
+}
 
 static const struct {
 	const char *name;
@@ -229,9 +267,14 @@ static void mail_messages(void *ctx, struct http_request *req)
 	if (!api_auth(node, req, &user))
 		return;
 	const char *sort = api_query(req, "sort"), *order = api_query(req, "order");
-	op.folder = mail_utf8(op.pool, api_query(req, "folder"));
+	op.folder = api_query(req, "folder");
 	if (op.folder == NULL || op.folder[0] == '\0') {
 		api_error(req, 400, "MAIL-0400", "the folder parameter is required");
+		return;
+	}
+	const char *problem = folder_problem(op.folder, FOLDER_PATH);
+	if (problem != NULL) {
+		api_error(req, 400, "MAIL-0400", "the folder parameter %s", problem);
 		return;
 	}
 	size_t i = 0;
@@ -316,6 +359,17 @@ static const char *path_folder(struct http_request *req)
 	return out;
 }
 
+/* The {folder} of the path, UTF-8; NULL after answering 400. */
+static const char *path_folder_checked(struct http_request *req)
+{
+	const char *folder = path_folder(req), *problem = folder_problem(folder, FOLDER_PATH);
+	if (problem != NULL) {
+		api_error(req, 400, "MAIL-0400", "the folder in the path %s", problem);
+		return NULL;
+	}
+	return folder;
+}
+
 /* The message's UID from the path; 0 (answered 404) when over 32 bits. */
 static uint32_t path_uid(struct http_request *req)
 {
@@ -336,8 +390,8 @@ static void mail_message(void *ctx, struct http_request *req)
 		return;
 	if ((op.uid = path_uid(req)) == 0)
 		return;
-	op.folder = mail_utf8(op.pool, path_folder(req));
-	if (with_client(node, req, &user, read_run, &op) < 0)
+	if ((op.folder = path_folder_checked(req)) == NULL ||
+	    with_client(node, req, &user, read_run, &op) < 0)
 		return;
 	struct mail_message_view v;
 	const char *error;
@@ -487,7 +541,8 @@ static void mail_attachment(void *ctx, struct http_request *req)
 	struct part_op op = {.pool = http_request_pool(req), .fd = -1};
 	if (!api_auth(node, req, &user) || (op.uid = path_uid(req)) == 0)
 		return;
-	op.folder = mail_utf8(op.pool, path_folder(req));
+	if ((op.folder = path_folder_checked(req)) == NULL)
+		return;
 	op.part = http_request_param(req, "part");
 	if ((op.fd = temp_file(node->cfg.data_dir)) < 0) {
 		log_error("mail", "a temporary file in %s: %s", node->cfg.data_dir,
@@ -511,8 +566,6 @@ static void mail_attachment(void *ctx, struct http_request *req)
 }
 
 /* --------------------------------------------------------------- changes */
-
-#define TRASH "Trash"
 
 struct change_op {
 	struct pool *pool;
@@ -545,15 +598,13 @@ static int delete_run(struct imap_client *client, void *ctx, struct mail_error *
 {
 	struct change_op *op = ctx;
 	uint32_t total;
-	bool trash_exists;
-	if (imap_client_select_write(client, op->folder, &total, err) < 0)
+	const char *trash;
+	if (imap_client_special_folder(client, IMAP_SPECIAL_TRASH, &trash, err) < 0 ||
+	    imap_client_select_write(client, op->folder, &total, err) < 0)
 		return -1;
-	if (strcmp(op->folder, TRASH) == 0)
+	if (strcmp(op->folder, trash) == 0)
 		return imap_client_expunge(client, op->pool, op->uid, err);
-	if (imap_client_folder_exists(client, TRASH, &trash_exists, err) < 0 ||
-	    (!trash_exists && imap_client_folder_create(client, TRASH, err) < 0))
-		return -1;
-	return imap_client_move(client, op->pool, op->uid, TRASH, err);
+	return imap_client_move(client, op->pool, op->uid, trash, err);
 }
 
 static int move_run(struct imap_client *client, void *ctx, struct mail_error *err)
@@ -572,8 +623,8 @@ static bool message_target(struct node *node, struct http_request *req, struct a
 	op->pool = http_request_pool(req);
 	if (!api_auth(node, req, user) || (op->uid = path_uid(req)) == 0)
 		return false;
-	op->folder = mail_utf8(op->pool, path_folder(req));
-	return true;
+	op->folder = path_folder_checked(req);
+	return op->folder != NULL;
 }
 
 /* An optional boolean member: 0 absent, 1 present (*v_r), -1 after answering 400. */
@@ -633,24 +684,17 @@ static void mail_message_delete(void *ctx, struct http_request *req)
 		change(node, req, &user, delete_run, &op);
 }
 
-/* A folder name from a JSON body: a non-empty string of printable ASCII without LIST
-   wildcards (names are as the server has them, modified UTF-7); NULL after answering 400. */
-static const char *body_folder(struct http_request *req, json_t *body, const char *key)
+/* A folder name from a JSON body (UTF-8, as folder_problem allows); NULL after answering
+   400. */
+static const char *body_folder(struct http_request *req, json_t *body, const char *key,
+                               enum folder_check check)
 {
-	const char *name = json_string_value(json_object_get(body, key));
-	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
-		api_error(req, 400, "MAIL-0400", "%s must be a folder name (1 to 200 characters)",
-		          key);
+	json_t *v = json_object_get(body, key);
+	const char *name = json_string_value(v);
+	const char *problem = json_is_string(v) ? folder_problem(name, check) : "is not a string";
+	if (problem != NULL) {
+		api_error(req, 400, "MAIL-0400", "%s: the folder name %s", key, problem);
 		return NULL;
-	}
-	for (const char *p = name; *p != '\0'; p++) {
-		if (*p < 0x20 || *p > 0x7e || *p == '*' || *p == '%' || *p == '"' || *p == '\\') {
-			api_error(req, 400, "MAIL-0400",
-			          "%s: folder names are printable ASCII without * %% \" or \\ "
-			          "(modified UTF-7 for other characters)",
-			          key);
-			return NULL;
-		}
 	}
 	return pool_strdup(http_request_pool(req), name);
 }
@@ -665,7 +709,7 @@ static void mail_message_move(void *ctx, struct http_request *req)
 	json_t *body = api_body_object(req);
 	if (body == NULL)
 		return;
-	op.to = body_folder(req, body, "to");
+	op.to = body_folder(req, body, "to", FOLDER_TARGET);
 	json_decref(body);
 	if (op.to != NULL)
 		change(node, req, &user, move_run, &op);
@@ -714,18 +758,18 @@ static void mail_folder_create(void *ctx, struct http_request *req)
 	json_t *body;
 	if (!api_auth(node, req, &user) || (body = api_body_object(req)) == NULL)
 		return;
-	op.name = body_folder(req, body, "name");
+	op.name = body_folder(req, body, "name", FOLDER_NEW);
 	json_decref(body);
 	if (op.name == NULL || with_client(node, req, &user, folder_create_run, &op) < 0)
 		return;
 	http_response_json(req, 201, json_pack("{s:s}", "name", op.name));
 }
 
-/* The {folder} of a folder path; NULL after refusing INBOX (409). */
+/* The {folder} of a folder path; NULL after refusing a bad name (400) or INBOX (409). */
 static const char *folder_target(struct http_request *req, const char *what)
 {
-	const char *folder = mail_utf8(http_request_pool(req), path_folder(req));
-	if (strcasecmp(folder, "INBOX") == 0) {
+	const char *folder = path_folder_checked(req);
+	if (folder != NULL && strcasecmp(folder, "INBOX") == 0) {
 		api_error(req, 409, "MAIL-0409", "INBOX cannot be %s", what);
 		return NULL;
 	}
@@ -744,7 +788,7 @@ static void mail_folder_patch(void *ctx, struct http_request *req)
 	int has_sub = body_bool(req, body, "subscribed", &subscribed);
 	bool rename = json_object_get(body, "name") != NULL;
 	if (has_sub >= 0 && rename)
-		op.name = body_folder(req, body, "name");
+		op.name = body_folder(req, body, "name", FOLDER_NEW);
 	json_decref(body);
 	if (has_sub < 0 || (rename && op.name == NULL))
 		return;
@@ -753,8 +797,7 @@ static void mail_folder_patch(void *ctx, struct http_request *req)
 		return;
 	}
 	op.subscribed = has_sub > 0 ? json_boolean(subscribed) : NULL;
-	op.folder = rename ? folder_target(req, "renamed")
-	                   : mail_utf8(http_request_pool(req), path_folder(req));
+	op.folder = rename ? folder_target(req, "renamed") : path_folder_checked(req);
 	if (op.folder != NULL)
 		change(node, req, &user, folder_patch_run, &op);
 	json_decref(op.subscribed);
@@ -811,7 +854,7 @@ bool api_mail_message_target(struct node *node, struct http_request *req, struct
 
 const char *api_mail_body_folder(struct http_request *req, json_t *body, const char *key)
 {
-	return body_folder(req, body, key);
+	return body_folder(req, body, key, FOLDER_TARGET);
 }
 
 int api_mail_read_path(struct node *node, struct http_request *req, const struct api_user *caller,
@@ -820,8 +863,8 @@ int api_mail_read_path(struct node *node, struct http_request *req, const struct
 	struct read_op op = {.pool = http_request_pool(req)};
 	if ((op.uid = path_uid(req)) == 0)
 		return -1;
-	op.folder = mail_utf8(op.pool, path_folder(req));
-	if (with_client(node, req, caller, read_run, &op) < 0)
+	if ((op.folder = path_folder_checked(req)) == NULL ||
+	    with_client(node, req, caller, read_run, &op) < 0)
 		return -1;
 	*folder_r = op.folder;
 	*uid_r = op.uid;

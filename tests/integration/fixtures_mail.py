@@ -15,6 +15,7 @@
 #
 #     def test_y(start_mail_system):
 #         plain = start_mail_system(sort=False)   # a server that announces no SORT
+#         de = start_mail_system(special_use="de")  # \Trash is "Gelöschte Elemente", …
 #
 # Function scoped: Dovecot starts in ~0.1 s. Without Dovecot the fixture fails naming
 # scripts/deps.sh.
@@ -34,15 +35,17 @@ USERS = (("alice", "alice-pw"), ("bob", "bob-pw"), ("outside", "outside-pw"))
 
 
 class MailSystem:
-    def __init__(self, directory, users=USERS, sort=True):
+    def __init__(self, directory, users=USERS, sort=True, special_use=""):
         self.dir = directory
         self.users = dict(users)
         self.sort = sort
+        self.special_use = special_use
         self.env = {}
 
     def start(self):
         """Starts (again, on the same ports when restarted)."""
-        env = dict(os.environ, MAIL_NO_SORT="0" if self.sort else "1")
+        env = dict(os.environ, MAIL_NO_SORT="0" if self.sort else "1",
+                   MAIL_SPECIAL_USE=self.special_use)
         for k in ("MAIL_IMAP_PORT", "MAIL_LMTP_PORT", "MAIL_SMTP_PORT"):
             if k in self.env:
                 env[k] = self.env[k]
@@ -114,7 +117,8 @@ class MailSystem:
 
 @pytest.fixture
 def start_mail_system():
-    """Factory: start_mail_system(sort=True) -> a started MailSystem, stopped after."""
+    """Factory: start_mail_system(sort=True, special_use="") -> a started MailSystem, stopped
+    after."""
     for prog in ("dovecot", "postfix"):
         if shutil.which(prog) is None:
             pytest.fail(f"{prog} is missing: run scripts/deps.sh test", pytrace=False)
@@ -122,8 +126,9 @@ def start_mail_system():
     with tempfile.TemporaryDirectory(prefix="tandem-mail-") as d:
         os.chmod(d, 0o755)  # Dovecot's mail user reaches the mailboxes below it
 
-        def start(sort=True):
-            ms = MailSystem(os.path.join(d, str(len(started))), sort=sort)
+        def start(sort=True, special_use=""):
+            ms = MailSystem(os.path.join(d, str(len(started))), sort=sort,
+                            special_use=special_use)
             started.append(ms)
             return ms.start()
         try:

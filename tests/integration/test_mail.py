@@ -344,7 +344,7 @@ def test_folder_management(world):
     assert folders()["Projects"]["subscribed"] is True
     data = send(alice, "POST", f, {"name": "Projects"}, expect=409)
     assert data["error"]["code"] == "MAIL-0409", data
-    for bad in ({}, {"name": ""}, {"name": "a*b"}, {"name": "caf\u00e9"}, {"name": 3}):
+    for bad in ({}, {"name": ""}, {"name": "a*b"}, {"name": "a\tb"}, {"name": 3}):
         send(alice, "POST", f, bad, expect=400)
     ms.append("alice", "Projects", [message("p1")])
     # rename keeps the messages and the subscription
@@ -432,8 +432,8 @@ def test_bad_requests(world):
                         ("/api/v1/mail/messages?folder=INBOX&offset=-1", "offset")):
         body, _ = get(alice, path, expect=400)
         assert body["error"]["code"] == "MAIL-0400" and words in body["error"]["message"], body
-    body, _ = get(alice, "/api/v1/mail/messages?folder=%FF%FE", expect=404)
-    assert body["error"]["code"] == "MAIL-0404", body
+    body, _ = get(alice, "/api/v1/mail/messages?folder=%FF%FE", expect=400)
+    assert "folder parameter is not valid UTF-8" in body["error"]["message"], body
     body, _ = get(alice, "/api/v1/mail/messages?folder=NoSuchFolder", expect=404)
     assert body["error"]["code"] == "MAIL-0404", body
     assert "EXAMINE refused" in body["error"]["message"], body
