@@ -171,7 +171,7 @@ def tandem_ops(port, newest, query, query_subject):
                                          f"&order=desc&limit={PAGE}"),
         "open": lambda: s.request("GET", f"/api/v1/mail/messages/INBOX/{newest}"),
         "search": lambda: s.request("GET", f"/api/v1/mail/messages?folder=INBOX&sort=date"
-                                           f"&order=desc&limit={PAGE}&q={q}&in=all"),
+                                           f"&order=desc&limit={PAGE}&q={q}&in=from,subject"),
     }
     return s, ops
 

@@ -22,7 +22,9 @@ export async function renderMail(main) {
   const status = el('div', { class: 'mail-status', 'aria-live': 'polite' });
   const search = el('input', { id: 'mail-search', type: 'search', autocomplete: 'off', placeholder: 'Search this folder' });
   const searchIn = el('select', { id: 'mail-search-in' },
-    [['all', 'Everywhere'], ['from', 'From'], ['to', 'To'], ['subject', 'Subject'], ['body', 'Text']]
+    // subject or sender first, as webmails search: a whole-text search reads every message
+    [['from,subject', 'Subject or sender'], ['all', 'Everywhere'], ['from', 'From'], ['to', 'To'],
+      ['subject', 'Subject'], ['body', 'Text']]
       .map(([v, t]) => el('option', { value: v }, t)));
   const sort = el('select', { id: 'mail-sort' },
     [['date', 'Date'], ['from', 'From'], ['subject', 'Subject']].map(([v, t]) => el('option', { value: v }, t)));

@@ -1204,6 +1204,19 @@ static struct mailimap_search_key *search_key(enum imap_search_field field, cons
 	return mailimap_search_key_new_text(s);
 }
 
+/* fields' keys for text, ORed ("OR FROM x SUBJECT x"). */
+static struct mailimap_search_key *search_keys(unsigned fields, const char *text)
+{
+	struct mailimap_search_key *all = NULL;
+	for (unsigned bit = IMAP_SEARCH_TEXT; bit <= IMAP_SEARCH_BODY; bit <<= 1) {
+		if ((fields & bit) == 0)
+			continue;
+		struct mailimap_search_key *k = search_key((enum imap_search_field)bit, text);
+		all = all == NULL ? k : mailimap_search_key_new_or(all, k);
+	}
+	return all != NULL ? all : search_key(IMAP_SEARCH_TEXT, text);
+}
+
 /* A clist of uint32_t * into a pool array. */
 static uint32_t *uid_array(struct pool *pool, clist *list, size_t *count_r)
 {
@@ -1230,11 +1243,11 @@ static struct mailimap_set *range_set(const uint32_t *uids, size_t count)
 	return set;
 }
 
-int imap_client_search_uids(struct imap_client *c, struct pool *pool, enum imap_search_field field,
+int imap_client_search_uids(struct imap_client *c, struct pool *pool, unsigned fields,
                             const char *text, enum imap_sort key, bool reverse, uint32_t **uids_r,
                             size_t *count_r, struct mail_error *err)
 {
-	struct mailimap_search_key *sk = search_key(field, text);
+	struct mailimap_search_key *sk = search_keys(fields, text);
 	clist *result = NULL;
 	int r = mailimap_uid_search(c->imap, "UTF-8", sk, &result);
 	mailimap_search_key_free(sk);

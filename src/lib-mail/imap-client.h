@@ -207,20 +207,20 @@ int imap_client_sorted_uids_cached(struct imap_client *client, struct pool *pool
                                    enum imap_sort key, bool reverse, uint32_t **uids_r,
                                    size_t *count_r, struct mail_error *err);
 /* Search, threads, copy (docs/internals/mail.md "Search and threads"). */
-enum imap_search_field {
-	IMAP_SEARCH_TEXT, /* headers and body */
-	IMAP_SEARCH_FROM,
-	IMAP_SEARCH_TO,
-	IMAP_SEARCH_SUBJECT,
-	IMAP_SEARCH_BODY,
+enum imap_search_field {                            /* bits: several are ORed */
+	                 IMAP_SEARCH_TEXT = 1 << 0, /* headers and body */
+	                 IMAP_SEARCH_FROM = 1 << 1,
+	                 IMAP_SEARCH_TO = 1 << 2,
+	                 IMAP_SEARCH_SUBJECT = 1 << 3,
+	                 IMAP_SEARCH_BODY = 1 << 4,
 };
-/* The UIDs of the selected folder whose field contains text (UTF-8), ordered by key: UID
+/* The UIDs of the selected folder where one of fields (imap_search_field bits, at least one)
+   contains text (UTF-8), ordered by key: UID
    SEARCH CHARSET UTF-8, then UID SORT over the matches where the server has SORT, else the
    matches' key fields fetched and sorted here. In pool. */
-int imap_client_search_uids(struct imap_client *client, struct pool *pool,
-                            enum imap_search_field field, const char *text, enum imap_sort key,
-                            bool reverse, uint32_t **uids_r, size_t *count_r,
-                            struct mail_error *err);
+int imap_client_search_uids(struct imap_client *client, struct pool *pool, unsigned fields,
+                            const char *text, enum imap_sort key, bool reverse, uint32_t **uids_r,
+                            size_t *count_r, struct mail_error *err);
 
 struct imap_thread_item; /* imap-thread.h */
 /* Whether the server threads (THREAD=REFERENCES or THREAD=ORDEREDSUBJECT); off with

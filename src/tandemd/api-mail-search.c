@@ -33,7 +33,7 @@ struct thread_span {
 struct search_op {
 	struct pool *pool;
 	const char *folder, *q;
-	enum imap_search_field field;
+	unsigned fields; /* imap_search_field bits */
 	enum imap_sort key;
 	bool reverse, threads;
 	int64_t offset, limit;
@@ -50,7 +50,7 @@ static int matches(struct imap_client *client, struct search_op *op, enum imap_s
                    bool reverse, uint32_t **uids_r, size_t *n_r, struct mail_error *err)
 {
 	if (op->q != NULL)
-		return imap_client_search_uids(client, op->pool, op->field, op->q, key, reverse,
+		return imap_client_search_uids(client, op->pool, op->fields, op->q, key, reverse,
 		                               uids_r, n_r, err);
 	return imap_client_sorted_uids(client, op->pool, key, reverse, uids_r, n_r, err);
 }
@@ -90,7 +90,7 @@ static int thread_page(struct imap_client *client, struct search_op *op, struct 
 		uint32_t *uids = NULL;
 		size_t nu = 0;
 		if (op->q != NULL &&
-		    imap_client_search_uids(client, op->pool, op->field, op->q, IMAP_SORT_ARRIVAL,
+		    imap_client_search_uids(client, op->pool, op->fields, op->q, IMAP_SORT_ARRIVAL,
 		                            false, &uids, &nu, err) < 0)
 			return -1;
 		if ((op->q == NULL || nu > 0) &&
@@ -162,17 +162,25 @@ bool api_mail_search(struct node *node, struct http_request *req, const struct a
 	                       .offset = offset,
 	                       .limit = limit};
 	const char *in = api_query(req, "in"), *thread = api_query(req, "thread");
-	size_t f = 0;
-	if (in != NULL) {
-		while (f < sizeof(fields) / sizeof(fields[0]) && strcmp(fields[f].name, in) != 0)
+	if (in == NULL || in[0] == '\0')
+		in = "all";
+	/* a comma-separated list: a message matches when one of the fields does */
+	for (const char *p = in; *p != '\0';) {
+		size_t n = strcspn(p, ","), f = 0;
+		while (f < sizeof(fields) / sizeof(fields[0]) &&
+		       (strlen(fields[f].name) != n || strncmp(fields[f].name, p, n) != 0))
 			f++;
 		if (f == sizeof(fields) / sizeof(fields[0])) {
-			api_error(req, 400, "MAIL-0400",
-			          "in must be all, from, to, subject or body, not \"%.40s\"", in);
+			api_error(
+			    req, 400, "MAIL-0400",
+			    "in must be all, from, to, subject or body (or several, with commas), "
+			    "not \"%.40s\"",
+			    in);
 			return true;
 		}
+		op.fields |= fields[f].field;
+		p += n + (p[n] == ',');
 	}
-	op.field = fields[f].field;
 	if (thread != NULL && strcmp(thread, "0") != 0 && strcmp(thread, "1") != 0) {
 		api_error(req, 400, "MAIL-0400", "thread must be 0 or 1");
 		return true;
@@ -207,7 +215,7 @@ bool api_mail_search(struct node *node, struct http_request *req, const struct a
 	              "server_sort", op.server_sort, "messages", list);
 	if (op.q != NULL) {
 		json_object_set_new(page, "q", json_string(op.q));
-		json_object_set_new(page, "in", json_string(fields[f].name));
+		json_object_set_new(page, "in", json_string(in));
 	}
 	if (op.threads)
 		json_object_set_new(page, "server_thread", json_boolean(op.server_thread));

@@ -70,6 +70,13 @@ def check_search(api, server):
     assert [m["uid"] for m in b["messages"]] == [2] and b["total"] == 2, b
     b = page(api, q="carol", **{"in": "to"})
     assert [m["uid"] for m in b["messages"]] == [3], b
+    # several fields: a match in any of them (OR), as webmails search "subject or sender"
+    b = page(api, q="Köln", **{"in": "from,subject"})
+    assert [m["uid"] for m in b["messages"]] == [1] and b["in"] == "from,subject", b
+    b = page(api, q="bob@example.com", **{"in": "subject,from"})
+    assert [m["uid"] for m in b["messages"]] == [4, 2], b
+    b = page(api, q="Brücke", **{"in": "from,subject"})  # only in the body
+    assert b["total"] == 0, b
     b = page(api, q="Zoë")  # in=all: headers too
     assert [m["uid"] for m in b["messages"]] == [3] and b["in"] == "all", b
     b = page(api, q="no such words anywhere")
@@ -87,6 +94,8 @@ def test_search(world):
 def test_bad_search_parameters(world):
     alice = client(world, "alice")
     status, body, _ = alice.request("GET", "/api/v1/mail/messages?folder=INBOX&q=x&in=cc")
+    assert status == 400 and "in must be" in body["error"]["message"], body
+    status, body, _ = alice.request("GET", "/api/v1/mail/messages?folder=INBOX&q=x&in=from,,to")
     assert status == 400 and "in must be" in body["error"]["message"], body
     status, body, _ = alice.request("GET", "/api/v1/mail/messages?folder=INBOX&thread=yes")
     assert status == 400 and "thread" in body["error"]["message"], body
