@@ -168,14 +168,19 @@ void api_mail_imip_scan_user(struct node *node, const struct api_user *user, str
 	char why[256];
 	if (node->mail_pool == NULL || strchr(user->login, '*') != NULL)
 		return;
-	/* a user without a mail account here (api_mail_account_of) has no INBOX to scan */
-	if (api_mail_account_find(node, user->cid, user->login, &acct, why, sizeof(why)) < 0 ||
-	    !claim(user->cid, user->uid, &st))
+	/* claimed first: a request that finds the scan not due reads nothing (CalDAV clients
+	   poll with REPORTs) */
+	if (!claim(user->cid, user->uid, &st))
 		return;
+	uint32_t last_uid = st.last_uid;
+	/* a user without a mail account here (api_mail_account_of) has no INBOX to scan */
+	if (api_mail_account_find(node, user->cid, user->login, &acct, why, sizeof(why)) < 0) {
+		release(user->cid, user->uid, last_uid);
+		return;
+	}
 	struct imap_client *client = NULL;
 	struct mail_error err = {0};
 	bool reused;
-	uint32_t last_uid = st.last_uid;
 	struct imap_account account = {.url = acct.own_imap ? &acct.imap : NULL,
 	                               .login = acct.login};
 	if (imap_pool_get_account(node->mail_pool, &account, &client, &reused, &err) == 0) {
