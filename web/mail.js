@@ -172,7 +172,7 @@ export async function renderMail(main) {
   function actionsFor(m) {
     return {
       reply: (all) => prefilled(`${messagePath(m.folder, m.uid)}/reply?all=${all ? 1 : 0}`, all ? 'Reply all' : 'Reply'),
-      forward: () => prefilled(`${messagePath(m.folder, m.uid)}/forward`, 'Forward', m),
+      forward: () => prefilled(`${messagePath(m.folder, m.uid)}/forward`, 'Forward'),
       // a draft reopens in compose: sending it (or saving it again) replaces it in Drafts
       edit: m.folder === special('drafts', 'Drafts') ? () => compose(draftBody(m), 'Draft') : null,
       flag: async () => {
@@ -202,19 +202,14 @@ export async function renderMail(main) {
     };
   }
 
-  // Compose prefilled from GET path; the attachments it takes from message m (a forward's
-  // {"message": …} parts) are shown with m's names and sizes.
-  async function prefilled(path, what, m) {
+  // Compose prefilled from GET path (a forward's {"message": …} parts come with their names).
+  async function prefilled(path, what) {
     let body;
     try {
       body = await api('GET', path);
     } catch (error) {
       say('error', `${what}: ${errorText(error)}`);
       return;
-    }
-    for (const a of (m && body.attachments) || []) {
-      const part = a.message && a.message.uid === m.uid && (m.attachments || []).find((x) => x.part === a.message.part);
-      if (part) Object.assign(a, { filename: part.filename, size: part.size });
     }
     await compose(body, what);
   }
